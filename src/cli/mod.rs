@@ -1,0 +1,1 @@
+//! Native command-line front ends (the `sim` and `redis-model` binaries).
