@@ -1,1 +1,63 @@
-//! The Yew skin.
+//! The Yew skin: routes, layout, pages, components and hooks. It only turns user intent into calls on
+//! the pure core and draws the core's state.
+//!
+//! Architecture invariant: this is the only module that names `yew`, `web_sys`, `js_sys` or `gloo`,
+//! and it exists only in the wasm32 build.
+
+pub mod app;
+pub mod components;
+pub mod hooks;
+pub mod pages;
+pub mod routes;
+
+pub use app::{App, Layout};
+pub use routes::Route;
+
+use wasm_bindgen::JsCast;
+
+/// Text of the banner shown when the app panics.
+pub const CRASH_BANNER_TEXT: &str = "Something went wrong and the playground stopped. Reload the page to start again.";
+
+/// Installs the panic hook and mounts the app on `<body>`.
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        show_crash_banner();
+    }));
+    yew::Renderer::<App>::new().render();
+}
+
+/// Draws the crash banner with plain DOM calls: after a panic the Yew app can no longer render.
+pub fn show_crash_banner() {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    if doc.get_element_by_id("crash-banner").is_some() {
+        return;
+    }
+    let Ok(banner) = doc.create_element("div") else { return };
+    banner.set_id("crash-banner");
+    let _ = banner.set_attribute("role", "alert");
+    let _ = banner.set_attribute("data-testid", "crash-banner");
+    banner.set_class_name("crash-banner");
+    let text = doc.create_element("span").ok();
+    if let Some(t) = &text {
+        t.set_text_content(Some(CRASH_BANNER_TEXT));
+        let _ = banner.append_child(t);
+    }
+    if let Ok(button) = doc.create_element("button") {
+        button.set_text_content(Some("Reload"));
+        let reload = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(|| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().reload();
+            }
+        });
+        if let Some(b) = button.dyn_ref::<web_sys::HtmlElement>() {
+            b.set_onclick(Some(reload.as_ref().unchecked_ref()));
+        }
+        // The page is dead after a panic; the closure must outlive this function to stay clickable.
+        reload.forget();
+        let _ = banner.append_child(&button);
+    }
+    if let Some(body) = doc.body() {
+        let _ = body.prepend_with_node_1(&banner);
+    }
+}

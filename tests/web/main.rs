@@ -1,1 +1,13 @@
+//! Browser tests: wasm-bindgen-test in headless Chromium, with real DOM events.
+//! Run with `cargo test --target wasm32-unknown-unknown --test web` (scripts/test.sh does).
+#![cfg(target_arch = "wasm32")]
 
+use wasm_bindgen_test::wasm_bindgen_test_configure;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+mod support;
+
+mod click_away;
+mod modal;
+mod routes;

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs every test tier and ends with a one-line summary; exits non-zero if any tier fails.
+# Installs what is missing first (scripts/setup.sh --test): idempotent.
+#
+#   1. native   cargo test (core, CLIs, the Redis differential test against a real redis-server)
+#   2. wasm     wasm-bindgen-test in headless Chromium (hooks, components, routes, determinism)
+#   3. e2e      the release build served as GitHub Pages serves it (at /playground/, 404.html
+#               fallback), driven by Playwright in Debian's Chromium
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=setup.sh
+source "$ROOT/scripts/setup.sh"
+set +e
+setup_test || { echo "test: setup failed"; echo "summary: 0 passed, 1 failed"; exit 1; }
+cd "$ROOT"
+LOGS="$ROOT/target/test-logs"
+mkdir -p "$LOGS"
+export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}"
+
+passed=0; failed=0; tier_status=()
+
+# Adds up cargo's "test result:" lines from a log.
+count_cargo() {
+  local log="$1" p f
+  p=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
+  f=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+  echo "$p $f"
+}
+
+run_tier() {
+  local name="$1" kind="$2"; shift 2
+  local log="$LOGS/$name.log" start end rc p f
+  printf '\n\033[1;35m==> %s\033[0m  %s\n' "$name" "$*"
+  start=$(date +%s)
+  "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  end=$(date +%s)
+  if [ "$kind" = cargo ]; then
+    read -r p f < <(count_cargo "$log")
+  else
+    p=$(grep -Eo '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
+    f=$(grep -Eo '^# fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
+  fi
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # a build or harness failure counts as one
+  passed=$((passed + p)); failed=$((failed + f))
+  tier_status+=("$(printf '%-7s %s  %4d passed, %d failed  (%ds)' "$name" "$([ "$rc" -eq 0 ] && echo ok || echo FAILED)" "$p" "$f" $((end - start)))")
+  return "$rc"
+}
+
+run_tier native cargo cargo test --workspace --color never
+run_tier wasm cargo cargo test --target wasm32-unknown-unknown --test web --color never
+
+e2e() {
+  local out="$ROOT/target/pages" port pid rc
+  "$ROOT/scripts/build-pages.sh" /playground/ "$out" || return 1
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 "$ROOT/scripts/pages_server.py" "$out" /playground/ "$port" &
+  pid=$!
+  for _ in $(seq 50); do python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/playground/')" 2>/dev/null && break; sleep 0.1; done
+  E2E_BASE="http://127.0.0.1:$port/playground/" E2E_SHOTS="$ROOT/target/screenshots" \
+    node --test --test-concurrency=1 "$ROOT"/tests/e2e/*.test.mjs
+  rc=$?
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  return "$rc"
+}
+run_tier e2e node e2e
+
+printf '\n'
+for s in "${tier_status[@]}"; do echo "  $s"; done
+echo "summary: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,62 @@
+//! The app shell: router, header with navigation, main content and footer.
+
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use super::components::{about::AboutButton, nav_link::NavLink, theme_toggle::ThemeToggle};
+use super::routes::{switch, Route};
+
+/// Where the footer's source link points: set by the Pages workflow from the repository it builds,
+/// else the package's repository field.
+pub const SOURCE_URL: &str = match option_env!("PLAYGROUND_SOURCE_URL") {
+    Some(url) => url,
+    None => env!("CARGO_PKG_REPOSITORY"),
+};
+
+/// The whole app: a browser router (its basename comes from `<base href>`) around the layout.
+#[component]
+pub fn App() -> Html {
+    html! {
+        <BrowserRouter>
+            <Layout />
+        </BrowserRouter>
+    }
+}
+
+/// Everything inside the router; tests mount it under a memory router.
+#[component]
+pub fn Layout() -> Html {
+    html! {
+        <>
+            <a class="skip-link" href="#main">{ "Skip to content" }</a>
+            <header class="site-header">
+                <div class="site-header__inner">
+                    <span class="brand" aria-label="Distributed Systems Playground">
+                        <span class="brand__mark" aria-hidden="true">{ "◆" }</span>
+                        <span class="brand__name">{ "Distributed Systems Playground" }</span>
+                    </span>
+                    <nav class="site-nav" aria-label="Playgrounds">
+                        <ul>
+                            { for Route::NAV.iter().map(|(route, label)| html! {
+                                <li><NavLink to={*route}>{ *label }</NavLink></li>
+                            }) }
+                        </ul>
+                    </nav>
+                    <div class="site-header__tools">
+                        <AboutButton />
+                        <ThemeToggle />
+                    </div>
+                </div>
+            </header>
+            <main id="main" class="site-main" tabindex="-1">
+                <Switch<Route> render={switch} />
+            </main>
+            <footer class="site-footer">
+                <p>
+                    { "Deterministic, seeded models running entirely in your browser. " }
+                    <a href={SOURCE_URL} rel="noopener">{ "Source code" }</a>
+                </p>
+            </footer>
+        </>
+    }
+}

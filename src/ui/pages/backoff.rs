@@ -1,0 +1,20 @@
+//! The backoff playground page.
+
+use yew::prelude::*;
+
+use crate::ui::components::PageHeader;
+use crate::ui::Route;
+
+#[component]
+pub fn BackoffPage() -> Html {
+    let info = super::info(Route::Backoff);
+    html! {
+        <section class="model-page" data-testid="page-backoff">
+            <PageHeader title={info.title} lede={info.lede} />
+            <div class="panel">
+                <h2>{ "What you will explore here" }</h2>
+                <ul>{ for info.teaches.iter().map(|t| html! { <li>{ *t }</li> }) }</ul>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,20 @@
+//! The redis playground page.
+
+use yew::prelude::*;
+
+use crate::ui::components::PageHeader;
+use crate::ui::Route;
+
+#[component]
+pub fn RedisPage() -> Html {
+    let info = super::info(Route::Redis);
+    html! {
+        <section class="model-page" data-testid="page-redis">
+            <PageHeader title={info.title} lede={info.lede} />
+            <div class="panel">
+                <h2>{ "What you will explore here" }</h2>
+                <ul>{ for info.teaches.iter().map(|t| html! { <li>{ *t }</li> }) }</ul>
+            </div>
+        </section>
+    }
+}

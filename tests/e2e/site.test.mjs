@@ -1,0 +1,124 @@
+// End to end against the release build served as GitHub Pages serves it (scripts/test.sh starts
+// scripts/pages_server.py at /playground/ with 404.html as the fallback).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, openPage, url, SHOTS } from './browser.mjs';
+
+let context;
+before(async () => { context = await launch(); });
+after(async () => { await context?.close(); });
+
+test('a deep link to /playground/locks renders the Locks page', async () => {
+  const page = await openPage(context);
+  const resp = await page.goto(url('locks?seed=42'));
+  assert.equal(resp.status(), 404, 'served from 404.html, as GitHub Pages does');
+  await page.getByTestId('page-locks').waitFor();
+  assert.equal(await page.locator('nav [aria-current="page"]').textContent(), 'Locks');
+  assert.equal(new URL(page.url()).search, '?seed=42', 'the query string survives the fallback');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('nav clicks, back and forward work, and the query string survives', async () => {
+  const page = await openPage(context);
+  await page.goto(url(''));
+  await page.getByTestId('page-home').waitFor();
+  await page.locator('nav').getByRole('link', { name: 'Backoff' }).click();
+  await page.getByTestId('page-backoff').waitFor();
+  assert.equal(new URL(page.url()).pathname, '/playground/backoff');
+  await page.locator('nav').getByRole('link', { name: 'Redis' }).click();
+  await page.getByTestId('page-redis').waitFor();
+  await page.goBack();
+  await page.getByTestId('page-backoff').waitFor();
+  await page.goBack();
+  await page.getByTestId('page-home').waitFor();
+  await page.goForward();
+  await page.getByTestId('page-backoff').waitFor();
+  // A page's query comes back when you return to it through the nav.
+  await page.goto(url('locks?seed=7&speed=10'));
+  await page.getByTestId('page-locks').waitFor();
+  await page.locator('nav').getByRole('link', { name: 'Home' }).click();
+  await page.getByTestId('page-home').waitFor();
+  await page.locator('nav').getByRole('link', { name: 'Locks' }).click();
+  await page.getByTestId('page-locks').waitFor();
+  assert.equal(new URL(page.url()).search, '?seed=7&speed=10');
+  await page.goBack();
+  await page.getByTestId('page-home').waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('an unknown path shows the app 404 page with a link home', async () => {
+  const page = await openPage(context);
+  await page.goto(url('no/such/page'));
+  await page.getByTestId('page-not-found').waitFor();
+  await page.getByTestId('page-not-found').getByRole('link').click();
+  await page.getByTestId('page-home').waitFor();
+  assert.equal(new URL(page.url()).pathname, '/playground/');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('the About modal opens, and closes by an outside click and by Escape', async () => {
+  const page = await openPage(context);
+  await page.goto(url(''));
+  await page.getByTestId('about-open').click();
+  const dialog = page.getByRole('dialog', { name: 'About this playground' });
+  await dialog.waitFor();
+  await dialog.click(); // inside: stays open
+  assert.equal(await dialog.isVisible(), true);
+  await page.mouse.click(5, 790); // on the backdrop, outside the dialog
+  await dialog.waitFor({ state: 'detached' });
+  await page.getByTestId('about-open').click();
+  await dialog.waitFor();
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'about-open');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('the theme toggle switches and is remembered', async () => {
+  const page = await openPage(context);
+  await page.goto(url(''));
+  const before = await page.evaluate(() => document.documentElement.dataset.theme);
+  await page.getByTestId('theme-toggle').click();
+  const afterToggle = await page.evaluate(() => document.documentElement.dataset.theme);
+  assert.notEqual(afterToggle, before);
+  await page.reload();
+  await page.getByTestId('page-home').waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), afterToggle);
+  await page.getByTestId('theme-toggle').click(); // leave it as found for the other tests
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('the strict Content-Security-Policy is in force and the app still runs', async () => {
+  const page = await openPage(context);
+  const violations = [];
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
+  await page.goto(url(''));
+  await page.getByTestId('page-home').waitFor();
+  const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+  assert.deepEqual(violations, []);
+  await page.close();
+});
+
+test('screenshots of Home and Locks at desktop and 360 px', async () => {
+  const page = await openPage(context);
+  for (const [name, path, testid] of [['home', '', 'page-home'], ['locks', 'locks', 'page-locks']]) {
+    for (const [label, width, height] of [['desktop', 1440, 900], ['360', 360, 780]]) {
+      await page.setViewportSize({ width, height });
+      await page.goto(url(path));
+      await page.getByTestId(testid).waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${name} at ${width}px must not scroll sideways (overflow ${overflow}px)`);
+      await page.screenshot({ path: join(SHOTS, `${name}-${label}.png`), fullPage: true });
+    }
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

@@ -1,0 +1,54 @@
+//! Keeps the core pure (rust-analyzer's "tidy" tests): no web types, wall clock or OS entropy outside
+//! the skin (`src/ui/`) and the native edge (`src/cli/`, `src/bin/`, `src/main.rs`).
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::{Path, PathBuf};
+
+const FORBIDDEN: &[&str] = &[
+    "yew", "web_sys", "js_sys", "gloo", "wasm_bindgen", "std::time", "Instant::now", "SystemTime",
+    "thread_rng", "rand::random", "OsRng", "getrandom", "HashMap",
+];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_core_names_no_web_types_clock_or_entropy() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let edge = ["ui", "cli", "bin"].map(|d| src.join(d));
+    let mut offences = Vec::new();
+    let mut checked = 0;
+    for file in files {
+        if edge.iter().any(|e| file.starts_with(e)) || file == src.join("main.rs") || file == src.join("lib.rs") {
+            continue;
+        }
+        checked += 1;
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for word in FORBIDDEN {
+                let hit = code.match_indices(word).any(|(i, _)| {
+                    let before = code[..i].chars().last();
+                    let after = code[i + word.len()..].chars().next();
+                    let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                    !ident(before) && !ident(after)
+                });
+                if hit {
+                    offences.push(format!("{}:{}: `{word}` in the core: {}", file.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(checked >= 5, "the tidy check found only {checked} core files: is it looking in the right place?");
+    assert!(offences.is_empty(), "the core must stay pure:\n{}", offences.join("\n"));
+}

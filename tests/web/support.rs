@@ -1,0 +1,60 @@
+//! Mounting helpers and real DOM events for the browser tests.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement, KeyboardEvent, KeyboardEventInit, PointerEvent, PointerEventInit};
+
+pub fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// A fresh element appended to `<body>` for one test to mount into.
+pub fn fresh_root() -> Element {
+    let el = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&el).unwrap();
+    el
+}
+
+/// Lets Yew's scheduler render: it runs on the microtask/timer queue after a state change.
+pub async fn settle() {
+    for _ in 0..3 {
+        gloo_timers::future::TimeoutFuture::new(0).await;
+    }
+}
+
+/// Dispatches a bubbling `pointerdown` of the given pointer type on `target`.
+pub fn pointerdown(target: &web_sys::EventTarget, pointer_type: &str) {
+    let init = PointerEventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init.set_composed(true);
+    init.set_pointer_type(pointer_type);
+    init.set_is_primary(true);
+    let ev = PointerEvent::new_with_event_init_dict("pointerdown", &init).unwrap();
+    target.dispatch_event(&ev).unwrap();
+}
+
+/// Dispatches a bubbling `keydown` for `key` on `target`.
+pub fn keydown(target: &web_sys::EventTarget, key: &str) {
+    let init = KeyboardEventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init.set_key(key);
+    let ev = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    target.dispatch_event(&ev).unwrap();
+}
+
+pub fn query(root: &Element, selector: &str) -> Option<Element> {
+    root.query_selector(selector).unwrap()
+}
+
+pub fn by_testid(root: &Element, id: &str) -> Option<Element> {
+    query(root, &format!("[data-testid='{id}']"))
+}
+
+pub fn click(el: &Element) {
+    el.dyn_ref::<HtmlElement>().expect("an HTML element").click();
+}
+
+pub fn active_element() -> Option<Element> {
+    document().active_element()
+}
