@@ -8,7 +8,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use gloo_events::EventListener;
+use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, KeyboardEvent};
 use yew::prelude::*;
@@ -91,7 +91,8 @@ pub fn Modal(props: &ModalProps) -> Html {
             }
             let keys = doc.as_ref().map(|d| {
                 let dialog_ref = dialog_ref.clone();
-                EventListener::new(d, "keydown", move |e| {
+                // Not passive: Escape and Tab call preventDefault.
+                EventListener::new_with_options(d, "keydown", EventListenerOptions::enable_prevent_default(), move |e| {
                     let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
                     match e.key().as_str() {
                         "Escape" => {
