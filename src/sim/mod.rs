@@ -4,6 +4,7 @@
 //! Architecture invariant: nothing here reads a wall clock, touches OS entropy or names a web type.
 
 pub mod kernel;
+pub mod net;
 pub mod queue;
 pub mod rng;
 pub mod time;
