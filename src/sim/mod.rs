@@ -3,6 +3,7 @@
 //!
 //! Architecture invariant: nothing here reads a wall clock, touches OS entropy or names a web type.
 
+pub mod bench;
 pub mod kernel;
 pub mod net;
 pub mod queue;

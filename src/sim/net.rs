@@ -745,6 +745,10 @@ mod tests {
         s.trace_mut().set_enabled(true);
         s
     }
+    /// The trace with each line's alignment padding removed (expect-test strips common indentation).
+    fn trimmed(text: &str) -> String {
+        text.lines().map(|l| format!("{}\n", l.trim_start())).collect()
+    }
     fn at(s: &mut Simulation<Rec>, ms: u64, ev: Ev) {
         s.schedule_at(TEST_EPOCH + SimDuration(ms), ev);
     }
@@ -795,7 +799,7 @@ mod tests {
                    0.050 #11 b: released: recv from a: m1
                    0.050 #12 b: released: recv from c: m2
         "#]]
-        .assert_eq(&s.trace().to_text());
+        .assert_eq(&trimmed(&s.trace().to_text()));
         assert_eq!(s.model.net.held_count(s.model.net.node("b").unwrap()), 0);
         assert_eq!(s.model.net.stats().held, 3);
     }
