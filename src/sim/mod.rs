@@ -7,6 +7,7 @@ pub mod bench;
 pub mod kernel;
 pub mod net;
 pub mod queue;
+pub mod selfcheck;
 pub mod rng;
 pub mod time;
 pub mod trace;
