@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod kernel;
 pub mod net;
+pub mod params;
 pub mod playback;
 pub mod queue;
 pub mod selfcheck;
