@@ -46,7 +46,7 @@ impl Model for Checker {
             Ev::Net(e) => {
                 let released = matches!(e, NetEvent::Released(_));
                 match self.net.on_event(ctx, e) {
-                    Some(Delivery::Message { from, to, msg, sent_at }) => {
+                    Some(Delivery::Message { from, to, msg, sent_at, .. }) => {
                         if self.net.is_paused(to) {
                             self.violations.push(format!("message {msg} reached paused {to:?}"));
                         }
@@ -156,6 +156,7 @@ proptest! {
         for i in 0..NODES {
             prop_assert_eq!(m.net.held_count(NodeId(i)), 0);
         }
+        prop_assert_eq!(m.net.in_flight().count(), 0);
         let again = run(seed, &script);
         prop_assert_eq!(sim.trace().to_text(), again.trace().to_text());
     }

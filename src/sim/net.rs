@@ -111,6 +111,43 @@ pub struct NodeId(pub u32);
 #[serde(transparent)]
 pub struct TimerId(pub u64);
 
+/// A message's identity, unique within one network (for drawing it in flight).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MessageId(pub u64);
+
+/// A message on its way, for drawing: it left `from` at `sent_at` and reaches `to` at `arrives_at`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InFlight {
+    pub id: MessageId,
+    pub from: NodeId,
+    pub to: NodeId,
+    pub sent_at: SimTime,
+    pub arrives_at: SimTime,
+}
+
+/// One node's state, for drawing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeView {
+    pub id: NodeId,
+    pub name: String,
+    pub paused: bool,
+    /// Deliveries waiting for the node to resume.
+    pub held: usize,
+    pub clock_rate: f64,
+    /// What the node's own clock reads.
+    pub local_now: SimTime,
+}
+
+/// Everything the UI draws of a network at one instant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetView {
+    pub nodes: Vec<NodeView>,
+    pub cuts: Vec<(NodeId, NodeId)>,
+    pub in_flight: Vec<InFlight>,
+    pub stats: NetStats,
+}
+
 /// How one direction of a link behaves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LinkConfig {
@@ -189,7 +226,7 @@ pub enum NetError {
 /// What the network hands the model: a message arriving or a timer firing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Delivery<M, T> {
-    Message { from: NodeId, to: NodeId, msg: M, sent_at: SimTime },
+    Message { id: MessageId, from: NodeId, to: NodeId, msg: M, sent_at: SimTime },
     Timer { node: NodeId, id: TimerId, timer: T },
 }
 
@@ -218,7 +255,7 @@ pub enum NetEvent<M, T> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendOutcome {
     /// In flight; it comes due at this time (it may still be dropped or held on arrival).
-    InFlight { arrives_at: SimTime },
+    InFlight { id: MessageId, arrives_at: SimTime },
     Dropped(DropReason),
 }
 
@@ -286,6 +323,9 @@ pub struct Network<M, T> {
     queued_timers: BTreeMap<TimerId, EventId>,
     /// Timers held by a paused node and not cancelled.
     held_timers: BTreeSet<TimerId>,
+    next_message: u64,
+    /// Messages sent and not yet arrived, for drawing.
+    in_flight: BTreeMap<MessageId, InFlight>,
     stats: NetStats,
 }
 
@@ -303,6 +343,8 @@ impl<M, T> Network<M, T> {
             next_timer: 0,
             queued_timers: BTreeMap::new(),
             held_timers: BTreeSet::new(),
+            next_message: 0,
+            in_flight: BTreeMap::new(),
             stats: NetStats::default(),
         }
     }
@@ -533,8 +575,11 @@ impl<M, T> Network<M, T> {
             arrives_at = arrives_at.max(*last);
             *last = arrives_at;
         }
-        ctx.schedule_at(arrives_at, NetEvent::Due(Delivery::Message { from, to, msg, sent_at: now }).into());
-        SendOutcome::InFlight { arrives_at }
+        let id = MessageId(self.next_message);
+        self.next_message = self.next_message.saturating_add(1);
+        self.in_flight.insert(id, InFlight { id, from, to, sent_at: now, arrives_at });
+        ctx.schedule_at(arrives_at, NetEvent::Due(Delivery::Message { id, from, to, msg, sent_at: now }).into());
+        SendOutcome::InFlight { id, arrives_at }
     }
 
     fn count_drop(&mut self, reason: DropReason) {
@@ -595,7 +640,13 @@ impl<M, T> Network<M, T> {
         let fate = self.fate(&ev);
         let d = match ev {
             NetEvent::Dropped { .. } => return None,
-            NetEvent::Due(d) | NetEvent::Released(d) => d,
+            NetEvent::Due(d) => {
+                if let Delivery::Message { id, .. } = &d {
+                    self.in_flight.remove(id);
+                }
+                d
+            }
+            NetEvent::Released(d) => d,
         };
         match fate {
             Fate::Deliver => {
@@ -661,6 +712,31 @@ impl<M, T> Network<M, T> {
 
     pub fn stats(&self) -> &NetStats {
         &self.stats
+    }
+
+    /// Messages sent and not yet arrived, oldest first.
+    pub fn in_flight(&self) -> impl Iterator<Item = &InFlight> + '_ {
+        self.in_flight.values()
+    }
+
+    /// A snapshot for drawing at true time `now`.
+    pub fn view(&self, now: SimTime) -> NetView {
+        NetView {
+            nodes: self
+                .nodes()
+                .map(|(id, name)| NodeView {
+                    id,
+                    name: name.to_string(),
+                    paused: self.is_paused(id),
+                    held: self.held_count(id),
+                    clock_rate: self.clock_rate(id),
+                    local_now: self.local_now(now, id),
+                })
+                .collect(),
+            cuts: self.cuts().collect(),
+            in_flight: self.in_flight().copied().collect(),
+            stats: self.stats,
+        }
     }
 }
 
@@ -820,6 +896,29 @@ mod tests {
         let got: Vec<_> = s.model.got.iter().map(|g| g.1.as_str()).collect();
         assert_eq!(got, ["c got unaffected from a", "b got after-heal from a"]);
         assert_eq!(s.model.net.stats().partitioned, 2);
+    }
+
+    #[test]
+    fn the_view_shows_nodes_cuts_and_messages_in_flight() {
+        let mut s = sim(10.0);
+        let (a, b, c) = (s.model.net.node("a").unwrap(), s.model.net.node("b").unwrap(), s.model.net.node("c").unwrap());
+        s.model.net.set_clock_rate(TEST_EPOCH, c, 0.5).unwrap();
+        at(&mut s, 0, Ev::Pause("b"));
+        at(&mut s, 0, Ev::Cut("a", "c"));
+        at(&mut s, 1, Ev::Send("a", "b", "m"));
+        at(&mut s, 2, Ev::Send("c", "a", "dropped"));
+        s.run_until(TEST_EPOCH + SimDuration(5));
+        let v = s.model.net.view(s.now());
+        assert_eq!(v.in_flight, [InFlight { id: MessageId(0), from: a, to: b, sent_at: TEST_EPOCH + SimDuration(1), arrives_at: TEST_EPOCH + SimDuration(11) }]);
+        assert_eq!(v.cuts, [(a, c)]);
+        assert!(v.nodes[1].paused && !v.nodes[0].paused);
+        assert_eq!(v.nodes[2].local_now, TEST_EPOCH + SimDuration(3)); // 5 ms at half speed: 2.5, rounded up
+        s.run_until(TEST_EPOCH + SimDuration(20));
+        let v = s.model.net.view(s.now());
+        assert!(v.in_flight.is_empty());
+        assert_eq!((v.nodes[1].held, v.stats.held, v.stats.partitioned), (1, 1, 1));
+        let json = serde_json::to_string(&v).unwrap();
+        assert!(json.contains(r#""name":"b","paused":true,"held":1"#), "{json}");
     }
 
     #[test]
