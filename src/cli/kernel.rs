@@ -5,6 +5,16 @@ use crate::sim::bench::{run_storm, timer_storm_sim};
 use crate::sim::playback::{format_speed, Playback};
 use serde::Serialize;
 use std::time::Instant;
+use thiserror::Error;
+
+/// Flag values `sim kernel-bench` cannot run with.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum BenchError {
+    #[error("--timers {0} is too few; expected at least 1 timer")]
+    NoTimers(u32),
+    #[error("--max-delay-ms {0} is too short; expected at least 1 ms")]
+    NoDelay(u64),
+}
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -93,6 +103,12 @@ fn cpu_ns() -> Option<u64> {
 }
 
 pub fn bench(c: &Common, a: BenchArgs) -> CliResult {
+    if a.timers == 0 {
+        return Err(BenchError::NoTimers(a.timers).into());
+    }
+    if a.max_delay_ms == 0 {
+        return Err(BenchError::NoDelay(a.max_delay_ms).into());
+    }
     let mut sim = timer_storm_sim(c.seed, a.timers, a.max_delay_ms);
     run_storm(&mut sim, u64::from(a.timers));
     let cpu_start = cpu_ns();
