@@ -4,7 +4,8 @@
 //! same constant in tests/web/kernel.rs), and the RNG's outputs are pinned bit for bit.
 
 use playground::sim::bench::timer_storm;
-use playground::sim::selfcheck::{reference_digest, reference_trace};
+use playground::sim::playback::Playback;
+use playground::sim::selfcheck::{reference_digest, reference_sim, reference_trace, REFERENCE_RUN};
 use playground::sim::{Distribution, SimRng};
 
 /// The digest of `reference_digest(42)`. tests/web/kernel.rs checks the browser computes the same.
@@ -62,4 +63,32 @@ fn the_timer_storm_is_reproducible() {
     let a = timer_storm(9, 100, 20_000);
     assert_eq!(a, timer_storm(9, 100, 20_000));
     expect_test::expect!["StormOutcome { timers: 100, events: 20000, virtual_ms: 99552, checksum: 10367389973134539037 }"].assert_eq(&format!("{a:?}"));
+}
+
+#[test]
+fn frame_pacing_and_budget_stops_do_not_change_the_trace() {
+    // The UI runs a scenario in uneven frames that stop on a budget; the events must come out the
+    // same as in one straight run.
+    for seed in 0..12u64 {
+        let mut pacing = SimRng::new(seed).child("frames");
+        let mut sim = reference_sim(seed);
+        let mut p = Playback::new(1.0 + pacing.below(200) as f64);
+        p.set_check_every(1 + pacing.below(8));
+        p.play();
+        while sim.elapsed() < REFERENCE_RUN {
+            let wall = pacing.uniform(1.0, 40.0);
+            let mut checks_left = pacing.below(6);
+            p.advance(&mut sim, wall, || {
+                checks_left = checks_left.saturating_sub(1);
+                checks_left == 0
+            });
+        }
+        // A budget stop can leave events of the last millisecond for the next frame.
+        let end = sim.start() + REFERENCE_RUN;
+        sim.run_until(end);
+        let cut = REFERENCE_RUN.as_millis();
+        let paced: Vec<String> = sim.trace().entries().iter().filter(|e| e.at_ms <= cut).map(|e| e.to_string()).collect();
+        let straight: Vec<String> = reference_trace(seed).entries().iter().map(|e| e.to_string()).collect();
+        assert_eq!(paced, straight, "seed {seed}");
+    }
 }
