@@ -21,7 +21,9 @@
 //! - **Pause**: a paused node receives nothing and fires no timers. Messages and timers that come
 //!   due while it is paused are held, and on [`Network::resume`] they are re-queued at the resume
 //!   time in the order they came due. Its clock keeps running, as a real clock does during a GC
-//!   pause (that is what makes leases expire under a paused holder).
+//!   pause (that is what makes leases expire under a paused holder). The network does not stop a
+//!   paused node from *sending*: a paused node has no deliveries to react to, so a model only sends
+//!   from it if something outside the node (a user action) does so.
 //! - **Drift**: a node's clock runs at `rate` local ms per true ms. A timer of local duration `d`
 //!   set by a node with rate `r` fires after `d / r` of true time (rounded to whole ms); changing
 //!   the rate does not move timers already set. [`Network::local_now`] reads a node's own clock.
