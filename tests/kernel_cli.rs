@@ -11,7 +11,18 @@ fn sim(args: &[&str]) -> std::process::Output {
 #[test]
 fn kernel_bench_json_is_reproducible_from_the_seed() {
     let run = |seed: &str| {
-        let out = sim(&["--seed", seed, "--json", "kernel-bench", "--events", "20000", "--timers", "50", "--playback-timers", "0"]);
+        let out = sim(&[
+            "--seed",
+            seed,
+            "--json",
+            "kernel-bench",
+            "--events",
+            "20000",
+            "--timers",
+            "50",
+            "--playback-timers",
+            "0",
+        ]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
         assert_eq!(v["events"], 20_000);

@@ -55,14 +55,18 @@ fn rng_outputs_are_pinned() {
         10734106647393715209
         12991240881042269581
         [4616973138450295105, 4629539295154388979, 4626062584845306936, 4626927891402410134, 4626171003807832877]
-        (51, Some(0), false)"#]].assert_eq(&got);
+        (51, Some(0), false)"#]]
+    .assert_eq(&got);
 }
 
 #[test]
 fn the_timer_storm_is_reproducible() {
     let a = timer_storm(9, 100, 20_000);
     assert_eq!(a, timer_storm(9, 100, 20_000));
-    expect_test::expect!["StormOutcome { timers: 100, events: 20000, virtual_ms: 99552, checksum: 10367389973134539037 }"].assert_eq(&format!("{a:?}"));
+    expect_test::expect![
+        "StormOutcome { timers: 100, events: 20000, virtual_ms: 99552, checksum: 10367389973134539037 }"
+    ]
+    .assert_eq(&format!("{a:?}"));
 }
 
 #[test]
@@ -87,7 +91,8 @@ fn frame_pacing_and_budget_stops_do_not_change_the_trace() {
         let end = sim.start() + REFERENCE_RUN;
         sim.run_until(end);
         let cut = REFERENCE_RUN.as_millis();
-        let paced: Vec<String> = sim.trace().entries().iter().filter(|e| e.at_ms <= cut).map(|e| e.to_string()).collect();
+        let paced: Vec<String> =
+            sim.trace().entries().iter().filter(|e| e.at_ms <= cut).map(|e| e.to_string()).collect();
         let straight: Vec<String> = reference_trace(seed).entries().iter().map(|e| e.to_string()).collect();
         assert_eq!(paced, straight, "seed {seed}");
     }

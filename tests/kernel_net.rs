@@ -62,9 +62,13 @@ impl Model for Checker {
                         if self.net.is_paused(node) {
                             self.violations.push(format!("timer fired on paused {node:?}"));
                         }
-                        let expected = set_at + SimDuration::from_millis_f64(local as f64 / (rate_milli as f64 / 1000.0));
+                        let expected =
+                            set_at + SimDuration::from_millis_f64(local as f64 / (rate_milli as f64 / 1000.0));
                         if (!released && ctx.now() != expected) || (released && ctx.now() < expected) {
-                            self.violations.push(format!("timer set at {set_at} for {local} ms at rate {rate_milli}‰ fired at {}", ctx.now()));
+                            self.violations.push(format!(
+                                "timer set at {set_at} for {local} ms at rate {rate_milli}‰ fired at {}",
+                                ctx.now()
+                            ));
                         }
                     }
                     None => {}
@@ -113,12 +117,14 @@ fn action() -> impl Strategy<Value = Action> {
 }
 
 fn run(seed: u64, script: &[(u64, Action)]) -> Simulation<Checker> {
-    let mut net = Network::new(SimRng::new(seed).child("network"), Distribution::LogNormal { median_ms: 20.0, sigma: 0.8 });
+    let mut net =
+        Network::new(SimRng::new(seed).child("network"), Distribution::LogNormal { median_ms: 20.0, sigma: 0.8 });
     net.set_default_link(LinkConfig::new(Distribution::LogNormal { median_ms: 20.0, sigma: 0.8 }, 0.1)).unwrap();
     for i in 0..NODES {
         net.add_node(&format!("n{i}")).unwrap();
     }
-    net.set_link(NodeId(0), NodeId(1), LinkConfig::new(Distribution::Uniform { min_ms: 1.0, max_ms: 100.0 }, 0.0)).unwrap();
+    net.set_link(NodeId(0), NodeId(1), LinkConfig::new(Distribution::Uniform { min_ms: 1.0, max_ms: 100.0 }, 0.0))
+        .unwrap();
     let mut sim = Simulation::new(Checker { net, next_msg: 0, delivered: vec![], violations: vec![] }, TEST_EPOCH);
     sim.trace_mut().set_enabled(true);
     for (at, a) in script {

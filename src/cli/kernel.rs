@@ -150,7 +150,10 @@ pub fn bench(c: &Common, a: BenchArgs) -> CliResult {
         report.checksum
     );
     if let (Some(ms), Some(r)) = (report.cpu_ms, cpu_rate) {
-        println!("kernel-bench: {ms:.1} ms on CPU: {:.2} M events per CPU-second (other processes share this machine)", r / 1e6);
+        println!(
+            "kernel-bench: {ms:.1} ms on CPU: {:.2} M events per CPU-second (other processes share this machine)",
+            r / 1e6
+        );
     }
     for p in &report.playback {
         println!(

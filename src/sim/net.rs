@@ -257,7 +257,10 @@ pub enum NetEvent<M, T> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendOutcome {
     /// In flight; it comes due at this time (it may still be dropped or held on arrival).
-    InFlight { id: MessageId, arrives_at: SimTime },
+    InFlight {
+        id: MessageId,
+        arrives_at: SimTime,
+    },
     Dropped(DropReason),
 }
 
@@ -435,7 +438,11 @@ impl<M, T> Network<M, T> {
     // ---- partitions --------------------------------------------------------------------------
 
     fn pair(a: NodeId, b: NodeId) -> (NodeId, NodeId) {
-        if a <= b { (a, b) } else { (b, a) }
+        if a <= b {
+            (a, b)
+        } else {
+            (b, a)
+        }
     }
     /// Cuts the link between `a` and `b` in both directions.
     pub fn cut(&mut self, a: NodeId, b: NodeId) {
@@ -544,7 +551,13 @@ impl<M, T> Network<M, T> {
     // ---- traffic -----------------------------------------------------------------------------
 
     /// Sends `msg` from `from` to `to` now.
-    pub fn send<E: From<NetEvent<M, T>>>(&mut self, ctx: &mut Ctx<'_, E>, from: NodeId, to: NodeId, msg: M) -> SendOutcome {
+    pub fn send<E: From<NetEvent<M, T>>>(
+        &mut self,
+        ctx: &mut Ctx<'_, E>,
+        from: NodeId,
+        to: NodeId,
+        msg: M,
+    ) -> SendOutcome {
         self.stats.sent = self.stats.sent.saturating_add(1);
         let now = ctx.now();
         let reason = if self.state(from).is_err() || self.state(to).is_err() {
@@ -594,7 +607,13 @@ impl<M, T> Network<M, T> {
     }
 
     /// Sets a timer on `node` that fires after `local` as measured by the node's own clock.
-    pub fn set_timer<E: From<NetEvent<M, T>>>(&mut self, ctx: &mut Ctx<'_, E>, node: NodeId, local: SimDuration, timer: T) -> TimerId {
+    pub fn set_timer<E: From<NetEvent<M, T>>>(
+        &mut self,
+        ctx: &mut Ctx<'_, E>,
+        node: NodeId,
+        local: SimDuration,
+        timer: T,
+    ) -> TimerId {
         let id = TimerId(self.next_timer);
         self.next_timer = self.next_timer.saturating_add(1);
         self.stats.timers_set = self.stats.timers_set.saturating_add(1);
@@ -631,7 +650,11 @@ impl<M, T> Network<M, T> {
                         return Fate::Vanish;
                     }
                 }
-                if node.paused { Fate::Hold } else { Fate::Deliver }
+                if node.paused {
+                    Fate::Hold
+                } else {
+                    Fate::Deliver
+                }
             }
         }
     }
@@ -682,16 +705,22 @@ impl<M, T> Network<M, T> {
 
     /// The trace line for one of the network's events: `(node name, what happens to it)`, as
     /// [`Network::on_event`] will decide it in the current state.
-    pub fn describe(&self, ev: &NetEvent<M, T>, msg: impl Fn(&M) -> String, timer: impl Fn(&T) -> String) -> (String, String) {
+    pub fn describe(
+        &self,
+        ev: &NetEvent<M, T>,
+        msg: impl Fn(&M) -> String,
+        timer: impl Fn(&T) -> String,
+    ) -> (String, String) {
         let fate = self.fate(ev);
         let body = |d: &Delivery<M, T>| match d {
             Delivery::Message { from, msg: m, .. } => format!("recv from {}: {}", self.name(*from), msg(m)),
             Delivery::Timer { id, timer: t, .. } => format!("timer {}: {}", id.0, timer(t)),
         };
         match (ev, fate) {
-            (NetEvent::Dropped { from, to, msg: m, reason }, _) => {
-                (self.name(*from).to_string(), format!("dropped {} -> {} ({}): {}", self.name(*from), self.name(*to), reason.as_str(), msg(m)))
-            }
+            (NetEvent::Dropped { from, to, msg: m, reason }, _) => (
+                self.name(*from).to_string(),
+                format!("dropped {} -> {} ({}): {}", self.name(*from), self.name(*to), reason.as_str(), msg(m)),
+            ),
             (NetEvent::Due(d) | NetEvent::Released(d), Fate::Drop(reason)) => {
                 let what = match d {
                     Delivery::Message { from, to, msg: m, .. } => {
@@ -708,7 +737,9 @@ impl<M, T> Network<M, T> {
                 (self.name(d.node()).to_string(), format!("held (paused): {}", body(d)))
             }
             (NetEvent::Due(d), Fate::Deliver) => (self.name(d.node()).to_string(), body(d)),
-            (NetEvent::Released(d), Fate::Deliver) => (self.name(d.node()).to_string(), format!("released: {}", body(d))),
+            (NetEvent::Released(d), Fate::Deliver) => {
+                (self.name(d.node()).to_string(), format!("released: {}", body(d)))
+            }
         }
     }
 
@@ -903,7 +934,8 @@ mod tests {
     #[test]
     fn the_view_shows_nodes_cuts_and_messages_in_flight() {
         let mut s = sim(10.0);
-        let (a, b, c) = (s.model.net.node("a").unwrap(), s.model.net.node("b").unwrap(), s.model.net.node("c").unwrap());
+        let (a, b, c) =
+            (s.model.net.node("a").unwrap(), s.model.net.node("b").unwrap(), s.model.net.node("c").unwrap());
         s.model.net.set_clock_rate(TEST_EPOCH, c, 0.5).unwrap();
         at(&mut s, 0, Ev::Pause("b"));
         at(&mut s, 0, Ev::Cut("a", "c"));
@@ -911,7 +943,16 @@ mod tests {
         at(&mut s, 2, Ev::Send("c", "a", "dropped"));
         s.run_until(TEST_EPOCH + SimDuration(5));
         let v = s.model.net.view(s.now());
-        assert_eq!(v.in_flight, [InFlight { id: MessageId(0), from: a, to: b, sent_at: TEST_EPOCH + SimDuration(1), arrives_at: TEST_EPOCH + SimDuration(11) }]);
+        assert_eq!(
+            v.in_flight,
+            [InFlight {
+                id: MessageId(0),
+                from: a,
+                to: b,
+                sent_at: TEST_EPOCH + SimDuration(1),
+                arrives_at: TEST_EPOCH + SimDuration(11)
+            }]
+        );
         assert_eq!(v.cuts, [(a, c)]);
         assert!(v.nodes[1].paused && !v.nodes[0].paused);
         assert_eq!(v.nodes[2].local_now, TEST_EPOCH + SimDuration(3)); // 5 ms at half speed: 2.5, rounded up
@@ -971,7 +1012,10 @@ mod tests {
     #[test]
     fn fifo_links_never_reorder() {
         let mut s = sim(1.0);
-        s.model.net.set_default_link(LinkConfig::new(Distribution::Uniform { min_ms: 0.0, max_ms: 50.0 }, 0.0)).unwrap();
+        s.model
+            .net
+            .set_default_link(LinkConfig::new(Distribution::Uniform { min_ms: 0.0, max_ms: 50.0 }, 0.0))
+            .unwrap();
         s.model.net.set_fifo(true);
         let names: Vec<&'static str> = (0..200).map(|i| &*Box::leak(format!("{i:03}").into_boxed_str())).collect();
         for (i, n) in names.iter().enumerate() {
@@ -989,7 +1033,9 @@ mod tests {
     fn cancelled_timers_never_fire_even_when_held() {
         let mut s = sim(1.0);
         let b = s.model.net.node("b").unwrap();
-        let (t1, t2) = s.act(|m, ctx| (m.net.set_timer(ctx, b, SimDuration(10), "t1"), m.net.set_timer(ctx, b, SimDuration(10), "t2")));
+        let (t1, t2) = s.act(|m, ctx| {
+            (m.net.set_timer(ctx, b, SimDuration(10), "t1"), m.net.set_timer(ctx, b, SimDuration(10), "t2"))
+        });
         s.act(|m, _| m.net.pause(b)).unwrap();
         s.run_for(SimDuration(20));
         assert_eq!(s.model.net.held_count(b), 2);

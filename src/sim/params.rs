@@ -66,7 +66,13 @@ impl QueryParams {
 
     /// Reads `name` as a `T` that `valid` accepts; otherwise returns `default` and records a
     /// notice saying `accepted`. An absent parameter is simply the default (no notice).
-    pub fn field<T: FromStr + Display>(&mut self, name: &str, default: T, accepted: &str, valid: impl Fn(&T) -> bool) -> T {
+    pub fn field<T: FromStr + Display>(
+        &mut self,
+        name: &str,
+        default: T,
+        accepted: &str,
+        valid: impl Fn(&T) -> bool,
+    ) -> T {
         let Some(raw) = self.map.get(name) else {
             return default;
         };
@@ -86,13 +92,19 @@ impl QueryParams {
 
     /// An unsigned integer in `lo..=hi`.
     pub fn u64_in(&mut self, name: &str, default: u64, lo: u64, hi: u64) -> u64 {
-        let accepted = if hi == u64::MAX { format!("a whole number >= {lo}") } else { format!("a whole number from {lo} to {hi}") };
+        let accepted = if hi == u64::MAX {
+            format!("a whole number >= {lo}")
+        } else {
+            format!("a whole number from {lo} to {hi}")
+        };
         self.field(name, default, &accepted, |v| (lo..=hi).contains(v))
     }
 
     /// A finite number in `lo..=hi`.
     pub fn f64_in(&mut self, name: &str, default: f64, lo: f64, hi: f64) -> f64 {
-        self.field(name, default, &format!("a number from {lo} to {hi}"), |v: &f64| v.is_finite() && (lo..=hi).contains(v))
+        self.field(name, default, &format!("a number from {lo} to {hi}"), |v: &f64| {
+            v.is_finite() && (lo..=hi).contains(v)
+        })
     }
 
     /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
@@ -187,7 +199,8 @@ mod tests {
         assert_eq!(p, SimParams { seed: 42, speed: 2.5 });
         assert!(notices.is_empty());
         assert_eq!(p.to_query(), "seed=42&speed=2.5");
-        for p in [SimParams { seed: u64::MAX, speed: 0.1 }, SimParams { seed: 0, speed: 1000.0 }, SimParams::default()] {
+        for p in [SimParams { seed: u64::MAX, speed: 0.1 }, SimParams { seed: 0, speed: 1000.0 }, SimParams::default()]
+        {
             assert_eq!(SimParams::from_query(&p.to_query()), (p, vec![]));
         }
         assert_eq!(SimParams::from_query(""), (SimParams::default(), vec![]));
@@ -217,7 +230,9 @@ mod tests {
         let (p, notices) = SimParams::from_query("seed=9&a[b][c]=1&&=&%zz&speed=3");
         assert_eq!(p, SimParams { seed: 9, speed: 3.0 });
         assert!(notices.iter().all(|n| matches!(n, ParamError::Malformed { .. })), "{notices:?}");
-        for junk in ["%", "?&&&", "seed", "seed=%FF%FE", "speed=1e999", "seed[]=1&seed[]=2", "=", "🦀=🦀", "seed=1&seed=2"] {
+        for junk in
+            ["%", "?&&&", "seed", "seed=%FF%FE", "speed=1e999", "seed[]=1&seed[]=2", "=", "🦀=🦀", "seed=1&seed=2"]
+        {
             let (p, _) = SimParams::from_query(junk);
             assert!((MIN_SPEED..=MAX_SPEED).contains(&p.speed), "{junk}");
         }

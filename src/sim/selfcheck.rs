@@ -203,6 +203,7 @@ mod tests {
             0.085 #20 n4: recv from n3: Pong(3)
             0.088 #19 n3: recv from n4: Pong(2)
             0.088 #21 n2: recv from n3: Pong(1)
-        "#]].assert_eq(&head);
+        "#]]
+        .assert_eq(&head);
     }
 }

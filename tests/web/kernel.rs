@@ -38,6 +38,10 @@ fn timer_storm_prints_its_rate() {
     let ms = now() - start;
     assert_eq!(out.events, events);
     let rate = if ms > 0.0 { out.events as f64 / ms * 1000.0 } else { f64::INFINITY };
-    let line = format!("kernel timer storm (wasm): 1000 timers, {} events in {ms:.1} ms: {:.2} M events/s", out.events, rate / 1e6);
+    let line = format!(
+        "kernel timer storm (wasm): 1000 timers, {} events in {ms:.1} ms: {:.2} M events/s",
+        out.events,
+        rate / 1e6
+    );
     console_log!("{line}");
 }
