@@ -245,7 +245,7 @@ enum Front {
 
 /// A min-queue of events keyed by (time, sequence number).
 ///
-/// Events due within the next [`WHEEL`] ms of the last one popped go into a timing wheel (O(1)
+/// Events due within the next 1,024 ms of the last one popped go into a timing wheel (O(1)
 /// schedule and pop, which keeps busy models fast whatever their number of pending events); the
 /// rest, and anything scheduled in the past, go into a binary heap. A pop takes the smaller
 /// (time, sequence) of the two fronts, so the order is exactly that of one sorted queue.
