@@ -1,0 +1,693 @@
+//! The AWS Architecture Blog's optimistic-concurrency contention experiment ("Exponential Backoff
+//! And Jitter", 2015), one run at a time or as a resumable sweep.
+//!
+//! N clients each read a row's version, then write with it; the write succeeds only if the version
+//! is still current (and bumps it). A client whose write failed backs off, then reads again. Every
+//! network hop takes |Normal(10 ms, 2 ms)|; the backoff before retry n uses base 5 ms and cap 2000 ms.
+//! As in the blog's simulator, only writes count as calls, the backoff of retry n uses `n` counted
+//! from 1, the backoff is added to the next read's outbound hop, and a run's time is the time of its
+//! last event (the last client's successful write reply).
+//!
+//! Why a dedicated event loop rather than `crate::sim::Simulation`: the default sweep is ~9,500 runs
+//! and tens of millions of events, and must finish in about a second natively. A heap of packed
+//! `u128` keys with per-client state in a `Vec` avoids boxing events and the kernel's trace and
+//! tombstone bookkeeping. The loop keeps the kernel's rules: events ordered by (time, sequence
+//! number), one seeded `SimRng` per run. Its clock counts integer *microseconds*: the blog's
+//! simulator uses continuous time, and whole milliseconds would turn ~10 ms hops into frequent
+//! exact ties that change who wins a race. Results are reported in milliseconds.
+//! This module must never read a wall clock.
+
+use super::policy::{decorrelated_jitter, equal_jitter, expo, full_jitter};
+use crate::sim::SimRng;
+use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fmt;
+use std::str::FromStr;
+
+/// The five strategies of the blog, in its order (also the CSV's order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// `min(cap, base · 2^n)`, no jitter.
+    Exponential,
+    Decorrelated,
+    EqualJitter,
+    FullJitter,
+    /// Retry at once.
+    None,
+}
+
+impl Strategy {
+    pub const ALL: [Strategy; 5] =
+        [Strategy::Exponential, Strategy::Decorrelated, Strategy::EqualJitter, Strategy::FullJitter, Strategy::None];
+
+    /// The CSV name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Exponential => "exponential",
+            Strategy::Decorrelated => "decorrelated",
+            Strategy::EqualJitter => "equal_jitter",
+            Strategy::FullJitter => "full_jitter",
+            Strategy::None => "none",
+        }
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Errors a user can cause with contention parameters.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ContentionError {
+    #[error("unknown strategy {0:?}: expected exponential, decorrelated, equal_jitter, full_jitter or none")]
+    Strategy(String),
+    #[error("{0} clients is not usable: expected 1 to {MAX_CLIENTS}")]
+    Clients(u64),
+    #[error("cap {cap_ms} ms is below base {base_ms} ms: expected cap ≥ base")]
+    CapBelowBase { base_ms: u64, cap_ms: u64 },
+    #[error("network delay Normal({mean_ms} ms, {sd_ms} ms) is not usable: expected finite, non-negative numbers")]
+    Network { mean_ms: f64, sd_ms: f64 },
+    #[error("client range {0:?} is not usable: expected FROM..TO:STEP with 1 ≤ FROM ≤ TO ≤ {MAX_CLIENTS} and STEP ≥ 1, e.g. 10..190:10")]
+    Range(String),
+    #[error("{0} runs is not usable: expected 1 to {MAX_RUNS}")]
+    Runs(u64),
+}
+
+impl FromStr for Strategy {
+    type Err = ContentionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Strategy::ALL.into_iter().find(|x| x.name() == s).ok_or_else(|| ContentionError::Strategy(s.to_string()))
+    }
+}
+
+/// The most clients one run may have (the event key packs the client index in 20 bits).
+pub const MAX_CLIENTS: u32 = 100_000;
+/// The most runs per sweep cell.
+pub const MAX_RUNS: u32 = 100_000;
+
+/// One contention run's parameters (the blog's: base 5 ms, cap 2 s, hops |Normal(10, 2)| ms).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContentionParams {
+    pub clients: u32,
+    pub strategy: Strategy,
+    pub base_ms: u64,
+    pub cap_ms: u64,
+    pub net_mean_ms: f64,
+    pub net_sd_ms: f64,
+}
+
+impl ContentionParams {
+    pub fn blog(clients: u32, strategy: Strategy) -> Self {
+        ContentionParams { clients, strategy, base_ms: 5, cap_ms: 2000, net_mean_ms: 10.0, net_sd_ms: 2.0 }
+    }
+
+    fn validate(&self) -> Result<(), ContentionError> {
+        if self.clients == 0 || self.clients > MAX_CLIENTS {
+            return Err(ContentionError::Clients(u64::from(self.clients)));
+        }
+        if self.cap_ms < self.base_ms {
+            return Err(ContentionError::CapBelowBase { base_ms: self.base_ms, cap_ms: self.cap_ms });
+        }
+        let ok = |x: f64| x.is_finite() && x >= 0.0 && x < 1e9;
+        if !ok(self.net_mean_ms) || !ok(self.net_sd_ms) {
+            return Err(ContentionError::Network { mean_ms: self.net_mean_ms, sd_ms: self.net_sd_ms });
+        }
+        Ok(())
+    }
+}
+
+/// Where a client is, for drawing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientPhase {
+    /// Backing off (after a failure) and sending a read.
+    Reading,
+    /// The read's reply (the version) is on its way back.
+    ReadReply,
+    /// The write, carrying the version read, is on its way.
+    Writing,
+    /// The write's reply is on its way back.
+    WriteReply,
+    Done,
+}
+
+/// One client's state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    pub phase: ClientPhase,
+    /// Failed writes so far (the next backoff uses `attempt`).
+    pub attempt: u32,
+    /// Decorrelated jitter's previous sleep, in microseconds.
+    sleep_us: u64,
+    /// The version the client read.
+    pub read_version: u64,
+    /// Whether its last write succeeded (meaningful in `WriteReply`).
+    pub write_ok: bool,
+    /// Writes made.
+    pub calls: u32,
+    /// When it succeeded, in microseconds.
+    pub done_at_us: Option<u64>,
+}
+
+const KIND_READ_ARRIVE: u8 = 0;
+const KIND_READ_REPLY: u8 = 1;
+const KIND_WRITE_ARRIVE: u8 = 2;
+const KIND_WRITE_REPLY: u8 = 3;
+
+/// Samples |Normal(mean, sd)| in microseconds with Marsaglia's polar method, keeping the second
+/// sample of each pair (exact, and no trigonometry: this is the sweep's hottest path).
+#[derive(Clone, Debug)]
+struct NetDelay {
+    mean_us: f64,
+    sd_us: f64,
+    spare: Option<f64>,
+}
+
+impl NetDelay {
+    fn std_normal(&mut self, rng: &mut SimRng) -> f64 {
+        if let Some(z) = self.spare.take() {
+            return z;
+        }
+        loop {
+            let u = 2.0 * rng.unit_f64() - 1.0;
+            let v = 2.0 * rng.unit_f64() - 1.0;
+            let s = u * u + v * v;
+            if s > 0.0 && s < 1.0 {
+                let m = libm::sqrt(-2.0 * libm::log(s) / s);
+                self.spare = Some(v * m);
+                return u * m;
+            }
+        }
+    }
+
+    fn sample_us(&mut self, rng: &mut SimRng) -> u64 {
+        let x = libm::fabs(self.mean_us + self.sd_us * self.std_normal(rng));
+        // Bounded by validation (mean, sd < 1e9 ms), so the cast cannot saturate in practice.
+        libm::round(x) as u64
+    }
+}
+
+/// What a finished run measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContentionResult {
+    pub clients: u32,
+    pub strategy: Strategy,
+    /// Writes made by all clients.
+    pub calls: u64,
+    pub failed_writes: u64,
+    /// Time until the last client succeeded, in milliseconds.
+    pub time_ms: f64,
+}
+
+/// One run of the experiment, steppable event by event (for drawing it live) or run to the end.
+#[derive(Clone, Debug)]
+pub struct ContentionRun {
+    params: ContentionParams,
+    base_us: u64,
+    cap_us: u64,
+    net: NetDelay,
+    rng: SimRng,
+    /// Min-heap of packed (time µs, sequence, client, kind).
+    heap: BinaryHeap<Reverse<u128>>,
+    seq: u64,
+    now_us: u64,
+    version: u64,
+    clients: Vec<Client>,
+    remaining: u32,
+    calls: u64,
+    failed_writes: u64,
+    /// Every write's arrival time (µs), when recording for the calls-over-time histogram.
+    write_times_us: Option<Vec<u64>>,
+}
+
+impl ContentionRun {
+    /// A run with every client's first read scheduled at time 0 + one hop, drawing from `rng`.
+    pub fn new(params: ContentionParams, rng: SimRng) -> Result<Self, ContentionError> {
+        params.validate()?;
+        let n = params.clients as usize;
+        let mut run = ContentionRun {
+            base_us: params.base_ms.saturating_mul(1000),
+            cap_us: params.cap_ms.saturating_mul(1000),
+            net: NetDelay { mean_us: params.net_mean_ms * 1000.0, sd_us: params.net_sd_ms * 1000.0, spare: None },
+            rng,
+            heap: BinaryHeap::with_capacity(n),
+            seq: 0,
+            now_us: 0,
+            version: 0,
+            clients: Vec::with_capacity(n),
+            remaining: params.clients,
+            calls: 0,
+            failed_writes: 0,
+            write_times_us: None,
+            params,
+        };
+        for i in 0..n {
+            run.clients.push(Client {
+                phase: ClientPhase::Reading,
+                attempt: 0,
+                sleep_us: run.base_us,
+                read_version: 0,
+                write_ok: false,
+                calls: 0,
+                done_at_us: None,
+            });
+            let d = run.net.sample_us(&mut run.rng);
+            run.push(d, i as u32, KIND_READ_ARRIVE);
+        }
+        Ok(run)
+    }
+
+    /// The seeded run the sweep makes: run `index` of (`clients`, `strategy`) under `seed`. Runs do
+    /// not depend on each other, so a sweep can be resumed, split or reordered.
+    pub fn seeded(params: ContentionParams, seed: u64, index: u32) -> Result<Self, ContentionError> {
+        let key = (u64::from(params.clients) << 32) | u64::from(index);
+        let rng = SimRng::new(seed).child_indexed(params.strategy.name(), key);
+        ContentionRun::new(params, rng)
+    }
+
+    /// Keep every write's time for [`ContentionRun::calls_histogram`].
+    pub fn record_calls(mut self) -> Self {
+        self.write_times_us = Some(Vec::new());
+        self
+    }
+
+    #[inline]
+    fn push(&mut self, at_us: u64, client: u32, kind: u8) {
+        let key = (u128::from(at_us) << 64) | (u128::from(self.seq) << 24) | (u128::from(client) << 4) | u128::from(kind);
+        self.seq += 1;
+        self.heap.push(Reverse(key));
+    }
+
+    fn backoff_us(&mut self, c: usize) -> u64 {
+        let n = self.clients[c].attempt;
+        let (base, cap) = (self.base_us, self.cap_us);
+        match self.params.strategy {
+            Strategy::None => 0,
+            Strategy::Exponential => expo(base, cap, n),
+            Strategy::FullJitter => full_jitter(base, cap, n, &mut self.rng),
+            Strategy::EqualJitter => equal_jitter(base, cap, n, &mut self.rng),
+            Strategy::Decorrelated => {
+                let s = decorrelated_jitter(base, cap, self.clients[c].sleep_us, &mut self.rng);
+                self.clients[c].sleep_us = s;
+                s
+            }
+        }
+    }
+
+    /// Processes one event; false once every client has succeeded.
+    pub fn step(&mut self) -> bool {
+        let Some(Reverse(key)) = self.heap.pop() else {
+            return false;
+        };
+        let at = (key >> 64) as u64;
+        let c = ((key >> 4) & 0xF_FFFF) as usize;
+        let kind = (key & 0xF) as u8;
+        self.now_us = at;
+        match kind {
+            KIND_READ_ARRIVE => {
+                self.clients[c].read_version = self.version;
+                self.clients[c].phase = ClientPhase::ReadReply;
+                let d = self.net.sample_us(&mut self.rng);
+                self.push(at.saturating_add(d), c as u32, KIND_READ_REPLY);
+            }
+            KIND_READ_REPLY => {
+                self.clients[c].phase = ClientPhase::Writing;
+                let d = self.net.sample_us(&mut self.rng);
+                self.push(at.saturating_add(d), c as u32, KIND_WRITE_ARRIVE);
+            }
+            KIND_WRITE_ARRIVE => {
+                self.calls += 1;
+                if let Some(w) = self.write_times_us.as_mut() {
+                    w.push(at);
+                }
+                let client = &mut self.clients[c];
+                client.calls = client.calls.saturating_add(1);
+                client.write_ok = client.read_version == self.version;
+                if client.write_ok {
+                    self.version += 1;
+                } else {
+                    self.failed_writes += 1;
+                }
+                client.phase = ClientPhase::WriteReply;
+                let d = self.net.sample_us(&mut self.rng);
+                self.push(at.saturating_add(d), c as u32, KIND_WRITE_REPLY);
+            }
+            _ => {
+                if self.clients[c].write_ok {
+                    self.clients[c].phase = ClientPhase::Done;
+                    self.clients[c].done_at_us = Some(at);
+                    self.remaining -= 1;
+                } else {
+                    self.clients[c].attempt = self.clients[c].attempt.saturating_add(1);
+                    self.clients[c].phase = ClientPhase::Reading;
+                    let d = self.net.sample_us(&mut self.rng);
+                    let b = self.backoff_us(c);
+                    self.push(at.saturating_add(d).saturating_add(b), c as u32, KIND_READ_ARRIVE);
+                }
+            }
+        }
+        true
+    }
+
+    /// Runs to the end and reports.
+    pub fn run_to_end(&mut self) -> ContentionResult {
+        while self.step() {}
+        self.result()
+    }
+
+    /// The figures so far (final once [`ContentionRun::is_done`]).
+    pub fn result(&self) -> ContentionResult {
+        ContentionResult {
+            clients: self.params.clients,
+            strategy: self.params.strategy,
+            calls: self.calls,
+            failed_writes: self.failed_writes,
+            time_ms: self.now_us as f64 / 1000.0,
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.remaining == 0
+    }
+    pub fn params(&self) -> &ContentionParams {
+        &self.params
+    }
+    /// Virtual time in milliseconds (fractional).
+    pub fn now_ms(&self) -> f64 {
+        self.now_us as f64 / 1000.0
+    }
+    /// The row's current version (= successful writes).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+    pub fn clients(&self) -> &[Client] {
+        &self.clients
+    }
+    /// Clients still trying.
+    pub fn remaining(&self) -> u32 {
+        self.remaining
+    }
+
+    /// Writes per `bucket_ms` bucket from time 0, when recording (empty otherwise).
+    pub fn calls_histogram(&self, bucket_ms: u64) -> Vec<u64> {
+        let bucket_us = bucket_ms.max(1).saturating_mul(1000);
+        let Some(times) = &self.write_times_us else { return Vec::new() };
+        let mut h: Vec<u64> = Vec::new();
+        for &t in times {
+            let b = (t / bucket_us) as usize;
+            if h.len() <= b {
+                h.resize(b + 1, 0);
+            }
+            h[b] += 1;
+        }
+        h
+    }
+}
+
+/// An inclusive range of client counts with a step, written `FROM..TO:STEP` (e.g. `10..190:10`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRange {
+    pub from: u32,
+    pub to: u32,
+    pub step: u32,
+}
+
+impl Default for ClientRange {
+    fn default() -> Self {
+        ClientRange { from: 10, to: 190, step: 10 }
+    }
+}
+
+impl ClientRange {
+    pub fn new(from: u32, to: u32, step: u32) -> Result<Self, ContentionError> {
+        if from == 0 || from > to || to > MAX_CLIENTS || step == 0 {
+            return Err(ContentionError::Range(format!("{from}..{to}:{step}")));
+        }
+        Ok(ClientRange { from, to, step })
+    }
+    pub fn values(&self) -> Vec<u32> {
+        (self.from..=self.to).step_by(self.step.max(1) as usize).collect()
+    }
+}
+
+impl FromStr for ClientRange {
+    type Err = ContentionError;
+    /// `A..B:S`, `A..B` (step 10) or a single count `N`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || ContentionError::Range(s.to_string());
+        let num = |t: &str| t.trim().parse::<u32>().map_err(|_| bad());
+        let (span, step) = match s.split_once(':') {
+            Some((a, b)) => (a, num(b)?),
+            None => (s, 10),
+        };
+        let (from, to) = match span.split_once("..") {
+            Some((a, b)) => (num(a)?, num(b.strip_prefix('=').unwrap_or(b))?),
+            None => {
+                let n = num(span)?;
+                (n, n)
+            }
+        };
+        ClientRange::new(from, to, step).map_err(|_| bad())
+    }
+}
+
+impl fmt::Display for ClientRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}:{}", self.from, self.to, self.step)
+    }
+}
+
+/// The sweep's parameters (serializable: the page keeps them in its URL and keys results by them).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepParams {
+    pub clients: ClientRange,
+    pub runs: u32,
+    pub seed: u64,
+    pub strategies: Vec<Strategy>,
+    pub base_ms: u64,
+    pub cap_ms: u64,
+    pub net_mean_ms: f64,
+    pub net_sd_ms: f64,
+}
+
+impl Default for SweepParams {
+    /// The blog's sweep: 10…190 clients step 10, 100 runs, all five strategies.
+    fn default() -> Self {
+        SweepParams {
+            clients: ClientRange::default(),
+            runs: 100,
+            seed: 1,
+            strategies: Strategy::ALL.to_vec(),
+            base_ms: 5,
+            cap_ms: 2000,
+            net_mean_ms: 10.0,
+            net_sd_ms: 2.0,
+        }
+    }
+}
+
+/// One CSV row: means over the runs of one (clients, strategy) cell.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepRow {
+    pub clients: u32,
+    pub strategy: Strategy,
+    pub time_ms: f64,
+    pub calls: f64,
+}
+
+/// How far a sweep has come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepProgress {
+    pub runs_done: u64,
+    pub runs_total: u64,
+}
+
+impl SweepProgress {
+    pub fn done(&self) -> bool {
+        self.runs_done >= self.runs_total
+    }
+    /// 0.0 … 1.0, for a progress bar.
+    pub fn fraction(&self) -> f64 {
+        if self.runs_total == 0 { 1.0 } else { self.runs_done as f64 / self.runs_total as f64 }
+    }
+}
+
+/// The sweep, resumable in chunks: call [`Sweep::step`] with a budget of runs per frame; cancel by
+/// dropping it. Rows appear as cells complete, in (clients, strategy) order.
+#[derive(Clone, Debug)]
+pub struct Sweep {
+    params: SweepParams,
+    cells: Vec<(u32, Strategy)>,
+    cell: usize,
+    run: u32,
+    sum_time_ms: f64,
+    sum_calls: u64,
+    runs_done: u64,
+    rows: Vec<SweepRow>,
+}
+
+impl Sweep {
+    pub fn new(params: SweepParams) -> Result<Self, ContentionError> {
+        if params.runs == 0 || params.runs > MAX_RUNS {
+            return Err(ContentionError::Runs(u64::from(params.runs)));
+        }
+        let c = params.clients;
+        ClientRange::new(c.from, c.to, c.step)?;
+        let probe = ContentionParams {
+            clients: c.from,
+            strategy: Strategy::None,
+            base_ms: params.base_ms,
+            cap_ms: params.cap_ms,
+            net_mean_ms: params.net_mean_ms,
+            net_sd_ms: params.net_sd_ms,
+        };
+        probe.validate()?;
+        let cells =
+            c.values().into_iter().flat_map(|n| params.strategies.iter().map(move |s| (n, *s))).collect::<Vec<_>>();
+        Ok(Sweep { params, cells, cell: 0, run: 0, sum_time_ms: 0.0, sum_calls: 0, runs_done: 0, rows: Vec::new() })
+    }
+
+    pub fn params(&self) -> &SweepParams {
+        &self.params
+    }
+
+    pub fn progress(&self) -> SweepProgress {
+        SweepProgress { runs_done: self.runs_done, runs_total: self.cells.len() as u64 * u64::from(self.params.runs) }
+    }
+
+    /// Runs at most `budget_runs` more runs and reports progress.
+    pub fn step(&mut self, budget_runs: u32) -> SweepProgress {
+        let mut budget = budget_runs;
+        while budget > 0 && self.cell < self.cells.len() {
+            let (clients, strategy) = self.cells[self.cell];
+            let p = ContentionParams {
+                clients,
+                strategy,
+                base_ms: self.params.base_ms,
+                cap_ms: self.params.cap_ms,
+                net_mean_ms: self.params.net_mean_ms,
+                net_sd_ms: self.params.net_sd_ms,
+            };
+            let r = ContentionRun::seeded(p, self.params.seed, self.run)
+                .expect("parameters were validated when the sweep was made")
+                .run_to_end();
+            self.sum_time_ms += r.time_ms;
+            self.sum_calls = self.sum_calls.saturating_add(r.calls);
+            self.run += 1;
+            self.runs_done += 1;
+            budget -= 1;
+            if self.run == self.params.runs {
+                let runs = f64::from(self.params.runs);
+                self.rows.push(SweepRow {
+                    clients,
+                    strategy,
+                    time_ms: self.sum_time_ms / runs,
+                    calls: self.sum_calls as f64 / runs,
+                });
+                self.cell += 1;
+                self.run = 0;
+                self.sum_time_ms = 0.0;
+                self.sum_calls = 0;
+            }
+        }
+        self.progress()
+    }
+
+    /// Runs everything left.
+    pub fn run_to_end(&mut self) -> &[SweepRow] {
+        while !self.step(u32::MAX).done() {}
+        &self.rows
+    }
+
+    /// Completed cells so far.
+    pub fn rows(&self) -> &[SweepRow] {
+        &self.rows
+    }
+
+    /// The rows as CSV (`clients,time_ms,calls,strategy`), one decimal place.
+    pub fn csv(&self) -> String {
+        let mut s = String::from("clients,time_ms,calls,strategy\n");
+        for r in &self.rows {
+            s.push_str(&format!("{},{:.1},{:.1},{}\n", r.clients, r.time_ms, r.calls, r.strategy.name()));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_client_succeeds_with_one_write_after_four_hops() {
+        let mut r = ContentionRun::seeded(ContentionParams::blog(1, Strategy::Exponential), 1, 0).unwrap();
+        let res = r.run_to_end();
+        assert_eq!((res.calls, res.failed_writes), (1, 0));
+        assert!(res.time_ms > 20.0 && res.time_ms < 70.0, "{}", res.time_ms);
+        assert_eq!(r.clients()[0].phase, ClientPhase::Done);
+    }
+
+    #[test]
+    fn every_client_succeeds_exactly_once_and_versions_count_successes() {
+        for s in Strategy::ALL {
+            let mut r = ContentionRun::seeded(ContentionParams::blog(30, s), 9, 0).unwrap();
+            let res = r.run_to_end();
+            assert!(r.is_done());
+            assert_eq!(r.version(), 30);
+            assert_eq!(res.calls - res.failed_writes, 30);
+            assert_eq!(r.clients().iter().map(|c| u64::from(c.calls)).sum::<u64>(), res.calls);
+            let last = r.clients().iter().filter_map(|c| c.done_at_us).max().unwrap();
+            assert_eq!(last as f64 / 1000.0, res.time_ms);
+        }
+    }
+
+    #[test]
+    fn same_seed_same_run_and_histogram_counts_every_write() {
+        let p = ContentionParams::blog(50, Strategy::FullJitter);
+        let mut a = ContentionRun::seeded(p.clone(), 3, 7).unwrap().record_calls();
+        let mut b = ContentionRun::seeded(p, 3, 7).unwrap();
+        let ra = a.run_to_end();
+        assert_eq!(ra, b.run_to_end());
+        assert_eq!(a.calls_histogram(10).iter().sum::<u64>(), ra.calls);
+        assert!(b.calls_histogram(10).is_empty());
+    }
+
+    #[test]
+    fn client_ranges_parse_and_reject_clearly() {
+        assert_eq!("10..190:10".parse::<ClientRange>().unwrap().values().len(), 19);
+        assert_eq!("5..=7:1".parse::<ClientRange>().unwrap().values(), vec![5, 6, 7]);
+        assert_eq!("40".parse::<ClientRange>().unwrap().values(), vec![40]);
+        for bad in ["", "10..", "190..10:10", "0..10:1", "10..20:0", "a..b", "1..200000:1"] {
+            let e = bad.parse::<ClientRange>().unwrap_err();
+            assert!(e.to_string().contains("expected FROM..TO:STEP"), "{bad}: {e}");
+        }
+        assert_eq!("fast".parse::<Strategy>().unwrap_err().to_string(),
+            "unknown strategy \"fast\": expected exponential, decorrelated, equal_jitter, full_jitter or none");
+    }
+
+    #[test]
+    fn sweep_resumes_in_chunks_with_the_same_rows_as_one_go() {
+        let params = SweepParams { clients: ClientRange::new(10, 30, 10).unwrap(), runs: 4, ..SweepParams::default() };
+        let mut whole = Sweep::new(params.clone()).unwrap();
+        whole.run_to_end();
+        let mut chunked = Sweep::new(params).unwrap();
+        let mut seen = Vec::new();
+        loop {
+            let p = chunked.step(3);
+            seen.push(p.runs_done);
+            if p.done() {
+                break;
+            }
+        }
+        assert_eq!(seen.last(), Some(&60));
+        assert_eq!(seen[0], 3);
+        assert_eq!(whole.rows(), chunked.rows());
+        assert_eq!(chunked.rows().len(), 15);
+        assert!(chunked.csv().starts_with("clients,time_ms,calls,strategy\n10,"));
+        assert!(Sweep::new(SweepParams { runs: 0, ..SweepParams::default() }).is_err());
+    }
+}

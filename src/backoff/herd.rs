@@ -1,0 +1,1 @@
+//! Thundering herd (in progress).
