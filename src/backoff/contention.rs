@@ -9,10 +9,11 @@
 //! last event (the last client's successful write reply).
 //!
 //! Why a dedicated event loop rather than `crate::sim::Simulation`: the default sweep is ~9,500 runs
-//! and tens of millions of events, and must finish in about a second natively. A heap of packed
-//! `u128` keys with per-client state in a `Vec` avoids boxing events and the kernel's trace and
-//! tombstone bookkeeping. The loop keeps the kernel's rules: events ordered by (time, sequence
-//! number), one seeded `SimRng` per run. Its clock counts integer *microseconds*: the blog's
+//! and tens of millions of events, and must finish in about a second natively. Each client has
+//! exactly one message in flight, so the loop keeps a heap of packed `u64` (time, client) keys and
+//! the event's kind in the client's phase: no boxed events, no trace, no tombstones. It keeps the
+//! kernel's spirit: a total order on events (time, then client index where the kernel would use the
+//! sequence number) and one seeded `SimRng` per run. Its clock counts integer *microseconds*: the blog's
 //! simulator uses continuous time, and whole milliseconds would turn ~10 ms hops into frequent
 //! exact ties that change who wins a race. Results are reported in milliseconds.
 //! This module must never read a wall clock.
@@ -20,8 +21,6 @@
 use super::policy::{decorrelated_jitter, equal_jitter, expo, full_jitter};
 use crate::sim::SimRng;
 use serde::{Deserialize, Serialize};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -153,10 +152,10 @@ pub struct Client {
     pub done_at_us: Option<u64>,
 }
 
-const KIND_READ_ARRIVE: u8 = 0;
-const KIND_READ_REPLY: u8 = 1;
-const KIND_WRITE_ARRIVE: u8 = 2;
-const KIND_WRITE_REPLY: u8 = 3;
+/// Event keys pack (time µs, client index): 20 bits of client, 44 of time (~203 days; later times
+/// saturate, which no validated run comes near).
+const CLIENT_BITS: u32 = 20;
+const MAX_KEY_TIME_US: u64 = (1 << (64 - CLIENT_BITS)) - 1;
 
 /// Marsaglia and Tsang's ziggurat for the standard normal (256 layers), the method `rand_distr`
 /// uses: exact, and about one `u64` draw and a table look-up per sample — the network delay is the
@@ -248,6 +247,81 @@ impl NetDelay {
     }
 }
 
+/// A 4-ary min-heap of unique `u64` keys: half the depth of a binary heap and branch-free choice
+/// among siblings, which matters because every event replaces the top (≈ 190 keys, tens of millions
+/// of replacements per sweep). Keys are unique (they contain the client index), so the order of
+/// events is the same as any other min-queue's.
+#[derive(Clone, Debug, Default)]
+struct QuadHeap {
+    a: Vec<u64>,
+}
+
+impl QuadHeap {
+    fn with_capacity(n: usize) -> Self {
+        QuadHeap { a: Vec::with_capacity(n) }
+    }
+    #[inline]
+    fn peek(&self) -> Option<u64> {
+        self.a.first().copied()
+    }
+    fn push(&mut self, key: u64) {
+        let mut pos = self.a.len();
+        self.a.push(key);
+        while pos > 0 {
+            let parent = (pos - 1) / 4;
+            if self.a[parent] <= key {
+                break;
+            }
+            self.a[pos] = self.a[parent];
+            pos = parent;
+        }
+        self.a[pos] = key;
+    }
+    /// Replaces the smallest key with `key` (the heap must not be empty).
+    #[inline]
+    fn replace_top(&mut self, key: u64) {
+        self.sift_down(0, key);
+    }
+    fn pop(&mut self) {
+        if let Some(last) = self.a.pop() {
+            if !self.a.is_empty() {
+                self.sift_down(0, last);
+            }
+        }
+    }
+    #[inline]
+    fn sift_down(&mut self, mut pos: usize, key: u64) {
+        let a = &mut self.a;
+        let n = a.len();
+        loop {
+            let c = 4 * pos + 1;
+            if c >= n {
+                break;
+            }
+            let (m, mv) = if c + 3 < n {
+                let (i1, v1) = if a[c + 1] < a[c] { (c + 1, a[c + 1]) } else { (c, a[c]) };
+                let (i2, v2) = if a[c + 3] < a[c + 2] { (c + 3, a[c + 3]) } else { (c + 2, a[c + 2]) };
+                if v2 < v1 { (i2, v2) } else { (i1, v1) }
+            } else {
+                let (mut m, mut mv) = (c, a[c]);
+                for (j, &v) in a.iter().enumerate().take(n).skip(c + 1) {
+                    if v < mv {
+                        m = j;
+                        mv = v;
+                    }
+                }
+                (m, mv)
+            };
+            if mv >= key {
+                break;
+            }
+            a[pos] = mv;
+            pos = m;
+        }
+        a[pos] = key;
+    }
+}
+
 /// What a finished run measured.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ContentionResult {
@@ -268,9 +342,9 @@ pub struct ContentionRun {
     cap_us: u64,
     net: NetDelay,
     rng: SimRng,
-    /// Min-heap of packed (time µs, sequence, client, kind).
-    heap: BinaryHeap<Reverse<u128>>,
-    seq: u64,
+    /// Min-heap of packed (time µs, client): each client has exactly one pending event, whose kind
+    /// its phase says.
+    heap: QuadHeap,
     /// Set while handling an event: the next push replaces the heap's top (the event handled).
     replace_top: bool,
     now_us: u64,
@@ -293,8 +367,7 @@ impl ContentionRun {
             cap_us: params.cap_ms.saturating_mul(1000),
             net: NetDelay { mean_us: params.net_mean_ms * 1000.0, sd_us: params.net_sd_ms * 1000.0 },
             rng,
-            heap: BinaryHeap::with_capacity(n),
-            seq: 0,
+            heap: QuadHeap::with_capacity(n),
             replace_top: false,
             now_us: 0,
             version: 0,
@@ -316,7 +389,7 @@ impl ContentionRun {
                 done_at_us: None,
             });
             let d = run.net.sample_us(&mut run.rng);
-            run.push(d, i as u32, KIND_READ_ARRIVE);
+            run.push(d, i as u32);
         }
         Ok(run)
     }
@@ -336,17 +409,16 @@ impl ContentionRun {
     }
 
     #[inline]
-    fn push(&mut self, at_us: u64, client: u32, kind: u8) {
-        let key = (u128::from(at_us) << 64) | (u128::from(self.seq) << 24) | (u128::from(client) << 4) | u128::from(kind);
-        self.seq += 1;
+    fn push(&mut self, at_us: u64, client: u32) {
+        let key = (at_us.min(MAX_KEY_TIME_US) << CLIENT_BITS) | u64::from(client);
         if self.replace_top {
             self.replace_top = false;
-            if let Some(mut top) = self.heap.peek_mut() {
-                *top = Reverse(key);
+            if self.heap.peek().is_some() {
+                self.heap.replace_top(key);
                 return;
             }
         }
-        self.heap.push(Reverse(key));
+        self.heap.push(key);
     }
 
     fn backoff_us(&mut self, c: usize) -> u64 {
@@ -367,29 +439,28 @@ impl ContentionRun {
 
     /// Processes one event; false once every client has succeeded.
     pub fn step(&mut self) -> bool {
-        let Some(&Reverse(key)) = self.heap.peek() else {
+        let Some(key) = self.heap.peek() else {
             return false;
         };
         // Every event schedules at most one successor for the same client, so the successor
         // replaces the popped event at the top of the heap (one sift instead of a pop and a push).
         self.replace_top = true;
-        let at = (key >> 64) as u64;
-        let c = ((key >> 4) & 0xF_FFFF) as usize;
-        let kind = (key & 0xF) as u8;
+        let at = key >> CLIENT_BITS;
+        let c = (key & ((1 << CLIENT_BITS) - 1)) as usize;
         self.now_us = at;
-        match kind {
-            KIND_READ_ARRIVE => {
+        match self.clients[c].phase {
+            ClientPhase::Reading => {
                 self.clients[c].read_version = self.version;
                 self.clients[c].phase = ClientPhase::ReadReply;
                 let d = self.net.sample_us(&mut self.rng);
-                self.push(at.saturating_add(d), c as u32, KIND_READ_REPLY);
+                self.push(at.saturating_add(d), c as u32);
             }
-            KIND_READ_REPLY => {
+            ClientPhase::ReadReply => {
                 self.clients[c].phase = ClientPhase::Writing;
                 let d = self.net.sample_us(&mut self.rng);
-                self.push(at.saturating_add(d), c as u32, KIND_WRITE_ARRIVE);
+                self.push(at.saturating_add(d), c as u32);
             }
-            KIND_WRITE_ARRIVE => {
+            ClientPhase::Writing => {
                 self.calls += 1;
                 if let Some(w) = self.write_times_us.as_mut() {
                     w.push(at);
@@ -404,9 +475,14 @@ impl ContentionRun {
                 }
                 client.phase = ClientPhase::WriteReply;
                 let d = self.net.sample_us(&mut self.rng);
-                self.push(at.saturating_add(d), c as u32, KIND_WRITE_REPLY);
+                self.push(at.saturating_add(d), c as u32);
             }
-            _ => {
+            ClientPhase::Done => {
+                // A finished client never has a pending event; drop a stray key rather than loop.
+                self.heap.pop();
+                self.replace_top = false;
+            }
+            ClientPhase::WriteReply => {
                 if self.clients[c].write_ok {
                     self.heap.pop();
                     self.replace_top = false;
@@ -418,7 +494,7 @@ impl ContentionRun {
                     self.clients[c].phase = ClientPhase::Reading;
                     let d = self.net.sample_us(&mut self.rng);
                     let b = self.backoff_us(c);
-                    self.push(at.saturating_add(d).saturating_add(b), c as u32, KIND_READ_ARRIVE);
+                    self.push(at.saturating_add(d).saturating_add(b), c as u32);
                 }
             }
         }
@@ -631,22 +707,47 @@ impl Sweep {
         SweepProgress { runs_done: self.runs_done, runs_total: self.cells.len() as u64 * u64::from(self.params.runs) }
     }
 
+    /// Every (clients, strategy) cell, in row order.
+    pub fn cells(&self) -> &[(u32, Strategy)] {
+        &self.cells
+    }
+
+    fn cell_params(&self, clients: u32, strategy: Strategy) -> ContentionParams {
+        ContentionParams {
+            clients,
+            strategy,
+            base_ms: self.params.base_ms,
+            cap_ms: self.params.cap_ms,
+            net_mean_ms: self.params.net_mean_ms,
+            net_sd_ms: self.params.net_sd_ms,
+        }
+    }
+
+    fn one_run(&self, clients: u32, strategy: Strategy, index: u32) -> ContentionResult {
+        ContentionRun::seeded(self.cell_params(clients, strategy), self.params.seed, index)
+            .expect("parameters were validated when the sweep was made")
+            .run_to_end()
+    }
+
+    /// One whole cell, independently of the sweep's progress: the same row [`Sweep::step`] makes
+    /// (runs are summed in the same order). Lets a native caller spread cells over threads.
+    pub fn run_cell(&self, clients: u32, strategy: Strategy) -> SweepRow {
+        let (mut time, mut calls) = (0.0, 0u64);
+        for i in 0..self.params.runs {
+            let r = self.one_run(clients, strategy, i);
+            time += r.time_ms;
+            calls = calls.saturating_add(r.calls);
+        }
+        let runs = f64::from(self.params.runs);
+        SweepRow { clients, strategy, time_ms: time / runs, calls: calls as f64 / runs }
+    }
+
     /// Runs at most `budget_runs` more runs and reports progress.
     pub fn step(&mut self, budget_runs: u32) -> SweepProgress {
         let mut budget = budget_runs;
         while budget > 0 && self.cell < self.cells.len() {
             let (clients, strategy) = self.cells[self.cell];
-            let p = ContentionParams {
-                clients,
-                strategy,
-                base_ms: self.params.base_ms,
-                cap_ms: self.params.cap_ms,
-                net_mean_ms: self.params.net_mean_ms,
-                net_sd_ms: self.params.net_sd_ms,
-            };
-            let r = ContentionRun::seeded(p, self.params.seed, self.run)
-                .expect("parameters were validated when the sweep was made")
-                .run_to_end();
+            let r = self.one_run(clients, strategy, self.run);
             self.sum_time_ms += r.time_ms;
             self.sum_calls = self.sum_calls.saturating_add(r.calls);
             self.run += 1;
@@ -709,6 +810,34 @@ mod tests {
         assert!((beyond(1.0) - 0.3173).abs() < 0.005, "P(|z|>1) {}", beyond(1.0));
         assert!((beyond(2.0) - 0.0455).abs() < 0.002, "P(|z|>2) {}", beyond(2.0));
         assert!(xs.iter().any(|x| x.abs() > ZIG_R), "the tail beyond R is reachable");
+    }
+
+    #[test]
+    fn quad_heap_pops_in_order() {
+        let mut r = SimRng::new(5);
+        let mut h = QuadHeap::default();
+        let mut model: Vec<u64> = Vec::new();
+        for step in 0..5000u64 {
+            let k = (r.below(1000) << 20) | step;
+            match r.below(3) {
+                0 if !model.is_empty() => {
+                    h.pop();
+                    model.remove(0);
+                }
+                1 if !model.is_empty() => {
+                    h.replace_top(k);
+                    model.remove(0);
+                    model.push(k);
+                    model.sort_unstable();
+                }
+                _ => {
+                    h.push(k);
+                    model.push(k);
+                    model.sort_unstable();
+                }
+            }
+            assert_eq!(h.peek(), model.first().copied());
+        }
     }
 
     #[test]
@@ -775,6 +904,8 @@ mod tests {
         assert_eq!(seen.last(), Some(&60));
         assert_eq!(seen[0], 3);
         assert_eq!(whole.rows(), chunked.rows());
+        let by_cell: Vec<SweepRow> = whole.cells().iter().map(|&(n, s)| whole.run_cell(n, s)).collect();
+        assert_eq!(by_cell, whole.rows());
         assert_eq!(chunked.rows().len(), 15);
         assert!(chunked.csv().starts_with("clients,time_ms,calls,strategy\n10,"));
         assert!(Sweep::new(SweepParams { runs: 0, ..SweepParams::default() }).is_err());

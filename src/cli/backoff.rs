@@ -4,7 +4,7 @@
 
 use super::output::{print_csv, print_json};
 use super::{CliResult, Common};
-use crate::backoff::contention::{ClientRange, ContentionError, Strategy, Sweep, SweepParams};
+use crate::backoff::contention::{ClientRange, ContentionError, Strategy, Sweep, SweepParams, SweepRow};
 use crate::backoff::retry::{self, AttemptOutcome, CallResult, FailingApi, GiveUp, RetryParams};
 use crate::backoff::Policy;
 
@@ -169,23 +169,64 @@ pub struct SweepArgs {
     /// Print the sweep's wall-clock time to stderr.
     #[arg(long)]
     pub timing: bool,
+    /// Worker threads (0: one per core). Cells are independent and seeded by their own index, so
+    /// the CSV is the same for any thread count.
+    #[arg(long, default_value_t = 0)]
+    pub threads: u32,
+}
+
+/// Runs every cell of `sweep`, handing cells to `threads` workers, and returns rows in cell order.
+fn run_cells_in_parallel(sweep: &Sweep, threads: usize) -> Vec<SweepRow> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cells = sweep.cells();
+    let next = AtomicUsize::new(0);
+    let mut rows: Vec<Option<SweepRow>> = vec![None; cells.len()];
+    let results = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&(n, s)) = cells.get(i) else { break };
+                        done.push((i, sweep.run_cell(n, s)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("a sweep worker panicked")).collect::<Vec<_>>()
+    });
+    for (i, r) in results {
+        rows[i] = Some(r);
+    }
+    rows.into_iter().map(|r| r.expect("every cell was run")).collect()
 }
 
 pub fn sweep(c: &Common, a: SweepArgs) -> CliResult {
     let strategies = if a.strategies.is_empty() { Strategy::ALL.to_vec() } else { a.strategies };
     let params = SweepParams { clients: a.clients, runs: a.runs, seed: c.seed, strategies, ..SweepParams::default() };
     let started = std::time::Instant::now();
-    let mut sweep = Sweep::new(params)?;
-    sweep.run_to_end();
+    let sweep = Sweep::new(params)?;
+    let threads = if a.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        a.threads as usize
+    };
+    let rows = run_cells_in_parallel(&sweep, threads);
     let elapsed = started.elapsed();
     if a.timing {
-        let p = sweep.progress();
-        eprintln!("backoff-sweep: {} runs in {:.3} s", p.runs_done, elapsed.as_secs_f64());
+        eprintln!(
+            "backoff-sweep: {} runs in {:.3} s on {} thread(s)",
+            sweep.progress().runs_total,
+            elapsed.as_secs_f64(),
+            threads
+        );
     }
     if c.json {
-        return print_json(&sweep.rows());
+        return print_json(&rows);
     }
-    let rows = sweep.rows().iter().map(|r| {
+    let rows = rows.iter().map(|r| {
         vec![r.clients.to_string(), format!("{:.1}", r.time_ms), format!("{:.1}", r.calls), r.strategy.name().to_string()]
     });
     print_csv(&["clients", "time_ms", "calls", "strategy"], rows)
