@@ -813,6 +813,30 @@ mod tests {
     }
 
     #[test]
+    fn sweep_parameters_round_trip_through_a_query_string() {
+        let p = SweepParams { runs: 7, seed: 99, strategies: vec![Strategy::FullJitter, Strategy::None], ..SweepParams::default() };
+        let q = serde_qs::to_string(&p).unwrap();
+        let back: SweepParams = serde_qs::from_str(&q).unwrap();
+        assert_eq!(back, p);
+        let j: SweepParams = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+        assert_eq!(j, p);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn every_run_ends_with_one_success_per_client(seed: u64, clients in 1u32..40, s in 0usize..5, sd in 0.0f64..5.0) {
+            let params = ContentionParams { net_sd_ms: sd, ..ContentionParams::blog(clients, Strategy::ALL[s]) };
+            let mut r = ContentionRun::seeded(params, seed, 0).unwrap();
+            let res = r.run_to_end();
+            proptest::prop_assert!(r.is_done());
+            proptest::prop_assert_eq!(r.version(), u64::from(clients));
+            proptest::prop_assert_eq!(res.calls - res.failed_writes, u64::from(clients));
+            proptest::prop_assert!(r.clients().iter().all(|c| c.phase == ClientPhase::Done && c.calls == c.attempt + 1));
+        }
+    }
+
+    #[test]
     fn quad_heap_pops_in_order() {
         let mut r = SimRng::new(5);
         let mut h = QuadHeap::default();
