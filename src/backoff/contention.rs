@@ -134,22 +134,50 @@ pub enum ClientPhase {
     Done,
 }
 
+/// The server-side event a client waits for. Client-side events (a reply arriving) touch no
+/// shared state, so the loop folds them into the server-side ones: a read's arrival schedules the
+/// write's arrival two hops later, a failed write's arrival schedules the next read's arrival two
+/// hops plus the backoff later. That halves the events without changing any outcome's
+/// distribution; the in-between phases are recovered from the reply times for drawing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Pending {
+    ReadArrive,
+    WriteArrive,
+    Nothing,
+}
+
 /// One client's state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Client {
-    pub phase: ClientPhase,
+    pending: Pending,
+    /// When the reply now (or last) in flight reaches the client, in microseconds.
+    reply_at_us: u64,
     /// Failed writes so far (the next backoff uses `attempt`).
     pub attempt: u32,
     /// Decorrelated jitter's previous sleep, in microseconds.
     sleep_us: u64,
-    /// The version the client read.
+    /// The version the client read last.
     pub read_version: u64,
-    /// Whether its last write succeeded (meaningful in `WriteReply`).
-    pub write_ok: bool,
     /// Writes made.
     pub calls: u32,
-    /// When it succeeded, in microseconds.
+    /// When its successful write's reply reached it, in microseconds.
     pub done_at_us: Option<u64>,
+}
+
+impl Client {
+    /// Where the client is at `now_us` (between two of its events).
+    pub fn phase(&self, now_us: u64) -> ClientPhase {
+        let in_flight = now_us < self.reply_at_us;
+        match (self.pending, in_flight) {
+            (Pending::ReadArrive, true) => ClientPhase::WriteReply,
+            (Pending::ReadArrive, false) => ClientPhase::Reading,
+            (Pending::WriteArrive, true) => ClientPhase::ReadReply,
+            (Pending::WriteArrive, false) => ClientPhase::Writing,
+            (Pending::Nothing, true) => ClientPhase::WriteReply,
+            (Pending::Nothing, false) => ClientPhase::Done,
+        }
+    }
 }
 
 /// Event keys pack (time µs, client index): 20 bits of client, 44 of time (~203 days; later times
@@ -348,6 +376,8 @@ pub struct ContentionRun {
     /// Set while handling an event: the next push replaces the heap's top (the event handled).
     replace_top: bool,
     now_us: u64,
+    /// When the last successful write's reply arrived: the run's time once every client is done.
+    end_us: u64,
     version: u64,
     clients: Vec<Client>,
     remaining: u32,
@@ -370,6 +400,7 @@ impl ContentionRun {
             heap: QuadHeap::with_capacity(n),
             replace_top: false,
             now_us: 0,
+            end_us: 0,
             version: 0,
             clients: Vec::with_capacity(n),
             remaining: params.clients,
@@ -380,11 +411,11 @@ impl ContentionRun {
         };
         for i in 0..n {
             run.clients.push(Client {
-                phase: ClientPhase::Reading,
+                pending: Pending::ReadArrive,
+                reply_at_us: 0,
                 attempt: 0,
                 sleep_us: run.base_us,
                 read_version: 0,
-                write_ok: false,
                 calls: 0,
                 done_at_us: None,
             });
@@ -437,73 +468,89 @@ impl ContentionRun {
         }
     }
 
-    /// Processes one event; false once every client has succeeded.
+    /// Processes one server-side event (a read or a write reaching the row); false once every
+    /// client has succeeded.
     pub fn step(&mut self) -> bool {
         let Some(key) = self.heap.peek() else {
             return false;
         };
         // Every event schedules at most one successor for the same client, so the successor
-        // replaces the popped event at the top of the heap (one sift instead of a pop and a push).
+        // replaces the handled event at the top of the heap (one sift instead of a pop and a push).
         self.replace_top = true;
         let at = key >> CLIENT_BITS;
         let c = (key & ((1 << CLIENT_BITS) - 1)) as usize;
         self.now_us = at;
-        match self.clients[c].phase {
-            ClientPhase::Reading => {
-                self.clients[c].read_version = self.version;
-                self.clients[c].phase = ClientPhase::ReadReply;
-                let d = self.net.sample_us(&mut self.rng);
-                self.push(at.saturating_add(d), c as u32);
+        match self.clients[c].pending {
+            Pending::ReadArrive => {
+                // The version travels back (one hop), then the write travels out (another).
+                let back = self.net.sample_us(&mut self.rng);
+                let out = self.net.sample_us(&mut self.rng);
+                let client = &mut self.clients[c];
+                client.read_version = self.version;
+                client.reply_at_us = at.saturating_add(back);
+                client.pending = Pending::WriteArrive;
+                self.push(at.saturating_add(back).saturating_add(out), c as u32);
             }
-            ClientPhase::ReadReply => {
-                self.clients[c].phase = ClientPhase::Writing;
-                let d = self.net.sample_us(&mut self.rng);
-                self.push(at.saturating_add(d), c as u32);
-            }
-            ClientPhase::Writing => {
+            Pending::WriteArrive => {
                 self.calls += 1;
                 if let Some(w) = self.write_times_us.as_mut() {
                     w.push(at);
                 }
+                let back = self.net.sample_us(&mut self.rng);
+                let ok = self.clients[c].read_version == self.version;
                 let client = &mut self.clients[c];
                 client.calls = client.calls.saturating_add(1);
-                client.write_ok = client.read_version == self.version;
-                if client.write_ok {
+                client.reply_at_us = at.saturating_add(back);
+                if ok {
                     self.version += 1;
+                    client.pending = Pending::Nothing;
+                    client.done_at_us = Some(client.reply_at_us);
+                    self.end_us = self.end_us.max(client.reply_at_us);
+                    self.remaining -= 1;
+                    self.heap.pop();
+                    self.replace_top = false;
                 } else {
                     self.failed_writes += 1;
+                    client.attempt = client.attempt.saturating_add(1);
+                    client.pending = Pending::ReadArrive;
+                    let out = self.net.sample_us(&mut self.rng);
+                    let wait = self.backoff_us(c);
+                    let next = at.saturating_add(back).saturating_add(out).saturating_add(wait);
+                    self.push(next, c as u32);
                 }
-                client.phase = ClientPhase::WriteReply;
-                let d = self.net.sample_us(&mut self.rng);
-                self.push(at.saturating_add(d), c as u32);
             }
-            ClientPhase::Done => {
+            Pending::Nothing => {
                 // A finished client never has a pending event; drop a stray key rather than loop.
                 self.heap.pop();
                 self.replace_top = false;
-            }
-            ClientPhase::WriteReply => {
-                if self.clients[c].write_ok {
-                    self.heap.pop();
-                    self.replace_top = false;
-                    self.clients[c].phase = ClientPhase::Done;
-                    self.clients[c].done_at_us = Some(at);
-                    self.remaining -= 1;
-                } else {
-                    self.clients[c].attempt = self.clients[c].attempt.saturating_add(1);
-                    self.clients[c].phase = ClientPhase::Reading;
-                    let d = self.net.sample_us(&mut self.rng);
-                    let b = self.backoff_us(c);
-                    self.push(at.saturating_add(d).saturating_add(b), c as u32);
-                }
             }
         }
         true
     }
 
+    /// Processes every event up to `t_ms` and moves the clock there (for drawing at a frame's
+    /// time); stops early at the end of the run.
+    pub fn advance_to_ms(&mut self, t_ms: f64) {
+        let t_us = if t_ms.is_nan() || t_ms <= 0.0 { 0 } else { (t_ms * 1000.0).min(u64::MAX as f64) as u64 };
+        while let Some(key) = self.heap.peek() {
+            if key >> CLIENT_BITS > t_us {
+                break;
+            }
+            self.step();
+        }
+        self.now_us = self.now_us.max(t_us);
+    }
+
+    /// Each client's phase now, for drawing.
+    pub fn phases(&self) -> Vec<ClientPhase> {
+        self.clients.iter().map(|c| c.phase(self.now_us)).collect()
+    }
+
     /// Runs to the end and reports.
     pub fn run_to_end(&mut self) -> ContentionResult {
         while self.step() {}
+        // The last reply lands after the last server-side event.
+        self.now_us = self.now_us.max(self.end_us);
         self.result()
     }
 
@@ -514,7 +561,7 @@ impl ContentionRun {
             strategy: self.params.strategy,
             calls: self.calls,
             failed_writes: self.failed_writes,
-            time_ms: self.now_us as f64 / 1000.0,
+            time_ms: if self.is_done() { self.end_us } else { self.now_us } as f64 / 1000.0,
         }
     }
 
@@ -832,7 +879,8 @@ mod tests {
             proptest::prop_assert!(r.is_done());
             proptest::prop_assert_eq!(r.version(), u64::from(clients));
             proptest::prop_assert_eq!(res.calls - res.failed_writes, u64::from(clients));
-            proptest::prop_assert!(r.clients().iter().all(|c| c.phase == ClientPhase::Done && c.calls == c.attempt + 1));
+            proptest::prop_assert!(r.phases().iter().all(|p| *p == ClientPhase::Done));
+            proptest::prop_assert!(r.clients().iter().all(|c| c.calls == c.attempt + 1));
         }
     }
 
@@ -866,11 +914,17 @@ mod tests {
 
     #[test]
     fn one_client_succeeds_with_one_write_after_four_hops() {
+        let mut live = ContentionRun::seeded(ContentionParams::blog(1, Strategy::Exponential), 1, 0).unwrap();
+        assert_eq!(live.phases(), vec![ClientPhase::Reading]);
+        live.advance_to_ms(25.0);
+        assert!(matches!(live.phases()[0], ClientPhase::Writing | ClientPhase::WriteReply), "{:?}", live.phases());
+        live.advance_to_ms(1000.0);
+        assert_eq!(live.phases(), vec![ClientPhase::Done]);
         let mut r = ContentionRun::seeded(ContentionParams::blog(1, Strategy::Exponential), 1, 0).unwrap();
         let res = r.run_to_end();
         assert_eq!((res.calls, res.failed_writes), (1, 0));
         assert!(res.time_ms > 20.0 && res.time_ms < 70.0, "{}", res.time_ms);
-        assert_eq!(r.clients()[0].phase, ClientPhase::Done);
+        assert_eq!(r.phases(), vec![ClientPhase::Done]);
     }
 
     #[test]
