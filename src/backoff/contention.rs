@@ -10,10 +10,12 @@
 //!
 //! Why a dedicated event loop rather than `crate::sim::Simulation`: the default sweep is ~9,500 runs
 //! and tens of millions of events, and must finish in about a second natively. Each client has
-//! exactly one message in flight, so the loop keeps a heap of packed `u64` (time, client) keys and
-//! the event's kind in the client's phase: no boxed events, no trace, no tombstones. It keeps the
-//! kernel's spirit: a total order on events (time, then client index where the kernel would use the
-//! sequence number) and one seeded `SimRng` per run. Its clock counts integer *microseconds*: the blog's
+//! exactly one message in flight, so the loop keeps a 4-ary heap of packed `u64` (time, client)
+//! keys and the event's kind in the client: no boxed events, no trace, no tombstones. Only the
+//! server-side events (a read or a write reaching the row) are queued; the replies' arrivals touch
+//! no shared state and are folded into them (see [`Client::phase`]). It keeps the kernel's spirit:
+//! a total order on events (time, then client index where the kernel would use the sequence
+//! number) and one seeded `SimRng` per run. Its clock counts integer *microseconds*: the blog's
 //! simulator uses continuous time, and whole milliseconds would turn ~10 ms hops into frequent
 //! exact ties that change who wins a race. Results are reported in milliseconds.
 //! This module must never read a wall clock.
@@ -603,6 +605,28 @@ impl ContentionRun {
     }
 }
 
+/// One run's calls over time: writes per bucket, the blog's histogram (clustered without jitter,
+/// spread out with it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CallsHistogram {
+    pub strategy: Strategy,
+    pub result: ContentionResult,
+    pub bucket_ms: u64,
+    pub counts: Vec<u64>,
+}
+
+/// One seeded run per strategy at `clients` with the blog's parameters, each with its histogram.
+pub fn calls_over_time(clients: u32, seed: u64, bucket_ms: u64) -> Result<Vec<CallsHistogram>, ContentionError> {
+    Strategy::ALL
+        .into_iter()
+        .map(|strategy| {
+            let mut run = ContentionRun::seeded(ContentionParams::blog(clients, strategy), seed, 0)?.record_calls();
+            let result = run.run_to_end();
+            Ok(CallsHistogram { strategy, result, bucket_ms, counts: run.calls_histogram(bucket_ms) })
+        })
+        .collect()
+}
+
 /// An inclusive range of client counts with a step, written `FROM..TO:STEP` (e.g. `10..190:10`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientRange {
@@ -950,6 +974,24 @@ mod tests {
         assert_eq!(ra, b.run_to_end());
         assert_eq!(a.calls_histogram(10).iter().sum::<u64>(), ra.calls);
         assert!(b.calls_histogram(10).is_empty());
+    }
+
+    #[test]
+    fn histograms_are_clustered_without_jitter_and_spread_with_it() {
+        let h = calls_over_time(100, 1, 10).unwrap();
+        let peak = |s: Strategy| *h.iter().find(|x| x.strategy == s).unwrap().counts.iter().max().unwrap();
+        let busy = |s: Strategy| h.iter().find(|x| x.strategy == s).unwrap().counts.iter().filter(|c| **c > 0).count();
+        for x in &h {
+            assert_eq!(x.counts.iter().sum::<u64>(), x.result.calls);
+        }
+        // Without jitter, each round's retries land in the same few buckets and the row sits idle
+        // between rounds; with full jitter the same work is spread over most of the run.
+        let busy_fraction = |s: Strategy| {
+            busy(s) as f64 / h.iter().find(|x| x.strategy == s).unwrap().counts.len() as f64
+        };
+        assert!(busy_fraction(Strategy::Exponential) < 0.1, "{}", busy_fraction(Strategy::Exponential));
+        assert!(busy_fraction(Strategy::FullJitter) > 4.0 * busy_fraction(Strategy::Exponential));
+        assert!(peak(Strategy::Exponential) >= 10);
     }
 
     #[test]
