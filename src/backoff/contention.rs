@@ -113,7 +113,7 @@ impl ContentionParams {
         if self.cap_ms < self.base_ms {
             return Err(ContentionError::CapBelowBase { base_ms: self.base_ms, cap_ms: self.cap_ms });
         }
-        let ok = |x: f64| x.is_finite() && x >= 0.0 && x < 1e9;
+        let ok = |x: f64| (0.0..1e9).contains(&x);
         if !ok(self.net_mean_ms) || !ok(self.net_sd_ms) {
             return Err(ContentionError::Network { mean_ms: self.net_mean_ms, sd_ms: self.net_sd_ms });
         }
@@ -199,7 +199,7 @@ struct Ziggurat {
 }
 
 /// The rightmost layer's edge and every layer's area for 256 layers (Marsaglia & Tsang, 2000).
-const ZIG_R: f64 = 3.654_152_885_361_008_8;
+const ZIG_R: f64 = 3.654_152_885_361_009;
 const ZIG_V: f64 = 0.004_928_673_233_99;
 
 fn zig_pdf(x: f64) -> f64 {
