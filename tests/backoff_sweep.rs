@@ -5,7 +5,7 @@
 //! about a second in a debug build; the determinism check uses a small grid.
 
 use playground::backoff::contention::{ClientRange, Strategy, Sweep, SweepParams};
-use playground::backoff::herd::{self, HerdParams};
+use playground::backoff::herd::{self, HerdLimiter, HerdParams};
 
 #[test]
 fn at_100_clients_full_jitter_uses_under_half_the_calls_of_exponential_and_none_the_most() {
@@ -47,26 +47,28 @@ fn the_same_seed_gives_byte_identical_csv_and_another_seed_does_not() {
 #[test]
 fn herd_budgets_cut_the_retry_storm_after_recovery() {
     let p = HerdParams { clients: 300, capacity_rps: 360, duration_ms: 40_000, ..HerdParams::default() };
-    let all = herd::run_all(&p).unwrap();
+    let all = herd::run_all(&p, &[HerdLimiter::None, HerdLimiter::Budget, HerdLimiter::Throttle]).unwrap();
     for s in &all {
         println!(
-            "{:>13} budget={:<5} requests={:>6} retries={:>6} rejected={:>6} peak/s={:>5} denied={:>5}",
+            "{:>13} limiter={:<8} requests={:>6} retries={:>6} rejected={:>6} peak/s={:>5} denied={:>5}",
             s.strategy.name(),
-            s.with_budget,
+            s.limiter.name(),
             s.total(|b| b.requests),
             s.total(|b| b.retries),
             s.total(|b| b.rejected),
             s.peak_requests(),
-            s.total(|b| b.denied_by_budget)
+            s.total(|b| b.denied_by_limiter)
         );
     }
-    for pair in all.chunks(2) {
-        let (free, budgeted) = (&pair[0], &pair[1]);
-        assert_eq!(free.strategy, budgeted.strategy);
-        assert!(!free.with_budget && budgeted.with_budget);
+    for three in all.chunks(3) {
+        let (free, budgeted, throttled) = (&three[0], &three[1], &three[2]);
+        assert_eq!((free.strategy, budgeted.strategy), (throttled.strategy, throttled.strategy));
+        assert_eq!((free.limiter, budgeted.limiter, throttled.limiter), (HerdLimiter::None, HerdLimiter::Budget, HerdLimiter::Throttle));
         assert!(budgeted.total(|b| b.retries) <= free.total(|b| b.retries));
+        assert!(throttled.total(|b| b.retries) <= free.total(|b| b.retries));
     }
-    let none = &all[8];
+    let none = &all[12];
     assert_eq!(none.strategy, Strategy::None);
-    assert!(none.total(|b| b.retries) > 2 * all[9].total(|b| b.retries));
+    assert!(none.total(|b| b.retries) > 2 * all[13].total(|b| b.retries));
+    assert!(none.peak_requests() > all[13].peak_requests());
 }

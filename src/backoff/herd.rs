@@ -1,10 +1,10 @@
 //! Thundering herd: M clients against a server of capacity C requests/s that fails at t1 and
 //! recovers at t2, run on the kernel (`crate::sim::Simulation`) once per retry strategy, with and
-//! without a Finagle-style retry budget per client. The output is requests/s over time: data for a
+//! without a retry limiter per client (a Finagle-style budget, or gRPC retry throttling). The output is requests/s over time: data for a
 //! chart of how each strategy piles retries onto a recovering server.
 //!
 //! Model. Each client loops: send a request; on a failure, retry under the strategy (base, cap, at
-//! most `max_retries` retries, and — with a budget — only if its budget can pay); after a success or
+//! most `max_retries` retries, and — with a limiter — only if the limiter allows it); after a success or
 //! giving up, think for `think_ms`, then send the next request. Clients start at a random phase
 //! within the first think period. A request reaches the server after rtt/2 and is answered after
 //! another rtt/2. The server rejects everything during [t1, t2) and, otherwise, every request
@@ -12,7 +12,7 @@
 //! clock.
 
 use super::contention::Strategy;
-use super::limiter::{BudgetParams, LimiterError, RetryBudget};
+use super::limiter::{BudgetParams, LimiterError, RetryBudget, RetryThrottle, ThrottleParams};
 use super::policy::{decorrelated_jitter, equal_jitter, expo, full_jitter};
 use crate::sim::{Ctx, Model, SimDuration, SimRng, SimTime, Simulation};
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,8 @@ pub struct HerdParams {
     /// The per-client budget used by the "with budget" series. Finagle's default reserve (10
     /// retries/s) would dwarf one client's ~1 request/s, so the herd's default reserve is small.
     pub budget: BudgetParams,
+    /// The per-client gRPC retry throttle used by the "throttle" series.
+    pub throttle: ThrottleParams,
     /// Width of a chart bucket (1000: requests per second).
     pub bucket_ms: u64,
     pub seed: u64,
@@ -57,6 +59,7 @@ impl Default for HerdParams {
             base_ms: 100,
             cap_ms: 10_000,
             budget: BudgetParams { ttl_ms: 10_000, min_retries_per_sec: 0.1, percent_can_retry: 0.2 },
+            throttle: ThrottleParams::default(),
             bucket_ms: 1000,
             seed: 1,
         }
@@ -103,6 +106,7 @@ impl HerdParams {
             return Err(HerdError::CapBelowBase { base_ms: self.base_ms, cap_ms: self.cap_ms });
         }
         RetryBudget::new(self.budget)?;
+        RetryThrottle::new(self.throttle)?;
         Ok(())
     }
 }
@@ -116,17 +120,45 @@ pub struct HerdBucket {
     pub retries: u64,
     pub successes: u64,
     pub rejected: u64,
-    /// Retries a budget refused (the client gave up instead).
-    pub denied_by_budget: u64,
+    /// Retries the limiter refused (the client gave up on that request instead).
+    pub denied_by_limiter: u64,
     /// Requests abandoned after `max_retries` retries.
     pub gave_up: u64,
 }
 
-/// One line of the chart: a strategy, with or without a budget.
+/// What may stop a client's retry besides `max_retries`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HerdLimiter {
+    None,
+    /// A Finagle-style [`RetryBudget`] per client ([`HerdParams::budget`]).
+    Budget,
+    /// gRPC retry throttling per client ([`HerdParams::throttle`]).
+    Throttle,
+}
+
+impl HerdLimiter {
+    pub fn name(self) -> &'static str {
+        match self {
+            HerdLimiter::None => "none",
+            HerdLimiter::Budget => "budget",
+            HerdLimiter::Throttle => "throttle",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum ClientLimiter {
+    None,
+    Budget(RetryBudget),
+    Throttle(RetryThrottle),
+}
+
+/// One line of the chart: a strategy under a limiter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HerdSeries {
     pub strategy: Strategy,
-    pub with_budget: bool,
+    pub limiter: HerdLimiter,
     pub buckets: Vec<HerdBucket>,
 }
 
@@ -143,7 +175,7 @@ impl HerdSeries {
 #[derive(Clone, Debug)]
 struct HerdClient {
     rng: SimRng,
-    budget: Option<RetryBudget>,
+    limiter: ClientLimiter,
     /// Retries made for the current request.
     retries: u32,
     /// Decorrelated jitter's previous sleep.
@@ -213,7 +245,7 @@ impl Model for HerdModel {
                 let cl = &mut self.clients[client as usize];
                 cl.retries = 0;
                 cl.sleep_ms = self.params.base_ms;
-                if let Some(b) = cl.budget.as_mut() {
+                if let ClientLimiter::Budget(b) = &mut cl.limiter {
                     b.deposit(now);
                 }
                 ctx.schedule_in(self.half_rtt(), HerdEvent::Arrive { client, retry: false });
@@ -239,6 +271,9 @@ impl Model for HerdModel {
             HerdEvent::Reply { client, ok } => {
                 let c = client as usize;
                 let think = SimDuration::from_millis(self.params.think_ms);
+                if let ClientLimiter::Throttle(t) = &mut self.clients[c].limiter {
+                    if ok { t.on_success() } else { t.on_failure() }
+                }
                 if ok {
                     ctx.schedule_in(think, HerdEvent::Start { client });
                     return;
@@ -250,13 +285,14 @@ impl Model for HerdModel {
                     ctx.schedule_in(think, HerdEvent::Start { client });
                     return;
                 }
-                let allowed = match self.clients[c].budget.as_mut() {
-                    Some(b) => b.try_withdraw(now),
-                    None => true,
+                let allowed = match &mut self.clients[c].limiter {
+                    ClientLimiter::None => true,
+                    ClientLimiter::Budget(b) => b.try_withdraw(now),
+                    ClientLimiter::Throttle(t) => t.retry_allowed(),
                 };
                 if !allowed {
                     if let Some(b) = self.bucket(now) {
-                        b.denied_by_budget += 1;
+                        b.denied_by_limiter += 1;
                     }
                     ctx.schedule_in(think, HerdEvent::Start { client });
                     return;
@@ -280,7 +316,7 @@ impl Model for HerdModel {
 }
 
 /// The herd for one strategy, ready to step; its clock starts at 0.
-pub fn simulation(params: &HerdParams, strategy: Strategy, with_budget: bool) -> Result<Simulation<HerdModel>, HerdError> {
+pub fn simulation(params: &HerdParams, strategy: Strategy, limiter: HerdLimiter) -> Result<Simulation<HerdModel>, HerdError> {
     params.validate()?;
     let root = SimRng::new(params.seed).child(strategy.name());
     let n_buckets = params.duration_ms.div_ceil(params.bucket_ms) as usize;
@@ -293,8 +329,12 @@ pub fn simulation(params: &HerdParams, strategy: Strategy, with_budget: bool) ->
         // Phases come from a stream shared by every strategy, so all series see the same start.
         let phase = SimRng::new(params.seed).child_indexed("phase", u64::from(i)).below(params.think_ms.max(1));
         starts.push(phase);
-        let budget = if with_budget { Some(RetryBudget::new(params.budget)?) } else { None };
-        clients.push(HerdClient { rng: root.child_indexed("client", u64::from(i)), budget, retries: 0, sleep_ms: params.base_ms });
+        let limiter = match limiter {
+            HerdLimiter::None => ClientLimiter::None,
+            HerdLimiter::Budget => ClientLimiter::Budget(RetryBudget::new(params.budget)?),
+            HerdLimiter::Throttle => ClientLimiter::Throttle(RetryThrottle::new(params.throttle)?),
+        };
+        clients.push(HerdClient { rng: root.child_indexed("client", u64::from(i)), limiter, retries: 0, sleep_ms: params.base_ms });
     }
     let model =
         HerdModel { params: params.clone(), strategy, clients, window: (0, 0), buckets, start: SimTime::ZERO };
@@ -306,18 +346,19 @@ pub fn simulation(params: &HerdParams, strategy: Strategy, with_budget: bool) ->
 }
 
 /// Runs one series to the end of the duration.
-pub fn run(params: &HerdParams, strategy: Strategy, with_budget: bool) -> Result<HerdSeries, HerdError> {
-    let mut sim = simulation(params, strategy, with_budget)?;
+pub fn run(params: &HerdParams, strategy: Strategy, limiter: HerdLimiter) -> Result<HerdSeries, HerdError> {
+    let mut sim = simulation(params, strategy, limiter)?;
     sim.run_until(SimTime::from_unix_ms(params.duration_ms));
-    Ok(HerdSeries { strategy, with_budget, buckets: sim.model.buckets })
+    Ok(HerdSeries { strategy, limiter, buckets: sim.model.buckets })
 }
 
-/// Every strategy, without then with a budget: the chart's ten lines.
-pub fn run_all(params: &HerdParams) -> Result<Vec<HerdSeries>, HerdError> {
+/// Every strategy under each of `limiters` (strategy-major): with `[None, Budget]`, the chart's
+/// ten lines "with and without a retry budget".
+pub fn run_all(params: &HerdParams, limiters: &[HerdLimiter]) -> Result<Vec<HerdSeries>, HerdError> {
     let mut out = Vec::new();
     for s in Strategy::ALL {
-        for with_budget in [false, true] {
-            out.push(run(params, s, with_budget)?);
+        for l in limiters {
+            out.push(run(params, s, *l)?);
         }
     }
     Ok(out)
@@ -334,7 +375,7 @@ mod tests {
     #[test]
     fn a_healthy_server_answers_everyone_about_once_a_second() {
         let p = HerdParams { fail_at_ms: 0, recover_at_ms: 0, ..small() };
-        let s = run(&p, Strategy::FullJitter, false).unwrap();
+        let s = run(&p, Strategy::FullJitter, HerdLimiter::None).unwrap();
         assert_eq!(s.total(|b| b.rejected), 0);
         assert_eq!(s.total(|b| b.retries), 0);
         // 100 clients, a request every think (1 s) + rtt (20 ms).
@@ -345,31 +386,36 @@ mod tests {
     #[test]
     fn outage_rejects_everything_and_retries_pile_up_without_jitter_or_budget() {
         let p = small();
-        let none = run(&p, Strategy::None, false).unwrap();
+        let none = run(&p, Strategy::None, HerdLimiter::None).unwrap();
         for b in &none.buckets[5..10] {
             assert_eq!(b.successes, 0, "{b:?}");
         }
-        let budgeted = run(&p, Strategy::None, true).unwrap();
+        let budgeted = run(&p, Strategy::None, HerdLimiter::Budget).unwrap();
         assert!(none.total(|b| b.retries) > 3 * budgeted.total(|b| b.retries));
-        assert!(budgeted.total(|b| b.denied_by_budget) > 0);
-        let full = run(&p, Strategy::FullJitter, false).unwrap();
+        assert!(budgeted.total(|b| b.denied_by_limiter) > 0);
+        let throttled = run(&p, Strategy::None, HerdLimiter::Throttle).unwrap();
+        assert!(none.total(|b| b.retries) > 3 * throttled.total(|b| b.retries));
+        assert!(throttled.total(|b| b.denied_by_limiter) > 0);
+        let full = run(&p, Strategy::FullJitter, HerdLimiter::None).unwrap();
         assert!(none.peak_requests() > full.peak_requests());
     }
 
     #[test]
     fn all_series_are_deterministic_and_named() {
         let p = HerdParams { clients: 30, duration_ms: 15_000, ..small() };
-        let a = run_all(&p).unwrap();
-        assert_eq!(a, run_all(&p).unwrap());
+        let both = [HerdLimiter::None, HerdLimiter::Budget];
+        let a = run_all(&p, &both).unwrap();
+        assert_eq!(a, run_all(&p, &both).unwrap());
         assert_eq!(a.len(), 10);
+        assert_eq!((a[0].limiter, a[1].limiter), (HerdLimiter::None, HerdLimiter::Budget));
         assert_eq!(a[0].buckets.len(), 15);
     }
 
     #[test]
     fn bad_parameters_are_named() {
-        let e = run(&HerdParams { fail_at_ms: 9, recover_at_ms: 3, ..small() }, Strategy::None, false).unwrap_err();
+        let e = run(&HerdParams { fail_at_ms: 9, recover_at_ms: 3, ..small() }, Strategy::None, HerdLimiter::None).unwrap_err();
         assert_eq!(e.to_string(), "outage 9..3 ms is reversed: expected t1 ≤ t2");
-        assert!(matches!(run(&HerdParams { clients: 0, ..small() }, Strategy::None, false), Err(HerdError::Clients(0))));
-        assert!(matches!(run(&HerdParams { bucket_ms: 0, ..small() }, Strategy::None, false), Err(HerdError::Bucket(0))));
+        assert!(matches!(run(&HerdParams { clients: 0, ..small() }, Strategy::None, HerdLimiter::None), Err(HerdError::Clients(0))));
+        assert!(matches!(run(&HerdParams { bucket_ms: 0, ..small() }, Strategy::None, HerdLimiter::None), Err(HerdError::Bucket(0))));
     }
 }

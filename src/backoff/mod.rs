@@ -22,7 +22,7 @@ pub use contention::{
     calls_over_time, CallsHistogram, ClientPhase, ClientRange, ContentionParams, ContentionResult, ContentionRun, Strategy,
     Sweep, SweepParams, SweepProgress, SweepRow,
 };
-pub use herd::{HerdBucket, HerdParams, HerdSeries};
+pub use herd::{HerdBucket, HerdLimiter, HerdParams, HerdSeries};
 pub use limiter::{BudgetParams, LimiterError, RetryBudget, RetryThrottle, ThrottleParams};
 pub use policy::{Backoff, Policy, PolicyError};
 pub use retry::{ApiError, AttemptOutcome, AttemptRecord, CallResult, FailingApi, OnRetry, RetryParams, RetrySchedule};
