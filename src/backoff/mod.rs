@@ -24,5 +24,5 @@ pub use contention::{
 };
 pub use herd::{HerdBucket, HerdLimiter, HerdParams, HerdSeries};
 pub use limiter::{BudgetParams, LimiterError, RetryBudget, RetryThrottle, ThrottleParams};
-pub use policy::{Backoff, Policy, PolicyError};
+pub use policy::{Backoff, DelayRow, Policy, PolicyError};
 pub use retry::{ApiError, AttemptOutcome, AttemptRecord, CallResult, FailingApi, OnRetry, RetryParams, RetrySchedule};

@@ -166,6 +166,64 @@ impl Policy {
     }
 }
 
+/// One row of the page's "delay per retry" table: a sampled wait and the range it was drawn from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelayRow {
+    /// 1-based retry number.
+    pub retry: u32,
+    pub sample_ms: u64,
+    pub min_ms: u64,
+    pub max_ms: u64,
+}
+
+impl Policy {
+    /// The inclusive range the wait before retry `n` is drawn from (decorrelated jitter's depends
+    /// on the previous wait).
+    pub fn delay_range(&self, n: u32, prev: Option<SimDuration>) -> (u64, u64) {
+        match *self {
+            Policy::None => (0, 0),
+            Policy::Constant { delay_ms } => (delay_ms, delay_ms),
+            Policy::Exponential { base_ms, factor, cap_ms } => {
+                let d = exponential(base_ms, factor, cap_ms, n);
+                (d, d)
+            }
+            Policy::FullJitter { base_ms, cap_ms } => (0, expo(base_ms, cap_ms, n)),
+            Policy::EqualJitter { base_ms, cap_ms } => {
+                let half = expo(base_ms, cap_ms, n) / 2;
+                (half, half.saturating_mul(2))
+            }
+            Policy::Decorrelated { base_ms, cap_ms } => {
+                let prev = prev.map_or(base_ms, |d| d.as_millis());
+                (base_ms.min(cap_ms), prev.saturating_mul(3).max(base_ms).min(cap_ms))
+            }
+            Policy::Grpc { initial_ms, multiplier, jitter, max_ms } => {
+                if n <= 1 {
+                    let d = initial_ms.min(max_ms);
+                    return (d, d);
+                }
+                let b = exponential(initial_ms, multiplier, max_ms, n - 1) as f64;
+                let j = if jitter.is_nan() { 0.0 } else { jitter.clamp(0.0, 1.0) };
+                let to_ticks = |x: f64| if x >= u64::MAX as f64 { u64::MAX } else { x.max(0.0) as u64 };
+                (to_ticks(libm::round(b * (1.0 - j))), to_ticks(libm::round(b * (1.0 + j))))
+            }
+        }
+    }
+
+    /// Waits before retries 1..=`retries`, sampled in order from `seed`, with their ranges.
+    pub fn delay_table(&self, retries: u32, seed: u64) -> Vec<DelayRow> {
+        let mut rng = SimRng::new(seed).child("policy");
+        let mut prev = None;
+        (1..=retries)
+            .map(|n| {
+                let (min_ms, max_ms) = self.delay_range(n, prev);
+                let d = self.delay(n, prev, &mut rng);
+                prev = Some(d);
+                DelayRow { retry: n, sample_ms: d.as_millis(), min_ms, max_ms }
+            })
+            .collect()
+    }
+}
+
 /// A policy in use by one call: remembers the retry count, the previous wait and the time spent,
 /// and gives up once an optional max-elapsed deadline would be passed.
 #[derive(Clone, Debug)]
@@ -259,6 +317,15 @@ mod tests {
     }
 
     #[test]
+    fn delay_table_for_the_page() {
+        let rows = Policy::FullJitter { base_ms: 100, cap_ms: 1000 }.delay_table(5, 1);
+        let ranges: Vec<(u64, u64)> = rows.iter().map(|r| (r.min_ms, r.max_ms)).collect();
+        assert_eq!(ranges, vec![(0, 200), (0, 400), (0, 800), (0, 1000), (0, 1000)]);
+        let rows = Policy::reference().delay_table(4, 1);
+        assert_eq!(rows.iter().map(|r| r.sample_ms).collect::<Vec<_>>(), vec![200, 400, 800, 1600]);
+    }
+
+    #[test]
     fn max_elapsed_stops_the_backoff() {
         let mut r = SimRng::new(4);
         let mut b = Backoff::new(Policy::reference()).with_max_elapsed(Some(SimDuration::from_millis(1000)));
@@ -322,6 +389,18 @@ mod tests {
             let b = exponential(1000, 1.6, 120_000, n - 1) as f64;
             let v = grpc_connection(1000, 1.6, 0.2, 120_000, n, &mut r) as f64;
             prop_assert!(v >= (b * 0.8).round() && v <= (b * 1.2).round());
+        }
+
+        #[test]
+        fn every_sample_lies_in_its_stated_range(seed: u64, retries in 1u32..40) {
+            for p in [Policy::None, Policy::Constant { delay_ms: 7 }, Policy::reference(),
+                      Policy::Exponential { base_ms: 3, factor: 1.5, cap_ms: 10_000 },
+                      Policy::FullJitter { base_ms: 5, cap_ms: 2000 }, Policy::EqualJitter { base_ms: 5, cap_ms: 2001 },
+                      Policy::Decorrelated { base_ms: 5, cap_ms: 2000 }, Policy::grpc()] {
+                for row in p.delay_table(retries, seed) {
+                    prop_assert!(row.min_ms <= row.sample_ms && row.sample_ms <= row.max_ms, "{:?} {:?}", p, row);
+                }
+            }
         }
 
         #[test]
