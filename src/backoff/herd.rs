@@ -412,6 +412,13 @@ mod tests {
     }
 
     #[test]
+    fn params_round_trip_through_a_query_string() {
+        let p = HerdParams { clients: 42, recover_at_ms: 12_345, ..HerdParams::default() };
+        let back: HerdParams = serde_qs::from_str(&serde_qs::to_string(&p).unwrap()).unwrap();
+        assert_eq!(back, p);
+    }
+
+    #[test]
     fn bad_parameters_are_named() {
         let e = run(&HerdParams { fail_at_ms: 9, recover_at_ms: 3, ..small() }, Strategy::None, HerdLimiter::None).unwrap_err();
         assert_eq!(e.to_string(), "outage 9..3 ms is reversed: expected t1 ≤ t2");

@@ -84,6 +84,8 @@ pub enum Policy {
 /// Why a policy's parameters are unusable.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum PolicyError {
+    #[error("unknown policy {0:?}: expected none, constant, exponential, full_jitter, equal_jitter, decorrelated or grpc")]
+    Unknown(String),
     #[error("backoff factor {0} is not usable: expected a finite number ≥ 1")]
     Factor(f64),
     #[error("gRPC multiplier {0} is not usable: expected a finite number ≥ 1")]
@@ -103,6 +105,36 @@ impl Policy {
     /// gRPC's connection backoff defaults: 1 s, ×1.6, ±20 %, at most 120 s.
     pub fn grpc() -> Policy {
         Policy::Grpc { initial_ms: 1000, multiplier: 1.6, jitter: 0.2, max_ms: 120_000 }
+    }
+
+    /// A policy from its name and the numbers a form or a command line gives: `base_ms` is the
+    /// constant delay for `constant` and the initial backoff for `grpc`; no factor means 2 (1.6 for
+    /// `grpc`) and is ignored where it has no meaning; no cap means uncapped (120 s for `grpc`).
+    pub fn from_parts(
+        name: &str,
+        base_ms: u64,
+        factor: Option<f64>,
+        cap_ms: Option<u64>,
+        jitter: f64,
+    ) -> Result<Policy, PolicyError> {
+        let cap = cap_ms.unwrap_or(u64::MAX);
+        let p = match name {
+            "none" => Policy::None,
+            "constant" => Policy::Constant { delay_ms: base_ms },
+            "exponential" => Policy::Exponential { base_ms, factor: factor.unwrap_or(2.0), cap_ms: cap },
+            "full_jitter" => Policy::FullJitter { base_ms, cap_ms: cap },
+            "equal_jitter" => Policy::EqualJitter { base_ms, cap_ms: cap },
+            "decorrelated" => Policy::Decorrelated { base_ms, cap_ms: cap },
+            "grpc" => Policy::Grpc {
+                initial_ms: base_ms,
+                multiplier: factor.unwrap_or(1.6),
+                jitter,
+                max_ms: cap_ms.unwrap_or(120_000),
+            },
+            other => return Err(PolicyError::Unknown(other.to_string())),
+        };
+        p.validate()?;
+        Ok(p)
     }
 
     /// The short name the CLI and CSV use.

@@ -91,6 +91,121 @@ impl RetryParams {
     }
 }
 
+/// [`RetryParams`] flattened for a URL query string (`serde_qs` cannot read internally tagged
+/// enums): plain names and numbers, converted with [`RetryQuery::to_params`] / `From<&RetryParams>`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RetryQuery {
+    /// none, constant, exponential, full_jitter, equal_jitter, decorrelated or grpc.
+    pub policy: String,
+    /// The base (or constant, or gRPC initial) delay.
+    pub base_ms: u64,
+    /// 2 when absent (gRPC: 1.6).
+    pub factor: Option<f64>,
+    /// No cap when absent (gRPC: 120 s).
+    pub cap_ms: Option<u64>,
+    pub jitter: f64,
+    pub max_retries: u32,
+    /// fail_first, fail_prob, down or rate_limited.
+    pub api: String,
+    pub k: u32,
+    pub p: f64,
+    pub from_ms: u64,
+    pub to_ms: u64,
+    pub until_ms: u64,
+    pub latency_ms: u64,
+    pub max_elapsed_ms: Option<u64>,
+    pub honour_retry_after: bool,
+    pub seed: u64,
+}
+
+impl Default for RetryQuery {
+    /// The reference call.
+    fn default() -> Self {
+        RetryQuery::from(&RetryParams::reference())
+    }
+}
+
+impl From<&RetryParams> for RetryQuery {
+    fn from(r: &RetryParams) -> Self {
+        let mut q = RetryQuery {
+            policy: r.policy.name().to_string(),
+            base_ms: 100,
+            factor: None,
+            cap_ms: None,
+            jitter: 0.2,
+            max_retries: r.max_retries,
+            api: String::new(),
+            k: 3,
+            p: 0.5,
+            from_ms: 0,
+            to_ms: 1000,
+            until_ms: 2500,
+            latency_ms: r.call_latency_ms,
+            max_elapsed_ms: r.max_elapsed_ms,
+            honour_retry_after: r.honour_retry_after,
+            seed: r.seed,
+        };
+        let cap = |c: u64| if c == u64::MAX { None } else { Some(c) };
+        match r.policy {
+            Policy::None => {}
+            Policy::Constant { delay_ms } => q.base_ms = delay_ms,
+            Policy::Exponential { base_ms, factor, cap_ms } => {
+                (q.base_ms, q.factor, q.cap_ms) = (base_ms, Some(factor), cap(cap_ms))
+            }
+            Policy::FullJitter { base_ms, cap_ms }
+            | Policy::EqualJitter { base_ms, cap_ms }
+            | Policy::Decorrelated { base_ms, cap_ms } => (q.base_ms, q.cap_ms) = (base_ms, cap(cap_ms)),
+            Policy::Grpc { initial_ms, multiplier, jitter, max_ms } => {
+                (q.base_ms, q.factor, q.jitter, q.cap_ms) = (initial_ms, Some(multiplier), jitter, Some(max_ms))
+            }
+        }
+        q.api = match r.api {
+            FailingApi::FailFirst { k } => {
+                q.k = k;
+                "fail_first"
+            }
+            FailingApi::FailWithProbability { p } => {
+                q.p = p;
+                "fail_prob"
+            }
+            FailingApi::DownBetween { from_ms, to_ms } => {
+                (q.from_ms, q.to_ms) = (from_ms, to_ms);
+                "down"
+            }
+            FailingApi::RateLimited { until_ms } => {
+                q.until_ms = until_ms;
+                "rate_limited"
+            }
+        }
+        .to_string();
+        q
+    }
+}
+
+impl RetryQuery {
+    /// The parameters this query names; unknown names are errors that list what is accepted.
+    pub fn to_params(&self) -> Result<RetryParams, RetryError> {
+        let policy = Policy::from_parts(&self.policy, self.base_ms, self.factor, self.cap_ms, self.jitter)?;
+        let api = match self.api.as_str() {
+            "fail_first" => FailingApi::FailFirst { k: self.k },
+            "fail_prob" => FailingApi::FailWithProbability { p: self.p },
+            "down" => FailingApi::DownBetween { from_ms: self.from_ms, to_ms: self.to_ms },
+            "rate_limited" => FailingApi::RateLimited { until_ms: self.until_ms },
+            other => return Err(RetryError::Api(other.to_string())),
+        };
+        Ok(RetryParams {
+            policy,
+            max_retries: self.max_retries,
+            api,
+            call_latency_ms: self.latency_ms,
+            max_elapsed_ms: self.max_elapsed_ms,
+            honour_retry_after: self.honour_retry_after,
+            seed: self.seed,
+        })
+    }
+}
+
 /// The most retries one call may be asked to make (the schedule is drawn attempt by attempt).
 pub const MAX_RETRIES_LIMIT: u32 = 10_000;
 
@@ -105,6 +220,8 @@ pub enum RetryError {
     Window { from_ms: u64, to_ms: u64 },
     #[error("max retries {0} is too many: expected at most {MAX_RETRIES_LIMIT}")]
     MaxRetries(u32),
+    #[error("unknown failing API {0:?}: expected fail_first, fail_prob, down or rate_limited")]
+    Api(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -378,6 +495,30 @@ mod tests {
     }
 
     #[test]
+    fn params_round_trip_through_a_query_string() {
+        let cases = [
+            RetryParams::reference(),
+            RetryParams { policy: Policy::grpc(), api: FailingApi::FailWithProbability { p: 0.25 }, ..RetryParams::reference() },
+            RetryParams {
+                policy: Policy::Decorrelated { base_ms: 50, cap_ms: 3000 },
+                api: FailingApi::DownBetween { from_ms: 100, to_ms: 900 },
+                max_elapsed_ms: Some(5000),
+                ..RetryParams::reference()
+            },
+            RetryParams { policy: Policy::Constant { delay_ms: 70 }, api: FailingApi::RateLimited { until_ms: 4000 }, ..RetryParams::reference() },
+        ];
+        for p in cases {
+            let q = serde_qs::to_string(&RetryQuery::from(&p)).unwrap();
+            let back: RetryQuery = serde_qs::from_str(&q).unwrap();
+            assert_eq!(back.to_params().unwrap(), p, "{q}");
+        }
+        let partial: RetryQuery = serde_qs::from_str("policy=full_jitter&cap_ms=800").unwrap();
+        assert_eq!(partial.to_params().unwrap().policy, Policy::FullJitter { base_ms: 100, cap_ms: 800 });
+        let bad: RetryQuery = serde_qs::from_str("api=flaky").unwrap();
+        assert_eq!(bad.to_params().unwrap_err().to_string(), "unknown failing API \"flaky\": expected fail_first, fail_prob, down or rate_limited");
+    }
+
+    #[test]
     fn probabilistic_api_replays_from_its_seed() {
         let p = RetryParams {
             api: FailingApi::FailWithProbability { p: 0.6 },
@@ -395,3 +536,4 @@ mod tests {
         assert!(a.model.result().is_some());
     }
 }
+

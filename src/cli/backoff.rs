@@ -6,13 +6,11 @@ use super::output::{print_csv, print_json};
 use super::{CliResult, Common};
 use crate::backoff::contention::{ClientRange, ContentionError, Strategy, Sweep, SweepParams, SweepRow};
 use crate::backoff::retry::{self, AttemptOutcome, CallResult, FailingApi, GiveUp, RetryParams};
-use crate::backoff::Policy;
+use crate::backoff::{Policy, PolicyError};
 
 /// Flag errors clap cannot catch by itself.
 #[derive(Debug, thiserror::Error)]
 pub enum BackoffCliError {
-    #[error("unknown policy {0:?}: expected none, constant, exponential, full_jitter, equal_jitter, decorrelated or grpc")]
-    Policy(String),
     #[error("outage window {0:?} is not usable: expected FROM..TO in milliseconds with FROM < TO, e.g. 0..1000")]
     Window(String),
 }
@@ -79,24 +77,8 @@ pub struct RetryArgs {
 }
 
 impl RetryArgs {
-    fn policy(&self) -> Result<Policy, BackoffCliError> {
-        let cap = self.cap.unwrap_or(u64::MAX);
-        let base_ms = self.base;
-        Ok(match self.policy.as_str() {
-            "none" => Policy::None,
-            "constant" => Policy::Constant { delay_ms: base_ms },
-            "exponential" => Policy::Exponential { base_ms, factor: self.factor.unwrap_or(2.0), cap_ms: cap },
-            "full_jitter" => Policy::FullJitter { base_ms, cap_ms: cap },
-            "equal_jitter" => Policy::EqualJitter { base_ms, cap_ms: cap },
-            "decorrelated" => Policy::Decorrelated { base_ms, cap_ms: cap },
-            "grpc" => Policy::Grpc {
-                initial_ms: base_ms,
-                multiplier: self.factor.unwrap_or(1.6),
-                jitter: self.jitter,
-                max_ms: self.cap.unwrap_or(120_000),
-            },
-            other => return Err(BackoffCliError::Policy(other.to_string())),
-        })
+    fn policy(&self) -> Result<Policy, PolicyError> {
+        Policy::from_parts(&self.policy, self.base, self.factor, self.cap, self.jitter)
     }
 
     fn api(&self) -> FailingApi {
