@@ -233,7 +233,7 @@ impl Ziggurat {
         ((bits >> 12) + 1) as f64 * (1.0 / (1u64 << 52) as f64)
     }
 
-    #[inline]
+    #[inline(always)]
     fn sample(&self, rng: &mut SimRng) -> f64 {
         loop {
             let bits = rng.next_u64();
@@ -262,16 +262,23 @@ impl Ziggurat {
 }
 
 /// Samples |Normal(mean, sd)| in whole microseconds.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 struct NetDelay {
     mean_us: f64,
     sd_us: f64,
+    zig: &'static Ziggurat,
+}
+
+impl std::fmt::Debug for NetDelay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "|Normal({} µs, {} µs)|", self.mean_us, self.sd_us)
+    }
 }
 
 impl NetDelay {
-    #[inline]
+    #[inline(always)]
     fn sample_us(&mut self, rng: &mut SimRng) -> u64 {
-        let x = libm::fabs(self.mean_us + self.sd_us * Ziggurat::get().sample(rng));
+        let x = libm::fabs(self.mean_us + self.sd_us * self.zig.sample(rng));
         // Rounds half up (x ≥ 0); bounded by validation (mean, sd < 1e9 ms), so the cast is exact.
         (x + 0.5) as u64
     }
@@ -397,7 +404,7 @@ impl ContentionRun {
         let mut run = ContentionRun {
             base_us: params.base_ms.saturating_mul(1000),
             cap_us: params.cap_ms.saturating_mul(1000),
-            net: NetDelay { mean_us: params.net_mean_ms * 1000.0, sd_us: params.net_sd_ms * 1000.0 },
+            net: NetDelay { mean_us: params.net_mean_ms * 1000.0, sd_us: params.net_sd_ms * 1000.0, zig: Ziggurat::get() },
             rng,
             heap: QuadHeap::with_capacity(n),
             replace_top: false,
