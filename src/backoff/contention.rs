@@ -959,6 +959,21 @@ mod tests {
     }
 
     #[test]
+    fn fixed_hops_give_exact_times() {
+        // sd = 0: every hop is exactly 10 ms. One client: read at 10, write at 30, reply at 40.
+        let p = ContentionParams { net_sd_ms: 0.0, ..ContentionParams::blog(1, Strategy::Exponential) };
+        let mut r = ContentionRun::seeded(p.clone(), 0, 0).unwrap();
+        assert_eq!(r.run_to_end().time_ms, 40.0);
+        assert_eq!(r.phases(), vec![ClientPhase::Done]);
+        // Two clients tie at every step; the lower index wins the first write. The loser's retry
+        // waits 10 + 10 ms of hops plus expo(1) = 10 ms: read at 60, write at 80, reply at 90.
+        let mut r = ContentionRun::seeded(ContentionParams { clients: 2, ..p }, 0, 0).unwrap();
+        let res = r.run_to_end();
+        assert_eq!((res.calls, res.time_ms), (3, 90.0));
+        assert_eq!(r.clients()[0].done_at_us, Some(40_000));
+    }
+
+    #[test]
     fn every_client_succeeds_exactly_once_and_versions_count_successes() {
         for s in Strategy::ALL {
             let mut r = ContentionRun::seeded(ContentionParams::blog(30, s), 9, 0).unwrap();
