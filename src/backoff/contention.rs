@@ -9,7 +9,9 @@
 //! last event (the last client's successful write reply).
 //!
 //! Why a dedicated event loop rather than `crate::sim::Simulation`: the default sweep is ~9,500 runs
-//! and tens of millions of events, and must finish in about a second natively. Each client has
+//! and ~15 million writes, and must finish in about a second natively. Measured on this project's
+//! machine (release, loaded), the same experiment written as a kernel `Model` (four events per
+//! write, Box–Muller hops) made ~2 million writes/s; this loop makes ~14 million. Each client has
 //! exactly one message in flight, so the loop keeps a 4-ary heap of packed `u64` (time, client)
 //! keys and the event's kind in the client: no boxed events, no trace, no tombstones. Only the
 //! server-side events (a read or a write reaching the row) are queued; the replies' arrivals touch
