@@ -549,6 +549,15 @@ impl LbRun {
         self.sim.model.flows.clear();
     }
 
+    /// Record every event in the kernel's trace (for determinism checks and the page's log).
+    pub fn enable_trace(&mut self) {
+        self.sim.trace_mut().set_enabled(true);
+    }
+
+    pub fn trace(&self) -> &crate::sim::Trace {
+        self.sim.trace()
+    }
+
     pub fn model(&self) -> &LbModel {
         &self.sim.model
     }

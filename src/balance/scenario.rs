@@ -370,7 +370,9 @@ pub fn presets() -> Vec<Preset> {
                 duration_ms: 60_000,
                 arrivals: ArrivalConfig { rate_per_s: 1000.0, burst: None },
                 service: Distribution::LogNormal { median_ms: 10.0, sigma: 0.5 },
-                servers: vec![ServerConfig { concurrency: 64, queue_limit: 1000, ..ServerConfig::default() }; 11],
+                // Enough concurrency that the slow server only answers late, as in Linkerd's test, rather
+                // than also queueing (91 req/s × 2 s ≈ 182 in flight).
+                servers: vec![ServerConfig { concurrency: 256, queue_limit: 1000, ..ServerConfig::default() }; 11],
                 events: vec![
                     ScheduledAction { at_ms: 10_000, action: Action::PinLatency { server: 3, latency_ms: 2_000 } },
                     ScheduledAction { at_ms: 40_000, action: Action::Unpin { server: 3 } },
