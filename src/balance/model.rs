@@ -23,13 +23,14 @@ pub enum LbEvent {
     Arrival,
     /// A server finishes a request that arrived at `arrived`; `generation` guards against
     /// completions of work lost in a crash.
-    Done { server: usize, generation: u32, arrived: SimTime },
+    Done { server: u32, generation: u32, arrived: SimTime },
     /// An active health check of `server`.
     HealthCheck { server: usize },
     /// Close a metrics window (and advance slow starts).
     Window,
-    /// A scripted change to the fleet.
-    Act(Action),
+    /// A scripted change to the fleet (boxed: it is rare and large, and every event is moved
+    /// through the heap).
+    Act(Box<Action>),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -292,7 +293,7 @@ impl LbModel {
         let busy = s.busy;
         let generation = s.generation;
         self.metrics.servers[i].set_busy(busy, now);
-        ctx.schedule_in(SimDuration::from_millis_f64(ms), LbEvent::Done { server: i, generation, arrived: q.arrived });
+        ctx.schedule_in(SimDuration::from_millis_f64(ms), LbEvent::Done { server: i as u32, generation, arrived: q.arrived });
     }
 
     fn on_arrival(&mut self, ctx: &mut Ctx<'_, LbEvent>) {
@@ -491,7 +492,7 @@ impl Model for LbModel {
     fn handle(&mut self, ctx: &mut Ctx<'_, LbEvent>, event: LbEvent) {
         match event {
             LbEvent::Arrival => self.on_arrival(ctx),
-            LbEvent::Done { server, generation, arrived } => self.on_done(ctx, server, generation, arrived),
+            LbEvent::Done { server, generation, arrived } => self.on_done(ctx, server as usize, generation, arrived),
             LbEvent::HealthCheck { server } => self.on_health_check(ctx, server),
             LbEvent::Window => {
                 let now = ctx.now();
@@ -501,7 +502,7 @@ impl Model for LbModel {
                     ctx.schedule_in(SimDuration::from_millis(self.scenario.window_ms), LbEvent::Window);
                 }
             }
-            LbEvent::Act(a) => self.apply(ctx, a),
+            LbEvent::Act(a) => self.apply(ctx, *a),
         }
     }
 
@@ -538,7 +539,7 @@ impl LbRun {
             }
         }
         for e in &scenario.events {
-            sim.schedule_in(SimDuration::from_millis(e.at_ms), LbEvent::Act(e.action.clone()));
+            sim.schedule_in(SimDuration::from_millis(e.at_ms), LbEvent::Act(Box::new(e.action.clone())));
         }
         Ok(LbRun { sim })
     }

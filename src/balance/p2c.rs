@@ -34,22 +34,24 @@ impl Balancer for PowerOfTwo {
     }
 
     fn pick(&mut self, _req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
-        let all_up = servers.iter().all(|s| s.up && s.weight > 0);
-        let (a, b) = if all_up {
-            match servers.len() {
-                0 => return None,
-                1 => return Some(0),
-                n => two_distinct(&mut self.rng, n),
-            }
-        } else {
-            self.healthy.clear();
-            self.healthy.extend(super::balancer::eligible(servers));
-            match self.healthy.len() {
-                0 => return None,
-                1 => return Some(self.healthy[0]),
-                n => {
-                    let (x, y) = two_distinct(&mut self.rng, n);
-                    (self.healthy[x], self.healthy[y])
+        let n = servers.len();
+        let ok = |i: usize| servers[i].up && servers[i].weight > 0;
+        // Draw from every server first (O(1), the common case); only if a draw lands on an
+        // ineligible server, draw again among the eligible ones. Both ways the pair is uniform over
+        // the eligible servers.
+        let first = if n >= 2 { Some(two_distinct(&mut self.rng, n)) } else { None };
+        let (a, b) = match first {
+            Some((a, b)) if ok(a) && ok(b) => (a, b),
+            _ => {
+                self.healthy.clear();
+                self.healthy.extend(super::balancer::eligible(servers));
+                match self.healthy.len() {
+                    0 => return None,
+                    1 => return Some(self.healthy[0]),
+                    m => {
+                        let (x, y) = two_distinct(&mut self.rng, m);
+                        (self.healthy[x], self.healthy[y])
+                    }
                 }
             }
         };
