@@ -263,3 +263,38 @@ fn cli_run_prints_json_metrics() {
     assert!(v["latency"]["p99_ms"].as_u64().unwrap() > 0);
     assert_eq!(v["servers"].as_array().unwrap().len(), 4);
 }
+
+#[test]
+fn nginx_presets_split_requests_exactly_by_weight() {
+    for (id, weights) in [("nginx-2-3-1", vec![2u64, 3, 1]), ("nginx-5-5", vec![5, 5])] {
+        let mut r = LbRun::new(&preset(id).unwrap()).unwrap();
+        r.run_to_end();
+        let s = r.summary();
+        let total: u64 = weights.iter().sum();
+        for (srv, w) in s.servers.iter().zip(&weights) {
+            // Smooth WRR is exact up to the unfinished last period.
+            let ideal = s.arrivals * w / total;
+            assert!(srv.requests.abs_diff(ideal) <= *w, "{id}: server {} got {} of {}", srv.index, srv.requests, s.arrivals);
+        }
+        assert!(s.weighted_fairness < 1.005, "{id}: {}", s.weighted_fairness);
+    }
+}
+
+#[test]
+fn bursts_raise_the_arrival_rate_inside_their_windows() {
+    let sc = Scenario {
+        duration_ms: 10_000,
+        window_ms: 500,
+        arrivals: ArrivalConfig {
+            rate_per_s: 200.0,
+            burst: Some(playground::balance::scenario::Burst { every_ms: 1_000, length_ms: 500, multiplier: 5.0 }),
+        },
+        ..Scenario::default()
+    };
+    let mut r = LbRun::new(&sc).unwrap();
+    r.run_to_end();
+    let w = &r.model().metrics.windows;
+    let in_burst: u64 = w.iter().filter(|x| x.start_ms % 1_000 == 0).map(|x| x.arrivals).sum();
+    let outside: u64 = w.iter().filter(|x| x.start_ms % 1_000 == 500).map(|x| x.arrivals).sum();
+    assert!(in_burst > 4 * outside && outside > 0, "{in_burst} vs {outside}");
+}

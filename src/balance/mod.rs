@@ -1,9 +1,35 @@
 //! Load balancing: twelve algorithms behind one [`Balancer`] trait, a simulated fleet of servers
 //! and clients on the kernel, health checks, HDR-histogram metrics, presets and a compare mode.
 //!
-//! This module is pure: time comes from the kernel, randomness from `SimRng` children, and no map
-//! whose iteration order could leak into output is used. It must never name a web type or read a
-//! wall clock; the page and the CLI only build a [`Scenario`], step an [`LbRun`] and read its state.
+//! Code map:
+//! - `balancer`: the trait, [`Request`] (client address, 5-tuple, path) and [`ServerView`] (what
+//!   the balancer believes about a server: up, active requests, weight, RTT average).
+//! - one file per algorithm: `round_robin`, `smooth_wrr`, `least_conn`, `ip_hash` (also
+//!   `ip-hash-full`), `l4_hash`, `l7_path`, `random`, `p2c`, `ring`, `maglev`, `peak_ewma`; `hash`
+//!   holds their portable hash functions. [`build_balancer`] makes one from an [`AlgorithmId`].
+//! - `scenario`: the serde [`Scenario`] (the page's URL state) with validation and the presets.
+//! - `model`: [`LbModel`] on the kernel and [`LbRun`], the handle the page and the CLI step.
+//! - `metrics`: histograms and counters; [`RunSummary`] is the printable result.
+//! - `compare`: every algorithm on one workload, in chunks. `moved`: keys moved on membership change.
+//!
+//! How the page drives it: `let mut run = LbRun::new(&scenario)?;` then per frame
+//! `run.run_for(SimDuration::from_millis(frame_ms * speed))` (or `run.step()` for the step button),
+//! then draw `run.servers()` (cards: state, busy/queue bars, weight, utilization, p99),
+//! `run.model().metrics.windows` (the percentile chart) and `run.model().flows()` (after
+//! `run.record_flows(n)`, the animated requests). Buttons call `run.set_server_state(i, …)`.
+//! Compare mode: `Compare::all(&scenario)?`, then `compare.step(events_per_frame)` until
+//! `done`, reading `progress().fraction`; cancel by dropping it; `rows()`/`to_csv()` to export.
+//!
+//! Architecture invariant: this module is pure — time comes from the kernel, randomness from
+//! `SimRng` children named `balancer`, `clients` and `arrivals`, and no map whose iteration order
+//! could leak into output is used. It never names a web type nor reads a wall clock (a test greps).
+//!
+//! Architecture invariant: the workload does not depend on the algorithm. Arrival times, clients,
+//! paths, ports and each request's work are drawn from streams the balancer never touches, so every
+//! algorithm in a comparison serves exactly the same requests.
+//!
+//! Architecture invariant: a balancer sees only `ServerView`s. A crashed server looks healthy until
+//! an active or passive check marks it down; requests sent to it meanwhile fail and are counted.
 
 pub mod balancer;
 pub mod compare;

@@ -210,7 +210,7 @@ impl LbModel {
         let ramp = self.scenario.health.slow_start_ms;
         match s.recovered_at {
             Some(t) if ramp > 0 && (now - t).as_millis() < ramp && s.cfg.weight > 0 => {
-                let w = u64::from(s.cfg.weight) * (now - t).as_millis() / ramp;
+                let w = u128::from(s.cfg.weight) * u128::from((now - t).as_millis()) / u128::from(ramp);
                 (w as u32).max(1)
             }
             _ => s.cfg.weight,

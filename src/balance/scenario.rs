@@ -187,6 +187,26 @@ fn check_positive(name: &str, v: f64) -> Result<(), BalanceError> {
     }
 }
 
+/// Every parameter finite, scales positive, shapes in range: a bad one would make samples NaN,
+/// infinite or negative.
+fn check_distribution(d: &Distribution) -> Result<(), BalanceError> {
+    let ok = match *d {
+        Distribution::Constant { ms } => ms.is_finite() && ms >= 0.0,
+        Distribution::Uniform { min_ms, max_ms } => min_ms.is_finite() && max_ms.is_finite() && 0.0 <= min_ms && min_ms <= max_ms,
+        Distribution::AbsNormal { mean_ms, std_dev_ms } => mean_ms.is_finite() && std_dev_ms.is_finite() && mean_ms >= 0.0 && std_dev_ms >= 0.0,
+        Distribution::LogNormal { median_ms, sigma } => median_ms.is_finite() && sigma.is_finite() && median_ms > 0.0 && sigma >= 0.0,
+        Distribution::Exponential { mean_ms } => mean_ms.is_finite() && mean_ms > 0.0,
+        Distribution::Pareto { min_ms, alpha } => min_ms.is_finite() && alpha.is_finite() && min_ms > 0.0 && alpha > 0.0,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(format!(
+            "service distribution {d:?}: parameters must be finite, scales > 0 (constant ≥ 0, uniform 0 ≤ min ≤ max), sigma ≥ 0, alpha > 0"
+        )))
+    }
+}
+
 impl Scenario {
     /// Checks every value a user could have typed. The balancer's own knobs are checked when it is
     /// built.
@@ -225,10 +245,7 @@ impl Scenario {
         if self.dst_ports.is_empty() {
             return Err(bad("dst_ports: need at least one destination port".into()));
         }
-        let mean = self.service.mean_ms();
-        if mean.is_nan() || mean < 0.0 {
-            return Err(bad(format!("service distribution {:?} has no sensible mean", self.service)));
-        }
+        check_distribution(&self.service)?;
         if self.servers.is_empty() || self.servers.len() > 10_000 {
             return Err(bad(format!("servers: {} given, need 1..=10000", self.servers.len())));
         }
@@ -474,6 +491,8 @@ mod tests {
         let mut s = Scenario::default();
         s.events.push(ScheduledAction { at_ms: 5, action: Action::Unpin { server: 9 } });
         assert!(s.validate().unwrap_err().to_string().contains("server 9"));
+        let s = Scenario { service: Distribution::Pareto { min_ms: 5.0, alpha: 0.0 }, ..Scenario::default() };
+        assert!(s.validate().unwrap_err().to_string().contains("alpha: 0.0"));
         assert!(Scenario::from_json("{\"duration_ms\": 0}").unwrap_err().to_string().contains("duration_ms = 0"));
         // Missing fields fall back to defaults, so short URLs work.
         assert_eq!(Scenario::from_json("{\"seed\": 9}").unwrap().seed, 9);
