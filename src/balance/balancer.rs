@@ -74,6 +74,16 @@ pub trait Balancer {
 
     /// A request to `server` failed (nginx lowers the peer's effective weight).
     fn report_failure(&mut self, _server: usize) {}
+
+    /// For drawing: nginx's weight table (smooth-wrr, and least-conn's tie-breaker).
+    fn weight_table(&self) -> Option<&[super::smooth_wrr::WrrPeer]> {
+        None
+    }
+
+    /// For drawing: peak EWMA's per-server latency estimates.
+    fn rtt_estimates(&self) -> Option<&[super::peak_ewma::RttEstimate]> {
+        None
+    }
 }
 
 /// Indexes of servers that are up and have a positive weight.

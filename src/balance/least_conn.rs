@@ -64,6 +64,10 @@ impl Balancer for LeastConn {
     fn report_failure(&mut self, server: usize) {
         self.wrr.report_failure(server);
     }
+
+    fn weight_table(&self) -> Option<&[super::smooth_wrr::WrrPeer]> {
+        Some(self.wrr.table())
+    }
 }
 
 #[cfg(test)]

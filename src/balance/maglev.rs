@@ -28,9 +28,16 @@ impl MaglevTable {
     /// Fills a table of `size` slots (a prime) for the backends with `usable[i]` and a positive
     /// weight. Returns an empty table when there is none.
     pub fn build(weights: &[u32], usable: &[bool], size: usize) -> Self {
+        Self::build_recording(weights, usable, size, 0).0
+    }
+
+    /// Like [`MaglevTable::build`], also returning the first `record` claims as (backend, slot) in
+    /// the order they happened: the page animates the fill of a small table with it.
+    pub fn build_recording(weights: &[u32], usable: &[bool], size: usize, record: usize) -> (Self, Vec<(u32, u32)>) {
+        let mut claims = Vec::new();
         let live: Vec<usize> = (0..weights.len()).filter(|i| usable[*i] && weights[*i] > 0).collect();
         if live.is_empty() || size == 0 {
-            return MaglevTable { entries: Vec::new() };
+            return (MaglevTable { entries: Vec::new() }, claims);
         }
         let g = live.iter().fold(0, |g, i| gcd(g, weights[*i]));
         let m = size as u64;
@@ -55,6 +62,9 @@ impl MaglevTable {
                         c = ((offset + next[k] * skip) % m) as usize;
                     }
                     entries[c] = *i as u32;
+                    if claims.len() < record {
+                        claims.push((*i as u32, c as u32));
+                    }
                     next[k] += 1;
                     filled += 1;
                     if filled == size {
@@ -63,7 +73,7 @@ impl MaglevTable {
                 }
             }
         }
-        MaglevTable { entries }
+        (MaglevTable { entries }, claims)
     }
 
     pub fn entries(&self) -> &[u32] {
@@ -153,6 +163,11 @@ mod tests {
         let zeros = t.entries().iter().filter(|e| **e == 0).count();
         assert_eq!(zeros, 10, "{:?}", t.entries());
         assert!(MaglevTable::build(&[1], &[false], 7).lookup(3).is_none());
+        let (t, claims) = MaglevTable::build_recording(&[1, 1, 1], &[true; 3], 7, 100);
+        assert_eq!(claims.len(), 7);
+        for (b, slot) in claims {
+            assert_eq!(t.entries()[slot as usize], b);
+        }
     }
 
     #[test]

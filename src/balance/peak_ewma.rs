@@ -100,6 +100,10 @@ impl Balancer for PeakEwma {
         self.grow(server + 1, now);
         self.estimates[server].update(rtt.as_millis() as f64, now, self.decay_ms);
     }
+
+    fn rtt_estimates(&self) -> Option<&[RttEstimate]> {
+        Some(&self.estimates)
+    }
 }
 
 #[cfg(test)]

@@ -122,6 +122,10 @@ impl Balancer for SmoothWrr {
             p.effective_weight = (p.effective_weight - p.weight / self.max_fails).max(0);
         }
     }
+
+    fn weight_table(&self) -> Option<&[WrrPeer]> {
+        Some(&self.peers)
+    }
 }
 
 /// Letters for servers in sequences: 0 → a, 1 → b …
