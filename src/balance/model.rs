@@ -707,7 +707,7 @@ mod tests {
         let mut r = LbRun::new(&sc).unwrap();
         r.run_for(SimDuration::from_millis(700));
         let w = r.servers()[0].view.weight;
-        assert!(w >= 1 && w < 10, "{w}");
+        assert!((1..10).contains(&w), "{w}");
         r.run_for(SimDuration::from_millis(1_500));
         assert_eq!(r.servers()[0].view.weight, 10);
     }

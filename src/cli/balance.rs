@@ -76,11 +76,11 @@ pub struct Args {
 #[derive(clap::Subcommand, Debug)]
 pub enum LbCommand {
     /// Print the chosen server indexes (0-based), one per line, for the deterministic pickers.
-    Picks(PicksArgs),
+    Picks(Box<PicksArgs>),
     /// Run a scenario and print its metrics.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Every algorithm on the same seeded workload: p50/p99/drops/fairness as CSV (or JSON).
-    Compare(RunArgs),
+    Compare(Box<RunArgs>),
     /// The fraction of keys that move when servers leave or join.
     Moved(MovedArgs),
     /// Simulated requests per second of wall time.
@@ -182,9 +182,9 @@ pub struct BenchArgs {
 
 pub fn run(c: &Common, a: Args) -> CliResult {
     match a.command {
-        LbCommand::Picks(p) => picks(c, p),
-        LbCommand::Run(r) => run_one(c, r),
-        LbCommand::Compare(r) => compare(c, r),
+        LbCommand::Picks(p) => picks(c, *p),
+        LbCommand::Run(r) => run_one(c, *r),
+        LbCommand::Compare(r) => compare(c, *r),
         LbCommand::Moved(m) => moved(c, m),
         LbCommand::Bench(b) => bench(c, b),
         LbCommand::Presets => {
