@@ -298,3 +298,36 @@ fn bursts_raise_the_arrival_rate_inside_their_windows() {
     let outside: u64 = w.iter().filter(|x| x.start_ms % 1_000 == 500).map(|x| x.arrivals).sum();
     assert!(in_burst > 4 * outside && outside > 0, "{in_burst} vs {outside}");
 }
+
+#[test]
+fn l7_preset_routes_by_path_prefix() {
+    let mut r = LbRun::new(&preset("l7-paths").unwrap()).unwrap();
+    r.run_to_end();
+    let s = r.summary();
+    let share = |i: usize| s.servers[i].requests as f64 / s.arrivals as f64;
+    // /api/ (weight 50) over servers 0 and 1, /static/ (40) on 2, /auth/ (10) on the default pool 3.
+    assert!((share(0) - 0.25).abs() < 0.03 && (share(1) - 0.25).abs() < 0.03, "{} {}", share(0), share(1));
+    assert!((share(2) - 0.40).abs() < 0.03, "{}", share(2));
+    assert!((share(3) - 0.10).abs() < 0.02, "{}", share(3));
+}
+
+#[test]
+fn scale_out_moves_about_a_sixth_of_the_clients() {
+    let sc = preset("scale-out").unwrap();
+    let mut r = LbRun::new(&sc).unwrap();
+    r.record_flows(1_000_000);
+    r.run_to_end();
+    // Each client's server before and after the sixth server joins at 10 s.
+    let mut before = std::collections::BTreeMap::new();
+    let mut after = std::collections::BTreeMap::new();
+    for f in r.model().flows() {
+        let m = if f.at_ms < 10_000 { &mut before } else { &mut after };
+        m.insert(f.client, f.server);
+    }
+    let both: Vec<_> = before.keys().filter(|c| after.contains_key(*c)).collect();
+    assert!(both.len() > 500);
+    let moved = both.iter().filter(|c| before[**c] != after[**c]).count() as f64 / both.len() as f64;
+    assert!((0.08..0.28).contains(&moved), "{moved}");
+    // Whoever moved, moved to the new server.
+    assert!(both.iter().filter(|c| before[**c] != after[**c]).all(|c| after[*c] == Some(5)));
+}
