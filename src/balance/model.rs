@@ -666,6 +666,41 @@ mod tests {
         assert_ne!(a.arrivals, c.arrivals);
     }
 
+    /// One line per algorithm on the same small workload with a crash at 1 s (no checks): pins
+    /// every algorithm's behaviour so an accidental change shows up as a snapshot diff.
+    #[test]
+    fn all_algorithms_on_one_workload_snapshot() {
+        let mut out = String::new();
+        for alg in AlgorithmId::ALL {
+            let mut sc = small(alg);
+            sc.duration_ms = 2_000;
+            sc.servers[3].weight = 3;
+            sc.events = vec![ScheduledAction { at_ms: 1_000, action: Action::SetState { server: 1, state: ServerState::Down } }];
+            let mut r = LbRun::new(&sc).unwrap();
+            r.run_to_end();
+            let s = r.summary();
+            let per: Vec<String> = s.servers.iter().map(|v| v.requests.to_string()).collect();
+            out.push_str(&format!(
+                "{:<12} arrivals {} done {} errors {} p50 {} p99 {} per-server {}\n",
+                alg.id(), s.arrivals, s.completed, s.errors, s.latency.p50_ms, s.latency.p99_ms, per.join("/")
+            ));
+        }
+        expect_test::expect![[r#"
+            round-robin  arrivals 414 done 362 errors 52 p50 11 p99 82 per-server 104/104/103/103
+            smooth-wrr   arrivals 414 done 385 errors 29 p50 11 p99 82 per-server 69/64/69/212
+            least-conn   arrivals 414 done 315 errors 99 p50 11 p99 86 per-server 75/137/74/128
+            ip-hash      arrivals 414 done 378 errors 36 p50 11 p99 75 per-server 61/69/78/206
+            ip-hash-full arrivals 414 done 382 errors 32 p50 12 p99 86 per-server 68/65/60/221
+            l4-hash      arrivals 414 done 381 errors 33 p50 12 p99 86 per-server 68/74/73/199
+            l7-path      arrivals 414 done 362 errors 52 p50 11 p99 82 per-server 104/104/103/103
+            random       arrivals 414 done 379 errors 35 p50 11 p99 86 per-server 68/72/58/216
+            p2c          arrivals 414 done 331 errors 83 p50 11 p99 82 per-server 82/121/80/131
+            ring         arrivals 414 done 374 errors 40 p50 12 p99 86 per-server 71/62/54/227
+            maglev       arrivals 414 done 388 errors 26 p50 11 p99 82 per-server 70/59/62/223
+            peak-ewma    arrivals 414 done 337 errors 77 p50 11 p99 82 per-server 126/119/62/107
+        "#]].assert_eq(&out);
+    }
+
     #[test]
     fn queue_overflow_drops() {
         let mut sc = small(AlgorithmId::RoundRobin);
