@@ -331,3 +331,38 @@ fn scale_out_moves_about_a_sixth_of_the_clients() {
     // Whoever moved, moved to the new server.
     assert!(both.iter().filter(|c| before[**c] != after[**c]).all(|c| after[*c] == Some(5)));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// nginx ip_hash: every host of a /24 lands on one server, whatever the weights, and a
+    /// different server going down never moves it.
+    #[test]
+    fn ip_hash_is_sticky_per_slash_24(prefix in any::<[u8; 3]>(), weights in prop::collection::vec(1u32..=5, 2..=8), down in 0usize..8) {
+        let mut b = IpHash::nginx();
+        let mut views: Vec<ServerView> = weights.iter().map(|w| ServerView::up(*w)).collect();
+        let ip = |h: u8| Request::from_client([prefix[0], prefix[1], prefix[2], h], "/");
+        let home = b.pick(&ip(1), &views, SimTime::ZERO).unwrap();
+        for h in [0u8, 7, 100, 255] {
+            prop_assert_eq!(b.pick(&ip(h), &views, SimTime::ZERO), Some(home));
+        }
+        let down = down % views.len();
+        if down != home {
+            views[down].up = false;
+            prop_assert_eq!(b.pick(&ip(9), &views, SimTime::ZERO), Some(home));
+        }
+    }
+
+    /// A ring only moves the keys of the server that left; every other key stays put.
+    #[test]
+    fn ring_removal_moves_only_the_leavers_keys(n in 2usize..12, leaver in 0usize..12, keys in prop::collection::vec(any::<u64>(), 200)) {
+        let leaver = leaver % n;
+        let ring = playground::balance::ring::HashRing::build(&vec![1; n], 40);
+        for k in keys {
+            let before = ring.lookup(k, |_| true).unwrap();
+            let after = ring.lookup(k, |i| i != leaver).unwrap();
+            prop_assert!(before == after || before == leaver);
+            prop_assert_ne!(after, leaver);
+        }
+    }
+}
