@@ -87,6 +87,9 @@ proptest! {
         let m = run.summary();
         prop_assert_eq!(m.arrivals, m.completed + m.drops + m.errors);
         prop_assert_eq!(m.arrivals, m.servers.iter().map(|s| s.requests).sum::<u64>() + m.no_server);
+        // The windows cover the whole run, drain included.
+        prop_assert_eq!(m.completed, m.windows.iter().map(|w| w.completed).sum::<u64>());
+        prop_assert_eq!(m.arrivals, m.windows.iter().map(|w| w.arrivals).sum::<u64>());
     }
 }
 

@@ -498,7 +498,9 @@ impl Model for LbModel {
                 let now = ctx.now();
                 self.metrics.close_window(now);
                 self.refresh_all(now);
-                if now < self.end {
+                // Windows go on while requests are still draining after the last arrival.
+                let draining = self.servers.iter().any(|s| s.busy > 0 || !s.queue.is_empty());
+                if now < self.end || draining {
                     ctx.schedule_in(SimDuration::from_millis(self.scenario.window_ms), LbEvent::Window);
                 }
             }

@@ -27,6 +27,8 @@ pub enum LbCliError {
     NeedsLiveState(AlgorithmId),
     #[error("--count {0} is too large; at most 1000000")]
     Count(u64),
+    #[error("--load {0} needs a service time with a finite mean, and {1:?} has none; give --rate instead")]
+    LoadNeedsMean(f64, Distribution),
     #[error("give exactly one of --remove N or --add N")]
     MovedChange,
 }
@@ -290,7 +292,11 @@ fn build_scenario(c: &Common, r: &RunArgs) -> Result<Scenario, Box<dyn std::erro
     if let Some(load) = r.load {
         // Scale the rate so offered load equals `load`.
         sc.arrivals.rate_per_s = 1.0;
-        sc.arrivals.rate_per_s = load / sc.offered_load();
+        let per_unit_rate = sc.offered_load();
+        if !(per_unit_rate.is_finite() && per_unit_rate > 0.0) {
+            return Err(LbCliError::LoadNeedsMean(load, sc.service.clone()).into());
+        }
+        sc.arrivals.rate_per_s = load / per_unit_rate;
     }
     if r.health {
         sc.health = HealthConfig {
