@@ -369,3 +369,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn cli_runs_a_scenario_file() {
+    let path = std::env::temp_dir().join(format!("lb-scenario-{}.json", std::process::id()));
+    let sc = Scenario { duration_ms: 1_500, ..preset("nginx-2-3-1").unwrap() };
+    std::fs::write(&path, sc.to_json()).unwrap();
+    let (code, out, err) = sim(&["lb", "run", "--scenario", path.to_str().unwrap(), "--json"]);
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((v["scenario"].as_str(), v["algorithm"].as_str()), (Some("nginx-2-3-1"), Some("smooth-wrr")));
+    let (code, _, err) = sim(&["lb", "run", "--scenario", "/nonexistent/lb.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/lb.json"), "{err}");
+}

@@ -158,6 +158,10 @@ pub enum BalanceError {
     L7PoolServer { prefix: String, server: usize, servers: usize },
     #[error("invalid scenario: {0}")]
     Scenario(String),
+    #[error("unknown hashing scheme {0:?}; expected modulo, ring or maglev")]
+    UnknownHashScheme(String),
+    #[error("bad membership change: {0}")]
+    Membership(String),
     #[error("unknown preset {0:?}; expected one of: {1}")]
     UnknownPreset(String, String),
 }

@@ -27,7 +27,7 @@ impl FromStr for HashScheme {
             "modulo" => Ok(HashScheme::Modulo),
             "ring" => Ok(HashScheme::Ring),
             "maglev" => Ok(HashScheme::Maglev),
-            _ => Err(BalanceError::Scenario(format!("unknown hashing scheme {s:?}; expected modulo, ring or maglev"))),
+            _ => Err(BalanceError::UnknownHashScheme(s.to_string())),
         }
     }
 }
@@ -58,18 +58,18 @@ fn assign(scheme: HashScheme, n: usize, keys: u64) -> Vec<u32> {
 /// The fraction of `keys` keys whose server changes when `servers` servers undergo `change`.
 pub fn keys_moved(scheme: HashScheme, servers: usize, change: MembershipChange, keys: u64) -> Result<f64, BalanceError> {
     if servers == 0 || servers > 10_000 {
-        return Err(BalanceError::Scenario(format!("servers = {servers} must be in 1..=10000")));
+        return Err(BalanceError::Membership(format!("servers = {servers} must be in 1..=10000")));
     }
     if keys == 0 || keys > 100_000_000 {
-        return Err(BalanceError::Scenario(format!("keys = {keys} must be in 1..=100000000")));
+        return Err(BalanceError::Membership(format!("keys = {keys} must be in 1..=100000000")));
     }
     let after = match change {
         MembershipChange::Remove(k) if k >= 1 && k < servers => servers - k,
         MembershipChange::Add(k) if k >= 1 && servers + k <= 10_000 => servers + k,
         MembershipChange::Remove(k) => {
-            return Err(BalanceError::Scenario(format!("cannot remove {k} of {servers} servers; remove 1..={}", servers - 1)))
+            return Err(BalanceError::Membership(format!("cannot remove {k} of {servers} servers; remove 1..={}", servers - 1)))
         }
-        MembershipChange::Add(k) => return Err(BalanceError::Scenario(format!("cannot add {k} servers; add 1..={}", 10_000 - servers))),
+        MembershipChange::Add(k) => return Err(BalanceError::Membership(format!("cannot add {k} servers; add 1..={}", 10_000 - servers))),
     };
     let a = assign(scheme, servers, keys);
     let b = assign(scheme, after, keys);

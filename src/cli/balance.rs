@@ -29,6 +29,8 @@ pub enum LbCliError {
     Count(u64),
     #[error("--load {0} needs a service time with a finite mean, and {1:?} has none; give --rate instead")]
     LoadNeedsMean(f64, Distribution),
+    #[error("cannot read --scenario {0}: {1} (expected a readable Scenario JSON file, e.g. one `scenario` object of `sim lb presets --json`)")]
+    ScenarioFile(String, std::io::Error),
     #[error("give exactly one of --remove N or --add N")]
     MovedChange,
 }
@@ -253,7 +255,10 @@ fn picks(c: &Common, p: PicksArgs) -> CliResult {
 fn build_scenario(c: &Common, r: &RunArgs) -> Result<Scenario, Box<dyn std::error::Error>> {
     let mut sc = match (&r.preset, &r.scenario) {
         (Some(p), _) => preset(p)?,
-        (None, Some(path)) => Scenario::from_json(&std::fs::read_to_string(path)?)?,
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| LbCliError::ScenarioFile(path.display().to_string(), e))?;
+            Scenario::from_json(&text)?
+        }
         (None, None) => Scenario::default(),
     };
     sc.seed = c.seed;
