@@ -11,7 +11,7 @@ use super::balancer::{Balancer, Request, ServerView};
 use super::metrics::{Metrics, RunSummary};
 use super::scenario::{Action, Scenario, ServerConfig};
 pub use super::scenario::ServerState;
-use super::{build_balancer, BalanceError};
+use super::{build_balancer, AlgorithmId, BalanceError};
 use crate::sim::{Ctx, Distribution, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -204,10 +204,15 @@ impl LbModel {
         &self.flows
     }
 
-    /// Weight after slow start, as the balancer should see it.
+    /// Weight after slow start, as the balancer should see it. As in nginx, slow start does not
+    /// apply to the hashing methods: changing their weights would remap clients.
     fn effective_weight(&self, i: usize, now: SimTime) -> u32 {
         let s = &self.servers[i];
-        let ramp = self.scenario.health.slow_start_ms;
+        let hashing = matches!(
+            self.scenario.algorithm,
+            AlgorithmId::IpHash | AlgorithmId::IpHashFull | AlgorithmId::L4Hash | AlgorithmId::Ring | AlgorithmId::Maglev
+        );
+        let ramp = if hashing { 0 } else { self.scenario.health.slow_start_ms };
         match s.recovered_at {
             Some(t) if ramp > 0 && (now - t).as_millis() < ramp && s.cfg.weight > 0 => {
                 let w = u128::from(s.cfg.weight) * u128::from((now - t).as_millis()) / u128::from(ramp);
@@ -641,7 +646,6 @@ pub type ServiceTime = Distribution;
 mod tests {
     use super::*;
     use crate::balance::scenario::{ActiveCheck, HealthConfig, PassiveCheck, ScheduledAction};
-    use crate::balance::AlgorithmId;
 
     fn small(alg: AlgorithmId) -> Scenario {
         Scenario { algorithm: alg, duration_ms: 3_000, arrivals: crate::balance::scenario::ArrivalConfig { rate_per_s: 200.0, burst: None }, ..Scenario::default() }
@@ -746,6 +750,21 @@ mod tests {
         let w = r.servers()[0].view.weight;
         assert!((1..10).contains(&w), "{w}");
         r.run_for(SimDuration::from_millis(1_500));
+        assert_eq!(r.servers()[0].view.weight, 10);
+    }
+
+    #[test]
+    fn slow_start_leaves_hashing_weights_alone() {
+        let mut sc = small(AlgorithmId::Ring);
+        sc.health = HealthConfig { active: Some(ActiveCheck { interval_ms: 100, fall: 1, rise: 1 }), passive: None, slow_start_ms: 1_000 };
+        sc.servers = vec![ServerConfig { weight: 10, ..ServerConfig::default() }; 2];
+        sc.events = vec![
+            ScheduledAction { at_ms: 100, action: Action::SetState { server: 0, state: ServerState::Down } },
+            ScheduledAction { at_ms: 500, action: Action::SetState { server: 0, state: ServerState::Up } },
+        ];
+        let mut r = LbRun::new(&sc).unwrap();
+        r.run_for(SimDuration::from_millis(700));
+        assert!(r.servers()[0].view.up);
         assert_eq!(r.servers()[0].view.weight, 10);
     }
 }

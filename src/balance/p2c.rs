@@ -28,32 +28,47 @@ pub(crate) fn two_distinct(rng: &mut SimRng, n: usize) -> (usize, usize) {
     (a, b)
 }
 
+/// The outcome of drawing two eligible servers.
+pub(crate) enum Pair {
+    None,
+    One(usize),
+    Two(usize, usize),
+}
+
+/// Two distinct eligible servers, uniformly. Draws from every server first (O(1), the common
+/// case); only if a draw lands on an ineligible server does it draw again among the eligible ones
+/// (collected into `healthy`). Either way the pair is uniform over the eligible servers.
+pub(crate) fn draw_pair(rng: &mut SimRng, servers: &[ServerView], healthy: &mut Vec<usize>) -> Pair {
+    let n = servers.len();
+    let ok = |i: usize| servers[i].up && servers[i].weight > 0;
+    if n >= 2 {
+        let (a, b) = two_distinct(rng, n);
+        if ok(a) && ok(b) {
+            return Pair::Two(a, b);
+        }
+    }
+    healthy.clear();
+    healthy.extend(super::balancer::eligible(servers));
+    match healthy.len() {
+        0 => Pair::None,
+        1 => Pair::One(healthy[0]),
+        m => {
+            let (x, y) = two_distinct(rng, m);
+            Pair::Two(healthy[x], healthy[y])
+        }
+    }
+}
+
 impl Balancer for PowerOfTwo {
     fn algorithm(&self) -> AlgorithmId {
         AlgorithmId::P2c
     }
 
     fn pick(&mut self, _req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
-        let n = servers.len();
-        let ok = |i: usize| servers[i].up && servers[i].weight > 0;
-        // Draw from every server first (O(1), the common case); only if a draw lands on an
-        // ineligible server, draw again among the eligible ones. Both ways the pair is uniform over
-        // the eligible servers.
-        let first = if n >= 2 { Some(two_distinct(&mut self.rng, n)) } else { None };
-        let (a, b) = match first {
-            Some((a, b)) if ok(a) && ok(b) => (a, b),
-            _ => {
-                self.healthy.clear();
-                self.healthy.extend(super::balancer::eligible(servers));
-                match self.healthy.len() {
-                    0 => return None,
-                    1 => return Some(self.healthy[0]),
-                    m => {
-                        let (x, y) = two_distinct(&mut self.rng, m);
-                        (self.healthy[x], self.healthy[y])
-                    }
-                }
-            }
+        let (a, b) = match draw_pair(&mut self.rng, servers, &mut self.healthy) {
+            Pair::None => return None,
+            Pair::One(i) => return Some(i),
+            Pair::Two(a, b) => (a, b),
         };
         let (sa, sb) = (&servers[a], &servers[b]);
         if u64::from(sb.active) * u64::from(sa.weight) < u64::from(sa.active) * u64::from(sb.weight) {

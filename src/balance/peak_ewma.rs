@@ -5,8 +5,8 @@
 //! was slow once is tried again eventually. Cost = estimate × (pending + 1); as in Linkerd, two
 //! distinct healthy servers are drawn at random and the cheaper one wins.
 
-use super::balancer::{eligible, Balancer, Request, ServerView};
-use super::p2c::two_distinct;
+use super::balancer::{Balancer, Request, ServerView};
+use super::p2c::{draw_pair, Pair};
 use super::AlgorithmId;
 use crate::sim::{SimDuration, SimRng, SimTime};
 use serde::{Deserialize, Serialize};
@@ -81,15 +81,10 @@ impl Balancer for PeakEwma {
 
     fn pick(&mut self, _req: &Request<'_>, servers: &[ServerView], now: SimTime) -> Option<usize> {
         self.grow(servers.len(), now);
-        self.healthy.clear();
-        self.healthy.extend(eligible(servers));
-        let (a, b) = match self.healthy.len() {
-            0 => return None,
-            1 => return Some(self.healthy[0]),
-            n => {
-                let (x, y) = two_distinct(&mut self.rng, n);
-                (self.healthy[x], self.healthy[y])
-            }
+        let (a, b) = match draw_pair(&mut self.rng, servers, &mut self.healthy) {
+            Pair::None => return None,
+            Pair::One(i) => return Some(i),
+            Pair::Two(a, b) => (a, b),
         };
         let ca = self.cost(a, servers[a].active, now);
         let cb = self.cost(b, servers[b].active, now);
