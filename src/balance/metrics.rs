@@ -6,6 +6,10 @@ use crate::sim::{SimDuration, SimTime};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+/// Fleets up to this size also get per-server latency percentiles in every window (the page
+/// draws at most a few dozen servers; a 10,000-server fleet would need 150 MB of histograms).
+pub const PER_SERVER_WINDOW_LIMIT: usize = 64;
+
 /// Latencies are recorded in whole milliseconds up to an hour.
 const MAX_LATENCY_MS: u64 = 3_600_000;
 
@@ -105,6 +109,9 @@ pub struct WindowSummary {
     pub latency: Percentiles,
     /// Completions per server in this window.
     pub per_server_completed: Vec<u64>,
+    /// p99 per server in this window (ms; 0 without completions). Empty for fleets larger than
+    /// [`PER_SERVER_WINDOW_LIMIT`].
+    pub per_server_p99_ms: Vec<u64>,
 }
 
 /// Everything the model counts.
@@ -121,6 +128,8 @@ pub struct Metrics {
     window_start: SimTime,
     window_counts: [u64; 4],
     window_per_server: Vec<u64>,
+    /// Per-server histograms of the open window (only for small fleets).
+    window_server_latency: Vec<Histogram<u64>>,
 }
 
 impl Metrics {
@@ -136,12 +145,22 @@ impl Metrics {
             window_start: start,
             window_counts: [0; 4],
             window_per_server: vec![0; servers],
+            window_server_latency: if servers <= PER_SERVER_WINDOW_LIMIT {
+                (0..servers).map(|_| histogram(2)).collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 
     pub fn add_server(&mut self, now: SimTime) {
         self.servers.push(ServerMetrics::new(now));
         self.window_per_server.push(0);
+        if self.window_per_server.len() <= PER_SERVER_WINDOW_LIMIT && self.window_server_latency.len() + 1 == self.window_per_server.len() {
+            self.window_server_latency.push(histogram(2));
+        } else {
+            self.window_server_latency.clear();
+        }
     }
 
     pub fn arrival(&mut self) {
@@ -158,6 +177,9 @@ impl Metrics {
         s.completed += 1;
         self.window_counts[1] += 1;
         self.window_per_server[server] += 1;
+        if let Some(h) = self.window_server_latency.get_mut(server) {
+            h.saturating_record(ms);
+        }
     }
 
     pub fn dropped(&mut self, server: usize) {
@@ -187,7 +209,13 @@ impl Metrics {
             errors: self.window_counts[3],
             latency: Percentiles::of(&self.window),
             per_server_completed: std::mem::replace(&mut self.window_per_server, vec![0; n]),
+            per_server_p99_ms: self
+                .window_server_latency
+                .iter()
+                .map(|h| if h.is_empty() { 0 } else { h.value_at_quantile(0.99) })
+                .collect(),
         });
+        self.window_server_latency.iter_mut().for_each(|h| h.reset());
         self.window.reset();
         self.window_counts = [0; 4];
         self.window_start = now;
@@ -324,6 +352,9 @@ mod tests {
         assert_eq!(m.windows.len(), 2);
         assert_eq!((m.windows[0].arrivals, m.windows[0].completed, m.windows[0].drops), (1, 1, 1));
         assert_eq!(m.windows[0].per_server_completed, vec![0, 1]);
+        assert_eq!(m.windows[0].per_server_p99_ms, vec![0, 12]);
+        assert_eq!(m.windows[1].per_server_p99_ms, vec![0, 0]);
+        assert!(Metrics::new(PER_SERVER_WINDOW_LIMIT + 1, SimTime(0)).window_server_latency.is_empty());
         assert_eq!(m.windows[0].latency.p99_ms, 12);
         assert_eq!((m.windows[1].start_ms, m.windows[1].completed), (1000, 0));
     }

@@ -84,6 +84,8 @@ impl Server {
 pub struct Flow {
     pub at_ms: u64,
     pub client: u32,
+    /// Index into the scenario's `paths`.
+    pub path: u16,
     /// `None` when no server was eligible.
     pub server: Option<u32>,
     pub outcome: FlowOutcome,
@@ -196,6 +198,11 @@ impl LbModel {
         self.balancer.as_ref()
     }
 
+    /// Every client's IPv4 address (index = `Flow::client`).
+    pub fn clients(&self) -> &[[u8; 4]] {
+        &self.clients
+    }
+
     pub fn views(&self) -> &[ServerView] {
         &self.views
     }
@@ -242,7 +249,7 @@ impl LbModel {
             self.servers.iter().filter_map(|s| s.passive_until).min().unwrap_or(SimTime::MAX);
     }
 
-    fn record_flow(&mut self, now: SimTime, client: usize, server: Option<usize>, outcome: FlowOutcome) {
+    fn record_flow(&mut self, now: SimTime, client: usize, path: usize, server: Option<usize>, outcome: FlowOutcome) {
         if self.flow_capacity == 0 {
             return;
         }
@@ -252,6 +259,7 @@ impl LbModel {
         self.flows.push_back(Flow {
             at_ms: (now - self.start).as_millis(),
             client: client as u32,
+            path: path.min(usize::from(u16::MAX)) as u16,
             server: server.map(|s| s as u32),
             outcome,
         });
@@ -324,7 +332,7 @@ impl LbModel {
         };
         let Some(i) = self.balancer.pick(&req, &self.views, now).filter(|i| *i < self.servers.len()) else {
             self.metrics.no_server();
-            self.record_flow(now, client, None, FlowOutcome::NoServer);
+            self.record_flow(now, client, path, None, FlowOutcome::NoServer);
             return;
         };
         self.metrics.servers[i].requests += 1;
@@ -351,7 +359,7 @@ impl LbModel {
             }
             FlowOutcome::Dropped | FlowOutcome::NoServer => self.metrics.dropped(i),
         }
-        self.record_flow(now, client, Some(i), outcome);
+        self.record_flow(now, client, path, Some(i), outcome);
     }
 
     fn schedule_next_arrival(&mut self, ctx: &mut Ctx<'_, LbEvent>) {
