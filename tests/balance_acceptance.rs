@@ -200,6 +200,10 @@ fn same_seed_replays_byte_for_byte() {
     };
     assert_eq!(run(&sc), run(&sc));
     assert_ne!(run(&sc).0, run(&Scenario { seed: 77, ..sc.clone() }).0);
+    for p in playground::balance::presets() {
+        let sc = Scenario { duration_ms: 1_500, ..p.scenario };
+        assert_eq!(run(&sc), run(&sc), "{}", p.id);
+    }
 }
 
 #[test]
