@@ -1,0 +1,92 @@
+//! The one trait every load-balancing algorithm implements, and the two things it looks at: the
+//! request (who sent it, on which connection, for which path) and a read-only view of the servers.
+//!
+//! A balancer only chooses. It never starts work, never reads a clock of its own (the model passes
+//! `now`) and never draws randomness except from the `SimRng` it was built with.
+
+use crate::sim::{SimDuration, SimTime};
+use serde::{Deserialize, Serialize};
+
+use super::AlgorithmId;
+
+/// What a balancer may know about one incoming request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request<'a> {
+    /// The client's IPv4 address as the balancer sees it (after any NAT).
+    pub client_ip: [u8; 4],
+    pub client_port: u16,
+    /// The balancer's own address, the fourth element of the 5-tuple.
+    pub dst_ip: [u8; 4],
+    pub dst_port: u16,
+    /// IP protocol number (6 = TCP).
+    pub protocol: u8,
+    pub path: &'a str,
+}
+
+impl<'a> Request<'a> {
+    /// A TCP request from `client_ip` for `path` on port 80 (handy in tests and the CLI).
+    pub fn from_client(client_ip: [u8; 4], path: &'a str) -> Self {
+        Request { client_ip, client_port: 40_000, dst_ip: [10, 0, 0, 1], dst_port: 80, protocol: 6, path }
+    }
+
+    /// The 5-tuple as 13 bytes in network order: src ip, src port, dst ip, dst port, protocol.
+    pub fn five_tuple_bytes(&self) -> [u8; 13] {
+        let mut b = [0u8; 13];
+        b[0..4].copy_from_slice(&self.client_ip);
+        b[4..6].copy_from_slice(&self.client_port.to_be_bytes());
+        b[6..10].copy_from_slice(&self.dst_ip);
+        b[10..12].copy_from_slice(&self.dst_port.to_be_bytes());
+        b[12] = self.protocol;
+        b
+    }
+}
+
+/// The balancer's view of one server: what its health checks and its own bookkeeping tell it, which
+/// is not necessarily the truth (a crashed server looks `up` until a check notices).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerView {
+    /// Believed healthy: not marked down by active or passive health checks.
+    pub up: bool,
+    /// Requests sent to this server and not yet answered (in service or queued there).
+    pub active: u32,
+    /// Current weight (already reduced during slow start); 0 means "send nothing".
+    pub weight: u32,
+    /// A plain moving average of observed response times in ms (0 before the first answer).
+    pub rtt_ms: f64,
+}
+
+impl ServerView {
+    pub fn up(weight: u32) -> Self {
+        ServerView { up: true, active: 0, weight, rtt_ms: 0.0 }
+    }
+}
+
+/// One load-balancing algorithm.
+pub trait Balancer {
+    fn algorithm(&self) -> AlgorithmId;
+
+    /// Chooses a server index for `req`, or `None` when no server is eligible (all down, all
+    /// weights zero, or an L7 rule whose pool is empty of healthy servers).
+    fn pick(&mut self, req: &Request<'_>, servers: &[ServerView], now: SimTime) -> Option<usize>;
+
+    /// A response from `server` took `rtt` (latency-aware algorithms learn from this).
+    fn observe(&mut self, _server: usize, _rtt: SimDuration, _now: SimTime) {}
+
+    /// A request to `server` failed (nginx lowers the peer's effective weight).
+    fn report_failure(&mut self, _server: usize) {}
+
+    /// For drawing: nginx's weight table (smooth-wrr, and least-conn's tie-breaker).
+    fn weight_table(&self) -> Option<&[super::smooth_wrr::WrrPeer]> {
+        None
+    }
+
+    /// For drawing: peak EWMA's per-server latency estimates.
+    fn rtt_estimates(&self) -> Option<&[super::peak_ewma::RttEstimate]> {
+        None
+    }
+}
+
+/// Indexes of servers that are up and have a positive weight.
+pub(crate) fn eligible(servers: &[ServerView]) -> impl Iterator<Item = usize> + '_ {
+    servers.iter().enumerate().filter(|(_, s)| s.up && s.weight > 0).map(|(i, _)| i)
+}

@@ -1,0 +1,778 @@
+//! The simulated fleet on the kernel: clients send Poisson traffic through one balancer to servers
+//! with concurrency limits and bounded queues; health checks decide what the balancer believes.
+//!
+//! The balancer sees only [`ServerView`]s — what checks and its own bookkeeping tell it — while the
+//! model keeps each server's true [`ServerState`]. A request sent to a server that crashed but is
+//! not yet detected fails and is counted. The workload (arrival times, clients, paths, ports and
+//! each request's amount of work) comes from streams that do not depend on the algorithm, so every
+//! algorithm sees exactly the same requests for one seed.
+
+use super::balancer::{Balancer, Request, ServerView};
+use super::metrics::{Metrics, RunSummary};
+use super::scenario::{Action, Scenario, ServerConfig};
+pub use super::scenario::ServerState;
+use super::{build_balancer, AlgorithmId, BalanceError};
+use crate::sim::{Ctx, Distribution, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// Events of the load-balancing model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LbEvent {
+    /// The next request arrives at the balancer.
+    Arrival,
+    /// A server finishes a request that arrived at `arrived`; `generation` guards against
+    /// completions of work lost in a crash.
+    Done { server: u32, generation: u32, arrived: SimTime },
+    /// An active health check of `server`.
+    HealthCheck { server: usize },
+    /// Close a metrics window (and advance slow starts).
+    Window,
+    /// A scripted change to the fleet (boxed: it is rare and large, and every event is moved
+    /// through the heap).
+    Act(Box<Action>),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Queued {
+    arrived: SimTime,
+    work_ms: f64,
+}
+
+/// One server's true state and the balancer's beliefs about it.
+#[derive(Clone, Debug)]
+struct Server {
+    cfg: ServerConfig,
+    state: ServerState,
+    pinned_latency_ms: Option<u64>,
+    busy: u32,
+    queue: VecDeque<Queued>,
+    generation: u32,
+    /// The active checks' verdict.
+    checks_up: bool,
+    ok_streak: u32,
+    fail_streak: u32,
+    /// Recent failure times within the passive window.
+    fails: VecDeque<SimTime>,
+    /// Marked down by passive checks until then.
+    passive_until: Option<SimTime>,
+    /// When the server last came back (slow start runs from here).
+    recovered_at: Option<SimTime>,
+}
+
+impl Server {
+    fn new(cfg: ServerConfig) -> Self {
+        Server {
+            state: cfg.state,
+            cfg,
+            pinned_latency_ms: None,
+            busy: 0,
+            queue: VecDeque::new(),
+            generation: 0,
+            checks_up: true,
+            ok_streak: 0,
+            fail_streak: 0,
+            fails: VecDeque::new(),
+            passive_until: None,
+            recovered_at: None,
+        }
+    }
+}
+
+/// One request dispatched, for the page's animation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flow {
+    pub at_ms: u64,
+    pub client: u32,
+    /// Index into the scenario's `paths`.
+    pub path: u16,
+    /// `None` when no server was eligible.
+    pub server: Option<u32>,
+    pub outcome: FlowOutcome,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowOutcome {
+    Served,
+    Queued,
+    Dropped,
+    Failed,
+    NoServer,
+}
+
+/// A server as the page draws it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerSnapshot {
+    pub index: usize,
+    pub state: ServerState,
+    pub pinned_latency_ms: Option<u64>,
+    /// What the balancer believes.
+    pub view: ServerView,
+    pub busy: u32,
+    pub queued: u32,
+    pub concurrency: u32,
+    pub queue_limit: u32,
+    pub configured_weight: u32,
+    pub requests: u64,
+    pub completed: u64,
+    pub errors: u64,
+    pub drops: u64,
+    pub utilization: f64,
+    pub p99_ms: u64,
+}
+
+/// The model: fleet, balancer, workload streams and metrics.
+pub struct LbModel {
+    scenario: Scenario,
+    balancer: Box<dyn Balancer>,
+    servers: Vec<Server>,
+    views: Vec<ServerView>,
+    clients: Vec<[u8; 4]>,
+    path_weights: Vec<u64>,
+    arrivals_rng: SimRng,
+    /// Arrival clock in fractional ms since the start, so high rates do not round to zero gaps.
+    arrival_clock_ms: f64,
+    start: SimTime,
+    end: SimTime,
+    /// The earliest passive mark-down that expires (views need a refresh then).
+    next_passive_expiry: SimTime,
+    pub metrics: Metrics,
+    /// Recent dispatches (only kept when `flow_capacity > 0`).
+    flows: VecDeque<Flow>,
+    flow_capacity: usize,
+}
+
+impl LbModel {
+    fn new(scenario: &Scenario, start: SimTime) -> Result<Self, BalanceError> {
+        scenario.validate()?;
+        let root = SimRng::new(scenario.seed);
+        let balancer = build_balancer(
+            scenario.algorithm,
+            &scenario.balancer,
+            scenario.max_servers(),
+            root.child("balancer"),
+        )?;
+        let servers: Vec<Server> = scenario.servers.iter().cloned().map(Server::new).collect();
+        let mut clients_rng = root.child("clients");
+        let c = &scenario.clients;
+        let clients = (0..c.count)
+            .map(|i| {
+                if i < c.nat_clients {
+                    // A carrier NAT: many clients, addresses drawn from one /24.
+                    [c.nat_prefix[0], c.nat_prefix[1], c.nat_prefix[2], clients_rng.range_inclusive(1, 254) as u8]
+                } else {
+                    // Elsewhere: distinct addresses spread over 10.0.0.0/8-like space.
+                    let x = clients_rng.next_u32();
+                    [(x >> 24) as u8 | 1, (x >> 16) as u8, (x >> 8) as u8, (x as u8).max(1)]
+                }
+            })
+            .collect();
+        let mut m = LbModel {
+            views: vec![ServerView::up(0); servers.len()],
+            servers,
+            clients,
+            path_weights: scenario.paths.iter().map(|p| u64::from(p.weight)).collect(),
+            arrivals_rng: root.child("arrivals"),
+            arrival_clock_ms: 0.0,
+            start,
+            end: start + SimDuration::from_millis(scenario.duration_ms),
+            next_passive_expiry: SimTime::MAX,
+            metrics: Metrics::new(scenario.servers.len(), start),
+            flows: VecDeque::new(),
+            flow_capacity: 0,
+            balancer,
+            scenario: scenario.clone(),
+        };
+        for i in 0..m.servers.len() {
+            m.refresh_view(i, start);
+        }
+        Ok(m)
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn balancer(&self) -> &dyn Balancer {
+        self.balancer.as_ref()
+    }
+
+    /// Every client's IPv4 address (index = `Flow::client`).
+    pub fn clients(&self) -> &[[u8; 4]] {
+        &self.clients
+    }
+
+    pub fn views(&self) -> &[ServerView] {
+        &self.views
+    }
+
+    pub fn flows(&self) -> &VecDeque<Flow> {
+        &self.flows
+    }
+
+    /// Weight after slow start, as the balancer should see it. As in nginx, slow start does not
+    /// apply to the hashing methods: changing their weights would remap clients.
+    fn effective_weight(&self, i: usize, now: SimTime) -> u32 {
+        let s = &self.servers[i];
+        let hashing = matches!(
+            self.scenario.algorithm,
+            AlgorithmId::IpHash | AlgorithmId::IpHashFull | AlgorithmId::L4Hash | AlgorithmId::Ring | AlgorithmId::Maglev
+        );
+        let ramp = if hashing { 0 } else { self.scenario.health.slow_start_ms };
+        match s.recovered_at {
+            Some(t) if ramp > 0 && (now - t).as_millis() < ramp && s.cfg.weight > 0 => {
+                let w = u128::from(s.cfg.weight) * u128::from((now - t).as_millis()) / u128::from(ramp);
+                (w as u32).max(1)
+            }
+            _ => s.cfg.weight,
+        }
+    }
+
+    fn refresh_view(&mut self, i: usize, now: SimTime) {
+        let passive_ok = self.servers[i].passive_until.is_none_or(|t| now >= t);
+        if passive_ok && self.servers[i].passive_until.is_some() {
+            self.servers[i].passive_until = None;
+            self.servers[i].fails.clear();
+        }
+        let w = self.effective_weight(i, now);
+        let v = &mut self.views[i];
+        v.up = self.servers[i].checks_up && passive_ok;
+        v.weight = w;
+    }
+
+    fn refresh_all(&mut self, now: SimTime) {
+        for i in 0..self.servers.len() {
+            self.refresh_view(i, now);
+        }
+        self.next_passive_expiry =
+            self.servers.iter().filter_map(|s| s.passive_until).min().unwrap_or(SimTime::MAX);
+    }
+
+    fn record_flow(&mut self, now: SimTime, client: usize, path: usize, server: Option<usize>, outcome: FlowOutcome) {
+        if self.flow_capacity == 0 {
+            return;
+        }
+        if self.flows.len() == self.flow_capacity {
+            self.flows.pop_front();
+        }
+        self.flows.push_back(Flow {
+            at_ms: (now - self.start).as_millis(),
+            client: client as u32,
+            path: path.min(usize::from(u16::MAX)) as u16,
+            server: server.map(|s| s as u32),
+            outcome,
+        });
+    }
+
+    /// A failure the balancer saw at `server` (`count` requests): counted, reported, and fed to
+    /// the passive check.
+    fn fail(&mut self, i: usize, count: u64, now: SimTime) {
+        if count == 0 {
+            return;
+        }
+        self.metrics.failed(i, count);
+        for _ in 0..count.min(64) {
+            self.balancer.report_failure(i);
+        }
+        if let Some(p) = self.scenario.health.passive.clone() {
+            let window = SimDuration::from_millis(p.fail_timeout_ms);
+            let s = &mut self.servers[i];
+            for _ in 0..count.min(u64::from(p.max_fails)) {
+                s.fails.push_back(now);
+            }
+            while s.fails.front().is_some_and(|t| now - *t >= window) {
+                s.fails.pop_front();
+            }
+            if s.passive_until.is_none() && s.fails.len() as u64 >= u64::from(p.max_fails) {
+                s.passive_until = Some(now + window);
+                self.next_passive_expiry = self.next_passive_expiry.min(now + window);
+                self.refresh_view(i, now);
+            }
+        }
+    }
+
+    fn start_service(&mut self, ctx: &mut Ctx<'_, LbEvent>, i: usize, q: Queued) {
+        let now = ctx.now();
+        let s = &mut self.servers[i];
+        let ms = match s.pinned_latency_ms {
+            Some(p) => p as f64,
+            None => {
+                let slow = if s.state == ServerState::Slow { s.cfg.slow_factor } else { 1.0 };
+                q.work_ms / s.cfg.speed * slow
+            }
+        };
+        s.busy += 1;
+        let busy = s.busy;
+        let generation = s.generation;
+        self.metrics.servers[i].set_busy(busy, now);
+        ctx.schedule_in(SimDuration::from_millis_f64(ms), LbEvent::Done { server: i as u32, generation, arrived: q.arrived });
+    }
+
+    fn on_arrival(&mut self, ctx: &mut Ctx<'_, LbEvent>) {
+        let now = ctx.now();
+        self.schedule_next_arrival(ctx);
+        self.metrics.arrival();
+        if now >= self.next_passive_expiry {
+            self.refresh_all(now);
+        }
+        let rng = &mut self.arrivals_rng;
+        let client = rng.index(self.clients.len());
+        let path = rng.weighted_index(&self.path_weights).unwrap_or(0);
+        let dst_port = self.scenario.dst_ports[rng.index(self.scenario.dst_ports.len())];
+        let client_port = 1024 + rng.below(64_512) as u16;
+        let work_ms = self.scenario.service.sample_ms(rng);
+        let req = Request {
+            client_ip: self.clients[client],
+            client_port,
+            dst_ip: [10, 0, 0, 1],
+            dst_port,
+            protocol: 6,
+            path: &self.scenario.paths[path].path,
+        };
+        let Some(i) = self.balancer.pick(&req, &self.views, now).filter(|i| *i < self.servers.len()) else {
+            self.metrics.no_server();
+            self.record_flow(now, client, path, None, FlowOutcome::NoServer);
+            return;
+        };
+        self.metrics.servers[i].requests += 1;
+        let q = Queued { arrived: now, work_ms };
+        let s = &mut self.servers[i];
+        let outcome = if s.state == ServerState::Down {
+            FlowOutcome::Failed
+        } else if s.busy < s.cfg.concurrency {
+            FlowOutcome::Served
+        } else if (s.queue.len() as u64) < u64::from(s.cfg.queue_limit) {
+            FlowOutcome::Queued
+        } else {
+            FlowOutcome::Dropped
+        };
+        match outcome {
+            FlowOutcome::Failed => self.fail(i, 1, now),
+            FlowOutcome::Served => {
+                self.views[i].active += 1;
+                self.start_service(ctx, i, q);
+            }
+            FlowOutcome::Queued => {
+                self.views[i].active += 1;
+                self.servers[i].queue.push_back(q);
+            }
+            FlowOutcome::Dropped | FlowOutcome::NoServer => self.metrics.dropped(i),
+        }
+        self.record_flow(now, client, path, Some(i), outcome);
+    }
+
+    fn schedule_next_arrival(&mut self, ctx: &mut Ctx<'_, LbEvent>) {
+        let mut rate = self.scenario.arrivals.rate_per_s;
+        if let Some(b) = &self.scenario.arrivals.burst {
+            if (self.arrival_clock_ms as u64) % b.every_ms < b.length_ms {
+                rate *= b.multiplier;
+            }
+        }
+        self.arrival_clock_ms += self.arrivals_rng.exponential(1000.0 / rate);
+        let at = self.start + SimDuration::from_millis_f64(self.arrival_clock_ms.floor());
+        if at < self.end {
+            ctx.schedule_at(at, LbEvent::Arrival);
+        }
+    }
+
+    fn on_done(&mut self, ctx: &mut Ctx<'_, LbEvent>, i: usize, generation: u32, arrived: SimTime) {
+        if self.servers[i].generation != generation {
+            return;
+        }
+        let now = ctx.now();
+        let latency = now - arrived;
+        self.metrics.completed(i, latency);
+        let v = &mut self.views[i];
+        v.active = v.active.saturating_sub(1);
+        v.rtt_ms = if v.rtt_ms == 0.0 { latency.as_millis() as f64 } else { 0.9 * v.rtt_ms + 0.1 * latency.as_millis() as f64 };
+        self.balancer.observe(i, latency, now);
+        let s = &mut self.servers[i];
+        s.busy -= 1;
+        let busy = s.busy;
+        self.metrics.servers[i].set_busy(busy, now);
+        if let Some(q) = self.servers[i].queue.pop_front() {
+            self.start_service(ctx, i, q);
+        }
+    }
+
+    fn on_health_check(&mut self, ctx: &mut Ctx<'_, LbEvent>, i: usize) {
+        let Some(a) = self.scenario.health.active.clone() else { return };
+        let now = ctx.now();
+        let s = &mut self.servers[i];
+        if s.state == ServerState::Down {
+            s.ok_streak = 0;
+            s.fail_streak = s.fail_streak.saturating_add(1);
+            if s.checks_up && s.fail_streak >= a.fall {
+                s.checks_up = false;
+            }
+        } else {
+            s.fail_streak = 0;
+            s.ok_streak = s.ok_streak.saturating_add(1);
+            if !s.checks_up && s.ok_streak >= a.rise {
+                s.checks_up = true;
+                s.recovered_at = Some(now);
+            }
+        }
+        self.refresh_view(i, now);
+        if now < self.end {
+            ctx.schedule_in(SimDuration::from_millis(a.interval_ms), LbEvent::HealthCheck { server: i });
+        }
+    }
+
+    /// Applies a change to the fleet now (scripted events and the page's buttons).
+    pub fn apply(&mut self, ctx: &mut Ctx<'_, LbEvent>, action: Action) {
+        let now = ctx.now();
+        match action {
+            Action::SetState { server, state } if server < self.servers.len() => {
+                let was = self.servers[server].state;
+                self.servers[server].state = state;
+                if state == ServerState::Down && was != ServerState::Down {
+                    // The crash loses everything in service or queued there.
+                    let s = &mut self.servers[server];
+                    let lost = u64::from(s.busy) + s.queue.len() as u64;
+                    s.generation = s.generation.wrapping_add(1);
+                    s.busy = 0;
+                    s.queue.clear();
+                    self.metrics.servers[server].set_busy(0, now);
+                    self.views[server].active = 0;
+                    self.fail(server, lost, now);
+                } else if was == ServerState::Down && state != ServerState::Down && self.scenario.health.active.is_none() {
+                    // Without active checks nothing else notices the recovery; slow start still applies.
+                    self.servers[server].recovered_at = Some(now);
+                }
+                self.refresh_view(server, now);
+            }
+            Action::PinLatency { server, latency_ms } if server < self.servers.len() => {
+                self.servers[server].pinned_latency_ms = Some(latency_ms);
+            }
+            Action::Unpin { server } if server < self.servers.len() => {
+                self.servers[server].pinned_latency_ms = None;
+            }
+            Action::AddServer { config } => {
+                self.servers.push(Server::new(config));
+                self.views.push(ServerView::up(0));
+                self.metrics.add_server(now);
+                let i = self.servers.len() - 1;
+                self.refresh_view(i, now);
+                if let Some(a) = &self.scenario.health.active {
+                    ctx.schedule_in(SimDuration::from_millis(a.interval_ms), LbEvent::HealthCheck { server: i });
+                }
+            }
+            // An index that does not exist (the page's buttons are bounded; this keeps it total).
+            Action::SetState { .. } | Action::PinLatency { .. } | Action::Unpin { .. } => {}
+        }
+    }
+
+    /// Snapshot of every server for drawing.
+    pub fn server_snapshots(&self, now: SimTime) -> Vec<ServerSnapshot> {
+        self.servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let m = &self.metrics.servers[i];
+                ServerSnapshot {
+                    index: i,
+                    state: s.state,
+                    pinned_latency_ms: s.pinned_latency_ms,
+                    view: self.views[i],
+                    busy: s.busy,
+                    queued: s.queue.len() as u32,
+                    concurrency: s.cfg.concurrency,
+                    queue_limit: s.cfg.queue_limit,
+                    configured_weight: s.cfg.weight,
+                    requests: m.requests,
+                    completed: m.completed,
+                    errors: m.errors,
+                    drops: m.drops,
+                    utilization: super::metrics::round3(m.utilization(s.cfg.concurrency, self.start, now)),
+                    p99_ms: if m.latency.is_empty() { 0 } else { m.latency.value_at_quantile(0.99) },
+                }
+            })
+            .collect()
+    }
+
+    pub fn summary(&self, now: SimTime) -> RunSummary {
+        let weights: Vec<u32> = self.servers.iter().map(|s| s.cfg.weight).collect();
+        let conc: Vec<u32> = self.servers.iter().map(|s| s.cfg.concurrency).collect();
+        self.metrics.summary(&self.scenario.name, self.scenario.algorithm.id(), self.scenario.seed, &weights, &conc, now)
+    }
+}
+
+impl Model for LbModel {
+    type Event = LbEvent;
+
+    fn handle(&mut self, ctx: &mut Ctx<'_, LbEvent>, event: LbEvent) {
+        match event {
+            LbEvent::Arrival => self.on_arrival(ctx),
+            LbEvent::Done { server, generation, arrived } => self.on_done(ctx, server as usize, generation, arrived),
+            LbEvent::HealthCheck { server } => self.on_health_check(ctx, server),
+            LbEvent::Window => {
+                let now = ctx.now();
+                self.metrics.close_window(now);
+                self.refresh_all(now);
+                // Windows go on while requests are still draining after the last arrival.
+                let draining = self.servers.iter().any(|s| s.busy > 0 || !s.queue.is_empty());
+                if now < self.end || draining {
+                    ctx.schedule_in(SimDuration::from_millis(self.scenario.window_ms), LbEvent::Window);
+                }
+            }
+            LbEvent::Act(a) => self.apply(ctx, *a),
+        }
+    }
+
+    fn describe(&self, event: &LbEvent) -> (String, String) {
+        match event {
+            LbEvent::Arrival => ("lb".into(), "arrival".into()),
+            LbEvent::Done { server, .. } => (format!("server-{server}"), "done".into()),
+            LbEvent::HealthCheck { server } => (format!("server-{server}"), "health-check".into()),
+            LbEvent::Window => ("metrics".into(), "window".into()),
+            LbEvent::Act(a) => ("fleet".into(), format!("{a:?}")),
+        }
+    }
+}
+
+/// A running scenario: what the page and the CLI hold and step.
+pub struct LbRun {
+    sim: Simulation<LbModel>,
+}
+
+impl LbRun {
+    /// Builds the run at the tests' fixed epoch (time only matters relative to the start).
+    pub fn new(scenario: &Scenario) -> Result<Self, BalanceError> {
+        Self::with_epoch(scenario, TEST_EPOCH)
+    }
+
+    pub fn with_epoch(scenario: &Scenario, epoch: SimTime) -> Result<Self, BalanceError> {
+        let model = LbModel::new(scenario, epoch)?;
+        let mut sim = Simulation::new(model, epoch);
+        sim.schedule_at(epoch, LbEvent::Arrival);
+        sim.schedule_in(SimDuration::from_millis(scenario.window_ms), LbEvent::Window);
+        if let Some(a) = &scenario.health.active {
+            for i in 0..scenario.servers.len() {
+                sim.schedule_in(SimDuration::from_millis(a.interval_ms), LbEvent::HealthCheck { server: i });
+            }
+        }
+        for e in &scenario.events {
+            sim.schedule_in(SimDuration::from_millis(e.at_ms), LbEvent::Act(Box::new(e.action.clone())));
+        }
+        Ok(LbRun { sim })
+    }
+
+    /// Keep the last `n` dispatches for animation (0 = off, the default; costs a little per request).
+    pub fn record_flows(&mut self, n: usize) {
+        self.sim.model.flow_capacity = n;
+        self.sim.model.flows.clear();
+    }
+
+    /// Record every event in the kernel's trace (for determinism checks and the page's log).
+    pub fn enable_trace(&mut self) {
+        self.sim.trace_mut().set_enabled(true);
+    }
+
+    pub fn trace(&self) -> &crate::sim::Trace {
+        self.sim.trace()
+    }
+
+    pub fn model(&self) -> &LbModel {
+        &self.sim.model
+    }
+
+    pub fn simulation(&self) -> &Simulation<LbModel> {
+        &self.sim
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.sim.now()
+    }
+
+    pub fn elapsed(&self) -> SimDuration {
+        self.sim.elapsed()
+    }
+
+    /// Events processed so far.
+    pub fn events(&self) -> u64 {
+        self.sim.processed()
+    }
+
+    /// One event; false once nothing is left (arrivals ended and every request finished).
+    pub fn step(&mut self) -> bool {
+        self.sim.step()
+    }
+
+    /// Runs `d` of virtual time (the page's frame with a speed factor).
+    pub fn run_for(&mut self, d: SimDuration) {
+        self.sim.run_for(d)
+    }
+
+    /// At most `max_events` events; returns true when the run has finished.
+    pub fn run_bounded(&mut self, max_events: u64) -> bool {
+        for _ in 0..max_events {
+            if !self.sim.step() {
+                return true;
+            }
+        }
+        self.is_done()
+    }
+
+    pub fn run_to_end(&mut self) {
+        while self.sim.step() {}
+    }
+
+    pub fn is_done(&mut self) -> bool {
+        self.sim.next_event_time().is_none()
+    }
+
+    /// Share of the arrival period covered, 0..=1.
+    pub fn progress(&self) -> f64 {
+        (self.elapsed().as_millis() as f64 / self.sim.model.scenario.duration_ms as f64).min(1.0)
+    }
+
+    /// The page's per-server buttons: Down, Slow ×10 (`ServerState::Slow`), Recover (`Up`).
+    pub fn set_server_state(&mut self, server: usize, state: ServerState) {
+        self.sim.act(|m, ctx| m.apply(ctx, Action::SetState { server, state }));
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        self.sim.act(|m, ctx| m.apply(ctx, action));
+    }
+
+    pub fn servers(&self) -> Vec<ServerSnapshot> {
+        self.sim.model.server_snapshots(self.sim.now())
+    }
+
+    /// The summary so far (call after `run_to_end` for the final one; the open window is not in it).
+    pub fn summary(&self) -> RunSummary {
+        self.sim.model.summary(self.sim.now())
+    }
+}
+
+/// The service distribution a scenario uses, re-exported for the page's editors.
+pub type ServiceTime = Distribution;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::balance::scenario::{ActiveCheck, HealthConfig, PassiveCheck, ScheduledAction};
+
+    fn small(alg: AlgorithmId) -> Scenario {
+        Scenario { algorithm: alg, duration_ms: 3_000, arrivals: crate::balance::scenario::ArrivalConfig { rate_per_s: 200.0, burst: None }, ..Scenario::default() }
+    }
+
+    #[test]
+    fn every_request_is_accounted_for() {
+        for alg in AlgorithmId::ALL {
+            let mut r = LbRun::new(&small(alg)).unwrap();
+            r.run_to_end();
+            let s = r.summary();
+            assert_eq!(s.arrivals, s.completed + s.drops + s.errors, "{alg}");
+            assert!(s.arrivals > 400, "{alg}: {}", s.arrivals);
+            assert!(r.servers().iter().all(|v| v.view.active == 0 && v.busy == 0), "{alg}");
+        }
+    }
+
+    #[test]
+    fn same_seed_same_run_different_seed_different_run() {
+        let a = { let mut r = LbRun::new(&small(AlgorithmId::P2c)).unwrap(); r.run_to_end(); r.summary() };
+        let b = { let mut r = LbRun::new(&small(AlgorithmId::P2c)).unwrap(); r.run_to_end(); r.summary() };
+        assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+        let c = { let mut r = LbRun::new(&Scenario { seed: 2, ..small(AlgorithmId::P2c) }).unwrap(); r.run_to_end(); r.summary() };
+        assert_ne!(a.arrivals, c.arrivals);
+    }
+
+    /// One line per algorithm on the same small workload with a crash at 1 s (no checks): pins
+    /// every algorithm's behaviour so an accidental change shows up as a snapshot diff.
+    #[test]
+    fn all_algorithms_on_one_workload_snapshot() {
+        let mut out = String::new();
+        for alg in AlgorithmId::ALL {
+            let mut sc = small(alg);
+            sc.duration_ms = 2_000;
+            sc.servers[3].weight = 3;
+            sc.events = vec![ScheduledAction { at_ms: 1_000, action: Action::SetState { server: 1, state: ServerState::Down } }];
+            let mut r = LbRun::new(&sc).unwrap();
+            r.run_to_end();
+            let s = r.summary();
+            let per: Vec<String> = s.servers.iter().map(|v| v.requests.to_string()).collect();
+            out.push_str(&format!(
+                "{:<12} arrivals {} done {} errors {} p50 {} p99 {} per-server {}\n",
+                alg.id(), s.arrivals, s.completed, s.errors, s.latency.p50_ms, s.latency.p99_ms, per.join("/")
+            ));
+        }
+        expect_test::expect![[r#"
+            round-robin  arrivals 414 done 362 errors 52 p50 11 p99 82 per-server 104/104/103/103
+            smooth-wrr   arrivals 414 done 385 errors 29 p50 11 p99 82 per-server 69/64/69/212
+            least-conn   arrivals 414 done 315 errors 99 p50 11 p99 86 per-server 75/137/74/128
+            ip-hash      arrivals 414 done 378 errors 36 p50 11 p99 75 per-server 61/69/78/206
+            ip-hash-full arrivals 414 done 382 errors 32 p50 12 p99 86 per-server 68/65/60/221
+            l4-hash      arrivals 414 done 381 errors 33 p50 12 p99 86 per-server 68/74/73/199
+            l7-path      arrivals 414 done 362 errors 52 p50 11 p99 82 per-server 104/104/103/103
+            random       arrivals 414 done 379 errors 35 p50 11 p99 86 per-server 68/72/58/216
+            p2c          arrivals 414 done 331 errors 83 p50 11 p99 82 per-server 82/121/80/131
+            ring         arrivals 414 done 374 errors 40 p50 12 p99 86 per-server 71/62/54/227
+            maglev       arrivals 414 done 388 errors 26 p50 11 p99 82 per-server 70/59/62/223
+            peak-ewma    arrivals 414 done 337 errors 77 p50 11 p99 82 per-server 126/119/62/107
+        "#]].assert_eq(&out);
+    }
+
+    #[test]
+    fn queue_overflow_drops() {
+        let mut sc = small(AlgorithmId::RoundRobin);
+        sc.servers = vec![ServerConfig { concurrency: 1, queue_limit: 2, ..ServerConfig::default() }];
+        sc.service = Distribution::Constant { ms: 100.0 };
+        let mut r = LbRun::new(&sc).unwrap();
+        r.run_to_end();
+        let s = r.summary();
+        // Capacity is 10/s for 3 s against ~600 arrivals.
+        assert!(s.drops > 500 && s.completed <= 33, "{} {}", s.drops, s.completed);
+    }
+
+    #[test]
+    fn dead_server_fails_until_detected() {
+        let mut sc = small(AlgorithmId::RoundRobin);
+        sc.duration_ms = 10_000;
+        sc.events = vec![ScheduledAction { at_ms: 2_000, action: Action::SetState { server: 0, state: ServerState::Down } }];
+        let no_checks = { let mut r = LbRun::new(&sc).unwrap(); r.run_to_end(); r.summary() };
+        sc.health = HealthConfig { active: Some(ActiveCheck { interval_ms: 500, fall: 2, rise: 1 }), passive: None, slow_start_ms: 0 };
+        let active = { let mut r = LbRun::new(&sc).unwrap(); r.run_to_end(); r.summary() };
+        sc.health.passive = Some(PassiveCheck { max_fails: 1, fail_timeout_ms: 60_000 });
+        let both = { let mut r = LbRun::new(&sc).unwrap(); r.run_to_end(); r.summary() };
+        // About a quarter of 8 s × 200/s fail without checks; within ~1 s with active checks; a
+        // handful with passive ones.
+        assert!(no_checks.errors > 350, "{}", no_checks.errors);
+        assert!(active.errors < 80 && active.errors > 10, "{}", active.errors);
+        assert!(both.errors < 10, "{}", both.errors);
+    }
+
+    #[test]
+    fn slow_start_ramps_the_weight() {
+        let mut sc = small(AlgorithmId::SmoothWrr);
+        sc.health = HealthConfig { active: Some(ActiveCheck { interval_ms: 100, fall: 1, rise: 1 }), passive: None, slow_start_ms: 1_000 };
+        sc.servers = vec![ServerConfig { weight: 10, ..ServerConfig::default() }; 2];
+        sc.events = vec![
+            ScheduledAction { at_ms: 100, action: Action::SetState { server: 0, state: ServerState::Down } },
+            ScheduledAction { at_ms: 500, action: Action::SetState { server: 0, state: ServerState::Up } },
+        ];
+        let mut r = LbRun::new(&sc).unwrap();
+        r.run_for(SimDuration::from_millis(700));
+        let w = r.servers()[0].view.weight;
+        assert!((1..10).contains(&w), "{w}");
+        r.run_for(SimDuration::from_millis(1_500));
+        assert_eq!(r.servers()[0].view.weight, 10);
+    }
+
+    #[test]
+    fn slow_start_leaves_hashing_weights_alone() {
+        let mut sc = small(AlgorithmId::Ring);
+        sc.health = HealthConfig { active: Some(ActiveCheck { interval_ms: 100, fall: 1, rise: 1 }), passive: None, slow_start_ms: 1_000 };
+        sc.servers = vec![ServerConfig { weight: 10, ..ServerConfig::default() }; 2];
+        sc.events = vec![
+            ScheduledAction { at_ms: 100, action: Action::SetState { server: 0, state: ServerState::Down } },
+            ScheduledAction { at_ms: 500, action: Action::SetState { server: 0, state: ServerState::Up } },
+        ];
+        let mut r = LbRun::new(&sc).unwrap();
+        r.run_for(SimDuration::from_millis(700));
+        assert!(r.servers()[0].view.up);
+        assert_eq!(r.servers()[0].view.weight, 10);
+    }
+}
