@@ -9,5 +9,6 @@ wasm_bindgen_test_configure!(run_in_browser);
 mod support;
 
 mod click_away;
+mod kernel;
 mod modal;
 mod routes;
