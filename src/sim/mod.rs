@@ -33,7 +33,7 @@ pub mod trace;
 pub use kernel::{Ctx, Model, Simulation};
 pub use net::{Delivery, DropReason, LinkConfig, NetError, NetEvent, Network, NodeId, TimerId};
 pub use params::{ParamError, QueryParams, SimParams};
-pub use playback::{FrameReport, Playback};
+pub use playback::{Clocked, FrameReport, Playback};
 pub use queue::{EventId, EventQueue};
 pub use rng::{Distribution, SimRng};
 pub use selfcheck::reference_digest;

@@ -10,7 +10,7 @@
 //! debugger) drops the excess rather than freezing the page to catch up. Each frame reports the
 //! speed actually achieved (smoothed) and whether that is slower than asked.
 
-use super::{Model, SimDuration, Simulation};
+use super::{Model, SimDuration, SimTime, Simulation};
 use serde::{Deserialize, Serialize};
 
 /// The slowest speed (virtual ms per wall ms).
@@ -158,14 +158,14 @@ impl Playback {
     }
 
     /// Pauses and processes exactly one event (the UI's "step"). Returns false when none is left.
-    pub fn step<M: Model>(&mut self, sim: &mut Simulation<M>) -> bool {
+    pub fn step<C: Clocked + ?Sized>(&mut self, sim: &mut C) -> bool {
         self.pause();
         sim.step()
     }
 
     /// Pauses, moves the clock to the next event's time and processes every event due then.
     /// Returns how many events ran (0 when the queue is empty).
-    pub fn jump_to_next<M: Model>(&mut self, sim: &mut Simulation<M>) -> u64 {
+    pub fn jump_to_next<C: Clocked + ?Sized>(&mut self, sim: &mut C) -> u64 {
         self.pause();
         let Some(t) = sim.next_event_time() else {
             return 0;
@@ -178,9 +178,9 @@ impl Playback {
     /// One animation frame: runs the events owed for `wall_elapsed_ms` of wall time at the current
     /// speed, plus any carried debt, asking `time_up()` every [`Playback::check_every`] events and
     /// stopping as soon as it returns true. Does nothing while paused.
-    pub fn advance<M: Model>(
+    pub fn advance<C: Clocked + ?Sized>(
         &mut self,
-        sim: &mut Simulation<M>,
+        sim: &mut C,
         wall_elapsed_ms: f64,
         mut time_up: impl FnMut() -> bool,
     ) -> FrameReport {
@@ -227,6 +227,43 @@ impl Playback {
         report.effective_speed = self.smoothed.unwrap_or(self.speed);
         report.behind = report.budget_hit || report.effective_speed < BEHIND_RATIO * self.speed;
         report
+    }
+}
+
+/// What the playback driver needs of a run: anything with a virtual clock and a queue of events.
+/// [`Simulation`] implements it; a model with its own tight event loop (the backoff contention
+/// experiment) can implement it too and be played, stepped and sped up by the same controls.
+pub trait Clocked {
+    fn now(&self) -> SimTime;
+    /// Events processed so far.
+    fn processed(&self) -> u64;
+    fn next_event_time(&mut self) -> Option<SimTime>;
+    /// Processes one event; false when none is left.
+    fn step(&mut self) -> bool;
+    /// Processes every event due at or before `until`, then sets the clock to `until`.
+    fn run_until(&mut self, until: SimTime);
+    /// Like `run_until` but stops after `max_events`; true when `until` was reached.
+    fn run_until_bounded(&mut self, until: SimTime, max_events: u64) -> bool;
+}
+
+impl<M: Model> Clocked for Simulation<M> {
+    fn now(&self) -> SimTime {
+        Simulation::now(self)
+    }
+    fn processed(&self) -> u64 {
+        Simulation::processed(self)
+    }
+    fn next_event_time(&mut self) -> Option<SimTime> {
+        Simulation::next_event_time(self)
+    }
+    fn step(&mut self) -> bool {
+        Simulation::step(self)
+    }
+    fn run_until(&mut self, until: SimTime) {
+        Simulation::run_until(self, until)
+    }
+    fn run_until_bounded(&mut self, until: SimTime, max_events: u64) -> bool {
+        Simulation::run_until_bounded(self, until, max_events)
     }
 }
 

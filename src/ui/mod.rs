@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod components;
+pub mod download;
 pub mod hooks;
 pub mod pages;
 pub mod routes;

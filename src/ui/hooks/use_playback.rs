@@ -1,0 +1,207 @@
+//! `use_playback`: drives a run from `requestAnimationFrame` through the core's [`Playback`].
+//!
+//! Each frame asks the core to run the virtual time owed for the wall time that passed, with a work
+//! budget of [`FRAME_BUDGET_MS`]: past it the frame stops and the rest is carried to later frames,
+//! so a fast speed on a busy model lowers the speed achieved (shown as "behind"), never the page's
+//! responsiveness. Space toggles play and → steps, unless the user is typing in a field.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_events::{EventListener, EventListenerOptions};
+use gloo_render::{request_animation_frame, AnimationFrame};
+use wasm_bindgen::JsCast;
+use web_sys::KeyboardEvent;
+use yew::prelude::*;
+
+use crate::sim::playback::{format_speed, Clocked};
+use crate::sim::{FrameReport, Playback, SimTime};
+
+/// Wall-clock milliseconds of simulation work allowed per animation frame.
+pub const FRAME_BUDGET_MS: f64 = 8.0;
+
+fn performance_now() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}
+
+struct Driver {
+    playback: Playback,
+    last_frame_ms: Option<f64>,
+    report: FrameReport,
+    frame: Option<AnimationFrame>,
+}
+
+/// A handle on the playback of one run; cheap to clone and to compare.
+pub struct PlaybackHandle<C: Clocked + 'static> {
+    run: Rc<RefCell<C>>,
+    driver: Rc<RefCell<Driver>>,
+    redraw: UseForceUpdateHandle,
+    playing: UseStateHandle<bool>,
+}
+
+impl<C: Clocked + 'static> Clone for PlaybackHandle<C> {
+    fn clone(&self) -> Self {
+        PlaybackHandle { run: self.run.clone(), driver: self.driver.clone(), redraw: self.redraw.clone(), playing: self.playing.clone() }
+    }
+}
+
+impl<C: Clocked + 'static> PartialEq for PlaybackHandle<C> {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.run, &o.run) && Rc::ptr_eq(&self.driver, &o.driver) && *self.playing == *o.playing
+    }
+}
+
+impl<C: Clocked + 'static> PlaybackHandle<C> {
+    pub fn is_playing(&self) -> bool {
+        self.driver.borrow().playback.is_playing()
+    }
+    pub fn play(&self) {
+        self.driver.borrow_mut().playback.play();
+        self.playing.set(true);
+    }
+    pub fn pause(&self) {
+        self.driver.borrow_mut().playback.pause();
+        self.playing.set(false);
+    }
+    pub fn toggle(&self) {
+        if self.is_playing() { self.pause() } else { self.play() }
+    }
+    /// Pauses and processes one event.
+    pub fn step(&self) {
+        let mut d = self.driver.borrow_mut();
+        d.playback.step(&mut *self.run.borrow_mut());
+        drop(d);
+        self.playing.set(false);
+        self.redraw.force_update();
+    }
+    /// Pauses and processes everything due at the next event's time.
+    pub fn jump_to_next(&self) {
+        let mut d = self.driver.borrow_mut();
+        d.playback.jump_to_next(&mut *self.run.borrow_mut());
+        drop(d);
+        self.playing.set(false);
+        self.redraw.force_update();
+    }
+    pub fn speed(&self) -> f64 {
+        self.driver.borrow().playback.speed()
+    }
+    pub fn set_speed(&self, speed: f64) {
+        self.driver.borrow_mut().playback.set_speed(speed);
+        self.redraw.force_update();
+    }
+    pub fn slider(&self) -> u32 {
+        self.driver.borrow().playback.slider()
+    }
+    pub fn set_slider(&self, pos: u32) {
+        self.driver.borrow_mut().playback.set_slider(pos);
+        self.redraw.force_update();
+    }
+    pub fn report(&self) -> FrameReport {
+        self.driver.borrow().report.clone()
+    }
+    /// The run's current virtual time.
+    pub fn now(&self) -> SimTime {
+        self.run.borrow().now()
+    }
+    /// "running at 12× of 1000×" when the budget holds the run back, else `None`.
+    pub fn behind_text(&self) -> Option<String> {
+        let r = self.report();
+        (self.is_playing() && r.behind)
+            .then(|| format!("running at {} of {} asked", format_speed(r.effective_speed), format_speed(r.asked_speed)))
+    }
+    /// Forces a redraw after the page changed the run from outside (a user action, a reset).
+    pub fn redraw(&self) {
+        self.redraw.force_update();
+    }
+    pub fn run(&self) -> &Rc<RefCell<C>> {
+        &self.run
+    }
+}
+
+fn is_typing_target(e: &KeyboardEvent) -> bool {
+    e.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .map(|el| {
+            let tag = el.tag_name().to_ascii_lowercase();
+            matches!(tag.as_str(), "input" | "textarea" | "select" | "button" | "a" | "summary")
+                || el.closest("[contenteditable], [role='dialog']").ok().flatten().is_some()
+        })
+        .unwrap_or(false)
+}
+
+/// Drives `run` from animation frames. `run` is the page's own `Rc` (from `use_mut_ref`), so a page
+/// resets a run by replacing what is inside it.
+#[hook]
+pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f64) -> PlaybackHandle<C> {
+    let driver = use_mut_ref(|| Driver {
+        playback: Playback::new(initial_speed),
+        last_frame_ms: None,
+        report: FrameReport::default(),
+        frame: None,
+    });
+    let redraw = use_force_update();
+    let playing = use_state(|| false);
+    let handle = PlaybackHandle { run: run.clone(), driver: driver.clone(), redraw: redraw.clone(), playing: playing.clone() };
+
+    // The frame loop runs only while playing; pausing or unmounting drops the pending frame.
+    {
+        let run = run.clone();
+        let driver = driver.clone();
+        let redraw = redraw.clone();
+        use_effect_with(*playing, move |playing| {
+            fn schedule<C: Clocked + 'static>(run: Rc<RefCell<C>>, driver: Rc<RefCell<Driver>>, redraw: UseForceUpdateHandle) {
+                let d2 = driver.clone();
+                let frame = request_animation_frame(move |ts| {
+                    let start = performance_now();
+                    {
+                        let mut d = d2.borrow_mut();
+                        let elapsed = d.last_frame_ms.map(|last| (ts - last).max(0.0)).unwrap_or(0.0);
+                        d.last_frame_ms = Some(ts);
+                        let report = d.playback.advance(&mut *run.borrow_mut(), elapsed, || performance_now() - start > FRAME_BUDGET_MS);
+                        d.report = report;
+                    }
+                    redraw.force_update();
+                    if d2.borrow().playback.is_playing() {
+                        schedule(run, d2, redraw);
+                    }
+                });
+                driver.borrow_mut().frame = Some(frame);
+            }
+            if *playing {
+                driver.borrow_mut().last_frame_ms = None;
+                schedule(run, driver.clone(), redraw);
+            }
+            move || {
+                driver.borrow_mut().frame = None;
+            }
+        });
+    }
+
+    // Keyboard: Space toggles, → steps (not while typing or inside a dialog).
+    {
+        let handle = handle.clone();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
+                EventListener::new_with_options(&doc, "keydown", EventListenerOptions::enable_prevent_default(), move |e| {
+                    let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
+                    if e.ctrl_key() || e.meta_key() || e.alt_key() || is_typing_target(e) {
+                        return;
+                    }
+                    match e.key().as_str() {
+                        " " => {
+                            e.prevent_default();
+                            handle.toggle();
+                        }
+                        "ArrowRight" => {
+                            e.prevent_default();
+                            handle.step();
+                        }
+                        _ => {}
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
+    handle
+}
