@@ -8,7 +8,11 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 mod support;
 
+mod backoff_page;
 mod click_away;
 mod kernel;
+mod load_balancing_page;
+mod locks_page;
 mod modal;
+mod redis_page;
 mod routes;
