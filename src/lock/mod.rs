@@ -1,1 +1,16 @@
-//! (filled by its issue)
+//! The distributed-lock playground: the reference design's lock-worker state machine (sans-IO),
+//! the runtime that runs a fleet of workers against modeled Redis instances over a modeled network
+//! with faults, the safety checker, and the presets.
+//!
+//! Architecture invariant: nothing here reads a wall clock, touches OS entropy, names a web type or
+//! iterates a `HashMap`; time is `SimTime`, randomness is a `SimRng` child per component.
+
+pub mod command;
+pub mod ids;
+pub mod machine;
+
+pub use command::{LockCommand, COMPARE_AND_DELETE_LUA, COMPARE_AND_EXTEND_LUA};
+pub use machine::{
+    Effect, Event, Ignored, LockWorker, MachineConfig, Outcome, ReleaseVariant, RenewVariant, RequestId, TimerKind,
+    Transition, WorkerState,
+};
