@@ -37,6 +37,10 @@ impl<E> Ctx<'_, E> {
     pub fn cancel(&mut self, id: EventId) {
         self.queue.cancel(id)
     }
+    /// Whether `id` is still waiting to fire (neither fired nor cancelled).
+    pub fn is_pending(&self, id: EventId) -> bool {
+        self.queue.is_pending(id)
+    }
 }
 
 /// A model plus its clock, queue and trace.
@@ -53,6 +57,11 @@ impl<M: Model> Simulation<M> {
     /// A simulation whose clock starts at `epoch`.
     pub fn new(model: M, epoch: SimTime) -> Self {
         Simulation { model, now: epoch, start: epoch, queue: EventQueue::new(), trace: Trace::default(), processed: 0 }
+    }
+
+    /// Like [`Simulation::new`] with room for `events` pending events before the queue reallocates.
+    pub fn with_capacity(model: M, epoch: SimTime, events: usize) -> Self {
+        Simulation { queue: EventQueue::with_capacity(events), ..Self::new(model, epoch) }
     }
 
     pub fn now(&self) -> SimTime {
@@ -84,6 +93,9 @@ impl<M: Model> Simulation<M> {
     }
     pub fn cancel(&mut self, id: EventId) {
         self.queue.cancel(id)
+    }
+    pub fn is_pending(&self, id: EventId) -> bool {
+        self.queue.is_pending(id)
     }
 
     /// Runs `f` against the model with a scheduling context at the current time — how the UI applies a

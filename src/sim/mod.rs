@@ -3,7 +3,9 @@
 //!
 //! Architecture invariant: nothing here reads a wall clock, touches OS entropy or names a web type.
 
+pub mod bench;
 pub mod kernel;
+pub mod net;
 pub mod queue;
 pub mod rng;
 pub mod time;
