@@ -657,9 +657,12 @@ impl LockWorker {
                     }
                 } else {
                     if self.cfg.redlock() {
-                        // Redlock: on failure, release everywhere (fire and forget).
+                        // Redlock: on failure, release everywhere (fire and forget). Always with the
+                        // compare-and-delete script, as the algorithm specifies: a plain DEL here would
+                        // delete the keys of the worker that did win on those instances.
                         for i in 0..self.cfg.instances {
-                            self.send(i, self.release_command(), fx);
+                            let cmd = LockCommand::CompareAndDelete { key: self.cfg.lock_key.clone(), value: self.id.clone() };
+                            self.send(i, cmd, fx);
                         }
                     }
                     self.enter(now, S::WaitingToAcquireLock, fx)

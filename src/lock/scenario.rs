@@ -261,7 +261,7 @@ pub fn preset_description(id: &str) -> Option<&'static str> {
              and the late EXPIRE extends the other worker's lock. Atomic renew does not."
         }
         "redis-restart" => {
-            "Redis restarts without persistence at 20 s: the lock is lost, another worker acquires while the holder \
+            "Redis restarts without persistence at 21 s: the lock is lost, another worker acquires while the holder \
              still believes it holds it."
         }
         "redlock-master-down" => "Redlock on 5 instances; one goes down at 5 s: 4 of 5 is still a majority.",
@@ -289,6 +289,8 @@ pub fn preset(id: &str) -> Result<Scenario, ScenarioError> {
         "renew-race" => Scenario {
             duration_ms: 60_000,
             retry_interval_ms: 500,
+            // Longer than the slowed round trip, so the late EXPIRE is waited for, not timed out.
+            client_timeout_ms: 5_000,
             latency: Distribution::Constant { ms: 2.0 },
             steps: vec![at(10, Action::SlowLink { target: holder, extra_ms: 2_000 })],
             ..base
@@ -297,8 +299,8 @@ pub fn preset(id: &str) -> Result<Scenario, ScenarioError> {
             duration_ms: 60_000,
             retry_interval_ms: 1_000,
             steps: vec![
-                Step { at_ms: 20_000, action: Action::RedisCrash { instance: 0 } },
-                Step { at_ms: 20_500, action: Action::RedisRestart { instance: 0 } },
+                Step { at_ms: 21_000, action: Action::RedisCrash { instance: 0 } },
+                Step { at_ms: 21_100, action: Action::RedisRestart { instance: 0 } },
             ],
             ..base
         },
@@ -306,6 +308,12 @@ pub fn preset(id: &str) -> Result<Scenario, ScenarioError> {
             duration_ms: 60_000,
             workers: 3,
             redis_instances: 5,
+            // Redlock as specified: both scripts.
+            variants: Variants {
+                renew: RenewVariant::CompareAndExtend,
+                release: ReleaseVariant::CompareAndDelete,
+                fencing: false,
+            },
             steps: vec![at(5, Action::RedisCrash { instance: 2 }), at(30, Action::Stop { target: holder })],
             ..base
         },
