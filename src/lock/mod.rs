@@ -9,7 +9,6 @@ pub mod checker;
 pub mod command;
 pub mod ids;
 pub mod machine;
-mod mini_store;
 pub mod runtime;
 pub mod scenario;
 pub mod store;

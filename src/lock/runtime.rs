@@ -573,6 +573,18 @@ impl LockRuntime {
         counts.into_iter().find(|(_, c)| *c >= need).map(|(v, _)| v)
     }
 
+    /// [`LockRuntime::truth`] from the views `check` just refreshed (no second look at the stores).
+    fn truth_from_views(&self) -> Option<String> {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in self.redis.iter().filter(|r| r.up) {
+            if let Some(v) = r.view.value.as_deref() {
+                *counts.entry(v).or_insert(0) += 1;
+            }
+        }
+        let need = self.redis.len() / 2 + 1;
+        counts.into_iter().find(|(_, c)| *c >= need).map(|(v, _)| v.to_string())
+    }
+
     /// Applies a fault or user action now.
     pub fn apply_action(&mut self, ctx: &mut Ctx<'_, LockEvent>, action: &Action) -> Result<(), ActionError> {
         let now = ctx.now();
@@ -732,7 +744,7 @@ impl LockRuntime {
             }
             r.view = view;
         }
-        let truth = self.truth(now);
+        let truth = self.truth_from_views();
         let believers: Vec<(usize, String)> = (0..self.workers.len())
             .filter(|w| self.believes(*w))
             .map(|w| (w, self.workers[w].machine.id().to_string()))

@@ -6,9 +6,7 @@
 //! Never does I/O and never reads a wall clock.
 
 use super::command::LockCommand;
-use crate::redis::Reply;
-// Swapped for `crate::redis::Store` once the modeled Redis is merged.
-use super::mini_store::Store;
+use crate::redis::{Reply, Store};
 use crate::sim::{SimRng, SimTime};
 
 /// A modeled Redis instance as the lock runtime needs it.
