@@ -56,6 +56,9 @@ struct Output<'a> {
     wall_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     events_per_sec: Option<f64>,
+    /// Wall time to simulate one virtual second: at 100× the page needs 1.67 virtual s per 16.7 ms frame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wall_ms_per_virtual_second: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     log: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,6 +100,9 @@ pub fn run(c: &Common, a: Args) -> CliResult {
         ttl_warning: scenario.ttl_warning(),
         wall_ms: a.bench.then_some(wall_s * 1000.0),
         events_per_sec: a.bench.then(|| sim.processed() as f64 / wall_s.max(1e-9)),
+        wall_ms_per_virtual_second: a
+            .bench
+            .then(|| wall_s * 1000.0 / (scenario.duration_ms as f64 / 1000.0).max(1e-9)),
         log: a.trace.then(|| {
             rt.log()
                 .iter()
