@@ -16,24 +16,24 @@ fn handover_log_reads_like_the_reference() {
         .log()
         .iter()
         .filter(|l| !l.text.contains(" wrote job "))
-        .map(|l| format!("{:>6} {}\n", l.at_ms, l.text))
+        .map(|l| format!("{:06} {}\n", l.at_ms, l.text))
         .collect();
     expect_test::expect![[r#"
-            10 Trying to acquire lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
-            17 Lock acquired. Starting work { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
-            50 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
-          5017 Renewing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
-          5056 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
-         10028 Renewing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
-         10064 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
-         15035 Renewing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
-         15069 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
-         20000 STOP worker-0
-         20000 Stop work { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
-         20000 Releasing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
-         20077 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
-         20082 Lock acquired. Starting work { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
-         25082 Renewing lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
+        000010 Trying to acquire lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
+        000017 Lock acquired. Starting work { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
+        000050 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
+        005017 Renewing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
+        005056 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
+        010028 Renewing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
+        010064 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
+        015035 Renewing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
+        015069 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
+        020000 STOP worker-0
+        020000 Stop work { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
+        020000 Releasing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
+        020077 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
+        020082 Lock acquired. Starting work { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
+        025082 Renewing lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
     "#]]
     .assert_eq(&text);
 }
