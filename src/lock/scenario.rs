@@ -437,3 +437,22 @@ mod tests {
         assert_eq!(partial, Scenario { workers: 4, ..Scenario::default() });
     }
 }
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn scenario_survives_a_query_string_as_json() {
+        // The page keeps the scenario in its URL as one JSON-valued parameter.
+        #[derive(Serialize, Deserialize)]
+        struct Query {
+            scenario: String,
+        }
+        let s = preset("redlock-master-down").unwrap();
+        let qs = serde_qs::to_string(&Query { scenario: serde_json::to_string(&s).unwrap() }).unwrap();
+        let back: Query = serde_qs::from_str(&qs).unwrap();
+        let parsed: Scenario = serde_json::from_str(&back.scenario).unwrap();
+        assert_eq!(parsed, s);
+    }
+}

@@ -284,7 +284,7 @@ fn redlock_needs_a_majority_within_validity() {
     let mut w = worker(cfg.clone());
     w.handle(t0, Event::TryAcquireLock);
     let o = redlock_round(&mut w, t0 + SimDuration(50), &[Some(ok()), Some(ok()), None, Some(Reply::Nil), None]);
-    expect!["-> waiting_to_acquire_lock [send[0] DEL lock:jobs; send[1] DEL lock:jobs; send[2] DEL lock:jobs; send[3] DEL lock:jobs; send[4] DEL lock:jobs; set Retry 2.114s]"].assert_eq(&render(&o));
+    expect!["-> waiting_to_acquire_lock [send[0] EVAL <compare-and-delete> 1 lock:jobs W1; send[1] EVAL <compare-and-delete> 1 lock:jobs W1; send[2] EVAL <compare-and-delete> 1 lock:jobs W1; send[3] EVAL <compare-and-delete> 1 lock:jobs W1; send[4] EVAL <compare-and-delete> 1 lock:jobs W1; set Retry 2.114s]"].assert_eq(&render(&o));
     // 5 of 5 but too late: validity = 10000 − 9900 − 102 < 0.
     let mut w = worker(cfg);
     w.handle(t0, Event::TryAcquireLock);
