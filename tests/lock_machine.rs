@@ -91,7 +91,7 @@ proptest! {
                 Op::Answer(_, k) | Op::Stale(k) => Event::Reply { instance: 0, req: RequestId(1_000_000), reply: reply(k) },
                 Op::Timeout(_) => Event::ClientTimeout { instance: 0, req: RequestId(1_000_000) },
                 Op::Wait(ms) => {
-                    now = now + SimDuration(u64::from(ms));
+                    now += SimDuration(u64::from(ms));
                     continue;
                 }
             };
