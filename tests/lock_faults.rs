@@ -70,3 +70,21 @@ fn pausing_a_non_holder_is_harmless() {
     assert_eq!(sum.handovers, 0, "{sum:?}");
     assert_eq!(sum.duplicate_or_out_of_order_jobs, 0, "{sum:?}");
 }
+
+#[test]
+fn a_stop_sent_to_a_paused_worker_is_handled_when_it_resumes() {
+    let s = Scenario {
+        workers: 1,
+        ..with_steps(vec![
+            (10_000, Action::Pause { target: Target::Worker(0), ms: 5_000 }),
+            (12_000, Action::Stop { target: Target::Worker(0) }),
+        ])
+    };
+    let sim = run(&s, TEST_EPOCH, false).unwrap();
+    let log = sim.model.log();
+    assert!(log.iter().any(|l| l.at_ms == 12_000 && l.text == "STOP worker-0 (handled when it resumes)"));
+    let stop_work = log.iter().find(|l| l.text.starts_with("Stop work")).expect("stopped");
+    assert_eq!(stop_work.at_ms, 15_000);
+    let card = sim.model.worker_view(0).unwrap();
+    assert_eq!(card.state, playground::lock::WorkerState::Idle);
+}

@@ -9,7 +9,7 @@
 //! that the reference design does not define is an explicit [`Ignored`] no-op with its reason.
 //!
 //! The invoked services of the reference (acquire, renew, release) are multi-step here because each
-//! Redis round trip is an event; they run as a [`Round`] of per-instance steps (one instance for the
+//! Redis round trip is an event; they run as a `Round` of per-instance steps (one instance for the
 //! reference, N for Redlock).
 
 use super::command::LockCommand;

@@ -2,6 +2,20 @@
 //! the runtime that runs a fleet of workers against modeled Redis instances over a modeled network
 //! with faults, the safety checker, and the presets.
 //!
+//! How the page uses it:
+//! - Build a [`Scenario`] (from [`preset`], the URL — it is serde — or the controls), check it with
+//!   [`Scenario::validate`] and [`Scenario::ttl_warning`], then [`build`] a
+//!   `Simulation<LockRuntime>` starting at the page's epoch.
+//! - Play with `sim.run_until(..)` / `run_until_bounded(..)` per frame, or `sim.step()`; apply a
+//!   button with `sim.act(|rt, ctx| rt.apply_action(ctx, &action))` (an [`ActionError`] names a bad
+//!   target) or schedule `LockEvent::User(action)`.
+//! - Draw from `sim.model`: [`LockRuntime::worker_view`] (id, state, last transition, token,
+//!   belief, job, own log, lane, pauses), [`LockRuntime::belief_intervals`],
+//!   [`LockRuntime::redis_view`] (key, value, TTL left, last commands with replies, lane),
+//!   [`LockRuntime::violations`], [`LockRuntime::writes`], [`LockRuntime::log`] and
+//!   [`LockRuntime::summary`]. The state diagram's edges are [`WorkerState::diagram_edges`]; the
+//!   scripts' text is [`COMPARE_AND_EXTEND_LUA`] and [`COMPARE_AND_DELETE_LUA`].
+//!
 //! Architecture invariant: nothing here reads a wall clock, touches OS entropy, names a web type or
 //! iterates a `HashMap`; time is `SimTime`, randomness is a `SimRng` child per component.
 
@@ -22,5 +36,6 @@ pub use checker::{Checker, Summary, Violation, WriteRecord};
 pub use runtime::{build, run, ActionError, LockEvent, LockRuntime, RedisView, WorkerStatus, WorkerView};
 pub use scenario::{
     parse_duration, preset, preset_description, ttl_warning, Action, DurationError, Scenario, ScenarioError, Step, Target,
-    Variants, PRESET_IDS,
+    Variants, EXPLAIN_FENCING, EXPLAIN_REDLOCK, EXPLAIN_RELEASE_ATOMIC, EXPLAIN_RELEASE_DEL, EXPLAIN_RENEW_ATOMIC,
+    EXPLAIN_RENEW_GET_THEN_EXPIRE, PRESET_IDS,
 };

@@ -147,6 +147,8 @@ struct WorkerSlot {
     log: Vec<LogEntry>,
     lane: Vec<StateSpan>,
     pauses: Vec<Interval>,
+    /// Signals (STOP) that arrived during a pause: a frozen process handles them when it resumes.
+    deferred: Vec<Event>,
     jobs_written: u64,
 }
 
@@ -232,7 +234,12 @@ pub fn build(scenario: &Scenario, epoch: SimTime) -> Result<Simulation<LockRunti
     let mut workers = Vec::with_capacity(scenario.workers);
     for i in 0..scenario.workers {
         let node = net.add_node(&format!("worker-{i}")).expect("distinct generated names");
-        let id = worker_id(epoch, &mut rng.child_indexed("worker-id", i as u64));
+        let mut id_rng = rng.child_indexed("worker-id", i as u64);
+        let mut id = worker_id(epoch, &mut id_rng);
+        // 80 random bits make a clash astronomically unlikely; uniqueness is still guaranteed.
+        while workers.iter().any(|w: &WorkerSlot| w.machine.id() == id) {
+            id = worker_id(epoch, &mut id_rng);
+        }
         let machine = LockWorker::new(id.clone(), cfg.clone(), rng.child_indexed("worker", i as u64));
         workers.push(WorkerSlot {
             node,
@@ -249,6 +256,7 @@ pub fn build(scenario: &Scenario, epoch: SimTime) -> Result<Simulation<LockRunti
             log: Vec::new(),
             lane: vec![StateSpan { from: epoch, to: None, state: LaneState::NotStarted, worker_id: id }],
             pauses: Vec::new(),
+            deferred: Vec::new(),
             jobs_written: 0,
         });
     }
@@ -600,8 +608,13 @@ impl LockRuntime {
             }
             Action::Stop { target } => {
                 if let Some(w) = self.resolve(now, *target)? {
-                    self.global_log(now, Some(w), format!("STOP worker-{w}"));
-                    self.feed(ctx, w, Event::Stop);
+                    if self.workers[w].status == WorkerStatus::Paused {
+                        self.global_log(now, Some(w), format!("STOP worker-{w} (handled when it resumes)"));
+                        self.workers[w].deferred.push(Event::Stop);
+                    } else {
+                        self.global_log(now, Some(w), format!("STOP worker-{w}"));
+                        self.feed(ctx, w, Event::Stop);
+                    }
                 }
             }
             Action::Restart { target } => {
@@ -692,6 +705,7 @@ impl LockRuntime {
         slot.pending.clear();
         slot.job = None;
         slot.working = false;
+        slot.deferred.clear();
         slot.incarnation = slot.incarnation.saturating_add(1);
         let was_paused = slot.status == WorkerStatus::Paused;
         slot.status = WorkerStatus::Crashed;
@@ -722,7 +736,12 @@ impl LockRuntime {
         slot.restarts = slot.restarts.saturating_add(1);
         slot.incarnation = slot.incarnation.saturating_add(1);
         let label = format!("worker-{w}-restart");
-        let id = worker_id(now, &mut self.rng.child_indexed(&label, slot.restarts));
+        let mut id_rng = self.rng.child_indexed(&label, slot.restarts);
+        let mut id = worker_id(now, &mut id_rng);
+        while self.workers.iter().any(|w| w.machine.id() == id) {
+            id = worker_id(now, &mut id_rng);
+        }
+        let slot = &mut self.workers[w];
         slot.machine = LockWorker::new(id, self.cfg.clone(), self.rng.child_indexed(&format!("{label}-machine"), slot.restarts));
         slot.status = WorkerStatus::Running;
         self.set_lane(now, w, LaneState::State(WorkerState::Idle));
@@ -919,6 +938,9 @@ impl Model for LockRuntime {
                     let node = slot.node;
                     self.net.resume(ctx, node).expect("worker nodes exist");
                     self.global_log(now, Some(worker), format!("worker-{worker} resumed"));
+                    for ev in std::mem::take(&mut self.workers[worker].deferred) {
+                        self.feed(ctx, worker, ev);
+                    }
                 }
             }
             LockEvent::RedisExecute { instance, msg } => self.redis_execute(ctx, instance, msg),

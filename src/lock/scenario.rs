@@ -243,6 +243,24 @@ pub fn ttl_warning(ttl: SimDuration, renew_interval: SimDuration, one_way_latenc
     }
 }
 
+/// One short paragraph per variant, for the page.
+pub const EXPLAIN_RENEW_GET_THEN_EXPIRE: &str = "The reference renew: GET the key, and if it still holds this \
+worker's id, EXPIRE it. Two round trips, not atomic: if the key expires and another worker takes it between the \
+GET and the EXPIRE, the EXPIRE extends the other worker's lock and this one carries on believing it holds it.";
+pub const EXPLAIN_RENEW_ATOMIC: &str = "Compare-and-extend in one step: a Lua script that extends the TTL only if \
+the key still holds this worker's id. Redis runs a script atomically, so nothing can slip in between the check \
+and the extension.";
+pub const EXPLAIN_RELEASE_DEL: &str = "The reference release: a plain DEL. It deletes the key whoever holds it, so a \
+worker that lost the lock (or never had it) deletes the current holder's lock on its way out.";
+pub const EXPLAIN_RELEASE_ATOMIC: &str = "Compare-and-delete, the script from the Redis distributed-locks docs: \
+delete the key only if it still holds this worker's id.";
+pub const EXPLAIN_FENCING: &str = "Fencing tokens: after acquiring, the worker takes a number from INCR \
+lock:jobs:token and sends it with every write. The storage service remembers the highest token it has seen and \
+rejects lower ones, so a holder that woke up from a pause cannot overwrite the new holder's work.";
+pub const EXPLAIN_REDLOCK: &str = "Redlock: the lock lives on N independent Redis instances. A worker holds it only \
+if a majority said OK within the validity time (TTL − time spent acquiring − clock drift, drift = TTL × 1% + \
+2 ms); otherwise it releases everywhere and retries after a random delay.";
+
 /// The presets' ids, in the page's order.
 pub const PRESET_IDS: [&str; 7] =
     ["handover", "crash", "gc-pause", "renew-race", "redis-restart", "redlock-master-down", "clock-drift"];
