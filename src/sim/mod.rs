@@ -1,18 +1,41 @@
 //! The deterministic simulation kernel shared by every model: virtual time, the event queue, seeded
-//! randomness, the network model and the trace.
+//! randomness, the network model and the trace, plus the pure halves of the UI's playback driver
+//! and URL state.
 //!
-//! Architecture invariant: nothing here reads a wall clock, touches OS entropy or names a web type.
+//! Code map:
+//! - [`time`]: `SimTime` (Unix ms) and `SimDuration`, saturating arithmetic.
+//! - [`rng`]: `SimRng` (PCG-64 MCG, portable), child streams, distributions.
+//! - [`queue`]: the (time, sequence)-ordered event queue with O(1) cancellation.
+//! - [`kernel`]: `Model`, `Ctx` and `Simulation` (step, run_until, run_for, act).
+//! - [`net`]: the network model (latency, loss, partitions, pauses, drift) a model owns.
+//! - [`trace`]: one entry per processed event; text, JSON, SHA-256 digest.
+//! - [`selfcheck`]: the reference scenario whose digest native and browser tests pin.
+//! - [`playback`]: per-frame driver with the wall clock passed in (speed, budget, debt).
+//! - [`params`]: seed/speed and page fields to and from the query string.
+//! - [`bench`]: the timer-storm workload `sim kernel-bench` and the browser test time.
+//!
+//! Architecture invariant: nothing here reads a wall clock, touches OS entropy, names a web type or
+//! lets a hash map's iteration order reach an output (tests/kernel_purity.rs checks the source).
+//! Architecture invariant: the same seed and the same actions at the same virtual times give a
+//! byte-identical trace, natively and in the browser (tests/kernel_determinism.rs, tests/web/kernel.rs).
 
 pub mod bench;
 pub mod kernel;
 pub mod net;
+pub mod params;
+pub mod playback;
 pub mod queue;
 pub mod rng;
+pub mod selfcheck;
 pub mod time;
 pub mod trace;
 
 pub use kernel::{Ctx, Model, Simulation};
+pub use net::{Delivery, DropReason, LinkConfig, NetError, NetEvent, Network, NodeId, TimerId};
+pub use params::{ParamError, QueryParams, SimParams};
+pub use playback::{FrameReport, Playback};
 pub use queue::{EventId, EventQueue};
 pub use rng::{Distribution, SimRng};
+pub use selfcheck::reference_digest;
 pub use time::{SimDuration, SimTime, TEST_EPOCH};
 pub use trace::{Trace, TraceEntry};

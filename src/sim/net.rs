@@ -21,7 +21,9 @@
 //! - **Pause**: a paused node receives nothing and fires no timers. Messages and timers that come
 //!   due while it is paused are held, and on [`Network::resume`] they are re-queued at the resume
 //!   time in the order they came due. Its clock keeps running, as a real clock does during a GC
-//!   pause (that is what makes leases expire under a paused holder).
+//!   pause (that is what makes leases expire under a paused holder). The network does not stop a
+//!   paused node from *sending*: a paused node has no deliveries to react to, so a model only sends
+//!   from it if something outside the node (a user action) does so.
 //! - **Drift**: a node's clock runs at `rate` local ms per true ms. A timer of local duration `d`
 //!   set by a node with rate `r` fires after `d / r` of true time (rounded to whole ms); changing
 //!   the rate does not move timers already set. [`Network::local_now`] reads a node's own clock.
@@ -111,6 +113,43 @@ pub struct NodeId(pub u32);
 #[serde(transparent)]
 pub struct TimerId(pub u64);
 
+/// A message's identity, unique within one network (for drawing it in flight).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MessageId(pub u64);
+
+/// A message on its way, for drawing: it left `from` at `sent_at` and reaches `to` at `arrives_at`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InFlight {
+    pub id: MessageId,
+    pub from: NodeId,
+    pub to: NodeId,
+    pub sent_at: SimTime,
+    pub arrives_at: SimTime,
+}
+
+/// One node's state, for drawing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeView {
+    pub id: NodeId,
+    pub name: String,
+    pub paused: bool,
+    /// Deliveries waiting for the node to resume.
+    pub held: usize,
+    pub clock_rate: f64,
+    /// What the node's own clock reads.
+    pub local_now: SimTime,
+}
+
+/// Everything the UI draws of a network at one instant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetView {
+    pub nodes: Vec<NodeView>,
+    pub cuts: Vec<(NodeId, NodeId)>,
+    pub in_flight: Vec<InFlight>,
+    pub stats: NetStats,
+}
+
 /// How one direction of a link behaves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LinkConfig {
@@ -189,7 +228,7 @@ pub enum NetError {
 /// What the network hands the model: a message arriving or a timer firing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Delivery<M, T> {
-    Message { from: NodeId, to: NodeId, msg: M, sent_at: SimTime },
+    Message { id: MessageId, from: NodeId, to: NodeId, msg: M, sent_at: SimTime },
     Timer { node: NodeId, id: TimerId, timer: T },
 }
 
@@ -218,7 +257,10 @@ pub enum NetEvent<M, T> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendOutcome {
     /// In flight; it comes due at this time (it may still be dropped or held on arrival).
-    InFlight { arrives_at: SimTime },
+    InFlight {
+        id: MessageId,
+        arrives_at: SimTime,
+    },
     Dropped(DropReason),
 }
 
@@ -286,6 +328,9 @@ pub struct Network<M, T> {
     queued_timers: BTreeMap<TimerId, EventId>,
     /// Timers held by a paused node and not cancelled.
     held_timers: BTreeSet<TimerId>,
+    next_message: u64,
+    /// Messages sent and not yet arrived, for drawing.
+    in_flight: BTreeMap<MessageId, InFlight>,
     stats: NetStats,
 }
 
@@ -303,6 +348,8 @@ impl<M, T> Network<M, T> {
             next_timer: 0,
             queued_timers: BTreeMap::new(),
             held_timers: BTreeSet::new(),
+            next_message: 0,
+            in_flight: BTreeMap::new(),
             stats: NetStats::default(),
         }
     }
@@ -391,7 +438,11 @@ impl<M, T> Network<M, T> {
     // ---- partitions --------------------------------------------------------------------------
 
     fn pair(a: NodeId, b: NodeId) -> (NodeId, NodeId) {
-        if a <= b { (a, b) } else { (b, a) }
+        if a <= b {
+            (a, b)
+        } else {
+            (b, a)
+        }
     }
     /// Cuts the link between `a` and `b` in both directions.
     pub fn cut(&mut self, a: NodeId, b: NodeId) {
@@ -500,7 +551,13 @@ impl<M, T> Network<M, T> {
     // ---- traffic -----------------------------------------------------------------------------
 
     /// Sends `msg` from `from` to `to` now.
-    pub fn send<E: From<NetEvent<M, T>>>(&mut self, ctx: &mut Ctx<'_, E>, from: NodeId, to: NodeId, msg: M) -> SendOutcome {
+    pub fn send<E: From<NetEvent<M, T>>>(
+        &mut self,
+        ctx: &mut Ctx<'_, E>,
+        from: NodeId,
+        to: NodeId,
+        msg: M,
+    ) -> SendOutcome {
         self.stats.sent = self.stats.sent.saturating_add(1);
         let now = ctx.now();
         let reason = if self.state(from).is_err() || self.state(to).is_err() {
@@ -533,8 +590,11 @@ impl<M, T> Network<M, T> {
             arrives_at = arrives_at.max(*last);
             *last = arrives_at;
         }
-        ctx.schedule_at(arrives_at, NetEvent::Due(Delivery::Message { from, to, msg, sent_at: now }).into());
-        SendOutcome::InFlight { arrives_at }
+        let id = MessageId(self.next_message);
+        self.next_message = self.next_message.saturating_add(1);
+        self.in_flight.insert(id, InFlight { id, from, to, sent_at: now, arrives_at });
+        ctx.schedule_at(arrives_at, NetEvent::Due(Delivery::Message { id, from, to, msg, sent_at: now }).into());
+        SendOutcome::InFlight { id, arrives_at }
     }
 
     fn count_drop(&mut self, reason: DropReason) {
@@ -547,7 +607,13 @@ impl<M, T> Network<M, T> {
     }
 
     /// Sets a timer on `node` that fires after `local` as measured by the node's own clock.
-    pub fn set_timer<E: From<NetEvent<M, T>>>(&mut self, ctx: &mut Ctx<'_, E>, node: NodeId, local: SimDuration, timer: T) -> TimerId {
+    pub fn set_timer<E: From<NetEvent<M, T>>>(
+        &mut self,
+        ctx: &mut Ctx<'_, E>,
+        node: NodeId,
+        local: SimDuration,
+        timer: T,
+    ) -> TimerId {
         let id = TimerId(self.next_timer);
         self.next_timer = self.next_timer.saturating_add(1);
         self.stats.timers_set = self.stats.timers_set.saturating_add(1);
@@ -584,7 +650,11 @@ impl<M, T> Network<M, T> {
                         return Fate::Vanish;
                     }
                 }
-                if node.paused { Fate::Hold } else { Fate::Deliver }
+                if node.paused {
+                    Fate::Hold
+                } else {
+                    Fate::Deliver
+                }
             }
         }
     }
@@ -595,7 +665,13 @@ impl<M, T> Network<M, T> {
         let fate = self.fate(&ev);
         let d = match ev {
             NetEvent::Dropped { .. } => return None,
-            NetEvent::Due(d) | NetEvent::Released(d) => d,
+            NetEvent::Due(d) => {
+                if let Delivery::Message { id, .. } = &d {
+                    self.in_flight.remove(id);
+                }
+                d
+            }
+            NetEvent::Released(d) => d,
         };
         match fate {
             Fate::Deliver => {
@@ -629,16 +705,22 @@ impl<M, T> Network<M, T> {
 
     /// The trace line for one of the network's events: `(node name, what happens to it)`, as
     /// [`Network::on_event`] will decide it in the current state.
-    pub fn describe(&self, ev: &NetEvent<M, T>, msg: impl Fn(&M) -> String, timer: impl Fn(&T) -> String) -> (String, String) {
+    pub fn describe(
+        &self,
+        ev: &NetEvent<M, T>,
+        msg: impl Fn(&M) -> String,
+        timer: impl Fn(&T) -> String,
+    ) -> (String, String) {
         let fate = self.fate(ev);
         let body = |d: &Delivery<M, T>| match d {
             Delivery::Message { from, msg: m, .. } => format!("recv from {}: {}", self.name(*from), msg(m)),
             Delivery::Timer { id, timer: t, .. } => format!("timer {}: {}", id.0, timer(t)),
         };
         match (ev, fate) {
-            (NetEvent::Dropped { from, to, msg: m, reason }, _) => {
-                (self.name(*from).to_string(), format!("dropped {} -> {} ({}): {}", self.name(*from), self.name(*to), reason.as_str(), msg(m)))
-            }
+            (NetEvent::Dropped { from, to, msg: m, reason }, _) => (
+                self.name(*from).to_string(),
+                format!("dropped {} -> {} ({}): {}", self.name(*from), self.name(*to), reason.as_str(), msg(m)),
+            ),
             (NetEvent::Due(d) | NetEvent::Released(d), Fate::Drop(reason)) => {
                 let what = match d {
                     Delivery::Message { from, to, msg: m, .. } => {
@@ -655,12 +737,39 @@ impl<M, T> Network<M, T> {
                 (self.name(d.node()).to_string(), format!("held (paused): {}", body(d)))
             }
             (NetEvent::Due(d), Fate::Deliver) => (self.name(d.node()).to_string(), body(d)),
-            (NetEvent::Released(d), Fate::Deliver) => (self.name(d.node()).to_string(), format!("released: {}", body(d))),
+            (NetEvent::Released(d), Fate::Deliver) => {
+                (self.name(d.node()).to_string(), format!("released: {}", body(d)))
+            }
         }
     }
 
     pub fn stats(&self) -> &NetStats {
         &self.stats
+    }
+
+    /// Messages sent and not yet arrived, oldest first.
+    pub fn in_flight(&self) -> impl Iterator<Item = &InFlight> + '_ {
+        self.in_flight.values()
+    }
+
+    /// A snapshot for drawing at true time `now`.
+    pub fn view(&self, now: SimTime) -> NetView {
+        NetView {
+            nodes: self
+                .nodes()
+                .map(|(id, name)| NodeView {
+                    id,
+                    name: name.to_string(),
+                    paused: self.is_paused(id),
+                    held: self.held_count(id),
+                    clock_rate: self.clock_rate(id),
+                    local_now: self.local_now(now, id),
+                })
+                .collect(),
+            cuts: self.cuts().collect(),
+            in_flight: self.in_flight().copied().collect(),
+            stats: self.stats,
+        }
     }
 }
 
@@ -823,6 +932,39 @@ mod tests {
     }
 
     #[test]
+    fn the_view_shows_nodes_cuts_and_messages_in_flight() {
+        let mut s = sim(10.0);
+        let (a, b, c) =
+            (s.model.net.node("a").unwrap(), s.model.net.node("b").unwrap(), s.model.net.node("c").unwrap());
+        s.model.net.set_clock_rate(TEST_EPOCH, c, 0.5).unwrap();
+        at(&mut s, 0, Ev::Pause("b"));
+        at(&mut s, 0, Ev::Cut("a", "c"));
+        at(&mut s, 1, Ev::Send("a", "b", "m"));
+        at(&mut s, 2, Ev::Send("c", "a", "dropped"));
+        s.run_until(TEST_EPOCH + SimDuration(5));
+        let v = s.model.net.view(s.now());
+        assert_eq!(
+            v.in_flight,
+            [InFlight {
+                id: MessageId(0),
+                from: a,
+                to: b,
+                sent_at: TEST_EPOCH + SimDuration(1),
+                arrives_at: TEST_EPOCH + SimDuration(11)
+            }]
+        );
+        assert_eq!(v.cuts, [(a, c)]);
+        assert!(v.nodes[1].paused && !v.nodes[0].paused);
+        assert_eq!(v.nodes[2].local_now, TEST_EPOCH + SimDuration(3)); // 5 ms at half speed: 2.5, rounded up
+        s.run_until(TEST_EPOCH + SimDuration(20));
+        let v = s.model.net.view(s.now());
+        assert!(v.in_flight.is_empty());
+        assert_eq!((v.nodes[1].held, v.stats.held, v.stats.partitioned), (1, 1, 1));
+        let json = serde_json::to_string(&v).unwrap();
+        assert!(json.contains(r#""name":"b","paused":true,"held":1"#), "{json}");
+    }
+
+    #[test]
     fn group_partitions_cut_every_cross_pair_only() {
         let mut net: Network<(), ()> = Network::new(SimRng::new(1), Distribution::Constant { ms: 1.0 });
         let ids: Vec<_> = ["a", "b", "c", "d"].iter().map(|n| net.add_node(n).unwrap()).collect();
@@ -870,7 +1012,10 @@ mod tests {
     #[test]
     fn fifo_links_never_reorder() {
         let mut s = sim(1.0);
-        s.model.net.set_default_link(LinkConfig::new(Distribution::Uniform { min_ms: 0.0, max_ms: 50.0 }, 0.0)).unwrap();
+        s.model
+            .net
+            .set_default_link(LinkConfig::new(Distribution::Uniform { min_ms: 0.0, max_ms: 50.0 }, 0.0))
+            .unwrap();
         s.model.net.set_fifo(true);
         let names: Vec<&'static str> = (0..200).map(|i| &*Box::leak(format!("{i:03}").into_boxed_str())).collect();
         for (i, n) in names.iter().enumerate() {
@@ -888,7 +1033,9 @@ mod tests {
     fn cancelled_timers_never_fire_even_when_held() {
         let mut s = sim(1.0);
         let b = s.model.net.node("b").unwrap();
-        let (t1, t2) = s.act(|m, ctx| (m.net.set_timer(ctx, b, SimDuration(10), "t1"), m.net.set_timer(ctx, b, SimDuration(10), "t2")));
+        let (t1, t2) = s.act(|m, ctx| {
+            (m.net.set_timer(ctx, b, SimDuration(10), "t1"), m.net.set_timer(ctx, b, SimDuration(10), "t2"))
+        });
         s.act(|m, _| m.net.pause(b)).unwrap();
         s.run_for(SimDuration(20));
         assert_eq!(s.model.net.held_count(b), 2);
@@ -912,7 +1059,7 @@ mod tests {
         let e = net.set_default_link(LinkConfig::new(Distribution::Constant { ms: -1.0 }, 0.0)).unwrap_err();
         assert!(e.to_string().contains("Constant { ms: -1.0 }"), "{e}");
         assert_eq!(net.set_clock_rate(TEST_EPOCH, a, 0.0), Err(NetError::BadClockRate(0.0)));
-        assert_eq!(net.set_clock_rate(TEST_EPOCH, a, f64::NAN).unwrap_err().to_string().contains("NaN"), true);
+        assert!(net.set_clock_rate(TEST_EPOCH, a, f64::NAN).unwrap_err().to_string().contains("NaN"));
         assert_eq!(net.pause(NodeId(9)), Err(NetError::UnknownNodeId(9)));
     }
 }

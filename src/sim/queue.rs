@@ -20,14 +20,26 @@ use std::collections::{BinaryHeap, VecDeque};
 pub struct EventId(pub u64);
 
 struct Scheduled<E> {
-    at: SimTime,
-    seq: u64,
+    /// `(time << 64) | seq`: one integer comparison orders by time, then scheduling order.
+    key: u128,
     event: E,
+}
+
+impl<E> Scheduled<E> {
+    fn new(at: SimTime, seq: u64, event: E) -> Self {
+        Scheduled { key: (u128::from(at.0) << 64) | u128::from(seq), event }
+    }
+    fn at(&self) -> SimTime {
+        SimTime((self.key >> 64) as u64)
+    }
+    fn seq(&self) -> u64 {
+        self.key as u64
+    }
 }
 
 impl<E> PartialEq for Scheduled<E> {
     fn eq(&self, o: &Self) -> bool {
-        self.at == o.at && self.seq == o.seq
+        self.key == o.key
     }
 }
 impl<E> Eq for Scheduled<E> {}
@@ -39,7 +51,7 @@ impl<E> PartialOrd for Scheduled<E> {
 impl<E> Ord for Scheduled<E> {
     /// Reversed, so the std max-heap pops the earliest (time, seq) first.
     fn cmp(&self, o: &Self) -> Ordering {
-        (o.at, o.seq).cmp(&(self.at, self.seq))
+        o.key.cmp(&self.key)
     }
 }
 
@@ -111,7 +123,7 @@ impl<E> EventQueue<E> {
         self.next_seq += 1;
         self.pending.set_new(seq);
         self.live += 1;
-        self.heap.push(Scheduled { at, seq, event });
+        self.heap.push(Scheduled::new(at, seq, event));
         EventId(seq)
     }
 
@@ -130,7 +142,7 @@ impl<E> EventQueue<E> {
         self.tombstones += 1;
         if self.tombstones > 64 && self.tombstones > self.live {
             let pending = &self.pending;
-            self.heap.retain(|s| pending.get(s.seq));
+            self.heap.retain(|s| pending.get(s.seq()));
             self.tombstones = 0;
         }
     }
@@ -140,7 +152,7 @@ impl<E> EventQueue<E> {
             return;
         }
         while let Some(top) = self.heap.peek() {
-            if self.pending.get(top.seq) {
+            if self.pending.get(top.seq()) {
                 return;
             }
             self.heap.pop();
@@ -151,16 +163,17 @@ impl<E> EventQueue<E> {
     /// The time of the next live event.
     pub fn next_time(&mut self) -> Option<SimTime> {
         self.drop_cancelled_front();
-        self.heap.peek().map(|s| s.at)
+        self.heap.peek().map(|s| s.at())
     }
 
     /// Removes and returns the next live event.
     pub fn pop(&mut self) -> Option<(SimTime, EventId, E)> {
         self.drop_cancelled_front();
         let s = self.heap.pop()?;
-        self.pending.clear(s.seq, self.next_seq);
+        let seq = s.seq();
+        self.pending.clear(seq, self.next_seq);
         self.live -= 1;
-        Some((s.at, EventId(s.seq), s.event))
+        Some((s.at(), EventId(seq), s.event))
     }
 
     /// Live events still pending.

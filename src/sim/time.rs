@@ -131,6 +131,39 @@ impl Sub for SimDuration {
     }
 }
 
+impl SimTime {
+    /// The instant as UTC, `2023-11-14 22:13:20.000` (proleptic Gregorian; for the UI's clock).
+    pub fn utc_string(self) -> String {
+        let ms = self.0 % 1000;
+        let secs = self.0 / 1000;
+        let (days, rem) = (secs / 86_400, secs % 86_400);
+        let (y, m, d) = civil_from_days(days);
+        format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{ms:03}", rem / 3600, rem % 3600 / 60, rem % 60)
+    }
+}
+
+/// Howard Hinnant's `civil_from_days` for days since 1970-01-01 (non-negative only).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d)
+}
+
+impl SimDuration {
+    /// A run clock, `h:mm:ss.mmm` (hours grow past 24 rather than wrapping into days).
+    pub fn clock_string(self) -> String {
+        let s = self.0 / 1000;
+        format!("{}:{:02}:{:02}.{:03}", s / 3600, s % 3600 / 60, s % 60, self.0 % 1000)
+    }
+}
+
 impl fmt::Display for SimDuration {
     /// `1.250s` style: always three decimals, so trace lines align and snapshot cleanly.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -165,6 +198,17 @@ mod tests {
         assert_eq!(SimDuration::from_millis_f64(-3.0), SimDuration(0));
         assert_eq!(SimDuration::from_millis_f64(f64::NAN), SimDuration(0));
         assert_eq!(SimDuration::from_millis_f64(1e300), SimDuration::MAX);
+    }
+
+    #[test]
+    fn clocks_for_the_ui() {
+        assert_eq!(TEST_EPOCH.utc_string(), "2023-11-14 22:13:20.000");
+        assert_eq!(SimTime::ZERO.utc_string(), "1970-01-01 00:00:00.000");
+        assert_eq!(SimTime(951_782_400_123).utc_string(), "2000-02-29 00:00:00.123");
+        assert_eq!(SimTime(4_107_542_399_999).utc_string(), "2100-02-28 23:59:59.999");
+        assert_eq!(SimDuration(3_723_004).clock_string(), "1:02:03.004");
+        assert_eq!(SimDuration(90_000_000).clock_string(), "25:00:00.000");
+        let _ = SimTime::MAX.utc_string(); // does not overflow
     }
 
     #[test]

@@ -1,0 +1,283 @@
+//! URL state: a run's seed and speed (and each model page's own fields) read from and written to
+//! the query string, so a copied link replays the same run.
+//!
+//! The query string is parsed with `serde_qs` into a flat map of strings, then each field is parsed
+//! on its own: a bad or out-of-range value never spoils the others. It falls back to the field's
+//! default and adds a [`ParamError`] notice naming the parameter, the bad value and what is
+//! accepted, which the page shows. This module is pure: the UI hands it `location.search`.
+
+use super::playback::{clamp_speed, MAX_SPEED, MIN_SPEED};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::str::FromStr;
+use thiserror::Error;
+
+/// Why a URL parameter was not used as given.
+#[derive(Clone, Debug, Error, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ParamError {
+    #[error("URL parameter `{param}`: {value:?} is not accepted (expected {accepted}); using {default}")]
+    Invalid { param: String, value: String, accepted: String, default: String },
+    #[error("URL query part {part:?} could not be read (expected name=value pairs joined by &); ignored")]
+    Malformed { part: String },
+}
+
+fn qs_config() -> serde_qs::Config {
+    serde_qs::Config::new().max_depth(0)
+}
+
+/// A parsed query string, read field by field, collecting notices about bad values.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QueryParams {
+    map: BTreeMap<String, String>,
+    notices: Vec<ParamError>,
+}
+
+impl QueryParams {
+    /// Parses `query` (a leading `?` is allowed). Never fails: unreadable parts become notices.
+    pub fn parse(query: &str) -> Self {
+        let query = query.strip_prefix('?').unwrap_or(query);
+        let mut params = QueryParams::default();
+        match qs_config().deserialize_str::<BTreeMap<String, String>>(query) {
+            Ok(map) => params.map = map,
+            // One bad part should not lose the good ones: read the pairs one at a time.
+            Err(_) => {
+                for part in query.split('&').filter(|p| !p.is_empty()) {
+                    match qs_config().deserialize_str::<BTreeMap<String, String>>(part) {
+                        Ok(m) => params.map.extend(m),
+                        Err(_) => params.notices.push(ParamError::Malformed { part: part.to_string() }),
+                    }
+                }
+            }
+        }
+        params
+    }
+
+    /// The raw value of `name`, if present.
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.map.get(name).map(String::as_str)
+    }
+
+    /// Every parameter present, by name.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.map.keys().map(String::as_str)
+    }
+
+    /// Reads `name` as a `T` that `valid` accepts; otherwise returns `default` and records a
+    /// notice saying `accepted`. An absent parameter is simply the default (no notice).
+    pub fn field<T: FromStr + Display>(
+        &mut self,
+        name: &str,
+        default: T,
+        accepted: &str,
+        valid: impl Fn(&T) -> bool,
+    ) -> T {
+        let Some(raw) = self.map.get(name) else {
+            return default;
+        };
+        match raw.trim().parse::<T>() {
+            Ok(v) if valid(&v) => v,
+            _ => {
+                self.notices.push(ParamError::Invalid {
+                    param: name.to_string(),
+                    value: raw.clone(),
+                    accepted: accepted.to_string(),
+                    default: default.to_string(),
+                });
+                default
+            }
+        }
+    }
+
+    /// An unsigned integer in `lo..=hi`.
+    pub fn u64_in(&mut self, name: &str, default: u64, lo: u64, hi: u64) -> u64 {
+        let accepted = if hi == u64::MAX {
+            format!("a whole number >= {lo}")
+        } else {
+            format!("a whole number from {lo} to {hi}")
+        };
+        self.field(name, default, &accepted, |v| (lo..=hi).contains(v))
+    }
+
+    /// A finite number in `lo..=hi`.
+    pub fn f64_in(&mut self, name: &str, default: f64, lo: f64, hi: f64) -> f64 {
+        self.field(name, default, &format!("a number from {lo} to {hi}"), |v: &f64| {
+            v.is_finite() && (lo..=hi).contains(v)
+        })
+    }
+
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
+    pub fn flag(&mut self, name: &str, default: bool) -> bool {
+        let Some(raw) = self.map.get(name) else {
+            return default;
+        };
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            _ => {
+                self.notices.push(ParamError::Invalid {
+                    param: name.to_string(),
+                    value: raw.clone(),
+                    accepted: "true or false".to_string(),
+                    default: default.to_string(),
+                });
+                default
+            }
+        }
+    }
+
+    /// One of `options` (exact, case-sensitive).
+    pub fn choice(&mut self, name: &str, default: &str, options: &[&str]) -> String {
+        let accepted = format!("one of {}", options.join(", "));
+        self.field(name, default.to_string(), &accepted, |v: &String| options.contains(&v.as_str()))
+    }
+
+    pub fn notices(&self) -> &[ParamError] {
+        &self.notices
+    }
+    pub fn into_notices(self) -> Vec<ParamError> {
+        self.notices
+    }
+}
+
+/// Writes name/value pairs as a query string (no leading `?`), in the order given, escaped by
+/// `serde_qs`. Model pages append their own fields to the kernel's.
+pub fn to_query(pairs: &[(&str, String)]) -> String {
+    let map: IndexMap<&str, &str> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    serde_qs::to_string(&map).unwrap_or_default()
+}
+
+/// The URL state every page shares.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimParams {
+    pub seed: u64,
+    /// Playback speed, 0.1×–1000×.
+    pub speed: f64,
+}
+
+impl Default for SimParams {
+    fn default() -> Self {
+        SimParams { seed: 1, speed: 1.0 }
+    }
+}
+
+impl SimParams {
+    /// Reads `seed` and `speed` from `params`, falling back to defaults with notices.
+    pub fn read(params: &mut QueryParams) -> Self {
+        let d = SimParams::default();
+        let seed = params.u64_in("seed", d.seed, 0, u64::MAX);
+        let speed = params.f64_in("speed", d.speed, MIN_SPEED, MAX_SPEED);
+        SimParams { seed, speed }
+    }
+
+    /// Parses a query string: the parameters and every notice about bad values.
+    pub fn from_query(query: &str) -> (Self, Vec<ParamError>) {
+        let mut params = QueryParams::parse(query);
+        let p = Self::read(&mut params);
+        (p, params.into_notices())
+    }
+
+    /// The pairs this struct contributes to a query string.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![("seed", self.seed.to_string()), ("speed", clamp_speed(self.speed).to_string())]
+    }
+
+    /// `seed=…&speed=…`, which [`SimParams::from_query`] reads back unchanged.
+    pub fn to_query(&self) -> String {
+        to_query(&self.pairs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_seed_and_speed_and_round_trips() {
+        let (p, notices) = SimParams::from_query("?seed=42&speed=2.5");
+        assert_eq!(p, SimParams { seed: 42, speed: 2.5 });
+        assert!(notices.is_empty());
+        assert_eq!(p.to_query(), "seed=42&speed=2.5");
+        for p in [SimParams { seed: u64::MAX, speed: 0.1 }, SimParams { seed: 0, speed: 1000.0 }, SimParams::default()]
+        {
+            assert_eq!(SimParams::from_query(&p.to_query()), (p, vec![]));
+        }
+        assert_eq!(SimParams::from_query(""), (SimParams::default(), vec![]));
+    }
+
+    #[test]
+    fn bad_values_fall_back_with_a_notice_naming_the_parameter() {
+        let (p, notices) = SimParams::from_query("seed=-3&speed=5000");
+        assert_eq!(p, SimParams::default());
+        let text: Vec<String> = notices.iter().map(|n| n.to_string()).collect();
+        expect_test::expect![[r#"
+            [
+                "URL parameter `seed`: \"-3\" is not accepted (expected a whole number >= 0); using 1",
+                "URL parameter `speed`: \"5000\" is not accepted (expected a number from 0.1 to 1000); using 1",
+            ]
+        "#]]
+        .assert_debug_eq(&text);
+        let (p, notices) = SimParams::from_query("speed=NaN&seed=7");
+        assert_eq!(p, SimParams { seed: 7, speed: 1.0 });
+        assert_eq!(notices.len(), 1);
+        let (_, notices) = SimParams::from_query("speed=inf");
+        assert_eq!(notices.len(), 1);
+    }
+
+    #[test]
+    fn garbage_never_panics_and_good_parts_survive() {
+        let (p, notices) = SimParams::from_query("seed=9&a[b][c]=1&&=&%zz&speed=3");
+        assert_eq!(p, SimParams { seed: 9, speed: 3.0 });
+        assert!(notices.iter().all(|n| matches!(n, ParamError::Malformed { .. })), "{notices:?}");
+        for junk in
+            ["%", "?&&&", "seed", "seed=%FF%FE", "speed=1e999", "seed[]=1&seed[]=2", "=", "🦀=🦀", "seed=1&seed=2"]
+        {
+            let (p, _) = SimParams::from_query(junk);
+            assert!((MIN_SPEED..=MAX_SPEED).contains(&p.speed), "{junk}");
+        }
+    }
+
+    #[test]
+    fn field_helpers_for_model_pages() {
+        let mut q = QueryParams::parse("workers=5&algo=p2c&jitter=yes&loss=0.5&name=a%20b");
+        assert_eq!(q.u64_in("workers", 3, 1, 16), 5);
+        assert_eq!(q.choice("algo", "rr", &["rr", "p2c", "ewma"]), "p2c");
+        assert!(q.flag("jitter", false));
+        assert_eq!(q.f64_in("loss", 0.0, 0.0, 1.0), 0.5);
+        assert_eq!(q.raw("name"), Some("a b"));
+        assert_eq!(q.u64_in("absent", 3, 1, 16), 3);
+        assert!(q.notices().is_empty());
+        let mut q = QueryParams::parse("workers=99&algo=magic&jitter=maybe");
+        assert_eq!(q.u64_in("workers", 3, 1, 16), 3);
+        assert_eq!(q.choice("algo", "rr", &["rr", "p2c"]), "rr");
+        assert!(!q.flag("jitter", false));
+        let text: Vec<String> = q.notices().iter().map(|n| n.to_string()).collect();
+        expect_test::expect![[r#"
+            [
+                "URL parameter `workers`: \"99\" is not accepted (expected a whole number from 1 to 16); using 3",
+                "URL parameter `algo`: \"magic\" is not accepted (expected one of rr, p2c); using rr",
+                "URL parameter `jitter`: \"maybe\" is not accepted (expected true or false); using false",
+            ]
+        "#]]
+        .assert_debug_eq(&text);
+        let pairs = [("seed", "1".to_string()), ("name", "a b&c".to_string())];
+        let s = to_query(&pairs);
+        assert_eq!(QueryParams::parse(&s).raw("name"), Some("a b&c"));
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn any_query_parses_without_panicking_and_stays_in_range(q in ".{0,60}") {
+            let (p, _) = SimParams::from_query(&q);
+            proptest::prop_assert!((MIN_SPEED..=MAX_SPEED).contains(&p.speed));
+        }
+
+        #[test]
+        fn any_valid_params_round_trip(seed: u64, pos in 0u32..=1000) {
+            let p = SimParams { seed, speed: crate::sim::playback::speed_from_slider(pos) };
+            proptest::prop_assert_eq!(SimParams::from_query(&p.to_query()), (p, vec![]));
+        }
+    }
+}

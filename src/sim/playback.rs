@@ -1,0 +1,361 @@
+//! The playback driver: the pure logic a UI hook calls once per animation frame to run a
+//! simulation at a chosen speed without ever blocking the page.
+//!
+//! The wall clock is passed *in* (milliseconds since the last frame, and a closure that says when
+//! the frame's work budget is spent), so this module never reads a clock itself and is tested with
+//! fake ones. Each frame owes `wall_elapsed × speed` virtual milliseconds; the driver runs events up
+//! to that target, asking the budget closure every [`Playback::check_every`] events whether time is
+//! up. What it could not run is carried to later frames as *debt*, capped at
+//! [`MAX_DEBT_WALL_MS`] of wall time at the current speed, so a long stall (a background tab, a
+//! debugger) drops the excess rather than freezing the page to catch up. Each frame reports the
+//! speed actually achieved (smoothed) and whether that is slower than asked.
+
+use super::{Model, SimDuration, Simulation};
+use serde::{Deserialize, Serialize};
+
+/// The slowest speed (virtual ms per wall ms).
+pub const MIN_SPEED: f64 = 0.1;
+/// The fastest speed.
+pub const MAX_SPEED: f64 = 1000.0;
+/// Slider positions run from 0 (0.1×) to this (1000×), logarithmically.
+pub const SLIDER_MAX: u32 = 1000;
+/// At most this much wall time's worth of virtual time is owed at once.
+pub const MAX_DEBT_WALL_MS: f64 = 250.0;
+/// "Slower than asked" once the smoothed speed falls below this fraction of the asked speed.
+pub const BEHIND_RATIO: f64 = 0.9;
+
+/// Clamps a speed into [`MIN_SPEED`, `MAX_SPEED`] (NaN becomes 1×).
+pub fn clamp_speed(speed: f64) -> f64 {
+    if speed.is_nan() {
+        1.0
+    } else {
+        speed.clamp(MIN_SPEED, MAX_SPEED)
+    }
+}
+
+/// The speed at a slider position: `0.1 × 10^(4·pos/1000)`, so 0 → 0.1×, 250 → 1×, 1000 → 1000×.
+pub fn speed_from_slider(pos: u32) -> f64 {
+    let pos = pos.min(SLIDER_MAX);
+    if pos == SLIDER_MAX {
+        return MAX_SPEED; // exact, not 999.9999…
+    }
+    MIN_SPEED * libm::pow(10.0, 4.0 * f64::from(pos) / f64::from(SLIDER_MAX))
+}
+
+/// The slider position nearest to `speed` (clamped into range).
+pub fn slider_from_speed(speed: f64) -> u32 {
+    let s = clamp_speed(speed);
+    let pos = libm::log10(s / MIN_SPEED) / 4.0 * f64::from(SLIDER_MAX);
+    (libm::round(pos) as u32).min(SLIDER_MAX)
+}
+
+/// A speed for display: `0.1×`, `2.5×`, `40×`, `1000×`.
+pub fn format_speed(speed: f64) -> String {
+    if speed < 10.0 {
+        let s = format!("{:.1}", speed);
+        format!("{}×", s.strip_suffix(".0").unwrap_or(&s))
+    } else {
+        format!("{:.0}×", speed)
+    }
+}
+
+/// What one frame did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FrameReport {
+    /// Events processed this frame.
+    pub events: u64,
+    /// Virtual milliseconds the clock advanced this frame.
+    pub advanced_ms: u64,
+    /// The budget closure said time was up before the target was reached.
+    pub budget_hit: bool,
+    /// Virtual milliseconds still owed after this frame.
+    pub debt_ms: f64,
+    /// Virtual milliseconds of debt given up this frame because of the cap.
+    pub discarded_ms: f64,
+    /// The speed asked for.
+    pub asked_speed: f64,
+    /// The speed achieved, smoothed over recent frames.
+    pub effective_speed: f64,
+    /// True when the effective speed is below [`BEHIND_RATIO`] of the asked speed.
+    pub behind: bool,
+}
+
+/// Play/pause state, speed and the carried virtual-time debt of one simulation's playback.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Playback {
+    speed: f64,
+    playing: bool,
+    /// Virtual ms owed to the simulation (fractions of a ms included).
+    debt_ms: f64,
+    /// Events run between two calls of the budget closure.
+    check_every: u64,
+    /// Exponentially smoothed effective speed; `None` until a frame has run.
+    smoothed: Option<f64>,
+}
+
+impl Default for Playback {
+    fn default() -> Self {
+        Playback::new(1.0)
+    }
+}
+
+impl Playback {
+    /// Paused playback at `speed` (clamped into range).
+    pub fn new(speed: f64) -> Self {
+        Playback { speed: clamp_speed(speed), playing: false, debt_ms: 0.0, check_every: 128, smoothed: None }
+    }
+
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+    /// Sets the speed, clamped into [`MIN_SPEED`, `MAX_SPEED`]; returns the speed used.
+    pub fn set_speed(&mut self, speed: f64) -> f64 {
+        self.speed = clamp_speed(speed);
+        self.smoothed = None;
+        self.debt_ms = self.debt_ms.min(self.max_debt());
+        self.speed
+    }
+    pub fn slider(&self) -> u32 {
+        slider_from_speed(self.speed)
+    }
+    pub fn set_slider(&mut self, pos: u32) -> f64 {
+        self.set_speed(speed_from_slider(pos))
+    }
+
+    pub fn is_playing(&self) -> bool {
+        self.playing
+    }
+    pub fn play(&mut self) {
+        self.playing = true;
+        self.smoothed = None;
+    }
+    /// Pauses and forgives any debt (resuming does not catch up on the paused time).
+    pub fn pause(&mut self) {
+        self.playing = false;
+        self.debt_ms = 0.0;
+    }
+    pub fn toggle(&mut self) {
+        if self.playing {
+            self.pause()
+        } else {
+            self.play()
+        }
+    }
+
+    pub fn check_every(&self) -> u64 {
+        self.check_every
+    }
+    /// How many events run between budget checks (at least 1).
+    pub fn set_check_every(&mut self, n: u64) {
+        self.check_every = n.max(1);
+    }
+    pub fn debt_ms(&self) -> f64 {
+        self.debt_ms
+    }
+    fn max_debt(&self) -> f64 {
+        self.speed * MAX_DEBT_WALL_MS
+    }
+
+    /// Pauses and processes exactly one event (the UI's "step"). Returns false when none is left.
+    pub fn step<M: Model>(&mut self, sim: &mut Simulation<M>) -> bool {
+        self.pause();
+        sim.step()
+    }
+
+    /// Pauses, moves the clock to the next event's time and processes every event due then.
+    /// Returns how many events ran (0 when the queue is empty).
+    pub fn jump_to_next<M: Model>(&mut self, sim: &mut Simulation<M>) -> u64 {
+        self.pause();
+        let Some(t) = sim.next_event_time() else {
+            return 0;
+        };
+        let before = sim.processed();
+        sim.run_until(t);
+        sim.processed() - before
+    }
+
+    /// One animation frame: runs the events owed for `wall_elapsed_ms` of wall time at the current
+    /// speed, plus any carried debt, asking `time_up()` every [`Playback::check_every`] events and
+    /// stopping as soon as it returns true. Does nothing while paused.
+    pub fn advance<M: Model>(
+        &mut self,
+        sim: &mut Simulation<M>,
+        wall_elapsed_ms: f64,
+        mut time_up: impl FnMut() -> bool,
+    ) -> FrameReport {
+        let wall = if wall_elapsed_ms.is_finite() && wall_elapsed_ms > 0.0 { wall_elapsed_ms } else { 0.0 };
+        let mut report = FrameReport { asked_speed: self.speed, ..FrameReport::default() };
+        if !self.playing {
+            report.effective_speed = self.smoothed.unwrap_or(0.0);
+            return report;
+        }
+        self.debt_ms += wall * self.speed;
+        let cap = self.max_debt();
+        if self.debt_ms > cap {
+            report.discarded_ms = self.debt_ms - cap;
+            self.debt_ms = cap;
+        }
+        let whole = SimDuration::from_millis_f64(libm::floor(self.debt_ms));
+        let start_time = sim.now();
+        let target = start_time + whole;
+        let start_events = sim.processed();
+        loop {
+            if sim.run_until_bounded(target, self.check_every) {
+                break;
+            }
+            if time_up() {
+                report.budget_hit = true;
+                break;
+            }
+        }
+        let advanced = sim.now() - start_time;
+        self.debt_ms = (self.debt_ms - advanced.0 as f64).max(0.0);
+        report.events = sim.processed() - start_events;
+        report.advanced_ms = advanced.0;
+        report.debt_ms = self.debt_ms;
+        if wall > 0.0 {
+            let achieved = advanced.0 as f64 / wall;
+            // The carried fraction of a millisecond makes single frames jitter around the asked
+            // speed; smoothing over ~10 frames shows the trend.
+            let s = match self.smoothed {
+                Some(prev) => prev + 0.2 * (achieved - prev),
+                None => achieved,
+            };
+            self.smoothed = Some(s);
+        }
+        report.effective_speed = self.smoothed.unwrap_or(self.speed);
+        report.behind = report.budget_hit || report.effective_speed < BEHIND_RATIO * self.speed;
+        report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::bench::{timer_storm_sim, TimerStorm};
+    use crate::sim::{Ctx, SimTime, TEST_EPOCH};
+
+    /// One event every `every_ms`, forever.
+    struct Ticker {
+        every_ms: u64,
+    }
+    impl Model for Ticker {
+        type Event = ();
+        fn handle(&mut self, ctx: &mut Ctx<'_, ()>, _: ()) {
+            ctx.schedule_in(SimDuration(self.every_ms), ());
+        }
+        fn describe(&self, _: &()) -> (String, String) {
+            ("ticker".into(), "tick".into())
+        }
+    }
+    fn ticker(every_ms: u64) -> Simulation<Ticker> {
+        let mut s = Simulation::new(Ticker { every_ms }, TEST_EPOCH);
+        s.schedule_in(SimDuration(every_ms), ());
+        s
+    }
+
+    #[test]
+    fn slider_positions_map_logarithmically_and_round_trip() {
+        assert_eq!(speed_from_slider(0), 0.1);
+        assert!((speed_from_slider(250) - 1.0).abs() < 1e-12);
+        assert!((speed_from_slider(500) - 10.0).abs() < 1e-9);
+        assert_eq!(speed_from_slider(1000), 1000.0);
+        assert_eq!(speed_from_slider(5000), 1000.0);
+        for pos in 0..=SLIDER_MAX {
+            assert_eq!(slider_from_speed(speed_from_slider(pos)), pos);
+        }
+        assert_eq!(slider_from_speed(1e9), SLIDER_MAX);
+        assert_eq!(slider_from_speed(0.0), 0);
+        assert_eq!(slider_from_speed(f64::NAN), 250);
+        let shown: Vec<String> = [0.1, 1.0, 2.5, 40.0, 1000.0].iter().map(|s| format_speed(*s)).collect();
+        assert_eq!(shown, ["0.1×", "1×", "2.5×", "40×", "1000×"]);
+    }
+
+    #[test]
+    fn paused_playback_does_nothing_and_play_runs_at_the_asked_speed() {
+        let mut sim = ticker(10);
+        let mut p = Playback::new(2.0);
+        let r = p.advance(&mut sim, 16.0, || false);
+        assert_eq!((r.events, r.advanced_ms), (0, 0));
+        p.play();
+        // 60 frames of 16.5 ms at 2× = 1980 virtual ms, with the half-ms fractions carried.
+        let mut events = 0;
+        for _ in 0..60 {
+            let r = p.advance(&mut sim, 16.5, || false);
+            assert!(!r.behind && !r.budget_hit, "{r:?}");
+            events += r.events;
+        }
+        assert_eq!(sim.elapsed(), SimDuration(1980));
+        assert_eq!(events, 198);
+        assert!((p.advance(&mut sim, 16.0, || false).effective_speed - 2.0).abs() < 0.1);
+    }
+
+    #[test]
+    fn a_budget_stop_carries_debt_and_reports_running_slower_than_asked() {
+        // 1 event per virtual ms at 1000×: a 16 ms frame owes 16,000 events.
+        let mut sim = ticker(1);
+        let mut p = Playback::new(1000.0);
+        p.set_check_every(100);
+        p.play();
+        // The fake budget allows 20 checks (about 2,000 events) per frame.
+        let frame = |p: &mut Playback, sim: &mut Simulation<Ticker>| {
+            let mut checks = 0;
+            p.advance(sim, 16.0, || {
+                checks += 1;
+                checks > 20
+            })
+        };
+        let r = frame(&mut p, &mut sim);
+        assert!(r.budget_hit && r.behind, "{r:?}");
+        assert_eq!(r.events, 2100);
+        assert_eq!(r.advanced_ms, 2100); // the clock stops at the last event run (one per ms from 1 ms)
+        assert!((r.debt_ms - (16_000.0 - 2100.0)).abs() < 1e-9);
+        // Debt keeps growing but is capped at 250 ms of wall time at 1000×.
+        let mut last = r;
+        for _ in 0..30 {
+            last = frame(&mut p, &mut sim);
+        }
+        assert_eq!(last.debt_ms, MAX_DEBT_WALL_MS * 1000.0 - 2100.0);
+        assert!(last.discarded_ms > 0.0);
+        assert!(last.effective_speed > 100.0 && last.effective_speed < 200.0, "{last:?}");
+        // Slowing down to 10× lets it keep up again; the debt is cut to the new cap.
+        p.set_speed(10.0);
+        assert!(p.debt_ms() <= 2500.0);
+        for _ in 0..40 {
+            last = frame(&mut p, &mut sim);
+        }
+        assert!(!last.behind && !last.budget_hit, "{last:?}");
+    }
+
+    #[test]
+    fn a_long_stall_does_not_cause_a_runaway() {
+        let mut sim = ticker(1);
+        let mut p = Playback::new(100.0);
+        p.play();
+        let r = p.advance(&mut sim, 600_000.0, || false); // ten minutes in a background tab
+        assert_eq!(r.advanced_ms, 25_000);
+        assert_eq!(r.discarded_ms, 60_000_000.0 - 25_000.0);
+        let r = p.advance(&mut sim, f64::NAN, || false);
+        assert_eq!(r.advanced_ms, 0);
+    }
+
+    #[test]
+    fn step_and_jump_pause_and_move_one_event_or_one_instant() {
+        let mut sim = timer_storm_sim(3, 5, 1);
+        let mut p = Playback::new(1.0);
+        p.play();
+        assert!(p.step(&mut sim));
+        assert!(!p.is_playing());
+        assert_eq!(sim.processed(), 1);
+        // With a max delay of 1 ms all five timers are due at the same instants.
+        let before = sim.now();
+        let n = p.jump_to_next(&mut sim);
+        assert!(n >= 1);
+        assert!(sim.now() >= before);
+        assert_eq!(sim.next_event_time().map(|t| t > sim.now()), Some(true));
+        let mut empty: Simulation<TimerStorm> = timer_storm_sim(3, 0, 1);
+        assert_eq!(p.jump_to_next(&mut empty), 0);
+        assert!(!p.step(&mut empty));
+        assert_eq!(empty.now(), SimTime(TEST_EPOCH.0));
+    }
+}
