@@ -10,6 +10,7 @@
 pub mod args;
 pub mod cli;
 pub mod cmd;
+pub mod glob;
 pub mod num;
 pub mod reply;
 pub mod store;
