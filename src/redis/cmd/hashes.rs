@@ -3,6 +3,7 @@
 use indexmap::IndexMap;
 
 use crate::redis::args::{err, error, Args, CmdResult};
+use crate::redis::longdouble::LongDouble;
 use crate::redis::num;
 use crate::redis::reply::Reply;
 use crate::redis::store::Store;
@@ -158,16 +159,16 @@ pub fn hincrby(s: &mut Store, a: &mut Args) -> CmdResult {
 pub fn hincrbyfloat(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let f = a.next()?;
-    let by = num::parse_long_double(a.next()?).ok_or_else(|| error(err::NOT_FLOAT))?;
-    if by.is_infinite() {
+    let by = LongDouble::parse(a.next()?).ok_or_else(|| error(err::NOT_FLOAT))?;
+    if !by.is_finite() {
         return Err(error("ERR value is NaN or Infinity"));
     }
     let h = hash_or_create(s, key, 1)?;
     let current = match h.get(f) {
-        None => 0.0,
-        Some(v) => num::parse_long_double(v).ok_or_else(|| error("ERR hash value is not a float"))?,
+        None => LongDouble::ZERO,
+        Some(v) => LongDouble::parse(v).ok_or_else(|| error("ERR hash value is not a float"))?,
     };
-    let text = num::format_human_f64(current + by)
+    let text = current.add(by).to_human()
         .ok_or_else(|| error("ERR increment would produce NaN or Infinity"))?;
     h.insert(f.to_vec(), text.clone().into_bytes());
     Ok(Reply::bulk(text))

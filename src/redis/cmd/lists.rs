@@ -25,11 +25,6 @@ fn write_list<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s mut List>, 
     }
 }
 
-/// `getPositiveLongFromObjectOrReply` with Redis's default message.
-fn positive(v: i64, msg: &str) -> Result<i64, Reply> {
-    if v < 0 { Err(error(msg)) } else { Ok(v) }
-}
-
 fn push_generic(s: &mut Store, a: &mut Args, head: bool, only_existing: bool) -> CmdResult {
     let key = a.next()?;
     let elems = a.rest();
@@ -72,7 +67,7 @@ fn pop_generic(s: &mut Store, a: &mut Args, head: bool, cmd: &str) -> CmdResult 
         return Err(Reply::Error(format!("ERR wrong number of arguments for '{cmd}' command")));
     }
     let count = match a.remaining() {
-        1 => Some(positive(a.next_i64()?, err::POSITIVE)?),
+        1 => Some(a.next_non_negative(err::POSITIVE)?),
         _ => None,
     };
     let Some(list) = write_list(s, key)? else {
@@ -153,20 +148,20 @@ fn list_index(index: i64, len: usize) -> Option<usize> {
 
 pub fn lindex(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
-    let index = a.next_i64()?;
     let Some(list) = read_list(s, key)? else {
         return Ok(Reply::Nil);
     };
+    let index = a.next_i64()?;
     Ok(list_index(index, list.len()).map_or(Reply::Nil, |i| Reply::bulk(list[i].clone())))
 }
 
 pub fn lset(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
-    let index = a.next_i64()?;
-    let value = a.next()?;
     let Some(list) = write_list(s, key)? else {
         return Err(error(err::NO_SUCH_KEY));
     };
+    let index = a.next_i64()?;
+    let value = a.next()?;
     let i = list_index(index, list.len()).ok_or_else(|| error(err::OUT_OF_RANGE))?;
     list[i] = value.to_vec();
     Ok(Reply::ok())
@@ -267,9 +262,9 @@ pub fn lpos(s: &mut Store, a: &mut Args) -> CmdResult {
                 ));
             }
         } else if is(opt, "count") && more {
-            count = Some(positive(a.next_i64()?, "ERR COUNT can't be negative")?);
+            count = Some(a.next_non_negative("ERR COUNT can't be negative")?);
         } else if is(opt, "maxlen") && more {
-            maxlen = positive(a.next_i64()?, "ERR MAXLEN can't be negative")?;
+            maxlen = a.next_non_negative("ERR MAXLEN can't be negative")?;
         } else {
             return Err(error(err::SYNTAX));
         }

@@ -139,13 +139,7 @@ pub fn spop(s: &mut Store, a: &mut Args) -> CmdResult {
         return Err(error(err::SYNTAX));
     }
     let count = match a.remaining() {
-        1 => {
-            let c = a.next_i64()?;
-            if c < 0 {
-                return Err(error(err::POSITIVE));
-            }
-            Some(c as u64)
-        }
+        1 => Some(a.next_non_negative(err::POSITIVE)? as u64),
         _ => None,
     };
     let len = match write_set(s, key)? {

@@ -1,6 +1,7 @@
 //! String commands (t_string.c): SET and friends, counters, ranges.
 
 use crate::redis::args::{c_str, err, error, is, Args, CmdResult};
+use crate::redis::longdouble::LongDouble;
 use crate::redis::num;
 use crate::redis::reply::Reply;
 use crate::redis::store::Store;
@@ -266,12 +267,12 @@ pub fn incrbyfloat(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let by = a.next()?;
     let current = match s.write(key) {
-        None => 0.0,
-        Some(Value::Str(v)) => num::parse_long_double(v).ok_or_else(|| error(err::NOT_FLOAT))?,
+        None => LongDouble::ZERO,
+        Some(Value::Str(v)) => LongDouble::parse(v).ok_or_else(|| error(err::NOT_FLOAT))?,
         Some(_) => return Err(error(err::WRONGTYPE)),
     };
-    let by = num::parse_long_double(by).ok_or_else(|| error(err::NOT_FLOAT))?;
-    let text = num::format_human_f64(current + by)
+    let by = LongDouble::parse(by).ok_or_else(|| error(err::NOT_FLOAT))?;
+    let text = current.add(by).to_human()
         .ok_or_else(|| error("ERR increment would produce NaN or Infinity"))?;
     s.overwrite(key, Value::str(text.clone()));
     Ok(Reply::bulk(text))
@@ -289,12 +290,13 @@ pub fn getdel(s: &mut Store, a: &mut Args) -> CmdResult {
 pub fn getex(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let f = parse_extended(a, ExtendedFor::GetEx)?;
+    let Some(v) = s.read_str(key)?.map(<[u8]>::to_vec) else {
+        return Ok(Reply::Nil);
+    };
+    // Unlike SET, GETEX looks the key up before it validates the expire time.
     let deadline = match &f.expire {
         Some((secs, abs, arg)) => Some((expire_deadline(s, "getex", *secs, *abs, arg)?, *abs)),
         None => None,
-    };
-    let Some(v) = s.read_str(key)?.map(<[u8]>::to_vec) else {
-        return Ok(Reply::Nil);
     };
     match deadline {
         Some((when, true)) if when <= s.now_ms => {

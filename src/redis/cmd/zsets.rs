@@ -281,16 +281,6 @@ fn emit(items: Vec<(Vec<u8>, f64)>, withscores: bool) -> Reply {
     Reply::Array(out)
 }
 
-/// Applies LIMIT's offset and count the way the listpack loops do (`while (eptr && offset--)`: a
-/// negative offset skips everything; a negative count means no limit).
-fn apply_limit(items: impl Iterator<Item = (Vec<u8>, f64)>, offset: i64, limit: i64) -> Vec<(Vec<u8>, f64)> {
-    if offset < 0 {
-        return Vec::new();
-    }
-    let it = items.skip(usize::try_from(offset).unwrap_or(usize::MAX));
-    if limit < 0 { it.collect() } else { it.take(usize::try_from(limit).unwrap_or(usize::MAX)).collect() }
-}
-
 /// `zrangeGenericCommand`.
 fn zrange_generic(s: &mut Store, a: &mut Args, mut rangetype: RangeType, mut rev: Option<bool>) -> CmdResult {
     let key = a.next()?;
@@ -344,32 +334,51 @@ fn zrange_generic(s: &mut Store, a: &mut Args, mut rangetype: RangeType, mut rev
     let Some(z) = read_zset(s, key)? else {
         return Ok(Reply::Array(Vec::new()));
     };
-    let all: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, sc)| (m.to_vec(), sc)).collect();
-    let ordered: Box<dyn Iterator<Item = (Vec<u8>, f64)>> =
-        if rev { Box::new(all.into_iter().rev()) } else { Box::new(all.into_iter()) };
+    let mut ordered: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, sc)| (m.to_vec(), sc)).collect();
+    let (all_first, all_last) = (ordered[0].1, ordered[ordered.len() - 1].1);
+    let (ordered_fwd_first, ordered_fwd_last) = (ordered[0].0.clone(), ordered[ordered.len() - 1].0.clone());
+    if rev {
+        ordered.reverse();
+    }
+    // The walk of the listpack code: find the first element (in walk order) passing the near
+    // bound, skip `offset` elements without looking at them, then emit while the far bound holds.
+    let walk = |near: &dyn Fn(&(Vec<u8>, f64)) -> bool, far: &dyn Fn(&(Vec<u8>, f64)) -> bool| {
+        if offset < 0 {
+            return Vec::new();
+        }
+        let start = match ordered.iter().position(near) {
+            Some(i) if far(&ordered[i]) => i,
+            _ => return Vec::new(),
+        };
+        let skipped = ordered.iter().skip(start).skip(usize::try_from(offset).unwrap_or(usize::MAX));
+        let taken = skipped.take_while(|e| far(e)).cloned();
+        if limit < 0 { taken.collect() } else { taken.take(usize::try_from(limit).unwrap_or(usize::MAX)).collect() }
+    };
+    let too_far = offset > 0 && offset as u64 >= z.len() as u64;
     let items = match spec {
         Spec::Rank(start, end) => match super::lists::clamp_range(start, end, z.len()) {
             None => Vec::new(),
-            Some((a, b)) => ordered.skip(a).take(b - a + 1).collect(),
+            Some((a, b)) => ordered[a..=b].to_vec(),
         },
         Spec::Score(r) => {
-            if r.is_empty() || (offset > 0 && offset as u64 >= z.len() as u64) {
+            let (first, last) = (all_first, all_last);
+            if r.is_empty() || too_far || !r.gte_min(last) || !r.lte_max(first) {
                 Vec::new()
             } else if rev {
-                apply_limit(ordered.skip_while(|(_, sc)| !r.lte_max(*sc)).take_while(|(_, sc)| r.gte_min(*sc)), offset, limit)
+                walk(&|e| r.lte_max(e.1), &|e| r.gte_min(e.1))
             } else {
-                apply_limit(ordered.skip_while(|(_, sc)| !r.gte_min(*sc)).take_while(|(_, sc)| r.lte_max(*sc)), offset, limit)
+                walk(&|e| r.gte_min(e.1), &|e| r.lte_max(e.1))
             }
         }
         Spec::Lex(r) => {
-            // Listpack semantics: the first element (in walk order) that passes the near bound
-            // starts the range, which then runs while the far bound holds.
-            if r.is_empty() || (offset > 0 && offset as u64 >= z.len() as u64) {
+            // `zzlIsInLexRange` tests the range against the last and first elements first.
+            let (first, last) = (&ordered_fwd_first, &ordered_fwd_last);
+            if r.is_empty() || too_far || !r.gte_min(last) || !r.lte_max(first) {
                 Vec::new()
             } else if rev {
-                apply_limit(ordered.skip_while(|(m, _)| !r.lte_max(m)).take_while(|(m, _)| r.gte_min(m)), offset, limit)
+                walk(&|e| r.lte_max(&e.0), &|e| r.gte_min(&e.0))
             } else {
-                apply_limit(ordered.skip_while(|(m, _)| !r.gte_min(m)).take_while(|(m, _)| r.lte_max(m)), offset, limit)
+                walk(&|e| r.gte_min(&e.0), &|e| r.lte_max(&e.0))
             }
         }
     };
