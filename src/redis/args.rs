@@ -98,6 +98,15 @@ impl<'a> Args<'a> {
         num::parse_i64(a).ok_or_else(|| error(err::NOT_INTEGER))
     }
 
+    /// `getPositiveLongFromObjectOrReply`: a non-integer and a negative number both reply `msg`.
+    pub fn next_non_negative(&mut self, msg: &str) -> Result<i64, Reply> {
+        let a = self.next()?;
+        match num::parse_i64(a) {
+            Some(v) if v >= 0 => Ok(v),
+            _ => Err(error(msg)),
+        }
+    }
+
     pub fn next_f64(&mut self) -> Result<f64, Reply> {
         let a = self.next()?;
         num::parse_f64(a).ok_or_else(|| error(err::NOT_FLOAT))

@@ -10,6 +10,9 @@
 pub mod args;
 pub mod cli;
 pub mod cmd;
+pub mod edge_cases;
+pub mod glob;
+pub mod longdouble;
 pub mod num;
 pub mod reply;
 pub mod store;

@@ -122,11 +122,27 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
         return None;
     }
     let v = strtod_full(s)?;
-    if v.is_nan() {
+    if v.is_nan() || out_of_range(s, v) {
         None
     } else {
         Some(v)
     }
+}
+
+/// strtod's ERANGE cases Redis rejects: overflow to ±HUGE_VAL from a finite spelling, and
+/// underflow to zero from a non-zero mantissa.
+fn out_of_range(s: &[u8], v: f64) -> bool {
+    let lower = s.to_ascii_lowercase();
+    if v.is_infinite() {
+        return !lower.windows(3).any(|w| w == b"inf");
+    }
+    if v == 0.0 {
+        let hex = lower.windows(2).any(|w| w == b"0x");
+        let body = if hex { &lower[lower.iter().position(|&c| c == b'x').map_or(0, |i| i + 1)..] } else { &lower[..] };
+        let mant_end = body.iter().position(|&c| c == if hex { b'p' } else { b'e' }).unwrap_or(body.len());
+        return body[..mant_end].iter().any(|c| c.is_ascii_hexdigit() && *c != b'0' && (hex || c.is_ascii_digit()));
+    }
+    false
 }
 
 /// `getLongDoubleFromObject` (INCRBYFLOAT): like [`parse_f64`] (Redis uses `long double`; this
@@ -235,6 +251,10 @@ mod tests {
         assert_eq!(parse_f64(b"."), None);
         assert_eq!(parse_f64(b"abc"), None);
         assert_eq!(parse_f64(b""), None);
+        assert_eq!(parse_f64(b"1e400"), None);
+        assert_eq!(parse_f64(b"1e-400"), None);
+        assert_eq!(parse_f64(b"0e-400"), Some(0.0));
+        assert_eq!(parse_f64(b"-0.0"), Some(-0.0));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::args::{err, error, Args, CmdResult};
 use super::reply::Reply;
 use super::table;
-use super::value::{KeyType, Value};
+use super::value::Value;
 use crate::sim::{SimDuration, SimRng, SimTime};
 
 /// Bounds that keep a browser tab alive. Exceeding one is a Redis-style error naming the limit.
@@ -348,16 +348,6 @@ impl Store {
         }
     }
 
-    /// The type of the value at `key` for writing (after lazy expiry): `Ok(None)` if missing,
-    /// WRONGTYPE if it is not `want`.
-    pub(crate) fn check_type_write(&mut self, key: &[u8], want: KeyType) -> Result<Option<&mut Value>, Reply> {
-        match self.write(key) {
-            None => Ok(None),
-            Some(v) if v.key_type() == want => Ok(Some(v)),
-            Some(_) => Err(error(err::WRONGTYPE)),
-        }
-    }
-
     /// Deletes `key` when its collection became empty (Redis never keeps empty collections).
     pub(crate) fn delete_if_empty(&mut self, key: &[u8]) {
         if self.db.get(key).is_some_and(|v| !matches!(v, Value::Str(_)) && v.is_empty()) {
@@ -543,5 +533,34 @@ mod tests {
         assert_eq!(total, 150);
         assert_eq!(s.dbsize(), 50);
         assert_eq!(s.stats().expired_keys, 150);
+    }
+}
+
+impl Store {
+    /// A rough model of Redis's `used_memory` for INFO and the key browser: per-key overhead as
+    /// Redis 7.0 allocates it (dict entry, key sds, robj) plus payload bytes. Approximate.
+    pub fn estimated_memory(&self) -> u64 {
+        const BASE: u64 = 900_000;
+        let mut total = BASE;
+        for (k, v) in &self.db {
+            total += 24 + 16 + k.len() as u64 + 3;
+            total += match v {
+                Value::Str(s) => 16 + s.len() as u64 + 3,
+                Value::List(l) => 64 + l.iter().map(|e| e.len() as u64 + 2).sum::<u64>(),
+                Value::Set(s) => 64 + s.iter().map(|e| e.len() as u64 + 24).sum::<u64>(),
+                Value::Hash(h) => 64 + h.iter().map(|(f, v)| (f.len() + v.len()) as u64 + 4).sum::<u64>(),
+                Value::ZSet(z) => 64 + z.iter().map(|(m, _)| m.len() as u64 + 10).sum::<u64>(),
+            };
+        }
+        total + self.expires.len() as u64 * 32
+    }
+
+    /// Mean remaining TTL of keys with a deadline, in ms (INFO keyspace's `avg_ttl`).
+    pub(crate) fn avg_ttl_ms(&self) -> i64 {
+        if self.expires.is_empty() {
+            return 0;
+        }
+        let sum: i128 = self.expires.values().map(|&w| i128::from((w - self.now_ms).max(0))).sum();
+        (sum / self.expires.len() as i128) as i64
     }
 }
