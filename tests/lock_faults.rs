@@ -50,7 +50,10 @@ fn a_redis_slower_than_the_client_timeout_leaves_the_lock_unheld() {
 fn a_graceful_stop_then_restart_rejoins_with_the_same_id() {
     let s = Scenario {
         workers: 1,
-        ..with_steps(vec![(10_000, Action::Stop { target: Target::Worker(0) }), (15_000, Action::Restart { target: Target::Worker(0) })])
+        ..with_steps(vec![
+            (10_000, Action::Stop { target: Target::Worker(0) }),
+            (15_000, Action::Restart { target: Target::Worker(0) }),
+        ])
     };
     let sim = run(&s, TEST_EPOCH, false).unwrap();
     let card = sim.model.worker_view(0).unwrap();

@@ -2,7 +2,9 @@
 //! Property tests of the sans-IO lock-worker machine: random event sequences (including stale and
 //! duplicate replies, timeouts and timers in the wrong state) never panic and keep its invariants.
 
-use playground::lock::machine::{Effect, Event, LockWorker, MachineConfig, ReleaseVariant, RenewVariant, RequestId, WorkerState};
+use playground::lock::machine::{
+    Effect, Event, LockWorker, MachineConfig, ReleaseVariant, RenewVariant, RequestId, WorkerState,
+};
 use playground::redis::Reply;
 use playground::sim::{SimDuration, SimRng, TEST_EPOCH};
 use proptest::prelude::*;

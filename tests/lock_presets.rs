@@ -148,7 +148,11 @@ fn every_preset_runs_and_logs_the_reference_messages() {
     for id in PRESET_IDS {
         let sim = run(&preset(id).unwrap(), TEST_EPOCH, false).unwrap();
         let log: Vec<&str> = sim.model.log().iter().map(|l| l.text.as_str()).collect();
-        for prefix in ["Trying to acquire lock { workerId: '", "Lock acquired. Starting work { workerId: '", "Renewing lock { workerId: '"] {
+        for prefix in [
+            "Trying to acquire lock { workerId: '",
+            "Lock acquired. Starting work { workerId: '",
+            "Renewing lock { workerId: '",
+        ] {
             assert!(log.iter().any(|l| l.starts_with(prefix)), "{id}: no {prefix:?}");
         }
     }

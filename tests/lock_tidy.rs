@@ -20,7 +20,19 @@ fn lock_core_is_pure() {
     let mut files = Vec::new();
     sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lock"), &mut files);
     assert!(files.len() >= 6, "found {} files", files.len());
-    let banned = ["Instant", "SystemTime", "HashMap", "HashSet", "rand::random", "thread_rng", "getrandom", "yew", "web_sys", "js_sys", "gloo"];
+    let banned = [
+        "Instant",
+        "SystemTime",
+        "HashMap",
+        "HashSet",
+        "rand::random",
+        "thread_rng",
+        "getrandom",
+        "yew",
+        "web_sys",
+        "js_sys",
+        "gloo",
+    ];
     for (path, text) in &files {
         // Comments may name what the code must never use.
         for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim_start().starts_with("//")) {

@@ -133,7 +133,16 @@ impl Checker {
 
     /// A write reached the protected resource.
     #[allow(clippy::too_many_arguments)]
-    pub fn on_write(&mut self, at: SimTime, worker: usize, worker_id: &str, job: u64, token: Option<i64>, accepted: bool, truth: Option<&str>) {
+    pub fn on_write(
+        &mut self,
+        at: SimTime,
+        worker: usize,
+        worker_id: &str,
+        job: u64,
+        token: Option<i64>,
+        accepted: bool,
+        truth: Option<&str>,
+    ) {
         let stale = truth != Some(worker_id);
         let dup = accepted && job != self.last_accepted_job.saturating_add(1);
         if accepted {

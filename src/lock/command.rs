@@ -84,12 +84,7 @@ impl LockCommand {
                 format!("EVAL <compare-and-extend> 1 {key} {value} {ttl_ms}")
             }
             LockCommand::CompareAndDelete { key, value } => format!("EVAL <compare-and-delete> 1 {key} {value}"),
-            other => other
-                .argv()
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect::<Vec<_>>()
-                .join(" "),
+            other => other.argv().iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" "),
         }
     }
 }

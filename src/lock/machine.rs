@@ -148,10 +148,19 @@ impl Event {
 pub enum Effect {
     /// Send `command` to Redis instance `instance`; its reply (or a client timeout) comes back
     /// tagged with `req`.
-    Send { instance: usize, req: RequestId, command: LockCommand },
+    Send {
+        instance: usize,
+        req: RequestId,
+        command: LockCommand,
+    },
     /// Arm `timer` to fire after `after` of the worker's local time (re-arming replaces it).
-    SetTimer { timer: TimerKind, after: SimDuration },
-    CancelTimer { timer: TimerKind },
+    SetTimer {
+        timer: TimerKind,
+        after: SimDuration,
+    },
+    CancelTimer {
+        timer: TimerKind,
+    },
     /// The reference's `startWork`: begin (or keep) processing the job queue.
     StartWork,
     /// The reference's `stopWork`: abandon the job in progress; answer with [`Event::WorkStopped`].
@@ -314,7 +323,16 @@ pub struct LockWorker {
 
 impl LockWorker {
     pub fn new(id: String, cfg: MachineConfig, rng: SimRng) -> Self {
-        LockWorker { id, cfg, state: WorkerState::Idle, token: None, round: None, next_req: 0, rng, last_transition: None }
+        LockWorker {
+            id,
+            cfg,
+            state: WorkerState::Idle,
+            token: None,
+            round: None,
+            next_req: 0,
+            rng,
+            last_transition: None,
+        }
     }
 
     pub fn id(&self) -> &str {
@@ -448,13 +466,7 @@ impl LockWorker {
             // waiting_to_acquire_lock: after the retry interval → acquiring_lock.
             (S::WaitingToAcquireLock, E::RetryTimer) => Ok(self.enter(now, S::AcquiringLock, &mut fx)),
             (
-                S::Idle
-                | S::AcquiringLock
-                | S::Working
-                | S::RenewLock
-                | S::PauseWork
-                | S::Cleanup
-                | S::ReleasingLock,
+                S::Idle | S::AcquiringLock | S::Working | S::RenewLock | S::PauseWork | S::Cleanup | S::ReleasingLock,
                 E::RetryTimer,
             ) => Err(Ignored("retry timer is only armed in waiting_to_acquire_lock")),
 
@@ -583,7 +595,14 @@ impl LockWorker {
     }
 
     /// One instance's next step after a reply to `step`.
-    fn advance(&mut self, step: Step, instance: usize, reply: Option<Reply>, round: &mut Round, fx: &mut Vec<Effect>) -> Slot {
+    fn advance(
+        &mut self,
+        step: Step,
+        instance: usize,
+        reply: Option<Reply>,
+        round: &mut Round,
+        fx: &mut Vec<Effect>,
+    ) -> Slot {
         match (step, reply) {
             (_, None) => Slot::Failed,
             (Step::SetNx, Some(Reply::Status(s))) if s == "OK" => {
@@ -661,7 +680,10 @@ impl LockWorker {
                         // compare-and-delete script, as the algorithm specifies: a plain DEL here would
                         // delete the keys of the worker that did win on those instances.
                         for i in 0..self.cfg.instances {
-                            let cmd = LockCommand::CompareAndDelete { key: self.cfg.lock_key.clone(), value: self.id.clone() };
+                            let cmd = LockCommand::CompareAndDelete {
+                                key: self.cfg.lock_key.clone(),
+                                value: self.id.clone(),
+                            };
                             self.send(i, cmd, fx);
                         }
                     }

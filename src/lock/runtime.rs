@@ -29,8 +29,21 @@ pub const REDIS_PANEL_COMMANDS: usize = 64;
 /// A message on the modeled network.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Msg {
-    Request { worker: usize, worker_id: String, incarnation: u32, instance: usize, req: RequestId, command: LockCommand },
-    Response { worker: usize, incarnation: u32, instance: usize, req: RequestId, reply: Reply },
+    Request {
+        worker: usize,
+        worker_id: String,
+        incarnation: u32,
+        instance: usize,
+        req: RequestId,
+        command: LockCommand,
+    },
+    Response {
+        worker: usize,
+        incarnation: u32,
+        instance: usize,
+        req: RequestId,
+        reply: Reply,
+    },
 }
 
 /// A worker-local timer.
@@ -46,14 +59,24 @@ pub enum Timer {
 pub enum LockEvent {
     Net(NetEvent<Msg, Timer>),
     /// A worker process starts (sends itself `TRY_ACQUIRE_LOCK`).
-    Start { worker: usize },
+    Start {
+        worker: usize,
+    },
     /// The scenario's `index`-th step comes due.
-    Step { index: usize },
+    Step {
+        index: usize,
+    },
     /// A user action applied as an event (so it is traced like everything else).
     User(Action),
-    PauseEnd { worker: usize, incarnation: u32 },
+    PauseEnd {
+        worker: usize,
+        incarnation: u32,
+    },
     /// A slow Redis executes a command it received `extra_ms` ago.
-    RedisExecute { instance: usize, msg: Msg },
+    RedisExecute {
+        instance: usize,
+        msg: Msg,
+    },
 }
 
 impl From<NetEvent<Msg, Timer>> for LockEvent {
@@ -268,7 +291,12 @@ pub fn build(scenario: &Scenario, epoch: SimTime) -> Result<Simulation<LockRunti
         net,
         workers,
         redis,
-        resource: ProtectedResource { fencing: scenario.variants.fencing, max_token: None, next_job: 1, last_written: None },
+        resource: ProtectedResource {
+            fencing: scenario.variants.fencing,
+            max_token: None,
+            next_job: 1,
+            last_written: None,
+        },
         checker: Checker::new(),
         log: Vec::new(),
     };
@@ -396,14 +424,8 @@ impl LockRuntime {
         };
         let slot = &self.workers[w];
         let (from, incarnation) = (slot.node, slot.incarnation);
-        let msg = Msg::Request {
-            worker: w,
-            worker_id: slot.machine.id().to_string(),
-            incarnation,
-            instance,
-            req,
-            command,
-        };
+        let msg =
+            Msg::Request { worker: w, worker_id: slot.machine.id().to_string(), incarnation, instance, req, command };
         self.net.send(ctx, from, to, msg);
         let timeout = SimDuration(self.scenario.client_timeout_ms);
         let t = self.net.set_timer(ctx, from, timeout, Timer::ClientTimeout { worker: w, incarnation, instance, req });
@@ -497,7 +519,15 @@ impl LockRuntime {
         self.net.send(ctx, from, to, Msg::Response { worker, incarnation, instance, req, reply });
     }
 
-    fn worker_receive(&mut self, ctx: &mut Ctx<'_, LockEvent>, worker: usize, incarnation: u32, instance: usize, req: RequestId, reply: Reply) {
+    fn worker_receive(
+        &mut self,
+        ctx: &mut Ctx<'_, LockEvent>,
+        worker: usize,
+        incarnation: u32,
+        instance: usize,
+        req: RequestId,
+        reply: Reply,
+    ) {
         let slot = &mut self.workers[worker];
         if slot.incarnation != incarnation {
             return;
@@ -598,7 +628,11 @@ impl LockRuntime {
         let now = ctx.now();
         let instances = self.redis.len();
         let check_instance = |instance: usize| {
-            if instance < instances { Ok(instance) } else { Err(ActionError::UnknownInstance { instance, instances }) }
+            if instance < instances {
+                Ok(instance)
+            } else {
+                Err(ActionError::UnknownInstance { instance, instances })
+            }
         };
         match action {
             Action::Crash { target } => {
@@ -742,7 +776,8 @@ impl LockRuntime {
             id = worker_id(now, &mut id_rng);
         }
         let slot = &mut self.workers[w];
-        slot.machine = LockWorker::new(id, self.cfg.clone(), self.rng.child_indexed(&format!("{label}-machine"), slot.restarts));
+        slot.machine =
+            LockWorker::new(id, self.cfg.clone(), self.rng.child_indexed(&format!("{label}-machine"), slot.restarts));
         slot.status = WorkerStatus::Running;
         self.set_lane(now, w, LaneState::State(WorkerState::Idle));
         self.global_log(now, Some(w), format!("worker-{w} restarted as {}", self.workers[w].machine.id()));
@@ -759,7 +794,13 @@ impl LockRuntime {
                 if let Some(l) = r.lane.last_mut() {
                     l.to = Some(now);
                 }
-                r.lane.push(RedisSpan { from: now, to: None, value: view.value.clone(), expires_at: view.expires_at, up: r.up });
+                r.lane.push(RedisSpan {
+                    from: now,
+                    to: None,
+                    value: view.value.clone(),
+                    expires_at: view.expires_at,
+                    up: r.up,
+                });
             }
             r.view = view;
         }
@@ -963,7 +1004,9 @@ impl Model for LockRuntime {
                 },
             ),
             LockEvent::Start { worker } => (format!("worker-{worker}"), "start".into()),
-            LockEvent::Step { index } => ("scenario".into(), format!("step {index}: {:?}", self.scenario.steps.get(*index).map(|s| &s.action))),
+            LockEvent::Step { index } => {
+                ("scenario".into(), format!("step {index}: {:?}", self.scenario.steps.get(*index).map(|s| &s.action)))
+            }
             LockEvent::User(a) => ("user".into(), format!("{a:?}")),
             LockEvent::PauseEnd { worker, .. } => (format!("worker-{worker}"), "pause ends".into()),
             LockEvent::RedisExecute { instance, msg } => (

@@ -24,26 +24,52 @@ pub enum Target {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
     /// Kill the process: no release, timers and work vanish.
-    Crash { target: Target },
+    Crash {
+        target: Target,
+    },
     /// Graceful shutdown: `STOP`.
-    Stop { target: Target },
+    Stop {
+        target: Target,
+    },
     /// Start again (a crashed worker comes back as a new process with a new id; a stopped one is
     /// sent `TRY_ACQUIRE_LOCK`).
-    Restart { target: Target },
+    Restart {
+        target: Target,
+    },
     /// A stop-the-world pause (GC): timers, replies and work are held, then resume.
-    Pause { target: Target, ms: u64 },
+    Pause {
+        target: Target,
+        ms: u64,
+    },
     /// Cut the worker off from every Redis instance.
-    Partition { target: Target },
-    Heal { target: Target },
+    Partition {
+        target: Target,
+    },
+    Heal {
+        target: Target,
+    },
     /// The worker's clock runs at `rate` local ms per true ms (1 = exact).
-    ClockRate { target: Target, rate: f64 },
+    ClockRate {
+        target: Target,
+        rate: f64,
+    },
     /// Extra latency on the worker's links to Redis (both directions).
-    SlowLink { target: Target, extra_ms: u64 },
+    SlowLink {
+        target: Target,
+        extra_ms: u64,
+    },
     /// The instance dies; it loses everything (no persistence) and drops requests until restarted.
-    RedisCrash { instance: usize },
-    RedisRestart { instance: usize },
+    RedisCrash {
+        instance: usize,
+    },
+    RedisRestart {
+        instance: usize,
+    },
     /// The instance takes `extra_ms` longer to execute each command.
-    RedisSlow { instance: usize, extra_ms: u64 },
+    RedisSlow {
+        instance: usize,
+        extra_ms: u64,
+    },
 }
 
 /// An action at a virtual time (ms since the run started).
@@ -184,7 +210,9 @@ impl Scenario {
                     }
                     Some(*target)
                 }
-                Action::RedisCrash { instance } | Action::RedisRestart { instance } | Action::RedisSlow { instance, .. } => {
+                Action::RedisCrash { instance }
+                | Action::RedisRestart { instance }
+                | Action::RedisSlow { instance, .. } => {
                     if *instance >= self.redis_instances {
                         return Err(ScenarioError::StepInstance {
                             index,
@@ -398,8 +426,10 @@ mod tests {
             assert_eq!(parse_duration(bad), Err(DurationError::Malformed(bad.to_string())), "{bad}");
         }
         assert!(matches!(parse_duration("999999999999999999999h"), Err(DurationError::TooLarge(_))));
-        expect_test::expect![[r#"duration "12x" is not understood; expected a number with a unit ms, s, m or h, like 120s, 500ms or 2m"#]]
-            .assert_eq(&parse_duration("12x").unwrap_err().to_string());
+        expect_test::expect![[
+            r#"duration "12x" is not understood; expected a number with a unit ms, s, m or h, like 120s, 500ms or 2m"#
+        ]]
+        .assert_eq(&parse_duration("12x").unwrap_err().to_string());
     }
 
     #[test]

@@ -45,7 +45,10 @@ impl Instance {
             LockCommand::CompareAndExtend { key, value, ttl_ms } => {
                 let current = self.execute_argv(now, &[b"GET".to_vec(), key.as_bytes().to_vec()]);
                 if current == Reply::Bulk(value.as_bytes().to_vec()) {
-                    self.execute_argv(now, &[b"PEXPIRE".to_vec(), key.as_bytes().to_vec(), ttl_ms.to_string().into_bytes()])
+                    self.execute_argv(
+                        now,
+                        &[b"PEXPIRE".to_vec(), key.as_bytes().to_vec(), ttl_ms.to_string().into_bytes()],
+                    )
                 } else {
                     Reply::Integer(0)
                 }

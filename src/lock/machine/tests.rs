@@ -216,7 +216,8 @@ fn atomic_renew_and_release_variants() {
     let mut w = in_state(WorkerState::RenewLock, cfg.clone());
     assert_eq!(render(&reply(&mut w, Reply::Integer(1))), "-> working [startWork; set Renew 5.000s]");
     let mut w = in_state(WorkerState::RenewLock, cfg.clone());
-    expect![[r#"-> pause_work [log "Stop work { workerId: 'W1' }"; stopWork]"#]].assert_eq(&render(&reply(&mut w, Reply::Integer(0))));
+    expect![[r#"-> pause_work [log "Stop work { workerId: 'W1' }"; stopWork]"#]]
+        .assert_eq(&render(&reply(&mut w, Reply::Integer(0))));
     let mut w = in_state(WorkerState::Cleanup, cfg);
     expect![[r#"-> releasing_lock [log "Releasing lock { workerId: 'W1' }"; send[0] EVAL <compare-and-delete> 1 lock:jobs W1]"#]].assert_eq(&render(&w.handle(TEST_EPOCH, Event::WorkStopped)));
 }
@@ -234,7 +235,10 @@ fn reference_renew_reacquires_a_vanished_key_and_trusts_expire() {
     // The reacquire losing the race fails the renew.
     let mut w = in_state(WorkerState::RenewLock, MachineConfig::default());
     reply(&mut w, Reply::Nil);
-    assert_eq!(w.handle(TEST_EPOCH, Event::ClientTimeout { instance: 0, req: w.pending_requests()[0].1 }).to, WorkerState::PauseWork);
+    assert_eq!(
+        w.handle(TEST_EPOCH, Event::ClientTimeout { instance: 0, req: w.pending_requests()[0].1 }).to,
+        WorkerState::PauseWork
+    );
 }
 
 #[test]
@@ -243,7 +247,8 @@ fn fencing_takes_a_token_after_acquiring() {
     let mut w = worker(cfg.clone());
     w.handle(TEST_EPOCH, Event::TryAcquireLock);
     assert_eq!(render(&reply(&mut w, ok())), "-> acquiring_lock [send[0] INCR lock:jobs:token]");
-    expect![[r#"-> working [log "Lock acquired. Starting work { workerId: 'W1' }"; startWork; set Renew 5.000s]"#]].assert_eq(&render(&reply(&mut w, Reply::Integer(7))));
+    expect![[r#"-> working [log "Lock acquired. Starting work { workerId: 'W1' }"; startWork; set Renew 5.000s]"#]]
+        .assert_eq(&render(&reply(&mut w, Reply::Integer(7))));
     assert_eq!(w.token(), Some(7));
     // A failed INCR is a failed acquire.
     let mut w = worker(cfg.clone());
@@ -288,7 +293,8 @@ fn redlock_needs_a_majority_within_validity() {
     // 5 of 5 but too late: validity = 10000 − 9900 − 102 < 0.
     let mut w = worker(cfg);
     w.handle(t0, Event::TryAcquireLock);
-    let o = redlock_round(&mut w, t0 + SimDuration(9_900), &[Some(ok()), Some(ok()), Some(ok()), Some(ok()), Some(ok())]);
+    let o =
+        redlock_round(&mut w, t0 + SimDuration(9_900), &[Some(ok()), Some(ok()), Some(ok()), Some(ok()), Some(ok())]);
     assert_eq!(o.to, WorkerState::WaitingToAcquireLock);
 }
 
