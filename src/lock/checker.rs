@@ -58,8 +58,9 @@ pub struct Summary {
     pub foreign_lock_extensions: u64,
     /// `DEL` that deleted a key holding another worker's id.
     pub foreign_lock_deletes: u64,
-    /// Moments (events) at which a believer was not the holder Redis names.
-    pub belief_without_truth_events: u64,
+    /// Total time during which some worker believed it held the lock while Redis named someone
+    /// else (or no one).
+    pub belief_without_truth_ms: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -67,13 +68,14 @@ pub struct Checker {
     violations: Vec<Violation>,
     no_holder_since: Option<SimTime>,
     time_without_holder: SimDuration,
+    mismatch_since: Option<SimTime>,
+    mismatch_time: SimDuration,
     last_acquirer: Option<String>,
     handovers: u64,
     acquisitions: u64,
     writes: Vec<WriteRecord>,
     last_accepted_job: u64,
     summary: Summary,
-    started: bool,
 }
 
 impl Checker {
@@ -83,7 +85,6 @@ impl Checker {
 
     /// After every event: the believers (worker indices with ids) and Redis's holder.
     pub fn observe(&mut self, now: SimTime, believers: &[(usize, &str)], truth: Option<&str>) {
-        self.started = true;
         // Mutual exclusion.
         let open = self.violations.last().is_some_and(|v| v.span.to.is_none());
         if believers.len() >= 2 {
@@ -115,8 +116,14 @@ impl Checker {
             (true, Some(_)) | (false, None) => {}
         }
         // Belief against truth.
-        if believers.iter().any(|(_, id)| Some(*id) != truth) {
-            self.summary.belief_without_truth_events = self.summary.belief_without_truth_events.saturating_add(1);
+        let mismatch = believers.iter().any(|(_, id)| Some(*id) != truth);
+        match (mismatch, self.mismatch_since) {
+            (true, None) => self.mismatch_since = Some(now),
+            (false, Some(since)) => {
+                self.mismatch_time = self.mismatch_time.saturating_add(now - since);
+                self.mismatch_since = None;
+            }
+            (true, Some(_)) | (false, None) => {}
         }
     }
 
@@ -197,6 +204,8 @@ impl Checker {
         s.acquisitions = self.acquisitions;
         let open = self.no_holder_since.map_or(SimDuration::ZERO, |since| now - since);
         s.time_without_holder_ms = self.time_without_holder.saturating_add(open).0;
+        let open = self.mismatch_since.map_or(SimDuration::ZERO, |since| now - since);
+        s.belief_without_truth_ms = self.mismatch_time.saturating_add(open).0;
         s
     }
 }
@@ -231,6 +240,8 @@ mod tests {
         assert_eq!(s.writes_accepted, 3);
         assert_eq!(s.highest_job, 2);
         assert_eq!(c.violations()[0].workers, vec![0, 1]);
+        // Worker 0 believed while Redis named B from 300 to 400.
+        assert_eq!(s.belief_without_truth_ms, 100);
         // An open no-holder interval counts up to `now`.
         c.observe(t(2000), &[], None);
         assert_eq!(c.summary(t(2500)).time_without_holder_ms, 600);
