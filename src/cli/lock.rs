@@ -6,7 +6,7 @@
 use super::{CliResult, Common};
 use crate::lock::machine::{ReleaseVariant, RenewVariant};
 use crate::lock::{parse_duration, preset, Summary};
-use crate::sim::TEST_EPOCH;
+use crate::sim::{SimDuration, TEST_EPOCH};
 use serde::Serialize;
 
 #[derive(clap::Args, Debug)]
@@ -35,6 +35,21 @@ pub struct Args {
     /// Also print the wall-clock time and event rate of the run.
     #[arg(long)]
     pub bench: bool,
+    /// With --bench: run in 60 Hz frames at this speed-up (virtual time per frame = 16.7 ms × speed)
+    /// and report the wall time per frame, as the page would see it.
+    #[arg(long)]
+    pub speed: Option<f64>,
+}
+
+/// Wall time per frame when a run is played at a speed-up in 60 Hz frames.
+#[derive(Serialize)]
+struct FrameStats {
+    speed: f64,
+    frames: usize,
+    virtual_ms_per_frame: u64,
+    frame_ms_p50: f64,
+    frame_ms_p99: f64,
+    frame_ms_max: f64,
 }
 
 #[derive(Serialize)]
@@ -60,6 +75,8 @@ struct Output<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     wall_ms_per_virtual_second: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    frames: Option<FrameStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     log: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     trace: Option<Vec<String>>,
@@ -83,7 +100,35 @@ pub fn run(c: &Common, a: Args) -> CliResult {
     }
     scenario.validate()?;
     let wall = std::time::Instant::now();
-    let sim = crate::lock::run(&scenario, TEST_EPOCH, a.trace)?;
+    let (sim, frames) = match (a.bench, a.speed) {
+        (true, Some(speed)) => {
+            if !speed.is_finite() || speed <= 0.0 {
+                return Err(format!("speed {speed} is not a positive number; expected e.g. 1, 10 or 100").into());
+            }
+            let mut sim = crate::lock::build(&scenario, TEST_EPOCH)?;
+            sim.trace_mut().set_enabled(a.trace);
+            let step = SimDuration::from_millis_f64(1000.0 / 60.0 * speed).max(SimDuration(1));
+            let end = TEST_EPOCH + SimDuration(scenario.duration_ms);
+            let mut times = Vec::new();
+            while sim.now() < end {
+                let frame = std::time::Instant::now();
+                sim.run_until((sim.now() + step).min(end));
+                times.push(frame.elapsed().as_secs_f64() * 1000.0);
+            }
+            times.sort_by(f64::total_cmp);
+            let pct = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+            let stats = FrameStats {
+                speed,
+                frames: times.len(),
+                virtual_ms_per_frame: step.0,
+                frame_ms_p50: pct(0.5),
+                frame_ms_p99: pct(0.99),
+                frame_ms_max: pct(1.0),
+            };
+            (sim, Some(stats))
+        }
+        _ => (crate::lock::run(&scenario, TEST_EPOCH, a.trace)?, None),
+    };
     let wall_s = wall.elapsed().as_secs_f64();
     let rt = &sim.model;
     let out = Output {
@@ -105,6 +150,7 @@ pub fn run(c: &Common, a: Args) -> CliResult {
             rt.log().iter().map(|l| format!("{:>8}.{:03} {}", l.at_ms / 1000, l.at_ms % 1000, l.text)).collect()
         }),
         trace: a.trace.then(|| sim.trace().entries().iter().map(|e| e.to_string()).collect()),
+        frames,
     };
     super::output::print_json(&out)
 }
