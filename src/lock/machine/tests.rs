@@ -101,6 +101,8 @@ fn events_for(w: &LockWorker) -> Vec<(String, Event)> {
             ("nil", Reply::Nil),
             ("own id", Reply::bulk("W1")),
             ("other id", Reply::bulk("OTHER")),
+            ("1", Reply::Integer(1)),
+            ("0", Reply::Integer(0)),
             ("error", Reply::error("ERR boom")),
         ],
         S::ReleasingLock => vec![("1", Reply::Integer(1)), ("error", Reply::error("ERR boom"))],
@@ -167,6 +169,8 @@ fn every_state_event_pair_follows_the_reference_table() {
             renew_lock + reply nil -> renew_lock [send[0] SET lock:jobs W1 NX EX 10]
             renew_lock + reply own id -> renew_lock [send[0] EXPIRE lock:jobs 10]
             renew_lock + reply other id -> pause_work [log "Stop work { workerId: 'W1' }"; stopWork]
+            renew_lock + reply 1 -> pause_work [log "Stop work { workerId: 'W1' }"; stopWork]
+            renew_lock + reply 0 -> pause_work [log "Stop work { workerId: 'W1' }"; stopWork]
             renew_lock + reply error -> pause_work [log "Stop work { workerId: 'W1' }"; stopWork]
             renew_lock + client timeout -> pause_work [log "Stop work { workerId: 'W1' }"; stopWork]
             pause_work + TRY_ACQUIRE_LOCK (no-op: TRY_ACQUIRE_LOCK is only handled in idle)
@@ -204,6 +208,90 @@ fn every_state_event_pair_follows_the_reference_table() {
             releasing_lock + client timeout -> idle []
         "#]],
     );
+}
+
+#[test]
+fn every_state_event_pair_with_atomic_scripts_and_fencing() {
+    let cfg = MachineConfig {
+        renew: RenewVariant::CompareAndExtend,
+        release: ReleaseVariant::CompareAndDelete,
+        fencing: true,
+        ..MachineConfig::default()
+    };
+    table(cfg, expect![[r#"
+        idle + TRY_ACQUIRE_LOCK -> acquiring_lock [log "Trying to acquire lock { workerId: 'W1' }"; send[0] SET lock:jobs W1 NX EX 10]
+        idle + STOP -> cleanup [cancel Renew; cancel Retry; log "Stop work { workerId: 'W1' }"; stopWork]
+        idle + RENEW_TIMER (no-op: renew timer is only armed in working)
+        idle + RETRY_TIMER (no-op: retry timer is only armed in waiting_to_acquire_lock)
+        idle + WORK_STOPPED (no-op: stopWork is only invoked in pause_work and cleanup)
+        idle + reply to a stale request (no-op: stale reply: no request in flight in this state)
+        idle + reply OK (no-op: stale reply: no request in flight in this state)
+        idle + client timeout (no-op: stale reply: no request in flight in this state)
+        acquiring_lock + TRY_ACQUIRE_LOCK (no-op: TRY_ACQUIRE_LOCK is only handled in idle)
+        acquiring_lock + STOP -> cleanup [cancel Renew; cancel Retry; log "Stop work { workerId: 'W1' }"; stopWork]
+        acquiring_lock + RENEW_TIMER (no-op: renew timer is only armed in working)
+        acquiring_lock + RETRY_TIMER (no-op: retry timer is only armed in waiting_to_acquire_lock)
+        acquiring_lock + WORK_STOPPED (no-op: stopWork is only invoked in pause_work and cleanup)
+        acquiring_lock + reply to a stale request (no-op: stale reply: not the request this round waits for)
+        acquiring_lock + reply OK -> acquiring_lock [send[0] INCR lock:jobs:token]
+        acquiring_lock + reply nil -> waiting_to_acquire_lock [set Retry 5.000s]
+        acquiring_lock + reply error -> waiting_to_acquire_lock [set Retry 5.000s]
+        acquiring_lock + client timeout -> waiting_to_acquire_lock [set Retry 5.000s]
+        working + TRY_ACQUIRE_LOCK (no-op: TRY_ACQUIRE_LOCK is only handled in idle)
+        working + STOP -> cleanup [cancel Renew; cancel Retry; log "Stop work { workerId: 'W1' }"; stopWork]
+        working + RENEW_TIMER -> renew_lock [log "Renewing lock { workerId: 'W1' }"; send[0] EVAL <compare-and-extend> 1 lock:jobs W1 10000]
+        working + RETRY_TIMER (no-op: retry timer is only armed in waiting_to_acquire_lock)
+        working + WORK_STOPPED (no-op: stopWork is only invoked in pause_work and cleanup)
+        working + reply to a stale request (no-op: stale reply: no request in flight in this state)
+        working + reply OK (no-op: stale reply: no request in flight in this state)
+        working + client timeout (no-op: stale reply: no request in flight in this state)
+        renew_lock + TRY_ACQUIRE_LOCK (no-op: TRY_ACQUIRE_LOCK is only handled in idle)
+        renew_lock + STOP -> cleanup [cancel Renew; cancel Retry; log "Stop work { workerId: 'W1' }"; stopWork]
+        renew_lock + RENEW_TIMER (no-op: renew timer is only armed in working)
+        renew_lock + RETRY_TIMER (no-op: retry timer is only armed in waiting_to_acquire_lock)
+        renew_lock + WORK_STOPPED (no-op: stopWork is only invoked in pause_work and cleanup)
+        renew_lock + reply to a stale request (no-op: stale reply: not the request this round waits for)
+        renew_lock + reply nil -> pause_work [log "Stop work { workerId: 'W1' }"; stopWork]
+        renew_lock + reply own id -> pause_work [log "Stop work { workerId: 'W1' }"; stopWork]
+        renew_lock + reply other id -> pause_work [log "Stop work { workerId: 'W1' }"; stopWork]
+        renew_lock + reply 1 -> working [startWork; set Renew 5.000s]
+        renew_lock + reply 0 -> pause_work [log "Stop work { workerId: 'W1' }"; stopWork]
+        renew_lock + reply error -> pause_work [log "Stop work { workerId: 'W1' }"; stopWork]
+        renew_lock + client timeout -> pause_work [log "Stop work { workerId: 'W1' }"; stopWork]
+        pause_work + TRY_ACQUIRE_LOCK (no-op: TRY_ACQUIRE_LOCK is only handled in idle)
+        pause_work + STOP -> cleanup [cancel Renew; cancel Retry; log "Stop work { workerId: 'W1' }"; stopWork]
+        pause_work + RENEW_TIMER (no-op: renew timer is only armed in working)
+        pause_work + RETRY_TIMER (no-op: retry timer is only armed in waiting_to_acquire_lock)
+        pause_work + WORK_STOPPED -> waiting_to_acquire_lock [set Retry 5.000s]
+        pause_work + reply to a stale request (no-op: stale reply: no request in flight in this state)
+        pause_work + reply OK (no-op: stale reply: no request in flight in this state)
+        pause_work + client timeout (no-op: stale reply: no request in flight in this state)
+        waiting_to_acquire_lock + TRY_ACQUIRE_LOCK (no-op: TRY_ACQUIRE_LOCK is only handled in idle)
+        waiting_to_acquire_lock + STOP -> cleanup [cancel Renew; cancel Retry; log "Stop work { workerId: 'W1' }"; stopWork]
+        waiting_to_acquire_lock + RENEW_TIMER (no-op: renew timer is only armed in working)
+        waiting_to_acquire_lock + RETRY_TIMER -> acquiring_lock [log "Trying to acquire lock { workerId: 'W1' }"; send[0] SET lock:jobs W1 NX EX 10]
+        waiting_to_acquire_lock + WORK_STOPPED (no-op: stopWork is only invoked in pause_work and cleanup)
+        waiting_to_acquire_lock + reply to a stale request (no-op: stale reply: no request in flight in this state)
+        waiting_to_acquire_lock + reply OK (no-op: stale reply: no request in flight in this state)
+        waiting_to_acquire_lock + client timeout (no-op: stale reply: no request in flight in this state)
+        cleanup + TRY_ACQUIRE_LOCK (no-op: TRY_ACQUIRE_LOCK is only handled in idle)
+        cleanup + STOP -> cleanup [cancel Renew; cancel Retry; log "Stop work { workerId: 'W1' }"; stopWork]
+        cleanup + RENEW_TIMER (no-op: renew timer is only armed in working)
+        cleanup + RETRY_TIMER (no-op: retry timer is only armed in waiting_to_acquire_lock)
+        cleanup + WORK_STOPPED -> releasing_lock [log "Releasing lock { workerId: 'W1' }"; send[0] EVAL <compare-and-delete> 1 lock:jobs W1]
+        cleanup + reply to a stale request (no-op: stale reply: no request in flight in this state)
+        cleanup + reply OK (no-op: stale reply: no request in flight in this state)
+        cleanup + client timeout (no-op: stale reply: no request in flight in this state)
+        releasing_lock + TRY_ACQUIRE_LOCK (no-op: TRY_ACQUIRE_LOCK is only handled in idle)
+        releasing_lock + STOP -> cleanup [cancel Renew; cancel Retry; log "Stop work { workerId: 'W1' }"; stopWork]
+        releasing_lock + RENEW_TIMER (no-op: renew timer is only armed in working)
+        releasing_lock + RETRY_TIMER (no-op: retry timer is only armed in waiting_to_acquire_lock)
+        releasing_lock + WORK_STOPPED (no-op: stopWork is only invoked in pause_work and cleanup)
+        releasing_lock + reply to a stale request (no-op: stale reply: not the request this round waits for)
+        releasing_lock + reply 1 -> idle []
+        releasing_lock + reply error -> idle []
+        releasing_lock + client timeout -> idle []
+    "#]]);
 }
 
 #[test]
