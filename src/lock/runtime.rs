@@ -182,6 +182,8 @@ struct RedisSlot {
     extra_ms: u64,
     commands: VecDeque<CommandRecord>,
     view: KeyView,
+    /// A command ran since `view` was taken.
+    dirty: bool,
     lane: Vec<RedisSpan>,
 }
 
@@ -251,6 +253,7 @@ pub fn build(scenario: &Scenario, epoch: SimTime) -> Result<Simulation<LockRunti
             extra_ms: 0,
             commands: VecDeque::new(),
             view: KeyView { value: None, expires_at: None },
+            dirty: false,
             lane: vec![RedisSpan { from: epoch, to: None, value: None, expires_at: None, up: true }],
         });
     }
@@ -485,8 +488,16 @@ impl LockRuntime {
         if !r.up {
             return;
         }
-        let before = r.instance.peek(now, &key).value;
+        let checks_owner = matches!(
+            command,
+            LockCommand::Expire { .. }
+                | LockCommand::CompareAndExtend { .. }
+                | LockCommand::Del { .. }
+                | LockCommand::CompareAndDelete { .. }
+        );
+        let before = if checks_owner { r.instance.peek(now, &key).value } else { None };
         let reply = r.instance.execute(now, &command);
+        r.dirty = true;
         let foreign = before.is_some() && before.as_deref() != Some(worker_id.as_str());
         let changed = reply == Reply::Integer(1);
         match &command {
@@ -708,6 +719,7 @@ impl LockRuntime {
                 let i = check_instance(*instance)?;
                 self.redis[i].up = false;
                 self.redis[i].instance.wipe();
+                self.redis[i].dirty = true;
                 self.global_log(now, None, format!("redis-{i} crashed (no persistence: data lost)"));
             }
             Action::RedisRestart { instance } => {
@@ -788,7 +800,16 @@ impl LockRuntime {
     fn check(&mut self, now: SimTime) {
         let key = self.cfg.lock_key.clone();
         for r in &mut self.redis {
-            let view = if r.up { r.instance.peek(now, &key) } else { KeyView { value: None, expires_at: None } };
+            // The key changes only when a command runs or its deadline passes: skip the look otherwise.
+            let stale = r.dirty || r.view.expires_at.is_some_and(|t| t <= now);
+            let view = if !r.up {
+                KeyView { value: None, expires_at: None }
+            } else if stale {
+                r.dirty = false;
+                r.instance.peek(now, &key)
+            } else {
+                r.view.clone()
+            };
             let last = r.lane.last().map(|s| (s.value.clone(), s.expires_at, s.up));
             if last != Some((view.value.clone(), view.expires_at, r.up)) {
                 if let Some(l) = r.lane.last_mut() {
