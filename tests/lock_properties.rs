@@ -110,3 +110,14 @@ fn random_scenarios_replay_identically_when_stepped_one_event_at_a_time() {
         assert_eq!(whole.trace().digest(), stepped.trace().digest(), "seed {seed}");
     }
 }
+
+#[test]
+fn a_preset_run_has_a_pinned_digest() {
+    // Pinned so the browser build can assert the very same run (and so an accidental change of the
+    // model's behaviour cannot go unnoticed). A deliberate change updates it with UPDATE_EXPECT=1.
+    let sim = run(&preset("gc-pause").unwrap(), TEST_EPOCH, true).unwrap();
+    expect_test::expect!["d1a5717895e12465cde5e88bf743817a6687a7d9cb0c50c566098dc207fb8ee9"]
+        .assert_eq(&sim.trace().digest());
+    let s = sim.model.summary(sim.now());
+    expect_test::expect![[r#"{"violations":1,"violation_time_ms":15413,"duplicate_or_out_of_order_jobs":1,"stale_writes_accepted":1,"stale_writes_rejected":0,"handovers":1,"acquisitions":2,"time_without_holder_ms":7,"writes_accepted":50,"highest_job":49,"foreign_lock_extensions":0,"foreign_lock_deletes":0,"belief_without_truth_ms":15419}"#]].assert_eq(&serde_json::to_string(&s).unwrap());
+}
