@@ -108,3 +108,15 @@ fn user_actions_apply_between_events_and_bad_targets_are_errors() {
     assert_eq!(sum.violations, 0, "{sum:?}");
     assert_eq!(sum.handovers, 1, "{sum:?}");
 }
+
+#[test]
+fn an_expired_lock_ends_on_the_redis_lane_at_its_deadline() {
+    let sim = run(&preset("crash").unwrap(), TEST_EPOCH, false).unwrap();
+    let redis = sim.model.redis_view(0, sim.now()).unwrap();
+    // The crashed holder's key was never deleted: its span ends exactly when it expired.
+    let expired: Vec<_> =
+        redis.lane.iter().filter(|s| s.value.is_some() && s.expires_at.is_some() && s.to == s.expires_at).collect();
+    assert_eq!(expired.len(), 1, "{:#?}", redis.lane);
+    let gap = redis.lane.iter().find(|s| Some(s.from) == expired[0].to).expect("the next span starts there");
+    assert_eq!(gap.value, None);
+}

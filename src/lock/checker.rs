@@ -175,6 +175,7 @@ impl Checker {
             stale,
             duplicate_or_out_of_order: dup,
         });
+        super::runtime::trim(&mut self.writes, super::runtime::HISTORY_LIMIT);
     }
 
     pub fn on_foreign_extension(&mut self) {

@@ -25,6 +25,20 @@ use thiserror::Error;
 
 /// How many commands each Redis panel keeps.
 pub const REDIS_PANEL_COMMANDS: usize = 64;
+/// How many entries the global log, each lane and the write record keep (the oldest go first), so a
+/// long run at 100× does not grow without bound. The summary's counts are exact regardless.
+pub const HISTORY_LIMIT: usize = 50_000;
+/// How many lines each worker's own log keeps.
+pub const WORKER_LOG_LIMIT: usize = 5_000;
+
+/// Keeps the newest `limit` entries, dropping the oldest in batches (amortised O(1) per push, and
+/// the history stays one contiguous slice for drawing).
+pub(crate) fn trim<T>(v: &mut Vec<T>, limit: usize) {
+    if v.len() > limit.saturating_add(limit / 2) {
+        let excess = v.len() - limit;
+        v.drain(..excess);
+    }
+}
 
 /// A message on the modeled network.
 #[derive(Clone, Debug, PartialEq)]
@@ -345,12 +359,15 @@ impl LockRuntime {
     fn global_log(&mut self, now: SimTime, worker: Option<usize>, text: String) {
         let at_ms = self.rel(now);
         self.log.push(LogEntry { at_ms, worker, text });
+        trim(&mut self.log, HISTORY_LIMIT);
     }
 
     fn worker_log(&mut self, now: SimTime, w: usize, text: String) {
         let at_ms = self.rel(now);
         self.workers[w].log.push(LogEntry { at_ms, worker: Some(w), text: text.clone() });
+        trim(&mut self.workers[w].log, WORKER_LOG_LIMIT);
         self.log.push(LogEntry { at_ms, worker: Some(w), text });
+        trim(&mut self.log, HISTORY_LIMIT);
     }
 
     fn set_lane(&mut self, now: SimTime, w: usize, state: LaneState) {
@@ -363,6 +380,7 @@ impl LockRuntime {
             last.to = Some(now);
         }
         slot.lane.push(StateSpan { from: now, to: None, state, worker_id: id });
+        trim(&mut slot.lane, HISTORY_LIMIT);
     }
 
     /// Feeds one event to worker `w`'s machine and performs the effects.
@@ -802,6 +820,7 @@ impl LockRuntime {
         for r in &mut self.redis {
             // The key changes only when a command runs or its deadline passes: skip the look otherwise.
             let stale = r.dirty || r.view.expires_at.is_some_and(|t| t <= now);
+            let expired_at = r.view.expires_at.filter(|t| *t <= now && !r.dirty);
             let view = if !r.up {
                 KeyView { value: None, expires_at: None }
             } else if stale {
@@ -812,16 +831,22 @@ impl LockRuntime {
             };
             let last = r.lane.last().map(|s| (s.value.clone(), s.expires_at, s.up));
             if last != Some((view.value.clone(), view.expires_at, r.up)) {
+                // A key that merely expired ends at its deadline, not at the next event.
+                let at = match (expired_at, &view.value) {
+                    (Some(t), None) if r.up => t.max(r.lane.last().map_or(t, |l| l.from)),
+                    _ => now,
+                };
                 if let Some(l) = r.lane.last_mut() {
-                    l.to = Some(now);
+                    l.to = Some(at);
                 }
                 r.lane.push(RedisSpan {
-                    from: now,
+                    from: at,
                     to: None,
                     value: view.value.clone(),
                     expires_at: view.expires_at,
                     up: r.up,
                 });
+                trim(&mut r.lane, HISTORY_LIMIT);
             }
             r.view = view;
         }
@@ -1038,5 +1063,25 @@ impl Model for LockRuntime {
                 },
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim;
+
+    #[test]
+    fn trim_keeps_the_newest_entries_in_batches() {
+        let mut v: Vec<u32> = Vec::new();
+        for i in 0..16 {
+            v.push(i);
+            trim(&mut v, 10);
+            assert!(v.len() <= 15);
+        }
+        // Pushing the 16th entry went over 15, so the oldest 6 went at once.
+        assert_eq!(v, (6..16).collect::<Vec<_>>());
+        let mut empty: Vec<u32> = Vec::new();
+        trim(&mut empty, 0);
+        assert!(empty.is_empty());
     }
 }

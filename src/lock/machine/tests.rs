@@ -218,7 +218,9 @@ fn every_state_event_pair_with_atomic_scripts_and_fencing() {
         fencing: true,
         ..MachineConfig::default()
     };
-    table(cfg, expect![[r#"
+    table(
+        cfg,
+        expect![[r#"
         idle + TRY_ACQUIRE_LOCK -> acquiring_lock [log "Trying to acquire lock { workerId: 'W1' }"; send[0] SET lock:jobs W1 NX EX 10]
         idle + STOP -> cleanup [cancel Renew; cancel Retry; log "Stop work { workerId: 'W1' }"; stopWork]
         idle + RENEW_TIMER (no-op: renew timer is only armed in working)
@@ -291,7 +293,8 @@ fn every_state_event_pair_with_atomic_scripts_and_fencing() {
         releasing_lock + reply 1 -> idle []
         releasing_lock + reply error -> idle []
         releasing_lock + client timeout -> idle []
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
