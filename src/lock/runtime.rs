@@ -486,7 +486,18 @@ impl LockRuntime {
             return;
         };
         if !r.up {
-            return; // a dead server: the client will time out
+            // A dead server: the client will time out. The panel still shows what was lost.
+            if let Msg::Request { worker, worker_id, command, .. } = &msg {
+                let record = CommandRecord {
+                    at_ms: self.rel(ctx.now()),
+                    worker: *worker,
+                    worker_id: worker_id.clone(),
+                    command: command.display(),
+                    reply: "(no reply: instance down)".to_string(),
+                };
+                self.record_command(instance, record);
+            }
+            return;
         }
         if r.extra_ms > 0 {
             ctx.schedule_in(SimDuration(r.extra_ms), LockEvent::RedisExecute { instance, msg });
@@ -533,19 +544,24 @@ impl LockRuntime {
             | LockCommand::CompareAndExtend { .. }
             | LockCommand::CompareAndDelete { .. } => {}
         }
-        let r = &mut self.redis[instance];
-        r.commands.push_back(CommandRecord {
+        let record = CommandRecord {
             at_ms,
             worker,
             worker_id: worker_id.clone(),
             command: command.display(),
             reply: display_reply(&reply),
-        });
+        };
+        self.record_command(instance, record);
+        let (from, to) = (self.redis[instance].node, self.workers[worker].node);
+        self.net.send(ctx, from, to, Msg::Response { worker, incarnation, instance, req, reply });
+    }
+
+    fn record_command(&mut self, instance: usize, record: CommandRecord) {
+        let r = &mut self.redis[instance];
+        r.commands.push_back(record);
         while r.commands.len() > REDIS_PANEL_COMMANDS {
             r.commands.pop_front();
         }
-        let (from, to) = (r.node, self.workers[worker].node);
-        self.net.send(ctx, from, to, Msg::Response { worker, incarnation, instance, req, reply });
     }
 
     fn worker_receive(
