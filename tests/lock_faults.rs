@@ -91,3 +91,23 @@ fn a_stop_sent_to_a_paused_worker_is_handled_when_it_resumes() {
     let card = sim.model.worker_view(0).unwrap();
     assert_eq!(card.state, playground::lock::WorkerState::Idle);
 }
+
+#[test]
+fn redlock_refuses_a_majority_that_took_longer_than_the_validity() {
+    use playground::sim::Distribution;
+    // One round trip (1.2 s) is longer than TTL − drift (1000 − 12 ms): every majority comes too late.
+    let slow = Scenario {
+        redis_instances: 3,
+        ttl_ms: 1_000,
+        renew_interval_ms: 300,
+        retry_interval_ms: 500,
+        latency: Distribution::Constant { ms: 600.0 },
+        duration_ms: 30_000,
+        ..Scenario::default()
+    };
+    let sum = summary(&slow);
+    assert_eq!(sum.acquisitions, 0, "{sum:?}");
+    // The same latency with a single Redis (no validity rule) does acquire.
+    let single = summary(&Scenario { redis_instances: 1, ..slow });
+    assert!(single.acquisitions >= 1, "{single:?}");
+}
