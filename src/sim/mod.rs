@@ -12,7 +12,7 @@
 //! - [`selfcheck`]: the reference scenario whose digest native and browser tests pin.
 //! - [`playback`]: per-frame driver with the wall clock passed in (speed, budget, debt).
 //! - [`params`]: seed/speed and page fields to and from the query string.
-//! - [`bench`]: the timer-storm workload `sim kernel-bench` and the browser test time.
+//! - [`bench`](mod@bench): the timer-storm workload `sim kernel-bench` and the browser test time.
 //!
 //! Architecture invariant: nothing here reads a wall clock, touches OS entropy, names a web type or
 //! lets a hash map's iteration order reach an output (tests/kernel_purity.rs checks the source).

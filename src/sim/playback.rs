@@ -74,7 +74,8 @@ pub struct FrameReport {
     pub discarded_ms: f64,
     /// The speed asked for.
     pub asked_speed: f64,
-    /// The speed achieved, smoothed over recent frames.
+    /// The speed achieved, smoothed over recent frames. It can exceed the asked speed for a while
+    /// when carried debt is being paid off after slow frames.
     pub effective_speed: f64,
     /// True when the effective speed is below [`BEHIND_RATIO`] of the asked speed.
     pub behind: bool,
