@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cmd;
 pub mod edge_cases;
 pub mod glob;
+pub mod keyspace;
 pub mod longdouble;
 pub mod num;
 pub mod persist;

@@ -5,7 +5,7 @@
 //! Bytes are stored as a JSON string when they are UTF-8 and as `{"hex": "…"}` otherwise; scores
 //! are strings in Redis's own format (`inf`, `1.5`) because JSON has no infinity.
 
-use indexmap::{IndexMap, IndexSet};
+use super::keyspace::{Keyspace, Map, Set};
 use serde::{Deserialize, Serialize};
 
 use super::num;
@@ -131,8 +131,8 @@ impl Store {
         if snapshot.keys.len() > self.limits.max_keys {
             return Err(ImportError::TooManyKeys { found: snapshot.keys.len(), max: self.limits.max_keys });
         }
-        let mut db: IndexMap<Box<[u8]>, Value> = IndexMap::new();
-        let mut expires: IndexMap<Box<[u8]>, i64> = IndexMap::new();
+        let mut db = Keyspace::new();
+        let mut expires: Map<Box<[u8]>, i64> = Map::default();
         let limits = self.limits.clone();
         for sk in &snapshot.keys {
             let key = sk.key.decode()?;
@@ -167,13 +167,13 @@ impl Store {
                 }
                 SnapshotValue::Set(items) => {
                     check_len(items.len(), "set")?;
-                    let s: IndexSet<Vec<u8>> =
+                    let s: Set<Vec<u8>> =
                         items.iter().map(|b| b.decode().and_then(|v| check_bytes(&v).map(|_| v))).collect::<Result<_, _>>()?;
                     Value::Set(Box::new(s))
                 }
                 SnapshotValue::Hash(pairs) => {
                     check_len(pairs.len(), "hash")?;
-                    let mut h = IndexMap::new();
+                    let mut h = Map::default();
                     for (f, v) in pairs {
                         let (f, v) = (f.decode()?, v.decode()?);
                         check_bytes(&f)?;
@@ -195,12 +195,11 @@ impl Store {
                     Value::ZSet(Box::new(z))
                 }
             };
-            let key: Box<[u8]> = key.into_boxed_slice();
-            if db.insert(key.clone(), value).is_some() {
+            if db.insert(&key, value).is_some() {
                 return Err(ImportError::DuplicateKey(name));
             }
             if let Some(w) = sk.expires_at_ms {
-                expires.insert(key, w);
+                expires.insert(key.into_boxed_slice(), w);
             }
         }
         self.db = db;
