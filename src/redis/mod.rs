@@ -8,12 +8,15 @@
 //! every 100 ms of virtual time.
 
 pub mod args;
+pub mod browser;
 pub mod cli;
 pub mod cmd;
 pub mod edge_cases;
 pub mod glob;
+pub mod keyspace;
 pub mod longdouble;
 pub mod num;
+pub mod persist;
 pub mod reply;
 pub mod store;
 pub mod table;

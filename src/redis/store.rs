@@ -8,10 +8,10 @@
 //!
 //! This module must never read a wall clock or draw randomness from anywhere but its `SimRng`.
 
-use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::args::{err, error, Args, CmdResult};
+use super::keyspace::{Keyspace, Map};
 use super::reply::Reply;
 use super::table;
 use super::value::Value;
@@ -74,9 +74,9 @@ pub const ACTIVE_EXPIRE_PERIOD: SimDuration = SimDuration::from_millis(100);
 /// The modeled Redis server (one database).
 #[derive(Clone, Debug)]
 pub struct Store {
-    pub(crate) db: IndexMap<Box<[u8]>, Value>,
+    pub(crate) db: Keyspace,
     /// Deadline (store-clock Unix ms) of every key that has one; a key here is always in `db`.
-    pub(crate) expires: IndexMap<Box<[u8]>, i64>,
+    pub(crate) expires: Map<Box<[u8]>, i64>,
     pub(crate) rng: SimRng,
     /// Added to the caller's `now`; grown only by `DEBUG SLEEP`.
     pub(crate) clock_offset: SimDuration,
@@ -96,8 +96,8 @@ impl Store {
 
     pub fn with_limits(rng: SimRng, limits: Limits) -> Store {
         Store {
-            db: IndexMap::new(),
-            expires: IndexMap::new(),
+            db: Keyspace::new(),
+            expires: Map::default(),
             rng,
             clock_offset: SimDuration::ZERO,
             now_ms: 0,
@@ -224,7 +224,7 @@ impl Store {
     }
 
     fn is_expired(&self, key: &[u8]) -> bool {
-        matches!(self.expires.get(key), Some(&when) if when <= self.now_ms)
+        !self.expires.is_empty() && matches!(self.expires.get(key), Some(&when) if when <= self.now_ms)
     }
 
     /// Redis's `expireIfNeeded`: deletes `key` if its deadline has passed. True if it did.
@@ -277,7 +277,9 @@ impl Store {
 
     /// Removes a key and its deadline. True if it existed.
     pub(crate) fn remove_key(&mut self, key: &[u8]) -> bool {
-        self.expires.swap_remove(key);
+        if !self.expires.is_empty() {
+            self.expires.swap_remove(key);
+        }
         self.db.swap_remove(key).is_some()
     }
 
@@ -307,13 +309,8 @@ impl Store {
 
     /// Redis's `setKey`: store `value` under `key`, dropping any deadline unless `keep_ttl`.
     pub(crate) fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
-        match self.db.get_mut(key) {
-            Some(v) => *v = value,
-            None => {
-                self.db.insert(key.into(), value);
-            }
-        }
-        if !keep_ttl {
+        self.db.insert(key, value);
+        if !keep_ttl && !self.expires.is_empty() {
             self.expires.swap_remove(key);
         }
     }

@@ -1,6 +1,6 @@
 //! The values a key can hold, one variant per Redis type, and the sorted-set structure.
 
-use indexmap::{IndexMap, IndexSet};
+use super::keyspace::{Map, Set};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, VecDeque};
@@ -13,10 +13,10 @@ pub enum Value {
     List(Box<VecDeque<Vec<u8>>>),
     /// Insertion-ordered (Redis leaves hashtable-set order undefined; small all-integer sets are
     /// intsets and reply in numeric order, which `set_reply_order` reproduces).
-    Set(Box<IndexSet<Vec<u8>>>),
+    Set(Box<Set<Vec<u8>>>),
     /// Insertion-ordered with order-preserving removal: small Redis hashes are listpacks, whose
     /// HGETALL order is insertion order, and that is what the playground's hashes stay.
-    Hash(Box<IndexMap<Vec<u8>, Vec<u8>>>),
+    Hash(Box<Map<Vec<u8>, Vec<u8>>>),
     ZSet(Box<ZSet>),
 }
 
@@ -99,7 +99,7 @@ impl Ord for Score {
 /// A sorted set: members ordered by (score, member bytes), as Redis's skiplist orders them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZSet {
-    scores: IndexMap<Vec<u8>, f64>,
+    scores: Map<Vec<u8>, f64>,
     ordered: BTreeSet<(Score, Vec<u8>)>,
 }
 

@@ -1,7 +1,5 @@
 //! Hash commands (t_hash.c). Field order is insertion order (Redis's listpack encoding).
 
-use indexmap::IndexMap;
-
 use crate::redis::args::{err, error, Args, CmdResult};
 use crate::redis::longdouble::LongDouble;
 use crate::redis::num;
@@ -9,7 +7,7 @@ use crate::redis::reply::Reply;
 use crate::redis::store::Store;
 use crate::redis::value::Value;
 
-type Hash = IndexMap<Vec<u8>, Vec<u8>>;
+type Hash = crate::redis::keyspace::Map<Vec<u8>, Vec<u8>>;
 
 fn read_hash<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s Hash>, Reply> {
     match s.read(key) {

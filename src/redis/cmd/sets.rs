@@ -4,15 +4,13 @@
 //! the model does the same. Other sets are hashtables in Redis, whose order is unspecified; the
 //! model replies in insertion order (the differential test sorts those replies).
 
-use indexmap::IndexSet;
-
 use crate::redis::args::{err, error, Args, CmdResult};
 use crate::redis::num;
 use crate::redis::reply::Reply;
 use crate::redis::store::Store;
 use crate::redis::value::Value;
 
-type Set = IndexSet<Vec<u8>>;
+type Set = crate::redis::keyspace::Set<Vec<u8>>;
 
 /// Redis keeps a set as an intset while every member is an integer and there are at most this many.
 const INTSET_MAX_ENTRIES: usize = 512;
@@ -116,7 +114,7 @@ pub fn sinter(s: &mut Store, a: &mut Args) -> CmdResult {
 
 pub fn sunion(s: &mut Store, a: &mut Args) -> CmdResult {
     let sets = load_sets(s, a.rest())?;
-    let mut out = Set::new();
+    let mut out = Set::default();
     for set in sets.iter().flatten() {
         out.extend(set.iter().cloned());
     }

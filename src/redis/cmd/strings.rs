@@ -107,6 +107,16 @@ pub fn set(s: &mut Store, a: &mut Args) -> CmdResult {
     } else {
         Reply::Nil
     };
+    if !f.nx && !f.xx && !f.get && !f.keep_ttl {
+        // Plain SET: the lookup Redis does first only matters for an expired key, which
+        // `expire_if_needed` reclaims (and counts) just the same; then one insert.
+        s.expire_if_needed(key);
+        s.set_key(key, Value::str(val), false);
+        if let Some(when) = deadline {
+            s.set_expire(key, when);
+        }
+        return Ok(Reply::ok());
+    }
     let found = s.exists(key);
     if (f.nx && found) || (f.xx && !found) {
         return Ok(if f.get { old } else { Reply::Nil });
