@@ -5,7 +5,7 @@
 
 use super::{CliResult, Common};
 use crate::lock::machine::{ReleaseVariant, RenewVariant};
-use crate::lock::{parse_duration, preset, Summary};
+use crate::lock::{parse_duration, preset, Scenario, Summary};
 use crate::sim::{SimDuration, TEST_EPOCH};
 use serde::Serialize;
 
@@ -14,6 +14,10 @@ pub struct Args {
     /// Preset id: handover, crash, gc-pause, renew-race, redis-restart, redlock-master-down, clock-drift.
     #[arg(long, default_value = "handover")]
     pub preset: String,
+    /// A whole scenario as JSON (what the page keeps in its URL); replaces --preset. The other flags
+    /// still apply on top of it; its own seed is kept unless --seed is given a value other than 1.
+    #[arg(long)]
+    pub scenario: Option<String>,
     /// Take a fencing token on acquire; the protected resource rejects lower tokens.
     #[arg(long)]
     pub fencing: bool,
@@ -54,7 +58,7 @@ struct FrameStats {
 
 #[derive(Serialize)]
 struct Output<'a> {
-    preset: &'a str,
+    preset: Option<&'a str>,
     seed: u64,
     workers: usize,
     redis_instances: usize,
@@ -83,15 +87,22 @@ struct Output<'a> {
 }
 
 pub fn run(c: &Common, a: Args) -> CliResult {
-    let mut scenario = preset(&a.preset)?;
-    scenario.seed = c.seed;
+    let mut scenario = match &a.scenario {
+        Some(json) => Scenario::from_json(json)?,
+        None => preset(&a.preset)?,
+    };
+    if a.scenario.is_none() || c.seed != 1 {
+        scenario.seed = c.seed;
+    }
     if let Some(w) = a.workers {
         scenario.workers = w;
     }
     if let Some(d) = &a.duration {
         scenario.duration_ms = parse_duration(d)?.0;
     }
-    scenario.variants.fencing = a.fencing;
+    if a.fencing {
+        scenario.variants.fencing = true;
+    }
     if a.atomic_renew {
         scenario.variants.renew = RenewVariant::CompareAndExtend;
     }
@@ -132,7 +143,7 @@ pub fn run(c: &Common, a: Args) -> CliResult {
     let wall_s = wall.elapsed().as_secs_f64();
     let rt = &sim.model;
     let out = Output {
-        preset: &a.preset,
+        preset: scenario.preset.as_deref(),
         seed: scenario.seed,
         workers: scenario.workers,
         redis_instances: scenario.redis_instances,

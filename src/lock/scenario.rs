@@ -159,6 +159,8 @@ pub enum ScenarioError {
     Latency(String),
     #[error("unknown preset {0:?}; expected one of: {list}", list = PRESET_IDS.join(", "))]
     UnknownPreset(String),
+    #[error("scenario JSON is not understood: {0}; expected an object like {{\"workers\": 2, \"ttl_ms\": 10000}} (missing fields take their defaults)")]
+    Json(String),
 }
 
 impl Scenario {
@@ -230,6 +232,18 @@ impl Scenario {
             }
         }
         Ok(())
+    }
+
+    /// Parses a scenario from JSON (the page's URL parameter, `sim lock --scenario`) and validates it.
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        let s: Scenario = serde_json::from_str(text).map_err(|e| ScenarioError::Json(e.to_string()))?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// The JSON the page puts in its URL.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a scenario is plain data")
     }
 
     /// The machine configuration every worker of this scenario runs.
@@ -483,6 +497,15 @@ mod tests {
         assert_eq!(back, s);
         let partial: Scenario = serde_json::from_str(r#"{"workers": 4}"#).unwrap();
         assert_eq!(partial, Scenario { workers: 4, ..Scenario::default() });
+        assert_eq!(Scenario::from_json(&s.to_json()), Ok(s));
+        assert_eq!(Scenario::from_json(r#"{"workers": 0}"#), Err(ScenarioError::Workers(0)));
+        let err = Scenario::from_json(r#"{"workers": "many"}"#).unwrap_err().to_string();
+        assert!(err.starts_with("scenario JSON is not understood: invalid type: string \"many\""), "{err}");
+        let step = r#"{"steps": [{"at_ms": 1000, "action": {"kind": "pause", "target": {"worker": 1}, "ms": 500}}]}"#;
+        assert_eq!(
+            Scenario::from_json(step).unwrap().steps[0].action,
+            Action::Pause { target: Target::Worker(1), ms: 500 }
+        );
     }
 }
 
