@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use clap::Parser;
 
 use super::{CliResult, Common};
-use crate::redis::cli::{format_human, tokenize};
+use crate::redis::cli::{format_human, tokenize_bytes};
 use crate::redis::{Limits, Reply, Store};
 use crate::sim::{SimDuration, SimRng, SimTime};
 
@@ -62,9 +62,17 @@ pub fn run_repl(
     let limits = if args.playground_limits { Limits::default() } else { Limits::unlimited() };
     let mut store = Store::with_limits(SimRng::new(args.seed).child("redis"), limits);
     let mut last = clock();
-    for line in input.lines() {
-        let line = line?;
-        let argv = match tokenize(&line) {
+    let mut input = input;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        while line.last().is_some_and(|&c| c == b'\n' || c == b'\r') {
+            line.pop();
+        }
+        let argv = match tokenize_bytes(&line) {
             Ok(a) if a.is_empty() => continue,
             Ok(a) => a,
             Err(_) => {
@@ -89,7 +97,6 @@ pub fn run_repl(
         }
         out.flush()?;
     }
-    Ok(())
 }
 
 // ---- the benchmark ------------------------------------------------------------------------------

@@ -25,7 +25,18 @@ fn hex_val(c: u8) -> Option<u8> {
 /// `\xHH` and `\<any>`; `'...'` understands only `\'`. A quote may open mid-token (`a"b c"` is
 /// `ab c`); a closing quote must be followed by a space or the end.
 pub fn tokenize(line: &str) -> Result<Vec<Vec<u8>>, TokenizeError> {
-    let b = line.as_bytes();
+    tokenize_bytes(line.as_bytes())
+}
+
+/// [`tokenize`] over raw bytes (a stdin line need not be UTF-8). A NUL byte ends the line, as it
+/// ends the C string redis-cli splits.
+pub fn tokenize_bytes(b: &[u8]) -> Result<Vec<Vec<u8>>, TokenizeError> {
+    let b = match b.iter().position(|&c| c == 0) {
+        Some(i) => &b[..i],
+        None => b,
+    };
+    let line = String::from_utf8_lossy(b);
+    let line = line.as_ref();
     let at = |i: usize| b.get(i).copied().unwrap_or(0);
     let mut out = Vec::new();
     let mut p = 0;

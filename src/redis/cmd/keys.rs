@@ -117,7 +117,8 @@ fn ttl_generic(s: &mut Store, a: &mut Args, ms: bool, absolute: bool) -> CmdResu
         return Ok(Reply::Integer(-1));
     };
     let ttl = if absolute { when } else { when - s.now_ms }.max(0);
-    Ok(Reply::Integer(if ms { ttl } else { (ttl + 500) / 1000 }))
+    // C computes `(ttl+500)/1000` in signed 64 bits, which wraps for deadlines near i64::MAX.
+    Ok(Reply::Integer(if ms { ttl } else { ttl.wrapping_add(500) / 1000 }))
 }
 
 pub fn ttl(s: &mut Store, a: &mut Args) -> CmdResult {

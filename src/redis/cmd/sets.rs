@@ -15,6 +15,9 @@ type Set = crate::redis::keyspace::Set<Vec<u8>>;
 /// Redis keeps a set as an intset while every member is an integer and there are at most this many.
 const INTSET_MAX_ENTRIES: usize = 512;
 
+/// SRANDMEMBER with a negative count repeats picks; the model refuses to build more than this.
+const MAX_REPEATED_PICKS: usize = 10_000_000;
+
 fn read_set<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s Set>, Reply> {
     match s.read(key) {
         None => Ok(None),
@@ -202,9 +205,11 @@ pub fn srandmember(s: &mut Store, a: &mut Args) -> CmdResult {
         }
         Some(c) => {
             let n = c.unsigned_abs();
-            if n > max_reply as u64 {
+            // Even without playground limits, a reply is built in memory before it is sent.
+            if n > max_reply.min(MAX_REPEATED_PICKS) as u64 {
                 return Err(Reply::Error(format!(
-                    "ERR playground limit: reply has more than {max_reply} elements; narrow the range or use SCAN"
+                    "ERR playground limit: reply has more than {} elements; narrow the range or use SCAN",
+                    max_reply.min(MAX_REPEATED_PICKS)
                 )));
             }
             Ok(members_reply((0..n).map(|_| set[s.rng.index(len)].clone()).collect()))
