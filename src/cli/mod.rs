@@ -3,6 +3,7 @@
 //! Each model owns one file with a `clap::Args` struct and a `run` function; `sim` only dispatches.
 //! This module is compiled natively only (it prints to stdout and reads the wall clock at the edge).
 
+pub mod alloc_counter;
 pub mod backoff;
 pub mod balance;
 pub mod kernel;

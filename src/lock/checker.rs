@@ -1,0 +1,250 @@
+//! The safety checker: after every event the runtime reports who believes it holds the lock and
+//! what Redis says; every write to the protected resource is reported as it happens. From these the
+//! checker keeps mutual-exclusion violation intervals, time without a holder, handovers, and the
+//! job-order and stale-write counts. It judges; it never changes the run.
+
+use crate::sim::{SimDuration, SimTime};
+use serde::{Deserialize, Serialize};
+
+/// A closed or still-open interval of virtual time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interval {
+    pub from: SimTime,
+    /// `None` while still open.
+    pub to: Option<SimTime>,
+}
+
+/// Two or more workers believed they held the lock during `span`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    pub span: Interval,
+    /// Worker indices that believed at any moment of the interval.
+    pub workers: Vec<usize>,
+}
+
+/// One write to the protected resource and how it was judged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteRecord {
+    pub at: SimTime,
+    pub worker: usize,
+    pub worker_id: String,
+    pub job: u64,
+    pub token: Option<i64>,
+    pub accepted: bool,
+    /// The writer was not the holder Redis names at the time of the write.
+    pub stale: bool,
+    /// Accepted, but the job is not the one after the last accepted job.
+    pub duplicate_or_out_of_order: bool,
+}
+
+/// The figures `sim lock` prints and the tests assert.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Mutual-exclusion violation intervals (two or more believers).
+    pub violations: u64,
+    pub violation_time_ms: u64,
+    pub duplicate_or_out_of_order_jobs: u64,
+    pub stale_writes_accepted: u64,
+    /// Writes rejected by fencing (each came from a holder whose token was superseded).
+    pub stale_writes_rejected: u64,
+    pub handovers: u64,
+    pub acquisitions: u64,
+    pub time_without_holder_ms: u64,
+    /// Accepted writes (jobs done, counting duplicates).
+    pub writes_accepted: u64,
+    /// The highest job number accepted.
+    pub highest_job: u64,
+    /// `EXPIRE`/compare-and-extend that extended a key holding ANOTHER worker's id.
+    pub foreign_lock_extensions: u64,
+    /// `DEL` that deleted a key holding another worker's id.
+    pub foreign_lock_deletes: u64,
+    /// Total time during which some worker believed it held the lock while Redis named someone
+    /// else (or no one).
+    pub belief_without_truth_ms: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Checker {
+    violations: Vec<Violation>,
+    no_holder_since: Option<SimTime>,
+    time_without_holder: SimDuration,
+    mismatch_since: Option<SimTime>,
+    mismatch_time: SimDuration,
+    last_acquirer: Option<String>,
+    handovers: u64,
+    acquisitions: u64,
+    writes: Vec<WriteRecord>,
+    last_accepted_job: u64,
+    summary: Summary,
+}
+
+impl Checker {
+    pub fn new() -> Self {
+        Checker::default()
+    }
+
+    /// After every event: the believers (worker indices with ids) and Redis's holder.
+    pub fn observe(&mut self, now: SimTime, believers: &[(usize, &str)], truth: Option<&str>) {
+        // Mutual exclusion.
+        let open = self.violations.last().is_some_and(|v| v.span.to.is_none());
+        if believers.len() >= 2 {
+            if open {
+                let v = self.violations.last_mut().expect("open violation");
+                for (w, _) in believers {
+                    if !v.workers.contains(w) {
+                        v.workers.push(*w);
+                        v.workers.sort_unstable();
+                    }
+                }
+            } else {
+                let mut workers: Vec<usize> = believers.iter().map(|(w, _)| *w).collect();
+                workers.sort_unstable();
+                self.violations.push(Violation { span: Interval { from: now, to: None }, workers });
+            }
+        } else if open {
+            if let Some(v) = self.violations.last_mut() {
+                v.span.to = Some(now);
+            }
+        }
+        // Time without a holder.
+        match (believers.is_empty(), self.no_holder_since) {
+            (true, None) => self.no_holder_since = Some(now),
+            (false, Some(since)) => {
+                self.time_without_holder = self.time_without_holder.saturating_add(now - since);
+                self.no_holder_since = None;
+            }
+            (true, Some(_)) | (false, None) => {}
+        }
+        // Belief against truth.
+        let mismatch = believers.iter().any(|(_, id)| Some(*id) != truth);
+        match (mismatch, self.mismatch_since) {
+            (true, None) => self.mismatch_since = Some(now),
+            (false, Some(since)) => {
+                self.mismatch_time = self.mismatch_time.saturating_add(now - since);
+                self.mismatch_since = None;
+            }
+            (true, Some(_)) | (false, None) => {}
+        }
+    }
+
+    /// A worker moved from acquiring into working: a handover when someone else held it last.
+    pub fn on_acquired(&mut self, worker_id: &str) {
+        self.acquisitions = self.acquisitions.saturating_add(1);
+        if let Some(prev) = &self.last_acquirer {
+            if prev != worker_id {
+                self.handovers = self.handovers.saturating_add(1);
+            }
+        }
+        self.last_acquirer = Some(worker_id.to_string());
+    }
+
+    /// A write reached the protected resource.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_write(
+        &mut self,
+        at: SimTime,
+        worker: usize,
+        worker_id: &str,
+        job: u64,
+        token: Option<i64>,
+        accepted: bool,
+        truth: Option<&str>,
+    ) {
+        let stale = truth != Some(worker_id);
+        let dup = accepted && job != self.last_accepted_job.saturating_add(1);
+        if accepted {
+            self.last_accepted_job = self.last_accepted_job.max(job);
+            self.summary.writes_accepted = self.summary.writes_accepted.saturating_add(1);
+            self.summary.highest_job = self.summary.highest_job.max(job);
+            if stale {
+                self.summary.stale_writes_accepted = self.summary.stale_writes_accepted.saturating_add(1);
+            }
+        } else {
+            self.summary.stale_writes_rejected = self.summary.stale_writes_rejected.saturating_add(1);
+        }
+        if dup {
+            self.summary.duplicate_or_out_of_order_jobs = self.summary.duplicate_or_out_of_order_jobs.saturating_add(1);
+        }
+        self.writes.push(WriteRecord {
+            at,
+            worker,
+            worker_id: worker_id.to_string(),
+            job,
+            token,
+            accepted,
+            stale,
+            duplicate_or_out_of_order: dup,
+        });
+        super::runtime::trim(&mut self.writes, super::runtime::HISTORY_LIMIT);
+    }
+
+    pub fn on_foreign_extension(&mut self) {
+        self.summary.foreign_lock_extensions = self.summary.foreign_lock_extensions.saturating_add(1);
+    }
+    pub fn on_foreign_delete(&mut self) {
+        self.summary.foreign_lock_deletes = self.summary.foreign_lock_deletes.saturating_add(1);
+    }
+
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+    pub fn writes(&self) -> &[WriteRecord] {
+        &self.writes
+    }
+
+    /// The figures as of `now` (open intervals are counted up to `now`).
+    pub fn summary(&self, now: SimTime) -> Summary {
+        let mut s = self.summary.clone();
+        s.violations = self.violations.len() as u64;
+        s.violation_time_ms = self
+            .violations
+            .iter()
+            .map(|v| v.span.to.unwrap_or(now).saturating_since(v.span.from).0)
+            .fold(0u64, u64::saturating_add);
+        s.handovers = self.handovers;
+        s.acquisitions = self.acquisitions;
+        let open = self.no_holder_since.map_or(SimDuration::ZERO, |since| now - since);
+        s.time_without_holder_ms = self.time_without_holder.saturating_add(open).0;
+        let open = self.mismatch_since.map_or(SimDuration::ZERO, |since| now - since);
+        s.belief_without_truth_ms = self.mismatch_time.saturating_add(open).0;
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_handovers_and_writes_are_counted() {
+        let t = |ms: u64| SimTime(ms);
+        let mut c = Checker::new();
+        c.observe(t(0), &[], None);
+        c.observe(t(100), &[(0, "A")], Some("A"));
+        c.on_acquired("A");
+        c.on_write(t(200), 0, "A", 1, None, true, Some("A"));
+        c.observe(t(300), &[(0, "A"), (1, "B")], Some("B"));
+        c.on_acquired("B");
+        c.on_write(t(350), 1, "B", 2, None, true, Some("B"));
+        c.on_write(t(360), 0, "A", 2, None, true, Some("B"));
+        c.observe(t(400), &[(1, "B")], Some("B"));
+        c.on_write(t(450), 0, "A", 1, Some(1), false, Some("B"));
+        let s = c.summary(t(1000));
+        assert_eq!(s.violations, 1);
+        assert_eq!(s.violation_time_ms, 100);
+        assert_eq!(s.time_without_holder_ms, 100);
+        assert_eq!(s.handovers, 1);
+        assert_eq!(s.acquisitions, 2);
+        assert_eq!(s.stale_writes_accepted, 1);
+        assert_eq!(s.stale_writes_rejected, 1);
+        assert_eq!(s.duplicate_or_out_of_order_jobs, 1);
+        assert_eq!(s.writes_accepted, 3);
+        assert_eq!(s.highest_job, 2);
+        assert_eq!(c.violations()[0].workers, vec![0, 1]);
+        // Worker 0 believed while Redis named B from 300 to 400.
+        assert_eq!(s.belief_without_truth_ms, 100);
+        // An open no-holder interval counts up to `now`.
+        c.observe(t(2000), &[], None);
+        assert_eq!(c.summary(t(2500)).time_without_holder_ms, 600);
+    }
+}

@@ -1,0 +1,162 @@
+//! What the key browser draws: one row per live key (type, TTL, size, value preview), filtered by
+//! a Redis glob, and the full value of one key. Reading never changes the store: keys whose
+//! deadline has passed are hidden (as KEYS hides them) without being deleted. Edits and deletes
+//! from the browser go through [`Store::execute`] like any other client's commands.
+
+use serde::{Deserialize, Serialize};
+
+use super::cli::quote;
+use super::glob;
+use super::num::format_score;
+use super::store::Store;
+use super::value::{KeyType, Value};
+use crate::sim::SimTime;
+
+/// One row of the key browser.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyRow {
+    pub key: Vec<u8>,
+    /// The key as redis-cli would print it (quoted, escaped): safe to show as text.
+    pub key_display: String,
+    pub key_type: KeyType,
+    /// Milliseconds left before the key expires, `None` for a key without a deadline.
+    pub ttl_ms: Option<u64>,
+    /// String length in bytes, or element count of a collection.
+    pub size: usize,
+    /// A short, escaped preview of the value (at most [`PREVIEW_CHARS`] characters plus `…`).
+    pub preview: String,
+}
+
+/// The full value of one key, for the browser's modal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FullValue {
+    String(Vec<u8>),
+    List(Vec<Vec<u8>>),
+    /// In the order SMEMBERS replies.
+    Set(Vec<Vec<u8>>),
+    Hash(Vec<(Vec<u8>, Vec<u8>)>),
+    /// Ascending by (score, member).
+    ZSet(Vec<(Vec<u8>, f64)>),
+}
+
+pub const PREVIEW_CHARS: usize = 60;
+
+fn truncate(mut s: String) -> String {
+    if s.chars().count() > PREVIEW_CHARS {
+        s = s.chars().take(PREVIEW_CHARS).collect();
+        s.push('…');
+    }
+    s
+}
+
+fn preview(v: &Value) -> String {
+    let join = |items: Vec<String>| items.join(", ");
+    // Only the first few elements are rendered; long collections end in an ellipsis anyway.
+    const FIRST: usize = 8;
+    truncate(match v {
+        Value::Str(s) => quote(&s[..s.len().min(PREVIEW_CHARS * 4)]),
+        Value::List(l) => format!("[{}]", join(l.iter().take(FIRST).map(|e| quote(e)).collect())),
+        Value::Set(s) => {
+            format!("{{{}}}", join(super::cmd::sets::reply_order(s.iter()).iter().take(FIRST).map(|e| quote(e)).collect()))
+        }
+        Value::Hash(h) => {
+            format!("{{{}}}", join(h.iter().take(FIRST).map(|(f, v)| format!("{}: {}", quote(f), quote(v))).collect()))
+        }
+        Value::ZSet(z) => join(z.iter().take(FIRST).map(|(m, s)| format!("{} ({})", quote(m), format_score(s))).collect()),
+    })
+}
+
+impl Store {
+    fn live_deadline(&self, key: &[u8], now_ms: i64) -> Result<Option<i64>, ()> {
+        match self.expires.get(key) {
+            Some(&w) if w <= now_ms => Err(()),
+            Some(&w) => Ok(Some(w)),
+            None => Ok(None),
+        }
+    }
+
+    fn now_ms_for(&self, now: SimTime) -> i64 {
+        i64::try_from(self.store_time(now).as_unix_ms()).unwrap_or(i64::MAX)
+    }
+
+    /// Live keys matching `pattern` (Redis glob; `*` for all), sorted by key bytes, at most `limit`.
+    pub fn browse(&self, now: SimTime, pattern: &[u8], limit: usize) -> Vec<KeyRow> {
+        let now_ms = self.now_ms_for(now);
+        let mut rows: Vec<KeyRow> = self
+            .db
+            .iter()
+            .filter(|(k, _)| pattern == b"*" || glob::matches(pattern, k, false))
+            .filter_map(|(k, v)| {
+                let deadline = self.live_deadline(k, now_ms).ok()?;
+                Some(KeyRow {
+                    key: k.to_vec(),
+                    key_display: quote(k),
+                    key_type: v.key_type(),
+                    ttl_ms: deadline.map(|w| (w - now_ms).max(0) as u64),
+                    size: v.len(),
+                    preview: preview(v),
+                })
+            })
+            .collect();
+        rows.sort_by(|a, b| a.key.cmp(&b.key));
+        rows.truncate(limit);
+        rows
+    }
+
+    /// The whole value of `key` and its TTL in ms, if the key is live.
+    pub fn full_value(&self, now: SimTime, key: &[u8]) -> Option<(FullValue, Option<u64>)> {
+        let now_ms = self.now_ms_for(now);
+        let deadline = self.live_deadline(key, now_ms).ok()?;
+        let v = self.db.get(key)?;
+        let full = match v {
+            Value::Str(s) => FullValue::String(s.to_vec()),
+            Value::List(l) => FullValue::List(l.iter().cloned().collect()),
+            Value::Set(s) => FullValue::Set(super::cmd::sets::reply_order(s.iter())),
+            Value::Hash(h) => FullValue::Hash(h.iter().map(|(f, v)| (f.clone(), v.clone())).collect()),
+            Value::ZSet(z) => FullValue::ZSet(z.iter().map(|(m, s)| (m.to_vec(), s)).collect()),
+        };
+        Some((full, deadline.map(|w| (w - now_ms).max(0) as u64)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{SimDuration, SimRng, TEST_EPOCH};
+
+    #[test]
+    fn rows_hide_expired_keys_and_escape_text() {
+        let mut s = Store::new(SimRng::new(1));
+        let t = TEST_EPOCH;
+        for line in [
+            "SET user:1 \"<img src=x onerror=alert(1)>\"",
+            "SET user:2 bob PX 500",
+            "RPUSH queue a b c",
+            "HSET h f v",
+            "ZADD z 1.5 m",
+            "SADD s 3 1 2",
+        ] {
+            s.execute(t, &crate::redis::cli::tokenize(line).unwrap());
+        }
+        s.execute(t, &[b"SET".to_vec(), b"bin\n".to_vec(), vec![0, 255, b'"']]);
+        let rows = s.browse(t + SimDuration::from_millis(100), b"*", 100);
+        let shown: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{} {} ttl={:?} size={} {}", r.key_display, r.key_type.name(), r.ttl_ms, r.size, r.preview))
+            .collect();
+        expect_test::expect![[r#"
+            "bin\n" string ttl=None size=3 "\x00\xff\""
+            "h" hash ttl=None size=1 {"f": "v"}
+            "queue" list ttl=None size=3 ["a", "b", "c"]
+            "s" set ttl=None size=3 {"1", "2", "3"}
+            "user:1" string ttl=None size=28 "<img src=x onerror=alert(1)>"
+            "user:2" string ttl=Some(400) size=3 "bob"
+            "z" zset ttl=None size=1 "m" (1.5)"#]]
+        .assert_eq(&shown.join("\n"));
+        // Past the deadline the row disappears, though nothing deleted the key yet.
+        assert_eq!(s.browse(t + SimDuration::from_millis(500), b"user:*", 100).len(), 1);
+        assert_eq!(s.dbsize(), 7);
+        assert_eq!(s.full_value(t, b"z"), Some((FullValue::ZSet(vec![(b"m".to_vec(), 1.5)]), None)));
+        assert_eq!(s.full_value(t + SimDuration::from_millis(600), b"user:2"), None);
+    }
+}

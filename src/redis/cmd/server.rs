@@ -1,0 +1,145 @@
+//! Server and connection commands (server.c, debug.c): PING, ECHO, INFO, DEBUG SLEEP.
+
+use crate::redis::args::{c_str, is, Args, CmdResult};
+use crate::redis::reply::Reply;
+use crate::redis::store::Store;
+use crate::sim::SimDuration;
+
+pub fn ping(_s: &mut Store, a: &mut Args) -> CmdResult {
+    match a.remaining() {
+        0 => Ok(Reply::Status("PONG".into())),
+        1 => Ok(Reply::bulk(a.next()?.to_vec())),
+        _ => Err(Reply::Error("ERR wrong number of arguments for 'ping' command".into())),
+    }
+}
+
+pub fn echo(_s: &mut Store, a: &mut Args) -> CmdResult {
+    Ok(Reply::bulk(a.next()?.to_vec()))
+}
+
+/// The version INFO reports: the Redis release whose behaviour the model reproduces.
+pub const MODELED_VERSION: &str = "7.0.15";
+
+/// INFO's sections the model has, in Redis's order.
+const SECTIONS: [&str; 4] = ["server", "memory", "stats", "keyspace"];
+
+/// `INFO [section ...]`: `server`, `memory`, `stats` and `keyspace` (also `default`, `all`,
+/// `everything`); an unknown section contributes nothing, as in Redis.
+pub fn info(s: &mut Store, a: &mut Args) -> CmdResult {
+    let asked = a.rest();
+    let mut wanted = [false; 4];
+    if asked.is_empty() {
+        wanted = [true; 4];
+    }
+    for sec in asked {
+        if is(sec, "default") || is(sec, "all") || is(sec, "everything") {
+            wanted = [true; 4];
+        }
+        for (i, name) in SECTIONS.iter().enumerate() {
+            if is(sec, name) {
+                wanted[i] = true;
+            }
+        }
+    }
+    let mut out = String::new();
+    let mut first = true;
+    for (i, name) in SECTIONS.iter().enumerate() {
+        if !wanted[i] {
+            continue;
+        }
+        if !first {
+            out.push_str("\r\n");
+        }
+        first = false;
+        out.push_str(&section(s, name));
+    }
+    Ok(Reply::bulk(out))
+}
+
+fn section(s: &Store, name: &str) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    match name {
+        "server" => {
+            let uptime_ms = s.now_ms.saturating_sub(s.started_ms.unwrap_or(s.now_ms)).max(0);
+            lines.push("# Server".into());
+            lines.push(format!("redis_version:{MODELED_VERSION}"));
+            lines.push("redis_mode:standalone".into());
+            lines.push("executable:ds-playground (modeled)".into());
+            lines.push("process_id:1".into());
+            lines.push("tcp_port:6379".into());
+            lines.push(format!("server_time_usec:{}", s.now_ms.saturating_mul(1000)));
+            lines.push(format!("uptime_in_seconds:{}", uptime_ms / 1000));
+            lines.push(format!("uptime_in_days:{}", uptime_ms / 86_400_000));
+            lines.push("hz:10".into());
+            lines.push(format!("clock_offset_ms:{}", s.clock_offset.as_millis()));
+        }
+        "memory" => {
+            let used = s.estimated_memory();
+            lines.push("# Memory".into());
+            lines.push(format!("used_memory:{used}"));
+            lines.push(format!("used_memory_human:{}", human_bytes(used)));
+            lines.push("maxmemory:0".into());
+            lines.push("maxmemory_policy:noeviction".into());
+            lines.push(format!("playground_max_keys:{}", s.limits.max_keys));
+        }
+        "stats" => {
+            let st = &s.stats;
+            lines.push("# Stats".into());
+            lines.push(format!("total_commands_processed:{}", st.total_commands_processed));
+            lines.push(format!("expired_keys:{}", st.expired_keys));
+            lines.push("evicted_keys:0".into());
+            lines.push(format!("keyspace_hits:{}", st.keyspace_hits));
+            lines.push(format!("keyspace_misses:{}", st.keyspace_misses));
+            lines.push(format!("active_expire_cycles:{}", st.active_expire_cycles));
+        }
+        _ => {
+            lines.push("# Keyspace".into());
+            if !s.db.is_empty() {
+                lines.push(format!("db0:keys={},expires={},avg_ttl={}", s.db.len(), s.expires.len(), s.avg_ttl_ms()));
+            }
+        }
+    }
+    let mut text = lines.join("\r\n");
+    text.push_str("\r\n");
+    text
+}
+
+/// `bytesToHuman`.
+fn human_bytes(n: u64) -> String {
+    let n = n as f64;
+    if n < 1024.0 {
+        format!("{}B", n as u64)
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.2}K", n / 1024.0)
+    } else if n < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", n / (1024.0 * 1024.0))
+    } else {
+        format!("{:.2}G", n / (1024.0 * 1024.0 * 1024.0))
+    }
+}
+
+/// `DEBUG SLEEP <seconds>`: the seconds are read with C `strtod` and no error checking (so `abc`
+/// is 0), as debug.c does; instead of blocking, the store's clock jumps forward by that much.
+/// Other DEBUG subcommands are not modeled and reply Redis's unknown-subcommand error.
+pub fn debug(s: &mut Store, a: &mut Args) -> CmdResult {
+    let sub = a.next()?;
+    if is(sub, "sleep") && a.remaining() == 1 {
+        let secs = strtod_prefix(c_str(a.next()?));
+        let micros = secs * 1_000_000.0;
+        let ms = if micros.is_nan() || micros <= 0.0 { 0 } else { (micros.min(9.2e18) as u64) / 1000 };
+        s.clock_offset = s.clock_offset.saturating_add(SimDuration::from_millis(ms));
+        return Ok(Reply::ok());
+    }
+    let name = String::from_utf8_lossy(&c_str(sub)[..c_str(sub).len().min(128)]).into_owned();
+    Err(Reply::Error(format!("ERR unknown subcommand or wrong number of arguments for '{name}'. Try DEBUG HELP.")))
+}
+
+/// C `strtod` on the longest valid prefix (0 when there is none).
+fn strtod_prefix(s: &[u8]) -> f64 {
+    for end in (1..=s.len()).rev() {
+        if let Some(v) = crate::redis::num::strtod_full(&s[..end]) {
+            return v;
+        }
+    }
+    0.0
+}

@@ -1,0 +1,277 @@
+//! Export and import of the dataset (the page keeps it in localStorage): a versioned JSON
+//! document, validated on the way in so corrupt or hand-edited input is a clear error and never a
+//! half-loaded store.
+//!
+//! Bytes are stored as a JSON string when they are UTF-8 and as `{"hex": "…"}` otherwise; scores
+//! are strings in Redis's own format (`inf`, `1.5`) because JSON has no infinity.
+
+use super::keyspace::{Keyspace, Map, Set};
+use serde::{Deserialize, Serialize};
+
+use super::num;
+use super::store::Store;
+use super::value::{Value, ZSet};
+use crate::sim::SimTime;
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Bytes {
+    Text(String),
+    Hex { hex: String },
+}
+
+impl Bytes {
+    pub fn from_slice(b: &[u8]) -> Bytes {
+        match std::str::from_utf8(b) {
+            Ok(s) => Bytes::Text(s.to_string()),
+            Err(_) => Bytes::Hex { hex: b.iter().map(|c| format!("{c:02x}")).collect() },
+        }
+    }
+    fn decode(&self) -> Result<Vec<u8>, ImportError> {
+        match self {
+            Bytes::Text(s) => Ok(s.as_bytes().to_vec()),
+            Bytes::Hex { hex } => {
+                if hex.len() % 2 != 0 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+                    return Err(ImportError::BadHex(hex.chars().take(40).collect()));
+                }
+                Ok((0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0)).collect())
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+pub enum SnapshotValue {
+    String(Bytes),
+    List(Vec<Bytes>),
+    Set(Vec<Bytes>),
+    Hash(Vec<(Bytes, Bytes)>),
+    Zset(Vec<(Bytes, String)>),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotKey {
+    pub key: Bytes,
+    /// Absolute deadline on the store's clock (Unix ms), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at_ms: Option<i64>,
+    #[serde(flatten)]
+    pub value: SnapshotValue,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub version: u32,
+    /// What DEBUG SLEEP had added to the clock, so deadlines keep their meaning.
+    #[serde(default)]
+    pub clock_offset_ms: u64,
+    pub keys: Vec<SnapshotKey>,
+}
+
+/// Why stored data could not be loaded.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ImportError {
+    #[error("stored dataset is not valid JSON for this format: {0}")]
+    Json(String),
+    #[error("stored dataset has format version {found}; this build reads version {supported}")]
+    Version { found: u32, supported: u32 },
+    #[error("stored dataset lists key {0:?} twice")]
+    DuplicateKey(String),
+    #[error("stored dataset has an empty {kind} at key {key:?}; Redis never keeps empty collections")]
+    EmptyCollection { key: String, kind: &'static str },
+    #[error("stored dataset has score {score:?} at key {key:?}; a score is a float such as 1.5, inf or -inf")]
+    BadScore { key: String, score: String },
+    #[error("stored dataset has invalid hex bytes {0:?}; expected an even number of hex digits")]
+    BadHex(String),
+    #[error("stored dataset has {found} keys; the playground holds at most {max}")]
+    TooManyKeys { found: usize, max: usize },
+    #[error("stored dataset has a value of {len} at key {key:?}; the limit is {max}")]
+    TooLarge { key: String, len: usize, max: usize },
+}
+
+impl Store {
+    /// The live dataset (expired keys left out) at caller time `now`.
+    pub fn export(&self, now: SimTime) -> Snapshot {
+        let now_ms = i64::try_from(self.store_time(now).as_unix_ms()).unwrap_or(i64::MAX);
+        let mut keys = Vec::new();
+        for (k, v) in &self.db {
+            let exp = self.expires.get(k).copied();
+            if exp.is_some_and(|w| w <= now_ms) {
+                continue;
+            }
+            let value = match v {
+                Value::Str(s) => SnapshotValue::String(Bytes::from_slice(s)),
+                Value::List(l) => SnapshotValue::List(l.iter().map(|e| Bytes::from_slice(e)).collect()),
+                Value::Set(s) => SnapshotValue::Set(s.iter().map(|e| Bytes::from_slice(e)).collect()),
+                Value::Hash(h) => {
+                    SnapshotValue::Hash(h.iter().map(|(f, v)| (Bytes::from_slice(f), Bytes::from_slice(v))).collect())
+                }
+                Value::ZSet(z) => {
+                    SnapshotValue::Zset(z.iter().map(|(m, s)| (Bytes::from_slice(m), num::format_score(s))).collect())
+                }
+            };
+            keys.push(SnapshotKey { key: Bytes::from_slice(k), expires_at_ms: exp, value });
+        }
+        Snapshot { version: FORMAT_VERSION, clock_offset_ms: self.clock_offset.as_millis(), keys }
+    }
+
+    pub fn export_json(&self, now: SimTime) -> String {
+        serde_json::to_string(&self.export(now)).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Replaces the dataset with `snapshot` after validating all of it; on error the store is
+    /// unchanged.
+    pub fn import(&mut self, snapshot: &Snapshot) -> Result<(), ImportError> {
+        if snapshot.version != FORMAT_VERSION {
+            return Err(ImportError::Version { found: snapshot.version, supported: FORMAT_VERSION });
+        }
+        if snapshot.keys.len() > self.limits.max_keys {
+            return Err(ImportError::TooManyKeys { found: snapshot.keys.len(), max: self.limits.max_keys });
+        }
+        let mut db = Keyspace::new();
+        let mut expires: Map<Box<[u8]>, i64> = Map::default();
+        let limits = self.limits.clone();
+        for sk in &snapshot.keys {
+            let key = sk.key.decode()?;
+            let name = String::from_utf8_lossy(&key).into_owned();
+            let check_bytes = |b: &[u8]| {
+                if b.len() > limits.max_value_bytes {
+                    Err(ImportError::TooLarge { key: name.clone(), len: b.len(), max: limits.max_value_bytes })
+                } else {
+                    Ok(())
+                }
+            };
+            let check_len = |n: usize, kind: &'static str| {
+                if n == 0 {
+                    Err(ImportError::EmptyCollection { key: name.clone(), kind })
+                } else if n > limits.max_collection_len {
+                    Err(ImportError::TooLarge { key: name.clone(), len: n, max: limits.max_collection_len })
+                } else {
+                    Ok(())
+                }
+            };
+            check_bytes(&key)?;
+            let value = match &sk.value {
+                SnapshotValue::String(b) => {
+                    let b = b.decode()?;
+                    check_bytes(&b)?;
+                    Value::str(b)
+                }
+                SnapshotValue::List(items) => {
+                    check_len(items.len(), "list")?;
+                    let l = items.iter().map(|b| b.decode().and_then(|v| check_bytes(&v).map(|_| v))).collect::<Result<_, _>>()?;
+                    Value::List(Box::new(l))
+                }
+                SnapshotValue::Set(items) => {
+                    check_len(items.len(), "set")?;
+                    let s: Set<Vec<u8>> =
+                        items.iter().map(|b| b.decode().and_then(|v| check_bytes(&v).map(|_| v))).collect::<Result<_, _>>()?;
+                    Value::Set(Box::new(s))
+                }
+                SnapshotValue::Hash(pairs) => {
+                    check_len(pairs.len(), "hash")?;
+                    let mut h = Map::default();
+                    for (f, v) in pairs {
+                        let (f, v) = (f.decode()?, v.decode()?);
+                        check_bytes(&f)?;
+                        check_bytes(&v)?;
+                        h.insert(f, v);
+                    }
+                    Value::Hash(Box::new(h))
+                }
+                SnapshotValue::Zset(pairs) => {
+                    check_len(pairs.len(), "zset")?;
+                    let mut z = ZSet::default();
+                    for (m, sc) in pairs {
+                        let m = m.decode()?;
+                        check_bytes(&m)?;
+                        let score = num::parse_f64(sc.as_bytes())
+                            .ok_or_else(|| ImportError::BadScore { key: name.clone(), score: sc.clone() })?;
+                        z.insert(m, score);
+                    }
+                    Value::ZSet(Box::new(z))
+                }
+            };
+            if db.insert(&key, value).is_some() {
+                return Err(ImportError::DuplicateKey(name));
+            }
+            if let Some(w) = sk.expires_at_ms {
+                expires.insert(key.into_boxed_slice(), w);
+            }
+        }
+        self.db = db;
+        self.expires = expires;
+        self.clock_offset = crate::sim::SimDuration::from_millis(snapshot.clock_offset_ms);
+        Ok(())
+    }
+
+    pub fn import_json(&mut self, json: &str) -> Result<(), ImportError> {
+        let snap: Snapshot = serde_json::from_str(json).map_err(|e| ImportError::Json(e.to_string()))?;
+        self.import(&snap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redis::cli::tokenize;
+    use crate::sim::{SimRng, TEST_EPOCH};
+
+    fn filled() -> Store {
+        let mut s = Store::new(SimRng::new(3));
+        for line in [
+            r#"SET s "hello world" EX 100"#,
+            r#"SET bin "\x00\xff""#,
+            "RPUSH l a b",
+            "SADD set x y",
+            "HSET h f1 v1 f2 v2",
+            "ZADD z 1.5 a inf b -inf c",
+            "SET gone x PX 1",
+        ] {
+            s.execute(TEST_EPOCH, &tokenize(line).unwrap());
+        }
+        s
+    }
+
+    #[test]
+    fn round_trip_keeps_values_deadlines_and_order() {
+        let s = filled();
+        let later = TEST_EPOCH + crate::sim::SimDuration::from_millis(10);
+        let json = s.export_json(later);
+        let mut t = Store::new(SimRng::new(9));
+        t.import_json(&json).unwrap();
+        assert_eq!(t.export_json(later), json);
+        assert_eq!(t.browse(later, b"*", 100), s.browse(later, b"*", 100));
+        assert!(!json.contains("gone"));
+        assert!(json.contains(r#"{"hex":"00ff"}"#));
+    }
+
+    #[test]
+    fn corrupt_input_is_a_clear_error_and_leaves_the_store_alone() {
+        let mut s = filled();
+        let before = s.export_json(TEST_EPOCH);
+        let cases = [
+            "not json",
+            r#"{"version":2,"keys":[]}"#,
+            r#"{"version":1,"keys":[{"key":"a","type":"string","value":"x"},{"key":"a","type":"string","value":"y"}]}"#,
+            r#"{"version":1,"keys":[{"key":"a","type":"list","value":[]}]}"#,
+            r#"{"version":1,"keys":[{"key":"a","type":"zset","value":[["m","nan"]]}]}"#,
+            r#"{"version":1,"keys":[{"key":{"hex":"0g"},"type":"string","value":"x"}]}"#,
+            r#"{"version":1,"keys":[{"key":"a","type":"stream","value":"x"}]}"#,
+        ];
+        let errors: Vec<String> = cases.iter().map(|c| s.import_json(c).unwrap_err().to_string()).collect();
+        expect_test::expect![[r#"
+            stored dataset is not valid JSON for this format: expected ident at line 1 column 2
+            stored dataset has format version 2; this build reads version 1
+            stored dataset lists key "a" twice
+            stored dataset has an empty list at key "a"; Redis never keeps empty collections
+            stored dataset has score "nan" at key "a"; a score is a float such as 1.5, inf or -inf
+            stored dataset has invalid hex bytes "0g"; expected an even number of hex digits
+            stored dataset is not valid JSON for this format: unknown variant `stream`, expected one of `string`, `list`, `set`, `hash`, `zset` at line 1 column 60"#]]
+        .assert_eq(&errors.join("\n"));
+        assert_eq!(s.export_json(TEST_EPOCH), before);
+    }
+}

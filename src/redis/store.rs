@@ -1,0 +1,563 @@
+//! The keyspace: values, expirations beside them, the clock a command sees, and dispatch through
+//! the command table.
+//!
+//! Time: `execute(now, …)` is given the caller's virtual time (Unix ms). The store adds its own
+//! `clock_offset`, which only `DEBUG SLEEP` grows: a real server blocks for that long and the world
+//! moves on; the model instead jumps its own clock forward, so later commands (with the caller's
+//! unchanged `now`) see the sleep as elapsed. Expiry deadlines are absolute store-clock times.
+//!
+//! This module must never read a wall clock or draw randomness from anywhere but its `SimRng`.
+
+use serde::{Deserialize, Serialize};
+
+use super::args::{err, error, Args, CmdResult};
+use super::keyspace::{Keyspace, Map};
+use super::reply::Reply;
+use super::table;
+use super::value::Value;
+use crate::sim::{SimDuration, SimRng, SimTime};
+
+/// Bounds that keep a browser tab alive. Exceeding one is a Redis-style error naming the limit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Write commands that may add keys are refused once the keyspace holds this many (checked
+    /// before the command runs, like Redis's `maxmemory` check on `denyoom` commands).
+    pub max_keys: usize,
+    /// Longest string value or collection element, in bytes.
+    pub max_value_bytes: usize,
+    /// Most elements in one list, set, hash or sorted set.
+    pub max_collection_len: usize,
+    /// Most elements (counted through nested arrays) in one reply.
+    pub max_reply_elements: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_keys: 10_000, max_value_bytes: 1 << 20, max_collection_len: 10_000, max_reply_elements: 25_000 }
+    }
+}
+
+impl Limits {
+    /// No playground limits (benchmarks, the native REPL); Redis's own 512 MB string cap remains.
+    pub fn unlimited() -> Self {
+        Limits {
+            max_keys: usize::MAX,
+            max_value_bytes: 512 << 20,
+            max_collection_len: usize::MAX,
+            max_reply_elements: usize::MAX,
+        }
+    }
+}
+
+/// Counters INFO reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    pub total_commands_processed: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+    /// Active-expire cycles run (each one is Redis's `activeExpireCycle` for the one db).
+    pub active_expire_cycles: u64,
+}
+
+/// How many keys one active-expire sampling round looks at (Redis's
+/// `ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP` at the default effort).
+pub const ACTIVE_EXPIRE_KEYS_PER_LOOP: usize = 20;
+/// A cycle repeats while more than this percentage of the sampled keys were expired.
+pub const ACTIVE_EXPIRE_REPEAT_PERCENT: usize = 25;
+/// Redis stops a cycle when its CPU-time budget is spent; the model has no CPU time, so it bounds
+/// a cycle by rounds instead (16 rounds is when Redis first checks its time budget).
+pub const ACTIVE_EXPIRE_MAX_ROUNDS: usize = 16;
+/// How often Redis's `serverCron` runs the active cycle (hz 10).
+pub const ACTIVE_EXPIRE_PERIOD: SimDuration = SimDuration::from_millis(100);
+
+/// The modeled Redis server (one database).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) db: Keyspace,
+    /// Deadline (store-clock Unix ms) of every key that has one; a key here is always in `db`.
+    pub(crate) expires: Map<Box<[u8]>, i64>,
+    pub(crate) rng: SimRng,
+    /// Added to the caller's `now`; grown only by `DEBUG SLEEP`.
+    pub(crate) clock_offset: SimDuration,
+    /// The store clock of the command being executed (Unix ms).
+    pub(crate) now_ms: i64,
+    pub(crate) limits: Limits,
+    pub(crate) stats: Stats,
+    /// When the store was created, for INFO's uptime.
+    pub(crate) started_ms: Option<i64>,
+}
+
+impl Store {
+    /// An empty store with the playground's default [`Limits`].
+    pub fn new(rng: SimRng) -> Store {
+        Store::with_limits(rng, Limits::default())
+    }
+
+    pub fn with_limits(rng: SimRng, limits: Limits) -> Store {
+        Store {
+            db: Keyspace::new(),
+            expires: Map::default(),
+            rng,
+            clock_offset: SimDuration::ZERO,
+            now_ms: 0,
+            limits,
+            stats: Stats::default(),
+            started_ms: None,
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+    /// What `DEBUG SLEEP` has added to the caller's clock so far.
+    pub fn clock_offset(&self) -> SimDuration {
+        self.clock_offset
+    }
+    /// The store's clock for a caller time `now`: `now` plus every `DEBUG SLEEP` so far.
+    pub fn store_time(&self, now: SimTime) -> SimTime {
+        now + self.clock_offset
+    }
+    /// Keys held, including ones whose deadline passed but that no access or cycle reclaimed yet
+    /// (what DBSIZE reports).
+    pub fn dbsize(&self) -> usize {
+        self.db.len()
+    }
+    /// Keys with a deadline.
+    pub fn volatile_count(&self) -> usize {
+        self.expires.len()
+    }
+
+    pub(crate) fn set_clock(&mut self, now: SimTime) {
+        let t = self.store_time(now).as_unix_ms();
+        self.now_ms = i64::try_from(t).unwrap_or(i64::MAX);
+        if self.started_ms.is_none() {
+            self.started_ms = Some(self.now_ms);
+        }
+    }
+
+    /// Runs one command at caller time `now` and returns its reply, as a Redis 7.0 server would.
+    pub fn execute(&mut self, now: SimTime, argv: &[Vec<u8>]) -> Reply {
+        self.set_clock(now);
+        let Some(name) = argv.first() else {
+            return error("ERR empty command");
+        };
+        let Some(spec) = table::lookup(name) else {
+            return unknown_command(argv);
+        };
+        let argc = argv.len() as i64;
+        let arity = i64::from(spec.arity);
+        if (arity > 0 && argc != arity) || argc < -arity {
+            return Reply::Error(format!("ERR wrong number of arguments for '{}' command", spec.name));
+        }
+        self.stats.total_commands_processed = self.stats.total_commands_processed.saturating_add(1);
+        if let Some(e) = self.check_input_limits(spec, argv) {
+            return e;
+        }
+        let mut args = Args::new(argv);
+        let reply = match (spec.handler)(self, &mut args) {
+            Ok(r) | Err(r) => r,
+        };
+        self.check_reply_limit(reply)
+    }
+
+    /// Convenience for tests and the UI: `execute` on a whitespace-split command line (no quoting;
+    /// use [`super::cli::tokenize`] for redis-cli quoting rules).
+    pub fn execute_str(&mut self, now: SimTime, line: &str) -> Reply {
+        let argv: Vec<Vec<u8>> = line.split_whitespace().map(|w| w.as_bytes().to_vec()).collect();
+        self.execute(now, &argv)
+    }
+
+    fn check_input_limits(&self, spec: &table::CommandSpec, argv: &[Vec<u8>]) -> Option<Reply> {
+        if let Some(a) = argv.iter().find(|a| a.len() > self.limits.max_value_bytes) {
+            return Some(Reply::Error(format!(
+                "ERR playground limit: argument of {} bytes exceeds the {}-byte value limit",
+                a.len(),
+                self.limits.max_value_bytes
+            )));
+        }
+        if spec.flags.contains(&table::Flag::DenyOom) && self.db.len() >= self.limits.max_keys {
+            return Some(Reply::Error(format!(
+                "OOM playground limit: the keyspace holds {} keys, the most allowed is {}; delete keys or FLUSHDB",
+                self.db.len(),
+                self.limits.max_keys
+            )));
+        }
+        None
+    }
+
+    fn check_reply_limit(&self, reply: Reply) -> Reply {
+        fn count(r: &Reply, budget: &mut usize) -> bool {
+            if *budget == 0 {
+                return false;
+            }
+            *budget -= 1;
+            match r {
+                Reply::Array(items) => items.iter().all(|i| count(i, budget)),
+                _ => true,
+            }
+        }
+        if self.limits.max_reply_elements == usize::MAX {
+            return reply;
+        }
+        let mut budget = self.limits.max_reply_elements.saturating_add(1);
+        if matches!(reply, Reply::Array(_)) && !count(&reply, &mut budget) {
+            return Reply::Error(format!(
+                "ERR playground limit: reply has more than {} elements; narrow the range or use SCAN",
+                self.limits.max_reply_elements
+            ));
+        }
+        reply
+    }
+
+    // ---- expiry -------------------------------------------------------------------------------
+
+    /// The deadline of `key` in store-clock Unix ms, if it has one.
+    pub(crate) fn expire_of(&self, key: &[u8]) -> Option<i64> {
+        self.expires.get(key).copied()
+    }
+
+    fn is_expired(&self, key: &[u8]) -> bool {
+        !self.expires.is_empty() && matches!(self.expires.get(key), Some(&when) if when <= self.now_ms)
+    }
+
+    /// Redis's `expireIfNeeded`: deletes `key` if its deadline has passed. True if it did.
+    pub(crate) fn expire_if_needed(&mut self, key: &[u8]) -> bool {
+        if self.is_expired(key) {
+            self.remove_key(key);
+            self.stats.expired_keys = self.stats.expired_keys.saturating_add(1);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Redis's `activeExpireCycle` at caller time `now`: sample up to 20 keys that have a TTL,
+    /// delete the expired ones, and repeat while more than 25 % of a sample was expired (bounded
+    /// by [`ACTIVE_EXPIRE_MAX_ROUNDS`]). Returns how many keys it deleted. The caller runs it every
+    /// [`ACTIVE_EXPIRE_PERIOD`] of virtual time (or use [`Store::advance_to`]).
+    pub fn run_active_expire_cycle(&mut self, now: SimTime) -> usize {
+        self.set_clock(now);
+        self.stats.active_expire_cycles = self.stats.active_expire_cycles.saturating_add(1);
+        let mut deleted = 0;
+        for _ in 0..ACTIVE_EXPIRE_MAX_ROUNDS {
+            let n = self.expires.len().min(ACTIVE_EXPIRE_KEYS_PER_LOOP);
+            if n == 0 {
+                break;
+            }
+            let mut expired = 0;
+            for _ in 0..n {
+                if self.expires.is_empty() {
+                    break;
+                }
+                let i = self.rng.index(self.expires.len());
+                let Some((key, &when)) = self.expires.get_index(i) else { break };
+                if when <= self.now_ms {
+                    let key = key.clone();
+                    self.remove_key(&key);
+                    self.stats.expired_keys = self.stats.expired_keys.saturating_add(1);
+                    expired += 1;
+                }
+            }
+            deleted += expired;
+            if expired * 100 <= n * ACTIVE_EXPIRE_REPEAT_PERCENT {
+                break;
+            }
+        }
+        deleted
+    }
+
+    // ---- keyspace primitives ------------------------------------------------------------------
+
+    /// Removes a key and its deadline. True if it existed.
+    pub(crate) fn remove_key(&mut self, key: &[u8]) -> bool {
+        if !self.expires.is_empty() {
+            self.expires.swap_remove(key);
+        }
+        self.db.swap_remove(key).is_some()
+    }
+
+    /// A key's value for reading, after lazy expiry; counts a hit or a miss like `lookupKeyRead`.
+    pub(crate) fn read(&mut self, key: &[u8]) -> Option<&Value> {
+        self.expire_if_needed(key);
+        let found = self.db.contains_key(key);
+        if found {
+            self.stats.keyspace_hits = self.stats.keyspace_hits.saturating_add(1);
+        } else {
+            self.stats.keyspace_misses = self.stats.keyspace_misses.saturating_add(1);
+        }
+        self.db.get(key)
+    }
+
+    /// A key's value for writing, after lazy expiry (`lookupKeyWrite`: no hit/miss counting).
+    pub(crate) fn write(&mut self, key: &[u8]) -> Option<&mut Value> {
+        self.expire_if_needed(key);
+        self.db.get_mut(key)
+    }
+
+    /// Whether a key exists (after lazy expiry), without counting a hit or miss.
+    pub(crate) fn exists(&mut self, key: &[u8]) -> bool {
+        self.expire_if_needed(key);
+        self.db.contains_key(key)
+    }
+
+    /// Redis's `setKey`: store `value` under `key`, dropping any deadline unless `keep_ttl`.
+    pub(crate) fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
+        self.db.insert(key, value);
+        if !keep_ttl && !self.expires.is_empty() {
+            self.expires.swap_remove(key);
+        }
+    }
+
+    /// Replaces the value of an existing key keeping its deadline (`dbOverwrite`), or adds it.
+    pub(crate) fn overwrite(&mut self, key: &[u8], value: Value) {
+        self.set_key(key, value, true)
+    }
+
+    /// Sets an absolute deadline on an existing key.
+    pub(crate) fn set_expire(&mut self, key: &[u8], when_ms: i64) {
+        if self.db.contains_key(key) {
+            match self.expires.get_mut(key) {
+                Some(w) => *w = when_ms,
+                None => {
+                    self.expires.insert(key.into(), when_ms);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn persist(&mut self, key: &[u8]) -> bool {
+        self.expires.swap_remove(key).is_some()
+    }
+
+    /// A string value for reading: `Ok(None)` if missing, WRONGTYPE if another type.
+    pub(crate) fn read_str(&mut self, key: &[u8]) -> Result<Option<&[u8]>, Reply> {
+        match self.read(key) {
+            None => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s)),
+            Some(_) => Err(error(err::WRONGTYPE)),
+        }
+    }
+
+    /// Deletes `key` when its collection became empty (Redis never keeps empty collections).
+    pub(crate) fn delete_if_empty(&mut self, key: &[u8]) {
+        if self.db.get(key).is_some_and(|v| !matches!(v, Value::Str(_)) && v.is_empty()) {
+            self.remove_key(key);
+        }
+    }
+
+    /// A key chosen uniformly from the keyspace (RANDOMKEY's draw; expired keys included, the
+    /// caller retries like `dbRandomKey`).
+    pub(crate) fn random_key_raw(&mut self) -> Option<Box<[u8]>> {
+        if self.db.is_empty() {
+            return None;
+        }
+        let i = self.rng.index(self.db.len());
+        self.db.get_index(i).map(|(k, _)| k.clone())
+    }
+
+    /// Checks a collection length against the playground limit.
+    pub(crate) fn check_collection_len(&self, len: usize) -> Result<(), Reply> {
+        if len > self.limits.max_collection_len {
+            Err(Reply::Error(format!(
+                "ERR playground limit: a collection may hold at most {} elements",
+                self.limits.max_collection_len
+            )))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Checks a string length against the playground limit (APPEND, SETRANGE growth).
+    pub(crate) fn check_string_len(&self, len: usize) -> Result<(), Reply> {
+        if len > self.limits.max_value_bytes {
+            if self.limits.max_value_bytes >= 512 << 20 {
+                return Err(error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
+            }
+            Err(Reply::Error(format!(
+                "ERR playground limit: string exceeds the {}-byte value limit",
+                self.limits.max_value_bytes
+            )))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Runs active-expire cycles for every 100 ms boundary in `(last, now]`, at most
+    /// `max_cycles`, and returns the keys deleted. `last` is the caller's previous tick time.
+    pub fn advance_to(&mut self, last: SimTime, now: SimTime, max_cycles: usize) -> usize {
+        let period = ACTIVE_EXPIRE_PERIOD.as_millis();
+        let mut t = (last.as_unix_ms() / period).saturating_add(1).saturating_mul(period);
+        let mut deleted = 0;
+        let mut cycles = 0;
+        while t <= now.as_unix_ms() && cycles < max_cycles {
+            deleted += self.run_active_expire_cycle(SimTime(t));
+            t = t.saturating_add(period);
+            cycles += 1;
+        }
+        deleted
+    }
+}
+
+/// `ERR unknown command 'x', with args beginning with: 'a' 'b' ` — the arguments are quoted while
+/// their text stays under 128 bytes, as `processCommand` does (C strings: a NUL ends an argument;
+/// CR and LF become spaces so the error stays one RESP line).
+fn unknown_command(argv: &[Vec<u8>]) -> Reply {
+    let name = super::args::c_str(&argv[0]);
+    let name = &name[..name.len().min(128)];
+    let mut args: Vec<u8> = Vec::new();
+    for a in &argv[1..] {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        let a = super::args::c_str(a);
+        args.push(b'\'');
+        args.extend_from_slice(&a[..a.len().min(room)]);
+        args.extend_from_slice(b"' ");
+    }
+    let mut text = b"ERR unknown command '".to_vec();
+    text.extend_from_slice(name);
+    text.extend_from_slice(b"', with args beginning with: ");
+    text.extend_from_slice(&args);
+    for b in text.iter_mut() {
+        if *b == b'\r' || *b == b'\n' {
+            *b = b' ';
+        }
+    }
+    Reply::Error(String::from_utf8_lossy(&text).into_owned())
+}
+
+/// The dispatcher's signature for every command handler.
+pub type Handler = fn(&mut Store, &mut Args) -> CmdResult;
+
+/// Test helper: runs `script` (one command per line, whitespace-split; a line `@+N` advances the
+/// caller clock by N ms) from [`crate::sim::TEST_EPOCH`] and renders each reply on its own line.
+#[cfg(test)]
+pub(crate) fn run_script(script: &str) -> String {
+    let mut store = Store::new(SimRng::new(1));
+    run_script_on(&mut store, script)
+}
+
+#[cfg(test)]
+pub(crate) fn run_script_on(store: &mut Store, script: &str) -> String {
+    let mut now = crate::sim::TEST_EPOCH;
+    let mut out = String::new();
+    for line in script.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(ms) = line.strip_prefix("@+") {
+            now += SimDuration::from_millis(ms.parse().expect("test clock step"));
+            continue;
+        }
+        let reply = store.execute_str(now, line);
+        out.push_str(&format!("{line} -> {}\n", super::cli::format_inline(&reply)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::expect;
+
+    #[test]
+    fn early_api_set_get_del_expire_incr_ttl() {
+        let out = run_script(
+            "SET k v
+             GET k
+             SET k v2 NX
+             SET k v2 XX GET
+             SET k v3 EX 10 GET
+             TTL k
+             PTTL k
+             @+2500
+             TTL k
+             INCR k
+             SET n 41 KEEPTTL
+             INCR n
+             DEL n k missing
+             EXPIRE nokey 10
+             SET t x PX 100
+             @+100
+             GET t
+             TTL t
+             FOO bar baz
+             get
+             PING",
+        );
+        expect![[r#"
+            SET k v -> OK
+            GET k -> "v"
+            SET k v2 NX -> (nil)
+            SET k v2 XX GET -> "v"
+            SET k v3 EX 10 GET -> "v2"
+            TTL k -> (integer) 10
+            PTTL k -> (integer) 10000
+            TTL k -> (integer) 8
+            INCR k -> (error) ERR value is not an integer or out of range
+            SET n 41 KEEPTTL -> OK
+            INCR n -> (integer) 42
+            DEL n k missing -> (integer) 2
+            EXPIRE nokey 10 -> (integer) 0
+            SET t x PX 100 -> OK
+            GET t -> (nil)
+            TTL t -> (integer) -2
+            FOO bar baz -> (error) ERR unknown command 'FOO', with args beginning with: 'bar' 'baz' 
+            get -> (error) ERR wrong number of arguments for 'get' command
+            PING -> PONG
+        "#]]
+        .assert_eq(&out);
+    }
+
+    #[test]
+    fn active_expire_cycle_reclaims_untouched_keys() {
+        let mut s = Store::new(SimRng::new(7));
+        let t0 = crate::sim::TEST_EPOCH;
+        for i in 0..200 {
+            s.execute_str(t0, &format!("SET k{i} v PX {}", if i < 150 { 50 } else { 100_000 }));
+        }
+        assert_eq!(s.dbsize(), 200);
+        let later = t0 + SimDuration::from_millis(100);
+        let mut total = 0;
+        for c in 0..20 {
+            total += s.run_active_expire_cycle(later + SimDuration::from_millis(100 * c));
+        }
+        assert_eq!(total, 150);
+        assert_eq!(s.dbsize(), 50);
+        assert_eq!(s.stats().expired_keys, 150);
+    }
+}
+
+impl Store {
+    /// A rough model of Redis's `used_memory` for INFO and the key browser: per-key overhead as
+    /// Redis 7.0 allocates it (dict entry, key sds, robj) plus payload bytes. Approximate.
+    pub fn estimated_memory(&self) -> u64 {
+        const BASE: u64 = 900_000;
+        let mut total = BASE;
+        for (k, v) in &self.db {
+            total += 24 + 16 + k.len() as u64 + 3;
+            total += match v {
+                Value::Str(s) => 16 + s.len() as u64 + 3,
+                Value::List(l) => 64 + l.iter().map(|e| e.len() as u64 + 2).sum::<u64>(),
+                Value::Set(s) => 64 + s.iter().map(|e| e.len() as u64 + 24).sum::<u64>(),
+                Value::Hash(h) => 64 + h.iter().map(|(f, v)| (f.len() + v.len()) as u64 + 4).sum::<u64>(),
+                Value::ZSet(z) => 64 + z.iter().map(|(m, _)| m.len() as u64 + 10).sum::<u64>(),
+            };
+        }
+        total + self.expires.len() as u64 * 32
+    }
+
+    /// Mean remaining TTL of keys with a deadline, in ms (INFO keyspace's `avg_ttl`).
+    pub(crate) fn avg_ttl_ms(&self) -> i64 {
+        if self.expires.is_empty() {
+            return 0;
+        }
+        let sum: i128 = self.expires.values().map(|&w| i128::from((w - self.now_ms).max(0))).sum();
+        (sum / self.expires.len() as i128) as i64
+    }
+}

@@ -1,0 +1,166 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Each preset's expected outcome, asserted over several seeds, with and without the variants that
+//! should change it. Each run is 60 s of virtual time (a few hundred events).
+
+use playground::lock::machine::{ReleaseVariant, RenewVariant};
+use playground::lock::{preset, run, Action, Scenario, Step, Summary, Target, PRESET_IDS};
+use playground::sim::TEST_EPOCH;
+
+const SEEDS: std::ops::RangeInclusive<u64> = 1..=4;
+
+fn summary(id: &str, seed: u64, tweak: impl Fn(&mut Scenario)) -> Summary {
+    let mut s = preset(id).unwrap();
+    s.seed = seed;
+    tweak(&mut s);
+    let sim = run(&s, TEST_EPOCH, false).unwrap();
+    sim.model.summary(sim.now())
+}
+
+fn fencing(s: &mut Scenario) {
+    s.variants.fencing = true;
+}
+fn atomic_renew(s: &mut Scenario) {
+    s.variants.renew = RenewVariant::CompareAndExtend;
+}
+fn plain(_: &mut Scenario) {}
+
+#[test]
+fn handover_hands_the_lock_over_safely() {
+    for seed in SEEDS {
+        let s = summary("handover", seed, plain);
+        assert_eq!(s.violations, 0, "seed {seed}: {s:?}");
+        assert_eq!(s.handovers, 1, "seed {seed}: {s:?}");
+        assert_eq!(s.duplicate_or_out_of_order_jobs, 0, "seed {seed}: {s:?}");
+        assert_eq!(s.stale_writes_accepted, 0, "seed {seed}: {s:?}");
+        // Graceful: the gap is a release and a retry, well under the TTL.
+        assert!(s.time_without_holder_ms < 5_500, "seed {seed}: {s:?}");
+    }
+}
+
+#[test]
+fn crash_waits_for_the_ttl_then_another_takes_over() {
+    for seed in SEEDS {
+        let s = summary("crash", seed, plain);
+        assert_eq!(s.violations, 0, "seed {seed}: {s:?}");
+        assert_eq!(s.handovers, 1, "seed {seed}: {s:?}");
+        assert_eq!(s.duplicate_or_out_of_order_jobs, 0, "seed {seed}: {s:?}");
+        // No release: the lock has to expire (TTL 10 s after the last renew, which was 0–5 s ago).
+        assert!(s.time_without_holder_ms >= 5_000, "seed {seed}: {s:?}");
+    }
+}
+
+#[test]
+fn gc_pause_violates_without_fencing_and_fencing_rejects_the_stale_write() {
+    for seed in SEEDS {
+        let s = summary("gc-pause", seed, plain);
+        assert!(s.violations >= 1, "seed {seed}: {s:?}");
+        assert!(s.stale_writes_accepted >= 1, "seed {seed}: {s:?}");
+        assert!(s.duplicate_or_out_of_order_jobs >= 1, "seed {seed}: {s:?}");
+        // The paused holder kept believing for most of its 25 s pause after its lease ran out.
+        assert!(s.belief_without_truth_ms >= 10_000, "seed {seed}: {s:?}");
+        let f = summary("gc-pause", seed, fencing);
+        assert!(f.violations >= 1, "fencing does not stop the belief, only the write; seed {seed}: {f:?}");
+        assert_eq!(f.stale_writes_accepted, 0, "seed {seed}: {f:?}");
+        assert!(f.stale_writes_rejected >= 1, "seed {seed}: {f:?}");
+        assert_eq!(f.duplicate_or_out_of_order_jobs, 0, "seed {seed}: {f:?}");
+    }
+}
+
+#[test]
+fn renew_race_get_then_expire_extends_another_workers_lock_atomic_does_not() {
+    for seed in SEEDS {
+        let s = summary("renew-race", seed, plain);
+        assert!(s.foreign_lock_extensions >= 1, "seed {seed}: {s:?}");
+        assert!(s.violations >= 1, "seed {seed}: {s:?}");
+        let a = summary("renew-race", seed, atomic_renew);
+        assert_eq!(a.foreign_lock_extensions, 0, "seed {seed}: {a:?}");
+        assert_eq!(a.violations, 0, "seed {seed}: {a:?}");
+    }
+}
+
+#[test]
+fn redis_restart_without_persistence_gives_two_holders() {
+    for seed in SEEDS {
+        let s = summary("redis-restart", seed, plain);
+        assert!(s.violations >= 1, "seed {seed}: {s:?}");
+        assert!(s.handovers >= 1, "seed {seed}: {s:?}");
+        // The fencing counter lived in the same Redis and was lost too, so fencing does not help.
+        let f = summary("redis-restart", seed, fencing);
+        assert!(f.violations >= 1, "seed {seed}: {f:?}");
+    }
+}
+
+#[test]
+fn redlock_survives_one_master_down() {
+    for seed in SEEDS {
+        let s = summary("redlock-master-down", seed, plain);
+        assert_eq!(s.violations, 0, "seed {seed}: {s:?}");
+        assert_eq!(s.duplicate_or_out_of_order_jobs, 0, "seed {seed}: {s:?}");
+        assert!(s.handovers >= 1, "the holder's STOP at 30 s hands over on 4 of 5; seed {seed}: {s:?}");
+        assert!(s.highest_job >= 40, "the lock keeps working; seed {seed}: {s:?}");
+    }
+}
+
+#[test]
+fn redlock_without_a_majority_never_holds() {
+    let mut s = preset("redlock-master-down").unwrap();
+    s.steps = (0..3).map(|i| Step { at_ms: 0, action: Action::RedisCrash { instance: i } }).collect();
+    let sim = run(&s, TEST_EPOCH, false).unwrap();
+    let sum = sim.model.summary(sim.now());
+    assert_eq!(sum.acquisitions, 0, "{sum:?}");
+    assert_eq!(sum.writes_accepted, 0, "{sum:?}");
+}
+
+#[test]
+fn clock_drift_lets_the_lock_expire_under_a_believing_holder() {
+    for seed in SEEDS {
+        let s = summary("clock-drift", seed, plain);
+        assert!(s.violations >= 1, "seed {seed}: {s:?}");
+        assert!(s.stale_writes_accepted >= 1, "seed {seed}: {s:?}");
+        let f = summary("clock-drift", seed, fencing);
+        assert_eq!(f.stale_writes_accepted, 0, "seed {seed}: {f:?}");
+        assert!(f.stale_writes_rejected >= 1, "seed {seed}: {f:?}");
+    }
+}
+
+#[test]
+fn plain_del_on_stop_deletes_the_holders_lock_compare_and_delete_does_not() {
+    // Three workers; a waiting (non-holder) worker is stopped: the reference's release is a plain DEL.
+    let base = Scenario {
+        workers: 3,
+        duration_ms: 40_000,
+        steps: vec![Step { at_ms: 12_000, action: Action::Stop { target: Target::NonHolder } }],
+        ..Scenario::default()
+    };
+    let sim = run(&base, TEST_EPOCH, false).unwrap();
+    let s = sim.model.summary(sim.now());
+    assert_eq!(s.foreign_lock_deletes, 1, "{s:?}");
+    let safe = Scenario {
+        variants: playground::lock::Variants { release: ReleaseVariant::CompareAndDelete, ..Default::default() },
+        ..base
+    };
+    let sim = run(&safe, TEST_EPOCH, false).unwrap();
+    let s = sim.model.summary(sim.now());
+    assert_eq!(s.foreign_lock_deletes, 0, "{s:?}");
+    assert_eq!(s.violations, 0, "{s:?}");
+}
+
+#[test]
+fn every_preset_runs_and_logs_the_reference_messages() {
+    for id in PRESET_IDS {
+        let sim = run(&preset(id).unwrap(), TEST_EPOCH, false).unwrap();
+        let log: Vec<&str> = sim.model.log().iter().map(|l| l.text.as_str()).collect();
+        for prefix in [
+            "Trying to acquire lock { workerId: '",
+            "Lock acquired. Starting work { workerId: '",
+            "Renewing lock { workerId: '",
+        ] {
+            assert!(log.iter().any(|l| l.starts_with(prefix)), "{id}: no {prefix:?}");
+        }
+    }
+    let sim = run(&preset("handover").unwrap(), TEST_EPOCH, false).unwrap();
+    let log: Vec<&str> = sim.model.log().iter().map(|l| l.text.as_str()).collect();
+    for prefix in ["Stop work { workerId: '", "Releasing lock { workerId: '"] {
+        assert!(log.iter().any(|l| l.starts_with(prefix)), "handover: no {prefix:?}");
+    }
+}

@@ -1,0 +1,628 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! The model against a real redis-server, reply for reply.
+//!
+//! The test starts its own `redis-server` on a free loopback port (no persistence, DEBUG enabled),
+//! waits for PING, and stops it when done (a Drop guard kills it even when an assertion fails).
+//! It runs the hand-written edge-case tables of `playground::redis::edge_cases` and
+//! `REDIS_DIFF_SEQUENCES` (default 600) seeded random sequences of 5–30 commands over five keys
+//! whose types mix, so WRONGTYPE, syntax and range errors happen often.
+//!
+//! Comparison is exact except where Redis leaves the answer open:
+//! - members of SMEMBERS/SINTER/SUNION/SDIFF and KEYS are sorted (hashtable order is unspecified);
+//! - SCAN is compared as the sorted set of keys a full iteration returns (cursors differ by design);
+//! - random picks (SPOP, SRANDMEMBER, RANDOMKEY) are compared by shape (nil or not, length), and
+//!   after SPOP the model's key is re-synchronised from the server's SMEMBERS;
+//! - before DBSIZE both sides reclaim expired keys with a full SCAN (which keys a real server has
+//!   already reclaimed depends on its wall-clock active-expire cycle);
+//! - TTL/PTTL/EXPIRETIME/PEXPIRETIME integers may differ by the time between the two executions:
+//!   ±1 for seconds, ±250 ms for milliseconds. Generated expiries are either ≥ 100 s in the future
+//!   or already past, so no key expires between the two executions.
+//!
+//! On a mismatch the failing sequence is shrunk (dropping one command at a time while it still
+//! fails) and printed as a redis-cli script.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use playground::redis::cli::{format_inline, tokenize};
+use playground::redis::{edge_cases, Reply, Store};
+use playground::sim::{SimRng, SimTime};
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral loopback port").local_addr().expect("local addr").port()
+}
+
+fn start_server() -> Server {
+    let port = free_port();
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args(["--enable-debug-command", "yes"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            panic!("redis-server not found: install it (the README test command does)")
+        }
+        Err(e) => panic!("could not start redis-server: {e}"),
+    };
+    let server = Server { child, port };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(mut c) = Conn::connect(port) {
+            if c.call(&[b"PING".to_vec()]) == Reply::Status("PONG".into()) {
+                return server;
+            }
+        }
+        assert!(Instant::now() < deadline, "redis-server on port {port} did not answer PING within 10 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A minimal RESP2 client.
+struct Conn {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Conn {
+    fn connect(port: u16) -> std::io::Result<Conn> {
+        let s = TcpStream::connect(("127.0.0.1", port))?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))?;
+        s.set_nodelay(true)?;
+        Ok(Conn { reader: BufReader::new(s.try_clone()?), writer: s })
+    }
+
+    fn call(&mut self, argv: &[Vec<u8>]) -> Reply {
+        let mut out = format!("*{}\r\n", argv.len()).into_bytes();
+        for a in argv {
+            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            out.extend_from_slice(a);
+            out.extend_from_slice(b"\r\n");
+        }
+        self.writer.write_all(&out).expect("write to redis-server");
+        self.read_reply()
+    }
+
+    fn line(&mut self) -> Vec<u8> {
+        let mut l = Vec::new();
+        self.reader.read_until(b'\n', &mut l).expect("read from redis-server");
+        assert!(l.ends_with(b"\r\n"), "malformed RESP line {:?}", String::from_utf8_lossy(&l));
+        l.truncate(l.len() - 2);
+        l
+    }
+
+    fn read_reply(&mut self) -> Reply {
+        let l = self.line();
+        let text = String::from_utf8_lossy(&l[1..]).into_owned();
+        match l[0] {
+            b'+' => Reply::Status(text),
+            b'-' => Reply::Error(text),
+            b':' => Reply::Integer(text.parse().expect("integer reply")),
+            b'$' => {
+                let n: i64 = text.parse().expect("bulk length");
+                if n < 0 {
+                    return Reply::Nil;
+                }
+                let mut buf = vec![0; n as usize + 2];
+                self.reader.read_exact(&mut buf).expect("bulk body");
+                buf.truncate(n as usize);
+                Reply::Bulk(buf)
+            }
+            b'*' => {
+                let n: i64 = text.parse().expect("array length");
+                if n < 0 {
+                    return Reply::NilArray;
+                }
+                Reply::Array((0..n).map(|_| self.read_reply()).collect())
+            }
+            other => panic!("unexpected RESP type byte {other:?}"),
+        }
+    }
+}
+
+fn wall_now() -> SimTime {
+    SimTime(SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as u64)
+}
+
+fn upper(a: &[u8]) -> String {
+    String::from_utf8_lossy(a).to_ascii_uppercase()
+}
+
+fn sorted(r: Reply) -> Reply {
+    match r {
+        Reply::Array(mut items) => {
+            items.sort_by_key(|i| format!("{i:?}"));
+            Reply::Array(items)
+        }
+        other => other,
+    }
+}
+
+/// Replies reduced to what Redis specifies (see the module note).
+fn shape(argv: &[Vec<u8>], r: Reply) -> Reply {
+    let name = upper(&argv[0]);
+    match (name.as_str(), r) {
+        (_, e @ Reply::Error(_)) => e,
+        ("SMEMBERS" | "SINTER" | "SUNION" | "SDIFF" | "KEYS", r) => sorted(r),
+        ("SPOP" | "SRANDMEMBER" | "RANDOMKEY", Reply::Bulk(_)) => Reply::Status("<some member>".into()),
+        ("SPOP" | "SRANDMEMBER", Reply::Array(items)) => Reply::Status(format!("<{} members>", items.len())),
+        (_, r) => r,
+    }
+}
+
+fn close_enough(argv: &[Vec<u8>], model: &Reply, real: &Reply) -> bool {
+    if model == real {
+        return true;
+    }
+    let tolerance = match upper(&argv[0]).as_str() {
+        "TTL" | "EXPIRETIME" => 1,
+        "PTTL" | "PEXPIRETIME" => 250,
+        _ => return false,
+    };
+    matches!((model, real), (Reply::Integer(a), Reply::Integer(b)) if *a >= 0 && *b >= 0 && (a - b).abs() <= tolerance)
+}
+
+/// Runs a full SCAN iteration (following cursors) with the options of `argv`.
+fn full_scan(mut call: impl FnMut(&[Vec<u8>]) -> Reply, argv: &[Vec<u8>]) -> Reply {
+    let mut cursor = b"0".to_vec();
+    let mut keys = Vec::new();
+    for _ in 0..10_000 {
+        let mut a = argv.to_vec();
+        a[1] = cursor.clone();
+        match call(&a) {
+            Reply::Array(mut parts) if parts.len() == 2 => {
+                let Reply::Array(page) = parts.pop().expect("page") else { return Reply::Error("bad SCAN page".into()) };
+                keys.extend(page);
+                let Reply::Bulk(c) = parts.pop().expect("cursor") else { return Reply::Error("bad SCAN cursor".into()) };
+                if c == b"0" {
+                    keys.sort_by_key(|k| format!("{k:?}"));
+                    keys.dedup();
+                    return Reply::Array(keys);
+                }
+                cursor = c;
+            }
+            other => return other,
+        }
+    }
+    Reply::Error("SCAN did not finish in 10000 calls".into())
+}
+
+/// One step on both sides; `None` when they agree, else a description of the difference.
+fn step(store: &mut Store, conn: &mut Conn, argv: &[Vec<u8>]) -> Option<String> {
+    let name = upper(&argv[0]);
+    if name == "DBSIZE" {
+        // DBSIZE counts keys whose deadline passed but that nobody reclaimed yet; which those are
+        // depends on random sampling and on the real server's wall-clock expire cycle. A full
+        // SCAN on both sides first reclaims them all, so the counts become comparable.
+        let scan = vec![b"SCAN".to_vec(), b"0".to_vec(), b"COUNT".to_vec(), b"1000".to_vec()];
+        full_scan(|a| store.execute(wall_now(), a), &scan);
+        full_scan(|a| conn.call(a), &scan);
+    }
+    let (model, real) = if name == "SCAN" && argv.get(1).is_some_and(|c| c == b"0") {
+        let m = full_scan(|a| store.execute(wall_now(), a), argv);
+        let r = full_scan(|a| conn.call(a), argv);
+        (m, r)
+    } else {
+        let m = store.execute(wall_now(), argv);
+        let r = conn.call(argv);
+        (m, r)
+    };
+    if name == "SPOP" && !real.is_error() {
+        resync_set(store, conn, &argv[1]);
+    }
+    let (m, r) = (shape(argv, model), shape(argv, real));
+    if close_enough(argv, &m, &r) {
+        None
+    } else {
+        Some(format!("model: {}\nredis: {}", format_inline(&m), format_inline(&r)))
+    }
+}
+
+/// Copies the server's set at `key` (members and deadline) into the model after a random pop.
+fn resync_set(store: &mut Store, conn: &mut Conn, key: &[u8]) {
+    let members = conn.call(&[b"SMEMBERS".to_vec(), key.to_vec()]);
+    let deadline = conn.call(&[b"PEXPIRETIME".to_vec(), key.to_vec()]);
+    store.execute(wall_now(), &[b"DEL".to_vec(), key.to_vec()]);
+    if let Reply::Array(ms) = members {
+        if !ms.is_empty() {
+            let mut cmd = vec![b"SADD".to_vec(), key.to_vec()];
+            cmd.extend(ms.into_iter().filter_map(|m| if let Reply::Bulk(b) = m { Some(b) } else { None }));
+            store.execute(wall_now(), &cmd);
+        }
+    }
+    if let Reply::Integer(t) = deadline {
+        if t > 0 {
+            store.execute(wall_now(), &[b"PEXPIREAT".to_vec(), key.to_vec(), t.to_string().into_bytes()]);
+        }
+    }
+}
+
+/// Runs `script` from an empty keyspace on both; the first mismatch as (index, description).
+fn run_both(conn: &mut Conn, script: &[Vec<Vec<u8>>], seed: u64) -> Option<(usize, String)> {
+    assert_eq!(conn.call(&[b"FLUSHALL".to_vec()]), Reply::ok());
+    let mut store = Store::new(SimRng::new(seed));
+    script.iter().enumerate().find_map(|(i, argv)| step(&mut store, conn, argv).map(|d| (i, d)))
+}
+
+fn render(argv: &[Vec<u8>]) -> String {
+    argv.iter()
+        .map(|a| {
+            let q = playground::redis::cli::quote(a);
+            let plain = !a.is_empty() && a.iter().all(|c| c.is_ascii_graphic() && !b"\"'\\".contains(c));
+            if plain { String::from_utf8_lossy(a).into_owned() } else { q }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Drops commands one at a time while the mismatch persists.
+fn shrink(conn: &mut Conn, mut script: Vec<Vec<Vec<u8>>>, seed: u64, first: (usize, String)) -> (Vec<Vec<Vec<u8>>>, String) {
+    let (idx, mut why) = first;
+    script.truncate(idx + 1);
+    if run_both(conn, &script, seed).is_none() {
+        return (script, format!("{why}\n(not reproduced on a second run: timing-dependent)"));
+    }
+    let mut i = 0;
+    while i < script.len() {
+        let mut candidate = script.clone();
+        candidate.remove(i);
+        match run_both(conn, &candidate, seed) {
+            Some((j, w)) if !candidate.is_empty() => {
+                candidate.truncate(j + 1);
+                script = candidate;
+                why = w;
+            }
+            _ => i += 1,
+        }
+    }
+    (script, why)
+}
+
+fn check_script(conn: &mut Conn, label: &str, script: Vec<Vec<Vec<u8>>>, seed: u64) {
+    if let Some(first) = run_both(conn, &script, seed) {
+        let (min, why) = shrink(conn, script, seed, first);
+        let lines: Vec<String> = min.iter().map(|a| render(a)).collect();
+        panic!("{label}: the model differs from redis-server.\nMinimal reproducer:\n  {}\n{why}", lines.join("\n  "));
+    }
+}
+
+// ---- the random command generator -------------------------------------------------------------
+
+struct Gen<'a> {
+    rng: &'a mut SimRng,
+}
+
+impl Gen<'_> {
+    fn pick<'s>(&mut self, xs: &[&'s str]) -> &'s str {
+        xs[self.rng.index(xs.len())]
+    }
+    fn key(&mut self) -> &'static str {
+        self.pick(&["k1", "k2", "k3", "k4", "k5"])
+    }
+    fn value(&mut self) -> &'static str {
+        self.pick(&["1", "-5", "10.5", "abc", "", "9223372036854775807", "0x10", " 3", "1e3", "inf", "007", "x y"])
+    }
+    fn member(&mut self) -> &'static str {
+        self.pick(&["a", "b", "c", "1", "2", "10", "-3", "zz"])
+    }
+    fn index(&mut self) -> &'static str {
+        self.pick(&["0", "1", "2", "-1", "-2", "-100", "100", "3", "x"])
+    }
+    fn score(&mut self) -> &'static str {
+        self.pick(&["1", "2", "-1", "0", "1.5", "inf", "-inf", "(1", "nan", "x", "1e3", "(2"])
+    }
+    fn float(&mut self) -> &'static str {
+        self.pick(&["1", "1.5", "-2", "10", "1e3", "abc", "3.0e3", "-0.5", "5"])
+    }
+    fn maybe(&mut self, p: f64) -> bool {
+        self.rng.bernoulli(p)
+    }
+    fn some_of(&mut self, n_max: u64, f: &mut dyn FnMut(&mut Self) -> Vec<String>) -> Vec<String> {
+        let n = self.rng.range_inclusive(1, n_max);
+        (0..n).flat_map(|_| f(self)).collect()
+    }
+    fn expiry_opt(&mut self) -> Vec<String> {
+        match self.rng.below(9) {
+            0 => vec!["EX".into(), self.pick(&["100", "1000", "0", "-1", "abc"]).into()],
+            1 => vec!["PX".into(), self.pick(&["100000", "0", "9223372036854775807"]).into()],
+            2 => vec!["EXAT".into(), self.pick(&["4000000000", "1"]).into()],
+            3 => vec!["PXAT".into(), self.pick(&["4000000000000", "1"]).into()],
+            4 => vec!["KEEPTTL".into()],
+            5 => vec!["NX".into()],
+            6 => vec!["XX".into()],
+            7 => vec!["GET".into()],
+            _ => vec![self.pick(&["nx", "get", "EX", "PERSIST", "bogus"]).into()],
+        }
+    }
+
+    fn command(&mut self) -> Vec<String> {
+        let k = self.key().to_string();
+        let mut c: Vec<String> = match self.rng.below(80) {
+            0..=3 => {
+                let mut v = vec!["SET".into(), k, self.value().into()];
+                let opts = self.rng.below(3);
+                for _ in 0..opts {
+                    v.extend(self.expiry_opt());
+                }
+                v
+            }
+            4 => vec!["GET".into(), k],
+            5 => vec!["GETSET".into(), k, self.value().into()],
+            6 => vec!["SETNX".into(), k, self.value().into()],
+            7 => vec!["SETEX".into(), k, self.pick(&["100", "0", "-3", "x"]).into(), self.value().into()],
+            8 => vec!["PSETEX".into(), k, self.pick(&["100000", "0"]).into(), self.value().into()],
+            9 => {
+                let mut v = vec![self.pick(&["MSET", "MSETNX"]).into()];
+                v.extend(self.some_of(3, &mut |g| vec![g.key().into(), g.value().into()]));
+                if self.maybe(0.1) {
+                    v.push("dangling".into());
+                }
+                v
+            }
+            10 => {
+                let mut v = vec!["MGET".into()];
+                v.extend(self.some_of(4, &mut |g| vec![g.key().into()]));
+                v
+            }
+            11 => vec!["APPEND".into(), k, self.value().into()],
+            12 => vec!["STRLEN".into(), k],
+            13 => vec![self.pick(&["INCR", "DECR"]).into(), k],
+            14 => vec![self.pick(&["INCRBY", "DECRBY"]).into(), k, self.pick(&["5", "-9223372036854775808", "9223372036854775807", "x", "1.5"]).into()],
+            15 => vec!["INCRBYFLOAT".into(), k, self.float().into()],
+            16 => vec!["GETDEL".into(), k],
+            17 => {
+                let mut v = vec!["GETEX".into(), k];
+                if self.maybe(0.7) {
+                    v.extend(match self.rng.below(5) {
+                        0 => vec!["EX".to_string(), "100".into()],
+                        1 => vec!["PXAT".into(), "1".into()],
+                        2 => vec!["PERSIST".into()],
+                        3 => vec!["EX".into(), "0".into()],
+                        _ => vec!["NX".into()],
+                    });
+                }
+                v
+            }
+            18 => vec![self.pick(&["GETRANGE", "SUBSTR"]).into(), k, self.index().into(), self.index().into()],
+            19 => vec!["SETRANGE".into(), k, self.pick(&["0", "2", "-1", "10"]).into(), self.pick(&["xy", "", "Z"]).into()],
+            20 | 21 => {
+                let mut v = vec![self.pick(&["DEL", "UNLINK", "EXISTS"]).into()];
+                v.extend(self.some_of(3, &mut |g| vec![g.key().into()]));
+                v
+            }
+            22 | 23 => {
+                let cmd = self.pick(&["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"]);
+                let t = match cmd {
+                    "EXPIRE" => self.pick(&["100", "-1", "0", "1000", "abc"]),
+                    "PEXPIRE" => self.pick(&["100000", "-1", "200000"]),
+                    "EXPIREAT" => self.pick(&["1", "4000000000", "4100000000"]),
+                    _ => self.pick(&["1", "4000000000000", "4100000000000"]),
+                };
+                let mut v = vec![cmd.into(), k, t.into()];
+                if self.maybe(0.4) {
+                    v.push(self.pick(&["NX", "XX", "GT", "LT", "nx", "bogus"]).into());
+                    if self.maybe(0.2) {
+                        v.push(self.pick(&["GT", "XX", "LT"]).into());
+                    }
+                }
+                v
+            }
+            24 | 25 => vec![self.pick(&["TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "PERSIST", "TYPE"]).into(), k],
+            26 => vec![self.pick(&["RENAME", "RENAMENX"]).into(), k, self.key().into()],
+            27 => {
+                let mut v = vec!["COPY".into(), k, self.key().into()];
+                if self.maybe(0.5) {
+                    v.push(self.pick(&["REPLACE", "DB", "bogus"]).into());
+                }
+                v
+            }
+            28 => vec!["KEYS".into(), self.pick(&["*", "k[12]", "k?", "*3", "x*", "k[^1-3]", "[a-]"]).into()],
+            29 => {
+                let mut v = vec!["SCAN".into(), "0".into()];
+                if self.maybe(0.5) {
+                    v.extend(["MATCH".to_string(), self.pick(&["k*", "*[13]", "nomatch"]).into()]);
+                }
+                if self.maybe(0.5) {
+                    v.extend(["COUNT".to_string(), self.pick(&["1", "2", "100"]).into()]);
+                }
+                if self.maybe(0.3) {
+                    v.extend(["TYPE".to_string(), self.pick(&["string", "list", "SET", "zset", "hash", "nope"]).into()]);
+                }
+                v
+            }
+            30 => vec![self.pick(&["RANDOMKEY", "DBSIZE"]).into()],
+            31 => vec![self.pick(&["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]).into(), k, self.member().into(), self.member().into()],
+            32 | 33 => {
+                let mut v = vec![self.pick(&["LPUSH", "RPUSH"]).into(), k];
+                v.extend(self.some_of(4, &mut |g| vec![g.member().into()]));
+                v
+            }
+            34 => {
+                let mut v = vec![self.pick(&["LPOP", "RPOP"]).into(), k];
+                if self.maybe(0.5) {
+                    v.push(self.pick(&["0", "1", "2", "10", "-1", "x"]).into());
+                }
+                v
+            }
+            35 => vec!["LLEN".into(), k],
+            36 | 37 => vec!["LRANGE".into(), k, self.index().into(), self.index().into()],
+            38 => vec!["LINDEX".into(), k, self.index().into()],
+            39 => vec!["LSET".into(), k, self.index().into(), self.member().into()],
+            40 => vec!["LREM".into(), k, self.pick(&["0", "1", "-1", "2", "-2"]).into(), self.member().into()],
+            41 => vec!["LTRIM".into(), k, self.index().into(), self.index().into()],
+            42 => vec!["LINSERT".into(), k, self.pick(&["BEFORE", "after", "middle"]).into(), self.member().into(), self.member().into()],
+            43 => {
+                let mut v = vec!["LPOS".into(), k, self.member().into()];
+                for _ in 0..self.rng.below(3) {
+                    let (o, a) = match self.rng.below(4) {
+                        0 => ("RANK", self.pick(&["1", "-1", "2", "0", "-2"])),
+                        1 => ("COUNT", self.pick(&["0", "1", "2", "-1"])),
+                        2 => ("MAXLEN", self.pick(&["0", "1", "3", "-1"])),
+                        _ => ("bogus", "1"),
+                    };
+                    v.extend([o.to_string(), a.to_string()]);
+                }
+                v
+            }
+            44 => vec!["LMOVE".into(), k, self.key().into(), self.pick(&["LEFT", "right", "up"]).into(), self.pick(&["LEFT", "RIGHT"]).into()],
+            45 => vec!["RPOPLPUSH".into(), k, self.key().into()],
+            46 | 47 => {
+                let mut v = vec!["SADD".into(), k];
+                v.extend(self.some_of(4, &mut |g| vec![g.member().into()]));
+                v
+            }
+            48 => vec!["SREM".into(), k, self.member().into(), self.member().into()],
+            49 => vec![self.pick(&["SMEMBERS", "SCARD"]).into(), k],
+            50 => vec!["SISMEMBER".into(), k, self.member().into()],
+            51 => vec!["SMISMEMBER".into(), k, self.member().into(), self.member().into()],
+            52 | 53 => {
+                let mut v = vec![self.pick(&["SINTER", "SUNION", "SDIFF"]).into(), k];
+                v.extend(self.some_of(2, &mut |g| vec![g.key().into()]));
+                v
+            }
+            54 => {
+                let mut v = vec![self.pick(&["SPOP", "SRANDMEMBER"]).into(), k];
+                if self.maybe(0.6) {
+                    v.push(self.pick(&["0", "1", "2", "10", "-3", "x", "-9223372036854775808"]).into());
+                }
+                v
+            }
+            55 => vec!["SMOVE".into(), k, self.key().into(), self.member().into()],
+            56 | 57 => {
+                let mut v = vec![self.pick(&["HSET", "HMSET"]).into(), k];
+                v.extend(self.some_of(3, &mut |g| vec![g.member().into(), g.value().into()]));
+                if self.maybe(0.1) {
+                    v.push("odd".into());
+                }
+                v
+            }
+            58 => vec![self.pick(&["HGET", "HEXISTS", "HSTRLEN"]).into(), k, self.member().into()],
+            59 => vec!["HMGET".into(), k, self.member().into(), self.member().into()],
+            60 => vec!["HDEL".into(), k, self.member().into(), self.member().into()],
+            61 => vec![self.pick(&["HLEN", "HGETALL", "HKEYS", "HVALS"]).into(), k],
+            62 => vec!["HINCRBY".into(), k, self.member().into(), self.pick(&["1", "-5", "x", "9223372036854775807"]).into()],
+            63 => vec!["HINCRBYFLOAT".into(), k, self.member().into(), self.float().into()],
+            64 => vec!["HSETNX".into(), k, self.member().into(), self.value().into()],
+            65..=67 => {
+                let mut v = vec!["ZADD".into(), k];
+                for _ in 0..self.rng.below(3) {
+                    v.push(self.pick(&["NX", "XX", "GT", "LT", "CH", "INCR"]).into());
+                }
+                v.extend(self.some_of(3, &mut |g| vec![g.score().into(), g.member().into()]));
+                v
+            }
+            68 => vec![self.pick(&["ZSCORE", "ZRANK", "ZREVRANK"]).into(), k, self.member().into()],
+            69 => vec!["ZREM".into(), k, self.member().into(), self.member().into()],
+            70 => vec!["ZCARD".into(), k],
+            71 => vec!["ZINCRBY".into(), k, self.score().into(), self.member().into()],
+            72 => vec!["ZCOUNT".into(), k, self.score().into(), self.score().into()],
+            73 | 74 => {
+                let by = self.rng.below(3);
+                let (lo, hi) = match by {
+                    1 => (self.score().to_string(), self.score().to_string()),
+                    2 => (self.pick(&["-", "+", "[a", "(b", "[1", "x"]).to_string(), self.pick(&["+", "-", "[c", "(zz", "[2"]).to_string()),
+                    _ => (self.index().to_string(), self.index().to_string()),
+                };
+                let mut v = vec!["ZRANGE".into(), k, lo, hi];
+                if by == 1 {
+                    v.push("BYSCORE".into());
+                } else if by == 2 {
+                    v.push("BYLEX".into());
+                }
+                if self.maybe(0.3) {
+                    v.push("REV".into());
+                }
+                if self.maybe(0.3) {
+                    v.extend(["LIMIT".to_string(), self.pick(&["0", "1", "-1"]).into(), self.pick(&["1", "2", "-1", "0"]).into()]);
+                }
+                if self.maybe(0.3) {
+                    v.push("WITHSCORES".into());
+                }
+                v
+            }
+            75 => {
+                let mut v = vec![self.pick(&["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"]).into(), k, self.score().into(), self.score().into()];
+                if self.maybe(0.4) {
+                    v.push("WITHSCORES".into());
+                }
+                if self.maybe(0.3) {
+                    v.extend(["LIMIT".to_string(), self.pick(&["0", "1", "-1", "5"]).into(), self.pick(&["1", "-1", "0"]).into()]);
+                }
+                v
+            }
+            76 => {
+                let mut v = vec!["ZREVRANGE".into(), k, self.index().into(), self.index().into()];
+                if self.maybe(0.4) {
+                    v.push("WITHSCORES".into());
+                }
+                v
+            }
+            77 => vec![self.pick(&["PING", "ECHO", "DBSIZE"]).into()],
+            78 => vec!["DEBUG".into(), "SLEEP".into(), "0".into()],
+            _ => vec![self.pick(&["FOO", "get", "set", "lpush", "zadd", "hset"]).into()],
+        };
+        // Now and then, arity and leftover-argument errors.
+        if self.maybe(0.03) {
+            c.push("extra".into());
+        }
+        if c[0] == "ECHO" {
+            c.push("hello".into());
+        }
+        c
+    }
+}
+
+fn to_argv(words: Vec<String>) -> Vec<Vec<u8>> {
+    words.into_iter().map(String::into_bytes).collect()
+}
+
+#[test]
+fn model_matches_redis_server() {
+    let server = start_server();
+    let mut conn = Conn::connect(server.port).expect("connect to redis-server");
+
+    // Hand-written edge-case tables, every family.
+    let mut table_commands = 0;
+    for (family, script) in edge_cases::TABLES {
+        let argv: Vec<Vec<Vec<u8>>> = edge_cases::lines(script)
+            .map(|l| tokenize(l).unwrap_or_else(|e| panic!("table {family}: {e}")))
+            .collect();
+        table_commands += argv.len();
+        check_script(&mut conn, &format!("edge-case table '{family}'"), argv, 1);
+    }
+
+    // Seeded random sequences.
+    let n: u64 = std::env::var("REDIS_DIFF_SEQUENCES").ok().and_then(|v| v.parse().ok()).unwrap_or(600);
+    let root_seed: u64 = std::env::var("REDIS_DIFF_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5EED);
+    let root = SimRng::new(root_seed);
+    let mut commands = 0;
+    for i in 0..n {
+        let mut rng = root.child_indexed("sequence", i);
+        let len = rng.range_inclusive(5, 30);
+        let mut g = Gen { rng: &mut rng };
+        let script: Vec<Vec<Vec<u8>>> = (0..len).map(|_| to_argv(g.command())).collect();
+        commands += script.len();
+        check_script(&mut conn, &format!("random sequence {i}"), script, i);
+    }
+    println!(
+        "differential: {} edge-case tables ({table_commands} commands) and {n} random sequences ({commands} commands) agree with redis-server",
+        edge_cases::TABLES.len()
+    );
+    drop(server);
+}

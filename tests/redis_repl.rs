@@ -1,0 +1,117 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! The `redis-model` REPL end to end (through `run_repl` with a fixed clock) and the purity of the
+//! Redis core's sources.
+
+use playground::cli::redis::{run_repl, ReplArgs};
+use playground::sim::{SimTime, TEST_EPOCH};
+
+fn repl(input: &str, resp: bool) -> String {
+    let args = ReplArgs { resp, seed: 1, playground_limits: false };
+    let mut out = Vec::new();
+    run_repl(input.as_bytes(), &mut out, &args, || TEST_EPOCH).expect("in-memory I/O cannot fail");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn repl_prints_like_redis_cli_and_debug_sleep_moves_the_clock() {
+    let out = repl(
+        "SET greeting \"hello\\nworld\" PX 1500\n\
+         GET greeting\n\
+         \n\
+         RPUSH l a 'b c' \"\\x00\"\n\
+         LRANGE l 0 -1\n\
+         HSET h f 1\n\
+         HGETALL h\n\
+         DEBUG SLEEP 1\n\
+         PTTL greeting\n\
+         DEBUG SLEEP 0.5\n\
+         GET greeting\n\
+         set k \"unterminated\n\
+         ZADD z 1 a\n\
+         ZRANGE z 0 -1 WITHSCORES\n\
+         LPOP nothing 1\n\
+         nosuch a b\n",
+        false,
+    );
+    expect_test::expect![[r#"
+        OK
+        "hello\nworld"
+        (integer) 3
+        1) "a"
+        2) "b c"
+        3) "\x00"
+        (integer) 1
+        1) "f"
+        2) "1"
+        OK
+        (integer) 500
+        OK
+        (nil)
+        Invalid argument(s)
+        (integer) 1
+        1) "a"
+        2) "1"
+        (nil)
+        (error) ERR unknown command 'nosuch', with args beginning with: 'a' 'b' 
+    "#]]
+    .assert_eq(&out);
+}
+
+#[test]
+fn repl_resp_mode_writes_raw_resp2() {
+    assert_eq!(repl("PING\nGET x\nRPUSH l a\nLRANGE l 0 -1\nFOO\n", true),
+        "+PONG\r\n$-1\r\n:1\r\n*1\r\n$1\r\na\r\n-ERR unknown command 'FOO', with args beginning with: \r\n");
+}
+
+#[test]
+fn repl_clock_is_the_callers_and_expiry_runs_actively() {
+    // The active cycle reclaims keys between commands as the clock moves.
+    let mut t = TEST_EPOCH;
+    let args = ReplArgs { resp: false, seed: 1, playground_limits: false };
+    let mut out = Vec::new();
+    let input = "SET a 1 PX 100\nSET b 1 PX 100\nDBSIZE\nDBSIZE\n";
+    let mut calls = 0;
+    run_repl(input.as_bytes(), &mut out, &args, || {
+        calls += 1;
+        if calls == 5 {
+            t = SimTime(t.0 + 1000);
+        }
+        t
+    })
+    .unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), "OK\nOK\n(integer) 2\n(integer) 0\n");
+}
+
+#[test]
+fn redis_core_is_pure() {
+    // Architecture invariant: src/redis never reads a clock, touches OS entropy, iterates a
+    // HashMap or names a web type.
+    let forbidden = [
+        "std::time", "Instant", "SystemTime", "HashMap", "HashSet", "RandomState", "rand::random", "thread_rng",
+        "getrandom", "web_sys", "js_sys", "yew", "gloo", "std::fs", "std::net", "std::process", "IndexMap::new",
+        "IndexSet::new",
+    ];
+    let mut offences = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/redis"))];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read src/redis") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("read source");
+            for (n, line) in text.lines().enumerate() {
+                if line.trim_start().starts_with("//") {
+                    continue;
+                }
+                for f in forbidden {
+                    if line.contains(f) {
+                        offences.push(format!("{}:{}: {f}", path.display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(offences.is_empty(), "impure code in src/redis:\n{}", offences.join("\n"));
+}
