@@ -48,7 +48,7 @@ run_tier() {
   return "$rc"
 }
 
-run_tier native cargo cargo test --workspace --color never
+run_tier native cargo cargo test --workspace --no-fail-fast --color never
 run_tier wasm cargo cargo test --target wasm32-unknown-unknown --test web --color never
 
 e2e() {
