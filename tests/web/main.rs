@@ -14,5 +14,6 @@ mod kernel;
 mod load_balancing_page;
 mod locks_page;
 mod modal;
+mod playback;
 mod redis_page;
 mod routes;

@@ -58,3 +58,21 @@ pub fn click(el: &Element) {
 pub fn active_element() -> Option<Element> {
     document().active_element()
 }
+
+/// A memory history at `path`, which may carry a query string (`/locks?preset=gc-pause`).
+/// (`MemoryHistory::with_entries` rejects queries, so the query is applied separately.)
+pub fn memory_history(path_and_query: &str) -> yew_router::history::AnyHistory {
+    use yew_router::history::{History, MemoryHistory};
+    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let history = MemoryHistory::with_entries(vec![path.to_string()]);
+    if !query.is_empty() {
+        let params = web_sys::UrlSearchParams::new_with_str(query).unwrap();
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for entry in js_sys::try_iter(&params).unwrap().unwrap() {
+            let pair = js_sys::Array::from(&entry.unwrap());
+            pairs.push((pair.get(0).as_string().unwrap(), pair.get(1).as_string().unwrap()));
+        }
+        history.replace_with_query(path, pairs).unwrap();
+    }
+    history.into()
+}
