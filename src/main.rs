@@ -5,6 +5,15 @@ fn main() {
     playground::ui::start();
 }
 
+/// Panics on purpose so the end-to-end tests can check that a crash is reported in the console and
+/// shown to the user as a banner (reachable only from the developer console as
+/// `wasmBindings.playground_debug_panic("…")`).
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn playground_debug_panic(message: String) {
+    panic!("{message}");
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
     eprintln!(

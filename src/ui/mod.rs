@@ -21,7 +21,8 @@ pub const CRASH_BANNER_TEXT: &str = "Something went wrong and the playground sto
 
 /// Installs the panic hook and mounts the app on `<body>`.
 pub fn start() {
-    std::panic::set_hook(Box::new(|info| {
+    // Through Yew's setter: a plain `std::panic::set_hook` would be replaced by Yew's default hook.
+    yew::set_custom_panic_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
         show_crash_banner();
     }));

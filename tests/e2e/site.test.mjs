@@ -107,6 +107,20 @@ test('the strict Content-Security-Policy is in force and the app still runs', as
   await page.close();
 });
 
+test('a panic is reported in the console and shown as a banner with a reload button', async () => {
+  const page = await openPage(context);
+  await page.goto(url(''));
+  await page.getByTestId('page-home').waitFor();
+  await page.evaluate(() => { try { window.wasmBindings.playground_debug_panic('deliberate test panic'); } catch (_) {} });
+  const banner = page.getByTestId('crash-banner');
+  await banner.waitFor();
+  assert.match(await banner.textContent(), /Something went wrong.*Reload/);
+  assert.ok(page.errors.some((e) => e.includes('deliberate test panic')), `console shows the message: ${page.errors}`);
+  await banner.getByRole('button', { name: 'Reload' }).click();
+  await page.getByTestId('page-home').waitFor();
+  await page.close();
+});
+
 test('screenshots of Home and Locks at desktop and 360 px', async () => {
   const page = await openPage(context);
   for (const [name, path, testid] of [['home', '', 'page-home'], ['locks', 'locks', 'page-locks']]) {
@@ -119,6 +133,16 @@ test('screenshots of Home and Locks at desktop and 360 px', async () => {
       await page.screenshot({ path: join(SHOTS, `${name}-${label}.png`), fullPage: true });
     }
   }
+  // Dark mode follows the system until the user picks a theme.
+  await page.evaluate(() => localStorage.removeItem('dsp.theme'));
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(url(''));
+  await page.getByTestId('page-home').waitFor();
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, 'rgb(15, 20, 32)', 'the dark palette applies');
+  await page.screenshot({ path: join(SHOTS, 'home-desktop-dark.png'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'light' });
   assert.deepEqual(page.errors, []);
   await page.close();
 });
