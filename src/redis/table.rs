@@ -235,12 +235,10 @@ mod tests {
         assert_eq!(lookup(b"GeT").map(|c| c.name), Some("get"));
         assert!(lookup(b"nosuch").is_none());
         assert_eq!(complete("ZREV"), vec!["zrevrange", "zrevrangebyscore", "zrevrank"]);
-        expect_test::expect![[r#"
-
-              GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]
-              summary: Get the value of a key and optionally set its expiration
-              group: string
-        "#]].assert_eq(&help_text("getex").unwrap());
+        assert_eq!(
+            help_text("getex").unwrap(),
+            "\n  GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]\n  summary: Get the value of a key and optionally set its expiration\n  group: string\n"
+        );
         expect_test::expect!["101"].assert_eq(&COMMANDS.len().to_string());
     }
 }
