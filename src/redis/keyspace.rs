@@ -138,8 +138,8 @@ impl Keyspace {
         Some(v)
     }
     /// The entry at position `i` in iteration order.
-    pub fn get_index(&self, i: usize) -> Option<(&Box<[u8]>, &Value)> {
-        self.entries.get(i).map(|(k, v)| (k, v))
+    pub fn get_index(&self, i: usize) -> Option<(&[u8], &Value)> {
+        self.entries.get(i).map(|(k, v)| (&**k, v))
     }
     pub fn iter(&self) -> impl Iterator<Item = (&Box<[u8]>, &Value)> {
         self.entries.iter().map(|(k, v)| (k, v))

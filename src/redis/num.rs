@@ -71,8 +71,8 @@ pub fn strtod_full(s: &[u8]) -> Option<f64> {
         f64::INFINITY
     } else if lower == "nan" || (lower.starts_with("nan(") && lower.ends_with(')')) {
         f64::NAN
-    } else if lower.starts_with("0x") {
-        parse_hex_float(&lower[2..])?
+    } else if let Some(hex) = lower.strip_prefix("0x") {
+        parse_hex_float(hex)?
     } else {
         // Rust's f64 parser accepts exactly the C decimal grammar minus a few spellings it adds
         // ("inf"/"nan" handled above; it rejects "1e", "." like strtod's full-consumption check).

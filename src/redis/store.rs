@@ -359,7 +359,7 @@ impl Store {
             return None;
         }
         let i = self.rng.index(self.db.len());
-        self.db.get_index(i).map(|(k, _)| k.clone())
+        self.db.get_index(i).map(|(k, _)| Box::from(k))
     }
 
     /// Checks a collection length against the playground limit.

@@ -220,6 +220,24 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     idx.binary_search_by(|(n, _)| n.as_bytes().cmp(lower)).ok().map(|i| &COMMANDS[idx[i].1])
 }
 
+/// redis-cli's `HELP <command>` text for `name`, or `None` for an unknown command.
+pub fn help_text(name: &str) -> Option<String> {
+    let c = lookup(name.as_bytes())?;
+    Some(format!(
+        "\n  {} {}\n  summary: {}\n  group: {}\n",
+        c.name.to_ascii_uppercase(),
+        c.syntax,
+        c.summary,
+        c.group.name()
+    ))
+}
+
+/// Command names starting with `prefix` (case-insensitive), sorted: Tab completion.
+pub fn complete(prefix: &str) -> Vec<&'static str> {
+    let p = prefix.to_ascii_lowercase();
+    sorted_index().iter().filter(|(n, _)| n.starts_with(&p)).map(|(n, _)| *n).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,22 +259,4 @@ mod tests {
         );
         expect_test::expect!["101"].assert_eq(&COMMANDS.len().to_string());
     }
-}
-
-/// redis-cli's `HELP <command>` text for `name`, or `None` for an unknown command.
-pub fn help_text(name: &str) -> Option<String> {
-    let c = lookup(name.as_bytes())?;
-    Some(format!(
-        "\n  {} {}\n  summary: {}\n  group: {}\n",
-        c.name.to_ascii_uppercase(),
-        c.syntax,
-        c.summary,
-        c.group.name()
-    ))
-}
-
-/// Command names starting with `prefix` (case-insensitive), sorted: Tab completion.
-pub fn complete(prefix: &str) -> Vec<&'static str> {
-    let p = prefix.to_ascii_lowercase();
-    sorted_index().iter().filter(|(n, _)| n.starts_with(&p)).map(|(n, _)| *n).collect()
 }
