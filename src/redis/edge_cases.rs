@@ -141,6 +141,10 @@ PERSIST l
 EXPIRETIME l
 PEXPIREAT l 1
 EXISTS l
+SET far x PXAT 9223372036854775807
+EXPIRETIME far
+PEXPIRETIME far
+DEL far
 SET s v
 TYPE s
 TYPE nothing
@@ -406,6 +410,12 @@ ZINCRBY z -inf a
 ZREM z a b nope
 ZREM nothing a
 ZRANGE nothing 0 -1
+ZADD negzero -0 m
+ZSCORE negzero m
+ZADD negzero INCR -0 n
+ZRANGE negzero 0 -1 WITHSCORES
+ZADD big 1e309 a
+ZRANGEBYSCORE negzero -1e400 1e400
 SET str x
 ZADD str 1 a
 ZRANGE str 0 -1
@@ -598,6 +608,10 @@ mod tests {
             EXPIRETIME l -> (integer) -1
             PEXPIREAT l 1 -> (integer) 1
             EXISTS l -> (integer) 0
+            SET far x PXAT 9223372036854775807 -> OK
+            EXPIRETIME far -> (integer) 9223372036854776
+            PEXPIRETIME far -> (integer) 9223372036854775807
+            DEL far -> (integer) 1
             SET s v -> OK
             TYPE s -> string
             TYPE nothing -> none
@@ -871,6 +885,12 @@ mod tests {
             ZREM z a b nope -> (integer) 2
             ZREM nothing a -> (integer) 0
             ZRANGE nothing 0 -1 -> (empty array)
+            ZADD negzero -0 m -> (integer) 1
+            ZSCORE negzero m -> "0"
+            ZADD negzero INCR -0 n -> "-0"
+            ZRANGE negzero 0 -1 WITHSCORES -> ["m", "0", "n", "0"]
+            ZADD big 1e309 a -> (error) ERR value is not a valid float
+            ZRANGEBYSCORE negzero -1e400 1e400 -> ["m", "n"]
             SET str x -> OK
             ZADD str 1 a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
             ZRANGE str 0 -1 -> (error) WRONGTYPE Operation against a key holding the wrong kind of value

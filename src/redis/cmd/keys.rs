@@ -117,8 +117,9 @@ fn ttl_generic(s: &mut Store, a: &mut Args, ms: bool, absolute: bool) -> CmdResu
         return Ok(Reply::Integer(-1));
     };
     let ttl = if absolute { when } else { when - s.now_ms }.max(0);
-    // C computes `(ttl+500)/1000` in signed 64 bits, which wraps for deadlines near i64::MAX.
-    Ok(Reply::Integer(if ms { ttl } else { ttl.wrapping_add(500) / 1000 }))
+    // `(ttl+500)/1000` overflows i64 for deadlines near i64::MAX; a real server (gcc -O2) replies
+    // the mathematically exact quotient there, so compute it wide.
+    Ok(Reply::Integer(if ms { ttl } else { ((i128::from(ttl) + 500) / 1000) as i64 }))
 }
 
 pub fn ttl(s: &mut Store, a: &mut Args) -> CmdResult {
