@@ -389,6 +389,14 @@ impl Store {
         }
     }
 
+    /// The earliest deadline of any key, on the caller's clock (store deadlines minus the DEBUG
+    /// SLEEP offset): when the UI should next expect a key to vanish. O(keys with a TTL).
+    pub fn next_deadline(&self) -> Option<SimTime> {
+        let earliest = self.expires.values().copied().min()?;
+        let caller = u64::try_from(earliest).unwrap_or(0).saturating_sub(self.clock_offset.as_millis());
+        Some(SimTime(caller))
+    }
+
     /// Runs active-expire cycles for every 100 ms boundary in `(last, now]`, at most
     /// `max_cycles`, and returns the keys deleted. `last` is the caller's previous tick time.
     pub fn advance_to(&mut self, last: SimTime, now: SimTime, max_cycles: usize) -> usize {
@@ -528,6 +536,7 @@ mod tests {
             total += s.run_active_expire_cycle(later + SimDuration::from_millis(100 * c));
         }
         assert_eq!(total, 150);
+        assert_eq!(s.next_deadline(), Some(t0 + SimDuration::from_millis(100_000)));
         assert_eq!(s.dbsize(), 50);
         assert_eq!(s.stats().expired_keys, 150);
     }
