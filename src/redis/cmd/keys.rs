@@ -395,7 +395,7 @@ mod tests {
         }
         let mut seen = BTreeSet::new();
         let mut cursor = "0".to_string();
-        let mut calls = 0;
+        let mut calls: u32 = 0;
         loop {
             calls += 1;
             let Reply::Array(parts) = s.execute_str(t, &format!("SCAN {cursor} COUNT 7")) else { panic!() };
