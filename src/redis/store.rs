@@ -286,13 +286,13 @@ impl Store {
     /// A key's value for reading, after lazy expiry; counts a hit or a miss like `lookupKeyRead`.
     pub(crate) fn read(&mut self, key: &[u8]) -> Option<&Value> {
         self.expire_if_needed(key);
-        let found = self.db.contains_key(key);
-        if found {
+        let value = self.db.get(key);
+        if value.is_some() {
             self.stats.keyspace_hits = self.stats.keyspace_hits.saturating_add(1);
         } else {
             self.stats.keyspace_misses = self.stats.keyspace_misses.saturating_add(1);
         }
-        self.db.get(key)
+        value
     }
 
     /// A key's value for writing, after lazy expiry (`lookupKeyWrite`: no hit/miss counting).
