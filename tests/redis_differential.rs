@@ -14,6 +14,8 @@
 //!   after SPOP the model's key is re-synchronised from the server's SMEMBERS;
 //! - before DBSIZE both sides reclaim expired keys with a full SCAN (which keys a real server has
 //!   already reclaimed depends on its wall-clock active-expire cycle);
+//! - a relative EXPIRE/PEXPIRE with GT or LT waits 2 ms first, so it never compares against a
+//!   deadline set in the same millisecond (where equal-versus-greater would depend on timing);
 //! - TTL/PTTL/EXPIRETIME/PEXPIRETIME integers may differ by the time between the two executions:
 //!   ±1 for seconds, ±250 ms for milliseconds. Generated expiries are either ≥ 100 s in the future
 //!   or already past, so no key expires between the two executions.
@@ -206,6 +208,11 @@ fn full_scan(mut call: impl FnMut(&[Vec<u8>]) -> Reply, argv: &[Vec<u8>]) -> Rep
 /// One step on both sides; `None` when they agree, else a description of the difference.
 fn step(store: &mut Store, conn: &mut Conn, argv: &[Vec<u8>]) -> Option<String> {
     let name = upper(&argv[0]);
+    if (name == "EXPIRE" || name == "PEXPIRE") && argv.iter().any(|a| matches!(upper(a).as_str(), "GT" | "LT")) {
+        // A relative deadline compared with one set in the same millisecond is equal, not greater:
+        // let the clock move so both sides compare deadlines set at different instants.
+        std::thread::sleep(Duration::from_millis(2));
+    }
     if name == "DBSIZE" {
         // DBSIZE counts keys whose deadline passed but that nobody reclaimed yet; which those are
         // depends on random sampling and on the real server's wall-clock expire cycle. A full
@@ -313,10 +320,16 @@ impl Gen<'_> {
         xs[self.rng.index(xs.len())]
     }
     fn key(&mut self) -> &'static str {
+        if self.rng.bernoulli(0.02) {
+            return "";
+        }
         self.pick(&["k1", "k2", "k3", "k4", "k5"])
     }
     fn value(&mut self) -> &'static str {
-        self.pick(&["1", "-5", "10.5", "abc", "", "9223372036854775807", "0x10", " 3", "1e3", "inf", "007", "x y"])
+        self.pick(&[
+            "1", "-5", "10.5", "abc", "", "9223372036854775807", "0x10", " 3", "1e3", "inf", "007", "x y", "0.1",
+            "1e-5", "\x00\u{ff}", "-0", "a\r\nb",
+        ])
     }
     fn member(&mut self) -> &'static str {
         self.pick(&["a", "b", "c", "1", "2", "10", "-3", "zz"])
@@ -328,7 +341,10 @@ impl Gen<'_> {
         self.pick(&["1", "2", "-1", "0", "1.5", "inf", "-inf", "(1", "nan", "x", "1e3", "(2"])
     }
     fn float(&mut self) -> &'static str {
-        self.pick(&["1", "1.5", "-2", "10", "1e3", "abc", "3.0e3", "-0.5", "5"])
+        self.pick(&[
+            "1", "1.5", "-2", "10", "1e3", "abc", "3.0e3", "-0.5", "5", "0.1", "0.2", "1e-5", "123456789.123",
+            "0x1p-3", "-1.5e2", "1e30", "-1e-30", "7.000000000000001",
+        ])
     }
     fn maybe(&mut self, p: f64) -> bool {
         self.rng.bernoulli(p)
@@ -577,6 +593,14 @@ impl Gen<'_> {
             78 => vec!["DEBUG".into(), "SLEEP".into(), "0".into()],
             _ => vec![self.pick(&["FOO", "get", "set", "lpush", "zadd", "hset"]).into()],
         };
+        // Command names in any case.
+        if self.maybe(0.2) {
+            c[0] = c[0].to_ascii_lowercase();
+        }
+        // Sorted sets whose members share a score, so BYLEX ranges are meaningful.
+        if c[0].eq_ignore_ascii_case("ZADD") && c.len() > 1 && self.maybe(0.3) {
+            c = vec!["ZADD".into(), c[1].clone(), "0".into(), "a".into(), "0".into(), "b".into(), "0".into(), "c".into(), "0".into(), "zz".into()];
+        }
         // Now and then, arity and leftover-argument errors.
         if self.maybe(0.03) {
             c.push("extra".into());

@@ -297,7 +297,7 @@ fn real_redis(a: &BenchArgs, value: &[u8]) -> Result<RealFigures, String> {
         text.lines()
             .filter_map(|l| l.trim().strip_prefix(&format!("{name}: ")))
             .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
-            .last()
+            .next_back()
     };
     let (set, get) = (rate("SET").ok_or("no SET figure from redis-benchmark")?, rate("GET").ok_or("no GET figure")?);
 

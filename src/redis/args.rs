@@ -61,6 +61,7 @@ impl<'a> Args<'a> {
 
     /// The next argument; a syntax error when there is none (arity is checked before handlers
     /// run, so this only fires for options missing their value).
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<&'a [u8], Reply> {
         match self.argv.get(self.pos) {
             Some(a) => {

@@ -106,6 +106,34 @@ STRLEN list
 SETRANGE list 0 x
 GETEX list
 GETDEL list
+SET k v PXAT 0
+SET k v EXAT 1
+GET k
+SETEX k 9223372036854775807 v
+PSETEX k 9223372036854775807 v
+SET k v
+GETEX k PX 9223372036854775807
+SET i 123
+APPEND i 4
+STRLEN i
+INCR i
+SET t v EX 100
+SET t v2 KEEPTTL
+TTL t
+GETSET t v3
+TTL t
+SET t v EX 100
+SETNX t other
+TTL t
+APPEND t x
+TTL t
+INCRBYFLOAT i 0.5
+SET big "9223372036854775807 "
+INCR big
+GETRANGE i 0 9223372036854775807
+GETRANGE i -9223372036854775808 -1
+SETRANGE i 1 ""
+MGET
 "#),
     ("keys", r#"
 SET a 1
@@ -141,6 +169,10 @@ PERSIST l
 EXPIRETIME l
 PEXPIREAT l 1
 EXISTS l
+SET far x PXAT 9223372036854775807
+EXPIRETIME far
+PEXPIRETIME far
+DEL far
 SET s v
 TYPE s
 TYPE nothing
@@ -177,6 +209,27 @@ SCAN " 1"
 SCAN 0 bogus
 SCAN 0 MATCH
 SCAN 18446744073709551616
+SET a 1 EX 100
+RENAME a b
+TTL b
+COPY b c
+TTL c
+SET d 1
+RENAME d b
+TTL b
+SET e 1 EX 100
+SET e 2
+TTL e
+PERSIST e
+SET k* star
+KEYS k\*
+KEYS *\*
+SCAN 0 TYPE STRING COUNT 100
+SET gone x PXAT 1
+TYPE gone
+EXISTS gone gone
+RENAME gone x
+COPY gone x
 "#),
     ("lists", r#"
 RPUSH l a b c d e
@@ -255,6 +308,25 @@ SET str x
 LPUSH str a
 LRANGE str 0 1
 LMOVE dst str LEFT LEFT
+RPUSH q a b a b a
+LPOS q a RANK -2 COUNT 0 MAXLEN 4
+LPOS q b RANK 3
+LREM q -9223372036854775808 a
+LRANGE q 0 -1
+RPUSH one x
+RPOPLPUSH one one
+LRANGE one 0 -1
+SET s str
+LMOVE one s LEFT LEFT
+LRANGE one 0 -1
+LPUSHX s a
+LINSERT s BEFORE a b
+LREM s 0 a
+LLEN s
+LINDEX s 0
+LRANGE q 9223372036854775807 -9223372036854775808
+RPOP q 100
+EXISTS q
 "#),
     ("sets", r#"
 SADD s a b c
@@ -295,6 +367,22 @@ SINTER nothing str
 SUNION s str
 SMOVE s str c
 SMOVE str s c
+SADD u 1 2 3
+SET w str
+SMOVE u w 9
+SMISMEMBER w a
+SINTER u u
+SUNION u
+SADD u x
+SMEMBERS u
+SPOP u 10
+EXISTS u
+SADD single only
+SRANDMEMBER single -3
+SRANDMEMBER single 3
+SPOP single
+SPOP single
+SCARD w
 "#),
     ("hashes", r#"
 HSET h a 1 b 2
@@ -336,6 +424,21 @@ SET str x
 HSET str a 1
 HGET str a
 HGETALL str
+HSET d a 1 a 2
+HGET d a
+HSET d b 1e3
+HINCRBYFLOAT d b 1
+HINCRBY d b 1
+HSET d c 9223372036854775807
+HINCRBY d c 1
+HINCRBY d c -9223372036854775808
+HSET d e x f y
+HDEL d b
+HGETALL d
+SET w x
+HMGET w a
+HSETNX w a b
+HLEN w
 "#),
     ("zsets", r#"
 ZADD z 1 a 2 b 3 c
@@ -406,10 +509,44 @@ ZINCRBY z -inf a
 ZREM z a b nope
 ZREM nothing a
 ZRANGE nothing 0 -1
+ZADD negzero -0 m
+ZSCORE negzero m
+ZADD negzero INCR -0 n
+ZRANGE negzero 0 -1 WITHSCORES
+ZADD big 1e309 a
+ZRANGEBYSCORE negzero -1e400 1e400
 SET str x
 ZADD str 1 a
 ZRANGE str 0 -1
 ZSCORE str a
+ZADD s 1 a 2 b
+ZADD s CH 1 a
+ZADD s GT CH 0 a
+ZADD s XX INCR 1 nope
+ZADD s INCR GT -5 a
+ZRANGE s 0 -1 LIMIT 0 1
+ZRANGE s (1 +inf BYSCORE REV LIMIT 0 1
+ZRANGE s +inf (1 BYSCORE REV LIMIT 0 1
+ZRANGEBYSCORE s (inf +inf
+ZRANGEBYSCORE s -inf (-inf
+ZCOUNT s (1 (1
+ZCOUNT s 1 1
+ZADD lex 0 a 0 b 0 c
+ZRANGE lex [a [a BYLEX
+ZRANGE lex (a (a BYLEX
+ZRANGE lex + - BYLEX
+ZRANGE lex - + BYLEX LIMIT 1 1
+ZRANGE lex [b + BYLEX REV
+ZRANGE lex + [b BYLEX REV
+ZRANGE lex - + BYLEX LIMIT 5 1
+ZRANGE lex - + BYLEX LIMIT -1 1
+ZREVRANGE lex 0 -1
+ZRANK lex c
+ZREVRANK lex c
+SET w x
+ZINCRBY w 1 a
+ZCOUNT w 0 1
+ZRANK w a
 "#),
     ("server", r#"
 PING
@@ -421,12 +558,18 @@ DEBUG SLEEP 0
 DEBUG SLEEP
 DEBUG nope
 NOSUCHCOMMAND a "b c"
+NOSUCHCOMMAND 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789 tail
+NOSUCHCOMMAND 01234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456 abcdefgh xyz
+NOSUCHCOMMAND "line\nbreak" "cr\rhere"
 nosuch
 GeT x
 set
 set k
 SET k v extra
 DBSIZE extra
+PING ""
+ECHO "\x00\xff"
+ECHO ""
 "#),
 ];
 
@@ -557,7 +700,35 @@ mod tests {
             STRLEN list -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
             SETRANGE list 0 x -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
             GETEX list -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
-            GETDEL list -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]]);
+            GETDEL list -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            SET k v PXAT 0 -> (error) ERR invalid expire time in 'set' command
+            SET k v EXAT 1 -> OK
+            GET k -> (nil)
+            SETEX k 9223372036854775807 v -> (error) ERR invalid expire time in 'setex' command
+            PSETEX k 9223372036854775807 v -> (error) ERR invalid expire time in 'psetex' command
+            SET k v -> OK
+            GETEX k PX 9223372036854775807 -> (error) ERR invalid expire time in 'getex' command
+            SET i 123 -> OK
+            APPEND i 4 -> (integer) 4
+            STRLEN i -> (integer) 4
+            INCR i -> (integer) 1235
+            SET t v EX 100 -> OK
+            SET t v2 KEEPTTL -> OK
+            TTL t -> (integer) 100
+            GETSET t v3 -> "v2"
+            TTL t -> (integer) -1
+            SET t v EX 100 -> OK
+            SETNX t other -> (integer) 0
+            TTL t -> (integer) 100
+            APPEND t x -> (integer) 2
+            TTL t -> (integer) 100
+            INCRBYFLOAT i 0.5 -> "1235.5"
+            SET big "9223372036854775807 " -> OK
+            INCR big -> (error) ERR value is not an integer or out of range
+            GETRANGE i 0 9223372036854775807 -> "1235.5"
+            GETRANGE i -9223372036854775808 -1 -> "1235.5"
+            SETRANGE i 1 "" -> (integer) 6
+            MGET -> (error) ERR wrong number of arguments for 'mget' command"#]]);
     }
     #[test]
     fn keys() {
@@ -595,6 +766,10 @@ mod tests {
             EXPIRETIME l -> (integer) -1
             PEXPIREAT l 1 -> (integer) 1
             EXISTS l -> (integer) 0
+            SET far x PXAT 9223372036854775807 -> OK
+            EXPIRETIME far -> (integer) 9223372036854776
+            PEXPIRETIME far -> (integer) 9223372036854775807
+            DEL far -> (integer) 1
             SET s v -> OK
             TYPE s -> string
             TYPE nothing -> none
@@ -630,7 +805,28 @@ mod tests {
             SCAN " 1" -> (error) ERR invalid cursor
             SCAN 0 bogus -> (error) ERR syntax error
             SCAN 0 MATCH -> (error) ERR syntax error
-            SCAN 18446744073709551616 -> (error) ERR invalid cursor"#]]);
+            SCAN 18446744073709551616 -> (error) ERR invalid cursor
+            SET a 1 EX 100 -> OK
+            RENAME a b -> OK
+            TTL b -> (integer) 100
+            COPY b c -> (integer) 1
+            TTL c -> (integer) 100
+            SET d 1 -> OK
+            RENAME d b -> OK
+            TTL b -> (integer) -1
+            SET e 1 EX 100 -> OK
+            SET e 2 -> OK
+            TTL e -> (integer) -1
+            PERSIST e -> (integer) 0
+            SET k* star -> OK
+            KEYS k\* -> ["k*"]
+            KEYS *\* -> ["k*"]
+            SCAN 0 TYPE STRING COUNT 100 -> ["0", ["b", "c", "k*", "e"]]
+            SET gone x PXAT 1 -> OK
+            TYPE gone -> none
+            EXISTS gone gone -> (integer) 0
+            RENAME gone x -> (error) ERR no such key
+            COPY gone x -> (integer) 0"#]]);
     }
     #[test]
     fn lists() {
@@ -710,7 +906,26 @@ mod tests {
             SET str x -> OK
             LPUSH str a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
             LRANGE str 0 1 -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
-            LMOVE dst str LEFT LEFT -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]]);
+            LMOVE dst str LEFT LEFT -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            RPUSH q a b a b a -> (integer) 5
+            LPOS q a RANK -2 COUNT 0 MAXLEN 4 -> [(integer) 2]
+            LPOS q b RANK 3 -> (nil)
+            LREM q -9223372036854775808 a -> (integer) 3
+            LRANGE q 0 -1 -> ["b", "b"]
+            RPUSH one x -> (integer) 1
+            RPOPLPUSH one one -> "x"
+            LRANGE one 0 -1 -> ["x"]
+            SET s str -> OK
+            LMOVE one s LEFT LEFT -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            LRANGE one 0 -1 -> ["x"]
+            LPUSHX s a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            LINSERT s BEFORE a b -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            LREM s 0 a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            LLEN s -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            LINDEX s 0 -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            LRANGE q 9223372036854775807 -9223372036854775808 -> (empty array)
+            RPOP q 100 -> ["b", "b"]
+            EXISTS q -> (integer) 0"#]]);
     }
     #[test]
     fn sets() {
@@ -752,7 +967,23 @@ mod tests {
             SINTER nothing str -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
             SUNION s str -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
             SMOVE s str c -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
-            SMOVE str s c -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]]);
+            SMOVE str s c -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            SADD u 1 2 3 -> (integer) 3
+            SET w str -> OK
+            SMOVE u w 9 -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            SMISMEMBER w a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            SINTER u u -> ["1", "2", "3"]
+            SUNION u -> ["1", "2", "3"]
+            SADD u x -> (integer) 1
+            SMEMBERS u -> ["1", "2", "3", "x"]
+            SPOP u 10 -> ["2", "x", "3", "1"]
+            EXISTS u -> (integer) 0
+            SADD single only -> (integer) 1
+            SRANDMEMBER single -3 -> ["only", "only", "only"]
+            SRANDMEMBER single 3 -> ["only"]
+            SPOP single -> "only"
+            SPOP single -> (nil)
+            SCARD w -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]]);
     }
     #[test]
     fn hashes() {
@@ -795,7 +1026,22 @@ mod tests {
             SET str x -> OK
             HSET str a 1 -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
             HGET str a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
-            HGETALL str -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]]);
+            HGETALL str -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            HSET d a 1 a 2 -> (integer) 1
+            HGET d a -> "2"
+            HSET d b 1e3 -> (integer) 1
+            HINCRBYFLOAT d b 1 -> "1001"
+            HINCRBY d b 1 -> (integer) 1002
+            HSET d c 9223372036854775807 -> (integer) 1
+            HINCRBY d c 1 -> (error) ERR increment or decrement would overflow
+            HINCRBY d c -9223372036854775808 -> (integer) -1
+            HSET d e x f y -> (integer) 2
+            HDEL d b -> (integer) 1
+            HGETALL d -> ["a", "2", "c", "-1", "e", "x", "f", "y"]
+            SET w x -> OK
+            HMGET w a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            HSETNX w a b -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            HLEN w -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]]);
     }
     #[test]
     fn zsets() {
@@ -868,10 +1114,44 @@ mod tests {
             ZREM z a b nope -> (integer) 2
             ZREM nothing a -> (integer) 0
             ZRANGE nothing 0 -1 -> (empty array)
+            ZADD negzero -0 m -> (integer) 1
+            ZSCORE negzero m -> "0"
+            ZADD negzero INCR -0 n -> "-0"
+            ZRANGE negzero 0 -1 WITHSCORES -> ["m", "0", "n", "0"]
+            ZADD big 1e309 a -> (error) ERR value is not a valid float
+            ZRANGEBYSCORE negzero -1e400 1e400 -> ["m", "n"]
             SET str x -> OK
             ZADD str 1 a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
             ZRANGE str 0 -1 -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
-            ZSCORE str a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]]);
+            ZSCORE str a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            ZADD s 1 a 2 b -> (integer) 2
+            ZADD s CH 1 a -> (integer) 0
+            ZADD s GT CH 0 a -> (integer) 0
+            ZADD s XX INCR 1 nope -> (nil)
+            ZADD s INCR GT -5 a -> (nil)
+            ZRANGE s 0 -1 LIMIT 0 1 -> (error) ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX
+            ZRANGE s (1 +inf BYSCORE REV LIMIT 0 1 -> (empty array)
+            ZRANGE s +inf (1 BYSCORE REV LIMIT 0 1 -> ["b"]
+            ZRANGEBYSCORE s (inf +inf -> (empty array)
+            ZRANGEBYSCORE s -inf (-inf -> (empty array)
+            ZCOUNT s (1 (1 -> (integer) 0
+            ZCOUNT s 1 1 -> (integer) 1
+            ZADD lex 0 a 0 b 0 c -> (integer) 3
+            ZRANGE lex [a [a BYLEX -> ["a"]
+            ZRANGE lex (a (a BYLEX -> (empty array)
+            ZRANGE lex + - BYLEX -> (empty array)
+            ZRANGE lex - + BYLEX LIMIT 1 1 -> ["b"]
+            ZRANGE lex [b + BYLEX REV -> (empty array)
+            ZRANGE lex + [b BYLEX REV -> ["c", "b"]
+            ZRANGE lex - + BYLEX LIMIT 5 1 -> (empty array)
+            ZRANGE lex - + BYLEX LIMIT -1 1 -> (empty array)
+            ZREVRANGE lex 0 -1 -> ["c", "b", "a"]
+            ZRANK lex c -> (integer) 2
+            ZREVRANK lex c -> (integer) 0
+            SET w x -> OK
+            ZINCRBY w 1 a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            ZCOUNT w 0 1 -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
+            ZRANK w a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]]);
     }
     #[test]
     fn server() {
@@ -885,11 +1165,17 @@ mod tests {
             DEBUG SLEEP -> (error) ERR unknown subcommand or wrong number of arguments for 'SLEEP'. Try DEBUG HELP.
             DEBUG nope -> (error) ERR unknown subcommand or wrong number of arguments for 'nope'. Try DEBUG HELP.
             NOSUCHCOMMAND a "b c" -> (error) ERR unknown command 'NOSUCHCOMMAND', with args beginning with: 'a' 'b c' 
+            NOSUCHCOMMAND 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789 tail -> (error) ERR unknown command 'NOSUCHCOMMAND', with args beginning with: '01234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567' 
+            NOSUCHCOMMAND 01234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456 abcdefgh xyz -> (error) ERR unknown command 'NOSUCHCOMMAND', with args beginning with: '01234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456' 'abcdefgh' 'xyz' 
+            NOSUCHCOMMAND "line\nbreak" "cr\rhere" -> (error) ERR unknown command 'NOSUCHCOMMAND', with args beginning with: 'line break' 'cr here' 
             nosuch -> (error) ERR unknown command 'nosuch', with args beginning with: 
             GeT x -> (nil)
             set -> (error) ERR wrong number of arguments for 'set' command
             set k -> (error) ERR wrong number of arguments for 'set' command
             SET k v extra -> (error) ERR syntax error
-            DBSIZE extra -> (error) ERR wrong number of arguments for 'dbsize' command"#]]);
+            DBSIZE extra -> (error) ERR wrong number of arguments for 'dbsize' command
+            PING "" -> ""
+            ECHO "\x00\xff" -> "\x00\xff"
+            ECHO "" -> """#]]);
     }
 }

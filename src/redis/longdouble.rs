@@ -289,6 +289,7 @@ impl LongDouble {
     }
 
     /// `a + b` rounded to nearest-even, as the x87 unit adds.
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, o: LongDouble) -> LongDouble {
         use LongDouble::*;
         match (self, o) {

@@ -1,11 +1,36 @@
-//! The modeled Redis 7: keyspace, expiry, command table and replies, with real Redis semantics.
+//! The modeled Redis 7: keyspace, expiry, command table and replies, with real Redis 7.0
+//! semantics (RESP2, byte-exact error texts), checked against a real redis-server by
+//! `tests/redis_differential.rs`.
 //!
 //! Architecture invariant: the store is pure — its clock is passed in (`SimTime`, Unix ms), its
 //! randomness is a `SimRng`, and it never does I/O. Replies are values exactly as RESP2 has them.
+//! (`tests/redis_repl.rs` greps this directory for clocks, entropy, HashMap and web types.)
 //!
-//! Entry point: [`Store::execute`] runs one command (`argv` as bytes) and returns its [`Reply`];
-//! [`Store::run_active_expire_cycle`] is Redis's periodic expiry sampling, for the caller to run
-//! every 100 ms of virtual time.
+//! How a front end drives it:
+//! - [`Store::execute`]`(now, argv)` runs one command and returns its [`Reply`]. `argv` comes from
+//!   [`cli::tokenize`] (redis-cli's quoting rules); [`cli::format_human`] prints the reply the way
+//!   redis-cli does, [`Reply::to_resp`] gives the wire bytes.
+//! - Time only moves when the caller says so: pass the current virtual time to every call, and
+//!   call [`Store::run_active_expire_cycle`] every 100 ms of virtual time (or
+//!   [`Store::advance_to`]`(last, now, max_cycles)` to catch up) so expired keys vanish untouched.
+//!   `DEBUG SLEEP n` moves the store's own clock forward by n seconds ([`Store::clock_offset`]).
+//! - Drawing: [`Store::browse`] (key, type, TTL, size, preview; glob filter) and
+//!   [`Store::full_value`] read without modifying; [`Store::export_json`]/[`Store::import_json`]
+//!   persist the dataset; [`table::COMMANDS`], [`table::help_text`] and [`table::complete`] serve
+//!   HELP and Tab completion; [`Store::stats`] and `INFO` give counters.
+//!
+//! ```
+//! use playground::redis::{cli, Store};
+//! use playground::sim::{SimDuration, SimRng, TEST_EPOCH};
+//!
+//! let mut store = Store::new(SimRng::new(7).child("redis"));
+//! let t0 = TEST_EPOCH;
+//! let reply = store.execute(t0, &cli::tokenize("SET session:1 \"alice\" PX 250").unwrap());
+//! assert_eq!(cli::format_human(&reply), "OK\n");
+//! // 300 ms later the active cycle has reclaimed the key without anyone reading it.
+//! store.advance_to(t0, t0 + SimDuration::from_millis(300), 10);
+//! assert_eq!(store.dbsize(), 0);
+//! ```
 
 pub mod args;
 pub mod browser;

@@ -1,5 +1,6 @@
-//! Redis's number parsing and formatting rules (util.c): `string2ll`, `string2ld`/`strtold`-style
-//! float parsing, `%.17g` / "human" long-double formatting, and score formatting for sorted sets.
+//! Redis's number parsing and formatting rules (util.c): `string2ll`, `strtod`-style float parsing
+//! and `%.17g` score formatting for sorted sets. (INCRBYFLOAT's `long double` arithmetic and
+//! "human" formatting live in `longdouble.rs`.)
 //!
 //! These are what make `INCR " 1"` an error and `INCRBYFLOAT x 1e2` reply `"100"` exactly as Redis
 //! does. Pure functions only.
@@ -40,21 +41,10 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     }
 }
 
-/// `string2ull`-like strict unsigned parse used for SCAN cursors (`strtoull` with full consumption
-/// and no leading space or sign, as `parseScanCursorOrReply` requires).
-pub fn parse_u64_cursor(s: &[u8]) -> Option<u64> {
-    if s.is_empty() || s.len() > 20 || !s.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let text = std::str::from_utf8(s).ok()?;
-    text.parse::<u64>().ok()
-}
-
 /// The parse `strtod`/`strtold` does on a whole argument: optional leading whitespace, sign,
 /// decimal or hex mantissa, exponent, `inf`/`infinity`/`nan` in any case. Returns `None` when any
-/// byte is left over or the input is empty, as Redis's `string2ld`/`getDoubleFromObject` require.
-/// Leading whitespace is accepted by strtod but Redis rejects it first with `isspace(buf[0])`;
-/// callers pick which via `allow_leading_space`.
+/// byte is left over or the input is empty. Leading whitespace is accepted, as strtod accepts it
+/// (`zslParseRange` relies on that); [`parse_f64`] adds Redis's `isspace(buf[0])` rejection.
 pub fn strtod_full(s: &[u8]) -> Option<f64> {
     let text = std::str::from_utf8(s).ok()?;
     let t = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
@@ -71,8 +61,8 @@ pub fn strtod_full(s: &[u8]) -> Option<f64> {
         f64::INFINITY
     } else if lower == "nan" || (lower.starts_with("nan(") && lower.ends_with(')')) {
         f64::NAN
-    } else if lower.starts_with("0x") {
-        parse_hex_float(&lower[2..])?
+    } else if let Some(hex) = lower.strip_prefix("0x") {
+        parse_hex_float(hex)?
     } else {
         // Rust's f64 parser accepts exactly the C decimal grammar minus a few spellings it adds
         // ("inf"/"nan" handled above; it rejects "1e", "." like strtod's full-consumption check).
@@ -145,12 +135,6 @@ fn out_of_range(s: &[u8], v: f64) -> bool {
     false
 }
 
-/// `getLongDoubleFromObject` (INCRBYFLOAT): like [`parse_f64`] (Redis uses `long double`; this
-/// model uses `f64` — see [`format_human_f64`]).
-pub fn parse_long_double(s: &[u8]) -> Option<f64> {
-    parse_f64(s)
-}
-
 /// C's `%.Ng` for a finite `v`.
 pub fn format_g(v: f64, precision: usize) -> String {
     if v == 0.0 {
@@ -177,22 +161,6 @@ fn trim_fraction_zeros(s: &str) -> &str {
     } else {
         s
     }
-}
-
-/// `ld2string(..., LD_STR_HUMAN)` as INCRBYFLOAT and HINCRBYFLOAT reply: fixed notation with up
-/// to 17 significant decimals, no exponent, trailing zeros removed, `-0` printed as `0`.
-///
-/// Approximation: Redis computes in x87 `long double` (64-bit mantissa) and prints with `%.17Lf`;
-/// this model computes in `f64`, so after many additions the last digit can differ from a real
-/// server's. Values a user types (`10.5`, `3.0e3`, `0.1` + `0.2`) come out the same.
-pub fn format_human_f64(v: f64) -> Option<String> {
-    if !v.is_finite() {
-        return None;
-    }
-    // %.17Lf then strip trailing zeros and the point.
-    let s = format!("{v:.17}");
-    let s = trim_fraction_zeros(&s);
-    Some(if s == "-0" { "0".to_string() } else { s.to_string() })
 }
 
 /// `addReplyDouble` / `d2string` for sorted-set scores: `inf`, `-inf`, integers without a point
@@ -266,9 +234,5 @@ mod tests {
         assert_eq!(format_score(-1e-5), "-1.0000000000000001e-05");
         assert_eq!(format_score(f64::INFINITY), "inf");
         assert_eq!(format_score(123456789.0), "123456789");
-        assert_eq!(format_human_f64(10.5).unwrap(), "10.5");
-        assert_eq!(format_human_f64(3000.0).unwrap(), "3000");
-        assert_eq!(format_human_f64(-0.0).unwrap(), "0");
-        assert_eq!(format_human_f64(f64::INFINITY), None);
     }
 }

@@ -286,13 +286,13 @@ impl Store {
     /// A key's value for reading, after lazy expiry; counts a hit or a miss like `lookupKeyRead`.
     pub(crate) fn read(&mut self, key: &[u8]) -> Option<&Value> {
         self.expire_if_needed(key);
-        let found = self.db.contains_key(key);
-        if found {
+        let value = self.db.get(key);
+        if value.is_some() {
             self.stats.keyspace_hits = self.stats.keyspace_hits.saturating_add(1);
         } else {
             self.stats.keyspace_misses = self.stats.keyspace_misses.saturating_add(1);
         }
-        self.db.get(key)
+        value
     }
 
     /// A key's value for writing, after lazy expiry (`lookupKeyWrite`: no hit/miss counting).
@@ -359,7 +359,7 @@ impl Store {
             return None;
         }
         let i = self.rng.index(self.db.len());
-        self.db.get_index(i).map(|(k, _)| k.clone())
+        self.db.get_index(i).map(|(k, _)| Box::from(k))
     }
 
     /// Checks a collection length against the playground limit.
@@ -387,6 +387,14 @@ impl Store {
         } else {
             Ok(())
         }
+    }
+
+    /// The earliest deadline of any key, on the caller's clock (store deadlines minus the DEBUG
+    /// SLEEP offset): when the UI should next expect a key to vanish. O(keys with a TTL).
+    pub fn next_deadline(&self) -> Option<SimTime> {
+        let earliest = self.expires.values().copied().min()?;
+        let caller = u64::try_from(earliest).unwrap_or(0).saturating_sub(self.clock_offset.as_millis());
+        Some(SimTime(caller))
     }
 
     /// Runs active-expire cycles for every 100 ms boundary in `(last, now]`, at most
@@ -528,6 +536,7 @@ mod tests {
             total += s.run_active_expire_cycle(later + SimDuration::from_millis(100 * c));
         }
         assert_eq!(total, 150);
+        assert_eq!(s.next_deadline(), Some(t0 + SimDuration::from_millis(100_000)));
         assert_eq!(s.dbsize(), 50);
         assert_eq!(s.stats().expired_keys, 150);
     }
@@ -559,5 +568,106 @@ impl Store {
         }
         let sum: i128 = self.expires.values().map(|&w| i128::from((w - self.now_ms).max(0))).sum();
         (sum / self.expires.len() as i128) as i64
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+    use crate::redis::cli::{format_inline, tokenize};
+    use crate::sim::TEST_EPOCH;
+    use expect_test::expect;
+
+    fn run(store: &mut Store, script: &str) -> String {
+        script
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| format!("{l} -> {}", format_inline(&store.execute(TEST_EPOCH, &tokenize(l).unwrap()))))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn playground_limits_are_redis_style_errors_that_name_the_limit() {
+        let mut s = Store::with_limits(
+            SimRng::new(1),
+            Limits { max_keys: 2, max_value_bytes: 8, max_collection_len: 3, max_reply_elements: 4 },
+        );
+        expect![[r#"
+            SET a 1 -> OK
+            SET b 2 -> OK
+            SET c 3 -> (error) OOM playground limit: the keyspace holds 2 keys, the most allowed is 2; delete keys or FLUSHDB
+            GET a -> "1"
+            DEL b -> (integer) 1
+            SET a 123456789 -> (error) ERR playground limit: argument of 9 bytes exceeds the 8-byte value limit
+            APPEND a 12345678 -> (error) ERR playground limit: string exceeds the 8-byte value limit
+            SETRANGE a 8 x -> (error) ERR playground limit: string exceeds the 8-byte value limit
+            RPUSH l 1 2 3 4 -> (error) ERR playground limit: a collection may hold at most 3 elements
+            RPUSH l 1 2 3 -> (integer) 3
+            LINSERT l BEFORE 1 0 -> (error) OOM playground limit: the keyspace holds 2 keys, the most allowed is 2; delete keys or FLUSHDB
+            LRANGE l 0 -1 -> ["1", "2", "3"]
+            MGET a a a a a -> (error) ERR playground limit: reply has more than 4 elements; narrow the range or use SCAN
+            FLUSHDB -> OK
+            SET a 1 -> OK"#]]
+        .assert_eq(&run(
+            &mut s,
+            "SET a 1
+             SET b 2
+             SET c 3
+             GET a
+             DEL b
+             SET a 123456789
+             APPEND a 12345678
+             SETRANGE a 8 x
+             RPUSH l 1 2 3 4
+             RPUSH l 1 2 3
+             LINSERT l BEFORE 1 0
+             LRANGE l 0 -1
+             MGET a a a a a
+             FLUSHDB
+             SET a 1",
+        ));
+    }
+
+    #[test]
+    fn same_seed_same_replies_including_random_commands() {
+        let script = "SADD s a b c d e f g h
+                      SPOP s 3
+                      SRANDMEMBER s -5
+                      SET x 1 PX 50
+                      RANDOMKEY
+                      SPOP s
+                      SCAN 0 COUNT 2";
+        let a = run(&mut Store::new(SimRng::new(42)), script);
+        let b = run(&mut Store::new(SimRng::new(42)), script);
+        assert_eq!(a, b);
+        assert_ne!(a, run(&mut Store::new(SimRng::new(43)), script), "the seed drives the random picks");
+    }
+
+    #[test]
+    fn info_sections_and_debug_sleep() {
+        let mut s = Store::new(SimRng::new(1));
+        run(&mut s, "SET a 1 EX 100\nSET b 2\nGET a\nGET nope\nDEBUG SLEEP 1.5");
+        let info = match s.execute(TEST_EPOCH, &[b"INFO".to_vec(), b"keyspace".to_vec(), b"stats".to_vec()]) {
+            Reply::Bulk(b) => String::from_utf8(b).unwrap(),
+            other => panic!("{other:?}"),
+        };
+        expect![[r#"
+            # Stats
+            total_commands_processed:6
+            expired_keys:0
+            evicted_keys:0
+            keyspace_hits:1
+            keyspace_misses:1
+            active_expire_cycles:0
+
+            # Keyspace
+            db0:keys=2,expires=1,avg_ttl=98500
+        "#]]
+        .assert_eq(&info.replace("\r\n", "\n"));
+        assert_eq!(s.clock_offset(), SimDuration::from_millis(1500));
+        assert_eq!(s.execute_str(TEST_EPOCH, "TTL a"), Reply::Integer(99));
+        assert_eq!(s.execute_str(TEST_EPOCH, "INFO nosuchsection"), Reply::bulk(""));
     }
 }

@@ -220,31 +220,6 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     idx.binary_search_by(|(n, _)| n.as_bytes().cmp(lower)).ok().map(|i| &COMMANDS[idx[i].1])
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_is_consistent_and_serves_help_and_completion() {
-        let mut names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
-        names.sort();
-        let before = names.len();
-        names.dedup();
-        assert_eq!(before, names.len(), "duplicate command names");
-        assert!(COMMANDS.iter().all(|c| c.name == c.name.to_ascii_lowercase() && c.arity != 0));
-        assert_eq!(lookup(b"GeT").map(|c| c.name), Some("get"));
-        assert!(lookup(b"nosuch").is_none());
-        assert_eq!(complete("ZREV"), vec!["zrevrange", "zrevrangebyscore", "zrevrank"]);
-        expect_test::expect![[r#"
-
-              GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]
-              summary: Get the value of a key and optionally set its expiration
-              group: string
-        "#]].assert_eq(&help_text("getex").unwrap());
-        expect_test::expect!["101"].assert_eq(&COMMANDS.len().to_string());
-    }
-}
-
 /// redis-cli's `HELP <command>` text for `name`, or `None` for an unknown command.
 pub fn help_text(name: &str) -> Option<String> {
     let c = lookup(name.as_bytes())?;
@@ -261,4 +236,27 @@ pub fn help_text(name: &str) -> Option<String> {
 pub fn complete(prefix: &str) -> Vec<&'static str> {
     let p = prefix.to_ascii_lowercase();
     sorted_index().iter().filter(|(n, _)| n.starts_with(&p)).map(|(n, _)| *n).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_consistent_and_serves_help_and_completion() {
+        let mut names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+        names.sort();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len(), "duplicate command names");
+        assert!(COMMANDS.iter().all(|c| c.name == c.name.to_ascii_lowercase() && c.arity != 0));
+        assert_eq!(lookup(b"GeT").map(|c| c.name), Some("get"));
+        assert!(lookup(b"nosuch").is_none());
+        assert_eq!(complete("ZREV"), vec!["zrevrange", "zrevrangebyscore", "zrevrank"]);
+        assert_eq!(
+            help_text("getex").unwrap(),
+            "\n  GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]\n  summary: Get the value of a key and optionally set its expiration\n  group: string\n"
+        );
+        expect_test::expect!["101"].assert_eq(&COMMANDS.len().to_string());
+    }
 }

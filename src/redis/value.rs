@@ -113,8 +113,10 @@ impl ZSet {
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         self.scores.get(member).copied()
     }
-    /// Inserts or moves `member`; returns the previous score.
+    /// Inserts or moves `member`; returns the previous score. A score of `-0` is stored as `0`:
+    /// a small Redis sorted set (listpack) stores integral scores as integers, losing the sign.
     pub fn insert(&mut self, member: Vec<u8>, score: f64) -> Option<f64> {
+        let score = if score == 0.0 { 0.0 } else { score };
         let old = self.scores.insert(member.clone(), score);
         if let Some(o) = old {
             self.ordered.remove(&(Score(o), member.clone()));

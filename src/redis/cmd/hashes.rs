@@ -39,7 +39,7 @@ fn hash_or_create<'s>(s: &'s mut Store, key: &[u8], extra: usize) -> Result<&'s 
 fn hset_generic(s: &mut Store, a: &mut Args, cmd: &str) -> CmdResult {
     let key = a.next()?;
     let pairs = a.rest();
-    if pairs.len() % 2 != 0 {
+    if !pairs.len().is_multiple_of(2) {
         return Err(Reply::Error(format!("ERR wrong number of arguments for '{cmd}' command")));
     }
     let h = hash_or_create(s, key, pairs.len() / 2)?;

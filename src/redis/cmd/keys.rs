@@ -117,8 +117,9 @@ fn ttl_generic(s: &mut Store, a: &mut Args, ms: bool, absolute: bool) -> CmdResu
         return Ok(Reply::Integer(-1));
     };
     let ttl = if absolute { when } else { when - s.now_ms }.max(0);
-    // C computes `(ttl+500)/1000` in signed 64 bits, which wraps for deadlines near i64::MAX.
-    Ok(Reply::Integer(if ms { ttl } else { ttl.wrapping_add(500) / 1000 }))
+    // `(ttl+500)/1000` overflows i64 for deadlines near i64::MAX; a real server (gcc -O2) replies
+    // the mathematically exact quotient there, so compute it wide.
+    Ok(Reply::Integer(if ms { ttl } else { ((i128::from(ttl) + 500) / 1000) as i64 }))
 }
 
 pub fn ttl(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -305,17 +306,22 @@ pub fn scan(s: &mut Store, a: &mut Args) -> CmdResult {
         }
     }
     // The `count` keys with the smallest hashes at or after the cursor (all keys sharing the last
-    // hash included, so a collision cannot split across pages).
+    // hash included, so a collision cannot split across pages). O(n) per call: a selection, not
+    // a sort, and only the chosen keys are copied.
+    let mut cands: Vec<(u64, usize)> =
+        s.db.keys().enumerate().map(|(i, k)| (scan_hash(k), i)).filter(|(h, _)| *h >= cursor).collect();
+    let take = usize::try_from(count).unwrap_or(usize::MAX).min(cands.len());
+    let next = if take > 0 && take < cands.len() {
+        cands.select_nth_unstable_by_key(take - 1, |c| c.0);
+        let last_hash = cands[take - 1].0;
+        cands.retain(|c| c.0 <= last_hash);
+        last_hash.wrapping_add(1)
+    } else {
+        0
+    };
     let mut page: Vec<(u64, Box<[u8]>)> =
-        s.db.keys().map(|k| (scan_hash(k), k.clone())).filter(|(h, _)| *h >= cursor).collect();
+        cands.iter().filter_map(|&(h, i)| s.db.get_index(i).map(|(k, _)| (h, Box::from(k)))).collect();
     page.sort_unstable();
-    let take = usize::try_from(count).unwrap_or(usize::MAX).min(page.len());
-    let mut end = take;
-    while end > 0 && end < page.len() && page[end].0 == page[end - 1].0 {
-        end += 1;
-    }
-    let next = if end < page.len() { page[end - 1].0.wrapping_add(1) } else { 0 };
-    page.truncate(end);
     let mut keys = Vec::new();
     for (_, k) in page {
         if pattern.is_some_and(|p| !glob::matches(p, &k, false)) {
@@ -372,4 +378,45 @@ pub fn flushdb(s: &mut Store, a: &mut Args) -> CmdResult {
 }
 pub fn flushall(s: &mut Store, a: &mut Args) -> CmdResult {
     flush(s, a)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::redis::{Reply, Store};
+    use crate::sim::{SimRng, TEST_EPOCH};
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn scan_returns_every_key_present_throughout_despite_churn() {
+        let mut s = Store::new(SimRng::new(5));
+        let t = TEST_EPOCH;
+        for i in 0..300 {
+            s.execute_str(t, &format!("SET stable:{i} x"));
+        }
+        let mut seen = BTreeSet::new();
+        let mut cursor = "0".to_string();
+        let mut calls: u32 = 0;
+        loop {
+            calls += 1;
+            let Reply::Array(parts) = s.execute_str(t, &format!("SCAN {cursor} COUNT 7")) else { panic!() };
+            let (Reply::Bulk(c), Reply::Array(keys)) = (&parts[0], &parts[1]) else { panic!() };
+            for k in keys {
+                if let Reply::Bulk(k) = k {
+                    seen.insert(String::from_utf8(k.clone()).unwrap());
+                }
+            }
+            // Churn between calls: new keys come and go.
+            s.execute_str(t, &format!("SET churn:{calls} y"));
+            s.execute_str(t, &format!("DEL churn:{}", calls.saturating_sub(3)));
+            cursor = String::from_utf8(c.clone()).unwrap();
+            if cursor == "0" {
+                break;
+            }
+            assert!(calls < 1000, "SCAN must terminate");
+        }
+        for i in 0..300 {
+            assert!(seen.contains(&format!("stable:{i}")), "stable:{i} missing");
+        }
+        assert!(calls >= 300 / 7, "COUNT bounds each page");
+    }
 }

@@ -213,7 +213,7 @@ pub fn psetex(s: &mut Store, a: &mut Args) -> CmdResult {
 
 fn mset_generic(s: &mut Store, a: &mut Args, cmd: &str, nx: bool) -> CmdResult {
     let pairs = a.rest();
-    if pairs.len() % 2 != 0 {
+    if !pairs.len().is_multiple_of(2) {
         return Err(Reply::Error(format!("ERR wrong number of arguments for '{cmd}' command")));
     }
     if nx && pairs.chunks(2).any(|p| s.exists(&p[0])) {

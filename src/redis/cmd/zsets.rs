@@ -50,13 +50,16 @@ fn zadd_generic(s: &mut Store, a: &mut Args, incr_cmd: bool) -> CmdResult {
         a.next()?;
     }
     let rest = a.rest();
-    if rest.is_empty() || rest.len() % 2 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
         return Err(error(err::SYNTAX));
     }
     if nx && xx {
         return Err(error("ERR XX and NX options at the same time are not compatible"));
     }
-    if (gt && nx) || (lt && nx) || (gt && lt) {
+    // Mirrors t_zset.c's condition term by term.
+    #[allow(clippy::nonminimal_bool)]
+    let incompatible = (gt && nx) || (lt && nx) || (gt && lt);
+    if incompatible {
         return Err(error("ERR GT, LT, and/or NX options at the same time are not compatible"));
     }
     if incr && rest.len() > 2 {
@@ -342,7 +345,8 @@ fn zrange_generic(s: &mut Store, a: &mut Args, mut rangetype: RangeType, mut rev
     }
     // The walk of the listpack code: find the first element (in walk order) passing the near
     // bound, skip `offset` elements without looking at them, then emit while the far bound holds.
-    let walk = |near: &dyn Fn(&(Vec<u8>, f64)) -> bool, far: &dyn Fn(&(Vec<u8>, f64)) -> bool| {
+    type Bound<'b> = &'b dyn Fn(&(Vec<u8>, f64)) -> bool;
+    let walk = |near: Bound, far: Bound| {
         if offset < 0 {
             return Vec::new();
         }
