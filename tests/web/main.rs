@@ -15,5 +15,6 @@ mod load_balancing_page;
 mod locks_page;
 mod modal;
 mod playback;
+mod redis_cache_page;
 mod redis_page;
 mod routes;

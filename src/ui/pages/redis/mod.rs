@@ -1,4 +1,6 @@
-//! The redis playground page.
+//! The Redis playground page: a redis-cli in the page, a key browser and the cache-aside demo.
+
+pub mod cache_aside;
 
 use yew::prelude::*;
 
@@ -11,10 +13,7 @@ pub fn RedisPage() -> Html {
     html! {
         <section class="model-page" data-testid="page-redis">
             <PageHeader title={info.title} lede={info.lede} />
-            <div class="panel">
-                <h2>{ "What you will explore here" }</h2>
-                <ul>{ for info.teaches.iter().map(|t| html! { <li>{ *t }</li> }) }</ul>
-            </div>
+            <cache_aside::CacheAsideDemo />
         </section>
     }
 }

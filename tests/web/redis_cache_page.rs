@@ -1,0 +1,1 @@
+//! Browser tests of the cache-aside demo on the Redis page.
