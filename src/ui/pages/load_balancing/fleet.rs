@@ -132,13 +132,19 @@ pub fn FleetDiagram(props: &FleetDiagramProps) -> Html {
                     <line class={classes!("lb-path", (!s.view.up).then_some("lb-path--off"))}
                           x1={LB_X.to_string()} y1={lb_y.to_string()} x2={(SERVER_X - 12.0).to_string()} y2={y.to_string()} />
                 }}) }
+                // Requests in flight, under the nodes so labels stay readable.
+                <g class="lb-dots" data-testid="lb-dots">
+                    { for dots.iter().map(|d| html! {
+                        <circle class={d.class.clone()} cx={format!("{:.1}", d.x)} cy={format!("{:.1}", d.y)} r="3" />
+                    }) }
+                </g>
                 // Clients.
                 { for (0..CLIENT_ROWS).map(|r| { let y = client_y(r, h); html! {
                     <circle class="lb-client" cx={CLIENT_X.to_string()} cy={y.to_string()} r="7" />
                 }}) }
-                <text class="lb-label" x={CLIENT_X.to_string()} y="12" text-anchor="middle">{ format!("{} clients", props.clients) }</text>
+                <text class="lb-label" x="4" y="12">{ format!("{} clients", props.clients) }</text>
                 // The balancer.
-                <rect class="lb-balancer" x={(LB_X - 34.0).to_string()} y={(lb_y - 20.0).to_string()} width="68" height="40" rx="8" />
+                <rect class="lb-balancer" x={(LB_X - 48.0).to_string()} y={(lb_y - 20.0).to_string()} width="96" height="40" rx="8" />
                 <text class="lb-label lb-label--strong" x={LB_X.to_string()} y={(lb_y - 26.0).to_string()} text-anchor="middle">{ "balancer" }</text>
                 <text class="lb-label lb-label--on" x={LB_X.to_string()} y={(lb_y + 4.0).to_string()} text-anchor="middle">{ props.algorithm.clone() }</text>
                 // Servers: a box coloured by server, a busy bar and a label.
@@ -159,12 +165,6 @@ pub fn FleetDiagram(props: &FleetDiagramProps) -> Html {
                         </g>
                     }
                 }) }
-                // Requests in flight (newest first on top).
-                <g class="lb-dots" data-testid="lb-dots">
-                    { for dots.iter().map(|d| html! {
-                        <circle class={d.class.clone()} cx={format!("{:.1}", d.x)} cy={format!("{:.1}", d.y)} r="3" />
-                    }) }
-                </g>
             </svg>
             <figcaption class="lb-muted">
                 { format!("Each dot is one request (the newest {MAX_DOTS} at most are drawn), coloured by its server; red ones failed or were dropped. Bars: busy of concurrency, thin line: queue.") }

@@ -93,7 +93,7 @@ fn WrrPicture() -> Html {
         }
     };
     html! {
-        <div class="lb-picture" data-testid="wrr-picture">
+        <div class="lb-picture lb-picture--wide" data-testid="wrr-picture">
             <h3>{ "Smooth weighted round robin, pick by pick" }</h3>
             <label class="field lb-picture__input">
                 <span>{ "Weights (servers a, b, c, …)" }</span>
