@@ -137,8 +137,11 @@ test('the page fits a 360 px screen, light and dark', async () => {
     return { px: document.documentElement.scrollWidth - document.documentElement.clientWidth, wide };
   });
   assert.ok(overflow.px <= 0, `no horizontal overflow at 360 px (got ${overflow.px}px: ${overflow.wide.join('; ')})`);
+  await page.getByTestId('lb-live').screenshot({ path: join(SHOTS, 'load-balancing-mobile-live.png') });
+  await page.getByTestId('lb-editor').screenshot({ path: join(SHOTS, 'load-balancing-mobile-editor.png') });
   await setTheme(page, 'dark');
   await page.screenshot({ path: join(SHOTS, 'load-balancing-mobile-dark.png'), fullPage: true });
+  await page.getByTestId('lb-algorithms').screenshot({ path: join(SHOTS, 'load-balancing-mobile-pictures-dark.png') });
   assert.deepEqual(page.errors, []);
   await page.close();
 });

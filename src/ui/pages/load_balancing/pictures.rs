@@ -165,8 +165,8 @@ fn MaglevPicture(props: &WeightsProps) -> Html {
     for (backend, slot) in &claims[..shown] {
         slots[*slot as usize] = Some(*backend);
     }
-    let per_row = 34usize;
-    let cell = 9.0;
+    let per_row = 17usize;
+    let cell = 12.0;
     let rows = MAGLEV_PICTURE_SIZE.div_ceil(per_row);
     let oninput = {
         let claims_shown = claims_shown.clone();
@@ -220,9 +220,9 @@ fn KeysMoved(props: &MovedProps) -> Html {
         [HashScheme::Modulo, HashScheme::Ring, HashScheme::Maglev]
             .map(|s| keys_moved(s, *n, MembershipChange::Remove(1), MOVED_KEYS).unwrap_or(0.0))
     });
-    let names = ["modulo (hash mod N)", "ring (160 vnodes)", "Maglev (65,537)"];
+    let names = ["modulo", "ring", "Maglev"];
     let ideal = 1.0 / n as f64;
-    let (lx, bw, row) = (130.0, 150.0, 22.0);
+    let (lx, bw, row) = (64.0, 200.0, 22.0);
     html! {
         <div class="lb-picture" data-testid="moved-picture">
             <h3>{ format!("Keys moved when 1 of {n} servers leaves") }</h3>
@@ -238,7 +238,7 @@ fn KeysMoved(props: &MovedProps) -> Html {
                 <line class="lb-moved__ideal" x1={(lx + ideal * bw).to_string()} x2={(lx + ideal * bw).to_string()} y1="0" y2={(3.0 * row + 4.0).to_string()} />
                 <text x={(lx + ideal * bw).to_string()} y={(3.0 * row + 18.0).to_string()} text-anchor="middle">{ format!("1/N = {:.1}%", ideal * 100.0) }</text>
             </svg>
-            <p class="lb-muted">{ format!("{MOVED_KEYS} keys hashed before and after. Modulo remaps almost everything; the ring and Maglev move about the departing server's share.") }</p>
+            <p class="lb-muted">{ format!("{MOVED_KEYS} keys hashed before and after: modulo (hash mod N), a ring with 160 virtual nodes per server, Maglev with 65,537 slots. Modulo remaps almost everything; the ring and Maglev move about the departing server's share.") }</p>
         </div>
     }
 }
