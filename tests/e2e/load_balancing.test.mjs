@@ -137,6 +137,8 @@ test('the page fits a 360 px screen, light and dark', async () => {
     return { px: document.documentElement.scrollWidth - document.documentElement.clientWidth, wide };
   });
   assert.ok(overflow.px <= 0, `no horizontal overflow at 360 px (got ${overflow.px}px: ${overflow.wide.join('; ')})`);
+  await page.getByTestId('lb-fleet').evaluate((e) => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 170));
+  await page.screenshot({ path: join(SHOTS, 'load-balancing-mobile-fleet.png') });
   await page.getByTestId('lb-live').screenshot({ path: join(SHOTS, 'load-balancing-mobile-live.png') });
   await page.getByTestId('lb-editor').screenshot({ path: join(SHOTS, 'load-balancing-mobile-editor.png') });
   await setTheme(page, 'dark');

@@ -69,8 +69,7 @@ fn WrrPicture() -> Html {
                             <thead><tr>
                                 <th>{ "pick" }</th>
                                 <th>{ "current + effective" }</th>
-                                <th>{ "chosen" }</th>
-                                <th>{ "− total" }</th>
+                                <th>{ "chosen − total" }</th>
                                 <th>{ "after" }</th>
                             </tr></thead>
                             <tbody>
@@ -80,8 +79,7 @@ fn WrrPicture() -> Html {
                                         <td class="lb-mono">{ for r.before.iter().enumerate().map(|(i, v)| html! {
                                             <span class={classes!("lb-wrr__cell", (i == r.chosen).then_some("lb-wrr__cell--max"))}>{ format!("{}={v}", letter(i)) }</span>
                                         }) }</td>
-                                        <td><strong>{ letter(r.chosen) }</strong></td>
-                                        <td>{ r.total }</td>
+                                        <td><strong>{ letter(r.chosen) }</strong>{ format!(" −{}", r.total) }</td>
                                         <td class="lb-mono">{ r.after.iter().enumerate().map(|(i, v)| format!("{}={v}", letter(i))).collect::<Vec<_>>().join(" ") }</td>
                                     </tr>
                                 }) }
