@@ -147,3 +147,32 @@ test('the page fits a 360 px screen, light and dark', async () => {
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('the scenario goes into the URL, and a copied link replays it', async () => {
+  const page = await openPage(context);
+  await page.goto(url('load-balancing?seed=11'));
+  await page.getByTestId('page-load-balancing').waitFor();
+  await page.getByTestId('lb-preset').selectOption('sticky-nat');
+  await page.waitForFunction(() => location.search.includes('preset=sticky-nat'));
+  await page.getByTestId('lb-field-alg').selectOption('ip-hash-full');
+  await page.getByTestId('lb-field-rate').fill('250');
+  await page.getByTestId('lb-apply').click();
+  await page.waitForFunction(() => location.search.includes('alg=ip-hash-full') && location.search.includes('rate=250'));
+  const search = new URL(page.url()).search;
+  assert.match(search, /seed=11/);
+  // A bad value in the editor is named and not applied.
+  await page.getByTestId('lb-field-rate').fill('fast');
+  await page.getByTestId('lb-apply').click();
+  assert.match(await page.getByTestId('lb-editor-errors').textContent(), /`rate`\) = "fast" is not accepted/);
+  assert.equal(new URL(page.url()).search, search);
+  // The copied link replays the same scenario.
+  await page.goto(url(`load-balancing${search}`));
+  await page.getByTestId('page-load-balancing').waitFor();
+  assert.match(await page.getByTestId('lb-scenario-line').textContent(), /sticky-nat · ip-hash-full · 4 servers · 250 req\/s/);
+  assert.equal(await page.getByTestId('param-notices').count(), 0);
+  await page.goto(url('load-balancing?preset=sticky-nat&rate=fast'));
+  await page.getByTestId('page-load-balancing').waitFor();
+  assert.match(await page.getByTestId('param-notices').textContent(), /`rate`: "fast" is not accepted/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
