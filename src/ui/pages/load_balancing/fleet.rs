@@ -15,10 +15,21 @@ const TRIP_WALL_MS: f64 = 700.0;
 /// Client rows drawn on the left (clients are assigned to rows by index).
 const CLIENT_ROWS: usize = 8;
 
-const W: f64 = 640.0;
-const CLIENT_X: f64 = 40.0;
-const LB_X: f64 = 300.0;
-const SERVER_X: f64 = 540.0;
+/// Where the diagram's columns are. Phones get a narrower drawing (a taller aspect), so it is not
+/// scaled down to illegibility.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Geometry {
+    pub w: f64,
+    pub client_x: f64,
+    pub lb_x: f64,
+    pub server_x: f64,
+    pub bar_w: f64,
+}
+
+impl Geometry {
+    pub const WIDE: Geometry = Geometry { w: 640.0, client_x: 40.0, lb_x: 300.0, server_x: 540.0, bar_w: 60.0 };
+    pub const NARROW: Geometry = Geometry { w: 400.0, client_x: 24.0, lb_x: 178.0, server_x: 322.0, bar_w: 44.0 };
+}
 
 /// A palette class per server (ten colours that read on light and dark backgrounds).
 pub fn server_class(i: usize) -> String {
@@ -51,7 +62,8 @@ fn client_y(row: usize, h: f64) -> f64 {
 /// path, where the trip is [`TRIP_WALL_MS`] of wall time at `speed`, shortened when dispatches are so
 /// dense that the newest [`MAX_DOTS`] all happened within less virtual time than that (then the
 /// dots spread along the whole path instead of bunching at the clients).
-pub fn dots(flows: &[Flow], now_ms: u64, speed: f64, servers: usize) -> Vec<Dot> {
+pub fn dots(flows: &[Flow], now_ms: u64, speed: f64, servers: usize, g: Geometry) -> Vec<Dot> {
+    let Geometry { client_x, lb_x, server_x, .. } = g;
     let h = layout_height(servers);
     let newest = &flows[flows.len().saturating_sub(MAX_DOTS)..];
     let Some(oldest) = newest.first() else { return Vec::new() };
@@ -67,18 +79,18 @@ pub fn dots(flows: &[Flow], now_ms: u64, speed: f64, servers: usize) -> Vec<Dot>
             if t > 1.0 {
                 return None;
             }
-            let (cx, cy) = (CLIENT_X + 10.0, client_y(f.client as usize % CLIENT_ROWS, h));
+            let (cx, cy) = (client_x + 10.0, client_y(f.client as usize % CLIENT_ROWS, h));
             let (x, y) = if t < 0.5 {
                 let u = t * 2.0;
-                (cx + (LB_X - cx) * u, cy + (lb_y - cy) * u)
+                (cx + (lb_x - cx) * u, cy + (lb_y - cy) * u)
             } else {
                 let u = (t - 0.5) * 2.0;
                 match f.server {
                     Some(s) if f.outcome != FlowOutcome::NoServer => {
                         let sy = server_y(s as usize, servers, h);
-                        (LB_X + (SERVER_X - 12.0 - LB_X) * u, lb_y + (sy - lb_y) * u)
+                        (lb_x + (server_x - 12.0 - lb_x) * u, lb_y + (sy - lb_y) * u)
                     }
-                    _ => (LB_X + 20.0 * u, lb_y + 30.0 * u),
+                    _ => (lb_x + 20.0 * u, lb_y + 30.0 * u),
                 }
             };
             let class = match (f.outcome, f.server) {
@@ -100,6 +112,8 @@ pub struct FleetDiagramProps {
     pub speed: f64,
     pub clients: usize,
     pub algorithm: AttrValue,
+    #[prop_or(Geometry::WIDE)]
+    pub geometry: Geometry,
 }
 
 fn state_class(s: &ServerSnapshot) -> &'static str {
@@ -117,20 +131,22 @@ pub fn FleetDiagram(props: &FleetDiagramProps) -> Html {
     let n = props.servers.len();
     let h = layout_height(n);
     let lb_y = h / 2.0;
-    let dots = dots(&props.flows, props.now_ms, props.speed, n);
+    let g = props.geometry;
+    let Geometry { w, client_x, lb_x, server_x, bar_w } = g;
+    let dots = dots(&props.flows, props.now_ms, props.speed, n, g);
     let label_every = if n > 12 { 2 } else { 1 };
     html! {
         <figure class="lb-fleet">
-            <svg class="lb-fleet__svg" viewBox={format!("0 0 {W} {h}")} role="img" data-testid="lb-fleet"
+            <svg class="lb-fleet__svg" viewBox={format!("0 0 {w} {h}")} role="img" data-testid="lb-fleet"
                  aria-label={format!("{} clients send requests through the {} balancer to {n} servers", props.clients, props.algorithm)}>
                 <title>{ "Requests flowing from clients through the balancer to the servers" }</title>
                 // Paths.
                 { for (0..CLIENT_ROWS).map(|r| { let y = client_y(r, h); html! {
-                    <line class="lb-path" x1={(CLIENT_X + 10.0).to_string()} y1={y.to_string()} x2={LB_X.to_string()} y2={lb_y.to_string()} />
+                    <line class="lb-path" x1={(client_x + 10.0).to_string()} y1={y.to_string()} x2={lb_x.to_string()} y2={lb_y.to_string()} />
                 }}) }
                 { for props.servers.iter().map(|s| { let y = server_y(s.index, n, h); html! {
                     <line class={classes!("lb-path", (!s.view.up).then_some("lb-path--off"))}
-                          x1={LB_X.to_string()} y1={lb_y.to_string()} x2={(SERVER_X - 12.0).to_string()} y2={y.to_string()} />
+                          x1={lb_x.to_string()} y1={lb_y.to_string()} x2={(server_x - 12.0).to_string()} y2={y.to_string()} />
                 }}) }
                 // Requests in flight, under the nodes so labels stay readable.
                 <g class="lb-dots" data-testid="lb-dots">
@@ -140,13 +156,13 @@ pub fn FleetDiagram(props: &FleetDiagramProps) -> Html {
                 </g>
                 // Clients.
                 { for (0..CLIENT_ROWS).map(|r| { let y = client_y(r, h); html! {
-                    <circle class="lb-client" cx={CLIENT_X.to_string()} cy={y.to_string()} r="7" />
+                    <circle class="lb-client" cx={client_x.to_string()} cy={y.to_string()} r="7" />
                 }}) }
                 <text class="lb-label" x="4" y="12">{ format!("{} clients", props.clients) }</text>
                 // The balancer.
-                <rect class="lb-balancer" x={(LB_X - 48.0).to_string()} y={(lb_y - 20.0).to_string()} width="96" height="40" rx="8" />
-                <text class="lb-label lb-label--strong" x={LB_X.to_string()} y={(lb_y - 26.0).to_string()} text-anchor="middle">{ "balancer" }</text>
-                <text class="lb-label lb-label--on" x={LB_X.to_string()} y={(lb_y + 4.0).to_string()} text-anchor="middle">{ props.algorithm.clone() }</text>
+                <rect class="lb-balancer" x={(lb_x - 48.0).to_string()} y={(lb_y - 20.0).to_string()} width="96" height="40" rx="8" />
+                <text class="lb-label lb-label--strong" x={lb_x.to_string()} y={(lb_y - 26.0).to_string()} text-anchor="middle">{ "balancer" }</text>
+                <text class="lb-label lb-label--on" x={lb_x.to_string()} y={(lb_y + 4.0).to_string()} text-anchor="middle">{ props.algorithm.clone() }</text>
                 // Servers: a box coloured by server, a busy bar and a label.
                 { for props.servers.iter().map(|s| {
                     let y = server_y(s.index, n, h);
@@ -155,12 +171,12 @@ pub fn FleetDiagram(props: &FleetDiagramProps) -> Html {
                     let qfrac = if s.queue_limit > 0 { (f64::from(s.queued) / f64::from(s.queue_limit)).min(1.0) } else { 0.0 };
                     html! {
                         <g class={classes!("lb-node", state_class(s))} data-testid={format!("lb-node-{}", s.index)}>
-                            <rect class={classes!("lb-node__box", server_class(s.index))} x={(SERVER_X - 12.0).to_string()} y={(y - bh / 2.0).to_string()} width="12" height={bh.to_string()} rx="2" />
-                            <rect class="lb-node__track" x={SERVER_X.to_string()} y={(y - bh / 2.0).to_string()} width="60" height={bh.to_string()} />
-                            <rect class="lb-node__busy" x={SERVER_X.to_string()} y={(y - bh / 2.0).to_string()} width={format!("{:.1}", 60.0 * frac)} height={bh.to_string()} />
-                            <rect class="lb-node__queue" x={SERVER_X.to_string()} y={(y + bh / 2.0 - 2.0).to_string()} width={format!("{:.1}", 60.0 * qfrac)} height="2" />
+                            <rect class={classes!("lb-node__box", server_class(s.index))} x={(server_x - 12.0).to_string()} y={(y - bh / 2.0).to_string()} width="12" height={bh.to_string()} rx="2" />
+                            <rect class="lb-node__track" x={server_x.to_string()} y={(y - bh / 2.0).to_string()} width={bar_w.to_string()} height={bh.to_string()} />
+                            <rect class="lb-node__busy" x={server_x.to_string()} y={(y - bh / 2.0).to_string()} width={format!("{:.1}", bar_w * frac)} height={bh.to_string()} />
+                            <rect class="lb-node__queue" x={server_x.to_string()} y={(y + bh / 2.0 - 2.0).to_string()} width={format!("{:.1}", bar_w * qfrac)} height="2" />
                             if s.index % label_every == 0 || n <= 12 {
-                                <text class="lb-label" x={(SERVER_X + 66.0).to_string()} y={(y + 4.0).to_string()}>{ format!("s{}", s.index) }</text>
+                                <text class="lb-label" x={(server_x + bar_w + 6.0).to_string()} y={(y + 4.0).to_string()}>{ format!("s{}", s.index) }</text>
                             }
                         </g>
                     }

@@ -210,6 +210,10 @@ pub fn LoadBalancingPage() -> Html {
     let clock = r.elapsed().clock_string();
     let done = r.progress() >= 1.0 && servers.iter().all(|s| s.busy == 0 && s.queued == 0);
     drop(r);
+    let narrow = web_sys::window()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|v| v.as_f64())
+        .is_some_and(|w| w < 560.0);
 
     html! {
         <section class="model-page lb-page" data-testid="page-load-balancing">
@@ -238,6 +242,7 @@ pub fn LoadBalancingPage() -> Html {
                     speed={playback.speed()}
                     clients={clients}
                     algorithm={AttrValue::from(scenario.algorithm.id())}
+                    geometry={if narrow { fleet::Geometry::NARROW } else { fleet::Geometry::WIDE }}
                 />
                 <dl class="lb-totals" data-testid="lb-totals">
                     <div><dt>{ "Arrivals" }</dt><dd data-testid="total-arrivals">{ metrics_arrivals(&run) }</dd></div>
