@@ -103,6 +103,11 @@ impl Compare {
         CompareProgress { finished, total, fraction, done: finished == total }
     }
 
+    /// The workload being compared.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
     pub fn rows(&self) -> &[CompareRow] {
         &self.rows
     }
@@ -114,15 +119,20 @@ impl Compare {
     }
 
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("algorithm,p50_ms,p99_ms,p999_ms,drops,errors,completed,fairness\n");
-        for r in &self.rows {
-            out.push_str(&format!(
-                "{},{},{},{},{},{},{},{}\n",
-                r.algorithm, r.p50_ms, r.p99_ms, r.p999_ms, r.drops, r.errors, r.completed, r.fairness
-            ));
-        }
-        out
+        rows_to_csv(&self.rows)
     }
+}
+
+/// The comparison table as CSV, one line per algorithm under a header (what the page exports).
+pub fn rows_to_csv(rows: &[CompareRow]) -> String {
+    let mut out = String::from("algorithm,p50_ms,p99_ms,p999_ms,drops,errors,completed,fairness\n");
+    for r in rows {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{}\n",
+            r.algorithm, r.p50_ms, r.p99_ms, r.p999_ms, r.drops, r.errors, r.completed, r.fairness
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! - `model`: [`LbModel`] on the kernel and [`LbRun`], the handle the page and the CLI step.
 //! - `metrics`: histograms and counters; [`RunSummary`] is the printable result.
 //! - `compare`: every algorithm on one workload, in chunks. `moved`: keys moved on membership change.
+//! - `form`: the scenario as flat text fields (the page's editor and URL), checked field by field.
 //!
 //! How the page drives it: `let mut run = LbRun::new(&scenario)?;` then per frame
 //! `run.run_for(SimDuration::from_millis(frame_ms * speed))` (or `run.step()` for the step button),
@@ -33,6 +34,7 @@
 
 pub mod balancer;
 pub mod compare;
+pub mod form;
 pub mod hash;
 pub mod ip_hash;
 pub mod l4_hash;
@@ -52,6 +54,7 @@ pub mod smooth_wrr;
 
 pub use balancer::{Balancer, Request, ServerView};
 pub use compare::{Compare, CompareProgress, CompareRow};
+pub use form::{FieldError, ScenarioForm};
 pub use hash::HashKey;
 pub use metrics::{Metrics, RunSummary, ServerSummary, WindowSummary};
 pub use model::{Flow, FlowOutcome, LbEvent, LbModel, LbRun, ServerSnapshot};

@@ -1,0 +1,178 @@
+// End to end: the /load-balancing page against the release Pages build. Loads a preset by URL,
+// plays, watches percentiles update, measures frame times at 20 servers × 1,000 req/s, runs
+// compare mode and saves screenshots (desktop 1440 px and 360 px, light and dark).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, openPage, url, SHOTS } from './browser.mjs';
+
+let context;
+before(async () => { context = await launch(); });
+after(async () => { await context?.close(); });
+
+async function setTheme(page, theme) {
+  await page.evaluate((t) => document.documentElement.setAttribute('data-theme', t), theme);
+}
+
+test('a preset from the URL plays and its percentiles update', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(url('load-balancing?preset=linkerd-slow-server&seed=3&speed=10'));
+  await page.getByTestId('page-load-balancing').waitFor();
+  assert.match(await page.getByTestId('lb-scenario-line').textContent(), /linkerd-slow-server · peak-ewma · 11 servers/);
+  assert.equal(await page.getByTestId('param-notices').count(), 0);
+  await page.getByTestId('play-toggle').click();
+  // A few windows of virtual time pass at 10×; the percentile chart gets lines and the totals move.
+  await page.waitForFunction(() => {
+    const t = document.querySelector('[data-testid="total-percentiles"]')?.textContent ?? '';
+    const lines = document.querySelectorAll('[data-testid="lb-percentiles"] path.line');
+    return /^[1-9]\d* \/ \d+ ms$/.test(t) && lines.length === 4 && lines[2].getAttribute('d').split('L').length >= 3;
+  }, null, { timeout: 20000 });
+  const first = await page.getByTestId('window-percentiles').textContent();
+  const arrivals1 = Number(await page.getByTestId('total-arrivals').textContent());
+  await page.waitForFunction((a) => Number(document.querySelector('[data-testid="total-arrivals"]').textContent) > a + 2000, arrivals1, { timeout: 20000 });
+  assert.ok(await page.locator('[data-testid="lb-dots"] circle').count() > 0, 'requests are drawn');
+  // Down on a server while playing: its card says so.
+  await page.getByTestId('server-4-down').click();
+  assert.match(await page.getByTestId('server-state-4').textContent(), /^down/);
+  console.log(`percentiles: last window p99/p99.9 ${first} → ${await page.getByTestId('window-percentiles').textContent()}`);
+  await page.getByTestId('play-toggle').click();
+  await page.getByTestId('lb-cards').screenshot({ path: join(SHOTS, 'load-balancing-cards.png') });
+  await page.screenshot({ path: join(SHOTS, 'load-balancing-desktop-light.png'), fullPage: true });
+  await setTheme(page, 'dark');
+  await page.screenshot({ path: join(SHOTS, 'load-balancing-desktop-dark.png'), fullPage: true });
+  await page.getByTestId('lb-live').screenshot({ path: join(SHOTS, 'load-balancing-live-dark.png') });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('frame times at 20 servers × 1,000 req/s', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const weights = Array(20).fill(1).join(',');
+  for (const speed of [0, 1, 10]) {
+    // speed 0 = a paused baseline: the same page, not playing.
+    await page.goto(url(`load-balancing?weights=${weights}&rate=1000&conc=16&dur=600000&speed=${speed || 1}`));
+    await page.getByTestId('page-load-balancing').waitFor();
+    assert.equal(await page.locator('[data-testid^="server-card-"]').count(), 20);
+    if (speed) await page.getByTestId('play-toggle').click();
+    // Let it warm up, then time 4 s of frames with performance.now around requestAnimationFrame.
+    await page.waitForTimeout(1000);
+    const stats = await page.evaluate(() => new Promise((resolve) => {
+      const times = [];
+      let last = performance.now();
+      const end = last + 4000;
+      function tick(t) {
+        const now = performance.now();
+        times.push(now - last);
+        last = now;
+        if (now < end) requestAnimationFrame(tick); else {
+          const sorted = [...times].sort((a, b) => a - b);
+          const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+          resolve({
+            frames: times.length,
+            mean: times.reduce((a, b) => a + b, 0) / times.length,
+            p50: pct(0.5), p95: pct(0.95), max: sorted[sorted.length - 1],
+            dots: document.querySelectorAll('[data-testid="lb-dots"] circle').length,
+            behind: document.querySelector('[data-testid="behind"]')?.textContent ?? '',
+          });
+        }
+      }
+      requestAnimationFrame(tick);
+    }));
+    if (speed === 1) await page.getByTestId('lb-live').screenshot({ path: join(SHOTS, 'load-balancing-fleet-20-servers.png') });
+    console.log(`frame times, 20 servers × 1000 req/s ${speed ? `playing at ${speed}×` : 'paused (baseline)'}: ${stats.frames} frames in 4 s, mean ${stats.mean.toFixed(1)} ms, p50 ${stats.p50.toFixed(1)} ms, p95 ${stats.p95.toFixed(1)} ms, max ${stats.max.toFixed(1)} ms; ${stats.dots} dots drawn; ${stats.behind || 'keeping up'}`);
+    assert.ok(stats.dots <= 120, 'the dot cap holds');
+    assert.ok(stats.p50 < 50, `median frame ${stats.p50} ms`);
+    if (speed) await page.getByTestId('play-toggle').click();
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('compare mode runs every algorithm, reports its time and exports', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(url('load-balancing?preset=nginx-2-3-1&seed=5'));
+  await page.getByTestId('page-load-balancing').waitFor();
+  await page.getByTestId('compare-run').click();
+  await page.getByTestId('compare-table').waitFor({ timeout: 120000 });
+  assert.equal(await page.locator('[data-testid="compare-table"] tbody tr').count(), 12);
+  const time = await page.getByTestId('compare-time').textContent();
+  console.log(`compare (nginx-2-3-1 preset, 10 s at 300 req/s, 12 algorithms): ${time}`);
+  const download = page.waitForEvent('download');
+  await page.getByTestId('compare-csv').click();
+  const d = await download;
+  assert.equal(d.suggestedFilename(), 'load-balancing-compare.csv');
+  // A bigger workload: the slow-server preset (60 s at 1,000 req/s, 11 servers).
+  await page.goto(url('load-balancing?preset=linkerd-slow-server&seed=1'));
+  await page.getByTestId('page-load-balancing').waitFor();
+  await page.getByTestId('compare-run').click();
+  await page.getByTestId('compare-progress').waitFor();
+  // The page stays responsive while it runs: a click on a picture control is handled.
+  await page.getByTestId('wrr-weights').fill('2,3,1');
+  assert.equal(await page.getByTestId('wrr-sequence').textContent(), 'b a b c a b');
+  await page.getByTestId('compare-table').waitFor({ timeout: 300000 });
+  console.log(`compare (linkerd-slow-server preset, 60 s at 1000 req/s, 12 algorithms): ${await page.getByTestId('compare-time').textContent()}`);
+  await page.getByTestId('lb-compare').screenshot({ path: join(SHOTS, 'load-balancing-compare-detail.png') });
+  await page.getByTestId('lb-algorithms').screenshot({ path: join(SHOTS, 'load-balancing-pictures.png') });
+  await page.screenshot({ path: join(SHOTS, 'load-balancing-compare-light.png'), fullPage: true });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('the page fits a 360 px screen, light and dark', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 360, height: 780 });
+  await page.goto(url('load-balancing?preset=server-dies-health&speed=20'));
+  await page.getByTestId('page-load-balancing').waitFor();
+  await page.getByTestId('play-toggle').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="total-arrivals"]').textContent) > 3000, null, { timeout: 20000 });
+  await page.getByTestId('play-toggle').click();
+  await page.screenshot({ path: join(SHOTS, 'load-balancing-mobile-light.png'), fullPage: true });
+  const overflow = await page.evaluate(() => {
+    const wide = [...document.querySelectorAll('[data-testid="page-load-balancing"] *')]
+      .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+      .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${e.className?.baseVal ?? e.className} ${Math.round(e.getBoundingClientRect().right)}`);
+    return { px: document.documentElement.scrollWidth - document.documentElement.clientWidth, wide };
+  });
+  assert.ok(overflow.px <= 0, `no horizontal overflow at 360 px (got ${overflow.px}px: ${overflow.wide.join('; ')})`);
+  await page.getByTestId('lb-fleet').evaluate((e) => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 170));
+  await page.screenshot({ path: join(SHOTS, 'load-balancing-mobile-fleet.png') });
+  await page.getByTestId('lb-live').screenshot({ path: join(SHOTS, 'load-balancing-mobile-live.png') });
+  await page.getByTestId('lb-editor').screenshot({ path: join(SHOTS, 'load-balancing-mobile-editor.png') });
+  await setTheme(page, 'dark');
+  await page.screenshot({ path: join(SHOTS, 'load-balancing-mobile-dark.png'), fullPage: true });
+  await page.getByTestId('lb-algorithms').screenshot({ path: join(SHOTS, 'load-balancing-mobile-pictures-dark.png') });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('the scenario goes into the URL, and a copied link replays it', async () => {
+  const page = await openPage(context);
+  await page.goto(url('load-balancing?seed=11'));
+  await page.getByTestId('page-load-balancing').waitFor();
+  await page.getByTestId('lb-preset').selectOption('sticky-nat');
+  await page.waitForFunction(() => location.search.includes('preset=sticky-nat'));
+  await page.getByTestId('lb-field-alg').selectOption('ip-hash-full');
+  await page.getByTestId('lb-field-rate').fill('250');
+  await page.getByTestId('lb-apply').click();
+  await page.waitForFunction(() => location.search.includes('alg=ip-hash-full') && location.search.includes('rate=250'));
+  const search = new URL(page.url()).search;
+  assert.match(search, /seed=11/);
+  // A bad value in the editor is named and not applied.
+  await page.getByTestId('lb-field-rate').fill('fast');
+  await page.getByTestId('lb-apply').click();
+  assert.match(await page.getByTestId('lb-editor-errors').textContent(), /`rate`\) = "fast" is not accepted/);
+  assert.equal(new URL(page.url()).search, search);
+  // The copied link replays the same scenario.
+  await page.goto(url(`load-balancing${search}`));
+  await page.getByTestId('page-load-balancing').waitFor();
+  assert.match(await page.getByTestId('lb-scenario-line').textContent(), /sticky-nat · ip-hash-full · 4 servers · 250 req\/s/);
+  assert.equal(await page.getByTestId('param-notices').count(), 0);
+  await page.goto(url('load-balancing?preset=sticky-nat&rate=fast'));
+  await page.getByTestId('page-load-balancing').waitFor();
+  assert.match(await page.getByTestId('param-notices').textContent(), /`rate`: "fast" is not accepted/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
