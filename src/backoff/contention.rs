@@ -863,12 +863,18 @@ impl Sweep {
 
     /// The rows as CSV (`clients,time_ms,calls,strategy`), one decimal place.
     pub fn csv(&self) -> String {
-        let mut s = String::from("clients,time_ms,calls,strategy\n");
-        for r in &self.rows {
-            s.push_str(&format!("{},{:.1},{:.1},{}\n", r.clients, r.time_ms, r.calls, r.strategy.name()));
-        }
-        s
+        sweep_csv(&self.rows)
     }
+}
+
+/// Sweep rows as CSV (`clients,time_ms,calls,strategy`, one decimal place), the format the `sim
+/// backoff-sweep` command prints: the page exports cached rows with it, without the sweep.
+pub fn sweep_csv(rows: &[SweepRow]) -> String {
+    let mut s = String::from("clients,time_ms,calls,strategy\n");
+    for r in rows {
+        s.push_str(&format!("{},{:.1},{:.1},{}\n", r.clients, r.time_ms, r.calls, r.strategy.name()));
+    }
+    s
 }
 
 #[cfg(test)]
@@ -1053,5 +1059,25 @@ mod tests {
         assert_eq!(chunked.rows().len(), 15);
         assert!(chunked.csv().starts_with("clients,time_ms,calls,strategy\n10,"));
         assert!(Sweep::new(SweepParams { runs: 0, ..SweepParams::default() }).is_err());
+    }
+
+    #[test]
+    fn sweep_csv_has_the_cli_header_and_one_row_per_cell() {
+        let rows = vec![
+            SweepRow { clients: 10, strategy: Strategy::FullJitter, time_ms: 123.456, calls: 20.04 },
+            SweepRow { clients: 20, strategy: Strategy::None, time_ms: 0.0, calls: 1.0 },
+        ];
+        expect_test::expect![[r#"
+            clients,time_ms,calls,strategy
+            10,123.5,20.0,full_jitter
+            20,0.0,1.0,none
+        "#]]
+        .assert_eq(&sweep_csv(&rows));
+        assert_eq!(sweep_csv(&[]), "clients,time_ms,calls,strategy\n");
+        let mut sweep =
+            Sweep::new(SweepParams { clients: ClientRange::new(10, 20, 10).unwrap(), runs: 2, ..SweepParams::default() }).unwrap();
+        sweep.run_to_end();
+        assert_eq!(sweep.csv(), sweep_csv(sweep.rows()));
+        assert_eq!(sweep.csv().lines().count(), 1 + 2 * 5);
     }
 }
