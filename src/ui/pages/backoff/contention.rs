@@ -71,7 +71,7 @@ fn apply_field(f: &mut SweepForm, name: &str, raw: &str) -> Result<(), String> {
 
 /// The core's sweep parameters for a form and seed, or why they are unusable.
 pub fn sweep_params(f: &SweepForm, seed: u64) -> Result<SweepParams, String> {
-    let clients = ClientRange::new(f.from, f.to, f.step).map_err(|e| e.to_string())?;
+    let clients = ClientRange::new(f.from, f.to, f.step).map_err(|e| super::one_call::capitalise(&e.to_string()))?;
     Ok(SweepParams { clients, runs: f.runs, seed, ..SweepParams::default() })
 }
 
@@ -290,7 +290,7 @@ pub fn Contention(props: &ContentionProps) -> Html {
             }
             let mut sweep = match Sweep::new(params.clone()) {
                 Ok(s) => s,
-                Err(e) => return state.dispatch(ContentionAction::Error(e.to_string())),
+                Err(e) => return state.dispatch(ContentionAction::Error(super::one_call::capitalise(&e.to_string()))),
             };
             let total = sweep.progress().runs_total;
             state.dispatch(ContentionAction::Started { total, label: label_for(&params) });

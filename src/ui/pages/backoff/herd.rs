@@ -10,6 +10,7 @@ use yew::prelude::*;
 use super::contention::strategy_label;
 use super::fields::{human_ms, parse_u32, parse_u64, NumField};
 use super::frame_job::{performance_now, use_frame_job, SLICE_MS};
+use super::one_call::capitalise;
 use crate::backoff::herd::{self, HerdModel};
 use crate::backoff::{herd_csv, HerdLimiter, HerdParams, HerdSeries, Strategy};
 use crate::sim::{QueryParams, SimTime, Simulation};
@@ -224,7 +225,7 @@ pub fn Herd(props: &HerdProps) -> Html {
         move |form: HerdForm| {
             let params = herd_params(&form, seed);
             if let Err(e) = herd::simulation(&params, Strategy::None, HerdLimiter::None) {
-                return state.dispatch(HerdAction::Error(format!("{}", capital(&e.to_string()))));
+                return state.dispatch(HerdAction::Error(capitalise(&e.to_string())));
             }
             state.dispatch(HerdAction::Started(params.clone()));
             let total_ms = params.duration_ms * HerdJob::order().len() as u64;
@@ -244,7 +245,7 @@ pub fn Herd(props: &HerdProps) -> Html {
                         true
                     }
                     Err(e) => {
-                        dispatcher.dispatch(HerdAction::Error(e));
+                        dispatcher.dispatch(HerdAction::Error(capitalise(&e)));
                         dispatcher.dispatch(HerdAction::Cancelled);
                         false
                     }
@@ -375,9 +376,4 @@ pub fn Herd(props: &HerdProps) -> Html {
             { for charts }
         </section>
     }
-}
-
-fn capital(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
 }

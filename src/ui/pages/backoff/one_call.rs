@@ -168,10 +168,11 @@ pub fn plan(q: &RetryQuery, seed: u64) -> Result<(RetryParams, RetrySchedule), S
     Ok((params, schedule))
 }
 
-fn capitalise(s: &str) -> String {
+/// A core message as a sentence: capitalised, with a full stop.
+pub fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str() + if s.ends_with('.') { "" } else { "." },
         None => String::new(),
     }
 }
