@@ -208,27 +208,45 @@ pub fn sweep_series(rows: &[SweepRow], value: impl Fn(&SweepRow) -> f64) -> Vec<
         .collect()
 }
 
-/// Re-buckets the five histograms onto one shared time axis (about `target` bars) and returns the
-/// bucket width in ms and each strategy's (start ms, calls) bars.
-pub fn shared_histograms(h: &[CallsHistogram], target: usize) -> (f64, Vec<Vec<(f64, f64)>>) {
-    let len_ms = h.iter().map(|x| x.counts.len() as u64 * x.bucket_ms).max().unwrap_or(1).max(1);
-    let raw = (len_ms as f64 / target.max(1) as f64).max(1.0);
+/// The five calls-over-time histograms on one time window and one y scale.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SharedHistograms {
+    /// Bucket width, ms.
+    pub width: f64,
+    /// The time window drawn, ms: until the slowest strategy other than plain exponential is done
+    /// (plain exponential can take ten times longer; its tail is cut and the title says so).
+    pub window_ms: f64,
+    /// Shared y maximum: the busiest bucket after the first one (the first holds every client's
+    /// first write at once and would flatten everything else; it is drawn cut off).
+    pub y_max: f64,
+    /// Each strategy's (start ms, writes) bars.
+    pub bars: Vec<Vec<(f64, f64)>>,
+}
+
+pub fn shared_histograms(h: &[CallsHistogram], target: usize) -> SharedHistograms {
+    let end = |x: &CallsHistogram| x.counts.len() as f64 * x.bucket_ms as f64;
+    let others = h.iter().filter(|x| x.strategy != Strategy::Exponential).map(end).fold(0.0, f64::max);
+    let window_ms = if others > 0.0 { others } else { h.iter().map(end).fold(1.0, f64::max) }.max(1.0);
+    let raw = (window_ms / target.max(1) as f64).max(1.0);
     let mag = 10f64.powf(raw.log10().floor());
     let width = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|w| *w >= raw).unwrap_or(10.0 * mag).max(1.0);
-    let bins = ((len_ms as f64) / width).ceil().max(1.0) as usize;
-    let bars = h
+    let bins = (window_ms / width).ceil().max(1.0) as usize;
+    let bars: Vec<Vec<(f64, f64)>> = h
         .iter()
         .map(|x| {
             let mut v = vec![0.0; bins];
             for (i, c) in x.counts.iter().enumerate() {
-                let t = (i as u64 * x.bucket_ms) as f64;
-                let b = ((t / width) as usize).min(bins - 1);
-                v[b] += *c as f64;
+                let b = ((i as u64 * x.bucket_ms) as f64 / width) as usize;
+                if let Some(slot) = v.get_mut(b) {
+                    *slot += *c as f64;
+                }
             }
             v.into_iter().enumerate().map(|(i, c)| (i as f64 * width, c)).collect()
         })
         .collect();
-    (width, bars)
+    let after_first = bars.iter().flat_map(|b| b.iter().skip(1)).map(|b| b.1).fold(0.0, f64::max);
+    let y_max = if after_first > 0.0 { after_first } else { bars.iter().flatten().map(|b| b.1).fold(1.0, f64::max) };
+    SharedHistograms { width, window_ms, y_max, bars }
 }
 
 #[derive(Properties, PartialEq)]
@@ -417,18 +435,24 @@ pub fn Contention(props: &ContentionProps) -> Html {
             <p class="bo-muted">{ "Without jitter the retries come in waves: everybody who lost waits the same time and collides again. With jitter they spread out, so fewer writes lose. Same scales on all five." }</p>
             { match &*hist {
                 Ok(h) => {
-                    let (width, bars) = shared_histograms(h, 60);
-                    let y_max = bars.iter().flatten().map(|b| b.1).fold(1.0, f64::max);
+                    let sh = shared_histograms(h, 60);
+                    let width = sh.width;
                     html! {
+                        <>
+                        <p class="bo-muted bo-small">{ format!("Bars of {width} ms over the first {}; the first bar (every client's first write, all at once) is cut off at the top.", human_ms(sh.window_ms)) }</p>
                         <div class="bo-hist-grid" data-testid="histograms">
-                            { for h.iter().zip(bars).enumerate().map(|(i, (x, b))| html! {
-                                <div class="bo-hist">
-                                    <h4>{ format!("{}: {} calls, last success at {}", strategy_label(x.strategy), x.result.calls, human_ms(x.result.time_ms)) }</h4>
-                                    <Histogram title={format!("Writes per {width} ms, {}", strategy_label(x.strategy))} x_label="time (ms)" y_label="writes"
-                                               buckets={b} bucket_width={width} series_index={i} y_max={Some(y_max)} height={170.0} />
-                                </div>
+                            { for h.iter().zip(sh.bars.iter()).enumerate().map(|(i, (x, b))| {
+                                let cut = if x.result.time_ms > sh.window_ms + width { format!(" (drawn until {})", human_ms(sh.window_ms)) } else { String::new() };
+                                html! {
+                                    <div class="bo-hist">
+                                        <h4>{ format!("{}: {} calls, last success at {}{cut}", strategy_label(x.strategy), x.result.calls, human_ms(x.result.time_ms)) }</h4>
+                                        <Histogram title={format!("Writes per {width} ms, {}", strategy_label(x.strategy))} x_label="time (ms)" y_label="writes"
+                                                   buckets={b.clone()} bucket_width={width} series_index={i} y_max={Some(sh.y_max)} height={170.0} />
+                                    </div>
+                                }
                             }) }
                         </div>
+                        </>
                     }
                 }
                 Err(e) => html! { <p class="notice notice--error">{ e.clone() }</p> },

@@ -92,7 +92,7 @@ pub fn reply_text(o: &AttemptOutcome) -> String {
     match o {
         AttemptOutcome::Ok => "200 OK".into(),
         AttemptOutcome::Err { error } => match error.retry_after_ms {
-            Some(ra) => format!("{} {} · Retry-After {} s", error.status, error.message, ra / 1000),
+            Some(ra) => format!("{} {}, Retry-After {} s", error.status, error.message, ra / 1000),
             None => format!("{} {}", error.status, error.message),
         },
     }
@@ -224,7 +224,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
             </g>
             <line class="bo-seq__lifeline" x1={f(CLIENT_X)} y1="36" x2={f(CLIENT_X)} y2={f(l.y_outcome - 4.0)} />
             <line class="bo-seq__lifeline" x1={f(API_X)} y1="36" x2={f(API_X)} y2={f(l.y_outcome - 4.0)} />
-            <text class="bo-seq__small" x="4" y="52">{ "virtual time ↓" }</text>
+            <text class="bo-seq__small" x="4" y="52">{ "time ↓" }</text>
             { for rows }
             { for outcome }
             if !props.finished {

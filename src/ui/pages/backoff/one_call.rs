@@ -8,7 +8,7 @@ use std::rc::Rc;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::diagram::{attempt_name, layout, outcome_text, reply_text, Layout, SequenceDiagram};
+use super::diagram::{layout, outcome_text, reply_text, Layout, SequenceDiagram};
 use super::fields::{number_word, parse_f64, parse_opt_u64, parse_u32, parse_u64, plural, ChoiceField, NumField};
 use crate::backoff::retry::{self, RetryModel};
 use crate::backoff::{AttemptOutcome, RetryParams, RetryQuery, RetrySchedule};
@@ -381,15 +381,15 @@ pub fn OneCall(props: &OneCallProps) -> Html {
                               value={q.factor.unwrap_or(if policy == "grpc" { 1.6 } else { 2.0 }).to_string()} invalid={invalid("factor")} on_change={on_field.clone()} />
                 }
                 if !matches!(policy, "none" | "constant") {
-                    <NumField name="cap_ms" label="Cap (ms, blank = none)" value={q.cap_ms.map(|c| c.to_string()).unwrap_or_default()}
-                              placeholder="no cap" invalid={invalid("cap_ms")} on_change={on_field.clone()} />
+                    <NumField name="cap_ms" label="Cap (ms)" value={q.cap_ms.map(|c| c.to_string()).unwrap_or_default()}
+                              placeholder="none" invalid={invalid("cap_ms")} on_change={on_field.clone()} />
                 }
                 if policy == "grpc" {
                     <NumField name="jitter" label="Jitter (±fraction)" value={q.jitter.to_string()} invalid={invalid("jitter")} on_change={on_field.clone()} />
                 }
                 <NumField name="max_retries" label="maxRetries" value={q.max_retries.to_string()} invalid={invalid("max_retries")} on_change={on_field.clone()} />
-                <NumField name="max_elapsed_ms" label="Deadline (ms, blank = none)" value={q.max_elapsed_ms.map(|c| c.to_string()).unwrap_or_default()}
-                          placeholder="no deadline" invalid={invalid("max_elapsed_ms")} on_change={on_field.clone()} />
+                <NumField name="max_elapsed_ms" label="Deadline (ms)" value={q.max_elapsed_ms.map(|c| c.to_string()).unwrap_or_default()}
+                          placeholder="none" invalid={invalid("max_elapsed_ms")} on_change={on_field.clone()} />
                 <ChoiceField name="api" label="Failing API" value={q.api.clone()} options={APIS.to_vec()} on_change={on_field.clone()} />
                 if api == "fail_first" {
                     <NumField name="k" label="k (failures first)" value={q.k.to_string()} invalid={invalid("k")} on_change={on_field.clone()} />
@@ -450,7 +450,7 @@ pub fn OneCall(props: &OneCallProps) -> Html {
                             <tbody>
                                 { for attempts.iter().map(|a| html! {
                                     <tr class={if matches!(a.outcome, AttemptOutcome::Ok) { "bo-row--ok" } else { "bo-row--fail" }}>
-                                        <td>{ attempt_name(a.attempt) }</td>
+                                        <td>{ if a.attempt == 0 { "#0 first call".to_string() } else { format!("#{} retry {}", a.attempt, a.attempt) } }</td>
                                         <td data-testid="attempt-wait">{ format!("{} ms", a.wait_before_ms) }</td>
                                         <td>{ format!("{} ms", a.start_ms) }</td>
                                         <td>{ reply_text(&a.outcome) }</td>
