@@ -37,8 +37,16 @@ fn At(props: &AtProps) -> Html {
     html! {
         <Router history={(*history).clone()}>
             <Layout />
+            <QueryProbe />
         </Router>
     }
+}
+
+/// Shows the router's current query string, so a test can read what the page wrote to its URL.
+#[component]
+fn QueryProbe() -> Html {
+    let location = yew_router::hooks::use_location();
+    html! { <output data-testid="probe-query">{ location.map(|l| l.query_str().to_string()).unwrap_or_default() }</output> }
 }
 
 /// Mounts the app at `path`. The herd section starts itself; `m=20&dur=5` in tests keeps it tiny.
@@ -235,6 +243,23 @@ async fn the_herd_runs_by_itself_and_draws_both_charts() {
     settle().await;
     let errors = text(&root, "herd-errors");
     assert!(errors.contains("Outage 1000..0 ms is reversed: expected t1 ≤ t2."), "{errors}");
+    handle.destroy();
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_scenario_is_written_back_to_the_url() {
+    let (root, handle) = mount(&format!("/backoff?seed=9&k=2&{SMALL_HERD}")).await;
+    settle().await;
+    let q = text(&root, "probe-query");
+    for part in ["seed=9", "policy=exponential", "max_retries=4", "api=fail_first", "k=2", "speed=1", "runs=100", "n_from=10", "m=20", "dur=4"] {
+        assert!(q.contains(part), "the URL keeps {part}: {q}");
+    }
+    set_field(&root, "k", "5");
+    set_field(&root, "runs", "7");
+    settle().await;
+    let q = text(&root, "probe-query");
+    assert!(q.contains("k=5") && q.contains("runs=7") && !q.contains("k=2"), "{q}");
     handle.destroy();
     root.remove();
 }

@@ -435,7 +435,7 @@ pub fn Contention(props: &ContentionProps) -> Html {
             <p class="bo-muted">{ "Without jitter the retries come in waves: everybody who lost waits the same time and collides again. With jitter they spread out, so fewer writes lose. Same scales on all five." }</p>
             { match &*hist {
                 Ok(h) => {
-                    let sh = shared_histograms(h, 60);
+                    let sh = shared_histograms(h, 80);
                     let width = sh.width;
                     html! {
                         <>
@@ -447,7 +447,7 @@ pub fn Contention(props: &ContentionProps) -> Html {
                                     <div class="bo-hist">
                                         <h4>{ format!("{}: {} calls, last success at {}{cut}", strategy_label(x.strategy), x.result.calls, human_ms(x.result.time_ms)) }</h4>
                                         <Histogram title={format!("Writes per {width} ms, {}", strategy_label(x.strategy))} x_label="time (ms)" y_label="writes"
-                                                   buckets={b.clone()} bucket_width={width} series_index={i} y_max={Some(sh.y_max)} height={170.0} />
+                                                   buckets={b.clone()} bucket_width={width} series_index={i} y_max={Some(sh.y_max)} width={480.0} height={210.0} />
                                     </div>
                                 }
                             }) }
