@@ -263,3 +263,29 @@ async fn the_scenario_is_written_back_to_the_url() {
     handle.destroy();
     root.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_live_contention_run_plays_until_every_client_is_done() {
+    let (root, handle) = mount(&format!("/backoff?seed=11&{SMALL_HERD}")).await;
+    assert!(by_testid(&root, "live-contention").is_none(), "mounted on demand");
+    click(&by_testid(&root, "live-toggle").unwrap());
+    settle().await;
+    let live = by_testid(&root, "live-contention").expect("the live view opens");
+    assert_eq!(all(&live, ".bo-live__grid circle").len(), 20, "one dot per client");
+    assert!(text(&live, "live-stats").contains("Row version 0 · writes 0"));
+    // Full speed, then play.
+    let speed: HtmlInputElement = by_testid(&live, "speed").unwrap().dyn_into().unwrap();
+    speed.set_value("1000");
+    let ev = document().create_event("Event").unwrap();
+    ev.init_event_with_bubbles_and_cancelable("input", true, true);
+    speed.dispatch_event(&ev).unwrap();
+    click(&by_testid(&live, "play-toggle").unwrap());
+    until("every client to succeed", || text(&live, "live-stats").contains("all done")).await;
+    let stats = text(&live, "live-stats");
+    assert!(stats.starts_with("Row version 20 · "), "twenty successful writes: {stats}");
+    assert_eq!(all(&live, ".bo-live__grid circle.bo-phase--done").len(), 20);
+    // The one-call player did not move.
+    assert_eq!(all(&root, "[data-testid='seq-attempt']").len(), 0);
+    handle.destroy();
+    root.remove();
+}

@@ -254,6 +254,7 @@ pub struct ContentionProps {
     pub initial: SweepForm,
     pub seed: u64,
     pub on_pairs: Callback<Vec<(String, String)>>,
+    pub on_seed: Callback<u64>,
 }
 
 #[component]
@@ -271,6 +272,7 @@ pub fn Contention(props: &ContentionProps) -> Html {
     });
     let job = use_frame_job();
     let seed = props.seed;
+    let live = use_state(|| false);
 
     // Settings that were swept before show their cached results at once.
     {
@@ -427,6 +429,14 @@ pub fn Contention(props: &ContentionProps) -> Html {
                     <LineChart title="Time until the last client succeeds vs clients" x_label="clients (N)" y_label="time (ms)"
                                series={sweep_series(rows, |r| r.time_ms)} testid="chart-time" />
                 </div>
+            }
+            <h3>{ "Watch one run" }</h3>
+            <button type="button" class="button button--quiet" data-testid="live-toggle" aria-expanded={live.to_string()}
+                    onclick={{ let live = live.clone(); Callback::from(move |_: MouseEvent| live.set(!*live)) }}>
+                { if *live { "Close the live run" } else { "Watch one run live" } }
+            </button>
+            if *live {
+                <super::live::LiveContention seed={seed} on_seed={props.on_seed.clone()} />
             }
             <h3>{ "Calls over time: one run per strategy" }</h3>
             <div class="form-grid bo-form">

@@ -8,6 +8,7 @@ pub mod diagram;
 pub mod fields;
 pub mod frame_job;
 pub mod herd;
+pub mod live;
 pub mod one_call;
 
 use std::cell::RefCell;
@@ -84,8 +85,8 @@ pub fn BackoffPage() -> Html {
             <PageHeader title={info.title} lede={info.lede} />
             <ParamNotices notices={url.notices().to_vec()} />
             <OneCall initial={initial.one_call.clone()} seed={*seed} initial_speed={initial.sim.speed}
-                     on_seed={on_seed} on_pairs={on_pairs(0)} />
-            <Contention initial={initial.sweep} seed={*seed} on_pairs={on_pairs(1)} />
+                     on_seed={on_seed.clone()} on_pairs={on_pairs(0)} />
+            <Contention initial={initial.sweep} seed={*seed} on_pairs={on_pairs(1)} on_seed={on_seed.clone()} />
             <Herd initial={initial.herd} seed={*seed} on_pairs={on_pairs(2)} />
             <JitterExplained />
         </section>
