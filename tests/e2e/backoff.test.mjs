@@ -104,6 +104,11 @@ test('screenshots at 1440 px and 360 px, light and dark, without sideways scroll
       await page.getByTestId('sweep-run').click();
       await page.getByTestId('sweep-time').waitFor({ timeout: 60_000 });
       await page.getByTestId('herd-charts').waitFor({ timeout: 60_000 });
+      // The live contention run, a few events in.
+      await page.getByTestId('live-toggle').click();
+      const live = page.getByTestId('live-contention');
+      for (let i = 0; i < 12; i++) await live.getByTestId('next-event').click();
+      assert.match(await live.getByTestId('live-stats').textContent(), /writes [1-9]/);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `backoff at ${width}px (${theme}) must not scroll sideways (overflow ${overflow}px)`);
       await page.screenshot({ path: join(SHOTS, `backoff-${label}-${theme}.png`), fullPage: true });

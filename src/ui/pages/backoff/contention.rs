@@ -425,9 +425,9 @@ pub fn Contention(props: &ContentionProps) -> Html {
                 <p class="bo-muted bo-small">{ state.rows_for.clone() }</p>
                 <div class="bo-chart-grid" data-testid="sweep-charts">
                     <LineChart title="Total calls (writes) vs clients" x_label="clients (N)" y_label="calls"
-                               series={sweep_series(rows, |r| r.calls)} testid="chart-calls" />
+                               series={sweep_series(rows, |r| r.calls)} width={480.0} height={280.0} testid="chart-calls" />
                     <LineChart title="Time until the last client succeeds vs clients" x_label="clients (N)" y_label="time (ms)"
-                               series={sweep_series(rows, |r| r.time_ms)} testid="chart-time" />
+                               series={sweep_series(rows, |r| r.time_ms)} width={480.0} height={280.0} testid="chart-time" />
                 </div>
             }
             <h3>{ "Watch one run" }</h3>
