@@ -23,6 +23,7 @@
 //!   `progress().done()`; `rows()` grow as cells complete; `csv()` exports. Cancel = drop it.
 //! - Herd: `herd::run_all(&params, &[HerdLimiter::None, HerdLimiter::Budget])` (or `simulation`
 //!   to step one series).
+//!
 //! Every parameter struct is serde; `RetryQuery`, `SweepParams` and `HerdParams` round-trip
 //! through `serde_qs` for the URL.
 

@@ -92,7 +92,7 @@ pub struct CachedSweep {
 
 thread_local! {
     /// Finished sweeps by parameter set; kept while the page is open (navigating away and back too).
-    static CACHE: RefCell<BTreeMap<String, CachedSweep>> = RefCell::new(BTreeMap::new());
+    static CACHE: RefCell<BTreeMap<String, CachedSweep>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 fn cached(key: &str) -> Option<CachedSweep> {
