@@ -366,7 +366,14 @@ pub fn Contention(props: &ContentionProps) -> Html {
     };
 
     let hist_n = state.form.hist_n;
-    let hist = use_memo((hist_n, seed), |(n, seed)| calls_over_time(*n, *seed, 1).map_err(|e| e.to_string()));
+    // One run per strategy, re-bucketed once per (N, seed): not on every progress frame.
+    let hist = use_memo((hist_n, seed), |(n, seed)| {
+        calls_over_time(*n, *seed, 1).map(|h| {
+            let shared = shared_histograms(&h, 80);
+            (h, shared)
+        })
+        .map_err(|e| e.to_string())
+    });
     let running = matches!(state.status, SweepStatus::Running { .. });
     let f = &state.form;
     let invalid = |n: &str| state.field_errors.contains_key(n);
@@ -409,7 +416,7 @@ pub fn Contention(props: &ContentionProps) -> Html {
                     SweepStatus::Running { done, total } => html! {
                         <div>
                             <progress class="progress" data-testid="sweep-progress" max={total.to_string()} value={done.to_string()}></progress>
-                            <p>{ format!("Running: {done} of {total} runs ({:.0} %). The page stays responsive: the work runs in 10 ms slices per frame.", *done as f64 * 100.0 / (*total).max(1) as f64) }</p>
+                            <p>{ format!("Running: {done} of {total} runs ({:.0} %). The page stays responsive: the work runs in 12 ms slices, one per frame.", *done as f64 * 100.0 / (*total).max(1) as f64) }</p>
                         </div>
                     },
                     SweepStatus::Cancelled { done, total } => html! { <p data-testid="sweep-cancelled">{ format!("Cancelled after {done} of {total} runs. Completed points are shown; nothing was cached.") }</p> },
@@ -444,8 +451,7 @@ pub fn Contention(props: &ContentionProps) -> Html {
             </div>
             <p class="bo-muted">{ "Without jitter the retries come in waves: everybody who lost waits the same time and collides again. With jitter they spread out, so fewer writes lose. Same scales on all five." }</p>
             { match &*hist {
-                Ok(h) => {
-                    let sh = shared_histograms(h, 80);
+                Ok((h, sh)) => {
                     let width = sh.width;
                     html! {
                         <>

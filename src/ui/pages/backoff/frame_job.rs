@@ -10,7 +10,7 @@ use gloo_render::{request_animation_frame, AnimationFrame};
 use yew::prelude::*;
 
 /// Wall-clock milliseconds of work per frame: leaves room for layout and paint at 60 Hz.
-pub const SLICE_MS: f64 = 10.0;
+pub const SLICE_MS: f64 = 12.0;
 
 /// `performance.now()` (0 when unavailable): the edge where wall time may be read.
 pub fn performance_now() -> f64 {
