@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { launch, openPage, url, SHOTS } from './browser.mjs';
 
 let context;
@@ -54,6 +55,14 @@ test('a small sweep runs, charts fill, Cancel stops a long one', async () => {
   assert.equal(await page.locator('[data-testid="chart-time"] path.line').count(), 5);
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('sweep-export').click()]);
   assert.equal(download.suggestedFilename(), 'backoff-contention.csv');
+  const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
+  assert.equal(csv[0], 'clients,time_ms,calls,strategy');
+  assert.equal(csv.length, 1 + 10 * 5, 'a row per (clients, strategy)');
+  assert.match(csv[1], /^10,[0-9.]+,[0-9.]+,exponential$/);
+  await page.getByTestId('herd-charts').waitFor({ timeout: 60_000 });
+  const [herd] = await Promise.all([page.waitForEvent('download'), page.getByTestId('herd-export').click()]);
+  assert.equal(herd.suggestedFilename(), 'backoff-herd.csv');
+  assert.match(readFileSync(await herd.path(), 'utf8'), /^start_ms,strategy,limiter,requests,retries,successes,rejected,denied_by_limiter,gave_up\n0,exponential,none,/);
   await setField(page, 'runs', '1000');
   await page.getByTestId('sweep-run').click();
   await page.getByTestId('sweep-progress').waitFor();
