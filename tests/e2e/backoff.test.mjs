@@ -95,6 +95,15 @@ test('the default sweep (19 × 5 × 100 runs) in the page: time and frame gaps',
   console.log(`# frame gaps during it: n=${gaps.length} median=${p(0.5).toFixed(1)} ms p95=${p(0.95).toFixed(1)} ms max=${sorted[sorted.length - 1].toFixed(1)} ms`);
   assert.ok(p(0.95) < 100, `frames keep coming during the sweep (p95 gap ${p(0.95)} ms)`);
   assert.equal(await page.locator('[data-testid="chart-calls"] path.line').count(), 5);
+  // The browser's sweep is the native one, byte for byte: these rows are what
+  // `sim backoff-sweep` (seed 1, 10..190:10, 100 runs) prints on x86_64.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('sweep-export').click()]);
+  const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
+  assert.equal(csv.length, 1 + 19 * 5);
+  for (const row of [
+    '100,62677.4,1854.6,exponential', '100,4954.9,797.0,full_jitter', '100,2038.1,2427.6,none',
+    '190,101010.4,5168.6,exponential', '190,7554.2,1774.3,full_jitter', '190,3530.6,8004.3,none',
+  ]) assert.ok(csv.includes(row), `the page's sweep has the native row ${row}`);
   assert.deepEqual(page.errors, []);
   await page.close();
 });
