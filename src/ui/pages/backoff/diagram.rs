@@ -180,6 +180,9 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
                     </g>
                 }
                 if replied {
+                    if a.end_ms != a.start_ms {
+                        <text class="bo-seq__time" x={f(CLIENT_X - 12.0)} y={f(r.y_reply + 4.0)} text-anchor="end">{ format!("{} ms", a.end_ms) }</text>
+                    }
                     <g class={reply_class} data-testid="seq-reply">
                         <line x1={f(API_X)} y1={f(r.y_reply)} x2={f(CLIENT_X + 2.0)} y2={f(r.y_reply)} marker-end={marker} />
                         <text x={f(mid)} y={f(r.y_reply - 6.0)} text-anchor="middle">{ reply_text(&a.outcome) }</text>
