@@ -289,3 +289,39 @@ async fn a_live_contention_run_plays_until_every_client_is_done() {
     handle.destroy();
     root.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_deadline_ends_the_call_and_the_seed_redraws_jitter() {
+    let (root, handle) = mount(&format!("/backoff?api=down&from_ms=0&to_ms=1000&max_elapsed_ms=1000&{SMALL_HERD}")).await;
+    click(&by_testid(&root, "one-call-finish").unwrap());
+    settle().await;
+    assert_eq!(texts(&root, ".bo-seq__wait-label"), vec!["wait 200 ms", "wait 400 ms"]);
+    let outcome = text(&root, "one-call-outcome");
+    assert!(outcome.contains("at t = 600 ms: the next wait would pass the deadline"), "{outcome}");
+    // Full jitter draws its waits from the seed: another seed, other waits, and the URL follows.
+    set_field(&root, "max_elapsed_ms", "");
+    let policy: web_sys::HtmlSelectElement = by_testid(&root, "field-policy").unwrap().dyn_into().unwrap();
+    policy.set_value("full_jitter");
+    let ev = document().create_event("Event").unwrap();
+    ev.init_event_with_bubbles_and_cancelable("change", true, true);
+    policy.dispatch_event(&ev).unwrap();
+    settle().await;
+    let before = texts(&root, "[data-testid='delay-sample']");
+    let seed: HtmlInputElement = by_testid(&root, "seed").unwrap().dyn_into().unwrap();
+    seed.set_value("8");
+    let ev = document().create_event("Event").unwrap();
+    ev.init_event_with_bubbles_and_cancelable("input", true, true);
+    seed.dispatch_event(&ev).unwrap();
+    let form = seed.closest("form").unwrap().unwrap();
+    let submit = document().create_event("Event").unwrap();
+    submit.init_event_with_bubbles_and_cancelable("submit", true, true);
+    form.dispatch_event(&submit).unwrap();
+    settle().await;
+    let after = texts(&root, "[data-testid='delay-sample']");
+    assert_eq!(after.len(), 4);
+    assert_ne!(before, after, "seed 8 draws other waits");
+    let q = text(&root, "probe-query");
+    assert!(q.contains("seed=8") && q.contains("policy=full_jitter"), "{q}");
+    handle.destroy();
+    root.remove();
+}
