@@ -23,7 +23,7 @@
 //! This module must never read a wall clock.
 
 use super::policy::{decorrelated_jitter, equal_jitter, expo, full_jitter};
-use crate::sim::SimRng;
+use crate::sim::{Clocked, SimRng, SimTime};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -387,6 +387,8 @@ pub struct ContentionRun {
     /// Set while handling an event: the next push replaces the heap's top (the event handled).
     replace_top: bool,
     now_us: u64,
+    /// Server-side events processed (for the playback's progress).
+    events: u64,
     /// When the last successful write's reply arrived: the run's time once every client is done.
     end_us: u64,
     version: u64,
@@ -411,6 +413,7 @@ impl ContentionRun {
             heap: QuadHeap::with_capacity(n),
             replace_top: false,
             now_us: 0,
+            events: 0,
             end_us: 0,
             version: 0,
             clients: Vec::with_capacity(n),
@@ -488,6 +491,7 @@ impl ContentionRun {
         // Every event schedules at most one successor for the same client, so the successor
         // replaces the handled event at the top of the heap (one sift instead of a pop and a push).
         self.replace_top = true;
+        self.events += 1;
         let at = key >> CLIENT_BITS;
         let c = (key & ((1 << CLIENT_BITS) - 1)) as usize;
         self.now_us = at;
@@ -611,6 +615,46 @@ impl ContentionRun {
             h[b] += 1;
         }
         h
+    }
+}
+
+/// A contention run can be played by the shared controls: its clock is read in whole milliseconds
+/// (the run keeps microseconds inside), and the next event's time is rounded up so that running
+/// until it processes it.
+impl Clocked for ContentionRun {
+    fn now(&self) -> SimTime {
+        SimTime(self.now_us / 1000)
+    }
+    fn processed(&self) -> u64 {
+        self.events
+    }
+    fn next_event_time(&mut self) -> Option<SimTime> {
+        self.heap.peek().map(|key| SimTime((key >> CLIENT_BITS).div_ceil(1000)))
+    }
+    fn step(&mut self) -> bool {
+        ContentionRun::step(self)
+    }
+    fn run_until(&mut self, until: SimTime) {
+        self.advance_to_ms(until.0 as f64);
+    }
+    fn run_until_bounded(&mut self, until: SimTime, max_events: u64) -> bool {
+        let until_us = until.0.saturating_mul(1000);
+        for _ in 0..max_events {
+            match self.heap.peek() {
+                Some(key) if key >> CLIENT_BITS <= until_us => {
+                    ContentionRun::step(self);
+                }
+                _ => {
+                    self.now_us = self.now_us.max(until_us);
+                    return true;
+                }
+            }
+        }
+        if self.heap.peek().is_none_or(|key| key >> CLIENT_BITS > until_us) {
+            self.now_us = self.now_us.max(until_us);
+            return true;
+        }
+        false
     }
 }
 
@@ -863,12 +907,18 @@ impl Sweep {
 
     /// The rows as CSV (`clients,time_ms,calls,strategy`), one decimal place.
     pub fn csv(&self) -> String {
-        let mut s = String::from("clients,time_ms,calls,strategy\n");
-        for r in &self.rows {
-            s.push_str(&format!("{},{:.1},{:.1},{}\n", r.clients, r.time_ms, r.calls, r.strategy.name()));
-        }
-        s
+        sweep_csv(&self.rows)
     }
+}
+
+/// Sweep rows as CSV (`clients,time_ms,calls,strategy`, one decimal place), the format the `sim
+/// backoff-sweep` command prints: the page exports cached rows with it, without the sweep.
+pub fn sweep_csv(rows: &[SweepRow]) -> String {
+    let mut s = String::from("clients,time_ms,calls,strategy\n");
+    for r in rows {
+        s.push_str(&format!("{},{:.1},{:.1},{}\n", r.clients, r.time_ms, r.calls, r.strategy.name()));
+    }
+    s
 }
 
 #[cfg(test)]
@@ -1053,5 +1103,46 @@ mod tests {
         assert_eq!(chunked.rows().len(), 15);
         assert!(chunked.csv().starts_with("clients,time_ms,calls,strategy\n10,"));
         assert!(Sweep::new(SweepParams { runs: 0, ..SweepParams::default() }).is_err());
+    }
+
+    #[test]
+    fn sweep_csv_has_the_cli_header_and_one_row_per_cell() {
+        let rows = vec![
+            SweepRow { clients: 10, strategy: Strategy::FullJitter, time_ms: 123.456, calls: 20.04 },
+            SweepRow { clients: 20, strategy: Strategy::None, time_ms: 0.0, calls: 1.0 },
+        ];
+        expect_test::expect![[r#"
+            clients,time_ms,calls,strategy
+            10,123.5,20.0,full_jitter
+            20,0.0,1.0,none
+        "#]]
+        .assert_eq(&sweep_csv(&rows));
+        assert_eq!(sweep_csv(&[]), "clients,time_ms,calls,strategy\n");
+        let mut sweep =
+            Sweep::new(SweepParams { clients: ClientRange::new(10, 20, 10).unwrap(), runs: 2, ..SweepParams::default() }).unwrap();
+        sweep.run_to_end();
+        assert_eq!(sweep.csv(), sweep_csv(sweep.rows()));
+        assert_eq!(sweep.csv().lines().count(), 1 + 2 * 5);
+    }
+
+    #[test]
+    fn a_played_run_ends_exactly_like_one_run_to_the_end() {
+        let p = ContentionParams::blog(30, Strategy::FullJitter);
+        let whole = ContentionRun::seeded(p.clone(), 7, 0).unwrap().run_to_end();
+        let mut played = ContentionRun::seeded(p, 7, 0).unwrap();
+        assert_eq!(Clocked::now(&played), SimTime(0));
+        let first = played.next_event_time().expect("every client's first read is queued");
+        assert!(first.0 >= 1, "a hop takes time");
+        // Frames of 16 ms with a small event budget, as the playback drives it.
+        let mut t = 0;
+        while !played.is_done() {
+            t += 16;
+            while !played.run_until_bounded(SimTime(t), 7) {}
+            assert_eq!(Clocked::now(&played), SimTime(t));
+            assert!(played.phases().len() == 30);
+        }
+        assert_eq!(played.result(), whole);
+        assert!(played.processed() > 30);
+        assert_eq!(played.next_event_time(), None);
     }
 }

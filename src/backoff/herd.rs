@@ -364,6 +364,29 @@ pub fn run_all(params: &HerdParams, limiters: &[HerdLimiter]) -> Result<Vec<Herd
     Ok(out)
 }
 
+/// Every series' buckets as CSV, one row per (bucket, strategy, limiter):
+/// `start_ms,strategy,limiter,requests,retries,successes,rejected,denied_by_limiter,gave_up`.
+pub fn herd_csv(series: &[HerdSeries]) -> String {
+    let mut s = String::from("start_ms,strategy,limiter,requests,retries,successes,rejected,denied_by_limiter,gave_up\n");
+    for sr in series {
+        for b in &sr.buckets {
+            s.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{}\n",
+                b.start_ms,
+                sr.strategy.name(),
+                sr.limiter.name(),
+                b.requests,
+                b.retries,
+                b.successes,
+                b.rejected,
+                b.denied_by_limiter,
+                b.gave_up
+            ));
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,5 +447,23 @@ mod tests {
         assert_eq!(e.to_string(), "outage 9..3 ms is reversed: expected t1 ≤ t2");
         assert!(matches!(run(&HerdParams { clients: 0, ..small() }, Strategy::None, HerdLimiter::None), Err(HerdError::Clients(0))));
         assert!(matches!(run(&HerdParams { bucket_ms: 0, ..small() }, Strategy::None, HerdLimiter::None), Err(HerdError::Bucket(0))));
+    }
+
+    #[test]
+    fn herd_csv_has_a_header_and_a_row_per_bucket_and_series() {
+        let b = |start_ms, requests| HerdBucket { start_ms, requests, retries: 1, successes: 2, rejected: 3, denied_by_limiter: 4, gave_up: 5 };
+        let series = vec![
+            HerdSeries { strategy: Strategy::FullJitter, limiter: HerdLimiter::None, buckets: vec![b(0, 10), b(1000, 11)] },
+            HerdSeries { strategy: Strategy::None, limiter: HerdLimiter::Budget, buckets: vec![b(0, 7)] },
+        ];
+        expect_test::expect![[r#"
+            start_ms,strategy,limiter,requests,retries,successes,rejected,denied_by_limiter,gave_up
+            0,full_jitter,none,10,1,2,3,4,5
+            1000,full_jitter,none,11,1,2,3,4,5
+            0,none,budget,7,1,2,3,4,5
+        "#]]
+        .assert_eq(&herd_csv(&series));
+        let real = run_all(&small(), &[HerdLimiter::None, HerdLimiter::Budget]).unwrap();
+        assert_eq!(herd_csv(&real).lines().count(), 1 + 10 * 30);
     }
 }

@@ -23,6 +23,7 @@
 //!   `progress().done()`; `rows()` grow as cells complete; `csv()` exports. Cancel = drop it.
 //! - Herd: `herd::run_all(&params, &[HerdLimiter::None, HerdLimiter::Budget])` (or `simulation`
 //!   to step one series).
+//!
 //! Every parameter struct is serde; `RetryQuery`, `SweepParams` and `HerdParams` round-trip
 //! through `serde_qs` for the URL.
 
@@ -33,10 +34,10 @@ pub mod policy;
 pub mod retry;
 
 pub use contention::{
-    calls_over_time, CallsHistogram, ClientPhase, ClientRange, ContentionParams, ContentionResult, ContentionRun, Strategy,
+    calls_over_time, sweep_csv, CallsHistogram, ClientPhase, ClientRange, ContentionParams, ContentionResult, ContentionRun, Strategy,
     Sweep, SweepParams, SweepProgress, SweepRow,
 };
-pub use herd::{HerdBucket, HerdLimiter, HerdParams, HerdSeries};
+pub use herd::{herd_csv, HerdBucket, HerdLimiter, HerdParams, HerdSeries};
 pub use limiter::{BudgetParams, LimiterError, RetryBudget, RetryThrottle, ThrottleParams};
 pub use policy::{Backoff, DelayRow, Policy, PolicyError};
 pub use retry::{

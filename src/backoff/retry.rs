@@ -349,6 +349,12 @@ impl Model for RetryModel {
                 if self.params.honour_retry_after {
                     if let Some(ra) = error.retry_after_ms {
                         wait = wait.max(SimDuration::from_millis(ra));
+                        // A Retry-After longer than the backoff must not carry the call past its
+                        // deadline either.
+                        if self.params.max_elapsed_ms.is_some_and(|d| at_ms.saturating_add(wait.as_millis()) > d) {
+                            self.result = Some(CallResult::Failed { error, at_ms, reason: GiveUp::Deadline });
+                            return;
+                        }
                     }
                 }
                 let retry = attempt + 1;
@@ -475,6 +481,22 @@ mod tests {
         let s = run(RetryParams { max_elapsed_ms: Some(1000), ..p }).unwrap();
         assert_eq!(s.waits(), vec![200, 400]);
         assert!(matches!(s.result, CallResult::Failed { reason: GiveUp::Deadline, at_ms: 600, .. }));
+    }
+
+    #[test]
+    fn retry_after_past_the_deadline_gives_up_at_once() {
+        let p = RetryParams {
+            api: FailingApi::RateLimited { until_ms: 2500 },
+            max_elapsed_ms: Some(2000),
+            ..RetryParams::reference()
+        };
+        let s = run(p.clone()).unwrap();
+        assert!(s.waits().is_empty(), "a 3 s Retry-After would end after the 2 s deadline");
+        assert!(matches!(s.result, CallResult::Failed { reason: GiveUp::Deadline, at_ms: 0, .. }));
+        // Within the deadline it is honoured as before.
+        let s = run(RetryParams { max_elapsed_ms: Some(3000), ..p }).unwrap();
+        assert_eq!(s.waits(), vec![3000]);
+        assert_eq!(s.result, CallResult::Succeeded { attempt: 1, at_ms: 3000 });
     }
 
     #[test]
