@@ -169,3 +169,32 @@ async fn seed_input_rejects_garbage_and_reset_asks_first() {
     h.destroy();
     root.remove();
 }
+
+#[component]
+fn TwoPlayers() -> Html {
+    html! {
+        <Router history={memory_history("/x")}>
+            <div data-testid="first"><Page /></div>
+            <div data-testid="second"><Page /></div>
+        </Router>
+    }
+}
+
+#[wasm_bindgen_test]
+async fn with_two_players_the_keys_drive_the_one_used_last() {
+    let root = fresh_root();
+    let h = yew::Renderer::<TwoPlayers>::with_root(root.clone()).render();
+    settle().await;
+    let first = by_testid(&root, "first").unwrap();
+    let second = by_testid(&root, "second").unwrap();
+    keydown(&document().body().unwrap(), "ArrowRight");
+    settle().await;
+    assert_eq!((text(&first, "processed"), text(&second, "processed")), ("0".into(), "1".into()), "the last mounted owns the keys");
+    click(&by_testid(&first, "step").unwrap());
+    settle().await;
+    keydown(&document().body().unwrap(), "ArrowRight");
+    settle().await;
+    assert_eq!((text(&first, "processed"), text(&second, "processed")), ("2".into(), "1".into()), "using a player takes the keys");
+    h.destroy();
+    root.remove();
+}

@@ -3,7 +3,8 @@
 //! Each frame asks the core to run the virtual time owed for the wall time that passed, with a work
 //! budget of [`FRAME_BUDGET_MS`]: past it the frame stops and the rest is carried to later frames,
 //! so a fast speed on a busy model lowers the speed achieved (shown as "behind"), never the page's
-//! responsiveness. Space toggles play and → steps, unless the user is typing in a field.
+//! responsiveness. Space toggles play and → steps, unless the user is typing in a field; with
+//! several players on one page the keys drive the one used (or mounted) most recently.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -20,11 +21,35 @@ use crate::sim::{FrameReport, Playback, SimTime};
 /// Wall-clock milliseconds of simulation work allowed per animation frame.
 pub const FRAME_BUDGET_MS: f64 = 8.0;
 
+thread_local! {
+    /// Mounted players by recency of use: the last one answers the keyboard.
+    static KEY_OWNERS: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+    static NEXT_PLAYER: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
+}
+
+fn claim_keys(id: u64) {
+    KEY_OWNERS.with(|o| {
+        let mut o = o.borrow_mut();
+        o.retain(|x| *x != id);
+        o.push(id);
+    });
+}
+
+fn release_keys(id: u64) {
+    KEY_OWNERS.with(|o| o.borrow_mut().retain(|x| *x != id));
+}
+
+fn owns_keys(id: u64) -> bool {
+    KEY_OWNERS.with(|o| o.borrow().last() == Some(&id))
+}
+
 fn performance_now() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
 struct Driver {
+    /// Identifies this player for the keyboard (see `KEY_OWNERS`).
+    id: u64,
     playback: Playback,
     last_frame_ms: Option<f64>,
     report: FrameReport,
@@ -56,10 +81,12 @@ impl<C: Clocked + 'static> PlaybackHandle<C> {
         self.driver.borrow().playback.is_playing()
     }
     pub fn play(&self) {
+        claim_keys(self.driver.borrow().id);
         self.driver.borrow_mut().playback.play();
         self.playing.set(true);
     }
     pub fn pause(&self) {
+        claim_keys(self.driver.borrow().id);
         self.driver.borrow_mut().playback.pause();
         self.playing.set(false);
     }
@@ -68,6 +95,7 @@ impl<C: Clocked + 'static> PlaybackHandle<C> {
     }
     /// Pauses and processes one event.
     pub fn step(&self) {
+        claim_keys(self.driver.borrow().id);
         let mut d = self.driver.borrow_mut();
         d.playback.step(&mut *self.run.borrow_mut());
         drop(d);
@@ -76,6 +104,7 @@ impl<C: Clocked + 'static> PlaybackHandle<C> {
     }
     /// Pauses and processes everything due at the next event's time.
     pub fn jump_to_next(&self) {
+        claim_keys(self.driver.borrow().id);
         let mut d = self.driver.borrow_mut();
         d.playback.jump_to_next(&mut *self.run.borrow_mut());
         drop(d);
@@ -86,6 +115,7 @@ impl<C: Clocked + 'static> PlaybackHandle<C> {
         self.driver.borrow().playback.speed()
     }
     pub fn set_speed(&self, speed: f64) {
+        claim_keys(self.driver.borrow().id);
         self.driver.borrow_mut().playback.set_speed(speed);
         self.redraw.force_update();
     }
@@ -93,6 +123,7 @@ impl<C: Clocked + 'static> PlaybackHandle<C> {
         self.driver.borrow().playback.slider()
     }
     pub fn set_slider(&self, pos: u32) {
+        claim_keys(self.driver.borrow().id);
         self.driver.borrow_mut().playback.set_slider(pos);
         self.redraw.force_update();
     }
@@ -134,6 +165,11 @@ fn is_typing_target(e: &KeyboardEvent) -> bool {
 #[hook]
 pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f64) -> PlaybackHandle<C> {
     let driver = use_mut_ref(|| Driver {
+        id: NEXT_PLAYER.with(|n| {
+            let id = n.get();
+            n.set(id + 1);
+            id
+        }),
         playback: Playback::new(initial_speed),
         last_frame_ms: None,
         report: FrameReport::default(),
@@ -177,14 +213,17 @@ pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f6
         });
     }
 
-    // Keyboard: Space toggles, → steps (not while typing or inside a dialog).
+    // Keyboard: Space toggles, → steps (not while typing or inside a dialog), for the player the
+    // user touched last.
     {
         let handle = handle.clone();
+        let id = driver.borrow().id;
         use_effect_with((), move |_| {
+            claim_keys(id);
             let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
                 EventListener::new_with_options(&doc, "keydown", EventListenerOptions::enable_prevent_default(), move |e| {
                     let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
-                    if e.ctrl_key() || e.meta_key() || e.alt_key() || is_typing_target(e) {
+                    if !owns_keys(id) || e.ctrl_key() || e.meta_key() || e.alt_key() || is_typing_target(e) {
                         return;
                     }
                     match e.key().as_str() {
@@ -200,7 +239,10 @@ pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f6
                     }
                 })
             });
-            move || drop(listener)
+            move || {
+                drop(listener);
+                release_keys(id);
+            }
         });
     }
     handle
