@@ -113,7 +113,7 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
                                     </td>
                                     <td><span class={classes!("redis-type", format!("redis-type--{}", row.key_type.name()))}>{ row.key_type.name() }</span></td>
                                     <td class="redis-browser__ttl" data-testid="redis-browser-ttl">
-                                        { match row.ttl_ms { Some(ms) => html! { format_ttl(ms) }, None => html! { <span class="redis-muted" title="no expiry">{ "—" }</span> } } }
+                                        { match row.ttl_ms { Some(ms) => html! { { format_ttl(ms) } }, None => html! { <span class="redis-muted" title="no expiry">{ "—" }</span> } } }
                                     </td>
                                     <td class="redis-browser__size">{ format_size(row.key_type, row.size) }</td>
                                     <td class="redis-browser__preview">{ row.preview.clone() }</td>
@@ -303,7 +303,7 @@ pub fn KeyModal(props: &KeyModalProps) -> Html {
             <h3 class="redis-modal-heading">{ "Value" }</h3>
             { value_view(&value) }
             <h3 class="redis-modal-heading">{ "Edit" }</h3>
-            <form class="redis-edit" onsubmit={on_save} data-testid="redis-key-edit" novalidate=true>
+            <form class="redis-edit" onsubmit={on_save} data-testid="redis-key-edit">
                 if is_string {
                     <label class="field">
                         <span>{ "Value" }</span>

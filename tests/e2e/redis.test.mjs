@@ -1,0 +1,119 @@
+// End to end: the /redis page's redis-cli, key browser and persistence against the release build
+// served as GitHub Pages serves it. Saves screenshots to target/screenshots/redis-*.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, openPage, url, SHOTS } from './browser.mjs';
+
+let context;
+before(async () => { context = await launch(); });
+after(async () => { await context?.close(); });
+
+async function run(page, line) {
+  const input = page.getByTestId('redis-cli-input');
+  const before = await page.getByTestId('redis-cli-entry').count();
+  await input.fill(line);
+  await input.press('Enter');
+  if (!/^\s*clear\s*$/i.test(line)) {
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-testid="redis-cli-entry"]').length > n || n >= 300,
+      before,
+    );
+  }
+  return (await page.getByTestId('redis-cli-output').last().textContent());
+}
+
+async function keys(page) {
+  return page.getByTestId('redis-browser-key').allTextContents();
+}
+
+test('commands run, and the dataset and history survive a reload', async () => {
+  const page = await openPage(context);
+  await page.goto(url('redis'));
+  await page.getByTestId('page-redis').waitFor();
+  await page.evaluate(() => { localStorage.removeItem('dsp.redis.dataset'); localStorage.removeItem('dsp.redis.history'); });
+  await page.reload();
+  await page.getByTestId('redis-cli-input').waitFor();
+
+  assert.equal(await run(page, 'SET greeting "hello world"'), 'OK');
+  assert.equal(await run(page, 'GET greeting'), '"hello world"');
+  assert.equal(await run(page, 'INCR greeting'), '(error) ERR value is not an integer or out of range');
+  assert.equal(await run(page, 'SET session:42 alice EX 600'), 'OK');
+  assert.equal(await run(page, 'RPUSH queue job:1 job:2 job:3'), '(integer) 3');
+  assert.equal(await run(page, 'HSET user:1 name Ada lang Rust'), '(integer) 2');
+  assert.equal(await run(page, 'ZADD leaderboard 120 ann 95 bob 300 cy'), '(integer) 3');
+  assert.equal(await run(page, 'SADD tags redis cache'), '(integer) 2');
+  assert.equal(await run(page, 'ZRANGE leaderboard 0 -1 WITHSCORES'),
+    '1) "bob"\n2) "95"\n3) "ann"\n4) "120"\n5) "cy"\n6) "300"');
+  assert.equal(await run(page, 'NOPE x'), "(error) ERR unknown command 'NOPE', with args beginning with: 'x' ");
+  assert.deepEqual(await keys(page), ['greeting', 'leaderboard', 'queue', 'session:42', 'tags', 'user:1']);
+
+  await page.reload();
+  await page.getByTestId('redis-cli-input').waitFor();
+  assert.deepEqual(await keys(page), ['greeting', 'leaderboard', 'queue', 'session:42', 'tags', 'user:1'],
+    'the dataset survived the reload');
+  const ttl = await page.getByTestId('redis-browser-row').filter({ hasText: 'session:42' }).getByTestId('redis-browser-ttl').textContent();
+  assert.match(ttl, /^9 m \d\d s$|^10 m 00 s$/, `the TTL kept counting: ${ttl}`);
+  const input = page.getByTestId('redis-cli-input');
+  await input.focus();
+  await input.press('ArrowUp');
+  assert.equal(await input.inputValue(), 'NOPE x', 'the history survived the reload');
+  await input.press('ArrowUp');
+  assert.equal(await input.inputValue(), 'ZRANGE leaderboard 0 -1 WITHSCORES');
+  await input.fill('');
+  assert.equal(await run(page, 'GET greeting'), '"hello world"');
+
+  // The filter narrows the browser; a key opens in the modal.
+  await page.getByTestId('redis-browser-filter').fill('*e*');
+  assert.deepEqual(await keys(page), ['greeting', 'leaderboard', 'queue', 'session:42']);
+  await page.getByTestId('redis-browser-filter').fill('');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('screenshots at 1440 and 360 px, light and dark, with no sideways scrolling', async () => {
+  const page = await openPage(context);
+  await page.goto(url('redis'));
+  await page.getByTestId('redis-cli-input').waitFor();
+  if ((await keys(page)).length === 0) {
+    await run(page, 'SET greeting "hello world"');
+    await run(page, 'RPUSH queue job:1 job:2 job:3');
+  }
+  await run(page, 'SET "<img src=x onerror=alert(1)>" "<b>not bold</b>" EX 90');
+  await run(page, 'HELP GETEX');
+  await run(page, 'LRANGE queue 0 -1');
+  assert.equal(await page.locator('[data-testid="page-redis"] img').count(), 0, 'key text made no element');
+  for (const theme of ['light', 'dark']) {
+    await page.evaluate((t) => localStorage.setItem('dsp.theme', t), theme);
+    for (const [label, width] of [['desktop', 1440], ['360', 360]]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.reload();
+      await page.getByTestId('redis-cli-input').waitFor();
+      await page.getByTestId('redis-browser-row').first().waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `no sideways scroll at ${width}px ${theme} (overflow ${overflow}px)`);
+      await page.screenshot({ path: join(SHOTS, `redis-${label}-${theme}.png`), fullPage: true });
+    }
+  }
+  // The key modal, at 360 px in dark mode and at desktop in light mode.
+  await page.getByTestId('redis-browser-key').filter({ hasText: 'queue' }).click();
+  await page.getByTestId('redis-key-modal').waitFor();
+  await page.screenshot({ path: join(SHOTS, 'redis-modal-360-dark.png') });
+  await page.keyboard.press('Escape');
+  await page.evaluate(() => localStorage.setItem('dsp.theme', 'light'));
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.reload();
+  await page.getByTestId('redis-browser-key').filter({ hasText: 'greeting' }).click();
+  await page.getByTestId('redis-key-modal').waitFor();
+  await page.screenshot({ path: join(SHOTS, 'redis-modal-desktop-light.png') });
+  await page.keyboard.press('Escape');
+  // Reset asks first, then empties everything.
+  await page.getByTestId('redis-reset').click();
+  await page.getByTestId('redis-reset-confirm').click();
+  await page.getByTestId('redis-reset-modal').waitFor({ state: 'detached' });
+  assert.deepEqual(await keys(page), []);
+  assert.equal(await page.evaluate(() => localStorage.getItem('dsp.redis.dataset')), null);
+  await page.evaluate(() => localStorage.removeItem('dsp.theme'));
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
