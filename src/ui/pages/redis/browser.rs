@@ -3,6 +3,8 @@
 //! A key opens in the shared `Modal` with its full value, an edit form and delete. Every change
 //! is a Redis command sent through the page (`on_command`), so it shows up in the CLI transcript.
 
+use std::collections::BTreeMap;
+
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
@@ -56,6 +58,18 @@ fn key_label(row: &KeyRow) -> String {
     d.strip_prefix('"').and_then(|d| d.strip_suffix('"')).unwrap_or(d).to_string()
 }
 
+/// A small bar that drains as the key's TTL runs out (red in its last fifth).
+fn ttl_bar(fraction: f64) -> Html {
+    const W: f64 = 64.0;
+    let w = format!("{:.1}", (fraction.clamp(0.0, 1.0) * W).max(1.0));
+    html! {
+        <svg class={classes!("redis-ttl-bar", (fraction < 0.2).then_some("redis-ttl-bar--low"))} viewBox="0 0 64 6" width="64" height="6" aria-hidden="true">
+            <rect class="redis-ttl-bar__track" x="0" y="0" width="64" height="6" rx="3" />
+            <rect class="redis-ttl-bar__fill" x="0" y="0" width={w} height="6" rx="3" />
+        </svg>
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct KeyBrowserProps {
     pub store: StoreHandle,
@@ -70,10 +84,27 @@ pub struct KeyBrowserProps {
 pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
     let filter = use_state(String::new);
     let open: UseStateHandle<Option<Vec<u8>>> = use_state(|| None);
+    // The longest TTL seen per key: the bar drains from there (the store keeps no original TTL).
+    let ttl_seen = use_mut_ref(BTreeMap::<Vec<u8>, u64>::new);
 
     let pattern: Vec<u8> = if filter.trim().is_empty() { b"*".to_vec() } else { filter.as_bytes().to_vec() };
     let rows = props.store.0.borrow().browse(props.now, &pattern, ROW_LIMIT);
     let total = props.store.0.borrow().dbsize();
+    let ttl_fraction = {
+        let mut seen = ttl_seen.borrow_mut();
+        if seen.len() > 4 * ROW_LIMIT {
+            seen.clear();
+        }
+        rows.iter()
+            .map(|r| {
+                r.ttl_ms.map(|ms| {
+                    let top = seen.entry(r.key.clone()).or_insert(ms);
+                    *top = (*top).max(ms);
+                    ms as f64 / (*top).max(1) as f64
+                })
+            })
+            .collect::<Vec<_>>()
+    };
 
     let on_filter = {
         let filter = filter.clone();
@@ -100,7 +131,7 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
                         <tr><th scope="col">{ "Key" }</th><th scope="col">{ "Type" }</th><th scope="col">{ "TTL" }</th><th scope="col">{ "Size" }</th><th scope="col">{ "Value" }</th></tr>
                     </thead>
                     <tbody>
-                        { for rows.iter().map(|row| {
+                        { for rows.iter().zip(ttl_fraction).map(|(row, fraction)| {
                             let key = row.key.clone();
                             let open = open.clone();
                             let onclick = Callback::from(move |_: MouseEvent| open.set(Some(key.clone())));
@@ -113,7 +144,10 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
                                     </td>
                                     <td><span class={classes!("redis-type", format!("redis-type--{}", row.key_type.name()))}>{ row.key_type.name() }</span></td>
                                     <td class="redis-browser__ttl" data-testid="redis-browser-ttl">
-                                        { match row.ttl_ms { Some(ms) => html! { { format_ttl(ms) } }, None => html! { <span class="redis-muted" title="no expiry">{ "—" }</span> } } }
+                                        { match row.ttl_ms {
+                                            Some(ms) => html! { <>{ format_ttl(ms) }{ ttl_bar(fraction.unwrap_or(1.0)) }</> },
+                                            None => html! { <span class="redis-muted" title="no expiry">{ "—" }</span> },
+                                        } }
                                     </td>
                                     <td class="redis-browser__size">{ format_size(row.key_type, row.size) }</td>
                                     <td class="redis-browser__preview">{ row.preview.clone() }</td>
