@@ -114,6 +114,12 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
         let open = open.clone();
         Callback::from(move |_: ()| open.set(None))
     };
+    // One callback for every row, so a row whose key, TTL and value did not change skips the
+    // redraw on a clock tick.
+    let on_open = {
+        let open = open.clone();
+        (*use_memo((), move |_| Callback::from(move |key: Vec<u8>| open.set(Some(key))))).clone()
+    };
 
     html! {
         <div class="panel redis-browser" data-testid="redis-browser">
@@ -131,28 +137,8 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
                         <tr><th scope="col">{ "Key" }</th><th scope="col">{ "Type" }</th><th scope="col">{ "TTL" }</th><th scope="col">{ "Size" }</th><th scope="col">{ "Value" }</th></tr>
                     </thead>
                     <tbody>
-                        { for rows.iter().zip(ttl_fraction).map(|(row, fraction)| {
-                            let key = row.key.clone();
-                            let open = open.clone();
-                            let onclick = Callback::from(move |_: MouseEvent| open.set(Some(key.clone())));
-                            html! {
-                                <tr key={row.key_display.clone()} data-testid="redis-browser-row">
-                                    <td class="redis-browser__key-cell">
-                                        <button type="button" class="redis-browser__key" {onclick} data-testid="redis-browser-key" title="Open this key">
-                                            { key_label(row) }
-                                        </button>
-                                    </td>
-                                    <td><span class={classes!("redis-type", format!("redis-type--{}", row.key_type.name()))}>{ row.key_type.name() }</span></td>
-                                    <td class="redis-browser__ttl" data-testid="redis-browser-ttl">
-                                        { match row.ttl_ms {
-                                            Some(ms) => html! { <>{ format_ttl(ms) }{ ttl_bar(fraction.unwrap_or(1.0)) }</> },
-                                            None => html! { <span class="redis-muted" title="no expiry">{ "—" }</span> },
-                                        } }
-                                    </td>
-                                    <td class="redis-browser__size">{ format_size(row.key_type, row.size) }</td>
-                                    <td class="redis-browser__preview">{ row.preview.clone() }</td>
-                                </tr>
-                            }
+                        { for rows.iter().zip(ttl_fraction).map(|(row, fraction)| html! {
+                            <BrowserRow key={row.key_display.clone()} row={row.clone()} {fraction} on_open={on_open.clone()} />
                         }) }
                     </tbody>
                 </table>
@@ -172,6 +158,41 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
                 <KeyModal store={props.store.clone()} now={props.now} version={props.version} key_bytes={key} on_command={props.on_command.clone()} on_close={close} />
             }
         </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct BrowserRowProps {
+    pub row: KeyRow,
+    /// The TTL bar's fill (`None` for a key without a deadline).
+    pub fraction: Option<f64>,
+    pub on_open: Callback<Vec<u8>>,
+}
+
+#[component]
+pub fn BrowserRow(props: &BrowserRowProps) -> Html {
+    let row = &props.row;
+    let onclick = {
+        let (key, on_open) = (row.key.clone(), props.on_open.clone());
+        Callback::from(move |_: MouseEvent| on_open.emit(key.clone()))
+    };
+    html! {
+        <tr data-testid="redis-browser-row">
+            <td class="redis-browser__key-cell">
+                <button type="button" class="redis-browser__key" {onclick} data-testid="redis-browser-key" title="Open this key">
+                    { key_label(row) }
+                </button>
+            </td>
+            <td><span class={classes!("redis-type", format!("redis-type--{}", row.key_type.name()))}>{ row.key_type.name() }</span></td>
+            <td class="redis-browser__ttl" data-testid="redis-browser-ttl">
+                { match row.ttl_ms {
+                    Some(ms) => html! { <>{ format_ttl(ms) }{ ttl_bar(props.fraction.unwrap_or(1.0)) }</> },
+                    None => html! { <span class="redis-muted" title="no expiry">{ "—" }</span> },
+                } }
+            </td>
+            <td class="redis-browser__size">{ format_size(row.key_type, row.size) }</td>
+            <td class="redis-browser__preview">{ row.preview.clone() }</td>
+        </tr>
     }
 }
 
