@@ -80,8 +80,6 @@ test('screenshots at 1440 and 360 px, light and dark, with no sideways scrolling
     await run(page, 'RPUSH queue job:1 job:2 job:3');
   }
   await run(page, 'SET "<img src=x onerror=alert(1)>" "<b>not bold</b>" EX 90');
-  await run(page, 'HELP GETEX');
-  await run(page, 'LRANGE queue 0 -1');
   assert.equal(await page.locator('[data-testid="page-redis"] img').count(), 0, 'key text made no element');
   for (const theme of ['light', 'dark']) {
     await page.evaluate((t) => localStorage.setItem('dsp.theme', t), theme);
@@ -90,6 +88,11 @@ test('screenshots at 1440 and 360 px, light and dark, with no sideways scrolling
       await page.reload();
       await page.getByTestId('redis-cli-input').waitFor();
       await page.getByTestId('redis-browser-row').first().waitFor();
+      // The transcript starts empty after a reload, as redis-cli does: fill it for the picture.
+      await run(page, 'HELP GETEX');
+      await run(page, 'LRANGE queue 0 -1');
+      await run(page, 'INCR greeting');
+      await run(page, 'TTL "<img src=x onerror=alert(1)>"');
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.ok(overflow <= 0, `no sideways scroll at ${width}px ${theme} (overflow ${overflow}px)`);
       await page.screenshot({ path: join(SHOTS, `redis-${label}-${theme}.png`), fullPage: true });
