@@ -160,6 +160,7 @@ mod tests {
         // Past the deadline the row disappears, though nothing deleted the key yet.
         assert_eq!(s.browse(t + SimDuration::from_millis(500), b"user:*", 100).len(), 1);
         assert_eq!(s.dbsize(), 7);
+        assert_eq!((s.live_count(t + SimDuration::from_millis(499)), s.live_count(t + SimDuration::from_millis(500))), (7, 6));
         assert_eq!(s.full_value(t, b"z"), Some((FullValue::ZSet(vec![(b"m".to_vec(), 1.5)]), None)));
         assert_eq!(s.full_value(t + SimDuration::from_millis(600), b"user:2"), None);
     }

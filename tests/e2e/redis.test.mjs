@@ -164,8 +164,10 @@ test('10 000 keys (a quarter expiring): the 100 ms tick keeps frames short (prin
     return times;
   });
   const keysLeft = await page.getByTestId('redis-dbsize').textContent();
+  const pending = await page.getByTestId('redis-expiry-pending').textContent();
   console.log(`10 000 keys: frame gap p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms, max ${pct(1)} ms over ${gaps.length} frames; ` +
-    `filter redraws ${redraw.map((t) => t.toFixed(1)).join(', ')} ms; after 3 s: ${keysLeft}`);
+    `filter redraws ${redraw.map((t) => t.toFixed(1)).join(', ')} ms; after 3 s: ${keysLeft} held, ${pending} expired but not yet reclaimed`);
+  await page.screenshot({ path: join(SHOTS, 'redis-10k-desktop-light.png'), fullPage: true });
   await page.evaluate(() => { localStorage.removeItem('dsp.redis.dataset'); localStorage.removeItem('dsp.redis.history'); });
   assert.deepEqual(page.errors, []);
   await page.close();

@@ -245,6 +245,16 @@ async fn a_key_with_expire_1_vanishes_from_the_browser_on_its_own() {
     gloo_timers::future::TimeoutFuture::new(150).await;
     run(root, "DBSIZE").await;
     assert_eq!(last_output(root), "(integer) 0", "the active-expire cycle reclaimed it");
+    // The expiry chart samples every 500 ms: held and readable lines, and the pending count.
+    for _ in 0..20 {
+        if by_testid(root, "redis-expiry-pending").is_some_and(|e| e.text_content().as_deref() == Some("0")) {
+            break;
+        }
+        gloo_timers::future::TimeoutFuture::new(50).await;
+    }
+    let chart = by_testid(root, "redis-expiry-chart").expect("the expiry chart is drawn");
+    assert_eq!(chart.query_selector_all("path.line").unwrap().length(), 2);
+    assert_eq!(by_testid(root, "redis-expiry-pending").unwrap().text_content().unwrap(), "0");
 }
 
 #[wasm_bindgen_test]

@@ -9,6 +9,7 @@
 pub mod browser;
 pub mod cache_aside;
 pub mod cli;
+pub mod expiry;
 pub mod storage;
 
 use std::cell::RefCell;
@@ -32,6 +33,19 @@ pub const TRANSCRIPT_MAX: usize = 300;
 pub const TICK_MS: u32 = 100;
 /// Most active-expire cycles one tick may run to catch up (a throttled background tab).
 const MAX_CATCH_UP_CYCLES: usize = 50;
+/// How often the expiry chart takes a sample, and how many it keeps (60 s of history).
+pub const SAMPLE_EVERY_MS: u64 = 500;
+pub const SAMPLES_KEPT: usize = 120;
+
+/// One point of the expiry chart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpirySample {
+    pub at: SimTime,
+    /// DBSIZE: keys held, expired-but-unreclaimed ones included.
+    pub held: usize,
+    /// Keys a client could still read.
+    pub live: usize,
+}
 
 /// The store, compared by identity so components can take it as a prop.
 #[derive(Clone)]
@@ -71,6 +85,8 @@ pub struct RedisState {
     pub now: SimTime,
     /// Bumped whenever the dataset or history changed: the save effect runs on it.
     pub version: u64,
+    /// Keys held and live every [`SAMPLE_EVERY_MS`], oldest first.
+    pub samples: Rc<Vec<ExpirySample>>,
     next_id: u64,
 }
 
@@ -132,7 +148,23 @@ impl RedisState {
             notices: Rc::new(notices),
             now,
             version: 0,
+            samples: Rc::new(Vec::new()),
             next_id: 0,
+        }
+    }
+
+    fn sample(&mut self) {
+        let due = self.samples.last().is_none_or(|l| self.now.saturating_since(l.at).as_millis() >= SAMPLE_EVERY_MS);
+        if !due {
+            return;
+        }
+        let store = self.store.0.borrow();
+        let point = ExpirySample { at: self.now, held: store.dbsize(), live: store.live_count(self.now) };
+        drop(store);
+        let v = Rc::make_mut(&mut self.samples);
+        v.push(point);
+        if v.len() > SAMPLES_KEPT {
+            v.drain(..v.len() - SAMPLES_KEPT);
         }
     }
 
@@ -197,6 +229,7 @@ impl Reducible for RedisState {
                 }
                 s.store.0.borrow_mut().advance_to(s.now, now, MAX_CATCH_UP_CYCLES);
                 s.now = now;
+                s.sample();
             }
             Action::Reset(now) => {
                 s = RedisState::new(storage::new_store(), Vec::new(), Vec::new(), now);
@@ -325,7 +358,7 @@ pub fn RedisPage() -> Html {
                 }
             }) }
             <div class="redis-toolbar panel" data-testid="redis-toolbar">
-                <span class="redis-toolbar__stat" data-testid="redis-dbsize">
+                <span class="redis-toolbar__stat" data-testid="redis-dbsize" title="DBSIZE: keys held, including expired ones not reclaimed yet">
                     <strong>{ keys }</strong>{ if keys == 1 { " key" } else { " keys" } }
                 </span>
                 <span class="redis-toolbar__stat"><strong>{ volatile }</strong>{ " with a TTL" }</span>
@@ -342,6 +375,7 @@ pub fn RedisPage() -> Html {
                 <cli::Cli transcript={state.transcript.clone()} history={state.history.clone()} on_run={on_run} />
                 <browser::KeyBrowser store={state.store.clone()} now={state.now} version={state.version} on_command={on_browser_command} />
             </div>
+            <expiry::ExpiryChart samples={state.samples.clone()} store={state.store.clone()} version={state.version} />
             <cache_aside::CacheAsideDemo />
             if *confirm_reset {
                 <Modal title="Reset the Redis playground?" on_close={close_reset} testid="redis-reset-modal">
