@@ -1,6 +1,7 @@
-//! "Expiry at work": keys held (DBSIZE) against keys still readable over the last minute. The gap
-//! between the lines is expired keys that no one has touched and that Redis's active cycle
-//! (sample 20 keys with a TTL every 100 ms, repeat while over 25 % were expired) has not reached yet.
+//! "Expiry at work": over the last minute, how many keys have expired but are still held (DBSIZE
+//! minus readable keys: no command touched them and Redis's active cycle — sample 20 keys with a
+//! TTL every 100 ms, repeat while over 25 % were expired — has not reached them yet), and how
+//! fast expiry reclaims them.
 
 use std::rc::Rc;
 
@@ -20,10 +21,17 @@ pub struct ExpiryChartProps {
 pub fn ExpiryChart(props: &ExpiryChartProps) -> Html {
     let Some(last) = props.samples.last() else { return html! {} };
     let ago = |s: &ExpirySample| -(last.at.saturating_since(s.at).as_millis() as f64) / 1000.0;
-    let held: Vec<(f64, f64)> = props.samples.iter().map(|s| (ago(s), s.held as f64)).collect();
-    let live: Vec<(f64, f64)> = props.samples.iter().map(|s| (ago(s), s.live as f64)).collect();
+    let pending: Vec<(f64, f64)> = props.samples.iter().map(|s| (ago(s), s.held.saturating_sub(s.live) as f64)).collect();
+    let rate: Vec<(f64, f64)> = props
+        .samples
+        .windows(2)
+        .map(|w| {
+            let dt = w[1].at.saturating_since(w[0].at).as_millis().max(1) as f64 / 1000.0;
+            (ago(&w[1]), w[1].reclaimed.saturating_sub(w[0].reclaimed) as f64 / dt)
+        })
+        .collect();
     let stats = props.store.0.borrow().stats().clone();
-    let pending = last.held.saturating_sub(last.live);
+    let waiting = last.held.saturating_sub(last.live);
     html! {
         <div class="panel redis-expiry" data-testid="redis-expiry">
             <div class="redis-panel-head">
@@ -34,19 +42,21 @@ pub fn ExpiryChart(props: &ExpiryChartProps) -> Html {
             </div>
             <div class="redis-expiry__body">
                 <LineChart
-                    title="Keys held (DBSIZE) and keys still readable"
+                    title="Expired keys still held, and keys reclaimed per second"
                     x_label="seconds (0 = now)"
                     y_label="keys"
                     series={vec![
-                        Series { name: "held (DBSIZE)".into(), points: held },
-                        Series { name: "readable (not expired)".into(), points: live },
+                        Series { name: "expired, still held".into(), points: pending },
+                        Series { name: "reclaimed per second".into(), points: rate },
                     ]}
                     width={640.0}
                     height={220.0}
                     testid={Some(AttrValue::from("redis-expiry-chart"))}
                 />
                 <dl class="redis-expiry__facts">
-                    <div><dt>{ "Expired, not yet reclaimed" }</dt><dd data-testid="redis-expiry-pending">{ pending }</dd></div>
+                    <div><dt>{ "Keys held (DBSIZE)" }</dt><dd>{ last.held }</dd></div>
+                    <div><dt>{ "Readable keys" }</dt><dd>{ last.live }</dd></div>
+                    <div><dt>{ "Expired, not yet reclaimed" }</dt><dd data-testid="redis-expiry-pending">{ waiting }</dd></div>
                     <div><dt>{ "Keys reclaimed by expiry" }</dt><dd>{ stats.expired_keys }</dd></div>
                     <div><dt>{ "Active-expire cycles run" }</dt><dd>{ stats.active_expire_cycles }</dd></div>
                 </dl>
@@ -54,7 +64,7 @@ pub fn ExpiryChart(props: &ExpiryChartProps) -> Html {
             <p class="redis-muted redis-expiry__note">
                 { "An expired key is invisible at once (the browser and GET skip it), but memory is only freed when a command touches it \
                    (lazy expiry) or the active cycle samples it. With few expired keys among many TTLs, sampling finds them slowly: \
-                   the lines close gradually." }
+                   the count falls gradually." }
             </p>
         </div>
     }

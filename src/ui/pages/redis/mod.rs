@@ -45,6 +45,8 @@ pub struct ExpirySample {
     pub held: usize,
     /// Keys a client could still read.
     pub live: usize,
+    /// Keys deleted by lazy or active expiry since the store was made (INFO's expired_keys).
+    pub reclaimed: u64,
 }
 
 /// The store, compared by identity so components can take it as a prop.
@@ -159,7 +161,12 @@ impl RedisState {
             return;
         }
         let store = self.store.0.borrow();
-        let point = ExpirySample { at: self.now, held: store.dbsize(), live: store.live_count(self.now) };
+        let point = ExpirySample {
+            at: self.now,
+            held: store.dbsize(),
+            live: store.live_count(self.now),
+            reclaimed: store.stats().expired_keys,
+        };
         drop(store);
         let v = Rc::make_mut(&mut self.samples);
         v.push(point);
