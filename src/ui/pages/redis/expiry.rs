@@ -31,6 +31,9 @@ pub fn ExpiryChart(props: &ExpiryChartProps) -> Html {
         })
         .collect();
     let stats = props.store.0.borrow().stats().clone();
+    // A narrower drawing on phones keeps the axis text readable once the SVG is scaled down.
+    let narrow = web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|v| v.as_f64()).is_some_and(|w| w < 600.0);
+    let (chart_w, chart_h) = if narrow { (360.0, 220.0) } else { (640.0, 220.0) };
     let waiting = last.held.saturating_sub(last.live);
     html! {
         <div class="panel redis-expiry" data-testid="redis-expiry">
@@ -49,8 +52,8 @@ pub fn ExpiryChart(props: &ExpiryChartProps) -> Html {
                         Series { name: "expired, still held".into(), points: pending },
                         Series { name: "reclaimed per second".into(), points: rate },
                     ]}
-                    width={640.0}
-                    height={220.0}
+                    width={chart_w}
+                    height={chart_h}
                     testid={Some(AttrValue::from("redis-expiry-chart"))}
                 />
                 <dl class="redis-expiry__facts">
