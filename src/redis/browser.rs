@@ -82,25 +82,29 @@ impl Store {
     /// Live keys matching `pattern` (Redis glob; `*` for all), sorted by key bytes, at most `limit`.
     pub fn browse(&self, now: SimTime, pattern: &[u8], limit: usize) -> Vec<KeyRow> {
         let now_ms = self.now_ms_for(now);
-        let mut rows: Vec<KeyRow> = self
+        // Sort and cut the matches first, then format only the rows drawn: the page calls this
+        // every 100 ms, and a preview (a set's reply order, escaping) is the costly part.
+        let mut live: Vec<(&[u8], &Value, Option<i64>)> = self
             .db
             .iter()
             .filter(|(k, _)| pattern == b"*" || glob::matches(pattern, k, false))
-            .filter_map(|(k, v)| {
-                let deadline = self.live_deadline(k, now_ms).ok()?;
-                Some(KeyRow {
-                    key: k.to_vec(),
-                    key_display: quote(k),
-                    key_type: v.key_type(),
-                    ttl_ms: deadline.map(|w| (w - now_ms).max(0) as u64),
-                    size: v.len(),
-                    preview: preview(v),
-                })
-            })
+            .filter_map(|(k, v)| Some((&**k, v, self.live_deadline(k, now_ms).ok()?)))
             .collect();
-        rows.sort_by(|a, b| a.key.cmp(&b.key));
-        rows.truncate(limit);
-        rows
+        if live.len() > limit {
+            live.select_nth_unstable_by(limit, |a, b| a.0.cmp(b.0));
+            live.truncate(limit);
+        }
+        live.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        live.into_iter()
+            .map(|(k, v, deadline)| KeyRow {
+                key: k.to_vec(),
+                key_display: quote(k),
+                key_type: v.key_type(),
+                ttl_ms: deadline.map(|w| (w - now_ms).max(0) as u64),
+                size: v.len(),
+                preview: preview(v),
+            })
+            .collect()
     }
 
     /// The whole value of `key` and its TTL in ms, if the key is live.
@@ -156,7 +160,22 @@ mod tests {
         // Past the deadline the row disappears, though nothing deleted the key yet.
         assert_eq!(s.browse(t + SimDuration::from_millis(500), b"user:*", 100).len(), 1);
         assert_eq!(s.dbsize(), 7);
+        assert_eq!((s.live_count(t + SimDuration::from_millis(499)), s.live_count(t + SimDuration::from_millis(500))), (7, 6));
         assert_eq!(s.full_value(t, b"z"), Some((FullValue::ZSet(vec![(b"m".to_vec(), 1.5)]), None)));
         assert_eq!(s.full_value(t + SimDuration::from_millis(600), b"user:2"), None);
+    }
+
+    #[test]
+    fn a_limit_keeps_the_first_keys_in_byte_order() {
+        let mut s = Store::new(SimRng::new(2));
+        for i in (0..50).rev() {
+            s.execute(TEST_EPOCH, &[b"SET".to_vec(), format!("k{i:02}").into_bytes(), b"v".to_vec()]);
+        }
+        s.execute(TEST_EPOCH, &crate::redis::cli::tokenize("SET k00 gone PX 5").unwrap());
+        let later = TEST_EPOCH + SimDuration::from_millis(10);
+        let keys: Vec<String> = s.browse(later, b"k*", 3).iter().map(|r| r.key_display.clone()).collect();
+        assert_eq!(keys, ["\"k01\"", "\"k02\"", "\"k03\""], "expired k00 is skipped before the cut");
+        assert_eq!(s.browse(later, b"k4?", 100).len(), 10);
+        assert_eq!(s.browse(later, b"*", 0).len(), 0);
     }
 }

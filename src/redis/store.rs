@@ -129,6 +129,13 @@ impl Store {
     pub fn dbsize(&self) -> usize {
         self.db.len()
     }
+    /// Keys a client could still read at caller time `now`: DBSIZE minus the keys whose deadline
+    /// passed but that nothing has reclaimed yet. The gap between the two is what lazy and active
+    /// expiry have still to delete. O(keys with a TTL).
+    pub fn live_count(&self, now: SimTime) -> usize {
+        let now_ms = i64::try_from(self.store_time(now).as_unix_ms()).unwrap_or(i64::MAX);
+        self.db.len() - self.expires.values().filter(|&&w| w <= now_ms).count()
+    }
     /// Keys with a deadline.
     pub fn volatile_count(&self) -> usize {
         self.expires.len()

@@ -1,19 +1,398 @@
 //! The Redis playground page: a redis-cli in the page, a key browser and the cache-aside demo.
+//!
+//! One `use_reducer` holds the page: the modeled [`Store`] (behind an `Rc<RefCell>` the reducer
+//! mutates), the CLI transcript and history, storage notices and the virtual clock's last tick.
+//! Every action only calls the core (`execute`, `advance_to`, `browse` through the views); the
+//! clock and localStorage live at the edge in [`storage`]. A gloo `Interval` in an effect ticks
+//! the clock every 100 ms, which runs Redis's active-expire cycle and redraws the live TTLs.
 
+pub mod browser;
 pub mod cache_aside;
+pub mod cli;
+pub mod expiry;
+pub mod storage;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
-use crate::ui::components::PageHeader;
+use crate::redis::cli::{format_human, quote, tokenize};
+use crate::redis::table::{self, COMMANDS};
+use crate::redis::Store;
+use crate::sim::SimTime;
+use crate::ui::components::{Modal, PageHeader};
 use crate::ui::Route;
+
+use storage::VirtualClock;
+
+/// Transcript entries kept on screen (older ones scroll away for good, as in a terminal).
+pub const TRANSCRIPT_MAX: usize = 300;
+/// How often the page's clock ticks (Redis runs its active-expire cycle at hz 10).
+pub const TICK_MS: u32 = 100;
+/// Most active-expire cycles one tick may run to catch up (a throttled background tab).
+const MAX_CATCH_UP_CYCLES: usize = 50;
+/// How often the expiry chart takes a sample, and how many it keeps (60 s of history).
+pub const SAMPLE_EVERY_MS: u64 = 500;
+pub const SAMPLES_KEPT: usize = 120;
+
+/// One point of the expiry chart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpirySample {
+    pub at: SimTime,
+    /// DBSIZE: keys held, expired-but-unreclaimed ones included.
+    pub held: usize,
+    /// Keys a client could still read.
+    pub live: usize,
+    /// Keys deleted by lazy or active expiry since the store was made (INFO's expired_keys).
+    pub reclaimed: u64,
+}
+
+/// The store, compared by identity so components can take it as a prop.
+#[derive(Clone)]
+pub struct StoreHandle(pub Rc<RefCell<Store>>);
+
+impl PartialEq for StoreHandle {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Where a transcript line came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Cli,
+    /// A command the key browser ran on the user's behalf (shown so the user learns it).
+    Browser,
+}
+
+/// One command and what it printed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TranscriptEntry {
+    pub id: u64,
+    pub command: String,
+    pub output: String,
+    pub is_error: bool,
+    pub origin: Origin,
+}
+
+#[derive(Clone, PartialEq)]
+pub struct RedisState {
+    pub store: StoreHandle,
+    pub transcript: Rc<Vec<TranscriptEntry>>,
+    pub history: Rc<Vec<String>>,
+    pub notices: Rc<Vec<String>>,
+    /// The clock at the last tick (what the browser draws TTLs against).
+    pub now: SimTime,
+    /// Bumped whenever the dataset or history changed: the save effect runs on it.
+    pub version: u64,
+    /// Keys held and live every [`SAMPLE_EVERY_MS`], oldest first.
+    pub samples: Rc<Vec<ExpirySample>>,
+    next_id: u64,
+}
+
+pub enum Action {
+    /// A line typed into the CLI.
+    Run { line: String, now: SimTime },
+    /// A command the key browser runs (edit, expire, delete).
+    BrowserCommand { argv: Vec<Vec<u8>>, now: SimTime },
+    Tick(SimTime),
+    /// Empty store, history and transcript (storage is cleared by the caller).
+    Reset(SimTime),
+    Notice(String),
+    DismissNotice(usize),
+}
+
+/// A command line as the user would type it: arguments that need quoting get redis-cli quotes.
+pub fn display_argv(argv: &[Vec<u8>]) -> String {
+    argv.iter()
+        .map(|a| {
+            let plain = !a.is_empty() && a.iter().all(|&c| c.is_ascii_graphic() && c != b'"' && c != b'\'' && c != b'\\');
+            if plain {
+                String::from_utf8_lossy(a).into_owned()
+            } else {
+                quote(a)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+const GENERAL_HELP: &str = "redis-cli in the page (a model of Redis 7.0)\n\
+To get help about Redis commands type:\n      \
+\"help @<group>\" to get a list of commands in <group>\n      \
+\"help <command>\" for help on <command>\n      \
+Tab completes command names, Up/Down recall history, \"clear\" clears this screen\n\n\
+Groups: @string @generic @list @set @hash @sorted-set @server @connection\n";
+
+/// What `HELP ...` prints; `None` when redis-cli prints nothing (an unknown topic).
+pub fn help_output(topic: &[Vec<u8>]) -> Option<String> {
+    let Some(first) = topic.first() else { return Some(GENERAL_HELP.to_string()) };
+    let first = String::from_utf8_lossy(first).to_ascii_lowercase();
+    if let Some(group) = first.strip_prefix('@') {
+        let out: String = COMMANDS
+            .iter()
+            .filter(|c| c.group.name() == group)
+            .filter_map(|c| table::help_text(c.name))
+            .collect();
+        return (!out.is_empty()).then_some(out);
+    }
+    table::help_text(&first)
+}
+
+impl RedisState {
+    pub fn new(store: Store, history: Vec<String>, notices: Vec<String>, now: SimTime) -> RedisState {
+        RedisState {
+            store: StoreHandle(Rc::new(RefCell::new(store))),
+            transcript: Rc::new(Vec::new()),
+            history: Rc::new(history),
+            notices: Rc::new(notices),
+            now,
+            version: 0,
+            samples: Rc::new(Vec::new()),
+            next_id: 0,
+        }
+    }
+
+    fn sample(&mut self) {
+        let due = self.samples.last().is_none_or(|l| self.now.saturating_since(l.at).as_millis() >= SAMPLE_EVERY_MS);
+        if !due {
+            return;
+        }
+        let store = self.store.0.borrow();
+        let point = ExpirySample {
+            at: self.now,
+            held: store.dbsize(),
+            live: store.live_count(self.now),
+            reclaimed: store.stats().expired_keys,
+        };
+        drop(store);
+        let v = Rc::make_mut(&mut self.samples);
+        v.push(point);
+        if v.len() > SAMPLES_KEPT {
+            v.drain(..v.len() - SAMPLES_KEPT);
+        }
+    }
+
+    fn push_entry(&mut self, command: String, output: String, is_error: bool, origin: Origin) {
+        let t = Rc::make_mut(&mut self.transcript);
+        t.push(TranscriptEntry { id: self.next_id, command, output, is_error, origin });
+        self.next_id += 1;
+        if t.len() > TRANSCRIPT_MAX {
+            t.drain(..t.len() - TRANSCRIPT_MAX);
+        }
+    }
+
+    fn remember(&mut self, line: &str) {
+        let h = Rc::make_mut(&mut self.history);
+        if h.last().map(String::as_str) != Some(line) {
+            h.push(line.to_string());
+        }
+        if h.len() > storage::HISTORY_MAX {
+            h.drain(..h.len() - storage::HISTORY_MAX);
+        }
+    }
+
+    fn run_line(&mut self, line: &str, now: SimTime) {
+        if line.trim().is_empty() {
+            return;
+        }
+        self.remember(line);
+        self.version += 1;
+        let argv = match tokenize(line) {
+            Ok(a) => a,
+            Err(e) => return self.push_entry(line.to_string(), format!("{e}\n"), true, Origin::Cli),
+        };
+        let Some(name) = argv.first() else { return };
+        if name.eq_ignore_ascii_case(b"clear") {
+            Rc::make_mut(&mut self.transcript).clear();
+            return;
+        }
+        if name.eq_ignore_ascii_case(b"help") {
+            let out = help_output(&argv[1..]).unwrap_or_default();
+            return self.push_entry(line.to_string(), out, false, Origin::Cli);
+        }
+        let reply = self.store.0.borrow_mut().execute(now, &argv);
+        self.push_entry(line.to_string(), format_human(&reply), reply.is_error(), Origin::Cli);
+    }
+}
+
+impl Reducible for RedisState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            Action::Run { line, now } => s.run_line(&line, now),
+            Action::BrowserCommand { argv, now } => {
+                let reply = s.store.0.borrow_mut().execute(now, &argv);
+                s.push_entry(display_argv(&argv), format_human(&reply), reply.is_error(), Origin::Browser);
+                s.version += 1;
+            }
+            Action::Tick(now) => {
+                if now <= s.now {
+                    return self;
+                }
+                s.store.0.borrow_mut().advance_to(s.now, now, MAX_CATCH_UP_CYCLES);
+                s.now = now;
+                s.sample();
+            }
+            Action::Reset(now) => {
+                s = RedisState::new(storage::new_store(), Vec::new(), Vec::new(), now);
+                s.next_id = self.next_id;
+                // Not bumped: the caller cleared storage, and saving an empty store now would
+                // only write it back.
+                s.version = self.version;
+            }
+            Action::Notice(text) => {
+                if !s.notices.contains(&text) {
+                    Rc::make_mut(&mut s.notices).push(text);
+                }
+            }
+            Action::DismissNotice(i) => {
+                let n = Rc::make_mut(&mut s.notices);
+                if i < n.len() {
+                    n.remove(i);
+                }
+            }
+        }
+        Rc::new(s)
+    }
+}
 
 #[component]
 pub fn RedisPage() -> Html {
     let info = super::info(Route::Redis);
+    let clock = use_memo((), |_| VirtualClock::start());
+    let state = {
+        let clock = *clock;
+        use_reducer(move || {
+            let loaded = storage::load();
+            RedisState::new(loaded.store, loaded.history, loaded.notices, clock.now())
+        })
+    };
+    let confirm_reset = use_state(|| false);
+
+    // The clock: every 100 ms run the active-expire cycle and redraw the TTLs.
+    {
+        let dispatcher = state.dispatcher();
+        let clock = *clock;
+        use_effect_with((), move |_| {
+            let interval = Interval::new(TICK_MS, move || dispatcher.dispatch(Action::Tick(clock.now())));
+            move || drop(interval)
+        });
+    }
+
+    // Save after every change to the dataset or history.
+    {
+        let state = state.clone();
+        let clock = *clock;
+        use_effect_with(state.version, move |&version| {
+            if version > 0 {
+                let json = state.store.0.borrow().export_json(clock.now());
+                if let Err(e) = storage::save(&json, &state.history) {
+                    state.dispatch(Action::Notice(e));
+                }
+            }
+        });
+    }
+
+    // Memoized so the CLI's props stay equal across clock ticks and it does not redraw 10×/s.
+    let on_run = {
+        let dispatcher = state.dispatcher();
+        let clock = *clock;
+        (*use_memo((), move |_| {
+            Callback::from(move |line: String| dispatcher.dispatch(Action::Run { line, now: clock.now() }))
+        }))
+        .clone()
+    };
+    let on_browser_command = {
+        let dispatcher = state.dispatcher();
+        let clock = *clock;
+        (*use_memo((), move |_| {
+            Callback::from(move |argv: Vec<Vec<u8>>| dispatcher.dispatch(Action::BrowserCommand { argv, now: clock.now() }))
+        }))
+        .clone()
+    };
+    let open_reset = {
+        let confirm_reset = confirm_reset.clone();
+        Callback::from(move |_: MouseEvent| confirm_reset.set(true))
+    };
+    let close_reset = {
+        let confirm_reset = confirm_reset.clone();
+        Callback::from(move |_: ()| confirm_reset.set(false))
+    };
+    let do_reset = {
+        let dispatcher = state.dispatcher();
+        let confirm_reset = confirm_reset.clone();
+        let clock = *clock;
+        Callback::from(move |_: MouseEvent| {
+            storage::clear();
+            dispatcher.dispatch(Action::Reset(clock.now()));
+            confirm_reset.set(false);
+        })
+    };
+    let export = {
+        let state = state.clone();
+        let clock = *clock;
+        Callback::from(move |_: MouseEvent| {
+            let json = state.store.0.borrow().export_json(clock.now());
+            if let Err(e) = crate::ui::download::download_text("redis-dataset.json", "application/json", &json) {
+                state.dispatch(Action::Notice(e));
+            }
+        })
+    };
+    let cancel_reset = close_reset.reform(|_: MouseEvent| ());
+
+    let store = state.store.0.borrow();
+    let keys = store.dbsize();
+    let volatile = store.volatile_count();
+    drop(store);
+
     html! {
-        <section class="model-page" data-testid="page-redis">
+        <section class="model-page redis-page" data-testid="page-redis">
             <PageHeader title={info.title} lede={info.lede} />
+            { for state.notices.iter().enumerate().map(|(i, n)| {
+                let dismiss = state.dispatcher();
+                html! {
+                    <div class="notice notice--error redis-notice" role="alert" data-testid="redis-storage-notice">
+                        <span>{ n.clone() }</span>
+                        <button type="button" class="button button--quiet" onclick={Callback::from(move |_| dismiss.dispatch(Action::DismissNotice(i)))}>
+                            { "Dismiss" }
+                        </button>
+                    </div>
+                }
+            }) }
+            <div class="redis-toolbar panel" data-testid="redis-toolbar">
+                <span class="redis-toolbar__stat" data-testid="redis-dbsize" title="DBSIZE: keys held, including expired ones not reclaimed yet">
+                    <strong>{ keys }</strong>{ if keys == 1 { " key" } else { " keys" } }
+                </span>
+                <span class="redis-toolbar__stat"><strong>{ volatile }</strong>{ " with a TTL" }</span>
+                <span class="redis-toolbar__stat redis-toolbar__clock" title="The store's virtual clock (UTC)">
+                    { "clock " }<output data-testid="redis-clock">{ state.now.utc_string() }</output>
+                </span>
+                <span class="redis-toolbar__note">{ "Dataset and history are saved in this browser (localStorage)." }</span>
+                <div class="redis-toolbar__actions">
+                    <button type="button" class="button button--quiet" onclick={export} data-testid="redis-export">{ "Export JSON" }</button>
+                    <button type="button" class="button button--danger" onclick={open_reset} data-testid="redis-reset">{ "Reset…" }</button>
+                </div>
+            </div>
+            <div class="redis-grid">
+                <cli::Cli transcript={state.transcript.clone()} history={state.history.clone()} on_run={on_run} />
+                <browser::KeyBrowser store={state.store.clone()} now={state.now} version={state.version} on_command={on_browser_command} />
+            </div>
+            <expiry::ExpiryChart samples={state.samples.clone()} store={state.store.clone()} version={state.version} />
             <cache_aside::CacheAsideDemo />
+            if *confirm_reset {
+                <Modal title="Reset the Redis playground?" on_close={close_reset} testid="redis-reset-modal">
+                    <p>{ "This deletes every key and the CLI history, here and in this browser's storage. It cannot be undone." }</p>
+                    <div class="modal__actions">
+                        <button type="button" class="button button--quiet" onclick={cancel_reset}>{ "Cancel" }</button>
+                        <button type="button" class="button button--danger" onclick={do_reset} data-testid="redis-reset-confirm">{ "Delete everything" }</button>
+                    </div>
+                </Modal>
+            }
         </section>
     }
 }

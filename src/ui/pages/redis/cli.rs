@@ -1,0 +1,196 @@
+//! The redis-cli in the page: a prompt, a scrolling transcript of replies in redis-cli's own
+//! format, ↑/↓ history, Tab completion of command names and redis-cli's inline syntax hint.
+//! It holds only what is being typed; the transcript and history come from the page's reducer.
+
+use std::rc::Rc;
+
+use web_sys::{HtmlElement, HtmlInputElement};
+use yew::prelude::*;
+
+use super::{Origin, TranscriptEntry};
+use crate::redis::table;
+
+pub const PROMPT: &str = "127.0.0.1:6379> ";
+
+#[derive(Properties, PartialEq)]
+pub struct CliProps {
+    pub transcript: Rc<Vec<TranscriptEntry>>,
+    pub history: Rc<Vec<String>>,
+    /// A line the user submitted with Enter.
+    pub on_run: Callback<String>,
+}
+
+/// Where ↑/↓ and Tab are in their cycles.
+#[derive(Default)]
+struct Cursor {
+    /// Index into history while browsing it; `None` at the line being typed.
+    history: Option<usize>,
+    /// What was typed before ↑ started browsing, restored by ↓ past the newest entry.
+    draft: String,
+    /// The prefix Tab completes and the index of the candidate last shown.
+    completion: Option<(String, usize)>,
+}
+
+/// The completion of `prefix` redis-cli would show: lower case if the user typed lower case.
+fn complete_as_typed(prefix: &str, index: usize) -> Option<(String, usize)> {
+    let names = table::complete(prefix);
+    if names.is_empty() {
+        return None;
+    }
+    let i = index % names.len();
+    let lower = prefix.chars().any(|c| c.is_ascii_lowercase());
+    let name = if lower { names[i].to_string() } else { names[i].to_ascii_uppercase() };
+    Some((name, i))
+}
+
+/// redis-cli's hint: the syntax of the command being typed, once its name is complete.
+fn hint(line: &str) -> Option<String> {
+    let name = line.split_whitespace().next()?;
+    let spec = table::lookup(name.as_bytes())?;
+    Some(format!("{} {}", spec.name.to_ascii_uppercase(), spec.syntax))
+}
+
+#[component]
+pub fn Cli(props: &CliProps) -> Html {
+    let input = use_state(String::new);
+    let cursor = use_mut_ref(Cursor::default);
+    let input_ref = use_node_ref();
+    let scroll_ref = use_node_ref();
+
+    // Keep the newest reply in view.
+    {
+        let scroll_ref = scroll_ref.clone();
+        use_effect_with(props.transcript.clone(), move |_| {
+            if let Some(el) = scroll_ref.cast::<HtmlElement>() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+    }
+
+    let oninput = {
+        let input = input.clone();
+        let cursor = cursor.clone();
+        Callback::from(move |e: InputEvent| {
+            let value = e.target_unchecked_into::<HtmlInputElement>().value();
+            cursor.borrow_mut().completion = None;
+            input.set(value);
+        })
+    };
+
+    let onkeydown = {
+        let input = input.clone();
+        let cursor = cursor.clone();
+        let history = props.history.clone();
+        let on_run = props.on_run.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            let el = e.target_unchecked_into::<HtmlInputElement>();
+            let current = el.value();
+            let mut c = cursor.borrow_mut();
+            let show = |text: String| {
+                el.set_value(&text);
+                input.set(text);
+            };
+            match e.key().as_str() {
+                "Enter" => {
+                    e.prevent_default();
+                    *c = Cursor::default();
+                    drop(c);
+                    show(String::new());
+                    on_run.emit(current);
+                }
+                "ArrowUp" => {
+                    e.prevent_default();
+                    let at = match c.history {
+                        None if history.is_empty() => return,
+                        None => {
+                            c.draft = current;
+                            history.len() - 1
+                        }
+                        Some(i) => i.saturating_sub(1),
+                    };
+                    c.history = Some(at);
+                    c.completion = None;
+                    show(history[at].clone());
+                }
+                "ArrowDown" => {
+                    e.prevent_default();
+                    let Some(i) = c.history else { return };
+                    c.completion = None;
+                    if i + 1 < history.len() {
+                        c.history = Some(i + 1);
+                        show(history[i + 1].clone());
+                    } else {
+                        c.history = None;
+                        show(std::mem::take(&mut c.draft));
+                    }
+                }
+                "Tab" => {
+                    // Only the command name completes; with arguments Tab does nothing, as in
+                    // redis-cli. Either way focus stays in the prompt.
+                    e.prevent_default();
+                    let typed = current.trim_start();
+                    if typed.is_empty() || typed.contains(char::is_whitespace) {
+                        return;
+                    }
+                    let (prefix, next) = match &c.completion {
+                        Some((p, i)) if complete_as_typed(p, *i).is_some_and(|(n, _)| n == typed) => (p.clone(), i + 1),
+                        _ => (typed.to_string(), 0),
+                    };
+                    if let Some((name, i)) = complete_as_typed(&prefix, next) {
+                        c.completion = Some((prefix, i));
+                        show(name);
+                    }
+                }
+                _ => {}
+            }
+        })
+    };
+
+    let hint_text = hint(&input);
+    html! {
+        <div class="panel redis-cli" data-testid="redis-cli">
+            <div class="redis-panel-head">
+                <h2>{ "redis-cli" }</h2>
+                <span class="redis-panel-head__help">{ "Try " }<code>{ "HELP SET" }</code>{ ", " }<code>{ "SET a 1 EX 10" }</code>{ ", Tab, ↑/↓, " }<code>{ "CLEAR" }</code></span>
+            </div>
+            <div class="redis-cli__screen">
+                <div class="redis-cli__transcript" ref={scroll_ref} data-testid="redis-cli-transcript" aria-live="polite" tabindex="0">
+                    if props.transcript.is_empty() {
+                        <p class="redis-cli__welcome">{ "Connected to the modeled Redis 7.0. Type a command and press Enter." }</p>
+                    }
+                    { for props.transcript.iter().map(|t| html! {
+                        <div key={t.id} class={classes!("redis-cli__entry", t.is_error.then_some("redis-cli__entry--error"))} data-testid="redis-cli-entry">
+                            <div class="redis-cli__command">
+                                <span class="redis-cli__prompt">{ PROMPT }</span>
+                                <span>{ t.command.clone() }</span>
+                                if t.origin == Origin::Browser {
+                                    <span class="redis-cli__origin">{ "from the key browser" }</span>
+                                }
+                            </div>
+                            <pre class="redis-cli__output" data-testid="redis-cli-output">{ t.output.trim_end_matches('\n').to_string() }</pre>
+                        </div>
+                    }) }
+                </div>
+                <label class="redis-cli__line">
+                    <span class="redis-cli__prompt" data-testid="redis-cli-prompt">{ PROMPT.trim_end() }</span>
+                    <input
+                        ref={input_ref}
+                        class="redis-cli__input"
+                        type="text"
+                        value={(*input).clone()}
+                        {oninput}
+                        {onkeydown}
+                        autocomplete="off"
+                        autocapitalize="off"
+                        spellcheck="false"
+                        aria-label="Redis command"
+                        data-testid="redis-cli-input"
+                    />
+                </label>
+                <div class="redis-cli__hint" data-testid="redis-cli-hint" aria-live="polite">
+                    { hint_text.unwrap_or_default() }
+                </div>
+            </div>
+        </div>
+    }
+}
