@@ -1,0 +1,83 @@
+// End to end: the cache-aside demo on /redis against the release build served as GitHub Pages
+// serves it. Plays the skewed workload, checks the hit ratio and pictures, saves screenshots
+// (1440 px and 360 px wide, light and dark) to target/screenshots/redis-cache-*.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, openPage, url, SHOTS } from './browser.mjs';
+
+let context;
+before(async () => { context = await launch(); });
+after(async () => { await context?.close(); });
+
+const ratioOf = async (page) => {
+  const text = await page.getByTestId('ca-hit-ratio').textContent();
+  return Number.parseFloat(text);
+};
+
+test('playing the skewed workload gives a hit ratio above 0, with paths, charts and keys', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  await page.goto(url('redis?seed=3&speed=10&rate=8&users=40&skew=1.1&ttl=5'));
+  const demo = page.getByTestId('cache-aside');
+  await demo.waitFor();
+  assert.equal(await page.getByTestId('ca-hit-ratio').textContent(), '—');
+  await demo.getByTestId('play-toggle').click();
+  // Wait (bounded) until enough virtual time ran for hits and expiry refetches.
+  await page.waitForFunction(() => {
+    const n = Number(document.querySelector('[data-testid="ca-requests"]')?.textContent ?? 0);
+    const r = Number(document.querySelector('[data-testid="ca-refetches"]')?.textContent ?? 0);
+    return n >= 150 && r >= 3;
+  }, null, { timeout: 30_000 });
+  await demo.getByTestId('play-toggle').click();
+  const ratio = await ratioOf(page);
+  assert.ok(ratio > 0, `hit ratio ${ratio}`);
+  assert.equal(await page.locator('[data-testid="seq"]').count(), 3, 'three request paths drawn');
+  assert.ok(await page.locator('[data-testid="ca-latency-chart"] circle.ca-dot--hit').count() > 10);
+  assert.ok(await page.locator('[data-testid="ca-latency-chart"] circle.ca-dot--miss').count() > 3);
+  assert.ok(Number(await page.getByTestId('ca-key-count').textContent()) > 0);
+  // A typed request while paused runs to its reply.
+  await page.getByTestId('ca-user').fill('octocat');
+  await page.getByTestId('ca-request').click();
+  await page.getByTestId('ca-result').filter({ hasText: /octocat: (HIT|MISS) in \d+ ms/ }).waitFor();
+  // The settings are in the URL so a copied link replays the run.
+  const q = new URL(page.url()).searchParams;
+  assert.equal(q.get('ttl'), '5');
+  // Nothing overflows sideways at desktop width.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `horizontal overflow ${overflow}px`);
+  await demo.screenshot({ path: join(SHOTS, 'redis-cache-desktop-light.png') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
+  await demo.screenshot({ path: join(SHOTS, 'redis-cache-desktop-dark.png') });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a bad TTL is named; the page fits 360 px wide in light and dark', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 360, height: 800 });
+  await page.goto(url('redis?seed=5&speed=20&rate=10&users=30&skew=1.2&ttl=3'));
+  const demo = page.getByTestId('cache-aside');
+  await demo.waitFor();
+  await page.getByTestId('ca-ttl').fill('-1');
+  await page.getByTestId('ca-apply').click();
+  const err = await page.getByTestId('ca-config-errors').textContent();
+  assert.match(err, /TTL "-1" is not accepted/);
+  await page.getByTestId('ca-ttl').fill('3');
+  await page.getByTestId('ca-apply').click();
+  await page.getByTestId('ca-config-errors').waitFor({ state: 'detached' });
+  await demo.getByTestId('play-toggle').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="ca-requests"]')?.textContent ?? 0) >= 60,
+    null, { timeout: 30_000 });
+  await demo.getByTestId('play-toggle').click();
+  assert.ok((await ratioOf(page)) > 0);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `horizontal overflow ${overflow}px at 360 px`);
+  await demo.screenshot({ path: join(SHOTS, 'redis-cache-mobile-light.png') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
+  await demo.screenshot({ path: join(SHOTS, 'redis-cache-mobile-dark.png') });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
