@@ -91,7 +91,7 @@ async fn octocat_twice_misses_slowly_then_hits_fast_and_the_hit_ratio_follows() 
     assert!(by_testid(&newest, "seq-origin").is_none());
     assert_eq!(root.query_selector_all("[data-testid='seq']").unwrap().length(), 2);
     // Both show in the latency chart, far apart on its log axis.
-    let dots = root.query_selector_all("[data-testid='ca-latency-chart'] circle.ca-dot").unwrap();
+    let dots = root.query_selector_all("[data-testid='ca-latency-chart'] svg.ca-scatter circle.ca-dot").unwrap();
     let ys: Vec<f64> = (0..dots.length())
         .filter_map(|i| dots.item(i)?.dyn_into::<web_sys::Element>().ok()?.get_attribute("cy")?.parse().ok())
         .collect();
