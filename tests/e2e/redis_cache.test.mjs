@@ -78,6 +78,43 @@ test('a bad TTL is named; the page fits 360 px wide in light and dark', async ()
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
   await demo.screenshot({ path: join(SHOTS, 'redis-cache-mobile-dark.png') });
+  // Close-ups, to check text stays readable at this width.
+  await page.getByTestId('ca-paths').screenshot({ path: join(SHOTS, 'redis-cache-mobile-dark-paths.png') });
+  await page.getByTestId('ca-latency-chart').screenshot({ path: join(SHOTS, 'redis-cache-mobile-dark-latency.png') });
+  await page.getByTestId('ca-ratio-chart').screenshot({ path: join(SHOTS, 'redis-cache-mobile-dark-ratio.png') });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+for (const [name, query] of [
+  ['defaults at 1x', 'redis?seed=1'],
+  ['1000x rate=100 users=1000', 'redis?seed=1&speed=1000&rate=100&users=1000&skew=1&ttl=30'],
+]) test(`frame times, ${name} (printed, not asserted)`, async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  await page.goto(url(query));
+  const demo = page.getByTestId('cache-aside');
+  await demo.waitFor();
+  await demo.getByTestId('play-toggle').click();
+  const stats = await page.evaluate(() => new Promise((resolve) => {
+    const gaps = [];
+    let last = performance.now();
+    const t0 = last;
+    const tick = (ts) => {
+      gaps.push(ts - last);
+      last = ts;
+      if (ts - t0 < 3000) requestAnimationFrame(tick); else resolve(gaps.slice(1));
+    };
+    requestAnimationFrame(tick);
+  }));
+  await demo.getByTestId('play-toggle').click();
+  const sorted = [...stats].sort((a, b) => a - b);
+  const mean = stats.reduce((a, b) => a + b, 0) / stats.length;
+  const p95 = sorted[Math.floor(sorted.length * 0.95)];
+  const requests = await page.getByTestId('ca-requests').textContent();
+  const clock = await demo.getByTestId('clock').textContent();
+  console.log(`cache-aside ${name}: ${stats.length} frames in 3 s, mean ${mean.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${sorted.at(-1).toFixed(1)} ms; ${requests} requests, ${clock}`);
+  assert.ok(stats.length > 0);
   assert.deepEqual(page.errors, []);
   await page.close();
 });

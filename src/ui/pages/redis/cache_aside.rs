@@ -31,7 +31,7 @@ const PATHS_SHOWN: usize = 3;
 /// How many latest requests are listed in the table.
 const ROWS_SHOWN: usize = 8;
 /// Dots in the latency scatter (the latest ones).
-const DOTS_SHOWN: usize = 600;
+const DOTS_SHOWN: usize = 400;
 /// Seconds of hit-ratio history drawn.
 const RATIO_SECONDS: usize = 300;
 /// Events a paused "Request" may run to bring its request to completion.
@@ -441,7 +441,7 @@ pub fn CacheAsideDemo() -> Html {
                 <div>
                     <h3>{ "Hit ratio over time" }</h3>
                     <LineChart title="Hit ratio over time" x_label="virtual time (s)" y_label="hit ratio (%)"
-                               series={ratio_series} y_max={Some(100.0)} height={240.0} testid="ca-ratio-chart" />
+                               series={ratio_series} y_max={Some(100.0)} width={440.0} height={240.0} testid="ca-ratio-chart" />
                 </div>
             </div>
 

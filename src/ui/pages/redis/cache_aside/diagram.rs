@@ -26,12 +26,18 @@ fn message(from: f64, to: f64, y: f64, label: String, class: &'static str, testi
     let dir = if to > from { 1.0 } else { -1.0 };
     let tip = to - dir * 2.0;
     let head = format!("M{tip:.1},{y:.1} L{:.1},{:.1} L{:.1},{:.1} Z", tip - dir * 8.0, y - 4.0, tip - dir * 8.0, y + 4.0);
-    let mid = (from + to) / 2.0;
+    // Labels start just right of the left lane; a long one (a 39-letter user name) is squeezed
+    // to fit the diagram rather than clipped.
+    let x = from.min(to) + 8.0;
+    let room = SEQ_W - x - 4.0;
+    let estimate = label.chars().count() as f64 * 7.0;
+    let fit = (estimate > room).then(|| format!("{room:.0}"));
     html! {
         <g class={classes!("ca-seq__msg", class)} data-testid={testid}>
             <line x1={format!("{:.1}", from + dir * 2.0)} x2={format!("{:.1}", tip - dir * 6.0)} y1={y.to_string()} y2={y.to_string()} />
             <path d={head} />
-            <text class="ca-seq__label" x={mid.to_string()} y={(y - 5.0).to_string()} text-anchor="middle">{ label }</text>
+            <text class="ca-seq__label" x={x.to_string()} y={(y - 5.0).to_string()}
+                  textLength={fit.clone()} lengthAdjust={fit.as_ref().map(|_| "spacingAndGlyphs")}>{ label }</text>
         </g>
     }
 }
@@ -118,7 +124,7 @@ pub struct ScatterProps {
     pub dots: Vec<Dot>,
 }
 
-const W: f64 = 640.0;
+const W: f64 = 440.0;
 const H: f64 = 240.0;
 const PAD_L: f64 = 56.0;
 const PAD_R: f64 = 12.0;
@@ -151,17 +157,17 @@ pub fn LatencyScatter(props: &ScatterProps) -> Html {
                 { for y_ticks.iter().map(|t| { let y = sy(*t); html! {
                     <g>
                         <line class="grid" x1={PAD_L.to_string()} x2={(W - PAD_R).to_string()} y1={y.to_string()} y2={y.to_string()} stroke-dasharray="2 3" />
-                        <text x={(PAD_L - 6.0).to_string()} y={(y + 4.0).to_string()} text-anchor="end">{ format!("{} ms", short_number(*t)) }</text>
+                        <text x={(PAD_L - 6.0).to_string()} y={(y + 4.0).to_string()} text-anchor="end">{ short_number(*t) }</text>
                     </g>
                 }}) }
-                { for nice_ticks(x0, x1, 6).iter().map(|t| html! {
+                { for nice_ticks(x0, x1, 5).iter().map(|t| html! {
                     <text x={sx(*t).to_string()} y={(H - PAD_B + 16.0).to_string()} text-anchor="middle">{ short_number(*t) }</text>
                 }) }
                 <line class="axis" x1={PAD_L.to_string()} x2={PAD_L.to_string()} y1={PAD_T.to_string()} y2={(H - PAD_B).to_string()} />
                 <line class="axis" x1={PAD_L.to_string()} x2={(W - PAD_R).to_string()} y1={(H - PAD_B).to_string()} y2={(H - PAD_B).to_string()} />
                 <text x={(PAD_L + plot_w / 2.0).to_string()} y={(H - 6.0).to_string()} text-anchor="middle">{ "virtual time (s)" }</text>
                 <text x="12" y={(PAD_T + plot_h / 2.0).to_string()} text-anchor="middle"
-                      transform={format!("rotate(-90 12 {})", PAD_T + plot_h / 2.0)}>{ "latency (log)" }</text>
+                      transform={format!("rotate(-90 12 {})", PAD_T + plot_h / 2.0)}>{ "latency (ms, log)" }</text>
                 { for props.dots.iter().map(|d| html! {
                     <circle class={if d.hit { "ca-dot ca-dot--hit" } else { "ca-dot ca-dot--miss" }}
                             cx={format!("{:.1}", sx(d.t_s))} cy={format!("{:.1}", sy(d.ms))} r="3" />
