@@ -75,6 +75,9 @@ test('a bad TTL is named; the page fits 360 px wide in light and dark', async ()
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `horizontal overflow ${overflow}px at 360 px`);
   await demo.screenshot({ path: join(SHOTS, 'redis-cache-mobile-light.png') });
+  await demo.scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.querySelector('[data-testid="cache-aside"]').scrollIntoView());
+  await page.screenshot({ path: join(SHOTS, 'redis-cache-mobile-light-top.png') });
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
   await demo.screenshot({ path: join(SHOTS, 'redis-cache-mobile-dark.png') });
