@@ -174,3 +174,41 @@ async fn playing_the_workload_fills_the_cache_and_the_hit_ratio() {
     h.destroy();
     root.remove();
 }
+
+#[wasm_bindgen_test]
+async fn the_ttl_counts_down_the_key_expires_untouched_and_the_next_request_refetches() {
+    let (root, h) = mount("/redis?rate=0&ttl=1").await;
+    submit(&root, "ca-ask").await;
+    assert_eq!(text(&root, "ca-key-count"), "1");
+    let ttl_cell = || query(&by_testid(&root, "ca-keys").unwrap(), "td.ca-ttl span").map(|e| e.text_content().unwrap());
+    assert_eq!(ttl_cell().as_deref(), Some("1.0 s"));
+    // "Next event" moves to the next expiry cycle (every 100 ms): the TTL shown counts down.
+    for _ in 0..3 {
+        click(&by_testid(&root, "next-event").unwrap());
+        settle().await;
+    }
+    let after = ttl_cell().unwrap();
+    let secs: f64 = after.trim_end_matches(" s").parse().unwrap_or_else(|_| panic!("{after}"));
+    assert!(secs < 1.0 && secs > 0.5, "{after}");
+    // A second later the active cycle has removed the key although nobody read it.
+    for _ in 0..10 {
+        click(&by_testid(&root, "next-event").unwrap());
+        settle().await;
+    }
+    assert_eq!(text(&root, "ca-key-count"), "0");
+    assert!(ttl_cell().is_none());
+    submit(&root, "ca-ask").await;
+    let again = text(&root, "ca-result");
+    assert!(again.contains("MISS") && again.contains("had expired"), "{again}");
+    assert_eq!(text(&root, "ca-refetches"), "1");
+    // Reset asks first, then empties the run.
+    click(&by_testid(&root, "reset").unwrap());
+    settle().await;
+    click(&by_testid(&root, "reset-confirm").unwrap());
+    settle().await;
+    assert_eq!(text(&root, "ca-requests"), "0");
+    assert_eq!(text(&root, "ca-hit-ratio"), "—");
+    assert!(by_testid(&root, "ca-result").is_none());
+    h.destroy();
+    root.remove();
+}
