@@ -378,7 +378,8 @@ impl CacheAside {
 
     fn schedule_arrival(&mut self, ctx: &mut Ctx<'_, Event>) {
         let rate = self.config.rate_per_s;
-        if !(rate > 0.0) {
+        // NaN counts as "off" too.
+        if rate.is_nan() || rate <= 0.0 {
             self.next_arrival = None;
             return;
         }

@@ -404,7 +404,7 @@ pub fn CacheAsideDemo() -> Html {
                         </div>
                     }
                 </div>
-                <div class="ca-stats" aria-live="polite">
+                <div class="ca-stats">
                     <div class="ca-ratio">
                         <span class="ca-ratio__label">{ "Hit ratio" }</span>
                         <output class="ca-ratio__value" data-testid="ca-hit-ratio">{ percent(totals.hit_ratio()) }</output>
