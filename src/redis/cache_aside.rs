@@ -191,6 +191,8 @@ pub struct RequestRecord {
     /// The repository count returned.
     pub count: Option<u64>,
     pub commands: Vec<Issued>,
+    /// A miss that called the origin while an earlier call for the same user was in flight.
+    pub duplicate: bool,
 }
 
 impl RequestRecord {
@@ -210,6 +212,9 @@ pub struct Totals {
     /// Misses on a user whose answer had been cached before and expired.
     pub expiry_refetches: u64,
     pub origin_calls: u64,
+    /// Misses that called the origin while another request for the same user was already waiting
+    /// on it (a cache stampede: cache-aside alone does not coalesce them).
+    pub duplicate_origin_calls: u64,
     pub hit_latency_sum_ms: u64,
     pub miss_latency_sum_ms: u64,
     /// Keys the active expiry cycle deleted.
@@ -276,6 +281,8 @@ pub struct CacheAside {
     in_flight: BTreeMap<u64, String>,
     /// Users whose answer has been written to the cache at least once.
     ever_cached: BTreeMap<String, u64>,
+    /// Origin calls in flight per user.
+    fetching: BTreeMap<String, u32>,
     records: VecDeque<RequestRecord>,
     totals: Totals,
     buckets: VecDeque<Bucket>,
@@ -303,6 +310,7 @@ impl CacheAside {
             next_id: 0,
             in_flight: BTreeMap::new(),
             ever_cached: BTreeMap::new(),
+            fetching: BTreeMap::new(),
             records: VecDeque::new(),
             totals: Totals::default(),
             buckets: VecDeque::new(),
@@ -427,6 +435,7 @@ impl CacheAside {
             _ => (Outcome::Miss { refetch: self.ever_cached.contains_key(&user) }, None),
         };
         self.totals.requests += 1;
+        let mut duplicate = false;
         match outcome {
             Outcome::Hit => {
                 self.totals.hits += 1;
@@ -438,6 +447,12 @@ impl CacheAside {
                 self.totals.origin_calls += 1;
                 if refetch {
                     self.totals.expiry_refetches += 1;
+                }
+                let waiting = self.fetching.entry(user.clone()).or_insert(0);
+                duplicate = *waiting > 0;
+                *waiting += 1;
+                if duplicate {
+                    self.totals.duplicate_origin_calls += 1;
                 }
                 self.bucket_mut(start_ms / 1000).misses += 1;
                 let origin = self.config.origin.sample(&mut self.rng_latency).max(SimDuration::from_millis(1));
@@ -455,6 +470,7 @@ impl CacheAside {
             done_ms: None,
             count,
             commands: vec![issued],
+            duplicate,
         });
         if self.records.len() > RECORDS_KEPT {
             self.records.pop_front();
@@ -473,6 +489,12 @@ impl CacheAside {
         let key = format!("user:{user}");
         let ttl = self.config.ttl_s.to_string();
         let (_, issued) = self.exec(now, &["SETEX", &key, &ttl, &count.to_string()]);
+        if let Some(n) = self.fetching.get_mut(&user) {
+            *n -= 1;
+            if *n == 0 {
+                self.fetching.remove(&user);
+            }
+        }
         self.ever_cached.insert(user, self.elapsed_ms(now));
         let at = self.elapsed_ms(now);
         if let Some(r) = self.record_mut(id) {
@@ -544,7 +566,7 @@ impl Model for CacheAside {
 
 /// The records as CSV (one row per request, oldest first).
 pub fn records_csv(records: &VecDeque<RequestRecord>) -> String {
-    let mut out = String::from("id,start_ms,user,source,outcome,expiry_refetch,latency_ms,count,commands\n");
+    let mut out = String::from("id,start_ms,user,source,outcome,expiry_refetch,duplicate_origin_call,latency_ms,count,commands\n");
     for r in records {
         let (outcome, refetch) = match r.outcome {
             Outcome::Hit => ("hit", false),
@@ -552,7 +574,7 @@ pub fn records_csv(records: &VecDeque<RequestRecord>) -> String {
         };
         let cmds: Vec<&str> = r.commands.iter().map(|c| c.command.as_str()).collect();
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},\"{}\"\n",
+            "{},{},{},{},{},{},{},{},{},\"{}\"\n",
             r.id,
             r.start_ms,
             r.user,
@@ -562,6 +584,7 @@ pub fn records_csv(records: &VecDeque<RequestRecord>) -> String {
             },
             outcome,
             refetch,
+            r.duplicate,
             r.latency_ms().map(|l| l.to_string()).unwrap_or_default(),
             r.count.map(|c| c.to_string()).unwrap_or_default(),
             cmds.join("; ")
@@ -669,6 +692,21 @@ mod tests {
         assert!(short.model.totals().expiry_refetches > 50, "{:?}", short.model.totals());
         assert_eq!(long.model.totals().expiry_refetches, 0);
         assert!(short.model.totals().hit_ratio() < long.model.totals().hit_ratio());
+    }
+
+    #[test]
+    fn concurrent_misses_for_one_user_all_call_the_origin() {
+        // One user at 50 requests/s: while the first origin call (~370 ms) is in flight, every
+        // request misses and calls the origin again; after the SETEX they hit.
+        let mut sim = new_simulation(Config { rate_per_s: 50.0, users: 1, ttl_s: 3600, ..Config::default() }, 4);
+        sim.run_for(SimDuration::from_secs(5));
+        let t = sim.model.totals();
+        assert!(t.duplicate_origin_calls >= 5, "{t:?}");
+        assert_eq!(t.origin_calls, t.misses);
+        assert_eq!(t.duplicate_origin_calls, t.misses - 1);
+        let first_hit = sim.model.records().iter().position(|r| r.outcome.is_hit()).unwrap();
+        assert!(sim.model.records().iter().skip(first_hit).all(|r| r.outcome.is_hit()));
+        assert!(sim.model.records().iter().take(first_hit).skip(1).all(|r| r.duplicate));
     }
 
     #[test]

@@ -418,6 +418,9 @@ pub fn CacheAsideDemo() -> Html {
                         <div><dt>{ "refetches after expiry" }</dt><dd data-testid="ca-refetches">{ totals.expiry_refetches }</dd></div>
                         <div><dt>{ "mean hit" }</dt><dd>{ ms(totals.mean_hit_ms()) }</dd></div>
                         <div><dt>{ "mean miss" }</dt><dd>{ ms(totals.mean_miss_ms()) }</dd></div>
+                        <div><dt>{ "duplicate API calls" }</dt><dd data-testid="ca-duplicates"
+                            title="Misses that called the API while another request for the same user was already waiting on it">{ totals.duplicate_origin_calls }</dd></div>
+                        <div><dt>{ "API calls" }</dt><dd>{ totals.origin_calls }</dd></div>
                         <div><dt>{ "keys cached" }</dt><dd data-testid="ca-key-count">{ key_count }</dd></div>
                         <div><dt>{ "expired by the cycle" }</dt><dd>{ totals.actively_expired }</dd></div>
                     </dl>
@@ -476,10 +479,11 @@ pub fn CacheAsideDemo() -> Html {
                             <thead><tr><th>{ "t (s)" }</th><th>{ "user" }</th><th>{ "result" }</th><th>{ "latency" }</th><th>{ "commands" }</th></tr></thead>
                             <tbody>
                                 { for rows.iter().map(|r| {
-                                    let (label, class) = match r.outcome {
-                                        Outcome::Hit => ("HIT", "ca-badge ca-badge--hit"),
-                                        Outcome::Miss { refetch: true } => ("MISS (expired)", "ca-badge ca-badge--miss"),
-                                        Outcome::Miss { refetch: false } => ("MISS", "ca-badge ca-badge--miss"),
+                                    let (label, class) = match (r.outcome, r.duplicate) {
+                                        (Outcome::Hit, _) => ("HIT", "ca-badge ca-badge--hit"),
+                                        (Outcome::Miss { .. }, true) => ("MISS (duplicate)", "ca-badge ca-badge--miss"),
+                                        (Outcome::Miss { refetch: true }, false) => ("MISS (expired)", "ca-badge ca-badge--miss"),
+                                        (Outcome::Miss { refetch: false }, false) => ("MISS", "ca-badge ca-badge--miss"),
                                     };
                                     let cmds: Vec<&str> = r.commands.iter().map(|c| c.command.as_str()).collect();
                                     html! {

@@ -77,7 +77,14 @@ pub fn SequenceDiagram(props: &SequenceProps) -> Html {
     let (verdict, verdict_class) = match (r.outcome, r.latency_ms()) {
         (Outcome::Hit, Some(l)) => (format!("HIT · {l} ms"), "ca-seq__verdict--hit"),
         (Outcome::Miss { refetch }, Some(l)) => {
-            (format!("MISS{} · {l} ms", if refetch { " (expired)" } else { "" }), "ca-seq__verdict--miss")
+            let why = if r.duplicate {
+                " (duplicate)"
+            } else if refetch {
+                " (expired)"
+            } else {
+                ""
+            };
+            (format!("MISS{why} · {l} ms"), "ca-seq__verdict--miss")
         }
         (Outcome::Hit, None) => ("HIT · replying…".to_string(), "ca-seq__verdict--hit"),
         (Outcome::Miss { .. }, None) => ("MISS · waiting for the API…".to_string(), "ca-seq__verdict--miss"),
