@@ -34,6 +34,7 @@
 
 pub mod args;
 pub mod browser;
+pub mod cache_aside;
 pub mod cli;
 pub mod cmd;
 pub mod edge_cases;

@@ -1,0 +1,123 @@
+// End to end: the cache-aside demo on /redis against the release build served as GitHub Pages
+// serves it. Plays the skewed workload, checks the hit ratio and pictures, saves screenshots
+// (1440 px and 360 px wide, light and dark) to target/screenshots/redis-cache-*.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, openPage, url, SHOTS } from './browser.mjs';
+
+let context;
+before(async () => { context = await launch(); });
+after(async () => { await context?.close(); });
+
+const ratioOf = async (page) => {
+  const text = await page.getByTestId('ca-hit-ratio').textContent();
+  return Number.parseFloat(text);
+};
+
+test('playing the skewed workload gives a hit ratio above 0, with paths, charts and keys', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  await page.goto(url('redis?seed=3&speed=10&rate=8&users=40&skew=1.1&ttl=5'));
+  const demo = page.getByTestId('cache-aside');
+  await demo.waitFor();
+  assert.equal(await page.getByTestId('ca-hit-ratio').textContent(), '—');
+  await demo.getByTestId('play-toggle').click();
+  // Wait (bounded) until enough virtual time ran for hits and expiry refetches.
+  await page.waitForFunction(() => {
+    const n = Number(document.querySelector('[data-testid="ca-requests"]')?.textContent ?? 0);
+    const r = Number(document.querySelector('[data-testid="ca-refetches"]')?.textContent ?? 0);
+    return n >= 150 && r >= 3;
+  }, null, { timeout: 30_000 });
+  await demo.getByTestId('play-toggle').click();
+  const ratio = await ratioOf(page);
+  assert.ok(ratio > 0, `hit ratio ${ratio}`);
+  assert.equal(await page.locator('[data-testid="seq"]').count(), 3, 'three request paths drawn');
+  assert.ok(await page.locator('[data-testid="ca-latency-chart"] svg.ca-scatter circle.ca-dot--hit').count() > 10);
+  assert.ok(await page.locator('[data-testid="ca-latency-chart"] svg.ca-scatter circle.ca-dot--miss').count() > 3);
+  assert.ok(Number(await page.getByTestId('ca-key-count').textContent()) > 0);
+  // A typed request while paused runs to its reply.
+  await page.getByTestId('ca-user').fill('octocat');
+  await page.getByTestId('ca-request').click();
+  await page.getByTestId('ca-result').filter({ hasText: /octocat: (HIT|MISS) in \d+ ms/ }).waitFor();
+  // The settings are in the URL so a copied link replays the run.
+  const q = new URL(page.url()).searchParams;
+  assert.equal(q.get('ttl'), '5');
+  // Nothing overflows sideways at desktop width.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `horizontal overflow ${overflow}px`);
+  await demo.screenshot({ path: join(SHOTS, 'redis-cache-desktop-light.png') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
+  await demo.screenshot({ path: join(SHOTS, 'redis-cache-desktop-dark.png') });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a bad TTL is named; the page fits 360 px wide in light and dark', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 360, height: 800 });
+  await page.goto(url('redis?seed=5&speed=20&rate=10&users=30&skew=1.2&ttl=3'));
+  const demo = page.getByTestId('cache-aside');
+  await demo.waitFor();
+  await page.getByTestId('ca-ttl').fill('-1');
+  await page.getByTestId('ca-apply').click();
+  const err = await page.getByTestId('ca-config-errors').textContent();
+  assert.match(err, /TTL "-1" is not accepted/);
+  await page.getByTestId('ca-ttl').fill('3');
+  await page.getByTestId('ca-apply').click();
+  await page.getByTestId('ca-config-errors').waitFor({ state: 'detached' });
+  await demo.getByTestId('play-toggle').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="ca-requests"]')?.textContent ?? 0) >= 60,
+    null, { timeout: 30_000 });
+  await demo.getByTestId('play-toggle').click();
+  assert.ok((await ratioOf(page)) > 0);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `horizontal overflow ${overflow}px at 360 px`);
+  await demo.screenshot({ path: join(SHOTS, 'redis-cache-mobile-light.png') });
+  await demo.scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.querySelector('[data-testid="cache-aside"]').scrollIntoView());
+  await page.screenshot({ path: join(SHOTS, 'redis-cache-mobile-light-top.png') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
+  await demo.screenshot({ path: join(SHOTS, 'redis-cache-mobile-dark.png') });
+  // Close-ups, to check text stays readable at this width.
+  await page.getByTestId('ca-paths').screenshot({ path: join(SHOTS, 'redis-cache-mobile-dark-paths.png') });
+  await page.getByTestId('ca-latency-chart').screenshot({ path: join(SHOTS, 'redis-cache-mobile-dark-latency.png') });
+  await page.getByTestId('ca-ratio-chart').screenshot({ path: join(SHOTS, 'redis-cache-mobile-dark-ratio.png') });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+for (const [name, query] of [
+  ['defaults at 1x', 'redis?seed=1'],
+  ['1000x rate=100 users=1000', 'redis?seed=1&speed=1000&rate=100&users=1000&skew=1&ttl=30'],
+]) test(`frame times, ${name} (printed, not asserted)`, async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  await page.goto(url(query));
+  const demo = page.getByTestId('cache-aside');
+  await demo.waitFor();
+  await demo.getByTestId('play-toggle').click();
+  const stats = await page.evaluate(() => new Promise((resolve) => {
+    const gaps = [];
+    let last = performance.now();
+    const t0 = last;
+    const tick = (ts) => {
+      gaps.push(ts - last);
+      last = ts;
+      if (ts - t0 < 3000) requestAnimationFrame(tick); else resolve(gaps.slice(1));
+    };
+    requestAnimationFrame(tick);
+  }));
+  await demo.getByTestId('play-toggle').click();
+  const sorted = [...stats].sort((a, b) => a - b);
+  const mean = stats.reduce((a, b) => a + b, 0) / stats.length;
+  const p95 = sorted[Math.floor(sorted.length * 0.95)];
+  const requests = await page.getByTestId('ca-requests').textContent();
+  const clock = await demo.getByTestId('clock').textContent();
+  console.log(`cache-aside ${name}: ${stats.length} frames in 3 s, mean ${mean.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${sorted.at(-1).toFixed(1)} ms; ${requests} requests, ${clock}`);
+  assert.ok(stats.length > 0);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
