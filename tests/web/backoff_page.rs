@@ -7,7 +7,6 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlInputElement};
 use yew::prelude::*;
-use yew_router::history::{AnyHistory, History, MemoryHistory};
 use yew_router::Router;
 
 use crate::support::*;
@@ -19,21 +18,7 @@ struct AtProps {
 
 #[component]
 fn At(props: &AtProps) -> Html {
-    let history = use_memo(props.path.clone(), |p| {
-        // A memory history takes the query apart from the path.
-        let (path, query) = p.split_once('?').unwrap_or((p.as_str(), ""));
-        let pairs: Vec<(String, String)> = query
-            .split('&')
-            .filter(|kv| !kv.is_empty())
-            .map(|kv| {
-                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                (k.to_string(), v.to_string())
-            })
-            .collect();
-        let h = MemoryHistory::new();
-        h.replace_with_query(path, pairs).expect("a query the test wrote");
-        AnyHistory::from(h)
-    });
+    let history = use_memo(props.path.clone(), |p| memory_history(p));
     html! {
         <Router history={(*history).clone()}>
             <Layout />

@@ -6,8 +6,6 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlInputElement};
 use yew::prelude::*;
-use yew_router::history::{AnyHistory, MemoryHistory};
-use yew_router::history::History;
 use yew_router::Router;
 
 use crate::support::*;
@@ -19,21 +17,7 @@ struct AtProps {
 
 #[component]
 fn At(props: &AtProps) -> Html {
-    // MemoryHistory refuses a query inside the path: split it off and pass it as pairs.
-    let history = use_memo(props.path.clone(), |p| {
-        let (path, query) = p.split_once('?').unwrap_or((p.as_str(), ""));
-        let pairs: Vec<(String, String)> = query
-            .split('&')
-            .filter(|kv| !kv.is_empty())
-            .map(|kv| {
-                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                (k.to_string(), v.to_string())
-            })
-            .collect();
-        let h = MemoryHistory::new();
-        h.replace_with_query(path, pairs).expect("a query made of pairs");
-        AnyHistory::from(h)
-    });
+    let history = use_memo(props.path.clone(), |p| memory_history(p));
     html! {
         <Router history={(*history).clone()}>
             <Layout />

@@ -52,10 +52,10 @@ fn Page() -> Html {
             <ParamNotices notices={url.notices().to_vec()} />
             <ControlsBar playing={pb.is_playing()} slider={pb.slider()} clock={elapsed.clock_string()}
                 behind={pb.behind_text().map(AttrValue::from)} seed={*seed}
-                on_toggle={{ let pb = pb.clone(); Callback::from(move |_| pb.toggle()) }}
-                on_step={{ let pb = pb.clone(); Callback::from(move |_| pb.step()) }}
-                on_next={{ let pb = pb.clone(); Callback::from(move |_| pb.jump_to_next()) }}
-                on_slider={{ let pb = pb.clone(); Callback::from(move |p| pb.set_slider(p)) }}
+                on_toggle={pb.on_toggle()}
+                on_step={pb.on_step()}
+                on_next={pb.on_next()}
+                on_slider={pb.on_slider()}
                 {on_seed} {on_reset} />
             <span data-testid="processed">{ processed }</span>
             <span data-testid="seed-value">{ *seed }</span>

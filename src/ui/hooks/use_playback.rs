@@ -147,6 +147,26 @@ impl<C: Clocked + 'static> PlaybackHandle<C> {
     pub fn run(&self) -> &Rc<RefCell<C>> {
         &self.run
     }
+    /// `ControlsBar`'s play/pause callback.
+    pub fn on_toggle(&self) -> Callback<()> {
+        let h = self.clone();
+        Callback::from(move |_| h.toggle())
+    }
+    /// `ControlsBar`'s step callback.
+    pub fn on_step(&self) -> Callback<()> {
+        let h = self.clone();
+        Callback::from(move |_| h.step())
+    }
+    /// `ControlsBar`'s next-event callback.
+    pub fn on_next(&self) -> Callback<()> {
+        let h = self.clone();
+        Callback::from(move |_| h.jump_to_next())
+    }
+    /// `ControlsBar`'s speed-slider callback (pages that also write the URL wrap their own).
+    pub fn on_slider(&self) -> Callback<u32> {
+        let h = self.clone();
+        Callback::from(move |pos| h.set_slider(pos))
+    }
 }
 
 fn is_typing_target(e: &KeyboardEvent) -> bool {

@@ -115,9 +115,9 @@ pub fn LiveContention(props: &LiveContentionProps) -> Html {
             }
             <ControlsBar playing={playback.is_playing()} slider={playback.slider()} clock={(now - SimTime::ZERO).clock_string()}
                          behind={playback.behind_text().map(AttrValue::from)} seed={props.seed}
-                         on_toggle={{ let p = playback.clone(); Callback::from(move |_| p.toggle()) }}
-                         on_step={{ let p = playback.clone(); Callback::from(move |_| p.step()) }}
-                         on_next={{ let p = playback.clone(); Callback::from(move |_| p.jump_to_next()) }}
+                         on_toggle={playback.on_toggle()}
+                         on_step={playback.on_step()}
+                         on_next={playback.on_next()}
                          on_slider={{ let p = playback.clone(); Callback::from(move |v| p.set_slider(v)) }}
                          on_seed={props.on_seed.clone()}
                          on_reset={{ let g = generation.clone(); Callback::from(move |_| g.set(*g + 1)) }} />

@@ -114,18 +114,9 @@ pub fn LoadBalancingPage() -> Html {
         }
     };
 
-    let on_toggle = {
-        let p = playback.clone();
-        Callback::from(move |_| p.toggle())
-    };
-    let on_step = {
-        let p = playback.clone();
-        Callback::from(move |_| p.step())
-    };
-    let on_next = {
-        let p = playback.clone();
-        Callback::from(move |_| p.jump_to_next())
-    };
+    let on_toggle = playback.on_toggle();
+    let on_step = playback.on_step();
+    let on_next = playback.on_next();
     let on_slider = {
         let p = playback.clone();
         let write_url = write_url.clone();

@@ -131,18 +131,9 @@ pub fn CacheAsideDemo() -> Html {
     };
 
     // --- controls bar ---
-    let on_toggle = {
-        let p = playback.clone();
-        Callback::from(move |_| p.toggle())
-    };
-    let on_step = {
-        let p = playback.clone();
-        Callback::from(move |_| p.step())
-    };
-    let on_next = {
-        let p = playback.clone();
-        Callback::from(move |_| p.jump_to_next())
-    };
+    let on_toggle = playback.on_toggle();
+    let on_step = playback.on_step();
+    let on_next = playback.on_next();
     let on_slider = {
         let p = playback.clone();
         let seed = seed.clone();
