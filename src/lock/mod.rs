@@ -26,6 +26,7 @@ pub mod machine;
 pub mod runtime;
 pub mod scenario;
 pub mod store;
+pub mod url;
 
 pub use checker::{Checker, Summary, Violation, WriteRecord};
 pub use command::{LockCommand, COMPARE_AND_DELETE_LUA, COMPARE_AND_EXTEND_LUA};
