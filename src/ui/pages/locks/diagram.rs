@@ -103,9 +103,9 @@ fn edge_shape(from: WorkerState, to: WorkerState) -> Option<EdgeShape> {
         },
         (Cleanup, ReleasingLock) => EdgeShape {
             d: line(fx, fy - hh, tx, ty + hh + 2.0),
-            label_x: fx + 6.0,
+            label_x: fx - 6.0,
             label_y: (fy + ty) / 2.0 + 4.0,
-            anchor: "start",
+            anchor: "end",
         },
         (ReleasingLock, Idle) => EdgeShape {
             d: line(fx, fy - hh, tx, ty + hh + 2.0),

@@ -70,6 +70,8 @@ pub enum ViewAction {
     /// Drag: set the window's end directly.
     EndAt(u64, u64),
     Follow,
+    /// Show the whole run so far (and follow it).
+    Fit(u64),
 }
 
 const MIN_SPAN: u64 = 1_000;
@@ -89,6 +91,10 @@ impl Reducible for TimelineView {
             }
             ViewAction::EndAt(end, now) => v = v.with_end(end, now),
             ViewAction::Follow => v.end_ms = None,
+            ViewAction::Fit(now) => {
+                v.span_ms = now.div_ceil(10_000).saturating_mul(10_000).clamp(60_000, MAX_SPAN);
+                v.end_ms = None;
+            }
         }
         Rc::new(v)
     }
@@ -160,15 +166,20 @@ pub fn LocksPage() -> Html {
     };
 
     // A fault or user action, applied now through the core.
+    // Stable across renders (no deps), so memoized worker cards are not redrawn for a new closure.
     let act = {
         let run = run.clone();
         let playback = playback.clone();
         let action_error = action_error.clone();
-        Callback::from(move |a: Action| {
+        use_callback((), move |a: Action, _| {
             let result = run.borrow_mut().act(|rt, ctx| rt.apply_action(ctx, &a));
             action_error.set(result.err().map(|e| e.to_string()));
             playback.redraw();
         })
+    };
+    let on_details = {
+        let details = details.clone();
+        use_callback((), move |w: usize, _| details.set(Some(w)))
     };
 
     // Wheel over the timeline zooms (a non-passive listener so the page does not scroll).
@@ -339,6 +350,7 @@ pub fn LocksPage() -> Html {
                     { vbtn("▶", "Pan forward in time", "tl-pan-forward", |n| ViewAction::Pan(0.25, n)) }
                     { vbtn("−", "Zoom out (or scroll the wheel over the timeline)", "tl-zoom-out", |_| ViewAction::Zoom(2.0)) }
                     { vbtn("+", "Zoom in", "tl-zoom-in", |_| ViewAction::Zoom(0.5)) }
+                    { vbtn("Whole run", "Show the whole run so far", "tl-fit", ViewAction::Fit) }
                     <button type="button" class={classes!("button", "lk-tl__btn", view.end_ms.is_some().then_some("button--quiet"))}
                             aria-pressed={view.end_ms.is_none().to_string()} data-testid="tl-follow"
                             onclick={{ let v = view.dispatcher(); Callback::from(move |_: MouseEvent| v.dispatch(ViewAction::Follow)) }}>
@@ -365,7 +377,7 @@ pub fn LocksPage() -> Html {
                 <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class="lk-legend__violation" width="12" height="12" /></svg>{ "two holders (violation)" }</li>
                 <li><svg viewBox="0 0 12 12" aria-hidden="true"><line class="lk-write lk-write--ok" x1="6" x2="6" y1="0" y2="12" /></svg>{ "write accepted" }</li>
                 <li><svg viewBox="0 0 12 12" aria-hidden="true"><line class="lk-write lk-write--stale" x1="6" x2="6" y1="0" y2="12" /></svg>{ "stale write accepted" }</li>
-                <li><svg viewBox="0 0 12 12" aria-hidden="true"><path class="lk-write lk-write--rejected" d="M2 2 l8 8 M10 2 l-8 8" /></svg>{ "write rejected (fencing)" }</li>
+                <li><svg viewBox="0 0 12 12" aria-hidden="true"><line class="lk-write lk-write--rejected" x1="6" x2="6" y1="0" y2="12" /></svg>{ "write rejected (fencing)" }</li>
                 <li><svg viewBox="0 0 12 12" aria-hidden="true"><path class="lk-ttl" d="M0 2 L12 10" /></svg>{ "TTL left" }</li>
             </ul>
         </section>
@@ -373,77 +385,16 @@ pub fn LocksPage() -> Html {
 
     // ---- worker cards ----------------------------------------------------------------------------
     let fs = *faults;
-    let cards = (0..rt.worker_count()).filter_map(|w| {
-        let v = rt.worker_view(w)?;
-        let button = |label: String, testid: String, action: Action, disabled: bool, danger: bool| {
-            let act = act.clone();
+    let cards = (0..rt.worker_count())
+        .filter_map(|w| rt.worker_view(w).map(|v| WorkerSnap::of(&v)))
+        .map(|snap| {
+            let key = snap.index;
             html! {
-                <button type="button" class={classes!("button", "button--quiet", "lk-fault", danger.then_some("lk-fault--danger"))}
-                        data-testid={testid} disabled={disabled}
-                        onclick={Callback::from(move |_: MouseEvent| act.emit(action.clone()))}>{ label }</button>
+            <WorkerCard key={key} snap={snap} pause_ms={fs.pause_ms} drift_rate={fs.drift_rate}
+                        on_action={act.clone()} on_details={on_details.clone()} />
             }
-        };
-        let t = Target::Worker(w);
-        let alive = matches!(v.status, WorkerStatus::Running | WorkerStatus::Paused);
-        let drifting = (v.clock_rate - 1.0).abs() > 1e-9;
-        let state_label = match v.status {
-            WorkerStatus::Crashed => "crashed".to_string(),
-            WorkerStatus::NotStarted => "not started".to_string(),
-            WorkerStatus::Paused => format!("{} (paused)", v.state.name()),
-            WorkerStatus::Running => v.state.name().to_string(),
-        };
-        let last = v.last_transition.map(|t| LastTransition {
-            from: t.from,
-            to: t.to,
-            event: t.event.clone(),
-            at: t.at.as_unix_ms(),
-        });
-        let open_details = {
-            let details = details.clone();
-            Callback::from(move |_: MouseEvent| details.set(Some(w)))
-        };
-        Some(html! {
-            <article class={classes!("lk-worker", format!("owner-{}", w % 8), v.believes_it_holds.then_some("lk-worker--holder"))}
-                     data-testid={format!("worker-{w}")} key={w}>
-                <header class="lk-worker__head">
-                    <span class="lk-swatch" aria-hidden="true"></span>
-                    <h3>{ format!("worker-{w}") }</h3>
-                    <span class={classes!("lk-state", format!("st-{}", v.state.name()))} data-testid={format!("worker-{w}-state")}>{ state_label }</span>
-                    if v.believes_it_holds {
-                        <span class="lk-badge lk-badge--holder" data-testid={format!("worker-{w}-holder")}>{ "🔒 holds the lock" }</span>
-                    }
-                </header>
-                <dl class="lk-facts">
-                    <div><dt>{ "id" }</dt><dd class="lk-mono" data-testid={format!("worker-{w}-id")}>{ v.id }</dd></div>
-                    <div><dt>{ "token" }</dt><dd class="lk-mono" data-testid={format!("worker-{w}-token")}>{ v.token.map_or("—".to_string(), |t| t.to_string()) }</dd></div>
-                    <div><dt>{ "job" }</dt><dd class="lk-mono">{ v.current_job.map_or("—".to_string(), |j| format!("#{j}")) }</dd></div>
-                    <div><dt>{ "written" }</dt><dd class="lk-mono">{ v.jobs_written }</dd></div>
-                    if drifting { <div><dt>{ "clock" }</dt><dd class="lk-mono lk-warn">{ format!("{}×", v.clock_rate) }</dd></div> }
-                    if v.partitioned { <div><dt>{ "network" }</dt><dd class="lk-warn">{ "partitioned" }</dd></div> }
-                    if v.extra_latency_ms > 0 { <div><dt>{ "link" }</dt><dd class="lk-mono lk-warn">{ format!("+{} ms", v.extra_latency_ms) }</dd></div> }
-                </dl>
-                <StateDiagram state={v.state} status={v.status} last={last} name={format!("worker-{w}")} />
-                <div class="lk-faults" role="group" aria-label={format!("Faults for worker-{w}")}>
-                    { button("Crash".into(), format!("worker-{w}-crash"), Action::Crash { target: t }, !alive, true) }
-                    { button("Stop".into(), format!("worker-{w}-stop"), Action::Stop { target: t }, !alive, false) }
-                    { button("Restart".into(), format!("worker-{w}-restart"), Action::Restart { target: t }, v.status == WorkerStatus::NotStarted, false) }
-                    { button(format!("Pause {}", secs_short(fs.pause_ms)), format!("worker-{w}-pause"), Action::Pause { target: t, ms: fs.pause_ms },
-                             v.status != WorkerStatus::Running, false) }
-                    if v.partitioned {
-                        { button("Heal".into(), format!("worker-{w}-heal"), Action::Heal { target: t }, false, false) }
-                    } else {
-                        { button("Partition".into(), format!("worker-{w}-partition"), Action::Partition { target: t }, false, false) }
-                    }
-                    if drifting {
-                        { button("Clock 1×".into(), format!("worker-{w}-drift"), Action::ClockRate { target: t, rate: 1.0 }, false, false) }
-                    } else {
-                        { button(format!("Drift {}×", fs.drift_rate), format!("worker-{w}-drift"), Action::ClockRate { target: t, rate: fs.drift_rate }, false, false) }
-                    }
-                    <button type="button" class="button lk-fault" data-testid={format!("worker-{w}-details")} onclick={open_details}>{ "Details" }</button>
-                </div>
-            </article>
         })
-    }).collect::<Html>();
+        .collect::<Html>();
 
     let on_fault_setting = {
         let faults = faults.clone();
@@ -591,11 +542,12 @@ pub fn LocksPage() -> Html {
     let lines = rt
         .log()
         .iter()
+        .enumerate()
         .rev()
-        .filter(|l| filter.is_none_or(|f| l.worker == f))
+        .filter(|(_, l)| filter.is_none_or(|f| l.worker == f))
         .take(120)
-        .map(|l| html! {
-            <li class={l.worker.map(|w| format!("owner-{}", w % 8))}>
+        .map(|(i, l)| html! {
+            <li key={i} class={l.worker.map(|w| format!("owner-{}", w % 8))}>
                 <span class="lk-log__t lk-mono">{ tick(l.at_ms) }</span>
                 <span class="lk-swatch" aria-hidden="true"></span>
                 <span class="lk-log__text">{ l.text.clone() }</span>
@@ -681,6 +633,117 @@ pub fn LocksPage() -> Html {
             { settings_html }
             { modal.unwrap_or_default() }
         </section>
+    }
+}
+
+/// What a worker card shows: plain values, so the card is redrawn only when one changes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkerSnap {
+    pub index: usize,
+    pub id: String,
+    pub status: WorkerStatus,
+    pub state: lock::WorkerState,
+    pub last: Option<LastTransition>,
+    pub token: Option<i64>,
+    pub believes: bool,
+    pub job: Option<u64>,
+    pub jobs_written: u64,
+    pub clock_rate: f64,
+    pub partitioned: bool,
+    pub extra_latency_ms: u64,
+}
+
+impl WorkerSnap {
+    fn of(v: &lock::WorkerView<'_>) -> Self {
+        WorkerSnap {
+            index: v.index,
+            id: v.id.to_string(),
+            status: v.status,
+            state: v.state,
+            last: v.last_transition.map(|t| LastTransition { from: t.from, to: t.to, event: t.event.clone(), at: t.at.as_unix_ms() }),
+            token: v.token,
+            believes: v.believes_it_holds,
+            job: v.current_job,
+            jobs_written: v.jobs_written,
+            clock_rate: v.clock_rate,
+            partitioned: v.partitioned,
+            extra_latency_ms: v.extra_latency_ms,
+        }
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct WorkerCardProps {
+    pub snap: WorkerSnap,
+    pub pause_ms: u64,
+    pub drift_rate: f64,
+    pub on_action: Callback<Action>,
+    pub on_details: Callback<usize>,
+}
+
+/// One worker: id, state, token, "holds the lock", its state diagram and its fault buttons.
+#[component]
+pub fn WorkerCard(props: &WorkerCardProps) -> Html {
+    let v = &props.snap;
+    let w = v.index;
+    let button = |label: String, testid: String, action: Action, disabled: bool, danger: bool| {
+        let act = props.on_action.clone();
+        html! {
+            <button type="button" class={classes!("button", "button--quiet", "lk-fault", danger.then_some("lk-fault--danger"))}
+                    data-testid={testid} disabled={disabled}
+                    onclick={Callback::from(move |_: MouseEvent| act.emit(action.clone()))}>{ label }</button>
+        }
+    };
+    let t = Target::Worker(w);
+    let alive = matches!(v.status, WorkerStatus::Running | WorkerStatus::Paused);
+    let drifting = (v.clock_rate - 1.0).abs() > 1e-9;
+    let state_label = match v.status {
+        WorkerStatus::Crashed => "crashed".to_string(),
+        WorkerStatus::NotStarted => "not started".to_string(),
+        WorkerStatus::Paused => format!("{} (paused)", v.state.name()),
+        WorkerStatus::Running => v.state.name().to_string(),
+    };
+    let open_details = props.on_details.reform(move |_: MouseEvent| w);
+    html! {
+        <article class={classes!("lk-worker", format!("owner-{}", w % 8), v.believes.then_some("lk-worker--holder"))}
+                 data-testid={format!("worker-{w}")}>
+            <header class="lk-worker__head">
+                <span class="lk-swatch" aria-hidden="true"></span>
+                <h3>{ format!("worker-{w}") }</h3>
+                <span class="lk-state" data-testid={format!("worker-{w}-state")}>{ state_label }</span>
+                if v.believes {
+                    <span class="lk-badge lk-badge--holder" data-testid={format!("worker-{w}-holder")}>{ "🔒 holds the lock" }</span>
+                }
+            </header>
+            <dl class="lk-facts">
+                <div><dt>{ "id" }</dt><dd class="lk-mono" data-testid={format!("worker-{w}-id")}>{ v.id.clone() }</dd></div>
+                <div><dt>{ "token" }</dt><dd class="lk-mono" data-testid={format!("worker-{w}-token")}>{ v.token.map_or("—".to_string(), |t| t.to_string()) }</dd></div>
+                <div><dt>{ "job" }</dt><dd class="lk-mono">{ v.job.map_or("—".to_string(), |j| format!("#{j}")) }</dd></div>
+                <div><dt>{ "written" }</dt><dd class="lk-mono">{ v.jobs_written }</dd></div>
+                if drifting { <div><dt>{ "clock" }</dt><dd class="lk-mono lk-warn">{ format!("{}×", v.clock_rate) }</dd></div> }
+                if v.partitioned { <div><dt>{ "network" }</dt><dd class="lk-warn">{ "partitioned" }</dd></div> }
+                if v.extra_latency_ms > 0 { <div><dt>{ "link" }</dt><dd class="lk-mono lk-warn">{ format!("+{} ms", v.extra_latency_ms) }</dd></div> }
+            </dl>
+            <StateDiagram state={v.state} status={v.status} last={v.last.clone()} name={format!("worker-{w}")} />
+            <div class="lk-faults" role="group" aria-label={format!("Faults for worker-{w}")}>
+                { button("Crash".into(), format!("worker-{w}-crash"), Action::Crash { target: t }, !alive, true) }
+                { button("Stop".into(), format!("worker-{w}-stop"), Action::Stop { target: t }, !alive, false) }
+                { button("Restart".into(), format!("worker-{w}-restart"), Action::Restart { target: t }, v.status == WorkerStatus::NotStarted, false) }
+                { button(format!("Pause {}", secs_short(props.pause_ms)), format!("worker-{w}-pause"), Action::Pause { target: t, ms: props.pause_ms },
+                         v.status != WorkerStatus::Running, false) }
+                if v.partitioned {
+                    { button("Heal".into(), format!("worker-{w}-heal"), Action::Heal { target: t }, false, false) }
+                } else {
+                    { button("Partition".into(), format!("worker-{w}-partition"), Action::Partition { target: t }, false, false) }
+                }
+                if drifting {
+                    { button("Clock 1×".into(), format!("worker-{w}-drift"), Action::ClockRate { target: t, rate: 1.0 }, false, false) }
+                } else {
+                    { button(format!("Drift {}×", props.drift_rate), format!("worker-{w}-drift"), Action::ClockRate { target: t, rate: props.drift_rate }, false, false) }
+                }
+                <button type="button" class="button lk-fault" data-testid={format!("worker-{w}-details")} onclick={open_details}>{ "Details" }</button>
+            </div>
+        </article>
     }
 }
 

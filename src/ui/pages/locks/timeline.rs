@@ -1,8 +1,12 @@
 //! The swimlane timeline along virtual time: per worker its state intervals (coloured by state) and
 //! a "believes it holds the lock" bar, GC pauses hatched; a lane per Redis instance with the lock
 //! key's owner and a TTL-left sawtooth; the storage service's writes as ticks; mutual-exclusion
-//! violations as red bands across every lane; "now" as a line. Only what falls in the visible
-//! window is drawn (lanes are sorted, so the window is found by binary search).
+//! violations as red bands across every lane; "now" as a line.
+//!
+//! Cheap to redraw every frame: everything that lives in time is drawn in a group whose x unit is
+//! one virtual millisecond since the run started, scaled and shifted by one `transform`, and keyed,
+//! so panning or following "now" changes one attribute instead of every rectangle. Only what falls
+//! in the visible window is drawn (lanes are sorted, so it is found by binary search).
 
 use yew::prelude::*;
 
@@ -14,6 +18,7 @@ use crate::ui::components::chart::nice_ticks;
 pub const VIEW_W: f64 = 1000.0;
 pub const GUTTER: f64 = 92.0;
 const RIGHT: f64 = 10.0;
+const PLOT_W: f64 = VIEW_W - GUTTER - RIGHT;
 const WORKER_LANE: f64 = 26.0;
 const REDIS_LANE: f64 = 32.0;
 const WRITES_LANE: f64 = 24.0;
@@ -28,12 +33,14 @@ pub struct Window {
 
 impl Window {
     pub fn x(&self, t: u64) -> f64 {
-        let span = self.end.saturating_sub(self.start).max(1) as f64;
-        GUTTER + (t as f64 - self.start as f64) / span * (VIEW_W - GUTTER - RIGHT)
+        GUTTER + (t as f64 - self.start as f64) / self.span() * PLOT_W
+    }
+    fn span(&self) -> f64 {
+        self.end.saturating_sub(self.start).max(1) as f64
     }
     /// Ms of virtual time per SVG unit.
     pub fn ms_per_unit(&self) -> f64 {
-        self.end.saturating_sub(self.start).max(1) as f64 / (VIEW_W - GUTTER - RIGHT)
+        self.span() / PLOT_W
     }
 }
 
@@ -48,11 +55,8 @@ pub fn tick_label(ms: u64) -> String {
     } else {
         format!("{}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
     };
-    if frac == 0 {
-        if s < 60 { format!("{base}s") } else { base }
-    } else {
-        format!("{base}.{:0>3}", frac).trim_end_matches('0').to_string() + if s < 60 { "s" } else { "" }
-    }
+    let base = if frac == 0 { base } else { format!("{base}.{frac:03}").trim_end_matches('0').to_string() };
+    if s < 60 { format!("{base}s") } else { base }
 }
 
 /// The total height of the timeline's SVG for this many lanes.
@@ -76,11 +80,11 @@ fn state_text(s: &LaneState) -> &'static str {
     }
 }
 
-/// The slice of `lane` overlapping `[start, end]` (spans are ordered by `from`).
-fn visible<'a, T>(lane: &'a [T], from: impl Fn(&T) -> u64, start: u64, end: u64) -> &'a [T] {
+/// The index range of `lane` overlapping `[start, end]` (spans are ordered by `from`).
+fn visible<T>(lane: &[T], from: impl Fn(&T) -> u64, start: u64, end: u64) -> std::ops::Range<usize> {
     let first = lane.partition_point(|s| from(s) < start).saturating_sub(1);
     let last = lane.partition_point(|s| from(s) <= end);
-    &lane[first.min(last)..last]
+    first.min(last)..last
 }
 
 fn f(v: f64) -> String {
@@ -96,17 +100,20 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
     let instances = rt.redis_count();
     let h = height(workers, instances);
     let lanes_bottom = h - AXIS;
-    let clamp_x = |t: u64| win.x(t.clamp(win.start, win.end));
     let ttl = rt.scenario().ttl_ms.max(1) as f64;
+    // Narrow spans stay visible: at least 0.6 SVG units wide (in ms, so it changes only on zoom).
+    let min_w = (win.ms_per_unit() * 0.6).ceil().max(1.0) as u64;
+    let width_ms = |from: u64, to: u64| to.saturating_sub(from).max(min_w).to_string();
 
     // Which worker a lock value names: current ids plus ids seen in the window (restarts change ids).
     let mut owners: Vec<(String, usize)> = Vec::new();
-    let mut worker_lanes = Vec::with_capacity(workers);
+    let mut labels = Vec::new();
+    let mut lanes = Vec::new();
     let mut y = 8.0;
     for w in 0..workers {
         let Some(v) = rt.worker_view(w) else { continue };
-        let spans: &[StateSpan] = visible(v.lane, |s| rel(s.from), win.start, win.end);
-        for s in spans {
+        let range = visible(v.lane, |s| rel(s.from), win.start, win.end);
+        for s in &v.lane[range.clone()] {
             if !owners.iter().any(|(id, _)| *id == s.worker_id) {
                 owners.push((s.worker_id.clone(), w));
             }
@@ -114,166 +121,180 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
         if !owners.iter().any(|(id, _)| id == v.id) {
             owners.push((v.id.to_string(), w));
         }
-        let band_y = y + 2.0;
-        let rects = spans.iter().map(|s| {
+        let band_y = f(y + 2.0);
+        let belief_y = f(y + 18.0);
+        let rects = range.map(|i| {
+            let s: &StateSpan = &v.lane[i];
             let from = rel(s.from);
             let to = s.to.map_or(now_rel, rel);
-            let (x1, x2) = (clamp_x(from), clamp_x(to));
-            let width = (x2 - x1).max(0.6);
             let believes = matches!(s.state, LaneState::State(st) if st.believes_it_holds());
+            let title = match s.to {
+                Some(_) => format!("worker-{w} {} from {} to {}", state_text(&s.state), tick_label(from), tick_label(to)),
+                None => format!("worker-{w} {} since {}", state_text(&s.state), tick_label(from)),
+            };
             html! {
-                <>
-                    <rect class={classes!("lk-span", state_class(&s.state))} x={f(x1)} y={f(band_y)} width={f(width)} height="14">
-                        <title>{ format!("worker-{w} {} from {} to {}", state_text(&s.state), tick_label(from), tick_label(to)) }</title>
+                <g key={i}>
+                    <rect class={classes!("lk-span", state_class(&s.state))} x={from.to_string()} y={band_y.clone()} width={width_ms(from, to)} height="14">
+                        <title>{ title }</title>
                     </rect>
                     if believes {
-                        <rect class="lk-belief" x={f(x1)} y={f(band_y + 16.0)} width={f(width)} height="5" />
+                        <rect class="lk-belief" x={from.to_string()} y={belief_y.clone()} width={width_ms(from, to)} height="5" />
                     }
-                </>
+                </g>
             }
         });
-        let pauses = v.pauses.iter().filter(|p| rel(p.from) <= win.end && p.to.map_or(now_rel, rel) >= win.start).map(|p| {
+        let pauses = v.pauses.iter().enumerate().filter(|(_, p)| rel(p.from) <= win.end && p.to.map_or(now_rel, rel) >= win.start).map(|(i, p)| {
             let from = rel(p.from);
             // A pause scheduled to end later is drawn only up to now.
             let to = p.to.map_or(now_rel, rel).min(now_rel);
-            let (x1, x2) = (clamp_x(from), clamp_x(to));
             html! {
-                <rect class="lk-pause" x={f(x1)} y={f(band_y - 1.0)} width={f((x2 - x1).max(0.0))} height="16">
+                <rect key={format!("p{i}")} class="lk-pause" vector-effect="non-scaling-stroke" x={from.to_string()} y={f(y + 1.0)} width={to.saturating_sub(from).to_string()} height="16">
                     <title>{ format!("worker-{w} paused (GC) from {}", tick_label(from)) }</title>
                 </rect>
             }
         });
-        worker_lanes.push(html! {
-            <g class={classes!("lk-lane", format!("owner-{}", w % 8))} data-testid={format!("lane-worker-{w}")}>
-                <rect class="lk-lane__swatch" x="4" y={f(band_y + 1.0)} width="6" height="18" rx="2" />
-                <text class="lk-lane__label" x="14" y={f(band_y + 12.0)}>{ format!("worker-{w}") }</text>
-                { for rects }
-                { for pauses }
+        lanes.push(html! {
+            <g key={format!("w{w}")} data-testid={format!("lane-worker-{w}")}>{ for rects }{ for pauses }</g>
+        });
+        labels.push(html! {
+            <g class={format!("owner-{}", w % 8)}>
+                <rect class="lk-lane__swatch" x="4" y={f(y + 3.0)} width="6" height="18" rx="2" />
+                <text class="lk-lane__label" x="14" y={f(y + 14.0)}>{ format!("worker-{w}") }</text>
             </g>
         });
         y += WORKER_LANE;
     }
 
     let owner_of = |value: &str| owners.iter().find(|(id, _)| id == value).map(|(_, w)| *w);
-    let mut redis_lanes = Vec::with_capacity(instances);
+    let mut value_labels = Vec::new();
     for i in 0..instances {
         let Some(r) = rt.redis_view(i, now) else { continue };
-        let spans: &[RedisSpan] = visible(r.lane, |s| rel(s.from), win.start, win.end);
+        let range = visible(r.lane, |s| rel(s.from), win.start, win.end);
         let band_y = y + 3.0;
         let band_h = REDIS_LANE - 8.0;
         let mut ttl_path = String::new();
-        let rects = spans.iter().map(|s| {
+        // Runs of one value (renewals split spans) get one label.
+        let mut run: Option<(u64, u64, Option<usize>, String)> = None;
+        let flush = |run: Option<(u64, u64, Option<usize>, String)>, out: &mut Vec<Html>| {
+            let Some((from, to, owner, _)) = run else { return };
+            let (x1, x2) = (win.x(from.max(win.start)), win.x(to.min(win.end)));
+            if x2 - x1 > 26.0 {
+                out.push(html! {
+                    <text class="lk-redis-value__label" x={f(x1 + 4.0)} y={f(band_y + 11.0)}>{ owner.map_or("?".to_string(), |w| format!("w{w}")) }</text>
+                });
+            }
+        };
+        let rects = range.map(|k| {
+            let s: &RedisSpan = &r.lane[k];
             let from = rel(s.from);
             let to = s.to.map_or(now_rel, rel);
-            let (x1, x2) = (clamp_x(from), clamp_x(to));
-            let width = (x2 - x1).max(0.6);
             if !s.up {
+                flush(run.take(), &mut value_labels);
                 return html! {
-                    <rect class="lk-redis-down" x={f(x1)} y={f(band_y)} width={f(width)} height={f(band_h)}>
+                    <rect key={k} class="lk-redis-down" vector-effect="non-scaling-stroke" x={from.to_string()} y={f(band_y)} width={width_ms(from, to)} height={f(band_h)}>
                         <title>{ format!("redis-{i} down from {}", tick_label(from)) }</title>
                     </rect>
                 };
             }
-            let Some(value) = s.value.as_deref() else { return html! {} };
+            let Some(value) = s.value.as_deref() else {
+                flush(run.take(), &mut value_labels);
+                return html! { <g key={k}></g> };
+            };
             if let Some(exp) = s.expires_at {
                 let left = |t: u64| (rel(exp) as f64 - t as f64).max(0.0) / ttl;
-                let a = from.clamp(win.start, win.end);
-                let b = to.clamp(win.start, win.end);
-                let ya = band_y + band_h - left(a).min(1.0) * band_h;
-                let yb = band_y + band_h - left(b).min(1.0) * band_h;
-                ttl_path.push_str(&format!("M{} {} L{} {} ", f(win.x(a)), f(ya), f(win.x(b)), f(yb)));
+                let ya = band_y + band_h - left(from).min(1.0) * band_h;
+                let yb = band_y + band_h - left(to).min(1.0) * band_h;
+                ttl_path.push_str(&format!("M{from} {} L{to} {} ", f(ya), f(yb)));
             }
             let owner = owner_of(value);
-            let label = owner.map_or_else(|| "?".to_string(), |w| format!("w{w}"));
-            html! {
-                <>
-                    <rect class={classes!("lk-redis-value", owner.map(|w| format!("owner-{}", w % 8)))}
-                          x={f(x1)} y={f(band_y)} width={f(width)} height={f(band_h)}>
-                        <title>{ format!("redis-{i}: {} = {value} from {}", r.lock_key, tick_label(from)) }</title>
-                    </rect>
-                    if width > 26.0 {
-                        <text class="lk-redis-value__label" x={f(x1 + 4.0)} y={f(band_y + 11.0)}>{ label }</text>
-                    }
-                </>
+            match &mut run {
+                Some((_, end, _, v)) if v == value => *end = to,
+                _ => {
+                    flush(run.take(), &mut value_labels);
+                    run = Some((from, to, owner, value.to_string()));
+                }
             }
-        }).collect::<Html>();
-        redis_lanes.push(html! {
-            <g class="lk-lane lk-lane--redis" data-testid={format!("lane-redis-{i}")}>
+            html! {
+                <rect key={k} class={classes!("lk-redis-value", owner.map(|w| format!("owner-{}", w % 8)))}
+                      x={from.to_string()} y={f(band_y)} width={width_ms(from, to)} height={f(band_h)}>
+                    <title>{ format!("redis-{i}: {} = {value} from {}", r.lock_key, tick_label(from)) }</title>
+                </rect>
+            }
+        }).collect::<Vec<Html>>();
+        flush(run.take(), &mut value_labels);
+        lanes.push(html! {
+            <g key={format!("r{i}")} class="lk-lane--redis" data-testid={format!("lane-redis-{i}")}>
+                { for rects }
+                <path class="lk-ttl" d={ttl_path} vector-effect="non-scaling-stroke" />
+            </g>
+        });
+        labels.push(html! {
+            <g>
                 <text class="lk-lane__label" x="4" y={f(band_y + 10.0)}>{ format!("redis-{i}") }</text>
                 <text class="lk-lane__sublabel" x="4" y={f(band_y + 21.0)}>{ "value · TTL" }</text>
-                <rect class="lk-lane__bg" x={f(GUTTER)} y={f(band_y)} width={f(VIEW_W - GUTTER - RIGHT)} height={f(band_h)} />
-                { rects }
-                <path class="lk-ttl" d={ttl_path} />
+                <rect class="lk-lane__bg" x={f(GUTTER)} y={f(band_y)} width={f(PLOT_W)} height={f(band_h)} />
             </g>
         });
         y += REDIS_LANE;
     }
 
-    // Writes to the protected resource.
+    // Writes to the protected resource: vertical ticks (non-scaling strokes keep their width).
     let writes = rt.writes();
     let first = writes.partition_point(|w| rel(w.at) < win.start);
     let last = writes.partition_point(|w| rel(w.at) <= win.end);
     let wy = y + 4.0;
-    let ticks = writes[first..last].iter().map(|wr| {
-        let x = win.x(rel(wr.at));
-        let (class, what) = if !wr.accepted {
-            ("lk-write lk-write--rejected", "rejected by fencing")
+    let ticks = (first..last).map(|i| {
+        let wr = &writes[i];
+        let x = rel(wr.at).to_string();
+        let (class, what, testid) = if !wr.accepted {
+            ("lk-write lk-write--rejected", "rejected by fencing", "write-rejected")
         } else if wr.stale {
-            ("lk-write lk-write--stale", "STALE write accepted")
+            ("lk-write lk-write--stale", "STALE write accepted", "write-stale")
         } else if wr.duplicate_or_out_of_order {
-            ("lk-write lk-write--dup", "duplicate or out of order")
+            ("lk-write lk-write--dup", "duplicate or out of order", "write")
         } else {
-            ("lk-write lk-write--ok", "accepted")
+            ("lk-write lk-write--ok", "accepted", "write")
         };
-        let title = format!("{} worker-{} wrote job {}: {what}", tick_label(rel(wr.at)), wr.worker, wr.job);
-        if !wr.accepted {
-            html! {
-                <path class={class} d={format!("M{} {} l8 8 M{} {} l-8 8", f(x - 4.0), f(wy + 2.0), f(x + 4.0), f(wy + 2.0))} data-testid="write-rejected">
-                    <title>{ title }</title>
-                </path>
-            }
-        } else {
-            html! {
-                <line class={class} x1={f(x)} x2={f(x)} y1={f(wy)} y2={f(wy + 14.0)}
-                      data-testid={if wr.stale { "write-stale" } else { "write" }}>
-                    <title>{ title }</title>
-                </line>
-            }
+        html! {
+            <line key={i} class={class} x1={x.clone()} x2={x} y1={f(wy)} y2={f(wy + 14.0)} vector-effect="non-scaling-stroke" data-testid={testid}>
+                <title>{ format!("{} worker-{} wrote job {}: {what}", tick_label(rel(wr.at)), wr.worker, wr.job) }</title>
+            </line>
         }
     });
-    let writes_lane = html! {
-        <g class="lk-lane lk-lane--writes">
-            <text class="lk-lane__label" x="4" y={f(wy + 11.0)}>{ "writes" }</text>
-            { for ticks }
-        </g>
-    };
+    lanes.push(html! { <g key="writes">{ for ticks }</g> });
+    labels.push(html! { <text class="lk-lane__label" x="4" y={f(wy + 11.0)}>{ "writes" }</text> });
     y += WRITES_LANE;
 
     // Violations: red bands across every lane.
     let violations = rt
         .violations()
         .iter()
-        .filter(|v| rel(v.span.from) <= win.end && v.span.to.map_or(now_rel, rel) >= win.start)
-        .map(|v| {
+        .enumerate()
+        .filter(|(_, v)| rel(v.span.from) <= win.end && v.span.to.map_or(now_rel, rel) >= win.start)
+        .map(|(i, v)| {
             let from = rel(v.span.from);
             let to = v.span.to.map_or(now_rel, rel);
-            let (x1, x2) = (clamp_x(from), clamp_x(to));
             let who = v.workers.iter().map(|w| format!("worker-{w}")).collect::<Vec<_>>().join(" and ");
+            let width = to.saturating_sub(from).max(min_w * 3).to_string();
             html! {
-                <g class="lk-violation" data-testid="timeline-violation">
-                    <rect x={f(x1)} y="2" width={f((x2 - x1).max(2.0))} height={f(lanes_bottom - 2.0)} />
-                    <rect class="lk-violation__cap" x={f(x1)} y="0" width={f((x2 - x1).max(2.0))} height="4" />
-                    <title>{ format!("Mutual exclusion violated from {} to {}: {who} both believe they hold the lock", tick_label(from), tick_label(to)) }</title>
+                <g key={i} class="lk-violation" data-testid="timeline-violation">
+                    <rect x={from.to_string()} y="2" width={width.clone()} height={f(lanes_bottom - 2.0)} />
+                    <rect class="lk-violation__cap" x={from.to_string()} y="0" width={width} height="4" />
+                    <title>{ match v.span.to {
+                        Some(_) => format!("Mutual exclusion violated from {} to {}: {who} believed they held the lock", tick_label(from), tick_label(to)),
+                        None => format!("Mutual exclusion violated since {}: {who} believe they hold the lock", tick_label(from)),
+                    } }</title>
                 </g>
             }
         });
+    lanes.push(html! { <g key="violations">{ for violations }</g> });
 
     let ticks = nice_ticks(win.start as f64 / 1000.0, win.end as f64 / 1000.0, 8);
     let axis = ticks.iter().map(|t| {
         let ms = (t * 1000.0).round().max(0.0) as u64;
         let x = win.x(ms);
         html! {
-            <g class="lk-axis__tick">
+            <g>
                 <line x1={f(x)} x2={f(x)} y1="4" y2={f(y + 4.0)} />
                 <text x={f(x)} y={f(y + 18.0)} text-anchor="middle">{ tick_label(ms) }</text>
             </g>
@@ -288,20 +309,21 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
         instances,
         rt.violations().len()
     );
+    let k = PLOT_W / win.span();
     html! {
         <>
             <defs>
-                <pattern id="lk-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
-                    <rect class="lk-hatch__bg" width="6" height="6" />
-                    <line class="lk-hatch__line" x1="0" y1="0" x2="0" y2="6" />
-                </pattern>
+                <clipPath id="lk-plot-clip">
+                    <rect x={f(GUTTER)} y="0" width={f(PLOT_W)} height={f(lanes_bottom)} />
+                </clipPath>
             </defs>
             <title>{ label }</title>
             <g class="lk-axis">{ for axis }</g>
-            { for worker_lanes }
-            { for redis_lanes }
-            { writes_lane }
-            { for violations }
+            <g class="lk-lanes">{ for labels }</g>
+            <g clip-path="url(#lk-plot-clip)">
+                <g transform={format!("translate({GUTTER} 0) scale({k:.6} 1) translate(-{} 0)", win.start)}>{ for lanes }</g>
+                { for value_labels }
+            </g>
             if let Some(x) = now_x {
                 <line class="lk-now" x1={f(x)} x2={f(x)} y1="0" y2={f(lanes_bottom)} data-testid="timeline-now" />
             }

@@ -1,0 +1,128 @@
+// End to end: the /locks page in the release Pages build. Loads presets from the URL, plays them
+// fast, checks the red violation band and the fencing verdict, measures frame times with 16
+// workers at 100×, and saves screenshots (1440 and 360 px wide, light and dark) to look at.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch, openPage, url, SHOTS } from './browser.mjs';
+
+let context;
+before(async () => { context = await launch(); });
+after(async () => { await context?.close(); });
+
+async function shoot(page, name, width, scheme, fullPage = true) {
+  await page.setViewportSize({ width, height: 900 });
+  await page.emulateMedia({ colorScheme: scheme });
+  await page.waitForTimeout(150); // let layout settle after the resize
+  await page.screenshot({ path: join(SHOTS, `locks-${name}-${width}-${scheme}.png`), fullPage });
+}
+
+async function text(page, testid) {
+  return (await page.getByTestId(testid).first().textContent()).trim();
+}
+
+test('gc-pause from the URL, played fast, shows the red violation in the timeline', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(url('locks?preset=gc-pause&speed=1000'));
+  await page.getByTestId('page-locks').waitFor();
+  assert.equal(await page.getByTestId('preset-select').inputValue(), 'gc-pause');
+  assert.equal(await page.getByTestId('timeline-violation').count(), 0);
+  await page.getByTestId('play-toggle').click();
+  // Let the paused worker wake up and write, then stop.
+  await page.waitForFunction(() => document.querySelector('[data-testid="summary-stale-accepted"]')?.textContent !== '0', null, { timeout: 20000 });
+  await page.getByTestId('play-toggle').click();
+  // At 1000× "now" has moved past it: show the whole run.
+  await page.getByTestId('tl-fit').click();
+  await page.getByTestId('timeline-violation').first().waitFor({ timeout: 5000 });
+  assert.notEqual(await text(page, 'summary-violations'), '0');
+  assert.ok(await page.locator('.lk-stat--bad [data-testid="summary-violations"]').count() === 1, 'violations are red');
+  const band = page.getByTestId('timeline-violation').first().locator('rect').first();
+  const fill = await band.evaluate((el) => getComputedStyle(el).fill);
+  assert.match(fill, /rgb\((180, 35, 24|255, 138, 128)\)/, `the band is the danger red, got ${fill}`);
+  for (const scheme of ['light', 'dark']) {
+    await shoot(page, 'gc-pause', 1440, scheme);
+    await shoot(page, 'gc-pause', 360, scheme);
+  }
+  // The 360 px layout does not overflow the page horizontally (the timeline scrolls in its box).
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 1, `no horizontal page overflow at 360 px (got ${overflow}px)`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('with fencing the stale write is rejected, and the details dialog shows the worker log', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(url('locks?preset=gc-pause&fencing=1&speed=1000'));
+  await page.getByTestId('page-locks').waitFor();
+  await page.getByTestId('play-toggle').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="summary-stale-rejected"]')?.textContent !== '0', null, { timeout: 20000 });
+  await page.getByTestId('play-toggle').click();
+  assert.equal(await text(page, 'summary-stale-accepted'), '0');
+  await page.getByTestId('worker-0-details').click();
+  const dialog = page.getByTestId('worker-modal');
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /Trying to acquire lock \{ workerId: '/);
+  await shoot(page, 'details', 1440, 'light', false);
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a bad URL parameter gets a notice naming it', async () => {
+  const page = await openPage(context);
+  await page.goto(url('locks?workers=40&preset=gc-pause'));
+  await page.getByTestId('param-notices').waitFor();
+  assert.match(await page.getByTestId('param-notices').textContent(), /`workers`: "40".*1 to 16/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('16 workers at 100× stay responsive: frame times while playing', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(url('locks?workers=16&speed=100'));
+  await page.getByTestId('page-locks').waitFor();
+  await page.getByTestId('play-toggle').click();
+  await page.waitForTimeout(500); // warm up: the 16 workers start and contend
+  const clock0 = await text(page, 'clock');
+  const stats = await page.evaluate(() => new Promise((resolve) => {
+    const deltas = [];
+    let last = performance.now();
+    const t0 = last;
+    function frame(ts) {
+      const now = performance.now();
+      deltas.push(now - last);
+      last = now;
+      if (now - t0 < 2000) requestAnimationFrame(frame); else {
+        deltas.sort((a, b) => a - b);
+        const pct = (p) => deltas[Math.min(deltas.length - 1, Math.floor(p * deltas.length))];
+        resolve({
+          frames: deltas.length,
+          mean_ms: deltas.reduce((a, b) => a + b, 0) / deltas.length,
+          p50_ms: pct(0.5), p95_ms: pct(0.95), max_ms: deltas[deltas.length - 1],
+        });
+      }
+    }
+    requestAnimationFrame(frame);
+  }));
+  const clock1 = await text(page, 'clock');
+  const behind = await page.getByTestId('behind').count() ? await text(page, 'behind') : null;
+  // A click while playing is handled promptly.
+  const t = Date.now();
+  await page.getByTestId('worker-3-partition').click();
+  await page.getByTestId('worker-3-heal').waitFor();
+  const click_ms = Date.now() - t;
+  await page.getByTestId('play-toggle').click();
+  const report = { ...stats, clock_before: clock0, clock_after: clock1, behind, click_to_render_ms: click_ms };
+  console.log('locks 16 workers @100x:', JSON.stringify(report));
+  writeFileSync(join(SHOTS, 'locks-frames.json'), JSON.stringify(report, null, 2));
+  await shoot(page, 'sixteen', 1440, 'light');
+  assert.ok(stats.p95_ms < 50, `p95 frame time ${stats.p95_ms.toFixed(1)} ms`);
+  assert.ok(click_ms < 1000, `a click while playing renders in ${click_ms} ms`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
