@@ -43,7 +43,12 @@ test('gc-pause from the URL, played fast, shows the red violation in the timelin
   assert.match(fill, /rgb\((180, 35, 24|255, 138, 128)\)/, `the band is the danger red, got ${fill}`);
   for (const scheme of ['light', 'dark']) {
     await shoot(page, 'gc-pause', 1440, scheme);
+    // Close-ups at full resolution: the timeline and a worker card.
+    await page.getByTestId('timeline').screenshot({ path: join(SHOTS, `locks-timeline-1440-${scheme}.png`) });
+    await page.getByTestId('worker-0').screenshot({ path: join(SHOTS, `locks-card-1440-${scheme}.png`) });
+    await page.getByTestId('redis-panel').screenshot({ path: join(SHOTS, `locks-redis-1440-${scheme}.png`) });
     await shoot(page, 'gc-pause', 360, scheme);
+    await shoot(page, 'gc-pause-top', 360, scheme, false);
   }
   // The 360 px layout does not overflow the page horizontally (the timeline scrolls in its box).
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

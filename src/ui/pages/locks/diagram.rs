@@ -166,7 +166,7 @@ pub fn StateDiagram(props: &StateDiagramProps) -> Html {
     let title = format!("State diagram of {}: current state {}", props.name, props.state.name());
     html! {
         <svg class={classes!("lk-diagram", down.then_some("lk-diagram--down"), (props.status == WorkerStatus::Paused).then_some("lk-diagram--paused"))}
-             viewBox="0 0 480 272" role="img" aria-label={title.clone()} data-testid="state-diagram">
+             viewBox="-28 0 508 272" role="img" aria-label={title.clone()} data-testid="state-diagram">
             <title>{ title }</title>
             <defs>
                 <marker id="lk-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">

@@ -75,6 +75,8 @@ pub enum ViewAction {
 }
 
 const MIN_SPAN: u64 = 1_000;
+/// How often (wall ms) the cards, Redis panel and log are rebuilt while playing.
+const HEAVY_MS: f64 = 150.0;
 const MAX_SPAN: u64 = 3_600_000;
 
 impl Reducible for TimelineView {
@@ -139,6 +141,7 @@ pub fn LocksPage() -> Html {
     let faults = use_state(|| FaultSettings { pause_ms: 15_000, drift_rate: 0.4, slow_ms: 2_000 });
     let svg_ref = use_node_ref();
     let drag = use_mut_ref(|| None::<(f64, u64, f64)>);
+    let heavy = use_mut_ref(|| None::<(f64, Html, Html, Html)>);
 
     // Rebuilds the run from `s`, paused at time zero, and writes the URL.
     let apply_scenario = {
@@ -383,194 +386,210 @@ pub fn LocksPage() -> Html {
         </section>
     };
 
-    // ---- worker cards ----------------------------------------------------------------------------
-    let fs = *faults;
-    let cards = (0..rt.worker_count())
-        .filter_map(|w| rt.worker_view(w).map(|v| WorkerSnap::of(&v)))
-        .map(|snap| {
-            let key = snap.index;
-            html! {
-            <WorkerCard key={key} snap={snap} pause_ms={fs.pause_ms} drift_rate={fs.drift_rate}
-                        on_action={act.clone()} on_details={on_details.clone()} />
-            }
-        })
-        .collect::<Html>();
+    // ---- worker cards, Redis panel, event log -------------------------------------------------------
+    // While playing, these three are rebuilt at most every HEAVY_MS of wall time and otherwise
+    // reused as they are (a clone of the same tree diffs to no DOM change); the timeline, the
+    // summary and the clock still move every frame.
+    let wall = js_sys::Date::now();
+    let reuse = playback.is_playing() && heavy.borrow().as_ref().is_some_and(|(t, ..)| wall - *t < HEAVY_MS);
+    let (workers_html, redis_html, log_html) = if reuse {
+        let h = heavy.borrow();
+        let (_, a, b, c) = h.as_ref().expect("checked above");
+        (a.clone(), b.clone(), c.clone())
+    } else {
+        // ---- worker cards ----------------------------------------------------------------------------
+        let fs = *faults;
+        let cards = (0..rt.worker_count())
+            .filter_map(|w| rt.worker_view(w).map(|v| WorkerSnap::of(&v)))
+            .map(|snap| {
+                let key = snap.index;
+                html! {
+                <WorkerCard key={key} snap={snap} pause_ms={fs.pause_ms} drift_rate={fs.drift_rate}
+                            on_action={act.clone()} on_details={on_details.clone()} />
+                }
+            })
+            .collect::<Html>();
 
-    let on_fault_setting = {
-        let faults = faults.clone();
-        let action_error = action_error.clone();
-        Callback::from(move |(name, value): (&'static str, String)| {
-            let mut f = *faults;
-            let bad = |what: &str| Some(format!("{name} {value:?} is not accepted; expected {what}"));
-            let err = match name {
-                "pause" => match value.parse::<Dur>() {
-                    Ok(d) if (1..=600_000).contains(&d.0) => { f.pause_ms = d.0; None }
-                    _ => bad("a duration from 1ms to 10m, like 15s"),
-                },
-                "drift" => match value.trim().parse::<f64>() {
-                    Ok(r) if r.is_finite() && (0.01..=100.0).contains(&r) => { f.drift_rate = r; None }
-                    _ => bad("a clock rate from 0.01 to 100 (1 = exact)"),
-                },
-                _ => match value.parse::<Dur>() {
-                    Ok(d) if d.0 <= 60_000 => { f.slow_ms = d.0; None }
-                    _ => bad("a delay from 0ms to 60s, like 2s"),
-                },
-            };
-            action_error.set(err);
-            faults.set(f);
-        })
-    };
-    let fault_field = |name: &'static str, label: &'static str, value: String| {
-        let cb = on_fault_setting.clone();
-        html! {
-            <label class="field lk-fault-setting">
-                <span>{ label }</span>
-                <input type="text" value={value} data-testid={format!("fault-{name}")}
-                       onchange={Callback::from(move |e: Event| { let i: HtmlInputElement = e.target_unchecked_into(); cb.emit((name, i.value())); })} />
-            </label>
-        }
-    };
-    let workers_html = html! {
-        <section class="panel lk-workers" data-testid="workers">
-            <div class="lk-panel-head">
-                <h2>{ format!("Workers ({})", rt.worker_count()) }</h2>
-                <div class="lk-fault-settings">
-                    { fault_field("pause", "Pause length", Dur(fs.pause_ms).to_string()) }
-                    { fault_field("drift", "Drift rate (×)", fs.drift_rate.to_string()) }
-                    { fault_field("slow", "Redis slow by", Dur(fs.slow_ms).to_string()) }
-                </div>
-            </div>
-            if let Some(err) = &*action_error {
-                <p class="notice notice--error" role="alert" data-testid="action-error">{ err.clone() }</p>
-            }
-            <div class="lk-worker-grid">{ cards }</div>
-        </section>
-    };
-
-    // ---- Redis panel -------------------------------------------------------------------------------
-    let shown = (*redis_shown).min(rt.redis_count().saturating_sub(1));
-    let instances = (0..rt.redis_count()).filter_map(|i| {
-        let r = rt.redis_view(i, now)?;
-        let ttl_frac = r.ttl_left_ms.map_or(0.0, |t| (t as f64 / s.ttl_ms.max(1) as f64).min(1.0));
-        let owner = r.value.and_then(|v| (0..rt.worker_count()).find(|w| rt.worker_view(*w).is_some_and(|wv| wv.id == v)));
-        let rbtn = |label: String, testid: String, action: Action, danger: bool| {
-            let act = act.clone();
-            html! {
-                <button type="button" class={classes!("button", "button--quiet", "lk-fault", danger.then_some("lk-fault--danger"))}
-                        data-testid={testid} onclick={Callback::from(move |_: MouseEvent| act.emit(action.clone()))}>{ label }</button>
-            }
+        let on_fault_setting = {
+            let faults = faults.clone();
+            let action_error = action_error.clone();
+            Callback::from(move |(name, value): (&'static str, String)| {
+                let mut f = *faults;
+                let bad = |what: &str| Some(format!("{name} {value:?} is not accepted; expected {what}"));
+                let err = match name {
+                    "pause" => match value.parse::<Dur>() {
+                        Ok(d) if (1..=600_000).contains(&d.0) => { f.pause_ms = d.0; None }
+                        _ => bad("a duration from 1ms to 10m, like 15s"),
+                    },
+                    "drift" => match value.trim().parse::<f64>() {
+                        Ok(r) if r.is_finite() && (0.01..=100.0).contains(&r) => { f.drift_rate = r; None }
+                        _ => bad("a clock rate from 0.01 to 100 (1 = exact)"),
+                    },
+                    _ => match value.parse::<Dur>() {
+                        Ok(d) if d.0 <= 60_000 => { f.slow_ms = d.0; None }
+                        _ => bad("a delay from 0ms to 60s, like 2s"),
+                    },
+                };
+                action_error.set(err);
+                faults.set(f);
+            })
         };
-        let select = {
-            let redis_shown = redis_shown.clone();
-            Callback::from(move |_: MouseEvent| redis_shown.set(i))
-        };
-        Some(html! {
-            <div class={classes!("lk-redis", (!r.up).then_some("lk-redis--down"), (i == shown && rt.redis_count() > 1).then_some("lk-redis--shown"))}
-                 data-testid={format!("redis-{i}")}>
-                <div class="lk-redis__head">
-                    <h3>{ format!("redis-{i}") }</h3>
-                    <span class={classes!("lk-badge", if r.up { "lk-badge--up" } else { "lk-badge--down" })}>{ if r.up { "up" } else { "down" } }</span>
-                    if r.extra_latency_ms > 0 { <span class="lk-badge lk-badge--slow">{ format!("slow +{} ms", r.extra_latency_ms) }</span> }
-                    if rt.redis_count() > 1 {
-                        <button type="button" class="button button--quiet lk-fault" aria-pressed={(i == shown).to_string()} onclick={select}>{ "commands" }</button>
-                    }
-                </div>
-                <dl class="lk-facts">
-                    <div><dt>{ "key" }</dt><dd class="lk-mono">{ r.lock_key }</dd></div>
-                    <div><dt>{ "value" }</dt><dd class={classes!("lk-mono", owner.map(|w| format!("owner-{}", w % 8)))} data-testid={format!("redis-{i}-value")}>
-                        { r.value.map_or("(nil)".to_string(), |v| v.to_string()) }
-                        if let Some(w) = owner { <span class="lk-owner-tag">{ format!(" worker-{w}") }</span> }
-                    </dd></div>
-                    <div><dt>{ "TTL" }</dt><dd class="lk-mono" data-testid={format!("redis-{i}-ttl")}>{ r.ttl_left_ms.map_or("—".to_string(), secs) }</dd></div>
-                </dl>
-                <svg class="lk-ttlbar" viewBox="0 0 100 6" preserveAspectRatio="none" role="img" aria-label="TTL left">
-                    <rect class="lk-ttlbar__bg" width="100" height="6" rx="3" />
-                    <rect class="lk-ttlbar__fill" width={format!("{:.1}", ttl_frac * 100.0)} height="6" rx="3" />
-                </svg>
-                <div class="lk-faults">
-                    if r.up {
-                        { rbtn("Crash (no persistence)".into(), format!("redis-{i}-crash"), Action::RedisCrash { instance: i }, true) }
-                    } else {
-                        { rbtn("Restart (empty)".into(), format!("redis-{i}-restart"), Action::RedisRestart { instance: i }, false) }
-                    }
-                    if r.extra_latency_ms > 0 {
-                        { rbtn("Fast again".into(), format!("redis-{i}-slow"), Action::RedisSlow { instance: i, extra_ms: 0 }, false) }
-                    } else {
-                        { rbtn(format!("Slow +{}", secs_short(fs.slow_ms)), format!("redis-{i}-slow"), Action::RedisSlow { instance: i, extra_ms: fs.slow_ms }, false) }
-                    }
-                </div>
-            </div>
-        })
-    }).collect::<Html>();
-    let commands = rt.redis_view(shown, now).map(|r| {
-        r.commands.iter().rev().take(14).map(|c| html! {
-            <tr>
-                <td class="lk-mono">{ tick(c.at_ms) }</td>
-                <td class={format!("owner-{}", c.worker % 8)}><span class="lk-swatch" aria-hidden="true"></span>{ format!("w{}", c.worker) }</td>
-                <td class="lk-mono lk-cmd">{ c.command.clone() }</td>
-                <td class="lk-mono lk-reply">{ c.reply.clone() }</td>
-            </tr>
-        }).collect::<Html>()
-    }).unwrap_or_default();
-    let redis_html = html! {
-        <section class="panel lk-redis-panel" data-testid="redis-panel">
-            <h2>{ if rt.redis_count() > 1 { format!("Redis — Redlock on {} instances", rt.redis_count()) } else { "Redis".to_string() } }</h2>
-            <div class="lk-redis-grid">{ instances }</div>
-            <h3 class="lk-subhead">{ format!("Last commands on redis-{shown}") }</h3>
-            <div class="table-scroll">
-                <table class="data-table lk-commands" data-testid="redis-commands">
-                    <thead><tr><th>{ "t" }</th><th>{ "from" }</th><th>{ "command" }</th><th>{ "reply" }</th></tr></thead>
-                    <tbody>{ commands }</tbody>
-                </table>
-            </div>
-        </section>
-    };
-
-    // ---- event log ---------------------------------------------------------------------------------
-    let filter = *log_filter;
-    let on_filter = {
-        let log_filter = log_filter.clone();
-        Callback::from(move |e: Event| {
-            let sel: HtmlSelectElement = e.target_unchecked_into();
-            log_filter.set(match sel.value().as_str() {
-                "all" => None,
-                "system" => Some(None),
-                w => w.parse::<usize>().ok().map(Some),
-            });
-        })
-    };
-    let lines = rt
-        .log()
-        .iter()
-        .enumerate()
-        .rev()
-        .filter(|(_, l)| filter.is_none_or(|f| l.worker == f))
-        .take(120)
-        .map(|(i, l)| html! {
-            <li key={i} class={l.worker.map(|w| format!("owner-{}", w % 8))}>
-                <span class="lk-log__t lk-mono">{ tick(l.at_ms) }</span>
-                <span class="lk-swatch" aria-hidden="true"></span>
-                <span class="lk-log__text">{ l.text.clone() }</span>
-            </li>
-        })
-        .collect::<Html>();
-    let log_html = html! {
-        <section class="panel lk-log" data-testid="event-log">
-            <div class="lk-panel-head">
-                <h2>{ "Event log" }</h2>
-                <label class="field lk-log__filter">
-                    <span>{ "Show" }</span>
-                    <select data-testid="log-filter" onchange={on_filter}>
-                        <option value="all" selected={filter.is_none()}>{ "all" }</option>
-                        { for (0..rt.worker_count()).map(|w| html! {
-                            <option value={w.to_string()} selected={filter == Some(Some(w))}>{ format!("worker-{w}") }</option>
-                        }) }
-                        <option value="system" selected={filter == Some(None)}>{ "Redis and system" }</option>
-                    </select>
+        let fault_field = |name: &'static str, label: &'static str, value: String| {
+            let cb = on_fault_setting.clone();
+            html! {
+                <label class="field lk-fault-setting">
+                    <span>{ label }</span>
+                    <input type="text" value={value} data-testid={format!("fault-{name}")}
+                           onchange={Callback::from(move |e: Event| { let i: HtmlInputElement = e.target_unchecked_into(); cb.emit((name, i.value())); })} />
                 </label>
-            </div>
-            <ol class="lk-log__lines" aria-label="Newest first" data-testid="log-lines">{ lines }</ol>
-        </section>
+            }
+        };
+        let workers_html = html! {
+            <section class="panel lk-workers" data-testid="workers">
+                <div class="lk-panel-head">
+                    <h2>{ format!("Workers ({})", rt.worker_count()) }</h2>
+                    <div class="lk-fault-settings">
+                        { fault_field("pause", "Pause length", Dur(fs.pause_ms).to_string()) }
+                        { fault_field("drift", "Drift rate (×)", fs.drift_rate.to_string()) }
+                        { fault_field("slow", "Redis slow by", Dur(fs.slow_ms).to_string()) }
+                    </div>
+                </div>
+                if let Some(err) = &*action_error {
+                    <p class="notice notice--error" role="alert" data-testid="action-error">{ err.clone() }</p>
+                }
+                <div class="lk-worker-grid">{ cards }</div>
+            </section>
+        };
+
+        // ---- Redis panel -------------------------------------------------------------------------------
+        let shown = (*redis_shown).min(rt.redis_count().saturating_sub(1));
+        let instances = (0..rt.redis_count()).filter_map(|i| {
+            let r = rt.redis_view(i, now)?;
+            let ttl_frac = r.ttl_left_ms.map_or(0.0, |t| (t as f64 / s.ttl_ms.max(1) as f64).min(1.0));
+            let owner = r.value.and_then(|v| (0..rt.worker_count()).find(|w| rt.worker_view(*w).is_some_and(|wv| wv.id == v)));
+            let rbtn = |label: String, testid: String, action: Action, danger: bool| {
+                let act = act.clone();
+                html! {
+                    <button type="button" class={classes!("button", "button--quiet", "lk-fault", danger.then_some("lk-fault--danger"))}
+                            data-testid={testid} onclick={Callback::from(move |_: MouseEvent| act.emit(action.clone()))}>{ label }</button>
+                }
+            };
+            let select = {
+                let redis_shown = redis_shown.clone();
+                Callback::from(move |_: MouseEvent| redis_shown.set(i))
+            };
+            Some(html! {
+                <div class={classes!("lk-redis", (!r.up).then_some("lk-redis--down"), (i == shown && rt.redis_count() > 1).then_some("lk-redis--shown"))}
+                     data-testid={format!("redis-{i}")}>
+                    <div class="lk-redis__head">
+                        <h3>{ format!("redis-{i}") }</h3>
+                        <span class={classes!("lk-badge", if r.up { "lk-badge--up" } else { "lk-badge--down" })}>{ if r.up { "up" } else { "down" } }</span>
+                        if r.extra_latency_ms > 0 { <span class="lk-badge lk-badge--slow">{ format!("slow +{} ms", r.extra_latency_ms) }</span> }
+                        if rt.redis_count() > 1 {
+                            <button type="button" class="button button--quiet lk-fault" aria-pressed={(i == shown).to_string()} onclick={select}>{ "commands" }</button>
+                        }
+                    </div>
+                    <dl class="lk-facts">
+                        <div><dt>{ "key" }</dt><dd class="lk-mono">{ r.lock_key }</dd></div>
+                        <div><dt>{ "value" }</dt><dd class={classes!("lk-mono", owner.map(|w| format!("owner-{}", w % 8)))} data-testid={format!("redis-{i}-value")}>
+                            { r.value.map_or("(nil)".to_string(), |v| v.to_string()) }
+                            if let Some(w) = owner { <span class="lk-owner-tag">{ format!(" worker-{w}") }</span> }
+                        </dd></div>
+                        <div><dt>{ "TTL" }</dt><dd class="lk-mono" data-testid={format!("redis-{i}-ttl")}>{ r.ttl_left_ms.map_or("—".to_string(), secs) }</dd></div>
+                    </dl>
+                    <svg class="lk-ttlbar" viewBox="0 0 100 6" preserveAspectRatio="none" role="img" aria-label="TTL left">
+                        <rect class="lk-ttlbar__bg" width="100" height="6" rx="3" />
+                        <rect class="lk-ttlbar__fill" width={format!("{:.1}", ttl_frac * 100.0)} height="6" rx="3" />
+                    </svg>
+                    <div class="lk-faults">
+                        if r.up {
+                            { rbtn("Crash (no persistence)".into(), format!("redis-{i}-crash"), Action::RedisCrash { instance: i }, true) }
+                        } else {
+                            { rbtn("Restart (empty)".into(), format!("redis-{i}-restart"), Action::RedisRestart { instance: i }, false) }
+                        }
+                        if r.extra_latency_ms > 0 {
+                            { rbtn("Fast again".into(), format!("redis-{i}-slow"), Action::RedisSlow { instance: i, extra_ms: 0 }, false) }
+                        } else {
+                            { rbtn(format!("Slow +{}", secs_short(fs.slow_ms)), format!("redis-{i}-slow"), Action::RedisSlow { instance: i, extra_ms: fs.slow_ms }, false) }
+                        }
+                    </div>
+                </div>
+            })
+        }).collect::<Html>();
+        let commands = rt.redis_view(shown, now).map(|r| {
+            r.commands.iter().rev().take(14).map(|c| html! {
+                <tr>
+                    <td class="lk-mono">{ tick(c.at_ms) }</td>
+                    <td class={format!("owner-{}", c.worker % 8)}><span class="lk-swatch" aria-hidden="true"></span>{ format!("w{}", c.worker) }</td>
+                    <td class="lk-mono lk-cmd">{ c.command.clone() }</td>
+                    <td class="lk-mono lk-reply">{ c.reply.clone() }</td>
+                </tr>
+            }).collect::<Html>()
+        }).unwrap_or_default();
+        let redis_html = html! {
+            <section class="panel lk-redis-panel" data-testid="redis-panel">
+                <h2>{ if rt.redis_count() > 1 { format!("Redis — Redlock on {} instances", rt.redis_count()) } else { "Redis".to_string() } }</h2>
+                <div class="lk-redis-grid">{ instances }</div>
+                <h3 class="lk-subhead">{ format!("Last commands on redis-{shown}") }</h3>
+                <div class="table-scroll">
+                    <table class="data-table lk-commands" data-testid="redis-commands">
+                        <thead><tr><th>{ "t" }</th><th>{ "from" }</th><th>{ "command" }</th><th>{ "reply" }</th></tr></thead>
+                        <tbody>{ commands }</tbody>
+                    </table>
+                </div>
+            </section>
+        };
+
+        // ---- event log ---------------------------------------------------------------------------------
+        let filter = *log_filter;
+        let on_filter = {
+            let log_filter = log_filter.clone();
+            Callback::from(move |e: Event| {
+                let sel: HtmlSelectElement = e.target_unchecked_into();
+                log_filter.set(match sel.value().as_str() {
+                    "all" => None,
+                    "system" => Some(None),
+                    w => w.parse::<usize>().ok().map(Some),
+                });
+            })
+        };
+        let lines = rt
+            .log()
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, l)| filter.is_none_or(|f| l.worker == f))
+            .take(80)
+            .map(|(i, l)| html! {
+                <li key={i} class={l.worker.map(|w| format!("owner-{}", w % 8))}>
+                    <span class="lk-log__t lk-mono">{ tick(l.at_ms) }</span>
+                    <span class="lk-swatch" aria-hidden="true"></span>
+                    <span class="lk-log__text">{ l.text.clone() }</span>
+                </li>
+            })
+            .collect::<Html>();
+        let log_html = html! {
+            <section class="panel lk-log" data-testid="event-log">
+                <div class="lk-panel-head">
+                    <h2>{ "Event log" }</h2>
+                    <label class="field lk-log__filter">
+                        <span>{ "Show" }</span>
+                        <select data-testid="log-filter" onchange={on_filter}>
+                            <option value="all" selected={filter.is_none()}>{ "all" }</option>
+                            { for (0..rt.worker_count()).map(|w| html! {
+                                <option value={w.to_string()} selected={filter == Some(Some(w))}>{ format!("worker-{w}") }</option>
+                            }) }
+                            <option value="system" selected={filter == Some(None)}>{ "Redis and system" }</option>
+                        </select>
+                    </label>
+                </div>
+                <ol class="lk-log__lines" aria-label="Newest first" data-testid="log-lines">{ lines }</ol>
+            </section>
+        };
+
+
+        *heavy.borrow_mut() = Some((wall, workers_html.clone(), redis_html.clone(), log_html.clone()));
+        (workers_html, redis_html, log_html)
     };
 
     // ---- scenario settings -------------------------------------------------------------------------
@@ -712,7 +731,7 @@ pub fn WorkerCard(props: &WorkerCardProps) -> Html {
                 <h3>{ format!("worker-{w}") }</h3>
                 <span class="lk-state" data-testid={format!("worker-{w}-state")}>{ state_label }</span>
                 if v.believes {
-                    <span class="lk-badge lk-badge--holder" data-testid={format!("worker-{w}-holder")}>{ "🔒 holds the lock" }</span>
+                    <span class="lk-badge lk-badge--holder" data-testid={format!("worker-{w}-holder")}>{ "holds the lock" }</span>
                 }
             </header>
             <dl class="lk-facts">

@@ -128,15 +128,9 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
             let from = rel(s.from);
             let to = s.to.map_or(now_rel, rel);
             let believes = matches!(s.state, LaneState::State(st) if st.believes_it_holds());
-            let title = match s.to {
-                Some(_) => format!("worker-{w} {} from {} to {}", state_text(&s.state), tick_label(from), tick_label(to)),
-                None => format!("worker-{w} {} since {}", state_text(&s.state), tick_label(from)),
-            };
             html! {
                 <g key={i}>
-                    <rect class={classes!("lk-span", state_class(&s.state))} x={from.to_string()} y={band_y.clone()} width={width_ms(from, to)} height="14">
-                        <title>{ title }</title>
-                    </rect>
+                    <rect class={classes!("lk-span", state_class(&s.state))} x={from.to_string()} y={band_y.clone()} width={width_ms(from, to)} height="14" />
                     if believes {
                         <rect class="lk-belief" x={from.to_string()} y={belief_y.clone()} width={width_ms(from, to)} height="5" />
                     }
@@ -160,6 +154,7 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
             <g class={format!("owner-{}", w % 8)}>
                 <rect class="lk-lane__swatch" x="4" y={f(y + 3.0)} width="6" height="18" rx="2" />
                 <text class="lk-lane__label" x="14" y={f(y + 14.0)}>{ format!("worker-{w}") }</text>
+                <title>{ format!("worker-{w}: {}", v.lane.last().map_or("not started", |s| state_text(&s.state))) }</title>
             </g>
         });
         y += WORKER_LANE;
