@@ -90,7 +90,15 @@ fn edge_shape(from: WorkerState, to: WorkerState) -> Option<EdgeShape> {
             anchor: "start",
         },
         (RenewLock, PauseWork) => EdgeShape {
-            d: format!("M{:.1},{:.1} Q{:.1},{:.1} {:.1},{:.1}", fx + hw, fy, tx, fy, tx, ty + hh + 2.0),
+            d: format!(
+                "M{:.1},{:.1} Q{:.1},{:.1} {:.1},{:.1}",
+                fx + hw,
+                fy,
+                tx,
+                fy,
+                tx,
+                ty + hh + 2.0
+            ),
             label_x: tx - 30.0,
             label_y: fy - 8.0,
             anchor: "middle",
@@ -122,7 +130,12 @@ fn edge_shape(from: WorkerState, to: WorkerState) -> Option<EdgeShape> {
             let len = (dx * dx + dy * dy).sqrt().max(1.0);
             let (sx, sy) = (fx + dx / len * 30.0, fy + dy / len * 18.0);
             let (ex, ey) = (tx - dx / len * 66.0, ty - dy / len * 20.0);
-            EdgeShape { d: line(sx, sy, ex, ey), label_x: (sx + ex) / 2.0, label_y: (sy + ey) / 2.0 - 4.0, anchor: "middle" }
+            EdgeShape {
+                d: line(sx, sy, ex, ey),
+                label_x: (sx + ex) / 2.0,
+                label_y: (sy + ey) / 2.0 - 4.0,
+                anchor: "middle",
+            }
         }
         _ => return None,
     })
@@ -154,8 +167,12 @@ pub struct StateDiagramProps {
 pub fn StateDiagram(props: &StateDiagramProps) -> Html {
     let edges = WorkerState::diagram_edges();
     let last = props.last.as_ref();
-    let is_last = |from: WorkerState, to: WorkerState| last.is_some_and(|l| l.from == from && l.to == to);
-    let down = matches!(props.status, WorkerStatus::Crashed | WorkerStatus::NotStarted);
+    let is_last =
+        |from: WorkerState, to: WorkerState| last.is_some_and(|l| l.from == from && l.to == to);
+    let down = matches!(
+        props.status,
+        WorkerStatus::Crashed | WorkerStatus::NotStarted
+    );
     let status_text = match props.status {
         WorkerStatus::NotStarted => Some("not started"),
         WorkerStatus::Crashed => Some("crashed"),
@@ -163,10 +180,14 @@ pub fn StateDiagram(props: &StateDiagramProps) -> Html {
         WorkerStatus::Running => None,
     };
     let (cx, cy) = node_pos(WorkerState::Cleanup);
-    let title = format!("State diagram of {}: current state {}", props.name, props.state.name());
+    let title = format!(
+        "State diagram of {}: current state {}",
+        props.name,
+        props.state.name()
+    );
     html! {
         <svg class={classes!("lk-diagram", down.then_some("lk-diagram--down"), (props.status == WorkerStatus::Paused).then_some("lk-diagram--paused"))}
-             viewBox="-28 0 508 272" role="img" aria-label={title.clone()} data-testid="state-diagram">
+             viewBox="-28 0 536 272" role="img" aria-label={title.clone()} data-testid="state-diagram">
             <title>{ title }</title>
             <defs>
                 <marker id="lk-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">

@@ -19,17 +19,18 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use crate::lock::url::{self as params, Dur, CUSTOM};
 use crate::lock::{
-    self, preset_description, Action, LockRuntime, ReleaseVariant, RenewVariant, Scenario, Target, WorkerStatus,
-    COMPARE_AND_DELETE_LUA, COMPARE_AND_EXTEND_LUA, EXPLAIN_FENCING, EXPLAIN_REDLOCK, EXPLAIN_RELEASE_ATOMIC,
-    EXPLAIN_RELEASE_DEL, EXPLAIN_RENEW_ATOMIC, EXPLAIN_RENEW_GET_THEN_EXPIRE, PRESET_IDS,
+    self, preset_description, Action, LockRuntime, ReleaseVariant, RenewVariant, Scenario, Target,
+    WorkerStatus, COMPARE_AND_DELETE_LUA, COMPARE_AND_EXTEND_LUA, EXPLAIN_FENCING, EXPLAIN_REDLOCK,
+    EXPLAIN_RELEASE_ATOMIC, EXPLAIN_RELEASE_DEL, EXPLAIN_RENEW_ATOMIC,
+    EXPLAIN_RENEW_GET_THEN_EXPIRE, PRESET_IDS,
 };
 use crate::sim::{SimDuration, SimTime, Simulation};
 use crate::ui::components::{ControlsBar, Modal, PageHeader, ParamNotices};
 use crate::ui::hooks::{use_playback, use_url_params, PlaybackHandle};
 use crate::ui::Route;
 use diagram::{LastTransition, StateDiagram};
-use crate::lock::url::{self as params, Dur, CUSTOM};
 use timeline::Window;
 
 type Run = Simulation<LockRuntime>;
@@ -59,7 +60,10 @@ pub struct TimelineView {
 
 impl Default for TimelineView {
     fn default() -> Self {
-        TimelineView { span_ms: 60_000, end_ms: None }
+        TimelineView {
+            span_ms: 60_000,
+            end_ms: None,
+        }
     }
 }
 
@@ -88,13 +92,17 @@ impl Reducible for TimelineView {
                 v.span_ms = ((v.span_ms as f64 * factor).round() as u64).clamp(MIN_SPAN, MAX_SPAN);
             }
             ViewAction::Pan(frac, now) => {
-                let end = v.end_ms.unwrap_or_else(|| now.max(v.span_ms)) as f64 + v.span_ms as f64 * frac;
+                let end =
+                    v.end_ms.unwrap_or_else(|| now.max(v.span_ms)) as f64 + v.span_ms as f64 * frac;
                 v = v.with_end(end.max(0.0) as u64, now);
             }
             ViewAction::EndAt(end, now) => v = v.with_end(end, now),
             ViewAction::Follow => v.end_ms = None,
             ViewAction::Fit(now) => {
-                v.span_ms = now.div_ceil(10_000).saturating_mul(10_000).clamp(60_000, MAX_SPAN);
+                v.span_ms = now
+                    .div_ceil(10_000)
+                    .saturating_mul(10_000)
+                    .clamp(60_000, MAX_SPAN);
                 v.end_ms = None;
             }
         }
@@ -105,12 +113,19 @@ impl Reducible for TimelineView {
 impl TimelineView {
     fn with_end(mut self, end: u64, now: u64) -> Self {
         let end = end.max(self.span_ms);
-        self.end_ms = if end >= now.max(self.span_ms) { None } else { Some(end) };
+        self.end_ms = if end >= now.max(self.span_ms) {
+            None
+        } else {
+            Some(end)
+        };
         self
     }
     pub fn window(&self, now: u64) -> Window {
         let end = self.end_ms.unwrap_or_else(|| now.max(self.span_ms));
-        Window { start: end.saturating_sub(self.span_ms), end }
+        Window {
+            start: end.saturating_sub(self.span_ms),
+            end,
+        }
     }
 }
 
@@ -138,10 +153,14 @@ pub fn LocksPage() -> Html {
     let form_error = use_state(|| None::<String>);
     let action_error = use_state(|| None::<String>);
     let redis_shown = use_state(|| 0usize);
-    let faults = use_state(|| FaultSettings { pause_ms: 15_000, drift_rate: 0.4, slow_ms: 2_000 });
+    let faults = use_state(|| FaultSettings {
+        pause_ms: 15_000,
+        drift_rate: 0.4,
+        slow_ms: 2_000,
+    });
     let svg_ref = use_node_ref();
     let drag = use_mut_ref(|| None::<(f64, u64, f64)>);
-    let heavy = use_mut_ref(|| None::<(f64, Html, Html, Html)>);
+    let heavy = use_mut_ref(|| [None::<(f64, Html)>, None, None]);
 
     // Rebuilds the run from `s`, paused at time zero, and writes the URL.
     let apply_scenario = {
@@ -191,11 +210,18 @@ pub fn LocksPage() -> Html {
         let view = view.dispatcher();
         use_effect_with((), move |_| {
             let listener = svg_ref.cast::<web_sys::Element>().map(|el| {
-                EventListener::new_with_options(&el, "wheel", EventListenerOptions::enable_prevent_default(), move |e| {
-                    let Some(e) = e.dyn_ref::<web_sys::WheelEvent>() else { return };
-                    e.prevent_default();
-                    view.dispatch(ViewAction::Zoom(if e.delta_y() > 0.0 { 1.25 } else { 0.8 }));
-                })
+                EventListener::new_with_options(
+                    &el,
+                    "wheel",
+                    EventListenerOptions::enable_prevent_default(),
+                    move |e| {
+                        let Some(e) = e.dyn_ref::<web_sys::WheelEvent>() else {
+                            return;
+                        };
+                        e.prevent_default();
+                        view.dispatch(ViewAction::Zoom(if e.delta_y() > 0.0 { 1.25 } else { 0.8 }));
+                    },
+                )
             });
             move || drop(listener)
         });
@@ -213,7 +239,12 @@ pub fn LocksPage() -> Html {
     let on_seed = {
         let apply = apply_scenario.clone();
         let scenario = scenario.clone();
-        Callback::from(move |seed: u64| apply.emit(Scenario { seed, ..(*scenario).clone() }))
+        Callback::from(move |seed: u64| {
+            apply.emit(Scenario {
+                seed,
+                ..(*scenario).clone()
+            })
+        })
     };
     let on_reset = {
         let apply = apply_scenario.clone();
@@ -246,11 +277,17 @@ pub fn LocksPage() -> Html {
     };
 
     // ---- safety summary ------------------------------------------------------------------------
-    let tile = |testid: &'static str, label: &'static str, value: String, bad: bool, hint: &'static str| html! {
-        <div class={classes!("lk-stat", bad.then_some("lk-stat--bad"))} title={hint}>
-            <span class="lk-stat__value" data-testid={testid}>{ value }</span>
-            <span class="lk-stat__label">{ label }</span>
-        </div>
+    let tile = |testid: &'static str,
+                label: &'static str,
+                value: String,
+                bad: bool,
+                hint: &'static str| {
+        html! {
+            <div class={classes!("lk-stat", bad.then_some("lk-stat--bad"))} title={hint}>
+                <span class="lk-stat__value" data-testid={testid}>{ value }</span>
+                <span class="lk-stat__label">{ label }</span>
+            </div>
+        }
     };
     let summary_html = html! {
         <section class="lk-summary" aria-label="Safety summary" data-testid="safety-summary">
@@ -307,7 +344,10 @@ pub fn LocksPage() -> Html {
 
     // ---- timeline --------------------------------------------------------------------------------
     let now_for_view = now_rel;
-    let vbtn = |label: &'static str, title: &'static str, testid: &'static str, action: fn(u64) -> ViewAction| {
+    let vbtn = |label: &'static str,
+                title: &'static str,
+                testid: &'static str,
+                action: fn(u64) -> ViewAction| {
         let view = view.dispatcher();
         html! {
             <button type="button" class="button button--quiet lk-tl__btn" title={title} data-testid={testid}
@@ -318,7 +358,12 @@ pub fn LocksPage() -> Html {
         let drag = drag.clone();
         let view = view.clone();
         Callback::from(move |e: PointerEvent| {
-            let Some(el) = e.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+            let Some(el) = e
+                .current_target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            else {
+                return;
+            };
             let width = el.get_bounding_client_rect().width().max(1.0);
             let w = view.window(now_for_view);
             let ms_per_px = w.ms_per_unit() * timeline::VIEW_W / width;
@@ -330,7 +375,9 @@ pub fn LocksPage() -> Html {
         let drag = drag.clone();
         let view = view.dispatcher();
         Callback::from(move |e: PointerEvent| {
-            let Some((x0, end0, ms_per_px)) = *drag.borrow() else { return };
+            let Some((x0, end0, ms_per_px)) = *drag.borrow() else {
+                return;
+            };
             let dx = e.client_x() as f64 - x0;
             if dx.abs() < 3.0 {
                 return;
@@ -387,18 +434,36 @@ pub fn LocksPage() -> Html {
     };
 
     // ---- worker cards, Redis panel, event log -------------------------------------------------------
-    // While playing, these three are rebuilt at most every HEAVY_MS of wall time and otherwise
-    // reused as they are (a clone of the same tree diffs to no DOM change); the timeline, the
-    // summary and the clock still move every frame.
+    // While playing, these three panels are rebuilt at most every HEAVY_MS of wall time each, one
+    // panel per frame (the stalest), and otherwise reused as they are (a clone of the same tree
+    // diffs to no DOM change); the timeline, the summary and the clock still move every frame.
     let wall = js_sys::Date::now();
-    let reuse = playback.is_playing() && heavy.borrow().as_ref().is_some_and(|(t, ..)| wall - *t < HEAVY_MS);
-    let (workers_html, redis_html, log_html) = if reuse {
+    let rebuild: [bool; 3] = {
         let h = heavy.borrow();
-        let (_, a, b, c) = h.as_ref().expect("checked above");
-        (a.clone(), b.clone(), c.clone())
-    } else {
+        if !playback.is_playing() {
+            [true; 3]
+        } else {
+            let stalest = (0..3).min_by(|a, b| {
+                let ta = h[*a].as_ref().map_or(f64::MIN, |(t, _)| *t);
+                let tb = h[*b].as_ref().map_or(f64::MIN, |(t, _)| *t);
+                ta.total_cmp(&tb)
+            });
+            std::array::from_fn(|i| match &h[i] {
+                None => true,
+                Some((t, _)) => Some(i) == stalest && wall - *t >= HEAVY_MS,
+            })
+        }
+    };
+    let cached = |i: usize| {
+        heavy.borrow()[i]
+            .as_ref()
+            .map(|(_, html)| html.clone())
+            .unwrap_or_default()
+    };
+    let store = |i: usize, html: &Html| heavy.borrow_mut()[i] = Some((wall, html.clone()));
+    let fs = *faults;
+    let workers_html = if rebuild[0] {
         // ---- worker cards ----------------------------------------------------------------------------
-        let fs = *faults;
         let cards = (0..rt.worker_count())
             .filter_map(|w| rt.worker_view(w).map(|v| WorkerSnap::of(&v)))
             .map(|snap| {
@@ -415,18 +480,28 @@ pub fn LocksPage() -> Html {
             let action_error = action_error.clone();
             Callback::from(move |(name, value): (&'static str, String)| {
                 let mut f = *faults;
-                let bad = |what: &str| Some(format!("{name} {value:?} is not accepted; expected {what}"));
+                let bad =
+                    |what: &str| Some(format!("{name} {value:?} is not accepted; expected {what}"));
                 let err = match name {
                     "pause" => match value.parse::<Dur>() {
-                        Ok(d) if (1..=600_000).contains(&d.0) => { f.pause_ms = d.0; None }
+                        Ok(d) if (1..=600_000).contains(&d.0) => {
+                            f.pause_ms = d.0;
+                            None
+                        }
                         _ => bad("a duration from 1ms to 10m, like 15s"),
                     },
                     "drift" => match value.trim().parse::<f64>() {
-                        Ok(r) if r.is_finite() && (0.01..=100.0).contains(&r) => { f.drift_rate = r; None }
+                        Ok(r) if r.is_finite() && (0.01..=100.0).contains(&r) => {
+                            f.drift_rate = r;
+                            None
+                        }
                         _ => bad("a clock rate from 0.01 to 100 (1 = exact)"),
                     },
                     _ => match value.parse::<Dur>() {
-                        Ok(d) if d.0 <= 60_000 => { f.slow_ms = d.0; None }
+                        Ok(d) if d.0 <= 60_000 => {
+                            f.slow_ms = d.0;
+                            None
+                        }
                         _ => bad("a delay from 0ms to 60s, like 2s"),
                     },
                 };
@@ -460,72 +535,77 @@ pub fn LocksPage() -> Html {
                 <div class="lk-worker-grid">{ cards }</div>
             </section>
         };
-
+        store(0, &workers_html);
+        workers_html
+    } else {
+        cached(0)
+    };
+    let redis_html = if rebuild[1] {
         // ---- Redis panel -------------------------------------------------------------------------------
         let shown = (*redis_shown).min(rt.redis_count().saturating_sub(1));
         let instances = (0..rt.redis_count()).filter_map(|i| {
-            let r = rt.redis_view(i, now)?;
-            let ttl_frac = r.ttl_left_ms.map_or(0.0, |t| (t as f64 / s.ttl_ms.max(1) as f64).min(1.0));
-            let owner = r.value.and_then(|v| (0..rt.worker_count()).find(|w| rt.worker_view(*w).is_some_and(|wv| wv.id == v)));
-            let rbtn = |label: String, testid: String, action: Action, danger: bool| {
-                let act = act.clone();
-                html! {
-                    <button type="button" class={classes!("button", "button--quiet", "lk-fault", danger.then_some("lk-fault--danger"))}
-                            data-testid={testid} onclick={Callback::from(move |_: MouseEvent| act.emit(action.clone()))}>{ label }</button>
-                }
-            };
-            let select = {
-                let redis_shown = redis_shown.clone();
-                Callback::from(move |_: MouseEvent| redis_shown.set(i))
-            };
-            Some(html! {
-                <div class={classes!("lk-redis", (!r.up).then_some("lk-redis--down"), (i == shown && rt.redis_count() > 1).then_some("lk-redis--shown"))}
-                     data-testid={format!("redis-{i}")}>
-                    <div class="lk-redis__head">
-                        <h3>{ format!("redis-{i}") }</h3>
-                        <span class={classes!("lk-badge", if r.up { "lk-badge--up" } else { "lk-badge--down" })}>{ if r.up { "up" } else { "down" } }</span>
-                        if r.extra_latency_ms > 0 { <span class="lk-badge lk-badge--slow">{ format!("slow +{} ms", r.extra_latency_ms) }</span> }
-                        if rt.redis_count() > 1 {
-                            <button type="button" class="button button--quiet lk-fault" aria-pressed={(i == shown).to_string()} onclick={select}>{ "commands" }</button>
-                        }
-                    </div>
-                    <dl class="lk-facts">
-                        <div><dt>{ "key" }</dt><dd class="lk-mono">{ r.lock_key }</dd></div>
-                        <div><dt>{ "value" }</dt><dd class={classes!("lk-mono", owner.map(|w| format!("owner-{}", w % 8)))} data-testid={format!("redis-{i}-value")}>
-                            { r.value.map_or("(nil)".to_string(), |v| v.to_string()) }
-                            if let Some(w) = owner { <span class="lk-owner-tag">{ format!(" worker-{w}") }</span> }
-                        </dd></div>
-                        <div><dt>{ "TTL" }</dt><dd class="lk-mono" data-testid={format!("redis-{i}-ttl")}>{ r.ttl_left_ms.map_or("—".to_string(), secs) }</dd></div>
-                    </dl>
-                    <svg class="lk-ttlbar" viewBox="0 0 100 6" preserveAspectRatio="none" role="img" aria-label="TTL left">
-                        <rect class="lk-ttlbar__bg" width="100" height="6" rx="3" />
-                        <rect class="lk-ttlbar__fill" width={format!("{:.1}", ttl_frac * 100.0)} height="6" rx="3" />
-                    </svg>
-                    <div class="lk-faults">
-                        if r.up {
-                            { rbtn("Crash (no persistence)".into(), format!("redis-{i}-crash"), Action::RedisCrash { instance: i }, true) }
-                        } else {
-                            { rbtn("Restart (empty)".into(), format!("redis-{i}-restart"), Action::RedisRestart { instance: i }, false) }
-                        }
-                        if r.extra_latency_ms > 0 {
-                            { rbtn("Fast again".into(), format!("redis-{i}-slow"), Action::RedisSlow { instance: i, extra_ms: 0 }, false) }
-                        } else {
-                            { rbtn(format!("Slow +{}", secs_short(fs.slow_ms)), format!("redis-{i}-slow"), Action::RedisSlow { instance: i, extra_ms: fs.slow_ms }, false) }
-                        }
-                    </div>
+        let r = rt.redis_view(i, now)?;
+        let ttl_frac = r.ttl_left_ms.map_or(0.0, |t| (t as f64 / s.ttl_ms.max(1) as f64).min(1.0));
+        let owner = r.value.and_then(|v| (0..rt.worker_count()).find(|w| rt.worker_view(*w).is_some_and(|wv| wv.id == v)));
+        let rbtn = |label: String, testid: String, action: Action, danger: bool| {
+            let act = act.clone();
+            html! {
+                <button type="button" class={classes!("button", "button--quiet", "lk-fault", danger.then_some("lk-fault--danger"))}
+                        data-testid={testid} onclick={Callback::from(move |_: MouseEvent| act.emit(action.clone()))}>{ label }</button>
+            }
+        };
+        let select = {
+            let redis_shown = redis_shown.clone();
+            Callback::from(move |_: MouseEvent| redis_shown.set(i))
+        };
+        Some(html! {
+            <div class={classes!("lk-redis", (!r.up).then_some("lk-redis--down"), (i == shown && rt.redis_count() > 1).then_some("lk-redis--shown"))}
+                 data-testid={format!("redis-{i}")}>
+                <div class="lk-redis__head">
+                    <h3>{ format!("redis-{i}") }</h3>
+                    <span class={classes!("lk-badge", if r.up { "lk-badge--up" } else { "lk-badge--down" })}>{ if r.up { "up" } else { "down" } }</span>
+                    if r.extra_latency_ms > 0 { <span class="lk-badge lk-badge--slow">{ format!("slow +{} ms", r.extra_latency_ms) }</span> }
+                    if rt.redis_count() > 1 {
+                        <button type="button" class="button button--quiet lk-fault" aria-pressed={(i == shown).to_string()} onclick={select}>{ "commands" }</button>
+                    }
                 </div>
-            })
-        }).collect::<Html>();
+                <dl class="lk-facts">
+                    <div><dt>{ "key" }</dt><dd class="lk-mono">{ r.lock_key }</dd></div>
+                    <div><dt>{ "value" }</dt><dd class={classes!("lk-mono", owner.map(|w| format!("owner-{}", w % 8)))} data-testid={format!("redis-{i}-value")}>
+                        { r.value.map_or("(nil)".to_string(), |v| v.to_string()) }
+                        if let Some(w) = owner { <span class="lk-owner-tag">{ format!(" worker-{w}") }</span> }
+                    </dd></div>
+                    <div><dt>{ "TTL" }</dt><dd class="lk-mono" data-testid={format!("redis-{i}-ttl")}>{ r.ttl_left_ms.map_or("—".to_string(), secs) }</dd></div>
+                </dl>
+                <svg class="lk-ttlbar" viewBox="0 0 100 6" preserveAspectRatio="none" role="img" aria-label="TTL left">
+                    <rect class="lk-ttlbar__bg" width="100" height="6" rx="3" />
+                    <rect class="lk-ttlbar__fill" width={format!("{:.1}", ttl_frac * 100.0)} height="6" rx="3" />
+                </svg>
+                <div class="lk-faults">
+                    if r.up {
+                        { rbtn("Crash (no persistence)".into(), format!("redis-{i}-crash"), Action::RedisCrash { instance: i }, true) }
+                    } else {
+                        { rbtn("Restart (empty)".into(), format!("redis-{i}-restart"), Action::RedisRestart { instance: i }, false) }
+                    }
+                    if r.extra_latency_ms > 0 {
+                        { rbtn("Fast again".into(), format!("redis-{i}-slow"), Action::RedisSlow { instance: i, extra_ms: 0 }, false) }
+                    } else {
+                        { rbtn(format!("Slow +{}", secs_short(fs.slow_ms)), format!("redis-{i}-slow"), Action::RedisSlow { instance: i, extra_ms: fs.slow_ms }, false) }
+                    }
+                </div>
+            </div>
+        })
+    }).collect::<Html>();
         let commands = rt.redis_view(shown, now).map(|r| {
-            r.commands.iter().rev().take(14).map(|c| html! {
-                <tr>
-                    <td class="lk-mono">{ tick(c.at_ms) }</td>
-                    <td class={format!("owner-{}", c.worker % 8)}><span class="lk-swatch" aria-hidden="true"></span>{ format!("w{}", c.worker) }</td>
-                    <td class="lk-mono lk-cmd">{ c.command.clone() }</td>
-                    <td class="lk-mono lk-reply">{ c.reply.clone() }</td>
-                </tr>
-            }).collect::<Html>()
-        }).unwrap_or_default();
+        r.commands.iter().rev().take(14).map(|c| html! {
+            <tr>
+                <td class="lk-mono">{ tick(c.at_ms) }</td>
+                <td class={format!("owner-{}", c.worker % 8)}><span class="lk-swatch" aria-hidden="true"></span>{ format!("w{}", c.worker) }</td>
+                <td class="lk-mono lk-cmd">{ c.command.clone() }</td>
+                <td class="lk-mono lk-reply">{ c.reply.clone() }</td>
+            </tr>
+        }).collect::<Html>()
+    }).unwrap_or_default();
         let redis_html = html! {
             <section class="panel lk-redis-panel" data-testid="redis-panel">
                 <h2>{ if rt.redis_count() > 1 { format!("Redis — Redlock on {} instances", rt.redis_count()) } else { "Redis".to_string() } }</h2>
@@ -539,7 +619,12 @@ pub fn LocksPage() -> Html {
                 </div>
             </section>
         };
-
+        store(1, &redis_html);
+        redis_html
+    } else {
+        cached(1)
+    };
+    let log_html = if rebuild[2] {
         // ---- event log ---------------------------------------------------------------------------------
         let filter = *log_filter;
         let on_filter = {
@@ -560,12 +645,14 @@ pub fn LocksPage() -> Html {
             .rev()
             .filter(|(_, l)| filter.is_none_or(|f| l.worker == f))
             .take(80)
-            .map(|(i, l)| html! {
-                <li key={i} class={l.worker.map(|w| format!("owner-{}", w % 8))}>
-                    <span class="lk-log__t lk-mono">{ tick(l.at_ms) }</span>
-                    <span class="lk-swatch" aria-hidden="true"></span>
-                    <span class="lk-log__text">{ l.text.clone() }</span>
-                </li>
+            .map(|(i, l)| {
+                html! {
+                    <li key={i} class={l.worker.map(|w| format!("owner-{}", w % 8))}>
+                        <span class="lk-log__t lk-mono">{ tick(l.at_ms) }</span>
+                        <span class="lk-swatch" aria-hidden="true"></span>
+                        <span class="lk-log__text">{ l.text.clone() }</span>
+                    </li>
+                }
             })
             .collect::<Html>();
         let log_html = html! {
@@ -586,10 +673,10 @@ pub fn LocksPage() -> Html {
                 <ol class="lk-log__lines" aria-label="Newest first" data-testid="log-lines">{ lines }</ol>
             </section>
         };
-
-
-        *heavy.borrow_mut() = Some((wall, workers_html.clone(), redis_html.clone(), log_html.clone()));
-        (workers_html, redis_html, log_html)
+        store(2, &log_html);
+        log_html
+    } else {
+        cached(2)
     };
 
     // ---- scenario settings -------------------------------------------------------------------------
@@ -679,7 +766,12 @@ impl WorkerSnap {
             id: v.id.to_string(),
             status: v.status,
             state: v.state,
-            last: v.last_transition.map(|t| LastTransition { from: t.from, to: t.to, event: t.event.clone(), at: t.at.as_unix_ms() }),
+            last: v.last_transition.map(|t| LastTransition {
+                from: t.from,
+                to: t.to,
+                event: t.event.clone(),
+                at: t.at.as_unix_ms(),
+            }),
             token: v.token,
             believes: v.believes_it_holds,
             job: v.current_job,
@@ -794,7 +886,10 @@ fn action_text(a: &Action) -> String {
         Action::Partition { target: t } => format!("partition {}", target(t)),
         Action::Heal { target: t } => format!("heal {}", target(t)),
         Action::ClockRate { target: t, rate } => format!("{}'s clock at {rate}×", target(t)),
-        Action::SlowLink { target: t, extra_ms } => format!("{}'s link +{extra_ms} ms", target(t)),
+        Action::SlowLink {
+            target: t,
+            extra_ms,
+        } => format!("{}'s link +{extra_ms} ms", target(t)),
         Action::RedisCrash { instance } => format!("redis-{instance} crashes"),
         Action::RedisRestart { instance } => format!("redis-{instance} restarts"),
         Action::RedisSlow { instance, extra_ms } => format!("redis-{instance} +{extra_ms} ms"),
@@ -803,7 +898,11 @@ fn action_text(a: &Action) -> String {
 
 /// The scenario form: fleet, timings, latency and the variants with their explanations. Each field
 /// applies on change (rebuilding the run); a bad value is named with what is accepted.
-fn settings(s: &Scenario, apply: Callback<Scenario>, form_error: UseStateHandle<Option<String>>) -> Html {
+fn settings(
+    s: &Scenario,
+    apply: Callback<Scenario>,
+    form_error: UseStateHandle<Option<String>>,
+) -> Html {
     let field = |name: &'static str, label: &'static str, value: String, hint: &'static str| {
         let s = s.clone();
         let apply = apply.clone();
@@ -847,7 +946,11 @@ fn settings(s: &Scenario, apply: Callback<Scenario>, form_error: UseStateHandle<
             </label>
         }
     };
-    let toggle = |testid: &'static str, label: &'static str, on: bool, set: fn(&mut Scenario, bool), explain: Html| {
+    let toggle = |testid: &'static str,
+                  label: &'static str,
+                  on: bool,
+                  set: fn(&mut Scenario, bool),
+                  explain: Html| {
         let s = s.clone();
         let apply = apply.clone();
         let onchange = Callback::from(move |e: Event| {
@@ -874,7 +977,10 @@ fn settings(s: &Scenario, apply: Callback<Scenario>, form_error: UseStateHandle<
         Callback::from(move |e: Event| {
             let sel: HtmlSelectElement = e.target_unchecked_into();
             let n = sel.value().parse::<usize>().unwrap_or(1);
-            apply.emit(Scenario { redis_instances: n, ..s.clone() });
+            apply.emit(Scenario {
+                redis_instances: n,
+                ..s.clone()
+            });
         })
     };
     html! {

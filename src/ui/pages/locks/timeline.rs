@@ -17,7 +17,7 @@ use crate::ui::components::chart::nice_ticks;
 
 pub const VIEW_W: f64 = 1000.0;
 pub const GUTTER: f64 = 92.0;
-const RIGHT: f64 = 10.0;
+const RIGHT: f64 = 22.0;
 const PLOT_W: f64 = VIEW_W - GUTTER - RIGHT;
 const WORKER_LANE: f64 = 26.0;
 const REDIS_LANE: f64 = 32.0;
@@ -55,8 +55,18 @@ pub fn tick_label(ms: u64) -> String {
     } else {
         format!("{}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
     };
-    let base = if frac == 0 { base } else { format!("{base}.{frac:03}").trim_end_matches('0').to_string() };
-    if s < 60 { format!("{base}s") } else { base }
+    let base = if frac == 0 {
+        base
+    } else {
+        format!("{base}.{frac:03}")
+            .trim_end_matches('0')
+            .to_string()
+    };
+    if s < 60 {
+        format!("{base}s")
+    } else {
+        base
+    }
 }
 
 /// The total height of the timeline's SVG for this many lanes.
@@ -81,7 +91,12 @@ fn state_text(s: &LaneState) -> &'static str {
 }
 
 /// The index range of `lane` overlapping `[start, end]` (spans are ordered by `from`).
-fn visible<T>(lane: &[T], from: impl Fn(&T) -> u64, start: u64, end: u64) -> std::ops::Range<usize> {
+fn visible<T>(
+    lane: &[T],
+    from: impl Fn(&T) -> u64,
+    start: u64,
+    end: u64,
+) -> std::ops::Range<usize> {
     let first = lane.partition_point(|s| from(s) < start).saturating_sub(1);
     let last = lane.partition_point(|s| from(s) <= end);
     first.min(last)..last
@@ -163,7 +178,9 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
     let owner_of = |value: &str| owners.iter().find(|(id, _)| id == value).map(|(_, w)| *w);
     let mut value_labels = Vec::new();
     for i in 0..instances {
-        let Some(r) = rt.redis_view(i, now) else { continue };
+        let Some(r) = rt.redis_view(i, now) else {
+            continue;
+        };
         let range = visible(r.lane, |s| rel(s.from), win.start, win.end);
         let band_y = y + 3.0;
         let band_h = REDIS_LANE - 8.0;
@@ -171,7 +188,9 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
         // Runs of one value (renewals split spans) get one label.
         let mut run: Option<(u64, u64, Option<usize>, String)> = None;
         let flush = |run: Option<(u64, u64, Option<usize>, String)>, out: &mut Vec<Html>| {
-            let Some((from, to, owner, _)) = run else { return };
+            let Some((from, to, owner, _)) = run else {
+                return;
+            };
             let (x1, x2) = (win.x(from.max(win.start)), win.x(to.min(win.end)));
             if x2 - x1 > 26.0 {
                 out.push(html! {
