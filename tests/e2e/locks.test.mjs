@@ -14,6 +14,7 @@ after(async () => { await context?.close(); });
 async function shoot(page, name, width, scheme, fullPage = true) {
   await page.setViewportSize({ width, height: 900 });
   await page.emulateMedia({ colorScheme: scheme });
+  await page.evaluate(() => window.scrollTo(0, 0)); // sticky parts belong at the top of a full-page shot
   await page.waitForTimeout(150); // let layout settle after the resize
   await page.screenshot({ path: join(SHOTS, `locks-${name}-${width}-${scheme}.png`), fullPage });
 }
