@@ -171,7 +171,8 @@ pub fn LocksPage() -> Html {
         let view = view.dispatcher();
         let form_error = form_error.clone();
         let action_error = action_error.clone();
-        Callback::from(move |s: Scenario| {
+        // Stable across renders (no deps), so the memoized settings form is not redrawn per frame.
+        use_callback((), move |s: Scenario, _| {
             if let Err(e) = s.validate() {
                 form_error.set(Some(e.to_string()));
                 return;
@@ -417,19 +418,7 @@ pub fn LocksPage() -> Html {
                     { timeline::view(rt, now, win) }
                 </svg>
             </div>
-            <ul class="lk-legend" aria-label="Timeline legend">
-                { for lock::WorkerState::ALL.iter().map(|st| html! {
-                    <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class={format!("lk-span st-{}", st.name())} width="12" height="12" rx="2" /></svg>{ st.name() }</li>
-                }) }
-                <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class="lk-span st-crashed" width="12" height="12" rx="2" /></svg>{ "crashed" }</li>
-                <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class="lk-belief" y="4" width="12" height="5" /></svg>{ "believes it holds the lock" }</li>
-                <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class="lk-pause" width="12" height="12" /></svg>{ "paused (GC)" }</li>
-                <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class="lk-legend__violation" width="12" height="12" /></svg>{ "two holders (violation)" }</li>
-                <li><svg viewBox="0 0 12 12" aria-hidden="true"><line class="lk-write lk-write--ok" x1="6" x2="6" y1="0" y2="12" /></svg>{ "write accepted" }</li>
-                <li><svg viewBox="0 0 12 12" aria-hidden="true"><line class="lk-write lk-write--stale" x1="6" x2="6" y1="0" y2="12" /></svg>{ "stale write accepted" }</li>
-                <li><svg viewBox="0 0 12 12" aria-hidden="true"><line class="lk-write lk-write--rejected" x1="6" x2="6" y1="0" y2="12" /></svg>{ "write rejected (fencing)" }</li>
-                <li><svg viewBox="0 0 12 12" aria-hidden="true"><path class="lk-ttl" d="M0 2 L12 10" /></svg>{ "TTL left" }</li>
-            </ul>
+            <TimelineLegend />
         </section>
     };
 
@@ -680,7 +669,13 @@ pub fn LocksPage() -> Html {
     };
 
     // ---- scenario settings -------------------------------------------------------------------------
-    let settings_html = settings(&s, apply_scenario.clone(), form_error.clone());
+    let on_form_error = {
+        let form_error = form_error.clone();
+        use_callback((), move |e: String, _| form_error.set(Some(e)))
+    };
+    let settings_html = html! {
+        <ScenarioSettings scenario={s.clone()} error={(*form_error).clone()} on_apply={apply_scenario.clone()} on_error={on_form_error} />
+    };
 
     // ---- details modal -------------------------------------------------------------------------------
     let modal = details.and_then(|w| rt.worker_view(w)).map(|v| {
@@ -896,13 +891,43 @@ fn action_text(a: &Action) -> String {
     }
 }
 
+/// The timeline's legend (static, so Yew never redraws it).
+#[component]
+fn TimelineLegend() -> Html {
+    html! {
+            <ul class="lk-legend" aria-label="Timeline legend">
+                { for lock::WorkerState::ALL.iter().map(|st| html! {
+                    <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class={format!("lk-span st-{}", st.name())} width="12" height="12" rx="2" /></svg>{ st.name() }</li>
+                }) }
+                <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class="lk-span st-crashed" width="12" height="12" rx="2" /></svg>{ "crashed" }</li>
+                <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class="lk-belief" y="4" width="12" height="5" /></svg>{ "believes it holds the lock" }</li>
+                <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class="lk-pause" width="12" height="12" /></svg>{ "paused (GC)" }</li>
+                <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class="lk-legend__violation" width="12" height="12" /></svg>{ "two holders (violation)" }</li>
+                <li><svg viewBox="0 0 12 12" aria-hidden="true"><line class="lk-write lk-write--ok" x1="6" x2="6" y1="0" y2="12" /></svg>{ "write accepted" }</li>
+                <li><svg viewBox="0 0 12 12" aria-hidden="true"><line class="lk-write lk-write--stale" x1="6" x2="6" y1="0" y2="12" /></svg>{ "stale write accepted" }</li>
+                <li><svg viewBox="0 0 12 12" aria-hidden="true"><line class="lk-write lk-write--rejected" x1="6" x2="6" y1="0" y2="12" /></svg>{ "write rejected (fencing)" }</li>
+                <li><svg viewBox="0 0 12 12" aria-hidden="true"><path class="lk-ttl" d="M0 2 L12 10" /></svg>{ "TTL left" }</li>
+            </ul>
+    }
+}
+
 /// The scenario form: fleet, timings, latency and the variants with their explanations. Each field
 /// applies on change (rebuilding the run); a bad value is named with what is accepted.
-fn settings(
-    s: &Scenario,
-    apply: Callback<Scenario>,
-    form_error: UseStateHandle<Option<String>>,
-) -> Html {
+#[derive(Properties, PartialEq)]
+pub struct ScenarioSettingsProps {
+    pub scenario: Scenario,
+    #[prop_or_default]
+    pub error: Option<String>,
+    pub on_apply: Callback<Scenario>,
+    /// A field's value was not accepted (the message names it and what is).
+    pub on_error: Callback<String>,
+}
+
+#[component]
+pub fn ScenarioSettings(props: &ScenarioSettingsProps) -> Html {
+    let s = &props.scenario;
+    let apply = props.on_apply.clone();
+    let form_error = props.on_error.clone();
     let field = |name: &'static str, label: &'static str, value: String, hint: &'static str| {
         let s = s.clone();
         let apply = apply.clone();
@@ -936,7 +961,7 @@ fn settings(
             };
             match result {
                 Ok(()) => apply.emit(next),
-                Err(e) => form_error.set(Some(e)),
+                Err(e) => form_error.emit(e),
             }
         });
         html! {
@@ -987,7 +1012,7 @@ fn settings(
         <section class="panel lk-settings" data-testid="settings">
             <h2>{ "Scenario" }</h2>
             <p class="lk-muted">{ "Changing a setting restarts the run from time zero; the whole scenario is in the page's URL, so a copied link replays it." }</p>
-            if let Some(err) = &*form_error {
+            if let Some(err) = &props.error {
                 <p class="notice notice--error" role="alert" data-testid="form-error">{ err.clone() }</p>
             }
             <div class="form-grid">
