@@ -141,3 +141,19 @@ test('16 workers at 100× stay responsive: frame times while playing', async () 
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('every preset loads from the URL, plays and pauses without errors', async () => {
+  const page = await openPage(context);
+  for (const id of ['handover', 'crash', 'gc-pause', 'renew-race', 'redis-restart', 'redlock-master-down', 'clock-drift']) {
+    await page.goto(url(`locks?preset=${id}&speed=1000`));
+    await page.getByTestId('page-locks').waitFor();
+    assert.equal(await page.getByTestId('preset-select').inputValue(), id);
+    await page.getByTestId('play-toggle').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="clock"] output')?.textContent >= '0:01:00', null, { timeout: 20000 });
+    await page.getByTestId('play-toggle').click();
+    const redis = await page.locator('[data-testid^="lane-redis-"]').count();
+    assert.equal(redis, id === 'redlock-master-down' ? 5 : 1, `${id}: one lane per Redis instance`);
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
