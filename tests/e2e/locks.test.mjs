@@ -16,7 +16,17 @@ async function shoot(page, name, width, scheme, fullPage = true) {
   await page.emulateMedia({ colorScheme: scheme });
   await page.evaluate(() => window.scrollTo(0, 0)); // sticky parts belong at the top of a full-page shot
   await page.waitForTimeout(150); // let layout settle after the resize
-  await page.screenshot({ path: join(SHOTS, `locks-${name}-${width}-${scheme}.png`), fullPage });
+  if (fullPage) {
+    // Worker cards use content-visibility: auto (off-screen cards are not rendered), so make the
+    // viewport as tall as the page instead of capturing beyond it; twice, as heights settle.
+    for (let i = 0; i < 2; i++) {
+      const height = await page.evaluate(() => document.documentElement.scrollHeight);
+      await page.setViewportSize({ width, height });
+      await page.waitForTimeout(150);
+    }
+  }
+  await page.screenshot({ path: join(SHOTS, `locks-${name}-${width}-${scheme}.png`) });
+  await page.setViewportSize({ width, height: 900 });
 }
 
 async function text(page, testid) {
@@ -133,10 +143,11 @@ test('16 workers at 100× stay responsive: frame times while playing', async () 
   console.log('locks 16 workers @100x:', JSON.stringify(report));
   writeFileSync(join(SHOTS, 'locks-frames.json'), JSON.stringify(report, null, 2));
   await shoot(page, 'sixteen', 1440, 'light');
-  // The 2-core machine is shared (load average ~8 when this was written), so the bounds leave room;
+  // The 2-core machine is shared (load average up to ~8 while this was written), so the bounds leave room;
   // the figures themselves are printed and saved to locks-frames.json.
-  assert.ok(stats.mean_ms < 40, `mean frame time ${stats.mean_ms.toFixed(1)} ms`);
-  assert.ok(stats.p95_ms < 100, `p95 frame time ${stats.p95_ms.toFixed(1)} ms`);
+  // (On an idle machine: mean 16.6 ms, p95 ~21 ms — a steady 60 fps.)
+  assert.ok(stats.mean_ms < 35, `mean frame time ${stats.mean_ms.toFixed(1)} ms`);
+  assert.ok(stats.p95_ms < 80, `p95 frame time ${stats.p95_ms.toFixed(1)} ms`);
   assert.ok(click_ms < 500, `a click while playing renders in ${click_ms.toFixed(0)} ms`);
   assert.deepEqual(page.errors, []);
   await page.close();
