@@ -3,7 +3,8 @@
 //! with faults, the safety checker, and the presets.
 //!
 //! How the page uses it:
-//! - Build a [`Scenario`] (from [`preset`], the URL — it is serde — or the controls), check it with
+//! - Build a [`Scenario`] (from [`preset`], the URL — [`url::read`] / [`url::pairs`] map the page's
+//!   query string `preset=gc-pause&fencing=1&workers=3&seed=7` to and from it — or the controls), check it with
 //!   [`Scenario::validate`] and [`Scenario::ttl_warning`], then [`build`] a
 //!   `Simulation<LockRuntime>` starting at the page's epoch.
 //! - Play with `sim.run_until(..)` / `run_until_bounded(..)` per frame, or `sim.step()`; apply a
@@ -26,6 +27,7 @@ pub mod machine;
 pub mod runtime;
 pub mod scenario;
 pub mod store;
+pub mod url;
 
 pub use checker::{Checker, Summary, Violation, WriteRecord};
 pub use command::{LockCommand, COMPARE_AND_DELETE_LUA, COMPARE_AND_EXTEND_LUA};

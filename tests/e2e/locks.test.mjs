@@ -1,0 +1,170 @@
+// End to end: the /locks page in the release Pages build. Loads presets from the URL, plays them
+// fast, checks the red violation band and the fencing verdict, measures frame times with 16
+// workers at 100×, and saves screenshots (1440 and 360 px wide, light and dark) to look at.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch, openPage, url, SHOTS } from './browser.mjs';
+
+let context;
+before(async () => { context = await launch(); });
+after(async () => { await context?.close(); });
+
+async function shoot(page, name, width, scheme, fullPage = true) {
+  await page.setViewportSize({ width, height: 900 });
+  await page.emulateMedia({ colorScheme: scheme });
+  await page.evaluate(() => window.scrollTo(0, 0)); // sticky parts belong at the top of a full-page shot
+  await page.waitForTimeout(150); // let layout settle after the resize
+  if (fullPage) {
+    // Worker cards use content-visibility: auto (off-screen cards are not rendered), so make the
+    // viewport as tall as the page instead of capturing beyond it; twice, as heights settle.
+    for (let i = 0; i < 2; i++) {
+      const height = await page.evaluate(() => document.documentElement.scrollHeight);
+      await page.setViewportSize({ width, height });
+      await page.waitForTimeout(150);
+    }
+  }
+  await page.screenshot({ path: join(SHOTS, `locks-${name}-${width}-${scheme}.png`) });
+  await page.setViewportSize({ width, height: 900 });
+}
+
+async function text(page, testid) {
+  return (await page.getByTestId(testid).first().textContent()).trim();
+}
+
+test('gc-pause from the URL, played fast, shows the red violation in the timeline', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(url('locks?preset=gc-pause&speed=1000'));
+  await page.getByTestId('page-locks').waitFor();
+  assert.equal(await page.getByTestId('preset-select').inputValue(), 'gc-pause');
+  assert.equal(await page.getByTestId('timeline-violation').count(), 0);
+  await page.getByTestId('play-toggle').click();
+  // Let the paused worker wake up and write, then stop.
+  await page.waitForFunction(() => document.querySelector('[data-testid="summary-stale-accepted"]')?.textContent !== '0', null, { timeout: 20000 });
+  await page.getByTestId('play-toggle').click();
+  // At 1000× "now" has moved past it: show the whole run.
+  await page.getByTestId('tl-fit').click();
+  await page.getByTestId('timeline-violation').first().waitFor({ timeout: 5000 });
+  assert.notEqual(await text(page, 'summary-violations'), '0');
+  assert.ok(await page.locator('.lk-stat--bad [data-testid="summary-violations"]').count() === 1, 'violations are red');
+  const band = page.getByTestId('timeline-violation').first().locator('rect').first();
+  const fill = await band.evaluate((el) => getComputedStyle(el).fill);
+  assert.match(fill, /rgb\((180, 35, 24|255, 138, 128)\)/, `the band is the danger red, got ${fill}`);
+  for (const scheme of ['light', 'dark']) {
+    await shoot(page, 'gc-pause', 1440, scheme);
+    // Close-ups at full resolution: the timeline and a worker card.
+    await page.getByTestId('timeline').screenshot({ path: join(SHOTS, `locks-timeline-1440-${scheme}.png`) });
+    await page.getByTestId('worker-0').screenshot({ path: join(SHOTS, `locks-card-1440-${scheme}.png`) });
+    await page.getByTestId('redis-panel').screenshot({ path: join(SHOTS, `locks-redis-1440-${scheme}.png`) });
+    await shoot(page, 'gc-pause', 360, scheme);
+    await shoot(page, 'gc-pause-top', 360, scheme, false);
+  }
+  // The 360 px layout does not overflow the page horizontally (the timeline scrolls in its box).
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 1, `no horizontal page overflow at 360 px (got ${overflow}px)`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('with fencing the stale write is rejected, and the details dialog shows the worker log', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(url('locks?preset=gc-pause&fencing=1&speed=1000'));
+  await page.getByTestId('page-locks').waitFor();
+  await page.getByTestId('play-toggle').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="summary-stale-rejected"]')?.textContent !== '0', null, { timeout: 20000 });
+  await page.getByTestId('play-toggle').click();
+  assert.equal(await text(page, 'summary-stale-accepted'), '0');
+  await page.getByTestId('worker-0-details').click();
+  const dialog = page.getByTestId('worker-modal');
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /Trying to acquire lock \{ workerId: '/);
+  await shoot(page, 'details', 1440, 'light', false);
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a bad URL parameter gets a notice naming it', async () => {
+  const page = await openPage(context);
+  await page.goto(url('locks?workers=40&preset=gc-pause'));
+  await page.getByTestId('param-notices').waitFor();
+  assert.match(await page.getByTestId('param-notices').textContent(), /`workers`: "40".*1 to 16/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('16 workers at 100× stay responsive: frame times while playing', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(url('locks?workers=16&speed=100'));
+  await page.getByTestId('page-locks').waitFor();
+  await page.getByTestId('play-toggle').click();
+  await page.waitForTimeout(500); // warm up: the 16 workers start and contend
+  const clock0 = await text(page, 'clock');
+  const stats = await page.evaluate(() => new Promise((resolve) => {
+    const deltas = [];
+    let last = performance.now();
+    const t0 = last;
+    function frame(ts) {
+      const now = performance.now();
+      deltas.push(now - last);
+      last = now;
+      if (now - t0 < 2000) requestAnimationFrame(frame); else {
+        deltas.sort((a, b) => a - b);
+        const pct = (p) => deltas[Math.min(deltas.length - 1, Math.floor(p * deltas.length))];
+        resolve({
+          frames: deltas.length,
+          mean_ms: deltas.reduce((a, b) => a + b, 0) / deltas.length,
+          p50_ms: pct(0.5), p95_ms: pct(0.95), max_ms: deltas[deltas.length - 1],
+        });
+      }
+    }
+    requestAnimationFrame(frame);
+  }));
+  const clock1 = await text(page, 'clock');
+  const behind = await page.getByTestId('behind').count() ? await text(page, 'behind') : null;
+  // A click while playing is handled promptly: measured in the page, from the click to the
+  // frame where the card shows its result.
+  const click_ms = await page.evaluate(() => new Promise((resolve) => {
+    const t0 = performance.now();
+    document.querySelector('[data-testid="worker-3-partition"]').click();
+    (function poll() {
+      if (document.querySelector('[data-testid="worker-3-heal"]')) resolve(performance.now() - t0);
+      else requestAnimationFrame(poll);
+    })();
+  }));
+  await page.getByTestId('play-toggle').click();
+  const { loadavg } = await import('node:os');
+  const report = { ...stats, clock_before: clock0, clock_after: clock1, behind, click_to_render_ms: click_ms, host_load_average_1m: loadavg()[0] };
+  console.log('locks 16 workers @100x:', JSON.stringify(report));
+  writeFileSync(join(SHOTS, 'locks-frames.json'), JSON.stringify(report, null, 2));
+  await shoot(page, 'sixteen', 1440, 'light');
+  // The 2-core machine is shared (load average up to ~8 while this was written), so the bounds leave room;
+  // the figures themselves are printed and saved to locks-frames.json.
+  // (On an idle machine: mean 16.6 ms, p95 ~21 ms — a steady 60 fps.)
+  assert.ok(stats.mean_ms < 35, `mean frame time ${stats.mean_ms.toFixed(1)} ms`);
+  assert.ok(stats.p95_ms < 80, `p95 frame time ${stats.p95_ms.toFixed(1)} ms`);
+  assert.ok(click_ms < 500, `a click while playing renders in ${click_ms.toFixed(0)} ms`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('every preset loads from the URL, plays and pauses without errors', async () => {
+  const page = await openPage(context);
+  for (const id of ['handover', 'crash', 'gc-pause', 'renew-race', 'redis-restart', 'redlock-master-down', 'clock-drift']) {
+    await page.goto(url(`locks?preset=${id}&speed=1000`));
+    await page.getByTestId('page-locks').waitFor();
+    assert.equal(await page.getByTestId('preset-select').inputValue(), id);
+    await page.getByTestId('play-toggle').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="clock"] output')?.textContent >= '0:01:00', null, { timeout: 20000 });
+    await page.getByTestId('play-toggle').click();
+    const redis = await page.locator('[data-testid^="lane-redis-"]').count();
+    assert.equal(redis, id === 'redlock-master-down' ? 5 : 1, `${id}: one lane per Redis instance`);
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
