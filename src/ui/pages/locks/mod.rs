@@ -268,9 +268,9 @@ pub fn LocksPage() -> Html {
             clock={AttrValue::from(SimDuration(now_rel).clock_string())}
             behind={playback.behind_text().map(AttrValue::from)}
             seed={s.seed}
-            on_toggle={{ let p = playback.clone(); Callback::from(move |_| p.toggle()) }}
-            on_step={{ let p = playback.clone(); Callback::from(move |_| p.step()) }}
-            on_next={{ let p = playback.clone(); Callback::from(move |_| p.jump_to_next()) }}
+            on_toggle={playback.on_toggle()}
+            on_step={playback.on_step()}
+            on_next={playback.on_next()}
             on_slider={on_slider}
             on_seed={on_seed}
             on_reset={on_reset}
