@@ -129,6 +129,9 @@ struct Figures {
     model_set_ops_per_sec: f64,
     model_get_ops_per_sec: f64,
     model_heap_bytes_per_key: Option<f64>,
+    /// The model on redis-benchmark's own workload: one key (`key:__rand_int__`), 3-byte value.
+    model_set_ops_per_sec_bench_workload: f64,
+    model_get_ops_per_sec_bench_workload: f64,
     redis_version: Option<String>,
     redis_set_ops_per_sec: Option<f64>,
     redis_get_ops_per_sec: Option<f64>,
@@ -188,12 +191,31 @@ pub fn bench(c: &Common, a: BenchArgs) -> CliResult {
     };
     drop(store);
 
+    // The same commands redis-benchmark sends without -r: one key, a 3-byte value.
+    let (bench_set, bench_get) = {
+        let mut store = Store::with_limits(SimRng::new(c.seed).child("redis"), Limits::unlimited());
+        let set: Vec<Vec<u8>> = vec![b"SET".to_vec(), b"key:__rand_int__".to_vec(), b"xxx".to_vec()];
+        let get: Vec<Vec<u8>> = vec![b"GET".to_vec(), b"key:__rand_int__".to_vec()];
+        let t = Instant::now();
+        for _ in 0..a.keys {
+            std::hint::black_box(store.execute(now, &set));
+        }
+        let set_ops = a.keys as f64 / t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        for _ in 0..a.keys {
+            std::hint::black_box(store.execute(now, &get));
+        }
+        (set_ops, a.keys as f64 / t.elapsed().as_secs_f64())
+    };
+
     let mut f = Figures {
         keys: a.keys,
         value_bytes: a.value_bytes,
         model_set_ops_per_sec: a.keys as f64 / set_secs,
         model_get_ops_per_sec: a.keys as f64 / get_secs,
         model_heap_bytes_per_key: per_key,
+        model_set_ops_per_sec_bench_workload: bench_set,
+        model_get_ops_per_sec_bench_workload: bench_get,
         redis_version: None,
         redis_set_ops_per_sec: None,
         redis_get_ops_per_sec: None,
@@ -222,16 +244,34 @@ pub fn bench(c: &Common, a: BenchArgs) -> CliResult {
     println!("{:<28} {:>16.0} {:>22}", "SET ops/s", f.model_set_ops_per_sec, opt(f.redis_set_ops_per_sec, 0));
     println!("{:<28} {:>16.0} {:>22}", "GET ops/s", f.model_get_ops_per_sec, opt(f.redis_get_ops_per_sec, 0));
     println!(
+        "{:<28} {:>16.0} {:>22}",
+        "SET ops/s, one key, 3 B",
+        f.model_set_ops_per_sec_bench_workload,
+        opt(f.redis_set_ops_per_sec, 0)
+    );
+    println!(
+        "{:<28} {:>16.0} {:>22}",
+        "GET ops/s, one key, 3 B",
+        f.model_get_ops_per_sec_bench_workload,
+        opt(f.redis_get_ops_per_sec, 0)
+    );
+    println!(
         "{:<28} {:>16} {:>22}",
         "bytes per key",
         opt(f.model_heap_bytes_per_key, 1),
         opt(f.redis_used_memory_bytes_per_key, 1)
     );
-    if let (Some(ms), Some(rs)) = (Some(f.model_set_ops_per_sec), f.redis_set_ops_per_sec) {
-        println!("model/redis SET throughput: {:.1}x", ms / rs);
-    }
-    if let (Some(mg), Some(rg)) = (Some(f.model_get_ops_per_sec), f.redis_get_ops_per_sec) {
-        println!("model/redis GET throughput: {:.1}x", mg / rg);
+    if let (Some(rs), Some(rg)) = (f.redis_set_ops_per_sec, f.redis_get_ops_per_sec) {
+        println!(
+            "model/redis throughput, 1M distinct keys: SET {:.1}x, GET {:.1}x",
+            f.model_set_ops_per_sec / rs,
+            f.model_get_ops_per_sec / rg
+        );
+        println!(
+            "model/redis throughput, redis-benchmark's workload (one key, 3 B): SET {:.1}x, GET {:.1}x",
+            f.model_set_ops_per_sec_bench_workload / rs,
+            f.model_get_ops_per_sec_bench_workload / rg
+        );
     }
     println!("model: one Store::execute per command (argv buffer reused, reply built and dropped); heap bytes from the counting allocator");
     match &f.redis_version {
