@@ -7,24 +7,13 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlInputElement};
 use yew::prelude::*;
-use yew_router::Router;
 
 use crate::support::*;
 
-#[derive(Properties, PartialEq)]
-struct AtProps {
-    path: AttrValue,
-}
-
+/// The app plus a probe of the router's query string.
 #[component]
-fn At(props: &AtProps) -> Html {
-    let history = use_memo(props.path.clone(), |p| memory_history(p));
-    html! {
-        <Router history={(*history).clone()}>
-            <Layout />
-            <QueryProbe />
-        </Router>
-    }
+fn LayoutWithProbe() -> Html {
+    html! { <><Layout /><QueryProbe /></> }
 }
 
 /// Shows the router's current query string, so a test can read what the page wrote to its URL.
@@ -35,10 +24,8 @@ fn QueryProbe() -> Html {
 }
 
 /// Mounts the app at `path`. The herd section starts itself; `m=20&dur=5` in tests keeps it tiny.
-async fn mount(path: &str) -> (Element, yew::AppHandle<At>) {
-    let root = fresh_root();
-    let handle = yew::Renderer::<At>::with_root_and_props(root.clone(), AtProps { path: path.to_string().into() }).render();
-    settle().await;
+async fn mount(path: &str) -> (Element, yew::AppHandle<Routed<LayoutWithProbe>>) {
+    let (root, handle) = mount_at::<LayoutWithProbe>(path).await;
     assert!(by_testid(&root, "page-backoff").is_some(), "{path} renders the backoff page");
     (root, handle)
 }

@@ -5,31 +5,11 @@ use playground::ui::Layout;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlInputElement};
-use yew::prelude::*;
-use yew_router::Router;
 
 use crate::support::*;
 
-#[derive(Properties, PartialEq)]
-struct AtProps {
-    path: AttrValue,
-}
-
-#[component]
-fn At(props: &AtProps) -> Html {
-    let history = use_memo(props.path.clone(), |p| memory_history(p));
-    html! {
-        <Router history={(*history).clone()}>
-            <Layout />
-        </Router>
-    }
-}
-
-async fn render_at(path: &str) -> (Element, yew::AppHandle<At>) {
-    let root = fresh_root();
-    let handle = yew::Renderer::<At>::with_root_and_props(root.clone(), AtProps { path: path.to_string().into() }).render();
-    settle().await;
-    (root, handle)
+async fn render_at(path: &str) -> (Element, yew::AppHandle<Routed<Layout>>) {
+    mount_at::<Layout>(path).await
 }
 
 fn text(root: &Element, id: &str) -> String {

@@ -5,55 +5,11 @@ use playground::ui::Layout;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlSelectElement};
-use yew::prelude::*;
-use yew_router::history::{AnyHistory, History, MemoryHistory};
-use yew_router::Router;
 
 use crate::support::*;
 
-#[derive(Properties, PartialEq)]
-struct AtProps {
-    path: AttrValue,
-}
-
-#[component]
-fn At(props: &AtProps) -> Html {
-    // MemoryHistory takes the query separately from the path.
-    let history = use_memo(props.path.clone(), |p| {
-        let (path, query) = p.split_once('?').unwrap_or((p.as_str(), ""));
-        let pairs: Vec<(String, String)> = query
-            .split('&')
-            .filter(|kv| !kv.is_empty())
-            .map(|kv| {
-                kv.split_once('=')
-                    .map_or((kv.to_string(), String::new()), |(k, v)| {
-                        (k.to_string(), v.to_string())
-                    })
-            })
-            .collect();
-        let history = MemoryHistory::with_entries(vec![path.to_string()]);
-        history
-            .replace_with_query(path, pairs)
-            .expect("a serialisable query");
-        AnyHistory::from(history)
-    });
-    html! {
-        <Router history={(*history).clone()}>
-            <Layout />
-        </Router>
-    }
-}
-
-async fn mount(path: &str) -> (Element, yew::AppHandle<At>) {
-    let root = fresh_root();
-    let handle = yew::Renderer::<At>::with_root_and_props(
-        root.clone(),
-        AtProps {
-            path: path.to_string().into(),
-        },
-    )
-    .render();
-    settle().await;
+async fn mount(path: &str) -> (Element, yew::AppHandle<Routed<Layout>>) {
+    let (root, handle) = mount_at::<Layout>(path).await;
     assert!(
         by_testid(&root, "page-locks").is_some(),
         "{path} renders the locks page"
@@ -79,7 +35,7 @@ async fn wait_for(root: &Element, what: &str, cond: impl Fn(&Element) -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-fn done(root: Element, handle: yew::AppHandle<At>) {
+fn done(root: Element, handle: yew::AppHandle<Routed<Layout>>) {
     handle.destroy();
     root.remove();
 }

@@ -63,22 +63,8 @@ fn Page() -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct AtProps {
-    path: AttrValue,
-}
-
-#[component]
-fn At(props: &AtProps) -> Html {
-    let history = use_memo(props.path.clone(), |p| memory_history(p));
-    html! { <Router history={(*history).clone()}><Page /></Router> }
-}
-
-async fn mount(path: &str) -> (web_sys::Element, yew::AppHandle<At>) {
-    let root = fresh_root();
-    let h = yew::Renderer::<At>::with_root_and_props(root.clone(), AtProps { path: path.to_string().into() }).render();
-    settle().await;
-    (root, h)
+async fn mount(path: &str) -> (web_sys::Element, yew::AppHandle<Routed<Page>>) {
+    mount_at::<Page>(path).await
 }
 
 fn text(root: &web_sys::Element, id: &str) -> String {

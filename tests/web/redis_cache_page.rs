@@ -4,31 +4,11 @@
 use playground::ui::pages::redis::cache_aside::CacheAsideDemo;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use yew::prelude::*;
-use yew_router::Router;
 
 use crate::support::*;
 
-#[derive(Properties, PartialEq)]
-struct AtProps {
-    path: AttrValue,
-}
-
-#[component]
-fn At(props: &AtProps) -> Html {
-    let history = use_memo(props.path.clone(), |p| memory_history(p));
-    html! {
-        <Router history={(*history).clone()}>
-            <CacheAsideDemo />
-        </Router>
-    }
-}
-
-async fn mount(path: &str) -> (web_sys::Element, yew::AppHandle<At>) {
-    let root = fresh_root();
-    let h = yew::Renderer::<At>::with_root_and_props(root.clone(), AtProps { path: path.to_string().into() }).render();
-    settle().await;
-    (root, h)
+async fn mount(path: &str) -> (web_sys::Element, yew::AppHandle<Routed<CacheAsideDemo>>) {
+    mount_at::<CacheAsideDemo>(path).await
 }
 
 fn text(root: &web_sys::Element, id: &str) -> String {

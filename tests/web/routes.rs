@@ -2,32 +2,11 @@
 
 use playground::ui::Layout;
 use wasm_bindgen_test::*;
-use yew::prelude::*;
-use yew_router::history::{AnyHistory, MemoryHistory};
-use yew_router::Router;
 
 use crate::support::*;
 
-#[derive(Properties, PartialEq)]
-struct AtProps {
-    path: AttrValue,
-}
-
-#[component]
-fn At(props: &AtProps) -> Html {
-    let history = use_memo(props.path.clone(), |p| AnyHistory::from(MemoryHistory::with_entries(vec![p.to_string()])));
-    html! {
-        <Router history={(*history).clone()}>
-            <Layout />
-        </Router>
-    }
-}
-
-async fn render_at(path: &str) -> (web_sys::Element, yew::AppHandle<At>) {
-    let root = fresh_root();
-    let handle = yew::Renderer::<At>::with_root_and_props(root.clone(), AtProps { path: path.to_string().into() }).render();
-    settle().await;
-    (root, handle)
+async fn render_at(path: &str) -> (web_sys::Element, yew::AppHandle<Routed<Layout>>) {
+    mount_at::<Layout>(path).await
 }
 
 #[wasm_bindgen_test]

@@ -76,3 +76,34 @@ pub fn memory_history(path_and_query: &str) -> yew_router::history::AnyHistory {
     }
     history.into()
 }
+
+#[derive(yew::Properties, PartialEq)]
+pub struct RoutedProps {
+    pub path: yew::AttrValue,
+}
+
+/// `C` under a memory-history router at `path` (which may carry a query string).
+#[yew::component]
+pub fn Routed<C>(props: &RoutedProps) -> yew::Html
+where
+    C: yew::BaseComponent<Properties = ()>,
+{
+    let history = yew::use_memo(props.path.clone(), |p| memory_history(p));
+    yew::html! {
+        <yew_router::Router history={(*history).clone()}>
+            <C />
+        </yew_router::Router>
+    }
+}
+
+/// Mounts `C` under a memory router at `path` in a fresh element and lets it render.
+pub async fn mount_at<C>(path: &str) -> (Element, yew::AppHandle<Routed<C>>)
+where
+    C: yew::BaseComponent<Properties = ()>,
+{
+    let root = fresh_root();
+    let handle =
+        yew::Renderer::<Routed<C>>::with_root_and_props(root.clone(), RoutedProps { path: path.to_string().into() }).render();
+    settle().await;
+    (root, handle)
+}
