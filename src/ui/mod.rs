@@ -16,6 +16,12 @@ pub use routes::Route;
 
 use wasm_bindgen::JsCast;
 
+/// `performance.now()` in ms (0 when unavailable): the one place the skin reads the monotonic wall
+/// clock, for frame budgets and in-page timings.
+pub fn performance_now() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}
+
 /// Text of the banner shown when the app panics.
 pub const CRASH_BANNER_TEXT: &str = "Something went wrong and the playground stopped. Reload the page to start again.";
 

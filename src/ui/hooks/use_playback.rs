@@ -17,6 +17,7 @@ use yew::prelude::*;
 
 use crate::sim::playback::{format_speed, Clocked};
 use crate::sim::{FrameReport, Playback, SimTime};
+use crate::ui::performance_now;
 
 /// Wall-clock milliseconds of simulation work allowed per animation frame.
 pub const FRAME_BUDGET_MS: f64 = 8.0;
@@ -41,10 +42,6 @@ fn release_keys(id: u64) {
 
 fn owns_keys(id: u64) -> bool {
     KEY_OWNERS.with(|o| o.borrow().last() == Some(&id))
-}
-
-fn performance_now() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
 struct Driver {

@@ -10,7 +10,8 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::fields::{human_ms, parse_u32, NumField};
-use super::frame_job::{performance_now, use_frame_job, SLICE_MS};
+use crate::ui::hooks::{use_frame_job, SLICE_MS};
+use crate::ui::performance_now;
 use crate::backoff::{calls_over_time, sweep_csv, CallsHistogram, ClientRange, Strategy, Sweep, SweepParams, SweepRow};
 use crate::sim::QueryParams;
 use crate::ui::components::{Histogram, LineChart, Series};

@@ -9,7 +9,8 @@ use yew::prelude::*;
 
 use super::contention::strategy_label;
 use super::fields::{human_ms, parse_u32, parse_u64, NumField};
-use super::frame_job::{performance_now, use_frame_job, SLICE_MS};
+use crate::ui::hooks::{use_frame_job, SLICE_MS};
+use crate::ui::performance_now;
 use super::one_call::capitalise;
 use crate::backoff::herd::{self, HerdModel};
 use crate::backoff::{herd_csv, HerdLimiter, HerdParams, HerdSeries, Strategy};

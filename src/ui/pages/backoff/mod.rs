@@ -6,7 +6,6 @@
 pub mod contention;
 pub mod diagram;
 pub mod fields;
-pub mod frame_job;
 pub mod herd;
 pub mod live;
 pub mod one_call;

@@ -2,32 +2,25 @@
 //! `Compare`, a slice per animation frame (about [`SLICE_MS`] of work), with a progress bar and
 //! Cancel; then a table, bar charts of p50/p99, drops + errors and fairness, and CSV/JSON export.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use gloo_render::{request_animation_frame, AnimationFrame};
 use yew::prelude::*;
 
 use crate::balance::compare::rows_to_csv;
 use crate::balance::{Compare, CompareRow, Scenario};
 use crate::ui::components::chart::short_number;
 use crate::ui::download::download_text;
+use crate::ui::hooks::use_frame_job;
+use crate::ui::performance_now;
 
 /// Wall milliseconds of comparison work per animation frame.
 pub const SLICE_MS: f64 = 10.0;
 /// Events per `Compare::step` call between clock checks.
 const EVENTS_PER_STEP: u64 = 2_000;
 
-fn performance_now() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
-}
-
 /// A comparison in progress.
 struct Job {
     compare: Compare,
     started_ms: f64,
     frames: u32,
-    frame: Option<AnimationFrame>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -45,39 +38,26 @@ pub struct ComparePanelProps {
     pub scenario: Scenario,
 }
 
-fn schedule(job: Rc<RefCell<Option<Job>>>, status: UseStateHandle<Status>) {
-    let j2 = job.clone();
-    let frame = request_animation_frame(move |_| {
+impl Job {
+    /// One frame's slice of work; returns whether more is left.
+    fn tick(&mut self, status: &UseStateHandle<Status>) -> bool {
         let start = performance_now();
-        let mut slot = j2.borrow_mut();
-        let Some(state) = slot.as_mut() else { return };
-        state.frames += 1;
-        let mut p = state.compare.progress();
+        self.frames += 1;
+        let mut p = self.compare.progress();
         while !p.done && performance_now() - start < SLICE_MS {
-            p = state.compare.step(EVENTS_PER_STEP);
+            p = self.compare.step(EVENTS_PER_STEP);
         }
         if p.done {
-            let rows = state.compare.rows().to_vec();
-            let elapsed_ms = performance_now() - state.started_ms;
-            let frames = state.frames;
-            let scenario = state.compare_scenario();
-            *slot = None;
-            drop(slot);
-            status.set(Status::Done { rows, elapsed_ms, frames, scenario });
+            status.set(Status::Done {
+                rows: self.compare.rows().to_vec(),
+                elapsed_ms: performance_now() - self.started_ms,
+                frames: self.frames,
+                scenario: self.compare.scenario().clone(),
+            });
         } else {
-            drop(slot);
             status.set(Status::Running { fraction: p.fraction, finished: p.finished, total: p.total });
-            schedule(j2, status);
         }
-    });
-    if let Some(j) = job.borrow_mut().as_mut() {
-        j.frame = Some(frame);
-    }
-}
-
-impl Job {
-    fn compare_scenario(&self) -> Scenario {
-        self.compare.scenario().clone()
+        !p.done
     }
 }
 
@@ -121,34 +101,36 @@ fn bar_chart(title: &str, testid: &str, rows: &[(String, Vec<f64>)], names: &[&s
 
 #[component]
 pub fn ComparePanel(props: &ComparePanelProps) -> Html {
-    let job = use_mut_ref(|| None::<Job>);
+    // The frame job owns the comparison while it runs; unmounting or Cancel drops both.
+    let frames = use_frame_job();
+    let progress = use_mut_ref(|| 0.0f64);
     let status = use_state(|| Status::Idle);
     let export_error = use_state(|| None::<String>);
-    // Unmounting cancels: the pending frame and the comparison are dropped.
-    {
-        let job = job.clone();
-        use_effect_with((), move |_| move || drop(job.borrow_mut().take()));
-    }
     let on_run = {
-        let job = job.clone();
+        let frames = frames.clone();
+        let progress = progress.clone();
         let status = status.clone();
         let scenario = props.scenario.clone();
         Callback::from(move |_: MouseEvent| match Compare::all(&scenario) {
             Err(e) => status.set(Status::Failed(e.to_string())),
             Ok(compare) => {
-                *job.borrow_mut() = Some(Job { compare, started_ms: performance_now(), frames: 0, frame: None });
+                let mut job = Job { compare, started_ms: performance_now(), frames: 0 };
+                *progress.borrow_mut() = 0.0;
                 status.set(Status::Running { fraction: 0.0, finished: 0, total: crate::balance::AlgorithmId::ALL.len() });
-                schedule(job.clone(), status.clone());
+                let (status, progress) = (status.clone(), progress.clone());
+                frames.start(move || {
+                    let more = job.tick(&status);
+                    *progress.borrow_mut() = job.compare.progress().fraction;
+                    more
+                });
             }
         })
     };
     let on_cancel = {
-        let job = job.clone();
         let status = status.clone();
         Callback::from(move |_: MouseEvent| {
-            let fraction = job.borrow().as_ref().map_or(0.0, |j| j.compare.progress().fraction);
-            drop(job.borrow_mut().take());
-            status.set(Status::Cancelled { fraction });
+            frames.cancel();
+            status.set(Status::Cancelled { fraction: *progress.borrow() });
         })
     };
     let export = |kind: &'static str| {

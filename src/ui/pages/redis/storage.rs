@@ -33,17 +33,13 @@ pub struct VirtualClock {
     perf_at_epoch: f64,
 }
 
-fn perf_now() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
-}
-
 impl VirtualClock {
     pub fn start() -> VirtualClock {
-        VirtualClock { epoch_ms: js_sys::Date::now(), perf_at_epoch: perf_now() }
+        VirtualClock { epoch_ms: js_sys::Date::now(), perf_at_epoch: crate::ui::performance_now() }
     }
 
     pub fn now(&self) -> SimTime {
-        let elapsed = (perf_now() - self.perf_at_epoch).max(0.0);
+        let elapsed = (crate::ui::performance_now() - self.perf_at_epoch).max(0.0);
         let ms = self.epoch_ms + elapsed + SKEW_MS.with(Cell::get);
         SimTime::from_unix_ms(if ms.is_finite() && ms > 0.0 { ms as u64 } else { 0 })
     }

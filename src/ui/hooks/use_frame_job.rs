@@ -1,7 +1,7 @@
 //! `use_frame_job`: runs a long computation (the contention sweep, the herd series) in slices, one
 //! slice per animation frame, so the tab never freezes. The page's tick closure does a budgeted
 //! slice of work and says whether more is left; cancelling drops the pending frame (and with it the
-//! closure and the work it owns). Shared UI has no such hook yet, so it lives with this page.
+//! closure and the work it owns). Used by the backoff sweep and herd and the load-balancing compare.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -11,11 +11,6 @@ use yew::prelude::*;
 
 /// Wall-clock milliseconds of work per frame: leaves room for layout and paint at 60 Hz.
 pub const SLICE_MS: f64 = 12.0;
-
-/// `performance.now()` (0 when unavailable): the edge where wall time may be read.
-pub fn performance_now() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
-}
 
 type Tick = Rc<RefCell<dyn FnMut() -> bool>>;
 type Slot = Rc<RefCell<Option<AnimationFrame>>>;
