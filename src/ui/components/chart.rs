@@ -226,3 +226,13 @@ pub fn Histogram(props: &HistogramProps) -> Html {
         </figure>
     }
 }
+
+/// An arrowhead `<marker>` for SVG `<defs>` (referenced as `marker-end="url(#id)"`), its colour set
+/// by `class` on the head's path.
+pub fn arrow_marker(id: &'static str, class: &'static str) -> Html {
+    html! {
+        <marker {id} viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+            <path {class} d="M0,0 L10,5 L0,10 z" />
+        </marker>
+    }
+}

@@ -9,6 +9,7 @@ use yew::prelude::*;
 
 use crate::backoff::retry::GiveUp;
 use crate::backoff::{AttemptOutcome, CallResult, RetrySchedule};
+use crate::ui::components::chart::arrow_marker;
 
 pub const WIDTH: f64 = 440.0;
 const CLIENT_X: f64 = 92.0;
@@ -209,15 +210,9 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
              aria-label="Sequence diagram of the retried call: attempts, replies, waits and the outcome">
             <title>{ "Sequence diagram of the retried call" }</title>
             <defs>
-                <marker id="bo-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-                    <path class="bo-seq__head" d="M0,0 L10,5 L0,10 z" />
-                </marker>
-                <marker id="bo-arrow-fail" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-                    <path class="bo-seq__head bo-seq__head--fail" d="M0,0 L10,5 L0,10 z" />
-                </marker>
-                <marker id="bo-arrow-ok" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-                    <path class="bo-seq__head bo-seq__head--ok" d="M0,0 L10,5 L0,10 z" />
-                </marker>
+                { arrow_marker("bo-arrow", "bo-seq__head") }
+                { arrow_marker("bo-arrow-fail", "bo-seq__head bo-seq__head--fail") }
+                { arrow_marker("bo-arrow-ok", "bo-seq__head bo-seq__head--ok") }
             </defs>
             <g class="bo-seq__actor">
                 <rect x={f(CLIENT_X - 48.0)} y="8" width="96" height="28" rx="6" />

@@ -7,6 +7,7 @@
 use yew::prelude::*;
 
 use crate::lock::{WorkerState, WorkerStatus};
+use crate::ui::components::chart::arrow_marker;
 
 /// Node width and height in SVG units.
 const NW: f64 = 124.0;
@@ -190,12 +191,8 @@ pub fn StateDiagram(props: &StateDiagramProps) -> Html {
              viewBox="-28 0 536 272" role="img" aria-label={title.clone()} data-testid="state-diagram">
             <title>{ title }</title>
             <defs>
-                <marker id="lk-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-                    <path d="M0,0 L10,5 L0,10 z" class="lk-diagram__head" />
-                </marker>
-                <marker id="lk-arrow-last" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-                    <path d="M0,0 L10,5 L0,10 z" class="lk-diagram__head lk-diagram__head--last" />
-                </marker>
+                { arrow_marker("lk-arrow", "lk-diagram__head") }
+                { arrow_marker("lk-arrow-last", "lk-diagram__head lk-diagram__head--last") }
             </defs>
             // Edges of the reference design (STOP drawn once, below).
             { for edges.iter().filter(|(_, ev, _)| *ev != "STOP").filter_map(|(from, ev, to)| {
