@@ -3,7 +3,8 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::components::{about::AboutButton, nav_link::NavLink, theme_toggle::ThemeToggle};
+use super::components::nav_link::{remember_query, NavLink};
+use super::components::{about::AboutButton, theme_toggle::ThemeToggle};
 use super::routes::{switch, Route};
 
 /// Where the footer's source link points: set by the Pages workflow from the repository it builds,
@@ -26,6 +27,12 @@ pub fn App() -> Html {
 /// Everything inside the router; tests mount it under a memory router.
 #[component]
 pub fn Layout() -> Html {
+    // Once per navigation, not once per nav link: what the nav links bring back to each page.
+    let route = use_route::<Route>();
+    let location = use_location();
+    if let (Some(route), Some(location)) = (route, location) {
+        remember_query(route, location.query_str());
+    }
     html! {
         <>
             <a class="skip-link" href="#main">{ "Skip to content" }</a>

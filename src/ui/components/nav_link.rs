@@ -52,11 +52,10 @@ pub struct NavLinkProps {
 #[component]
 pub fn NavLink(props: &NavLinkProps) -> Html {
     let navigator = use_navigator().expect("NavLink must be rendered inside a yew-router Router");
+    // Layout records the showing route's query before the links render; the location hook only
+    // makes each link re-render when it changes.
     let current = use_route::<Route>();
-    let location = use_location();
-    if let (Some(route), Some(loc)) = (current, location.as_ref()) {
-        remember_query(route, loc.query_str());
-    }
+    let _location = use_location();
     let to = props.to;
     let active = current == Some(to);
     let query = remembered_query(to);
