@@ -1,10 +1,14 @@
 //! A layer-4 hash of the connection's 5-tuple, done as nginx's generic `hash` directive does it
-//! (Cache::Memcached-compatible): `hash += (crc32([rehash] key) >> 16) & 0x7fff`, then
-//! `hash % total_weight` walks the weighted peer list; a down peer means rehashing with the try
-//! number prepended, and after 20 tries nginx falls back to weighted round robin.
+//! (`ngx_http_upstream_get_hash_peer`, Cache::Memcached-compatible):
+//! `hash += (crc32([rehash] key) >> 16) & 0x7fff` (a `u32`, wrapping), then `hash % total_weight`
+//! walks the weighted peer list; a down or failed peer means rehashing with the try number
+//! prepended, counting `++tries > 20`: 21 probes, then nginx's weighted round robin. With fewer
+//! than 2 peers it goes to round robin at once (`hp->rrp.peers->number < 2`). The key is the
+//! 5-tuple's 13 bytes (source address and port, destination address and port, protocol).
 
-use super::balancer::{Balancer, Request, ServerView};
+use super::balancer::{Balancer, BalancerSnapshot, Request, ServerView};
 use super::hash::{crc32, weighted_slot};
+use super::ip_hash::NGINX_HASH_TRIES;
 use super::smooth_wrr::SmoothWrr;
 use super::AlgorithmId;
 use crate::sim::SimTime;
@@ -12,12 +16,35 @@ use crate::sim::SimTime;
 #[derive(Clone, Debug, Default)]
 pub struct L4Hash {
     fallback: SmoothWrr,
+    last_probes: u32,
 }
 
 impl L4Hash {
     pub fn new() -> Self {
-        L4Hash { fallback: SmoothWrr::new() }
+        L4Hash {
+            fallback: SmoothWrr::new(),
+            last_probes: 0,
+        }
     }
+    /// With the upstream's `max_fails` (the fallback's failure penalty).
+    pub fn with_max_fails(max_fails: u32) -> Self {
+        L4Hash {
+            fallback: SmoothWrr::with_max_fails(max_fails),
+            last_probes: 0,
+        }
+    }
+    /// How many hash probes the last pick made (0 when it went straight to round robin).
+    pub fn last_probes(&self) -> u32 {
+        self.last_probes
+    }
+}
+
+/// One probe of nginx's `hash`: `(crc32([rehash] key) >> 16) & 0x7fff`, the rehash number written
+/// in decimal before the key from the second probe on.
+pub fn nginx_hash_step(rehash: u32, key: &[u8]) -> u32 {
+    let prefix = rehash.to_string();
+    let parts: [&[u8]; 2] = [if rehash > 0 { prefix.as_bytes() } else { b"" }, key];
+    (crc32(&parts) >> 16) & 0x7fff
 }
 
 impl Balancer for L4Hash {
@@ -26,23 +53,42 @@ impl Balancer for L4Hash {
     }
 
     fn pick(&mut self, req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
+        self.last_probes = 0;
         let total: u64 = servers.iter().map(|s| u64::from(s.weight)).sum();
-        if total == 0 {
-            return None;
+        if servers.len() < 2 || total == 0 {
+            return self.fallback.pick_views(servers);
         }
         let key = req.five_tuple_bytes();
-        let mut hash: u64 = 0;
-        for rehash in 0..20u32 {
-            let prefix = rehash.to_string();
-            let parts: [&[u8]; 2] = [if rehash > 0 { prefix.as_bytes() } else { b"" }, &key];
-            hash += u64::from((crc32(&parts) >> 16) & 0x7fff);
-            if let Some(p) = weighted_slot(servers.iter().map(|s| s.weight), hash % total) {
+        let mut hash: u32 = 0;
+        let mut rehash: u32 = 0;
+        let mut tries = 0u32;
+        loop {
+            hash = hash.wrapping_add(nginx_hash_step(rehash, &key));
+            rehash += 1;
+            self.last_probes += 1;
+            if let Some(p) =
+                weighted_slot(servers.iter().map(|s| s.weight), u64::from(hash) % total)
+            {
                 if servers[p].up {
                     return Some(p);
                 }
             }
+            tries += 1;
+            if tries > NGINX_HASH_TRIES {
+                return self.fallback.pick_views(servers);
+            }
         }
-        self.fallback.pick_views(servers)
+    }
+
+    fn report_failure(&mut self, server: usize) {
+        self.fallback.penalize(server);
+    }
+
+    fn snapshot(&self) -> BalancerSnapshot {
+        BalancerSnapshot {
+            totals: vec![("hash probes (last pick)", f64::from(self.last_probes))],
+            ..BalancerSnapshot::default()
+        }
     }
 }
 
@@ -63,5 +109,52 @@ mod tests {
             seen[b.pick(&r, &s, SimTime::ZERO).unwrap()] += 1;
         }
         assert!(seen.iter().all(|c| *c > 50), "{seen:?}");
+    }
+
+    /// `ngx_http_upstream_get_hash_peer`: `++hp->tries > 20` → round robin after 21 probes, and
+    /// `hp->rrp.peers->number < 2` → round robin without hashing.
+    #[test]
+    fn twenty_one_probes_then_round_robin_and_one_peer_is_round_robin() {
+        let mut b = L4Hash::new();
+        let down = vec![
+            ServerView {
+                up: false,
+                ..ServerView::up(1)
+            };
+            4
+        ];
+        assert_eq!(
+            b.pick(
+                &Request::from_client([203, 0, 113, 5], "/"),
+                &down,
+                SimTime::ZERO
+            ),
+            None
+        );
+        assert_eq!(b.last_probes(), 21);
+        let one = vec![ServerView::up(1)];
+        assert_eq!(
+            b.pick(
+                &Request::from_client([203, 0, 113, 5], "/"),
+                &one,
+                SimTime::ZERO
+            ),
+            Some(0)
+        );
+        assert_eq!(b.last_probes(), 0);
+    }
+
+    /// The Cache::Memcached step: the first probe hashes the bare key, later ones prefix the
+    /// rehash number ("1", "2", …).
+    #[test]
+    fn hash_step_prefixes_the_rehash_number() {
+        assert_eq!(
+            nginx_hash_step(0, b"key"),
+            (crc32(&[b"key"]) >> 16) & 0x7fff
+        );
+        assert_eq!(
+            nginx_hash_step(12, b"key"),
+            (crc32(&[b"12key"]) >> 16) & 0x7fff
+        );
     }
 }

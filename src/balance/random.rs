@@ -1,18 +1,57 @@
-//! Random choice among healthy servers, proportional to weight (nginx's `random` without `two`).
+//! nginx's `random` balancer (`ngx_http_upstream_random_module.c`), with and without `two`.
+//!
+//! - `random` (`ngx_http_upstream_get_random_peer`): `ngx_http_upstream_peek_random_peer` draws
+//!   `x = random() % total_weight` and takes the peer whose weight range holds `x` (so a draw is
+//!   proportional to weight, down peers included); a down or failed peer means drawing again,
+//!   counting `++tries > 20`, after which nginx falls back to its weighted round robin.
+//! - `random two least_conn` (`ngx_http_upstream_get_random2_peer`, our `p2c`): draws the same way
+//!   until it holds two different usable peers, then keeps the first only if the second has more
+//!   connections per unit of weight (`peer->conns * prev->weight > prev->conns * peer->weight`), so
+//!   ties go to the second draw. Every draw counts towards the same 21 (a repeat of the first peer
+//!   too).
+//!
+//! Both go straight to round robin with fewer than 2 peers (`peers->number < 2`).
 
-use super::balancer::{Balancer, Request, ServerView};
+use super::balancer::{Balancer, BalancerSnapshot, Request, ServerView};
+use super::hash::weighted_slot;
+use super::ip_hash::NGINX_HASH_TRIES;
+use super::smooth_wrr::SmoothWrr;
 use super::AlgorithmId;
 use crate::sim::{SimRng, SimTime};
 
+/// `ngx_http_upstream_peek_random_peer`: a peer drawn in proportion to its weight (`total` > 0).
+fn peek(rng: &mut SimRng, servers: &[ServerView], total: u64) -> usize {
+    let x = rng.below(total);
+    weighted_slot(servers.iter().map(|s| s.weight), x).unwrap_or(0)
+}
+
+fn total_weight(servers: &[ServerView]) -> u64 {
+    servers.iter().map(|s| u64::from(s.weight)).sum()
+}
+
+/// nginx's `random`: one weighted draw, redrawn while the peer is unusable.
 #[derive(Clone, Debug)]
 pub struct RandomPick {
     rng: SimRng,
-    weights: Vec<u64>,
+    fallback: SmoothWrr,
+    last_draws: u32,
 }
 
 impl RandomPick {
     pub fn new(rng: SimRng) -> Self {
-        RandomPick { rng, weights: Vec::new() }
+        Self::with_max_fails(rng, 1)
+    }
+    /// With the upstream's `max_fails` (the fallback's failure penalty).
+    pub fn with_max_fails(rng: SimRng, max_fails: u32) -> Self {
+        RandomPick {
+            rng,
+            fallback: SmoothWrr::with_max_fails(max_fails),
+            last_draws: 0,
+        }
+    }
+    /// Random draws the last pick made (0 when round robin answered at once).
+    pub fn last_draws(&self) -> u32 {
+        self.last_draws
     }
 }
 
@@ -22,9 +61,105 @@ impl Balancer for RandomPick {
     }
 
     fn pick(&mut self, _req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
-        self.weights.clear();
-        self.weights.extend(servers.iter().map(|s| if s.up { u64::from(s.weight) } else { 0 }));
-        self.rng.weighted_index(&self.weights)
+        self.last_draws = 0;
+        let total = total_weight(servers);
+        if servers.len() < 2 || total == 0 {
+            return self.fallback.pick_views(servers);
+        }
+        let mut tries = 0u32;
+        loop {
+            let i = peek(&mut self.rng, servers, total);
+            self.last_draws += 1;
+            if servers[i].up {
+                return Some(i);
+            }
+            tries += 1;
+            if tries > NGINX_HASH_TRIES {
+                return self.fallback.pick_views(servers);
+            }
+        }
+    }
+
+    fn report_failure(&mut self, server: usize) {
+        self.fallback.penalize(server);
+    }
+
+    fn snapshot(&self) -> BalancerSnapshot {
+        BalancerSnapshot {
+            totals: vec![("random draws (last pick)", f64::from(self.last_draws))],
+            ..BalancerSnapshot::default()
+        }
+    }
+}
+
+/// nginx's `random two least_conn`: two weighted draws of different usable peers, the one with
+/// fewer connections per unit of weight wins, the second on a tie.
+#[derive(Clone, Debug)]
+pub struct RandomTwo {
+    rng: SimRng,
+    fallback: SmoothWrr,
+    last_draws: u32,
+}
+
+impl RandomTwo {
+    pub fn new(rng: SimRng) -> Self {
+        Self::with_max_fails(rng, 1)
+    }
+    /// With the upstream's `max_fails` (the fallback's failure penalty).
+    pub fn with_max_fails(rng: SimRng, max_fails: u32) -> Self {
+        RandomTwo {
+            rng,
+            fallback: SmoothWrr::with_max_fails(max_fails),
+            last_draws: 0,
+        }
+    }
+    /// Random draws the last pick made (0 when round robin answered at once).
+    pub fn last_draws(&self) -> u32 {
+        self.last_draws
+    }
+}
+
+impl Balancer for RandomTwo {
+    fn algorithm(&self) -> AlgorithmId {
+        AlgorithmId::P2c
+    }
+
+    fn pick(&mut self, _req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
+        self.last_draws = 0;
+        let total = total_weight(servers);
+        if servers.len() < 2 || total == 0 {
+            return self.fallback.pick_views(servers);
+        }
+        let mut prev: Option<usize> = None;
+        let mut tries = 0u32;
+        loop {
+            let i = peek(&mut self.rng, servers, total);
+            self.last_draws += 1;
+            if prev != Some(i) && servers[i].up {
+                if let Some(p) = prev {
+                    let (a, b) = (&servers[p], &servers[i]);
+                    let second_busier = u64::from(b.active) * u64::from(a.weight)
+                        > u64::from(a.active) * u64::from(b.weight);
+                    return Some(if second_busier { p } else { i });
+                }
+                prev = Some(i);
+            }
+            tries += 1;
+            if tries > NGINX_HASH_TRIES {
+                return self.fallback.pick_views(servers);
+            }
+        }
+    }
+
+    fn report_failure(&mut self, server: usize) {
+        self.fallback.penalize(server);
+    }
+
+    fn snapshot(&self) -> BalancerSnapshot {
+        BalancerSnapshot {
+            totals: vec![("random draws (last pick)", f64::from(self.last_draws))],
+            ..BalancerSnapshot::default()
+        }
     }
 }
 
@@ -32,17 +167,114 @@ impl Balancer for RandomPick {
 mod tests {
     use super::*;
 
+    fn req() -> Request<'static> {
+        Request::from_client([1, 1, 1, 1], "/")
+    }
+
     #[test]
-    fn never_picks_down_and_follows_weights() {
+    fn random_never_picks_down_and_follows_weights() {
         let mut b = RandomPick::new(SimRng::new(4));
         let mut s = vec![ServerView::up(1), ServerView::up(3), ServerView::up(5)];
         s[2].up = false;
         let mut c = [0u32; 3];
         for _ in 0..8000 {
-            c[b.pick(&Request::from_client([1, 1, 1, 1], "/"), &s, SimTime::ZERO).unwrap()] += 1;
+            c[b.pick(&req(), &s, SimTime::ZERO).unwrap()] += 1;
         }
         assert_eq!(c[2], 0);
         let ratio = f64::from(c[1]) / f64::from(c[0]);
         assert!((ratio - 3.0).abs() < 0.3, "{c:?}");
+    }
+
+    /// `ngx_http_upstream_get_random2_peer` draws through `ngx_http_upstream_peek_random_peer`,
+    /// in proportion to weight. With equal loads the second distinct draw wins, so a server's share
+    /// is P(second draw = j) = Σ_{i≠j} p_i·p_j / (1 − p_i) — 0.664 for the two weight-3 servers of
+    /// 1,3,1,3 (uniform pair draws would give them 0.5).
+    #[test]
+    fn random_two_draws_in_proportion_to_weight() {
+        let mut b = RandomTwo::new(SimRng::new(7));
+        let w = [1.0, 3.0, 1.0, 3.0];
+        let s: Vec<ServerView> = w.iter().map(|x| ServerView::up(*x as u32)).collect();
+        let p: Vec<f64> = w.iter().map(|x| x / 8.0).collect();
+        let want = |j: usize| {
+            (0..4)
+                .filter(|i| *i != j)
+                .map(|i| p[i] * p[j] / (1.0 - p[i]))
+                .sum::<f64>()
+        };
+        let n = 40_000;
+        let mut c = [0u32; 4];
+        for _ in 0..n {
+            c[b.pick(&req(), &s, SimTime::ZERO).unwrap()] += 1;
+        }
+        for j in 0..4 {
+            let got = f64::from(c[j]) / f64::from(n);
+            assert!(
+                (got - want(j)).abs() < 0.01,
+                "server {j}: {got} vs {}",
+                want(j)
+            );
+        }
+        assert!((want(1) + want(3) - 0.664).abs() < 0.001);
+    }
+
+    /// `if (peer->conns * prev->weight > prev->conns * peer->weight) peer = prev;`: the second
+    /// draw wins ties, the first wins only when the second is busier per unit of weight.
+    #[test]
+    fn random_two_ties_go_to_the_second_draw() {
+        let s = vec![ServerView::up(1), ServerView::up(1)];
+        // With two equally loaded peers, the winner is always the second distinct draw: replay the
+        // draws with the same seed to know which that was.
+        for seed in 0..50 {
+            let mut b = RandomTwo::new(SimRng::new(seed));
+            let got = b.pick(&req(), &s, SimTime::ZERO).unwrap();
+            let mut rng = SimRng::new(seed);
+            let first = rng.below(2) as usize;
+            let second = loop {
+                let d = rng.below(2) as usize;
+                if d != first {
+                    break d;
+                }
+            };
+            assert_eq!(got, second, "seed {seed}");
+        }
+        // Weight 2 with 3 connections (1.5 each) against weight 1 with 2 (2 each): the lighter per
+        // weight wins whichever order they were drawn in.
+        let s = vec![
+            ServerView {
+                active: 3,
+                ..ServerView::up(2)
+            },
+            ServerView {
+                active: 2,
+                ..ServerView::up(1)
+            },
+        ];
+        let mut b = RandomTwo::new(SimRng::new(3));
+        assert!((0..200).all(|_| b.pick(&req(), &s, SimTime::ZERO) == Some(0)));
+    }
+
+    /// Every draw counts towards `++rp->tries > 20`; with one usable peer of several the second
+    /// distinct usable peer never comes, so after 21 draws round robin answers.
+    #[test]
+    fn twenty_one_draws_then_round_robin_and_one_peer_is_round_robin() {
+        let mut s = vec![ServerView::up(1); 3];
+        s[1].up = false;
+        s[2].up = false;
+        let mut b = RandomTwo::new(SimRng::new(1));
+        assert_eq!(b.pick(&req(), &s, SimTime::ZERO), Some(0));
+        assert_eq!(b.last_draws(), 21);
+        let mut r = RandomPick::new(SimRng::new(1));
+        let down = vec![
+            ServerView {
+                up: false,
+                ..ServerView::up(1)
+            };
+            3
+        ];
+        assert_eq!(r.pick(&req(), &down, SimTime::ZERO), None);
+        assert_eq!(r.last_draws(), 21);
+        let one = vec![ServerView::up(1)];
+        assert_eq!(b.pick(&req(), &one, SimTime::ZERO), Some(0));
+        assert_eq!(b.last_draws(), 0);
     }
 }
