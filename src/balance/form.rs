@@ -12,7 +12,7 @@ use crate::sim::Distribution;
 use serde::{Deserialize, Serialize};
 
 /// The editable fields, in the order the editor and the URL list them.
-pub const FIELDS: [&str; 20] = [
+pub const FIELDS: [&str; 21] = [
     "alg",
     "weights",
     "rate",
@@ -33,6 +33,7 @@ pub const FIELDS: [&str; 20] = [
     "slow_start",
     "clients",
     "nat",
+    "mg_track",
 ];
 
 /// The service-time shapes the editor offers, by their field value.
@@ -78,6 +79,7 @@ pub fn label(field: &str) -> &'static str {
         "slow_start" => "Slow start (ms, 0 = off)",
         "clients" => "Clients",
         "nat" => "Clients behind one NAT /24",
+        "mg_track" => "Maglev connection tracking (flows, 0 = off)",
         "preset" => "Preset",
         _ => "Field",
     }
@@ -175,6 +177,7 @@ impl ScenarioForm {
             ("slow_start", sc.health.slow_start_ms.to_string()),
             ("clients", sc.clients.count.to_string()),
             ("nat", sc.clients.nat_clients.to_string()),
+            ("mg_track", sc.balancer.maglev_tracking.to_string()),
         ];
         ScenarioForm {
             preset: preset_id.to_string(),
@@ -254,7 +257,7 @@ impl ScenarioForm {
 
         match self.get("alg").trim().parse::<AlgorithmId>() {
             Ok(a) => sc.algorithm = a,
-            Err(_) => err("alg", "one of round-robin, smooth-wrr, least-conn, ip-hash, ip-hash-full, l4-hash, l7-path, random, p2c, ring, maglev, peak-ewma"),
+            Err(_) => err("alg", &format!("one of {}", AlgorithmId::id_list())),
         }
         let weights: Option<Vec<u32>> = {
             let parts: Vec<Option<u32>> = self
@@ -361,6 +364,7 @@ impl ScenarioForm {
         let pf_max = int_field!("pf_max", 0, 1_000) as u32;
         let pf_timeout = int_field!("pf_timeout", 1, 3_600_000);
         let slow_start = int_field!("slow_start", 0, 3_600_000);
+        let mg_track = int_field!("mg_track", 0, u64::from(super::MAX_MAGLEV_TRACKING)) as u32;
         let clients = int_field!("clients", 1, 100_000) as u32;
         let nat = int(self.get("nat"), 0, u64::from(clients)).unwrap_or_else(|| {
             err(
@@ -417,6 +421,7 @@ impl ScenarioForm {
             fail_timeout_ms: pf_timeout,
         });
         sc.health.slow_start_ms = slow_start;
+        sc.balancer.maglev_tracking = mg_track;
         sc.clients.count = clients;
         sc.clients.nat_clients = nat;
         for e in &mut sc.events {

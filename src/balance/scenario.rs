@@ -109,9 +109,12 @@ pub struct ActiveCheck {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PassiveCheck {
-    /// nginx `max_fails`: failures within `fail_timeout_ms` that mark a server down…
+    /// nginx `max_fails`: this many failures, each within `fail_timeout_ms` of the last check,
+    /// take a server out of rotation (and each failure costs it `weight / max_fails` of effective
+    /// weight in the round-robin table). No passive check at all is nginx's `max_fails=0`.
     pub max_fails: u32,
-    /// …for `fail_timeout_ms`, after which it is tried again.
+    /// nginx `fail_timeout`: how long a failed server is skipped before one probe request is let
+    /// through ([`super::passive`]).
     pub fail_timeout_ms: u64,
 }
 
@@ -468,7 +471,7 @@ pub fn presets() -> Vec<Preset> {
         Preset {
             id: "nginx-2-3-1",
             title: "nginx: weights 2:3:1",
-            description: "The reference article's three servers with weights 2, 3 and 1 under smooth weighted round robin: per 6 requests, b a b c a b.",
+            description: "The reference article's three servers with weights 2, 3 and 1 under smooth weighted round robin: per 6 requests, s1 s0 s1 s2 s0 s1.",
             scenario: Scenario {
                 name: "nginx-2-3-1".into(),
                 algorithm: AlgorithmId::SmoothWrr,
@@ -512,7 +515,7 @@ pub fn presets() -> Vec<Preset> {
         Preset {
             id: "server-dies-no-health",
             title: "A server dies, no health checks",
-            description: "Server 1 crashes at 10 s and comes back at 20 s. Without checks the balancer keeps sending it a quarter of the traffic, and every one of those requests fails.",
+            description: "s1 crashes at 10 s and comes back at 20 s. Without checks the balancer keeps sending it a quarter of the traffic, and every one of those requests fails.",
             scenario: dies(false),
         },
         Preset {
@@ -536,7 +539,7 @@ pub fn presets() -> Vec<Preset> {
         Preset {
             id: "scale-out",
             title: "Scale-out and keys moved",
-            description: "Five servers under consistent hashing; a sixth joins at 10 s. Only about a sixth of the clients move (compare `sim lb moved` for modulo, ring and Maglev).",
+            description: "Five servers under nginx's consistent hashing; a sixth joins at 10 s. Only about a sixth of the clients move (compare `sim lb moved` for modulo, ring and Maglev).",
             scenario: Scenario {
                 name: "scale-out".into(),
                 algorithm: AlgorithmId::Ring,
@@ -548,9 +551,24 @@ pub fn presets() -> Vec<Preset> {
             },
         },
         Preset {
+            id: "maglev-conntrack",
+            title: "Maglev with connection tracking",
+            description: "Five servers under Maglev with a 10,000-flow connection tracking table; a sixth joins at 10 s. The lookup table changes, but flows already tracked stay on their server; only new clients reach s5. Set tracking to 0 to see a sixth of the clients move.",
+            scenario: Scenario {
+                name: "maglev-conntrack".into(),
+                algorithm: AlgorithmId::Maglev,
+                duration_ms: 20_000,
+                arrivals: ArrivalConfig { rate_per_s: 500.0, burst: None },
+                servers: vec![ServerConfig::default(); 5],
+                balancer: BalancerConfig { maglev_tracking: 10_000, ..BalancerConfig::default() },
+                events: vec![ScheduledAction { at_ms: 10_000, action: Action::AddServer { config: ServerConfig::default() } }],
+                ..Scenario::default()
+            },
+        },
+        Preset {
             id: "l7-paths",
             title: "Layer-7 path rules",
-            description: "/api/ goes to servers 0–1, /static/ to server 2, everything else to server 3.",
+            description: "/api/ goes to s0–s1, /static/ to s2, everything else to s3.",
             scenario: Scenario {
                 name: "l7-paths".into(),
                 algorithm: AlgorithmId::L7Path,

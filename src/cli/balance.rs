@@ -163,6 +163,15 @@ pub struct RunArgs {
     /// Turn on active (1 s, fall 3, rise 2) and passive (max_fails 1, 10 s) checks.
     #[arg(long)]
     pub health: bool,
+    /// nginx `max_fails` of the passive check (0 = off); overrides --health's 1.
+    #[arg(long)]
+    pub max_fails: Option<u32>,
+    /// nginx `fail_timeout` of the passive check in ms (default 10000).
+    #[arg(long)]
+    pub fail_timeout_ms: Option<u64>,
+    /// Maglev's connection tracking table, in flows (0 = off).
+    #[arg(long)]
+    pub maglev_tracking: Option<u32>,
     /// Include the per-window series in JSON output.
     #[arg(long)]
     pub windows: bool,
@@ -360,6 +369,17 @@ fn build_scenario(c: &Common, r: &RunArgs) -> Result<Scenario, Box<dyn std::erro
             }),
             slow_start_ms: 0,
         };
+    }
+    if r.max_fails.is_some() || r.fail_timeout_ms.is_some() {
+        let max_fails = r.max_fails.unwrap_or(1);
+        let fail_timeout_ms = r.fail_timeout_ms.unwrap_or(10_000);
+        sc.health.passive = (max_fails > 0).then_some(PassiveCheck {
+            max_fails,
+            fail_timeout_ms,
+        });
+    }
+    if let Some(t) = r.maglev_tracking {
+        sc.balancer.maglev_tracking = t;
     }
     sc.validate()?;
     Ok(sc)
