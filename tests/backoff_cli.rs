@@ -115,7 +115,7 @@ fn bad_flags_get_clear_errors_and_exit_code_2() {
     let (code, _, err) = sim(&["retry", "--policy", "fast"]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("unknown policy \"fast\": expected none, constant, exponential"),
+        err.contains("unknown policy \"fast\": expected one of none, constant, exponential"),
         "{err}"
     );
     let (code, _, err) = sim(&["retry", "--fail-prob", "2"]);

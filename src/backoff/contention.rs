@@ -23,6 +23,8 @@
 //! This module must never read a wall clock.
 
 use super::policy::{decorrelated_jitter, equal_jitter, expo, full_jitter};
+use crate::sim::quad_heap::QuadHeap;
+use crate::sim::ziggurat::Ziggurat;
 use crate::sim::{Clocked, SimRng, SimTime};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -210,80 +212,6 @@ impl Client {
 const CLIENT_BITS: u32 = 20;
 const MAX_KEY_TIME_US: u64 = (1 << (64 - CLIENT_BITS)) - 1;
 
-/// Marsaglia and Tsang's ziggurat for the standard normal (256 layers), the method `rand_distr`
-/// uses: exact, and about one `u64` draw and a table look-up per sample — the network delay is the
-/// sweep's hottest path, and Box–Muller's logarithm and cosine per sample cost most of its time.
-/// The tables are computed once with `libm` (pure Rust), so they are identical on every platform.
-struct Ziggurat {
-    /// Layer edges, widest first: x[0] = V / f(R), x[1] = R, …, x[256] = 0.
-    x: [f64; 257],
-    /// f(x[i]) = exp(-x[i]² / 2).
-    f: [f64; 257],
-}
-
-/// The rightmost layer's edge and every layer's area for 256 layers (Marsaglia & Tsang, 2000).
-const ZIG_R: f64 = 3.654_152_885_361_009;
-const ZIG_V: f64 = 0.004_928_673_233_99;
-
-fn zig_pdf(x: f64) -> f64 {
-    libm::exp(-x * x / 2.0)
-}
-
-impl Ziggurat {
-    fn build() -> Ziggurat {
-        let mut x = [0.0; 257];
-        let mut f = [0.0; 257];
-        x[0] = ZIG_V / zig_pdf(ZIG_R);
-        x[1] = ZIG_R;
-        for i in 1..255 {
-            x[i + 1] = libm::sqrt(-2.0 * libm::log(ZIG_V / x[i] + zig_pdf(x[i])));
-        }
-        x[256] = 0.0;
-        for i in 0..257 {
-            f[i] = zig_pdf(x[i]);
-        }
-        Ziggurat { x, f }
-    }
-
-    fn get() -> &'static Ziggurat {
-        static TABLES: std::sync::OnceLock<Ziggurat> = std::sync::OnceLock::new();
-        TABLES.get_or_init(Ziggurat::build)
-    }
-
-    /// A uniform in (0, 1] from the top 52 bits of `bits`.
-    #[inline]
-    fn open_closed01(bits: u64) -> f64 {
-        ((bits >> 12) + 1) as f64 * (1.0 / (1u64 << 52) as f64)
-    }
-
-    #[inline(always)]
-    fn sample(&self, rng: &mut SimRng) -> f64 {
-        loop {
-            let bits = rng.next_u64();
-            let i = (bits & 0xff) as usize;
-            // A symmetric uniform in (-1, 1] from bits 12..64 (independent of the layer's bits).
-            let u = 2.0 * Ziggurat::open_closed01(bits) - 1.0;
-            let x = u * self.x[i];
-            if libm::fabs(x) < self.x[i + 1] {
-                return x;
-            }
-            if i == 0 {
-                // The tail beyond R (Marsaglia 1964).
-                loop {
-                    let a = libm::log(Ziggurat::open_closed01(rng.next_u64())) / ZIG_R;
-                    let b = libm::log(Ziggurat::open_closed01(rng.next_u64()));
-                    if -2.0 * b >= a * a {
-                        return if u < 0.0 { a - ZIG_R } else { ZIG_R - a };
-                    }
-                }
-            }
-            if self.f[i + 1] + (self.f[i] - self.f[i + 1]) * rng.unit_f64() < zig_pdf(x) {
-                return x;
-            }
-        }
-    }
-}
-
 /// Samples |Normal(mean, sd)| in whole microseconds.
 #[derive(Clone)]
 struct NetDelay {
@@ -304,95 +232,6 @@ impl NetDelay {
         let x = libm::fabs(self.mean_us + self.sd_us * self.zig.sample(rng));
         // Rounds half up (x ≥ 0); bounded by validation (mean, sd < 1e9 ms), so the cast is exact.
         (x + 0.5) as u64
-    }
-}
-
-/// A 4-ary min-heap of unique `u64` keys: half the depth of a binary heap and branch-free choice
-/// among siblings, which matters because every event replaces the top (≈ 190 keys, tens of millions
-/// of replacements per sweep). Keys are unique (they contain the client index), so the order of
-/// events is the same as any other min-queue's.
-#[derive(Clone, Debug, Default)]
-struct QuadHeap {
-    a: Vec<u64>,
-}
-
-impl QuadHeap {
-    fn with_capacity(n: usize) -> Self {
-        QuadHeap {
-            a: Vec::with_capacity(n),
-        }
-    }
-    #[inline]
-    fn peek(&self) -> Option<u64> {
-        self.a.first().copied()
-    }
-    fn push(&mut self, key: u64) {
-        let mut pos = self.a.len();
-        self.a.push(key);
-        while pos > 0 {
-            let parent = (pos - 1) / 4;
-            if self.a[parent] <= key {
-                break;
-            }
-            self.a[pos] = self.a[parent];
-            pos = parent;
-        }
-        self.a[pos] = key;
-    }
-    /// Replaces the smallest key with `key` (the heap must not be empty).
-    #[inline]
-    fn replace_top(&mut self, key: u64) {
-        self.sift_down(0, key);
-    }
-    fn pop(&mut self) {
-        if let Some(last) = self.a.pop() {
-            if !self.a.is_empty() {
-                self.sift_down(0, last);
-            }
-        }
-    }
-    #[inline]
-    fn sift_down(&mut self, mut pos: usize, key: u64) {
-        let a = &mut self.a;
-        let n = a.len();
-        loop {
-            let c = 4 * pos + 1;
-            if c >= n {
-                break;
-            }
-            let (m, mv) = if c + 3 < n {
-                let (i1, v1) = if a[c + 1] < a[c] {
-                    (c + 1, a[c + 1])
-                } else {
-                    (c, a[c])
-                };
-                let (i2, v2) = if a[c + 3] < a[c + 2] {
-                    (c + 3, a[c + 3])
-                } else {
-                    (c + 2, a[c + 2])
-                };
-                if v2 < v1 {
-                    (i2, v2)
-                } else {
-                    (i1, v1)
-                }
-            } else {
-                let (mut m, mut mv) = (c, a[c]);
-                for (j, &v) in a.iter().enumerate().take(n).skip(c + 1) {
-                    if v < mv {
-                        m = j;
-                        mv = v;
-                    }
-                }
-                (m, mv)
-            };
-            if mv >= key {
-                break;
-            }
-            a[pos] = mv;
-            pos = m;
-        }
-        a[pos] = key;
     }
 }
 
@@ -1036,38 +875,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ziggurat_normal_has_the_right_moments_and_tails() {
-        let z = Ziggurat::get();
-        assert!(
-            z.x[255] > 0.0 && z.x[255] < 0.3,
-            "the layers must close near 0: {}",
-            z.x[255]
-        );
-        let mut r = SimRng::new(17);
-        let n = 200_000;
-        let xs: Vec<f64> = (0..n).map(|_| z.sample(&mut r)).collect();
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
-        assert!(mean.abs() < 0.01, "mean {mean}");
-        assert!((var - 1.0).abs() < 0.015, "variance {var}");
-        let beyond = |t: f64| xs.iter().filter(|x| x.abs() > t).count() as f64 / n as f64;
-        assert!(
-            (beyond(1.0) - 0.3173).abs() < 0.005,
-            "P(|z|>1) {}",
-            beyond(1.0)
-        );
-        assert!(
-            (beyond(2.0) - 0.0455).abs() < 0.002,
-            "P(|z|>2) {}",
-            beyond(2.0)
-        );
-        assert!(
-            xs.iter().any(|x| x.abs() > ZIG_R),
-            "the tail beyond R is reachable"
-        );
-    }
-
-    #[test]
     fn sweep_parameters_round_trip_through_a_query_string() {
         let p = SweepParams {
             runs: 7,
@@ -1094,34 +901,6 @@ mod tests {
             proptest::prop_assert_eq!(res.calls - res.failed_writes, u64::from(clients));
             proptest::prop_assert!(r.phases().iter().all(|p| *p == ClientPhase::Done));
             proptest::prop_assert!(r.clients().iter().all(|c| c.calls == c.attempt + 1));
-        }
-    }
-
-    #[test]
-    fn quad_heap_pops_in_order() {
-        let mut r = SimRng::new(5);
-        let mut h = QuadHeap::default();
-        let mut model: Vec<u64> = Vec::new();
-        for step in 0..5000u64 {
-            let k = (r.below(1000) << 20) | step;
-            match r.below(3) {
-                0 if !model.is_empty() => {
-                    h.pop();
-                    model.remove(0);
-                }
-                1 if !model.is_empty() => {
-                    h.replace_top(k);
-                    model.remove(0);
-                    model.push(k);
-                    model.sort_unstable();
-                }
-                _ => {
-                    h.push(k);
-                    model.push(k);
-                    model.sort_unstable();
-                }
-            }
-            assert_eq!(h.peek(), model.first().copied());
         }
     }
 

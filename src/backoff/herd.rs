@@ -36,7 +36,8 @@ pub struct HerdParams {
     pub base_ms: u64,
     pub cap_ms: u64,
     /// The per-client budget used by the "with budget" series. Finagle's default reserve (10
-    /// retries/s) would dwarf one client's ~1 request/s, so the herd's default reserve is small.
+    /// retries/s) would dwarf one client's ~1 request/s, so the herd's budget has none: each
+    /// client earns its retries from its own requests (20 % of them).
     pub budget: BudgetParams,
     /// The per-client gRPC retry throttle used by the "throttle" series.
     pub throttle: ThrottleParams,
@@ -60,7 +61,7 @@ impl Default for HerdParams {
             cap_ms: 10_000,
             budget: BudgetParams {
                 ttl_ms: 10_000,
-                min_retries_per_sec: 0.1,
+                min_retries_per_sec: 0,
                 percent_can_retry: 0.2,
             },
             throttle: ThrottleParams::default(),
@@ -115,7 +116,7 @@ impl HerdParams {
                 cap_ms: self.cap_ms,
             });
         }
-        RetryBudget::new(self.budget)?;
+        RetryBudget::new(self.budget, SimTime::ZERO)?;
         RetryThrottle::new(self.throttle)?;
         Ok(())
     }
@@ -373,7 +374,9 @@ pub fn simulation(
         starts.push(phase);
         let limiter = match limiter {
             HerdLimiter::None => ClientLimiter::None,
-            HerdLimiter::Budget => ClientLimiter::Budget(RetryBudget::new(params.budget)?),
+            HerdLimiter::Budget => {
+                ClientLimiter::Budget(RetryBudget::new(params.budget, SimTime::ZERO)?)
+            }
             HerdLimiter::Throttle => ClientLimiter::Throttle(RetryThrottle::new(params.throttle)?),
         };
         clients.push(HerdClient {

@@ -6,6 +6,13 @@
 //! reaches the caller. Generalised to any [`Policy`], an optional max-elapsed deadline, a call
 //! latency and `Retry-After` honouring. The outcome is data a sequence diagram is drawn from: one
 //! [`AttemptRecord`] per attempt and the `onRetry` log. This module must never read a clock.
+//!
+//! The gRPC policy runs as grpc/grpc's `doc/connection-backoff.md` (`ConnectWithBackoff`) says:
+//! the backoff is measured between attempt *starts*. Each attempt gets a backoff deadline,
+//! `start + backoff` (INITIAL_BACKOFF exactly for the first, then the growing, jittered one), and
+//! may run until `max(backoff deadline, start + MIN_CONNECT_TIMEOUT)` (20 s by default) before it
+//! counts as failed; after a failure the next attempt starts at the backoff deadline
+//! (`SleepUntil(current_deadline)`), or at once if that has passed.
 
 use super::policy::{Backoff, Policy, PolicyError};
 use crate::sim::{Ctx, Model, SimDuration, SimRng, SimTime, Simulation};
@@ -125,6 +132,8 @@ pub struct RetryQuery {
     /// No cap when absent (gRPC: 120 s).
     pub cap_ms: Option<u64>,
     pub jitter: f64,
+    /// gRPC's MIN_CONNECT_TIMEOUT; 20 s when absent.
+    pub min_connect_ms: Option<u64>,
     pub max_retries: u32,
     /// fail_first, fail_prob, down or rate_limited.
     pub api: String,
@@ -154,6 +163,7 @@ impl From<&RetryParams> for RetryQuery {
             factor: None,
             cap_ms: None,
             jitter: 0.2,
+            min_connect_ms: None,
             max_retries: r.max_retries,
             api: String::new(),
             k: 3,
@@ -185,7 +195,9 @@ impl From<&RetryParams> for RetryQuery {
                 multiplier,
                 jitter,
                 max_ms,
+                min_connect_timeout_ms,
             } => {
+                q.min_connect_ms = Some(min_connect_timeout_ms);
                 (q.base_ms, q.factor, q.jitter, q.cap_ms) =
                     (initial_ms, Some(multiplier), jitter, Some(max_ms))
             }
@@ -216,13 +228,16 @@ impl From<&RetryParams> for RetryQuery {
 impl RetryQuery {
     /// The parameters this query names; unknown names are errors that list what is accepted.
     pub fn to_params(&self) -> Result<RetryParams, RetryError> {
-        let policy = Policy::from_parts(
+        let mut policy = Policy::from_parts(
             &self.policy,
             self.base_ms,
             self.factor,
             self.cap_ms,
             self.jitter,
         )?;
+        if let Some(ms) = self.min_connect_ms {
+            policy = policy.with_min_connect_timeout(ms);
+        }
         let api = match self.api.as_str() {
             "fail_first" => FailingApi::FailFirst { k: self.k },
             "fail_prob" => FailingApi::FailWithProbability { p: self.p },
@@ -283,6 +298,13 @@ pub struct AttemptRecord {
     /// The wait between the previous reply and this attempt (0 for attempt 0).
     pub wait_before_ms: u64,
     pub outcome: AttemptOutcome,
+    /// gRPC only: `start + backoff`, when the next attempt may start at the earliest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_deadline_ms: Option<u64>,
+    /// gRPC only: how long this attempt may run, `max(backoff deadline, start +
+    /// MIN_CONNECT_TIMEOUT)`; an attempt still unanswered then fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_deadline_ms: Option<u64>,
 }
 
 /// An `onRetry` report: made when a retry is decided, before its wait.
@@ -357,6 +379,8 @@ pub struct RetryModel {
     attempts: Vec<AttemptRecord>,
     on_retry: Vec<OnRetry>,
     result: Option<CallResult>,
+    /// gRPC: the current attempt's backoff deadline (ms since the call began).
+    backoff_deadline_ms: Option<u64>,
 }
 
 impl RetryModel {
@@ -382,23 +406,51 @@ impl Model for RetryModel {
                 attempt,
                 wait_before_ms,
             } => {
-                let reply = self.params.api.reply(attempt, at_ms, &mut self.api_rng);
+                let mut reply = self.params.api.reply(attempt, at_ms, &mut self.api_rng);
+                let mut end_ms = at_ms.saturating_add(self.params.call_latency_ms);
+                // gRPC: this attempt's backoff deadline and how long it may run.
+                let (backoff_deadline_ms, connect_deadline_ms) =
+                    match self.params.policy.min_connect_timeout_ms() {
+                        Some(min_connect) => {
+                            let backoff = self.params.policy.delay(
+                                attempt.saturating_add(1),
+                                None,
+                                &mut self.policy_rng,
+                            );
+                            let deadline = at_ms.saturating_add(backoff.as_millis());
+                            (
+                                Some(deadline),
+                                Some(deadline.max(at_ms.saturating_add(min_connect))),
+                            )
+                        }
+                        None => (None, None),
+                    };
+                self.backoff_deadline_ms = backoff_deadline_ms;
+                if let Some(cd) = connect_deadline_ms.filter(|cd| end_ms > *cd) {
+                    end_ms = cd;
+                    reply = Err(ApiError {
+                        status: 504,
+                        message: "Connect deadline exceeded".into(),
+                        retry_after_ms: None,
+                    });
+                }
                 let outcome = match &reply {
                     Ok(()) => AttemptOutcome::Ok,
                     Err(error) => AttemptOutcome::Err {
                         error: error.clone(),
                     },
                 };
-                let end_ms = at_ms.saturating_add(self.params.call_latency_ms);
                 self.attempts.push(AttemptRecord {
                     attempt,
                     start_ms: at_ms,
                     end_ms,
                     wait_before_ms,
                     outcome,
+                    backoff_deadline_ms,
+                    connect_deadline_ms,
                 });
                 ctx.schedule_in(
-                    SimDuration::from_millis(self.params.call_latency_ms),
+                    SimDuration::from_millis(end_ms - at_ms),
                     RetryEvent::Reply { attempt, reply },
                 );
             }
@@ -420,10 +472,21 @@ impl Model for RetryModel {
                     });
                     return;
                 }
-                let Some(mut wait) = self
-                    .backoff
-                    .next_delay(SimDuration::from_millis(at_ms), &mut self.policy_rng)
-                else {
+                // gRPC sleeps until the failed attempt's backoff deadline; the others wait the
+                // policy's delay from the failure.
+                let next = match self.backoff_deadline_ms {
+                    Some(deadline) => {
+                        let wait = deadline.saturating_sub(at_ms);
+                        self.params
+                            .max_elapsed_ms
+                            .is_none_or(|d| at_ms.saturating_add(wait) <= d)
+                            .then_some(SimDuration::from_millis(wait))
+                    }
+                    None => self
+                        .backoff
+                        .next_delay(SimDuration::from_millis(at_ms), &mut self.policy_rng),
+                };
+                let Some(mut wait) = next else {
                     self.result = Some(CallResult::Failed {
                         error,
                         at_ms,
@@ -518,6 +581,7 @@ pub fn simulation(params: RetryParams) -> Result<Simulation<RetryModel>, RetryEr
         attempts: Vec::new(),
         on_retry: Vec::new(),
         result: None,
+        backoff_deadline_ms: None,
         params,
     };
     let mut sim = Simulation::new(model, SimTime::ZERO);
@@ -723,6 +787,88 @@ mod tests {
         .unwrap();
         let starts: Vec<u64> = s.attempts.iter().map(|a| a.start_ms).collect();
         assert_eq!(starts, vec![0, 250, 700, 1550]);
+    }
+
+    /// grpc/grpc doc/connection-backoff.md, `ConnectWithBackoff`: `SleepUntil(current_deadline)`
+    /// — the backoff runs from one attempt's start to the next one's, so a slow failure eats
+    /// into the wait instead of adding to it; the first deadline is INITIAL_BACKOFF exactly.
+    #[test]
+    fn grpc_backoff_runs_between_attempt_starts() {
+        let p = RetryParams {
+            policy: Policy::grpc(),
+            call_latency_ms: 300,
+            ..RetryParams::reference()
+        };
+        let s = run(p).unwrap();
+        let starts: Vec<u64> = s.attempts.iter().map(|a| a.start_ms).collect();
+        assert_eq!(
+            starts[1], 1000,
+            "the first deadline is 1 s after the first start, not after its failure"
+        );
+        assert_eq!(s.attempts[0].wait_before_ms, 0);
+        assert_eq!(s.attempts[1].wait_before_ms, 700);
+        for w in s.attempts.windows(2) {
+            let (a, b) = (&w[0], &w[1]);
+            assert_eq!(Some(b.start_ms), a.backoff_deadline_ms, "{:?}", s.attempts);
+        }
+        // 1.6 s ± 20 % after the second start, and so on.
+        let gap = starts[2] - starts[1];
+        assert!((1280..=1920).contains(&gap), "{gap}");
+        assert_eq!(
+            s.result,
+            CallResult::Succeeded {
+                attempt: 3,
+                at_ms: starts[3] + 300
+            }
+        );
+    }
+
+    /// `TryConnect(Max(current_deadline, now() + MIN_CONNECT_TIMEOUT))`: an attempt may run 20 s
+    /// even when the backoff is 1 s; one that takes longer fails at that deadline, and the next
+    /// starts at once (its backoff deadline has long passed).
+    #[test]
+    fn grpc_attempts_get_at_least_the_min_connect_timeout() {
+        let s = run(RetryParams {
+            policy: Policy::grpc(),
+            call_latency_ms: 25_000,
+            max_retries: 2,
+            api: FailingApi::FailFirst { k: 0 },
+            ..RetryParams::reference()
+        })
+        .unwrap();
+        let a = &s.attempts[0];
+        assert_eq!(
+            (a.backoff_deadline_ms, a.connect_deadline_ms),
+            (Some(1_000), Some(20_000))
+        );
+        assert_eq!(a.end_ms, 20_000);
+        assert!(matches!(&a.outcome, AttemptOutcome::Err { error } if error.status == 504));
+        assert_eq!(s.attempts[1].start_ms, 20_000);
+        assert_eq!(s.attempts[1].wait_before_ms, 0);
+        // With a backoff longer than 20 s the backoff deadline is the connect deadline.
+        let s = run(RetryParams {
+            policy: Policy::grpc().with_min_connect_timeout(20_000),
+            call_latency_ms: 25_000,
+            ..RetryParams::reference()
+        })
+        .unwrap();
+        assert_eq!(s.attempts[0].connect_deadline_ms, Some(20_000));
+        let long = Policy::Grpc {
+            initial_ms: 30_000,
+            multiplier: 1.6,
+            jitter: 0.2,
+            max_ms: 120_000,
+            min_connect_timeout_ms: 20_000,
+        };
+        let s = run(RetryParams {
+            policy: long,
+            call_latency_ms: 25_000,
+            ..RetryParams::reference()
+        })
+        .unwrap();
+        let a = &s.attempts[0];
+        assert_eq!((a.connect_deadline_ms, a.end_ms), (Some(30_000), 25_000));
+        assert_eq!(s.attempts[1].start_ms, 30_000);
     }
 
     #[test]

@@ -53,6 +53,9 @@ pub struct RetryArgs {
     /// gRPC's jitter fraction.
     #[arg(long, default_value_t = 0.2)]
     pub jitter: f64,
+    /// gRPC's MIN_CONNECT_TIMEOUT in ms: each attempt may run at least this long (default 20000).
+    #[arg(long)]
+    pub min_connect: Option<u64>,
     #[arg(long, default_value_t = 4)]
     pub max_retries: u32,
     /// The API fails its first K calls, then succeeds (the default API, K = 3).
@@ -80,7 +83,11 @@ pub struct RetryArgs {
 
 impl RetryArgs {
     fn policy(&self) -> Result<Policy, PolicyError> {
-        Policy::from_parts(&self.policy, self.base, self.factor, self.cap, self.jitter)
+        let p = Policy::from_parts(&self.policy, self.base, self.factor, self.cap, self.jitter)?;
+        Ok(match self.min_connect {
+            Some(ms) => p.with_min_connect_timeout(ms),
+            None => p,
+        })
     }
 
     fn api(&self) -> FailingApi {
@@ -129,9 +136,15 @@ pub fn retry(c: &Common, a: RetryArgs) -> CliResult {
                 None => format!("{} {}", error.status, error.message),
             },
         };
+        let deadlines = match (at.backoff_deadline_ms, at.connect_deadline_ms) {
+            (Some(b), Some(c)) => {
+                format!("  (may run until {c} ms; next start at {b} ms at the earliest)")
+            }
+            _ => String::new(),
+        };
         println!(
-            "{:>7}  {:>8}  {:>14}  {}",
-            at.attempt, at.start_ms, at.wait_before_ms, outcome
+            "{:>7}  {:>8}  {:>14}  {}{}",
+            at.attempt, at.start_ms, at.wait_before_ms, outcome, deadlines
         );
     }
     for r in &schedule.on_retry {

@@ -148,6 +148,19 @@ pub fn to_query(pairs: &[(&str, String)]) -> String {
     serde_qs::to_string(&map).unwrap_or_default()
 }
 
+/// A speed as a URL carries it: four significant digits (`25.12`, not `25.1188643150958`), which
+/// is enough for every slider position to read back as itself.
+pub fn url_speed(speed: f64) -> String {
+    let s = clamp_speed(speed);
+    let decimals = (3 - libm::floor(libm::log10(s)) as i32).clamp(0, 4) as usize;
+    let text = format!("{s:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
 /// The URL state every page shares.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SimParams {
@@ -180,7 +193,7 @@ impl SimParams {
 
     /// The pairs this struct contributes to a query string.
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
-        vec![("seed", self.seed.to_string()), ("speed", clamp_speed(self.speed).to_string())]
+        vec![("seed", self.seed.to_string()), ("speed", url_speed(self.speed))]
     }
 
     /// `seed=…&speed=…`, which [`SimParams::from_query`] reads back unchanged.
@@ -204,6 +217,17 @@ mod tests {
             assert_eq!(SimParams::from_query(&p.to_query()), (p, vec![]));
         }
         assert_eq!(SimParams::from_query(""), (SimParams::default(), vec![]));
+    }
+
+    #[test]
+    fn speeds_are_written_with_four_significant_digits() {
+        let shown: Vec<String> = [0.1, 1.0, 2.5, 25.1188643150958, 251.188643150958, 999.99, 1000.0, 0.123456]
+            .iter()
+            .map(|s| url_speed(*s))
+            .collect();
+        assert_eq!(shown, ["0.1", "1", "2.5", "25.12", "251.2", "1000", "1000", "0.1235"]);
+        let p = SimParams { seed: 1, speed: 25.1188643150958 };
+        assert_eq!(p.to_query(), "seed=1&speed=25.12");
     }
 
     #[test]
@@ -276,8 +300,13 @@ mod tests {
 
         #[test]
         fn any_valid_params_round_trip(seed: u64, pos in 0u32..=1000) {
-            let p = SimParams { seed, speed: crate::sim::playback::speed_from_slider(pos) };
-            proptest::prop_assert_eq!(SimParams::from_query(&p.to_query()), (p, vec![]));
+            use crate::sim::playback::{slider_from_speed, speed_from_slider};
+            let p = SimParams { seed, speed: speed_from_slider(pos) };
+            let (back, notices) = SimParams::from_query(&p.to_query());
+            proptest::prop_assert!(notices.is_empty());
+            proptest::prop_assert_eq!(back.seed, seed);
+            proptest::prop_assert_eq!(slider_from_speed(back.speed), pos);
+            proptest::prop_assert_eq!(SimParams::from_query(&back.to_query()).0, back);
         }
     }
 }

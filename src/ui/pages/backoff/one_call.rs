@@ -341,7 +341,7 @@ pub fn OneCall(props: &OneCallProps) -> Html {
         let speed = playback.speed();
         use_effect_with((state.query.clone(), slider), move |(q, _)| {
             let mut pairs = query_pairs(q);
-            pairs.push(("speed".into(), format!("{speed}")));
+            pairs.push(("speed".into(), crate::sim::params::url_speed(speed)));
             cb.emit(pairs);
         });
     }
