@@ -442,6 +442,13 @@ impl ContentionRun {
             }
             self.step();
         }
+        self.settle_clock(t_us);
+    }
+
+    /// Moves the clock to `t_us` after every event due by then has run; when nothing is left, no
+    /// further than the last client's successful reply (the run's end).
+    fn settle_clock(&mut self, t_us: u64) {
+        let t_us = if self.heap.peek().is_none() { t_us.min(self.end_us) } else { t_us };
         self.now_us = self.now_us.max(t_us);
     }
 
@@ -535,6 +542,8 @@ impl Clocked for ContentionRun {
     fn run_until(&mut self, until: SimTime) {
         self.advance_to_ms(until.0 as f64);
     }
+    /// Once every client has succeeded the run is over: the clock goes no further than the last
+    /// reply, however long the playback asks for.
     fn run_until_bounded(&mut self, until: SimTime, max_events: u64) -> bool {
         let until_us = until.0.saturating_mul(1000);
         for _ in 0..max_events {
@@ -543,7 +552,7 @@ impl Clocked for ContentionRun {
                     ContentionRun::step(self);
                 }
                 _ => {
-                    self.now_us = self.now_us.max(until_us);
+                    self.settle_clock(until_us);
                     return true;
                 }
             }
@@ -553,7 +562,7 @@ impl Clocked for ContentionRun {
             .peek()
             .is_none_or(|key| key >> CLIENT_BITS > until_us)
         {
-            self.now_us = self.now_us.max(until_us);
+            self.settle_clock(until_us);
             return true;
         }
         false
@@ -902,6 +911,25 @@ mod tests {
             proptest::prop_assert!(r.phases().iter().all(|p| *p == ClientPhase::Done));
             proptest::prop_assert!(r.clients().iter().all(|c| c.calls == c.attempt + 1));
         }
+    }
+
+    /// Played past its end the run stops at the last reply: the clock does not run on.
+    #[test]
+    fn played_past_its_end_the_clock_stops_at_the_last_reply() {
+        use crate::sim::Playback;
+        let mut run = ContentionRun::seeded(ContentionParams::blog(5, Strategy::FullJitter), 3, 0).unwrap();
+        let mut pb = Playback::new(50.0);
+        pb.play();
+        for _ in 0..200 {
+            pb.advance(&mut run, 16.0, || false);
+        }
+        assert!(run.is_done());
+        let end = run.result().time_ms;
+        let now = Clocked::now(&run).0 as f64;
+        assert!(now <= end && now >= end - 1.0, "{now} vs {end}");
+        run.advance_to_ms(1e9);
+        assert!(Clocked::now(&run).0 as f64 <= end);
+        assert!(run.phases().iter().all(|p| *p == ClientPhase::Done));
     }
 
     #[test]

@@ -792,8 +792,10 @@ impl LbRun {
     }
 }
 
-/// The page plays an `LbRun` through the shared playback driver exactly as it would play the bare
-/// `Simulation`: every call goes straight to the kernel.
+/// The page plays an `LbRun` through the shared playback driver. Every call goes to the kernel,
+/// except that the clock never moves past the run's last event: once arrivals have stopped and
+/// every request has finished, nothing is left to happen and the run is over, so playing on does
+/// not make time pass.
 impl crate::sim::Clocked for LbRun {
     fn now(&self) -> SimTime {
         self.sim.now()
@@ -808,10 +810,10 @@ impl crate::sim::Clocked for LbRun {
         self.sim.step()
     }
     fn run_until(&mut self, until: SimTime) {
-        self.sim.run_until(until)
+        self.sim.run_until_bounded_or_idle(until, u64::MAX);
     }
     fn run_until_bounded(&mut self, until: SimTime, max_events: u64) -> bool {
-        self.sim.run_until_bounded(until, max_events)
+        self.sim.run_until_bounded_or_idle(until, max_events)
     }
 }
 
@@ -947,6 +949,31 @@ mod tests {
             serde_json::to_string(&played.summary()).unwrap(),
             serde_json::to_string(&direct.summary()).unwrap()
         );
+    }
+
+    /// Played to its end, a run stops: the clock stays at its last event however long the
+    /// playback keeps asking for more time.
+    #[test]
+    fn played_past_its_end_the_clock_stops_at_the_last_event() {
+        use crate::sim::{Clocked, Playback};
+        let mut sc = small(AlgorithmId::RoundRobin);
+        sc.duration_ms = 500;
+        let mut run = LbRun::new(&sc).unwrap();
+        let mut pb = Playback::new(100.0);
+        pb.play();
+        for _ in 0..100 {
+            pb.advance(&mut run, 16.0, || false);
+        }
+        assert!(run.is_done());
+        let end = Clocked::now(&run);
+        let elapsed = (end - TEST_EPOCH).as_millis();
+        assert!((500..2_000).contains(&elapsed), "{elapsed}");
+        pb.advance(&mut run, 1_000.0, || false);
+        assert_eq!(Clocked::now(&run), end);
+        // Direct driving agrees: the same events, and run_to_end reaches the same last instant.
+        let mut direct = LbRun::new(&sc).unwrap();
+        direct.run_to_end();
+        assert_eq!((direct.now(), direct.events()), (end, run.events()));
     }
 
     #[test]

@@ -17,10 +17,25 @@ use thiserror::Error;
 /// Why a URL parameter was not used as given.
 #[derive(Clone, Debug, Error, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ParamError {
-    #[error("URL parameter `{param}`: {value:?} is not accepted (expected {accepted}); using {default}")]
+    #[error("URL parameter `{param}`: {:?} is not accepted (expected {accepted}); using {default}", clip(.value))]
     Invalid { param: String, value: String, accepted: String, default: String },
     #[error("URL query part {part:?} could not be read (expected name=value pairs joined by &); ignored")]
     Malformed { part: String },
+}
+
+/// At most this many characters of a value a user gave are repeated back in a message.
+pub const SHOWN_CHARS: usize = 60;
+
+/// `text` as a message repeats it: whole when short, else its start, an ellipsis and its length,
+/// so a 2 KB paste cannot flood a notice.
+pub fn clip(text: &str) -> String {
+    let n = text.chars().count();
+    if n <= SHOWN_CHARS {
+        text.to_string()
+    } else {
+        let head: String = text.chars().take(SHOWN_CHARS).collect();
+        format!("{head}… ({n} characters)")
+    }
 }
 
 fn qs_config() -> serde_qs::Config {
@@ -247,6 +262,15 @@ mod tests {
         assert_eq!(notices.len(), 1);
         let (_, notices) = SimParams::from_query("speed=inf");
         assert_eq!(notices.len(), 1);
+    }
+
+    #[test]
+    fn long_bad_values_are_clipped_in_notices() {
+        let long = "1,".repeat(1000);
+        let (_, notices) = SimParams::from_query(&format!("speed={long}"));
+        let text = notices[0].to_string();
+        assert!(text.len() < 200 && text.contains("… (2000 characters)"), "{text}");
+        assert_eq!(clip("short"), "short");
     }
 
     #[test]

@@ -4,12 +4,15 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use crate::sim::params::clip;
+
 /// Parses a whole number in `lo..=hi`, or says why not.
 pub fn parse_u64(label: &str, raw: &str, lo: u64, hi: u64) -> Result<u64, String> {
     match raw.trim().parse::<u64>() {
         Ok(v) if (lo..=hi).contains(&v) => Ok(v),
         _ => Err(format!(
-            "{label} \"{raw}\" is not accepted: expected a whole number from {lo} to {hi}."
+            "{label} \"{}\" is not accepted: expected a whole number from {lo} to {hi}.",
+            clip(raw)
         )),
     }
 }
@@ -23,7 +26,8 @@ pub fn parse_f64(label: &str, raw: &str, lo: f64, hi: f64) -> Result<f64, String
     match raw.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && (lo..=hi).contains(&v) => Ok(v),
         _ => Err(format!(
-            "{label} \"{raw}\" is not accepted: expected a number from {lo} to {hi}."
+            "{label} \"{}\" is not accepted: expected a number from {lo} to {hi}.",
+            clip(raw)
         )),
     }
 }
@@ -35,7 +39,7 @@ pub fn parse_opt_u64(label: &str, raw: &str, lo: u64, hi: u64) -> Result<Option<
     }
     parse_u64(label, raw, lo, hi)
         .map(Some)
-        .map_err(|_| format!("{label} \"{raw}\" is not accepted: expected a whole number from {lo} to {hi}, or blank for none."))
+        .map_err(|_| format!("{label} \"{}\" is not accepted: expected a whole number from {lo} to {hi}, or blank for none.", clip(raw)))
 }
 
 #[derive(Properties, PartialEq)]

@@ -394,7 +394,7 @@ pub fn Herd(props: &HerdProps) -> Html {
             <p class="bo-muted">
                 { "M clients each send about one request a second to a server that can answer C per second. From t1 to t2 it rejects everything. \
                    Each failed request is retried (up to 6 times, base 100 ms, cap 10 s). Without jitter the retries arrive in synchronized waves; \
-                   a retry budget (each client may retry at most 20 % of its requests, plus 0.1 retries/s) caps the extra load when the server is down." }
+                   a retry budget — Finagle's RetryBudget per client: each request deposits 1000 tokens, each retry costs (1000 / 0.2) = 5000, over a 10 s window and with no fixed reserve, so at most 20 % of a client's recent requests are retried — caps the extra load when the server is down." }
             </p>
             <div class="form-grid bo-form">
                 <NumField name="m" label="Clients (M)" value={f.clients.to_string()} invalid={invalid("m")} disabled={running} on_change={on_field.clone()} />

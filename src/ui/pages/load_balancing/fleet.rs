@@ -3,7 +3,7 @@
 
 use yew::prelude::*;
 
-use crate::balance::{Flow, FlowOutcome, ServerSnapshot, ServerState};
+use crate::balance::{server_name, Flow, FlowOutcome, ServerSnapshot, ServerState};
 
 /// At most this many request dots are drawn per frame (the newest dispatches), whatever the rate:
 /// 20 servers at 1,000 req/s and 1000× speed dispatch a million requests per wall second.
@@ -211,7 +211,7 @@ pub fn FleetDiagram(props: &FleetDiagramProps) -> Html {
                             <rect class="lb-node__busy" x={server_x.to_string()} y={(y - bh / 2.0).to_string()} width={format!("{:.1}", bar_w * frac)} height={bh.to_string()} />
                             <rect class="lb-node__queue" x={server_x.to_string()} y={(y + bh / 2.0 - 2.0).to_string()} width={format!("{:.1}", bar_w * qfrac)} height="2" />
                             if s.index % label_every == 0 || n <= 12 {
-                                <text class="lb-label" x={(server_x + bar_w + 6.0).to_string()} y={(y + 4.0).to_string()}>{ format!("s{}", s.index) }</text>
+                                <text class="lb-label" x={(server_x + bar_w + 6.0).to_string()} y={(y + 4.0).to_string()}>{ server_name(s.index) }</text>
                             }
                         </g>
                     }
@@ -227,6 +227,9 @@ pub fn FleetDiagram(props: &FleetDiagramProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct ServerCardProps {
     pub server: ServerSnapshot,
+    /// What the balancer remembers about this server (named values from its snapshot).
+    #[prop_or_default]
+    pub memory: Vec<(&'static str, f64)>,
     pub on_action: Callback<(usize, ServerState)>,
 }
 
@@ -287,12 +290,12 @@ pub fn ServerCard(props: &ServerCardProps) -> Html {
         <article class={classes!("lb-card", state_cls)} data-testid={format!("server-card-{i}")}>
             <header class="lb-card__head">
                 <svg class="lb-card__swatch" viewBox="0 0 10 10" aria-hidden="true"><rect class={server_class(i)} width="10" height="10" rx="2" /></svg>
-                <strong>{ format!("Server {i}") }</strong>
+                <strong>{ server_name(i) }</strong>
                 <span class="lb-muted">{ format!("weight {}", s.view.weight) }</span>
             </header>
             <p class="lb-card__state" data-testid={format!("server-state-{i}")}>{ state_text(s) }</p>
             <svg class="lb-card__bars" viewBox="0 0 210 58" role="img"
-                 aria-label={format!("server {i}: {} of {} busy, {} queued, utilization {:.0}%", s.busy, s.concurrency, s.queued, s.utilization * 100.0)}>
+                 aria-label={format!("{}: {} of {} busy, {} queued, utilization {:.0}%", server_name(i), s.busy, s.concurrency, s.queued, s.utilization * 100.0)}>
                 { bar(0, "busy", busy_frac, format!("{}/{}", s.busy, s.concurrency), "lb-bar--busy") }
                 { bar(1, "queue", queue_frac, format!("{}/{}", s.queued, s.queue_limit), "lb-bar--queue") }
                 { bar(2, "util", s.utilization, format!("{:.0}%", s.utilization * 100.0), "lb-bar--util") }
@@ -300,6 +303,12 @@ pub fn ServerCard(props: &ServerCardProps) -> Html {
             <p class="lb-card__stats lb-muted">
                 { format!("{} req · {} err · {} drop · p99 {} ms", s.requests, s.errors, s.drops, s.p99_ms) }
             </p>
+            if !props.memory.is_empty() {
+                <p class="lb-card__memory lb-muted" data-testid={format!("server-memory-{i}")}>
+                    { "balancer: " }
+                    { props.memory.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(" · ") }
+                </p>
+            }
             <div class="lb-card__actions">
                 <button type="button" class="button button--quiet" data-testid={format!("server-{i}-down")}
                         disabled={s.state == ServerState::Down} onclick={act(ServerState::Down)}>{ "Down" }</button>
