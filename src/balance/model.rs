@@ -33,6 +33,9 @@ pub enum LbEvent {
     HealthCheck { server: usize },
     /// Close a metrics window (and advance slow starts).
     Window,
+    /// The scenario's duration is over: no more arrivals. The run ends as soon as nothing is in
+    /// flight (now, or when the last request finishes).
+    ArrivalsEnd,
     /// A scripted change to the fleet (boxed: it is rare and large, and every event is moved
     /// through the heap).
     Act(Box<Action>),
@@ -141,6 +144,8 @@ pub struct LbModel {
     max_fails: MaxFails,
     /// The earliest passive skip that ends (views need a refresh then).
     next_passive_expiry: SimTime,
+    /// The pending close of the current metrics window.
+    window_event: Option<crate::sim::EventId>,
     pub metrics: Metrics,
     /// Recent dispatches (only kept when `flow_capacity > 0`).
     flows: VecDeque<Flow>,
@@ -201,6 +206,7 @@ impl LbModel {
             end: start + SimDuration::from_millis(scenario.duration_ms),
             max_fails,
             next_passive_expiry: SimTime::MAX,
+            window_event: None,
             metrics: Metrics::new(scenario.servers.len(), start),
             flows: VecDeque::new(),
             flow_capacity: 0,
@@ -493,6 +499,7 @@ impl LbModel {
         if let Some(q) = self.servers[i].queue.pop_front() {
             self.start_service(ctx, i, q);
         }
+        self.finish_if_drained(ctx);
     }
 
     fn on_health_check(&mut self, ctx: &mut Ctx<'_, LbEvent>, i: usize) {
@@ -516,11 +523,31 @@ impl LbModel {
             }
         }
         self.refresh_view(i, now);
-        if now < self.end {
+        // Checks serve the arrivals; none is left to check for once they stop.
+        if now + SimDuration::from_millis(a.interval_ms) < self.end {
             ctx.schedule_in(
                 SimDuration::from_millis(a.interval_ms),
                 LbEvent::HealthCheck { server: i },
             );
+        }
+    }
+
+    fn draining(&self) -> bool {
+        self.servers
+            .iter()
+            .any(|s| s.busy > 0 || !s.queue.is_empty())
+    }
+
+    /// After the arrivals have stopped, the last request to finish ends the run: the open metrics
+    /// window closes then instead of at its full width, so nothing is left to happen.
+    fn finish_if_drained(&mut self, ctx: &mut Ctx<'_, LbEvent>) {
+        let now = ctx.now();
+        if now < self.end || self.draining() {
+            return;
+        }
+        if let Some(id) = self.window_event.take() {
+            ctx.cancel(id);
+            self.metrics.close_window(now);
         }
     }
 
@@ -641,18 +668,18 @@ impl Model for LbModel {
                 self.metrics.close_window(now);
                 self.refresh_all(now);
                 // Windows go on while requests are still draining after the last arrival.
-                let draining = self
-                    .servers
-                    .iter()
-                    .any(|s| s.busy > 0 || !s.queue.is_empty());
-                if now < self.end || draining {
+                self.window_event = (now < self.end || self.draining()).then(|| {
                     ctx.schedule_in(
                         SimDuration::from_millis(self.scenario.window_ms),
                         LbEvent::Window,
-                    );
-                }
+                    )
+                });
             }
-            LbEvent::Act(a) => self.apply(ctx, *a),
+            LbEvent::ArrivalsEnd => self.finish_if_drained(ctx),
+            LbEvent::Act(a) => {
+                self.apply(ctx, *a);
+                self.finish_if_drained(ctx);
+            }
         }
     }
 
@@ -662,6 +689,7 @@ impl Model for LbModel {
             LbEvent::Done { server, .. } => (format!("server-{server}"), "done".into()),
             LbEvent::HealthCheck { server } => (format!("server-{server}"), "health-check".into()),
             LbEvent::Window => ("metrics".into(), "window".into()),
+            LbEvent::ArrivalsEnd => ("lb".into(), "arrivals end".into()),
             LbEvent::Act(a) => ("fleet".into(), format!("{a:?}")),
         }
     }
@@ -682,9 +710,14 @@ impl LbRun {
         let model = LbModel::new(scenario, epoch)?;
         let mut sim = Simulation::new(model, epoch);
         sim.schedule_at(epoch, LbEvent::Arrival);
-        sim.schedule_in(
+        let window = sim.schedule_in(
             SimDuration::from_millis(scenario.window_ms),
             LbEvent::Window,
+        );
+        sim.model.window_event = Some(window);
+        sim.schedule_in(
+            SimDuration::from_millis(scenario.duration_ms),
+            LbEvent::ArrivalsEnd,
         );
         if let Some(a) = &scenario.health.active {
             for i in 0..scenario.servers.len() {
@@ -774,12 +807,14 @@ impl LbRun {
 
     /// The page's per-server buttons: Down, Slow ×10 (`ServerState::Slow`), Recover (`Up`).
     pub fn set_server_state(&mut self, server: usize, state: ServerState) {
-        self.sim
-            .act(|m, ctx| m.apply(ctx, Action::SetState { server, state }));
+        self.apply(Action::SetState { server, state });
     }
 
     pub fn apply(&mut self, action: Action) {
-        self.sim.act(|m, ctx| m.apply(ctx, action));
+        self.sim.act(|m, ctx| {
+            m.apply(ctx, action);
+            m.finish_if_drained(ctx);
+        });
     }
 
     pub fn servers(&self) -> Vec<ServerSnapshot> {
@@ -967,7 +1002,11 @@ mod tests {
         assert!(run.is_done());
         let end = Clocked::now(&run);
         let elapsed = (end - TEST_EPOCH).as_millis();
-        assert!((500..2_000).contains(&elapsed), "{elapsed}");
+        // The last request's end, a little after the 500 ms of arrivals — not the next 1 s
+        // window boundary: the open window closes early.
+        assert!((500..700).contains(&elapsed), "{elapsed}");
+        let last = run.model().metrics.windows.last().unwrap().clone();
+        assert_eq!(last.end_ms, elapsed);
         pb.advance(&mut run, 1_000.0, || false);
         assert_eq!(Clocked::now(&run), end);
         // Direct driving agrees: the same events, and run_to_end reaches the same last instant.

@@ -397,8 +397,54 @@ async fn a_live_contention_run_plays_until_every_client_is_done() {
         "twenty successful writes: {stats}"
     );
     assert_eq!(all(&live, ".bo-live__grid circle.bo-phase--done").len(), 20);
+    // The run is over: it says so, stands still, and offers a replay.
+    until("the end to be announced", || by_testid(&live, "live-finished").is_some()).await;
+    settle().await;
+    assert!(text(&live, "play-toggle").contains("Play"));
+    let clock = text(&live, "clock");
+    TimeoutFuture::new(200).await;
+    assert_eq!(text(&live, "clock"), clock, "the clock stops at the last reply");
+    click(&by_testid(&live, "live-replay").unwrap());
+    settle().await;
+    assert!(text(&live, "live-stats").contains("still trying") || by_testid(&live, "live-finished").is_some());
+    until("the replay to finish", || by_testid(&live, "live-finished").is_some()).await;
+    assert_eq!(text(&live, "live-stats"), stats, "a replay is the same run");
     // The one-call player did not move.
     assert_eq!(all(&root, "[data-testid='seq-attempt']").len(), 0);
+    handle.destroy();
+    root.remove();
+}
+
+/// grpc/grpc doc/connection-backoff.md on the page: the attempts table shows each attempt's
+/// backoff deadline and how long it may run (max(deadline, start + 20 s)), and the next attempt
+/// starts at the backoff deadline even when the failure came later.
+#[wasm_bindgen_test]
+async fn grpc_attempts_show_their_deadlines() {
+    let (root, handle) = mount(&format!("/backoff?policy=grpc&latency_ms=300&{SMALL_HERD}")).await;
+    click(&by_testid(&root, "one-call-finish").unwrap());
+    settle().await;
+    let backoff = texts(&root, "[data-testid='attempt-backoff-deadline']");
+    let connect = texts(&root, "[data-testid='attempt-connect-deadline']");
+    assert_eq!(backoff[0], "1000 ms", "{backoff:?}");
+    assert_eq!(connect[0], "20000 ms", "{connect:?}");
+    let waits = texts(&root, "[data-testid='attempt-wait']");
+    assert_eq!(waits[1], "700 ms", "1 s from the first start, 300 ms of which the attempt took: {waits:?}");
+    assert!(text(&root, "grpc-note").contains("between attempt starts"));
+    handle.destroy();
+    root.remove();
+}
+
+/// A 2 KB value in a field is repeated back clipped, and the notice stays inside the page.
+#[wasm_bindgen_test]
+async fn a_huge_bad_value_is_clipped_in_its_notice() {
+    let (root, handle) = mount(&format!("/backoff?{SMALL_HERD}")).await;
+    set_field(&root, "k", &"9".repeat(2_000));
+    settle().await;
+    let errors = text(&root, "one-call-errors");
+    assert!(errors.contains("… (2000 characters)") && errors.len() < 400, "{errors}");
+    let notice = by_testid(&root, "one-call-errors").unwrap();
+    let section = by_testid(&root, "one-call").unwrap();
+    assert!(notice.get_bounding_client_rect().width() <= section.get_bounding_client_rect().width());
     handle.destroy();
     root.remove();
 }

@@ -152,7 +152,7 @@ async fn the_smooth_wrr_picture_lists_the_nginx_sequence() {
     let weights = by_testid(&root, "wrr-weights").unwrap();
     set_input(&weights, "5,1,1");
     settle().await;
-    assert_eq!(text(&root, "wrr-sequence"), "a a b a c a a");
+    assert_eq!(text(&root, "wrr-sequence"), "s0 s0 s1 s0 s2 s0 s0");
     assert_eq!(
         root.query_selector_all("[data-testid='wrr-table'] tbody tr")
             .unwrap()
@@ -161,10 +161,21 @@ async fn the_smooth_wrr_picture_lists_the_nginx_sequence() {
     );
     set_input(&weights, "2,3,1");
     settle().await;
-    assert_eq!(text(&root, "wrr-sequence"), "b a b c a b");
+    assert_eq!(text(&root, "wrr-sequence"), "s1 s0 s1 s2 s0 s1");
     set_input(&weights, "5,x");
     settle().await;
     assert!(text(&root, "wrr-error").contains("\"5,x\""));
+    // A 2 KB paste is repeated back clipped, and the notice stays inside the picture.
+    set_input(&weights, &"9,".repeat(1_000));
+    settle().await;
+    let error = by_testid(&root, "wrr-error").unwrap();
+    let shown = error.text_content().unwrap_or_default();
+    assert!(shown.contains("… (2000 characters)") && shown.len() < 400, "{shown}");
+    let picture = by_testid(&root, "wrr-picture").unwrap();
+    assert!(
+        error.get_bounding_client_rect().width() <= picture.get_bounding_client_rect().width() + 1.0,
+        "the notice overflows its picture"
+    );
     // The other pictures are drawn for the fleet's four servers.
     assert!(
         root.query_selector_all("[data-testid='ring-picture'] .lb-ring__node")
@@ -249,6 +260,64 @@ async fn compare_mode_completes_on_a_tiny_workload_and_cancel_stops_a_big_one() 
     gloo_timers::future::TimeoutFuture::new(100).await;
     assert!(by_testid(&root, "compare-table").is_none());
     assert!(by_testid(&root, "compare-cancelled").is_some());
+    handle.destroy();
+    root.remove();
+}
+
+/// The controls bar's clock (`t = h:mm:ss.mmm`) in milliseconds.
+fn clock_ms(text: &str) -> u64 {
+    let text = text.trim().trim_start_matches("t =").trim();
+    let (hms, ms) = text.split_once('.').expect("h:mm:ss.mmm");
+    let parts: Vec<u64> = hms.split(':').map(|p| p.parse().unwrap()).collect();
+    ((parts[0] * 60 + parts[1]) * 60 + parts[2]) * 1000 + ms.parse::<u64>().unwrap()
+}
+
+/// Issue 11: a run that has reached its end stops — the clock stands still, the button offers Play
+/// again, the status says it is finished — and Replay starts it over.
+#[wasm_bindgen_test]
+async fn a_run_stops_at_its_end_says_so_and_replays() {
+    // 1 s of arrivals at 10×: over in about a tenth of a second of wall time.
+    let (root, handle) = render_at("/load-balancing?dur=1000&rate=200&speed=10").await;
+    assert!(by_testid(&root, "lb-finished").is_none());
+    assert!(text(&root, "lb-run-status").contains("of 1 s"));
+    click(&by_testid(&root, "play-toggle").unwrap());
+    let finished = wait_until(5_000, || by_testid(&root, "lb-finished").is_some()).await;
+    assert!(finished, "the run reports its end");
+    settle().await;
+    assert!(text(&root, "play-toggle").contains("Play"), "the run is paused at its end");
+    assert!(text(&root, "lb-run-status").starts_with("finished at t = "));
+    let end = clock_ms(&text(&root, "clock"));
+    assert!((1_000..1_500).contains(&end), "the clock stops at the last request's end: {end} ms");
+    gloo_timers::future::TimeoutFuture::new(200).await;
+    assert_eq!(clock_ms(&text(&root, "clock")), end, "the clock stands still after the end");
+    let arrivals = text(&root, "total-arrivals");
+    // Replay: the same run from the start, playing again to the same end.
+    click(&by_testid(&root, "lb-replay").unwrap());
+    settle().await;
+    assert!(clock_ms(&text(&root, "clock")) < end, "Replay starts over");
+    assert!(text(&root, "play-toggle").contains("Pause"), "and plays");
+    assert!(wait_until(5_000, || by_testid(&root, "lb-finished").is_some()).await);
+    settle().await;
+    assert_eq!(text(&root, "total-arrivals"), arrivals, "a replay is the same run");
+    assert_eq!(clock_ms(&text(&root, "clock")), end);
+    // At the end, Play replays too.
+    click(&by_testid(&root, "play-toggle").unwrap());
+    settle().await;
+    assert!(clock_ms(&text(&root, "clock")) < end);
+    handle.destroy();
+    root.remove();
+}
+
+/// The cards show what the balancer remembers (its generic snapshot): smooth WRR's weight table.
+#[wasm_bindgen_test]
+async fn server_cards_show_the_balancers_memory_under_one_naming() {
+    let (root, handle) = render_at("/load-balancing?preset=nginx-2-3-1").await;
+    assert!(text(&root, "server-card-1").contains("s1"));
+    assert!(!text(&root, "lb-cards").contains("Server "), "one naming: s0, s1, …");
+    click(&by_testid(&root, "step").unwrap());
+    settle().await;
+    let memory = text(&root, "server-memory-1");
+    assert!(memory.contains("effective weight 3") && memory.contains("current weight"), "{memory}");
     handle.destroy();
     root.remove();
 }
