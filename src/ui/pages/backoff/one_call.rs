@@ -47,7 +47,13 @@ pub fn read_query(q: &mut QueryParams) -> RetryQuery {
     let names: Vec<&str> = POLICIES.iter().map(|p| p.0).collect();
     let apis: Vec<&str> = APIS.iter().map(|p| p.0).collect();
     let policy = q.choice("policy", &d.policy, &names);
-    let base_ms = q.u64_in("base_ms", d.base_ms, 0, 3_600_000);
+    // Each policy's usual numbers when the link does not say (as choosing it in the form does).
+    let base_default = match policy.as_str() {
+        "grpc" => 1000,
+        "constant" => 200,
+        _ => d.base_ms,
+    };
+    let base_ms = q.u64_in("base_ms", base_default, 0, 3_600_000);
     let factor = if q.raw("factor").is_some() {
         Some(q.f64_in("factor", 2.0, 1.0, 10.0))
     } else {
