@@ -553,7 +553,7 @@ pub fn presets() -> Vec<Preset> {
         Preset {
             id: "maglev-conntrack",
             title: "Maglev with connection tracking",
-            description: "Five servers under Maglev with a 10,000-flow connection tracking table; a sixth joins at 10 s. The lookup table changes, but flows already tracked stay on their server; only new clients reach s5. Set tracking to 0 to see a sixth of the clients move.",
+            description: "Five servers under Maglev with a 10,000-flow connection tracking table; a sixth joins at 10 s. The lookup table changes, but flows already tracked stay on their server, so s5 only gets flows the table has not seen — here none, since all 1,000 clients were seen in the first 10 s. Set tracking to 0 to see a sixth of the clients move to s5.",
             scenario: Scenario {
                 name: "maglev-conntrack".into(),
                 algorithm: AlgorithmId::Maglev,

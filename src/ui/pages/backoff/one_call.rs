@@ -559,7 +559,7 @@ pub fn OneCall(props: &OneCallProps) -> Html {
                                             <td data-testid="attempt-backoff-deadline">{ a.backoff_deadline_ms.map(|v| format!("{v} ms")).unwrap_or_default() }</td>
                                             <td data-testid="attempt-connect-deadline">{ a.connect_deadline_ms.map(|v| format!("{v} ms")).unwrap_or_default() }</td>
                                         }
-                                        <td>{ reply_text(&a.outcome) }</td>
+                                        <td class="bo-reply">{ reply_text(&a.outcome) }</td>
                                     </tr>
                                 }) }
                             </tbody>
@@ -584,11 +584,11 @@ pub fn OneCall(props: &OneCallProps) -> Html {
                     } else {
                         <div class="table-scroll">
                             <table class="data-table" data-testid="delay-table">
-                                <thead><tr><th>{ "Retry" }</th><th>{ "Sample" }</th><th>{ "Min" }</th><th>{ "Max" }</th></tr></thead>
+                                <thead><tr><th>{ if grpc { "From attempt" } else { "Retry" } }</th><th>{ "Sample" }</th><th>{ "Min" }</th><th>{ "Max" }</th></tr></thead>
                                 <tbody>
                                     { for delay_rows.iter().map(|d| html! {
                                         <tr>
-                                            <td>{ d.retry }</td>
+                                            <td>{ if grpc { format!("#{}", d.retry - 1) } else { d.retry.to_string() } }</td>
                                             <td data-testid="delay-sample">{ format!("{} ms", d.sample_ms) }</td>
                                             <td>{ ms_or_inf(d.min_ms) }</td>
                                             <td>{ ms_or_inf(d.max_ms) }</td>
