@@ -111,7 +111,7 @@ test('compare mode runs every algorithm, reports its time and exports', async ()
   await page.getByTestId('compare-progress').waitFor();
   // The page stays responsive while it runs: a click on a picture control is handled.
   await page.getByTestId('wrr-weights').fill('2,3,1');
-  assert.equal(await page.getByTestId('wrr-sequence').textContent(), 'b a b c a b');
+  assert.equal(await page.getByTestId('wrr-sequence').textContent(), 's1 s0 s1 s2 s0 s1');
   await page.getByTestId('compare-table').waitFor({ timeout: 300000 });
   console.log(`compare (linkerd-slow-server preset, 60 s at 1000 req/s, 12 algorithms): ${await page.getByTestId('compare-time').textContent()}`);
   await page.getByTestId('lb-compare').screenshot({ path: join(SHOTS, 'load-balancing-compare-detail.png') });
@@ -173,6 +173,54 @@ test('the scenario goes into the URL, and a copied link replays it', async () =>
   await page.goto(url('load-balancing?preset=sticky-nat&rate=fast'));
   await page.getByTestId('page-load-balancing').waitFor();
   assert.match(await page.getByTestId('param-notices').textContent(), /`rate`: "fast" is not accepted/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a run ends: the clock stops, the page says so, Replay plays it again; the speed in the URL is short', async () => {
+  for (const [width, height, name] of [[1440, 900, 'desktop'], [390, 844, 'mobile']]) {
+    const page = await openPage(context);
+    await page.setViewportSize({ width, height });
+    await page.goto(url('load-balancing?preset=maglev-conntrack&dur=3000&speed=25'));
+    await page.getByTestId('page-load-balancing').waitFor();
+    await page.getByTestId('play-toggle').click();
+    await page.getByTestId('lb-finished').waitFor({ timeout: 20000 });
+    await page.waitForTimeout(100);
+    assert.match(await page.getByTestId('play-toggle').textContent(), /Play/);
+    assert.match(await page.getByTestId('lb-run-status').textContent(), /^finished at t = 0:00:03\.\d{3}$/);
+    const clock = await page.locator('[data-testid="clock"] output').textContent();
+    await page.waitForTimeout(500);
+    assert.equal(await page.locator('[data-testid="clock"] output').textContent(), clock, 'the clock stands still');
+    // Maglev's memory is shown: the tracking table answered most requests.
+    assert.match(await page.getByTestId('lb-balancer-memory').textContent(), /tracked flows \d+ · answered by tracking \d+/);
+    await page.getByTestId('lb-finished').evaluate((e) => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 200));
+    await page.screenshot({ path: join(SHOTS, `load-balancing-finished-${name}.png`) });
+    // The whole notice is inside the viewport's width.
+    const box = await page.getByTestId('lb-finished').boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= width, `${JSON.stringify(box)} within ${width}`);
+    await page.getByTestId('lb-replay').click();
+    assert.match(await page.getByTestId('play-toggle').textContent(), /Pause/);
+    await page.getByTestId('lb-finished').waitFor({ timeout: 20000 });
+    assert.equal(await page.locator('[data-testid="clock"] output').textContent(), clock, 'a replay ends at the same instant');
+    // Speeds are written with four significant digits (the slider's 25.1188643150958× is 25.12).
+    await page.getByTestId('speed').evaluate((el) => { el.value = '600'; el.dispatchEvent(new Event('input', { bubbles: true })); });
+    await page.waitForFunction(() => /speed=25\.12(&|$)/.test(location.search), null, { timeout: 5000 });
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  }
+});
+
+test('a 2 KB bad weights value is clipped and its notice fits the page', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(url(`load-balancing?weights=${'9,'.repeat(1000)}`));
+  await page.getByTestId('param-notices').waitFor();
+  const text = await page.getByTestId('param-notices').textContent();
+  assert.match(text, /… \(2000 characters\)/);
+  const box = await page.getByTestId('param-notices').boundingBox();
+  assert.ok(box.width <= 390, JSON.stringify(box));
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(overflow <= 390, `page is ${overflow} px wide`);
   assert.deepEqual(page.errors, []);
   await page.close();
 });
