@@ -107,6 +107,14 @@ pub struct BalancerSnapshot {
 }
 
 impl BalancerSnapshot {
+    /// A snapshot of one balancer-wide value.
+    pub fn total(name: &'static str, value: f64) -> Self {
+        BalancerSnapshot {
+            totals: vec![(name, value)],
+            ..BalancerSnapshot::default()
+        }
+    }
+
     /// Server `i`'s values with their names (empty when the balancer keeps nothing per server).
     pub fn server(&self, i: usize) -> Vec<(&'static str, f64)> {
         self.rows

@@ -8,21 +8,15 @@
 
 use super::balancer::{Balancer, BalancerSnapshot, Request, ServerView};
 use super::hash::{nginx_ip_hash, weighted_slot};
-use super::smooth_wrr::SmoothWrr;
+use super::nginx::NginxPeers;
 use super::AlgorithmId;
 use crate::sim::SimTime;
-
-/// nginx's bound on hash probes before the round-robin fallback (`++tries > 20`).
-pub const NGINX_HASH_TRIES: u32 = 20;
 
 #[derive(Clone, Debug)]
 pub struct IpHash {
     /// 3 for nginx's `ip_hash`, 4 for the full-address variant.
     octets: usize,
-    /// The round robin nginx falls back to (its weight table shares the upstream's failures).
-    fallback: SmoothWrr,
-    /// Hash probes made by the last pick (for tests and the CLI; 0 when round robin answered).
-    last_probes: u32,
+    peers: NginxPeers,
 }
 
 impl IpHash {
@@ -30,26 +24,24 @@ impl IpHash {
     pub fn nginx() -> Self {
         IpHash {
             octets: 3,
-            fallback: SmoothWrr::new(),
-            last_probes: 0,
+            peers: NginxPeers::with_max_fails(1),
         }
     }
     /// The whole address decides.
     pub fn full() -> Self {
         IpHash {
             octets: 4,
-            fallback: SmoothWrr::new(),
-            last_probes: 0,
+            peers: NginxPeers::with_max_fails(1),
         }
     }
     /// With the upstream's `max_fails` (the fallback's failure penalty).
     pub fn with_max_fails(mut self, max_fails: u32) -> Self {
-        self.fallback = SmoothWrr::with_max_fails(max_fails);
+        self.peers = NginxPeers::with_max_fails(max_fails);
         self
     }
     /// How many hash probes the last pick made (0 when it went straight to round robin).
     pub fn last_probes(&self) -> u32 {
-        self.last_probes
+        self.peers.last_probes
     }
 }
 
@@ -63,39 +55,25 @@ impl Balancer for IpHash {
     }
 
     fn pick(&mut self, req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
-        self.last_probes = 0;
         let total: u64 = servers.iter().map(|s| u64::from(s.weight)).sum();
-        if servers.len() < 2 || total == 0 {
-            return self.fallback.pick_views(servers);
-        }
+        let octets = &req.client_ip[..self.octets];
+        // `iphp->hash` starts at 89 and each probe folds the octets in again.
         let mut hash: u32 = 89;
-        let mut tries = 0u32;
-        loop {
-            hash = nginx_ip_hash(hash, &req.client_ip[..self.octets]);
-            self.last_probes += 1;
-            if let Some(p) =
+        self.peers
+            .pick(servers, |_| {
+                hash = nginx_ip_hash(hash, octets);
                 weighted_slot(servers.iter().map(|s| s.weight), u64::from(hash) % total)
-            {
-                if servers[p].up {
-                    return Some(p);
-                }
-            }
-            tries += 1;
-            if tries > NGINX_HASH_TRIES {
-                return self.fallback.pick_views(servers);
-            }
-        }
+                    .filter(|p| servers[*p].up)
+            })
+            .server()
     }
 
     fn report_failure(&mut self, server: usize) {
-        self.fallback.penalize(server);
+        self.peers.penalize(server);
     }
 
     fn snapshot(&self) -> BalancerSnapshot {
-        BalancerSnapshot {
-            totals: vec![("hash probes (last pick)", f64::from(self.last_probes))],
-            ..BalancerSnapshot::default()
-        }
+        self.peers.snapshot("hash probes (last pick)")
     }
 }
 

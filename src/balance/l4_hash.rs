@@ -8,34 +8,28 @@
 
 use super::balancer::{Balancer, BalancerSnapshot, Request, ServerView};
 use super::hash::{crc32, weighted_slot};
-use super::ip_hash::NGINX_HASH_TRIES;
-use super::smooth_wrr::SmoothWrr;
+use super::nginx::NginxPeers;
 use super::AlgorithmId;
 use crate::sim::SimTime;
 
 #[derive(Clone, Debug, Default)]
 pub struct L4Hash {
-    fallback: SmoothWrr,
-    last_probes: u32,
+    peers: NginxPeers,
 }
 
 impl L4Hash {
     pub fn new() -> Self {
-        L4Hash {
-            fallback: SmoothWrr::new(),
-            last_probes: 0,
-        }
+        Self::with_max_fails(1)
     }
     /// With the upstream's `max_fails` (the fallback's failure penalty).
     pub fn with_max_fails(max_fails: u32) -> Self {
         L4Hash {
-            fallback: SmoothWrr::with_max_fails(max_fails),
-            last_probes: 0,
+            peers: NginxPeers::with_max_fails(max_fails),
         }
     }
     /// How many hash probes the last pick made (0 when it went straight to round robin).
     pub fn last_probes(&self) -> u32 {
-        self.last_probes
+        self.peers.last_probes
     }
 }
 
@@ -53,42 +47,25 @@ impl Balancer for L4Hash {
     }
 
     fn pick(&mut self, req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
-        self.last_probes = 0;
         let total: u64 = servers.iter().map(|s| u64::from(s.weight)).sum();
-        if servers.len() < 2 || total == 0 {
-            return self.fallback.pick_views(servers);
-        }
         let key = req.five_tuple_bytes();
+        // `hp->hash` accumulates (a wrapping `uint32_t`); the try number is the rehash number.
         let mut hash: u32 = 0;
-        let mut rehash: u32 = 0;
-        let mut tries = 0u32;
-        loop {
-            hash = hash.wrapping_add(nginx_hash_step(rehash, &key));
-            rehash += 1;
-            self.last_probes += 1;
-            if let Some(p) =
+        self.peers
+            .pick(servers, |rehash| {
+                hash = hash.wrapping_add(nginx_hash_step(rehash, &key));
                 weighted_slot(servers.iter().map(|s| s.weight), u64::from(hash) % total)
-            {
-                if servers[p].up {
-                    return Some(p);
-                }
-            }
-            tries += 1;
-            if tries > NGINX_HASH_TRIES {
-                return self.fallback.pick_views(servers);
-            }
-        }
+                    .filter(|p| servers[*p].up)
+            })
+            .server()
     }
 
     fn report_failure(&mut self, server: usize) {
-        self.fallback.penalize(server);
+        self.peers.penalize(server);
     }
 
     fn snapshot(&self) -> BalancerSnapshot {
-        BalancerSnapshot {
-            totals: vec![("hash probes (last pick)", f64::from(self.last_probes))],
-            ..BalancerSnapshot::default()
-        }
+        self.peers.snapshot("hash probes (last pick)")
     }
 }
 

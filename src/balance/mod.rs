@@ -48,6 +48,7 @@ pub mod maglev;
 pub mod metrics;
 pub mod model;
 pub mod moved;
+pub mod nginx;
 pub mod passive;
 pub mod peak_ewma;
 pub mod random;

@@ -14,8 +14,7 @@
 
 use super::balancer::{Balancer, BalancerSnapshot, Request, ServerView};
 use super::hash::weighted_slot;
-use super::ip_hash::NGINX_HASH_TRIES;
-use super::smooth_wrr::SmoothWrr;
+use super::nginx::NginxPeers;
 use super::AlgorithmId;
 use crate::sim::{SimRng, SimTime};
 
@@ -33,8 +32,7 @@ fn total_weight(servers: &[ServerView]) -> u64 {
 #[derive(Clone, Debug)]
 pub struct RandomPick {
     rng: SimRng,
-    fallback: SmoothWrr,
-    last_draws: u32,
+    peers: NginxPeers,
 }
 
 impl RandomPick {
@@ -45,13 +43,12 @@ impl RandomPick {
     pub fn with_max_fails(rng: SimRng, max_fails: u32) -> Self {
         RandomPick {
             rng,
-            fallback: SmoothWrr::with_max_fails(max_fails),
-            last_draws: 0,
+            peers: NginxPeers::with_max_fails(max_fails),
         }
     }
     /// Random draws the last pick made (0 when round robin answered at once).
     pub fn last_draws(&self) -> u32 {
-        self.last_draws
+        self.peers.last_probes
     }
 }
 
@@ -61,34 +58,21 @@ impl Balancer for RandomPick {
     }
 
     fn pick(&mut self, _req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
-        self.last_draws = 0;
         let total = total_weight(servers);
-        if servers.len() < 2 || total == 0 {
-            return self.fallback.pick_views(servers);
-        }
-        let mut tries = 0u32;
-        loop {
-            let i = peek(&mut self.rng, servers, total);
-            self.last_draws += 1;
-            if servers[i].up {
-                return Some(i);
-            }
-            tries += 1;
-            if tries > NGINX_HASH_TRIES {
-                return self.fallback.pick_views(servers);
-            }
-        }
+        let rng = &mut self.rng;
+        self.peers
+            .pick(servers, |_| {
+                Some(peek(rng, servers, total)).filter(|i| servers[*i].up)
+            })
+            .server()
     }
 
     fn report_failure(&mut self, server: usize) {
-        self.fallback.penalize(server);
+        self.peers.penalize(server);
     }
 
     fn snapshot(&self) -> BalancerSnapshot {
-        BalancerSnapshot {
-            totals: vec![("random draws (last pick)", f64::from(self.last_draws))],
-            ..BalancerSnapshot::default()
-        }
+        self.peers.snapshot("random draws (last pick)")
     }
 }
 
@@ -97,8 +81,7 @@ impl Balancer for RandomPick {
 #[derive(Clone, Debug)]
 pub struct RandomTwo {
     rng: SimRng,
-    fallback: SmoothWrr,
-    last_draws: u32,
+    peers: NginxPeers,
 }
 
 impl RandomTwo {
@@ -109,13 +92,12 @@ impl RandomTwo {
     pub fn with_max_fails(rng: SimRng, max_fails: u32) -> Self {
         RandomTwo {
             rng,
-            fallback: SmoothWrr::with_max_fails(max_fails),
-            last_draws: 0,
+            peers: NginxPeers::with_max_fails(max_fails),
         }
     }
     /// Random draws the last pick made (0 when round robin answered at once).
     pub fn last_draws(&self) -> u32 {
-        self.last_draws
+        self.peers.last_probes
     }
 }
 
@@ -125,41 +107,34 @@ impl Balancer for RandomTwo {
     }
 
     fn pick(&mut self, _req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
-        self.last_draws = 0;
         let total = total_weight(servers);
-        if servers.len() < 2 || total == 0 {
-            return self.fallback.pick_views(servers);
-        }
+        let rng = &mut self.rng;
+        // Every draw is a try, the first usable one (`prev`) included.
         let mut prev: Option<usize> = None;
-        let mut tries = 0u32;
-        loop {
-            let i = peek(&mut self.rng, servers, total);
-            self.last_draws += 1;
-            if prev != Some(i) && servers[i].up {
-                if let Some(p) = prev {
-                    let (a, b) = (&servers[p], &servers[i]);
-                    let second_busier = u64::from(b.active) * u64::from(a.weight)
-                        > u64::from(a.active) * u64::from(b.weight);
-                    return Some(if second_busier { p } else { i });
+        self.peers
+            .pick(servers, |_| {
+                let i = peek(rng, servers, total);
+                if prev == Some(i) || !servers[i].up {
+                    return None;
                 }
-                prev = Some(i);
-            }
-            tries += 1;
-            if tries > NGINX_HASH_TRIES {
-                return self.fallback.pick_views(servers);
-            }
-        }
+                let Some(p) = prev else {
+                    prev = Some(i);
+                    return None;
+                };
+                let (a, b) = (&servers[p], &servers[i]);
+                let second_busier = u64::from(b.active) * u64::from(a.weight)
+                    > u64::from(a.active) * u64::from(b.weight);
+                Some(if second_busier { p } else { i })
+            })
+            .server()
     }
 
     fn report_failure(&mut self, server: usize) {
-        self.fallback.penalize(server);
+        self.peers.penalize(server);
     }
 
     fn snapshot(&self) -> BalancerSnapshot {
-        BalancerSnapshot {
-            totals: vec![("random draws (last pick)", f64::from(self.last_draws))],
-            ..BalancerSnapshot::default()
-        }
+        self.peers.snapshot("random draws (last pick)")
     }
 }
 

@@ -16,8 +16,7 @@
 
 use super::balancer::{Balancer, BalancerSnapshot, Request, ServerView};
 use super::hash::{crc32, HashKey};
-use super::ip_hash::NGINX_HASH_TRIES;
-use super::smooth_wrr::SmoothWrr;
+use super::nginx::{NginxPeers, Pick};
 use super::{server_name, AlgorithmId};
 use crate::sim::SimTime;
 
@@ -95,9 +94,8 @@ pub struct RingHash {
     /// The weights the ring was built for; a change rebuilds it (nginx rebuilds on reload).
     built_for: Vec<u32>,
     /// The round robin that picks among a point's peers and that nginx falls back to.
-    rr: SmoothWrr,
+    peers: NginxPeers,
     key_buf: String,
-    last_points: u32,
 }
 
 impl RingHash {
@@ -112,9 +110,8 @@ impl RingHash {
             points_per_weight,
             ring: HashRing::default(),
             built_for: Vec::new(),
-            rr: SmoothWrr::with_max_fails(max_fails),
+            peers: NginxPeers::with_max_fails(max_fails),
             key_buf: String::new(),
-            last_points: 0,
         }
     }
 
@@ -124,7 +121,7 @@ impl RingHash {
 
     /// Ring points the last pick looked at (0 when round robin answered at once).
     pub fn last_points(&self) -> u32 {
-        self.last_points
+        self.peers.last_probes
     }
 }
 
@@ -134,11 +131,7 @@ impl Balancer for RingHash {
     }
 
     fn pick(&mut self, req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
-        self.last_points = 0;
-        self.rr.sync(servers);
-        if servers.len() < 2 {
-            return self.rr.pick_views(servers);
-        }
+        self.peers.rr.sync(servers);
         if self.built_for.len() != servers.len()
             || self
                 .built_for
@@ -150,27 +143,28 @@ impl Balancer for RingHash {
             self.ring = HashRing::build(&self.built_for, self.points_per_weight);
         }
         let n = self.ring.points.len();
-        if n == 0 {
+        if n == 0 && servers.len() >= 2 {
             return None;
         }
         self.key_buf.clear();
         self.key.write_text(req, &mut self.key_buf);
         let start = self.ring.first_point(crc32(&[self.key_buf.as_bytes()]));
-        for tries in 0..=NGINX_HASH_TRIES as usize {
-            self.last_points += 1;
-            let s = self.ring.points[(start + tries) % n].1 as usize;
-            if servers[s].up {
-                // nginx runs its weighted round robin among the peers of that server name (here
-                // one), which moves their current and effective weights as any pick does.
-                self.rr.pick_among(|j| j == s);
-                return Some(s);
-            }
+        let points = &self.ring.points;
+        // Each try looks at the next point (`hp->hash++`).
+        let pick = self.peers.pick(servers, |tries| {
+            let s = points[(start + tries as usize) % n].1 as usize;
+            servers[s].up.then_some(s)
+        });
+        if let Pick::Probed(s) = pick {
+            // nginx runs its weighted round robin among the peers of that server name (here
+            // one), which moves their current and effective weights as any pick does.
+            self.peers.rr.pick_among(|j| j == s);
         }
-        self.rr.pick_views(servers)
+        pick.server()
     }
 
     fn report_failure(&mut self, server: usize) {
-        self.rr.penalize(server);
+        self.peers.penalize(server);
     }
 
     fn snapshot(&self) -> BalancerSnapshot {
@@ -185,7 +179,10 @@ impl Balancer for RingHash {
             rows: per.into_iter().map(|c| vec![c]).collect(),
             totals: vec![
                 ("ring points", self.ring.points.len() as f64),
-                ("points probed (last pick)", f64::from(self.last_points)),
+                (
+                    "points probed (last pick)",
+                    f64::from(self.peers.last_probes),
+                ),
             ],
         }
     }
