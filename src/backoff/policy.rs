@@ -483,6 +483,7 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(not(target_arch = "wasm32"))]
     use proptest::prelude::*;
 
     #[test]
@@ -585,6 +586,8 @@ mod tests {
         assert!(Policy::grpc().validate().is_ok());
     }
 
+    // proptest is a native-only dev-dependency.
+    #[cfg(not(target_arch = "wasm32"))]
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 

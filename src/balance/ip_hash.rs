@@ -167,22 +167,6 @@ mod tests {
         assert_eq!(b.last_probes(), 21);
     }
 
-    /// `if (iphp->tries > 20 || iphp->rrp.peers->number < 2)`: one peer means round robin, no hash.
-    #[test]
-    fn fewer_than_two_peers_go_straight_to_round_robin() {
-        let mut b = IpHash::nginx();
-        let one = vec![ServerView::up(3)];
-        assert_eq!(
-            b.pick(
-                &Request::from_client([192, 168, 1, 9], "/"),
-                &one,
-                SimTime::ZERO
-            ),
-            Some(0)
-        );
-        assert_eq!(b.last_probes(), 0);
-    }
-
     #[test]
     fn full_variant_spreads_one_slash_24() {
         let mut b = IpHash::full();

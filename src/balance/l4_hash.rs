@@ -88,39 +88,6 @@ mod tests {
         assert!(seen.iter().all(|c| *c > 50), "{seen:?}");
     }
 
-    /// `ngx_http_upstream_get_hash_peer`: `++hp->tries > 20` → round robin after 21 probes, and
-    /// `hp->rrp.peers->number < 2` → round robin without hashing.
-    #[test]
-    fn twenty_one_probes_then_round_robin_and_one_peer_is_round_robin() {
-        let mut b = L4Hash::new();
-        let down = vec![
-            ServerView {
-                up: false,
-                ..ServerView::up(1)
-            };
-            4
-        ];
-        assert_eq!(
-            b.pick(
-                &Request::from_client([203, 0, 113, 5], "/"),
-                &down,
-                SimTime::ZERO
-            ),
-            None
-        );
-        assert_eq!(b.last_probes(), 21);
-        let one = vec![ServerView::up(1)];
-        assert_eq!(
-            b.pick(
-                &Request::from_client([203, 0, 113, 5], "/"),
-                &one,
-                SimTime::ZERO
-            ),
-            Some(0)
-        );
-        assert_eq!(b.last_probes(), 0);
-    }
-
     /// The Cache::Memcached step: the first probe hashes the bare key, later ones prefix the
     /// rehash number ("1", "2", …).
     #[test]

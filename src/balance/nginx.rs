@@ -77,3 +77,65 @@ impl NginxPeers {
         BalancerSnapshot::total(label, f64::from(self.last_probes))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::hash::HashKey;
+    use super::super::ip_hash::IpHash;
+    use super::super::l4_hash::L4Hash;
+    use super::super::random::{RandomPick, RandomTwo};
+    use super::super::ring::RingHash;
+    use super::super::{Balancer, Request};
+    use super::*;
+    use crate::sim::{SimRng, SimTime};
+
+    /// Every nginx balancer probes the same way: `if (++tries > 20)` falls back to round robin —
+    /// `ngx_http_upstream_get_ip_hash_peer`, `ngx_http_upstream_get_hash_peer`,
+    /// `ngx_http_upstream_get_chash_peer`, `ngx_http_upstream_get_random_peer`,
+    /// `ngx_http_upstream_get_random2_peer` — so with every peer down they make 21 probes; and with
+    /// fewer than 2 peers (`peers->number < 2`, `peers->single`) they make none.
+    #[test]
+    fn twenty_retries_are_twenty_one_probes_and_one_peer_is_round_robin() {
+        let balancers: Vec<Box<dyn Balancer>> = vec![
+            Box::new(IpHash::nginx()),
+            Box::new(IpHash::full()),
+            Box::new(L4Hash::new()),
+            Box::new(RingHash::new(HashKey::ClientIp, 160)),
+            Box::new(RandomPick::new(SimRng::new(1))),
+            Box::new(RandomTwo::new(SimRng::new(1))),
+        ];
+        let req = Request::from_client([203, 0, 113, 5], "/");
+        let down = vec![
+            ServerView {
+                up: false,
+                ..ServerView::up(1)
+            };
+            4
+        ];
+        let one = vec![ServerView::up(1)];
+        for mut b in balancers {
+            let probes = |b: &dyn Balancer| b.snapshot().totals.last().map(|t| t.1);
+            assert_eq!(
+                b.pick(&req, &down, SimTime::ZERO),
+                None,
+                "{}",
+                b.algorithm()
+            );
+            assert_eq!(probes(b.as_ref()), Some(21.0), "{}", b.algorithm());
+            assert_eq!(
+                b.pick(&req, &one, SimTime::ZERO),
+                Some(0),
+                "{}",
+                b.algorithm()
+            );
+            assert_eq!(probes(b.as_ref()), Some(0.0), "{}", b.algorithm());
+        }
+        // random two with one usable peer of three: the second distinct usable draw never comes.
+        let mut b = RandomTwo::new(SimRng::new(1));
+        let mut s = vec![ServerView::up(1); 3];
+        s[1].up = false;
+        s[2].up = false;
+        assert_eq!(b.pick(&req, &s, SimTime::ZERO), Some(0));
+        assert_eq!(b.last_draws(), 21);
+    }
+}

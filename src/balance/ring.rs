@@ -221,39 +221,6 @@ mod tests {
         assert_eq!(ring.walk(5, 1, |_| false), None);
     }
 
-    /// `ngx_http_upstream_get_chash_peer`: at most 21 points (`tries > 20`), then round robin; a
-    /// single peer is round robin at once.
-    #[test]
-    fn twenty_one_points_then_round_robin() {
-        let mut b = RingHash::new(HashKey::ClientIp, NGINX_POINTS_PER_WEIGHT);
-        let down = vec![
-            ServerView {
-                up: false,
-                ..ServerView::up(1)
-            };
-            3
-        ];
-        assert_eq!(
-            b.pick(
-                &Request::from_client([10, 9, 8, 7], "/"),
-                &down,
-                SimTime::ZERO
-            ),
-            None
-        );
-        assert_eq!(b.last_points(), 21);
-        let one = vec![ServerView::up(1)];
-        assert_eq!(
-            b.pick(
-                &Request::from_client([10, 9, 8, 7], "/"),
-                &one,
-                SimTime::ZERO
-            ),
-            Some(0)
-        );
-        assert_eq!(b.last_points(), 0);
-    }
-
     #[test]
     fn a_client_sticks_while_its_server_is_up_and_only_its_keys_move() {
         let mut b = RingHash::new(HashKey::ClientIp, NGINX_POINTS_PER_WEIGHT);

@@ -35,7 +35,8 @@ enum Status {
         rows: Vec<CompareRow>,
         elapsed_ms: f64,
         frames: u32,
-        scenario: Scenario,
+        /// Boxed: the scenario is large and the other states are small.
+        scenario: Box<Scenario>,
     },
     Cancelled {
         fraction: f64,
@@ -63,7 +64,7 @@ impl Job {
                 rows: self.compare.rows().to_vec(),
                 elapsed_ms: performance_now() - self.started_ms,
                 frames: self.frames,
-                scenario: self.compare.scenario().clone(),
+                scenario: Box::new(self.compare.scenario().clone()),
             });
         } else {
             status.set(Status::Running {
