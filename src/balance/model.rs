@@ -727,7 +727,8 @@ impl LbRun {
                 );
             }
         }
-        for e in &scenario.events {
+        // A change scripted for after the arrivals stop would only keep an idle run going.
+        for e in scenario.events.iter().filter(|e| e.at_ms < scenario.duration_ms) {
             sim.schedule_in(
                 SimDuration::from_millis(e.at_ms),
                 LbEvent::Act(Box::new(e.action.clone())),
@@ -1013,6 +1014,23 @@ mod tests {
         let mut direct = LbRun::new(&sc).unwrap();
         direct.run_to_end();
         assert_eq!((direct.now(), direct.events()), (end, run.events()));
+    }
+
+    /// A change scripted after the arrivals stop does not keep the run going.
+    #[test]
+    fn scripted_actions_after_the_end_do_not_extend_the_run() {
+        let mut sc = small(AlgorithmId::Maglev);
+        sc.duration_ms = 1_000;
+        sc.events = vec![ScheduledAction {
+            at_ms: 5_000,
+            action: Action::AddServer {
+                config: ServerConfig::default(),
+            },
+        }];
+        let mut r = LbRun::new(&sc).unwrap();
+        r.run_to_end();
+        assert!(r.elapsed().as_millis() < 1_500, "{}", r.elapsed());
+        assert_eq!(r.servers().len(), 4);
     }
 
     #[test]
