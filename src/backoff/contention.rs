@@ -73,7 +73,7 @@ impl fmt::Display for Strategy {
 /// Errors a user can cause with contention parameters.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ContentionError {
-    #[error("unknown strategy {0:?}: expected exponential, decorrelated, equal_jitter, full_jitter or none")]
+    #[error("unknown strategy {0:?}: expected one of {names}", names = Strategy::ALL.map(|s| s.name()).join(", "))]
     Strategy(String),
     #[error("{0} clients is not usable: expected 1 to {MAX_CLIENTS}")]
     Clients(u64),
@@ -448,7 +448,11 @@ impl ContentionRun {
     /// Moves the clock to `t_us` after every event due by then has run; when nothing is left, no
     /// further than the last client's successful reply (the run's end).
     fn settle_clock(&mut self, t_us: u64) {
-        let t_us = if self.heap.peek().is_none() { t_us.min(self.end_us) } else { t_us };
+        let t_us = if self.heap.peek().is_none() {
+            t_us.min(self.end_us)
+        } else {
+            t_us
+        };
         self.now_us = self.now_us.max(t_us);
     }
 
@@ -919,7 +923,8 @@ mod tests {
     #[test]
     fn played_past_its_end_the_clock_stops_at_the_last_reply() {
         use crate::sim::Playback;
-        let mut run = ContentionRun::seeded(ContentionParams::blog(5, Strategy::FullJitter), 3, 0).unwrap();
+        let mut run =
+            ContentionRun::seeded(ContentionParams::blog(5, Strategy::FullJitter), 3, 0).unwrap();
         let mut pb = Playback::new(50.0);
         pb.play();
         for _ in 0..200 {
@@ -1076,7 +1081,7 @@ mod tests {
             );
         }
         assert_eq!("fast".parse::<Strategy>().unwrap_err().to_string(),
-            "unknown strategy \"fast\": expected exponential, decorrelated, equal_jitter, full_jitter or none");
+            "unknown strategy \"fast\": expected one of exponential, decorrelated, equal_jitter, full_jitter, none");
     }
 
     #[test]

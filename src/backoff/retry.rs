@@ -43,6 +43,9 @@ pub struct ApiError {
 }
 
 impl FailingApi {
+    /// The kinds' names as URLs and the CLI spell them.
+    pub const KINDS: [&'static str; 4] = ["fail_first", "fail_prob", "down", "rate_limited"];
+
     /// The reply to the call number `call` (0-based) made at `at_ms` after the call began.
     fn reply(&self, call: u32, at_ms: u64, rng: &mut SimRng) -> Result<(), ApiError> {
         let unavailable = || ApiError {
@@ -276,7 +279,7 @@ pub enum RetryError {
     Window { from_ms: u64, to_ms: u64 },
     #[error("max retries {0} is too many: expected at most {MAX_RETRIES_LIMIT}")]
     MaxRetries(u32),
-    #[error("unknown failing API {0:?}: expected fail_first, fail_prob, down or rate_limited")]
+    #[error("unknown failing API {0:?}: expected one of {names}", names = FailingApi::KINDS.join(", "))]
     Api(String),
 }
 
@@ -939,7 +942,7 @@ mod tests {
         let bad: RetryQuery = serde_qs::from_str("api=flaky").unwrap();
         assert_eq!(
             bad.to_params().unwrap_err().to_string(),
-            "unknown failing API \"flaky\": expected fail_first, fail_prob, down or rate_limited"
+            "unknown failing API \"flaky\": expected one of fail_first, fail_prob, down, rate_limited"
         );
     }
 

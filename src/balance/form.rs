@@ -336,10 +336,7 @@ impl ScenarioForm {
                 }
             }
             _ => {
-                err(
-                    "svc",
-                    "one of exponential, lognormal, pareto, constant, uniform, absnormal",
-                );
+                err("svc", &format!("one of {}", SERVICE_KINDS.join(", ")));
                 Ok(sc.service.clone())
             }
         };

@@ -184,7 +184,7 @@ pub enum BalanceError {
     Scenario(String),
     #[error("Maglev connection tracking of {0} flows is too many: expected 0 (off) to {MAX_MAGLEV_TRACKING}")]
     MaglevTracking(u32),
-    #[error("unknown hashing scheme {0:?}; expected modulo, ring or maglev")]
+    #[error("unknown hashing scheme {0:?}; expected one of {names}", names = HashScheme::NAMES.join(", "))]
     UnknownHashScheme(String),
     #[error("bad membership change: {0}")]
     Membership(String),

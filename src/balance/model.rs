@@ -728,7 +728,11 @@ impl LbRun {
             }
         }
         // A change scripted for after the arrivals stop would only keep an idle run going.
-        for e in scenario.events.iter().filter(|e| e.at_ms < scenario.duration_ms) {
+        for e in scenario
+            .events
+            .iter()
+            .filter(|e| e.at_ms < scenario.duration_ms)
+        {
             sim.schedule_in(
                 SimDuration::from_millis(e.at_ms),
                 LbEvent::Act(Box::new(e.action.clone())),

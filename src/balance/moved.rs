@@ -21,15 +21,20 @@ pub enum HashScheme {
     Maglev,
 }
 
+impl HashScheme {
+    pub const ALL: [HashScheme; 3] = [HashScheme::Modulo, HashScheme::Ring, HashScheme::Maglev];
+    /// The schemes' names, in `ALL`'s order.
+    pub const NAMES: [&'static str; 3] = ["modulo", "ring", "maglev"];
+}
+
 impl FromStr for HashScheme {
     type Err = BalanceError;
     fn from_str(s: &str) -> Result<Self, BalanceError> {
-        match s {
-            "modulo" => Ok(HashScheme::Modulo),
-            "ring" => Ok(HashScheme::Ring),
-            "maglev" => Ok(HashScheme::Maglev),
-            _ => Err(BalanceError::UnknownHashScheme(s.to_string())),
-        }
+        HashScheme::NAMES
+            .iter()
+            .position(|n| *n == s)
+            .map(|i| HashScheme::ALL[i])
+            .ok_or_else(|| BalanceError::UnknownHashScheme(s.to_string()))
     }
 }
 
@@ -131,6 +136,6 @@ mod tests {
             .parse::<HashScheme>()
             .unwrap_err()
             .to_string()
-            .contains("modulo, ring or maglev"));
+            .contains("one of modulo, ring, maglev"));
     }
 }

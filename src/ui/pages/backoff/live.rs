@@ -157,7 +157,7 @@ pub fn LiveContention(props: &LiveContentionProps) -> Html {
                          on_reset={{ let g = generation.clone(); Callback::from(move |_| g.set(*g + 1)) }} />
             if done {
                 <div class="notice bo-live__end" role="status" data-testid="live-finished">
-                    <span>{ format!("The run is over: all {} clients have written, the last at {:.1} ms.", phases.len(), result.time_ms) }</span>
+                    <span>{ format!("The run is over: all {} clients have written, the last at {}.", phases.len(), super::fields::human_ms(result.time_ms)) }</span>
                     <button type="button" class="button" data-testid="live-replay" onclick={on_replay}>{ "↺ Replay" }</button>
                 </div>
             }
