@@ -7,7 +7,8 @@
 //!
 //! - [`policy`]: the delay formulas (none, constant, exponential, full/equal/decorrelated jitter,
 //!   gRPC connection backoff) and [`policy::Backoff`], a policy in use with a max-elapsed deadline.
-//! - [`limiter`]: gRPC retry throttling and Finagle's retry budget.
+//! - [`limiter`]: gRPC retry throttling and Finagle's retry budget (`RetryBudget::new(params, now)`:
+//!   its window's slices start when it is made, as twitter/util's `WindowedAdder` does).
 //! - [`retry`]: `retry(call, onRetry, maxRetries)` on the kernel's clock against failing APIs.
 //! - [`contention`]: the AWS blog's OCC experiment, one run at a time or as a resumable sweep.
 //! - [`herd`]: many clients against a server that fails and recovers, per strategy.

@@ -17,9 +17,11 @@
 //! - `compare`: every algorithm on one workload, in chunks. `moved`: keys moved on membership change.
 //! - `form`: the scenario as flat text fields (the page's editor and URL), checked field by field.
 //!
-//! How the page drives it: `let mut run = LbRun::new(&scenario)?;` then per frame
-//! `run.run_for(SimDuration::from_millis(frame_ms * speed))` (or `run.step()` for the step button),
-//! then draw `run.servers()` (cards: state, busy/queue bars, weight, utilization, p99),
+//! How the page drives it: `let mut run = LbRun::new(&scenario)?;` played through the shared
+//! playback driver (`LbRun` is `Clocked`; its clock stops at the run's last event, and
+//! `run.is_done()` says the run is over), or `run.step()` for the step button; then draw
+//! `run.servers()` (cards: state, busy/queue bars, weight, utilization, p99),
+//! `run.model().balancer().snapshot()` (what the balancer remembers, per server and overall),
 //! `run.model().metrics.windows` (the percentile chart) and `run.model().flows()` (after
 //! `run.record_flows(n)`, the animated requests). Buttons call `run.set_server_state(i, …)`.
 //! Compare mode: `Compare::all(&scenario)?`, then `compare.step(events_per_frame)` until
