@@ -199,8 +199,11 @@ test('a run ends: the clock stops, the page says so, Replay plays it again; the 
     // The whole notice is inside the viewport's width.
     const box = await page.getByTestId('lb-finished').boundingBox();
     assert.ok(box.x >= 0 && box.x + box.width <= width, `${JSON.stringify(box)} within ${width}`);
+    // Replay at 1× (3 s of wall time), so the replay can be seen playing before it ends again.
+    await page.getByTestId('speed').evaluate((el) => { el.value = '250'; el.dispatchEvent(new Event('input', { bubbles: true })); });
     await page.getByTestId('lb-replay').click();
     assert.match(await page.getByTestId('play-toggle').textContent(), /Pause/);
+    assert.equal(await page.getByTestId('lb-finished').count(), 0, 'the replay is running');
     await page.getByTestId('lb-finished').waitFor({ timeout: 20000 });
     assert.equal(await page.locator('[data-testid="clock"] output').textContent(), clock, 'a replay ends at the same instant');
     // Speeds are written with four significant digits (the slider's 25.1188643150958× is 25.12).
