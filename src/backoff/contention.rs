@@ -445,11 +445,13 @@ impl ContentionRun {
         self.settle_clock(t_us);
     }
 
-    /// Moves the clock to `t_us` after every event due by then has run; when nothing is left, no
-    /// further than the last client's successful reply (the run's end).
+    /// Moves the clock to `t_us` after every event due by then has run. When nothing is left the
+    /// run is over and the clock goes to its end, the last client's successful reply (which lands
+    /// one hop after the last server-side event), and no further: the same instant however the
+    /// frames fell.
     fn settle_clock(&mut self, t_us: u64) {
         let t_us = if self.heap.peek().is_none() {
-            t_us.min(self.end_us)
+            self.end_us
         } else {
             t_us
         };
@@ -934,6 +936,16 @@ mod tests {
         let end = run.result().time_ms;
         let now = Clocked::now(&run).0 as f64;
         assert!(now <= end && now >= end - 1.0, "{now} vs {end}");
+        // Whatever the frames: stepping by a different wall time ends at the same instant.
+        let mut other =
+            ContentionRun::seeded(ContentionParams::blog(5, Strategy::FullJitter), 3, 0).unwrap();
+        let mut pb = Playback::new(7.0);
+        pb.play();
+        while !other.is_done() {
+            pb.advance(&mut other, 5.0, || false);
+        }
+        pb.advance(&mut other, 5.0, || false);
+        assert_eq!(Clocked::now(&other), Clocked::now(&run));
         run.advance_to_ms(1e9);
         assert!(Clocked::now(&run).0 as f64 <= end);
         assert!(run.phases().iter().all(|p| *p == ClientPhase::Done));
@@ -1171,7 +1183,15 @@ mod tests {
         while !played.is_done() {
             t += 16;
             while !played.run_until_bounded(SimTime(t), 7) {}
-            assert_eq!(Clocked::now(&played), SimTime(t));
+            if played.is_done() {
+                // The last frame ends at the run's end, the last reply, wherever the frame fell.
+                assert_eq!(
+                    Clocked::now(&played).0,
+                    libm::round(whole.time_ms * 1000.0) as u64 / 1000
+                );
+            } else {
+                assert_eq!(Clocked::now(&played), SimTime(t));
+            }
             assert!(played.phases().len() == 30);
         }
         assert_eq!(played.result(), whole);

@@ -176,7 +176,11 @@ test('the live contention run stops at its last reply and replays', async () => 
   assert.equal(await live.locator('[data-testid="clock"] output').textContent(), clock, 'the clock stands still');
   assert.match(await live.getByTestId('play-toggle').textContent(), /Play/);
   await live.screenshot({ path: join(SHOTS, 'backoff-live-finished.png') });
+  // Replay at 10× (about 1.5 s of wall time), so it can be seen playing before it ends again.
+  await live.getByTestId('speed').evaluate((el) => { el.value = '500'; el.dispatchEvent(new Event('input', { bubbles: true })); });
   await live.getByTestId('live-replay').click();
+  assert.match(await live.getByTestId('play-toggle').textContent(), /Pause/);
+  assert.equal(await live.getByTestId('live-finished').count(), 0, 'the replay is running');
   await live.getByTestId('live-finished').waitFor({ timeout: 20000 });
   assert.equal(await live.locator('[data-testid="clock"] output').textContent(), clock, 'the replay ends at the same instant');
   assert.deepEqual(page.errors, []);
