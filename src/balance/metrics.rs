@@ -124,7 +124,12 @@ pub struct Metrics {
     pub arrivals: u64,
     /// Requests for which the balancer had no eligible server.
     pub no_server: u64,
+    /// The closed windows, oldest first: all of them, or the last [`Metrics::keep_windows`] ones.
     pub windows: Vec<WindowSummary>,
+    /// Closed windows no longer kept (the oldest, once more than the limit closed).
+    pub windows_dropped: u64,
+    /// At most this many closed windows are kept (`None`: all, as the CLI prints them).
+    windows_limit: Option<usize>,
     window: Histogram<u64>,
     window_start: SimTime,
     window_counts: [u64; 4],
@@ -142,6 +147,8 @@ impl Metrics {
             arrivals: 0,
             no_server: 0,
             windows: Vec::new(),
+            windows_dropped: 0,
+            windows_limit: None,
             window: histogram(2),
             window_start: start,
             window_counts: [0; 4],
@@ -200,6 +207,23 @@ impl Metrics {
         self.window_counts[3] += 1;
     }
 
+    /// Keeps only the last `n` closed windows from now on (a live page's bounded history; the
+    /// older ones are counted in `windows_dropped`).
+    pub fn keep_windows(&mut self, n: usize) {
+        self.windows_limit = Some(n);
+        self.trim_windows();
+    }
+
+    fn trim_windows(&mut self) {
+        if let Some(n) = self.windows_limit {
+            let excess = self.windows.len().saturating_sub(n);
+            if excess > 0 {
+                self.windows.drain(..excess);
+                self.windows_dropped = self.windows_dropped.saturating_add(excess as u64);
+            }
+        }
+    }
+
     /// Closes the current window at `now` and starts the next one.
     pub fn close_window(&mut self, now: SimTime) {
         let n = self.window_per_server.len();
@@ -230,6 +254,7 @@ impl Metrics {
         self.window.reset();
         self.window_counts = [0; 4];
         self.window_start = now;
+        self.trim_windows();
     }
 
     pub fn drops(&self) -> u64 {
@@ -360,6 +385,24 @@ mod tests {
         s.set_busy(0, SimTime(500));
         // 2 of 4 slots for half of one second.
         assert!((s.utilization(4, SimTime(0), SimTime(1000)) - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_window_limit_keeps_the_latest_and_counts_the_rest() {
+        let mut m = Metrics::new(2, SimTime::ZERO);
+        for i in 1..=5u64 {
+            m.arrival();
+            m.close_window(SimTime(i * 1000));
+        }
+        assert_eq!((m.windows.len(), m.windows_dropped), (5, 0));
+        m.keep_windows(3);
+        assert_eq!(m.windows.iter().map(|w| w.end_ms).collect::<Vec<_>>(), vec![3000, 4000, 5000]);
+        for i in 6..=1000u64 {
+            m.close_window(SimTime(i * 1000));
+        }
+        assert_eq!(m.windows.iter().map(|w| w.end_ms).collect::<Vec<_>>(), vec![998_000, 999_000, 1_000_000]);
+        assert_eq!(m.windows_dropped, 997);
+        assert_eq!(m.arrivals, 5);
     }
 
     #[test]

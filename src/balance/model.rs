@@ -747,6 +747,11 @@ impl LbRun {
         self.sim.model.flows.clear();
     }
 
+    /// Keep only the last `n` closed metrics windows (a live page's bounded history).
+    pub fn keep_windows(&mut self, n: usize) {
+        self.sim.model.metrics.keep_windows(n);
+    }
+
     /// Record every event in the kernel's trace (for determinism checks and the page's log).
     pub fn enable_trace(&mut self) {
         self.sim.trace_mut().set_enabled(true);

@@ -252,6 +252,9 @@ fn check_distribution(d: &Distribution) -> Result<(), BalanceError> {
     }
 }
 
+/// A run keeps at most this many closed metrics windows (one day in 1 s windows fits).
+pub const MAX_WINDOWS: u64 = 100_000;
+
 impl Scenario {
     /// Checks every value a user could have typed. The balancer's own knobs are checked when it is
     /// built.
@@ -264,6 +267,13 @@ impl Scenario {
         }
         if self.window_ms == 0 {
             return Err(bad("window_ms = 0 must be ≥ 1".into()));
+        }
+        let windows = self.duration_ms.div_ceil(self.window_ms);
+        if windows > MAX_WINDOWS {
+            return Err(bad(format!(
+                "duration_ms = {} in windows of window_ms = {} would keep {windows} windows; at most {MAX_WINDOWS} (raise window_ms)",
+                self.duration_ms, self.window_ms
+            )));
         }
         check_positive("arrivals.rate_per_s", self.arrivals.rate_per_s)?;
         if self.arrivals.rate_per_s > 10_000_000.0 {
@@ -650,6 +660,19 @@ mod tests {
             ..Scenario::default()
         };
         assert!(s.validate().unwrap_err().to_string().contains("alpha: 0.0"));
+        let s = Scenario {
+            duration_ms: 86_400_000,
+            window_ms: 100,
+            ..Scenario::default()
+        };
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("864000 windows; at most 100000"), "{e}");
+        let s = Scenario {
+            duration_ms: 86_400_000,
+            window_ms: 1000,
+            ..Scenario::default()
+        };
+        assert!(s.validate().is_ok());
         assert!(Scenario::from_json("{\"duration_ms\": 0}")
             .unwrap_err()
             .to_string()

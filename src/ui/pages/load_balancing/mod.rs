@@ -68,6 +68,7 @@ fn new_run(sc: &Scenario) -> LbRun {
         LbRun::new(&Scenario::default()).expect("the default scenario is valid")
     });
     run.record_flows(FLOW_CAPACITY);
+    run.keep_windows(CHART_WINDOWS);
     run
 }
 
