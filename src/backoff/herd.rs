@@ -71,6 +71,9 @@ impl Default for HerdParams {
     }
 }
 
+/// A run keeps at most this many chart buckets per series (an hour in 1 s buckets fits).
+pub const MAX_HERD_BUCKETS: u64 = 10_000;
+
 /// Errors a user can cause with herd parameters.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum HerdError {
@@ -84,6 +87,10 @@ pub enum HerdError {
     Duration(u64),
     #[error("bucket {0} ms is not usable: expected 1 ms to the duration")]
     Bucket(u64),
+    #[error(
+        "{duration_ms} ms in buckets of {bucket_ms} ms would be {buckets} buckets: expected at most {MAX_HERD_BUCKETS} (raise the bucket)"
+    )]
+    Buckets { duration_ms: u64, bucket_ms: u64, buckets: u64 },
     #[error("cap {cap_ms} ms is below base {base_ms} ms: expected cap ≥ base")]
     CapBelowBase { base_ms: u64, cap_ms: u64 },
     #[error(transparent)]
@@ -109,6 +116,14 @@ impl HerdParams {
         }
         if self.bucket_ms == 0 || self.bucket_ms > self.duration_ms {
             return Err(HerdError::Bucket(self.bucket_ms));
+        }
+        let buckets = self.duration_ms.div_ceil(self.bucket_ms);
+        if buckets > MAX_HERD_BUCKETS {
+            return Err(HerdError::Buckets {
+                duration_ms: self.duration_ms,
+                bucket_ms: self.bucket_ms,
+                buckets,
+            });
         }
         if self.cap_ms < self.base_ms {
             return Err(HerdError::CapBelowBase {
@@ -573,6 +588,21 @@ mod tests {
             ),
             Err(HerdError::Bucket(0))
         ));
+        // What the run would keep is checked before it runs: an hour in 1 ms buckets is refused.
+        let e = run(
+            &HerdParams {
+                duration_ms: 3_600_000,
+                bucket_ms: 1,
+                ..small()
+            },
+            Strategy::None,
+            HerdLimiter::None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "3600000 ms in buckets of 1 ms would be 3600000 buckets: expected at most 10000 (raise the bucket)"
+        );
     }
 
     #[test]
