@@ -3,7 +3,7 @@
 //! should change it. Each run is 60 s of virtual time (a few hundred events).
 
 use playground::lock::machine::{ReleaseVariant, RenewVariant};
-use playground::lock::{preset, run, Action, Scenario, Step, Summary, Target, PRESET_IDS};
+use playground::lock::{preset, run, Action, Scenario, Step, Summary, PRESET_IDS};
 use playground::sim::TEST_EPOCH;
 
 const SEEDS: std::ops::RangeInclusive<u64> = 1..=4;

@@ -186,7 +186,10 @@ impl Connection {
         let mut fx = vec![ClientEffect::ReconnectAfter(ioredis::reconnect_delay(
             self.retry_attempts,
         ))];
-        if self.retry_attempts % (ioredis::MAX_RETRIES_PER_REQUEST + 1) == 0 {
+        if self
+            .retry_attempts
+            .is_multiple_of(ioredis::MAX_RETRIES_PER_REQUEST + 1)
+        {
             let error = ioredis::max_retries_error();
             for q in self.unfulfilled.drain(..).chain(self.offline.drain(..)) {
                 fx.push(ClientEffect::Fail {
