@@ -54,6 +54,18 @@ pub struct Args {
     /// and report the wall time per frame, as the page would see it.
     #[arg(long)]
     pub speed: Option<f64>,
+    /// Report the model's live heap bytes ten times along the run (the bounded histories reach a
+    /// steady state once the run is longer than their one-hour window).
+    #[arg(long)]
+    pub memory: bool,
+}
+
+/// Live heap bytes at one point of the run.
+#[derive(Serialize)]
+struct MemorySample {
+    virtual_s: u64,
+    heap_bytes: Option<usize>,
+    history_entries: usize,
 }
 
 /// Wall time per frame when a run is played at a speed-up in 60 Hz frames.
@@ -95,6 +107,8 @@ struct Output<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     frames: Option<FrameStats>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    memory: Option<Vec<MemorySample>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     log: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     trace: Option<Vec<String>>,
@@ -133,7 +147,22 @@ pub fn run(c: &Common, a: Args) -> CliResult {
     }
     scenario.validate()?;
     let wall = std::time::Instant::now();
+    let mut memory = None;
     let (sim, frames) = match (a.bench, a.speed) {
+        _ if a.memory => {
+            let mut sim = crate::lock::build(&scenario, TEST_EPOCH)?;
+            let mut samples = Vec::new();
+            for i in 1..=10u64 {
+                sim.run_until(TEST_EPOCH + SimDuration(scenario.duration_ms / 10 * i));
+                samples.push(MemorySample {
+                    virtual_s: sim.now().saturating_since(TEST_EPOCH).0 / 1000,
+                    heap_bytes: super::alloc_counter::allocated_bytes(),
+                    history_entries: sim.model.recorder().entries(),
+                });
+            }
+            memory = Some(samples);
+            (sim, None)
+        }
         (true, Some(speed)) => {
             if !speed.is_finite() || speed <= 0.0 {
                 return Err(format!(
@@ -200,6 +229,7 @@ pub fn run(c: &Common, a: Args) -> CliResult {
                 .collect()
         }),
         frames,
+        memory,
     };
     super::output::print_json(&out)
 }

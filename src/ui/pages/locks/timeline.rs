@@ -291,6 +291,8 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
                     <rect class="lk-violation__cap" x={f(x1)} y="0" width={f(x2 - x1)} height="4" />
                     if x2 - x1 > 58.0 {
                         <text class="lk-violation__label" x={f(x1 + 4.0)} y="15">{ label }</text>
+                    } else if x2 - x1 > 9.0 {
+                        <text class="lk-violation__label" x={f(x1 + 2.0)} y="15">{ v.workers.len().to_string() }</text>
                     }
                     <title>{ match v.span.to {
                         Some(_) => format!("Lease overlap from {} to {}: {who} believed they held the lock", tick_label(from), tick_label(to)),
