@@ -2,68 +2,25 @@
 //! The lock machine against a real Redis (`sim lock-live`), and the atomic operations' Lua text
 //! run on the real server against the model's native steps.
 //!
-//! Starts its own `redis-server` on a free loopback port (no persistence) and stops it when done (a
-//! Drop guard kills it even when an assertion fails). Timings are shortened (TTL 2 s, renew and
+//! Starts its own `redis-server` on a free loopback port (no persistence) with `LocalServer`, which
+//! stops it when dropped (even when an assertion fails). Timings are shortened (TTL 2 s, renew and
 //! retry 1 s) so each run takes seconds; the safety properties are the reference's.
 
-use playground::cli::lock_live::{run_live, LiveConfig};
+use playground::cli::lock_live::{run_live, LiveConfig, LocalServer};
 use playground::lock::machine::MachineConfig;
 use playground::lock::store::{Instance, Script, ScriptCall};
 use playground::redis::Reply;
 use playground::sim::{SimDuration, SimRng, TEST_EPOCH};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct Server {
-    child: Child,
-    port: u16,
+fn start_server() -> LocalServer {
+    LocalServer::start("redis-server")
+        .unwrap_or_else(|e| panic!("{e} (the README test command installs redis-server)"))
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server() -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("an ephemeral loopback port")
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("could not start redis-server (the README test command installs it): {e}")
-        });
-    let server = Server { child, port };
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
-    for _ in 0..500 {
-        if let Ok(mut c) = client.get_connection() {
-            if redis::cmd("PING").query::<String>(&mut c).is_ok() {
-                return server;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("redis-server on port {port} did not answer PING within 10 s");
-}
-
-fn fast(server: &Server, workers: usize, seconds: u64) -> LiveConfig {
+fn fast(server: &LocalServer, workers: usize, seconds: u64) -> LiveConfig {
     LiveConfig {
-        servers: vec![format!("127.0.0.1:{}", server.port)],
+        servers: vec![server.address()],
         workers,
         duration: Duration::from_secs(seconds),
         machine: MachineConfig {
@@ -127,7 +84,7 @@ fn live_graceful_handover_and_a_pause_longer_than_the_ttl() {
 #[test]
 fn the_scripts_lua_text_on_redis_server_does_what_the_model_does() {
     let server = start_server();
-    let client = redis::Client::open(format!("redis://127.0.0.1:{}/", server.port)).unwrap();
+    let client = redis::Client::open(format!("redis://{}/", server.address())).unwrap();
     let mut con = client.get_connection().unwrap();
     let mut model = Instance::new(SimRng::new(1));
     let call = |script: Script, keys: &[&str], args: &[&str]| ScriptCall {
@@ -164,4 +121,40 @@ fn the_scripts_lua_text_on_redis_server_does_what_the_model_does() {
             step.args
         );
     }
+}
+
+#[test]
+fn live_server_restart_and_client_pause_are_survived() {
+    let server = start_server();
+    let out = run_live(
+        &LiveConfig {
+            restart_server_at: Some(Duration::from_secs(2)),
+            client_pause: Some((Duration::from_secs(4), Duration::from_millis(800))),
+            ..fast(&server, 2, 7)
+        },
+        true,
+    )
+    .expect("a live run");
+    let log = out.log.unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("restarted without persistence: true")),
+        "{log:#?}"
+    );
+    assert!(
+        log.iter().any(|l| l.contains("CLIENT PAUSE 800 ALL")),
+        "{log:#?}"
+    );
+    // The workers reconnect, the lock is taken again after the restart lost it, and work goes on
+    // after the pause.
+    let wrote_after = |t: f64| {
+        log.iter().any(|l| {
+            l.contains(" wrote job ")
+                && l.split_whitespace()
+                    .next()
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .is_some_and(|s| s > t)
+        })
+    };
+    assert!(wrote_after(5.0), "{log:#?}");
 }

@@ -23,8 +23,8 @@
 //! The tool deletes the lock key and its token key on every server before it starts.
 
 use super::{CliResult, Common};
-use crate::lock::machine::{ioredis, majority, ReleaseVariant, RenewVariant, REFERENCE_LOCK_KEY};
-use crate::lock::runtime::ProtectedResource;
+use crate::lock::machine::{ioredis, ReleaseVariant, RenewVariant, REFERENCE_LOCK_KEY};
+use crate::lock::runtime::{majority_value, ProtectedResource};
 use crate::lock::{
     parse_duration, Checker, Effect, Event, LockCommand, LockWorker, MachineConfig, Summary,
     TimerKind,
@@ -502,17 +502,9 @@ fn admin(server: &str, argv: &[&str]) -> Result<Reply, String> {
         .ok_or_else(|| format!("{server} did not answer"))
 }
 
-/// Restarts a loopback server without persistence: SHUTDOWN NOSAVE, then `bin` on the same port.
-fn restart_server(server: &str, bin: &str) -> Result<std::process::Child, String> {
-    let (host, port) = server.rsplit_once(':').ok_or("not HOST:PORT")?;
-    if !matches!(host, "127.0.0.1" | "localhost" | "::1" | "[::1]") {
-        return Err(format!(
-            "--restart-server-at restarts a local server; {server} is not on loopback"
-        ));
-    }
-    let _ = admin(server, &["SHUTDOWN", "NOSAVE"]);
-    std::thread::sleep(Duration::from_millis(100));
-    let child = std::process::Command::new(bin)
+/// Starts `bin` as a Redis server without persistence on `host:port`.
+fn spawn_server(bin: &str, host: &str, port: &str) -> Result<std::process::Child, String> {
+    std::process::Command::new(bin)
         .args([
             "--port",
             port,
@@ -525,13 +517,64 @@ fn restart_server(server: &str, bin: &str) -> Result<std::process::Child, String
         ])
         .stdout(std::process::Stdio::null())
         .spawn()
-        .map_err(|e| format!("cannot start {bin}: {e}"))?;
-    for _ in 0..100 {
+        .map_err(|e| format!("cannot start {bin}: {e}"))
+}
+
+/// Waits (up to 10 s) until `server` answers PING.
+fn wait_for_ping(server: &str) -> Result<(), String> {
+    for _ in 0..500 {
         if admin(server, &["PING"]).is_ok() {
-            break;
+            return Ok(());
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    Err(format!("{server} did not answer PING within 10 s"))
+}
+
+/// A redis-server this process started on a free loopback port, stopped when dropped (tests and
+/// demos of `sim lock-live`).
+pub struct LocalServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl LocalServer {
+    pub fn start(bin: &str) -> Result<LocalServer, String> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free loopback port: {e}"))?
+            .port();
+        let child = spawn_server(bin, "127.0.0.1", &port.to_string())?;
+        let server = LocalServer { child, port };
+        wait_for_ping(&server.address())?;
+        Ok(server)
+    }
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        // A restart during a run replaced our process with another on the same port: stop that too.
+        let _ = admin(&self.address(), &["SHUTDOWN", "NOSAVE"]);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Restarts a loopback server without persistence: SHUTDOWN NOSAVE, then `bin` on the same port.
+fn restart_server(server: &str, bin: &str) -> Result<std::process::Child, String> {
+    let (host, port) = server.rsplit_once(':').ok_or("not HOST:PORT")?;
+    if !matches!(host, "127.0.0.1" | "localhost" | "::1" | "[::1]") {
+        return Err(format!(
+            "--restart-server-at restarts a local server; {server} is not on loopback"
+        ));
+    }
+    let _ = admin(server, &["SHUTDOWN", "NOSAVE"]);
+    std::thread::sleep(Duration::from_millis(100));
+    let child = spawn_server(bin, host, port)?;
+    wait_for_ping(server)?;
     Ok(child)
 }
 
@@ -617,14 +660,8 @@ pub fn run_live(
                         None => conns[i] = None,
                     }
                 }
-                let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-                for v in &values {
-                    *counts.entry(v).or_insert(0) += 1;
-                }
-                let truth = counts
-                    .into_iter()
-                    .find(|(_, c)| *c >= majority(servers.len()))
-                    .map(|(v, _)| v.to_string());
+                let truth = majority_value(values.iter().map(String::as_str), servers.len())
+                    .map(str::to_string);
                 {
                     let mut s = lock(&shared);
                     s.truth = truth;
