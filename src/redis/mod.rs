@@ -40,6 +40,7 @@ pub mod cmd;
 pub mod edge_cases;
 pub mod glob;
 pub mod keyspace;
+pub mod limits;
 pub mod longdouble;
 pub mod num;
 pub mod persist;

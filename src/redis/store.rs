@@ -17,37 +17,7 @@ use super::table;
 use super::value::Value;
 use crate::sim::{SimDuration, SimRng, SimTime};
 
-/// Bounds that keep a browser tab alive. Exceeding one is a Redis-style error naming the limit.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Limits {
-    /// Write commands that may add keys are refused once the keyspace holds this many (checked
-    /// before the command runs, like Redis's `maxmemory` check on `denyoom` commands).
-    pub max_keys: usize,
-    /// Longest string value or collection element, in bytes.
-    pub max_value_bytes: usize,
-    /// Most elements in one list, set, hash or sorted set.
-    pub max_collection_len: usize,
-    /// Most elements (counted through nested arrays) in one reply.
-    pub max_reply_elements: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { max_keys: 10_000, max_value_bytes: 1 << 20, max_collection_len: 10_000, max_reply_elements: 25_000 }
-    }
-}
-
-impl Limits {
-    /// No playground limits (benchmarks, the native REPL); Redis's own 512 MB string cap remains.
-    pub fn unlimited() -> Self {
-        Limits {
-            max_keys: usize::MAX,
-            max_value_bytes: 512 << 20,
-            max_collection_len: usize::MAX,
-            max_reply_elements: usize::MAX,
-        }
-    }
-}
+pub use super::limits::Limits;
 
 /// Counters INFO reports.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,9 +80,6 @@ impl Store {
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
-    pub fn set_limits(&mut self, limits: Limits) {
-        self.limits = limits;
-    }
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
@@ -161,66 +128,23 @@ impl Store {
         let argc = argv.len() as i64;
         let arity = i64::from(spec.arity);
         if (arity > 0 && argc != arity) || argc < -arity {
-            return Reply::Error(format!("ERR wrong number of arguments for '{}' command", spec.name));
+            return Reply::Error(format!(
+                "ERR wrong number of arguments for '{}' command",
+                spec.name
+            ));
         }
         self.stats.total_commands_processed = self.stats.total_commands_processed.saturating_add(1);
-        if let Some(e) = self.check_input_limits(spec, argv) {
-            return e;
-        }
-        let mut args = Args::new(argv);
-        let reply = match (spec.handler)(self, &mut args) {
-            Ok(r) | Err(r) => r,
-        };
-        self.check_reply_limit(reply)
+        self.run_limited(spec, argv)
     }
 
     /// Convenience for tests and the UI: `execute` on a whitespace-split command line (no quoting;
     /// use [`super::cli::tokenize`] for redis-cli quoting rules).
     pub fn execute_str(&mut self, now: SimTime, line: &str) -> Reply {
-        let argv: Vec<Vec<u8>> = line.split_whitespace().map(|w| w.as_bytes().to_vec()).collect();
+        let argv: Vec<Vec<u8>> = line
+            .split_whitespace()
+            .map(|w| w.as_bytes().to_vec())
+            .collect();
         self.execute(now, &argv)
-    }
-
-    fn check_input_limits(&self, spec: &table::CommandSpec, argv: &[Vec<u8>]) -> Option<Reply> {
-        if let Some(a) = argv.iter().find(|a| a.len() > self.limits.max_value_bytes) {
-            return Some(Reply::Error(format!(
-                "ERR playground limit: argument of {} bytes exceeds the {}-byte value limit",
-                a.len(),
-                self.limits.max_value_bytes
-            )));
-        }
-        if spec.flags.contains(&table::Flag::DenyOom) && self.db.len() >= self.limits.max_keys {
-            return Some(Reply::Error(format!(
-                "OOM playground limit: the keyspace holds {} keys, the most allowed is {}; delete keys or FLUSHDB",
-                self.db.len(),
-                self.limits.max_keys
-            )));
-        }
-        None
-    }
-
-    fn check_reply_limit(&self, reply: Reply) -> Reply {
-        fn count(r: &Reply, budget: &mut usize) -> bool {
-            if *budget == 0 {
-                return false;
-            }
-            *budget -= 1;
-            match r {
-                Reply::Array(items) => items.iter().all(|i| count(i, budget)),
-                _ => true,
-            }
-        }
-        if self.limits.max_reply_elements == usize::MAX {
-            return reply;
-        }
-        let mut budget = self.limits.max_reply_elements.saturating_add(1);
-        if matches!(reply, Reply::Array(_)) && !count(&reply, &mut budget) {
-            return Reply::Error(format!(
-                "ERR playground limit: reply has more than {} elements; narrow the range or use SCAN",
-                self.limits.max_reply_elements
-            ));
-        }
-        reply
     }
 
     // ---- expiry -------------------------------------------------------------------------------
@@ -231,7 +155,8 @@ impl Store {
     }
 
     fn is_expired(&self, key: &[u8]) -> bool {
-        !self.expires.is_empty() && matches!(self.expires.get(key), Some(&when) if when <= self.now_ms)
+        !self.expires.is_empty()
+            && matches!(self.expires.get(key), Some(&when) if when <= self.now_ms)
     }
 
     /// Redis's `expireIfNeeded`: deletes `key` if its deadline has passed. True if it did.
@@ -264,7 +189,9 @@ impl Store {
                     break;
                 }
                 let i = self.rng.index(self.expires.len());
-                let Some((key, &when)) = self.expires.get_index(i) else { break };
+                let Some((key, &when)) = self.expires.get_index(i) else {
+                    break;
+                };
                 if when <= self.now_ms {
                     let key = key.clone();
                     self.remove_key(&key);
@@ -354,7 +281,11 @@ impl Store {
 
     /// Deletes `key` when its collection became empty (Redis never keeps empty collections).
     pub(crate) fn delete_if_empty(&mut self, key: &[u8]) {
-        if self.db.get(key).is_some_and(|v| !matches!(v, Value::Str(_)) && v.is_empty()) {
+        if self
+            .db
+            .get(key)
+            .is_some_and(|v| !matches!(v, Value::Str(_)) && v.is_empty())
+        {
             self.remove_key(key);
         }
     }
@@ -369,28 +300,22 @@ impl Store {
         self.db.get_index(i).map(|(k, _)| Box::from(k))
     }
 
-    /// Checks a collection length against the playground limit.
-    pub(crate) fn check_collection_len(&self, len: usize) -> Result<(), Reply> {
-        if len > self.limits.max_collection_len {
-            Err(Reply::Error(format!(
-                "ERR playground limit: a collection may hold at most {} elements",
-                self.limits.max_collection_len
-            )))
-        } else {
-            Ok(())
-        }
-    }
-
-    /// Checks a string length against the playground limit (APPEND, SETRANGE growth).
-    pub(crate) fn check_string_len(&self, len: usize) -> Result<(), Reply> {
+    /// Checks a would-be string length before APPEND or SETRANGE allocates it.
+    pub(crate) fn check_string_len(&self, key: &[u8], len: usize) -> Result<(), Reply> {
         if len > self.limits.max_value_bytes {
-            if self.limits.max_value_bytes >= 512 << 20 {
-                return Err(error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
+            if self.limits.max_value_bytes >= super::limits::PROTO_MAX_BULK_LEN {
+                return Err(error(
+                    "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+                ));
             }
-            Err(Reply::Error(format!(
-                "ERR playground limit: string exceeds the {}-byte value limit",
-                self.limits.max_value_bytes
-            )))
+            let what = super::limits::Part::String;
+            Err(super::limits::Breach::ValueBytes {
+                key: key.to_vec(),
+                what,
+                len,
+                max: self.limits.max_value_bytes,
+            }
+            .refusal())
         } else {
             Ok(())
         }
@@ -400,7 +325,9 @@ impl Store {
     /// SLEEP offset): when the UI should next expect a key to vanish. O(keys with a TTL).
     pub fn next_deadline(&self) -> Option<SimTime> {
         let earliest = self.expires.values().copied().min()?;
-        let caller = u64::try_from(earliest).unwrap_or(0).saturating_sub(self.clock_offset.as_millis());
+        let caller = u64::try_from(earliest)
+            .unwrap_or(0)
+            .saturating_sub(self.clock_offset.as_millis());
         Some(SimTime(caller))
     }
 
@@ -408,7 +335,9 @@ impl Store {
     /// `max_cycles`, and returns the keys deleted. `last` is the caller's previous tick time.
     pub fn advance_to(&mut self, last: SimTime, now: SimTime, max_cycles: usize) -> usize {
         let period = ACTIVE_EXPIRE_PERIOD.as_millis();
-        let mut t = (last.as_unix_ms() / period).saturating_add(1).saturating_mul(period);
+        let mut t = (last.as_unix_ms() / period)
+            .saturating_add(1)
+            .saturating_mul(period);
         let mut deleted = 0;
         let mut cycles = 0;
         while t <= now.as_unix_ms() && cycles < max_cycles {
@@ -470,7 +399,10 @@ pub(crate) fn run_script_on(store: &mut Store, script: &str) -> String {
             continue;
         }
         let reply = store.execute_str(now, line);
-        out.push_str(&format!("{line} -> {}\n", super::cli::format_inline(&reply)));
+        out.push_str(&format!(
+            "{line} -> {}\n",
+            super::cli::format_inline(&reply)
+        ));
     }
     out
 }
@@ -534,7 +466,10 @@ mod tests {
         let mut s = Store::new(SimRng::new(7));
         let t0 = crate::sim::TEST_EPOCH;
         for i in 0..200 {
-            s.execute_str(t0, &format!("SET k{i} v PX {}", if i < 150 { 50 } else { 100_000 }));
+            s.execute_str(
+                t0,
+                &format!("SET k{i} v PX {}", if i < 150 { 50 } else { 100_000 }),
+            );
         }
         assert_eq!(s.dbsize(), 200);
         let later = t0 + SimDuration::from_millis(100);
@@ -543,7 +478,10 @@ mod tests {
             total += s.run_active_expire_cycle(later + SimDuration::from_millis(100 * c));
         }
         assert_eq!(total, 150);
-        assert_eq!(s.next_deadline(), Some(t0 + SimDuration::from_millis(100_000)));
+        assert_eq!(
+            s.next_deadline(),
+            Some(t0 + SimDuration::from_millis(100_000))
+        );
         assert_eq!(s.dbsize(), 50);
         assert_eq!(s.stats().expired_keys, 150);
     }
@@ -561,7 +499,12 @@ impl Store {
                 Value::Str(s) => 16 + s.len() as u64 + 3,
                 Value::List(l) => 64 + l.iter().map(|e| e.len() as u64 + 2).sum::<u64>(),
                 Value::Set(s) => 64 + s.iter().map(|e| e.len() as u64 + 24).sum::<u64>(),
-                Value::Hash(h) => 64 + h.iter().map(|(f, v)| (f.len() + v.len()) as u64 + 4).sum::<u64>(),
+                Value::Hash(h) => {
+                    64 + h
+                        .iter()
+                        .map(|(f, v)| (f.len() + v.len()) as u64 + 4)
+                        .sum::<u64>()
+                }
                 Value::ZSet(z) => 64 + z.iter().map(|(m, _)| m.len() as u64 + 10).sum::<u64>(),
             };
         }
@@ -573,7 +516,11 @@ impl Store {
         if self.expires.is_empty() {
             return 0;
         }
-        let sum: i128 = self.expires.values().map(|&w| i128::from((w - self.now_ms).max(0))).sum();
+        let sum: i128 = self
+            .expires
+            .values()
+            .map(|&w| i128::from((w - self.now_ms).max(0)))
+            .sum();
         (sum / self.expires.len() as i128) as i64
     }
 }
@@ -590,51 +537,14 @@ mod limit_tests {
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
-            .map(|l| format!("{l} -> {}", format_inline(&store.execute(TEST_EPOCH, &tokenize(l).unwrap()))))
+            .map(|l| {
+                format!(
+                    "{l} -> {}",
+                    format_inline(&store.execute(TEST_EPOCH, &tokenize(l).unwrap()))
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n")
-    }
-
-    #[test]
-    fn playground_limits_are_redis_style_errors_that_name_the_limit() {
-        let mut s = Store::with_limits(
-            SimRng::new(1),
-            Limits { max_keys: 2, max_value_bytes: 8, max_collection_len: 3, max_reply_elements: 4 },
-        );
-        expect![[r#"
-            SET a 1 -> OK
-            SET b 2 -> OK
-            SET c 3 -> (error) OOM playground limit: the keyspace holds 2 keys, the most allowed is 2; delete keys or FLUSHDB
-            GET a -> "1"
-            DEL b -> (integer) 1
-            SET a 123456789 -> (error) ERR playground limit: argument of 9 bytes exceeds the 8-byte value limit
-            APPEND a 12345678 -> (error) ERR playground limit: string exceeds the 8-byte value limit
-            SETRANGE a 8 x -> (error) ERR playground limit: string exceeds the 8-byte value limit
-            RPUSH l 1 2 3 4 -> (error) ERR playground limit: a collection may hold at most 3 elements
-            RPUSH l 1 2 3 -> (integer) 3
-            LINSERT l BEFORE 1 0 -> (error) OOM playground limit: the keyspace holds 2 keys, the most allowed is 2; delete keys or FLUSHDB
-            LRANGE l 0 -1 -> ["1", "2", "3"]
-            MGET a a a a a -> (error) ERR playground limit: reply has more than 4 elements; narrow the range or use SCAN
-            FLUSHDB -> OK
-            SET a 1 -> OK"#]]
-        .assert_eq(&run(
-            &mut s,
-            "SET a 1
-             SET b 2
-             SET c 3
-             GET a
-             DEL b
-             SET a 123456789
-             APPEND a 12345678
-             SETRANGE a 8 x
-             RPUSH l 1 2 3 4
-             RPUSH l 1 2 3
-             LINSERT l BEFORE 1 0
-             LRANGE l 0 -1
-             MGET a a a a a
-             FLUSHDB
-             SET a 1",
-        ));
     }
 
     #[test]
@@ -649,14 +559,24 @@ mod limit_tests {
         let a = run(&mut Store::new(SimRng::new(42)), script);
         let b = run(&mut Store::new(SimRng::new(42)), script);
         assert_eq!(a, b);
-        assert_ne!(a, run(&mut Store::new(SimRng::new(43)), script), "the seed drives the random picks");
+        assert_ne!(
+            a,
+            run(&mut Store::new(SimRng::new(43)), script),
+            "the seed drives the random picks"
+        );
     }
 
     #[test]
     fn info_sections_and_debug_sleep() {
         let mut s = Store::new(SimRng::new(1));
-        run(&mut s, "SET a 1 EX 100\nSET b 2\nGET a\nGET nope\nDEBUG SLEEP 1.5");
-        let info = match s.execute(TEST_EPOCH, &[b"INFO".to_vec(), b"keyspace".to_vec(), b"stats".to_vec()]) {
+        run(
+            &mut s,
+            "SET a 1 EX 100\nSET b 2\nGET a\nGET nope\nDEBUG SLEEP 1.5",
+        );
+        let info = match s.execute(
+            TEST_EPOCH,
+            &[b"INFO".to_vec(), b"keyspace".to_vec(), b"stats".to_vec()],
+        ) {
             Reply::Bulk(b) => String::from_utf8(b).unwrap(),
             other => panic!("{other:?}"),
         };
@@ -675,6 +595,9 @@ mod limit_tests {
         .assert_eq(&info.replace("\r\n", "\n"));
         assert_eq!(s.clock_offset(), SimDuration::from_millis(1500));
         assert_eq!(s.execute_str(TEST_EPOCH, "TTL a"), Reply::Integer(99));
-        assert_eq!(s.execute_str(TEST_EPOCH, "INFO nosuchsection"), Reply::bulk(""));
+        assert_eq!(
+            s.execute_str(TEST_EPOCH, "INFO nosuchsection"),
+            Reply::bulk("")
+        );
     }
 }
