@@ -45,6 +45,7 @@ pub mod longdouble;
 pub mod num;
 pub mod persist;
 pub mod reply;
+pub mod session;
 pub mod store;
 pub mod table;
 pub mod value;

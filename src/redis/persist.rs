@@ -228,6 +228,15 @@ impl Store {
         Ok(())
     }
 
+    /// The export as JSON, after checking that it loads again into a store with the same limits:
+    /// what a front end writes over a saved copy, so a saved copy is never replaced by one that
+    /// would not load.
+    pub fn export_checked(&self, now: SimTime) -> Result<String, ImportError> {
+        let json = self.export_json(now);
+        Store::with_limits(crate::sim::SimRng::new(0), self.limits.clone()).import_json(&json)?;
+        Ok(json)
+    }
+
     pub fn import_json(&mut self, json: &str) -> Result<(), ImportError> {
         let snap: Snapshot =
             serde_json::from_str(json).map_err(|e| ImportError::Json(e.to_string()))?;
@@ -268,6 +277,24 @@ mod tests {
         assert_eq!(t.browse(later, b"*", 100), s.browse(later, b"*", 100));
         assert!(!json.contains("gone"));
         assert!(json.contains(r#"{"hex":"00ff"}"#));
+    }
+
+    #[test]
+    fn export_checked_refuses_a_dataset_that_would_not_load() {
+        let mut s = filled();
+        assert!(s.export_checked(TEST_EPOCH).is_ok());
+        // A dataset over the limits can only come from looser limits (an older build); its
+        // export is refused, naming why, instead of being written over a good saved copy.
+        s.limits.max_keys = 3;
+        let e = s.export_checked(TEST_EPOCH).unwrap_err().to_string();
+        assert_eq!(e, "stored dataset holds 7 keys, the most allowed is 3");
+        s.limits.max_keys = 100;
+        s.limits.max_collection_len = 1;
+        let e = s.export_checked(TEST_EPOCH).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "stored dataset holds list \"l\" of 2 elements, the most allowed is 1"
+        );
     }
 
     #[test]
