@@ -94,7 +94,7 @@ fn preview(v: &Value) -> String {
 impl Store {
     fn live_deadline(&self, key: &[u8], now_ms: i64) -> Result<Option<i64>, ()> {
         match self.expires.get(key) {
-            Some(&w) if w <= now_ms => Err(()),
+            Some(&w) if now_ms > w => Err(()),
             Some(&w) => Ok(Some(w)),
             None => Ok(None),
         }
@@ -195,15 +195,15 @@ mod tests {
         .assert_eq(&shown.join("\n"));
         // Past the deadline the row disappears, though nothing deleted the key yet.
         assert_eq!(
-            s.browse(t + SimDuration::from_millis(500), b"user:*", 100)
+            s.browse(t + SimDuration::from_millis(501), b"user:*", 100)
                 .len(),
             1
         );
         assert_eq!(s.dbsize(), 7);
         assert_eq!(
             (
-                s.live_count(t + SimDuration::from_millis(499)),
-                s.live_count(t + SimDuration::from_millis(500))
+                s.live_count(t + SimDuration::from_millis(500)),
+                s.live_count(t + SimDuration::from_millis(501))
             ),
             (7, 6)
         );

@@ -38,6 +38,7 @@ pub mod cache_aside;
 pub mod cli;
 pub mod cmd;
 pub mod edge_cases;
+pub mod expire;
 pub mod glob;
 pub mod keyspace;
 pub mod limits;

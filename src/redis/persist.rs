@@ -107,7 +107,7 @@ impl Store {
         let mut keys = Vec::new();
         for (k, v) in &self.db {
             let exp = self.expires.get(k).copied();
-            if exp.is_some_and(|w| w <= now_ms) {
+            if exp.is_some_and(|w| now_ms > w) {
                 continue;
             }
             let value = match v {

@@ -30,17 +30,6 @@ pub struct Stats {
     pub active_expire_cycles: u64,
 }
 
-/// How many keys one active-expire sampling round looks at (Redis's
-/// `ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP` at the default effort).
-pub const ACTIVE_EXPIRE_KEYS_PER_LOOP: usize = 20;
-/// A cycle repeats while more than this percentage of the sampled keys were expired.
-pub const ACTIVE_EXPIRE_REPEAT_PERCENT: usize = 25;
-/// Redis stops a cycle when its CPU-time budget is spent; the model has no CPU time, so it bounds
-/// a cycle by rounds instead (16 rounds is when Redis first checks its time budget).
-pub const ACTIVE_EXPIRE_MAX_ROUNDS: usize = 16;
-/// How often Redis's `serverCron` runs the active cycle (hz 10).
-pub const ACTIVE_EXPIRE_PERIOD: SimDuration = SimDuration::from_millis(100);
-
 /// The modeled Redis server (one database).
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -56,6 +45,8 @@ pub struct Store {
     pub(crate) stats: Stats,
     /// When the store was created, for INFO's uptime.
     pub(crate) started_ms: Option<i64>,
+    /// What the active-expire cycle keeps between runs (`redis::expire`).
+    pub(crate) active_expire: super::expire::ActiveExpire,
 }
 
 impl Store {
@@ -74,6 +65,7 @@ impl Store {
             limits,
             stats: Stats::default(),
             started_ms: None,
+            active_expire: Default::default(),
         }
     }
 
@@ -101,7 +93,7 @@ impl Store {
     /// expiry have still to delete. O(keys with a TTL).
     pub fn live_count(&self, now: SimTime) -> usize {
         let now_ms = i64::try_from(self.store_time(now).as_unix_ms()).unwrap_or(i64::MAX);
-        self.db.len() - self.expires.values().filter(|&&w| w <= now_ms).count()
+        self.db.len() - self.expires.values().filter(|&&w| now_ms > w).count()
     }
     /// Keys with a deadline.
     pub fn volatile_count(&self) -> usize {
@@ -154,9 +146,10 @@ impl Store {
         self.expires.get(key).copied()
     }
 
+    /// `keyIsExpired`: a key is expired once the clock is *past* its deadline (`now > when`).
     fn is_expired(&self, key: &[u8]) -> bool {
         !self.expires.is_empty()
-            && matches!(self.expires.get(key), Some(&when) if when <= self.now_ms)
+            && matches!(self.expires.get(key), Some(&when) if self.now_ms > when)
     }
 
     /// Redis's `expireIfNeeded`: deletes `key` if its deadline has passed. True if it did.
@@ -168,43 +161,6 @@ impl Store {
         } else {
             false
         }
-    }
-
-    /// Redis's `activeExpireCycle` at caller time `now`: sample up to 20 keys that have a TTL,
-    /// delete the expired ones, and repeat while more than 25 % of a sample was expired (bounded
-    /// by [`ACTIVE_EXPIRE_MAX_ROUNDS`]). Returns how many keys it deleted. The caller runs it every
-    /// [`ACTIVE_EXPIRE_PERIOD`] of virtual time (or use [`Store::advance_to`]).
-    pub fn run_active_expire_cycle(&mut self, now: SimTime) -> usize {
-        self.set_clock(now);
-        self.stats.active_expire_cycles = self.stats.active_expire_cycles.saturating_add(1);
-        let mut deleted = 0;
-        for _ in 0..ACTIVE_EXPIRE_MAX_ROUNDS {
-            let n = self.expires.len().min(ACTIVE_EXPIRE_KEYS_PER_LOOP);
-            if n == 0 {
-                break;
-            }
-            let mut expired = 0;
-            for _ in 0..n {
-                if self.expires.is_empty() {
-                    break;
-                }
-                let i = self.rng.index(self.expires.len());
-                let Some((key, &when)) = self.expires.get_index(i) else {
-                    break;
-                };
-                if when <= self.now_ms {
-                    let key = key.clone();
-                    self.remove_key(&key);
-                    self.stats.expired_keys = self.stats.expired_keys.saturating_add(1);
-                    expired += 1;
-                }
-            }
-            deleted += expired;
-            if expired * 100 <= n * ACTIVE_EXPIRE_REPEAT_PERCENT {
-                break;
-            }
-        }
-        deleted
     }
 
     // ---- keyspace primitives ------------------------------------------------------------------
@@ -330,23 +286,6 @@ impl Store {
             .saturating_sub(self.clock_offset.as_millis());
         Some(SimTime(caller))
     }
-
-    /// Runs active-expire cycles for every 100 ms boundary in `(last, now]`, at most
-    /// `max_cycles`, and returns the keys deleted. `last` is the caller's previous tick time.
-    pub fn advance_to(&mut self, last: SimTime, now: SimTime, max_cycles: usize) -> usize {
-        let period = ACTIVE_EXPIRE_PERIOD.as_millis();
-        let mut t = (last.as_unix_ms() / period)
-            .saturating_add(1)
-            .saturating_mul(period);
-        let mut deleted = 0;
-        let mut cycles = 0;
-        while t <= now.as_unix_ms() && cycles < max_cycles {
-            deleted += self.run_active_expire_cycle(SimTime(t));
-            t = t.saturating_add(period);
-            cycles += 1;
-        }
-        deleted
-    }
 }
 
 /// `ERR unknown command 'x', with args beginning with: 'a' 'b' ` — the arguments are quoted while
@@ -430,7 +369,7 @@ mod tests {
              DEL n k missing
              EXPIRE nokey 10
              SET t x PX 100
-             @+100
+             @+101
              GET t
              TTL t
              FOO bar baz
@@ -584,6 +523,9 @@ mod limit_tests {
             # Stats
             total_commands_processed:6
             expired_keys:0
+            expired_stale_perc:0.00
+            expired_time_cap_reached_count:0
+            expire_cycle_cpu_milliseconds:0
             evicted_keys:0
             keyspace_hits:1
             keyspace_misses:1

@@ -278,7 +278,13 @@ impl RedisState {
             let out = help_output(&argv[1..]).unwrap_or_default();
             return self.push_entry(line, &out, false, Origin::Cli, !remembered);
         }
-        let reply = self.store.0.borrow_mut().execute(now, &argv);
+        let reply = {
+            let mut store = self.store.0.borrow_mut();
+            let reply = store.execute(now, &argv);
+            // The event loop goes back to waiting: Redis's beforeSleep fast expire cycle.
+            store.before_sleep(now);
+            reply
+        };
         // A read-only command leaves nothing new to save (lazy expiry only drops what the saved
         // copy's deadlines drop on load anyway).
         if !table::lookup(name).is_some_and(|c| c.flags.contains(&Flag::ReadOnly)) {
@@ -303,6 +309,7 @@ impl Reducible for RedisState {
             Action::Run { line, now } => s.run_line(&line, now),
             Action::BrowserCommand { argv, now } => {
                 let reply = s.store.0.borrow_mut().execute(now, &argv);
+                s.store.0.borrow_mut().before_sleep(now);
                 s.push_entry(
                     &display_argv(&argv),
                     &format_human(&reply),
