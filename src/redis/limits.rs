@@ -530,8 +530,7 @@ pub fn coverage() -> Vec<(&'static str, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::redis::cli::{format_inline, tokenize};
-    use crate::sim::{SimRng, TEST_EPOCH};
+    use crate::sim::SimRng;
     use expect_test::expect;
 
     #[test]
@@ -561,20 +560,7 @@ mod tests {
         )
     }
 
-    fn run(store: &mut Store, script: &str) -> String {
-        script
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(|l| {
-                format!(
-                    "{l} -> {}",
-                    format_inline(&store.execute(TEST_EPOCH, &tokenize(l).unwrap()))
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
+    use crate::redis::store::run_lines as run;
 
     #[test]
     fn each_limit_is_checked_for_what_the_command_would_produce() {

@@ -464,27 +464,32 @@ impl Store {
     }
 }
 
+/// Test helper: runs `script` (one redis-cli line per line, tokenized as redis-cli does) at
+/// [`crate::sim::TEST_EPOCH`] and renders `line -> reply` lines.
+#[cfg(test)]
+pub(crate) fn run_lines(store: &mut Store, script: &str) -> String {
+    use crate::redis::cli::{format_inline, tokenize};
+    script
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            format!(
+                "{l} -> {}",
+                format_inline(&store.execute(crate::sim::TEST_EPOCH, &tokenize(l).unwrap()))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod limit_tests {
     use super::*;
-    use crate::redis::cli::{format_inline, tokenize};
     use crate::sim::TEST_EPOCH;
     use expect_test::expect;
 
-    fn run(store: &mut Store, script: &str) -> String {
-        script
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(|l| {
-                format!(
-                    "{l} -> {}",
-                    format_inline(&store.execute(TEST_EPOCH, &tokenize(l).unwrap()))
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
+    use super::run_lines as run;
 
     #[test]
     fn same_seed_same_replies_including_random_commands() {
