@@ -3,7 +3,9 @@
 // not an assertion — and checks that what is kept (scrollback, history, localStorage) is bounded.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, url } from './browser.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch, openPage, url, SHOTS } from './browser.mjs';
 
 let context;
 before(async () => { context = await launch(); });
@@ -62,6 +64,51 @@ test('per-command time before and after 2 MB lines (prints figures); history and
   assert.ok(shown < 1_000_000, `the scrollback is capped by bytes (${shown} chars shown)`);
   assert.ok(stored < 1_000_000, `the saved history is capped by bytes (${stored} chars)`);
   assert.equal(await page.getByTestId('redis-cli-output').last().textContent(), '(integer) 8');
+  await page.screenshot({ path: join(SHOTS, 'redis-long-lines-desktop.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByTestId('redis-cli').screenshot({ path: join(SHOTS, 'redis-long-lines-390.png') });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a saved dataset that does not load is kept, downloadable, and deleted only on Discard', async () => {
+  const page = await openPage(context);
+  await page.goto(url('redis'));
+  await page.getByTestId('page-redis').waitFor();
+  // 10 002 keys: what the page saved before issue 11's fix after `SET important data` and one
+  // MSET of 10 001 pairs.
+  const saved = await page.evaluate(() => {
+    const keys = [{ key: 'important', type: 'string', value: 'data' }];
+    for (let i = 0; i < 10001; i++) keys.push({ key: `k${i}`, type: 'string', value: 'v' });
+    const json = JSON.stringify({ version: 1, keys });
+    localStorage.clear();
+    localStorage.setItem('dsp.redis.dataset', json);
+    return json;
+  });
+  await page.reload();
+  const held = page.getByTestId('redis-held-copy');
+  await held.waitFor();
+  assert.match(await held.textContent(), /The saved dataset could not be loaded.*10002 keys, the most allowed is 10000/);
+  await page.screenshot({ path: join(SHOTS, 'redis-held-copy-desktop.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await held.screenshot({ path: join(SHOTS, 'redis-held-copy-390.png') });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('redis-held-download').click()]);
+  assert.equal(readFileSync(await download.path(), 'utf8'), saved, 'the download is the saved copy as it was');
+  // Work goes on and is saved beside it; a reload shows the copy again.
+  const input = page.getByTestId('redis-cli-input');
+  await input.fill('SET after reload');
+  await input.press('Enter');
+  await page.waitForFunction(() => (localStorage.getItem('dsp.redis.dataset') ?? '').includes('"after"'));
+  assert.equal(await page.evaluate(() => localStorage.getItem('dsp.redis.dataset.unloadable')), saved);
+  await page.reload();
+  await held.waitFor();
+  await page.getByTestId('redis-held-discard').click();
+  await page.getByTestId('redis-held-discard-confirm').click();
+  await held.waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => localStorage.getItem('dsp.redis.dataset.unloadable')), null);
+  assert.deepEqual(await page.getByTestId('redis-browser-key').allTextContents(), ['after']);
+  await page.evaluate(() => localStorage.clear());
   assert.deepEqual(page.errors, []);
   await page.close();
 });

@@ -559,6 +559,17 @@ pub fn RedisPage() -> Html {
     let cancel_discard = close_discard.reform(|_: MouseEvent| ());
 
     let store = state.store.0.borrow();
+    let limits_note = {
+        let l = store.limits();
+        format!(
+            "Dataset and history are saved in this browser (localStorage). Limits: {} keys, {} per value, {} elements per \
+             collection, {} in all; a command that would cross one is refused whole.",
+            l.max_keys,
+            session::human_bytes(l.max_value_bytes),
+            l.max_collection_len,
+            session::human_bytes(usize::try_from(l.max_dataset_bytes).unwrap_or(usize::MAX))
+        )
+    };
     let keys = store.dbsize();
     let volatile = store.volatile_count();
     drop(store);
@@ -586,7 +597,7 @@ pub fn RedisPage() -> Html {
                 <span class="redis-toolbar__stat redis-toolbar__clock" title="The store's virtual clock (UTC)">
                     { "clock " }<output data-testid="redis-clock">{ state.now.utc_string() }</output>
                 </span>
-                <span class="redis-toolbar__note">{ "Dataset and history are saved in this browser (localStorage)." }</span>
+                <span class="redis-toolbar__note" data-testid="redis-limits">{ limits_note }</span>
                 <div class="redis-toolbar__actions">
                     <button type="button" class="button button--quiet" onclick={export} data-testid="redis-export">{ "Export JSON" }</button>
                     <button type="button" class="button button--danger" onclick={open_reset} data-testid="redis-reset">{ "Reset…" }</button>
