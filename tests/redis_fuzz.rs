@@ -123,10 +123,7 @@ fn random_argv(rng: &mut SimRng) -> Vec<Vec<u8>> {
 
 #[test]
 fn no_input_panics_the_tokenizer_parser_or_executor() {
-    let n: u64 = std::env::var("REDIS_FUZZ_INPUTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let n: u64 = std::env::var("REDIS_FUZZ_INPUTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let mut rng = SimRng::new(0xF0221);
     let mut store = Store::new(rng.child("store"));
     let mut now = TEST_EPOCH;
@@ -148,9 +145,7 @@ fn no_input_panics_the_tokenizer_parser_or_executor() {
                 }
             }
             1 => {
-                let argv: Vec<Vec<u8>> = (0..rng.below(6))
-                    .map(|_| random_bytes(&mut rng, 10))
-                    .collect();
+                let argv: Vec<Vec<u8>> = (0..rng.below(6)).map(|_| random_bytes(&mut rng, 10)).collect();
                 let _ = store.execute(now, &argv);
                 executed += 1;
             }

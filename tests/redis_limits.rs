@@ -22,9 +22,7 @@ fn one_mset_past_the_key_limit_is_refused_whole_and_the_saved_dataset_still_load
     }
     let before = s.export_json(t);
     let reply = s.execute(t, &cmd);
-    let Reply::Error(text) = &reply else {
-        panic!("MSET of 10,001 new keys on top of 1 was accepted: {reply:?}")
-    };
+    let Reply::Error(text) = &reply else { panic!("MSET of 10,001 new keys on top of 1 was accepted: {reply:?}") };
     assert!(
         text.contains("10002") && text.contains("10000"),
         "the error names the would-be count and the limit: {text}"
@@ -32,13 +30,8 @@ fn one_mset_past_the_key_limit_is_refused_whole_and_the_saved_dataset_still_load
     assert_eq!(s.dbsize(), 1, "nothing is partly applied");
     assert_eq!(s.export_json(t), before);
     let mut reloaded = Store::new(SimRng::new(2));
-    reloaded
-        .import_json(&s.export_json(t))
-        .expect("what the store holds always loads");
-    assert_eq!(
-        reloaded.execute_str(t, "GET important"),
-        Reply::bulk("data")
-    );
+    reloaded.import_json(&s.export_json(t)).expect("what the store holds always loads");
+    assert_eq!(reloaded.execute_str(t, "GET important"), Reply::bulk("data"));
 }
 
 // ---- property: refused means untouched, accepted means loadable --------------------------------
@@ -81,13 +74,10 @@ impl Gen {
             0 => 9 + self.rng.index(6),
             _ => self.rng.index(5),
         };
-        (0..n)
-            .map(|_| (b'a' + self.rng.below(4) as u8) as char)
-            .collect()
+        (0..n).map(|_| (b'a' + self.rng.below(4) as u8) as char).collect()
     }
     fn num(&mut self) -> String {
-        self.pick(&["0", "1", "2", "3", "-1", "-2", "5", "12", "20", "100"])
-            .to_string()
+        self.pick(&["0", "1", "2", "3", "-1", "-2", "5", "12", "20", "100"]).to_string()
     }
     fn many(&mut self, f: &mut dyn FnMut(&mut Self) -> Vec<String>) -> Vec<String> {
         let n = 1 + self.rng.index(8);
@@ -102,17 +92,7 @@ impl Gen {
         let name = if self.rng.bernoulli(0.8) {
             writes[self.rng.index(writes.len())]
         } else {
-            self.pick(&[
-                "get",
-                "mget",
-                "lrange",
-                "smembers",
-                "hgetall",
-                "zrange",
-                "srandmember",
-                "dbsize",
-                "keys",
-            ])
+            self.pick(&["get", "mget", "lrange", "smembers", "hgetall", "zrange", "srandmember", "dbsize", "keys"])
         };
         let mut c = vec![name.to_string()];
         let k = self.key();
@@ -143,7 +123,11 @@ impl Gen {
             }
             "incrby" | "decrby" => vec![k, self.num()],
             "incrbyfloat" => vec![k, self.pick(&["1.5", "1e10", "-0.25", "3"]).into()],
-            "getex" => vec![k, self.pick(&["PERSIST", "PX"]).into()].into_iter().chain(Some("50".into())).take(2 + self.rng.index(2)).collect(),
+            "getex" => vec![k, self.pick(&["PERSIST", "PX"]).into()]
+                .into_iter()
+                .chain(Some("50".into()))
+                .take(2 + self.rng.index(2))
+                .collect(),
             "setrange" => vec![k, self.pick(&["0", "3", "8", "11", "12", "20"]).into(), v],
             "del" | "unlink" => self.many(&mut |g| vec![g.key()]),
             "expire" => vec![k, self.pick(&["1", "0", "-1", "100"]).into()],
@@ -207,7 +191,9 @@ impl Gen {
             "srandmember" => vec![k, self.pick(&["-9", "-3", "3"]).into()],
             "keys" => vec!["*".into()],
             "dbsize" => vec![],
-            other => panic!("the generator does not know the write command {other:?}: teach it, so the property covers it"),
+            other => {
+                panic!("the generator does not know the write command {other:?}: teach it, so the property covers it")
+            }
         };
         c.extend(rest);
         c
@@ -220,10 +206,7 @@ fn random_commands_near_the_limits_never_half_apply_and_always_leave_a_loadable_
     let (mut refused, mut accepted) = (0u64, 0u64);
     let mut names_refused = BTreeSet::new();
     for seed in 0..seeds {
-        let mut g = Gen {
-            rng: SimRng::new(seed).child("commands"),
-            now: TEST_EPOCH,
-        };
+        let mut g = Gen { rng: SimRng::new(seed).child("commands"), now: TEST_EPOCH };
         let mut s = Store::with_limits(SimRng::new(seed).child("store"), tight());
         for _ in 0..200 {
             g.now += SimDuration::from_millis(g.rng.below(40));
@@ -238,37 +221,22 @@ fn random_commands_near_the_limits_never_half_apply_and_always_leave_a_loadable_
             if matches!(&reply, Reply::Error(e) if e.contains("playground limit")) {
                 refused += 1;
                 names_refused.insert(cmd[0].clone());
-                assert_eq!(
-                    after, before,
-                    "seed {seed}: refused {cmd:?} changed the dataset"
-                );
-                assert_eq!(
-                    s.dbsize(),
-                    held,
-                    "seed {seed}: refused {cmd:?} changed DBSIZE"
-                );
+                assert_eq!(after, before, "seed {seed}: refused {cmd:?} changed the dataset");
+                assert_eq!(s.dbsize(), held, "seed {seed}: refused {cmd:?} changed DBSIZE");
             } else {
                 accepted += 1;
                 let mut copy = Store::with_limits(SimRng::new(0), tight());
                 if let Err(e) = copy.import_json(&after) {
                     panic!("seed {seed}: after {cmd:?} -> {reply:?} the export does not load: {e}\n{after}");
                 }
-                assert_eq!(
-                    copy.export_json(g.now),
-                    after,
-                    "seed {seed}: the export round-trips exactly"
-                );
+                assert_eq!(copy.export_json(g.now), after, "seed {seed}: the export round-trips exactly");
             }
         }
     }
     println!("limits property: {seeds} seeds, {accepted} accepted and {refused} refused commands; refused: {names_refused:?}");
-    for name in [
-        "mset", "rpush", "sadd", "hset", "zadd", "copy", "append", "setrange", "set", "linsert",
-        "lmove", "smove",
-    ] {
-        assert!(
-            names_refused.contains(name),
-            "{name} was never refused: the generator does not reach its limits"
-        );
+    for name in
+        ["mset", "rpush", "sadd", "hset", "zadd", "copy", "append", "setrange", "set", "linsert", "lmove", "smove"]
+    {
+        assert!(names_refused.contains(name), "{name} was never refused: the generator does not reach its limits");
     }
 }

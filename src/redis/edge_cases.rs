@@ -596,10 +596,7 @@ ECHO ""
 
 /// The commands of a table script: non-empty lines that are not `#` comments.
 pub fn lines(script: &str) -> impl Iterator<Item = &str> {
-    script
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    script.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
 #[cfg(test)]
@@ -613,18 +610,10 @@ mod tests {
     use expect_test::{expect, Expect};
 
     fn check(family: &str, want: Expect) {
-        let (_, script) = TABLES
-            .iter()
-            .find(|(f, _)| *f == family)
-            .expect("table exists");
+        let (_, script) = TABLES.iter().find(|(f, _)| *f == family).expect("table exists");
         let mut store = Store::new(SimRng::new(1));
         let out: Vec<String> = lines(script)
-            .map(|l| {
-                format!(
-                    "{l} -> {}",
-                    format_inline(&store.execute(TEST_EPOCH, &tokenize(l).expect("table line")))
-                )
-            })
+            .map(|l| format!("{l} -> {}", format_inline(&store.execute(TEST_EPOCH, &tokenize(l).expect("table line")))))
             .collect();
         want.assert_eq(&out.join("\n"));
     }

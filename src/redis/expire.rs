@@ -105,30 +105,17 @@ pub struct CycleReport {
 impl Store {
     /// One `activeExpireCycle(kind)` at caller time `now`, `after_us` µs into that millisecond
     /// (a fast cycle right after a slow one starts when the slow one's modeled time is spent).
-    pub fn active_expire_cycle(
-        &mut self,
-        kind: CycleKind,
-        now: SimTime,
-        after_us: u64,
-    ) -> CycleReport {
+    pub fn active_expire_cycle(&mut self, kind: CycleKind, now: SimTime, after_us: u64) -> CycleReport {
         self.set_clock(now);
-        let start_us = self
-            .now_ms
-            .saturating_mul(1000)
-            .saturating_add(after_us as i64);
+        let start_us = self.now_ms.saturating_mul(1000).saturating_add(after_us as i64);
         let mut report = CycleReport::default();
         if kind == CycleKind::Fast {
             // As expire.c has it: the stale estimate is a fraction, compared with 10.
-            if !self.active_expire.timelimit_exit
-                && self.active_expire.stale_fraction < ACCEPTABLE_STALE_PERCENT as f64
+            if !self.active_expire.timelimit_exit && self.active_expire.stale_fraction < ACCEPTABLE_STALE_PERCENT as f64
             {
                 return report;
             }
-            if self
-                .active_expire
-                .last_fast_cycle_us
-                .is_some_and(|last| start_us < last + 2 * FAST_BUDGET_US as i64)
-            {
+            if self.active_expire.last_fast_cycle_us.is_some_and(|last| start_us < last + 2 * FAST_BUDGET_US as i64) {
                 return report;
             }
             self.active_expire.last_fast_cycle_us = Some(start_us);
@@ -153,8 +140,7 @@ impl Store {
             spent_ns += sampled as u64 * SAMPLE_COST_NS + expired as u64 * EXPIRE_COST_NS;
             if report.loops.is_multiple_of(TIME_CHECK_EVERY) && spent_ns > budget_ns {
                 self.active_expire.timelimit_exit = true;
-                self.active_expire.time_cap_reached =
-                    self.active_expire.time_cap_reached.saturating_add(1);
+                self.active_expire.time_cap_reached = self.active_expire.time_cap_reached.saturating_add(1);
                 report.time_limit_hit = true;
                 break;
             }
@@ -165,11 +151,7 @@ impl Store {
         report.cost_us = spent_ns / 1000;
         let a = &mut self.active_expire;
         a.cycle_time_used_us = a.cycle_time_used_us.saturating_add(report.cost_us);
-        let current = if report.sampled > 0 {
-            report.expired as f64 / report.sampled as f64
-        } else {
-            0.0
-        };
+        let current = if report.sampled > 0 { report.expired as f64 / report.sampled as f64 } else { 0.0 };
         a.stale_fraction = current * 0.05 + a.stale_fraction * 0.95;
         report
     }
@@ -180,12 +162,7 @@ impl Store {
         let now = self.now_ms;
         let mut expired = 0;
         if self.expires.len() <= n {
-            let due: Vec<Box<[u8]>> = self
-                .expires
-                .iter()
-                .filter(|(_, &w)| now > w)
-                .map(|(k, _)| k.clone())
-                .collect();
+            let due: Vec<Box<[u8]>> = self.expires.iter().filter(|(_, &w)| now > w).map(|(k, _)| k.clone()).collect();
             let sampled = self.expires.len();
             for k in due {
                 self.remove_key(&k);
@@ -226,9 +203,7 @@ impl Store {
     /// as the event loop goes back to waiting. Returns the keys deleted.
     pub fn advance_to(&mut self, last: SimTime, now: SimTime, max_cycles: usize) -> usize {
         let period = PERIOD.as_millis();
-        let mut t = (last.as_unix_ms() / period)
-            .saturating_add(1)
-            .saturating_mul(period);
+        let mut t = (last.as_unix_ms() / period).saturating_add(1).saturating_mul(period);
         let mut deleted = 0;
         let mut cycles = 0;
         while t <= now.as_unix_ms() && cycles < max_cycles {
@@ -301,10 +276,7 @@ mod tests {
     #[test]
     fn the_fast_cycle_runs_only_after_a_time_limit_exit_for_at_most_1_ms_and_not_within_2_ms() {
         let (mut s, later) = store_with(60_000, 60_000);
-        assert!(
-            !s.active_expire_cycle(CycleKind::Fast, later, 0).ran,
-            "no time-limit exit yet: no fast cycle"
-        );
+        assert!(!s.active_expire_cycle(CycleKind::Fast, later, 0).ran, "no time-limit exit yet: no fast cycle");
         let slow = s.active_expire_cycle(CycleKind::Slow, later, 0);
         assert!(slow.time_limit_hit);
         let fast = s.active_expire_cycle(CycleKind::Fast, later, slow.cost_us);
@@ -354,11 +326,7 @@ mod tests {
         let deleted = s.advance_to(t0, t0 + SimDuration::from_millis(300), 10);
         assert_eq!(deleted, 3 * 26_560);
         assert_eq!(s.dbsize(), 100_000 - 3 * 26_560);
-        let all = s.advance_to(
-            t0 + SimDuration::from_millis(300),
-            t0 + SimDuration::from_millis(500),
-            10,
-        );
+        let all = s.advance_to(t0 + SimDuration::from_millis(300), t0 + SimDuration::from_millis(500), 10);
         assert_eq!(all, 100_000 - 3 * 26_560);
         assert_eq!(s.dbsize(), 0);
     }

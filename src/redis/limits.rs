@@ -91,12 +91,8 @@ impl Limits {
     /// key costs towards [`Limits::max_dataset_bytes`]. The one definition both the command check
     /// and the importer use.
     pub fn check_value(&self, key: &[u8], value: &Value) -> Result<u64, Breach> {
-        let too_long = |what: Part, len: usize| Breach::ValueBytes {
-            key: key.to_vec(),
-            what,
-            len,
-            max: self.max_value_bytes,
-        };
+        let too_long =
+            |what: Part, len: usize| Breach::ValueBytes { key: key.to_vec(), what, len, max: self.max_value_bytes };
         if key.len() > self.max_value_bytes {
             return Err(too_long(Part::Key, key.len()));
         }
@@ -114,10 +110,7 @@ impl Limits {
             Value::Str(s) => (Part::String, s.len()),
             Value::List(l) => (Part::Element, longest(&mut l.iter().map(Vec::len))),
             Value::Set(s) => (Part::Member, longest(&mut s.iter().map(Vec::len))),
-            Value::Hash(h) => (
-                Part::Field,
-                longest(&mut h.iter().map(|(f, v)| f.len().max(v.len()))),
-            ),
+            Value::Hash(h) => (Part::Field, longest(&mut h.iter().map(|(f, v)| f.len().max(v.len())))),
             Value::ZSet(z) => (Part::Member, longest(&mut z.iter().map(|(m, _)| m.len()))),
         };
         if longest > self.max_value_bytes {
@@ -129,16 +122,10 @@ impl Limits {
     /// Whether a dataset of `keys` keys costing `bytes` fits.
     pub fn check_totals(&self, keys: usize, bytes: u64) -> Result<(), Breach> {
         if keys > self.max_keys {
-            return Err(Breach::Keys {
-                count: keys,
-                max: self.max_keys,
-            });
+            return Err(Breach::Keys { count: keys, max: self.max_keys });
         }
         if bytes > self.max_dataset_bytes {
-            return Err(Breach::DatasetBytes {
-                bytes,
-                max: self.max_dataset_bytes,
-            });
+            return Err(Breach::DatasetBytes { bytes, max: self.max_dataset_bytes });
         }
         Ok(())
     }
@@ -193,19 +180,9 @@ pub enum Breach {
     #[error("{bytes} bytes of data, the most allowed is {max}")]
     DatasetBytes { bytes: u64, max: u64 },
     #[error("{} {} of {len} elements, the most allowed is {max}", kind.name(), show_key(key))]
-    Elements {
-        key: Vec<u8>,
-        kind: KeyType,
-        len: usize,
-        max: usize,
-    },
+    Elements { key: Vec<u8>, kind: KeyType, len: usize, max: usize },
     #[error("a {} of {len} bytes at key {}, the most allowed is {max}", what.name(), show_key(key))]
-    ValueBytes {
-        key: Vec<u8>,
-        what: Part,
-        len: usize,
-        max: usize,
-    },
+    ValueBytes { key: Vec<u8>, what: Part, len: usize, max: usize },
 }
 
 impl Breach {
@@ -273,15 +250,15 @@ pub const WHOLE_KEYSPACE: &[&str] = &["flushdb", "flushall"];
 pub fn key_spec(name: &str) -> Option<KeySpec> {
     use KeySpec::*;
     Some(match name {
-        "set" | "getset" | "setnx" | "setex" | "psetex" | "append" | "incr" | "decr" | "incrby"
-        | "decrby" | "incrbyfloat" | "getdel" | "getex" | "setrange" | "expire" | "pexpire"
-        | "expireat" | "pexpireat" | "persist" | "lpush" | "rpush" | "lpushx" | "rpushx"
-        | "lpop" | "rpop" | "lset" | "lrem" | "ltrim" | "linsert" | "sadd" | "srem" | "spop"
-        | "hset" | "hmset" | "hsetnx" | "hdel" | "hincrby" | "hincrbyfloat" | "zadd"
-        | "zincrby" | "zrem" | "zpopmin" | "zpopmax" | "zremrangebyscore" | "zremrangebyrank"
+        "set" | "getset" | "setnx" | "setex" | "psetex" | "append" | "incr" | "decr" | "incrby" | "decrby"
+        | "incrbyfloat" | "getdel" | "getex" | "setrange" | "expire" | "pexpire" | "expireat" | "pexpireat"
+        | "persist" | "lpush" | "rpush" | "lpushx" | "rpushx" | "lpop" | "rpop" | "lset" | "lrem" | "ltrim"
+        | "linsert" | "sadd" | "srem" | "spop" | "hset" | "hmset" | "hsetnx" | "hdel" | "hincrby" | "hincrbyfloat"
+        | "zadd" | "zincrby" | "zrem" | "zpopmin" | "zpopmax" | "zremrangebyscore" | "zremrangebyrank"
         | "zremrangebylex" | "setbit" | "pfadd" | "restore" => First,
-        "rename" | "renamenx" | "copy" | "lmove" | "rpoplpush" | "blmove" | "brpoplpush"
-        | "smove" | "zrangestore" => FirstTwo,
+        "rename" | "renamenx" | "copy" | "lmove" | "rpoplpush" | "blmove" | "brpoplpush" | "smove" | "zrangestore" => {
+            FirstTwo
+        }
         "del" | "unlink" | "sunionstore" | "sinterstore" | "sdiffstore" | "pfmerge" => All,
         "mset" | "msetnx" => EveryOther,
         "zunionstore" | "zinterstore" | "zdiffstore" => DestNumkeys,
@@ -298,16 +275,9 @@ fn keys_of(spec: KeySpec, argv: &[Vec<u8>]) -> Vec<&[u8]> {
         KeySpec::All => args.iter().map(Vec::as_slice).collect(),
         KeySpec::EveryOther => args.iter().step_by(2).map(Vec::as_slice).collect(),
         KeySpec::DestNumkeys => {
-            let n = args
-                .get(1)
-                .and_then(|a| super::num::parse_i64(a))
-                .and_then(|n| usize::try_from(n).ok())
-                .unwrap_or(0);
-            args.iter()
-                .take(1)
-                .chain(args.iter().skip(2).take(n))
-                .map(Vec::as_slice)
-                .collect()
+            let n =
+                args.get(1).and_then(|a| super::num::parse_i64(a)).and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+            args.iter().take(1).chain(args.iter().skip(2).take(n)).map(Vec::as_slice).collect()
         }
     };
     let mut seen = super::keyspace::Set::<&[u8]>::default();
@@ -323,16 +293,11 @@ impl Store {
 
     /// Runs `spec`'s handler on `argv` under the playground limits (see the module header).
     pub(crate) fn run_limited(&mut self, spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Reply {
-        if let Some(refused) = self
-            .check_arguments(argv)
-            .or_else(|| self.check_reply_before(spec, argv))
-        {
+        if let Some(refused) = self.check_arguments(argv).or_else(|| self.check_reply_before(spec, argv)) {
             return refused;
         }
         let probe = match key_spec(spec.name) {
-            Some(keys) if spec.flags.contains(&Flag::Write) && !self.limits.is_unlimited() => {
-                Some(keys)
-            }
+            Some(keys) if spec.flags.contains(&Flag::Write) && !self.limits.is_unlimited() => Some(keys),
             _ => None,
         };
         if let Some(keys) = probe {
@@ -350,9 +315,7 @@ impl Store {
     /// Arguments longer than any value may be are refused before anything else (a key, a string
     /// or an element made of one could never be stored).
     fn check_arguments(&self, argv: &[Vec<u8>]) -> Option<Reply> {
-        let a = argv
-            .iter()
-            .find(|a| a.len() > self.limits.max_value_bytes)?;
+        let a = argv.iter().find(|a| a.len() > self.limits.max_value_bytes)?;
         Some(Reply::Error(format!(
             "ERR playground limit: an argument of {} bytes is longer than a value may be ({} bytes); nothing was changed",
             a.len(),
@@ -361,12 +324,7 @@ impl Store {
     }
 
     /// Runs the handler on a copy of the keys the command names and measures what it would leave.
-    fn probe(
-        &self,
-        spec: &'static CommandSpec,
-        keys: KeySpec,
-        argv: &[Vec<u8>],
-    ) -> Result<(), Reply> {
+    fn probe(&self, spec: &'static CommandSpec, keys: KeySpec, argv: &[Vec<u8>]) -> Result<(), Reply> {
         let touched = keys_of(keys, argv);
         let mut scratch = Store::with_limits(
             self.rng.clone(),
@@ -413,20 +371,12 @@ impl Store {
         }
         let keys = self.db.len() - before_keys + after_keys;
         if keys > self.limits.max_keys && after_keys > before_keys {
-            return Err(Breach::Keys {
-                count: keys,
-                max: self.limits.max_keys,
-            }
-            .refusal());
+            return Err(Breach::Keys { count: keys, max: self.limits.max_keys }.refusal());
         }
         if after_cost > before_cost {
             let bytes = self.dataset_cost() - before_cost + after_cost;
             if bytes > self.limits.max_dataset_bytes {
-                return Err(Breach::DatasetBytes {
-                    bytes,
-                    max: self.limits.max_dataset_bytes,
-                }
-                .refusal());
+                return Err(Breach::DatasetBytes { bytes, max: self.limits.max_dataset_bytes }.refusal());
             }
         }
         Ok(())
@@ -439,17 +389,13 @@ impl Store {
             _ => 0,
         };
         let (elements, bytes): (u64, u64) = match spec.name {
-            "mget" => (
-                argv.len() as u64 - 1,
-                argv[1..].iter().map(|k| string_len(k)).sum(),
-            ),
+            "mget" => (argv.len() as u64 - 1, argv[1..].iter().map(|k| string_len(k)).sum()),
             "hmget" => {
                 let hash = match self.db.get(&argv[1]) {
                     Some(Value::Hash(h)) => Some(h),
                     _ => None,
                 };
-                let field_len =
-                    |f: &Vec<u8>| hash.and_then(|h| h.get(f)).map_or(0, |v| v.len() as u64);
+                let field_len = |f: &Vec<u8>| hash.and_then(|h| h.get(f)).map_or(0, |v| v.len() as u64);
                 (argv.len() as u64 - 2, argv[2..].iter().map(field_len).sum())
             }
             "smismember" => (argv.len() as u64 - 2, 0),
@@ -457,9 +403,7 @@ impl Store {
                 // Only a set's own picks: range and type errors come from the handler, which
                 // also counts the elements; here the bytes, an upper bound (every pick could be
                 // the longest member).
-                let count = super::num::parse_i64(&argv[2])
-                    .filter(|c| *c < 0 && *c != i64::MIN)?
-                    .unsigned_abs();
+                let count = super::num::parse_i64(&argv[2]).filter(|c| *c < 0 && *c != i64::MIN)?.unsigned_abs();
                 let Some(Value::Set(set)) = self.db.get(&argv[1]) else {
                     return None;
                 };
@@ -504,11 +448,7 @@ impl Store {
         let (mut elements, mut bytes) = (0u64, 0u64);
         measure(&reply, &mut elements, &mut bytes);
         // The array itself is not an element of the reply.
-        let elements = if matches!(reply, Reply::Array(_)) {
-            elements - 1
-        } else {
-            elements
-        };
+        let elements = if matches!(reply, Reply::Array(_)) { elements - 1 } else { elements };
         self.reply_breach(elements, bytes, false).unwrap_or(reply)
     }
 }
@@ -518,12 +458,7 @@ pub fn coverage() -> Vec<(&'static str, bool)> {
     table::COMMANDS
         .iter()
         .filter(|c| c.flags.contains(&Flag::Write))
-        .map(|c| {
-            (
-                c.name,
-                key_spec(c.name).is_some() || WHOLE_KEYSPACE.contains(&c.name),
-            )
-        })
+        .map(|c| (c.name, key_spec(c.name).is_some() || WHOLE_KEYSPACE.contains(&c.name)))
         .collect()
 }
 
@@ -535,15 +470,8 @@ mod tests {
 
     #[test]
     fn every_write_command_has_its_keys_declared() {
-        let missing: Vec<&str> = coverage()
-            .into_iter()
-            .filter(|(_, ok)| !ok)
-            .map(|(n, _)| n)
-            .collect();
-        assert!(
-            missing.is_empty(),
-            "write commands the limit check cannot see: {missing:?} (add them to key_spec)"
-        );
+        let missing: Vec<&str> = coverage().into_iter().filter(|(_, ok)| !ok).map(|(n, _)| n).collect();
+        assert!(missing.is_empty(), "write commands the limit check cannot see: {missing:?} (add them to key_spec)");
     }
 
     fn small() -> Store {
@@ -651,11 +579,7 @@ mod tests {
         // A dataset loaded under larger limits stays usable: deleting from it is always allowed.
         let mut s = Store::new(SimRng::new(1));
         run(&mut s, "MSET a 1 b 2 c 3\nRPUSH l 1 2 3 4 5");
-        s.limits = Limits {
-            max_keys: 2,
-            max_collection_len: 2,
-            ..Limits::default()
-        };
+        s.limits = Limits { max_keys: 2, max_collection_len: 2, ..Limits::default() };
         expect![[r#"
             LPOP l -> "1"
             DEL a -> (integer) 1

@@ -27,9 +27,7 @@ impl Bytes {
     pub fn from_slice(b: &[u8]) -> Bytes {
         match std::str::from_utf8(b) {
             Ok(s) => Bytes::Text(s.to_string()),
-            Err(_) => Bytes::Hex {
-                hex: b.iter().map(|c| format!("{c:02x}")).collect(),
-            },
+            Err(_) => Bytes::Hex { hex: b.iter().map(|c| format!("{c:02x}")).collect() },
         }
     }
     fn decode(&self) -> Result<Vec<u8>, ImportError> {
@@ -39,10 +37,7 @@ impl Bytes {
                 if hex.len() % 2 != 0 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
                     return Err(ImportError::BadHex(hex.chars().take(40).collect()));
                 }
-                Ok((0..hex.len())
-                    .step_by(2)
-                    .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0))
-                    .collect())
+                Ok((0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0)).collect())
             }
         }
     }
@@ -86,9 +81,7 @@ pub enum ImportError {
     Version { found: u32, supported: u32 },
     #[error("stored dataset lists key {0:?} twice")]
     DuplicateKey(String),
-    #[error(
-        "stored dataset has an empty {kind} at key {key:?}; Redis never keeps empty collections"
-    )]
+    #[error("stored dataset has an empty {kind} at key {key:?}; Redis never keeps empty collections")]
     EmptyCollection { key: String, kind: &'static str },
     #[error("stored dataset has score {score:?} at key {key:?}; a score is a float such as 1.5, inf or -inf")]
     BadScore { key: String, score: String },
@@ -112,34 +105,18 @@ impl Store {
             }
             let value = match v {
                 Value::Str(s) => SnapshotValue::String(Bytes::from_slice(s)),
-                Value::List(l) => {
-                    SnapshotValue::List(l.iter().map(|e| Bytes::from_slice(e)).collect())
+                Value::List(l) => SnapshotValue::List(l.iter().map(|e| Bytes::from_slice(e)).collect()),
+                Value::Set(s) => SnapshotValue::Set(s.iter().map(|e| Bytes::from_slice(e)).collect()),
+                Value::Hash(h) => {
+                    SnapshotValue::Hash(h.iter().map(|(f, v)| (Bytes::from_slice(f), Bytes::from_slice(v))).collect())
                 }
-                Value::Set(s) => {
-                    SnapshotValue::Set(s.iter().map(|e| Bytes::from_slice(e)).collect())
+                Value::ZSet(z) => {
+                    SnapshotValue::Zset(z.iter().map(|(m, s)| (Bytes::from_slice(m), num::format_score(s))).collect())
                 }
-                Value::Hash(h) => SnapshotValue::Hash(
-                    h.iter()
-                        .map(|(f, v)| (Bytes::from_slice(f), Bytes::from_slice(v)))
-                        .collect(),
-                ),
-                Value::ZSet(z) => SnapshotValue::Zset(
-                    z.iter()
-                        .map(|(m, s)| (Bytes::from_slice(m), num::format_score(s)))
-                        .collect(),
-                ),
             };
-            keys.push(SnapshotKey {
-                key: Bytes::from_slice(k),
-                expires_at_ms: exp,
-                value,
-            });
+            keys.push(SnapshotKey { key: Bytes::from_slice(k), expires_at_ms: exp, value });
         }
-        Snapshot {
-            version: FORMAT_VERSION,
-            clock_offset_ms: self.clock_offset.as_millis(),
-            keys,
-        }
+        Snapshot { version: FORMAT_VERSION, clock_offset_ms: self.clock_offset.as_millis(), keys }
     }
 
     pub fn export_json(&self, now: SimTime) -> String {
@@ -150,10 +127,7 @@ impl Store {
     /// unchanged.
     pub fn import(&mut self, snapshot: &Snapshot) -> Result<(), ImportError> {
         if snapshot.version != FORMAT_VERSION {
-            return Err(ImportError::Version {
-                found: snapshot.version,
-                supported: FORMAT_VERSION,
-            });
+            return Err(ImportError::Version { found: snapshot.version, supported: FORMAT_VERSION });
         }
         // The key count first, so an oversized document is refused before anything is built.
         self.limits.check_totals(snapshot.keys.len(), 0)?;
@@ -165,20 +139,12 @@ impl Store {
             let name = String::from_utf8_lossy(&key).into_owned();
             let nonempty = |n: usize, kind: &'static str| {
                 if n == 0 {
-                    Err(ImportError::EmptyCollection {
-                        key: name.clone(),
-                        kind,
-                    })
+                    Err(ImportError::EmptyCollection { key: name.clone(), kind })
                 } else {
                     Ok(())
                 }
             };
-            let decode_all = |items: &[Bytes]| {
-                items
-                    .iter()
-                    .map(Bytes::decode)
-                    .collect::<Result<Vec<_>, _>>()
-            };
+            let decode_all = |items: &[Bytes]| items.iter().map(Bytes::decode).collect::<Result<Vec<_>, _>>();
             let value = match &sk.value {
                 SnapshotValue::String(b) => Value::str(b.decode()?),
                 SnapshotValue::List(items) => {
@@ -187,9 +153,7 @@ impl Store {
                 }
                 SnapshotValue::Set(items) => {
                     nonempty(items.len(), "set")?;
-                    Value::Set(Box::new(
-                        decode_all(items)?.into_iter().collect::<Set<Vec<u8>>>(),
-                    ))
+                    Value::Set(Box::new(decode_all(items)?.into_iter().collect::<Set<Vec<u8>>>()))
                 }
                 SnapshotValue::Hash(pairs) => {
                     nonempty(pairs.len(), "hash")?;
@@ -203,11 +167,8 @@ impl Store {
                     nonempty(pairs.len(), "zset")?;
                     let mut z = ZSet::default();
                     for (m, sc) in pairs {
-                        let score =
-                            num::parse_f64(sc.as_bytes()).ok_or_else(|| ImportError::BadScore {
-                                key: name.clone(),
-                                score: sc.clone(),
-                            })?;
+                        let score = num::parse_f64(sc.as_bytes())
+                            .ok_or_else(|| ImportError::BadScore { key: name.clone(), score: sc.clone() })?;
                         z.insert(m.decode()?, score);
                     }
                     Value::ZSet(Box::new(z))
@@ -238,8 +199,7 @@ impl Store {
     }
 
     pub fn import_json(&mut self, json: &str) -> Result<(), ImportError> {
-        let snap: Snapshot =
-            serde_json::from_str(json).map_err(|e| ImportError::Json(e.to_string()))?;
+        let snap: Snapshot = serde_json::from_str(json).map_err(|e| ImportError::Json(e.to_string()))?;
         self.import(&snap)
     }
 }
@@ -291,10 +251,7 @@ mod tests {
         s.limits.max_keys = 100;
         s.limits.max_collection_len = 1;
         let e = s.export_checked(TEST_EPOCH).unwrap_err().to_string();
-        assert_eq!(
-            e,
-            "stored dataset holds list \"l\" of 2 elements, the most allowed is 1"
-        );
+        assert_eq!(e, "stored dataset holds list \"l\" of 2 elements, the most allowed is 1");
     }
 
     #[test]
@@ -310,10 +267,7 @@ mod tests {
             r#"{"version":1,"keys":[{"key":{"hex":"0g"},"type":"string","value":"x"}]}"#,
             r#"{"version":1,"keys":[{"key":"a","type":"stream","value":"x"}]}"#,
         ];
-        let errors: Vec<String> = cases
-            .iter()
-            .map(|c| s.import_json(c).unwrap_err().to_string())
-            .collect();
+        let errors: Vec<String> = cases.iter().map(|c| s.import_json(c).unwrap_err().to_string()).collect();
         expect_test::expect![[r#"
             stored dataset is not valid JSON for this format: expected ident at line 1 column 2
             stored dataset has format version 2; this build reads version 1

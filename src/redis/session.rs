@@ -45,23 +45,13 @@ impl<T: ?Sized> Clone for BoundedLog<T> {
 impl<T: ?Sized> PartialEq for BoundedLog<T> {
     /// Entries compare by identity: two logs are equal when they share the same entries.
     fn eq(&self, other: &Self) -> bool {
-        self.items.len() == other.items.len()
-            && self
-                .items
-                .iter()
-                .zip(&other.items)
-                .all(|(a, b)| Rc::ptr_eq(a, b))
+        self.items.len() == other.items.len() && self.items.iter().zip(&other.items).all(|(a, b)| Rc::ptr_eq(a, b))
     }
 }
 
 impl<T: Weighed + ?Sized> BoundedLog<T> {
     pub fn new(max_items: usize, max_bytes: usize) -> Self {
-        BoundedLog {
-            items: VecDeque::new(),
-            bytes: 0,
-            max_items,
-            max_bytes,
-        }
+        BoundedLog { items: VecDeque::new(), bytes: 0, max_items, max_bytes }
     }
 
     /// Appends `item` and drops the oldest entries until both bounds hold. An entry heavier than
@@ -197,16 +187,9 @@ mod tests {
         assert_eq!(kept, ["bbbb", "cc", "d"], "count bound");
         log.push(Rc::new("eeeeee".into()));
         let kept: Vec<&str> = log.iter().map(|s| s.as_str()).collect();
-        assert_eq!(
-            kept,
-            ["cc", "d", "eeeeee"],
-            "byte bound: 4 + 2 + 1 + 6 > 10 drops the oldest"
-        );
+        assert_eq!(kept, ["cc", "d", "eeeeee"], "byte bound: 4 + 2 + 1 + 6 > 10 drops the oldest");
         assert_eq!(log.bytes(), 9);
-        assert!(
-            !log.push(Rc::new("x".repeat(11))),
-            "heavier than the whole log: not kept"
-        );
+        assert!(!log.push(Rc::new("x".repeat(11))), "heavier than the whole log: not kept");
         assert_eq!(log.len(), 3);
         let copy = log.clone();
         assert_eq!(copy, log, "a copy shares its entries");
@@ -222,10 +205,7 @@ mod tests {
         assert!(remember(&mut h, "SET a 1"));
         assert_eq!(h.len(), 1, "a repeat of the newest line is not added");
         let long = format!("SET big {}", "x".repeat(2 << 20));
-        assert!(
-            !remember(&mut h, &long),
-            "a 2 MB line is run, not remembered"
-        );
+        assert!(!remember(&mut h, &long), "a 2 MB line is run, not remembered");
         for i in 0..1000 {
             remember(&mut h, &format!("SET k{i} {}", "v".repeat(1000)));
         }

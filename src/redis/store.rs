@@ -120,10 +120,7 @@ impl Store {
         let argc = argv.len() as i64;
         let arity = i64::from(spec.arity);
         if (arity > 0 && argc != arity) || argc < -arity {
-            return Reply::Error(format!(
-                "ERR wrong number of arguments for '{}' command",
-                spec.name
-            ));
+            return Reply::Error(format!("ERR wrong number of arguments for '{}' command", spec.name));
         }
         self.stats.total_commands_processed = self.stats.total_commands_processed.saturating_add(1);
         self.run_limited(spec, argv)
@@ -132,10 +129,7 @@ impl Store {
     /// Convenience for tests and the UI: `execute` on a whitespace-split command line (no quoting;
     /// use [`super::cli::tokenize`] for redis-cli quoting rules).
     pub fn execute_str(&mut self, now: SimTime, line: &str) -> Reply {
-        let argv: Vec<Vec<u8>> = line
-            .split_whitespace()
-            .map(|w| w.as_bytes().to_vec())
-            .collect();
+        let argv: Vec<Vec<u8>> = line.split_whitespace().map(|w| w.as_bytes().to_vec()).collect();
         self.execute(now, &argv)
     }
 
@@ -148,8 +142,7 @@ impl Store {
 
     /// `keyIsExpired`: a key is expired once the clock is *past* its deadline (`now > when`).
     fn is_expired(&self, key: &[u8]) -> bool {
-        !self.expires.is_empty()
-            && matches!(self.expires.get(key), Some(&when) if self.now_ms > when)
+        !self.expires.is_empty() && matches!(self.expires.get(key), Some(&when) if self.now_ms > when)
     }
 
     /// Redis's `expireIfNeeded`: deletes `key` if its deadline has passed. True if it did.
@@ -237,11 +230,7 @@ impl Store {
 
     /// Deletes `key` when its collection became empty (Redis never keeps empty collections).
     pub(crate) fn delete_if_empty(&mut self, key: &[u8]) {
-        if self
-            .db
-            .get(key)
-            .is_some_and(|v| !matches!(v, Value::Str(_)) && v.is_empty())
-        {
+        if self.db.get(key).is_some_and(|v| !matches!(v, Value::Str(_)) && v.is_empty()) {
             self.remove_key(key);
         }
     }
@@ -260,18 +249,11 @@ impl Store {
     pub(crate) fn check_string_len(&self, key: &[u8], len: usize) -> Result<(), Reply> {
         if len > self.limits.max_value_bytes {
             if self.limits.max_value_bytes >= super::limits::PROTO_MAX_BULK_LEN {
-                return Err(error(
-                    "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
-                ));
+                return Err(error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
             }
             let what = super::limits::Part::String;
-            Err(super::limits::Breach::ValueBytes {
-                key: key.to_vec(),
-                what,
-                len,
-                max: self.limits.max_value_bytes,
-            }
-            .refusal())
+            Err(super::limits::Breach::ValueBytes { key: key.to_vec(), what, len, max: self.limits.max_value_bytes }
+                .refusal())
         } else {
             Ok(())
         }
@@ -281,9 +263,7 @@ impl Store {
     /// SLEEP offset): when the UI should next expect a key to vanish. O(keys with a TTL).
     pub fn next_deadline(&self) -> Option<SimTime> {
         let earliest = self.expires.values().copied().min()?;
-        let caller = u64::try_from(earliest)
-            .unwrap_or(0)
-            .saturating_sub(self.clock_offset.as_millis());
+        let caller = u64::try_from(earliest).unwrap_or(0).saturating_sub(self.clock_offset.as_millis());
         Some(SimTime(caller))
     }
 }
@@ -338,10 +318,7 @@ pub(crate) fn run_script_on(store: &mut Store, script: &str) -> String {
             continue;
         }
         let reply = store.execute_str(now, line);
-        out.push_str(&format!(
-            "{line} -> {}\n",
-            super::cli::format_inline(&reply)
-        ));
+        out.push_str(&format!("{line} -> {}\n", super::cli::format_inline(&reply)));
     }
     out
 }
@@ -405,10 +382,7 @@ mod tests {
         let mut s = Store::new(SimRng::new(7));
         let t0 = crate::sim::TEST_EPOCH;
         for i in 0..200 {
-            s.execute_str(
-                t0,
-                &format!("SET k{i} v PX {}", if i < 150 { 50 } else { 100_000 }),
-            );
+            s.execute_str(t0, &format!("SET k{i} v PX {}", if i < 150 { 50 } else { 100_000 }));
         }
         assert_eq!(s.dbsize(), 200);
         let later = t0 + SimDuration::from_millis(100);
@@ -417,10 +391,7 @@ mod tests {
             total += s.run_active_expire_cycle(later + SimDuration::from_millis(100 * c));
         }
         assert_eq!(total, 150);
-        assert_eq!(
-            s.next_deadline(),
-            Some(t0 + SimDuration::from_millis(100_000))
-        );
+        assert_eq!(s.next_deadline(), Some(t0 + SimDuration::from_millis(100_000)));
         assert_eq!(s.dbsize(), 50);
         assert_eq!(s.stats().expired_keys, 150);
     }
@@ -438,12 +409,7 @@ impl Store {
                 Value::Str(s) => 16 + s.len() as u64 + 3,
                 Value::List(l) => 64 + l.iter().map(|e| e.len() as u64 + 2).sum::<u64>(),
                 Value::Set(s) => 64 + s.iter().map(|e| e.len() as u64 + 24).sum::<u64>(),
-                Value::Hash(h) => {
-                    64 + h
-                        .iter()
-                        .map(|(f, v)| (f.len() + v.len()) as u64 + 4)
-                        .sum::<u64>()
-                }
+                Value::Hash(h) => 64 + h.iter().map(|(f, v)| (f.len() + v.len()) as u64 + 4).sum::<u64>(),
                 Value::ZSet(z) => 64 + z.iter().map(|(m, _)| m.len() as u64 + 10).sum::<u64>(),
             };
         }
@@ -455,11 +421,7 @@ impl Store {
         if self.expires.is_empty() {
             return 0;
         }
-        let sum: i128 = self
-            .expires
-            .values()
-            .map(|&w| i128::from((w - self.now_ms).max(0)))
-            .sum();
+        let sum: i128 = self.expires.values().map(|&w| i128::from((w - self.now_ms).max(0))).sum();
         (sum / self.expires.len() as i128) as i64
     }
 }
@@ -473,12 +435,7 @@ pub(crate) fn run_lines(store: &mut Store, script: &str) -> String {
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
-        .map(|l| {
-            format!(
-                "{l} -> {}",
-                format_inline(&store.execute(crate::sim::TEST_EPOCH, &tokenize(l).unwrap()))
-            )
-        })
+        .map(|l| format!("{l} -> {}", format_inline(&store.execute(crate::sim::TEST_EPOCH, &tokenize(l).unwrap()))))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -503,24 +460,14 @@ mod limit_tests {
         let a = run(&mut Store::new(SimRng::new(42)), script);
         let b = run(&mut Store::new(SimRng::new(42)), script);
         assert_eq!(a, b);
-        assert_ne!(
-            a,
-            run(&mut Store::new(SimRng::new(43)), script),
-            "the seed drives the random picks"
-        );
+        assert_ne!(a, run(&mut Store::new(SimRng::new(43)), script), "the seed drives the random picks");
     }
 
     #[test]
     fn info_sections_and_debug_sleep() {
         let mut s = Store::new(SimRng::new(1));
-        run(
-            &mut s,
-            "SET a 1 EX 100\nSET b 2\nGET a\nGET nope\nDEBUG SLEEP 1.5",
-        );
-        let info = match s.execute(
-            TEST_EPOCH,
-            &[b"INFO".to_vec(), b"keyspace".to_vec(), b"stats".to_vec()],
-        ) {
+        run(&mut s, "SET a 1 EX 100\nSET b 2\nGET a\nGET nope\nDEBUG SLEEP 1.5");
+        let info = match s.execute(TEST_EPOCH, &[b"INFO".to_vec(), b"keyspace".to_vec(), b"stats".to_vec()]) {
             Reply::Bulk(b) => String::from_utf8(b).unwrap(),
             other => panic!("{other:?}"),
         };
@@ -542,9 +489,6 @@ mod limit_tests {
         .assert_eq(&info.replace("\r\n", "\n"));
         assert_eq!(s.clock_offset(), SimDuration::from_millis(1500));
         assert_eq!(s.execute_str(TEST_EPOCH, "TTL a"), Reply::Integer(99));
-        assert_eq!(
-            s.execute_str(TEST_EPOCH, "INFO nosuchsection"),
-            Reply::bulk("")
-        );
+        assert_eq!(s.execute_str(TEST_EPOCH, "INFO nosuchsection"), Reply::bulk(""));
     }
 }

@@ -19,15 +19,11 @@ use wasm_bindgen::JsCast;
 /// `performance.now()` in ms (0 when unavailable): the one place the skin reads the monotonic wall
 /// clock, for frame budgets and in-page timings.
 pub fn performance_now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
 /// Text of the banner shown when the app panics.
-pub const CRASH_BANNER_TEXT: &str =
-    "Something went wrong and the playground stopped. Reload the page to start again.";
+pub const CRASH_BANNER_TEXT: &str = "Something went wrong and the playground stopped. Reload the page to start again.";
 
 /// Installs the panic hook and mounts the app on `<body>`.
 pub fn start() {

@@ -45,10 +45,7 @@ fn focusables(dialog: &web_sys::Element) -> Vec<HtmlElement> {
     let Ok(list) = dialog.query_selector_all(FOCUSABLE) else {
         return Vec::new();
     };
-    (0..list.length())
-        .filter_map(|i| list.item(i))
-        .filter_map(|n| n.dyn_into::<HtmlElement>().ok())
-        .collect()
+    (0..list.length()).filter_map(|i| list.item(i)).filter_map(|n| n.dyn_into::<HtmlElement>().ok()).collect()
 }
 
 #[component]
@@ -65,10 +62,7 @@ pub fn Modal(props: &ModalProps) -> Html {
 
     {
         let on_close = props.on_close.clone();
-        use_click_away(
-            dialog_ref.clone(),
-            Callback::from(move |_| on_close.emit(())),
-        );
+        use_click_away(dialog_ref.clone(), Callback::from(move |_| on_close.emit(())));
     }
 
     // Mount: remember the opener, move focus in, lock page scroll, listen for Escape and Tab.
@@ -78,10 +72,7 @@ pub fn Modal(props: &ModalProps) -> Html {
         let on_close = on_close.clone();
         use_effect_with((), move |_| {
             let doc = document();
-            let opener = doc
-                .as_ref()
-                .and_then(|d| d.active_element())
-                .and_then(|e| e.dyn_into::<HtmlElement>().ok());
+            let opener = doc.as_ref().and_then(|d| d.active_element()).and_then(|e| e.dyn_into::<HtmlElement>().ok());
             if let Some(dialog) = dialog_ref.cast::<HtmlElement>() {
                 match focusables(&dialog).first() {
                     Some(first) => {
@@ -122,18 +113,14 @@ pub fn Modal(props: &ModalProps) -> Html {
                                     return;
                                 };
                                 let items = focusables(&dialog);
-                                let (Some(first), Some(last)) = (items.first(), items.last())
-                                else {
+                                let (Some(first), Some(last)) = (items.first(), items.last()) else {
                                     return;
                                 };
                                 let active = document().and_then(|d| d.active_element());
                                 let on = |el: &HtmlElement| {
-                                    active.as_ref().is_some_and(|a| {
-                                        a == el.unchecked_ref::<web_sys::Element>()
-                                    })
+                                    active.as_ref().is_some_and(|a| a == el.unchecked_ref::<web_sys::Element>())
                                 };
-                                let inside =
-                                    active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
+                                let inside = active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
                                 if e.shift_key() && (on(first) || !inside) {
                                     e.prevent_default();
                                     let _ = last.focus();

@@ -51,20 +51,12 @@ where
     let location = use_location();
     let navigator = use_navigator();
     let parsed = {
-        let query = location
-            .as_ref()
-            .map(|l| l.query_str().to_string())
-            .unwrap_or_default();
+        let query = location.as_ref().map(|l| l.query_str().to_string()).unwrap_or_default();
         use_memo((), move |_| {
             let mut q = QueryParams::parse(&query);
             let v = read(&mut q);
             (v, Rc::new(q.into_notices()))
         })
     };
-    UrlParamsHandle {
-        value: parsed.0.clone(),
-        notices: parsed.1.clone(),
-        navigator,
-        location,
-    }
+    UrlParamsHandle { value: parsed.0.clone(), notices: parsed.1.clone(), navigator, location }
 }

@@ -97,10 +97,7 @@ impl Weighed for TranscriptEntry {
 pub type Transcript = BoundedLog<TranscriptEntry>;
 
 pub fn new_transcript() -> Transcript {
-    Transcript::new(
-        session::SCROLLBACK_MAX_ENTRIES,
-        session::SCROLLBACK_MAX_BYTES,
-    )
+    Transcript::new(session::SCROLLBACK_MAX_ENTRIES, session::SCROLLBACK_MAX_BYTES)
 }
 
 #[derive(Clone, PartialEq)]
@@ -146,9 +143,8 @@ pub enum Action {
 pub fn display_argv(argv: &[Vec<u8>]) -> String {
     argv.iter()
         .map(|a| {
-            let plain = !a.is_empty()
-                && a.iter()
-                    .all(|&c| c.is_ascii_graphic() && c != b'"' && c != b'\'' && c != b'\\');
+            let plain =
+                !a.is_empty() && a.iter().all(|&c| c.is_ascii_graphic() && c != b'"' && c != b'\'' && c != b'\\');
             if plain {
                 String::from_utf8_lossy(a).into_owned()
             } else {
@@ -173,24 +169,15 @@ pub fn help_output(topic: &[Vec<u8>]) -> Option<String> {
     };
     let first = String::from_utf8_lossy(first).to_ascii_lowercase();
     if let Some(group) = first.strip_prefix('@') {
-        let out: String = COMMANDS
-            .iter()
-            .filter(|c| c.group.name() == group)
-            .filter_map(|c| table::help_text(c.name))
-            .collect();
+        let out: String =
+            COMMANDS.iter().filter(|c| c.group.name() == group).filter_map(|c| table::help_text(c.name)).collect();
         return (!out.is_empty()).then_some(out);
     }
     table::help_text(&first)
 }
 
 impl RedisState {
-    pub fn new(
-        store: Store,
-        history: History,
-        notices: Vec<String>,
-        held: Vec<HeldCopy>,
-        now: SimTime,
-    ) -> RedisState {
+    pub fn new(store: Store, history: History, notices: Vec<String>, held: Vec<HeldCopy>, now: SimTime) -> RedisState {
         RedisState {
             store: StoreHandle(Rc::new(RefCell::new(store))),
             transcript: Rc::new(new_transcript()),
@@ -211,10 +198,7 @@ impl RedisState {
     }
 
     fn sample(&mut self) {
-        let due = self
-            .samples
-            .last()
-            .is_none_or(|l| self.now.saturating_since(l.at).as_millis() >= SAMPLE_EVERY_MS);
+        let due = self.samples.last().is_none_or(|l| self.now.saturating_since(l.at).as_millis() >= SAMPLE_EVERY_MS);
         if !due {
             return;
         }
@@ -233,14 +217,7 @@ impl RedisState {
         }
     }
 
-    fn push_entry(
-        &mut self,
-        command: &str,
-        output: &str,
-        is_error: bool,
-        origin: Origin,
-        not_remembered: bool,
-    ) {
+    fn push_entry(&mut self, command: &str, output: &str, is_error: bool, origin: Origin, not_remembered: bool) {
         let (command_shown, command_hidden) = clip(command, session::SHOWN_COMMAND_BYTES);
         let (output_shown, output_hidden) = clip(output, session::SHOWN_OUTPUT_BYTES);
         let entry = TranscriptEntry {
@@ -265,9 +242,7 @@ impl RedisState {
         self.history_version += 1;
         let argv = match tokenize(line) {
             Ok(a) => a,
-            Err(e) => {
-                return self.push_entry(line, &format!("{e}\n"), true, Origin::Cli, !remembered)
-            }
+            Err(e) => return self.push_entry(line, &format!("{e}\n"), true, Origin::Cli, !remembered),
         };
         let Some(name) = argv.first() else { return };
         if name.eq_ignore_ascii_case(b"clear") {
@@ -290,13 +265,7 @@ impl RedisState {
         if !table::lookup(name).is_some_and(|c| c.flags.contains(&Flag::ReadOnly)) {
             self.version += 1;
         }
-        self.push_entry(
-            line,
-            &format_human(&reply),
-            reply.is_error(),
-            Origin::Cli,
-            !remembered,
-        );
+        self.push_entry(line, &format_human(&reply), reply.is_error(), Origin::Cli, !remembered);
     }
 }
 
@@ -310,23 +279,14 @@ impl Reducible for RedisState {
             Action::BrowserCommand { argv, now } => {
                 let reply = s.store.0.borrow_mut().execute(now, &argv);
                 s.store.0.borrow_mut().before_sleep(now);
-                s.push_entry(
-                    &display_argv(&argv),
-                    &format_human(&reply),
-                    reply.is_error(),
-                    Origin::Browser,
-                    false,
-                );
+                s.push_entry(&display_argv(&argv), &format_human(&reply), reply.is_error(), Origin::Browser, false);
                 s.version += 1;
             }
             Action::Tick(now) => {
                 if now <= s.now {
                     return self;
                 }
-                s.store
-                    .0
-                    .borrow_mut()
-                    .advance_to(s.now, now, MAX_CATCH_UP_CYCLES);
+                s.store.0.borrow_mut().advance_to(s.now, now, MAX_CATCH_UP_CYCLES);
                 s.now = now;
                 s.sample();
             }
@@ -378,13 +338,7 @@ pub fn RedisPage() -> Html {
         let clock = *clock;
         use_reducer(move || {
             let loaded = storage::load();
-            RedisState::new(
-                loaded.store,
-                loaded.history,
-                loaded.notices,
-                loaded.held,
-                clock.now(),
-            )
+            RedisState::new(loaded.store, loaded.history, loaded.notices, loaded.held, clock.now())
         })
     };
     let confirm_reset = use_state(|| false);
@@ -395,9 +349,7 @@ pub fn RedisPage() -> Html {
         let dispatcher = state.dispatcher();
         let clock = *clock;
         use_effect_with((), move |_| {
-            let interval = Interval::new(TICK_MS, move || {
-                dispatcher.dispatch(Action::Tick(clock.now()))
-            });
+            let interval = Interval::new(TICK_MS, move || dispatcher.dispatch(Action::Tick(clock.now())));
             move || drop(interval)
         });
     }
@@ -407,10 +359,7 @@ pub fn RedisPage() -> Html {
         let dispatcher = state.dispatcher();
         let clock = *clock;
         (*use_memo((), move |_| {
-            Saver::new(
-                clock,
-                Callback::from(move |text| dispatcher.dispatch(Action::Notice(text))),
-            )
+            Saver::new(clock, Callback::from(move |text| dispatcher.dispatch(Action::Notice(text))))
         }))
         .clone()
     };
@@ -425,10 +374,7 @@ pub fn RedisPage() -> Html {
             let on_hide = gloo_events::EventListener::new(&window, "pagehide", flush.clone());
             let on_visibility = window.document().map(|d| {
                 gloo_events::EventListener::new(&d, "visibilitychange", move |e| {
-                    if web_sys::window()
-                        .and_then(|w| w.document())
-                        .is_some_and(|d| d.hidden())
-                    {
+                    if web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden()) {
                         flush(e);
                     }
                 })
@@ -447,16 +393,13 @@ pub fn RedisPage() -> Html {
             history: state.history.clone(),
             dataset_allowed: state.dataset_saving_allowed(),
         };
-        use_effect_with(
-            (state.version, state.history_version, source.dataset_allowed),
-            move |&(v, h, _)| {
-                let (last_v, last_h) = *seen.borrow();
-                if v != last_v || h != last_h {
-                    *seen.borrow_mut() = (v, h);
-                    saver.changed(source, v != last_v, h != last_h);
-                }
-            },
-        );
+        use_effect_with((state.version, state.history_version, source.dataset_allowed), move |&(v, h, _)| {
+            let (last_v, last_h) = *seen.borrow();
+            if v != last_v || h != last_h {
+                *seen.borrow_mut() = (v, h);
+                saver.changed(source, v != last_v, h != last_h);
+            }
+        });
     }
 
     // Memoized so the CLI's props stay equal across clock ticks and it does not redraw 10×/s.
@@ -464,12 +407,7 @@ pub fn RedisPage() -> Html {
         let dispatcher = state.dispatcher();
         let clock = *clock;
         (*use_memo((), move |_| {
-            Callback::from(move |line: String| {
-                dispatcher.dispatch(Action::Run {
-                    line,
-                    now: clock.now(),
-                })
-            })
+            Callback::from(move |line: String| dispatcher.dispatch(Action::Run { line, now: clock.now() }))
         }))
         .clone()
     };
@@ -478,10 +416,7 @@ pub fn RedisPage() -> Html {
         let clock = *clock;
         (*use_memo((), move |_| {
             Callback::from(move |argv: Vec<Vec<u8>>| {
-                dispatcher.dispatch(Action::BrowserCommand {
-                    argv,
-                    now: clock.now(),
-                })
+                dispatcher.dispatch(Action::BrowserCommand { argv, now: clock.now() })
             })
         }))
         .clone()
@@ -511,9 +446,7 @@ pub fn RedisPage() -> Html {
         let clock = *clock;
         Callback::from(move |_: MouseEvent| {
             let json = state.store.0.borrow().export_json(clock.now());
-            if let Err(e) =
-                crate::ui::download::download_text("redis-dataset.json", "application/json", &json)
-            {
+            if let Err(e) = crate::ui::download::download_text("redis-dataset.json", "application/json", &json) {
                 state.dispatch(Action::Notice(e));
             }
         })
@@ -524,11 +457,9 @@ pub fn RedisPage() -> Html {
             let state = state.clone();
             let json = copy.json.clone();
             Callback::from(move |_: ()| {
-                if let Err(e) = crate::ui::download::download_text(
-                    "redis-dataset-saved-copy.json",
-                    "application/json",
-                    &json,
-                ) {
+                if let Err(e) =
+                    crate::ui::download::download_text("redis-dataset-saved-copy.json", "application/json", &json)
+                {
                     state.dispatch(Action::Notice(e));
                 }
             })

@@ -50,20 +50,13 @@ pub struct VirtualClock {
 
 impl VirtualClock {
     pub fn start() -> VirtualClock {
-        VirtualClock {
-            epoch_ms: js_sys::Date::now(),
-            perf_at_epoch: crate::ui::performance_now(),
-        }
+        VirtualClock { epoch_ms: js_sys::Date::now(), perf_at_epoch: crate::ui::performance_now() }
     }
 
     pub fn now(&self) -> SimTime {
         let elapsed = (crate::ui::performance_now() - self.perf_at_epoch).max(0.0);
         let ms = self.epoch_ms + elapsed + SKEW_MS.with(Cell::get);
-        SimTime::from_unix_ms(if ms.is_finite() && ms > 0.0 {
-            ms as u64
-        } else {
-            0
-        })
+        SimTime::from_unix_ms(if ms.is_finite() && ms > 0.0 { ms as u64 } else { 0 })
     }
 }
 
@@ -109,9 +102,7 @@ pub fn new_store() -> Store {
 }
 
 fn read(key: &str) -> Result<Option<String>, String> {
-    LocalStorage::raw()
-        .get_item(key)
-        .map_err(|_| format!("localStorage refused to read {key:?}"))
+    LocalStorage::raw().get_item(key).map_err(|_| format!("localStorage refused to read {key:?}"))
 }
 
 fn write(key: &str, value: &str) -> bool {
@@ -120,11 +111,7 @@ fn write(key: &str, value: &str) -> bool {
 
 /// Why `json` does not load into a fresh store.
 fn load_error(json: &str) -> String {
-    new_store()
-        .import_json(json)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_else(|| "it loads now".into())
+    new_store().import_json(json).err().map(|e| e.to_string()).unwrap_or_else(|| "it loads now".into())
 }
 
 /// Reads the saved dataset and history. A missing item is an empty start; a dataset that does not
@@ -137,11 +124,7 @@ pub fn load() -> Loaded {
     match read(HELD_KEY) {
         Ok(Some(json)) => {
             aside_free = false;
-            held.push(HeldCopy {
-                reason: load_error(&json),
-                json: json.into(),
-                at: HeldAt::Aside,
-            });
+            held.push(HeldCopy { reason: load_error(&json), json: json.into(), at: HeldAt::Aside });
         }
         Ok(None) => {}
         Err(e) => notices.push(e),
@@ -150,19 +133,10 @@ pub fn load() -> Loaded {
         Ok(Some(json)) => {
             if let Err(e) = store.import_json(&json) {
                 store = new_store();
-                let moved = aside_free
-                    && write(HELD_KEY, &json)
-                    && LocalStorage::raw().remove_item(DATASET_KEY).is_ok();
-                let at = if moved {
-                    HeldAt::Aside
-                } else {
-                    HeldAt::InPlace
-                };
-                held.push(HeldCopy {
-                    json: json.into(),
-                    reason: e.to_string(),
-                    at,
-                });
+                let moved =
+                    aside_free && write(HELD_KEY, &json) && LocalStorage::raw().remove_item(DATASET_KEY).is_ok();
+                let at = if moved { HeldAt::Aside } else { HeldAt::InPlace };
+                held.push(HeldCopy { json: json.into(), reason: e.to_string(), at });
             }
         }
         Ok(None) => {}
@@ -172,9 +146,7 @@ pub fn load() -> Loaded {
         Ok(Some(json)) => match parse_history(&json) {
             Ok(h) => h,
             Err(e) => {
-                notices.push(format!(
-                    "The saved CLI history could not be loaded, so it starts empty: {e}."
-                ));
+                notices.push(format!("The saved CLI history could not be loaded, so it starts empty: {e}."));
                 session::new_history()
             }
         },
@@ -184,19 +156,13 @@ pub fn load() -> Loaded {
             session::new_history()
         }
     };
-    Loaded {
-        store,
-        history,
-        notices,
-        held,
-    }
+    Loaded { store, history, notices, held }
 }
 
 /// The history item: a JSON array of strings (the newest last), kept within the history's bounds.
 pub fn parse_history(json: &str) -> Result<History, String> {
-    let lines: Vec<String> = serde_json::from_str(json).map_err(|e| {
-        format!("expected a JSON array of command lines such as [\"SET a 1\"] ({e})")
-    })?;
+    let lines: Vec<String> = serde_json::from_str(json)
+        .map_err(|e| format!("expected a JSON array of command lines such as [\"SET a 1\"] ({e})"))?;
     Ok(session::history_from(lines))
 }
 
@@ -289,10 +255,7 @@ impl Saver {
             let mut s = self.0.borrow_mut();
             s.timer = None;
             s.dirty_since = None;
-            let (d, h) = (
-                std::mem::take(&mut s.dataset_dirty),
-                std::mem::take(&mut s.history_dirty),
-            );
+            let (d, h) = (std::mem::take(&mut s.dataset_dirty), std::mem::take(&mut s.history_dirty));
             (s.source.clone(), d, h, s.clock, s.on_problem.clone())
         };
         let Some(source) = source else { return };
@@ -318,10 +281,7 @@ impl Saver {
             let lines: Vec<&str> = source.history.iter().map(|l| &**l).collect();
             let json = serde_json::to_string(&lines).unwrap_or_else(|_| "[]".into());
             if !write(HISTORY_KEY, &json) {
-                on_problem.emit(
-                    "The CLI history could not be saved to localStorage (full or disabled)."
-                        .to_string(),
-                );
+                on_problem.emit("The CLI history could not be saved to localStorage (full or disabled).".to_string());
             }
         }
     }
