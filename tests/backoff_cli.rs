@@ -10,8 +10,7 @@ fn sim(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn retry_prints_the_reference_schedule() {
-    let (code, out, _) =
-        sim(&["retry", "--policy", "exponential", "--base", "100", "--max-retries", "4", "--fail-first", "3"]);
+    let (code, out, _) = sim(&["retry", "--policy", "exponential", "--base", "100", "--max-retries", "4", "--fail-first", "3"]);
     assert_eq!(code, 0);
     expect_test::expect![[r#"
         attempt  start_ms  wait_before_ms  outcome
@@ -32,8 +31,7 @@ fn retry_json_carries_the_attempts_and_the_final_error() {
     let (code, out, _) = sim(&["retry", "--fail-first", "5", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let waits: Vec<u64> =
-        v["attempts"].as_array().unwrap().iter().map(|a| a["wait_before_ms"].as_u64().unwrap()).collect();
+    let waits: Vec<u64> = v["attempts"].as_array().unwrap().iter().map(|a| a["wait_before_ms"].as_u64().unwrap()).collect();
     assert_eq!(waits, vec![0, 200, 400, 800, 1600]);
     assert_eq!(v["result"]["kind"], "failed");
     assert_eq!(v["result"]["error"]["status"], 503);
@@ -50,8 +48,7 @@ fn sweep_prints_the_csv_header_and_one_row_per_cell() {
     assert_eq!(names, vec!["exponential", "decorrelated", "equal_jitter", "full_jitter", "none"]);
     assert!(lines[6].starts_with("20,"));
     // Any thread count gives the same CSV.
-    let (_, one_thread, _) =
-        sim(&["backoff-sweep", "--clients", "10..20:10", "--runs", "3", "--seed", "7", "--threads", "1"]);
+    let (_, one_thread, _) = sim(&["backoff-sweep", "--clients", "10..20:10", "--runs", "3", "--seed", "7", "--threads", "1"]);
     assert_eq!(out, one_thread);
 }
 

@@ -57,3 +57,4 @@ fn every_policy_keeps_max_retries_plus_one_attempts_at_most() {
         }
     }
 }
+

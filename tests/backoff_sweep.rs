@@ -9,8 +9,7 @@ use playground::backoff::herd::{self, HerdLimiter, HerdParams};
 
 #[test]
 fn at_100_clients_full_jitter_uses_under_half_the_calls_of_exponential_and_none_the_most() {
-    let params =
-        SweepParams { clients: ClientRange::new(100, 100, 10).unwrap(), runs: 100, seed: 1, ..SweepParams::default() };
+    let params = SweepParams { clients: ClientRange::new(100, 100, 10).unwrap(), runs: 100, seed: 1, ..SweepParams::default() };
     let mut sweep = Sweep::new(params).unwrap();
     let rows = sweep.run_to_end().to_vec();
     let calls = |s: Strategy| rows.iter().find(|r| r.strategy == s).unwrap().calls;
@@ -64,10 +63,7 @@ fn herd_budgets_cut_the_retry_storm_after_recovery() {
     for three in all.chunks(3) {
         let (free, budgeted, throttled) = (&three[0], &three[1], &three[2]);
         assert_eq!((free.strategy, budgeted.strategy), (throttled.strategy, throttled.strategy));
-        assert_eq!(
-            (free.limiter, budgeted.limiter, throttled.limiter),
-            (HerdLimiter::None, HerdLimiter::Budget, HerdLimiter::Throttle)
-        );
+        assert_eq!((free.limiter, budgeted.limiter, throttled.limiter), (HerdLimiter::None, HerdLimiter::Budget, HerdLimiter::Throttle));
         assert!(budgeted.total(|b| b.retries) <= free.total(|b| b.retries));
         assert!(throttled.total(|b| b.retries) <= free.total(|b| b.retries));
     }

@@ -5,15 +5,15 @@
 //! Runs are sized to keep this file to a few seconds in a debug build: the heavy-tail comparison
 //! simulates 60 s of virtual time at ~540 req/s, the slow-server preset 60 s at 1000 req/s.
 
-use playground::balance::ip_hash::IpHash;
 use playground::balance::model::FlowOutcome;
 use playground::balance::scenario::{Action, ArrivalConfig, ScheduledAction};
 use playground::balance::smooth_wrr::{letters, period, SmoothWrr};
-use playground::balance::Balancer;
 use playground::balance::{
-    keys_moved, preset, AlgorithmId, HashScheme, LbRun, MembershipChange, Request, Scenario, ServerConfig, ServerState,
-    ServerView,
+    keys_moved, preset, AlgorithmId, HashScheme, LbRun, MembershipChange, Request, Scenario, ServerConfig,
+    ServerState, ServerView,
 };
+use playground::balance::ip_hash::IpHash;
+use playground::balance::Balancer;
 use playground::sim::{Distribution, SimTime};
 use proptest::prelude::*;
 
@@ -101,8 +101,7 @@ fn ip_hash_keeps_a_natted_slash_24_on_one_server_while_it_is_up() {
     let mut run = LbRun::new(&sc).unwrap();
     run.record_flows(1_000_000);
     run.run_to_end();
-    let nat_servers: Vec<u32> =
-        run.model().flows().iter().filter(|f| f.client < nat).filter_map(|f| f.server).collect();
+    let nat_servers: Vec<u32> = run.model().flows().iter().filter(|f| f.client < nat).filter_map(|f| f.server).collect();
     assert!(nat_servers.len() > 500);
     let home = nat_servers[0];
     assert!(nat_servers.iter().all(|s| *s == home));
@@ -222,22 +221,16 @@ fn health_checks_cut_the_errors_of_a_dead_server() {
 
 fn sim(args: &[&str]) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sim")).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
 #[test]
 fn cli_picks_moved_and_errors() {
     let (code, out, _) = sim(&["lb", "picks", "--algorithm", "smooth-wrr", "--weights", "5,1,1", "--count", "7"]);
     assert_eq!((code, out.as_str()), (0, "0\n0\n1\n0\n2\n0\n0\n"));
-    let (code, out, _) =
-        sim(&["lb", "picks", "--algorithm", "round-robin", "--weights", "1,1,1", "--count", "4", "--down", "1"]);
+    let (code, out, _) = sim(&["lb", "picks", "--algorithm", "round-robin", "--weights", "1,1,1", "--count", "4", "--down", "1"]);
     assert_eq!((code, out.as_str()), (0, "0\n2\n0\n2\n"));
-    let (code, out, _) =
-        sim(&["lb", "moved", "--algorithm", "modulo", "--servers", "10", "--remove", "1", "--keys", "10000"]);
+    let (code, out, _) = sim(&["lb", "moved", "--algorithm", "modulo", "--servers", "10", "--remove", "1", "--keys", "10000"]);
     assert_eq!(code, 0);
     assert!(out.trim().parse::<f64>().unwrap() > 0.8);
     let (code, _, err) = sim(&["lb", "picks", "--algorithm", "least-conn"]);
@@ -272,13 +265,7 @@ fn nginx_presets_split_requests_exactly_by_weight() {
         for (srv, w) in s.servers.iter().zip(&weights) {
             // Smooth WRR is exact up to the unfinished last period.
             let ideal = s.arrivals * w / total;
-            assert!(
-                srv.requests.abs_diff(ideal) <= *w,
-                "{id}: server {} got {} of {}",
-                srv.index,
-                srv.requests,
-                s.arrivals
-            );
+            assert!(srv.requests.abs_diff(ideal) <= *w, "{id}: server {} got {} of {}", srv.index, srv.requests, s.arrivals);
         }
         assert!(s.weighted_fairness < 1.005, "{id}: {}", s.weighted_fairness);
     }

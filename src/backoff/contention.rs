@@ -340,11 +340,7 @@ impl QuadHeap {
             let (m, mv) = if c + 3 < n {
                 let (i1, v1) = if a[c + 1] < a[c] { (c + 1, a[c + 1]) } else { (c, a[c]) };
                 let (i2, v2) = if a[c + 3] < a[c + 2] { (c + 3, a[c + 3]) } else { (c + 2, a[c + 2]) };
-                if v2 < v1 {
-                    (i2, v2)
-                } else {
-                    (i1, v1)
-                }
+                if v2 < v1 { (i2, v2) } else { (i1, v1) }
             } else {
                 let (mut m, mut mv) = (c, a[c]);
                 for (j, &v) in a.iter().enumerate().take(n).skip(c + 1) {
@@ -412,11 +408,7 @@ impl ContentionRun {
         let mut run = ContentionRun {
             base_us: params.base_ms.saturating_mul(1000),
             cap_us: params.cap_ms.saturating_mul(1000),
-            net: NetDelay {
-                mean_us: params.net_mean_ms * 1000.0,
-                sd_us: params.net_sd_ms * 1000.0,
-                zig: Ziggurat::get(),
-            },
+            net: NetDelay { mean_us: params.net_mean_ms * 1000.0, sd_us: params.net_sd_ms * 1000.0, zig: Ziggurat::get() },
             rng,
             heap: QuadHeap::with_capacity(n),
             replace_top: false,
@@ -613,9 +605,7 @@ impl ContentionRun {
     /// Writes per `bucket_ms` bucket from time 0, when recording (empty otherwise).
     pub fn calls_histogram(&self, bucket_ms: u64) -> Vec<u64> {
         let bucket_us = bucket_ms.max(1).saturating_mul(1000);
-        let Some(times) = &self.write_times_us else {
-            return Vec::new();
-        };
+        let Some(times) = &self.write_times_us else { return Vec::new() };
         let mut h: Vec<u64> = Vec::new();
         for &t in times {
             let b = (t / bucket_us) as usize;
@@ -794,11 +784,7 @@ impl SweepProgress {
     }
     /// 0.0 … 1.0, for a progress bar.
     pub fn fraction(&self) -> f64 {
-        if self.runs_total == 0 {
-            1.0
-        } else {
-            self.runs_done as f64 / self.runs_total as f64
-        }
+        if self.runs_total == 0 { 1.0 } else { self.runs_done as f64 / self.runs_total as f64 }
     }
 }
 
@@ -958,12 +944,7 @@ mod tests {
 
     #[test]
     fn sweep_parameters_round_trip_through_a_query_string() {
-        let p = SweepParams {
-            runs: 7,
-            seed: 99,
-            strategies: vec![Strategy::FullJitter, Strategy::None],
-            ..SweepParams::default()
-        };
+        let p = SweepParams { runs: 7, seed: 99, strategies: vec![Strategy::FullJitter, Strategy::None], ..SweepParams::default() };
         let q = serde_qs::to_string(&p).unwrap();
         let back: SweepParams = serde_qs::from_str(&q).unwrap();
         assert_eq!(back, p);
@@ -1079,8 +1060,9 @@ mod tests {
         }
         // Without jitter, each round's retries land in the same few buckets and the row sits idle
         // between rounds; with full jitter the same work is spread over most of the run.
-        let busy_fraction =
-            |s: Strategy| busy(s) as f64 / h.iter().find(|x| x.strategy == s).unwrap().counts.len() as f64;
+        let busy_fraction = |s: Strategy| {
+            busy(s) as f64 / h.iter().find(|x| x.strategy == s).unwrap().counts.len() as f64
+        };
         assert!(busy_fraction(Strategy::Exponential) < 0.1, "{}", busy_fraction(Strategy::Exponential));
         assert!(busy_fraction(Strategy::FullJitter) > 4.0 * busy_fraction(Strategy::Exponential));
         assert!(peak(Strategy::Exponential) >= 10);
@@ -1095,10 +1077,8 @@ mod tests {
             let e = bad.parse::<ClientRange>().unwrap_err();
             assert!(e.to_string().contains("expected FROM..TO:STEP"), "{bad}: {e}");
         }
-        assert_eq!(
-            "fast".parse::<Strategy>().unwrap_err().to_string(),
-            "unknown strategy \"fast\": expected exponential, decorrelated, equal_jitter, full_jitter or none"
-        );
+        assert_eq!("fast".parse::<Strategy>().unwrap_err().to_string(),
+            "unknown strategy \"fast\": expected exponential, decorrelated, equal_jitter, full_jitter or none");
     }
 
     #[test]
@@ -1138,12 +1118,8 @@ mod tests {
         "#]]
         .assert_eq(&sweep_csv(&rows));
         assert_eq!(sweep_csv(&[]), "clients,time_ms,calls,strategy\n");
-        let mut sweep = Sweep::new(SweepParams {
-            clients: ClientRange::new(10, 20, 10).unwrap(),
-            runs: 2,
-            ..SweepParams::default()
-        })
-        .unwrap();
+        let mut sweep =
+            Sweep::new(SweepParams { clients: ClientRange::new(10, 20, 10).unwrap(), runs: 2, ..SweepParams::default() }).unwrap();
         sweep.run_to_end();
         assert_eq!(sweep.csv(), sweep_csv(sweep.rows()));
         assert_eq!(sweep.csv().lines().count(), 1 + 2 * 5);

@@ -272,11 +272,7 @@ impl Model for HerdModel {
                 let c = client as usize;
                 let think = SimDuration::from_millis(self.params.think_ms);
                 if let ClientLimiter::Throttle(t) = &mut self.clients[c].limiter {
-                    if ok {
-                        t.on_success()
-                    } else {
-                        t.on_failure()
-                    }
+                    if ok { t.on_success() } else { t.on_failure() }
                 }
                 if ok {
                     ctx.schedule_in(think, HerdEvent::Start { client });
@@ -320,16 +316,13 @@ impl Model for HerdModel {
 }
 
 /// The herd for one strategy, ready to step; its clock starts at 0.
-pub fn simulation(
-    params: &HerdParams,
-    strategy: Strategy,
-    limiter: HerdLimiter,
-) -> Result<Simulation<HerdModel>, HerdError> {
+pub fn simulation(params: &HerdParams, strategy: Strategy, limiter: HerdLimiter) -> Result<Simulation<HerdModel>, HerdError> {
     params.validate()?;
     let root = SimRng::new(params.seed).child(strategy.name());
     let n_buckets = params.duration_ms.div_ceil(params.bucket_ms) as usize;
-    let buckets =
-        (0..n_buckets as u64).map(|i| HerdBucket { start_ms: i * params.bucket_ms, ..HerdBucket::default() }).collect();
+    let buckets = (0..n_buckets as u64)
+        .map(|i| HerdBucket { start_ms: i * params.bucket_ms, ..HerdBucket::default() })
+        .collect();
     let mut clients = Vec::with_capacity(params.clients as usize);
     let mut starts = Vec::with_capacity(params.clients as usize);
     for i in 0..params.clients {
@@ -341,14 +334,10 @@ pub fn simulation(
             HerdLimiter::Budget => ClientLimiter::Budget(RetryBudget::new(params.budget)?),
             HerdLimiter::Throttle => ClientLimiter::Throttle(RetryThrottle::new(params.throttle)?),
         };
-        clients.push(HerdClient {
-            rng: root.child_indexed("client", u64::from(i)),
-            limiter,
-            retries: 0,
-            sleep_ms: params.base_ms,
-        });
+        clients.push(HerdClient { rng: root.child_indexed("client", u64::from(i)), limiter, retries: 0, sleep_ms: params.base_ms });
     }
-    let model = HerdModel { params: params.clone(), strategy, clients, window: (0, 0), buckets, start: SimTime::ZERO };
+    let model =
+        HerdModel { params: params.clone(), strategy, clients, window: (0, 0), buckets, start: SimTime::ZERO };
     let mut sim = Simulation::new(model, SimTime::ZERO);
     for (i, at) in starts.into_iter().enumerate() {
         sim.schedule_at(SimTime::from_unix_ms(at), HerdEvent::Start { client: i as u32 });
@@ -378,8 +367,7 @@ pub fn run_all(params: &HerdParams, limiters: &[HerdLimiter]) -> Result<Vec<Herd
 /// Every series' buckets as CSV, one row per (bucket, strategy, limiter):
 /// `start_ms,strategy,limiter,requests,retries,successes,rejected,denied_by_limiter,gave_up`.
 pub fn herd_csv(series: &[HerdSeries]) -> String {
-    let mut s =
-        String::from("start_ms,strategy,limiter,requests,retries,successes,rejected,denied_by_limiter,gave_up\n");
+    let mut s = String::from("start_ms,strategy,limiter,requests,retries,successes,rejected,denied_by_limiter,gave_up\n");
     for sr in series {
         for b in &sr.buckets {
             s.push_str(&format!(
@@ -404,14 +392,7 @@ mod tests {
     use super::*;
 
     fn small() -> HerdParams {
-        HerdParams {
-            clients: 100,
-            capacity_rps: 120,
-            fail_at_ms: 5_000,
-            recover_at_ms: 10_000,
-            duration_ms: 30_000,
-            ..HerdParams::default()
-        }
+        HerdParams { clients: 100, capacity_rps: 120, fail_at_ms: 5_000, recover_at_ms: 10_000, duration_ms: 30_000, ..HerdParams::default() }
     }
 
     #[test]
@@ -462,36 +443,17 @@ mod tests {
 
     #[test]
     fn bad_parameters_are_named() {
-        let e = run(&HerdParams { fail_at_ms: 9, recover_at_ms: 3, ..small() }, Strategy::None, HerdLimiter::None)
-            .unwrap_err();
+        let e = run(&HerdParams { fail_at_ms: 9, recover_at_ms: 3, ..small() }, Strategy::None, HerdLimiter::None).unwrap_err();
         assert_eq!(e.to_string(), "outage 9..3 ms is reversed: expected t1 ≤ t2");
-        assert!(matches!(
-            run(&HerdParams { clients: 0, ..small() }, Strategy::None, HerdLimiter::None),
-            Err(HerdError::Clients(0))
-        ));
-        assert!(matches!(
-            run(&HerdParams { bucket_ms: 0, ..small() }, Strategy::None, HerdLimiter::None),
-            Err(HerdError::Bucket(0))
-        ));
+        assert!(matches!(run(&HerdParams { clients: 0, ..small() }, Strategy::None, HerdLimiter::None), Err(HerdError::Clients(0))));
+        assert!(matches!(run(&HerdParams { bucket_ms: 0, ..small() }, Strategy::None, HerdLimiter::None), Err(HerdError::Bucket(0))));
     }
 
     #[test]
     fn herd_csv_has_a_header_and_a_row_per_bucket_and_series() {
-        let b = |start_ms, requests| HerdBucket {
-            start_ms,
-            requests,
-            retries: 1,
-            successes: 2,
-            rejected: 3,
-            denied_by_limiter: 4,
-            gave_up: 5,
-        };
+        let b = |start_ms, requests| HerdBucket { start_ms, requests, retries: 1, successes: 2, rejected: 3, denied_by_limiter: 4, gave_up: 5 };
         let series = vec![
-            HerdSeries {
-                strategy: Strategy::FullJitter,
-                limiter: HerdLimiter::None,
-                buckets: vec![b(0, 10), b(1000, 11)],
-            },
+            HerdSeries { strategy: Strategy::FullJitter, limiter: HerdLimiter::None, buckets: vec![b(0, 10), b(1000, 11)] },
             HerdSeries { strategy: Strategy::None, limiter: HerdLimiter::Budget, buckets: vec![b(0, 7)] },
         ];
         expect_test::expect![[r#"

@@ -253,12 +253,7 @@ mod tests {
         assert_eq!(e.to_string(), "retry budget TTL 10 ms is not usable: expected 1000 ms to 60000 ms");
         let e = RetryBudget::new(BudgetParams { percent_can_retry: -1.0, ..BudgetParams::default() }).unwrap_err();
         assert_eq!(e.to_string(), "retry budget percentage -1 is not usable: expected a fraction in [0, 1000]");
-        let mut none = RetryBudget::new(BudgetParams {
-            min_retries_per_sec: 0.0,
-            percent_can_retry: 0.0,
-            ..BudgetParams::default()
-        })
-        .unwrap();
+        let mut none = RetryBudget::new(BudgetParams { min_retries_per_sec: 0.0, percent_can_retry: 0.0, ..BudgetParams::default() }).unwrap();
         let t = SimTime::from_unix_ms(5);
         for _ in 0..1000 {
             none.deposit(t);

@@ -61,13 +61,7 @@ pub fn grpc_connection(initial: u64, multiplier: f64, jitter: f64, max: u64, n: 
     let j = if jitter.is_nan() { 0.0 } else { jitter.clamp(0.0, 1.0) };
     let lo = libm::round(b as f64 * (1.0 - j));
     let hi = libm::round(b as f64 * (1.0 + j));
-    let to_ticks = |x: f64| {
-        if x >= u64::MAX as f64 {
-            u64::MAX
-        } else {
-            x.max(0.0) as u64
-        }
-    };
+    let to_ticks = |x: f64| if x >= u64::MAX as f64 { u64::MAX } else { x.max(0.0) as u64 };
     rng.range_inclusive(to_ticks(lo), to_ticks(hi))
 }
 
@@ -77,42 +71,20 @@ pub fn grpc_connection(initial: u64, multiplier: f64, jitter: f64, max: u64, n: 
 pub enum Policy {
     /// Retry at once.
     None,
-    Constant {
-        delay_ms: u64,
-    },
+    Constant { delay_ms: u64 },
     /// `min(cap, base · factor^n)` before retry `n` (the reference executor is base 100, factor 2).
-    Exponential {
-        base_ms: u64,
-        factor: f64,
-        cap_ms: u64,
-    },
-    FullJitter {
-        base_ms: u64,
-        cap_ms: u64,
-    },
-    EqualJitter {
-        base_ms: u64,
-        cap_ms: u64,
-    },
-    Decorrelated {
-        base_ms: u64,
-        cap_ms: u64,
-    },
+    Exponential { base_ms: u64, factor: f64, cap_ms: u64 },
+    FullJitter { base_ms: u64, cap_ms: u64 },
+    EqualJitter { base_ms: u64, cap_ms: u64 },
+    Decorrelated { base_ms: u64, cap_ms: u64 },
     /// gRPC connection backoff; [`Policy::grpc`] has the spec's defaults.
-    Grpc {
-        initial_ms: u64,
-        multiplier: f64,
-        jitter: f64,
-        max_ms: u64,
-    },
+    Grpc { initial_ms: u64, multiplier: f64, jitter: f64, max_ms: u64 },
 }
 
 /// Why a policy's parameters are unusable.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum PolicyError {
-    #[error(
-        "unknown policy {0:?}: expected none, constant, exponential, full_jitter, equal_jitter, decorrelated or grpc"
-    )]
+    #[error("unknown policy {0:?}: expected none, constant, exponential, full_jitter, equal_jitter, decorrelated or grpc")]
     Unknown(String),
     #[error("backoff factor {0} is not usable: expected a finite number ≥ 1")]
     Factor(f64),
@@ -181,11 +153,7 @@ impl Policy {
     /// Checks the parameters a user can get wrong.
     pub fn validate(&self) -> Result<(), PolicyError> {
         let cap_check = |base_ms: u64, cap_ms: u64| {
-            if cap_ms < base_ms {
-                Err(PolicyError::CapBelowBase { base_ms, cap_ms })
-            } else {
-                Ok(())
-            }
+            if cap_ms < base_ms { Err(PolicyError::CapBelowBase { base_ms, cap_ms }) } else { Ok(()) }
         };
         match *self {
             Policy::None | Policy::Constant { .. } => Ok(()),
@@ -267,13 +235,7 @@ impl Policy {
                 }
                 let b = exponential(initial_ms, multiplier, max_ms, n - 1) as f64;
                 let j = if jitter.is_nan() { 0.0 } else { jitter.clamp(0.0, 1.0) };
-                let to_ticks = |x: f64| {
-                    if x >= u64::MAX as f64 {
-                        u64::MAX
-                    } else {
-                        x.max(0.0) as u64
-                    }
-                };
+                let to_ticks = |x: f64| if x >= u64::MAX as f64 { u64::MAX } else { x.max(0.0) as u64 };
                 (to_ticks(libm::round(b * (1.0 - j))), to_ticks(libm::round(b * (1.0 + j))))
             }
         }

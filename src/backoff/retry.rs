@@ -40,26 +40,10 @@ impl FailingApi {
     fn reply(&self, call: u32, at_ms: u64, rng: &mut SimRng) -> Result<(), ApiError> {
         let unavailable = || ApiError { status: 503, message: "Service Unavailable".into(), retry_after_ms: None };
         match *self {
-            FailingApi::FailFirst { k } => {
-                if call < k {
-                    Err(unavailable())
-                } else {
-                    Ok(())
-                }
-            }
-            FailingApi::FailWithProbability { p } => {
-                if rng.bernoulli(p) {
-                    Err(unavailable())
-                } else {
-                    Ok(())
-                }
-            }
+            FailingApi::FailFirst { k } => if call < k { Err(unavailable()) } else { Ok(()) },
+            FailingApi::FailWithProbability { p } => if rng.bernoulli(p) { Err(unavailable()) } else { Ok(()) },
             FailingApi::DownBetween { from_ms, to_ms } => {
-                if (from_ms..to_ms).contains(&at_ms) {
-                    Err(unavailable())
-                } else {
-                    Ok(())
-                }
+                if (from_ms..to_ms).contains(&at_ms) { Err(unavailable()) } else { Ok(()) }
             }
             FailingApi::RateLimited { until_ms } => {
                 if at_ms < until_ms {
@@ -283,16 +267,9 @@ pub enum GiveUp {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CallResult {
-    Succeeded {
-        attempt: u32,
-        at_ms: u64,
-    },
+    Succeeded { attempt: u32, at_ms: u64 },
     /// The last attempt's error reaches the caller.
-    Failed {
-        error: ApiError,
-        at_ms: u64,
-        reason: GiveUp,
-    },
+    Failed { error: ApiError, at_ms: u64, reason: GiveUp },
 }
 
 /// The whole story of one retried call.
@@ -355,10 +332,7 @@ impl Model for RetryModel {
                 };
                 let end_ms = at_ms.saturating_add(self.params.call_latency_ms);
                 self.attempts.push(AttemptRecord { attempt, start_ms: at_ms, end_ms, wait_before_ms, outcome });
-                ctx.schedule_in(
-                    SimDuration::from_millis(self.params.call_latency_ms),
-                    RetryEvent::Reply { attempt, reply },
-                );
+                ctx.schedule_in(SimDuration::from_millis(self.params.call_latency_ms), RetryEvent::Reply { attempt, reply });
             }
             RetryEvent::Reply { attempt, reply: Ok(()) } => {
                 self.result = Some(CallResult::Succeeded { attempt, at_ms });
@@ -368,8 +342,7 @@ impl Model for RetryModel {
                     self.result = Some(CallResult::Failed { error, at_ms, reason: GiveUp::RetriesExhausted });
                     return;
                 }
-                let Some(mut wait) = self.backoff.next_delay(SimDuration::from_millis(at_ms), &mut self.policy_rng)
-                else {
+                let Some(mut wait) = self.backoff.next_delay(SimDuration::from_millis(at_ms), &mut self.policy_rng) else {
                     self.result = Some(CallResult::Failed { error, at_ms, reason: GiveUp::Deadline });
                     return;
                 };
@@ -418,8 +391,7 @@ pub fn simulation(params: RetryParams) -> Result<Simulation<RetryModel>, RetryEr
         _ => {}
     }
     let root = SimRng::new(params.seed);
-    let backoff =
-        Backoff::new(params.policy.clone()).with_max_elapsed(params.max_elapsed_ms.map(SimDuration::from_millis));
+    let backoff = Backoff::new(params.policy.clone()).with_max_elapsed(params.max_elapsed_ms.map(SimDuration::from_millis));
     let model = RetryModel {
         backoff,
         api_rng: root.child("api"),
@@ -548,22 +520,14 @@ mod tests {
     fn params_round_trip_through_a_query_string() {
         let cases = [
             RetryParams::reference(),
-            RetryParams {
-                policy: Policy::grpc(),
-                api: FailingApi::FailWithProbability { p: 0.25 },
-                ..RetryParams::reference()
-            },
+            RetryParams { policy: Policy::grpc(), api: FailingApi::FailWithProbability { p: 0.25 }, ..RetryParams::reference() },
             RetryParams {
                 policy: Policy::Decorrelated { base_ms: 50, cap_ms: 3000 },
                 api: FailingApi::DownBetween { from_ms: 100, to_ms: 900 },
                 max_elapsed_ms: Some(5000),
                 ..RetryParams::reference()
             },
-            RetryParams {
-                policy: Policy::Constant { delay_ms: 70 },
-                api: FailingApi::RateLimited { until_ms: 4000 },
-                ..RetryParams::reference()
-            },
+            RetryParams { policy: Policy::Constant { delay_ms: 70 }, api: FailingApi::RateLimited { until_ms: 4000 }, ..RetryParams::reference() },
         ];
         for p in cases {
             let q = serde_qs::to_string(&RetryQuery::from(&p)).unwrap();
@@ -573,10 +537,7 @@ mod tests {
         let partial: RetryQuery = serde_qs::from_str("policy=full_jitter&cap_ms=800").unwrap();
         assert_eq!(partial.to_params().unwrap().policy, Policy::FullJitter { base_ms: 100, cap_ms: 800 });
         let bad: RetryQuery = serde_qs::from_str("api=flaky").unwrap();
-        assert_eq!(
-            bad.to_params().unwrap_err().to_string(),
-            "unknown failing API \"flaky\": expected fail_first, fail_prob, down or rate_limited"
-        );
+        assert_eq!(bad.to_params().unwrap_err().to_string(), "unknown failing API \"flaky\": expected fail_first, fail_prob, down or rate_limited");
     }
 
     #[test]
@@ -597,3 +558,4 @@ mod tests {
         assert!(a.model.result().is_some());
     }
 }
+

@@ -13,26 +13,8 @@ use serde::{Deserialize, Serialize};
 
 /// The editable fields, in the order the editor and the URL list them.
 pub const FIELDS: [&str; 20] = [
-    "alg",
-    "weights",
-    "rate",
-    "dur",
-    "svc",
-    "svc_a",
-    "svc_b",
-    "conc",
-    "queue",
-    "burst_every",
-    "burst_len",
-    "burst_x",
-    "hc_every",
-    "hc_fall",
-    "hc_rise",
-    "pf_max",
-    "pf_timeout",
-    "slow_start",
-    "clients",
-    "nat",
+    "alg", "weights", "rate", "dur", "svc", "svc_a", "svc_b", "conc", "queue", "burst_every", "burst_len", "burst_x",
+    "hc_every", "hc_fall", "hc_rise", "pf_max", "pf_timeout", "slow_start", "clients", "nat",
 ];
 
 /// The service-time shapes the editor offers, by their field value.
@@ -218,35 +200,31 @@ impl ScenarioForm {
         let a_ok = |lo: f64| num(self.get("svc_a"), lo, 100_000.0);
         let service = match kind.as_str() {
             "constant" => a_ok(0.0).map(|ms| Distribution::Constant { ms }).ok_or("a time in ms from 0 to 100000"),
-            "exponential" => a_ok(0.001)
-                .map(|mean_ms| Distribution::Exponential { mean_ms })
-                .ok_or("a mean in ms from 0.001 to 100000"),
-            "lognormal" | "pareto" | "uniform" | "absnormal" => {
-                match a_ok(if kind == "lognormal" || kind == "pareto" { 0.001 } else { 0.0 }) {
-                    None => Err("a time in ms from 0.001 to 100000"),
-                    Some(a) => {
-                        let b = self.get("svc_b");
-                        let (bv, what) = match kind.as_str() {
-                            "lognormal" => (num(b, 0.0, 5.0), "a sigma from 0 to 5"),
-                            "pareto" => (num(b, 0.05, 100.0).filter(|x| *x > 0.0), "an alpha from 0.05 to 100"),
-                            "uniform" => (num(b, a, 100_000.0), "a maximum in ms from the minimum to 100000"),
-                            _ => (num(b, 0.0, 100_000.0), "a standard deviation in ms from 0 to 100000"),
-                        };
-                        match bv {
-                            None => {
-                                err("svc_b", what);
-                                Ok(sc.service.clone())
-                            }
-                            Some(b) => Ok(match kind.as_str() {
-                                "lognormal" => Distribution::LogNormal { median_ms: a, sigma: b },
-                                "pareto" => Distribution::Pareto { min_ms: a, alpha: b },
-                                "uniform" => Distribution::Uniform { min_ms: a, max_ms: b },
-                                _ => Distribution::AbsNormal { mean_ms: a, std_dev_ms: b },
-                            }),
+            "exponential" => a_ok(0.001).map(|mean_ms| Distribution::Exponential { mean_ms }).ok_or("a mean in ms from 0.001 to 100000"),
+            "lognormal" | "pareto" | "uniform" | "absnormal" => match a_ok(if kind == "lognormal" || kind == "pareto" { 0.001 } else { 0.0 }) {
+                None => Err("a time in ms from 0.001 to 100000"),
+                Some(a) => {
+                    let b = self.get("svc_b");
+                    let (bv, what) = match kind.as_str() {
+                        "lognormal" => (num(b, 0.0, 5.0), "a sigma from 0 to 5"),
+                        "pareto" => (num(b, 0.05, 100.0).filter(|x| *x > 0.0), "an alpha from 0.05 to 100"),
+                        "uniform" => (num(b, a, 100_000.0), "a maximum in ms from the minimum to 100000"),
+                        _ => (num(b, 0.0, 100_000.0), "a standard deviation in ms from 0 to 100000"),
+                    };
+                    match bv {
+                        None => {
+                            err("svc_b", what);
+                            Ok(sc.service.clone())
                         }
+                        Some(b) => Ok(match kind.as_str() {
+                            "lognormal" => Distribution::LogNormal { median_ms: a, sigma: b },
+                            "pareto" => Distribution::Pareto { min_ms: a, alpha: b },
+                            "uniform" => Distribution::Uniform { min_ms: a, max_ms: b },
+                            _ => Distribution::AbsNormal { mean_ms: a, std_dev_ms: b },
+                        }),
                     }
                 }
-            }
+            },
             _ => {
                 err("svc", "one of exponential, lognormal, pareto, constant, uniform, absnormal");
                 Ok(sc.service.clone())
@@ -294,15 +272,10 @@ impl ScenarioForm {
             .collect();
         sc.arrivals = ArrivalConfig {
             rate_per_s: rate,
-            burst: (burst_every > 0).then_some(Burst {
-                every_ms: burst_every,
-                length_ms: burst_len,
-                multiplier: burst_x,
-            }),
+            burst: (burst_every > 0).then_some(Burst { every_ms: burst_every, length_ms: burst_len, multiplier: burst_x }),
         };
         sc.duration_ms = dur;
-        sc.health.active =
-            (hc_every > 0).then_some(ActiveCheck { interval_ms: hc_every, fall: hc_fall, rise: hc_rise });
+        sc.health.active = (hc_every > 0).then_some(ActiveCheck { interval_ms: hc_every, fall: hc_fall, rise: hc_rise });
         sc.health.passive = (pf_max > 0).then_some(PassiveCheck { max_fails: pf_max, fail_timeout_ms: pf_timeout });
         sc.health.slow_start_ms = slow_start;
         sc.clients.count = clients;
@@ -314,12 +287,9 @@ impl ScenarioForm {
             }
         }
         // The base's script and rules name servers by index: keep only what still exists.
-        let max =
-            sc.servers.len() + sc.events.iter().filter(|e| matches!(e.action, super::Action::AddServer { .. })).count();
+        let max = sc.servers.len() + sc.events.iter().filter(|e| matches!(e.action, super::Action::AddServer { .. })).count();
         sc.events.retain(|e| match &e.action {
-            super::Action::SetState { server, .. }
-            | super::Action::PinLatency { server, .. }
-            | super::Action::Unpin { server } => *server < max,
+            super::Action::SetState { server, .. } | super::Action::PinLatency { server, .. } | super::Action::Unpin { server } => *server < max,
             super::Action::AddServer { .. } => true,
         });
         sc.balancer.l7_rules.retain(|r| r.pool.iter().all(|i| *i < max));
@@ -417,8 +387,7 @@ mod tests {
         let q = |pairs: &'static [(&'static str, &'static str)]| {
             move |k: &str| pairs.iter().find(|(a, _)| *a == k).map(|(_, v)| v.to_string())
         };
-        let (form, sc, errs) =
-            ScenarioForm::from_url(q(&[("preset", "sticky-nat"), ("alg", "ip-hash-full"), ("weights", "1,2,3")]), 7);
+        let (form, sc, errs) = ScenarioForm::from_url(q(&[("preset", "sticky-nat"), ("alg", "ip-hash-full"), ("weights", "1,2,3")]), 7);
         assert!(errs.is_empty(), "{errs:?}");
         assert_eq!(sc.algorithm, AlgorithmId::IpHashFull);
         assert_eq!(sc.servers.iter().map(|s| s.weight).collect::<Vec<_>>(), vec![1, 2, 3]);

@@ -30,11 +30,7 @@ impl IpHash {
 
 impl Balancer for IpHash {
     fn algorithm(&self) -> AlgorithmId {
-        if self.octets == 3 {
-            AlgorithmId::IpHash
-        } else {
-            AlgorithmId::IpHashFull
-        }
+        if self.octets == 3 { AlgorithmId::IpHash } else { AlgorithmId::IpHashFull }
     }
 
     fn pick(&mut self, req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {

@@ -79,9 +79,7 @@ mod tests {
         ];
         let mut b = L7Path::new(rules, vec![3]);
         let mut s = vec![ServerView::up(1); 4];
-        let pick = |b: &mut L7Path, s: &[ServerView], p: &str| {
-            b.pick(&Request::from_client([1, 1, 1, 1], p), s, SimTime::ZERO)
-        };
+        let pick = |b: &mut L7Path, s: &[ServerView], p: &str| b.pick(&Request::from_client([1, 1, 1, 1], p), s, SimTime::ZERO);
         assert_eq!(pick(&mut b, &s, "/api/users"), Some(0));
         assert_eq!(pick(&mut b, &s, "/api/admin/x"), Some(1));
         assert_eq!(pick(&mut b, &s, "/static/a.css"), Some(2));

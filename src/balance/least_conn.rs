@@ -54,8 +54,10 @@ impl Balancer for LeastConn {
         if !many {
             return Some(b);
         }
-        let view: Vec<ServerView> =
-            servers.iter().map(|s| ServerView { up: s.up && s.weight > 0 && tied(s, &servers[b]), ..*s }).collect();
+        let view: Vec<ServerView> = servers
+            .iter()
+            .map(|s| ServerView { up: s.up && s.weight > 0 && tied(s, &servers[b]), ..*s })
+            .collect();
         self.wrr.pick_views(&view)
     }
 

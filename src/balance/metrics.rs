@@ -156,9 +156,7 @@ impl Metrics {
     pub fn add_server(&mut self, now: SimTime) {
         self.servers.push(ServerMetrics::new(now));
         self.window_per_server.push(0);
-        if self.window_per_server.len() <= PER_SERVER_WINDOW_LIMIT
-            && self.window_server_latency.len() + 1 == self.window_per_server.len()
-        {
+        if self.window_per_server.len() <= PER_SERVER_WINDOW_LIMIT && self.window_server_latency.len() + 1 == self.window_per_server.len() {
             self.window_server_latency.push(histogram(2));
         } else {
             self.window_server_latency.clear();
@@ -285,15 +283,7 @@ pub struct RunSummary {
 
 impl Metrics {
     /// Summarises at `now`; `weights` and `concurrency` per server as configured.
-    pub fn summary(
-        &self,
-        scenario: &str,
-        algorithm: &str,
-        seed: u64,
-        weights: &[u32],
-        concurrency: &[u32],
-        now: SimTime,
-    ) -> RunSummary {
+    pub fn summary(&self, scenario: &str, algorithm: &str, seed: u64, weights: &[u32], concurrency: &[u32], now: SimTime) -> RunSummary {
         let servers: Vec<ServerSummary> = self
             .servers
             .iter()

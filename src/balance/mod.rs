@@ -59,7 +59,7 @@ pub use hash::HashKey;
 pub use metrics::{Metrics, RunSummary, ServerSummary, WindowSummary};
 pub use model::{Flow, FlowOutcome, LbEvent, LbModel, LbRun, ServerSnapshot};
 pub use moved::{keys_moved, HashScheme, MembershipChange};
-pub use scenario::{preset, presets, Action, Preset, Scenario, ServerConfig, ServerState};
+pub use scenario::{presets, preset, Action, Preset, Scenario, ServerConfig, ServerState};
 
 use crate::sim::{SimDuration, SimRng};
 use serde::{Deserialize, Serialize};
@@ -277,10 +277,7 @@ mod tests {
     #[test]
     fn bad_configs_are_errors_not_panics() {
         let cfg = BalancerConfig { maglev_table_size: 65_536, ..Default::default() };
-        assert_eq!(
-            build_balancer(AlgorithmId::Maglev, &cfg, 3, SimRng::new(1)).err(),
-            Some(BalanceError::MaglevTableSize(65_536))
-        );
+        assert_eq!(build_balancer(AlgorithmId::Maglev, &cfg, 3, SimRng::new(1)).err(), Some(BalanceError::MaglevTableSize(65_536)));
         let cfg = BalancerConfig {
             l7_rules: vec![l7_path::PathRule { prefix: "/api".into(), pool: vec![7] }],
             ..Default::default()

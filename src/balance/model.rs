@@ -9,8 +9,8 @@
 
 use super::balancer::{Balancer, Request, ServerView};
 use super::metrics::{Metrics, RunSummary};
-pub use super::scenario::ServerState;
 use super::scenario::{Action, Scenario, ServerConfig};
+pub use super::scenario::ServerState;
 use super::{build_balancer, AlgorithmId, BalanceError};
 use crate::sim::{Ctx, Distribution, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH};
 use serde::{Deserialize, Serialize};
@@ -147,8 +147,12 @@ impl LbModel {
     fn new(scenario: &Scenario, start: SimTime) -> Result<Self, BalanceError> {
         scenario.validate()?;
         let root = SimRng::new(scenario.seed);
-        let balancer =
-            build_balancer(scenario.algorithm, &scenario.balancer, scenario.max_servers(), root.child("balancer"))?;
+        let balancer = build_balancer(
+            scenario.algorithm,
+            &scenario.balancer,
+            scenario.max_servers(),
+            root.child("balancer"),
+        )?;
         let servers: Vec<Server> = scenario.servers.iter().cloned().map(Server::new).collect();
         let mut clients_rng = root.child("clients");
         let c = &scenario.clients;
@@ -213,11 +217,7 @@ impl LbModel {
         let s = &self.servers[i];
         let hashing = matches!(
             self.scenario.algorithm,
-            AlgorithmId::IpHash
-                | AlgorithmId::IpHashFull
-                | AlgorithmId::L4Hash
-                | AlgorithmId::Ring
-                | AlgorithmId::Maglev
+            AlgorithmId::IpHash | AlgorithmId::IpHashFull | AlgorithmId::L4Hash | AlgorithmId::Ring | AlgorithmId::Maglev
         );
         let ramp = if hashing { 0 } else { self.scenario.health.slow_start_ms };
         match s.recovered_at {
@@ -245,7 +245,8 @@ impl LbModel {
         for i in 0..self.servers.len() {
             self.refresh_view(i, now);
         }
-        self.next_passive_expiry = self.servers.iter().filter_map(|s| s.passive_until).min().unwrap_or(SimTime::MAX);
+        self.next_passive_expiry =
+            self.servers.iter().filter_map(|s| s.passive_until).min().unwrap_or(SimTime::MAX);
     }
 
     fn record_flow(&mut self, now: SimTime, client: usize, path: usize, server: Option<usize>, outcome: FlowOutcome) {
@@ -305,10 +306,7 @@ impl LbModel {
         let busy = s.busy;
         let generation = s.generation;
         self.metrics.servers[i].set_busy(busy, now);
-        ctx.schedule_in(
-            SimDuration::from_millis_f64(ms),
-            LbEvent::Done { server: i as u32, generation, arrived: q.arrived },
-        );
+        ctx.schedule_in(SimDuration::from_millis_f64(ms), LbEvent::Done { server: i as u32, generation, arrived: q.arrived });
     }
 
     fn on_arrival(&mut self, ctx: &mut Ctx<'_, LbEvent>) {
@@ -387,11 +385,7 @@ impl LbModel {
         self.metrics.completed(i, latency);
         let v = &mut self.views[i];
         v.active = v.active.saturating_sub(1);
-        v.rtt_ms = if v.rtt_ms == 0.0 {
-            latency.as_millis() as f64
-        } else {
-            0.9 * v.rtt_ms + 0.1 * latency.as_millis() as f64
-        };
+        v.rtt_ms = if v.rtt_ms == 0.0 { latency.as_millis() as f64 } else { 0.9 * v.rtt_ms + 0.1 * latency.as_millis() as f64 };
         self.balancer.observe(i, latency, now);
         let s = &mut self.servers[i];
         s.busy -= 1;
@@ -403,9 +397,7 @@ impl LbModel {
     }
 
     fn on_health_check(&mut self, ctx: &mut Ctx<'_, LbEvent>, i: usize) {
-        let Some(a) = self.scenario.health.active.clone() else {
-            return;
-        };
+        let Some(a) = self.scenario.health.active.clone() else { return };
         let now = ctx.now();
         let s = &mut self.servers[i];
         if s.state == ServerState::Down {
@@ -445,10 +437,7 @@ impl LbModel {
                     self.metrics.servers[server].set_busy(0, now);
                     self.views[server].active = 0;
                     self.fail(server, lost, now);
-                } else if was == ServerState::Down
-                    && state != ServerState::Down
-                    && self.scenario.health.active.is_none()
-                {
+                } else if was == ServerState::Down && state != ServerState::Down && self.scenario.health.active.is_none() {
                     // Without active checks nothing else notices the recovery; slow start still applies.
                     self.servers[server].recovered_at = Some(now);
                 }
@@ -506,14 +495,7 @@ impl LbModel {
     pub fn summary(&self, now: SimTime) -> RunSummary {
         let weights: Vec<u32> = self.servers.iter().map(|s| s.cfg.weight).collect();
         let conc: Vec<u32> = self.servers.iter().map(|s| s.cfg.concurrency).collect();
-        self.metrics.summary(
-            &self.scenario.name,
-            self.scenario.algorithm.id(),
-            self.scenario.seed,
-            &weights,
-            &conc,
-            now,
-        )
+        self.metrics.summary(&self.scenario.name, self.scenario.algorithm.id(), self.scenario.seed, &weights, &conc, now)
     }
 }
 
@@ -697,12 +679,7 @@ mod tests {
     use crate::balance::scenario::{ActiveCheck, HealthConfig, PassiveCheck, ScheduledAction};
 
     fn small(alg: AlgorithmId) -> Scenario {
-        Scenario {
-            algorithm: alg,
-            duration_ms: 3_000,
-            arrivals: crate::balance::scenario::ArrivalConfig { rate_per_s: 200.0, burst: None },
-            ..Scenario::default()
-        }
+        Scenario { algorithm: alg, duration_ms: 3_000, arrivals: crate::balance::scenario::ArrivalConfig { rate_per_s: 200.0, burst: None }, ..Scenario::default() }
     }
 
     #[test]
@@ -719,22 +696,10 @@ mod tests {
 
     #[test]
     fn same_seed_same_run_different_seed_different_run() {
-        let a = {
-            let mut r = LbRun::new(&small(AlgorithmId::P2c)).unwrap();
-            r.run_to_end();
-            r.summary()
-        };
-        let b = {
-            let mut r = LbRun::new(&small(AlgorithmId::P2c)).unwrap();
-            r.run_to_end();
-            r.summary()
-        };
+        let a = { let mut r = LbRun::new(&small(AlgorithmId::P2c)).unwrap(); r.run_to_end(); r.summary() };
+        let b = { let mut r = LbRun::new(&small(AlgorithmId::P2c)).unwrap(); r.run_to_end(); r.summary() };
         assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
-        let c = {
-            let mut r = LbRun::new(&Scenario { seed: 2, ..small(AlgorithmId::P2c) }).unwrap();
-            r.run_to_end();
-            r.summary()
-        };
+        let c = { let mut r = LbRun::new(&Scenario { seed: 2, ..small(AlgorithmId::P2c) }).unwrap(); r.run_to_end(); r.summary() };
         assert_ne!(a.arrivals, c.arrivals);
     }
 
@@ -747,23 +712,14 @@ mod tests {
             let mut sc = small(alg);
             sc.duration_ms = 2_000;
             sc.servers[3].weight = 3;
-            sc.events = vec![ScheduledAction {
-                at_ms: 1_000,
-                action: Action::SetState { server: 1, state: ServerState::Down },
-            }];
+            sc.events = vec![ScheduledAction { at_ms: 1_000, action: Action::SetState { server: 1, state: ServerState::Down } }];
             let mut r = LbRun::new(&sc).unwrap();
             r.run_to_end();
             let s = r.summary();
             let per: Vec<String> = s.servers.iter().map(|v| v.requests.to_string()).collect();
             out.push_str(&format!(
                 "{:<12} arrivals {} done {} errors {} p50 {} p99 {} per-server {}\n",
-                alg.id(),
-                s.arrivals,
-                s.completed,
-                s.errors,
-                s.latency.p50_ms,
-                s.latency.p99_ms,
-                per.join("/")
+                alg.id(), s.arrivals, s.completed, s.errors, s.latency.p50_ms, s.latency.p99_ms, per.join("/")
             ));
         }
         expect_test::expect![[r#"
@@ -779,8 +735,7 @@ mod tests {
             ring         arrivals 414 done 374 errors 40 p50 12 p99 86 per-server 71/62/54/227
             maglev       arrivals 414 done 388 errors 26 p50 11 p99 82 per-server 70/59/62/223
             peak-ewma    arrivals 414 done 337 errors 77 p50 11 p99 82 per-server 126/119/62/107
-        "#]]
-        .assert_eq(&out);
+        "#]].assert_eq(&out);
     }
 
     #[test]
@@ -798,10 +753,7 @@ mod tests {
         }
         assert_eq!(Clocked::now(&played), direct.now());
         assert_eq!(Clocked::processed(&played), direct.events());
-        assert_eq!(
-            serde_json::to_string(&played.summary()).unwrap(),
-            serde_json::to_string(&direct.summary()).unwrap()
-        );
+        assert_eq!(serde_json::to_string(&played.summary()).unwrap(), serde_json::to_string(&direct.summary()).unwrap());
     }
 
     #[test]
@@ -820,29 +772,12 @@ mod tests {
     fn dead_server_fails_until_detected() {
         let mut sc = small(AlgorithmId::RoundRobin);
         sc.duration_ms = 10_000;
-        sc.events =
-            vec![ScheduledAction { at_ms: 2_000, action: Action::SetState { server: 0, state: ServerState::Down } }];
-        let no_checks = {
-            let mut r = LbRun::new(&sc).unwrap();
-            r.run_to_end();
-            r.summary()
-        };
-        sc.health = HealthConfig {
-            active: Some(ActiveCheck { interval_ms: 500, fall: 2, rise: 1 }),
-            passive: None,
-            slow_start_ms: 0,
-        };
-        let active = {
-            let mut r = LbRun::new(&sc).unwrap();
-            r.run_to_end();
-            r.summary()
-        };
+        sc.events = vec![ScheduledAction { at_ms: 2_000, action: Action::SetState { server: 0, state: ServerState::Down } }];
+        let no_checks = { let mut r = LbRun::new(&sc).unwrap(); r.run_to_end(); r.summary() };
+        sc.health = HealthConfig { active: Some(ActiveCheck { interval_ms: 500, fall: 2, rise: 1 }), passive: None, slow_start_ms: 0 };
+        let active = { let mut r = LbRun::new(&sc).unwrap(); r.run_to_end(); r.summary() };
         sc.health.passive = Some(PassiveCheck { max_fails: 1, fail_timeout_ms: 60_000 });
-        let both = {
-            let mut r = LbRun::new(&sc).unwrap();
-            r.run_to_end();
-            r.summary()
-        };
+        let both = { let mut r = LbRun::new(&sc).unwrap(); r.run_to_end(); r.summary() };
         // About a quarter of 8 s × 200/s fail without checks; within ~1 s with active checks; a
         // handful with passive ones.
         assert!(no_checks.errors > 350, "{}", no_checks.errors);
@@ -853,11 +788,7 @@ mod tests {
     #[test]
     fn slow_start_ramps_the_weight() {
         let mut sc = small(AlgorithmId::SmoothWrr);
-        sc.health = HealthConfig {
-            active: Some(ActiveCheck { interval_ms: 100, fall: 1, rise: 1 }),
-            passive: None,
-            slow_start_ms: 1_000,
-        };
+        sc.health = HealthConfig { active: Some(ActiveCheck { interval_ms: 100, fall: 1, rise: 1 }), passive: None, slow_start_ms: 1_000 };
         sc.servers = vec![ServerConfig { weight: 10, ..ServerConfig::default() }; 2];
         sc.events = vec![
             ScheduledAction { at_ms: 100, action: Action::SetState { server: 0, state: ServerState::Down } },
@@ -874,11 +805,7 @@ mod tests {
     #[test]
     fn slow_start_leaves_hashing_weights_alone() {
         let mut sc = small(AlgorithmId::Ring);
-        sc.health = HealthConfig {
-            active: Some(ActiveCheck { interval_ms: 100, fall: 1, rise: 1 }),
-            passive: None,
-            slow_start_ms: 1_000,
-        };
+        sc.health = HealthConfig { active: Some(ActiveCheck { interval_ms: 100, fall: 1, rise: 1 }), passive: None, slow_start_ms: 1_000 };
         sc.servers = vec![ServerConfig { weight: 10, ..ServerConfig::default() }; 2];
         sc.events = vec![
             ScheduledAction { at_ms: 100, action: Action::SetState { server: 0, state: ServerState::Down } },

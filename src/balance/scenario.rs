@@ -36,14 +36,7 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig {
-            weight: 1,
-            concurrency: 8,
-            queue_limit: 64,
-            speed: 1.0,
-            slow_factor: 10.0,
-            state: ServerState::Up,
-        }
+        ServerConfig { weight: 1, concurrency: 8, queue_limit: 64, speed: 1.0, slow_factor: 10.0, state: ServerState::Up }
     }
 }
 
@@ -121,21 +114,11 @@ pub struct HealthConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
-    SetState {
-        server: usize,
-        state: ServerState,
-    },
+    SetState { server: usize, state: ServerState },
     /// Every response from `server` takes exactly `latency_ms` (Linkerd's slow-server experiment).
-    PinLatency {
-        server: usize,
-        latency_ms: u64,
-    },
-    Unpin {
-        server: usize,
-    },
-    AddServer {
-        config: ServerConfig,
-    },
+    PinLatency { server: usize, latency_ms: u64 },
+    Unpin { server: usize },
+    AddServer { config: ServerConfig },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -209,19 +192,11 @@ fn check_positive(name: &str, v: f64) -> Result<(), BalanceError> {
 fn check_distribution(d: &Distribution) -> Result<(), BalanceError> {
     let ok = match *d {
         Distribution::Constant { ms } => ms.is_finite() && ms >= 0.0,
-        Distribution::Uniform { min_ms, max_ms } => {
-            min_ms.is_finite() && max_ms.is_finite() && 0.0 <= min_ms && min_ms <= max_ms
-        }
-        Distribution::AbsNormal { mean_ms, std_dev_ms } => {
-            mean_ms.is_finite() && std_dev_ms.is_finite() && mean_ms >= 0.0 && std_dev_ms >= 0.0
-        }
-        Distribution::LogNormal { median_ms, sigma } => {
-            median_ms.is_finite() && sigma.is_finite() && median_ms > 0.0 && sigma >= 0.0
-        }
+        Distribution::Uniform { min_ms, max_ms } => min_ms.is_finite() && max_ms.is_finite() && 0.0 <= min_ms && min_ms <= max_ms,
+        Distribution::AbsNormal { mean_ms, std_dev_ms } => mean_ms.is_finite() && std_dev_ms.is_finite() && mean_ms >= 0.0 && std_dev_ms >= 0.0,
+        Distribution::LogNormal { median_ms, sigma } => median_ms.is_finite() && sigma.is_finite() && median_ms > 0.0 && sigma >= 0.0,
         Distribution::Exponential { mean_ms } => mean_ms.is_finite() && mean_ms > 0.0,
-        Distribution::Pareto { min_ms, alpha } => {
-            min_ms.is_finite() && alpha.is_finite() && min_ms > 0.0 && alpha > 0.0
-        }
+        Distribution::Pareto { min_ms, alpha } => min_ms.is_finite() && alpha.is_finite() && min_ms > 0.0 && alpha > 0.0,
     };
     if ok {
         Ok(())
@@ -275,14 +250,10 @@ impl Scenario {
             return Err(bad(format!("servers: {} given, need 1..=10000", self.servers.len())));
         }
         let added = self.events.iter().filter(|e| matches!(e.action, Action::AddServer { .. })).count();
-        for (i, s) in self
-            .servers
-            .iter()
-            .chain(self.events.iter().filter_map(|e| match &e.action {
-                Action::AddServer { config } => Some(config),
-                _ => None,
-            }))
-            .enumerate()
+        for (i, s) in self.servers.iter().chain(self.events.iter().filter_map(|e| match &e.action {
+            Action::AddServer { config } => Some(config),
+            _ => None,
+        })).enumerate()
         {
             if s.concurrency == 0 {
                 return Err(bad(format!("server {i}: concurrency = 0 must be ≥ 1")));
@@ -293,9 +264,7 @@ impl Scenario {
         let max_index = self.servers.len() + added;
         for e in &self.events {
             let server = match &e.action {
-                Action::SetState { server, .. } | Action::PinLatency { server, .. } | Action::Unpin { server } => {
-                    *server
-                }
+                Action::SetState { server, .. } | Action::PinLatency { server, .. } | Action::Unpin { server } => *server,
                 Action::AddServer { .. } => 0,
             };
             if server >= max_index {

@@ -137,11 +137,7 @@ pub fn letters(picks: &[usize]) -> String {
 /// greatest common divisor.
 pub fn period(weights: &[u32]) -> u64 {
     fn gcd(a: u64, b: u64) -> u64 {
-        if b == 0 {
-            a
-        } else {
-            gcd(b, a % b)
-        }
+        if b == 0 { a } else { gcd(b, a % b) }
     }
     let g = weights.iter().fold(0u64, |g, w| gcd(g, u64::from(*w)));
     if g == 0 {

@@ -120,10 +120,7 @@ pub fn retry(c: &Common, a: RetryArgs) -> CliResult {
         println!("{:>7}  {:>8}  {:>14}  {}", at.attempt, at.start_ms, at.wait_before_ms, outcome);
     }
     for r in &schedule.on_retry {
-        println!(
-            "onRetry: retry {} at {} ms after {} {}, waiting {} ms",
-            r.retry, r.at_ms, r.error.status, r.error.message, r.wait_ms
-        );
+        println!("onRetry: retry {} at {} ms after {} {}, waiting {} ms", r.retry, r.at_ms, r.error.status, r.error.message, r.wait_ms);
     }
     match &schedule.result {
         CallResult::Succeeded { attempt, at_ms } => {
@@ -193,8 +190,11 @@ pub fn sweep(c: &Common, a: SweepArgs) -> CliResult {
     let params = SweepParams { clients: a.clients, runs: a.runs, seed: c.seed, strategies, ..SweepParams::default() };
     let started = std::time::Instant::now();
     let sweep = Sweep::new(params)?;
-    let threads =
-        if a.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { a.threads as usize };
+    let threads = if a.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        a.threads as usize
+    };
     let rows = run_cells_in_parallel(&sweep, threads);
     let elapsed = started.elapsed();
     if a.timing {
@@ -209,12 +209,7 @@ pub fn sweep(c: &Common, a: SweepArgs) -> CliResult {
         return print_json(&rows);
     }
     let rows = rows.iter().map(|r| {
-        vec![
-            r.clients.to_string(),
-            format!("{:.1}", r.time_ms),
-            format!("{:.1}", r.calls),
-            r.strategy.name().to_string(),
-        ]
+        vec![r.clients.to_string(), format!("{:.1}", r.time_ms), format!("{:.1}", r.calls), r.strategy.name().to_string()]
     });
     print_csv(&["clients", "time_ms", "calls", "strategy"], rows)
 }

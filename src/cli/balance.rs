@@ -58,8 +58,7 @@ fn parse_ip(s: &str) -> Result<[u8; 4], LbCliError> {
 fn parse_service(s: &str) -> Result<Distribution, LbCliError> {
     let err = || LbCliError::Service(s.into());
     let (kind, args) = s.split_once(':').ok_or_else(err)?;
-    let nums: Vec<f64> =
-        args.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| err())?;
+    let nums: Vec<f64> = args.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| err())?;
     if nums.iter().any(|x| !x.is_finite() || *x <= 0.0) {
         return Err(err());
     }
@@ -227,10 +226,7 @@ fn picks(c: &Common, p: PicksArgs) -> CliResult {
         let mut s = SmoothWrr::new();
         for _ in 0..p.count {
             match s.pick_explained(&views) {
-                Some(st) => out.push_str(&format!(
-                    "{}  before {:?} total {} after {:?}\n",
-                    st.chosen, st.before, st.total, st.after
-                )),
+                Some(st) => out.push_str(&format!("{}  before {:?} total {} after {:?}\n", st.chosen, st.before, st.total, st.after)),
                 None => out.push_str("none\n"),
             }
         }
@@ -260,8 +256,7 @@ fn build_scenario(c: &Common, r: &RunArgs) -> Result<Scenario, Box<dyn std::erro
     let mut sc = match (&r.preset, &r.scenario) {
         (Some(p), _) => preset(p)?,
         (None, Some(path)) => {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| LbCliError::ScenarioFile(path.display().to_string(), e))?;
+            let text = std::fs::read_to_string(path).map_err(|e| LbCliError::ScenarioFile(path.display().to_string(), e))?;
             Scenario::from_json(&text)?
         }
         (None, None) => Scenario::default(),
@@ -326,27 +321,13 @@ fn print_summary_text(s: &RunSummary) {
     );
     println!(
         "latency ms: p50 {} p95 {} p99 {} p99.9 {} max {}; fairness {} (weighted {})",
-        s.latency.p50_ms,
-        s.latency.p95_ms,
-        s.latency.p99_ms,
-        s.latency.p999_ms,
-        s.latency.max_ms,
-        s.fairness,
-        s.weighted_fairness
+        s.latency.p50_ms, s.latency.p95_ms, s.latency.p99_ms, s.latency.p999_ms, s.latency.max_ms, s.fairness, s.weighted_fairness
     );
     println!("server weight requests completed errors drops util  p50  p99");
     for v in &s.servers {
         println!(
             "{:>6} {:>6} {:>8} {:>9} {:>6} {:>5} {:>4.2} {:>4} {:>4}",
-            v.index,
-            v.weight,
-            v.requests,
-            v.completed,
-            v.errors,
-            v.drops,
-            v.utilization,
-            v.latency.p50_ms,
-            v.latency.p99_ms
+            v.index, v.weight, v.requests, v.completed, v.errors, v.drops, v.utilization, v.latency.p50_ms, v.latency.p99_ms
         );
     }
 }
@@ -399,9 +380,7 @@ fn moved(c: &Common, m: MovedArgs) -> CliResult {
     };
     let f = keys_moved(scheme, m.servers, change, m.keys)?;
     if c.json {
-        return print_json(
-            &serde_json::json!({ "algorithm": m.algorithm, "servers": m.servers, "change": change, "keys": m.keys, "moved_fraction": f }),
-        );
+        return print_json(&serde_json::json!({ "algorithm": m.algorithm, "servers": m.servers, "change": change, "keys": m.keys, "moved_fraction": f }));
     }
     println!("{f:.4}");
     Ok(())

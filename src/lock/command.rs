@@ -83,9 +83,7 @@ impl LockCommand {
             LockCommand::CompareAndExtend { key, value, ttl_ms } => {
                 format!("EVAL <compare-and-extend> 1 {key} {value} {ttl_ms}")
             }
-            LockCommand::CompareAndDelete { key, value } => {
-                format!("EVAL <compare-and-delete> 1 {key} {value}")
-            }
+            LockCommand::CompareAndDelete { key, value } => format!("EVAL <compare-and-delete> 1 {key} {value}"),
             other => other.argv().iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" "),
         }
     }

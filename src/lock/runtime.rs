@@ -1056,12 +1056,8 @@ impl Model for LockRuntime {
             LockEvent::Net(e) => self.net.describe(
                 e,
                 |m| match m {
-                    Msg::Request { command, req, .. } => {
-                        format!("#{} {}", req.0, command.display())
-                    }
-                    Msg::Response { reply, req, .. } => {
-                        format!("#{} {}", req.0, display_reply(reply))
-                    }
+                    Msg::Request { command, req, .. } => format!("#{} {}", req.0, command.display()),
+                    Msg::Response { reply, req, .. } => format!("#{} {}", req.0, display_reply(reply)),
                 },
                 |t| match t {
                     Timer::Machine { kind, .. } => format!("{kind:?} timer"),

@@ -99,11 +99,7 @@ fn parse_hex_float(s: &str) -> Option<f64> {
         scale /= 16.0;
     }
     if let Some(e) = exp {
-        let e: i32 = if e.is_empty() {
-            return None;
-        } else {
-            e.parse().ok()?
-        };
+        let e: i32 = if e.is_empty() { return None } else { e.parse().ok()? };
         v *= libm::pow(2.0, f64::from(e.clamp(-2000, 2000)));
     }
     Some(v)
@@ -173,11 +169,7 @@ pub fn format_score(v: f64) -> String {
     if v.is_nan() {
         "nan".into()
     } else if v.is_infinite() {
-        if v > 0.0 {
-            "inf".into()
-        } else {
-            "-inf".into()
-        }
+        if v > 0.0 { "inf".into() } else { "-inf".into() }
     } else {
         format_g(v, 17)
     }

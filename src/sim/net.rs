@@ -713,9 +713,7 @@ impl<M, T> Network<M, T> {
     ) -> (String, String) {
         let fate = self.fate(ev);
         let body = |d: &Delivery<M, T>| match d {
-            Delivery::Message { from, msg: m, .. } => {
-                format!("recv from {}: {}", self.name(*from), msg(m))
-            }
+            Delivery::Message { from, msg: m, .. } => format!("recv from {}: {}", self.name(*from), msg(m)),
             Delivery::Timer { id, timer: t, .. } => format!("timer {}: {}", id.0, timer(t)),
         };
         match (ev, fate) {
@@ -811,9 +809,7 @@ mod tests {
                             Delivery::Message { from, to, msg, .. } => {
                                 format!("{} got {msg} from {}", self.net.name(to), self.net.name(from))
                             }
-                            Delivery::Timer { node, timer, .. } => {
-                                format!("{} timer {timer}", self.net.name(node))
-                            }
+                            Delivery::Timer { node, timer, .. } => format!("{} timer {timer}", self.net.name(node)),
                         };
                         self.got.push((at, what));
                     }

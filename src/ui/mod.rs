@@ -37,15 +37,11 @@ pub fn start() {
 
 /// Draws the crash banner with plain DOM calls: after a panic the Yew app can no longer render.
 pub fn show_crash_banner() {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
     if doc.get_element_by_id("crash-banner").is_some() {
         return;
     }
-    let Ok(banner) = doc.create_element("div") else {
-        return;
-    };
+    let Ok(banner) = doc.create_element("div") else { return };
     banner.set_id("crash-banner");
     let _ = banner.set_attribute("role", "alert");
     let _ = banner.set_attribute("data-testid", "crash-banner");

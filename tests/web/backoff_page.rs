@@ -100,11 +100,7 @@ async fn playing_with_the_controls_bar_reaches_the_outcome_and_pauses() {
     click(&by_testid(&root, "play-toggle").unwrap());
     until("the call to finish", || by_testid(&root, "seq-outcome").is_some()).await;
     settle().await;
-    assert_eq!(
-        by_testid(&root, "play-toggle").unwrap().get_attribute("aria-pressed").as_deref(),
-        Some("false"),
-        "it pauses at the outcome"
-    );
+    assert_eq!(by_testid(&root, "play-toggle").unwrap().get_attribute("aria-pressed").as_deref(), Some("false"), "it pauses at the outcome");
     let clock = text(&root, "clock");
     assert!(clock.contains("0:00:01."), "the clock stops just after the 1400 ms outcome: {clock}");
     assert_eq!(texts(&root, "[data-testid='attempt-wait']"), vec!["0 ms", "200 ms", "400 ms", "800 ms"]);
@@ -154,8 +150,7 @@ async fn bad_url_parameters_and_bad_fields_are_named() {
 
 #[wasm_bindgen_test]
 async fn a_tiny_sweep_runs_to_completion_draws_charts_and_is_cached() {
-    let (root, handle) =
-        mount(&format!("/backoff?seed=4242&runs=1&n_from=10&n_to=30&n_step=10&hist_n=20&{SMALL_HERD}")).await;
+    let (root, handle) = mount(&format!("/backoff?seed=4242&runs=1&n_from=10&n_to=30&n_step=10&hist_n=20&{SMALL_HERD}")).await;
     assert!(text(&root, "sweep-status").contains("Not run yet"));
     assert_eq!(all(&root, "[data-testid='histograms'] svg.chart").len(), 5, "five histograms are drawn at once");
     click(&by_testid(&root, "sweep-run").unwrap());
@@ -229,18 +224,7 @@ async fn the_scenario_is_written_back_to_the_url() {
     let (root, handle) = mount(&format!("/backoff?seed=9&k=2&{SMALL_HERD}")).await;
     settle().await;
     let q = text(&root, "probe-query");
-    for part in [
-        "seed=9",
-        "policy=exponential",
-        "max_retries=4",
-        "api=fail_first",
-        "k=2",
-        "speed=1",
-        "runs=100",
-        "n_from=10",
-        "m=20",
-        "dur=4",
-    ] {
+    for part in ["seed=9", "policy=exponential", "max_retries=4", "api=fail_first", "k=2", "speed=1", "runs=100", "n_from=10", "m=20", "dur=4"] {
         assert!(q.contains(part), "the URL keeps {part}: {q}");
     }
     set_field(&root, "k", "5");
@@ -280,8 +264,7 @@ async fn a_live_contention_run_plays_until_every_client_is_done() {
 
 #[wasm_bindgen_test]
 async fn a_deadline_ends_the_call_and_the_seed_redraws_jitter() {
-    let (root, handle) =
-        mount(&format!("/backoff?api=down&from_ms=0&to_ms=1000&max_elapsed_ms=1000&{SMALL_HERD}")).await;
+    let (root, handle) = mount(&format!("/backoff?api=down&from_ms=0&to_ms=1000&max_elapsed_ms=1000&{SMALL_HERD}")).await;
     click(&by_testid(&root, "one-call-finish").unwrap());
     settle().await;
     assert_eq!(texts(&root, ".bo-seq__wait-label"), vec!["wait 200 ms", "wait 400 ms"]);

@@ -93,10 +93,7 @@ async fn bad_url_params_show_notices_naming_them() {
     root.remove();
     let (root, handle) = render_at("/load-balancing?preset=no-such-preset").await;
     let notices = text(&root, "param-notices");
-    assert!(
-        notices.contains("`preset`") && notices.contains("no-such-preset") && notices.contains("linkerd-slow-server"),
-        "{notices}"
-    );
+    assert!(notices.contains("`preset`") && notices.contains("no-such-preset") && notices.contains("linkerd-slow-server"), "{notices}");
     handle.destroy();
     root.remove();
 }
@@ -147,7 +144,10 @@ async fn compare_mode_completes_on_a_tiny_workload_and_cancel_stops_a_big_one() 
     let (root, handle) = render_at("/load-balancing?dur=300&rate=100").await;
     click(&by_testid(&root, "compare-run").unwrap());
     settle().await;
-    assert!(wait_until(10_000, || by_testid(&root, "compare-table").is_some()).await, "a tiny comparison finishes");
+    assert!(
+        wait_until(10_000, || by_testid(&root, "compare-table").is_some()).await,
+        "a tiny comparison finishes"
+    );
     assert_eq!(root.query_selector_all("[data-testid='compare-table'] tbody tr").unwrap().length(), 12);
     assert!(text(&root, "compare-time").contains("Compared 12 algorithms"));
     assert!(by_testid(&root, "compare-chart-latency").is_some());

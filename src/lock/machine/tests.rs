@@ -106,9 +106,7 @@ fn events_for(w: &LockWorker) -> Vec<(String, Event)> {
             ("error", Reply::error("ERR boom")),
         ],
         S::ReleasingLock => vec![("1", Reply::Integer(1)), ("error", Reply::error("ERR boom"))],
-        S::Idle | S::Working | S::PauseWork | S::WaitingToAcquireLock | S::Cleanup => {
-            vec![("OK", ok())]
-        }
+        S::Idle | S::Working | S::PauseWork | S::WaitingToAcquireLock | S::Cleanup => vec![("OK", ok())],
     };
     let (instance, req) = pending.unwrap_or((0, RequestId(1)));
     for (label, r) in answers {

@@ -165,7 +165,8 @@ pub fn hincrbyfloat(s: &mut Store, a: &mut Args) -> CmdResult {
         None => LongDouble::ZERO,
         Some(v) => LongDouble::parse(v).ok_or_else(|| error("ERR hash value is not a float"))?,
     };
-    let text = current.add(by).to_human().ok_or_else(|| error("ERR increment would produce NaN or Infinity"))?;
+    let text = current.add(by).to_human()
+        .ok_or_else(|| error("ERR increment would produce NaN or Infinity"))?;
     h.insert(f.to_vec(), text.clone().into_bytes());
     Ok(Reply::bulk(text))
 }

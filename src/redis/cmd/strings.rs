@@ -258,9 +258,7 @@ pub fn append(s: &mut Store, a: &mut Args) -> CmdResult {
         }
         Some(len) => {
             s.check_string_len(key, len.saturating_add(tail.len()))?;
-            let Some(Value::Str(v)) = s.db.get_mut(key) else {
-                return Err(error(err::WRONGTYPE));
-            };
+            let Some(Value::Str(v)) = s.db.get_mut(key) else { return Err(error(err::WRONGTYPE)) };
             let mut grown = std::mem::take(v).into_vec();
             grown.extend_from_slice(tail);
             let n = grown.len();
@@ -284,7 +282,8 @@ pub fn incrbyfloat(s: &mut Store, a: &mut Args) -> CmdResult {
         Some(_) => return Err(error(err::WRONGTYPE)),
     };
     let by = LongDouble::parse(by).ok_or_else(|| error(err::NOT_FLOAT))?;
-    let text = current.add(by).to_human().ok_or_else(|| error("ERR increment would produce NaN or Infinity"))?;
+    let text = current.add(by).to_human()
+        .ok_or_else(|| error("ERR increment would produce NaN or Infinity"))?;
     s.overwrite(key, Value::str(text.clone()));
     Ok(Reply::bulk(text))
 }

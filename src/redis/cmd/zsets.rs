@@ -70,13 +70,7 @@ fn zadd_generic(s: &mut Store, a: &mut Args, incr_cmd: bool) -> CmdResult {
         scores.push(num::parse_f64(&p[0]).ok_or_else(|| error(err::NOT_FLOAT))?);
     }
     let exists = write_zset(s, key)?.is_some();
-    let incr_reply = |processed: bool, score: f64| {
-        if processed {
-            score_reply(score)
-        } else {
-            Reply::Nil
-        }
-    };
+    let incr_reply = |processed: bool, score: f64| if processed { score_reply(score) } else { Reply::Nil };
     if !exists {
         if xx {
             return Ok(if incr { Reply::Nil } else { Reply::Integer(0) });
@@ -138,9 +132,7 @@ pub fn zscore(s: &mut Store, a: &mut Args) -> CmdResult {
 fn zrank_generic(s: &mut Store, a: &mut Args, rev: bool) -> CmdResult {
     let key = a.next()?;
     let m = a.next()?;
-    let Some(z) = read_zset(s, key)? else {
-        return Ok(Reply::Nil);
-    };
+    let Some(z) = read_zset(s, key)? else { return Ok(Reply::Nil) };
     Ok(z.rank(m).map_or(Reply::Nil, |r| Reply::Integer(if rev { z.len() - 1 - r } else { r } as i64)))
 }
 
@@ -154,9 +146,7 @@ pub fn zrevrank(s: &mut Store, a: &mut Args) -> CmdResult {
 pub fn zrem(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let ms = a.rest();
-    let Some(z) = write_zset(s, key)? else {
-        return Ok(Reply::Integer(0));
-    };
+    let Some(z) = write_zset(s, key)? else { return Ok(Reply::Integer(0)) };
     let n = ms.iter().filter(|m| z.remove(m).is_some()).count();
     s.delete_if_empty(key);
     Ok(Reply::Integer(n as i64))
@@ -178,18 +168,10 @@ struct ScoreRange {
 
 impl ScoreRange {
     fn gte_min(&self, v: f64) -> bool {
-        if self.minex {
-            v > self.min
-        } else {
-            v >= self.min
-        }
+        if self.minex { v > self.min } else { v >= self.min }
     }
     fn lte_max(&self, v: f64) -> bool {
-        if self.maxex {
-            v < self.max
-        } else {
-            v <= self.max
-        }
+        if self.maxex { v < self.max } else { v <= self.max }
     }
     fn is_empty(&self) -> bool {
         self.min > self.max || (self.min == self.max && (self.minex || self.maxex))
@@ -205,11 +187,7 @@ fn parse_score_bound(arg: &[u8]) -> Option<(f64, bool)> {
         _ => (arg, false),
     };
     let v = if body.is_empty() { 0.0 } else { num::strtod_full(body)? };
-    if v.is_nan() {
-        None
-    } else {
-        Some((v, ex))
-    }
+    if v.is_nan() { None } else { Some((v, ex)) }
 }
 
 fn parse_score_range(min: &[u8], max: &[u8]) -> Result<ScoreRange, Reply> {
@@ -258,19 +236,11 @@ impl LexRange {
     }
     fn gte_min(&self, v: &[u8]) -> bool {
         let c = cmp_lex(&self.min, v);
-        if Self::ex(&self.min) {
-            c.is_lt()
-        } else {
-            c.is_le()
-        }
+        if Self::ex(&self.min) { c.is_lt() } else { c.is_le() }
     }
     fn lte_max(&self, v: &[u8]) -> bool {
         let c = cmp_lex(&self.max, v);
-        if Self::ex(&self.max) {
-            c.is_gt()
-        } else {
-            c.is_ge()
-        }
+        if Self::ex(&self.max) { c.is_gt() } else { c.is_ge() }
     }
     /// `zzlIsInLexRange`'s first test: ranges that are always empty.
     fn is_empty(&self) -> bool {
@@ -382,11 +352,7 @@ fn zrange_generic(s: &mut Store, a: &mut Args, mut rangetype: RangeType, mut rev
         };
         let skipped = ordered.iter().skip(start).skip(usize::try_from(offset).unwrap_or(usize::MAX));
         let taken = skipped.take_while(|e| far(e)).cloned();
-        if limit < 0 {
-            taken.collect()
-        } else {
-            taken.take(usize::try_from(limit).unwrap_or(usize::MAX)).collect()
-        }
+        if limit < 0 { taken.collect() } else { taken.take(usize::try_from(limit).unwrap_or(usize::MAX)).collect() }
     };
     let too_far = offset > 0 && offset as u64 >= z.len() as u64;
     let items = match spec {
@@ -435,9 +401,7 @@ pub fn zrevrange(s: &mut Store, a: &mut Args) -> CmdResult {
 pub fn zcount(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let r = parse_score_range(a.next()?, a.next()?)?;
-    let Some(z) = read_zset(s, key)? else {
-        return Ok(Reply::Integer(0));
-    };
+    let Some(z) = read_zset(s, key)? else { return Ok(Reply::Integer(0)) };
     if r.is_empty() {
         return Ok(Reply::Integer(0));
     }

@@ -42,9 +42,7 @@ fn document() -> Option<web_sys::Document> {
 }
 
 fn focusables(dialog: &web_sys::Element) -> Vec<HtmlElement> {
-    let Ok(list) = dialog.query_selector_all(FOCUSABLE) else {
-        return Vec::new();
-    };
+    let Ok(list) = dialog.query_selector_all(FOCUSABLE) else { return Vec::new() };
     (0..list.length()).filter_map(|i| list.item(i)).filter_map(|n| n.dyn_into::<HtmlElement>().ok()).collect()
 }
 
@@ -94,45 +92,32 @@ pub fn Modal(props: &ModalProps) -> Html {
             let keys = doc.as_ref().map(|d| {
                 let dialog_ref = dialog_ref.clone();
                 // Not passive: Escape and Tab call preventDefault.
-                EventListener::new_with_options(
-                    d,
-                    "keydown",
-                    EventListenerOptions::enable_prevent_default(),
-                    move |e| {
-                        let Some(e) = e.dyn_ref::<KeyboardEvent>() else {
-                            return;
-                        };
-                        match e.key().as_str() {
-                            "Escape" => {
-                                e.prevent_default();
-                                let cb = on_close.borrow().clone();
-                                cb.emit(());
-                            }
-                            "Tab" => {
-                                let Some(dialog) = dialog_ref.cast::<web_sys::Element>() else {
-                                    return;
-                                };
-                                let items = focusables(&dialog);
-                                let (Some(first), Some(last)) = (items.first(), items.last()) else {
-                                    return;
-                                };
-                                let active = document().and_then(|d| d.active_element());
-                                let on = |el: &HtmlElement| {
-                                    active.as_ref().is_some_and(|a| a == el.unchecked_ref::<web_sys::Element>())
-                                };
-                                let inside = active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
-                                if e.shift_key() && (on(first) || !inside) {
-                                    e.prevent_default();
-                                    let _ = last.focus();
-                                } else if !e.shift_key() && (on(last) || !inside) {
-                                    e.prevent_default();
-                                    let _ = first.focus();
-                                }
-                            }
-                            _ => {}
+                EventListener::new_with_options(d, "keydown", EventListenerOptions::enable_prevent_default(), move |e| {
+                    let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
+                    match e.key().as_str() {
+                        "Escape" => {
+                            e.prevent_default();
+                            let cb = on_close.borrow().clone();
+                            cb.emit(());
                         }
-                    },
-                )
+                        "Tab" => {
+                            let Some(dialog) = dialog_ref.cast::<web_sys::Element>() else { return };
+                            let items = focusables(&dialog);
+                            let (Some(first), Some(last)) = (items.first(), items.last()) else { return };
+                            let active = document().and_then(|d| d.active_element());
+                            let on = |el: &HtmlElement| active.as_ref().is_some_and(|a| a == el.unchecked_ref::<web_sys::Element>());
+                            let inside = active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
+                            if e.shift_key() && (on(first) || !inside) {
+                                e.prevent_default();
+                                let _ = last.focus();
+                            } else if !e.shift_key() && (on(last) || !inside) {
+                                e.prevent_default();
+                                let _ = first.focus();
+                            }
+                        }
+                        _ => {}
+                    }
+                })
             });
             move || {
                 drop(keys);

@@ -30,9 +30,7 @@ impl<T: Clone + 'static> UrlParamsHandle<T> {
     }
     /// Replaces the page's query string with `pairs`.
     pub fn write(&self, pairs: Vec<(String, String)>) {
-        let (Some(nav), Some(loc)) = (&self.navigator, &self.location) else {
-            return;
-        };
+        let (Some(nav), Some(loc)) = (&self.navigator, &self.location) else { return };
         let path = loc.path().to_string();
         let base = nav.basename().unwrap_or("");
         let route_path = path.strip_prefix(base).unwrap_or(&path);

@@ -10,12 +10,12 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::fields::{human_ms, parse_u32, NumField};
+use crate::ui::hooks::{use_frame_job, SLICE_MS};
+use crate::ui::performance_now;
 use crate::backoff::{calls_over_time, sweep_csv, CallsHistogram, ClientRange, Strategy, Sweep, SweepParams, SweepRow};
 use crate::sim::QueryParams;
 use crate::ui::components::{Histogram, LineChart, Series};
 use crate::ui::download::download_text;
-use crate::ui::hooks::{use_frame_job, SLICE_MS};
-use crate::ui::performance_now;
 
 /// The sweep form: N from..to step, R runs per point, and N of the histograms.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -369,12 +369,11 @@ pub fn Contention(props: &ContentionProps) -> Html {
     let hist_n = state.form.hist_n;
     // One run per strategy, re-bucketed once per (N, seed): not on every progress frame.
     let hist = use_memo((hist_n, seed), |(n, seed)| {
-        calls_over_time(*n, *seed, 1)
-            .map(|h| {
-                let shared = shared_histograms(&h, 80);
-                (h, shared)
-            })
-            .map_err(|e| e.to_string())
+        calls_over_time(*n, *seed, 1).map(|h| {
+            let shared = shared_histograms(&h, 80);
+            (h, shared)
+        })
+        .map_err(|e| e.to_string())
     });
     let running = matches!(state.status, SweepStatus::Running { .. });
     let f = &state.form;

@@ -100,11 +100,7 @@ pub fn reply_text(o: &AttemptOutcome) -> String {
 }
 
 pub fn attempt_name(n: u32) -> String {
-    if n == 0 {
-        "attempt 0 (first call)".into()
-    } else {
-        format!("attempt {n} (retry {n})")
-    }
+    if n == 0 { "attempt 0 (first call)".into() } else { format!("attempt {n} (retry {n})") }
 }
 
 /// The outcome in one sentence.
@@ -199,12 +195,8 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     });
     let outcome = props.finished.then(|| {
         let (class, text) = match &s.result {
-            CallResult::Succeeded { .. } => {
-                ("bo-seq__outcome bo-seq__outcome--ok", format!("✓ {}", short_outcome(&s.result)))
-            }
-            CallResult::Failed { .. } => {
-                ("bo-seq__outcome bo-seq__outcome--fail", format!("✗ {}", short_outcome(&s.result)))
-            }
+            CallResult::Succeeded { .. } => ("bo-seq__outcome bo-seq__outcome--ok", format!("✓ {}", short_outcome(&s.result))),
+            CallResult::Failed { .. } => ("bo-seq__outcome bo-seq__outcome--fail", format!("✗ {}", short_outcome(&s.result))),
         };
         html! {
             <g class={class} data-testid="seq-outcome">
@@ -245,11 +237,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
 
 fn short_outcome(r: &CallResult) -> String {
     match r {
-        CallResult::Succeeded { attempt, at_ms } => {
-            format!("success on attempt {} at {at_ms} ms", attempt + 1)
-        }
-        CallResult::Failed { error, at_ms, .. } => {
-            format!("error {} reaches the caller at {at_ms} ms", error.status)
-        }
+        CallResult::Succeeded { attempt, at_ms } => format!("success on attempt {} at {at_ms} ms", attempt + 1),
+        CallResult::Failed { error, at_ms, .. } => format!("error {} reaches the caller at {at_ms} ms", error.status),
     }
 }

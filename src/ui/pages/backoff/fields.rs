@@ -29,9 +29,9 @@ pub fn parse_opt_u64(label: &str, raw: &str, lo: u64, hi: u64) -> Result<Option<
     if raw.trim().is_empty() {
         return Ok(None);
     }
-    parse_u64(label, raw, lo, hi).map(Some).map_err(|_| {
-        format!("{label} \"{raw}\" is not accepted: expected a whole number from {lo} to {hi}, or blank for none.")
-    })
+    parse_u64(label, raw, lo, hi)
+        .map(Some)
+        .map_err(|_| format!("{label} \"{raw}\" is not accepted: expected a whole number from {lo} to {hi}, or blank for none."))
 }
 
 #[derive(Properties, PartialEq)]
@@ -103,27 +103,8 @@ pub fn ChoiceField(props: &ChoiceFieldProps) -> Html {
 /// Small numbers in words ("five attempts"), larger ones in digits.
 pub fn number_word(n: u64) -> String {
     const WORDS: [&str; 21] = [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+        "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
     ];
     WORDS.get(n as usize).map(|w| w.to_string()).unwrap_or_else(|| n.to_string())
 }

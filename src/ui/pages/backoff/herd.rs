@@ -9,14 +9,14 @@ use yew::prelude::*;
 
 use super::contention::strategy_label;
 use super::fields::{human_ms, parse_u32, parse_u64, NumField};
+use crate::ui::hooks::{use_frame_job, SLICE_MS};
+use crate::ui::performance_now;
 use super::one_call::capitalise;
 use crate::backoff::herd::{self, HerdModel};
 use crate::backoff::{herd_csv, HerdLimiter, HerdParams, HerdSeries, Strategy};
 use crate::sim::{QueryParams, SimTime, Simulation};
 use crate::ui::components::{LineChart, Series};
 use crate::ui::download::download_text;
-use crate::ui::hooks::{use_frame_job, SLICE_MS};
-use crate::ui::performance_now;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HerdForm {
@@ -161,10 +161,7 @@ pub fn herd_series(series: &[HerdSeries], limiter: HerdLimiter, params: &HerdPar
         })
         .collect();
     let end = params.duration_ms as f64 / 1000.0;
-    out.push(Series {
-        name: "server capacity C".into(),
-        points: vec![(0.0, f64::from(params.capacity_rps)), (end, f64::from(params.capacity_rps))],
-    });
+    out.push(Series { name: "server capacity C".into(), points: vec![(0.0, f64::from(params.capacity_rps)), (end, f64::from(params.capacity_rps))] });
     out
 }
 
@@ -219,14 +216,7 @@ pub struct HerdProps {
 pub fn Herd(props: &HerdProps) -> Html {
     let state = use_reducer({
         let form = props.initial;
-        move || HerdState {
-            form,
-            field_errors: BTreeMap::new(),
-            error: None,
-            status: HerdStatus::Idle,
-            series: Rc::new(Vec::new()),
-            shown: None,
-        }
+        move || HerdState { form, field_errors: BTreeMap::new(), error: None, status: HerdStatus::Idle, series: Rc::new(Vec::new()), shown: None }
     });
     let job = use_frame_job();
     let seed = props.seed;

@@ -17,8 +17,7 @@ const PER_ROW: u32 = 20;
 const CELL: f64 = 22.0;
 
 fn new_run(clients: u32, strategy: Strategy, seed: u64) -> ContentionRun {
-    ContentionRun::seeded(ContentionParams::blog(clients, strategy), seed, 0)
-        .expect("1 to 200 clients with the blog's parameters")
+    ContentionRun::seeded(ContentionParams::blog(clients, strategy), seed, 0).expect("1 to 200 clients with the blog's parameters")
 }
 
 fn phase_class(p: ClientPhase) -> &'static str {

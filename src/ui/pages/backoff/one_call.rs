@@ -145,9 +145,7 @@ pub fn apply_field(q: &mut RetryQuery, name: &str, raw: &str) -> Result<(), Stri
         "max_elapsed_ms" => q.max_elapsed_ms = parse_opt_u64("Deadline", raw, 1, 86_400_000)?,
         "api" => {
             if !APIS.iter().any(|p| p.0 == raw) {
-                return Err(format!(
-                    "Failing API \"{raw}\" is not accepted: expected fail_first, fail_prob, down or rate_limited."
-                ));
+                return Err(format!("Failing API \"{raw}\" is not accepted: expected fail_first, fail_prob, down or rate_limited."));
             }
             q.api = raw.to_string();
         }
@@ -208,16 +206,7 @@ impl OneCallState {
             }
         };
         let layout = Rc::new(layout(&schedule));
-        OneCallState {
-            query,
-            field_errors: BTreeMap::new(),
-            error,
-            seed,
-            params,
-            schedule: Rc::new(schedule),
-            layout,
-            generation: 0,
-        }
+        OneCallState { query, field_errors: BTreeMap::new(), error, seed, params, schedule: Rc::new(schedule), layout, generation: 0 }
     }
 
     fn replan(&mut self) {
@@ -508,9 +497,5 @@ pub fn OneCall(props: &OneCallProps) -> Html {
 }
 
 fn ms_or_inf(ms: u64) -> String {
-    if ms == u64::MAX {
-        "∞".into()
-    } else {
-        format!("{ms} ms")
-    }
+    if ms == u64::MAX { "∞".into() } else { format!("{ms} ms") }
 }

@@ -116,11 +116,7 @@ pub fn ComparePanel(props: &ComparePanelProps) -> Html {
             Ok(compare) => {
                 let mut job = Job { compare, started_ms: performance_now(), frames: 0 };
                 *progress.borrow_mut() = 0.0;
-                status.set(Status::Running {
-                    fraction: 0.0,
-                    finished: 0,
-                    total: crate::balance::AlgorithmId::ALL.len(),
-                });
+                status.set(Status::Running { fraction: 0.0, finished: 0, total: crate::balance::AlgorithmId::ALL.len() });
                 let (status, progress) = (status.clone(), progress.clone());
                 frames.start(move || {
                     let more = job.tick(&status);
@@ -141,18 +137,12 @@ pub fn ComparePanel(props: &ComparePanelProps) -> Html {
         let status = status.clone();
         let export_error = export_error.clone();
         Callback::from(move |_: MouseEvent| {
-            let Status::Done { rows, elapsed_ms, scenario, .. } = &*status else {
-                return;
-            };
+            let Status::Done { rows, elapsed_ms, scenario, .. } = &*status else { return };
             let result = if kind == "csv" {
                 download_text("load-balancing-compare.csv", "text/csv", &rows_to_csv(rows))
             } else {
                 let doc = serde_json::json!({ "scenario": scenario, "elapsed_ms": elapsed_ms.round(), "rows": rows });
-                download_text(
-                    "load-balancing-compare.json",
-                    "application/json",
-                    &serde_json::to_string_pretty(&doc).unwrap_or_default(),
-                )
+                download_text("load-balancing-compare.json", "application/json", &serde_json::to_string_pretty(&doc).unwrap_or_default())
             };
             export_error.set(result.err());
         })

@@ -66,9 +66,7 @@ pub fn dots(flows: &[Flow], now_ms: u64, speed: f64, servers: usize, g: Geometry
     let Geometry { client_x, lb_x, server_x, .. } = g;
     let h = layout_height(servers);
     let newest = &flows[flows.len().saturating_sub(MAX_DOTS)..];
-    let Some(oldest) = newest.first() else {
-        return Vec::new();
-    };
+    let Some(oldest) = newest.first() else { return Vec::new() };
     let span = now_ms.saturating_sub(oldest.at_ms) as f64;
     let full = flows.len() >= MAX_DOTS;
     let trip = if full { (speed * TRIP_WALL_MS).min(span.max(1.0)) } else { speed * TRIP_WALL_MS }.max(1.0);
@@ -199,9 +197,7 @@ pub struct ServerCardProps {
 
 fn state_text(s: &ServerSnapshot) -> String {
     let truth = match s.state {
-        ServerState::Up if s.pinned_latency_ms.is_some() => {
-            format!("pinned at {} ms", s.pinned_latency_ms.unwrap_or(0))
-        }
+        ServerState::Up if s.pinned_latency_ms.is_some() => format!("pinned at {} ms", s.pinned_latency_ms.unwrap_or(0)),
         ServerState::Up => "up".into(),
         ServerState::Down => "down".into(),
         ServerState::Slow => "slow ×10".into(),

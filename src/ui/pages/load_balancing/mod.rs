@@ -64,8 +64,7 @@ fn field_notices(errors: &[FieldError], base: &ScenarioForm) -> Vec<ParamError> 
 
 fn new_run(sc: &Scenario) -> LbRun {
     // `ScenarioForm::from_url` and the editor only hand over scenarios that built a run.
-    let mut run =
-        LbRun::new(sc).unwrap_or_else(|_| LbRun::new(&Scenario::default()).expect("the default scenario is valid"));
+    let mut run = LbRun::new(sc).unwrap_or_else(|_| LbRun::new(&Scenario::default()).expect("the default scenario is valid"));
     run.record_flows(FLOW_CAPACITY);
     run
 }
@@ -196,20 +195,16 @@ pub fn LoadBalancingPage() -> Html {
     let drops = metrics.drops();
     let errors = metrics.errors();
     let fair = fairness(metrics.servers.iter().map(|s| s.requests as f64));
-    let q = |p: f64| {
-        if metrics.latency.is_empty() {
-            0
-        } else {
-            metrics.latency.value_at_quantile(p)
-        }
-    };
+    let q = |p: f64| if metrics.latency.is_empty() { 0 } else { metrics.latency.value_at_quantile(p) };
     let (p50, p99) = (q(0.5), q(0.99));
     let last = windows.last().map(|w| w.latency).unwrap_or_default();
     let clock = r.elapsed().clock_string();
     let done = r.progress() >= 1.0 && servers.iter().all(|s| s.busy == 0 && s.queued == 0);
     drop(r);
-    let narrow =
-        web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|v| v.as_f64()).is_some_and(|w| w < 560.0);
+    let narrow = web_sys::window()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|v| v.as_f64())
+        .is_some_and(|w| w < 560.0);
 
     html! {
         <section class="model-page lb-page" data-testid="page-load-balancing">

@@ -55,9 +55,7 @@ fn WrrPicture() -> Html {
         })
     };
     let body = match parse_weights(&text) {
-        Err(msg) => {
-            html! { <p class="notice notice--error" role="alert" data-testid="wrr-error">{ msg }</p> }
-        }
+        Err(msg) => html! { <p class="notice notice--error" role="alert" data-testid="wrr-error">{ msg }</p> },
         Ok(weights) => {
             let rows = wrr_rows(&weights);
             let seq = letters(&rows.iter().map(|r| r.chosen).collect::<Vec<_>>());

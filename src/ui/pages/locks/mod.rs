@@ -21,9 +21,10 @@ use yew::prelude::*;
 
 use crate::lock::url::{self as params, Dur, CUSTOM};
 use crate::lock::{
-    self, preset_description, Action, LockRuntime, ReleaseVariant, RenewVariant, Scenario, Target, WorkerStatus,
-    COMPARE_AND_DELETE_LUA, COMPARE_AND_EXTEND_LUA, EXPLAIN_FENCING, EXPLAIN_REDLOCK, EXPLAIN_RELEASE_ATOMIC,
-    EXPLAIN_RELEASE_DEL, EXPLAIN_RENEW_ATOMIC, EXPLAIN_RENEW_GET_THEN_EXPIRE, PRESET_IDS,
+    self, preset_description, Action, LockRuntime, ReleaseVariant, RenewVariant, Scenario, Target,
+    WorkerStatus, COMPARE_AND_DELETE_LUA, COMPARE_AND_EXTEND_LUA, EXPLAIN_FENCING, EXPLAIN_REDLOCK,
+    EXPLAIN_RELEASE_ATOMIC, EXPLAIN_RELEASE_DEL, EXPLAIN_RENEW_ATOMIC,
+    EXPLAIN_RENEW_GET_THEN_EXPIRE, PRESET_IDS,
 };
 use crate::sim::{SimDuration, SimTime, Simulation};
 use crate::ui::components::{ControlsBar, Modal, PageHeader, ParamNotices};
@@ -59,7 +60,10 @@ pub struct TimelineView {
 
 impl Default for TimelineView {
     fn default() -> Self {
-        TimelineView { span_ms: 60_000, end_ms: None }
+        TimelineView {
+            span_ms: 60_000,
+            end_ms: None,
+        }
     }
 }
 
@@ -88,13 +92,17 @@ impl Reducible for TimelineView {
                 v.span_ms = ((v.span_ms as f64 * factor).round() as u64).clamp(MIN_SPAN, MAX_SPAN);
             }
             ViewAction::Pan(frac, now) => {
-                let end = v.end_ms.unwrap_or_else(|| now.max(v.span_ms)) as f64 + v.span_ms as f64 * frac;
+                let end =
+                    v.end_ms.unwrap_or_else(|| now.max(v.span_ms)) as f64 + v.span_ms as f64 * frac;
                 v = v.with_end(end.max(0.0) as u64, now);
             }
             ViewAction::EndAt(end, now) => v = v.with_end(end, now),
             ViewAction::Follow => v.end_ms = None,
             ViewAction::Fit(now) => {
-                v.span_ms = now.div_ceil(10_000).saturating_mul(10_000).clamp(60_000, MAX_SPAN);
+                v.span_ms = now
+                    .div_ceil(10_000)
+                    .saturating_mul(10_000)
+                    .clamp(60_000, MAX_SPAN);
                 v.end_ms = None;
             }
         }
@@ -105,12 +113,19 @@ impl Reducible for TimelineView {
 impl TimelineView {
     fn with_end(mut self, end: u64, now: u64) -> Self {
         let end = end.max(self.span_ms);
-        self.end_ms = if end >= now.max(self.span_ms) { None } else { Some(end) };
+        self.end_ms = if end >= now.max(self.span_ms) {
+            None
+        } else {
+            Some(end)
+        };
         self
     }
     pub fn window(&self, now: u64) -> Window {
         let end = self.end_ms.unwrap_or_else(|| now.max(self.span_ms));
-        Window { start: end.saturating_sub(self.span_ms), end }
+        Window {
+            start: end.saturating_sub(self.span_ms),
+            end,
+        }
     }
 }
 
@@ -138,7 +153,11 @@ pub fn LocksPage() -> Html {
     let form_error = use_state(|| None::<String>);
     let action_error = use_state(|| None::<String>);
     let redis_shown = use_state(|| 0usize);
-    let faults = use_state(|| FaultSettings { pause_ms: 15_000, drift_rate: 0.4, slow_ms: 2_000 });
+    let faults = use_state(|| FaultSettings {
+        pause_ms: 15_000,
+        drift_rate: 0.4,
+        slow_ms: 2_000,
+    });
     let svg_ref = use_node_ref();
     let drag = use_mut_ref(|| None::<(f64, u64, f64)>);
     let heavy = use_mut_ref(|| [None::<(f64, Html)>, None, None]);
@@ -221,7 +240,12 @@ pub fn LocksPage() -> Html {
     let on_seed = {
         let apply = apply_scenario.clone();
         let scenario = scenario.clone();
-        Callback::from(move |seed: u64| apply.emit(Scenario { seed, ..(*scenario).clone() }))
+        Callback::from(move |seed: u64| {
+            apply.emit(Scenario {
+                seed,
+                ..(*scenario).clone()
+            })
+        })
     };
     let on_reset = {
         let apply = apply_scenario.clone();
@@ -254,7 +278,11 @@ pub fn LocksPage() -> Html {
     };
 
     // ---- safety summary ------------------------------------------------------------------------
-    let tile = |testid: &'static str, label: &'static str, value: String, bad: bool, hint: &'static str| {
+    let tile = |testid: &'static str,
+                label: &'static str,
+                value: String,
+                bad: bool,
+                hint: &'static str| {
         html! {
             <div class={classes!("lk-stat", bad.then_some("lk-stat--bad"))} title={hint}>
                 <span class="lk-stat__value" data-testid={testid}>{ value }</span>
@@ -317,7 +345,10 @@ pub fn LocksPage() -> Html {
 
     // ---- timeline --------------------------------------------------------------------------------
     let now_for_view = now_rel;
-    let vbtn = |label: &'static str, title: &'static str, testid: &'static str, action: fn(u64) -> ViewAction| {
+    let vbtn = |label: &'static str,
+                title: &'static str,
+                testid: &'static str,
+                action: fn(u64) -> ViewAction| {
         let view = view.dispatcher();
         html! {
             <button type="button" class="button button--quiet lk-tl__btn" title={title} data-testid={testid}
@@ -328,7 +359,10 @@ pub fn LocksPage() -> Html {
         let drag = drag.clone();
         let view = view.clone();
         Callback::from(move |e: PointerEvent| {
-            let Some(el) = e.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+            let Some(el) = e
+                .current_target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            else {
                 return;
             };
             let width = el.get_bounding_client_rect().width().max(1.0);
@@ -409,7 +443,12 @@ pub fn LocksPage() -> Html {
             })
         }
     };
-    let cached = |i: usize| heavy.borrow()[i].as_ref().map(|(_, html)| html.clone()).unwrap_or_default();
+    let cached = |i: usize| {
+        heavy.borrow()[i]
+            .as_ref()
+            .map(|(_, html)| html.clone())
+            .unwrap_or_default()
+    };
     let store = |i: usize, html: &Html| heavy.borrow_mut()[i] = Some((wall, html.clone()));
     let fs = *faults;
     let workers_html = if rebuild[0] {
@@ -430,7 +469,8 @@ pub fn LocksPage() -> Html {
             let action_error = action_error.clone();
             Callback::from(move |(name, value): (&'static str, String)| {
                 let mut f = *faults;
-                let bad = |what: &str| Some(format!("{name} {value:?} is not accepted; expected {what}"));
+                let bad =
+                    |what: &str| Some(format!("{name} {value:?} is not accepted; expected {what}"));
                 let err = match name {
                     "pause" => match value.parse::<Dur>() {
                         Ok(d) if (1..=600_000).contains(&d.0) => {
@@ -841,7 +881,10 @@ fn action_text(a: &Action) -> String {
         Action::Partition { target: t } => format!("partition {}", target(t)),
         Action::Heal { target: t } => format!("heal {}", target(t)),
         Action::ClockRate { target: t, rate } => format!("{}'s clock at {rate}×", target(t)),
-        Action::SlowLink { target: t, extra_ms } => format!("{}'s link +{extra_ms} ms", target(t)),
+        Action::SlowLink {
+            target: t,
+            extra_ms,
+        } => format!("{}'s link +{extra_ms} ms", target(t)),
         Action::RedisCrash { instance } => format!("redis-{instance} crashes"),
         Action::RedisRestart { instance } => format!("redis-{instance} restarts"),
         Action::RedisSlow { instance, extra_ms } => format!("redis-{instance} +{extra_ms} ms"),
@@ -896,20 +939,12 @@ pub fn ScenarioSettings(props: &ScenarioSettingsProps) -> Html {
             let dur = |t: &str| t.parse::<Dur>().map(|d| d.0);
             let result: Result<(), String> = match name {
                 "workers" => match text.trim().parse::<usize>() {
-                    Ok(n) if (1..=16).contains(&n) => {
-                        next.workers = n;
-                        Ok(())
-                    }
+                    Ok(n) if (1..=16).contains(&n) => { next.workers = n; Ok(()) }
                     _ => Err(format!("Workers {text:?} is not accepted; expected a whole number from 1 to 16.")),
                 },
                 "latency" => match dur(&text) {
-                    Ok(ms) if ms <= 10_000 => {
-                        next.latency = params::latency_around(ms as f64);
-                        Ok(())
-                    }
-                    _ => Err(format!(
-                        "Latency {text:?} is not accepted; expected a one-way latency from 0ms to 10s, like 3ms."
-                    )),
+                    Ok(ms) if ms <= 10_000 => { next.latency = params::latency_around(ms as f64); Ok(()) }
+                    _ => Err(format!("Latency {text:?} is not accepted; expected a one-way latency from 0ms to 10s, like 3ms.")),
                 },
                 _ => match dur(&text) {
                     Ok(ms) if (1..=params::MAX_DURATION_MS).contains(&ms) => {
@@ -921,9 +956,7 @@ pub fn ScenarioSettings(props: &ScenarioSettingsProps) -> Html {
                         }
                         Ok(())
                     }
-                    _ => Err(format!(
-                        "{label} {text:?} is not accepted; expected a duration from 1ms to 1h, like 10s, 500ms or 2m."
-                    )),
+                    _ => Err(format!("{label} {text:?} is not accepted; expected a duration from 1ms to 1h, like 10s, 500ms or 2m.")),
                 },
             };
             match result {
@@ -938,7 +971,11 @@ pub fn ScenarioSettings(props: &ScenarioSettingsProps) -> Html {
             </label>
         }
     };
-    let toggle = |testid: &'static str, label: &'static str, on: bool, set: fn(&mut Scenario, bool), explain: Html| {
+    let toggle = |testid: &'static str,
+                  label: &'static str,
+                  on: bool,
+                  set: fn(&mut Scenario, bool),
+                  explain: Html| {
         let s = s.clone();
         let apply = apply.clone();
         let onchange = Callback::from(move |e: Event| {
@@ -965,7 +1002,10 @@ pub fn ScenarioSettings(props: &ScenarioSettingsProps) -> Html {
         Callback::from(move |e: Event| {
             let sel: HtmlSelectElement = e.target_unchecked_into();
             let n = sel.value().parse::<usize>().unwrap_or(1);
-            apply.emit(Scenario { redis_instances: n, ..s.clone() });
+            apply.emit(Scenario {
+                redis_instances: n,
+                ..s.clone()
+            });
         })
     };
     html! {

@@ -225,9 +225,7 @@ fn value_view(v: &FullValue) -> Html {
         (n > ELEMENT_LIMIT).then(|| html! { <p class="redis-muted">{ format!("… and {} more (use the CLI to read them all).", n - ELEMENT_LIMIT) }</p> })
     };
     match v {
-        FullValue::String(s) => {
-            html! { <pre class="redis-value" data-testid="redis-key-value">{ text_of(s) }</pre> }
-        }
+        FullValue::String(s) => html! { <pre class="redis-value" data-testid="redis-key-value">{ text_of(s) }</pre> },
         FullValue::List(items) | FullValue::Set(items) => {
             let list = matches!(v, FullValue::List(_));
             html! {
@@ -270,8 +268,7 @@ fn value_view(v: &FullValue) -> Html {
 #[component]
 pub fn KeyModal(props: &KeyModalProps) -> Html {
     let current = props.store.0.borrow().full_value(props.now, &props.key_bytes);
-    let initial_ttl =
-        current.as_ref().and_then(|(_, ttl)| ttl.map(|ms| ms.div_ceil(1000).to_string())).unwrap_or_default();
+    let initial_ttl = current.as_ref().and_then(|(_, ttl)| ttl.map(|ms| ms.div_ceil(1000).to_string())).unwrap_or_default();
     let initial_value = match &current {
         Some((FullValue::String(s), _)) => String::from_utf8_lossy(s).into_owned(),
         _ => String::new(),

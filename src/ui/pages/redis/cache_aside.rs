@@ -78,12 +78,7 @@ struct ConfigForm {
 
 impl ConfigForm {
     fn from_config(c: &Config) -> Self {
-        ConfigForm {
-            ttl: c.ttl_s.to_string(),
-            rate: c.rate_per_s.to_string(),
-            users: c.users.to_string(),
-            skew: c.skew.to_string(),
-        }
+        ConfigForm { ttl: c.ttl_s.to_string(), rate: c.rate_per_s.to_string(), users: c.users.to_string(), skew: c.skew.to_string() }
     }
     /// The config the form describes, or every field's error.
     fn parse(&self, base: &Config) -> Result<Config, Vec<InputError>> {
@@ -92,9 +87,7 @@ impl ConfigForm {
         let users = parse_users(&self.users);
         let skew = parse_skew(&self.skew);
         match (ttl, rate, users, skew) {
-            (Ok(ttl_s), Ok(rate_per_s), Ok(users), Ok(skew)) => {
-                Ok(Config { ttl_s, rate_per_s, users, skew, ..base.clone() })
-            }
+            (Ok(ttl_s), Ok(rate_per_s), Ok(users), Ok(skew)) => Ok(Config { ttl_s, rate_per_s, users, skew, ..base.clone() }),
             (a, b, c, d) => Err([a.err(), b.err(), c.err(), d.err()].into_iter().flatten().collect()),
         }
     }
@@ -287,9 +280,7 @@ pub fn CacheAsideDemo() -> Html {
     let dots: Vec<Dot> = records
         .iter()
         .rev()
-        .filter_map(|r| {
-            r.latency_ms().map(|l| Dot { t_s: r.start_ms as f64 / 1000.0, ms: l as f64, hit: r.outcome.is_hit() })
-        })
+        .filter_map(|r| r.latency_ms().map(|l| Dot { t_s: r.start_ms as f64 / 1000.0, ms: l as f64, hit: r.outcome.is_hit() }))
         .take(DOTS_SHOWN)
         .collect();
     let ratio_series = {
@@ -330,10 +321,9 @@ pub fn CacheAsideDemo() -> Html {
     let typed_view = typed.map(|r| {
         let (text, class) = match (r.outcome, r.latency_ms()) {
             (_, None) => (format!("{}: in flight…", r.user), "ca-result--pending"),
-            (Outcome::Hit, Some(l)) => (
-                format!("{}: HIT in {l} ms — {} repos, straight from Redis", r.user, r.count.unwrap_or(0)),
-                "ca-result--hit",
-            ),
+            (Outcome::Hit, Some(l)) => {
+                (format!("{}: HIT in {l} ms — {} repos, straight from Redis", r.user, r.count.unwrap_or(0)), "ca-result--hit")
+            }
             (Outcome::Miss { refetch }, Some(l)) => (
                 format!(
                     "{}: MISS in {l} ms — {} repos from the API{}, now cached for {} s",
