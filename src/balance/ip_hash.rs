@@ -7,8 +7,8 @@
 //! (`iphp->rrp.peers->number < 2`). `ip-hash-full` is the same with all four octets.
 
 use super::balancer::{Balancer, BalancerSnapshot, Request, ServerView};
-use super::hash::{nginx_ip_hash, weighted_slot};
-use super::nginx::NginxPeers;
+use super::hash::nginx_ip_hash;
+use super::nginx::{hashed_peer, NginxPeers};
 use super::AlgorithmId;
 use crate::sim::SimTime;
 
@@ -62,8 +62,7 @@ impl Balancer for IpHash {
         self.peers
             .pick(servers, |_| {
                 hash = nginx_ip_hash(hash, octets);
-                weighted_slot(servers.iter().map(|s| s.weight), u64::from(hash) % total)
-                    .filter(|p| servers[*p].up)
+                hashed_peer(servers, total, hash)
             })
             .server()
     }

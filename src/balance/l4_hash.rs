@@ -7,8 +7,8 @@
 //! 5-tuple's 13 bytes (source address and port, destination address and port, protocol).
 
 use super::balancer::{Balancer, BalancerSnapshot, Request, ServerView};
-use super::hash::{crc32, weighted_slot};
-use super::nginx::NginxPeers;
+use super::hash::crc32;
+use super::nginx::{hashed_peer, NginxPeers};
 use super::AlgorithmId;
 use crate::sim::SimTime;
 
@@ -54,8 +54,7 @@ impl Balancer for L4Hash {
         self.peers
             .pick(servers, |rehash| {
                 hash = hash.wrapping_add(nginx_hash_step(rehash, &key));
-                weighted_slot(servers.iter().map(|s| s.weight), u64::from(hash) % total)
-                    .filter(|p| servers[*p].up)
+                hashed_peer(servers, total, hash)
             })
             .server()
     }

@@ -6,10 +6,17 @@
 //! usable, counting `++tries > 20`: 21 probes at most, then round robin.
 
 use super::balancer::{BalancerSnapshot, ServerView};
+use super::hash::weighted_slot;
 use super::smooth_wrr::SmoothWrr;
 
 /// nginx's bound on retried probes before the round-robin fallback (`tries > 20`).
 pub const NGINX_TRIES: u32 = 20;
+
+/// The hashing balancers' probe: the peer whose weight range holds `hash % total` (`w = hash %
+/// peers->total_weight` walked over the peer list), if it is usable.
+pub fn hashed_peer(servers: &[ServerView], total: u64, hash: u32) -> Option<usize> {
+    weighted_slot(servers.iter().map(|s| s.weight), u64::from(hash) % total).filter(|p| servers[*p].up)
+}
 
 /// How a pick was made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -127,6 +127,18 @@ pub struct HealthConfig {
     pub slow_start_ms: u64,
 }
 
+impl HealthConfig {
+    /// The usual checks: an active check every second (3 failures mark a server down, 2 passes
+    /// bring it back) and nginx's passive `max_fails=1 fail_timeout=10s` defaults.
+    pub fn active_and_passive(slow_start_ms: u64) -> Self {
+        HealthConfig {
+            active: Some(ActiveCheck { interval_ms: 1_000, fall: 3, rise: 2 }),
+            passive: Some(PassiveCheck { max_fails: 1, fail_timeout_ms: 10_000 }),
+            slow_start_ms,
+        }
+    }
+}
+
 /// Something that happens to the fleet at a given time (the presets' scripts, the page's buttons).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -440,18 +452,7 @@ fn dies(with_health: bool) -> Scenario {
         },
         servers: vec![ServerConfig::default(); 4],
         health: if with_health {
-            HealthConfig {
-                active: Some(ActiveCheck {
-                    interval_ms: 1_000,
-                    fall: 3,
-                    rise: 2,
-                }),
-                passive: Some(PassiveCheck {
-                    max_fails: 1,
-                    fail_timeout_ms: 10_000,
-                }),
-                slow_start_ms: 5_000,
-            }
+            HealthConfig::active_and_passive(5_000)
         } else {
             HealthConfig::default()
         },

@@ -4,7 +4,7 @@
 use super::output::{print_csv, print_json};
 use super::{CliResult, Common};
 use crate::balance::metrics::RunSummary;
-use crate::balance::scenario::{ActiveCheck, HealthConfig, PassiveCheck};
+use crate::balance::scenario::{HealthConfig, PassiveCheck};
 use crate::balance::smooth_wrr::{letters, SmoothWrr};
 use crate::balance::{
     build_balancer, keys_moved, preset, presets, AlgorithmId, BalancerConfig, Compare, HashScheme,
@@ -357,18 +357,7 @@ fn build_scenario(c: &Common, r: &RunArgs) -> Result<Scenario, Box<dyn std::erro
         sc.arrivals.rate_per_s = load / per_unit_rate;
     }
     if r.health {
-        sc.health = HealthConfig {
-            active: Some(ActiveCheck {
-                interval_ms: 1_000,
-                fall: 3,
-                rise: 2,
-            }),
-            passive: Some(PassiveCheck {
-                max_fails: 1,
-                fail_timeout_ms: 10_000,
-            }),
-            slow_start_ms: 0,
-        };
+        sc.health = HealthConfig::active_and_passive(0);
     }
     if r.max_fails.is_some() || r.fail_timeout_ms.is_some() {
         let max_fails = r.max_fails.unwrap_or(1);
