@@ -84,6 +84,9 @@ async fn the_reference_schedule_is_drawn_exactly() {
     let (root, handle) = mount(&format!("/backoff?{SMALL_HERD}")).await;
     assert!(text(&root, "attempts-statement")
         .contains("maxRetries = 4 means up to five attempts and four waits"));
+    // The intro names whose comment it corrects (issue 11: "the reference's own comment" named none).
+    assert!(text(&root, "attempts-statement")
+        .contains("The retry helper modelled here, retry(call, onRetry, maxRetries) with 2ⁿ × 100 ms waits, says in its own doc comment"));
     // Nothing has happened before the call is played.
     assert_eq!(all(&root, "[data-testid='seq-attempt']").len(), 0);
     assert_eq!(
