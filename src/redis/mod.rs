@@ -33,22 +33,32 @@
 //! ```
 
 pub mod args;
+pub mod blocking;
 pub mod browser;
 pub mod cache_aside;
 pub mod cli;
+pub mod client;
 pub mod cmd;
+pub mod config;
+pub mod databases;
 pub mod edge_cases;
 pub mod glob;
 pub mod keyspace;
 pub mod longdouble;
+pub mod multi;
 pub mod num;
+pub mod object;
 pub mod persist;
+pub mod pubsub;
 pub mod reply;
+pub mod server;
 pub mod store;
 pub mod table;
 pub mod value;
 
+pub use client::{Client, ClientId};
 pub use reply::Reply;
+pub use server::{Event, Outcome, Output};
 pub use store::{Limits, Stats, Store};
 pub use table::{CommandSpec, COMMANDS};
 pub use value::{KeyType, Value};

@@ -45,7 +45,9 @@ fn push_generic(s: &mut Store, a: &mut Args, head: bool, only_existing: bool) ->
             list.push_back(e.clone());
         }
     }
-    Ok(Reply::Integer(list.len() as i64))
+    let n = list.len();
+    s.signal_modified(key);
+    Ok(Reply::Integer(n as i64))
 }
 
 pub fn lpush(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -90,6 +92,7 @@ fn pop_generic(s: &mut Store, a: &mut Args, head: bool, cmd: &str) -> CmdResult 
         }
     };
     s.delete_if_empty(key);
+    s.signal_modified(key);
     Ok(reply)
 }
 
@@ -164,6 +167,7 @@ pub fn lset(s: &mut Store, a: &mut Args) -> CmdResult {
     let value = a.next()?;
     let i = list_index(index, list.len()).ok_or_else(|| error(err::OUT_OF_RANGE))?;
     list[i] = value.to_vec();
+    s.signal_modified(key);
     Ok(Reply::ok())
 }
 
@@ -196,6 +200,9 @@ pub fn lrem(s: &mut Store, a: &mut Args) -> CmdResult {
             }
         }
     }
+    if removed > 0 {
+        s.signal_modified(key);
+    }
     s.delete_if_empty(key);
     Ok(Reply::Integer(removed as i64))
 }
@@ -215,6 +222,7 @@ pub fn ltrim(s: &mut Store, a: &mut Args) -> CmdResult {
         }
     }
     s.delete_if_empty(key);
+    s.signal_modified(key);
     Ok(Reply::ok())
 }
 
@@ -240,7 +248,9 @@ pub fn linsert(s: &mut Store, a: &mut Args) -> CmdResult {
         None => Ok(Reply::Integer(-1)),
         Some(i) => {
             list.insert(if after { i + 1 } else { i }, elem.to_vec());
-            Ok(Reply::Integer(list.len() as i64))
+            let n = list.len();
+            s.signal_modified(key);
+            Ok(Reply::Integer(n as i64))
         }
     }
 }
@@ -310,7 +320,7 @@ fn side(arg: &[u8]) -> Result<bool, Reply> {
     }
 }
 
-fn lmove_generic(s: &mut Store, src: &[u8], dst: &[u8], from_left: bool, to_left: bool) -> CmdResult {
+pub(crate) fn lmove_generic(s: &mut Store, src: &[u8], dst: &[u8], from_left: bool, to_left: bool) -> CmdResult {
     if write_list(s, src)?.is_none() {
         return Ok(Reply::Nil);
     }
@@ -323,6 +333,7 @@ fn lmove_generic(s: &mut Store, src: &[u8], dst: &[u8], from_left: bool, to_left
     if write_list(s, dst)?.is_none() {
         s.set_key(dst, Value::List(Box::default()), false);
     }
+    s.signal_modified(dst);
     let d = write_list(s, dst)?.expect("created above");
     if to_left {
         d.push_front(v.clone());
@@ -330,6 +341,7 @@ fn lmove_generic(s: &mut Store, src: &[u8], dst: &[u8], from_left: bool, to_left
         d.push_back(v.clone());
     }
     s.delete_if_empty(src);
+    s.signal_modified(src);
     Ok(Reply::bulk(v))
 }
 

@@ -95,6 +95,10 @@ fn zadd_generic(s: &mut Store, a: &mut Args, incr_cmd: bool) -> CmdResult {
                 if incr {
                     new += cur;
                     if new.is_nan() {
+                        // `goto cleanup`: members changed before the error still count.
+                        if added + updated > 0 {
+                            s.signal_modified(key);
+                        }
                         return Err(error("ERR resulting score is not a number (NaN)"));
                     }
                 }
@@ -116,6 +120,9 @@ fn zadd_generic(s: &mut Store, a: &mut Args, incr_cmd: bool) -> CmdResult {
             }
             None => {}
         }
+    }
+    if added + updated > 0 {
+        s.signal_modified(key);
     }
     Ok(if incr { incr_reply(processed, last) } else { Reply::Integer(if ch { added + updated } else { added }) })
 }
@@ -153,6 +160,9 @@ pub fn zrem(s: &mut Store, a: &mut Args) -> CmdResult {
     let Some(z) = write_zset(s, key)? else { return Ok(Reply::Integer(0)) };
     let n = ms.iter().filter(|m| z.remove(m).is_some()).count();
     s.delete_if_empty(key);
+    if n > 0 {
+        s.signal_modified(key);
+    }
     Ok(Reply::Integer(n as i64))
 }
 

@@ -1,0 +1,548 @@
+//! The server around the keyspace: many clients, the path every command takes (Redis's
+//! `processCommand`), and what the server writes to each connection.
+//!
+//! Sans-IO: a front end (the /redis page, a kernel model, the REPL, a test) owns the connections.
+//! It calls [`Store::connect`], then [`Store::execute_as`]`(client, now, argv)` for each command a
+//! client sends, and gets that client's replies back at once ([`Outcome::Replied`]) or learns that
+//! the client is now blocked ([`Outcome::Blocked`]). Everything the server writes to *other*
+//! connections meanwhile — pub/sub messages, a woken BLPOP's reply, a killed connection — is
+//! queued as [`Output`]s in the order Redis would write them; [`Store::take_outputs`] hands them
+//! over. Time only moves when the caller says so: [`Store::next_timeout`] tells when the earliest
+//! blocked client times out, and [`Store::advance_clients`]`(now)` delivers every timeout due by
+//! then. [`Store::execute`] (in `store.rs`) is the one-client shorthand: a default client, created
+//! on first use, whose blocking commands jump the clock to their timeout as DEBUG SLEEP does.
+//!
+//! What happens to one command (`process_command`, in Redis's order): look it up (containers
+//! resolve their subcommand), check arity, refuse it in a subscribed RESP2 connection, queue it
+//! inside MULTI (`+QUEUED`), else run it (`call`: select the client's database, run the handler,
+//! write its reply); then serve clients whose keys became ready, resume clients that were
+//! unblocked (their pipelined commands), and deliver timeouts that are now due.
+//!
+//! Replies are written frame by frame to the client's stream ([`Store::write_frame`]). EXEC opens
+//! an array of N elements that the next N frames fill, exactly as a RESP reader would group the
+//! bytes Redis sends — so a transaction whose SUBSCRIBE writes two frames reproduces Redis's
+//! wire output too.
+//!
+//! Must never do I/O or read a clock; order comes from `BTreeMap`/`IndexMap`/`Vec` only.
+//!
+//! Architecture invariant: a handler's returned reply is written only if it did not write its own
+//! frames or block (`srv.replied`); blocking and pub/sub handlers write through `write_frame`.
+
+use std::collections::BTreeMap;
+
+use super::blocking::Blocking;
+use super::client::{Client, ClientId, OpenArray};
+use super::config::Config;
+use super::databases::Databases;
+use super::multi::Watches;
+use super::pubsub::{Kind, PubSub};
+use super::reply::Reply;
+use super::store::Store;
+use super::table::{self, CommandSpec};
+use crate::sim::{SimDuration, SimTime};
+
+/// What became of one command for the client that sent it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The replies written to the client, in order: exactly one for almost every command;
+    /// (P|S)SUBSCRIBE and (P|S)UNSUBSCRIBE write one per channel. A command sent while MULTI is
+    /// open replies `+QUEUED`.
+    Replied(Vec<Reply>),
+    /// The client is blocked (BLPOP, BZPOPMIN, WAIT…; or the command arrived while it was): its
+    /// reply arrives later as an [`Output`], when data comes, its timeout passes, CLIENT UNBLOCK
+    /// frees it. Commands sent meanwhile run, in order, once it is unblocked.
+    Blocked,
+    /// The server closed the connection after writing these replies (QUIT, CLIENT KILL of
+    /// itself), or the client was not connected (no replies).
+    Closed(Vec<Reply>),
+}
+
+/// Something the server wrote to a connection other than the caller's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    pub client: ClientId,
+    pub event: Event,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// One reply frame (a pub/sub message, a served or timed-out blocking command, the reply of
+    /// a command that waited behind a blocked one).
+    Reply(Reply),
+    /// The server closed the connection (CLIENT KILL, QUIT after a blocked command).
+    Closed,
+}
+
+/// Counters INFO reports beyond the keyspace's own.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) total_connections_received: u64,
+}
+
+/// Where frames go while a command runs.
+#[derive(Clone, Debug, Default)]
+struct Outbox {
+    /// Frames and closes for every client but the caller, in write order.
+    outputs: Vec<Output>,
+    /// The client whose `execute_as` is running: its frames are returned directly.
+    caller: Option<ClientId>,
+    caller_frames: Vec<Reply>,
+    caller_closed: bool,
+    /// Frames captured instead of written (a script's `redis.call`), innermost last.
+    captures: Vec<(ClientId, Vec<Reply>)>,
+}
+
+/// Server state beyond the active database (see the module header).
+#[derive(Clone, Debug)]
+pub(crate) struct ServerState {
+    pub(crate) dbs: Databases,
+    /// Connected clients by id (= connection order, CLIENT LIST's order).
+    pub(crate) clients: BTreeMap<ClientId, Client>,
+    next_id: u64,
+    /// The client whose command is running (`server.current_client`).
+    pub(crate) current: ClientId,
+    /// The client [`Store::execute`] speaks for.
+    default_client: Option<ClientId>,
+    pub(crate) watches: Watches,
+    pub(crate) pubsub: PubSub,
+    pub(crate) blocking: Blocking,
+    pub(crate) config: Config,
+    out: Outbox,
+    pub(crate) counters: Counters,
+    /// Set by a handler that wrote its own frames or blocked: its return value is not written.
+    pub(crate) replied: bool,
+}
+
+impl Default for ServerState {
+    fn default() -> Self {
+        ServerState {
+            dbs: Databases::default(),
+            clients: BTreeMap::new(),
+            next_id: 1,
+            current: ClientId(0),
+            default_client: None,
+            watches: Watches::default(),
+            pubsub: PubSub::default(),
+            blocking: Blocking::default(),
+            config: Config::default(),
+            out: Outbox::default(),
+            counters: Counters::default(),
+            replied: false,
+        }
+    }
+}
+
+/// Why a command could not be found (`commandCheckExistence`), as Redis's error text without the
+/// `ERR ` prefix.
+fn lookup_error(argv: &[Vec<u8>], container: bool) -> String {
+    if container {
+        let cmd = String::from_utf8_lossy(super::args::c_str(&argv[0])).to_ascii_uppercase();
+        let sub = super::args::c_str(&argv[1]);
+        let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
+        format!("unknown subcommand '{sub}'. Try {cmd} HELP.").replace(['\r', '\n'], " ")
+    } else {
+        match super::store::unknown_command(argv) {
+            Reply::Error(e) => e.strip_prefix("ERR ").unwrap_or(&e).to_string(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// `lookupCommand`: a plain command, a container's subcommand (`argv[1]`, case-insensitive), or the
+/// bare container when it has no arguments (its arity then fails).
+pub fn lookup_command(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, String> {
+    let Some(base) = table::lookup(&argv[0]) else { return Err(lookup_error(argv, false)) };
+    if base.subcommands.is_empty() || argv.len() == 1 {
+        return Ok(base);
+    }
+    let sub = &argv[1];
+    base.subcommands
+        .iter()
+        .find(|s| s.name.split_once('|').is_some_and(|(_, n)| sub.eq_ignore_ascii_case(n.as_bytes())))
+        .ok_or_else(|| lookup_error(argv, true))
+}
+
+/// Containers are resolved before dispatch; this handler only exists to fill the table row.
+pub(crate) fn container_never_called(_s: &mut Store, _a: &mut super::args::Args) -> super::args::CmdResult {
+    Err(Reply::error("ERR unknown subcommand"))
+}
+
+/// Commands a subscribed RESP2 connection may still send.
+fn allowed_when_subscribed(name: &str) -> bool {
+    matches!(name, "ping" | "subscribe" | "ssubscribe" | "unsubscribe" | "sunsubscribe" | "psubscribe" | "punsubscribe" | "quit" | "reset")
+}
+
+/// Commands MULTI runs at once instead of queueing.
+fn runs_inside_multi(name: &str) -> bool {
+    matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+}
+
+impl Store {
+    // ---- connections ------------------------------------------------------------------------
+
+    /// A new connection (Redis's `createClient`), at caller time `now`. Ids count up from 1.
+    pub fn connect(&mut self, now: SimTime) -> ClientId {
+        self.set_clock(now);
+        let id = ClientId(self.srv.next_id);
+        self.srv.next_id += 1;
+        self.srv.clients.insert(id, Client::new(id, self.now_ms));
+        self.srv.counters.total_connections_received = self.srv.counters.total_connections_received.saturating_add(1);
+        id
+    }
+
+    /// The connection closes (the client hung up, or a front end's Ctrl-C in a blocked or
+    /// subscribed redis-cli). Its subscriptions, WATCHes, transaction and blocked command go with
+    /// it; nothing is written to it any more.
+    pub fn disconnect(&mut self, id: ClientId) {
+        self.free_client(id);
+        self.activate_db(0);
+    }
+
+    /// One connected client's state.
+    pub fn client(&self, id: ClientId) -> Option<&Client> {
+        self.srv.clients.get(&id)
+    }
+
+    /// Every connected client, in connection order.
+    pub fn clients(&self) -> impl Iterator<Item = &Client> {
+        self.srv.clients.values()
+    }
+
+    /// `freeClient`: unblock (without a reply), unwatch, unsubscribe, forget.
+    pub(crate) fn free_client(&mut self, id: ClientId) {
+        if !self.srv.clients.contains_key(&id) {
+            return;
+        }
+        self.unblock_client(id);
+        self.unwatch_all_keys(id);
+        self.unsubscribe_all_channels(id, false, Kind::Plain);
+        self.unsubscribe_all_channels(id, false, Kind::Shard);
+        self.unsubscribe_all_patterns(id, false);
+        self.srv.clients.remove(&id);
+        self.srv.blocking.unblocked.retain(|&c| c != id);
+        if self.srv.default_client == Some(id) {
+            self.srv.default_client = None;
+        }
+    }
+
+    /// Closes a connection from inside the server (CLIENT KILL, a close-after-reply flag): the
+    /// caller's own close is reported by its [`Outcome`], anyone else's as an [`Event::Closed`].
+    pub(crate) fn close_client(&mut self, id: ClientId) {
+        if !self.srv.clients.contains_key(&id) {
+            return;
+        }
+        self.free_client(id);
+        if self.srv.out.caller == Some(id) {
+            self.srv.out.caller_closed = true;
+        } else {
+            self.srv.out.outputs.push(Output { client: id, event: Event::Closed });
+        }
+    }
+
+    // ---- commands ---------------------------------------------------------------------------
+
+    /// Runs one command sent by `client` at caller time `now` (see the module header).
+    pub fn execute_as(&mut self, client: ClientId, now: SimTime, argv: &[Vec<u8>]) -> Outcome {
+        self.set_clock(now);
+        if !self.srv.clients.contains_key(&client) {
+            return Outcome::Closed(Vec::new());
+        }
+        self.srv.out.caller = Some(client);
+        self.srv.out.caller_closed = false;
+        // Whatever was due before this command arrived happens first (`beforeSleep`).
+        self.settle();
+        let blocked_before = self.srv.clients.get(&client).is_some_and(Client::is_blocked);
+        if blocked_before {
+            if let Some(c) = self.srv.clients.get_mut(&client) {
+                c.pending.push_back(argv.to_vec());
+            }
+        } else if !argv.is_empty() {
+            self.process_command(client, argv);
+            self.finish_command(client);
+            self.settle();
+        }
+        let frames = std::mem::take(&mut self.srv.out.caller_frames);
+        let closed = std::mem::take(&mut self.srv.out.caller_closed);
+        self.srv.out.caller = None;
+        self.activate_db(0);
+        if closed {
+            Outcome::Closed(frames)
+        } else if self.srv.clients.get(&client).is_some_and(Client::is_blocked) {
+            debug_assert!(frames.is_empty() || blocked_before, "a blocking command writes nothing before it blocks");
+            if frames.is_empty() { Outcome::Blocked } else { Outcome::Replied(frames) }
+        } else {
+            Outcome::Replied(frames)
+        }
+    }
+
+    /// Everything written to other connections since the last call, in order.
+    pub fn take_outputs(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.srv.out.outputs)
+    }
+
+    /// Outputs waiting to be taken.
+    pub fn pending_outputs(&self) -> &[Output] {
+        &self.srv.out.outputs
+    }
+
+    /// When (caller clock) the earliest blocked client times out: Redis times a client out once
+    /// the clock is past its deadline, so 1 ms after it. `None` when nobody waits with a timeout.
+    pub fn next_timeout(&self) -> Option<SimTime> {
+        let deadline = self.srv.blocking.earliest_timeout()?;
+        Some(SimTime(deadline.saturating_add(1).saturating_sub(self.clock_offset().as_millis())))
+    }
+
+    /// Moves the clients' clock to caller time `now`: blocked clients whose deadline has passed
+    /// get their timeout reply (as outputs), and their pipelined commands run. Returns how many
+    /// clients timed out.
+    pub fn advance_clients(&mut self, now: SimTime) -> usize {
+        self.set_clock(now);
+        let before = self.srv.blocking.blocked_count();
+        self.settle();
+        self.activate_db(0);
+        before.saturating_sub(self.srv.blocking.blocked_count())
+    }
+
+    /// The one-client shorthand behind [`Store::execute`]: the default client sends `argv`. A
+    /// command that blocks is answered as if nobody else could wake it: the store clock jumps past
+    /// its deadline (like DEBUG SLEEP) and the timeout reply comes back; without a deadline
+    /// (timeout 0) it would wait forever, so the client is unblocked with an error saying so.
+    /// Commands that reply more than once (SUBSCRIBE a b) return their first reply here; use
+    /// [`Store::execute_as`] for all of them.
+    pub(crate) fn execute_default(&mut self, now: SimTime, argv: &[Vec<u8>]) -> Reply {
+        let id = match self.srv.default_client {
+            Some(id) if self.srv.clients.contains_key(&id) => id,
+            _ => {
+                let id = self.connect(now);
+                self.srv.default_client = Some(id);
+                id
+            }
+        };
+        match self.execute_as(id, now, argv) {
+            Outcome::Replied(f) | Outcome::Closed(f) => f.into_iter().next().unwrap_or(Reply::NilArray),
+            Outcome::Blocked => self.wait_out_default(id, now, argv),
+        }
+    }
+
+    fn wait_out_default(&mut self, id: ClientId, now: SimTime, argv: &[Vec<u8>]) -> Reply {
+        let Some(deadline) = self.srv.clients.get(&id).and_then(|c| c.blocked.as_ref()).map(|b| b.timeout) else {
+            return Reply::NilArray;
+        };
+        if deadline == 0 {
+            self.unblock_client(id);
+            self.srv.blocking.unblocked.retain(|&c| c != id);
+            let name = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
+            return Reply::Error(format!(
+                "ERR playground: {name} with timeout 0 would block this connection forever and no other client can serve it here; give a timeout"
+            ));
+        }
+        // Jump the store clock just past the deadline, as a real client would wait.
+        let target = deadline.saturating_add(1);
+        let store_now = self.store_time(now).as_unix_ms();
+        if target > store_now {
+            self.clock_offset = self.clock_offset.saturating_add(SimDuration::from_millis(target - store_now));
+        }
+        self.advance_clients(now);
+        let mut first = None;
+        self.srv.out.outputs.retain(|o| {
+            if o.client == id {
+                if let (None, Event::Reply(r)) = (&first, &o.event) {
+                    first = Some(r.clone());
+                }
+                false
+            } else {
+                true
+            }
+        });
+        first.unwrap_or(Reply::NilArray)
+    }
+
+    /// Runs until nothing more is due: ready keys, timeouts past the clock, and the pipelined
+    /// commands of clients that were unblocked.
+    fn settle(&mut self) {
+        loop {
+            if self.srv.blocking.has_ready_keys() {
+                self.handle_clients_blocked_on_keys();
+                continue;
+            }
+            if self.handle_blocked_clients_timeout() > 0 {
+                continue;
+            }
+            if let Some(id) = self.srv.blocking.unblocked.pop_front() {
+                self.process_pending(id);
+                continue;
+            }
+            break;
+        }
+    }
+
+    /// `processUnblockedClients` for one client: its queued commands, until it blocks again.
+    fn process_pending(&mut self, id: ClientId) {
+        loop {
+            let Some(c) = self.srv.clients.get_mut(&id) else { return };
+            if c.blocked.is_some() {
+                return;
+            }
+            let Some(argv) = c.pending.pop_front() else { return };
+            self.process_command(id, &argv);
+            self.finish_command(id);
+            if self.srv.blocking.has_ready_keys() {
+                self.handle_clients_blocked_on_keys();
+            }
+        }
+    }
+
+    /// After a client's command: close it if it asked to be closed once answered.
+    fn finish_command(&mut self, id: ClientId) {
+        if self.srv.clients.get(&id).is_some_and(|c| c.flags.close_after_reply) {
+            self.close_client(id);
+        }
+    }
+
+    /// `processCommand` for client `id` (see the module header).
+    fn process_command(&mut self, id: ClientId, argv: &[Vec<u8>]) {
+        self.srv.current = id;
+        let now = self.now_ms;
+        let spec = lookup_command(argv);
+        if let Some(c) = self.srv.clients.get_mut(&id) {
+            c.last_interaction_ms = now;
+            c.last_cmd = spec.as_ref().ok().map(|s| s.name);
+        }
+        let spec = match spec {
+            Ok(s) => s,
+            Err(msg) => return self.reject(id, None, msg),
+        };
+        let argc = argv.len() as i64;
+        let arity = i64::from(spec.arity);
+        if (arity > 0 && argc != arity) || argc < -arity {
+            return self.reject(id, Some(spec), format!("wrong number of arguments for '{}' command", spec.name));
+        }
+        let (subscribed, multi) = match self.srv.clients.get(&id) {
+            Some(c) => (c.is_subscribed(), c.flags.multi),
+            None => return,
+        };
+        if subscribed && !allowed_when_subscribed(spec.name) {
+            return self.reject(
+                id,
+                Some(spec),
+                format!(
+                    "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                    spec.name
+                )
+                .replace(['\r', '\n'], " "),
+            );
+        }
+        if multi && !runs_inside_multi(spec.name) {
+            self.queue_multi_command(id, spec, argv);
+            self.write_frame(id, Reply::Status("QUEUED".into()));
+            return;
+        }
+        self.call(spec, argv);
+        if self.srv.blocking.has_ready_keys() {
+            self.handle_clients_blocked_on_keys();
+        }
+    }
+
+    /// `rejectCommand`: dooms an open transaction; EXEC itself aborts it.
+    fn reject(&mut self, id: ClientId, spec: Option<&'static CommandSpec>, msg: String) {
+        self.flag_transaction(id);
+        if spec.is_some_and(|s| s.name == "exec") {
+            self.discard_transaction(id);
+            self.write_frame(id, Reply::Error(format!("EXECABORT Transaction discarded because of: {msg}")));
+        } else {
+            self.write_frame(id, Reply::Error(format!("ERR {msg}")));
+        }
+    }
+
+    /// `call`: runs an already checked command for the current client in its database and writes
+    /// the reply (unless the handler wrote its own or blocked).
+    pub(crate) fn call(&mut self, spec: &'static CommandSpec, argv: &[Vec<u8>]) {
+        let id = self.srv.current;
+        let Some(db) = self.srv.clients.get(&id).map(|c| c.db) else { return };
+        self.activate_db(db);
+        let saved = std::mem::replace(&mut self.srv.replied, false);
+        let reply = self.call_handler(spec, argv);
+        let wrote_own = std::mem::replace(&mut self.srv.replied, saved);
+        if !wrote_own {
+            self.write_frame(id, reply);
+        }
+    }
+
+    /// Runs an already looked-up, arity-checked command as `client` and returns its reply
+    /// instead of writing it, with blocking denied (a blocking command answers as if it timed
+    /// out): the hook a script runner's `redis.call` uses, after its own checks (unknown command,
+    /// arity, [`table::Flag::NoScript`], read-only scripts) with [`lookup_command`]. The client's
+    /// selected database is used, and frames the command writes to *other* clients (PUBLISH) are
+    /// delivered as usual. Only the first frame is returned.
+    pub fn call_captured(&mut self, client: ClientId, spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Reply {
+        let id = client;
+        let outer = std::mem::replace(&mut self.srv.current, id);
+        let deny = self.srv.clients.get(&id).is_some_and(|c| c.flags.deny_blocking);
+        if let Some(c) = self.srv.clients.get_mut(&id) {
+            c.flags.deny_blocking = true;
+        }
+        self.srv.out.captures.push((id, Vec::new()));
+        self.call(spec, argv);
+        let (_, frames) = self.srv.out.captures.pop().unwrap_or((id, Vec::new()));
+        if let Some(c) = self.srv.clients.get_mut(&id) {
+            c.flags.deny_blocking = deny;
+        }
+        self.srv.current = outer;
+        frames.into_iter().next().unwrap_or(Reply::Nil)
+    }
+
+    // ---- output -----------------------------------------------------------------------------
+
+    /// Writes one reply frame to client `id`'s connection (`addReply`): into the innermost open
+    /// array if one is being filled, else onto the wire.
+    pub(crate) fn write_frame(&mut self, id: ClientId, reply: Reply) {
+        if let Some((cap, frames)) = self.srv.out.captures.last_mut() {
+            if *cap == id {
+                frames.push(reply);
+                return;
+            }
+        }
+        let Some(c) = self.srv.clients.get_mut(&id) else { return };
+        let mut reply = reply;
+        loop {
+            let Some(top) = c.open_arrays.last_mut() else { break };
+            top.items.push(reply);
+            top.remaining -= 1;
+            if top.remaining > 0 {
+                return;
+            }
+            let done = c.open_arrays.pop().map(|a| a.items).unwrap_or_default();
+            reply = Reply::Array(done);
+        }
+        if self.srv.out.caller == Some(id) {
+            self.srv.out.caller_frames.push(reply);
+        } else {
+            self.srv.out.outputs.push(Output { client: id, event: Event::Reply(reply) });
+        }
+    }
+
+    /// Writes an array header of `len` elements (`addReplyArrayLen` before the elements are
+    /// known): the next `len` frames to this client become its elements.
+    pub(crate) fn open_array(&mut self, id: ClientId, len: usize) {
+        if len == 0 {
+            self.write_frame(id, Reply::Array(Vec::new()));
+        } else if let Some(c) = self.srv.clients.get_mut(&id) {
+            c.open_arrays.push(OpenArray { remaining: len, items: Vec::with_capacity(len) });
+        }
+    }
+
+    /// The client running the current command.
+    pub(crate) fn current_client(&self) -> Option<&Client> {
+        self.srv.clients.get(&self.srv.current)
+    }
+
+    pub(crate) fn current_client_mut(&mut self) -> Option<&mut Client> {
+        self.srv.clients.get_mut(&self.srv.current)
+    }
+
+    /// Marks the running handler as having written its own replies.
+    pub(crate) fn replied_already(&mut self) -> super::args::CmdResult {
+        self.srv.replied = true;
+        Ok(Reply::Nil)
+    }
+}
