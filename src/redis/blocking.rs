@@ -39,7 +39,12 @@ pub enum BlockKind {
 }
 
 impl BlockKind {
-    const ALL: [BlockKind; 4] = [BlockKind::List, BlockKind::ZSet, BlockKind::Stream, BlockKind::Wait];
+    const ALL: [BlockKind; 4] = [
+        BlockKind::List,
+        BlockKind::ZSet,
+        BlockKind::Stream,
+        BlockKind::Wait,
+    ];
     fn index(self) -> usize {
         match self {
             BlockKind::List => 0,
@@ -64,7 +69,11 @@ pub enum BlockedOp {
     /// BLPOP/BRPOP (`count` None: reply `[key, element]`) and BLMPOP (`[key, [elements…]]`).
     ListPop { head: bool, count: Option<i64> },
     /// BLMOVE/BRPOPLPUSH: pop from the key, push to `dst`, reply the element.
-    ListMove { from_head: bool, to_head: bool, dst: Box<[u8]> },
+    ListMove {
+        from_head: bool,
+        to_head: bool,
+        dst: Box<[u8]>,
+    },
     /// BZPOPMIN/BZPOPMAX (`count` None: `[key, member, score]`) and BZMPOP (`nested`:
     /// `[key, [[member, score]…]]`).
     ZSetPop { max: bool, count: Option<i64> },
@@ -150,7 +159,12 @@ impl Store {
                 continue;
             }
             distinct.push(k.into());
-            self.srv.blocking.keys.entry((db, k.into())).or_default().push(id);
+            self.srv
+                .blocking
+                .keys
+                .entry((db, k.into()))
+                .or_default()
+                .push(id);
         }
         let kind = op.kind();
         self.srv.blocking.by_kind[kind.index()] += 1;
@@ -158,7 +172,12 @@ impl Store {
             self.srv.blocking.timeouts.insert((timeout, id));
         }
         if let Some(c) = self.srv.clients.get_mut(&id) {
-            c.blocked = Some(Blocked { db, keys: distinct, timeout, op });
+            c.blocked = Some(Blocked {
+                db,
+                keys: distinct,
+                timeout,
+                op,
+            });
         }
         self.srv.replied = true;
     }
@@ -166,7 +185,9 @@ impl Store {
     /// `unblockClient`: removes the client from every index and queues it to resume its pipeline.
     /// The caller has already written its reply (or, on disconnect, none is due).
     pub(crate) fn unblock_client(&mut self, id: ClientId) {
-        let Some(b) = self.srv.clients.get_mut(&id).and_then(|c| c.blocked.take()) else { return };
+        let Some(b) = self.srv.clients.get_mut(&id).and_then(|c| c.blocked.take()) else {
+            return;
+        };
         for key in &b.keys {
             if let Some(list) = self.srv.blocking.keys.get_mut(&DbKeyRef(b.db, key)) {
                 list.retain(|&x| x != id);
@@ -187,7 +208,9 @@ impl Store {
 
     /// `signalKeyAsReady` for `key` in the active database, which now holds a value of type `t`.
     pub(crate) fn signal_key_as_ready(&mut self, key: &[u8], t: KeyType) {
-        let Some(kind) = BlockKind::for_type(t) else { return };
+        let Some(kind) = BlockKind::for_type(t) else {
+            return;
+        };
         if self.srv.blocking.by_kind[kind.index()] == 0 {
             return;
         }
@@ -205,8 +228,14 @@ impl Store {
     /// `scanDatabaseForReadyKeys` (after SWAPDB): every key someone waits on in database `db`
     /// that now holds a value is signalled, in the order the keys were first waited on.
     pub(crate) fn scan_database_for_ready_keys(&mut self, db: usize) {
-        let keys: Vec<Box<[u8]>> =
-            self.srv.blocking.keys.keys().filter(|(d, _)| *d == db).map(|(_, k)| k.clone()).collect();
+        let keys: Vec<Box<[u8]>> = self
+            .srv
+            .blocking
+            .keys
+            .keys()
+            .filter(|(d, _)| *d == db)
+            .map(|(_, k)| k.clone())
+            .collect();
         for key in keys {
             let t = self.db_view(db).0.get(&key).map(|v| v.key_type());
             if let Some(t) = t {
@@ -223,11 +252,16 @@ impl Store {
         while !self.srv.blocking.ready.is_empty() {
             let batch = std::mem::take(&mut self.srv.blocking.ready);
             for (db, key) in batch {
-                self.srv.blocking.ready_set.shift_remove(&DbKeyRef(db, &key));
+                self.srv
+                    .blocking
+                    .ready_set
+                    .shift_remove(&DbKeyRef(db, &key));
                 self.activate_db(db);
                 // `lookupKeyReadWithFlags(NOSTATS)`: an expired key is deleted here.
                 self.expire_if_needed(&key);
-                let Some(t) = self.db.get(&key).map(|v| v.key_type()) else { continue };
+                let Some(t) = self.db.get(&key).map(|v| v.key_type()) else {
+                    continue;
+                };
                 self.serve_key(db, &key, t);
             }
         }
@@ -238,13 +272,27 @@ impl Store {
     /// Serves the clients waiting on `key` (database `db`, active) for its type, first blocked
     /// first, until the value is used up.
     fn serve_key(&mut self, db: usize, key: &[u8], t: KeyType) {
-        let Some(kind) = BlockKind::for_type(t) else { return };
+        let Some(kind) = BlockKind::for_type(t) else {
+            return;
+        };
         if self.srv.blocking.by_kind[kind.index()] == 0 {
             return;
         }
-        let waiters = self.srv.blocking.keys.get(&DbKeyRef(db, key)).cloned().unwrap_or_default();
+        let waiters = self
+            .srv
+            .blocking
+            .keys
+            .get(&DbKeyRef(db, key))
+            .cloned()
+            .unwrap_or_default();
         for id in waiters {
-            let Some(op) = self.srv.clients.get(&id).and_then(|c| c.blocked.as_ref()).map(|b| b.op.clone()) else {
+            let Some(op) = self
+                .srv
+                .clients
+                .get(&id)
+                .and_then(|c| c.blocked.as_ref())
+                .map(|b| b.op.clone())
+            else {
                 continue;
             };
             if op.kind() != kind {
@@ -265,7 +313,13 @@ impl Store {
 
     /// The reply a blocked client gets when its time is up (`replyToBlockedClientTimedOut`).
     pub(crate) fn reply_blocked_timed_out(&mut self, id: ClientId) {
-        let Some(kind) = self.srv.clients.get(&id).and_then(|c| c.blocked.as_ref()).map(|b| b.op.kind()) else {
+        let Some(kind) = self
+            .srv
+            .clients
+            .get(&id)
+            .and_then(|c| c.blocked.as_ref())
+            .map(|b| b.op.kind())
+        else {
             return;
         };
         let reply = match kind {
@@ -294,6 +348,8 @@ impl Store {
 
     /// Blocked clients by kind (INFO, pictures).
     pub fn blocked_clients_by_kind(&self) -> impl Iterator<Item = (BlockKind, usize)> + '_ {
-        BlockKind::ALL.into_iter().map(|k| (k, self.srv.blocking.by_kind[k.index()]))
+        BlockKind::ALL
+            .into_iter()
+            .map(|k| (k, self.srv.blocking.by_kind[k.index()]))
     }
 }

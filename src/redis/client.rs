@@ -13,7 +13,7 @@ use super::keyspace::Set;
 use super::reply::Reply;
 use super::table::CommandSpec;
 
-/// A connection's id: 1, 2, 3… in connection order, never reused (Redis's `client->id`).
+/// A connection's id: 3, 4, 5… in connection order, never reused (Redis's `client->id`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ClientId(pub u64);
 

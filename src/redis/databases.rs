@@ -33,7 +33,10 @@ pub(crate) struct Databases {
 
 impl Default for Databases {
     fn default() -> Self {
-        Databases { slots: vec![Db::default(); DEFAULT_DATABASES], active: 0 }
+        Databases {
+            slots: vec![Db::default(); DEFAULT_DATABASES],
+            active: 0,
+        }
     }
 }
 
@@ -84,7 +87,11 @@ impl Store {
 
     /// Keys held by database `i` (DBSIZE as that database's clients see it).
     pub fn database_len(&self, i: usize) -> usize {
-        if i < self.database_count() { self.db_view(i).0.len() } else { 0 }
+        if i < self.database_count() {
+            self.db_view(i).0.len()
+        } else {
+            0
+        }
     }
 
     /// Whether `key` is logically expired in database `i` (`keyIsExpired`, no deletion).

@@ -56,7 +56,9 @@ impl Store {
 
     /// `touchWatchedKey`.
     pub(crate) fn touch_watched_key(&mut self, db: usize, key: &[u8]) {
-        let Some(list) = self.srv.watches.keys.get(&DbKeyRef(db, key)) else { return };
+        let Some(list) = self.srv.watches.keys.get(&DbKeyRef(db, key)) else {
+            return;
+        };
         let snapshot = list.clone();
         let present = self.db_view(db).0.contains_key(key);
         for w in snapshot {
@@ -86,20 +88,34 @@ impl Store {
 
     /// `touchAllWatchedKeysInDb`: FLUSHDB/FLUSHALL (`replaced_with` = None, while the keys still
     /// exist) and SWAPDB (the database whose contents take `emptied`'s place).
-    pub(crate) fn touch_all_watched_keys_in_db(&mut self, emptied: usize, replaced_with: Option<usize>) {
+    pub(crate) fn touch_all_watched_keys_in_db(
+        &mut self,
+        emptied: usize,
+        replaced_with: Option<usize>,
+    ) {
         if self.srv.watches.keys.is_empty() {
             return;
         }
-        let keys: Vec<Box<[u8]>> =
-            self.srv.watches.keys.keys().filter(|(d, _)| *d == emptied).map(|(_, k)| k.clone()).collect();
+        let keys: Vec<Box<[u8]>> = self
+            .srv
+            .watches
+            .keys
+            .keys()
+            .filter(|(d, _)| *d == emptied)
+            .map(|(_, k)| k.clone())
+            .collect();
         for key in keys {
             let exists_in_emptied = self.db_view(emptied).0.contains_key(&key);
-            let in_replacement = replaced_with.is_some_and(|r| self.db_view(r).0.contains_key(&key));
+            let in_replacement =
+                replaced_with.is_some_and(|r| self.db_view(r).0.contains_key(&key));
             if !exists_in_emptied && !in_replacement {
                 continue;
             }
-            let replacement_expired = replaced_with.is_some_and(|r| self.key_is_expired_in(r, &key));
-            let Some(list) = self.srv.watches.keys.get(&DbKeyRef(emptied, &key)) else { continue };
+            let replacement_expired =
+                replaced_with.is_some_and(|r| self.key_is_expired_in(r, &key));
+            let Some(list) = self.srv.watches.keys.get(&DbKeyRef(emptied, &key)) else {
+                continue;
+            };
             let mut dirty = Vec::new();
             let mut updated = list.clone();
             for w in updated.iter_mut() {
@@ -132,13 +148,23 @@ impl Store {
 
     /// `watchForKey` for the current client in its database.
     pub(crate) fn watch_for_key(&mut self, id: ClientId, key: &[u8]) {
-        let Some(c) = self.srv.clients.get(&id) else { return };
+        let Some(c) = self.srv.clients.get(&id) else {
+            return;
+        };
         let db = c.db;
         if c.watched.iter().any(|(d, k)| *d == db && &**k == key) {
             return;
         }
         let expired = self.key_is_expired_in(db, key);
-        self.srv.watches.keys.entry((db, key.into())).or_default().push(Watcher { client: id, expired });
+        self.srv
+            .watches
+            .keys
+            .entry((db, key.into()))
+            .or_default()
+            .push(Watcher {
+                client: id,
+                expired,
+            });
         if let Some(c) = self.srv.clients.get_mut(&id) {
             c.watched.push((db, key.into()));
         }
@@ -146,7 +172,9 @@ impl Store {
 
     /// `unwatchAllKeys`.
     pub(crate) fn unwatch_all_keys(&mut self, id: ClientId) {
-        let Some(c) = self.srv.clients.get_mut(&id) else { return };
+        let Some(c) = self.srv.clients.get_mut(&id) else {
+            return;
+        };
         let watched = std::mem::take(&mut c.watched);
         for (db, key) in watched {
             if let Some(list) = self.srv.watches.keys.get_mut(&DbKeyRef(db, &key)) {
@@ -160,7 +188,9 @@ impl Store {
 
     /// `isWatchedKeyExpired`: a key watched while alive has expired since (checked by EXEC).
     pub(crate) fn is_watched_key_expired(&self, id: ClientId) -> bool {
-        let Some(c) = self.srv.clients.get(&id) else { return false };
+        let Some(c) = self.srv.clients.get(&id) else {
+            return false;
+        };
         c.watched.iter().any(|(db, key)| {
             let marked = self
                 .srv
@@ -194,12 +224,20 @@ impl Store {
     }
 
     /// `queueMultiCommand`: nothing is kept once the transaction is doomed.
-    pub(crate) fn queue_multi_command(&mut self, id: ClientId, spec: &'static CommandSpec, argv: &[Vec<u8>]) {
+    pub(crate) fn queue_multi_command(
+        &mut self,
+        id: ClientId,
+        spec: &'static CommandSpec,
+        argv: &[Vec<u8>],
+    ) {
         if let Some(c) = self.srv.clients.get_mut(&id) {
             if c.flags.dirty_cas || c.flags.dirty_exec {
                 return;
             }
-            c.queued.push(Queued { spec, argv: argv.to_vec() });
+            c.queued.push(Queued {
+                spec,
+                argv: argv.to_vec(),
+            });
         }
     }
 }

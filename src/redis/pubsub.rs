@@ -80,23 +80,45 @@ impl Store {
 
     /// `pubsubSubscribeChannel`: subscribes (if not already) and replies the confirmation.
     pub(crate) fn subscribe_channel(&mut self, id: ClientId, channel: &[u8], kind: Kind) -> bool {
-        let Some(c) = self.srv.clients.get_mut(&id) else { return false };
+        let Some(c) = self.srv.clients.get_mut(&id) else {
+            return false;
+        };
         let set = match kind {
             Kind::Plain => &mut c.channels,
             Kind::Shard => &mut c.shard_channels,
         };
         let added = set.insert(channel.to_vec());
         if added {
-            self.srv.pubsub.index(kind).entry(channel.to_vec()).or_default().push(id);
+            self.srv
+                .pubsub
+                .index(kind)
+                .entry(channel.to_vec())
+                .or_default()
+                .push(id);
         }
         let count = self.subscription_count(id, kind);
-        self.write_frame(id, Reply::Array(vec![bulk(kind.subscribe_word()), Reply::bulk(channel.to_vec()), Reply::Integer(count)]));
+        self.write_frame(
+            id,
+            Reply::Array(vec![
+                bulk(kind.subscribe_word()),
+                Reply::bulk(channel.to_vec()),
+                Reply::Integer(count),
+            ]),
+        );
         added
     }
 
     /// `pubsubUnsubscribeChannel`.
-    pub(crate) fn unsubscribe_channel(&mut self, id: ClientId, channel: &[u8], notify: bool, kind: Kind) -> bool {
-        let Some(c) = self.srv.clients.get_mut(&id) else { return false };
+    pub(crate) fn unsubscribe_channel(
+        &mut self,
+        id: ClientId,
+        channel: &[u8],
+        notify: bool,
+        kind: Kind,
+    ) -> bool {
+        let Some(c) = self.srv.clients.get_mut(&id) else {
+            return false;
+        };
         let set = match kind {
             Kind::Plain => &mut c.channels,
             Kind::Shard => &mut c.shard_channels,
@@ -115,7 +137,11 @@ impl Store {
             let count = self.subscription_count(id, kind);
             self.write_frame(
                 id,
-                Reply::Array(vec![bulk(kind.unsubscribe_word()), Reply::bulk(channel.to_vec()), Reply::Integer(count)]),
+                Reply::Array(vec![
+                    bulk(kind.unsubscribe_word()),
+                    Reply::bulk(channel.to_vec()),
+                    Reply::Integer(count),
+                ]),
             );
         }
         removed
@@ -123,7 +149,12 @@ impl Store {
 
     /// `pubsubUnsubscribeAllChannelsInternal`: one reply per channel, or one with a nil channel
     /// when there was none.
-    pub(crate) fn unsubscribe_all_channels(&mut self, id: ClientId, notify: bool, kind: Kind) -> usize {
+    pub(crate) fn unsubscribe_all_channels(
+        &mut self,
+        id: ClientId,
+        notify: bool,
+        kind: Kind,
+    ) -> usize {
         let channels: Vec<Vec<u8>> = match self.srv.clients.get(&id) {
             Some(c) => match kind {
                 Kind::Plain => c.channels.iter().cloned().collect(),
@@ -137,27 +168,55 @@ impl Store {
         }
         if notify && count == 0 {
             let n = self.subscription_count(id, kind);
-            self.write_frame(id, Reply::Array(vec![bulk(kind.unsubscribe_word()), Reply::Nil, Reply::Integer(n)]));
+            self.write_frame(
+                id,
+                Reply::Array(vec![
+                    bulk(kind.unsubscribe_word()),
+                    Reply::Nil,
+                    Reply::Integer(n),
+                ]),
+            );
         }
         count
     }
 
     /// `pubsubSubscribePattern`.
     pub(crate) fn subscribe_pattern(&mut self, id: ClientId, pattern: &[u8]) -> bool {
-        let Some(c) = self.srv.clients.get_mut(&id) else { return false };
+        let Some(c) = self.srv.clients.get_mut(&id) else {
+            return false;
+        };
         let added = !c.patterns.iter().any(|p| p == pattern);
         if added {
             c.patterns.push(pattern.to_vec());
-            self.srv.pubsub.patterns.entry(pattern.to_vec()).or_default().push(id);
+            self.srv
+                .pubsub
+                .patterns
+                .entry(pattern.to_vec())
+                .or_default()
+                .push(id);
         }
         let count = self.subscription_count(id, Kind::Plain);
-        self.write_frame(id, Reply::Array(vec![bulk("psubscribe"), Reply::bulk(pattern.to_vec()), Reply::Integer(count)]));
+        self.write_frame(
+            id,
+            Reply::Array(vec![
+                bulk("psubscribe"),
+                Reply::bulk(pattern.to_vec()),
+                Reply::Integer(count),
+            ]),
+        );
         added
     }
 
     /// `pubsubUnsubscribePattern`.
-    pub(crate) fn unsubscribe_pattern(&mut self, id: ClientId, pattern: &[u8], notify: bool) -> bool {
-        let Some(c) = self.srv.clients.get_mut(&id) else { return false };
+    pub(crate) fn unsubscribe_pattern(
+        &mut self,
+        id: ClientId,
+        pattern: &[u8],
+        notify: bool,
+    ) -> bool {
+        let Some(c) = self.srv.clients.get_mut(&id) else {
+            return false;
+        };
         let pos = c.patterns.iter().position(|p| p == pattern);
         if let Some(i) = pos {
             c.patterns.remove(i);
@@ -170,7 +229,14 @@ impl Store {
         }
         if notify {
             let count = self.subscription_count(id, Kind::Plain);
-            self.write_frame(id, Reply::Array(vec![bulk("punsubscribe"), Reply::bulk(pattern.to_vec()), Reply::Integer(count)]));
+            self.write_frame(
+                id,
+                Reply::Array(vec![
+                    bulk("punsubscribe"),
+                    Reply::bulk(pattern.to_vec()),
+                    Reply::Integer(count),
+                ]),
+            );
         }
         pos.is_some()
     }
@@ -187,7 +253,10 @@ impl Store {
         }
         if notify && count == 0 {
             let n = self.subscription_count(id, Kind::Plain);
-            self.write_frame(id, Reply::Array(vec![bulk("punsubscribe"), Reply::Nil, Reply::Integer(n)]));
+            self.write_frame(
+                id,
+                Reply::Array(vec![bulk("punsubscribe"), Reply::Nil, Reply::Integer(n)]),
+            );
         }
         count
     }
@@ -197,11 +266,21 @@ impl Store {
     /// two matching patterns, counts once per subscription, as in Redis).
     pub(crate) fn publish_message(&mut self, channel: &[u8], message: &[u8], kind: Kind) -> i64 {
         let mut receivers = 0;
-        let direct: Vec<ClientId> = self.srv.pubsub.channels_of(kind).get(channel).cloned().unwrap_or_default();
+        let direct: Vec<ClientId> = self
+            .srv
+            .pubsub
+            .channels_of(kind)
+            .get(channel)
+            .cloned()
+            .unwrap_or_default();
         for id in direct {
             self.write_frame(
                 id,
-                Reply::Array(vec![bulk(kind.message_word()), Reply::bulk(channel.to_vec()), Reply::bulk(message.to_vec())]),
+                Reply::Array(vec![
+                    bulk(kind.message_word()),
+                    Reply::bulk(channel.to_vec()),
+                    Reply::bulk(message.to_vec()),
+                ]),
             );
             receivers += 1;
         }

@@ -92,6 +92,10 @@ struct Outbox {
     captures: Vec<(ClientId, Vec<Reply>)>,
 }
 
+/// The id of the first connection: in Redis 7.0 ids 1 and 2 go to internal clients created at
+/// startup, so a fresh server's first connection is 3.
+pub const FIRST_CLIENT_ID: u64 = 3;
+
 /// Server state beyond the active database (see the module header).
 #[derive(Clone, Debug)]
 pub(crate) struct ServerState {
@@ -118,7 +122,7 @@ impl Default for ServerState {
         ServerState {
             dbs: Databases::default(),
             clients: BTreeMap::new(),
-            next_id: 1,
+            next_id: FIRST_CLIENT_ID,
             current: ClientId(0),
             default_client: None,
             watches: Watches::default(),
@@ -151,42 +155,70 @@ fn lookup_error(argv: &[Vec<u8>], container: bool) -> String {
 /// `lookupCommand`: a plain command, a container's subcommand (`argv[1]`, case-insensitive), or the
 /// bare container when it has no arguments (its arity then fails).
 pub fn lookup_command(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, String> {
-    let Some(base) = table::lookup(&argv[0]) else { return Err(lookup_error(argv, false)) };
+    let Some(base) = table::lookup(&argv[0]) else {
+        return Err(lookup_error(argv, false));
+    };
     if base.subcommands.is_empty() || argv.len() == 1 {
         return Ok(base);
     }
     let sub = &argv[1];
     base.subcommands
         .iter()
-        .find(|s| s.name.split_once('|').is_some_and(|(_, n)| sub.eq_ignore_ascii_case(n.as_bytes())))
+        .find(|s| {
+            s.name
+                .split_once('|')
+                .is_some_and(|(_, n)| sub.eq_ignore_ascii_case(n.as_bytes()))
+        })
         .ok_or_else(|| lookup_error(argv, true))
 }
 
 /// Containers are resolved before dispatch; this handler only exists to fill the table row.
-pub(crate) fn container_never_called(_s: &mut Store, _a: &mut super::args::Args) -> super::args::CmdResult {
+pub(crate) fn container_never_called(
+    _s: &mut Store,
+    _a: &mut super::args::Args,
+) -> super::args::CmdResult {
     Err(Reply::error("ERR unknown subcommand"))
 }
 
 /// Commands a subscribed RESP2 connection may still send.
 fn allowed_when_subscribed(name: &str) -> bool {
-    matches!(name, "ping" | "subscribe" | "ssubscribe" | "unsubscribe" | "sunsubscribe" | "psubscribe" | "punsubscribe" | "quit" | "reset")
+    matches!(
+        name,
+        "ping"
+            | "subscribe"
+            | "ssubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "quit"
+            | "reset"
+    )
 }
 
 /// Commands MULTI runs at once instead of queueing.
 fn runs_inside_multi(name: &str) -> bool {
-    matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
 }
 
 impl Store {
     // ---- connections ------------------------------------------------------------------------
 
-    /// A new connection (Redis's `createClient`), at caller time `now`. Ids count up from 1.
+    /// A new connection (Redis's `createClient`), at caller time `now`. Ids count up from
+    /// [`FIRST_CLIENT_ID`] and are never reused.
     pub fn connect(&mut self, now: SimTime) -> ClientId {
         self.set_clock(now);
         let id = ClientId(self.srv.next_id);
         self.srv.next_id += 1;
         self.srv.clients.insert(id, Client::new(id, self.now_ms));
-        self.srv.counters.total_connections_received = self.srv.counters.total_connections_received.saturating_add(1);
+        self.srv.counters.total_connections_received = self
+            .srv
+            .counters
+            .total_connections_received
+            .saturating_add(1);
         id
     }
 
@@ -235,7 +267,10 @@ impl Store {
         if self.srv.out.caller == Some(id) {
             self.srv.out.caller_closed = true;
         } else {
-            self.srv.out.outputs.push(Output { client: id, event: Event::Closed });
+            self.srv.out.outputs.push(Output {
+                client: id,
+                event: Event::Closed,
+            });
         }
     }
 
@@ -251,7 +286,11 @@ impl Store {
         self.srv.out.caller_closed = false;
         // Whatever was due before this command arrived happens first (`beforeSleep`).
         self.settle();
-        let blocked_before = self.srv.clients.get(&client).is_some_and(Client::is_blocked);
+        let blocked_before = self
+            .srv
+            .clients
+            .get(&client)
+            .is_some_and(Client::is_blocked);
         if blocked_before {
             if let Some(c) = self.srv.clients.get_mut(&client) {
                 c.pending.push_back(argv.to_vec());
@@ -267,9 +306,21 @@ impl Store {
         self.activate_db(0);
         if closed {
             Outcome::Closed(frames)
-        } else if self.srv.clients.get(&client).is_some_and(Client::is_blocked) {
-            debug_assert!(frames.is_empty() || blocked_before, "a blocking command writes nothing before it blocks");
-            if frames.is_empty() { Outcome::Blocked } else { Outcome::Replied(frames) }
+        } else if self
+            .srv
+            .clients
+            .get(&client)
+            .is_some_and(Client::is_blocked)
+        {
+            debug_assert!(
+                frames.is_empty() || blocked_before,
+                "a blocking command writes nothing before it blocks"
+            );
+            if frames.is_empty() {
+                Outcome::Blocked
+            } else {
+                Outcome::Replied(frames)
+            }
         } else {
             Outcome::Replied(frames)
         }
@@ -289,7 +340,11 @@ impl Store {
     /// the clock is past its deadline, so 1 ms after it. `None` when nobody waits with a timeout.
     pub fn next_timeout(&self) -> Option<SimTime> {
         let deadline = self.srv.blocking.earliest_timeout()?;
-        Some(SimTime(deadline.saturating_add(1).saturating_sub(self.clock_offset().as_millis())))
+        Some(SimTime(
+            deadline
+                .saturating_add(1)
+                .saturating_sub(self.clock_offset().as_millis()),
+        ))
     }
 
     /// Moves the clients' clock to caller time `now`: blocked clients whose deadline has passed
@@ -319,13 +374,21 @@ impl Store {
             }
         };
         match self.execute_as(id, now, argv) {
-            Outcome::Replied(f) | Outcome::Closed(f) => f.into_iter().next().unwrap_or(Reply::NilArray),
+            Outcome::Replied(f) | Outcome::Closed(f) => {
+                f.into_iter().next().unwrap_or(Reply::NilArray)
+            }
             Outcome::Blocked => self.wait_out_default(id, now, argv),
         }
     }
 
     fn wait_out_default(&mut self, id: ClientId, now: SimTime, argv: &[Vec<u8>]) -> Reply {
-        let Some(deadline) = self.srv.clients.get(&id).and_then(|c| c.blocked.as_ref()).map(|b| b.timeout) else {
+        let Some(deadline) = self
+            .srv
+            .clients
+            .get(&id)
+            .and_then(|c| c.blocked.as_ref())
+            .map(|b| b.timeout)
+        else {
             return Reply::NilArray;
         };
         if deadline == 0 {
@@ -340,7 +403,9 @@ impl Store {
         let target = deadline.saturating_add(1);
         let store_now = self.store_time(now).as_unix_ms();
         if target > store_now {
-            self.clock_offset = self.clock_offset.saturating_add(SimDuration::from_millis(target - store_now));
+            self.clock_offset = self
+                .clock_offset
+                .saturating_add(SimDuration::from_millis(target - store_now));
         }
         self.advance_clients(now);
         let mut first = None;
@@ -379,11 +444,15 @@ impl Store {
     /// `processUnblockedClients` for one client: its queued commands, until it blocks again.
     fn process_pending(&mut self, id: ClientId) {
         loop {
-            let Some(c) = self.srv.clients.get_mut(&id) else { return };
+            let Some(c) = self.srv.clients.get_mut(&id) else {
+                return;
+            };
             if c.blocked.is_some() {
                 return;
             }
-            let Some(argv) = c.pending.pop_front() else { return };
+            let Some(argv) = c.pending.pop_front() else {
+                return;
+            };
             self.process_command(id, &argv);
             self.finish_command(id);
             if self.srv.blocking.has_ready_keys() {
@@ -394,7 +463,12 @@ impl Store {
 
     /// After a client's command: close it if it asked to be closed once answered.
     fn finish_command(&mut self, id: ClientId) {
-        if self.srv.clients.get(&id).is_some_and(|c| c.flags.close_after_reply) {
+        if self
+            .srv
+            .clients
+            .get(&id)
+            .is_some_and(|c| c.flags.close_after_reply)
+        {
             self.close_client(id);
         }
     }
@@ -415,7 +489,11 @@ impl Store {
         let argc = argv.len() as i64;
         let arity = i64::from(spec.arity);
         if (arity > 0 && argc != arity) || argc < -arity {
-            return self.reject(id, Some(spec), format!("wrong number of arguments for '{}' command", spec.name));
+            return self.reject(
+                id,
+                Some(spec),
+                format!("wrong number of arguments for '{}' command", spec.name),
+            );
         }
         let (subscribed, multi) = match self.srv.clients.get(&id) {
             Some(c) => (c.is_subscribed(), c.flags.multi),
@@ -448,7 +526,10 @@ impl Store {
         self.flag_transaction(id);
         if spec.is_some_and(|s| s.name == "exec") {
             self.discard_transaction(id);
-            self.write_frame(id, Reply::Error(format!("EXECABORT Transaction discarded because of: {msg}")));
+            self.write_frame(
+                id,
+                Reply::Error(format!("EXECABORT Transaction discarded because of: {msg}")),
+            );
         } else {
             self.write_frame(id, Reply::Error(format!("ERR {msg}")));
         }
@@ -458,7 +539,9 @@ impl Store {
     /// the reply (unless the handler wrote its own or blocked).
     pub(crate) fn call(&mut self, spec: &'static CommandSpec, argv: &[Vec<u8>]) {
         let id = self.srv.current;
-        let Some(db) = self.srv.clients.get(&id).map(|c| c.db) else { return };
+        let Some(db) = self.srv.clients.get(&id).map(|c| c.db) else {
+            return;
+        };
         self.activate_db(db);
         let saved = std::mem::replace(&mut self.srv.replied, false);
         let reply = self.call_handler(spec, argv);
@@ -474,10 +557,19 @@ impl Store {
     /// arity, [`table::Flag::NoScript`], read-only scripts) with [`lookup_command`]. The client's
     /// selected database is used, and frames the command writes to *other* clients (PUBLISH) are
     /// delivered as usual. Only the first frame is returned.
-    pub fn call_captured(&mut self, client: ClientId, spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Reply {
+    pub fn call_captured(
+        &mut self,
+        client: ClientId,
+        spec: &'static CommandSpec,
+        argv: &[Vec<u8>],
+    ) -> Reply {
         let id = client;
         let outer = std::mem::replace(&mut self.srv.current, id);
-        let deny = self.srv.clients.get(&id).is_some_and(|c| c.flags.deny_blocking);
+        let deny = self
+            .srv
+            .clients
+            .get(&id)
+            .is_some_and(|c| c.flags.deny_blocking);
         if let Some(c) = self.srv.clients.get_mut(&id) {
             c.flags.deny_blocking = true;
         }
@@ -502,10 +594,14 @@ impl Store {
                 return;
             }
         }
-        let Some(c) = self.srv.clients.get_mut(&id) else { return };
+        let Some(c) = self.srv.clients.get_mut(&id) else {
+            return;
+        };
         let mut reply = reply;
         loop {
-            let Some(top) = c.open_arrays.last_mut() else { break };
+            let Some(top) = c.open_arrays.last_mut() else {
+                break;
+            };
             top.items.push(reply);
             top.remaining -= 1;
             if top.remaining > 0 {
@@ -517,7 +613,10 @@ impl Store {
         if self.srv.out.caller == Some(id) {
             self.srv.out.caller_frames.push(reply);
         } else {
-            self.srv.out.outputs.push(Output { client: id, event: Event::Reply(reply) });
+            self.srv.out.outputs.push(Output {
+                client: id,
+                event: Event::Reply(reply),
+            });
         }
     }
 
@@ -527,7 +626,10 @@ impl Store {
         if len == 0 {
             self.write_frame(id, Reply::Array(Vec::new()));
         } else if let Some(c) = self.srv.clients.get_mut(&id) {
-            c.open_arrays.push(OpenArray { remaining: len, items: Vec::with_capacity(len) });
+            c.open_arrays.push(OpenArray {
+                remaining: len,
+                items: Vec::with_capacity(len),
+            });
         }
     }
 
@@ -544,5 +646,108 @@ impl Store {
     pub(crate) fn replied_already(&mut self) -> super::args::CmdResult {
         self.srv.replied = true;
         Ok(Reply::Nil)
+    }
+}
+
+/// Test helper: runs a multi-client script and renders what every client sees.
+///
+/// One command per line, prefixed by the client's letter (`A: SET k v`); a client connects the
+/// first time its letter appears. `@+N` advances the clock by N ms (delivering due timeouts),
+/// `A: !close` disconnects A. Each command prints `A: <command> -> <replies>` (or `(blocked)`,
+/// `(closed)`), followed by indented `B <- <reply>` lines for what other clients received.
+#[cfg(test)]
+pub(crate) fn run_clients(script: &str) -> String {
+    use super::cli::{format_inline, tokenize};
+    let mut store = Store::new(crate::sim::SimRng::new(1));
+    let mut now = crate::sim::TEST_EPOCH;
+    let mut ids: BTreeMap<char, ClientId> = BTreeMap::new();
+    let mut out = String::new();
+    let name_of = |ids: &BTreeMap<char, ClientId>, id: ClientId| {
+        ids.iter().find(|(_, &v)| v == id).map_or('?', |(&k, _)| k)
+    };
+    let render = |ids: &BTreeMap<char, ClientId>, outputs: Vec<Output>, out: &mut String| {
+        for o in outputs {
+            let who = name_of(ids, o.client);
+            match o.event {
+                Event::Reply(r) => out.push_str(&format!("  {who} <- {}\n", format_inline(&r))),
+                Event::Closed => out.push_str(&format!("  {who} <- (closed)\n")),
+            }
+        }
+    };
+    for line in script
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        if let Some(ms) = line.strip_prefix("@+") {
+            now += SimDuration::from_millis(ms.parse().expect("test clock step"));
+            store.advance_clients(now);
+            out.push_str(&format!("{line}\n"));
+            let o = store.take_outputs();
+            render(&ids, o, &mut out);
+            continue;
+        }
+        let (who, cmd) = line.split_once(": ").expect("A: command");
+        let who = who.chars().next().expect("client letter");
+        let id = *ids.entry(who).or_insert_with(|| store.connect(now));
+        if cmd == "!close" {
+            store.disconnect(id);
+            out.push_str(&format!("{who}: !close\n"));
+            continue;
+        }
+        let argv = tokenize(cmd).expect("test command tokenizes");
+        let shown = match store.execute_as(id, now, &argv) {
+            Outcome::Replied(f) => f.iter().map(format_inline).collect::<Vec<_>>().join(" | "),
+            Outcome::Blocked => "(blocked)".into(),
+            Outcome::Closed(f) => {
+                let mut v: Vec<String> = f.iter().map(format_inline).collect();
+                v.push("(closed)".into());
+                v.join(" | ")
+            }
+        };
+        out.push_str(&format!("{who}: {cmd} -> {shown}\n"));
+        let o = store.take_outputs();
+        render(&ids, o, &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::expect;
+
+    #[test]
+    fn smoke() {
+        let out = run_clients(
+            "A: CLIENT ID
+             B: CLIENT ID
+             A: WATCH k
+             B: SET k 1
+             A: MULTI
+             A: INCR k
+             A: EXEC
+             A: MULTI
+             A: INCR k
+             A: FOO
+             A: EXEC
+             B: BLPOP q 0
+             B: GET k
+             A: LPUSH q a b
+             B: SUBSCRIBE ch other
+             A: PUBLISH ch hi
+             B: GET x
+             A: SELECT 3
+             A: SET k in3
+             A: DBSIZE
+             A: MOVE k 0
+             A: SELECT 0
+             A: GET k
+             C: BZPOPMIN z 1.5
+             @+1000
+             @+501
+             A: CLIENT LIST",
+        );
+        expect![[r#""#]].assert_eq(&out);
     }
 }

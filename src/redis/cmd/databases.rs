@@ -13,7 +13,10 @@ const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 /// A database number argument (`getIntFromObjectOrReply` then `selectDb`'s range check).
 fn db_index(s: &Store, arg: &[u8], msg: Option<&str>) -> Result<usize, Reply> {
     let id = object::get_int(arg, msg)?;
-    usize::try_from(id).ok().filter(|&i| i < s.database_count()).ok_or_else(|| error(OUT_OF_RANGE))
+    usize::try_from(id)
+        .ok()
+        .filter(|&i| i < s.database_count())
+        .ok_or_else(|| error(OUT_OF_RANGE))
 }
 
 pub fn select(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -34,7 +37,9 @@ pub fn move_(s: &mut Store, a: &mut Args) -> CmdResult {
         return Err(error(SAME_OBJECT));
     }
     s.expire_if_needed(key);
-    let Some(value) = s.db.get(key).cloned() else { return Ok(Reply::Integer(0)) };
+    let Some(value) = s.db.get(key).cloned() else {
+        return Ok(Reply::Integer(0));
+    };
     let expire = s.expire_of(key);
     s.activate_db(dst);
     s.expire_if_needed(key);
@@ -87,7 +92,9 @@ pub fn copy(s: &mut Store, a: &mut Args) -> CmdResult {
     if src == dst && src_key == dst_key {
         return Err(error(SAME_OBJECT));
     }
-    let Some(value) = s.read(src_key).cloned() else { return Ok(Reply::Integer(0)) };
+    let Some(value) = s.read(src_key).cloned() else {
+        return Ok(Reply::Integer(0));
+    };
     let expire = s.expire_of(src_key);
     s.activate_db(dst);
     s.expire_if_needed(dst_key);
@@ -113,7 +120,11 @@ fn flush_flags(a: &mut Args) -> Result<(), Reply> {
         0 => Ok(()),
         1 => {
             let opt = a.next()?;
-            if is(opt, "async") || is(opt, "sync") { Ok(()) } else { Err(error(err::SYNTAX)) }
+            if is(opt, "async") || is(opt, "sync") {
+                Ok(())
+            } else {
+                Err(error(err::SYNTAX))
+            }
         }
         _ => Err(error(err::SYNTAX)),
     }

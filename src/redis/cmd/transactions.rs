@@ -11,7 +11,9 @@ fn err(text: &str) -> CmdResult {
 }
 
 pub fn multi(s: &mut Store, _a: &mut Args) -> CmdResult {
-    let Some(c) = s.current_client_mut() else { return Ok(Reply::ok()) };
+    let Some(c) = s.current_client_mut() else {
+        return Ok(Reply::ok());
+    };
     if c.flags.multi {
         return err("MULTI calls can not be nested");
     }
@@ -41,16 +43,24 @@ pub fn exec(s: &mut Store, _a: &mut Args) -> CmdResult {
             c.flags.dirty_cas = true;
         }
     }
-    let (dirty_cas, dirty_exec) = s.current_client().map_or((false, false), |c| (c.flags.dirty_cas, c.flags.dirty_exec));
+    let (dirty_cas, dirty_exec) = s
+        .current_client()
+        .map_or((false, false), |c| (c.flags.dirty_cas, c.flags.dirty_exec));
     if dirty_cas || dirty_exec {
         s.discard_transaction(id);
         return if dirty_exec {
-            Err(Reply::error("EXECABORT Transaction discarded because of previous errors."))
+            Err(Reply::error(
+                "EXECABORT Transaction discarded because of previous errors.",
+            ))
         } else {
             Ok(Reply::NilArray)
         };
     }
-    let queued = s.current_client_mut().map(|c| std::mem::take(&mut c.queued)).unwrap_or_default();
+    // The queue stays in place while it runs (CLIENT LIST's `multi=` still counts it).
+    let queued = s
+        .current_client()
+        .map(|c| c.queued.clone())
+        .unwrap_or_default();
     let old_deny = s.current_client().is_some_and(|c| c.flags.deny_blocking);
     if let Some(c) = s.current_client_mut() {
         c.flags.deny_blocking = true;
@@ -74,7 +84,9 @@ pub fn exec(s: &mut Store, _a: &mut Args) -> CmdResult {
 
 pub fn watch(s: &mut Store, a: &mut Args) -> CmdResult {
     let id = s.srv.current;
-    let (multi, dirty) = s.current_client().map_or((false, false), |c| (c.flags.multi, c.flags.dirty_cas));
+    let (multi, dirty) = s
+        .current_client()
+        .map_or((false, false), |c| (c.flags.multi, c.flags.dirty_cas));
     if multi {
         return err("WATCH inside MULTI is not allowed");
     }
