@@ -720,33 +720,24 @@ mod tests {
     #[test]
     fn smoke() {
         let out = run_clients(
-            "A: CLIENT ID
-             B: CLIENT ID
-             A: WATCH k
-             B: SET k 1
-             A: MULTI
-             A: INCR k
-             A: EXEC
-             A: MULTI
-             A: INCR k
-             A: FOO
-             A: EXEC
-             B: BLPOP q 0
-             B: GET k
-             A: LPUSH q a b
-             B: SUBSCRIBE ch other
-             A: PUBLISH ch hi
-             B: GET x
-             A: SELECT 3
-             A: SET k in3
-             A: DBSIZE
-             A: MOVE k 0
-             A: SELECT 0
-             A: GET k
-             C: BZPOPMIN z 1.5
-             @+1000
-             @+501
-             A: CLIENT LIST",
+            "D: MULTI
+             D: SUBSCRIBE u1 u2
+             D: PING
+             D: EXEC
+             D: UNSUBSCRIBE
+             A: BLPOP t 0.3
+             B: WAIT 1 300
+             C: BLMOVE a b LEFT LEFT 0.3
+             @+301
+             @+1
+             E: SET str v
+             A: BLPOP mixed 0
+             E: ZADD mixed 1 a
+             E: DEL mixed
+             E: RPUSH mixed a
+             A: BLMOVE src dst LEFT RIGHT 0
+             B: BLPOP dst 0
+             E: RPUSH src v1",
         );
         expect![[r#""#]].assert_eq(&out);
     }

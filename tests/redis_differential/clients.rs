@@ -215,6 +215,8 @@ struct Pair {
     ids: Vec<Option<ClientId>>,
     conns: Vec<Option<RConn>>,
     real_ids: Vec<i64>,
+    /// The model's id of each client number (kept after it disconnects, like `real_ids`).
+    model_ids: Vec<i64>,
     /// Each client's commands queued since MULTI (to normalize EXEC's elements).
     queued: Vec<Vec<Vec<Vec<u8>>>>,
     /// The client of the command being compared.
@@ -231,6 +233,7 @@ impl Pair {
             ids: vec![None; 10],
             conns: (0..10).map(|_| None).collect(),
             real_ids: vec![0; 10],
+            model_ids: vec![0; 10],
             queued: vec![Vec::new(); 10],
             who: 0,
             port,
@@ -285,6 +288,7 @@ impl Pair {
             .model
             .execute_as(m, wall_now(), &[b"CLIENT".to_vec(), b"ID".to_vec()]);
         self.ids[who] = Some(m);
+        self.model_ids[who] = m.0 as i64;
     }
 
     fn client_number_of_real(&self, id: i64) -> Option<usize> {
@@ -339,7 +343,7 @@ impl Pair {
                     self.open(who);
                 }
                 let real_argv = Self::substitute(argv, |n| self.real_ids[n]);
-                let model_argv = Self::substitute(argv, |n| self.ids[n].map_or(0, |m| m.0 as i64));
+                let model_argv = Self::substitute(argv, |n| self.model_ids[n]);
                 let mid = self.ids[who].expect("connected");
                 self.who = who;
                 let outcome = self.model.execute_as(mid, wall_now(), &model_argv);
@@ -444,9 +448,11 @@ impl Pair {
                         let open = self.conns.iter().filter(|c| c.is_some()).count();
                         self.wait_until_connections(open);
                     }
-                    other => return Err(format!(
+                    other => {
+                        return Err(format!(
                         "client {w}: the model closed the connection, redis-server sent {other:?}"
-                    )),
+                    ))
+                    }
                 }
             }
         }
@@ -494,6 +500,30 @@ impl Pair {
                 let mut pairs: Vec<Vec<Reply>> = items.chunks(2).map(<[Reply]>::to_vec).collect();
                 pairs.sort_by_key(|p| format!("{p:?}"));
                 Reply::Array(pairs.concat())
+            }
+            ("INFO", _, Reply::Bulk(b)) => {
+                // The fields the model reports whose values do not depend on the process.
+                const KEEP: &[&str] = &[
+                    "connected_clients",
+                    "cluster_connections",
+                    "maxclients",
+                    "blocked_clients",
+                    "tracking_clients",
+                    "clients_in_timeout_table",
+                    "pubsub_channels",
+                    "pubsub_patterns",
+                    "pubsubshard_channels",
+                ];
+                let text = String::from_utf8_lossy(&b);
+                let kept: Vec<&str> = text
+                    .split("\r\n")
+                    .filter(|l| {
+                        l.starts_with('#')
+                            || l.starts_with("db")
+                            || l.split_once(':').is_some_and(|(k, _)| KEEP.contains(&k))
+                    })
+                    .collect();
+                Reply::Bulk(kept.join("\n").into_bytes())
             }
             ("TIME", _, Reply::Array(parts)) => {
                 let now = wall_now().as_unix_ms() as i64 / 1000;
