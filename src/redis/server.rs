@@ -235,6 +235,12 @@ impl Store {
         self.srv.clients.get(&id)
     }
 
+    /// The client [`Store::execute`] speaks for, while it is connected (`None` before the first
+    /// command and after QUIT or CLIENT KILL closed it; the next command reconnects).
+    pub fn default_client(&self) -> Option<ClientId> {
+        self.srv.default_client
+    }
+
     /// Every connected client, in connection order.
     pub fn clients(&self) -> impl Iterator<Item = &Client> {
         self.srv.clients.values()
@@ -365,6 +371,16 @@ impl Store {
     /// Commands that reply more than once (SUBSCRIBE a b) return their first reply here; use
     /// [`Store::execute_as`] for all of them.
     pub(crate) fn execute_default(&mut self, now: SimTime, argv: &[Vec<u8>]) -> Reply {
+        self.execute_all(now, argv)
+            .into_iter()
+            .next()
+            .unwrap_or(Reply::NilArray)
+    }
+
+    /// [`Store::execute`] with every reply the command writes (SUBSCRIBE a b: two): what a
+    /// single-connection front end such as `redis-model` prints. An empty `argv` replies
+    /// nothing, as Redis ignores an empty request.
+    pub fn execute_all(&mut self, now: SimTime, argv: &[Vec<u8>]) -> Vec<Reply> {
         let id = match self.srv.default_client {
             Some(id) if self.srv.clients.contains_key(&id) => id,
             _ => {
@@ -374,30 +390,28 @@ impl Store {
             }
         };
         match self.execute_as(id, now, argv) {
-            Outcome::Replied(f) | Outcome::Closed(f) => {
-                f.into_iter().next().unwrap_or(Reply::NilArray)
-            }
+            Outcome::Replied(f) | Outcome::Closed(f) => f,
             Outcome::Blocked => self.wait_out_default(id, now, argv),
         }
     }
 
-    fn wait_out_default(&mut self, id: ClientId, now: SimTime, argv: &[Vec<u8>]) -> Reply {
-        let Some(deadline) = self
+    fn wait_out_default(&mut self, id: ClientId, now: SimTime, argv: &[Vec<u8>]) -> Vec<Reply> {
+        let deadline = self
             .srv
             .clients
             .get(&id)
             .and_then(|c| c.blocked.as_ref())
-            .map(|b| b.timeout)
-        else {
-            return Reply::NilArray;
+            .map(|b| b.timeout);
+        let Some(deadline) = deadline else {
+            return Vec::new();
         };
         if deadline == 0 {
             self.unblock_client(id);
             self.srv.blocking.unblocked.retain(|&c| c != id);
             let name = String::from_utf8_lossy(&argv[0]).to_ascii_uppercase();
-            return Reply::Error(format!(
+            return vec![Reply::Error(format!(
                 "ERR playground: {name} with timeout 0 would block this connection forever and no other client can serve it here; give a timeout"
-            ));
+            ))];
         }
         // Jump the store clock just past the deadline, as a real client would wait.
         let target = deadline.saturating_add(1);
@@ -408,18 +422,17 @@ impl Store {
                 .saturating_add(SimDuration::from_millis(target - store_now));
         }
         self.advance_clients(now);
-        let mut first = None;
+        let mut mine = Vec::new();
         self.srv.out.outputs.retain(|o| {
-            if o.client == id {
-                if let (None, Event::Reply(r)) = (&first, &o.event) {
-                    first = Some(r.clone());
-                }
-                false
-            } else {
-                true
+            if o.client != id {
+                return true;
             }
+            if let Event::Reply(r) = &o.event {
+                mine.push(r.clone());
+            }
+            false
         });
-        first.unwrap_or(Reply::NilArray)
+        mine
     }
 
     /// Runs until nothing more is due: ready keys, timeouts past the clock, and the pipelined
