@@ -145,6 +145,46 @@ impl Blocking {
     pub(crate) fn earliest_timeout(&self) -> Option<u64> {
         self.timeouts.first().map(|&(t, _)| t)
     }
+    pub(crate) fn is_waiting(&self, db: usize, key: &[u8], id: ClientId) -> bool {
+        self.keys
+            .get(&DbKeyRef(db, key))
+            .is_some_and(|l| l.contains(&id))
+    }
+    /// Every waiter and timeout entry belongs to a client blocked that way; no ready key is
+    /// left over between calls.
+    pub(crate) fn check(
+        &self,
+        clients: &std::collections::BTreeMap<ClientId, super::client::Client>,
+    ) -> Result<(), String> {
+        for ((db, key), waiters) in &self.keys {
+            for id in waiters {
+                let ok = clients
+                    .get(id)
+                    .and_then(|c| c.blocked.as_ref())
+                    .is_some_and(|b| b.db == *db && b.keys.contains(key));
+                if !ok {
+                    return Err(format!(
+                        "client {id} listed as waiting on {key:?} is not blocked on it"
+                    ));
+                }
+            }
+        }
+        for (deadline, id) in &self.timeouts {
+            if !clients
+                .get(id)
+                .and_then(|c| c.blocked.as_ref())
+                .is_some_and(|b| b.timeout == *deadline)
+            {
+                return Err(format!(
+                    "timeout entry for client {id} that is not blocked with that deadline"
+                ));
+            }
+        }
+        if !self.ready.is_empty() || !self.ready_set.is_empty() || !self.unblocked.is_empty() {
+            return Err("ready keys or unblocked clients left over between calls".into());
+        }
+        Ok(())
+    }
 }
 
 impl Store {

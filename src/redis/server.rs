@@ -282,16 +282,18 @@ impl Store {
 
     // ---- commands ---------------------------------------------------------------------------
 
-    /// Runs one command sent by `client` at caller time `now` (see the module header).
+    /// Runs one command sent by `client` at caller time `now` (see the module header). Timeouts
+    /// already due at `now` are delivered first, as outputs.
     pub fn execute_as(&mut self, client: ClientId, now: SimTime, argv: &[Vec<u8>]) -> Outcome {
         self.set_clock(now);
         if !self.srv.clients.contains_key(&client) {
             return Outcome::Closed(Vec::new());
         }
+        // Whatever was due before this command arrived happens first (`beforeSleep`); what it
+        // writes, even to this client (its blocked command's timeout), goes out as outputs.
+        self.settle();
         self.srv.out.caller = Some(client);
         self.srv.out.caller_closed = false;
-        // Whatever was due before this command arrived happens first (`beforeSleep`).
-        self.settle();
         let blocked_before = self
             .srv
             .clients
@@ -318,10 +320,6 @@ impl Store {
             .get(&client)
             .is_some_and(Client::is_blocked)
         {
-            debug_assert!(
-                frames.is_empty() || blocked_before,
-                "a blocking command writes nothing before it blocks"
-            );
             if frames.is_empty() {
                 Outcome::Blocked
             } else {
@@ -332,7 +330,11 @@ impl Store {
         }
     }
 
-    /// Everything written to other connections since the last call, in order.
+    /// Everything the server wrote since the last call that was not an [`Outcome`]'s reply, in
+    /// write order: messages and woken clients' replies for other connections, closes, and what
+    /// became due before a command started (a timeout reaching the very client that sends the
+    /// command is written before that command runs: deliver outputs first, or call
+    /// [`Store::advance_clients`] whenever the clock moves, and the order is always right).
     pub fn take_outputs(&mut self) -> Vec<Output> {
         std::mem::take(&mut self.srv.out.outputs)
     }
@@ -753,5 +755,118 @@ mod tests {
              E: RPUSH src v1",
         );
         expect![[r#""#]].assert_eq(&out);
+    }
+}
+
+impl Store {
+    /// Checks that the server-side indexes agree with every client's own lists: watchers,
+    /// subscribers, blocked clients, the timeout table, and that database 0 is active between
+    /// calls. For property and fuzz tests; `Err` names the first disagreement.
+    pub fn check_indexes(&self) -> Result<(), String> {
+        use super::multi::DbKeyRef;
+        if self.active_db() != 0 {
+            return Err(format!(
+                "database {} is active between calls",
+                self.active_db()
+            ));
+        }
+        let mut watch_entries = 0;
+        let mut channel_entries = 0;
+        let mut pattern_entries = 0;
+        let mut shard_entries = 0;
+        let mut blocked = 0;
+        for c in self.srv.clients.values() {
+            for (db, key) in &c.watched {
+                let listed = self
+                    .srv
+                    .watches
+                    .keys
+                    .get(&DbKeyRef(*db, key))
+                    .is_some_and(|l| l.iter().any(|w| w.client == c.id));
+                if !listed {
+                    return Err(format!(
+                        "client {} watches {:?} but the index does not say so",
+                        c.id, key
+                    ));
+                }
+                watch_entries += 1;
+            }
+            for ch in &c.channels {
+                if !self
+                    .srv
+                    .pubsub
+                    .channels
+                    .get(ch)
+                    .is_some_and(|l| l.contains(&c.id))
+                {
+                    return Err(format!(
+                        "client {} is subscribed to {ch:?} but the index does not say so",
+                        c.id
+                    ));
+                }
+                channel_entries += 1;
+            }
+            for ch in &c.shard_channels {
+                if !self
+                    .srv
+                    .pubsub
+                    .shard_channels
+                    .get(ch)
+                    .is_some_and(|l| l.contains(&c.id))
+                {
+                    return Err(format!("client {} is subscribed to shard channel {ch:?} but the index does not say so", c.id));
+                }
+                shard_entries += 1;
+            }
+            for p in &c.patterns {
+                if !self
+                    .srv
+                    .pubsub
+                    .patterns
+                    .get(p)
+                    .is_some_and(|l| l.contains(&c.id))
+                {
+                    return Err(format!(
+                        "client {} is subscribed to pattern {p:?} but the index does not say so",
+                        c.id
+                    ));
+                }
+                pattern_entries += 1;
+            }
+            if let Some(b) = &c.blocked {
+                blocked += 1;
+                for k in &b.keys {
+                    if !self.srv.blocking.is_waiting(b.db, k, c.id) {
+                        return Err(format!(
+                            "client {} is blocked on {k:?} but the index does not say so",
+                            c.id
+                        ));
+                    }
+                }
+            }
+            if !c.open_arrays.is_empty() {
+                return Err(format!(
+                    "client {} has a reply array still open between calls",
+                    c.id
+                ));
+            }
+        }
+        let count = |m: &super::keyspace::Map<Vec<u8>, Vec<ClientId>>| {
+            m.values().map(Vec::len).sum::<usize>()
+        };
+        if self.srv.watches.keys.values().map(Vec::len).sum::<usize>() != watch_entries
+            || count(&self.srv.pubsub.channels) != channel_entries
+            || count(&self.srv.pubsub.patterns) != pattern_entries
+            || count(&self.srv.pubsub.shard_channels) != shard_entries
+        {
+            return Err("an index lists a client that does not list it back".into());
+        }
+        if self.srv.blocking.blocked_count() != blocked {
+            return Err(format!(
+                "{} blocked clients counted, {blocked} blocked",
+                self.srv.blocking.blocked_count()
+            ));
+        }
+        self.srv.blocking.check(&self.srv.clients)
     }
 }
