@@ -15,83 +15,13 @@ use playground::sim::{SimDuration, SimRng, SimTime, TEST_EPOCH};
 use proptest::prelude::*;
 
 const WORDS: &[&str] = &[
-    "NX",
-    "XX",
-    "GT",
-    "LT",
-    "CH",
-    "INCR",
-    "EX",
-    "PX",
-    "EXAT",
-    "PXAT",
-    "KEEPTTL",
-    "GET",
-    "PERSIST",
-    "LIMIT",
-    "WITHSCORES",
-    "BYSCORE",
-    "BYLEX",
-    "REV",
-    "MATCH",
-    "COUNT",
-    "TYPE",
-    "RANK",
-    "MAXLEN",
-    "LEFT",
-    "RIGHT",
-    "BEFORE",
-    "AFTER",
-    "REPLACE",
-    "DB",
-    "SLEEP",
-    "ASYNC",
-    "string",
-    "list",
-    "set",
-    "hash",
-    "zset",
-    "*",
-    "?",
-    "[a-",
-    "k",
-    "k1",
-    "k2",
-    "a",
-    "b",
-    "",
-    "0",
-    "1",
-    "-1",
-    "2",
-    "10",
-    "-10",
-    "100",
-    "inf",
-    "-inf",
-    "+inf",
-    "(1",
-    "(",
-    "[",
-    "[a",
-    "(b",
-    "-",
-    "+",
-    "nan",
-    "1e400",
-    "0x1p3",
-    "1.5",
-    "-0",
-    "007",
-    " 3",
-    "9223372036854775807",
-    "-9223372036854775808",
-    "9223372036854775808",
-    "18446744073709551615",
-    "4611686018427387904",
-    "1e-400",
-    "0.1",
-    "99999999999999999999",
+    "NX", "XX", "GT", "LT", "CH", "INCR", "EX", "PX", "EXAT", "PXAT", "KEEPTTL", "GET", "PERSIST", "LIMIT",
+    "WITHSCORES", "BYSCORE", "BYLEX", "REV", "MATCH", "COUNT", "TYPE", "RANK", "MAXLEN", "LEFT", "RIGHT",
+    "BEFORE", "AFTER", "REPLACE", "DB", "SLEEP", "ASYNC", "string", "list", "set", "hash", "zset", "*", "?",
+    "[a-", "k", "k1", "k2", "a", "b", "", "0", "1", "-1", "2", "10", "-10", "100", "inf", "-inf", "+inf",
+    "(1", "(", "[", "[a", "(b", "-", "+", "nan", "1e400", "0x1p3", "1.5", "-0", "007", " 3",
+    "9223372036854775807", "-9223372036854775808", "9223372036854775808", "18446744073709551615",
+    "4611686018427387904", "1e-400", "0.1", "99999999999999999999",
 ];
 
 fn random_bytes(rng: &mut SimRng, max: u64) -> Vec<u8> {
@@ -123,10 +53,7 @@ fn random_argv(rng: &mut SimRng) -> Vec<Vec<u8>> {
 
 #[test]
 fn no_input_panics_the_tokenizer_parser_or_executor() {
-    let n: u64 = std::env::var("REDIS_FUZZ_INPUTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let n: u64 = std::env::var("REDIS_FUZZ_INPUTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let mut rng = SimRng::new(0xF0221);
     let mut store = Store::new(rng.child("store"));
     let mut now = TEST_EPOCH;
@@ -148,9 +75,7 @@ fn no_input_panics_the_tokenizer_parser_or_executor() {
                 }
             }
             1 => {
-                let argv: Vec<Vec<u8>> = (0..rng.below(6))
-                    .map(|_| random_bytes(&mut rng, 10))
-                    .collect();
+                let argv: Vec<Vec<u8>> = (0..rng.below(6)).map(|_| random_bytes(&mut rng, 10)).collect();
                 let _ = store.execute(now, &argv);
                 executed += 1;
             }
@@ -377,10 +302,7 @@ const WELL_FORMED: &[&str] = &[
 /// the indexes (watchers, subscribers, blocked clients, timeouts) always agree with the clients.
 #[test]
 fn no_input_panics_many_clients_and_indexes_stay_consistent() {
-    let n: u64 = std::env::var("REDIS_FUZZ_INPUTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let n: u64 = std::env::var("REDIS_FUZZ_INPUTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let mut rng = SimRng::new(0xC11E);
     let mut store = Store::new(rng.child("store"));
     let mut now = TEST_EPOCH;
@@ -414,16 +336,12 @@ fn no_input_panics_many_clients_and_indexes_stay_consistent() {
                     let line = WELL_FORMED[rng.index(WELL_FORMED.len())].replace("$id", &other);
                     line.split(' ').map(|w| w.as_bytes().to_vec()).collect()
                 } else {
-                    let mut argv = vec![CLIENT_COMMANDS[rng.index(CLIENT_COMMANDS.len())]
-                        .as_bytes()
-                        .to_vec()];
+                    let mut argv = vec![CLIENT_COMMANDS[rng.index(CLIENT_COMMANDS.len())].as_bytes().to_vec()];
                     for _ in 0..rng.below(7) {
                         argv.push(match rng.below(6) {
                             0 => random_token(&mut rng),
                             1 => clients[rng.index(clients.len())].0.to_string().into_bytes(),
-                            _ => CLIENT_WORDS[rng.index(CLIENT_WORDS.len())]
-                                .as_bytes()
-                                .to_vec(),
+                            _ => CLIENT_WORDS[rng.index(CLIENT_WORDS.len())].as_bytes().to_vec(),
                         });
                     }
                     argv
@@ -437,10 +355,7 @@ fn no_input_panics_many_clients_and_indexes_stay_consistent() {
                     Outcome::Blocked => blocked += 1,
                 }
                 if store.client(who).is_none() {
-                    let k = clients
-                        .iter()
-                        .position(|&c| c == who)
-                        .expect("known client");
+                    let k = clients.iter().position(|&c| c == who).expect("known client");
                     clients[k] = store.connect(now);
                 }
             }

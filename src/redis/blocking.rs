@@ -39,12 +39,7 @@ pub enum BlockKind {
 }
 
 impl BlockKind {
-    const ALL: [BlockKind; 4] = [
-        BlockKind::List,
-        BlockKind::ZSet,
-        BlockKind::Stream,
-        BlockKind::Wait,
-    ];
+    const ALL: [BlockKind; 4] = [BlockKind::List, BlockKind::ZSet, BlockKind::Stream, BlockKind::Wait];
     fn index(self) -> usize {
         match self {
             BlockKind::List => 0,
@@ -69,11 +64,7 @@ pub enum BlockedOp {
     /// BLPOP/BRPOP (`count` None: reply `[key, element]`) and BLMPOP (`[key, [elements…]]`).
     ListPop { head: bool, count: Option<i64> },
     /// BLMOVE/BRPOPLPUSH: pop from the key, push to `dst`, reply the element.
-    ListMove {
-        from_head: bool,
-        to_head: bool,
-        dst: Box<[u8]>,
-    },
+    ListMove { from_head: bool, to_head: bool, dst: Box<[u8]> },
     /// BZPOPMIN/BZPOPMAX (`count` None: `[key, member, score]`) and BZMPOP (`nested`:
     /// `[key, [[member, score]…]]`).
     ZSetPop { max: bool, count: Option<i64> },
@@ -146,9 +137,7 @@ impl Blocking {
         self.timeouts.first().map(|&(t, _)| t)
     }
     pub(crate) fn is_waiting(&self, db: usize, key: &[u8], id: ClientId) -> bool {
-        self.keys
-            .get(&DbKeyRef(db, key))
-            .is_some_and(|l| l.contains(&id))
+        self.keys.get(&DbKeyRef(db, key)).is_some_and(|l| l.contains(&id))
     }
     /// Every waiter and timeout entry belongs to a client blocked that way; no ready key is
     /// left over between calls.
@@ -163,21 +152,13 @@ impl Blocking {
                     .and_then(|c| c.blocked.as_ref())
                     .is_some_and(|b| b.db == *db && b.keys.contains(key));
                 if !ok {
-                    return Err(format!(
-                        "client {id} listed as waiting on {key:?} is not blocked on it"
-                    ));
+                    return Err(format!("client {id} listed as waiting on {key:?} is not blocked on it"));
                 }
             }
         }
         for (deadline, id) in &self.timeouts {
-            if !clients
-                .get(id)
-                .and_then(|c| c.blocked.as_ref())
-                .is_some_and(|b| b.timeout == *deadline)
-            {
-                return Err(format!(
-                    "timeout entry for client {id} that is not blocked with that deadline"
-                ));
+            if !clients.get(id).and_then(|c| c.blocked.as_ref()).is_some_and(|b| b.timeout == *deadline) {
+                return Err(format!("timeout entry for client {id} that is not blocked with that deadline"));
             }
         }
         if !self.ready.is_empty() || !self.ready_set.is_empty() || !self.unblocked.is_empty() {
@@ -199,12 +180,7 @@ impl Store {
                 continue;
             }
             distinct.push(k.into());
-            self.srv
-                .blocking
-                .keys
-                .entry((db, k.into()))
-                .or_default()
-                .push(id);
+            self.srv.blocking.keys.entry((db, k.into())).or_default().push(id);
         }
         let kind = op.kind();
         self.srv.blocking.by_kind[kind.index()] += 1;
@@ -212,12 +188,7 @@ impl Store {
             self.srv.blocking.timeouts.insert((timeout, id));
         }
         if let Some(c) = self.srv.clients.get_mut(&id) {
-            c.blocked = Some(Blocked {
-                db,
-                keys: distinct,
-                timeout,
-                op,
-            });
+            c.blocked = Some(Blocked { db, keys: distinct, timeout, op });
         }
         self.srv.replied = true;
     }
@@ -268,14 +239,8 @@ impl Store {
     /// `scanDatabaseForReadyKeys` (after SWAPDB): every key someone waits on in database `db`
     /// that now holds a value is signalled, in the order the keys were first waited on.
     pub(crate) fn scan_database_for_ready_keys(&mut self, db: usize) {
-        let keys: Vec<Box<[u8]>> = self
-            .srv
-            .blocking
-            .keys
-            .keys()
-            .filter(|(d, _)| *d == db)
-            .map(|(_, k)| k.clone())
-            .collect();
+        let keys: Vec<Box<[u8]>> =
+            self.srv.blocking.keys.keys().filter(|(d, _)| *d == db).map(|(_, k)| k.clone()).collect();
         for key in keys {
             let t = self.db_view(db).0.get(&key).map(|v| v.key_type());
             if let Some(t) = t {
@@ -292,10 +257,7 @@ impl Store {
         while !self.srv.blocking.ready.is_empty() {
             let batch = std::mem::take(&mut self.srv.blocking.ready);
             for (db, key) in batch {
-                self.srv
-                    .blocking
-                    .ready_set
-                    .shift_remove(&DbKeyRef(db, &key));
+                self.srv.blocking.ready_set.shift_remove(&DbKeyRef(db, &key));
                 self.activate_db(db);
                 // `lookupKeyReadWithFlags(NOSTATS)`: an expired key is deleted here.
                 self.expire_if_needed(&key);
@@ -318,21 +280,9 @@ impl Store {
         if self.srv.blocking.by_kind[kind.index()] == 0 {
             return;
         }
-        let waiters = self
-            .srv
-            .blocking
-            .keys
-            .get(&DbKeyRef(db, key))
-            .cloned()
-            .unwrap_or_default();
+        let waiters = self.srv.blocking.keys.get(&DbKeyRef(db, key)).cloned().unwrap_or_default();
         for id in waiters {
-            let Some(op) = self
-                .srv
-                .clients
-                .get(&id)
-                .and_then(|c| c.blocked.as_ref())
-                .map(|b| b.op.clone())
-            else {
+            let Some(op) = self.srv.clients.get(&id).and_then(|c| c.blocked.as_ref()).map(|b| b.op.clone()) else {
                 continue;
             };
             if op.kind() != kind {
@@ -353,13 +303,7 @@ impl Store {
 
     /// The reply a blocked client gets when its time is up (`replyToBlockedClientTimedOut`).
     pub(crate) fn reply_blocked_timed_out(&mut self, id: ClientId) {
-        let Some(kind) = self
-            .srv
-            .clients
-            .get(&id)
-            .and_then(|c| c.blocked.as_ref())
-            .map(|b| b.op.kind())
-        else {
+        let Some(kind) = self.srv.clients.get(&id).and_then(|c| c.blocked.as_ref()).map(|b| b.op.kind()) else {
             return;
         };
         let reply = match kind {
@@ -388,8 +332,6 @@ impl Store {
 
     /// Blocked clients by kind (INFO, pictures).
     pub fn blocked_clients_by_kind(&self) -> impl Iterator<Item = (BlockKind, usize)> + '_ {
-        BlockKind::ALL
-            .into_iter()
-            .map(|k| (k, self.srv.blocking.by_kind[k.index()]))
+        BlockKind::ALL.into_iter().map(|k| (k, self.srv.blocking.by_kind[k.index()]))
     }
 }

@@ -44,10 +44,7 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "databases",
         alias: None,
-        ty: ParamType::Int {
-            min: 1,
-            max: i32::MAX as i64,
-        },
+        ty: ParamType::Int { min: 1, max: i32::MAX as i64 },
         default: "16",
         immutable: true,
         apply: None,
@@ -55,10 +52,7 @@ pub static PARAMS: &[Param] = &[
     Param {
         name: "hz",
         alias: None,
-        ty: ParamType::Int {
-            min: 0,
-            max: i32::MAX as i64,
-        },
+        ty: ParamType::Int { min: 0, max: i32::MAX as i64 },
         default: "10",
         immutable: false,
         apply: Some(apply_hz),
@@ -90,10 +84,7 @@ impl Default for Config {
     fn default() -> Self {
         let values = PARAMS
             .iter()
-            .map(|p| {
-                parse(p, p.default.as_bytes())
-                    .unwrap_or_else(|e| panic!("default of {}: {e}", p.name))
-            })
+            .map(|p| parse(p, p.default.as_bytes()).unwrap_or_else(|e| panic!("default of {}: {e}", p.name)))
             .collect();
         Config { values }
     }
@@ -102,9 +93,7 @@ impl Default for Config {
 /// Finds a parameter by name or alias, case-insensitively (`lookupConfig`).
 pub fn lookup(name: &[u8]) -> Option<usize> {
     PARAMS.iter().position(|p| {
-        name.eq_ignore_ascii_case(p.name.as_bytes())
-            || p.alias
-                .is_some_and(|a| name.eq_ignore_ascii_case(a.as_bytes()))
+        name.eq_ignore_ascii_case(p.name.as_bytes()) || p.alias.is_some_and(|a| name.eq_ignore_ascii_case(a.as_bytes()))
     })
 }
 
@@ -131,10 +120,7 @@ fn memtoull(s: &[u8]) -> Option<u64> {
     // strtoull: overflow saturates at ULLONG_MAX (errno ERANGE is not checked by memtoull).
     let mut v: u64 = 0;
     for d in &s[..digits] {
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(d - b'0')))
-            .unwrap_or(u64::MAX);
+        v = v.checked_mul(10).and_then(|v| v.checked_add(u64::from(d - b'0'))).unwrap_or(u64::MAX);
     }
     Some(v.wrapping_mul(mul))
 }
@@ -145,9 +131,7 @@ fn parse(p: &Param, value: &[u8]) -> Result<ConfigValue, String> {
         ParamType::Int { min, max } => {
             let v = num::parse_i64(value).ok_or("argument couldn't be parsed into an integer")?;
             if v < min || v > max {
-                return Err(format!(
-                    "argument must be between {min} and {max} inclusive"
-                ));
+                return Err(format!("argument must be between {min} and {max} inclusive"));
             }
             Ok(ConfigValue::Int(v))
         }
@@ -171,20 +155,13 @@ fn parse(p: &Param, value: &[u8]) -> Result<ConfigValue, String> {
             .iter()
             .position(|n| value.eq_ignore_ascii_case(n.as_bytes()))
             .map(ConfigValue::Enum)
-            .ok_or_else(|| {
-                format!(
-                    "argument(s) must be one of the following: {}",
-                    names.join(", ")
-                )
-            }),
+            .ok_or_else(|| format!("argument(s) must be one of the following: {}", names.join(", "))),
     }
 }
 
 fn format(p: &Param, v: ConfigValue) -> String {
     match (p.ty, v) {
-        (ParamType::Enum(names), ConfigValue::Enum(i)) => {
-            names.get(i).copied().unwrap_or("").to_string()
-        }
+        (ParamType::Enum(names), ConfigValue::Enum(i)) => names.get(i).copied().unwrap_or("").to_string(),
         (_, ConfigValue::Int(i)) => i.to_string(),
         (_, ConfigValue::Memory(m)) => m.to_string(),
         (_, ConfigValue::Bool(b)) => if b { "yes" } else { "no" }.to_string(),
@@ -221,9 +198,7 @@ impl Store {
     /// as the client spelled it; a glob matches names (and aliases) case-insensitively.
     pub(crate) fn config_get(&self, patterns: &[Vec<u8>]) -> Vec<(Vec<u8>, String)> {
         let mut matched: Vec<(Vec<u8>, usize)> = Vec::new();
-        let seen = |m: &Vec<(Vec<u8>, usize)>, name: &[u8]| {
-            m.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
-        };
+        let seen = |m: &Vec<(Vec<u8>, usize)>, name: &[u8]| m.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
         for pat in patterns {
             if !pat.iter().any(|c| matches!(c, b'[' | b'*' | b'?')) {
                 if seen(&matched, pat) {
@@ -245,10 +220,7 @@ impl Store {
                 }
             }
         }
-        matched
-            .into_iter()
-            .map(|(n, i)| (n, format(&PARAMS[i], self.srv.config.values[i])))
-            .collect()
+        matched.into_iter().map(|(n, i)| (n, format(&PARAMS[i], self.srv.config.values[i]))).collect()
     }
 
     /// CONFIG SET of (name, value) pairs, all or nothing: `Err` carries Redis's error text.
@@ -287,9 +259,7 @@ impl Store {
             ));
         }
         if let Some((name, why)) = err {
-            return Err(format!(
-                "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
-            ));
+            return Err(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"));
         }
         let backup = self.srv.config.values.clone();
         let mut applies: Vec<fn(&mut Store)> = Vec::new();
@@ -342,12 +312,7 @@ mod tests {
         let c = Config::default();
         assert_eq!(c.values.len(), PARAMS.len());
         for (p, v) in PARAMS.iter().zip(&c.values) {
-            assert_eq!(
-                format(p, *v),
-                p.default,
-                "{} prints its default back",
-                p.name
-            );
+            assert_eq!(format(p, *v), p.default, "{} prints its default back", p.name);
         }
     }
 }

@@ -33,10 +33,7 @@ pub(crate) struct Databases {
 
 impl Default for Databases {
     fn default() -> Self {
-        Databases {
-            slots: vec![Db::default(); DEFAULT_DATABASES],
-            active: 0,
-        }
+        Databases { slots: vec![Db::default(); DEFAULT_DATABASES], active: 0 }
     }
 }
 

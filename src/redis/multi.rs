@@ -88,31 +88,19 @@ impl Store {
 
     /// `touchAllWatchedKeysInDb`: FLUSHDB/FLUSHALL (`replaced_with` = None, while the keys still
     /// exist) and SWAPDB (the database whose contents take `emptied`'s place).
-    pub(crate) fn touch_all_watched_keys_in_db(
-        &mut self,
-        emptied: usize,
-        replaced_with: Option<usize>,
-    ) {
+    pub(crate) fn touch_all_watched_keys_in_db(&mut self, emptied: usize, replaced_with: Option<usize>) {
         if self.srv.watches.keys.is_empty() {
             return;
         }
-        let keys: Vec<Box<[u8]>> = self
-            .srv
-            .watches
-            .keys
-            .keys()
-            .filter(|(d, _)| *d == emptied)
-            .map(|(_, k)| k.clone())
-            .collect();
+        let keys: Vec<Box<[u8]>> =
+            self.srv.watches.keys.keys().filter(|(d, _)| *d == emptied).map(|(_, k)| k.clone()).collect();
         for key in keys {
             let exists_in_emptied = self.db_view(emptied).0.contains_key(&key);
-            let in_replacement =
-                replaced_with.is_some_and(|r| self.db_view(r).0.contains_key(&key));
+            let in_replacement = replaced_with.is_some_and(|r| self.db_view(r).0.contains_key(&key));
             if !exists_in_emptied && !in_replacement {
                 continue;
             }
-            let replacement_expired =
-                replaced_with.is_some_and(|r| self.key_is_expired_in(r, &key));
+            let replacement_expired = replaced_with.is_some_and(|r| self.key_is_expired_in(r, &key));
             let Some(list) = self.srv.watches.keys.get(&DbKeyRef(emptied, &key)) else {
                 continue;
             };
@@ -156,15 +144,7 @@ impl Store {
             return;
         }
         let expired = self.key_is_expired_in(db, key);
-        self.srv
-            .watches
-            .keys
-            .entry((db, key.into()))
-            .or_default()
-            .push(Watcher {
-                client: id,
-                expired,
-            });
+        self.srv.watches.keys.entry((db, key.into())).or_default().push(Watcher { client: id, expired });
         if let Some(c) = self.srv.clients.get_mut(&id) {
             c.watched.push((db, key.into()));
         }
@@ -224,20 +204,12 @@ impl Store {
     }
 
     /// `queueMultiCommand`: nothing is kept once the transaction is doomed.
-    pub(crate) fn queue_multi_command(
-        &mut self,
-        id: ClientId,
-        spec: &'static CommandSpec,
-        argv: &[Vec<u8>],
-    ) {
+    pub(crate) fn queue_multi_command(&mut self, id: ClientId, spec: &'static CommandSpec, argv: &[Vec<u8>]) {
         if let Some(c) = self.srv.clients.get_mut(&id) {
             if c.flags.dirty_cas || c.flags.dirty_exec {
                 return;
             }
-            c.queued.push(Queued {
-                spec,
-                argv: argv.to_vec(),
-            });
+            c.queued.push(Queued { spec, argv: argv.to_vec() });
         }
     }
 }

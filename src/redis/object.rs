@@ -23,9 +23,7 @@ pub fn get_range_long(arg: &[u8], min: i64, max: i64, msg: Option<&str>) -> Resu
     if v < min || v > max {
         return Err(match msg {
             Some(m) => err(m),
-            None => err(&format!(
-                "value is out of range, value must between {min} and {max}"
-            )),
+            None => err(&format!("value is out of range, value must between {min} and {max}")),
         });
     }
     Ok(v)
@@ -33,12 +31,7 @@ pub fn get_range_long(arg: &[u8], min: i64, max: i64, msg: Option<&str>) -> Resu
 
 /// `getPositiveLongFromObjectOrReply` (zero included, as in Redis).
 pub fn get_positive_long(arg: &[u8], msg: Option<&str>) -> Result<i64, Reply> {
-    get_range_long(
-        arg,
-        0,
-        i64::MAX,
-        Some(msg.unwrap_or("value is out of range, must be positive")),
-    )
+    get_range_long(arg, 0, i64::MAX, Some(msg.unwrap_or("value is out of range, must be positive")))
 }
 
 /// `getIntFromObjectOrReply`: a C `int`.
@@ -63,8 +56,7 @@ pub enum TimeoutUnit {
 pub fn get_timeout(arg: &[u8], unit: TimeoutUnit, now_ms: i64) -> Result<i64, Reply> {
     let tval = match unit {
         TimeoutUnit::Seconds => {
-            let v = LongDouble::parse(arg)
-                .ok_or_else(|| err("timeout is not a float or out of range"))?;
+            let v = LongDouble::parse(arg).ok_or_else(|| err("timeout is not a float or out of range"))?;
             ceil_millis(v)
         }
         TimeoutUnit::Milliseconds => {
@@ -74,11 +66,7 @@ pub fn get_timeout(arg: &[u8], unit: TimeoutUnit, now_ms: i64) -> Result<i64, Re
     if tval < 0 {
         return Err(err("timeout is negative"));
     }
-    Ok(if tval > 0 {
-        tval.wrapping_add(now_ms)
-    } else {
-        0
-    })
+    Ok(if tval > 0 { tval.wrapping_add(now_ms) } else { 0 })
 }
 
 /// `(long long) ceill(v * 1000.0)` on x86-64: the product is rounded to the 64-bit mantissa
@@ -119,11 +107,7 @@ fn ceil_millis(v: LongDouble) -> i64 {
         (m >> sh, m & ((1u128 << sh) - 1) != 0)
     };
     // ceil: toward +inf.
-    let signed: i128 = if neg {
-        -(int as i128)
-    } else {
-        int as i128 + i128::from(frac)
-    };
+    let signed: i128 = if neg { -(int as i128) } else { int as i128 + i128::from(frac) };
     i64::try_from(signed).unwrap_or(i64::MIN)
 }
 
@@ -147,11 +131,7 @@ mod tests {
         assert_eq!(t("0.0001"), "1001", "ceil to the next millisecond");
         assert_eq!(t("1.5"), "2500");
         assert_eq!(t("-0"), "0");
-        assert_eq!(
-            t("-0.0001"),
-            "0",
-            "ceil of a tiny negative is -0: blocks forever"
-        );
+        assert_eq!(t("-0.0001"), "0", "ceil of a tiny negative is -0: blocks forever");
         assert_eq!(t("-1"), "ERR timeout is negative");
         assert_eq!(t("inf"), "ERR timeout is negative");
         assert_eq!(t("1e30"), "ERR timeout is negative");
@@ -162,10 +142,7 @@ mod tests {
             get_timeout(b"1.5", TimeoutUnit::Milliseconds, 0),
             Err(err("timeout is not an integer or out of range"))
         );
-        assert_eq!(
-            get_timeout(b"-1", TimeoutUnit::Milliseconds, 0),
-            Err(err("timeout is negative"))
-        );
+        assert_eq!(get_timeout(b"-1", TimeoutUnit::Milliseconds, 0), Err(err("timeout is negative")));
         assert_eq!(get_timeout(b"250", TimeoutUnit::Milliseconds, 10), Ok(260));
     }
 
@@ -173,18 +150,10 @@ mod tests {
     fn integer_arguments_reply_redis_errors() {
         assert_eq!(
             get_int(b"2147483648", None),
-            Err(err(
-                "value is out of range, value must between -2147483648 and 2147483647"
-            ))
+            Err(err("value is out of range, value must between -2147483648 and 2147483647"))
         );
-        assert_eq!(
-            get_int(b"x", Some("invalid first DB index")),
-            Err(err("invalid first DB index"))
-        );
-        assert_eq!(
-            get_positive_long(b"-1", None),
-            Err(err("value is out of range, must be positive"))
-        );
+        assert_eq!(get_int(b"x", Some("invalid first DB index")), Err(err("invalid first DB index")));
+        assert_eq!(get_positive_long(b"-1", None), Err(err("value is out of range, must be positive")));
         assert_eq!(
             get_range_long(b"0", 1, i64::MAX, Some("numkeys should be greater than 0")),
             Err(err("numkeys should be greater than 0"))

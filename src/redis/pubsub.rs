@@ -89,33 +89,18 @@ impl Store {
         };
         let added = set.insert(channel.to_vec());
         if added {
-            self.srv
-                .pubsub
-                .index(kind)
-                .entry(channel.to_vec())
-                .or_default()
-                .push(id);
+            self.srv.pubsub.index(kind).entry(channel.to_vec()).or_default().push(id);
         }
         let count = self.subscription_count(id, kind);
         self.write_frame(
             id,
-            Reply::Array(vec![
-                bulk(kind.subscribe_word()),
-                Reply::bulk(channel.to_vec()),
-                Reply::Integer(count),
-            ]),
+            Reply::Array(vec![bulk(kind.subscribe_word()), Reply::bulk(channel.to_vec()), Reply::Integer(count)]),
         );
         added
     }
 
     /// `pubsubUnsubscribeChannel`.
-    pub(crate) fn unsubscribe_channel(
-        &mut self,
-        id: ClientId,
-        channel: &[u8],
-        notify: bool,
-        kind: Kind,
-    ) -> bool {
+    pub(crate) fn unsubscribe_channel(&mut self, id: ClientId, channel: &[u8], notify: bool, kind: Kind) -> bool {
         let Some(c) = self.srv.clients.get_mut(&id) else {
             return false;
         };
@@ -137,11 +122,7 @@ impl Store {
             let count = self.subscription_count(id, kind);
             self.write_frame(
                 id,
-                Reply::Array(vec![
-                    bulk(kind.unsubscribe_word()),
-                    Reply::bulk(channel.to_vec()),
-                    Reply::Integer(count),
-                ]),
+                Reply::Array(vec![bulk(kind.unsubscribe_word()), Reply::bulk(channel.to_vec()), Reply::Integer(count)]),
             );
         }
         removed
@@ -149,12 +130,7 @@ impl Store {
 
     /// `pubsubUnsubscribeAllChannelsInternal`: one reply per channel, or one with a nil channel
     /// when there was none.
-    pub(crate) fn unsubscribe_all_channels(
-        &mut self,
-        id: ClientId,
-        notify: bool,
-        kind: Kind,
-    ) -> usize {
+    pub(crate) fn unsubscribe_all_channels(&mut self, id: ClientId, notify: bool, kind: Kind) -> usize {
         let channels: Vec<Vec<u8>> = match self.srv.clients.get(&id) {
             Some(c) => match kind {
                 Kind::Plain => c.channels.iter().cloned().collect(),
@@ -168,14 +144,7 @@ impl Store {
         }
         if notify && count == 0 {
             let n = self.subscription_count(id, kind);
-            self.write_frame(
-                id,
-                Reply::Array(vec![
-                    bulk(kind.unsubscribe_word()),
-                    Reply::Nil,
-                    Reply::Integer(n),
-                ]),
-            );
+            self.write_frame(id, Reply::Array(vec![bulk(kind.unsubscribe_word()), Reply::Nil, Reply::Integer(n)]));
         }
         count
     }
@@ -188,32 +157,18 @@ impl Store {
         let added = !c.patterns.iter().any(|p| p == pattern);
         if added {
             c.patterns.push(pattern.to_vec());
-            self.srv
-                .pubsub
-                .patterns
-                .entry(pattern.to_vec())
-                .or_default()
-                .push(id);
+            self.srv.pubsub.patterns.entry(pattern.to_vec()).or_default().push(id);
         }
         let count = self.subscription_count(id, Kind::Plain);
         self.write_frame(
             id,
-            Reply::Array(vec![
-                bulk("psubscribe"),
-                Reply::bulk(pattern.to_vec()),
-                Reply::Integer(count),
-            ]),
+            Reply::Array(vec![bulk("psubscribe"), Reply::bulk(pattern.to_vec()), Reply::Integer(count)]),
         );
         added
     }
 
     /// `pubsubUnsubscribePattern`.
-    pub(crate) fn unsubscribe_pattern(
-        &mut self,
-        id: ClientId,
-        pattern: &[u8],
-        notify: bool,
-    ) -> bool {
+    pub(crate) fn unsubscribe_pattern(&mut self, id: ClientId, pattern: &[u8], notify: bool) -> bool {
         let Some(c) = self.srv.clients.get_mut(&id) else {
             return false;
         };
@@ -231,11 +186,7 @@ impl Store {
             let count = self.subscription_count(id, Kind::Plain);
             self.write_frame(
                 id,
-                Reply::Array(vec![
-                    bulk("punsubscribe"),
-                    Reply::bulk(pattern.to_vec()),
-                    Reply::Integer(count),
-                ]),
+                Reply::Array(vec![bulk("punsubscribe"), Reply::bulk(pattern.to_vec()), Reply::Integer(count)]),
             );
         }
         pos.is_some()
@@ -253,10 +204,7 @@ impl Store {
         }
         if notify && count == 0 {
             let n = self.subscription_count(id, Kind::Plain);
-            self.write_frame(
-                id,
-                Reply::Array(vec![bulk("punsubscribe"), Reply::Nil, Reply::Integer(n)]),
-            );
+            self.write_frame(id, Reply::Array(vec![bulk("punsubscribe"), Reply::Nil, Reply::Integer(n)]));
         }
         count
     }
@@ -266,13 +214,7 @@ impl Store {
     /// two matching patterns, counts once per subscription, as in Redis).
     pub(crate) fn publish_message(&mut self, channel: &[u8], message: &[u8], kind: Kind) -> i64 {
         let mut receivers = 0;
-        let direct: Vec<ClientId> = self
-            .srv
-            .pubsub
-            .channels_of(kind)
-            .get(channel)
-            .cloned()
-            .unwrap_or_default();
+        let direct: Vec<ClientId> = self.srv.pubsub.channels_of(kind).get(channel).cloned().unwrap_or_default();
         for id in direct {
             self.write_frame(
                 id,

@@ -164,19 +164,12 @@ pub fn lookup_command(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, String> 
     let sub = &argv[1];
     base.subcommands
         .iter()
-        .find(|s| {
-            s.name
-                .split_once('|')
-                .is_some_and(|(_, n)| sub.eq_ignore_ascii_case(n.as_bytes()))
-        })
+        .find(|s| s.name.split_once('|').is_some_and(|(_, n)| sub.eq_ignore_ascii_case(n.as_bytes())))
         .ok_or_else(|| lookup_error(argv, true))
 }
 
 /// Containers are resolved before dispatch; this handler only exists to fill the table row.
-pub(crate) fn container_never_called(
-    _s: &mut Store,
-    _a: &mut super::args::Args,
-) -> super::args::CmdResult {
+pub(crate) fn container_never_called(_s: &mut Store, _a: &mut super::args::Args) -> super::args::CmdResult {
     Err(Reply::error("ERR unknown subcommand"))
 }
 
@@ -198,10 +191,7 @@ fn allowed_when_subscribed(name: &str) -> bool {
 
 /// Commands MULTI runs at once instead of queueing.
 fn runs_inside_multi(name: &str) -> bool {
-    matches!(
-        name,
-        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-    )
+    matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
 }
 
 impl Store {
@@ -214,11 +204,7 @@ impl Store {
         let id = ClientId(self.srv.next_id);
         self.srv.next_id += 1;
         self.srv.clients.insert(id, Client::new(id, self.now_ms));
-        self.srv.counters.total_connections_received = self
-            .srv
-            .counters
-            .total_connections_received
-            .saturating_add(1);
+        self.srv.counters.total_connections_received = self.srv.counters.total_connections_received.saturating_add(1);
         id
     }
 
@@ -273,10 +259,7 @@ impl Store {
         if self.srv.out.caller == Some(id) {
             self.srv.out.caller_closed = true;
         } else {
-            self.srv.out.outputs.push(Output {
-                client: id,
-                event: Event::Closed,
-            });
+            self.srv.out.outputs.push(Output { client: id, event: Event::Closed });
         }
     }
 
@@ -294,11 +277,7 @@ impl Store {
         self.settle();
         self.srv.out.caller = Some(client);
         self.srv.out.caller_closed = false;
-        let blocked_before = self
-            .srv
-            .clients
-            .get(&client)
-            .is_some_and(Client::is_blocked);
+        let blocked_before = self.srv.clients.get(&client).is_some_and(Client::is_blocked);
         if blocked_before {
             if let Some(c) = self.srv.clients.get_mut(&client) {
                 c.pending.push_back(argv.to_vec());
@@ -314,12 +293,7 @@ impl Store {
         self.activate_db(0);
         if closed {
             Outcome::Closed(frames)
-        } else if self
-            .srv
-            .clients
-            .get(&client)
-            .is_some_and(Client::is_blocked)
-        {
+        } else if self.srv.clients.get(&client).is_some_and(Client::is_blocked) {
             if frames.is_empty() {
                 Outcome::Blocked
             } else {
@@ -348,11 +322,7 @@ impl Store {
     /// the clock is past its deadline, so 1 ms after it. `None` when nobody waits with a timeout.
     pub fn next_timeout(&self) -> Option<SimTime> {
         let deadline = self.srv.blocking.earliest_timeout()?;
-        Some(SimTime(
-            deadline
-                .saturating_add(1)
-                .saturating_sub(self.clock_offset().as_millis()),
-        ))
+        Some(SimTime(deadline.saturating_add(1).saturating_sub(self.clock_offset().as_millis())))
     }
 
     /// Moves the clients' clock to caller time `now`: blocked clients whose deadline has passed
@@ -373,10 +343,7 @@ impl Store {
     /// Commands that reply more than once (SUBSCRIBE a b) return their first reply here; use
     /// [`Store::execute_as`] for all of them.
     pub(crate) fn execute_default(&mut self, now: SimTime, argv: &[Vec<u8>]) -> Reply {
-        self.execute_all(now, argv)
-            .into_iter()
-            .next()
-            .unwrap_or(Reply::NilArray)
+        self.execute_all(now, argv).into_iter().next().unwrap_or(Reply::NilArray)
     }
 
     /// [`Store::execute`] with every reply the command writes (SUBSCRIBE a b: two): what a
@@ -398,12 +365,7 @@ impl Store {
     }
 
     fn wait_out_default(&mut self, id: ClientId, now: SimTime, argv: &[Vec<u8>]) -> Vec<Reply> {
-        let deadline = self
-            .srv
-            .clients
-            .get(&id)
-            .and_then(|c| c.blocked.as_ref())
-            .map(|b| b.timeout);
+        let deadline = self.srv.clients.get(&id).and_then(|c| c.blocked.as_ref()).map(|b| b.timeout);
         let Some(deadline) = deadline else {
             return Vec::new();
         };
@@ -419,9 +381,7 @@ impl Store {
         let target = deadline.saturating_add(1);
         let store_now = self.store_time(now).as_unix_ms();
         if target > store_now {
-            self.clock_offset = self
-                .clock_offset
-                .saturating_add(SimDuration::from_millis(target - store_now));
+            self.clock_offset = self.clock_offset.saturating_add(SimDuration::from_millis(target - store_now));
         }
         self.advance_clients(now);
         let mut mine = Vec::new();
@@ -478,12 +438,7 @@ impl Store {
 
     /// After a client's command: close it if it asked to be closed once answered.
     fn finish_command(&mut self, id: ClientId) {
-        if self
-            .srv
-            .clients
-            .get(&id)
-            .is_some_and(|c| c.flags.close_after_reply)
-        {
+        if self.srv.clients.get(&id).is_some_and(|c| c.flags.close_after_reply) {
             self.close_client(id);
         }
     }
@@ -504,11 +459,7 @@ impl Store {
         let argc = argv.len() as i64;
         let arity = i64::from(spec.arity);
         if (arity > 0 && argc != arity) || argc < -arity {
-            return self.reject(
-                id,
-                Some(spec),
-                format!("wrong number of arguments for '{}' command", spec.name),
-            );
+            return self.reject(id, Some(spec), format!("wrong number of arguments for '{}' command", spec.name));
         }
         let (subscribed, multi) = match self.srv.clients.get(&id) {
             Some(c) => (c.is_subscribed(), c.flags.multi),
@@ -541,10 +492,7 @@ impl Store {
         self.flag_transaction(id);
         if spec.is_some_and(|s| s.name == "exec") {
             self.discard_transaction(id);
-            self.write_frame(
-                id,
-                Reply::Error(format!("EXECABORT Transaction discarded because of: {msg}")),
-            );
+            self.write_frame(id, Reply::Error(format!("EXECABORT Transaction discarded because of: {msg}")));
         } else {
             self.write_frame(id, Reply::Error(format!("ERR {msg}")));
         }
@@ -572,19 +520,10 @@ impl Store {
     /// arity, [`table::Flag::NoScript`], read-only scripts) with [`lookup_command`]. The client's
     /// selected database is used, and frames the command writes to *other* clients (PUBLISH) are
     /// delivered as usual. Only the first frame is returned.
-    pub fn call_captured(
-        &mut self,
-        client: ClientId,
-        spec: &'static CommandSpec,
-        argv: &[Vec<u8>],
-    ) -> Reply {
+    pub fn call_captured(&mut self, client: ClientId, spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Reply {
         let id = client;
         let outer = std::mem::replace(&mut self.srv.current, id);
-        let deny = self
-            .srv
-            .clients
-            .get(&id)
-            .is_some_and(|c| c.flags.deny_blocking);
+        let deny = self.srv.clients.get(&id).is_some_and(|c| c.flags.deny_blocking);
         if let Some(c) = self.srv.clients.get_mut(&id) {
             c.flags.deny_blocking = true;
         }
@@ -628,10 +567,7 @@ impl Store {
         if self.srv.out.caller == Some(id) {
             self.srv.out.caller_frames.push(reply);
         } else {
-            self.srv.out.outputs.push(Output {
-                client: id,
-                event: Event::Reply(reply),
-            });
+            self.srv.out.outputs.push(Output { client: id, event: Event::Reply(reply) });
         }
     }
 
@@ -641,10 +577,7 @@ impl Store {
         if len == 0 {
             self.write_frame(id, Reply::Array(Vec::new()));
         } else if let Some(c) = self.srv.clients.get_mut(&id) {
-            c.open_arrays.push(OpenArray {
-                remaining: len,
-                items: Vec::with_capacity(len),
-            });
+            c.open_arrays.push(OpenArray { remaining: len, items: Vec::with_capacity(len) });
         }
     }
 
@@ -677,9 +610,8 @@ pub(crate) fn run_clients(script: &str) -> String {
     let mut now = crate::sim::TEST_EPOCH;
     let mut ids: BTreeMap<char, ClientId> = BTreeMap::new();
     let mut out = String::new();
-    let name_of = |ids: &BTreeMap<char, ClientId>, id: ClientId| {
-        ids.iter().find(|(_, &v)| v == id).map_or('?', |(&k, _)| k)
-    };
+    let name_of =
+        |ids: &BTreeMap<char, ClientId>, id: ClientId| ids.iter().find(|(_, &v)| v == id).map_or('?', |(&k, _)| k);
     let render = |ids: &BTreeMap<char, ClientId>, outputs: Vec<Output>, out: &mut String| {
         for o in outputs {
             let who = name_of(ids, o.client);
@@ -689,11 +621,7 @@ pub(crate) fn run_clients(script: &str) -> String {
             }
         }
     };
-    for line in script
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    {
+    for line in script.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
         if let Some(ms) = line.strip_prefix("@+") {
             now += SimDuration::from_millis(ms.parse().expect("test clock step"));
             store.advance_clients(now);
@@ -765,10 +693,7 @@ impl Store {
     pub fn check_indexes(&self) -> Result<(), String> {
         use super::multi::DbKeyRef;
         if self.active_db() != 0 {
-            return Err(format!(
-                "database {} is active between calls",
-                self.active_db()
-            ));
+            return Err(format!("database {} is active between calls", self.active_db()));
         }
         let mut watch_entries = 0;
         let mut channel_entries = 0;
@@ -777,55 +702,30 @@ impl Store {
         let mut blocked = 0;
         for c in self.srv.clients.values() {
             for (db, key) in &c.watched {
-                let listed = self
-                    .srv
-                    .watches
-                    .keys
-                    .get(&DbKeyRef(*db, key))
-                    .is_some_and(|l| l.iter().any(|w| w.client == c.id));
+                let listed =
+                    self.srv.watches.keys.get(&DbKeyRef(*db, key)).is_some_and(|l| l.iter().any(|w| w.client == c.id));
                 if !listed {
-                    return Err(format!(
-                        "client {} watches {:?} but the index does not say so",
-                        c.id, key
-                    ));
+                    return Err(format!("client {} watches {:?} but the index does not say so", c.id, key));
                 }
                 watch_entries += 1;
             }
             for ch in &c.channels {
-                if !self
-                    .srv
-                    .pubsub
-                    .channels
-                    .get(ch)
-                    .is_some_and(|l| l.contains(&c.id))
-                {
-                    return Err(format!(
-                        "client {} is subscribed to {ch:?} but the index does not say so",
-                        c.id
-                    ));
+                if !self.srv.pubsub.channels.get(ch).is_some_and(|l| l.contains(&c.id)) {
+                    return Err(format!("client {} is subscribed to {ch:?} but the index does not say so", c.id));
                 }
                 channel_entries += 1;
             }
             for ch in &c.shard_channels {
-                if !self
-                    .srv
-                    .pubsub
-                    .shard_channels
-                    .get(ch)
-                    .is_some_and(|l| l.contains(&c.id))
-                {
-                    return Err(format!("client {} is subscribed to shard channel {ch:?} but the index does not say so", c.id));
+                if !self.srv.pubsub.shard_channels.get(ch).is_some_and(|l| l.contains(&c.id)) {
+                    return Err(format!(
+                        "client {} is subscribed to shard channel {ch:?} but the index does not say so",
+                        c.id
+                    ));
                 }
                 shard_entries += 1;
             }
             for p in &c.patterns {
-                if !self
-                    .srv
-                    .pubsub
-                    .patterns
-                    .get(p)
-                    .is_some_and(|l| l.contains(&c.id))
-                {
+                if !self.srv.pubsub.patterns.get(p).is_some_and(|l| l.contains(&c.id)) {
                     return Err(format!(
                         "client {} is subscribed to pattern {p:?} but the index does not say so",
                         c.id
@@ -837,23 +737,15 @@ impl Store {
                 blocked += 1;
                 for k in &b.keys {
                     if !self.srv.blocking.is_waiting(b.db, k, c.id) {
-                        return Err(format!(
-                            "client {} is blocked on {k:?} but the index does not say so",
-                            c.id
-                        ));
+                        return Err(format!("client {} is blocked on {k:?} but the index does not say so", c.id));
                     }
                 }
             }
             if !c.open_arrays.is_empty() {
-                return Err(format!(
-                    "client {} has a reply array still open between calls",
-                    c.id
-                ));
+                return Err(format!("client {} has a reply array still open between calls", c.id));
             }
         }
-        let count = |m: &super::keyspace::Map<Vec<u8>, Vec<ClientId>>| {
-            m.values().map(Vec::len).sum::<usize>()
-        };
+        let count = |m: &super::keyspace::Map<Vec<u8>, Vec<ClientId>>| m.values().map(Vec::len).sum::<usize>();
         if self.srv.watches.keys.values().map(Vec::len).sum::<usize>() != watch_entries
             || count(&self.srv.pubsub.channels) != channel_entries
             || count(&self.srv.pubsub.patterns) != pattern_entries
@@ -862,10 +754,7 @@ impl Store {
             return Err("an index lists a client that does not list it back".into());
         }
         if self.srv.blocking.blocked_count() != blocked {
-            return Err(format!(
-                "{} blocked clients counted, {blocked} blocked",
-                self.srv.blocking.blocked_count()
-            ));
+            return Err(format!("{} blocked clients counted, {blocked} blocked", self.srv.blocking.blocked_count()));
         }
         self.srv.blocking.check(&self.srv.clients)
     }

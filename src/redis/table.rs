@@ -5,8 +5,7 @@
 use std::sync::OnceLock;
 
 use super::cmd::{
-    admin, blocking, connection, databases, hashes, keys, lists, pubsub, server, sets, strings,
-    transactions, zsets,
+    admin, blocking, connection, databases, hashes, keys, lists, pubsub, server, sets, strings, transactions, zsets,
 };
 use super::store::Handler;
 
@@ -74,10 +73,7 @@ pub struct CommandSpec {
 
 impl std::fmt::Debug for CommandSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CommandSpec")
-            .field("name", &self.name)
-            .field("arity", &self.arity)
-            .finish()
+        f.debug_struct("CommandSpec").field("name", &self.name).field("arity", &self.arity).finish()
     }
 }
 
@@ -304,15 +300,7 @@ static CLIENT: &[CommandSpec] = &[
 ];
 
 static PUBSUB: &[CommandSpec] = &[
-    sub!(
-        "pubsub|channels",
-        -2,
-        &[],
-        PubSub,
-        "[pattern]",
-        "List active channels",
-        pubsub::pubsub_channels
-    ),
+    sub!("pubsub|channels", -2, &[], PubSub, "[pattern]", "List active channels", pubsub::pubsub_channels),
     sub!(
         "pubsub|numsub",
         -2,
@@ -349,15 +337,7 @@ static PUBSUB: &[CommandSpec] = &[
         "Get the count of subscribers for shard channels",
         pubsub::pubsub_shardnumsub
     ),
-    sub!(
-        "pubsub|help",
-        2,
-        &[],
-        PubSub,
-        "",
-        "Show helpful text about the different subcommands",
-        pubsub::pubsub_help
-    ),
+    sub!("pubsub|help", 2, &[], PubSub, "", "Show helpful text about the different subcommands", pubsub::pubsub_help),
 ];
 
 static CONFIG: &[CommandSpec] = &[
@@ -379,15 +359,7 @@ static CONFIG: &[CommandSpec] = &[
         "Set configuration parameters to the given values",
         admin::config_set
     ),
-    sub!(
-        "config|resetstat",
-        2,
-        NS,
-        Server,
-        "",
-        "Reset the stats returned by INFO",
-        admin::config_resetstat
-    ),
+    sub!("config|resetstat", 2, NS, Server, "", "Reset the stats returned by INFO", admin::config_resetstat),
     sub!(
         "config|rewrite",
         2,
@@ -397,25 +369,13 @@ static CONFIG: &[CommandSpec] = &[
         "Rewrite the configuration file with the in memory configuration",
         admin::config_rewrite
     ),
-    sub!(
-        "config|help",
-        2,
-        &[],
-        Server,
-        "",
-        "Show helpful text about the different subcommands",
-        admin::config_help
-    ),
+    sub!("config|help", 2, &[], Server, "", "Show helpful text about the different subcommands", admin::config_help),
 ];
 
 fn sorted_index() -> &'static [(&'static str, usize)] {
     static INDEX: OnceLock<Vec<(&'static str, usize)>> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut v: Vec<(&'static str, usize)> = COMMANDS
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.name, i))
-            .collect();
+        let mut v: Vec<(&'static str, usize)> = COMMANDS.iter().enumerate().map(|(i, c)| (c.name, i)).collect();
         v.sort();
         v
     })
@@ -431,9 +391,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
     let idx = sorted_index();
-    idx.binary_search_by(|(n, _)| n.as_bytes().cmp(lower))
-        .ok()
-        .map(|i| &COMMANDS[idx[i].1])
+    idx.binary_search_by(|(n, _)| n.as_bytes().cmp(lower)).ok().map(|i| &COMMANDS[idx[i].1])
 }
 
 /// redis-cli's `HELP <command>` text for `name`, or `None` for an unknown command.
@@ -451,11 +409,7 @@ pub fn help_text(name: &str) -> Option<String> {
 /// Command names starting with `prefix` (case-insensitive), sorted: Tab completion.
 pub fn complete(prefix: &str) -> Vec<&'static str> {
     let p = prefix.to_ascii_lowercase();
-    sorted_index()
-        .iter()
-        .filter(|(n, _)| n.starts_with(&p))
-        .map(|(n, _)| *n)
-        .collect()
+    sorted_index().iter().filter(|(n, _)| n.starts_with(&p)).map(|(n, _)| *n).collect()
 }
 
 #[cfg(test)]
@@ -469,15 +423,10 @@ mod tests {
         let before = names.len();
         names.dedup();
         assert_eq!(before, names.len(), "duplicate command names");
-        assert!(COMMANDS
-            .iter()
-            .all(|c| c.name == c.name.to_ascii_lowercase() && c.arity != 0));
+        assert!(COMMANDS.iter().all(|c| c.name == c.name.to_ascii_lowercase() && c.arity != 0));
         assert_eq!(lookup(b"GeT").map(|c| c.name), Some("get"));
         assert!(lookup(b"nosuch").is_none());
-        assert_eq!(
-            complete("ZREV"),
-            vec!["zrevrange", "zrevrangebyscore", "zrevrank"]
-        );
+        assert_eq!(complete("ZREV"), vec!["zrevrange", "zrevrangebyscore", "zrevrank"]);
         assert_eq!(
             help_text("getex").unwrap(),
             "\n  GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]\n  summary: Get the value of a key and optionally set its expiration\n  group: string\n"

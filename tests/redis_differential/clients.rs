@@ -54,11 +54,7 @@ impl RConn {
     fn connect(port: u16) -> RConn {
         let s = TcpStream::connect(("127.0.0.1", port)).expect("connect to redis-server");
         s.set_nodelay(true).expect("nodelay");
-        RConn {
-            reader: BufReader::new(s.try_clone().expect("clone socket")),
-            writer: s,
-            closed: false,
-        }
+        RConn { reader: BufReader::new(s.try_clone().expect("clone socket")), writer: s, closed: false }
     }
 
     fn send(&mut self, argv: &[Vec<u8>]) {
@@ -80,22 +76,15 @@ impl RConn {
                 l.truncate(l.len() - 2);
                 Ok(l)
             }
-            Ok(_) => Err(ReadErr::Other(format!(
-                "partial line {:?}",
-                String::from_utf8_lossy(&l)
-            ))),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                Err(ReadErr::Timeout)
-            }
+            Ok(_) => Err(ReadErr::Other(format!("partial line {:?}", String::from_utf8_lossy(&l)))),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Err(ReadErr::Timeout),
             Err(e) if e.kind() == ErrorKind::ConnectionReset => Err(ReadErr::Eof),
             Err(e) => Err(ReadErr::Other(e.to_string())),
         }
     }
 
     fn read(&mut self, timeout: Duration) -> Result<Reply, ReadErr> {
-        self.writer
-            .set_read_timeout(Some(timeout))
-            .expect("set timeout");
+        self.writer.set_read_timeout(Some(timeout)).expect("set timeout");
         self.read_reply()
     }
 
@@ -105,10 +94,7 @@ impl RConn {
             return Err(ReadErr::Other("empty RESP line".into()));
         }
         let text = String::from_utf8_lossy(&l[1..]).into_owned();
-        let num = |t: &str| {
-            t.parse::<i64>()
-                .map_err(|_| ReadErr::Other(format!("bad number {t:?}")))
-        };
+        let num = |t: &str| t.parse::<i64>().map_err(|_| ReadErr::Other(format!("bad number {t:?}")));
         Ok(match l[0] {
             b'+' => Reply::Status(text),
             b'-' => Reply::Error(text),
@@ -119,9 +105,7 @@ impl RConn {
                     return Ok(Reply::Nil);
                 }
                 let mut buf = vec![0; n as usize + 2];
-                self.reader
-                    .read_exact(&mut buf)
-                    .map_err(|e| ReadErr::Other(e.to_string()))?;
+                self.reader.read_exact(&mut buf).map_err(|e| ReadErr::Other(e.to_string()))?;
                 buf.truncate(n as usize);
                 Reply::Bulk(buf)
             }
@@ -136,11 +120,7 @@ impl RConn {
                 }
                 Reply::Array(items)
             }
-            other => {
-                return Err(ReadErr::Other(format!(
-                    "unexpected RESP type byte {other:?}"
-                )))
-            }
+            other => return Err(ReadErr::Other(format!("unexpected RESP type byte {other:?}"))),
         })
     }
 
@@ -184,25 +164,15 @@ pub fn parse_script(text: &str) -> Vec<Line> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| {
             if let Some(ms) = l.strip_prefix("@sleep ") {
-                return Line::Sleep {
-                    ms: ms.trim().parse().expect("@sleep milliseconds"),
-                };
+                return Line::Sleep { ms: ms.trim().parse().expect("@sleep milliseconds") };
             }
-            let (who, cmd) = l
-                .split_once("> ")
-                .unwrap_or_else(|| panic!("`N> command` expected: {l}"));
-            let who: usize = who
-                .trim()
-                .parse()
-                .unwrap_or_else(|_| panic!("client number expected: {l}"));
+            let (who, cmd) = l.split_once("> ").unwrap_or_else(|| panic!("`N> command` expected: {l}"));
+            let who: usize = who.trim().parse().unwrap_or_else(|_| panic!("client number expected: {l}"));
             assert!((1..=9).contains(&who), "clients are numbered 1 to 9: {l}");
             if cmd.trim() == "!close" {
                 Line::Close { who }
             } else {
-                Line::Cmd {
-                    who,
-                    argv: tokenize(cmd).unwrap_or_else(|e| panic!("{l}: {e}")),
-                }
+                Line::Cmd { who, argv: tokenize(cmd).unwrap_or_else(|e| panic!("{l}: {e}")) }
             }
         })
         .collect()
@@ -247,12 +217,7 @@ impl Pair {
         assert_eq!(flush(&mut p), Reply::ok());
         // Every CONFIG parameter the model has back to its default.
         let c = p.conns[0].as_mut().expect("sync");
-        c.send(&[
-            b"CONFIG".to_vec(),
-            b"SET".to_vec(),
-            b"hz".to_vec(),
-            b"10".to_vec(),
-        ]);
+        c.send(&[b"CONFIG".to_vec(), b"SET".to_vec(), b"hz".to_vec(), b"10".to_vec()]);
         assert_eq!(c.read(READ_TIMEOUT).expect("CONFIG SET"), Reply::ok());
         p.wait_until_connections(1);
         p
@@ -277,16 +242,12 @@ impl Pair {
     fn open(&mut self, who: usize) {
         let mut c = RConn::connect(self.port);
         c.send(&[b"CLIENT".to_vec(), b"ID".to_vec()]);
-        let Ok(Reply::Integer(id)) = c.read(READ_TIMEOUT) else {
-            panic!("CLIENT ID on a new connection")
-        };
+        let Ok(Reply::Integer(id)) = c.read(READ_TIMEOUT) else { panic!("CLIENT ID on a new connection") };
         self.real_ids[who] = id;
         self.conns[who] = Some(c);
         let m = self.model.connect(wall_now());
         // The model's connection sends the same CLIENT ID, so CLIENT LIST's cmd= agrees.
-        let _ = self
-            .model
-            .execute_as(m, wall_now(), &[b"CLIENT".to_vec(), b"ID".to_vec()]);
+        let _ = self.model.execute_as(m, wall_now(), &[b"CLIENT".to_vec(), b"ID".to_vec()]);
         self.ids[who] = Some(m);
         self.model_ids[who] = m.0 as i64;
     }
@@ -319,10 +280,7 @@ impl Pair {
                 let outputs = self.model.take_outputs();
                 let expected: Vec<(usize, Event)> = outputs
                     .into_iter()
-                    .filter_map(|o| {
-                        self.client_number_of_model(o.client.0 as i64)
-                            .map(|w| (w, o.event))
-                    })
+                    .filter_map(|o| self.client_number_of_model(o.client.0 as i64).map(|w| (w, o.event)))
                     .collect();
                 self.compare(&expected, &[])
             }
@@ -347,15 +305,10 @@ impl Pair {
                 let mid = self.ids[who].expect("connected");
                 self.who = who;
                 let outcome = self.model.execute_as(mid, wall_now(), &model_argv);
-                self.conns[who]
-                    .as_mut()
-                    .expect("connected")
-                    .send(&real_argv);
+                self.conns[who].as_mut().expect("connected").send(&real_argv);
                 let mut expected: Vec<(usize, Event)> = Vec::new();
                 match outcome {
-                    Outcome::Replied(f) => {
-                        expected.extend(f.into_iter().map(|r| (who, Event::Reply(r))))
-                    }
+                    Outcome::Replied(f) => expected.extend(f.into_iter().map(|r| (who, Event::Reply(r)))),
                     Outcome::Blocked => {}
                     Outcome::Closed(f) => {
                         expected.extend(f.into_iter().map(|r| (who, Event::Reply(r))));
@@ -379,10 +332,7 @@ impl Pair {
         }
         let c = self.conns[0].as_mut().expect("sync connection");
         c.send(&ping);
-        assert_eq!(
-            c.read(READ_TIMEOUT).expect("sync PING"),
-            Reply::Status("PONG".into())
-        );
+        assert_eq!(c.read(READ_TIMEOUT).expect("sync PING"), Reply::Status("PONG".into()));
     }
 
     /// Reads what each connection is expected to have received and checks nothing else came.
@@ -400,24 +350,22 @@ impl Pair {
                     Event::Reply(r) => {
                         model_frames.push(r.clone());
                         let Some(c) = self.conns[w].as_mut() else {
-                            return Err(format!(
-                                "client {w} expected {} but is gone",
-                                format_inline(r)
-                            ));
+                            return Err(format!("client {w} expected {} but is gone", format_inline(r)));
                         };
                         match c.read(READ_TIMEOUT) {
                             Ok(real) => real_frames.push(real),
-                            Err(e) => return Err(format!("client {w}: the model wrote {} but redis-server sent nothing ({e:?})", format_inline(r))),
+                            Err(e) => {
+                                return Err(format!(
+                                    "client {w}: the model wrote {} but redis-server sent nothing ({e:?})",
+                                    format_inline(r)
+                                ))
+                            }
                         }
                     }
                     Event::Closed => expect_close = true,
                 }
             }
-            let queued = if w == self.who {
-                std::mem::take(&mut self.queued[w])
-            } else {
-                Vec::new()
-            };
+            let queued = if w == self.who { std::mem::take(&mut self.queued[w]) } else { Vec::new() };
             let m = self.normalize(argv, model_frames.clone(), false, &queued);
             let r = self.normalize(argv, real_frames, true, &queued);
             if w == self.who {
@@ -449,9 +397,7 @@ impl Pair {
                         self.wait_until_connections(open);
                     }
                     other => {
-                        return Err(format!(
-                        "client {w}: the model closed the connection, redis-server sent {other:?}"
-                    ))
+                        return Err(format!("client {w}: the model closed the connection, redis-server sent {other:?}"))
                     }
                 }
             }
@@ -464,9 +410,7 @@ impl Pair {
                         Ok(r) => format_inline(&r),
                         Err(e) => format!("{e:?}"),
                     };
-                    return Err(format!(
-                        "client {w}: redis-server sent {extra} that the model did not"
-                    ));
+                    return Err(format!("client {w}: redis-server sent {extra} that the model did not"));
                 }
             }
         }
@@ -478,11 +422,7 @@ impl Pair {
         let name = argv.first().map(|a| super::upper(a)).unwrap_or_default();
         let sub = argv.get(1).map(|a| super::upper(a)).unwrap_or_default();
         let map_id = |id: i64| -> Reply {
-            let n = if real {
-                self.client_number_of_real(id)
-            } else {
-                self.client_number_of_model(id)
-            };
+            let n = if real { self.client_number_of_real(id) } else { self.client_number_of_model(id) };
             Reply::Status(match n {
                 Some(n) => format!("<client {n}>"),
                 None => "<unknown client>".into(),
@@ -490,12 +430,8 @@ impl Pair {
         };
         match (name.as_str(), sub.as_str(), f) {
             ("CLIENT", "ID", Reply::Integer(id)) => map_id(id),
-            (_, _, Reply::Bulk(b)) if b.starts_with(b"id=") => {
-                Reply::Bulk(self.client_lines(&b, real).into_bytes())
-            }
-            ("PUBSUB", "CHANNELS" | "SHARDCHANNELS", r) | ("KEYS" | "SMEMBERS", _, r) => {
-                super::sorted(r)
-            }
+            (_, _, Reply::Bulk(b)) if b.starts_with(b"id=") => Reply::Bulk(self.client_lines(&b, real).into_bytes()),
+            ("PUBSUB", "CHANNELS" | "SHARDCHANNELS", r) | ("KEYS" | "SMEMBERS", _, r) => super::sorted(r),
             ("CONFIG", "GET", Reply::Array(items)) => {
                 let mut pairs: Vec<Vec<Reply>> = items.chunks(2).map(<[Reply]>::to_vec).collect();
                 pairs.sort_by_key(|p| format!("{p:?}"));
@@ -528,58 +464,29 @@ impl Pair {
             ("TIME", _, Reply::Array(parts)) => {
                 let now = wall_now().as_unix_ms() as i64 / 1000;
                 let ok = matches!(parts.first(), Some(Reply::Bulk(b)) if String::from_utf8_lossy(b).parse::<i64>().is_ok_and(|s| (s - now).abs() <= 2));
-                Reply::Status(if ok && parts.len() == 2 {
-                    "<now>".into()
-                } else {
-                    format!("{parts:?}")
-                })
+                Reply::Status(if ok && parts.len() == 2 { "<now>".into() } else { format!("{parts:?}") })
             }
             (_, _, r) => r,
         }
     }
 
     /// Reduces frames to what Redis specifies (see the module note).
-    fn normalize(
-        &self,
-        argv: &[Vec<u8>],
-        frames: Vec<Reply>,
-        real: bool,
-        queued: &[Vec<Vec<u8>>],
-    ) -> Vec<Reply> {
+    fn normalize(&self, argv: &[Vec<u8>], frames: Vec<Reply>, real: bool, queued: &[Vec<Vec<u8>>]) -> Vec<Reply> {
         let name = argv.first().map(|a| super::upper(a)).unwrap_or_default();
         let mut frames: Vec<Reply> = frames
             .into_iter()
             .map(|f| match f {
                 // EXEC's elements are the queued commands' replies.
                 Reply::Array(items) if name == "EXEC" && items.len() == queued.len() => {
-                    Reply::Array(
-                        items
-                            .into_iter()
-                            .zip(queued)
-                            .map(|(i, q)| self.normalize_frame(q, i, real))
-                            .collect(),
-                    )
+                    Reply::Array(items.into_iter().zip(queued).map(|(i, q)| self.normalize_frame(q, i, real)).collect())
                 }
                 f => self.normalize_frame(argv, f, real),
             })
             .collect();
-        if argv.len() == 1
-            && matches!(
-                name.as_str(),
-                "UNSUBSCRIBE" | "PUNSUBSCRIBE" | "SUNSUBSCRIBE"
-            )
-        {
+        if argv.len() == 1 && matches!(name.as_str(), "UNSUBSCRIBE" | "PUNSUBSCRIBE" | "SUNSUBSCRIBE") {
             // Hash order: channel names as a set, counts in order.
-            let mut names: Vec<Reply> = frames
-                .iter()
-                .filter_map(|f| {
-                    if let Reply::Array(p) = f {
-                        p.get(1).cloned()
-                    } else {
-                        None
-                    }
-                })
-                .collect();
+            let mut names: Vec<Reply> =
+                frames.iter().filter_map(|f| if let Reply::Array(p) = f { p.get(1).cloned() } else { None }).collect();
             names.sort_by_key(|n| format!("{n:?}"));
             for (f, n) in frames.iter_mut().zip(names) {
                 if let Reply::Array(p) = f {
@@ -590,12 +497,10 @@ impl Pair {
             }
         }
         // pmessage frames of one step: a set.
-        let is_pmessage = |f: &Reply| matches!(f, Reply::Array(p) if p.first() == Some(&Reply::Bulk(b"pmessage".to_vec())));
+        let is_pmessage =
+            |f: &Reply| matches!(f, Reply::Array(p) if p.first() == Some(&Reply::Bulk(b"pmessage".to_vec())));
         if let Some(start) = frames.iter().position(is_pmessage) {
-            let end = frames[start..]
-                .iter()
-                .position(|f| !is_pmessage(f))
-                .map_or(frames.len(), |e| start + e);
+            let end = frames[start..].iter().position(|f| !is_pmessage(f)).map_or(frames.len(), |e| start + e);
             frames[start..end].sort_by_key(|f| format!("{f:?}"));
         }
         frames
@@ -603,9 +508,7 @@ impl Pair {
 
     /// CLIENT LIST/INFO lines reduced to the fields the model has, ids mapped to client numbers.
     fn client_lines(&self, text: &[u8], real: bool) -> String {
-        const KEEP: &[&str] = &[
-            "name", "flags", "db", "sub", "psub", "ssub", "multi", "cmd", "user", "redir", "resp",
-        ];
+        const KEEP: &[&str] = &["name", "flags", "db", "sub", "psub", "ssub", "multi", "cmd", "user", "redir", "resp"];
         String::from_utf8_lossy(text)
             .lines()
             .map(|l| {
@@ -614,15 +517,8 @@ impl Pair {
                     let (k, v) = f.split_once('=').unwrap_or((f, ""));
                     if k == "id" {
                         let id: i64 = v.parse().unwrap_or(-1);
-                        let n = if real {
-                            self.client_number_of_real(id)
-                        } else {
-                            self.client_number_of_model(id)
-                        };
-                        fields.push(format!(
-                            "client={}",
-                            n.map_or("?".to_string(), |n| n.to_string())
-                        ));
+                        let n = if real { self.client_number_of_real(id) } else { self.client_number_of_model(id) };
+                        fields.push(format!("client={}", n.map_or("?".to_string(), |n| n.to_string())));
                     } else if KEEP.contains(&k) {
                         fields.push(f.to_string());
                     }
@@ -636,10 +532,7 @@ impl Pair {
 
 fn run(port: u16, script: &[Line], seed: u64) -> Option<(usize, String)> {
     let mut p = Pair::new(port, seed);
-    let result = script
-        .iter()
-        .enumerate()
-        .find_map(|(i, l)| p.step(l).err().map(|e| (i, e)));
+    let result = script.iter().enumerate().find_map(|(i, l)| p.step(l).err().map(|e| (i, e)));
     // Hang up everything so the next run starts clean (blocked clients included).
     for w in 0..10 {
         if let Some(m) = p.ids[w].take() {
@@ -650,19 +543,11 @@ fn run(port: u16, script: &[Line], seed: u64) -> Option<(usize, String)> {
     result
 }
 
-fn shrink(
-    port: u16,
-    mut script: Vec<Line>,
-    seed: u64,
-    first: (usize, String),
-) -> (Vec<Line>, String) {
+fn shrink(port: u16, mut script: Vec<Line>, seed: u64, first: (usize, String)) -> (Vec<Line>, String) {
     let (idx, mut why) = first;
     script.truncate(idx + 1);
     if run(port, &script, seed).is_none() {
-        return (
-            script,
-            format!("{why}\n(not reproduced on a second run: timing-dependent)"),
-        );
+        return (script, format!("{why}\n(not reproduced on a second run: timing-dependent)"));
     }
     let mut i = 0;
     while i < script.len() {
@@ -684,10 +569,7 @@ pub fn check(port: u16, label: &str, script: Vec<Line>, seed: u64) {
     if let Some(first) = run(port, &script, seed) {
         let (min, why) = shrink(port, script, seed, first);
         let lines: Vec<String> = min.iter().map(Line::render).collect();
-        panic!(
-            "{label}: the model differs from redis-server.\nMinimal reproducer:\n  {}\n{why}",
-            lines.join("\n  ")
-        );
+        panic!("{label}: the model differs from redis-server.\nMinimal reproducer:\n  {}\n{why}", lines.join("\n  "));
     }
 }
 
@@ -720,19 +602,9 @@ impl Gen<'_> {
             2 => vec!["INCR".into(), k.into()],
             3 => vec!["DEL".into(), k.into()],
             4 => vec!["EXPIRE".into(), k.into(), self.pick(&["100", "-1"]).into()],
-            5 | 6 => vec![
-                self.pick(&["LPUSH", "RPUSH"]).into(),
-                k.into(),
-                v.into(),
-                self.pick(&["x", "y"]).into(),
-            ],
+            5 | 6 => vec![self.pick(&["LPUSH", "RPUSH"]).into(), k.into(), v.into(), self.pick(&["x", "y"]).into()],
             7 => vec![self.pick(&["LPOP", "RPOP", "LLEN"]).into(), k.into()],
-            8 => vec![
-                "ZADD".into(),
-                k.into(),
-                self.pick(&["1", "2", "3"]).into(),
-                v.into(),
-            ],
+            8 => vec!["ZADD".into(), k.into(), self.pick(&["1", "2", "3"]).into(), v.into()],
             9 => vec![self.pick(&["ZPOPMIN", "ZPOPMAX", "ZCARD"]).into(), k.into()],
             10 | 11 => vec!["MULTI".into()],
             12 | 13 => vec!["EXEC".into()],
@@ -742,37 +614,17 @@ impl Gen<'_> {
             18 => vec!["SELECT".into(), self.pick(&["0", "1", "0"]).into()],
             19 => vec!["MOVE".into(), k.into(), self.pick(&["0", "1"]).into()],
             20 => vec![self.pick(&["DBSIZE", "FLUSHDB"]).into()],
-            21 => vec![
-                "COPY".into(),
-                k.into(),
-                k2.into(),
-                "DB".into(),
-                self.pick(&["0", "1"]).into(),
-                "REPLACE".into(),
-            ],
-            22 | 23 => vec![
-                "SUBSCRIBE".into(),
-                ch.into(),
-                self.pick(&["ch1", "ch2"]).into(),
-            ],
+            21 => {
+                vec!["COPY".into(), k.into(), k2.into(), "DB".into(), self.pick(&["0", "1"]).into(), "REPLACE".into()]
+            }
+            22 | 23 => vec!["SUBSCRIBE".into(), ch.into(), self.pick(&["ch1", "ch2"]).into()],
             24 => vec!["UNSUBSCRIBE".into(), ch.into()],
             25 => vec![self.pick(&["UNSUBSCRIBE", "PUNSUBSCRIBE"]).into()],
-            26 => vec![
-                "PSUBSCRIBE".into(),
-                self.pick(&["ch*", "news.*", "c?1"]).into(),
-            ],
+            26 => vec!["PSUBSCRIBE".into(), self.pick(&["ch*", "news.*", "c?1"]).into()],
             27 => vec!["PUNSUBSCRIBE".into(), self.pick(&["ch*", "news.*"]).into()],
             28..=30 => vec!["PUBLISH".into(), ch.into(), v.into()],
-            31 => vec![
-                "PUBSUB".into(),
-                self.pick(&["NUMSUB", "CHANNELS", "NUMPAT"]).into(),
-            ],
-            32 | 33 => vec![
-                self.pick(&["BLPOP", "BRPOP"]).into(),
-                k.into(),
-                k2.into(),
-                "0".into(),
-            ],
+            31 => vec!["PUBSUB".into(), self.pick(&["NUMSUB", "CHANNELS", "NUMPAT"]).into()],
+            32 | 33 => vec![self.pick(&["BLPOP", "BRPOP"]).into(), k.into(), k2.into(), "0".into()],
             34 => vec![
                 "BLMOVE".into(),
                 k.into(),
@@ -781,11 +633,7 @@ impl Gen<'_> {
                 self.pick(&["LEFT", "RIGHT"]).into(),
                 "0".into(),
             ],
-            35 => vec![
-                self.pick(&["BZPOPMIN", "BZPOPMAX"]).into(),
-                k.into(),
-                "0".into(),
-            ],
+            35 => vec![self.pick(&["BZPOPMIN", "BZPOPMAX"]).into(), k.into(), "0".into()],
             36 => vec![
                 "BLMPOP".into(),
                 "0".into(),
@@ -796,31 +644,16 @@ impl Gen<'_> {
                 "COUNT".into(),
                 "2".into(),
             ],
-            37 => vec![
-                "CLIENT".into(),
-                "UNBLOCK".into(),
-                other,
-                self.pick(&["TIMEOUT", "ERROR"]).into(),
-            ],
+            37 => vec!["CLIENT".into(), "UNBLOCK".into(), other, self.pick(&["TIMEOUT", "ERROR"]).into()],
             // (CLIENT ID is in the tables: inside EXEC its number could not be mapped to a client.)
-            38 => vec![
-                "CLIENT".into(),
-                self.pick(&["GETNAME", "LIST", "INFO"]).into(),
-            ],
-            39 => vec![
-                "CLIENT".into(),
-                "SETNAME".into(),
-                self.pick(&["worker", "", "a b"]).into(),
-            ],
+            38 => vec!["CLIENT".into(), self.pick(&["GETNAME", "LIST", "INFO"]).into()],
+            39 => vec!["CLIENT".into(), "SETNAME".into(), self.pick(&["worker", "", "a b"]).into()],
             40 => vec![self.pick(&["RESET", "PING"]).into()],
             41 => vec!["PING".into(), "hi".into()],
             42 => vec!["WAIT".into(), "0".into(), "0".into()],
             _ => vec![self.pick(&["GET", "FOO"]).into()],
         };
-        Line::Cmd {
-            who,
-            argv: self.words(&words.iter().map(String::as_str).collect::<Vec<_>>()),
-        }
+        Line::Cmd { who, argv: self.words(&words.iter().map(String::as_str).collect::<Vec<_>>()) }
     }
 }
 
@@ -831,11 +664,8 @@ pub fn clients_match_redis_server() {
     let port = server.port;
     let mut table_lines = 0;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/redis/clients");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("fixture directory")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(&dir).expect("fixture directory").filter_map(Result::ok).map(|e| e.path()).collect();
     files.sort();
     for f in &files {
         let text = std::fs::read_to_string(f).expect("fixture");
@@ -843,14 +673,8 @@ pub fn clients_match_redis_server() {
         table_lines += script.len();
         check(port, &format!("clients table {}", f.display()), script, 1);
     }
-    let n: u64 = std::env::var("REDIS_DIFF_CLIENT_SEQUENCES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(150);
-    let root_seed: u64 = std::env::var("REDIS_DIFF_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5EED);
+    let n: u64 = std::env::var("REDIS_DIFF_CLIENT_SEQUENCES").ok().and_then(|v| v.parse().ok()).unwrap_or(150);
+    let root_seed: u64 = std::env::var("REDIS_DIFF_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5EED);
     let root = SimRng::new(root_seed).child("clients");
     let mut lines = 0;
     for i in 0..n {

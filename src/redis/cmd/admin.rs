@@ -11,10 +11,7 @@ use crate::redis::store::{Stats, Store};
 /// resolution, so the microseconds are whole milliseconds).
 pub fn time(s: &mut Store, _a: &mut Args) -> CmdResult {
     let ms = s.now_ms.max(0);
-    Ok(Reply::Array(vec![
-        Reply::bulk((ms / 1000).to_string()),
-        Reply::bulk(((ms % 1000) * 1000).to_string()),
-    ]))
+    Ok(Reply::Array(vec![Reply::bulk((ms / 1000).to_string()), Reply::bulk(((ms % 1000) * 1000).to_string())]))
 }
 
 /// `waitCommand` with no replicas: the acknowledgement count is always 0. `WAIT 0 …` answers at
@@ -46,10 +43,7 @@ pub fn config_set(s: &mut Store, a: &mut Args) -> CmdResult {
     if argv.len() % 2 == 1 {
         return Err(error(err::SYNTAX));
     }
-    let pairs: Vec<(&[u8], &[u8])> = argv[2..]
-        .chunks(2)
-        .map(|p| (p[0].as_slice(), p[1].as_slice()))
-        .collect();
+    let pairs: Vec<(&[u8], &[u8])> = argv[2..].chunks(2).map(|p| (p[0].as_slice(), p[1].as_slice())).collect();
     s.config_set(&pairs).map_err(Reply::Error)?;
     Ok(Reply::ok())
 }

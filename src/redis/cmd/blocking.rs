@@ -64,21 +64,14 @@ fn pop_range_reply(s: &mut Store, key: &[u8], head: bool, count: i64) -> (Reply,
     if let Ok(Some(list)) = list_mut(s, key) {
         let n = usize::try_from(count).unwrap_or(usize::MAX).min(list.len());
         for _ in 0..n {
-            if let Some(v) = if head {
-                list.pop_front()
-            } else {
-                list.pop_back()
-            } {
+            if let Some(v) = if head { list.pop_front() } else { list.pop_back() } {
                 items.push(Reply::bulk(v));
             }
         }
     }
     let deleted = delete_if_empty_list(s, key);
     s.signal_modified(key);
-    (
-        Reply::Array(vec![Reply::bulk(key.to_vec()), Reply::Array(items)]),
-        deleted,
-    )
+    (Reply::Array(vec![Reply::bulk(key.to_vec()), Reply::Array(items)]), deleted)
 }
 
 fn delete_if_empty_list(s: &mut Store, key: &[u8]) -> bool {
@@ -90,13 +83,7 @@ fn delete_if_empty_list(s: &mut Store, key: &[u8]) -> bool {
 }
 
 /// `blockingPopGenericCommand`: BLPOP/BRPOP (`count` None) and BLMPOP.
-fn blocking_pop(
-    s: &mut Store,
-    keys: &[Vec<u8>],
-    head: bool,
-    timeout_arg: &[u8],
-    count: Option<i64>,
-) -> CmdResult {
+fn blocking_pop(s: &mut Store, keys: &[Vec<u8>], head: bool, timeout_arg: &[u8], count: Option<i64>) -> CmdResult {
     let deadline = timeout(s, timeout_arg)?;
     for key in keys {
         let Some(list) = list_mut(s, key)? else {
@@ -108,12 +95,7 @@ fn blocking_pop(
         if let Some(n) = count {
             return Ok(pop_range_reply(s, key, head, n).0);
         }
-        let v = if head {
-            list.pop_front()
-        } else {
-            list.pop_back()
-        }
-        .unwrap_or_default();
+        let v = if head { list.pop_front() } else { list.pop_back() }.unwrap_or_default();
         delete_if_empty_list(s, key);
         s.signal_modified(key);
         return Ok(Reply::Array(vec![Reply::bulk(key.clone()), Reply::bulk(v)]));
@@ -128,50 +110,23 @@ fn blocking_pop(
 
 pub fn blpop(s: &mut Store, a: &mut Args) -> CmdResult {
     let argv = a.argv();
-    blocking_pop(
-        s,
-        &argv[1..argv.len() - 1],
-        true,
-        &argv[argv.len() - 1],
-        None,
-    )
+    blocking_pop(s, &argv[1..argv.len() - 1], true, &argv[argv.len() - 1], None)
 }
 
 pub fn brpop(s: &mut Store, a: &mut Args) -> CmdResult {
     let argv = a.argv();
-    blocking_pop(
-        s,
-        &argv[1..argv.len() - 1],
-        false,
-        &argv[argv.len() - 1],
-        None,
-    )
+    blocking_pop(s, &argv[1..argv.len() - 1], false, &argv[argv.len() - 1], None)
 }
 
 /// `blmoveGenericCommand`: LMOVE when the source has elements, else block on it.
-fn blmove_generic(
-    s: &mut Store,
-    src: &[u8],
-    dst: &[u8],
-    from_head: bool,
-    to_head: bool,
-    deadline: u64,
-) -> CmdResult {
+fn blmove_generic(s: &mut Store, src: &[u8], dst: &[u8], from_head: bool, to_head: bool, deadline: u64) -> CmdResult {
     if list_mut(s, src)?.is_some() {
         return super::lists::lmove_generic(s, src, dst, from_head, to_head);
     }
     if denies_blocking(s) {
         return Ok(Reply::Nil);
     }
-    s.block_client(
-        BlockedOp::ListMove {
-            from_head,
-            to_head,
-            dst: dst.into(),
-        },
-        &[src],
-        deadline,
-    );
+    s.block_client(BlockedOp::ListMove { from_head, to_head, dst: dst.into() }, &[src], deadline);
     Ok(Reply::Nil)
 }
 
@@ -200,20 +155,9 @@ struct MPop<'a> {
 
 /// `lmpopGenericCommand` / `zmpopGenericCommand` argument parsing from `numkeys_idx`;
 /// `side_words` are (true-word, false-word): ("left", "right") or ("max", "min").
-fn parse_mpop<'a>(
-    argv: &'a [Vec<u8>],
-    numkeys_idx: usize,
-    side_words: (&str, &str),
-) -> Result<MPop<'a>, Reply> {
-    let numkeys = object::get_range_long(
-        &argv[numkeys_idx],
-        1,
-        i64::MAX,
-        Some("numkeys should be greater than 0"),
-    )?;
-    let where_idx = (numkeys_idx as u64)
-        .saturating_add(numkeys as u64)
-        .saturating_add(1);
+fn parse_mpop<'a>(argv: &'a [Vec<u8>], numkeys_idx: usize, side_words: (&str, &str)) -> Result<MPop<'a>, Reply> {
+    let numkeys = object::get_range_long(&argv[numkeys_idx], 1, i64::MAX, Some("numkeys should be greater than 0"))?;
+    let where_idx = (numkeys_idx as u64).saturating_add(numkeys as u64).saturating_add(1);
     if where_idx >= argv.len() as u64 {
         return Err(error(err::SYNTAX));
     }
@@ -232,12 +176,7 @@ fn parse_mpop<'a>(
         let more = argv.len() - 1 - j;
         if count == -1 && is(&argv[j], "count") && more > 0 {
             j += 1;
-            count = object::get_range_long(
-                &argv[j],
-                1,
-                i64::MAX,
-                Some("count should be greater than 0"),
-            )?;
+            count = object::get_range_long(&argv[j], 1, i64::MAX, Some("count should be greater than 0"))?;
         } else {
             return Err(error(err::SYNTAX));
         }
@@ -246,11 +185,7 @@ fn parse_mpop<'a>(
     if count == -1 {
         count = 1;
     }
-    Ok(MPop {
-        keys: &argv[numkeys_idx + 1..where_idx],
-        side,
-        count,
-    })
+    Ok(MPop { keys: &argv[numkeys_idx + 1..where_idx], side, count })
 }
 
 pub fn lmpop(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -276,38 +211,23 @@ pub fn blmpop(s: &mut Store, a: &mut Args) -> CmdResult {
 
 /// `serveClientBlockedOnList`: gives `receiver` what it waits for from the list at `key` (in the
 /// active database) and writes its reply. True when the list was emptied and deleted.
-pub(crate) fn serve_list_waiter(
-    s: &mut Store,
-    receiver: ClientId,
-    key: &[u8],
-    op: &BlockedOp,
-) -> bool {
+pub(crate) fn serve_list_waiter(s: &mut Store, receiver: ClientId, key: &[u8], op: &BlockedOp) -> bool {
     match op {
         BlockedOp::ListPop { head, count: None } => {
             let v = match list_mut(s, key) {
                 Ok(Some(l)) => if *head { l.pop_front() } else { l.pop_back() }.unwrap_or_default(),
                 _ => return false,
             };
-            s.write_frame(
-                receiver,
-                Reply::Array(vec![Reply::bulk(key.to_vec()), Reply::bulk(v)]),
-            );
+            s.write_frame(receiver, Reply::Array(vec![Reply::bulk(key.to_vec()), Reply::bulk(v)]));
             // No signal: the push that made the key ready already touched it.
             delete_if_empty_list(s, key)
         }
-        BlockedOp::ListPop {
-            head,
-            count: Some(n),
-        } => {
+        BlockedOp::ListPop { head, count: Some(n) } => {
             let (reply, deleted) = pop_range_reply(s, key, *head, *n);
             s.write_frame(receiver, reply);
             deleted
         }
-        BlockedOp::ListMove {
-            from_head,
-            to_head,
-            dst,
-        } => {
+        BlockedOp::ListMove { from_head, to_head, dst } => {
             let dst_len = match list_mut(s, dst) {
                 Ok(d) => d.map(|l| l.len()),
                 Err(e) => {
@@ -322,12 +242,7 @@ pub(crate) fn serve_list_waiter(
                 }
             }
             let v = match list_mut(s, key) {
-                Ok(Some(l)) => if *from_head {
-                    l.pop_front()
-                } else {
-                    l.pop_back()
-                }
-                .unwrap_or_default(),
+                Ok(Some(l)) => if *from_head { l.pop_front() } else { l.pop_back() }.unwrap_or_default(),
                 _ => return false,
             };
             // `lmoveHandlePush`.
@@ -375,14 +290,7 @@ fn generic_zpop(
         }
     }
     let Some(key) = found else {
-        return Ok((
-            if nil_when_empty {
-                Reply::NilArray
-            } else {
-                Reply::Array(Vec::new())
-            },
-            false,
-        ));
+        return Ok((if nil_when_empty { Reply::NilArray } else { Reply::Array(Vec::new()) }, false));
     };
     if count == 0 {
         return Ok((Reply::Array(Vec::new()), false));
@@ -392,12 +300,7 @@ fn generic_zpop(
     if let Some(z) = zset_mut(s, key)? {
         let n = usize::try_from(count).unwrap_or(usize::MAX).min(z.len());
         for _ in 0..n {
-            let next = if max {
-                z.iter().next_back()
-            } else {
-                z.iter().next()
-            }
-            .map(|(m, sc)| (m.to_vec(), sc));
+            let next = if max { z.iter().next_back() } else { z.iter().next() }.map(|(m, sc)| (m.to_vec(), sc));
             let Some((m, sc)) = next else { break };
             z.remove(&m);
             popped.push((m, sc));
@@ -451,13 +354,7 @@ pub fn zpopmax(s: &mut Store, a: &mut Args) -> CmdResult {
 }
 
 /// `blockingGenericZpopCommand`: BZPOPMIN/BZPOPMAX (`count` None) and BZMPOP.
-fn blocking_zpop(
-    s: &mut Store,
-    keys: &[Vec<u8>],
-    max: bool,
-    timeout_arg: &[u8],
-    count: Option<i64>,
-) -> CmdResult {
+fn blocking_zpop(s: &mut Store, keys: &[Vec<u8>], max: bool, timeout_arg: &[u8], count: Option<i64>) -> CmdResult {
     let deadline = timeout(s, timeout_arg)?;
     let nested = count.is_some();
     for key in keys {
@@ -465,15 +362,7 @@ fn blocking_zpop(
         if z.is_empty() {
             continue;
         }
-        let (reply, _) = generic_zpop(
-            s,
-            std::slice::from_ref(key),
-            max,
-            true,
-            count.unwrap_or(-1),
-            nested,
-            nested,
-        )?;
+        let (reply, _) = generic_zpop(s, std::slice::from_ref(key), max, true, count.unwrap_or(-1), nested, nested)?;
         return Ok(reply);
     }
     if denies_blocking(s) {
@@ -486,24 +375,12 @@ fn blocking_zpop(
 
 pub fn bzpopmin(s: &mut Store, a: &mut Args) -> CmdResult {
     let argv = a.argv();
-    blocking_zpop(
-        s,
-        &argv[1..argv.len() - 1],
-        false,
-        &argv[argv.len() - 1],
-        None,
-    )
+    blocking_zpop(s, &argv[1..argv.len() - 1], false, &argv[argv.len() - 1], None)
 }
 
 pub fn bzpopmax(s: &mut Store, a: &mut Args) -> CmdResult {
     let argv = a.argv();
-    blocking_zpop(
-        s,
-        &argv[1..argv.len() - 1],
-        true,
-        &argv[argv.len() - 1],
-        None,
-    )
+    blocking_zpop(s, &argv[1..argv.len() - 1], true, &argv[argv.len() - 1], None)
 }
 
 pub fn zmpop(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -520,25 +397,12 @@ pub fn bzmpop(s: &mut Store, a: &mut Args) -> CmdResult {
 
 /// Serves a client blocked in BZPOPMIN/BZPOPMAX/BZMPOP from the sorted set at `key`. True when
 /// the set was emptied and deleted.
-pub(crate) fn serve_zset_waiter(
-    s: &mut Store,
-    receiver: ClientId,
-    key: &[u8],
-    op: &BlockedOp,
-) -> bool {
+pub(crate) fn serve_zset_waiter(s: &mut Store, receiver: ClientId, key: &[u8], op: &BlockedOp) -> bool {
     let BlockedOp::ZSetPop { max, count } = op else {
         return false;
     };
     let nested = count.is_some();
-    match generic_zpop(
-        s,
-        &[key.to_vec()],
-        *max,
-        true,
-        count.unwrap_or(-1),
-        nested,
-        nested,
-    ) {
+    match generic_zpop(s, &[key.to_vec()], *max, true, count.unwrap_or(-1), nested, nested) {
         Ok((reply, deleted)) => {
             s.write_frame(receiver, reply);
             deleted

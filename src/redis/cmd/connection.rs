@@ -53,10 +53,7 @@ fn client_type(c: &Client) -> ClientType {
 }
 
 fn unknown_type(name: &[u8]) -> Reply {
-    Reply::Error(format!(
-        "ERR Unknown client type '{}'",
-        String::from_utf8_lossy(c_str(name))
-    ))
+    Reply::Error(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(c_str(name))))
 }
 
 /// `catClientInfoString` (the fields the model has).
@@ -107,11 +104,7 @@ pub fn client_id(s: &mut Store, _a: &mut Args) -> CmdResult {
 
 pub fn client_info(s: &mut Store, _a: &mut Args) -> CmdResult {
     let now = s.now_ms;
-    Ok(Reply::bulk(
-        s.current_client()
-            .map(|c| client_info_line(c, now) + "\n")
-            .unwrap_or_default(),
-    ))
+    Ok(Reply::bulk(s.current_client().map(|c| client_info_line(c, now) + "\n").unwrap_or_default()))
 }
 
 pub fn client_list(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -167,12 +160,7 @@ pub fn client_kill(s: &mut Store, a: &mut Args) -> CmdResult {
                 return Err(error(err::SYNTAX));
             };
             if is(opt, "id") {
-                let v = object::get_range_long(
-                    value,
-                    1,
-                    i64::MAX,
-                    Some("client-id should be greater than 0"),
-                )?;
+                let v = object::get_range_long(value, 1, i64::MAX, Some("client-id should be greater than 0"))?;
                 id = Some(v as u64);
             } else if is(opt, "type") {
                 ty = Some(client_type_by_name(value).ok_or_else(|| unknown_type(value))?);
@@ -182,10 +170,7 @@ pub fn client_kill(s: &mut Store, a: &mut Args) -> CmdResult {
                 laddr = Some(value);
             } else if is(opt, "user") {
                 if c_str(value) != b"default" {
-                    return Err(Reply::Error(format!(
-                        "ERR No such user '{}'",
-                        String::from_utf8_lossy(c_str(value))
-                    )));
+                    return Err(Reply::Error(format!("ERR No such user '{}'", String::from_utf8_lossy(c_str(value)))));
                 }
             } else if is(opt, "skipme") {
                 if is(value, "yes") {
@@ -236,24 +221,16 @@ pub fn client_setname(s: &mut Store, a: &mut Args) -> CmdResult {
     a.next()?;
     let name = a.next()?;
     if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
-        return Err(error(
-            "ERR Client names cannot contain spaces, newlines or special characters.",
-        ));
+        return Err(error("ERR Client names cannot contain spaces, newlines or special characters."));
     }
     if let Some(c) = s.current_client_mut() {
-        c.name = if name.is_empty() {
-            None
-        } else {
-            Some(name.to_vec())
-        };
+        c.name = if name.is_empty() { None } else { Some(name.to_vec()) };
     }
     Ok(Reply::ok())
 }
 
 pub fn client_getname(s: &mut Store, _a: &mut Args) -> CmdResult {
-    Ok(s.current_client()
-        .and_then(|c| c.name.clone())
-        .map_or(Reply::Nil, Reply::Bulk))
+    Ok(s.current_client().and_then(|c| c.name.clone()).map_or(Reply::Nil, Reply::Bulk))
 }
 
 /// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: 1 if that client was blocked and is now answered.
@@ -275,9 +252,7 @@ pub fn client_unblock(s: &mut Store, a: &mut Args) -> CmdResult {
         } else if is(reason, "error") {
             as_error = true;
         } else {
-            return Err(error(
-                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
-            ));
+            return Err(error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
         }
     }
     let id = ClientId(object::get_long_long(target, None)? as u64);
@@ -285,10 +260,7 @@ pub fn client_unblock(s: &mut Store, a: &mut Args) -> CmdResult {
         return Ok(Reply::Integer(0));
     }
     if as_error {
-        s.write_frame(
-            id,
-            Reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
-        );
+        s.write_frame(id, Reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK"));
     } else {
         s.reply_blocked_timed_out(id);
     }
@@ -327,9 +299,7 @@ pub fn client_not_modeled(_s: &mut Store, a: &mut Args) -> CmdResult {
 /// `addReplyHelp`: the header, the lines, then HELP's own two lines.
 pub fn help_reply(argv0: &[u8], lines: &[&str]) -> Reply {
     let cmd = String::from_utf8_lossy(c_str(argv0)).to_ascii_uppercase();
-    let mut out = vec![Reply::Status(format!(
-        "{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
-    ))];
+    let mut out = vec![Reply::Status(format!("{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"))];
     out.extend(lines.iter().map(|l| Reply::Status((*l).to_string())));
     out.push(Reply::Status("HELP".into()));
     out.push(Reply::Status("    Prints this help.".into()));

@@ -13,10 +13,7 @@ const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 /// A database number argument (`getIntFromObjectOrReply` then `selectDb`'s range check).
 fn db_index(s: &Store, arg: &[u8], msg: Option<&str>) -> Result<usize, Reply> {
     let id = object::get_int(arg, msg)?;
-    usize::try_from(id)
-        .ok()
-        .filter(|&i| i < s.database_count())
-        .ok_or_else(|| error(OUT_OF_RANGE))
+    usize::try_from(id).ok().filter(|&i| i < s.database_count()).ok_or_else(|| error(OUT_OF_RANGE))
 }
 
 pub fn select(s: &mut Store, a: &mut Args) -> CmdResult {

@@ -26,9 +26,7 @@ fn check_may_subscribe(s: &Store, name: &str, allow_in_multi: bool) -> Result<()
     let deny = c.is_some_and(|c| c.flags.deny_blocking);
     let multi = c.is_some_and(|c| c.flags.multi);
     if deny && !(allow_in_multi && multi) {
-        return Err(Reply::Error(format!(
-            "ERR {name} isn't allowed for a DENY BLOCKING client"
-        )));
+        return Err(Reply::Error(format!("ERR {name} isn't allowed for a DENY BLOCKING client")));
     }
     Ok(())
 }
@@ -97,21 +95,13 @@ pub fn punsubscribe(s: &mut Store, a: &mut Args) -> CmdResult {
 pub fn publish(s: &mut Store, a: &mut Args) -> CmdResult {
     let channel = a.next()?;
     let message = a.next()?;
-    Ok(Reply::Integer(s.publish_message(
-        channel,
-        message,
-        Kind::Plain,
-    )))
+    Ok(Reply::Integer(s.publish_message(channel, message, Kind::Plain)))
 }
 
 pub fn spublish(s: &mut Store, a: &mut Args) -> CmdResult {
     let channel = a.next()?;
     let message = a.next()?;
-    Ok(Reply::Integer(s.publish_message(
-        channel,
-        message,
-        Kind::Shard,
-    )))
+    Ok(Reply::Integer(s.publish_message(channel, message, Kind::Shard)))
 }
 
 /// `channelList`: channels with at least one subscriber, optionally matching a glob.

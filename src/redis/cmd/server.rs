@@ -8,19 +8,13 @@ use crate::sim::SimDuration;
 pub fn ping(s: &mut Store, a: &mut Args) -> CmdResult {
     if a.remaining() <= 1 && s.current_client().is_some_and(|c| c.is_subscribed()) {
         // A subscribed RESP2 connection gets a push-shaped pong.
-        let msg = if a.is_empty() {
-            Vec::new()
-        } else {
-            a.next()?.to_vec()
-        };
+        let msg = if a.is_empty() { Vec::new() } else { a.next()?.to_vec() };
         return Ok(Reply::Array(vec![Reply::bulk("pong"), Reply::bulk(msg)]));
     }
     match a.remaining() {
         0 => Ok(Reply::Status("PONG".into())),
         1 => Ok(Reply::bulk(a.next()?.to_vec())),
-        _ => Err(Reply::Error(
-            "ERR wrong number of arguments for 'ping' command".into(),
-        )),
+        _ => Err(Reply::Error("ERR wrong number of arguments for 'ping' command".into())),
     }
 }
 
@@ -71,20 +65,14 @@ fn section(s: &Store, name: &str) -> String {
     let mut lines: Vec<String> = Vec::new();
     match name {
         "server" => {
-            let uptime_ms = s
-                .now_ms
-                .saturating_sub(s.started_ms.unwrap_or(s.now_ms))
-                .max(0);
+            let uptime_ms = s.now_ms.saturating_sub(s.started_ms.unwrap_or(s.now_ms)).max(0);
             lines.push("# Server".into());
             lines.push(format!("redis_version:{MODELED_VERSION}"));
             lines.push("redis_mode:standalone".into());
             lines.push("executable:ds-playground (modeled)".into());
             lines.push("process_id:1".into());
             lines.push("tcp_port:6379".into());
-            lines.push(format!(
-                "server_time_usec:{}",
-                s.now_ms.saturating_mul(1000)
-            ));
+            lines.push(format!("server_time_usec:{}", s.now_ms.saturating_mul(1000)));
             lines.push(format!("uptime_in_seconds:{}", uptime_ms / 1000));
             lines.push(format!("uptime_in_days:{}", uptime_ms / 86_400_000));
             lines.push(format!("hz:{}", s.config_int("hz")));
@@ -95,15 +83,9 @@ fn section(s: &Store, name: &str) -> String {
             lines.push(format!("connected_clients:{}", s.clients().count()));
             lines.push("cluster_connections:0".into());
             lines.push("maxclients:10000".into());
-            lines.push(format!(
-                "blocked_clients:{}",
-                s.srv.blocking.blocked_count()
-            ));
+            lines.push(format!("blocked_clients:{}", s.srv.blocking.blocked_count()));
             lines.push("tracking_clients:0".into());
-            lines.push(format!(
-                "clients_in_timeout_table:{}",
-                s.srv.blocking.timeout_table_len()
-            ));
+            lines.push(format!("clients_in_timeout_table:{}", s.srv.blocking.timeout_table_len()));
         }
         "memory" => {
             let used = s.estimated_memory();
@@ -117,24 +99,15 @@ fn section(s: &Store, name: &str) -> String {
         "stats" => {
             let st = &s.stats;
             lines.push("# Stats".into());
-            lines.push(format!(
-                "total_connections_received:{}",
-                s.srv.counters.total_connections_received
-            ));
-            lines.push(format!(
-                "total_commands_processed:{}",
-                st.total_commands_processed
-            ));
+            lines.push(format!("total_connections_received:{}", s.srv.counters.total_connections_received));
+            lines.push(format!("total_commands_processed:{}", st.total_commands_processed));
             lines.push(format!("expired_keys:{}", st.expired_keys));
             lines.push("evicted_keys:0".into());
             lines.push(format!("keyspace_hits:{}", st.keyspace_hits));
             lines.push(format!("keyspace_misses:{}", st.keyspace_misses));
             lines.push(format!("pubsub_channels:{}", s.srv.pubsub.channels.len()));
             lines.push(format!("pubsub_patterns:{}", s.srv.pubsub.patterns.len()));
-            lines.push(format!(
-                "pubsubshard_channels:{}",
-                s.srv.pubsub.shard_channels.len()
-            ));
+            lines.push(format!("pubsubshard_channels:{}", s.srv.pubsub.shard_channels.len()));
             lines.push(format!("active_expire_cycles:{}", st.active_expire_cycles));
         }
         _ => {
@@ -143,11 +116,7 @@ fn section(s: &Store, name: &str) -> String {
                 let (keys, expires) = s.db_view(i);
                 if !keys.is_empty() {
                     let avg = crate::redis::store::avg_ttl_ms(expires, s.now_ms);
-                    lines.push(format!(
-                        "db{i}:keys={},expires={},avg_ttl={avg}",
-                        keys.len(),
-                        expires.len()
-                    ));
+                    lines.push(format!("db{i}:keys={},expires={},avg_ttl={avg}", keys.len(), expires.len()));
                 }
             }
         }
@@ -179,18 +148,12 @@ pub fn debug(s: &mut Store, a: &mut Args) -> CmdResult {
     if is(sub, "sleep") && a.remaining() == 1 {
         let secs = strtod_prefix(c_str(a.next()?));
         let micros = secs * 1_000_000.0;
-        let ms = if micros.is_nan() || micros <= 0.0 {
-            0
-        } else {
-            (micros.min(9.2e18) as u64) / 1000
-        };
+        let ms = if micros.is_nan() || micros <= 0.0 { 0 } else { (micros.min(9.2e18) as u64) / 1000 };
         s.clock_offset = s.clock_offset.saturating_add(SimDuration::from_millis(ms));
         return Ok(Reply::ok());
     }
     let name = String::from_utf8_lossy(&c_str(sub)[..c_str(sub).len().min(128)]).into_owned();
-    Err(Reply::Error(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{name}'. Try DEBUG HELP."
-    )))
+    Err(Reply::Error(format!("ERR unknown subcommand or wrong number of arguments for '{name}'. Try DEBUG HELP.")))
 }
 
 /// C `strtod` on the longest valid prefix (0 when there is none).

@@ -43,24 +43,18 @@ pub fn exec(s: &mut Store, _a: &mut Args) -> CmdResult {
             c.flags.dirty_cas = true;
         }
     }
-    let (dirty_cas, dirty_exec) = s
-        .current_client()
-        .map_or((false, false), |c| (c.flags.dirty_cas, c.flags.dirty_exec));
+    let (dirty_cas, dirty_exec) =
+        s.current_client().map_or((false, false), |c| (c.flags.dirty_cas, c.flags.dirty_exec));
     if dirty_cas || dirty_exec {
         s.discard_transaction(id);
         return if dirty_exec {
-            Err(Reply::error(
-                "EXECABORT Transaction discarded because of previous errors.",
-            ))
+            Err(Reply::error("EXECABORT Transaction discarded because of previous errors."))
         } else {
             Ok(Reply::NilArray)
         };
     }
     // The queue stays in place while it runs (CLIENT LIST's `multi=` still counts it).
-    let queued = s
-        .current_client()
-        .map(|c| c.queued.clone())
-        .unwrap_or_default();
+    let queued = s.current_client().map(|c| c.queued.clone()).unwrap_or_default();
     let old_deny = s.current_client().is_some_and(|c| c.flags.deny_blocking);
     if let Some(c) = s.current_client_mut() {
         c.flags.deny_blocking = true;
@@ -84,9 +78,7 @@ pub fn exec(s: &mut Store, _a: &mut Args) -> CmdResult {
 
 pub fn watch(s: &mut Store, a: &mut Args) -> CmdResult {
     let id = s.srv.current;
-    let (multi, dirty) = s
-        .current_client()
-        .map_or((false, false), |c| (c.flags.multi, c.flags.dirty_cas));
+    let (multi, dirty) = s.current_client().map_or((false, false), |c| (c.flags.multi, c.flags.dirty_cas));
     if multi {
         return err("WATCH inside MULTI is not allowed");
     }
