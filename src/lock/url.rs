@@ -27,7 +27,7 @@ impl FromStr for Dur {
 
 impl fmt::Display for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % 1000 == 0 && self.0 > 0 {
+        if self.0.is_multiple_of(1000) && self.0 > 0 {
             write!(f, "{}s", self.0 / 1000)
         } else {
             write!(f, "{}ms", self.0)

@@ -157,7 +157,7 @@ impl Blocking {
             }
         }
         for (deadline, id) in &self.timeouts {
-            if !clients.get(id).and_then(|c| c.blocked.as_ref()).is_some_and(|b| b.timeout == *deadline) {
+            if clients.get(id).and_then(|c| c.blocked.as_ref()).is_none_or(|b| b.timeout != *deadline) {
                 return Err(format!("timeout entry for client {id} that is not blocked with that deadline"));
             }
         }
@@ -333,5 +333,94 @@ impl Store {
     /// Blocked clients by kind (INFO, pictures).
     pub fn blocked_clients_by_kind(&self) -> impl Iterator<Item = (BlockKind, usize)> + '_ {
         BlockKind::ALL.into_iter().map(|k| (k, self.srv.blocking.by_kind[k.index()]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::redis::server::run_clients;
+    use expect_test::expect;
+
+    #[test]
+    fn waiters_are_served_first_come_first_served() {
+        expect![[r#"
+            A: BLPOP q 0 -> (blocked)
+            B: BLPOP q 0 -> (blocked)
+            C: RPUSH q 1 -> (integer) 1
+              A <- ["q", "1"]
+            C: RPUSH q 2 3 -> (integer) 2
+              B <- ["q", "2"]
+            C: LRANGE q 0 -1 -> ["3"]
+        "#]]
+        .assert_eq(&run_clients("A: BLPOP q 0\nB: BLPOP q 0\nC: RPUSH q 1\nC: RPUSH q 2 3\nC: LRANGE q 0 -1"));
+    }
+
+    #[test]
+    fn data_pushed_inside_a_transaction_serves_after_exec() {
+        expect![[r#"
+            A: BLPOP q 0 -> (blocked)
+            C: MULTI -> OK
+            C: RPUSH q a b -> QUEUED
+            C: LPOP q -> QUEUED
+            C: EXEC -> [(integer) 2, "a"]
+              A <- ["q", "b"]
+        "#]]
+        .assert_eq(&run_clients("A: BLPOP q 0\nC: MULTI\nC: RPUSH q a b\nC: LPOP q\nC: EXEC"));
+    }
+
+    #[test]
+    fn blmove_pushes_on_and_wakes_the_destinations_waiter() {
+        expect![[r#"
+            A: BLMOVE src dst LEFT RIGHT 0 -> (blocked)
+            B: BRPOP dst 0 -> (blocked)
+            C: RPUSH src v -> (integer) 1
+              A <- "v"
+              B <- ["dst", "v"]
+            C: EXISTS src dst -> (integer) 0
+        "#]]
+        .assert_eq(&run_clients("A: BLMOVE src dst LEFT RIGHT 0\nB: BRPOP dst 0\nC: RPUSH src v\nC: EXISTS src dst"));
+    }
+
+    #[test]
+    fn blocking_commands_do_not_block_inside_multi() {
+        expect![[r#"
+            A: MULTI -> OK
+            A: BLPOP q 0 -> QUEUED
+            A: BZPOPMIN z 0 -> QUEUED
+            A: BLMOVE a b LEFT LEFT 0 -> QUEUED
+            A: WAIT 1 0 -> QUEUED
+            A: EXEC -> [(nil), (nil), (nil), (integer) 0]
+        "#]]
+        .assert_eq(&run_clients("A: MULTI\nA: BLPOP q 0\nA: BZPOPMIN z 0\nA: BLMOVE a b LEFT LEFT 0\nA: WAIT 1 0\nA: EXEC"));
+    }
+
+    #[test]
+    fn sorted_set_waiters_get_key_member_and_score() {
+        expect![[r#"
+            A: BZPOPMIN z 0 -> (blocked)
+            B: BZMPOP 0 1 z MAX COUNT 5 -> (blocked)
+            C: ZADD z 2 two 1 one 3 three -> (integer) 3
+              A <- ["z", "one", "1"]
+              B <- ["z", [["three", "3"], ["two", "2"]]]
+        "#]]
+        .assert_eq(&run_clients("A: BZPOPMIN z 0\nB: BZMPOP 0 1 z MAX COUNT 5\nC: ZADD z 2 two 1 one 3 three"));
+    }
+
+    #[test]
+    fn timeouts_fire_on_the_virtual_clock_and_client_unblock_ends_a_wait() {
+        expect![[r#"
+            A: BLPOP q 0.5 -> (blocked)
+            B: BLPOP q 0 -> (blocked)
+            @+500
+            @+1
+              A <- (nil)
+            C: CLIENT UNBLOCK 4 ERROR -> (integer) 1
+              B <- (error) UNBLOCKED client unblocked via CLIENT UNBLOCK
+            C: BLPOP q x -> (error) ERR timeout is not a float or out of range
+            C: BLPOP q -1 -> (error) ERR timeout is negative
+        "#]]
+        .assert_eq(&run_clients(
+            "A: BLPOP q 0.5\nB: BLPOP q 0\n@+500\n@+1\nC: CLIENT UNBLOCK 4 ERROR\nC: BLPOP q x\nC: BLPOP q -1",
+        ));
     }
 }

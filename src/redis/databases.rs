@@ -13,6 +13,7 @@
 use super::keyspace::{Keyspace, Map};
 use super::store::Store;
 use super::value::Value;
+use crate::sim::SimTime;
 
 /// Redis's default `databases`.
 pub const DEFAULT_DATABASES: usize = 16;
@@ -126,6 +127,22 @@ impl Store {
         }
     }
 
+    /// `activeExpireCycle` as `serverCron` runs it: one cycle visits every database (all 16 per
+    /// call at the default effort), so keys in any database vanish untouched. Database 0 is
+    /// sampled first, exactly as [`Store::run_active_expire_cycle`] does on its own; the pass
+    /// counts as one cycle in INFO. Returns the keys deleted.
+    pub fn run_active_expire_cycle_all(&mut self, now: SimTime) -> usize {
+        let cycles = self.stats.active_expire_cycles;
+        let mut deleted = self.run_active_expire_cycle(now);
+        for i in 1..self.database_count() {
+            if !self.db_view(i).1.is_empty() {
+                deleted += self.with_database(i, |s| s.run_active_expire_cycle(now));
+            }
+        }
+        self.stats.active_expire_cycles = cycles.saturating_add(1);
+        deleted
+    }
+
     /// `dbSwapDatabases`: exchanges the contents of two databases; clients stay on their numbers
     /// and so see the other data. WATCHed keys that exist on either side are touched, and keys
     /// clients block on are re-examined. `false` when an index is out of range.
@@ -150,5 +167,53 @@ impl Store {
         self.scan_database_for_ready_keys(a);
         self.scan_database_for_ready_keys(b);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::redis::server::run_clients;
+    use crate::redis::Store;
+    use crate::sim::{SimDuration, SimRng, TEST_EPOCH};
+    use expect_test::expect;
+
+    #[test]
+    fn sixteen_databases_with_select_move_swapdb_and_copy() {
+        expect![[r##"
+            A: SET k zero -> OK
+            A: SELECT 15 -> OK
+            A: SELECT 16 -> (error) ERR DB index is out of range
+            A: SET k fifteen -> OK
+            A: MOVE k 0 -> (integer) 0
+            A: COPY k k DB 3 -> (integer) 1
+            A: DBSIZE -> (integer) 1
+            B: DBSIZE -> (integer) 1
+            B: SWAPDB 0 15 -> OK
+            B: GET k -> "fifteen"
+            A: GET k -> "zero"
+            A: INFO keyspace -> "# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\ndb3:keys=1,expires=0,avg_ttl=0\r\ndb15:keys=1,expires=0,avg_ttl=0\r\n"
+            A: FLUSHALL -> OK
+            A: INFO keyspace -> "# Keyspace\r\n"
+        "##]]
+        .assert_eq(&run_clients(
+            "A: SET k zero\nA: SELECT 15\nA: SELECT 16\nA: SET k fifteen\nA: MOVE k 0\nA: COPY k k DB 3\nA: DBSIZE
+             B: DBSIZE\nB: SWAPDB 0 15\nB: GET k\nA: GET k\nA: INFO keyspace\nA: FLUSHALL\nA: INFO keyspace",
+        ));
+    }
+
+    #[test]
+    fn between_calls_database_0_is_active_and_other_databases_expire_actively() {
+        let mut s = Store::new(SimRng::new(1));
+        let t0 = TEST_EPOCH;
+        s.execute_str(t0, "SET a 1");
+        s.execute_str(t0, "SELECT 4");
+        s.execute_str(t0, "SET b 1 PX 50");
+        s.execute_str(t0, "SET c 1");
+        assert_eq!(s.dbsize(), 1, "dbsize() is database 0's");
+        assert_eq!(s.database_len(4), 2);
+        s.advance_to(t0, t0 + SimDuration::from_millis(200), 10);
+        assert_eq!(s.database_len(4), 1, "the active cycle visits every database");
+        assert_eq!(s.with_database(4, |s| s.dbsize()), 1);
+        s.check_indexes().unwrap();
     }
 }

@@ -213,3 +213,114 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::redis::server::run_clients;
+    use expect_test::expect;
+
+    #[test]
+    fn another_clients_write_to_a_watched_key_fails_exec_with_a_nil_array() {
+        expect![[r#"
+            A: WATCH k -> OK
+            B: SET k 2 -> OK
+            A: MULTI -> OK
+            A: INCR k -> QUEUED
+            A: EXEC -> (nil)
+            A: GET k -> "2"
+        "#]]
+        .assert_eq(&run_clients("A: WATCH k\nB: SET k 2\nA: MULTI\nA: INCR k\nA: EXEC\nA: GET k"));
+    }
+
+    #[test]
+    fn only_real_modifications_touch_a_watched_key() {
+        // SADD of a present member and LREM of nothing change nothing; LTRIM always signals.
+        expect![[r#"
+            B: SADD s a -> (integer) 1
+            A: WATCH s -> OK
+            B: SADD s a -> (integer) 0
+            B: SREM s zz -> (integer) 0
+            A: MULTI -> OK
+            A: SCARD s -> QUEUED
+            A: EXEC -> [(integer) 1]
+            B: RPUSH l a -> (integer) 1
+            A: WATCH l -> OK
+            B: LTRIM l 0 -1 -> OK
+            A: MULTI -> OK
+            A: EXEC -> (nil)
+        "#]]
+        .assert_eq(&run_clients(
+            "B: SADD s a\nA: WATCH s\nB: SADD s a\nB: SREM s zz\nA: MULTI\nA: SCARD s\nA: EXEC
+             B: RPUSH l a\nA: WATCH l\nB: LTRIM l 0 -1\nA: MULTI\nA: EXEC",
+        ));
+    }
+
+    #[test]
+    fn a_watched_key_that_expires_before_exec_fails_it_but_one_already_expired_does_not() {
+        expect![[r#"
+            A: SET e v PX 100 -> OK
+            A: WATCH e -> OK
+            @+200
+            A: MULTI -> OK
+            A: EXEC -> (nil)
+            A: SET gone v PX 100 -> OK
+            @+200
+            A: WATCH gone -> OK
+            B: GET gone -> (nil)
+            A: MULTI -> OK
+            A: EXEC -> (empty array)
+        "#]]
+        .assert_eq(&run_clients(
+            "A: SET e v PX 100\nA: WATCH e\n@+200\nA: MULTI\nA: EXEC
+             A: SET gone v PX 100\n@+200\nA: WATCH gone\nB: GET gone\nA: MULTI\nA: EXEC",
+        ));
+    }
+
+    #[test]
+    fn flushdb_flushall_and_swapdb_touch_watched_keys_that_exist() {
+        expect![[r#"
+            B: SET k 1 -> OK
+            A: WATCH k nothere -> OK
+            B: FLUSHDB -> OK
+            A: MULTI -> OK
+            A: EXEC -> (nil)
+            A: WATCH nothere -> OK
+            B: FLUSHALL -> OK
+            A: MULTI -> OK
+            A: EXEC -> (empty array)
+            B: SET s 1 -> OK
+            A: WATCH s -> OK
+            B: SWAPDB 0 1 -> OK
+            A: MULTI -> OK
+            A: EXEC -> (nil)
+        "#]]
+        .assert_eq(&run_clients(
+            "B: SET k 1\nA: WATCH k nothere\nB: FLUSHDB\nA: MULTI\nA: EXEC
+             A: WATCH nothere\nB: FLUSHALL\nA: MULTI\nA: EXEC
+             B: SET s 1\nA: WATCH s\nB: SWAPDB 0 1\nA: MULTI\nA: EXEC",
+        ));
+    }
+
+    #[test]
+    fn queue_time_errors_abort_and_runtime_errors_stay_inside_execs_array() {
+        expect![[r#"
+            A: MULTI -> OK
+            A: SET k v -> QUEUED
+            A: LPUSH k x -> QUEUED
+            A: GET k -> QUEUED
+            A: EXEC -> [OK, (error) WRONGTYPE Operation against a key holding the wrong kind of value, "v"]
+            A: MULTI -> OK
+            A: GET -> (error) ERR wrong number of arguments for 'get' command
+            A: MULTI -> (error) ERR MULTI calls can not be nested
+            A: WATCH k -> (error) ERR WATCH inside MULTI is not allowed
+            A: EXEC -> (error) EXECABORT Transaction discarded because of previous errors.
+            A: EXEC -> (error) ERR EXEC without MULTI
+            A: DISCARD -> (error) ERR DISCARD without MULTI
+            A: EXEC x -> (error) EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command
+        "#]]
+        .assert_eq(&run_clients(
+            "A: MULTI\nA: SET k v\nA: LPUSH k x\nA: GET k\nA: EXEC
+             A: MULTI\nA: GET\nA: MULTI\nA: WATCH k\nA: EXEC\nA: EXEC\nA: DISCARD\nA: EXEC x",
+        ));
+    }
+}

@@ -254,3 +254,56 @@ impl Store {
         receivers
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::redis::server::run_clients;
+    use expect_test::expect;
+
+    #[test]
+    fn messages_reach_current_subscribers_in_order_and_never_a_late_one() {
+        expect![[r#"
+            A: SUBSCRIBE news -> ["subscribe", "news", (integer) 1]
+            C: PUBLISH news first -> (integer) 1
+              A <- ["message", "news", "first"]
+            B: PSUBSCRIBE n* -> ["psubscribe", "n*", (integer) 1]
+            C: PUBLISH news second -> (integer) 2
+              A <- ["message", "news", "second"]
+              B <- ["pmessage", "n*", "news", "second"]
+            C: PUBLISH other x -> (integer) 0
+        "#]]
+        .assert_eq(&run_clients(
+            "A: SUBSCRIBE news\nC: PUBLISH news first\nB: PSUBSCRIBE n*\nC: PUBLISH news second\nC: PUBLISH other x",
+        ));
+    }
+
+    #[test]
+    fn a_subscribed_connection_refuses_ordinary_commands_with_redis_error() {
+        expect![[r#"
+            A: SUBSCRIBE ch -> ["subscribe", "ch", (integer) 1]
+            A: GET k -> (error) ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context
+            A: CONFIG GET hz -> (error) ERR Can't execute 'config|get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context
+            A: PING -> ["pong", ""]
+            A: UNSUBSCRIBE -> ["unsubscribe", "ch", (integer) 0]
+            A: GET k -> (nil)
+        "#]]
+        .assert_eq(&run_clients("A: SUBSCRIBE ch\nA: GET k\nA: CONFIG GET hz\nA: PING\nA: UNSUBSCRIBE\nA: GET k"));
+    }
+
+    #[test]
+    fn a_client_on_a_channel_and_two_matching_patterns_counts_three_times() {
+        expect![[r#"
+            A: SUBSCRIBE a.b -> ["subscribe", "a.b", (integer) 1]
+            A: PSUBSCRIBE a.* *.b -> ["psubscribe", "a.*", (integer) 2] | ["psubscribe", "*.b", (integer) 3]
+            B: PUBLISH a.b m -> (integer) 3
+              A <- ["message", "a.b", "m"]
+              A <- ["pmessage", "a.*", "a.b", "m"]
+              A <- ["pmessage", "*.b", "a.b", "m"]
+            B: PUBSUB NUMSUB a.b x -> ["a.b", (integer) 1, "x", (integer) 0]
+            B: PUBSUB NUMPAT -> (integer) 2
+        "#]]
+        .assert_eq(&run_clients(
+            "A: SUBSCRIBE a.b\nA: PSUBSCRIBE a.* *.b\nB: PUBLISH a.b m\nB: PUBSUB NUMSUB a.b x\nB: PUBSUB NUMPAT",
+        ));
+    }
+}

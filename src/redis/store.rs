@@ -420,15 +420,16 @@ impl Store {
         Some(SimTime(caller))
     }
 
-    /// Runs active-expire cycles for every 100 ms boundary in `(last, now]`, at most
-    /// `max_cycles`, and returns the keys deleted. `last` is the caller's previous tick time.
+    /// Runs active-expire cycles (over every database) for every `1000 / hz` ms boundary in
+    /// `(last, now]` (100 ms at the default hz 10), at most `max_cycles`, and returns the keys
+    /// deleted. `last` is the caller's previous tick time.
     pub fn advance_to(&mut self, last: SimTime, now: SimTime, max_cycles: usize) -> usize {
-        let period = ACTIVE_EXPIRE_PERIOD.as_millis();
+        let period = 1000 / self.config_int("hz").clamp(1, 500) as u64;
         let mut t = (last.as_unix_ms() / period).saturating_add(1).saturating_mul(period);
         let mut deleted = 0;
         let mut cycles = 0;
         while t <= now.as_unix_ms() && cycles < max_cycles {
-            deleted += self.run_active_expire_cycle(SimTime(t));
+            deleted += self.run_active_expire_cycle_all(SimTime(t));
             t = t.saturating_add(period);
             cycles += 1;
         }

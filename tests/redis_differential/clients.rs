@@ -20,6 +20,7 @@
 //!   the `pmessage` frames of one step to one client are compared as a set (channel `message`
 //!   frames, which Redis sends first, in order);
 //! - TIME must be within 2 s of the wall clock on both sides.
+//!
 //! A barrier (PING on a separate sync connection, also mirrored in the model) after each step
 //! ensures everything the server wrote for that step has arrived before the "nothing else"
 //! check.
@@ -373,10 +374,12 @@ impl Pair {
                 if model_frames == [Reply::Status("QUEUED".into())] {
                     self.queued[w] = queued;
                     self.queued[w].push(argv.to_vec());
-                } else if !matches!(name.as_str(), "EXEC" | "DISCARD" | "RESET")
-                    && !(name == "MULTI" && model_frames == [Reply::ok()])
-                {
-                    self.queued[w] = queued;
+                } else {
+                    let ends_transaction = matches!(name.as_str(), "EXEC" | "DISCARD" | "RESET")
+                        || (name == "MULTI" && model_frames == [Reply::ok()]);
+                    if !ends_transaction {
+                        self.queued[w] = queued;
+                    }
                 }
             }
             if m != r {

@@ -74,3 +74,32 @@ pub fn config_help(_s: &mut Store, a: &mut Args) -> CmdResult {
         ],
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::redis::server::run_clients;
+    use expect_test::expect;
+
+    #[test]
+    fn config_get_matches_globs_and_set_replies_redis_errors() {
+        expect![[r#"
+            A: CONFIG GET h? -> ["hz", "10"]
+            A: CONFIG GET HZ -> ["HZ", "10"]
+            A: CONFIG GET maxmemory -> (empty array)
+            A: CONFIG SET hz 1000 -> OK
+            A: CONFIG GET hz -> ["hz", "500"]
+            A: CONFIG SET hz x -> (error) ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer
+            A: CONFIG SET databases 4 -> (error) ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config
+            A: CONFIG SET nosuch 1 -> (error) ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'
+            A: CONFIG SET hz 1 hz 2 -> (error) ERR CONFIG SET failed (possibly related to argument 'hz') - duplicate parameter
+            A: CONFIG FOO -> (error) ERR unknown subcommand 'FOO'. Try CONFIG HELP.
+            A: CONFIG GET -> (error) ERR wrong number of arguments for 'config|get' command
+            A: TIME -> ["1700000000", "0"]
+        "#]]
+        .assert_eq(&run_clients(
+            "A: CONFIG GET h?\nA: CONFIG GET HZ\nA: CONFIG GET maxmemory\nA: CONFIG SET hz 1000\nA: CONFIG GET hz
+             A: CONFIG SET hz x\nA: CONFIG SET databases 4\nA: CONFIG SET nosuch 1\nA: CONFIG SET hz 1 hz 2
+             A: CONFIG FOO\nA: CONFIG GET\nA: TIME",
+        ));
+    }
+}

@@ -384,3 +384,34 @@ pub fn quit(s: &mut Store, _a: &mut Args) -> CmdResult {
     }
     Ok(Reply::ok())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::redis::server::run_clients;
+    use expect_test::expect;
+
+    #[test]
+    fn client_list_has_redis_7_0s_line_format_for_the_fields_the_model_knows() {
+        expect![[r#"
+            A: CLIENT SETNAME worker -> OK
+            B: SUBSCRIBE ch -> ["subscribe", "ch", (integer) 1]
+            C: MULTI -> OK
+            C: GET k -> QUEUED
+            D: BLPOP q 0 -> (blocked)
+            A: CLIENT LIST -> "id=3 addr=127.0.0.1:40003 laddr=127.0.0.1:6379 fd=10 name=worker age=0 idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 cmd=client|list user=default redir=-1 resp=2\nid=4 addr=127.0.0.1:40004 laddr=127.0.0.1:6379 fd=11 name= age=0 idle=0 flags=P db=0 sub=1 psub=0 ssub=0 multi=-1 cmd=subscribe user=default redir=-1 resp=2\nid=5 addr=127.0.0.1:40005 laddr=127.0.0.1:6379 fd=12 name= age=0 idle=0 flags=x db=0 sub=0 psub=0 ssub=0 multi=1 cmd=get user=default redir=-1 resp=2\nid=6 addr=127.0.0.1:40006 laddr=127.0.0.1:6379 fd=13 name= age=0 idle=0 flags=b db=0 sub=0 psub=0 ssub=0 multi=-1 cmd=blpop user=default redir=-1 resp=2\n"
+        "#]]
+        .assert_eq(&run_clients("A: CLIENT SETNAME worker\nB: SUBSCRIBE ch\nC: MULTI\nC: GET k\nD: BLPOP q 0\nA: CLIENT LIST"));
+    }
+
+    #[test]
+    fn reset_returns_the_connection_to_a_new_ones_state() {
+        expect![[r#"
+            A: SELECT 2 -> OK
+            A: CLIENT SETNAME n -> OK
+            A: SUBSCRIBE ch -> ["subscribe", "ch", (integer) 1]
+            A: RESET -> RESET
+            A: CLIENT INFO -> "id=3 addr=127.0.0.1:40003 laddr=127.0.0.1:6379 fd=10 name= age=0 idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 cmd=client|info user=default redir=-1 resp=2\n"
+        "#]]
+        .assert_eq(&run_clients("A: SELECT 2\nA: CLIENT SETNAME n\nA: SUBSCRIBE ch\nA: RESET\nA: CLIENT INFO"));
+    }
+}

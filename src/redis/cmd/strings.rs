@@ -322,7 +322,8 @@ pub fn getex(s: &mut Store, a: &mut Args) -> CmdResult {
             s.signal_modified(key);
         }
         None if f.persist => {
-            if s.persist(key) {
+            let removed = s.persist(key);
+            if removed {
                 s.signal_modified(key);
             }
         }
