@@ -73,6 +73,14 @@ pub enum Event {
     Closed,
 }
 
+/// How one command left its client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum After {
+    Replied,
+    Blocked,
+    Closed,
+}
+
 /// Counters INFO reports beyond the keyspace's own.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Counters {
@@ -268,9 +276,23 @@ impl Store {
     /// Runs one command sent by `client` at caller time `now` (see the module header). Timeouts
     /// already due at `now` are delivered first, as outputs.
     pub fn execute_as(&mut self, client: ClientId, now: SimTime, argv: &[Vec<u8>]) -> Outcome {
+        let after = self.run_for(client, now, argv);
+        let frames = std::mem::take(&mut self.srv.out.caller_frames);
+        match after {
+            After::Replied => Outcome::Replied(frames),
+            After::Blocked if frames.is_empty() => Outcome::Blocked,
+            After::Blocked => Outcome::Replied(frames),
+            After::Closed => Outcome::Closed(frames),
+        }
+    }
+
+    /// `execute_as` leaving the client's frames in `srv.out.caller_frames` (so the one-client
+    /// path can reuse that buffer instead of allocating a reply vector per command).
+    fn run_for(&mut self, client: ClientId, now: SimTime, argv: &[Vec<u8>]) -> After {
         self.set_clock(now);
+        self.srv.out.caller_frames.clear();
         if !self.srv.clients.contains_key(&client) {
-            return Outcome::Closed(Vec::new());
+            return After::Closed;
         }
         // Whatever was due before this command arrived happens first (`beforeSleep`); what it
         // writes, even to this client (its blocked command's timeout), goes out as outputs.
@@ -287,20 +309,15 @@ impl Store {
             self.finish_command(client);
             self.settle();
         }
-        let frames = std::mem::take(&mut self.srv.out.caller_frames);
         let closed = std::mem::take(&mut self.srv.out.caller_closed);
         self.srv.out.caller = None;
         self.activate_db(0);
         if closed {
-            Outcome::Closed(frames)
+            After::Closed
         } else if self.srv.clients.get(&client).is_some_and(Client::is_blocked) {
-            if frames.is_empty() {
-                Outcome::Blocked
-            } else {
-                Outcome::Replied(frames)
-            }
+            After::Blocked
         } else {
-            Outcome::Replied(frames)
+            After::Replied
         }
     }
 
@@ -343,21 +360,29 @@ impl Store {
     /// Commands that reply more than once (SUBSCRIBE a b) return their first reply here; use
     /// [`Store::execute_as`] for all of them.
     pub(crate) fn execute_default(&mut self, now: SimTime, argv: &[Vec<u8>]) -> Reply {
-        self.execute_all(now, argv).into_iter().next().unwrap_or(Reply::NilArray)
+        let id = self.default_client_id(now);
+        match self.run_for(id, now, argv) {
+            After::Replied | After::Closed => self.srv.out.caller_frames.drain(..).next().unwrap_or(Reply::NilArray),
+            After::Blocked => self.wait_out_default(id, now, argv).into_iter().next().unwrap_or(Reply::NilArray),
+        }
     }
 
-    /// [`Store::execute`] with every reply the command writes (SUBSCRIBE a b: two): what a
-    /// single-connection front end such as `redis-model` prints. An empty `argv` replies
-    /// nothing, as Redis ignores an empty request.
-    pub fn execute_all(&mut self, now: SimTime, argv: &[Vec<u8>]) -> Vec<Reply> {
-        let id = match self.srv.default_client {
+    fn default_client_id(&mut self, now: SimTime) -> ClientId {
+        match self.srv.default_client {
             Some(id) if self.srv.clients.contains_key(&id) => id,
             _ => {
                 let id = self.connect(now);
                 self.srv.default_client = Some(id);
                 id
             }
-        };
+        }
+    }
+
+    /// [`Store::execute`] with every reply the command writes (SUBSCRIBE a b: two): what a
+    /// single-connection front end such as `redis-model` prints. An empty `argv` replies
+    /// nothing, as Redis ignores an empty request.
+    pub fn execute_all(&mut self, now: SimTime, argv: &[Vec<u8>]) -> Vec<Reply> {
+        let id = self.default_client_id(now);
         match self.execute_as(id, now, argv) {
             Outcome::Replied(f) | Outcome::Closed(f) => f,
             Outcome::Blocked => self.wait_out_default(id, now, argv),
