@@ -391,7 +391,9 @@ mod tests {
             A: WAIT 1 0 -> QUEUED
             A: EXEC -> [(nil), (nil), (nil), (integer) 0]
         "#]]
-        .assert_eq(&run_clients("A: MULTI\nA: BLPOP q 0\nA: BZPOPMIN z 0\nA: BLMOVE a b LEFT LEFT 0\nA: WAIT 1 0\nA: EXEC"));
+        .assert_eq(&run_clients(
+            "A: MULTI\nA: BLPOP q 0\nA: BZPOPMIN z 0\nA: BLMOVE a b LEFT LEFT 0\nA: WAIT 1 0\nA: EXEC",
+        ));
     }
 
     #[test]

@@ -96,6 +96,9 @@ struct Outbox {
     caller: Option<ClientId>,
     caller_frames: Vec<Reply>,
     caller_closed: bool,
+    /// Where this round's outputs start (Redis's event-loop iteration: everything written from
+    /// here on reaches the sockets only when the round ends).
+    round_start: usize,
     /// Frames captured instead of written (a script's `redis.call`), innermost last.
     captures: Vec<(ClientId, Vec<Reply>)>,
 }
@@ -257,17 +260,33 @@ impl Store {
         }
     }
 
-    /// Closes a connection from inside the server (CLIENT KILL, a close-after-reply flag): the
-    /// caller's own close is reported by its [`Outcome`], anyone else's as an [`Event::Closed`].
-    pub(crate) fn close_client(&mut self, id: ClientId) {
+    /// Closes a connection from inside the server: the caller's own close is reported by its
+    /// [`Outcome`], anyone else's as an [`Event::Closed`]. `flushed` is true for a close after
+    /// the reply was written (QUIT, `CLIENT_CLOSE_AFTER_REPLY`); CLIENT KILL frees the client at
+    /// once (`freeClient`), and what was written to it in this same round — not yet sent to its
+    /// socket, as Redis only writes to sockets before it sleeps — is lost with it.
+    pub(crate) fn close_client(&mut self, id: ClientId, flushed: bool) {
         if !self.srv.clients.contains_key(&id) {
             return;
         }
         self.free_client(id);
-        if self.srv.out.caller == Some(id) {
-            self.srv.out.caller_closed = true;
+        let out = &mut self.srv.out;
+        if out.caller == Some(id) {
+            if !flushed {
+                out.caller_frames.clear();
+            }
+            out.caller_closed = true;
         } else {
-            self.srv.out.outputs.push(Output { client: id, event: Event::Closed });
+            if !flushed {
+                let mark = out.round_start;
+                let mut i = 0;
+                out.outputs.retain(|o| {
+                    let keep = i < mark || o.client != id;
+                    i += 1;
+                    keep
+                });
+            }
+            out.outputs.push(Output { client: id, event: Event::Closed });
         }
     }
 
@@ -297,6 +316,7 @@ impl Store {
         // Whatever was due before this command arrived happens first (`beforeSleep`); what it
         // writes, even to this client (its blocked command's timeout), goes out as outputs.
         self.settle();
+        self.srv.out.round_start = self.srv.out.outputs.len();
         self.srv.out.caller = Some(client);
         self.srv.out.caller_closed = false;
         let blocked_before = self.srv.clients.get(&client).is_some_and(Client::is_blocked);
@@ -327,6 +347,7 @@ impl Store {
     /// command is written before that command runs: deliver outputs first, or call
     /// [`Store::advance_clients`] whenever the clock moves, and the order is always right).
     pub fn take_outputs(&mut self) -> Vec<Output> {
+        self.srv.out.round_start = 0;
         std::mem::take(&mut self.srv.out.outputs)
     }
 
@@ -348,6 +369,7 @@ impl Store {
     pub fn advance_clients(&mut self, now: SimTime) -> usize {
         self.set_clock(now);
         let before = self.srv.blocking.blocked_count();
+        self.srv.out.round_start = self.srv.out.outputs.len();
         self.settle();
         self.activate_db(0);
         before.saturating_sub(self.srv.blocking.blocked_count())
@@ -464,7 +486,7 @@ impl Store {
     /// After a client's command: close it if it asked to be closed once answered.
     fn finish_command(&mut self, id: ClientId) {
         if self.srv.clients.get(&id).is_some_and(|c| c.flags.close_after_reply) {
-            self.close_client(id);
+            self.close_client(id, true);
         }
     }
 

@@ -192,6 +192,9 @@ struct Pair {
     queued: Vec<Vec<Vec<Vec<u8>>>>,
     /// The client of the command being compared.
     who: usize,
+    /// Per client, the commands whose replies are still to come (a blocked command and what was
+    /// pipelined behind it), to normalize those replies when they arrive in a later step.
+    awaiting: Vec<std::collections::VecDeque<Vec<Vec<u8>>>>,
     port: u16,
 }
 
@@ -207,6 +210,7 @@ impl Pair {
             model_ids: vec![0; 10],
             queued: vec![Vec::new(); 10],
             who: 0,
+            awaiting: vec![std::collections::VecDeque::new(); 10],
             port,
         };
         p.open(0);
@@ -291,6 +295,7 @@ impl Pair {
                     self.model.disconnect(m);
                 }
                 self.conns[who] = None;
+                self.awaiting[who].clear();
                 // Let the server notice before the next step.
                 let open = self.conns.iter().filter(|c| c.is_some()).count();
                 self.wait_until_connections(open);
@@ -310,7 +315,7 @@ impl Pair {
                 let mut expected: Vec<(usize, Event)> = Vec::new();
                 match outcome {
                     Outcome::Replied(f) => expected.extend(f.into_iter().map(|r| (who, Event::Reply(r)))),
-                    Outcome::Blocked => {}
+                    Outcome::Blocked => self.awaiting[who].push_back(argv.clone()),
                     Outcome::Closed(f) => {
                         expected.extend(f.into_iter().map(|r| (who, Event::Reply(r))));
                         expected.push((who, Event::Closed));
@@ -367,8 +372,14 @@ impl Pair {
                 }
             }
             let queued = if w == self.who { std::mem::take(&mut self.queued[w]) } else { Vec::new() };
-            let m = self.normalize(argv, model_frames.clone(), false, &queued);
-            let r = self.normalize(argv, real_frames, true, &queued);
+            let (m, r) = if w == self.who || self.awaiting[w].is_empty() {
+                (
+                    self.normalize(argv, model_frames.clone(), false, &queued),
+                    self.normalize(argv, real_frames, true, &queued),
+                )
+            } else {
+                self.normalize_awaited(w, &model_frames, &real_frames)
+            };
             if w == self.who {
                 let name = argv.first().map(|a| super::upper(a)).unwrap_or_default();
                 if model_frames == [Reply::Status("QUEUED".into())] {
@@ -396,6 +407,7 @@ impl Pair {
                         c.closed = true;
                         self.conns[w] = None;
                         self.ids[w] = None;
+                        self.awaiting[w].clear();
                         let open = self.conns.iter().filter(|c| c.is_some()).count();
                         self.wait_until_connections(open);
                     }
@@ -418,6 +430,23 @@ impl Pair {
             }
         }
         Ok(())
+    }
+
+    /// Frames for a client that is not the sender: the replies of its blocked command and of the
+    /// commands pipelined behind it (in order, each normalized for its own command), then pushes.
+    fn normalize_awaited(&mut self, w: usize, model: &[Reply], real: &[Reply]) -> (Vec<Reply>, Vec<Reply>) {
+        let (mut m, mut r) = (Vec::new(), Vec::new());
+        let mut i = 0;
+        while i < model.len() {
+            let Some(cmd) = self.awaiting[w].pop_front() else { break };
+            let n = frames_of(&cmd, &model[i..]).min(model.len() - i);
+            m.extend(self.normalize(&cmd, model[i..i + n].to_vec(), false, &[]));
+            r.extend(self.normalize(&cmd, real[i..i + n].to_vec(), true, &[]));
+            i += n;
+        }
+        m.extend(self.normalize(&[], model[i..].to_vec(), false, &[]));
+        r.extend(self.normalize(&[], real[i..].to_vec(), true, &[]));
+        (m, r)
     }
 
     /// One reply reduced to what Redis specifies for command `argv`.
@@ -476,27 +505,60 @@ impl Pair {
     /// Reduces frames to what Redis specifies (see the module note).
     fn normalize(&self, argv: &[Vec<u8>], frames: Vec<Reply>, real: bool, queued: &[Vec<Vec<u8>>]) -> Vec<Reply> {
         let name = argv.first().map(|a| super::upper(a)).unwrap_or_default();
-        let mut frames: Vec<Reply> = frames
-            .into_iter()
-            .map(|f| match f {
-                // EXEC's elements are the queued commands' replies.
-                Reply::Array(items) if name == "EXEC" && items.len() == queued.len() => {
-                    Reply::Array(items.into_iter().zip(queued).map(|(i, q)| self.normalize_frame(q, i, real)).collect())
+        if name == "EXEC" && !queued.is_empty() {
+            // EXEC's elements are the queued commands' replies; a command that writes several
+            // frames (SUBSCRIBE a b) pushes the rest past the array's end. Flatten, then
+            // normalize each command's frames as that command's.
+            let mut flat = Vec::new();
+            let mut it = frames.into_iter();
+            match it.next() {
+                Some(Reply::Array(items)) if items.len() == queued.len() => {
+                    flat.push(Reply::Status(format!("<exec of {}>", items.len())));
+                    flat.extend(items);
                 }
-                f => self.normalize_frame(argv, f, real),
-            })
-            .collect();
+                Some(other) => return std::iter::once(self.normalize_frame(argv, other, real)).chain(it).collect(),
+                None => return Vec::new(),
+            }
+            flat.extend(it);
+            let mut out = vec![flat[0].clone()];
+            let mut i = 1;
+            for q in queued {
+                let n = frames_of(q, &flat[i..]).min(flat.len() - i);
+                out.extend(self.normalize(q, flat[i..i + n].to_vec(), real, &[]));
+                i += n;
+            }
+            out.extend(self.normalize(&[], flat[i..].to_vec(), real, &[]));
+            return out;
+        }
+        let mut frames: Vec<Reply> = frames.into_iter().map(|f| self.normalize_frame(argv, f, real)).collect();
+        // An argument-less unsubscribe replies in hash order: channel names as a set, counts in
+        // order.
         if argv.len() == 1 && matches!(name.as_str(), "UNSUBSCRIBE" | "PUNSUBSCRIBE" | "SUNSUBSCRIBE") {
-            // Hash order: channel names as a set, counts in order.
-            let mut names: Vec<Reply> =
-                frames.iter().filter_map(|f| if let Reply::Array(p) = f { p.get(1).cloned() } else { None }).collect();
-            names.sort_by_key(|n| format!("{n:?}"));
-            for (f, n) in frames.iter_mut().zip(names) {
-                if let Reply::Array(p) = f {
-                    if p.len() == 3 {
+            let word = |f: &Reply| match f {
+                Reply::Array(p) if p.len() == 3 => match &p[0] {
+                    Reply::Bulk(w) if w.ends_with(b"unsubscribe") => Some(w.clone()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let mut i = 0;
+            while i < frames.len() {
+                let Some(w) = word(&frames[i]) else {
+                    i += 1;
+                    continue;
+                };
+                let end = frames[i..].iter().position(|f| word(f).as_ref() != Some(&w)).map_or(frames.len(), |e| i + e);
+                let mut names: Vec<Reply> = frames[i..end]
+                    .iter()
+                    .filter_map(|f| if let Reply::Array(p) = f { p.get(1).cloned() } else { None })
+                    .collect();
+                names.sort_by_key(|n| format!("{n:?}"));
+                for (f, n) in frames[i..end].iter_mut().zip(names) {
+                    if let Reply::Array(p) = f {
                         p[1] = n;
                     }
                 }
+                i = end;
             }
         }
         // pmessage frames of one step: a set.
@@ -530,6 +592,26 @@ impl Pair {
             })
             .collect::<Vec<_>>()
             .join("\n")
+    }
+}
+
+/// How many frames command `cmd` writes, judging from the frames that follow.
+fn frames_of(cmd: &[Vec<u8>], next: &[Reply]) -> usize {
+    let name = cmd.first().map(|a| super::upper(a)).unwrap_or_default();
+    if matches!(next.first(), Some(Reply::Error(_))) {
+        return 1;
+    }
+    match name.as_str() {
+        "SUBSCRIBE" | "PSUBSCRIBE" | "SSUBSCRIBE" | "UNSUBSCRIBE" | "PUNSUBSCRIBE" | "SUNSUBSCRIBE"
+            if cmd.len() > 1 =>
+        {
+            cmd.len() - 1
+        }
+        "UNSUBSCRIBE" | "PUNSUBSCRIBE" | "SUNSUBSCRIBE" => {
+            let word = Reply::Bulk(name.to_ascii_lowercase().into_bytes());
+            next.iter().take_while(|f| matches!(f, Reply::Array(p) if p.first() == Some(&word))).count().max(1)
+        }
+        _ => 1,
     }
 }
 
@@ -599,7 +681,7 @@ impl Gen<'_> {
         let ch = self.pick(&["ch1", "ch2", "news.1"]);
         let v = self.pick(&["a", "b", "1", "7"]);
         let other = format!("${}", 1 + self.rng.index(clients));
-        let words: Vec<String> = match self.rng.below(44) {
+        let words: Vec<String> = match self.rng.below(52) {
             0 => vec!["SET".into(), k.into(), v.into()],
             1 => vec!["GET".into(), k.into()],
             2 => vec!["INCR".into(), k.into()],
@@ -654,13 +736,21 @@ impl Gen<'_> {
             40 => vec![self.pick(&["RESET", "PING"]).into()],
             41 => vec!["PING".into(), "hi".into()],
             42 => vec!["WAIT".into(), "0".into(), "0".into()],
+            43 => vec![self.pick(&["SSUBSCRIBE", "SUNSUBSCRIBE", "SPUBLISH"]).into(), ch.into(), v.into()],
+            44 => vec![self.pick(&["SUNSUBSCRIBE", "QUIT"]).into()],
+            45 => vec!["CLIENT".into(), "KILL".into(), "ID".into(), other],
+            46 => vec!["LMOVE".into(), k.into(), k2.into(), "RIGHT".into(), "LEFT".into()],
+            47 => vec![self.pick(&["GETDEL", "PERSIST", "TYPE"]).into(), k.into()],
+            48 => vec!["PEXPIRE".into(), k.into(), self.pick(&["-1", "100000"]).into()],
+            49 => vec!["ZMPOP".into(), "2".into(), k.into(), k2.into(), self.pick(&["MIN", "MAX"]).into()],
+            50 => vec!["BLMPOP".into(), "0".into(), "1".into(), k.into(), "RIGHT".into()],
             _ => vec![self.pick(&["GET", "FOO"]).into()],
         };
         Line::Cmd { who, argv: self.words(&words.iter().map(String::as_str).collect::<Vec<_>>()) }
     }
 }
 
-/// The edge-case tables (one file per family) and `REDIS_DIFF_CLIENT_SEQUENCES` (default 150)
+/// The edge-case tables (one file per family) and `REDIS_DIFF_CLIENT_SEQUENCES` (default 400)
 /// random sequences of 10–40 lines over three clients.
 pub fn clients_match_redis_server() {
     let server = start_server();
@@ -676,7 +766,7 @@ pub fn clients_match_redis_server() {
         table_lines += script.len();
         check(port, &format!("clients table {}", f.display()), script, 1);
     }
-    let n: u64 = std::env::var("REDIS_DIFF_CLIENT_SEQUENCES").ok().and_then(|v| v.parse().ok()).unwrap_or(150);
+    let n: u64 = std::env::var("REDIS_DIFF_CLIENT_SEQUENCES").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
     let root_seed: u64 = std::env::var("REDIS_DIFF_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5EED);
     let root = SimRng::new(root_seed).child("clients");
     let mut lines = 0;

@@ -56,8 +56,9 @@ fn unknown_type(name: &[u8]) -> Reply {
     Reply::Error(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(c_str(name))))
 }
 
-/// `catClientInfoString` (the fields the model has).
-pub fn client_info_line(c: &Client, now_ms: i64) -> String {
+/// `catClientInfoString` (the fields the model has). `unblocked`: just unblocked, its pipelined
+/// commands not yet resumed (flag `u`, visible to a command in the same round, e.g. inside EXEC).
+pub fn client_info_line(c: &Client, now_ms: i64, unblocked: bool) -> String {
     let mut flags = String::new();
     if c.is_subscribed() {
         flags.push('P');
@@ -73,6 +74,9 @@ pub fn client_info_line(c: &Client, now_ms: i64) -> String {
     }
     if c.flags.close_after_reply {
         flags.push('c');
+    }
+    if unblocked {
+        flags.push('u');
     }
     if c.flags.no_evict {
         flags.push('e');
@@ -104,7 +108,8 @@ pub fn client_id(s: &mut Store, _a: &mut Args) -> CmdResult {
 
 pub fn client_info(s: &mut Store, _a: &mut Args) -> CmdResult {
     let now = s.now_ms;
-    Ok(Reply::bulk(s.current_client().map(|c| client_info_line(c, now) + "\n").unwrap_or_default()))
+    let u = s.srv.blocking.unblocked.contains(&s.srv.current);
+    Ok(Reply::bulk(s.current_client().map(|c| client_info_line(c, now, u) + "\n").unwrap_or_default()))
 }
 
 pub fn client_list(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -115,14 +120,14 @@ pub fn client_list(s: &mut Store, a: &mut Args) -> CmdResult {
     if rest.len() == 2 && is(&rest[0], "type") {
         let t = client_type_by_name(&rest[1]).ok_or_else(|| unknown_type(&rest[1]))?;
         for c in s.clients().filter(|c| client_type(c) == t) {
-            out.push_str(&client_info_line(c, now));
+            out.push_str(&client_info_line(c, now, s.srv.blocking.unblocked.contains(&c.id)));
             out.push('\n');
         }
     } else if rest.len() > 1 && is(&rest[0], "id") {
         for arg in &rest[1..] {
             let id = object::get_long_long(arg, Some("Invalid client ID"))?;
             if let Some(c) = s.client(ClientId(id as u64)) {
-                out.push_str(&client_info_line(c, now));
+                out.push_str(&client_info_line(c, now, s.srv.blocking.unblocked.contains(&c.id)));
                 out.push('\n');
             }
         }
@@ -130,7 +135,7 @@ pub fn client_list(s: &mut Store, a: &mut Args) -> CmdResult {
         return Err(error(err::SYNTAX));
     } else {
         for c in s.clients() {
-            out.push_str(&client_info_line(c, now));
+            out.push_str(&client_info_line(c, now, s.srv.blocking.unblocked.contains(&c.id)));
             out.push('\n');
         }
     }
@@ -202,7 +207,7 @@ pub fn client_kill(s: &mut Store, a: &mut Args) -> CmdResult {
                 c.flags.close_after_reply = true;
             }
         } else {
-            s.close_client(v);
+            s.close_client(v, false);
         }
     }
     if old_form {
