@@ -18,10 +18,13 @@
 //! write its reply); then serve clients whose keys became ready, resume clients that were
 //! unblocked (their pipelined commands), and deliver timeouts that are now due.
 //!
-//! Replies are written frame by frame to the client's stream ([`Store::write_frame`]). EXEC opens
-//! an array of N elements that the next N frames fill, exactly as a RESP reader would group the
-//! bytes Redis sends — so a transaction whose SUBSCRIBE writes two frames reproduces Redis's
-//! wire output too.
+//! Replies are written frame by frame to the client's stream (`write_frame`). EXEC opens an array
+//! of N elements that the next N frames fill, exactly as a RESP reader would group the bytes Redis
+//! sends — so a transaction whose SUBSCRIBE writes two frames reproduces Redis's wire output too.
+//!
+//! One call (`execute_as`, `advance_clients`) is one round of Redis's event loop: what is written
+//! during it reaches the sockets when it ends. So a client that CLIENT KILL frees during the round
+//! loses what was written to it in that round, as `freeClient` drops an unsent output buffer.
 //!
 //! Must never do I/O or read a clock; order comes from `BTreeMap`/`IndexMap`/`Vec` only.
 //!

@@ -628,31 +628,9 @@ fn run(port: u16, script: &[Line], seed: u64) -> Option<(usize, String)> {
     result
 }
 
-fn shrink(port: u16, mut script: Vec<Line>, seed: u64, first: (usize, String)) -> (Vec<Line>, String) {
-    let (idx, mut why) = first;
-    script.truncate(idx + 1);
-    if run(port, &script, seed).is_none() {
-        return (script, format!("{why}\n(not reproduced on a second run: timing-dependent)"));
-    }
-    let mut i = 0;
-    while i < script.len() {
-        let mut candidate = script.clone();
-        candidate.remove(i);
-        match run(port, &candidate, seed) {
-            Some((j, w)) if !candidate.is_empty() => {
-                candidate.truncate(j + 1);
-                script = candidate;
-                why = w;
-            }
-            _ => i += 1,
-        }
-    }
-    (script, why)
-}
-
 pub fn check(port: u16, label: &str, script: Vec<Line>, seed: u64) {
     if let Some(first) = run(port, &script, seed) {
-        let (min, why) = shrink(port, script, seed, first);
+        let (min, why) = super::shrink_with(script, first, |s| run(port, s, seed));
         let lines: Vec<String> = min.iter().map(Line::render).collect();
         panic!("{label}: the model differs from redis-server.\nMinimal reproducer:\n  {}\n{why}", lines.join("\n  "));
     }

@@ -7,8 +7,6 @@
 //! With none, it blocks — unless its client denies blocking (inside EXEC, or a script), where it
 //! replies as if it had timed out at once.
 
-use std::collections::VecDeque;
-
 use crate::redis::args::{err, error, is, Args, CmdResult};
 use crate::redis::blocking::BlockedOp;
 use crate::redis::client::ClientId;
@@ -16,25 +14,10 @@ use crate::redis::num;
 use crate::redis::object::{self, TimeoutUnit};
 use crate::redis::reply::Reply;
 use crate::redis::store::Store;
-use crate::redis::value::{Value, ZSet};
+use crate::redis::value::Value;
 
-type List = VecDeque<Vec<u8>>;
-
-fn list_mut<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s mut List>, Reply> {
-    match s.write(key) {
-        None => Ok(None),
-        Some(Value::List(l)) => Ok(Some(l)),
-        Some(_) => Err(error(err::WRONGTYPE)),
-    }
-}
-
-fn zset_mut<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s mut ZSet>, Reply> {
-    match s.write(key) {
-        None => Ok(None),
-        Some(Value::ZSet(z)) => Ok(Some(z)),
-        Some(_) => Err(error(err::WRONGTYPE)),
-    }
-}
+use super::lists::write_list as list_mut;
+use super::zsets::write_zset as zset_mut;
 
 fn denies_blocking(s: &Store) -> bool {
     s.current_client().is_some_and(|c| c.denies_blocking())

@@ -17,7 +17,7 @@ fn read_list<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s List>, Reply
     }
 }
 
-fn write_list<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s mut List>, Reply> {
+pub(crate) fn write_list<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s mut List>, Reply> {
     match s.write(key) {
         None => Ok(None),
         Some(Value::List(l)) => Ok(Some(l)),

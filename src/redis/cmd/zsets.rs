@@ -15,7 +15,7 @@ fn read_zset<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s ZSet>, Reply
     }
 }
 
-fn write_zset<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s mut ZSet>, Reply> {
+pub(crate) fn write_zset<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s mut ZSet>, Reply> {
     match s.write(key) {
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some(z)),
