@@ -124,12 +124,14 @@ pub(crate) struct Blocking {
 }
 
 impl Blocking {
+    #[inline]
     pub(crate) fn has_ready_keys(&self) -> bool {
         !self.ready.is_empty()
     }
     pub(crate) fn blocked_count(&self) -> usize {
         self.by_kind.iter().sum()
     }
+    #[inline]
     pub(crate) fn timeout_table_len(&self) -> usize {
         self.timeouts.len()
     }

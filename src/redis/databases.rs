@@ -50,9 +50,16 @@ impl Store {
     }
 
     /// Makes database `i` the one `self.db`/`self.expires` hold (`selectDb` for the keyspace).
+    #[inline]
     pub(crate) fn activate_db(&mut self, i: usize) {
+        if self.srv.dbs.active != i {
+            self.switch_db(i);
+        }
+    }
+
+    fn switch_db(&mut self, i: usize) {
         let cur = self.srv.dbs.active;
-        if cur == i || i >= self.srv.dbs.slots.len() {
+        if i >= self.srv.dbs.slots.len() {
             return;
         }
         let dbs = &mut self.srv.dbs;

@@ -129,6 +129,10 @@ pub(crate) struct ServerState {
     pub(crate) counters: Counters,
     /// Set by a handler that wrote its own frames or blocked: its return value is not written.
     pub(crate) replied: bool,
+    /// Reply arrays being filled across all clients (0: `write_frame` takes its fast path).
+    open_arrays: usize,
+    /// Clients flagged to close after their reply (0: nothing to check after a command).
+    pub(crate) closing: usize,
 }
 
 impl Default for ServerState {
@@ -146,6 +150,8 @@ impl Default for ServerState {
             out: Outbox::default(),
             counters: Counters::default(),
             replied: false,
+            open_arrays: 0,
+            closing: 0,
         }
     }
 }
@@ -251,6 +257,10 @@ impl Store {
         if !self.srv.clients.contains_key(&id) {
             return;
         }
+        if let Some(c) = self.srv.clients.get(&id) {
+            self.srv.open_arrays = self.srv.open_arrays.saturating_sub(c.open_arrays.len());
+            self.srv.closing = self.srv.closing.saturating_sub(usize::from(c.flags.close_after_reply));
+        }
         self.unblock_client(id);
         self.unwatch_all_keys(id);
         self.unsubscribe_all_channels(id, false, Kind::Plain);
@@ -313,20 +323,15 @@ impl Store {
     fn run_for(&mut self, client: ClientId, now: SimTime, argv: &[Vec<u8>]) -> After {
         self.set_clock(now);
         self.srv.out.caller_frames.clear();
-        if !self.srv.clients.contains_key(&client) {
-            return After::Closed;
-        }
         // Whatever was due before this command arrived happens first (`beforeSleep`); what it
         // writes, even to this client (its blocked command's timeout), goes out as outputs.
         self.settle();
+        let Some(c) = self.srv.clients.get_mut(&client) else { return After::Closed };
         self.srv.out.round_start = self.srv.out.outputs.len();
         self.srv.out.caller = Some(client);
         self.srv.out.caller_closed = false;
-        let blocked_before = self.srv.clients.get(&client).is_some_and(Client::is_blocked);
-        if blocked_before {
-            if let Some(c) = self.srv.clients.get_mut(&client) {
-                c.pending.push_back(argv.to_vec());
-            }
+        if c.blocked.is_some() {
+            c.pending.push_back(argv.to_vec());
         } else if !argv.is_empty() {
             self.process_command(client, argv);
             self.finish_command(client);
@@ -337,7 +342,8 @@ impl Store {
         self.activate_db(0);
         if closed {
             After::Closed
-        } else if self.srv.clients.get(&client).is_some_and(Client::is_blocked) {
+        } else if self.srv.blocking.blocked_count() > 0 && self.srv.clients.get(&client).is_some_and(Client::is_blocked)
+        {
             After::Blocked
         } else {
             After::Replied
@@ -387,15 +393,23 @@ impl Store {
     pub(crate) fn execute_default(&mut self, now: SimTime, argv: &[Vec<u8>]) -> Reply {
         let id = self.default_client_id(now);
         match self.run_for(id, now, argv) {
-            After::Replied | After::Closed => self.srv.out.caller_frames.drain(..).next().unwrap_or(Reply::NilArray),
+            After::Replied | After::Closed => {
+                let frames = &mut self.srv.out.caller_frames;
+                if frames.len() == 1 {
+                    frames.pop().unwrap_or(Reply::NilArray)
+                } else {
+                    frames.drain(..).next().unwrap_or(Reply::NilArray)
+                }
+            }
             After::Blocked => self.wait_out_default(id, now, argv).into_iter().next().unwrap_or(Reply::NilArray),
         }
     }
 
     fn default_client_id(&mut self, now: SimTime) -> ClientId {
+        // `free_client` forgets the default client, so a remembered id is always connected.
         match self.srv.default_client {
-            Some(id) if self.srv.clients.contains_key(&id) => id,
-            _ => {
+            Some(id) => id,
+            None => {
                 let id = self.connect(now);
                 self.srv.default_client = Some(id);
                 id
@@ -449,7 +463,15 @@ impl Store {
 
     /// Runs until nothing more is due: ready keys, timeouts past the clock, and the pipelined
     /// commands of clients that were unblocked.
+    #[inline]
     fn settle(&mut self) {
+        let b = &self.srv.blocking;
+        if b.has_ready_keys() || b.timeout_table_len() > 0 || !b.unblocked.is_empty() {
+            self.settle_all();
+        }
+    }
+
+    fn settle_all(&mut self) {
         loop {
             if self.srv.blocking.has_ready_keys() {
                 self.handle_clients_blocked_on_keys();
@@ -488,7 +510,7 @@ impl Store {
 
     /// After a client's command: close it if it asked to be closed once answered.
     fn finish_command(&mut self, id: ClientId) {
-        if self.srv.clients.get(&id).is_some_and(|c| c.flags.close_after_reply) {
+        if self.srv.closing > 0 && self.srv.clients.get(&id).is_some_and(|c| c.flags.close_after_reply) {
             self.close_client(id, true);
         }
     }
@@ -498,10 +520,10 @@ impl Store {
         self.srv.current = id;
         let now = self.now_ms;
         let spec = lookup_command(argv);
-        if let Some(c) = self.srv.clients.get_mut(&id) {
-            c.last_interaction_ms = now;
-            c.last_cmd = spec.as_ref().ok().map(|s| s.name);
-        }
+        let Some(c) = self.srv.clients.get_mut(&id) else { return };
+        c.last_interaction_ms = now;
+        c.last_cmd = spec.as_ref().ok().map(|s| s.name);
+        let (subscribed, multi, db) = (c.is_subscribed(), c.flags.multi, c.db);
         let spec = match spec {
             Ok(s) => s,
             Err(msg) => return self.reject(id, None, msg),
@@ -511,10 +533,6 @@ impl Store {
         if (arity > 0 && argc != arity) || argc < -arity {
             return self.reject(id, Some(spec), format!("wrong number of arguments for '{}' command", spec.name));
         }
-        let (subscribed, multi) = match self.srv.clients.get(&id) {
-            Some(c) => (c.is_subscribed(), c.flags.multi),
-            None => return,
-        };
         if subscribed && !allowed_when_subscribed(spec.name) {
             return self.reject(
                 id,
@@ -531,7 +549,7 @@ impl Store {
             self.write_frame(id, Reply::Status("QUEUED".into()));
             return;
         }
-        self.call(spec, argv);
+        self.call_in(db, spec, argv);
         if self.srv.blocking.has_ready_keys() {
             self.handle_clients_blocked_on_keys();
         }
@@ -551,10 +569,13 @@ impl Store {
     /// `call`: runs an already checked command for the current client in its database and writes
     /// the reply (unless the handler wrote its own or blocked).
     pub(crate) fn call(&mut self, spec: &'static CommandSpec, argv: &[Vec<u8>]) {
+        let Some(db) = self.srv.clients.get(&self.srv.current).map(|c| c.db) else { return };
+        self.call_in(db, spec, argv);
+    }
+
+    /// [`Store::call`] for a client whose database the caller already knows.
+    fn call_in(&mut self, db: usize, spec: &'static CommandSpec, argv: &[Vec<u8>]) {
         let id = self.srv.current;
-        let Some(db) = self.srv.clients.get(&id).map(|c| c.db) else {
-            return;
-        };
         self.activate_db(db);
         let saved = std::mem::replace(&mut self.srv.replied, false);
         let reply = self.call_handler(spec, argv);
@@ -598,10 +619,13 @@ impl Store {
                 return;
             }
         }
-        let Some(c) = self.srv.clients.get_mut(&id) else {
-            return;
-        };
         let mut reply = reply;
+        if self.srv.out.caller == Some(id) && self.srv.open_arrays == 0 {
+            // The common case: the sender's own reply, no EXEC array being filled.
+            self.srv.out.caller_frames.push(reply);
+            return;
+        }
+        let Some(c) = self.srv.clients.get_mut(&id) else { return };
         while let Some(top) = c.open_arrays.last_mut() {
             top.items.push(reply);
             top.remaining -= 1;
@@ -609,6 +633,7 @@ impl Store {
                 return;
             }
             let done = c.open_arrays.pop().map(|a| a.items).unwrap_or_default();
+            self.srv.open_arrays -= 1;
             reply = Reply::Array(done);
         }
         if self.srv.out.caller == Some(id) {
@@ -625,6 +650,7 @@ impl Store {
             self.write_frame(id, Reply::Array(Vec::new()));
         } else if let Some(c) = self.srv.clients.get_mut(&id) {
             c.open_arrays.push(OpenArray { remaining: len, items: Vec::with_capacity(len) });
+            self.srv.open_arrays += 1;
         }
     }
 
@@ -635,6 +661,17 @@ impl Store {
 
     pub(crate) fn current_client_mut(&mut self) -> Option<&mut Client> {
         self.srv.clients.get_mut(&self.srv.current)
+    }
+
+    /// Flags the current client to be closed once its reply is written (QUIT, CLIENT KILL of
+    /// itself).
+    pub(crate) fn close_after_reply(&mut self) {
+        if let Some(c) = self.srv.clients.get_mut(&self.srv.current) {
+            if !c.flags.close_after_reply {
+                c.flags.close_after_reply = true;
+                self.srv.closing += 1;
+            }
+        }
     }
 
     /// Marks the running handler as having written its own replies.

@@ -203,9 +203,7 @@ pub fn client_kill(s: &mut Store, a: &mut Args) -> CmdResult {
     let killed = victims.len();
     for v in victims {
         if v == me {
-            if let Some(c) = s.current_client_mut() {
-                c.flags.close_after_reply = true;
-            }
+            s.close_after_reply();
         } else {
             s.close_client(v, false);
         }
@@ -384,9 +382,7 @@ pub fn reset(s: &mut Store, _a: &mut Args) -> CmdResult {
 
 /// `quitCommand`: OK, then the server closes the connection.
 pub fn quit(s: &mut Store, _a: &mut Args) -> CmdResult {
-    if let Some(c) = s.current_client_mut() {
-        c.flags.close_after_reply = true;
-    }
+    s.close_after_reply();
     Ok(Reply::ok())
 }
 
