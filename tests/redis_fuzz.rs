@@ -346,6 +346,7 @@ fn no_input_panics_many_clients_and_indexes_stay_consistent() {
                     }
                     argv
                 };
+                let argv = if rng.bernoulli(0.005) { Vec::new() } else { argv };
                 match store.execute_as(who, now, &argv) {
                     Outcome::Replied(f) | Outcome::Closed(f) => {
                         for r in f {

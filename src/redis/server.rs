@@ -175,9 +175,8 @@ fn lookup_error(argv: &[Vec<u8>], container: bool) -> String {
 /// `lookupCommand`: a plain command, a container's subcommand (`argv[1]`, case-insensitive), or the
 /// bare container when it has no arguments (its arity then fails).
 pub fn lookup_command(argv: &[Vec<u8>]) -> Result<&'static CommandSpec, String> {
-    let Some(base) = table::lookup(&argv[0]) else {
-        return Err(lookup_error(argv, false));
-    };
+    let Some(name) = argv.first() else { return Err("empty command".into()) };
+    let Some(base) = table::lookup(name) else { return Err(lookup_error(argv, false)) };
     if base.subcommands.is_empty() || argv.len() == 1 {
         return Ok(base);
     }
@@ -330,9 +329,11 @@ impl Store {
         self.srv.out.round_start = self.srv.out.outputs.len();
         self.srv.out.caller = Some(client);
         self.srv.out.caller_closed = false;
-        if c.blocked.is_some() {
+        if argv.is_empty() {
+            // An empty request: Redis reads and ignores it.
+        } else if c.blocked.is_some() {
             c.pending.push_back(argv.to_vec());
-        } else if !argv.is_empty() {
+        } else {
             self.process_command(client, argv);
             self.finish_command(client);
             self.settle();
@@ -517,6 +518,9 @@ impl Store {
 
     /// `processCommand` for client `id` (see the module header).
     fn process_command(&mut self, id: ClientId, argv: &[Vec<u8>]) {
+        if argv.is_empty() {
+            return;
+        }
         self.srv.current = id;
         let now = self.now_ms;
         let spec = lookup_command(argv);
@@ -937,6 +941,20 @@ mod tests {
             log
         };
         assert_eq!(run(&mut s), run(&mut copy));
+    }
+
+    #[test]
+    fn an_empty_request_is_ignored_even_behind_a_blocked_command() {
+        let mut s = Store::new(SimRng::new(1));
+        let t0 = TEST_EPOCH;
+        let a = s.connect(t0);
+        assert_eq!(s.execute_as(a, t0, &[]), Outcome::Replied(vec![]));
+        s.execute_as(a, t0, &cli::tokenize("BLPOP q 0").unwrap());
+        assert_eq!(s.execute_as(a, t0, &[]), Outcome::Blocked);
+        let b = s.connect(t0);
+        s.execute_as(b, t0, &cli::tokenize("RPUSH q x").unwrap());
+        assert_eq!(s.take_outputs().len(), 1, "only BLPOP's reply");
+        assert!(lookup_command(&[]).is_err());
     }
 
     #[test]
