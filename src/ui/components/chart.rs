@@ -40,7 +40,7 @@ const PAD_B: f64 = 40.0;
 
 /// "Nice" tick values covering `0..=max` (1, 2, 5 × 10^k steps).
 pub fn nice_ticks(min: f64, max: f64, target: usize) -> Vec<f64> {
-    if !(max > min) || !max.is_finite() || !min.is_finite() {
+    if max.partial_cmp(&min) != Some(std::cmp::Ordering::Greater) || !max.is_finite() || !min.is_finite() {
         return vec![min];
     }
     let raw = (max - min) / target.max(1) as f64;

@@ -70,9 +70,8 @@ pub fn NavLink(props: &NavLinkProps) -> Html {
             }
             e.prevent_default();
             let pairs = query_pairs(&query);
-            if pairs.is_empty() {
-                navigator.push(&to);
-            } else if navigator.push_with_query(&to, &pairs).is_err() {
+            // With no query, or one the router cannot encode, the plain route is pushed.
+            if pairs.is_empty() || navigator.push_with_query(&to, &pairs).is_err() {
                 navigator.push(&to);
             }
         })
