@@ -498,6 +498,7 @@ impl Pair {
                 let ok = matches!(parts.first(), Some(Reply::Bulk(b)) if String::from_utf8_lossy(b).parse::<i64>().is_ok_and(|s| (s - now).abs() <= 2));
                 Reply::Status(if ok && parts.len() == 2 { "<now>".into() } else { format!("{parts:?}") })
             }
+            (n, _, r) if n.starts_with('X') => normalize_stream_times(&name, &sub, r),
             (_, _, r) => r,
         }
     }
@@ -761,4 +762,58 @@ pub fn clients_match_redis_server() {
         files.len()
     );
     drop(server);
+}
+
+/// Stream replies carry times: ids made by `*` and delivery / seen times are the wall clock on
+/// each side (a few ms apart), idle times likewise. Those become placeholders; everything else,
+/// and every explicit id, is compared exactly.
+fn normalize_stream_times(name: &str, sub: &str, r: Reply) -> Reply {
+    let now = wall_now().as_unix_ms() as i64;
+    let recent = |ms: i64| (ms - now).abs() < 600_000;
+    fn walk(r: Reply, f: &dyn Fn(Reply) -> Reply) -> Reply {
+        match r {
+            Reply::Array(items) => Reply::Array(items.into_iter().map(|i| walk(i, f)).collect()),
+            other => f(other),
+        }
+    }
+    let times = |r: Reply| match r {
+        Reply::Bulk(b) => {
+            let text = String::from_utf8_lossy(&b).into_owned();
+            match text.split_once('-').and_then(|(ms, seq)| Some((ms.parse::<i64>().ok()?, seq.parse::<u64>().ok()?))) {
+                Some((ms, seq)) if recent(ms) => Reply::Status(format!("<now>-{seq}")),
+                _ => Reply::Bulk(b),
+            }
+        }
+        Reply::Integer(ms) if recent(ms) => Reply::Status("<now>".into()),
+        other => other,
+    };
+    let r = walk(r, &times);
+    // Idle times: XPENDING's per-entry elapsed field and XINFO CONSUMERS' idle.
+    match (name, sub, r) {
+        ("XPENDING", _, Reply::Array(items)) => Reply::Array(
+            items
+                .into_iter()
+                .map(|e| match e {
+                    Reply::Array(mut p) if p.len() == 4 && matches!(p[2], Reply::Integer(_)) => {
+                        p[2] = Reply::Status("<idle>".into());
+                        Reply::Array(p)
+                    }
+                    other => other,
+                })
+                .collect(),
+        ),
+        ("XINFO", "CONSUMERS", Reply::Array(items)) => Reply::Array(
+            items
+                .into_iter()
+                .map(|c| match c {
+                    Reply::Array(mut p) if p.len() == 6 => {
+                        p[5] = Reply::Status("<idle>".into());
+                        Reply::Array(p)
+                    }
+                    other => other,
+                })
+                .collect(),
+        ),
+        (_, _, r) => r,
+    }
 }
