@@ -243,6 +243,11 @@ impl Store {
         self.srv.blocking.ready_set.insert((db, key.into()));
     }
 
+    /// The keys clients block on in database `db`, in the order they were first waited on.
+    pub(crate) fn blocked_keys_in(&self, db: usize) -> Vec<Box<[u8]>> {
+        self.srv.blocking.keys.keys().filter(|(d, _)| *d == db).map(|(_, k)| k.clone()).collect()
+    }
+
     /// `scanDatabaseForReadyKeys` (after SWAPDB): every key someone waits on in database `db`
     /// that now holds a value is signalled, in the order the keys were first waited on.
     pub(crate) fn scan_database_for_ready_keys(&mut self, db: usize) {

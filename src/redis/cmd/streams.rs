@@ -1308,3 +1308,51 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod persistence_and_limits {
+    use crate::redis::store::run_lines as run;
+    use crate::redis::{Limits, Store};
+    use crate::sim::{SimRng, TEST_EPOCH};
+    use expect_test::expect;
+
+    #[test]
+    fn a_stream_with_groups_and_pending_entries_is_saved_and_loaded_whole() {
+        let mut s = Store::new(SimRng::new(1));
+        run(
+            &mut s,
+            "XADD s 1-0 f 1\nXADD s 2-0 f 2 g x\nXADD s 3-0 f 3\nXDEL s 2-0\nXGROUP CREATE s grp 0
+             XREADGROUP GROUP grp alice COUNT 1 STREAMS s >\nXGROUP CREATECONSUMER s grp bob",
+        );
+        let json = s.export_checked(TEST_EPOCH).unwrap();
+        let mut t = Store::new(SimRng::new(2));
+        t.import_json(&json).unwrap();
+        assert_eq!(t.export_json(TEST_EPOCH), json);
+        let probe = "XINFO STREAM s FULL\nXPENDING s grp\nXADD s 2-5 f late";
+        assert_eq!(run(&mut t, probe), run(&mut s, probe));
+        let bad = json.replacen(r#""alice",1700000000000"#, r#""nobody",1700000000000"#, 1);
+        assert_ne!(bad, json);
+        assert!(t.import_json(&bad).unwrap_err().to_string().contains("names an unknown consumer"));
+    }
+
+    #[test]
+    fn stream_writes_are_checked_against_the_limits_before_they_run() {
+        let mut s = Store::with_limits(
+            SimRng::new(1),
+            Limits { max_collection_len: 2, max_value_bytes: 8, max_dataset_bytes: 200, ..Limits::default() },
+        );
+        expect![[r#"
+            XADD s 1-0 f 1 -> "1-0"
+            XADD s 2-0 f 2 -> "2-0"
+            XADD s 3-0 f 3 -> (error) ERR playground limit: this command would make stream "s" hold 3 elements, the most allowed is 2; nothing was changed
+            XADD s MAXLEN 2 3-0 f 3 -> "3-0"
+            XRANGE s - + -> [["2-0", ["f", "2"]], ["3-0", ["f", "3"]]]
+            XGROUP CREATE s group-name-too-long 0 -> (error) ERR playground limit: an argument of 19 bytes is longer than a value may be (8 bytes); nothing was changed
+            XINFO GROUPS s -> (empty array)"#]]
+        .assert_eq(&run(
+            &mut s,
+            "XADD s 1-0 f 1\nXADD s 2-0 f 2\nXADD s 3-0 f 3\nXADD s MAXLEN 2 3-0 f 3\nXRANGE s - +
+             XGROUP CREATE s group-name-too-long 0\nXINFO GROUPS s",
+        ));
+    }
+}
