@@ -21,7 +21,9 @@ const WORDS: &[&str] = &[
     "[a-", "k", "k1", "k2", "a", "b", "", "0", "1", "-1", "2", "10", "-10", "100", "inf", "-inf", "+inf",
     "(1", "(", "[", "[a", "(b", "-", "+", "nan", "1e400", "0x1p3", "1.5", "-0", "007", " 3",
     "9223372036854775807", "-9223372036854775808", "9223372036854775808", "18446744073709551615",
-    "4611686018427387904", "1e-400", "0.1", "99999999999999999999",
+    "4611686018427387904", "1e-400", "0.1", "99999999999999999999", "STREAMS", "GROUP", "MKSTREAM", "NOACK",
+    "BLOCK", "JUSTID", "FORCE", "IDLE", "MINID", "NOMKSTREAM", "ENTRIESREAD", "FULL", "CREATE", "SETID", "~", "=",
+    ">", "$", "1-1", "0-1", "5-*", "(1-1", "18446744073709551615-18446744073709551615",
 ];
 
 fn random_bytes(rng: &mut SimRng, max: u64) -> Vec<u8> {
@@ -207,6 +209,10 @@ const CLIENT_WORDS: &[&str] = &[
 
 /// Commands that make clients interact: transactions, pub/sub, blocking, databases, CLIENT…
 const CLIENT_COMMANDS: &[&str] = &[
+    "XADD",
+    "XREAD",
+    "XREADGROUP",
+    "XGROUP",
     "MULTI",
     "EXEC",
     "DISCARD",

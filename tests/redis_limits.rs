@@ -157,6 +157,22 @@ impl Gen {
                 r
             }
             "move" => vec![k, self.db()],
+            "xadd" => {
+                let mut r = vec![k];
+                if self.rng.bernoulli(0.2) {
+                    r.extend(["MAXLEN".to_string(), self.pick(&["~", "="]).into(), self.num()]);
+                }
+                r.push("*".into());
+                r.extend(self.many(&mut |g| vec![g.value(), g.value()]));
+                r
+            }
+            "xdel" => vec![k, format!("{}-0", self.now.as_unix_ms()), "0-1".into()],
+            "xtrim" => vec![k, "MAXLEN".into(), self.num()],
+            "xsetid" => vec![k, format!("{}-9", self.now.as_unix_ms())],
+            "xreadgroup" => vec!["GROUP".into(), "g".into(), self.value(), "STREAMS".into(), k, ">".into()],
+            "xack" => vec![k, "g".into(), "0-1".into()],
+            "xclaim" => vec![k, "g".into(), self.value(), "0".into(), "0-1".into()],
+            "xautoclaim" => vec![k, "g".into(), self.value(), "0".into(), "0".into()],
             "swapdb" => vec![self.db(), self.db()],
             // Blocking forms: with nothing to take, the one-client path waits out a short timeout.
             "blpop" | "brpop" | "bzpopmin" | "bzpopmax" => vec![k, self.key(), "0.01".into()],

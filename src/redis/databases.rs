@@ -12,7 +12,7 @@
 
 use super::keyspace::{Keyspace, Map};
 use super::store::Store;
-use super::value::Value;
+use super::value::{KeyType, Value};
 
 /// Redis's default `databases`.
 pub const DEFAULT_DATABASES: usize = 16;
@@ -118,10 +118,11 @@ impl Store {
             Some(i) => i..i + 1,
             None => 0..self.database_count(),
         };
+        let emptied: Vec<Vec<Box<[u8]>>> = range.clone().map(|i| self.blocked_stream_keys(i, None)).collect();
         for i in range.clone() {
             self.touch_all_watched_keys_in_db(i, None);
         }
-        for i in range {
+        for i in range.clone() {
             if i == self.srv.dbs.active {
                 self.db.clear();
                 self.expires.clear();
@@ -131,6 +132,25 @@ impl Store {
                 d.expires.clear();
             }
         }
+        // `scanDatabaseForDeletedStreams`: XREADGROUP waiters on a flushed stream are told.
+        for (i, keys) in (range.start..range.end).zip(emptied) {
+            for key in keys {
+                self.with_database(i, |s| s.signal_key_as_ready(&key, KeyType::Stream));
+            }
+        }
+    }
+
+    /// Keys of database `emptied` that clients block on and that hold a stream there but not in
+    /// database `replaced_with` (the streams a flush or SWAPDB takes away).
+    fn blocked_stream_keys(&self, emptied: usize, replaced_with: Option<usize>) -> Vec<Box<[u8]>> {
+        if self.blocked_clients_by_kind().all(|(k, n)| k != super::blocking::BlockKind::Stream || n == 0) {
+            return Vec::new();
+        }
+        let is_stream = |db: usize, k: &[u8]| matches!(self.db_view(db).0.get(k), Some(Value::Stream(_)));
+        self.blocked_keys_in(emptied)
+            .into_iter()
+            .filter(|k| is_stream(emptied, k) && !replaced_with.is_some_and(|r| is_stream(r, k)))
+            .collect()
     }
 
     /// `dbSwapDatabases`: exchanges the contents of two databases; clients stay on their numbers
@@ -144,6 +164,8 @@ impl Store {
         if a == b {
             return true;
         }
+        let gone_a = self.blocked_stream_keys(a, Some(b));
+        let gone_b = self.blocked_stream_keys(b, Some(a));
         self.touch_all_watched_keys_in_db(a, Some(b));
         self.touch_all_watched_keys_in_db(b, Some(a));
         // Park the active database, swap the slots, take the active one back.
@@ -154,6 +176,12 @@ impl Store {
         dbs.slots.swap(a, b);
         std::mem::swap(&mut self.db, &mut dbs.slots[active].keys);
         std::mem::swap(&mut self.expires, &mut dbs.slots[active].expires);
+        for key in gone_a {
+            self.with_database(a, |s| s.signal_key_as_ready(&key, KeyType::Stream));
+        }
+        for key in gone_b {
+            self.with_database(b, |s| s.signal_key_as_ready(&key, KeyType::Stream));
+        }
         self.scan_database_for_ready_keys(a);
         self.scan_database_for_ready_keys(b);
         true

@@ -112,6 +112,7 @@ impl Limits {
             Value::Set(s) => (Part::Member, longest(&mut s.iter().map(Vec::len))),
             Value::Hash(h) => (Part::Field, longest(&mut h.iter().map(|(f, v)| f.len().max(v.len())))),
             Value::ZSet(z) => (Part::Member, longest(&mut z.iter().map(|(m, _)| m.len()))),
+            Value::Stream(s) => (Part::Field, longest(&mut stream_names(s))),
         };
         if longest > self.max_value_bytes {
             return Err(too_long(part, longest));
@@ -146,8 +147,31 @@ pub fn value_cost(key: &[u8], value: &Value) -> u64 {
         Value::Set(s) => items(s.len(), s.iter().map(Vec::len).sum()),
         Value::Hash(h) => items(h.len(), h.iter().map(|(f, v)| f.len() + v.len()).sum()),
         Value::ZSet(z) => items(z.len(), z.iter().map(|(m, _)| m.len()).sum()),
+        // An entry counts like an element (its fields and values its bytes); a group, a consumer
+        // and a pending entry each like an element too, so a stream's bookkeeping is not free.
+        Value::Stream(s) => {
+            let entries = items(s.len(), s.payload().map(<[u8]>::len).sum());
+            let groups: u64 = s
+                .groups
+                .iter()
+                .map(|(name, g)| {
+                    items(1 + g.pel.len(), name.len())
+                        + g.consumers.keys().map(|c| items(1, c.len())).sum::<u64>()
+                        + g.pel.values().map(|n| n.consumer.len() as u64).sum::<u64>()
+                })
+                .sum();
+            entries + groups
+        }
     };
     ITEM_OVERHEAD + key.len() as u64 + payload
+}
+
+/// The byte strings of a stream (fields, values, group and consumer names) for the per-value
+/// byte limit.
+fn stream_names(s: &super::stream::Stream) -> impl Iterator<Item = usize> + '_ {
+    s.payload()
+        .map(<[u8]>::len)
+        .chain(s.groups.iter().flat_map(|(g, grp)| std::iter::once(g.len()).chain(grp.consumers.keys().map(Vec::len))))
 }
 
 /// Which part of a value is too long.
@@ -244,6 +268,10 @@ pub enum KeySpec {
     /// `COPY source destination [DB db] [REPLACE]`: the destination lives in database `db` when
     /// that option is given.
     Copy,
+    /// `XGROUP <subcommand> key …`: the key is the second argument.
+    Second,
+    /// `XREADGROUP … STREAMS key [key …] id [id …]`: the first half after STREAMS.
+    Streams,
 }
 
 /// Write commands that act on whole databases rather than named keys, and why they need no
@@ -261,7 +289,10 @@ pub fn key_spec(name: &str) -> Option<KeySpec> {
         | "persist" | "lpush" | "rpush" | "lpushx" | "rpushx" | "lpop" | "rpop" | "lset" | "lrem" | "ltrim"
         | "linsert" | "sadd" | "srem" | "spop" | "hset" | "hmset" | "hsetnx" | "hdel" | "hincrby" | "hincrbyfloat"
         | "zadd" | "zincrby" | "zrem" | "zpopmin" | "zpopmax" | "zremrangebyscore" | "zremrangebyrank"
-        | "zremrangebylex" | "setbit" | "pfadd" | "restore" => First,
+        | "zremrangebylex" | "setbit" | "pfadd" | "restore" | "xadd" | "xdel" | "xtrim" | "xsetid" | "xack"
+        | "xclaim" | "xautoclaim" => First,
+        "xgroup|create" | "xgroup|setid" | "xgroup|destroy" | "xgroup|createconsumer" | "xgroup|delconsumer" => Second,
+        "xreadgroup" => Streams,
         "rename" | "renamenx" | "lmove" | "rpoplpush" | "blmove" | "brpoplpush" | "smove" | "zrangestore" => FirstTwo,
         "del" | "unlink" | "sunionstore" | "sinterstore" | "sdiffstore" | "pfmerge" => All,
         // Pops only shrink what they name; every argument is copied (the counts and the timeout
@@ -302,6 +333,12 @@ fn keys_of(spec: KeySpec, argv: &[Vec<u8>], db: usize, databases: usize) -> Vec<
                 v.push((to, k.as_slice()));
             }
             v
+        }
+        KeySpec::Second => in_db(db, args.iter().skip(1).take(1)),
+        KeySpec::Streams => {
+            let after = args.iter().position(|a| a.eq_ignore_ascii_case(b"streams")).map_or(args.len(), |i| i + 1);
+            let rest = &args[after.min(args.len())..];
+            in_db(db, rest.iter().take(rest.len() / 2))
         }
         KeySpec::Copy => {
             let to = args
@@ -523,6 +560,7 @@ impl Store {
 pub fn coverage() -> Vec<(&'static str, bool)> {
     table::COMMANDS
         .iter()
+        .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
         .filter(|c| c.flags.contains(&Flag::Write))
         .map(|c| (c.name, key_spec(c.name).is_some() || WHOLE_KEYSPACE.contains(&c.name)))
         .collect()

@@ -70,6 +70,7 @@ pub mod reply;
 pub mod server;
 pub mod session;
 pub mod store;
+pub mod stream;
 pub mod table;
 pub mod value;
 

@@ -12,7 +12,9 @@ use super::databases::Db;
 use super::limits::Breach;
 use super::num;
 use super::store::Store;
+use super::stream::{parse_id, Consumer, Group, IdForm, Nack, Stream, INVALID_ENTRIES_READ};
 use super::value::{Value, ZSet};
+use std::collections::BTreeMap;
 use crate::sim::SimTime;
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -52,6 +54,31 @@ pub enum SnapshotValue {
     Set(Vec<Bytes>),
     Hash(Vec<(Bytes, Bytes)>),
     Zset(Vec<(Bytes, String)>),
+    Stream(SnapshotStream),
+}
+
+/// A stream: its entries, its counters and its consumer groups.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotStream {
+    /// `[id, [[field, value], …]]` in ID order.
+    pub entries: Vec<(String, Vec<(Bytes, Bytes)>)>,
+    pub last_id: String,
+    pub max_deleted_id: String,
+    pub entries_added: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<SnapshotGroup>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotGroup {
+    pub name: Bytes,
+    pub last_id: String,
+    /// -1 when unknown.
+    pub entries_read: i64,
+    /// `[name, seen_time_ms]`.
+    pub consumers: Vec<(Bytes, i64)>,
+    /// `[id, consumer, delivery_time_ms, delivery_count]`.
+    pub pending: Vec<(String, Bytes, i64, u64)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,6 +121,8 @@ pub enum ImportError {
     Version { found: u32, supported: u32 },
     #[error("stored dataset lists key {0:?} twice")]
     DuplicateKey(String),
+    #[error("stored dataset has a stream at key {key:?} that does not load: {reason}")]
+    BadStream { key: String, reason: String },
     #[error("stored dataset has database {index}; this store has databases 0 to {last} (each listed once)")]
     BadDatabase { index: usize, last: usize },
     #[error("stored dataset has an empty {kind} at key {key:?}; Redis never keeps empty collections")]
@@ -106,6 +135,69 @@ pub enum ImportError {
     /// runs, so an export of this build's store never lands here.
     #[error("stored dataset holds {0}")]
     OverLimit(#[from] Breach),
+}
+
+fn export_stream(s: &Stream) -> SnapshotStream {
+    let b = |v: &[u8]| Bytes::from_slice(v);
+    SnapshotStream {
+        entries: s
+            .entries()
+            .iter()
+            .map(|(id, f)| (id.to_string(), f.iter().map(|(k, v)| (b(k), b(v))).collect()))
+            .collect(),
+        last_id: s.last_id.to_string(),
+        max_deleted_id: s.max_deleted_entry_id.to_string(),
+        entries_added: s.entries_added,
+        groups: s
+            .groups
+            .iter()
+            .map(|(name, g)| SnapshotGroup {
+                name: b(name),
+                last_id: g.last_id.to_string(),
+                entries_read: g.entries_read,
+                consumers: g.consumers.iter().map(|(n, c)| (b(n), c.seen_time)).collect(),
+                pending: g
+                    .pel
+                    .iter()
+                    .map(|(id, n)| (id.to_string(), b(&n.consumer), n.delivery_time, n.delivery_count))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn import_stream(st: &SnapshotStream) -> Result<Stream, String> {
+    let id = |s: &str| parse_id(s.as_bytes(), 0, IdForm::Strict).map(|(id, _)| id).ok_or(format!("bad id {s:?}"));
+    let bytes = |b: &Bytes| b.decode().map_err(|e| e.to_string());
+    let mut entries = Vec::with_capacity(st.entries.len());
+    for (eid, fields) in &st.entries {
+        if fields.is_empty() {
+            return Err(format!("entry {eid} has no fields"));
+        }
+        let f = fields.iter().map(|(k, v)| Ok((bytes(k)?, bytes(v)?))).collect::<Result<Vec<_>, String>>()?;
+        entries.push((id(eid)?, f));
+    }
+    let mut groups = BTreeMap::new();
+    for g in &st.groups {
+        let mut grp = Group::new(id(&g.last_id)?, g.entries_read.max(INVALID_ENTRIES_READ));
+        for (n, seen) in &g.consumers {
+            grp.consumers.insert(bytes(n)?, Consumer { seen_time: *seen, pel: Default::default() });
+        }
+        for (pid, consumer, time, count) in &g.pending {
+            let pid = id(pid)?;
+            let consumer = bytes(consumer)?;
+            let c = grp.consumers.get_mut(&consumer).ok_or(format!("pending entry {pid} names an unknown consumer"))?;
+            c.pel.insert(pid);
+            let nack = Nack { delivery_time: *time, delivery_count: *count, consumer };
+            if grp.pel.insert(pid, nack).is_some() {
+                return Err(format!("pending entry {pid} is listed twice"));
+            }
+        }
+        if groups.insert(bytes(&g.name)?, grp).is_some() {
+            return Err("a group is listed twice".into());
+        }
+    }
+    Stream::restore(entries, id(&st.last_id)?, id(&st.max_deleted_id)?, st.entries_added, groups)
 }
 
 impl Store {
@@ -139,6 +231,7 @@ impl Store {
                 Value::ZSet(z) => {
                     SnapshotValue::Zset(z.iter().map(|(m, s)| (Bytes::from_slice(m), num::format_score(s))).collect())
                 }
+                Value::Stream(s) => SnapshotValue::Stream(export_stream(s)),
             };
             keys.push(SnapshotKey { key: Bytes::from_slice(k), expires_at_ms: exp, value });
         }
@@ -232,6 +325,9 @@ impl Store {
                     }
                     Value::ZSet(Box::new(z))
                 }
+                SnapshotValue::Stream(st) => Value::Stream(Box::new(
+                    import_stream(st).map_err(|reason| ImportError::BadStream { key: name.clone(), reason })?,
+                )),
             };
             *cost = cost.saturating_add(self.limits.check_value(&key, &value)?);
             *total_keys += 1;
@@ -332,7 +428,7 @@ mod tests {
             stored dataset has an empty list at key "a"; Redis never keeps empty collections
             stored dataset has score "nan" at key "a"; a score is a float such as 1.5, inf or -inf
             stored dataset has invalid hex bytes "0g"; expected an even number of hex digits
-            stored dataset is not valid JSON for this format: unknown variant `stream`, expected one of `string`, `list`, `set`, `hash`, `zset` at line 1 column 60"#]]
+            stored dataset is not valid JSON for this format: invalid type: string "x", expected struct SnapshotStream at line 1 column 60"#]]
         .assert_eq(&errors.join("\n"));
         assert_eq!(s.export_json(TEST_EPOCH), before);
     }

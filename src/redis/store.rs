@@ -14,6 +14,7 @@ use super::args::{err, error, Args, CmdResult};
 use super::keyspace::{Keyspace, Map};
 use super::reply::Reply;
 use super::table;
+use super::value::KeyType;
 use super::value::Value;
 use crate::sim::{SimDuration, SimRng, SimTime};
 
@@ -174,7 +175,15 @@ impl Store {
         if !self.expires.is_empty() {
             self.expires.swap_remove(key);
         }
-        self.db.swap_remove(key).is_some()
+        match self.db.swap_remove(key) {
+            // `dbGenericDelete`: clients blocked in XREADGROUP on a deleted stream are told.
+            Some(Value::Stream(_)) => {
+                self.signal_key_as_ready(key, super::value::KeyType::Stream);
+                true
+            }
+            Some(_) => true,
+            None => false,
+        }
     }
 
     /// A key's value for reading, after lazy expiry; counts a hit or a miss like `lookupKeyRead`.
@@ -206,8 +215,11 @@ impl Store {
     /// touched for WATCH (`signalModifiedKey`).
     pub(crate) fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
         let kind = value.key_type();
-        if self.db.insert(key, value).is_none() {
-            self.signal_key_as_ready(key, kind);
+        match self.db.insert(key, value) {
+            None => self.signal_key_as_ready(key, kind),
+            // `dbOverwrite` of a stream: clients blocked in XREADGROUP on it are told.
+            Some(Value::Stream(_)) => self.signal_key_as_ready(key, KeyType::Stream),
+            Some(_) => {}
         }
         if !keep_ttl && !self.expires.is_empty() {
             self.expires.swap_remove(key);
@@ -247,7 +259,8 @@ impl Store {
 
     /// Deletes `key` when its collection became empty (Redis never keeps empty collections).
     pub(crate) fn delete_if_empty(&mut self, key: &[u8]) {
-        if self.db.get(key).is_some_and(|v| !matches!(v, Value::Str(_)) && v.is_empty()) {
+        // Streams stay when empty (XDEL of the last entry keeps the key, its IDs and groups).
+        if self.db.get(key).is_some_and(|v| !matches!(v, Value::Str(_) | Value::Stream(_)) && v.is_empty()) {
             self.remove_key(key);
         }
     }
@@ -428,6 +441,7 @@ impl Store {
                 Value::Set(s) => 64 + s.iter().map(|e| e.len() as u64 + 24).sum::<u64>(),
                 Value::Hash(h) => 64 + h.iter().map(|(f, v)| (f.len() + v.len()) as u64 + 4).sum::<u64>(),
                 Value::ZSet(z) => 64 + z.iter().map(|(m, _)| m.len() as u64 + 10).sum::<u64>(),
+                Value::Stream(s) => 64 + s.payload().map(|b| b.len() as u64 + 2).sum::<u64>(),
             };
         }
         total + self.expires.len() as u64 * 32

@@ -248,7 +248,7 @@ pub(crate) fn serve_list_waiter(s: &mut Store, receiver: ClientId, key: &[u8], o
             s.write_frame(receiver, Reply::bulk(v));
             delete_if_empty_list(s, key)
         }
-        BlockedOp::ZSetPop { .. } | BlockedOp::Wait => false,
+        BlockedOp::ZSetPop { .. } | BlockedOp::Stream { .. } | BlockedOp::Wait => false,
     }
 }
 
