@@ -1,0 +1,162 @@
+//! Which acknowledged writes still exist: the accounting behind "lost acknowledged writes".
+//!
+//! Every write a master applies gets a replication offset in its replication history (a Redis
+//! replication ID). A replica that is promoted starts a new history whose first part is the old
+//! one up to the offset it had (`shiftReplicationId`); a node restarted without persistence, or
+//! resynchronised from scratch, holds a different history from then on. A node at position
+//! `(history h, offset o)` holds every write of `h` up to `o`, and every write of `h`'s ancestors
+//! up to the offsets where they forked.
+//!
+//! A write is *acknowledged* when its client receives the master's OK. It is *lost* once no node
+//! holds it any more: when the promoted replica was behind, the old master's extra writes vanish
+//! as soon as that master is killed (no persistence) or turned into a replica and resynchronised;
+//! a master cut off on the minority side keeps what it accepted until the partition heals and it
+//! resynchronises. Each acknowledged write is counted at most once, at the moment it is lost (or
+//! when its acknowledgement arrives after that moment).
+//!
+//! Bounded: each history keeps the offsets of at most [`MAX_TRACKED`] acknowledged writes still
+//! held; older ones are forgotten (and can no longer be counted as lost).
+
+use serde::{Deserialize, Serialize};
+
+/// A replication history (replication ID).
+pub type HistId = usize;
+
+/// Acknowledged writes remembered per history.
+pub const MAX_TRACKED: usize = 200_000;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct History {
+    /// The history this one continues, and the offset up to which it shares it.
+    parent: Option<(HistId, u64)>,
+    /// Offsets of acknowledged writes that some node still holds (unordered).
+    acked: Vec<u64>,
+}
+
+/// One node's data: which history, up to which offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    pub hist: HistId,
+    pub offset: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ledger {
+    histories: Vec<History>,
+    /// Acknowledged writes counted as lost so far.
+    pub lost: u64,
+    /// Acknowledged writes seen.
+    pub acked: u64,
+}
+
+impl Ledger {
+    pub fn new() -> Ledger {
+        Ledger::default()
+    }
+
+    /// A new history, continuing `parent` up to the given offset (a promotion), or a fresh one.
+    pub fn new_history(&mut self, parent: Option<(HistId, u64)>) -> HistId {
+        self.histories.push(History { parent, acked: Vec::new() });
+        self.histories.len() - 1
+    }
+
+    pub fn histories(&self) -> usize {
+        self.histories.len()
+    }
+
+    /// How far each history is held by the given node positions.
+    fn coverage(&self, positions: &[Position]) -> Vec<Option<u64>> {
+        let mut cov: Vec<Option<u64>> = vec![None; self.histories.len()];
+        for p in positions {
+            let (mut h, mut o) = (p.hist, p.offset);
+            loop {
+                let Some(c) = cov.get_mut(h) else { break };
+                *c = Some(c.map_or(o, |x| x.max(o)));
+                match self.histories[h].parent {
+                    Some((parent, fork)) => {
+                        h = parent;
+                        o = o.min(fork);
+                    }
+                    None => break,
+                }
+            }
+        }
+        cov
+    }
+
+    /// Records that a client received the OK of the write at `offset` of `hist`. If no node holds
+    /// it any more, it is lost at once. Returns true when it was counted as lost.
+    pub fn acknowledge(&mut self, hist: HistId, offset: u64, positions: &[Position]) -> bool {
+        if hist >= self.histories.len() {
+            return false;
+        }
+        self.acked += 1;
+        let held = self.coverage(positions)[hist].is_some_and(|c| c >= offset);
+        if !held {
+            self.lost += 1;
+            return true;
+        }
+        let acked = &mut self.histories[hist].acked;
+        if acked.len() >= MAX_TRACKED {
+            acked.remove(0);
+        }
+        acked.push(offset);
+        false
+    }
+
+    /// Counts the acknowledged writes no node holds any more, after a node's data changed (a
+    /// kill, a restart, a resynchronisation). Returns how many were newly lost.
+    pub fn settle(&mut self, positions: &[Position]) -> u64 {
+        let cov = self.coverage(positions);
+        let mut newly = 0;
+        for (h, hist) in self.histories.iter_mut().enumerate() {
+            let c = cov[h];
+            let before = hist.acked.len();
+            hist.acked.retain(|&o| c.is_some_and(|c| o <= c));
+            newly += (before - hist.acked.len()) as u64;
+        }
+        self.lost += newly;
+        newly
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_promoted_replica_behind_its_master_loses_the_difference_when_the_master_goes() {
+        let mut l = Ledger::new();
+        let h = l.new_history(None);
+        let master = Position { hist: h, offset: 100 };
+        let replica = Position { hist: h, offset: 80 };
+        for o in [10, 50, 80, 90, 100] {
+            assert!(!l.acknowledge(h, o, &[master, replica]));
+        }
+        // The replica is promoted: a new history continuing h up to 80.
+        let y = l.new_history(Some((h, 80)));
+        let promoted = Position { hist: y, offset: 80 };
+        // While the old master still lives (minority side), nothing is lost yet.
+        assert_eq!(l.settle(&[master, promoted]), 0);
+        // It resynchronises from the new master: 90 and 100 are gone.
+        assert_eq!(l.settle(&[Position { hist: y, offset: 85 }, promoted]), 2);
+        // A late acknowledgement of a write beyond the fork is lost at once.
+        assert!(l.acknowledge(h, 95, &[promoted]));
+        assert_eq!((l.lost, l.acked), (3, 6));
+        // Writes of the new history are held by its master.
+        assert!(!l.acknowledge(y, 81, &[Position { hist: y, offset: 81 }]));
+    }
+
+    #[test]
+    fn a_restart_without_persistence_that_wipes_the_replica_loses_everything() {
+        let mut l = Ledger::new();
+        let h = l.new_history(None);
+        for o in 1..=5 {
+            l.acknowledge(h, o * 10, &[Position { hist: h, offset: 50 }]);
+        }
+        let fresh = l.new_history(None);
+        // The replica still holds h until it resynchronises from the empty master.
+        assert_eq!(l.settle(&[Position { hist: fresh, offset: 0 }, Position { hist: h, offset: 50 }]), 0);
+        assert_eq!(l.settle(&[Position { hist: fresh, offset: 0 }, Position { hist: fresh, offset: 0 }]), 5);
+    }
+}
