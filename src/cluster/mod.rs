@@ -16,14 +16,20 @@
 //! `SimRng` streams, collections whose order reaches output are `Vec`/`BTreeMap`.
 
 pub mod bus;
+pub mod client;
 pub mod commands;
 pub mod config;
 pub mod keys;
 pub mod ledger;
+pub mod metrics;
 pub mod node;
 pub mod replication;
+pub mod reshard;
+pub mod runtime;
+pub mod scenario;
 pub mod server;
 pub mod slot;
+pub mod workload;
 
 // A read-only accessor on the store, kept beside the store's code (see the file's header).
 #[path = "../redis/cluster_support.rs"]

@@ -1095,15 +1095,13 @@ impl ClusterNode {
         let curmaster = if self.is_master() { Some(self.me) } else { self.myself().slaveof };
         let mut newmaster = None;
         let mut dirty: Vec<Slot> = Vec::new();
-        let mut sender_slots = 0usize;
         let mut migrated_our_slots = 0usize;
-        for j in 0..SLOTS as Slot {
+        // Only the slots where the claim and this node's view differ need a look.
+        let sender_slots = slots.len();
+        let mine = self.nodes[sender].slots.clone();
+        self.owner_not_claiming.remove_common(slots, &mine);
+        for j in slots.xor(&mine).iter() {
             if slots.contains(j) {
-                sender_slots += 1;
-                if self.owner(j) == Some(sender) {
-                    self.owner_not_claiming.remove(j);
-                    continue;
-                }
                 if self.importing_from.contains_key(&j) {
                     continue;
                 }
@@ -1121,7 +1119,7 @@ impl ClusterNode {
                     self.owner_not_claiming.remove(j);
                     self.todo.update_state = true;
                 }
-            } else if self.owner(j) == Some(sender) {
+            } else {
                 self.owner_not_claiming.insert(j);
             }
         }

@@ -219,6 +219,17 @@ impl Replication {
         }
     }
 
+    /// Set up at creation: this replica is in sync with `master` on connection `conn`.
+    pub fn attach_synced(&mut self, master: NodeIdx, conn: u64, now: u64) {
+        self.master = Some(MasterLink { master, state: LinkState::Connected, conn, last_interaction: now, down_since: now, since: now });
+        self.next_conn = conn + 1;
+    }
+
+    /// Set up at creation: `replica` is online and in sync on connection `conn`.
+    pub fn accept_synced(&mut self, replica: NodeIdx, conn: u64, now: u64) {
+        self.replicas.insert(replica, ReplicaConn { conn, online: true, ack_offset: self.offset, ack_time: now, sync: None });
+    }
+
     /// `replicationFeedSlaves`: appends `argv` to the stream and sends it to the replicas.
     pub fn feed(&mut self, argv: Vec<Vec<u8>>, out: &mut Vec<ReplOut>) -> u64 {
         self.offset += resp_len(&argv);

@@ -120,6 +120,26 @@ impl SlotSet {
     pub fn clear(&mut self) {
         *self.bits = [0; SLOTS / 64];
     }
+    /// The slots in exactly one of the two sets.
+    pub fn xor(&self, other: &SlotSet) -> SlotSet {
+        let mut out = self.clone();
+        for (a, b) in out.bits.iter_mut().zip(other.bits.iter()) {
+            *a ^= *b;
+        }
+        out
+    }
+    /// Removes every slot that is in both `a` and `b`.
+    pub fn remove_common(&mut self, a: &SlotSet, b: &SlotSet) {
+        for ((x, y), z) in self.bits.iter_mut().zip(a.bits.iter()).zip(b.bits.iter()) {
+            *x &= !(*y & *z);
+        }
+    }
+    /// Adds every slot of `other`.
+    pub fn union_with(&mut self, other: &SlotSet) {
+        for (a, b) in self.bits.iter_mut().zip(other.bits.iter()) {
+            *a |= *b;
+        }
+    }
     /// The slots in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = Slot> + '_ {
         self.bits.iter().enumerate().flat_map(|(w, &bits)| {
@@ -179,6 +199,7 @@ mod tests {
     #[test]
     fn known_slots() {
         assert_eq!(crc16(b"123456789"), 0x31C3, "the spec's reference CRC16 check value");
+        assert_eq!(key_slot(b"{orders}:7"), 105);
         assert_eq!(key_slot(b"foo"), 12182);
         assert_eq!(key_slot(b"bar"), 5061);
         assert_eq!(key_slot(b"hello"), 866);
