@@ -11,8 +11,13 @@
 //! holds it any more: when the promoted replica was behind, the old master's extra writes vanish
 //! as soon as that master is killed (no persistence) or turned into a replica and resynchronised;
 //! a master cut off on the minority side keeps what it accepted until the partition heals and it
-//! resynchronises. Each acknowledged write is counted at most once, at the moment it is lost (or
-//! when its acknowledgement arrives after that moment).
+//! resynchronises. Each acknowledged write is counted at most once.
+//!
+//! Data can be on the wire: a master's last writes may still reach its replica after the master
+//! died, and a client may see an OK after the master is gone. So the runtime calls [`Ledger::settle`]
+//! a little after anything changed (longer than any message takes to land), and an
+//! acknowledgement that no node holds when it arrives is only judged at a settle at least that
+//! long after it (`not_before`).
 //!
 //! Bounded: each history keeps the offsets of at most [`MAX_TRACKED`] acknowledged writes still
 //! held; older ones are forgotten (and can no longer be counted as lost).
@@ -43,6 +48,9 @@ pub struct Position {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ledger {
     histories: Vec<History>,
+    /// Acknowledgements of writes no node held when they arrived: (history, offset, judge no
+    /// earlier than this time).
+    doubtful: Vec<(HistId, u64, u64)>,
     /// Acknowledged writes counted as lost so far.
     pub lost: u64,
     /// Acknowledged writes seen.
@@ -84,29 +92,36 @@ impl Ledger {
         cov
     }
 
-    /// Records that a client received the OK of the write at `offset` of `hist`. If no node holds
-    /// it any more, it is lost at once. Returns true when it was counted as lost.
-    pub fn acknowledge(&mut self, hist: HistId, offset: u64, positions: &[Position]) -> bool {
+    /// Records that a client received the OK of the write at `offset` of `hist`, at `now_ms`.
+    /// If no node holds it now, it is judged by a settle no earlier than `not_before` (the data may
+    /// still be on its way to a replica). Returns false in that case.
+    pub fn acknowledge(&mut self, hist: HistId, offset: u64, positions: &[Position], not_before: u64) -> bool {
         if hist >= self.histories.len() {
-            return false;
+            return true;
         }
         self.acked += 1;
         let held = self.coverage(positions)[hist].is_some_and(|c| c >= offset);
         if !held {
-            self.lost += 1;
-            return true;
+            self.doubtful.push((hist, offset, not_before));
+            return false;
         }
         let acked = &mut self.histories[hist].acked;
         if acked.len() >= MAX_TRACKED {
             acked.remove(0);
         }
         acked.push(offset);
-        false
+        true
     }
 
-    /// Counts the acknowledged writes no node holds any more, after a node's data changed (a
-    /// kill, a restart, a resynchronisation). Returns how many were newly lost.
-    pub fn settle(&mut self, positions: &[Position]) -> u64 {
+    /// Acknowledgements still waiting to be judged.
+    pub fn doubtful(&self) -> usize {
+        self.doubtful.len()
+    }
+
+    /// At `now_ms`, counts the acknowledged writes no node holds any more (after a kill, a
+    /// restart, a resynchronisation, once what was on the wire has landed). Returns how many were
+    /// newly lost.
+    pub fn settle(&mut self, positions: &[Position], now_ms: u64) -> u64 {
         let cov = self.coverage(positions);
         let mut newly = 0;
         for (h, hist) in self.histories.iter_mut().enumerate() {
@@ -115,6 +130,18 @@ impl Ledger {
             hist.acked.retain(|&o| c.is_some_and(|c| o <= c));
             newly += (before - hist.acked.len()) as u64;
         }
+        let histories = &mut self.histories;
+        self.doubtful.retain(|&(h, o, not_before)| {
+            if not_before > now_ms {
+                return true;
+            }
+            if cov[h].is_some_and(|c| o <= c) {
+                histories[h].acked.push(o);
+            } else {
+                newly += 1;
+            }
+            false
+        });
         self.lost += newly;
         newly
     }
@@ -131,20 +158,26 @@ mod tests {
         let master = Position { hist: h, offset: 100 };
         let replica = Position { hist: h, offset: 80 };
         for o in [10, 50, 80, 90, 100] {
-            assert!(!l.acknowledge(h, o, &[master, replica]));
+            assert!(l.acknowledge(h, o, &[master, replica], 0));
         }
         // The replica is promoted: a new history continuing h up to 80.
         let y = l.new_history(Some((h, 80)));
         let promoted = Position { hist: y, offset: 80 };
         // While the old master still lives (minority side), nothing is lost yet.
-        assert_eq!(l.settle(&[master, promoted]), 0);
+        assert_eq!(l.settle(&[master, promoted], 0), 0);
         // It resynchronises from the new master: 90 and 100 are gone.
-        assert_eq!(l.settle(&[Position { hist: y, offset: 85 }, promoted]), 2);
-        // A late acknowledgement of a write beyond the fork is lost at once.
-        assert!(l.acknowledge(h, 95, &[promoted]));
+        assert_eq!(l.settle(&[Position { hist: y, offset: 85 }, promoted], 0), 2);
+        // A late acknowledgement of a write beyond the fork is judged once what was on the wire
+        // has landed.
+        assert!(!l.acknowledge(h, 95, &[promoted], 10));
+        assert_eq!(l.settle(&[promoted], 5), 0, "too early to judge");
+        assert_eq!(l.settle(&[promoted], 10), 1);
         assert_eq!((l.lost, l.acked), (3, 6));
+        // A doubtful write that did land on a replica is not lost.
+        assert!(!l.acknowledge(y, 90, &[promoted], 10));
+        assert_eq!(l.settle(&[Position { hist: y, offset: 90 }], 10), 0);
         // Writes of the new history are held by its master.
-        assert!(!l.acknowledge(y, 81, &[Position { hist: y, offset: 81 }]));
+        assert!(l.acknowledge(y, 81, &[Position { hist: y, offset: 81 }], 0));
     }
 
     #[test]
@@ -152,11 +185,11 @@ mod tests {
         let mut l = Ledger::new();
         let h = l.new_history(None);
         for o in 1..=5 {
-            l.acknowledge(h, o * 10, &[Position { hist: h, offset: 50 }]);
+            l.acknowledge(h, o * 10, &[Position { hist: h, offset: 50 }], 0);
         }
         let fresh = l.new_history(None);
         // The replica still holds h until it resynchronises from the empty master.
-        assert_eq!(l.settle(&[Position { hist: fresh, offset: 0 }, Position { hist: h, offset: 50 }]), 0);
-        assert_eq!(l.settle(&[Position { hist: fresh, offset: 0 }, Position { hist: fresh, offset: 0 }]), 5);
+        assert_eq!(l.settle(&[Position { hist: fresh, offset: 0 }, Position { hist: h, offset: 50 }], 0), 0);
+        assert_eq!(l.settle(&[Position { hist: fresh, offset: 0 }, Position { hist: fresh, offset: 0 }], 0), 5);
     }
 }

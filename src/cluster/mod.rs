@@ -16,6 +16,7 @@
 //! `SimRng` streams, collections whose order reaches output are `Vec`/`BTreeMap`.
 
 pub mod bus;
+pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod config;

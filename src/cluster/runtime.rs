@@ -61,6 +61,8 @@ pub enum Wire {
     Request { req: u64, attempt: u32, argv: Vec<Vec<u8>>, asking: bool, readonly: bool },
     /// Its reply; `write` is the position of a write a master applied.
     Response { req: u64, attempt: u32, reply: Reply, write: Option<Position> },
+    /// The sender's process died: its connections close (after what was already on the wire).
+    Eof,
 }
 
 impl Wire {
@@ -79,6 +81,7 @@ impl Wire {
                 words.join(" ")
             }
             Wire::Response { reply, .. } => crate::redis::cli::format_inline(reply),
+            Wire::Eof => "connections closed".into(),
         }
     }
 }
@@ -99,6 +102,8 @@ pub enum Timer {
     Sample,
     /// The operator's connect was refused.
     AdminRefused { req: u64 },
+    /// Count the acknowledged writes no node holds any more (see `ledger.rs`).
+    Settle,
 }
 
 pub type Net = Network<Wire, Timer>;
@@ -161,6 +166,7 @@ pub struct ClusterSim {
     next_admin_req: u64,
     pub metrics: Metrics,
     last_redirects: (u64, u64),
+    settle_pending: bool,
     pub extra_latency: Vec<u64>,
     /// The partitioned side, if any.
     pub partition: Option<(Vec<NodeIdx>, Vec<usize>)>,
@@ -246,6 +252,7 @@ impl ClusterSim {
             next_admin_req: 1,
             metrics: Metrics::default(),
             last_redirects: (0, 0),
+            settle_pending: false,
             extra_latency: vec![0; n],
             partition: None,
             log: VecDeque::new(),
@@ -409,10 +416,7 @@ impl ClusterSim {
                         self.net.send(ctx, NodeId(i as u32), NodeId(to as u32), Wire::ReplSyn { conn });
                     }
                 }
-                ReplOut::DataChanged => {
-                    let positions = self.positions();
-                    self.ledger.settle(&positions);
-                }
+                ReplOut::DataChanged => self.request_settle(ctx),
             }
         }
     }
@@ -657,6 +661,7 @@ impl ClusterSim {
                 let host = self.requester_of(from);
                 self.serve(ctx, b, Asker { host, req, attempt }, argv, asking, readonly);
             }
+            Wire::Eof => self.on_eof(ctx, a, b),
             Wire::Response { req, attempt, reply, write } => {
                 let r = self.requester_of(to);
                 self.inflight.remove(&(r, req));
@@ -666,10 +671,41 @@ impl ClusterSim {
                 }
                 if let Some(pos) = write {
                     let positions = self.positions();
-                    self.ledger.acknowledge(pos.hist, pos.offset, &positions);
+                    let not_before = now.as_unix_ms() + self.landing_ms();
+                    if !self.ledger.acknowledge(pos.hist, pos.offset, &positions, not_before) {
+                        self.request_settle(ctx);
+                    }
                 }
                 let mut outs = Vec::new();
                 self.clients[r].on_reply(req, attempt, reply, &mut outs);
+                self.client_outs(ctx, r, outs);
+            }
+        }
+    }
+
+    /// Host `h` sees the connections of the dead node `dead` close.
+    fn on_eof(&mut self, ctx: &mut Ctx<'_, Ev>, dead: NodeIdx, h: usize) {
+        let now = ctx.now().as_unix_ms();
+        if h < self.nodes() {
+            if let Some(link) = self.servers[h].cluster.nodes[dead].link.as_ref().map(|l| l.id) {
+                self.node_input(ctx, h, Input::LinkDown { peer: dead, link }, None);
+            }
+            if self.servers[h].repl.master.as_ref().is_some_and(|l| l.master == dead) {
+                self.servers[h].repl.link_lost(None, now);
+            }
+            self.servers[h].repl.drop_replica(dead);
+            return;
+        }
+        let r = h - self.nodes();
+        let lost: Vec<(u64, u32)> =
+            self.inflight.iter().filter(|((host, _), (n, _))| *host == r && *n == dead).map(|((_, req), (_, a))| (*req, *a)).collect();
+        for (req, attempt) in lost {
+            self.inflight.remove(&(r, req));
+            if r == self.admin_requester() {
+                self.reshard_reply(ctx, req, Err("I/O error: connection closed".into()));
+            } else {
+                let mut outs = Vec::new();
+                self.clients[r].on_connection_error(req, attempt, &mut outs);
                 self.client_outs(ctx, r, outs);
             }
         }
@@ -748,6 +784,14 @@ impl ClusterSim {
                 self.sample(now);
                 self.net.set_timer(ctx, host, SimDuration::from_millis(CRON_MS), Timer::Sample);
             }
+            Timer::Settle => {
+                self.settle_pending = false;
+                let positions = self.positions();
+                self.ledger.settle(&positions, now.as_unix_ms());
+                if self.ledger.doubtful() > 0 {
+                    self.request_settle(ctx);
+                }
+            }
             Timer::AdminRefused { req } => {
                 let addr = self.reshard_target_addr();
                 self.reshard_reply(ctx, req, Err(format!("Could not connect to Redis at {addr}: Connection refused")));
@@ -774,6 +818,19 @@ impl ClusterSim {
             self.resume_paused(ctx, i);
         }
         self.answer_waits(ctx, i);
+    }
+
+    /// What a client reading `key` now gets from the node that owns its slot in the majority's
+    /// view (node `via`'s), bypassing the network: for tests and the page's checks.
+    pub fn read_owner(&self, now: SimTime, via: NodeIdx, key: &[u8]) -> Option<Vec<u8>> {
+        let owner = self.servers[via].cluster.owner(super::slot::key_slot(key))?;
+        if !self.alive[owner] {
+            return None;
+        }
+        match self.servers[owner].store.full_value(now, key)? {
+            (FullValue::String(v), _) => Some(v),
+            _ => None,
+        }
     }
 
     /// Slots that some live master in state ok serves (its own view).
@@ -873,7 +930,6 @@ impl ClusterSim {
             return;
         }
         let now = ctx.now();
-        let nowms = now.as_unix_ms();
         if self.servers[i].cluster.is_master() && self.servers[i].cluster.myself().numslots() > 0 {
             self.metrics.master_lost(self.elapsed_ms(now), i);
         }
@@ -884,33 +940,28 @@ impl ClusterSim {
         self.blocked.retain(|(n, _), _| *n != i);
         self.paused[i].clear();
         self.conns.retain(|(_, n), _| *n != i);
-        // Peers see their links to it close.
-        for j in 0..self.nodes() {
-            if j == i || !self.alive[j] {
-                continue;
-            }
-            if let Some(link) = self.servers[j].cluster.nodes[i].link.as_ref().map(|l| l.id) {
-                self.node_input(ctx, j, Input::LinkDown { peer: i, link }, None);
-            }
-            if self.servers[j].repl.master.as_ref().is_some_and(|l| l.master == i) {
-                self.servers[j].repl.link_lost(None, nowms);
-            }
-            self.servers[j].repl.drop_replica(i);
-        }
-        // Clients' pending commands on it fail.
-        let lost: Vec<((usize, u64), (NodeIdx, u32))> = self.inflight.iter().filter(|(_, (n, _))| *n == i).map(|(k, v)| (*k, *v)).collect();
-        for ((r, req), (_, attempt)) in lost {
-            self.inflight.remove(&(r, req));
-            if r == self.admin_requester() {
-                self.reshard_reply(ctx, req, Err("I/O error: connection closed".into()));
-            } else if r < self.clients.len() {
-                let mut outs = Vec::new();
-                self.clients[r].on_connection_error(req, attempt, &mut outs);
-                self.client_outs(ctx, r, outs);
+        // Its connections close: every host sees the FIN after whatever was already on the wire.
+        let total = self.nodes() + self.clients.len() + 1;
+        for h in 0..total {
+            if h != i {
+                self.net.send(ctx, NodeId(i as u32), NodeId(h as u32), Wire::Eof);
             }
         }
-        let positions = self.positions();
-        self.ledger.settle(&positions);
+        self.request_settle(ctx);
+    }
+
+    /// Longer than any message takes to land (the slowest link, twice, plus a millisecond).
+    fn landing_ms(&self) -> u64 {
+        2 * (self.scenario.latency_ms + self.extra_latency.iter().copied().max().unwrap_or(0)) + 1
+    }
+
+    /// Settles the ledger once what is on the wire now has landed.
+    fn request_settle(&mut self, ctx: &mut Ctx<'_, Ev>) {
+        if !self.settle_pending {
+            self.settle_pending = true;
+            let (admin, after) = (self.admin_host(), SimDuration::from_millis(self.landing_ms()));
+            self.net.set_timer(ctx, admin, after, Timer::Settle);
+        }
     }
 
     /// Starts node `i` again from its `nodes.conf`, without data (no persistence).
@@ -1097,5 +1148,66 @@ impl crate::sim::Clocked for ClusterRun {
     fn run_until_bounded(&mut self, until: SimTime, max_events: u64) -> bool {
         let until = until.min(self.end());
         self.sim.run_until_bounded(until, max_events)
+    }
+}
+
+/// A run's figures (what `sim cluster --json` prints).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RunSummary {
+    pub preset: String,
+    pub seed: u64,
+    pub duration_ms: u64,
+    pub node_timeout_ms: u64,
+    pub repl_lag_ms: u64,
+    /// From the kill (or cut) of the first failed master to its replica owning the slots.
+    pub failover_ms: Option<u64>,
+    pub failovers: Vec<super::metrics::FailoverRecord>,
+    pub acked_writes: u64,
+    pub acked_writes_lost: u64,
+    pub ops: u64,
+    pub ok: u64,
+    pub hit_ratio: Option<f64>,
+    pub mean_latency_ms: Option<f64>,
+    pub moved: u64,
+    pub ask: u64,
+    pub tryagain: u64,
+    pub clusterdown: u64,
+    pub connection_errors: u64,
+    pub slot_refreshes: u64,
+    /// Failed application operations by kind.
+    pub errors: BTreeMap<String, u64>,
+    pub unavailable_ms: u64,
+    pub events: u64,
+}
+
+impl ClusterRun {
+    pub fn summary(&self, seed: u64) -> RunSummary {
+        let m = self.model();
+        let t = &m.metrics.totals;
+        let sum = |f: fn(&super::client::ClientStats) -> u64| m.clients.iter().map(|c| f(&c.stats)).sum::<u64>();
+        RunSummary {
+            preset: m.scenario.preset.clone(),
+            seed,
+            duration_ms: m.scenario.duration_ms,
+            node_timeout_ms: m.scenario.cluster.node_timeout_ms,
+            repl_lag_ms: m.scenario.repl_lag_ms,
+            failover_ms: m.metrics.failovers.iter().find_map(|f| f.failover_ms()),
+            failovers: m.metrics.failovers.iter().cloned().collect(),
+            acked_writes: m.ledger.acked,
+            acked_writes_lost: m.ledger.lost,
+            ops: t.ops,
+            ok: t.ok,
+            hit_ratio: t.hit_ratio(),
+            mean_latency_ms: (t.ops > 0).then(|| t.latency_sum_ms as f64 / t.ops as f64),
+            moved: sum(|s| s.moved),
+            ask: sum(|s| s.ask),
+            tryagain: sum(|s| s.tryagain),
+            clusterdown: sum(|s| s.clusterdown),
+            connection_errors: sum(|s| s.conn_errors),
+            slot_refreshes: sum(|s| s.refreshes),
+            errors: t.errors.clone(),
+            unavailable_ms: t.unavailable_ms,
+            events: self.sim.processed(),
+        }
     }
 }

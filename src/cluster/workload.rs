@@ -80,8 +80,8 @@ pub struct Workload {
     next_op: u64,
     next_session: u64,
     next_client: usize,
-    /// Acknowledged writes: key → value (what a read must return).
-    pub acked: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Acknowledged writes: key → (value, when the OK arrived in ms since the start).
+    pub acked: BTreeMap<Vec<u8>, (Vec<u8>, u64)>,
     acked_order: std::collections::VecDeque<Vec<u8>>,
 }
 
@@ -193,7 +193,7 @@ impl Workload {
             }
             (Stage::Set, Ok(_)) => (Vec::new(), Some(finish(&o, format!("GET+SETEX user:{}", o.user), Some(false), true, None))),
             (Stage::Write, Ok(_)) => {
-                self.remember(o.key.clone(), o.user.clone().into_bytes());
+                self.remember(o.key.clone(), o.user.clone().into_bytes(), now_ms);
                 (Vec::new(), Some(finish(&o, format!("SET {}", String::from_utf8_lossy(&o.key)), None, true, None)))
             }
             (Stage::Get, Err(e)) => (Vec::new(), Some(finish(&o, format!("GET user:{}", o.user), None, false, Some(e)))),
@@ -206,8 +206,8 @@ impl Workload {
         }
     }
 
-    fn remember(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        if self.acked.insert(key.clone(), value).is_none() {
+    fn remember(&mut self, key: Vec<u8>, value: Vec<u8>, at_ms: u64) {
+        if self.acked.insert(key.clone(), (value, at_ms)).is_none() {
             self.acked_order.push_back(key);
             while self.acked_order.len() > ACKED_KEPT {
                 if let Some(k) = self.acked_order.pop_front() {
