@@ -42,10 +42,23 @@ fn with_no_faults_every_acknowledged_write_is_readable() {
         s.workload.write_rate = 100.0;
         let r = run(s, seed);
         let m = r.model();
-        assert!(m.workload.acked.len() > 1000, "seed {seed}: {} writes acknowledged", m.workload.acked.len());
-        assert_eq!(unreadable(&r, 1), Vec::<(String, u64)>::new(), "seed {seed}");
+        assert!(
+            m.workload.acked.len() > 1000,
+            "seed {seed}: {} writes acknowledged",
+            m.workload.acked.len()
+        );
+        assert_eq!(
+            unreadable(&r, 1),
+            Vec::<(String, u64)>::new(),
+            "seed {seed}"
+        );
         assert_eq!(m.ledger.lost, 0, "seed {seed}");
-        assert_eq!(m.metrics.totals.errors_total(), 0, "seed {seed}: {:?}", m.metrics.totals.errors);
+        assert_eq!(
+            m.metrics.totals.errors_total(),
+            0,
+            "seed {seed}: {:?}",
+            m.metrics.totals.errors
+        );
     }
 }
 
@@ -62,7 +75,11 @@ fn failover_with_zero_lag_loses_no_acknowledged_write() {
         assert!(f.promoted.is_some(), "seed {seed}: {f:?}");
         assert_eq!(m.ledger.lost, 0, "seed {seed}");
         // Read back through a surviving master's view of the slots.
-        assert_eq!(unreadable(&r, 1), Vec::<(String, u64)>::new(), "seed {seed}");
+        assert_eq!(
+            unreadable(&r, 1),
+            Vec::<(String, u64)>::new(),
+            "seed {seed}"
+        );
     }
 }
 
@@ -79,24 +96,44 @@ fn with_lag_the_lost_writes_are_inside_the_lag_window() {
         let r = run(s, seed);
         let m = r.model();
         // The killed master's slots, as they were: now served by its promoted replica.
-        let promoted = m.metrics.failovers.front().and_then(|f| f.promoted).expect("promoted");
+        let promoted = m
+            .metrics
+            .failovers
+            .front()
+            .and_then(|f| f.promoted)
+            .expect("promoted");
         let dead_slots = &m.servers[promoted].cluster.myself().slots;
         let window = m
             .workload
             .acked
             .iter()
             .filter(|(k, (_, at))| {
-                dead_slots.contains(key_slot(k)) && *at + lag + 2 * latency >= kill_at && *at <= kill_at + 2 * latency
+                dead_slots.contains(key_slot(k))
+                    && *at + lag + 2 * latency >= kill_at
+                    && *at <= kill_at + 2 * latency
             })
             .count() as u64;
         let lost = m.ledger.lost;
         let missing = unreadable(&r, 1);
-        assert!(lost <= window, "seed {seed}: {lost} lost, {window} acknowledged inside the {lag} ms window");
-        assert_eq!(missing.len() as u64, lost, "seed {seed}: the ledger counts exactly what is missing: {missing:?}");
-        assert!(missing.iter().all(|(k, at)| dead_slots.contains(key_slot(k.as_bytes())) && at + lag + 2 * latency >= kill_at));
+        assert!(
+            lost <= window,
+            "seed {seed}: {lost} lost, {window} acknowledged inside the {lag} ms window"
+        );
+        assert_eq!(
+            missing.len() as u64,
+            lost,
+            "seed {seed}: the ledger counts exactly what is missing: {missing:?}"
+        );
+        assert!(missing
+            .iter()
+            .all(|(k, at)| dead_slots.contains(key_slot(k.as_bytes()))
+                && at + lag + 2 * latency >= kill_at));
         total_lost += lost;
     }
-    assert!(total_lost > 0, "an 800 ms lag at 100 writes/s loses some writes");
+    assert!(
+        total_lost > 0,
+        "an 800 ms lag at 100 writes/s loses some writes"
+    );
 }
 
 #[test]
@@ -112,8 +149,14 @@ fn failover_time_is_where_the_specification_puts_it() {
             s.steps.retain(|st| st.at_ms < 10_000 + 1);
             let r = run(s, seed);
             let ms = r.summary(seed).failover_ms.expect("failover");
-            assert!(ms + 5 >= timeout + 500, "timeout {timeout}, seed {seed}: {ms} ms is too fast");
-            assert!(ms <= 2 * timeout + 2500, "timeout {timeout}, seed {seed}: {ms} ms is too slow");
+            assert!(
+                ms + 5 >= timeout + 500,
+                "timeout {timeout}, seed {seed}: {ms} ms is too fast"
+            );
+            assert!(
+                ms <= 2 * timeout + 2500,
+                "timeout {timeout}, seed {seed}: {ms} ms is too slow"
+            );
             times.push(ms);
         }
         times.sort();

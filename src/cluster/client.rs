@@ -87,7 +87,9 @@ impl ClientError {
     pub fn message(&self) -> String {
         match self {
             ClientError::Reply(e) => e.clone(),
-            ClientError::TooManyRedirections(last) => format!("Too many Cluster redirections. Last error: {last}"),
+            ClientError::TooManyRedirections(last) => {
+                format!("Too many Cluster redirections. Last error: {last}")
+            }
             ClientError::Timeout => "Command timed out".into(),
         }
     }
@@ -122,11 +124,25 @@ pub struct ClientStats {
 pub enum ClientOut {
     /// Send `argv` to `node` for request `req` (attempt `attempt`); `asking` sends ASKING first,
     /// `readonly` means the connection is in READONLY mode (a replica connection).
-    Send { node: NodeIdx, req: u64, attempt: u32, argv: Vec<Vec<u8>>, asking: bool, readonly: bool },
+    Send {
+        node: NodeIdx,
+        req: u64,
+        attempt: u32,
+        argv: Vec<Vec<u8>>,
+        asking: bool,
+        readonly: bool,
+    },
     /// Call [`ClusterClient::on_timer`] with `timer` after `after`.
-    Timer { after: SimDuration, timer: ClientTimer },
+    Timer {
+        after: SimDuration,
+        timer: ClientTimer,
+    },
     /// Request `req` finished.
-    Done { req: u64, result: Result<Reply, ClientError>, redirects: u32 },
+    Done {
+        req: u64,
+        result: Result<Reply, ClientError>,
+        redirects: u32,
+    },
 }
 
 /// The client's timers.
@@ -188,15 +204,22 @@ pub struct ClusterClient {
 
 /// Parses a CLUSTER SLOTS reply into `(first, last, [master, replicas…])` ranges.
 pub fn parse_cluster_slots(reply: &Reply, nodes: usize) -> Option<Vec<(Slot, Slot, Vec<NodeIdx>)>> {
-    let Reply::Array(ranges) = reply else { return None };
+    let Reply::Array(ranges) = reply else {
+        return None;
+    };
     let mut out = Vec::new();
     for r in ranges {
         let Reply::Array(items) = r else { return None };
-        let (Some(Reply::Integer(a)), Some(Reply::Integer(b))) = (items.first(), items.get(1)) else { return None };
+        let (Some(Reply::Integer(a)), Some(Reply::Integer(b))) = (items.first(), items.get(1))
+        else {
+            return None;
+        };
         let mut members = Vec::new();
         for n in &items[2..] {
             let Reply::Array(f) = n else { return None };
-            let (Some(Reply::Bulk(ip)), Some(Reply::Integer(port))) = (f.first(), f.get(1)) else { return None };
+            let (Some(Reply::Bulk(ip)), Some(Reply::Integer(port))) = (f.first(), f.get(1)) else {
+                return None;
+            };
             let addr = format!("{}:{port}", String::from_utf8_lossy(ip));
             members.push(node_at(&addr, nodes)?);
         }
@@ -250,7 +273,9 @@ impl ClusterClient {
     /// Submits an application command; returns its request id.
     pub fn submit(&mut self, argv: Vec<Vec<u8>>, out: &mut Vec<ClientOut>) -> u64 {
         let info = argv.first().and_then(|n| keys::command_info(n));
-        let slot = info.as_ref().and_then(|i| keys::command_keys(i, &argv).first().map(|k| key_slot(k)));
+        let slot = info
+            .as_ref()
+            .and_then(|i| keys::command_keys(i, &argv).first().map(|k| key_slot(k)));
         let readonly = info.is_some_and(|i| !i.write && i.name != "cluster");
         let id = self.next_req;
         self.next_req += 1;
@@ -269,30 +294,56 @@ impl ClusterClient {
             },
         );
         if self.opts.command_timeout_ms > 0 {
-            out.push(ClientOut::Timer { after: SimDuration::from_millis(self.opts.command_timeout_ms), timer: ClientTimer::Timeout { req: id } });
+            out.push(ClientOut::Timer {
+                after: SimDuration::from_millis(self.opts.command_timeout_ms),
+                timer: ClientTimer::Timeout { req: id },
+            });
         }
         self.try_connection(id, false, None, out);
         id
     }
 
     fn random_node(&mut self, masters_only: bool) -> Option<NodeIdx> {
-        let candidates: Vec<NodeIdx> = self.pool.iter().filter(|(_, &m)| m || !masters_only).map(|(&n, _)| n).collect();
+        let candidates: Vec<NodeIdx> = self
+            .pool
+            .iter()
+            .filter(|(_, &m)| m || !masters_only)
+            .map(|(&n, _)| n)
+            .collect();
         let all: Vec<NodeIdx> = self.pool.keys().copied().collect();
-        let pick = if candidates.is_empty() { all } else { candidates };
+        let pick = if candidates.is_empty() {
+            all
+        } else {
+            candidates
+        };
         (!pick.is_empty()).then(|| pick[self.rng.index(pick.len())])
     }
 
     /// `tryConnection(random, asking)`.
-    fn try_connection(&mut self, id: u64, random: bool, asking: Option<NodeIdx>, out: &mut Vec<ClientOut>) {
+    fn try_connection(
+        &mut self,
+        id: u64,
+        random: bool,
+        asking: Option<NodeIdx>,
+        out: &mut Vec<ClientOut>,
+    ) {
         let scale = self.opts.scale_reads;
-        let Some(req) = self.requests.get(&id) else { return };
-        let to = if req.readonly { scale } else { ScaleReads::Master };
+        let Some(req) = self.requests.get(&id) else {
+            return;
+        };
+        let to = if req.readonly {
+            scale
+        } else {
+            ScaleReads::Master
+        };
         let mut node = None;
         if !random {
             if let Some(group) = req.slot.and_then(|s| self.group(s)).cloned() {
                 node = match to {
                     ScaleReads::All => Some(group[self.rng.index(group.len())]),
-                    ScaleReads::Slave if group.len() > 1 => Some(group[1 + self.rng.index(group.len() - 1)]),
+                    ScaleReads::Slave if group.len() > 1 => {
+                        Some(group[1 + self.rng.index(group.len() - 1)])
+                    }
                     _ => group.first().copied(),
                 };
             }
@@ -311,12 +362,21 @@ impl ClusterClient {
         let req = self.requests.get_mut(&id).expect("checked");
         req.attempt += 1;
         self.stats.sent += 1;
-        out.push(ClientOut::Send { node, req: id, attempt: req.attempt, argv: req.argv.clone(), asking: asking.is_some(), readonly });
+        out.push(ClientOut::Send {
+            node,
+            req: id,
+            attempt: req.attempt,
+            argv: req.argv.clone(),
+            asking: asking.is_some(),
+            readonly,
+        });
     }
 
     /// A reply to attempt `attempt` of `req` arrived.
     pub fn on_reply(&mut self, req: u64, attempt: u32, reply: Reply, out: &mut Vec<ClientOut>) {
-        let Some(r) = self.requests.get(&req) else { return };
+        let Some(r) = self.requests.get(&req) else {
+            return;
+        };
         if r.attempt != attempt {
             return;
         }
@@ -328,14 +388,20 @@ impl ClusterClient {
             Reply::Error(e) => self.handle_error(req, e, out),
             ok => {
                 let r = self.requests.remove(&req).expect("checked");
-                out.push(ClientOut::Done { req, result: Ok(ok), redirects: r.redirects });
+                out.push(ClientOut::Done {
+                    req,
+                    result: Ok(ok),
+                    redirects: r.redirects,
+                });
             }
         }
     }
 
     /// The connection to `node` was refused or closed under attempt `attempt` of `req`.
     pub fn on_connection_error(&mut self, req: u64, attempt: u32, out: &mut Vec<ClientOut>) {
-        let Some(r) = self.requests.get(&req) else { return };
+        let Some(r) = self.requests.get(&req) else {
+            return;
+        };
         if r.attempt != attempt {
             return;
         }
@@ -349,7 +415,9 @@ impl ClusterClient {
     /// `handleError`.
     fn handle_error(&mut self, id: u64, error: String, out: &mut Vec<ClientOut>) {
         let max = self.opts.max_redirections;
-        let Some(req) = self.requests.get_mut(&id) else { return };
+        let Some(req) = self.requests.get_mut(&id) else {
+            return;
+        };
         let ttl = match req.ttl {
             None => max,
             Some(t) => t.saturating_sub(1),
@@ -357,20 +425,34 @@ impl ClusterClient {
         req.ttl = Some(ttl);
         if ttl == 0 {
             let r = self.requests.remove(&id).expect("checked");
-            out.push(ClientOut::Done { req: id, result: Err(ClientError::TooManyRedirections(error)), redirects: r.redirects });
+            out.push(ClientOut::Done {
+                req: id,
+                result: Err(ClientError::TooManyRedirections(error)),
+                redirects: r.redirects,
+            });
             return;
         }
         let words: Vec<&str> = error.split(' ').collect();
         match words[0] {
             "MOVED" if words.len() >= 3 => {
-                let (Ok(slot), Some(node)) = (words[1].parse::<usize>(), node_at(words[2], self.nodes)) else {
+                let (Ok(slot), Some(node)) =
+                    (words[1].parse::<usize>(), node_at(words[2], self.nodes))
+                else {
                     let r = self.requests.remove(&id).expect("checked");
-                    out.push(ClientOut::Done { req: id, result: Err(ClientError::Reply(error)), redirects: r.redirects });
+                    out.push(ClientOut::Done {
+                        req: id,
+                        result: Err(ClientError::Reply(error)),
+                        redirects: r.redirects,
+                    });
                     return;
                 };
                 if slot >= SLOTS {
                     let r = self.requests.remove(&id).expect("checked");
-                    out.push(ClientOut::Done { req: id, result: Err(ClientError::Reply(error)), redirects: r.redirects });
+                    out.push(ClientOut::Done {
+                        req: id,
+                        result: Err(ClientError::Reply(error)),
+                        redirects: r.redirects,
+                    });
                     return;
                 }
                 self.stats.moved += 1;
@@ -390,7 +472,11 @@ impl ClusterClient {
             "ASK" if words.len() >= 3 => {
                 let Some(node) = node_at(words[2], self.nodes) else {
                     let r = self.requests.remove(&id).expect("checked");
-                    out.push(ClientOut::Done { req: id, result: Err(ClientError::Reply(error)), redirects: r.redirects });
+                    out.push(ClientOut::Done {
+                        req: id,
+                        result: Err(ClientError::Reply(error)),
+                        redirects: r.redirects,
+                    });
                     return;
                 };
                 self.stats.ask += 1;
@@ -412,19 +498,31 @@ impl ClusterClient {
             }
             _ => {
                 let r = self.requests.remove(&id).expect("checked");
-                out.push(ClientOut::Done { req: id, result: Err(ClientError::Reply(error)), redirects: r.redirects });
+                out.push(ClientOut::Done {
+                    req: id,
+                    result: Err(ClientError::Reply(error)),
+                    redirects: r.redirects,
+                });
             }
         }
     }
 
     /// The delay queue: retry on a random node after the backoff policy's wait.
     fn retry_later(&mut self, id: u64, refresh: bool, out: &mut Vec<ClientOut>) {
-        let Some(req) = self.requests.get_mut(&id) else { return };
-        let wait = req.backoff.next_delay(req.retries_waited, &mut self.rng).unwrap_or(SimDuration::from_millis(100));
+        let Some(req) = self.requests.get_mut(&id) else {
+            return;
+        };
+        let wait = req
+            .backoff
+            .next_delay(req.retries_waited, &mut self.rng)
+            .unwrap_or(SimDuration::from_millis(100));
         req.retries_waited = req.retries_waited.saturating_add(wait);
         // Replies to the current attempt no longer count.
         req.attempt += 1;
-        out.push(ClientOut::Timer { after: wait, timer: ClientTimer::Retry { req: id } });
+        out.push(ClientOut::Timer {
+            after: wait,
+            timer: ClientTimer::Retry { req: id },
+        });
         if refresh {
             self.refresh_slots(out);
         }
@@ -440,7 +538,11 @@ impl ClusterClient {
             ClientTimer::Timeout { req } => {
                 if let Some(r) = self.requests.remove(&req) {
                     self.stats.timeouts += 1;
-                    out.push(ClientOut::Done { req, result: Err(ClientError::Timeout), redirects: r.redirects });
+                    out.push(ClientOut::Done {
+                        req,
+                        result: Err(ClientError::Timeout),
+                        redirects: r.redirects,
+                    });
                 }
             }
             ClientTimer::RefreshTimeout { attempt } => {
@@ -466,12 +568,19 @@ impl ClusterClient {
         self.stats.refreshes += 1;
         let mut order: Vec<NodeIdx> = self.pool.keys().copied().collect();
         self.rng.shuffle(&mut order);
-        self.refresh = Some(Refresh { order, next: 0, attempt: 0, req: 0 });
+        self.refresh = Some(Refresh {
+            order,
+            next: 0,
+            attempt: 0,
+            req: 0,
+        });
         self.refresh_next(out);
     }
 
     fn refresh_next(&mut self, out: &mut Vec<ClientOut>) {
-        let Some(r) = self.refresh.as_mut() else { return };
+        let Some(r) = self.refresh.as_mut() else {
+            return;
+        };
         if r.req != 0 {
             self.requests.remove(&r.req);
         }
@@ -502,7 +611,14 @@ impl ClusterClient {
                 refresh: true,
             },
         );
-        out.push(ClientOut::Send { node, req: id, attempt: 1, argv, asking: false, readonly: false });
+        out.push(ClientOut::Send {
+            node,
+            req: id,
+            attempt: 1,
+            argv,
+            asking: false,
+            readonly: false,
+        });
         out.push(ClientOut::Timer {
             after: SimDuration::from_millis(self.opts.slots_refresh_timeout_ms.max(1)),
             timer: ClientTimer::RefreshTimeout { attempt },
@@ -551,22 +667,56 @@ mod tests {
     use super::*;
 
     fn slots_reply() -> Reply {
-        let node = |port: i64| Reply::Array(vec![Reply::bulk("127.0.0.1"), Reply::Integer(port), Reply::bulk("x"), Reply::Array(vec![])]);
+        let node = |port: i64| {
+            Reply::Array(vec![
+                Reply::bulk("127.0.0.1"),
+                Reply::Integer(port),
+                Reply::bulk("x"),
+                Reply::Array(vec![]),
+            ])
+        };
         Reply::Array(vec![
-            Reply::Array(vec![Reply::Integer(0), Reply::Integer(5460), node(7000), node(7004)]),
-            Reply::Array(vec![Reply::Integer(5461), Reply::Integer(10922), node(7001), node(7005)]),
-            Reply::Array(vec![Reply::Integer(10923), Reply::Integer(16383), node(7002), node(7003)]),
+            Reply::Array(vec![
+                Reply::Integer(0),
+                Reply::Integer(5460),
+                node(7000),
+                node(7004),
+            ]),
+            Reply::Array(vec![
+                Reply::Integer(5461),
+                Reply::Integer(10922),
+                node(7001),
+                node(7005),
+            ]),
+            Reply::Array(vec![
+                Reply::Integer(10923),
+                Reply::Integer(16383),
+                node(7002),
+                node(7003),
+            ]),
         ])
     }
 
     fn sends(out: &[ClientOut]) -> Vec<(NodeIdx, bool)> {
-        out.iter().filter_map(|o| if let ClientOut::Send { node, asking, .. } = o { Some((*node, *asking)) } else { None }).collect()
+        out.iter()
+            .filter_map(|o| {
+                if let ClientOut::Send { node, asking, .. } = o {
+                    Some((*node, *asking))
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     fn ready_client() -> ClusterClient {
         let mut c = ClusterClient::new(ClientOptions::default(), 6, SimRng::new(1));
         let out = c.start();
-        let Some(ClientOut::Send { req, .. }) = out.iter().find(|o| matches!(o, ClientOut::Send { .. })) else { panic!() };
+        let Some(ClientOut::Send { req, .. }) =
+            out.iter().find(|o| matches!(o, ClientOut::Send { .. }))
+        else {
+            panic!()
+        };
         let mut out = Vec::new();
         c.on_reply(*req, 1, slots_reply(), &mut out);
         assert!(c.has_slot_map());
@@ -574,7 +724,9 @@ mod tests {
     }
 
     fn argv(s: &str) -> Vec<Vec<u8>> {
-        s.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+        s.split_whitespace()
+            .map(|w| w.as_bytes().to_vec())
+            .collect()
     }
 
     /// ioredis: "MOVED … updates this.slots[slot][0]" and retries at once; ASK retries once with
@@ -589,14 +741,25 @@ mod tests {
         c.on_reply(id, 1, Reply::error("MOVED 12182 127.0.0.1:7001"), &mut out);
         assert_eq!(sends(&out)[0], (1, false));
         assert_eq!(c.master_of(12182), Some(1));
-        assert_eq!(c.master_of(10923), Some(1), "the whole range shares one group, as in ioredis");
+        assert_eq!(
+            c.master_of(10923),
+            Some(1),
+            "the whole range shares one group, as in ioredis"
+        );
         out.clear();
         c.on_reply(id, 2, Reply::error("ASK 12182 127.0.0.1:7000"), &mut out);
         assert_eq!(sends(&out), vec![(0, true)]);
         assert_eq!(c.master_of(12182), Some(1), "ASK does not change the map");
         out.clear();
         c.on_reply(id, 3, Reply::bulk("bar"), &mut out);
-        assert!(matches!(&out[0], ClientOut::Done { result: Ok(Reply::Bulk(_)), redirects: 2, .. }));
+        assert!(matches!(
+            &out[0],
+            ClientOut::Done {
+                result: Ok(Reply::Bulk(_)),
+                redirects: 2,
+                ..
+            }
+        ));
     }
 
     /// ioredis `maxRedirections: 16`: the 17th redirect fails the command.
@@ -607,10 +770,26 @@ mod tests {
         let id = c.submit(argv("GET foo"), &mut out);
         for attempt in 1..=17 {
             out.clear();
-            c.on_reply(id, attempt, Reply::error("MOVED 12182 127.0.0.1:7001"), &mut out);
+            c.on_reply(
+                id,
+                attempt,
+                Reply::error("MOVED 12182 127.0.0.1:7001"),
+                &mut out,
+            );
         }
-        let done = out.iter().find_map(|o| if let ClientOut::Done { result, .. } = o { Some(result.clone()) } else { None });
-        assert_eq!(done, Some(Err(ClientError::TooManyRedirections("MOVED 12182 127.0.0.1:7001".into()))));
+        let done = out.iter().find_map(|o| {
+            if let ClientOut::Done { result, .. } = o {
+                Some(result.clone())
+            } else {
+                None
+            }
+        });
+        assert_eq!(
+            done,
+            Some(Err(ClientError::TooManyRedirections(
+                "MOVED 12182 127.0.0.1:7001".into()
+            )))
+        );
         assert_eq!(
             ClientError::TooManyRedirections("MOVED 1 a:1".into()).message(),
             "Too many Cluster redirections. Last error: MOVED 1 a:1"
@@ -624,9 +803,20 @@ mod tests {
         let mut out = Vec::new();
         let id = c.submit(argv("SET k v"), &mut out);
         out.clear();
-        c.on_reply(id, 1, Reply::error("CLUSTERDOWN The cluster is down"), &mut out);
-        assert!(out.contains(&ClientOut::Timer { after: SimDuration::from_millis(100), timer: ClientTimer::Retry { req: id } }));
-        assert!(sends(&out).len() == 1, "a slot refresh is sent, not the command: {out:?}");
+        c.on_reply(
+            id,
+            1,
+            Reply::error("CLUSTERDOWN The cluster is down"),
+            &mut out,
+        );
+        assert!(out.contains(&ClientOut::Timer {
+            after: SimDuration::from_millis(100),
+            timer: ClientTimer::Retry { req: id }
+        }));
+        assert!(
+            sends(&out).len() == 1,
+            "a slot refresh is sent, not the command: {out:?}"
+        );
         out.clear();
         c.on_timer(ClientTimer::Retry { req: id }, &mut out);
         assert_eq!(sends(&out).len(), 1);

@@ -128,18 +128,34 @@ fn slot_arg(a: &[u8]) -> Result<Slot, Reply> {
 
 /// `clusterLookupNode`: by the full 40-character name.
 fn lookup(server: &Server, name: &[u8]) -> Option<NodeIdx> {
-    server.cluster.names.iter().position(|n| n.as_bytes() == name)
+    server
+        .cluster
+        .names
+        .iter()
+        .position(|n| n.as_bytes() == name)
 }
 
 /// CLUSTER <subcommand> … on `server`.
-pub fn cluster(server: &mut Server, now: SimTime, argv: &[Vec<u8>], repl: &ReplInfo, fx: &mut SideEffects) -> Reply {
+pub fn cluster(
+    server: &mut Server,
+    now: SimTime,
+    argv: &[Vec<u8>],
+    repl: &ReplInfo,
+    fx: &mut SideEffects,
+) -> Reply {
     let sub = lower(&argv[1]);
     let Some(&(name, arity)) = SUBCOMMANDS.iter().find(|(n, _)| *n == sub) else {
-        return err(format!("ERR unknown subcommand '{}'. Try {} HELP.", text(&argv[1]), text(&argv[0]).to_ascii_uppercase()));
+        return err(format!(
+            "ERR unknown subcommand '{}'. Try {} HELP.",
+            text(&argv[1]),
+            text(&argv[0]).to_ascii_uppercase()
+        ));
     };
     let argc = argv.len() as i32;
     if (arity > 0 && argc != arity) || argc < -arity {
-        return err(format!("ERR wrong number of arguments for 'cluster|{name}' command"));
+        return err(format!(
+            "ERR wrong number of arguments for 'cluster|{name}' command"
+        ));
     }
     let nowms = now.as_unix_ms();
     match name {
@@ -306,7 +322,9 @@ fn setslot(server: &mut Server, now: SimTime, argv: &[Vec<u8>], fx: &mut SideEff
             if server.cluster.owner(slot) != Some(me) {
                 return err(format!("ERR I'm not the owner of hash slot {slot}"));
             }
-            let Some(n) = lookup(server, &argv[4]) else { return err(format!("ERR I don't know about node {}", text(&argv[4]))) };
+            let Some(n) = lookup(server, &argv[4]) else {
+                return err(format!("ERR I don't know about node {}", text(&argv[4])));
+            };
             if server.cluster.nodes[n].is_slave() {
                 return err("ERR Target node is not a master");
             }
@@ -316,7 +334,9 @@ fn setslot(server: &mut Server, now: SimTime, argv: &[Vec<u8>], fx: &mut SideEff
             if server.cluster.owner(slot) == Some(me) {
                 return err(format!("ERR I'm already the owner of hash slot {slot}"));
             }
-            let Some(n) = lookup(server, &argv[4]) else { return err(format!("ERR I don't know about node {}", text(&argv[4]))) };
+            let Some(n) = lookup(server, &argv[4]) else {
+                return err(format!("ERR I don't know about node {}", text(&argv[4])));
+            };
             if server.cluster.nodes[n].is_slave() {
                 return err("ERR Target node is not a master");
             }
@@ -327,7 +347,9 @@ fn setslot(server: &mut Server, now: SimTime, argv: &[Vec<u8>], fx: &mut SideEff
             server.cluster.migrating_to.remove(&slot);
         }
         ("node", 5) => {
-            let Some(n) = lookup(server, &argv[4]) else { return err(format!("ERR Unknown node {}", text(&argv[4]))) };
+            let Some(n) = lookup(server, &argv[4]) else {
+                return err(format!("ERR Unknown node {}", text(&argv[4])));
+            };
             if server.cluster.nodes[n].is_slave() {
                 return err("ERR Target node is not a master");
             }
@@ -341,9 +363,15 @@ fn setslot(server: &mut Server, now: SimTime, argv: &[Vec<u8>], fx: &mut SideEff
             let was_mine = server.cluster.owner(slot) == Some(me);
             server.cluster.del_slot(slot);
             server.cluster.add_slot(n, slot);
-            if was_mine && n != me && server.cluster.myself().numslots() == 0 && server.cluster.cfg.allow_replica_migration {
+            if was_mine
+                && n != me
+                && server.cluster.myself().numslots() == 0
+                && server.cluster.cfg.allow_replica_migration
+            {
                 let mut out = Vec::new();
-                out.push(super::node::Effect::Event(super::node::NodeEvent::BecameReplica { of: n }));
+                out.push(super::node::Effect::Event(
+                    super::node::NodeEvent::BecameReplica { of: n },
+                ));
                 server.cluster.set_master(n, &mut out);
                 fx.cluster.extend(out);
             }
@@ -355,7 +383,11 @@ fn setslot(server: &mut Server, now: SimTime, argv: &[Vec<u8>], fx: &mut SideEff
                 fx.cluster.extend(server.cluster.broadcast_pong_all(&repl));
             }
         }
-        _ => return err("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP"),
+        _ => {
+            return err(
+                "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP",
+            )
+        }
     }
     server.cluster.request_state_update();
     Reply::ok()
@@ -398,7 +430,10 @@ pub fn info(server: &Server) -> String {
         let n = c.stats_received[t as usize];
         if n > 0 {
             total += n;
-            s.push_str(&format!("cluster_stats_messages_{}_received:{n}\r\n", t.name()));
+            s.push_str(&format!(
+                "cluster_stats_messages_{}_received:{n}\r\n",
+                t.name()
+            ));
         }
     }
     s.push_str(&format!("cluster_stats_messages_received:{total}\r\n"));
@@ -424,7 +459,11 @@ pub fn node_line(server: &Server, n: NodeIdx) -> String {
         p.ping_sent,
         p.pong_received,
         epoch,
-        if p.link.is_some() || p.flags.has(Flags::MYSELF) { "connected" } else { "disconnected" }
+        if p.link.is_some() || p.flags.has(Flags::MYSELF) {
+            "connected"
+        } else {
+            "disconnected"
+        }
     );
     let ranges = p.slots.ranges();
     if !ranges.is_empty() {
@@ -446,7 +485,9 @@ pub fn node_line(server: &Server, n: NodeIdx) -> String {
 
 /// CLUSTER NODES.
 pub fn nodes(server: &Server) -> String {
-    (0..server.cluster.nodes.len()).map(|n| node_line(server, n) + "\n").collect()
+    (0..server.cluster.nodes.len())
+        .map(|n| node_line(server, n) + "\n")
+        .collect()
 }
 
 /// `isReplicaAvailable`.
@@ -455,7 +496,11 @@ fn replica_available(server: &Server, n: NodeIdx) -> bool {
     if c.nodes[n].failed() {
         return false;
     }
-    let offset = if n == c.me { server.repl.offset } else { c.nodes[n].repl_offset };
+    let offset = if n == c.me {
+        server.repl.offset
+    } else {
+        c.nodes[n].repl_offset
+    };
     offset != 0
 }
 
@@ -474,7 +519,9 @@ pub fn owner_runs(owners: &[Option<NodeIdx>]) -> Vec<(Slot, Slot, NodeIdx)> {
     for (i, o) in owners.iter().enumerate() {
         let Some(o) = *o else { continue };
         match runs.last_mut() {
-            Some((_, last, owner)) if *owner == o && usize::from(*last) + 1 == i => *last = i as Slot,
+            Some((_, last, owner)) if *owner == o && usize::from(*last) + 1 == i => {
+                *last = i as Slot
+            }
             _ => runs.push((i as Slot, i as Slot, o)),
         }
     }
@@ -488,7 +535,11 @@ pub fn slots(server: &Server) -> Reply {
         owner_runs(&c.slots)
             .into_iter()
             .map(|(a, b, n)| {
-                let mut entry = vec![Reply::Integer(i64::from(a)), Reply::Integer(i64::from(b)), node_entry(server, n)];
+                let mut entry = vec![
+                    Reply::Integer(i64::from(a)),
+                    Reply::Integer(i64::from(b)),
+                    node_entry(server, n),
+                ];
                 for &r in &c.nodes[n].slaves {
                     if replica_available(server, r) {
                         entry.push(node_entry(server, r));
@@ -519,7 +570,11 @@ pub fn shards(server: &Server) -> Reply {
             .into_iter()
             .map(|n| {
                 let p = &c.nodes[n];
-                let offset = if n == c.me { server.repl.offset } else { p.repl_offset };
+                let offset = if n == c.me {
+                    server.repl.offset
+                } else {
+                    p.repl_offset
+                };
                 let health = if p.failed() {
                     "fail"
                 } else if p.is_slave() && offset == 0 {
@@ -545,7 +600,12 @@ pub fn shards(server: &Server) -> Reply {
                 ])
             })
             .collect();
-        shards.push(Reply::Array(vec![bulk("slots"), Reply::Array(slots), bulk("nodes"), Reply::Array(nodes)]));
+        shards.push(Reply::Array(vec![
+            bulk("slots"),
+            Reply::Array(slots),
+            bulk("nodes"),
+            Reply::Array(nodes),
+        ]));
     }
     Reply::Array(shards)
 }
@@ -577,15 +637,26 @@ pub fn parse_migrate(argv: &[Vec<u8>], nodes: usize) -> Result<MigrateRequest, R
         let _ = moreargs;
         j += 1;
     }
-    let Some(db) = crate::redis::num::parse_i64(&argv[4]) else { return Err(err("ERR value is not an integer or out of range")) };
-    let Some(timeout) = crate::redis::num::parse_i64(&argv[5]) else { return Err(err("ERR value is not an integer or out of range")) };
+    let Some(db) = crate::redis::num::parse_i64(&argv[4]) else {
+        return Err(err("ERR value is not an integer or out of range"));
+    };
+    let Some(timeout) = crate::redis::num::parse_i64(&argv[5]) else {
+        return Err(err("ERR value is not an integer or out of range"));
+    };
     let _ = timeout;
     if db != 0 {
-        return Err(err("ERR Target instance replied with error: ERR SELECT is not allowed in cluster mode"));
+        return Err(err(
+            "ERR Target instance replied with error: ERR SELECT is not allowed in cluster mode",
+        ));
     }
     keys.extend(argv[first_key..first_key + num_keys].iter().cloned());
     let addr = format!("{}:{}", text(&argv[1]), text(&argv[2]));
-    let target = node_at(&addr, nodes).ok_or_else(|| err("IOERR error or timeout connecting to the client"))?;
-    Ok(MigrateRequest { target, keys, copy, replace })
+    let target = node_at(&addr, nodes)
+        .ok_or_else(|| err("IOERR error or timeout connecting to the client"))?;
+    Ok(MigrateRequest {
+        target,
+        keys,
+        copy,
+        replace,
+    })
 }
-

@@ -57,7 +57,14 @@ fn words(ws: &[&str]) -> Vec<Vec<u8>> {
 }
 
 impl Resharder {
-    pub fn new(from: NodeIdx, to: NodeIdx, slots: Vec<Slot>, others: Vec<NodeIdx>, names: Vec<String>, now_ms: u64) -> Resharder {
+    pub fn new(
+        from: NodeIdx,
+        to: NodeIdx,
+        slots: Vec<Slot>,
+        others: Vec<NodeIdx>,
+        names: Vec<String>,
+        now_ms: u64,
+    ) -> Resharder {
         Resharder {
             from,
             to,
@@ -95,17 +102,37 @@ impl Resharder {
         let slot = self.slot()?.to_string();
         let (from, to) = (&self.names[self.from], &self.names[self.to]);
         let (node, argv) = match &self.stage {
-            Stage::Importing => (self.to, words(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", from])),
-            Stage::Migrating => (self.from, words(&["CLUSTER", "SETSLOT", &slot, "MIGRATING", to])),
-            Stage::GetKeys => (self.from, words(&["CLUSTER", "GETKEYSINSLOT", &slot, &PIPELINE.to_string()])),
+            Stage::Importing => (
+                self.to,
+                words(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", from]),
+            ),
+            Stage::Migrating => (
+                self.from,
+                words(&["CLUSTER", "SETSLOT", &slot, "MIGRATING", to]),
+            ),
+            Stage::GetKeys => (
+                self.from,
+                words(&["CLUSTER", "GETKEYSINSLOT", &slot, &PIPELINE.to_string()]),
+            ),
             Stage::Migrate => {
-                let mut argv = words(&["MIGRATE", "127.0.0.1", &port_of(self.to).to_string(), "", "0", &MIGRATE_TIMEOUT_MS.to_string(), "KEYS"]);
+                let mut argv = words(&[
+                    "MIGRATE",
+                    "127.0.0.1",
+                    &port_of(self.to).to_string(),
+                    "",
+                    "0",
+                    &MIGRATE_TIMEOUT_MS.to_string(),
+                    "KEYS",
+                ]);
                 argv.extend(self.batch.iter().cloned());
                 (self.from, argv)
             }
             Stage::NodeOnTarget => (self.to, words(&["CLUSTER", "SETSLOT", &slot, "NODE", to])),
             Stage::NodeOnSource => (self.from, words(&["CLUSTER", "SETSLOT", &slot, "NODE", to])),
-            Stage::NodeOnOthers(i) => (self.others[*i], words(&["CLUSTER", "SETSLOT", &slot, "NODE", to])),
+            Stage::NodeOnOthers(i) => (
+                self.others[*i],
+                words(&["CLUSTER", "SETSLOT", &slot, "NODE", to]),
+            ),
         };
         Some(ReshardCmd { node, argv })
     }
@@ -115,7 +142,9 @@ impl Resharder {
         let reply = match reply {
             Ok(Reply::Error(e)) => {
                 // "If the source node has just lost its last slot … this is not an error."
-                if self.stage == Stage::NodeOnSource && e.starts_with("ERR Please use SETSLOT only with masters.") {
+                if self.stage == Stage::NodeOnSource
+                    && e.starts_with("ERR Please use SETSLOT only with masters.")
+                {
                     Reply::ok()
                 } else {
                     self.error = Some(format!("slot {}: {e}", self.slot().unwrap_or(0)));
@@ -133,7 +162,16 @@ impl Resharder {
             Stage::Migrating => Stage::GetKeys,
             Stage::GetKeys => {
                 let keys: Vec<Vec<u8>> = match reply {
-                    Reply::Array(items) => items.into_iter().filter_map(|r| if let Reply::Bulk(b) = r { Some(b) } else { None }).collect(),
+                    Reply::Array(items) => items
+                        .into_iter()
+                        .filter_map(|r| {
+                            if let Reply::Bulk(b) = r {
+                                Some(b)
+                            } else {
+                                None
+                            }
+                        })
+                        .collect(),
                     _ => Vec::new(),
                 };
                 if keys.is_empty() {
@@ -192,10 +230,21 @@ mod tests {
         ];
         for reply in replies {
             let c = r.command().expect("a command");
-            seen.push(format!("{}: {}", c.node, c.argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" ")));
+            seen.push(format!(
+                "{}: {}",
+                c.node,
+                c.argv
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
             r.on_reply(10, Ok(reply));
         }
-        assert!(r.is_done() && r.error.is_none() && r.keys_moved == 2, "{r:?}");
+        assert!(
+            r.is_done() && r.error.is_none() && r.keys_moved == 2,
+            "{r:?}"
+        );
         let n = |i: usize| format!("{i:040}");
         assert_eq!(
             seen,

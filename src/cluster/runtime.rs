@@ -26,7 +26,7 @@ use super::keys;
 use super::ledger::{Ledger, Position};
 use super::metrics::{Metrics, OpRecord};
 use super::node::{ClusterNode, Effect, Input, NodeEvent};
-use super::replication::{ReplMsg, ReplOut, Replication, REPL_CRON_MS};
+use super::replication::{Psync, ReplMsg, ReplOut, Replication, REPL_CRON_MS};
 use super::reshard::Resharder;
 use super::scenario::{Action, FailoverMode, Scenario, ScenarioError};
 use super::server::{ConnState, MigrateRequest, Processed, Server, SideEffects};
@@ -48,19 +48,46 @@ pub const LOG_KEPT: usize = 200;
 pub enum Wire {
     /// A cluster-bus message; `link` is the sender's outbound link it went on, `reply_on` the
     /// receiver's link it answers on (a PONG to the receiver's PING).
-    Bus { msg: Box<super::bus::BusMsg>, link: Option<u64>, reply_on: Option<u64> },
+    Bus {
+        msg: Box<super::bus::BusMsg>,
+        link: Option<u64>,
+        reply_on: Option<u64>,
+    },
     /// TCP connect of a bus link, its acceptance, its refusal.
-    BusSyn { link: u64 },
-    BusSynAck { link: u64 },
-    BusRst { link: u64 },
+    BusSyn {
+        link: u64,
+    },
+    BusSynAck {
+        link: u64,
+    },
+    BusRst {
+        link: u64,
+    },
     Repl(Box<ReplMsg>),
-    ReplSyn { conn: u64 },
-    ReplSynAck { conn: u64 },
-    ReplRst { conn: u64 },
+    ReplSyn {
+        conn: u64,
+    },
+    ReplSynAck {
+        conn: u64,
+    },
+    ReplRst {
+        conn: u64,
+    },
     /// A client command (ASKING first when `asking`; on a READONLY connection when `readonly`).
-    Request { req: u64, attempt: u32, argv: Vec<Vec<u8>>, asking: bool, readonly: bool },
+    Request {
+        req: u64,
+        attempt: u32,
+        argv: Vec<Vec<u8>>,
+        asking: bool,
+        readonly: bool,
+    },
     /// Its reply; `write` is the position of a write a master applied.
-    Response { req: u64, attempt: u32, reply: Reply, write: Option<Position> },
+    Response {
+        req: u64,
+        attempt: u32,
+        reply: Reply,
+        write: Option<Position>,
+    },
     /// The sender's process died: its connections close (after what was already on the wire).
     Eof,
 }
@@ -77,7 +104,11 @@ impl Wire {
             Wire::ReplSynAck { .. } => "replication connect accepted".into(),
             Wire::ReplRst { .. } => "replication connect refused".into(),
             Wire::Request { argv, .. } => {
-                let words: Vec<String> = argv.iter().take(3).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+                let words: Vec<String> = argv
+                    .iter()
+                    .take(3)
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect();
                 words.join(" ")
             }
             Wire::Response { reply, .. } => crate::redis::cli::format_inline(reply),
@@ -90,18 +121,33 @@ impl Wire {
 #[derive(Clone, Debug)]
 pub enum Timer {
     /// A node's 100 ms tick (`clusterCron`, active expiry, replication upkeep).
-    Tick { inc: u32 },
+    Tick {
+        inc: u32,
+    },
     /// A replication message held back by the lag.
-    Deferred { inc: u32, to: NodeIdx, msg: Box<ReplMsg> },
+    Deferred {
+        inc: u32,
+        to: NodeIdx,
+        msg: Box<ReplMsg>,
+    },
     Client(ClientTimer),
     /// A client's connect was refused.
-    ConnRefused { req: u64, attempt: u32 },
-    Arrival { write: bool },
-    Origin { op: u64 },
+    ConnRefused {
+        req: u64,
+        attempt: u32,
+    },
+    Arrival {
+        write: bool,
+    },
+    Origin {
+        op: u64,
+    },
     /// The 100 ms metrics sample.
     Sample,
     /// The operator's connect was refused.
-    AdminRefused { req: u64 },
+    AdminRefused {
+        req: u64,
+    },
     /// Count the acknowledged writes no node holds any more (see `ledger.rs`).
     Settle,
 }
@@ -197,7 +243,14 @@ impl ClusterSim {
         let mut ledger = Ledger::new();
         let mut servers = Vec::with_capacity(n);
         for i in 0..n {
-            let cluster = ClusterNode::created(i, cfg.clone(), &layout, names.clone(), now, rng.child_indexed("node", i as u64));
+            let cluster = ClusterNode::created(
+                i,
+                cfg.clone(),
+                &layout,
+                names.clone(),
+                now,
+                rng.child_indexed("node", i as u64),
+            );
             let store = Store::new(rng.child_indexed("store", i as u64));
             let repl = Replication::new(0, cfg.repl_backlog_bytes, now);
             servers.push(Server::new(i, cluster, store, repl));
@@ -215,17 +268,30 @@ impl ClusterSim {
             }
         }
         let clients_n = scenario.workload.clients;
-        let mut net = Network::new(rng.child("net"), Distribution::Constant { ms: scenario.latency_ms as f64 });
+        let mut net = Network::new(
+            rng.child("net"),
+            Distribution::Constant {
+                ms: scenario.latency_ms as f64,
+            },
+        );
         net.set_fifo(true);
         for i in 0..n {
-            net.add_node(&format!(":{}", super::config::port_of(i))).expect("distinct names");
+            net.add_node(&format!(":{}", super::config::port_of(i)))
+                .expect("distinct names");
         }
         for c in 0..clients_n {
-            net.add_node(&format!("app{}", c + 1)).expect("distinct names");
+            net.add_node(&format!("app{}", c + 1))
+                .expect("distinct names");
         }
         net.add_node("operator").expect("distinct names");
         let clients = (0..clients_n)
-            .map(|c| ClusterClient::new(scenario.client.clone(), n, rng.child_indexed("client", c as u64)))
+            .map(|c| {
+                ClusterClient::new(
+                    scenario.client.clone(),
+                    n,
+                    rng.child_indexed("client", c as u64),
+                )
+            })
             .collect();
         let workload = Workload::new(scenario.workload.clone(), rng.child("workload"));
         let end = start + SimDuration::from_millis(scenario.duration_ms);
@@ -289,7 +355,10 @@ impl ClusterSim {
 
     /// Where every live node's data is.
     pub fn positions(&self) -> Vec<Position> {
-        (0..self.nodes()).filter(|&i| self.alive[i]).map(|i| self.servers[i].repl.position()).collect()
+        (0..self.nodes())
+            .filter(|&i| self.alive[i])
+            .map(|i| self.servers[i].repl.position())
+            .collect()
     }
 
     fn log(&mut self, now: SimTime, line: String) {
@@ -305,7 +374,9 @@ impl ClusterSim {
         let now = ctx.now();
         for n in 0..self.scenario.workload.tagged_keys {
             let key = super::workload::tagged_key(n);
-            let Some(m) = self.servers[0].cluster.owner(super::slot::key_slot(&key)) else { continue };
+            let Some(m) = self.servers[0].cluster.owner(super::slot::key_slot(&key)) else {
+                continue;
+            };
             let argv = vec![b"SET".to_vec(), key, format!("order-{n}").into_bytes()];
             self.servers[m].store.execute(now, &argv);
             let mut outs = Vec::new();
@@ -314,46 +385,96 @@ impl ClusterSim {
         }
         for i in 0..self.nodes() {
             let phase = self.rng.below(CRON_MS) + 1;
-            self.net.set_timer(ctx, NodeId(i as u32), SimDuration::from_millis(phase), Timer::Tick { inc: 0 });
+            self.net.set_timer(
+                ctx,
+                NodeId(i as u32),
+                SimDuration::from_millis(phase),
+                Timer::Tick { inc: 0 },
+            );
         }
         for c in 0..self.clients.len() {
             let outs = self.clients[c].start();
             self.client_outs(ctx, c, outs);
         }
         let admin = self.admin_host();
-        self.net.set_timer(ctx, admin, SimDuration::from_millis(CRON_MS), Timer::Sample);
+        self.net
+            .set_timer(ctx, admin, SimDuration::from_millis(CRON_MS), Timer::Sample);
         for write in [false, true] {
             if let Some(d) = self.workload.next_arrival(write) {
-                self.net.set_timer(ctx, admin, SimDuration::from_millis(200) + d, Timer::Arrival { write });
+                self.net.set_timer(
+                    ctx,
+                    admin,
+                    SimDuration::from_millis(200) + d,
+                    Timer::Arrival { write },
+                );
             }
         }
         for s in self.scenario.steps.clone() {
-            ctx.schedule_at(self.start + SimDuration::from_millis(s.at_ms), Ev::Act(s.action));
+            ctx.schedule_at(
+                self.start + SimDuration::from_millis(s.at_ms),
+                Ev::Act(s.action),
+            );
         }
     }
 
     // ---- effects ----------------------------------------------------------------------------------
 
-    fn cluster_effects(&mut self, ctx: &mut Ctx<'_, Ev>, i: NodeIdx, effects: Vec<Effect>, packet: Option<(NodeIdx, Option<u64>)>, slaveof_before: Option<NodeIdx>) {
+    fn cluster_effects(
+        &mut self,
+        ctx: &mut Ctx<'_, Ev>,
+        i: NodeIdx,
+        effects: Vec<Effect>,
+        packet: Option<(NodeIdx, Option<u64>)>,
+        slaveof_before: Option<NodeIdx>,
+    ) {
         let now = ctx.now();
         for e in effects {
             match e {
                 Effect::Send { to, link, msg } => {
-                    self.net.send(ctx, NodeId(i as u32), NodeId(to as u32), Wire::Bus { msg: Box::new(msg), link: Some(link), reply_on: None });
+                    self.net.send(
+                        ctx,
+                        NodeId(i as u32),
+                        NodeId(to as u32),
+                        Wire::Bus {
+                            msg: Box::new(msg),
+                            link: Some(link),
+                            reply_on: None,
+                        },
+                    );
                 }
-                Effect::Reply { to, their_link, msg } => {
-                    let their = their_link.or_else(|| packet.filter(|(from, _)| *from == to).and_then(|(_, l)| l));
-                    self.net.send(ctx, NodeId(i as u32), NodeId(to as u32), Wire::Bus { msg: Box::new(msg), link: None, reply_on: their });
+                Effect::Reply {
+                    to,
+                    their_link,
+                    msg,
+                } => {
+                    let their = their_link
+                        .or_else(|| packet.filter(|(from, _)| *from == to).and_then(|(_, l)| l));
+                    self.net.send(
+                        ctx,
+                        NodeId(i as u32),
+                        NodeId(to as u32),
+                        Wire::Bus {
+                            msg: Box::new(msg),
+                            link: None,
+                            reply_on: their,
+                        },
+                    );
                 }
                 Effect::Connect { to, link } => {
-                    if !self.alive[to] {
-                        self.servers[i].cluster.connect_refused(now.as_unix_ms(), to, link);
-                    } else if !self.net.is_cut(NodeId(i as u32), NodeId(to as u32)) {
-                        self.net.send(ctx, NodeId(i as u32), NodeId(to as u32), Wire::BusSyn { link });
+                    // A non-blocking connect on loopback answers later even when refused
+                    // (EINPROGRESS, then the RST): the link exists, connecting, until then.
+                    if !self.net.is_cut(NodeId(i as u32), NodeId(to as u32)) {
+                        self.net.send(
+                            ctx,
+                            NodeId(i as u32),
+                            NodeId(to as u32),
+                            Wire::BusSyn { link },
+                        );
                     }
                 }
                 Effect::ReplicateFrom(m) => {
-                    let replicas: Vec<NodeIdx> = self.servers[i].repl.replicas.keys().copied().collect();
+                    let replicas: Vec<NodeIdx> =
+                        self.servers[i].repl.replicas.keys().copied().collect();
                     for r in replicas {
                         self.servers[r].repl.link_lost(None, now.as_unix_ms());
                     }
@@ -383,7 +504,13 @@ impl ClusterSim {
                 Effect::Event(ev) => {
                     let at = self.elapsed_ms(now);
                     let servers = &self.servers;
-                    let replica_of = |n: NodeIdx| if n == i { slaveof_before } else { servers[n].cluster.myself().slaveof };
+                    let replica_of = |n: NodeIdx| {
+                        if n == i {
+                            slaveof_before
+                        } else {
+                            servers[n].cluster.myself().slaveof
+                        }
+                    };
                     if let NodeEvent::ElectionWon { .. } = ev {
                         let line = format!("{} won the election and takes over", addr_of(i));
                         self.metrics.event(at, i, ev, replica_of);
@@ -404,16 +531,35 @@ impl ClusterSim {
                     let lag = self.scenario.repl_lag_ms;
                     if lag > 0 && matches!(msg, ReplMsg::Stream { .. }) {
                         let inc = self.inc[i];
-                        self.net.set_timer(ctx, NodeId(i as u32), SimDuration::from_millis(lag), Timer::Deferred { inc, to, msg: Box::new(msg) });
+                        self.net.set_timer(
+                            ctx,
+                            NodeId(i as u32),
+                            SimDuration::from_millis(lag),
+                            Timer::Deferred {
+                                inc,
+                                to,
+                                msg: Box::new(msg),
+                            },
+                        );
                     } else {
-                        self.net.send(ctx, NodeId(i as u32), NodeId(to as u32), Wire::Repl(Box::new(msg)));
+                        self.net.send(
+                            ctx,
+                            NodeId(i as u32),
+                            NodeId(to as u32),
+                            Wire::Repl(Box::new(msg)),
+                        );
                     }
                 }
                 ReplOut::Connect { to, conn } => {
                     if !self.alive[to] {
                         self.servers[i].repl.link_lost(Some(conn), now.as_unix_ms());
                     } else if !self.net.is_cut(NodeId(i as u32), NodeId(to as u32)) {
-                        self.net.send(ctx, NodeId(i as u32), NodeId(to as u32), Wire::ReplSyn { conn });
+                        self.net.send(
+                            ctx,
+                            NodeId(i as u32),
+                            NodeId(to as u32),
+                            Wire::ReplSyn { conn },
+                        );
                     }
                 }
                 ReplOut::DataChanged => self.request_settle(ctx),
@@ -421,7 +567,13 @@ impl ClusterSim {
         }
     }
 
-    fn side_effects(&mut self, ctx: &mut Ctx<'_, Ev>, i: NodeIdx, fx: SideEffects, slaveof_before: Option<NodeIdx>) {
+    fn side_effects(
+        &mut self,
+        ctx: &mut Ctx<'_, Ev>,
+        i: NodeIdx,
+        fx: SideEffects,
+        slaveof_before: Option<NodeIdx>,
+    ) {
         self.cluster_effects(ctx, i, fx.cluster, None, slaveof_before);
         self.repl_outs(ctx, i, fx.repl);
         self.answer_waits(ctx, i);
@@ -431,23 +583,49 @@ impl ClusterSim {
         let host = self.client_host(c);
         for o in outs {
             match o {
-                ClientOut::Send { node, req, attempt, argv, asking, readonly } => {
+                ClientOut::Send {
+                    node,
+                    req,
+                    attempt,
+                    argv,
+                    asking,
+                    readonly,
+                } => {
                     self.inflight.insert((c, req), (node, attempt));
                     if !self.alive[node] {
                         let rtt = SimDuration::from_millis((2 * self.scenario.latency_ms).max(1));
-                        self.net.set_timer(ctx, host, rtt, Timer::ConnRefused { req, attempt });
+                        self.net
+                            .set_timer(ctx, host, rtt, Timer::ConnRefused { req, attempt });
                     } else {
-                        self.net.send(ctx, host, NodeId(node as u32), Wire::Request { req, attempt, argv, asking, readonly });
+                        self.net.send(
+                            ctx,
+                            host,
+                            NodeId(node as u32),
+                            Wire::Request {
+                                req,
+                                attempt,
+                                argv,
+                                asking,
+                                readonly,
+                            },
+                        );
                     }
                 }
                 ClientOut::Timer { after, timer } => {
                     self.net.set_timer(ctx, host, after, Timer::Client(timer));
                 }
-                ClientOut::Done { req, result, redirects } => {
+                ClientOut::Done {
+                    req,
+                    result,
+                    redirects,
+                } => {
                     self.inflight.remove(&(c, req));
-                    let Some(op) = self.op_of.remove(&(c, req)) else { continue };
+                    let Some(op) = self.op_of.remove(&(c, req)) else {
+                        continue;
+                    };
                     let now_ms = self.elapsed_ms(ctx.now());
-                    let (apps, finished) = self.workload.command_done(now_ms, op, result, redirects);
+                    let (apps, finished) =
+                        self.workload.command_done(now_ms, op, result, redirects);
                     if let Some(f) = finished {
                         let outcome = match (&f.error, f.hit) {
                             (Some(e), _) => e.message(),
@@ -455,8 +633,16 @@ impl ClusterSim {
                             (None, Some(false)) => "miss, cached".into(),
                             (None, None) => "OK".into(),
                         };
-                        let rec = OpRecord { at_ms: now_ms, client: f.client, what: f.what, outcome, latency_ms: f.latency_ms, redirects: f.redirects };
-                        self.metrics.op(rec, f.hit, f.write, f.error.as_ref().map(|e| e.kind()));
+                        let rec = OpRecord {
+                            at_ms: now_ms,
+                            client: f.client,
+                            what: f.what,
+                            outcome,
+                            latency_ms: f.latency_ms,
+                            redirects: f.redirects,
+                        };
+                        self.metrics
+                            .op(rec, f.hit, f.write, f.error.as_ref().map(|e| e.kind()));
                     }
                     for a in apps {
                         self.app_out(ctx, a);
@@ -484,9 +670,21 @@ impl ClusterSim {
     // ---- command execution on a node ---------------------------------------------------------------
 
     /// Runs a command from requester `host` on node `i`; answers at once unless it blocks.
-    fn serve(&mut self, ctx: &mut Ctx<'_, Ev>, i: NodeIdx, asker: Asker, argv: Vec<Vec<u8>>, asking: bool, readonly: bool) {
+    fn serve(
+        &mut self,
+        ctx: &mut Ctx<'_, Ev>,
+        i: NodeIdx,
+        asker: Asker,
+        argv: Vec<Vec<u8>>,
+        asking: bool,
+        readonly: bool,
+    ) {
         let now = ctx.now();
-        let mut conn = self.conns.get(&(asker.host, i)).copied().unwrap_or_default();
+        let mut conn = self
+            .conns
+            .get(&(asker.host, i))
+            .copied()
+            .unwrap_or_default();
         conn.readonly = readonly || (conn.readonly && asker.host == CLI_HOST);
         if asking {
             conn.asking = true;
@@ -500,7 +698,12 @@ impl ClusterSim {
             Processed::Blocked { wait } => {
                 self.blocked.insert((i, wait), asker);
             }
-            Processed::Paused => self.paused[i].push(PausedReq { asker, argv, asking, readonly }),
+            Processed::Paused => self.paused[i].push(PausedReq {
+                asker,
+                argv,
+                asking,
+                readonly,
+            }),
             Processed::Migrate(m) => {
                 let (reply, target) = self.migrate(now, i, &m, &mut fx);
                 self.respond(ctx, i, &asker, reply, None);
@@ -513,13 +716,30 @@ impl ClusterSim {
         self.side_effects(ctx, i, fx, slaveof_before);
     }
 
-    fn respond(&mut self, ctx: &mut Ctx<'_, Ev>, i: NodeIdx, asker: &Asker, reply: Reply, write: Option<Position>) {
+    fn respond(
+        &mut self,
+        ctx: &mut Ctx<'_, Ev>,
+        i: NodeIdx,
+        asker: &Asker,
+        reply: Reply,
+        write: Option<Position>,
+    ) {
         if asker.host == CLI_HOST {
             self.cli_replies.push_back(reply);
             return;
         }
         let to = self.host_of_requester(asker.host);
-        self.net.send(ctx, NodeId(i as u32), to, Wire::Response { req: asker.req, attempt: asker.attempt, reply, write });
+        self.net.send(
+            ctx,
+            NodeId(i as u32),
+            to,
+            Wire::Response {
+                req: asker.req,
+                attempt: asker.attempt,
+                reply,
+                write,
+            },
+        );
     }
 
     fn answer_waits(&mut self, ctx: &mut Ctx<'_, Ev>, i: NodeIdx) {
@@ -541,22 +761,48 @@ impl ClusterSim {
     /// MIGRATE from node `src` (`migrateCommand` with RESTORE-ASKING on the target), done in one
     /// step: the keys' values are restored on the target (and propagated there), then deleted
     /// from the source unless COPY.
-    fn migrate(&mut self, now: SimTime, src: NodeIdx, m: &MigrateRequest, fx: &mut SideEffects) -> (Reply, Option<(NodeIdx, SideEffects)>) {
+    fn migrate(
+        &mut self,
+        now: SimTime,
+        src: NodeIdx,
+        m: &MigrateRequest,
+        fx: &mut SideEffects,
+    ) -> (Reply, Option<(NodeIdx, SideEffects)>) {
         let to = m.target;
         if to == src || !self.alive[to] || self.net.is_cut(NodeId(src as u32), NodeId(to as u32)) {
-            return (Reply::error("IOERR error or timeout connecting to the client"), None);
+            return (
+                Reply::error("IOERR error or timeout connecting to the client"),
+                None,
+            );
         }
-        let dumps: Vec<(Vec<u8>, FullValue, Option<u64>)> =
-            m.keys.iter().filter_map(|k| self.servers[src].store.full_value(now, k).map(|(v, ttl)| (k.clone(), v, ttl))).collect();
+        let dumps: Vec<(Vec<u8>, FullValue, Option<u64>)> = m
+            .keys
+            .iter()
+            .filter_map(|k| {
+                self.servers[src]
+                    .store
+                    .full_value(now, k)
+                    .map(|(v, ttl)| (k.clone(), v, ttl))
+            })
+            .collect();
         if dumps.is_empty() {
             return (Reply::Status("NOKEY".into()), None);
         }
         let set_info = keys::command_info(b"set").expect("SET is in the table");
         for (k, _, _) in &dumps {
             let probe = vec![b"SET".to_vec(), k.clone(), Vec::new()];
-            let asking = ConnState { asking: true, ..ConnState::default() };
-            if let Some(Reply::Error(e)) = self.servers[to].route(now, &set_info, &probe, &asking).error() {
-                return (Reply::Error(format!("ERR Target instance replied with error: {e}")), None);
+            let asking = ConnState {
+                asking: true,
+                ..ConnState::default()
+            };
+            if let Some(Reply::Error(e)) = self.servers[to]
+                .route(now, &set_info, &probe, &asking)
+                .error()
+            {
+                return (
+                    Reply::Error(format!("ERR Target instance replied with error: {e}")),
+                    None,
+                );
             }
             if self.servers[to].cluster.is_slave() {
                 return (Reply::error("ERR Target instance replied with error: READONLY You can't write against a read only replica."), None);
@@ -567,7 +813,13 @@ impl ClusterSim {
         }
         let mut target_fx = SideEffects::default();
         for (k, v, ttl) in dumps {
-            let deadline = ttl.map(|t| self.servers[to].store.store_time(now).as_unix_ms().saturating_add(t));
+            let deadline = ttl.map(|t| {
+                self.servers[to]
+                    .store
+                    .store_time(now)
+                    .as_unix_ms()
+                    .saturating_add(t)
+            });
             for cmd in restore_commands(&k, v, deadline) {
                 self.servers[to].store.execute(now, &cmd);
                 self.servers[to].repl.feed(cmd, &mut target_fx.repl);
@@ -583,7 +835,11 @@ impl ClusterSim {
 }
 
 /// The commands that rebuild a key's value on another node (what RESTORE does from a DUMP).
-pub fn restore_commands(key: &[u8], value: FullValue, deadline_ms: Option<u64>) -> Vec<Vec<Vec<u8>>> {
+pub fn restore_commands(
+    key: &[u8],
+    value: FullValue,
+    deadline_ms: Option<u64>,
+) -> Vec<Vec<Vec<u8>>> {
     let k = key.to_vec();
     let mut out = vec![vec![b"DEL".to_vec(), k.clone()]];
     let chunked = |cmd: &[u8], items: Vec<Vec<u8>>, per: usize, out: &mut Vec<Vec<Vec<u8>>>| {
@@ -597,8 +853,20 @@ pub fn restore_commands(key: &[u8], value: FullValue, deadline_ms: Option<u64>) 
         FullValue::String(s) => out.push(vec![b"SET".to_vec(), k.clone(), s]),
         FullValue::List(l) => chunked(b"RPUSH", l, 1, &mut out),
         FullValue::Set(s) => chunked(b"SADD", s, 1, &mut out),
-        FullValue::Hash(h) => chunked(b"HSET", h.into_iter().flat_map(|(f, v)| [f, v]).collect(), 2, &mut out),
-        FullValue::ZSet(z) => chunked(b"ZADD", z.into_iter().flat_map(|(m, s)| [format_score(s).into_bytes(), m]).collect(), 2, &mut out),
+        FullValue::Hash(h) => chunked(
+            b"HSET",
+            h.into_iter().flat_map(|(f, v)| [f, v]).collect(),
+            2,
+            &mut out,
+        ),
+        FullValue::ZSet(z) => chunked(
+            b"ZADD",
+            z.into_iter()
+                .flat_map(|(m, s)| [format_score(s).into_bytes(), m])
+                .collect(),
+            2,
+            &mut out,
+        ),
     }
     if let Some(d) = deadline_ms {
         out.push(vec![b"PEXPIREAT".to_vec(), k, d.to_string().into_bytes()]);
@@ -606,11 +874,16 @@ pub fn restore_commands(key: &[u8], value: FullValue, deadline_ms: Option<u64>) 
     out
 }
 
-
 // ---- events --------------------------------------------------------------------------------------
 
 impl ClusterSim {
-    fn node_input(&mut self, ctx: &mut Ctx<'_, Ev>, i: NodeIdx, input: Input, packet: Option<(NodeIdx, Option<u64>)>) {
+    fn node_input(
+        &mut self,
+        ctx: &mut Ctx<'_, Ev>,
+        i: NodeIdx,
+        input: Input,
+        packet: Option<(NodeIdx, Option<u64>)>,
+    ) {
         let now = ctx.now().as_unix_ms();
         let repl = self.servers[i].repl_info(now);
         let before = self.servers[i].cluster.myself().slaveof;
@@ -639,30 +912,60 @@ impl ClusterSim {
             return;
         }
         match msg {
-            Wire::Bus { msg, link, reply_on } => {
-                self.node_input(ctx, b, Input::Packet { from: a, msg: *msg, reply_on }, Some((a, link)));
+            Wire::Bus {
+                msg,
+                link,
+                reply_on,
+            } => {
+                self.node_input(
+                    ctx,
+                    b,
+                    Input::Packet {
+                        from: a,
+                        msg: *msg,
+                        reply_on,
+                    },
+                    Some((a, link)),
+                );
             }
             Wire::BusSyn { link } => {
                 self.net.send(ctx, to, from, Wire::BusSynAck { link });
             }
-            Wire::BusSynAck { link } => self.node_input(ctx, b, Input::LinkUp { peer: a, link }, None),
-            Wire::BusRst { link } => self.node_input(ctx, b, Input::LinkDown { peer: a, link }, None),
+            Wire::BusSynAck { link } => {
+                self.node_input(ctx, b, Input::LinkUp { peer: a, link }, None)
+            }
+            Wire::BusRst { link } => {
+                self.node_input(ctx, b, Input::LinkDown { peer: a, link }, None)
+            }
             Wire::Repl(m) => self.on_repl(ctx, a, b, *m),
             Wire::ReplSyn { conn } => {
                 self.net.send(ctx, to, from, Wire::ReplSynAck { conn });
             }
             Wire::ReplSynAck { conn } => {
                 let mut outs = Vec::new();
-                self.servers[b].repl.connected(conn, now.as_unix_ms(), &mut outs);
+                self.servers[b]
+                    .repl
+                    .connected(conn, now.as_unix_ms(), &mut outs);
                 self.repl_outs(ctx, b, outs);
             }
             Wire::ReplRst { conn } => self.servers[b].repl.link_lost(Some(conn), now.as_unix_ms()),
-            Wire::Request { req, attempt, argv, asking, readonly } => {
+            Wire::Request {
+                req,
+                attempt,
+                argv,
+                asking,
+                readonly,
+            } => {
                 let host = self.requester_of(from);
                 self.serve(ctx, b, Asker { host, req, attempt }, argv, asking, readonly);
             }
             Wire::Eof => self.on_eof(ctx, a, b),
-            Wire::Response { req, attempt, reply, write } => {
+            Wire::Response {
+                req,
+                attempt,
+                reply,
+                write,
+            } => {
                 let r = self.requester_of(to);
                 self.inflight.remove(&(r, req));
                 if r == self.admin_requester() {
@@ -672,7 +975,10 @@ impl ClusterSim {
                 if let Some(pos) = write {
                     let positions = self.positions();
                     let not_before = now.as_unix_ms() + self.landing_ms();
-                    if !self.ledger.acknowledge(pos.hist, pos.offset, &positions, not_before) {
+                    if !self
+                        .ledger
+                        .acknowledge(pos.hist, pos.offset, &positions, not_before)
+                    {
                         self.request_settle(ctx);
                     }
                 }
@@ -687,18 +993,31 @@ impl ClusterSim {
     fn on_eof(&mut self, ctx: &mut Ctx<'_, Ev>, dead: NodeIdx, h: usize) {
         let now = ctx.now().as_unix_ms();
         if h < self.nodes() {
-            if let Some(link) = self.servers[h].cluster.nodes[dead].link.as_ref().map(|l| l.id) {
+            if let Some(link) = self.servers[h].cluster.nodes[dead]
+                .link
+                .as_ref()
+                .map(|l| l.id)
+            {
                 self.node_input(ctx, h, Input::LinkDown { peer: dead, link }, None);
             }
-            if self.servers[h].repl.master.as_ref().is_some_and(|l| l.master == dead) {
+            if self.servers[h]
+                .repl
+                .master
+                .as_ref()
+                .is_some_and(|l| l.master == dead)
+            {
                 self.servers[h].repl.link_lost(None, now);
             }
             self.servers[h].repl.drop_replica(dead);
             return;
         }
         let r = h - self.nodes();
-        let lost: Vec<(u64, u32)> =
-            self.inflight.iter().filter(|((host, _), (n, _))| *host == r && *n == dead).map(|((_, req), (_, a))| (*req, *a)).collect();
+        let lost: Vec<(u64, u32)> = self
+            .inflight
+            .iter()
+            .filter(|((host, _), (n, _))| *host == r && *n == dead)
+            .map(|((_, req), (_, a))| (*req, *a))
+            .collect();
         for (req, attempt) in lost {
             self.inflight.remove(&(r, req));
             if r == self.admin_requester() {
@@ -718,18 +1037,35 @@ impl ClusterSim {
         match msg {
             ReplMsg::Psync { conn, hist, offset } => {
                 let srv = &mut self.servers[i];
-                srv.repl.on_psync(nowms, from, conn, hist, offset, &srv.store, &mut outs);
+                srv.repl.on_psync(
+                    nowms,
+                    from,
+                    Psync { conn, hist, offset },
+                    &srv.store,
+                    &mut outs,
+                );
             }
             ReplMsg::Ack { conn, offset } => {
                 self.servers[i].repl.on_ack(nowms, from, conn, offset);
                 self.answer_waits(ctx, i);
             }
             other => {
-                if self.servers[i].repl.master.as_ref().is_some_and(|l| l.master != from) {
+                if self.servers[i]
+                    .repl
+                    .master
+                    .as_ref()
+                    .is_some_and(|l| l.master != from)
+                {
                     return;
                 }
                 let srv = &mut self.servers[i];
-                srv.repl.on_message(nowms, other, &mut srv.store, |s, argv| Server::apply_replicated(s, now, argv), &mut outs);
+                srv.repl.on_message(
+                    nowms,
+                    other,
+                    &mut srv.store,
+                    |s, argv| Server::apply_replicated(s, now, argv),
+                    &mut outs,
+                );
             }
         }
         self.repl_outs(ctx, i, outs);
@@ -745,7 +1081,12 @@ impl ClusterSim {
                     return;
                 }
                 self.tick(ctx, h);
-                self.net.set_timer(ctx, host, SimDuration::from_millis(CRON_MS), Timer::Tick { inc });
+                self.net.set_timer(
+                    ctx,
+                    host,
+                    SimDuration::from_millis(CRON_MS),
+                    Timer::Tick { inc },
+                );
             }
             Timer::Deferred { inc, to, msg } => {
                 if h < n && inc == self.inc[h] && self.alive[h] {
@@ -782,7 +1123,8 @@ impl ClusterSim {
             }
             Timer::Sample => {
                 self.sample(now);
-                self.net.set_timer(ctx, host, SimDuration::from_millis(CRON_MS), Timer::Sample);
+                self.net
+                    .set_timer(ctx, host, SimDuration::from_millis(CRON_MS), Timer::Sample);
             }
             Timer::Settle => {
                 self.settle_pending = false;
@@ -794,7 +1136,13 @@ impl ClusterSim {
             }
             Timer::AdminRefused { req } => {
                 let addr = self.reshard_target_addr();
-                self.reshard_reply(ctx, req, Err(format!("Could not connect to Redis at {addr}: Connection refused")));
+                self.reshard_reply(
+                    ctx,
+                    req,
+                    Err(format!(
+                        "Could not connect to Redis at {addr}: Connection refused"
+                    )),
+                );
             }
         }
     }
@@ -807,9 +1155,12 @@ impl ClusterSim {
         self.servers[i].store.run_active_expire_cycle(now);
         self.ticks[i] += 1;
         let mut outs = Vec::new();
-        let (ping, timeout) = (self.servers[i].cfg().repl_ping_period_ms, self.servers[i].cfg().repl_timeout_ms);
+        let (ping, timeout) = (
+            self.servers[i].cfg().repl_ping_period_ms,
+            self.servers[i].cfg().repl_timeout_ms,
+        );
         self.servers[i].repl.master_tick(nowms, ping, &mut outs);
-        if self.ticks[i] % (REPL_CRON_MS / CRON_MS) == 0 {
+        if self.ticks[i].is_multiple_of(REPL_CRON_MS / CRON_MS) {
             self.servers[i].repl.replica_cron(nowms, timeout, &mut outs);
         }
         self.repl_outs(ctx, i, outs);
@@ -823,7 +1174,9 @@ impl ClusterSim {
     /// What a client reading `key` now gets from the node that owns its slot in the majority's
     /// view (node `via`'s), bypassing the network: for tests and the page's checks.
     pub fn read_owner(&self, now: SimTime, via: NodeIdx, key: &[u8]) -> Option<Vec<u8>> {
-        let owner = self.servers[via].cluster.owner(super::slot::key_slot(key))?;
+        let owner = self.servers[via]
+            .cluster
+            .owner(super::slot::key_slot(key))?;
         if !self.alive[owner] {
             return None;
         }
@@ -837,7 +1190,11 @@ impl ClusterSim {
     pub fn writable_slots(&self) -> usize {
         let mut set = SlotSet::new();
         for (i, s) in self.servers.iter().enumerate() {
-            if self.alive[i] && s.cluster.is_master() && s.is_cluster_ok() && s.pause_until.is_none() {
+            if self.alive[i]
+                && s.cluster.is_master()
+                && s.is_cluster_ok()
+                && s.pause_until.is_none()
+            {
                 set.union_with(&s.cluster.myself().slots);
             }
         }
@@ -870,11 +1227,17 @@ impl ClusterSim {
                 let mut side: Vec<NodeId> = nodes.iter().map(|&i| NodeId(i as u32)).collect();
                 side.extend(clients.iter().map(|&c| self.client_host(c)));
                 let total = self.nodes() + self.clients.len() + 1;
-                let rest: Vec<NodeId> = (0..total as u32).map(NodeId).filter(|h| !side.contains(h)).collect();
+                let rest: Vec<NodeId> = (0..total as u32)
+                    .map(NodeId)
+                    .filter(|h| !side.contains(h))
+                    .collect();
                 self.net.heal_all();
                 self.net.partition(&side, &rest);
                 for &i in &nodes {
-                    if self.alive[i] && self.servers[i].cluster.is_master() && self.servers[i].cluster.myself().numslots() > 0 {
+                    if self.alive[i]
+                        && self.servers[i].cluster.is_master()
+                        && self.servers[i].cluster.myself().numslots() > 0
+                    {
                         self.metrics.master_lost(self.elapsed_ms(now), i);
                     }
                 }
@@ -892,9 +1255,21 @@ impl ClusterSim {
                     if h == node {
                         continue;
                     }
-                    let extra = ms + if h < self.nodes() { self.extra_latency[h] } else { 0 };
-                    let cfg = LinkConfig::new(Distribution::Constant { ms: (base + extra) as f64 }, 0.0);
-                    let _ = self.net.set_link(NodeId(node as u32), NodeId(h as u32), cfg);
+                    let extra = ms
+                        + if h < self.nodes() {
+                            self.extra_latency[h]
+                        } else {
+                            0
+                        };
+                    let cfg = LinkConfig::new(
+                        Distribution::Constant {
+                            ms: (base + extra) as f64,
+                        },
+                        0.0,
+                    );
+                    let _ = self
+                        .net
+                        .set_link(NodeId(node as u32), NodeId(h as u32), cfg);
                 }
             }
             Action::Reshard { from, to, slots } => {
@@ -902,11 +1277,26 @@ impl ClusterSim {
                     self.log(now, "a resharding is already running".into());
                     return;
                 }
-                let owned: Vec<Slot> = self.servers[from].cluster.myself().slots.iter().take(slots as usize).collect();
-                let others: Vec<NodeIdx> = (0..self.nodes())
-                    .filter(|&m| m != from && m != to && self.servers[from].cluster.nodes[m].is_master())
+                let owned: Vec<Slot> = self.servers[from]
+                    .cluster
+                    .myself()
+                    .slots
+                    .iter()
+                    .take(slots as usize)
                     .collect();
-                self.resharder = Some(Resharder::new(from, to, owned, others, self.names.clone(), self.elapsed_ms(now)));
+                let others: Vec<NodeIdx> = (0..self.nodes())
+                    .filter(|&m| {
+                        m != from && m != to && self.servers[from].cluster.nodes[m].is_master()
+                    })
+                    .collect();
+                self.resharder = Some(Resharder::new(
+                    from,
+                    to,
+                    owned,
+                    others,
+                    self.names.clone(),
+                    self.elapsed_ms(now),
+                ));
                 self.reshard_step(ctx);
             }
             Action::Failover { node, mode } => {
@@ -917,7 +1307,15 @@ impl ClusterSim {
                     FailoverMode::Takeover => argv.push(b"TAKEOVER".to_vec()),
                 }
                 let reply = self.cli_command(ctx, node, &mut ConnState::default(), argv);
-                self.log(now, format!("{line}: {}", reply.map(|r| crate::redis::cli::format_inline(&r)).unwrap_or_else(|e| e)));
+                self.log(
+                    now,
+                    format!(
+                        "{line}: {}",
+                        reply
+                            .map(|r| crate::redis::cli::format_inline(&r))
+                            .unwrap_or_else(|e| e)
+                    ),
+                );
                 return;
             }
         }
@@ -944,7 +1342,8 @@ impl ClusterSim {
         let total = self.nodes() + self.clients.len() + 1;
         for h in 0..total {
             if h != i {
-                self.net.send(ctx, NodeId(i as u32), NodeId(h as u32), Wire::Eof);
+                self.net
+                    .send(ctx, NodeId(i as u32), NodeId(h as u32), Wire::Eof);
             }
         }
         self.request_settle(ctx);
@@ -959,7 +1358,10 @@ impl ClusterSim {
     fn request_settle(&mut self, ctx: &mut Ctx<'_, Ev>) {
         if !self.settle_pending {
             self.settle_pending = true;
-            let (admin, after) = (self.admin_host(), SimDuration::from_millis(self.landing_ms()));
+            let (admin, after) = (
+                self.admin_host(),
+                SimDuration::from_millis(self.landing_ms()),
+            );
             self.net.set_timer(ctx, admin, after, Timer::Settle);
         }
     }
@@ -972,21 +1374,39 @@ impl ClusterSim {
         let now = ctx.now();
         let nowms = now.as_unix_ms();
         let inc = self.inc[i];
-        let conf = self.saved[i].take().unwrap_or_else(|| self.servers[i].cluster.clone());
-        let cluster = conf.restarted(nowms, self.rng.child_indexed("restart", (i as u64) << 32 | u64::from(inc)));
-        let store = Store::new(self.rng.child_indexed("store-restart", (i as u64) << 32 | u64::from(inc)));
+        let conf = self.saved[i]
+            .take()
+            .unwrap_or_else(|| self.servers[i].cluster.clone());
+        let cluster = conf.restarted(
+            nowms,
+            self.rng
+                .child_indexed("restart", (i as u64) << 32 | u64::from(inc)),
+        );
+        let store = Store::new(
+            self.rng
+                .child_indexed("store-restart", (i as u64) << 32 | u64::from(inc)),
+        );
         let repl = Server::fresh_replication(&mut self.ledger, &self.scenario.cluster, nowms);
         self.servers[i] = Server::new(i, cluster, store, repl);
         self.alive[i] = true;
         self.ticks[i] = 0;
         let phase = self.rng.below(CRON_MS) + 1;
-        self.net.set_timer(ctx, NodeId(i as u32), SimDuration::from_millis(phase), Timer::Tick { inc });
+        self.net.set_timer(
+            ctx,
+            NodeId(i as u32),
+            SimDuration::from_millis(phase),
+            Timer::Tick { inc },
+        );
     }
 
     // ---- resharding -------------------------------------------------------------------------------
 
     fn reshard_target_addr(&self) -> String {
-        self.resharder.as_ref().and_then(|r| r.command()).map(|c| addr_of(c.node)).unwrap_or_default()
+        self.resharder
+            .as_ref()
+            .and_then(|r| r.command())
+            .map(|c| addr_of(c.node))
+            .unwrap_or_default()
     }
 
     fn reshard_step(&mut self, ctx: &mut Ctx<'_, Ev>) {
@@ -999,11 +1419,28 @@ impl ClusterSim {
         self.reshard_req = Some(req);
         let admin = self.admin_host();
         if !self.alive[cmd.node] {
-            self.net.set_timer(ctx, admin, SimDuration::from_millis(1), Timer::AdminRefused { req });
+            self.net.set_timer(
+                ctx,
+                admin,
+                SimDuration::from_millis(1),
+                Timer::AdminRefused { req },
+            );
             return;
         }
-        self.inflight.insert((self.admin_requester(), req), (cmd.node, 1));
-        self.net.send(ctx, admin, NodeId(cmd.node as u32), Wire::Request { req, attempt: 1, argv: cmd.argv, asking: false, readonly: false });
+        self.inflight
+            .insert((self.admin_requester(), req), (cmd.node, 1));
+        self.net.send(
+            ctx,
+            admin,
+            NodeId(cmd.node as u32),
+            Wire::Request {
+                req,
+                attempt: 1,
+                argv: cmd.argv,
+                asking: false,
+                readonly: false,
+            },
+        );
     }
 
     fn reshard_reply(&mut self, ctx: &mut Ctx<'_, Ev>, req: u64, reply: Result<Reply, String>) {
@@ -1012,14 +1449,19 @@ impl ClusterSim {
         }
         let now = ctx.now();
         let at = self.elapsed_ms(now);
-        let Some(r) = self.resharder.as_mut() else { return };
+        let Some(r) = self.resharder.as_mut() else {
+            return;
+        };
         r.on_reply(at, reply);
         if let Some(e) = r.error.clone() {
             self.log(now, format!("resharding stopped: {e}"));
             self.reshard_req = None;
         } else if r.is_done() {
             let (slots, keys) = (r.slots.len(), r.keys_moved);
-            self.log(now, format!("resharding done: {slots} slots, {keys} keys moved"));
+            self.log(
+                now,
+                format!("resharding done: {slots} slots, {keys} keys moved"),
+            );
             self.reshard_req = None;
         } else {
             self.reshard_step(ctx);
@@ -1031,16 +1473,39 @@ impl ClusterSim {
     /// Runs one command from the page's redis-cli on node `i` now (the CLI is on the operator's
     /// machine, which partitions do not cut). `Err` when the node does not answer (killed).
     /// Blocked WAITs and paused writes answer later through [`ClusterSim::cli_replies`].
-    pub fn cli_command(&mut self, ctx: &mut Ctx<'_, Ev>, i: NodeIdx, conn: &mut ConnState, argv: Vec<Vec<u8>>) -> Result<Reply, String> {
+    pub fn cli_command(
+        &mut self,
+        ctx: &mut Ctx<'_, Ev>,
+        i: NodeIdx,
+        conn: &mut ConnState,
+        argv: Vec<Vec<u8>>,
+    ) -> Result<Reply, String> {
         if i >= self.nodes() {
-            return Err(format!("Could not connect to Redis at {}: Connection refused", addr_of(i)));
+            return Err(format!(
+                "Could not connect to Redis at {}: Connection refused",
+                addr_of(i)
+            ));
         }
         if !self.alive[i] {
-            return Err(format!("Could not connect to Redis at {}: Connection refused", addr_of(i)));
+            return Err(format!(
+                "Could not connect to Redis at {}: Connection refused",
+                addr_of(i)
+            ));
         }
         self.conns.insert((CLI_HOST, i), *conn);
         let before = self.cli_replies.len();
-        self.serve(ctx, i, Asker { host: CLI_HOST, req: 0, attempt: 0 }, argv, conn.asking, conn.readonly);
+        self.serve(
+            ctx,
+            i,
+            Asker {
+                host: CLI_HOST,
+                req: 0,
+                attempt: 0,
+            },
+            argv,
+            conn.asking,
+            conn.readonly,
+        );
         if let Some(c) = self.conns.get(&(CLI_HOST, i)) {
             *conn = *c;
         }
@@ -1059,7 +1524,9 @@ impl Model for ClusterSim {
         match event {
             Ev::Act(a) => self.apply(ctx, a),
             Ev::Net(e) => match self.net.on_event(ctx, e) {
-                Some(Delivery::Message { from, to, msg, .. }) => self.on_message(ctx, from, to, msg),
+                Some(Delivery::Message { from, to, msg, .. }) => {
+                    self.on_message(ctx, from, to, msg)
+                }
                 Some(Delivery::Timer { node, timer, .. }) => self.on_timer(ctx, node, timer),
                 None => {}
             },
@@ -1119,7 +1586,12 @@ impl ClusterRun {
         self.sim.act(|m, ctx| m.apply(ctx, action));
     }
     /// The page's redis-cli.
-    pub fn cli(&mut self, node: NodeIdx, conn: &mut ConnState, argv: Vec<Vec<u8>>) -> Result<Reply, String> {
+    pub fn cli(
+        &mut self,
+        node: NodeIdx,
+        conn: &mut ConnState,
+        argv: Vec<Vec<u8>>,
+    ) -> Result<Reply, String> {
         self.sim.act(|m, ctx| m.cli_command(ctx, node, conn, argv))
     }
 }
@@ -1184,7 +1656,9 @@ impl ClusterRun {
     pub fn summary(&self, seed: u64) -> RunSummary {
         let m = self.model();
         let t = &m.metrics.totals;
-        let sum = |f: fn(&super::client::ClientStats) -> u64| m.clients.iter().map(|c| f(&c.stats)).sum::<u64>();
+        let sum = |f: fn(&super::client::ClientStats) -> u64| {
+            m.clients.iter().map(|c| f(&c.stats)).sum::<u64>()
+        };
         RunSummary {
             preset: m.scenario.preset.clone(),
             seed,
