@@ -30,6 +30,7 @@ pub mod runtime;
 pub mod scenario;
 pub mod server;
 pub mod slot;
+pub mod view;
 pub mod workload;
 
 // A read-only accessor on the store, kept beside the store's code (see the file's header).
