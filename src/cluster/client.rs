@@ -412,6 +412,17 @@ impl ClusterClient {
         self.handle_error(req, CONNECTION_CLOSED.into(), out);
     }
 
+    /// Finishes request `id` with `err`.
+    fn fail(&mut self, id: u64, err: ClientError, out: &mut Vec<ClientOut>) {
+        if let Some(r) = self.requests.remove(&id) {
+            out.push(ClientOut::Done {
+                req: id,
+                result: Err(err),
+                redirects: r.redirects,
+            });
+        }
+    }
+
     /// `handleError`.
     fn handle_error(&mut self, id: u64, error: String, out: &mut Vec<ClientOut>) {
         let max = self.opts.max_redirections;
@@ -424,12 +435,7 @@ impl ClusterClient {
         };
         req.ttl = Some(ttl);
         if ttl == 0 {
-            let r = self.requests.remove(&id).expect("checked");
-            out.push(ClientOut::Done {
-                req: id,
-                result: Err(ClientError::TooManyRedirections(error)),
-                redirects: r.redirects,
-            });
+            self.fail(id, ClientError::TooManyRedirections(error), out);
             return;
         }
         let words: Vec<&str> = error.split(' ').collect();
@@ -438,21 +444,11 @@ impl ClusterClient {
                 let (Ok(slot), Some(node)) =
                     (words[1].parse::<usize>(), node_at(words[2], self.nodes))
                 else {
-                    let r = self.requests.remove(&id).expect("checked");
-                    out.push(ClientOut::Done {
-                        req: id,
-                        result: Err(ClientError::Reply(error)),
-                        redirects: r.redirects,
-                    });
+                    self.fail(id, ClientError::Reply(error), out);
                     return;
                 };
                 if slot >= SLOTS {
-                    let r = self.requests.remove(&id).expect("checked");
-                    out.push(ClientOut::Done {
-                        req: id,
-                        result: Err(ClientError::Reply(error)),
-                        redirects: r.redirects,
-                    });
+                    self.fail(id, ClientError::Reply(error), out);
                     return;
                 }
                 self.stats.moved += 1;
@@ -471,12 +467,7 @@ impl ClusterClient {
             }
             "ASK" if words.len() >= 3 => {
                 let Some(node) = node_at(words[2], self.nodes) else {
-                    let r = self.requests.remove(&id).expect("checked");
-                    out.push(ClientOut::Done {
-                        req: id,
-                        result: Err(ClientError::Reply(error)),
-                        redirects: r.redirects,
-                    });
+                    self.fail(id, ClientError::Reply(error), out);
                     return;
                 };
                 self.stats.ask += 1;
@@ -497,12 +488,7 @@ impl ClusterClient {
                 self.retry_later(id, true, out);
             }
             _ => {
-                let r = self.requests.remove(&id).expect("checked");
-                out.push(ClientOut::Done {
-                    req: id,
-                    result: Err(ClientError::Reply(error)),
-                    redirects: r.redirects,
-                });
+                self.fail(id, ClientError::Reply(error), out);
             }
         }
     }

@@ -150,6 +150,10 @@ pub enum Timer {
     },
     /// Count the acknowledged writes no node holds any more (see `ledger.rs`).
     Settle,
+    /// A blocked WAIT's timeout (`handleBlockedClientsTimeout`).
+    WaitDeadline {
+        inc: u32,
+    },
 }
 
 pub type Net = Network<Wire, Timer>;
@@ -691,12 +695,18 @@ impl ClusterSim {
         }
         let mut fx = SideEffects::default();
         let slaveof_before = self.servers[i].cluster.myself().slaveof;
-        let processed = self.servers[i].process(now, &mut conn, &argv, &mut self.ledger, &mut fx);
+        let processed = self.servers[i].process(now, &mut conn, &argv, &mut fx);
         self.conns.insert((asker.host, i), conn);
         match processed {
             Processed::Reply { reply, write } => self.respond(ctx, i, &asker, reply, write),
             Processed::Blocked { wait } => {
                 self.blocked.insert((i, wait), asker);
+                if let Some(d) = self.servers[i].next_wait_deadline() {
+                    let after = SimDuration::from_millis(d.saturating_sub(now.as_unix_ms()));
+                    let inc = self.inc[i];
+                    self.net
+                        .set_timer(ctx, NodeId(i as u32), after, Timer::WaitDeadline { inc });
+                }
             }
             Processed::Paused => self.paused[i].push(PausedReq {
                 asker,
@@ -1125,6 +1135,11 @@ impl ClusterSim {
                 self.sample(now);
                 self.net
                     .set_timer(ctx, host, SimDuration::from_millis(CRON_MS), Timer::Sample);
+            }
+            Timer::WaitDeadline { inc } => {
+                if h < n && inc == self.inc[h] && self.alive[h] {
+                    self.answer_waits(ctx, h);
+                }
             }
             Timer::Settle => {
                 self.settle_pending = false;
@@ -1683,5 +1698,125 @@ impl ClusterRun {
             unavailable_ms: t.unavailable_ms,
             events: self.sim.processed(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::client::ScaleReads;
+    use crate::cluster::scenario::preset;
+
+    fn quiet(id: &str) -> Scenario {
+        let mut s = preset(id).unwrap();
+        s.workload.read_rate = 0.0;
+        s.workload.write_rate = 0.0;
+        s
+    }
+
+    fn argv(line: &str) -> Vec<Vec<u8>> {
+        line.split_whitespace()
+            .map(|w| w.as_bytes().to_vec())
+            .collect()
+    }
+
+    /// `waitCommand`: WAIT blocks until the replica acknowledges the client's last write (it asks
+    /// with REPLCONF GETACK), then answers with the count.
+    #[test]
+    fn wait_blocks_until_the_replica_acknowledges() {
+        let mut run = ClusterRun::new(quiet("steady"), 1).unwrap();
+        run.run_to_ms(500);
+        let mut conn = ConnState::default();
+        assert_eq!(run.cli(2, &mut conn, argv("SET foo bar")), Ok(Reply::ok()));
+        assert_eq!(
+            run.cli(2, &mut conn, argv("WAIT 1 1000")),
+            Err(String::new()),
+            "blocked"
+        );
+        run.run_to_ms(520);
+        assert_eq!(
+            run.model_mut().cli_replies.pop_front(),
+            Some(Reply::Integer(1))
+        );
+        // With a dead replica, WAIT answers 0 at its timeout.
+        let replica = (0..6)
+            .find(|&r| run.model().servers[r].cluster.master() == Some(2))
+            .unwrap();
+        run.act(Action::Kill { node: replica });
+        assert_eq!(run.cli(2, &mut conn, argv("SET foo baz")), Ok(Reply::ok()));
+        assert_eq!(
+            run.cli(2, &mut conn, argv("WAIT 1 200")),
+            Err(String::new())
+        );
+        run.run_to_ms(650);
+        assert!(
+            run.model().cli_replies.is_empty(),
+            "still waiting before the timeout"
+        );
+        run.run_to_ms(800);
+        assert_eq!(
+            run.model_mut().cli_replies.pop_front(),
+            Some(Reply::Integer(0))
+        );
+    }
+
+    /// ioredis `scaleReads: "slave"`: read-only commands go to replicas on READONLY connections
+    /// and are served there without a redirect (`getNodeByQuery`'s readonly case).
+    #[test]
+    fn replica_reads_are_served_by_replicas() {
+        let mut s = preset("steady").unwrap();
+        s.client.scale_reads = ScaleReads::Slave;
+        s.duration_ms = 30_000;
+        let mut run = ClusterRun::new(s, 2).unwrap();
+        run.run_to_end();
+        let m = run.model();
+        let replica_hits: u64 = (0..6)
+            .filter(|&i| !m.servers[i].cluster.is_master())
+            .map(|i| m.servers[i].store.stats().keyspace_hits)
+            .sum();
+        let master_hits: u64 = (0..6)
+            .filter(|&i| m.servers[i].cluster.is_master())
+            .map(|i| m.servers[i].store.stats().keyspace_hits)
+            .sum();
+        // Replicas appear in CLUSTER SLOTS once their offset is known (`isReplicaAvailable`), so
+        // the first reads, before any write, go to the masters.
+        assert!(
+            replica_hits > 3 * master_hits,
+            "replicas {replica_hits}, masters {master_hits}"
+        );
+        assert_eq!(m.clients.iter().map(|c| c.stats.moved).sum::<u64>(), 0);
+        assert_eq!(m.metrics.totals.errors_total(), 0);
+    }
+
+    /// A restarted master without persistence that comes back before its replica was promoted
+    /// keeps its slots, and its replica resynchronises to the empty dataset: every acknowledged
+    /// write of that shard is lost (the hazard the Redis docs warn about).
+    #[test]
+    fn a_quick_restart_without_persistence_wipes_the_shard() {
+        let mut s = preset("steady").unwrap();
+        s.workload.read_rate = 0.0;
+        s.workload.write_rate = 50.0;
+        let mut run = ClusterRun::new(s, 3).unwrap();
+        run.run_to_ms(5_000);
+        run.act(Action::Kill { node: 0 });
+        run.run_to_ms(6_000);
+        run.act(Action::Restart { node: 0 });
+        run.run_to_ms(20_000);
+        let m = run.model();
+        assert!(m.servers[0].cluster.is_master(), "no failover happened");
+        assert!(m.metrics.failovers.iter().all(|f| f.promoted.is_none()));
+        let replica = (0..6)
+            .find(|&r| m.servers[r].cluster.master() == Some(0))
+            .unwrap();
+        assert_eq!(
+            m.servers[replica].repl.position().hist,
+            m.servers[0].repl.hist,
+            "resynchronised from the restarted master"
+        );
+        assert!(
+            m.ledger.lost > 30,
+            "the shard's writes before the kill are gone: {}",
+            m.ledger.lost
+        );
     }
 }

@@ -263,10 +263,9 @@ impl Server {
         now: SimTime,
         conn: &mut ConnState,
         argv: &[Vec<u8>],
-        ledger: &mut Ledger,
         fx: &mut SideEffects,
     ) -> Processed {
-        let processed = self.process_inner(now, conn, argv, ledger, fx);
+        let processed = self.process_inner(now, conn, argv, fx);
         // resetClient: ASKING lasts one command.
         let was_asking = argv
             .first()
@@ -286,7 +285,6 @@ impl Server {
         now: SimTime,
         conn: &mut ConnState,
         argv: &[Vec<u8>],
-        ledger: &mut Ledger,
         fx: &mut SideEffects,
     ) -> Processed {
         let Some(name) = argv.first() else {
@@ -351,7 +349,6 @@ impl Server {
                 }
                 let pos = self.propagate(now, &info, argv, &reply, fx);
                 conn.woff = self.repl.offset;
-                let _ = ledger;
                 Processed::Reply { reply, write: pos }
             }
         }
