@@ -222,8 +222,8 @@ impl Both<'_> {
             .iter()
             .map(|w| {
                 let mut w = w.to_string();
-                for i in 0..NODES {
-                    w = w.replace(&format!("{{id{i}}}"), &ids[i]);
+                for (i, id) in ids.iter().enumerate() {
+                    w = w.replace(&format!("{{id{i}}}"), id);
                     let port = if real {
                         self.base + i as u16
                     } else {
