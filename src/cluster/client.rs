@@ -143,6 +143,8 @@ pub enum ClientOut {
         result: Result<Reply, ClientError>,
         redirects: u32,
     },
+    /// Internal request `req` (a slot refresh) was given up: its reply, if any, is ignored.
+    Forget { req: u64 },
 }
 
 /// The client's timers.
@@ -567,8 +569,8 @@ impl ClusterClient {
         let Some(r) = self.refresh.as_mut() else {
             return;
         };
-        if r.req != 0 {
-            self.requests.remove(&r.req);
+        if r.req != 0 && self.requests.remove(&r.req).is_some() {
+            out.push(ClientOut::Forget { req: r.req });
         }
         let Some(&node) = r.order.get(r.next) else {
             // ClusterAllFailedError: try again at the next interval or error.

@@ -357,6 +357,11 @@ impl ClusterSim {
         now.saturating_since(self.start).as_millis()
     }
 
+    /// Requests on the wire (bounded: every one is answered, timed out or forgotten).
+    pub fn inflight_len(&self) -> usize {
+        self.inflight.len()
+    }
+
     /// Where every live node's data is.
     pub fn positions(&self) -> Vec<Position> {
         (0..self.nodes())
@@ -617,6 +622,9 @@ impl ClusterSim {
                 }
                 ClientOut::Timer { after, timer } => {
                     self.net.set_timer(ctx, host, after, Timer::Client(timer));
+                }
+                ClientOut::Forget { req } => {
+                    self.inflight.remove(&(c, req));
                 }
                 ClientOut::Done {
                     req,
@@ -1786,6 +1794,31 @@ mod tests {
         );
         assert_eq!(m.clients.iter().map(|c| c.stats.moved).sum::<u64>(), 0);
         assert_eq!(m.metrics.totals.errors_total(), 0);
+    }
+
+    /// Nothing grows without bound while a partition lasts: requests time out, refreshes are
+    /// forgotten, histories are capped.
+    #[test]
+    fn a_long_partition_keeps_every_table_bounded() {
+        let mut s = preset("partition-minority").unwrap();
+        s.steps.retain(|st| st.at_ms < 20_000);
+        s.duration_ms = 180_000;
+        let mut run = ClusterRun::new(s, 5).unwrap();
+        run.run_to_end();
+        let m = run.model();
+        assert!(
+            m.inflight_len() < 200,
+            "{} requests on the wire",
+            m.inflight_len()
+        );
+        assert!(
+            m.workload.in_flight() < 500,
+            "{} operations open",
+            m.workload.in_flight()
+        );
+        assert!(m.clients.iter().all(|c| c.in_flight() < 200));
+        assert!(m.metrics.buckets.len() <= crate::cluster::metrics::BUCKETS_KEPT);
+        assert!(m.metrics.events.len() <= crate::cluster::metrics::EVENTS_KEPT);
     }
 
     /// A restarted master without persistence that comes back before its replica was promoted
