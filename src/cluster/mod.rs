@@ -20,6 +20,7 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod failover_times;
 pub mod keys;
 pub mod ledger;
 pub mod metrics;

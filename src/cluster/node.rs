@@ -369,6 +369,10 @@ impl ClusterNode {
             rng,
         };
         node.size = node.count_size().0;
+        // The processes of a real cluster start at different moments, so each one's "every tenth
+        // cron" second falls at its own phase; without this every node would pick its random
+        // ping in the same 100 ms of each second.
+        node.iteration = node.rng.below(10);
         node
     }
 
