@@ -18,6 +18,86 @@ pub const EVENTS_KEPT: usize = 2_000;
 pub const FAILOVERS_KEPT: usize = 50;
 /// Finished operations kept for the table.
 pub const RECENT_KEPT: usize = 40;
+/// Delivered bus messages and redirects kept for the picture of the wire (each kind apart, so
+/// a storm of MOVED replies cannot push the gossip out).
+pub const TRAFFIC_KEPT: usize = 400;
+/// How far back the picture of the wire looks (virtual ms).
+pub const TRAFFIC_WINDOW_MS: u64 = 1_000;
+
+/// What crossed the wire, for the picture: a cluster-bus message between two nodes, or a
+/// redirect a node answered an application process with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrafficKind {
+    Ping,
+    Pong,
+    /// FAIL broadcast: "this node is failing".
+    Fail,
+    /// FAILOVER_AUTH_REQUEST: a replica asks the masters for their vote.
+    VoteRequest,
+    /// FAILOVER_AUTH_ACK: a master's vote.
+    Vote,
+    /// UPDATE: "your slot map is stale".
+    Update,
+    /// Any other bus message (MEET, MFSTART, PUBLISH …).
+    Other,
+    /// `-MOVED` to an application process.
+    Moved,
+    /// `-ASK` to an application process.
+    Ask,
+}
+
+impl TrafficKind {
+    pub const ALL: [TrafficKind; 9] = [
+        TrafficKind::Ping,
+        TrafficKind::Pong,
+        TrafficKind::Fail,
+        TrafficKind::VoteRequest,
+        TrafficKind::Vote,
+        TrafficKind::Update,
+        TrafficKind::Other,
+        TrafficKind::Moved,
+        TrafficKind::Ask,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            TrafficKind::Ping => "ping",
+            TrafficKind::Pong => "pong",
+            TrafficKind::Fail => "fail",
+            TrafficKind::VoteRequest => "vote-request",
+            TrafficKind::Vote => "vote",
+            TrafficKind::Update => "update",
+            TrafficKind::Other => "other",
+            TrafficKind::Moved => "moved",
+            TrafficKind::Ask => "ask",
+        }
+    }
+    pub fn is_redirect(self) -> bool {
+        matches!(self, TrafficKind::Moved | TrafficKind::Ask)
+    }
+    pub fn of_bus(t: super::bus::MsgType) -> TrafficKind {
+        use super::bus::MsgType;
+        match t {
+            MsgType::Ping | MsgType::Meet => TrafficKind::Ping,
+            MsgType::Pong => TrafficKind::Pong,
+            MsgType::Fail => TrafficKind::Fail,
+            MsgType::AuthRequest => TrafficKind::VoteRequest,
+            MsgType::AuthAck => TrafficKind::Vote,
+            MsgType::Update => TrafficKind::Update,
+            MsgType::Publish | MsgType::MfStart | MsgType::Module | MsgType::PublishShard => TrafficKind::Other,
+        }
+    }
+}
+
+/// One delivery: from node `from` to node `to` (bus), or from node `from` to application
+/// process `to` (redirect).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Traffic {
+    pub at_ms: u64,
+    pub from: NodeIdx,
+    pub to: usize,
+    pub kind: TrafficKind,
+}
 
 /// One second of the application's life.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -126,6 +206,10 @@ pub struct Metrics {
     pub events: VecDeque<TimedEvent>,
     pub failovers: VecDeque<FailoverRecord>,
     pub recent: VecDeque<OpRecord>,
+    /// Recent bus deliveries, oldest first (at most [`TRAFFIC_KEPT`]).
+    pub bus: VecDeque<Traffic>,
+    /// Recent redirects, oldest first (at most [`TRAFFIC_KEPT`]).
+    pub redirected: VecDeque<Traffic>,
 }
 
 impl Metrics {
@@ -200,6 +284,23 @@ impl Metrics {
         let b = self.bucket(at_ms);
         b.moved += moved;
         b.ask += ask;
+    }
+
+    /// A delivery on the wire; older ones than the window, and beyond the bound, are dropped.
+    pub fn traffic(&mut self, t: Traffic) {
+        let q = if t.kind.is_redirect() { &mut self.redirected } else { &mut self.bus };
+        q.push_back(t);
+        while q.len() > TRAFFIC_KEPT || q.front().is_some_and(|f| f.at_ms.saturating_add(TRAFFIC_WINDOW_MS) < t.at_ms) {
+            q.pop_front();
+        }
+    }
+
+    /// Deliveries in the window before `now_ms`, oldest first.
+    pub fn recent_traffic(&self, now_ms: u64) -> Vec<Traffic> {
+        let from = now_ms.saturating_sub(TRAFFIC_WINDOW_MS);
+        let mut v: Vec<Traffic> = self.bus.iter().chain(self.redirected.iter()).filter(|t| t.at_ms >= from && t.at_ms <= now_ms).copied().collect();
+        v.sort_by_key(|t| t.at_ms);
+        v
     }
 
     /// A 100 ms sample of how many slots can take writes.

@@ -24,7 +24,7 @@ use super::client::{ClientOut, ClientTimer, ClusterClient};
 use super::config::{addr_of, node_name, ClusterConfig, Layout, NodeIdx};
 use super::keys;
 use super::ledger::{Ledger, Position};
-use super::metrics::{Metrics, OpRecord};
+use super::metrics::{Metrics, OpRecord, Traffic, TrafficKind};
 use super::node::{ClusterNode, Effect, Input, NodeEvent};
 use super::replication::{Psync, ReplMsg, ReplOut, Replication, REPL_CRON_MS};
 use super::reshard::Resharder;
@@ -935,6 +935,8 @@ impl ClusterSim {
                 link,
                 reply_on,
             } => {
+                let at_ms = self.elapsed_ms(now);
+                self.metrics.traffic(Traffic { at_ms, from: a, to: b, kind: TrafficKind::of_bus(msg.kind()) });
                 self.node_input(
                     ctx,
                     b,
@@ -998,6 +1000,19 @@ impl ClusterSim {
                         .acknowledge(pos.hist, pos.offset, &positions, not_before)
                     {
                         self.request_settle(ctx);
+                    }
+                }
+                if let Reply::Error(e) = &reply {
+                    let kind = if e.starts_with("MOVED ") {
+                        Some(TrafficKind::Moved)
+                    } else if e.starts_with("ASK ") {
+                        Some(TrafficKind::Ask)
+                    } else {
+                        None
+                    };
+                    if let Some(kind) = kind.filter(|_| a < n) {
+                        let at_ms = self.elapsed_ms(now);
+                        self.metrics.traffic(Traffic { at_ms, from: a, to: r, kind });
                     }
                 }
                 let mut outs = Vec::new();

@@ -82,6 +82,10 @@ pub struct ClusterView {
     pub failover: Option<FailoverRecord>,
     pub elapsed_ms: u64,
     pub duration_ms: u64,
+    /// Bus messages and redirects delivered in the last second, oldest first.
+    pub traffic: Vec<super::metrics::Traffic>,
+    /// Application processes (the redirects' receivers).
+    pub apps: usize,
 }
 
 impl ClusterView {
@@ -167,6 +171,8 @@ impl ClusterView {
             failover: m.metrics.failovers.back().cloned(),
             elapsed_ms: run.elapsed_ms(),
             duration_ms: m.scenario.duration_ms,
+            traffic: m.metrics.recent_traffic(run.elapsed_ms()),
+            apps: m.clients.len(),
         }
     }
 
@@ -210,5 +216,36 @@ mod tests {
         assert_eq!(v.owner_of(0), Some(promoted));
         assert!(v.nodes[promoted].master && v.nodes[promoted].config_epoch == 7);
         assert_eq!(v.writable_slots, 16384);
+    }
+
+    /// The picture of the wire shows gossip always, FAIL and the votes at the failover, and the
+    /// MOVED replies that send the applications to the promoted replica; only the last second.
+    #[test]
+    fn the_wire_shows_gossip_votes_and_redirects() {
+        use crate::cluster::metrics::{TrafficKind, TRAFFIC_KEPT, TRAFFIC_WINDOW_MS};
+        let kinds_between = |run: &mut ClusterRun, from_ms: u64, to_ms: u64| {
+            let mut seen = std::collections::BTreeSet::new();
+            let mut t = from_ms;
+            while t < to_ms {
+                t += 100;
+                run.run_to_ms(t);
+                let v = ClusterView::of(run);
+                assert!(v.traffic.iter().all(|x| x.at_ms + TRAFFIC_WINDOW_MS >= t && x.at_ms <= t));
+                assert!(v.traffic.len() <= 2 * TRAFFIC_KEPT);
+                seen.extend(v.traffic.iter().map(|x| x.kind.name()));
+            }
+            seen.into_iter().collect::<Vec<_>>()
+        };
+        let mut run = ClusterRun::new(preset("failover").unwrap(), 1).unwrap();
+        assert_eq!(kinds_between(&mut run, 0, 9_000), vec!["ping", "pong"]);
+        let promoted_ms = {
+            run.run_to_ms(25_000);
+            run.model().metrics.failovers[0].promoted_ms.unwrap()
+        };
+        let mut run = ClusterRun::new(preset("failover").unwrap(), 1).unwrap();
+        let seen = kinds_between(&mut run, 10_000, promoted_ms + 2_000);
+        for k in [TrafficKind::Fail, TrafficKind::VoteRequest, TrafficKind::Vote, TrafficKind::Moved] {
+            assert!(seen.contains(&k.name()), "{k:?} not in {seen:?}");
+        }
     }
 }

@@ -51,6 +51,9 @@ test('killing a master: its replica is promoted and the slot bar is recoloured',
   assert.match(summary, /owned its slots \d+\.\d s later/);
   assert.ok(await page.locator('[data-testid="event-log"] li').count() > 3);
   assert.match(await page.getByTestId('count-errors').textContent(), /^\d+$/);
+  // The picture of the wire: the killed master drawn as such, the others still gossiping.
+  assert.equal(await page.getByTestId('wire-node-0').getAttribute('data-health'), 'killed');
+  assert.ok(await page.locator('[data-testid="wire"] path[data-kind="ping"]').count() > 0, 'gossip drawn');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `horizontal overflow ${overflow}px`);
   await page.screenshot({ path: join(SHOTS, 'cluster-desktop-light.png'), fullPage: true });

@@ -12,6 +12,7 @@ mod cli;
 mod forms;
 mod panels;
 mod topology;
+mod wire;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -34,6 +35,7 @@ use panels::{
     recent_buckets, Counts, EventLog, FailoverTimeline, KeyPlacement, WorkloadCharts, CHART_SECONDS,
 };
 use topology::{NodeOp, SlotBar, Topology};
+use wire::WirePicture;
 
 /// redis-cli transcript entries kept.
 pub const TRANSCRIPT_KEPT: usize = 200;
@@ -353,6 +355,10 @@ pub fn ClusterPage() -> Html {
                 }
                 <Counts acked={acked} lost={lost} moved={moved} ask={ask} errors={totals.errors.clone()} unavailable_ms={totals.unavailable_ms}
                         writable={view.writable_slots} ops={totals.ops} hit_ratio={totals.hit_ratio()} />
+            </div>
+            <div class="panel">
+                <h2>{ "Gossip, votes and redirects" }</h2>
+                <WirePicture nodes={view.nodes.clone()} apps={view.apps} traffic={view.traffic.clone()} now_ms={view.elapsed_ms} />
             </div>
             <div class="cl-two">
                 <div class="panel">
