@@ -61,7 +61,7 @@ fn chaos_scenario(seed: u64) -> Scenario {
         ttl_ms: r.range_inclusive(500, 15_000),
         renew_interval_ms: r.range_inclusive(200, 8_000),
         retry_interval_ms: r.range_inclusive(100, 6_000),
-        client_timeout_ms: r.range_inclusive(50, 4_000),
+        command_timeout_ms: r.bernoulli(0.5).then(|| r.range_inclusive(50, 4_000)),
         job_ms: r.range_inclusive(50, 3_000),
         latency: Distribution::Exponential {
             mean_ms: r.uniform(0.5, 200.0),
@@ -72,12 +72,9 @@ fn chaos_scenario(seed: u64) -> Scenario {
             } else {
                 RenewVariant::CompareAndExtend
             },
-            release: if r.bernoulli(0.5) {
-                ReleaseVariant::Del
-            } else {
-                ReleaseVariant::CompareAndDelete
-            },
-            fencing: r.bernoulli(0.5),
+            release: ReleaseVariant::ALL[r.index(3)],
+            // Fencing needs a single counter: not with Redlock.
+            fencing: redis_instances == 1 && r.bernoulli(0.5),
         },
         steps,
         ..Scenario::default()

@@ -110,7 +110,8 @@ fn fault_free_runs_are_safe_and_process_every_job_once_in_order() {
         total_handovers += s.handovers;
     }
     // The sweep really exercised handovers and work (not 1,000 idle runs).
-    assert!(total_jobs > SEEDS * 5, "{total_jobs}");
+    // One job per entry to working (every renewal): about four per holder in 20 s.
+    assert!(total_jobs > SEEDS * 3, "{total_jobs}");
     assert!(total_handovers > SEEDS / 10, "{total_handovers}");
 }
 
@@ -163,8 +164,8 @@ fn a_preset_run_has_a_pinned_digest() {
     // Pinned so the browser build can assert the very same run (and so an accidental change of the
     // model's behaviour cannot go unnoticed). A deliberate change updates it with UPDATE_EXPECT=1.
     let sim = run(&preset("gc-pause").unwrap(), TEST_EPOCH, true).unwrap();
-    expect_test::expect!["d1a5717895e12465cde5e88bf743817a6687a7d9cb0c50c566098dc207fb8ee9"]
+    expect_test::expect!["1e0fe57d0e0615acae19d1f8d4507d26faadc25592fbe57d5bf3768ba576a816"]
         .assert_eq(&sim.trace().digest());
     let s = sim.model.summary(sim.now());
-    expect_test::expect![[r#"{"violations":1,"violation_time_ms":15413,"duplicate_or_out_of_order_jobs":1,"stale_writes_accepted":1,"stale_writes_rejected":0,"handovers":1,"acquisitions":2,"time_without_holder_ms":7,"writes_accepted":50,"highest_job":49,"foreign_lock_extensions":0,"foreign_lock_deletes":0,"belief_without_truth_ms":15419}"#]].assert_eq(&serde_json::to_string(&s).unwrap());
+    expect_test::expect![[r#"{"verdict":"harm","violations":1,"violation_time_ms":15413,"duplicate_or_out_of_order_jobs":1,"stale_writes_accepted":1,"stale_writes_rejected":0,"handovers":1,"acquisitions":2,"time_without_holder_ms":13,"writes_accepted":11,"highest_job":10,"foreign_lock_extensions":0,"foreign_lock_deletes":0,"belief_without_truth_ms":15419}"#]].assert_eq(&serde_json::to_string(&s).unwrap());
 }

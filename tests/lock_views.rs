@@ -22,20 +22,23 @@ fn handover_log_reads_like_the_reference() {
         .collect();
     expect_test::expect![[r#"
         000010 Trying to acquire lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
-        000017 Lock acquired. Starting work { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
+        000023 Lock acquired. Starting work { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
         000050 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
-        005017 Renewing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
-        005056 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
-        010028 Renewing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
-        010064 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
-        015035 Renewing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
-        015069 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
+        005023 Renewing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
+        005036 Lock acquired. Starting work { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
+        005061 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
+        010036 Renewing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
+        010047 Lock acquired. Starting work { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
+        010063 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
+        015047 Renewing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
+        015062 Lock acquired. Starting work { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
+        015071 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
         020000 STOP worker-0
         020000 Stop work { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
-        020000 Releasing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
-        020077 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
-        020082 Lock acquired. Starting work { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
-        025082 Renewing lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
+        020076 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
+        021000 Releasing lock { workerId: '01HF7YAT005NQM3QQZB23SM8C8' }
+        025080 Trying to acquire lock { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
+        025086 Lock acquired. Starting work { workerId: '01HF7YAT00XN0AT6PWYXFZZD8T' }
     "#]]
     .assert_eq(&text);
 }
@@ -79,14 +82,14 @@ fn gc_pause_views_show_the_violation_on_the_timeline() {
         .lane
         .iter()
         .any(|s| s.value.as_deref() == Some(other.as_str()) && s.from <= to));
-    assert_eq!(redis.lock_key, "lock:jobs");
+    assert_eq!(redis.lock_key, "lock.resource-worker");
     assert!(redis.value.is_some());
     assert!(redis.ttl_left_ms.is_some_and(|t| t <= 10_000));
     assert!(!redis.commands.is_empty() && redis.commands.len() <= 64);
     assert!(redis
         .commands
         .iter()
-        .any(|c| c.command.starts_with("SET lock:jobs") && c.reply == "OK"));
+        .any(|c| c.command.starts_with("SET lock.resource-worker") && c.reply == "OK"));
     // The global log is in time order.
     assert!(rt.log().windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
     // The cards serialize for the page.
