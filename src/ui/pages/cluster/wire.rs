@@ -13,9 +13,9 @@ use crate::cluster::view::{Health, NodeRow};
 const W: f64 = 420.0;
 const H: f64 = 300.0;
 const CX: f64 = 210.0;
-const CY: f64 = 120.0;
+const CY: f64 = 135.0;
 const RING: f64 = 92.0;
-const APPS_Y: f64 = 272.0;
+const APPS_Y: f64 = 284.0;
 
 #[derive(Properties, PartialEq)]
 pub struct WireProps {
