@@ -6,6 +6,7 @@
 
 pub mod backoff;
 pub mod balance;
+pub mod cluster;
 pub mod lock;
 pub mod redis;
 pub mod sim;

@@ -6,6 +6,7 @@
 pub mod alloc_counter;
 pub mod backoff;
 pub mod balance;
+pub mod cluster;
 pub mod kernel;
 pub mod lock;
 pub mod lock_live;
@@ -51,6 +52,8 @@ pub enum SimCommand {
     Lb(balance::Args),
     /// Benchmark the modeled Redis (and a real redis-server, when one is reachable).
     RedisBench(redis::BenchArgs),
+    /// Redis Cluster: key slots, a preset run's figures (--json), failover times over seeds, the client benchmark.
+    Cluster(cluster::Args),
 }
 
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
@@ -66,6 +69,7 @@ pub fn sim_main() -> std::process::ExitCode {
         SimCommand::BackoffSweep(a) => backoff::sweep(&cli.common, a),
         SimCommand::Lb(a) => balance::run(&cli.common, a),
         SimCommand::RedisBench(a) => redis::bench(&cli.common, a),
+        SimCommand::Cluster(a) => cluster::run(&cli.common, a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

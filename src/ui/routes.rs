@@ -17,6 +17,8 @@ pub enum Route {
     LoadBalancing,
     #[at("/redis")]
     Redis,
+    #[at("/cluster")]
+    Cluster,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -24,12 +26,13 @@ pub enum Route {
 
 impl Route {
     /// The routes in the header's order, with their link text.
-    pub const NAV: [(Route, &'static str); 5] = [
+    pub const NAV: [(Route, &'static str); 6] = [
         (Route::Home, "Home"),
         (Route::Locks, "Locks"),
         (Route::Backoff, "Backoff"),
         (Route::LoadBalancing, "Load balancing"),
         (Route::Redis, "Redis"),
+        (Route::Cluster, "Cluster"),
     ];
 }
 
@@ -40,6 +43,7 @@ pub fn switch(route: Route) -> Html {
         Route::Backoff => html! { <pages::backoff::BackoffPage /> },
         Route::LoadBalancing => html! { <pages::load_balancing::LoadBalancingPage /> },
         Route::Redis => html! { <pages::redis::RedisPage /> },
+        Route::Cluster => html! { <pages::cluster::ClusterPage /> },
         Route::NotFound => html! { <pages::not_found::NotFoundPage /> },
     }
 }

@@ -10,6 +10,7 @@ mod support;
 
 mod backoff_page;
 mod click_away;
+mod cluster_page;
 mod kernel;
 mod load_balancing_page;
 mod locks_page;

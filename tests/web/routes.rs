@@ -17,6 +17,7 @@ async fn every_route_renders_its_page_and_marks_its_nav_link() {
         ("/backoff", "page-backoff", "Backoff"),
         ("/load-balancing", "page-load-balancing", "Load balancing"),
         ("/redis", "page-redis", "Redis"),
+        ("/cluster", "page-cluster", "Cluster"),
     ] {
         let (root, handle) = render_at(path).await;
         assert!(by_testid(&root, testid).is_some(), "{path} renders {testid}");
@@ -43,7 +44,7 @@ async fn unknown_paths_render_the_404_page() {
 #[wasm_bindgen_test]
 async fn the_home_page_has_a_card_per_playground() {
     let (root, handle) = render_at("/").await;
-    assert_eq!(root.query_selector_all(".card").unwrap().length(), 4);
+    assert_eq!(root.query_selector_all(".card").unwrap().length(), 5);
     handle.destroy();
     root.remove();
 }

@@ -1,6 +1,7 @@
 //! One module per route. Model pages draw the core's state; their issues fill them in.
 
 pub mod backoff;
+pub mod cluster;
 pub mod home;
 pub mod load_balancing;
 pub mod locks;
@@ -17,7 +18,7 @@ pub struct PlaygroundInfo {
     pub teaches: &'static [&'static str],
 }
 
-pub const PLAYGROUNDS: [PlaygroundInfo; 4] = [
+pub const PLAYGROUNDS: [PlaygroundInfo; 5] = [
     PlaygroundInfo {
         route: Route::Locks,
         title: "Distributed locks",
@@ -60,6 +61,17 @@ pub const PLAYGROUNDS: [PlaygroundInfo; 4] = [
             "Strings, lists, sets, hashes and sorted sets, reply for reply",
             "Expiry: lazy on access and the active cycle",
             "Cache-aside: hits, misses and TTL-driven refetches",
+        ],
+    },
+    PlaygroundInfo {
+        route: Route::Cluster,
+        title: "Redis Cluster",
+        lede: "16384 hash slots over three masters and their replicas: redirects, gossip, failure detection, \
+               replica elections and resharding, with a cluster-aware client and the writes a failover loses.",
+        teaches: &[
+            "Key slots, hash tags, MOVED and ASK",
+            "PFAIL → FAIL → election → promotion, and why it takes about the node timeout plus a second or two",
+            "What asynchronous replication loses in a failover or a minority partition",
         ],
     },
 ];

@@ -1,0 +1,111 @@
+// End to end: the /cluster page against the release Pages build. Kills a master, plays, and sees
+// the replica promoted and the slot bar recoloured; uses the redis-cli in cluster mode; measures
+// frame times while playing; saves screenshots (desktop 1440 px and 390 px wide, light and dark)
+// to target/screenshots/cluster-*.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, openPage, url, SHOTS } from './browser.mjs';
+
+let context;
+before(async () => { context = await launch(); });
+after(async () => { await context?.close(); });
+
+const owners = (page) => page.locator('[data-testid="slot-run"]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-owner')));
+
+test('killing a master: its replica is promoted and the slot bar is recoloured', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  await page.goto(url('cluster?preset=steady&seed=3&speed=20'));
+  await page.getByTestId('page-cluster').waitFor();
+  assert.equal(await page.getByTestId('param-notices').count(), 0);
+  assert.deepEqual(await owners(page), ['0', '1', '2']);
+  assert.equal(await page.getByTestId('node-0-role').textContent(), 'master');
+  // The redis-cli follows a redirect and its prompt follows the node.
+  assert.equal(await page.getByTestId('cluster-cli-prompt').textContent(), '127.0.0.1:7000>');
+  await page.getByTestId('cluster-cli-input').fill('SET foo bar');
+  await page.getByTestId('cluster-cli-input').press('Enter');
+  await page.getByTestId('cluster-cli-output').last().filter({ hasText: 'OK' }).waitFor();
+  assert.equal(await page.getByTestId('cluster-cli-output').last().textContent(), '-> Redirected to slot [12182] located at 127.0.0.1:7002\nOK');
+  assert.equal(await page.getByTestId('cluster-cli-prompt').textContent(), '127.0.0.1:7002>');
+  // Key placement.
+  await page.getByTestId('placement-key').fill('{user1000}.following');
+  assert.match(await page.getByTestId('placement-slot').textContent(), /^3443 /);
+  assert.equal(await page.getByTestId('placement-owner').textContent(), '127.0.0.1:7000');
+  // Kill the first master and play until its replica owns the slots.
+  await page.getByTestId('node-0-kill').click();
+  assert.equal(await page.getByTestId('node-0-health').textContent(), 'killed');
+  const t0 = Date.now();
+  await page.getByTestId('play-toggle').click();
+  await page.getByTestId('phase-promoted').waitFor({ timeout: 60_000 });
+  const wall = Date.now() - t0;
+  await page.getByTestId('play-toggle').click();
+  const after = await owners(page);
+  assert.equal(after.length, 3);
+  assert.notEqual(after[0], '0', 'the first range has a new owner');
+  const promoted = after[0];
+  assert.equal(await page.getByTestId(`node-${promoted}-role`).textContent(), 'master');
+  assert.equal(await page.getByTestId(`node-${promoted}-epoch`).textContent(), '7');
+  const summary = await page.getByTestId('failover-summary').textContent();
+  console.log(`cluster page: ${summary} (${wall} ms of wall time at 20×)`);
+  assert.match(summary, /owned its slots \d+\.\d s later/);
+  assert.ok(await page.locator('[data-testid="event-log"] li').count() > 3);
+  assert.match(await page.getByTestId('count-errors').textContent(), /^\d+$/);
+  // The picture of the wire: the killed master drawn as such, the others still gossiping.
+  assert.equal(await page.getByTestId('wire-node-0').getAttribute('data-health'), 'killed');
+  assert.ok(await page.locator('[data-testid="wire"] path[data-kind="ping"]').count() > 0, 'gossip drawn');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `horizontal overflow ${overflow}px`);
+  await page.screenshot({ path: join(SHOTS, 'cluster-desktop-light.png'), fullPage: true });
+  await page.getByTestId('cluster-live').screenshot({ path: join(SHOTS, 'cluster-live-light.png') });
+  await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
+  await page.screenshot({ path: join(SHOTS, 'cluster-desktop-dark.png'), fullPage: true });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('presets from the URL, frame times while playing, and the page at 390 px', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  await page.goto(url('cluster?preset=reshard&seed=2&speed=10'));
+  await page.getByTestId('page-cluster').waitFor();
+  assert.equal(await page.getByTestId('preset-reshard').getAttribute('aria-pressed'), 'true');
+  await page.getByTestId('play-toggle').click();
+  await page.waitForTimeout(800);
+  const stats = await page.evaluate(() => new Promise((resolve) => {
+    const times = [];
+    let last = performance.now();
+    const end = last + 3000;
+    function tick() {
+      const now = performance.now();
+      times.push(now - last);
+      last = now;
+      if (now < end) requestAnimationFrame(tick); else {
+        const sorted = [...times].sort((a, b) => a - b);
+        resolve({ frames: times.length, p50: sorted[Math.floor(sorted.length / 2)], p95: sorted[Math.floor(sorted.length * 0.95)], max: sorted[sorted.length - 1] });
+      }
+    }
+    requestAnimationFrame(tick);
+  }));
+  console.log(`cluster page frame times playing the reshard preset at 10×: ${stats.frames} frames in 3 s, p50 ${stats.p50.toFixed(1)} ms, p95 ${stats.p95.toFixed(1)} ms, max ${stats.max.toFixed(1)} ms`);
+  await page.getByTestId('reshard-status').waitFor({ timeout: 60_000 });
+  await page.getByTestId('play-toggle').click();
+  // A bad setting is named and nothing restarts.
+  await page.getByTestId('setting-timeout').fill('5');
+  await page.getByTestId('settings-apply').click();
+  assert.match(await page.getByTestId('settings-errors').textContent(), /node timeout 5 ms is not accepted: enter 500 to 60000 ms/);
+  // A 390 px phone.
+  await page.setViewportSize({ width: 390, height: 900 });
+  await page.goto(url('cluster?preset=partition-minority&seed=1&speed=50'));
+  await page.getByTestId('page-cluster').waitFor();
+  await page.getByTestId('play-toggle').click();
+  await page.waitForFunction(() => /[1-9]/.test(document.querySelector('[data-testid="count-lost"]')?.textContent ?? '0'), null, { timeout: 60_000 });
+  await page.getByTestId('play-toggle').click();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `horizontal overflow ${overflow}px at 390 px`);
+  await page.screenshot({ path: join(SHOTS, 'cluster-390-light.png'), fullPage: true });
+  await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
+  await page.screenshot({ path: join(SHOTS, 'cluster-390-dark.png'), fullPage: true });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
