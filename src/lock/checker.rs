@@ -299,6 +299,18 @@ impl Checker {
         self.summary.foreign_lock_deletes = self.summary.foreign_lock_deletes.saturating_add(1);
     }
 
+    /// Running counts that only grow, for spotting notable events cheaply after each event:
+    /// (lease overlaps opened, handovers, harmful writes accepted).
+    pub fn notable_counts(&self) -> (u64, u64, u64) {
+        (
+            self.violation_count,
+            self.handovers,
+            self.summary
+                .stale_writes_accepted
+                .saturating_add(self.summary.duplicate_or_out_of_order_jobs),
+        )
+    }
+
     /// The violations within the history window (the summary counts all of them).
     pub fn violations(&self) -> &[Violation] {
         &self.violations

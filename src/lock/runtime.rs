@@ -182,6 +182,7 @@ pub enum WorkerStatus {
     Crashed,
 }
 
+#[derive(Clone)]
 pub(super) struct WorkerSlot {
     pub(super) node: NodeId,
     pub(super) machine: LockWorker,
@@ -205,6 +206,7 @@ pub(super) struct WorkerSlot {
     pub(super) recent_values: VecDeque<String>,
 }
 
+#[derive(Clone)]
 pub(super) struct RedisSlot {
     pub(super) node: NodeId,
     pub(super) instance: Instance,
@@ -275,7 +277,8 @@ pub fn majority_value<'a>(values: impl Iterator<Item = &'a str>, n: usize) -> Op
         .map(|(v, _)| v)
 }
 
-/// The lock playground as a kernel model.
+/// The lock playground as a kernel model. Cloneable, so rewind can snapshot a run.
+#[derive(Clone)]
 pub struct LockRuntime {
     pub(super) scenario: Scenario,
     pub(super) cfg: MachineConfig,
@@ -286,6 +289,15 @@ pub struct LockRuntime {
     pub(super) redis: Vec<RedisSlot>,
     pub(super) resource: ProtectedResource,
     pub(super) recorder: Recorder,
+    pub(super) notable: NotableState,
+}
+
+/// What rewind's notable marks are drawn from: the checker's counts as last seen, and the faults
+/// applied since the last look.
+#[derive(Clone, Debug, Default)]
+pub(super) struct NotableState {
+    pub(super) seen: (u64, u64, u64),
+    pub(super) faults: Vec<String>,
 }
 
 /// Builds a ready-to-run simulation of `scenario` whose clock starts at `epoch`.
@@ -359,6 +371,7 @@ pub fn build(
         redis,
         resource: ProtectedResource::new(scenario.variants.fencing),
         recorder: Recorder::new(epoch, &ids, scenario.redis_instances),
+        notable: NotableState::default(),
     };
     let mut sim = Simulation::new(rt, epoch);
     let mut jitter = rng.child("start");
@@ -372,7 +385,8 @@ pub fn build(
     Ok(sim)
 }
 
-/// Runs `scenario` to its end and returns the simulation (for its summary, views and trace).
+/// Runs `scenario` to its end and returns the simulation (for its summary, views, trace and
+/// running digest, which is always on).
 pub fn run(
     scenario: &Scenario,
     epoch: SimTime,
@@ -380,6 +394,7 @@ pub fn run(
 ) -> Result<Simulation<LockRuntime>, ScenarioError> {
     let mut sim = build(scenario, epoch)?;
     sim.trace_mut().set_enabled(trace);
+    sim.trace_mut().set_running_digest(true);
     sim.run_until(epoch + SimDuration(scenario.duration_ms));
     Ok(sim)
 }

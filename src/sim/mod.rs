@@ -11,6 +11,8 @@
 //! - [`trace`]: one entry per processed event; text, JSON, SHA-256 digest.
 //! - [`selfcheck`]: the reference scenario whose digest native and browser tests pin.
 //! - [`playback`]: per-frame driver with the wall clock passed in (speed, budget, debt).
+//! - [`rewind`]: snapshots, the action log and exact seeks back and forth (`Rewind`), and
+//!   [`replay`](mod@replay) the file that carries a run (model, scenario, seed, actions, cursor).
 //! - [`params`]: seed/speed and page fields to and from the query string.
 //! - [`bench`](mod@bench): the timer-storm workload `sim kernel-bench` and the browser test time.
 //!
@@ -25,6 +27,8 @@ pub mod net;
 pub mod params;
 pub mod playback;
 pub mod queue;
+pub mod replay;
+pub mod rewind;
 pub mod rng;
 pub mod selfcheck;
 pub mod time;
@@ -35,6 +39,7 @@ pub use net::{Delivery, DropReason, LinkConfig, NetError, NetEvent, Network, Nod
 pub use params::{ParamError, QueryParams, SimParams};
 pub use playback::{Clocked, FrameReport, Playback};
 pub use queue::{EventId, EventQueue};
+pub use rewind::{Cursor, LoggedAction, Mark, Notable, NotableKind, Rewind, Rewindable, Seek};
 pub use rng::{Distribution, SimRng};
 pub use selfcheck::reference_digest;
 pub use time::{SimDuration, SimTime, TEST_EPOCH};
