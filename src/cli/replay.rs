@@ -47,10 +47,7 @@ pub fn run(c: &Common, a: Args) -> CliResult {
     if c.json {
         super::output::print_json(&out)
     } else {
-        println!(
-            "{}: {} events to {} ms, digest {}",
-            out.model, out.events, out.at_ms, out.digest
-        );
+        println!("{}: {} events to {} ms, digest {}", out.model, out.events, out.at_ms, out.digest);
         Ok(())
     }
 }
@@ -68,16 +65,10 @@ pub fn replay_text(text: &str, flags: &RewindFlags) -> Result<ReplayOutput, Box<
     }
 }
 
-fn replay_model<M: ReplayModel>(
-    text: &str,
-    flags: &RewindFlags,
-) -> Result<ReplayOutput, Box<dyn std::error::Error>> {
+fn replay_model<M: ReplayModel>(text: &str, flags: &RewindFlags) -> Result<ReplayOutput, Box<dyn std::error::Error>> {
     let r = Replay::<M::Scenario, M::Action>::parse(text, M::ID)?;
     let mut rw = open::<M>(&r, RewindConfig::default())?;
-    let end = r
-        .cursor
-        .map(|c| c.at_ms)
-        .unwrap_or_else(|| M::default_end_ms(&r.scenario));
+    let end = r.cursor.map(|c| c.at_ms).unwrap_or_else(|| M::default_end_ms(&r.scenario));
     match (flags.until_ms, flags.seek_ms) {
         (Some(t), _) => {
             rw.seek(Seek::Time(t));
@@ -97,10 +88,5 @@ fn replay_model<M: ReplayModel>(
         return Err(e.to_string().into());
     }
     let cursor = rw.cursor();
-    Ok(ReplayOutput {
-        model: M::ID.to_string(),
-        events: cursor.events,
-        digest: rw.digest(),
-        at_ms: cursor.at_ms,
-    })
+    Ok(ReplayOutput { model: M::ID.to_string(), events: cursor.events, digest: rw.digest(), at_ms: cursor.at_ms })
 }

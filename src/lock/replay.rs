@@ -25,10 +25,7 @@ impl Rewindable for LockRuntime {
 
     fn drain_notable(&mut self, now: SimTime, out: &mut Vec<Notable>) {
         for f in self.notable.faults.drain(..) {
-            out.push(Notable {
-                kind: NotableKind::Fault,
-                label: f,
-            });
+            out.push(Notable { kind: NotableKind::Fault, label: f });
         }
         let counts = self.recorder.checker().notable_counts();
         let seen = self.notable.seen;
@@ -42,13 +39,7 @@ impl Rewindable for LockRuntime {
                 .checker()
                 .violations()
                 .last()
-                .map(|v| {
-                    v.workers
-                        .iter()
-                        .map(|w| format!("worker-{w}"))
-                        .collect::<Vec<_>>()
-                        .join(" and ")
-                })
+                .map(|v| v.workers.iter().map(|w| format!("worker-{w}")).collect::<Vec<_>>().join(" and "))
                 .unwrap_or_default();
             out.push(Notable {
                 kind: NotableKind::Violation,
@@ -61,10 +52,7 @@ impl Rewindable for LockRuntime {
                 Some(w) => format!("job {} written twice or out of order by worker-{}", w.job, w.worker),
                 None => "harm".to_string(),
             };
-            out.push(Notable {
-                kind: NotableKind::Harm,
-                label,
-            });
+            out.push(Notable { kind: NotableKind::Harm, label });
         }
         if counts.1 > seen.1 {
             let to = (0..self.worker_count()).find(|w| self.believes(*w));
@@ -85,10 +73,7 @@ impl ReplayModel for LockRuntime {
     type Scenario = Scenario;
 
     fn build(scenario: &Scenario, seed: u64, epoch: SimTime) -> Result<Simulation<Self>, String> {
-        let s = Scenario {
-            seed,
-            ..scenario.clone()
-        };
+        let s = Scenario { seed, ..scenario.clone() };
         build(&s, epoch).map_err(|e| e.to_string())
     }
 
@@ -169,30 +154,16 @@ pub fn parse_action_code(code: &str) -> Option<Action> {
         ('c', None) => Action::Crash { target: target()? },
         ('s', None) => Action::Stop { target: target()? },
         ('r', None) => Action::Restart { target: target()? },
-        ('p', p) => Action::Pause {
-            target: target()?,
-            ms: num(p)?,
-        },
+        ('p', p) => Action::Pause { target: target()?, ms: num(p)? },
         ('x', None) => Action::Partition { target: target()? },
         ('h', None) => Action::Heal { target: target()? },
-        ('d', Some(p)) => Action::ClockRate {
-            target: target()?,
-            rate: p.parse::<f64>().ok().filter(|r| r.is_finite())?,
-        },
-        ('l', p) => Action::SlowLink {
-            target: target()?,
-            extra_ms: num(p)?,
-        },
-        ('C', None) => Action::RedisCrash {
-            instance: instance()?,
-        },
-        ('R', None) => Action::RedisRestart {
-            instance: instance()?,
-        },
-        ('S', p) => Action::RedisSlow {
-            instance: instance()?,
-            extra_ms: num(p)?,
-        },
+        ('d', Some(p)) => {
+            Action::ClockRate { target: target()?, rate: p.parse::<f64>().ok().filter(|r| r.is_finite())? }
+        }
+        ('l', p) => Action::SlowLink { target: target()?, extra_ms: num(p)? },
+        ('C', None) => Action::RedisCrash { instance: instance()? },
+        ('R', None) => Action::RedisRestart { instance: instance()? },
+        ('S', p) => Action::RedisSlow { instance: instance()?, extra_ms: num(p)? },
         _ => return None,
     })
 }
@@ -220,14 +191,8 @@ pub fn log_from_query(text: &str) -> Result<Vec<LoggedAction<Action>>, String> {
             let events = parts.next().and_then(parse_b36);
             let action = parts.next().and_then(parse_action_code);
             match (at, events, action) {
-                (Some(at_ms), Some(events), Some(action)) => Ok(LoggedAction {
-                    at_ms,
-                    events,
-                    action,
-                }),
-                _ => Err(format!(
-                    "action {i} {item:?} is not understood; expected time~events~code, like 8ks~2jk~c1"
-                )),
+                (Some(at_ms), Some(events), Some(action)) => Ok(LoggedAction { at_ms, events, action }),
+                _ => Err(format!("action {i} {item:?} is not understood; expected time~events~code, like 8ks~2jk~c1")),
             }
         })
         .collect()
@@ -251,34 +216,21 @@ mod tests {
                 Action::Heal { target },
                 Action::ClockRate { target, rate: 0.4 },
                 Action::ClockRate { target, rate: 12.0 },
-                Action::SlowLink {
-                    target,
-                    extra_ms: 2_000,
-                },
+                Action::SlowLink { target, extra_ms: 2_000 },
             ]);
         }
         all.extend([
             Action::RedisCrash { instance: 4 },
             Action::RedisRestart { instance: 0 },
-            Action::RedisSlow {
-                instance: 1,
-                extra_ms: 0,
-            },
+            Action::RedisSlow { instance: 1, extra_ms: 0 },
         ]);
         let log: Vec<LoggedAction<Action>> = all
             .iter()
             .enumerate()
-            .map(|(i, a)| LoggedAction {
-                at_ms: 1_000 * i as u64 + 7,
-                events: 5_000 * i as u64,
-                action: a.clone(),
-            })
+            .map(|(i, a)| LoggedAction { at_ms: 1_000 * i as u64 + 7, events: 5_000 * i as u64, action: a.clone() })
             .collect();
         let text = log_to_query(&log);
-        assert!(
-            text.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)),
-            "{text}"
-        );
+        assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)), "{text}");
         assert_eq!(log_from_query(&text), Ok(log));
         expect_test::expect!["7~0~c3_s7~3uw~pH-25000"].assert_eq(&log_to_query(&[
             LoggedAction { at_ms: 7, events: 0, action: Action::Crash { target: Target::Worker(3) } },

@@ -29,7 +29,7 @@ use super::scenario::{Action, Scenario, ScenarioError};
 use super::store::{Instance, KeyView};
 use crate::redis::Reply;
 use crate::sim::net::{Delivery, NetEvent, Network, NodeId, TimerId};
-use crate::sim::{Ctx, Model, SimDuration, SimRng, SimTime, Simulation};
+use crate::sim::{Ctx, History, Model, SimDuration, SimRng, SimTime, Simulation};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -1086,17 +1086,17 @@ impl LockRuntime {
     pub fn recorder(&self) -> &Recorder {
         &self.recorder
     }
-    pub fn violations(&self) -> &[Violation] {
+    pub fn violations(&self) -> &History<Violation> {
         self.recorder.checker().violations()
     }
-    pub fn writes(&self) -> &[WriteRecord] {
+    pub fn writes(&self) -> &History<WriteRecord> {
         self.recorder.checker().writes()
     }
     pub fn resource(&self) -> &ProtectedResource {
         &self.resource
     }
     /// The global event log, in order (the last hour of virtual time).
-    pub fn log(&self) -> &[LogEntry] {
+    pub fn log(&self) -> &History<LogEntry> {
         self.recorder.global_log()
     }
     pub fn worker_count(&self) -> usize {
@@ -1199,9 +1199,9 @@ pub struct WorkerView<'a> {
     pub connection: Option<ConnState>,
     /// Commands waiting in its clients' offline queues.
     pub queued_commands: usize,
-    pub log: &'a [LogEntry],
-    pub lane: &'a [StateSpan],
-    pub pauses: &'a [Interval],
+    pub log: &'a History<LogEntry>,
+    pub lane: &'a History<StateSpan>,
+    pub pauses: &'a History<Interval>,
 }
 
 /// A Redis instance's panel and lane, borrowed from the runtime.
@@ -1215,7 +1215,7 @@ pub struct RedisView<'a> {
     pub ttl_left_ms: Option<u64>,
     pub extra_latency_ms: u64,
     pub commands: Vec<&'a CommandRecord>,
-    pub lane: &'a [RedisSpan],
+    pub lane: &'a History<RedisSpan>,
 }
 
 impl Model for LockRuntime {

@@ -9,6 +9,7 @@
 //! - [`kernel`]: `Model`, `Ctx` and `Simulation` (step, run_until, run_for, act).
 //! - [`net`]: the network model (latency, loss, partitions, pauses, drift) a model owns.
 //! - [`trace`]: one entry per processed event; text, JSON, SHA-256 digest.
+//! - [`history`]: `History<T>`, a bounded time-ordered record whose clones share their past.
 //! - [`selfcheck`]: the reference scenario whose digest native and browser tests pin.
 //! - [`playback`]: per-frame driver with the wall clock passed in (speed, budget, debt).
 //! - [`rewind`]: snapshots, the action log and exact seeks back and forth (`Rewind`), and
@@ -22,6 +23,7 @@
 //! byte-identical trace, natively and in the browser (tests/kernel_determinism.rs, tests/web/kernel.rs).
 
 pub mod bench;
+pub mod history;
 pub mod kernel;
 pub mod net;
 pub mod params;
@@ -34,6 +36,7 @@ pub mod selfcheck;
 pub mod time;
 pub mod trace;
 
+pub use history::History;
 pub use kernel::{Ctx, Model, Simulation};
 pub use net::{Delivery, DropReason, LinkConfig, NetError, NetEvent, Network, NodeId, TimerId};
 pub use params::{ParamError, QueryParams, SimParams};

@@ -81,8 +81,7 @@ pub fn read_header(text: &str) -> Result<ReplayHeader, ReplayError> {
     if text.len() > MAX_REPLAY_BYTES {
         return Err(ReplayError::TooLarge(text.len()));
     }
-    let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| ReplayError::NotJson(e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| ReplayError::NotJson(e.to_string()))?;
     if v.get("format").and_then(|f| f.as_str()) != Some(REPLAY_FORMAT) {
         return Err(ReplayError::NotAReplay);
     }
@@ -94,10 +93,7 @@ pub fn read_header(text: &str) -> Result<ReplayHeader, ReplayError> {
         .get("model")
         .and_then(|m| m.as_str())
         .ok_or_else(|| ReplayError::Fields("\"model\" is missing; expected e.g. \"lock\"".into()))?;
-    Ok(ReplayHeader {
-        model: model.to_string(),
-        version,
-    })
+    Ok(ReplayHeader { model: model.to_string(), version })
 }
 
 impl<S: Serialize + DeserializeOwned, A: Serialize + DeserializeOwned> Replay<S, A> {
@@ -118,10 +114,7 @@ impl<S: Serialize + DeserializeOwned, A: Serialize + DeserializeOwned> Replay<S,
     pub fn parse(text: &str, model: &str) -> Result<Self, ReplayError> {
         let header = read_header(text)?;
         if header.model != model {
-            return Err(ReplayError::WrongModel {
-                found: header.model,
-                expected: model.to_string(),
-            });
+            return Err(ReplayError::WrongModel { found: header.model, expected: model.to_string() });
         }
         let r: Self = serde_json::from_str(text).map_err(|e| ReplayError::Fields(e.to_string()))?;
         check_log(&r.actions)?;
@@ -154,13 +147,7 @@ pub fn capture<M: ReplayModel>(
     seed: u64,
     with_cursor: bool,
 ) -> Replay<M::Scenario, M::Action> {
-    let mut r = Replay::new(
-        M::ID,
-        seed,
-        rewind.sim().start(),
-        scenario.clone(),
-        rewind.actions().to_vec(),
-    );
+    let mut r = Replay::new(M::ID, seed, rewind.sim().start(), scenario.clone(), rewind.actions().to_vec());
     r.cursor = with_cursor.then(|| rewind.cursor());
     r
 }
@@ -192,6 +179,9 @@ mod tests {
         ok.cursor = Some(Cursor { events: 9, at_ms: 20 });
         assert_eq!(R::parse(&ok.to_json(), "lock"), Ok(ok.clone()));
         ok.actions.push(LoggedAction { at_ms: 5, events: 4, action: 2 });
-        assert!(R::parse(&ok.to_json(), "lock").unwrap_err().to_string().starts_with("the replay's action log: action 1"));
+        assert!(R::parse(&ok.to_json(), "lock")
+            .unwrap_err()
+            .to_string()
+            .starts_with("the replay's action log: action 1"));
     }
 }

@@ -109,10 +109,7 @@ pub struct Mark {
 
 impl Mark {
     fn pos(&self) -> Pos {
-        Pos {
-            at: self.at,
-            actions: self.actions,
-        }
+        Pos { at: self.at, actions: self.actions }
     }
 }
 
@@ -126,10 +123,7 @@ pub struct LoggedAction<A> {
 
 impl<A> LoggedAction<A> {
     pub fn at(&self) -> Cursor {
-        Cursor {
-            events: self.events,
-            at_ms: self.at_ms,
-        }
+        Cursor { events: self.events, at_ms: self.at_ms }
     }
 }
 
@@ -160,19 +154,9 @@ pub enum RewindError {
     #[error("action {index} is logged at {at_ms} ms after event {events}, before the action logged ahead of it; a log is in the order the actions happened")]
     OutOfOrder { index: usize, events: u64, at_ms: u64 },
     #[error("action {index} ({action}) is logged after event {events} at {at_ms} ms, but the run {found}; the log does not belong to this scenario and seed")]
-    DoesNotFit {
-        index: usize,
-        action: String,
-        events: u64,
-        at_ms: u64,
-        found: String,
-    },
+    DoesNotFit { index: usize, action: String, events: u64, at_ms: u64, found: String },
     #[error("action {index} ({action}) was refused on replay: {reason}")]
-    Refused {
-        index: usize,
-        action: String,
-        reason: String,
-    },
+    Refused { index: usize, action: String, reason: String },
     #[error("{0}")]
     Action(String),
 }
@@ -188,10 +172,7 @@ pub struct RewindConfig {
 
 impl Default for RewindConfig {
     fn default() -> Self {
-        RewindConfig {
-            every: 512,
-            max_snapshots: 128,
-        }
+        RewindConfig { every: 512, max_snapshots: 128 }
     }
 }
 
@@ -246,14 +227,8 @@ impl<M: Rewindable> Rewind<M> {
 
     pub fn with_config(mut sim: Simulation<M>, config: RewindConfig) -> Self {
         sim.trace_mut().set_running_digest(true);
-        let config = RewindConfig {
-            every: config.every.max(1),
-            max_snapshots: config.max_snapshots.max(4),
-        };
-        let first = Snapshot {
-            at: Pos::default(),
-            sim: sim.clone(),
-        };
+        let config = RewindConfig { every: config.every.max(1), max_snapshots: config.max_snapshots.max(4) };
+        let first = Snapshot { at: Pos::default(), sim: sim.clone() };
         Rewind {
             horizon: Pos::default(),
             sim,
@@ -266,10 +241,7 @@ impl<M: Rewindable> Rewind<M> {
             marks: Vec::new(),
             notable: Vec::new(),
             error: None,
-            stats: RewindStats {
-                snapshots_taken: 1,
-                ..RewindStats::default()
-            },
+            stats: RewindStats { snapshots_taken: 1, ..RewindStats::default() },
         }
     }
 
@@ -294,16 +266,10 @@ impl<M: Rewindable> Rewind<M> {
         &self.sim.model
     }
     pub fn cursor(&self) -> Cursor {
-        Cursor {
-            events: self.sim.processed(),
-            at_ms: self.rel(self.sim.now()),
-        }
+        Cursor { events: self.sim.processed(), at_ms: self.rel(self.sim.now()) }
     }
     fn pos(&self) -> Pos {
-        Pos {
-            at: self.cursor(),
-            actions: self.applied,
-        }
+        Pos { at: self.cursor(), actions: self.applied }
     }
     /// The furthest point this branch of the run has reached.
     pub fn horizon(&self) -> Cursor {
@@ -332,10 +298,7 @@ impl<M: Rewindable> Rewind<M> {
     }
     /// The running trace digest at the cursor.
     pub fn digest(&self) -> String {
-        self.sim
-            .trace()
-            .running_digest()
-            .expect("a rewind keeps the running digest on")
+        self.sim.trace().running_digest().expect("a rewind keeps the running digest on")
     }
     /// The first way a replayed log did not fit the run, if any.
     pub fn error(&self) -> Option<&RewindError> {
@@ -371,11 +334,7 @@ impl<M: Rewindable> Rewind<M> {
         let branch = self.is_rewound().then(|| self.cut_future());
         let at = self.cursor();
         self.note_action(&action);
-        self.actions.push(LoggedAction {
-            at_ms: at.at_ms,
-            events: at.events,
-            action,
-        });
+        self.actions.push(LoggedAction { at_ms: at.at_ms, events: at.events, action });
         self.applied = self.actions.len();
         self.after_progress();
         Ok(branch)
@@ -415,12 +374,7 @@ impl<M: Rewindable> Rewind<M> {
         }
         self.horizon = here;
         for n in self.notable.drain(..) {
-            self.marks.push(Mark {
-                at: here.at,
-                actions: here.actions,
-                kind: n.kind,
-                label: n.label,
-            });
+            self.marks.push(Mark { at: here.at, actions: here.actions, kind: n.kind, label: n.label });
         }
         if self.marks.len() > MAX_MARKS {
             let excess = self.marks.len() - MAX_MARKS;
@@ -428,10 +382,7 @@ impl<M: Rewindable> Rewind<M> {
         }
         let last = self.snapshots.last().map_or(0, |s| s.at.at.events);
         if here.at.events >= last.saturating_add(self.every) {
-            self.snapshots.push(Snapshot {
-                at: here,
-                sim: self.sim.clone(),
-            });
+            self.snapshots.push(Snapshot { at: here, sim: self.sim.clone() });
             self.stats.snapshots_taken += 1;
             if self.snapshots.len() > self.config.max_snapshots {
                 // Keep the first and every other one after it; the spacing doubles.
@@ -487,11 +438,7 @@ impl<M: Rewindable> Rewind<M> {
                 self.after_progress();
             }
             Err(reason) => {
-                self.error = Some(RewindError::Refused {
-                    index,
-                    action: format!("{:?}", a.action),
-                    reason,
-                });
+                self.error = Some(RewindError::Refused { index, action: format!("{:?}", a.action), reason });
             }
         }
     }
@@ -588,11 +535,7 @@ impl<M: Rewindable> Rewind<M> {
         };
         if let Some((is_scratch, i, at)) = best {
             if behind || at > here {
-                let snap = if is_scratch {
-                    &self.scratch[i]
-                } else {
-                    &self.snapshots[i]
-                };
+                let snap = if is_scratch { &self.scratch[i] } else { &self.snapshots[i] };
                 self.sim = snap.sim.clone();
                 self.applied = snap.at.actions;
                 self.stats.restores += 1;
@@ -613,10 +556,7 @@ impl<M: Rewindable> Rewind<M> {
     /// so that stepping back again and again restores a close one.
     fn replay_leaving_scratch(&mut self, target: u64, budget: u64) -> bool {
         let from = self.sim.processed();
-        let mut marks: Vec<u64> = (0..40)
-            .map(|k| target.saturating_sub(1u64 << k))
-            .take_while(|p| *p > from)
-            .collect();
+        let mut marks: Vec<u64> = (0..40).map(|k| target.saturating_sub(1u64 << k)).take_while(|p| *p > from).collect();
         marks.reverse();
         marks.dedup();
         let here = self.pos();
@@ -627,10 +567,7 @@ impl<M: Rewindable> Rewind<M> {
                 return false;
             }
             if self.sim.processed() == p && self.scratch.last().is_none_or(|s| s.at.at.events < p) {
-                self.scratch.push(Snapshot {
-                    at: self.pos(),
-                    sim: self.sim.clone(),
-                });
+                self.scratch.push(Snapshot { at: self.pos(), sim: self.sim.clone() });
             }
         }
         while self.scratch.len() > SCRATCH {
@@ -699,11 +636,7 @@ pub fn check_log<A>(actions: &[LoggedAction<A>]) -> Result<(), RewindError> {
     }
     for (index, w) in actions.windows(2).enumerate() {
         if w[1].at() < w[0].at() {
-            return Err(RewindError::OutOfOrder {
-                index: index + 1,
-                events: w[1].events,
-                at_ms: w[1].at_ms,
-            });
+            return Err(RewindError::OutOfOrder { index: index + 1, events: w[1].events, at_ms: w[1].at_ms });
         }
     }
     Ok(())
@@ -773,10 +706,7 @@ mod tests {
         fn handle(&mut self, ctx: &mut Ctx<'_, Ping>, Ping(n): Ping) {
             self.pings[n] += 1;
             if n == 0 && self.pings[0].is_multiple_of(10) {
-                self.notable.push(Notable {
-                    kind: NotableKind::Handover,
-                    label: format!("ping {}", self.pings[0]),
-                });
+                self.notable.push(Notable { kind: NotableKind::Handover, label: format!("ping {}", self.pings[0]) });
             }
             let to = self.rng.below(self.pings.len() as u64) as usize;
             let after = self.rng.range_inclusive(0, 30);
@@ -792,10 +722,7 @@ mod tests {
             if *node >= self.pings.len() {
                 return Err(format!("node {node} does not exist"));
             }
-            self.notable.push(Notable {
-                kind: NotableKind::Fault,
-                label: format!("kick {node}"),
-            });
+            self.notable.push(Notable { kind: NotableKind::Fault, label: format!("kick {node}") });
             for i in 0..3 {
                 ctx.schedule_in(SimDuration(i), Ping(*node));
             }
@@ -807,23 +734,14 @@ mod tests {
     }
 
     fn sim(seed: u64) -> Simulation<Pinger> {
-        let mut s = Simulation::new(
-            Pinger {
-                rng: SimRng::new(seed),
-                pings: vec![0; 3],
-                notable: Vec::new(),
-            },
-            TEST_EPOCH,
-        );
+        let mut s =
+            Simulation::new(Pinger { rng: SimRng::new(seed), pings: vec![0; 3], notable: Vec::new() }, TEST_EPOCH);
         s.schedule_in(SimDuration(1), Ping(0));
         s
     }
 
     fn small() -> RewindConfig {
-        RewindConfig {
-            every: 16,
-            max_snapshots: 6,
-        }
+        RewindConfig { every: 16, max_snapshots: 6 }
     }
 
     #[test]
@@ -888,10 +806,7 @@ mod tests {
         assert!(r.marks().iter().any(|m| m.label == "kick 1"), "the new branch's own action is marked");
         // A refused action changes nothing.
         r.seek(Seek::Time(100));
-        assert_eq!(
-            r.act(9).unwrap_err().to_string(),
-            "node 9 does not exist"
-        );
+        assert_eq!(r.act(9).unwrap_err().to_string(), "node 9 does not exist");
         assert_eq!(r.actions().len(), 2);
         assert_eq!(r.horizon().at_ms, 600);
     }
@@ -920,20 +835,12 @@ mod tests {
     #[test]
     fn a_log_that_does_not_fit_is_reported_not_skipped() {
         // Logged after event 30 but at time 0: the run's event 30 happens later than that.
-        let bad = vec![LoggedAction {
-            at_ms: 0,
-            events: 30,
-            action: 0usize,
-        }];
+        let bad = vec![LoggedAction { at_ms: 0, events: 30, action: 0usize }];
         let mut r = Rewind::with_log(sim(1), small(), bad).unwrap();
         r.seek(Seek::Events(20));
         assert_eq!(r.error(), None);
         r.seek(Seek::Events(40));
-        assert!(
-            matches!(r.error(), Some(RewindError::DoesNotFit { index: 0, events: 30, .. })),
-            "{:?}",
-            r.error()
-        );
+        assert!(matches!(r.error(), Some(RewindError::DoesNotFit { index: 0, events: 30, .. })), "{:?}", r.error());
         assert_eq!(r.pending_actions(), 1);
         let out_of_order = vec![
             LoggedAction { at_ms: 50, events: 10, action: 0usize },
