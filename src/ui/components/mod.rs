@@ -7,6 +7,7 @@ pub mod modal;
 pub mod nav_link;
 pub mod page_header;
 pub mod param_notices;
+pub mod scrubber;
 pub mod theme_toggle;
 
 pub use chart::{Histogram, Legend, LineChart, Series};
@@ -14,3 +15,4 @@ pub use controls_bar::ControlsBar;
 pub use modal::Modal;
 pub use page_header::PageHeader;
 pub use param_notices::ParamNotices;
+pub use scrubber::{RewindCommand, Scrubber, ScrubberState};
