@@ -86,11 +86,7 @@ impl ScrubberState {
             rewound: run.is_rewound(),
             marks: marks[skip..]
                 .iter()
-                .map(|m| MarkView {
-                    at_ms: m.at.at_ms,
-                    kind: m.kind,
-                    label: m.label.clone(),
-                })
+                .map(|m| MarkView { at_ms: m.at.at_ms, kind: m.kind, label: m.label.clone() })
                 .collect(),
             has_prev: run.prev_mark().is_some(),
             has_next: run.next_mark().is_some(),
