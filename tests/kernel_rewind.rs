@@ -7,7 +7,7 @@
 
 use playground::lock::{build, preset, Action, LockRewind, LockRuntime, Target, PRESET_IDS};
 use playground::sim::rewind::{RewindConfig, Seek};
-use playground::sim::{Simulation, SimDuration, TEST_EPOCH};
+use playground::sim::{SimDuration, Simulation, TEST_EPOCH};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -22,11 +22,7 @@ enum Op {
 }
 
 fn action() -> impl Strategy<Value = Action> {
-    let target = prop_oneof![
-        (0usize..3).prop_map(Target::Worker),
-        Just(Target::Holder),
-        Just(Target::NonHolder)
-    ];
+    let target = prop_oneof![(0usize..3).prop_map(Target::Worker), Just(Target::Holder), Just(Target::NonHolder)];
     (target, 0u8..6, 1u64..30).prop_map(|(target, k, n)| match k {
         0 => Action::Crash { target },
         1 => Action::Pause { target, ms: n * 1_000 },
@@ -58,10 +54,7 @@ fn fresh(preset_id: &str, seed: u64) -> Simulation<LockRuntime> {
 
 /// Small snapshot spacing and cap, so thinning and scratch snapshots are exercised.
 fn tight() -> RewindConfig {
-    RewindConfig {
-        every: 24,
-        max_snapshots: 5,
-    }
+    RewindConfig { every: 24, max_snapshots: 5 }
 }
 
 proptest! {
@@ -158,13 +151,7 @@ fn snapshots_share_history_so_memory_stays_bounded() {
     // Sixteen workers for ten minutes, snapshots every 64 events (far more than the default).
     let mut s = preset("handover").unwrap();
     s.workers = 16;
-    let mut r = LockRewind::with_config(
-        build(&s, TEST_EPOCH).unwrap(),
-        RewindConfig {
-            every: 64,
-            max_snapshots: 32,
-        },
-    );
+    let mut r = LockRewind::with_config(build(&s, TEST_EPOCH).unwrap(), RewindConfig { every: 64, max_snapshots: 32 });
     r.seek(Seek::Time(600_000));
     let (n, _, every) = r.snapshot_counts();
     assert!(n <= 33, "{n} snapshots");

@@ -237,3 +237,154 @@ test('16 workers at 1000×: wasm memory reaches a steady state (figures printed)
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+// ---- Rewind ------------------------------------------------------------------------------------
+
+const EPOCH = 1767225600000;
+
+async function scrubber(page) {
+  return page.getByTestId('scrubber').evaluate((el) => ({
+    ms: Number(el.dataset.cursorMs), events: Number(el.dataset.cursorEvents),
+    horizon_ms: Number(el.dataset.horizonMs), horizon_events: Number(el.dataset.horizonEvents),
+    digest: el.dataset.digest, seek_ms: el.dataset.seekMs === '' ? null : Number(el.dataset.seekMs),
+    snapshots: Number(el.dataset.snapshots),
+  }));
+}
+
+/** Drags the scrubber's range to `ms`, as a drag does (an input event). */
+async function dragTo(page, ms) {
+  await page.getByTestId('scrub-range').evaluate((el, v) => {
+    el.value = String(v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, ms);
+}
+
+async function opened(page) {
+  await page.getByTestId('scrubber').waitFor();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="opening"]'), null, { timeout: 60000 });
+}
+
+/** `sim replay FILE --json` (the debug binary `cargo test` built, else `cargo run`). */
+async function simReplay(file) {
+  const { existsSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const bin = ['target/debug/sim', 'target/release/sim'].find((b) => existsSync(b));
+  const out = bin
+    ? execFileSync(bin, ['--json', 'replay', file], { encoding: 'utf8' })
+    : execFileSync('cargo', ['run', '--quiet', '--bin', 'sim', '--', '--json', 'replay', file], { encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+test('rewind: a copied link with a cursor opens the same run at that moment (and sim replay agrees)', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(url(`locks?preset=gc-pause&speed=1000&epoch=${EPOCH}`));
+  await page.getByTestId('page-locks').waitFor();
+  await page.getByTestId('play-toggle').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="summary-stale-accepted"]')?.textContent !== '0', null, { timeout: 20000 });
+  await page.getByTestId('play-toggle').click();
+  // A fault while rewound: back to 24 s, crash worker 1 — a new branch, in the URL.
+  await dragTo(page, 24000);
+  await page.getByTestId('worker-1-crash').click();
+  await page.getByTestId('scrub-branch').waitFor();
+  await page.getByTestId('scrub-forward').click();
+  await page.getByTestId('scrub-forward').click();
+  const here = await scrubber(page);
+  await page.waitForFunction(() => /[?&]ev=/.test(location.search) && /[?&]a=/.test(location.search));
+  const link = page.url();
+  const summary = await text(page, 'summary-verdict');
+  const redis = await text(page, 'redis-panel');
+  const workers = await text(page, 'workers');
+  console.log('rewind: link with 1 action and a cursor:', link.length, 'bytes:', link);
+  assert.ok(new URL(link).search.length <= 2048, `the query is at most 2 KB (${new URL(link).search.length})`);
+  await page.screenshot({ path: join(SHOTS, 'locks-rewind-branch-1440-light.png') });
+
+  const other = await openPage(context);
+  await other.setViewportSize({ width: 1440, height: 900 });
+  await other.goto(link);
+  await opened(other);
+  const there = await scrubber(other);
+  assert.equal(there.events, here.events, 'the same event index');
+  assert.equal(there.ms, here.ms, 'the same virtual time');
+  assert.equal(there.digest, here.digest, 'the same trace digest');
+  assert.equal(await text(other, 'summary-verdict'), summary);
+  assert.equal(await text(other, 'redis-panel'), redis);
+  assert.equal(await text(other, 'workers'), workers);
+
+  // The same run as a file: Download replay, then `sim replay` prints the same digest.
+  const [download] = await Promise.all([other.waitForEvent('download'), other.getByTestId('replay-download').click()]);
+  const file = join(SHOTS, 'locks-gc-pause.replay.json');
+  await download.saveAs(file);
+  const replay = JSON.parse((await import('node:fs')).readFileSync(file, 'utf8'));
+  assert.equal(replay.model, 'lock');
+  assert.equal(replay.actions.length, 1);
+  assert.deepEqual(replay.cursor, { events: here.events, at_ms: here.ms });
+  const cli = await simReplay(file);
+  console.log('rewind: sim replay of the downloaded file:', JSON.stringify(cli));
+  assert.equal(cli.digest, here.digest, 'sim replay prints the page\'s digest');
+  assert.equal(cli.events, here.events);
+
+  // Open replay: a bad file is named and changes nothing; the good one opens at its cursor.
+  const { writeFileSync: write } = await import('node:fs');
+  const bad = join(SHOTS, 'not-a-replay.json');
+  write(bad, '{"hello": "world"}');
+  await page.getByTestId('replay-file').setInputFiles(bad);
+  await page.getByTestId('replay-error').waitFor();
+  assert.match(await text(page, 'replay-error'), /not a replay/);
+  assert.equal((await scrubber(page)).digest, here.digest, 'the current run is unchanged');
+  await dragTo(page, 0);
+  await page.getByTestId('replay-file').setInputFiles(file);
+  await page.waitForFunction((d) => document.querySelector('[data-testid="scrubber"]')?.dataset.digest === d, here.digest, { timeout: 30000 });
+  assert.equal(await page.getByTestId('replay-error').count(), 0);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(other.errors, []);
+  await page.close();
+  await other.close();
+});
+
+test('rewind budgets: seek in a 100,000-event run, step back, snapshot memory (figures printed)', async () => {
+  const page = await openPage(context);
+  await page.addInitScript(() => {
+    addEventListener('TrunkApplicationStarted', (e) => { window.__wasm = e.detail?.wasm; });
+  });
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const wasmMb = () => page.evaluate(() => (window.__wasm?.memory?.buffer?.byteLength ?? 0) / 1048576);
+  // 16 workers for ten minutes: the snapshot memory figure.
+  await page.goto(url(`locks?workers=16&epoch=${EPOCH}&t=600000`));
+  const mb0 = await wasmMb();
+  await opened(page);
+  const ten = await scrubber(page);
+  const mb10 = await wasmMb();
+  // 16 workers for three hours: over 100,000 events.
+  const t0 = Date.now();
+  await page.goto(url(`locks?workers=16&epoch=${EPOCH}&t=10800000`));
+  await opened(page);
+  const open_ms = Date.now() - t0;
+  const big = await scrubber(page);
+  assert.ok(big.events >= 100000, `a 100,000-event run (${big.events})`);
+  const seeks = [];
+  for (const frac of [0.5, 0.1, 0.9, 0.3, 0.7, 0.05, 0.95, 0.5]) {
+    await dragTo(page, Math.round(big.horizon_ms * frac));
+    await page.waitForFunction((m) => Number(document.querySelector('[data-testid="scrubber"]').dataset.cursorMs) === m, Math.round(big.horizon_ms * frac));
+    seeks.push((await scrubber(page)).seek_ms);
+  }
+  const backs = [];
+  for (let i = 0; i < 10; i++) {
+    const before = (await scrubber(page)).events;
+    await page.getByTestId('scrub-back').click();
+    await page.waitForFunction((b) => Number(document.querySelector('[data-testid="scrubber"]').dataset.cursorEvents) === b - 1, before);
+    backs.push((await scrubber(page)).seek_ms);
+  }
+  const stat = (xs) => { const s = [...xs].sort((a, b) => a - b); return { p50: s[Math.floor(s.length / 2)], max: s.at(-1) }; };
+  const report = {
+    run_events: big.events, run_virtual_ms: big.horizon_ms, open_wall_ms: open_ms, snapshots: big.snapshots,
+    seek_ms: seeks, seek: stat(seeks), seek_goal_ms: 100,
+    step_back_ms: backs, step_back: stat(backs), step_back_goal_ms: 16,
+    ten_minute_16_worker_run: { events: ten.events, snapshots: ten.snapshots, wasm_mb_before: +mb0.toFixed(1), wasm_mb_after: +mb10.toFixed(1) },
+  };
+  console.log('rewind budgets (release wasm):', JSON.stringify(report));
+  writeFileSync(join(SHOTS, 'locks-rewind-budgets.json'), JSON.stringify(report, null, 2));
+  assert.ok(seeks.every(Number.isFinite) && backs.every(Number.isFinite), 'every seek was timed');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

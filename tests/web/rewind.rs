@@ -17,10 +17,7 @@ use crate::support::*;
 const EPOCH: u64 = 1_767_225_600_000;
 
 fn text(root: &Element, testid: &str) -> String {
-    by_testid(root, testid)
-        .unwrap_or_else(|| panic!("no [data-testid={testid}]"))
-        .text_content()
-        .unwrap_or_default()
+    by_testid(root, testid).unwrap_or_else(|| panic!("no [data-testid={testid}]")).text_content().unwrap_or_default()
 }
 
 fn attr(root: &Element, testid: &str, name: &str) -> String {
@@ -42,16 +39,11 @@ async fn wait_for(root: &Element, what: &str, cond: impl Fn(&Element) -> bool) {
 
 /// Drags the scrubber's range to `ms` (an input event, as a drag fires).
 fn drag_to(root: &Element, ms: u64) {
-    let input = by_testid(root, "scrub-range")
-        .unwrap()
-        .dyn_into::<HtmlInputElement>()
-        .unwrap();
+    let input = by_testid(root, "scrub-range").unwrap().dyn_into::<HtmlInputElement>().unwrap();
     input.set_value(&ms.to_string());
     let init = web_sys::EventInit::new();
     init.set_bubbles(true);
-    input
-        .dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap())
-        .unwrap();
+    input.dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -61,10 +53,7 @@ fn the_digest_at_a_cursor_does_not_depend_on_how_it_was_reached_in_wasm() {
         let id = PRESET_IDS[seed as usize % PRESET_IDS.len()];
         let mut s = preset(id).unwrap();
         s.seed = seed;
-        let tight = RewindConfig {
-            every: 24,
-            max_snapshots: 5,
-        };
+        let tight = RewindConfig { every: 24, max_snapshots: 5 };
         let mut r = LockRewind::with_config(build(&s, epoch).unwrap(), tight);
         let mut rng = SimRng::new(seed);
         for step in 0..30 {
@@ -93,7 +82,8 @@ fn the_digest_at_a_cursor_does_not_depend_on_how_it_was_reached_in_wasm() {
                     });
                 }
             }
-            let mut straight = LockRewind::with_log(build(&s, epoch).unwrap(), RewindConfig::default(), r.actions().to_vec()).unwrap();
+            let mut straight =
+                LockRewind::with_log(build(&s, epoch).unwrap(), RewindConfig::default(), r.actions().to_vec()).unwrap();
             straight.seek(Seek::At(r.cursor()));
             assert_eq!(straight.digest(), r.digest(), "{id} seed {seed} step {step}");
         }
@@ -144,8 +134,7 @@ async fn gc_pause_rewound_before_the_violation_and_stepped_to_it_matches_the_for
     root.remove();
 
     // A forward run straight to the same moment (a link with the cursor) shows the same.
-    let (root, handle) =
-        mount_at::<Layout>(&format!("/locks?preset=gc-pause&epoch={EPOCH}&t={ms}&ev={events}")).await;
+    let (root, handle) = mount_at::<Layout>(&format!("/locks?preset=gc-pause&epoch={EPOCH}&t={ms}&ev={events}")).await;
     wait_for(&root, "the link's cursor", |r| by_testid(r, "opening").is_none()).await;
     settle().await;
     assert_eq!(attr(&root, "scrubber", "data-cursor-events"), events);

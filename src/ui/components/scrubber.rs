@@ -74,6 +74,10 @@ pub struct ScrubberState {
     /// Logged actions behind and ahead of the cursor.
     pub actions_behind: usize,
     pub actions_ahead: usize,
+    /// The running trace digest at the cursor (what `sim replay` prints for the same moment).
+    pub digest: String,
+    /// Snapshots kept (regular + scratch).
+    pub snapshots: usize,
 }
 
 impl ScrubberState {
@@ -92,6 +96,11 @@ impl ScrubberState {
             has_next: run.next_mark().is_some(),
             actions_behind: run.applied(),
             actions_ahead: run.actions().len() - run.applied(),
+            digest: run.digest(),
+            snapshots: {
+                let (regular, scratch, _) = run.snapshot_counts();
+                regular + scratch
+            },
         }
     }
 }
@@ -160,7 +169,8 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
     html! {
         <section class={classes!("scrub", s.rewound.then_some("scrub--rewound"))} aria-label="Rewind" data-testid="scrubber"
                  data-cursor-ms={s.cursor.at_ms.to_string()} data-cursor-events={s.cursor.events.to_string()}
-                 data-horizon-ms={s.horizon.at_ms.to_string()}
+                 data-horizon-ms={s.horizon.at_ms.to_string()} data-horizon-events={s.horizon.events.to_string()}
+                 data-digest={s.digest.clone()} data-snapshots={s.snapshots.to_string()}
                  data-seek-ms={props.last_seek_ms.map(|v| format!("{v:.2}")).unwrap_or_default()}>
             <div class="scrub__row">
                 <button type="button" class="button button--quiet scrub__btn" title="Previous notable event (violation, harm, fault, handover)"
