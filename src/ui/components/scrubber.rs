@@ -1,6 +1,6 @@
 //! `Scrubber`: the timeline scrubber under a page's controls bar for a rewindable run
 //! (`sim::rewind::Rewind`). A range input over the run's history (0 to its horizon) that seeks as it
-//! is dragged, ◀/▶ to step one event back or forward, ⏮/⏭ to jump to the previous or next notable
+//! is dragged, ◀/▶ to step one event back or forward, bar-and-triangle buttons to jump to the previous or next notable
 //! event (violation, harm, fault, failover, handover), the notable marks as coloured ticks along
 //! the track, the cursor's time and event index, and the notices "rewound: acting now starts a new
 //! branch" and "the future was cut off".
@@ -160,12 +160,16 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
         })
         .collect::<Html>();
     let position = format!(
-        "{} · event {} of {} · {}",
+        "{} of {} · event {} of {}",
         SimDuration(s.cursor.at_ms).clock_string(),
+        SimDuration(s.horizon.at_ms).clock_string(),
         s.cursor.events,
         s.horizon.events,
-        SimDuration(s.horizon.at_ms).clock_string(),
     );
+    // Bar-and-triangle icons drawn as SVG (a font may lack ⏮ and ⏭).
+    let icon = |d: &'static str| {
+        html! { <svg class="scrub__icon" viewBox="0 0 16 16" aria-hidden="true"><path d={d} /></svg> }
+    };
     html! {
         <section class={classes!("scrub", s.rewound.then_some("scrub--rewound"))} aria-label="Rewind" data-testid="scrubber"
                  data-cursor-ms={s.cursor.at_ms.to_string()} data-cursor-events={s.cursor.events.to_string()}
@@ -175,7 +179,7 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
             <div class="scrub__row">
                 <button type="button" class="button button--quiet scrub__btn" title="Previous notable event (violation, harm, fault, handover)"
                         aria-label="Previous notable event" data-testid="scrub-prev-mark" disabled={!s.has_prev}
-                        onclick={cmd(RewindCommand::PrevMark)}>{ "⏮" }</button>
+                        onclick={cmd(RewindCommand::PrevMark)}>{ icon("M2 2h2.5v12H2zM14 2v12L5.5 8z") }</button>
                 <button type="button" class="button button--quiet scrub__btn" title="Step back one event (←)"
                         aria-label="Step back one event" data-testid="scrub-back" disabled={s.cursor == Cursor::default()}
                         onclick={cmd(RewindCommand::StepBack)}>{ "◀" }</button>
@@ -195,7 +199,7 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
                         onclick={cmd(RewindCommand::StepForward)}>{ "▶" }</button>
                 <button type="button" class="button button--quiet scrub__btn" title="Next notable event"
                         aria-label="Next notable event" data-testid="scrub-next-mark" disabled={!s.has_next}
-                        onclick={cmd(RewindCommand::NextMark)}>{ "⏭" }</button>
+                        onclick={cmd(RewindCommand::NextMark)}>{ icon("M11.5 2H14v12h-2.5zM2 2v12l8.5-6z") }</button>
             </div>
             <p class="scrub__status" data-testid="scrub-position">
                 <span class="lk-mono">{ position }</span>

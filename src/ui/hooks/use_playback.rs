@@ -145,7 +145,7 @@ impl<C: Clocked + 'static> PlaybackHandle<C> {
         self.redraw.force_update();
     }
     pub fn report(&self) -> FrameReport {
-        self.driver.borrow().report.clone()
+        self.driver.borrow().report
     }
     /// The run's current virtual time.
     pub fn now(&self) -> SimTime {

@@ -260,7 +260,7 @@ pub fn LocksPage() -> Html {
             Seek::Time(t) => t,
             Seek::Events(_) => 0,
         };
-        let pct = if goal == 0 { 100 } else { (now_rel.saturating_mul(100) / goal).min(100) };
+        let pct = now_rel.saturating_mul(100).checked_div(goal).map_or(100, |p| p.min(100));
         html! {
             <p class="notice" role="status" data-testid="opening">
                 { format!("Opening the run at {} … {pct}%", SimDuration(goal).clock_string()) }
