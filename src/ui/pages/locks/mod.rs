@@ -150,9 +150,14 @@ pub fn LocksPage() -> Html {
     };
 
     // Stable across renders (no deps), so memoized panels are not redrawn for a new closure.
+    // A new scenario (settings, preset, seed, Reset) starts a new run, paused at time zero.
     let apply = {
         let d = dispatch.clone();
-        use_callback((), move |s: Scenario, _| d.dispatch(LocksAction::SetScenario(s)))
+        let playback = playback.clone();
+        use_callback((), move |s: Scenario, _| {
+            playback.pause();
+            d.dispatch(LocksAction::SetScenario(s))
+        })
     };
     let on_action = {
         let d = dispatch.clone();
@@ -211,9 +216,10 @@ pub fn LocksPage() -> Html {
     };
 
     let s = &state.scenario;
-    let (now_rel, scrub, actions) = {
+    let (now_rel, scrub, actions, log_error) = {
         let r = state.run.borrow();
-        (r.cursor().at_ms, ScrubberState::of(&*r), r.actions().len())
+        let log_error = r.error().map(|e| format!("The run's action log does not fit it from here on: {e}"));
+        (r.cursor().at_ms, ScrubberState::of(&*r), r.actions().len(), log_error)
     };
     let controls = {
         let on_slider = {
@@ -284,7 +290,7 @@ pub fn LocksPage() -> Html {
             <Scrubber state={scrub} on_command={on_rewind} branch={state.branch.clone().map(AttrValue::from)}
                       on_dismiss_branch={on_dismiss} last_seek_ms={state.last_seek_ms} />
             <ReplayPanel on_download={on_download} on_open={on_open} on_error={on_replay_error}
-                         error={state.replay_error.clone()} actions={actions} />
+                         error={state.replay_error.clone().or(log_error)} actions={actions} />
             { opening.unwrap_or_default() }
             <SafetySummary run={live.clone()} playing={playing} />
             if let Some(w) = warning {
