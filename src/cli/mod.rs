@@ -44,11 +44,7 @@ pub struct RewindFlags {
 }
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "sim",
-    about = "Distributed Systems Playground: run the models natively",
-    version
-)]
+#[command(name = "sim", about = "Distributed Systems Playground: run the models natively", version)]
 pub struct SimCli {
     #[command(flatten)]
     pub common: Common,

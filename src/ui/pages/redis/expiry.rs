@@ -1,6 +1,7 @@
 //! "Expiry at work": over the last minute, how many keys have expired but are still held (DBSIZE
-//! minus readable keys: no command touched them and Redis's active cycle — sample 20 keys with a
-//! TTL every 100 ms, repeat while over 25 % were expired — has not reached them yet), and how
+//! minus readable keys: no command touched them and Redis's active cycle — every 100 ms sample 20
+//! keys with a TTL, repeat while over 10 % were expired, within 25 ms of modeled CPU time, plus a
+//! 1 ms fast cycle after one that ran out of time (`redis::expire`) — has not reached them yet), and how
 //! fast expiry reclaims them.
 
 use std::rc::Rc;
@@ -23,33 +24,19 @@ pub fn ExpiryChart(props: &ExpiryChartProps) -> Html {
         return html! {};
     };
     let ago = |s: &ExpirySample| -(last.at.saturating_since(s.at).as_millis() as f64) / 1000.0;
-    let pending: Vec<(f64, f64)> = props
-        .samples
-        .iter()
-        .map(|s| (ago(s), s.held.saturating_sub(s.live) as f64))
-        .collect();
+    let pending: Vec<(f64, f64)> = props.samples.iter().map(|s| (ago(s), s.held.saturating_sub(s.live) as f64)).collect();
     let rate: Vec<(f64, f64)> = props
         .samples
         .windows(2)
         .map(|w| {
             let dt = w[1].at.saturating_since(w[0].at).as_millis().max(1) as f64 / 1000.0;
-            (
-                ago(&w[1]),
-                w[1].reclaimed.saturating_sub(w[0].reclaimed) as f64 / dt,
-            )
+            (ago(&w[1]), w[1].reclaimed.saturating_sub(w[0].reclaimed) as f64 / dt)
         })
         .collect();
     let stats = props.store.0.borrow().stats().clone();
     // A narrower drawing on phones keeps the axis text readable once the SVG is scaled down.
-    let narrow = web_sys::window()
-        .and_then(|w| w.inner_width().ok())
-        .and_then(|v| v.as_f64())
-        .is_some_and(|w| w < 600.0);
-    let (chart_w, chart_h) = if narrow {
-        (360.0, 220.0)
-    } else {
-        (640.0, 220.0)
-    };
+    let narrow = web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|v| v.as_f64()).is_some_and(|w| w < 600.0);
+    let (chart_w, chart_h) = if narrow { (360.0, 220.0) } else { (640.0, 220.0) };
     let waiting = last.held.saturating_sub(last.live);
     html! {
         <div class="panel redis-expiry" data-testid="redis-expiry">
@@ -82,8 +69,9 @@ pub fn ExpiryChart(props: &ExpiryChartProps) -> Html {
             </div>
             <p class="redis-muted redis-expiry__note">
                 { "An expired key is invisible at once (the browser and GET skip it), but memory is only freed when a command touches it \
-                   (lazy expiry) or the active cycle samples it. With few expired keys among many TTLs, sampling finds them slowly: \
-                   the count falls gradually." }
+                   (lazy expiry) or the active cycle samples it: every 100 ms Redis samples 20 keys with a TTL and samples again while \
+                   more than 10 % of a sample had expired, for at most 25 ms. With few expired keys among many TTLs, sampling finds them \
+                   slowly: the count falls gradually." }
             </p>
         </div>
     }
