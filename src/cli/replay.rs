@@ -8,6 +8,7 @@
 
 use super::{CliResult, Common, RewindFlags};
 use crate::lock::LockRuntime;
+use crate::redis::cache_aside::CacheAside;
 use crate::sim::replay::{open, read_header, Replay, ReplayModel};
 use crate::sim::rewind::{RewindConfig, Seek};
 use serde::Serialize;
@@ -31,7 +32,7 @@ pub struct ReplayOutput {
 }
 
 /// The models whose replays this build runs.
-pub const REPLAY_MODELS: &[&str] = &[LockRuntime::ID];
+pub const REPLAY_MODELS: &[&str] = &[LockRuntime::ID, CacheAside::ID];
 
 pub fn run(c: &Common, a: Args) -> CliResult {
     let text = std::fs::read_to_string(&a.file)
@@ -57,6 +58,7 @@ pub fn replay_text(text: &str, flags: &RewindFlags) -> Result<ReplayOutput, Box<
     let header = read_header(text)?;
     match header.model.as_str() {
         LockRuntime::ID => replay_model::<LockRuntime>(text, flags),
+        CacheAside::ID => replay_model::<CacheAside>(text, flags),
         other => Err(format!(
             "replays of the model {other:?} are not supported by this build; it replays: {}",
             REPLAY_MODELS.join(", ")

@@ -82,28 +82,6 @@ impl ReplayModel for LockRuntime {
     }
 }
 
-/// Digits of base 36, for the compact log.
-fn b36(mut n: u64) -> String {
-    const D: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = Vec::new();
-    loop {
-        out.push(D[(n % 36) as usize]);
-        n /= 36;
-        if n == 0 {
-            break;
-        }
-    }
-    out.reverse();
-    String::from_utf8(out).expect("ASCII digits")
-}
-
-fn parse_b36(s: &str) -> Option<u64> {
-    if s.is_empty() || s.len() > 13 {
-        return None;
-    }
-    u64::from_str_radix(s, 36).ok()
-}
-
 fn target_code(t: &Target) -> String {
     match t {
         Target::Worker(w) => w.to_string(),
@@ -169,33 +147,15 @@ pub fn parse_action_code(code: &str) -> Option<Action> {
 }
 
 /// The action log as URL text: `{at_ms}~{events}~{code}` per action (numbers in base 36), joined
-/// by `_`. Only unreserved URL characters, so it is not escaped in a query string.
+/// by `_` (see [`crate::sim::replay::log_to_query`]). Only unreserved URL characters, so it is not
+/// escaped in a query string.
 pub fn log_to_query(actions: &[LoggedAction<Action>]) -> String {
-    actions
-        .iter()
-        .map(|a| format!("{}~{}~{}", b36(a.at_ms), b36(a.events), action_code(&a.action)))
-        .collect::<Vec<_>>()
-        .join("_")
+    crate::sim::replay::log_to_query(actions, action_code)
 }
 
 /// Reads [`log_to_query`]'s text; an error names the first entry not understood.
 pub fn log_from_query(text: &str) -> Result<Vec<LoggedAction<Action>>, String> {
-    if text.is_empty() {
-        return Ok(Vec::new());
-    }
-    text.split('_')
-        .enumerate()
-        .map(|(i, item)| {
-            let mut parts = item.splitn(3, '~');
-            let at = parts.next().and_then(parse_b36);
-            let events = parts.next().and_then(parse_b36);
-            let action = parts.next().and_then(parse_action_code);
-            match (at, events, action) {
-                (Some(at_ms), Some(events), Some(action)) => Ok(LoggedAction { at_ms, events, action }),
-                _ => Err(format!("action {i} {item:?} is not understood; expected time~events~code, like 8ks~2jk~c1")),
-            }
-        })
-        .collect()
+    crate::sim::replay::log_from_query(text, parse_action_code, "8ks~2jk~c1")
 }
 
 #[cfg(test)]

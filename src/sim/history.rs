@@ -180,6 +180,21 @@ impl<T: Clone> History<T> {
         }
         self.chunks.back_mut().and_then(|c| Arc::make_mut(c).last_mut())
     }
+    /// Entry `i`, to change in place (copies its chunk first if a clone shares it). For records
+    /// that stay open for a while after they are pushed (a request in flight): they are near the
+    /// newest end, so at most a chunk or two is copied.
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        if i >= self.len() {
+            return None;
+        }
+        let p = self.head + i;
+        let (c, off) = (p / CHUNK, p % CHUNK);
+        let sealed = self.chunks.len() * CHUNK;
+        match self.chunks.get_mut(c) {
+            Some(chunk) => Arc::make_mut(chunk).get_mut(off),
+            None => self.tail.get_mut(p - sealed),
+        }
+    }
 }
 
 impl<T> std::ops::Index<usize> for History<T> {
@@ -245,10 +260,10 @@ mod tests {
 
     #[cfg(not(target_arch = "wasm32"))]
     proptest::proptest! {
-        /// Pushes, drops and edits of the newest entry behave exactly like a `VecDeque`, and a
+        /// Pushes, drops and edits (of the newest entry or any other) behave exactly like a `VecDeque`, and a
         /// clone taken midway is never changed by what the original does next.
         #[test]
-        fn behaves_like_a_vecdeque(ops in proptest::collection::vec((0u8..4, 0usize..150), 1..200)) {
+        fn behaves_like_a_vecdeque(ops in proptest::collection::vec((0u8..5, 0usize..150), 1..200)) {
             let mut h: History<usize> = History::new();
             let mut v: VecDeque<usize> = VecDeque::new();
             let mut frozen: Option<(History<usize>, Vec<usize>)> = None;
@@ -256,6 +271,14 @@ mod tests {
                 match op {
                     0 | 1 => for k in 0..n { h.push(i * 1000 + k); v.push_back(i * 1000 + k); },
                     2 => { h.drop_front(n); for _ in 0..n.min(v.len()) { v.pop_front(); } }
+                    3 if !v.is_empty() => {
+                        // An edit anywhere (a request in flight) copies only its own chunk.
+                        let j = n % v.len();
+                        if frozen.is_none() { frozen = Some((h.clone(), v.iter().copied().collect())); }
+                        *h.get_mut(j).unwrap() += 1_000_000;
+                        v[j] += 1_000_000;
+                        proptest::prop_assert!(h.get_mut(v.len()).is_none());
+                    }
                     _ => {
                         if let (Some(a), Some(b)) = (h.last_mut(), v.back_mut()) { *a += 1; *b += 1; }
                         if frozen.is_none() { frozen = Some((h.clone(), v.iter().copied().collect())); }

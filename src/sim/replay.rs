@@ -152,6 +152,61 @@ pub fn capture<M: ReplayModel>(
     r
 }
 
+/// Digits of base 36, for compact action logs in URLs.
+pub fn b36(mut n: u64) -> String {
+    const D: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(D[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ASCII digits")
+}
+
+/// Reads [`b36`]'s digits (at most 13, so the value fits a `u64`).
+pub fn parse_b36(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 13 {
+        return None;
+    }
+    u64::from_str_radix(s, 36).ok()
+}
+
+/// An action log as URL text: `{at_ms}~{events}~{code}` per action (numbers in base 36), joined by
+/// `_`, with each action's short `code` from the model. Only unreserved URL characters when the
+/// codes use them, so it is not escaped in a query string.
+pub fn log_to_query<A>(actions: &[LoggedAction<A>], code: impl Fn(&A) -> String) -> String {
+    actions.iter().map(|a| format!("{}~{}~{}", b36(a.at_ms), b36(a.events), code(&a.action))).collect::<Vec<_>>().join("_")
+}
+
+/// Reads [`log_to_query`]'s text with the model's code reader; an error names the first entry not
+/// understood and shows `example`, a well-formed entry.
+pub fn log_from_query<A>(
+    text: &str,
+    parse: impl Fn(&str) -> Option<A>,
+    example: &str,
+) -> Result<Vec<LoggedAction<A>>, String> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split('_')
+        .enumerate()
+        .map(|(i, item)| {
+            let mut parts = item.splitn(3, '~');
+            let at = parts.next().and_then(parse_b36);
+            let events = parts.next().and_then(parse_b36);
+            let action = parts.next().and_then(&parse);
+            match (at, events, action) {
+                (Some(at_ms), Some(events), Some(action)) => Ok(LoggedAction { at_ms, events, action }),
+                _ => Err(format!("action {i} {item:?} is not understood; expected time~events~code, like {example}")),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
