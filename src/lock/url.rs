@@ -17,7 +17,7 @@ use std::str::FromStr;
 use super::machine::{ReleaseVariant, RenewVariant};
 use super::replay::{log_from_query, log_to_query};
 use super::scenario::Action;
-use crate::sim::rewind::{check_log, Cursor, LoggedAction};
+use crate::sim::rewind::{Cursor, LoggedAction};
 use super::scenario::{parse_duration, preset, Scenario, PRESET_IDS};
 use crate::sim::{Distribution, QueryParams, SimParams};
 
@@ -67,62 +67,19 @@ pub fn latency_around(mean_ms: f64) -> Distribution {
     }
 }
 
-/// Where a link opens a run: a virtual time and, for an exact moment within one millisecond, the
-/// event index.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UrlCursor {
-    pub at_ms: u64,
-    pub events: Option<u64>,
-}
-
-/// A run's replay in the URL.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RunUrl {
-    pub actions: Vec<LoggedAction<Action>>,
-    pub cursor: Option<UrlCursor>,
-    pub epoch_ms: Option<u64>,
-}
+pub use crate::sim::replay::UrlCursor;
+/// A lock run's replay in the URL.
+pub type RunUrl = crate::sim::replay::RunUrl<Action>;
 
 impl RunUrl {
     /// Reads `a`, `t`, `ev` and `epoch`, with a notice for each bad one.
     pub fn read(q: &mut QueryParams) -> RunUrl {
-        let mut out = RunUrl::default();
-        if let Some(text) = q.raw("a").map(str::to_string) {
-            match log_from_query(&text).and_then(|log| check_log(&log).map(|()| log).map_err(|e| e.to_string())) {
-                Ok(log) => out.actions = log,
-                Err(e) => q.notice("a", &text, &format!("an action log as the page writes it: {e}"), "no actions"),
-            }
-        }
-        if q.raw("t").is_some() {
-            let t = q.field("t", u64::MAX, "a virtual time in ms, like 42000", |_| true);
-            if t != u64::MAX {
-                let ev = q.raw("ev").is_some().then(|| q.field("ev", u64::MAX, "an event index", |_| true));
-                out.cursor = Some(UrlCursor {
-                    at_ms: t,
-                    events: ev.filter(|e| *e != u64::MAX),
-                });
-            }
-        }
-        if q.raw("epoch").is_some() {
-            let e = q.field("epoch", 0u64, "Unix ms, like 1767225600000", |e| *e > 0);
-            out.epoch_ms = (e > 0).then_some(e);
-        }
-        out
+        RunUrl::read_with(q, log_from_query)
     }
 
     /// The pairs that carry the run: nothing for a fresh run at time zero.
     pub fn pairs(actions: &[LoggedAction<Action>], cursor: Cursor, epoch_ms: u64) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        if actions.is_empty() && cursor == Cursor::default() {
-            return out;
-        }
-        out.push(("epoch".to_string(), epoch_ms.to_string()));
-        if !actions.is_empty() {
-            out.push(("a".to_string(), log_to_query(actions)));
-        }
-        out.push(("t".to_string(), cursor.at_ms.to_string()));
-        out.push(("ev".to_string(), cursor.events.to_string()));
-        out
+        RunUrl::pairs_with(actions, cursor, epoch_ms, log_to_query)
     }
 }
 

@@ -373,6 +373,11 @@ impl CacheAside {
         self.records.get(id.checked_sub(first)? as usize).filter(|r| r.id == id)
     }
 
+    /// The id the next request will get (a typed request's, before it is made).
+    pub fn next_request_id(&self) -> u64 {
+        self.next_id
+    }
+
     /// Starts a request for `user` now (a name typed on the page). Returns its id.
     pub fn request(&mut self, ctx: &mut Ctx<'_, Event>, user: &str) -> u64 {
         let id = self.next_id;

@@ -8,8 +8,8 @@
 //! A model takes part by implementing [`ReplayModel`] (its id, scenario type and how to build a
 //! run). Never reads a clock.
 
-use super::rewind::{check_log, Cursor, LoggedAction, Rewind, RewindConfig, RewindError, Rewindable};
-use super::{SimTime, Simulation};
+use super::rewind::{check_log, Cursor, LoggedAction, Rewind, RewindConfig, RewindError, Rewindable, Seek};
+use super::{QueryParams, SimTime, Simulation};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -205,6 +205,89 @@ pub fn log_from_query<A>(
             }
         })
         .collect()
+}
+
+/// Where a link opens a run: a virtual time and, for an exact moment within one millisecond, the
+/// event index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UrlCursor {
+    pub at_ms: u64,
+    pub events: Option<u64>,
+}
+
+impl UrlCursor {
+    /// Where to seek: the exact cursor when the event index is known, else the time.
+    pub fn seek(self) -> Seek {
+        match self.events {
+            Some(events) => Seek::At(Cursor { events, at_ms: self.at_ms }),
+            None => Seek::Time(self.at_ms),
+        }
+    }
+}
+
+/// A run's replay in a page's URL: `a` the action log (in the model's compact codec), `t` the
+/// cursor's virtual time in ms and `ev` its event index, `epoch` the run's epoch (Unix ms).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunUrl<A> {
+    pub actions: Vec<LoggedAction<A>>,
+    pub cursor: Option<UrlCursor>,
+    pub epoch_ms: Option<u64>,
+}
+
+impl<A> Default for RunUrl<A> {
+    fn default() -> Self {
+        RunUrl { actions: Vec::new(), cursor: None, epoch_ms: None }
+    }
+}
+
+impl<A> RunUrl<A> {
+    /// Reads `a` (with the model's `from_query`), `t`, `ev` and `epoch`, with a notice for each bad
+    /// one.
+    pub fn read_with(
+        q: &mut QueryParams,
+        from_query: impl Fn(&str) -> Result<Vec<LoggedAction<A>>, String>,
+    ) -> RunUrl<A> {
+        let mut out = RunUrl::default();
+        if let Some(text) = q.raw("a").map(str::to_string) {
+            match from_query(&text).and_then(|log| check_log(&log).map(|()| log).map_err(|e| e.to_string())) {
+                Ok(log) => out.actions = log,
+                Err(e) => q.notice("a", &text, &format!("an action log as the page writes it: {e}"), "no actions"),
+            }
+        }
+        if q.raw("t").is_some() {
+            let t = q.field("t", u64::MAX, "a virtual time in ms, like 42000", |_| true);
+            if t != u64::MAX {
+                let ev = q.raw("ev").is_some().then(|| q.field("ev", u64::MAX, "an event index", |_| true));
+                out.cursor = Some(UrlCursor { at_ms: t, events: ev.filter(|e| *e != u64::MAX) });
+            }
+        }
+        if q.raw("epoch").is_some() {
+            let e = q.field("epoch", 0u64, "Unix ms, like 1767225600000", |e| *e > 0);
+            out.epoch_ms = (e > 0).then_some(e);
+        }
+        out
+    }
+
+    /// The pairs that carry the run (the log through the model's `to_query`): nothing for a fresh
+    /// run at time zero.
+    pub fn pairs_with(
+        actions: &[LoggedAction<A>],
+        cursor: Cursor,
+        epoch_ms: u64,
+        to_query: impl Fn(&[LoggedAction<A>]) -> String,
+    ) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if actions.is_empty() && cursor == Cursor::default() {
+            return out;
+        }
+        out.push(("epoch".to_string(), epoch_ms.to_string()));
+        if !actions.is_empty() {
+            out.push(("a".to_string(), to_query(actions)));
+        }
+        out.push(("t".to_string(), cursor.at_ms.to_string()));
+        out.push(("ev".to_string(), cursor.events.to_string()));
+        out
+    }
 }
 
 #[cfg(test)]

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::{
     new_simulation_at, parse_user, CacheAside, Config, InputError, RATE_RANGE, SKEW_RANGE, TTL_RANGE, USERS_RANGE,
 };
-use crate::sim::replay::{Replay, ReplayModel};
-use crate::sim::rewind::{LoggedAction, Notable, NotableKind, Rewind, Rewindable};
-use crate::sim::{Ctx, SimTime, Simulation};
+use crate::sim::replay::{Replay, ReplayModel, RunUrl};
+use crate::sim::rewind::{Cursor, LoggedAction, Notable, NotableKind, Rewind, Rewindable};
+use crate::sim::{Ctx, QueryParams, SimTime, Simulation};
 
 /// A rewindable cache-aside run.
 pub type CacheRewind = Rewind<CacheAside>;
@@ -157,6 +157,20 @@ pub fn log_to_query(actions: &[LoggedAction<CacheAction>]) -> String {
 /// Reads [`log_to_query`]'s text; an error names the first entry not understood.
 pub fn log_from_query(text: &str) -> Result<Vec<LoggedAction<CacheAction>>, String> {
     crate::sim::replay::log_from_query(text, parse_action_code, "3k~2b~qoctocat")
+}
+
+/// A cache-aside run's replay in the page's URL (`a`, `t`, `ev`, `epoch`).
+pub type CacheRunUrl = RunUrl<CacheAction>;
+
+impl CacheRunUrl {
+    /// Reads `a`, `t`, `ev` and `epoch`, with a notice for each bad one.
+    pub fn read(q: &mut QueryParams) -> CacheRunUrl {
+        RunUrl::read_with(q, log_from_query)
+    }
+    /// The pairs that carry the run: nothing for a fresh run at time zero.
+    pub fn pairs(actions: &[LoggedAction<CacheAction>], cursor: Cursor, epoch_ms: u64) -> Vec<(String, String)> {
+        RunUrl::pairs_with(actions, cursor, epoch_ms, log_to_query)
+    }
 }
 
 #[cfg(test)]

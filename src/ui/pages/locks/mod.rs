@@ -15,7 +15,6 @@ mod diagram;
 mod event_log;
 mod preset;
 mod redis_panel;
-mod replay_panel;
 mod settings;
 pub mod state;
 mod summary;
@@ -26,18 +25,19 @@ mod workers;
 
 use yew::prelude::*;
 
-use crate::lock::url::{self as params, RunUrl};
+use crate::lock::url::{self as params, RunUrl, UrlCursor};
 use crate::lock::Scenario;
-use crate::sim::rewind::{Cursor, Seek};
+use crate::sim::rewind::Seek;
 use crate::sim::{SimDuration, SimTime};
-use crate::ui::components::{ControlsBar, PageHeader, ParamNotices, RewindCommand, Scrubber, ScrubberState};
+use crate::ui::components::{
+    ControlsBar, PageHeader, ParamNotices, ReplayPanel, RewindCommand, Scrubber, ScrubberState,
+};
 use crate::ui::hooks::{use_frame_job, use_playback, use_url_params, SLICE_MS};
 use crate::ui::Route;
 use details::WorkerDetails;
 use event_log::EventLog;
 use preset::PresetPanel;
 use redis_panel::RedisPanel;
-use replay_panel::ReplayPanel;
 pub use settings::{ScenarioSettings, ScenarioSettingsProps};
 use state::{LocksAction, LocksState, RunRef, Stamp};
 use summary::SafetySummary;
@@ -64,10 +64,7 @@ pub fn LocksPage() -> Html {
         use_reducer(move || {
             let epoch = u.run.epoch_ms.map(SimTime::from_unix_ms).unwrap_or_else(epoch_now);
             let mut s = LocksState::new(u.scenario.clone(), epoch).with_log(u.run.actions.clone());
-            s.opening = u.run.cursor.map(|c| match c.events {
-                Some(events) => Seek::At(Cursor { events, at_ms: c.at_ms }),
-                None => Seek::Time(c.at_ms),
-            });
+            s.opening = u.run.cursor.map(UrlCursor::seek);
             s
         })
     };
@@ -206,12 +203,14 @@ pub fn LocksPage() -> Html {
             }
         })
     };
-    let on_open = {
+    let on_text = {
         let playback = playback.clone();
         let dispatch = dispatch.clone();
-        Callback::from(move |r| {
+        Callback::from(move |text: String| {
+            let r = state::parse_replay(&text)?;
             playback.pause();
             dispatch.dispatch(LocksAction::LoadReplay(Box::new(r)));
+            Ok(())
         })
     };
 
@@ -289,7 +288,7 @@ pub fn LocksPage() -> Html {
             { controls }
             <Scrubber state={scrub} on_command={on_rewind} branch={state.branch.clone().map(AttrValue::from)}
                       on_dismiss_branch={on_dismiss} last_seek_ms={state.last_seek_ms} />
-            <ReplayPanel on_download={on_download} on_open={on_open} on_error={on_replay_error}
+            <ReplayPanel on_download={on_download} on_text={on_text} on_error={on_replay_error}
                          error={state.replay_error.clone().or(log_error)} actions={actions} />
             { opening.unwrap_or_default() }
             <SafetySummary run={live.clone()} playing={playing} />

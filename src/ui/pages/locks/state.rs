@@ -149,6 +149,16 @@ impl LocksState {
     }
 }
 
+/// Reads and checks a replay file's text (envelope, fields, log, then the scenario).
+pub fn parse_replay(text: &str) -> Result<LockReplay, String> {
+    use crate::sim::replay::ReplayModel;
+    let r = LockReplay::parse(text, lock::LockRuntime::ID).map_err(|e| e.to_string())?;
+    Scenario { seed: r.seed, ..r.scenario.clone() }
+        .validate()
+        .map_err(|e| format!("the replay's scenario is not valid: {e}"))?;
+    Ok(r)
+}
+
 /// What the user (or the page's loader) asks of the page.
 pub enum LocksAction {
     /// Rebuild the run from this scenario (a settings change, a preset, the seed, Reset).

@@ -1,20 +1,17 @@
-//! "Download replay" and "Open replay": the run as the JSON file `sim lock --replay-out` writes and
-//! `sim replay` runs (scenario, seed, epoch, action log, cursor). Opening checks the file first; a
-//! bad one gets a message naming what is wrong and the current run stays as it is.
+//! `ReplayPanel`: "Download replay" and "Open replay" for a rewindable page — the run as the JSON
+//! file `sim <model> --replay-out` writes and `sim replay` runs (scenario, seed, epoch, action log,
+//! cursor). The page reads the picked file's text (`on_text`: parse, check, load, or say what is
+//! wrong); a bad file gets a message naming what is wrong and the current run stays as it is.
 
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
-
-use crate::lock::LockReplay;
-use crate::lock::LockRuntime;
-use crate::sim::replay::ReplayModel;
 
 #[derive(Properties, PartialEq)]
 pub struct ReplayPanelProps {
     /// Makes the file's text (the run as it stands) when the user asks for it.
     pub on_download: Callback<()>,
-    /// A file was read and understood.
-    pub on_open: Callback<LockReplay>,
+    /// A file's text was read: the page opens it, or returns why not.
+    pub on_text: Callback<String, Result<(), String>>,
     /// A file could not be used: why.
     pub on_error: Callback<String>,
     #[prop_or_default]
@@ -23,20 +20,11 @@ pub struct ReplayPanelProps {
     pub actions: usize,
 }
 
-/// Reads and checks a replay file's text.
-pub fn parse_replay(text: &str) -> Result<LockReplay, String> {
-    let r = LockReplay::parse(text, LockRuntime::ID).map_err(|e| e.to_string())?;
-    crate::lock::Scenario { seed: r.seed, ..r.scenario.clone() }
-        .validate()
-        .map_err(|e| format!("the replay's scenario is not valid: {e}"))?;
-    Ok(r)
-}
-
 #[component]
 pub fn ReplayPanel(props: &ReplayPanelProps) -> Html {
     let file_ref = use_node_ref();
     let on_pick = {
-        let on_open = props.on_open.clone();
+        let on_text = props.on_text.clone();
         let on_error = props.on_error.clone();
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
@@ -44,7 +32,7 @@ pub fn ReplayPanel(props: &ReplayPanelProps) -> Html {
                 return;
             };
             input.set_value("");
-            let (on_open, on_error) = (on_open.clone(), on_error.clone());
+            let (on_text, on_error) = (on_text.clone(), on_error.clone());
             let name = file.name();
             wasm_bindgen_futures::spawn_local(async move {
                 let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
@@ -55,9 +43,8 @@ pub fn ReplayPanel(props: &ReplayPanelProps) -> Html {
                         return;
                     }
                 };
-                match parse_replay(&text) {
-                    Ok(r) => on_open.emit(r),
-                    Err(e) => on_error.emit(format!("{name} was not opened: {e}. The current run is unchanged.")),
+                if let Err(e) = on_text.emit(text) {
+                    on_error.emit(format!("{name} was not opened: {e}. The current run is unchanged."));
                 }
             });
         })
@@ -71,14 +58,14 @@ pub fn ReplayPanel(props: &ReplayPanelProps) -> Html {
         })
     };
     html! {
-        <div class="lk-replay" data-testid="replay-panel">
+        <div class="replay-panel" data-testid="replay-panel">
             <button type="button" class="button button--quiet" data-testid="replay-download"
                     title="Save this run (scenario, seed, your actions and the cursor) as a file `sim replay` also runs"
                     onclick={props.on_download.reform(|_: MouseEvent| ())}>
                 { format!("Download replay ({} action{})", props.actions, if props.actions == 1 { "" } else { "s" }) }
             </button>
             <button type="button" class="button button--quiet" data-testid="replay-open" onclick={open}>{ "Open replay…" }</button>
-            <input ref={file_ref} type="file" accept=".json,application/json" class="lk-replay__file" data-testid="replay-file"
+            <input ref={file_ref} type="file" accept=".json,application/json" class="replay-panel__file" data-testid="replay-file"
                    aria-label="Replay file" onchange={on_pick} />
             if let Some(e) = &props.error {
                 <p class="notice notice--error" role="alert" data-testid="replay-error">{ e.clone() }</p>
