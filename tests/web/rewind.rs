@@ -1,9 +1,12 @@
 //! Rewind in the browser: the core's property (the digest at a cursor does not depend on how it was
-//! reached) once in wasm, and the locks page's scrubber — drag back before gc-pause's violation, step
+//! reached) once in wasm for the locks and the cache-aside models, and the locks page's scrubber — drag back before gc-pause's violation, step
 //! forward to it, and the red band and the Redis panel match a forward run to the same moment;
 //! ← steps back; acting while rewound starts a new branch and says so.
 
 use playground::lock::{build, preset, Action, LockRewind, Target, PRESET_IDS};
+use playground::redis::cache_aside::replay::{CacheAction, CacheRewind, Settings};
+use playground::redis::cache_aside::CacheAside;
+use playground::sim::replay::ReplayModel;
 use playground::sim::rewind::{RewindConfig, Seek};
 use playground::sim::{SimRng, SimTime};
 use playground::ui::Layout;
@@ -86,6 +89,47 @@ fn the_digest_at_a_cursor_does_not_depend_on_how_it_was_reached_in_wasm() {
                 LockRewind::with_log(build(&s, epoch).unwrap(), RewindConfig::default(), r.actions().to_vec()).unwrap();
             straight.seek(Seek::At(r.cursor()));
             assert_eq!(straight.digest(), r.digest(), "{id} seed {seed} step {step}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_cache_aside_digest_at_a_cursor_does_not_depend_on_how_it_was_reached_in_wasm() {
+    let epoch = SimTime::from_unix_ms(EPOCH);
+    for seed in 0..6u64 {
+        let settings = Settings { ttl_s: 1 + seed, rate_per_s: 10.0 + 5.0 * seed as f64, users: 5 + seed, skew: 1.0 };
+        let fresh = || CacheAside::build(&settings, seed, epoch).unwrap();
+        let mut r = CacheRewind::with_config(fresh(), RewindConfig { every: 40, max_snapshots: 5 });
+        let mut rng = SimRng::new(seed);
+        for step in 0..30 {
+            match rng.below(5) {
+                0 => {
+                    r.seek(Seek::Time(rng.below(20_000)));
+                }
+                1 => {
+                    r.seek(Seek::Events(rng.below(1_000)));
+                }
+                2 => {
+                    for _ in 0..=rng.below(4) {
+                        r.step_back();
+                    }
+                }
+                3 => {
+                    r.step_forward();
+                }
+                _ => {
+                    let action = if rng.below(3) == 0 {
+                        CacheAction::Configure { settings: Settings { ttl_s: 1 + rng.below(10), ..settings.clone() } }
+                    } else {
+                        CacheAction::Request { user: ["octocat", "torvalds", "dev3"][rng.below(3) as usize].into() }
+                    };
+                    r.act(action).unwrap();
+                }
+            }
+            let mut straight = CacheRewind::with_log(fresh(), RewindConfig::default(), r.actions().to_vec()).unwrap();
+            straight.seek(Seek::At(r.cursor()));
+            assert_eq!(straight.digest(), r.digest(), "cache-aside seed {seed} step {step}");
+            assert_eq!(straight.model().totals(), r.model().totals());
         }
     }
 }
