@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, openPage, url, SHOTS } from './browser.mjs';
+import { scrubber, dragTo, opened, simReplay } from './rewind.mjs';
 
 let context;
 before(async () => { context = await launch(); });
@@ -241,39 +242,6 @@ test('16 workers at 1000×: wasm memory reaches a steady state (figures printed)
 // ---- Rewind ------------------------------------------------------------------------------------
 
 const EPOCH = 1767225600000;
-
-async function scrubber(page) {
-  return page.getByTestId('scrubber').evaluate((el) => ({
-    ms: Number(el.dataset.cursorMs), events: Number(el.dataset.cursorEvents),
-    horizon_ms: Number(el.dataset.horizonMs), horizon_events: Number(el.dataset.horizonEvents),
-    digest: el.dataset.digest, seek_ms: el.dataset.seekMs === '' ? null : Number(el.dataset.seekMs),
-    snapshots: Number(el.dataset.snapshots),
-  }));
-}
-
-/** Drags the scrubber's range to `ms`, as a drag does (an input event). */
-async function dragTo(page, ms) {
-  await page.getByTestId('scrub-range').evaluate((el, v) => {
-    el.value = String(v);
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-  }, ms);
-}
-
-async function opened(page) {
-  await page.getByTestId('scrubber').waitFor();
-  await page.waitForFunction(() => !document.querySelector('[data-testid="opening"]'), null, { timeout: 60000 });
-}
-
-/** `sim replay FILE --json` (the debug binary `cargo test` built, else `cargo run`). */
-async function simReplay(file) {
-  const { existsSync } = await import('node:fs');
-  const { execFileSync } = await import('node:child_process');
-  const bin = ['target/debug/sim', 'target/release/sim'].find((b) => existsSync(b));
-  const out = bin
-    ? execFileSync(bin, ['--json', 'replay', file], { encoding: 'utf8' })
-    : execFileSync('cargo', ['run', '--quiet', '--bin', 'sim', '--', '--json', 'replay', file], { encoding: 'utf8' });
-  return JSON.parse(out);
-}
 
 test('rewind: a copied link with a cursor opens the same run at that moment (and sim replay agrees)', async () => {
   const page = await openPage(context);

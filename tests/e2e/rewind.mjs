@@ -1,0 +1,36 @@
+// Helpers for the rewind end-to-end tests of every rewindable page: the scrubber's state (from its
+// data attributes), a drag, waiting for a link's cursor, and `sim replay` on a downloaded file.
+
+/** The scrubber's cursor, horizon, digest, last seek time and snapshot count. */
+export async function scrubber(page) {
+  return page.getByTestId('scrubber').evaluate((el) => ({
+    ms: Number(el.dataset.cursorMs), events: Number(el.dataset.cursorEvents),
+    horizon_ms: Number(el.dataset.horizonMs), horizon_events: Number(el.dataset.horizonEvents),
+    digest: el.dataset.digest, seek_ms: el.dataset.seekMs === '' ? null : Number(el.dataset.seekMs),
+    snapshots: Number(el.dataset.snapshots),
+  }));
+}
+
+/** Drags the scrubber's range to `ms`, as a drag does (an input event). */
+export async function dragTo(page, ms) {
+  await page.getByTestId('scrub-range').evaluate((el, v) => {
+    el.value = String(v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, ms);
+}
+
+export async function opened(page) {
+  await page.getByTestId('scrubber').waitFor();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="opening"]'), null, { timeout: 60000 });
+}
+
+/** `sim replay FILE --json` (the debug binary `cargo test` built, else `cargo run`). */
+export async function simReplay(file) {
+  const { existsSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const bin = ['target/debug/sim', 'target/release/sim'].find((b) => existsSync(b));
+  const out = bin
+    ? execFileSync(bin, ['--json', 'replay', file], { encoding: 'utf8' })
+    : execFileSync('cargo', ['run', '--quiet', '--bin', 'sim', '--', '--json', 'replay', file], { encoding: 'utf8' });
+  return JSON.parse(out);
+}
