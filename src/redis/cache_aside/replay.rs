@@ -62,7 +62,13 @@ impl Settings {
     }
     /// The model's config with these settings (and the reference's response times).
     pub fn config(&self) -> Config {
-        Config { ttl_s: self.ttl_s, rate_per_s: self.rate_per_s, users: self.users, skew: self.skew, ..Config::default() }
+        Config {
+            ttl_s: self.ttl_s,
+            rate_per_s: self.rate_per_s,
+            users: self.users,
+            skew: self.skew,
+            ..Config::default()
+        }
     }
 }
 
@@ -142,7 +148,9 @@ pub fn parse_action_code(code: &str) -> Option<CacheAction> {
             let rate_per_s = p.next()?.parse::<f64>().ok().filter(|v| v.is_finite())?;
             let users = p.next()?.parse().ok()?;
             let skew = p.next()?.parse::<f64>().ok().filter(|v| v.is_finite())?;
-            p.next().is_none().then_some(CacheAction::Configure { settings: Settings { ttl_s, rate_per_s, users, skew } })
+            p.next()
+                .is_none()
+                .then_some(CacheAction::Configure { settings: Settings { ttl_s, rate_per_s, users, skew } })
         }
         _ => None,
     }

@@ -51,6 +51,23 @@ impl RewindCommand {
     }
 }
 
+/// What identifies a rewindable run's state for redraws and URL writes: the cursor, the actions
+/// applied and logged, and a counter the page's reducer bumps on every change (a new run, a
+/// refused action's message…).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stamp {
+    pub cursor: Cursor,
+    pub applied: usize,
+    pub logged: usize,
+    pub version: u64,
+}
+
+impl Stamp {
+    pub fn of<M: Rewindable>(run: &Rewind<M>, version: u64) -> Self {
+        Stamp { cursor: run.cursor(), applied: run.applied(), logged: run.actions().len(), version }
+    }
+}
+
 /// One notable mark as the track draws it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MarkView {

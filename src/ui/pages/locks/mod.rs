@@ -32,7 +32,7 @@ use crate::sim::{SimDuration, SimTime};
 use crate::ui::components::{
     ControlsBar, PageHeader, ParamNotices, ReplayPanel, RewindCommand, Scrubber, ScrubberState,
 };
-use crate::ui::hooks::{use_frame_job, use_playback, use_url_params, SLICE_MS};
+use crate::ui::hooks::{use_playback, use_rewind_opening, use_url_params};
 use crate::ui::Route;
 use details::WorkerDetails;
 use event_log::EventLog;
@@ -70,35 +70,17 @@ pub fn LocksPage() -> Html {
     };
     let playback = use_playback(state.run.clone(), url.initial().speed);
     let details = use_state(|| None::<usize>);
-    let job = use_frame_job();
     let dispatch = state.dispatcher();
 
     // A link's (or a replay's) cursor: run there in slices of a frame's budget, then redraw.
     {
-        let run = state.run.clone();
-        let dispatch = dispatch.clone();
-        let job = job.clone();
-        let playback = playback.clone();
-        use_effect_with(state.opening, move |opening| {
-            if let Some(target) = *opening {
-                playback.pause();
-                job.start(move || {
-                    let t0 = crate::ui::performance_now();
-                    loop {
-                        if run.borrow_mut().seek_bounded(target, 256) {
-                            dispatch.dispatch(LocksAction::Opened);
-                            return false;
-                        }
-                        if crate::ui::performance_now() - t0 > SLICE_MS {
-                            dispatch.dispatch(LocksAction::Moved);
-                            return true;
-                        }
-                    }
-                });
-            } else {
-                job.cancel();
-            }
-        });
+        let (moved, opened) = (dispatch.clone(), dispatch.clone());
+        use_rewind_opening(
+            &playback,
+            state.opening,
+            Callback::from(move |_| moved.dispatch(LocksAction::Moved)),
+            Callback::from(move |_| opened.dispatch(LocksAction::Opened)),
+        );
     }
 
     // The URL follows the run while it is paused: scenario, speed, and the action log, cursor and

@@ -12,7 +12,7 @@ use yew::prelude::*;
 
 use crate::lock::url::Dur;
 use crate::lock::{self, Action, LockReplay, LockRewind, Scenario};
-use crate::sim::rewind::{Cursor, RewindConfig};
+use crate::sim::rewind::RewindConfig;
 use crate::sim::SimTime;
 use crate::ui::components::scrubber::{branch_notice, RewindCommand};
 
@@ -44,15 +44,7 @@ impl PartialEq for RunRef {
     }
 }
 
-/// What identifies the run's state: the cursor, the actions applied and logged, and a counter the
-/// reducer bumps on every change (a new run, a refused action's message…).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stamp {
-    pub cursor: Cursor,
-    pub applied: usize,
-    pub logged: usize,
-    pub version: u64,
-}
+pub use crate::ui::components::scrubber::Stamp;
 
 /// The page's state.
 pub struct LocksState {
@@ -119,8 +111,7 @@ impl LocksState {
     }
 
     pub fn stamp(&self) -> Stamp {
-        let r = self.run.borrow();
-        Stamp { cursor: r.cursor(), applied: r.applied(), logged: r.actions().len(), version: self.version }
+        Stamp::of(&self.run.borrow(), self.version)
     }
 
     pub fn run_ref(&self) -> RunRef {

@@ -30,9 +30,7 @@ use crate::ui::components::{
     ControlsBar, LineChart, ParamNotices, ReplayPanel, RewindCommand, Scrubber, ScrubberState, Series,
 };
 use crate::ui::download::download_text;
-use crate::ui::hooks::use_playback::use_playback;
-use crate::ui::hooks::use_url_params::use_url_params;
-use crate::ui::hooks::{use_frame_job, SLICE_MS};
+use crate::ui::hooks::{use_playback, use_rewind_opening, use_url_params};
 use ask::AskForm;
 use diagram::{Dot, LatencyScatter, SequenceDiagram};
 use state::{CacheMsg, CacheState, Stamp};
@@ -130,36 +128,18 @@ pub fn CacheAsideDemo() -> Html {
         })
     };
     let playback = use_playback(state.run.clone(), url.initial().sim.speed);
-    let job = use_frame_job();
     let dispatch = state.dispatcher();
     let export_error = use_state(|| None::<String>);
 
     // A link's (or a replay's) cursor: run there in slices of a frame's budget, then redraw.
     {
-        let run = state.run.clone();
-        let dispatch = dispatch.clone();
-        let job = job.clone();
-        let playback = playback.clone();
-        use_effect_with(state.opening, move |opening| {
-            if let Some(target) = *opening {
-                playback.pause();
-                job.start(move || {
-                    let t0 = crate::ui::performance_now();
-                    loop {
-                        if run.borrow_mut().seek_bounded(target, 256) {
-                            dispatch.dispatch(CacheMsg::Opened);
-                            return false;
-                        }
-                        if crate::ui::performance_now() - t0 > SLICE_MS {
-                            dispatch.dispatch(CacheMsg::Moved);
-                            return true;
-                        }
-                    }
-                });
-            } else {
-                job.cancel();
-            }
-        });
+        let (moved, opened) = (dispatch.clone(), dispatch.clone());
+        use_rewind_opening(
+            &playback,
+            state.opening,
+            Callback::from(move |_| moved.dispatch(CacheMsg::Moved)),
+            Callback::from(move |_| opened.dispatch(CacheMsg::Opened)),
+        );
     }
 
     // The URL follows the run while it is paused: settings, seed, speed, and the action log and
@@ -279,7 +259,9 @@ pub fn CacheAsideDemo() -> Html {
     let dots: Vec<Dot> = records
         .iter()
         .rev()
-        .filter_map(|r| r.latency_ms().map(|l| Dot { t_s: r.start_ms as f64 / 1000.0, ms: l as f64, hit: r.outcome.is_hit() }))
+        .filter_map(|r| {
+            r.latency_ms().map(|l| Dot { t_s: r.start_ms as f64 / 1000.0, ms: l as f64, hit: r.outcome.is_hit() })
+        })
         .take(DOTS_SHOWN)
         .collect();
     let ratio = ratio_series(&model.ratio_buckets().to_vec());

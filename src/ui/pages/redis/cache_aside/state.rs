@@ -12,7 +12,7 @@ use yew::prelude::*;
 use crate::redis::cache_aside::replay::{CacheAction, CacheReplay, CacheRewind, Settings};
 use crate::redis::cache_aside::CacheAside;
 use crate::sim::replay::ReplayModel;
-use crate::sim::rewind::{Cursor, LoggedAction, RewindConfig, Seek};
+use crate::sim::rewind::{LoggedAction, RewindConfig, Seek};
 use crate::sim::{SimTime, TEST_EPOCH};
 use crate::ui::components::scrubber::{branch_notice, RewindCommand};
 
@@ -38,15 +38,7 @@ pub fn parse_replay(text: &str) -> Result<CacheReplay, String> {
     Ok(r)
 }
 
-/// What identifies the run's state for redraws: the cursor, the actions applied and logged, and a
-/// counter the reducer bumps on every change.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stamp {
-    pub cursor: Cursor,
-    pub applied: usize,
-    pub logged: usize,
-    pub version: u64,
-}
+pub use crate::ui::components::scrubber::Stamp;
 
 /// The demo's state.
 pub struct CacheState {
@@ -107,8 +99,7 @@ impl CacheState {
     }
 
     pub fn stamp(&self) -> Stamp {
-        let r = self.run.borrow();
-        Stamp { cursor: r.cursor(), applied: r.applied(), logged: r.actions().len(), version: self.version }
+        Stamp::of(&self.run.borrow(), self.version)
     }
 
     /// A replay of the run as it stands, with its cursor (what "Download replay" saves).
@@ -136,10 +127,16 @@ impl CacheState {
 /// What the user (or the page's loader) asks of the demo.
 pub enum CacheMsg {
     /// A new run from these settings and seed (Reset, a new seed).
-    Restart { settings: Settings, seed: u64 },
+    Restart {
+        settings: Settings,
+        seed: u64,
+    },
     /// A typed request or a settings change, applied at the cursor and logged. A request made while
     /// paused runs on to its reply at once (`complete`).
-    Act { action: CacheAction, complete: bool },
+    Act {
+        action: CacheAction,
+        complete: bool,
+    },
     /// Seek, step or jump in the run's history.
     Rewind(RewindCommand),
     /// The run was moved by the playback loop (nothing to do but redraw).
@@ -185,7 +182,9 @@ impl Reducible for CacheState {
                             // its latency); playing, it unfolds at the chosen speed.
                             if complete {
                                 for _ in 0..FAST_FORWARD_EVENTS {
-                                    if run.model().record(id).is_some_and(|r| r.done_ms.is_some()) || !run.step_forward() {
+                                    if run.model().record(id).is_some_and(|r| r.done_ms.is_some())
+                                        || !run.step_forward()
+                                    {
                                         break;
                                     }
                                 }
@@ -203,8 +202,9 @@ impl Reducible for CacheState {
             }
             CacheMsg::Moved => {}
             CacheMsg::LoadReplay(r) => {
-                let built = CacheAside::build(&r.scenario, r.seed, r.epoch())
-                    .and_then(|sim| CacheRewind::with_log(sim, rewind_config(), r.actions.clone()).map_err(|e| e.to_string()));
+                let built = CacheAside::build(&r.scenario, r.seed, r.epoch()).and_then(|sim| {
+                    CacheRewind::with_log(sim, rewind_config(), r.actions.clone()).map_err(|e| e.to_string())
+                });
                 match built {
                     Ok(run) => {
                         *next.run.borrow_mut() = run;
@@ -217,7 +217,10 @@ impl Reducible for CacheState {
                         next.branch = None;
                         next.last_typed = None;
                     }
-                    Err(e) => next.replay_error = Some(format!("The replay was not opened: {e}. The current run is unchanged.")),
+                    Err(e) => {
+                        next.replay_error =
+                            Some(format!("The replay was not opened: {e}. The current run is unchanged."))
+                    }
                 }
             }
             CacheMsg::ReplayError(e) => next.replay_error = Some(e),

@@ -19,7 +19,12 @@ struct SettingsForm {
 
 impl SettingsForm {
     fn of(s: &Settings) -> Self {
-        SettingsForm { ttl: s.ttl_s.to_string(), rate: s.rate_per_s.to_string(), users: s.users.to_string(), skew: s.skew.to_string() }
+        SettingsForm {
+            ttl: s.ttl_s.to_string(),
+            rate: s.rate_per_s.to_string(),
+            users: s.users.to_string(),
+            skew: s.skew.to_string(),
+        }
     }
     /// The settings the form describes, or every field's error.
     fn parse(&self) -> Result<Settings, Vec<InputError>> {
@@ -63,7 +68,8 @@ pub fn WorkloadForm(props: &WorkloadFormProps) -> Html {
         })
     };
     let preset = |ttl_s: u64| {
-        let (form, errors, on_apply, current) = (form.clone(), errors.clone(), props.on_apply.clone(), props.current.clone());
+        let (form, errors, on_apply, current) =
+            (form.clone(), errors.clone(), props.on_apply.clone(), props.current.clone());
         Callback::from(move |_: MouseEvent| {
             let mut f = (*form).clone();
             f.ttl = ttl_s.to_string();
