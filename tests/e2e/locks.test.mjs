@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, openPage, url, SHOTS } from './browser.mjs';
-import { scrubber, dragTo, opened, simReplay } from './rewind.mjs';
+import { scrubber, dragTo, opened, simReplay, measureRewind } from './rewind.mjs';
 
 let context;
 before(async () => { context = await launch(); });
@@ -330,29 +330,15 @@ test('rewind budgets: seek in a 100,000-event run, step back, snapshot memory (f
   const open_ms = Date.now() - t0;
   const big = await scrubber(page);
   assert.ok(big.events >= 100000, `a 100,000-event run (${big.events})`);
-  const seeks = [];
-  for (const frac of [0.5, 0.1, 0.9, 0.3, 0.7, 0.05, 0.95, 0.5]) {
-    await dragTo(page, Math.round(big.horizon_ms * frac));
-    await page.waitForFunction((m) => Number(document.querySelector('[data-testid="scrubber"]').dataset.cursorMs) === m, Math.round(big.horizon_ms * frac));
-    seeks.push((await scrubber(page)).seek_ms);
-  }
-  const backs = [];
-  for (let i = 0; i < 10; i++) {
-    const before = (await scrubber(page)).events;
-    await page.getByTestId('scrub-back').click();
-    await page.waitForFunction((b) => Number(document.querySelector('[data-testid="scrubber"]').dataset.cursorEvents) === b - 1, before);
-    backs.push((await scrubber(page)).seek_ms);
-  }
-  const stat = (xs) => { const s = [...xs].sort((a, b) => a - b); return { p50: s[Math.floor(s.length / 2)], max: s.at(-1) }; };
+  const timings = await measureRewind(page, big.horizon_ms);
   const report = {
     run_events: big.events, run_virtual_ms: big.horizon_ms, open_wall_ms: open_ms, snapshots: big.snapshots,
-    seek_ms: seeks, seek: stat(seeks), seek_goal_ms: 100,
-    step_back_ms: backs, step_back: stat(backs), step_back_goal_ms: 16,
+    ...timings,
     ten_minute_16_worker_run: { events: ten.events, snapshots: ten.snapshots, wasm_mb_before: +mb0.toFixed(1), wasm_mb_after: +mb10.toFixed(1) },
   };
   console.log('rewind budgets (release wasm):', JSON.stringify(report));
   writeFileSync(join(SHOTS, 'locks-rewind-budgets.json'), JSON.stringify(report, null, 2));
-  assert.ok(seeks.every(Number.isFinite) && backs.every(Number.isFinite), 'every seek was timed');
+  assert.ok(timings.all_timed, 'every seek was timed');
   assert.deepEqual(page.errors, []);
   await page.close();
 });

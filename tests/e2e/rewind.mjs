@@ -34,3 +34,28 @@ export async function simReplay(file) {
     : execFileSync('cargo', ['run', '--quiet', '--bin', 'sim', '--', '--json', 'replay', file], { encoding: 'utf8' });
   return JSON.parse(out);
 }
+
+/** Seeks to fractions of the horizon and steps back ten times, reading the wall ms each took from
+ * the scrubber (the page times its own seek): the budgets' figures, never asserted on time. */
+export async function measureRewind(page, horizonMs) {
+  const seeks = [];
+  for (const frac of [0.5, 0.1, 0.9, 0.3, 0.7, 0.05, 0.95, 0.5]) {
+    const ms = Math.round(horizonMs * frac);
+    await dragTo(page, ms);
+    await page.waitForFunction((m) => Number(document.querySelector('[data-testid="scrubber"]').dataset.cursorMs) === m, ms);
+    seeks.push((await scrubber(page)).seek_ms);
+  }
+  const backs = [];
+  for (let i = 0; i < 10; i++) {
+    const before = (await scrubber(page)).events;
+    await page.getByTestId('scrub-back').click();
+    await page.waitForFunction((b) => Number(document.querySelector('[data-testid="scrubber"]').dataset.cursorEvents) === b - 1, before);
+    backs.push((await scrubber(page)).seek_ms);
+  }
+  const stat = (xs) => { const s = [...xs].sort((a, b) => a - b); return { p50: s[Math.floor(s.length / 2)], max: s.at(-1) }; };
+  return {
+    seek_ms: seeks, seek: stat(seeks), seek_goal_ms: 100,
+    step_back_ms: backs, step_back: stat(backs), step_back_goal_ms: 16,
+    all_timed: seeks.every(Number.isFinite) && backs.every(Number.isFinite),
+  };
+}
