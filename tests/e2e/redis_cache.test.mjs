@@ -139,13 +139,13 @@ test('rewind: drag back, a typed request starts a branch, the copied link and si
   await page.waitForFunction(() => document.querySelector('[data-testid="scrubber"]').dataset.cursorMs === '3000');
   assert.ok(Number(await page.getByTestId('ca-requests').textContent()) < endRequests);
   await page.getByTestId('scrub-rewound').waitFor();
-  await page.getByTestId('ca-user').fill('torvalds');
+  await page.getByTestId('ca-user').fill('rewind-user');
   await page.getByTestId('ca-request').click();
   await page.getByTestId('scrub-branch').filter({ hasText: /New branch/ }).waitFor();
-  await page.getByTestId('ca-result').filter({ hasText: /torvalds: MISS in \d+ ms/ }).waitFor();
+  await page.getByTestId('ca-result').filter({ hasText: /rewind-user: MISS in \d+ ms/ }).waitFor();
   const here = await scrubber(page);
   assert.ok(here.horizon_ms < end.horizon_ms, 'the old future was cut off');
-  await page.waitForFunction(() => new URL(location.href).searchParams.get('a')?.includes('qtorvalds'));
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('a')?.includes('qrewind-user'));
   const link = page.url();
   assert.ok(link.length < 2048, `link of ${link.length} chars`);
   await demo.screenshot({ path: join(SHOTS, 'redis-cache-rewind-desktop.png') });
@@ -180,9 +180,9 @@ test('rewind: drag back, a typed request starts a branch, the copied link and si
 test('cache-aside rewind budgets: seek in a 100,000-event run, step back (figures printed)', async () => {
   const page = await openPage(context);
   await page.setViewportSize({ width: 1440, height: 1000 });
-  // 50 requests/s over 1,000 users for 11 minutes: over 100,000 events.
+  // 50 requests/s over 1,000 users for 15 minutes: over 100,000 events.
   const t0 = Date.now();
-  await page.goto(url('redis?seed=1&rate=50&users=1000&skew=1&ttl=30&t=660000'));
+  await page.goto(url('redis?seed=1&rate=50&users=1000&skew=1&ttl=30&t=900000'));
   await opened(page);
   const open_ms = Date.now() - t0;
   const big = await scrubber(page);

@@ -62,6 +62,8 @@ async fn octocat_twice_misses_slowly_then_hits_fast_and_the_hit_ratio_follows() 
         assert!(by_testid(&seq, part).is_some(), "the miss draws {part}");
     }
     assert!(text(&seq, "seq-setex").contains("SETEX octocat 3600 8"));
+    let get = text(&seq, "seq-get");
+    assert!(get.contains("GET octocat") && !get.contains("user:"), "the diagram shows the key the app used: {get}");
     assert!(text(&seq, "seq-verdict").starts_with("MISS"));
     assert_eq!(text(&root, "ca-key-count"), "1");
     assert!(text(&root, "ca-keys").contains("octocat"));
