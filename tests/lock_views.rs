@@ -91,7 +91,7 @@ fn gc_pause_views_show_the_violation_on_the_timeline() {
         .iter()
         .any(|c| c.command.starts_with("SET lock.resource-worker") && c.reply == "OK"));
     // The global log is in time order.
-    assert!(rt.log().windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
+    assert!(rt.log().iter().zip(rt.log().iter().skip(1)).all(|(a, b)| a.at_ms <= b.at_ms));
     // The cards serialize for the page.
     let json = serde_json::to_string(&card).unwrap();
     assert!(json.contains(&format!("\"id\":\"{}\"", card.id)), "{json}");

@@ -1,13 +1,17 @@
 //! `sim lock`: run a distributed-lock preset natively and print its safety summary as JSON.
 //!
 //! `--trace` adds the global event log and the kernel trace; `--bench` reports the wall-clock time
-//! of the run (the only place this model meets a wall clock).
+//! of the run (the only place this model meets a wall clock). The summary always carries the run's
+//! trace `digest`; `--until-ms`/`--seek-ms` stop it elsewhere than its end (straight, or through
+//! rewind's snapshots), `--replay-out FILE` writes its replay file, and `--rewind-memory` reports
+//! the heap that rewind's snapshots hold.
 
-use super::{CliResult, Common};
+use super::{CliResult, Common, RewindFlags};
 use crate::lock::machine::{ReleaseVariant, RenewVariant};
 use crate::lock::PRESET_IDS;
-use crate::lock::{parse_duration, preset, Scenario, Summary};
-use crate::sim::{SimDuration, TEST_EPOCH};
+use crate::lock::{parse_duration, preset, LockReplay, LockRewind, LockRuntime, Scenario, Summary};
+use crate::sim::rewind::Seek;
+use crate::sim::{SimDuration, Simulation, TEST_EPOCH};
 use serde::Serialize;
 
 #[derive(clap::Args, Debug)]
@@ -58,6 +62,23 @@ pub struct Args {
     /// steady state once the run is longer than their one-hour window).
     #[arg(long)]
     pub memory: bool,
+    /// Run with rewind on and report the heap bytes its snapshots hold at the end (the budget for a
+    /// 10-minute, 16-worker run), with their count and spacing.
+    #[arg(long)]
+    pub rewind_memory: bool,
+    #[command(flatten)]
+    pub rewind: RewindFlags,
+}
+
+/// The heap held by rewind's snapshots.
+#[derive(Serialize)]
+struct RewindMemory {
+    snapshots: usize,
+    scratch_snapshots: usize,
+    every_events: u64,
+    snapshot_heap_bytes: Option<usize>,
+    snapshot_heap_mb: Option<f64>,
+    model_heap_bytes: Option<usize>,
 }
 
 /// Live heap bytes at one point of the run.
@@ -95,6 +116,10 @@ struct Output<'a> {
     #[serde(flatten)]
     summary: Summary,
     events: u64,
+    /// Where the run stopped (ms since the start).
+    at_ms: u64,
+    /// SHA-256 of the run's whole trace text: equal digests, equal runs.
+    digest: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     ttl_warning: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,6 +133,8 @@ struct Output<'a> {
     frames: Option<FrameStats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     memory: Option<Vec<MemorySample>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rewind_memory: Option<RewindMemory>,
     #[serde(skip_serializing_if = "Option::is_none")]
     log: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,9 +175,44 @@ pub fn run(c: &Common, a: Args) -> CliResult {
     scenario.validate()?;
     let wall = std::time::Instant::now();
     let mut memory = None;
+    let mut rewind_memory = None;
+    let end_ms = a.rewind.until_ms.unwrap_or(scenario.duration_ms);
     let (sim, frames) = match (a.bench, a.speed) {
+        _ if a.rewind.seek_ms.is_some() || a.rewind_memory => {
+            let before = super::alloc_counter::allocated_bytes();
+            let mut rw = LockRewind::new(crate::lock::build(&scenario, TEST_EPOCH)?);
+            rw.seek(Seek::Time(end_ms.max(a.rewind.seek_ms.unwrap_or(0))));
+            if let Some(t) = a.rewind.seek_ms {
+                rw.seek(Seek::Time(t));
+            }
+            let with = super::alloc_counter::allocated_bytes();
+            let sim: Simulation<LockRuntime> = rw.sim().clone();
+            let (snapshots, scratch, every) = rw.snapshot_counts();
+            drop(rw);
+            let model = super::alloc_counter::allocated_bytes().zip(before).map(|(m, b)| m.saturating_sub(b));
+            let held = with
+                .zip(super::alloc_counter::allocated_bytes())
+                .map(|(w, m)| w.saturating_sub(m));
+            rewind_memory = a.rewind_memory.then_some(RewindMemory {
+                snapshots,
+                scratch_snapshots: scratch,
+                every_events: every,
+                snapshot_heap_bytes: held,
+                snapshot_heap_mb: held.map(|b| (b as f64 / 1_048_576.0 * 10.0).round() / 10.0),
+                model_heap_bytes: model,
+            });
+            (sim, None)
+        }
+        _ if a.rewind.until_ms.is_some() && !a.bench && !a.memory => {
+            let mut sim = crate::lock::build(&scenario, TEST_EPOCH)?;
+            sim.trace_mut().set_enabled(a.trace);
+            sim.trace_mut().set_running_digest(true);
+            sim.run_until(TEST_EPOCH + SimDuration(end_ms));
+            (sim, None)
+        }
         _ if a.memory => {
             let mut sim = crate::lock::build(&scenario, TEST_EPOCH)?;
+            sim.trace_mut().set_running_digest(true);
             let mut samples = Vec::new();
             for i in 1..=10u64 {
                 sim.run_until(TEST_EPOCH + SimDuration(scenario.duration_ms / 10 * i));
@@ -172,6 +234,7 @@ pub fn run(c: &Common, a: Args) -> CliResult {
             }
             let mut sim = crate::lock::build(&scenario, TEST_EPOCH)?;
             sim.trace_mut().set_enabled(a.trace);
+            sim.trace_mut().set_running_digest(true);
             let step = SimDuration::from_millis_f64(1000.0 / 60.0 * speed).max(SimDuration(1));
             let end = TEST_EPOCH + SimDuration(scenario.duration_ms);
             let mut times = Vec::new();
@@ -209,6 +272,8 @@ pub fn run(c: &Common, a: Args) -> CliResult {
         verdict_text: rt.summary(sim.now()).verdict.sentence(),
         summary: rt.summary(sim.now()),
         events: sim.processed(),
+        at_ms: sim.elapsed().0,
+        digest: sim.trace().running_digest().unwrap_or_default(),
         ttl_warning: scenario.ttl_warning(),
         wall_ms: a.bench.then_some(wall_s * 1000.0),
         events_per_sec: a.bench.then(|| sim.processed() as f64 / wall_s.max(1e-9)),
@@ -230,6 +295,16 @@ pub fn run(c: &Common, a: Args) -> CliResult {
         }),
         frames,
         memory,
+        rewind_memory,
     };
+    if let Some(path) = &a.rewind.replay_out {
+        let mut replay = LockReplay::new("lock", scenario.seed, TEST_EPOCH, scenario.clone(), Vec::new());
+        replay.cursor = Some(crate::sim::Cursor {
+            events: sim.processed(),
+            at_ms: sim.elapsed().0,
+        });
+        std::fs::write(path, replay.to_json() + "\n")
+            .map_err(|e| format!("cannot write the replay file {}: {e}", path.display()))?;
+    }
     super::output::print_json(&out)
 }

@@ -12,6 +12,7 @@ pub mod lock;
 pub mod lock_live;
 pub mod output;
 pub mod redis;
+pub mod replay;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +25,23 @@ pub struct Common {
     /// Print JSON instead of text or CSV.
     #[arg(long, global = true)]
     pub json: bool,
+}
+
+/// Where a run stops and how it gets there, and where its replay file goes: `sim lock` and
+/// `sim replay` share these (a model adopting rewind flattens them into its own args).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct RewindFlags {
+    /// Stop a straight run at this virtual time (ms since the start).
+    #[arg(long, conflicts_with = "seek_ms")]
+    pub until_ms: Option<u64>,
+    /// Run to the end keeping rewind's snapshots, then seek to this virtual time (ms) through a
+    /// snapshot and replay. Prints the same digest as --until-ms with the same time.
+    #[arg(long)]
+    pub seek_ms: Option<u64>,
+    /// Write the run as a replay file: the JSON the page's "Download replay" writes and
+    /// `sim replay` reads.
+    #[arg(long, value_name = "FILE")]
+    pub replay_out: Option<std::path::PathBuf>,
 }
 
 #[derive(Parser, Debug)]
@@ -41,6 +59,9 @@ pub enum SimCommand {
     KernelBench(kernel::BenchArgs),
     /// Run a distributed-lock scenario and print its safety summary as JSON.
     Lock(lock::Args),
+    /// Run a replay file (from the page's "Download replay" or `--replay-out`) and print its
+    /// model, events and trace digest.
+    Replay(replay::Args),
     /// Run the same lock machine against a real Redis (faults: pause, CLIENT PAUSE, restart) and
     /// print the same safety summary as `lock`.
     LockLive(Box<lock_live::Args>),
@@ -64,6 +85,7 @@ pub fn sim_main() -> std::process::ExitCode {
     let result = match cli.command {
         SimCommand::KernelBench(a) => kernel::bench(&cli.common, a),
         SimCommand::Lock(a) => lock::run(&cli.common, a),
+        SimCommand::Replay(a) => replay::run(&cli.common, a),
         SimCommand::LockLive(a) => lock_live::run(&cli.common, *a),
         SimCommand::Retry(a) => backoff::retry(&cli.common, a),
         SimCommand::BackoffSweep(a) => backoff::sweep(&cli.common, a),

@@ -6,7 +6,7 @@
 //! holder's writes, so a fenced run shows the overlap and no harm. The [`Verdict`] says which
 //! happened. It judges; it never changes the run. `sim lock` and `sim lock-live` share it.
 
-use crate::sim::{SimDuration, SimTime};
+use crate::sim::{History, SimDuration, SimTime};
 use serde::{Deserialize, Serialize};
 
 /// A closed or still-open interval of virtual time.
@@ -103,40 +103,12 @@ pub struct Summary {
 /// of virtual time, the timeline's widest window.
 pub const HISTORY_WINDOW_MS: u64 = 3_600_000;
 
-/// Keeps the entries of a time-ordered history whose end lies within `window` of `now` (and at
-/// most `limit` of them), dropping the oldest in batches so a push stays amortised O(1).
-pub fn trim_window<T>(
-    v: &mut Vec<T>,
-    now: SimTime,
-    window: u64,
-    limit: usize,
-    end: impl Fn(&T) -> Option<SimTime>,
-) {
-    let cutoff = SimTime(now.0.saturating_sub(window));
-    let stale = |e: &T| end(e).is_some_and(|t| t < cutoff);
-    let over = v.len() > limit.saturating_add(limit / 2);
-    // Check the oldest entry only; drain once a batch (half a window, or half the limit) is due.
-    let due = v
-        .first()
-        .is_some_and(|e| end(e).is_some_and(|t| t.0.saturating_add(window / 2) < cutoff.0));
-    if over || due {
-        let keep_from = v
-            .iter()
-            .position(|e| !stale(e))
-            .unwrap_or(v.len())
-            .max(v.len().saturating_sub(limit));
-        // Never drop the newest entry, so a lane always has its current span.
-        let keep_from = keep_from.min(v.len().saturating_sub(1));
-        v.drain(..keep_from);
-    }
-}
-
 /// The most entries of one history the checker keeps, whatever the window.
 pub const HISTORY_LIMIT: usize = 20_000;
 
 #[derive(Clone, Debug, Default)]
 pub struct Checker {
-    violations: Vec<Violation>,
+    violations: History<Violation>,
     /// Every violation ever opened (the list above is windowed).
     violation_count: u64,
     /// Total time of the violations that left the window.
@@ -148,7 +120,7 @@ pub struct Checker {
     last_acquirer: Option<String>,
     handovers: u64,
     acquisitions: u64,
-    writes: Vec<WriteRecord>,
+    writes: History<WriteRecord>,
     last_accepted_job: u64,
     summary: Summary,
 }
@@ -183,9 +155,7 @@ impl Checker {
                 });
                 self.violation_count = self.violation_count.saturating_add(1);
                 let before: u64 = self.closed_violation_ms();
-                trim_window(
-                    &mut self.violations,
-                    now,
+                self.violations.trim_window(now,
                     HISTORY_WINDOW_MS,
                     HISTORY_LIMIT,
                     |v| v.span.to,
@@ -282,9 +252,7 @@ impl Checker {
             stale,
             duplicate_or_out_of_order: dup,
         });
-        trim_window(
-            &mut self.writes,
-            at,
+        self.writes.trim_window(at,
             HISTORY_WINDOW_MS,
             HISTORY_LIMIT,
             |w| Some(w.at),
@@ -299,11 +267,23 @@ impl Checker {
         self.summary.foreign_lock_deletes = self.summary.foreign_lock_deletes.saturating_add(1);
     }
 
+    /// Running counts that only grow, for spotting notable events cheaply after each event:
+    /// (lease overlaps opened, handovers, harmful writes accepted).
+    pub fn notable_counts(&self) -> (u64, u64, u64) {
+        (
+            self.violation_count,
+            self.handovers,
+            self.summary
+                .stale_writes_accepted
+                .saturating_add(self.summary.duplicate_or_out_of_order_jobs),
+        )
+    }
+
     /// The violations within the history window (the summary counts all of them).
-    pub fn violations(&self) -> &[Violation] {
+    pub fn violations(&self) -> &History<Violation> {
         &self.violations
     }
-    pub fn writes(&self) -> &[WriteRecord] {
+    pub fn writes(&self) -> &History<WriteRecord> {
         &self.writes
     }
 
@@ -421,15 +401,15 @@ mod tests {
 
     #[test]
     fn trim_window_keeps_recent_entries_and_the_newest() {
-        let mut v: Vec<u64> = Vec::new();
+        let mut v: History<u64> = History::new();
         for i in 0..100u64 {
             v.push(i * 10);
-            trim_window(&mut v, SimTime(i * 10), 100, 1_000, |e| Some(SimTime(*e)));
+            v.trim_window(SimTime(i * 10), 100, 1_000, |e| Some(SimTime(*e)));
         }
         assert!(v.len() <= 16 && *v.last().unwrap() == 990, "{v:?}");
         assert!(v.first().unwrap() + 160 >= 990);
-        let mut one = vec![5u64];
-        trim_window(&mut one, SimTime(1_000_000), 10, 10, |e| Some(SimTime(*e)));
-        assert_eq!(one, vec![5], "the newest entry stays");
+        let mut one = History::from_iter([5u64]);
+        one.trim_window(SimTime(1_000_000), 10, 10, |e| Some(SimTime(*e)));
+        assert_eq!(one.to_vec(), vec![5], "the newest entry stays");
     }
 }

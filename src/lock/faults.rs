@@ -230,6 +230,7 @@ impl LockRuntime {
                 );
             }
         }
+        self.notable.faults.push(action.describe());
         Ok(())
     }
 

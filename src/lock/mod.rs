@@ -32,6 +32,7 @@ pub mod faults;
 pub mod ids;
 pub mod machine;
 pub mod recorder;
+pub mod replay;
 pub mod runtime;
 pub mod scenario;
 pub mod store;
@@ -46,6 +47,7 @@ pub use machine::{
     Effect, Event, Ignored, LockWorker, MachineConfig, Outcome, ReleaseVariant, RenewVariant,
     RequestId, TimerKind, Transition, WorkerState,
 };
+pub use replay::{LockReplay, LockRewind};
 pub use runtime::{build, run, LockEvent, LockRuntime, RedisView, WorkerStatus, WorkerView};
 pub use scenario::{
     parse_duration, preset, preset_description, ttl_warning, Action, DurationError, Scenario,

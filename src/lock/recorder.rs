@@ -5,12 +5,13 @@
 //!
 //! Every history is bounded: entries older than [`HISTORY_WINDOW_MS`] of virtual time (the
 //! timeline's widest window) go, in batches, and no history exceeds its count cap, so a run played
-//! at 1000× for hours keeps a steady memory footprint. The summary's counts stay exact.
+//! at 1000× for hours keeps a steady memory footprint. The summary's counts stay exact. Histories
+//! are `sim::History`s, so a clone of the recorder (a rewind snapshot) shares their past.
 //! Never reads a wall clock.
 
-use super::checker::{trim_window, Checker, Interval, HISTORY_LIMIT, HISTORY_WINDOW_MS};
+use super::checker::{Checker, Interval, HISTORY_LIMIT, HISTORY_WINDOW_MS};
 use super::machine::WorkerState;
-use crate::sim::SimTime;
+use crate::sim::{History, SimTime};
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -72,11 +73,11 @@ pub struct CommandRecord {
 #[derive(Clone, Debug)]
 pub struct Recorder {
     start: SimTime,
-    log: Vec<LogEntry>,
-    worker_logs: Vec<Vec<LogEntry>>,
-    worker_lanes: Vec<Vec<StateSpan>>,
-    pauses: Vec<Vec<Interval>>,
-    redis_lanes: Vec<Vec<RedisSpan>>,
+    log: History<LogEntry>,
+    worker_logs: Vec<History<LogEntry>>,
+    worker_lanes: Vec<History<StateSpan>>,
+    pauses: Vec<History<Interval>>,
+    redis_lanes: Vec<History<RedisSpan>>,
     commands: Vec<VecDeque<CommandRecord>>,
     checker: Checker,
 }
@@ -85,30 +86,30 @@ impl Recorder {
     pub fn new(start: SimTime, worker_ids: &[String], instances: usize) -> Self {
         Recorder {
             start,
-            log: Vec::new(),
-            worker_logs: vec![Vec::new(); worker_ids.len()],
+            log: History::new(),
+            worker_logs: vec![History::new(); worker_ids.len()],
             worker_lanes: worker_ids
                 .iter()
                 .map(|id| {
-                    vec![StateSpan {
+                    History::from_iter([StateSpan {
                         from: start,
                         to: None,
                         state: LaneState::NotStarted,
                         worker_id: id.clone(),
-                    }]
+                    }])
                 })
                 .collect(),
-            pauses: vec![Vec::new(); worker_ids.len()],
+            pauses: vec![History::new(); worker_ids.len()],
             redis_lanes: (0..instances)
                 .map(|_| {
-                    vec![RedisSpan {
+                    History::from_iter([RedisSpan {
                         from: start,
                         to: None,
                         value: None,
                         expires_at: None,
                         up: true,
                         owner: None,
-                    }]
+                    }])
                 })
                 .collect(),
             commands: vec![VecDeque::new(); instances],
@@ -129,7 +130,7 @@ impl Recorder {
             text,
         });
         let start = self.start;
-        trim_window(&mut self.log, now, HISTORY_WINDOW_MS, HISTORY_LIMIT, |l| {
+        self.log.trim_window(now, HISTORY_WINDOW_MS, HISTORY_LIMIT, |l| {
             Some(start + crate::sim::SimDuration(l.at_ms))
         });
     }
@@ -144,9 +145,7 @@ impl Recorder {
             worker: Some(w),
             text: text.clone(),
         });
-        trim_window(
-            &mut self.worker_logs[w],
-            now,
+        self.worker_logs[w].trim_window(now,
             HISTORY_WINDOW_MS,
             WORKER_LOG_LIMIT,
             end,
@@ -169,7 +168,7 @@ impl Recorder {
             state,
             worker_id: worker_id.to_string(),
         });
-        trim_window(lane, now, HISTORY_WINDOW_MS, HISTORY_LIMIT, |s| s.to);
+        lane.trim_window(now, HISTORY_WINDOW_MS, HISTORY_LIMIT, |s| s.to);
     }
 
     pub fn pause(&mut self, now: SimTime, w: usize, until: SimTime) {
@@ -177,9 +176,7 @@ impl Recorder {
             from: now,
             to: Some(until),
         });
-        trim_window(
-            &mut self.pauses[w],
-            now,
+        self.pauses[w].trim_window(now,
             HISTORY_WINDOW_MS,
             HISTORY_LIMIT,
             |p| p.to,
@@ -197,7 +194,7 @@ impl Recorder {
             l.to = Some(span.from);
         }
         lane.push(span);
-        trim_window(lane, now, HISTORY_WINDOW_MS, HISTORY_LIMIT, |s| s.to);
+        lane.trim_window(now, HISTORY_WINDOW_MS, HISTORY_LIMIT, |s| s.to);
     }
 
     pub fn command(&mut self, i: usize, record: CommandRecord) {
@@ -216,19 +213,19 @@ impl Recorder {
     }
 
     /// The global event log, in order (within the window).
-    pub fn global_log(&self) -> &[LogEntry] {
+    pub fn global_log(&self) -> &History<LogEntry> {
         &self.log
     }
-    pub fn worker_log_lines(&self, w: usize) -> &[LogEntry] {
+    pub fn worker_log_lines(&self, w: usize) -> &History<LogEntry> {
         &self.worker_logs[w]
     }
-    pub fn worker_lane(&self, w: usize) -> &[StateSpan] {
+    pub fn worker_lane(&self, w: usize) -> &History<StateSpan> {
         &self.worker_lanes[w]
     }
-    pub fn pauses(&self, w: usize) -> &[Interval] {
+    pub fn pauses(&self, w: usize) -> &History<Interval> {
         &self.pauses[w]
     }
-    pub fn redis_lane(&self, i: usize) -> &[RedisSpan] {
+    pub fn redis_lane(&self, i: usize) -> &History<RedisSpan> {
         &self.redis_lanes[i]
     }
     pub fn redis_last(&self, i: usize) -> Option<&RedisSpan> {
@@ -241,10 +238,10 @@ impl Recorder {
     /// How many entries every history holds now (what the memory figures follow).
     pub fn entries(&self) -> usize {
         self.log.len()
-            + self.worker_logs.iter().map(Vec::len).sum::<usize>()
-            + self.worker_lanes.iter().map(Vec::len).sum::<usize>()
-            + self.pauses.iter().map(Vec::len).sum::<usize>()
-            + self.redis_lanes.iter().map(Vec::len).sum::<usize>()
+            + self.worker_logs.iter().map(History::len).sum::<usize>()
+            + self.worker_lanes.iter().map(History::len).sum::<usize>()
+            + self.pauses.iter().map(History::len).sum::<usize>()
+            + self.redis_lanes.iter().map(History::len).sum::<usize>()
             + self.commands.iter().map(VecDeque::len).sum::<usize>()
             + self.checker.violations().len()
             + self.checker.writes().len()

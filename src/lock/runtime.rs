@@ -29,7 +29,7 @@ use super::scenario::{Action, Scenario, ScenarioError};
 use super::store::{Instance, KeyView};
 use crate::redis::Reply;
 use crate::sim::net::{Delivery, NetEvent, Network, NodeId, TimerId};
-use crate::sim::{Ctx, Model, SimDuration, SimRng, SimTime, Simulation};
+use crate::sim::{Ctx, History, Model, SimDuration, SimRng, SimTime, Simulation};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -182,6 +182,7 @@ pub enum WorkerStatus {
     Crashed,
 }
 
+#[derive(Clone)]
 pub(super) struct WorkerSlot {
     pub(super) node: NodeId,
     pub(super) machine: LockWorker,
@@ -205,6 +206,7 @@ pub(super) struct WorkerSlot {
     pub(super) recent_values: VecDeque<String>,
 }
 
+#[derive(Clone)]
 pub(super) struct RedisSlot {
     pub(super) node: NodeId,
     pub(super) instance: Instance,
@@ -275,7 +277,8 @@ pub fn majority_value<'a>(values: impl Iterator<Item = &'a str>, n: usize) -> Op
         .map(|(v, _)| v)
 }
 
-/// The lock playground as a kernel model.
+/// The lock playground as a kernel model. Cloneable, so rewind can snapshot a run.
+#[derive(Clone)]
 pub struct LockRuntime {
     pub(super) scenario: Scenario,
     pub(super) cfg: MachineConfig,
@@ -286,6 +289,15 @@ pub struct LockRuntime {
     pub(super) redis: Vec<RedisSlot>,
     pub(super) resource: ProtectedResource,
     pub(super) recorder: Recorder,
+    pub(super) notable: NotableState,
+}
+
+/// What rewind's notable marks are drawn from: the checker's counts as last seen, and the faults
+/// applied since the last look.
+#[derive(Clone, Debug, Default)]
+pub(super) struct NotableState {
+    pub(super) seen: (u64, u64, u64),
+    pub(super) faults: Vec<String>,
 }
 
 /// Builds a ready-to-run simulation of `scenario` whose clock starts at `epoch`.
@@ -359,6 +371,7 @@ pub fn build(
         redis,
         resource: ProtectedResource::new(scenario.variants.fencing),
         recorder: Recorder::new(epoch, &ids, scenario.redis_instances),
+        notable: NotableState::default(),
     };
     let mut sim = Simulation::new(rt, epoch);
     let mut jitter = rng.child("start");
@@ -372,7 +385,8 @@ pub fn build(
     Ok(sim)
 }
 
-/// Runs `scenario` to its end and returns the simulation (for its summary, views and trace).
+/// Runs `scenario` to its end and returns the simulation (for its summary, views, trace and
+/// running digest, which is always on).
 pub fn run(
     scenario: &Scenario,
     epoch: SimTime,
@@ -380,6 +394,7 @@ pub fn run(
 ) -> Result<Simulation<LockRuntime>, ScenarioError> {
     let mut sim = build(scenario, epoch)?;
     sim.trace_mut().set_enabled(trace);
+    sim.trace_mut().set_running_digest(true);
     sim.run_until(epoch + SimDuration(scenario.duration_ms));
     Ok(sim)
 }
@@ -1071,17 +1086,17 @@ impl LockRuntime {
     pub fn recorder(&self) -> &Recorder {
         &self.recorder
     }
-    pub fn violations(&self) -> &[Violation] {
+    pub fn violations(&self) -> &History<Violation> {
         self.recorder.checker().violations()
     }
-    pub fn writes(&self) -> &[WriteRecord] {
+    pub fn writes(&self) -> &History<WriteRecord> {
         self.recorder.checker().writes()
     }
     pub fn resource(&self) -> &ProtectedResource {
         &self.resource
     }
     /// The global event log, in order (the last hour of virtual time).
-    pub fn log(&self) -> &[LogEntry] {
+    pub fn log(&self) -> &History<LogEntry> {
         self.recorder.global_log()
     }
     pub fn worker_count(&self) -> usize {
@@ -1184,9 +1199,9 @@ pub struct WorkerView<'a> {
     pub connection: Option<ConnState>,
     /// Commands waiting in its clients' offline queues.
     pub queued_commands: usize,
-    pub log: &'a [LogEntry],
-    pub lane: &'a [StateSpan],
-    pub pauses: &'a [Interval],
+    pub log: &'a History<LogEntry>,
+    pub lane: &'a History<StateSpan>,
+    pub pauses: &'a History<Interval>,
 }
 
 /// A Redis instance's panel and lane, borrowed from the runtime.
@@ -1200,7 +1215,7 @@ pub struct RedisView<'a> {
     pub ttl_left_ms: Option<u64>,
     pub extra_latency_ms: u64,
     pub commands: Vec<&'a CommandRecord>,
-    pub lane: &'a [RedisSpan],
+    pub lane: &'a History<RedisSpan>,
 }
 
 impl Model for LockRuntime {

@@ -72,6 +72,37 @@ pub enum Action {
     },
 }
 
+impl Target {
+    /// `worker-2`, `the holder`, `a non-holder`.
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Worker(w) => format!("worker-{w}"),
+            Target::Holder => "the holder".into(),
+            Target::NonHolder => "a non-holder".into(),
+        }
+    }
+}
+
+impl Action {
+    /// A short sentence for the page's chips, marks and the log: `pause worker-0 for 25s`.
+    pub fn describe(&self) -> String {
+        let ms = |ms: u64| super::url::Dur(ms).to_string();
+        match self {
+            Action::Crash { target: t } => format!("crash {}", t.describe()),
+            Action::Stop { target: t } => format!("STOP {}", t.describe()),
+            Action::Restart { target: t } => format!("restart {}", t.describe()),
+            Action::Pause { target: t, ms: p } => format!("pause {} for {}", t.describe(), ms(*p)),
+            Action::Partition { target: t } => format!("partition {}", t.describe()),
+            Action::Heal { target: t } => format!("heal {}", t.describe()),
+            Action::ClockRate { target: t, rate } => format!("{}'s clock at {rate}×", t.describe()),
+            Action::SlowLink { target: t, extra_ms } => format!("{}'s link +{extra_ms} ms", t.describe()),
+            Action::RedisCrash { instance } => format!("redis-{instance} crashes"),
+            Action::RedisRestart { instance } => format!("redis-{instance} restarts"),
+            Action::RedisSlow { instance, extra_ms } => format!("redis-{instance} +{extra_ms} ms"),
+        }
+    }
+}
+
 /// An action at a virtual time (ms since the run started).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Step {

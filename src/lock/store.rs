@@ -152,6 +152,7 @@ impl ScriptCall {
 }
 
 /// A modeled Redis instance as the lock runtime needs it.
+#[derive(Clone)]
 pub struct Instance {
     store: Store,
     rng: SimRng,

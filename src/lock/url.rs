@@ -6,11 +6,18 @@
 //! Only fields that differ from the preset are written back, so links stay short and a preset's own
 //! values (e.g. renew-race's constant latency) survive a round trip. Durations read like `10s`,
 //! `500ms` or `2m`. Bad values fall back with a notice naming the parameter.
+//!
+//! A rewindable run adds its replay: `a` the action log (see `replay::log_to_query`), `t` the cursor's
+//! virtual time in ms and `ev` its event index, `epoch` the run's epoch (Unix ms, which worker ids
+//! are made from), so a link opens the same run at the same moment.
 
 use std::fmt;
 use std::str::FromStr;
 
 use super::machine::{ReleaseVariant, RenewVariant};
+use super::replay::{log_from_query, log_to_query};
+use super::scenario::Action;
+use crate::sim::rewind::{Cursor, LoggedAction};
 use super::scenario::{parse_duration, preset, Scenario, PRESET_IDS};
 use crate::sim::{Distribution, QueryParams, SimParams};
 
@@ -60,11 +67,29 @@ pub fn latency_around(mean_ms: f64) -> Distribution {
     }
 }
 
+pub use crate::sim::replay::UrlCursor;
+/// A lock run's replay in the URL.
+pub type RunUrl = crate::sim::replay::RunUrl<Action>;
+
+impl RunUrl {
+    /// Reads `a`, `t`, `ev` and `epoch`, with a notice for each bad one.
+    pub fn read(q: &mut QueryParams) -> RunUrl {
+        RunUrl::read_with(q, log_from_query)
+    }
+
+    /// The pairs that carry the run: nothing for a fresh run at time zero.
+    pub fn pairs(actions: &[LoggedAction<Action>], cursor: Cursor, epoch_ms: u64) -> Vec<(String, String)> {
+        RunUrl::pairs_with(actions, cursor, epoch_ms, log_to_query)
+    }
+}
+
 /// What the URL asked for.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LocksUrl {
     pub scenario: Scenario,
     pub speed: f64,
+    /// The run's action log, cursor and epoch, when the link carries them.
+    pub run: RunUrl,
     /// A scenario whose fields are each fine but which is invalid as a whole (e.g. a preset's step
     /// names Redis instance 2 but `redlock=1`): why the preset was used as it is.
     pub invalid: Option<String>,
@@ -138,10 +163,12 @@ pub fn read(q: &mut QueryParams) -> LocksUrl {
     }
     s.variants.fencing = q.flag("fencing", base.variants.fencing);
     s.redis_instances = q.u64_in("redlock", base.redis_instances as u64, 1, 9) as usize;
+    let run = RunUrl::read(q);
     match s.validate() {
         Ok(()) => LocksUrl {
             scenario: s,
             speed: sim.speed,
+            run,
             invalid: None,
         },
         Err(e) => LocksUrl {
@@ -150,6 +177,7 @@ pub fn read(q: &mut QueryParams) -> LocksUrl {
             )),
             scenario: base,
             speed: sim.speed,
+            run: RunUrl::default(),
         },
     }
 }
@@ -291,6 +319,47 @@ mod tests {
         assert!(n.is_empty());
         assert_eq!(u.scenario, base_scenario("redlock-master-down", 1));
         assert!(u.invalid.unwrap().contains("Redis instance 2"));
+    }
+
+    #[test]
+    fn a_run_with_actions_and_a_cursor_round_trips_in_under_2_kb() {
+        use crate::lock::Target;
+        let (u, _) = parse("preset=gc-pause&seed=7");
+        // A typical session: a dozen fault clicks over ten minutes, then a cursor somewhere.
+        let actions: Vec<LoggedAction<Action>> = (0..12u64)
+            .map(|i| LoggedAction {
+                at_ms: 12_345 + i * 47_000,
+                events: 120 + i * 900,
+                action: match i % 4 {
+                    0 => Action::Pause { target: Target::Worker(1), ms: 15_000 },
+                    1 => Action::Crash { target: Target::Holder },
+                    2 => Action::Restart { target: Target::Worker(0) },
+                    _ => Action::ClockRate { target: Target::Worker(2), rate: 0.4 },
+                },
+            })
+            .collect();
+        let cursor = Cursor { events: 9_876, at_ms: 543_210 };
+        let mut all = pairs(&u.scenario, 1.0);
+        all.extend(RunUrl::pairs(&actions, cursor, 1_767_225_600_000));
+        let q = query(&all);
+        println!("typical locks URL query with 12 actions and a cursor: {} bytes", q.len());
+        assert!(q.len() <= 2048, "{} bytes: {q}", q.len());
+        let (back, notices) = parse(&q);
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(back.run.actions, actions);
+        assert_eq!(back.run.cursor, Some(UrlCursor { at_ms: 543_210, events: Some(9_876) }));
+        assert_eq!(back.run.epoch_ms, Some(1_767_225_600_000));
+        // The longest log the page keeps (1,000 actions) still reads back.
+        let many: Vec<_> = (0..1000).map(|i| LoggedAction { at_ms: i * 1000, events: i * 50, ..actions[1].clone() }).collect();
+        let q = query(&RunUrl::pairs(&many, cursor, 1));
+        println!("locks URL query with the log's cap of 1,000 actions: {} bytes", q.len());
+        assert_eq!(parse(&q).0.run.actions.len(), 1000);
+        // A fresh run writes nothing; a bad log gets a notice and is dropped.
+        assert!(RunUrl::pairs(&[], Cursor::default(), 5).is_empty());
+        let (u, n) = parse("preset=gc-pause&a=zz~1~q9&t=soon");
+        assert_eq!(u.run, RunUrl::default());
+        assert_eq!(n.len(), 2, "{n:?}");
+        assert!(n[0].contains("`a`") && n[0].contains("not understood"), "{n:?}");
     }
 
     #[test]

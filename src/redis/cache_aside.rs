@@ -24,12 +24,15 @@
 //! Architecture invariant: pure like the rest of `redis/` — no clock but the kernel's, randomness
 //! only from the seeded `SimRng`, ordered collections only.
 
-use std::collections::{BTreeMap, VecDeque};
+pub mod replay;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use thiserror::Error;
 
 use super::{cli, Reply, Store};
-use crate::sim::{Ctx, Distribution, EventId, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH};
+use crate::sim::{Ctx, Distribution, EventId, History, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH};
 
 /// Accepted ranges of the workload settings (the page's form and URL use them too).
 pub const TTL_RANGE: (u64, u64) = (1, 86_400);
@@ -282,15 +285,18 @@ pub enum Event {
     ExpireCycle,
 }
 
-/// The cache-aside model: the store, the workload and what happened.
+/// The cache-aside model: the store, the workload and what happened. Cloneable for rewind's
+/// snapshots: the records and ratio buckets are [`History`]s whose clones share their past, so a
+/// snapshot costs the store, the small maps and a chunk or two.
+#[derive(Clone)]
 pub struct CacheAside {
     pub store: Store,
     config: Config,
     epoch: SimTime,
     rng_workload: SimRng,
     rng_latency: SimRng,
-    /// Cumulative Zipf weights over the workload's users.
-    cumulative: Vec<f64>,
+    /// Cumulative Zipf weights over the workload's users (shared by snapshots).
+    cumulative: Arc<Vec<f64>>,
     next_arrival: Option<EventId>,
     next_id: u64,
     /// In-flight requests' users by id (the record holds the rest).
@@ -299,14 +305,21 @@ pub struct CacheAside {
     ever_cached: BTreeMap<String, u64>,
     /// Origin calls in flight per user.
     fetching: BTreeMap<String, u32>,
-    records: VecDeque<RequestRecord>,
+    records: History<RequestRecord>,
     totals: Totals,
-    buckets: VecDeque<Bucket>,
+    buckets: History<Bucket>,
+    /// Duplicate origin calls already reported as notable (rewind's marks).
+    notable_duplicates: u64,
 }
 
 /// A simulation of the demo with `config` and `seed`, its expiry cycle and workload scheduled.
 pub fn new_simulation(config: Config, seed: u64) -> Simulation<CacheAside> {
-    let mut sim = Simulation::new(CacheAside::new(config, seed, TEST_EPOCH), TEST_EPOCH);
+    new_simulation_at(config, seed, TEST_EPOCH)
+}
+
+/// [`new_simulation`] with its clock starting at `epoch` (a replay file's).
+pub fn new_simulation_at(config: Config, seed: u64, epoch: SimTime) -> Simulation<CacheAside> {
+    let mut sim = Simulation::new(CacheAside::new(config, seed, epoch), epoch);
     sim.schedule_in(EXPIRE_PERIOD, Event::ExpireCycle);
     sim.act(|m, ctx| m.schedule_arrival(ctx));
     sim
@@ -317,7 +330,7 @@ impl CacheAside {
         let root = SimRng::new(seed).child("cache-aside");
         let mut m = CacheAside {
             store: Store::new(root.child("redis")),
-            cumulative: Vec::new(),
+            cumulative: Arc::new(Vec::new()),
             config,
             epoch,
             rng_workload: root.child("workload"),
@@ -327,9 +340,10 @@ impl CacheAside {
             in_flight: BTreeMap::new(),
             ever_cached: BTreeMap::new(),
             fetching: BTreeMap::new(),
-            records: VecDeque::new(),
+            records: History::new(),
             totals: Totals::default(),
-            buckets: VecDeque::new(),
+            buckets: History::new(),
+            notable_duplicates: 0,
         };
         m.rebuild_weights();
         m
@@ -339,14 +353,14 @@ impl CacheAside {
         &self.config
     }
     /// The most recent records, oldest first (at most [`RECORDS_KEPT`]).
-    pub fn records(&self) -> &VecDeque<RequestRecord> {
+    pub fn records(&self) -> &History<RequestRecord> {
         &self.records
     }
     pub fn totals(&self) -> Totals {
         self.totals
     }
     /// Per-second hit/miss counts, oldest first (at most [`BUCKETS_KEPT`]).
-    pub fn ratio_buckets(&self) -> &VecDeque<Bucket> {
+    pub fn ratio_buckets(&self) -> &History<Bucket> {
         &self.buckets
     }
     /// Milliseconds since the run began at `now`.
@@ -355,8 +369,13 @@ impl CacheAside {
     }
     pub fn record(&self, id: u64) -> Option<&RequestRecord> {
         // Ids are dense and records are kept in id order, so the position is computable.
-        let first = self.records.front()?.id;
+        let first = self.records.first()?.id;
         self.records.get(id.checked_sub(first)? as usize).filter(|r| r.id == id)
+    }
+
+    /// The id the next request will get (a typed request's, before it is made).
+    pub fn next_request_id(&self) -> u64 {
+        self.next_id
     }
 
     /// Starts a request for `user` now (a name typed on the page). Returns its id.
@@ -385,12 +404,14 @@ impl CacheAside {
     fn rebuild_weights(&mut self) {
         let n = self.config.users.clamp(USERS_RANGE.0, USERS_RANGE.1);
         let mut acc = 0.0;
-        self.cumulative = (1..=n)
-            .map(|k| {
-                acc += libm::pow(k as f64, -self.config.skew);
-                acc
-            })
-            .collect();
+        self.cumulative = Arc::new(
+            (1..=n)
+                .map(|k| {
+                    acc += libm::pow(k as f64, -self.config.skew);
+                    acc
+                })
+                .collect(),
+        );
     }
 
     fn pick_user(&mut self) -> String {
@@ -428,17 +449,17 @@ impl CacheAside {
     }
 
     fn bucket_mut(&mut self, second: u64) -> &mut Bucket {
-        if self.buckets.back().map(|b| b.second) != Some(second) {
+        if self.buckets.last().map(|b| b.second) != Some(second) {
             // Fill skipped seconds so the chart shows quiet periods as quiet.
-            let from = self.buckets.back().map(|b| b.second + 1).unwrap_or(second);
+            let from = self.buckets.last().map(|b| b.second + 1).unwrap_or(second);
             for s in from..=second {
-                self.buckets.push_back(Bucket { second: s, hits: 0, misses: 0 });
+                self.buckets.push(Bucket { second: s, hits: 0, misses: 0 });
                 if self.buckets.len() > BUCKETS_KEPT {
-                    self.buckets.pop_front();
+                    self.buckets.drop_front(1);
                 }
             }
         }
-        self.buckets.back_mut().expect("a bucket was just pushed")
+        self.buckets.last_mut().expect("a bucket was just pushed")
     }
 
     fn start(&mut self, ctx: &mut Ctx<'_, Event>, id: u64, user: String, source: Source) {
@@ -477,7 +498,7 @@ impl CacheAside {
                 ctx.schedule_in(rtt + origin, Event::OriginReply { id });
             }
         }
-        self.records.push_back(RequestRecord {
+        self.records.push(RequestRecord {
             id,
             user,
             source,
@@ -491,12 +512,12 @@ impl CacheAside {
             duplicate,
         });
         if self.records.len() > RECORDS_KEPT {
-            self.records.pop_front();
+            self.records.drop_front(1);
         }
     }
 
     fn record_mut(&mut self, id: u64) -> Option<&mut RequestRecord> {
-        let first = self.records.front()?.id;
+        let first = self.records.first()?.id;
         self.records.get_mut(id.checked_sub(first)? as usize).filter(|r| r.id == id)
     }
 
@@ -588,7 +609,7 @@ impl Model for CacheAside {
 }
 
 /// The records as CSV (one row per request, oldest first).
-pub fn records_csv(records: &VecDeque<RequestRecord>) -> String {
+pub fn records_csv<'a>(records: impl IntoIterator<Item = &'a RequestRecord>) -> String {
     let mut out = String::from("id,start_ms,user,source,outcome,expiry_refetch,duplicate_origin_call,latency_ms,count,commands\n");
     for r in records {
         let (outcome, refetch) = match r.outcome {
@@ -807,7 +828,7 @@ mod tests {
         sim.run_for(SimDuration::from_secs(30));
         assert_eq!(sim.model.records().len(), RECORDS_KEPT);
         assert!(sim.model.totals().requests > RECORDS_KEPT as u64);
-        let last = sim.model.records().back().unwrap().id;
+        let last = sim.model.records().last().unwrap().id;
         assert_eq!(sim.model.record(last).unwrap().id, last);
         assert_eq!(user_name(0), "octocat");
         assert_eq!(user_name(12), "dev13");

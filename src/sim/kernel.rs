@@ -43,7 +43,8 @@ impl<E> Ctx<'_, E> {
     }
 }
 
-/// A model plus its clock, queue and trace.
+/// A model plus its clock, queue and trace. A simulation of a cloneable model with cloneable events
+/// is cloneable, and a clone runs on exactly as the original would (rewind's snapshots).
 pub struct Simulation<M: Model> {
     pub model: M,
     now: SimTime,
@@ -51,6 +52,22 @@ pub struct Simulation<M: Model> {
     queue: EventQueue<M::Event>,
     trace: Trace,
     processed: u64,
+}
+
+impl<M: Model + Clone> Clone for Simulation<M>
+where
+    M::Event: Clone,
+{
+    fn clone(&self) -> Self {
+        Simulation {
+            model: self.model.clone(),
+            now: self.now,
+            start: self.start,
+            queue: self.queue.clone(),
+            trace: self.trace.clone(),
+            processed: self.processed,
+        }
+    }
 }
 
 impl<M: Model> Simulation<M> {
@@ -105,6 +122,27 @@ impl<M: Model> Simulation<M> {
         f(&mut self.model, &mut ctx)
     }
 
+    /// Records a line in the trace (and its running digest) at the current time that is not an
+    /// event: a user action applied between events. Its `seq` is the number of events processed.
+    pub fn note(&mut self, node: &str, what: String) {
+        if self.trace.wants_entries() {
+            self.trace.record(TraceEntry {
+                seq: self.processed,
+                at_ms: (self.now - self.start).0,
+                node: node.to_string(),
+                what,
+            });
+        }
+    }
+
+    /// Moves the clock forward to `to` without processing anything, but never past the next pending
+    /// event (so no event is skipped) and never backwards. How a replay puts the clock where a
+    /// logged action happened between two events.
+    pub fn advance_clock(&mut self, to: SimTime) {
+        let limit = self.queue.next_time().map_or(to, |t| t.min(to));
+        self.now = self.now.max(limit);
+    }
+
     pub fn next_event_time(&mut self) -> Option<SimTime> {
         self.queue.next_time()
     }
@@ -118,9 +156,9 @@ impl<M: Model> Simulation<M> {
             return false;
         };
         self.now = self.now.max(at);
-        if self.trace.enabled() {
+        if self.trace.wants_entries() {
             let (node, what) = self.model.describe(&event);
-            self.trace.push(TraceEntry { seq: id.0, at_ms: (self.now - self.start).0, node, what });
+            self.trace.record(TraceEntry { seq: id.0, at_ms: (self.now - self.start).0, node, what });
         }
         let mut ctx = Ctx { now: self.now, queue: &mut self.queue };
         self.model.handle(&mut ctx, event);

@@ -105,6 +105,16 @@ impl QueryParams {
         }
     }
 
+    /// Records a notice for `name` whose `value` a page could not use (for values read by hand).
+    pub fn notice(&mut self, name: &str, value: &str, accepted: &str, default: &str) {
+        self.notices.push(ParamError::Invalid {
+            param: name.to_string(),
+            value: value.to_string(),
+            accepted: accepted.to_string(),
+            default: default.to_string(),
+        });
+    }
+
     /// An unsigned integer in `lo..=hi`.
     pub fn u64_in(&mut self, name: &str, default: u64, lo: u64, hi: u64) -> u64 {
         let accepted = if hi == u64::MAX {

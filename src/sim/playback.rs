@@ -244,6 +244,15 @@ pub trait Clocked {
     fn run_until(&mut self, until: SimTime);
     /// Like `run_until` but stops after `max_events`; true when `until` was reached.
     fn run_until_bounded(&mut self, until: SimTime, max_events: u64) -> bool;
+    /// Goes back one event, for runs that can rewind ([`super::rewind::Rewind`]); false when it
+    /// cannot (the default) or is at the start.
+    fn step_back(&mut self) -> bool {
+        false
+    }
+    /// Whether [`Clocked::step_back`] can work (the ← key is only taken when it can).
+    fn can_step_back(&self) -> bool {
+        false
+    }
 }
 
 impl<M: Model> Clocked for Simulation<M> {

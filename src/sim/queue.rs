@@ -22,6 +22,7 @@ use std::collections::{BinaryHeap, VecDeque};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct EventId(pub u64);
 
+#[derive(Clone)]
 struct Scheduled<E> {
     /// `(time << 64) | seq`: one integer comparison orders by time, then scheduling order.
     key: u128,
@@ -60,7 +61,7 @@ impl<E> Ord for Scheduled<E> {
 
 /// Which sequence numbers are pending (scheduled, neither fired nor cancelled), one bit each, from
 /// word `base_word` (all older sequence numbers are resolved) up to the next sequence number.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct PendingBits {
     words: VecDeque<u64>,
     base_word: u64,
@@ -100,6 +101,7 @@ const WHEEL_WORDS: usize = WHEEL / 64;
 const NIL: u32 = u32::MAX;
 
 /// One wheel entry, linked into its slot's FIFO (or into the free list once popped).
+#[derive(Clone)]
 struct WheelNode<E> {
     seq: u64,
     next: u32,
@@ -111,6 +113,7 @@ struct WheelNode<E> {
 /// sit in scheduling order (sequence numbers only grow), which is exactly the queue's tie order.
 /// The FIFOs are linked lists through one slab whose freed entries are reused, so once the slab
 /// has reached the model's peak of pending events the wheel never allocates again.
+#[derive(Clone)]
 struct Wheel<E> {
     nodes: Vec<WheelNode<E>>,
     free: u32,
@@ -249,6 +252,10 @@ enum Front {
 /// schedule and pop, which keeps busy models fast whatever their number of pending events); the
 /// rest, and anything scheduled in the past, go into a binary heap. A pop takes the smaller
 /// (time, sequence) of the two fronts, so the order is exactly that of one sorted queue.
+///
+/// A queue of cloneable events is itself cloneable: a clone pops exactly the same events in the
+/// same order as the original (what rewind's snapshots rely on).
+#[derive(Clone)]
 pub struct EventQueue<E> {
     heap: BinaryHeap<Scheduled<E>>,
     wheel: Wheel<E>,

@@ -4,6 +4,11 @@
 //!
 //! A trace is off by default (a disabled trace costs one branch per event and allocates nothing).
 //! The UI keeps a bounded window with [`Trace::set_limit`]; the digest covers the entries kept.
+//!
+//! A *running digest* ([`Trace::set_running_digest`]) hashes every entry as it is recorded, whether
+//! or not the entries are kept: it is the SHA-256 of the text rendering of the whole run so far, in
+//! constant memory, and it is part of the trace's (and so a snapshot's) state. Rewind relies on it:
+//! the digest at a moment is the same however that moment was reached.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -25,10 +30,46 @@ impl fmt::Display for TraceEntry {
     }
 }
 
+/// SHA-256 fed one entry line at a time: the digest of everything recorded so far.
+#[derive(Clone, Default)]
+pub struct RunningDigest {
+    hasher: Sha256,
+    lines: u64,
+}
+
+impl fmt::Debug for RunningDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RunningDigest({} lines, {})", self.lines, self.hex())
+    }
+}
+
+impl RunningDigest {
+    fn feed(&mut self, e: &TraceEntry) {
+        use fmt::Write;
+        let _ = writeln!(HashWriter(&mut self.hasher), "{e}");
+        self.lines += 1;
+    }
+    /// The hex digest of the lines fed so far (the hasher itself goes on).
+    pub fn hex(&self) -> String {
+        hex(self.hasher.clone().finalize().as_slice())
+    }
+    /// How many lines were fed.
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A bounded or unbounded record of processed events. Disabled traces cost nothing per event.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Trace {
     enabled: bool,
+    /// The running digest, when on (not serialized: it is state, not data).
+    #[serde(skip)]
+    running: Option<RunningDigest>,
     entries: Vec<TraceEntry>,
     /// Keep only the newest this many entries (None: keep all).
     #[serde(default)]
@@ -58,6 +99,37 @@ impl Trace {
     }
     pub fn set_enabled(&mut self, on: bool) {
         self.enabled = on;
+    }
+    /// Turns the running digest on (from an empty digest, so turn it on before the run starts) or
+    /// off. It hashes every recorded entry, kept or not, even while entries are not kept.
+    pub fn set_running_digest(&mut self, on: bool) {
+        match (on, self.running.is_some()) {
+            (true, false) => self.running = Some(RunningDigest::default()),
+            (false, true) => self.running = None,
+            _ => {}
+        }
+    }
+    /// The running digest's hex, if it is on: SHA-256 of the text of every entry recorded since.
+    pub fn running_digest(&self) -> Option<String> {
+        self.running.as_ref().map(RunningDigest::hex)
+    }
+    /// How many entries the running digest has hashed (`None` when it is off).
+    pub fn digested(&self) -> Option<u64> {
+        self.running.as_ref().map(RunningDigest::lines)
+    }
+    /// Whether recorded entries go anywhere (kept, or hashed): when false the kernel does not even
+    /// describe its events.
+    pub fn wants_entries(&self) -> bool {
+        self.enabled || self.running.is_some()
+    }
+    /// Records one entry: hashed into the running digest (if on) and kept (if enabled).
+    pub fn record(&mut self, e: TraceEntry) {
+        if let Some(r) = &mut self.running {
+            r.feed(&e);
+        }
+        if self.enabled {
+            self.push(e);
+        }
     }
     /// Keeps only the newest `limit` entries from now on (`None`: keep everything).
     pub fn set_limit(&mut self, limit: Option<usize>) {
@@ -131,7 +203,7 @@ impl Trace {
         for e in self.entries() {
             let _ = writeln!(HashWriter(&mut h), "{e}");
         }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hex(h.finalize().as_slice())
     }
 }
 
@@ -162,6 +234,36 @@ mod tests {
         let direct: String = Sha256::digest(t.to_text().as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(t.digest(), direct);
         expect_test::expect!["4f9bf82bf910931fa3bd6f007775c88875ceaf3f71bf85264e5772aad658af53"].assert_eq(&t.digest());
+    }
+
+    #[test]
+    fn the_running_digest_is_the_digest_of_everything_recorded_kept_or_not() {
+        let mut full = Trace::recording();
+        full.set_running_digest(true);
+        let mut bounded = Trace::recording();
+        bounded.set_limit(Some(2));
+        bounded.set_running_digest(true);
+        let mut digest_only = Trace::default();
+        digest_only.set_running_digest(true);
+        assert!(digest_only.wants_entries() && !digest_only.enabled());
+        for i in 0..7 {
+            full.record(entry(i));
+            bounded.record(entry(i));
+            digest_only.record(entry(i));
+        }
+        assert_eq!(full.running_digest(), Some(full.digest()));
+        assert_eq!(bounded.running_digest(), full.running_digest());
+        assert_ne!(bounded.digest(), full.digest(), "the bounded trace keeps two entries only");
+        assert_eq!(digest_only.running_digest(), full.running_digest());
+        assert!(digest_only.is_empty());
+        assert_eq!(digest_only.digested(), Some(7));
+        // A clone goes on from the same state.
+        let mut fork = digest_only.clone();
+        fork.record(entry(7));
+        full.record(entry(7));
+        assert_eq!(fork.running_digest(), Some(full.digest()));
+        assert!(!Trace::default().wants_entries());
+        assert_eq!(Trace::default().running_digest(), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, openPage, url, SHOTS } from './browser.mjs';
+import { scrubber, dragTo, opened, simReplay, measureRewind } from './rewind.mjs';
 
 let context;
 before(async () => { context = await launch(); });
@@ -234,6 +235,110 @@ test('16 workers at 1000×: wasm memory reaches a steady state (figures printed)
   console.log('locks 16 workers @1000x memory:', JSON.stringify(report));
   writeFileSync(join(SHOTS, 'locks-memory.json'), JSON.stringify(report, null, 2));
   assert.ok(samples.at(-1).wasm_bytes != null, 'the wasm memory was read');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+// ---- Rewind ------------------------------------------------------------------------------------
+
+const EPOCH = 1767225600000;
+
+test('rewind: a copied link with a cursor opens the same run at that moment (and sim replay agrees)', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(url(`locks?preset=gc-pause&speed=1000&epoch=${EPOCH}`));
+  await page.getByTestId('page-locks').waitFor();
+  await page.getByTestId('play-toggle').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="summary-stale-accepted"]')?.textContent !== '0', null, { timeout: 20000 });
+  await page.getByTestId('play-toggle').click();
+  // A fault while rewound: back to 24 s, crash worker 1 — a new branch, in the URL.
+  await dragTo(page, 24000);
+  await page.getByTestId('worker-1-crash').click();
+  await page.getByTestId('scrub-branch').waitFor();
+  await page.getByTestId('scrub-forward').click();
+  await page.getByTestId('scrub-forward').click();
+  const here = await scrubber(page);
+  await page.waitForFunction(() => /[?&]ev=/.test(location.search) && /[?&]a=/.test(location.search));
+  const link = page.url();
+  const summary = await text(page, 'summary-verdict');
+  const redis = await text(page, 'redis-panel');
+  const workers = await text(page, 'workers');
+  console.log('rewind: link with 1 action and a cursor:', link.length, 'bytes:', link);
+  assert.ok(new URL(link).search.length <= 2048, `the query is at most 2 KB (${new URL(link).search.length})`);
+  await page.screenshot({ path: join(SHOTS, 'locks-rewind-branch-1440-light.png') });
+
+  const other = await openPage(context);
+  await other.setViewportSize({ width: 1440, height: 900 });
+  await other.goto(link);
+  await opened(other);
+  const there = await scrubber(other);
+  assert.equal(there.events, here.events, 'the same event index');
+  assert.equal(there.ms, here.ms, 'the same virtual time');
+  assert.equal(there.digest, here.digest, 'the same trace digest');
+  assert.equal(await text(other, 'summary-verdict'), summary);
+  assert.equal(await text(other, 'redis-panel'), redis);
+  assert.equal(await text(other, 'workers'), workers);
+
+  // The same run as a file: Download replay, then `sim replay` prints the same digest.
+  const [download] = await Promise.all([other.waitForEvent('download'), other.getByTestId('replay-download').click()]);
+  const file = join(SHOTS, 'locks-gc-pause.replay.json');
+  await download.saveAs(file);
+  const replay = JSON.parse((await import('node:fs')).readFileSync(file, 'utf8'));
+  assert.equal(replay.model, 'lock');
+  assert.equal(replay.actions.length, 1);
+  assert.deepEqual(replay.cursor, { events: here.events, at_ms: here.ms });
+  const cli = await simReplay(file);
+  console.log('rewind: sim replay of the downloaded file:', JSON.stringify(cli));
+  assert.equal(cli.digest, here.digest, 'sim replay prints the page\'s digest');
+  assert.equal(cli.events, here.events);
+
+  // Open replay: a bad file is named and changes nothing; the good one opens at its cursor.
+  const { writeFileSync: write } = await import('node:fs');
+  const bad = join(SHOTS, 'not-a-replay.json');
+  write(bad, '{"hello": "world"}');
+  await page.getByTestId('replay-file').setInputFiles(bad);
+  await page.getByTestId('replay-error').waitFor();
+  assert.match(await text(page, 'replay-error'), /not a replay/);
+  assert.equal((await scrubber(page)).digest, here.digest, 'the current run is unchanged');
+  await dragTo(page, 0);
+  await page.getByTestId('replay-file').setInputFiles(file);
+  await page.waitForFunction((d) => document.querySelector('[data-testid="scrubber"]')?.dataset.digest === d, here.digest, { timeout: 30000 });
+  assert.equal(await page.getByTestId('replay-error').count(), 0);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(other.errors, []);
+  await page.close();
+  await other.close();
+});
+
+test('rewind budgets: seek in a 100,000-event run, step back, snapshot memory (figures printed)', async () => {
+  const page = await openPage(context);
+  await page.addInitScript(() => {
+    addEventListener('TrunkApplicationStarted', (e) => { window.__wasm = e.detail?.wasm; });
+  });
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const wasmMb = () => page.evaluate(() => (window.__wasm?.memory?.buffer?.byteLength ?? 0) / 1048576);
+  // 16 workers for ten minutes: the snapshot memory figure.
+  await page.goto(url(`locks?workers=16&epoch=${EPOCH}&t=600000`));
+  const mb0 = await wasmMb();
+  await opened(page);
+  const ten = await scrubber(page);
+  const mb10 = await wasmMb();
+  // 16 workers for three hours: over 100,000 events.
+  const t0 = Date.now();
+  await page.goto(url(`locks?workers=16&epoch=${EPOCH}&t=10800000`));
+  await opened(page);
+  const open_ms = Date.now() - t0;
+  const big = await scrubber(page);
+  assert.ok(big.events >= 100000, `a 100,000-event run (${big.events})`);
+  const timings = await measureRewind(page, big.horizon_ms);
+  const report = {
+    run_events: big.events, run_virtual_ms: big.horizon_ms, open_wall_ms: open_ms, snapshots: big.snapshots,
+    ...timings,
+    ten_minute_16_worker_run: { events: ten.events, snapshots: ten.snapshots, wasm_mb_before: +mb0.toFixed(1), wasm_mb_after: +mb10.toFixed(1) },
+  };
+  console.log('rewind budgets (release wasm):', JSON.stringify(report));
+  writeFileSync(join(SHOTS, 'locks-rewind-budgets.json'), JSON.stringify(report, null, 2));
+  assert.ok(timings.all_timed, 'every seek was timed');
   assert.deepEqual(page.errors, []);
   await page.close();
 });

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { launch, openPage, url, SHOTS } from './browser.mjs';
+import { scrubber, dragTo, opened, simReplay, measureRewind } from './rewind.mjs';
 
 let context;
 before(async () => { context = await launch(); });
@@ -118,6 +119,83 @@ for (const [name, query] of [
   const clock = await demo.getByTestId('clock').textContent();
   console.log(`cache-aside ${name}: ${stats.length} frames in 3 s, mean ${mean.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${sorted.at(-1).toFixed(1)} ms; ${requests} requests, ${clock}`);
   assert.ok(stats.length > 0);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('rewind: drag back, a typed request starts a branch, the copied link and sim replay give the same run', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  await page.goto(url('redis?seed=4&speed=100&rate=20&users=30&skew=1.1&ttl=2'));
+  const demo = page.getByTestId('cache-aside');
+  await demo.waitFor();
+  await demo.getByTestId('play-toggle').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="ca-requests"]')?.textContent ?? 0) >= 200,
+    null, { timeout: 30_000 });
+  await demo.getByTestId('play-toggle').click();
+  const end = await scrubber(page);
+  const endRequests = Number(await page.getByTestId('ca-requests').textContent());
+  await dragTo(page, 3000);
+  await page.waitForFunction(() => document.querySelector('[data-testid="scrubber"]').dataset.cursorMs === '3000');
+  assert.ok(Number(await page.getByTestId('ca-requests').textContent()) < endRequests);
+  await page.getByTestId('scrub-rewound').waitFor();
+  await page.getByTestId('ca-user').fill('rewind-user');
+  await page.getByTestId('ca-request').click();
+  await page.getByTestId('scrub-branch').filter({ hasText: /New branch/ }).waitFor();
+  await page.getByTestId('ca-result').filter({ hasText: /rewind-user: MISS in \d+ ms/ }).waitFor();
+  const here = await scrubber(page);
+  assert.ok(here.horizon_ms < end.horizon_ms, 'the old future was cut off');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('a')?.includes('qrewind-user'));
+  const link = page.url();
+  assert.ok(link.length < 2048, `link of ${link.length} chars`);
+  await demo.screenshot({ path: join(SHOTS, 'redis-cache-rewind-desktop.png') });
+  await page.setViewportSize({ width: 390, height: 900 });
+  await page.getByTestId('scrubber').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SHOTS, 'redis-cache-rewind-390.png') });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `horizontal overflow ${overflow}px at 390 px`);
+
+  // The copied link opens the same run at the same moment.
+  const other = await openPage(context);
+  await other.goto(link);
+  await opened(other);
+  await other.waitForFunction((ev) => Number(document.querySelector('[data-testid="scrubber"]')?.dataset.cursorEvents) === ev, here.events, { timeout: 30_000 });
+  const there = await scrubber(other);
+  assert.equal(there.digest, here.digest, 'the link opens the same run');
+  assert.equal(there.ms, here.ms);
+  // The same run as a file: sim replay prints the same digest.
+  const [download] = await Promise.all([other.waitForEvent('download'), other.getByTestId('replay-download').click()]);
+  const file = join(SHOTS, 'cache-aside.replay.json');
+  await download.saveAs(file);
+  const cli = await simReplay(file);
+  console.log('cache-aside rewind: sim replay of the downloaded file:', JSON.stringify(cli));
+  assert.equal(cli.model, 'cache-aside');
+  assert.equal(cli.digest, here.digest, 'sim replay prints the page\'s digest');
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(other.errors, []);
+  await page.close();
+  await other.close();
+});
+
+test('cache-aside rewind budgets: seek in a 100,000-event run, step back (figures printed)', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  // 50 requests/s over 1,000 users for 15 minutes: over 100,000 events.
+  const t0 = Date.now();
+  await page.goto(url('redis?seed=1&rate=50&users=1000&skew=1&ttl=30&t=900000'));
+  await opened(page);
+  const open_ms = Date.now() - t0;
+  const big = await scrubber(page);
+  assert.ok(big.events >= 100000, `a 100,000-event run (${big.events})`);
+  const timings = await measureRewind(page, big.horizon_ms);
+  const report = {
+    run_events: big.events, run_virtual_ms: big.horizon_ms, open_wall_ms: open_ms, snapshots: big.snapshots,
+    ...timings,
+  };
+  console.log('cache-aside rewind budgets (release wasm):', JSON.stringify(report));
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(SHOTS, 'cache-aside-rewind-budgets.json'), JSON.stringify(report, null, 2));
+  assert.ok(timings.all_timed, 'every seek was timed');
   assert.deepEqual(page.errors, []);
   await page.close();
 });

@@ -18,4 +18,5 @@ mod modal;
 mod playback;
 mod redis_cache_page;
 mod redis_page;
+mod rewind;
 mod routes;

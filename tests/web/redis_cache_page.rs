@@ -1,6 +1,12 @@
 //! Browser tests of the cache-aside demo on the Redis page: the demo mounted under a memory-history
-//! router at `/redis?…`, driven with real DOM events.
+//! router at `/redis?…`, driven with real DOM events; its rewind (scrubber, ← and →, a new branch,
+//! a link with a log and a cursor).
 
+use playground::redis::cache_aside::replay::{log_to_query, CacheAction, CacheRewind, Settings};
+use playground::redis::cache_aside::CacheAside;
+use playground::sim::replay::ReplayModel;
+use playground::sim::rewind::Seek;
+use playground::sim::TEST_EPOCH;
 use playground::ui::pages::redis::cache_aside::CacheAsideDemo;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -56,6 +62,8 @@ async fn octocat_twice_misses_slowly_then_hits_fast_and_the_hit_ratio_follows() 
         assert!(by_testid(&seq, part).is_some(), "the miss draws {part}");
     }
     assert!(text(&seq, "seq-setex").contains("SETEX octocat 3600 8"));
+    let get = text(&seq, "seq-get");
+    assert!(get.contains("GET octocat") && !get.contains("user:"), "the diagram shows the key the app used: {get}");
     assert!(text(&seq, "seq-verdict").starts_with("MISS"));
     assert_eq!(text(&root, "ca-key-count"), "1");
     assert!(text(&root, "ca-keys").contains("octocat"));
@@ -196,6 +204,98 @@ async fn the_ttl_counts_down_the_key_expires_untouched_and_the_next_request_refe
     assert_eq!(text(&root, "ca-requests"), "0");
     assert_eq!(text(&root, "ca-hit-ratio"), "—");
     assert!(by_testid(&root, "ca-result").is_none());
+    h.destroy();
+    root.remove();
+}
+
+fn attr(root: &web_sys::Element, id: &str, name: &str) -> String {
+    by_testid(root, id).unwrap_or_else(|| panic!("[data-testid={id}] is rendered")).get_attribute(name).unwrap_or_default()
+}
+
+/// Drags the scrubber's range to `ms` (an input event, as a drag fires).
+fn drag_to(root: &web_sys::Element, ms: u64) {
+    let input = by_testid(root, "scrub-range").unwrap().dyn_into::<web_sys::HtmlInputElement>().unwrap();
+    input.set_value(&ms.to_string());
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    input.dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
+}
+
+fn requests(root: &web_sys::Element) -> u64 {
+    text(root, "ca-requests").parse().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn the_scrubber_rewinds_the_demo_exactly_and_a_typed_request_while_rewound_starts_a_branch() {
+    // One user at 50/s: the first API call is in flight while more requests miss (a stampede mark).
+    let (root, h) = mount("/redis?seed=4&rate=50&users=1&speed=1000").await;
+    click(&by_testid(&root, "play-toggle").unwrap());
+    for _ in 0..300 {
+        gloo_timers::future::TimeoutFuture::new(20).await;
+        if requests(&root) > 150 {
+            break;
+        }
+    }
+    click(&by_testid(&root, "play-toggle").unwrap());
+    settle().await;
+    let (end_digest, end_requests) = (attr(&root, "scrubber", "data-digest"), requests(&root));
+    let horizon: u64 = attr(&root, "scrubber", "data-horizon-ms").parse().unwrap();
+    assert!(end_requests > 150 && horizon > 2_000, "{end_requests} requests in {horizon} ms");
+    let stampede = query(&root, "[data-kind='harm']").expect("the stampede is a mark on the track");
+    assert!(stampede.text_content().unwrap().contains("octocat"));
+    // Back to the first second: fewer requests, the figures and tables as they were then.
+    drag_to(&root, 1_000);
+    settle().await;
+    assert_eq!(attr(&root, "scrubber", "data-cursor-ms"), "1000");
+    assert!(by_testid(&root, "scrub-rewound").is_some());
+    let early = requests(&root);
+    assert!(early > 10 && early < end_requests / 2, "{early} of {end_requests}");
+    assert!(text(&root, "ca-duplicates").parse::<u64>().unwrap() > 0, "the stampede happened in the first second");
+    // ← steps back one event, → forward again to the same state.
+    let (events, digest) = (attr(&root, "scrubber", "data-cursor-events"), attr(&root, "scrubber", "data-digest"));
+    keydown(&document(), "ArrowLeft");
+    settle().await;
+    assert_eq!(attr(&root, "scrubber", "data-cursor-events").parse::<u64>().unwrap() + 1, events.parse::<u64>().unwrap());
+    keydown(&document(), "ArrowRight");
+    settle().await;
+    assert_eq!(attr(&root, "scrubber", "data-digest"), digest);
+    // Forward to the horizon: exactly where the run had been.
+    drag_to(&root, horizon);
+    settle().await;
+    assert_eq!((attr(&root, "scrubber", "data-digest"), requests(&root)), (end_digest, end_requests));
+    // A typed request while rewound cuts the future off and says so.
+    drag_to(&root, 1_000);
+    settle().await;
+    type_into(&root, "ca-user", "torvalds").await;
+    submit(&root, "ca-ask").await;
+    let notice = text(&root, "scrub-branch");
+    assert!(notice.contains("New branch"), "{notice}");
+    assert!(text(&root, "ca-result").contains("torvalds: MISS"));
+    assert!(text(&root, "replay-download").contains("1 action"));
+    let after: u64 = attr(&root, "scrubber", "data-horizon-ms").parse().unwrap();
+    assert!(after < horizon, "the old future is gone ({after} < {horizon})");
+    let (events, digest) = (attr(&root, "scrubber", "data-cursor-events"), attr(&root, "scrubber", "data-digest"));
+    let ms = attr(&root, "scrubber", "data-cursor-ms");
+    h.destroy();
+    root.remove();
+
+    // A link with the log and the cursor opens the same run at the same moment (the log as the
+    // page writes it, made by the core from the same act at the same place).
+    let settings = Settings { rate_per_s: 50.0, users: 1, ..Settings::default() };
+    let mut core = CacheRewind::new(CacheAside::build(&settings, 4, TEST_EPOCH).unwrap());
+    core.seek(Seek::Time(1_000));
+    core.act(CacheAction::Request { user: "torvalds".into() }).unwrap();
+    let a = log_to_query(core.actions());
+    let (root, h) = mount(&format!("/redis?seed=4&rate=50&users=1&a={a}&t={ms}&ev={events}")).await;
+    for _ in 0..400 {
+        if by_testid(&root, "opening").is_none() && attr(&root, "scrubber", "data-cursor-events") == events {
+            break;
+        }
+        gloo_timers::future::TimeoutFuture::new(25).await;
+    }
+    assert_eq!(attr(&root, "scrubber", "data-cursor-events"), events);
+    assert_eq!(attr(&root, "scrubber", "data-digest"), digest, "the link's run is the page's run");
+    assert!(text(&root, "replay-download").contains("1 action"));
     h.destroy();
     root.remove();
 }

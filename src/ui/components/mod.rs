@@ -7,6 +7,8 @@ pub mod modal;
 pub mod nav_link;
 pub mod page_header;
 pub mod param_notices;
+pub mod replay_panel;
+pub mod scrubber;
 pub mod theme_toggle;
 
 pub use modal::Modal;
@@ -14,3 +16,5 @@ pub use page_header::PageHeader;
 pub use controls_bar::ControlsBar;
 pub use param_notices::ParamNotices;
 pub use chart::{Histogram, Legend, LineChart, Series};
+pub use replay_panel::ReplayPanel;
+pub use scrubber::{RewindCommand, Scrubber, ScrubberState};

@@ -3,8 +3,9 @@
 //! Each frame asks the core to run the virtual time owed for the wall time that passed, with a work
 //! budget of [`FRAME_BUDGET_MS`]: past it the frame stops and the rest is carried to later frames,
 //! so a fast speed on a busy model lowers the speed achieved (shown as "behind"), never the page's
-//! responsiveness. Space toggles play and → steps, unless the user is typing in a field; with
-//! several players on one page the keys drive the one used (or mounted) most recently.
+//! responsiveness. Space toggles play and → steps (← steps back on a rewindable run), unless the
+//! user is typing in a field; with several players on one page the keys drive the one used (or
+//! mounted) most recently.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -96,6 +97,14 @@ impl<C: Clocked + 'static> PlaybackHandle<C> {
         let mut d = self.driver.borrow_mut();
         d.playback.step(&mut *self.run.borrow_mut());
         drop(d);
+        self.playing.set(false);
+        self.redraw.force_update();
+    }
+    /// Pauses and goes back one event, for runs that can rewind (a no-op otherwise).
+    pub fn step_back(&self) {
+        claim_keys(self.driver.borrow().id);
+        self.driver.borrow_mut().playback.pause();
+        self.run.borrow_mut().step_back();
         self.playing.set(false);
         self.redraw.force_update();
     }
@@ -251,6 +260,10 @@ pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f6
                         "ArrowRight" => {
                             e.prevent_default();
                             handle.step();
+                        }
+                        "ArrowLeft" if handle.run.borrow().can_step_back() => {
+                            e.prevent_default();
+                            handle.step_back();
                         }
                         _ => {}
                     }

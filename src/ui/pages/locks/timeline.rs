@@ -14,7 +14,7 @@ use yew::prelude::*;
 
 use crate::lock::runtime::{LaneState, RedisSpan, StateSpan};
 use crate::lock::LockRuntime;
-use crate::sim::SimTime;
+use crate::sim::{History, SimTime};
 use crate::ui::components::chart::nice_ticks;
 
 pub const VIEW_W: f64 = 1000.0;
@@ -94,7 +94,7 @@ fn state_text(s: &LaneState) -> &'static str {
 
 /// The index range of `lane` overlapping `[start, end]` (spans are ordered by `from`).
 fn visible<T>(
-    lane: &[T],
+    lane: &History<T>,
     from: impl Fn(&T) -> u64,
     start: u64,
     end: u64,

@@ -48,7 +48,8 @@ pub fn SequenceDiagram(props: &SequenceProps) -> Html {
     let r = &props.record;
     let now = props.now_ms;
     let hit = r.outcome.is_hit();
-    let key = format!("user:{}", r.user);
+    // The key the app used, as the core makes it (the reference keys by the username itself).
+    let key = crate::redis::cache_aside::cache_key(&r.user);
     let mut msgs: Vec<Html> = Vec::new();
     msgs.push(message(LANE_APP, LANE_REDIS, 56.0, format!("GET {key}"), "ca-seq__msg--req", "seq-get"));
     if now >= r.get_reply_ms {

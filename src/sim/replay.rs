@@ -1,0 +1,325 @@
+//! The replay file: everything that defines a run — the model's id, its scenario, the seed, the
+//! epoch, the action log — and optionally a cursor (the moment to open it at), as one JSON object.
+//! The page's "Download replay" and `sim <model> --replay-out FILE` write it; "Open replay" and
+//! `sim replay FILE` read it back. Reading checks the envelope first, so a wrong file gets a
+//! message naming what is wrong (not JSON, not a replay, another model, a newer version, a bad
+//! field or log) instead of a half-loaded run.
+//!
+//! A model takes part by implementing [`ReplayModel`] (its id, scenario type and how to build a
+//! run). Never reads a clock.
+
+use super::rewind::{check_log, Cursor, LoggedAction, Rewind, RewindConfig, RewindError, Rewindable, Seek};
+use super::{QueryParams, SimTime, Simulation};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The `format` field every replay file carries.
+pub const REPLAY_FORMAT: &str = "ds-playground-replay";
+/// The version this build writes and reads.
+pub const REPLAY_VERSION: u32 = 1;
+/// The largest replay file read (a log of 1,000 actions is far smaller).
+pub const MAX_REPLAY_BYTES: usize = 1 << 20;
+
+/// A model whose runs can be written to and read from a replay file.
+pub trait ReplayModel: Rewindable {
+    /// The id in the file's `model` field (`lock`, `lb`, …).
+    const ID: &'static str;
+    type Scenario: Clone + Serialize + DeserializeOwned;
+    /// Builds a fresh run of `scenario` with `seed`, its clock starting at `epoch`; an error names
+    /// what is wrong with the scenario.
+    fn build(scenario: &Self::Scenario, seed: u64, epoch: SimTime) -> Result<Simulation<Self>, String>;
+    /// How long a run of `scenario` lasts when nothing else says (the CLI's run length).
+    fn default_end_ms(scenario: &Self::Scenario) -> u64;
+}
+
+/// What a replay file holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Replay<S, A> {
+    pub format: String,
+    pub version: u32,
+    pub model: String,
+    pub seed: u64,
+    /// The run's epoch (Unix ms): worker ids and the like are derived from it.
+    pub epoch_ms: u64,
+    pub scenario: S,
+    pub actions: Vec<LoggedAction<A>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<Cursor>,
+}
+
+/// Why a replay file was not opened.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum ReplayError {
+    #[error("the file is {0} bytes; a replay is at most {MAX_REPLAY_BYTES} bytes")]
+    TooLarge(usize),
+    #[error("the file is not JSON ({0}); expected a replay written by \"Download replay\" or `sim … --replay-out`")]
+    NotJson(String),
+    #[error("the file is JSON but not a replay (no \"format\": \"{REPLAY_FORMAT}\"); expected a file written by \"Download replay\" or `sim … --replay-out`")]
+    NotAReplay,
+    #[error("the replay is version {0}; this build reads version {REPLAY_VERSION}")]
+    Version(u64),
+    #[error("the replay is of the model {found:?}; expected {expected:?}")]
+    WrongModel { found: String, expected: String },
+    #[error("the replay's {0}")]
+    Fields(String),
+    #[error("the replay's scenario is not valid: {0}")]
+    Scenario(String),
+    #[error("the replay's action log: {0}")]
+    Log(#[from] RewindError),
+}
+
+/// The envelope only: enough to tell which model a file is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayHeader {
+    pub model: String,
+    pub version: u64,
+}
+
+/// Reads the envelope of a replay file (size, JSON, format, version, model).
+pub fn read_header(text: &str) -> Result<ReplayHeader, ReplayError> {
+    if text.len() > MAX_REPLAY_BYTES {
+        return Err(ReplayError::TooLarge(text.len()));
+    }
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| ReplayError::NotJson(e.to_string()))?;
+    if v.get("format").and_then(|f| f.as_str()) != Some(REPLAY_FORMAT) {
+        return Err(ReplayError::NotAReplay);
+    }
+    let version = v.get("version").and_then(|x| x.as_u64()).unwrap_or(0);
+    if version != u64::from(REPLAY_VERSION) {
+        return Err(ReplayError::Version(version));
+    }
+    let model = v
+        .get("model")
+        .and_then(|m| m.as_str())
+        .ok_or_else(|| ReplayError::Fields("\"model\" is missing; expected e.g. \"lock\"".into()))?;
+    Ok(ReplayHeader { model: model.to_string(), version })
+}
+
+impl<S: Serialize + DeserializeOwned, A: Serialize + DeserializeOwned> Replay<S, A> {
+    pub fn new(model: &str, seed: u64, epoch: SimTime, scenario: S, actions: Vec<LoggedAction<A>>) -> Self {
+        Replay {
+            format: REPLAY_FORMAT.to_string(),
+            version: REPLAY_VERSION,
+            model: model.to_string(),
+            seed,
+            epoch_ms: epoch.as_unix_ms(),
+            scenario,
+            actions,
+            cursor: None,
+        }
+    }
+
+    /// Reads a replay of `model`, checking the envelope, the fields and the log's order and size.
+    pub fn parse(text: &str, model: &str) -> Result<Self, ReplayError> {
+        let header = read_header(text)?;
+        if header.model != model {
+            return Err(ReplayError::WrongModel { found: header.model, expected: model.to_string() });
+        }
+        let r: Self = serde_json::from_str(text).map_err(|e| ReplayError::Fields(e.to_string()))?;
+        check_log(&r.actions)?;
+        Ok(r)
+    }
+
+    /// Pretty JSON, the file's content.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a replay is plain data")
+    }
+
+    pub fn epoch(&self) -> SimTime {
+        SimTime::from_unix_ms(self.epoch_ms)
+    }
+}
+
+/// Builds the rewindable run a replay describes (not yet run: seek it where you want).
+pub fn open<M: ReplayModel>(
+    replay: &Replay<M::Scenario, M::Action>,
+    config: RewindConfig,
+) -> Result<Rewind<M>, ReplayError> {
+    let sim = M::build(&replay.scenario, replay.seed, replay.epoch()).map_err(ReplayError::Scenario)?;
+    Ok(Rewind::with_log(sim, config, replay.actions.clone())?)
+}
+
+/// A replay of a rewind's run as it stands (its whole branch), with its cursor.
+pub fn capture<M: ReplayModel>(
+    rewind: &Rewind<M>,
+    scenario: &M::Scenario,
+    seed: u64,
+    with_cursor: bool,
+) -> Replay<M::Scenario, M::Action> {
+    let mut r = Replay::new(M::ID, seed, rewind.sim().start(), scenario.clone(), rewind.actions().to_vec());
+    r.cursor = with_cursor.then(|| rewind.cursor());
+    r
+}
+
+/// Digits of base 36, for compact action logs in URLs.
+pub fn b36(mut n: u64) -> String {
+    const D: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(D[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ASCII digits")
+}
+
+/// Reads [`b36`]'s digits (at most 13, so the value fits a `u64`).
+pub fn parse_b36(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 13 {
+        return None;
+    }
+    u64::from_str_radix(s, 36).ok()
+}
+
+/// An action log as URL text: `{at_ms}~{events}~{code}` per action (numbers in base 36), joined by
+/// `_`, with each action's short `code` from the model. Only unreserved URL characters when the
+/// codes use them, so it is not escaped in a query string.
+pub fn log_to_query<A>(actions: &[LoggedAction<A>], code: impl Fn(&A) -> String) -> String {
+    actions.iter().map(|a| format!("{}~{}~{}", b36(a.at_ms), b36(a.events), code(&a.action))).collect::<Vec<_>>().join("_")
+}
+
+/// Reads [`log_to_query`]'s text with the model's code reader; an error names the first entry not
+/// understood and shows `example`, a well-formed entry.
+pub fn log_from_query<A>(
+    text: &str,
+    parse: impl Fn(&str) -> Option<A>,
+    example: &str,
+) -> Result<Vec<LoggedAction<A>>, String> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split('_')
+        .enumerate()
+        .map(|(i, item)| {
+            let mut parts = item.splitn(3, '~');
+            let at = parts.next().and_then(parse_b36);
+            let events = parts.next().and_then(parse_b36);
+            let action = parts.next().and_then(&parse);
+            match (at, events, action) {
+                (Some(at_ms), Some(events), Some(action)) => Ok(LoggedAction { at_ms, events, action }),
+                _ => Err(format!("action {i} {item:?} is not understood; expected time~events~code, like {example}")),
+            }
+        })
+        .collect()
+}
+
+/// Where a link opens a run: a virtual time and, for an exact moment within one millisecond, the
+/// event index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UrlCursor {
+    pub at_ms: u64,
+    pub events: Option<u64>,
+}
+
+impl UrlCursor {
+    /// Where to seek: the exact cursor when the event index is known, else the time.
+    pub fn seek(self) -> Seek {
+        match self.events {
+            Some(events) => Seek::At(Cursor { events, at_ms: self.at_ms }),
+            None => Seek::Time(self.at_ms),
+        }
+    }
+}
+
+/// A run's replay in a page's URL: `a` the action log (in the model's compact codec), `t` the
+/// cursor's virtual time in ms and `ev` its event index, `epoch` the run's epoch (Unix ms).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunUrl<A> {
+    pub actions: Vec<LoggedAction<A>>,
+    pub cursor: Option<UrlCursor>,
+    pub epoch_ms: Option<u64>,
+}
+
+impl<A> Default for RunUrl<A> {
+    fn default() -> Self {
+        RunUrl { actions: Vec::new(), cursor: None, epoch_ms: None }
+    }
+}
+
+impl<A> RunUrl<A> {
+    /// Reads `a` (with the model's `from_query`), `t`, `ev` and `epoch`, with a notice for each bad
+    /// one.
+    pub fn read_with(
+        q: &mut QueryParams,
+        from_query: impl Fn(&str) -> Result<Vec<LoggedAction<A>>, String>,
+    ) -> RunUrl<A> {
+        let mut out = RunUrl::default();
+        if let Some(text) = q.raw("a").map(str::to_string) {
+            match from_query(&text).and_then(|log| check_log(&log).map(|()| log).map_err(|e| e.to_string())) {
+                Ok(log) => out.actions = log,
+                Err(e) => q.notice("a", &text, &format!("an action log as the page writes it: {e}"), "no actions"),
+            }
+        }
+        if q.raw("t").is_some() {
+            let t = q.field("t", u64::MAX, "a virtual time in ms, like 42000", |_| true);
+            if t != u64::MAX {
+                let ev = q.raw("ev").is_some().then(|| q.field("ev", u64::MAX, "an event index", |_| true));
+                out.cursor = Some(UrlCursor { at_ms: t, events: ev.filter(|e| *e != u64::MAX) });
+            }
+        }
+        if q.raw("epoch").is_some() {
+            let e = q.field("epoch", 0u64, "Unix ms, like 1767225600000", |e| *e > 0);
+            out.epoch_ms = (e > 0).then_some(e);
+        }
+        out
+    }
+
+    /// The pairs that carry the run (the log through the model's `to_query`): nothing for a fresh
+    /// run at time zero.
+    pub fn pairs_with(
+        actions: &[LoggedAction<A>],
+        cursor: Cursor,
+        epoch_ms: u64,
+        to_query: impl Fn(&[LoggedAction<A>]) -> String,
+    ) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if actions.is_empty() && cursor == Cursor::default() {
+            return out;
+        }
+        out.push(("epoch".to_string(), epoch_ms.to_string()));
+        if !actions.is_empty() {
+            out.push(("a".to_string(), to_query(actions)));
+        }
+        out.push(("t".to_string(), cursor.at_ms.to_string()));
+        out.push(("ev".to_string(), cursor.events.to_string()));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_files_are_named_before_anything_is_loaded() {
+        type R = Replay<u32, u32>;
+        let err = |t: &str| R::parse(t, "lock").unwrap_err().to_string();
+        assert!(err("{nope").starts_with("the file is not JSON"));
+        assert!(err("[1, 2]").starts_with("the file is JSON but not a replay"));
+        assert_eq!(
+            err(r#"{"format":"ds-playground-replay","version":9,"model":"lock"}"#),
+            "the replay is version 9; this build reads version 1"
+        );
+        assert_eq!(
+            err(r#"{"format":"ds-playground-replay","version":1,"model":"lb"}"#),
+            "the replay is of the model \"lb\"; expected \"lock\""
+        );
+        assert!(err(r#"{"format":"ds-playground-replay","version":1,"model":"lock","seed":"x"}"#)
+            .starts_with("the replay's invalid type"));
+        let big = format!("\"{}\"", "x".repeat(MAX_REPLAY_BYTES));
+        assert!(err(&big).starts_with("the file is 1048578 bytes"));
+        let mut ok = R::new("lock", 7, SimTime::from_unix_ms(1_700_000_000_000), 3, vec![]);
+        ok.actions.push(LoggedAction { at_ms: 10, events: 4, action: 1 });
+        ok.cursor = Some(Cursor { events: 9, at_ms: 20 });
+        assert_eq!(R::parse(&ok.to_json(), "lock"), Ok(ok.clone()));
+        ok.actions.push(LoggedAction { at_ms: 5, events: 4, action: 2 });
+        assert!(R::parse(&ok.to_json(), "lock")
+            .unwrap_err()
+            .to_string()
+            .starts_with("the replay's action log: action 1"));
+    }
+}
