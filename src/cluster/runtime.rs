@@ -885,6 +885,41 @@ pub fn restore_commands(
             2,
             &mut out,
         ),
+        // Real MIGRATE moves a DUMP payload; rebuilt by commands, a stream keeps its entries, groups,
+        // consumers and pending IDs, but not deleted-entry counters, entries_read or delivery counts.
+        FullValue::Stream { entries, groups } => {
+            for (id, fields) in entries {
+                let mut argv = vec![b"XADD".to_vec(), k.clone(), id.into_bytes()];
+                argv.extend(fields.into_iter().flat_map(|(f, v)| [f, v]));
+                out.push(argv);
+            }
+            for g in groups {
+                out.push(vec![
+                    b"XGROUP".to_vec(),
+                    b"CREATE".to_vec(),
+                    k.clone(),
+                    g.name.clone(),
+                    g.last_delivered.into_bytes(),
+                    b"MKSTREAM".to_vec(),
+                ]);
+                for (consumer, pending) in g.consumers {
+                    out.push(vec![
+                        b"XGROUP".to_vec(),
+                        b"CREATECONSUMER".to_vec(),
+                        k.clone(),
+                        g.name.clone(),
+                        consumer.clone(),
+                    ]);
+                    for ids in pending.chunks(500) {
+                        let mut argv =
+                            vec![b"XCLAIM".to_vec(), k.clone(), g.name.clone(), consumer.clone(), b"0".to_vec()];
+                        argv.extend(ids.iter().map(|id| id.clone().into_bytes()));
+                        argv.extend([b"FORCE".to_vec(), b"JUSTID".to_vec()]);
+                        out.push(argv);
+                    }
+                }
+            }
+        }
     }
     if let Some(d) = deadline_ms {
         out.push(vec![b"PEXPIREAT".to_vec(), k, d.to_string().into_bytes()]);
@@ -1741,6 +1776,31 @@ mod tests {
         line.split_whitespace()
             .map(|w| w.as_bytes().to_vec())
             .collect()
+    }
+
+    /// MIGRATE of a stream: the rebuilt key has the same entries, groups, consumers and pending IDs.
+    #[test]
+    fn a_migrated_stream_keeps_its_entries_groups_and_pending_ids() {
+        use crate::redis::Store;
+        use crate::sim::{SimRng, TEST_EPOCH};
+        let mut src = Store::new(SimRng::new(1));
+        for line in [
+            "XADD s 1-1 a 1",
+            "XADD s 2-0 b 2 c 3",
+            "XADD s 3-0 d 4",
+            "XGROUP CREATE s g 0",
+            "XREADGROUP GROUP g alice COUNT 2 STREAMS s >",
+            "XGROUP CREATE s idle $",
+        ] {
+            src.execute(TEST_EPOCH, &argv(line));
+        }
+        let (value, _) = src.full_value(TEST_EPOCH, b"s").unwrap();
+        let mut dst = Store::new(SimRng::new(2));
+        for cmd in restore_commands(b"s", value.clone(), None) {
+            let reply = dst.execute(TEST_EPOCH, &cmd);
+            assert!(!matches!(reply, Reply::Error(_)), "{cmd:?} -> {reply:?}");
+        }
+        assert_eq!(dst.full_value(TEST_EPOCH, b"s").unwrap().0, value);
     }
 
     /// `waitCommand`: WAIT blocks until the replica acknowledges the client's last write (it asks
