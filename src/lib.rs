@@ -9,6 +9,7 @@ pub mod balance;
 pub mod lock;
 pub mod redis;
 pub mod sim;
+pub mod verify;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
