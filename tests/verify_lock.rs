@@ -36,3 +36,72 @@ fn reference_breaks_mutual_exclusion_with_one_pause_and_the_shortest_trace_is_th
     assert_eq!(last.redis[0].holder, Some(1 - holder), "Redis names the other worker");
     assert!(last.at_ms > 10_000, "the TTL ran out under the paused holder: {}", last.at_ms);
 }
+
+#[test]
+fn reference_also_breaks_through_the_get_then_expire_race_with_a_delayed_message() {
+    let cfg = CheckConfig::new(Variant::Reference).with_faults(&[Fault::Delay]).with_budget(1).with_depth(60);
+    let (o, states) = outcome(cfg.clone(), Property::ForeignExtend);
+    for s in &o.trace {
+        println!("{:>6} ms  {}", s.at_ms, s.label);
+    }
+    println!("{} ({states} states)", o.summary);
+    assert_eq!(o.result, "counterexample");
+    assert_eq!(kinds(&o).iter().filter(|k| *k == "delay").count(), 1);
+    assert!(o.trace.iter().any(|s| s.detail == "EXPIRE"), "the late EXPIRE lands on the other worker's key");
+    // The same race also breaks mutual exclusion: the renewing worker carries on believing.
+    let (me, _) = outcome(cfg, Property::MutualExclusion);
+    assert_eq!(me.result, "counterexample");
+    // Atomic renew has no such race within the same bounds.
+    let cfg = CheckConfig::new(Variant::Atomic).with_faults(&[Fault::Delay]).with_budget(1).with_depth(60);
+    let (a, states) = outcome(cfg, Property::ForeignExtend);
+    println!("atomic: {} ({states} states)", a.summary);
+    assert_eq!(a.result, "no-counterexample");
+}
+
+#[test]
+fn fenced_accepts_no_stale_write_within_the_bounds() {
+    let cfg = CheckConfig::new(Variant::Fenced)
+        .with_faults(&[Fault::Pause, Fault::Crash, Fault::Delay])
+        .with_budget(1)
+        .with_depth(45);
+    let r = check(cfg.with_properties(&[Property::StaleWrite, Property::MutualExclusion])).unwrap();
+    for o in &r.outcomes {
+        println!("{}: {}", o.property.id(), o.summary);
+    }
+    let stale = r.outcomes.iter().find(|o| o.property == Property::StaleWrite).unwrap();
+    for s in &stale.trace {
+        println!("{:>6} ms  {}  {:?}", s.at_ms, s.label, s.redis);
+    }
+    assert_eq!(stale.result, "no-counterexample");
+    assert!(stale.summary.starts_with("no counterexample"), "{}", stale.summary);
+    assert!(r.unique_states > 1_000, "{}", r.unique_states);
+    // Fencing does not stop two holders from overlapping; it stops the harm.
+    let overlap = r.outcomes.iter().find(|o| o.property == Property::MutualExclusion).unwrap();
+    assert_eq!(overlap.result, "counterexample");
+    // Without fencing the same bounds give a stale write.
+    let cfg = CheckConfig::new(Variant::Atomic)
+        .with_faults(&[Fault::Pause, Fault::Crash, Fault::Delay])
+        .with_budget(1)
+        .with_depth(45);
+    let (o, _) = outcome(cfg, Property::StaleWrite);
+    for s in &o.trace {
+        println!("{:>6} ms  {}", s.at_ms, s.label);
+    }
+    assert_eq!(o.result, "counterexample");
+}
+
+#[test]
+fn redlock_with_clock_drift_has_a_counterexample() {
+    let cfg = CheckConfig::new(Variant::Redlock).with_faults(&[Fault::Drift]).with_budget(1).with_depth(120);
+    let (o, states) = outcome(cfg.clone(), Property::MutualExclusion);
+    for s in &o.trace {
+        println!("{:>6} ms  {}", s.at_ms, s.label);
+    }
+    println!("{} ({states} states)", o.summary);
+    assert_eq!(o.result, "counterexample");
+    assert_eq!(kinds(&o).iter().filter(|k| *k == "drift").count(), 1);
+    // Without the drift, Redlock's validity timer stops the holder before its keys expire.
+    let (none, states) = outcome(cfg.with_faults(&[]).with_budget(0).with_depth(80), Property::MutualExclusion);
+    println!("redlock without faults: {} ({states} states)", none.summary);
+    assert_eq!(none.result, "no-counterexample");
+}

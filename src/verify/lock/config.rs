@@ -95,8 +95,8 @@ impl Fault {
 pub enum Property {
     /// Two workers believe they hold the lock (`working` or `renew_lock`) at once.
     MutualExclusion,
-    /// A write from a worker that no longer holds the lock (Redis names someone else, or no one) is
-    /// accepted by the protected resource.
+    /// A write from a worker that no longer holds the lock is accepted by the protected resource while
+    /// Redis names another worker as the holder.
     StaleWrite,
     /// A job is accepted twice (or out of order).
     DoubleJob,

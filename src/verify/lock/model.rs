@@ -190,7 +190,13 @@ pub struct Worker {
     pub held_len: u8,
     /// Redlock: local ms since the round in flight started.
     pub age: u32,
+    /// How many grants (a `SET NX` that set this worker's value) happened since this worker's
+    /// latest one; [`NO_GRANT`] when it has none.
+    pub grant_behind: u8,
 }
+
+/// A worker without a grant, or a resource without a write.
+pub const NO_GRANT: u8 = 0xFF;
 
 impl Worker {
     fn held(&self) -> &[u8] {
@@ -232,6 +238,8 @@ pub struct State {
     pub max_token: i32,
     /// The last accepted job is this many behind the next job.
     pub last_behind: u8,
+    /// The newest grant whose holder wrote is this many grants old ([`NO_GRANT`]: no write yet).
+    pub written_behind: u8,
     pub budget: u8,
     /// Worker restarts so far (names the new processes' random streams).
     pub restarts: u8,
@@ -366,6 +374,7 @@ impl LockModel {
             held: [0; NDL],
             held_len: 0,
             age: 0,
+            grant_behind: NO_GRANT,
         };
         let mut workers = [idle; MAX_WORKERS];
         for (i, w) in workers.iter_mut().enumerate().take(self.workers) {
@@ -388,6 +397,7 @@ impl LockModel {
             n_msgs: 0,
             max_token: 0,
             last_behind: 1,
+            written_behind: NO_GRANT,
             budget: self.cfg.budget,
             restarts: 0,
         }
@@ -557,6 +567,7 @@ impl LockModel {
                 wk.held_len = 0;
                 wk.job_behind = 0;
                 wk.age = 0;
+                wk.grant_behind = NO_GRANT;
             }
             Action::Restart(w) => {
                 let w = usize::from(w);
@@ -663,14 +674,21 @@ impl LockModel {
         } else {
             true
         };
-        let truth = self.truth(n);
-        let stale = truth != Some(Val::new(w as u8, 0));
+        // Stale: a holder whose grant is newer has already written, so this write lands on newer work.
+        // (The runtime's checker counts every write while Redis names someone else or no one; with
+        // fencing a holder that wakes before its successor wrote anything is accepted, in token
+        // order, which is what fencing promises, so the checker does not call that stale.)
+        let mine = n.workers[w].grant_behind;
+        let stale = mine != NO_GRANT && n.written_behind != NO_GRANT && mine > n.written_behind;
         let dup = accepted && behind != n.last_behind.wrapping_sub(1);
         if accepted {
             if let (true, Some(t)) = (self.fenced, token) {
                 n.max_token = n.max_token.max(i32::try_from(t).unwrap_or(i32::MAX));
             }
             n.last_behind = n.last_behind.min(behind);
+            if mine != NO_GRANT {
+                n.written_behind = n.written_behind.min(mine);
+            }
             if behind == 0 {
                 n.last_behind = n.last_behind.saturating_add(1);
                 for (i, o) in n.workers.iter_mut().enumerate().take(self.workers) {
@@ -733,55 +751,38 @@ impl LockModel {
     /// One command on instance `i`, as the modeled Redis and the scripts' Lua do it.
     fn execute(&self, n: &mut State, i: usize, cmd: Cmd, value: Val) -> (AReply, u8) {
         let ttl = self.ttl;
-        let r = &mut n.redis[i];
-        let present = !r.value.is_none();
-        let foreign = present && r.value != value;
+        let present = !n.redis[i].value.is_none();
+        let mine = present && n.redis[i].value == value;
+        let foreign = present && !mine;
         match cmd {
             Cmd::SetNx | Cmd::SetNxToken => {
                 if present {
-                    (AReply::Nil, 0)
+                    return (AReply::Nil, 0);
+                }
+                n.redis[i].value = value;
+                n.redis[i].dl = ttl;
+                if value.age() == 0 {
+                    grant(n, value.slot());
+                }
+                if cmd == Cmd::SetNxToken {
+                    let r = &mut n.redis[i];
+                    r.counter = r.counter.saturating_add(1);
+                    (AReply::Int(r.counter), 0)
                 } else {
-                    r.value = value;
-                    r.dl = ttl;
-                    if cmd == Cmd::SetNxToken {
-                        r.counter = r.counter.saturating_add(1);
-                        (AReply::Int(r.counter), 0)
-                    } else {
-                        (AReply::Ok, 0)
-                    }
+                    (AReply::Ok, 0)
                 }
             }
-            Cmd::Get => (if present { AReply::Bulk(r.value) } else { AReply::Nil }, 0),
-            Cmd::Expire => {
-                if present {
-                    r.dl = ttl;
-                    (AReply::Int(1), if foreign { Property::ForeignExtend.bit() } else { 0 })
-                } else {
-                    (AReply::Int(0), 0)
-                }
+            Cmd::Get => (if present { AReply::Bulk(n.redis[i].value) } else { AReply::Nil }, 0),
+            Cmd::Expire | Cmd::Cae if present && (cmd == Cmd::Expire || mine) => {
+                n.redis[i].dl = ttl;
+                (AReply::Int(1), if foreign { Property::ForeignExtend.bit() } else { 0 })
             }
-            Cmd::Del => {
-                if present {
-                    r.value = Val::NONE;
-                    r.dl = NONE;
-                    (AReply::Int(1), if foreign { Property::ForeignDelete.bit() } else { 0 })
-                } else {
-                    (AReply::Int(0), 0)
-                }
+            Cmd::Del | Cmd::Cad if present && (cmd == Cmd::Del || mine) => {
+                n.redis[i].value = Val::NONE;
+                n.redis[i].dl = NONE;
+                (AReply::Int(1), if foreign { Property::ForeignDelete.bit() } else { 0 })
             }
-            Cmd::Cae | Cmd::Cad => {
-                if present && r.value == value {
-                    if cmd == Cmd::Cae {
-                        r.dl = ttl;
-                    } else {
-                        r.value = Val::NONE;
-                        r.dl = NONE;
-                    }
-                    (AReply::Int(1), 0)
-                } else {
-                    (AReply::Int(0), 0)
-                }
-            }
+            Cmd::Expire | Cmd::Cae | Cmd::Del | Cmd::Cad => (AReply::Int(0), 0),
         }
     }
 
@@ -921,6 +922,20 @@ const PERMS: [&[[u8; MAX_WORKERS]]; 2] = [
     &[[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]],
 ];
 
+/// A `SET NX` set the current value of `slot`: the newest grant is now its.
+fn grant(n: &mut State, slot: u8) {
+    for (k, wk) in n.workers.iter_mut().enumerate() {
+        if k == usize::from(slot) {
+            wk.grant_behind = 0;
+        } else if wk.grant_behind != NO_GRANT {
+            wk.grant_behind = wk.grant_behind.saturating_add(1).min(NO_GRANT - 1);
+        }
+    }
+    if n.written_behind != NO_GRANT {
+        n.written_behind = n.written_behind.saturating_add(1).min(NO_GRANT - 1);
+    }
+}
+
 /// The slot's values age: Redis keys, commands and replies in flight.
 fn age_values(n: &mut State, slot: u8) {
     for r in n.redis.iter_mut() {
@@ -990,6 +1005,7 @@ fn encode(s: &State, workers: usize, instances: usize, out: &mut Vec<u8>) {
     out.push(s.budget);
     out.push(s.restarts);
     out.push(s.last_behind);
+    out.push(s.written_behind);
     put(out, s.max_token as u32 as u64);
     for r in &s.redis[..instances] {
         out.push(r.value.0);
@@ -1011,6 +1027,7 @@ fn encode(s: &State, workers: usize, instances: usize, out: &mut Vec<u8>) {
         out.push(w.held_len);
         out.extend_from_slice(w.held());
         put(out, u64::from(w.age));
+        out.push(w.grant_behind);
     }
     out.push(s.n_msgs);
     for m in &s.msgs[..usize::from(s.n_msgs)] {
@@ -1063,6 +1080,7 @@ fn decode(bytes: &[u8], workers: usize, instances: usize, blank: &State) -> Stat
     n.budget = r.u8();
     n.restarts = r.u8();
     n.last_behind = r.u8();
+    n.written_behind = r.u8();
     n.max_token = r.var() as u32 as i32;
     for inst in n.redis[..instances].iter_mut() {
         inst.value = Val(r.u8());
@@ -1082,6 +1100,7 @@ fn decode(bytes: &[u8], workers: usize, instances: usize, blank: &State) -> Stat
             w.held_len = 0;
             w.job_behind = 0;
             w.age = 0;
+            w.grant_behind = NO_GRANT;
             continue;
         }
         w.class = r.var() as u32;
@@ -1096,6 +1115,7 @@ fn decode(bytes: &[u8], workers: usize, instances: usize, blank: &State) -> Stat
             *h = r.u8();
         }
         w.age = r.var() as u32;
+        w.grant_behind = r.u8();
     }
     n.n_msgs = r.u8();
     for m in n.msgs[..usize::from(n.n_msgs)].iter_mut() {
