@@ -6,6 +6,7 @@
 pub mod alloc_counter;
 pub mod backoff;
 pub mod balance;
+pub mod check;
 pub mod kernel;
 pub mod lock;
 pub mod lock_live;
@@ -51,6 +52,8 @@ pub enum SimCommand {
     Lb(balance::Args),
     /// Benchmark the modeled Redis (and a real redis-server, when one is reachable).
     RedisBench(redis::BenchArgs),
+    /// Model-check the lock protocols, or check a Redis history for linearizability.
+    Check(check::Args),
 }
 
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
@@ -66,6 +69,7 @@ pub fn sim_main() -> std::process::ExitCode {
         SimCommand::BackoffSweep(a) => backoff::sweep(&cli.common, a),
         SimCommand::Lb(a) => balance::run(&cli.common, a),
         SimCommand::RedisBench(a) => redis::bench(&cli.common, a),
+        SimCommand::Check(a) => check::run(&cli.common, a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

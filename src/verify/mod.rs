@@ -6,4 +6,5 @@
 //! only and never iterated.
 
 pub mod fingerprint;
+pub mod linear;
 pub mod lock;
