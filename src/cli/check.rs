@@ -22,7 +22,8 @@ pub struct Args {
 pub enum What {
     /// Model-check a lock variant: every interleaving of messages, timers and faults within bounds.
     Lock(LockArgs),
-    /// Check a recorded history of the modeled Redis for linearizability, per key.
+    /// Check a recorded history of the modeled Redis for linearizability, per key (also `linear`).
+    #[command(alias = "linear")]
     History(HistoryArgs),
 }
 
@@ -37,8 +38,8 @@ pub struct LockArgs {
     /// Redis instances: 1 for reference, atomic and fenced; 3 or 5 for redlock (5 when omitted).
     #[arg(long)]
     pub redis: Option<usize>,
-    /// Faults the search may inject, comma-separated: pause, crash, delay, drop, redis-restart,
-    /// drift, stop (or none).
+    /// Faults the search may inject, comma-separated: pause, crash, delay, drop, restart (a Redis
+    /// restart without persistence), drift, stop (or none).
     #[arg(long, default_value = "pause,crash,delay")]
     pub faults: String,
     /// How many faults one run may suffer (0 to 4).
@@ -59,12 +60,18 @@ pub struct LockArgs {
     /// Worker i starts at i × this many ms (0 for single-instance variants, 1000 for redlock when omitted).
     #[arg(long)]
     pub stagger_ms: Option<u64>,
+    /// Explore renamings of identical workers as distinct states (slower; for cross-checking).
+    #[arg(long)]
+    pub no_symmetry: bool,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct HistoryArgs {
     /// A history as JSON (see `src/verify/linear/history.rs` or the README for the format).
     pub file: std::path::PathBuf,
+    /// Search steps one key may use before it is answered "too large".
+    #[arg(long, default_value_t = linear::check::DEFAULT_MAX_STEPS)]
+    pub max_steps: u64,
 }
 
 /// The JSON `sim check lock --json` prints for one property.
@@ -82,6 +89,10 @@ struct LockAnswer<'a> {
     summary: &'a str,
     trace: &'a [crate::verify::lock::TraceStep],
 }
+
+/// The largest history file read (bytes) and the largest step budget per key.
+const MAX_HISTORY_BYTES: usize = 64 << 20;
+const MAX_STEPS: u64 = 1_000_000_000;
 
 pub fn run(common: &Common, args: Args) -> CliResult {
     match args.what {
@@ -108,6 +119,7 @@ fn lock(common: &Common, a: LockArgs) -> CliResult {
     if let Some(s) = a.stagger_ms {
         cfg.stagger_ms = s;
     }
+    cfg.symmetry = !a.no_symmetry;
     cfg.properties = if a.property == "all" { Vec::new() } else { vec![Property::from_id(&a.property)?] };
     let start = Instant::now();
     let mut search = Search::new(cfg)?;
@@ -156,9 +168,21 @@ fn lock(common: &Common, a: LockArgs) -> CliResult {
 
 fn history(common: &Common, a: HistoryArgs) -> CliResult {
     let text = std::fs::read_to_string(&a.file).map_err(|e| format!("cannot read {}: {e}", a.file.display()))?;
+    if !(1..=MAX_STEPS).contains(&a.max_steps) {
+        return Err(format!("--max-steps {}; expected 1 to {MAX_STEPS}", a.max_steps).into());
+    }
+    if text.len() > MAX_HISTORY_BYTES {
+        return Err(format!(
+            "{} is {} bytes; expected a history of at most {MAX_HISTORY_BYTES} bytes",
+            a.file.display(),
+            text.len()
+        )
+        .into());
+    }
     let h = History::from_json(&text).map_err(|e| format!("{}: {e}", a.file.display()))?;
     let start = Instant::now();
-    let report = linear::check_history(&h);
+    let limits = linear::LinearLimits { max_steps_per_key: a.max_steps, max_shrink_steps: a.max_steps };
+    let report = linear::check_history_with(&h, limits);
     let ms = start.elapsed().as_millis() as u64;
     #[derive(Serialize)]
     struct Out<'a> {

@@ -76,9 +76,11 @@ impl Fault {
     pub fn parse_list(text: &str) -> Result<Vec<Fault>, ConfigError> {
         let mut out = Vec::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty() && *p != "none") {
+            // `restart` is short for a Redis restart (a crashed worker's restart is always allowed).
+            let id = if part == "restart" { "redis-restart" } else { part };
             let f = Fault::ALL
                 .into_iter()
-                .find(|f| f.id() == part)
+                .find(|f| f.id() == id)
                 .ok_or_else(|| ConfigError::Fault(part.to_string()))?;
             if !out.contains(&f) {
                 out.push(f);
@@ -170,6 +172,9 @@ pub struct CheckConfig {
     pub drift_ms: u64,
     /// Worker i starts at i × this (servers booting apart; 0 = all at once).
     pub stagger_ms: u64,
+    /// Symmetry reduction: states that differ only by a renaming of identical workers are one
+    /// state. Off only to check that the reduction loses no counterexample.
+    pub symmetry: bool,
 }
 
 impl Default for CheckConfig {
@@ -206,6 +211,7 @@ impl CheckConfig {
             stop_work_ms: s.stop_work_ms,
             drift_ms: s.ttl_ms,
             stagger_ms: if variant == Variant::Redlock { 1_000 } else { 0 },
+            symmetry: true,
         }
     }
     pub fn with_faults(mut self, faults: &[Fault]) -> Self {
@@ -218,6 +224,10 @@ impl CheckConfig {
     }
     pub fn with_depth(mut self, depth: u32) -> Self {
         self.depth = depth;
+        self
+    }
+    pub fn with_symmetry(mut self, on: bool) -> Self {
+        self.symmetry = on;
         self
     }
     pub fn with_properties(mut self, properties: &[Property]) -> Self {
@@ -298,7 +308,7 @@ impl CheckConfig {
 pub enum ConfigError {
     #[error("unknown variant {0:?}; expected one of: reference, atomic, fenced, redlock")]
     Variant(String),
-    #[error("unknown fault {0:?}; expected a comma-separated list of: pause, crash, delay, drop, redis-restart, drift, stop (or none)")]
+    #[error("unknown fault {0:?}; expected a comma-separated list of: pause, crash, delay, drop, restart (a Redis restart without persistence; also redis-restart), drift, stop (or none)")]
     Fault(String),
     #[error("unknown property {0:?}; expected one of: mutual-exclusion, stale-write, double-job, foreign-extend, foreign-delete")]
     Property(String),

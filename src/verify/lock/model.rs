@@ -626,7 +626,8 @@ impl LockModel {
             }
             for code in 0..NDL {
                 if wk.dl[code] != NONE {
-                    wk.dl[code] -= d;
+                    // A worker paused with a timer already due (0) holds it like one that comes due.
+                    wk.dl[code] = wk.dl[code].saturating_sub(d);
                     if wk.dl[code] == 0 && wk.status == Status::Paused {
                         wk.dl[code] = NONE;
                         wk.held[usize::from(wk.held_len)] = code as u8;
@@ -900,6 +901,9 @@ impl LockModel {
         let ident = [0u8, 1, 2];
         encode(s, self.workers, self.instances, out);
         let mut best = ident;
+        if !self.cfg.symmetry {
+            return best;
+        }
         for perm in PERMS[self.workers - 2].iter().skip(1) {
             let p = permute(s, perm, self.workers);
             scratch.clear();
