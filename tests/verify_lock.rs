@@ -105,3 +105,80 @@ fn redlock_with_clock_drift_has_a_counterexample() {
     println!("redlock without faults: {} ({states} states)", none.summary);
     assert_eq!(none.result, "no-counterexample");
 }
+
+/// The configurations the shortest-trace and symmetry checks run over: each issue result's shape on
+/// small bounds, with the property it is about.
+fn small_bounds() -> Vec<(CheckConfig, Property)> {
+    vec![
+        (CheckConfig::new(Variant::Reference).with_faults(&[Fault::Pause]).with_depth(30), Property::MutualExclusion),
+        (CheckConfig::new(Variant::Reference).with_faults(&[Fault::Delay]).with_depth(40), Property::ForeignExtend),
+        (
+            CheckConfig::new(Variant::Atomic).with_faults(&[Fault::Pause, Fault::Crash]).with_depth(40),
+            Property::StaleWrite,
+        ),
+        (CheckConfig::new(Variant::Fenced).with_faults(&[Fault::Pause, Fault::Drop]).with_depth(24), Property::StaleWrite),
+        (CheckConfig::new(Variant::Reference).with_faults(&[Fault::Crash, Fault::RedisRestart]).with_depth(24), Property::DoubleJob),
+        (
+            {
+                let mut c = CheckConfig::new(Variant::Redlock).with_faults(&[Fault::Drift]).with_depth(120);
+                c.redis = 3;
+                c
+            },
+            Property::MutualExclusion,
+        ),
+    ]
+}
+
+#[test]
+fn every_counterexample_is_a_shortest_one_none_exists_one_step_shorter() {
+    let mut found = 0;
+    for (cfg, p) in small_bounds() {
+        let (o, _) = outcome(cfg.clone(), p);
+        if o.result != "counterexample" {
+            continue;
+        }
+        found += 1;
+        assert_eq!(o.trace.len() as u32, o.depth, "{}: one step per action", o.summary);
+        assert!(!o.trace.last().unwrap().violated.is_empty(), "the last step is the violation");
+        assert!(o.trace[..o.trace.len() - 1].iter().all(|s| !s.violated.contains(&p)), "no earlier step violates {p:?}");
+        // Breadth-first: a search bounded one step shorter finds nothing, and says so.
+        let (shorter, states) = outcome(cfg.clone().with_depth(o.depth - 1), p);
+        println!("{:?} {}: {} / depth {}: {} ({states} states)", cfg.variant, p.id(), o.summary, o.depth - 1, shorter.summary);
+        assert_eq!(shorter.result, "no-counterexample", "{:?} {p:?}", cfg.variant);
+    }
+    assert!(found >= 4, "the small bounds hold at least four counterexamples, found {found}");
+}
+
+#[test]
+fn symmetry_reduction_loses_no_counterexample_and_explores_fewer_states() {
+    for (cfg, p) in small_bounds() {
+        let on = check(cfg.clone().with_properties(&[p])).unwrap();
+        let off = check(cfg.clone().with_symmetry(false).with_properties(&[p])).unwrap();
+        let (a, b) = (&on.outcomes[0], &off.outcomes[0]);
+        println!(
+            "{:?} {}: with symmetry {} ({} states), without {} ({} states)",
+            cfg.variant,
+            p.id(),
+            a.summary,
+            on.unique_states,
+            b.summary,
+            off.unique_states
+        );
+        assert_eq!(a.result, b.result, "{:?} {p:?}", cfg.variant);
+        assert_eq!(a.depth, b.depth, "{:?} {p:?}: the same shortest length", cfg.variant);
+        assert!(on.unique_states <= off.unique_states, "{:?} {p:?}", cfg.variant);
+        if a.result == "no-counterexample" && on.complete {
+            assert!(off.complete);
+        }
+    }
+    // Three identical workers: up to 3! renamings fold into one state.
+    let cfg = CheckConfig::new(Variant::Atomic).with_faults(&[Fault::Pause]).with_depth(16);
+    let mut three = cfg.clone();
+    three.workers = 3;
+    let on = check(three.clone().with_properties(&[Property::StaleWrite])).unwrap();
+    let off = check(three.with_symmetry(false).with_properties(&[Property::StaleWrite])).unwrap();
+    println!("3 workers: {} vs {} states; {} / {}", on.unique_states, off.unique_states, on.outcomes[0].summary, off.outcomes[0].summary);
+    assert_eq!(on.outcomes[0].result, off.outcomes[0].result);
+    assert_eq!(on.outcomes[0].depth, off.outcomes[0].depth);
+    assert!(on.unique_states < off.unique_states);
+}
