@@ -116,8 +116,14 @@ fn small_bounds() -> Vec<(CheckConfig, Property)> {
             CheckConfig::new(Variant::Atomic).with_faults(&[Fault::Pause, Fault::Crash]).with_depth(40),
             Property::StaleWrite,
         ),
-        (CheckConfig::new(Variant::Fenced).with_faults(&[Fault::Pause, Fault::Drop]).with_depth(24), Property::StaleWrite),
-        (CheckConfig::new(Variant::Reference).with_faults(&[Fault::Crash, Fault::RedisRestart]).with_depth(24), Property::DoubleJob),
+        (
+            CheckConfig::new(Variant::Fenced).with_faults(&[Fault::Pause, Fault::Drop]).with_depth(24),
+            Property::StaleWrite,
+        ),
+        (
+            CheckConfig::new(Variant::Reference).with_faults(&[Fault::Crash, Fault::RedisRestart]).with_depth(24),
+            Property::DoubleJob,
+        ),
         (
             {
                 let mut c = CheckConfig::new(Variant::Redlock).with_faults(&[Fault::Drift]).with_depth(120);
@@ -140,10 +146,20 @@ fn every_counterexample_is_a_shortest_one_none_exists_one_step_shorter() {
         found += 1;
         assert_eq!(o.trace.len() as u32, o.depth, "{}: one step per action", o.summary);
         assert!(!o.trace.last().unwrap().violated.is_empty(), "the last step is the violation");
-        assert!(o.trace[..o.trace.len() - 1].iter().all(|s| !s.violated.contains(&p)), "no earlier step violates {p:?}");
+        assert!(
+            o.trace[..o.trace.len() - 1].iter().all(|s| !s.violated.contains(&p)),
+            "no earlier step violates {p:?}"
+        );
         // Breadth-first: a search bounded one step shorter finds nothing, and says so.
         let (shorter, states) = outcome(cfg.clone().with_depth(o.depth - 1), p);
-        println!("{:?} {}: {} / depth {}: {} ({states} states)", cfg.variant, p.id(), o.summary, o.depth - 1, shorter.summary);
+        println!(
+            "{:?} {}: {} / depth {}: {} ({states} states)",
+            cfg.variant,
+            p.id(),
+            o.summary,
+            o.depth - 1,
+            shorter.summary
+        );
         assert_eq!(shorter.result, "no-counterexample", "{:?} {p:?}", cfg.variant);
     }
     assert!(found >= 4, "the small bounds hold at least four counterexamples, found {found}");
@@ -177,7 +193,10 @@ fn symmetry_reduction_loses_no_counterexample_and_explores_fewer_states() {
     three.workers = 3;
     let on = check(three.clone().with_properties(&[Property::StaleWrite])).unwrap();
     let off = check(three.with_symmetry(false).with_properties(&[Property::StaleWrite])).unwrap();
-    println!("3 workers: {} vs {} states; {} / {}", on.unique_states, off.unique_states, on.outcomes[0].summary, off.outcomes[0].summary);
+    println!(
+        "3 workers: {} vs {} states; {} / {}",
+        on.unique_states, off.unique_states, on.outcomes[0].summary, off.outcomes[0].summary
+    );
     assert_eq!(on.outcomes[0].result, off.outcomes[0].result);
     assert_eq!(on.outcomes[0].depth, off.outcomes[0].depth);
     assert!(on.unique_states < off.unique_states);

@@ -518,7 +518,9 @@ fn explain(sub: &[Operation]) -> String {
     let acked_write = |o: &Operation| {
         matches!(
             (&o.input, &o.output),
-            (Input::Set { .. }, Some(Output::Ok)) | (Input::SetNx { .. }, Some(Output::Ok)) | (Input::Incr { .. }, Some(Output::Int(_)))
+            (Input::Set { .. }, Some(Output::Ok))
+                | (Input::SetNx { .. }, Some(Output::Ok))
+                | (Input::Incr { .. }, Some(Output::Int(_)))
         )
     };
     let reads: Vec<&Operation> = sub.iter().filter(|o| o.input == Input::Get).collect();

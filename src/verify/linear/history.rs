@@ -30,8 +30,12 @@ use thiserror::Error;
 #[serde(tag = "op", rename_all = "kebab-case")]
 pub enum Input {
     Get,
-    Set { value: String },
-    SetNx { value: String },
+    Set {
+        value: String,
+    },
+    SetNx {
+        value: String,
+    },
     Del,
     Incr {
         #[serde(default = "one")]
@@ -43,6 +47,21 @@ fn one() -> i64 {
     1
 }
 
+impl Input {
+    /// The command a client sends for this operation on `key` (`INCR` when `by` is 1, else `INCRBY`).
+    pub fn argv(&self, key: &str) -> Vec<Vec<u8>> {
+        let k = key.as_bytes().to_vec();
+        match self {
+            Input::Get => vec![b"GET".to_vec(), k],
+            Input::Set { value } => vec![b"SET".to_vec(), k, value.as_bytes().to_vec()],
+            Input::SetNx { value } => vec![b"SET".to_vec(), k, value.as_bytes().to_vec(), b"NX".to_vec()],
+            Input::Del => vec![b"DEL".to_vec(), k],
+            Input::Incr { by: 1 } => vec![b"INCR".to_vec(), k],
+            Input::Incr { by } => vec![b"INCRBY".to_vec(), k, by.to_string().into_bytes()],
+        }
+    }
+}
+
 /// What it was told.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -52,6 +71,22 @@ pub enum Output {
     Value(String),
     Int(i64),
     Error(String),
+}
+
+impl Output {
+    /// The modeled Redis's reply as a history records it.
+    pub fn from_reply(reply: &crate::redis::Reply) -> Output {
+        use crate::redis::Reply;
+        match reply {
+            Reply::Status(s) if s == "OK" => Output::Ok,
+            Reply::Status(s) => Output::Value(s.clone()),
+            Reply::Error(e) => Output::Error(e.clone()),
+            Reply::Integer(i) => Output::Int(*i),
+            Reply::Bulk(b) => Output::Value(String::from_utf8_lossy(b).into_owned()),
+            Reply::Nil => Output::Nil,
+            other => Output::Error(format!("unexpected reply {other:?}")),
+        }
+    }
 }
 
 /// One operation.
@@ -178,12 +213,10 @@ impl History {
         let mut ops = Vec::with_capacity(raw.ops.len());
         for (index, v) in raw.ops.into_iter().enumerate() {
             let bad = |message: String| HistoryError::Op { index, message };
-            let r: RawOp = serde_json::from_value(v).map_err(|e| {
-                bad(format!("{e}; expected fields client, key, op, value/by, invoke, return, result"))
-            })?;
-            let need_value = |v: Option<String>| {
-                v.ok_or_else(|| bad(format!("op {:?} needs a string \"value\"", r.op)))
-            };
+            let r: RawOp = serde_json::from_value(v)
+                .map_err(|e| bad(format!("{e}; expected fields client, key, op, value/by, invoke, return, result")))?;
+            let need_value =
+                |v: Option<String>| v.ok_or_else(|| bad(format!("op {:?} needs a string \"value\"", r.op)));
             let input = match r.op.as_str() {
                 "get" => Input::Get,
                 "set" => Input::Set { value: need_value(r.value.clone())? },
@@ -208,11 +241,7 @@ impl History {
                     return Err(bad(format!("return {ret} is before invoke {}; expected return >= invoke", r.invoke)));
                 }
             }
-            let output = if unknown {
-                None
-            } else {
-                Some(parse_result(&input, r.result.as_ref()).map_err(bad)?)
-            };
+            let output = if unknown { None } else { Some(parse_result(&input, r.result.as_ref()).map_err(bad)?) };
             ops.push(Operation { client: r.client, key: r.key, input, invoke: r.invoke, ret: r.ret, output });
         }
         Ok(History { ops })
