@@ -5,10 +5,8 @@
 //! Redis with random overlapping windows are always linearizable, and a read changed to a value
 //! never written never is.
 
-use playground::redis::Store;
-use playground::sim::{SimRng, SimTime};
 use playground::verify::linear::{
-    check_history, check_history_with, History, HistoryRecorder, Input, LinearLimits, Operation, Output,
+    check_history, check_history_with, recorded_history, GenConfig, History, Input, LinearLimits, Operation, Output,
 };
 
 /// An operation with a known outcome.
@@ -214,36 +212,9 @@ fn a_history_too_large_to_decide_gets_that_answer_within_the_step_budget() {
     assert_eq!(check_history_with(&History { ops: small }, limits).result, "not-linearizable");
 }
 
-/// Runs random operations on the real modeled Redis one at a time, each at a point inside a random
-/// window [invoke, return]; some replies are lost (outcome unknown).
+/// A history recorded from the real modeled Redis with overlapping windows and lost replies.
 fn recorded(seed: u64, ops: usize) -> History {
-    let mut rng = SimRng::new(seed);
-    let mut store = Store::new(rng.child("store"));
-    let mut rec = HistoryRecorder::new();
-    let keys = ["x", "y", "n"];
-    for i in 0..ops {
-        let at = i as u64 * 10;
-        let key = keys[rng.index(keys.len())];
-        let input = match rng.below(6) {
-            0 => Input::Get,
-            1 => Input::Set {
-                value: if rng.bernoulli(0.5) { rng.below(5).to_string() } else { format!("s{}", rng.below(3)) },
-            },
-            2 => Input::SetNx { value: format!("w{i}") },
-            3 => Input::Del,
-            4 => Input::Incr { by: rng.below(3) as i64 - 1 },
-            _ => Input::Get,
-        };
-        let reply = store.execute(SimTime(1_000_000 + at), &input.argv(key));
-        let invoke = at.saturating_sub(rng.below(40));
-        let id = rec.invoke(rng.below(8), key, input, invoke);
-        if rng.bernoulli(0.1) {
-            rec.unknown(id, at + 1);
-        } else {
-            rec.ok(id, Output::from_reply(&reply), at + rng.below(40));
-        }
-    }
-    rec.finish()
+    recorded_history(&GenConfig { seed, ops, ..GenConfig::default() })
 }
 
 #[test]

@@ -10,6 +10,7 @@ use super::{CliResult, Common};
 use crate::verify::linear::{self, History};
 use crate::verify::lock::{CheckConfig, Fault, Property, PropertyOutcome, Search, Variant};
 use serde::Serialize;
+use std::io::Write;
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
@@ -25,6 +26,15 @@ pub enum What {
     /// Check a recorded history of the modeled Redis for linearizability, per key (also `linear`).
     #[command(alias = "linear")]
     History(HistoryArgs),
+    /// Benchmark both checkers: lock states per second, histories per second (figures only).
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Roughly how long each linearizability figure runs, in ms (1 to 60000).
+    #[arg(long, default_value_t = 1000)]
+    pub ms: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -98,6 +108,7 @@ pub fn run(common: &Common, args: Args) -> CliResult {
     match args.what {
         What::Lock(a) => lock(common, a),
         What::History(a) => history(common, a),
+        What::Bench(a) => bench(common, a),
     }
 }
 
@@ -152,16 +163,18 @@ fn lock(common: &Common, a: LockArgs) -> CliResult {
             print_json(&answers)
         }
     } else {
+        let mut out = std::io::stdout().lock();
         for o in &report.outcomes {
-            println!("{}: {}", o.property.id(), o.summary);
+            writeln!(out, "{}: {}", o.property.id(), o.summary)?;
             for s in &o.trace {
-                println!("  {:>8} ms  {}", s.at_ms, s.label);
+                writeln!(out, "  {:>8} ms  {}", s.at_ms, s.label)?;
             }
         }
-        println!(
+        writeln!(
+            out,
             "{} states generated, {} distinct, depth {}, {} ms ({} states/s); {} machines, {} calls of LockWorker::handle",
             report.states, report.unique_states, report.depth, ms, per_s, report.machine_classes, report.machine_calls
-        );
+        )?;
         Ok(())
     }
 }
@@ -193,13 +206,170 @@ fn history(common: &Common, a: HistoryArgs) -> CliResult {
     if common.json {
         print_json(&Out { report: &report, ms })
     } else {
-        println!("{} ({} operations, {} keys, {ms} ms)", report.summary, report.operations, report.keys);
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "{} ({} operations, {} keys, {} search steps, {ms} ms)",
+            report.summary, report.operations, report.keys, report.steps
+        )?;
         for f in &report.failures {
-            println!("key {:?}: not linearizable; smallest failing sub-history ({}):", f.key, f.explanation);
+            let size = if f.minimal { "a minimal" } else { "a small (shrinking ran out of steps)" };
+            writeln!(
+                out,
+                "key {:?}: {size} failing sub-history, {} of {} operations — {}:",
+                f.key,
+                f.ops.len(),
+                f.key_operations,
+                f.explanation
+            )?;
             for op in &f.ops {
-                println!("  {}", op.describe());
+                writeln!(out, "  {}", op.describe())?;
             }
         }
         Ok(())
     }
+}
+
+/// One lock-checker figure.
+#[derive(Serialize)]
+struct LockFigure {
+    name: String,
+    result: String,
+    states: u64,
+    unique_states: u64,
+    ms: u64,
+    states_per_s: u64,
+}
+
+/// One linearizability figure.
+#[derive(Serialize)]
+struct LinearFigure {
+    name: String,
+    histories: u64,
+    operations_each: usize,
+    steps: u64,
+    ms: u64,
+    histories_per_s: f64,
+    operations_per_s: u64,
+}
+
+fn bench(common: &Common, a: BenchArgs) -> CliResult {
+    if !(1..=60_000).contains(&a.ms) {
+        return Err(format!("--ms {}; expected 1 to 60000", a.ms).into());
+    }
+    let full = [Fault::Pause, Fault::Crash, Fault::Delay, Fault::Drop, Fault::RedisRestart, Fault::Drift, Fault::Stop];
+    let lock_cases: Vec<(String, CheckConfig)> = vec![
+        (
+            "reference, 2 workers, 1 redis, pause: the GC-pause story".into(),
+            CheckConfig::new(Variant::Reference)
+                .with_faults(&[Fault::Pause])
+                .with_properties(&[Property::MutualExclusion]),
+        ),
+        (
+            "fenced, 2 workers, 1 redis, all faults but restart, budget 3, depth 200, stale-write".into(),
+            CheckConfig::new(Variant::Fenced)
+                .with_faults(&[Fault::Pause, Fault::Crash, Fault::Delay, Fault::Drop, Fault::Drift, Fault::Stop])
+                .with_budget(3)
+                .with_depth(200)
+                .with_properties(&[Property::StaleWrite]),
+        ),
+        (
+            "atomic, 2 workers, 1 redis, all faults, budget 2, depth 80, every property".into(),
+            CheckConfig::new(Variant::Atomic).with_faults(&full).with_budget(2).with_depth(80),
+        ),
+        ("atomic, 3 workers, 1 redis, pause/crash/delay, budget 2, depth 40, stale-write".into(), {
+            let mut c = CheckConfig::new(Variant::Atomic)
+                .with_budget(2)
+                .with_depth(40)
+                .with_properties(&[Property::StaleWrite]);
+            c.workers = 3;
+            c
+        }),
+        (
+            "redlock, 2 workers, 5 redis, drift, depth 120".into(),
+            CheckConfig::new(Variant::Redlock)
+                .with_faults(&[Fault::Drift])
+                .with_depth(120)
+                .with_properties(&[Property::MutualExclusion]),
+        ),
+    ];
+    let mut locks = Vec::new();
+    for (name, mut cfg) in lock_cases {
+        cfg.seed = common.seed;
+        let start = Instant::now();
+        let report = crate::verify::lock::check(cfg)?;
+        let secs = start.elapsed().as_secs_f64().max(1e-9);
+        let result = report.outcomes.iter().map(|o| o.summary.clone()).collect::<Vec<_>>().join("; ");
+        locks.push(LockFigure {
+            name,
+            result,
+            states: report.states,
+            unique_states: report.unique_states,
+            ms: (secs * 1000.0) as u64,
+            states_per_s: (report.states as f64 / secs) as u64,
+        });
+    }
+    let budget = std::time::Duration::from_millis(a.ms);
+    let mut linears = Vec::new();
+    for (name, ops, keys, many) in [
+        ("100 operations on 3 keys, ~8 overlapping, 10% lost replies", 100usize, 3usize, true),
+        ("1,000 operations on 1 key, ~8 overlapping", 1_000, 1, true),
+        ("10,000 operations on 10 keys, ~8 overlapping", 10_000, 10, false),
+        ("10,000 operations on 1 key, ~8 overlapping", 10_000, 1, false),
+    ] {
+        let mut seed = common.seed;
+        let (mut n, mut steps, mut elapsed) = (0u64, 0u64, std::time::Duration::ZERO);
+        loop {
+            let h = linear::recorded_history(&linear::GenConfig { seed, ops, keys, ..Default::default() });
+            let start = Instant::now();
+            let r = linear::check_history(&h);
+            elapsed += start.elapsed();
+            if r.result != "linearizable" {
+                return Err(format!("bench history (seed {seed}) was not judged linearizable: {}", r.summary).into());
+            }
+            steps += r.steps;
+            n += 1;
+            seed += 1;
+            if !many || elapsed >= budget {
+                break;
+            }
+        }
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        linears.push(LinearFigure {
+            name: name.into(),
+            histories: n,
+            operations_each: ops,
+            steps,
+            ms: (secs * 1000.0) as u64,
+            histories_per_s: (n as f64 / secs * 10.0).round() / 10.0,
+            operations_per_s: ((n as f64 * ops as f64) / secs) as u64,
+        });
+    }
+    if common.json {
+        #[derive(Serialize)]
+        struct Out {
+            lock: Vec<LockFigure>,
+            linear: Vec<LinearFigure>,
+        }
+        return print_json(&Out { lock: locks, linear: linears });
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "lock checker (states generated per second):")?;
+    for f in &locks {
+        writeln!(
+            out,
+            "  {:>10} states/s  {:>9} states, {:>8} distinct, {:>6} ms  {}",
+            f.states_per_s, f.states, f.unique_states, f.ms, f.name
+        )?;
+        writeln!(out, "  {:>10}            {}", "", f.result)?;
+    }
+    writeln!(out, "linearizability checker:")?;
+    for f in &linears {
+        writeln!(
+            out,
+            "  {:>10} histories/s  {:>10} ops/s  {:>6} histories, {:>6} ms, {:>9} steps  {}",
+            f.histories_per_s, f.operations_per_s, f.histories, f.ms, f.steps, f.name
+        )?;
+    }
+    Ok(())
 }

@@ -4,7 +4,9 @@
 //! Pure: it counts search steps and never reads a clock.
 
 pub mod check;
+pub mod generate;
 pub mod history;
 
 pub use check::{check_history, check_history_with, KeyFailure, KeyVerdict, LinearLimits, LinearReport};
+pub use generate::{recorded_history, GenConfig};
 pub use history::{History, HistoryError, HistoryRecorder, Input, OpId, Operation, Output};
