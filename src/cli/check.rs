@@ -35,6 +35,9 @@ pub struct BenchArgs {
     /// Roughly how long each linearizability figure runs, in ms (1 to 60000).
     #[arg(long, default_value_t = 1000)]
     pub ms: u64,
+    /// Only the smallest cases (a smoke run: the figures are not comparable to a full run).
+    #[arg(long)]
+    pub quick: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -294,6 +297,7 @@ fn bench(common: &Common, a: BenchArgs) -> CliResult {
         ),
     ];
     let mut locks = Vec::new();
+    let lock_cases = if a.quick { lock_cases.into_iter().take(1).collect() } else { lock_cases };
     for (name, mut cfg) in lock_cases {
         cfg.seed = common.seed;
         let start = Instant::now();
@@ -316,7 +320,10 @@ fn bench(common: &Common, a: BenchArgs) -> CliResult {
         ("1,000 operations on 1 key, ~8 overlapping", 1_000, 1, true),
         ("10,000 operations on 10 keys, ~8 overlapping", 10_000, 10, false),
         ("10,000 operations on 1 key, ~8 overlapping", 10_000, 1, false),
-    ] {
+    ]
+    .into_iter()
+    .take(if a.quick { 2 } else { 4 })
+    {
         let mut seed = common.seed;
         let (mut n, mut steps, mut elapsed) = (0u64, 0u64, std::time::Duration::ZERO);
         loop {

@@ -170,6 +170,14 @@ pub fn build_trace(model: &mut LockModel, path: &[u32]) -> Vec<TraceStep> {
         if let (Action::Deliver(_), Some(r)) = (a, fx.reply) {
             label.push_str(&format!("; redis replies {}", reply_text(r, &names)));
         }
+        if a == Action::Tick {
+            for i in 0..model.instances() {
+                if !s.redis[i].value.is_none() && n.redis[i].value.is_none() {
+                    let whose = val_name(s.redis[i].value, &names);
+                    label.push_str(&format!("; redis-{i}: the lock key ({whose}) expires"));
+                }
+            }
+        }
         if let Some((accepted, stale, dup)) = fx.write {
             let mut what = if accepted { "the write is accepted".to_string() } else { "the write is rejected (fencing)".into() };
             if stale {
