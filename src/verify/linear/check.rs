@@ -203,6 +203,7 @@ impl Partition {
         }
         let words = n.div_ceil(64);
         let mut linearized = vec![0u64; words];
+        let mut set_hash = 0u64;
         let mut memo = Memo::new(words);
         let mut calls: Vec<(usize, Value)> = Vec::new();
         let mut state = Value::Absent;
@@ -216,7 +217,8 @@ impl Partition {
                 let op = op_of[entry];
                 if let Some(new_state) = self.steps[op].apply(state) {
                     linearized[op / 64] |= 1 << (op % 64);
-                    if memo.insert(&linearized, new_state) {
+                    set_hash = set_hash.wrapping_add(op_hash(op));
+                    if memo.insert(&linearized, set_hash, new_state) {
                         calls.push((entry, state));
                         state = new_state;
                         // Lift the call and its return out of the list.
@@ -230,6 +232,7 @@ impl Partition {
                         entry = next[0];
                     } else {
                         linearized[op / 64] &= !(1 << (op % 64));
+                        set_hash = set_hash.wrapping_sub(op_hash(op));
                         entry = next[entry];
                     }
                 } else {
@@ -241,6 +244,7 @@ impl Partition {
                 state = s;
                 let op = op_of[e];
                 linearized[op / 64] &= !(1 << (op % 64));
+                set_hash = set_hash.wrapping_sub(op_hash(op));
                 let r = ret_entry[op];
                 for x in [r, e] {
                     next[prev[x]] = x;
@@ -321,12 +325,28 @@ fn observations(s: Step) -> Vec<Obs> {
     }
 }
 
-/// Lowe's cache: configurations (bitset of linearized operations, key state) already explored.
+/// Lowe's cache: configurations (set of operations linearized, key state) already explored. The
+/// set's hash is kept incrementally by the caller (a sum of per-operation hashes), so an insertion
+/// costs one comparison of bitsets only when hashes meet.
 struct Memo {
     words: usize,
-    table: HashTable<u32>,
+    /// (hash, index) pairs; the hash is stored so that growing the table never rehashes bitsets.
+    table: HashTable<(u64, u32)>,
     bits: Vec<u64>,
     states: Vec<Value>,
+}
+
+/// The hash one operation adds to a set's hash while it is in the set.
+fn op_hash(op: usize) -> u64 {
+    fmix64((op as u64).wrapping_add(0x9E37_79B9_7F4A_7C15))
+}
+
+fn state_hash(state: Value) -> u64 {
+    match state {
+        Value::Absent => hash_bytes(&[0]),
+        Value::Int(i) => hash_bytes(&i.to_le_bytes()) ^ 1,
+        Value::Str(i) => hash_bytes(&i.to_le_bytes()) ^ 2,
+    }
 }
 
 impl Memo {
@@ -334,27 +354,14 @@ impl Memo {
         Memo { words, table: HashTable::new(), bits: Vec::new(), states: Vec::new() }
     }
 
-    fn hash(bits: &[u64], state: Value) -> u64 {
-        let mut h = 0u64;
-        for &w in bits {
-            h = fmix64(h ^ w).wrapping_add(0x9E37_79B9_7F4A_7C15);
-        }
-        let s = match state {
-            Value::Absent => hash_bytes(&[0]),
-            Value::Int(i) => hash_bytes(&i.to_le_bytes()) ^ 1,
-            Value::Str(i) => hash_bytes(&i.to_le_bytes()) ^ 2,
-        };
-        fmix64(h ^ s)
-    }
-
-    /// Inserts the configuration; false when it was already there.
-    fn insert(&mut self, bits: &[u64], state: Value) -> bool {
+    /// Inserts the configuration whose set hash is `set_hash`; false when it was already there.
+    fn insert(&mut self, bits: &[u64], set_hash: u64, state: Value) -> bool {
         let w = self.words;
-        let h = Memo::hash(bits, state);
+        let h = fmix64(set_hash ^ state_hash(state));
         let (all, states) = (&self.bits, &self.states);
-        let same = |&i: &u32| {
+        let same = |&(hh, i): &(u64, u32)| {
             let i = i as usize;
-            states[i] == state && all[i * w..(i + 1) * w] == *bits
+            hh == h && states[i] == state && all[i * w..(i + 1) * w] == *bits
         };
         if self.table.find(h, same).is_some() {
             return false;
@@ -362,11 +369,7 @@ impl Memo {
         let i = self.states.len() as u32;
         self.bits.extend_from_slice(bits);
         self.states.push(state);
-        let (all, states) = (&self.bits, &self.states);
-        self.table.insert_unique(h, i, |&i| {
-            let i = i as usize;
-            Memo::hash(&all[i * w..(i + 1) * w], states[i])
-        });
+        self.table.insert_unique(h, (h, i), |&(hh, _)| hh);
         true
     }
 }
@@ -566,11 +569,14 @@ mod tests {
     #[test]
     fn the_memo_tells_configurations_apart_by_bits_and_state() {
         let mut m = Memo::new(2);
-        assert!(m.insert(&[1, 0], Value::Absent));
-        assert!(!m.insert(&[1, 0], Value::Absent));
-        assert!(m.insert(&[1, 0], Value::Int(0)));
-        assert!(m.insert(&[0, 1], Value::Absent));
-        assert!(m.insert(&[1, 0], Value::Str(0)));
-        assert!(!m.insert(&[1, 0], Value::Str(0)));
+        let (a, b) = (op_hash(0), op_hash(64));
+        assert!(m.insert(&[1, 0], a, Value::Absent));
+        assert!(!m.insert(&[1, 0], a, Value::Absent));
+        assert!(m.insert(&[1, 0], a, Value::Int(0)));
+        assert!(m.insert(&[0, 1], b, Value::Absent));
+        assert!(m.insert(&[1, 0], a, Value::Str(0)));
+        assert!(!m.insert(&[1, 0], a, Value::Str(0)));
+        // Equal hashes with different sets are still told apart.
+        assert!(m.insert(&[0, 1], a, Value::Int(0)));
     }
 }
