@@ -7,7 +7,16 @@ use playground::verify::lock::{check, CheckConfig, Fault, Property, PropertyOutc
 fn outcome(cfg: CheckConfig, p: Property) -> (PropertyOutcome, u64) {
     let r = check(cfg.with_properties(&[p])).unwrap();
     let states = r.unique_states;
-    (r.outcomes.into_iter().next().unwrap(), states)
+    let o = r.outcomes.into_iter().next().unwrap();
+    print_trace(&o);
+    println!("{} ({states} states)", o.summary);
+    (o, states)
+}
+
+fn print_trace(o: &PropertyOutcome) {
+    for s in &o.trace {
+        println!("{:>6} ms  {}", s.at_ms, s.label);
+    }
 }
 
 fn kinds(o: &PropertyOutcome) -> Vec<String> {
@@ -17,11 +26,7 @@ fn kinds(o: &PropertyOutcome) -> Vec<String> {
 #[test]
 fn reference_breaks_mutual_exclusion_with_one_pause_and_the_shortest_trace_is_the_gc_pause_story() {
     let cfg = CheckConfig::new(Variant::Reference).with_faults(&[Fault::Pause]).with_budget(1).with_depth(40);
-    let (o, states) = outcome(cfg, Property::MutualExclusion);
-    for s in &o.trace {
-        println!("{:>6} ms  {}", s.at_ms, s.label);
-    }
-    println!("{} ({states} states)", o.summary);
+    let (o, _) = outcome(cfg, Property::MutualExclusion);
     assert_eq!(o.result, "counterexample");
     let k = kinds(&o);
     assert_eq!(k.iter().filter(|k| *k == "pause").count(), 1, "{k:?}");
@@ -40,11 +45,7 @@ fn reference_breaks_mutual_exclusion_with_one_pause_and_the_shortest_trace_is_th
 #[test]
 fn reference_also_breaks_through_the_get_then_expire_race_with_a_delayed_message() {
     let cfg = CheckConfig::new(Variant::Reference).with_faults(&[Fault::Delay]).with_budget(1).with_depth(60);
-    let (o, states) = outcome(cfg.clone(), Property::ForeignExtend);
-    for s in &o.trace {
-        println!("{:>6} ms  {}", s.at_ms, s.label);
-    }
-    println!("{} ({states} states)", o.summary);
+    let (o, _) = outcome(cfg.clone(), Property::ForeignExtend);
     assert_eq!(o.result, "counterexample");
     assert_eq!(kinds(&o).iter().filter(|k| *k == "delay").count(), 1);
     assert!(o.trace.iter().any(|s| s.detail == "EXPIRE"), "the late EXPIRE lands on the other worker's key");
@@ -84,20 +85,14 @@ fn fenced_accepts_no_stale_write_within_the_bounds() {
         .with_budget(1)
         .with_depth(45);
     let (o, _) = outcome(cfg, Property::StaleWrite);
-    for s in &o.trace {
-        println!("{:>6} ms  {}", s.at_ms, s.label);
-    }
+    print_trace(&o);
     assert_eq!(o.result, "counterexample");
 }
 
 #[test]
 fn redlock_with_clock_drift_has_a_counterexample() {
     let cfg = CheckConfig::new(Variant::Redlock).with_faults(&[Fault::Drift]).with_budget(1).with_depth(120);
-    let (o, states) = outcome(cfg.clone(), Property::MutualExclusion);
-    for s in &o.trace {
-        println!("{:>6} ms  {}", s.at_ms, s.label);
-    }
-    println!("{} ({states} states)", o.summary);
+    let (o, _) = outcome(cfg.clone(), Property::MutualExclusion);
     assert_eq!(o.result, "counterexample");
     assert_eq!(kinds(&o).iter().filter(|k| *k == "drift").count(), 1);
     // Without the drift, Redlock's validity timer stops the holder before its keys expire.

@@ -199,6 +199,20 @@ pub struct Worker {
 pub const NO_GRANT: u8 = 0xFF;
 
 impl Worker {
+    /// A crashed process: nothing of it survives but its slot (its values age on restart).
+    pub const CRASHED: Worker = Worker {
+        status: Status::Crashed,
+        class: 0,
+        dl: [NONE; NDL],
+        job_behind: 0,
+        held: [0; NDL],
+        held_len: 0,
+        age: 0,
+        grant_behind: NO_GRANT,
+    };
+}
+
+impl Worker {
     fn held(&self) -> &[u8] {
         &self.held[..usize::from(self.held_len)]
     }
@@ -366,16 +380,7 @@ impl LockModel {
     }
 
     pub fn initial(&self) -> State {
-        let idle = Worker {
-            status: Status::Running,
-            class: 0,
-            dl: [NONE; NDL],
-            job_behind: 0,
-            held: [0; NDL],
-            held_len: 0,
-            age: 0,
-            grant_behind: NO_GRANT,
-        };
+        let idle = Worker { status: Status::Running, ..Worker::CRASHED };
         let mut workers = [idle; MAX_WORKERS];
         for (i, w) in workers.iter_mut().enumerate().take(self.workers) {
             w.class = self.initial_class[i];
@@ -559,15 +564,7 @@ impl LockModel {
                         j += 1;
                     }
                 }
-                let wk = &mut n.workers[w];
-                wk.status = Status::Crashed;
-                wk.class = 0;
-                wk.dl = [NONE; NDL];
-                wk.held = [0; NDL];
-                wk.held_len = 0;
-                wk.job_behind = 0;
-                wk.age = 0;
-                wk.grant_behind = NO_GRANT;
+                n.workers[w] = Worker::CRASHED;
             }
             Action::Restart(w) => {
                 let w = usize::from(w);
@@ -1098,13 +1095,7 @@ fn decode(bytes: &[u8], workers: usize, instances: usize, blank: &State) -> Stat
             _ => Status::Crashed,
         };
         if w.status == Status::Crashed {
-            w.class = 0;
-            w.dl = [NONE; NDL];
-            w.held = [0; NDL];
-            w.held_len = 0;
-            w.job_behind = 0;
-            w.age = 0;
-            w.grant_behind = NO_GRANT;
+            *w = Worker::CRASHED;
             continue;
         }
         w.class = r.var() as u32;
