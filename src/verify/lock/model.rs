@@ -972,8 +972,8 @@ fn insert_msg(n: &mut State, m: Msg) -> bool {
 
 fn permute(s: &State, p: &[u8; MAX_WORKERS], workers: usize) -> State {
     let mut n = *s;
-    for w in 0..workers {
-        n.workers[usize::from(p[w])] = s.workers[w];
+    for (w, &to) in p.iter().enumerate().take(workers) {
+        n.workers[usize::from(to)] = s.workers[w];
     }
     for r in n.redis.iter_mut() {
         r.value = r.value.permuted(p);

@@ -6,7 +6,7 @@
 //! workers as they were at the start (`worker-0`, `worker-1`, …).
 
 use super::config::{Property, Variant};
-use super::model::{AReply, Action, Cmd, LockModel, Status, TimerCode, Val, MAX_WORKERS};
+use super::model::{AReply, Action, LockModel, Status, TimerCode, Val, MAX_WORKERS};
 use crate::lock::scenario::{Action as LockAction, Step, Target};
 use crate::lock::{Scenario, Variants};
 use crate::lock::machine::{ReleaseVariant, RenewVariant};
@@ -104,7 +104,7 @@ pub fn build_trace(model: &mut LockModel, path: &[u32]) -> Vec<TraceStep> {
                 worker = Some(w);
                 instance = Some(usize::from(msg.instance));
                 let what = match msg.reply {
-                    None => format!("{}{}", msg.cmd.name(), if msg.cmd == Cmd::Get { "" } else { "" }),
+                    None => msg.cmd.name().to_string(),
                     Some(r) => reply_text(r, &names),
                 };
                 detail = what.clone();
