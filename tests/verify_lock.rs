@@ -26,8 +26,12 @@ fn kinds(o: &PropertyOutcome) -> Vec<String> {
 #[test]
 fn reference_breaks_mutual_exclusion_with_one_pause_and_the_shortest_trace_is_the_gc_pause_story() {
     let cfg = CheckConfig::new(Variant::Reference).with_faults(&[Fault::Pause]).with_budget(1).with_depth(40);
-    let (o, _) = outcome(cfg, Property::MutualExclusion);
+    let r = check(cfg.with_properties(&[Property::MutualExclusion])).unwrap();
+    let o = r.outcomes[0].clone();
+    print_trace(&o);
     assert_eq!(o.result, "counterexample");
+    // Pinned: fingerprints are portable, so the browser gets these too (tests/web/verify.rs).
+    assert_eq!((o.depth, r.unique_states, r.states), (21, 407, 779));
     let k = kinds(&o);
     assert_eq!(k.iter().filter(|k| *k == "pause").count(), 1, "{k:?}");
     let last = o.trace.last().unwrap();

@@ -18,3 +18,4 @@ mod playback;
 mod redis_cache_page;
 mod redis_page;
 mod routes;
+mod verify;
