@@ -13,7 +13,7 @@
 //! nothing and is dropped. Operations that surely failed never appear in a history
 //! ([`super::History::from_json`] drops `"outcome": "fail"`).
 //!
-//! The search is bounded by a step budget per key; a key over budget is answered "too large"
+//! The search is bounded by a step budget and a memo size per key; a key over either is answered "too large"
 //! instead of freezing. Pure: no clock, no entropy; the memo table is membership only.
 
 use super::history::{History, Input, Operation, Output};
@@ -24,6 +24,9 @@ use std::collections::BTreeMap;
 
 /// Search steps one key may use by default (a step places or retracts one operation).
 pub const DEFAULT_MAX_STEPS: u64 = 5_000_000;
+/// The memo of one key's search holds at most this many 64-bit words of bitsets (128 MiB): a key with
+/// many operations and a hard history is "too large" before it can exhaust memory.
+pub const MAX_MEMO_WORDS: usize = 16 << 20;
 
 /// A key's value as the model sees it. Strings that are exactly Redis's decimal form of a 64-bit
 /// integer are held as integers (so `SET n 5` then `INCR n` works as in Redis); any other string is
@@ -219,6 +222,9 @@ impl Partition {
                     linearized[op / 64] |= 1 << (op % 64);
                     set_hash = set_hash.wrapping_add(op_hash(op));
                     if memo.insert(&linearized, set_hash, new_state) {
+                        if memo.bits.len() > MAX_MEMO_WORDS {
+                            return KeyVerdict::TooLarge;
+                        }
                         calls.push((entry, state));
                         state = new_state;
                         // Lift the call and its return out of the list.
@@ -470,7 +476,7 @@ pub fn check_history_with(h: &History, limits: LinearLimits) -> LinearReport {
         (
             "too-large",
             format!(
-                "too large to decide within {} search steps per key: {}; the other keys are linearizable \
+                "too large to decide within {} search steps (or 128 MiB of memo) per key: {}; the other keys are linearizable \
                  (split the history, or raise the step limit)",
                 limits.max_steps_per_key,
                 names.join(", ")
