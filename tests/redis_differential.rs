@@ -32,6 +32,9 @@ use playground::redis::cli::{format_inline, tokenize};
 use playground::redis::{edge_cases, Reply, Store};
 use playground::sim::{SimRng, SimTime};
 
+#[path = "redis_differential/clients.rs"]
+mod clients;
+
 struct Server {
     child: Child,
     port: u16,
@@ -278,18 +281,23 @@ fn render(argv: &[Vec<u8>]) -> String {
         .join(" ")
 }
 
-/// Drops commands one at a time while the mismatch persists.
-fn shrink(conn: &mut Conn, mut script: Vec<Vec<Vec<u8>>>, seed: u64, first: (usize, String)) -> (Vec<Vec<Vec<u8>>>, String) {
+/// Drops steps one at a time while the mismatch persists; `run` replays a script from scratch and
+/// returns its first mismatch (index, description).
+fn shrink_with<T: Clone>(
+    mut script: Vec<T>,
+    first: (usize, String),
+    mut run: impl FnMut(&[T]) -> Option<(usize, String)>,
+) -> (Vec<T>, String) {
     let (idx, mut why) = first;
     script.truncate(idx + 1);
-    if run_both(conn, &script, seed).is_none() {
+    if run(&script).is_none() {
         return (script, format!("{why}\n(not reproduced on a second run: timing-dependent)"));
     }
     let mut i = 0;
     while i < script.len() {
         let mut candidate = script.clone();
         candidate.remove(i);
-        match run_both(conn, &candidate, seed) {
+        match run(&candidate) {
             Some((j, w)) if !candidate.is_empty() => {
                 candidate.truncate(j + 1);
                 script = candidate;
@@ -299,6 +307,10 @@ fn shrink(conn: &mut Conn, mut script: Vec<Vec<Vec<u8>>>, seed: u64, first: (usi
         }
     }
     (script, why)
+}
+
+fn shrink(conn: &mut Conn, script: Vec<Vec<Vec<u8>>>, seed: u64, first: (usize, String)) -> (Vec<Vec<Vec<u8>>>, String) {
+    shrink_with(script, first, |s| run_both(conn, s, seed))
 }
 
 fn check_script(conn: &mut Conn, label: &str, script: Vec<Vec<Vec<u8>>>, seed: u64) {
@@ -649,6 +661,12 @@ fn model_matches_redis_server() {
         edge_cases::TABLES.len()
     );
     drop(server);
+}
+
+/// Many clients on separate real connections: see `redis_differential/clients.rs`.
+#[test]
+fn clients_match_redis_server() {
+    clients::clients_match_redis_server();
 }
 
 /// Active expiry beside the real thing: 100 000 keys expire at one instant on an idle

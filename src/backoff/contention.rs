@@ -23,6 +23,8 @@
 //! This module must never read a wall clock.
 
 use super::policy::{decorrelated_jitter, equal_jitter, expo, full_jitter};
+use crate::sim::quad_heap::QuadHeap;
+use crate::sim::ziggurat::Ziggurat;
 use crate::sim::{Clocked, SimRng, SimTime};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -42,8 +44,13 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 5] =
-        [Strategy::Exponential, Strategy::Decorrelated, Strategy::EqualJitter, Strategy::FullJitter, Strategy::None];
+    pub const ALL: [Strategy; 5] = [
+        Strategy::Exponential,
+        Strategy::Decorrelated,
+        Strategy::EqualJitter,
+        Strategy::FullJitter,
+        Strategy::None,
+    ];
 
     /// The CSV name.
     pub fn name(self) -> &'static str {
@@ -66,7 +73,7 @@ impl fmt::Display for Strategy {
 /// Errors a user can cause with contention parameters.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ContentionError {
-    #[error("unknown strategy {0:?}: expected exponential, decorrelated, equal_jitter, full_jitter or none")]
+    #[error("unknown strategy {0:?}: expected one of {names}", names = Strategy::ALL.map(|s| s.name()).join(", "))]
     Strategy(String),
     #[error("{0} clients is not usable: expected 1 to {MAX_CLIENTS}")]
     Clients(u64),
@@ -83,7 +90,10 @@ pub enum ContentionError {
 impl FromStr for Strategy {
     type Err = ContentionError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Strategy::ALL.into_iter().find(|x| x.name() == s).ok_or_else(|| ContentionError::Strategy(s.to_string()))
+        Strategy::ALL
+            .into_iter()
+            .find(|x| x.name() == s)
+            .ok_or_else(|| ContentionError::Strategy(s.to_string()))
     }
 }
 
@@ -105,7 +115,14 @@ pub struct ContentionParams {
 
 impl ContentionParams {
     pub fn blog(clients: u32, strategy: Strategy) -> Self {
-        ContentionParams { clients, strategy, base_ms: 5, cap_ms: 2000, net_mean_ms: 10.0, net_sd_ms: 2.0 }
+        ContentionParams {
+            clients,
+            strategy,
+            base_ms: 5,
+            cap_ms: 2000,
+            net_mean_ms: 10.0,
+            net_sd_ms: 2.0,
+        }
     }
 
     fn validate(&self) -> Result<(), ContentionError> {
@@ -113,11 +130,17 @@ impl ContentionParams {
             return Err(ContentionError::Clients(u64::from(self.clients)));
         }
         if self.cap_ms < self.base_ms {
-            return Err(ContentionError::CapBelowBase { base_ms: self.base_ms, cap_ms: self.cap_ms });
+            return Err(ContentionError::CapBelowBase {
+                base_ms: self.base_ms,
+                cap_ms: self.cap_ms,
+            });
         }
         let ok = |x: f64| (0.0..1e9).contains(&x);
         if !ok(self.net_mean_ms) || !ok(self.net_sd_ms) {
-            return Err(ContentionError::Network { mean_ms: self.net_mean_ms, sd_ms: self.net_sd_ms });
+            return Err(ContentionError::Network {
+                mean_ms: self.net_mean_ms,
+                sd_ms: self.net_sd_ms,
+            });
         }
         Ok(())
     }
@@ -189,80 +212,6 @@ impl Client {
 const CLIENT_BITS: u32 = 20;
 const MAX_KEY_TIME_US: u64 = (1 << (64 - CLIENT_BITS)) - 1;
 
-/// Marsaglia and Tsang's ziggurat for the standard normal (256 layers), the method `rand_distr`
-/// uses: exact, and about one `u64` draw and a table look-up per sample — the network delay is the
-/// sweep's hottest path, and Box–Muller's logarithm and cosine per sample cost most of its time.
-/// The tables are computed once with `libm` (pure Rust), so they are identical on every platform.
-struct Ziggurat {
-    /// Layer edges, widest first: x[0] = V / f(R), x[1] = R, …, x[256] = 0.
-    x: [f64; 257],
-    /// f(x[i]) = exp(-x[i]² / 2).
-    f: [f64; 257],
-}
-
-/// The rightmost layer's edge and every layer's area for 256 layers (Marsaglia & Tsang, 2000).
-const ZIG_R: f64 = 3.654_152_885_361_009;
-const ZIG_V: f64 = 0.004_928_673_233_99;
-
-fn zig_pdf(x: f64) -> f64 {
-    libm::exp(-x * x / 2.0)
-}
-
-impl Ziggurat {
-    fn build() -> Ziggurat {
-        let mut x = [0.0; 257];
-        let mut f = [0.0; 257];
-        x[0] = ZIG_V / zig_pdf(ZIG_R);
-        x[1] = ZIG_R;
-        for i in 1..255 {
-            x[i + 1] = libm::sqrt(-2.0 * libm::log(ZIG_V / x[i] + zig_pdf(x[i])));
-        }
-        x[256] = 0.0;
-        for i in 0..257 {
-            f[i] = zig_pdf(x[i]);
-        }
-        Ziggurat { x, f }
-    }
-
-    fn get() -> &'static Ziggurat {
-        static TABLES: std::sync::OnceLock<Ziggurat> = std::sync::OnceLock::new();
-        TABLES.get_or_init(Ziggurat::build)
-    }
-
-    /// A uniform in (0, 1] from the top 52 bits of `bits`.
-    #[inline]
-    fn open_closed01(bits: u64) -> f64 {
-        ((bits >> 12) + 1) as f64 * (1.0 / (1u64 << 52) as f64)
-    }
-
-    #[inline(always)]
-    fn sample(&self, rng: &mut SimRng) -> f64 {
-        loop {
-            let bits = rng.next_u64();
-            let i = (bits & 0xff) as usize;
-            // A symmetric uniform in (-1, 1] from bits 12..64 (independent of the layer's bits).
-            let u = 2.0 * Ziggurat::open_closed01(bits) - 1.0;
-            let x = u * self.x[i];
-            if libm::fabs(x) < self.x[i + 1] {
-                return x;
-            }
-            if i == 0 {
-                // The tail beyond R (Marsaglia 1964).
-                loop {
-                    let a = libm::log(Ziggurat::open_closed01(rng.next_u64())) / ZIG_R;
-                    let b = libm::log(Ziggurat::open_closed01(rng.next_u64()));
-                    if -2.0 * b >= a * a {
-                        return if u < 0.0 { a - ZIG_R } else { ZIG_R - a };
-                    }
-                }
-            }
-            if self.f[i + 1] + (self.f[i] - self.f[i + 1]) * rng.unit_f64() < zig_pdf(x) {
-                return x;
-            }
-        }
-    }
-}
-
 /// Samples |Normal(mean, sd)| in whole microseconds.
 #[derive(Clone)]
 struct NetDelay {
@@ -283,81 +232,6 @@ impl NetDelay {
         let x = libm::fabs(self.mean_us + self.sd_us * self.zig.sample(rng));
         // Rounds half up (x ≥ 0); bounded by validation (mean, sd < 1e9 ms), so the cast is exact.
         (x + 0.5) as u64
-    }
-}
-
-/// A 4-ary min-heap of unique `u64` keys: half the depth of a binary heap and branch-free choice
-/// among siblings, which matters because every event replaces the top (≈ 190 keys, tens of millions
-/// of replacements per sweep). Keys are unique (they contain the client index), so the order of
-/// events is the same as any other min-queue's.
-#[derive(Clone, Debug, Default)]
-struct QuadHeap {
-    a: Vec<u64>,
-}
-
-impl QuadHeap {
-    fn with_capacity(n: usize) -> Self {
-        QuadHeap { a: Vec::with_capacity(n) }
-    }
-    #[inline]
-    fn peek(&self) -> Option<u64> {
-        self.a.first().copied()
-    }
-    fn push(&mut self, key: u64) {
-        let mut pos = self.a.len();
-        self.a.push(key);
-        while pos > 0 {
-            let parent = (pos - 1) / 4;
-            if self.a[parent] <= key {
-                break;
-            }
-            self.a[pos] = self.a[parent];
-            pos = parent;
-        }
-        self.a[pos] = key;
-    }
-    /// Replaces the smallest key with `key` (the heap must not be empty).
-    #[inline]
-    fn replace_top(&mut self, key: u64) {
-        self.sift_down(0, key);
-    }
-    fn pop(&mut self) {
-        if let Some(last) = self.a.pop() {
-            if !self.a.is_empty() {
-                self.sift_down(0, last);
-            }
-        }
-    }
-    #[inline]
-    fn sift_down(&mut self, mut pos: usize, key: u64) {
-        let a = &mut self.a;
-        let n = a.len();
-        loop {
-            let c = 4 * pos + 1;
-            if c >= n {
-                break;
-            }
-            let (m, mv) = if c + 3 < n {
-                let (i1, v1) = if a[c + 1] < a[c] { (c + 1, a[c + 1]) } else { (c, a[c]) };
-                let (i2, v2) = if a[c + 3] < a[c + 2] { (c + 3, a[c + 3]) } else { (c + 2, a[c + 2]) };
-                if v2 < v1 { (i2, v2) } else { (i1, v1) }
-            } else {
-                let (mut m, mut mv) = (c, a[c]);
-                for (j, &v) in a.iter().enumerate().take(n).skip(c + 1) {
-                    if v < mv {
-                        m = j;
-                        mv = v;
-                    }
-                }
-                (m, mv)
-            };
-            if mv >= key {
-                break;
-            }
-            a[pos] = mv;
-            pos = m;
-        }
-        a[pos] = key;
     }
 }
 
@@ -408,7 +282,11 @@ impl ContentionRun {
         let mut run = ContentionRun {
             base_us: params.base_ms.saturating_mul(1000),
             cap_us: params.cap_ms.saturating_mul(1000),
-            net: NetDelay { mean_us: params.net_mean_ms * 1000.0, sd_us: params.net_sd_ms * 1000.0, zig: Ziggurat::get() },
+            net: NetDelay {
+                mean_us: params.net_mean_ms * 1000.0,
+                sd_us: params.net_sd_ms * 1000.0,
+                zig: Ziggurat::get(),
+            },
             rng,
             heap: QuadHeap::with_capacity(n),
             replace_top: false,
@@ -441,7 +319,11 @@ impl ContentionRun {
 
     /// The seeded run the sweep makes: run `index` of (`clients`, `strategy`) under `seed`. Runs do
     /// not depend on each other, so a sweep can be resumed, split or reordered.
-    pub fn seeded(params: ContentionParams, seed: u64, index: u32) -> Result<Self, ContentionError> {
+    pub fn seeded(
+        params: ContentionParams,
+        seed: u64,
+        index: u32,
+    ) -> Result<Self, ContentionError> {
         let key = (u64::from(params.clients) << 32) | u64::from(index);
         let rng = SimRng::new(seed).child_indexed(params.strategy.name(), key);
         ContentionRun::new(params, rng)
@@ -530,7 +412,10 @@ impl ContentionRun {
                     client.pending = Pending::ReadArrive;
                     let out = self.net.sample_us(&mut self.rng);
                     let wait = self.backoff_us(c);
-                    let next = at.saturating_add(back).saturating_add(out).saturating_add(wait);
+                    let next = at
+                        .saturating_add(back)
+                        .saturating_add(out)
+                        .saturating_add(wait);
                     self.push(next, c as u32);
                 }
             }
@@ -546,13 +431,30 @@ impl ContentionRun {
     /// Processes every event up to `t_ms` and moves the clock there (for drawing at a frame's
     /// time); stops early at the end of the run.
     pub fn advance_to_ms(&mut self, t_ms: f64) {
-        let t_us = if t_ms.is_nan() || t_ms <= 0.0 { 0 } else { (t_ms * 1000.0).min(u64::MAX as f64) as u64 };
+        let t_us = if t_ms.is_nan() || t_ms <= 0.0 {
+            0
+        } else {
+            (t_ms * 1000.0).min(u64::MAX as f64) as u64
+        };
         while let Some(key) = self.heap.peek() {
             if key >> CLIENT_BITS > t_us {
                 break;
             }
             self.step();
         }
+        self.settle_clock(t_us);
+    }
+
+    /// Moves the clock to `t_us` after every event due by then has run. When nothing is left the
+    /// run is over and the clock goes to its end, the last client's successful reply (which lands
+    /// one hop after the last server-side event), and no further: the same instant however the
+    /// frames fell.
+    fn settle_clock(&mut self, t_us: u64) {
+        let t_us = if self.heap.peek().is_none() {
+            self.end_us
+        } else {
+            t_us
+        };
         self.now_us = self.now_us.max(t_us);
     }
 
@@ -576,7 +478,12 @@ impl ContentionRun {
             strategy: self.params.strategy,
             calls: self.calls,
             failed_writes: self.failed_writes,
-            time_ms: if self.is_done() { self.end_us } else { self.now_us } as f64 / 1000.0,
+            time_ms: if self.is_done() {
+                self.end_us
+            } else {
+                self.now_us
+            } as f64
+                / 1000.0,
         }
     }
 
@@ -605,7 +512,9 @@ impl ContentionRun {
     /// Writes per `bucket_ms` bucket from time 0, when recording (empty otherwise).
     pub fn calls_histogram(&self, bucket_ms: u64) -> Vec<u64> {
         let bucket_us = bucket_ms.max(1).saturating_mul(1000);
-        let Some(times) = &self.write_times_us else { return Vec::new() };
+        let Some(times) = &self.write_times_us else {
+            return Vec::new();
+        };
         let mut h: Vec<u64> = Vec::new();
         for &t in times {
             let b = (t / bucket_us) as usize;
@@ -629,7 +538,9 @@ impl Clocked for ContentionRun {
         self.events
     }
     fn next_event_time(&mut self) -> Option<SimTime> {
-        self.heap.peek().map(|key| SimTime((key >> CLIENT_BITS).div_ceil(1000)))
+        self.heap
+            .peek()
+            .map(|key| SimTime((key >> CLIENT_BITS).div_ceil(1000)))
     }
     fn step(&mut self) -> bool {
         ContentionRun::step(self)
@@ -637,6 +548,8 @@ impl Clocked for ContentionRun {
     fn run_until(&mut self, until: SimTime) {
         self.advance_to_ms(until.0 as f64);
     }
+    /// Once every client has succeeded the run is over: the clock goes no further than the last
+    /// reply, however long the playback asks for.
     fn run_until_bounded(&mut self, until: SimTime, max_events: u64) -> bool {
         let until_us = until.0.saturating_mul(1000);
         for _ in 0..max_events {
@@ -645,13 +558,17 @@ impl Clocked for ContentionRun {
                     ContentionRun::step(self);
                 }
                 _ => {
-                    self.now_us = self.now_us.max(until_us);
+                    self.settle_clock(until_us);
                     return true;
                 }
             }
         }
-        if self.heap.peek().is_none_or(|key| key >> CLIENT_BITS > until_us) {
-            self.now_us = self.now_us.max(until_us);
+        if self
+            .heap
+            .peek()
+            .is_none_or(|key| key >> CLIENT_BITS > until_us)
+        {
+            self.settle_clock(until_us);
             return true;
         }
         false
@@ -669,13 +586,24 @@ pub struct CallsHistogram {
 }
 
 /// One seeded run per strategy at `clients` with the blog's parameters, each with its histogram.
-pub fn calls_over_time(clients: u32, seed: u64, bucket_ms: u64) -> Result<Vec<CallsHistogram>, ContentionError> {
+pub fn calls_over_time(
+    clients: u32,
+    seed: u64,
+    bucket_ms: u64,
+) -> Result<Vec<CallsHistogram>, ContentionError> {
     Strategy::ALL
         .into_iter()
         .map(|strategy| {
-            let mut run = ContentionRun::seeded(ContentionParams::blog(clients, strategy), seed, 0)?.record_calls();
+            let mut run =
+                ContentionRun::seeded(ContentionParams::blog(clients, strategy), seed, 0)?
+                    .record_calls();
             let result = run.run_to_end();
-            Ok(CallsHistogram { strategy, result, bucket_ms, counts: run.calls_histogram(bucket_ms) })
+            Ok(CallsHistogram {
+                strategy,
+                result,
+                bucket_ms,
+                counts: run.calls_histogram(bucket_ms),
+            })
         })
         .collect()
 }
@@ -690,7 +618,11 @@ pub struct ClientRange {
 
 impl Default for ClientRange {
     fn default() -> Self {
-        ClientRange { from: 10, to: 190, step: 10 }
+        ClientRange {
+            from: 10,
+            to: 190,
+            step: 10,
+        }
     }
 }
 
@@ -702,7 +634,9 @@ impl ClientRange {
         Ok(ClientRange { from, to, step })
     }
     pub fn values(&self) -> Vec<u32> {
-        (self.from..=self.to).step_by(self.step.max(1) as usize).collect()
+        (self.from..=self.to)
+            .step_by(self.step.max(1) as usize)
+            .collect()
     }
 }
 
@@ -784,7 +718,11 @@ impl SweepProgress {
     }
     /// 0.0 … 1.0, for a progress bar.
     pub fn fraction(&self) -> f64 {
-        if self.runs_total == 0 { 1.0 } else { self.runs_done as f64 / self.runs_total as f64 }
+        if self.runs_total == 0 {
+            1.0
+        } else {
+            self.runs_done as f64 / self.runs_total as f64
+        }
     }
 }
 
@@ -818,9 +756,21 @@ impl Sweep {
             net_sd_ms: params.net_sd_ms,
         };
         probe.validate()?;
-        let cells =
-            c.values().into_iter().flat_map(|n| params.strategies.iter().map(move |s| (n, *s))).collect::<Vec<_>>();
-        Ok(Sweep { params, cells, cell: 0, run: 0, sum_time_ms: 0.0, sum_calls: 0, runs_done: 0, rows: Vec::new() })
+        let cells = c
+            .values()
+            .into_iter()
+            .flat_map(|n| params.strategies.iter().map(move |s| (n, *s)))
+            .collect::<Vec<_>>();
+        Ok(Sweep {
+            params,
+            cells,
+            cell: 0,
+            run: 0,
+            sum_time_ms: 0.0,
+            sum_calls: 0,
+            runs_done: 0,
+            rows: Vec::new(),
+        })
     }
 
     pub fn params(&self) -> &SweepParams {
@@ -828,7 +778,10 @@ impl Sweep {
     }
 
     pub fn progress(&self) -> SweepProgress {
-        SweepProgress { runs_done: self.runs_done, runs_total: self.cells.len() as u64 * u64::from(self.params.runs) }
+        SweepProgress {
+            runs_done: self.runs_done,
+            runs_total: self.cells.len() as u64 * u64::from(self.params.runs),
+        }
     }
 
     /// Every (clients, strategy) cell, in row order.
@@ -863,7 +816,12 @@ impl Sweep {
             calls = calls.saturating_add(r.calls);
         }
         let runs = f64::from(self.params.runs);
-        SweepRow { clients, strategy, time_ms: time / runs, calls: calls as f64 / runs }
+        SweepRow {
+            clients,
+            strategy,
+            time_ms: time / runs,
+            calls: calls as f64 / runs,
+        }
     }
 
     /// Runs at most `budget_runs` more runs and reports progress.
@@ -916,7 +874,13 @@ impl Sweep {
 pub fn sweep_csv(rows: &[SweepRow]) -> String {
     let mut s = String::from("clients,time_ms,calls,strategy\n");
     for r in rows {
-        s.push_str(&format!("{},{:.1},{:.1},{}\n", r.clients, r.time_ms, r.calls, r.strategy.name()));
+        s.push_str(&format!(
+            "{},{:.1},{:.1},{}\n",
+            r.clients,
+            r.time_ms,
+            r.calls,
+            r.strategy.name()
+        ));
     }
     s
 }
@@ -926,25 +890,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ziggurat_normal_has_the_right_moments_and_tails() {
-        let z = Ziggurat::get();
-        assert!(z.x[255] > 0.0 && z.x[255] < 0.3, "the layers must close near 0: {}", z.x[255]);
-        let mut r = SimRng::new(17);
-        let n = 200_000;
-        let xs: Vec<f64> = (0..n).map(|_| z.sample(&mut r)).collect();
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
-        assert!(mean.abs() < 0.01, "mean {mean}");
-        assert!((var - 1.0).abs() < 0.015, "variance {var}");
-        let beyond = |t: f64| xs.iter().filter(|x| x.abs() > t).count() as f64 / n as f64;
-        assert!((beyond(1.0) - 0.3173).abs() < 0.005, "P(|z|>1) {}", beyond(1.0));
-        assert!((beyond(2.0) - 0.0455).abs() < 0.002, "P(|z|>2) {}", beyond(2.0));
-        assert!(xs.iter().any(|x| x.abs() > ZIG_R), "the tail beyond R is reachable");
-    }
-
-    #[test]
     fn sweep_parameters_round_trip_through_a_query_string() {
-        let p = SweepParams { runs: 7, seed: 99, strategies: vec![Strategy::FullJitter, Strategy::None], ..SweepParams::default() };
+        let p = SweepParams {
+            runs: 7,
+            seed: 99,
+            strategies: vec![Strategy::FullJitter, Strategy::None],
+            ..SweepParams::default()
+        };
         let q = serde_qs::to_string(&p).unwrap();
         let back: SweepParams = serde_qs::from_str(&q).unwrap();
         assert_eq!(back, p);
@@ -952,6 +904,8 @@ mod tests {
         assert_eq!(j, p);
     }
 
+    // proptest is a native-only dev-dependency.
+    #[cfg(not(target_arch = "wasm32"))]
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
         #[test]
@@ -967,43 +921,54 @@ mod tests {
         }
     }
 
+    /// Played past its end the run stops at the last reply: the clock does not run on.
     #[test]
-    fn quad_heap_pops_in_order() {
-        let mut r = SimRng::new(5);
-        let mut h = QuadHeap::default();
-        let mut model: Vec<u64> = Vec::new();
-        for step in 0..5000u64 {
-            let k = (r.below(1000) << 20) | step;
-            match r.below(3) {
-                0 if !model.is_empty() => {
-                    h.pop();
-                    model.remove(0);
-                }
-                1 if !model.is_empty() => {
-                    h.replace_top(k);
-                    model.remove(0);
-                    model.push(k);
-                    model.sort_unstable();
-                }
-                _ => {
-                    h.push(k);
-                    model.push(k);
-                    model.sort_unstable();
-                }
-            }
-            assert_eq!(h.peek(), model.first().copied());
+    fn played_past_its_end_the_clock_stops_at_the_last_reply() {
+        use crate::sim::Playback;
+        let mut run =
+            ContentionRun::seeded(ContentionParams::blog(5, Strategy::FullJitter), 3, 0).unwrap();
+        let mut pb = Playback::new(50.0);
+        pb.play();
+        for _ in 0..200 {
+            pb.advance(&mut run, 16.0, || false);
         }
+        assert!(run.is_done());
+        let end = run.result().time_ms;
+        let now = Clocked::now(&run).0 as f64;
+        assert!(now <= end && now >= end - 1.0, "{now} vs {end}");
+        // Whatever the frames: stepping by a different wall time ends at the same instant.
+        let mut other =
+            ContentionRun::seeded(ContentionParams::blog(5, Strategy::FullJitter), 3, 0).unwrap();
+        let mut pb = Playback::new(7.0);
+        pb.play();
+        while !other.is_done() {
+            pb.advance(&mut other, 5.0, || false);
+        }
+        pb.advance(&mut other, 5.0, || false);
+        assert_eq!(Clocked::now(&other), Clocked::now(&run));
+        run.advance_to_ms(1e9);
+        assert!(Clocked::now(&run).0 as f64 <= end);
+        assert!(run.phases().iter().all(|p| *p == ClientPhase::Done));
     }
 
     #[test]
     fn one_client_succeeds_with_one_write_after_four_hops() {
-        let mut live = ContentionRun::seeded(ContentionParams::blog(1, Strategy::Exponential), 1, 0).unwrap();
+        let mut live =
+            ContentionRun::seeded(ContentionParams::blog(1, Strategy::Exponential), 1, 0).unwrap();
         assert_eq!(live.phases(), vec![ClientPhase::Reading]);
         live.advance_to_ms(25.0);
-        assert!(matches!(live.phases()[0], ClientPhase::Writing | ClientPhase::WriteReply), "{:?}", live.phases());
+        assert!(
+            matches!(
+                live.phases()[0],
+                ClientPhase::Writing | ClientPhase::WriteReply
+            ),
+            "{:?}",
+            live.phases()
+        );
         live.advance_to_ms(1000.0);
         assert_eq!(live.phases(), vec![ClientPhase::Done]);
-        let mut r = ContentionRun::seeded(ContentionParams::blog(1, Strategy::Exponential), 1, 0).unwrap();
+        let mut r =
+            ContentionRun::seeded(ContentionParams::blog(1, Strategy::Exponential), 1, 0).unwrap();
         let res = r.run_to_end();
         assert_eq!((res.calls, res.failed_writes), (1, 0));
         assert!(res.time_ms > 20.0 && res.time_ms < 70.0, "{}", res.time_ms);
@@ -1013,7 +978,10 @@ mod tests {
     #[test]
     fn fixed_hops_give_exact_times() {
         // sd = 0: every hop is exactly 10 ms. One client: read at 10, write at 30, reply at 40.
-        let p = ContentionParams { net_sd_ms: 0.0, ..ContentionParams::blog(1, Strategy::Exponential) };
+        let p = ContentionParams {
+            net_sd_ms: 0.0,
+            ..ContentionParams::blog(1, Strategy::Exponential)
+        };
         let mut r = ContentionRun::seeded(p.clone(), 0, 0).unwrap();
         assert_eq!(r.run_to_end().time_ms, 40.0);
         assert_eq!(r.phases(), vec![ClientPhase::Done]);
@@ -1033,8 +1001,16 @@ mod tests {
             assert!(r.is_done());
             assert_eq!(r.version(), 30);
             assert_eq!(res.calls - res.failed_writes, 30);
-            assert_eq!(r.clients().iter().map(|c| u64::from(c.calls)).sum::<u64>(), res.calls);
-            let last = r.clients().iter().filter_map(|c| c.done_at_us).max().unwrap();
+            assert_eq!(
+                r.clients().iter().map(|c| u64::from(c.calls)).sum::<u64>(),
+                res.calls
+            );
+            let last = r
+                .clients()
+                .iter()
+                .filter_map(|c| c.done_at_us)
+                .max()
+                .unwrap();
             assert_eq!(last as f64 / 1000.0, res.time_ms);
         }
     }
@@ -1042,7 +1018,9 @@ mod tests {
     #[test]
     fn same_seed_same_run_and_histogram_counts_every_write() {
         let p = ContentionParams::blog(50, Strategy::FullJitter);
-        let mut a = ContentionRun::seeded(p.clone(), 3, 7).unwrap().record_calls();
+        let mut a = ContentionRun::seeded(p.clone(), 3, 7)
+            .unwrap()
+            .record_calls();
         let mut b = ContentionRun::seeded(p, 3, 7).unwrap();
         let ra = a.run_to_end();
         assert_eq!(ra, b.run_to_end());
@@ -1053,8 +1031,24 @@ mod tests {
     #[test]
     fn histograms_are_clustered_without_jitter_and_spread_with_it() {
         let h = calls_over_time(100, 1, 10).unwrap();
-        let peak = |s: Strategy| *h.iter().find(|x| x.strategy == s).unwrap().counts.iter().max().unwrap();
-        let busy = |s: Strategy| h.iter().find(|x| x.strategy == s).unwrap().counts.iter().filter(|c| **c > 0).count();
+        let peak = |s: Strategy| {
+            *h.iter()
+                .find(|x| x.strategy == s)
+                .unwrap()
+                .counts
+                .iter()
+                .max()
+                .unwrap()
+        };
+        let busy = |s: Strategy| {
+            h.iter()
+                .find(|x| x.strategy == s)
+                .unwrap()
+                .counts
+                .iter()
+                .filter(|c| **c > 0)
+                .count()
+        };
         for x in &h {
             assert_eq!(x.counts.iter().sum::<u64>(), x.result.calls);
         }
@@ -1063,27 +1057,52 @@ mod tests {
         let busy_fraction = |s: Strategy| {
             busy(s) as f64 / h.iter().find(|x| x.strategy == s).unwrap().counts.len() as f64
         };
-        assert!(busy_fraction(Strategy::Exponential) < 0.1, "{}", busy_fraction(Strategy::Exponential));
+        assert!(
+            busy_fraction(Strategy::Exponential) < 0.1,
+            "{}",
+            busy_fraction(Strategy::Exponential)
+        );
         assert!(busy_fraction(Strategy::FullJitter) > 4.0 * busy_fraction(Strategy::Exponential));
         assert!(peak(Strategy::Exponential) >= 10);
     }
 
     #[test]
     fn client_ranges_parse_and_reject_clearly() {
-        assert_eq!("10..190:10".parse::<ClientRange>().unwrap().values().len(), 19);
-        assert_eq!("5..=7:1".parse::<ClientRange>().unwrap().values(), vec![5, 6, 7]);
+        assert_eq!(
+            "10..190:10".parse::<ClientRange>().unwrap().values().len(),
+            19
+        );
+        assert_eq!(
+            "5..=7:1".parse::<ClientRange>().unwrap().values(),
+            vec![5, 6, 7]
+        );
         assert_eq!("40".parse::<ClientRange>().unwrap().values(), vec![40]);
-        for bad in ["", "10..", "190..10:10", "0..10:1", "10..20:0", "a..b", "1..200000:1"] {
+        for bad in [
+            "",
+            "10..",
+            "190..10:10",
+            "0..10:1",
+            "10..20:0",
+            "a..b",
+            "1..200000:1",
+        ] {
             let e = bad.parse::<ClientRange>().unwrap_err();
-            assert!(e.to_string().contains("expected FROM..TO:STEP"), "{bad}: {e}");
+            assert!(
+                e.to_string().contains("expected FROM..TO:STEP"),
+                "{bad}: {e}"
+            );
         }
         assert_eq!("fast".parse::<Strategy>().unwrap_err().to_string(),
-            "unknown strategy \"fast\": expected exponential, decorrelated, equal_jitter, full_jitter or none");
+            "unknown strategy \"fast\": expected one of exponential, decorrelated, equal_jitter, full_jitter, none");
     }
 
     #[test]
     fn sweep_resumes_in_chunks_with_the_same_rows_as_one_go() {
-        let params = SweepParams { clients: ClientRange::new(10, 30, 10).unwrap(), runs: 4, ..SweepParams::default() };
+        let params = SweepParams {
+            clients: ClientRange::new(10, 30, 10).unwrap(),
+            runs: 4,
+            ..SweepParams::default()
+        };
         let mut whole = Sweep::new(params.clone()).unwrap();
         whole.run_to_end();
         let mut chunked = Sweep::new(params).unwrap();
@@ -1098,18 +1117,38 @@ mod tests {
         assert_eq!(seen.last(), Some(&60));
         assert_eq!(seen[0], 3);
         assert_eq!(whole.rows(), chunked.rows());
-        let by_cell: Vec<SweepRow> = whole.cells().iter().map(|&(n, s)| whole.run_cell(n, s)).collect();
+        let by_cell: Vec<SweepRow> = whole
+            .cells()
+            .iter()
+            .map(|&(n, s)| whole.run_cell(n, s))
+            .collect();
         assert_eq!(by_cell, whole.rows());
         assert_eq!(chunked.rows().len(), 15);
-        assert!(chunked.csv().starts_with("clients,time_ms,calls,strategy\n10,"));
-        assert!(Sweep::new(SweepParams { runs: 0, ..SweepParams::default() }).is_err());
+        assert!(chunked
+            .csv()
+            .starts_with("clients,time_ms,calls,strategy\n10,"));
+        assert!(Sweep::new(SweepParams {
+            runs: 0,
+            ..SweepParams::default()
+        })
+        .is_err());
     }
 
     #[test]
     fn sweep_csv_has_the_cli_header_and_one_row_per_cell() {
         let rows = vec![
-            SweepRow { clients: 10, strategy: Strategy::FullJitter, time_ms: 123.456, calls: 20.04 },
-            SweepRow { clients: 20, strategy: Strategy::None, time_ms: 0.0, calls: 1.0 },
+            SweepRow {
+                clients: 10,
+                strategy: Strategy::FullJitter,
+                time_ms: 123.456,
+                calls: 20.04,
+            },
+            SweepRow {
+                clients: 20,
+                strategy: Strategy::None,
+                time_ms: 0.0,
+                calls: 1.0,
+            },
         ];
         expect_test::expect![[r#"
             clients,time_ms,calls,strategy
@@ -1118,8 +1157,12 @@ mod tests {
         "#]]
         .assert_eq(&sweep_csv(&rows));
         assert_eq!(sweep_csv(&[]), "clients,time_ms,calls,strategy\n");
-        let mut sweep =
-            Sweep::new(SweepParams { clients: ClientRange::new(10, 20, 10).unwrap(), runs: 2, ..SweepParams::default() }).unwrap();
+        let mut sweep = Sweep::new(SweepParams {
+            clients: ClientRange::new(10, 20, 10).unwrap(),
+            runs: 2,
+            ..SweepParams::default()
+        })
+        .unwrap();
         sweep.run_to_end();
         assert_eq!(sweep.csv(), sweep_csv(sweep.rows()));
         assert_eq!(sweep.csv().lines().count(), 1 + 2 * 5);
@@ -1131,14 +1174,24 @@ mod tests {
         let whole = ContentionRun::seeded(p.clone(), 7, 0).unwrap().run_to_end();
         let mut played = ContentionRun::seeded(p, 7, 0).unwrap();
         assert_eq!(Clocked::now(&played), SimTime(0));
-        let first = played.next_event_time().expect("every client's first read is queued");
+        let first = played
+            .next_event_time()
+            .expect("every client's first read is queued");
         assert!(first.0 >= 1, "a hop takes time");
         // Frames of 16 ms with a small event budget, as the playback drives it.
         let mut t = 0;
         while !played.is_done() {
             t += 16;
             while !played.run_until_bounded(SimTime(t), 7) {}
-            assert_eq!(Clocked::now(&played), SimTime(t));
+            if played.is_done() {
+                // The last frame ends at the run's end, the last reply, wherever the frame fell.
+                assert_eq!(
+                    Clocked::now(&played).0,
+                    libm::round(whole.time_ms * 1000.0) as u64 / 1000
+                );
+            } else {
+                assert_eq!(Clocked::now(&played), SimTime(t));
+            }
             assert!(played.phases().len() == 30);
         }
         assert_eq!(played.result(), whole);

@@ -7,7 +7,8 @@
 //!
 //! - [`policy`]: the delay formulas (none, constant, exponential, full/equal/decorrelated jitter,
 //!   gRPC connection backoff) and [`policy::Backoff`], a policy in use with a max-elapsed deadline.
-//! - [`limiter`]: gRPC retry throttling and Finagle's retry budget.
+//! - [`limiter`]: gRPC retry throttling and Finagle's retry budget (`RetryBudget::new(params, now)`:
+//!   its window's slices start when it is made, as twitter/util's `WindowedAdder` does).
 //! - [`retry`]: `retry(call, onRetry, maxRetries)` on the kernel's clock against failing APIs.
 //! - [`contention`]: the AWS blog's OCC experiment, one run at a time or as a resumable sweep.
 //! - [`herd`]: many clients against a server that fails and recovers, per strategy.
@@ -34,12 +35,13 @@ pub mod policy;
 pub mod retry;
 
 pub use contention::{
-    calls_over_time, sweep_csv, CallsHistogram, ClientPhase, ClientRange, ContentionParams, ContentionResult, ContentionRun, Strategy,
-    Sweep, SweepParams, SweepProgress, SweepRow,
+    calls_over_time, sweep_csv, CallsHistogram, ClientPhase, ClientRange, ContentionParams,
+    ContentionResult, ContentionRun, Strategy, Sweep, SweepParams, SweepProgress, SweepRow,
 };
 pub use herd::{herd_csv, HerdBucket, HerdLimiter, HerdParams, HerdSeries};
 pub use limiter::{BudgetParams, LimiterError, RetryBudget, RetryThrottle, ThrottleParams};
 pub use policy::{Backoff, DelayRow, Policy, PolicyError};
 pub use retry::{
-    ApiError, AttemptOutcome, AttemptRecord, CallResult, FailingApi, OnRetry, RetryError, RetryParams, RetryQuery, RetrySchedule,
+    ApiError, AttemptOutcome, AttemptRecord, CallResult, FailingApi, OnRetry, RetryError,
+    RetryParams, RetryQuery, RetrySchedule,
 };

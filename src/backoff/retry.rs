@@ -6,6 +6,13 @@
 //! reaches the caller. Generalised to any [`Policy`], an optional max-elapsed deadline, a call
 //! latency and `Retry-After` honouring. The outcome is data a sequence diagram is drawn from: one
 //! [`AttemptRecord`] per attempt and the `onRetry` log. This module must never read a clock.
+//!
+//! The gRPC policy runs as grpc/grpc's `doc/connection-backoff.md` (`ConnectWithBackoff`) says:
+//! the backoff is measured between attempt *starts*. Each attempt gets a backoff deadline,
+//! `start + backoff` (INITIAL_BACKOFF exactly for the first, then the growing, jittered one), and
+//! may run until `max(backoff deadline, start + MIN_CONNECT_TIMEOUT)` (20 s by default) before it
+//! counts as failed; after a failure the next attempt starts at the backoff deadline
+//! (`SleepUntil(current_deadline)`), or at once if that has passed.
 
 use super::policy::{Backoff, Policy, PolicyError};
 use crate::sim::{Ctx, Model, SimDuration, SimRng, SimTime, Simulation};
@@ -36,14 +43,37 @@ pub struct ApiError {
 }
 
 impl FailingApi {
+    /// The kinds' names as URLs and the CLI spell them.
+    pub const KINDS: [&'static str; 4] = ["fail_first", "fail_prob", "down", "rate_limited"];
+
     /// The reply to the call number `call` (0-based) made at `at_ms` after the call began.
     fn reply(&self, call: u32, at_ms: u64, rng: &mut SimRng) -> Result<(), ApiError> {
-        let unavailable = || ApiError { status: 503, message: "Service Unavailable".into(), retry_after_ms: None };
+        let unavailable = || ApiError {
+            status: 503,
+            message: "Service Unavailable".into(),
+            retry_after_ms: None,
+        };
         match *self {
-            FailingApi::FailFirst { k } => if call < k { Err(unavailable()) } else { Ok(()) },
-            FailingApi::FailWithProbability { p } => if rng.bernoulli(p) { Err(unavailable()) } else { Ok(()) },
+            FailingApi::FailFirst { k } => {
+                if call < k {
+                    Err(unavailable())
+                } else {
+                    Ok(())
+                }
+            }
+            FailingApi::FailWithProbability { p } => {
+                if rng.bernoulli(p) {
+                    Err(unavailable())
+                } else {
+                    Ok(())
+                }
+            }
             FailingApi::DownBetween { from_ms, to_ms } => {
-                if (from_ms..to_ms).contains(&at_ms) { Err(unavailable()) } else { Ok(()) }
+                if (from_ms..to_ms).contains(&at_ms) {
+                    Err(unavailable())
+                } else {
+                    Ok(())
+                }
             }
             FailingApi::RateLimited { until_ms } => {
                 if at_ms < until_ms {
@@ -105,6 +135,8 @@ pub struct RetryQuery {
     /// No cap when absent (gRPC: 120 s).
     pub cap_ms: Option<u64>,
     pub jitter: f64,
+    /// gRPC's MIN_CONNECT_TIMEOUT; 20 s when absent.
+    pub min_connect_ms: Option<u64>,
     pub max_retries: u32,
     /// fail_first, fail_prob, down or rate_limited.
     pub api: String,
@@ -134,6 +166,7 @@ impl From<&RetryParams> for RetryQuery {
             factor: None,
             cap_ms: None,
             jitter: 0.2,
+            min_connect_ms: None,
             max_retries: r.max_retries,
             api: String::new(),
             k: 3,
@@ -150,14 +183,26 @@ impl From<&RetryParams> for RetryQuery {
         match r.policy {
             Policy::None => {}
             Policy::Constant { delay_ms } => q.base_ms = delay_ms,
-            Policy::Exponential { base_ms, factor, cap_ms } => {
-                (q.base_ms, q.factor, q.cap_ms) = (base_ms, Some(factor), cap(cap_ms))
-            }
+            Policy::Exponential {
+                base_ms,
+                factor,
+                cap_ms,
+            } => (q.base_ms, q.factor, q.cap_ms) = (base_ms, Some(factor), cap(cap_ms)),
             Policy::FullJitter { base_ms, cap_ms }
             | Policy::EqualJitter { base_ms, cap_ms }
-            | Policy::Decorrelated { base_ms, cap_ms } => (q.base_ms, q.cap_ms) = (base_ms, cap(cap_ms)),
-            Policy::Grpc { initial_ms, multiplier, jitter, max_ms } => {
-                (q.base_ms, q.factor, q.jitter, q.cap_ms) = (initial_ms, Some(multiplier), jitter, Some(max_ms))
+            | Policy::Decorrelated { base_ms, cap_ms } => {
+                (q.base_ms, q.cap_ms) = (base_ms, cap(cap_ms))
+            }
+            Policy::Grpc {
+                initial_ms,
+                multiplier,
+                jitter,
+                max_ms,
+                min_connect_timeout_ms,
+            } => {
+                q.min_connect_ms = Some(min_connect_timeout_ms);
+                (q.base_ms, q.factor, q.jitter, q.cap_ms) =
+                    (initial_ms, Some(multiplier), jitter, Some(max_ms))
             }
         }
         q.api = match r.api {
@@ -186,12 +231,26 @@ impl From<&RetryParams> for RetryQuery {
 impl RetryQuery {
     /// The parameters this query names; unknown names are errors that list what is accepted.
     pub fn to_params(&self) -> Result<RetryParams, RetryError> {
-        let policy = Policy::from_parts(&self.policy, self.base_ms, self.factor, self.cap_ms, self.jitter)?;
+        let mut policy = Policy::from_parts(
+            &self.policy,
+            self.base_ms,
+            self.factor,
+            self.cap_ms,
+            self.jitter,
+        )?;
+        if let Some(ms) = self.min_connect_ms {
+            policy = policy.with_min_connect_timeout(ms);
+        }
         let api = match self.api.as_str() {
             "fail_first" => FailingApi::FailFirst { k: self.k },
             "fail_prob" => FailingApi::FailWithProbability { p: self.p },
-            "down" => FailingApi::DownBetween { from_ms: self.from_ms, to_ms: self.to_ms },
-            "rate_limited" => FailingApi::RateLimited { until_ms: self.until_ms },
+            "down" => FailingApi::DownBetween {
+                from_ms: self.from_ms,
+                to_ms: self.to_ms,
+            },
+            "rate_limited" => FailingApi::RateLimited {
+                until_ms: self.until_ms,
+            },
             other => return Err(RetryError::Api(other.to_string())),
         };
         Ok(RetryParams {
@@ -220,7 +279,7 @@ pub enum RetryError {
     Window { from_ms: u64, to_ms: u64 },
     #[error("max retries {0} is too many: expected at most {MAX_RETRIES_LIMIT}")]
     MaxRetries(u32),
-    #[error("unknown failing API {0:?}: expected fail_first, fail_prob, down or rate_limited")]
+    #[error("unknown failing API {0:?}: expected one of {names}", names = FailingApi::KINDS.join(", "))]
     Api(String),
 }
 
@@ -242,6 +301,13 @@ pub struct AttemptRecord {
     /// The wait between the previous reply and this attempt (0 for attempt 0).
     pub wait_before_ms: u64,
     pub outcome: AttemptOutcome,
+    /// gRPC only: `start + backoff`, when the next attempt may start at the earliest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_deadline_ms: Option<u64>,
+    /// gRPC only: how long this attempt may run, `max(backoff deadline, start +
+    /// MIN_CONNECT_TIMEOUT)`; an attempt still unanswered then fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_deadline_ms: Option<u64>,
 }
 
 /// An `onRetry` report: made when a retry is decided, before its wait.
@@ -267,9 +333,16 @@ pub enum GiveUp {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CallResult {
-    Succeeded { attempt: u32, at_ms: u64 },
+    Succeeded {
+        attempt: u32,
+        at_ms: u64,
+    },
     /// The last attempt's error reaches the caller.
-    Failed { error: ApiError, at_ms: u64, reason: GiveUp },
+    Failed {
+        error: ApiError,
+        at_ms: u64,
+        reason: GiveUp,
+    },
 }
 
 /// The whole story of one retried call.
@@ -289,8 +362,14 @@ impl RetrySchedule {
 
 #[derive(Clone, Debug)]
 pub enum RetryEvent {
-    Send { attempt: u32, wait_before_ms: u64 },
-    Reply { attempt: u32, reply: Result<(), ApiError> },
+    Send {
+        attempt: u32,
+        wait_before_ms: u64,
+    },
+    Reply {
+        attempt: u32,
+        reply: Result<(), ApiError>,
+    },
 }
 
 /// The executor as a kernel model, so the page can step it event by event.
@@ -303,6 +382,8 @@ pub struct RetryModel {
     attempts: Vec<AttemptRecord>,
     on_retry: Vec<OnRetry>,
     result: Option<CallResult>,
+    /// gRPC: the current attempt's backoff deadline (ms since the call began).
+    backoff_deadline_ms: Option<u64>,
 }
 
 impl RetryModel {
@@ -324,26 +405,96 @@ impl Model for RetryModel {
     fn handle(&mut self, ctx: &mut Ctx<'_, RetryEvent>, event: RetryEvent) {
         let at_ms = (ctx.now() - self.start).as_millis();
         match event {
-            RetryEvent::Send { attempt, wait_before_ms } => {
-                let reply = self.params.api.reply(attempt, at_ms, &mut self.api_rng);
+            RetryEvent::Send {
+                attempt,
+                wait_before_ms,
+            } => {
+                let mut reply = self.params.api.reply(attempt, at_ms, &mut self.api_rng);
+                let mut end_ms = at_ms.saturating_add(self.params.call_latency_ms);
+                // gRPC: this attempt's backoff deadline and how long it may run.
+                let (backoff_deadline_ms, connect_deadline_ms) =
+                    match self.params.policy.min_connect_timeout_ms() {
+                        Some(min_connect) => {
+                            let backoff = self.params.policy.delay(
+                                attempt.saturating_add(1),
+                                None,
+                                &mut self.policy_rng,
+                            );
+                            let deadline = at_ms.saturating_add(backoff.as_millis());
+                            (
+                                Some(deadline),
+                                Some(deadline.max(at_ms.saturating_add(min_connect))),
+                            )
+                        }
+                        None => (None, None),
+                    };
+                self.backoff_deadline_ms = backoff_deadline_ms;
+                if let Some(cd) = connect_deadline_ms.filter(|cd| end_ms > *cd) {
+                    end_ms = cd;
+                    reply = Err(ApiError {
+                        status: 504,
+                        message: "Connect deadline exceeded".into(),
+                        retry_after_ms: None,
+                    });
+                }
                 let outcome = match &reply {
                     Ok(()) => AttemptOutcome::Ok,
-                    Err(error) => AttemptOutcome::Err { error: error.clone() },
+                    Err(error) => AttemptOutcome::Err {
+                        error: error.clone(),
+                    },
                 };
-                let end_ms = at_ms.saturating_add(self.params.call_latency_ms);
-                self.attempts.push(AttemptRecord { attempt, start_ms: at_ms, end_ms, wait_before_ms, outcome });
-                ctx.schedule_in(SimDuration::from_millis(self.params.call_latency_ms), RetryEvent::Reply { attempt, reply });
+                self.attempts.push(AttemptRecord {
+                    attempt,
+                    start_ms: at_ms,
+                    end_ms,
+                    wait_before_ms,
+                    outcome,
+                    backoff_deadline_ms,
+                    connect_deadline_ms,
+                });
+                ctx.schedule_in(
+                    SimDuration::from_millis(end_ms - at_ms),
+                    RetryEvent::Reply { attempt, reply },
+                );
             }
-            RetryEvent::Reply { attempt, reply: Ok(()) } => {
+            RetryEvent::Reply {
+                attempt,
+                reply: Ok(()),
+            } => {
                 self.result = Some(CallResult::Succeeded { attempt, at_ms });
             }
-            RetryEvent::Reply { attempt, reply: Err(error) } => {
+            RetryEvent::Reply {
+                attempt,
+                reply: Err(error),
+            } => {
                 if attempt >= self.params.max_retries {
-                    self.result = Some(CallResult::Failed { error, at_ms, reason: GiveUp::RetriesExhausted });
+                    self.result = Some(CallResult::Failed {
+                        error,
+                        at_ms,
+                        reason: GiveUp::RetriesExhausted,
+                    });
                     return;
                 }
-                let Some(mut wait) = self.backoff.next_delay(SimDuration::from_millis(at_ms), &mut self.policy_rng) else {
-                    self.result = Some(CallResult::Failed { error, at_ms, reason: GiveUp::Deadline });
+                // gRPC sleeps until the failed attempt's backoff deadline; the others wait the
+                // policy's delay from the failure.
+                let next = match self.backoff_deadline_ms {
+                    Some(deadline) => {
+                        let wait = deadline.saturating_sub(at_ms);
+                        self.params
+                            .max_elapsed_ms
+                            .is_none_or(|d| at_ms.saturating_add(wait) <= d)
+                            .then_some(SimDuration::from_millis(wait))
+                    }
+                    None => self
+                        .backoff
+                        .next_delay(SimDuration::from_millis(at_ms), &mut self.policy_rng),
+                };
+                let Some(mut wait) = next else {
+                    self.result = Some(CallResult::Failed {
+                        error,
+                        at_ms,
+                        reason: GiveUp::Deadline,
+                    });
                     return;
                 };
                 if self.params.honour_retry_after {
@@ -351,28 +502,58 @@ impl Model for RetryModel {
                         wait = wait.max(SimDuration::from_millis(ra));
                         // A Retry-After longer than the backoff must not carry the call past its
                         // deadline either.
-                        if self.params.max_elapsed_ms.is_some_and(|d| at_ms.saturating_add(wait.as_millis()) > d) {
-                            self.result = Some(CallResult::Failed { error, at_ms, reason: GiveUp::Deadline });
+                        if self
+                            .params
+                            .max_elapsed_ms
+                            .is_some_and(|d| at_ms.saturating_add(wait.as_millis()) > d)
+                        {
+                            self.result = Some(CallResult::Failed {
+                                error,
+                                at_ms,
+                                reason: GiveUp::Deadline,
+                            });
                             return;
                         }
                     }
                 }
                 let retry = attempt + 1;
-                self.on_retry.push(OnRetry { at_ms, retry, error, wait_ms: wait.as_millis() });
-                ctx.schedule_in(wait, RetryEvent::Send { attempt: retry, wait_before_ms: wait.as_millis() });
+                self.on_retry.push(OnRetry {
+                    at_ms,
+                    retry,
+                    error,
+                    wait_ms: wait.as_millis(),
+                });
+                ctx.schedule_in(
+                    wait,
+                    RetryEvent::Send {
+                        attempt: retry,
+                        wait_before_ms: wait.as_millis(),
+                    },
+                );
             }
         }
     }
 
     fn describe(&self, event: &RetryEvent) -> (String, String) {
         match event {
-            RetryEvent::Send { attempt, wait_before_ms } => {
-                ("client".into(), format!("attempt {attempt} after waiting {wait_before_ms} ms"))
-            }
-            RetryEvent::Reply { attempt, reply: Ok(()) } => ("api".into(), format!("attempt {attempt}: ok")),
-            RetryEvent::Reply { attempt, reply: Err(e) } => {
-                ("api".into(), format!("attempt {attempt}: {} {}", e.status, e.message))
-            }
+            RetryEvent::Send {
+                attempt,
+                wait_before_ms,
+            } => (
+                "client".into(),
+                format!("attempt {attempt} after waiting {wait_before_ms} ms"),
+            ),
+            RetryEvent::Reply {
+                attempt,
+                reply: Ok(()),
+            } => ("api".into(), format!("attempt {attempt}: ok")),
+            RetryEvent::Reply {
+                attempt,
+                reply: Err(e),
+            } => (
+                "api".into(),
+                format!("attempt {attempt}: {} {}", e.status, e.message),
+            ),
         }
     }
 }
@@ -384,14 +565,17 @@ pub fn simulation(params: RetryParams) -> Result<Simulation<RetryModel>, RetryEr
         return Err(RetryError::MaxRetries(params.max_retries));
     }
     match params.api {
-        FailingApi::FailWithProbability { p } if !(0.0..=1.0).contains(&p) => return Err(RetryError::Probability(p)),
+        FailingApi::FailWithProbability { p } if !(0.0..=1.0).contains(&p) => {
+            return Err(RetryError::Probability(p))
+        }
         FailingApi::DownBetween { from_ms, to_ms } if from_ms >= to_ms => {
             return Err(RetryError::Window { from_ms, to_ms })
         }
         _ => {}
     }
     let root = SimRng::new(params.seed);
-    let backoff = Backoff::new(params.policy.clone()).with_max_elapsed(params.max_elapsed_ms.map(SimDuration::from_millis));
+    let backoff = Backoff::new(params.policy.clone())
+        .with_max_elapsed(params.max_elapsed_ms.map(SimDuration::from_millis));
     let model = RetryModel {
         backoff,
         api_rng: root.child("api"),
@@ -400,11 +584,18 @@ pub fn simulation(params: RetryParams) -> Result<Simulation<RetryModel>, RetryEr
         attempts: Vec::new(),
         on_retry: Vec::new(),
         result: None,
+        backoff_deadline_ms: None,
         params,
     };
     let mut sim = Simulation::new(model, SimTime::ZERO);
     sim.trace_mut().set_enabled(true);
-    sim.schedule_at(SimTime::ZERO, RetryEvent::Send { attempt: 0, wait_before_ms: 0 });
+    sim.schedule_at(
+        SimTime::ZERO,
+        RetryEvent::Send {
+            attempt: 0,
+            wait_before_ms: 0,
+        },
+    );
     Ok(sim)
 }
 
@@ -413,8 +604,14 @@ pub fn run(params: RetryParams) -> Result<RetrySchedule, RetryError> {
     let mut sim = simulation(params)?;
     while sim.model.result.is_none() && sim.step() {}
     let m = sim.model;
-    let result = m.result.expect("the executor always ends: every reply either succeeds, retries or gives up");
-    Ok(RetrySchedule { attempts: m.attempts, on_retry: m.on_retry, result })
+    let result = m
+        .result
+        .expect("the executor always ends: every reply either succeeds, retries or gives up");
+    Ok(RetrySchedule {
+        attempts: m.attempts,
+        on_retry: m.on_retry,
+        result,
+    })
 }
 
 #[cfg(test)]
@@ -428,7 +625,10 @@ mod tests {
                 AttemptOutcome::Ok => "ok".to_string(),
                 AttemptOutcome::Err { error } => format!("{} {}", error.status, error.message),
             };
-            out.push_str(&format!("#{} start {} wait {}: {}\n", a.attempt, a.start_ms, a.wait_before_ms, o));
+            out.push_str(&format!(
+                "#{} start {} wait {}: {}\n",
+                a.attempt, a.start_ms, a.wait_before_ms, o
+            ));
         }
         out.push_str(&format!("{:?}\n", s.result));
         out
@@ -438,7 +638,13 @@ mod tests {
     fn reference_fail_first_3_succeeds_on_the_fourth_attempt() {
         let s = run(RetryParams::reference()).unwrap();
         assert_eq!(s.waits(), vec![200, 400, 800]);
-        assert_eq!(s.result, CallResult::Succeeded { attempt: 3, at_ms: 1400 });
+        assert_eq!(
+            s.result,
+            CallResult::Succeeded {
+                attempt: 3,
+                at_ms: 1400
+            }
+        );
         expect_test::expect![[r#"
             #0 start 0 wait 0: 503 Service Unavailable
             #1 start 200 wait 200: 503 Service Unavailable
@@ -451,13 +657,27 @@ mod tests {
 
     #[test]
     fn reference_fail_first_5_gives_the_last_error_after_four_waits() {
-        let s = run(RetryParams { api: FailingApi::FailFirst { k: 5 }, ..RetryParams::reference() }).unwrap();
+        let s = run(RetryParams {
+            api: FailingApi::FailFirst { k: 5 },
+            ..RetryParams::reference()
+        })
+        .unwrap();
         assert_eq!(s.waits(), vec![200, 400, 800, 1600]);
         assert_eq!(s.attempts.len(), 5);
-        assert_eq!(s.on_retry.iter().map(|r| r.retry).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+        assert_eq!(
+            s.on_retry.iter().map(|r| r.retry).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4]
+        );
         match &s.result {
-            CallResult::Failed { error, at_ms, reason } => {
-                assert_eq!((error.status, *at_ms, *reason), (503, 3000, GiveUp::RetriesExhausted));
+            CallResult::Failed {
+                error,
+                at_ms,
+                reason,
+            } => {
+                assert_eq!(
+                    (error.status, *at_ms, *reason),
+                    (503, 3000, GiveUp::RetriesExhausted)
+                );
             }
             other => panic!("expected failure, got {other:?}"),
         }
@@ -465,22 +685,64 @@ mod tests {
 
     #[test]
     fn retry_after_is_honoured_when_longer_than_the_backoff() {
-        let p = RetryParams { api: FailingApi::RateLimited { until_ms: 2500 }, ..RetryParams::reference() };
+        let p = RetryParams {
+            api: FailingApi::RateLimited { until_ms: 2500 },
+            ..RetryParams::reference()
+        };
         let s = run(p.clone()).unwrap();
         assert_eq!(s.waits(), vec![3000]);
-        assert_eq!(s.result, CallResult::Succeeded { attempt: 1, at_ms: 3000 });
-        let s = run(RetryParams { honour_retry_after: false, ..p }).unwrap();
+        assert_eq!(
+            s.result,
+            CallResult::Succeeded {
+                attempt: 1,
+                at_ms: 3000
+            }
+        );
+        let s = run(RetryParams {
+            honour_retry_after: false,
+            ..p
+        })
+        .unwrap();
         assert_eq!(s.waits(), vec![200, 400, 800, 1600]);
-        assert!(matches!(s.result, CallResult::Succeeded { attempt: 4, at_ms: 3000 }));
+        assert!(matches!(
+            s.result,
+            CallResult::Succeeded {
+                attempt: 4,
+                at_ms: 3000
+            }
+        ));
     }
 
     #[test]
     fn outage_window_and_deadline() {
-        let p = RetryParams { api: FailingApi::DownBetween { from_ms: 0, to_ms: 1000 }, ..RetryParams::reference() };
-        assert_eq!(run(p.clone()).unwrap().result, CallResult::Succeeded { attempt: 3, at_ms: 1400 });
-        let s = run(RetryParams { max_elapsed_ms: Some(1000), ..p }).unwrap();
+        let p = RetryParams {
+            api: FailingApi::DownBetween {
+                from_ms: 0,
+                to_ms: 1000,
+            },
+            ..RetryParams::reference()
+        };
+        assert_eq!(
+            run(p.clone()).unwrap().result,
+            CallResult::Succeeded {
+                attempt: 3,
+                at_ms: 1400
+            }
+        );
+        let s = run(RetryParams {
+            max_elapsed_ms: Some(1000),
+            ..p
+        })
+        .unwrap();
         assert_eq!(s.waits(), vec![200, 400]);
-        assert!(matches!(s.result, CallResult::Failed { reason: GiveUp::Deadline, at_ms: 600, .. }));
+        assert!(matches!(
+            s.result,
+            CallResult::Failed {
+                reason: GiveUp::Deadline,
+                at_ms: 600,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -491,28 +753,149 @@ mod tests {
             ..RetryParams::reference()
         };
         let s = run(p.clone()).unwrap();
-        assert!(s.waits().is_empty(), "a 3 s Retry-After would end after the 2 s deadline");
-        assert!(matches!(s.result, CallResult::Failed { reason: GiveUp::Deadline, at_ms: 0, .. }));
+        assert!(
+            s.waits().is_empty(),
+            "a 3 s Retry-After would end after the 2 s deadline"
+        );
+        assert!(matches!(
+            s.result,
+            CallResult::Failed {
+                reason: GiveUp::Deadline,
+                at_ms: 0,
+                ..
+            }
+        ));
         // Within the deadline it is honoured as before.
-        let s = run(RetryParams { max_elapsed_ms: Some(3000), ..p }).unwrap();
+        let s = run(RetryParams {
+            max_elapsed_ms: Some(3000),
+            ..p
+        })
+        .unwrap();
         assert_eq!(s.waits(), vec![3000]);
-        assert_eq!(s.result, CallResult::Succeeded { attempt: 1, at_ms: 3000 });
+        assert_eq!(
+            s.result,
+            CallResult::Succeeded {
+                attempt: 1,
+                at_ms: 3000
+            }
+        );
     }
 
     #[test]
     fn latency_shifts_every_start() {
-        let s = run(RetryParams { call_latency_ms: 50, ..RetryParams::reference() }).unwrap();
+        let s = run(RetryParams {
+            call_latency_ms: 50,
+            ..RetryParams::reference()
+        })
+        .unwrap();
         let starts: Vec<u64> = s.attempts.iter().map(|a| a.start_ms).collect();
         assert_eq!(starts, vec![0, 250, 700, 1550]);
     }
 
+    /// grpc/grpc doc/connection-backoff.md, `ConnectWithBackoff`: `SleepUntil(current_deadline)`
+    /// — the backoff runs from one attempt's start to the next one's, so a slow failure eats
+    /// into the wait instead of adding to it; the first deadline is INITIAL_BACKOFF exactly.
+    #[test]
+    fn grpc_backoff_runs_between_attempt_starts() {
+        let p = RetryParams {
+            policy: Policy::grpc(),
+            call_latency_ms: 300,
+            ..RetryParams::reference()
+        };
+        let s = run(p).unwrap();
+        let starts: Vec<u64> = s.attempts.iter().map(|a| a.start_ms).collect();
+        assert_eq!(
+            starts[1], 1000,
+            "the first deadline is 1 s after the first start, not after its failure"
+        );
+        assert_eq!(s.attempts[0].wait_before_ms, 0);
+        assert_eq!(s.attempts[1].wait_before_ms, 700);
+        for w in s.attempts.windows(2) {
+            let (a, b) = (&w[0], &w[1]);
+            assert_eq!(Some(b.start_ms), a.backoff_deadline_ms, "{:?}", s.attempts);
+        }
+        // 1.6 s ± 20 % after the second start, and so on.
+        let gap = starts[2] - starts[1];
+        assert!((1280..=1920).contains(&gap), "{gap}");
+        assert_eq!(
+            s.result,
+            CallResult::Succeeded {
+                attempt: 3,
+                at_ms: starts[3] + 300
+            }
+        );
+    }
+
+    /// `TryConnect(Max(current_deadline, now() + MIN_CONNECT_TIMEOUT))`: an attempt may run 20 s
+    /// even when the backoff is 1 s; one that takes longer fails at that deadline, and the next
+    /// starts at once (its backoff deadline has long passed).
+    #[test]
+    fn grpc_attempts_get_at_least_the_min_connect_timeout() {
+        let s = run(RetryParams {
+            policy: Policy::grpc(),
+            call_latency_ms: 25_000,
+            max_retries: 2,
+            api: FailingApi::FailFirst { k: 0 },
+            ..RetryParams::reference()
+        })
+        .unwrap();
+        let a = &s.attempts[0];
+        assert_eq!(
+            (a.backoff_deadline_ms, a.connect_deadline_ms),
+            (Some(1_000), Some(20_000))
+        );
+        assert_eq!(a.end_ms, 20_000);
+        assert!(matches!(&a.outcome, AttemptOutcome::Err { error } if error.status == 504));
+        assert_eq!(s.attempts[1].start_ms, 20_000);
+        assert_eq!(s.attempts[1].wait_before_ms, 0);
+        // With a backoff longer than 20 s the backoff deadline is the connect deadline.
+        let s = run(RetryParams {
+            policy: Policy::grpc().with_min_connect_timeout(20_000),
+            call_latency_ms: 25_000,
+            ..RetryParams::reference()
+        })
+        .unwrap();
+        assert_eq!(s.attempts[0].connect_deadline_ms, Some(20_000));
+        let long = Policy::Grpc {
+            initial_ms: 30_000,
+            multiplier: 1.6,
+            jitter: 0.2,
+            max_ms: 120_000,
+            min_connect_timeout_ms: 20_000,
+        };
+        let s = run(RetryParams {
+            policy: long,
+            call_latency_ms: 25_000,
+            ..RetryParams::reference()
+        })
+        .unwrap();
+        let a = &s.attempts[0];
+        assert_eq!((a.connect_deadline_ms, a.end_ms), (Some(30_000), 25_000));
+        assert_eq!(s.attempts[1].start_ms, 30_000);
+    }
+
     #[test]
     fn bad_parameters_are_named_not_panicked_on() {
-        let e = run(RetryParams { api: FailingApi::FailWithProbability { p: 1.5 }, ..RetryParams::reference() });
-        assert_eq!(e.unwrap_err().to_string(), "failure probability 1.5 is not usable: expected a number in [0, 1]");
-        let e = run(RetryParams { api: FailingApi::DownBetween { from_ms: 5, to_ms: 5 }, ..RetryParams::reference() });
+        let e = run(RetryParams {
+            api: FailingApi::FailWithProbability { p: 1.5 },
+            ..RetryParams::reference()
+        });
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "failure probability 1.5 is not usable: expected a number in [0, 1]"
+        );
+        let e = run(RetryParams {
+            api: FailingApi::DownBetween {
+                from_ms: 5,
+                to_ms: 5,
+            },
+            ..RetryParams::reference()
+        });
         assert!(matches!(e, Err(RetryError::Window { .. })));
-        let e = run(RetryParams { max_retries: u32::MAX, ..RetryParams::reference() });
+        let e = run(RetryParams {
+            max_retries: u32::MAX,
+            ..RetryParams::reference()
+        });
         assert!(matches!(e, Err(RetryError::MaxRetries(u32::MAX))));
     }
 
@@ -520,14 +903,28 @@ mod tests {
     fn params_round_trip_through_a_query_string() {
         let cases = [
             RetryParams::reference(),
-            RetryParams { policy: Policy::grpc(), api: FailingApi::FailWithProbability { p: 0.25 }, ..RetryParams::reference() },
             RetryParams {
-                policy: Policy::Decorrelated { base_ms: 50, cap_ms: 3000 },
-                api: FailingApi::DownBetween { from_ms: 100, to_ms: 900 },
+                policy: Policy::grpc(),
+                api: FailingApi::FailWithProbability { p: 0.25 },
+                ..RetryParams::reference()
+            },
+            RetryParams {
+                policy: Policy::Decorrelated {
+                    base_ms: 50,
+                    cap_ms: 3000,
+                },
+                api: FailingApi::DownBetween {
+                    from_ms: 100,
+                    to_ms: 900,
+                },
                 max_elapsed_ms: Some(5000),
                 ..RetryParams::reference()
             },
-            RetryParams { policy: Policy::Constant { delay_ms: 70 }, api: FailingApi::RateLimited { until_ms: 4000 }, ..RetryParams::reference() },
+            RetryParams {
+                policy: Policy::Constant { delay_ms: 70 },
+                api: FailingApi::RateLimited { until_ms: 4000 },
+                ..RetryParams::reference()
+            },
         ];
         for p in cases {
             let q = serde_qs::to_string(&RetryQuery::from(&p)).unwrap();
@@ -535,16 +932,28 @@ mod tests {
             assert_eq!(back.to_params().unwrap(), p, "{q}");
         }
         let partial: RetryQuery = serde_qs::from_str("policy=full_jitter&cap_ms=800").unwrap();
-        assert_eq!(partial.to_params().unwrap().policy, Policy::FullJitter { base_ms: 100, cap_ms: 800 });
+        assert_eq!(
+            partial.to_params().unwrap().policy,
+            Policy::FullJitter {
+                base_ms: 100,
+                cap_ms: 800
+            }
+        );
         let bad: RetryQuery = serde_qs::from_str("api=flaky").unwrap();
-        assert_eq!(bad.to_params().unwrap_err().to_string(), "unknown failing API \"flaky\": expected fail_first, fail_prob, down or rate_limited");
+        assert_eq!(
+            bad.to_params().unwrap_err().to_string(),
+            "unknown failing API \"flaky\": expected one of fail_first, fail_prob, down, rate_limited"
+        );
     }
 
     #[test]
     fn probabilistic_api_replays_from_its_seed() {
         let p = RetryParams {
             api: FailingApi::FailWithProbability { p: 0.6 },
-            policy: Policy::FullJitter { base_ms: 100, cap_ms: 10_000 },
+            policy: Policy::FullJitter {
+                base_ms: 100,
+                cap_ms: 10_000,
+            },
             max_retries: 8,
             seed: 11,
             ..RetryParams::reference()
@@ -558,4 +967,3 @@ mod tests {
         assert!(a.model.result().is_some());
     }
 }
-

@@ -26,7 +26,14 @@ pub struct Request<'a> {
 impl<'a> Request<'a> {
     /// A TCP request from `client_ip` for `path` on port 80 (handy in tests and the CLI).
     pub fn from_client(client_ip: [u8; 4], path: &'a str) -> Self {
-        Request { client_ip, client_port: 40_000, dst_ip: [10, 0, 0, 1], dst_port: 80, protocol: 6, path }
+        Request {
+            client_ip,
+            client_port: 40_000,
+            dst_ip: [10, 0, 0, 1],
+            dst_port: 80,
+            protocol: 6,
+            path,
+        }
     }
 
     /// The 5-tuple as 13 bytes in network order: src ip, src port, dst ip, dst port, protocol.
@@ -57,7 +64,12 @@ pub struct ServerView {
 
 impl ServerView {
     pub fn up(weight: u32) -> Self {
-        ServerView { up: true, active: 0, weight, rtt_ms: 0.0 }
+        ServerView {
+            up: true,
+            active: 0,
+            weight,
+            rtt_ms: 0.0,
+        }
     }
 }
 
@@ -75,18 +87,54 @@ pub trait Balancer {
     /// A request to `server` failed (nginx lowers the peer's effective weight).
     fn report_failure(&mut self, _server: usize) {}
 
-    /// For drawing: nginx's weight table (smooth-wrr, and least-conn's tie-breaker).
-    fn weight_table(&self) -> Option<&[super::smooth_wrr::WrrPeer]> {
-        None
+    /// What the balancer remembers right now, as named numbers a view can draw without knowing
+    /// the algorithm (weight tables, latency estimates, table sizes). Empty for the stateless ones.
+    fn snapshot(&self) -> BalancerSnapshot {
+        BalancerSnapshot::default()
+    }
+}
+
+/// A balancer's memory in a generic shape: per-server values under named columns, plus values for
+/// the balancer as a whole. The core fills it; the page decides how to draw it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct BalancerSnapshot {
+    /// What each per-server value is ("effective weight", "RTT estimate (ms)"), in row order.
+    pub columns: Vec<&'static str>,
+    /// One row per server the balancer knows of, values in `columns` order.
+    pub rows: Vec<Vec<f64>>,
+    /// Values about the balancer as a whole ("table slots", "tracked flows").
+    pub totals: Vec<(&'static str, f64)>,
+}
+
+impl BalancerSnapshot {
+    /// A snapshot of one balancer-wide value.
+    pub fn total(name: &'static str, value: f64) -> Self {
+        BalancerSnapshot {
+            totals: vec![(name, value)],
+            ..BalancerSnapshot::default()
+        }
     }
 
-    /// For drawing: peak EWMA's per-server latency estimates.
-    fn rtt_estimates(&self) -> Option<&[super::peak_ewma::RttEstimate]> {
-        None
+    /// Server `i`'s values with their names (empty when the balancer keeps nothing per server).
+    pub fn server(&self, i: usize) -> Vec<(&'static str, f64)> {
+        self.rows
+            .get(i)
+            .map(|r| {
+                self.columns
+                    .iter()
+                    .copied()
+                    .zip(r.iter().copied())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
 /// Indexes of servers that are up and have a positive weight.
 pub(crate) fn eligible(servers: &[ServerView]) -> impl Iterator<Item = usize> + '_ {
-    servers.iter().enumerate().filter(|(_, s)| s.up && s.weight > 0).map(|(i, _)| i)
+    servers
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.up && s.weight > 0)
+        .map(|(i, _)| i)
 }

@@ -19,7 +19,7 @@ pub fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The hash of a server's name ("backend-3"), as ring points and Maglev permutations use it.
+/// A 64-bit hash of server `index` salted by `salt` (Maglev's two permutation hashes).
 pub fn server_name_hash(index: usize, salt: u64) -> u64 {
     let mut buf = [0u8; 24];
     buf[..8].copy_from_slice(b"backend-");
@@ -78,7 +78,9 @@ mod tests {
     #[test]
     fn weighted_slot_walks_ranges() {
         let w = [2u32, 3, 1];
-        let got: Vec<_> = (0..6).map(|x| weighted_slot(w.iter().copied(), x).unwrap()).collect();
+        let got: Vec<_> = (0..6)
+            .map(|x| weighted_slot(w.iter().copied(), x).unwrap())
+            .collect();
         assert_eq!(got, vec![0, 0, 1, 1, 1, 2]);
         assert_eq!(weighted_slot(w.iter().copied(), 6), None);
     }
@@ -98,6 +100,28 @@ pub enum HashKey {
 }
 
 impl HashKey {
+    /// The key as nginx's variables would spell it, for `hash $key consistent`: `$remote_addr`
+    /// ("203.0.113.5"), `$remote_addr:$remote_port $server_addr:$server_port` plus the protocol
+    /// number for the 5-tuple, or `$uri`.
+    pub fn write_text(self, req: &super::Request<'_>, out: &mut String) {
+        use std::fmt::Write;
+        let ip = |b: [u8; 4]| format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3]);
+        let _ = match self {
+            HashKey::ClientIp => write!(out, "{}", ip(req.client_ip)),
+            HashKey::FiveTuple => write!(
+                out,
+                "{}:{} {}:{} {}",
+                ip(req.client_ip),
+                req.client_port,
+                ip(req.dst_ip),
+                req.dst_port,
+                req.protocol
+            ),
+            HashKey::Path => write!(out, "{}", req.path),
+        };
+    }
+
+    /// A 64-bit hash of the key's bytes (what Maglev looks up).
     pub fn hash(self, req: &super::Request<'_>) -> u64 {
         match self {
             HashKey::ClientIp => mix64(fnv1a64(&req.client_ip)),

@@ -1,23 +1,44 @@
 //! A layer-4 hash of the connection's 5-tuple, done as nginx's generic `hash` directive does it
-//! (Cache::Memcached-compatible): `hash += (crc32([rehash] key) >> 16) & 0x7fff`, then
-//! `hash % total_weight` walks the weighted peer list; a down peer means rehashing with the try
-//! number prepended, and after 20 tries nginx falls back to weighted round robin.
+//! (`ngx_http_upstream_get_hash_peer`, Cache::Memcached-compatible):
+//! `hash += (crc32([rehash] key) >> 16) & 0x7fff` (a `u32`, wrapping), then `hash % total_weight`
+//! walks the weighted peer list; a down or failed peer means rehashing with the try number
+//! prepended, counting `++tries > 20`: 21 probes, then nginx's weighted round robin. With fewer
+//! than 2 peers it goes to round robin at once (`hp->rrp.peers->number < 2`). The key is the
+//! 5-tuple's 13 bytes (source address and port, destination address and port, protocol).
 
-use super::balancer::{Balancer, Request, ServerView};
-use super::hash::{crc32, weighted_slot};
-use super::smooth_wrr::SmoothWrr;
+use super::balancer::{Balancer, BalancerSnapshot, Request, ServerView};
+use super::hash::crc32;
+use super::nginx::{hashed_peer, NginxPeers};
 use super::AlgorithmId;
 use crate::sim::SimTime;
 
 #[derive(Clone, Debug, Default)]
 pub struct L4Hash {
-    fallback: SmoothWrr,
+    peers: NginxPeers,
 }
 
 impl L4Hash {
     pub fn new() -> Self {
-        L4Hash { fallback: SmoothWrr::new() }
+        Self::with_max_fails(1)
     }
+    /// With the upstream's `max_fails` (the fallback's failure penalty).
+    pub fn with_max_fails(max_fails: u32) -> Self {
+        L4Hash {
+            peers: NginxPeers::with_max_fails(max_fails),
+        }
+    }
+    /// How many hash probes the last pick made (0 when it went straight to round robin).
+    pub fn last_probes(&self) -> u32 {
+        self.peers.last_probes
+    }
+}
+
+/// One probe of nginx's `hash`: `(crc32([rehash] key) >> 16) & 0x7fff`, the rehash number written
+/// in decimal before the key from the second probe on.
+pub fn nginx_hash_step(rehash: u32, key: &[u8]) -> u32 {
+    let prefix = rehash.to_string();
+    let parts: [&[u8]; 2] = [if rehash > 0 { prefix.as_bytes() } else { b"" }, key];
+    (crc32(&parts) >> 16) & 0x7fff
 }
 
 impl Balancer for L4Hash {
@@ -27,22 +48,23 @@ impl Balancer for L4Hash {
 
     fn pick(&mut self, req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
         let total: u64 = servers.iter().map(|s| u64::from(s.weight)).sum();
-        if total == 0 {
-            return None;
-        }
         let key = req.five_tuple_bytes();
-        let mut hash: u64 = 0;
-        for rehash in 0..20u32 {
-            let prefix = rehash.to_string();
-            let parts: [&[u8]; 2] = [if rehash > 0 { prefix.as_bytes() } else { b"" }, &key];
-            hash += u64::from((crc32(&parts) >> 16) & 0x7fff);
-            if let Some(p) = weighted_slot(servers.iter().map(|s| s.weight), hash % total) {
-                if servers[p].up {
-                    return Some(p);
-                }
-            }
-        }
-        self.fallback.pick_views(servers)
+        // `hp->hash` accumulates (a wrapping `uint32_t`); the try number is the rehash number.
+        let mut hash: u32 = 0;
+        self.peers
+            .pick(servers, |rehash| {
+                hash = hash.wrapping_add(nginx_hash_step(rehash, &key));
+                hashed_peer(servers, total, hash)
+            })
+            .server()
+    }
+
+    fn report_failure(&mut self, server: usize) {
+        self.peers.penalize(server);
+    }
+
+    fn snapshot(&self) -> BalancerSnapshot {
+        self.peers.snapshot("hash probes (last pick)")
     }
 }
 
@@ -63,5 +85,19 @@ mod tests {
             seen[b.pick(&r, &s, SimTime::ZERO).unwrap()] += 1;
         }
         assert!(seen.iter().all(|c| *c > 50), "{seen:?}");
+    }
+
+    /// The Cache::Memcached step: the first probe hashes the bare key, later ones prefix the
+    /// rehash number ("1", "2", …).
+    #[test]
+    fn hash_step_prefixes_the_rehash_number() {
+        assert_eq!(
+            nginx_hash_step(0, b"key"),
+            (crc32(&[b"key"]) >> 16) & 0x7fff
+        );
+        assert_eq!(
+            nginx_hash_step(12, b"key"),
+            (crc32(&[b"12key"]) >> 16) & 0x7fff
+        );
     }
 }

@@ -5,11 +5,19 @@
 //! `table[hash mod M]`. The table is rebuilt over the healthy backends when that set changes, as
 //! Maglev does. Weights (an extension the paper mentions) give a backend `weight / gcd` turns per
 //! round.
+//!
+//! Optional connection tracking (section 3.3): a bounded table remembers the backend chosen for
+//! each recent flow; a flow found there whose backend is still healthy goes to it again, whatever
+//! the lookup table now says, so a table change (a backend added or removed) does not move
+//! existing flows. Otherwise the lookup table chooses and the choice is recorded. When the table is
+//! full the least recently seen flow is forgotten. A flow is what the balancer hashes (the client
+//! address, the 5-tuple or the path).
 
-use super::balancer::{Balancer, Request, ServerView};
+use super::balancer::{Balancer, BalancerSnapshot, Request, ServerView};
 use super::hash::{server_name_hash, HashKey};
 use super::AlgorithmId;
 use crate::sim::SimTime;
+use std::collections::BTreeMap;
 
 /// The paper's default table size.
 pub const MAGLEV_TABLE_SIZE: usize = 65_537;
@@ -21,7 +29,11 @@ pub struct MaglevTable {
 }
 
 fn gcd(a: u32, b: u32) -> u32 {
-    if b == 0 { a } else { gcd(b, a % b) }
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 impl MaglevTable {
@@ -33,11 +45,23 @@ impl MaglevTable {
 
     /// Like [`MaglevTable::build`], also returning the first `record` claims as (backend, slot) in
     /// the order they happened: the page animates the fill of a small table with it.
-    pub fn build_recording(weights: &[u32], usable: &[bool], size: usize, record: usize) -> (Self, Vec<(u32, u32)>) {
+    pub fn build_recording(
+        weights: &[u32],
+        usable: &[bool],
+        size: usize,
+        record: usize,
+    ) -> (Self, Vec<(u32, u32)>) {
         let mut claims = Vec::new();
-        let live: Vec<usize> = (0..weights.len()).filter(|i| usable[*i] && weights[*i] > 0).collect();
+        let live: Vec<usize> = (0..weights.len())
+            .filter(|i| usable[*i] && weights[*i] > 0)
+            .collect();
         if live.is_empty() || size == 0 {
-            return (MaglevTable { entries: Vec::new() }, claims);
+            return (
+                MaglevTable {
+                    entries: Vec::new(),
+                },
+                claims,
+            );
         }
         let g = live.iter().fold(0, |g, i| gcd(g, weights[*i]));
         let m = size as u64;
@@ -45,7 +69,11 @@ impl MaglevTable {
             .iter()
             .map(|i| {
                 let offset = server_name_hash(*i, 0x6d61_676c_6576_3031) % m;
-                let skip = if m > 1 { server_name_hash(*i, 0x6d61_676c_6576_3032) % (m - 1) + 1 } else { 1 };
+                let skip = if m > 1 {
+                    server_name_hash(*i, 0x6d61_676c_6576_3032) % (m - 1) + 1
+                } else {
+                    1
+                };
                 (offset, skip)
             })
             .collect();
@@ -88,6 +116,63 @@ impl MaglevTable {
     }
 }
 
+/// Maglev's connection tracking table: flow hash → backend, bounded, least recently seen evicted.
+#[derive(Clone, Debug, Default)]
+pub struct ConnTrack {
+    capacity: usize,
+    /// flow hash → (backend, last seen stamp).
+    flows: BTreeMap<u64, (u32, u64)>,
+    /// last seen stamp → flow hash, oldest first.
+    by_age: BTreeMap<u64, u64>,
+    clock: u64,
+    /// Lookups answered from the table (the flow stayed put).
+    pub hits: u64,
+}
+
+impl ConnTrack {
+    pub fn new(capacity: usize) -> Self {
+        ConnTrack {
+            capacity,
+            ..ConnTrack::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    /// The backend recorded for `flow`, refreshing its age.
+    fn get(&mut self, flow: u64) -> Option<u32> {
+        let (backend, stamp) = *self.flows.get(&flow)?;
+        self.clock += 1;
+        self.by_age.remove(&stamp);
+        self.by_age.insert(self.clock, flow);
+        self.flows.insert(flow, (backend, self.clock));
+        Some(backend)
+    }
+
+    /// Records `flow → backend`, evicting the least recently seen flow when full.
+    fn put(&mut self, flow: u64, backend: u32) {
+        if self.capacity == 0 {
+            return;
+        }
+        if let Some((_, stamp)) = self.flows.remove(&flow) {
+            self.by_age.remove(&stamp);
+        } else if self.flows.len() >= self.capacity {
+            if let Some((_, oldest)) = self.by_age.pop_first() {
+                self.flows.remove(&oldest);
+            }
+        }
+        self.clock += 1;
+        self.flows.insert(flow, (backend, self.clock));
+        self.by_age.insert(self.clock, flow);
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Maglev {
     key: HashKey,
@@ -95,16 +180,34 @@ pub struct Maglev {
     table: MaglevTable,
     /// (weight, up) per server the table was built for; a change rebuilds it.
     built_for: Vec<(u32, bool)>,
+    /// Connection tracking, when on.
+    tracking: Option<ConnTrack>,
 }
 
 impl Maglev {
     /// `size` should be prime (validated where user input arrives, in `build_balancer`).
     pub fn new(key: HashKey, size: usize) -> Self {
-        Maglev { key, size, table: MaglevTable::default(), built_for: Vec::new() }
+        Maglev {
+            key,
+            size,
+            table: MaglevTable::default(),
+            built_for: Vec::new(),
+            tracking: None,
+        }
+    }
+
+    /// With a connection tracking table of `capacity` flows (0 = none).
+    pub fn with_tracking(mut self, capacity: usize) -> Self {
+        self.tracking = (capacity > 0).then(|| ConnTrack::new(capacity));
+        self
     }
 
     pub fn table(&self) -> &MaglevTable {
         &self.table
+    }
+
+    pub fn tracking(&self) -> Option<&ConnTrack> {
+        self.tracking.as_ref()
     }
 }
 
@@ -115,14 +218,51 @@ impl Balancer for Maglev {
 
     fn pick(&mut self, req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
         if self.built_for.len() != servers.len()
-            || self.built_for.iter().zip(servers).any(|(b, s)| *b != (s.weight, s.up))
+            || self
+                .built_for
+                .iter()
+                .zip(servers)
+                .any(|(b, s)| *b != (s.weight, s.up))
         {
             self.built_for = servers.iter().map(|s| (s.weight, s.up)).collect();
             let w: Vec<u32> = servers.iter().map(|s| s.weight).collect();
             let up: Vec<bool> = servers.iter().map(|s| s.up).collect();
             self.table = MaglevTable::build(&w, &up, self.size);
         }
-        self.table.lookup(self.key.hash(req))
+        let flow = self.key.hash(req);
+        if let Some(track) = &mut self.tracking {
+            if let Some(b) = track.get(flow) {
+                let b = b as usize;
+                if servers.get(b).is_some_and(|s| s.up && s.weight > 0) {
+                    track.hits += 1;
+                    return Some(b);
+                }
+            }
+        }
+        let chosen = self.table.lookup(flow)?;
+        if let Some(track) = &mut self.tracking {
+            track.put(flow, chosen as u32);
+        }
+        Some(chosen)
+    }
+
+    fn snapshot(&self) -> BalancerSnapshot {
+        let mut per = vec![0.0; self.built_for.len()];
+        for e in self.table.entries() {
+            if let Some(c) = per.get_mut(*e as usize) {
+                *c += 1.0;
+            }
+        }
+        let mut totals = vec![("table slots", self.table.entries().len() as f64)];
+        if let Some(t) = &self.tracking {
+            totals.push(("tracked flows", t.len() as f64));
+            totals.push(("answered by tracking", t.hits as f64));
+        }
+        BalancerSnapshot {
+            columns: vec!["table slots"],
+            rows: per.into_iter().map(|c| vec![c]).collect(),
+            totals,
+        }
     }
 }
 
@@ -168,6 +308,67 @@ mod tests {
         for (b, slot) in claims {
             assert_eq!(t.entries()[slot as usize], b);
         }
+    }
+
+    /// Section 3.3: with connection tracking, a flow already seen stays on its backend when the
+    /// table changes (here a backend is added), as long as that backend is healthy; without it,
+    /// about 1/(N+1) of the flows move.
+    #[test]
+    fn connection_tracking_keeps_existing_flows_across_table_changes() {
+        let before = vec![ServerView::up(1); 4];
+        let mut after = before.clone();
+        after.push(ServerView::up(1));
+        let reqs: Vec<Request<'static>> = (0..2000u32)
+            .map(|k| Request::from_client(k.to_be_bytes(), "/"))
+            .collect();
+        let moved = |m: &mut Maglev, servers: &[ServerView], homes: &[usize]| {
+            reqs.iter()
+                .zip(homes)
+                .filter(|(r, h)| m.pick(r, servers, SimTime::ZERO) != Some(**h))
+                .count()
+        };
+        let mut plain = Maglev::new(HashKey::ClientIp, 251);
+        let homes: Vec<usize> = reqs
+            .iter()
+            .map(|r| plain.pick(r, &before, SimTime::ZERO).unwrap())
+            .collect();
+        let n = moved(&mut plain, &after, &homes);
+        assert!(
+            (250..550).contains(&n),
+            "{n} of 2000 moved without tracking"
+        );
+
+        let mut tracked = Maglev::new(HashKey::ClientIp, 251).with_tracking(10_000);
+        let homes2: Vec<usize> = reqs
+            .iter()
+            .map(|r| tracked.pick(r, &before, SimTime::ZERO).unwrap())
+            .collect();
+        assert_eq!(
+            homes, homes2,
+            "tracking changes nothing while the table stands"
+        );
+        assert_eq!(moved(&mut tracked, &after, &homes), 0);
+        // A tracked flow whose backend goes down is hashed again, and recorded anew.
+        let mut down = after.clone();
+        down[0].up = false;
+        let on_zero = homes.iter().filter(|h| **h == 0).count();
+        assert_eq!(moved(&mut tracked, &down, &homes), on_zero);
+        assert!(reqs
+            .iter()
+            .all(|r| tracked.pick(r, &down, SimTime::ZERO) != Some(0)));
+    }
+
+    #[test]
+    fn tracking_table_is_bounded_and_forgets_the_least_recently_seen() {
+        let mut t = ConnTrack::new(2);
+        t.put(1, 0);
+        t.put(2, 1);
+        assert_eq!(t.get(1), Some(0));
+        t.put(3, 2);
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.get(2), None, "flow 2 was the least recently seen");
+        assert_eq!(t.get(1), Some(0));
+        assert_eq!(t.get(3), Some(2));
     }
 
     #[test]

@@ -15,7 +15,8 @@ const MAX_LATENCY_MS: u64 = 3_600_000;
 
 fn histogram(sigfig: u8) -> Histogram<u64> {
     // The bounds are constants that hdrhistogram accepts; failing here would be a programming error.
-    Histogram::new_with_bounds(1, MAX_LATENCY_MS, sigfig).expect("constant histogram bounds are valid")
+    Histogram::new_with_bounds(1, MAX_LATENCY_MS, sigfig)
+        .expect("constant histogram bounds are valid")
 }
 
 /// Percentiles of one histogram, in ms.
@@ -123,7 +124,12 @@ pub struct Metrics {
     pub arrivals: u64,
     /// Requests for which the balancer had no eligible server.
     pub no_server: u64,
+    /// The closed windows, oldest first: all of them, or the last [`Metrics::keep_windows`] ones.
     pub windows: Vec<WindowSummary>,
+    /// Closed windows no longer kept (the oldest, once more than the limit closed).
+    pub windows_dropped: u64,
+    /// At most this many closed windows are kept (`None`: all, as the CLI prints them).
+    windows_limit: Option<usize>,
     window: Histogram<u64>,
     window_start: SimTime,
     window_counts: [u64; 4],
@@ -141,6 +147,8 @@ impl Metrics {
             arrivals: 0,
             no_server: 0,
             windows: Vec::new(),
+            windows_dropped: 0,
+            windows_limit: None,
             window: histogram(2),
             window_start: start,
             window_counts: [0; 4],
@@ -156,7 +164,9 @@ impl Metrics {
     pub fn add_server(&mut self, now: SimTime) {
         self.servers.push(ServerMetrics::new(now));
         self.window_per_server.push(0);
-        if self.window_per_server.len() <= PER_SERVER_WINDOW_LIMIT && self.window_server_latency.len() + 1 == self.window_per_server.len() {
+        if self.window_per_server.len() <= PER_SERVER_WINDOW_LIMIT
+            && self.window_server_latency.len() + 1 == self.window_per_server.len()
+        {
             self.window_server_latency.push(histogram(2));
         } else {
             self.window_server_latency.clear();
@@ -197,6 +207,23 @@ impl Metrics {
         self.window_counts[3] += 1;
     }
 
+    /// Keeps only the last `n` closed windows from now on (a live page's bounded history; the
+    /// older ones are counted in `windows_dropped`).
+    pub fn keep_windows(&mut self, n: usize) {
+        self.windows_limit = Some(n);
+        self.trim_windows();
+    }
+
+    fn trim_windows(&mut self) {
+        if let Some(n) = self.windows_limit {
+            let excess = self.windows.len().saturating_sub(n);
+            if excess > 0 {
+                self.windows.drain(..excess);
+                self.windows_dropped = self.windows_dropped.saturating_add(excess as u64);
+            }
+        }
+    }
+
     /// Closes the current window at `now` and starts the next one.
     pub fn close_window(&mut self, now: SimTime) {
         let n = self.window_per_server.len();
@@ -212,13 +239,22 @@ impl Metrics {
             per_server_p99_ms: self
                 .window_server_latency
                 .iter()
-                .map(|h| if h.is_empty() { 0 } else { h.value_at_quantile(0.99) })
+                .map(|h| {
+                    if h.is_empty() {
+                        0
+                    } else {
+                        h.value_at_quantile(0.99)
+                    }
+                })
                 .collect(),
         });
-        self.window_server_latency.iter_mut().for_each(|h| h.reset());
+        self.window_server_latency
+            .iter_mut()
+            .for_each(|h| h.reset());
         self.window.reset();
         self.window_counts = [0; 4];
         self.window_start = now;
+        self.trim_windows();
     }
 
     pub fn drops(&self) -> u64 {
@@ -283,7 +319,15 @@ pub struct RunSummary {
 
 impl Metrics {
     /// Summarises at `now`; `weights` and `concurrency` per server as configured.
-    pub fn summary(&self, scenario: &str, algorithm: &str, seed: u64, weights: &[u32], concurrency: &[u32], now: SimTime) -> RunSummary {
+    pub fn summary(
+        &self,
+        scenario: &str,
+        algorithm: &str,
+        seed: u64,
+        weights: &[u32],
+        concurrency: &[u32],
+        now: SimTime,
+    ) -> RunSummary {
         let servers: Vec<ServerSummary> = self
             .servers
             .iter()
@@ -312,7 +356,10 @@ impl Metrics {
             latency: Percentiles::of(&self.latency),
             fairness: fairness(servers.iter().map(|s| s.requests as f64)),
             weighted_fairness: fairness(
-                servers.iter().filter(|s| s.weight > 0).map(|s| s.requests as f64 / f64::from(s.weight)),
+                servers
+                    .iter()
+                    .filter(|s| s.weight > 0)
+                    .map(|s| s.requests as f64 / f64::from(s.weight)),
             ),
             servers,
             windows: self.windows.clone(),
@@ -341,6 +388,24 @@ mod tests {
     }
 
     #[test]
+    fn a_window_limit_keeps_the_latest_and_counts_the_rest() {
+        let mut m = Metrics::new(2, SimTime::ZERO);
+        for i in 1..=5u64 {
+            m.arrival();
+            m.close_window(SimTime(i * 1000));
+        }
+        assert_eq!((m.windows.len(), m.windows_dropped), (5, 0));
+        m.keep_windows(3);
+        assert_eq!(m.windows.iter().map(|w| w.end_ms).collect::<Vec<_>>(), vec![3000, 4000, 5000]);
+        for i in 6..=1000u64 {
+            m.close_window(SimTime(i * 1000));
+        }
+        assert_eq!(m.windows.iter().map(|w| w.end_ms).collect::<Vec<_>>(), vec![998_000, 999_000, 1_000_000]);
+        assert_eq!(m.windows_dropped, 997);
+        assert_eq!(m.arrivals, 5);
+    }
+
+    #[test]
     fn windows_close_with_their_counts() {
         let mut m = Metrics::new(2, SimTime(0));
         m.arrival();
@@ -350,11 +415,20 @@ mod tests {
         m.arrival();
         m.close_window(SimTime(2000));
         assert_eq!(m.windows.len(), 2);
-        assert_eq!((m.windows[0].arrivals, m.windows[0].completed, m.windows[0].drops), (1, 1, 1));
+        assert_eq!(
+            (
+                m.windows[0].arrivals,
+                m.windows[0].completed,
+                m.windows[0].drops
+            ),
+            (1, 1, 1)
+        );
         assert_eq!(m.windows[0].per_server_completed, vec![0, 1]);
         assert_eq!(m.windows[0].per_server_p99_ms, vec![0, 12]);
         assert_eq!(m.windows[1].per_server_p99_ms, vec![0, 0]);
-        assert!(Metrics::new(PER_SERVER_WINDOW_LIMIT + 1, SimTime(0)).window_server_latency.is_empty());
+        assert!(Metrics::new(PER_SERVER_WINDOW_LIMIT + 1, SimTime(0))
+            .window_server_latency
+            .is_empty());
         assert_eq!(m.windows[0].latency.p99_ms, 12);
         assert_eq!((m.windows[1].start_ms, m.windows[1].completed), (1000, 0));
     }

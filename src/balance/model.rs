@@ -9,8 +9,9 @@
 
 use super::balancer::{Balancer, Request, ServerView};
 use super::metrics::{Metrics, RunSummary};
-use super::scenario::{Action, Scenario, ServerConfig};
+use super::passive::{MaxFails, PeerFails};
 pub use super::scenario::ServerState;
+use super::scenario::{Action, Scenario, ServerConfig};
 use super::{build_balancer, AlgorithmId, BalanceError};
 use crate::sim::{Ctx, Distribution, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH};
 use serde::{Deserialize, Serialize};
@@ -23,11 +24,18 @@ pub enum LbEvent {
     Arrival,
     /// A server finishes a request that arrived at `arrived`; `generation` guards against
     /// completions of work lost in a crash.
-    Done { server: u32, generation: u32, arrived: SimTime },
+    Done {
+        server: u32,
+        generation: u32,
+        arrived: SimTime,
+    },
     /// An active health check of `server`.
     HealthCheck { server: usize },
     /// Close a metrics window (and advance slow starts).
     Window,
+    /// The scenario's duration is over: no more arrivals. The run ends as soon as nothing is in
+    /// flight (now, or when the last request finishes).
+    ArrivalsEnd,
     /// A scripted change to the fleet (boxed: it is rare and large, and every event is moved
     /// through the heap).
     Act(Box<Action>),
@@ -52,10 +60,8 @@ struct Server {
     checks_up: bool,
     ok_streak: u32,
     fail_streak: u32,
-    /// Recent failure times within the passive window.
-    fails: VecDeque<SimTime>,
-    /// Marked down by passive checks until then.
-    passive_until: Option<SimTime>,
+    /// nginx's passive-check bookkeeping (`max_fails` / `fail_timeout`).
+    fails: PeerFails,
     /// When the server last came back (slow start runs from here).
     recovered_at: Option<SimTime>,
 }
@@ -72,8 +78,7 @@ impl Server {
             checks_up: true,
             ok_streak: 0,
             fail_streak: 0,
-            fails: VecDeque::new(),
-            passive_until: None,
+            fails: PeerFails::default(),
             recovered_at: None,
         }
     }
@@ -135,8 +140,12 @@ pub struct LbModel {
     arrival_clock_ms: f64,
     start: SimTime,
     end: SimTime,
-    /// The earliest passive mark-down that expires (views need a refresh then).
+    /// nginx's `max_fails` / `fail_timeout` (off without passive checks).
+    max_fails: MaxFails,
+    /// The earliest passive skip that ends (views need a refresh then).
     next_passive_expiry: SimTime,
+    /// The pending close of the current metrics window.
+    window_event: Option<crate::sim::EventId>,
     pub metrics: Metrics,
     /// Recent dispatches (only kept when `flow_capacity > 0`).
     flows: VecDeque<Flow>,
@@ -147,10 +156,18 @@ impl LbModel {
     fn new(scenario: &Scenario, start: SimTime) -> Result<Self, BalanceError> {
         scenario.validate()?;
         let root = SimRng::new(scenario.seed);
+        let max_fails = match &scenario.health.passive {
+            Some(p) => MaxFails {
+                max_fails: p.max_fails,
+                fail_timeout: SimDuration::from_millis(p.fail_timeout_ms),
+            },
+            None => MaxFails::OFF,
+        };
         let balancer = build_balancer(
             scenario.algorithm,
             &scenario.balancer,
             scenario.max_servers(),
+            max_fails.max_fails,
             root.child("balancer"),
         )?;
         let servers: Vec<Server> = scenario.servers.iter().cloned().map(Server::new).collect();
@@ -160,11 +177,21 @@ impl LbModel {
             .map(|i| {
                 if i < c.nat_clients {
                     // A carrier NAT: many clients, addresses drawn from one /24.
-                    [c.nat_prefix[0], c.nat_prefix[1], c.nat_prefix[2], clients_rng.range_inclusive(1, 254) as u8]
+                    [
+                        c.nat_prefix[0],
+                        c.nat_prefix[1],
+                        c.nat_prefix[2],
+                        clients_rng.range_inclusive(1, 254) as u8,
+                    ]
                 } else {
                     // Elsewhere: distinct addresses spread over 10.0.0.0/8-like space.
                     let x = clients_rng.next_u32();
-                    [(x >> 24) as u8 | 1, (x >> 16) as u8, (x >> 8) as u8, (x as u8).max(1)]
+                    [
+                        (x >> 24) as u8 | 1,
+                        (x >> 16) as u8,
+                        (x >> 8) as u8,
+                        (x as u8).max(1),
+                    ]
                 }
             })
             .collect();
@@ -177,7 +204,9 @@ impl LbModel {
             arrival_clock_ms: 0.0,
             start,
             end: start + SimDuration::from_millis(scenario.duration_ms),
+            max_fails,
             next_passive_expiry: SimTime::MAX,
+            window_event: None,
             metrics: Metrics::new(scenario.servers.len(), start),
             flows: VecDeque::new(),
             flow_capacity: 0,
@@ -217,39 +246,89 @@ impl LbModel {
         let s = &self.servers[i];
         let hashing = matches!(
             self.scenario.algorithm,
-            AlgorithmId::IpHash | AlgorithmId::IpHashFull | AlgorithmId::L4Hash | AlgorithmId::Ring | AlgorithmId::Maglev
+            AlgorithmId::IpHash
+                | AlgorithmId::IpHashFull
+                | AlgorithmId::L4Hash
+                | AlgorithmId::Ring
+                | AlgorithmId::Maglev
         );
-        let ramp = if hashing { 0 } else { self.scenario.health.slow_start_ms };
+        let ramp = if hashing {
+            0
+        } else {
+            self.scenario.health.slow_start_ms
+        };
         match s.recovered_at {
             Some(t) if ramp > 0 && (now - t).as_millis() < ramp && s.cfg.weight > 0 => {
-                let w = u128::from(s.cfg.weight) * u128::from((now - t).as_millis()) / u128::from(ramp);
+                let w =
+                    u128::from(s.cfg.weight) * u128::from((now - t).as_millis()) / u128::from(ramp);
                 (w as u32).max(1)
             }
             _ => s.cfg.weight,
         }
     }
 
+    /// nginx's `peers->single`: one peer is always tried and its failures are not counted.
+    fn single(&self) -> bool {
+        self.servers.len() == 1
+    }
+
     fn refresh_view(&mut self, i: usize, now: SimTime) {
-        let passive_ok = self.servers[i].passive_until.is_none_or(|t| now >= t);
-        if passive_ok && self.servers[i].passive_until.is_some() {
-            self.servers[i].passive_until = None;
-            self.servers[i].fails.clear();
+        let skipped = !self.single() && self.servers[i].fails.skipped(self.max_fails, now);
+        if let Some(t) = self.servers[i]
+            .fails
+            .skipped_until(self.max_fails, now)
+            .filter(|_| skipped)
+        {
+            self.next_passive_expiry = self.next_passive_expiry.min(t);
         }
         let w = self.effective_weight(i, now);
         let v = &mut self.views[i];
-        v.up = self.servers[i].checks_up && passive_ok;
+        v.up = self.servers[i].checks_up && !skipped;
         v.weight = w;
     }
 
     fn refresh_all(&mut self, now: SimTime) {
+        self.next_passive_expiry = SimTime::MAX;
         for i in 0..self.servers.len() {
             self.refresh_view(i, now);
         }
-        self.next_passive_expiry =
-            self.servers.iter().filter_map(|s| s.passive_until).min().unwrap_or(SimTime::MAX);
     }
 
-    fn record_flow(&mut self, now: SimTime, client: usize, path: usize, server: Option<usize>, outcome: FlowOutcome) {
+    /// The tail of nginx's `get_peer`: the chosen peer is "checked" once `fail_timeout` has passed
+    /// since its last check, which after a skip makes this request the one probe and skips the
+    /// peer again until it answers.
+    fn after_pick(&mut self, i: usize, now: SimTime) {
+        if self.max_fails.max_fails == 0 || self.single() {
+            return;
+        }
+        self.servers[i].fails.picked(self.max_fails, now);
+        if self.servers[i].fails.fails >= self.max_fails.max_fails {
+            self.refresh_view(i, now);
+        }
+    }
+
+    /// A request to `i` ended without failing (`free_peer` with state 0). nginx tests the skip
+    /// on every pick, so a peer whose probe succeeded is eligible at once: refresh its view.
+    fn succeeded(&mut self, i: usize, now: SimTime) {
+        let was = self.servers[i].fails.fails;
+        if self.single() {
+            self.servers[i].fails.single();
+        } else {
+            self.servers[i].fails.succeeded();
+        }
+        if was > 0 && self.servers[i].fails.fails == 0 {
+            self.refresh_view(i, now);
+        }
+    }
+
+    fn record_flow(
+        &mut self,
+        now: SimTime,
+        client: usize,
+        path: usize,
+        server: Option<usize>,
+        outcome: FlowOutcome,
+    ) {
         if self.flow_capacity == 0 {
             return;
         }
@@ -265,31 +344,28 @@ impl LbModel {
         });
     }
 
-    /// A failure the balancer saw at `server` (`count` requests): counted, reported, and fed to
-    /// the passive check.
+    /// `count` requests to `server` failed: counted, reported to the balancer (nginx's
+    /// effective-weight penalty, once per request) and to the passive check (`fails++` each).
     fn fail(&mut self, i: usize, count: u64, now: SimTime) {
         if count == 0 {
             return;
         }
         self.metrics.failed(i, count);
+        // The penalty floors the effective weight at 0 within a few failures; more change nothing.
         for _ in 0..count.min(64) {
             self.balancer.report_failure(i);
         }
-        if let Some(p) = self.scenario.health.passive.clone() {
-            let window = SimDuration::from_millis(p.fail_timeout_ms);
-            let s = &mut self.servers[i];
-            for _ in 0..count.min(u64::from(p.max_fails)) {
-                s.fails.push_back(now);
-            }
-            while s.fails.front().is_some_and(|t| now - *t >= window) {
-                s.fails.pop_front();
-            }
-            if s.passive_until.is_none() && s.fails.len() as u64 >= u64::from(p.max_fails) {
-                s.passive_until = Some(now + window);
-                self.next_passive_expiry = self.next_passive_expiry.min(now + window);
-                self.refresh_view(i, now);
+        if self.single() {
+            self.servers[i].fails.single();
+            return;
+        }
+        for _ in 0..count.min(u64::from(u32::MAX)) {
+            self.servers[i].fails.failed(now);
+            if self.servers[i].fails.fails == u32::MAX {
+                break;
             }
         }
+        self.refresh_view(i, now);
     }
 
     fn start_service(&mut self, ctx: &mut Ctx<'_, LbEvent>, i: usize, q: Queued) {
@@ -298,7 +374,11 @@ impl LbModel {
         let ms = match s.pinned_latency_ms {
             Some(p) => p as f64,
             None => {
-                let slow = if s.state == ServerState::Slow { s.cfg.slow_factor } else { 1.0 };
+                let slow = if s.state == ServerState::Slow {
+                    s.cfg.slow_factor
+                } else {
+                    1.0
+                };
                 q.work_ms / s.cfg.speed * slow
             }
         };
@@ -306,7 +386,14 @@ impl LbModel {
         let busy = s.busy;
         let generation = s.generation;
         self.metrics.servers[i].set_busy(busy, now);
-        ctx.schedule_in(SimDuration::from_millis_f64(ms), LbEvent::Done { server: i as u32, generation, arrived: q.arrived });
+        ctx.schedule_in(
+            SimDuration::from_millis_f64(ms),
+            LbEvent::Done {
+                server: i as u32,
+                generation,
+                arrived: q.arrived,
+            },
+        );
     }
 
     fn on_arrival(&mut self, ctx: &mut Ctx<'_, LbEvent>) {
@@ -330,13 +417,21 @@ impl LbModel {
             protocol: 6,
             path: &self.scenario.paths[path].path,
         };
-        let Some(i) = self.balancer.pick(&req, &self.views, now).filter(|i| *i < self.servers.len()) else {
+        let Some(i) = self
+            .balancer
+            .pick(&req, &self.views, now)
+            .filter(|i| *i < self.servers.len())
+        else {
             self.metrics.no_server();
             self.record_flow(now, client, path, None, FlowOutcome::NoServer);
             return;
         };
+        self.after_pick(i, now);
         self.metrics.servers[i].requests += 1;
-        let q = Queued { arrived: now, work_ms };
+        let q = Queued {
+            arrived: now,
+            work_ms,
+        };
         let s = &mut self.servers[i];
         let outcome = if s.state == ServerState::Down {
             FlowOutcome::Failed
@@ -357,7 +452,12 @@ impl LbModel {
                 self.views[i].active += 1;
                 self.servers[i].queue.push_back(q);
             }
-            FlowOutcome::Dropped | FlowOutcome::NoServer => self.metrics.dropped(i),
+            // A full queue answers 503, which nginx passes on without counting a failure
+            // (`proxy_next_upstream` does not include http_503 by default).
+            FlowOutcome::Dropped | FlowOutcome::NoServer => {
+                self.metrics.dropped(i);
+                self.succeeded(i, now);
+            }
         }
         self.record_flow(now, client, path, Some(i), outcome);
     }
@@ -385,8 +485,13 @@ impl LbModel {
         self.metrics.completed(i, latency);
         let v = &mut self.views[i];
         v.active = v.active.saturating_sub(1);
-        v.rtt_ms = if v.rtt_ms == 0.0 { latency.as_millis() as f64 } else { 0.9 * v.rtt_ms + 0.1 * latency.as_millis() as f64 };
+        v.rtt_ms = if v.rtt_ms == 0.0 {
+            latency.as_millis() as f64
+        } else {
+            0.9 * v.rtt_ms + 0.1 * latency.as_millis() as f64
+        };
         self.balancer.observe(i, latency, now);
+        self.succeeded(i, now);
         let s = &mut self.servers[i];
         s.busy -= 1;
         let busy = s.busy;
@@ -394,10 +499,13 @@ impl LbModel {
         if let Some(q) = self.servers[i].queue.pop_front() {
             self.start_service(ctx, i, q);
         }
+        self.finish_if_drained(ctx);
     }
 
     fn on_health_check(&mut self, ctx: &mut Ctx<'_, LbEvent>, i: usize) {
-        let Some(a) = self.scenario.health.active.clone() else { return };
+        let Some(a) = self.scenario.health.active.clone() else {
+            return;
+        };
         let now = ctx.now();
         let s = &mut self.servers[i];
         if s.state == ServerState::Down {
@@ -415,8 +523,31 @@ impl LbModel {
             }
         }
         self.refresh_view(i, now);
-        if now < self.end {
-            ctx.schedule_in(SimDuration::from_millis(a.interval_ms), LbEvent::HealthCheck { server: i });
+        // Checks serve the arrivals; none is left to check for once they stop.
+        if now + SimDuration::from_millis(a.interval_ms) < self.end {
+            ctx.schedule_in(
+                SimDuration::from_millis(a.interval_ms),
+                LbEvent::HealthCheck { server: i },
+            );
+        }
+    }
+
+    fn draining(&self) -> bool {
+        self.servers
+            .iter()
+            .any(|s| s.busy > 0 || !s.queue.is_empty())
+    }
+
+    /// After the arrivals have stopped, the last request to finish ends the run: the open metrics
+    /// window closes then instead of at its full width, so nothing is left to happen.
+    fn finish_if_drained(&mut self, ctx: &mut Ctx<'_, LbEvent>) {
+        let now = ctx.now();
+        if now < self.end || self.draining() {
+            return;
+        }
+        if let Some(id) = self.window_event.take() {
+            ctx.cancel(id);
+            self.metrics.close_window(now);
         }
     }
 
@@ -437,7 +568,10 @@ impl LbModel {
                     self.metrics.servers[server].set_busy(0, now);
                     self.views[server].active = 0;
                     self.fail(server, lost, now);
-                } else if was == ServerState::Down && state != ServerState::Down && self.scenario.health.active.is_none() {
+                } else if was == ServerState::Down
+                    && state != ServerState::Down
+                    && self.scenario.health.active.is_none()
+                {
                     // Without active checks nothing else notices the recovery; slow start still applies.
                     self.servers[server].recovered_at = Some(now);
                 }
@@ -456,7 +590,10 @@ impl LbModel {
                 let i = self.servers.len() - 1;
                 self.refresh_view(i, now);
                 if let Some(a) = &self.scenario.health.active {
-                    ctx.schedule_in(SimDuration::from_millis(a.interval_ms), LbEvent::HealthCheck { server: i });
+                    ctx.schedule_in(
+                        SimDuration::from_millis(a.interval_ms),
+                        LbEvent::HealthCheck { server: i },
+                    );
                 }
             }
             // An index that does not exist (the page's buttons are bounded; this keeps it total).
@@ -485,8 +622,16 @@ impl LbModel {
                     completed: m.completed,
                     errors: m.errors,
                     drops: m.drops,
-                    utilization: super::metrics::round3(m.utilization(s.cfg.concurrency, self.start, now)),
-                    p99_ms: if m.latency.is_empty() { 0 } else { m.latency.value_at_quantile(0.99) },
+                    utilization: super::metrics::round3(m.utilization(
+                        s.cfg.concurrency,
+                        self.start,
+                        now,
+                    )),
+                    p99_ms: if m.latency.is_empty() {
+                        0
+                    } else {
+                        m.latency.value_at_quantile(0.99)
+                    },
                 }
             })
             .collect()
@@ -495,7 +640,14 @@ impl LbModel {
     pub fn summary(&self, now: SimTime) -> RunSummary {
         let weights: Vec<u32> = self.servers.iter().map(|s| s.cfg.weight).collect();
         let conc: Vec<u32> = self.servers.iter().map(|s| s.cfg.concurrency).collect();
-        self.metrics.summary(&self.scenario.name, self.scenario.algorithm.id(), self.scenario.seed, &weights, &conc, now)
+        self.metrics.summary(
+            &self.scenario.name,
+            self.scenario.algorithm.id(),
+            self.scenario.seed,
+            &weights,
+            &conc,
+            now,
+        )
     }
 }
 
@@ -505,19 +657,29 @@ impl Model for LbModel {
     fn handle(&mut self, ctx: &mut Ctx<'_, LbEvent>, event: LbEvent) {
         match event {
             LbEvent::Arrival => self.on_arrival(ctx),
-            LbEvent::Done { server, generation, arrived } => self.on_done(ctx, server as usize, generation, arrived),
+            LbEvent::Done {
+                server,
+                generation,
+                arrived,
+            } => self.on_done(ctx, server as usize, generation, arrived),
             LbEvent::HealthCheck { server } => self.on_health_check(ctx, server),
             LbEvent::Window => {
                 let now = ctx.now();
                 self.metrics.close_window(now);
                 self.refresh_all(now);
                 // Windows go on while requests are still draining after the last arrival.
-                let draining = self.servers.iter().any(|s| s.busy > 0 || !s.queue.is_empty());
-                if now < self.end || draining {
-                    ctx.schedule_in(SimDuration::from_millis(self.scenario.window_ms), LbEvent::Window);
-                }
+                self.window_event = (now < self.end || self.draining()).then(|| {
+                    ctx.schedule_in(
+                        SimDuration::from_millis(self.scenario.window_ms),
+                        LbEvent::Window,
+                    )
+                });
             }
-            LbEvent::Act(a) => self.apply(ctx, *a),
+            LbEvent::ArrivalsEnd => self.finish_if_drained(ctx),
+            LbEvent::Act(a) => {
+                self.apply(ctx, *a);
+                self.finish_if_drained(ctx);
+            }
         }
     }
 
@@ -527,6 +689,7 @@ impl Model for LbModel {
             LbEvent::Done { server, .. } => (format!("server-{server}"), "done".into()),
             LbEvent::HealthCheck { server } => (format!("server-{server}"), "health-check".into()),
             LbEvent::Window => ("metrics".into(), "window".into()),
+            LbEvent::ArrivalsEnd => ("lb".into(), "arrivals end".into()),
             LbEvent::Act(a) => ("fleet".into(), format!("{a:?}")),
         }
     }
@@ -547,14 +710,33 @@ impl LbRun {
         let model = LbModel::new(scenario, epoch)?;
         let mut sim = Simulation::new(model, epoch);
         sim.schedule_at(epoch, LbEvent::Arrival);
-        sim.schedule_in(SimDuration::from_millis(scenario.window_ms), LbEvent::Window);
+        let window = sim.schedule_in(
+            SimDuration::from_millis(scenario.window_ms),
+            LbEvent::Window,
+        );
+        sim.model.window_event = Some(window);
+        sim.schedule_in(
+            SimDuration::from_millis(scenario.duration_ms),
+            LbEvent::ArrivalsEnd,
+        );
         if let Some(a) = &scenario.health.active {
             for i in 0..scenario.servers.len() {
-                sim.schedule_in(SimDuration::from_millis(a.interval_ms), LbEvent::HealthCheck { server: i });
+                sim.schedule_in(
+                    SimDuration::from_millis(a.interval_ms),
+                    LbEvent::HealthCheck { server: i },
+                );
             }
         }
-        for e in &scenario.events {
-            sim.schedule_in(SimDuration::from_millis(e.at_ms), LbEvent::Act(Box::new(e.action.clone())));
+        // A change scripted for after the arrivals stop would only keep an idle run going.
+        for e in scenario
+            .events
+            .iter()
+            .filter(|e| e.at_ms < scenario.duration_ms)
+        {
+            sim.schedule_in(
+                SimDuration::from_millis(e.at_ms),
+                LbEvent::Act(Box::new(e.action.clone())),
+            );
         }
         Ok(LbRun { sim })
     }
@@ -563,6 +745,11 @@ impl LbRun {
     pub fn record_flows(&mut self, n: usize) {
         self.sim.model.flow_capacity = n;
         self.sim.model.flows.clear();
+    }
+
+    /// Keep only the last `n` closed metrics windows (a live page's bounded history).
+    pub fn keep_windows(&mut self, n: usize) {
+        self.sim.model.metrics.keep_windows(n);
     }
 
     /// Record every event in the kernel's trace (for determinism checks and the page's log).
@@ -630,11 +817,14 @@ impl LbRun {
 
     /// The page's per-server buttons: Down, Slow ×10 (`ServerState::Slow`), Recover (`Up`).
     pub fn set_server_state(&mut self, server: usize, state: ServerState) {
-        self.sim.act(|m, ctx| m.apply(ctx, Action::SetState { server, state }));
+        self.apply(Action::SetState { server, state });
     }
 
     pub fn apply(&mut self, action: Action) {
-        self.sim.act(|m, ctx| m.apply(ctx, action));
+        self.sim.act(|m, ctx| {
+            m.apply(ctx, action);
+            m.finish_if_drained(ctx);
+        });
     }
 
     pub fn servers(&self) -> Vec<ServerSnapshot> {
@@ -647,8 +837,10 @@ impl LbRun {
     }
 }
 
-/// The page plays an `LbRun` through the shared playback driver exactly as it would play the bare
-/// `Simulation`: every call goes straight to the kernel.
+/// The page plays an `LbRun` through the shared playback driver. Every call goes to the kernel,
+/// except that the clock never moves past the run's last event: once arrivals have stopped and
+/// every request has finished, nothing is left to happen and the run is over, so playing on does
+/// not make time pass.
 impl crate::sim::Clocked for LbRun {
     fn now(&self) -> SimTime {
         self.sim.now()
@@ -663,10 +855,10 @@ impl crate::sim::Clocked for LbRun {
         self.sim.step()
     }
     fn run_until(&mut self, until: SimTime) {
-        self.sim.run_until(until)
+        self.sim.run_until_bounded_or_idle(until, u64::MAX);
     }
     fn run_until_bounded(&mut self, until: SimTime, max_events: u64) -> bool {
-        self.sim.run_until_bounded(until, max_events)
+        self.sim.run_until_bounded_or_idle(until, max_events)
     }
 }
 
@@ -679,7 +871,15 @@ mod tests {
     use crate::balance::scenario::{ActiveCheck, HealthConfig, PassiveCheck, ScheduledAction};
 
     fn small(alg: AlgorithmId) -> Scenario {
-        Scenario { algorithm: alg, duration_ms: 3_000, arrivals: crate::balance::scenario::ArrivalConfig { rate_per_s: 200.0, burst: None }, ..Scenario::default() }
+        Scenario {
+            algorithm: alg,
+            duration_ms: 3_000,
+            arrivals: crate::balance::scenario::ArrivalConfig {
+                rate_per_s: 200.0,
+                burst: None,
+            },
+            ..Scenario::default()
+        }
     }
 
     #[test]
@@ -690,16 +890,40 @@ mod tests {
             let s = r.summary();
             assert_eq!(s.arrivals, s.completed + s.drops + s.errors, "{alg}");
             assert!(s.arrivals > 400, "{alg}: {}", s.arrivals);
-            assert!(r.servers().iter().all(|v| v.view.active == 0 && v.busy == 0), "{alg}");
+            assert!(
+                r.servers()
+                    .iter()
+                    .all(|v| v.view.active == 0 && v.busy == 0),
+                "{alg}"
+            );
         }
     }
 
     #[test]
     fn same_seed_same_run_different_seed_different_run() {
-        let a = { let mut r = LbRun::new(&small(AlgorithmId::P2c)).unwrap(); r.run_to_end(); r.summary() };
-        let b = { let mut r = LbRun::new(&small(AlgorithmId::P2c)).unwrap(); r.run_to_end(); r.summary() };
-        assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
-        let c = { let mut r = LbRun::new(&Scenario { seed: 2, ..small(AlgorithmId::P2c) }).unwrap(); r.run_to_end(); r.summary() };
+        let a = {
+            let mut r = LbRun::new(&small(AlgorithmId::P2c)).unwrap();
+            r.run_to_end();
+            r.summary()
+        };
+        let b = {
+            let mut r = LbRun::new(&small(AlgorithmId::P2c)).unwrap();
+            r.run_to_end();
+            r.summary()
+        };
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&b).unwrap()
+        );
+        let c = {
+            let mut r = LbRun::new(&Scenario {
+                seed: 2,
+                ..small(AlgorithmId::P2c)
+            })
+            .unwrap();
+            r.run_to_end();
+            r.summary()
+        };
         assert_ne!(a.arrivals, c.arrivals);
     }
 
@@ -712,30 +936,43 @@ mod tests {
             let mut sc = small(alg);
             sc.duration_ms = 2_000;
             sc.servers[3].weight = 3;
-            sc.events = vec![ScheduledAction { at_ms: 1_000, action: Action::SetState { server: 1, state: ServerState::Down } }];
+            sc.events = vec![ScheduledAction {
+                at_ms: 1_000,
+                action: Action::SetState {
+                    server: 1,
+                    state: ServerState::Down,
+                },
+            }];
             let mut r = LbRun::new(&sc).unwrap();
             r.run_to_end();
             let s = r.summary();
             let per: Vec<String> = s.servers.iter().map(|v| v.requests.to_string()).collect();
             out.push_str(&format!(
                 "{:<12} arrivals {} done {} errors {} p50 {} p99 {} per-server {}\n",
-                alg.id(), s.arrivals, s.completed, s.errors, s.latency.p50_ms, s.latency.p99_ms, per.join("/")
+                alg.id(),
+                s.arrivals,
+                s.completed,
+                s.errors,
+                s.latency.p50_ms,
+                s.latency.p99_ms,
+                per.join("/")
             ));
         }
         expect_test::expect![[r#"
             round-robin  arrivals 414 done 362 errors 52 p50 11 p99 82 per-server 104/104/103/103
-            smooth-wrr   arrivals 414 done 385 errors 29 p50 11 p99 82 per-server 69/64/69/212
-            least-conn   arrivals 414 done 315 errors 99 p50 11 p99 86 per-server 75/137/74/128
+            smooth-wrr   arrivals 414 done 380 errors 34 p50 11 p99 82 per-server 69/69/69/207
+            least-conn   arrivals 414 done 307 errors 107 p50 12 p99 86 per-server 70/145/68/131
             ip-hash      arrivals 414 done 378 errors 36 p50 11 p99 75 per-server 61/69/78/206
             ip-hash-full arrivals 414 done 382 errors 32 p50 12 p99 86 per-server 68/65/60/221
             l4-hash      arrivals 414 done 381 errors 33 p50 12 p99 86 per-server 68/74/73/199
             l7-path      arrivals 414 done 362 errors 52 p50 11 p99 82 per-server 104/104/103/103
             random       arrivals 414 done 379 errors 35 p50 11 p99 86 per-server 68/72/58/216
-            p2c          arrivals 414 done 331 errors 83 p50 11 p99 82 per-server 82/121/80/131
-            ring         arrivals 414 done 374 errors 40 p50 12 p99 86 per-server 71/62/54/227
+            p2c          arrivals 414 done 340 errors 74 p50 11 p99 75 per-server 74/111/67/162
+            ring         arrivals 414 done 377 errors 37 p50 11 p99 86 per-server 63/74/63/214
             maglev       arrivals 414 done 388 errors 26 p50 11 p99 82 per-server 70/59/62/223
             peak-ewma    arrivals 414 done 337 errors 77 p50 11 p99 82 per-server 126/119/62/107
-        "#]].assert_eq(&out);
+        "#]]
+        .assert_eq(&out);
     }
 
     #[test]
@@ -753,46 +990,265 @@ mod tests {
         }
         assert_eq!(Clocked::now(&played), direct.now());
         assert_eq!(Clocked::processed(&played), direct.events());
-        assert_eq!(serde_json::to_string(&played.summary()).unwrap(), serde_json::to_string(&direct.summary()).unwrap());
+        assert_eq!(
+            serde_json::to_string(&played.summary()).unwrap(),
+            serde_json::to_string(&direct.summary()).unwrap()
+        );
+    }
+
+    /// Played to its end, a run stops: the clock stays at its last event however long the
+    /// playback keeps asking for more time.
+    #[test]
+    fn played_past_its_end_the_clock_stops_at_the_last_event() {
+        use crate::sim::{Clocked, Playback};
+        let mut sc = small(AlgorithmId::RoundRobin);
+        sc.duration_ms = 500;
+        let mut run = LbRun::new(&sc).unwrap();
+        let mut pb = Playback::new(100.0);
+        pb.play();
+        for _ in 0..100 {
+            pb.advance(&mut run, 16.0, || false);
+        }
+        assert!(run.is_done());
+        let end = Clocked::now(&run);
+        let elapsed = (end - TEST_EPOCH).as_millis();
+        // The last request's end, a little after the 500 ms of arrivals — not the next 1 s
+        // window boundary: the open window closes early.
+        assert!((500..700).contains(&elapsed), "{elapsed}");
+        let last = run.model().metrics.windows.last().unwrap().clone();
+        assert_eq!(last.end_ms, elapsed);
+        pb.advance(&mut run, 1_000.0, || false);
+        assert_eq!(Clocked::now(&run), end);
+        // Direct driving agrees: the same events, and run_to_end reaches the same last instant.
+        let mut direct = LbRun::new(&sc).unwrap();
+        direct.run_to_end();
+        assert_eq!((direct.now(), direct.events()), (end, run.events()));
+    }
+
+    /// A change scripted after the arrivals stop does not keep the run going.
+    #[test]
+    fn scripted_actions_after_the_end_do_not_extend_the_run() {
+        let mut sc = small(AlgorithmId::Maglev);
+        sc.duration_ms = 1_000;
+        sc.events = vec![ScheduledAction {
+            at_ms: 5_000,
+            action: Action::AddServer {
+                config: ServerConfig::default(),
+            },
+        }];
+        let mut r = LbRun::new(&sc).unwrap();
+        r.run_to_end();
+        assert!(r.elapsed().as_millis() < 1_500, "{}", r.elapsed());
+        assert_eq!(r.servers().len(), 4);
     }
 
     #[test]
     fn queue_overflow_drops() {
         let mut sc = small(AlgorithmId::RoundRobin);
-        sc.servers = vec![ServerConfig { concurrency: 1, queue_limit: 2, ..ServerConfig::default() }];
+        sc.servers = vec![ServerConfig {
+            concurrency: 1,
+            queue_limit: 2,
+            ..ServerConfig::default()
+        }];
         sc.service = Distribution::Constant { ms: 100.0 };
         let mut r = LbRun::new(&sc).unwrap();
         r.run_to_end();
         let s = r.summary();
         // Capacity is 10/s for 3 s against ~600 arrivals.
-        assert!(s.drops > 500 && s.completed <= 33, "{} {}", s.drops, s.completed);
+        assert!(
+            s.drops > 500 && s.completed <= 33,
+            "{} {}",
+            s.drops,
+            s.completed
+        );
     }
 
     #[test]
     fn dead_server_fails_until_detected() {
         let mut sc = small(AlgorithmId::RoundRobin);
         sc.duration_ms = 10_000;
-        sc.events = vec![ScheduledAction { at_ms: 2_000, action: Action::SetState { server: 0, state: ServerState::Down } }];
-        let no_checks = { let mut r = LbRun::new(&sc).unwrap(); r.run_to_end(); r.summary() };
-        sc.health = HealthConfig { active: Some(ActiveCheck { interval_ms: 500, fall: 2, rise: 1 }), passive: None, slow_start_ms: 0 };
-        let active = { let mut r = LbRun::new(&sc).unwrap(); r.run_to_end(); r.summary() };
-        sc.health.passive = Some(PassiveCheck { max_fails: 1, fail_timeout_ms: 60_000 });
-        let both = { let mut r = LbRun::new(&sc).unwrap(); r.run_to_end(); r.summary() };
+        sc.events = vec![ScheduledAction {
+            at_ms: 2_000,
+            action: Action::SetState {
+                server: 0,
+                state: ServerState::Down,
+            },
+        }];
+        let no_checks = {
+            let mut r = LbRun::new(&sc).unwrap();
+            r.run_to_end();
+            r.summary()
+        };
+        sc.health = HealthConfig {
+            active: Some(ActiveCheck {
+                interval_ms: 500,
+                fall: 2,
+                rise: 1,
+            }),
+            passive: None,
+            slow_start_ms: 0,
+        };
+        let active = {
+            let mut r = LbRun::new(&sc).unwrap();
+            r.run_to_end();
+            r.summary()
+        };
+        sc.health.passive = Some(PassiveCheck {
+            max_fails: 1,
+            fail_timeout_ms: 60_000,
+        });
+        let both = {
+            let mut r = LbRun::new(&sc).unwrap();
+            r.run_to_end();
+            r.summary()
+        };
         // About a quarter of 8 s × 200/s fail without checks; within ~1 s with active checks; a
         // handful with passive ones.
         assert!(no_checks.errors > 350, "{}", no_checks.errors);
-        assert!(active.errors < 80 && active.errors > 10, "{}", active.errors);
+        assert!(
+            active.errors < 80 && active.errors > 10,
+            "{}",
+            active.errors
+        );
         assert!(both.errors < 10, "{}", both.errors);
+    }
+
+    /// nginx's passive check end to end (`ngx_http_upstream_get_peer` skips a peer with
+    /// `fails >= max_fails` for `fail_timeout`, then lets exactly one probe through): a crashed
+    /// server with no active checks gets one request per fail_timeout, and is back in rotation as
+    /// soon as a probe succeeds.
+    #[test]
+    fn passive_check_sends_one_probe_per_fail_timeout_and_a_good_probe_revives() {
+        let mut sc = small(AlgorithmId::SmoothWrr);
+        sc.duration_ms = 12_000;
+        sc.health = HealthConfig {
+            active: None,
+            passive: Some(PassiveCheck {
+                max_fails: 1,
+                fail_timeout_ms: 1_000,
+            }),
+            slow_start_ms: 0,
+        };
+        sc.events = vec![
+            ScheduledAction {
+                at_ms: 2_000,
+                action: Action::SetState {
+                    server: 0,
+                    state: ServerState::Down,
+                },
+            },
+            ScheduledAction {
+                at_ms: 8_500,
+                action: Action::SetState {
+                    server: 0,
+                    state: ServerState::Up,
+                },
+            },
+        ];
+        let mut r = LbRun::new(&sc).unwrap();
+        r.record_flows(1_000_000);
+        r.run_to_end();
+        let to0: Vec<Flow> = r
+            .model()
+            .flows()
+            .iter()
+            .filter(|f| f.server == Some(0))
+            .copied()
+            .collect();
+        let failed: Vec<u64> = to0
+            .iter()
+            .filter(|f| f.outcome == FlowOutcome::Failed)
+            .map(|f| f.at_ms)
+            .collect();
+        // The crash at 2 s fails the requests in flight there, which takes s0 out; then one probe
+        // just after each fail_timeout fails: ~3, ~4 … ~8 s.
+        assert_eq!(failed.len(), 6, "{failed:?}");
+        assert!((3_001..3_100).contains(&failed[0]), "{failed:?}");
+        for w in failed.windows(2) {
+            assert!((1_001..1_100).contains(&(w[1] - w[0])), "{failed:?}");
+        }
+        // Recovered at 8.5 s: the next probe (by ~9.1 s) succeeds and traffic returns.
+        let served_late = to0
+            .iter()
+            .filter(|f| f.at_ms > 9_200 && f.outcome != FlowOutcome::Failed)
+            .count();
+        assert!(served_late > 100, "{served_late}");
+    }
+
+    /// `max_fails=3`: two failures within fail_timeout leave the peer in rotation, the third takes
+    /// it out; `max_fails` = no passive config never takes it out.
+    #[test]
+    fn passive_check_honours_the_configured_max_fails() {
+        let run = |passive: Option<PassiveCheck>| {
+            let mut sc = small(AlgorithmId::RoundRobin);
+            sc.duration_ms = 5_000;
+            sc.health = HealthConfig {
+                active: None,
+                passive,
+                slow_start_ms: 0,
+            };
+            sc.events = vec![ScheduledAction {
+                at_ms: 1_000,
+                action: Action::SetState {
+                    server: 0,
+                    state: ServerState::Down,
+                },
+            }];
+            let mut r = LbRun::new(&sc).unwrap();
+            r.run_to_end();
+            r.summary().errors
+        };
+        assert_eq!(
+            run(Some(PassiveCheck {
+                max_fails: 3,
+                fail_timeout_ms: 10_000
+            })),
+            3
+        );
+        assert_eq!(
+            run(Some(PassiveCheck {
+                max_fails: 1,
+                fail_timeout_ms: 10_000
+            })),
+            1
+        );
+        assert!(run(None) > 150);
     }
 
     #[test]
     fn slow_start_ramps_the_weight() {
         let mut sc = small(AlgorithmId::SmoothWrr);
-        sc.health = HealthConfig { active: Some(ActiveCheck { interval_ms: 100, fall: 1, rise: 1 }), passive: None, slow_start_ms: 1_000 };
-        sc.servers = vec![ServerConfig { weight: 10, ..ServerConfig::default() }; 2];
+        sc.health = HealthConfig {
+            active: Some(ActiveCheck {
+                interval_ms: 100,
+                fall: 1,
+                rise: 1,
+            }),
+            passive: None,
+            slow_start_ms: 1_000,
+        };
+        sc.servers = vec![
+            ServerConfig {
+                weight: 10,
+                ..ServerConfig::default()
+            };
+            2
+        ];
         sc.events = vec![
-            ScheduledAction { at_ms: 100, action: Action::SetState { server: 0, state: ServerState::Down } },
-            ScheduledAction { at_ms: 500, action: Action::SetState { server: 0, state: ServerState::Up } },
+            ScheduledAction {
+                at_ms: 100,
+                action: Action::SetState {
+                    server: 0,
+                    state: ServerState::Down,
+                },
+            },
+            ScheduledAction {
+                at_ms: 500,
+                action: Action::SetState {
+                    server: 0,
+                    state: ServerState::Up,
+                },
+            },
         ];
         let mut r = LbRun::new(&sc).unwrap();
         r.run_for(SimDuration::from_millis(700));
@@ -805,11 +1261,37 @@ mod tests {
     #[test]
     fn slow_start_leaves_hashing_weights_alone() {
         let mut sc = small(AlgorithmId::Ring);
-        sc.health = HealthConfig { active: Some(ActiveCheck { interval_ms: 100, fall: 1, rise: 1 }), passive: None, slow_start_ms: 1_000 };
-        sc.servers = vec![ServerConfig { weight: 10, ..ServerConfig::default() }; 2];
+        sc.health = HealthConfig {
+            active: Some(ActiveCheck {
+                interval_ms: 100,
+                fall: 1,
+                rise: 1,
+            }),
+            passive: None,
+            slow_start_ms: 1_000,
+        };
+        sc.servers = vec![
+            ServerConfig {
+                weight: 10,
+                ..ServerConfig::default()
+            };
+            2
+        ];
         sc.events = vec![
-            ScheduledAction { at_ms: 100, action: Action::SetState { server: 0, state: ServerState::Down } },
-            ScheduledAction { at_ms: 500, action: Action::SetState { server: 0, state: ServerState::Up } },
+            ScheduledAction {
+                at_ms: 100,
+                action: Action::SetState {
+                    server: 0,
+                    state: ServerState::Down,
+                },
+            },
+            ScheduledAction {
+                at_ms: 500,
+                action: Action::SetState {
+                    server: 0,
+                    state: ServerState::Up,
+                },
+            },
         ];
         let mut r = LbRun::new(&sc).unwrap();
         r.run_for(SimDuration::from_millis(700));

@@ -1,10 +1,15 @@
-//! nginx's smooth weighted round robin (`ngx_http_upstream_get_peer`), exactly: on every pick each
-//! healthy peer adds its effective weight to its current weight, the peer with the largest current
-//! weight wins (the first one on ties), and the total of effective weights is subtracted from the
-//! winner. A failure lowers a peer's effective weight by `weight / max_fails`; each later pick
-//! raises it by one until it is back at `weight`.
+//! nginx's smooth weighted round robin (`ngx_http_upstream_get_peer` in
+//! `ngx_http_upstream_round_robin.c`), exactly: on every pick each healthy peer adds its effective
+//! weight to its current weight, the peer with the largest current weight wins (the first one on
+//! ties), and the total of effective weights is subtracted from the winner. A failed request lowers
+//! its peer's effective weight by `weight / max_fails` (integer division, never below 0;
+//! `ngx_http_upstream_free_round_robin_peer_locked`), and each later pick that considers the peer
+//! raises it by one until it is back at `weight`. `max_fails = 0` turns the penalty off, and a
+//! single-peer upstream (`peers->single`) never has one. The skipping of failed peers
+//! (`fails >= max_fails` within `fail_timeout`) is [`super::passive`], which the model applies to
+//! what every balancer sees.
 
-use super::balancer::{Balancer, Request, ServerView};
+use super::balancer::{Balancer, BalancerSnapshot, Request, ServerView};
 use super::AlgorithmId;
 use crate::sim::SimTime;
 use serde::{Deserialize, Serialize};
@@ -27,27 +32,47 @@ pub struct WrrStep {
     pub after: Vec<i64>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct SmoothWrr {
     peers: Vec<WrrPeer>,
-    /// nginx's `max_fails`, used only to size the effective-weight penalty of a failure.
-    max_fails: i64,
+    /// nginx's `max_fails` (its default is 1): sizes the effective-weight penalty of a failure;
+    /// 0 means no penalty.
+    max_fails: u32,
+}
+
+impl Default for SmoothWrr {
+    fn default() -> Self {
+        SmoothWrr::new()
+    }
 }
 
 impl SmoothWrr {
+    /// nginx's defaults: `max_fails=1`.
     pub fn new() -> Self {
-        SmoothWrr { peers: Vec::new(), max_fails: 1 }
+        SmoothWrr {
+            peers: Vec::new(),
+            max_fails: 1,
+        }
+    }
+
+    /// With the upstream's configured `max_fails` (0 = no effective-weight penalty).
+    pub fn with_max_fails(max_fails: u32) -> Self {
+        SmoothWrr {
+            peers: Vec::new(),
+            max_fails,
+        }
     }
 
     /// A balancer already sized for `weights` (for the CLI and tests).
     pub fn with_weights(weights: &[u32]) -> Self {
         let mut s = SmoothWrr::new();
-        s.sync(&weights.iter().map(|w| ServerView::up(*w)).collect::<Vec<_>>());
+        s.sync(
+            &weights
+                .iter()
+                .map(|w| ServerView::up(*w))
+                .collect::<Vec<_>>(),
+        );
         s
-    }
-
-    pub fn set_max_fails(&mut self, max_fails: u32) {
-        self.max_fails = i64::from(max_fails.max(1));
     }
 
     /// The weight table as it stands.
@@ -57,7 +82,7 @@ impl SmoothWrr {
 
     /// Follows the servers' configured weights: new servers join with current weight 0, a changed
     /// weight resets the effective weight to it (as an nginx reload would).
-    fn sync(&mut self, servers: &[ServerView]) {
+    pub(crate) fn sync(&mut self, servers: &[ServerView]) {
         self.peers.resize(servers.len(), WrrPeer::default());
         for (p, s) in self.peers.iter_mut().zip(servers) {
             let w = i64::from(s.weight);
@@ -68,8 +93,9 @@ impl SmoothWrr {
         }
     }
 
-    /// The heart of nginx's algorithm over the peers for which `eligible(i)` holds.
-    fn pick_among(&mut self, eligible: impl Fn(usize) -> bool) -> Option<(usize, i64)> {
+    /// The heart of nginx's algorithm over the peers for which `eligible(i)` holds (also what
+    /// `hash … consistent` runs among the peers of one ring point).
+    pub(crate) fn pick_among(&mut self, eligible: impl Fn(usize) -> bool) -> Option<(usize, i64)> {
         let mut best: Option<usize> = None;
         let mut total: i64 = 0;
         for i in 0..self.peers.len() {
@@ -99,7 +125,12 @@ impl SmoothWrr {
         let mut before: Vec<i64> = self.peers.iter().map(|p| p.current_weight).collect();
         before[chosen] = before[chosen].saturating_add(total);
         let after = self.peers.iter().map(|p| p.current_weight).collect();
-        Some(WrrStep { before, chosen, total, after })
+        Some(WrrStep {
+            before,
+            chosen,
+            total,
+            after,
+        })
     }
 
     pub(crate) fn pick_views(&mut self, servers: &[ServerView]) -> Option<usize> {
@@ -118,32 +149,74 @@ impl Balancer for SmoothWrr {
     }
 
     fn report_failure(&mut self, server: usize) {
+        self.penalize(server);
+    }
+
+    fn snapshot(&self) -> BalancerSnapshot {
+        self.table_snapshot()
+    }
+}
+
+impl SmoothWrr {
+    /// A failed request to `server`: `effective_weight -= weight / max_fails`, floored at 0, unless
+    /// `max_fails` is 0 or the upstream has a single peer.
+    pub fn penalize(&mut self, server: usize) {
+        if self.max_fails == 0 || self.peers.len() == 1 {
+            return;
+        }
+        let max_fails = i64::from(self.max_fails);
         if let Some(p) = self.peers.get_mut(server) {
-            p.effective_weight = (p.effective_weight - p.weight / self.max_fails).max(0);
+            p.effective_weight = (p.effective_weight - p.weight / max_fails).max(0);
         }
     }
 
-    fn weight_table(&self) -> Option<&[WrrPeer]> {
-        Some(&self.peers)
+    /// The weight table as named columns, for any view.
+    pub fn table_snapshot(&self) -> BalancerSnapshot {
+        BalancerSnapshot {
+            columns: vec!["weight", "effective weight", "current weight"],
+            rows: self
+                .peers
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.weight as f64,
+                        p.effective_weight as f64,
+                        p.current_weight as f64,
+                    ]
+                })
+                .collect(),
+            totals: Vec::new(),
+        }
     }
 }
 
 /// Letters for servers in sequences: 0 → a, 1 → b …
 pub fn letters(picks: &[usize]) -> String {
-    picks.iter().map(|i| char::from(b'a' + (*i % 26) as u8).to_string()).collect::<Vec<_>>().join(" ")
+    picks
+        .iter()
+        .map(|i| char::from(b'a' + (*i % 26) as u8).to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The length of one period of smooth WRR over `weights`: the sum of the weights divided by their
 /// greatest common divisor.
 pub fn period(weights: &[u32]) -> u64 {
     fn gcd(a: u64, b: u64) -> u64 {
-        if b == 0 { a } else { gcd(b, a % b) }
+        if b == 0 {
+            a
+        } else {
+            gcd(b, a % b)
+        }
     }
     let g = weights.iter().fold(0u64, |g, w| gcd(g, u64::from(*w)));
     if g == 0 {
         return 0;
     }
-    weights.iter().fold(0u64, |a, w| a.saturating_add(u64::from(*w))) / g
+    weights
+        .iter()
+        .fold(0u64, |a, w| a.saturating_add(u64::from(*w)))
+        / g
 }
 
 #[cfg(test)]
@@ -174,7 +247,10 @@ mod tests {
         let steps: Vec<String> = (0..3)
             .map(|_| {
                 let st = s.pick_explained(&v).unwrap();
-                format!("{:?} -> {} -{} -> {:?}", st.before, st.chosen, st.total, st.after)
+                format!(
+                    "{:?} -> {} -{} -> {:?}",
+                    st.before, st.chosen, st.total, st.after
+                )
             })
             .collect();
         expect![[r#"
@@ -184,16 +260,70 @@ mod tests {
         .assert_eq(&steps.join("\n"));
     }
 
+    fn wrr(weights: &[u32], max_fails: u32) -> SmoothWrr {
+        let mut s = SmoothWrr::with_max_fails(max_fails);
+        s.sync(
+            &weights
+                .iter()
+                .map(|w| ServerView::up(*w))
+                .collect::<Vec<_>>(),
+        );
+        s
+    }
+
+    /// `ngx_http_upstream_free_round_robin_peer_locked`: `effective_weight -= weight / max_fails`
+    /// with the configured max_fails, floored at 0; `ngx_http_upstream_get_peer`: +1 per pick that
+    /// considers the peer, up to `weight`.
     #[test]
-    fn failure_lowers_effective_weight_then_it_recovers() {
-        let mut s = SmoothWrr::with_weights(&[4, 4]);
-        s.set_max_fails(2);
+    fn failure_lowers_effective_weight_by_weight_over_max_fails_then_it_recovers_by_one_per_pick() {
+        let v = vec![ServerView::up(10); 2];
+        let mut s = wrr(&[10, 10], 3);
         s.report_failure(0);
-        assert_eq!(s.table()[0].effective_weight, 2);
-        let v = vec![ServerView::up(4); 2];
-        s.pick_views(&v);
-        s.pick_views(&v);
+        assert_eq!(s.table()[0].effective_weight, 7, "10 - 10/3");
+        s.report_failure(0);
+        s.report_failure(0);
+        s.report_failure(0);
+        assert_eq!(s.table()[0].effective_weight, 0, "never below 0");
+        let recovered: Vec<i64> = (0..12)
+            .map(|_| {
+                s.pick_views(&v);
+                s.table()[0].effective_weight
+            })
+            .collect();
+        assert_eq!(recovered, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10]);
+        // The default max_fails is 1: one failure takes the whole weight.
+        let mut d = wrr(&[4, 4], 1);
+        d.report_failure(1);
+        assert_eq!(d.table()[1].effective_weight, 0);
+        // Integer division: weight 1 with max_fails 3 loses nothing.
+        let mut small = wrr(&[1, 1], 3);
+        small.report_failure(0);
+        assert_eq!(small.table()[0].effective_weight, 1);
+    }
+
+    /// `if (peer->max_fails) { effective_weight -= … }`: max_fails = 0 disables the penalty, and a
+    /// single peer (`peers->single`) returns before it.
+    #[test]
+    fn max_fails_zero_and_a_single_peer_take_no_penalty() {
+        let mut s = wrr(&[4, 4], 0);
+        s.report_failure(0);
         assert_eq!(s.table()[0].effective_weight, 4);
+        let mut one = wrr(&[4], 1);
+        one.report_failure(0);
+        assert_eq!(one.table()[0].effective_weight, 4);
+    }
+
+    /// A penalised peer is picked less until it recovers: with weights 5,5 and max_fails 1, a
+    /// failure of s0 gives s1 the next five picks while s0's effective weight climbs back.
+    #[test]
+    fn penalty_shifts_picks_while_it_lasts() {
+        let v = vec![ServerView::up(5); 2];
+        let mut s = wrr(&[5, 5], 1);
+        s.report_failure(0);
+        let picks: Vec<usize> = (0..10).map(|_| s.pick_views(&v).unwrap()).collect();
+        assert_eq!(&picks[..4], &[1, 1, 1, 0]);
+        assert_eq!(picks.iter().filter(|p| **p == 1).count(), 6, "{picks:?}");
+        assert_eq!(s.table()[0].effective_weight, 5);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use super::keyspace::{Keyspace, Map, Set};
 use serde::{Deserialize, Serialize};
 
+use super::databases::Db;
 use super::limits::Breach;
 use super::num;
 use super::store::Store;
@@ -69,6 +70,18 @@ pub struct Snapshot {
     /// What DEBUG SLEEP had added to the clock, so deadlines keep their meaning.
     #[serde(default)]
     pub clock_offset_ms: u64,
+    /// Database 0's keys (every snapshot has them; older ones have nothing else).
+    pub keys: Vec<SnapshotKey>,
+    /// The other numbered databases that hold keys, by index (SELECT 3 and SET k v survive a
+    /// reload). Absent when they are all empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub databases: Vec<SnapshotDb>,
+}
+
+/// One database other than 0.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotDb {
+    pub index: usize,
     pub keys: Vec<SnapshotKey>,
 }
 
@@ -81,6 +94,8 @@ pub enum ImportError {
     Version { found: u32, supported: u32 },
     #[error("stored dataset lists key {0:?} twice")]
     DuplicateKey(String),
+    #[error("stored dataset has database {index}; this store has databases 0 to {last} (each listed once)")]
+    BadDatabase { index: usize, last: usize },
     #[error("stored dataset has an empty {kind} at key {key:?}; Redis never keeps empty collections")]
     EmptyCollection { key: String, kind: &'static str },
     #[error("stored dataset has score {score:?} at key {key:?}; a score is a float such as 1.5, inf or -inf")]
@@ -94,12 +109,23 @@ pub enum ImportError {
 }
 
 impl Store {
-    /// The live dataset (expired keys left out) at caller time `now`.
+    /// The live dataset of every database (expired keys left out) at caller time `now`.
     pub fn export(&self, now: SimTime) -> Snapshot {
         let now_ms = i64::try_from(self.store_time(now).as_unix_ms()).unwrap_or(i64::MAX);
+        let keys = self.export_database(0, now_ms);
+        let databases = (1..self.database_count())
+            .filter(|&i| self.database_len(i) > 0)
+            .map(|index| SnapshotDb { index, keys: self.export_database(index, now_ms) })
+            .filter(|d| !d.keys.is_empty())
+            .collect();
+        Snapshot { version: FORMAT_VERSION, clock_offset_ms: self.clock_offset.as_millis(), keys, databases }
+    }
+
+    fn export_database(&self, index: usize, now_ms: i64) -> Vec<SnapshotKey> {
+        let (db, expires) = self.db_view(index);
         let mut keys = Vec::new();
-        for (k, v) in &self.db {
-            let exp = self.expires.get(k).copied();
+        for (k, v) in db {
+            let exp = expires.get(k).copied();
             if exp.is_some_and(|w| now_ms > w) {
                 continue;
             }
@@ -116,25 +142,58 @@ impl Store {
             };
             keys.push(SnapshotKey { key: Bytes::from_slice(k), expires_at_ms: exp, value });
         }
-        Snapshot { version: FORMAT_VERSION, clock_offset_ms: self.clock_offset.as_millis(), keys }
+        keys
     }
 
     pub fn export_json(&self, now: SimTime) -> String {
         serde_json::to_string(&self.export(now)).unwrap_or_else(|_| "{}".into())
     }
 
-    /// Replaces the dataset with `snapshot` after validating all of it; on error the store is
-    /// unchanged.
+    /// Replaces the dataset (every database) with `snapshot` after validating all of it; on
+    /// error the store is unchanged. The limits count every database together, as commands do.
     pub fn import(&mut self, snapshot: &Snapshot) -> Result<(), ImportError> {
         if snapshot.version != FORMAT_VERSION {
             return Err(ImportError::Version { found: snapshot.version, supported: FORMAT_VERSION });
         }
         // The key count first, so an oversized document is refused before anything is built.
-        self.limits.check_totals(snapshot.keys.len(), 0)?;
+        let listed = snapshot.databases.iter().fold(snapshot.keys.len(), |n, d| n.saturating_add(d.keys.len()));
+        self.limits.check_totals(listed, 0)?;
+        let n = self.database_count();
+        let mut loaded: Vec<(usize, Db)> = Vec::with_capacity(1 + snapshot.databases.len());
+        let (mut total_keys, mut cost) = (0usize, 0u64);
+        let lists = std::iter::once((0, &snapshot.keys)).chain(snapshot.databases.iter().map(|d| (d.index, &d.keys)));
+        for (index, keys) in lists {
+            if index >= n || loaded.iter().any(|(i, ..)| *i == index) {
+                return Err(ImportError::BadDatabase { index, last: n - 1 });
+            }
+            loaded.push((index, self.import_keys(keys, &mut total_keys, &mut cost)?));
+        }
+        for i in 0..n {
+            self.with_database(i, |s| {
+                s.db.clear();
+                s.expires.clear();
+            });
+        }
+        for (index, db) in loaded {
+            self.with_database(index, |s| {
+                s.db = db.keys;
+                s.expires = db.expires;
+            });
+        }
+        self.clock_offset = crate::sim::SimDuration::from_millis(snapshot.clock_offset_ms);
+        Ok(())
+    }
+
+    /// One database's keys, validated, counted into the running totals.
+    fn import_keys(
+        &self,
+        keys: &[SnapshotKey],
+        total_keys: &mut usize,
+        cost: &mut u64,
+    ) -> Result<Db, ImportError> {
         let mut db = Keyspace::new();
         let mut expires: Map<Box<[u8]>, i64> = Map::default();
-        let mut cost: u64 = 0;
-        for sk in &snapshot.keys {
+        for sk in keys {
             let key = sk.key.decode()?;
             let name = String::from_utf8_lossy(&key).into_owned();
             let nonempty = |n: usize, kind: &'static str| {
@@ -174,8 +233,9 @@ impl Store {
                     Value::ZSet(Box::new(z))
                 }
             };
-            cost = cost.saturating_add(self.limits.check_value(&key, &value)?);
-            self.limits.check_totals(db.len() + 1, cost)?;
+            *cost = cost.saturating_add(self.limits.check_value(&key, &value)?);
+            *total_keys += 1;
+            self.limits.check_totals(*total_keys, *cost)?;
             if db.insert(&key, value).is_some() {
                 return Err(ImportError::DuplicateKey(name));
             }
@@ -183,10 +243,7 @@ impl Store {
                 expires.insert(key.into_boxed_slice(), w);
             }
         }
-        self.db = db;
-        self.expires = expires;
-        self.clock_offset = crate::sim::SimDuration::from_millis(snapshot.clock_offset_ms);
-        Ok(())
+        Ok(Db { keys: db, expires })
     }
 
     /// The export as JSON, after checking that it loads again into a store with the same limits:

@@ -45,6 +45,9 @@ pub struct Store {
     pub(crate) stats: Stats,
     /// When the store was created, for INFO's uptime.
     pub(crate) started_ms: Option<i64>,
+    /// Everything beyond the selected keyspace: the other databases, clients, transactions,
+    /// pub/sub, blocked clients, CONFIG (see `server.rs`).
+    pub(crate) srv: Box<super::server::ServerState>,
     /// What the active-expire cycle keeps between runs (`redis::expire`).
     pub(crate) active_expire: super::expire::ActiveExpire,
 }
@@ -65,6 +68,7 @@ impl Store {
             limits,
             stats: Stats::default(),
             started_ms: None,
+            srv: Box::default(),
             active_expire: Default::default(),
         }
     }
@@ -108,20 +112,20 @@ impl Store {
         }
     }
 
-    /// Runs one command at caller time `now` and returns its reply, as a Redis 7.0 server would.
+    /// Runs one command at caller time `now` as the store's default client and returns its
+    /// reply, as a Redis 7.0 server would. (Many clients: [`Store::connect`] and
+    /// [`Store::execute_as`] in `server.rs`; this is the one-client shorthand.)
     pub fn execute(&mut self, now: SimTime, argv: &[Vec<u8>]) -> Reply {
-        self.set_clock(now);
-        let Some(name) = argv.first() else {
+        if argv.is_empty() {
             return error("ERR empty command");
-        };
-        let Some(spec) = table::lookup(name) else {
-            return unknown_command(argv);
-        };
-        let argc = argv.len() as i64;
-        let arity = i64::from(spec.arity);
-        if (arity > 0 && argc != arity) || argc < -arity {
-            return Reply::Error(format!("ERR wrong number of arguments for '{}' command", spec.name));
         }
+        self.execute_default(now, argv)
+    }
+
+    /// Redis's `call` for a command already looked up and arity-checked by the client layer
+    /// (`server.rs`): counts it, applies the playground's input limits, runs the handler and
+    /// bounds the reply.
+    pub(crate) fn call_handler(&mut self, spec: &'static table::CommandSpec, argv: &[Vec<u8>]) -> Reply {
         self.stats.total_commands_processed = self.stats.total_commands_processed.saturating_add(1);
         self.run_limited(spec, argv)
     }
@@ -141,19 +145,26 @@ impl Store {
     }
 
     /// `keyIsExpired`: a key is expired once the clock is *past* its deadline (`now > when`).
-    fn is_expired(&self, key: &[u8]) -> bool {
+    pub(crate) fn is_expired(&self, key: &[u8]) -> bool {
         !self.expires.is_empty() && matches!(self.expires.get(key), Some(&when) if self.now_ms > when)
     }
 
     /// Redis's `expireIfNeeded`: deletes `key` if its deadline has passed. True if it did.
     pub(crate) fn expire_if_needed(&mut self, key: &[u8]) -> bool {
         if self.is_expired(key) {
-            self.remove_key(key);
-            self.stats.expired_keys = self.stats.expired_keys.saturating_add(1);
+            self.delete_expired(key);
             true
         } else {
             false
         }
+    }
+
+    /// `deleteExpiredKeyAndPropagate`: removes an expired key, counts it, and touches it for
+    /// WATCH like any modification. Lazy and active expiry both go through here.
+    pub(crate) fn delete_expired(&mut self, key: &[u8]) {
+        self.remove_key(key);
+        self.stats.expired_keys = self.stats.expired_keys.saturating_add(1);
+        self.signal_modified(key);
     }
 
     // ---- keyspace primitives ------------------------------------------------------------------
@@ -190,12 +201,18 @@ impl Store {
         self.db.contains_key(key)
     }
 
-    /// Redis's `setKey`: store `value` under `key`, dropping any deadline unless `keep_ttl`.
+    /// Redis's `setKey`: store `value` under `key`, dropping any deadline unless `keep_ttl`. A new
+    /// key is `dbAdd`ed (clients blocked on it may be served after this command) and the key is
+    /// touched for WATCH (`signalModifiedKey`).
     pub(crate) fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
-        self.db.insert(key, value);
+        let kind = value.key_type();
+        if self.db.insert(key, value).is_none() {
+            self.signal_key_as_ready(key, kind);
+        }
         if !keep_ttl && !self.expires.is_empty() {
             self.expires.swap_remove(key);
         }
+        self.signal_modified(key);
     }
 
     /// Replaces the value of an existing key keeping its deadline (`dbOverwrite`), or adds it.
@@ -271,7 +288,7 @@ impl Store {
 /// `ERR unknown command 'x', with args beginning with: 'a' 'b' ` — the arguments are quoted while
 /// their text stays under 128 bytes, as `processCommand` does (C strings: a NUL ends an argument;
 /// CR and LF become spaces so the error stays one RESP line).
-fn unknown_command(argv: &[Vec<u8>]) -> Reply {
+pub(crate) fn unknown_command(argv: &[Vec<u8>]) -> Reply {
     let name = super::args::c_str(&argv[0]);
     let name = &name[..name.len().min(128)];
     let mut args: Vec<u8> = Vec::new();
@@ -415,15 +432,15 @@ impl Store {
         }
         total + self.expires.len() as u64 * 32
     }
+}
 
-    /// Mean remaining TTL of keys with a deadline, in ms (INFO keyspace's `avg_ttl`).
-    pub(crate) fn avg_ttl_ms(&self) -> i64 {
-        if self.expires.is_empty() {
-            return 0;
-        }
-        let sum: i128 = self.expires.values().map(|&w| i128::from((w - self.now_ms).max(0))).sum();
-        (sum / self.expires.len() as i128) as i64
+/// Mean remaining TTL of `expires` at `now_ms`, in ms (INFO keyspace's `avg_ttl`).
+pub(crate) fn avg_ttl_ms(expires: &Map<Box<[u8]>, i64>, now_ms: i64) -> i64 {
+    if expires.is_empty() {
+        return 0;
     }
+    let sum: i128 = expires.values().map(|&w| i128::from((w - now_ms).max(0))).sum();
+    (sum / expires.len() as i128) as i64
 }
 
 /// Test helper: runs `script` (one redis-cli line per line, tokenized as redis-cli does) at
@@ -473,6 +490,7 @@ mod limit_tests {
         };
         expect![[r#"
             # Stats
+            total_connections_received:1
             total_commands_processed:6
             expired_keys:0
             expired_stale_perc:0.00
@@ -481,6 +499,9 @@ mod limit_tests {
             evicted_keys:0
             keyspace_hits:1
             keyspace_misses:1
+            pubsub_channels:0
+            pubsub_patterns:0
+            pubsubshard_channels:0
             active_expire_cycles:0
 
             # Keyspace

@@ -146,6 +146,27 @@ impl<M: Model> Simulation<M> {
     /// Like [`Simulation::run_until`] but stops after at most `max_events` (for frame budgets).
     /// Returns true when `until` was reached.
     pub fn run_until_bounded(&mut self, until: SimTime, max_events: u64) -> bool {
+        let reached = self.run_until_bounded_inner(until, max_events);
+        if reached {
+            self.now = self.now.max(until);
+        }
+        reached
+    }
+
+    /// Like [`Simulation::run_until_bounded`] for a run that ends: once the queue is empty nothing
+    /// is left to happen, so the clock stays at the last event instead of moving on to `until`.
+    pub fn run_until_bounded_or_idle(&mut self, until: SimTime, max_events: u64) -> bool {
+        if self.queue.is_empty() {
+            return true;
+        }
+        let reached = self.run_until_bounded_inner(until, max_events);
+        if reached && !self.queue.is_empty() {
+            self.now = self.now.max(until);
+        }
+        reached
+    }
+
+    fn run_until_bounded_inner(&mut self, until: SimTime, max_events: u64) -> bool {
         let mut n = 0;
         while let Some(t) = self.queue.next_time() {
             if t > until {
@@ -157,7 +178,6 @@ impl<M: Model> Simulation<M> {
             self.step();
             n += 1;
         }
-        self.now = self.now.max(until);
         true
     }
 }

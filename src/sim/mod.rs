@@ -13,9 +13,11 @@
 //! - [`playback`]: per-frame driver with the wall clock passed in (speed, budget, debt).
 //! - [`params`]: seed/speed and page fields to and from the query string.
 //! - [`bench`](mod@bench): the timer-storm workload `sim kernel-bench` and the browser test time.
+//! - [`quad_heap`], [`ziggurat`]: parts for a model's own hot loop (a 4-ary min-heap of `u64` keys,
+//!   a standard-normal sampler); the backoff contention experiment is built from them.
 //!
 //! Architecture invariant: nothing here reads a wall clock, touches OS entropy, names a web type or
-//! lets a hash map's iteration order reach an output (tests/kernel_purity.rs checks the source).
+//! lets a hash map's iteration order reach an output (tests/tidy.rs checks the source).
 //! Architecture invariant: the same seed and the same actions at the same virtual times give a
 //! byte-identical trace, natively and in the browser (tests/kernel_determinism.rs, tests/web/kernel.rs).
 
@@ -24,11 +26,13 @@ pub mod kernel;
 pub mod net;
 pub mod params;
 pub mod playback;
+pub mod quad_heap;
 pub mod queue;
 pub mod rng;
 pub mod selfcheck;
 pub mod time;
 pub mod trace;
+pub mod ziggurat;
 
 pub use kernel::{Ctx, Model, Simulation};
 pub use net::{Delivery, DropReason, LinkConfig, NetError, NetEvent, Network, NodeId, TimerId};

@@ -128,28 +128,6 @@ pub struct InFlight {
     pub arrives_at: SimTime,
 }
 
-/// One node's state, for drawing.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NodeView {
-    pub id: NodeId,
-    pub name: String,
-    pub paused: bool,
-    /// Deliveries waiting for the node to resume.
-    pub held: usize,
-    pub clock_rate: f64,
-    /// What the node's own clock reads.
-    pub local_now: SimTime,
-}
-
-/// Everything the UI draws of a network at one instant.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NetView {
-    pub nodes: Vec<NodeView>,
-    pub cuts: Vec<(NodeId, NodeId)>,
-    pub in_flight: Vec<InFlight>,
-    pub stats: NetStats,
-}
-
 /// How one direction of a link behaves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LinkConfig {
@@ -751,26 +729,6 @@ impl<M, T> Network<M, T> {
     pub fn in_flight(&self) -> impl Iterator<Item = &InFlight> + '_ {
         self.in_flight.values()
     }
-
-    /// A snapshot for drawing at true time `now`.
-    pub fn view(&self, now: SimTime) -> NetView {
-        NetView {
-            nodes: self
-                .nodes()
-                .map(|(id, name)| NodeView {
-                    id,
-                    name: name.to_string(),
-                    paused: self.is_paused(id),
-                    held: self.held_count(id),
-                    clock_rate: self.clock_rate(id),
-                    local_now: self.local_now(now, id),
-                })
-                .collect(),
-            cuts: self.cuts().collect(),
-            in_flight: self.in_flight().copied().collect(),
-            stats: self.stats,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -932,7 +890,7 @@ mod tests {
     }
 
     #[test]
-    fn the_view_shows_nodes_cuts_and_messages_in_flight() {
+    fn nodes_cuts_and_messages_in_flight_are_observable() {
         let mut s = sim(10.0);
         let (a, b, c) =
             (s.model.net.node("a").unwrap(), s.model.net.node("b").unwrap(), s.model.net.node("c").unwrap());
@@ -942,9 +900,9 @@ mod tests {
         at(&mut s, 1, Ev::Send("a", "b", "m"));
         at(&mut s, 2, Ev::Send("c", "a", "dropped"));
         s.run_until(TEST_EPOCH + SimDuration(5));
-        let v = s.model.net.view(s.now());
+        let net = &s.model.net;
         assert_eq!(
-            v.in_flight,
+            net.in_flight().copied().collect::<Vec<_>>(),
             [InFlight {
                 id: MessageId(0),
                 from: a,
@@ -953,15 +911,13 @@ mod tests {
                 arrives_at: TEST_EPOCH + SimDuration(11)
             }]
         );
-        assert_eq!(v.cuts, [(a, c)]);
-        assert!(v.nodes[1].paused && !v.nodes[0].paused);
-        assert_eq!(v.nodes[2].local_now, TEST_EPOCH + SimDuration(3)); // 5 ms at half speed: 2.5, rounded up
+        assert_eq!(net.cuts().collect::<Vec<_>>(), [(a, c)]);
+        assert!(net.is_paused(b) && !net.is_paused(a));
+        assert_eq!(net.local_now(s.now(), c), TEST_EPOCH + SimDuration(3)); // 5 ms at half speed: 2.5, rounded up
         s.run_until(TEST_EPOCH + SimDuration(20));
-        let v = s.model.net.view(s.now());
-        assert!(v.in_flight.is_empty());
-        assert_eq!((v.nodes[1].held, v.stats.held, v.stats.partitioned), (1, 1, 1));
-        let json = serde_json::to_string(&v).unwrap();
-        assert!(json.contains(r#""name":"b","paused":true,"held":1"#), "{json}");
+        let net = &s.model.net;
+        assert_eq!(net.in_flight().count(), 0);
+        assert_eq!((net.held_count(b), net.stats().held, net.stats().partitioned), (1, 1, 1));
     }
 
     #[test]

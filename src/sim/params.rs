@@ -17,10 +17,25 @@ use thiserror::Error;
 /// Why a URL parameter was not used as given.
 #[derive(Clone, Debug, Error, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ParamError {
-    #[error("URL parameter `{param}`: {value:?} is not accepted (expected {accepted}); using {default}")]
+    #[error("URL parameter `{param}`: {:?} is not accepted (expected {accepted}); using {default}", clip(.value))]
     Invalid { param: String, value: String, accepted: String, default: String },
     #[error("URL query part {part:?} could not be read (expected name=value pairs joined by &); ignored")]
     Malformed { part: String },
+}
+
+/// At most this many characters of a value a user gave are repeated back in a message.
+pub const SHOWN_CHARS: usize = 60;
+
+/// `text` as a message repeats it: whole when short, else its start, an ellipsis and its length,
+/// so a 2 KB paste cannot flood a notice.
+pub fn clip(text: &str) -> String {
+    let n = text.chars().count();
+    if n <= SHOWN_CHARS {
+        text.to_string()
+    } else {
+        let head: String = text.chars().take(SHOWN_CHARS).collect();
+        format!("{head}… ({n} characters)")
+    }
 }
 
 fn qs_config() -> serde_qs::Config {
@@ -148,6 +163,19 @@ pub fn to_query(pairs: &[(&str, String)]) -> String {
     serde_qs::to_string(&map).unwrap_or_default()
 }
 
+/// A speed as a URL carries it: four significant digits (`25.12`, not `25.1188643150958`), which
+/// is enough for every slider position to read back as itself.
+pub fn url_speed(speed: f64) -> String {
+    let s = clamp_speed(speed);
+    let decimals = (3 - libm::floor(libm::log10(s)) as i32).clamp(0, 4) as usize;
+    let text = format!("{s:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
 /// The URL state every page shares.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SimParams {
@@ -180,7 +208,7 @@ impl SimParams {
 
     /// The pairs this struct contributes to a query string.
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
-        vec![("seed", self.seed.to_string()), ("speed", clamp_speed(self.speed).to_string())]
+        vec![("seed", self.seed.to_string()), ("speed", url_speed(self.speed))]
     }
 
     /// `seed=…&speed=…`, which [`SimParams::from_query`] reads back unchanged.
@@ -207,6 +235,17 @@ mod tests {
     }
 
     #[test]
+    fn speeds_are_written_with_four_significant_digits() {
+        let shown: Vec<String> = [0.1, 1.0, 2.5, 25.1188643150958, 251.188643150958, 999.99, 1000.0, 0.123456]
+            .iter()
+            .map(|s| url_speed(*s))
+            .collect();
+        assert_eq!(shown, ["0.1", "1", "2.5", "25.12", "251.2", "1000", "1000", "0.1235"]);
+        let p = SimParams { seed: 1, speed: 25.1188643150958 };
+        assert_eq!(p.to_query(), "seed=1&speed=25.12");
+    }
+
+    #[test]
     fn bad_values_fall_back_with_a_notice_naming_the_parameter() {
         let (p, notices) = SimParams::from_query("seed=-3&speed=5000");
         assert_eq!(p, SimParams::default());
@@ -223,6 +262,15 @@ mod tests {
         assert_eq!(notices.len(), 1);
         let (_, notices) = SimParams::from_query("speed=inf");
         assert_eq!(notices.len(), 1);
+    }
+
+    #[test]
+    fn long_bad_values_are_clipped_in_notices() {
+        let long = "1,".repeat(1000);
+        let (_, notices) = SimParams::from_query(&format!("speed={long}"));
+        let text = notices[0].to_string();
+        assert!(text.len() < 200 && text.contains("… (2000 characters)"), "{text}");
+        assert_eq!(clip("short"), "short");
     }
 
     #[test]
@@ -276,8 +324,13 @@ mod tests {
 
         #[test]
         fn any_valid_params_round_trip(seed: u64, pos in 0u32..=1000) {
-            let p = SimParams { seed, speed: crate::sim::playback::speed_from_slider(pos) };
-            proptest::prop_assert_eq!(SimParams::from_query(&p.to_query()), (p, vec![]));
+            use crate::sim::playback::{slider_from_speed, speed_from_slider};
+            let p = SimParams { seed, speed: speed_from_slider(pos) };
+            let (back, notices) = SimParams::from_query(&p.to_query());
+            proptest::prop_assert!(notices.is_empty());
+            proptest::prop_assert_eq!(back.seed, seed);
+            proptest::prop_assert_eq!(slider_from_speed(back.speed), pos);
+            proptest::prop_assert_eq!(SimParams::from_query(&back.to_query()).0, back);
         }
     }
 }

@@ -267,6 +267,32 @@ impl<M: Model> Clocked for Simulation<M> {
     }
 }
 
+/// A simulation that ends, for playing: when its queue runs dry the run is over and the clock
+/// stays at the last event however long playback goes on (the bare [`Simulation`] moves its clock
+/// to whatever time it is asked for).
+pub struct Finite<M: Model>(pub Simulation<M>);
+
+impl<M: Model> Clocked for Finite<M> {
+    fn now(&self) -> SimTime {
+        self.0.now()
+    }
+    fn processed(&self) -> u64 {
+        self.0.processed()
+    }
+    fn next_event_time(&mut self) -> Option<SimTime> {
+        self.0.next_event_time()
+    }
+    fn step(&mut self) -> bool {
+        self.0.step()
+    }
+    fn run_until(&mut self, until: SimTime) {
+        self.0.run_until_bounded_or_idle(until, u64::MAX);
+    }
+    fn run_until_bounded(&mut self, until: SimTime, max_events: u64) -> bool {
+        self.0.run_until_bounded_or_idle(until, max_events)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,6 +401,50 @@ mod tests {
         assert_eq!(r.discarded_ms, 60_000_000.0 - 25_000.0);
         let r = p.advance(&mut sim, f64::NAN, || false);
         assert_eq!(r.advanced_ms, 0);
+    }
+
+    /// Ticks every `every_ms` until `left` reaches 0, then has nothing more to do.
+    struct Countdown {
+        every_ms: u64,
+        left: u32,
+    }
+    impl Model for Countdown {
+        type Event = ();
+        fn handle(&mut self, ctx: &mut Ctx<'_, ()>, _: ()) {
+            if self.left > 0 {
+                self.left -= 1;
+                ctx.schedule_in(SimDuration(self.every_ms), ());
+            }
+        }
+        fn describe(&self, _: &()) -> (String, String) {
+            ("countdown".into(), "tick".into())
+        }
+    }
+
+    #[test]
+    fn a_finite_run_stops_its_clock_at_the_last_event() {
+        let countdown = || {
+            let mut s = Simulation::new(Countdown { every_ms: 7, left: 10 }, TEST_EPOCH);
+            s.schedule_in(SimDuration(7), ());
+            s
+        };
+        let mut sim = Finite(countdown());
+        let mut p = Playback::new(10.0);
+        p.play();
+        for _ in 0..10 {
+            p.advance(&mut sim, 16.0, || false);
+        }
+        assert_eq!(sim.now(), TEST_EPOCH + SimDuration(77), "the eleventh tick at 77 ms is the last event");
+        p.advance(&mut sim, 1_000.0, || false);
+        assert_eq!(sim.now(), TEST_EPOCH + SimDuration(77), "nothing left to happen: the clock stays");
+        // The bare simulation would have moved on to the frame's target.
+        let mut bare = countdown();
+        let mut q = Playback::new(10.0);
+        q.play();
+        for _ in 0..10 {
+            q.advance(&mut bare, 16.0, || false);
+        }
+        assert_eq!(bare.now(), TEST_EPOCH + SimDuration(1_600));
     }
 
     #[test]

@@ -392,11 +392,6 @@ impl<E> EventQueue<E> {
     pub fn is_empty(&self) -> bool {
         self.live == 0
     }
-
-    /// How many events were ever scheduled (the next sequence number).
-    pub fn scheduled_count(&self) -> u64 {
-        self.next_seq
-    }
 }
 
 #[cfg(test)]

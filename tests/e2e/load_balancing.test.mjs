@@ -1,5 +1,6 @@
 // End to end: the /load-balancing page against the release Pages build. Loads a preset by URL,
-// plays, watches percentiles update, measures frame times at 20 servers × 1,000 req/s, runs
+// plays, watches percentiles update, prints frame work at 20 servers × 1,000 req/s and the wasm memory
+// of a 10-minute run, runs
 // compare mode and saves screenshots (desktop 1440 px and 360 px, light and dark).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -46,46 +47,94 @@ test('a preset from the URL plays and its percentiles update', async () => {
   await page.close();
 });
 
-test('frame times at 20 servers × 1,000 req/s', async () => {
+// Per-frame *work*: from the frame's requestAnimationFrame time to a message posted from that
+// frame's callback, which runs only after the frame's scripts, Yew's renders, style, layout and
+// paint are done. This is the main thread's busy time for the frame (an upper bound: a message
+// can also wait behind other tasks), not the interval between frames.
+async function frameFigures(page, ms) {
+  return page.evaluate((ms) => new Promise((resolve) => {
+    const intervals = [];
+    const work = [];
+    let last = performance.now();
+    const end = last + ms;
+    function tick(t) {
+      const now = performance.now();
+      intervals.push(now - last);
+      last = now;
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => work.push(performance.now() - t);
+      ch.port2.postMessage(0);
+      if (now < end) requestAnimationFrame(tick); else {
+        setTimeout(() => {
+          const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+          resolve({
+            frames: intervals.length,
+            interval_p50: pct(intervals, 0.5), interval_p95: pct(intervals, 0.95),
+            work_p50: pct(work, 0.5), work_p95: pct(work, 0.95), work_max: Math.max(...work),
+            dots: document.querySelectorAll('[data-testid="lb-dots"] circle').length,
+            behind: document.querySelector('[data-testid="behind"]')?.textContent ?? '',
+            clock: document.querySelector('[data-testid="clock"] output')?.textContent ?? '',
+            ended: !!document.querySelector('[data-testid="lb-finished"]'),
+          });
+        }, 50);
+      }
+    }
+    requestAnimationFrame(tick);
+  }), ms);
+}
+
+test('frame work at 20 servers × 1,000 req/s, paused and at 1×, 100× and 1000× (figures printed)', async () => {
   const page = await openPage(context);
   await page.setViewportSize({ width: 1440, height: 900 });
   const weights = Array(20).fill(1).join(',');
-  for (const speed of [0, 1, 10]) {
+  // The longest scenario the form takes (an hour), so that 100× and 1000× are still playing while
+  // the frames are measured (the printed clock and `ended` say whether they were).
+  for (const speed of [0, 1, 100, 1000]) {
     // speed 0 = a paused baseline: the same page, not playing.
-    await page.goto(url(`load-balancing?weights=${weights}&rate=1000&conc=16&dur=600000&speed=${speed || 1}`));
+    await page.goto(url(`load-balancing?weights=${weights}&rate=1000&conc=16&dur=3600000&speed=${speed || 1}`));
     await page.getByTestId('page-load-balancing').waitFor();
     assert.equal(await page.locator('[data-testid^="server-card-"]').count(), 20);
     if (speed) await page.getByTestId('play-toggle').click();
-    // Let it warm up, then time 4 s of frames with performance.now around requestAnimationFrame.
-    await page.waitForTimeout(1000);
-    const stats = await page.evaluate(() => new Promise((resolve) => {
-      const times = [];
-      let last = performance.now();
-      const end = last + 4000;
-      function tick(t) {
-        const now = performance.now();
-        times.push(now - last);
-        last = now;
-        if (now < end) requestAnimationFrame(tick); else {
-          const sorted = [...times].sort((a, b) => a - b);
-          const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-          resolve({
-            frames: times.length,
-            mean: times.reduce((a, b) => a + b, 0) / times.length,
-            p50: pct(0.5), p95: pct(0.95), max: sorted[sorted.length - 1],
-            dots: document.querySelectorAll('[data-testid="lb-dots"] circle').length,
-            behind: document.querySelector('[data-testid="behind"]')?.textContent ?? '',
-          });
-        }
-      }
-      requestAnimationFrame(tick);
-    }));
+    await page.waitForTimeout(500); // warm up
+    const f = await frameFigures(page, 3000);
     if (speed === 1) await page.getByTestId('lb-live').screenshot({ path: join(SHOTS, 'load-balancing-fleet-20-servers.png') });
-    console.log(`frame times, 20 servers × 1000 req/s ${speed ? `playing at ${speed}×` : 'paused (baseline)'}: ${stats.frames} frames in 4 s, mean ${stats.mean.toFixed(1)} ms, p50 ${stats.p50.toFixed(1)} ms, p95 ${stats.p95.toFixed(1)} ms, max ${stats.max.toFixed(1)} ms; ${stats.dots} dots drawn; ${stats.behind || 'keeping up'}`);
-    assert.ok(stats.dots <= 120, 'the dot cap holds');
-    assert.ok(stats.p50 < 50, `median frame ${stats.p50} ms`);
+    console.log(`frame work, 20 servers × 1000 req/s ${speed ? `playing at ${speed}×` : 'paused (baseline)'}: ${f.frames} frames in 3 s; work p50 ${f.work_p50.toFixed(1)} ms, p95 ${f.work_p95.toFixed(1)} ms, max ${f.work_max.toFixed(1)} ms; interval p50 ${f.interval_p50.toFixed(1)} ms, p95 ${f.interval_p95.toFixed(1)} ms; clock ${f.clock}${f.ended ? ' (ended)' : ''}; ${f.dots} dots drawn; ${f.behind || 'keeping up'}`);
+    assert.ok(f.dots <= 120, 'the dot cap holds');
+    // Frame figures are a benchmark that prints (above), not an assertion: this machine is shared
+    // and its load, not the page, decides them from run to run.
     if (speed) await page.getByTestId('play-toggle').click();
   }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a 10-minute run of 20 servers at 1000×: wasm memory stays flat (figures printed)', async () => {
+  const page = await openPage(context);
+  // Keep a handle on the wasm instance's memory when Trunk's loader starts the app.
+  await page.addInitScript(() => {
+    addEventListener('TrunkApplicationStarted', (e) => { window.__wasm = e.detail?.wasm; });
+  });
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const weights = Array(20).fill(1).join(',');
+  await page.goto(url(`load-balancing?weights=${weights}&rate=1000&conc=16&dur=600000&speed=1000`));
+  await page.getByTestId('page-load-balancing').waitFor();
+  const memory = () => page.evaluate(() => ({
+    wasm_bytes: window.__wasm?.memory?.buffer?.byteLength ?? null,
+    js_heap_bytes: performance.memory?.usedJSHeapSize ?? null,
+    clock: document.querySelector('[data-testid="clock"] output')?.textContent,
+    ended: !!document.querySelector('[data-testid="lb-finished"]'),
+  }));
+  const samples = [{ wall_s: 0, ...(await memory()) }];
+  await page.getByTestId('play-toggle').click();
+  const wall = Number(process.env.E2E_MEMORY_SECONDS ?? 20);
+  for (let t = 2; t <= wall; t += 2) {
+    await page.waitForTimeout(2000);
+    samples.push({ wall_s: t, ...(await memory()) });
+  }
+  const mb = (b) => (b == null ? null : +(b / 1048576).toFixed(1));
+  const report = samples.map((s) => ({ wall_s: s.wall_s, virtual: s.clock, ended: s.ended, wasm_mb: mb(s.wasm_bytes), js_heap_mb: mb(s.js_heap_bytes) }));
+  console.log('load balancing 20 servers × 1000 req/s, 10 min @1000x memory:', JSON.stringify(report));
+  assert.ok(samples.at(-1).wasm_bytes != null, 'the wasm memory was read');
   assert.deepEqual(page.errors, []);
   await page.close();
 });
@@ -111,7 +160,7 @@ test('compare mode runs every algorithm, reports its time and exports', async ()
   await page.getByTestId('compare-progress').waitFor();
   // The page stays responsive while it runs: a click on a picture control is handled.
   await page.getByTestId('wrr-weights').fill('2,3,1');
-  assert.equal(await page.getByTestId('wrr-sequence').textContent(), 'b a b c a b');
+  assert.equal(await page.getByTestId('wrr-sequence').textContent(), 's1 s0 s1 s2 s0 s1');
   await page.getByTestId('compare-table').waitFor({ timeout: 300000 });
   console.log(`compare (linkerd-slow-server preset, 60 s at 1000 req/s, 12 algorithms): ${await page.getByTestId('compare-time').textContent()}`);
   await page.getByTestId('lb-compare').screenshot({ path: join(SHOTS, 'load-balancing-compare-detail.png') });
@@ -173,6 +222,57 @@ test('the scenario goes into the URL, and a copied link replays it', async () =>
   await page.goto(url('load-balancing?preset=sticky-nat&rate=fast'));
   await page.getByTestId('page-load-balancing').waitFor();
   assert.match(await page.getByTestId('param-notices').textContent(), /`rate`: "fast" is not accepted/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a run ends: the clock stops, the page says so, Replay plays it again; the speed in the URL is short', async () => {
+  for (const [width, height, name] of [[1440, 900, 'desktop'], [390, 844, 'mobile']]) {
+    const page = await openPage(context);
+    await page.setViewportSize({ width, height });
+    await page.goto(url('load-balancing?preset=maglev-conntrack&dur=3000&speed=25'));
+    await page.getByTestId('page-load-balancing').waitFor();
+    await page.getByTestId('play-toggle').click();
+    await page.getByTestId('lb-finished').waitFor({ timeout: 20000 });
+    await page.waitForTimeout(100);
+    assert.match(await page.getByTestId('play-toggle').textContent(), /Play/);
+    assert.match(await page.getByTestId('lb-run-status').textContent(), /^finished at t = 0:00:03\.\d{3}$/);
+    const clock = await page.locator('[data-testid="clock"] output').textContent();
+    await page.waitForTimeout(500);
+    assert.equal(await page.locator('[data-testid="clock"] output').textContent(), clock, 'the clock stands still');
+    // Maglev's memory is shown: the tracking table answered most requests.
+    assert.match(await page.getByTestId('lb-balancer-memory').textContent(), /tracked flows \d+ · answered by tracking \d+/);
+    await page.getByTestId('lb-finished').evaluate((e) => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 200));
+    await page.screenshot({ path: join(SHOTS, `load-balancing-finished-${name}.png`) });
+    // The whole notice is inside the viewport's width.
+    const box = await page.getByTestId('lb-finished').boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= width, `${JSON.stringify(box)} within ${width}`);
+    // Replay at 1× (3 s of wall time), so the replay can be seen playing before it ends again.
+    await page.getByTestId('speed').evaluate((el) => { el.value = '250'; el.dispatchEvent(new Event('input', { bubbles: true })); });
+    await page.getByTestId('lb-replay').click();
+    assert.match(await page.getByTestId('play-toggle').textContent(), /Pause/);
+    assert.equal(await page.getByTestId('lb-finished').count(), 0, 'the replay is running');
+    await page.getByTestId('lb-finished').waitFor({ timeout: 20000 });
+    assert.equal(await page.locator('[data-testid="clock"] output').textContent(), clock, 'a replay ends at the same instant');
+    // Speeds are written with four significant digits (the slider's 25.1188643150958× is 25.12).
+    await page.getByTestId('speed').evaluate((el) => { el.value = '600'; el.dispatchEvent(new Event('input', { bubbles: true })); });
+    await page.waitForFunction(() => /speed=25\.12(&|$)/.test(location.search), null, { timeout: 5000 });
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  }
+});
+
+test('a 2 KB bad weights value is clipped and its notice fits the page', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(url(`load-balancing?weights=${'9,'.repeat(1000)}`));
+  await page.getByTestId('param-notices').waitFor();
+  const text = await page.getByTestId('param-notices').textContent();
+  assert.match(text, /… \(2000 characters\)/);
+  const box = await page.getByTestId('param-notices').boundingBox();
+  assert.ok(box.width <= 390, JSON.stringify(box));
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(overflow <= 390, `page is ${overflow} px wide`);
   assert.deepEqual(page.errors, []);
   await page.close();
 });

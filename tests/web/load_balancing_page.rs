@@ -13,7 +13,10 @@ async fn render_at(path: &str) -> (Element, yew::AppHandle<Routed<Layout>>) {
 }
 
 fn text(root: &Element, id: &str) -> String {
-    by_testid(root, id).unwrap_or_else(|| panic!("{id} is on the page")).text_content().unwrap_or_default()
+    by_testid(root, id)
+        .unwrap_or_else(|| panic!("{id} is on the page"))
+        .text_content()
+        .unwrap_or_default()
 }
 
 fn set_input(el: &Element, value: &str) {
@@ -42,19 +45,42 @@ async fn wait_until(max_ms: u32, mut cond: impl FnMut() -> bool) -> bool {
 async fn a_preset_from_the_url_renders_its_fleet() {
     let (root, handle) = render_at("/load-balancing?preset=nginx-2-3-1&seed=9").await;
     assert!(by_testid(&root, "page-load-balancing").is_some());
-    assert!(by_testid(&root, "param-notices").is_none(), "a good URL gives no notice");
+    assert!(
+        by_testid(&root, "param-notices").is_none(),
+        "a good URL gives no notice"
+    );
     let line = text(&root, "lb-scenario-line");
-    assert!(line.contains("nginx-2-3-1") && line.contains("smooth-wrr") && line.contains("3 servers"), "{line}");
-    assert_eq!(root.query_selector_all("[data-testid^='server-card-']").unwrap().length(), 3);
+    assert!(
+        line.contains("nginx-2-3-1") && line.contains("smooth-wrr") && line.contains("3 servers"),
+        "{line}"
+    );
+    assert_eq!(
+        root.query_selector_all("[data-testid^='server-card-']")
+            .unwrap()
+            .length(),
+        3
+    );
     assert!(text(&root, "server-card-1").contains("weight 3"));
-    assert_eq!(by_testid(&root, "seed").unwrap().dyn_into::<HtmlInputElement>().unwrap().value(), "9");
+    assert_eq!(
+        by_testid(&root, "seed")
+            .unwrap()
+            .dyn_into::<HtmlInputElement>()
+            .unwrap()
+            .value(),
+        "9"
+    );
     // The editor shows the preset, with its description.
     assert!(text(&root, "lb-preset-description").contains("2, 3 and 1"));
     // Stepping moves the run: the first arrival is dispatched and drawn.
     click(&by_testid(&root, "step").unwrap());
     settle().await;
     assert_eq!(text(&root, "total-arrivals"), "1");
-    assert!(root.query_selector_all("[data-testid='lb-dots'] circle").unwrap().length() >= 1);
+    assert!(
+        root.query_selector_all("[data-testid='lb-dots'] circle")
+            .unwrap()
+            .length()
+            >= 1
+    );
     handle.destroy();
     root.remove();
 }
@@ -67,9 +93,17 @@ async fn down_on_a_server_changes_its_state_and_recover_brings_it_back() {
     settle().await;
     let state = text(&root, "server-state-2");
     // The balancer has not noticed yet: health checks have not run.
-    assert!(state.starts_with("down") && state.contains("balancer: up"), "{state}");
-    assert!(by_testid(&root, "server-card-2").unwrap().class_name().contains("lb-card--down"));
-    assert!(by_testid(&root, "server-2-down").unwrap().has_attribute("disabled"));
+    assert!(
+        state.starts_with("down") && state.contains("balancer: up"),
+        "{state}"
+    );
+    assert!(by_testid(&root, "server-card-2")
+        .unwrap()
+        .class_name()
+        .contains("lb-card--down"));
+    assert!(by_testid(&root, "server-2-down")
+        .unwrap()
+        .has_attribute("disabled"));
     click(&by_testid(&root, "server-2-slow").unwrap());
     settle().await;
     assert!(text(&root, "server-state-2").starts_with("slow ×10"));
@@ -84,16 +118,30 @@ async fn down_on_a_server_changes_its_state_and_recover_brings_it_back() {
 async fn bad_url_params_show_notices_naming_them() {
     let (root, handle) = render_at("/load-balancing?rate=lots&alg=wrr&weights=2,3,1").await;
     let notices = text(&root, "param-notices");
-    assert!(notices.contains("`rate`") && notices.contains("\"lots\""), "{notices}");
-    assert!(notices.contains("`alg`") && notices.contains("\"wrr\"") && notices.contains("smooth-wrr"), "{notices}");
+    assert!(
+        notices.contains("`rate`") && notices.contains("\"lots\""),
+        "{notices}"
+    );
+    assert!(
+        notices.contains("`alg`") && notices.contains("\"wrr\"") && notices.contains("smooth-wrr"),
+        "{notices}"
+    );
     // The good parameter is still used; the bad ones fell back to the defaults.
     let line = text(&root, "lb-scenario-line");
-    assert!(line.contains("3 servers") && line.contains("1000 req/s") && line.contains("round-robin"), "{line}");
+    assert!(
+        line.contains("3 servers") && line.contains("1000 req/s") && line.contains("round-robin"),
+        "{line}"
+    );
     handle.destroy();
     root.remove();
     let (root, handle) = render_at("/load-balancing?preset=no-such-preset").await;
     let notices = text(&root, "param-notices");
-    assert!(notices.contains("`preset`") && notices.contains("no-such-preset") && notices.contains("linkerd-slow-server"), "{notices}");
+    assert!(
+        notices.contains("`preset`")
+            && notices.contains("no-such-preset")
+            && notices.contains("linkerd-slow-server"),
+        "{notices}"
+    );
     handle.destroy();
     root.remove();
 }
@@ -104,17 +152,43 @@ async fn the_smooth_wrr_picture_lists_the_nginx_sequence() {
     let weights = by_testid(&root, "wrr-weights").unwrap();
     set_input(&weights, "5,1,1");
     settle().await;
-    assert_eq!(text(&root, "wrr-sequence"), "a a b a c a a");
-    assert_eq!(root.query_selector_all("[data-testid='wrr-table'] tbody tr").unwrap().length(), 7);
+    assert_eq!(text(&root, "wrr-sequence"), "s0 s0 s1 s0 s2 s0 s0");
+    assert_eq!(
+        root.query_selector_all("[data-testid='wrr-table'] tbody tr")
+            .unwrap()
+            .length(),
+        7
+    );
     set_input(&weights, "2,3,1");
     settle().await;
-    assert_eq!(text(&root, "wrr-sequence"), "b a b c a b");
+    assert_eq!(text(&root, "wrr-sequence"), "s1 s0 s1 s2 s0 s1");
     set_input(&weights, "5,x");
     settle().await;
     assert!(text(&root, "wrr-error").contains("\"5,x\""));
+    // A 2 KB paste is repeated back clipped, and the notice stays inside the picture.
+    set_input(&weights, &"9,".repeat(1_000));
+    settle().await;
+    let error = by_testid(&root, "wrr-error").unwrap();
+    let shown = error.text_content().unwrap_or_default();
+    assert!(shown.contains("… (2000 characters)") && shown.len() < 400, "{shown}");
+    let picture = by_testid(&root, "wrr-picture").unwrap();
+    assert!(
+        error.get_bounding_client_rect().width() <= picture.get_bounding_client_rect().width() + 1.0,
+        "the notice overflows its picture"
+    );
     // The other pictures are drawn for the fleet's four servers.
-    assert!(root.query_selector_all("[data-testid='ring-picture'] .lb-ring__node").unwrap().length() >= 4);
-    assert_eq!(root.query_selector_all("[data-testid='maglev-picture'] .lb-maglev__cell").unwrap().length(), 67);
+    assert!(
+        root.query_selector_all("[data-testid='ring-picture'] .lb-ring__node")
+            .unwrap()
+            .length()
+            >= 4
+    );
+    assert_eq!(
+        root.query_selector_all("[data-testid='maglev-picture'] .lb-maglev__cell")
+            .unwrap()
+            .length(),
+        67
+    );
     assert!(text(&root, "moved-picture").contains("1 of 4 servers"));
     handle.destroy();
     root.remove();
@@ -127,13 +201,24 @@ async fn the_editor_names_a_bad_field_and_applies_a_good_one() {
     click(&by_testid(&root, "lb-apply").unwrap());
     settle().await;
     let errs = text(&root, "lb-editor-errors");
-    assert!(errs.contains("`weights`") && errs.contains("\"1,1,-2\""), "{errs}");
-    set_input(&by_testid(&root, "lb-field-weights").unwrap(), "1,1,1,1,1,1");
+    assert!(
+        errs.contains("`weights`") && errs.contains("\"1,1,-2\""),
+        "{errs}"
+    );
+    set_input(
+        &by_testid(&root, "lb-field-weights").unwrap(),
+        "1,1,1,1,1,1",
+    );
     set_input(&by_testid(&root, "lb-field-rate").unwrap(), "50");
     click(&by_testid(&root, "lb-apply").unwrap());
     settle().await;
     assert!(by_testid(&root, "lb-editor-errors").is_none());
-    assert_eq!(root.query_selector_all("[data-testid^='server-card-']").unwrap().length(), 6);
+    assert_eq!(
+        root.query_selector_all("[data-testid^='server-card-']")
+            .unwrap()
+            .length(),
+        6
+    );
     assert!(text(&root, "lb-scenario-line").contains("50 req/s"));
     handle.destroy();
     root.remove();
@@ -148,7 +233,12 @@ async fn compare_mode_completes_on_a_tiny_workload_and_cancel_stops_a_big_one() 
         wait_until(10_000, || by_testid(&root, "compare-table").is_some()).await,
         "a tiny comparison finishes"
     );
-    assert_eq!(root.query_selector_all("[data-testid='compare-table'] tbody tr").unwrap().length(), 12);
+    assert_eq!(
+        root.query_selector_all("[data-testid='compare-table'] tbody tr")
+            .unwrap()
+            .length(),
+        12
+    );
     assert!(text(&root, "compare-time").contains("Compared 12 algorithms"));
     assert!(by_testid(&root, "compare-chart-latency").is_some());
     assert!(by_testid(&root, "compare-progress").is_none());
@@ -158,7 +248,10 @@ async fn compare_mode_completes_on_a_tiny_workload_and_cancel_stops_a_big_one() 
     let (root, handle) = render_at("/load-balancing?preset=linkerd-slow-server").await;
     click(&by_testid(&root, "compare-run").unwrap());
     settle().await;
-    assert!(by_testid(&root, "compare-progress").is_some(), "a progress bar while running");
+    assert!(
+        by_testid(&root, "compare-progress").is_some(),
+        "a progress bar while running"
+    );
     click(&by_testid(&root, "compare-cancel").expect("a Cancel button while running"));
     settle().await;
     assert!(text(&root, "compare-cancelled").contains("Cancelled"));
@@ -167,6 +260,64 @@ async fn compare_mode_completes_on_a_tiny_workload_and_cancel_stops_a_big_one() 
     gloo_timers::future::TimeoutFuture::new(100).await;
     assert!(by_testid(&root, "compare-table").is_none());
     assert!(by_testid(&root, "compare-cancelled").is_some());
+    handle.destroy();
+    root.remove();
+}
+
+/// The controls bar's clock (`t = h:mm:ss.mmm`) in milliseconds.
+fn clock_ms(text: &str) -> u64 {
+    let text = text.trim().trim_start_matches("t =").trim();
+    let (hms, ms) = text.split_once('.').expect("h:mm:ss.mmm");
+    let parts: Vec<u64> = hms.split(':').map(|p| p.parse().unwrap()).collect();
+    ((parts[0] * 60 + parts[1]) * 60 + parts[2]) * 1000 + ms.parse::<u64>().unwrap()
+}
+
+/// Issue 11: a run that has reached its end stops — the clock stands still, the button offers Play
+/// again, the status says it is finished — and Replay starts it over.
+#[wasm_bindgen_test]
+async fn a_run_stops_at_its_end_says_so_and_replays() {
+    // 1 s of arrivals at 10×: over in about a tenth of a second of wall time.
+    let (root, handle) = render_at("/load-balancing?dur=1000&rate=200&speed=10").await;
+    assert!(by_testid(&root, "lb-finished").is_none());
+    assert!(text(&root, "lb-run-status").contains("of 1 s"));
+    click(&by_testid(&root, "play-toggle").unwrap());
+    let finished = wait_until(5_000, || by_testid(&root, "lb-finished").is_some()).await;
+    assert!(finished, "the run reports its end");
+    settle().await;
+    assert!(text(&root, "play-toggle").contains("Play"), "the run is paused at its end");
+    assert!(text(&root, "lb-run-status").starts_with("finished at t = "));
+    let end = clock_ms(&text(&root, "clock"));
+    assert!((1_000..1_500).contains(&end), "the clock stops at the last request's end: {end} ms");
+    gloo_timers::future::TimeoutFuture::new(200).await;
+    assert_eq!(clock_ms(&text(&root, "clock")), end, "the clock stands still after the end");
+    let arrivals = text(&root, "total-arrivals");
+    // Replay: the same run from the start, playing again to the same end.
+    click(&by_testid(&root, "lb-replay").unwrap());
+    settle().await;
+    assert!(clock_ms(&text(&root, "clock")) < end, "Replay starts over");
+    assert!(text(&root, "play-toggle").contains("Pause"), "and plays");
+    assert!(wait_until(5_000, || by_testid(&root, "lb-finished").is_some()).await);
+    settle().await;
+    assert_eq!(text(&root, "total-arrivals"), arrivals, "a replay is the same run");
+    assert_eq!(clock_ms(&text(&root, "clock")), end);
+    // At the end, Play replays too.
+    click(&by_testid(&root, "play-toggle").unwrap());
+    settle().await;
+    assert!(clock_ms(&text(&root, "clock")) < end);
+    handle.destroy();
+    root.remove();
+}
+
+/// The cards show what the balancer remembers (its generic snapshot): smooth WRR's weight table.
+#[wasm_bindgen_test]
+async fn server_cards_show_the_balancers_memory_under_one_naming() {
+    let (root, handle) = render_at("/load-balancing?preset=nginx-2-3-1").await;
+    assert!(text(&root, "server-card-1").contains("s1"));
+    assert!(!text(&root, "lb-cards").contains("Server "), "one naming: s0, s1, …");
+    click(&by_testid(&root, "step").unwrap());
+    settle().await;
+    let memory = text(&root, "server-memory-1");
+    assert!(memory.contains("effective weight 3") && memory.contains("current weight"), "{memory}");
     handle.destroy();
     root.remove();
 }

@@ -17,7 +17,8 @@ const PER_ROW: u32 = 20;
 const CELL: f64 = 22.0;
 
 fn new_run(clients: u32, strategy: Strategy, seed: u64) -> ContentionRun {
-    ContentionRun::seeded(ContentionParams::blog(clients, strategy), seed, 0).expect("1 to 200 clients with the blog's parameters")
+    ContentionRun::seeded(ContentionParams::blog(clients, strategy), seed, 0)
+        .expect("1 to 200 clients with the blog's parameters")
 }
 
 fn phase_class(p: ClientPhase) -> &'static str {
@@ -57,15 +58,25 @@ pub fn LiveContention(props: &LiveContentionProps) -> Html {
     let generation = use_state(|| 0u32);
     {
         let (run, playback) = (run.clone(), playback.clone());
-        use_effect_with((*clients, *strategy, props.seed, *generation), move |(c, s, seed, _)| {
-            *run.borrow_mut() = new_run(*c, *s, *seed);
-            playback.pause();
-            playback.redraw();
-        });
+        use_effect_with(
+            (*clients, *strategy, props.seed, *generation),
+            move |(c, s, seed, _)| {
+                *run.borrow_mut() = new_run(*c, *s, *seed);
+                playback.pause();
+                playback.redraw();
+            },
+        );
     }
     let (phases, version, result, done, remaining, now) = {
         let r = run.borrow();
-        (r.phases(), r.version(), r.result(), r.is_done(), r.remaining(), Clocked::now(&*r))
+        (
+            r.phases(),
+            r.version(),
+            r.result(),
+            r.is_done(),
+            r.remaining(),
+            Clocked::now(&*r),
+        )
     };
     {
         let playback = playback.clone();
@@ -75,14 +86,37 @@ pub fn LiveContention(props: &LiveContentionProps) -> Html {
             }
         });
     }
+    // At the end Play (or Replay) runs the same clients, strategy and seed again from the start.
+    let replay = {
+        let (run, playback) = (run.clone(), playback.clone());
+        let (c, st, seed) = (*clients, *strategy, props.seed);
+        move || {
+            *run.borrow_mut() = new_run(c, st, seed);
+            playback.play();
+        }
+    };
+    let on_toggle = {
+        let playback = playback.clone();
+        let replay = replay.clone();
+        Callback::from(move |_: ()| {
+            if done && !playback.is_playing() {
+                replay();
+            } else {
+                playback.toggle();
+            }
+        })
+    };
+    let on_replay = Callback::from(move |_: MouseEvent| replay());
     let on_clients = {
         let (clients, error) = (clients.clone(), error.clone());
-        Callback::from(move |(_, raw): (&'static str, String)| match parse_u32("Clients", &raw, 1, MAX_LIVE_CLIENTS) {
-            Ok(v) => {
-                error.set(None);
-                clients.set(v);
+        Callback::from(move |(_, raw): (&'static str, String)| {
+            match parse_u32("Clients", &raw, 1, MAX_LIVE_CLIENTS) {
+                Ok(v) => {
+                    error.set(None);
+                    clients.set(v);
+                }
+                Err(e) => error.set(Some(e)),
             }
-            Err(e) => error.set(Some(e)),
         })
     };
     let on_strategy = {
@@ -115,12 +149,18 @@ pub fn LiveContention(props: &LiveContentionProps) -> Html {
             }
             <ControlsBar playing={playback.is_playing()} slider={playback.slider()} clock={(now - SimTime::ZERO).clock_string()}
                          behind={playback.behind_text().map(AttrValue::from)} seed={props.seed}
-                         on_toggle={playback.on_toggle()}
+                         on_toggle={on_toggle}
                          on_step={playback.on_step()}
                          on_next={playback.on_next()}
                          on_slider={{ let p = playback.clone(); Callback::from(move |v| p.set_slider(v)) }}
                          on_seed={props.on_seed.clone()}
                          on_reset={{ let g = generation.clone(); Callback::from(move |_| g.set(*g + 1)) }} />
+            if done {
+                <div class="notice bo-live__end" role="status" data-testid="live-finished">
+                    <span>{ format!("The run is over: all {} clients have written, the last at {}.", phases.len(), super::fields::human_ms(result.time_ms)) }</span>
+                    <button type="button" class="button" data-testid="live-replay" onclick={on_replay}>{ "↺ Replay" }</button>
+                </div>
+            }
             <p class="bo-live__stats" data-testid="live-stats">
                 { format!("Row version {version} · writes {} ({} lost) · {} still trying{}",
                     result.calls, result.failed_writes, remaining,

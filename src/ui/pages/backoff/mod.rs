@@ -34,7 +34,12 @@ pub struct BackoffUrl {
 }
 
 pub fn read_url(q: &mut QueryParams) -> BackoffUrl {
-    BackoffUrl { sim: SimParams::read(q), one_call: read_query(q), sweep: read_sweep(q), herd: read_herd(q) }
+    BackoffUrl {
+        sim: SimParams::read(q),
+        one_call: read_query(q),
+        sweep: read_sweep(q),
+        herd: read_herd(q),
+    }
 }
 
 /// The URL's parts as the sections last reported them.
@@ -50,7 +55,10 @@ pub fn BackoffPage() -> Html {
     let url = use_url_params(read_url);
     let initial = url.initial().clone();
     let seed = use_state(|| initial.sim.seed);
-    let parts: Rc<RefCell<UrlParts>> = use_mut_ref(|| UrlParts { seed: initial.sim.seed, ..UrlParts::default() });
+    let parts: Rc<RefCell<UrlParts>> = use_mut_ref(|| UrlParts {
+        seed: initial.sim.seed,
+        ..UrlParts::default()
+    });
 
     let write = {
         let (url, parts) = (url.clone(), parts.clone());
@@ -102,7 +110,7 @@ fn JitterExplained() -> Html {
         ("Full jitter", "sleep = random_between(0, min(cap, base × 2ⁿ))", "Pick any pause from zero up to the exponential one. The retries spread over the whole window, so few collide: in the AWS experiment it needs the fewest calls, at the price of some very short waits."),
         ("Equal jitter", "t = min(cap, base × 2ⁿ); sleep = t/2 + random_between(0, t/2)", "Keep half of the exponential pause and randomise the other half: never a very short wait, a bit more spread than none. Slightly more work than full jitter."),
         ("Decorrelated jitter", "sleep = min(cap, random_between(base, previous sleep × 3))", "Each pause is drawn from base up to three times the previous one, so it grows roughly like the exponential one without a retry counter, and clients drift apart. Close to full jitter in calls, often a little faster."),
-        ("gRPC connection backoff", "1 s, then × 1.6 each time, ± 20 % random, at most 120 s", "gRPC's reconnect schedule: a gentler growth than doubling, jittered by ±20 % so that a fleet of clients does not reconnect in lockstep after an outage."),
+        ("gRPC connection backoff", "deadline = start + backoff; backoff: 1 s, then × 1.6 each time, ± 20 % random, at most 120 s", "gRPC's reconnect schedule (grpc/grpc doc/connection-backoff.md): a gentler growth than doubling, jittered by ±20 % so that a fleet of clients does not reconnect in lockstep after an outage. The backoff is measured from one attempt's start to the next, and every attempt may take at least 20 s (MIN_CONNECT_TIMEOUT) to connect."),
     ];
     html! {
         <section class="panel bo-section" data-testid="jitter-explained" aria-labelledby="bo-jitter-h">

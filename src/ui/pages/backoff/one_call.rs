@@ -9,10 +9,15 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::diagram::{layout, outcome_text, reply_text, Layout, SequenceDiagram};
-use super::fields::{number_word, parse_f64, parse_opt_u64, parse_u32, parse_u64, plural, ChoiceField, NumField};
+use super::fields::{
+    number_word, parse_f64, parse_opt_u64, parse_u32, parse_u64, plural, ChoiceField, NumField,
+};
 use crate::backoff::retry::{self, RetryModel};
-use crate::backoff::{AttemptOutcome, RetryParams, RetryQuery, RetrySchedule};
-use crate::sim::{QueryParams, SimTime, Simulation};
+use crate::backoff::policy::GRPC_MIN_CONNECT_TIMEOUT_MS;
+use crate::backoff::{AttemptOutcome, Policy, RetryParams, RetryQuery, RetrySchedule};
+use crate::sim::params::clip;
+use crate::sim::playback::Finite;
+use crate::sim::{QueryParams, SimTime};
 use crate::ui::components::ControlsBar;
 use crate::ui::hooks::use_playback;
 
@@ -42,11 +47,35 @@ pub fn read_query(q: &mut QueryParams) -> RetryQuery {
     let names: Vec<&str> = POLICIES.iter().map(|p| p.0).collect();
     let apis: Vec<&str> = APIS.iter().map(|p| p.0).collect();
     let policy = q.choice("policy", &d.policy, &names);
-    let base_ms = q.u64_in("base_ms", d.base_ms, 0, 3_600_000);
-    let factor = if q.raw("factor").is_some() { Some(q.f64_in("factor", 2.0, 1.0, 10.0)) } else { None };
-    let cap_ms = if q.raw("cap_ms").is_some() { Some(q.u64_in("cap_ms", 1000, 0, 86_400_000)) } else { None };
+    // Each policy's usual numbers when the link does not say (as choosing it in the form does).
+    let base_default = match policy.as_str() {
+        "grpc" => 1000,
+        "constant" => 200,
+        _ => d.base_ms,
+    };
+    let base_ms = q.u64_in("base_ms", base_default, 0, 3_600_000);
+    let factor = if q.raw("factor").is_some() {
+        Some(q.f64_in("factor", 2.0, 1.0, 10.0))
+    } else {
+        None
+    };
+    let cap_ms = if q.raw("cap_ms").is_some() {
+        Some(q.u64_in("cap_ms", 1000, 0, 86_400_000))
+    } else {
+        None
+    };
     let jitter = q.f64_in("jitter", d.jitter, 0.0, 1.0);
-    let max_retries = q.u64_in("max_retries", u64::from(d.max_retries), 0, u64::from(MAX_RETRIES_UI)) as u32;
+    let min_connect_ms = if q.raw("min_connect_ms").is_some() {
+        Some(q.u64_in("min_connect_ms", GRPC_MIN_CONNECT_TIMEOUT_MS, 0, 3_600_000))
+    } else {
+        None
+    };
+    let max_retries = q.u64_in(
+        "max_retries",
+        u64::from(d.max_retries),
+        0,
+        u64::from(MAX_RETRIES_UI),
+    ) as u32;
     let api = q.choice("api", &d.api, &apis);
     let k = q.u64_in("k", u64::from(d.k), 0, 50) as u32;
     let p = q.f64_in("p", d.p, 0.0, 1.0);
@@ -54,8 +83,11 @@ pub fn read_query(q: &mut QueryParams) -> RetryQuery {
     let to_ms = q.u64_in("to_ms", d.to_ms, 0, 600_000);
     let until_ms = q.u64_in("until_ms", d.until_ms, 0, 600_000);
     let latency_ms = q.u64_in("latency_ms", d.latency_ms, 0, 10_000);
-    let max_elapsed_ms =
-        if q.raw("max_elapsed_ms").is_some() { Some(q.u64_in("max_elapsed_ms", 5000, 1, 86_400_000)) } else { None };
+    let max_elapsed_ms = if q.raw("max_elapsed_ms").is_some() {
+        Some(q.u64_in("max_elapsed_ms", 5000, 1, 86_400_000))
+    } else {
+        None
+    };
     let honour_retry_after = q.flag("honour_retry_after", d.honour_retry_after);
     RetryQuery {
         policy,
@@ -63,6 +95,7 @@ pub fn read_query(q: &mut QueryParams) -> RetryQuery {
         factor,
         cap_ms,
         jitter,
+        min_connect_ms,
         max_retries,
         api,
         k,
@@ -92,6 +125,9 @@ pub fn query_pairs(q: &RetryQuery) -> Vec<(String, String)> {
     }
     if q.policy == "grpc" {
         push("jitter", q.jitter.to_string());
+        if let Some(ms) = q.min_connect_ms {
+            push("min_connect_ms", ms.to_string());
+        }
     }
     push("max_retries", q.max_retries.to_string());
     push("api", q.api.clone());
@@ -121,7 +157,11 @@ pub fn apply_field(q: &mut RetryQuery, name: &str, raw: &str) -> Result<(), Stri
     match name {
         "policy" => {
             if !POLICIES.iter().any(|p| p.0 == raw) {
-                return Err(format!("Policy \"{raw}\" is not accepted: expected one of none, constant, exponential, full_jitter, equal_jitter, decorrelated, grpc."));
+                return Err(format!(
+                    "Policy \"{}\" is not accepted: expected one of {}.",
+                    clip(raw),
+                    Policy::NAMES.join(", ")
+                ));
             }
             if q.policy != raw {
                 // Each policy starts from its usual numbers.
@@ -141,11 +181,18 @@ pub fn apply_field(q: &mut RetryQuery, name: &str, raw: &str) -> Result<(), Stri
         "factor" => q.factor = Some(parse_f64("Factor", raw, 1.0, 10.0)?),
         "cap_ms" => q.cap_ms = parse_opt_u64("Cap", raw, 0, 86_400_000)?,
         "jitter" => q.jitter = parse_f64("Jitter", raw, 0.0, 1.0)?,
+        "min_connect_ms" => {
+            q.min_connect_ms = Some(parse_u64("Min connect timeout", raw, 0, 3_600_000)?)
+        }
         "max_retries" => q.max_retries = parse_u32("maxRetries", raw, 0, MAX_RETRIES_UI)?,
         "max_elapsed_ms" => q.max_elapsed_ms = parse_opt_u64("Deadline", raw, 1, 86_400_000)?,
         "api" => {
             if !APIS.iter().any(|p| p.0 == raw) {
-                return Err(format!("Failing API \"{raw}\" is not accepted: expected fail_first, fail_prob, down or rate_limited."));
+                return Err(format!(
+                    "Failing API \"{}\" is not accepted: expected one of {}.",
+                    clip(raw),
+                    APIS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
+                ));
             }
             q.api = raw.to_string();
         }
@@ -163,7 +210,9 @@ pub fn apply_field(q: &mut RetryQuery, name: &str, raw: &str) -> Result<(), Stri
 
 /// The schedule of `q` under `seed`, or why it cannot run.
 pub fn plan(q: &RetryQuery, seed: u64) -> Result<(RetryParams, RetrySchedule), String> {
-    let params = RetryQuery { seed, ..q.clone() }.to_params().map_err(|e| capitalise(&e.to_string()))?;
+    let params = RetryQuery { seed, ..q.clone() }
+        .to_params()
+        .map_err(|e| capitalise(&e.to_string()))?;
     let schedule = retry::run(params.clone()).map_err(|e| capitalise(&e.to_string()))?;
     Ok((params, schedule))
 }
@@ -172,7 +221,11 @@ pub fn plan(q: &RetryQuery, seed: u64) -> Result<(RetryParams, RetrySchedule), S
 pub fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str() + if s.ends_with('.') { "" } else { "." },
+        Some(f) => {
+            f.to_uppercase().collect::<String>()
+                + c.as_str()
+                + if s.ends_with('.') { "" } else { "." }
+        }
         None => String::new(),
     }
 }
@@ -201,12 +254,26 @@ impl OneCallState {
         let (params, schedule, error) = match plan(&query, seed) {
             Ok((p, s)) => (p, s, None),
             Err(e) => {
-                let (p, s) = plan(&RetryQuery::default(), seed).expect("the reference call always runs");
-                (p, s, Some(format!("{e} The reference call is shown instead.")))
+                let (p, s) =
+                    plan(&RetryQuery::default(), seed).expect("the reference call always runs");
+                (
+                    p,
+                    s,
+                    Some(format!("{e} The reference call is shown instead.")),
+                )
             }
         };
         let layout = Rc::new(layout(&schedule));
-        OneCallState { query, field_errors: BTreeMap::new(), error, seed, params, schedule: Rc::new(schedule), layout, generation: 0 }
+        OneCallState {
+            query,
+            field_errors: BTreeMap::new(),
+            error,
+            seed,
+            params,
+            schedule: Rc::new(schedule),
+            layout,
+            generation: 0,
+        }
     }
 
     fn replan(&mut self) {
@@ -260,8 +327,12 @@ pub struct OneCallProps {
     pub on_pairs: Callback<Vec<(String, String)>>,
 }
 
-fn new_run(params: &RetryParams) -> Simulation<RetryModel> {
-    retry::simulation(params.clone()).expect("parameters were validated by running the schedule")
+/// A fresh run; played, its clock stops at the call's outcome (nothing happens after it).
+fn new_run(params: &RetryParams) -> Finite<RetryModel> {
+    Finite(
+        retry::simulation(params.clone())
+            .expect("parameters were validated by running the schedule"),
+    )
 }
 
 #[component]
@@ -288,11 +359,14 @@ pub fn OneCall(props: &OneCallProps) -> Html {
     let reset_gen = use_state(|| 0u32);
     {
         let (run, playback) = (run.clone(), playback.clone());
-        use_effect_with((state.params.clone(), state.generation, *reset_gen), move |(params, _, _)| {
-            *run.borrow_mut() = new_run(params);
-            playback.pause();
-            playback.redraw();
-        });
+        use_effect_with(
+            (state.params.clone(), state.generation, *reset_gen),
+            move |(params, _, _)| {
+                *run.borrow_mut() = new_run(params);
+                playback.pause();
+                playback.redraw();
+            },
+        );
     }
     {
         let cb = props.on_pairs.clone();
@@ -300,13 +374,14 @@ pub fn OneCall(props: &OneCallProps) -> Html {
         let speed = playback.speed();
         use_effect_with((state.query.clone(), slider), move |(q, _)| {
             let mut pairs = query_pairs(q);
-            pairs.push(("speed".into(), format!("{speed}")));
+            pairs.push(("speed".into(), crate::sim::params::url_speed(speed)));
             cb.emit(pairs);
         });
     }
 
     let (sent, replied, now_ms, result, attempts, on_retry) = {
-        let sim = run.borrow();
+        let run = run.borrow();
+        let sim = &run.0;
         let m = &sim.model;
         (
             m.attempts().len(),
@@ -320,33 +395,53 @@ pub fn OneCall(props: &OneCallProps) -> Html {
     let finished = result.is_some();
     {
         let playback = playback.clone();
-        use_effect_with((finished, playback.is_playing()), move |(finished, playing)| {
-            if *finished && *playing {
-                playback.pause();
-            }
-        });
+        use_effect_with(
+            (finished, playback.is_playing()),
+            move |(finished, playing)| {
+                if *finished && *playing {
+                    playback.pause();
+                }
+            },
+        );
     }
 
     let on_field = {
         let state = state.clone();
-        Callback::from(move |(name, raw): (&'static str, String)| state.dispatch(OneCallAction::Set(name, raw)))
+        Callback::from(move |(name, raw): (&'static str, String)| {
+            state.dispatch(OneCallAction::Set(name, raw))
+        })
     };
     let on_retry_after = {
         let state = state.clone();
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            state.dispatch(OneCallAction::Set("honour_retry_after", input.checked().to_string()));
+            state.dispatch(OneCallAction::Set(
+                "honour_retry_after",
+                input.checked().to_string(),
+            ));
         })
     };
     let finish = {
         let (run, playback) = (run.clone(), playback.clone());
         Callback::from(move |_: MouseEvent| {
             {
-                let mut sim = run.borrow_mut();
+                let sim = &mut run.borrow_mut().0;
                 while sim.model.result().is_none() && sim.step() {}
             }
             playback.pause();
             playback.redraw();
+        })
+    };
+    // Play at the outcome replays the same call from the start.
+    let on_toggle = {
+        let (run, playback, params) = (run.clone(), playback.clone(), state.params.clone());
+        Callback::from(move |_: ()| {
+            if finished && !playback.is_playing() {
+                *run.borrow_mut() = new_run(&params);
+                playback.play();
+            } else {
+                playback.toggle();
+            }
         })
     };
     let on_reset = {
@@ -357,9 +452,13 @@ pub fn OneCall(props: &OneCallProps) -> Html {
     let q = &state.query;
     let invalid = |n: &str| state.field_errors.contains_key(n);
     let max_r = u64::from(state.params.max_retries);
-    let delay_rows = state.params.policy.delay_table(state.params.max_retries, state.params.seed);
+    let delay_rows = state
+        .params
+        .policy
+        .delay_table(state.params.max_retries, state.params.seed);
     let clock = (SimTime(now_ms) - SimTime::ZERO).clock_string();
     let policy = q.policy.as_str();
+    let grpc = state.params.policy.min_connect_timeout_ms().is_some();
     let api = q.api.as_str();
 
     html! {
@@ -368,7 +467,7 @@ pub fn OneCall(props: &OneCallProps) -> Html {
             <p class="bo-statement" data-testid="attempts-statement">
                 <strong>{ format!("maxRetries = {max_r} means up to {} and {}", plural(max_r + 1, "attempt", "attempts"), plural(max_r, "wait", "waits")) }</strong>
                 { format!(" — the first call plus {} {}, each after a wait.", number_word(max_r), if max_r == 1 { "retry" } else { "retries" }) }
-                { " The reference's own comment lists one wait fewer; the schedule below is what the code really does." }
+                { " The retry helper modelled here, retry(call, onRetry, maxRetries) with 2ⁿ × 100 ms waits, says in its own doc comment that maxRetries = 4 makes three waits — one fewer than its loop makes; the schedule below is what the loop really does." }
             </p>
             <div class="form-grid bo-form" data-testid="one-call-form">
                 <ChoiceField name="policy" label="Backoff policy" value={q.policy.clone()} options={POLICIES.to_vec()} on_change={on_field.clone()} />
@@ -386,6 +485,7 @@ pub fn OneCall(props: &OneCallProps) -> Html {
                 }
                 if policy == "grpc" {
                     <NumField name="jitter" label="Jitter (±fraction)" value={q.jitter.to_string()} invalid={invalid("jitter")} on_change={on_field.clone()} />
+                    <NumField name="min_connect_ms" label="Min connect timeout (ms)" value={q.min_connect_ms.unwrap_or(GRPC_MIN_CONNECT_TIMEOUT_MS).to_string()} invalid={invalid("min_connect_ms")} on_change={on_field.clone()} />
                 }
                 <NumField name="max_retries" label="maxRetries" value={q.max_retries.to_string()} invalid={invalid("max_retries")} on_change={on_field.clone()} />
                 <NumField name="max_elapsed_ms" label="Deadline (ms)" value={q.max_elapsed_ms.map(|c| c.to_string()).unwrap_or_default()}
@@ -421,7 +521,7 @@ pub fn OneCall(props: &OneCallProps) -> Html {
             }
             <ControlsBar playing={playback.is_playing()} slider={playback.slider()} clock={clock}
                          behind={playback.behind_text().map(AttrValue::from)} seed={props.seed}
-                         on_toggle={playback.on_toggle()}
+                         on_toggle={on_toggle}
                          on_step={playback.on_step()}
                          on_next={playback.on_next()}
                          on_slider={{ let p = playback.clone(); Callback::from(move |v| p.set_slider(v)) }}
@@ -446,14 +546,20 @@ pub fn OneCall(props: &OneCallProps) -> Html {
                     <h3>{ "Attempts" }</h3>
                     <div class="table-scroll">
                         <table class="data-table" data-testid="attempts-table">
-                            <thead><tr><th>{ "Attempt" }</th><th>{ "Wait before" }</th><th>{ "Starts at" }</th><th>{ "Reply" }</th></tr></thead>
+                            <thead><tr><th>{ "Attempt" }</th><th>{ "Wait before" }</th><th>{ "Starts at" }</th>
+                                if grpc { <th>{ "Next start ≥" }</th><th>{ "May run until" }</th> }
+                                <th>{ "Reply" }</th></tr></thead>
                             <tbody>
                                 { for attempts.iter().map(|a| html! {
                                     <tr class={if matches!(a.outcome, AttemptOutcome::Ok) { "bo-row--ok" } else { "bo-row--fail" }}>
                                         <td>{ if a.attempt == 0 { "#0 first call".to_string() } else { format!("#{} retry {}", a.attempt, a.attempt) } }</td>
                                         <td data-testid="attempt-wait">{ format!("{} ms", a.wait_before_ms) }</td>
                                         <td>{ format!("{} ms", a.start_ms) }</td>
-                                        <td>{ reply_text(&a.outcome) }</td>
+                                        if grpc {
+                                            <td data-testid="attempt-backoff-deadline">{ a.backoff_deadline_ms.map(|v| format!("{v} ms")).unwrap_or_default() }</td>
+                                            <td data-testid="attempt-connect-deadline">{ a.connect_deadline_ms.map(|v| format!("{v} ms")).unwrap_or_default() }</td>
+                                        }
+                                        <td class="bo-reply">{ reply_text(&a.outcome) }</td>
                                     </tr>
                                 }) }
                             </tbody>
@@ -469,17 +575,20 @@ pub fn OneCall(props: &OneCallProps) -> Html {
                             }) }
                         </ol>
                     }
-                    <h3>{ "The policy's delay before each retry" }</h3>
+                    if grpc {
+                        <p class="bo-muted bo-small" data-testid="grpc-note">{ "gRPC connection backoff (grpc/grpc doc/connection-backoff.md) runs between attempt starts: each attempt's backoff deadline is its start plus the backoff below, and the next attempt starts then — at once if the failure came later. An attempt may run until max(backoff deadline, start + min connect timeout) before it counts as failed." }</p>
+                    }
+                    <h3>{ if grpc { "The backoff from each attempt's start" } else { "The policy's delay before each retry" } }</h3>
                     if delay_rows.is_empty() {
                         <p class="bo-muted">{ "maxRetries = 0: no retry, no wait." }</p>
                     } else {
                         <div class="table-scroll">
                             <table class="data-table" data-testid="delay-table">
-                                <thead><tr><th>{ "Retry" }</th><th>{ "Sample" }</th><th>{ "Min" }</th><th>{ "Max" }</th></tr></thead>
+                                <thead><tr><th>{ if grpc { "From attempt" } else { "Retry" } }</th><th>{ "Sample" }</th><th>{ "Min" }</th><th>{ "Max" }</th></tr></thead>
                                 <tbody>
                                     { for delay_rows.iter().map(|d| html! {
                                         <tr>
-                                            <td>{ d.retry }</td>
+                                            <td>{ if grpc { format!("#{}", d.retry - 1) } else { d.retry.to_string() } }</td>
                                             <td data-testid="delay-sample">{ format!("{} ms", d.sample_ms) }</td>
                                             <td>{ ms_or_inf(d.min_ms) }</td>
                                             <td>{ ms_or_inf(d.max_ms) }</td>
@@ -497,5 +606,9 @@ pub fn OneCall(props: &OneCallProps) -> Html {
 }
 
 fn ms_or_inf(ms: u64) -> String {
-    if ms == u64::MAX { "∞".into() } else { format!("{ms} ms") }
+    if ms == u64::MAX {
+        "∞".into()
+    } else {
+        format!("{ms} ms")
+    }
 }

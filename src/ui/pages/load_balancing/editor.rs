@@ -107,7 +107,10 @@ pub fn ScenarioEditor(props: &ScenarioEditorProps) -> Html {
     };
     let kind = draft.get("svc").to_string();
     let (a_label, b_label) = service_param_labels(&kind);
-    let descr = presets().into_iter().find(|p| p.id == draft.preset).map(|p| p.description);
+    let descr = presets()
+        .into_iter()
+        .find(|p| p.id == draft.preset)
+        .map(|p| p.description);
 
     html! {
         <form class="panel lb-editor" data-testid="lb-editor" onsubmit={on_submit}>
@@ -140,6 +143,7 @@ pub fn ScenarioEditor(props: &ScenarioEditorProps) -> Html {
                     { input("weights", label("weights"), Some("one weight per server, e.g. 2,3,1")) }
                     { input("conc", label("conc"), None) }
                     { input("queue", label("queue"), None) }
+                    { input("mg_track", label("mg_track"), Some("Maglev only: flows already seen stay on their server when the table changes, while it is healthy")) }
                 </div>
             </fieldset>
             <fieldset class="lb-fieldset">
@@ -177,8 +181,8 @@ pub fn ScenarioEditor(props: &ScenarioEditorProps) -> Html {
                     { input("hc_every", label("hc_every"), None) }
                     { input("hc_fall", label("hc_fall"), None) }
                     { input("hc_rise", label("hc_rise"), None) }
-                    { input("pf_max", label("pf_max"), None) }
-                    { input("pf_timeout", label("pf_timeout"), None) }
+                    { input("pf_max", label("pf_max"), Some("nginx max_fails: this many failures take a server out for fail_timeout, then one probe request is let through; each failure also costs weight / max_fails of its round-robin weight")) }
+                    { input("pf_timeout", label("pf_timeout"), Some("nginx fail_timeout")) }
                     { input("slow_start", label("slow_start"), None) }
                 </div>
             </fieldset>
@@ -188,7 +192,7 @@ pub fn ScenarioEditor(props: &ScenarioEditorProps) -> Html {
                     Problems::Fields(errs) => html! {
                         <div class="notice notice--error" role="alert" data-testid="lb-editor-errors">
                             <strong>{ "Not applied:" }</strong>
-                            <ul>{ for errs.iter().map(|e| html! { <li>{ e.to_string() }</li> }) }</ul>
+                            <ul>{ for errs.iter().map(|e| html! { <li>{ format!("{} (`{}`) = {:?} is not accepted: expected {}", e.label, e.field, crate::sim::params::clip(&e.value), e.accepted) }</li> }) }</ul>
                         </div>
                     },
                     Problems::Scenario(msg) => html! {

@@ -64,13 +64,20 @@ fn field_notices(errors: &[FieldError], base: &ScenarioForm) -> Vec<ParamError> 
 
 fn new_run(sc: &Scenario) -> LbRun {
     // `ScenarioForm::from_url` and the editor only hand over scenarios that built a run.
-    let mut run = LbRun::new(sc).unwrap_or_else(|_| LbRun::new(&Scenario::default()).expect("the default scenario is valid"));
+    let mut run = LbRun::new(sc).unwrap_or_else(|_| {
+        LbRun::new(&Scenario::default()).expect("the default scenario is valid")
+    });
     run.record_flows(FLOW_CAPACITY);
+    run.keep_windows(CHART_WINDOWS);
     run
 }
 
 fn url_pairs(sim: SimParams, form: &ScenarioForm) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = sim.pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let mut pairs: Vec<(String, String)> = sim
+        .pairs()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     pairs.extend(form.url_pairs());
     pairs
 }
@@ -85,7 +92,12 @@ pub fn LoadBalancingPage() -> Html {
         let base = ScenarioForm::for_preset(&form.preset);
         let mut notices = q.notices().to_vec();
         notices.extend(field_notices(&errors, &base));
-        UrlState { sim, form, scenario, notices }
+        UrlState {
+            sim,
+            form,
+            scenario,
+            notices,
+        }
     });
     let init = url.initial().clone();
     let form = use_state(|| init.form.clone());
@@ -100,7 +112,13 @@ pub fn LoadBalancingPage() -> Html {
         let url = url.clone();
         let playback = playback.clone();
         move |seed: u64, form: &ScenarioForm| {
-            url.write(url_pairs(SimParams { seed, speed: playback.speed() }, form));
+            url.write(url_pairs(
+                SimParams {
+                    seed,
+                    speed: playback.speed(),
+                },
+                form,
+            ));
         }
     };
 
@@ -114,7 +132,33 @@ pub fn LoadBalancingPage() -> Html {
         }
     };
 
-    let on_toggle = playback.on_toggle();
+    // At the end of a run Play replays it from the start (same scenario, same seed).
+    let replay = {
+        let seed = seed.clone();
+        let form = form.clone();
+        let restart = restart.clone();
+        let playback = playback.clone();
+        move || {
+            if let Ok(sc) = form.to_scenario(*seed) {
+                restart(&sc);
+                playback.play();
+            }
+        }
+    };
+    let on_toggle = {
+        let run = run.clone();
+        let playback = playback.clone();
+        let replay = replay.clone();
+        Callback::from(move |_: ()| {
+            let finished = run.borrow_mut().is_done();
+            if finished && !playback.is_playing() {
+                replay();
+            } else {
+                playback.toggle();
+            }
+        })
+    };
+    let on_replay = Callback::from(move |_: MouseEvent| replay());
     let on_step = playback.on_step();
     let on_next = playback.on_next();
     let on_slider = {
@@ -183,24 +227,65 @@ pub fn LoadBalancingPage() -> Html {
     let windows = &metrics.windows;
     let shown = &windows[windows.len().saturating_sub(CHART_WINDOWS)..];
     let pick = |f: fn(&crate::balance::WindowSummary) -> u64| -> Vec<(f64, f64)> {
-        shown.iter().filter(|w| w.completed > 0).map(|w| (w.end_ms as f64 / 1000.0, f(w) as f64)).collect()
+        shown
+            .iter()
+            .filter(|w| w.completed > 0)
+            .map(|w| (w.end_ms as f64 / 1000.0, f(w) as f64))
+            .collect()
     };
     let series = vec![
-        Series { name: "p50".into(), points: pick(|w| w.latency.p50_ms) },
-        Series { name: "p95".into(), points: pick(|w| w.latency.p95_ms) },
-        Series { name: "p99".into(), points: pick(|w| w.latency.p99_ms) },
-        Series { name: "p99.9".into(), points: pick(|w| w.latency.p999_ms) },
+        Series {
+            name: "p50".into(),
+            points: pick(|w| w.latency.p50_ms),
+        },
+        Series {
+            name: "p95".into(),
+            points: pick(|w| w.latency.p95_ms),
+        },
+        Series {
+            name: "p99".into(),
+            points: pick(|w| w.latency.p99_ms),
+        },
+        Series {
+            name: "p99.9".into(),
+            points: pick(|w| w.latency.p999_ms),
+        },
     ];
     let completed: u64 = metrics.servers.iter().map(|s| s.completed).sum();
     let drops = metrics.drops();
     let errors = metrics.errors();
     let fair = fairness(metrics.servers.iter().map(|s| s.requests as f64));
-    let q = |p: f64| if metrics.latency.is_empty() { 0 } else { metrics.latency.value_at_quantile(p) };
+    let q = |p: f64| {
+        if metrics.latency.is_empty() {
+            0
+        } else {
+            metrics.latency.value_at_quantile(p)
+        }
+    };
     let (p50, p99) = (q(0.5), q(0.99));
     let last = windows.last().map(|w| w.latency).unwrap_or_default();
     let clock = r.elapsed().clock_string();
-    let done = r.progress() >= 1.0 && servers.iter().all(|s| s.busy == 0 && s.queued == 0);
+    let snapshot = r.model().balancer().snapshot();
+    let duration_s = scenario.duration_ms as f64 / 1000.0;
     drop(r);
+    // The run is over when nothing is left to happen: arrivals stopped at the scenario's duration
+    // and every request has drained. The clock stops there (`LbRun` never moves past its last event).
+    let done = run.borrow_mut().is_done();
+    {
+        let playback = playback.clone();
+        use_effect_with((done, playback.is_playing()), move |(done, playing)| {
+            if *done && *playing {
+                playback.pause();
+            }
+        });
+    }
+    let status = if done {
+        format!("finished at t = {clock}")
+    } else if now_ms >= scenario.duration_ms {
+        "arrivals over, draining".to_string()
+    } else {
+        format!("{:.1} s of {duration_s} s", now_ms as f64 / 1000.0)
+    };
     let narrow = web_sys::window()
         .and_then(|w| w.inner_width().ok())
         .and_then(|v| v.as_f64())
@@ -213,7 +298,7 @@ pub fn LoadBalancingPage() -> Html {
             <ControlsBar
                 playing={playback.is_playing()}
                 slider={playback.slider()}
-                clock={AttrValue::from(clock)}
+                clock={AttrValue::from(clock.clone())}
                 behind={playback.behind_text().map(AttrValue::from)}
                 seed={*seed}
                 {on_toggle} {on_step} {on_next} {on_slider} {on_seed} {on_reset}
@@ -222,10 +307,17 @@ pub fn LoadBalancingPage() -> Html {
                 <div class="lb-live__head">
                     <h2>{ "The fleet" }</h2>
                     <p class="lb-muted" data-testid="lb-scenario-line">
-                        { format!("{} · {} · {} servers · {} req/s · {}", scenario.name, scenario.algorithm.id(), servers.len(),
-                            scenario.arrivals.rate_per_s, if done { "finished" } else { "running" }) }
+                        { format!("{} · {} · {} servers · {} req/s · ", scenario.name, scenario.algorithm.id(), servers.len(),
+                            scenario.arrivals.rate_per_s) }
+                        <span data-testid="lb-run-status" class={classes!(done.then_some("lb-finished"))}>{ status }</span>
                     </p>
                 </div>
+                if done {
+                    <div class="notice lb-end" role="status" data-testid="lb-finished">
+                        <span>{ format!("The run is over: arrivals stopped at {duration_s} s and every request has finished (t = {clock}).") }</span>
+                        <button type="button" class="button" data-testid="lb-replay" onclick={on_replay}>{ "↺ Replay" }</button>
+                    </div>
+                }
                 <FleetDiagram
                     servers={servers.clone()}
                     flows={flows}
@@ -235,6 +327,12 @@ pub fn LoadBalancingPage() -> Html {
                     algorithm={AttrValue::from(scenario.algorithm.id())}
                     geometry={if narrow { fleet::Geometry::NARROW } else { fleet::Geometry::WIDE }}
                 />
+                if !snapshot.totals.is_empty() {
+                    <p class="lb-muted lb-memory" data-testid="lb-balancer-memory">
+                        { format!("{} remembers: ", scenario.algorithm.id()) }
+                        { snapshot.totals.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(" · ") }
+                    </p>
+                }
                 <dl class="lb-totals" data-testid="lb-totals">
                     <div><dt>{ "Arrivals" }</dt><dd data-testid="total-arrivals">{ metrics_arrivals(&run) }</dd></div>
                     <div><dt>{ "Completed" }</dt><dd data-testid="total-completed">{ completed }</dd></div>
@@ -253,7 +351,7 @@ pub fn LoadBalancingPage() -> Html {
             </div>
             <div class="lb-cards" data-testid="lb-cards">
                 { for servers.iter().map(|s| html! {
-                    <ServerCard key={s.index} server={s.clone()} on_action={on_server_action.clone()} />
+                    <ServerCard key={s.index} server={s.clone()} memory={snapshot.server(s.index)} on_action={on_server_action.clone()} />
                 }) }
             </div>
             <ScenarioEditor form={(*form).clone()} seed={*seed} on_apply={on_apply} />

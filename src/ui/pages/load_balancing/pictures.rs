@@ -8,12 +8,15 @@ use yew::prelude::*;
 use super::fleet::server_class;
 use crate::balance::maglev::MaglevTable;
 use crate::balance::ring::HashRing;
-use crate::balance::smooth_wrr::{letters, period, SmoothWrr};
-use crate::balance::{keys_moved, AlgorithmId, HashScheme, MembershipChange, Scenario, ServerView};
+use crate::balance::ring::NGINX_POINTS_PER_WEIGHT;
+use crate::balance::smooth_wrr::{period, SmoothWrr};
+use crate::balance::{
+    keys_moved, server_name, AlgorithmId, HashScheme, MembershipChange, Scenario, ServerView,
+};
 
 /// Rows of the WRR table at most (one period, capped).
 const WRR_MAX_PICKS: usize = 24;
-/// Virtual nodes per unit of weight in the ring picture (the balancer uses 160; 8 stay legible).
+/// Points per unit of weight in the ring picture (nginx uses 160; 8 stay legible).
 const RING_VNODES: u32 = 8;
 /// The Maglev picture's table size: a small prime so every slot is visible (the balancer's is 65,537).
 const MAGLEV_PICTURE_SIZE: usize = 67;
@@ -23,11 +26,14 @@ const MOVED_KEYS: u64 = 20_000;
 const PICTURE_SERVERS: usize = 20;
 
 fn parse_weights(text: &str) -> Result<Vec<u32>, String> {
-    let parts: Option<Vec<u32>> = text.split(',').map(|p| p.trim().parse::<u32>().ok().filter(|w| *w <= 100)).collect();
+    let parts: Option<Vec<u32>> = text
+        .split(',')
+        .map(|p| p.trim().parse::<u32>().ok().filter(|w| *w <= 100))
+        .collect();
     match parts {
         Some(w) if (1..=8).contains(&w.len()) && w.iter().any(|x| *x > 0) => Ok(w),
         _ => Err(format!(
-            "Weights \"{text}\" are not accepted: enter 1 to 8 whole numbers from 0 to 100 separated by commas, at least one above 0 (e.g. 5,1,1)."
+            "Weights \"{}\" are not accepted: enter 1 to 8 whole numbers from 0 to 100 separated by commas, at least one above 0 (e.g. 5,1,1).", crate::sim::params::clip(text)
         )),
     }
 }
@@ -40,9 +46,6 @@ pub fn wrr_rows(weights: &[u32]) -> Vec<crate::balance::smooth_wrr::WrrStep> {
     (0..n).filter_map(|_| s.pick_explained(&views)).collect()
 }
 
-fn letter(i: usize) -> String {
-    char::from(b'a' + (i % 26) as u8).to_string()
-}
 
 #[component]
 fn WrrPicture() -> Html {
@@ -55,10 +58,12 @@ fn WrrPicture() -> Html {
         })
     };
     let body = match parse_weights(&text) {
-        Err(msg) => html! { <p class="notice notice--error" role="alert" data-testid="wrr-error">{ msg }</p> },
+        Err(msg) => {
+            html! { <p class="notice notice--error" role="alert" data-testid="wrr-error">{ msg }</p> }
+        }
         Ok(weights) => {
             let rows = wrr_rows(&weights);
-            let seq = letters(&rows.iter().map(|r| r.chosen).collect::<Vec<_>>());
+            let seq = rows.iter().map(|r| server_name(r.chosen)).collect::<Vec<_>>().join(" ");
             let p = period(&weights);
             html! {
                 <>
@@ -77,10 +82,10 @@ fn WrrPicture() -> Html {
                                     <tr>
                                         <td>{ k + 1 }</td>
                                         <td class="lb-mono">{ for r.before.iter().enumerate().map(|(i, v)| html! {
-                                            <span class={classes!("lb-wrr__cell", (i == r.chosen).then_some("lb-wrr__cell--max"))}>{ format!("{}={v}", letter(i)) }</span>
+                                            <span class={classes!("lb-wrr__cell", (i == r.chosen).then_some("lb-wrr__cell--max"))}>{ format!("{}={v}", server_name(i)) }</span>
                                         }) }</td>
-                                        <td><strong>{ letter(r.chosen) }</strong>{ format!(" −{}", r.total) }</td>
-                                        <td class="lb-mono">{ r.after.iter().enumerate().map(|(i, v)| format!("{}={v}", letter(i))).collect::<Vec<_>>().join(" ") }</td>
+                                        <td><strong>{ server_name(r.chosen) }</strong>{ format!(" −{}", r.total) }</td>
+                                        <td class="lb-mono">{ r.after.iter().enumerate().map(|(i, v)| format!("{}={v}", server_name(i))).collect::<Vec<_>>().join(" ") }</td>
                                     </tr>
                                 }) }
                             </tbody>
@@ -94,7 +99,7 @@ fn WrrPicture() -> Html {
         <div class="lb-picture lb-picture--wide" data-testid="wrr-picture">
             <h3>{ "Smooth weighted round robin, pick by pick" }</h3>
             <label class="field lb-picture__input">
-                <span>{ "Weights (servers a, b, c, …)" }</span>
+                <span>{ "Weights (servers s0, s1, s2, …)" }</span>
                 <input type="text" value={(*text).clone()} data-testid="wrr-weights" {oninput} />
             </label>
             { body }
@@ -117,8 +122,8 @@ fn RingPicture(props: &WeightsProps) -> Html {
     });
     let points = ring.points();
     let (cx, cy, r) = (110.0, 110.0, 86.0);
-    let pos = |h: u64| {
-        let a = (h as f64 / u64::MAX as f64) * std::f64::consts::TAU - std::f64::consts::FRAC_PI_2;
+    let pos = |h: u32| {
+        let a = (f64::from(h) / f64::from(u32::MAX)) * std::f64::consts::TAU - std::f64::consts::FRAC_PI_2;
         (cx + r * a.cos(), cy + r * a.sin())
     };
     // Each arc (previous point, this point] belongs to this point's server: keys hashing there go to it.
@@ -128,14 +133,14 @@ fn RingPicture(props: &WeightsProps) -> Html {
             let (h, owner) = points[k];
             let (x0, y0) = pos(prev);
             let (x1, y1) = pos(h);
-            let span = h.wrapping_sub(prev) as f64 / u64::MAX as f64;
+            let span = f64::from(h.wrapping_sub(prev)) / f64::from(u32::MAX);
             let large = if span > 0.5 { 1 } else { 0 };
             html! { <path class={classes!("lb-ring__arc", server_class(owner as usize))} d={format!("M{x0:.1},{y0:.1} A{r},{r} 0 {large} 1 {x1:.1},{y1:.1}")} /> }
         })
         .collect();
     html! {
         <div class="lb-picture" data-testid="ring-picture">
-            <h3>{ "Consistent-hash ring" }</h3>
+            <h3>{ "nginx's consistent-hash ring" }</h3>
             <svg class="lb-ring" viewBox="0 0 220 220" role="img"
                  aria-label={format!("A ring of {} virtual nodes for {} servers", points.len(), props.weights.len())}>
                 <title>{ "Ring: each arc is the key range owned by the server at its clockwise end" }</title>
@@ -144,9 +149,9 @@ fn RingPicture(props: &WeightsProps) -> Html {
                 { for points.iter().map(|(h, owner)| { let (x, y) = pos(*h); html! {
                     <circle class={classes!("lb-ring__node", server_class(*owner as usize))} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="3" />
                 }}) }
-                <text class="lb-label" x={cx.to_string()} y={(cy + 4.0).to_string()} text-anchor="middle">{ format!("{} vnodes", points.len()) }</text>
+                <text class="lb-label" x={cx.to_string()} y={(cy + 4.0).to_string()} text-anchor="middle">{ format!("{} points", points.len()) }</text>
             </svg>
-            <p class="lb-muted">{ format!("Up to {RING_VNODES} virtual nodes per unit of weight here (the balancer uses 160). A key goes to the first node clockwise; when a server leaves only its arcs change hands.") }</p>
+            <p class="lb-muted">{ format!("nginx's hash … consistent: each point is a CRC-32 of the server's name chained from the previous point. Up to {RING_VNODES} points per unit of weight here (nginx and the balancer use {NGINX_POINTS_PER_WEIGHT}). A key goes to the first point at or after its CRC-32; when a server leaves only its arcs change hands.") }</p>
         </div>
     }
 }
@@ -155,7 +160,12 @@ fn RingPicture(props: &WeightsProps) -> Html {
 fn MaglevPicture(props: &WeightsProps) -> Html {
     let claims_shown = use_state(|| MAGLEV_PICTURE_SIZE);
     let built = use_memo(props.weights.clone(), |w| {
-        MaglevTable::build_recording(w, &vec![true; w.len()], MAGLEV_PICTURE_SIZE, MAGLEV_PICTURE_SIZE)
+        MaglevTable::build_recording(
+            w,
+            &vec![true; w.len()],
+            MAGLEV_PICTURE_SIZE,
+            MAGLEV_PICTURE_SIZE,
+        )
     });
     let claims = &built.1;
     let shown = (*claims_shown).min(claims.len());
@@ -236,7 +246,7 @@ fn KeysMoved(props: &MovedProps) -> Html {
                 <line class="lb-moved__ideal" x1={(lx + ideal * bw).to_string()} x2={(lx + ideal * bw).to_string()} y1="0" y2={(3.0 * row + 4.0).to_string()} />
                 <text x={(lx + ideal * bw).to_string()} y={(3.0 * row + 18.0).to_string()} text-anchor="middle">{ format!("1/N = {:.1}%", ideal * 100.0) }</text>
             </svg>
-            <p class="lb-muted">{ format!("{MOVED_KEYS} keys hashed before and after: modulo (hash mod N), a ring with 160 virtual nodes per server, Maglev with 65,537 slots. Modulo remaps almost everything; the ring and Maglev move about the departing server's share.") }</p>
+            <p class="lb-muted">{ format!("{MOVED_KEYS} keys hashed before and after: modulo (hash mod N), nginx's consistent ring with {NGINX_POINTS_PER_WEIGHT} points per server, Maglev with 65,537 slots. Modulo remaps almost everything; the ring and Maglev move about the departing server's share.") }</p>
         </div>
     }
 }
@@ -249,7 +259,13 @@ pub struct AlgorithmPicturesProps {
 #[component]
 pub fn AlgorithmPictures(props: &AlgorithmPicturesProps) -> Html {
     let current = props.scenario.algorithm;
-    let weights: Vec<u32> = props.scenario.servers.iter().take(PICTURE_SERVERS).map(|s| s.weight.max(1)).collect();
+    let weights: Vec<u32> = props
+        .scenario
+        .servers
+        .iter()
+        .take(PICTURE_SERVERS)
+        .map(|s| s.weight.max(1))
+        .collect();
     html! {
         <div class="panel lb-algorithms" data-testid="lb-algorithms">
             <h2>{ "How each algorithm picks" }</h2>
