@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod lock;
 pub mod redis;
 pub mod sim;
+pub mod verify;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;

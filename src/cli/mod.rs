@@ -7,6 +7,7 @@ pub mod alloc_counter;
 pub mod backoff;
 pub mod balance;
 pub mod cluster;
+pub mod check;
 pub mod kernel;
 pub mod lock;
 pub mod lock_live;
@@ -75,6 +76,8 @@ pub enum SimCommand {
     RedisBench(redis::BenchArgs),
     /// Redis Cluster: key slots, a preset run's figures (--json), failover times over seeds, the client benchmark.
     Cluster(cluster::Args),
+    /// Model-check the lock protocols, or check a Redis history for linearizability.
+    Check(check::Args),
 }
 
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
@@ -92,6 +95,7 @@ pub fn sim_main() -> std::process::ExitCode {
         SimCommand::Lb(a) => balance::run(&cli.common, a),
         SimCommand::RedisBench(a) => redis::bench(&cli.common, a),
         SimCommand::Cluster(a) => cluster::run(&cli.common, a),
+        SimCommand::Check(a) => check::run(&cli.common, a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -358,7 +358,7 @@ pub struct Transition {
     pub to: WorkerState,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Purpose {
     Acquire,
@@ -367,7 +367,7 @@ enum Purpose {
 }
 
 /// Where one instance's part of a round stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Step {
     /// `SET NX` (or the set-nx-incr script with fencing).
@@ -383,7 +383,7 @@ enum Step {
     Release,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 enum Slot {
     Pending { req: RequestId, step: Step },
     Ok,
@@ -407,6 +407,19 @@ impl Round {
     fn oks(&self) -> usize {
         self.slots.iter().filter(|s| matches!(s, Slot::Ok)).count()
     }
+}
+
+/// What the model checker (`crate::verify`) identifies a worker by: everything its reactions depend
+/// on (state, token, the round's purpose and per-instance steps, and with Redlock the position of its
+/// random stream, probed by two draws from a copy) and nothing that only names things (id and value
+/// strings, request numbers, the round's start, the last transition). Workers with equal keys react
+/// alike up to those names.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BehaviourKey {
+    state: WorkerState,
+    token: Option<i64>,
+    round: Option<(Purpose, Vec<Slot>)>,
+    rng: Option<(u64, u64)>,
 }
 
 /// One lock worker: the machine and the little it remembers.
@@ -479,6 +492,30 @@ impl LockWorker {
                 })
                 .collect(),
         }
+    }
+
+    /// The model checker's hook (`crate::verify`): what this worker is identified by.
+    pub fn behaviour_key(&self) -> BehaviourKey {
+        let round = self.round.as_ref().map(|r| {
+            let slots = r
+                .slots
+                .iter()
+                .map(|s| match *s {
+                    Slot::Pending { step, .. } => Slot::Pending { req: RequestId(0), step },
+                    other => other,
+                })
+                .collect();
+            (r.purpose, slots)
+        });
+        let rng = self.cfg.redlock().then(|| {
+            let mut probe = self.rng.clone();
+            (probe.next_u64(), probe.next_u64())
+        });
+        BehaviourKey { state: self.state, token: self.token, round, rng }
+    }
+    /// The local time the round in flight started at (Redlock's validity counts from it).
+    pub fn round_started(&self) -> Option<SimTime> {
+        self.round.as_ref().map(|r| r.started)
     }
 
     fn log(&self, msg: &str) -> Effect {

@@ -20,3 +20,4 @@ mod redis_cache_page;
 mod redis_page;
 mod rewind;
 mod routes;
+mod verify;
