@@ -7,6 +7,7 @@
 pub mod backoff;
 pub mod balance;
 pub mod lock;
+pub mod messaging;
 pub mod redis;
 pub mod sim;
 

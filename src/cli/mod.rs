@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod balance;
 pub mod kernel;
 pub mod lock;
+pub mod messaging;
 pub mod output;
 pub mod redis;
 
@@ -47,6 +48,8 @@ pub enum SimCommand {
     Lb(balance::Args),
     /// Benchmark the modeled Redis (and a real redis-server, when one is reachable).
     RedisBench(redis::BenchArgs),
+    /// Messaging patterns and TCP vs UDP: run a preset, print the delivery checker's counts.
+    Messaging(messaging::Args),
 }
 
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
@@ -61,6 +64,7 @@ pub fn sim_main() -> std::process::ExitCode {
         SimCommand::BackoffSweep(a) => backoff::sweep(&cli.common, a),
         SimCommand::Lb(a) => balance::run(&cli.common, a),
         SimCommand::RedisBench(a) => redis::bench(&cli.common, a),
+        SimCommand::Messaging(a) => messaging::run(&cli.common, a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
