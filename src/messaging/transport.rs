@@ -40,7 +40,7 @@ pub struct LinkParams {
 
 impl Default for LinkParams {
     fn default() -> Self {
-        LinkParams { loss: 0.1, duplication: 0.02, latency_ms: 50, jitter_ms: 80, messages: 1_000, interval_ms: 50 }
+        LinkParams { loss: 0.1, duplication: 0.02, latency_ms: 50, jitter_ms: 400, messages: 1_000, interval_ms: 300 }
     }
 }
 
