@@ -112,11 +112,20 @@ fn tcp_delivers_everything_in_order_and_udp_loses_about_the_loss_rate() {
         let n = r.udp.sent as f64;
         let rate = r.udp.lost as f64 / n;
         let sigma = (0.1 * 0.9 / n).sqrt();
-        assert!((rate - 0.1).abs() <= 4.0 * sigma, "seed {seed}: UDP lost {rate:.3}, expected 0.1 ± {:.3}", 4.0 * sigma);
+        assert!(
+            (rate - 0.1).abs() <= 4.0 * sigma,
+            "seed {seed}: UDP lost {rate:.3}, expected 0.1 ± {:.3}",
+            4.0 * sigma
+        );
         assert!(r.udp.duplicated > 0 && r.udp.reordered > 0, "seed {seed}: {:?}", r.udp);
         // Head-of-line blocking: some message waited behind a lost one for at least an RTO (1 s),
         // far beyond anything the link itself delays.
-        assert!(r.tcp.max_ms >= r.udp.p99_ms + 1_000, "seed {seed}: tcp max {} ms, udp p99 {} ms", r.tcp.max_ms, r.udp.p99_ms);
+        assert!(
+            r.tcp.max_ms >= r.udp.p99_ms + 1_000,
+            "seed {seed}: tcp max {} ms, udp p99 {} ms",
+            r.tcp.max_ms,
+            r.udp.p99_ms
+        );
     }
 }
 
@@ -181,7 +190,9 @@ fn sim_messaging_prints_the_issue_json_shapes() {
     let patterns = v["patterns"].as_array().unwrap();
     assert_eq!(patterns.len(), 2);
     for p in patterns {
-        for key in ["pattern", "produced", "delivered", "processed", "lost", "duplicated", "out_of_order", "p50_ms", "p99_ms"] {
+        for key in
+            ["pattern", "produced", "delivered", "processed", "lost", "duplicated", "out_of_order", "p50_ms", "p99_ms"]
+        {
             assert!(p.get(key).is_some(), "{key} missing in {p}");
         }
     }

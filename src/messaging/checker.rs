@@ -56,7 +56,7 @@ impl Series {
         if self.stride == 0 {
             self.stride = 1;
         }
-        let keep = self.seen % self.stride == 0;
+        let keep = self.seen.is_multiple_of(self.stride);
         self.seen += 1;
         if !keep {
             return;
@@ -68,7 +68,7 @@ impl Series {
                 i % 2 == 1
             });
             self.stride = self.stride.saturating_mul(2);
-            if (self.seen - 1) % self.stride != 0 {
+            if !(self.seen - 1).is_multiple_of(self.stride) {
                 return;
             }
         }
@@ -162,8 +162,12 @@ impl Checker {
 
     /// The consumer performed the message's side effect.
     pub fn process(&mut self, id: MsgId, copy: usize, now: SimTime) {
-        let Some(r) = self.msgs.get_mut(id as usize) else { return };
-        let Some(e) = r.effects.get_mut(copy) else { return };
+        let Some(r) = self.msgs.get_mut(id as usize) else {
+            return;
+        };
+        let Some(e) = r.effects.get_mut(copy) else {
+            return;
+        };
         *e = e.saturating_add(1);
         if *e > 1 {
             return;

@@ -113,20 +113,50 @@ struct Conn {
 /// Kernel events of a messaging run.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MsgEvent {
-    Produce { producer: u32 },
-    BurstMessage { producer: u32 },
+    Produce {
+        producer: u32,
+    },
+    BurstMessage {
+        producer: u32,
+    },
     /// A command reaches the broker.
-    ToBroker { actor: Actor, epoch: u32, argv: Vec<Vec<u8>> },
+    ToBroker {
+        actor: Actor,
+        epoch: u32,
+        argv: Vec<Vec<u8>>,
+    },
     /// A frame reaches a client.
-    ToClient { actor: Actor, epoch: u32, frame: Reply },
+    ToClient {
+        actor: Actor,
+        epoch: u32,
+        frame: Reply,
+    },
     /// The connection was refused or reset.
-    Reset { actor: Actor, epoch: u32 },
-    Reconnect { actor: Actor },
-    WorkDone { worker: u32, epoch: u32, job: u64 },
-    Heartbeat { worker: u32, epoch: u32 },
+    Reset {
+        actor: Actor,
+        epoch: u32,
+    },
+    Reconnect {
+        actor: Actor,
+    },
+    WorkDone {
+        worker: u32,
+        epoch: u32,
+        job: u64,
+    },
+    Heartbeat {
+        worker: u32,
+        epoch: u32,
+    },
     ReaperTick,
-    RestoreTick { worker: u32, epoch: u32 },
-    EtaTick { worker: u32, epoch: u32 },
+    RestoreTick {
+        worker: u32,
+        epoch: u32,
+    },
+    EtaTick {
+        worker: u32,
+        epoch: u32,
+    },
     /// A blocked client's timeout is due.
     BrokerWake,
     /// serverCron (active expiry) every 100 ms; the everysec fsync every second.
@@ -134,11 +164,32 @@ pub enum MsgEvent {
     Sample,
     FaultStart(u32),
     FaultEnd(u32),
-    RrAttempt { req: u64 },
-    RrArrive { instance: u32, generation: u32, req: u64, attempt: u32 },
-    RrDone { instance: u32, generation: u32, req: u64, attempt: u32 },
-    RrReply { req: u64, attempt: u32, instance: u32, ok: bool, sent: SimTime },
-    RrTimeout { req: u64, attempt: u32 },
+    RrAttempt {
+        req: u64,
+    },
+    RrArrive {
+        instance: u32,
+        generation: u32,
+        req: u64,
+        attempt: u32,
+    },
+    RrDone {
+        instance: u32,
+        generation: u32,
+        req: u64,
+        attempt: u32,
+    },
+    RrReply {
+        req: u64,
+        attempt: u32,
+        instance: u32,
+        ok: bool,
+        sent: SimTime,
+    },
+    RrTimeout {
+        req: u64,
+        attempt: u32,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -498,7 +549,9 @@ impl MessagingModel {
     }
 
     fn on_to_broker(&mut self, ctx: &mut Ctx<'_, MsgEvent>, actor: Actor, epoch: u32, command: Vec<Vec<u8>>) {
-        let Some(conn) = self.conns.get(&actor) else { return };
+        let Some(conn) = self.conns.get(&actor) else {
+            return;
+        };
         if conn.epoch != epoch {
             return; // sent on a connection that has since closed
         }
@@ -523,8 +576,12 @@ impl MessagingModel {
     fn route_outputs(&mut self, ctx: &mut Ctx<'_, MsgEvent>) {
         let lat = self.latency();
         for out in self.broker.take_outputs() {
-            let Some(&actor) = self.clients.get(&out.client) else { continue };
-            let Some(conn) = self.conns.get(&actor) else { continue };
+            let Some(&actor) = self.clients.get(&out.client) else {
+                continue;
+            };
+            let Some(conn) = self.conns.get(&actor) else {
+                continue;
+            };
             let epoch = conn.epoch;
             match out.event {
                 Event::Reply(frame) => {
@@ -549,7 +606,9 @@ impl MessagingModel {
     }
 
     fn on_reset(&mut self, ctx: &mut Ctx<'_, MsgEvent>, actor: Actor, epoch: u32) {
-        let Some(conn) = self.conns.get_mut(&actor) else { return };
+        let Some(conn) = self.conns.get_mut(&actor) else {
+            return;
+        };
         if conn.epoch != epoch {
             return;
         }
@@ -613,14 +672,18 @@ impl MessagingModel {
     }
 
     fn slot_idle(&self, actor: Actor) -> bool {
-        let Actor::Slot(w, s) = actor else { return false };
+        let Actor::Slot(w, s) = actor else {
+            return false;
+        };
         let busy = self.workers[w as usize].jobs.keys().any(|j| (*j % 64) as u32 == s && s < 64);
         let waiting = self.conns.get(&actor).is_some_and(|c| c.inflight.contains(&Tag::Pop));
         !busy && !waiting
     }
 
     fn on_to_client(&mut self, ctx: &mut Ctx<'_, MsgEvent>, actor: Actor, epoch: u32, frame: Reply) {
-        let Some(conn) = self.conns.get_mut(&actor) else { return };
+        let Some(conn) = self.conns.get_mut(&actor) else {
+            return;
+        };
         if conn.epoch != epoch {
             // On the wire to a connection that died: what it carried is gone with it.
             if let Some(w) = actor.worker() {
@@ -637,7 +700,9 @@ impl MessagingModel {
                 return self.on_pubsub_frame(ctx, w, frame);
             }
         }
-        let Some(tag) = conn.inflight.pop_front() else { return };
+        let Some(tag) = conn.inflight.pop_front() else {
+            return;
+        };
         self.on_reply(ctx, actor, tag, frame);
     }
 
@@ -711,7 +776,16 @@ impl MessagingModel {
                         ctx,
                         actor,
                         Tag::QosRange,
-                        argv(&[b"ZREVRANGEBYSCORE", b"unacked_index", ceil.as_bytes(), b"0", b"WITHSCORES", b"LIMIT", b"0", b"10"]),
+                        argv(&[
+                            b"ZREVRANGEBYSCORE",
+                            b"unacked_index",
+                            ceil.as_bytes(),
+                            b"0",
+                            b"WITHSCORES",
+                            b"LIMIT",
+                            b"0",
+                            b"10",
+                        ]),
                     );
                 } else {
                     self.workers[w as usize].restoring = false;
@@ -784,7 +858,10 @@ impl MessagingModel {
         let ttl = self.sc.reliable.heartbeat_ttl_ms.to_string();
         self.send(ctx, Actor::Control(w), Tag::Ignore, argv(&[b"SET", key.as_bytes(), b"1", b"PX", ttl.as_bytes()]));
         let epoch = self.workers[w as usize].epoch;
-        ctx.schedule_in(SimDuration::from_millis(self.sc.reliable.heartbeat_every_ms), MsgEvent::Heartbeat { worker: w, epoch });
+        ctx.schedule_in(
+            SimDuration::from_millis(self.sc.reliable.heartbeat_every_ms),
+            MsgEvent::Heartbeat { worker: w, epoch },
+        );
     }
 
     // ---- list queues -------------------------------------------------------------------------
@@ -817,10 +894,15 @@ impl MessagingModel {
             }
             return self.consume(ctx, w);
         }
-        let Some(b) = bytes else { return self.pop(ctx, Actor::Slot(w, s)) };
-        let Some((msg, retries, eta)) = parse_payload(&b) else { return self.pop(ctx, Actor::Slot(w, s)) };
+        let Some(b) = bytes else {
+            return self.pop(ctx, Actor::Slot(w, s));
+        };
+        let Some((msg, retries, eta)) = parse_payload(&b) else {
+            return self.pop(ctx, Actor::Slot(w, s));
+        };
         self.checker.deliver(msg, 0);
-        let job = self.new_job(w, s, Job { msg, payload: b, retries, eta, tag: String::new(), running: true, acked: false });
+        let job =
+            self.new_job(w, s, Job { msg, payload: b, retries, eta, tag: String::new(), running: true, acked: false });
         self.run_job(ctx, w, job);
     }
 
@@ -853,7 +935,9 @@ impl MessagingModel {
         if wk.epoch != epoch || !wk.up {
             return;
         }
-        let Some(job) = wk.jobs.remove(&job_id) else { return };
+        let Some(job) = wk.jobs.remove(&job_id) else {
+            return;
+        };
         wk.running = wk.running.saturating_sub(1);
         let failed = outage || wk.rng.bernoulli(fail_p);
         let slot = (job_id % 64) as u32;
@@ -896,13 +980,25 @@ impl MessagingModel {
         let Reply::Array(parts) = frame else { return };
         match parts.first() {
             Some(Reply::Bulk(k)) if k.as_slice() == b"message" => {
-                let Some(Reply::Bulk(b)) = parts.get(2) else { return };
-                let Some((msg, _, _)) = parse_payload(b) else { return };
+                let Some(Reply::Bulk(b)) = parts.get(2) else {
+                    return;
+                };
+                let Some((msg, _, _)) = parse_payload(b) else {
+                    return;
+                };
                 self.checker.deliver(msg, w as usize);
                 let job = self.new_job(
                     w,
                     0,
-                    Job { msg, payload: b.clone(), retries: 0, eta: ctx.now(), tag: String::new(), running: false, acked: true },
+                    Job {
+                        msg,
+                        payload: b.clone(),
+                        retries: 0,
+                        eta: ctx.now(),
+                        tag: String::new(),
+                        running: false,
+                        acked: true,
+                    },
                 );
                 self.workers[w as usize].backlog.push_back(job);
                 self.next_pubsub(ctx, w);
@@ -947,7 +1043,9 @@ impl MessagingModel {
     }
 
     fn reserve(&mut self, ctx: &mut Ctx<'_, MsgEvent>, w: u32, bytes: Vec<u8>) {
-        let Some((msg, retries, eta)) = parse_payload(&bytes) else { return };
+        let Some((msg, retries, eta)) = parse_payload(&bytes) else {
+            return;
+        };
         self.checker.deliver(msg, 0);
         let wk = &mut self.workers[w as usize];
         wk.deliveries += 1;
@@ -1001,7 +1099,9 @@ impl MessagingModel {
     fn start_task(&mut self, ctx: &mut Ctx<'_, MsgEvent>, w: u32, id: u64) {
         let late = self.sc.task.acks_late;
         let idem = self.sc.task.idempotency_keys;
-        let Some(job) = self.workers[w as usize].jobs.get_mut(&id) else { return };
+        let Some(job) = self.workers[w as usize].jobs.get_mut(&id) else {
+            return;
+        };
         job.running = true;
         let (tag, msg) = (job.tag.clone(), job.msg);
         if !late {
@@ -1012,7 +1112,12 @@ impl MessagingModel {
             // Counted as running while the key is checked, so the slot is taken.
             self.workers[w as usize].running += 1;
             let key = format!("idem:{msg}");
-            self.send(ctx, Actor::Control(w), Tag::Idem(id), argv(&[b"SET", key.as_bytes(), tag.as_bytes(), b"NX", b"EX", b"86400"]));
+            self.send(
+                ctx,
+                Actor::Control(w),
+                Tag::Idem(id),
+                argv(&[b"SET", key.as_bytes(), tag.as_bytes(), b"NX", b"EX", b"86400"]),
+            );
         } else {
             self.run_job(ctx, w, id);
         }
@@ -1029,7 +1134,9 @@ impl MessagingModel {
         } else {
             // Someone already did (or is doing) this task: skip the side effect, ack, move on.
             self.checker.suppress();
-            let Some(job) = self.workers[w as usize].jobs.remove(&id) else { return };
+            let Some(job) = self.workers[w as usize].jobs.remove(&id) else {
+                return;
+            };
             if !job.acked {
                 self.ack(ctx, w, &job.tag);
             }
@@ -1043,7 +1150,12 @@ impl MessagingModel {
         let meta = format!("celery-task-meta-{}", job.msg);
         if ran && !failed {
             self.checker.process(job.msg, 0, ctx.now());
-            self.send(ctx, c, Tag::Ignore, argv(&[b"SET", meta.as_bytes(), br#"{"status": "SUCCESS"}"#, b"EX", b"86400"]));
+            self.send(
+                ctx,
+                c,
+                Tag::Ignore,
+                argv(&[b"SET", meta.as_bytes(), br#"{"status": "SUCCESS"}"#, b"EX", b"86400"]),
+            );
         } else if job.retries < self.sc.task.max_retries {
             self.stats.retries += 1;
             let n = job.retries + 1;
@@ -1058,7 +1170,12 @@ impl MessagingModel {
         } else {
             self.stats.dead_lettered += 1;
             self.send(ctx, c, Tag::Ignore, argv(&[b"LPUSH", b"celery.dead-letter", &job.payload]));
-            self.send(ctx, c, Tag::Ignore, argv(&[b"SET", meta.as_bytes(), br#"{"status": "FAILURE"}"#, b"EX", b"86400"]));
+            self.send(
+                ctx,
+                c,
+                Tag::Ignore,
+                argv(&[b"SET", meta.as_bytes(), br#"{"status": "FAILURE"}"#, b"EX", b"86400"]),
+            );
         }
         if !job.acked {
             self.ack(ctx, w, &job.tag);
@@ -1079,7 +1196,12 @@ impl MessagingModel {
         }
         wk.restoring = true;
         let id = format!("w{w}");
-        self.send(ctx, Actor::Control(w), Tag::QosMutex, argv(&[b"SET", b"unacked_mutex", id.as_bytes(), b"EX", b"300", b"NX"]));
+        self.send(
+            ctx,
+            Actor::Control(w),
+            Tag::QosMutex,
+            argv(&[b"SET", b"unacked_mutex", id.as_bytes(), b"EX", b"300", b"NX"]),
+        );
     }
 
     // ---- request/response --------------------------------------------------------------------
@@ -1137,11 +1259,7 @@ impl MessagingModel {
         let in_burst = self.in_burst(ctx.now());
         let Some(rr) = &mut self.rr else { return };
         match ev {
-            MsgEvent::RrAttempt { req } => {
-                if !rr.requests[req as usize].done {
-                    self.rr_attempt(ctx, req);
-                }
-            }
+            MsgEvent::RrAttempt { req } if !rr.requests[req as usize].done => self.rr_attempt(ctx, req),
             MsgEvent::RrArrive { instance, generation, req, attempt } => {
                 let inst = &mut rr.instances[instance as usize];
                 if !inst.up || inst.generation != generation {
@@ -1231,7 +1349,9 @@ impl MessagingModel {
     // ---- faults ------------------------------------------------------------------------------
 
     fn on_fault(&mut self, ctx: &mut Ctx<'_, MsgEvent>, index: u32, start: bool) {
-        let Some(f) = self.sc.faults.get(index as usize).cloned() else { return };
+        let Some(f) = self.sc.faults.get(index as usize).cloned() else {
+            return;
+        };
         let end = MsgEvent::FaultEnd(index);
         match (f, start) {
             (Fault::Crash { consumer, down_ms, .. }, true) => {
@@ -1296,7 +1416,9 @@ impl MessagingModel {
         self.crashes.push(CrashRecord { worker: w, at_ms, in_flight });
         let actors: Vec<Actor> = self.conns.keys().copied().filter(|a| a.worker() == Some(w)).collect();
         for a in actors {
-            let Some(conn) = self.conns.get_mut(&a) else { continue };
+            let Some(conn) = self.conns.get_mut(&a) else {
+                continue;
+            };
             conn.epoch += 1;
             conn.inflight.clear();
             conn.reconnecting = false;
@@ -1403,9 +1525,14 @@ impl Model for MessagingModel {
 
     fn describe(&self, event: &MsgEvent) -> (String, String) {
         match event {
-            MsgEvent::ToBroker { actor, argv, .. } => {
-                ("redis".into(), format!("{} > {}", actor.name(), argv.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>().join(" ")))
-            }
+            MsgEvent::ToBroker { actor, argv, .. } => (
+                "redis".into(),
+                format!(
+                    "{} > {}",
+                    actor.name(),
+                    argv.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>().join(" ")
+                ),
+            ),
             MsgEvent::ToClient { actor, frame, .. } => (actor.name(), format!("< {frame:?}")),
             other => ("run".into(), format!("{other:?}")),
         }
@@ -1489,7 +1616,14 @@ impl MessagingRun {
             commands: m
                 .broker
                 .log()
-                .map(|l| format!("{} {}> {}", l.at.saturating_since(TEST_EPOCH), Actor::from_code(l.owner).name(), l.command()))
+                .map(|l| {
+                    format!(
+                        "{} {}> {}",
+                        l.at.saturating_since(TEST_EPOCH),
+                        Actor::from_code(l.owner).name(),
+                        l.command()
+                    )
+                })
                 .collect(),
         }
     }

@@ -323,14 +323,20 @@ fn check_distribution(field: &'static str, d: &Distribution) -> Result<(), Scena
         Distribution::Constant { ms } => ok(ms),
         Distribution::Uniform { min_ms, max_ms } => ok(min_ms) && ok(max_ms) && min_ms <= max_ms,
         Distribution::AbsNormal { mean_ms, std_dev_ms } => ok(mean_ms) && ok(std_dev_ms),
-        Distribution::LogNormal { median_ms, sigma } => ok(median_ms) && sigma.is_finite() && (0.0..=4.0).contains(&sigma),
+        Distribution::LogNormal { median_ms, sigma } => {
+            ok(median_ms) && sigma.is_finite() && (0.0..=4.0).contains(&sigma)
+        }
         Distribution::Exponential { mean_ms } => ok(mean_ms),
         Distribution::Pareto { min_ms, alpha } => ok(min_ms) && alpha.is_finite() && alpha > 1.0,
     };
     if good {
         Ok(())
     } else {
-        Err(range(field, format!("{d:?}"), "finite, non-negative times up to an hour (Pareto alpha > 1, lognormal sigma ≤ 4)"))
+        Err(range(
+            field,
+            format!("{d:?}"),
+            "finite, non-negative times up to an hour (Pareto alpha > 1, lognormal sigma ≤ 4)",
+        ))
     }
 }
 
@@ -399,19 +405,30 @@ impl Scenario {
         if r.heartbeat_every_ms == 0 || r.heartbeat_ttl_ms <= r.heartbeat_every_ms || r.reaper_every_ms == 0 {
             return Err(range(
                 "reliable",
-                format!("every {} ms, ttl {} ms, reaper {} ms", r.heartbeat_every_ms, r.heartbeat_ttl_ms, r.reaper_every_ms),
+                format!(
+                    "every {} ms, ttl {} ms, reaper {} ms",
+                    r.heartbeat_every_ms, r.heartbeat_ttl_ms, r.reaper_every_ms
+                ),
                 "positive periods with heartbeat_ttl_ms > heartbeat_every_ms",
             ));
         }
         let t = &self.task;
         if t.visibility_timeout_ms < 1_000 || t.restore_every_ms == 0 {
-            return Err(range("task.visibility_timeout_ms", t.visibility_timeout_ms, "at least 1000 ms, with restore_every_ms > 0"));
+            return Err(range(
+                "task.visibility_timeout_ms",
+                t.visibility_timeout_ms,
+                "at least 1000 ms, with restore_every_ms > 0",
+            ));
         }
         if t.max_retries > 100 {
             return Err(range("task.max_retries", t.max_retries, "0 to 100"));
         }
         if !(0.0..=1.0).contains(&t.long_task_fraction) || t.long_task_ms > MAX_RUN_MS {
-            return Err(range("task.long_task_fraction", t.long_task_fraction, "a fraction in [0, 1] with long_task_ms ≤ an hour"));
+            return Err(range(
+                "task.long_task_fraction",
+                t.long_task_fraction,
+                "a fraction in [0, 1] with long_task_ms ≤ an hour",
+            ));
         }
         t.retry_policy.validate().map_err(|e| range("task.retry_policy", e, "a valid backoff policy"))?;
         Ok(())

@@ -140,7 +140,10 @@ pub enum TransportEvent {
     UdpArrive(u32),
     AppWrite(u32),
     /// A segment arrives; `to_server` says at which end.
-    Arrive { to_server: bool, seg: SegBox },
+    Arrive {
+        to_server: bool,
+        seg: SegBox,
+    },
     Rto(u64),
 }
 
