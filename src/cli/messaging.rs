@@ -6,6 +6,7 @@ use super::{CliResult, Common};
 use crate::messaging::scenario::{Consumers, Producers};
 use crate::messaging::transport::LinkParams;
 use crate::messaging::{preset, run_preset, run_transport, MessagingRun, PatternId, RunResult, Scenario, PRESETS};
+use crate::sim::bench::{run_storm, timer_storm_sim};
 use crate::sim::Distribution;
 use serde_json::json;
 
@@ -162,7 +163,8 @@ fn print_text(r: &RunResult) {
     }
 }
 
-/// 10 producers × 10 consumers on a reliable queue for 60 s of virtual time.
+/// 10 producers × 10 consumers on a reliable queue for 65 s of virtual time, best of three,
+/// against the kernel's timer storm with as many events measured in the same rounds.
 fn bench(common: &Common) -> CliResult {
     let scenario = Scenario {
         pattern: PatternId::ReliableQueue,
@@ -178,25 +180,38 @@ fn bench(common: &Common) -> CliResult {
         ..Scenario::default()
     };
     let virtual_ms = scenario.produce_for_ms + scenario.drain_ms;
-    let run = MessagingRun::new(scenario, common.seed, "bench")?;
-    let t0 = std::time::Instant::now();
-    let end = run.end();
-    let mut run = run;
-    run.advance(end, u64::MAX);
-    let wall = t0.elapsed().as_secs_f64();
+    let (mut best_run, mut best_storm) = (f64::INFINITY, f64::INFINITY);
+    let mut last = None;
+    for _ in 0..3 {
+        let mut run = MessagingRun::new(scenario.clone(), common.seed, "bench")?;
+        let t0 = std::time::Instant::now();
+        let end = run.end();
+        run.advance(end, u64::MAX);
+        best_run = best_run.min(t0.elapsed().as_secs_f64());
+        let events = run.events();
+        let mut storm = timer_storm_sim(common.seed, 1_000, 1_000);
+        let t0 = std::time::Instant::now();
+        run_storm(&mut storm, events);
+        best_storm = best_storm.min(t0.elapsed().as_secs_f64());
+        last = Some(run);
+    }
+    let Some(run) = last else { return Ok(()) };
     let r = run.result();
-    let speed = virtual_ms as f64 / 1000.0 / wall;
-    // The page's frame budget is 8 ms of work per 16.7 ms frame; at 100× a frame must simulate 1.67 s.
+    let events = run.events() as f64;
+    let speed = virtual_ms as f64 / 1000.0 / best_run;
+    // The page's playback budget is 8 ms of work per 60 Hz frame; at 100× a frame simulates 1.67 s.
     let per_frame_ms = 1_000.0 * (100.0 / 60.0) / speed;
     println!(
-        "10 producers x 10 consumers, reliable-queue: {:.0} s virtual in {:.3} s wall = {:.0}x real time; \
-         {} events ({:.0}/s), {} Redis commands, {} messages processed; \
-         at 100x one 60 Hz frame needs {:.2} ms of the 8 ms budget (native)",
+        "10 producers x 10 consumers, reliable-queue, {:.0} s virtual: best of 3 {:.3} s wall = {:.0}x real time; \
+         {} events ({:.0}/s; the kernel's timer storm does {:.0}/s here, ratio {:.2}), {} Redis commands, \
+         {} messages processed; at 100x one 60 Hz frame needs {:.2} ms of the 8 ms budget (native)",
         virtual_ms as f64 / 1000.0,
-        wall,
+        best_run,
         speed,
         run.events(),
-        run.events() as f64 / wall,
+        events / best_run,
+        events / best_storm,
+        best_storm / best_run,
         r.stats.broker_commands,
         r.report.processed,
         per_frame_ms
