@@ -1636,3 +1636,78 @@ pub fn run_preset(id: &str, seed: u64) -> Result<Vec<RunResult>, ScenarioError> 
         .map(|v| Ok(MessagingRun::new(v.scenario, seed, &v.label)?.run_to_end()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::messaging::scenario::{Consumers, Producers};
+    use crate::sim::Distribution;
+
+    fn run(sc: Scenario, seed: u64) -> RunResult {
+        MessagingRun::new(sc, seed, "test").unwrap().run_to_end()
+    }
+
+    fn base(pattern: PatternId) -> Scenario {
+        Scenario {
+            pattern,
+            produce_for_ms: 5_000,
+            drain_ms: 5_000,
+            producers: Producers { count: 2, rate_per_s: 20.0, bursts: Vec::new() },
+            consumers: Consumers { count: 3, service: Distribution::Constant { ms: 10.0 }, ..Consumers::default() },
+            ..Scenario::default()
+        }
+    }
+
+    #[test]
+    fn without_faults_every_pattern_processes_everything_once() {
+        for pattern in PatternId::ALL {
+            let r = run(base(pattern), 5);
+            let units = if pattern.is_fan_out() { 3 } else { 1 } * r.report.produced;
+            assert!(r.report.produced > 100, "{pattern}");
+            assert_eq!(
+                (r.report.processed, r.report.lost, r.report.duplicated),
+                (units, 0, 0),
+                "{pattern}: {:?}",
+                r.report
+            );
+            assert_eq!(r.series.last().map(|s| s.lag), Some(0), "{pattern}");
+        }
+    }
+
+    #[test]
+    fn a_slow_consumer_builds_a_backlog_that_drains_after_it_recovers() {
+        let mut sc = base(PatternId::SimpleQueue);
+        sc.consumers.count = 1;
+        sc.faults = vec![Fault::Slow { consumer: 0, at_ms: 1_000, factor: 20.0, for_ms: 2_000 }];
+        let slow = run(sc.clone(), 1);
+        sc.faults.clear();
+        let fast = run(sc, 1);
+        assert!(
+            slow.report.peak_depth > 10 * fast.report.peak_depth.max(1),
+            "{} vs {}",
+            slow.report.peak_depth,
+            fast.report.peak_depth
+        );
+        assert!(slow.report.p99_ms > fast.report.p99_ms);
+        assert_eq!(slow.report.lost, 0);
+    }
+
+    #[test]
+    fn a_crashed_instance_costs_request_response_timeouts_that_retries_recover() {
+        let mut sc = base(PatternId::RequestResponse);
+        sc.faults = vec![Fault::Crash { consumer: 0, at_ms: 2_000, down_ms: 2_000 }];
+        let r = run(sc, 3);
+        assert!(r.stats.timed_out > 0 && r.stats.retries > 0, "{:?}", r.stats);
+        assert_eq!(r.stats.failed, r.report.lost, "a request is lost when its last retry fails");
+    }
+
+    #[test]
+    fn payloads_round_trip() {
+        let p = payload(42, 3, SimTime::from_unix_ms(1_700_000_000_123));
+        assert_eq!(parse_payload(&p), Some((42, 3, SimTime::from_unix_ms(1_700_000_000_123))));
+        assert_eq!(parse_payload(b"msg:x:1:2"), None);
+        for a in [Actor::Producer(7), Actor::Slot(3, 5), Actor::Control(9), Actor::Reaper] {
+            assert_eq!(Actor::from_code(a.code()), a);
+        }
+    }
+}
