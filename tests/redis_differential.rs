@@ -668,3 +668,161 @@ fn model_matches_redis_server() {
 fn clients_match_redis_server() {
     clients::clients_match_redis_server();
 }
+
+/// Active expiry beside the real thing: 100 000 keys expire at one instant on an idle
+/// redis-server and in the model (`redis::expire`: slow cycle every 100 ms with its 25 ms budget,
+/// the fast cycle after a time-limit exit). Prints how many keys each still holds as time passes
+/// — a figure, not an assertion: the real server's budget is wall time on a shared machine — and
+/// checks that both reclaim everything, untouched.
+#[test]
+fn a_mass_expiry_is_reclaimed_by_the_active_cycle_in_the_model_as_in_redis_server() {
+    const N: usize = 100_000;
+    let server = start_server();
+    let mut conn = Conn::connect(server.port).expect("connect");
+    let at_ms = wall_now().as_unix_ms() + 3_000;
+    let mut model = Store::with_limits(SimRng::new(9), playground::redis::Limits::unlimited());
+    let mut batch = Vec::new();
+    for i in 0..N {
+        let argv: Vec<Vec<u8>> = ["SET".into(), format!("k{i}"), "v".into(), "PXAT".into(), at_ms.to_string()]
+            .into_iter()
+            .map(String::into_bytes)
+            .collect();
+        model.execute(SimTime(at_ms - 3_000), &argv);
+        batch.extend_from_slice(format!("*{}\r\n", argv.len()).as_bytes());
+        for a in &argv {
+            batch.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            batch.extend_from_slice(a);
+            batch.extend_from_slice(b"\r\n");
+        }
+    }
+    conn.writer.write_all(&batch).expect("pipeline the SETs");
+    for _ in 0..N {
+        assert_eq!(conn.read_reply(), Reply::ok());
+    }
+    while wall_now().as_unix_ms() < at_ms {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let dbsize = |c: &mut Conn| match c.call(&[b"DBSIZE".to_vec()]) {
+        Reply::Integer(n) => n as usize,
+        other => panic!("DBSIZE replied {other:?}"),
+    };
+    let mut real = Vec::new();
+    let mut modeled = Vec::new();
+    let mut last = SimTime(at_ms);
+    for step_ms in [250u64, 500, 1_000, 2_000] {
+        let t = at_ms + step_ms;
+        while wall_now().as_unix_ms() < t {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        real.push(dbsize(&mut conn));
+        model.advance_to(last, SimTime(t), 1_000);
+        last = SimTime(t);
+        modeled.push(model.dbsize());
+    }
+    println!(
+        "mass expiry of {N} keys, keys still held after 0.25 / 0.5 / 1 / 2 s: redis-server {real:?}, model {modeled:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while dbsize(&mut conn) > 0 {
+        assert!(Instant::now() < deadline, "redis-server did not reclaim the keys within 20 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(modeled.last(), Some(&0), "the model reclaimed every key within 2 s of virtual time");
+}
+
+/// Streams' listpack nodes beside the real thing: seeded random XADDs (small and large values,
+/// numbers that listpack stores as integers, same and different fields), XDELs and trims (exact,
+/// `~` with and without LIMIT, MINID), with XINFO STREAM (node count, radix-tree nodes, first and
+/// last entry, counters) compared after every command. Explicit ids: the clocks differ.
+#[test]
+fn stream_nodes_and_approximate_trimming_match_redis_server() {
+    let server = start_server();
+    let mut conn = Conn::connect(server.port).expect("connect");
+    let seeds: u64 = std::env::var("REDIS_DIFF_STREAM_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(12);
+    let (mut commands, mut most_nodes, mut approx_trims) = (0, 0, 0);
+    for seed in 0..seeds {
+        let mut rng = SimRng::new(seed).child("streams");
+        let mut model = Store::with_limits(SimRng::new(seed), playground::redis::Limits::unlimited());
+        assert_eq!(conn.call(&[b"FLUSHALL".to_vec()]), Reply::ok());
+        let (mut ms, mut added): (u64, Vec<u64>) = (1, Vec::new());
+        let steps = 150 + rng.index(250);
+        for _ in 0..steps {
+            let words: Vec<String> = match rng.below(20) {
+                0..=13 => {
+                    ms += 1 + rng.below(3);
+                    added.push(ms);
+                    let mut w = vec!["XADD".to_string(), "s".into()];
+                    match rng.below(12) {
+                        0 => w.extend(["MAXLEN".into(), "~".into(), rng.below(300).to_string()]),
+                        1 => w.extend(["MAXLEN".into(), rng.below(300).to_string()]),
+                        2 => w.extend([
+                            "MINID".into(),
+                            "~".into(),
+                            added[rng.index(added.len())].to_string(),
+                            "LIMIT".into(),
+                            rng.below(250).to_string(),
+                        ]),
+                        _ => {}
+                    }
+                    w.push(format!("{ms}-{}", rng.below(2)));
+                    let fields = 1 + rng.index(3);
+                    for f in 0..fields {
+                        let name = if rng.bernoulli(0.8) { format!("f{f}") } else { format!("g{}", rng.below(5)) };
+                        let value = match rng.below(10) {
+                            0 => "x".repeat(200 + rng.index(900)),
+                            1..=4 => rng.below(100_000).to_string(),
+                            _ => "v".repeat(1 + rng.index(20)),
+                        };
+                        w.extend([name, value]);
+                    }
+                    w
+                }
+                14 | 15 => {
+                    let mut w = vec!["XDEL".to_string(), "s".into()];
+                    for _ in 0..1 + rng.index(4) {
+                        w.push(format!("{}-{}", added.get(rng.index(added.len().max(1))).copied().unwrap_or(1), rng.below(2)));
+                    }
+                    w
+                }
+                16 => vec!["XTRIM".into(), "s".into(), "MAXLEN".into(), "~".into(), rng.below(400).to_string()],
+                17 => vec![
+                    "XTRIM".into(),
+                    "s".into(),
+                    "MINID".into(),
+                    rng.below(ms + 2).to_string(),
+                ],
+                18 => vec![
+                    "XTRIM".into(),
+                    "s".into(),
+                    "MAXLEN".into(),
+                    "~".into(),
+                    rng.below(200).to_string(),
+                    "LIMIT".into(),
+                    rng.below(300).to_string(),
+                ],
+                _ => vec!["XRANGE".into(), "s".into(), "-".into(), "+".into(), "COUNT".into(), "3".into()],
+            };
+            let argv: Vec<Vec<u8>> = words.iter().map(|w| w.as_bytes().to_vec()).collect();
+            let real = conn.call(&argv);
+            let modeled = model.execute(wall_now(), &argv);
+            assert_eq!(format_inline(&modeled), format_inline(&real), "seed {seed}: {}", words.join(" "));
+            let info = [b"XINFO".to_vec(), b"STREAM".to_vec(), b"s".to_vec()];
+            let (real, modeled) = (conn.call(&info), model.execute(wall_now(), &info));
+            assert_eq!(format_inline(&modeled), format_inline(&real), "seed {seed}: XINFO STREAM after {}", words.join(" "));
+            if let Reply::Array(f) = &real {
+                if let Some(Reply::Integer(n)) = f.get(3) {
+                    most_nodes = most_nodes.max(*n);
+                }
+            }
+            if words[0] == "XTRIM" && words.contains(&"~".to_string()) && real != Reply::Integer(0) {
+                approx_trims += 1;
+            }
+            commands += 1;
+        }
+    }
+    println!(
+        "streams: {seeds} seeded runs, {commands} commands, XINFO STREAM equal after each; up to {most_nodes} nodes, {approx_trims} approximate trims that removed entries"
+    );
+    assert!(most_nodes >= 3 && approx_trims > 0, "the runs reach several nodes and trim whole ones");
+    drop(server);
+}

@@ -53,6 +53,7 @@ impl BlockKind {
         match t {
             KeyType::List => Some(BlockKind::List),
             KeyType::Zset => Some(BlockKind::ZSet),
+            KeyType::Stream => Some(BlockKind::Stream),
             _ => None,
         }
     }
@@ -68,6 +69,9 @@ pub enum BlockedOp {
     /// BZPOPMIN/BZPOPMAX (`count` None: `[key, member, score]`) and BZMPOP (`nested`:
     /// `[key, [[member, score]…]]`).
     ZSetPop { max: bool, count: Option<i64> },
+    /// XREAD/XREADGROUP BLOCK: per key (first mention), the ID to read after (`>`: the group's
+    /// last ID at serve time); how many entries at most; the group read, if any.
+    Stream { ids: Vec<(Box<[u8]>, super::stream::StreamId)>, count: u64, group: Option<super::cmd::streams::GroupRead> },
     /// WAIT: times out with the number of replicas that acknowledged (always 0 here).
     Wait,
 }
@@ -77,6 +81,7 @@ impl BlockedOp {
         match self {
             BlockedOp::ListPop { .. } | BlockedOp::ListMove { .. } => BlockKind::List,
             BlockedOp::ZSetPop { .. } => BlockKind::ZSet,
+            BlockedOp::Stream { .. } => BlockKind::Stream,
             BlockedOp::Wait => BlockKind::Wait,
         }
     }
@@ -263,10 +268,14 @@ impl Store {
                 self.activate_db(db);
                 // `lookupKeyReadWithFlags(NOSTATS)`: an expired key is deleted here.
                 self.expire_if_needed(&key);
-                let Some(t) = self.db.get(&key).map(|v| v.key_type()) else {
-                    continue;
-                };
-                self.serve_key(db, &key, t);
+                let t = self.db.get(&key).map(|v| v.key_type());
+                if let Some(t) = t {
+                    self.serve_key(db, &key, t);
+                }
+                // A deleted or replaced stream: its XREADGROUP waiters are told.
+                if t != Some(KeyType::Stream) {
+                    self.unblock_deleted_stream_readgroup_clients(db, &key);
+                }
             }
         }
         self.srv.current = saved_current;
@@ -291,14 +300,40 @@ impl Store {
                 continue;
             }
             self.srv.current = id;
-            let deleted = match kind {
-                BlockKind::List => super::cmd::blocking::serve_list_waiter(self, id, key, &op),
-                BlockKind::ZSet => super::cmd::blocking::serve_zset_waiter(self, id, key, &op),
-                BlockKind::Stream | BlockKind::Wait => false,
+            let (served, deleted) = match kind {
+                BlockKind::List => (true, super::cmd::blocking::serve_list_waiter(self, id, key, &op)),
+                BlockKind::ZSet => (true, super::cmd::blocking::serve_zset_waiter(self, id, key, &op)),
+                // A stream waiter stays blocked until the stream has something after its ID.
+                BlockKind::Stream => (super::cmd::streams::serve_stream_waiter(self, id, key, &op), false),
+                BlockKind::Wait => (true, false),
             };
-            self.unblock_client(id);
+            if served {
+                self.unblock_client(id);
+            }
             if deleted {
                 break;
+            }
+        }
+    }
+
+    /// `unblockDeletedStreamReadgroupClients`: the stream key (database `db`, active) is gone or
+    /// holds another type; clients blocked in XREADGROUP on it get an error.
+    fn unblock_deleted_stream_readgroup_clients(&mut self, db: usize, key: &[u8]) {
+        if self.srv.blocking.by_kind[BlockKind::Stream.index()] == 0 {
+            return;
+        }
+        let waiters = self.srv.blocking.keys.get(&DbKeyRef(db, key)).cloned().unwrap_or_default();
+        for id in waiters {
+            let group_read = self
+                .srv
+                .clients
+                .get(&id)
+                .and_then(|c| c.blocked.as_ref())
+                .is_some_and(|b| matches!(&b.op, BlockedOp::Stream { group: Some(_), .. }));
+            if group_read {
+                self.srv.current = id;
+                self.write_frame(id, Reply::error("UNBLOCKED the stream key no longer exists"));
+                self.unblock_client(id);
             }
         }
     }

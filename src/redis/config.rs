@@ -50,6 +50,22 @@ pub static PARAMS: &[Param] = &[
         apply: None,
     },
     Param {
+        name: "stream-node-max-bytes",
+        alias: None,
+        ty: ParamType::Memory { max: i64::MAX as u64 },
+        default: "4096",
+        immutable: false,
+        apply: None,
+    },
+    Param {
+        name: "stream-node-max-entries",
+        alias: None,
+        ty: ParamType::Int { min: 0, max: i64::MAX },
+        default: "100",
+        immutable: false,
+        apply: None,
+    },
+    Param {
         name: "hz",
         alias: None,
         ty: ParamType::Int { min: 0, max: i32::MAX as i64 },

@@ -13,7 +13,6 @@
 use super::keyspace::{Keyspace, Map};
 use super::store::Store;
 use super::value::Value;
-use crate::sim::SimTime;
 
 /// Redis's default `databases`.
 pub const DEFAULT_DATABASES: usize = 16;
@@ -101,7 +100,7 @@ impl Store {
 
     /// Whether `key` is logically expired in database `i` (`keyIsExpired`, no deletion).
     pub(crate) fn key_is_expired_in(&self, i: usize, key: &[u8]) -> bool {
-        matches!(self.db_view(i).1.get(key), Some(&when) if when <= self.now_ms)
+        matches!(self.db_view(i).1.get(key), Some(&when) if self.now_ms > when)
     }
 
     /// `dbAdd`: inserts a key that is known to be absent and signals clients blocked on it.
@@ -132,22 +131,6 @@ impl Store {
                 d.expires.clear();
             }
         }
-    }
-
-    /// `activeExpireCycle` as `serverCron` runs it: one cycle visits every database (all 16 per
-    /// call at the default effort), so keys in any database vanish untouched. Database 0 is
-    /// sampled first, exactly as [`Store::run_active_expire_cycle`] does on its own; the pass
-    /// counts as one cycle in INFO. Returns the keys deleted.
-    pub fn run_active_expire_cycle_all(&mut self, now: SimTime) -> usize {
-        let cycles = self.stats.active_expire_cycles;
-        let mut deleted = self.run_active_expire_cycle(now);
-        for i in 1..self.database_count() {
-            if !self.db_view(i).1.is_empty() {
-                deleted += self.with_database(i, |s| s.run_active_expire_cycle(now));
-            }
-        }
-        self.stats.active_expire_cycles = cycles.saturating_add(1);
-        deleted
     }
 
     /// `dbSwapDatabases`: exchanges the contents of two databases; clients stay on their numbers

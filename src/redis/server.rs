@@ -227,6 +227,18 @@ impl Store {
         id
     }
 
+    /// A client on database `db` that may not block: the one a limits probe (`limits.rs`) runs
+    /// its scratch command as.
+    pub(crate) fn connect_scratch_client(&mut self, db: usize) -> ClientId {
+        let id = ClientId(self.srv.next_id);
+        self.srv.next_id += 1;
+        let mut c = Client::new(id, self.now_ms);
+        c.db = db;
+        c.flags.deny_blocking = true;
+        self.srv.clients.insert(id, c);
+        id
+    }
+
     /// The connection closes (the client hung up, or a front end's Ctrl-C in a blocked or
     /// subscribed redis-cli). Its subscriptions, WATCHes, transaction and blocked command go with
     /// it; nothing is written to it any more.
@@ -767,8 +779,13 @@ impl Store {
 /// `(closed)`), followed by indented `B <- <reply>` lines for what other clients received.
 #[cfg(test)]
 pub(crate) fn run_clients(script: &str) -> String {
+    run_clients_on(&mut Store::new(crate::sim::SimRng::new(1)), script)
+}
+
+/// [`run_clients`] on a given store (one with small limits, say).
+#[cfg(test)]
+pub(crate) fn run_clients_on(store: &mut Store, script: &str) -> String {
     use super::cli::{format_inline, tokenize};
-    let mut store = Store::new(crate::sim::SimRng::new(1));
     let mut now = crate::sim::TEST_EPOCH;
     let mut ids: BTreeMap<char, ClientId> = BTreeMap::new();
     let mut out = String::new();

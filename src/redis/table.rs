@@ -5,7 +5,8 @@
 use std::sync::OnceLock;
 
 use super::cmd::{
-    admin, blocking, connection, databases, hashes, keys, lists, pubsub, server, sets, strings, transactions, zsets,
+    admin, blocking, connection, databases, hashes, keys, lists, pubsub, server, sets, streams, strings, transactions,
+    zsets,
 };
 use super::store::Handler;
 
@@ -36,6 +37,7 @@ pub enum Group {
     Connection,
     Transactions,
     PubSub,
+    Stream,
 }
 
 impl Group {
@@ -51,6 +53,7 @@ impl Group {
             Group::Connection => "connection",
             Group::Transactions => "transactions",
             Group::PubSub => "pubsub",
+            Group::Stream => "stream",
         }
     }
 }
@@ -267,6 +270,22 @@ pub static COMMANDS: &[CommandSpec] = &[
     c!("bzpopmax", -3, &[Write, NoScript, Fast, Blocking], SortedSet, "key [key ...] timeout", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", blocking::bzpopmax),
     c!("zmpop", -4, W, SortedSet, "numkeys key [key ...] MIN | MAX [COUNT count]", "Remove and return members with scores in a sorted set", blocking::zmpop),
     c!("bzmpop", -5, &[Write, Blocking], SortedSet, "timeout numkeys key [key ...] MIN | MAX [COUNT count]", "Remove and return members with scores in a sorted set or block until one is available", blocking::bzmpop),
+    // streams
+    c!("xadd", -5, WDF, Stream, "key [NOMKSTREAM] [MAXLEN | MINID [= | ~] threshold [LIMIT count]] * | id field value [field value ...]", "Appends a new entry to a stream", streams::xadd),
+    c!("xlen", 2, RF, Stream, "key", "Return the number of entries in a stream", streams::xlen),
+    c!("xrange", -4, R, Stream, "key start end [COUNT count]", "Return a range of elements in a stream, with IDs matching the specified IDs interval", streams::xrange),
+    c!("xrevrange", -4, R, Stream, "key end start [COUNT count]", "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE", streams::xrevrange),
+    c!("xdel", -3, WF, Stream, "key id [id ...]", "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.", streams::xdel),
+    c!("xtrim", -4, W, Stream, "key MAXLEN | MINID [= | ~] threshold [LIMIT count]", "Trims the stream to (approximately if '~' is passed) a certain size", streams::xtrim),
+    c!("xsetid", -3, WDF, Stream, "key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]", "An internal command for replicating stream values", streams::xsetid),
+    c!("xread", -4, &[ReadOnly, Blocking], Stream, "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", streams::xread),
+    c!("xreadgroup", -7, &[Write, Blocking], Stream, "GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", streams::xreadgroup),
+    c!("xack", -4, WF, Stream, "key group id [id ...]", "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.", streams::xack),
+    c!("xpending", -3, R, Stream, "key group [[IDLE min-idle-time] start end count [consumer]]", "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.", streams::xpending),
+    c!("xclaim", -6, WF, Stream, "key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]", "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.", streams::xclaim),
+    c!("xautoclaim", -6, WF, Stream, "key group consumer min-idle-time start [COUNT count] [JUSTID]", "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.", streams::xautoclaim),
+    container!("xgroup", Stream, "A container for consumer groups commands", XGROUP),
+    container!("xinfo", Stream, "A container for stream introspection commands", XINFO),
     // server
     container!("config", Server, "A container for server configuration commands", CONFIG),
     c!("time", 1, F, Server, "", "Return the current server time (the virtual clock)", admin::time),
@@ -338,6 +357,22 @@ static PUBSUB: &[CommandSpec] = &[
         pubsub::pubsub_shardnumsub
     ),
     sub!("pubsub|help", 2, &[], PubSub, "", "Show helpful text about the different subcommands", pubsub::pubsub_help),
+];
+
+static XGROUP: &[CommandSpec] = &[
+    sub!("xgroup|create", -5, WD, Stream, "key group id | $ [MKSTREAM] [ENTRIESREAD entries-read]", "Create a consumer group.", streams::xgroup),
+    sub!("xgroup|setid", -5, W, Stream, "key group id | $ [ENTRIESREAD entries-read]", "Set a consumer group to an arbitrary last delivered ID value.", streams::xgroup),
+    sub!("xgroup|destroy", 4, W, Stream, "key group", "Destroy a consumer group.", streams::xgroup),
+    sub!("xgroup|createconsumer", 5, WD, Stream, "key group consumer", "Create a consumer in a consumer group.", streams::xgroup),
+    sub!("xgroup|delconsumer", 5, W, Stream, "key group consumer", "Delete a consumer from a consumer group.", streams::xgroup),
+    sub!("xgroup|help", 2, &[], Stream, "", "Show helpful text about the different subcommands", streams::xgroup),
+];
+
+static XINFO: &[CommandSpec] = &[
+    sub!("xinfo|stream", -3, R, Stream, "key [FULL [COUNT count]]", "Get information about a stream", streams::xinfo),
+    sub!("xinfo|groups", 3, R, Stream, "key", "List the consumer groups of a stream", streams::xinfo),
+    sub!("xinfo|consumers", 4, R, Stream, "key group", "List the consumers in a consumer group", streams::xinfo),
+    sub!("xinfo|help", 2, &[], Stream, "", "Show helpful text about the different subcommands", streams::xinfo),
 ];
 
 static CONFIG: &[CommandSpec] = &[
@@ -431,6 +466,6 @@ mod tests {
             help_text("getex").unwrap(),
             "\n  GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]\n  summary: Get the value of a key and optionally set its expiration\n  group: string\n"
         );
-        expect_test::expect!["136"].assert_eq(&COMMANDS.len().to_string());
+        expect_test::expect!["151"].assert_eq(&COMMANDS.len().to_string());
     }
 }

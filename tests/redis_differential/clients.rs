@@ -498,6 +498,7 @@ impl Pair {
                 let ok = matches!(parts.first(), Some(Reply::Bulk(b)) if String::from_utf8_lossy(b).parse::<i64>().is_ok_and(|s| (s - now).abs() <= 2));
                 Reply::Status(if ok && parts.len() == 2 { "<now>".into() } else { format!("{parts:?}") })
             }
+            (n, _, r) if n.starts_with('X') => normalize_stream_times(&name, &sub, r),
             (_, _, r) => r,
         }
     }
@@ -640,6 +641,9 @@ pub fn check(port: u16, label: &str, script: Vec<Line>, seed: u64) {
 
 struct Gen<'a> {
     rng: &'a mut SimRng,
+    /// The next explicit stream id's milliseconds (ids from `*` could differ in their sequence
+    /// between the two clocks).
+    next_ms: u64,
 }
 
 impl Gen<'_> {
@@ -659,7 +663,8 @@ impl Gen<'_> {
         let ch = self.pick(&["ch1", "ch2", "news.1"]);
         let v = self.pick(&["a", "b", "1", "7"]);
         let other = format!("${}", 1 + self.rng.index(clients));
-        let words: Vec<String> = match self.rng.below(52) {
+        let x = self.pick(&["x1", "x1", "x2", "k1"]);
+        let words: Vec<String> = match self.rng.below(62) {
             0 => vec!["SET".into(), k.into(), v.into()],
             1 => vec!["GET".into(), k.into()],
             2 => vec!["INCR".into(), k.into()],
@@ -722,6 +727,34 @@ impl Gen<'_> {
             48 => vec!["PEXPIRE".into(), k.into(), self.pick(&["-1", "100000"]).into()],
             49 => vec!["ZMPOP".into(), "2".into(), k.into(), k2.into(), self.pick(&["MIN", "MAX"]).into()],
             50 => vec!["BLMPOP".into(), "0".into(), "1".into(), k.into(), "RIGHT".into()],
+            // Streams: explicit increasing ids, blocking reads served by XADD, groups.
+            51..=53 => {
+                self.next_ms += 1;
+                let mut w = vec!["XADD".to_string(), x.into()];
+                if self.rng.bernoulli(0.3) {
+                    w.extend(["MAXLEN".into(), self.pick(&["~", "="]).into(), "2".into()]);
+                }
+                w.extend([format!("{}-0", self.next_ms), "f".into(), v.into()]);
+                w
+            }
+            54 => vec!["XREAD".into(), "BLOCK".into(), "0".into(), "STREAMS".into(), x.into(), "$".into()],
+            55 => vec![
+                "XREADGROUP".into(),
+                "GROUP".into(),
+                "g".into(),
+                format!("c{who}"),
+                "BLOCK".into(),
+                "0".into(),
+                "STREAMS".into(),
+                x.into(),
+                self.pick(&[">", ">", "0"]).into(),
+            ],
+            56 => vec!["XGROUP".into(), "CREATE".into(), x.into(), "g".into(), self.pick(&["$", "0"]).into(), "MKSTREAM".into()],
+            57 => vec!["XAUTOCLAIM".into(), x.into(), "g".into(), format!("c{who}"), "0".into(), "0".into(), "JUSTID".into()],
+            58 => vec![self.pick(&["XPENDING", "XINFO"]).into(), x.into(), "g".into()],
+            59 => vec!["XINFO".into(), "GROUPS".into(), x.into()],
+            60 => vec![self.pick(&["XLEN", "DEL", "TYPE"]).into(), x.into()],
+            61 => vec!["XTRIM".into(), x.into(), "MAXLEN".into(), "1".into()],
             _ => vec![self.pick(&["GET", "FOO"]).into()],
         };
         Line::Cmd { who, argv: self.words(&words.iter().map(String::as_str).collect::<Vec<_>>()) }
@@ -751,7 +784,7 @@ pub fn clients_match_redis_server() {
     for i in 0..n {
         let mut rng = root.child_indexed("sequence", i);
         let len = rng.range_inclusive(10, 40);
-        let mut g = Gen { rng: &mut rng };
+        let mut g = Gen { rng: &mut rng, next_ms: 1 };
         let script: Vec<Line> = (0..len).map(|_| g.line(3)).collect();
         lines += script.len();
         check(port, &format!("random client sequence {i}"), script, i);
@@ -761,4 +794,58 @@ pub fn clients_match_redis_server() {
         files.len()
     );
     drop(server);
+}
+
+/// Stream replies carry times: ids made by `*` and delivery / seen times are the wall clock on
+/// each side (a few ms apart), idle times likewise. Those become placeholders; everything else,
+/// and every explicit id, is compared exactly.
+fn normalize_stream_times(name: &str, sub: &str, r: Reply) -> Reply {
+    let now = wall_now().as_unix_ms() as i64;
+    let recent = |ms: i64| (ms - now).abs() < 600_000;
+    fn walk(r: Reply, f: &dyn Fn(Reply) -> Reply) -> Reply {
+        match r {
+            Reply::Array(items) => Reply::Array(items.into_iter().map(|i| walk(i, f)).collect()),
+            other => f(other),
+        }
+    }
+    let times = |r: Reply| match r {
+        Reply::Bulk(b) => {
+            let text = String::from_utf8_lossy(&b).into_owned();
+            match text.split_once('-').and_then(|(ms, seq)| Some((ms.parse::<i64>().ok()?, seq.parse::<u64>().ok()?))) {
+                Some((ms, seq)) if recent(ms) => Reply::Status(format!("<now>-{seq}")),
+                _ => Reply::Bulk(b),
+            }
+        }
+        Reply::Integer(ms) if recent(ms) => Reply::Status("<now>".into()),
+        other => other,
+    };
+    let r = walk(r, &times);
+    // Idle times: XPENDING's per-entry elapsed field and XINFO CONSUMERS' idle.
+    match (name, sub, r) {
+        ("XPENDING", _, Reply::Array(items)) => Reply::Array(
+            items
+                .into_iter()
+                .map(|e| match e {
+                    Reply::Array(mut p) if p.len() == 4 && matches!(p[2], Reply::Integer(_)) => {
+                        p[2] = Reply::Status("<idle>".into());
+                        Reply::Array(p)
+                    }
+                    other => other,
+                })
+                .collect(),
+        ),
+        ("XINFO", "CONSUMERS", Reply::Array(items)) => Reply::Array(
+            items
+                .into_iter()
+                .map(|c| match c {
+                    Reply::Array(mut p) if p.len() == 6 => {
+                        p[5] = Reply::Status("<idle>".into());
+                        Reply::Array(p)
+                    }
+                    other => other,
+                })
+                .collect(),
+        ),
+        (_, _, r) => r,
+    }
 }

@@ -218,11 +218,16 @@ pub(crate) fn serve_list_waiter(s: &mut Store, receiver: ClientId, key: &[u8], o
                     return false;
                 }
             };
-            if &**dst != key {
-                if let Err(e) = s.check_collection_len(dst_len.unwrap_or(0) + 1) {
-                    s.write_frame(receiver, e);
-                    return false;
-                }
+            // The push is a write like LMOVE's: checked against the limits before it happens.
+            // Refused, the receiver gets the refusal and nothing moves (as with a destination
+            // of the wrong type).
+            let db = s.active_db();
+            let touched = [(db, key), (db, &**dst)];
+            if let Err(e) = s.probe(&touched, |scratch| {
+                super::lists::lmove_generic(scratch, key, dst, *from_head, *to_head).err()
+            }) {
+                s.write_frame(receiver, e);
+                return false;
             }
             let v = match list_mut(s, key) {
                 Ok(Some(l)) => if *from_head { l.pop_front() } else { l.pop_back() }.unwrap_or_default(),
@@ -243,7 +248,7 @@ pub(crate) fn serve_list_waiter(s: &mut Store, receiver: ClientId, key: &[u8], o
             s.write_frame(receiver, Reply::bulk(v));
             delete_if_empty_list(s, key)
         }
-        BlockedOp::ZSetPop { .. } | BlockedOp::Wait => false,
+        BlockedOp::ZSetPop { .. } | BlockedOp::Stream { .. } | BlockedOp::Wait => false,
     }
 }
 
