@@ -450,7 +450,7 @@ impl MessagingModel {
         if self.sc.pattern == PatternId::RequestResponse {
             return;
         }
-        ctx.schedule_in(crate::redis::store::ACTIVE_EXPIRE_PERIOD, MsgEvent::Cron);
+        ctx.schedule_in(self.broker.store().cron_period(), MsgEvent::Cron);
         for w in 0..self.sc.consumers.count {
             self.start_worker(ctx, w);
         }
@@ -1505,7 +1505,7 @@ impl Model for MessagingModel {
                     self.broker.fsync(ctx.now());
                 }
                 self.route_outputs(ctx);
-                ctx.schedule_in(crate::redis::store::ACTIVE_EXPIRE_PERIOD, MsgEvent::Cron);
+                ctx.schedule_in(self.broker.store().cron_period(), MsgEvent::Cron);
             }
             MsgEvent::Sample => {
                 let at = self.elapsed_ms(ctx.now());
