@@ -29,11 +29,25 @@ fn consumer_crash_simple_queue_loses_exactly_the_in_flight_messages_reliable_que
         assert_eq!(simple.report.lost, held.len() as u64);
 
         let reliable = by_label(&runs, "reliable-queue");
-        assert_eq!(reliable.report.lost, 0, "seed {seed}: reliable-queue redelivers");
-        let held = in_flight(reliable);
-        let dup: BTreeSet<MsgId> = reliable.duplicated_units.iter().map(|u| u.0).collect();
-        assert!(dup.is_subset(&held), "seed {seed}: only in-flight messages may be duplicated: {dup:?} ⊄ {held:?}");
-        assert!(reliable.stats.restored >= held.len() as u64, "seed {seed}: the held messages came back");
+        assert!(
+            reliable.stats.restored >= in_flight(reliable).len() as u64,
+            "seed {seed}: the held messages came back"
+        );
+        for label in ["reliable-queue", "stream-group"] {
+            let r = by_label(&runs, label);
+            assert_eq!(r.report.lost, 0, "seed {seed}: {label} redelivers");
+            let held = in_flight(r);
+            assert!(!held.is_empty(), "seed {seed}: {label}'s crash caught work in flight");
+            assert!(
+                r.report.redelivered >= held.len() as u64,
+                "seed {seed}: {label} delivered the held messages again"
+            );
+            let dup: BTreeSet<MsgId> = r.duplicated_units.iter().map(|u| u.0).collect();
+            assert!(
+                dup.is_subset(&held),
+                "seed {seed}: {label} may duplicate only in-flight messages: {dup:?} ⊄ {held:?}"
+            );
+        }
     }
 }
 
@@ -58,6 +72,9 @@ fn offline_subscriber_misses_exactly_what_was_published_while_it_was_away() {
             "seed {seed}: the missed messages are one contiguous run (the offline window)"
         );
         assert_eq!(r.report.duplicated, 0);
+        let streams = by_label(&runs, "stream-group, a group per subscriber");
+        assert_eq!(streams.report.lost, 0, "seed {seed}: the stream keeps what was added while the consumer was away");
+        assert_eq!(streams.report.processed, 3 * streams.report.produced);
     }
 }
 
@@ -170,6 +187,11 @@ fn the_redis_cli_pane_shows_the_commands_each_pattern_sends() {
     let reliable = by_label(&runs, "reliable-queue");
     assert!(reliable.commands.iter().any(|c| c.contains("> BLMOVE queue processing:")));
     assert!(reliable.commands.iter().any(|c| c.contains("> LREM processing:")));
+    let streams = by_label(&runs, "stream-group");
+    // The log keeps the last 200 commands: the producers stopped before the end, so no XADD here.
+    for cmd in ["XREADGROUP GROUP workers", "XACK stream workers", "XAUTOCLAIM stream workers"] {
+        assert!(streams.commands.iter().any(|c| c.contains(cmd)), "{cmd} missing from {:?}", &streams.commands[..5]);
+    }
     let tasks = run_preset("visibility-timeout", 1).unwrap();
     let log = tasks[0].commands.join("\n");
     for cmd in ["ZADD unacked_index", "HSET unacked", "ZREVRANGEBYSCORE unacked_index", "SET unacked_mutex", "EXEC"] {
@@ -188,7 +210,7 @@ fn sim_messaging_prints_the_issue_json_shapes() {
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let patterns = v["patterns"].as_array().unwrap();
-    assert_eq!(patterns.len(), 2);
+    assert_eq!(patterns.len(), 3);
     for p in patterns {
         for key in
             ["pattern", "produced", "delivered", "processed", "lost", "duplicated", "out_of_order", "p50_ms", "p99_ms"]

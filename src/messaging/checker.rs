@@ -218,6 +218,11 @@ impl Checker {
         out
     }
 
+    /// Units not yet delivered to any consumer (a stream's backlog past the group's cursor).
+    pub fn undelivered(&self) -> u64 {
+        self.msgs.iter().map(|m| m.deliveries.iter().filter(|d| **d == 0).count() as u64).sum()
+    }
+
     pub fn sample(&mut self, at_ms: u64, depth: u64) {
         self.peak_depth = self.peak_depth.max(depth);
         let units = self.produced().saturating_mul(self.copies as u64);

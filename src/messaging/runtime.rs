@@ -84,8 +84,12 @@ impl Actor {
 enum Tag {
     /// A producer's LPUSH/PUBLISH of a message (resent if the connection fails first).
     Push(MsgId, Vec<u8>),
-    /// BRPOP / BLMOVE.
+    /// BRPOP / BLMOVE / XREADGROUP … >.
     Pop,
+    /// XREADGROUP … 0: a restarted stream consumer re-reads its own pending entries.
+    History,
+    /// XAUTOCLAIM of idle pending entries.
+    Claim,
     Subscribe,
     /// A worker moving its own processing list back after a restart.
     Recover,
@@ -310,6 +314,9 @@ pub struct MessagingModel {
 const QUEUE: &[u8] = b"queue";
 const CELERY: &[u8] = b"celery";
 const CHANNEL: &[u8] = b"events";
+const STREAM: &[u8] = b"stream";
+/// The job slot of entries a worker's control connection claimed with XAUTOCLAIM.
+const CLAIM_SLOT: u32 = 63;
 const RECONNECT: SimDuration = SimDuration::from_millis(500);
 
 fn argv(parts: &[&[u8]]) -> Vec<Vec<u8>> {
@@ -340,6 +347,35 @@ fn frame_messages(frame: &Reply, out: &mut Vec<MsgId>) {
     }
 }
 
+/// The (id, payload) entries of an XREADGROUP reply (`[[stream, [[id, [field, value]] …]]]`) or
+/// of XAUTOCLAIM's second element.
+fn stream_entries(list: &Reply) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let Reply::Array(entries) = list else { return Vec::new() };
+    entries
+        .iter()
+        .filter_map(|e| match e {
+            Reply::Array(pair) => match (pair.first(), pair.get(1)) {
+                (Some(Reply::Bulk(id)), Some(Reply::Array(fv))) => match fv.get(1) {
+                    Some(Reply::Bulk(v)) => Some((id.clone(), v.clone())),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+fn xreadgroup_entries(frame: &Reply) -> Vec<(Vec<u8>, Vec<u8>)> {
+    match frame {
+        Reply::Array(streams) => match streams.first() {
+            Some(Reply::Array(kv)) => kv.get(1).map(stream_entries).unwrap_or_default(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
 fn secs(t: SimTime) -> String {
     let ms = t.as_unix_ms();
     format!("{}.{:03}", ms / 1000, ms % 1000)
@@ -350,7 +386,7 @@ impl MessagingModel {
         sc.validate()?;
         let root = SimRng::new(seed);
         let n = sc.consumers.count;
-        let copies = if sc.pattern.is_fan_out() { n as usize } else { 1 };
+        let copies = sc.copies();
         let workers = (0..n)
             .map(|w| Worker {
                 up: true,
@@ -494,8 +530,56 @@ impl MessagingModel {
                 let every = SimDuration::from_millis(self.sc.task.restore_every_ms);
                 ctx.schedule_in(every, MsgEvent::RestoreTick { worker: w, epoch });
             }
+            PatternId::StreamGroup => {
+                let group = self.group(w);
+                self.send(
+                    ctx,
+                    Actor::Control(w),
+                    Tag::Ignore,
+                    argv(&[b"XGROUP", b"CREATE", STREAM, group.as_bytes(), b"0", b"MKSTREAM"]),
+                );
+                for s in 0..self.sc.consumers.concurrency {
+                    self.read_history(ctx, w, s);
+                }
+                let every = SimDuration::from_millis(self.sc.reliable.reaper_every_ms);
+                ctx.schedule_in(every, MsgEvent::RestoreTick { worker: w, epoch });
+            }
             PatternId::RequestResponse => {}
         }
+    }
+
+    fn copy_of(&self, w: u32) -> usize {
+        if self.sc.copies() > 1 {
+            w as usize
+        } else {
+            0
+        }
+    }
+
+    /// The consumer group worker `w` reads in.
+    fn group(&self, w: u32) -> String {
+        if self.sc.group_per_consumer {
+            format!("g{w}")
+        } else {
+            "workers".into()
+        }
+    }
+
+    fn read_history(&mut self, ctx: &mut Ctx<'_, MsgEvent>, w: u32, s: u32) {
+        let group = self.group(w);
+        let consumer = format!("c{w}.{s}");
+        let cmd = argv(&[
+            b"XREADGROUP",
+            b"GROUP",
+            group.as_bytes(),
+            consumer.as_bytes(),
+            b"COUNT",
+            b"1",
+            b"STREAMS",
+            STREAM,
+            b"0",
+        ]);
+        self.send(ctx, Actor::Slot(w, s), Tag::History, cmd);
     }
 
     // ---- connections -------------------------------------------------------------------------
@@ -535,7 +619,9 @@ impl MessagingModel {
                 self.outbox[p as usize].push_front((id, bytes));
             }
             (Actor::Slot(w, _), Tag::Pop) => self.workers[w as usize].consuming = false,
-            (Actor::Control(w), Tag::QosMutex | Tag::QosRange) => self.workers[w as usize].restoring = false,
+            (Actor::Control(w), Tag::QosMutex | Tag::QosRange | Tag::Claim) => {
+                self.workers[w as usize].restoring = false
+            }
             (Actor::Control(w), Tag::Idem(job)) => {
                 // The key was never checked: the task goes back to waiting for a free slot.
                 let wk = &mut self.workers[w as usize];
@@ -650,6 +736,15 @@ impl MessagingModel {
                     self.send(ctx, actor, Tag::Subscribe, argv(&[b"SUBSCRIBE", CHANNEL]));
                 }
                 PatternId::TaskQueue => self.consume(ctx, w),
+                PatternId::StreamGroup => {
+                    if let Actor::Slot(_, s) = actor {
+                        if self.slot_idle(actor)
+                            && !self.conns.get(&actor).is_some_and(|c| c.inflight.contains(&Tag::History))
+                        {
+                            self.read_history(ctx, w, s);
+                        }
+                    }
+                }
                 _ => {
                     if !self.workers[w as usize].recovering && self.slot_idle(actor) {
                         self.pop(ctx, actor);
@@ -736,6 +831,7 @@ impl MessagingModel {
             let command = match self.sc.pattern {
                 PatternId::Pubsub => argv(&[b"PUBLISH", CHANNEL, &bytes]),
                 PatternId::TaskQueue => argv(&[b"LPUSH", CELERY, &bytes]),
+                PatternId::StreamGroup => argv(&[b"XADD", STREAM, b"*", b"payload", &bytes]),
                 _ => argv(&[b"LPUSH", QUEUE, &bytes]),
             };
             if !self.send(ctx, Actor::Producer(p), Tag::Push(id, bytes), command) {
@@ -754,6 +850,29 @@ impl MessagingModel {
                         self.published.push((id, n));
                     }
                 }
+            }
+            (Actor::Slot(w, s), Tag::Pop) if self.sc.pattern == PatternId::StreamGroup => {
+                self.on_stream_read(ctx, w, s, frame, false)
+            }
+            (Actor::Slot(w, s), Tag::History) => self.on_stream_read(ctx, w, s, frame, true),
+            (Actor::Control(w), Tag::Claim) => {
+                let entries = match &frame {
+                    Reply::Array(parts) => parts.get(1).map(stream_entries).unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                for (id, payload) in entries {
+                    let Some((msg, retries, eta)) = parse_payload(&payload) else { continue };
+                    self.stats.restored += 1;
+                    self.checker.deliver(msg, self.copy_of(w));
+                    let tag = String::from_utf8_lossy(&id).into_owned();
+                    let job = self.new_job(
+                        w,
+                        CLAIM_SLOT,
+                        Job { msg, payload, retries, eta, tag, running: true, acked: false },
+                    );
+                    self.run_job(ctx, w, job);
+                }
+                self.workers[w as usize].restoring = false;
             }
             (Actor::Slot(w, s), Tag::Pop) => self.on_pop(ctx, w, s, frame),
             (Actor::Control(w), Tag::Recover) => {
@@ -841,6 +960,38 @@ impl MessagingModel {
             }
             (_, _) => {}
         }
+    }
+
+    fn on_stream_read(&mut self, ctx: &mut Ctx<'_, MsgEvent>, w: u32, s: u32, frame: Reply, history: bool) {
+        let entries = xreadgroup_entries(&frame);
+        let Some((id, payload)) = entries.into_iter().next() else {
+            // Nothing pending (history done) or the BLOCK timed out: read new entries.
+            return self.stream_pop(ctx, w, s);
+        };
+        let Some((msg, retries, eta)) = parse_payload(&payload) else { return self.stream_pop(ctx, w, s) };
+        self.checker.deliver(msg, self.copy_of(w));
+        let tag = String::from_utf8_lossy(&id).into_owned();
+        let job = self.new_job(w, s, Job { msg, payload, retries, eta, tag, running: true, acked: history });
+        self.run_job(ctx, w, job);
+    }
+
+    fn stream_pop(&mut self, ctx: &mut Ctx<'_, MsgEvent>, w: u32, s: u32) {
+        let group = self.group(w);
+        let consumer = format!("c{w}.{s}");
+        let cmd = argv(&[
+            b"XREADGROUP",
+            b"GROUP",
+            group.as_bytes(),
+            consumer.as_bytes(),
+            b"COUNT",
+            b"1",
+            b"BLOCK",
+            b"1000",
+            b"STREAMS",
+            STREAM,
+            b">",
+        ]);
+        self.send(ctx, Actor::Slot(w, s), Tag::Pop, cmd);
     }
 
     fn reaper_move(&mut self, ctx: &mut Ctx<'_, MsgEvent>, w: u32) {
@@ -941,7 +1092,7 @@ impl MessagingModel {
         wk.running = wk.running.saturating_sub(1);
         let failed = outage || wk.rng.bernoulli(fail_p);
         let slot = (job_id % 64) as u32;
-        let copy = if self.sc.pattern.is_fan_out() { w as usize } else { 0 };
+        let copy = self.copy_of(w);
         match self.sc.pattern {
             PatternId::SimpleQueue => {
                 if !failed {
@@ -970,6 +1121,23 @@ impl MessagingModel {
                 self.next_pubsub(ctx, w);
             }
             PatternId::TaskQueue => self.finish_task(ctx, w, job, failed, true),
+            PatternId::StreamGroup => {
+                let group = self.group(w);
+                let c = if slot == CLAIM_SLOT { Actor::Control(w) } else { Actor::Slot(w, slot) };
+                if !failed {
+                    self.checker.process(job.msg, copy, ctx.now());
+                    self.send(ctx, c, Tag::Ignore, argv(&[b"XACK", STREAM, group.as_bytes(), job.tag.as_bytes()]));
+                }
+                // A failed entry stays pending: XAUTOCLAIM hands it out again once it is idle.
+                if slot != CLAIM_SLOT {
+                    // `acked` marks a job read from the consumer's own history: keep draining it.
+                    if job.acked {
+                        self.read_history(ctx, w, slot);
+                    } else {
+                        self.stream_pop(ctx, w, slot);
+                    }
+                }
+            }
             PatternId::RequestResponse => {}
         }
     }
@@ -1189,12 +1357,33 @@ impl MessagingModel {
         if wk.epoch != epoch || !wk.up {
             return;
         }
-        let every = SimDuration::from_millis(self.sc.task.restore_every_ms);
-        ctx.schedule_in(every, MsgEvent::RestoreTick { worker: w, epoch });
+        let every = if self.sc.pattern == PatternId::StreamGroup {
+            self.sc.reliable.reaper_every_ms
+        } else {
+            self.sc.task.restore_every_ms
+        };
+        ctx.schedule_in(SimDuration::from_millis(every), MsgEvent::RestoreTick { worker: w, epoch });
         if wk.restoring {
             return;
         }
         wk.restoring = true;
+        if self.sc.pattern == PatternId::StreamGroup {
+            let group = self.group(w);
+            let claimer = format!("c{w}.claim");
+            let idle = self.sc.reliable.heartbeat_ttl_ms.to_string();
+            let cmd = argv(&[
+                b"XAUTOCLAIM",
+                STREAM,
+                group.as_bytes(),
+                claimer.as_bytes(),
+                idle.as_bytes(),
+                b"0-0",
+                b"COUNT",
+                b"10",
+            ]);
+            self.send(ctx, Actor::Control(w), Tag::Claim, cmd);
+            return;
+        }
         let id = format!("w{w}");
         self.send(
             ctx,
@@ -1450,6 +1639,7 @@ impl MessagingModel {
             PatternId::SimpleQueue | PatternId::ReliableQueue => self.broker.list_len(QUEUE),
             PatternId::TaskQueue => self.broker.list_len(CELERY) + self.broker.hash_len(b"unacked"),
             PatternId::Pubsub => 0,
+            PatternId::StreamGroup => self.checker.undelivered(),
             PatternId::RequestResponse => {
                 self.rr.as_ref().map_or(0, |rr| rr.instances.iter().map(|i| i.queue.len() as u64).sum())
             }

@@ -26,15 +26,18 @@ pub enum PatternId {
     Pubsub,
     /// Celery over Redis (kombu's transport): BRPOP, an unacked hash + index, visibility timeout.
     TaskQueue,
+    /// XADD / XREADGROUP / XACK, XAUTOCLAIM of idle pending entries.
+    StreamGroup,
 }
 
 impl PatternId {
-    pub const ALL: [PatternId; 5] = [
+    pub const ALL: [PatternId; 6] = [
         PatternId::RequestResponse,
         PatternId::SimpleQueue,
         PatternId::ReliableQueue,
         PatternId::Pubsub,
         PatternId::TaskQueue,
+        PatternId::StreamGroup,
     ];
 
     pub fn id(self) -> &'static str {
@@ -44,6 +47,7 @@ impl PatternId {
             PatternId::ReliableQueue => "reliable-queue",
             PatternId::Pubsub => "pubsub",
             PatternId::TaskQueue => "task-queue",
+            PatternId::StreamGroup => "stream-group",
         }
     }
 
@@ -265,6 +269,9 @@ pub struct Scenario {
     pub request_response: RequestResponse,
     pub reliable: Reliable,
     pub task: TaskQueue,
+    /// Stream groups: one consumer group per consumer (each gets every entry, like subscribers)
+    /// instead of one group the consumers share.
+    pub group_per_consumer: bool,
     /// Queue depth and lag are sampled this often (the series is bounded; see `checker`).
     pub sample_ms: u64,
 }
@@ -283,6 +290,7 @@ impl Default for Scenario {
             request_response: RequestResponse::default(),
             reliable: Reliable::default(),
             task: TaskQueue::default(),
+            group_per_consumer: false,
             sample_ms: 100,
         }
     }
@@ -299,7 +307,7 @@ pub const MAX_RUN_MS: u64 = 3_600_000;
 /// Why a scenario cannot run. Every message names the value and what is accepted.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("unknown pattern {0:?}: expected request-response, simple-queue, reliable-queue, pubsub or task-queue (stream-group needs the streams commands, not in this build)")]
+    #[error("unknown pattern {0:?}: expected request-response, simple-queue, reliable-queue, pubsub, task-queue or stream-group")]
     UnknownPattern(String),
     #[error("unknown persistence {0:?}: expected none, everysec or always")]
     UnknownPersistence(String),
@@ -341,6 +349,16 @@ fn check_distribution(field: &'static str, d: &Distribution) -> Result<(), Scena
 }
 
 impl Scenario {
+    /// Copies of each message the consumers are meant to process: one per consumer for fan-out
+    /// (pub/sub, a stream group per consumer), else one.
+    pub fn copies(&self) -> usize {
+        if self.pattern.is_fan_out() || (self.pattern == PatternId::StreamGroup && self.group_per_consumer) {
+            self.consumers.count as usize
+        } else {
+            1
+        }
+    }
+
     /// Checks everything a user can get wrong, before anything runs.
     pub fn validate(&self) -> Result<(), ScenarioError> {
         let p = &self.producers;
@@ -495,13 +513,13 @@ pub fn preset(id: &str) -> Result<Vec<Variant>, ScenarioError> {
             };
             vec![
                 variant("simple-queue", Scenario { pattern: PatternId::SimpleQueue, ..s.clone() }),
-                variant("reliable-queue", Scenario { pattern: PatternId::ReliableQueue, ..s }),
+                variant("reliable-queue", Scenario { pattern: PatternId::ReliableQueue, ..s.clone() }),
+                variant("stream-group", Scenario { pattern: PatternId::StreamGroup, ..s }),
             ]
         }
         // Subscriber 0 is offline from 5 s to 8 s.
-        "offline-subscriber" => vec![variant(
-            "pubsub",
-            Scenario {
+        "offline-subscriber" => {
+            let s = Scenario {
                 pattern: PatternId::Pubsub,
                 produce_for_ms: 10_000,
                 drain_ms: 2_000,
@@ -513,8 +531,15 @@ pub fn preset(id: &str) -> Result<Vec<Variant>, ScenarioError> {
                 },
                 faults: vec![Fault::Crash { consumer: 0, at_ms: 5_000, down_ms: 3_000 }],
                 ..base
-            },
-        )],
+            };
+            vec![
+                variant("pubsub", s.clone()),
+                variant(
+                    "stream-group, a group per subscriber",
+                    Scenario { pattern: PatternId::StreamGroup, group_per_consumer: true, ..s },
+                ),
+            ]
+        }
         // A tenth of the tasks run 8 s; the visibility timeout is 5 s, acks are late.
         "visibility-timeout" => {
             let s = Scenario {
@@ -628,7 +653,7 @@ mod tests {
         }
         let e = preset("peak").unwrap_err().to_string();
         assert!(e.contains("\"peak\"") && e.contains("peak-cut"), "{e}");
-        let e = "stream-group".parse::<PatternId>().unwrap_err().to_string();
+        let e = "streams".parse::<PatternId>().unwrap_err().to_string();
         assert!(e.contains("stream-group") && e.contains("simple-queue"), "{e}");
     }
 
