@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod balance;
 pub mod cluster;
 pub mod lock;
+pub mod messaging;
 pub mod redis;
 pub mod sim;
 pub mod verify;

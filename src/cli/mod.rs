@@ -11,6 +11,7 @@ pub mod check;
 pub mod kernel;
 pub mod lock;
 pub mod lock_live;
+pub mod messaging;
 pub mod output;
 pub mod redis;
 pub mod replay;
@@ -78,6 +79,8 @@ pub enum SimCommand {
     Cluster(cluster::Args),
     /// Model-check the lock protocols, or check a Redis history for linearizability.
     Check(check::Args),
+    /// Messaging patterns and TCP vs UDP: run a preset, print the delivery checker's counts.
+    Messaging(messaging::Args),
 }
 
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
@@ -96,6 +99,7 @@ pub fn sim_main() -> std::process::ExitCode {
         SimCommand::RedisBench(a) => redis::bench(&cli.common, a),
         SimCommand::Cluster(a) => cluster::run(&cli.common, a),
         SimCommand::Check(a) => check::run(&cli.common, a),
+        SimCommand::Messaging(a) => messaging::run(&cli.common, a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
