@@ -44,6 +44,7 @@ pub mod longdouble;
 pub mod num;
 pub mod persist;
 pub mod reply;
+pub mod script;
 pub mod store;
 pub mod table;
 pub mod value;

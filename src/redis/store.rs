@@ -86,6 +86,8 @@ pub struct Store {
     pub(crate) stats: Stats,
     /// When the store was created, for INFO's uptime.
     pub(crate) started_ms: Option<i64>,
+    /// The Lua script cache and the state scripts share (EVAL, SCRIPT).
+    pub(crate) scripts: super::script::ScriptEngine,
 }
 
 impl Store {
@@ -104,6 +106,7 @@ impl Store {
             limits,
             stats: Stats::default(),
             started_ms: None,
+            scripts: super::script::ScriptEngine::default(),
         }
     }
 

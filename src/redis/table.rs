@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use super::cmd::{hashes, keys, lists, server, sets, strings, zsets};
+use super::cmd::{hashes, keys, lists, scripting, server, sets, strings, zsets};
 use super::store::Handler;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,6 +16,8 @@ pub enum Flag {
     Fast,
     /// The reply depends on the store's random stream (SPOP, RANDOMKEY…).
     Random,
+    /// Refused inside a Lua script (`noscript`: EVAL, SCRIPT, DEBUG…).
+    NoScript,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +30,7 @@ pub enum Group {
     SortedSet,
     Server,
     Connection,
+    Scripting,
 }
 
 impl Group {
@@ -41,6 +44,7 @@ impl Group {
             Group::SortedSet => "sorted-set",
             Group::Server => "server",
             Group::Connection => "connection",
+            Group::Scripting => "scripting",
         }
     }
 }
@@ -195,7 +199,13 @@ pub static COMMANDS: &[CommandSpec] = &[
     c!("ping", -1, F, Connection, "[message]", "Ping the server", server::ping),
     c!("echo", 2, F, Connection, "message", "Echo the given string", server::echo),
     c!("info", -1, &[Random], Server, "[section [section ...]]", "Get information and statistics about the server", server::info),
-    c!("debug", -2, &[], Server, "SLEEP seconds", "DEBUG SLEEP advances the store's clock by that many seconds (other subcommands are not modeled)", server::debug),
+    c!("debug", -2, &[NoScript], Server, "SLEEP seconds", "DEBUG SLEEP advances the store's clock by that many seconds (other subcommands are not modeled)", server::debug),
+    // scripting
+    c!("eval", -3, &[NoScript], Scripting, "script numkeys [key [key ...]] [arg [arg ...]]", "Execute a Lua script server side", scripting::eval),
+    c!("evalsha", -3, &[NoScript], Scripting, "sha1 numkeys [key [key ...]] [arg [arg ...]]", "Execute a Lua script server side", scripting::eval),
+    c!("eval_ro", -3, &[NoScript, ReadOnly], Scripting, "script numkeys [key [key ...]] [arg [arg ...]]", "Execute a read-only Lua script server side", scripting::eval),
+    c!("evalsha_ro", -3, &[NoScript, ReadOnly], Scripting, "sha1 numkeys [key [key ...]] [arg [arg ...]]", "Execute a read-only Lua script server side", scripting::eval),
+    c!("script", -2, &[NoScript], Scripting, "DEBUG | EXISTS | FLUSH | HELP | KILL | LOAD", "A container for Lua scripts management commands", scripting::script),
 ];
 
 fn sorted_index() -> &'static [(&'static str, usize)] {
@@ -257,6 +267,6 @@ mod tests {
             help_text("getex").unwrap(),
             "\n  GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]\n  summary: Get the value of a key and optionally set its expiration\n  group: string\n"
         );
-        expect_test::expect!["101"].assert_eq(&COMMANDS.len().to_string());
+        expect_test::expect!["106"].assert_eq(&COMMANDS.len().to_string());
     }
 }

@@ -1,0 +1,244 @@
+//! The scripting commands: argument handling of EVAL* and SCRIPT (eval.c), the script cache, the
+//! rand48 stream and the script log that outlive one run.
+
+use serde::{Deserialize, Serialize};
+
+use super::lua::{self, RunOutcome};
+use super::rand48::Rand48;
+use super::{parse_shebang, sha1_hex, CachedScript, ScriptCache, ScriptHost, ScriptLimits};
+use crate::redis::args::{c_str, is};
+use crate::redis::num::parse_i64;
+use crate::redis::reply::Reply;
+
+/// How many `redis.log` lines the engine keeps (oldest dropped first).
+pub const LOG_CAPACITY: usize = 100;
+
+/// One `redis.log` line at or above the server's verbosity (notice), as the server log has it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScriptLogEntry {
+    /// 0 debug, 1 verbose, 2 notice, 3 warning (`redis.LOG_*`).
+    pub level: u8,
+    pub message: String,
+}
+
+const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+
+const SCRIPT_HELP: &[&str] = &[
+    "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DEBUG (YES|SYNC|NO)",
+    "    Set the debug mode for subsequent scripts executed.",
+    "EXISTS <sha1> [<sha1> ...]",
+    "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Flush the Lua scripts cache. Very dangerous on replicas.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the scripts cache.",
+    "    * SYNC: Synchronously flush the scripts cache.",
+    "KILL",
+    "    Kill the currently executing Lua script.",
+    "LOAD <script>",
+    "    Load a script into the scripts cache without executing it.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// The scripting state of one server: what survives between scripts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScriptEngine {
+    cache: ScriptCache,
+    rand: Rand48,
+    limits: ScriptLimits,
+    log: Vec<ScriptLogEntry>,
+}
+
+impl ScriptEngine {
+    pub fn new(limits: ScriptLimits) -> ScriptEngine {
+        ScriptEngine { limits, ..ScriptEngine::default() }
+    }
+    pub fn limits(&self) -> &ScriptLimits {
+        &self.limits
+    }
+    pub fn set_limits(&mut self, limits: ScriptLimits) {
+        self.limits = limits;
+    }
+    pub fn cache(&self) -> &ScriptCache {
+        &self.cache
+    }
+    /// `redis.log` lines kept so far (bounded by [`LOG_CAPACITY`]).
+    pub fn log(&self) -> &[ScriptLogEntry] {
+        &self.log
+    }
+
+    /// EVAL, EVALSHA, EVAL_RO or EVALSHA_RO with its full argv (arity already checked: at least
+    /// the script and numkeys). `argv[0]` decides which.
+    pub fn eval_command(&mut self, argv: &[Vec<u8>], host: &mut dyn ScriptHost) -> Reply {
+        let name = c_str(&argv[0]).to_ascii_lowercase();
+        let by_sha = name.starts_with(b"evalsha");
+        let read_only = name.ends_with(b"_ro");
+        if by_sha && argv[1].len() != 40 {
+            return Reply::error(NOSCRIPT);
+        }
+        let Some(numkeys) = parse_i64(&argv[2]) else {
+            return Reply::error("ERR value is not an integer or out of range");
+        };
+        let rest = &argv[3..];
+        if numkeys > rest.len() as i64 {
+            return Reply::error("ERR Number of keys can't be greater than number of args");
+        }
+        if numkeys < 0 {
+            return Reply::error("ERR Number of keys can't be negative");
+        }
+        let (keys, args) = rest.split_at(numkeys as usize);
+        let sha = if by_sha {
+            let sha = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+            if !self.cache.contains(sha.as_bytes()) {
+                return Reply::error(NOSCRIPT);
+            }
+            sha
+        } else {
+            match self.load(&argv[1]) {
+                Ok(sha) => sha,
+                Err(e) => return e,
+            }
+        };
+        self.run_cached(&sha, keys, args, read_only, host)
+    }
+
+    /// Runs the cached script `sha` (lower-case hex) with KEYS and ARGV; `read_only` for the *_RO
+    /// commands. The script's shebang flags apply as `scriptPrepareForRun` applies them.
+    pub fn run_cached(
+        &mut self,
+        sha: &str,
+        keys: &[Vec<u8>],
+        args: &[Vec<u8>],
+        read_only: bool,
+        host: &mut dyn ScriptHost,
+    ) -> Reply {
+        let Some(script) = self.cache.get(sha.as_bytes()).cloned() else {
+            return Reply::error(NOSCRIPT);
+        };
+        if !script.flags.compat && !script.flags.no_writes && read_only {
+            return Reply::error("ERR Can not execute a script with write flag using *_ro command.");
+        }
+        let read_only = read_only || (!script.flags.compat && script.flags.no_writes);
+        let body = blank_shebang(&script);
+        let outcome = lua::run(
+            &body,
+            keys,
+            args,
+            lua::RunContext { read_only, limits: &self.limits, rand: &mut self.rand, log: &mut self.log, host },
+        );
+        match outcome {
+            RunOutcome::Reply(r) => r,
+            RunOutcome::Failed { message, source_line } => {
+                let mut text = message;
+                if let Some((source, line)) = source_line {
+                    text.push_str(&format!(" script: {sha}, on {source}:{line}."));
+                }
+                // Redis sends this text as it is; a line break would break the protocol.
+                Reply::Error(text.replace(['\r', '\n'], " "))
+            }
+            RunOutcome::HandlerFailed(msg) => {
+                let short: String = msg.chars().take(100).collect();
+                Reply::Error(single_line(&format!("ERR Error running script {sha}, {short}")))
+            }
+            RunOutcome::StepBudget => Reply::Error(format!(
+                "ERR playground limit: the script ran {} Lua steps without finishing (a real Redis would keep running it and answer BUSY to every other client) script: {sha}",
+                self.limits.max_steps
+            )),
+            RunOutcome::MemoryBudget => Reply::Error(format!(
+                "ERR playground limit: the script needed more than {} bytes of Lua memory script: {sha}",
+                self.limits.max_memory_bytes
+            )),
+        }
+    }
+
+    /// `luaCreateFunction`: checks the shebang and compiles `body`, caches it, returns its SHA1.
+    /// The error is the reply Redis gives (`Error compiling script …`).
+    pub fn load(&mut self, body: &[u8]) -> Result<String, Reply> {
+        let sha = sha1_hex(body);
+        if self.cache.contains(sha.as_bytes()) {
+            return Ok(sha);
+        }
+        let (flags, shebang_len) =
+            parse_shebang(body).map_err(|e| Reply::Error(single_line(&format!("ERR {e}"))))?;
+        let script = CachedScript { body: body.to_vec(), flags, shebang_len };
+        if let Err(e) = lua::compile_check(&blank_shebang(&script), &self.limits) {
+            return Err(Reply::Error(single_line(&format!("ERR Error compiling script (new function): {e}"))));
+        }
+        self.cache.insert(sha.clone(), script);
+        Ok(sha)
+    }
+
+    /// SCRIPT with its full argv (`argv[0]` is SCRIPT).
+    pub fn script_command(&mut self, argv: &[Vec<u8>]) -> Reply {
+        if argv.len() < 2 {
+            return Reply::error("ERR wrong number of arguments for 'script' command");
+        }
+        let sub = &argv[1];
+        let arity_error = |name: &str| Reply::Error(format!("ERR wrong number of arguments for 'script|{name}' command"));
+        if is(sub, "help") {
+            if argv.len() != 2 {
+                return arity_error("help");
+            }
+            return Reply::Array(SCRIPT_HELP.iter().map(|l| Reply::Status((*l).into())).collect());
+        }
+        if is(sub, "flush") {
+            return match argv.len() {
+                2 => {
+                    self.cache.clear();
+                    Reply::ok()
+                }
+                3 if is(&argv[2], "sync") || is(&argv[2], "async") => {
+                    self.cache.clear();
+                    Reply::ok()
+                }
+                _ => Reply::error("ERR SCRIPT FLUSH only support SYNC|ASYNC option"),
+            };
+        }
+        if is(sub, "exists") {
+            if argv.len() < 3 {
+                return arity_error("exists");
+            }
+            return Reply::Array(
+                argv[2..].iter().map(|sha| Reply::Integer(i64::from(self.cache.contains(c_str(sha))))).collect(),
+            );
+        }
+        if is(sub, "load") {
+            if argv.len() != 3 {
+                return arity_error("load");
+            }
+            return match self.load(&argv[2]) {
+                Ok(sha) => Reply::bulk(sha),
+                Err(e) => e,
+            };
+        }
+        if is(sub, "kill") {
+            if argv.len() != 2 {
+                return arity_error("kill");
+            }
+            return Reply::error("NOTBUSY No scripts in execution right now.");
+        }
+        if is(sub, "debug") {
+            if argv.len() != 3 {
+                return arity_error("debug");
+            }
+            return Reply::error("ERR playground limit: SCRIPT DEBUG (the Lua debugger) is not modeled");
+        }
+        let sub = String::from_utf8_lossy(c_str(sub));
+        let sub: String = sub.chars().take(128).collect();
+        Reply::Error(single_line(&format!("ERR unknown subcommand '{sub}'. Try SCRIPT HELP.")))
+    }
+}
+
+/// The body the interpreter sees: the shebang line blanked but its newline kept, so line numbers
+/// stay the user's (eval.c skips it the same way).
+fn blank_shebang(script: &CachedScript) -> Vec<u8> {
+    script.body[script.shebang_len..].to_vec()
+}
+
+/// `addReplyErrorFormat`'s cleanup: trailing line breaks dropped, inner ones become spaces.
+fn single_line(s: &str) -> String {
+    s.trim_end_matches(['\r', '\n']).replace(['\r', '\n'], " ")
+}
