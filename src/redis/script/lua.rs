@@ -72,17 +72,27 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
     let max_reply = limits.max_reply_elements;
     let rand = std::cell::RefCell::new(rand);
     let rand = &rand;
+    let host = std::cell::RefCell::new(host);
+    let host = &host;
     let mut sandbox = None;
     let result = lua.scope(|scope| {
-        let call = scope.create_function_mut(&lua, move |lua, args: Variadic<Value>| {
-            let mut args = args.into_vec();
-            let raise = matches!(args.first(), Some(Value::Boolean(true)));
-            if !args.is_empty() {
-                args.remove(0);
-            }
-            let (value, is_error) = redis_call(lua, &args, read_only, &mut *host)?;
-            Ok(Variadic::from(vec![value, Value::Boolean(raise && is_error)]))
-        })?;
+        let raiser: Function = lua.load("local e = ... error(e, 0)").set_name("=redis").into_function()?;
+        let make_call = |raise: bool| {
+            let raiser = raiser.clone();
+            scope.create_function(&lua, move |lua, args: Variadic<Value>| {
+                let args = args.into_vec();
+                let (value, is_error) = redis_call(lua, &args, read_only, &mut **host.borrow_mut())?;
+                if raise && is_error {
+                    // Raised from here, a C function, as luaRedisGenericCommand raises: the
+                    // handler then finds the script one level up, even after a tail call.
+                    raiser.call::<_, ()>(Variadic::from(vec![value]))?;
+                    return Err(omnilua::Error::from(omnilua::LuaError::runtime(format_args!("unreachable"))));
+                }
+                Ok(Variadic::from(vec![value]))
+            })
+        };
+        let call = make_call(true)?;
+        let pcall = make_call(false)?;
         let sha1 = lua.create_function(|lua, args: Variadic<Value>| {
             let args = args.into_vec();
             let n = count(&args);
@@ -140,6 +150,7 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
         let boot: Function = lua.load(SANDBOX).set_name("=redis").into_function()?;
         let runner: Variadic<Value> = boot.call(Variadic::from(vec![
             Value::Function(call),
+            Value::Function(pcall),
             Value::Function(sha1),
             Value::Function(random),
             Value::Function(randomseed),

@@ -4,7 +4,7 @@
 --
 -- Arguments from Rust: the host functions, which never raise (they return a value and a flag, and
 -- this file raises, so errors are Lua tables exactly like luaPushError's), and the memory limit.
-local host_call, host_sha1hex, host_random, host_randomseed, host_log, host_setresp, host_acl_check,
+local host_call, host_pcall, host_sha1hex, host_random, host_randomseed, host_log, host_setresp, host_acl_check,
     memory_limit = ...
 
 local G = _G
@@ -114,12 +114,8 @@ local function raise_if(value, is_error)
   return value
 end
 
-redis.call = function(...)
-  return raise_if(host_call(true, ...))
-end
-redis.pcall = function(...)
-  return (host_call(false, ...))
-end
+redis.call = host_call
+redis.pcall = host_pcall
 redis.sha1hex = function(...)
   return raise_if(host_sha1hex(select('#', ...), ...))
 end
