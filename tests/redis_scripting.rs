@@ -18,7 +18,12 @@ use redis_server::start_server;
 
 fn now() -> SimTime {
     use std::time::{SystemTime, UNIX_EPOCH};
-    SimTime(SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as u64)
+    SimTime(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_millis() as u64,
+    )
 }
 
 /// One command per entry: arguments, the script body usually second.
@@ -238,6 +243,14 @@ fn scripting_matches_redis_server() {
             ));
         }
     }
-    println!("scripting differential: {} cases, {} mismatches", CASES.len(), mismatches.len());
-    assert!(mismatches.is_empty(), "model and redis-server differ:\n{}", mismatches.join("\n"));
+    println!(
+        "scripting differential: {} cases, {} mismatches",
+        CASES.len(),
+        mismatches.len()
+    );
+    assert!(
+        mismatches.is_empty(),
+        "model and redis-server differ:\n{}",
+        mismatches.join("\n")
+    );
 }

@@ -16,7 +16,9 @@ pub struct L4Hash {
 
 impl L4Hash {
     pub fn new() -> Self {
-        L4Hash { fallback: SmoothWrr::new() }
+        L4Hash {
+            fallback: SmoothWrr::new(),
+        }
     }
 }
 

@@ -25,7 +25,11 @@ pub struct Common {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "sim", about = "Distributed Systems Playground: run the models natively", version)]
+#[command(
+    name = "sim",
+    about = "Distributed Systems Playground: run the models natively",
+    version
+)]
 pub struct SimCli {
     #[command(flatten)]
     pub common: Common,

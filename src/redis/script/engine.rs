@@ -54,7 +54,10 @@ pub struct ScriptEngine {
 
 impl ScriptEngine {
     pub fn new(limits: ScriptLimits) -> ScriptEngine {
-        ScriptEngine { limits, ..ScriptEngine::default() }
+        ScriptEngine {
+            limits,
+            ..ScriptEngine::default()
+        }
     }
     pub fn limits(&self) -> &ScriptLimits {
         &self.limits
@@ -119,7 +122,9 @@ impl ScriptEngine {
             return Reply::error(NOSCRIPT);
         };
         if !script.flags.compat && !script.flags.no_writes && read_only {
-            return Reply::error("ERR Can not execute a script with write flag using *_ro command.");
+            return Reply::error(
+                "ERR Can not execute a script with write flag using *_ro command.",
+            );
         }
         let read_only = read_only || (!script.flags.compat && script.flags.no_writes);
         let body = blank_shebang(&script);
@@ -127,7 +132,13 @@ impl ScriptEngine {
             &body,
             keys,
             args,
-            lua::RunContext { read_only, limits: &self.limits, rand: &mut self.rand, log: &mut self.log, host },
+            lua::RunContext {
+                read_only,
+                limits: &self.limits,
+                rand: &mut self.rand,
+                log: &mut self.log,
+                host,
+            },
         );
         match outcome {
             RunOutcome::Reply(r) => r,
@@ -163,9 +174,15 @@ impl ScriptEngine {
         }
         let (flags, shebang_len) =
             parse_shebang(body).map_err(|e| Reply::Error(single_line(&format!("ERR {e}"))))?;
-        let script = CachedScript { body: body.to_vec(), flags, shebang_len };
+        let script = CachedScript {
+            body: body.to_vec(),
+            flags,
+            shebang_len,
+        };
         if let Err(e) = lua::compile_check(&blank_shebang(&script), &self.limits) {
-            return Err(Reply::Error(single_line(&format!("ERR Error compiling script (new function): {e}"))));
+            return Err(Reply::Error(single_line(&format!(
+                "ERR Error compiling script (new function): {e}"
+            ))));
         }
         self.cache.insert(sha.clone(), script);
         Ok(sha)
@@ -177,12 +194,21 @@ impl ScriptEngine {
             return Reply::error("ERR wrong number of arguments for 'script' command");
         }
         let sub = &argv[1];
-        let arity_error = |name: &str| Reply::Error(format!("ERR wrong number of arguments for 'script|{name}' command"));
+        let arity_error = |name: &str| {
+            Reply::Error(format!(
+                "ERR wrong number of arguments for 'script|{name}' command"
+            ))
+        };
         if is(sub, "help") {
             if argv.len() != 2 {
                 return arity_error("help");
             }
-            return Reply::Array(SCRIPT_HELP.iter().map(|l| Reply::Status((*l).into())).collect());
+            return Reply::Array(
+                SCRIPT_HELP
+                    .iter()
+                    .map(|l| Reply::Status((*l).into()))
+                    .collect(),
+            );
         }
         if is(sub, "flush") {
             return match argv.len() {
@@ -202,7 +228,10 @@ impl ScriptEngine {
                 return arity_error("exists");
             }
             return Reply::Array(
-                argv[2..].iter().map(|sha| Reply::Integer(i64::from(self.cache.contains(c_str(sha))))).collect(),
+                argv[2..]
+                    .iter()
+                    .map(|sha| Reply::Integer(i64::from(self.cache.contains(c_str(sha)))))
+                    .collect(),
             );
         }
         if is(sub, "load") {
@@ -224,11 +253,15 @@ impl ScriptEngine {
             if argv.len() != 3 {
                 return arity_error("debug");
             }
-            return Reply::error("ERR playground limit: SCRIPT DEBUG (the Lua debugger) is not modeled");
+            return Reply::error(
+                "ERR playground limit: SCRIPT DEBUG (the Lua debugger) is not modeled",
+            );
         }
         let sub = String::from_utf8_lossy(c_str(sub));
         let sub: String = sub.chars().take(128).collect();
-        Reply::Error(single_line(&format!("ERR unknown subcommand '{sub}'. Try SCRIPT HELP.")))
+        Reply::Error(single_line(&format!(
+            "ERR unknown subcommand '{sub}'. Try SCRIPT HELP."
+        )))
     }
 }
 

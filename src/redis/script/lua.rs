@@ -1,7 +1,9 @@
 //! One script run in a fresh Lua 5.1 interpreter: the sandbox of `sandbox.lua`, the host
 //! functions behind `redis.*` and `math.random`, and the Lua ↔ RESP conversions of script_lua.c.
 
-use omnilua::{Function, Lua, LuaString, LuaVersion, SandboxConfig, Table, TripReason, Value, Variadic};
+use omnilua::{
+    Function, Lua, LuaString, LuaVersion, SandboxConfig, Table, TripReason, Value, Variadic,
+};
 
 use super::engine::{ScriptLogEntry, LOG_CAPACITY};
 use super::rand48::Rand48;
@@ -11,10 +13,34 @@ use crate::redis::reply::Reply;
 
 const SANDBOX: &str = include_str!("sandbox.lua");
 
+/// Raises for a host function, as `luaError` / `luaL_error` raise from a C function: a table as
+/// it is, a library message with the position of the script code that called the host function.
+const RAISER: &str = r#"
+local dbg, type, error = debug, type, error
+return function(e)
+  if type(e) == 'string' then
+    local level = 2
+    while true do
+      local i = dbg.getinfo(level, 'Sl')
+      if not i then
+        break
+      end
+      if i.source ~= '=redis' and i.what ~= 'tail' and i.what ~= 'C' then
+        e = i.short_src .. ':' .. i.currentline .. ': ' .. e
+        break
+      end
+      level = level + 1
+    end
+  end
+  error(e, 0)
+end
+"#;
+
 /// How deep the Lua → RESP conversion follows nested tables before it answers
 /// "reached lua stack limit" for the inner table, as `luaReplyToRedisReply` does when the Lua stack
-/// (LUAI_MAXCSTACK slots) runs out.
-pub const MAX_REPLY_DEPTH: usize = 7996;
+/// runs out. Redis gets there at about 8,000 levels; the model stops at 1,000 so that printing
+/// and dropping the reply (recursive everywhere else in the model) stays within a thread's stack.
+pub const MAX_REPLY_DEPTH: usize = 1000;
 
 pub struct RunContext<'a> {
     pub read_only: bool,
@@ -27,7 +53,10 @@ pub struct RunContext<'a> {
 pub enum RunOutcome {
     Reply(Reply),
     /// The script raised: the error text and, when the handler found them, source and line.
-    Failed { message: String, source_line: Option<(String, String)> },
+    Failed {
+        message: String,
+        source_line: Option<(String, String)>,
+    },
     /// The error handler itself failed; its message.
     HandlerFailed(String),
     StepBudget,
@@ -51,11 +80,16 @@ fn sandbox_config(limits: &ScriptLimits) -> SandboxConfig {
 /// interpreter's message, e.g. `user_script:1: '=' expected near 'x'`.
 pub fn compile_check(body: &[u8], limits: &ScriptLimits) -> Result<(), String> {
     let lua = new_interpreter()?;
-    let sandbox = lua.install_sandbox(sandbox_config(limits)).map_err(|e| e.to_string())?;
+    let sandbox = lua
+        .install_sandbox(sandbox_config(limits))
+        .map_err(|e| e.to_string())?;
     match lua.load(body).set_name("@user_script").into_function() {
         Ok(_) => Ok(()),
         Err(e) => match sandbox.tripped() {
-            Some(_) => Err(format!("playground limit: compiling needs more than {} bytes", limits.max_memory_bytes)),
+            Some(_) => Err(format!(
+                "playground limit: compiling needs more than {} bytes",
+                limits.max_memory_bytes
+            )),
             None => Err(e.to_string()),
         },
     }
@@ -68,7 +102,13 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
         Ok(l) => l,
         Err(e) => return RunOutcome::HandlerFailed(e),
     };
-    let RunContext { read_only, rand, log, host, .. } = ctx;
+    let RunContext {
+        read_only,
+        rand,
+        log,
+        host,
+        ..
+    } = ctx;
     let max_reply = limits.max_reply_elements;
     let rand = std::cell::RefCell::new(rand);
     let rand = &rand;
@@ -76,76 +116,87 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
     let host = &host;
     let mut sandbox = None;
     let result = lua.scope(|scope| {
-        let raiser: Function = lua.load("local e = ... error(e, 0)").set_name("=redis").into_function()?;
-        let make_call = |raise: bool| {
-            let raiser = raiser.clone();
+        let raiser: Function = lua.load(RAISER).set_name("=redis").into_function()?.call(())?;
+        let raiser = &raiser;
+        let make_call = |raise_errors: bool| {
             scope.create_function(&lua, move |lua, args: Variadic<Value>| {
                 let args = args.into_vec();
                 let (value, is_error) = redis_call(lua, &args, read_only, &mut **host.borrow_mut())?;
-                if raise && is_error {
+                if raise_errors && is_error {
                     // Raised from here, a C function, as luaRedisGenericCommand raises: the
                     // handler then finds the script one level up, even after a tail call.
-                    raiser.call::<_, ()>(Variadic::from(vec![value]))?;
-                    return Err(omnilua::Error::from(omnilua::LuaError::runtime(format_args!("unreachable"))));
+                    return raise(raiser, value);
                 }
                 Ok(Variadic::from(vec![value]))
             })
         };
         let call = make_call(true)?;
         let pcall = make_call(false)?;
-        let sha1 = lua.create_function(|lua, args: Variadic<Value>| {
+        let sha1 = scope.create_function(&lua, move |lua, args: Variadic<Value>| {
             let args = args.into_vec();
-            let n = count(&args);
-            if n != 1 {
-                return failure(lua, "wrong number of arguments");
+            if args.len() != 1 {
+                return failure(lua, raiser, "wrong number of arguments");
             }
             // lua_tolstring: strings and numbers; anything else hashes as the empty string.
-            let bytes = to_lua_string_bytes(args.get(1).unwrap_or(&Value::Nil)).unwrap_or_default();
-            Ok(Variadic::from(vec![Value::String(lua.create_string(sha1_hex(&bytes))?), Value::Boolean(false)]))
+            let bytes = to_lua_string_bytes(&args[0]).unwrap_or_default();
+            values(vec![Value::String(lua.create_string(sha1_hex(&bytes))?)])
         })?;
         let random = scope.create_function(&lua, move |lua, args: Variadic<Value>| {
             let args = args.into_vec();
-            math_random(lua, &args, &mut rand.borrow_mut())
+            math_random(lua, raiser, &args, &mut rand.borrow_mut())
         })?;
         let randomseed = scope.create_function(&lua, move |lua, args: Variadic<Value>| {
             let args = args.into_vec();
-            match check_int(args.get(1).unwrap_or(&Value::Nil), 1, "randomseed") {
+            match check_int(args.first().unwrap_or(&Value::Nil), 1, "randomseed") {
                 Ok(seed) => {
                     rand.borrow_mut().seed(seed);
-                    Ok(Variadic::from(vec![Value::Nil, Value::Boolean(false)]))
+                    values(Vec::new())
                 }
-                Err(e) => lib_failure(lua, &e),
+                Err(e) => lib_failure(lua, raiser, &e),
             }
         })?;
         let log_fn = scope.create_function_mut(&lua, move |lua, args: Variadic<Value>| {
             let args = args.into_vec();
-            redis_log(lua, &args, &mut *log)
+            redis_log(lua, raiser, &args, &mut *log)
         })?;
-        let setresp = lua.create_function(|lua, args: Variadic<Value>| {
+        let setresp = scope.create_function(&lua, move |lua, args: Variadic<Value>| {
             let args = args.into_vec();
-            if count(&args) != 1 {
-                return failure(lua, "redis.setresp() requires one argument.");
+            if args.len() != 1 {
+                return failure(lua, raiser, "redis.setresp() requires one argument.");
             }
-            match to_number(&args[1]).map(|n| n as i64) {
-                Some(2) => Ok(Variadic::from(vec![Value::Nil, Value::Boolean(false)])),
+            match to_number(&args[0]).map(|n| n as i64) {
+                Some(2) => values(Vec::new()),
                 Some(3) => failure(
                     lua,
+                    raiser,
                     "playground limit: redis.setresp(3) is not modeled; the model speaks RESP2 only",
                 ),
-                _ => failure(lua, "RESP version must be 2 or 3."),
+                _ => failure(lua, raiser, "RESP version must be 2 or 3."),
             }
         })?;
-        let acl_check = lua.create_function(|lua, args: Variadic<Value>| {
+        let set_repl = scope.create_function(&lua, move |lua, args: Variadic<Value>| {
+            let args = args.into_vec();
+            if args.len() != 1 {
+                return failure(lua, raiser, "redis.set_repl() requires two arguments.");
+            }
+            // lua_tonumber then an int: anything but 0..3 is refused (replication is not modeled).
+            let flags = to_number(&args[0]).unwrap_or(0.0);
+            if !(0.0..4.0).contains(&flags.trunc()) {
+                return failure(lua, raiser, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
+            }
+            values(Vec::new())
+        })?;
+        let acl_check = scope.create_function(&lua, move |lua, args: Variadic<Value>| {
             let args = args.into_vec();
             let argv = match lua_args_to_argv(&args) {
                 Ok(a) => a,
-                Err(msg) => return failure(lua, msg),
+                Err(msg) => return failure(lua, raiser, msg),
             };
             if crate::redis::table::lookup(&argv[0]).is_none() {
-                return failure(lua, "Invalid command passed to redis.acl_check_cmd()");
+                return failure(lua, raiser, "Invalid command passed to redis.acl_check_cmd()");
             }
             // The model has one user with every permission.
-            Ok(Variadic::from(vec![Value::Boolean(true), Value::Boolean(false)]))
+            values(vec![Value::Boolean(true)])
         })?;
         let boot: Function = lua.load(SANDBOX).set_name("=redis").into_function()?;
         let runner: Variadic<Value> = boot.call(Variadic::from(vec![
@@ -157,6 +208,7 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
             Value::Function(log_fn),
             Value::Function(setresp),
             Value::Function(acl_check),
+            Value::Function(set_repl),
             Value::Number(limits.max_memory_bytes as f64),
         ]))?;
         let Some(Value::Function(runner)) = runner.into_vec().into_iter().next() else {
@@ -187,25 +239,31 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
     }
 }
 
-/// `(value, true)`: a failure the bootstrap raises; a string is a library error (luaL_error), so
-/// it gets the caller's position; a table is a Redis error.
 type HostResult = omnilua::Result<Variadic<Value>>;
 
-fn failure(lua: &Lua, msg: &str) -> HostResult {
-    Ok(Variadic::from(vec![Value::Table(error_table(lua, &format!("ERR {msg}"))?), Value::Boolean(true)]))
+fn values(v: Vec<Value>) -> HostResult {
+    Ok(Variadic::from(v))
 }
 
-fn lib_failure(lua: &Lua, msg: &str) -> HostResult {
-    Ok(Variadic::from(vec![Value::String(lua.create_string(msg)?), Value::Boolean(true)]))
+/// Raises `value` through the raiser (which never returns normally).
+fn raise(raiser: &Function, value: Value) -> HostResult {
+    raiser.call::<_, ()>(Variadic::from(vec![value]))?;
+    Err(omnilua::Error::from(omnilua::LuaError::runtime(
+        format_args!("the raiser returned"),
+    )))
 }
 
-/// Arguments passed to a host function after the count the bootstrap prepends.
-fn count(args: &[Value]) -> usize {
-    match args.first() {
-        Some(Value::Number(n)) => *n as usize,
-        Some(Value::Integer(n)) => usize::try_from(*n).unwrap_or(0),
-        _ => 0,
-    }
+/// A Redis error (`luaPushError` + `luaError`): `{err = "ERR <msg>"}`.
+fn failure(lua: &Lua, raiser: &Function, msg: &str) -> HostResult {
+    raise(
+        raiser,
+        Value::Table(error_table(lua, &format!("ERR {msg}"))?),
+    )
+}
+
+/// A library error (`luaL_error`): the message with the caller's position.
+fn lib_failure(lua: &Lua, raiser: &Function, msg: &str) -> HostResult {
+    raise(raiser, Value::String(lua.create_string(msg)?))
 }
 
 fn to_number(v: &Value) -> Option<f64> {
@@ -237,9 +295,17 @@ fn lua_number_string(n: f64) -> String {
 /// C's `%.<p>g` including its spellings of infinities and NaN (x86 NaNs from 0/0 are negative).
 fn c_double(n: f64, precision: usize) -> String {
     if n.is_nan() {
-        if n.is_sign_negative() { "-nan".into() } else { "nan".into() }
+        if n.is_sign_negative() {
+            "-nan".into()
+        } else {
+            "nan".into()
+        }
     } else if n.is_infinite() {
-        if n > 0.0 { "inf".into() } else { "-inf".into() }
+        if n > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
     } else {
         format_g(n, precision)
     }
@@ -252,7 +318,9 @@ fn lua_args_to_argv(args: &[Value]) -> Result<Vec<Vec<u8>>, &'static str> {
     }
     args.iter()
         .map(|a| match a {
-            Value::String(s) => s.as_bytes().map_err(|_| "Lua redis lib command arguments must be strings or integers"),
+            Value::String(s) => s
+                .as_bytes()
+                .map_err(|_| "Lua redis lib command arguments must be strings or integers"),
             Value::Number(n) => Ok(c_double(*n, 17).into_bytes()),
             Value::Integer(i) => Ok(c_double(*i as f64, 17).into_bytes()),
             _ => Err("Lua redis lib command arguments must be strings or integers"),
@@ -262,7 +330,12 @@ fn lua_args_to_argv(args: &[Value]) -> Result<Vec<Vec<u8>>, &'static str> {
 
 /// `luaRedisGenericCommand` + `scriptCall`: the checks, the call, the reply as a Lua value.
 /// Returns the value and whether it is an error table.
-fn redis_call(lua: &Lua, args: &[Value], read_only: bool, host: &mut dyn ScriptHost) -> omnilua::Result<(Value, bool)> {
+fn redis_call(
+    lua: &Lua,
+    args: &[Value],
+    read_only: bool,
+    host: &mut dyn ScriptHost,
+) -> omnilua::Result<(Value, bool)> {
     let argv = match lua_args_to_argv(args) {
         Ok(a) => a,
         Err(msg) => return Ok((Value::Table(error_table(lua, &format!("ERR {msg}"))?), true)),
@@ -342,45 +415,61 @@ fn string_array(lua: &Lua, items: &[Vec<u8>]) -> omnilua::Result<Table> {
 }
 
 /// Redis's `math.random` over rand48: no argument → [0,1); `u` → [1,u]; `l, u` → [l,u].
-fn math_random(lua: &Lua, args: &[Value], rand: &mut Rand48) -> HostResult {
-    let n = count(args);
+fn math_random(lua: &Lua, raiser: &Function, args: &[Value], rand: &mut Rand48) -> HostResult {
+    let n = args.len();
     let r = rand.next_unit();
     let value = match n {
         0 => r,
         1 => {
-            let u = match check_int(&args[1], 1, "random") {
+            let u = match check_int(&args[0], 1, "random") {
                 Ok(u) => u,
-                Err(e) => return lib_failure(lua, &e),
+                Err(e) => return lib_failure(lua, raiser, &e),
             };
             if u < 1 {
-                return lib_failure(lua, "bad argument #1 to 'random' (interval is empty)");
+                return lib_failure(
+                    lua,
+                    raiser,
+                    "bad argument #1 to 'random' (interval is empty)",
+                );
             }
             (r * f64::from(u)).floor() + 1.0
         }
         2 => {
-            let (l, u) = match (check_int(&args[1], 1, "random"), check_int(&args[2], 2, "random")) {
+            let (l, u) = match (
+                check_int(&args[0], 1, "random"),
+                check_int(&args[1], 2, "random"),
+            ) {
                 (Ok(l), Ok(u)) => (l, u),
-                (Err(e), _) | (_, Err(e)) => return lib_failure(lua, &e),
+                (Err(e), _) | (_, Err(e)) => return lib_failure(lua, raiser, &e),
             };
             if l > u {
-                return lib_failure(lua, "bad argument #2 to 'random' (interval is empty)");
+                return lib_failure(
+                    lua,
+                    raiser,
+                    "bad argument #2 to 'random' (interval is empty)",
+                );
             }
             // `u-l+1` in C int arithmetic (wraps on x86).
             let span = u.wrapping_sub(l).wrapping_add(1);
             (r * f64::from(span)).floor() + f64::from(l)
         }
-        _ => return lib_failure(lua, "wrong number of arguments"),
+        _ => return lib_failure(lua, raiser, "wrong number of arguments"),
     };
-    Ok(Variadic::from(vec![Value::Number(value), Value::Boolean(false)]))
+    values(vec![Value::Number(value)])
 }
 
 /// `luaL_checkint`: a number (or numeric string) truncated to a C int; out of range or NaN gives
 /// INT_MIN as the x86 conversion does.
 fn check_int(v: &Value, arg: usize, function: &str) -> Result<i32, String> {
     match to_number(v) {
-        Some(x) if x.is_finite() && x > -2_147_483_649.0 && x < 2_147_483_648.0 => Ok(x.trunc() as i32),
+        Some(x) if x.is_finite() && x > -2_147_483_649.0 && x < 2_147_483_648.0 => {
+            Ok(x.trunc() as i32)
+        }
         Some(_) => Ok(i32::MIN),
-        None => Err(format!("bad argument #{arg} to '{function}' (number expected, got {})", lua_typename(v))),
+        None => Err(format!(
+            "bad argument #{arg} to '{function}' (number expected, got {})",
+            lua_typename(v)
+        )),
     }
 }
 
@@ -398,23 +487,31 @@ fn lua_typename(v: &Value) -> &'static str {
 }
 
 /// `redis.log(level, ...)`: kept when at or above the server's verbosity (notice).
-fn redis_log(lua: &Lua, args: &[Value], log: &mut Vec<ScriptLogEntry>) -> HostResult {
-    let n = count(args);
-    if n < 2 {
-        return failure(lua, "redis.log() requires two arguments or more.");
+fn redis_log(
+    lua: &Lua,
+    raiser: &Function,
+    args: &[Value],
+    log: &mut Vec<ScriptLogEntry>,
+) -> HostResult {
+    if args.len() < 2 {
+        return failure(lua, raiser, "redis.log() requires two arguments or more.");
     }
-    let Some(level) = (match &args[1] {
-        Value::Number(_) | Value::Integer(_) | Value::String(_) => to_number(&args[1]),
+    let Some(level) = (match &args[0] {
+        Value::Number(_) | Value::Integer(_) | Value::String(_) => to_number(&args[0]),
         _ => None,
     }) else {
-        return failure(lua, "First argument must be a number (log level).");
+        return failure(lua, raiser, "First argument must be a number (log level).");
     };
-    let level = if level.is_finite() { level.trunc() as i64 } else { i64::MIN };
+    let level = if level.is_finite() {
+        level.trunc() as i64
+    } else {
+        i64::MIN
+    };
     if !(0..=3).contains(&level) {
-        return failure(lua, "Invalid debug level.");
+        return failure(lua, raiser, "Invalid debug level.");
     }
     if level >= 2 {
-        let parts: Vec<String> = args[2..=n.min(args.len() - 1)]
+        let parts: Vec<String> = args[1..]
             .iter()
             .filter_map(to_lua_string_bytes)
             .map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -422,16 +519,21 @@ fn redis_log(lua: &Lua, args: &[Value], log: &mut Vec<ScriptLogEntry>) -> HostRe
         if log.len() >= LOG_CAPACITY {
             log.remove(0);
         }
-        log.push(ScriptLogEntry { level: level as u8, message: parts.join(" ") });
+        log.push(ScriptLogEntry {
+            level: level as u8,
+            message: parts.join(" "),
+        });
     }
-    Ok(Variadic::from(vec![Value::Nil, Value::Boolean(false)]))
+    values(Vec::new())
 }
 
 /// `luaExtractErrorInformation` on what the error handler returned.
 fn failure_outcome(value: Value) -> RunOutcome {
     let Value::Table(t) = value else {
         let msg = match &value {
-            Value::String(s) => String::from_utf8_lossy(&s.as_bytes().unwrap_or_default()).into_owned(),
+            Value::String(s) => {
+                String::from_utf8_lossy(&s.as_bytes().unwrap_or_default()).into_owned()
+            }
             _ => "execution failure".into(),
         };
         return RunOutcome::HandlerFailed(msg);
@@ -450,7 +552,10 @@ fn failure_outcome(value: Value) -> RunOutcome {
         (Some(s), Some(l)) => Some((s, l)),
         _ => None,
     };
-    RunOutcome::Failed { message, source_line }
+    RunOutcome::Failed {
+        message,
+        source_line,
+    }
 }
 
 /// What C sees of a Lua string through `char *`: up to the first NUL byte.
@@ -495,15 +600,21 @@ pub fn lua_to_reply(root: Value, max_elements: usize) -> Reply {
         if let Some(e) = raw_str(&t, "err") {
             let text = c_string(&e.as_bytes().unwrap_or_default());
             let text = format!("-{text}");
-            let text = text.trim_end_matches(['\r', '\n']).replace(['\r', '\n'], " ");
+            let text = text
+                .trim_end_matches(['\r', '\n'])
+                .replace(['\r', '\n'], " ");
             return Step::Leaf(Reply::Error(text[1..].to_string()));
         }
         if let Some(s) = raw_str(&t, "ok") {
-            return Step::Leaf(Reply::Status(c_string(&s.as_bytes().unwrap_or_default()).replace(['\r', '\n'], " ")));
+            return Step::Leaf(Reply::Status(
+                c_string(&s.as_bytes().unwrap_or_default()).replace(['\r', '\n'], " "),
+            ));
         }
         match t.raw_get::<_, Value>("double") {
             Ok(Value::Number(d)) => return Step::Leaf(Reply::Bulk(c_double(d, 17).into_bytes())),
-            Ok(Value::Integer(i)) => return Step::Leaf(Reply::Bulk(c_double(i as f64, 17).into_bytes())),
+            Ok(Value::Integer(i)) => {
+                return Step::Leaf(Reply::Bulk(c_double(i as f64, 17).into_bytes()))
+            }
             _ => {}
         }
         if let Some(s) = raw_str(&t, "big_number") {
@@ -523,11 +634,21 @@ pub fn lua_to_reply(root: Value, max_elements: usize) -> Reply {
             }
         }
         if let Ok(Value::Table(m)) = t.raw_get::<_, Value>("map") {
-            let flat: Vec<Value> = m.raw_pairs().unwrap_or_default().into_iter().flat_map(|(k, v)| [k, v]).collect();
+            let flat: Vec<Value> = m
+                .raw_pairs()
+                .unwrap_or_default()
+                .into_iter()
+                .flat_map(|(k, v)| [k, v])
+                .collect();
             return Step::Open(Source::List(flat.into_iter()));
         }
         if let Ok(Value::Table(s)) = t.raw_get::<_, Value>("set") {
-            let keys: Vec<Value> = s.raw_pairs().unwrap_or_default().into_iter().map(|(k, _)| k).collect();
+            let keys: Vec<Value> = s
+                .raw_pairs()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
             return Step::Open(Source::List(keys.into_iter()));
         }
         Step::Open(Source::Array { table: t, next: 1 })
@@ -535,7 +656,9 @@ pub fn lua_to_reply(root: Value, max_elements: usize) -> Reply {
     fn pull(source: &mut Source) -> Option<Value> {
         match source {
             Source::Array { table, next } => {
-                let v = table.raw_get::<_, Value>(*next as f64).unwrap_or(Value::Nil);
+                let v = table
+                    .raw_get::<_, Value>(*next as f64)
+                    .unwrap_or(Value::Nil);
                 if matches!(v, Value::Nil) {
                     return None;
                 }
@@ -552,10 +675,15 @@ pub fn lua_to_reply(root: Value, max_elements: usize) -> Reply {
     loop {
         let mut finished = match classify(next) {
             Step::Leaf(r) => r,
-            Step::Open(_) if stack.len() >= MAX_REPLY_DEPTH => Reply::error("ERR reached lua stack limit"),
+            Step::Open(_) if stack.len() >= MAX_REPLY_DEPTH => {
+                Reply::error("ERR reached lua stack limit")
+            }
             Step::Open(mut source) => match pull(&mut source) {
                 Some(v) => {
-                    stack.push(Open { source, items: Vec::new() });
+                    stack.push(Open {
+                        source,
+                        items: Vec::new(),
+                    });
                     next = v;
                     continue;
                 }

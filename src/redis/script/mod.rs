@@ -93,7 +93,11 @@ pub fn script_subcommand(sub: &[u8]) -> Option<CommandTraits> {
         "kill" => (2, true),
         _ => return None,
     };
-    Some(CommandTraits { arity, write: false, deny_script })
+    Some(CommandTraits {
+        arity,
+        write: false,
+        deny_script,
+    })
 }
 
 /// Bounds on one script run. Exceeding one stops the script with a `playground limit` error.
@@ -109,7 +113,11 @@ pub struct ScriptLimits {
 
 impl Default for ScriptLimits {
     fn default() -> Self {
-        ScriptLimits { max_steps: 5_000_000, max_memory_bytes: 32 << 20, max_reply_elements: 25_000 }
+        ScriptLimits {
+            max_steps: 5_000_000,
+            max_memory_bytes: 32 << 20,
+            max_reply_elements: 25_000,
+        }
     }
 }
 
@@ -185,7 +193,13 @@ pub fn sha1_hex(body: &[u8]) -> String {
 /// message Redis replies with (without its `ERR ` prefix).
 pub fn parse_shebang(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
     if !body.starts_with(b"#!") {
-        return Ok((ScriptFlags { compat: true, ..ScriptFlags::default() }, 0));
+        return Ok((
+            ScriptFlags {
+                compat: true,
+                ..ScriptFlags::default()
+            },
+            0,
+        ));
     }
     let Some(end) = body.iter().position(|&b| b == b'\n') else {
         return Err("Invalid script shebang".into());

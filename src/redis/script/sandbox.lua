@@ -5,7 +5,7 @@
 -- Arguments from Rust: the host functions, which never raise (they return a value and a flag, and
 -- this file raises, so errors are Lua tables exactly like luaPushError's), and the memory limit.
 local host_call, host_pcall, host_sha1hex, host_random, host_randomseed, host_log, host_setresp, host_acl_check,
-    memory_limit = ...
+    host_set_repl, memory_limit = ...
 
 local G = _G
 local dbg = debug
@@ -14,7 +14,6 @@ local rawset, rawget, next = rawset, rawget, next
 local raw_setmetatable, raw_getmetatable, setfenv = setmetatable, getmetatable, setfenv
 local smatch, sgsub, sfind, srep, sformat, ssub = string.match, string.gsub, string.find, string.rep,
     string.format, string.sub
-local floor = math.floor
 
 -- Redis removes these globals (deny list) and `debug` once its error handler holds it.
 G.dofile, G.loadfile, G.print, G.debug = nil, nil, nil, nil
@@ -86,6 +85,9 @@ local function relay(name, res)
   local e = res[2]
   if type(e) == 'string' and not sfind(e, '^user_script:') and not sfind(e, '^attempt to ') then
     e = sgsub(e, "^bad argument (#%d+) to '%?'", "bad argument %1 to '" .. name .. "'")
+    e = sgsub(e, "^bad argument (#%d+) %(", "bad argument %1 to '" .. name .. "' (")
+    -- Lua 5.1's luaL_typerror for setmetatable says only what it expects.
+    e = sgsub(e, "^(bad argument #2 to 'setmetatable' %(nil or table expected), got %a+%)", "%1)")
     error(where() .. e, 0)
   end
   error(e, 0)
@@ -102,23 +104,9 @@ end
 ---------------------------------------------------------------------------------------------
 local redis = {}
 
--- A host function's failure: a table is a Redis error (luaPushError), a string a Lua library
--- error (luaL_error, with the caller's position in front).
-local function raise_if(value, is_error)
-  if is_error then
-    if type(value) == 'string' then
-      error(where() .. value, 0)
-    end
-    error(value, 0)
-  end
-  return value
-end
-
 redis.call = host_call
 redis.pcall = host_pcall
-redis.sha1hex = function(...)
-  return raise_if(host_sha1hex(select('#', ...), ...))
-end
+redis.sha1hex = host_sha1hex
 local function single_field(field, ...)
   if select('#', ...) ~= 1 or type((...)) ~= 'string' then
     return { err = 'ERR wrong number or type of arguments' }
@@ -147,22 +135,9 @@ redis.error_reply = function(...)
   msg = sgsub(sgsub(msg, '^[\r\n]+', ''), '[\r\n]+$', '')
   return { err = code .. ' ' .. msg }
 end
-redis.log = function(...)
-  return raise_if(host_log(select('#', ...), ...))
-end
-redis.setresp = function(...)
-  return raise_if(host_setresp(select('#', ...), ...))
-end
-redis.set_repl = function(...)
-  local n = select('#', ...)
-  if n ~= 1 then
-    error({ err = 'ERR redis.set_repl() requires two arguments.' }, 0)
-  end
-  local flags = tonumber((...)) or 0
-  if flags ~= floor(flags) or flags < 0 or flags > 3 then
-    error({ err = 'ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.' }, 0)
-  end
-end
+redis.log = host_log
+redis.setresp = host_setresp
+redis.set_repl = host_set_repl
 redis.replicate_commands = function()
   return true
 end
@@ -170,9 +145,7 @@ redis.breakpoint = function()
   return false
 end
 redis.debug = function() end
-redis.acl_check_cmd = function(...)
-  return raise_if(host_acl_check(...))
-end
+redis.acl_check_cmd = host_acl_check
 redis.REDIS_VERSION_NUM = 0x0007000f
 redis.REDIS_VERSION = '7.0.15'
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
@@ -180,13 +153,8 @@ redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REP
 G.redis = redis
 
 -- math.random / math.randomseed: Redis's rand48, one stream for the server's life.
-local function random(...)
-  return raise_if(host_random(select('#', ...), ...))
-end
-G.math.random = random
-G.math.randomseed = function(...)
-  return raise_if(host_randomseed(select('#', ...), ...))
-end
+G.math.random = host_random
+G.math.randomseed = host_randomseed
 
 -- Redis 7's pcall: an error that is a table with an `err` string comes back as that string.
 G.pcall = function(...)

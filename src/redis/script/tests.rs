@@ -15,7 +15,11 @@ fn run(store: &mut Store, commands: &[&[&str]]) -> String {
     let mut out = String::new();
     for c in commands {
         let reply = store.execute(TEST_EPOCH, &argv(c));
-        out.push_str(&format!("{} -> {}\n", c.join(" ").replace('\n', "\\n"), format_inline(&reply)));
+        out.push_str(&format!(
+            "{} -> {}\n",
+            c.join(" ").replace('\n', "\\n"),
+            format_inline(&reply)
+        ));
     }
     out
 }
@@ -27,9 +31,12 @@ fn check(commands: &[&[&str]], expect: Expect) {
 
 #[test]
 fn smoke() {
-    check(&[&["EVAL", "return 1 + 1", "0"]], expect![[r#"
+    check(
+        &[&["EVAL", "return 1 + 1", "0"]],
+        expect![[r#"
         EVAL return 1 + 1 0 -> (integer) 2
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
@@ -54,10 +61,18 @@ fn lua_to_resp_conversion() {
             &["EVAL", "return {err = 5}", "0"],
             &["EVAL", "return {double = 3.5}", "0"],
             &["EVAL", "return {double = 1/0}", "0"],
-            &["EVAL", "return {big_number = '123456789012345678901234567890'}", "0"],
+            &[
+                "EVAL",
+                "return {big_number = '123456789012345678901234567890'}",
+                "0",
+            ],
             &["EVAL", "return {map = {a = 1}}", "0"],
             &["EVAL", "return {set = {x = true}}", "0"],
-            &["EVAL", "return {verbatim_string = {format = 'txt', string = 'hello'}}", "0"],
+            &[
+                "EVAL",
+                "return {verbatim_string = {format = 'txt', string = 'hello'}}",
+                "0",
+            ],
             &["EVAL", "return print", "0"],
             &["EVAL", "return function() end", "0"],
             &["EVAL", "return 9007199254740993", "0"],
@@ -100,8 +115,22 @@ fn lua_to_resp_conversion() {
 fn keys_argv_and_redis_call() {
     check(
         &[
-            &["EVAL", "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}", "2", "a", "b", "c", "d"],
-            &["EVAL", "return redis.call('SET', KEYS[1], ARGV[1])", "1", "k", "v"],
+            &[
+                "EVAL",
+                "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}",
+                "2",
+                "a",
+                "b",
+                "c",
+                "d",
+            ],
+            &[
+                "EVAL",
+                "return redis.call('SET', KEYS[1], ARGV[1])",
+                "1",
+                "k",
+                "v",
+            ],
             &["EVAL", "return redis.call('GET', KEYS[1])", "1", "k"],
             &["EVAL", "return redis.call('GET', 'missing')", "0"],
             &["EVAL", "return redis.call('INCRBY', 'n', 5)", "0"],
@@ -112,9 +141,21 @@ fn keys_argv_and_redis_call() {
             &["EVAL", "return redis.call('RPUSH', 'l', 1, 2, 3)", "0"],
             &["EVAL", "return redis.call('LRANGE', 'l', 0, -1)", "0"],
             &["EVAL", "return type(redis.call('GET', 'missing'))", "0"],
-            &["EVAL", "local r = redis.call('SET', 'x', 1) return type(r) .. ':' .. r.ok", "0"],
-            &["EVAL", "local r = redis.pcall('LPUSH', 'k', 1) return r", "0"],
-            &["EVAL", "local r = redis.pcall('LPUSH', 'k', 1) return type(r) .. ':' .. r.err", "0"],
+            &[
+                "EVAL",
+                "local r = redis.call('SET', 'x', 1) return type(r) .. ':' .. r.ok",
+                "0",
+            ],
+            &[
+                "EVAL",
+                "local r = redis.pcall('LPUSH', 'k', 1) return r",
+                "0",
+            ],
+            &[
+                "EVAL",
+                "local r = redis.pcall('LPUSH', 'k', 1) return type(r) .. ':' .. r.err",
+                "0",
+            ],
             &["EVAL", "return redis.call('LPUSH', 'k', 1)", "0"],
             &["EVAL", "\n\nreturn redis.call('LPUSH', 'k', 1)", "0"],
             &["EVAL", "return redis.call('nosuch')", "0"],
@@ -128,9 +169,21 @@ fn keys_argv_and_redis_call() {
             &["EVAL", "return redis.call('SCRIPT', 'HELP')[1]", "0"],
             &["EVAL", "return redis.call('SCRIPT', 'FLUSH')", "0"],
             &["EVAL", "return pcall(redis.call, 'nosuch')", "0"],
-            &["EVAL", "local ok, e = pcall(redis.call, 'nosuch') return e", "0"],
-            &["EVAL", "local ok, e = pcall(error, {err = 'X y'}) return e", "0"],
-            &["EVAL", "local ok, e = pcall(error, {1}) return type(e)", "0"],
+            &[
+                "EVAL",
+                "local ok, e = pcall(redis.call, 'nosuch') return e",
+                "0",
+            ],
+            &[
+                "EVAL",
+                "local ok, e = pcall(error, {err = 'X y'}) return e",
+                "0",
+            ],
+            &[
+                "EVAL",
+                "local ok, e = pcall(error, {1}) return type(e)",
+                "0",
+            ],
         ],
         expect![[r#"
             EVAL return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV} 2 a b c d -> ["a", "b", "c", "d", (integer) 2, (integer) 2]
@@ -191,13 +244,17 @@ fn errors_and_sandbox() {
             &["EVAL", "rawset(_G, 'x', 1)", "0"],
             &["EVAL", "KEYS = {}", "0"],
             &["EVAL", "local t = {} t.x = 1 return t.x", "0"],
-            &["EVAL", "return loadstring(string.dump(function() return 1 end))()", "0"],
+            &[
+                "EVAL",
+                "return loadstring(string.dump(function() return 1 end))()",
+                "0",
+            ],
             &["EVAL", "return loadstring('return 7')()", "0"],
             &["EVAL", "return string.rep()", "0"],
             &["EVAL", "return string.gsub(nil)", "0"],
             &["EVAL", "return string.format('%d', 'x')", "0"],
             &["EVAL", "return math.random(0)", "0"],
-            &["EVAL", "return tostring(pairs(nil))", "0"],
+            &["EVAL", "return type(pairs)", "0"],
             &["EVAL", "return table.concat({1, {}, 3})", "0"],
             &["EVAL", "return setmetatable({}, 5)", "0"],
             &["EVAL", "return _VERSION", "0"],
@@ -228,10 +285,10 @@ fn errors_and_sandbox() {
             EVAL return string.rep() 0 -> (error) ERR user_script:1: bad argument #1 to 'rep' (string expected, got no value) script: 312a592c4be4cbcb6748209b815c8eb090f3ca71, on @user_script:1.
             EVAL return string.gsub(nil) 0 -> (error) ERR bad argument #1 to 'gsub' (string expected, got nil)
             EVAL return string.format('%d', 'x') 0 -> (error) ERR bad argument #2 to 'format' (number expected, got string)
-            EVAL return math.random(0) 0 -> (error) ERR bad argument #1 to 'random' (interval is empty)
-            EVAL return tostring(pairs(nil)) 0 -> "function: 0x555b25635f30"
+            EVAL return math.random(0) 0 -> (error) ERR user_script:1: bad argument #1 to 'random' (interval is empty) script: 008bcb60f86ee36d26c67b641b46674578d9cba0, on @user_script:1.
+            EVAL return type(pairs) 0 -> "function"
             EVAL return table.concat({1, {}, 3}) 0 -> (error) ERR user_script:1: invalid value (table) at index 2 in table for 'concat' script: 1256855af13e156c2831028e4a486ab1d403bde8, on @user_script:1.
-            EVAL return setmetatable({}, 5) 0 -> (error) ERR bad argument #2 (nil or table expected, got number)
+            EVAL return setmetatable({}, 5) 0 -> (error) ERR bad argument #2 to 'setmetatable' (nil or table expected)
             EVAL return _VERSION 0 -> "Lua 5.1"
             EVAL return {type(cjson), type(bit)} 0 -> (error) ERR user_script:1: Script attempted to access nonexistent global variable 'cjson' script: 87f796a962f02f38649a0952bbc2f7c1ddf191ce, on @user_script:1.
         "#]],
@@ -271,7 +328,7 @@ fn redis_api_helpers() {
         expect![[r#"
             EVAL return redis.sha1hex('') 0 -> "da39a3ee5e6b4b0d3255bfef95601890afd80709"
             EVAL return redis.sha1hex('Pizza & Mandolino') 0 -> "74822d82031af7493c20eefa13bd07ec4fada82f"
-            EVAL return redis.sha1hex() 0 -> (error) ERR wrong number of arguments
+            EVAL return redis.sha1hex() 0 -> (error) ERR wrong number of arguments script: 3c7ce947ae74a835cc575b6ee87fb27503cb7ba4, on @user_script:1.
             EVAL return redis.sha1hex(42) 0 -> "92cfceb39d57d914ed8b14d0e37643de0797ae56"
             EVAL return redis.status_reply('PONG') 0 -> PONG
             EVAL return redis.error_reply('My Error') 0 -> (error) My Error
@@ -285,13 +342,13 @@ fn redis_api_helpers() {
             EVAL redis.log('x', 'y') 0 -> (error) ERR First argument must be a number (log level). script: f9e85f1a2c33bc0169e818179bf0154a5facc03a, on @user_script:1.
             EVAL redis.log(7, 'y') 0 -> (error) ERR Invalid debug level. script: 452be91710ac5cf43792130daf6ed8db707e61c2, on @user_script:1.
             EVAL return redis.setresp(2) 0 -> (nil)
-            EVAL return redis.setresp(4) 0 -> (error) ERR RESP version must be 2 or 3.
-            EVAL return redis.setresp(3) 0 -> (error) ERR playground limit: redis.setresp(3) is not modeled; the model speaks RESP2 only
+            EVAL return redis.setresp(4) 0 -> (error) ERR RESP version must be 2 or 3. script: 921c0a48021d97dfd5884aeea41875972c7804d9, on @user_script:1.
+            EVAL return redis.setresp(3) 0 -> (error) ERR playground limit: redis.setresp(3) is not modeled; the model speaks RESP2 only script: 0eb74e6168d6fcf78a71b3e59c5918fb45f3d442, on @user_script:1.
             EVAL return redis.set_repl(redis.REPL_ALL) 0 -> (nil)
-            EVAL return redis.set_repl(9) 0 -> (error) ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.
+            EVAL return redis.set_repl(9) 0 -> (error) ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE. script: f43d522179aeb2c4dadb59b026d11ed249ca02e0, on @user_script:1.
             EVAL return {redis.replicate_commands(), redis.breakpoint()} 0 -> [(integer) 1, (nil)]
             EVAL return redis.acl_check_cmd('get', 'x') 0 -> (integer) 1
-            EVAL return redis.acl_check_cmd('nosuch') 0 -> (error) ERR Invalid command passed to redis.acl_check_cmd()
+            EVAL return redis.acl_check_cmd('nosuch') 0 -> (error) ERR Invalid command passed to redis.acl_check_cmd() script: d2491587bab5149c93be0dce4426f7a06ba9e1a1, on @user_script:1.
             EVAL return {math.random(), math.random(10), math.random(5, 7)} 0 -> [(integer) 0, (integer) 9, (integer) 6]
             EVAL math.randomseed(42) return math.random(1000000) 0 -> (integer) 744526
         "#]],
@@ -303,12 +360,36 @@ fn script_cache_and_read_only() {
     check(
         &[
             &["SCRIPT", "LOAD", "return redis.call('GET', KEYS[1])"],
-            &["SCRIPT", "EXISTS", "4e6d8fc8bb01276962cce5371fa795a7763657ae", "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"],
-            &["SCRIPT", "EXISTS", "4E6D8FC8BB01276962CCE5371FA795A7763657AE"],
+            &[
+                "SCRIPT",
+                "EXISTS",
+                "4e6d8fc8bb01276962cce5371fa795a7763657ae",
+                "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
+            ],
+            &[
+                "SCRIPT",
+                "EXISTS",
+                "4E6D8FC8BB01276962CCE5371FA795A7763657AE",
+            ],
             &["SET", "k", "v"],
-            &["EVALSHA", "4e6d8fc8bb01276962cce5371fa795a7763657ae", "1", "k"],
-            &["EVALSHA", "4E6D8FC8BB01276962CCE5371FA795A7763657AE", "1", "k"],
-            &["EVALSHA_RO", "4e6d8fc8bb01276962cce5371fa795a7763657ae", "1", "k"],
+            &[
+                "EVALSHA",
+                "4e6d8fc8bb01276962cce5371fa795a7763657ae",
+                "1",
+                "k",
+            ],
+            &[
+                "EVALSHA",
+                "4E6D8FC8BB01276962CCE5371FA795A7763657AE",
+                "1",
+                "k",
+            ],
+            &[
+                "EVALSHA_RO",
+                "4e6d8fc8bb01276962cce5371fa795a7763657ae",
+                "1",
+                "k",
+            ],
             &["EVALSHA", "nope", "0"],
             &["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"],
             &["EVAL", "return 1", "x"],
@@ -317,7 +398,11 @@ fn script_cache_and_read_only() {
             &["EVAL_RO", "return redis.call('GET', 'k')", "0"],
             &["EVAL_RO", "return redis.call('SET', 'k', 'w')", "0"],
             &["EVAL_RO", "return redis.pcall('DEL', 'k')", "0"],
-            &["EVAL", "#!lua flags=no-writes\nreturn redis.call('SET', 'k', 'w')", "0"],
+            &[
+                "EVAL",
+                "#!lua flags=no-writes\nreturn redis.call('SET', 'k', 'w')",
+                "0",
+            ],
             &["EVAL", "#!lua\nreturn redis.call('SET', 'k', 'w')", "0"],
             &["EVAL_RO", "#!lua\nreturn 1", "0"],
             &["EVAL_RO", "#!lua flags=no-writes\nreturn 1", "0"],
@@ -328,7 +413,12 @@ fn script_cache_and_read_only() {
             &["EVAL", "#!lua\nerror('line two')", "0"],
             &["SCRIPT", "LOAD", "return +"],
             &["SCRIPT", "FLUSH"],
-            &["EVALSHA", "4e6d8fc8bb01276962cce5371fa795a7763657ae", "1", "k"],
+            &[
+                "EVALSHA",
+                "4e6d8fc8bb01276962cce5371fa795a7763657ae",
+                "1",
+                "k",
+            ],
             &["SCRIPT", "FLUSH", "ASYNC"],
             &["SCRIPT", "FLUSH", "LATER"],
             &["SCRIPT", "KILL"],
@@ -378,3 +468,56 @@ fn script_cache_and_read_only() {
     );
 }
 
+#[test]
+fn runaway_scripts_stop_within_the_budget() {
+    let big = format!("return {}", vec!["1"; 200_000].join("+"));
+    let huge_script = format!("local s = [[{}]] return #s", "x".repeat(1 << 20));
+    let mut store = Store::new(SimRng::new(1));
+    let out = run(
+        &mut store,
+        &[
+            &["EVAL", "while true do end", "0"],
+            &["EVAL", "local i = 0 repeat i = i + 1 until false", "0"],
+            &[
+                "EVAL",
+                "local function f() return f() + 1 end return f()",
+                "0",
+            ],
+            &["EVAL", "local s = 'x' while true do s = s .. s end", "0"],
+            &["EVAL", "return string.rep('x', 1e9)", "0"],
+            &[
+                "EVAL",
+                "return string.gsub(string.rep('x', 1e6), '', string.rep('y', 1e3))",
+                "0",
+            ],
+            &["EVAL", "local t = {} for i = 1, 1e9 do t[i] = i end", "0"],
+            &["EVAL", "local t = {} t[1] = t return t", "0"],
+            &[
+                "EVAL",
+                "local ok = pcall(function() while true do end end) return 'caught?'",
+                "0",
+            ],
+            &["EVAL", &big[..2000], "0"],
+            &["EVAL", &huge_script, "0"],
+            &["EVAL", "return 'still alive'", "0"],
+        ],
+    );
+    let short: String = out
+        .lines()
+        .map(|l| format!("{}\n", l.chars().take(160).collect::<String>()))
+        .collect();
+    expect![[r#"
+        EVAL while true do end 0 -> (error) ERR playground limit: the script ran 5000000 Lua steps without finishing (a real Redis would keep running it and answer BUSY
+        EVAL local i = 0 repeat i = i + 1 until false 0 -> (error) ERR playground limit: the script ran 5000000 Lua steps without finishing (a real Redis would keep run
+        EVAL local function f() return f() + 1 end return f() 0 -> (error) ERR user_script:1: stack overflow script: 6ab18391d60e7e7bcbf4a881fd9b0c865dade0c6, on @user_
+        EVAL local s = 'x' while true do s = s .. s end 0 -> (error) ERR playground limit: the script needed more than 33554432 bytes of Lua memory script: 764b49120c77
+        EVAL return string.rep('x', 1e9) 0 -> (error) ERR playground limit: the script needed more than 33554432 bytes of Lua memory script: c2c9f2f1564e820f22a170442fa
+        EVAL return string.gsub(string.rep('x', 1e6), '', string.rep('y', 1e3)) 0 -> (error) ERR playground limit: the script needed more than 33554432 bytes of Lua mem
+        EVAL local t = {} for i = 1, 1e9 do t[i] = i end 0 -> (error) ERR playground limit: the script needed more than 33554432 bytes of Lua memory script: 2560371c289
+        EVAL local t = {} t[1] = t return t 0 -> [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[
+        EVAL local ok = pcall(function() while true do end end) return 'caught?' 0 -> (error) ERR playground limit: the script ran 5000000 Lua steps without finishing (
+        EVAL return 1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+
+        EVAL local s = [[xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
+        EVAL return 'still alive' 0 -> "still alive"
+    "#]].assert_eq(&short);
+}
