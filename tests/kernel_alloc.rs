@@ -35,10 +35,5 @@ fn the_timer_storm_does_not_allocate_per_event() {
     let out = run_storm(&mut sim, 200_000);
     let after = ALLOCATIONS.load(Ordering::Relaxed);
     assert_eq!(out.events, 200_000);
-    assert_eq!(
-        after - before,
-        0,
-        "{} allocations in 200,000 events",
-        after - before
-    );
+    assert_eq!(after - before, 0, "{} allocations in 200,000 events", after - before);
 }

@@ -9,8 +9,7 @@ use playground::sim::selfcheck::{reference_digest, reference_sim, reference_trac
 use playground::sim::{Distribution, SimRng};
 
 /// The digest of `reference_digest(42)`. tests/web/kernel.rs checks the browser computes the same.
-const REFERENCE_DIGEST_42: &str =
-    "2a2f5c455afc5bf54a303d8f5b691fc4cb06a8a4ac4b816091ae9459d38cddc0";
+const REFERENCE_DIGEST_42: &str = "2a2f5c455afc5bf54a303d8f5b691fc4cb06a8a4ac4b816091ae9459d38cddc0";
 
 #[test]
 fn same_seed_gives_byte_identical_traces_over_100_seeds() {
@@ -23,11 +22,7 @@ fn same_seed_gives_byte_identical_traces_over_100_seeds() {
         assert_eq!(a.to_json(), b.to_json(), "seed {seed}: JSON differs");
         digests.insert(a.digest());
     }
-    assert_eq!(
-        digests.len(),
-        100,
-        "different seeds must give different runs"
-    );
+    assert_eq!(digests.len(), 100, "different seeds must give different runs");
 }
 
 #[test]
@@ -44,32 +39,16 @@ fn rng_outputs_are_pinned() {
     let indexed = root.child_indexed("node", 3).next_u64();
     let mut d = SimRng::new(7);
     let samples: Vec<u64> = [
-        Distribution::Uniform {
-            min_ms: 1.0,
-            max_ms: 5.0,
-        },
-        Distribution::AbsNormal {
-            mean_ms: 30.0,
-            std_dev_ms: 10.0,
-        },
-        Distribution::LogNormal {
-            median_ms: 20.0,
-            sigma: 0.5,
-        },
+        Distribution::Uniform { min_ms: 1.0, max_ms: 5.0 },
+        Distribution::AbsNormal { mean_ms: 30.0, std_dev_ms: 10.0 },
+        Distribution::LogNormal { median_ms: 20.0, sigma: 0.5 },
         Distribution::Exponential { mean_ms: 50.0 },
-        Distribution::Pareto {
-            min_ms: 10.0,
-            alpha: 1.5,
-        },
+        Distribution::Pareto { min_ms: 10.0, alpha: 1.5 },
     ]
     .iter()
     .map(|dist| dist.sample_ms(&mut d).to_bits())
     .collect();
-    let picks = (
-        d.below(1000),
-        d.weighted_index(&[1, 2, 3]),
-        d.bernoulli(0.5),
-    );
+    let picks = (d.below(1000), d.weighted_index(&[1, 2, 3]), d.bernoulli(0.5));
     let got = format!("{raw:?}\n{child}\n{indexed}\n{samples:?}\n{picks:?}");
     expect_test::expect![[r#"
         [5728755054772823839, 15693722523837227742, 16066744247485713103]
@@ -112,18 +91,9 @@ fn frame_pacing_and_budget_stops_do_not_change_the_trace() {
         let end = sim.start() + REFERENCE_RUN;
         sim.run_until(end);
         let cut = REFERENCE_RUN.as_millis();
-        let paced: Vec<String> = sim
-            .trace()
-            .entries()
-            .iter()
-            .filter(|e| e.at_ms <= cut)
-            .map(|e| e.to_string())
-            .collect();
-        let straight: Vec<String> = reference_trace(seed)
-            .entries()
-            .iter()
-            .map(|e| e.to_string())
-            .collect();
+        let paced: Vec<String> =
+            sim.trace().entries().iter().filter(|e| e.at_ms <= cut).map(|e| e.to_string()).collect();
+        let straight: Vec<String> = reference_trace(seed).entries().iter().map(|e| e.to_string()).collect();
         assert_eq!(paced, straight, "seed {seed}");
     }
 }

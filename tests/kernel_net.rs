@@ -5,9 +5,7 @@
 //! reproducible.
 
 use playground::sim::net::{Delivery, LinkConfig, NetEvent, Network, NodeId};
-use playground::sim::{
-    Ctx, Distribution, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH,
-};
+use playground::sim::{Ctx, Distribution, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH};
 use proptest::prelude::*;
 
 const NODES: u32 = 5;
@@ -48,43 +46,25 @@ impl Model for Checker {
             Ev::Net(e) => {
                 let released = matches!(e, NetEvent::Released(_));
                 match self.net.on_event(ctx, e) {
-                    Some(Delivery::Message {
-                        from,
-                        to,
-                        msg,
-                        sent_at,
-                        ..
-                    }) => {
+                    Some(Delivery::Message { from, to, msg, sent_at, .. }) => {
                         if self.net.is_paused(to) {
-                            self.violations
-                                .push(format!("message {msg} reached paused {to:?}"));
+                            self.violations.push(format!("message {msg} reached paused {to:?}"));
                         }
                         if !released && self.net.is_cut(from, to) {
-                            self.violations
-                                .push(format!("message {msg} crossed a cut {from:?}-{to:?}"));
+                            self.violations.push(format!("message {msg} crossed a cut {from:?}-{to:?}"));
                         }
                         if ctx.now() < sent_at {
-                            self.violations
-                                .push(format!("message {msg} arrived before it was sent"));
+                            self.violations.push(format!("message {msg} arrived before it was sent"));
                         }
                         self.delivered.push(msg);
                     }
-                    Some(Delivery::Timer {
-                        node,
-                        timer: (local, set_at, rate_milli),
-                        ..
-                    }) => {
+                    Some(Delivery::Timer { node, timer: (local, set_at, rate_milli), .. }) => {
                         if self.net.is_paused(node) {
-                            self.violations
-                                .push(format!("timer fired on paused {node:?}"));
+                            self.violations.push(format!("timer fired on paused {node:?}"));
                         }
-                        let expected = set_at
-                            + SimDuration::from_millis_f64(
-                                local as f64 / (rate_milli as f64 / 1000.0),
-                            );
-                        if (!released && ctx.now() != expected)
-                            || (released && ctx.now() < expected)
-                        {
+                        let expected =
+                            set_at + SimDuration::from_millis_f64(local as f64 / (rate_milli as f64 / 1000.0));
+                        if (!released && ctx.now() != expected) || (released && ctx.now() < expected) {
                             self.violations.push(format!(
                                 "timer set at {set_at} for {local} ms at rate {rate_milli}‰ fired at {}",
                                 ctx.now()
@@ -102,12 +82,7 @@ impl Model for Checker {
                 }
                 Action::Timer(n, local) => {
                     let rate = (self.net.clock_rate(NodeId(n)) * 1000.0).round() as u64;
-                    self.net.set_timer(
-                        ctx,
-                        NodeId(n),
-                        SimDuration(local),
-                        (local, ctx.now(), rate),
-                    );
+                    self.net.set_timer(ctx, NodeId(n), SimDuration(local), (local, ctx.now(), rate));
                 }
                 Action::Cut(a, b) => self.net.cut(NodeId(a), NodeId(b)),
                 Action::Heal(a, b) => self.net.heal(NodeId(a), NodeId(b)),
@@ -115,18 +90,14 @@ impl Model for Checker {
                 Action::Resume(n) => self.net.resume(ctx, NodeId(n)).expect("known node"),
                 Action::Rate(n, permille) => {
                     let now = ctx.now();
-                    self.net
-                        .set_clock_rate(now, NodeId(n), f64::from(permille) / 1000.0)
-                        .expect("valid rate")
+                    self.net.set_clock_rate(now, NodeId(n), f64::from(permille) / 1000.0).expect("valid rate")
                 }
             },
         }
     }
     fn describe(&self, ev: &Ev) -> (String, String) {
         match ev {
-            Ev::Net(e) => self
-                .net
-                .describe(e, |m| m.to_string(), |t| format!("{t:?}")),
+            Ev::Net(e) => self.net.describe(e, |m| m.to_string(), |t| format!("{t:?}")),
             Ev::Act(a) => ("script".into(), format!("{a:?}")),
         }
     }
@@ -146,45 +117,15 @@ fn action() -> impl Strategy<Value = Action> {
 }
 
 fn run(seed: u64, script: &[(u64, Action)]) -> Simulation<Checker> {
-    let mut net = Network::new(
-        SimRng::new(seed).child("network"),
-        Distribution::LogNormal {
-            median_ms: 20.0,
-            sigma: 0.8,
-        },
-    );
-    net.set_default_link(LinkConfig::new(
-        Distribution::LogNormal {
-            median_ms: 20.0,
-            sigma: 0.8,
-        },
-        0.1,
-    ))
-    .unwrap();
+    let mut net =
+        Network::new(SimRng::new(seed).child("network"), Distribution::LogNormal { median_ms: 20.0, sigma: 0.8 });
+    net.set_default_link(LinkConfig::new(Distribution::LogNormal { median_ms: 20.0, sigma: 0.8 }, 0.1)).unwrap();
     for i in 0..NODES {
         net.add_node(&format!("n{i}")).unwrap();
     }
-    net.set_link(
-        NodeId(0),
-        NodeId(1),
-        LinkConfig::new(
-            Distribution::Uniform {
-                min_ms: 1.0,
-                max_ms: 100.0,
-            },
-            0.0,
-        ),
-    )
-    .unwrap();
-    let mut sim = Simulation::new(
-        Checker {
-            net,
-            next_msg: 0,
-            delivered: vec![],
-            violations: vec![],
-        },
-        TEST_EPOCH,
-    );
+    net.set_link(NodeId(0), NodeId(1), LinkConfig::new(Distribution::Uniform { min_ms: 1.0, max_ms: 100.0 }, 0.0))
+        .unwrap();
+    let mut sim = Simulation::new(Checker { net, next_msg: 0, delivered: vec![], violations: vec![] }, TEST_EPOCH);
     sim.trace_mut().set_enabled(true);
     for (at, a) in script {
         sim.schedule_at(TEST_EPOCH + SimDuration(*at), Ev::Act(a.clone()));

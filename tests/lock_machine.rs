@@ -54,16 +54,8 @@ fn config(instances: usize, atomic: bool, fencing: bool) -> MachineConfig {
     MachineConfig {
         instances,
         fencing,
-        renew: if atomic {
-            RenewVariant::CompareAndExtend
-        } else {
-            RenewVariant::GetThenExpire
-        },
-        release: if atomic {
-            ReleaseVariant::CompareAndDelete
-        } else {
-            ReleaseVariant::Del
-        },
+        renew: if atomic { RenewVariant::CompareAndExtend } else { RenewVariant::GetThenExpire },
+        release: if atomic { ReleaseVariant::CompareAndDelete } else { ReleaseVariant::Del },
         ..MachineConfig::default()
     }
 }

@@ -34,12 +34,7 @@ mod redis_server;
 use redis_server::{start_server, Conn};
 
 fn wall_now() -> SimTime {
-    SimTime(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_millis() as u64,
-    )
+    SimTime(SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as u64)
 }
 
 fn upper(a: &[u8]) -> String {
@@ -62,12 +57,8 @@ fn shape(argv: &[Vec<u8>], r: Reply) -> Reply {
     match (name.as_str(), r) {
         (_, e @ Reply::Error(_)) => e,
         ("SMEMBERS" | "SINTER" | "SUNION" | "SDIFF" | "KEYS", r) => sorted(r),
-        ("SPOP" | "SRANDMEMBER" | "RANDOMKEY", Reply::Bulk(_)) => {
-            Reply::Status("<some member>".into())
-        }
-        ("SPOP" | "SRANDMEMBER", Reply::Array(items)) => {
-            Reply::Status(format!("<{} members>", items.len()))
-        }
+        ("SPOP" | "SRANDMEMBER" | "RANDOMKEY", Reply::Bulk(_)) => Reply::Status("<some member>".into()),
+        ("SPOP" | "SRANDMEMBER", Reply::Array(items)) => Reply::Status(format!("<{} members>", items.len())),
         (_, r) => r,
     }
 }
@@ -93,13 +84,9 @@ fn full_scan(mut call: impl FnMut(&[Vec<u8>]) -> Reply, argv: &[Vec<u8>]) -> Rep
         a[1] = cursor.clone();
         match call(&a) {
             Reply::Array(mut parts) if parts.len() == 2 => {
-                let Reply::Array(page) = parts.pop().expect("page") else {
-                    return Reply::Error("bad SCAN page".into());
-                };
+                let Reply::Array(page) = parts.pop().expect("page") else { return Reply::Error("bad SCAN page".into()) };
                 keys.extend(page);
-                let Reply::Bulk(c) = parts.pop().expect("cursor") else {
-                    return Reply::Error("bad SCAN cursor".into());
-                };
+                let Reply::Bulk(c) = parts.pop().expect("cursor") else { return Reply::Error("bad SCAN cursor".into()) };
                 if c == b"0" {
                     keys.sort_by_key(|k| format!("{k:?}"));
                     keys.dedup();
@@ -116,11 +103,7 @@ fn full_scan(mut call: impl FnMut(&[Vec<u8>]) -> Reply, argv: &[Vec<u8>]) -> Rep
 /// One step on both sides; `None` when they agree, else a description of the difference.
 fn step(store: &mut Store, conn: &mut Conn, argv: &[Vec<u8>]) -> Option<String> {
     let name = upper(&argv[0]);
-    if (name == "EXPIRE" || name == "PEXPIRE")
-        && argv
-            .iter()
-            .any(|a| matches!(upper(a).as_str(), "GT" | "LT"))
-    {
+    if (name == "EXPIRE" || name == "PEXPIRE") && argv.iter().any(|a| matches!(upper(a).as_str(), "GT" | "LT")) {
         // A relative deadline compared with one set in the same millisecond is equal, not greater:
         // let the clock move so both sides compare deadlines set at different instants.
         std::thread::sleep(Duration::from_millis(2));
@@ -129,12 +112,7 @@ fn step(store: &mut Store, conn: &mut Conn, argv: &[Vec<u8>]) -> Option<String> 
         // DBSIZE counts keys whose deadline passed but that nobody reclaimed yet; which those are
         // depends on random sampling and on the real server's wall-clock expire cycle. A full
         // SCAN on both sides first reclaims them all, so the counts become comparable.
-        let scan = vec![
-            b"SCAN".to_vec(),
-            b"0".to_vec(),
-            b"COUNT".to_vec(),
-            b"1000".to_vec(),
-        ];
+        let scan = vec![b"SCAN".to_vec(), b"0".to_vec(), b"COUNT".to_vec(), b"1000".to_vec()];
         full_scan(|a| store.execute(wall_now(), a), &scan);
         full_scan(|a| conn.call(a), &scan);
     }
@@ -154,11 +132,7 @@ fn step(store: &mut Store, conn: &mut Conn, argv: &[Vec<u8>]) -> Option<String> 
     if close_enough(argv, &m, &r) {
         None
     } else {
-        Some(format!(
-            "model: {}\nredis: {}",
-            format_inline(&m),
-            format_inline(&r)
-        ))
+        Some(format!("model: {}\nredis: {}", format_inline(&m), format_inline(&r)))
     }
 }
 
@@ -170,26 +144,13 @@ fn resync_set(store: &mut Store, conn: &mut Conn, key: &[u8]) {
     if let Reply::Array(ms) = members {
         if !ms.is_empty() {
             let mut cmd = vec![b"SADD".to_vec(), key.to_vec()];
-            cmd.extend(ms.into_iter().filter_map(|m| {
-                if let Reply::Bulk(b) = m {
-                    Some(b)
-                } else {
-                    None
-                }
-            }));
+            cmd.extend(ms.into_iter().filter_map(|m| if let Reply::Bulk(b) = m { Some(b) } else { None }));
             store.execute(wall_now(), &cmd);
         }
     }
     if let Reply::Integer(t) = deadline {
         if t > 0 {
-            store.execute(
-                wall_now(),
-                &[
-                    b"PEXPIREAT".to_vec(),
-                    key.to_vec(),
-                    t.to_string().into_bytes(),
-                ],
-            );
+            store.execute(wall_now(), &[b"PEXPIREAT".to_vec(), key.to_vec(), t.to_string().into_bytes()]);
         }
     }
 }
@@ -198,43 +159,26 @@ fn resync_set(store: &mut Store, conn: &mut Conn, key: &[u8]) {
 fn run_both(conn: &mut Conn, script: &[Vec<Vec<u8>>], seed: u64) -> Option<(usize, String)> {
     assert_eq!(conn.call(&[b"FLUSHALL".to_vec()]), Reply::ok());
     let mut store = Store::new(SimRng::new(seed));
-    script
-        .iter()
-        .enumerate()
-        .find_map(|(i, argv)| step(&mut store, conn, argv).map(|d| (i, d)))
+    script.iter().enumerate().find_map(|(i, argv)| step(&mut store, conn, argv).map(|d| (i, d)))
 }
 
 fn render(argv: &[Vec<u8>]) -> String {
     argv.iter()
         .map(|a| {
             let q = playground::redis::cli::quote(a);
-            let plain = !a.is_empty()
-                && a.iter()
-                    .all(|c| c.is_ascii_graphic() && !b"\"'\\".contains(c));
-            if plain {
-                String::from_utf8_lossy(a).into_owned()
-            } else {
-                q
-            }
+            let plain = !a.is_empty() && a.iter().all(|c| c.is_ascii_graphic() && !b"\"'\\".contains(c));
+            if plain { String::from_utf8_lossy(a).into_owned() } else { q }
         })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 /// Drops commands one at a time while the mismatch persists.
-fn shrink(
-    conn: &mut Conn,
-    mut script: Vec<Vec<Vec<u8>>>,
-    seed: u64,
-    first: (usize, String),
-) -> (Vec<Vec<Vec<u8>>>, String) {
+fn shrink(conn: &mut Conn, mut script: Vec<Vec<Vec<u8>>>, seed: u64, first: (usize, String)) -> (Vec<Vec<Vec<u8>>>, String) {
     let (idx, mut why) = first;
     script.truncate(idx + 1);
     if run_both(conn, &script, seed).is_none() {
-        return (
-            script,
-            format!("{why}\n(not reproduced on a second run: timing-dependent)"),
-        );
+        return (script, format!("{why}\n(not reproduced on a second run: timing-dependent)"));
     }
     let mut i = 0;
     while i < script.len() {
@@ -256,10 +200,7 @@ fn check_script(conn: &mut Conn, label: &str, script: Vec<Vec<Vec<u8>>>, seed: u
     if let Some(first) = run_both(conn, &script, seed) {
         let (min, why) = shrink(conn, script, seed, first);
         let lines: Vec<String> = min.iter().map(|a| render(a)).collect();
-        panic!(
-            "{label}: the model differs from redis-server.\nMinimal reproducer:\n  {}\n{why}",
-            lines.join("\n  ")
-        );
+        panic!("{label}: the model differs from redis-server.\nMinimal reproducer:\n  {}\n{why}", lines.join("\n  "));
     }
 }
 
@@ -281,23 +222,8 @@ impl Gen<'_> {
     }
     fn value(&mut self) -> &'static str {
         self.pick(&[
-            "1",
-            "-5",
-            "10.5",
-            "abc",
-            "",
-            "9223372036854775807",
-            "0x10",
-            " 3",
-            "1e3",
-            "inf",
-            "007",
-            "x y",
-            "0.1",
-            "1e-5",
-            "\x00\u{ff}",
-            "-0",
-            "a\r\nb",
+            "1", "-5", "10.5", "abc", "", "9223372036854775807", "0x10", " 3", "1e3", "inf", "007", "x y", "0.1",
+            "1e-5", "\x00\u{ff}", "-0", "a\r\nb",
         ])
     }
     fn member(&mut self) -> &'static str {
@@ -307,30 +233,12 @@ impl Gen<'_> {
         self.pick(&["0", "1", "2", "-1", "-2", "-100", "100", "3", "x"])
     }
     fn score(&mut self) -> &'static str {
-        self.pick(&[
-            "1", "2", "-1", "0", "1.5", "inf", "-inf", "(1", "nan", "x", "1e3", "(2",
-        ])
+        self.pick(&["1", "2", "-1", "0", "1.5", "inf", "-inf", "(1", "nan", "x", "1e3", "(2"])
     }
     fn float(&mut self) -> &'static str {
         self.pick(&[
-            "1",
-            "1.5",
-            "-2",
-            "10",
-            "1e3",
-            "abc",
-            "3.0e3",
-            "-0.5",
-            "5",
-            "0.1",
-            "0.2",
-            "1e-5",
-            "123456789.123",
-            "0x1p-3",
-            "-1.5e2",
-            "1e30",
-            "-1e-30",
-            "7.000000000000001",
+            "1", "1.5", "-2", "10", "1e3", "abc", "3.0e3", "-0.5", "5", "0.1", "0.2", "1e-5", "123456789.123",
+            "0x1p-3", "-1.5e2", "1e30", "-1e-30", "7.000000000000001",
         ])
     }
     fn maybe(&mut self, p: f64) -> bool {
@@ -342,14 +250,8 @@ impl Gen<'_> {
     }
     fn expiry_opt(&mut self) -> Vec<String> {
         match self.rng.below(9) {
-            0 => vec![
-                "EX".into(),
-                self.pick(&["100", "1000", "0", "-1", "abc"]).into(),
-            ],
-            1 => vec![
-                "PX".into(),
-                self.pick(&["100000", "0", "9223372036854775807"]).into(),
-            ],
+            0 => vec!["EX".into(), self.pick(&["100", "1000", "0", "-1", "abc"]).into()],
+            1 => vec!["PX".into(), self.pick(&["100000", "0", "9223372036854775807"]).into()],
             2 => vec!["EXAT".into(), self.pick(&["4000000000", "1"]).into()],
             3 => vec!["PXAT".into(), self.pick(&["4000000000000", "1"]).into()],
             4 => vec!["KEEPTTL".into()],
@@ -374,18 +276,8 @@ impl Gen<'_> {
             4 => vec!["GET".into(), k],
             5 => vec!["GETSET".into(), k, self.value().into()],
             6 => vec!["SETNX".into(), k, self.value().into()],
-            7 => vec![
-                "SETEX".into(),
-                k,
-                self.pick(&["100", "0", "-3", "x"]).into(),
-                self.value().into(),
-            ],
-            8 => vec![
-                "PSETEX".into(),
-                k,
-                self.pick(&["100000", "0"]).into(),
-                self.value().into(),
-            ],
+            7 => vec!["SETEX".into(), k, self.pick(&["100", "0", "-3", "x"]).into(), self.value().into()],
+            8 => vec!["PSETEX".into(), k, self.pick(&["100000", "0"]).into(), self.value().into()],
             9 => {
                 let mut v = vec![self.pick(&["MSET", "MSETNX"]).into()];
                 v.extend(self.some_of(3, &mut |g| vec![g.key().into(), g.value().into()]));
@@ -402,18 +294,7 @@ impl Gen<'_> {
             11 => vec!["APPEND".into(), k, self.value().into()],
             12 => vec!["STRLEN".into(), k],
             13 => vec![self.pick(&["INCR", "DECR"]).into(), k],
-            14 => vec![
-                self.pick(&["INCRBY", "DECRBY"]).into(),
-                k,
-                self.pick(&[
-                    "5",
-                    "-9223372036854775808",
-                    "9223372036854775807",
-                    "x",
-                    "1.5",
-                ])
-                .into(),
-            ],
+            14 => vec![self.pick(&["INCRBY", "DECRBY"]).into(), k, self.pick(&["5", "-9223372036854775808", "9223372036854775807", "x", "1.5"]).into()],
             15 => vec!["INCRBYFLOAT".into(), k, self.float().into()],
             16 => vec!["GETDEL".into(), k],
             17 => {
@@ -429,18 +310,8 @@ impl Gen<'_> {
                 }
                 v
             }
-            18 => vec![
-                self.pick(&["GETRANGE", "SUBSTR"]).into(),
-                k,
-                self.index().into(),
-                self.index().into(),
-            ],
-            19 => vec![
-                "SETRANGE".into(),
-                k,
-                self.pick(&["0", "2", "-1", "10"]).into(),
-                self.pick(&["xy", "", "Z"]).into(),
-            ],
+            18 => vec![self.pick(&["GETRANGE", "SUBSTR"]).into(), k, self.index().into(), self.index().into()],
+            19 => vec!["SETRANGE".into(), k, self.pick(&["0", "2", "-1", "10"]).into(), self.pick(&["xy", "", "Z"]).into()],
             20 | 21 => {
                 let mut v = vec![self.pick(&["DEL", "UNLINK", "EXISTS"]).into()];
                 v.extend(self.some_of(3, &mut |g| vec![g.key().into()]));
@@ -463,23 +334,8 @@ impl Gen<'_> {
                 }
                 v
             }
-            24 | 25 => vec![
-                self.pick(&[
-                    "TTL",
-                    "PTTL",
-                    "EXPIRETIME",
-                    "PEXPIRETIME",
-                    "PERSIST",
-                    "TYPE",
-                ])
-                .into(),
-                k,
-            ],
-            26 => vec![
-                self.pick(&["RENAME", "RENAMENX"]).into(),
-                k,
-                self.key().into(),
-            ],
+            24 | 25 => vec![self.pick(&["TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "PERSIST", "TYPE"]).into(), k],
+            26 => vec![self.pick(&["RENAME", "RENAMENX"]).into(), k, self.key().into()],
             27 => {
                 let mut v = vec!["COPY".into(), k, self.key().into()];
                 if self.maybe(0.5) {
@@ -487,38 +343,22 @@ impl Gen<'_> {
                 }
                 v
             }
-            28 => vec![
-                "KEYS".into(),
-                self.pick(&["*", "k[12]", "k?", "*3", "x*", "k[^1-3]", "[a-]"])
-                    .into(),
-            ],
+            28 => vec!["KEYS".into(), self.pick(&["*", "k[12]", "k?", "*3", "x*", "k[^1-3]", "[a-]"]).into()],
             29 => {
                 let mut v = vec!["SCAN".into(), "0".into()];
                 if self.maybe(0.5) {
-                    v.extend([
-                        "MATCH".to_string(),
-                        self.pick(&["k*", "*[13]", "nomatch"]).into(),
-                    ]);
+                    v.extend(["MATCH".to_string(), self.pick(&["k*", "*[13]", "nomatch"]).into()]);
                 }
                 if self.maybe(0.5) {
                     v.extend(["COUNT".to_string(), self.pick(&["1", "2", "100"]).into()]);
                 }
                 if self.maybe(0.3) {
-                    v.extend([
-                        "TYPE".to_string(),
-                        self.pick(&["string", "list", "SET", "zset", "hash", "nope"])
-                            .into(),
-                    ]);
+                    v.extend(["TYPE".to_string(), self.pick(&["string", "list", "SET", "zset", "hash", "nope"]).into()]);
                 }
                 v
             }
             30 => vec![self.pick(&["RANDOMKEY", "DBSIZE"]).into()],
-            31 => vec![
-                self.pick(&["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]).into(),
-                k,
-                self.member().into(),
-                self.member().into(),
-            ],
+            31 => vec![self.pick(&["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]).into(), k, self.member().into(), self.member().into()],
             32 | 33 => {
                 let mut v = vec![self.pick(&["LPUSH", "RPUSH"]).into(), k];
                 v.extend(self.some_of(4, &mut |g| vec![g.member().into()]));
@@ -535,20 +375,9 @@ impl Gen<'_> {
             36 | 37 => vec!["LRANGE".into(), k, self.index().into(), self.index().into()],
             38 => vec!["LINDEX".into(), k, self.index().into()],
             39 => vec!["LSET".into(), k, self.index().into(), self.member().into()],
-            40 => vec![
-                "LREM".into(),
-                k,
-                self.pick(&["0", "1", "-1", "2", "-2"]).into(),
-                self.member().into(),
-            ],
+            40 => vec!["LREM".into(), k, self.pick(&["0", "1", "-1", "2", "-2"]).into(), self.member().into()],
             41 => vec!["LTRIM".into(), k, self.index().into(), self.index().into()],
-            42 => vec![
-                "LINSERT".into(),
-                k,
-                self.pick(&["BEFORE", "after", "middle"]).into(),
-                self.member().into(),
-                self.member().into(),
-            ],
+            42 => vec!["LINSERT".into(), k, self.pick(&["BEFORE", "after", "middle"]).into(), self.member().into(), self.member().into()],
             43 => {
                 let mut v = vec!["LPOS".into(), k, self.member().into()];
                 for _ in 0..self.rng.below(3) {
@@ -562,13 +391,7 @@ impl Gen<'_> {
                 }
                 v
             }
-            44 => vec![
-                "LMOVE".into(),
-                k,
-                self.key().into(),
-                self.pick(&["LEFT", "right", "up"]).into(),
-                self.pick(&["LEFT", "RIGHT"]).into(),
-            ],
+            44 => vec!["LMOVE".into(), k, self.key().into(), self.pick(&["LEFT", "right", "up"]).into(), self.pick(&["LEFT", "RIGHT"]).into()],
             45 => vec!["RPOPLPUSH".into(), k, self.key().into()],
             46 | 47 => {
                 let mut v = vec!["SADD".into(), k];
@@ -578,12 +401,7 @@ impl Gen<'_> {
             48 => vec!["SREM".into(), k, self.member().into(), self.member().into()],
             49 => vec![self.pick(&["SMEMBERS", "SCARD"]).into(), k],
             50 => vec!["SISMEMBER".into(), k, self.member().into()],
-            51 => vec![
-                "SMISMEMBER".into(),
-                k,
-                self.member().into(),
-                self.member().into(),
-            ],
+            51 => vec!["SMISMEMBER".into(), k, self.member().into(), self.member().into()],
             52 | 53 => {
                 let mut v = vec![self.pick(&["SINTER", "SUNION", "SDIFF"]).into(), k];
                 v.extend(self.some_of(2, &mut |g| vec![g.key().into()]));
@@ -592,10 +410,7 @@ impl Gen<'_> {
             54 => {
                 let mut v = vec![self.pick(&["SPOP", "SRANDMEMBER"]).into(), k];
                 if self.maybe(0.6) {
-                    v.push(
-                        self.pick(&["0", "1", "2", "10", "-3", "x", "-9223372036854775808"])
-                            .into(),
-                    );
+                    v.push(self.pick(&["0", "1", "2", "10", "-3", "x", "-9223372036854775808"]).into());
                 }
                 v
             }
@@ -608,37 +423,13 @@ impl Gen<'_> {
                 }
                 v
             }
-            58 => vec![
-                self.pick(&["HGET", "HEXISTS", "HSTRLEN"]).into(),
-                k,
-                self.member().into(),
-            ],
-            59 => vec![
-                "HMGET".into(),
-                k,
-                self.member().into(),
-                self.member().into(),
-            ],
+            58 => vec![self.pick(&["HGET", "HEXISTS", "HSTRLEN"]).into(), k, self.member().into()],
+            59 => vec!["HMGET".into(), k, self.member().into(), self.member().into()],
             60 => vec!["HDEL".into(), k, self.member().into(), self.member().into()],
             61 => vec![self.pick(&["HLEN", "HGETALL", "HKEYS", "HVALS"]).into(), k],
-            62 => vec![
-                "HINCRBY".into(),
-                k,
-                self.member().into(),
-                self.pick(&["1", "-5", "x", "9223372036854775807"]).into(),
-            ],
-            63 => vec![
-                "HINCRBYFLOAT".into(),
-                k,
-                self.member().into(),
-                self.float().into(),
-            ],
-            64 => vec![
-                "HSETNX".into(),
-                k,
-                self.member().into(),
-                self.value().into(),
-            ],
+            62 => vec!["HINCRBY".into(), k, self.member().into(), self.pick(&["1", "-5", "x", "9223372036854775807"]).into()],
+            63 => vec!["HINCRBYFLOAT".into(), k, self.member().into(), self.float().into()],
+            64 => vec!["HSETNX".into(), k, self.member().into(), self.value().into()],
             65..=67 => {
                 let mut v = vec!["ZADD".into(), k];
                 for _ in 0..self.rng.below(3) {
@@ -647,28 +438,16 @@ impl Gen<'_> {
                 v.extend(self.some_of(3, &mut |g| vec![g.score().into(), g.member().into()]));
                 v
             }
-            68 => vec![
-                self.pick(&["ZSCORE", "ZRANK", "ZREVRANK"]).into(),
-                k,
-                self.member().into(),
-            ],
+            68 => vec![self.pick(&["ZSCORE", "ZRANK", "ZREVRANK"]).into(), k, self.member().into()],
             69 => vec!["ZREM".into(), k, self.member().into(), self.member().into()],
             70 => vec!["ZCARD".into(), k],
-            71 => vec![
-                "ZINCRBY".into(),
-                k,
-                self.score().into(),
-                self.member().into(),
-            ],
+            71 => vec!["ZINCRBY".into(), k, self.score().into(), self.member().into()],
             72 => vec!["ZCOUNT".into(), k, self.score().into(), self.score().into()],
             73 | 74 => {
                 let by = self.rng.below(3);
                 let (lo, hi) = match by {
                     1 => (self.score().to_string(), self.score().to_string()),
-                    2 => (
-                        self.pick(&["-", "+", "[a", "(b", "[1", "x"]).to_string(),
-                        self.pick(&["+", "-", "[c", "(zz", "[2"]).to_string(),
-                    ),
+                    2 => (self.pick(&["-", "+", "[a", "(b", "[1", "x"]).to_string(), self.pick(&["+", "-", "[c", "(zz", "[2"]).to_string()),
                     _ => (self.index().to_string(), self.index().to_string()),
                 };
                 let mut v = vec!["ZRANGE".into(), k, lo, hi];
@@ -681,11 +460,7 @@ impl Gen<'_> {
                     v.push("REV".into());
                 }
                 if self.maybe(0.3) {
-                    v.extend([
-                        "LIMIT".to_string(),
-                        self.pick(&["0", "1", "-1"]).into(),
-                        self.pick(&["1", "2", "-1", "0"]).into(),
-                    ]);
+                    v.extend(["LIMIT".to_string(), self.pick(&["0", "1", "-1"]).into(), self.pick(&["1", "2", "-1", "0"]).into()]);
                 }
                 if self.maybe(0.3) {
                     v.push("WITHSCORES".into());
@@ -693,31 +468,17 @@ impl Gen<'_> {
                 v
             }
             75 => {
-                let mut v = vec![
-                    self.pick(&["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"]).into(),
-                    k,
-                    self.score().into(),
-                    self.score().into(),
-                ];
+                let mut v = vec![self.pick(&["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"]).into(), k, self.score().into(), self.score().into()];
                 if self.maybe(0.4) {
                     v.push("WITHSCORES".into());
                 }
                 if self.maybe(0.3) {
-                    v.extend([
-                        "LIMIT".to_string(),
-                        self.pick(&["0", "1", "-1", "5"]).into(),
-                        self.pick(&["1", "-1", "0"]).into(),
-                    ]);
+                    v.extend(["LIMIT".to_string(), self.pick(&["0", "1", "-1", "5"]).into(), self.pick(&["1", "-1", "0"]).into()]);
                 }
                 v
             }
             76 => {
-                let mut v = vec![
-                    "ZREVRANGE".into(),
-                    k,
-                    self.index().into(),
-                    self.index().into(),
-                ];
+                let mut v = vec!["ZREVRANGE".into(), k, self.index().into(), self.index().into()];
                 if self.maybe(0.4) {
                     v.push("WITHSCORES".into());
                 }
@@ -725,9 +486,7 @@ impl Gen<'_> {
             }
             77 => vec![self.pick(&["PING", "ECHO", "DBSIZE"]).into()],
             78 => vec!["DEBUG".into(), "SLEEP".into(), "0".into()],
-            _ => vec![self
-                .pick(&["FOO", "get", "set", "lpush", "zadd", "hset"])
-                .into()],
+            _ => vec![self.pick(&["FOO", "get", "set", "lpush", "zadd", "hset"]).into()],
         };
         // Command names in any case.
         if self.maybe(0.2) {
@@ -735,18 +494,7 @@ impl Gen<'_> {
         }
         // Sorted sets whose members share a score, so BYLEX ranges are meaningful.
         if c[0].eq_ignore_ascii_case("ZADD") && c.len() > 1 && self.maybe(0.3) {
-            c = vec![
-                "ZADD".into(),
-                c[1].clone(),
-                "0".into(),
-                "a".into(),
-                "0".into(),
-                "b".into(),
-                "0".into(),
-                "c".into(),
-                "0".into(),
-                "zz".into(),
-            ];
+            c = vec!["ZADD".into(), c[1].clone(), "0".into(), "a".into(), "0".into(), "b".into(), "0".into(), "c".into(), "0".into(), "zz".into()];
         }
         // Now and then, arity and leftover-argument errors.
         if self.maybe(0.03) {
@@ -779,14 +527,8 @@ fn model_matches_redis_server() {
     }
 
     // Seeded random sequences.
-    let n: u64 = std::env::var("REDIS_DIFF_SEQUENCES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(600);
-    let root_seed: u64 = std::env::var("REDIS_DIFF_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5EED);
+    let n: u64 = std::env::var("REDIS_DIFF_SEQUENCES").ok().and_then(|v| v.parse().ok()).unwrap_or(600);
+    let root_seed: u64 = std::env::var("REDIS_DIFF_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5EED);
     let root = SimRng::new(root_seed);
     let mut commands = 0;
     for i in 0..n {

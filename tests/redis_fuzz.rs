@@ -15,83 +15,13 @@ use playground::sim::{SimDuration, SimRng, SimTime, TEST_EPOCH};
 use proptest::prelude::*;
 
 const WORDS: &[&str] = &[
-    "NX",
-    "XX",
-    "GT",
-    "LT",
-    "CH",
-    "INCR",
-    "EX",
-    "PX",
-    "EXAT",
-    "PXAT",
-    "KEEPTTL",
-    "GET",
-    "PERSIST",
-    "LIMIT",
-    "WITHSCORES",
-    "BYSCORE",
-    "BYLEX",
-    "REV",
-    "MATCH",
-    "COUNT",
-    "TYPE",
-    "RANK",
-    "MAXLEN",
-    "LEFT",
-    "RIGHT",
-    "BEFORE",
-    "AFTER",
-    "REPLACE",
-    "DB",
-    "SLEEP",
-    "ASYNC",
-    "string",
-    "list",
-    "set",
-    "hash",
-    "zset",
-    "*",
-    "?",
-    "[a-",
-    "k",
-    "k1",
-    "k2",
-    "a",
-    "b",
-    "",
-    "0",
-    "1",
-    "-1",
-    "2",
-    "10",
-    "-10",
-    "100",
-    "inf",
-    "-inf",
-    "+inf",
-    "(1",
-    "(",
-    "[",
-    "[a",
-    "(b",
-    "-",
-    "+",
-    "nan",
-    "1e400",
-    "0x1p3",
-    "1.5",
-    "-0",
-    "007",
-    " 3",
-    "9223372036854775807",
-    "-9223372036854775808",
-    "9223372036854775808",
-    "18446744073709551615",
-    "4611686018427387904",
-    "1e-400",
-    "0.1",
-    "99999999999999999999",
+    "NX", "XX", "GT", "LT", "CH", "INCR", "EX", "PX", "EXAT", "PXAT", "KEEPTTL", "GET", "PERSIST", "LIMIT",
+    "WITHSCORES", "BYSCORE", "BYLEX", "REV", "MATCH", "COUNT", "TYPE", "RANK", "MAXLEN", "LEFT", "RIGHT",
+    "BEFORE", "AFTER", "REPLACE", "DB", "SLEEP", "ASYNC", "string", "list", "set", "hash", "zset", "*", "?",
+    "[a-", "k", "k1", "k2", "a", "b", "", "0", "1", "-1", "2", "10", "-10", "100", "inf", "-inf", "+inf",
+    "(1", "(", "[", "[a", "(b", "-", "+", "nan", "1e400", "0x1p3", "1.5", "-0", "007", " 3",
+    "9223372036854775807", "-9223372036854775808", "9223372036854775808", "18446744073709551615",
+    "4611686018427387904", "1e-400", "0.1", "99999999999999999999",
 ];
 
 fn random_bytes(rng: &mut SimRng, max: u64) -> Vec<u8> {
@@ -123,10 +53,7 @@ fn random_argv(rng: &mut SimRng) -> Vec<Vec<u8>> {
 
 #[test]
 fn no_input_panics_the_tokenizer_parser_or_executor() {
-    let n: u64 = std::env::var("REDIS_FUZZ_INPUTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let n: u64 = std::env::var("REDIS_FUZZ_INPUTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let mut rng = SimRng::new(0xF0221);
     let mut store = Store::new(rng.child("store"));
     let mut now = TEST_EPOCH;
@@ -148,9 +75,7 @@ fn no_input_panics_the_tokenizer_parser_or_executor() {
                 }
             }
             1 => {
-                let argv: Vec<Vec<u8>> = (0..rng.below(6))
-                    .map(|_| random_bytes(&mut rng, 10))
-                    .collect();
+                let argv: Vec<Vec<u8>> = (0..rng.below(6)).map(|_| random_bytes(&mut rng, 10)).collect();
                 let _ = store.execute(now, &argv);
                 executed += 1;
             }

@@ -5,11 +5,7 @@ use playground::cli::redis::{run_repl, ReplArgs};
 use playground::sim::{SimTime, TEST_EPOCH};
 
 fn repl(input: &str, resp: bool) -> String {
-    let args = ReplArgs {
-        resp,
-        seed: 1,
-        playground_limits: false,
-    };
+    let args = ReplArgs { resp, seed: 1, playground_limits: false };
     let mut out = Vec::new();
     run_repl(input.as_bytes(), &mut out, &args, || TEST_EPOCH).expect("in-memory I/O cannot fail");
     String::from_utf8_lossy(&out).into_owned()
@@ -70,11 +66,7 @@ fn repl_resp_mode_writes_raw_resp2() {
 fn repl_clock_is_the_callers_and_expiry_runs_actively() {
     // The active cycle reclaims keys between commands as the clock moves.
     let mut t = TEST_EPOCH;
-    let args = ReplArgs {
-        resp: false,
-        seed: 1,
-        playground_limits: false,
-    };
+    let args = ReplArgs { resp: false, seed: 1, playground_limits: false };
     let mut out = Vec::new();
     let input = "SET a 1 PX 100\nSET b 1 PX 100\nDBSIZE\nDBSIZE\n";
     let mut calls = 0;
@@ -86,8 +78,6 @@ fn repl_clock_is_the_callers_and_expiry_runs_actively() {
         t
     })
     .unwrap();
-    assert_eq!(
-        String::from_utf8(out).unwrap(),
-        "OK\nOK\n(integer) 2\n(integer) 0\n"
-    );
+    assert_eq!(String::from_utf8(out).unwrap(), "OK\nOK\n(integer) 2\n(integer) 0\n");
 }
+

@@ -7,20 +7,8 @@ use std::path::{Path, PathBuf};
 /// Web types, clocks, OS entropy, and hash containers whose iteration order could leak into output
 /// (membership-only tables use `hashbrown::HashTable` with a fixed hasher, as the Redis keyspace does).
 const FORBIDDEN: &[&str] = &[
-    "yew",
-    "web_sys",
-    "js_sys",
-    "gloo",
-    "wasm_bindgen",
-    "std::time",
-    "Instant",
-    "SystemTime",
-    "thread_rng",
-    "rand::random",
-    "OsRng",
-    "getrandom",
-    "HashMap",
-    "HashSet",
+    "yew", "web_sys", "js_sys", "gloo", "wasm_bindgen", "std::time", "Instant", "SystemTime",
+    "thread_rng", "rand::random", "OsRng", "getrandom", "HashMap", "HashSet",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -43,10 +31,7 @@ fn the_core_names_no_web_types_clock_or_entropy() {
     let mut offences = Vec::new();
     let mut checked = 0;
     for file in files {
-        if edge.iter().any(|e| file.starts_with(e))
-            || file == src.join("main.rs")
-            || file == src.join("lib.rs")
-        {
+        if edge.iter().any(|e| file.starts_with(e)) || file == src.join("main.rs") || file == src.join("lib.rs") {
             continue;
         }
         checked += 1;
@@ -57,28 +42,15 @@ fn the_core_names_no_web_types_clock_or_entropy() {
                 let hit = code.match_indices(word).any(|(i, _)| {
                     let before = code[..i].chars().last();
                     let after = code[i + word.len()..].chars().next();
-                    let ident =
-                        |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                    let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
                     !ident(before) && !ident(after)
                 });
                 if hit {
-                    offences.push(format!(
-                        "{}:{}: `{word}` in the core: {}",
-                        file.display(),
-                        n + 1,
-                        line.trim()
-                    ));
+                    offences.push(format!("{}:{}: `{word}` in the core: {}", file.display(), n + 1, line.trim()));
                 }
             }
         }
     }
-    assert!(
-        checked >= 5,
-        "the tidy check found only {checked} core files: is it looking in the right place?"
-    );
-    assert!(
-        offences.is_empty(),
-        "the core must stay pure:\n{}",
-        offences.join("\n")
-    );
+    assert!(checked >= 5, "the tidy check found only {checked} core files: is it looking in the right place?");
+    assert!(offences.is_empty(), "the core must stay pure:\n{}", offences.join("\n"));
 }

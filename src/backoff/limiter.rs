@@ -34,10 +34,7 @@ pub struct ThrottleParams {
 impl Default for ThrottleParams {
     /// The example values of gRFC A6.
     fn default() -> Self {
-        ThrottleParams {
-            max_tokens: 10.0,
-            token_ratio: 0.1,
-        }
+        ThrottleParams { max_tokens: 10.0, token_ratio: 0.1 }
     }
 }
 
@@ -63,11 +60,7 @@ impl RetryThrottle {
             return Err(LimiterError::TokenRatio(p.token_ratio));
         }
         let max_milli = to_milli(p.max_tokens);
-        Ok(RetryThrottle {
-            max_milli,
-            ratio_milli: to_milli(p.token_ratio),
-            tokens_milli: max_milli,
-        })
+        Ok(RetryThrottle { max_milli, ratio_milli: to_milli(p.token_ratio), tokens_milli: max_milli })
     }
     /// Current tokens (for drawing the bucket).
     pub fn tokens(&self) -> f64 {
@@ -86,10 +79,7 @@ impl RetryThrottle {
     }
     /// A successful response: `tokenRatio` more, never above the maximum.
     pub fn on_success(&mut self) {
-        self.tokens_milli = self
-            .tokens_milli
-            .saturating_add(self.ratio_milli)
-            .min(self.max_milli);
+        self.tokens_milli = self.tokens_milli.saturating_add(self.ratio_milli).min(self.max_milli);
     }
 }
 
@@ -107,11 +97,7 @@ pub struct BudgetParams {
 impl Default for BudgetParams {
     /// Finagle's defaults: 10 s, 10 retries/s, 20 %.
     fn default() -> Self {
-        BudgetParams {
-            ttl_ms: 10_000,
-            min_retries_per_sec: 10.0,
-            percent_can_retry: 0.2,
-        }
+        BudgetParams { ttl_ms: 10_000, min_retries_per_sec: 10.0, percent_can_retry: 0.2 }
     }
 }
 
@@ -144,11 +130,7 @@ impl RetryBudget {
             return Err(LimiterError::Percent(p));
         }
         // A zero percentage makes every withdrawal unaffordable except from the reserve.
-        let withdraw = if p == 0.0 {
-            i64::MAX / 4
-        } else {
-            libm::round(1000.0 / p).max(1.0) as i64
-        };
+        let withdraw = if p == 0.0 { i64::MAX / 4 } else { libm::round(1000.0 / p).max(1.0) as i64 };
         let reserve_retries = params.min_retries_per_sec * params.ttl_ms as f64 / 1000.0;
         let reserve = if p == 0.0 {
             // Finagle multiplies the reserve by the withdrawal amount; keep the same number of
@@ -157,13 +139,7 @@ impl RetryBudget {
         } else {
             libm::round(reserve_retries * withdraw as f64) as i64
         };
-        Ok(RetryBudget {
-            params,
-            slice_ms: params.ttl_ms.div_ceil(SLICES),
-            withdraw,
-            reserve,
-            window: Vec::new(),
-        })
+        Ok(RetryBudget { params, slice_ms: params.ttl_ms.div_ceil(SLICES), withdraw, reserve, window: Vec::new() })
     }
 
     pub fn params(&self) -> BudgetParams {
@@ -187,9 +163,7 @@ impl RetryBudget {
     /// Milli-tokens available now.
     pub fn balance(&mut self, now: SimTime) -> i64 {
         self.expire(now);
-        self.window
-            .iter()
-            .fold(self.reserve, |a, (_, v)| a.saturating_add(*v))
+        self.window.iter().fold(self.reserve, |a, (_, v)| a.saturating_add(*v))
     }
 
     /// Retries affordable now (for drawing the budget).
@@ -225,27 +199,13 @@ mod tests {
 
     #[test]
     fn throttle_stops_retries_at_half_and_recovers_with_successes() {
-        let mut t = RetryThrottle::new(ThrottleParams {
-            max_tokens: 10.0,
-            token_ratio: 0.5,
-        })
-        .unwrap();
+        let mut t = RetryThrottle::new(ThrottleParams { max_tokens: 10.0, token_ratio: 0.5 }).unwrap();
         let mut log = Vec::new();
         for _ in 0..6 {
             t.on_failure();
             log.push((t.tokens(), t.retry_allowed()));
         }
-        assert_eq!(
-            log,
-            vec![
-                (9.0, true),
-                (8.0, true),
-                (7.0, true),
-                (6.0, true),
-                (5.0, false),
-                (4.0, false)
-            ]
-        );
+        assert_eq!(log, vec![(9.0, true), (8.0, true), (7.0, true), (6.0, true), (5.0, false), (4.0, false)]);
         t.on_success();
         t.on_success();
         assert_eq!((t.tokens(), t.retry_allowed()), (5.0, false));
@@ -263,34 +223,15 @@ mod tests {
 
     #[test]
     fn throttle_rejects_bad_parameters_by_name() {
-        let e = RetryThrottle::new(ThrottleParams {
-            max_tokens: 2000.0,
-            token_ratio: 0.1,
-        })
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "maxTokens 2000 is not usable: expected a number in (0, 1000]"
-        );
-        assert!(RetryThrottle::new(ThrottleParams {
-            max_tokens: 10.0,
-            token_ratio: 0.0
-        })
-        .is_err());
-        assert!(RetryThrottle::new(ThrottleParams {
-            max_tokens: f64::NAN,
-            token_ratio: 0.1
-        })
-        .is_err());
+        let e = RetryThrottle::new(ThrottleParams { max_tokens: 2000.0, token_ratio: 0.1 }).unwrap_err();
+        assert_eq!(e.to_string(), "maxTokens 2000 is not usable: expected a number in (0, 1000]");
+        assert!(RetryThrottle::new(ThrottleParams { max_tokens: 10.0, token_ratio: 0.0 }).is_err());
+        assert!(RetryThrottle::new(ThrottleParams { max_tokens: f64::NAN, token_ratio: 0.1 }).is_err());
     }
 
     #[test]
     fn budget_allows_the_reserve_then_a_percentage_of_requests() {
-        let p = BudgetParams {
-            ttl_ms: 10_000,
-            min_retries_per_sec: 0.5,
-            percent_can_retry: 0.2,
-        };
+        let p = BudgetParams { ttl_ms: 10_000, min_retries_per_sec: 0.5, percent_can_retry: 0.2 };
         let mut b = RetryBudget::new(p).unwrap();
         let t0 = SimTime::from_unix_ms(0);
         // Reserve: 0.5/s over 10 s = 5 retries.
@@ -308,30 +249,11 @@ mod tests {
 
     #[test]
     fn budget_rejects_bad_parameters_by_name() {
-        let e = RetryBudget::new(BudgetParams {
-            ttl_ms: 10,
-            ..BudgetParams::default()
-        })
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "retry budget TTL 10 ms is not usable: expected 1000 ms to 60000 ms"
-        );
-        let e = RetryBudget::new(BudgetParams {
-            percent_can_retry: -1.0,
-            ..BudgetParams::default()
-        })
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "retry budget percentage -1 is not usable: expected a fraction in [0, 1000]"
-        );
-        let mut none = RetryBudget::new(BudgetParams {
-            min_retries_per_sec: 0.0,
-            percent_can_retry: 0.0,
-            ..BudgetParams::default()
-        })
-        .unwrap();
+        let e = RetryBudget::new(BudgetParams { ttl_ms: 10, ..BudgetParams::default() }).unwrap_err();
+        assert_eq!(e.to_string(), "retry budget TTL 10 ms is not usable: expected 1000 ms to 60000 ms");
+        let e = RetryBudget::new(BudgetParams { percent_can_retry: -1.0, ..BudgetParams::default() }).unwrap_err();
+        assert_eq!(e.to_string(), "retry budget percentage -1 is not usable: expected a fraction in [0, 1000]");
+        let mut none = RetryBudget::new(BudgetParams { min_retries_per_sec: 0.0, percent_can_retry: 0.0, ..BudgetParams::default() }).unwrap();
         let t = SimTime::from_unix_ms(5);
         for _ in 0..1000 {
             none.deposit(t);

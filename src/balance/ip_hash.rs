@@ -20,27 +20,17 @@ pub struct IpHash {
 impl IpHash {
     /// nginx's `ip_hash`: the /24 decides.
     pub fn nginx() -> Self {
-        IpHash {
-            octets: 3,
-            fallback: SmoothWrr::new(),
-        }
+        IpHash { octets: 3, fallback: SmoothWrr::new() }
     }
     /// The whole address decides.
     pub fn full() -> Self {
-        IpHash {
-            octets: 4,
-            fallback: SmoothWrr::new(),
-        }
+        IpHash { octets: 4, fallback: SmoothWrr::new() }
     }
 }
 
 impl Balancer for IpHash {
     fn algorithm(&self) -> AlgorithmId {
-        if self.octets == 3 {
-            AlgorithmId::IpHash
-        } else {
-            AlgorithmId::IpHashFull
-        }
+        if self.octets == 3 { AlgorithmId::IpHash } else { AlgorithmId::IpHashFull }
     }
 
     fn pick(&mut self, req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
@@ -70,42 +60,16 @@ mod tests {
     fn one_slash_24_goes_to_one_server_and_moves_only_when_it_is_down() {
         let mut b = IpHash::nginx();
         let mut s = vec![ServerView::up(1); 3];
-        let first = b
-            .pick(
-                &Request::from_client([198, 51, 100, 1], "/"),
-                &s,
-                SimTime::ZERO,
-            )
-            .unwrap();
+        let first = b.pick(&Request::from_client([198, 51, 100, 1], "/"), &s, SimTime::ZERO).unwrap();
         for host in 0..=255u8 {
-            assert_eq!(
-                b.pick(
-                    &Request::from_client([198, 51, 100, host], "/"),
-                    &s,
-                    SimTime::ZERO
-                ),
-                Some(first)
-            );
+            assert_eq!(b.pick(&Request::from_client([198, 51, 100, host], "/"), &s, SimTime::ZERO), Some(first));
         }
         s[first].up = false;
-        let second = b
-            .pick(
-                &Request::from_client([198, 51, 100, 7], "/"),
-                &s,
-                SimTime::ZERO,
-            )
-            .unwrap();
+        let second = b.pick(&Request::from_client([198, 51, 100, 7], "/"), &s, SimTime::ZERO).unwrap();
         assert_ne!(second, first);
         // 89 → 154 for 192.168.1.x; 154 % 3 = 1.
         let s = vec![ServerView::up(1); 3];
-        assert_eq!(
-            b.pick(
-                &Request::from_client([192, 168, 1, 9], "/"),
-                &s,
-                SimTime::ZERO
-            ),
-            Some(1)
-        );
+        assert_eq!(b.pick(&Request::from_client([192, 168, 1, 9], "/"), &s, SimTime::ZERO), Some(1));
     }
 
     #[test]
@@ -114,13 +78,7 @@ mod tests {
         let s = vec![ServerView::up(1); 4];
         let mut seen = [false; 4];
         for host in 0..=255u8 {
-            seen[b
-                .pick(
-                    &Request::from_client([198, 51, 100, host], "/"),
-                    &s,
-                    SimTime::ZERO,
-                )
-                .unwrap()] = true;
+            seen[b.pick(&Request::from_client([198, 51, 100, host], "/"), &s, SimTime::ZERO).unwrap()] = true;
         }
         assert!(seen.iter().all(|x| *x));
     }

@@ -16,9 +16,7 @@ pub struct L4Hash {
 
 impl L4Hash {
     pub fn new() -> Self {
-        L4Hash {
-            fallback: SmoothWrr::new(),
-        }
+        L4Hash { fallback: SmoothWrr::new() }
     }
 }
 

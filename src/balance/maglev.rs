@@ -21,11 +21,7 @@ pub struct MaglevTable {
 }
 
 fn gcd(a: u32, b: u32) -> u32 {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
-    }
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 impl MaglevTable {
@@ -37,23 +33,11 @@ impl MaglevTable {
 
     /// Like [`MaglevTable::build`], also returning the first `record` claims as (backend, slot) in
     /// the order they happened: the page animates the fill of a small table with it.
-    pub fn build_recording(
-        weights: &[u32],
-        usable: &[bool],
-        size: usize,
-        record: usize,
-    ) -> (Self, Vec<(u32, u32)>) {
+    pub fn build_recording(weights: &[u32], usable: &[bool], size: usize, record: usize) -> (Self, Vec<(u32, u32)>) {
         let mut claims = Vec::new();
-        let live: Vec<usize> = (0..weights.len())
-            .filter(|i| usable[*i] && weights[*i] > 0)
-            .collect();
+        let live: Vec<usize> = (0..weights.len()).filter(|i| usable[*i] && weights[*i] > 0).collect();
         if live.is_empty() || size == 0 {
-            return (
-                MaglevTable {
-                    entries: Vec::new(),
-                },
-                claims,
-            );
+            return (MaglevTable { entries: Vec::new() }, claims);
         }
         let g = live.iter().fold(0, |g, i| gcd(g, weights[*i]));
         let m = size as u64;
@@ -61,11 +45,7 @@ impl MaglevTable {
             .iter()
             .map(|i| {
                 let offset = server_name_hash(*i, 0x6d61_676c_6576_3031) % m;
-                let skip = if m > 1 {
-                    server_name_hash(*i, 0x6d61_676c_6576_3032) % (m - 1) + 1
-                } else {
-                    1
-                };
+                let skip = if m > 1 { server_name_hash(*i, 0x6d61_676c_6576_3032) % (m - 1) + 1 } else { 1 };
                 (offset, skip)
             })
             .collect();
@@ -120,12 +100,7 @@ pub struct Maglev {
 impl Maglev {
     /// `size` should be prime (validated where user input arrives, in `build_balancer`).
     pub fn new(key: HashKey, size: usize) -> Self {
-        Maglev {
-            key,
-            size,
-            table: MaglevTable::default(),
-            built_for: Vec::new(),
-        }
+        Maglev { key, size, table: MaglevTable::default(), built_for: Vec::new() }
     }
 
     pub fn table(&self) -> &MaglevTable {
@@ -140,11 +115,7 @@ impl Balancer for Maglev {
 
     fn pick(&mut self, req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
         if self.built_for.len() != servers.len()
-            || self
-                .built_for
-                .iter()
-                .zip(servers)
-                .any(|(b, s)| *b != (s.weight, s.up))
+            || self.built_for.iter().zip(servers).any(|(b, s)| *b != (s.weight, s.up))
         {
             self.built_for = servers.iter().map(|s| (s.weight, s.up)).collect();
             let w: Vec<u32> = servers.iter().map(|s| s.weight).collect();

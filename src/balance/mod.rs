@@ -59,7 +59,7 @@ pub use hash::HashKey;
 pub use metrics::{Metrics, RunSummary, ServerSummary, WindowSummary};
 pub use model::{Flow, FlowOutcome, LbEvent, LbModel, LbRun, ServerSnapshot};
 pub use moved::{keys_moved, HashScheme, MembershipChange};
-pub use scenario::{preset, presets, Action, Preset, Scenario, ServerConfig, ServerState};
+pub use scenario::{presets, preset, Action, Preset, Scenario, ServerConfig, ServerState};
 
 use crate::sim::{SimDuration, SimRng};
 use serde::{Deserialize, Serialize};
@@ -138,10 +138,7 @@ impl AlgorithmId {
     /// Whether a pick depends only on the request and the algorithm's own history, so a list of
     /// picks can be printed without running a simulation.
     pub fn is_deterministic_without_load(self) -> bool {
-        !matches!(
-            self,
-            AlgorithmId::LeastConn | AlgorithmId::P2c | AlgorithmId::PeakEwma | AlgorithmId::Random
-        )
+        !matches!(self, AlgorithmId::LeastConn | AlgorithmId::P2c | AlgorithmId::PeakEwma | AlgorithmId::Random)
     }
 }
 
@@ -161,11 +158,7 @@ pub enum BalanceError {
     #[error("ring needs at least 1 virtual node per unit of weight, got {0}")]
     RingVnodes(u32),
     #[error("L7 rule {prefix:?} names server {server}, but there are only {servers} servers (indexes 0..{servers})")]
-    L7PoolServer {
-        prefix: String,
-        server: usize,
-        servers: usize,
-    },
+    L7PoolServer { prefix: String, server: usize, servers: usize },
     #[error("invalid scenario: {0}")]
     Scenario(String),
     #[error("unknown hashing scheme {0:?}; expected modulo, ring or maglev")]
@@ -179,10 +172,7 @@ pub enum BalanceError {
 impl FromStr for AlgorithmId {
     type Err = BalanceError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AlgorithmId::ALL
-            .into_iter()
-            .find(|a| a.id() == s)
-            .ok_or_else(|| BalanceError::UnknownAlgorithm(s.to_string()))
+        AlgorithmId::ALL.into_iter().find(|a| a.id() == s).ok_or_else(|| BalanceError::UnknownAlgorithm(s.to_string()))
     }
 }
 
@@ -238,24 +228,13 @@ pub fn build_balancer(
         AlgorithmId::L7Path => {
             for r in &cfg.l7_rules {
                 if let Some(bad) = r.pool.iter().find(|i| **i >= servers) {
-                    return Err(BalanceError::L7PoolServer {
-                        prefix: r.prefix.clone(),
-                        server: *bad,
-                        servers,
-                    });
+                    return Err(BalanceError::L7PoolServer { prefix: r.prefix.clone(), server: *bad, servers });
                 }
             }
             if let Some(bad) = cfg.l7_default_pool.iter().find(|i| **i >= servers) {
-                return Err(BalanceError::L7PoolServer {
-                    prefix: "(default)".into(),
-                    server: *bad,
-                    servers,
-                });
+                return Err(BalanceError::L7PoolServer { prefix: "(default)".into(), server: *bad, servers });
             }
-            Box::new(l7_path::L7Path::new(
-                cfg.l7_rules.clone(),
-                cfg.l7_default_pool.clone(),
-            ))
+            Box::new(l7_path::L7Path::new(cfg.l7_rules.clone(), cfg.l7_default_pool.clone()))
         }
         AlgorithmId::Random => Box::new(random::RandomPick::new(rng)),
         AlgorithmId::P2c => Box::new(p2c::PowerOfTwo::new(rng)),
@@ -288,10 +267,7 @@ mod tests {
     fn ids_round_trip_and_unknown_ids_name_the_choices() {
         for a in AlgorithmId::ALL {
             assert_eq!(a.id().parse::<AlgorithmId>(), Ok(a));
-            assert_eq!(
-                serde_json::to_string(&a).unwrap(),
-                format!("\"{}\"", a.id())
-            );
+            assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{}\"", a.id()));
             assert!(!a.explanation().is_empty());
         }
         let e = "wrr".parse::<AlgorithmId>().unwrap_err().to_string();
@@ -300,25 +276,13 @@ mod tests {
 
     #[test]
     fn bad_configs_are_errors_not_panics() {
+        let cfg = BalancerConfig { maglev_table_size: 65_536, ..Default::default() };
+        assert_eq!(build_balancer(AlgorithmId::Maglev, &cfg, 3, SimRng::new(1)).err(), Some(BalanceError::MaglevTableSize(65_536)));
         let cfg = BalancerConfig {
-            maglev_table_size: 65_536,
+            l7_rules: vec![l7_path::PathRule { prefix: "/api".into(), pool: vec![7] }],
             ..Default::default()
         };
-        assert_eq!(
-            build_balancer(AlgorithmId::Maglev, &cfg, 3, SimRng::new(1)).err(),
-            Some(BalanceError::MaglevTableSize(65_536))
-        );
-        let cfg = BalancerConfig {
-            l7_rules: vec![l7_path::PathRule {
-                prefix: "/api".into(),
-                pool: vec![7],
-            }],
-            ..Default::default()
-        };
-        let e = build_balancer(AlgorithmId::L7Path, &cfg, 3, SimRng::new(1))
-            .err()
-            .unwrap()
-            .to_string();
+        let e = build_balancer(AlgorithmId::L7Path, &cfg, 3, SimRng::new(1)).err().unwrap().to_string();
         assert!(e.contains("server 7") && e.contains("3 servers"), "{e}");
     }
 }

@@ -9,8 +9,8 @@
 
 use super::balancer::{Balancer, Request, ServerView};
 use super::metrics::{Metrics, RunSummary};
-pub use super::scenario::ServerState;
 use super::scenario::{Action, Scenario, ServerConfig};
+pub use super::scenario::ServerState;
 use super::{build_balancer, AlgorithmId, BalanceError};
 use crate::sim::{Ctx, Distribution, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH};
 use serde::{Deserialize, Serialize};
@@ -23,11 +23,7 @@ pub enum LbEvent {
     Arrival,
     /// A server finishes a request that arrived at `arrived`; `generation` guards against
     /// completions of work lost in a crash.
-    Done {
-        server: u32,
-        generation: u32,
-        arrived: SimTime,
-    },
+    Done { server: u32, generation: u32, arrived: SimTime },
     /// An active health check of `server`.
     HealthCheck { server: usize },
     /// Close a metrics window (and advance slow starts).
@@ -164,21 +160,11 @@ impl LbModel {
             .map(|i| {
                 if i < c.nat_clients {
                     // A carrier NAT: many clients, addresses drawn from one /24.
-                    [
-                        c.nat_prefix[0],
-                        c.nat_prefix[1],
-                        c.nat_prefix[2],
-                        clients_rng.range_inclusive(1, 254) as u8,
-                    ]
+                    [c.nat_prefix[0], c.nat_prefix[1], c.nat_prefix[2], clients_rng.range_inclusive(1, 254) as u8]
                 } else {
                     // Elsewhere: distinct addresses spread over 10.0.0.0/8-like space.
                     let x = clients_rng.next_u32();
-                    [
-                        (x >> 24) as u8 | 1,
-                        (x >> 16) as u8,
-                        (x >> 8) as u8,
-                        (x as u8).max(1),
-                    ]
+                    [(x >> 24) as u8 | 1, (x >> 16) as u8, (x >> 8) as u8, (x as u8).max(1)]
                 }
             })
             .collect();
@@ -231,21 +217,12 @@ impl LbModel {
         let s = &self.servers[i];
         let hashing = matches!(
             self.scenario.algorithm,
-            AlgorithmId::IpHash
-                | AlgorithmId::IpHashFull
-                | AlgorithmId::L4Hash
-                | AlgorithmId::Ring
-                | AlgorithmId::Maglev
+            AlgorithmId::IpHash | AlgorithmId::IpHashFull | AlgorithmId::L4Hash | AlgorithmId::Ring | AlgorithmId::Maglev
         );
-        let ramp = if hashing {
-            0
-        } else {
-            self.scenario.health.slow_start_ms
-        };
+        let ramp = if hashing { 0 } else { self.scenario.health.slow_start_ms };
         match s.recovered_at {
             Some(t) if ramp > 0 && (now - t).as_millis() < ramp && s.cfg.weight > 0 => {
-                let w =
-                    u128::from(s.cfg.weight) * u128::from((now - t).as_millis()) / u128::from(ramp);
+                let w = u128::from(s.cfg.weight) * u128::from((now - t).as_millis()) / u128::from(ramp);
                 (w as u32).max(1)
             }
             _ => s.cfg.weight,
@@ -268,22 +245,11 @@ impl LbModel {
         for i in 0..self.servers.len() {
             self.refresh_view(i, now);
         }
-        self.next_passive_expiry = self
-            .servers
-            .iter()
-            .filter_map(|s| s.passive_until)
-            .min()
-            .unwrap_or(SimTime::MAX);
+        self.next_passive_expiry =
+            self.servers.iter().filter_map(|s| s.passive_until).min().unwrap_or(SimTime::MAX);
     }
 
-    fn record_flow(
-        &mut self,
-        now: SimTime,
-        client: usize,
-        path: usize,
-        server: Option<usize>,
-        outcome: FlowOutcome,
-    ) {
+    fn record_flow(&mut self, now: SimTime, client: usize, path: usize, server: Option<usize>, outcome: FlowOutcome) {
         if self.flow_capacity == 0 {
             return;
         }
@@ -332,11 +298,7 @@ impl LbModel {
         let ms = match s.pinned_latency_ms {
             Some(p) => p as f64,
             None => {
-                let slow = if s.state == ServerState::Slow {
-                    s.cfg.slow_factor
-                } else {
-                    1.0
-                };
+                let slow = if s.state == ServerState::Slow { s.cfg.slow_factor } else { 1.0 };
                 q.work_ms / s.cfg.speed * slow
             }
         };
@@ -344,14 +306,7 @@ impl LbModel {
         let busy = s.busy;
         let generation = s.generation;
         self.metrics.servers[i].set_busy(busy, now);
-        ctx.schedule_in(
-            SimDuration::from_millis_f64(ms),
-            LbEvent::Done {
-                server: i as u32,
-                generation,
-                arrived: q.arrived,
-            },
-        );
+        ctx.schedule_in(SimDuration::from_millis_f64(ms), LbEvent::Done { server: i as u32, generation, arrived: q.arrived });
     }
 
     fn on_arrival(&mut self, ctx: &mut Ctx<'_, LbEvent>) {
@@ -375,20 +330,13 @@ impl LbModel {
             protocol: 6,
             path: &self.scenario.paths[path].path,
         };
-        let Some(i) = self
-            .balancer
-            .pick(&req, &self.views, now)
-            .filter(|i| *i < self.servers.len())
-        else {
+        let Some(i) = self.balancer.pick(&req, &self.views, now).filter(|i| *i < self.servers.len()) else {
             self.metrics.no_server();
             self.record_flow(now, client, path, None, FlowOutcome::NoServer);
             return;
         };
         self.metrics.servers[i].requests += 1;
-        let q = Queued {
-            arrived: now,
-            work_ms,
-        };
+        let q = Queued { arrived: now, work_ms };
         let s = &mut self.servers[i];
         let outcome = if s.state == ServerState::Down {
             FlowOutcome::Failed
@@ -437,11 +385,7 @@ impl LbModel {
         self.metrics.completed(i, latency);
         let v = &mut self.views[i];
         v.active = v.active.saturating_sub(1);
-        v.rtt_ms = if v.rtt_ms == 0.0 {
-            latency.as_millis() as f64
-        } else {
-            0.9 * v.rtt_ms + 0.1 * latency.as_millis() as f64
-        };
+        v.rtt_ms = if v.rtt_ms == 0.0 { latency.as_millis() as f64 } else { 0.9 * v.rtt_ms + 0.1 * latency.as_millis() as f64 };
         self.balancer.observe(i, latency, now);
         let s = &mut self.servers[i];
         s.busy -= 1;
@@ -453,9 +397,7 @@ impl LbModel {
     }
 
     fn on_health_check(&mut self, ctx: &mut Ctx<'_, LbEvent>, i: usize) {
-        let Some(a) = self.scenario.health.active.clone() else {
-            return;
-        };
+        let Some(a) = self.scenario.health.active.clone() else { return };
         let now = ctx.now();
         let s = &mut self.servers[i];
         if s.state == ServerState::Down {
@@ -474,10 +416,7 @@ impl LbModel {
         }
         self.refresh_view(i, now);
         if now < self.end {
-            ctx.schedule_in(
-                SimDuration::from_millis(a.interval_ms),
-                LbEvent::HealthCheck { server: i },
-            );
+            ctx.schedule_in(SimDuration::from_millis(a.interval_ms), LbEvent::HealthCheck { server: i });
         }
     }
 
@@ -498,10 +437,7 @@ impl LbModel {
                     self.metrics.servers[server].set_busy(0, now);
                     self.views[server].active = 0;
                     self.fail(server, lost, now);
-                } else if was == ServerState::Down
-                    && state != ServerState::Down
-                    && self.scenario.health.active.is_none()
-                {
+                } else if was == ServerState::Down && state != ServerState::Down && self.scenario.health.active.is_none() {
                     // Without active checks nothing else notices the recovery; slow start still applies.
                     self.servers[server].recovered_at = Some(now);
                 }
@@ -520,10 +456,7 @@ impl LbModel {
                 let i = self.servers.len() - 1;
                 self.refresh_view(i, now);
                 if let Some(a) = &self.scenario.health.active {
-                    ctx.schedule_in(
-                        SimDuration::from_millis(a.interval_ms),
-                        LbEvent::HealthCheck { server: i },
-                    );
+                    ctx.schedule_in(SimDuration::from_millis(a.interval_ms), LbEvent::HealthCheck { server: i });
                 }
             }
             // An index that does not exist (the page's buttons are bounded; this keeps it total).
@@ -552,16 +485,8 @@ impl LbModel {
                     completed: m.completed,
                     errors: m.errors,
                     drops: m.drops,
-                    utilization: super::metrics::round3(m.utilization(
-                        s.cfg.concurrency,
-                        self.start,
-                        now,
-                    )),
-                    p99_ms: if m.latency.is_empty() {
-                        0
-                    } else {
-                        m.latency.value_at_quantile(0.99)
-                    },
+                    utilization: super::metrics::round3(m.utilization(s.cfg.concurrency, self.start, now)),
+                    p99_ms: if m.latency.is_empty() { 0 } else { m.latency.value_at_quantile(0.99) },
                 }
             })
             .collect()
@@ -570,14 +495,7 @@ impl LbModel {
     pub fn summary(&self, now: SimTime) -> RunSummary {
         let weights: Vec<u32> = self.servers.iter().map(|s| s.cfg.weight).collect();
         let conc: Vec<u32> = self.servers.iter().map(|s| s.cfg.concurrency).collect();
-        self.metrics.summary(
-            &self.scenario.name,
-            self.scenario.algorithm.id(),
-            self.scenario.seed,
-            &weights,
-            &conc,
-            now,
-        )
+        self.metrics.summary(&self.scenario.name, self.scenario.algorithm.id(), self.scenario.seed, &weights, &conc, now)
     }
 }
 
@@ -587,26 +505,16 @@ impl Model for LbModel {
     fn handle(&mut self, ctx: &mut Ctx<'_, LbEvent>, event: LbEvent) {
         match event {
             LbEvent::Arrival => self.on_arrival(ctx),
-            LbEvent::Done {
-                server,
-                generation,
-                arrived,
-            } => self.on_done(ctx, server as usize, generation, arrived),
+            LbEvent::Done { server, generation, arrived } => self.on_done(ctx, server as usize, generation, arrived),
             LbEvent::HealthCheck { server } => self.on_health_check(ctx, server),
             LbEvent::Window => {
                 let now = ctx.now();
                 self.metrics.close_window(now);
                 self.refresh_all(now);
                 // Windows go on while requests are still draining after the last arrival.
-                let draining = self
-                    .servers
-                    .iter()
-                    .any(|s| s.busy > 0 || !s.queue.is_empty());
+                let draining = self.servers.iter().any(|s| s.busy > 0 || !s.queue.is_empty());
                 if now < self.end || draining {
-                    ctx.schedule_in(
-                        SimDuration::from_millis(self.scenario.window_ms),
-                        LbEvent::Window,
-                    );
+                    ctx.schedule_in(SimDuration::from_millis(self.scenario.window_ms), LbEvent::Window);
                 }
             }
             LbEvent::Act(a) => self.apply(ctx, *a),
@@ -639,23 +547,14 @@ impl LbRun {
         let model = LbModel::new(scenario, epoch)?;
         let mut sim = Simulation::new(model, epoch);
         sim.schedule_at(epoch, LbEvent::Arrival);
-        sim.schedule_in(
-            SimDuration::from_millis(scenario.window_ms),
-            LbEvent::Window,
-        );
+        sim.schedule_in(SimDuration::from_millis(scenario.window_ms), LbEvent::Window);
         if let Some(a) = &scenario.health.active {
             for i in 0..scenario.servers.len() {
-                sim.schedule_in(
-                    SimDuration::from_millis(a.interval_ms),
-                    LbEvent::HealthCheck { server: i },
-                );
+                sim.schedule_in(SimDuration::from_millis(a.interval_ms), LbEvent::HealthCheck { server: i });
             }
         }
         for e in &scenario.events {
-            sim.schedule_in(
-                SimDuration::from_millis(e.at_ms),
-                LbEvent::Act(Box::new(e.action.clone())),
-            );
+            sim.schedule_in(SimDuration::from_millis(e.at_ms), LbEvent::Act(Box::new(e.action.clone())));
         }
         Ok(LbRun { sim })
     }
@@ -731,8 +630,7 @@ impl LbRun {
 
     /// The page's per-server buttons: Down, Slow ×10 (`ServerState::Slow`), Recover (`Up`).
     pub fn set_server_state(&mut self, server: usize, state: ServerState) {
-        self.sim
-            .act(|m, ctx| m.apply(ctx, Action::SetState { server, state }));
+        self.sim.act(|m, ctx| m.apply(ctx, Action::SetState { server, state }));
     }
 
     pub fn apply(&mut self, action: Action) {
@@ -781,15 +679,7 @@ mod tests {
     use crate::balance::scenario::{ActiveCheck, HealthConfig, PassiveCheck, ScheduledAction};
 
     fn small(alg: AlgorithmId) -> Scenario {
-        Scenario {
-            algorithm: alg,
-            duration_ms: 3_000,
-            arrivals: crate::balance::scenario::ArrivalConfig {
-                rate_per_s: 200.0,
-                burst: None,
-            },
-            ..Scenario::default()
-        }
+        Scenario { algorithm: alg, duration_ms: 3_000, arrivals: crate::balance::scenario::ArrivalConfig { rate_per_s: 200.0, burst: None }, ..Scenario::default() }
     }
 
     #[test]
@@ -800,40 +690,16 @@ mod tests {
             let s = r.summary();
             assert_eq!(s.arrivals, s.completed + s.drops + s.errors, "{alg}");
             assert!(s.arrivals > 400, "{alg}: {}", s.arrivals);
-            assert!(
-                r.servers()
-                    .iter()
-                    .all(|v| v.view.active == 0 && v.busy == 0),
-                "{alg}"
-            );
+            assert!(r.servers().iter().all(|v| v.view.active == 0 && v.busy == 0), "{alg}");
         }
     }
 
     #[test]
     fn same_seed_same_run_different_seed_different_run() {
-        let a = {
-            let mut r = LbRun::new(&small(AlgorithmId::P2c)).unwrap();
-            r.run_to_end();
-            r.summary()
-        };
-        let b = {
-            let mut r = LbRun::new(&small(AlgorithmId::P2c)).unwrap();
-            r.run_to_end();
-            r.summary()
-        };
-        assert_eq!(
-            serde_json::to_string(&a).unwrap(),
-            serde_json::to_string(&b).unwrap()
-        );
-        let c = {
-            let mut r = LbRun::new(&Scenario {
-                seed: 2,
-                ..small(AlgorithmId::P2c)
-            })
-            .unwrap();
-            r.run_to_end();
-            r.summary()
-        };
+        let a = { let mut r = LbRun::new(&small(AlgorithmId::P2c)).unwrap(); r.run_to_end(); r.summary() };
+        let b = { let mut r = LbRun::new(&small(AlgorithmId::P2c)).unwrap(); r.run_to_end(); r.summary() };
+        assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+        let c = { let mut r = LbRun::new(&Scenario { seed: 2, ..small(AlgorithmId::P2c) }).unwrap(); r.run_to_end(); r.summary() };
         assert_ne!(a.arrivals, c.arrivals);
     }
 
@@ -846,26 +712,14 @@ mod tests {
             let mut sc = small(alg);
             sc.duration_ms = 2_000;
             sc.servers[3].weight = 3;
-            sc.events = vec![ScheduledAction {
-                at_ms: 1_000,
-                action: Action::SetState {
-                    server: 1,
-                    state: ServerState::Down,
-                },
-            }];
+            sc.events = vec![ScheduledAction { at_ms: 1_000, action: Action::SetState { server: 1, state: ServerState::Down } }];
             let mut r = LbRun::new(&sc).unwrap();
             r.run_to_end();
             let s = r.summary();
             let per: Vec<String> = s.servers.iter().map(|v| v.requests.to_string()).collect();
             out.push_str(&format!(
                 "{:<12} arrivals {} done {} errors {} p50 {} p99 {} per-server {}\n",
-                alg.id(),
-                s.arrivals,
-                s.completed,
-                s.errors,
-                s.latency.p50_ms,
-                s.latency.p99_ms,
-                per.join("/")
+                alg.id(), s.arrivals, s.completed, s.errors, s.latency.p50_ms, s.latency.p99_ms, per.join("/")
             ));
         }
         expect_test::expect![[r#"
@@ -881,8 +735,7 @@ mod tests {
             ring         arrivals 414 done 374 errors 40 p50 12 p99 86 per-server 71/62/54/227
             maglev       arrivals 414 done 388 errors 26 p50 11 p99 82 per-server 70/59/62/223
             peak-ewma    arrivals 414 done 337 errors 77 p50 11 p99 82 per-server 126/119/62/107
-        "#]]
-        .assert_eq(&out);
+        "#]].assert_eq(&out);
     }
 
     #[test]
@@ -900,117 +753,46 @@ mod tests {
         }
         assert_eq!(Clocked::now(&played), direct.now());
         assert_eq!(Clocked::processed(&played), direct.events());
-        assert_eq!(
-            serde_json::to_string(&played.summary()).unwrap(),
-            serde_json::to_string(&direct.summary()).unwrap()
-        );
+        assert_eq!(serde_json::to_string(&played.summary()).unwrap(), serde_json::to_string(&direct.summary()).unwrap());
     }
 
     #[test]
     fn queue_overflow_drops() {
         let mut sc = small(AlgorithmId::RoundRobin);
-        sc.servers = vec![ServerConfig {
-            concurrency: 1,
-            queue_limit: 2,
-            ..ServerConfig::default()
-        }];
+        sc.servers = vec![ServerConfig { concurrency: 1, queue_limit: 2, ..ServerConfig::default() }];
         sc.service = Distribution::Constant { ms: 100.0 };
         let mut r = LbRun::new(&sc).unwrap();
         r.run_to_end();
         let s = r.summary();
         // Capacity is 10/s for 3 s against ~600 arrivals.
-        assert!(
-            s.drops > 500 && s.completed <= 33,
-            "{} {}",
-            s.drops,
-            s.completed
-        );
+        assert!(s.drops > 500 && s.completed <= 33, "{} {}", s.drops, s.completed);
     }
 
     #[test]
     fn dead_server_fails_until_detected() {
         let mut sc = small(AlgorithmId::RoundRobin);
         sc.duration_ms = 10_000;
-        sc.events = vec![ScheduledAction {
-            at_ms: 2_000,
-            action: Action::SetState {
-                server: 0,
-                state: ServerState::Down,
-            },
-        }];
-        let no_checks = {
-            let mut r = LbRun::new(&sc).unwrap();
-            r.run_to_end();
-            r.summary()
-        };
-        sc.health = HealthConfig {
-            active: Some(ActiveCheck {
-                interval_ms: 500,
-                fall: 2,
-                rise: 1,
-            }),
-            passive: None,
-            slow_start_ms: 0,
-        };
-        let active = {
-            let mut r = LbRun::new(&sc).unwrap();
-            r.run_to_end();
-            r.summary()
-        };
-        sc.health.passive = Some(PassiveCheck {
-            max_fails: 1,
-            fail_timeout_ms: 60_000,
-        });
-        let both = {
-            let mut r = LbRun::new(&sc).unwrap();
-            r.run_to_end();
-            r.summary()
-        };
+        sc.events = vec![ScheduledAction { at_ms: 2_000, action: Action::SetState { server: 0, state: ServerState::Down } }];
+        let no_checks = { let mut r = LbRun::new(&sc).unwrap(); r.run_to_end(); r.summary() };
+        sc.health = HealthConfig { active: Some(ActiveCheck { interval_ms: 500, fall: 2, rise: 1 }), passive: None, slow_start_ms: 0 };
+        let active = { let mut r = LbRun::new(&sc).unwrap(); r.run_to_end(); r.summary() };
+        sc.health.passive = Some(PassiveCheck { max_fails: 1, fail_timeout_ms: 60_000 });
+        let both = { let mut r = LbRun::new(&sc).unwrap(); r.run_to_end(); r.summary() };
         // About a quarter of 8 s × 200/s fail without checks; within ~1 s with active checks; a
         // handful with passive ones.
         assert!(no_checks.errors > 350, "{}", no_checks.errors);
-        assert!(
-            active.errors < 80 && active.errors > 10,
-            "{}",
-            active.errors
-        );
+        assert!(active.errors < 80 && active.errors > 10, "{}", active.errors);
         assert!(both.errors < 10, "{}", both.errors);
     }
 
     #[test]
     fn slow_start_ramps_the_weight() {
         let mut sc = small(AlgorithmId::SmoothWrr);
-        sc.health = HealthConfig {
-            active: Some(ActiveCheck {
-                interval_ms: 100,
-                fall: 1,
-                rise: 1,
-            }),
-            passive: None,
-            slow_start_ms: 1_000,
-        };
-        sc.servers = vec![
-            ServerConfig {
-                weight: 10,
-                ..ServerConfig::default()
-            };
-            2
-        ];
+        sc.health = HealthConfig { active: Some(ActiveCheck { interval_ms: 100, fall: 1, rise: 1 }), passive: None, slow_start_ms: 1_000 };
+        sc.servers = vec![ServerConfig { weight: 10, ..ServerConfig::default() }; 2];
         sc.events = vec![
-            ScheduledAction {
-                at_ms: 100,
-                action: Action::SetState {
-                    server: 0,
-                    state: ServerState::Down,
-                },
-            },
-            ScheduledAction {
-                at_ms: 500,
-                action: Action::SetState {
-                    server: 0,
-                    state: ServerState::Up,
-                },
-            },
+            ScheduledAction { at_ms: 100, action: Action::SetState { server: 0, state: ServerState::Down } },
+            ScheduledAction { at_ms: 500, action: Action::SetState { server: 0, state: ServerState::Up } },
         ];
         let mut r = LbRun::new(&sc).unwrap();
         r.run_for(SimDuration::from_millis(700));
@@ -1023,37 +805,11 @@ mod tests {
     #[test]
     fn slow_start_leaves_hashing_weights_alone() {
         let mut sc = small(AlgorithmId::Ring);
-        sc.health = HealthConfig {
-            active: Some(ActiveCheck {
-                interval_ms: 100,
-                fall: 1,
-                rise: 1,
-            }),
-            passive: None,
-            slow_start_ms: 1_000,
-        };
-        sc.servers = vec![
-            ServerConfig {
-                weight: 10,
-                ..ServerConfig::default()
-            };
-            2
-        ];
+        sc.health = HealthConfig { active: Some(ActiveCheck { interval_ms: 100, fall: 1, rise: 1 }), passive: None, slow_start_ms: 1_000 };
+        sc.servers = vec![ServerConfig { weight: 10, ..ServerConfig::default() }; 2];
         sc.events = vec![
-            ScheduledAction {
-                at_ms: 100,
-                action: Action::SetState {
-                    server: 0,
-                    state: ServerState::Down,
-                },
-            },
-            ScheduledAction {
-                at_ms: 500,
-                action: Action::SetState {
-                    server: 0,
-                    state: ServerState::Up,
-                },
-            },
+            ScheduledAction { at_ms: 100, action: Action::SetState { server: 0, state: ServerState::Down } },
+            ScheduledAction { at_ms: 500, action: Action::SetState { server: 0, state: ServerState::Up } },
         ];
         let mut r = LbRun::new(&sc).unwrap();
         r.run_for(SimDuration::from_millis(700));

@@ -46,53 +46,30 @@ fn assign(scheme: HashScheme, n: usize, keys: u64) -> Vec<u32> {
         HashScheme::Modulo => hashes.map(|h| (h % n as u64) as u32).collect(),
         HashScheme::Ring => {
             let ring = HashRing::build(&vec![1; n], 160);
-            hashes
-                .map(|h| ring.lookup(h, |_| true).unwrap_or(0) as u32)
-                .collect()
+            hashes.map(|h| ring.lookup(h, |_| true).unwrap_or(0) as u32).collect()
         }
         HashScheme::Maglev => {
-            let t = MaglevTable::build(
-                &vec![1; n],
-                &vec![true; n],
-                super::maglev::MAGLEV_TABLE_SIZE,
-            );
+            let t = MaglevTable::build(&vec![1; n], &vec![true; n], super::maglev::MAGLEV_TABLE_SIZE);
             hashes.map(|h| t.lookup(h).unwrap_or(0) as u32).collect()
         }
     }
 }
 
 /// The fraction of `keys` keys whose server changes when `servers` servers undergo `change`.
-pub fn keys_moved(
-    scheme: HashScheme,
-    servers: usize,
-    change: MembershipChange,
-    keys: u64,
-) -> Result<f64, BalanceError> {
+pub fn keys_moved(scheme: HashScheme, servers: usize, change: MembershipChange, keys: u64) -> Result<f64, BalanceError> {
     if servers == 0 || servers > 10_000 {
-        return Err(BalanceError::Membership(format!(
-            "servers = {servers} must be in 1..=10000"
-        )));
+        return Err(BalanceError::Membership(format!("servers = {servers} must be in 1..=10000")));
     }
     if keys == 0 || keys > 100_000_000 {
-        return Err(BalanceError::Membership(format!(
-            "keys = {keys} must be in 1..=100000000"
-        )));
+        return Err(BalanceError::Membership(format!("keys = {keys} must be in 1..=100000000")));
     }
     let after = match change {
         MembershipChange::Remove(k) if k >= 1 && k < servers => servers - k,
         MembershipChange::Add(k) if k >= 1 && servers + k <= 10_000 => servers + k,
         MembershipChange::Remove(k) => {
-            return Err(BalanceError::Membership(format!(
-                "cannot remove {k} of {servers} servers; remove 1..={}",
-                servers - 1
-            )))
+            return Err(BalanceError::Membership(format!("cannot remove {k} of {servers} servers; remove 1..={}", servers - 1)))
         }
-        MembershipChange::Add(k) => {
-            return Err(BalanceError::Membership(format!(
-                "cannot add {k} servers; add 1..={}",
-                10_000 - servers
-            )))
-        }
+        MembershipChange::Add(k) => return Err(BalanceError::Membership(format!("cannot add {k} servers; add 1..={}", 10_000 - servers))),
     };
     let a = assign(scheme, servers, keys);
     let b = assign(scheme, after, keys);
@@ -116,17 +93,8 @@ mod tests {
 
     #[test]
     fn bad_changes_are_errors() {
-        assert!(
-            keys_moved(HashScheme::Ring, 3, MembershipChange::Remove(3), 10)
-                .unwrap_err()
-                .to_string()
-                .contains("remove 1..=2")
-        );
+        assert!(keys_moved(HashScheme::Ring, 3, MembershipChange::Remove(3), 10).unwrap_err().to_string().contains("remove 1..=2"));
         assert!(keys_moved(HashScheme::Ring, 0, MembershipChange::Add(1), 10).is_err());
-        assert!("crush"
-            .parse::<HashScheme>()
-            .unwrap_err()
-            .to_string()
-            .contains("modulo, ring or maglev"));
+        assert!("crush".parse::<HashScheme>().unwrap_err().to_string().contains("modulo, ring or maglev"));
     }
 }

@@ -14,10 +14,7 @@ pub struct PowerOfTwo {
 
 impl PowerOfTwo {
     pub fn new(rng: SimRng) -> Self {
-        PowerOfTwo {
-            rng,
-            healthy: Vec::new(),
-        }
+        PowerOfTwo { rng, healthy: Vec::new() }
     }
 }
 
@@ -41,11 +38,7 @@ pub(crate) enum Pair {
 /// Two distinct eligible servers, uniformly. Draws from every server first (O(1), the common
 /// case); only if a draw lands on an ineligible server does it draw again among the eligible ones
 /// (collected into `healthy`). Either way the pair is uniform over the eligible servers.
-pub(crate) fn draw_pair(
-    rng: &mut SimRng,
-    servers: &[ServerView],
-    healthy: &mut Vec<usize>,
-) -> Pair {
+pub(crate) fn draw_pair(rng: &mut SimRng, servers: &[ServerView], healthy: &mut Vec<usize>) -> Pair {
     let n = servers.len();
     let ok = |i: usize| servers[i].up && servers[i].weight > 0;
     if n >= 2 {
@@ -78,8 +71,7 @@ impl Balancer for PowerOfTwo {
             Pair::Two(a, b) => (a, b),
         };
         let (sa, sb) = (&servers[a], &servers[b]);
-        if u64::from(sb.active) * u64::from(sa.weight) < u64::from(sa.active) * u64::from(sb.weight)
-        {
+        if u64::from(sb.active) * u64::from(sa.weight) < u64::from(sa.active) * u64::from(sb.weight) {
             Some(b)
         } else {
             Some(a)
@@ -99,16 +91,10 @@ mod tests {
         s[1].active = 5;
         for _ in 0..500 {
             // Server 0 is the most loaded of any pair it is in, so it never wins.
-            assert_ne!(
-                b.pick(&Request::from_client([1, 1, 1, 1], "/"), &s, SimTime::ZERO),
-                Some(0)
-            );
+            assert_ne!(b.pick(&Request::from_client([1, 1, 1, 1], "/"), &s, SimTime::ZERO), Some(0));
         }
         s[1].up = false;
         s[2].up = false;
-        assert_eq!(
-            b.pick(&Request::from_client([1, 1, 1, 1], "/"), &s, SimTime::ZERO),
-            Some(0)
-        );
+        assert_eq!(b.pick(&Request::from_client([1, 1, 1, 1], "/"), &s, SimTime::ZERO), Some(0));
     }
 }

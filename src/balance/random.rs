@@ -12,10 +12,7 @@ pub struct RandomPick {
 
 impl RandomPick {
     pub fn new(rng: SimRng) -> Self {
-        RandomPick {
-            rng,
-            weights: Vec::new(),
-        }
+        RandomPick { rng, weights: Vec::new() }
     }
 }
 
@@ -26,11 +23,7 @@ impl Balancer for RandomPick {
 
     fn pick(&mut self, _req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
         self.weights.clear();
-        self.weights.extend(
-            servers
-                .iter()
-                .map(|s| if s.up { u64::from(s.weight) } else { 0 }),
-        );
+        self.weights.extend(servers.iter().map(|s| if s.up { u64::from(s.weight) } else { 0 }));
         self.rng.weighted_index(&self.weights)
     }
 }
@@ -46,8 +39,7 @@ mod tests {
         s[2].up = false;
         let mut c = [0u32; 3];
         for _ in 0..8000 {
-            c[b.pick(&Request::from_client([1, 1, 1, 1], "/"), &s, SimTime::ZERO)
-                .unwrap()] += 1;
+            c[b.pick(&Request::from_client([1, 1, 1, 1], "/"), &s, SimTime::ZERO).unwrap()] += 1;
         }
         assert_eq!(c[2], 0);
         let ratio = f64::from(c[1]) / f64::from(c[0]);

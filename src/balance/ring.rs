@@ -37,9 +37,7 @@ impl HashRing {
     pub fn lookup(&self, hash: u64, usable: impl Fn(usize) -> bool) -> Option<usize> {
         let n = self.points.len();
         let start = self.points.partition_point(|p| p.0 < hash);
-        (0..n)
-            .map(|k| self.points[(start + k) % n].1 as usize)
-            .find(|i| usable(*i))
+        (0..n).map(|k| self.points[(start + k) % n].1 as usize).find(|i| usable(*i))
     }
 }
 
@@ -54,12 +52,7 @@ pub struct RingHash {
 
 impl RingHash {
     pub fn new(key: HashKey, vnodes_per_weight: u32) -> Self {
-        RingHash {
-            key,
-            vnodes_per_weight,
-            ring: HashRing::default(),
-            built_for: Vec::new(),
-        }
+        RingHash { key, vnodes_per_weight, ring: HashRing::default(), built_for: Vec::new() }
     }
 
     pub fn ring(&self) -> &HashRing {
@@ -73,13 +66,7 @@ impl Balancer for RingHash {
     }
 
     fn pick(&mut self, req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
-        if self.built_for.len() != servers.len()
-            || self
-                .built_for
-                .iter()
-                .zip(servers)
-                .any(|(w, s)| *w != s.weight)
-        {
+        if self.built_for.len() != servers.len() || self.built_for.iter().zip(servers).any(|(w, s)| *w != s.weight) {
             self.built_for = servers.iter().map(|s| s.weight).collect();
             self.ring = HashRing::build(&self.built_for, self.vnodes_per_weight);
         }

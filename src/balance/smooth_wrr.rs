@@ -36,21 +36,13 @@ pub struct SmoothWrr {
 
 impl SmoothWrr {
     pub fn new() -> Self {
-        SmoothWrr {
-            peers: Vec::new(),
-            max_fails: 1,
-        }
+        SmoothWrr { peers: Vec::new(), max_fails: 1 }
     }
 
     /// A balancer already sized for `weights` (for the CLI and tests).
     pub fn with_weights(weights: &[u32]) -> Self {
         let mut s = SmoothWrr::new();
-        s.sync(
-            &weights
-                .iter()
-                .map(|w| ServerView::up(*w))
-                .collect::<Vec<_>>(),
-        );
+        s.sync(&weights.iter().map(|w| ServerView::up(*w)).collect::<Vec<_>>());
         s
     }
 
@@ -107,12 +99,7 @@ impl SmoothWrr {
         let mut before: Vec<i64> = self.peers.iter().map(|p| p.current_weight).collect();
         before[chosen] = before[chosen].saturating_add(total);
         let after = self.peers.iter().map(|p| p.current_weight).collect();
-        Some(WrrStep {
-            before,
-            chosen,
-            total,
-            after,
-        })
+        Some(WrrStep { before, chosen, total, after })
     }
 
     pub(crate) fn pick_views(&mut self, servers: &[ServerView]) -> Option<usize> {
@@ -143,31 +130,20 @@ impl Balancer for SmoothWrr {
 
 /// Letters for servers in sequences: 0 → a, 1 → b …
 pub fn letters(picks: &[usize]) -> String {
-    picks
-        .iter()
-        .map(|i| char::from(b'a' + (*i % 26) as u8).to_string())
-        .collect::<Vec<_>>()
-        .join(" ")
+    picks.iter().map(|i| char::from(b'a' + (*i % 26) as u8).to_string()).collect::<Vec<_>>().join(" ")
 }
 
 /// The length of one period of smooth WRR over `weights`: the sum of the weights divided by their
 /// greatest common divisor.
 pub fn period(weights: &[u32]) -> u64 {
     fn gcd(a: u64, b: u64) -> u64 {
-        if b == 0 {
-            a
-        } else {
-            gcd(b, a % b)
-        }
+        if b == 0 { a } else { gcd(b, a % b) }
     }
     let g = weights.iter().fold(0u64, |g, w| gcd(g, u64::from(*w)));
     if g == 0 {
         return 0;
     }
-    weights
-        .iter()
-        .fold(0u64, |a, w| a.saturating_add(u64::from(*w)))
-        / g
+    weights.iter().fold(0u64, |a, w| a.saturating_add(u64::from(*w))) / g
 }
 
 #[cfg(test)]
@@ -198,10 +174,7 @@ mod tests {
         let steps: Vec<String> = (0..3)
             .map(|_| {
                 let st = s.pick_explained(&v).unwrap();
-                format!(
-                    "{:?} -> {} -{} -> {:?}",
-                    st.before, st.chosen, st.total, st.after
-                )
+                format!("{:?} -> {} -{} -> {:?}", st.before, st.chosen, st.total, st.after)
             })
             .collect();
         expect![[r#"

@@ -2,8 +2,7 @@
 /// Counts heap bytes for `sim redis-bench`'s bytes-per-key figure.
 #[cfg(not(target_arch = "wasm32"))]
 #[global_allocator]
-static ALLOCATOR: playground::cli::alloc_counter::CountingAllocator =
-    playground::cli::alloc_counter::CountingAllocator;
+static ALLOCATOR: playground::cli::alloc_counter::CountingAllocator = playground::cli::alloc_counter::CountingAllocator;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {

@@ -61,9 +61,7 @@ fn playback_demo(seed: u64, timers: u32) -> PlaybackReport {
     let (mut behind, mut events, mut max_work, mut last) = (0u32, 0u64, 0f64, None);
     for _ in 0..FRAMES {
         let start = Instant::now();
-        let r = p.advance(&mut sim, FRAME_MS, || {
-            start.elapsed().as_secs_f64() * 1000.0 >= BUDGET_MS
-        });
+        let r = p.advance(&mut sim, FRAME_MS, || start.elapsed().as_secs_f64() * 1000.0 >= BUDGET_MS);
         max_work = max_work.max(start.elapsed().as_secs_f64() * 1000.0);
         behind += u32::from(r.behind);
         events += r.events;
@@ -121,18 +119,8 @@ pub fn bench(c: &Common, a: BenchArgs) -> CliResult {
         (Some(a), Some(b)) => Some(b.saturating_sub(a) as f64 / 1e9),
         _ => None,
     };
-    let rate = if wall > 0.0 {
-        out.events as f64 / wall
-    } else {
-        f64::INFINITY
-    };
-    let cpu_rate = cpu.map(|c| {
-        if c > 0.0 {
-            out.events as f64 / c
-        } else {
-            f64::INFINITY
-        }
-    });
+    let rate = if wall > 0.0 { out.events as f64 / wall } else { f64::INFINITY };
+    let cpu_rate = cpu.map(|c| if c > 0.0 { out.events as f64 / c } else { f64::INFINITY });
     let report = Report {
         seed: c.seed,
         timers: a.timers,
@@ -144,10 +132,7 @@ pub fn bench(c: &Common, a: BenchArgs) -> CliResult {
         events_per_cpu_sec: cpu_rate,
         checksum: out.checksum,
         playback: if a.playback_timers > 0 {
-            vec![
-                playback_demo(c.seed, 1_000),
-                playback_demo(c.seed, a.playback_timers),
-            ]
+            vec![playback_demo(c.seed, 1_000), playback_demo(c.seed, a.playback_timers)]
         } else {
             vec![]
         },

@@ -114,10 +114,7 @@ pub fn run(c: &Common, a: Args) -> CliResult {
     let (sim, frames) = match (a.bench, a.speed) {
         (true, Some(speed)) => {
             if !speed.is_finite() || speed <= 0.0 {
-                return Err(format!(
-                    "speed {speed} is not a positive number; expected e.g. 1, 10 or 100"
-                )
-                .into());
+                return Err(format!("speed {speed} is not a positive number; expected e.g. 1, 10 or 100").into());
             }
             let mut sim = crate::lock::build(&scenario, TEST_EPOCH)?;
             sim.trace_mut().set_enabled(a.trace);
@@ -159,22 +156,11 @@ pub fn run(c: &Common, a: Args) -> CliResult {
         ttl_warning: scenario.ttl_warning(),
         wall_ms: a.bench.then_some(wall_s * 1000.0),
         events_per_sec: a.bench.then(|| sim.processed() as f64 / wall_s.max(1e-9)),
-        wall_ms_per_virtual_second: a
-            .bench
-            .then(|| wall_s * 1000.0 / (scenario.duration_ms as f64 / 1000.0).max(1e-9)),
+        wall_ms_per_virtual_second: a.bench.then(|| wall_s * 1000.0 / (scenario.duration_ms as f64 / 1000.0).max(1e-9)),
         log: a.trace.then(|| {
-            rt.log()
-                .iter()
-                .map(|l| format!("{:>8}.{:03} {}", l.at_ms / 1000, l.at_ms % 1000, l.text))
-                .collect()
+            rt.log().iter().map(|l| format!("{:>8}.{:03} {}", l.at_ms / 1000, l.at_ms % 1000, l.text)).collect()
         }),
-        trace: a.trace.then(|| {
-            sim.trace()
-                .entries()
-                .iter()
-                .map(|e| e.to_string())
-                .collect()
-        }),
+        trace: a.trace.then(|| sim.trace().entries().iter().map(|e| e.to_string()).collect()),
         frames,
     };
     super::output::print_json(&out)

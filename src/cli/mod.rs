@@ -25,11 +25,7 @@ pub struct Common {
 }
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "sim",
-    about = "Distributed Systems Playground: run the models natively",
-    version
-)]
+#[command(name = "sim", about = "Distributed Systems Playground: run the models natively", version)]
 pub struct SimCli {
     #[command(flatten)]
     pub common: Common,

@@ -21,30 +21,11 @@ pub fn csv_field(s: &str) -> String {
 }
 
 /// Writes a header and rows as CSV.
-pub fn print_csv<R: AsRef<[String]>>(
-    header: &[&str],
-    rows: impl IntoIterator<Item = R>,
-) -> super::CliResult {
+pub fn print_csv<R: AsRef<[String]>>(header: &[&str], rows: impl IntoIterator<Item = R>) -> super::CliResult {
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "{}",
-        header
-            .iter()
-            .map(|h| csv_field(h))
-            .collect::<Vec<_>>()
-            .join(",")
-    )?;
+    writeln!(out, "{}", header.iter().map(|h| csv_field(h)).collect::<Vec<_>>().join(","))?;
     for r in rows {
-        writeln!(
-            out,
-            "{}",
-            r.as_ref()
-                .iter()
-                .map(|f| csv_field(f))
-                .collect::<Vec<_>>()
-                .join(",")
-        )?;
+        writeln!(out, "{}", r.as_ref().iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","))?;
     }
     Ok(())
 }

@@ -35,11 +35,7 @@ pub struct ReplArgs {
 /// Entry point of the `redis-model` binary.
 pub fn repl_main() -> std::process::ExitCode {
     let args = ReplArgs::parse();
-    let start = SimTime(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64),
-    );
+    let start = SimTime(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64));
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let started = Instant::now();
@@ -63,11 +59,7 @@ pub fn run_repl(
     args: &ReplArgs,
     mut clock: impl FnMut() -> SimTime,
 ) -> std::io::Result<()> {
-    let limits = if args.playground_limits {
-        Limits::default()
-    } else {
-        Limits::unlimited()
-    };
+    let limits = if args.playground_limits { Limits::default() } else { Limits::unlimited() };
     let mut store = Store::with_limits(SimRng::new(args.seed).child("redis"), limits);
     let mut last = clock();
     let mut input = input;
@@ -166,11 +158,7 @@ pub fn bench(c: &Common, a: BenchArgs) -> CliResult {
         return Err(BenchError::ValueBytes(a.value_bytes).into());
     }
     let value = vec![b'x'; a.value_bytes];
-    let now = SimTime(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64),
-    );
+    let now = SimTime(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64));
 
     // Model: SET every key, then GET every key, one `execute` per command (argv built per command,
     // as a client's parser would hand it over).
@@ -206,11 +194,7 @@ pub fn bench(c: &Common, a: BenchArgs) -> CliResult {
     // The same commands redis-benchmark sends without -r: one key, a 3-byte value.
     let (bench_set, bench_get) = {
         let mut store = Store::with_limits(SimRng::new(c.seed).child("redis"), Limits::unlimited());
-        let set: Vec<Vec<u8>> = vec![
-            b"SET".to_vec(),
-            b"key:__rand_int__".to_vec(),
-            b"xxx".to_vec(),
-        ];
+        let set: Vec<Vec<u8>> = vec![b"SET".to_vec(), b"key:__rand_int__".to_vec(), b"xxx".to_vec()];
         let get: Vec<Vec<u8>> = vec![b"GET".to_vec(), b"key:__rand_int__".to_vec()];
         let t = Instant::now();
         for _ in 0..a.keys {
@@ -254,28 +238,11 @@ pub fn bench(c: &Common, a: BenchArgs) -> CliResult {
     if c.json {
         return super::output::print_json(&f);
     }
-    let opt =
-        |v: Option<f64>, digits: usize| v.map_or("n/a".to_string(), |v| format!("{v:.digits$}"));
-    println!(
-        "redis-bench: {} keys (key:N), {}-byte values",
-        f.keys, f.value_bytes
-    );
-    println!(
-        "{:<28} {:>16} {:>22}",
-        "", "model (in-process)", "redis-server"
-    );
-    println!(
-        "{:<28} {:>16.0} {:>22}",
-        "SET ops/s",
-        f.model_set_ops_per_sec,
-        opt(f.redis_set_ops_per_sec, 0)
-    );
-    println!(
-        "{:<28} {:>16.0} {:>22}",
-        "GET ops/s",
-        f.model_get_ops_per_sec,
-        opt(f.redis_get_ops_per_sec, 0)
-    );
+    let opt = |v: Option<f64>, digits: usize| v.map_or("n/a".to_string(), |v| format!("{v:.digits$}"));
+    println!("redis-bench: {} keys (key:N), {}-byte values", f.keys, f.value_bytes);
+    println!("{:<28} {:>16} {:>22}", "", "model (in-process)", "redis-server");
+    println!("{:<28} {:>16.0} {:>22}", "SET ops/s", f.model_set_ops_per_sec, opt(f.redis_set_ops_per_sec, 0));
+    println!("{:<28} {:>16.0} {:>22}", "GET ops/s", f.model_get_ops_per_sec, opt(f.redis_get_ops_per_sec, 0));
     println!(
         "{:<28} {:>16.0} {:>22}",
         "SET ops/s, one key, 3 B",
@@ -334,33 +301,16 @@ impl Drop for ServerGuard {
 }
 
 fn which(bin: &str) -> bool {
-    Command::new(bin)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
+    Command::new(bin).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
 }
 
 fn real_redis(a: &BenchArgs, value: &[u8]) -> Result<RealFigures, String> {
     if !which("redis-server") || !which("redis-benchmark") {
         return Err("redis-server or redis-benchmark not installed; model figures only".into());
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| e.to_string())?
-        .port();
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
     let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -379,17 +329,7 @@ fn real_redis(a: &BenchArgs, value: &[u8]) -> Result<RealFigures, String> {
         std::thread::sleep(Duration::from_millis(20));
     };
     let out = Command::new("redis-benchmark")
-        .args([
-            "-p",
-            &port.to_string(),
-            "-P",
-            "16",
-            "-t",
-            "set,get",
-            "-n",
-            &a.keys.to_string(),
-            "-q",
-        ])
+        .args(["-p", &port.to_string(), "-P", "16", "-t", "set,get", "-n", &a.keys.to_string(), "-q"])
         .output()
         .map_err(|e| format!("redis-benchmark failed: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout).replace('\r', "\n");
@@ -399,27 +339,16 @@ fn real_redis(a: &BenchArgs, value: &[u8]) -> Result<RealFigures, String> {
             .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
             .next_back()
     };
-    let (set, get) = (
-        rate("SET").ok_or("no SET figure from redis-benchmark")?,
-        rate("GET").ok_or("no GET figure")?,
-    );
+    let (set, get) = (rate("SET").ok_or("no SET figure from redis-benchmark")?, rate("GET").ok_or("no GET figure")?);
 
-    conn.call(&[b"FLUSHALL".to_vec()])
-        .map_err(|e| e.to_string())?;
+    conn.call(&[b"FLUSHALL".to_vec()]).map_err(|e| e.to_string())?;
     let used = |c: &mut RespConn| -> Result<(u64, String), String> {
         let info = match c.call(&[b"INFO".to_vec()]).map_err(|e| e.to_string())? {
             Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
             other => return Err(format!("unexpected INFO reply {other:?}")),
         };
-        let field = |f: &str| {
-            info.lines()
-                .find_map(|l| l.strip_prefix(f))
-                .map(str::trim)
-                .map(str::to_string)
-        };
-        let used = field("used_memory:")
-            .and_then(|v| v.parse().ok())
-            .ok_or("INFO has no used_memory")?;
+        let field = |f: &str| info.lines().find_map(|l| l.strip_prefix(f)).map(str::trim).map(str::to_string);
+        let used = field("used_memory:").and_then(|v| v.parse().ok()).ok_or("INFO has no used_memory")?;
         Ok((used, field("redis_version:").unwrap_or_default()))
     };
     let (before, version) = used(&mut conn)?;
@@ -443,12 +372,7 @@ fn real_redis(a: &BenchArgs, value: &[u8]) -> Result<RealFigures, String> {
         i = end;
     }
     let (after, _) = used(&mut conn)?;
-    Ok(RealFigures {
-        version,
-        set,
-        get,
-        bytes_per_key: after.saturating_sub(before) as f64 / a.keys as f64,
-    })
+    Ok(RealFigures { version, set, get, bytes_per_key: after.saturating_sub(before) as f64 / a.keys as f64 })
 }
 
 /// A small RESP2 client for the benchmark.
@@ -461,10 +385,7 @@ impl RespConn {
     fn connect(port: u16) -> std::io::Result<RespConn> {
         let s = TcpStream::connect(("127.0.0.1", port))?;
         s.set_read_timeout(Some(Duration::from_secs(30)))?;
-        Ok(RespConn {
-            reader: BufReader::new(s.try_clone()?),
-            writer: s,
-        })
+        Ok(RespConn { reader: BufReader::new(s.try_clone()?), writer: s })
     }
     fn call(&mut self, argv: &[Vec<u8>]) -> std::io::Result<Reply> {
         let mut out = format!("*{}\r\n", argv.len()).into_bytes();
@@ -504,11 +425,7 @@ impl RespConn {
                 if n < 0 {
                     return Ok(Reply::NilArray);
                 }
-                Reply::Array(
-                    (0..n)
-                        .map(|_| self.read_reply())
-                        .collect::<Result<_, _>>()?,
-                )
+                Reply::Array((0..n).map(|_| self.read_reply()).collect::<Result<_, _>>()?)
             }
             _ => return Err(std::io::Error::other("unexpected RESP type")),
         })

@@ -99,13 +99,7 @@ impl Checker {
             } else {
                 let mut workers: Vec<usize> = believers.iter().map(|(w, _)| *w).collect();
                 workers.sort_unstable();
-                self.violations.push(Violation {
-                    span: Interval {
-                        from: now,
-                        to: None,
-                    },
-                    workers,
-                });
+                self.violations.push(Violation { span: Interval { from: now, to: None }, workers });
             }
         } else if open {
             if let Some(v) = self.violations.last_mut() {
@@ -163,18 +157,13 @@ impl Checker {
             self.summary.writes_accepted = self.summary.writes_accepted.saturating_add(1);
             self.summary.highest_job = self.summary.highest_job.max(job);
             if stale {
-                self.summary.stale_writes_accepted =
-                    self.summary.stale_writes_accepted.saturating_add(1);
+                self.summary.stale_writes_accepted = self.summary.stale_writes_accepted.saturating_add(1);
             }
         } else {
-            self.summary.stale_writes_rejected =
-                self.summary.stale_writes_rejected.saturating_add(1);
+            self.summary.stale_writes_rejected = self.summary.stale_writes_rejected.saturating_add(1);
         }
         if dup {
-            self.summary.duplicate_or_out_of_order_jobs = self
-                .summary
-                .duplicate_or_out_of_order_jobs
-                .saturating_add(1);
+            self.summary.duplicate_or_out_of_order_jobs = self.summary.duplicate_or_out_of_order_jobs.saturating_add(1);
         }
         self.writes.push(WriteRecord {
             at,
@@ -190,8 +179,7 @@ impl Checker {
     }
 
     pub fn on_foreign_extension(&mut self) {
-        self.summary.foreign_lock_extensions =
-            self.summary.foreign_lock_extensions.saturating_add(1);
+        self.summary.foreign_lock_extensions = self.summary.foreign_lock_extensions.saturating_add(1);
     }
     pub fn on_foreign_delete(&mut self) {
         self.summary.foreign_lock_deletes = self.summary.foreign_lock_deletes.saturating_add(1);
@@ -215,13 +203,9 @@ impl Checker {
             .fold(0u64, u64::saturating_add);
         s.handovers = self.handovers;
         s.acquisitions = self.acquisitions;
-        let open = self
-            .no_holder_since
-            .map_or(SimDuration::ZERO, |since| now - since);
+        let open = self.no_holder_since.map_or(SimDuration::ZERO, |since| now - since);
         s.time_without_holder_ms = self.time_without_holder.saturating_add(open).0;
-        let open = self
-            .mismatch_since
-            .map_or(SimDuration::ZERO, |since| now - since);
+        let open = self.mismatch_since.map_or(SimDuration::ZERO, |since| now - since);
         s.belief_without_truth_ms = self.mismatch_time.saturating_add(open).0;
         s
     }

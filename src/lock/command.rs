@@ -28,11 +28,7 @@ end"#;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LockCommand {
     /// `SET <key> <value> NX EX <s>` (or `PX <ms>` when the TTL is not whole seconds): acquire.
-    SetNx {
-        key: String,
-        value: String,
-        ttl_ms: u64,
-    },
+    SetNx { key: String, value: String, ttl_ms: u64 },
     /// `GET <key>`: the first half of the reference renew.
     Get { key: String },
     /// `EXPIRE <key> <s>` (or `PEXPIRE`): the second half of the reference renew.
@@ -42,11 +38,7 @@ pub enum LockCommand {
     /// `INCR <key>`: take a fencing token.
     Incr { key: String },
     /// `EVAL COMPARE_AND_EXTEND_LUA 1 <key> <value> <ttl ms>`.
-    CompareAndExtend {
-        key: String,
-        value: String,
-        ttl_ms: u64,
-    },
+    CompareAndExtend { key: String, value: String, ttl_ms: u64 },
     /// `EVAL COMPARE_AND_DELETE_LUA 1 <key> <value>`.
     CompareAndDelete { key: String, value: String },
 }
@@ -61,23 +53,9 @@ impl LockCommand {
         match self {
             LockCommand::SetNx { key, value, ttl_ms } => {
                 if ttl_ms % 1000 == 0 {
-                    vec![
-                        b("SET"),
-                        b(key),
-                        b(value),
-                        b("NX"),
-                        b("EX"),
-                        b(&(ttl_ms / 1000).to_string()),
-                    ]
+                    vec![b("SET"), b(key), b(value), b("NX"), b("EX"), b(&(ttl_ms / 1000).to_string())]
                 } else {
-                    vec![
-                        b("SET"),
-                        b(key),
-                        b(value),
-                        b("NX"),
-                        b("PX"),
-                        b(&ttl_ms.to_string()),
-                    ]
+                    vec![b("SET"), b(key), b(value), b("NX"), b("PX"), b(&ttl_ms.to_string())]
                 }
             }
             LockCommand::Get { key } => vec![b("GET"), b(key)],
@@ -91,23 +69,10 @@ impl LockCommand {
             LockCommand::Del { key } => vec![b("DEL"), b(key)],
             LockCommand::Incr { key } => vec![b("INCR"), b(key)],
             LockCommand::CompareAndExtend { key, value, ttl_ms } => {
-                vec![
-                    b("EVAL"),
-                    b(COMPARE_AND_EXTEND_LUA),
-                    b("1"),
-                    b(key),
-                    b(value),
-                    b(&ttl_ms.to_string()),
-                ]
+                vec![b("EVAL"), b(COMPARE_AND_EXTEND_LUA), b("1"), b(key), b(value), b(&ttl_ms.to_string())]
             }
             LockCommand::CompareAndDelete { key, value } => {
-                vec![
-                    b("EVAL"),
-                    b(COMPARE_AND_DELETE_LUA),
-                    b("1"),
-                    b(key),
-                    b(value),
-                ]
+                vec![b("EVAL"), b(COMPARE_AND_DELETE_LUA), b("1"), b(key), b(value)]
             }
         }
     }
@@ -118,15 +83,8 @@ impl LockCommand {
             LockCommand::CompareAndExtend { key, value, ttl_ms } => {
                 format!("EVAL <compare-and-extend> 1 {key} {value} {ttl_ms}")
             }
-            LockCommand::CompareAndDelete { key, value } => {
-                format!("EVAL <compare-and-delete> 1 {key} {value}")
-            }
-            other => other
-                .argv()
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect::<Vec<_>>()
-                .join(" "),
+            LockCommand::CompareAndDelete { key, value } => format!("EVAL <compare-and-delete> 1 {key} {value}"),
+            other => other.argv().iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" "),
         }
     }
 }
@@ -140,14 +98,7 @@ pub fn display_reply(reply: &crate::redis::Reply) -> String {
         Reply::Integer(i) => format!("(integer) {i}"),
         Reply::Bulk(bytes) => format!("\"{}\"", String::from_utf8_lossy(bytes)),
         Reply::Nil => "(nil)".to_string(),
-        Reply::Array(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(display_reply)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Reply::Array(items) => format!("[{}]", items.iter().map(display_reply).collect::<Vec<_>>().join(", ")),
         Reply::NilArray => "(nil array)".to_string(),
     }
 }
@@ -160,42 +111,15 @@ mod tests {
     #[test]
     fn commands_render_as_the_reference_sends_them() {
         let cmds = [
-            LockCommand::SetNx {
-                key: "lock:jobs".into(),
-                value: "W".into(),
-                ttl_ms: 10_000,
-            },
-            LockCommand::SetNx {
-                key: "lock:jobs".into(),
-                value: "W".into(),
-                ttl_ms: 1_500,
-            },
-            LockCommand::Get {
-                key: "lock:jobs".into(),
-            },
-            LockCommand::Expire {
-                key: "lock:jobs".into(),
-                ttl_ms: 10_000,
-            },
-            LockCommand::Expire {
-                key: "lock:jobs".into(),
-                ttl_ms: 250,
-            },
-            LockCommand::Del {
-                key: "lock:jobs".into(),
-            },
-            LockCommand::Incr {
-                key: "lock:jobs:token".into(),
-            },
-            LockCommand::CompareAndExtend {
-                key: "lock:jobs".into(),
-                value: "W".into(),
-                ttl_ms: 10_000,
-            },
-            LockCommand::CompareAndDelete {
-                key: "lock:jobs".into(),
-                value: "W".into(),
-            },
+            LockCommand::SetNx { key: "lock:jobs".into(), value: "W".into(), ttl_ms: 10_000 },
+            LockCommand::SetNx { key: "lock:jobs".into(), value: "W".into(), ttl_ms: 1_500 },
+            LockCommand::Get { key: "lock:jobs".into() },
+            LockCommand::Expire { key: "lock:jobs".into(), ttl_ms: 10_000 },
+            LockCommand::Expire { key: "lock:jobs".into(), ttl_ms: 250 },
+            LockCommand::Del { key: "lock:jobs".into() },
+            LockCommand::Incr { key: "lock:jobs:token".into() },
+            LockCommand::CompareAndExtend { key: "lock:jobs".into(), value: "W".into(), ttl_ms: 10_000 },
+            LockCommand::CompareAndDelete { key: "lock:jobs".into(), value: "W".into() },
         ];
         let text: Vec<String> = cmds.iter().map(LockCommand::display).collect();
         expect![[r#"

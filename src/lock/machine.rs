@@ -71,11 +71,7 @@ impl WorkerState {
         let mut edges = vec![
             (Idle, "TRY_ACQUIRE_LOCK", AcquiringLock),
             (AcquiringLock, "acquired", Working),
-            (
-                AcquiringLock,
-                "not acquired / error / timeout",
-                WaitingToAcquireLock,
-            ),
+            (AcquiringLock, "not acquired / error / timeout", WaitingToAcquireLock),
             (Working, "after renew interval", RenewLock),
             (RenewLock, "renewed", Working),
             (RenewLock, "error", PauseWork),
@@ -120,11 +116,7 @@ pub enum Event {
     /// `STOP`: graceful shutdown, from any state.
     Stop,
     /// A reply from Redis instance `instance` to request `req`.
-    Reply {
-        instance: usize,
-        req: RequestId,
-        reply: Reply,
-    },
+    Reply { instance: usize, req: RequestId, reply: Reply },
     /// The client gave up waiting for request `req`.
     ClientTimeout { instance: usize, req: RequestId },
     /// The renew timer fired.
@@ -308,9 +300,7 @@ struct Round {
 
 impl Round {
     fn done(&self) -> bool {
-        self.slots
-            .iter()
-            .all(|s| !matches!(s, Slot::Pending { .. }))
+        self.slots.iter().all(|s| !matches!(s, Slot::Pending { .. }))
     }
     fn oks(&self) -> usize {
         self.slots.iter().filter(|s| matches!(s, Slot::Ok)).count()
@@ -391,31 +381,20 @@ impl LockWorker {
 
     fn send(&mut self, instance: usize, command: LockCommand, fx: &mut Vec<Effect>) -> RequestId {
         let req = self.req();
-        fx.push(Effect::Send {
-            instance,
-            req,
-            command,
-        });
+        fx.push(Effect::Send { instance, req, command });
         req
     }
 
     fn set_nx(&self) -> LockCommand {
-        LockCommand::SetNx {
-            key: self.cfg.lock_key.clone(),
-            value: self.id.clone(),
-            ttl_ms: self.cfg.ttl.0,
-        }
+        LockCommand::SetNx { key: self.cfg.lock_key.clone(), value: self.id.clone(), ttl_ms: self.cfg.ttl.0 }
     }
 
     fn release_command(&self) -> LockCommand {
         match self.cfg.release {
-            ReleaseVariant::Del => LockCommand::Del {
-                key: self.cfg.lock_key.clone(),
-            },
-            ReleaseVariant::CompareAndDelete => LockCommand::CompareAndDelete {
-                key: self.cfg.lock_key.clone(),
-                value: self.id.clone(),
-            },
+            ReleaseVariant::Del => LockCommand::Del { key: self.cfg.lock_key.clone() },
+            ReleaseVariant::CompareAndDelete => {
+                LockCommand::CompareAndDelete { key: self.cfg.lock_key.clone(), value: self.id.clone() }
+            }
         }
     }
 
@@ -441,12 +420,8 @@ impl LockWorker {
                 E::Stop,
             ) => {
                 self.round = None;
-                fx.push(Effect::CancelTimer {
-                    timer: TimerKind::Renew,
-                });
-                fx.push(Effect::CancelTimer {
-                    timer: TimerKind::Retry,
-                });
+                fx.push(Effect::CancelTimer { timer: TimerKind::Renew });
+                fx.push(Effect::CancelTimer { timer: TimerKind::Retry });
                 Ok(self.enter(now, S::Cleanup, &mut fx))
             }
 
@@ -464,18 +439,12 @@ impl LockWorker {
             ) => Err(Ignored("TRY_ACQUIRE_LOCK is only handled in idle")),
 
             // Replies and client timeouts drive the round of the state that owns one.
-            (
-                S::AcquiringLock | S::RenewLock | S::ReleasingLock,
-                E::Reply {
-                    instance,
-                    req,
-                    reply,
-                },
-            ) => self.on_result(now, instance, req, Some(reply), &mut fx),
-            (
-                S::AcquiringLock | S::RenewLock | S::ReleasingLock,
-                E::ClientTimeout { instance, req },
-            ) => self.on_result(now, instance, req, None, &mut fx),
+            (S::AcquiringLock | S::RenewLock | S::ReleasingLock, E::Reply { instance, req, reply }) => {
+                self.on_result(now, instance, req, Some(reply), &mut fx)
+            }
+            (S::AcquiringLock | S::RenewLock | S::ReleasingLock, E::ClientTimeout { instance, req }) => {
+                self.on_result(now, instance, req, None, &mut fx)
+            }
             (
                 S::Idle | S::Working | S::PauseWork | S::WaitingToAcquireLock | S::Cleanup,
                 E::Reply { .. } | E::ClientTimeout { .. },
@@ -495,61 +464,29 @@ impl LockWorker {
             ) => Err(Ignored("renew timer is only armed in working")),
 
             // waiting_to_acquire_lock: after the retry interval → acquiring_lock.
-            (S::WaitingToAcquireLock, E::RetryTimer) => {
-                Ok(self.enter(now, S::AcquiringLock, &mut fx))
-            }
+            (S::WaitingToAcquireLock, E::RetryTimer) => Ok(self.enter(now, S::AcquiringLock, &mut fx)),
             (
-                S::Idle
-                | S::AcquiringLock
-                | S::Working
-                | S::RenewLock
-                | S::PauseWork
-                | S::Cleanup
-                | S::ReleasingLock,
+                S::Idle | S::AcquiringLock | S::Working | S::RenewLock | S::PauseWork | S::Cleanup | S::ReleasingLock,
                 E::RetryTimer,
-            ) => Err(Ignored(
-                "retry timer is only armed in waiting_to_acquire_lock",
-            )),
+            ) => Err(Ignored("retry timer is only armed in waiting_to_acquire_lock")),
 
             // stopWork resolved: pause_work → waiting, cleanup → releasing.
             (S::PauseWork, E::WorkStopped) => Ok(self.enter(now, S::WaitingToAcquireLock, &mut fx)),
             (S::Cleanup, E::WorkStopped) => Ok(self.enter(now, S::ReleasingLock, &mut fx)),
             (
-                S::Idle
-                | S::AcquiringLock
-                | S::Working
-                | S::RenewLock
-                | S::WaitingToAcquireLock
-                | S::ReleasingLock,
+                S::Idle | S::AcquiringLock | S::Working | S::RenewLock | S::WaitingToAcquireLock | S::ReleasingLock,
                 E::WorkStopped,
-            ) => Err(Ignored(
-                "stopWork is only invoked in pause_work and cleanup",
-            )),
+            ) => Err(Ignored("stopWork is only invoked in pause_work and cleanup")),
         };
         match result {
             Ok(to) => {
                 // A reply that only advances a round in flight is a self-loop, not a transition.
                 if to != from || is_stop {
-                    self.last_transition = Some(Transition {
-                        at: now,
-                        from,
-                        event: name.to_string(),
-                        to,
-                    });
+                    self.last_transition = Some(Transition { at: now, from, event: name.to_string(), to });
                 }
-                Outcome {
-                    from,
-                    to,
-                    effects: fx,
-                    ignored: None,
-                }
+                Outcome { from, to, effects: fx, ignored: None }
             }
-            Err(why) => Outcome {
-                from,
-                to: self.state,
-                effects: fx,
-                ignored: Some(why),
-            },
+            Err(why) => Outcome { from, to: self.state, effects: fx, ignored: Some(why) },
         }
     }
 
@@ -568,17 +505,9 @@ impl LockWorker {
                 let mut slots = Vec::with_capacity(self.cfg.instances);
                 for i in 0..self.cfg.instances {
                     let req = self.send(i, self.set_nx(), fx);
-                    slots.push(Slot::Pending {
-                        req,
-                        step: Step::SetNx,
-                    });
+                    slots.push(Slot::Pending { req, step: Step::SetNx });
                 }
-                self.round = Some(Round {
-                    purpose: Purpose::Acquire,
-                    started: now,
-                    slots,
-                    reacquired: false,
-                });
+                self.round = Some(Round { purpose: Purpose::Acquire, started: now, slots, reacquired: false });
             }
             S::Working => {
                 self.round = None;
@@ -586,22 +515,14 @@ impl LockWorker {
                     fx.push(self.log("Lock acquired. Starting work"));
                 }
                 fx.push(Effect::StartWork);
-                fx.push(Effect::SetTimer {
-                    timer: TimerKind::Renew,
-                    after: self.cfg.renew_interval,
-                });
+                fx.push(Effect::SetTimer { timer: TimerKind::Renew, after: self.cfg.renew_interval });
             }
             S::RenewLock => {
                 fx.push(self.log("Renewing lock"));
                 let mut slots = Vec::with_capacity(self.cfg.instances);
                 for i in 0..self.cfg.instances {
                     let (command, step) = match self.cfg.renew {
-                        RenewVariant::GetThenExpire => (
-                            LockCommand::Get {
-                                key: self.cfg.lock_key.clone(),
-                            },
-                            Step::Get,
-                        ),
+                        RenewVariant::GetThenExpire => (LockCommand::Get { key: self.cfg.lock_key.clone() }, Step::Get),
                         RenewVariant::CompareAndExtend => (
                             LockCommand::CompareAndExtend {
                                 key: self.cfg.lock_key.clone(),
@@ -614,12 +535,7 @@ impl LockWorker {
                     let req = self.send(i, command, fx);
                     slots.push(Slot::Pending { req, step });
                 }
-                self.round = Some(Round {
-                    purpose: Purpose::Renew,
-                    started: now,
-                    slots,
-                    reacquired: false,
-                });
+                self.round = Some(Round { purpose: Purpose::Renew, started: now, slots, reacquired: false });
             }
             S::PauseWork | S::Cleanup => {
                 self.round = None;
@@ -634,27 +550,16 @@ impl LockWorker {
                 } else {
                     self.cfg.retry_interval
                 };
-                fx.push(Effect::SetTimer {
-                    timer: TimerKind::Retry,
-                    after,
-                });
+                fx.push(Effect::SetTimer { timer: TimerKind::Retry, after });
             }
             S::ReleasingLock => {
                 fx.push(self.log("Releasing lock"));
                 let mut slots = Vec::with_capacity(self.cfg.instances);
                 for i in 0..self.cfg.instances {
                     let req = self.send(i, self.release_command(), fx);
-                    slots.push(Slot::Pending {
-                        req,
-                        step: Step::Release,
-                    });
+                    slots.push(Slot::Pending { req, step: Step::Release });
                 }
-                self.round = Some(Round {
-                    purpose: Purpose::Release,
-                    started: now,
-                    slots,
-                    reacquired: false,
-                });
+                self.round = Some(Round { purpose: Purpose::Release, started: now, slots, reacquired: false });
             }
         }
         to
@@ -710,21 +615,12 @@ impl LockWorker {
             (Step::Get, Some(Reply::Nil)) => {
                 // The key is gone: acquire again, as the reference does.
                 let req = self.send(instance, self.set_nx(), fx);
-                Slot::Pending {
-                    req,
-                    step: Step::SetNx,
-                }
+                Slot::Pending { req, step: Step::SetNx }
             }
             (Step::Get, Some(Reply::Bulk(v))) if v == self.id.as_bytes() => {
-                let cmd = LockCommand::Expire {
-                    key: self.cfg.lock_key.clone(),
-                    ttl_ms: self.cfg.ttl.0,
-                };
+                let cmd = LockCommand::Expire { key: self.cfg.lock_key.clone(), ttl_ms: self.cfg.ttl.0 };
                 let req = self.send(instance, cmd, fx);
-                Slot::Pending {
-                    req,
-                    step: Step::Expire,
-                }
+                Slot::Pending { req, step: Step::Expire }
             }
             (Step::Get, Some(_)) => Slot::Failed,
             // The reference only fails on an error: `EXPIRE` answering 0 (key gone) still "succeeds".
@@ -748,28 +644,18 @@ impl LockWorker {
             return round.oks() == self.cfg.instances;
         }
         let elapsed = now.saturating_since(round.started);
-        let validity =
-            self.cfg.ttl.0 as i128 - elapsed.0 as i128 - self.cfg.redlock_drift().0 as i128;
+        let validity = self.cfg.ttl.0 as i128 - elapsed.0 as i128 - self.cfg.redlock_drift().0 as i128;
         round.oks() >= self.cfg.majority() && validity > 0
     }
 
     fn take_token(&mut self, now: SimTime, fx: &mut Vec<Effect>) {
-        let req = self.send(
-            0,
-            LockCommand::Incr {
-                key: self.cfg.token_key(),
-            },
-            fx,
-        );
+        let req = self.send(0, LockCommand::Incr { key: self.cfg.token_key() }, fx);
         self.round = Some(Round {
             purpose: Purpose::Token,
             started: now,
             slots: {
                 let mut s = vec![Slot::Ok; self.cfg.instances];
-                s[0] = Slot::Pending {
-                    req,
-                    step: Step::Incr,
-                };
+                s[0] = Slot::Pending { req, step: Step::Incr };
                 s
             },
             reacquired: false,

@@ -32,15 +32,12 @@ pub mod url;
 pub use checker::{Checker, Summary, Violation, WriteRecord};
 pub use command::{LockCommand, COMPARE_AND_DELETE_LUA, COMPARE_AND_EXTEND_LUA};
 pub use machine::{
-    Effect, Event, Ignored, LockWorker, MachineConfig, Outcome, ReleaseVariant, RenewVariant,
-    RequestId, TimerKind, Transition, WorkerState,
+    Effect, Event, Ignored, LockWorker, MachineConfig, Outcome, ReleaseVariant, RenewVariant, RequestId, TimerKind,
+    Transition, WorkerState,
 };
-pub use runtime::{
-    build, run, ActionError, LockEvent, LockRuntime, RedisView, WorkerStatus, WorkerView,
-};
+pub use runtime::{build, run, ActionError, LockEvent, LockRuntime, RedisView, WorkerStatus, WorkerView};
 pub use scenario::{
-    parse_duration, preset, preset_description, ttl_warning, Action, DurationError, Scenario,
-    ScenarioError, Step, Target, Variants, EXPLAIN_FENCING, EXPLAIN_REDLOCK,
-    EXPLAIN_RELEASE_ATOMIC, EXPLAIN_RELEASE_DEL, EXPLAIN_RENEW_ATOMIC,
-    EXPLAIN_RENEW_GET_THEN_EXPIRE, PRESET_IDS,
+    parse_duration, preset, preset_description, ttl_warning, Action, DurationError, Scenario, ScenarioError, Step,
+    Target, Variants, EXPLAIN_FENCING, EXPLAIN_REDLOCK, EXPLAIN_RELEASE_ATOMIC, EXPLAIN_RELEASE_DEL,
+    EXPLAIN_RENEW_ATOMIC, EXPLAIN_RENEW_GET_THEN_EXPIRE, PRESET_IDS,
 };

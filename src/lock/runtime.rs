@@ -13,9 +13,7 @@
 use super::checker::{Checker, Interval, Summary, Violation, WriteRecord};
 use super::command::{display_reply, LockCommand};
 use super::ids::worker_id;
-use super::machine::{
-    Effect, Event, LockWorker, MachineConfig, RequestId, TimerKind, Transition, WorkerState,
-};
+use super::machine::{Effect, Event, LockWorker, MachineConfig, RequestId, TimerKind, Transition, WorkerState};
 use super::scenario::{Action, Scenario, ScenarioError, Target};
 use super::store::{Instance, KeyView};
 use crate::redis::Reply;
@@ -65,22 +63,9 @@ pub enum Msg {
 /// A worker-local timer.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Timer {
-    Machine {
-        worker: usize,
-        incarnation: u32,
-        kind: TimerKind,
-    },
-    ClientTimeout {
-        worker: usize,
-        incarnation: u32,
-        instance: usize,
-        req: RequestId,
-    },
-    JobDone {
-        worker: usize,
-        incarnation: u32,
-        job: u64,
-    },
+    Machine { worker: usize, incarnation: u32, kind: TimerKind },
+    ClientTimeout { worker: usize, incarnation: u32, instance: usize, req: RequestId },
+    JobDone { worker: usize, incarnation: u32, job: u64 },
 }
 
 /// The runtime's kernel events.
@@ -266,10 +251,7 @@ pub struct LockRuntime {
 }
 
 /// Builds a ready-to-run simulation of `scenario` whose clock starts at `epoch`.
-pub fn build(
-    scenario: &Scenario,
-    epoch: SimTime,
-) -> Result<Simulation<LockRuntime>, ScenarioError> {
+pub fn build(scenario: &Scenario, epoch: SimTime) -> Result<Simulation<LockRuntime>, ScenarioError> {
     scenario.validate()?;
     let rng = SimRng::new(scenario.seed);
     let mut net = Network::new(rng.child("network"), scenario.latency.clone());
@@ -277,45 +259,28 @@ pub fn build(
     let cfg = scenario.machine_config();
     let mut redis = Vec::with_capacity(scenario.redis_instances);
     for i in 0..scenario.redis_instances {
-        let node = net
-            .add_node(&format!("redis-{i}"))
-            .expect("distinct generated names");
+        let node = net.add_node(&format!("redis-{i}")).expect("distinct generated names");
         redis.push(RedisSlot {
             node,
             instance: Instance::new(rng.child_indexed("redis", i as u64)),
             up: true,
             extra_ms: 0,
             commands: VecDeque::new(),
-            view: KeyView {
-                value: None,
-                expires_at: None,
-            },
+            view: KeyView { value: None, expires_at: None },
             dirty: false,
-            lane: vec![RedisSpan {
-                from: epoch,
-                to: None,
-                value: None,
-                expires_at: None,
-                up: true,
-            }],
+            lane: vec![RedisSpan { from: epoch, to: None, value: None, expires_at: None, up: true }],
         });
     }
     let mut workers = Vec::with_capacity(scenario.workers);
     for i in 0..scenario.workers {
-        let node = net
-            .add_node(&format!("worker-{i}"))
-            .expect("distinct generated names");
+        let node = net.add_node(&format!("worker-{i}")).expect("distinct generated names");
         let mut id_rng = rng.child_indexed("worker-id", i as u64);
         let mut id = worker_id(epoch, &mut id_rng);
         // 80 random bits make a clash astronomically unlikely; uniqueness is still guaranteed.
         while workers.iter().any(|w: &WorkerSlot| w.machine.id() == id) {
             id = worker_id(epoch, &mut id_rng);
         }
-        let machine = LockWorker::new(
-            id.clone(),
-            cfg.clone(),
-            rng.child_indexed("worker", i as u64),
-        );
+        let machine = LockWorker::new(id.clone(), cfg.clone(), rng.child_indexed("worker", i as u64));
         workers.push(WorkerSlot {
             node,
             machine,
@@ -329,12 +294,7 @@ pub fn build(
             partitioned: false,
             extra_latency_ms: 0,
             log: Vec::new(),
-            lane: vec![StateSpan {
-                from: epoch,
-                to: None,
-                state: LaneState::NotStarted,
-                worker_id: id,
-            }],
+            lane: vec![StateSpan { from: epoch, to: None, state: LaneState::NotStarted, worker_id: id }],
             pauses: Vec::new(),
             deferred: Vec::new(),
             jobs_written: 0,
@@ -370,11 +330,7 @@ pub fn build(
 }
 
 /// Runs `scenario` to its end and returns the simulation (for its summary, views and trace).
-pub fn run(
-    scenario: &Scenario,
-    epoch: SimTime,
-    trace: bool,
-) -> Result<Simulation<LockRuntime>, ScenarioError> {
+pub fn run(scenario: &Scenario, epoch: SimTime, trace: bool) -> Result<Simulation<LockRuntime>, ScenarioError> {
     let mut sim = build(scenario, epoch)?;
     sim.trace_mut().set_enabled(trace);
     sim.run_until(epoch + SimDuration(scenario.duration_ms));
@@ -387,22 +343,11 @@ fn slower(d: &Distribution, extra_ms: u64) -> Distribution {
     let x = extra_ms as f64;
     match *d {
         Distribution::Constant { ms } => Distribution::Constant { ms: ms + x },
-        Distribution::Uniform { min_ms, max_ms } => Distribution::Uniform {
-            min_ms: min_ms + x,
-            max_ms: max_ms + x,
-        },
-        Distribution::AbsNormal {
-            mean_ms,
-            std_dev_ms,
-        } => Distribution::AbsNormal {
-            mean_ms: mean_ms + x,
-            std_dev_ms,
-        },
-        Distribution::LogNormal { .. }
-        | Distribution::Exponential { .. }
-        | Distribution::Pareto { .. } => Distribution::Constant {
-            ms: d.mean_ms() + x,
-        },
+        Distribution::Uniform { min_ms, max_ms } => Distribution::Uniform { min_ms: min_ms + x, max_ms: max_ms + x },
+        Distribution::AbsNormal { mean_ms, std_dev_ms } => Distribution::AbsNormal { mean_ms: mean_ms + x, std_dev_ms },
+        Distribution::LogNormal { .. } | Distribution::Exponential { .. } | Distribution::Pareto { .. } => {
+            Distribution::Constant { ms: d.mean_ms() + x }
+        }
     }
 }
 
@@ -413,27 +358,15 @@ impl LockRuntime {
 
     fn global_log(&mut self, now: SimTime, worker: Option<usize>, text: String) {
         let at_ms = self.rel(now);
-        self.log.push(LogEntry {
-            at_ms,
-            worker,
-            text,
-        });
+        self.log.push(LogEntry { at_ms, worker, text });
         trim(&mut self.log, HISTORY_LIMIT);
     }
 
     fn worker_log(&mut self, now: SimTime, w: usize, text: String) {
         let at_ms = self.rel(now);
-        self.workers[w].log.push(LogEntry {
-            at_ms,
-            worker: Some(w),
-            text: text.clone(),
-        });
+        self.workers[w].log.push(LogEntry { at_ms, worker: Some(w), text: text.clone() });
         trim(&mut self.workers[w].log, WORKER_LOG_LIMIT);
-        self.log.push(LogEntry {
-            at_ms,
-            worker: Some(w),
-            text,
-        });
+        self.log.push(LogEntry { at_ms, worker: Some(w), text });
         trim(&mut self.log, HISTORY_LIMIT);
     }
 
@@ -446,21 +379,13 @@ impl LockRuntime {
             }
             last.to = Some(now);
         }
-        slot.lane.push(StateSpan {
-            from: now,
-            to: None,
-            state,
-            worker_id: id,
-        });
+        slot.lane.push(StateSpan { from: now, to: None, state, worker_id: id });
         trim(&mut slot.lane, HISTORY_LIMIT);
     }
 
     /// Feeds one event to worker `w`'s machine and performs the effects.
     fn feed(&mut self, ctx: &mut Ctx<'_, LockEvent>, w: usize, event: Event) {
-        if matches!(
-            self.workers[w].status,
-            WorkerStatus::Crashed | WorkerStatus::NotStarted
-        ) {
+        if matches!(self.workers[w].status, WorkerStatus::Crashed | WorkerStatus::NotStarted) {
             return;
         }
         let now = ctx.now();
@@ -477,19 +402,11 @@ impl LockRuntime {
         let mut stopped = false;
         for effect in out.effects {
             match effect {
-                Effect::Send {
-                    instance,
-                    req,
-                    command,
-                } => self.send(ctx, w, instance, req, command),
+                Effect::Send { instance, req, command } => self.send(ctx, w, instance, req, command),
                 Effect::SetTimer { timer, after } => {
                     self.cancel_machine_timer(ctx, w, timer);
                     let slot = &self.workers[w];
-                    let t = Timer::Machine {
-                        worker: w,
-                        incarnation: slot.incarnation,
-                        kind: timer,
-                    };
+                    let t = Timer::Machine { worker: w, incarnation: slot.incarnation, kind: timer };
                     let id = self.net.set_timer(ctx, slot.node, after, t);
                     self.workers[w].timers.insert(timer, id);
                 }
@@ -522,54 +439,25 @@ impl LockRuntime {
         }
     }
 
-    fn send(
-        &mut self,
-        ctx: &mut Ctx<'_, LockEvent>,
-        w: usize,
-        instance: usize,
-        req: RequestId,
-        command: LockCommand,
-    ) {
+    fn send(&mut self, ctx: &mut Ctx<'_, LockEvent>, w: usize, instance: usize, req: RequestId, command: LockCommand) {
         let Some(to) = self.redis.get(instance).map(|r| r.node) else {
             return;
         };
         let slot = &self.workers[w];
         let (from, incarnation) = (slot.node, slot.incarnation);
-        let msg = Msg::Request {
-            worker: w,
-            worker_id: slot.machine.id().to_string(),
-            incarnation,
-            instance,
-            req,
-            command,
-        };
+        let msg =
+            Msg::Request { worker: w, worker_id: slot.machine.id().to_string(), incarnation, instance, req, command };
         self.net.send(ctx, from, to, msg);
         let timeout = SimDuration(self.scenario.client_timeout_ms);
-        let t = self.net.set_timer(
-            ctx,
-            from,
-            timeout,
-            Timer::ClientTimeout {
-                worker: w,
-                incarnation,
-                instance,
-                req,
-            },
-        );
+        let t = self.net.set_timer(ctx, from, timeout, Timer::ClientTimeout { worker: w, incarnation, instance, req });
         self.workers[w].pending.insert(req, t);
     }
 
     fn start_job(&mut self, ctx: &mut Ctx<'_, LockEvent>, w: usize) {
         let job = self.resource.next_job;
         let slot = &self.workers[w];
-        let t = Timer::JobDone {
-            worker: w,
-            incarnation: slot.incarnation,
-            job,
-        };
-        let id = self
-            .net
-            .set_timer(ctx, slot.node, SimDuration(self.scenario.job_ms), t);
+        let t = Timer::JobDone { worker: w, incarnation: slot.incarnation, job };
+        let id = self.net.set_timer(ctx, slot.node, SimDuration(self.scenario.job_ms), t);
         self.workers[w].job = Some((job, id));
     }
 
@@ -583,20 +471,11 @@ impl LockRuntime {
         let accepted = self.resource.write(job, token);
         let truth = self.truth(now);
         let id = self.workers[w].machine.id().to_string();
-        self.checker
-            .on_write(now, w, &id, job, token, accepted, truth.as_deref());
+        self.checker.on_write(now, w, &id, job, token, accepted, truth.as_deref());
         self.workers[w].jobs_written = self.workers[w].jobs_written.saturating_add(1);
-        let verdict = if accepted {
-            "accepted"
-        } else {
-            "REJECTED (fencing)"
-        };
+        let verdict = if accepted { "accepted" } else { "REJECTED (fencing)" };
         let token_text = token.map_or(String::new(), |t| format!(" with token {t}"));
-        self.global_log(
-            now,
-            Some(w),
-            format!("worker-{w} wrote job {job}{token_text}: {verdict}"),
-        );
+        self.global_log(now, Some(w), format!("worker-{w} wrote job {job}{token_text}: {verdict}"));
         if self.workers[w].working {
             self.start_job(ctx, w);
         }
@@ -608,13 +487,7 @@ impl LockRuntime {
         };
         if !r.up {
             // A dead server: the client will time out. The panel still shows what was lost.
-            if let Msg::Request {
-                worker,
-                worker_id,
-                command,
-                ..
-            } = &msg
-            {
+            if let Msg::Request { worker, worker_id, command, .. } = &msg {
                 let record = CommandRecord {
                     at_ms: self.rel(ctx.now()),
                     worker: *worker,
@@ -627,10 +500,7 @@ impl LockRuntime {
             return;
         }
         if r.extra_ms > 0 {
-            ctx.schedule_in(
-                SimDuration(r.extra_ms),
-                LockEvent::RedisExecute { instance, msg },
-            );
+            ctx.schedule_in(SimDuration(r.extra_ms), LockEvent::RedisExecute { instance, msg });
         } else {
             self.redis_execute(ctx, instance, msg);
         }
@@ -638,15 +508,7 @@ impl LockRuntime {
 
     fn redis_execute(&mut self, ctx: &mut Ctx<'_, LockEvent>, instance: usize, msg: Msg) {
         let now = ctx.now();
-        let Msg::Request {
-            worker,
-            worker_id,
-            incarnation,
-            req,
-            command,
-            ..
-        } = msg
-        else {
+        let Msg::Request { worker, worker_id, incarnation, req, command, .. } = msg else {
             return;
         };
         let at_ms = self.rel(now);
@@ -662,24 +524,16 @@ impl LockRuntime {
                 | LockCommand::Del { .. }
                 | LockCommand::CompareAndDelete { .. }
         );
-        let before = if checks_owner {
-            r.instance.peek(now, &key).value
-        } else {
-            None
-        };
+        let before = if checks_owner { r.instance.peek(now, &key).value } else { None };
         let reply = r.instance.execute(now, &command);
         r.dirty = true;
         let foreign = before.is_some() && before.as_deref() != Some(worker_id.as_str());
         let changed = reply == Reply::Integer(1);
         match &command {
-            LockCommand::Expire { .. } | LockCommand::CompareAndExtend { .. }
-                if foreign && changed =>
-            {
+            LockCommand::Expire { .. } | LockCommand::CompareAndExtend { .. } if foreign && changed => {
                 self.checker.on_foreign_extension()
             }
-            LockCommand::Del { .. } | LockCommand::CompareAndDelete { .. }
-                if foreign && changed =>
-            {
+            LockCommand::Del { .. } | LockCommand::CompareAndDelete { .. } if foreign && changed => {
                 self.checker.on_foreign_delete()
             }
             LockCommand::SetNx { .. }
@@ -699,18 +553,7 @@ impl LockRuntime {
         };
         self.record_command(instance, record);
         let (from, to) = (self.redis[instance].node, self.workers[worker].node);
-        self.net.send(
-            ctx,
-            from,
-            to,
-            Msg::Response {
-                worker,
-                incarnation,
-                instance,
-                req,
-                reply,
-            },
-        );
+        self.net.send(ctx, from, to, Msg::Response { worker, incarnation, instance, req, reply });
     }
 
     fn record_command(&mut self, instance: usize, record: CommandRecord) {
@@ -737,25 +580,13 @@ impl LockRuntime {
         // A reply after the client timed out is dropped, as a real client does.
         if let Some(t) = slot.pending.remove(&req) {
             self.net.cancel_timer(ctx, t);
-            self.feed(
-                ctx,
-                worker,
-                Event::Reply {
-                    instance,
-                    req,
-                    reply,
-                },
-            );
+            self.feed(ctx, worker, Event::Reply { instance, req, reply });
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, LockEvent>, id: TimerId, timer: Timer) {
         match timer {
-            Timer::Machine {
-                worker,
-                incarnation,
-                kind,
-            } => {
+            Timer::Machine { worker, incarnation, kind } => {
                 let slot = &mut self.workers[worker];
                 if slot.incarnation != incarnation || slot.timers.get(&kind) != Some(&id) {
                     return;
@@ -767,23 +598,14 @@ impl LockRuntime {
                 };
                 self.feed(ctx, worker, ev);
             }
-            Timer::ClientTimeout {
-                worker,
-                incarnation,
-                instance,
-                req,
-            } => {
+            Timer::ClientTimeout { worker, incarnation, instance, req } => {
                 let slot = &mut self.workers[worker];
                 if slot.incarnation != incarnation || slot.pending.remove(&req).is_none() {
                     return;
                 }
                 self.feed(ctx, worker, Event::ClientTimeout { instance, req });
             }
-            Timer::JobDone {
-                worker,
-                incarnation,
-                job,
-            } => {
+            Timer::JobDone { worker, incarnation, job } => {
                 if self.workers[worker].incarnation == incarnation {
                     self.on_job_done(ctx, worker, job);
                 }
@@ -795,12 +617,7 @@ impl LockRuntime {
         let n = self.workers.len();
         Ok(match target {
             Target::Worker(w) if w < n => Some(w),
-            Target::Worker(w) => {
-                return Err(ActionError::UnknownWorker {
-                    worker: w,
-                    workers: n,
-                })
-            }
+            Target::Worker(w) => return Err(ActionError::UnknownWorker { worker: w, workers: n }),
             Target::Holder => Some(self.holder(now).unwrap_or(0)),
             Target::NonHolder => {
                 let h = self.holder(now);
@@ -820,8 +637,7 @@ impl LockRuntime {
 
     fn believes(&self, w: usize) -> bool {
         let s = &self.workers[w];
-        matches!(s.status, WorkerStatus::Running | WorkerStatus::Paused)
-            && s.machine.believes_it_holds()
+        matches!(s.status, WorkerStatus::Running | WorkerStatus::Paused) && s.machine.believes_it_holds()
     }
 
     /// Redis's truth: the lock key's value on instance 0, or (Redlock) the value a majority holds.
@@ -849,28 +665,18 @@ impl LockRuntime {
             }
         }
         let need = self.redis.len() / 2 + 1;
-        counts
-            .into_iter()
-            .find(|(_, c)| *c >= need)
-            .map(|(v, _)| v.to_string())
+        counts.into_iter().find(|(_, c)| *c >= need).map(|(v, _)| v.to_string())
     }
 
     /// Applies a fault or user action now.
-    pub fn apply_action(
-        &mut self,
-        ctx: &mut Ctx<'_, LockEvent>,
-        action: &Action,
-    ) -> Result<(), ActionError> {
+    pub fn apply_action(&mut self, ctx: &mut Ctx<'_, LockEvent>, action: &Action) -> Result<(), ActionError> {
         let now = ctx.now();
         let instances = self.redis.len();
         let check_instance = |instance: usize| {
             if instance < instances {
                 Ok(instance)
             } else {
-                Err(ActionError::UnknownInstance {
-                    instance,
-                    instances,
-                })
+                Err(ActionError::UnknownInstance { instance, instances })
             }
         };
         match action {
@@ -882,11 +688,7 @@ impl LockRuntime {
             Action::Stop { target } => {
                 if let Some(w) = self.resolve(now, *target)? {
                     if self.workers[w].status == WorkerStatus::Paused {
-                        self.global_log(
-                            now,
-                            Some(w),
-                            format!("STOP worker-{w} (handled when it resumes)"),
-                        );
+                        self.global_log(now, Some(w), format!("STOP worker-{w} (handled when it resumes)"));
                         self.workers[w].deferred.push(Event::Stop);
                     } else {
                         self.global_log(now, Some(w), format!("STOP worker-{w}"));
@@ -906,23 +708,10 @@ impl LockRuntime {
                         self.net.pause(node).expect("worker nodes exist");
                         self.workers[w].status = WorkerStatus::Paused;
                         let until = now + SimDuration(*ms);
-                        self.workers[w].pauses.push(Interval {
-                            from: now,
-                            to: Some(until),
-                        });
+                        self.workers[w].pauses.push(Interval { from: now, to: Some(until) });
                         let incarnation = self.workers[w].incarnation;
-                        ctx.schedule_at(
-                            until,
-                            LockEvent::PauseEnd {
-                                worker: w,
-                                incarnation,
-                            },
-                        );
-                        self.global_log(
-                            now,
-                            Some(w),
-                            format!("worker-{w} paused for {}", SimDuration(*ms)),
-                        );
+                        ctx.schedule_at(until, LockEvent::PauseEnd { worker: w, incarnation });
+                        self.global_log(now, Some(w), format!("worker-{w} paused for {}", SimDuration(*ms)));
                     }
                 }
             }
@@ -938,25 +727,15 @@ impl LockRuntime {
                         }
                     }
                     self.workers[w].partitioned = cut;
-                    let what = if cut {
-                        "partitioned from Redis"
-                    } else {
-                        "healed"
-                    };
+                    let what = if cut { "partitioned from Redis" } else { "healed" };
                     self.global_log(now, Some(w), format!("worker-{w} {what}"));
                 }
             }
             Action::ClockRate { target, rate } => {
                 if let Some(w) = self.resolve(now, *target)? {
                     let node = self.workers[w].node;
-                    self.net
-                        .set_clock_rate(now, node, *rate)
-                        .map_err(|_| ActionError::BadRate(*rate))?;
-                    self.global_log(
-                        now,
-                        Some(w),
-                        format!("worker-{w} clock now runs at {rate}×"),
-                    );
+                    self.net.set_clock_rate(now, node, *rate).map_err(|_| ActionError::BadRate(*rate))?;
+                    self.global_log(now, Some(w), format!("worker-{w} clock now runs at {rate}×"));
                 }
             }
             Action::SlowLink { target, extra_ms } => {
@@ -964,16 +743,10 @@ impl LockRuntime {
                     let node = self.workers[w].node;
                     let link = LinkConfig::new(slower(&self.scenario.latency, *extra_ms), 0.0);
                     for r in &self.redis {
-                        self.net
-                            .set_link(node, r.node, link.clone())
-                            .expect("valid nodes and latency");
+                        self.net.set_link(node, r.node, link.clone()).expect("valid nodes and latency");
                     }
                     self.workers[w].extra_latency_ms = *extra_ms;
-                    self.global_log(
-                        now,
-                        Some(w),
-                        format!("worker-{w} link to Redis +{extra_ms} ms"),
-                    );
+                    self.global_log(now, Some(w), format!("worker-{w} link to Redis +{extra_ms} ms"));
                 }
             }
             Action::RedisCrash { instance } => {
@@ -981,11 +754,7 @@ impl LockRuntime {
                 self.redis[i].up = false;
                 self.redis[i].instance.wipe();
                 self.redis[i].dirty = true;
-                self.global_log(
-                    now,
-                    None,
-                    format!("redis-{i} crashed (no persistence: data lost)"),
-                );
+                self.global_log(now, None, format!("redis-{i} crashed (no persistence: data lost)"));
             }
             Action::RedisRestart { instance } => {
                 let i = check_instance(*instance)?;
@@ -997,11 +766,7 @@ impl LockRuntime {
             Action::RedisSlow { instance, extra_ms } => {
                 let i = check_instance(*instance)?;
                 self.redis[i].extra_ms = *extra_ms;
-                self.global_log(
-                    now,
-                    None,
-                    format!("redis-{i} now takes +{extra_ms} ms per command"),
-                );
+                self.global_log(now, None, format!("redis-{i} now takes +{extra_ms} ms per command"));
             }
         }
         Ok(())
@@ -1009,10 +774,7 @@ impl LockRuntime {
 
     fn crash(&mut self, ctx: &mut Ctx<'_, LockEvent>, w: usize) {
         let now = ctx.now();
-        if matches!(
-            self.workers[w].status,
-            WorkerStatus::Crashed | WorkerStatus::NotStarted
-        ) {
+        if matches!(self.workers[w].status, WorkerStatus::Crashed | WorkerStatus::NotStarted) {
             return;
         }
         let slot = &mut self.workers[w];
@@ -1060,19 +822,11 @@ impl LockRuntime {
             id = worker_id(now, &mut id_rng);
         }
         let slot = &mut self.workers[w];
-        slot.machine = LockWorker::new(
-            id,
-            self.cfg.clone(),
-            self.rng
-                .child_indexed(&format!("{label}-machine"), slot.restarts),
-        );
+        slot.machine =
+            LockWorker::new(id, self.cfg.clone(), self.rng.child_indexed(&format!("{label}-machine"), slot.restarts));
         slot.status = WorkerStatus::Running;
         self.set_lane(now, w, LaneState::State(WorkerState::Idle));
-        self.global_log(
-            now,
-            Some(w),
-            format!("worker-{w} restarted as {}", self.workers[w].machine.id()),
-        );
+        self.global_log(now, Some(w), format!("worker-{w} restarted as {}", self.workers[w].machine.id()));
         self.feed(ctx, w, Event::TryAcquireLock);
     }
 
@@ -1084,10 +838,7 @@ impl LockRuntime {
             let stale = r.dirty || r.view.expires_at.is_some_and(|t| t <= now);
             let expired_at = r.view.expires_at.filter(|t| *t <= now && !r.dirty);
             let view = if !r.up {
-                KeyView {
-                    value: None,
-                    expires_at: None,
-                }
+                KeyView { value: None, expires_at: None }
             } else if stale {
                 r.dirty = false;
                 r.instance.peek(now, &key)
@@ -1206,10 +957,7 @@ impl LockRuntime {
             }
             match out.last_mut() {
                 Some(last) if last.to == Some(span.from) => last.to = span.to,
-                _ => out.push(Interval {
-                    from: span.from,
-                    to: span.to,
-                }),
+                _ => out.push(Interval { from: span.from, to: span.to }),
             }
         }
         out
@@ -1260,13 +1008,9 @@ impl Model for LockRuntime {
                 None => {}
                 Some(Delivery::Message { msg, .. }) => match msg {
                     Msg::Request { instance, .. } => self.redis_receive(ctx, instance, msg),
-                    Msg::Response {
-                        worker,
-                        incarnation,
-                        instance,
-                        req,
-                        reply,
-                    } => self.worker_receive(ctx, worker, incarnation, instance, req, reply),
+                    Msg::Response { worker, incarnation, instance, req, reply } => {
+                        self.worker_receive(ctx, worker, incarnation, instance, req, reply)
+                    }
                 },
                 Some(Delivery::Timer { id, timer, .. }) => self.on_timer(ctx, id, timer),
             },
@@ -1290,10 +1034,7 @@ impl Model for LockRuntime {
                     self.global_log(now, None, format!("action skipped: {e}"));
                 }
             }
-            LockEvent::PauseEnd {
-                worker,
-                incarnation,
-            } => {
+            LockEvent::PauseEnd { worker, incarnation } => {
                 let slot = &mut self.workers[worker];
                 if slot.incarnation == incarnation && slot.status == WorkerStatus::Paused {
                     slot.status = WorkerStatus::Running;
@@ -1315,12 +1056,8 @@ impl Model for LockRuntime {
             LockEvent::Net(e) => self.net.describe(
                 e,
                 |m| match m {
-                    Msg::Request { command, req, .. } => {
-                        format!("#{} {}", req.0, command.display())
-                    }
-                    Msg::Response { reply, req, .. } => {
-                        format!("#{} {}", req.0, display_reply(reply))
-                    }
+                    Msg::Request { command, req, .. } => format!("#{} {}", req.0, command.display()),
+                    Msg::Response { reply, req, .. } => format!("#{} {}", req.0, display_reply(reply)),
                 },
                 |t| match t {
                     Timer::Machine { kind, .. } => format!("{kind:?} timer"),
@@ -1329,13 +1066,9 @@ impl Model for LockRuntime {
                 },
             ),
             LockEvent::Start { worker } => (format!("worker-{worker}"), "start".into()),
-            LockEvent::Step { index } => (
-                "scenario".into(),
-                format!(
-                    "step {index}: {:?}",
-                    self.scenario.steps.get(*index).map(|s| &s.action)
-                ),
-            ),
+            LockEvent::Step { index } => {
+                ("scenario".into(), format!("step {index}: {:?}", self.scenario.steps.get(*index).map(|s| &s.action)))
+            }
             LockEvent::User(a) => ("user".into(), format!("{a:?}")),
             LockEvent::PauseEnd { worker, .. } => (format!("worker-{worker}"), "pause ends".into()),
             LockEvent::RedisExecute { instance, msg } => (

@@ -127,10 +127,7 @@ impl Default for Scenario {
             retry_interval_ms: 5_000,
             client_timeout_ms: 2_000,
             job_ms: 1_000,
-            latency: Distribution::Uniform {
-                min_ms: 1.0,
-                max_ms: 5.0,
-            },
+            latency: Distribution::Uniform { min_ms: 1.0, max_ms: 5.0 },
             start_jitter_ms: 100,
             variants: Variants::default(),
             steps: Vec::new(),
@@ -149,25 +146,13 @@ pub enum ScenarioError {
     #[error("redis instances = {0}; expected 1 (single Redis) to {MAX_REDIS_INSTANCES} (Redlock)")]
     Instances(usize),
     #[error("{name} = {value} ms; expected at least {min} ms")]
-    TooShort {
-        name: &'static str,
-        value: u64,
-        min: u64,
-    },
+    TooShort { name: &'static str, value: u64, min: u64 },
     #[error("lock key must not be empty; the reference uses \"lock:jobs\"")]
     EmptyKey,
     #[error("step {index} targets worker {worker}, but there are only {workers} workers (0 to {last})", last = workers.saturating_sub(1))]
-    StepWorker {
-        index: usize,
-        worker: usize,
-        workers: usize,
-    },
+    StepWorker { index: usize, worker: usize, workers: usize },
     #[error("step {index} targets Redis instance {instance}, but there are only {instances} (0 to {last})", last = instances.saturating_sub(1))]
-    StepInstance {
-        index: usize,
-        instance: usize,
-        instances: usize,
-    },
+    StepInstance { index: usize, instance: usize, instances: usize },
     #[error("step {index}: clock rate {rate} is out of range; expected 0.01 to 100 (1 = exact)")]
     StepRate { index: usize, rate: f64 },
     #[error("latency {0} has a negative, NaN or infinite parameter; expected finite numbers >= 0")]
@@ -204,10 +189,7 @@ impl Scenario {
         let params: Vec<f64> = match &self.latency {
             Distribution::Constant { ms } => vec![*ms],
             Distribution::Uniform { min_ms, max_ms } => vec![*min_ms, *max_ms],
-            Distribution::AbsNormal {
-                mean_ms,
-                std_dev_ms,
-            } => vec![*mean_ms, *std_dev_ms],
+            Distribution::AbsNormal { mean_ms, std_dev_ms } => vec![*mean_ms, *std_dev_ms],
             Distribution::LogNormal { median_ms, sigma } => vec![*median_ms, *sigma],
             Distribution::Exponential { mean_ms } => vec![*mean_ms],
             Distribution::Pareto { min_ms, alpha } => vec![*min_ms, *alpha],
@@ -245,11 +227,7 @@ impl Scenario {
             };
             if let Some(Target::Worker(worker)) = target {
                 if worker >= self.workers {
-                    return Err(ScenarioError::StepWorker {
-                        index,
-                        worker,
-                        workers: self.workers,
-                    });
+                    return Err(ScenarioError::StepWorker { index, worker, workers: self.workers });
                 }
             }
         }
@@ -258,8 +236,7 @@ impl Scenario {
 
     /// Parses a scenario from JSON (the page's URL parameter, `sim lock --scenario`) and validates it.
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
-        let s: Scenario =
-            serde_json::from_str(text).map_err(|e| ScenarioError::Json(e.to_string()))?;
+        let s: Scenario = serde_json::from_str(text).map_err(|e| ScenarioError::Json(e.to_string()))?;
         s.validate()?;
         Ok(s)
     }
@@ -295,11 +272,7 @@ impl Scenario {
 
 /// The TTL must exceed the renew interval plus the renew's round trips (GET and EXPIRE: two round
 /// trips, four one-way latencies), or the lock can expire under a healthy holder.
-pub fn ttl_warning(
-    ttl: SimDuration,
-    renew_interval: SimDuration,
-    one_way_latency: SimDuration,
-) -> Option<String> {
+pub fn ttl_warning(ttl: SimDuration, renew_interval: SimDuration, one_way_latency: SimDuration) -> Option<String> {
     let needed = renew_interval.saturating_add(one_way_latency.saturating_mul(4));
     if ttl > needed {
         None
@@ -319,11 +292,9 @@ GET and the EXPIRE, the EXPIRE extends the other worker's lock and this one carr
 pub const EXPLAIN_RENEW_ATOMIC: &str = "Compare-and-extend in one step: a Lua script that extends the TTL only if \
 the key still holds this worker's id. Redis runs a script atomically, so nothing can slip in between the check \
 and the extension.";
-pub const EXPLAIN_RELEASE_DEL: &str =
-    "The reference release: a plain DEL. It deletes the key whoever holds it, so a \
+pub const EXPLAIN_RELEASE_DEL: &str = "The reference release: a plain DEL. It deletes the key whoever holds it, so a \
 worker that lost the lock (or never had it) deletes the current holder's lock on its way out.";
-pub const EXPLAIN_RELEASE_ATOMIC: &str =
-    "Compare-and-delete, the script from the Redis distributed-locks docs: \
+pub const EXPLAIN_RELEASE_ATOMIC: &str = "Compare-and-delete, the script from the Redis distributed-locks docs: \
 delete the key only if it still holds this worker's id.";
 pub const EXPLAIN_FENCING: &str = "Fencing tokens: after acquiring, the worker takes a number from INCR \
 lock:jobs:token and sends it with every write. The storage service remembers the highest token it has seen and \
@@ -333,15 +304,8 @@ if a majority said OK within the validity time (TTL − time spent acquiring −
 2 ms); otherwise it releases everywhere and retries after a random delay.";
 
 /// The presets' ids, in the page's order.
-pub const PRESET_IDS: [&str; 7] = [
-    "handover",
-    "crash",
-    "gc-pause",
-    "renew-race",
-    "redis-restart",
-    "redlock-master-down",
-    "clock-drift",
-];
+pub const PRESET_IDS: [&str; 7] =
+    ["handover", "crash", "gc-pause", "renew-race", "redis-restart", "redlock-master-down", "clock-drift"];
 
 /// One line per preset for the page's picker.
 pub fn preset_description(id: &str) -> Option<&'static str> {
@@ -371,35 +335,15 @@ pub fn preset_description(id: &str) -> Option<&'static str> {
 
 /// A preset scenario by id.
 pub fn preset(id: &str) -> Result<Scenario, ScenarioError> {
-    let base = Scenario {
-        preset: Some(id.to_string()),
-        ..Scenario::default()
-    };
-    let at = |s: u64, action: Action| Step {
-        at_ms: s * 1000,
-        action,
-    };
+    let base = Scenario { preset: Some(id.to_string()), ..Scenario::default() };
+    let at = |s: u64, action: Action| Step { at_ms: s * 1000, action };
     let holder = Target::Holder;
     Ok(match id {
-        "handover" => Scenario {
-            duration_ms: 60_000,
-            steps: vec![at(20, Action::Stop { target: holder })],
-            ..base
-        },
-        "crash" => Scenario {
-            duration_ms: 60_000,
-            steps: vec![at(20, Action::Crash { target: holder })],
-            ..base
-        },
+        "handover" => Scenario { duration_ms: 60_000, steps: vec![at(20, Action::Stop { target: holder })], ..base },
+        "crash" => Scenario { duration_ms: 60_000, steps: vec![at(20, Action::Crash { target: holder })], ..base },
         "gc-pause" => Scenario {
             duration_ms: 60_000,
-            steps: vec![Step {
-                at_ms: 20_500,
-                action: Action::Pause {
-                    target: holder,
-                    ms: 25_000,
-                },
-            }],
+            steps: vec![Step { at_ms: 20_500, action: Action::Pause { target: holder, ms: 25_000 } }],
             ..base
         },
         "renew-race" => Scenario {
@@ -408,27 +352,15 @@ pub fn preset(id: &str) -> Result<Scenario, ScenarioError> {
             // Longer than the slowed round trip, so the late EXPIRE is waited for, not timed out.
             client_timeout_ms: 5_000,
             latency: Distribution::Constant { ms: 2.0 },
-            steps: vec![at(
-                10,
-                Action::SlowLink {
-                    target: holder,
-                    extra_ms: 2_000,
-                },
-            )],
+            steps: vec![at(10, Action::SlowLink { target: holder, extra_ms: 2_000 })],
             ..base
         },
         "redis-restart" => Scenario {
             duration_ms: 60_000,
             retry_interval_ms: 1_000,
             steps: vec![
-                Step {
-                    at_ms: 21_000,
-                    action: Action::RedisCrash { instance: 0 },
-                },
-                Step {
-                    at_ms: 21_100,
-                    action: Action::RedisRestart { instance: 0 },
-                },
+                Step { at_ms: 21_000, action: Action::RedisCrash { instance: 0 } },
+                Step { at_ms: 21_100, action: Action::RedisRestart { instance: 0 } },
             ],
             ..base
         },
@@ -442,21 +374,12 @@ pub fn preset(id: &str) -> Result<Scenario, ScenarioError> {
                 release: ReleaseVariant::CompareAndDelete,
                 fencing: false,
             },
-            steps: vec![
-                at(5, Action::RedisCrash { instance: 2 }),
-                at(30, Action::Stop { target: holder }),
-            ],
+            steps: vec![at(5, Action::RedisCrash { instance: 2 }), at(30, Action::Stop { target: holder })],
             ..base
         },
         "clock-drift" => Scenario {
             duration_ms: 60_000,
-            steps: vec![at(
-                10,
-                Action::ClockRate {
-                    target: holder,
-                    rate: 0.4,
-                },
-            )],
+            steps: vec![at(10, Action::ClockRate { target: holder, rate: 0.4 })],
             ..base
         },
         other => return Err(ScenarioError::UnknownPreset(other.to_string())),
@@ -479,9 +402,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
     if t.is_empty() {
         return Err(DurationError::Empty);
     }
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
     let scale: f64 = match unit.trim() {
         "ms" => 1.0,
@@ -493,9 +414,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
     if number.is_empty() || number.matches('.').count() > 1 {
         return Err(DurationError::Malformed(text.to_string()));
     }
-    let value: f64 = number
-        .parse()
-        .map_err(|_| DurationError::Malformed(text.to_string()))?;
+    let value: f64 = number.parse().map_err(|_| DurationError::Malformed(text.to_string()))?;
     let ms = value * scale;
     if !ms.is_finite() || ms >= u64::MAX as f64 {
         return Err(DurationError::TooLarge(text.to_string()));
@@ -518,16 +437,9 @@ mod tests {
         assert_eq!(ok("7"), Ok(7_000));
         assert_eq!(parse_duration(""), Err(DurationError::Empty));
         for bad in ["s", "12x", "1.2.3s", "-5s", "ten seconds"] {
-            assert_eq!(
-                parse_duration(bad),
-                Err(DurationError::Malformed(bad.to_string())),
-                "{bad}"
-            );
+            assert_eq!(parse_duration(bad), Err(DurationError::Malformed(bad.to_string())), "{bad}");
         }
-        assert!(matches!(
-            parse_duration("999999999999999999999h"),
-            Err(DurationError::TooLarge(_))
-        ));
+        assert!(matches!(parse_duration("999999999999999999999h"), Err(DurationError::TooLarge(_))));
         expect_test::expect![[
             r#"duration "12x" is not understood; expected a number with a unit ms, s, m or h, like 120s, 500ms or 2m"#
         ]]
@@ -548,21 +460,10 @@ mod tests {
 
     #[test]
     fn validation_names_the_bad_value() {
+        let bad = Scenario { workers: 17, ..Scenario::default() };
+        assert_eq!(bad.validate().unwrap_err().to_string(), "workers = 17; expected 1 to 16");
         let bad = Scenario {
-            workers: 17,
-            ..Scenario::default()
-        };
-        assert_eq!(
-            bad.validate().unwrap_err().to_string(),
-            "workers = 17; expected 1 to 16"
-        );
-        let bad = Scenario {
-            steps: vec![Step {
-                at_ms: 0,
-                action: Action::Crash {
-                    target: Target::Worker(2),
-                },
-            }],
+            steps: vec![Step { at_ms: 0, action: Action::Crash { target: Target::Worker(2) } }],
             ..Scenario::default()
         };
         assert_eq!(
@@ -570,41 +471,20 @@ mod tests {
             "step 0 targets worker 2, but there are only 2 workers (0 to 1)"
         );
         let bad = Scenario {
-            steps: vec![Step {
-                at_ms: 0,
-                action: Action::ClockRate {
-                    target: Target::Holder,
-                    rate: 0.0,
-                },
-            }],
+            steps: vec![Step { at_ms: 0, action: Action::ClockRate { target: Target::Holder, rate: 0.0 } }],
             ..Scenario::default()
         };
-        assert!(matches!(
-            bad.validate(),
-            Err(ScenarioError::StepRate { .. })
-        ));
-        let bad = Scenario {
-            latency: Distribution::Constant { ms: f64::NAN },
-            ..Scenario::default()
-        };
+        assert!(matches!(bad.validate(), Err(ScenarioError::StepRate { .. })));
+        let bad = Scenario { latency: Distribution::Constant { ms: f64::NAN }, ..Scenario::default() };
         assert!(matches!(bad.validate(), Err(ScenarioError::Latency(_))));
-        let bad = Scenario {
-            ttl_ms: 0,
-            ..Scenario::default()
-        };
-        assert_eq!(
-            bad.validate().unwrap_err().to_string(),
-            "ttl = 0 ms; expected at least 1 ms"
-        );
+        let bad = Scenario { ttl_ms: 0, ..Scenario::default() };
+        assert_eq!(bad.validate().unwrap_err().to_string(), "ttl = 0 ms; expected at least 1 ms");
     }
 
     #[test]
     fn ttl_warning_fires_without_margin() {
         assert_eq!(Scenario::default().ttl_warning(), None);
-        let tight = Scenario {
-            ttl_ms: 5_000,
-            ..Scenario::default()
-        };
+        let tight = Scenario { ttl_ms: 5_000, ..Scenario::default() };
         expect_test::expect!["TTL 5.000s does not exceed the renew interval 5.000s plus the renew's round trips (0.012s at 0.003s one way): the lock can expire under a healthy holder"]
             .assert_eq(&tight.ttl_warning().unwrap());
     }
@@ -616,32 +496,15 @@ mod tests {
         let back: Scenario = serde_json::from_str(&json).unwrap();
         assert_eq!(back, s);
         let partial: Scenario = serde_json::from_str(r#"{"workers": 4}"#).unwrap();
-        assert_eq!(
-            partial,
-            Scenario {
-                workers: 4,
-                ..Scenario::default()
-            }
-        );
+        assert_eq!(partial, Scenario { workers: 4, ..Scenario::default() });
         assert_eq!(Scenario::from_json(&s.to_json()), Ok(s));
-        assert_eq!(
-            Scenario::from_json(r#"{"workers": 0}"#),
-            Err(ScenarioError::Workers(0))
-        );
-        let err = Scenario::from_json(r#"{"workers": "many"}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.starts_with("scenario JSON is not understood: invalid type: string \"many\""),
-            "{err}"
-        );
+        assert_eq!(Scenario::from_json(r#"{"workers": 0}"#), Err(ScenarioError::Workers(0)));
+        let err = Scenario::from_json(r#"{"workers": "many"}"#).unwrap_err().to_string();
+        assert!(err.starts_with("scenario JSON is not understood: invalid type: string \"many\""), "{err}");
         let step = r#"{"steps": [{"at_ms": 1000, "action": {"kind": "pause", "target": {"worker": 1}, "ms": 500}}]}"#;
         assert_eq!(
             Scenario::from_json(step).unwrap().steps[0].action,
-            Action::Pause {
-                target: Target::Worker(1),
-                ms: 500
-            }
+            Action::Pause { target: Target::Worker(1), ms: 500 }
         );
     }
 }
@@ -658,10 +521,7 @@ mod url_tests {
             scenario: String,
         }
         let s = preset("redlock-master-down").unwrap();
-        let qs = serde_qs::to_string(&Query {
-            scenario: serde_json::to_string(&s).unwrap(),
-        })
-        .unwrap();
+        let qs = serde_qs::to_string(&Query { scenario: serde_json::to_string(&s).unwrap() }).unwrap();
         let back: Query = serde_qs::from_str(&qs).unwrap();
         let parsed: Scenario = serde_json::from_str(&back.scenario).unwrap();
         assert_eq!(parsed, s);

@@ -26,11 +26,7 @@ pub struct KeyView {
 impl Instance {
     pub fn new(rng: SimRng) -> Self {
         let store = Store::new(rng.child_indexed("store", 0));
-        Instance {
-            store,
-            rng,
-            restarts: 0,
-        }
+        Instance { store, rng, restarts: 0 }
     }
 
     /// Crash and restart without persistence: every key is lost.
@@ -51,11 +47,7 @@ impl Instance {
                 if current == Reply::Bulk(value.as_bytes().to_vec()) {
                     self.execute_argv(
                         now,
-                        &[
-                            b"PEXPIRE".to_vec(),
-                            key.as_bytes().to_vec(),
-                            ttl_ms.to_string().into_bytes(),
-                        ],
+                        &[b"PEXPIRE".to_vec(), key.as_bytes().to_vec(), ttl_ms.to_string().into_bytes()],
                     )
                 } else {
                     Reply::Integer(0)
@@ -83,8 +75,7 @@ impl Instance {
             Reply::Bulk(v) => Some(String::from_utf8_lossy(&v).into_owned()),
             _ => None,
         };
-        let expires_at = match self.execute_argv(now, &[b"PTTL".to_vec(), key.as_bytes().to_vec()])
-        {
+        let expires_at = match self.execute_argv(now, &[b"PTTL".to_vec(), key.as_bytes().to_vec()]) {
             Reply::Integer(ms) if ms >= 0 => Some(SimTime(now.0.saturating_add(ms as u64))),
             _ => None,
         };

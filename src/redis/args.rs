@@ -45,10 +45,7 @@ pub struct Args<'a> {
 impl<'a> Args<'a> {
     /// A cursor over `argv[1..]` (the command name is not an argument).
     pub fn new(argv: &'a [Vec<u8>]) -> Self {
-        Args {
-            argv,
-            pos: 1.min(argv.len()),
-        }
+        Args { argv, pos: 1.min(argv.len()) }
     }
 
     pub fn remaining(&self) -> usize {
@@ -118,11 +115,7 @@ impl<'a> Args<'a> {
 
     /// A syntax error if anything is left over.
     pub fn finish(&self) -> Result<(), Reply> {
-        if self.is_empty() {
-            Ok(())
-        } else {
-            Err(error(err::SYNTAX))
-        }
+        if self.is_empty() { Ok(()) } else { Err(error(err::SYNTAX)) }
     }
 }
 

@@ -55,39 +55,14 @@ fn preview(v: &Value) -> String {
     const FIRST: usize = 8;
     truncate(match v {
         Value::Str(s) => quote(&s[..s.len().min(PREVIEW_CHARS * 4)]),
-        Value::List(l) => format!(
-            "[{}]",
-            join(l.iter().take(FIRST).map(|e| quote(e)).collect())
-        ),
+        Value::List(l) => format!("[{}]", join(l.iter().take(FIRST).map(|e| quote(e)).collect())),
         Value::Set(s) => {
-            format!(
-                "{{{}}}",
-                join(
-                    super::cmd::sets::reply_order(s.iter())
-                        .iter()
-                        .take(FIRST)
-                        .map(|e| quote(e))
-                        .collect()
-                )
-            )
+            format!("{{{}}}", join(super::cmd::sets::reply_order(s.iter()).iter().take(FIRST).map(|e| quote(e)).collect()))
         }
         Value::Hash(h) => {
-            format!(
-                "{{{}}}",
-                join(
-                    h.iter()
-                        .take(FIRST)
-                        .map(|(f, v)| format!("{}: {}", quote(f), quote(v)))
-                        .collect()
-                )
-            )
+            format!("{{{}}}", join(h.iter().take(FIRST).map(|(f, v)| format!("{}: {}", quote(f), quote(v))).collect()))
         }
-        Value::ZSet(z) => join(
-            z.iter()
-                .take(FIRST)
-                .map(|(m, s)| format!("{} ({})", quote(m), format_score(s)))
-                .collect(),
-        ),
+        Value::ZSet(z) => join(z.iter().take(FIRST).map(|(m, s)| format!("{} ({})", quote(m), format_score(s))).collect()),
     })
 }
 
@@ -141,9 +116,7 @@ impl Store {
             Value::Str(s) => FullValue::String(s.to_vec()),
             Value::List(l) => FullValue::List(l.iter().cloned().collect()),
             Value::Set(s) => FullValue::Set(super::cmd::sets::reply_order(s.iter())),
-            Value::Hash(h) => {
-                FullValue::Hash(h.iter().map(|(f, v)| (f.clone(), v.clone())).collect())
-            }
+            Value::Hash(h) => FullValue::Hash(h.iter().map(|(f, v)| (f.clone(), v.clone())).collect()),
             Value::ZSet(z) => FullValue::ZSet(z.iter().map(|(m, s)| (m.to_vec(), s)).collect()),
         };
         Some((full, deadline.map(|w| (w - now_ms).max(0) as u64)))
@@ -173,16 +146,7 @@ mod tests {
         let rows = s.browse(t + SimDuration::from_millis(100), b"*", 100);
         let shown: Vec<String> = rows
             .iter()
-            .map(|r| {
-                format!(
-                    "{} {} ttl={:?} size={} {}",
-                    r.key_display,
-                    r.key_type.name(),
-                    r.ttl_ms,
-                    r.size,
-                    r.preview
-                )
-            })
+            .map(|r| format!("{} {} ttl={:?} size={} {}", r.key_display, r.key_type.name(), r.ttl_ms, r.size, r.preview))
             .collect();
         expect_test::expect![[r#"
             "bin\n" string ttl=None size=3 "\x00\xff\""
@@ -194,57 +158,23 @@ mod tests {
             "z" zset ttl=None size=1 "m" (1.5)"#]]
         .assert_eq(&shown.join("\n"));
         // Past the deadline the row disappears, though nothing deleted the key yet.
-        assert_eq!(
-            s.browse(t + SimDuration::from_millis(500), b"user:*", 100)
-                .len(),
-            1
-        );
+        assert_eq!(s.browse(t + SimDuration::from_millis(500), b"user:*", 100).len(), 1);
         assert_eq!(s.dbsize(), 7);
-        assert_eq!(
-            (
-                s.live_count(t + SimDuration::from_millis(499)),
-                s.live_count(t + SimDuration::from_millis(500))
-            ),
-            (7, 6)
-        );
-        assert_eq!(
-            s.full_value(t, b"z"),
-            Some((FullValue::ZSet(vec![(b"m".to_vec(), 1.5)]), None))
-        );
-        assert_eq!(
-            s.full_value(t + SimDuration::from_millis(600), b"user:2"),
-            None
-        );
+        assert_eq!((s.live_count(t + SimDuration::from_millis(499)), s.live_count(t + SimDuration::from_millis(500))), (7, 6));
+        assert_eq!(s.full_value(t, b"z"), Some((FullValue::ZSet(vec![(b"m".to_vec(), 1.5)]), None)));
+        assert_eq!(s.full_value(t + SimDuration::from_millis(600), b"user:2"), None);
     }
 
     #[test]
     fn a_limit_keeps_the_first_keys_in_byte_order() {
         let mut s = Store::new(SimRng::new(2));
         for i in (0..50).rev() {
-            s.execute(
-                TEST_EPOCH,
-                &[
-                    b"SET".to_vec(),
-                    format!("k{i:02}").into_bytes(),
-                    b"v".to_vec(),
-                ],
-            );
+            s.execute(TEST_EPOCH, &[b"SET".to_vec(), format!("k{i:02}").into_bytes(), b"v".to_vec()]);
         }
-        s.execute(
-            TEST_EPOCH,
-            &crate::redis::cli::tokenize("SET k00 gone PX 5").unwrap(),
-        );
+        s.execute(TEST_EPOCH, &crate::redis::cli::tokenize("SET k00 gone PX 5").unwrap());
         let later = TEST_EPOCH + SimDuration::from_millis(10);
-        let keys: Vec<String> = s
-            .browse(later, b"k*", 3)
-            .iter()
-            .map(|r| r.key_display.clone())
-            .collect();
-        assert_eq!(
-            keys,
-            ["\"k01\"", "\"k02\"", "\"k03\""],
-            "expired k00 is skipped before the cut"
-        );
+        let keys: Vec<String> = s.browse(later, b"k*", 3).iter().map(|r| r.key_display.clone()).collect();
+        assert_eq!(keys, ["\"k01\"", "\"k02\"", "\"k03\""], "expired k00 is skipped before the cut");
         assert_eq!(s.browse(later, b"k4?", 100).len(), 10);
         assert_eq!(s.browse(later, b"*", 0).len(), 0);
     }

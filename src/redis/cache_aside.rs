@@ -23,9 +23,7 @@ use std::collections::{BTreeMap, VecDeque};
 use thiserror::Error;
 
 use super::{cli, Reply, Store};
-use crate::sim::{
-    Ctx, Distribution, EventId, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH,
-};
+use crate::sim::{Ctx, Distribution, EventId, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH};
 
 /// Accepted ranges of the workload settings (the page's form and URL use them too).
 pub const TTL_RANGE: (u64, u64) = (1, 86_400);
@@ -41,18 +39,8 @@ pub const EXPIRE_PERIOD: SimDuration = SimDuration::from_millis(100);
 
 /// The names of the most popular users in the workload; the rest are `dev<N>`.
 pub const FAMOUS: [&str; 12] = [
-    "octocat",
-    "torvalds",
-    "gaearon",
-    "sindresorhus",
-    "yyx990803",
-    "tj",
-    "addyosmani",
-    "kentcdodds",
-    "mitsuhiko",
-    "antirez",
-    "dtolnay",
-    "BurntSushi",
+    "octocat", "torvalds", "gaearon", "sindresorhus", "yyx990803", "tj", "addyosmani", "kentcdodds", "mitsuhiko",
+    "antirez", "dtolnay", "BurntSushi",
 ];
 
 /// The workload and the cache's settings.
@@ -79,14 +67,8 @@ impl Default for Config {
             rate_per_s: 5.0,
             users: 50,
             skew: 1.1,
-            origin: Distribution::AbsNormal {
-                mean_ms: 370.0,
-                std_dev_ms: 35.0,
-            },
-            redis_rtt: Distribution::AbsNormal {
-                mean_ms: 5.0,
-                std_dev_ms: 0.8,
-            },
+            origin: Distribution::AbsNormal { mean_ms: 370.0, std_dev_ms: 35.0 },
+            redis_rtt: Distribution::AbsNormal { mean_ms: 5.0, std_dev_ms: 0.8 },
         }
     }
 }
@@ -107,11 +89,7 @@ pub enum InputError {
 }
 
 pub fn parse_ttl(s: &str) -> Result<u64, InputError> {
-    s.trim()
-        .parse::<u64>()
-        .ok()
-        .filter(|v| (TTL_RANGE.0..=TTL_RANGE.1).contains(v))
-        .ok_or_else(|| InputError::Ttl(s.into()))
+    s.trim().parse::<u64>().ok().filter(|v| (TTL_RANGE.0..=TTL_RANGE.1).contains(v)).ok_or_else(|| InputError::Ttl(s.into()))
 }
 pub fn parse_rate(s: &str) -> Result<f64, InputError> {
     s.trim()
@@ -145,11 +123,7 @@ pub fn parse_user(s: &str) -> Result<String, InputError> {
         && !t.starts_with('-')
         && !t.ends_with('-')
         && !t.contains("--");
-    if ok {
-        Ok(t.to_string())
-    } else {
-        Err(InputError::User(s.into()))
-    }
+    if ok { Ok(t.to_string()) } else { Err(InputError::User(s.into())) }
 }
 
 /// The workload's name for popularity rank `k` (0-based).
@@ -168,11 +142,7 @@ pub fn repo_count(user: &str) -> u64 {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    if user == "octocat" {
-        8
-    } else {
-        h % 300
-    }
+    if user == "octocat" { 8 } else { h % 300 }
 }
 
 /// Who asked.
@@ -187,9 +157,7 @@ pub enum Source {
 pub enum Outcome {
     Hit,
     /// A miss; `refetch` when the user's answer had been cached before and expired.
-    Miss {
-        refetch: bool,
-    },
+    Miss { refetch: bool },
 }
 
 impl Outcome {
@@ -372,9 +340,7 @@ impl CacheAside {
     pub fn record(&self, id: u64) -> Option<&RequestRecord> {
         // Ids are dense and records are kept in id order, so the position is computable.
         let first = self.records.front()?.id;
-        self.records
-            .get(id.checked_sub(first)? as usize)
-            .filter(|r| r.id == id)
+        self.records.get(id.checked_sub(first)? as usize).filter(|r| r.id == id)
     }
 
     /// Starts a request for `user` now (a name typed on the page). Returns its id.
@@ -388,9 +354,8 @@ impl CacheAside {
 
     /// Applies new settings: the TTL to the next SETEX, the workload from its next arrival on.
     pub fn set_config(&mut self, ctx: &mut Ctx<'_, Event>, config: Config) {
-        let workload_changed = config.rate_per_s != self.config.rate_per_s
-            || config.users != self.config.users
-            || config.skew != self.config.skew;
+        let workload_changed =
+            config.rate_per_s != self.config.rate_per_s || config.users != self.config.users || config.skew != self.config.skew;
         self.config = config;
         if workload_changed {
             self.rebuild_weights();
@@ -415,10 +380,7 @@ impl CacheAside {
     fn pick_user(&mut self) -> String {
         let total = *self.cumulative.last().unwrap_or(&1.0);
         let x = self.rng_workload.unit_f64() * total;
-        let k = self
-            .cumulative
-            .partition_point(|c| *c <= x)
-            .min(self.cumulative.len().saturating_sub(1));
+        let k = self.cumulative.partition_point(|c| *c <= x).min(self.cumulative.len().saturating_sub(1));
         user_name(k as u64)
     }
 
@@ -436,19 +398,14 @@ impl CacheAside {
     }
 
     fn rtt(&mut self) -> SimDuration {
-        self.config
-            .redis_rtt
-            .sample(&mut self.rng_latency)
-            .max(SimDuration::from_millis(1))
+        self.config.redis_rtt.sample(&mut self.rng_latency).max(SimDuration::from_millis(1))
     }
 
     fn exec(&mut self, now: SimTime, argv: &[&str]) -> (Reply, Issued) {
         let argv_b: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
         let reply = self.store.execute(now, &argv_b);
-        let issued = Issued {
-            command: argv.join(" "),
-            reply: cli::format_human(&reply).trim_end_matches('\n').to_string(),
-        };
+        let issued =
+            Issued { command: argv.join(" "), reply: cli::format_human(&reply).trim_end_matches('\n').to_string() };
         (reply, issued)
     }
 
@@ -457,11 +414,7 @@ impl CacheAside {
             // Fill skipped seconds so the chart shows quiet periods as quiet.
             let from = self.buckets.back().map(|b| b.second + 1).unwrap_or(second);
             for s in from..=second {
-                self.buckets.push_back(Bucket {
-                    second: s,
-                    hits: 0,
-                    misses: 0,
-                });
+                self.buckets.push_back(Bucket { second: s, hits: 0, misses: 0 });
                 if self.buckets.len() > BUCKETS_KEPT {
                     self.buckets.pop_front();
                 }
@@ -478,16 +431,8 @@ impl CacheAside {
         let start_ms = self.elapsed_ms(now);
         let get_reply_ms = start_ms + rtt.as_millis();
         let (outcome, count) = match reply {
-            Reply::Bulk(b) => (
-                Outcome::Hit,
-                std::str::from_utf8(&b).ok().and_then(|s| s.parse().ok()),
-            ),
-            _ => (
-                Outcome::Miss {
-                    refetch: self.ever_cached.contains_key(&user),
-                },
-                None,
-            ),
+            Reply::Bulk(b) => (Outcome::Hit, std::str::from_utf8(&b).ok().and_then(|s| s.parse().ok())),
+            _ => (Outcome::Miss { refetch: self.ever_cached.contains_key(&user) }, None),
         };
         self.totals.requests += 1;
         let mut duplicate = false;
@@ -510,11 +455,7 @@ impl CacheAside {
                     self.totals.duplicate_origin_calls += 1;
                 }
                 self.bucket_mut(start_ms / 1000).misses += 1;
-                let origin = self
-                    .config
-                    .origin
-                    .sample(&mut self.rng_latency)
-                    .max(SimDuration::from_millis(1));
+                let origin = self.config.origin.sample(&mut self.rng_latency).max(SimDuration::from_millis(1));
                 ctx.schedule_in(rtt + origin, Event::OriginReply { id });
             }
         }
@@ -538,16 +479,12 @@ impl CacheAside {
 
     fn record_mut(&mut self, id: u64) -> Option<&mut RequestRecord> {
         let first = self.records.front()?.id;
-        self.records
-            .get_mut(id.checked_sub(first)? as usize)
-            .filter(|r| r.id == id)
+        self.records.get_mut(id.checked_sub(first)? as usize).filter(|r| r.id == id)
     }
 
     fn origin_reply(&mut self, ctx: &mut Ctx<'_, Event>, id: u64) {
         let now = ctx.now();
-        let Some(user) = self.in_flight.get(&id).cloned() else {
-            return;
-        };
+        let Some(user) = self.in_flight.get(&id).cloned() else { return };
         let count = repo_count(&user);
         let key = format!("user:{user}");
         let ttl = self.config.ttl_s.to_string();
@@ -620,10 +557,7 @@ impl Model for CacheAside {
         match event {
             Event::Arrival => ("workload".into(), "request arrives".into()),
             Event::Start { id } => ("app".into(), format!("#{id} GET user:{}", user(id))),
-            Event::OriginReply { id } => (
-                "origin".into(),
-                format!("#{id} origin answers for {}", user(id)),
-            ),
+            Event::OriginReply { id } => ("origin".into(), format!("#{id} origin answers for {}", user(id))),
             Event::Done { id } => ("app".into(), format!("#{id} replies")),
             Event::ExpireCycle => ("redis".into(), "active expire cycle".into()),
         }
@@ -664,14 +598,7 @@ mod tests {
     use super::*;
 
     fn quiet(ttl_s: u64) -> Simulation<CacheAside> {
-        new_simulation(
-            Config {
-                ttl_s,
-                rate_per_s: 0.0,
-                ..Config::default()
-            },
-            7,
-        )
+        new_simulation(Config { ttl_s, rate_per_s: 0.0, ..Config::default() }, 7)
     }
 
     /// Requests `user` now and runs until it has replied; returns its record.
@@ -683,10 +610,7 @@ mod tests {
             }
             sim.step();
         }
-        sim.model
-            .record(id)
-            .cloned()
-            .expect("the request was recorded")
+        sim.model.record(id).cloned().expect("the request was recorded")
     }
 
     #[test]
@@ -695,10 +619,7 @@ mod tests {
         let first = ask(&mut sim, "octocat");
         assert_eq!(first.outcome, Outcome::Miss { refetch: false });
         let l1 = first.latency_ms().unwrap();
-        assert!(
-            (280..=480).contains(&l1),
-            "a miss pays for the origin: {l1} ms"
-        );
+        assert!((280..=480).contains(&l1), "a miss pays for the origin: {l1} ms");
         let cmds: Vec<&str> = first.commands.iter().map(|c| c.command.as_str()).collect();
         assert_eq!(cmds, ["GET user:octocat", "SETEX user:octocat 3600 8"]);
         assert_eq!(first.commands[0].reply, "(nil)");
@@ -708,20 +629,14 @@ mod tests {
         let second = ask(&mut sim, "octocat");
         assert_eq!(second.outcome, Outcome::Hit);
         let l2 = second.latency_ms().unwrap();
-        assert!(
-            (1..=12).contains(&l2),
-            "a hit is one Redis round trip: {l2} ms"
-        );
+        assert!((1..=12).contains(&l2), "a hit is one Redis round trip: {l2} ms");
         assert_eq!(second.commands.len(), 1);
         assert_eq!(second.commands[0].reply, "\"8\"");
         assert_eq!(second.count, Some(8));
         let t = sim.model.totals();
         assert_eq!((t.requests, t.hits, t.misses, t.origin_calls), (2, 1, 1, 1));
         assert_eq!(t.hit_ratio(), Some(0.5));
-        assert_eq!(
-            sim.model.store.execute_str(sim.now(), "TTL user:octocat"),
-            Reply::Integer(3600)
-        );
+        assert_eq!(sim.model.store.execute_str(sim.now(), "TTL user:octocat"), Reply::Integer(3600));
     }
 
     #[test]
@@ -738,10 +653,7 @@ mod tests {
         assert!(again.latency_ms().unwrap() > 250);
         assert_eq!(sim.model.totals().expiry_refetches, 1);
         // A user never cached before is a plain miss, not a refetch.
-        assert_eq!(
-            ask(&mut sim, "antirez").outcome,
-            Outcome::Miss { refetch: false }
-        );
+        assert_eq!(ask(&mut sim, "antirez").outcome, Outcome::Miss { refetch: false });
     }
 
     fn ratio_after(config: Config, secs: u64, seed: u64) -> f64 {
@@ -752,40 +664,16 @@ mod tests {
 
     #[test]
     fn a_skewed_workload_hits_more_and_the_ratio_rises_as_the_cache_warms() {
-        let base = Config {
-            ttl_s: 3600,
-            rate_per_s: 20.0,
-            users: 1000,
-            ..Config::default()
-        };
-        let uniform = ratio_after(
-            Config {
-                skew: 0.0,
-                ..base.clone()
-            },
-            60,
-            3,
-        );
-        let skewed = ratio_after(
-            Config {
-                skew: 1.2,
-                ..base.clone()
-            },
-            60,
-            3,
-        );
-        assert!(
-            skewed > uniform + 0.3,
-            "skewed {skewed:.2} vs uniform {uniform:.2}"
-        );
+        let base = Config { ttl_s: 3600, rate_per_s: 20.0, users: 1000, ..Config::default() };
+        let uniform = ratio_after(Config { skew: 0.0, ..base.clone() }, 60, 3);
+        let skewed = ratio_after(Config { skew: 1.2, ..base.clone() }, 60, 3);
+        assert!(skewed > uniform + 0.3, "skewed {skewed:.2} vs uniform {uniform:.2}");
 
         let mut sim = new_simulation(Config { skew: 1.2, ..base }, 3);
         sim.run_for(SimDuration::from_secs(120));
         let b = sim.model.ratio_buckets();
         let ratio = |s: &[Bucket]| {
-            let (h, m) = s
-                .iter()
-                .fold((0, 0), |(h, m), b| (h + b.hits, m + b.misses));
+            let (h, m) = s.iter().fold((0, 0), |(h, m), b| (h + b.hits, m + b.misses));
             h as f64 / (h + m) as f64
         };
         let v: Vec<Bucket> = b.iter().copied().collect();
@@ -796,27 +684,12 @@ mod tests {
 
     #[test]
     fn a_short_ttl_causes_expiry_refetches() {
-        let cfg = Config {
-            rate_per_s: 20.0,
-            users: 20,
-            skew: 1.0,
-            ..Config::default()
-        };
-        let mut short = new_simulation(
-            Config {
-                ttl_s: 2,
-                ..cfg.clone()
-            },
-            5,
-        );
+        let cfg = Config { rate_per_s: 20.0, users: 20, skew: 1.0, ..Config::default() };
+        let mut short = new_simulation(Config { ttl_s: 2, ..cfg.clone() }, 5);
         let mut long = new_simulation(Config { ttl_s: 3600, ..cfg }, 5);
         short.run_for(SimDuration::from_secs(60));
         long.run_for(SimDuration::from_secs(60));
-        assert!(
-            short.model.totals().expiry_refetches > 50,
-            "{:?}",
-            short.model.totals()
-        );
+        assert!(short.model.totals().expiry_refetches > 50, "{:?}", short.model.totals());
         assert_eq!(long.model.totals().expiry_refetches, 0);
         assert!(short.model.totals().hit_ratio() < long.model.totals().hit_ratio());
     }
@@ -825,39 +698,15 @@ mod tests {
     fn concurrent_misses_for_one_user_all_call_the_origin() {
         // One user at 50 requests/s: while the first origin call (~370 ms) is in flight, every
         // request misses and calls the origin again; after the SETEX they hit.
-        let mut sim = new_simulation(
-            Config {
-                rate_per_s: 50.0,
-                users: 1,
-                ttl_s: 3600,
-                ..Config::default()
-            },
-            4,
-        );
+        let mut sim = new_simulation(Config { rate_per_s: 50.0, users: 1, ttl_s: 3600, ..Config::default() }, 4);
         sim.run_for(SimDuration::from_secs(5));
         let t = sim.model.totals();
         assert!(t.duplicate_origin_calls >= 5, "{t:?}");
         assert_eq!(t.origin_calls, t.misses);
         assert_eq!(t.duplicate_origin_calls, t.misses - 1);
-        let first_hit = sim
-            .model
-            .records()
-            .iter()
-            .position(|r| r.outcome.is_hit())
-            .unwrap();
-        assert!(sim
-            .model
-            .records()
-            .iter()
-            .skip(first_hit)
-            .all(|r| r.outcome.is_hit()));
-        assert!(sim
-            .model
-            .records()
-            .iter()
-            .take(first_hit)
-            .skip(1)
-            .all(|r| r.duplicate));
+        let first_hit = sim.model.records().iter().position(|r| r.outcome.is_hit()).unwrap();
+        assert!(sim.model.records().iter().skip(first_hit).all(|r| r.outcome.is_hit()));
+        assert!(sim.model.records().iter().take(first_hit).skip(1).all(|r| r.duplicate));
     }
 
     #[test]
@@ -868,11 +717,7 @@ mod tests {
             sim.run_for(SimDuration::from_secs(20));
             sim.act(|m, ctx| m.request(ctx, "octocat"));
             sim.run_for(SimDuration::from_secs(20));
-            (
-                format!("{:?}", sim.model.records()),
-                sim.trace().digest(),
-                records_csv(sim.model.records()),
-            )
+            (format!("{:?}", sim.model.records()), sim.trace().digest(), records_csv(sim.model.records()))
         };
         let a = run(11);
         assert_eq!(a, run(11));
@@ -885,19 +730,12 @@ mod tests {
         sim.run_for(SimDuration::from_secs(5));
         let before = sim.model.totals().requests;
         assert!(before > 5);
-        let cfg = Config {
-            rate_per_s: 0.0,
-            ttl_s: 42,
-            ..Config::default()
-        };
+        let cfg = Config { rate_per_s: 0.0, ttl_s: 42, ..Config::default() };
         sim.act(|m, ctx| m.set_config(ctx, cfg));
         sim.run_for(SimDuration::from_secs(5));
         assert_eq!(sim.model.totals().requests, before);
         let r = ask(&mut sim, "new-user");
-        assert_eq!(
-            r.commands[1].command,
-            format!("SETEX user:new-user 42 {}", repo_count("new-user"))
-        );
+        assert_eq!(r.commands[1].command, format!("SETEX user:new-user 42 {}", repo_count("new-user")));
     }
 
     #[test]
@@ -908,14 +746,9 @@ mod tests {
         assert_eq!(parse_skew("0"), Ok(0.0));
         for bad in ["0", "-5", "abc", "86401", "1.5", ""] {
             let e = parse_ttl(bad).unwrap_err().to_string();
-            assert!(
-                e.contains(&format!("{bad:?}")) && e.contains("1 to 86400"),
-                "{e}"
-            );
+            assert!(e.contains(&format!("{bad:?}")) && e.contains("1 to 86400"), "{e}");
         }
-        assert!(
-            parse_rate("NaN").is_err() && parse_rate("101").is_err() && parse_rate("-1").is_err()
-        );
+        assert!(parse_rate("NaN").is_err() && parse_rate("101").is_err() && parse_rate("-1").is_err());
         assert!(parse_users("0").is_err() && parse_users("10001").is_err());
         assert!(parse_skew("3.5").is_err() && parse_skew("inf").is_err());
         assert_eq!(parse_user(" octocat "), Ok("octocat".into()));
@@ -927,13 +760,7 @@ mod tests {
 
     #[test]
     fn records_are_capped_but_totals_keep_counting() {
-        let mut sim = new_simulation(
-            Config {
-                rate_per_s: 100.0,
-                ..Config::default()
-            },
-            1,
-        );
+        let mut sim = new_simulation(Config { rate_per_s: 100.0, ..Config::default() }, 1);
         sim.run_for(SimDuration::from_secs(30));
         assert_eq!(sim.model.records().len(), RECORDS_KEPT);
         assert!(sim.model.totals().requests > RECORDS_KEPT as u64);

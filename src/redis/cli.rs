@@ -52,14 +52,8 @@ pub fn tokenize_bytes(b: &[u8]) -> Result<Vec<Vec<u8>>, TokenizeError> {
         while !done {
             let c = at(p);
             if inq {
-                if c == b'\\'
-                    && at(p + 1) == b'x'
-                    && hex_val(at(p + 2)).is_some()
-                    && hex_val(at(p + 3)).is_some()
-                {
-                    cur.push(
-                        hex_val(at(p + 2)).unwrap_or(0) * 16 + hex_val(at(p + 3)).unwrap_or(0),
-                    );
+                if c == b'\\' && at(p + 1) == b'x' && hex_val(at(p + 2)).is_some() && hex_val(at(p + 3)).is_some() {
+                    cur.push(hex_val(at(p + 2)).unwrap_or(0) * 16 + hex_val(at(p + 3)).unwrap_or(0));
                     p += 3;
                 } else if c == b'\\' && at(p + 1) != 0 {
                     p += 1;
@@ -157,14 +151,7 @@ pub fn format_inline(r: &Reply) -> String {
         Reply::Bulk(b) => quote(b),
         Reply::Nil | Reply::NilArray => "(nil)".into(),
         Reply::Array(items) if items.is_empty() => "(empty array)".into(),
-        Reply::Array(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(format_inline)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Reply::Array(items) => format!("[{}]", items.iter().map(format_inline).collect::<Vec<_>>().join(", ")),
     }
 }
 
@@ -214,10 +201,7 @@ mod tests {
             r#"set k """#,
             "",
         ];
-        let out: Vec<String> = lines
-            .iter()
-            .map(|l| format!("{l:?} => {}", show(l)))
-            .collect();
+        let out: Vec<String> = lines.iter().map(|l| format!("{l:?} => {}", show(l))).collect();
         expect![[r#"
             "set k v" => "set" "k" "v"
             "  set   \"a b\"  'c d'  " => "set" "a b" "c d"

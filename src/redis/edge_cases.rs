@@ -4,9 +4,7 @@
 
 /// (family, script)
 pub static TABLES: &[(&str, &str)] = &[
-    (
-        "strings",
-        r#"
+    ("strings", r#"
 SET k v
 SET k v NX
 SET k v2 XX GET
@@ -136,11 +134,8 @@ GETRANGE i 0 9223372036854775807
 GETRANGE i -9223372036854775808 -1
 SETRANGE i 1 ""
 MGET
-"#,
-    ),
-    (
-        "keys",
-        r#"
+"#),
+    ("keys", r#"
 SET a 1
 SET b 2
 RPUSH l x
@@ -235,11 +230,8 @@ TYPE gone
 EXISTS gone gone
 RENAME gone x
 COPY gone x
-"#,
-    ),
-    (
-        "lists",
-        r#"
+"#),
+    ("lists", r#"
 RPUSH l a b c d e
 LPUSH l z
 LRANGE l 0 -1
@@ -335,11 +327,8 @@ LINDEX s 0
 LRANGE q 9223372036854775807 -9223372036854775808
 RPOP q 100
 EXISTS q
-"#,
-    ),
-    (
-        "sets",
-        r#"
+"#),
+    ("sets", r#"
 SADD s a b c
 SADD s a d
 SADD n 3 1 2 10
@@ -394,11 +383,8 @@ SRANDMEMBER single 3
 SPOP single
 SPOP single
 SCARD w
-"#,
-    ),
-    (
-        "hashes",
-        r#"
+"#),
+    ("hashes", r#"
 HSET h a 1 b 2
 HSET h a 10 c 3
 HSET h a
@@ -453,11 +439,8 @@ SET w x
 HMGET w a
 HSETNX w a b
 HLEN w
-"#,
-    ),
-    (
-        "zsets",
-        r#"
+"#),
+    ("zsets", r#"
 ZADD z 1 a 2 b 3 c
 ZADD z NX 10 a 4 d
 ZADD z XX 10 a 5 e
@@ -564,11 +547,8 @@ SET w x
 ZINCRBY w 1 a
 ZCOUNT w 0 1
 ZRANK w a
-"#,
-    ),
-    (
-        "server",
-        r#"
+"#),
+    ("server", r#"
 PING
 PING hello
 PING a b
@@ -590,16 +570,12 @@ DBSIZE extra
 PING ""
 ECHO "\x00\xff"
 ECHO ""
-"#,
-    ),
+"#),
 ];
 
 /// The commands of a table script: non-empty lines that are not `#` comments.
 pub fn lines(script: &str) -> impl Iterator<Item = &str> {
-    script
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    script.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
 #[cfg(test)]
@@ -613,27 +589,17 @@ mod tests {
     use expect_test::{expect, Expect};
 
     fn check(family: &str, want: Expect) {
-        let (_, script) = TABLES
-            .iter()
-            .find(|(f, _)| *f == family)
-            .expect("table exists");
+        let (_, script) = TABLES.iter().find(|(f, _)| *f == family).expect("table exists");
         let mut store = Store::new(SimRng::new(1));
         let out: Vec<String> = lines(script)
-            .map(|l| {
-                format!(
-                    "{l} -> {}",
-                    format_inline(&store.execute(TEST_EPOCH, &tokenize(l).expect("table line")))
-                )
-            })
+            .map(|l| format!("{l} -> {}", format_inline(&store.execute(TEST_EPOCH, &tokenize(l).expect("table line")))))
             .collect();
         want.assert_eq(&out.join("\n"));
     }
 
     #[test]
     fn strings() {
-        check(
-            "strings",
-            expect![[r#"
+        check("strings", expect![[r#"
             SET k v -> OK
             SET k v NX -> (nil)
             SET k v2 XX GET -> "v"
@@ -762,14 +728,11 @@ mod tests {
             GETRANGE i 0 9223372036854775807 -> "1235.5"
             GETRANGE i -9223372036854775808 -1 -> "1235.5"
             SETRANGE i 1 "" -> (integer) 6
-            MGET -> (error) ERR wrong number of arguments for 'mget' command"#]],
-        );
+            MGET -> (error) ERR wrong number of arguments for 'mget' command"#]]);
     }
     #[test]
     fn keys() {
-        check(
-            "keys",
-            expect![[r#"
+        check("keys", expect![[r#"
             SET a 1 -> OK
             SET b 2 -> OK
             RPUSH l x -> (integer) 1
@@ -863,14 +826,11 @@ mod tests {
             TYPE gone -> none
             EXISTS gone gone -> (integer) 0
             RENAME gone x -> (error) ERR no such key
-            COPY gone x -> (integer) 0"#]],
-        );
+            COPY gone x -> (integer) 0"#]]);
     }
     #[test]
     fn lists() {
-        check(
-            "lists",
-            expect![[r#"
+        check("lists", expect![[r#"
             RPUSH l a b c d e -> (integer) 5
             LPUSH l z -> (integer) 6
             LRANGE l 0 -1 -> ["z", "a", "b", "c", "d", "e"]
@@ -965,14 +925,11 @@ mod tests {
             LINDEX s 0 -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
             LRANGE q 9223372036854775807 -9223372036854775808 -> (empty array)
             RPOP q 100 -> ["b", "b"]
-            EXISTS q -> (integer) 0"#]],
-        );
+            EXISTS q -> (integer) 0"#]]);
     }
     #[test]
     fn sets() {
-        check(
-            "sets",
-            expect![[r#"
+        check("sets", expect![[r#"
             SADD s a b c -> (integer) 3
             SADD s a d -> (integer) 1
             SADD n 3 1 2 10 -> (integer) 4
@@ -1026,14 +983,11 @@ mod tests {
             SRANDMEMBER single 3 -> ["only"]
             SPOP single -> "only"
             SPOP single -> (nil)
-            SCARD w -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]],
-        );
+            SCARD w -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]]);
     }
     #[test]
     fn hashes() {
-        check(
-            "hashes",
-            expect![[r#"
+        check("hashes", expect![[r#"
             HSET h a 1 b 2 -> (integer) 2
             HSET h a 10 c 3 -> (integer) 1
             HSET h a -> (error) ERR wrong number of arguments for 'hset' command
@@ -1087,14 +1041,11 @@ mod tests {
             SET w x -> OK
             HMGET w a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
             HSETNX w a b -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
-            HLEN w -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]],
-        );
+            HLEN w -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]]);
     }
     #[test]
     fn zsets() {
-        check(
-            "zsets",
-            expect![[r#"
+        check("zsets", expect![[r#"
             ZADD z 1 a 2 b 3 c -> (integer) 3
             ZADD z NX 10 a 4 d -> (integer) 1
             ZADD z XX 10 a 5 e -> (integer) 0
@@ -1200,14 +1151,11 @@ mod tests {
             SET w x -> OK
             ZINCRBY w 1 a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
             ZCOUNT w 0 1 -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
-            ZRANK w a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]],
-        );
+            ZRANK w a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]]);
     }
     #[test]
     fn server() {
-        check(
-            "server",
-            expect![[r#"
+        check("server", expect![[r#"
             PING -> PONG
             PING hello -> "hello"
             PING a b -> (error) ERR wrong number of arguments for 'ping' command
@@ -1228,7 +1176,6 @@ mod tests {
             DBSIZE extra -> (error) ERR wrong number of arguments for 'dbsize' command
             PING "" -> ""
             ECHO "\x00\xff" -> "\x00\xff"
-            ECHO "" -> """#]],
-        );
+            ECHO "" -> """#]]);
     }
 }

@@ -42,15 +42,8 @@ fn match_impl(
                     return true;
                 }
                 while slen > 0 {
-                    if match_impl(
-                        &pat[..(p as isize + plen) as usize],
-                        p + 1,
-                        s,
-                        si,
-                        nocase,
-                        skip_longer,
-                        nesting + 1,
-                    ) {
+                    if match_impl(&pat[..(p as isize + plen) as usize], p + 1, s, si, nocase, skip_longer, nesting + 1)
+                    {
                         return true;
                     }
                     if *skip_longer {
@@ -91,11 +84,8 @@ fn match_impl(
                         break;
                     } else if plen >= 3 && at(pat, p + 1) == b'-' {
                         // `char` is signed on the platforms Redis ships on.
-                        let (mut start, mut end, mut ch) = (
-                            at(pat, p) as i8 as i32,
-                            at(pat, p + 2) as i8 as i32,
-                            c as i8 as i32,
-                        );
+                        let (mut start, mut end, mut ch) =
+                            (at(pat, p) as i8 as i32, at(pat, p + 2) as i8 as i32, c as i8 as i32);
                         if start > end {
                             std::mem::swap(&mut start, &mut end);
                         }
@@ -109,9 +99,7 @@ fn match_impl(
                         if ch >= start && ch <= end {
                             matched = true;
                         }
-                    } else if (!nocase && at(pat, p) == c)
-                        || (nocase && lower(at(pat, p)) == lower(c))
-                    {
+                    } else if (!nocase && at(pat, p) == c) || (nocase && lower(at(pat, p)) == lower(c)) {
                         matched = true;
                     }
                     p += 1;
@@ -194,11 +182,7 @@ mod tests {
             ("?*", "", false),
         ];
         for (p, s, want) in cases {
-            assert_eq!(
-                matches(p.as_bytes(), s.as_bytes(), false),
-                *want,
-                "pattern {p:?} string {s:?}"
-            );
+            assert_eq!(matches(p.as_bytes(), s.as_bytes(), false), *want, "pattern {p:?} string {s:?}");
         }
         assert!(matches(b"HeLLo", b"hello", true));
     }

@@ -34,9 +34,7 @@ impl Hasher for FastHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
-            self.add(u64::from_le_bytes([
-                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
-            ]));
+            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
@@ -134,9 +132,7 @@ impl Keyspace {
         let entries = &self.entries;
         let h = h32_of(key);
         self.table
-            .find(spread(h), |&s| {
-                slot_h32(s) == h && &*entries[slot_index(s)].0 == key
-            })
+            .find(spread(h), |&s| slot_h32(s) == h && &*entries[slot_index(s)].0 == key)
             .map(|&s| slot_index(s))
     }
     pub fn get(&self, key: &[u8]) -> Option<&Value> {
@@ -152,9 +148,7 @@ impl Keyspace {
     pub fn insert(&mut self, key: &[u8], value: Value) -> Option<Value> {
         let h = h32_of(key);
         let Keyspace { entries, table } = self;
-        match table.find(spread(h), |&s| {
-            slot_h32(s) == h && &*entries[slot_index(s)].0 == key
-        }) {
+        match table.find(spread(h), |&s| slot_h32(s) == h && &*entries[slot_index(s)].0 == key) {
             Some(&s) => Some(std::mem::replace(&mut entries[slot_index(s)].1, value)),
             None => {
                 let i = entries.len();
@@ -169,11 +163,7 @@ impl Keyspace {
     pub fn swap_remove(&mut self, key: &[u8]) -> Option<Value> {
         let Keyspace { entries, table } = self;
         let h = h32_of(key);
-        let found = table
-            .find_entry(spread(h), |&s| {
-                slot_h32(s) == h && &*entries[slot_index(s)].0 == key
-            })
-            .ok()?;
+        let found = table.find_entry(spread(h), |&s| slot_h32(s) == h && &*entries[slot_index(s)].0 == key).ok()?;
         let (removed, _) = found.remove();
         let i = slot_index(removed);
         let last = entries.len() - 1;
@@ -218,9 +208,7 @@ mod tests {
     fn behaves_like_an_insertion_ordered_map_with_swap_remove() {
         let mut k = Keyspace::new();
         for i in 0..1000u32 {
-            assert!(k
-                .insert(format!("k{i}").as_bytes(), Value::str(i.to_string()))
-                .is_none());
+            assert!(k.insert(format!("k{i}").as_bytes(), Value::str(i.to_string())).is_none());
         }
         assert!(k.insert(b"k5", Value::str("five")).is_some());
         assert_eq!(k.get(b"k5"), Some(&Value::str("five")));
@@ -240,7 +228,6 @@ mod tests {
         }
         // The hash is pinned: it decides nothing visible, but it must not vary by platform.
         assert_eq!(hash_bytes(b"key:1"), hash_bytes(b"key:1"));
-        expect_test::expect!["11059985054221660913"]
-            .assert_eq(&hash_bytes(b"key:123456").to_string());
+        expect_test::expect!["11059985054221660913"].assert_eq(&hash_bytes(b"key:123456").to_string());
     }
 }

@@ -118,11 +118,7 @@ impl Big {
         let src = &self.0[w..];
         let mut out = Vec::with_capacity(src.len());
         for i in 0..src.len() {
-            let hi = if b == 0 {
-                0
-            } else {
-                src.get(i + 1).map_or(0, |&x| x << (32 - b))
-            };
+            let hi = if b == 0 { 0 } else { src.get(i + 1).map_or(0, |&x| x << (32 - b)) };
             out.push((src[i] >> b) | hi);
         }
         let mut r = Big(out);
@@ -130,18 +126,13 @@ impl Big {
         r
     }
     fn cmp(&self, o: &Big) -> Ordering {
-        self.0
-            .len()
-            .cmp(&o.0.len())
-            .then_with(|| self.0.iter().rev().cmp(o.0.iter().rev()))
+        self.0.len().cmp(&o.0.len()).then_with(|| self.0.iter().rev().cmp(o.0.iter().rev()))
     }
     fn add(&self, o: &Big) -> Big {
         let mut out = Vec::with_capacity(self.0.len().max(o.0.len()) + 1);
         let mut carry = 0u64;
         for i in 0..self.0.len().max(o.0.len()) {
-            let v = u64::from(*self.0.get(i).unwrap_or(&0))
-                + u64::from(*o.0.get(i).unwrap_or(&0))
-                + carry;
+            let v = u64::from(*self.0.get(i).unwrap_or(&0)) + u64::from(*o.0.get(i).unwrap_or(&0)) + carry;
             out.push(v as u32);
             carry = v >> 32;
         }
@@ -218,29 +209,16 @@ impl Big {
 /// even; checks the exponent range.
 fn round_to_ld(neg: bool, n: &Big, exp: i64, sticky: bool) -> LongDouble {
     if n.is_zero() {
-        return LongDouble::Finite {
-            neg,
-            mant: 0,
-            exp: 0,
-        };
+        return LongDouble::Finite { neg, mant: 0, exp: 0 };
     }
     let bits = n.bits();
     let (mut mant, mut e) = if bits <= 64 {
         let m = n.shl(64 - bits);
-        (
-            m.0.iter()
-                .rev()
-                .fold(0u64, |a, &l| (a << 32) | u64::from(l)),
-            exp - (64 - bits as i64),
-        )
+        (m.0.iter().rev().fold(0u64, |a, &l| (a << 32) | u64::from(l)), exp - (64 - bits as i64))
     } else {
         let drop = bits - 64;
         let top = n.shr(drop);
-        let m = top
-            .0
-            .iter()
-            .rev()
-            .fold(0u64, |a, &l| (a << 32) | u64::from(l));
+        let m = top.0.iter().rev().fold(0u64, |a, &l| (a << 32) | u64::from(l));
         let half = n.bit(drop - 1);
         let rest = n.any_below(drop - 1) || sticky;
         let mut m = m;
@@ -262,26 +240,14 @@ fn round_to_ld(neg: bool, n: &Big, exp: i64, sticky: bool) -> LongDouble {
         return LongDouble::Inf { neg };
     }
     if e < MIN_TOP_EXP - 64 {
-        return LongDouble::Finite {
-            neg,
-            mant: 0,
-            exp: 0,
-        };
+        return LongDouble::Finite { neg, mant: 0, exp: 0 };
     }
     e = e.clamp(i64::from(i32::MIN), i64::from(i32::MAX));
-    LongDouble::Finite {
-        neg,
-        mant,
-        exp: e as i32,
-    }
+    LongDouble::Finite { neg, mant, exp: e as i32 }
 }
 
 impl LongDouble {
-    pub const ZERO: LongDouble = LongDouble::Finite {
-        neg: false,
-        mant: 0,
-        exp: 0,
-    };
+    pub const ZERO: LongDouble = LongDouble::Finite { neg: false, mant: 0, exp: 0 };
 
     pub fn from_i64(v: i64) -> LongDouble {
         round_to_ld(v < 0, &Big::from_u64(v.unsigned_abs()), 0, false)
@@ -294,10 +260,7 @@ impl LongDouble {
     /// Redis's `string2ld`: the whole argument must be a `strtold` number with no leading space;
     /// NaN, overflow to ±HUGE_VAL and underflow to zero are rejected; at most 5119 bytes.
     pub fn parse(s: &[u8]) -> Option<LongDouble> {
-        if s.is_empty()
-            || s.len() >= 5 * 1024
-            || matches!(s[0], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-        {
+        if s.is_empty() || s.len() >= 5 * 1024 || matches!(s[0], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
             return None;
         }
         let (neg, body) = match s[0] {
@@ -332,39 +295,13 @@ impl LongDouble {
         match (self, o) {
             (Nan, _) | (_, Nan) => Nan,
             (Inf { neg: a }, Inf { neg: b }) => {
-                if a == b {
-                    Inf { neg: a }
-                } else {
-                    Nan
-                }
+                if a == b { Inf { neg: a } } else { Nan }
             }
             (Inf { neg }, _) | (_, Inf { neg }) => Inf { neg },
-            (
-                Finite {
-                    mant: 0, neg: an, ..
-                },
-                Finite {
-                    mant: 0, neg: bn, ..
-                },
-            ) => Finite {
-                neg: an && bn,
-                mant: 0,
-                exp: 0,
-            },
+            (Finite { mant: 0, neg: an, .. }, Finite { mant: 0, neg: bn, .. }) => Finite { neg: an && bn, mant: 0, exp: 0 },
             (Finite { mant: 0, .. }, b) => b,
             (a, Finite { mant: 0, .. }) => a,
-            (
-                Finite {
-                    neg: an,
-                    mant: am,
-                    exp: ae,
-                },
-                Finite {
-                    neg: bn,
-                    mant: bm,
-                    exp: be,
-                },
-            ) => {
+            (Finite { neg: an, mant: am, exp: ae }, Finite { neg: bn, mant: bm, exp: be }) => {
                 let (ae, be) = (i64::from(ae), i64::from(be));
                 // A much smaller operand is below a quarter ulp: the sum rounds to the larger.
                 if ae - be > 130 {
@@ -392,9 +329,7 @@ impl LongDouble {
     /// `ld2string(LD_STR_HUMAN)`: `%.17Lf`, trailing zeros and point removed, `-0` as `0`.
     /// `None` for infinities and NaN (Redis refuses to store those).
     pub fn to_human(self) -> Option<String> {
-        let LongDouble::Finite { neg, mant, exp } = self else {
-            return None;
-        };
+        let LongDouble::Finite { neg, mant, exp } = self else { return None };
         let mut n = Big::from_u64(mant);
         n.mul_pow10(17);
         let q = if exp >= 0 {
@@ -559,22 +494,14 @@ fn parse_hex(s: &[u8]) -> Option<(Big, Exp, bool, bool)> {
 /// Correctly rounded `n × 10^e`.
 fn dec_to_ld(neg: bool, mut n: Big, e: i64) -> LongDouble {
     if n.is_zero() {
-        return LongDouble::Finite {
-            neg,
-            mant: 0,
-            exp: 0,
-        };
+        return LongDouble::Finite { neg, mant: 0, exp: 0 };
     }
     // Beyond these the result is certainly infinite or zero.
     if e + (n.bits() as i64) * 3 / 10 > 5000 {
         return LongDouble::Inf { neg };
     }
     if e + (n.bits() as i64 * 3 / 10) + 1 < -5000 {
-        return LongDouble::Finite {
-            neg,
-            mant: 0,
-            exp: 0,
-        };
+        return LongDouble::Finite { neg, mant: 0, exp: 0 };
     }
     if e >= 0 {
         n.mul_pow10(e as u64);
@@ -592,9 +519,7 @@ mod tests {
     use super::LongDouble;
 
     fn incr(a: &str, b: &str) -> Option<String> {
-        LongDouble::parse(a.as_bytes())?
-            .add(LongDouble::parse(b.as_bytes())?)
-            .to_human()
+        LongDouble::parse(a.as_bytes())?.add(LongDouble::parse(b.as_bytes())?).to_human()
     }
 
     #[test]
@@ -612,9 +537,6 @@ mod tests {
         assert_eq!(LongDouble::parse(b" 1"), None);
         assert_eq!(LongDouble::parse(b"1e"), None);
         assert_eq!(LongDouble::parse(b"0x1p3"), Some(LongDouble::from_i64(8)));
-        assert_eq!(
-            LongDouble::parse(b"inf").and_then(LongDouble::to_human),
-            None
-        );
+        assert_eq!(LongDouble::parse(b"inf").and_then(LongDouble::to_human), None);
     }
 }

@@ -67,13 +67,8 @@ pub fn strtod_full(s: &[u8]) -> Option<f64> {
         // Rust's f64 parser accepts exactly the C decimal grammar minus a few spellings it adds
         // ("inf"/"nan" handled above; it rejects "1e", "." like strtod's full-consumption check).
         let ok = !lower.is_empty()
-            && lower
-                .bytes()
-                .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'+' | b'-'))
-            && lower
-                .bytes()
-                .next()
-                .is_some_and(|c| c.is_ascii_digit() || c == b'.');
+            && lower.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'+' | b'-'))
+            && lower.bytes().next().is_some_and(|c| c.is_ascii_digit() || c == b'.');
         if !ok {
             return None;
         }
@@ -104,11 +99,7 @@ fn parse_hex_float(s: &str) -> Option<f64> {
         scale /= 16.0;
     }
     if let Some(e) = exp {
-        let e: i32 = if e.is_empty() {
-            return None;
-        } else {
-            e.parse().ok()?
-        };
+        let e: i32 = if e.is_empty() { return None } else { e.parse().ok()? };
         v *= libm::pow(2.0, f64::from(e.clamp(-2000, 2000)));
     }
     Some(v)
@@ -137,18 +128,9 @@ fn out_of_range(s: &[u8], v: f64) -> bool {
     }
     if v == 0.0 {
         let hex = lower.windows(2).any(|w| w == b"0x");
-        let body = if hex {
-            &lower[lower.iter().position(|&c| c == b'x').map_or(0, |i| i + 1)..]
-        } else {
-            &lower[..]
-        };
-        let mant_end = body
-            .iter()
-            .position(|&c| c == if hex { b'p' } else { b'e' })
-            .unwrap_or(body.len());
-        return body[..mant_end]
-            .iter()
-            .any(|c| c.is_ascii_hexdigit() && *c != b'0' && (hex || c.is_ascii_digit()));
+        let body = if hex { &lower[lower.iter().position(|&c| c == b'x').map_or(0, |i| i + 1)..] } else { &lower[..] };
+        let mant_end = body.iter().position(|&c| c == if hex { b'p' } else { b'e' }).unwrap_or(body.len());
+        return body[..mant_end].iter().any(|c| c.is_ascii_hexdigit() && *c != b'0' && (hex || c.is_ascii_digit()));
     }
     false
 }
@@ -156,11 +138,7 @@ fn out_of_range(s: &[u8], v: f64) -> bool {
 /// C's `%.Ng` for a finite `v`.
 pub fn format_g(v: f64, precision: usize) -> String {
     if v == 0.0 {
-        return if v.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
+        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
     }
     let p = precision.max(1);
     // Decide between fixed and exponential by the decimal exponent after rounding to p digits.
@@ -191,11 +169,7 @@ pub fn format_score(v: f64) -> String {
     if v.is_nan() {
         "nan".into()
     } else if v.is_infinite() {
-        if v > 0.0 {
-            "inf".into()
-        } else {
-            "-inf".into()
-        }
+        if v > 0.0 { "inf".into() } else { "-inf".into() }
     } else {
         format_g(v, 17)
     }

@@ -26,9 +26,7 @@ impl Bytes {
     pub fn from_slice(b: &[u8]) -> Bytes {
         match std::str::from_utf8(b) {
             Ok(s) => Bytes::Text(s.to_string()),
-            Err(_) => Bytes::Hex {
-                hex: b.iter().map(|c| format!("{c:02x}")).collect(),
-            },
+            Err(_) => Bytes::Hex { hex: b.iter().map(|c| format!("{c:02x}")).collect() },
         }
     }
     fn decode(&self) -> Result<Vec<u8>, ImportError> {
@@ -38,10 +36,7 @@ impl Bytes {
                 if hex.len() % 2 != 0 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
                     return Err(ImportError::BadHex(hex.chars().take(40).collect()));
                 }
-                Ok((0..hex.len())
-                    .step_by(2)
-                    .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0))
-                    .collect())
+                Ok((0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0)).collect())
             }
         }
     }
@@ -85,9 +80,7 @@ pub enum ImportError {
     Version { found: u32, supported: u32 },
     #[error("stored dataset lists key {0:?} twice")]
     DuplicateKey(String),
-    #[error(
-        "stored dataset has an empty {kind} at key {key:?}; Redis never keeps empty collections"
-    )]
+    #[error("stored dataset has an empty {kind} at key {key:?}; Redis never keeps empty collections")]
     EmptyCollection { key: String, kind: &'static str },
     #[error("stored dataset has score {score:?} at key {key:?}; a score is a float such as 1.5, inf or -inf")]
     BadScore { key: String, score: String },
@@ -111,34 +104,18 @@ impl Store {
             }
             let value = match v {
                 Value::Str(s) => SnapshotValue::String(Bytes::from_slice(s)),
-                Value::List(l) => {
-                    SnapshotValue::List(l.iter().map(|e| Bytes::from_slice(e)).collect())
+                Value::List(l) => SnapshotValue::List(l.iter().map(|e| Bytes::from_slice(e)).collect()),
+                Value::Set(s) => SnapshotValue::Set(s.iter().map(|e| Bytes::from_slice(e)).collect()),
+                Value::Hash(h) => {
+                    SnapshotValue::Hash(h.iter().map(|(f, v)| (Bytes::from_slice(f), Bytes::from_slice(v))).collect())
                 }
-                Value::Set(s) => {
-                    SnapshotValue::Set(s.iter().map(|e| Bytes::from_slice(e)).collect())
+                Value::ZSet(z) => {
+                    SnapshotValue::Zset(z.iter().map(|(m, s)| (Bytes::from_slice(m), num::format_score(s))).collect())
                 }
-                Value::Hash(h) => SnapshotValue::Hash(
-                    h.iter()
-                        .map(|(f, v)| (Bytes::from_slice(f), Bytes::from_slice(v)))
-                        .collect(),
-                ),
-                Value::ZSet(z) => SnapshotValue::Zset(
-                    z.iter()
-                        .map(|(m, s)| (Bytes::from_slice(m), num::format_score(s)))
-                        .collect(),
-                ),
             };
-            keys.push(SnapshotKey {
-                key: Bytes::from_slice(k),
-                expires_at_ms: exp,
-                value,
-            });
+            keys.push(SnapshotKey { key: Bytes::from_slice(k), expires_at_ms: exp, value });
         }
-        Snapshot {
-            version: FORMAT_VERSION,
-            clock_offset_ms: self.clock_offset.as_millis(),
-            keys,
-        }
+        Snapshot { version: FORMAT_VERSION, clock_offset_ms: self.clock_offset.as_millis(), keys }
     }
 
     pub fn export_json(&self, now: SimTime) -> String {
@@ -149,16 +126,10 @@ impl Store {
     /// unchanged.
     pub fn import(&mut self, snapshot: &Snapshot) -> Result<(), ImportError> {
         if snapshot.version != FORMAT_VERSION {
-            return Err(ImportError::Version {
-                found: snapshot.version,
-                supported: FORMAT_VERSION,
-            });
+            return Err(ImportError::Version { found: snapshot.version, supported: FORMAT_VERSION });
         }
         if snapshot.keys.len() > self.limits.max_keys {
-            return Err(ImportError::TooManyKeys {
-                found: snapshot.keys.len(),
-                max: self.limits.max_keys,
-            });
+            return Err(ImportError::TooManyKeys { found: snapshot.keys.len(), max: self.limits.max_keys });
         }
         let mut db = Keyspace::new();
         let mut expires: Map<Box<[u8]>, i64> = Map::default();
@@ -168,27 +139,16 @@ impl Store {
             let name = String::from_utf8_lossy(&key).into_owned();
             let check_bytes = |b: &[u8]| {
                 if b.len() > limits.max_value_bytes {
-                    Err(ImportError::TooLarge {
-                        key: name.clone(),
-                        len: b.len(),
-                        max: limits.max_value_bytes,
-                    })
+                    Err(ImportError::TooLarge { key: name.clone(), len: b.len(), max: limits.max_value_bytes })
                 } else {
                     Ok(())
                 }
             };
             let check_len = |n: usize, kind: &'static str| {
                 if n == 0 {
-                    Err(ImportError::EmptyCollection {
-                        key: name.clone(),
-                        kind,
-                    })
+                    Err(ImportError::EmptyCollection { key: name.clone(), kind })
                 } else if n > limits.max_collection_len {
-                    Err(ImportError::TooLarge {
-                        key: name.clone(),
-                        len: n,
-                        max: limits.max_collection_len,
-                    })
+                    Err(ImportError::TooLarge { key: name.clone(), len: n, max: limits.max_collection_len })
                 } else {
                     Ok(())
                 }
@@ -202,18 +162,13 @@ impl Store {
                 }
                 SnapshotValue::List(items) => {
                     check_len(items.len(), "list")?;
-                    let l = items
-                        .iter()
-                        .map(|b| b.decode().and_then(|v| check_bytes(&v).map(|_| v)))
-                        .collect::<Result<_, _>>()?;
+                    let l = items.iter().map(|b| b.decode().and_then(|v| check_bytes(&v).map(|_| v))).collect::<Result<_, _>>()?;
                     Value::List(Box::new(l))
                 }
                 SnapshotValue::Set(items) => {
                     check_len(items.len(), "set")?;
-                    let s: Set<Vec<u8>> = items
-                        .iter()
-                        .map(|b| b.decode().and_then(|v| check_bytes(&v).map(|_| v)))
-                        .collect::<Result<_, _>>()?;
+                    let s: Set<Vec<u8>> =
+                        items.iter().map(|b| b.decode().and_then(|v| check_bytes(&v).map(|_| v))).collect::<Result<_, _>>()?;
                     Value::Set(Box::new(s))
                 }
                 SnapshotValue::Hash(pairs) => {
@@ -233,11 +188,8 @@ impl Store {
                     for (m, sc) in pairs {
                         let m = m.decode()?;
                         check_bytes(&m)?;
-                        let score =
-                            num::parse_f64(sc.as_bytes()).ok_or_else(|| ImportError::BadScore {
-                                key: name.clone(),
-                                score: sc.clone(),
-                            })?;
+                        let score = num::parse_f64(sc.as_bytes())
+                            .ok_or_else(|| ImportError::BadScore { key: name.clone(), score: sc.clone() })?;
                         z.insert(m, score);
                     }
                     Value::ZSet(Box::new(z))
@@ -257,8 +209,7 @@ impl Store {
     }
 
     pub fn import_json(&mut self, json: &str) -> Result<(), ImportError> {
-        let snap: Snapshot =
-            serde_json::from_str(json).map_err(|e| ImportError::Json(e.to_string()))?;
+        let snap: Snapshot = serde_json::from_str(json).map_err(|e| ImportError::Json(e.to_string()))?;
         self.import(&snap)
     }
 }
@@ -311,10 +262,7 @@ mod tests {
             r#"{"version":1,"keys":[{"key":{"hex":"0g"},"type":"string","value":"x"}]}"#,
             r#"{"version":1,"keys":[{"key":"a","type":"stream","value":"x"}]}"#,
         ];
-        let errors: Vec<String> = cases
-            .iter()
-            .map(|c| s.import_json(c).unwrap_err().to_string())
-            .collect();
+        let errors: Vec<String> = cases.iter().map(|c| s.import_json(c).unwrap_err().to_string()).collect();
         expect_test::expect![[r#"
             stored dataset is not valid JSON for this format: expected ident at line 1 column 2
             stored dataset has format version 2; this build reads version 1

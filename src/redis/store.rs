@@ -33,12 +33,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_keys: 10_000,
-            max_value_bytes: 1 << 20,
-            max_collection_len: 10_000,
-            max_reply_elements: 25_000,
-        }
+        Limits { max_keys: 10_000, max_value_bytes: 1 << 20, max_collection_len: 10_000, max_reply_elements: 25_000 }
     }
 }
 
@@ -169,10 +164,7 @@ impl Store {
         let argc = argv.len() as i64;
         let arity = i64::from(spec.arity);
         if (arity > 0 && argc != arity) || argc < -arity {
-            return Reply::Error(format!(
-                "ERR wrong number of arguments for '{}' command",
-                spec.name
-            ));
+            return Reply::Error(format!("ERR wrong number of arguments for '{}' command", spec.name));
         }
         self.stats.total_commands_processed = self.stats.total_commands_processed.saturating_add(1);
         if let Some(e) = self.check_input_limits(spec, argv) {
@@ -188,10 +180,7 @@ impl Store {
     /// Convenience for tests and the UI: `execute` on a whitespace-split command line (no quoting;
     /// use [`super::cli::tokenize`] for redis-cli quoting rules).
     pub fn execute_str(&mut self, now: SimTime, line: &str) -> Reply {
-        let argv: Vec<Vec<u8>> = line
-            .split_whitespace()
-            .map(|w| w.as_bytes().to_vec())
-            .collect();
+        let argv: Vec<Vec<u8>> = line.split_whitespace().map(|w| w.as_bytes().to_vec()).collect();
         self.execute(now, &argv)
     }
 
@@ -245,8 +234,7 @@ impl Store {
     }
 
     fn is_expired(&self, key: &[u8]) -> bool {
-        !self.expires.is_empty()
-            && matches!(self.expires.get(key), Some(&when) if when <= self.now_ms)
+        !self.expires.is_empty() && matches!(self.expires.get(key), Some(&when) if when <= self.now_ms)
     }
 
     /// Redis's `expireIfNeeded`: deletes `key` if its deadline has passed. True if it did.
@@ -279,9 +267,7 @@ impl Store {
                     break;
                 }
                 let i = self.rng.index(self.expires.len());
-                let Some((key, &when)) = self.expires.get_index(i) else {
-                    break;
-                };
+                let Some((key, &when)) = self.expires.get_index(i) else { break };
                 if when <= self.now_ms {
                     let key = key.clone();
                     self.remove_key(&key);
@@ -371,11 +357,7 @@ impl Store {
 
     /// Deletes `key` when its collection became empty (Redis never keeps empty collections).
     pub(crate) fn delete_if_empty(&mut self, key: &[u8]) {
-        if self
-            .db
-            .get(key)
-            .is_some_and(|v| !matches!(v, Value::Str(_)) && v.is_empty())
-        {
+        if self.db.get(key).is_some_and(|v| !matches!(v, Value::Str(_)) && v.is_empty()) {
             self.remove_key(key);
         }
     }
@@ -406,9 +388,7 @@ impl Store {
     pub(crate) fn check_string_len(&self, len: usize) -> Result<(), Reply> {
         if len > self.limits.max_value_bytes {
             if self.limits.max_value_bytes >= 512 << 20 {
-                return Err(error(
-                    "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
-                ));
+                return Err(error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
             }
             Err(Reply::Error(format!(
                 "ERR playground limit: string exceeds the {}-byte value limit",
@@ -423,9 +403,7 @@ impl Store {
     /// SLEEP offset): when the UI should next expect a key to vanish. O(keys with a TTL).
     pub fn next_deadline(&self) -> Option<SimTime> {
         let earliest = self.expires.values().copied().min()?;
-        let caller = u64::try_from(earliest)
-            .unwrap_or(0)
-            .saturating_sub(self.clock_offset.as_millis());
+        let caller = u64::try_from(earliest).unwrap_or(0).saturating_sub(self.clock_offset.as_millis());
         Some(SimTime(caller))
     }
 
@@ -433,9 +411,7 @@ impl Store {
     /// `max_cycles`, and returns the keys deleted. `last` is the caller's previous tick time.
     pub fn advance_to(&mut self, last: SimTime, now: SimTime, max_cycles: usize) -> usize {
         let period = ACTIVE_EXPIRE_PERIOD.as_millis();
-        let mut t = (last.as_unix_ms() / period)
-            .saturating_add(1)
-            .saturating_mul(period);
+        let mut t = (last.as_unix_ms() / period).saturating_add(1).saturating_mul(period);
         let mut deleted = 0;
         let mut cycles = 0;
         while t <= now.as_unix_ms() && cycles < max_cycles {
@@ -497,10 +473,7 @@ pub(crate) fn run_script_on(store: &mut Store, script: &str) -> String {
             continue;
         }
         let reply = store.execute_str(now, line);
-        out.push_str(&format!(
-            "{line} -> {}\n",
-            super::cli::format_inline(&reply)
-        ));
+        out.push_str(&format!("{line} -> {}\n", super::cli::format_inline(&reply)));
     }
     out
 }
@@ -564,10 +537,7 @@ mod tests {
         let mut s = Store::new(SimRng::new(7));
         let t0 = crate::sim::TEST_EPOCH;
         for i in 0..200 {
-            s.execute_str(
-                t0,
-                &format!("SET k{i} v PX {}", if i < 150 { 50 } else { 100_000 }),
-            );
+            s.execute_str(t0, &format!("SET k{i} v PX {}", if i < 150 { 50 } else { 100_000 }));
         }
         assert_eq!(s.dbsize(), 200);
         let later = t0 + SimDuration::from_millis(100);
@@ -576,10 +546,7 @@ mod tests {
             total += s.run_active_expire_cycle(later + SimDuration::from_millis(100 * c));
         }
         assert_eq!(total, 150);
-        assert_eq!(
-            s.next_deadline(),
-            Some(t0 + SimDuration::from_millis(100_000))
-        );
+        assert_eq!(s.next_deadline(), Some(t0 + SimDuration::from_millis(100_000)));
         assert_eq!(s.dbsize(), 50);
         assert_eq!(s.stats().expired_keys, 150);
     }
@@ -597,12 +564,7 @@ impl Store {
                 Value::Str(s) => 16 + s.len() as u64 + 3,
                 Value::List(l) => 64 + l.iter().map(|e| e.len() as u64 + 2).sum::<u64>(),
                 Value::Set(s) => 64 + s.iter().map(|e| e.len() as u64 + 24).sum::<u64>(),
-                Value::Hash(h) => {
-                    64 + h
-                        .iter()
-                        .map(|(f, v)| (f.len() + v.len()) as u64 + 4)
-                        .sum::<u64>()
-                }
+                Value::Hash(h) => 64 + h.iter().map(|(f, v)| (f.len() + v.len()) as u64 + 4).sum::<u64>(),
                 Value::ZSet(z) => 64 + z.iter().map(|(m, _)| m.len() as u64 + 10).sum::<u64>(),
             };
         }
@@ -614,11 +576,7 @@ impl Store {
         if self.expires.is_empty() {
             return 0;
         }
-        let sum: i128 = self
-            .expires
-            .values()
-            .map(|&w| i128::from((w - self.now_ms).max(0)))
-            .sum();
+        let sum: i128 = self.expires.values().map(|&w| i128::from((w - self.now_ms).max(0))).sum();
         (sum / self.expires.len() as i128) as i64
     }
 }
@@ -635,12 +593,7 @@ mod limit_tests {
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
-            .map(|l| {
-                format!(
-                    "{l} -> {}",
-                    format_inline(&store.execute(TEST_EPOCH, &tokenize(l).unwrap()))
-                )
-            })
+            .map(|l| format!("{l} -> {}", format_inline(&store.execute(TEST_EPOCH, &tokenize(l).unwrap()))))
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -649,12 +602,7 @@ mod limit_tests {
     fn playground_limits_are_redis_style_errors_that_name_the_limit() {
         let mut s = Store::with_limits(
             SimRng::new(1),
-            Limits {
-                max_keys: 2,
-                max_value_bytes: 8,
-                max_collection_len: 3,
-                max_reply_elements: 4,
-            },
+            Limits { max_keys: 2, max_value_bytes: 8, max_collection_len: 3, max_reply_elements: 4 },
         );
         expect![[r#"
             SET a 1 -> OK
@@ -704,24 +652,14 @@ mod limit_tests {
         let a = run(&mut Store::new(SimRng::new(42)), script);
         let b = run(&mut Store::new(SimRng::new(42)), script);
         assert_eq!(a, b);
-        assert_ne!(
-            a,
-            run(&mut Store::new(SimRng::new(43)), script),
-            "the seed drives the random picks"
-        );
+        assert_ne!(a, run(&mut Store::new(SimRng::new(43)), script), "the seed drives the random picks");
     }
 
     #[test]
     fn info_sections_and_debug_sleep() {
         let mut s = Store::new(SimRng::new(1));
-        run(
-            &mut s,
-            "SET a 1 EX 100\nSET b 2\nGET a\nGET nope\nDEBUG SLEEP 1.5",
-        );
-        let info = match s.execute(
-            TEST_EPOCH,
-            &[b"INFO".to_vec(), b"keyspace".to_vec(), b"stats".to_vec()],
-        ) {
+        run(&mut s, "SET a 1 EX 100\nSET b 2\nGET a\nGET nope\nDEBUG SLEEP 1.5");
+        let info = match s.execute(TEST_EPOCH, &[b"INFO".to_vec(), b"keyspace".to_vec(), b"stats".to_vec()]) {
             Reply::Bulk(b) => String::from_utf8(b).unwrap(),
             other => panic!("{other:?}"),
         };
@@ -740,9 +678,6 @@ mod limit_tests {
         .assert_eq(&info.replace("\r\n", "\n"));
         assert_eq!(s.clock_offset(), SimDuration::from_millis(1500));
         assert_eq!(s.execute_str(TEST_EPOCH, "TTL a"), Reply::Integer(99));
-        assert_eq!(
-            s.execute_str(TEST_EPOCH, "INFO nosuchsection"),
-            Reply::bulk("")
-        );
+        assert_eq!(s.execute_str(TEST_EPOCH, "INFO nosuchsection"), Reply::bulk(""));
     }
 }

@@ -63,10 +63,7 @@ pub struct CommandSpec {
 
 impl std::fmt::Debug for CommandSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CommandSpec")
-            .field("name", &self.name)
-            .field("arity", &self.arity)
-            .finish()
+        f.debug_struct("CommandSpec").field("name", &self.name).field("arity", &self.arity).finish()
     }
 }
 
@@ -214,11 +211,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 fn sorted_index() -> &'static [(&'static str, usize)] {
     static INDEX: OnceLock<Vec<(&'static str, usize)>> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut v: Vec<(&'static str, usize)> = COMMANDS
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.name, i))
-            .collect();
+        let mut v: Vec<(&'static str, usize)> = COMMANDS.iter().enumerate().map(|(i, c)| (c.name, i)).collect();
         v.sort();
         v
     })
@@ -234,9 +227,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
     let idx = sorted_index();
-    idx.binary_search_by(|(n, _)| n.as_bytes().cmp(lower))
-        .ok()
-        .map(|i| &COMMANDS[idx[i].1])
+    idx.binary_search_by(|(n, _)| n.as_bytes().cmp(lower)).ok().map(|i| &COMMANDS[idx[i].1])
 }
 
 /// redis-cli's `HELP <command>` text for `name`, or `None` for an unknown command.
@@ -254,11 +245,7 @@ pub fn help_text(name: &str) -> Option<String> {
 /// Command names starting with `prefix` (case-insensitive), sorted: Tab completion.
 pub fn complete(prefix: &str) -> Vec<&'static str> {
     let p = prefix.to_ascii_lowercase();
-    sorted_index()
-        .iter()
-        .filter(|(n, _)| n.starts_with(&p))
-        .map(|(n, _)| *n)
-        .collect()
+    sorted_index().iter().filter(|(n, _)| n.starts_with(&p)).map(|(n, _)| *n).collect()
 }
 
 #[cfg(test)]
@@ -272,15 +259,10 @@ mod tests {
         let before = names.len();
         names.dedup();
         assert_eq!(before, names.len(), "duplicate command names");
-        assert!(COMMANDS
-            .iter()
-            .all(|c| c.name == c.name.to_ascii_lowercase() && c.arity != 0));
+        assert!(COMMANDS.iter().all(|c| c.name == c.name.to_ascii_lowercase() && c.arity != 0));
         assert_eq!(lookup(b"GeT").map(|c| c.name), Some("get"));
         assert!(lookup(b"nosuch").is_none());
-        assert_eq!(
-            complete("ZREV"),
-            vec!["zrevrange", "zrevrangebyscore", "zrevrank"]
-        );
+        assert_eq!(complete("ZREV"), vec!["zrevrange", "zrevrangebyscore", "zrevrank"]);
         assert_eq!(
             help_text("getex").unwrap(),
             "\n  GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]\n  summary: Get the value of a key and optionally set its expiration\n  group: string\n"

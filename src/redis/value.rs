@@ -43,15 +43,9 @@ impl KeyType {
     }
     /// The TYPE option of SCAN takes these names, case-insensitively.
     pub fn from_name(name: &[u8]) -> Option<KeyType> {
-        [
-            KeyType::String,
-            KeyType::List,
-            KeyType::Set,
-            KeyType::Hash,
-            KeyType::Zset,
-        ]
-        .into_iter()
-        .find(|t| name.eq_ignore_ascii_case(t.name().as_bytes()))
+        [KeyType::String, KeyType::List, KeyType::Set, KeyType::Hash, KeyType::Zset]
+            .into_iter()
+            .find(|t| name.eq_ignore_ascii_case(t.name().as_bytes()))
     }
 }
 

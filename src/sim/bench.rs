@@ -42,11 +42,7 @@ pub fn timer_storm_sim(seed: u64, timers: u32, max_delay_ms: u64) -> Simulation<
     let max_delay_ms = max_delay_ms.max(1);
     let mut rng = SimRng::new(seed).child("timer-storm");
     let mut sim = Simulation::with_capacity(
-        TimerStorm {
-            rng: rng.clone(),
-            max_delay_ms,
-            checksum: 0,
-        },
+        TimerStorm { rng: rng.clone(), max_delay_ms, checksum: 0 },
         TEST_EPOCH,
         timers as usize,
     );

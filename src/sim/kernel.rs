@@ -56,22 +56,12 @@ pub struct Simulation<M: Model> {
 impl<M: Model> Simulation<M> {
     /// A simulation whose clock starts at `epoch`.
     pub fn new(model: M, epoch: SimTime) -> Self {
-        Simulation {
-            model,
-            now: epoch,
-            start: epoch,
-            queue: EventQueue::new(),
-            trace: Trace::default(),
-            processed: 0,
-        }
+        Simulation { model, now: epoch, start: epoch, queue: EventQueue::new(), trace: Trace::default(), processed: 0 }
     }
 
     /// Like [`Simulation::new`] with room for `events` pending events before the queue reallocates.
     pub fn with_capacity(model: M, epoch: SimTime, events: usize) -> Self {
-        Simulation {
-            queue: EventQueue::with_capacity(events),
-            ..Self::new(model, epoch)
-        }
+        Simulation { queue: EventQueue::with_capacity(events), ..Self::new(model, epoch) }
     }
 
     pub fn now(&self) -> SimTime {
@@ -111,10 +101,7 @@ impl<M: Model> Simulation<M> {
     /// Runs `f` against the model with a scheduling context at the current time — how the UI applies a
     /// user action (e.g. "crash worker 2") between events.
     pub fn act<R>(&mut self, f: impl FnOnce(&mut M, &mut Ctx<'_, M::Event>) -> R) -> R {
-        let mut ctx = Ctx {
-            now: self.now,
-            queue: &mut self.queue,
-        };
+        let mut ctx = Ctx { now: self.now, queue: &mut self.queue };
         f(&mut self.model, &mut ctx)
     }
 
@@ -133,17 +120,9 @@ impl<M: Model> Simulation<M> {
         self.now = self.now.max(at);
         if self.trace.enabled() {
             let (node, what) = self.model.describe(&event);
-            self.trace.push(TraceEntry {
-                seq: id.0,
-                at_ms: (self.now - self.start).0,
-                node,
-                what,
-            });
+            self.trace.push(TraceEntry { seq: id.0, at_ms: (self.now - self.start).0, node, what });
         }
-        let mut ctx = Ctx {
-            now: self.now,
-            queue: &mut self.queue,
-        };
+        let mut ctx = Ctx { now: self.now, queue: &mut self.queue };
         self.model.handle(&mut ctx, event);
         self.processed += 1;
         true

@@ -169,10 +169,7 @@ impl LinkConfig {
         let params: &[f64] = match &self.latency {
             Distribution::Constant { ms } => &[*ms],
             Distribution::Uniform { min_ms, max_ms } => &[*min_ms, *max_ms],
-            Distribution::AbsNormal {
-                mean_ms,
-                std_dev_ms,
-            } => &[*mean_ms, *std_dev_ms],
+            Distribution::AbsNormal { mean_ms, std_dev_ms } => &[*mean_ms, *std_dev_ms],
             Distribution::LogNormal { median_ms, sigma } => &[*median_ms, *sigma],
             Distribution::Exponential { mean_ms } => &[*mean_ms],
             Distribution::Pareto { min_ms, alpha } => &[*min_ms, *alpha],
@@ -231,18 +228,8 @@ pub enum NetError {
 /// What the network hands the model: a message arriving or a timer firing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Delivery<M, T> {
-    Message {
-        id: MessageId,
-        from: NodeId,
-        to: NodeId,
-        msg: M,
-        sent_at: SimTime,
-    },
-    Timer {
-        node: NodeId,
-        id: TimerId,
-        timer: T,
-    },
+    Message { id: MessageId, from: NodeId, to: NodeId, msg: M, sent_at: SimTime },
+    Timer { node: NodeId, id: TimerId, timer: T },
 }
 
 impl<M, T> Delivery<M, T> {
@@ -263,12 +250,7 @@ pub enum NetEvent<M, T> {
     /// A delivery that was held while its node was paused, released at resume.
     Released(Delivery<M, T>),
     /// A message dropped when it was sent (traced at the send time).
-    Dropped {
-        from: NodeId,
-        to: NodeId,
-        msg: M,
-        reason: DropReason,
-    },
+    Dropped { from: NodeId, to: NodeId, msg: M, reason: DropReason },
 }
 
 /// What [`Network::send`] did with a message.
@@ -357,10 +339,7 @@ impl<M, T> Network<M, T> {
     pub fn new(rng: SimRng, default_latency: Distribution) -> Self {
         Network {
             nodes: Vec::new(),
-            default_link: LinkConfig {
-                latency: default_latency,
-                loss: 0.0,
-            },
+            default_link: LinkConfig { latency: default_latency, loss: 0.0 },
             links: BTreeMap::new(),
             cuts: BTreeSet::new(),
             rng,
@@ -385,12 +364,7 @@ impl<M, T> Network<M, T> {
             return Err(NetError::DuplicateName(name.to_string()));
         }
         let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
-        self.nodes.push(NodeState {
-            name: name.to_string(),
-            paused: false,
-            held: Vec::new(),
-            clock: None,
-        });
+        self.nodes.push(NodeState { name: name.to_string(), paused: false, held: Vec::new(), clock: None });
         Ok(id)
     }
 
@@ -400,29 +374,19 @@ impl<M, T> Network<M, T> {
             Some(i) => Ok(NodeId(i as u32)),
             None => Err(NetError::UnknownNode {
                 name: name.to_string(),
-                known: self
-                    .nodes
-                    .iter()
-                    .map(|n| n.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                known: self.nodes.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(", "),
             }),
         }
     }
 
     /// A node's name (`"?"` for an id this network did not hand out).
     pub fn name(&self, id: NodeId) -> &str {
-        self.nodes
-            .get(id.0 as usize)
-            .map_or("?", |n| n.name.as_str())
+        self.nodes.get(id.0 as usize).map_or("?", |n| n.name.as_str())
     }
 
     /// Every node in creation order.
     pub fn nodes(&self) -> impl Iterator<Item = (NodeId, &str)> + '_ {
-        self.nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (NodeId(i as u32), n.name.as_str()))
+        self.nodes.iter().enumerate().map(|(i, n)| (NodeId(i as u32), n.name.as_str()))
     }
 
     pub fn len(&self) -> usize {
@@ -433,14 +397,10 @@ impl<M, T> Network<M, T> {
     }
 
     fn state(&self, id: NodeId) -> Result<&NodeState<M, T>, NetError> {
-        self.nodes
-            .get(id.0 as usize)
-            .ok_or(NetError::UnknownNodeId(id.0))
+        self.nodes.get(id.0 as usize).ok_or(NetError::UnknownNodeId(id.0))
     }
     fn state_mut(&mut self, id: NodeId) -> Result<&mut NodeState<M, T>, NetError> {
-        self.nodes
-            .get_mut(id.0 as usize)
-            .ok_or(NetError::UnknownNodeId(id.0))
+        self.nodes.get_mut(id.0 as usize).ok_or(NetError::UnknownNodeId(id.0))
     }
 
     // ---- links -------------------------------------------------------------------------------
@@ -459,12 +419,7 @@ impl<M, T> Network<M, T> {
         self.set_link_directed(b, a, cfg)
     }
     /// Sets the direction `from -> to` only.
-    pub fn set_link_directed(
-        &mut self,
-        from: NodeId,
-        to: NodeId,
-        cfg: LinkConfig,
-    ) -> Result<(), NetError> {
+    pub fn set_link_directed(&mut self, from: NodeId, to: NodeId, cfg: LinkConfig) -> Result<(), NetError> {
         cfg.validate()?;
         self.state(from)?;
         self.state(to)?;
@@ -541,11 +496,7 @@ impl<M, T> Network<M, T> {
     }
 
     /// Resumes `node` and re-queues everything it held, at `ctx.now()`, in the order it came due.
-    pub fn resume<E: From<NetEvent<M, T>>>(
-        &mut self,
-        ctx: &mut Ctx<'_, E>,
-        node: NodeId,
-    ) -> Result<(), NetError> {
+    pub fn resume<E: From<NetEvent<M, T>>>(&mut self, ctx: &mut Ctx<'_, E>, node: NodeId) -> Result<(), NetError> {
         let state = self.state_mut(node)?;
         state.paused = false;
         let held = std::mem::take(&mut state.held);
@@ -568,29 +519,17 @@ impl<M, T> Network<M, T> {
     // ---- clocks ------------------------------------------------------------------------------
 
     /// Sets `node`'s clock rate (local ms per true ms) from `now` on; its local reading is continuous.
-    pub fn set_clock_rate(
-        &mut self,
-        now: SimTime,
-        node: NodeId,
-        rate: f64,
-    ) -> Result<(), NetError> {
+    pub fn set_clock_rate(&mut self, now: SimTime, node: NodeId, rate: f64) -> Result<(), NetError> {
         if !rate.is_finite() || !(0.01..=100.0).contains(&rate) {
             return Err(NetError::BadClockRate(rate));
         }
         let state = self.state_mut(node)?;
         let local = state.clock.map_or(now.0 as f64, |c| c.read_ms(now));
-        state.clock = Some(LocalClock {
-            base_true: now,
-            base_local_ms: local,
-            rate,
-        });
+        state.clock = Some(LocalClock { base_true: now, base_local_ms: local, rate });
         Ok(())
     }
     pub fn clock_rate(&self, node: NodeId) -> f64 {
-        self.state(node)
-            .ok()
-            .and_then(|n| n.clock)
-            .map_or(1.0, |c| c.rate)
+        self.state(node).ok().and_then(|n| n.clock).map_or(1.0, |c| c.rate)
     }
     /// What `node`'s own clock reads at true time `now` (equal to `now` for an exact clock).
     pub fn local_now(&self, now: SimTime, node: NodeId) -> SimTime {
@@ -637,16 +576,7 @@ impl<M, T> Network<M, T> {
         });
         if let Some(reason) = reason {
             self.count_drop(reason);
-            ctx.schedule_at(
-                now,
-                NetEvent::Dropped {
-                    from,
-                    to,
-                    msg,
-                    reason,
-                }
-                .into(),
-            );
+            ctx.schedule_at(now, NetEvent::Dropped { from, to, msg, reason }.into());
             return SendOutcome::Dropped(reason);
         }
         let mut arrives_at = if from == to {
@@ -662,27 +592,8 @@ impl<M, T> Network<M, T> {
         }
         let id = MessageId(self.next_message);
         self.next_message = self.next_message.saturating_add(1);
-        self.in_flight.insert(
-            id,
-            InFlight {
-                id,
-                from,
-                to,
-                sent_at: now,
-                arrives_at,
-            },
-        );
-        ctx.schedule_at(
-            arrives_at,
-            NetEvent::Due(Delivery::Message {
-                id,
-                from,
-                to,
-                msg,
-                sent_at: now,
-            })
-            .into(),
-        );
+        self.in_flight.insert(id, InFlight { id, from, to, sent_at: now, arrives_at });
+        ctx.schedule_at(arrives_at, NetEvent::Due(Delivery::Message { id, from, to, msg, sent_at: now }).into());
         SendOutcome::InFlight { id, arrives_at }
     }
 
@@ -707,10 +618,7 @@ impl<M, T> Network<M, T> {
         self.next_timer = self.next_timer.saturating_add(1);
         self.stats.timers_set = self.stats.timers_set.saturating_add(1);
         let after = self.true_duration(node, local);
-        let eid = ctx.schedule_in(
-            after,
-            NetEvent::Due(Delivery::Timer { node, id, timer }).into(),
-        );
+        let eid = ctx.schedule_in(after, NetEvent::Due(Delivery::Timer { node, id, timer }).into());
         self.queued_timers.insert(id, eid);
         id
     }
@@ -753,11 +661,7 @@ impl<M, T> Network<M, T> {
 
     /// Handles one of the network's events as it comes due: returns what the model should act on,
     /// or `None` when the event was dropped or held for a paused node.
-    pub fn on_event<E>(
-        &mut self,
-        _ctx: &mut Ctx<'_, E>,
-        ev: NetEvent<M, T>,
-    ) -> Option<Delivery<M, T>> {
+    pub fn on_event<E>(&mut self, _ctx: &mut Ctx<'_, E>, ev: NetEvent<M, T>) -> Option<Delivery<M, T>> {
         let fate = self.fate(&ev);
         let d = match ev {
             NetEvent::Dropped { .. } => return None,
@@ -772,9 +676,7 @@ impl<M, T> Network<M, T> {
         match fate {
             Fate::Deliver => {
                 match &d {
-                    Delivery::Message { .. } => {
-                        self.stats.delivered = self.stats.delivered.saturating_add(1)
-                    }
+                    Delivery::Message { .. } => self.stats.delivered = self.stats.delivered.saturating_add(1),
                     Delivery::Timer { id, .. } => {
                         self.queued_timers.remove(id);
                         self.stats.timers_fired = self.stats.timers_fired.saturating_add(1);
@@ -811,60 +713,33 @@ impl<M, T> Network<M, T> {
     ) -> (String, String) {
         let fate = self.fate(ev);
         let body = |d: &Delivery<M, T>| match d {
-            Delivery::Message { from, msg: m, .. } => {
-                format!("recv from {}: {}", self.name(*from), msg(m))
-            }
+            Delivery::Message { from, msg: m, .. } => format!("recv from {}: {}", self.name(*from), msg(m)),
             Delivery::Timer { id, timer: t, .. } => format!("timer {}: {}", id.0, timer(t)),
         };
         match (ev, fate) {
-            (
-                NetEvent::Dropped {
-                    from,
-                    to,
-                    msg: m,
-                    reason,
-                },
-                _,
-            ) => (
+            (NetEvent::Dropped { from, to, msg: m, reason }, _) => (
                 self.name(*from).to_string(),
-                format!(
-                    "dropped {} -> {} ({}): {}",
-                    self.name(*from),
-                    self.name(*to),
-                    reason.as_str(),
-                    msg(m)
-                ),
+                format!("dropped {} -> {} ({}): {}", self.name(*from), self.name(*to), reason.as_str(), msg(m)),
             ),
             (NetEvent::Due(d) | NetEvent::Released(d), Fate::Drop(reason)) => {
                 let what = match d {
-                    Delivery::Message {
-                        from, to, msg: m, ..
-                    } => {
-                        format!(
-                            "dropped {} -> {} ({}): {}",
-                            self.name(*from),
-                            self.name(*to),
-                            reason.as_str(),
-                            msg(m)
-                        )
+                    Delivery::Message { from, to, msg: m, .. } => {
+                        format!("dropped {} -> {} ({}): {}", self.name(*from), self.name(*to), reason.as_str(), msg(m))
                     }
                     Delivery::Timer { .. } => format!("dropped ({}): {}", reason.as_str(), body(d)),
                 };
                 (self.name(d.node()).to_string(), what)
             }
-            (NetEvent::Due(d) | NetEvent::Released(d), Fate::Vanish) => (
-                self.name(d.node()).to_string(),
-                format!("cancelled while held: {}", body(d)),
-            ),
-            (NetEvent::Due(d) | NetEvent::Released(d), Fate::Hold) => (
-                self.name(d.node()).to_string(),
-                format!("held (paused): {}", body(d)),
-            ),
+            (NetEvent::Due(d) | NetEvent::Released(d), Fate::Vanish) => {
+                (self.name(d.node()).to_string(), format!("cancelled while held: {}", body(d)))
+            }
+            (NetEvent::Due(d) | NetEvent::Released(d), Fate::Hold) => {
+                (self.name(d.node()).to_string(), format!("held (paused): {}", body(d)))
+            }
             (NetEvent::Due(d), Fate::Deliver) => (self.name(d.node()).to_string(), body(d)),
-            (NetEvent::Released(d), Fate::Deliver) => (
-                self.name(d.node()).to_string(),
-                format!("released: {}", body(d)),
-            ),
+            (NetEvent::Released(d), Fate::Deliver) => {
+                (self.name(d.node()).to_string(), format!("released: {}", body(d)))
+            }
         }
     }
 
@@ -932,15 +807,9 @@ mod tests {
                         let at = (ctx.now() - TEST_EPOCH).0;
                         let what = match d {
                             Delivery::Message { from, to, msg, .. } => {
-                                format!(
-                                    "{} got {msg} from {}",
-                                    self.net.name(to),
-                                    self.net.name(from)
-                                )
+                                format!("{} got {msg} from {}", self.net.name(to), self.net.name(from))
                             }
-                            Delivery::Timer { node, timer, .. } => {
-                                format!("{} timer {timer}", self.net.name(node))
-                            }
+                            Delivery::Timer { node, timer, .. } => format!("{} timer {timer}", self.net.name(node)),
                         };
                         self.got.push((at, what));
                     }
@@ -977,10 +846,7 @@ mod tests {
     }
 
     fn sim(latency_ms: f64) -> Simulation<Rec> {
-        let mut net = Network::new(
-            SimRng::new(1).child("network"),
-            Distribution::Constant { ms: latency_ms },
-        );
+        let mut net = Network::new(SimRng::new(1).child("network"), Distribution::Constant { ms: latency_ms });
         for n in ["a", "b", "c"] {
             net.add_node(n).unwrap();
         }
@@ -990,9 +856,7 @@ mod tests {
     }
     /// The trace with each line's alignment padding removed (expect-test strips common indentation).
     fn trimmed(text: &str) -> String {
-        text.lines()
-            .map(|l| format!("{}\n", l.trim_start()))
-            .collect()
+        text.lines().map(|l| format!("{}\n", l.trim_start())).collect()
     }
     fn at(s: &mut Simulation<Rec>, ms: u64, ev: Ev) {
         s.schedule_at(TEST_EPOCH + SimDuration(ms), ev);
@@ -1060,14 +924,8 @@ mod tests {
         at(&mut s, 21, Ev::Send("a", "b", "after-heal"));
         s.run_for(SimDuration(100));
         let text = s.trace().to_text();
-        assert!(
-            text.contains("b: dropped a -> b (partitioned in flight): in-flight"),
-            "{text}"
-        );
-        assert!(
-            text.contains("b: dropped b -> a (partitioned): across-cut"),
-            "{text}"
-        );
+        assert!(text.contains("b: dropped a -> b (partitioned in flight): in-flight"), "{text}");
+        assert!(text.contains("b: dropped b -> a (partitioned): across-cut"), "{text}");
         let got: Vec<_> = s.model.got.iter().map(|g| g.1.as_str()).collect();
         assert_eq!(got, ["c got unaffected from a", "b got after-heal from a"]);
         assert_eq!(s.model.net.stats().partitioned, 2);
@@ -1076,11 +934,8 @@ mod tests {
     #[test]
     fn the_view_shows_nodes_cuts_and_messages_in_flight() {
         let mut s = sim(10.0);
-        let (a, b, c) = (
-            s.model.net.node("a").unwrap(),
-            s.model.net.node("b").unwrap(),
-            s.model.net.node("c").unwrap(),
-        );
+        let (a, b, c) =
+            (s.model.net.node("a").unwrap(), s.model.net.node("b").unwrap(), s.model.net.node("c").unwrap());
         s.model.net.set_clock_rate(TEST_EPOCH, c, 0.5).unwrap();
         at(&mut s, 0, Ev::Pause("b"));
         at(&mut s, 0, Ev::Cut("a", "c"));
@@ -1104,25 +959,15 @@ mod tests {
         s.run_until(TEST_EPOCH + SimDuration(20));
         let v = s.model.net.view(s.now());
         assert!(v.in_flight.is_empty());
-        assert_eq!(
-            (v.nodes[1].held, v.stats.held, v.stats.partitioned),
-            (1, 1, 1)
-        );
+        assert_eq!((v.nodes[1].held, v.stats.held, v.stats.partitioned), (1, 1, 1));
         let json = serde_json::to_string(&v).unwrap();
-        assert!(
-            json.contains(r#""name":"b","paused":true,"held":1"#),
-            "{json}"
-        );
+        assert!(json.contains(r#""name":"b","paused":true,"held":1"#), "{json}");
     }
 
     #[test]
     fn group_partitions_cut_every_cross_pair_only() {
-        let mut net: Network<(), ()> =
-            Network::new(SimRng::new(1), Distribution::Constant { ms: 1.0 });
-        let ids: Vec<_> = ["a", "b", "c", "d"]
-            .iter()
-            .map(|n| net.add_node(n).unwrap())
-            .collect();
+        let mut net: Network<(), ()> = Network::new(SimRng::new(1), Distribution::Constant { ms: 1.0 });
+        let ids: Vec<_> = ["a", "b", "c", "d"].iter().map(|n| net.add_node(n).unwrap()).collect();
         net.partition(&ids[..2], &ids[2..]);
         assert_eq!(net.cuts().count(), 4);
         assert!(net.is_cut(ids[0], ids[3]) && net.is_cut(ids[3], ids[0]));
@@ -1136,60 +981,24 @@ mod tests {
         let mut s = sim(10.0);
         let b = s.model.net.node("b").unwrap();
         s.model.net.set_clock_rate(TEST_EPOCH, b, 2.0).unwrap();
-        s.model
-            .net
-            .set_clock_rate(TEST_EPOCH, s.model.net.node("c").unwrap(), 0.5)
-            .unwrap();
+        s.model.net.set_clock_rate(TEST_EPOCH, s.model.net.node("c").unwrap(), 0.5).unwrap();
         at(&mut s, 0, Ev::Timer("a", 100, "exact"));
         at(&mut s, 0, Ev::Timer("b", 100, "fast"));
         at(&mut s, 0, Ev::Timer("c", 100, "slow"));
         s.run_for(SimDuration(1000));
-        let got: Vec<_> = s
-            .model
-            .got
-            .iter()
-            .map(|(t, w)| format!("{t} {w}"))
-            .collect();
-        assert_eq!(
-            got,
-            ["50 b timer fast", "100 a timer exact", "200 c timer slow"]
-        );
-        assert_eq!(
-            s.model.net.local_now(TEST_EPOCH + SimDuration(1000), b),
-            TEST_EPOCH + SimDuration(2000)
-        );
+        let got: Vec<_> = s.model.got.iter().map(|(t, w)| format!("{t} {w}")).collect();
+        assert_eq!(got, ["50 b timer fast", "100 a timer exact", "200 c timer slow"]);
+        assert_eq!(s.model.net.local_now(TEST_EPOCH + SimDuration(1000), b), TEST_EPOCH + SimDuration(2000));
         // Changing the rate keeps the local clock continuous.
-        s.model
-            .net
-            .set_clock_rate(TEST_EPOCH + SimDuration(1000), b, 1.0)
-            .unwrap();
-        assert_eq!(
-            s.model.net.local_now(TEST_EPOCH + SimDuration(1500), b),
-            TEST_EPOCH + SimDuration(2500)
-        );
+        s.model.net.set_clock_rate(TEST_EPOCH + SimDuration(1000), b, 1.0).unwrap();
+        assert_eq!(s.model.net.local_now(TEST_EPOCH + SimDuration(1500), b), TEST_EPOCH + SimDuration(2500));
     }
 
     #[test]
     fn loss_is_roughly_the_configured_probability_and_traced_as_lost() {
         let mut s = sim(1.0);
-        let (a, b) = (
-            s.model.net.node("a").unwrap(),
-            s.model.net.node("b").unwrap(),
-        );
-        s.model
-            .net
-            .set_link(
-                a,
-                b,
-                LinkConfig::new(
-                    Distribution::Uniform {
-                        min_ms: 1.0,
-                        max_ms: 5.0,
-                    },
-                    0.25,
-                ),
-            )
-            .unwrap();
+        let (a, b) = (s.model.net.node("a").unwrap(), s.model.net.node("b").unwrap());
+        s.model.net.set_link(a, b, LinkConfig::new(Distribution::Uniform { min_ms: 1.0, max_ms: 5.0 }, 0.25)).unwrap();
         for i in 0..4000 {
             at(&mut s, i, Ev::Send("a", "b", "x"));
         }
@@ -1205,18 +1014,10 @@ mod tests {
         let mut s = sim(1.0);
         s.model
             .net
-            .set_default_link(LinkConfig::new(
-                Distribution::Uniform {
-                    min_ms: 0.0,
-                    max_ms: 50.0,
-                },
-                0.0,
-            ))
+            .set_default_link(LinkConfig::new(Distribution::Uniform { min_ms: 0.0, max_ms: 50.0 }, 0.0))
             .unwrap();
         s.model.net.set_fifo(true);
-        let names: Vec<&'static str> = (0..200)
-            .map(|i| &*Box::leak(format!("{i:03}").into_boxed_str()))
-            .collect();
+        let names: Vec<&'static str> = (0..200).map(|i| &*Box::leak(format!("{i:03}").into_boxed_str())).collect();
         for (i, n) in names.iter().enumerate() {
             at(&mut s, i as u64 / 10, Ev::Send("a", "b", n));
         }
@@ -1233,10 +1034,7 @@ mod tests {
         let mut s = sim(1.0);
         let b = s.model.net.node("b").unwrap();
         let (t1, t2) = s.act(|m, ctx| {
-            (
-                m.net.set_timer(ctx, b, SimDuration(10), "t1"),
-                m.net.set_timer(ctx, b, SimDuration(10), "t2"),
-            )
+            (m.net.set_timer(ctx, b, SimDuration(10), "t1"), m.net.set_timer(ctx, b, SimDuration(10), "t2"))
         });
         s.act(|m, _| m.net.pause(b)).unwrap();
         s.run_for(SimDuration(20));
@@ -1246,47 +1044,22 @@ mod tests {
         s.run_for(SimDuration(20));
         let got: Vec<_> = s.model.got.iter().map(|g| g.1.as_str()).collect();
         assert_eq!(got, ["b timer t2"]);
-        assert!(
-            !s.act(|m, ctx| m.net.cancel_timer(ctx, t2)),
-            "already fired"
-        );
+        assert!(!s.act(|m, ctx| m.net.cancel_timer(ctx, t2)), "already fired");
     }
 
     #[test]
     fn configuration_mistakes_are_errors_that_name_the_value() {
-        let mut net: Network<(), ()> =
-            Network::new(SimRng::new(1), Distribution::Constant { ms: 1.0 });
+        let mut net: Network<(), ()> = Network::new(SimRng::new(1), Distribution::Constant { ms: 1.0 });
         let a = net.add_node("a").unwrap();
         assert_eq!(net.add_node("a"), Err(NetError::DuplicateName("a".into())));
         assert_eq!(net.add_node(""), Err(NetError::EmptyName));
-        assert_eq!(
-            net.node("zz").unwrap_err().to_string(),
-            "unknown node \"zz\"; known nodes: a"
-        );
-        let e = net
-            .set_link(
-                a,
-                a,
-                LinkConfig::new(Distribution::Constant { ms: 1.0 }, 1.5),
-            )
-            .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "loss probability 1.5 is out of range; expected a number from 0 to 1"
-        );
-        let e = net
-            .set_default_link(LinkConfig::new(Distribution::Constant { ms: -1.0 }, 0.0))
-            .unwrap_err();
+        assert_eq!(net.node("zz").unwrap_err().to_string(), "unknown node \"zz\"; known nodes: a");
+        let e = net.set_link(a, a, LinkConfig::new(Distribution::Constant { ms: 1.0 }, 1.5)).unwrap_err();
+        assert_eq!(e.to_string(), "loss probability 1.5 is out of range; expected a number from 0 to 1");
+        let e = net.set_default_link(LinkConfig::new(Distribution::Constant { ms: -1.0 }, 0.0)).unwrap_err();
         assert!(e.to_string().contains("Constant { ms: -1.0 }"), "{e}");
-        assert_eq!(
-            net.set_clock_rate(TEST_EPOCH, a, 0.0),
-            Err(NetError::BadClockRate(0.0))
-        );
-        assert!(net
-            .set_clock_rate(TEST_EPOCH, a, f64::NAN)
-            .unwrap_err()
-            .to_string()
-            .contains("NaN"));
+        assert_eq!(net.set_clock_rate(TEST_EPOCH, a, 0.0), Err(NetError::BadClockRate(0.0)));
+        assert!(net.set_clock_rate(TEST_EPOCH, a, f64::NAN).unwrap_err().to_string().contains("NaN"));
         assert_eq!(net.pause(NodeId(9)), Err(NetError::UnknownNodeId(9)));
     }
 }

@@ -17,15 +17,8 @@ use thiserror::Error;
 /// Why a URL parameter was not used as given.
 #[derive(Clone, Debug, Error, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ParamError {
-    #[error(
-        "URL parameter `{param}`: {value:?} is not accepted (expected {accepted}); using {default}"
-    )]
-    Invalid {
-        param: String,
-        value: String,
-        accepted: String,
-        default: String,
-    },
+    #[error("URL parameter `{param}`: {value:?} is not accepted (expected {accepted}); using {default}")]
+    Invalid { param: String, value: String, accepted: String, default: String },
     #[error("URL query part {part:?} could not be read (expected name=value pairs joined by &); ignored")]
     Malformed { part: String },
 }
@@ -53,9 +46,7 @@ impl QueryParams {
                 for part in query.split('&').filter(|p| !p.is_empty()) {
                     match qs_config().deserialize_str::<BTreeMap<String, String>>(part) {
                         Ok(m) => params.map.extend(m),
-                        Err(_) => params.notices.push(ParamError::Malformed {
-                            part: part.to_string(),
-                        }),
+                        Err(_) => params.notices.push(ParamError::Malformed { part: part.to_string() }),
                     }
                 }
             }
@@ -111,12 +102,9 @@ impl QueryParams {
 
     /// A finite number in `lo..=hi`.
     pub fn f64_in(&mut self, name: &str, default: f64, lo: f64, hi: f64) -> f64 {
-        self.field(
-            name,
-            default,
-            &format!("a number from {lo} to {hi}"),
-            |v: &f64| v.is_finite() && (lo..=hi).contains(v),
-        )
+        self.field(name, default, &format!("a number from {lo} to {hi}"), |v: &f64| {
+            v.is_finite() && (lo..=hi).contains(v)
+        })
     }
 
     /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
@@ -142,9 +130,7 @@ impl QueryParams {
     /// One of `options` (exact, case-sensitive).
     pub fn choice(&mut self, name: &str, default: &str, options: &[&str]) -> String {
         let accepted = format!("one of {}", options.join(", "));
-        self.field(name, default.to_string(), &accepted, |v: &String| {
-            options.contains(&v.as_str())
-        })
+        self.field(name, default.to_string(), &accepted, |v: &String| options.contains(&v.as_str()))
     }
 
     pub fn notices(&self) -> &[ParamError] {
@@ -172,10 +158,7 @@ pub struct SimParams {
 
 impl Default for SimParams {
     fn default() -> Self {
-        SimParams {
-            seed: 1,
-            speed: 1.0,
-        }
+        SimParams { seed: 1, speed: 1.0 }
     }
 }
 
@@ -197,10 +180,7 @@ impl SimParams {
 
     /// The pairs this struct contributes to a query string.
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("seed", self.seed.to_string()),
-            ("speed", clamp_speed(self.speed).to_string()),
-        ]
+        vec![("seed", self.seed.to_string()), ("speed", clamp_speed(self.speed).to_string())]
     }
 
     /// `seed=…&speed=…`, which [`SimParams::from_query`] reads back unchanged.
@@ -216,26 +196,11 @@ mod tests {
     #[test]
     fn reads_seed_and_speed_and_round_trips() {
         let (p, notices) = SimParams::from_query("?seed=42&speed=2.5");
-        assert_eq!(
-            p,
-            SimParams {
-                seed: 42,
-                speed: 2.5
-            }
-        );
+        assert_eq!(p, SimParams { seed: 42, speed: 2.5 });
         assert!(notices.is_empty());
         assert_eq!(p.to_query(), "seed=42&speed=2.5");
-        for p in [
-            SimParams {
-                seed: u64::MAX,
-                speed: 0.1,
-            },
-            SimParams {
-                seed: 0,
-                speed: 1000.0,
-            },
-            SimParams::default(),
-        ] {
+        for p in [SimParams { seed: u64::MAX, speed: 0.1 }, SimParams { seed: 0, speed: 1000.0 }, SimParams::default()]
+        {
             assert_eq!(SimParams::from_query(&p.to_query()), (p, vec![]));
         }
         assert_eq!(SimParams::from_query(""), (SimParams::default(), vec![]));
@@ -254,13 +219,7 @@ mod tests {
         "#]]
         .assert_debug_eq(&text);
         let (p, notices) = SimParams::from_query("speed=NaN&seed=7");
-        assert_eq!(
-            p,
-            SimParams {
-                seed: 7,
-                speed: 1.0
-            }
-        );
+        assert_eq!(p, SimParams { seed: 7, speed: 1.0 });
         assert_eq!(notices.len(), 1);
         let (_, notices) = SimParams::from_query("speed=inf");
         assert_eq!(notices.len(), 1);
@@ -269,30 +228,11 @@ mod tests {
     #[test]
     fn garbage_never_panics_and_good_parts_survive() {
         let (p, notices) = SimParams::from_query("seed=9&a[b][c]=1&&=&%zz&speed=3");
-        assert_eq!(
-            p,
-            SimParams {
-                seed: 9,
-                speed: 3.0
-            }
-        );
-        assert!(
-            notices
-                .iter()
-                .all(|n| matches!(n, ParamError::Malformed { .. })),
-            "{notices:?}"
-        );
-        for junk in [
-            "%",
-            "?&&&",
-            "seed",
-            "seed=%FF%FE",
-            "speed=1e999",
-            "seed[]=1&seed[]=2",
-            "=",
-            "🦀=🦀",
-            "seed=1&seed=2",
-        ] {
+        assert_eq!(p, SimParams { seed: 9, speed: 3.0 });
+        assert!(notices.iter().all(|n| matches!(n, ParamError::Malformed { .. })), "{notices:?}");
+        for junk in
+            ["%", "?&&&", "seed", "seed=%FF%FE", "speed=1e999", "seed[]=1&seed[]=2", "=", "🦀=🦀", "seed=1&seed=2"]
+        {
             let (p, _) = SimParams::from_query(junk);
             assert!((MIN_SPEED..=MAX_SPEED).contains(&p.speed), "{junk}");
         }

@@ -103,13 +103,7 @@ impl Default for Playback {
 impl Playback {
     /// Paused playback at `speed` (clamped into range).
     pub fn new(speed: f64) -> Self {
-        Playback {
-            speed: clamp_speed(speed),
-            playing: false,
-            debt_ms: 0.0,
-            check_every: 128,
-            smoothed: None,
-        }
+        Playback { speed: clamp_speed(speed), playing: false, debt_ms: 0.0, check_every: 128, smoothed: None }
     }
 
     pub fn speed(&self) -> f64 {
@@ -190,15 +184,8 @@ impl Playback {
         wall_elapsed_ms: f64,
         mut time_up: impl FnMut() -> bool,
     ) -> FrameReport {
-        let wall = if wall_elapsed_ms.is_finite() && wall_elapsed_ms > 0.0 {
-            wall_elapsed_ms
-        } else {
-            0.0
-        };
-        let mut report = FrameReport {
-            asked_speed: self.speed,
-            ..FrameReport::default()
-        };
+        let wall = if wall_elapsed_ms.is_finite() && wall_elapsed_ms > 0.0 { wall_elapsed_ms } else { 0.0 };
+        let mut report = FrameReport { asked_speed: self.speed, ..FrameReport::default() };
         if !self.playing {
             report.effective_speed = self.smoothed.unwrap_or(0.0);
             return report;
@@ -318,10 +305,7 @@ mod tests {
         assert_eq!(slider_from_speed(1e9), SLIDER_MAX);
         assert_eq!(slider_from_speed(0.0), 0);
         assert_eq!(slider_from_speed(f64::NAN), 250);
-        let shown: Vec<String> = [0.1, 1.0, 2.5, 40.0, 1000.0]
-            .iter()
-            .map(|s| format_speed(*s))
-            .collect();
+        let shown: Vec<String> = [0.1, 1.0, 2.5, 40.0, 1000.0].iter().map(|s| format_speed(*s)).collect();
         assert_eq!(shown, ["0.1×", "1×", "2.5×", "40×", "1000×"]);
     }
 
@@ -371,10 +355,7 @@ mod tests {
         }
         assert_eq!(last.debt_ms, MAX_DEBT_WALL_MS * 1000.0 - 2100.0);
         assert!(last.discarded_ms > 0.0);
-        assert!(
-            last.effective_speed > 100.0 && last.effective_speed < 200.0,
-            "{last:?}"
-        );
+        assert!(last.effective_speed > 100.0 && last.effective_speed < 200.0, "{last:?}");
         // Slowing down to 10× lets it keep up again; the debt is cut to the new cap.
         p.set_speed(10.0);
         assert!(p.debt_ms() <= 2500.0);

@@ -30,10 +30,7 @@ struct Scheduled<E> {
 
 impl<E> Scheduled<E> {
     fn new(at: SimTime, seq: u64, event: E) -> Self {
-        Scheduled {
-            key: (u128::from(at.0) << 64) | u128::from(seq),
-            event,
-        }
+        Scheduled { key: (u128::from(at.0) << 64) | u128::from(seq), event }
     }
     fn at(&self) -> SimTime {
         SimTime((self.key >> 64) as u64)
@@ -75,9 +72,7 @@ impl PendingBits {
         if w < self.base_word {
             return false;
         }
-        self.words
-            .get((w - self.base_word) as usize)
-            .is_some_and(|x| (x >> (seq % 64)) & 1 == 1)
+        self.words.get((w - self.base_word) as usize).is_some_and(|x| (x >> (seq % 64)) & 1 == 1)
     }
     /// Marks `seq` (always the next sequence number) pending.
     fn set_new(&mut self, seq: u64) {
@@ -129,14 +124,7 @@ struct Wheel<E> {
 
 impl<E> Wheel<E> {
     fn new() -> Self {
-        Wheel {
-            nodes: Vec::new(),
-            free: NIL,
-            slots: Vec::new(),
-            occupied: [0; WHEEL_WORDS],
-            base: 0,
-            len: 0,
-        }
+        Wheel { nodes: Vec::new(), free: NIL, slots: Vec::new(), occupied: [0; WHEEL_WORDS], base: 0, len: 0 }
     }
     fn accepts(&self, at: u64) -> bool {
         // The slab is indexed by u32; past that (never in practice) the heap takes the rest.
@@ -146,11 +134,7 @@ impl<E> Wheel<E> {
         if self.slots.is_empty() {
             self.slots = vec![(NIL, NIL); WHEEL];
         }
-        let node = WheelNode {
-            seq,
-            next: NIL,
-            event: Some(event),
-        };
+        let node = WheelNode { seq, next: NIL, event: Some(event) };
         let idx = if self.free != NIL {
             let i = self.free;
             self.free = self.nodes[i as usize].next;
@@ -186,11 +170,7 @@ impl<E> Wheel<E> {
         } else {
             for j in 1..=WHEEL_WORDS {
                 let idx = (w + j) % WHEEL_WORDS;
-                let word = if j == WHEEL_WORDS {
-                    self.occupied[w] & ((1u64 << b) - 1)
-                } else {
-                    self.occupied[idx]
-                };
+                let word = if j == WHEEL_WORDS { self.occupied[w] & ((1u64 << b) - 1) } else { self.occupied[idx] };
                 if word != 0 {
                     found = Some(idx * 64 + word.trailing_zeros() as usize);
                     break;
@@ -300,10 +280,7 @@ impl<E> EventQueue<E> {
 
     /// An empty queue with room for `n` far-future events before its heap reallocates.
     pub fn with_capacity(n: usize) -> Self {
-        EventQueue {
-            heap: BinaryHeap::with_capacity(n),
-            ..Self::new()
-        }
+        EventQueue { heap: BinaryHeap::with_capacity(n), ..Self::new() }
     }
 
     /// Schedules `event` at `at` and returns its handle.
@@ -457,9 +434,7 @@ mod tests {
     #[test]
     fn heavy_cancelling_compacts_the_heap_and_keeps_order() {
         let mut q = EventQueue::new();
-        let ids: Vec<_> = (0..10_000u64)
-            .map(|i| q.schedule(SimTime(i % 97), i))
-            .collect();
+        let ids: Vec<_> = (0..10_000u64).map(|i| q.schedule(SimTime(i % 97), i)).collect();
         for id in &ids[..9_000] {
             q.cancel(*id);
         }

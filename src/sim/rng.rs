@@ -41,10 +41,7 @@ impl SimRng {
         let lo = mix64(seed);
         let hi = mix64(seed ^ 0xD1B5_4A32_D192_ED03);
         let state = (u128::from(hi) << 64) | u128::from(lo);
-        SimRng {
-            seed,
-            inner: Pcg64Mcg::from_seed(state.to_le_bytes()),
-        }
+        SimRng { seed, inner: Pcg64Mcg::from_seed(state.to_le_bytes()) }
     }
 
     /// The seed this stream was created from.
@@ -59,9 +56,7 @@ impl SimRng {
 
     /// An independent child stream for the `index`-th member of a family (e.g. worker 3).
     pub fn child_indexed(&self, label: &str, index: u64) -> SimRng {
-        SimRng::new(mix64(
-            mix64(self.seed ^ fnv1a(label.as_bytes())) ^ mix64(index),
-        ))
+        SimRng::new(mix64(mix64(self.seed ^ fnv1a(label.as_bytes())) ^ mix64(index)))
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -189,30 +184,14 @@ impl SimRng {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Distribution {
-    Constant {
-        ms: f64,
-    },
-    Uniform {
-        min_ms: f64,
-        max_ms: f64,
-    },
+    Constant { ms: f64 },
+    Uniform { min_ms: f64, max_ms: f64 },
     /// |Normal(mean, std_dev)|.
-    AbsNormal {
-        mean_ms: f64,
-        std_dev_ms: f64,
-    },
+    AbsNormal { mean_ms: f64, std_dev_ms: f64 },
     /// Lognormal given by the median and the underlying normal's sigma.
-    LogNormal {
-        median_ms: f64,
-        sigma: f64,
-    },
-    Exponential {
-        mean_ms: f64,
-    },
-    Pareto {
-        min_ms: f64,
-        alpha: f64,
-    },
+    LogNormal { median_ms: f64, sigma: f64 },
+    Exponential { mean_ms: f64 },
+    Pareto { min_ms: f64, alpha: f64 },
 }
 
 impl Distribution {
@@ -221,21 +200,12 @@ impl Distribution {
         let v = match *self {
             Distribution::Constant { ms } => ms,
             Distribution::Uniform { min_ms, max_ms } => rng.uniform(min_ms, max_ms),
-            Distribution::AbsNormal {
-                mean_ms,
-                std_dev_ms,
-            } => rng.abs_normal(mean_ms, std_dev_ms),
-            Distribution::LogNormal { median_ms, sigma } => {
-                rng.lognormal(libm::log(median_ms), sigma)
-            }
+            Distribution::AbsNormal { mean_ms, std_dev_ms } => rng.abs_normal(mean_ms, std_dev_ms),
+            Distribution::LogNormal { median_ms, sigma } => rng.lognormal(libm::log(median_ms), sigma),
             Distribution::Exponential { mean_ms } => rng.exponential(mean_ms),
             Distribution::Pareto { min_ms, alpha } => rng.pareto(min_ms, alpha),
         };
-        if v.is_nan() || v < 0.0 {
-            0.0
-        } else {
-            v
-        }
+        if v.is_nan() || v < 0.0 { 0.0 } else { v }
     }
 
     /// One sample rounded to whole milliseconds.
@@ -249,16 +219,10 @@ impl Distribution {
             Distribution::Constant { ms } => ms,
             Distribution::Uniform { min_ms, max_ms } => (min_ms + max_ms) / 2.0,
             Distribution::AbsNormal { mean_ms, .. } => mean_ms,
-            Distribution::LogNormal { median_ms, sigma } => {
-                median_ms * libm::exp(sigma * sigma / 2.0)
-            }
+            Distribution::LogNormal { median_ms, sigma } => median_ms * libm::exp(sigma * sigma / 2.0),
             Distribution::Exponential { mean_ms } => mean_ms,
             Distribution::Pareto { min_ms, alpha } => {
-                if alpha <= 1.0 {
-                    f64::INFINITY
-                } else {
-                    alpha * min_ms / (alpha - 1.0)
-                }
+                if alpha <= 1.0 { f64::INFINITY } else { alpha * min_ms / (alpha - 1.0) }
             }
         }
     }
@@ -295,18 +259,9 @@ mod tests {
         for _ in 0..100 {
             advanced.next_u64();
         }
-        assert_eq!(
-            root.child_indexed("worker", 3).next_u64(),
-            advanced.child_indexed("worker", 3).next_u64()
-        );
-        assert_ne!(
-            root.child_indexed("worker", 3).next_u64(),
-            root.child_indexed("worker", 4).next_u64()
-        );
-        assert_ne!(
-            root.child("network").next_u64(),
-            root.child("redis").next_u64()
-        );
+        assert_eq!(root.child_indexed("worker", 3).next_u64(), advanced.child_indexed("worker", 3).next_u64());
+        assert_ne!(root.child_indexed("worker", 3).next_u64(), root.child_indexed("worker", 4).next_u64());
+        assert_ne!(root.child("network").next_u64(), root.child("redis").next_u64());
     }
 
     #[test]
@@ -329,40 +284,17 @@ mod tests {
     fn distributions_have_roughly_the_right_means() {
         let mut r = SimRng::new(99);
         let n = 20_000;
-        let mean = |r: &mut SimRng, d: &Distribution| {
-            (0..n).map(|_| d.sample_ms(r)).sum::<f64>() / n as f64
-        };
+        let mean = |r: &mut SimRng, d: &Distribution| (0..n).map(|_| d.sample_ms(r)).sum::<f64>() / n as f64;
         let e = mean(&mut r, &Distribution::Exponential { mean_ms: 50.0 });
         assert!((e - 50.0).abs() < 2.0, "exponential mean {e}");
-        let nrm = mean(
-            &mut r,
-            &Distribution::AbsNormal {
-                mean_ms: 10.0,
-                std_dev_ms: 2.0,
-            },
-        );
+        let nrm = mean(&mut r, &Distribution::AbsNormal { mean_ms: 10.0, std_dev_ms: 2.0 });
         assert!((nrm - 10.0).abs() < 0.2, "normal mean {nrm}");
-        let u = mean(
-            &mut r,
-            &Distribution::Uniform {
-                min_ms: 5.0,
-                max_ms: 15.0,
-            },
-        );
+        let u = mean(&mut r, &Distribution::Uniform { min_ms: 5.0, max_ms: 15.0 });
         assert!((u - 10.0).abs() < 0.2, "uniform mean {u}");
-        let ln = Distribution::LogNormal {
-            median_ms: 20.0,
-            sigma: 0.5,
-        };
+        let ln = Distribution::LogNormal { median_ms: 20.0, sigma: 0.5 };
         let l = mean(&mut r, &ln);
-        assert!(
-            (l - ln.mean_ms()).abs() / ln.mean_ms() < 0.05,
-            "lognormal mean {l}"
-        );
-        let p = Distribution::Pareto {
-            min_ms: 10.0,
-            alpha: 3.0,
-        };
+        assert!((l - ln.mean_ms()).abs() / ln.mean_ms() < 0.05, "lognormal mean {l}");
+        let p = Distribution::Pareto { min_ms: 10.0, alpha: 3.0 };
         assert!((0..1000).all(|_| p.sample_ms(&mut r) >= 10.0));
     }
 

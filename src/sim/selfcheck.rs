@@ -79,31 +79,15 @@ impl Model for Gossip {
     fn handle(&mut self, ctx: &mut Ctx<'_, Ev>, ev: Ev) {
         match ev {
             Ev::Net(e) => match self.net.on_event(ctx, e) {
-                Some(Delivery::Timer {
-                    node,
-                    timer: Tick::Gossip,
-                    ..
-                }) => self.gossip(ctx, node),
-                Some(Delivery::Message {
-                    from,
-                    to,
-                    msg: Msg::Ping(k),
-                    ..
-                }) => {
+                Some(Delivery::Timer { node, timer: Tick::Gossip, .. }) => self.gossip(ctx, node),
+                Some(Delivery::Message { from, to, msg: Msg::Ping(k), .. }) => {
                     self.net.send(ctx, to, from, Msg::Pong(k));
                 }
-                Some(Delivery::Message {
-                    to,
-                    msg: Msg::Pong(_),
-                    ..
-                }) => {
+                Some(Delivery::Message { to, msg: Msg::Pong(_), .. }) => {
                     let i = self.index(to);
                     self.pongs[i] = self.pongs[i].saturating_add(1);
                 }
-                Some(Delivery::Message {
-                    msg: Msg::Hello, ..
-                })
-                | None => {}
+                Some(Delivery::Message { msg: Msg::Hello, .. }) | None => {}
             },
             Ev::User(UserAction::Partition(left, right)) => {
                 let l: Vec<NodeId> = left.iter().map(|i| self.nodes[*i]).collect();
@@ -130,9 +114,7 @@ impl Model for Gossip {
 
     fn describe(&self, ev: &Ev) -> (String, String) {
         match ev {
-            Ev::Net(e) => self
-                .net
-                .describe(e, |m| format!("{m:?}"), |t| format!("{t:?}")),
+            Ev::Net(e) => self.net.describe(e, |m| format!("{m:?}"), |t| format!("{t:?}")),
             Ev::User(a) => ("user".to_string(), format!("{a:?}")),
         }
     }
@@ -141,80 +123,28 @@ impl Model for Gossip {
 /// The reference scenario for `seed`, built but not run, with its trace on.
 pub fn reference_sim(seed: u64) -> Simulation<Gossip> {
     let root = SimRng::new(seed);
-    let lat = Distribution::LogNormal {
-        median_ms: 20.0,
-        sigma: 0.5,
-    };
+    let lat = Distribution::LogNormal { median_ms: 20.0, sigma: 0.5 };
     let mut net = Network::new(root.child("network"), lat);
-    net.set_default_link(LinkConfig::new(
-        Distribution::LogNormal {
-            median_ms: 20.0,
-            sigma: 0.5,
-        },
-        0.05,
-    ))
-    .expect("valid link");
-    let nodes: Vec<NodeId> = (1..=4)
-        .map(|i| net.add_node(&format!("n{i}")).expect("distinct names"))
-        .collect();
-    net.set_link(
-        nodes[0],
-        nodes[1],
-        LinkConfig::new(
-            Distribution::Uniform {
-                min_ms: 5.0,
-                max_ms: 15.0,
-            },
-            0.0,
-        ),
-    )
-    .expect("valid link");
-    net.set_link(
-        nodes[2],
-        nodes[3],
-        LinkConfig::new(
-            Distribution::AbsNormal {
-                mean_ms: 30.0,
-                std_dev_ms: 10.0,
-            },
-            0.1,
-        ),
-    )
-    .expect("valid link");
-    net.set_link(
-        nodes[0],
-        nodes[3],
-        LinkConfig::new(Distribution::Constant { ms: 40.0 }, 0.0),
-    )
-    .expect("valid link");
-    net.set_clock_rate(TEST_EPOCH, nodes[3], 1.05)
-        .expect("valid rate");
-    let rngs = (0..nodes.len() as u64)
-        .map(|i| root.child_indexed("node", i))
-        .collect();
+    net.set_default_link(LinkConfig::new(Distribution::LogNormal { median_ms: 20.0, sigma: 0.5 }, 0.05))
+        .expect("valid link");
+    let nodes: Vec<NodeId> = (1..=4).map(|i| net.add_node(&format!("n{i}")).expect("distinct names")).collect();
+    net.set_link(nodes[0], nodes[1], LinkConfig::new(Distribution::Uniform { min_ms: 5.0, max_ms: 15.0 }, 0.0))
+        .expect("valid link");
+    net.set_link(nodes[2], nodes[3], LinkConfig::new(Distribution::AbsNormal { mean_ms: 30.0, std_dev_ms: 10.0 }, 0.1))
+        .expect("valid link");
+    net.set_link(nodes[0], nodes[3], LinkConfig::new(Distribution::Constant { ms: 40.0 }, 0.0)).expect("valid link");
+    net.set_clock_rate(TEST_EPOCH, nodes[3], 1.05).expect("valid rate");
+    let rngs = (0..nodes.len() as u64).map(|i| root.child_indexed("node", i)).collect();
     let n = nodes.len();
-    let mut sim = Simulation::new(
-        Gossip {
-            net,
-            nodes,
-            rngs,
-            next_ping: 0,
-            pongs: vec![0; n],
-        },
-        TEST_EPOCH,
-    );
+    let mut sim = Simulation::new(Gossip { net, nodes, rngs, next_ping: 0, pongs: vec![0; n] }, TEST_EPOCH);
     sim.trace_mut().set_enabled(true);
     sim.act(|m, ctx| {
         for (i, node) in m.nodes.clone().into_iter().enumerate() {
-            m.net
-                .set_timer(ctx, node, SimDuration(10 * i as u64), Tick::Gossip);
+            m.net.set_timer(ctx, node, SimDuration(10 * i as u64), Tick::Gossip);
         }
     });
     let at = |ms: u64| TEST_EPOCH + SimDuration(ms);
-    sim.schedule_at(
-        at(1000),
-        Ev::User(UserAction::Partition(vec![0, 1], vec![2, 3])),
-    );
+    sim.schedule_at(at(1000), Ev::User(UserAction::Partition(vec![0, 1], vec![2, 3])));
     sim.schedule_at(at(1500), Ev::User(UserAction::Broadcast(0)));
     sim.schedule_at(at(2000), Ev::User(UserAction::HealAll));
     sim.schedule_at(at(2500), Ev::User(UserAction::Pause(2)));
@@ -247,40 +177,19 @@ mod tests {
         let mut sim = reference_sim(42);
         sim.run_for(REFERENCE_RUN);
         let text = sim.trace().to_text();
-        for needle in [
-            "(lost)",
-            "(partitioned)",
-            "held (paused)",
-            "released:",
-            "Hello",
-            "Pong",
-            "Partition(",
-        ] {
-            assert!(
-                text.contains(needle),
-                "no {needle:?} in the reference trace"
-            );
+        for needle in ["(lost)", "(partitioned)", "held (paused)", "released:", "Hello", "Pong", "Partition("] {
+            assert!(text.contains(needle), "no {needle:?} in the reference trace");
         }
         let stats = *sim.model.net.stats();
-        assert!(
-            stats.delivered > 100 && stats.lost > 0 && stats.partitioned > 0 && stats.held > 0,
-            "{stats:?}"
-        );
+        assert!(stats.delivered > 100 && stats.lost > 0 && stats.partitioned > 0 && stats.held > 0, "{stats:?}");
         // The drifting node (rate 1.05) gossips more often than the exact ones.
-        assert!(
-            sim.model.pongs.iter().all(|p| *p > 0),
-            "{:?}",
-            sim.model.pongs
-        );
+        assert!(sim.model.pongs.iter().all(|p| *p > 0), "{:?}", sim.model.pongs);
     }
 
     #[test]
     fn the_first_lines_of_the_reference_trace() {
         let t = reference_trace(42);
-        let head: String = t.entries()[..12]
-            .iter()
-            .map(|e| format!("{e}\n").trim_start().to_string())
-            .collect();
+        let head: String = t.entries()[..12].iter().map(|e| format!("{e}\n").trim_start().to_string()).collect();
         expect_test::expect![[r#"
             0.000 #0 n1: timer 0: Gossip
             0.010 #1 n2: timer 1: Gossip

@@ -9,16 +9,12 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
 
 /// An instant of virtual time: milliseconds since 1970-01-01T00:00:00Z.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SimTime(pub u64);
 
 /// A span of virtual time in milliseconds.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SimDuration(pub u64);
 
@@ -142,12 +138,7 @@ impl SimTime {
         let secs = self.0 / 1000;
         let (days, rem) = (secs / 86_400, secs % 86_400);
         let (y, m, d) = civil_from_days(days);
-        format!(
-            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{ms:03}",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        )
+        format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{ms:03}", rem / 3600, rem % 3600 / 60, rem % 60)
     }
 }
 
@@ -169,13 +160,7 @@ impl SimDuration {
     /// A run clock, `h:mm:ss.mmm` (hours grow past 24 rather than wrapping into days).
     pub fn clock_string(self) -> String {
         let s = self.0 / 1000;
-        format!(
-            "{}:{:02}:{:02}.{:03}",
-            s / 3600,
-            s % 3600 / 60,
-            s % 60,
-            self.0 % 1000
-        )
+        format!("{}:{:02}:{:02}.{:03}", s / 3600, s % 3600 / 60, s % 60, self.0 % 1000)
     }
 }
 
@@ -219,14 +204,8 @@ mod tests {
     fn clocks_for_the_ui() {
         assert_eq!(TEST_EPOCH.utc_string(), "2023-11-14 22:13:20.000");
         assert_eq!(SimTime::ZERO.utc_string(), "1970-01-01 00:00:00.000");
-        assert_eq!(
-            SimTime(951_782_400_123).utc_string(),
-            "2000-02-29 00:00:00.123"
-        );
-        assert_eq!(
-            SimTime(4_107_542_399_999).utc_string(),
-            "2100-02-28 23:59:59.999"
-        );
+        assert_eq!(SimTime(951_782_400_123).utc_string(), "2000-02-29 00:00:00.123");
+        assert_eq!(SimTime(4_107_542_399_999).utc_string(), "2100-02-28 23:59:59.999");
         assert_eq!(SimDuration(3_723_004).clock_string(), "1:02:03.004");
         assert_eq!(SimDuration(90_000_000).clock_string(), "25:00:00.000");
         let _ = SimTime::MAX.utc_string(); // does not overflow

@@ -21,15 +21,7 @@ pub struct TraceEntry {
 
 impl fmt::Display for TraceEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:>8}.{:03} #{} {}: {}",
-            self.at_ms / 1000,
-            self.at_ms % 1000,
-            self.seq,
-            self.node,
-            self.what
-        )
+        write!(f, "{:>8}.{:03} #{} {}: {}", self.at_ms / 1000, self.at_ms % 1000, self.seq, self.node, self.what)
     }
 }
 
@@ -59,10 +51,7 @@ impl fmt::Write for HashWriter<'_> {
 impl Trace {
     /// An enabled, unbounded trace.
     pub fn recording() -> Self {
-        Trace {
-            enabled: true,
-            ..Trace::default()
-        }
+        Trace { enabled: true, ..Trace::default() }
     }
     pub fn enabled(&self) -> bool {
         self.enabled
@@ -151,12 +140,7 @@ mod tests {
     use super::*;
 
     fn entry(i: u64) -> TraceEntry {
-        TraceEntry {
-            seq: i,
-            at_ms: i * 1500,
-            node: format!("n{}", i % 3),
-            what: format!("event {i}"),
-        }
+        TraceEntry { seq: i, at_ms: i * 1500, node: format!("n{}", i % 3), what: format!("event {i}") }
     }
 
     #[test]
@@ -170,23 +154,14 @@ mod tests {
             |       1.500 #1 n1: event 1
             |       3.000 #2 n2: event 2
         "#]]
-        .assert_eq(
-            &t.to_text()
-                .lines()
-                .map(|l| format!("|{l}\n"))
-                .collect::<String>(),
-        );
+        .assert_eq(&t.to_text().lines().map(|l| format!("|{l}\n")).collect::<String>());
         expect_test::expect![[r#"[{"seq":0,"at_ms":0,"node":"n0","what":"event 0"},{"seq":1,"at_ms":1500,"node":"n1","what":"event 1"},{"seq":2,"at_ms":3000,"node":"n2","what":"event 2"}]"#]]
         .assert_eq(&t.to_json());
         assert_eq!(Trace::entries_from_json(&t.to_json()).unwrap(), t.entries());
         // The digest is SHA-256 of exactly the text rendering.
-        let direct: String = Sha256::digest(t.to_text().as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let direct: String = Sha256::digest(t.to_text().as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(t.digest(), direct);
-        expect_test::expect!["4f9bf82bf910931fa3bd6f007775c88875ceaf3f71bf85264e5772aad658af53"]
-            .assert_eq(&t.digest());
+        expect_test::expect!["4f9bf82bf910931fa3bd6f007775c88875ceaf3f71bf85264e5772aad658af53"].assert_eq(&t.digest());
     }
 
     #[test]
@@ -201,10 +176,7 @@ mod tests {
         assert_eq!(t.len(), 4);
         t.set_limit(Some(2));
         assert_eq!(t.evicted(), 9);
-        assert_eq!(
-            t.entries().iter().map(|e| e.seq).collect::<Vec<_>>(),
-            [9, 10]
-        );
+        assert_eq!(t.entries().iter().map(|e| e.seq).collect::<Vec<_>>(), [9, 10]);
         t.set_limit(None);
         t.push(entry(11));
         assert_eq!(t.len(), 3);

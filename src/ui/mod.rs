@@ -19,15 +19,11 @@ use wasm_bindgen::JsCast;
 /// `performance.now()` in ms (0 when unavailable): the one place the skin reads the monotonic wall
 /// clock, for frame budgets and in-page timings.
 pub fn performance_now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
 /// Text of the banner shown when the app panics.
-pub const CRASH_BANNER_TEXT: &str =
-    "Something went wrong and the playground stopped. Reload the page to start again.";
+pub const CRASH_BANNER_TEXT: &str = "Something went wrong and the playground stopped. Reload the page to start again.";
 
 /// Installs the panic hook and mounts the app on `<body>`.
 pub fn start() {
@@ -41,15 +37,11 @@ pub fn start() {
 
 /// Draws the crash banner with plain DOM calls: after a panic the Yew app can no longer render.
 pub fn show_crash_banner() {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
     if doc.get_element_by_id("crash-banner").is_some() {
         return;
     }
-    let Ok(banner) = doc.create_element("div") else {
-        return;
-    };
+    let Ok(banner) = doc.create_element("div") else { return };
     banner.set_id("crash-banner");
     let _ = banner.set_attribute("role", "alert");
     let _ = banner.set_attribute("data-testid", "crash-banner");

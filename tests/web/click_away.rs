@@ -35,9 +35,7 @@ fn counter() -> (Rc<Cell<u32>>, Callback<PointerEvent>) {
 async fn inside_keeps_outside_fires_for_mouse_pen_and_touch() {
     let root = fresh_root();
     let (n, cb) = counter();
-    let handle =
-        yew::Renderer::<Probe>::with_root_and_props(root.clone(), ProbeProps { on_away: cb })
-            .render();
+    let handle = yew::Renderer::<Probe>::with_root_and_props(root.clone(), ProbeProps { on_away: cb }).render();
     settle().await;
     let inner = by_testid(&root, "inner").unwrap();
     pointerdown(&inner, "mouse");
@@ -56,9 +54,7 @@ async fn inside_keeps_outside_fires_for_mouse_pen_and_touch() {
 async fn after_unmount_nothing_is_called() {
     let root = fresh_root();
     let (n, cb) = counter();
-    let handle =
-        yew::Renderer::<Probe>::with_root_and_props(root.clone(), ProbeProps { on_away: cb })
-            .render();
+    let handle = yew::Renderer::<Probe>::with_root_and_props(root.clone(), ProbeProps { on_away: cb }).render();
     settle().await;
     handle.destroy();
     settle().await;
@@ -94,24 +90,14 @@ async fn a_new_callback_is_used_without_re_registering() {
     let root = fresh_root();
     let (first, cb1) = counter();
     let (second, cb2) = counter();
-    let mut handle =
-        yew::Renderer::<Probe>::with_root_and_props(root.clone(), ProbeProps { on_away: cb1 })
-            .render();
+    let mut handle = yew::Renderer::<Probe>::with_root_and_props(root.clone(), ProbeProps { on_away: cb1 }).render();
     settle().await;
     assert_eq!(spy_added(&spy), 1, "one document listener once mounted");
     handle.update(ProbeProps { on_away: cb2 });
     settle().await;
     pointerdown(&document().body().unwrap(), "mouse");
-    assert_eq!(
-        (first.get(), second.get()),
-        (0, 1),
-        "the latest callback is the one called"
-    );
-    assert_eq!(
-        spy_added(&spy),
-        1,
-        "re-rendering with a new callback must not re-register"
-    );
+    assert_eq!((first.get(), second.get()), (0, 1), "the latest callback is the one called");
+    assert_eq!(spy_added(&spy), 1, "re-rendering with a new callback must not re-register");
     assert_eq!(spy_removed(&spy), 0);
     handle.destroy();
     settle().await;

@@ -10,8 +10,7 @@ use playground::sim::SimRng;
 use wasm_bindgen_test::*;
 
 /// Must equal `REFERENCE_DIGEST_42` in tests/kernel_determinism.rs.
-const REFERENCE_DIGEST_42: &str =
-    "2a2f5c455afc5bf54a303d8f5b691fc4cb06a8a4ac4b816091ae9459d38cddc0";
+const REFERENCE_DIGEST_42: &str = "2a2f5c455afc5bf54a303d8f5b691fc4cb06a8a4ac4b816091ae9459d38cddc0";
 
 #[wasm_bindgen_test]
 fn reference_digest_matches_native() {
@@ -22,22 +21,9 @@ fn reference_digest_matches_native() {
 fn rng_stream_matches_native() {
     let mut r = SimRng::new(42);
     let raw: Vec<u64> = (0..3).map(|_| r.next_u64()).collect();
-    assert_eq!(
-        raw,
-        [
-            5728755054772823839,
-            15693722523837227742,
-            16066744247485713103
-        ]
-    );
-    assert_eq!(
-        SimRng::new(42).child("network").next_u64(),
-        10734106647393715209
-    );
-    assert_eq!(
-        SimRng::new(42).child_indexed("node", 3).next_u64(),
-        12991240881042269581
-    );
+    assert_eq!(raw, [5728755054772823839, 15693722523837227742, 16066744247485713103]);
+    assert_eq!(SimRng::new(42).child("network").next_u64(), 10734106647393715209);
+    assert_eq!(SimRng::new(42).child_indexed("node", 3).next_u64(), 12991240881042269581);
 }
 
 #[wasm_bindgen_test]
@@ -51,11 +37,7 @@ fn timer_storm_prints_its_rate() {
     let out = run_storm(&mut sim, events);
     let ms = now() - start;
     assert_eq!(out.events, events);
-    let rate = if ms > 0.0 {
-        out.events as f64 / ms * 1000.0
-    } else {
-        f64::INFINITY
-    };
+    let rate = if ms > 0.0 { out.events as f64 / ms * 1000.0 } else { f64::INFINITY };
     let line = format!(
         "kernel timer storm (wasm): 1000 timers, {} events in {ms:.1} ms: {:.2} M events/s",
         out.events,

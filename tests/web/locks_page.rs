@@ -267,16 +267,11 @@ async fn the_event_log_filters_per_worker_and_the_timeline_zooms() {
 }
 
 fn change(el: &Element, value: &str) {
-    let input = el
-        .clone()
-        .dyn_into::<web_sys::HtmlInputElement>()
-        .expect("an input");
+    let input = el.clone().dyn_into::<web_sys::HtmlInputElement>().expect("an input");
     input.set_value(value);
     let init = web_sys::EventInit::new();
     init.set_bubbles(true);
-    input
-        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
-        .unwrap();
+    input.dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -285,23 +280,12 @@ async fn the_settings_form_names_bad_values_and_rebuilds_the_fleet() {
     change(&by_testid(&root, "setting-ttl").unwrap(), "soon");
     settle().await;
     let err = text(&root, "form-error");
-    assert!(
-        err.contains("\"soon\"") && err.contains("like 10s"),
-        "{err}"
-    );
+    assert!(err.contains("\"soon\"") && err.contains("like 10s"), "{err}");
     change(&by_testid(&root, "setting-workers").unwrap(), "4");
     settle().await;
-    assert!(
-        by_testid(&root, "form-error").is_none(),
-        "a good value clears the message"
-    );
+    assert!(by_testid(&root, "form-error").is_none(), "a good value clears the message");
     assert!(by_testid(&root, "worker-3").is_some() && by_testid(&root, "worker-4").is_none());
-    assert_eq!(
-        root.query_selector_all("[data-testid^='lane-worker-']")
-            .unwrap()
-            .length(),
-        4
-    );
+    assert_eq!(root.query_selector_all("[data-testid^='lane-worker-']").unwrap().length(), 4);
     // A TTL that does not exceed the renew interval gets the core's warning.
     change(&by_testid(&root, "setting-ttl").unwrap(), "5s");
     settle().await;

@@ -34,11 +34,7 @@ fn Host() -> Html {
 
 async fn open_modal(root: &web_sys::Element) -> web_sys::Element {
     let opener = by_testid(root, "opener").unwrap();
-    opener
-        .dyn_ref::<web_sys::HtmlElement>()
-        .unwrap()
-        .focus()
-        .unwrap();
+    opener.dyn_ref::<web_sys::HtmlElement>().unwrap().focus().unwrap();
     click(&opener);
     settle().await;
     by_testid(root, "modal").expect("the dialog opens")
@@ -53,30 +49,14 @@ async fn dialog_is_accessible_and_takes_focus_and_locks_scroll() {
     assert_eq!(dialog.get_attribute("role").as_deref(), Some("dialog"));
     assert_eq!(dialog.get_attribute("aria-modal").as_deref(), Some("true"));
     let label_id = dialog.get_attribute("aria-labelledby").unwrap();
-    let title = document()
-        .get_element_by_id(&label_id)
-        .expect("the label points at the title");
+    let title = document().get_element_by_id(&label_id).expect("the label points at the title");
     assert_eq!(title.text_content().as_deref(), Some("Test dialog"));
     let active = active_element().unwrap();
-    assert!(
-        dialog.contains(Some(&active)),
-        "focus moves into the dialog"
-    );
-    assert!(
-        document()
-            .body()
-            .unwrap()
-            .class_list()
-            .contains("modal-open"),
-        "the page behind does not scroll"
-    );
+    assert!(dialog.contains(Some(&active)), "focus moves into the dialog");
+    assert!(document().body().unwrap().class_list().contains("modal-open"), "the page behind does not scroll");
     handle.destroy();
     settle().await;
-    assert!(!document()
-        .body()
-        .unwrap()
-        .class_list()
-        .contains("modal-open"));
+    assert!(!document().body().unwrap().class_list().contains("modal-open"));
     root.remove();
 }
 
@@ -92,11 +72,7 @@ async fn pointerdown_inside_keeps_it_open_outside_closes_it() {
     pointerdown(&by_testid(&root, "modal-backdrop").unwrap(), "mouse");
     settle().await;
     assert!(by_testid(&root, "modal").is_none(), "outside closes it");
-    assert!(!document()
-        .body()
-        .unwrap()
-        .class_list()
-        .contains("modal-open"));
+    assert!(!document().body().unwrap().class_list().contains("modal-open"));
     handle.destroy();
     root.remove();
 }
@@ -123,11 +99,7 @@ async fn escape_closes_it_and_focus_returns_to_the_opener() {
     keydown(&active_element().unwrap(), "Escape");
     settle().await;
     assert!(by_testid(&root, "modal").is_none(), "Escape closes it");
-    assert_eq!(
-        active_element(),
-        by_testid(&root, "opener"),
-        "focus goes back to the opener"
-    );
+    assert_eq!(active_element(), by_testid(&root, "opener"), "focus goes back to the opener");
     handle.destroy();
     root.remove();
 }
@@ -153,12 +125,7 @@ async fn tab_stays_inside_the_dialog() {
     settle().await;
     let dialog = open_modal(&root).await;
     // Last focusable is the inside button; Tab from it wraps to the first (the close button).
-    by_testid(&root, "inside-button")
-        .unwrap()
-        .dyn_ref::<web_sys::HtmlElement>()
-        .unwrap()
-        .focus()
-        .unwrap();
+    by_testid(&root, "inside-button").unwrap().dyn_ref::<web_sys::HtmlElement>().unwrap().focus().unwrap();
     keydown(&active_element().unwrap(), "Tab");
     let active = active_element().unwrap();
     assert!(dialog.contains(Some(&active)));

@@ -68,9 +68,7 @@ async fn mount(path: &str) -> (web_sys::Element, yew::AppHandle<Routed<Page>>) {
 }
 
 fn text(root: &web_sys::Element, id: &str) -> String {
-    by_testid(root, id)
-        .and_then(|e| e.text_content())
-        .unwrap_or_default()
+    by_testid(root, id).and_then(|e| e.text_content()).unwrap_or_default()
 }
 
 #[wasm_bindgen_test]
@@ -100,32 +98,16 @@ async fn play_runs_frames_until_paused_and_keys_work() {
     }
     let played: u64 = text(&root, "processed").parse().unwrap();
     assert!(played > 0, "playing at 1000× processes events over frames");
-    assert_eq!(
-        by_testid(&root, "play-toggle")
-            .unwrap()
-            .get_attribute("aria-pressed")
-            .as_deref(),
-        Some("true")
-    );
+    assert_eq!(by_testid(&root, "play-toggle").unwrap().get_attribute("aria-pressed").as_deref(), Some("true"));
     // Space toggles (pause), → steps one event.
     keydown(&document().body().unwrap(), " ");
     settle().await;
-    assert_eq!(
-        by_testid(&root, "play-toggle")
-            .unwrap()
-            .get_attribute("aria-pressed")
-            .as_deref(),
-        Some("false")
-    );
+    assert_eq!(by_testid(&root, "play-toggle").unwrap().get_attribute("aria-pressed").as_deref(), Some("false"));
     let paused: u64 = text(&root, "processed").parse().unwrap();
     for _ in 0..3 {
         gloo_timers::future::TimeoutFuture::new(20).await;
     }
-    assert_eq!(
-        text(&root, "processed").parse::<u64>().unwrap(),
-        paused,
-        "paused means no more events"
-    );
+    assert_eq!(text(&root, "processed").parse::<u64>().unwrap(), paused, "paused means no more events");
     keydown(&document().body().unwrap(), "ArrowRight");
     settle().await;
     assert_eq!(text(&root, "processed").parse::<u64>().unwrap(), paused + 1);
@@ -136,18 +118,9 @@ async fn play_runs_frames_until_paused_and_keys_work() {
 #[wasm_bindgen_test]
 async fn bad_url_values_fall_back_with_a_notice_naming_them() {
     let (root, h) = mount("/x?seed=banana&speed=5000").await;
-    let notice = by_testid(&root, "param-notices")
-        .expect("a notice is shown")
-        .text_content()
-        .unwrap();
-    assert!(
-        notice.contains("seed") && notice.contains("banana"),
-        "{notice}"
-    );
-    assert!(
-        notice.contains("speed") && notice.contains("5000"),
-        "{notice}"
-    );
+    let notice = by_testid(&root, "param-notices").expect("a notice is shown").text_content().unwrap();
+    assert!(notice.contains("seed") && notice.contains("banana"), "{notice}");
+    assert!(notice.contains("speed") && notice.contains("5000"), "{notice}");
     assert_eq!(text(&root, "seed-value"), "1", "defaults are used");
     assert_eq!(text(&root, "speed-value"), "1×");
     h.destroy();
@@ -157,31 +130,15 @@ async fn bad_url_values_fall_back_with_a_notice_naming_them() {
 #[wasm_bindgen_test]
 async fn seed_input_rejects_garbage_and_reset_asks_first() {
     let (root, h) = mount("/x").await;
-    let input = by_testid(&root, "seed")
-        .unwrap()
-        .dyn_into::<web_sys::HtmlInputElement>()
-        .unwrap();
+    let input = by_testid(&root, "seed").unwrap().dyn_into::<web_sys::HtmlInputElement>().unwrap();
     input.set_value("12x");
-    input
-        .dispatch_event(&web_sys::InputEvent::new("input").unwrap())
-        .unwrap();
+    input.dispatch_event(&web_sys::InputEvent::new("input").unwrap()).unwrap();
     settle().await;
-    let form = input
-        .closest("form")
-        .unwrap()
-        .unwrap()
-        .dyn_into::<web_sys::HtmlFormElement>()
-        .unwrap();
+    let form = input.closest("form").unwrap().unwrap().dyn_into::<web_sys::HtmlFormElement>().unwrap();
     form.request_submit().unwrap();
     settle().await;
-    let alert = query(&root, "[role='alert']")
-        .expect("an error names the bad seed")
-        .text_content()
-        .unwrap();
-    assert!(
-        alert.contains("12x") && alert.contains("whole number"),
-        "{alert}"
-    );
+    let alert = query(&root, "[role='alert']").expect("an error names the bad seed").text_content().unwrap();
+    assert!(alert.contains("12x") && alert.contains("whole number"), "{alert}");
     assert_eq!(text(&root, "seed-value"), "1");
     // Reset: a confirmation dialog, and nothing happens until it is confirmed.
     click(&by_testid(&root, "step").unwrap());
@@ -218,20 +175,12 @@ async fn with_two_players_the_keys_drive_the_one_used_last() {
     let second = by_testid(&root, "second").unwrap();
     keydown(&document().body().unwrap(), "ArrowRight");
     settle().await;
-    assert_eq!(
-        (text(&first, "processed"), text(&second, "processed")),
-        ("0".into(), "1".into()),
-        "the last mounted owns the keys"
-    );
+    assert_eq!((text(&first, "processed"), text(&second, "processed")), ("0".into(), "1".into()), "the last mounted owns the keys");
     click(&by_testid(&first, "step").unwrap());
     settle().await;
     keydown(&document().body().unwrap(), "ArrowRight");
     settle().await;
-    assert_eq!(
-        (text(&first, "processed"), text(&second, "processed")),
-        ("2".into(), "1".into()),
-        "using a player takes the keys"
-    );
+    assert_eq!((text(&first, "processed"), text(&second, "processed")), ("2".into(), "1".into()), "using a player takes the keys");
     h.destroy();
     root.remove();
 }

@@ -19,22 +19,10 @@ async fn every_route_renders_its_page_and_marks_its_nav_link() {
         ("/redis", "page-redis", "Redis"),
     ] {
         let (root, handle) = render_at(path).await;
-        assert!(
-            by_testid(&root, testid).is_some(),
-            "{path} renders {testid}"
-        );
+        assert!(by_testid(&root, testid).is_some(), "{path} renders {testid}");
         let current = query(&root, "nav [aria-current='page']").expect("one nav link is current");
-        assert_eq!(
-            current.text_content().as_deref(),
-            Some(link),
-            "{path} marks {link}"
-        );
-        assert_eq!(
-            root.query_selector_all("nav [aria-current]")
-                .unwrap()
-                .length(),
-            1
-        );
+        assert_eq!(current.text_content().as_deref(), Some(link), "{path} marks {link}");
+        assert_eq!(root.query_selector_all("nav [aria-current]").unwrap().length(), 1);
         handle.destroy();
         root.remove();
     }
@@ -44,8 +32,7 @@ async fn every_route_renders_its_page_and_marks_its_nav_link() {
 async fn unknown_paths_render_the_404_page() {
     for path in ["/nope", "/locks/extra", "/REDIS"] {
         let (root, handle) = render_at(path).await;
-        let page = by_testid(&root, "page-not-found")
-            .unwrap_or_else(|| panic!("{path} shows the 404 page"));
+        let page = by_testid(&root, "page-not-found").unwrap_or_else(|| panic!("{path} shows the 404 page"));
         assert!(page.text_content().unwrap().contains(path));
         assert!(query(&page, "a").is_some(), "the 404 page links home");
         handle.destroy();

@@ -1,9 +1,7 @@
 //! Mounting helpers and real DOM events for the browser tests.
 
 use wasm_bindgen::JsCast;
-use web_sys::{
-    Element, HtmlElement, KeyboardEvent, KeyboardEventInit, PointerEvent, PointerEventInit,
-};
+use web_sys::{Element, HtmlElement, KeyboardEvent, KeyboardEventInit, PointerEvent, PointerEventInit};
 
 pub fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
@@ -54,9 +52,7 @@ pub fn by_testid(root: &Element, id: &str) -> Option<Element> {
 }
 
 pub fn click(el: &Element) {
-    el.dyn_ref::<HtmlElement>()
-        .expect("an HTML element")
-        .click();
+    el.dyn_ref::<HtmlElement>().expect("an HTML element").click();
 }
 
 pub fn active_element() -> Option<Element> {
@@ -67,19 +63,14 @@ pub fn active_element() -> Option<Element> {
 /// (`MemoryHistory::with_entries` rejects queries, so the query is applied separately.)
 pub fn memory_history(path_and_query: &str) -> yew_router::history::AnyHistory {
     use yew_router::history::{History, MemoryHistory};
-    let (path, query) = path_and_query
-        .split_once('?')
-        .unwrap_or((path_and_query, ""));
+    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
     let history = MemoryHistory::with_entries(vec![path.to_string()]);
     if !query.is_empty() {
         let params = web_sys::UrlSearchParams::new_with_str(query).unwrap();
         let mut pairs: Vec<(String, String)> = Vec::new();
         for entry in js_sys::try_iter(&params).unwrap().unwrap() {
             let pair = js_sys::Array::from(&entry.unwrap());
-            pairs.push((
-                pair.get(0).as_string().unwrap(),
-                pair.get(1).as_string().unwrap(),
-            ));
+            pairs.push((pair.get(0).as_string().unwrap(), pair.get(1).as_string().unwrap()));
         }
         history.replace_with_query(path, pairs).unwrap();
     }
@@ -111,13 +102,8 @@ where
     C: yew::BaseComponent<Properties = ()>,
 {
     let root = fresh_root();
-    let handle = yew::Renderer::<Routed<C>>::with_root_and_props(
-        root.clone(),
-        RoutedProps {
-            path: path.to_string().into(),
-        },
-    )
-    .render();
+    let handle =
+        yew::Renderer::<Routed<C>>::with_root_and_props(root.clone(), RoutedProps { path: path.to_string().into() }).render();
     settle().await;
     (root, handle)
 }

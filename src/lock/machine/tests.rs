@@ -16,14 +16,7 @@ fn ok() -> Reply {
 /// Replies to the first request the current round waits for.
 fn reply(w: &mut LockWorker, r: Reply) -> Outcome {
     let (instance, req) = w.pending_requests()[0];
-    w.handle(
-        TEST_EPOCH,
-        Event::Reply {
-            instance,
-            req,
-            reply: r,
-        },
-    )
+    w.handle(TEST_EPOCH, Event::Reply { instance, req, reply: r })
 }
 
 /// Drives a fresh worker into `state` along the reference design's own transitions.
@@ -70,9 +63,7 @@ fn in_state(state: WorkerState, cfg: MachineConfig) -> LockWorker {
 
 fn render_effect(e: &Effect) -> String {
     match e {
-        Effect::Send {
-            instance, command, ..
-        } => format!("send[{instance}] {}", command.display()),
+        Effect::Send { instance, command, .. } => format!("send[{instance}] {}", command.display()),
         Effect::SetTimer { timer, after } => format!("set {timer:?} {after}"),
         Effect::CancelTimer { timer } => format!("cancel {timer:?}"),
         Effect::StartWork => "startWork".into(),
@@ -95,11 +86,7 @@ fn render(o: &Outcome) -> String {
 fn events_for(w: &LockWorker) -> Vec<(String, Event)> {
     use WorkerState as S;
     let pending = w.pending_requests().first().copied();
-    let stale = Event::Reply {
-        instance: 0,
-        req: RequestId(999),
-        reply: ok(),
-    };
+    let stale = Event::Reply { instance: 0, req: RequestId(999), reply: ok() };
     let mut evs = vec![
         ("TRY_ACQUIRE_LOCK".to_string(), Event::TryAcquireLock),
         ("STOP".to_string(), Event::Stop),
@@ -109,11 +96,7 @@ fn events_for(w: &LockWorker) -> Vec<(String, Event)> {
         ("reply to a stale request".to_string(), stale),
     ];
     let answers: Vec<(&str, Reply)> = match w.state() {
-        S::AcquiringLock => vec![
-            ("OK", ok()),
-            ("nil", Reply::Nil),
-            ("error", Reply::error("ERR boom")),
-        ],
+        S::AcquiringLock => vec![("OK", ok()), ("nil", Reply::Nil), ("error", Reply::error("ERR boom"))],
         S::RenewLock => vec![
             ("nil", Reply::Nil),
             ("own id", Reply::bulk("W1")),
@@ -122,29 +105,14 @@ fn events_for(w: &LockWorker) -> Vec<(String, Event)> {
             ("0", Reply::Integer(0)),
             ("error", Reply::error("ERR boom")),
         ],
-        S::ReleasingLock => vec![
-            ("1", Reply::Integer(1)),
-            ("error", Reply::error("ERR boom")),
-        ],
-        S::Idle | S::Working | S::PauseWork | S::WaitingToAcquireLock | S::Cleanup => {
-            vec![("OK", ok())]
-        }
+        S::ReleasingLock => vec![("1", Reply::Integer(1)), ("error", Reply::error("ERR boom"))],
+        S::Idle | S::Working | S::PauseWork | S::WaitingToAcquireLock | S::Cleanup => vec![("OK", ok())],
     };
     let (instance, req) = pending.unwrap_or((0, RequestId(1)));
     for (label, r) in answers {
-        evs.push((
-            format!("reply {label}"),
-            Event::Reply {
-                instance,
-                req,
-                reply: r,
-            },
-        ));
+        evs.push((format!("reply {label}"), Event::Reply { instance, req, reply: r }));
     }
-    evs.push((
-        "client timeout".to_string(),
-        Event::ClientTimeout { instance, req },
-    ));
+    evs.push(("client timeout".to_string(), Event::ClientTimeout { instance, req }));
     evs
 }
 
@@ -337,10 +305,7 @@ fn atomic_renew_and_release_variants() {
         ..MachineConfig::default()
     };
     let mut w = in_state(WorkerState::RenewLock, cfg.clone());
-    assert_eq!(
-        render(&reply(&mut w, Reply::Integer(1))),
-        "-> working [startWork; set Renew 5.000s]"
-    );
+    assert_eq!(render(&reply(&mut w, Reply::Integer(1))), "-> working [startWork; set Renew 5.000s]");
     let mut w = in_state(WorkerState::RenewLock, cfg.clone());
     expect![[r#"-> pause_work [log "Stop work { workerId: 'W1' }"; stopWork]"#]]
         .assert_eq(&render(&reply(&mut w, Reply::Integer(0))));
@@ -352,49 +317,27 @@ fn atomic_renew_and_release_variants() {
 fn reference_renew_reacquires_a_vanished_key_and_trusts_expire() {
     let mut w = in_state(WorkerState::RenewLock, MachineConfig::default());
     let o = reply(&mut w, Reply::Nil);
-    assert_eq!(
-        render(&o),
-        "-> renew_lock [send[0] SET lock:jobs W1 NX EX 10]"
-    );
-    assert_eq!(
-        render(&reply(&mut w, ok())),
-        "-> working [startWork; set Renew 5.000s]"
-    );
+    assert_eq!(render(&o), "-> renew_lock [send[0] SET lock:jobs W1 NX EX 10]");
+    assert_eq!(render(&reply(&mut w, ok())), "-> working [startWork; set Renew 5.000s]");
     // EXPIRE answering 0 (the key vanished between GET and EXPIRE) is not an error in the reference.
     let mut w = in_state(WorkerState::RenewLock, MachineConfig::default());
     reply(&mut w, Reply::bulk("W1"));
-    assert_eq!(
-        render(&reply(&mut w, Reply::Integer(0))),
-        "-> working [startWork; set Renew 5.000s]"
-    );
+    assert_eq!(render(&reply(&mut w, Reply::Integer(0))), "-> working [startWork; set Renew 5.000s]");
     // The reacquire losing the race fails the renew.
     let mut w = in_state(WorkerState::RenewLock, MachineConfig::default());
     reply(&mut w, Reply::Nil);
     assert_eq!(
-        w.handle(
-            TEST_EPOCH,
-            Event::ClientTimeout {
-                instance: 0,
-                req: w.pending_requests()[0].1
-            }
-        )
-        .to,
+        w.handle(TEST_EPOCH, Event::ClientTimeout { instance: 0, req: w.pending_requests()[0].1 }).to,
         WorkerState::PauseWork
     );
 }
 
 #[test]
 fn fencing_takes_a_token_after_acquiring() {
-    let cfg = MachineConfig {
-        fencing: true,
-        ..MachineConfig::default()
-    };
+    let cfg = MachineConfig { fencing: true, ..MachineConfig::default() };
     let mut w = worker(cfg.clone());
     w.handle(TEST_EPOCH, Event::TryAcquireLock);
-    assert_eq!(
-        render(&reply(&mut w, ok())),
-        "-> acquiring_lock [send[0] INCR lock:jobs:token]"
-    );
+    assert_eq!(render(&reply(&mut w, ok())), "-> acquiring_lock [send[0] INCR lock:jobs:token]");
     expect![[r#"-> working [log "Lock acquired. Starting work { workerId: 'W1' }"; startWork; set Renew 5.000s]"#]]
         .assert_eq(&render(&reply(&mut w, Reply::Integer(7))));
     assert_eq!(w.token(), Some(7));
@@ -402,17 +345,11 @@ fn fencing_takes_a_token_after_acquiring() {
     let mut w = worker(cfg.clone());
     w.handle(TEST_EPOCH, Event::TryAcquireLock);
     reply(&mut w, ok());
-    assert_eq!(
-        reply(&mut w, Reply::error("ERR x")).to,
-        WorkerState::WaitingToAcquireLock
-    );
+    assert_eq!(reply(&mut w, Reply::error("ERR x")).to, WorkerState::WaitingToAcquireLock);
     // Renew that re-acquires takes a fresh token.
     let mut w = in_state(WorkerState::RenewLock, cfg);
     reply(&mut w, Reply::Nil);
-    assert_eq!(
-        render(&reply(&mut w, ok())),
-        "-> renew_lock [send[0] INCR lock:jobs:token]"
-    );
+    assert_eq!(render(&reply(&mut w, ok())), "-> renew_lock [send[0] INCR lock:jobs:token]");
     assert_eq!(reply(&mut w, Reply::Integer(9)).to, WorkerState::Working);
     assert_eq!(w.token(), Some(9));
 }
@@ -422,14 +359,7 @@ fn redlock_round(w: &mut LockWorker, at: SimTime, answers: &[Option<Reply>]) -> 
     let mut last = None;
     for ((instance, req), a) in pending.into_iter().zip(answers) {
         last = Some(match a {
-            Some(r) => w.handle(
-                at,
-                Event::Reply {
-                    instance,
-                    req,
-                    reply: r.clone(),
-                },
-            ),
+            Some(r) => w.handle(at, Event::Reply { instance, req, reply: r.clone() }),
             None => w.handle(at, Event::ClientTimeout { instance, req }),
         });
     }
@@ -438,73 +368,39 @@ fn redlock_round(w: &mut LockWorker, at: SimTime, answers: &[Option<Reply>]) -> 
 
 #[test]
 fn redlock_needs_a_majority_within_validity() {
-    let cfg = MachineConfig {
-        instances: 5,
-        ..MachineConfig::default()
-    };
+    let cfg = MachineConfig { instances: 5, ..MachineConfig::default() };
     assert_eq!(cfg.redlock_drift(), SimDuration(102));
     let t0 = TEST_EPOCH;
     // 3 of 5 quickly: held.
     let mut w = worker(cfg.clone());
     w.handle(t0, Event::TryAcquireLock);
-    let o = redlock_round(
-        &mut w,
-        t0 + SimDuration(50),
-        &[Some(ok()), Some(ok()), None, Some(Reply::Nil), Some(ok())],
-    );
+    let o = redlock_round(&mut w, t0 + SimDuration(50), &[Some(ok()), Some(ok()), None, Some(Reply::Nil), Some(ok())]);
     assert_eq!(o.to, WorkerState::Working);
     // 2 of 5: not held; release everywhere and retry after a random delay.
     let mut w = worker(cfg.clone());
     w.handle(t0, Event::TryAcquireLock);
-    let o = redlock_round(
-        &mut w,
-        t0 + SimDuration(50),
-        &[Some(ok()), Some(ok()), None, Some(Reply::Nil), None],
-    );
+    let o = redlock_round(&mut w, t0 + SimDuration(50), &[Some(ok()), Some(ok()), None, Some(Reply::Nil), None]);
     expect!["-> waiting_to_acquire_lock [send[0] EVAL <compare-and-delete> 1 lock:jobs W1; send[1] EVAL <compare-and-delete> 1 lock:jobs W1; send[2] EVAL <compare-and-delete> 1 lock:jobs W1; send[3] EVAL <compare-and-delete> 1 lock:jobs W1; send[4] EVAL <compare-and-delete> 1 lock:jobs W1; set Retry 2.114s]"].assert_eq(&render(&o));
     // 5 of 5 but too late: validity = 10000 − 9900 − 102 < 0.
     let mut w = worker(cfg);
     w.handle(t0, Event::TryAcquireLock);
-    let o = redlock_round(
-        &mut w,
-        t0 + SimDuration(9_900),
-        &[Some(ok()), Some(ok()), Some(ok()), Some(ok()), Some(ok())],
-    );
+    let o =
+        redlock_round(&mut w, t0 + SimDuration(9_900), &[Some(ok()), Some(ok()), Some(ok()), Some(ok()), Some(ok())]);
     assert_eq!(o.to, WorkerState::WaitingToAcquireLock);
 }
 
 #[test]
 fn last_transition_ignores_round_progress() {
-    let cfg = MachineConfig {
-        instances: 3,
-        ..MachineConfig::default()
-    };
+    let cfg = MachineConfig { instances: 3, ..MachineConfig::default() };
     let mut w = worker(cfg);
     w.handle(TEST_EPOCH, Event::TryAcquireLock);
     let first = w.last_transition().cloned();
     let (i, req) = w.pending_requests()[0];
-    let o = w.handle(
-        TEST_EPOCH + SimDuration(5),
-        Event::Reply {
-            instance: i,
-            req,
-            reply: ok(),
-        },
-    );
-    assert_eq!(
-        (o.from, o.to, o.ignored),
-        (WorkerState::AcquiringLock, WorkerState::AcquiringLock, None)
-    );
+    let o = w.handle(TEST_EPOCH + SimDuration(5), Event::Reply { instance: i, req, reply: ok() });
+    assert_eq!((o.from, o.to, o.ignored), (WorkerState::AcquiringLock, WorkerState::AcquiringLock, None));
     assert_eq!(w.last_transition().cloned(), first);
     // The same reply twice is stale.
-    let o = w.handle(
-        TEST_EPOCH,
-        Event::Reply {
-            instance: i,
-            req,
-            reply: ok(),
-        },
-    );
+    let o = w.handle(TEST_EPOCH, Event::Reply { instance: i, req, reply: ok() });
     assert!(o.ignored.is_some());
 }
 
@@ -512,9 +408,7 @@ fn last_transition_ignores_round_progress() {
 fn diagram_has_every_state_and_stop_everywhere() {
     let edges = WorkerState::diagram_edges();
     for s in WorkerState::ALL {
-        assert!(edges
-            .iter()
-            .any(|(f, e, t)| *f == s && *e == "STOP" && *t == WorkerState::Cleanup));
+        assert!(edges.iter().any(|(f, e, t)| *f == s && *e == "STOP" && *t == WorkerState::Cleanup));
         assert!(edges.iter().any(|(f, _, t)| *f == s || *t == s));
     }
 }

@@ -40,9 +40,7 @@ fn hset_generic(s: &mut Store, a: &mut Args, cmd: &str) -> CmdResult {
     let key = a.next()?;
     let pairs = a.rest();
     if !pairs.len().is_multiple_of(2) {
-        return Err(Reply::Error(format!(
-            "ERR wrong number of arguments for '{cmd}' command"
-        )));
+        return Err(Reply::Error(format!("ERR wrong number of arguments for '{cmd}' command")));
     }
     let h = hash_or_create(s, key, pairs.len() / 2)?;
     let mut created = 0;
@@ -51,11 +49,7 @@ fn hset_generic(s: &mut Store, a: &mut Args, cmd: &str) -> CmdResult {
             created += 1;
         }
     }
-    Ok(if cmd == "hset" {
-        Reply::Integer(created)
-    } else {
-        Reply::ok()
-    })
+    Ok(if cmd == "hset" { Reply::Integer(created) } else { Reply::ok() })
 }
 
 pub fn hset(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -80,9 +74,7 @@ pub fn hsetnx(s: &mut Store, a: &mut Args) -> CmdResult {
 pub fn hget(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let f = a.next()?;
-    Ok(read_hash(s, key)?
-        .and_then(|h| h.get(f))
-        .map_or(Reply::Nil, |v| Reply::bulk(v.clone())))
+    Ok(read_hash(s, key)?.and_then(|h| h.get(f)).map_or(Reply::Nil, |v| Reply::bulk(v.clone())))
 }
 
 pub fn hmget(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -90,13 +82,7 @@ pub fn hmget(s: &mut Store, a: &mut Args) -> CmdResult {
     let fields = a.rest();
     let h = read_hash(s, key)?;
     Ok(Reply::Array(
-        fields
-            .iter()
-            .map(|f| {
-                h.and_then(|h| h.get(f))
-                    .map_or(Reply::Nil, |v| Reply::bulk(v.clone()))
-            })
-            .collect(),
+        fields.iter().map(|f| h.and_then(|h| h.get(f)).map_or(Reply::Nil, |v| Reply::bulk(v.clone()))).collect(),
     ))
 }
 
@@ -106,10 +92,7 @@ pub fn hdel(s: &mut Store, a: &mut Args) -> CmdResult {
     let Some(h) = write_hash(s, key)? else {
         return Ok(Reply::Integer(0));
     };
-    let n = fields
-        .iter()
-        .filter(|f| h.shift_remove(*f).is_some())
-        .count();
+    let n = fields.iter().filter(|f| h.shift_remove(*f).is_some()).count();
     s.delete_if_empty(key);
     Ok(Reply::Integer(n as i64))
 }
@@ -117,26 +100,18 @@ pub fn hdel(s: &mut Store, a: &mut Args) -> CmdResult {
 pub fn hexists(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let f = a.next()?;
-    Ok(Reply::Integer(i64::from(
-        read_hash(s, key)?.is_some_and(|h| h.contains_key(f)),
-    )))
+    Ok(Reply::Integer(i64::from(read_hash(s, key)?.is_some_and(|h| h.contains_key(f)))))
 }
 
 pub fn hlen(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
-    Ok(Reply::Integer(
-        read_hash(s, key)?.map_or(0, |h| h.len() as i64),
-    ))
+    Ok(Reply::Integer(read_hash(s, key)?.map_or(0, |h| h.len() as i64)))
 }
 
 pub fn hstrlen(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let f = a.next()?;
-    Ok(Reply::Integer(
-        read_hash(s, key)?
-            .and_then(|h| h.get(f))
-            .map_or(0, |v| v.len() as i64),
-    ))
+    Ok(Reply::Integer(read_hash(s, key)?.and_then(|h| h.get(f)).map_or(0, |v| v.len() as i64)))
 }
 
 fn hgetall_generic(s: &mut Store, a: &mut Args, keys: bool, values: bool) -> CmdResult {
@@ -174,9 +149,7 @@ pub fn hincrby(s: &mut Store, a: &mut Args) -> CmdResult {
         None => 0,
         Some(v) => num::parse_i64(v).ok_or_else(|| error("ERR hash value is not an integer"))?,
     };
-    let value = current
-        .checked_add(by)
-        .ok_or_else(|| error(err::OVERFLOW))?;
+    let value = current.checked_add(by).ok_or_else(|| error(err::OVERFLOW))?;
     h.insert(f.to_vec(), value.to_string().into_bytes());
     Ok(Reply::Integer(value))
 }
@@ -193,9 +166,7 @@ pub fn hincrbyfloat(s: &mut Store, a: &mut Args) -> CmdResult {
         None => LongDouble::ZERO,
         Some(v) => LongDouble::parse(v).ok_or_else(|| error("ERR hash value is not a float"))?,
     };
-    let text = current
-        .add(by)
-        .to_human()
+    let text = current.add(by).to_human()
         .ok_or_else(|| error("ERR increment would produce NaN or Infinity"))?;
     h.insert(f.to_vec(), text.clone().into_bytes());
     Ok(Reply::bulk(text))

@@ -1,9 +1,9 @@
 //! Keyspace commands (db.c, expire.c): DEL, EXISTS, expiry, TYPE, RENAME, COPY, KEYS, SCAN…
 
 use crate::redis::args::{err, error, is, Args, CmdResult};
+use crate::redis::{glob, num};
 use crate::redis::reply::Reply;
 use crate::redis::store::Store;
-use crate::redis::{glob, num};
 
 pub fn del(s: &mut Store, a: &mut Args) -> CmdResult {
     let mut n = 0;
@@ -52,14 +52,10 @@ fn parse_expire_flags(a: &mut Args) -> Result<ExpireFlags, Reply> {
         }
     }
     if f.nx && (f.xx || f.gt || f.lt) {
-        return Err(error(
-            "ERR NX and XX, GT or LT options at the same time are not compatible",
-        ));
+        return Err(error("ERR NX and XX, GT or LT options at the same time are not compatible"));
     }
     if f.gt && f.lt {
-        return Err(error(
-            "ERR GT and LT options at the same time are not compatible",
-        ));
+        return Err(error("ERR GT and LT options at the same time are not compatible"));
     }
     Ok(f)
 }
@@ -123,11 +119,7 @@ fn ttl_generic(s: &mut Store, a: &mut Args, ms: bool, absolute: bool) -> CmdResu
     let ttl = if absolute { when } else { when - s.now_ms }.max(0);
     // `(ttl+500)/1000` overflows i64 for deadlines near i64::MAX; a real server (gcc -O2) replies
     // the mathematically exact quotient there, so compute it wide.
-    Ok(Reply::Integer(if ms {
-        ttl
-    } else {
-        ((i128::from(ttl) + 500) / 1000) as i64
-    }))
+    Ok(Reply::Integer(if ms { ttl } else { ((i128::from(ttl) + 500) / 1000) as i64 }))
 }
 
 pub fn ttl(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -154,11 +146,7 @@ pub fn persist(s: &mut Store, a: &mut Args) -> CmdResult {
 pub fn type_(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     s.expire_if_needed(key);
-    Ok(Reply::Status(
-        s.db.get(key)
-            .map_or("none", |v| v.key_type().name())
-            .to_string(),
-    ))
+    Ok(Reply::Status(s.db.get(key).map_or("none", |v| v.key_type().name()).to_string()))
 }
 
 pub fn unlink(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -211,9 +199,7 @@ pub fn copy(s: &mut Store, a: &mut Args) -> CmdResult {
                 if !(0..16).contains(&db) {
                     return Err(error("ERR DB index is out of range"));
                 }
-                return Err(error(
-                    "ERR playground limit: only database 0 exists in the model",
-                ));
+                return Err(error("ERR playground limit: only database 0 exists in the model"));
             }
         } else {
             return Err(error(err::SYNTAX));
@@ -243,12 +229,13 @@ pub fn keys(s: &mut Store, a: &mut Args) -> CmdResult {
     let pattern = a.next()?;
     let all = pattern == b"*";
     let now = s.now_ms;
-    let out: Vec<Reply> =
-        s.db.keys()
-            .filter(|k| all || glob::matches(pattern, k, false))
-            .filter(|k| !matches!(s.expires.get(&***k), Some(&w) if w <= now))
-            .map(|k| Reply::bulk(k.to_vec()))
-            .collect();
+    let out: Vec<Reply> = s
+        .db
+        .keys()
+        .filter(|k| all || glob::matches(pattern, k, false))
+        .filter(|k| !matches!(s.expires.get(&***k), Some(&w) if w <= now))
+        .map(|k| Reply::bulk(k.to_vec()))
+        .collect();
     Ok(Reply::Array(out))
 }
 
@@ -275,10 +262,7 @@ pub fn scan_hash(key: &[u8]) -> u64 {
 fn parse_cursor(arg: &[u8]) -> Result<u64, Reply> {
     let invalid = || error("ERR invalid cursor");
     let arg = crate::redis::args::c_str(arg);
-    if arg
-        .first()
-        .is_some_and(|c| c.is_ascii_whitespace() || *c == 0x0b)
-    {
+    if arg.first().is_some_and(|c| c.is_ascii_whitespace() || *c == 0x0b) {
         return Err(invalid());
     }
     if arg.is_empty() {
@@ -294,10 +278,7 @@ fn parse_cursor(arg: &[u8]) -> Result<u64, Reply> {
     }
     let mut v: u64 = 0;
     for d in digits {
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(d - b'0')))
-            .ok_or_else(invalid)?;
+        v = v.checked_mul(10).and_then(|v| v.checked_add(u64::from(d - b'0'))).ok_or_else(invalid)?;
     }
     Ok(if neg { v.wrapping_neg() } else { v })
 }
@@ -328,14 +309,8 @@ pub fn scan(s: &mut Store, a: &mut Args) -> CmdResult {
     // hash included, so a collision cannot split across pages). O(n) per call: a selection, not
     // a sort, and only the chosen keys are copied.
     let mut cands: Vec<(u64, usize)> =
-        s.db.keys()
-            .enumerate()
-            .map(|(i, k)| (scan_hash(k), i))
-            .filter(|(h, _)| *h >= cursor)
-            .collect();
-    let take = usize::try_from(count)
-        .unwrap_or(usize::MAX)
-        .min(cands.len());
+        s.db.keys().enumerate().map(|(i, k)| (scan_hash(k), i)).filter(|(h, _)| *h >= cursor).collect();
+    let take = usize::try_from(count).unwrap_or(usize::MAX).min(cands.len());
     let next = if take > 0 && take < cands.len() {
         cands.select_nth_unstable_by_key(take - 1, |c| c.0);
         let last_hash = cands[take - 1].0;
@@ -344,10 +319,8 @@ pub fn scan(s: &mut Store, a: &mut Args) -> CmdResult {
     } else {
         0
     };
-    let mut page: Vec<(u64, Box<[u8]>)> = cands
-        .iter()
-        .filter_map(|&(h, i)| s.db.get_index(i).map(|(k, _)| (h, Box::from(k))))
-        .collect();
+    let mut page: Vec<(u64, Box<[u8]>)> =
+        cands.iter().filter_map(|&(h, i)| s.db.get_index(i).map(|(k, _)| (h, Box::from(k)))).collect();
     page.sort_unstable();
     let mut keys = Vec::new();
     for (_, k) in page {
@@ -365,10 +338,7 @@ pub fn scan(s: &mut Store, a: &mut Args) -> CmdResult {
         }
         keys.push(Reply::bulk(k.into_vec()));
     }
-    Ok(Reply::Array(vec![
-        Reply::bulk(next.to_string()),
-        Reply::Array(keys),
-    ]))
+    Ok(Reply::Array(vec![Reply::bulk(next.to_string()), Reply::Array(keys)]))
 }
 
 pub fn randomkey(s: &mut Store, _a: &mut Args) -> CmdResult {
@@ -428,12 +398,8 @@ mod tests {
         let mut calls: u32 = 0;
         loop {
             calls += 1;
-            let Reply::Array(parts) = s.execute_str(t, &format!("SCAN {cursor} COUNT 7")) else {
-                panic!()
-            };
-            let (Reply::Bulk(c), Reply::Array(keys)) = (&parts[0], &parts[1]) else {
-                panic!()
-            };
+            let Reply::Array(parts) = s.execute_str(t, &format!("SCAN {cursor} COUNT 7")) else { panic!() };
+            let (Reply::Bulk(c), Reply::Array(keys)) = (&parts[0], &parts[1]) else { panic!() };
             for k in keys {
                 if let Reply::Bulk(k) = k {
                     seen.insert(String::from_utf8(k.clone()).unwrap());

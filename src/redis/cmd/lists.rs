@@ -64,40 +64,26 @@ pub fn rpushx(s: &mut Store, a: &mut Args) -> CmdResult {
 fn pop_generic(s: &mut Store, a: &mut Args, head: bool, cmd: &str) -> CmdResult {
     let key = a.next()?;
     if a.remaining() > 1 {
-        return Err(Reply::Error(format!(
-            "ERR wrong number of arguments for '{cmd}' command"
-        )));
+        return Err(Reply::Error(format!("ERR wrong number of arguments for '{cmd}' command")));
     }
     let count = match a.remaining() {
         1 => Some(a.next_non_negative(err::POSITIVE)?),
         _ => None,
     };
     let Some(list) = write_list(s, key)? else {
-        return Ok(if count.is_some() {
-            Reply::NilArray
-        } else {
-            Reply::Nil
-        });
+        return Ok(if count.is_some() { Reply::NilArray } else { Reply::Nil });
     };
     let reply = match count {
         Some(0) => return Ok(Reply::Array(Vec::new())),
         None => {
-            let v = if head {
-                list.pop_front()
-            } else {
-                list.pop_back()
-            };
+            let v = if head { list.pop_front() } else { list.pop_back() };
             Reply::bulk(v.unwrap_or_default())
         }
         Some(n) => {
             let n = usize::try_from(n).unwrap_or(usize::MAX).min(list.len());
             let mut out = Vec::with_capacity(n);
             for _ in 0..n {
-                let v = if head {
-                    list.pop_front()
-                } else {
-                    list.pop_back()
-                };
+                let v = if head { list.pop_front() } else { list.pop_back() };
                 out.push(Reply::bulk(v.unwrap_or_default()));
             }
             Reply::Array(out)
@@ -116,9 +102,7 @@ pub fn rpop(s: &mut Store, a: &mut Args) -> CmdResult {
 
 pub fn llen(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
-    Ok(Reply::Integer(
-        read_list(s, key)?.map_or(0, |l| l.len() as i64),
-    ))
+    Ok(Reply::Integer(read_list(s, key)?.map_or(0, |l| l.len() as i64)))
 }
 
 /// Redis's index sanitising for LRANGE/LTRIM/ZRANGE: `Some((start, end))` inclusive, or `None`
@@ -158,16 +142,8 @@ pub fn lrange(s: &mut Store, a: &mut Args) -> CmdResult {
 
 /// A list index (negative from the tail) to a position, if in range.
 fn list_index(index: i64, len: usize) -> Option<usize> {
-    let i = if index < 0 {
-        (len as i64).checked_add(index)?
-    } else {
-        index
-    };
-    if i >= 0 && (i as u64) < len as u64 {
-        Some(i as usize)
-    } else {
-        None
-    }
+    let i = if index < 0 { (len as i64).checked_add(index)? } else { index };
+    if i >= 0 && (i as u64) < len as u64 { Some(i as usize) } else { None }
 }
 
 pub fn lindex(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -198,11 +174,7 @@ pub fn lrem(s: &mut Store, a: &mut Args) -> CmdResult {
     let Some(list) = write_list(s, key)? else {
         return Ok(Reply::Integer(0));
     };
-    let limit = if count == 0 {
-        u64::MAX
-    } else {
-        count.unsigned_abs()
-    };
+    let limit = if count == 0 { u64::MAX } else { count.unsigned_abs() };
     let mut removed: u64 = 0;
     if count >= 0 {
         let mut i = 0;
@@ -300,11 +272,7 @@ pub fn lpos(s: &mut Store, a: &mut Args) -> CmdResult {
     let from_tail = rank < 0;
     let rank = rank.unsigned_abs();
     let Some(list) = read_list(s, key)? else {
-        return Ok(if count.is_some() {
-            Reply::Array(Vec::new())
-        } else {
-            Reply::Nil
-        });
+        return Ok(if count.is_some() { Reply::Array(Vec::new()) } else { Reply::Nil });
     };
     let len = list.len();
     let mut matches: u64 = 0;
@@ -342,13 +310,7 @@ fn side(arg: &[u8]) -> Result<bool, Reply> {
     }
 }
 
-fn lmove_generic(
-    s: &mut Store,
-    src: &[u8],
-    dst: &[u8],
-    from_left: bool,
-    to_left: bool,
-) -> CmdResult {
+fn lmove_generic(s: &mut Store, src: &[u8], dst: &[u8], from_left: bool, to_left: bool) -> CmdResult {
     if write_list(s, src)?.is_none() {
         return Ok(Reply::Nil);
     }
@@ -357,12 +319,7 @@ fn lmove_generic(
         s.check_collection_len(dst_len + 1)?;
     }
     let list = write_list(s, src)?.expect("checked above");
-    let v = if from_left {
-        list.pop_front()
-    } else {
-        list.pop_back()
-    }
-    .unwrap_or_default();
+    let v = if from_left { list.pop_front() } else { list.pop_back() }.unwrap_or_default();
     if write_list(s, dst)?.is_none() {
         s.set_key(dst, Value::List(Box::default()), false);
     }

@@ -9,9 +9,7 @@ pub fn ping(_s: &mut Store, a: &mut Args) -> CmdResult {
     match a.remaining() {
         0 => Ok(Reply::Status("PONG".into())),
         1 => Ok(Reply::bulk(a.next()?.to_vec())),
-        _ => Err(Reply::Error(
-            "ERR wrong number of arguments for 'ping' command".into(),
-        )),
+        _ => Err(Reply::Error("ERR wrong number of arguments for 'ping' command".into())),
     }
 }
 
@@ -62,20 +60,14 @@ fn section(s: &Store, name: &str) -> String {
     let mut lines: Vec<String> = Vec::new();
     match name {
         "server" => {
-            let uptime_ms = s
-                .now_ms
-                .saturating_sub(s.started_ms.unwrap_or(s.now_ms))
-                .max(0);
+            let uptime_ms = s.now_ms.saturating_sub(s.started_ms.unwrap_or(s.now_ms)).max(0);
             lines.push("# Server".into());
             lines.push(format!("redis_version:{MODELED_VERSION}"));
             lines.push("redis_mode:standalone".into());
             lines.push("executable:ds-playground (modeled)".into());
             lines.push("process_id:1".into());
             lines.push("tcp_port:6379".into());
-            lines.push(format!(
-                "server_time_usec:{}",
-                s.now_ms.saturating_mul(1000)
-            ));
+            lines.push(format!("server_time_usec:{}", s.now_ms.saturating_mul(1000)));
             lines.push(format!("uptime_in_seconds:{}", uptime_ms / 1000));
             lines.push(format!("uptime_in_days:{}", uptime_ms / 86_400_000));
             lines.push("hz:10".into());
@@ -93,10 +85,7 @@ fn section(s: &Store, name: &str) -> String {
         "stats" => {
             let st = &s.stats;
             lines.push("# Stats".into());
-            lines.push(format!(
-                "total_commands_processed:{}",
-                st.total_commands_processed
-            ));
+            lines.push(format!("total_commands_processed:{}", st.total_commands_processed));
             lines.push(format!("expired_keys:{}", st.expired_keys));
             lines.push("evicted_keys:0".into());
             lines.push(format!("keyspace_hits:{}", st.keyspace_hits));
@@ -106,12 +95,7 @@ fn section(s: &Store, name: &str) -> String {
         _ => {
             lines.push("# Keyspace".into());
             if !s.db.is_empty() {
-                lines.push(format!(
-                    "db0:keys={},expires={},avg_ttl={}",
-                    s.db.len(),
-                    s.expires.len(),
-                    s.avg_ttl_ms()
-                ));
+                lines.push(format!("db0:keys={},expires={},avg_ttl={}", s.db.len(), s.expires.len(), s.avg_ttl_ms()));
             }
         }
     }
@@ -142,18 +126,12 @@ pub fn debug(s: &mut Store, a: &mut Args) -> CmdResult {
     if is(sub, "sleep") && a.remaining() == 1 {
         let secs = strtod_prefix(c_str(a.next()?));
         let micros = secs * 1_000_000.0;
-        let ms = if micros.is_nan() || micros <= 0.0 {
-            0
-        } else {
-            (micros.min(9.2e18) as u64) / 1000
-        };
+        let ms = if micros.is_nan() || micros <= 0.0 { 0 } else { (micros.min(9.2e18) as u64) / 1000 };
         s.clock_offset = s.clock_offset.saturating_add(SimDuration::from_millis(ms));
         return Ok(Reply::ok());
     }
     let name = String::from_utf8_lossy(&c_str(sub)[..c_str(sub).len().min(128)]).into_owned();
-    Err(Reply::Error(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{name}'. Try DEBUG HELP."
-    )))
+    Err(Reply::Error(format!("ERR unknown subcommand or wrong number of arguments for '{name}'. Try DEBUG HELP.")))
 }
 
 /// C `strtod` on the longest valid prefix (0 when there is none).

@@ -41,9 +41,7 @@ pub fn reply_order<'a>(members: impl Iterator<Item = &'a Vec<u8>>) -> Vec<Vec<u8
     match ints {
         Some(mut ints) if v.len() <= INTSET_MAX_ENTRIES => {
             ints.sort_unstable();
-            ints.into_iter()
-                .map(|i| i.to_string().into_bytes())
-                .collect()
+            ints.into_iter().map(|i| i.to_string().into_bytes()).collect()
         }
         _ => v,
     }
@@ -79,35 +77,25 @@ pub fn srem(s: &mut Store, a: &mut Args) -> CmdResult {
 
 pub fn smembers(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
-    Ok(members_reply(
-        read_set(s, key)?.map_or_else(Vec::new, |v| reply_order(v.iter())),
-    ))
+    Ok(members_reply(read_set(s, key)?.map_or_else(Vec::new, |v| reply_order(v.iter()))))
 }
 
 pub fn sismember(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let m = a.next()?;
-    Ok(Reply::Integer(i64::from(
-        read_set(s, key)?.is_some_and(|v| v.contains(m)),
-    )))
+    Ok(Reply::Integer(i64::from(read_set(s, key)?.is_some_and(|v| v.contains(m)))))
 }
 
 pub fn smismember(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let ms = a.rest();
     let set = read_set(s, key)?;
-    Ok(Reply::Array(
-        ms.iter()
-            .map(|m| Reply::Integer(i64::from(set.is_some_and(|v| v.contains(m)))))
-            .collect(),
-    ))
+    Ok(Reply::Array(ms.iter().map(|m| Reply::Integer(i64::from(set.is_some_and(|v| v.contains(m))))).collect()))
 }
 
 pub fn scard(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
-    Ok(Reply::Integer(
-        read_set(s, key)?.map_or(0, |v| v.len() as i64),
-    ))
+    Ok(Reply::Integer(read_set(s, key)?.map_or(0, |v| v.len() as i64)))
 }
 
 /// Looks up every key first (WRONGTYPE for any of them wins), missing keys as `None`.
@@ -123,11 +111,7 @@ pub fn sinter(s: &mut Store, a: &mut Args) -> CmdResult {
     let sets: Vec<Set> = sets.into_iter().flatten().collect();
     let mut order: Vec<&Set> = sets.iter().collect();
     order.sort_by_key(|v| v.len());
-    let out: Set = order[0]
-        .iter()
-        .filter(|m| order[1..].iter().all(|o| o.contains(*m)))
-        .cloned()
-        .collect();
+    let out: Set = order[0].iter().filter(|m| order[1..].iter().all(|o| o.contains(*m))).cloned().collect();
     Ok(members_reply(reply_order(out.iter())))
 }
 
@@ -145,11 +129,8 @@ pub fn sdiff(s: &mut Store, a: &mut Args) -> CmdResult {
     let Some(Some(first)) = sets.first() else {
         return Ok(Reply::Array(Vec::new()));
     };
-    let out: Set = first
-        .iter()
-        .filter(|m| !sets[1..].iter().flatten().any(|o| o.contains(*m)))
-        .cloned()
-        .collect();
+    let out: Set =
+        first.iter().filter(|m| !sets[1..].iter().flatten().any(|o| o.contains(*m))).cloned().collect();
     Ok(members_reply(reply_order(out.iter())))
 }
 
@@ -163,13 +144,7 @@ pub fn spop(s: &mut Store, a: &mut Args) -> CmdResult {
         _ => None,
     };
     let len = match write_set(s, key)? {
-        None => {
-            return Ok(if count.is_some() {
-                Reply::Array(Vec::new())
-            } else {
-                Reply::Nil
-            })
-        }
+        None => return Ok(if count.is_some() { Reply::Array(Vec::new()) } else { Reply::Nil }),
         Some(v) => v.len(),
     };
     let n = match count {
@@ -212,11 +187,7 @@ pub fn srandmember(s: &mut Store, a: &mut Args) -> CmdResult {
     };
     let max_reply = s.limits.max_reply_elements;
     let Some(set) = read_set(s, key)?.cloned() else {
-        return Ok(if count.is_some() {
-            Reply::Array(Vec::new())
-        } else {
-            Reply::Nil
-        });
+        return Ok(if count.is_some() { Reply::Array(Vec::new()) } else { Reply::Nil });
     };
     let len = set.len();
     match count {
@@ -230,9 +201,7 @@ pub fn srandmember(s: &mut Store, a: &mut Args) -> CmdResult {
             let mut idx: Vec<usize> = (0..len).collect();
             s.rng.shuffle(&mut idx);
             idx.truncate(n);
-            Ok(members_reply(
-                idx.into_iter().map(|i| set[i].clone()).collect(),
-            ))
+            Ok(members_reply(idx.into_iter().map(|i| set[i].clone()).collect()))
         }
         Some(c) => {
             let n = c.unsigned_abs();
@@ -243,9 +212,7 @@ pub fn srandmember(s: &mut Store, a: &mut Args) -> CmdResult {
                     max_reply.min(MAX_REPEATED_PICKS)
                 )));
             }
-            Ok(members_reply(
-                (0..n).map(|_| set[s.rng.index(len)].clone()).collect(),
-            ))
+            Ok(members_reply((0..n).map(|_| set[s.rng.index(len)].clone()).collect()))
         }
     }
 }
@@ -262,9 +229,7 @@ pub fn smove(s: &mut Store, a: &mut Args) -> CmdResult {
     write_set(s, src)?;
     let dst_len = write_set(s, dst)?.map_or(0, |v| v.len());
     if src == dst {
-        return Ok(Reply::Integer(i64::from(
-            write_set(s, src)?.is_some_and(|v| v.contains(m)),
-        )));
+        return Ok(Reply::Integer(i64::from(write_set(s, src)?.is_some_and(|v| v.contains(m)))));
     }
     if !write_set(s, src)?.is_some_and(|v| v.contains(m)) {
         return Ok(Reply::Integer(0));
@@ -277,8 +242,6 @@ pub fn smove(s: &mut Store, a: &mut Args) -> CmdResult {
     if !dst_exists {
         s.set_key(dst, Value::Set(Box::default()), false);
     }
-    write_set(s, dst)?
-        .expect("created above")
-        .insert(m.to_vec());
+    write_set(s, dst)?.expect("created above").insert(m.to_vec());
     Ok(Reply::Integer(1))
 }

@@ -47,8 +47,7 @@ fn parse_extended(args: &mut Args, kind: ExtendedFor) -> Result<SetFlags, Reply>
             f.persist = true;
         } else if let Some((secs, abs)) = expire_option(opt) {
             // Each expire option conflicts with the other three, KEEPTTL and PERSIST, not itself.
-            let conflict =
-                f.keep_ttl || f.persist || matches!(expire_kind(&f), Some(k) if k != (secs, abs));
+            let conflict = f.keep_ttl || f.persist || matches!(expire_kind(&f), Some(k) if k != (secs, abs));
             if conflict || !has_next {
                 return Err(error(err::SYNTAX));
             }
@@ -76,13 +75,7 @@ fn expire_option(opt: &[u8]) -> Option<(bool, bool)> {
 }
 
 /// `getExpireMillisecondsOrReply`: the absolute deadline in ms, or the "invalid expire time" error.
-fn expire_deadline(
-    store: &Store,
-    cmd: &str,
-    secs: bool,
-    abs: bool,
-    arg: &[u8],
-) -> Result<i64, Reply> {
+fn expire_deadline(store: &Store, cmd: &str, secs: bool, abs: bool, arg: &[u8]) -> Result<i64, Reply> {
     let invalid = || Reply::Error(format!("ERR invalid expire time in '{cmd}' command"));
     let v = num::parse_i64(arg).ok_or_else(|| error(err::NOT_INTEGER))?;
     if v <= 0 || (secs && v > i64::MAX / 1000) {
@@ -149,9 +142,7 @@ fn incr_by(s: &mut Store, key: &[u8], incr: i64) -> CmdResult {
         Some(Value::Str(v)) => num::parse_i64(v).ok_or_else(|| error(err::NOT_INTEGER))?,
         Some(_) => return Err(error(err::WRONGTYPE)),
     };
-    let value = current
-        .checked_add(incr)
-        .ok_or_else(|| error(err::OVERFLOW))?;
+    let value = current.checked_add(incr).ok_or_else(|| error(err::OVERFLOW))?;
     s.overwrite(key, Value::str(value.to_string()));
     Ok(Reply::Integer(value))
 }
@@ -223,9 +214,7 @@ pub fn psetex(s: &mut Store, a: &mut Args) -> CmdResult {
 fn mset_generic(s: &mut Store, a: &mut Args, cmd: &str, nx: bool) -> CmdResult {
     let pairs = a.rest();
     if !pairs.len().is_multiple_of(2) {
-        return Err(Reply::Error(format!(
-            "ERR wrong number of arguments for '{cmd}' command"
-        )));
+        return Err(Reply::Error(format!("ERR wrong number of arguments for '{cmd}' command")));
     }
     if nx && pairs.chunks(2).any(|p| s.exists(&p[0])) {
         return Ok(Reply::Integer(0));
@@ -269,9 +258,7 @@ pub fn append(s: &mut Store, a: &mut Args) -> CmdResult {
         }
         Some(len) => {
             s.check_string_len(len.saturating_add(tail.len()))?;
-            let Some(Value::Str(v)) = s.db.get_mut(key) else {
-                return Err(error(err::WRONGTYPE));
-            };
+            let Some(Value::Str(v)) = s.db.get_mut(key) else { return Err(error(err::WRONGTYPE)) };
             let mut grown = std::mem::take(v).into_vec();
             grown.extend_from_slice(tail);
             let n = grown.len();
@@ -283,9 +270,7 @@ pub fn append(s: &mut Store, a: &mut Args) -> CmdResult {
 
 pub fn strlen(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
-    Ok(Reply::Integer(
-        s.read_str(key)?.map_or(0, |v| v.len() as i64),
-    ))
+    Ok(Reply::Integer(s.read_str(key)?.map_or(0, |v| v.len() as i64)))
 }
 
 pub fn incrbyfloat(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -297,9 +282,7 @@ pub fn incrbyfloat(s: &mut Store, a: &mut Args) -> CmdResult {
         Some(_) => return Err(error(err::WRONGTYPE)),
     };
     let by = LongDouble::parse(by).ok_or_else(|| error(err::NOT_FLOAT))?;
-    let text = current
-        .add(by)
-        .to_human()
+    let text = current.add(by).to_human()
         .ok_or_else(|| error("ERR increment would produce NaN or Infinity"))?;
     s.overwrite(key, Value::str(text.clone()));
     Ok(Reply::bulk(text))

@@ -30,8 +30,7 @@ fn score_reply(v: f64) -> Reply {
 /// `zaddGenericCommand` (ZADD, and ZINCRBY with `incr_cmd`).
 fn zadd_generic(s: &mut Store, a: &mut Args, incr_cmd: bool) -> CmdResult {
     let key = a.next()?;
-    let (mut nx, mut xx, mut gt, mut lt, mut ch, mut incr) =
-        (false, false, false, false, false, incr_cmd);
+    let (mut nx, mut xx, mut gt, mut lt, mut ch, mut incr) = (false, false, false, false, false, incr_cmd);
     while let Some(opt) = a.peek() {
         if is(opt, "nx") {
             nx = true;
@@ -55,22 +54,16 @@ fn zadd_generic(s: &mut Store, a: &mut Args, incr_cmd: bool) -> CmdResult {
         return Err(error(err::SYNTAX));
     }
     if nx && xx {
-        return Err(error(
-            "ERR XX and NX options at the same time are not compatible",
-        ));
+        return Err(error("ERR XX and NX options at the same time are not compatible"));
     }
     // Mirrors t_zset.c's condition term by term.
     #[allow(clippy::nonminimal_bool)]
     let incompatible = (gt && nx) || (lt && nx) || (gt && lt);
     if incompatible {
-        return Err(error(
-            "ERR GT, LT, and/or NX options at the same time are not compatible",
-        ));
+        return Err(error("ERR GT, LT, and/or NX options at the same time are not compatible"));
     }
     if incr && rest.len() > 2 {
-        return Err(error(
-            "ERR INCR option supports a single increment-element pair",
-        ));
+        return Err(error("ERR INCR option supports a single increment-element pair"));
     }
     let mut scores = Vec::with_capacity(rest.len() / 2);
     for p in rest.chunks(2) {
@@ -78,13 +71,7 @@ fn zadd_generic(s: &mut Store, a: &mut Args, incr_cmd: bool) -> CmdResult {
     }
     let exists = write_zset(s, key)?.is_some();
     let len = write_zset(s, key)?.map_or(0, |z| z.len());
-    let incr_reply = |processed: bool, score: f64| {
-        if processed {
-            score_reply(score)
-        } else {
-            Reply::Nil
-        }
-    };
+    let incr_reply = |processed: bool, score: f64| if processed { score_reply(score) } else { Reply::Nil };
     if !exists {
         if xx {
             return Ok(if incr { Reply::Nil } else { Reply::Integer(0) });
@@ -130,11 +117,7 @@ fn zadd_generic(s: &mut Store, a: &mut Args, incr_cmd: bool) -> CmdResult {
             None => {}
         }
     }
-    Ok(if incr {
-        incr_reply(processed, last)
-    } else {
-        Reply::Integer(if ch { added + updated } else { added })
-    })
+    Ok(if incr { incr_reply(processed, last) } else { Reply::Integer(if ch { added + updated } else { added }) })
 }
 
 pub fn zadd(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -147,20 +130,14 @@ pub fn zincrby(s: &mut Store, a: &mut Args) -> CmdResult {
 pub fn zscore(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let m = a.next()?;
-    Ok(read_zset(s, key)?
-        .and_then(|z| z.score(m))
-        .map_or(Reply::Nil, score_reply))
+    Ok(read_zset(s, key)?.and_then(|z| z.score(m)).map_or(Reply::Nil, score_reply))
 }
 
 fn zrank_generic(s: &mut Store, a: &mut Args, rev: bool) -> CmdResult {
     let key = a.next()?;
     let m = a.next()?;
-    let Some(z) = read_zset(s, key)? else {
-        return Ok(Reply::Nil);
-    };
-    Ok(z.rank(m).map_or(Reply::Nil, |r| {
-        Reply::Integer(if rev { z.len() - 1 - r } else { r } as i64)
-    }))
+    let Some(z) = read_zset(s, key)? else { return Ok(Reply::Nil) };
+    Ok(z.rank(m).map_or(Reply::Nil, |r| Reply::Integer(if rev { z.len() - 1 - r } else { r } as i64)))
 }
 
 pub fn zrank(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -173,9 +150,7 @@ pub fn zrevrank(s: &mut Store, a: &mut Args) -> CmdResult {
 pub fn zrem(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let ms = a.rest();
-    let Some(z) = write_zset(s, key)? else {
-        return Ok(Reply::Integer(0));
-    };
+    let Some(z) = write_zset(s, key)? else { return Ok(Reply::Integer(0)) };
     let n = ms.iter().filter(|m| z.remove(m).is_some()).count();
     s.delete_if_empty(key);
     Ok(Reply::Integer(n as i64))
@@ -183,9 +158,7 @@ pub fn zrem(s: &mut Store, a: &mut Args) -> CmdResult {
 
 pub fn zcard(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
-    Ok(Reply::Integer(
-        read_zset(s, key)?.map_or(0, |z| z.len() as i64),
-    ))
+    Ok(Reply::Integer(read_zset(s, key)?.map_or(0, |z| z.len() as i64)))
 }
 
 /// A score interval as `zslParseRange` reads it.
@@ -199,18 +172,10 @@ struct ScoreRange {
 
 impl ScoreRange {
     fn gte_min(&self, v: f64) -> bool {
-        if self.minex {
-            v > self.min
-        } else {
-            v >= self.min
-        }
+        if self.minex { v > self.min } else { v >= self.min }
     }
     fn lte_max(&self, v: f64) -> bool {
-        if self.maxex {
-            v < self.max
-        } else {
-            v <= self.max
-        }
+        if self.maxex { v < self.max } else { v <= self.max }
     }
     fn is_empty(&self) -> bool {
         self.min > self.max || (self.min == self.max && (self.minex || self.maxex))
@@ -225,28 +190,15 @@ fn parse_score_bound(arg: &[u8]) -> Option<(f64, bool)> {
         Some(b'(') => (&arg[1..], true),
         _ => (arg, false),
     };
-    let v = if body.is_empty() {
-        0.0
-    } else {
-        num::strtod_full(body)?
-    };
-    if v.is_nan() {
-        None
-    } else {
-        Some((v, ex))
-    }
+    let v = if body.is_empty() { 0.0 } else { num::strtod_full(body)? };
+    if v.is_nan() { None } else { Some((v, ex)) }
 }
 
 fn parse_score_range(min: &[u8], max: &[u8]) -> Result<ScoreRange, Reply> {
     let bad = || error("ERR min or max is not a float");
     let (min, minex) = parse_score_bound(min).ok_or_else(bad)?;
     let (max, maxex) = parse_score_bound(max).ok_or_else(bad)?;
-    Ok(ScoreRange {
-        min,
-        max,
-        minex,
-        maxex,
-    })
+    Ok(ScoreRange { min, max, minex, maxex })
 }
 
 /// One end of a lex range: `-`, `+`, `(member` or `[member`.
@@ -288,19 +240,11 @@ impl LexRange {
     }
     fn gte_min(&self, v: &[u8]) -> bool {
         let c = cmp_lex(&self.min, v);
-        if Self::ex(&self.min) {
-            c.is_lt()
-        } else {
-            c.is_le()
-        }
+        if Self::ex(&self.min) { c.is_lt() } else { c.is_le() }
     }
     fn lte_max(&self, v: &[u8]) -> bool {
         let c = cmp_lex(&self.max, v);
-        if Self::ex(&self.max) {
-            c.is_gt()
-        } else {
-            c.is_ge()
-        }
+        if Self::ex(&self.max) { c.is_gt() } else { c.is_ge() }
     }
     /// `zzlIsInLexRange`'s first test: ranges that are always empty.
     fn is_empty(&self) -> bool {
@@ -317,10 +261,7 @@ impl LexRange {
 
 fn parse_lex_range(min: &[u8], max: &[u8]) -> Result<LexRange, Reply> {
     let bad = || error("ERR min or max not valid string range item");
-    Ok(LexRange {
-        min: parse_lex_bound(min).ok_or_else(bad)?,
-        max: parse_lex_bound(max).ok_or_else(bad)?,
-    })
+    Ok(LexRange { min: parse_lex_bound(min).ok_or_else(bad)?, max: parse_lex_bound(max).ok_or_else(bad)? })
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -344,12 +285,7 @@ fn emit(items: Vec<(Vec<u8>, f64)>, withscores: bool) -> Reply {
 }
 
 /// `zrangeGenericCommand`.
-fn zrange_generic(
-    s: &mut Store,
-    a: &mut Args,
-    mut rangetype: RangeType,
-    mut rev: Option<bool>,
-) -> CmdResult {
+fn zrange_generic(s: &mut Store, a: &mut Args, mut rangetype: RangeType, mut rev: Option<bool>) -> CmdResult {
     let key = a.next()?;
     let mut min_arg = a.next()?;
     let mut max_arg = a.next()?;
@@ -376,14 +312,10 @@ fn zrange_generic(
         rangetype = RangeType::Rank;
     }
     if limit != -1 && rangetype == RangeType::Rank {
-        return Err(error(
-            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
-        ));
+        return Err(error("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"));
     }
     if withscores && rangetype == RangeType::Lex {
-        return Err(error(
-            "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
-        ));
+        return Err(error("ERR syntax error, WITHSCORES not supported in combination with BYLEX"));
     }
     if rev && rangetype != RangeType::Rank {
         std::mem::swap(&mut min_arg, &mut max_arg);
@@ -397,10 +329,8 @@ fn zrange_generic(
         RangeType::Score => Spec::Score(parse_score_range(min_arg, max_arg)?),
         RangeType::Lex => Spec::Lex(parse_lex_range(min_arg, max_arg)?),
         _ => {
-            let start =
-                crate::redis::num::parse_i64(min_arg).ok_or_else(|| error(err::NOT_INTEGER))?;
-            let end =
-                crate::redis::num::parse_i64(max_arg).ok_or_else(|| error(err::NOT_INTEGER))?;
+            let start = crate::redis::num::parse_i64(min_arg).ok_or_else(|| error(err::NOT_INTEGER))?;
+            let end = crate::redis::num::parse_i64(max_arg).ok_or_else(|| error(err::NOT_INTEGER))?;
             Spec::Rank(start, end)
         }
     };
@@ -409,8 +339,7 @@ fn zrange_generic(
     };
     let mut ordered: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, sc)| (m.to_vec(), sc)).collect();
     let (all_first, all_last) = (ordered[0].1, ordered[ordered.len() - 1].1);
-    let (ordered_fwd_first, ordered_fwd_last) =
-        (ordered[0].0.clone(), ordered[ordered.len() - 1].0.clone());
+    let (ordered_fwd_first, ordered_fwd_last) = (ordered[0].0.clone(), ordered[ordered.len() - 1].0.clone());
     if rev {
         ordered.reverse();
     }
@@ -425,18 +354,9 @@ fn zrange_generic(
             Some(i) if far(&ordered[i]) => i,
             _ => return Vec::new(),
         };
-        let skipped = ordered
-            .iter()
-            .skip(start)
-            .skip(usize::try_from(offset).unwrap_or(usize::MAX));
+        let skipped = ordered.iter().skip(start).skip(usize::try_from(offset).unwrap_or(usize::MAX));
         let taken = skipped.take_while(|e| far(e)).cloned();
-        if limit < 0 {
-            taken.collect()
-        } else {
-            taken
-                .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                .collect()
-        }
+        if limit < 0 { taken.collect() } else { taken.take(usize::try_from(limit).unwrap_or(usize::MAX)).collect() }
     };
     let too_far = offset > 0 && offset as u64 >= z.len() as u64;
     let items = match spec {
@@ -485,15 +405,9 @@ pub fn zrevrange(s: &mut Store, a: &mut Args) -> CmdResult {
 pub fn zcount(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let r = parse_score_range(a.next()?, a.next()?)?;
-    let Some(z) = read_zset(s, key)? else {
-        return Ok(Reply::Integer(0));
-    };
+    let Some(z) = read_zset(s, key)? else { return Ok(Reply::Integer(0)) };
     if r.is_empty() {
         return Ok(Reply::Integer(0));
     }
-    Ok(Reply::Integer(
-        z.iter()
-            .filter(|(_, sc)| r.gte_min(*sc) && r.lte_max(*sc))
-            .count() as i64,
-    ))
+    Ok(Reply::Integer(z.iter().filter(|(_, sc)| r.gte_min(*sc) && r.lte_max(*sc)).count() as i64))
 }

@@ -45,11 +45,7 @@ pub fn nice_ticks(min: f64, max: f64, target: usize) -> Vec<f64> {
     }
     let raw = (max - min) / target.max(1) as f64;
     let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * mag)
-        .find(|s| *s >= raw)
-        .unwrap_or(10.0 * mag);
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
     let start = (min / step).ceil() * step;
     let mut out = Vec::new();
     let mut v = start;
@@ -75,11 +71,7 @@ pub fn short_number(v: f64) -> String {
 fn trim(v: f64) -> String {
     let s = format!("{v:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".into()
-    } else {
-        s.to_string()
-    }
+    if s == "-0" { "0".into() } else { s.to_string() }
 }
 
 #[component]
@@ -105,18 +97,12 @@ pub fn LineChart(props: &LineChartProps) -> Html {
     if x_max <= x_min {
         x_max = x_min + 1.0;
     }
-    let y_max = props
-        .y_max
-        .unwrap_or(if y_max > 0.0 { y_max * 1.05 } else { 1.0 });
+    let y_max = props.y_max.unwrap_or(if y_max > 0.0 { y_max * 1.05 } else { 1.0 });
     let plot_w = w - PAD_L - PAD_R;
     let plot_h = h - PAD_T - PAD_B;
     let sx = |x: f64| PAD_L + (x - x_min) / (x_max - x_min) * plot_w;
     let (log_lo, log_hi) = {
-        let lo = if y_min_pos.is_finite() {
-            y_min_pos.log10().floor()
-        } else {
-            0.0
-        };
+        let lo = if y_min_pos.is_finite() { y_min_pos.log10().floor() } else { 0.0 };
         (lo, y_max.max(10f64.powf(lo + 1.0)).log10().ceil())
     };
     let sy = |y: f64| {
@@ -128,9 +114,7 @@ pub fn LineChart(props: &LineChartProps) -> Html {
         }
     };
     let y_ticks: Vec<f64> = if props.log_y {
-        (log_lo as i32..=log_hi as i32)
-            .map(|e| 10f64.powi(e))
-            .collect()
+        (log_lo as i32..=log_hi as i32).map(|e| 10f64.powi(e)).collect()
     } else {
         nice_ticks(0.0, y_max, 5)
     };
@@ -208,21 +192,10 @@ pub struct HistogramProps {
 #[component]
 pub fn Histogram(props: &HistogramProps) -> Html {
     let (w, h) = (props.width, props.height);
-    let x_min = props
-        .buckets
-        .iter()
-        .map(|b| b.0)
-        .fold(f64::INFINITY, f64::min);
+    let x_min = props.buckets.iter().map(|b| b.0).fold(f64::INFINITY, f64::min);
     let x_min = if x_min.is_finite() { x_min } else { 0.0 };
-    let x_max = props
-        .buckets
-        .iter()
-        .map(|b| b.0 + props.bucket_width)
-        .fold(x_min + props.bucket_width.max(1e-9), f64::max);
-    let y_max = props
-        .y_max
-        .unwrap_or_else(|| props.buckets.iter().map(|b| b.1).fold(0.0, f64::max))
-        .max(1.0);
+    let x_max = props.buckets.iter().map(|b| b.0 + props.bucket_width).fold(x_min + props.bucket_width.max(1e-9), f64::max);
+    let y_max = props.y_max.unwrap_or_else(|| props.buckets.iter().map(|b| b.1).fold(0.0, f64::max)).max(1.0);
     let plot_w = w - PAD_L - PAD_R;
     let plot_h = h - PAD_T - PAD_B;
     let sx = |x: f64| PAD_L + (x - x_min) / (x_max - x_min) * plot_w;

@@ -9,8 +9,8 @@ pub mod page_header;
 pub mod param_notices;
 pub mod theme_toggle;
 
-pub use chart::{Histogram, Legend, LineChart, Series};
-pub use controls_bar::ControlsBar;
 pub use modal::Modal;
 pub use page_header::PageHeader;
+pub use controls_bar::ControlsBar;
 pub use param_notices::ParamNotices;
+pub use chart::{Histogram, Legend, LineChart, Series};

@@ -42,13 +42,8 @@ fn document() -> Option<web_sys::Document> {
 }
 
 fn focusables(dialog: &web_sys::Element) -> Vec<HtmlElement> {
-    let Ok(list) = dialog.query_selector_all(FOCUSABLE) else {
-        return Vec::new();
-    };
-    (0..list.length())
-        .filter_map(|i| list.item(i))
-        .filter_map(|n| n.dyn_into::<HtmlElement>().ok())
-        .collect()
+    let Ok(list) = dialog.query_selector_all(FOCUSABLE) else { return Vec::new() };
+    (0..list.length()).filter_map(|i| list.item(i)).filter_map(|n| n.dyn_into::<HtmlElement>().ok()).collect()
 }
 
 #[component]
@@ -65,10 +60,7 @@ pub fn Modal(props: &ModalProps) -> Html {
 
     {
         let on_close = props.on_close.clone();
-        use_click_away(
-            dialog_ref.clone(),
-            Callback::from(move |_| on_close.emit(())),
-        );
+        use_click_away(dialog_ref.clone(), Callback::from(move |_| on_close.emit(())));
     }
 
     // Mount: remember the opener, move focus in, lock page scroll, listen for Escape and Tab.
@@ -78,10 +70,7 @@ pub fn Modal(props: &ModalProps) -> Html {
         let on_close = on_close.clone();
         use_effect_with((), move |_| {
             let doc = document();
-            let opener = doc
-                .as_ref()
-                .and_then(|d| d.active_element())
-                .and_then(|e| e.dyn_into::<HtmlElement>().ok());
+            let opener = doc.as_ref().and_then(|d| d.active_element()).and_then(|e| e.dyn_into::<HtmlElement>().ok());
             if let Some(dialog) = dialog_ref.cast::<HtmlElement>() {
                 match focusables(&dialog).first() {
                     Some(first) => {
@@ -103,49 +92,32 @@ pub fn Modal(props: &ModalProps) -> Html {
             let keys = doc.as_ref().map(|d| {
                 let dialog_ref = dialog_ref.clone();
                 // Not passive: Escape and Tab call preventDefault.
-                EventListener::new_with_options(
-                    d,
-                    "keydown",
-                    EventListenerOptions::enable_prevent_default(),
-                    move |e| {
-                        let Some(e) = e.dyn_ref::<KeyboardEvent>() else {
-                            return;
-                        };
-                        match e.key().as_str() {
-                            "Escape" => {
-                                e.prevent_default();
-                                let cb = on_close.borrow().clone();
-                                cb.emit(());
-                            }
-                            "Tab" => {
-                                let Some(dialog) = dialog_ref.cast::<web_sys::Element>() else {
-                                    return;
-                                };
-                                let items = focusables(&dialog);
-                                let (Some(first), Some(last)) = (items.first(), items.last())
-                                else {
-                                    return;
-                                };
-                                let active = document().and_then(|d| d.active_element());
-                                let on = |el: &HtmlElement| {
-                                    active.as_ref().is_some_and(|a| {
-                                        a == el.unchecked_ref::<web_sys::Element>()
-                                    })
-                                };
-                                let inside =
-                                    active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
-                                if e.shift_key() && (on(first) || !inside) {
-                                    e.prevent_default();
-                                    let _ = last.focus();
-                                } else if !e.shift_key() && (on(last) || !inside) {
-                                    e.prevent_default();
-                                    let _ = first.focus();
-                                }
-                            }
-                            _ => {}
+                EventListener::new_with_options(d, "keydown", EventListenerOptions::enable_prevent_default(), move |e| {
+                    let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
+                    match e.key().as_str() {
+                        "Escape" => {
+                            e.prevent_default();
+                            let cb = on_close.borrow().clone();
+                            cb.emit(());
                         }
-                    },
-                )
+                        "Tab" => {
+                            let Some(dialog) = dialog_ref.cast::<web_sys::Element>() else { return };
+                            let items = focusables(&dialog);
+                            let (Some(first), Some(last)) = (items.first(), items.last()) else { return };
+                            let active = document().and_then(|d| d.active_element());
+                            let on = |el: &HtmlElement| active.as_ref().is_some_and(|a| a == el.unchecked_ref::<web_sys::Element>());
+                            let inside = active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
+                            if e.shift_key() && (on(first) || !inside) {
+                                e.prevent_default();
+                                let _ = last.focus();
+                            } else if !e.shift_key() && (on(last) || !inside) {
+                                e.prevent_default();
+                                let _ = first.focus();
+                            }
+                        }
+                        _ => {}
+                    }
+                })
             });
             move || {
                 drop(keys);

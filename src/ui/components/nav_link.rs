@@ -24,19 +24,12 @@ pub fn remember_query(route: Route, query: &str) {
 }
 
 fn remembered_query(route: Route) -> String {
-    LAST_QUERY.with(|m| {
-        m.borrow()
-            .get(&route.to_path())
-            .cloned()
-            .unwrap_or_default()
-    })
+    LAST_QUERY.with(|m| m.borrow().get(&route.to_path()).cloned().unwrap_or_default())
 }
 
 /// Splits `a=1&b=x%20y` into decoded pairs, for re-encoding by the router.
 fn query_pairs(query: &str) -> Vec<(String, String)> {
-    let Ok(params) = web_sys::UrlSearchParams::new_with_str(query) else {
-        return Vec::new();
-    };
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(query) else { return Vec::new() };
     let mut out = Vec::new();
     if let Ok(Some(iter)) = js_sys::try_iter(&params) {
         for entry in iter.flatten() {
@@ -67,11 +60,7 @@ pub fn NavLink(props: &NavLinkProps) -> Html {
     let active = current == Some(to);
     let query = remembered_query(to);
     let base = navigator.basename().unwrap_or("").to_string();
-    let href = if query.is_empty() {
-        format!("{base}{}", to.to_path())
-    } else {
-        format!("{base}{}?{query}", to.to_path())
-    };
+    let href = if query.is_empty() { format!("{base}{}", to.to_path()) } else { format!("{base}{}?{query}", to.to_path()) };
     let onclick = {
         let navigator = navigator.clone();
         Callback::from(move |e: MouseEvent| {

@@ -22,9 +22,7 @@ pub fn use_click_away(node: NodeRef, on_away: Callback<PointerEvent>) {
         let node = node.clone();
         let listener = gloo_utils_document().map(|doc| {
             EventListener::new(&doc, "pointerdown", move |event| {
-                let Some(event) = event.dyn_ref::<PointerEvent>() else {
-                    return;
-                };
+                let Some(event) = event.dyn_ref::<PointerEvent>() else { return };
                 // Not mounted (yet, or any more): there is no "inside", so nothing is "away".
                 let Some(element) = node.get() else { return };
                 let target = event.target().and_then(|t| t.dyn_into::<Node>().ok());

@@ -63,20 +63,13 @@ pub struct PlaybackHandle<C: Clocked + 'static> {
 
 impl<C: Clocked + 'static> Clone for PlaybackHandle<C> {
     fn clone(&self) -> Self {
-        PlaybackHandle {
-            run: self.run.clone(),
-            driver: self.driver.clone(),
-            redraw: self.redraw.clone(),
-            playing: self.playing.clone(),
-        }
+        PlaybackHandle { run: self.run.clone(), driver: self.driver.clone(), redraw: self.redraw.clone(), playing: self.playing.clone() }
     }
 }
 
 impl<C: Clocked + 'static> PartialEq for PlaybackHandle<C> {
     fn eq(&self, o: &Self) -> bool {
-        Rc::ptr_eq(&self.run, &o.run)
-            && Rc::ptr_eq(&self.driver, &o.driver)
-            && *self.playing == *o.playing
+        Rc::ptr_eq(&self.run, &o.run) && Rc::ptr_eq(&self.driver, &o.driver) && *self.playing == *o.playing
     }
 }
 
@@ -95,11 +88,7 @@ impl<C: Clocked + 'static> PlaybackHandle<C> {
         self.playing.set(false);
     }
     pub fn toggle(&self) {
-        if self.is_playing() {
-            self.pause()
-        } else {
-            self.play()
-        }
+        if self.is_playing() { self.pause() } else { self.play() }
     }
     /// Pauses and processes one event.
     pub fn step(&self) {
@@ -145,13 +134,8 @@ impl<C: Clocked + 'static> PlaybackHandle<C> {
     /// "running at 12× of 1000×" when the budget holds the run back, else `None`.
     pub fn behind_text(&self) -> Option<String> {
         let r = self.report();
-        (self.is_playing() && r.behind).then(|| {
-            format!(
-                "running at {} of {} asked",
-                format_speed(r.effective_speed),
-                format_speed(r.asked_speed)
-            )
-        })
+        (self.is_playing() && r.behind)
+            .then(|| format!("running at {} of {} asked", format_speed(r.effective_speed), format_speed(r.asked_speed)))
     }
     /// Forces a redraw after the page changed the run from outside (a user action, a reset).
     pub fn redraw(&self) {
@@ -187,14 +171,8 @@ fn is_typing_target(e: &KeyboardEvent) -> bool {
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
         .map(|el| {
             let tag = el.tag_name().to_ascii_lowercase();
-            matches!(
-                tag.as_str(),
-                "input" | "textarea" | "select" | "button" | "a" | "summary"
-            ) || el
-                .closest("[contenteditable], [role='dialog']")
-                .ok()
-                .flatten()
-                .is_some()
+            matches!(tag.as_str(), "input" | "textarea" | "select" | "button" | "a" | "summary")
+                || el.closest("[contenteditable], [role='dialog']").ok().flatten().is_some()
         })
         .unwrap_or(false)
 }
@@ -202,10 +180,7 @@ fn is_typing_target(e: &KeyboardEvent) -> bool {
 /// Drives `run` from animation frames. `run` is the page's own `Rc` (from `use_mut_ref`), so a page
 /// resets a run by replacing what is inside it.
 #[hook]
-pub fn use_playback<C: Clocked + 'static>(
-    run: Rc<RefCell<C>>,
-    initial_speed: f64,
-) -> PlaybackHandle<C> {
+pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f64) -> PlaybackHandle<C> {
     let driver = use_mut_ref(|| Driver {
         id: NEXT_PLAYER.with(|n| {
             let id = n.get();
@@ -219,12 +194,7 @@ pub fn use_playback<C: Clocked + 'static>(
     });
     let redraw = use_force_update();
     let playing = use_state(|| false);
-    let handle = PlaybackHandle {
-        run: run.clone(),
-        driver: driver.clone(),
-        redraw: redraw.clone(),
-        playing: playing.clone(),
-    };
+    let handle = PlaybackHandle { run: run.clone(), driver: driver.clone(), redraw: redraw.clone(), playing: playing.clone() };
 
     // The frame loop runs only while playing; pausing or unmounting drops the pending frame.
     {
@@ -232,24 +202,15 @@ pub fn use_playback<C: Clocked + 'static>(
         let driver = driver.clone();
         let redraw = redraw.clone();
         use_effect_with(*playing, move |playing| {
-            fn schedule<C: Clocked + 'static>(
-                run: Rc<RefCell<C>>,
-                driver: Rc<RefCell<Driver>>,
-                redraw: UseForceUpdateHandle,
-            ) {
+            fn schedule<C: Clocked + 'static>(run: Rc<RefCell<C>>, driver: Rc<RefCell<Driver>>, redraw: UseForceUpdateHandle) {
                 let d2 = driver.clone();
                 let frame = request_animation_frame(move |ts| {
                     let start = performance_now();
                     {
                         let mut d = d2.borrow_mut();
-                        let elapsed = d
-                            .last_frame_ms
-                            .map(|last| (ts - last).max(0.0))
-                            .unwrap_or(0.0);
+                        let elapsed = d.last_frame_ms.map(|last| (ts - last).max(0.0)).unwrap_or(0.0);
                         d.last_frame_ms = Some(ts);
-                        let report = d.playback.advance(&mut *run.borrow_mut(), elapsed, || {
-                            performance_now() - start > FRAME_BUDGET_MS
-                        });
+                        let report = d.playback.advance(&mut *run.borrow_mut(), elapsed, || performance_now() - start > FRAME_BUDGET_MS);
                         d.report = report;
                     }
                     redraw.force_update();
@@ -277,35 +238,23 @@ pub fn use_playback<C: Clocked + 'static>(
         use_effect_with((), move |_| {
             claim_keys(id);
             let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
-                EventListener::new_with_options(
-                    &doc,
-                    "keydown",
-                    EventListenerOptions::enable_prevent_default(),
-                    move |e| {
-                        let Some(e) = e.dyn_ref::<KeyboardEvent>() else {
-                            return;
-                        };
-                        if !owns_keys(id)
-                            || e.ctrl_key()
-                            || e.meta_key()
-                            || e.alt_key()
-                            || is_typing_target(e)
-                        {
-                            return;
+                EventListener::new_with_options(&doc, "keydown", EventListenerOptions::enable_prevent_default(), move |e| {
+                    let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
+                    if !owns_keys(id) || e.ctrl_key() || e.meta_key() || e.alt_key() || is_typing_target(e) {
+                        return;
+                    }
+                    match e.key().as_str() {
+                        " " => {
+                            e.prevent_default();
+                            handle.toggle();
                         }
-                        match e.key().as_str() {
-                            " " => {
-                                e.prevent_default();
-                                handle.toggle();
-                            }
-                            "ArrowRight" => {
-                                e.prevent_default();
-                                handle.step();
-                            }
-                            _ => {}
+                        "ArrowRight" => {
+                            e.prevent_default();
+                            handle.step();
                         }
-                    },
-                )
+                        _ => {}
+                    }
+                })
             });
             move || {
                 drop(listener);

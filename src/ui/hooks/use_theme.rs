@@ -36,30 +36,17 @@ impl Theme {
 
 /// The theme in force: the stored choice, else the system preference.
 pub fn initial_theme() -> Theme {
-    if let Some(t) = LocalStorage::raw()
-        .get_item(THEME_STORAGE_KEY)
-        .ok()
-        .flatten()
-        .as_deref()
-        .and_then(Theme::parse)
-    {
+    if let Some(t) = LocalStorage::raw().get_item(THEME_STORAGE_KEY).ok().flatten().as_deref().and_then(Theme::parse) {
         return t;
     }
     let dark = web_sys::window()
         .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
         .is_some_and(|m| m.matches());
-    if dark {
-        Theme::Dark
-    } else {
-        Theme::Light
-    }
+    if dark { Theme::Dark } else { Theme::Light }
 }
 
 fn apply(theme: Theme) {
-    if let Some(root) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-    {
+    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
         let _ = root.set_attribute("data-theme", theme.as_str());
     }
 }

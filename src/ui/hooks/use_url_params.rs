@@ -30,9 +30,7 @@ impl<T: Clone + 'static> UrlParamsHandle<T> {
     }
     /// Replaces the page's query string with `pairs`.
     pub fn write(&self, pairs: Vec<(String, String)>) {
-        let (Some(nav), Some(loc)) = (&self.navigator, &self.location) else {
-            return;
-        };
+        let (Some(nav), Some(loc)) = (&self.navigator, &self.location) else { return };
         let path = loc.path().to_string();
         let base = nav.basename().unwrap_or("");
         let route_path = path.strip_prefix(base).unwrap_or(&path);
@@ -51,20 +49,12 @@ where
     let location = use_location();
     let navigator = use_navigator();
     let parsed = {
-        let query = location
-            .as_ref()
-            .map(|l| l.query_str().to_string())
-            .unwrap_or_default();
+        let query = location.as_ref().map(|l| l.query_str().to_string()).unwrap_or_default();
         use_memo((), move |_| {
             let mut q = QueryParams::parse(&query);
             let v = read(&mut q);
             (v, Rc::new(q.into_notices()))
         })
     };
-    UrlParamsHandle {
-        value: parsed.0.clone(),
-        notices: parsed.1.clone(),
-        navigator,
-        location,
-    }
+    UrlParamsHandle { value: parsed.0.clone(), notices: parsed.1.clone(), navigator, location }
 }

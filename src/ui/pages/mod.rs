@@ -66,8 +66,5 @@ pub const PLAYGROUNDS: [PlaygroundInfo; 4] = [
 
 /// The card data for a route.
 pub fn info(route: Route) -> &'static PlaygroundInfo {
-    PLAYGROUNDS
-        .iter()
-        .find(|p| p.route == route)
-        .expect("every model route has a PlaygroundInfo entry")
+    PLAYGROUNDS.iter().find(|p| p.route == route).expect("every model route has a PlaygroundInfo entry")
 }

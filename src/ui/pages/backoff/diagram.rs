@@ -42,20 +42,8 @@ pub struct Layout {
 /// Lays a schedule out: fixed room per call, and a wait bar whose height grows with the wait (a
 /// minimum keeps short waits readable; the label gives the exact milliseconds).
 pub fn layout(s: &RetrySchedule) -> Layout {
-    let max_wait = s
-        .on_retry
-        .iter()
-        .map(|r| r.wait_ms)
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
-    let max_latency = s
-        .attempts
-        .iter()
-        .map(|a| a.end_ms - a.start_ms)
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
+    let max_wait = s.on_retry.iter().map(|r| r.wait_ms).max().unwrap_or(0).max(1) as f64;
+    let max_latency = s.attempts.iter().map(|a| a.end_ms - a.start_ms).max().unwrap_or(0).max(1) as f64;
     let mut y = TOP;
     let mut rows = Vec::new();
     let mut knots = Vec::new();
@@ -76,18 +64,9 @@ pub fn layout(s: &RetrySchedule) -> Layout {
             Some((_, bottom, _, _)) => bottom + 28.0,
             None => y_reply + 18.0,
         };
-        rows.push(AttemptRow {
-            y_send,
-            y_reply,
-            wait,
-        });
+        rows.push(AttemptRow { y_send, y_reply, wait });
     }
-    Layout {
-        rows,
-        y_outcome: y,
-        height: y + OUTCOME_H + 8.0,
-        knots,
-    }
+    Layout { rows, y_outcome: y, height: y + OUTCOME_H + 8.0, knots }
 }
 
 impl Layout {
@@ -114,47 +93,28 @@ pub fn reply_text(o: &AttemptOutcome) -> String {
     match o {
         AttemptOutcome::Ok => "200 OK".into(),
         AttemptOutcome::Err { error } => match error.retry_after_ms {
-            Some(ra) => format!(
-                "{} {}, Retry-After {} s",
-                error.status,
-                error.message,
-                ra / 1000
-            ),
+            Some(ra) => format!("{} {}, Retry-After {} s", error.status, error.message, ra / 1000),
             None => format!("{} {}", error.status, error.message),
         },
     }
 }
 
 pub fn attempt_name(n: u32) -> String {
-    if n == 0 {
-        "attempt 0 (first call)".into()
-    } else {
-        format!("attempt {n} (retry {n})")
-    }
+    if n == 0 { "attempt 0 (first call)".into() } else { format!("attempt {n} (retry {n})") }
 }
 
 /// The outcome in one sentence.
 pub fn outcome_text(r: &CallResult) -> String {
     match r {
         CallResult::Succeeded { attempt, at_ms } => {
-            format!(
-                "Success on attempt {} of the call (retry {attempt}) at t = {at_ms} ms.",
-                attempt + 1
-            )
+            format!("Success on attempt {} of the call (retry {attempt}) at t = {at_ms} ms.", attempt + 1)
         }
-        CallResult::Failed {
-            error,
-            at_ms,
-            reason,
-        } => {
+        CallResult::Failed { error, at_ms, reason } => {
             let why = match reason {
                 GiveUp::RetriesExhausted => "every retry was used",
                 GiveUp::Deadline => "the next wait would pass the deadline",
             };
-            format!(
-                "Error {} {} reaches the caller at t = {at_ms} ms: {why}.",
-                error.status, error.message
-            )
+            format!("Error {} {} reaches the caller at t = {at_ms} ms: {why}.", error.status, error.message)
         }
     }
 }
@@ -183,10 +143,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     } else if props.sent > props.replied {
         l.rows.get(props.sent - 1).map(|r| r.y_reply).unwrap_or(h)
     } else {
-        l.rows
-            .get(props.sent)
-            .map(|r| r.y_send)
-            .unwrap_or(l.y_outcome)
+        l.rows.get(props.sent).map(|r| r.y_send).unwrap_or(l.y_outcome)
     };
     let now_y = l.y_at(props.now_ms, limit);
     let f = |v: f64| format!("{v:.1}");
@@ -280,11 +237,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
 
 fn short_outcome(r: &CallResult) -> String {
     match r {
-        CallResult::Succeeded { attempt, at_ms } => {
-            format!("success on attempt {} at {at_ms} ms", attempt + 1)
-        }
-        CallResult::Failed { error, at_ms, .. } => {
-            format!("error {} reaches the caller at {at_ms} ms", error.status)
-        }
+        CallResult::Succeeded { attempt, at_ms } => format!("success on attempt {} at {at_ms} ms", attempt + 1),
+        CallResult::Failed { error, at_ms, .. } => format!("error {} reaches the caller at {at_ms} ms", error.status),
     }
 }

@@ -8,9 +8,7 @@ use yew::prelude::*;
 pub fn parse_u64(label: &str, raw: &str, lo: u64, hi: u64) -> Result<u64, String> {
     match raw.trim().parse::<u64>() {
         Ok(v) if (lo..=hi).contains(&v) => Ok(v),
-        _ => Err(format!(
-            "{label} \"{raw}\" is not accepted: expected a whole number from {lo} to {hi}."
-        )),
+        _ => Err(format!("{label} \"{raw}\" is not accepted: expected a whole number from {lo} to {hi}.")),
     }
 }
 
@@ -22,9 +20,7 @@ pub fn parse_u32(label: &str, raw: &str, lo: u32, hi: u32) -> Result<u32, String
 pub fn parse_f64(label: &str, raw: &str, lo: f64, hi: f64) -> Result<f64, String> {
     match raw.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && (lo..=hi).contains(&v) => Ok(v),
-        _ => Err(format!(
-            "{label} \"{raw}\" is not accepted: expected a number from {lo} to {hi}."
-        )),
+        _ => Err(format!("{label} \"{raw}\" is not accepted: expected a number from {lo} to {hi}.")),
     }
 }
 
@@ -107,32 +103,10 @@ pub fn ChoiceField(props: &ChoiceFieldProps) -> Html {
 /// Small numbers in words ("five attempts"), larger ones in digits.
 pub fn number_word(n: u64) -> String {
     const WORDS: [&str; 21] = [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+        "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
     ];
-    WORDS
-        .get(n as usize)
-        .map(|w| w.to_string())
-        .unwrap_or_else(|| n.to_string())
+    WORDS.get(n as usize).map(|w| w.to_string()).unwrap_or_else(|| n.to_string())
 }
 
 /// "1 attempt" / "5 attempts" in words.

@@ -9,14 +9,14 @@ use yew::prelude::*;
 
 use super::contention::strategy_label;
 use super::fields::{human_ms, parse_u32, parse_u64, NumField};
+use crate::ui::hooks::{use_frame_job, SLICE_MS};
+use crate::ui::performance_now;
 use super::one_call::capitalise;
 use crate::backoff::herd::{self, HerdModel};
 use crate::backoff::{herd_csv, HerdLimiter, HerdParams, HerdSeries, Strategy};
 use crate::sim::{QueryParams, SimTime, Simulation};
 use crate::ui::components::{LineChart, Series};
 use crate::ui::download::download_text;
-use crate::ui::hooks::{use_frame_job, SLICE_MS};
-use crate::ui::performance_now;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HerdForm {
@@ -113,14 +113,8 @@ pub enum HerdAction {
     Set(&'static str, String),
     Error(String),
     Started(HerdParams),
-    Progress {
-        done_ms: u64,
-        total_ms: u64,
-    },
-    Finished {
-        series: Vec<HerdSeries>,
-        elapsed_ms: f64,
-    },
+    Progress { done_ms: u64, total_ms: u64 },
+    Finished { series: Vec<HerdSeries>, elapsed_ms: f64 },
     Cancelled,
 }
 
@@ -140,16 +134,11 @@ impl Reducible for HerdState {
             HerdAction::Error(e) => s.error = Some(e),
             HerdAction::Started(p) => {
                 s.error = None;
-                s.status = HerdStatus::Running {
-                    done_ms: 0,
-                    total_ms: p.duration_ms * 10,
-                };
+                s.status = HerdStatus::Running { done_ms: 0, total_ms: p.duration_ms * 10 };
                 s.series = Rc::new(Vec::new());
                 s.shown = Some(p);
             }
-            HerdAction::Progress { done_ms, total_ms } => {
-                s.status = HerdStatus::Running { done_ms, total_ms }
-            }
+            HerdAction::Progress { done_ms, total_ms } => s.status = HerdStatus::Running { done_ms, total_ms },
             HerdAction::Finished { series, elapsed_ms } => {
                 s.series = Rc::new(series);
                 s.status = HerdStatus::Done { elapsed_ms };
@@ -161,36 +150,18 @@ impl Reducible for HerdState {
 }
 
 /// Requests per second over time for one limiter's five strategies, plus the capacity line.
-pub fn herd_series(
-    series: &[HerdSeries],
-    limiter: HerdLimiter,
-    params: &HerdParams,
-) -> Vec<Series> {
+pub fn herd_series(series: &[HerdSeries], limiter: HerdLimiter, params: &HerdParams) -> Vec<Series> {
     let per_s = 1000.0 / params.bucket_ms as f64;
     let mut out: Vec<Series> = Strategy::ALL
         .iter()
-        .filter_map(|s| {
-            series
-                .iter()
-                .find(|x| x.strategy == *s && x.limiter == limiter)
-        })
+        .filter_map(|s| series.iter().find(|x| x.strategy == *s && x.limiter == limiter))
         .map(|x| Series {
             name: strategy_label(x.strategy).into(),
-            points: x
-                .buckets
-                .iter()
-                .map(|b| (b.start_ms as f64 / 1000.0, b.requests as f64 * per_s))
-                .collect(),
+            points: x.buckets.iter().map(|b| (b.start_ms as f64 / 1000.0, b.requests as f64 * per_s)).collect(),
         })
         .collect();
     let end = params.duration_ms as f64 / 1000.0;
-    out.push(Series {
-        name: "server capacity C".into(),
-        points: vec![
-            (0.0, f64::from(params.capacity_rps)),
-            (end, f64::from(params.capacity_rps)),
-        ],
-    });
+    out.push(Series { name: "server capacity C".into(), points: vec![(0.0, f64::from(params.capacity_rps)), (end, f64::from(params.capacity_rps))] });
     out
 }
 
@@ -203,10 +174,7 @@ struct HerdJob {
 
 impl HerdJob {
     fn order() -> Vec<(Strategy, HerdLimiter)> {
-        Strategy::ALL
-            .iter()
-            .flat_map(|s| LIMITERS.iter().map(move |l| (*s, *l)))
-            .collect()
+        Strategy::ALL.iter().flat_map(|s| LIMITERS.iter().map(move |l| (*s, *l))).collect()
     }
     /// Works until `time_up`; true when all ten runs are done.
     fn work(&mut self, time_up: impl Fn() -> bool) -> Result<bool, String> {
@@ -218,18 +186,12 @@ impl HerdJob {
             }
             let (strategy, limiter) = order[self.next];
             if self.sim.is_none() {
-                self.sim = Some(
-                    herd::simulation(&self.params, strategy, limiter).map_err(|e| e.to_string())?,
-                );
+                self.sim = Some(herd::simulation(&self.params, strategy, limiter).map_err(|e| e.to_string())?);
             }
             let sim = self.sim.as_mut().expect("made above");
             if sim.run_until_bounded(end, 2000) {
                 let sim = self.sim.take().expect("present");
-                self.out.push(HerdSeries {
-                    strategy,
-                    limiter,
-                    buckets: sim.model.buckets().to_vec(),
-                });
+                self.out.push(HerdSeries { strategy, limiter, buckets: sim.model.buckets().to_vec() });
                 self.next += 1;
                 continue;
             }
@@ -239,8 +201,7 @@ impl HerdJob {
         }
     }
     fn done_ms(&self) -> u64 {
-        self.next as u64 * self.params.duration_ms
-            + self.sim.as_ref().map(|s| s.now().as_unix_ms()).unwrap_or(0)
+        self.next as u64 * self.params.duration_ms + self.sim.as_ref().map(|s| s.now().as_unix_ms()).unwrap_or(0)
     }
 }
 
@@ -255,14 +216,7 @@ pub struct HerdProps {
 pub fn Herd(props: &HerdProps) -> Html {
     let state = use_reducer({
         let form = props.initial;
-        move || HerdState {
-            form,
-            field_errors: BTreeMap::new(),
-            error: None,
-            status: HerdStatus::Idle,
-            series: Rc::new(Vec::new()),
-            shown: None,
-        }
+        move || HerdState { form, field_errors: BTreeMap::new(), error: None, status: HerdStatus::Idle, series: Rc::new(Vec::new()), shown: None }
     });
     let job = use_frame_job();
     let seed = props.seed;
@@ -276,12 +230,7 @@ pub fn Herd(props: &HerdProps) -> Html {
             }
             state.dispatch(HerdAction::Started(params.clone()));
             let total_ms = params.duration_ms * HerdJob::order().len() as u64;
-            let mut work = HerdJob {
-                params,
-                next: 0,
-                sim: None,
-                out: Vec::new(),
-            };
+            let mut work = HerdJob { params, next: 0, sim: None, out: Vec::new() };
             let dispatcher = state.dispatcher();
             let started = performance_now();
             job.start(move || {
@@ -289,17 +238,11 @@ pub fn Herd(props: &HerdProps) -> Html {
                 match work.work(|| performance_now() - t0 > SLICE_MS) {
                     Ok(true) => {
                         let series = std::mem::take(&mut work.out);
-                        dispatcher.dispatch(HerdAction::Finished {
-                            series,
-                            elapsed_ms: performance_now() - started,
-                        });
+                        dispatcher.dispatch(HerdAction::Finished { series, elapsed_ms: performance_now() - started });
                         false
                     }
                     Ok(false) => {
-                        dispatcher.dispatch(HerdAction::Progress {
-                            done_ms: work.done_ms(),
-                            total_ms,
-                        });
+                        dispatcher.dispatch(HerdAction::Progress { done_ms: work.done_ms(), total_ms });
                         true
                     }
                     Err(e) => {
@@ -322,9 +265,7 @@ pub fn Herd(props: &HerdProps) -> Html {
     }
     let on_field = {
         let state = state.clone();
-        Callback::from(move |(name, raw): (&'static str, String)| {
-            state.dispatch(HerdAction::Set(name, raw))
-        })
+        Callback::from(move |(name, raw): (&'static str, String)| state.dispatch(HerdAction::Set(name, raw)))
     };
     let run = {
         let (start, state) = (start.clone(), state.clone());

@@ -9,9 +9,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::diagram::{layout, outcome_text, reply_text, Layout, SequenceDiagram};
-use super::fields::{
-    number_word, parse_f64, parse_opt_u64, parse_u32, parse_u64, plural, ChoiceField, NumField,
-};
+use super::fields::{number_word, parse_f64, parse_opt_u64, parse_u32, parse_u64, plural, ChoiceField, NumField};
 use crate::backoff::retry::{self, RetryModel};
 use crate::backoff::{AttemptOutcome, RetryParams, RetryQuery, RetrySchedule};
 use crate::sim::{QueryParams, SimTime, Simulation};
@@ -45,23 +43,10 @@ pub fn read_query(q: &mut QueryParams) -> RetryQuery {
     let apis: Vec<&str> = APIS.iter().map(|p| p.0).collect();
     let policy = q.choice("policy", &d.policy, &names);
     let base_ms = q.u64_in("base_ms", d.base_ms, 0, 3_600_000);
-    let factor = if q.raw("factor").is_some() {
-        Some(q.f64_in("factor", 2.0, 1.0, 10.0))
-    } else {
-        None
-    };
-    let cap_ms = if q.raw("cap_ms").is_some() {
-        Some(q.u64_in("cap_ms", 1000, 0, 86_400_000))
-    } else {
-        None
-    };
+    let factor = if q.raw("factor").is_some() { Some(q.f64_in("factor", 2.0, 1.0, 10.0)) } else { None };
+    let cap_ms = if q.raw("cap_ms").is_some() { Some(q.u64_in("cap_ms", 1000, 0, 86_400_000)) } else { None };
     let jitter = q.f64_in("jitter", d.jitter, 0.0, 1.0);
-    let max_retries = q.u64_in(
-        "max_retries",
-        u64::from(d.max_retries),
-        0,
-        u64::from(MAX_RETRIES_UI),
-    ) as u32;
+    let max_retries = q.u64_in("max_retries", u64::from(d.max_retries), 0, u64::from(MAX_RETRIES_UI)) as u32;
     let api = q.choice("api", &d.api, &apis);
     let k = q.u64_in("k", u64::from(d.k), 0, 50) as u32;
     let p = q.f64_in("p", d.p, 0.0, 1.0);
@@ -69,11 +54,8 @@ pub fn read_query(q: &mut QueryParams) -> RetryQuery {
     let to_ms = q.u64_in("to_ms", d.to_ms, 0, 600_000);
     let until_ms = q.u64_in("until_ms", d.until_ms, 0, 600_000);
     let latency_ms = q.u64_in("latency_ms", d.latency_ms, 0, 10_000);
-    let max_elapsed_ms = if q.raw("max_elapsed_ms").is_some() {
-        Some(q.u64_in("max_elapsed_ms", 5000, 1, 86_400_000))
-    } else {
-        None
-    };
+    let max_elapsed_ms =
+        if q.raw("max_elapsed_ms").is_some() { Some(q.u64_in("max_elapsed_ms", 5000, 1, 86_400_000)) } else { None };
     let honour_retry_after = q.flag("honour_retry_after", d.honour_retry_after);
     RetryQuery {
         policy,
@@ -181,9 +163,7 @@ pub fn apply_field(q: &mut RetryQuery, name: &str, raw: &str) -> Result<(), Stri
 
 /// The schedule of `q` under `seed`, or why it cannot run.
 pub fn plan(q: &RetryQuery, seed: u64) -> Result<(RetryParams, RetrySchedule), String> {
-    let params = RetryQuery { seed, ..q.clone() }
-        .to_params()
-        .map_err(|e| capitalise(&e.to_string()))?;
+    let params = RetryQuery { seed, ..q.clone() }.to_params().map_err(|e| capitalise(&e.to_string()))?;
     let schedule = retry::run(params.clone()).map_err(|e| capitalise(&e.to_string()))?;
     Ok((params, schedule))
 }
@@ -192,11 +172,7 @@ pub fn plan(q: &RetryQuery, seed: u64) -> Result<(RetryParams, RetrySchedule), S
 pub fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
-        Some(f) => {
-            f.to_uppercase().collect::<String>()
-                + c.as_str()
-                + if s.ends_with('.') { "" } else { "." }
-        }
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str() + if s.ends_with('.') { "" } else { "." },
         None => String::new(),
     }
 }
@@ -225,26 +201,12 @@ impl OneCallState {
         let (params, schedule, error) = match plan(&query, seed) {
             Ok((p, s)) => (p, s, None),
             Err(e) => {
-                let (p, s) =
-                    plan(&RetryQuery::default(), seed).expect("the reference call always runs");
-                (
-                    p,
-                    s,
-                    Some(format!("{e} The reference call is shown instead.")),
-                )
+                let (p, s) = plan(&RetryQuery::default(), seed).expect("the reference call always runs");
+                (p, s, Some(format!("{e} The reference call is shown instead.")))
             }
         };
         let layout = Rc::new(layout(&schedule));
-        OneCallState {
-            query,
-            field_errors: BTreeMap::new(),
-            error,
-            seed,
-            params,
-            schedule: Rc::new(schedule),
-            layout,
-            generation: 0,
-        }
+        OneCallState { query, field_errors: BTreeMap::new(), error, seed, params, schedule: Rc::new(schedule), layout, generation: 0 }
     }
 
     fn replan(&mut self) {
@@ -326,14 +288,11 @@ pub fn OneCall(props: &OneCallProps) -> Html {
     let reset_gen = use_state(|| 0u32);
     {
         let (run, playback) = (run.clone(), playback.clone());
-        use_effect_with(
-            (state.params.clone(), state.generation, *reset_gen),
-            move |(params, _, _)| {
-                *run.borrow_mut() = new_run(params);
-                playback.pause();
-                playback.redraw();
-            },
-        );
+        use_effect_with((state.params.clone(), state.generation, *reset_gen), move |(params, _, _)| {
+            *run.borrow_mut() = new_run(params);
+            playback.pause();
+            playback.redraw();
+        });
     }
     {
         let cb = props.on_pairs.clone();
@@ -361,30 +320,22 @@ pub fn OneCall(props: &OneCallProps) -> Html {
     let finished = result.is_some();
     {
         let playback = playback.clone();
-        use_effect_with(
-            (finished, playback.is_playing()),
-            move |(finished, playing)| {
-                if *finished && *playing {
-                    playback.pause();
-                }
-            },
-        );
+        use_effect_with((finished, playback.is_playing()), move |(finished, playing)| {
+            if *finished && *playing {
+                playback.pause();
+            }
+        });
     }
 
     let on_field = {
         let state = state.clone();
-        Callback::from(move |(name, raw): (&'static str, String)| {
-            state.dispatch(OneCallAction::Set(name, raw))
-        })
+        Callback::from(move |(name, raw): (&'static str, String)| state.dispatch(OneCallAction::Set(name, raw)))
     };
     let on_retry_after = {
         let state = state.clone();
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            state.dispatch(OneCallAction::Set(
-                "honour_retry_after",
-                input.checked().to_string(),
-            ));
+            state.dispatch(OneCallAction::Set("honour_retry_after", input.checked().to_string()));
         })
     };
     let finish = {
@@ -406,10 +357,7 @@ pub fn OneCall(props: &OneCallProps) -> Html {
     let q = &state.query;
     let invalid = |n: &str| state.field_errors.contains_key(n);
     let max_r = u64::from(state.params.max_retries);
-    let delay_rows = state
-        .params
-        .policy
-        .delay_table(state.params.max_retries, state.params.seed);
+    let delay_rows = state.params.policy.delay_table(state.params.max_retries, state.params.seed);
     let clock = (SimTime(now_ms) - SimTime::ZERO).clock_string();
     let policy = q.policy.as_str();
     let api = q.api.as_str();
@@ -549,9 +497,5 @@ pub fn OneCall(props: &OneCallProps) -> Html {
 }
 
 fn ms_or_inf(ms: u64) -> String {
-    if ms == u64::MAX {
-        "∞".into()
-    } else {
-        format!("{ms} ms")
-    }
+    if ms == u64::MAX { "∞".into() } else { format!("{ms} ms") }
 }

@@ -26,20 +26,9 @@ struct Job {
 #[derive(Clone, Debug, PartialEq)]
 enum Status {
     Idle,
-    Running {
-        fraction: f64,
-        finished: usize,
-        total: usize,
-    },
-    Done {
-        rows: Vec<CompareRow>,
-        elapsed_ms: f64,
-        frames: u32,
-        scenario: Scenario,
-    },
-    Cancelled {
-        fraction: f64,
-    },
+    Running { fraction: f64, finished: usize, total: usize },
+    Done { rows: Vec<CompareRow>, elapsed_ms: f64, frames: u32, scenario: Scenario },
+    Cancelled { fraction: f64 },
     Failed(String),
 }
 
@@ -66,11 +55,7 @@ impl Job {
                 scenario: self.compare.scenario().clone(),
             });
         } else {
-            status.set(Status::Running {
-                fraction: p.fraction,
-                finished: p.finished,
-                total: p.total,
-            });
+            status.set(Status::Running { fraction: p.fraction, finished: p.finished, total: p.total });
         }
         !p.done
     }
@@ -78,18 +63,8 @@ impl Job {
 
 /// Horizontal bars, one row per label; `values` holds one or two numbers per row (two draw a
 /// pair of bars, e.g. p50 and p99).
-fn bar_chart(
-    title: &str,
-    testid: &str,
-    rows: &[(String, Vec<f64>)],
-    names: &[&str],
-    fmt: fn(f64) -> String,
-) -> Html {
-    let max = rows
-        .iter()
-        .flat_map(|r| r.1.iter().copied())
-        .fold(0.0f64, f64::max)
-        .max(1e-9);
+fn bar_chart(title: &str, testid: &str, rows: &[(String, Vec<f64>)], names: &[&str], fmt: fn(f64) -> String) -> Html {
+    let max = rows.iter().flat_map(|r| r.1.iter().copied()).fold(0.0f64, f64::max).max(1e-9);
     let row_h = 8.0 * names.len() as f64 + 8.0;
     let h = rows.len() as f64 * row_h + 8.0;
     let (lx, bw) = (92.0, 170.0);
@@ -139,17 +114,9 @@ pub fn ComparePanel(props: &ComparePanelProps) -> Html {
         Callback::from(move |_: MouseEvent| match Compare::all(&scenario) {
             Err(e) => status.set(Status::Failed(e.to_string())),
             Ok(compare) => {
-                let mut job = Job {
-                    compare,
-                    started_ms: performance_now(),
-                    frames: 0,
-                };
+                let mut job = Job { compare, started_ms: performance_now(), frames: 0 };
                 *progress.borrow_mut() = 0.0;
-                status.set(Status::Running {
-                    fraction: 0.0,
-                    finished: 0,
-                    total: crate::balance::AlgorithmId::ALL.len(),
-                });
+                status.set(Status::Running { fraction: 0.0, finished: 0, total: crate::balance::AlgorithmId::ALL.len() });
                 let (status, progress) = (status.clone(), progress.clone());
                 frames.start(move || {
                     let more = job.tick(&status);
@@ -163,33 +130,19 @@ pub fn ComparePanel(props: &ComparePanelProps) -> Html {
         let status = status.clone();
         Callback::from(move |_: MouseEvent| {
             frames.cancel();
-            status.set(Status::Cancelled {
-                fraction: *progress.borrow(),
-            });
+            status.set(Status::Cancelled { fraction: *progress.borrow() });
         })
     };
     let export = |kind: &'static str| {
         let status = status.clone();
         let export_error = export_error.clone();
         Callback::from(move |_: MouseEvent| {
-            let Status::Done {
-                rows,
-                elapsed_ms,
-                scenario,
-                ..
-            } = &*status
-            else {
-                return;
-            };
+            let Status::Done { rows, elapsed_ms, scenario, .. } = &*status else { return };
             let result = if kind == "csv" {
                 download_text("load-balancing-compare.csv", "text/csv", &rows_to_csv(rows))
             } else {
                 let doc = serde_json::json!({ "scenario": scenario, "elapsed_ms": elapsed_ms.round(), "rows": rows });
-                download_text(
-                    "load-balancing-compare.json",
-                    "application/json",
-                    &serde_json::to_string_pretty(&doc).unwrap_or_default(),
-                )
+                download_text("load-balancing-compare.json", "application/json", &serde_json::to_string_pretty(&doc).unwrap_or_default())
             };
             export_error.set(result.err());
         })

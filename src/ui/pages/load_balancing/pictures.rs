@@ -23,10 +23,7 @@ const MOVED_KEYS: u64 = 20_000;
 const PICTURE_SERVERS: usize = 20;
 
 fn parse_weights(text: &str) -> Result<Vec<u32>, String> {
-    let parts: Option<Vec<u32>> = text
-        .split(',')
-        .map(|p| p.trim().parse::<u32>().ok().filter(|w| *w <= 100))
-        .collect();
+    let parts: Option<Vec<u32>> = text.split(',').map(|p| p.trim().parse::<u32>().ok().filter(|w| *w <= 100)).collect();
     match parts {
         Some(w) if (1..=8).contains(&w.len()) && w.iter().any(|x| *x > 0) => Ok(w),
         _ => Err(format!(
@@ -58,9 +55,7 @@ fn WrrPicture() -> Html {
         })
     };
     let body = match parse_weights(&text) {
-        Err(msg) => {
-            html! { <p class="notice notice--error" role="alert" data-testid="wrr-error">{ msg }</p> }
-        }
+        Err(msg) => html! { <p class="notice notice--error" role="alert" data-testid="wrr-error">{ msg }</p> },
         Ok(weights) => {
             let rows = wrr_rows(&weights);
             let seq = letters(&rows.iter().map(|r| r.chosen).collect::<Vec<_>>());
@@ -160,12 +155,7 @@ fn RingPicture(props: &WeightsProps) -> Html {
 fn MaglevPicture(props: &WeightsProps) -> Html {
     let claims_shown = use_state(|| MAGLEV_PICTURE_SIZE);
     let built = use_memo(props.weights.clone(), |w| {
-        MaglevTable::build_recording(
-            w,
-            &vec![true; w.len()],
-            MAGLEV_PICTURE_SIZE,
-            MAGLEV_PICTURE_SIZE,
-        )
+        MaglevTable::build_recording(w, &vec![true; w.len()], MAGLEV_PICTURE_SIZE, MAGLEV_PICTURE_SIZE)
     });
     let claims = &built.1;
     let shown = (*claims_shown).min(claims.len());
@@ -259,13 +249,7 @@ pub struct AlgorithmPicturesProps {
 #[component]
 pub fn AlgorithmPictures(props: &AlgorithmPicturesProps) -> Html {
     let current = props.scenario.algorithm;
-    let weights: Vec<u32> = props
-        .scenario
-        .servers
-        .iter()
-        .take(PICTURE_SERVERS)
-        .map(|s| s.weight.max(1))
-        .collect();
+    let weights: Vec<u32> = props.scenario.servers.iter().take(PICTURE_SERVERS).map(|s| s.weight.max(1)).collect();
     html! {
         <div class="panel lb-algorithms" data-testid="lb-algorithms">
             <h2>{ "How each algorithm picks" }</h2>

@@ -55,10 +55,7 @@ fn text_of(b: &[u8]) -> String {
 /// The key without redis-cli's surrounding quotes (escapes stay, so it is always printable).
 fn key_label(row: &KeyRow) -> String {
     let d = &row.key_display;
-    d.strip_prefix('"')
-        .and_then(|d| d.strip_suffix('"'))
-        .unwrap_or(d)
-        .to_string()
+    d.strip_prefix('"').and_then(|d| d.strip_suffix('"')).unwrap_or(d).to_string()
 }
 
 /// A small bar that drains as the key's TTL runs out (red in its last fifth).
@@ -90,16 +87,8 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
     // The longest TTL seen per key: the bar drains from there (the store keeps no original TTL).
     let ttl_seen = use_mut_ref(BTreeMap::<Vec<u8>, u64>::new);
 
-    let pattern: Vec<u8> = if filter.trim().is_empty() {
-        b"*".to_vec()
-    } else {
-        filter.as_bytes().to_vec()
-    };
-    let rows = props
-        .store
-        .0
-        .borrow()
-        .browse(props.now, &pattern, ROW_LIMIT);
+    let pattern: Vec<u8> = if filter.trim().is_empty() { b"*".to_vec() } else { filter.as_bytes().to_vec() };
+    let rows = props.store.0.borrow().browse(props.now, &pattern, ROW_LIMIT);
     let total = props.store.0.borrow().dbsize();
     let ttl_fraction = {
         let mut seen = ttl_seen.borrow_mut();
@@ -119,9 +108,7 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
 
     let on_filter = {
         let filter = filter.clone();
-        Callback::from(move |e: InputEvent| {
-            filter.set(e.target_unchecked_into::<HtmlInputElement>().value())
-        })
+        Callback::from(move |e: InputEvent| filter.set(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
     let close = {
         let open = open.clone();
@@ -131,10 +118,7 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
     // redraw on a clock tick.
     let on_open = {
         let open = open.clone();
-        (*use_memo((), move |_| {
-            Callback::from(move |key: Vec<u8>| open.set(Some(key)))
-        }))
-        .clone()
+        (*use_memo((), move |_| Callback::from(move |key: Vec<u8>| open.set(Some(key))))).clone()
     };
 
     html! {
@@ -241,9 +225,7 @@ fn value_view(v: &FullValue) -> Html {
         (n > ELEMENT_LIMIT).then(|| html! { <p class="redis-muted">{ format!("… and {} more (use the CLI to read them all).", n - ELEMENT_LIMIT) }</p> })
     };
     match v {
-        FullValue::String(s) => {
-            html! { <pre class="redis-value" data-testid="redis-key-value">{ text_of(s) }</pre> }
-        }
+        FullValue::String(s) => html! { <pre class="redis-value" data-testid="redis-key-value">{ text_of(s) }</pre> },
         FullValue::List(items) | FullValue::Set(items) => {
             let list = matches!(v, FullValue::List(_));
             html! {
@@ -285,15 +267,8 @@ fn value_view(v: &FullValue) -> Html {
 
 #[component]
 pub fn KeyModal(props: &KeyModalProps) -> Html {
-    let current = props
-        .store
-        .0
-        .borrow()
-        .full_value(props.now, &props.key_bytes);
-    let initial_ttl = current
-        .as_ref()
-        .and_then(|(_, ttl)| ttl.map(|ms| ms.div_ceil(1000).to_string()))
-        .unwrap_or_default();
+    let current = props.store.0.borrow().full_value(props.now, &props.key_bytes);
+    let initial_ttl = current.as_ref().and_then(|(_, ttl)| ttl.map(|ms| ms.div_ceil(1000).to_string())).unwrap_or_default();
     let initial_value = match &current {
         Some((FullValue::String(s), _)) => String::from_utf8_lossy(s).into_owned(),
         _ => String::new(),
@@ -320,22 +295,15 @@ pub fn KeyModal(props: &KeyModalProps) -> Html {
         FullValue::Hash(h) => ("hash", h.len()),
         FullValue::ZSet(z) => ("zset", z.len()),
     };
-    let size = format_size(
-        KeyType::from_name(type_name.as_bytes()).unwrap_or(KeyType::String),
-        len,
-    );
+    let size = format_size(KeyType::from_name(type_name.as_bytes()).unwrap_or(KeyType::String), len);
 
     let on_value = {
         let value_text = value_text.clone();
-        Callback::from(move |e: InputEvent| {
-            value_text.set(e.target_unchecked_into::<HtmlTextAreaElement>().value())
-        })
+        Callback::from(move |e: InputEvent| value_text.set(e.target_unchecked_into::<HtmlTextAreaElement>().value()))
     };
     let on_ttl = {
         let ttl_text = ttl_text.clone();
-        Callback::from(move |e: InputEvent| {
-            ttl_text.set(e.target_unchecked_into::<HtmlInputElement>().value())
-        })
+        Callback::from(move |e: InputEvent| ttl_text.set(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
     let on_save = {
         let (value_text, ttl_text, error) = (value_text.clone(), ttl_text.clone(), error.clone());

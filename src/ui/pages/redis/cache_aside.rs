@@ -16,9 +16,8 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::redis::cache_aside::{
-    new_simulation, parse_rate, parse_skew, parse_ttl, parse_user, parse_users, records_csv,
-    CacheAside, Config, InputError, Outcome, Source, RATE_RANGE, SKEW_RANGE, TTL_RANGE,
-    USERS_RANGE,
+    new_simulation, parse_rate, parse_skew, parse_ttl, parse_user, parse_users, records_csv, CacheAside, Config,
+    InputError, Outcome, Source, RATE_RANGE, SKEW_RANGE, TTL_RANGE, USERS_RANGE,
 };
 use crate::sim::{QueryParams, SimParams, SimTime, Simulation};
 use crate::ui::components::{ControlsBar, LineChart, ParamNotices, Series};
@@ -59,11 +58,8 @@ fn read_params(q: &mut QueryParams) -> PageParams {
 }
 
 fn query_pairs(seed: u64, speed: f64, c: &Config) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = SimParams { seed, speed }
-        .pairs()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+    let mut pairs: Vec<(String, String)> =
+        SimParams { seed, speed }.pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     pairs.push(("ttl".into(), c.ttl_s.to_string()));
     pairs.push(("rate".into(), c.rate_per_s.to_string()));
     pairs.push(("users".into(), c.users.to_string()));
@@ -82,12 +78,7 @@ struct ConfigForm {
 
 impl ConfigForm {
     fn from_config(c: &Config) -> Self {
-        ConfigForm {
-            ttl: c.ttl_s.to_string(),
-            rate: c.rate_per_s.to_string(),
-            users: c.users.to_string(),
-            skew: c.skew.to_string(),
-        }
+        ConfigForm { ttl: c.ttl_s.to_string(), rate: c.rate_per_s.to_string(), users: c.users.to_string(), skew: c.skew.to_string() }
     }
     /// The config the form describes, or every field's error.
     fn parse(&self, base: &Config) -> Result<Config, Vec<InputError>> {
@@ -96,29 +87,18 @@ impl ConfigForm {
         let users = parse_users(&self.users);
         let skew = parse_skew(&self.skew);
         match (ttl, rate, users, skew) {
-            (Ok(ttl_s), Ok(rate_per_s), Ok(users), Ok(skew)) => Ok(Config {
-                ttl_s,
-                rate_per_s,
-                users,
-                skew,
-                ..base.clone()
-            }),
-            (a, b, c, d) => Err([a.err(), b.err(), c.err(), d.err()]
-                .into_iter()
-                .flatten()
-                .collect()),
+            (Ok(ttl_s), Ok(rate_per_s), Ok(users), Ok(skew)) => Ok(Config { ttl_s, rate_per_s, users, skew, ..base.clone() }),
+            (a, b, c, d) => Err([a.err(), b.err(), c.err(), d.err()].into_iter().flatten().collect()),
         }
     }
 }
 
 fn percent(r: Option<f64>) -> String {
-    r.map(|v| format!("{:.1} %", v * 100.0))
-        .unwrap_or_else(|| "—".into())
+    r.map(|v| format!("{:.1} %", v * 100.0)).unwrap_or_else(|| "—".into())
 }
 
 fn ms(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.0} ms"))
-        .unwrap_or_else(|| "—".into())
+    v.map(|v| format!("{v:.0} ms")).unwrap_or_else(|| "—".into())
 }
 
 fn input_text(e: &InputEvent) -> String {
@@ -213,9 +193,7 @@ pub fn CacheAsideDemo() -> Html {
                     // latency); playing, it unfolds at the chosen speed.
                     if !p.is_playing() {
                         for _ in 0..FAST_FORWARD_EVENTS {
-                            if sim.model.record(id).is_some_and(|r| r.done_ms.is_some())
-                                || !sim.step()
-                            {
+                            if sim.model.record(id).is_some_and(|r| r.done_ms.is_some()) || !sim.step() {
                                 break;
                             }
                         }
@@ -254,9 +232,7 @@ pub fn CacheAsideDemo() -> Html {
                 Err(errs) => form_errors.set(errs.iter().map(ToString::to_string).collect()),
                 Ok(config) => {
                     form_errors.set(Vec::new());
-                    p.run()
-                        .borrow_mut()
-                        .act(|m, ctx| m.set_config(ctx, config.clone()));
+                    p.run().borrow_mut().act(|m, ctx| m.set_config(ctx, config.clone()));
                     write_url(*seed, p.speed(), &config);
                     p.redraw();
                 }
@@ -272,9 +248,7 @@ pub fn CacheAsideDemo() -> Html {
         Callback::from(move |_: MouseEvent| {
             let mut config = p.run().borrow().model.config().clone();
             config.ttl_s = ttl;
-            p.run()
-                .borrow_mut()
-                .act(|m, ctx| m.set_config(ctx, config.clone()));
+            p.run().borrow_mut().act(|m, ctx| m.set_config(ctx, config.clone()));
             let mut f = (*form).clone();
             f.ttl = ttl.to_string();
             form.set(f);
@@ -306,13 +280,7 @@ pub fn CacheAsideDemo() -> Html {
     let dots: Vec<Dot> = records
         .iter()
         .rev()
-        .filter_map(|r| {
-            r.latency_ms().map(|l| Dot {
-                t_s: r.start_ms as f64 / 1000.0,
-                ms: l as f64,
-                hit: r.outcome.is_hit(),
-            })
-        })
+        .filter_map(|r| r.latency_ms().map(|l| Dot { t_s: r.start_ms as f64 / 1000.0, ms: l as f64, hit: r.outcome.is_hit() }))
         .take(DOTS_SHOWN)
         .collect();
     let ratio_series = {
@@ -328,9 +296,7 @@ pub fn CacheAsideDemo() -> Html {
                 continue;
             }
             let from = i.saturating_sub(4);
-            let (h, m) = b[from..=i]
-                .iter()
-                .fold((0, 0), |(h, m), x| (h + x.hits, m + x.misses));
+            let (h, m) = b[from..=i].iter().fold((0, 0), |(h, m), x| (h + x.hits, m + x.misses));
             let x = bk.second as f64 + 1.0;
             if h + m > 0 {
                 window.push((x, 100.0 * h as f64 / (h + m) as f64));
@@ -340,14 +306,8 @@ pub fn CacheAsideDemo() -> Html {
             }
         }
         vec![
-            Series {
-                name: "hit ratio, last 5 s (%)".into(),
-                points: window,
-            },
-            Series {
-                name: "hit ratio since start (%)".into(),
-                points: cumulative,
-            },
+            Series { name: "hit ratio, last 5 s (%)".into(), points: window },
+            Series { name: "hit ratio since start (%)".into(), points: cumulative },
         ]
     };
     let mut keys = model.store.browse(now, b"user:*", usize::MAX);

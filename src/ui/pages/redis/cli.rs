@@ -39,11 +39,7 @@ fn complete_as_typed(prefix: &str, index: usize) -> Option<(String, usize)> {
     }
     let i = index % names.len();
     let lower = prefix.chars().any(|c| c.is_ascii_lowercase());
-    let name = if lower {
-        names[i].to_string()
-    } else {
-        names[i].to_ascii_uppercase()
-    };
+    let name = if lower { names[i].to_string() } else { names[i].to_ascii_uppercase() };
     Some((name, i))
 }
 
@@ -51,11 +47,7 @@ fn complete_as_typed(prefix: &str, index: usize) -> Option<(String, usize)> {
 fn hint(line: &str) -> Option<String> {
     let name = line.split_whitespace().next()?;
     let spec = table::lookup(name.as_bytes())?;
-    Some(format!(
-        "{} {}",
-        spec.name.to_ascii_uppercase(),
-        spec.syntax
-    ))
+    Some(format!("{} {}", spec.name.to_ascii_uppercase(), spec.syntax))
 }
 
 #[component]
@@ -141,11 +133,7 @@ pub fn Cli(props: &CliProps) -> Html {
                         return;
                     }
                     let (prefix, next) = match &c.completion {
-                        Some((p, i))
-                            if complete_as_typed(p, *i).is_some_and(|(n, _)| n == typed) =>
-                        {
-                            (p.clone(), i + 1)
-                        }
+                        Some((p, i)) if complete_as_typed(p, *i).is_some_and(|(n, _)| n == typed) => (p.clone(), i + 1),
                         _ => (typed.to_string(), 0),
                     };
                     if let Some((name, i)) = complete_as_typed(&prefix, next) {

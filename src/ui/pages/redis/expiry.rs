@@ -19,37 +19,21 @@ pub struct ExpiryChartProps {
 
 #[component]
 pub fn ExpiryChart(props: &ExpiryChartProps) -> Html {
-    let Some(last) = props.samples.last() else {
-        return html! {};
-    };
+    let Some(last) = props.samples.last() else { return html! {} };
     let ago = |s: &ExpirySample| -(last.at.saturating_since(s.at).as_millis() as f64) / 1000.0;
-    let pending: Vec<(f64, f64)> = props
-        .samples
-        .iter()
-        .map(|s| (ago(s), s.held.saturating_sub(s.live) as f64))
-        .collect();
+    let pending: Vec<(f64, f64)> = props.samples.iter().map(|s| (ago(s), s.held.saturating_sub(s.live) as f64)).collect();
     let rate: Vec<(f64, f64)> = props
         .samples
         .windows(2)
         .map(|w| {
             let dt = w[1].at.saturating_since(w[0].at).as_millis().max(1) as f64 / 1000.0;
-            (
-                ago(&w[1]),
-                w[1].reclaimed.saturating_sub(w[0].reclaimed) as f64 / dt,
-            )
+            (ago(&w[1]), w[1].reclaimed.saturating_sub(w[0].reclaimed) as f64 / dt)
         })
         .collect();
     let stats = props.store.0.borrow().stats().clone();
     // A narrower drawing on phones keeps the axis text readable once the SVG is scaled down.
-    let narrow = web_sys::window()
-        .and_then(|w| w.inner_width().ok())
-        .and_then(|v| v.as_f64())
-        .is_some_and(|w| w < 600.0);
-    let (chart_w, chart_h) = if narrow {
-        (360.0, 220.0)
-    } else {
-        (640.0, 220.0)
-    };
+    let narrow = web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|v| v.as_f64()).is_some_and(|w| w < 600.0);
+    let (chart_w, chart_h) = if narrow { (360.0, 220.0) } else { (640.0, 220.0) };
     let waiting = last.held.saturating_sub(last.live);
     html! {
         <div class="panel redis-expiry" data-testid="redis-expiry">

@@ -94,15 +94,9 @@ pub struct RedisState {
 
 pub enum Action {
     /// A line typed into the CLI.
-    Run {
-        line: String,
-        now: SimTime,
-    },
+    Run { line: String, now: SimTime },
     /// A command the key browser runs (edit, expire, delete).
-    BrowserCommand {
-        argv: Vec<Vec<u8>>,
-        now: SimTime,
-    },
+    BrowserCommand { argv: Vec<Vec<u8>>, now: SimTime },
     Tick(SimTime),
     /// Empty store, history and transcript (storage is cleared by the caller).
     Reset(SimTime),
@@ -114,9 +108,7 @@ pub enum Action {
 pub fn display_argv(argv: &[Vec<u8>]) -> String {
     argv.iter()
         .map(|a| {
-            let plain = !a.is_empty()
-                && a.iter()
-                    .all(|&c| c.is_ascii_graphic() && c != b'"' && c != b'\'' && c != b'\\');
+            let plain = !a.is_empty() && a.iter().all(|&c| c.is_ascii_graphic() && c != b'"' && c != b'\'' && c != b'\\');
             if plain {
                 String::from_utf8_lossy(a).into_owned()
             } else {
@@ -136,9 +128,7 @@ Groups: @string @generic @list @set @hash @sorted-set @server @connection\n";
 
 /// What `HELP ...` prints; `None` when redis-cli prints nothing (an unknown topic).
 pub fn help_output(topic: &[Vec<u8>]) -> Option<String> {
-    let Some(first) = topic.first() else {
-        return Some(GENERAL_HELP.to_string());
-    };
+    let Some(first) = topic.first() else { return Some(GENERAL_HELP.to_string()) };
     let first = String::from_utf8_lossy(first).to_ascii_lowercase();
     if let Some(group) = first.strip_prefix('@') {
         let out: String = COMMANDS
@@ -152,12 +142,7 @@ pub fn help_output(topic: &[Vec<u8>]) -> Option<String> {
 }
 
 impl RedisState {
-    pub fn new(
-        store: Store,
-        history: Vec<String>,
-        notices: Vec<String>,
-        now: SimTime,
-    ) -> RedisState {
+    pub fn new(store: Store, history: Vec<String>, notices: Vec<String>, now: SimTime) -> RedisState {
         RedisState {
             store: StoreHandle(Rc::new(RefCell::new(store))),
             transcript: Rc::new(Vec::new()),
@@ -171,10 +156,7 @@ impl RedisState {
     }
 
     fn sample(&mut self) {
-        let due = self
-            .samples
-            .last()
-            .is_none_or(|l| self.now.saturating_since(l.at).as_millis() >= SAMPLE_EVERY_MS);
+        let due = self.samples.last().is_none_or(|l| self.now.saturating_since(l.at).as_millis() >= SAMPLE_EVERY_MS);
         if !due {
             return;
         }
@@ -195,13 +177,7 @@ impl RedisState {
 
     fn push_entry(&mut self, command: String, output: String, is_error: bool, origin: Origin) {
         let t = Rc::make_mut(&mut self.transcript);
-        t.push(TranscriptEntry {
-            id: self.next_id,
-            command,
-            output,
-            is_error,
-            origin,
-        });
+        t.push(TranscriptEntry { id: self.next_id, command, output, is_error, origin });
         self.next_id += 1;
         if t.len() > TRANSCRIPT_MAX {
             t.drain(..t.len() - TRANSCRIPT_MAX);
@@ -226,9 +202,7 @@ impl RedisState {
         self.version += 1;
         let argv = match tokenize(line) {
             Ok(a) => a,
-            Err(e) => {
-                return self.push_entry(line.to_string(), format!("{e}\n"), true, Origin::Cli)
-            }
+            Err(e) => return self.push_entry(line.to_string(), format!("{e}\n"), true, Origin::Cli),
         };
         let Some(name) = argv.first() else { return };
         if name.eq_ignore_ascii_case(b"clear") {
@@ -240,12 +214,7 @@ impl RedisState {
             return self.push_entry(line.to_string(), out, false, Origin::Cli);
         }
         let reply = self.store.0.borrow_mut().execute(now, &argv);
-        self.push_entry(
-            line.to_string(),
-            format_human(&reply),
-            reply.is_error(),
-            Origin::Cli,
-        );
+        self.push_entry(line.to_string(), format_human(&reply), reply.is_error(), Origin::Cli);
     }
 }
 
@@ -258,22 +227,14 @@ impl Reducible for RedisState {
             Action::Run { line, now } => s.run_line(&line, now),
             Action::BrowserCommand { argv, now } => {
                 let reply = s.store.0.borrow_mut().execute(now, &argv);
-                s.push_entry(
-                    display_argv(&argv),
-                    format_human(&reply),
-                    reply.is_error(),
-                    Origin::Browser,
-                );
+                s.push_entry(display_argv(&argv), format_human(&reply), reply.is_error(), Origin::Browser);
                 s.version += 1;
             }
             Action::Tick(now) => {
                 if now <= s.now {
                     return self;
                 }
-                s.store
-                    .0
-                    .borrow_mut()
-                    .advance_to(s.now, now, MAX_CATCH_UP_CYCLES);
+                s.store.0.borrow_mut().advance_to(s.now, now, MAX_CATCH_UP_CYCLES);
                 s.now = now;
                 s.sample();
             }
@@ -318,9 +279,7 @@ pub fn RedisPage() -> Html {
         let dispatcher = state.dispatcher();
         let clock = *clock;
         use_effect_with((), move |_| {
-            let interval = Interval::new(TICK_MS, move || {
-                dispatcher.dispatch(Action::Tick(clock.now()))
-            });
+            let interval = Interval::new(TICK_MS, move || dispatcher.dispatch(Action::Tick(clock.now())));
             move || drop(interval)
         });
     }
@@ -344,12 +303,7 @@ pub fn RedisPage() -> Html {
         let dispatcher = state.dispatcher();
         let clock = *clock;
         (*use_memo((), move |_| {
-            Callback::from(move |line: String| {
-                dispatcher.dispatch(Action::Run {
-                    line,
-                    now: clock.now(),
-                })
-            })
+            Callback::from(move |line: String| dispatcher.dispatch(Action::Run { line, now: clock.now() }))
         }))
         .clone()
     };
@@ -357,12 +311,7 @@ pub fn RedisPage() -> Html {
         let dispatcher = state.dispatcher();
         let clock = *clock;
         (*use_memo((), move |_| {
-            Callback::from(move |argv: Vec<Vec<u8>>| {
-                dispatcher.dispatch(Action::BrowserCommand {
-                    argv,
-                    now: clock.now(),
-                })
-            })
+            Callback::from(move |argv: Vec<Vec<u8>>| dispatcher.dispatch(Action::BrowserCommand { argv, now: clock.now() }))
         }))
         .clone()
     };
@@ -389,9 +338,7 @@ pub fn RedisPage() -> Html {
         let clock = *clock;
         Callback::from(move |_: MouseEvent| {
             let json = state.store.0.borrow().export_json(clock.now());
-            if let Err(e) =
-                crate::ui::download::download_text("redis-dataset.json", "application/json", &json)
-            {
+            if let Err(e) = crate::ui::download::download_text("redis-dataset.json", "application/json", &json) {
                 state.dispatch(Action::Notice(e));
             }
         })

@@ -35,20 +35,13 @@ pub struct VirtualClock {
 
 impl VirtualClock {
     pub fn start() -> VirtualClock {
-        VirtualClock {
-            epoch_ms: js_sys::Date::now(),
-            perf_at_epoch: crate::ui::performance_now(),
-        }
+        VirtualClock { epoch_ms: js_sys::Date::now(), perf_at_epoch: crate::ui::performance_now() }
     }
 
     pub fn now(&self) -> SimTime {
         let elapsed = (crate::ui::performance_now() - self.perf_at_epoch).max(0.0);
         let ms = self.epoch_ms + elapsed + SKEW_MS.with(Cell::get);
-        SimTime::from_unix_ms(if ms.is_finite() && ms > 0.0 {
-            ms as u64
-        } else {
-            0
-        })
+        SimTime::from_unix_ms(if ms.is_finite() && ms > 0.0 { ms as u64 } else { 0 })
     }
 }
 
@@ -65,9 +58,7 @@ pub fn new_store() -> Store {
 }
 
 fn read(key: &str) -> Result<Option<String>, String> {
-    LocalStorage::raw()
-        .get_item(key)
-        .map_err(|_| format!("localStorage refused to read {key:?}"))
+    LocalStorage::raw().get_item(key).map_err(|_| format!("localStorage refused to read {key:?}"))
 }
 
 /// Reads the saved dataset and history. A missing item is an empty start; a corrupt one is an
@@ -78,9 +69,7 @@ pub fn load() -> Loaded {
     match read(DATASET_KEY) {
         Ok(Some(json)) => {
             if let Err(e) = store.import_json(&json) {
-                notices.push(format!(
-                    "The saved dataset could not be loaded, so the store starts empty: {e}."
-                ));
+                notices.push(format!("The saved dataset could not be loaded, so the store starts empty: {e}."));
             }
         }
         Ok(None) => {}
@@ -90,9 +79,7 @@ pub fn load() -> Loaded {
         Ok(Some(json)) => match parse_history(&json) {
             Ok(h) => h,
             Err(e) => {
-                notices.push(format!(
-                    "The saved CLI history could not be loaded, so it starts empty: {e}."
-                ));
+                notices.push(format!("The saved CLI history could not be loaded, so it starts empty: {e}."));
                 Vec::new()
             }
         },
@@ -102,18 +89,13 @@ pub fn load() -> Loaded {
             Vec::new()
         }
     };
-    Loaded {
-        store,
-        history,
-        notices,
-    }
+    Loaded { store, history, notices }
 }
 
 /// The history item: a JSON array of strings (the newest last).
 pub fn parse_history(json: &str) -> Result<Vec<String>, String> {
-    let mut h: Vec<String> = serde_json::from_str(json).map_err(|e| {
-        format!("expected a JSON array of command lines such as [\"SET a 1\"] ({e})")
-    })?;
+    let mut h: Vec<String> = serde_json::from_str(json)
+        .map_err(|e| format!("expected a JSON array of command lines such as [\"SET a 1\"] ({e})"))?;
     if h.len() > HISTORY_MAX {
         h.drain(..h.len() - HISTORY_MAX);
     }
@@ -131,9 +113,7 @@ pub fn save(dataset_json: &str, history: &[String]) -> Result<(), String> {
     })?;
     LocalStorage::raw()
         .set_item(HISTORY_KEY, &history_json)
-        .map_err(|_| {
-            "The CLI history could not be saved to localStorage (full or disabled).".to_string()
-        })
+        .map_err(|_| "The CLI history could not be saved to localStorage (full or disabled).".to_string())
 }
 
 /// Forgets both saved items (the page's Reset).

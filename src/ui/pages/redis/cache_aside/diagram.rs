@@ -22,23 +22,10 @@ pub struct SequenceProps {
 }
 
 /// One message arrow from lane `from` to lane `to` at height `y`, labelled above the line.
-fn message(
-    from: f64,
-    to: f64,
-    y: f64,
-    label: String,
-    class: &'static str,
-    testid: &'static str,
-) -> Html {
+fn message(from: f64, to: f64, y: f64, label: String, class: &'static str, testid: &'static str) -> Html {
     let dir = if to > from { 1.0 } else { -1.0 };
     let tip = to - dir * 2.0;
-    let head = format!(
-        "M{tip:.1},{y:.1} L{:.1},{:.1} L{:.1},{:.1} Z",
-        tip - dir * 8.0,
-        y - 4.0,
-        tip - dir * 8.0,
-        y + 4.0
-    );
+    let head = format!("M{tip:.1},{y:.1} L{:.1},{:.1} L{:.1},{:.1} Z", tip - dir * 8.0, y - 4.0, tip - dir * 8.0, y + 4.0);
     // Labels start just right of the left lane; a long one (a 39-letter user name) is squeezed
     // to fit the diagram rather than clipped.
     let x = from.min(to) + 8.0;
@@ -63,43 +50,14 @@ pub fn SequenceDiagram(props: &SequenceProps) -> Html {
     let hit = r.outcome.is_hit();
     let key = format!("user:{}", r.user);
     let mut msgs: Vec<Html> = Vec::new();
-    msgs.push(message(
-        LANE_APP,
-        LANE_REDIS,
-        56.0,
-        format!("GET {key}"),
-        "ca-seq__msg--req",
-        "seq-get",
-    ));
+    msgs.push(message(LANE_APP, LANE_REDIS, 56.0, format!("GET {key}"), "ca-seq__msg--req", "seq-get"));
     if now >= r.get_reply_ms {
-        let reply = r
-            .commands
-            .first()
-            .map(|c| c.reply.clone())
-            .unwrap_or_default();
-        let class = if hit {
-            "ca-seq__msg--hit"
-        } else {
-            "ca-seq__msg--miss"
-        };
-        msgs.push(message(
-            LANE_REDIS,
-            LANE_APP,
-            84.0,
-            reply,
-            class,
-            "seq-get-reply",
-        ));
+        let reply = r.commands.first().map(|c| c.reply.clone()).unwrap_or_default();
+        let class = if hit { "ca-seq__msg--hit" } else { "ca-seq__msg--miss" };
+        msgs.push(message(LANE_REDIS, LANE_APP, 84.0, reply, class, "seq-get-reply"));
     }
     if !hit && now >= r.get_reply_ms {
-        msgs.push(message(
-            LANE_APP,
-            LANE_API,
-            112.0,
-            format!("count repos of {}", r.user),
-            "ca-seq__msg--origin",
-            "seq-origin",
-        ));
+        msgs.push(message(LANE_APP, LANE_API, 112.0, format!("count repos of {}", r.user), "ca-seq__msg--origin", "seq-origin"));
         match r.origin_reply_ms {
             Some(t) if now >= t => {
                 let took = t - r.get_reply_ms;
@@ -129,10 +87,7 @@ pub fn SequenceDiagram(props: &SequenceProps) -> Html {
             (format!("MISS{why} · {l} ms"), "ca-seq__verdict--miss")
         }
         (Outcome::Hit, None) => ("HIT · replying…".to_string(), "ca-seq__verdict--hit"),
-        (Outcome::Miss { .. }, None) => (
-            "MISS · waiting for the API…".to_string(),
-            "ca-seq__verdict--miss",
-        ),
+        (Outcome::Miss { .. }, None) => ("MISS · waiting for the API…".to_string(), "ca-seq__verdict--miss"),
     };
     let title = format!("Request #{} for {}: {}", r.id, r.user, verdict);
     let lane = |x: f64, name: &'static str, idle: bool| {
@@ -187,12 +142,7 @@ const PAD_B: f64 = 40.0;
 /// bottom (≈ 5 ms), misses along the top (≈ 380 ms).
 #[component]
 pub fn LatencyScatter(props: &ScatterProps) -> Html {
-    let (mut x0, mut x1) = props
-        .dots
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), d| {
-            (a.min(d.t_s), b.max(d.t_s))
-        });
+    let (mut x0, mut x1) = props.dots.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), d| (a.min(d.t_s), b.max(d.t_s)));
     if !x0.is_finite() {
         (x0, x1) = (0.0, 10.0);
     }
@@ -204,9 +154,7 @@ pub fn LatencyScatter(props: &ScatterProps) -> Html {
     let sx = |x: f64| PAD_L + (x - x0) / (x1 - x0) * plot_w;
     // log10 from 0 (1 ms) to 3.2 (≈ 1.6 s).
     let (lo, hi) = (0.0, 3.2);
-    let sy = |ms: f64| {
-        PAD_T + plot_h - ((ms.max(1.0).log10() - lo) / (hi - lo)).clamp(0.0, 1.0) * plot_h
-    };
+    let sy = |ms: f64| PAD_T + plot_h - ((ms.max(1.0).log10() - lo) / (hi - lo)).clamp(0.0, 1.0) * plot_h;
     let y_ticks = [1.0, 10.0, 100.0, 1000.0];
     html! {
         <figure class="chart-figure" data-testid="ca-latency-chart">
