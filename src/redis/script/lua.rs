@@ -67,6 +67,39 @@ fn new_interpreter() -> Result<Lua, String> {
     Lua::try_new_versioned(LuaVersion::V51).map_err(|e| e.to_string())
 }
 
+/// The bridge's own chunks (`RAISER`, `sandbox.lua`) compiled once per process and kept as Lua 5.1
+/// bytecode with their debug information (the handler tells bridge frames by their source
+/// `=redis`). Parsing `sandbox.lua` costs about a millisecond; loading its bytecode into each fresh
+/// interpreter is what makes a run cheap. A chunk that cannot be dumped is kept as text.
+struct BridgeChunks {
+    raiser: Vec<u8>,
+    sandbox: Vec<u8>,
+}
+
+fn bridge_chunks() -> &'static BridgeChunks {
+    static CHUNKS: std::sync::OnceLock<BridgeChunks> = std::sync::OnceLock::new();
+    CHUNKS.get_or_init(|| {
+        let precompiled = |source: &str| -> Vec<u8> {
+            new_interpreter()
+                .ok()
+                .and_then(|lua| lua.load(source).set_name("=redis").into_function().ok()?.dump(false).ok())
+                .unwrap_or_else(|| source.as_bytes().to_vec())
+        };
+        BridgeChunks { raiser: precompiled(RAISER), sandbox: precompiled(SANDBOX) }
+    })
+}
+
+/// Compiles a user script as `luaL_loadbuffer` does in Redis: text only. omnilua's loader would
+/// take a precompiled chunk (ESC, "Lua"…) too; Redis's parser sees that byte as a symbol.
+fn load_user_script(lua: &Lua, body: &[u8]) -> omnilua::Result<Function> {
+    if body.first() == Some(&0x1b) {
+        return Err(omnilua::Error::from(omnilua::LuaError::runtime(format_args!(
+            "user_script:1: unexpected symbol near 'char(27)'"
+        ))));
+    }
+    lua.load(body).set_name("@user_script").into_function()
+}
+
 fn sandbox_config(limits: &ScriptLimits) -> SandboxConfig {
     SandboxConfig {
         instruction_limit: Some(limits.max_steps.max(1)),
@@ -83,7 +116,7 @@ pub fn compile_check(body: &[u8], limits: &ScriptLimits) -> Result<(), String> {
     let sandbox = lua
         .install_sandbox(sandbox_config(limits))
         .map_err(|e| e.to_string())?;
-    match lua.load(body).set_name("@user_script").into_function() {
+    match load_user_script(&lua, body) {
         Ok(_) => Ok(()),
         Err(e) => match sandbox.tripped() {
             Some(_) => Err(format!(
@@ -116,7 +149,8 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
     let host = &host;
     let mut sandbox = None;
     let result = lua.scope(|scope| {
-        let raiser: Function = lua.load(RAISER).set_name("=redis").into_function()?.call(())?;
+        let chunks = bridge_chunks();
+        let raiser: Function = lua.load(&chunks.raiser).set_name("=redis").into_function()?.call(())?;
         let raiser = &raiser;
         let make_call = |raise_errors: bool| {
             scope.create_function(&lua, move |lua, args: Variadic<Value>| {
@@ -198,8 +232,8 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
             // The model has one user with every permission.
             values(vec![Value::Boolean(true)])
         })?;
-        let boot: Function = lua.load(SANDBOX).set_name("=redis").into_function()?;
-        let runner: Variadic<Value> = boot.call(Variadic::from(vec![
+        let boot: Function = lua.load(&chunks.sandbox).set_name("=redis").into_function()?;
+        let booted: Variadic<Value> = boot.call(Variadic::from(vec![
             Value::Function(call),
             Value::Function(pcall),
             Value::Function(sha1),
@@ -211,11 +245,28 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
             Value::Function(set_repl),
             Value::Number(limits.max_memory_bytes as f64),
         ]))?;
-        let Some(Value::Function(runner)) = runner.into_vec().into_iter().next() else {
-            return Err(omnilua::Error::from(omnilua::LuaError::runtime(format_args!("sandbox bootstrap returned no runner"))));
+        let mut booted = booted.into_vec().into_iter();
+        let (Some(Value::Function(runner)), Some(Value::Table(impls)), Some(Value::Function(install))) =
+            (booted.next(), booted.next(), booted.next())
+        else {
+            return Err(omnilua::Error::from(omnilua::LuaError::runtime(format_args!(
+                "sandbox bootstrap returned no runner"
+            ))));
         };
+        // A keeper is a host (C) function that calls one of sandbox.lua's wrappers: when the
+        // script tail-calls `string.find`, its frame stays on the stack, as it would for Redis's C
+        // function, so errors still name the script's line.
+        let keepers = lua.create_table()?;
+        for i in 1..=impls.len()? {
+            let Value::Function(wrapper) = impls.raw_get::<_, Value>(i as f64)? else { continue };
+            let keeper = scope.create_function(&lua, move |_, args: Variadic<Value>| {
+                wrapper.call::<_, Variadic<Value>>(args)
+            })?;
+            keepers.raw_set(i as f64, keeper)?;
+        }
+        install.call::<_, ()>(keepers)?;
         sandbox = Some(lua.install_sandbox(sandbox_config(limits))?);
-        let script = lua.load(body).set_name("@user_script").into_function()?;
+        let script = load_user_script(&lua, body)?;
         let keys = string_array(&lua, keys)?;
         let args = string_array(&lua, args)?;
         let out: Variadic<Value> =

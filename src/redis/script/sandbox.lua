@@ -15,8 +15,10 @@ local raw_setmetatable, raw_getmetatable, setfenv = setmetatable, getmetatable, 
 local smatch, sgsub, sfind, srep, sformat, ssub = string.match, string.gsub, string.find, string.rep,
     string.format, string.sub
 
--- Redis removes these globals (deny list) and `debug` once its error handler holds it.
+-- Redis removes these globals (deny list) and `debug` once its error handler holds it. The
+-- referee (Debian's redis-server 7.0.15) has no getfenv, setfenv or newproxy either.
 G.dofile, G.loadfile, G.print, G.debug = nil, nil, nil, nil
+G.getfenv, G.setfenv, G.newproxy = nil, nil, nil
 
 -- Stops the script the way the interpreter's own memory ceiling does: a string.rep that would
 -- cross the limit trips the (uncatchable) sandbox before allocating anything.
@@ -24,12 +26,21 @@ local function out_of_memory()
   srep('x', memory_limit + 1)
 end
 
--- The stack as a script sees it: frames of this file, and the C functions they call, stand for
--- one C function (in Redis they are C code); tail-call markers are dropped.
+-- The Rust functions standing in front of this file's wrappers (see `keep` below). Being C
+-- functions, they keep the script's frame on the stack when the script tail-calls them.
+local keepers = raw_setmetatable({}, { __mode = 'k' })
+local function bridge_frame(i)
+  return i.source == '=redis' or keepers[i.func] ~= nil
+end
+
+-- The stack as a script sees it: frames of this file with their keepers, the C functions they
+-- call, and the C function that called into them stand for one C function (in Redis they are C
+-- code: redis.call, string.find, table.insert checking a read-only table); tail-call markers are
+-- dropped.
 local function visible_frames(from, want)
   local raw, level = {}, from + 1
   while #raw < want + 8 do
-    local i = dbg.getinfo(level, 'nSl')
+    local i = dbg.getinfo(level, 'nSlf')
     if not i then
       break
     end
@@ -42,10 +53,12 @@ local function visible_frames(from, want)
   while k <= #raw and #out < want do
     local i = raw[k]
     local caller = raw[k + 1]
-    local bridge = i.source == '=redis' or (i.what == 'C' and caller ~= nil and caller.source == '=redis')
-    if bridge then
-      while raw[k + 1] and (raw[k + 1].source == '=redis'
-          or (raw[k + 1].what == 'C' and raw[k + 2] and raw[k + 2].source == '=redis')) do
+    if bridge_frame(i) or (i.what == 'C' and caller ~= nil and bridge_frame(caller)) then
+      while raw[k + 1] and (bridge_frame(raw[k + 1])
+          or (raw[k + 1].what == 'C' and raw[k + 2] and bridge_frame(raw[k + 2]))) do
+        k = k + 1
+      end
+      if raw[k + 1] and raw[k + 1].what == 'C' then
         k = k + 1
       end
       out[#out + 1] = { what = 'C', source = '=[C]', currentline = -1 }
@@ -62,11 +75,11 @@ end
 local function where()
   local level = 2
   while true do
-    local i = dbg.getinfo(level, 'Sl')
+    local i = dbg.getinfo(level, 'Slf')
     if not i then
       return ''
     end
-    if i.source ~= '=redis' and i.what ~= 'tail' then
+    if not bridge_frame(i) and i.what ~= 'tail' then
       if i.what == 'C' or i.currentline < 0 then
         return ''
       end
@@ -74,6 +87,14 @@ local function where()
     end
     level = level + 1
   end
+end
+
+-- A wrapper a script calls as a library function goes in `tbl[key]`; Rust puts a keeper (a C
+-- function calling it) there instead once the sandbox is built (`install` at the end).
+local kept = {}
+local function keep(tbl, key, impl)
+  kept[#kept + 1] = { tbl, key, impl }
+  tbl[key] = impl
 end
 
 -- Errors raised by a wrapped C function carry no position (its caller is pcall) and name it '?'.
@@ -86,8 +107,9 @@ local function relay(name, res)
   if type(e) == 'string' and not sfind(e, '^user_script:') and not sfind(e, '^attempt to ') then
     e = sgsub(e, "^bad argument (#%d+) to '%?'", "bad argument %1 to '" .. name .. "'")
     e = sgsub(e, "^bad argument (#%d+) %(", "bad argument %1 to '" .. name .. "' (")
-    -- Lua 5.1's luaL_typerror for setmetatable says only what it expects.
+    -- Lua 5.1's luaL_argerror for setmetatable and gsub says only what it expects.
     e = sgsub(e, "^(bad argument #2 to 'setmetatable' %(nil or table expected), got %a+%)", "%1)")
+    e = sgsub(e, "^(bad argument #3 to 'gsub' %(string/function/table expected), got %a+%)", "%1)")
     error(where() .. e, 0)
   end
   error(e, 0)
@@ -176,8 +198,8 @@ local function loadstring_text(s, chunkname)
   end
   return call_raw('loadstring', raw_loadstring, s, chunkname)
 end
-G.loadstring = loadstring_text
-G.load = function(reader, chunkname)
+keep(G, 'loadstring', loadstring_text)
+keep(G, 'load', function(reader, chunkname)
   if type(reader) ~= 'function' then
     return call_raw('load', raw_load, reader, chunkname)
   end
@@ -197,12 +219,47 @@ G.load = function(reader, chunkname)
     parts[#parts + 1] = piece
   end
   return loadstring_text(table.concat(parts), chunkname or '=(load)')
+end)
+
+local raw_gsub, raw_format = string.gsub, string.format
+
+-- Lua 5.1's pattern matcher recurses once per repeated item (`a?`, `a*`, `a-`, `a+`) and per
+-- capture, with no bound of its own; Redis's 8 MB C stack takes about 100,000 levels, a page's
+-- wasm stack far fewer. A pattern with more repetition items than this is refused instead.
+local max_pattern_items = 1000
+local function check_pattern(p)
+  if type(p) == 'string' and #p > max_pattern_items then
+    local _, items = raw_gsub(p, '[%?%*%-%+%(]', '')
+    if items > max_pattern_items then
+      error(where() .. 'playground limit: pattern too complex (more than ' .. max_pattern_items
+        .. ' repetition items or captures)', 0)
+    end
+  end
 end
+local raw_find, raw_match, raw_gmatch = string.find, string.match, string.gmatch
+-- Arguments pass on as `...` so that a missing one is still "no value" in the error.
+keep(G.string, 'find', function(...)
+  if not select(4, ...) then
+    check_pattern((select(2, ...)))
+  end
+  return call_raw('find', raw_find, ...)
+end)
+keep(G.string, 'match', function(...)
+  check_pattern((select(2, ...)))
+  return call_raw('match', raw_match, ...)
+end)
+local function gmatch(...)
+  check_pattern((select(2, ...)))
+  return call_raw('gmatch', raw_gmatch, ...)
+end
+keep(G.string, 'gmatch', gmatch)
+keep(G.string, 'gfind', gmatch)
 
 -- string.gsub and string.format build their result outside the interpreter's memory accounting:
 -- bound what they could produce before they run.
-local raw_gsub, raw_format = string.gsub, string.format
-G.string.gsub = function(s, pattern, repl, n)
+keep(G.string, 'gsub', function(...)
+  local s, pattern, repl, n = ...
+  check_pattern(pattern)
   if (type(s) == 'string' or type(s) == 'number') and (type(pattern) == 'string' or type(pattern) == 'number') then
     local len = #tostring(s)
     local matches = len + 1
@@ -233,9 +290,12 @@ G.string.gsub = function(s, pattern, repl, n)
       end
     end
   end
-  return call_raw('gsub', raw_gsub, s, pattern, repl, n)
-end
-G.string.format = function(fmt, ...)
+  if select('#', ...) < 3 then
+    return call_raw('gsub', raw_gsub, ...)
+  end
+  return call_raw('gsub', raw_gsub, s, pattern, repl, select(4, ...))
+end)
+keep(G.string, 'format', function(fmt, ...)
   if type(fmt) == 'string' then
     local bound = #fmt
     for i = 1, select('#', ...) do
@@ -251,7 +311,7 @@ G.string.format = function(fmt, ...)
     end
   end
   return call_raw('format', raw_format, fmt, ...)
-end
+end)
 
 ---------------------------------------------------------------------------------------------
 -- Read-only tables. Redis patches its Lua so the global table and every table reachable from it
@@ -269,25 +329,25 @@ local function protect(real, shown_mt)
   return proxy
 end
 
-G.setmetatable = function(t, mt)
+keep(G, 'setmetatable', function(t, mt)
   if proxied[t] ~= nil then
     error('Attempt to modify a readonly table', 0)
   end
   return call_raw('setmetatable', raw_setmetatable, t, mt)
-end
-G.getmetatable = function(t)
+end)
+keep(G, 'getmetatable', function(t)
   local shown = proxied[t]
   if shown ~= nil then
     return shown or nil
   end
   return call_raw('getmetatable', raw_getmetatable, t)
-end
-G.rawset = function(t, k, v)
+end)
+keep(G, 'rawset', function(t, k, v)
   if proxied[t] ~= nil then
     error('Attempt to modify a readonly table', 0)
   end
   return call_raw('rawset', rawset, t, k, v)
-end
+end)
 
 -- The error handler Redis installs (eval.c's __redis__err__handler), on the stack as the script
 -- sees it.
@@ -313,6 +373,8 @@ local libraries = { 'string', 'table', 'math', 'coroutine', 'redis' }
 for _, name in ipairs(libraries) do
   G[name] = protect(G[name])
 end
+-- Methods on strings look in `string` (as in Redis, where `getmetatable('').__index == string`).
+raw_getmetatable('').__index = G.string
 local shown_global_mt = protect({ __index = function() end })
 local globals_proxy = {}
 raw_setmetatable(globals_proxy, {
@@ -329,11 +391,26 @@ raw_setmetatable(globals_proxy, {
 proxied[globals_proxy] = shown_global_mt
 G._G = globals_proxy
 
--- Runs the compiled script with KEYS and ARGV, Redis's way: one result, errors through the handler.
+-- Returned to Rust: the runner, which runs the compiled script with KEYS and ARGV Redis's way (one
+-- result, errors through the handler); the wrappers to put keepers in front of; and `install`,
+-- which takes those keepers (in the same order).
 local handler = G.__redis__err__handler
-return function(script, keys, argv)
+local xpcall = xpcall
+local function run(script, keys, argv)
   G.KEYS, G.ARGV = keys, argv
   setfenv(script, globals_proxy)
   setfenv(0, globals_proxy)
   return xpcall(script, handler)
 end
+local impls = {}
+for i, k in ipairs(kept) do
+  impls[i] = k[3]
+end
+local function install(list)
+  for i, k in ipairs(kept) do
+    local keeper = list[i]
+    keepers[keeper] = true
+    k[1][k[2]] = keeper
+  end
+end
+return run, impls, install

@@ -283,12 +283,12 @@ fn errors_and_sandbox() {
             EVAL return loadstring(string.dump(function() return 1 end))() 0 -> (error) ERR user_script:1: attempt to call a nil value script: 5dcb142d767eb350dbcc8f0ae66433b0e227f5a2, on @user_script:1.
             EVAL return loadstring('return 7')() 0 -> (integer) 7
             EVAL return string.rep() 0 -> (error) ERR user_script:1: bad argument #1 to 'rep' (string expected, got no value) script: 312a592c4be4cbcb6748209b815c8eb090f3ca71, on @user_script:1.
-            EVAL return string.gsub(nil) 0 -> (error) ERR bad argument #1 to 'gsub' (string expected, got nil)
-            EVAL return string.format('%d', 'x') 0 -> (error) ERR bad argument #2 to 'format' (number expected, got string)
+            EVAL return string.gsub(nil) 0 -> (error) ERR user_script:1: bad argument #1 to 'gsub' (string expected, got nil) script: 67f2e1c5f24343975729af892c41e0e65019eb3a, on @user_script:1.
+            EVAL return string.format('%d', 'x') 0 -> (error) ERR user_script:1: bad argument #2 to 'format' (number expected, got string) script: cd4fadd5027450767b6391819f084394d5c4916f, on @user_script:1.
             EVAL return math.random(0) 0 -> (error) ERR user_script:1: bad argument #1 to 'random' (interval is empty) script: 008bcb60f86ee36d26c67b641b46674578d9cba0, on @user_script:1.
             EVAL return type(pairs) 0 -> "function"
             EVAL return table.concat({1, {}, 3}) 0 -> (error) ERR user_script:1: invalid value (table) at index 2 in table for 'concat' script: 1256855af13e156c2831028e4a486ab1d403bde8, on @user_script:1.
-            EVAL return setmetatable({}, 5) 0 -> (error) ERR bad argument #2 to 'setmetatable' (nil or table expected)
+            EVAL return setmetatable({}, 5) 0 -> (error) ERR user_script:1: bad argument #2 to 'setmetatable' (nil or table expected) script: 0e7b7790a411878e4093dad81e4fd25f457ab014, on @user_script:1.
             EVAL return _VERSION 0 -> "Lua 5.1"
             EVAL return {type(cjson), type(bit)} 0 -> (error) ERR user_script:1: Script attempted to access nonexistent global variable 'cjson' script: 87f796a962f02f38649a0952bbc2f7c1ddf191ce, on @user_script:1.
         "#]],
@@ -497,6 +497,9 @@ fn runaway_scripts_stop_within_the_budget() {
                 "local ok = pcall(function() while true do end end) return 'caught?'",
                 "0",
             ],
+            &["EVAL", "return string.find(string.rep('a', 1e5), string.rep('a?', 1e5))", "0"],
+            &["EVAL", "return ('a'):rep(1e5):match(('(a)-'):rep(600))", "0"],
+            &["EVAL", "return string.find(string.rep('a', 1000), string.rep('a?', 1000) .. '$')", "0"],
             &["EVAL", &big[..2000], "0"],
             &["EVAL", &huge_script, "0"],
             &["EVAL", "return 'still alive'", "0"],
@@ -516,6 +519,9 @@ fn runaway_scripts_stop_within_the_budget() {
         EVAL local t = {} for i = 1, 1e9 do t[i] = i end 0 -> (error) ERR playground limit: the script needed more than 33554432 bytes of Lua memory script: 2560371c289
         EVAL local t = {} t[1] = t return t 0 -> [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[
         EVAL local ok = pcall(function() while true do end end) return 'caught?' 0 -> (error) ERR playground limit: the script ran 5000000 Lua steps without finishing (
+        EVAL return string.find(string.rep('a', 1e5), string.rep('a?', 1e5)) 0 -> (error) ERR user_script:1: playground limit: pattern too complex (more than 1000 repet
+        EVAL return ('a'):rep(1e5):match(('(a)-'):rep(600)) 0 -> (error) ERR user_script:1: playground limit: pattern too complex (more than 1000 repetition items or ca
+        EVAL return string.find(string.rep('a', 1000), string.rep('a?', 1000) .. '$') 0 -> (integer) 1
         EVAL return 1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+
         EVAL local s = [[xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
         EVAL return 'still alive' 0 -> "still alive"
