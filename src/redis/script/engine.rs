@@ -73,39 +73,26 @@ impl ScriptEngine {
         &self.log
     }
 
-    /// EVAL, EVALSHA, EVAL_RO or EVALSHA_RO with its full argv (arity already checked: at least
-    /// the script and numkeys). `argv[0]` decides which.
+    /// EVAL, EVALSHA, EVAL_RO or EVALSHA_RO with its full argv; `argv[0]` decides which.
     pub fn eval_command(&mut self, argv: &[Vec<u8>], host: &mut dyn ScriptHost) -> Reply {
-        let name = c_str(&argv[0]).to_ascii_lowercase();
-        let by_sha = name.starts_with(b"evalsha");
-        let read_only = name.ends_with(b"_ro");
-        if by_sha && argv[1].len() != 40 {
-            return Reply::error(NOSCRIPT);
-        }
-        let Some(numkeys) = parse_i64(&argv[2]) else {
-            return Reply::error("ERR value is not an integer or out of range");
+        let call = match EvalArgs::parse(argv) {
+            Ok(call) => call,
+            Err(e) => return e,
         };
-        let rest = &argv[3..];
-        if numkeys > rest.len() as i64 {
-            return Reply::error("ERR Number of keys can't be greater than number of args");
-        }
-        if numkeys < 0 {
-            return Reply::error("ERR Number of keys can't be negative");
-        }
-        let (keys, args) = rest.split_at(numkeys as usize);
-        let sha = if by_sha {
-            let sha = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
-            if !self.cache.contains(sha.as_bytes()) {
-                return Reply::error(NOSCRIPT);
+        let sha = match call.source {
+            ScriptSource::Sha(sha) => {
+                let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+                if !self.cache.contains(sha.as_bytes()) {
+                    return Reply::error(NOSCRIPT);
+                }
+                sha
             }
-            sha
-        } else {
-            match self.load(&argv[1]) {
+            ScriptSource::Body(body) => match self.load(body) {
                 Ok(sha) => sha,
                 Err(e) => return e,
-            }
+            },
         };
-        self.run_cached(&sha, keys, args, read_only, host)
+        self.run_cached(&sha, call.keys, call.args, call.read_only, host)
     }
 
     /// Runs the cached script `sha` (lower-case hex) with KEYS and ARGV; `read_only` for the *_RO
@@ -190,78 +177,146 @@ impl ScriptEngine {
 
     /// SCRIPT with its full argv (`argv[0]` is SCRIPT).
     pub fn script_command(&mut self, argv: &[Vec<u8>]) -> Reply {
-        if argv.len() < 2 {
-            return Reply::error("ERR wrong number of arguments for 'script' command");
-        }
-        let sub = &argv[1];
-        let arity_error = |name: &str| {
-            Reply::Error(format!(
-                "ERR wrong number of arguments for 'script|{name}' command"
-            ))
-        };
-        if is(sub, "help") {
-            if argv.len() != 2 {
-                return arity_error("help");
+        match ScriptSubcommand::parse(argv) {
+            Err(e) => e,
+            Ok(ScriptSubcommand::Help) => {
+                Reply::Array(SCRIPT_HELP.iter().map(|l| Reply::Status((*l).into())).collect())
             }
-            return Reply::Array(
-                SCRIPT_HELP
-                    .iter()
-                    .map(|l| Reply::Status((*l).into()))
-                    .collect(),
-            );
+            Ok(ScriptSubcommand::Flush) => {
+                self.cache.clear();
+                Reply::ok()
+            }
+            Ok(ScriptSubcommand::Exists(shas)) => {
+                Reply::Array(shas.iter().map(|sha| Reply::Integer(i64::from(self.cache.contains(sha)))).collect())
+            }
+            Ok(ScriptSubcommand::Load(body)) => match self.load(body) {
+                Ok(sha) => Reply::bulk(sha),
+                Err(e) => e,
+            },
+            Ok(ScriptSubcommand::Kill) => Reply::error("NOTBUSY No scripts in execution right now."),
+            Ok(ScriptSubcommand::Debug(DebugMode::No)) => Reply::ok(),
+            Ok(ScriptSubcommand::Debug(DebugMode::Yes | DebugMode::Sync)) => {
+                Reply::error("ERR playground limit: SCRIPT DEBUG (the Lua debugger) is not modeled")
+            }
+        }
+    }
+}
+
+/// Which script an EVAL-family command names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScriptSource<'a> {
+    /// EVAL / EVAL_RO: the script's text.
+    Body(&'a [u8]),
+    /// EVALSHA / EVALSHA_RO: 40 bytes, a SHA1 in hex in any case if it is to match.
+    Sha(&'a [u8]),
+}
+
+/// An EVAL-family command's arguments as eval.c takes them apart (`evalShaCommand`'s length check,
+/// then `evalGenericCommand`'s numkeys), before anything is looked up or compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EvalArgs<'a> {
+    pub source: ScriptSource<'a>,
+    /// EVAL_RO / EVALSHA_RO.
+    pub read_only: bool,
+    pub keys: &'a [Vec<u8>],
+    pub args: &'a [Vec<u8>],
+}
+
+impl<'a> EvalArgs<'a> {
+    /// Parses a full argv (`argv[0]` EVAL, EVALSHA, EVAL_RO or EVALSHA_RO in any case). The error
+    /// is Redis's reply.
+    pub fn parse(argv: &'a [Vec<u8>]) -> Result<EvalArgs<'a>, Reply> {
+        let name = argv.first().map(|n| n.to_ascii_lowercase()).unwrap_or_default();
+        let (by_sha, read_only) = match name.as_slice() {
+            b"eval" => (false, false),
+            b"eval_ro" => (false, true),
+            b"evalsha" => (true, false),
+            b"evalsha_ro" => (true, true),
+            _ => return Err(Reply::error("ERR not an EVAL command")),
+        };
+        let [_, script, numkeys, rest @ ..] = argv else {
+            let name = String::from_utf8_lossy(&name).into_owned();
+            return Err(Reply::Error(format!("ERR wrong number of arguments for '{name}' command")));
+        };
+        if by_sha && script.len() != 40 {
+            return Err(Reply::error(NOSCRIPT));
+        }
+        let Some(numkeys) = parse_i64(numkeys) else {
+            return Err(Reply::error("ERR value is not an integer or out of range"));
+        };
+        let Ok(numkeys) = usize::try_from(numkeys) else {
+            return Err(Reply::error("ERR Number of keys can't be negative"));
+        };
+        if numkeys > rest.len() {
+            return Err(Reply::error("ERR Number of keys can't be greater than number of args"));
+        }
+        let (keys, args) = rest.split_at(numkeys);
+        let source = if by_sha { ScriptSource::Sha(script) } else { ScriptSource::Body(script) };
+        Ok(EvalArgs { source, read_only, keys, args })
+    }
+}
+
+/// SCRIPT DEBUG's mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DebugMode {
+    Yes,
+    Sync,
+    No,
+}
+
+/// A SCRIPT subcommand as `scriptCommand` and the command table's subcommand arities take it apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScriptSubcommand<'a> {
+    Help,
+    /// FLUSH, FLUSH SYNC, FLUSH ASYNC: the model flushes at once either way.
+    Flush,
+    Exists(&'a [Vec<u8>]),
+    Load(&'a [u8]),
+    Kill,
+    Debug(DebugMode),
+}
+
+impl<'a> ScriptSubcommand<'a> {
+    /// Parses a full argv (`argv[0]` is SCRIPT). The error is Redis's reply.
+    pub fn parse(argv: &'a [Vec<u8>]) -> Result<ScriptSubcommand<'a>, Reply> {
+        let Some(sub) = argv.get(1) else {
+            return Err(Reply::error("ERR wrong number of arguments for 'script' command"));
+        };
+        let arity_error =
+            |name: &str| Reply::Error(format!("ERR wrong number of arguments for 'script|{name}' command"));
+        let rest = &argv[2..];
+        if is(sub, "help") {
+            return if rest.is_empty() { Ok(ScriptSubcommand::Help) } else { Err(arity_error("help")) };
         }
         if is(sub, "flush") {
-            return match argv.len() {
-                2 => {
-                    self.cache.clear();
-                    Reply::ok()
-                }
-                3 if is(&argv[2], "sync") || is(&argv[2], "async") => {
-                    self.cache.clear();
-                    Reply::ok()
-                }
-                _ => Reply::error("ERR SCRIPT FLUSH only support SYNC|ASYNC option"),
+            return match rest {
+                [] => Ok(ScriptSubcommand::Flush),
+                [mode] if is(mode, "sync") || is(mode, "async") => Ok(ScriptSubcommand::Flush),
+                _ => Err(Reply::error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")),
             };
         }
         if is(sub, "exists") {
-            if argv.len() < 3 {
-                return arity_error("exists");
-            }
-            return Reply::Array(
-                argv[2..]
-                    .iter()
-                    .map(|sha| Reply::Integer(i64::from(self.cache.contains(c_str(sha)))))
-                    .collect(),
-            );
+            return if rest.is_empty() { Err(arity_error("exists")) } else { Ok(ScriptSubcommand::Exists(rest)) };
         }
         if is(sub, "load") {
-            if argv.len() != 3 {
-                return arity_error("load");
-            }
-            return match self.load(&argv[2]) {
-                Ok(sha) => Reply::bulk(sha),
-                Err(e) => e,
+            return match rest {
+                [body] => Ok(ScriptSubcommand::Load(body)),
+                _ => Err(arity_error("load")),
             };
         }
         if is(sub, "kill") {
-            if argv.len() != 2 {
-                return arity_error("kill");
-            }
-            return Reply::error("NOTBUSY No scripts in execution right now.");
+            return if rest.is_empty() { Ok(ScriptSubcommand::Kill) } else { Err(arity_error("kill")) };
         }
         if is(sub, "debug") {
-            if argv.len() != 3 {
-                return arity_error("debug");
-            }
-            return Reply::error(
-                "ERR playground limit: SCRIPT DEBUG (the Lua debugger) is not modeled",
-            );
+            let [mode] = rest else { return Err(arity_error("debug")) };
+            let modes = [("no", DebugMode::No), ("yes", DebugMode::Yes), ("sync", DebugMode::Sync)];
+            return match modes.iter().find(|(word, _)| is(mode, word)) {
+                Some(&(_, mode)) => Ok(ScriptSubcommand::Debug(mode)),
+                None => Err(Reply::error("ERR Use SCRIPT DEBUG YES/SYNC/NO")),
+            };
         }
-        let sub = String::from_utf8_lossy(c_str(sub));
-        let sub: String = sub.chars().take(128).collect();
-        Reply::Error(single_line(&format!(
-            "ERR unknown subcommand '{sub}'. Try SCRIPT HELP."
-        )))
+        let sub: String = String::from_utf8_lossy(c_str(sub)).chars().take(128).collect();
+        Err(Reply::Error(single_line(&format!("ERR unknown subcommand '{sub}'. Try SCRIPT HELP."))))
     }
 }
 

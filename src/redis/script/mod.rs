@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use super::reply::Reply;
 use super::table;
 
-pub use engine::{ScriptEngine, ScriptLogEntry};
+pub use engine::{DebugMode, EvalArgs, ScriptEngine, ScriptLogEntry, ScriptSource, ScriptSubcommand};
 
 /// What the command table says about a command a script calls (`scriptCall`'s checks).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
