@@ -10,20 +10,18 @@
 
 #[path = "support/redis_server.rs"]
 mod redis_server;
+#[path = "support/script_gen.rs"]
+mod script_gen;
 
 use playground::redis::cli::format_inline;
+use playground::redis::script::sha1_hex;
 use playground::redis::Store;
 use playground::sim::{SimRng, SimTime};
 use redis_server::start_server;
 
 fn now() -> SimTime {
     use std::time::{SystemTime, UNIX_EPOCH};
-    SimTime(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_millis() as u64,
-    )
+    SimTime(SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as u64)
 }
 
 /// One command per entry: arguments, the script body usually second.
@@ -293,14 +291,64 @@ fn scripting_matches_redis_server() {
             ));
         }
     }
-    println!(
-        "scripting differential: {} cases, {} mismatches",
-        CASES.len(),
-        mismatches.len()
-    );
-    assert!(
-        mismatches.is_empty(),
-        "model and redis-server differ:\n{}",
-        mismatches.join("\n")
-    );
+    println!("scripting differential: {} cases, {} mismatches", CASES.len(), mismatches.len());
+    assert!(mismatches.is_empty(), "model and redis-server differ:\n{}", mismatches.join("\n"));
+}
+
+/// A seeded sample of the fuzz test's generated inputs (shebang lines through SCRIPT LOAD and
+/// EVAL_RO, EVAL-family and SCRIPT argument lists, some mutated byte by byte), reply for reply.
+#[test]
+fn generated_shebangs_and_arguments_match_redis_server() {
+    let server = start_server();
+    let mut conn = redis_server::Conn::connect(server.port).expect("connect to redis-server");
+    let mut store = Store::new(SimRng::new(1));
+    let shas: Vec<String> = script_gen::BODIES.iter().map(|b| sha1_hex(b.as_bytes())).collect();
+    let mut rng = SimRng::new(0x5c1_d1ff);
+    let (mut cases, mut mismatches) = (0, Vec::new());
+    for i in 0..1_500 {
+        let mut batch = Vec::new();
+        if i % 50 == 0 {
+            batch.extend(
+                script_gen::BODIES.iter().map(|b| vec![b"SCRIPT".to_vec(), b"LOAD".to_vec(), b.as_bytes().to_vec()]),
+            );
+        }
+        let mut argv = match i % 3 {
+            0 => {
+                let (body, _) = script_gen::shebang_body(&mut rng);
+                let name: &[u8] = if rng.index(3) == 0 { b"EVAL_RO" } else { b"SCRIPT" };
+                if name == b"SCRIPT" {
+                    vec![b"SCRIPT".to_vec(), b"LOAD".to_vec(), body]
+                } else {
+                    vec![name.to_vec(), body, b"0".to_vec()]
+                }
+            }
+            1 => script_gen::eval_argv(&mut rng, &shas),
+            _ => script_gen::script_argv(&mut rng, &shas),
+        };
+        // Mutated bytes stay ASCII here: the model's error texts are UTF-8.
+        if rng.index(4) == 0 {
+            script_gen::mutate(&mut rng, &mut argv);
+            argv.iter_mut().flatten().for_each(|b| *b &= 0x7f);
+            let is_debug = argv.get(1).is_some_and(|s| s.eq_ignore_ascii_case(b"debug"));
+            if argv[0].eq_ignore_ascii_case(b"script") && is_debug {
+                argv.truncate(2);
+            }
+        }
+        batch.push(argv);
+        for argv in batch {
+            cases += 1;
+            let real = conn.call(&argv);
+            let model = store.execute(now(), &argv);
+            if real != model {
+                mismatches.push(format!(
+                    "{:?}\n    redis: {}\n    model: {}",
+                    argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>(),
+                    format_inline(&real),
+                    format_inline(&model)
+                ));
+            }
+        }
+    }
+    println!("generated scripting differential: {cases} commands, {} mismatches", mismatches.len());
+    assert!(mismatches.is_empty(), "model and redis-server differ:\n{}", mismatches.join("\n"));
 }

@@ -22,26 +22,13 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind an ephemeral loopback port")
-        .local_addr()
-        .expect("local addr")
-        .port()
+    TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral loopback port").local_addr().expect("local addr").port()
 }
 
 pub fn start_server() -> Server {
     let port = free_port();
     let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         .args(["--enable-debug-command", "yes"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -61,10 +48,7 @@ pub fn start_server() -> Server {
                 return server;
             }
         }
-        assert!(
-            Instant::now() < deadline,
-            "redis-server on port {port} did not answer PING within 10 s"
-        );
+        assert!(Instant::now() < deadline, "redis-server on port {port} did not answer PING within 10 s");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -80,10 +64,7 @@ impl Conn {
         let s = TcpStream::connect(("127.0.0.1", port))?;
         s.set_read_timeout(Some(Duration::from_secs(10)))?;
         s.set_nodelay(true)?;
-        Ok(Conn {
-            reader: BufReader::new(s.try_clone()?),
-            writer: s,
-        })
+        Ok(Conn { reader: BufReader::new(s.try_clone()?), writer: s })
     }
 
     pub fn call(&mut self, argv: &[Vec<u8>]) -> Reply {
@@ -99,14 +80,8 @@ impl Conn {
 
     fn line(&mut self) -> Vec<u8> {
         let mut l = Vec::new();
-        self.reader
-            .read_until(b'\n', &mut l)
-            .expect("read from redis-server");
-        assert!(
-            l.ends_with(b"\r\n"),
-            "malformed RESP line {:?}",
-            String::from_utf8_lossy(&l)
-        );
+        self.reader.read_until(b'\n', &mut l).expect("read from redis-server");
+        assert!(l.ends_with(b"\r\n"), "malformed RESP line {:?}", String::from_utf8_lossy(&l));
         l.truncate(l.len() - 2);
         l
     }

@@ -17,10 +17,7 @@ fn caller_now(store: &Store) -> SimTime {
 pub fn eval(store: &mut Store, args: &mut Args) -> CmdResult {
     let now = caller_now(store);
     let mut engine = std::mem::take(&mut store.scripts);
-    let reply = engine.eval_command(
-        args.argv(),
-        &mut TableHost(|argv: &[Vec<u8>]| store.execute(now, argv)),
-    );
+    let reply = engine.eval_command(args.argv(), &mut TableHost(|argv: &[Vec<u8>]| store.execute(now, argv)));
     store.scripts = engine;
     Ok(reply)
 }

@@ -54,10 +54,7 @@ pub struct ScriptEngine {
 
 impl ScriptEngine {
     pub fn new(limits: ScriptLimits) -> ScriptEngine {
-        ScriptEngine {
-            limits,
-            ..ScriptEngine::default()
-        }
+        ScriptEngine { limits, ..ScriptEngine::default() }
     }
     pub fn limits(&self) -> &ScriptLimits {
         &self.limits
@@ -109,9 +106,7 @@ impl ScriptEngine {
             return Reply::error(NOSCRIPT);
         };
         if !script.flags.compat && !script.flags.no_writes && read_only {
-            return Reply::error(
-                "ERR Can not execute a script with write flag using *_ro command.",
-            );
+            return Reply::error("ERR Can not execute a script with write flag using *_ro command.");
         }
         let read_only = read_only || (!script.flags.compat && script.flags.no_writes);
         let body = blank_shebang(&script);
@@ -119,13 +114,7 @@ impl ScriptEngine {
             &body,
             keys,
             args,
-            lua::RunContext {
-                read_only,
-                limits: &self.limits,
-                rand: &mut self.rand,
-                log: &mut self.log,
-                host,
-            },
+            lua::RunContext { read_only, limits: &self.limits, rand: &mut self.rand, log: &mut self.log, host },
         );
         match outcome {
             RunOutcome::Reply(r) => r,
@@ -159,17 +148,10 @@ impl ScriptEngine {
         if self.cache.contains(sha.as_bytes()) {
             return Ok(sha);
         }
-        let (flags, shebang_len) =
-            parse_shebang(body).map_err(|e| Reply::Error(single_line(&format!("ERR {e}"))))?;
-        let script = CachedScript {
-            body: body.to_vec(),
-            flags,
-            shebang_len,
-        };
+        let (flags, shebang_len) = parse_shebang(body).map_err(|e| Reply::Error(single_line(&format!("ERR {e}"))))?;
+        let script = CachedScript { body: body.to_vec(), flags, shebang_len };
         if let Err(e) = lua::compile_check(&blank_shebang(&script), &self.limits) {
-            return Err(Reply::Error(single_line(&format!(
-                "ERR Error compiling script (new function): {e}"
-            ))));
+            return Err(Reply::Error(single_line(&format!("ERR Error compiling script (new function): {e}"))));
         }
         self.cache.insert(sha.clone(), script);
         Ok(sha)

@@ -1,9 +1,7 @@
 //! One script run in a fresh Lua 5.1 interpreter: the sandbox of `sandbox.lua`, the host
 //! functions behind `redis.*` and `math.random`, and the Lua ↔ RESP conversions of script_lua.c.
 
-use omnilua::{
-    Function, Lua, LuaString, LuaVersion, SandboxConfig, Table, TripReason, Value, Variadic,
-};
+use omnilua::{Function, Lua, LuaString, LuaVersion, SandboxConfig, Table, TripReason, Value, Variadic};
 
 use super::engine::{ScriptLogEntry, LOG_CAPACITY};
 use super::rand48::Rand48;
@@ -113,16 +111,11 @@ fn sandbox_config(limits: &ScriptLimits) -> SandboxConfig {
 /// interpreter's message, e.g. `user_script:1: '=' expected near 'x'`.
 pub fn compile_check(body: &[u8], limits: &ScriptLimits) -> Result<(), String> {
     let lua = new_interpreter()?;
-    let sandbox = lua
-        .install_sandbox(sandbox_config(limits))
-        .map_err(|e| e.to_string())?;
+    let sandbox = lua.install_sandbox(sandbox_config(limits)).map_err(|e| e.to_string())?;
     match load_user_script(&lua, body) {
         Ok(_) => Ok(()),
         Err(e) => match sandbox.tripped() {
-            Some(_) => Err(format!(
-                "playground limit: compiling needs more than {} bytes",
-                limits.max_memory_bytes
-            )),
+            Some(_) => Err(format!("playground limit: compiling needs more than {} bytes", limits.max_memory_bytes)),
             None => Err(e.to_string()),
         },
     }
@@ -135,13 +128,7 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
         Ok(l) => l,
         Err(e) => return RunOutcome::HandlerFailed(e),
     };
-    let RunContext {
-        read_only,
-        rand,
-        log,
-        host,
-        ..
-    } = ctx;
+    let RunContext { read_only, rand, log, host, .. } = ctx;
     let max_reply = limits.max_reply_elements;
     let rand = std::cell::RefCell::new(rand);
     let rand = &rand;
@@ -216,7 +203,11 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
             // lua_tonumber then an int: anything but 0..3 is refused (replication is not modeled).
             let flags = to_number(&args[0]).unwrap_or(0.0);
             if !(0.0..4.0).contains(&flags.trunc()) {
-                return failure(lua, raiser, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
+                return failure(
+                    lua,
+                    raiser,
+                    "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                );
             }
             values(Vec::new())
         })?;
@@ -259,9 +250,8 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
         let keepers = lua.create_table()?;
         for i in 1..=impls.len()? {
             let Value::Function(wrapper) = impls.raw_get::<_, Value>(i as f64)? else { continue };
-            let keeper = scope.create_function(&lua, move |_, args: Variadic<Value>| {
-                wrapper.call::<_, Variadic<Value>>(args)
-            })?;
+            let keeper = scope
+                .create_function(&lua, move |_, args: Variadic<Value>| wrapper.call::<_, Variadic<Value>>(args))?;
             keepers.raw_set(i as f64, keeper)?;
         }
         install.call::<_, ()>(keepers)?;
@@ -299,17 +289,12 @@ fn values(v: Vec<Value>) -> HostResult {
 /// Raises `value` through the raiser (which never returns normally).
 fn raise(raiser: &Function, value: Value) -> HostResult {
     raiser.call::<_, ()>(Variadic::from(vec![value]))?;
-    Err(omnilua::Error::from(omnilua::LuaError::runtime(
-        format_args!("the raiser returned"),
-    )))
+    Err(omnilua::Error::from(omnilua::LuaError::runtime(format_args!("the raiser returned"))))
 }
 
 /// A Redis error (`luaPushError` + `luaError`): `{err = "ERR <msg>"}`.
 fn failure(lua: &Lua, raiser: &Function, msg: &str) -> HostResult {
-    raise(
-        raiser,
-        Value::Table(error_table(lua, &format!("ERR {msg}"))?),
-    )
+    raise(raiser, Value::Table(error_table(lua, &format!("ERR {msg}"))?))
 }
 
 /// A library error (`luaL_error`): the message with the caller's position.
@@ -344,7 +329,7 @@ fn lua_number_string(n: f64) -> String {
 }
 
 /// C's `%.<p>g` including its spellings of infinities and NaN (x86 NaNs from 0/0 are negative).
-fn c_double(n: f64, precision: usize) -> String {
+pub(super) fn c_double(n: f64, precision: usize) -> String {
     if n.is_nan() {
         if n.is_sign_negative() {
             "-nan".into()
@@ -369,9 +354,7 @@ fn lua_args_to_argv(args: &[Value]) -> Result<Vec<Vec<u8>>, &'static str> {
     }
     args.iter()
         .map(|a| match a {
-            Value::String(s) => s
-                .as_bytes()
-                .map_err(|_| "Lua redis lib command arguments must be strings or integers"),
+            Value::String(s) => s.as_bytes().map_err(|_| "Lua redis lib command arguments must be strings or integers"),
             Value::Number(n) => Ok(c_double(*n, 17).into_bytes()),
             Value::Integer(i) => Ok(c_double(*i as f64, 17).into_bytes()),
             _ => Err("Lua redis lib command arguments must be strings or integers"),
@@ -381,12 +364,7 @@ fn lua_args_to_argv(args: &[Value]) -> Result<Vec<Vec<u8>>, &'static str> {
 
 /// `luaRedisGenericCommand` + `scriptCall`: the checks, the call, the reply as a Lua value.
 /// Returns the value and whether it is an error table.
-fn redis_call(
-    lua: &Lua,
-    args: &[Value],
-    read_only: bool,
-    host: &mut dyn ScriptHost,
-) -> omnilua::Result<(Value, bool)> {
+fn redis_call(lua: &Lua, args: &[Value], read_only: bool, host: &mut dyn ScriptHost) -> omnilua::Result<(Value, bool)> {
     let argv = match lua_args_to_argv(args) {
         Ok(a) => a,
         Err(msg) => return Ok((Value::Table(error_table(lua, &format!("ERR {msg}"))?), true)),
@@ -432,7 +410,7 @@ fn redis_error_text(text: &str) -> String {
 }
 
 /// `redisProtocolToLuaType` for RESP2 replies.
-fn reply_to_lua(lua: &Lua, reply: &Reply) -> omnilua::Result<Value> {
+pub(super) fn reply_to_lua(lua: &Lua, reply: &Reply) -> omnilua::Result<Value> {
     Ok(match reply {
         Reply::Integer(i) => Value::Number(*i as f64),
         Reply::Bulk(b) => Value::String(lua.create_string(b)?),
@@ -477,28 +455,17 @@ fn math_random(lua: &Lua, raiser: &Function, args: &[Value], rand: &mut Rand48) 
                 Err(e) => return lib_failure(lua, raiser, &e),
             };
             if u < 1 {
-                return lib_failure(
-                    lua,
-                    raiser,
-                    "bad argument #1 to 'random' (interval is empty)",
-                );
+                return lib_failure(lua, raiser, "bad argument #1 to 'random' (interval is empty)");
             }
             (r * f64::from(u)).floor() + 1.0
         }
         2 => {
-            let (l, u) = match (
-                check_int(&args[0], 1, "random"),
-                check_int(&args[1], 2, "random"),
-            ) {
+            let (l, u) = match (check_int(&args[0], 1, "random"), check_int(&args[1], 2, "random")) {
                 (Ok(l), Ok(u)) => (l, u),
                 (Err(e), _) | (_, Err(e)) => return lib_failure(lua, raiser, &e),
             };
             if l > u {
-                return lib_failure(
-                    lua,
-                    raiser,
-                    "bad argument #2 to 'random' (interval is empty)",
-                );
+                return lib_failure(lua, raiser, "bad argument #2 to 'random' (interval is empty)");
             }
             // `u-l+1` in C int arithmetic (wraps on x86).
             let span = u.wrapping_sub(l).wrapping_add(1);
@@ -513,14 +480,9 @@ fn math_random(lua: &Lua, raiser: &Function, args: &[Value], rand: &mut Rand48) 
 /// INT_MIN as the x86 conversion does.
 fn check_int(v: &Value, arg: usize, function: &str) -> Result<i32, String> {
     match to_number(v) {
-        Some(x) if x.is_finite() && x > -2_147_483_649.0 && x < 2_147_483_648.0 => {
-            Ok(x.trunc() as i32)
-        }
+        Some(x) if x.is_finite() && x > -2_147_483_649.0 && x < 2_147_483_648.0 => Ok(x.trunc() as i32),
         Some(_) => Ok(i32::MIN),
-        None => Err(format!(
-            "bad argument #{arg} to '{function}' (number expected, got {})",
-            lua_typename(v)
-        )),
+        None => Err(format!("bad argument #{arg} to '{function}' (number expected, got {})", lua_typename(v))),
     }
 }
 
@@ -538,12 +500,7 @@ fn lua_typename(v: &Value) -> &'static str {
 }
 
 /// `redis.log(level, ...)`: kept when at or above the server's verbosity (notice).
-fn redis_log(
-    lua: &Lua,
-    raiser: &Function,
-    args: &[Value],
-    log: &mut Vec<ScriptLogEntry>,
-) -> HostResult {
+fn redis_log(lua: &Lua, raiser: &Function, args: &[Value], log: &mut Vec<ScriptLogEntry>) -> HostResult {
     if args.len() < 2 {
         return failure(lua, raiser, "redis.log() requires two arguments or more.");
     }
@@ -553,11 +510,7 @@ fn redis_log(
     }) else {
         return failure(lua, raiser, "First argument must be a number (log level).");
     };
-    let level = if level.is_finite() {
-        level.trunc() as i64
-    } else {
-        i64::MIN
-    };
+    let level = if level.is_finite() { level.trunc() as i64 } else { i64::MIN };
     if !(0..=3).contains(&level) {
         return failure(lua, raiser, "Invalid debug level.");
     }
@@ -570,10 +523,7 @@ fn redis_log(
         if log.len() >= LOG_CAPACITY {
             log.remove(0);
         }
-        log.push(ScriptLogEntry {
-            level: level as u8,
-            message: parts.join(" "),
-        });
+        log.push(ScriptLogEntry { level: level as u8, message: parts.join(" ") });
     }
     values(Vec::new())
 }
@@ -582,9 +532,7 @@ fn redis_log(
 fn failure_outcome(value: Value) -> RunOutcome {
     let Value::Table(t) = value else {
         let msg = match &value {
-            Value::String(s) => {
-                String::from_utf8_lossy(&s.as_bytes().unwrap_or_default()).into_owned()
-            }
+            Value::String(s) => String::from_utf8_lossy(&s.as_bytes().unwrap_or_default()).into_owned(),
             _ => "execution failure".into(),
         };
         return RunOutcome::HandlerFailed(msg);
@@ -603,10 +551,7 @@ fn failure_outcome(value: Value) -> RunOutcome {
         (Some(s), Some(l)) => Some((s, l)),
         _ => None,
     };
-    RunOutcome::Failed {
-        message,
-        source_line,
-    }
+    RunOutcome::Failed { message, source_line }
 }
 
 /// What C sees of a Lua string through `char *`: up to the first NUL byte.
@@ -651,21 +596,15 @@ pub fn lua_to_reply(root: Value, max_elements: usize) -> Reply {
         if let Some(e) = raw_str(&t, "err") {
             let text = c_string(&e.as_bytes().unwrap_or_default());
             let text = format!("-{text}");
-            let text = text
-                .trim_end_matches(['\r', '\n'])
-                .replace(['\r', '\n'], " ");
+            let text = text.trim_end_matches(['\r', '\n']).replace(['\r', '\n'], " ");
             return Step::Leaf(Reply::Error(text[1..].to_string()));
         }
         if let Some(s) = raw_str(&t, "ok") {
-            return Step::Leaf(Reply::Status(
-                c_string(&s.as_bytes().unwrap_or_default()).replace(['\r', '\n'], " "),
-            ));
+            return Step::Leaf(Reply::Status(c_string(&s.as_bytes().unwrap_or_default()).replace(['\r', '\n'], " ")));
         }
         match t.raw_get::<_, Value>("double") {
             Ok(Value::Number(d)) => return Step::Leaf(Reply::Bulk(c_double(d, 17).into_bytes())),
-            Ok(Value::Integer(i)) => {
-                return Step::Leaf(Reply::Bulk(c_double(i as f64, 17).into_bytes()))
-            }
+            Ok(Value::Integer(i)) => return Step::Leaf(Reply::Bulk(c_double(i as f64, 17).into_bytes())),
             _ => {}
         }
         if let Some(s) = raw_str(&t, "big_number") {
@@ -685,21 +624,11 @@ pub fn lua_to_reply(root: Value, max_elements: usize) -> Reply {
             }
         }
         if let Ok(Value::Table(m)) = t.raw_get::<_, Value>("map") {
-            let flat: Vec<Value> = m
-                .raw_pairs()
-                .unwrap_or_default()
-                .into_iter()
-                .flat_map(|(k, v)| [k, v])
-                .collect();
+            let flat: Vec<Value> = m.raw_pairs().unwrap_or_default().into_iter().flat_map(|(k, v)| [k, v]).collect();
             return Step::Open(Source::List(flat.into_iter()));
         }
         if let Ok(Value::Table(s)) = t.raw_get::<_, Value>("set") {
-            let keys: Vec<Value> = s
-                .raw_pairs()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, _)| k)
-                .collect();
+            let keys: Vec<Value> = s.raw_pairs().unwrap_or_default().into_iter().map(|(k, _)| k).collect();
             return Step::Open(Source::List(keys.into_iter()));
         }
         Step::Open(Source::Array { table: t, next: 1 })
@@ -707,9 +636,7 @@ pub fn lua_to_reply(root: Value, max_elements: usize) -> Reply {
     fn pull(source: &mut Source) -> Option<Value> {
         match source {
             Source::Array { table, next } => {
-                let v = table
-                    .raw_get::<_, Value>(*next as f64)
-                    .unwrap_or(Value::Nil);
+                let v = table.raw_get::<_, Value>(*next as f64).unwrap_or(Value::Nil);
                 if matches!(v, Value::Nil) {
                     return None;
                 }
@@ -726,15 +653,10 @@ pub fn lua_to_reply(root: Value, max_elements: usize) -> Reply {
     loop {
         let mut finished = match classify(next) {
             Step::Leaf(r) => r,
-            Step::Open(_) if stack.len() >= MAX_REPLY_DEPTH => {
-                Reply::error("ERR reached lua stack limit")
-            }
+            Step::Open(_) if stack.len() >= MAX_REPLY_DEPTH => Reply::error("ERR reached lua stack limit"),
             Step::Open(mut source) => match pull(&mut source) {
                 Some(v) => {
-                    stack.push(Open {
-                        source,
-                        items: Vec::new(),
-                    });
+                    stack.push(Open { source, items: Vec::new() });
                     next = v;
                     continue;
                 }
@@ -768,7 +690,7 @@ pub fn lua_to_reply(root: Value, max_elements: usize) -> Reply {
 }
 
 /// `(long long)` of a double as x86-64 converts it: truncation, and INT64_MIN when out of range.
-fn c_long_long(n: f64) -> i64 {
+pub(super) fn c_long_long(n: f64) -> i64 {
     if n.is_finite() && n >= -9_223_372_036_854_775_808.0 && n < 9_223_372_036_854_775_808.0 {
         n as i64
     } else {

@@ -30,11 +30,15 @@ mod lua;
 pub mod rand48;
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use super::args::c_str;
+use super::cli::tokenize_bytes;
 use super::reply::Reply;
 use super::table;
 
@@ -93,11 +97,7 @@ pub fn script_subcommand(sub: &[u8]) -> Option<CommandTraits> {
         "kill" => (2, true),
         _ => return None,
     };
-    Some(CommandTraits {
-        arity,
-        write: false,
-        deny_script,
-    })
+    Some(CommandTraits { arity, write: false, deny_script })
 }
 
 /// Bounds on one script run. Exceeding one stops the script with a `playground limit` error.
@@ -113,11 +113,7 @@ pub struct ScriptLimits {
 
 impl Default for ScriptLimits {
     fn default() -> Self {
-        ScriptLimits {
-            max_steps: 5_000_000,
-            max_memory_bytes: 32 << 20,
-            max_reply_elements: 25_000,
-        }
+        ScriptLimits { max_steps: 5_000_000, max_memory_bytes: 32 << 20, max_reply_elements: 25_000 }
     }
 }
 
@@ -189,43 +185,39 @@ pub fn sha1_hex(body: &[u8]) -> String {
     out
 }
 
-/// Parses a `#!lua` shebang line. `Ok` with `compat` set when there is none; the error is the
-/// message Redis replies with (without its `ERR ` prefix).
+/// Parses a `#!lua` shebang line as `evalExtractShebangFlags` does: the line ends at the first
+/// `\n` of the C string (a NUL before it means there is none), `sdssplitargs` splits it (quotes and
+/// escapes included), and names compare as C strings. `Ok` with `compat` set when there is no
+/// shebang; the error is the message Redis replies with (without its `ERR ` prefix).
 pub fn parse_shebang(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
     if !body.starts_with(b"#!") {
-        return Ok((
-            ScriptFlags {
-                compat: true,
-                ..ScriptFlags::default()
-            },
-            0,
-        ));
+        return Ok((ScriptFlags { compat: true, ..ScriptFlags::default() }, 0));
     }
-    let Some(end) = body.iter().position(|&b| b == b'\n') else {
+    let Some(end) = c_str(body).iter().position(|&b| b == b'\n') else {
         return Err("Invalid script shebang".into());
     };
-    let line = String::from_utf8_lossy(&body[..end]);
-    let parts: Vec<&str> = line.split_ascii_whitespace().collect();
-    let Some(engine) = parts.first() else {
-        return Err("Invalid engine in script shebang".into());
+    let parts = match tokenize_bytes(&body[..end]) {
+        Ok(parts) if !parts.is_empty() => parts,
+        _ => return Err("Invalid engine in script shebang".into()),
     };
-    if *engine != "#!lua" {
-        return Err(format!("Unexpected engine in script shebang: {engine}"));
+    let text = |b: &[u8]| String::from_utf8_lossy(c_str(b)).into_owned();
+    if c_str(&parts[0]) != b"#!lua" {
+        return Err(format!("Unexpected engine in script shebang: {}", text(&parts[0])));
     }
     let mut flags = ScriptFlags::default();
     for part in &parts[1..] {
-        let Some(list) = part.strip_prefix("flags=") else {
-            return Err(format!("Unknown lua shebang option: {part}"));
+        let Some(list) = part.strip_prefix(b"flags=") else {
+            return Err(format!("Unknown lua shebang option: {}", text(part)));
         };
         // sdssplitlen gives no element for an empty list, and empty ones between commas.
-        for flag in list.split(',').filter(|_| !list.is_empty()) {
-            match flag {
-                "no-writes" => flags.no_writes = true,
-                "allow-oom" => flags.allow_oom = true,
-                "allow-stale" => flags.allow_stale = true,
-                "no-cluster" => flags.no_cluster = true,
-                "allow-cross-slot-keys" => flags.allow_cross_slot_keys = true,
-                other => return Err(format!("Unexpected flag in script shebang: {other}")),
+        for flag in list.split(|&b| b == b',').filter(|_| !list.is_empty()) {
+            match c_str(flag) {
+                b"no-writes" => flags.no_writes = true,
+                b"allow-oom" => flags.allow_oom = true,
+                b"allow-stale" => flags.allow_stale = true,
+                b"no-cluster" => flags.no_cluster = true,
+                b"allow-cross-slot-keys" => flags.allow_cross_slot_keys = true,
+                other => return Err(format!("Unexpected flag in script shebang: {}", text(other))),
             }
         }
     }

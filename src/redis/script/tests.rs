@@ -15,11 +15,7 @@ fn run(store: &mut Store, commands: &[&[&str]]) -> String {
     let mut out = String::new();
     for c in commands {
         let reply = store.execute(TEST_EPOCH, &argv(c));
-        out.push_str(&format!(
-            "{} -> {}\n",
-            c.join(" ").replace('\n', "\\n"),
-            format_inline(&reply)
-        ));
+        out.push_str(&format!("{} -> {}\n", c.join(" ").replace('\n', "\\n"), format_inline(&reply)));
     }
     out
 }
@@ -61,18 +57,10 @@ fn lua_to_resp_conversion() {
             &["EVAL", "return {err = 5}", "0"],
             &["EVAL", "return {double = 3.5}", "0"],
             &["EVAL", "return {double = 1/0}", "0"],
-            &[
-                "EVAL",
-                "return {big_number = '123456789012345678901234567890'}",
-                "0",
-            ],
+            &["EVAL", "return {big_number = '123456789012345678901234567890'}", "0"],
             &["EVAL", "return {map = {a = 1}}", "0"],
             &["EVAL", "return {set = {x = true}}", "0"],
-            &[
-                "EVAL",
-                "return {verbatim_string = {format = 'txt', string = 'hello'}}",
-                "0",
-            ],
+            &["EVAL", "return {verbatim_string = {format = 'txt', string = 'hello'}}", "0"],
             &["EVAL", "return print", "0"],
             &["EVAL", "return function() end", "0"],
             &["EVAL", "return 9007199254740993", "0"],
@@ -115,22 +103,8 @@ fn lua_to_resp_conversion() {
 fn keys_argv_and_redis_call() {
     check(
         &[
-            &[
-                "EVAL",
-                "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}",
-                "2",
-                "a",
-                "b",
-                "c",
-                "d",
-            ],
-            &[
-                "EVAL",
-                "return redis.call('SET', KEYS[1], ARGV[1])",
-                "1",
-                "k",
-                "v",
-            ],
+            &["EVAL", "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}", "2", "a", "b", "c", "d"],
+            &["EVAL", "return redis.call('SET', KEYS[1], ARGV[1])", "1", "k", "v"],
             &["EVAL", "return redis.call('GET', KEYS[1])", "1", "k"],
             &["EVAL", "return redis.call('GET', 'missing')", "0"],
             &["EVAL", "return redis.call('INCRBY', 'n', 5)", "0"],
@@ -141,21 +115,9 @@ fn keys_argv_and_redis_call() {
             &["EVAL", "return redis.call('RPUSH', 'l', 1, 2, 3)", "0"],
             &["EVAL", "return redis.call('LRANGE', 'l', 0, -1)", "0"],
             &["EVAL", "return type(redis.call('GET', 'missing'))", "0"],
-            &[
-                "EVAL",
-                "local r = redis.call('SET', 'x', 1) return type(r) .. ':' .. r.ok",
-                "0",
-            ],
-            &[
-                "EVAL",
-                "local r = redis.pcall('LPUSH', 'k', 1) return r",
-                "0",
-            ],
-            &[
-                "EVAL",
-                "local r = redis.pcall('LPUSH', 'k', 1) return type(r) .. ':' .. r.err",
-                "0",
-            ],
+            &["EVAL", "local r = redis.call('SET', 'x', 1) return type(r) .. ':' .. r.ok", "0"],
+            &["EVAL", "local r = redis.pcall('LPUSH', 'k', 1) return r", "0"],
+            &["EVAL", "local r = redis.pcall('LPUSH', 'k', 1) return type(r) .. ':' .. r.err", "0"],
             &["EVAL", "return redis.call('LPUSH', 'k', 1)", "0"],
             &["EVAL", "\n\nreturn redis.call('LPUSH', 'k', 1)", "0"],
             &["EVAL", "return redis.call('nosuch')", "0"],
@@ -169,21 +131,9 @@ fn keys_argv_and_redis_call() {
             &["EVAL", "return redis.call('SCRIPT', 'HELP')[1]", "0"],
             &["EVAL", "return redis.call('SCRIPT', 'FLUSH')", "0"],
             &["EVAL", "return pcall(redis.call, 'nosuch')", "0"],
-            &[
-                "EVAL",
-                "local ok, e = pcall(redis.call, 'nosuch') return e",
-                "0",
-            ],
-            &[
-                "EVAL",
-                "local ok, e = pcall(error, {err = 'X y'}) return e",
-                "0",
-            ],
-            &[
-                "EVAL",
-                "local ok, e = pcall(error, {1}) return type(e)",
-                "0",
-            ],
+            &["EVAL", "local ok, e = pcall(redis.call, 'nosuch') return e", "0"],
+            &["EVAL", "local ok, e = pcall(error, {err = 'X y'}) return e", "0"],
+            &["EVAL", "local ok, e = pcall(error, {1}) return type(e)", "0"],
         ],
         expect![[r#"
             EVAL return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV} 2 a b c d -> ["a", "b", "c", "d", (integer) 2, (integer) 2]
@@ -244,11 +194,7 @@ fn errors_and_sandbox() {
             &["EVAL", "rawset(_G, 'x', 1)", "0"],
             &["EVAL", "KEYS = {}", "0"],
             &["EVAL", "local t = {} t.x = 1 return t.x", "0"],
-            &[
-                "EVAL",
-                "return loadstring(string.dump(function() return 1 end))()",
-                "0",
-            ],
+            &["EVAL", "return loadstring(string.dump(function() return 1 end))()", "0"],
             &["EVAL", "return loadstring('return 7')()", "0"],
             &["EVAL", "return string.rep()", "0"],
             &["EVAL", "return string.gsub(nil)", "0"],
@@ -366,30 +312,11 @@ fn script_cache_and_read_only() {
                 "4e6d8fc8bb01276962cce5371fa795a7763657ae",
                 "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
             ],
-            &[
-                "SCRIPT",
-                "EXISTS",
-                "4E6D8FC8BB01276962CCE5371FA795A7763657AE",
-            ],
+            &["SCRIPT", "EXISTS", "4E6D8FC8BB01276962CCE5371FA795A7763657AE"],
             &["SET", "k", "v"],
-            &[
-                "EVALSHA",
-                "4e6d8fc8bb01276962cce5371fa795a7763657ae",
-                "1",
-                "k",
-            ],
-            &[
-                "EVALSHA",
-                "4E6D8FC8BB01276962CCE5371FA795A7763657AE",
-                "1",
-                "k",
-            ],
-            &[
-                "EVALSHA_RO",
-                "4e6d8fc8bb01276962cce5371fa795a7763657ae",
-                "1",
-                "k",
-            ],
+            &["EVALSHA", "4e6d8fc8bb01276962cce5371fa795a7763657ae", "1", "k"],
+            &["EVALSHA", "4E6D8FC8BB01276962CCE5371FA795A7763657AE", "1", "k"],
+            &["EVALSHA_RO", "4e6d8fc8bb01276962cce5371fa795a7763657ae", "1", "k"],
             &["EVALSHA", "nope", "0"],
             &["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"],
             &["EVAL", "return 1", "x"],
@@ -398,11 +325,7 @@ fn script_cache_and_read_only() {
             &["EVAL_RO", "return redis.call('GET', 'k')", "0"],
             &["EVAL_RO", "return redis.call('SET', 'k', 'w')", "0"],
             &["EVAL_RO", "return redis.pcall('DEL', 'k')", "0"],
-            &[
-                "EVAL",
-                "#!lua flags=no-writes\nreturn redis.call('SET', 'k', 'w')",
-                "0",
-            ],
+            &["EVAL", "#!lua flags=no-writes\nreturn redis.call('SET', 'k', 'w')", "0"],
             &["EVAL", "#!lua\nreturn redis.call('SET', 'k', 'w')", "0"],
             &["EVAL_RO", "#!lua\nreturn 1", "0"],
             &["EVAL_RO", "#!lua flags=no-writes\nreturn 1", "0"],
@@ -413,12 +336,7 @@ fn script_cache_and_read_only() {
             &["EVAL", "#!lua\nerror('line two')", "0"],
             &["SCRIPT", "LOAD", "return +"],
             &["SCRIPT", "FLUSH"],
-            &[
-                "EVALSHA",
-                "4e6d8fc8bb01276962cce5371fa795a7763657ae",
-                "1",
-                "k",
-            ],
+            &["EVALSHA", "4e6d8fc8bb01276962cce5371fa795a7763657ae", "1", "k"],
             &["SCRIPT", "FLUSH", "ASYNC"],
             &["SCRIPT", "FLUSH", "LATER"],
             &["SCRIPT", "KILL"],
@@ -478,25 +396,13 @@ fn runaway_scripts_stop_within_the_budget() {
         &[
             &["EVAL", "while true do end", "0"],
             &["EVAL", "local i = 0 repeat i = i + 1 until false", "0"],
-            &[
-                "EVAL",
-                "local function f() return f() + 1 end return f()",
-                "0",
-            ],
+            &["EVAL", "local function f() return f() + 1 end return f()", "0"],
             &["EVAL", "local s = 'x' while true do s = s .. s end", "0"],
             &["EVAL", "return string.rep('x', 1e9)", "0"],
-            &[
-                "EVAL",
-                "return string.gsub(string.rep('x', 1e6), '', string.rep('y', 1e3))",
-                "0",
-            ],
+            &["EVAL", "return string.gsub(string.rep('x', 1e6), '', string.rep('y', 1e3))", "0"],
             &["EVAL", "local t = {} for i = 1, 1e9 do t[i] = i end", "0"],
             &["EVAL", "local t = {} t[1] = t return t", "0"],
-            &[
-                "EVAL",
-                "local ok = pcall(function() while true do end end) return 'caught?'",
-                "0",
-            ],
+            &["EVAL", "local ok = pcall(function() while true do end end) return 'caught?'", "0"],
             &["EVAL", "return string.find(string.rep('a', 1e5), string.rep('a?', 1e5))", "0"],
             &["EVAL", "return ('a'):rep(1e5):match(('(a)-'):rep(600))", "0"],
             &["EVAL", "return string.find(string.rep('a', 1000), string.rep('a?', 1000) .. '$')", "0"],
@@ -505,10 +411,7 @@ fn runaway_scripts_stop_within_the_budget() {
             &["EVAL", "return 'still alive'", "0"],
         ],
     );
-    let short: String = out
-        .lines()
-        .map(|l| format!("{}\n", l.chars().take(160).collect::<String>()))
-        .collect();
+    let short: String = out.lines().map(|l| format!("{}\n", l.chars().take(160).collect::<String>())).collect();
     expect![[r#"
         EVAL while true do end 0 -> (error) ERR playground limit: the script ran 5000000 Lua steps without finishing (a real Redis would keep running it and answer BUSY
         EVAL local i = 0 repeat i = i + 1 until false 0 -> (error) ERR playground limit: the script ran 5000000 Lua steps without finishing (a real Redis would keep run
