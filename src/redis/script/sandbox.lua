@@ -205,7 +205,11 @@ keep(G, 'load', function(reader, chunkname)
   end
   local parts, size = {}, 0
   while true do
-    local piece = reader()
+    -- Called through pcall, as lua_load's reader is called from C: one counted C level.
+    local ok, piece = rawpcall(reader)
+    if not ok then
+      error(piece, 0)
+    end
     if piece == nil or piece == '' then
       break
     end

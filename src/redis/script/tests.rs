@@ -397,6 +397,11 @@ fn runaway_scripts_stop_within_the_budget() {
             &["EVAL", "while true do end", "0"],
             &["EVAL", "local i = 0 repeat i = i + 1 until false", "0"],
             &["EVAL", "local function f() return f() + 1 end return f()", "0"],
+            // Nesting through C functions stops with Lua's error, within the page's stack.
+            &["EVAL", "local n = 0 local function f() n = n + 1 pcall(f) return n end return f()", "0"],
+            &["EVAL", "local n = 0 local function f() n = n + 1 return coroutine.wrap(f)() end pcall(f) return n", "0"],
+            &["EVAL", "local n = 0 local function f(s) n = n + 1 return (s:gsub('.', f)) end local _, e = pcall(f, 'x') return {n, e}", "0"],
+            &["EVAL", "local n = 0 local function f() n = n + 1 return load(function() f() end) end local _, e = pcall(f) return {n, e}", "0"],
             &["EVAL", "local s = 'x' while true do s = s .. s end", "0"],
             &["EVAL", "return string.rep('x', 1e9)", "0"],
             &["EVAL", "return string.gsub(string.rep('x', 1e6), '', string.rep('y', 1e3))", "0"],
@@ -416,6 +421,10 @@ fn runaway_scripts_stop_within_the_budget() {
         EVAL while true do end 0 -> (error) ERR playground limit: the script ran 5000000 Lua steps without finishing (a real Redis would keep running it and answer BUSY
         EVAL local i = 0 repeat i = i + 1 until false 0 -> (error) ERR playground limit: the script ran 5000000 Lua steps without finishing (a real Redis would keep run
         EVAL local function f() return f() + 1 end return f() 0 -> (error) ERR user_script:1: stack overflow script: 6ab18391d60e7e7bcbf4a881fd9b0c865dade0c6, on @user_
+        EVAL local n = 0 local function f() n = n + 1 pcall(f) return n end return f() 0 -> (integer) 198
+        EVAL local n = 0 local function f() n = n + 1 return coroutine.wrap(f)() end pcall(f) return n 0 -> (integer) 197
+        EVAL local n = 0 local function f(s) n = n + 1 return (s:gsub('.', f)) end local _, e = pcall(f, 'x') return {n, e} 0 -> [(integer) 21, "user_script:1: C stack 
+        EVAL local n = 0 local function f() n = n + 1 return load(function() f() end) end local _, e = pcall(f) return {n, e} 0 -> [(integer) 21, "C stack overflow"]
         EVAL local s = 'x' while true do s = s .. s end 0 -> (error) ERR playground limit: the script needed more than 33554432 bytes of Lua memory script: 764b49120c77
         EVAL return string.rep('x', 1e9) 0 -> (error) ERR playground limit: the script needed more than 33554432 bytes of Lua memory script: c2c9f2f1564e820f22a170442fa
         EVAL return string.gsub(string.rep('x', 1e6), '', string.rep('y', 1e3)) 0 -> (error) ERR playground limit: the script needed more than 33554432 bytes of Lua mem
