@@ -32,6 +32,13 @@ fn report(name: &str, inputs: u64, start: Instant) {
     println!("{name}: {inputs} inputs in {secs:.1} s ({:.0} inputs/s)", inputs as f64 / secs);
 }
 
+/// Prints a parser fuzz's figures; the generator must have reached both outcomes.
+fn report_parser(name: &str, runs: u64, start: Instant, accepted: u64, refused: u64) {
+    report(name, runs, start);
+    println!("{name}: {accepted} accepted, {refused} refused");
+    assert!(accepted > runs / 10 && refused > runs / 10, "the generator must reach both outcomes");
+}
+
 #[test]
 fn fuzz_shebang_parser() {
     let runs = env_count("SCRIPT_FUZZ_PARSERS", 1_000_000);
@@ -75,9 +82,7 @@ fn fuzz_shebang_parser() {
             assert_eq!(result.as_ref().map(|(flags, _)| *flags).ok(), Some(want), "input {i}: {body:?}");
         }
     }
-    report("shebang parser", runs, start);
-    println!("shebang parser: {accepted} accepted, {refused} refused");
-    assert!(accepted > runs / 10 && refused > runs / 10, "the generator must reach both outcomes");
+    report_parser("shebang parser", runs, start, accepted, refused);
 }
 
 const EVAL_ERRORS: &[&str] = &[
@@ -156,9 +161,7 @@ fn fuzz_eval_and_script_arguments() {
             }
         }
     }
-    report("EVAL/SCRIPT argument parsers", runs, start);
-    println!("EVAL/SCRIPT argument parsers: {accepted} accepted, {refused} refused");
-    assert!(accepted > runs / 10 && refused > runs / 10, "the generator must reach both outcomes");
+    report_parser("EVAL/SCRIPT argument parsers", runs, start, accepted, refused);
 }
 
 const FRAGMENTS: &[&str] = &[

@@ -62,7 +62,23 @@ const CASES: &[&[&str]] = &[
     &["EVAL", "return {1, {ok = 'inner ok'}, 3}", "0"],
     &["EVAL", "return function() end", "0"],
     &["EVAL", "return coroutine.create(function() end)", "0"],
+    &["EVAL", "return 1 + 1", "0"],
+    &["EVAL", "return {ok = 'a\\r\\nb'}", "0"],
+    &["EVAL", "return print", "0"],
+    &["EVAL", "return -9223372036854775808", "0"],
+    &["EVAL", "return {-9223372036854775807, 9223372036854775807, 2^63, -2^63}", "0"],
     // KEYS, ARGV, redis.call / pcall
+    &["EVAL", "return redis.call('GET', 'missing')", "0"],
+    &["EVAL", "return redis.call('SET', 'f', 0.1)", "0"],
+    &["EVAL", "local r = redis.pcall('LPUSH', 'k', 1) return r", "0"],
+    &["EVAL", "return redis.call('DEBUG', 'SLEEP', 0)", "0"],
+    &["EVAL", "return redis.call('SCRIPT', 'HELP')[1]", "0"],
+    &["EVAL", "return pcall(redis.call, 'nosuch')", "0"],
+    &["EVAL", "return math.random(0)", "0"],
+    &["EVAL", "return type(pairs)", "0"],
+    &["EVAL", "return table.concat({1, {}, 3})", "0"],
+    &["EVAL", "return {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM, redis.LOG_WARNING, redis.REPL_ALL}", "0"],
+    &["EVAL", "math.randomseed(42) return math.random(1000000)", "0"],
     &["EVAL", "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}", "2", "a", "b", "c", "d"],
     &["EVAL", "return {#KEYS, #ARGV}", "0"],
     &["EVAL", "return redis.call('SET', KEYS[1], ARGV[1])", "1", "k", "v"],
@@ -272,54 +288,72 @@ const CASES: &[&[&str]] = &[
     &["SCRIPT", "HELP"],
 ];
 
-#[test]
-fn scripting_matches_redis_server() {
-    let server = start_server();
-    let mut conn = redis_server::Conn::connect(server.port).expect("connect to redis-server");
-    let mut store = Store::new(SimRng::new(1));
-    let mut mismatches = Vec::new();
-    for case in CASES {
-        let argv: Vec<Vec<u8>> = case.iter().map(|a| a.as_bytes().to_vec()).collect();
-        let real = conn.call(&argv);
-        let model = store.execute(now(), &argv);
+/// The model beside a fresh real server: each command goes to both, and differing replies are kept.
+struct Differential {
+    _server: redis_server::Server,
+    conn: redis_server::Conn,
+    store: Store,
+    commands: usize,
+    mismatches: Vec<String>,
+}
+
+impl Differential {
+    fn start() -> Differential {
+        let server = start_server();
+        let conn = redis_server::Conn::connect(server.port).expect("connect to redis-server");
+        Differential { _server: server, conn, store: Store::new(SimRng::new(1)), commands: 0, mismatches: Vec::new() }
+    }
+
+    fn check(&mut self, argv: &[Vec<u8>]) {
+        self.commands += 1;
+        let real = self.conn.call(argv);
+        let model = self.store.execute(now(), argv);
         if real != model {
-            mismatches.push(format!(
+            let shown: Vec<String> = argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+            self.mismatches.push(format!(
                 "{}\n    redis: {}\n    model: {}",
-                case.join(" ").replace('\n', "\\n").replace('\r', "\\r"),
+                shown.join(" ").replace('\n', "\\n").replace('\r', "\\r"),
                 format_inline(&real),
                 format_inline(&model)
             ));
         }
     }
-    println!("scripting differential: {} cases, {} mismatches", CASES.len(), mismatches.len());
-    assert!(mismatches.is_empty(), "model and redis-server differ:\n{}", mismatches.join("\n"));
+
+    fn finish(self, name: &str) {
+        println!("{name}: {} commands, {} mismatches", self.commands, self.mismatches.len());
+        assert!(self.mismatches.is_empty(), "model and redis-server differ:\n{}", self.mismatches.join("\n"));
+    }
+}
+
+#[test]
+fn scripting_matches_redis_server() {
+    let mut diff = Differential::start();
+    for case in CASES {
+        diff.check(&case.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<_>>());
+    }
+    diff.finish("scripting differential");
 }
 
 /// A seeded sample of the fuzz test's generated inputs (shebang lines through SCRIPT LOAD and
 /// EVAL_RO, EVAL-family and SCRIPT argument lists, some mutated byte by byte), reply for reply.
 #[test]
 fn generated_shebangs_and_arguments_match_redis_server() {
-    let server = start_server();
-    let mut conn = redis_server::Conn::connect(server.port).expect("connect to redis-server");
-    let mut store = Store::new(SimRng::new(1));
+    let mut diff = Differential::start();
     let shas: Vec<String> = script_gen::BODIES.iter().map(|b| sha1_hex(b.as_bytes())).collect();
     let mut rng = SimRng::new(0x5c1_d1ff);
-    let (mut cases, mut mismatches) = (0, Vec::new());
     for i in 0..1_500 {
-        let mut batch = Vec::new();
         if i % 50 == 0 {
-            batch.extend(
-                script_gen::BODIES.iter().map(|b| vec![b"SCRIPT".to_vec(), b"LOAD".to_vec(), b.as_bytes().to_vec()]),
-            );
+            for body in script_gen::BODIES {
+                diff.check(&[b"SCRIPT".to_vec(), b"LOAD".to_vec(), body.as_bytes().to_vec()]);
+            }
         }
         let mut argv = match i % 3 {
             0 => {
                 let (body, _) = script_gen::shebang_body(&mut rng);
-                let name: &[u8] = if rng.index(3) == 0 { b"EVAL_RO" } else { b"SCRIPT" };
-                if name == b"SCRIPT" {
-                    vec![b"SCRIPT".to_vec(), b"LOAD".to_vec(), body]
+                if rng.index(3) == 0 {
+                    vec![b"EVAL_RO".to_vec(), body, b"0".to_vec()]
                 } else {
-                    vec![name.to_vec(), body, b"0".to_vec()]
+                    vec![b"SCRIPT".to_vec(), b"LOAD".to_vec(), body]
                 }
             }
             1 => script_gen::eval_argv(&mut rng, &shas),
@@ -334,21 +368,7 @@ fn generated_shebangs_and_arguments_match_redis_server() {
                 argv.truncate(2);
             }
         }
-        batch.push(argv);
-        for argv in batch {
-            cases += 1;
-            let real = conn.call(&argv);
-            let model = store.execute(now(), &argv);
-            if real != model {
-                mismatches.push(format!(
-                    "{:?}\n    redis: {}\n    model: {}",
-                    argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>(),
-                    format_inline(&real),
-                    format_inline(&model)
-                ));
-            }
-        }
+        diff.check(&argv);
     }
-    println!("generated scripting differential: {cases} commands, {} mismatches", mismatches.len());
-    assert!(mismatches.is_empty(), "model and redis-server differ:\n{}", mismatches.join("\n"));
+    diff.finish("generated scripting differential");
 }
