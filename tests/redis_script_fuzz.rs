@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Fuzz of the scripting commands: a million generated and mutated inputs each through the shebang
 //! parser and the EVAL / SCRIPT argument parsers (no panic, and what they accept or refuse is
 //! what eval.c would), then whole generated scripts through EVAL on the single-client store

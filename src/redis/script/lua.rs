@@ -710,7 +710,7 @@ pub fn lua_to_reply(root: Value, max_elements: usize) -> Reply {
 
 /// `(long long)` of a double as x86-64 converts it: truncation, and INT64_MIN when out of range.
 pub(super) fn c_long_long(n: f64) -> i64 {
-    if n.is_finite() && n >= -9_223_372_036_854_775_808.0 && n < 9_223_372_036_854_775_808.0 {
+    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&n) {
         n as i64
     } else {
         i64::MIN
