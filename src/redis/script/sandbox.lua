@@ -1,9 +1,12 @@
 -- The environment Redis 7.0 gives a script (script_lua.c, eval.c), rebuilt in every fresh
--- interpreter before the user script runs. Chunk name "=redis": frames of this chunk are the
--- bridge's own and the error handler looks through them, as Redis's redis.call is one C function.
+-- interpreter before the user script runs (from bytecode compiled once per process). Chunk name
+-- "=redis": frames of this chunk are the bridge's own and the error handler looks through them, as
+-- Redis's redis.call is one C function.
 --
--- Arguments from Rust: the host functions, which never raise (they return a value and a flag, and
--- this file raises, so errors are Lua tables exactly like luaPushError's), and the memory limit.
+-- Arguments from Rust: the host functions behind redis.* and math.random (they raise through the
+-- raiser in lua.rs, so errors are Lua tables exactly like luaPushError's, or library messages with
+-- the script's position) and the memory limit. Returns the runner, the wrappers Rust puts keepers in
+-- front of, and `install` for those keepers (see the end of this file).
 local host_call, host_pcall, host_sha1hex, host_random, host_randomseed, host_log, host_setresp, host_acl_check,
     host_set_repl, memory_limit = ...
 
