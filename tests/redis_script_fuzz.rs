@@ -1,25 +1,33 @@
 #![cfg(not(target_arch = "wasm32"))]
-//! Fuzz of the scripting commands: a million generated and mutated inputs each through the shebang
-//! parser and the EVAL / SCRIPT argument parsers (no panic, and what they accept or refuse is
-//! what eval.c would), then whole generated scripts through EVAL on the single-client store
-//! (valid and broken Lua, runaway loops, deep recursion, huge strings and tables, deep patterns,
-//! bad `redis.call` arguments, every conversion): every run answers with a reply and stops
-//! within the step budget. The bridge's Lua ↔ RESP conversions get their million inputs each in
-//! the unit tests beside them (`src/redis/script/fuzz.rs`); a seeded sample of the same generated
-//! inputs is compared with a real redis-server in `tests/redis_scripting.rs`.
+//! Fuzz of the scripting commands and the Lua bridge, a million inputs per layer:
+//! - the bridge's conversions: RESP -> Lua -> RESP (a reply a script gets from `redis.call` and
+//!   returns comes back as Redis gives it back) and Lua -> RESP on generated Lua values against a
+//!   reference written from script_lua.c (`support/lua_values.rs`), depth cap and element limit
+//!   included;
+//! - the shebang parser and the EVAL / SCRIPT argument parsers on generated and mutated inputs (no
+//!   panic, and what they accept or refuse is what eval.c would);
+//! - then fewer whole generated scripts through EVAL on the single-client store (valid and broken
+//!   Lua, runaway loops, deep recursion, huge strings and tables, deep patterns, bad `redis.call`
+//!   arguments): every run answers with a reply and stops within the step budget.
 //!
-//! `SCRIPT_FUZZ_PARSERS` sets the inputs per parser (default 1,000,000), `SCRIPT_FUZZ_RUNS` the
-//! whole scripts (default 20,000; `SCRIPT_FUZZ_RUNS=1000000` for a long run). Each prints its
-//! throughput; none asserts on speed.
+//! A seeded sample of the generated commands is compared with a real redis-server in
+//! `tests/redis_scripting.rs`. `SCRIPT_FUZZ_CONVERSIONS` and `SCRIPT_FUZZ_PARSERS` set the inputs
+//! per layer (default 1,000,000), `SCRIPT_FUZZ_RUNS` the whole scripts (default 20,000;
+//! `SCRIPT_FUZZ_RUNS=1000000` for a long run). Each prints its throughput (`-- --nocapture`); none
+//! asserts on speed.
 
+#[path = "support/lua_values.rs"]
+mod lua_values;
 #[path = "support/script_gen.rs"]
 mod script_gen;
 
 use std::time::Instant;
 
+use omnilua::{Lua, LuaVersion};
 use playground::redis::reply::Reply;
 use playground::redis::script::{
-    parse_shebang, sha1_hex, EvalArgs, ScriptEngine, ScriptLimits, ScriptSource, ScriptSubcommand, TableHost,
+    lua_to_reply, parse_shebang, reply_to_lua, sha1_hex, EvalArgs, ScriptEngine, ScriptLimits, ScriptSource,
+    ScriptSubcommand, TableHost, MAX_REPLY_DEPTH,
 };
 use playground::redis::Store;
 use playground::sim::{SimRng, TEST_EPOCH};
@@ -38,6 +46,48 @@ fn report_parser(name: &str, runs: u64, start: Instant, accepted: u64, refused: 
     report(name, runs, start);
     println!("{name}: {accepted} accepted, {refused} refused");
     assert!(accepted > runs / 10 && refused > runs / 10, "the generator must reach both outcomes");
+}
+
+#[test]
+fn fuzz_resp_to_lua_to_resp() {
+    let lua = Lua::try_new_versioned(LuaVersion::V51).expect("an interpreter");
+    let mut rng = SimRng::new(0x5c1_1001);
+    let runs = env_count("SCRIPT_FUZZ_CONVERSIONS", 1_000_000);
+    let start = Instant::now();
+    for i in 0..runs {
+        let reply = lua_values::reply(&mut rng, 0);
+        let value = reply_to_lua(&lua, &reply).expect("a reply converts to Lua");
+        let back = lua_to_reply(value, 25_000);
+        assert_eq!(back, lua_values::round_tripped(&reply), "input {i}: {reply:?}");
+    }
+    report("RESP -> Lua -> RESP", runs, start);
+}
+
+#[test]
+fn fuzz_lua_to_resp() {
+    let lua = Lua::try_new_versioned(LuaVersion::V51).expect("an interpreter");
+    let function = lua.create_function(|_, ()| Ok(())).expect("a function");
+    let mut rng = SimRng::new(0x5c1_1002);
+    let runs = env_count("SCRIPT_FUZZ_CONVERSIONS", 1_000_000);
+    let start = Instant::now();
+    let (mut capped, mut limited) = (0u64, 0u64);
+    for i in 0..runs {
+        let spec = lua_values::spec(&mut rng, 0);
+        let value = lua_values::build(&lua, &spec, &function).expect("the value builds");
+        // A small element limit now and then, so the limit is crossed as well.
+        let max = if rng.index(50) == 0 { 1 + rng.index(8) } else { 25_000 };
+        let mut want = lua_values::expected(&spec, 0);
+        if lua_values::count(&want) > max {
+            want = Reply::Error(format!("ERR playground limit: the script's reply has more than {max} elements"));
+            limited += 1;
+        } else if lua_values::depth_of(&want) > MAX_REPLY_DEPTH {
+            capped += 1;
+        }
+        assert_eq!(lua_to_reply(value, max), want, "input {i}: {spec:?}");
+    }
+    report("Lua -> RESP", runs, start);
+    println!("Lua -> RESP: {capped} replies reached the depth cap, {limited} the element limit");
+    assert!(capped > 0 && limited > 0, "the generator must reach both limits");
 }
 
 #[test]

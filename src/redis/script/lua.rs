@@ -348,7 +348,7 @@ fn lua_number_string(n: f64) -> String {
 }
 
 /// C's `%.<p>g` including its spellings of infinities and NaN (x86 NaNs from 0/0 are negative).
-pub(super) fn c_double(n: f64, precision: usize) -> String {
+fn c_double(n: f64, precision: usize) -> String {
     if n.is_nan() {
         if n.is_sign_negative() {
             "-nan".into()
@@ -429,7 +429,7 @@ fn redis_error_text(text: &str) -> String {
 }
 
 /// `redisProtocolToLuaType` for RESP2 replies.
-pub(super) fn reply_to_lua(lua: &Lua, reply: &Reply) -> omnilua::Result<Value> {
+pub fn reply_to_lua(lua: &Lua, reply: &Reply) -> omnilua::Result<Value> {
     Ok(match reply {
         Reply::Integer(i) => Value::Number(*i as f64),
         Reply::Bulk(b) => Value::String(lua.create_string(b)?),
@@ -709,7 +709,7 @@ pub fn lua_to_reply(root: Value, max_elements: usize) -> Reply {
 }
 
 /// `(long long)` of a double as x86-64 converts it: truncation, and INT64_MIN when out of range.
-pub(super) fn c_long_long(n: f64) -> i64 {
+fn c_long_long(n: f64) -> i64 {
     if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&n) {
         n as i64
     } else {

@@ -30,8 +30,6 @@ mod lua;
 pub mod rand48;
 
 #[cfg(test)]
-mod fuzz;
-#[cfg(test)]
 mod tests;
 
 use indexmap::IndexMap;
@@ -43,6 +41,7 @@ use super::reply::Reply;
 use super::table;
 
 pub use engine::{DebugMode, EvalArgs, ScriptEngine, ScriptLogEntry, ScriptSource, ScriptSubcommand};
+pub use lua::{lua_to_reply, reply_to_lua, MAX_KEEPER_NESTING, MAX_REPLY_DEPTH};
 
 /// What the command table says about a command a script calls (`scriptCall`'s checks).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,32 +1,37 @@
-//! Fuzz of the bridge's two conversions, a million inputs each, in one interpreter without the
-//! sandbox (the conversions never run Lua code):
-//! - RESP → Lua → RESP (`redisProtocolToLuaType` then `luaReplyToRedisReply`): a reply a command
-//!   gives comes back unchanged when a script returns it, but for the two lossy spots Redis has too
-//!   (a nil array becomes a nil bulk; integers beyond 2^53 round through a double);
-//! - Lua → RESP on generated Lua values (nils inside arrays, every number, `err`/`ok`/`double`/
-//!   `big_number`/`verbatim_string`/`map`/`set` tables, self-referencing tables past the depth cap,
-//!   replies past the element limit) against a reference that follows script_lua.c rule by rule.
-//!
-//! `SCRIPT_FUZZ_CONVERSIONS` sets the count per fuzzer (default 1,000,000); each prints its
-//! throughput. The whole scripts are fuzzed in `tests/redis_script_fuzz.rs`.
+//! Generated RESP replies and Lua values for the fuzz of the bridge's conversions
+//! (`tests/redis_script_fuzz.rs`), with what script_lua.c makes of them, written from its source
+//! rule by rule as a reference: `expected` for a Lua value a script returns, `round_tripped` for a
+//! reply a script received from `redis.call` and returned.
 
-use omnilua::{Function, Lua, LuaVersion, Value};
+#![allow(dead_code)]
 
-use super::lua::{c_double, c_long_long, lua_to_reply, reply_to_lua, MAX_REPLY_DEPTH};
-use crate::redis::reply::Reply;
-use crate::sim::SimRng;
+use omnilua::{Function, Lua, Value};
+use playground::redis::num::format_g;
+use playground::redis::reply::Reply;
+use playground::redis::script::MAX_REPLY_DEPTH;
+use playground::sim::SimRng;
 
-fn runs() -> u64 {
-    std::env::var("SCRIPT_FUZZ_CONVERSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000)
+/// `(long long)` of a double on x86-64: truncation, INT64_MIN when out of range or NaN.
+pub fn c_long_long(n: f64) -> i64 {
+    if n.is_nan() || n < -9_223_372_036_854_775_808.0 || n >= 9_223_372_036_854_775_808.0 {
+        i64::MIN
+    } else {
+        n as i64
+    }
 }
 
-/// Prints a fuzzer's throughput (a figure, never asserted).
-fn report(name: &str, inputs: u64, start: std::time::Instant) {
-    let secs = start.elapsed().as_secs_f64();
-    println!("{name}: {inputs} inputs in {secs:.1} s ({:.0} inputs/s)", inputs as f64 / secs);
+/// C's `%.17g` as `addReplyDouble` prints a double (x86's 0/0 is a negative NaN).
+pub fn c_double17(n: f64) -> String {
+    match n {
+        n if n.is_nan() && n.is_sign_negative() => "-nan".into(),
+        n if n.is_nan() => "nan".into(),
+        f64::INFINITY => "inf".into(),
+        f64::NEG_INFINITY => "-inf".into(),
+        n => format_g(n, 17),
+    }
 }
 
-fn bytes(rng: &mut SimRng) -> Vec<u8> {
+pub fn bytes(rng: &mut SimRng) -> Vec<u8> {
     match rng.index(4) {
         0 => Vec::new(),
         1 => b"value".to_vec(),
@@ -35,7 +40,7 @@ fn bytes(rng: &mut SimRng) -> Vec<u8> {
     }
 }
 
-fn number(rng: &mut SimRng) -> f64 {
+pub fn number(rng: &mut SimRng) -> f64 {
     match rng.index(10) {
         0 => f64::NAN,
         1 => f64::INFINITY,
@@ -49,7 +54,7 @@ fn number(rng: &mut SimRng) -> f64 {
     }
 }
 
-fn integer(rng: &mut SimRng) -> i64 {
+pub fn integer(rng: &mut SimRng) -> i64 {
     match rng.index(6) {
         0 => i64::MAX,
         1 => i64::MIN,
@@ -60,7 +65,7 @@ fn integer(rng: &mut SimRng) -> i64 {
 }
 
 /// A RESP2 reply such as a command gives: statuses and errors are one line without NULs.
-fn reply(rng: &mut SimRng, depth: usize) -> Reply {
+pub fn reply(rng: &mut SimRng, depth: usize) -> Reply {
     let line = |rng: &mut SimRng| -> String {
         let words = ["OK", "QUEUED", "PONG", "with space", "x", "42", "ünïcode", ""];
         words[rng.index(words.len())].to_string()
@@ -80,7 +85,7 @@ fn reply(rng: &mut SimRng, depth: usize) -> Reply {
 }
 
 /// What Redis gives back for a reply a script received and returned.
-fn round_tripped(reply: &Reply) -> Reply {
+pub fn round_tripped(reply: &Reply) -> Reply {
     match reply {
         Reply::NilArray => Reply::Nil,
         Reply::Integer(i) => Reply::Integer(c_long_long(*i as f64)),
@@ -89,24 +94,9 @@ fn round_tripped(reply: &Reply) -> Reply {
     }
 }
 
-#[test]
-fn fuzz_resp_to_lua_to_resp() {
-    let lua = Lua::try_new_versioned(LuaVersion::V51).expect("an interpreter");
-    let mut rng = SimRng::new(0x5c1_1001);
-    let runs = runs();
-    let start = std::time::Instant::now();
-    for i in 0..runs {
-        let reply = reply(&mut rng, 0);
-        let value = reply_to_lua(&lua, &reply).expect("a reply converts to Lua");
-        let back = lua_to_reply(value, 25_000);
-        assert_eq!(back, round_tripped(&reply), "input {i}: {reply:?}");
-    }
-    report("RESP -> Lua -> RESP", runs, start);
-}
-
 /// A Lua value to build, with the reply script_lua.c makes of it.
 #[derive(Clone, Debug)]
-enum Spec {
+pub enum Spec {
     Nil,
     Bool(bool),
     Num(f64),
@@ -121,7 +111,7 @@ enum Spec {
     SelfNested,
 }
 
-fn leaf(rng: &mut SimRng) -> Spec {
+pub fn leaf(rng: &mut SimRng) -> Spec {
     match rng.index(6) {
         0 => Spec::Nil,
         1 => Spec::Bool(rng.index(2) == 0),
@@ -131,7 +121,7 @@ fn leaf(rng: &mut SimRng) -> Spec {
     }
 }
 
-fn spec(rng: &mut SimRng, depth: usize) -> Spec {
+pub fn spec(rng: &mut SimRng, depth: usize) -> Spec {
     if depth >= 4 || rng.index(3) != 0 {
         return leaf(rng);
     }
@@ -171,7 +161,7 @@ fn spec(rng: &mut SimRng, depth: usize) -> Spec {
 }
 
 /// Builds `spec` in `lua`; `function` stands for every function value.
-fn build(lua: &Lua, spec: &Spec, function: &Function) -> omnilua::Result<Value> {
+pub fn build(lua: &Lua, spec: &Spec, function: &Function) -> omnilua::Result<Value> {
     Ok(match spec {
         Spec::Nil => Value::Nil,
         Spec::Bool(b) => Value::Boolean(*b),
@@ -201,7 +191,7 @@ fn build(lua: &Lua, spec: &Spec, function: &Function) -> omnilua::Result<Value> 
 
 /// `luaReplyToRedisReply` for a RESP2 client, written from script_lua.c as plainly as possible
 /// (with the model's depth cap, [`MAX_REPLY_DEPTH`], where Redis runs out of Lua stack).
-fn expected(spec: &Spec, depth: usize) -> Reply {
+pub fn expected(spec: &Spec, depth: usize) -> Reply {
     let c_text = |b: &[u8]| {
         let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
         String::from_utf8_lossy(&b[..end]).into_owned()
@@ -228,7 +218,7 @@ fn expected(spec: &Spec, depth: usize) -> Reply {
         return Reply::Status(c_text(s).replace(['\r', '\n'], " "));
     }
     if let Some(Spec::Num(d)) = field("double") {
-        return Reply::Bulk(c_double(*d, 17).into_bytes());
+        return Reply::Bulk(c_double17(*d).into_bytes());
     }
     if let Some(Spec::Str(b)) = field("big_number") {
         return Reply::Bulk(b.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }).collect());
@@ -255,43 +245,16 @@ fn expected(spec: &Spec, depth: usize) -> Reply {
     Reply::Array(items[..upto].iter().map(|i| expected(i, depth + 1)).collect())
 }
 
-fn depth_of(reply: &Reply) -> usize {
+pub fn depth_of(reply: &Reply) -> usize {
     match reply {
         Reply::Array(items) => 1 + items.iter().map(depth_of).max().unwrap_or(0),
         _ => 1,
     }
 }
 
-fn count(reply: &Reply) -> usize {
+pub fn count(reply: &Reply) -> usize {
     match reply {
         Reply::Array(items) => 1 + items.iter().map(count).sum::<usize>(),
         _ => 1,
     }
-}
-
-#[test]
-fn fuzz_lua_to_resp() {
-    let lua = Lua::try_new_versioned(LuaVersion::V51).expect("an interpreter");
-    let function = lua.create_function(|_, ()| Ok(())).expect("a function");
-    let mut rng = SimRng::new(0x5c1_1002);
-    let runs = runs();
-    let start = std::time::Instant::now();
-    let (mut capped, mut limited) = (0u64, 0u64);
-    for i in 0..runs {
-        let spec = spec(&mut rng, 0);
-        let value = build(&lua, &spec, &function).expect("the value builds");
-        // A small element limit now and then, so the limit is crossed as well.
-        let max = if rng.index(50) == 0 { 1 + rng.index(8) } else { 25_000 };
-        let mut want = expected(&spec, 0);
-        if count(&want) > max {
-            want = Reply::Error(format!("ERR playground limit: the script's reply has more than {max} elements"));
-            limited += 1;
-        } else if depth_of(&want) > MAX_REPLY_DEPTH {
-            capped += 1;
-        }
-        assert_eq!(lua_to_reply(value, max), want, "input {i}: {spec:?}");
-    }
-    report("Lua -> RESP", runs, start);
-    println!("Lua -> RESP: {capped} replies reached the depth cap, {limited} the element limit");
-    assert!(capped > 0 && limited > 0, "the generator must reach both limits");
 }
