@@ -15,6 +15,7 @@ enum Op {
     Try,
     Stop,
     RenewTimer,
+    ValidityTimer,
     RetryTimer,
     WorkStopped,
     /// Answer the `n`-th pending request (modulo) with reply kind `k`.
@@ -29,9 +30,10 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::Try),
         Just(Op::Stop),
         Just(Op::RenewTimer),
+        Just(Op::ValidityTimer),
         Just(Op::RetryTimer),
         Just(Op::WorkStopped),
-        (any::<usize>(), 0u8..7).prop_map(|(n, k)| Op::Answer(n, k)),
+        (any::<usize>(), 0u8..8).prop_map(|(n, k)| Op::Answer(n, k)),
         any::<usize>().prop_map(Op::Timeout),
         (0u8..7).prop_map(Op::Stale),
         any::<u16>().prop_map(Op::Wait),
@@ -46,7 +48,8 @@ fn reply(k: u8) -> Reply {
         3 => Reply::bulk("W"),
         4 => Reply::bulk("OTHER"),
         5 => Reply::Integer(1),
-        _ => Reply::Integer(0),
+        6 => Reply::Integer(0),
+        _ => Reply::Integer(42),
     }
 }
 
@@ -54,8 +57,16 @@ fn config(instances: usize, atomic: bool, fencing: bool) -> MachineConfig {
     MachineConfig {
         instances,
         fencing,
-        renew: if atomic { RenewVariant::CompareAndExtend } else { RenewVariant::GetThenExpire },
-        release: if atomic { ReleaseVariant::CompareAndDelete } else { ReleaseVariant::Del },
+        renew: if atomic {
+            RenewVariant::CompareAndExtend
+        } else {
+            RenewVariant::GetThenExpire
+        },
+        release: if atomic {
+            ReleaseVariant::CompareAndDelete
+        } else {
+            ReleaseVariant::Reference
+        },
         ..MachineConfig::default()
     }
 }
@@ -80,6 +91,7 @@ proptest! {
                 Op::Try => Event::TryAcquireLock,
                 Op::Stop => Event::Stop,
                 Op::RenewTimer => Event::RenewTimer,
+                Op::ValidityTimer => Event::ValidityTimer,
                 Op::RetryTimer => Event::RetryTimer,
                 Op::WorkStopped => Event::WorkStopped,
                 Op::Answer(n, k) if !pending.is_empty() => {

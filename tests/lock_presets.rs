@@ -3,7 +3,7 @@
 //! should change it. Each run is 60 s of virtual time (a few hundred events).
 
 use playground::lock::machine::{ReleaseVariant, RenewVariant};
-use playground::lock::{preset, run, Action, Scenario, Step, Summary, Target, PRESET_IDS};
+use playground::lock::{preset, run, Action, Scenario, Step, Summary, PRESET_IDS};
 use playground::sim::TEST_EPOCH;
 
 const SEEDS: std::ops::RangeInclusive<u64> = 1..=4;
@@ -59,7 +59,10 @@ fn gc_pause_violates_without_fencing_and_fencing_rejects_the_stale_write() {
         // The paused holder kept believing for most of its 25 s pause after its lease ran out.
         assert!(s.belief_without_truth_ms >= 10_000, "seed {seed}: {s:?}");
         let f = summary("gc-pause", seed, fencing);
-        assert!(f.violations >= 1, "fencing does not stop the belief, only the write; seed {seed}: {f:?}");
+        assert!(
+            f.violations >= 1,
+            "fencing does not stop the belief, only the write; seed {seed}: {f:?}"
+        );
         assert_eq!(f.stale_writes_accepted, 0, "seed {seed}: {f:?}");
         assert!(f.stale_writes_rejected >= 1, "seed {seed}: {f:?}");
         assert_eq!(f.duplicate_or_out_of_order_jobs, 0, "seed {seed}: {f:?}");
@@ -96,15 +99,27 @@ fn redlock_survives_one_master_down() {
         let s = summary("redlock-master-down", seed, plain);
         assert_eq!(s.violations, 0, "seed {seed}: {s:?}");
         assert_eq!(s.duplicate_or_out_of_order_jobs, 0, "seed {seed}: {s:?}");
-        assert!(s.handovers >= 1, "the holder's STOP at 30 s hands over on 4 of 5; seed {seed}: {s:?}");
-        assert!(s.highest_job >= 40, "the lock keeps working; seed {seed}: {s:?}");
+        assert!(
+            s.handovers >= 1,
+            "the holder's STOP at 30 s hands over on 4 of 5; seed {seed}: {s:?}"
+        );
+        // One 2 s job per entry to working (every 5 s renewal): about 12 in 60 s.
+        assert!(
+            s.highest_job >= 10,
+            "the lock keeps working; seed {seed}: {s:?}"
+        );
     }
 }
 
 #[test]
 fn redlock_without_a_majority_never_holds() {
     let mut s = preset("redlock-master-down").unwrap();
-    s.steps = (0..3).map(|i| Step { at_ms: 0, action: Action::RedisCrash { instance: i } }).collect();
+    s.steps = (0..3)
+        .map(|i| Step {
+            at_ms: 0,
+            action: Action::RedisCrash { instance: i },
+        })
+        .collect();
     let sim = run(&s, TEST_EPOCH, false).unwrap();
     let sum = sim.model.summary(sim.now());
     assert_eq!(sum.acquisitions, 0, "{sum:?}");
@@ -123,26 +138,43 @@ fn clock_drift_lets_the_lock_expire_under_a_believing_holder() {
     }
 }
 
+fn release(v: ReleaseVariant) -> impl Fn(&mut Scenario) {
+    move |s: &mut Scenario| s.variants.release = v
+}
+
 #[test]
-fn plain_del_on_stop_deletes_the_holders_lock_compare_and_delete_does_not() {
-    // Three workers; a waiting (non-holder) worker is stopped: the reference's release is a plain DEL.
-    let base = Scenario {
-        workers: 3,
-        duration_ms: 40_000,
-        steps: vec![Step { at_ms: 12_000, action: Action::Stop { target: Target::NonHolder } }],
-        ..Scenario::default()
-    };
-    let sim = run(&base, TEST_EPOCH, false).unwrap();
-    let s = sim.model.summary(sim.now());
-    assert_eq!(s.foreign_lock_deletes, 1, "{s:?}");
-    let safe = Scenario {
-        variants: playground::lock::Variants { release: ReleaseVariant::CompareAndDelete, ..Default::default() },
-        ..base
-    };
-    let sim = run(&safe, TEST_EPOCH, false).unwrap();
-    let s = sim.model.summary(sim.now());
-    assert_eq!(s.foreign_lock_deletes, 0, "{s:?}");
-    assert_eq!(s.violations, 0, "{s:?}");
+fn stop_while_waiting_reference_release_keeps_the_holders_lock_naive_del_does_not() {
+    // Three workers; a waiting (non-holder) worker stops gracefully and releases.
+    for seed in SEEDS {
+        // The reference's maybeReleaseLock: GET says someone else's, so no DEL. 0 violations.
+        let s = summary("stop-while-waiting", seed, plain);
+        assert_eq!(s.violations, 0, "seed {seed}: {s:?}");
+        assert_eq!(s.foreign_lock_deletes, 0, "seed {seed}: {s:?}");
+        assert_eq!(
+            s.handovers, 0,
+            "the holder keeps its lock; seed {seed}: {s:?}"
+        );
+        // naive-del: the DEL removes the holder's key and the third worker acquires it.
+        let n = summary(
+            "stop-while-waiting",
+            seed,
+            release(ReleaseVariant::NaiveDel),
+        );
+        assert_eq!(n.foreign_lock_deletes, 1, "seed {seed}: {n:?}");
+        assert!(n.violations >= 1, "seed {seed}: {n:?}");
+        assert!(n.handovers >= 1, "seed {seed}: {n:?}");
+        // The atomic compare-and-delete is as safe as the reference here.
+        let a = summary(
+            "stop-while-waiting",
+            seed,
+            release(ReleaseVariant::CompareAndDelete),
+        );
+        assert_eq!(
+            (a.violations, a.foreign_lock_deletes),
+            (0, 0),
+            "seed {seed}: {a:?}"
+        );
+    }
 }
 
 #[test]
@@ -155,12 +187,18 @@ fn every_preset_runs_and_logs_the_reference_messages() {
             "Lock acquired. Starting work { workerId: '",
             "Renewing lock { workerId: '",
         ] {
-            assert!(log.iter().any(|l| l.starts_with(prefix)), "{id}: no {prefix:?}");
+            assert!(
+                log.iter().any(|l| l.starts_with(prefix)),
+                "{id}: no {prefix:?}"
+            );
         }
     }
     let sim = run(&preset("handover").unwrap(), TEST_EPOCH, false).unwrap();
     let log: Vec<&str> = sim.model.log().iter().map(|l| l.text.as_str()).collect();
     for prefix in ["Stop work { workerId: '", "Releasing lock { workerId: '"] {
-        assert!(log.iter().any(|l| l.starts_with(prefix)), "handover: no {prefix:?}");
+        assert!(
+            log.iter().any(|l| l.starts_with(prefix)),
+            "handover: no {prefix:?}"
+        );
     }
 }

@@ -26,11 +26,21 @@ fn random_scenario(seed: u64) -> Scenario {
     for _ in 0..r.range_inclusive(0, 4) {
         let w = r.index(workers);
         let stop_at = r.range_inclusive(1_000, 14_000);
-        steps.push(Step { at_ms: stop_at, action: Action::Stop { target: Target::Worker(w) } });
+        steps.push(Step {
+            at_ms: stop_at,
+            action: Action::Stop {
+                target: Target::Worker(w),
+            },
+        });
         if r.bernoulli(0.7) {
             // Restart only after the release round is surely over (one round trip, or a client timeout).
             let restart_at = stop_at + r.range_inclusive(3_000, 5_000);
-            steps.push(Step { at_ms: restart_at, action: Action::Restart { target: Target::Worker(w) } });
+            steps.push(Step {
+                at_ms: restart_at,
+                action: Action::Restart {
+                    target: Target::Worker(w),
+                },
+            });
         }
     }
     steps.sort_by_key(|s| s.at_ms);
@@ -38,11 +48,18 @@ fn random_scenario(seed: u64) -> Scenario {
         seed,
         workers,
         duration_ms,
-        latency: Distribution::Uniform { min_ms: 0.0, max_ms: max_latency },
+        latency: Distribution::Uniform {
+            min_ms: 0.0,
+            max_ms: max_latency,
+        },
         job_ms: r.range_inclusive(100, 2_000),
         retry_interval_ms: r.range_inclusive(200, 5_000),
         variants: Variants {
-            renew: if r.bernoulli(0.5) { RenewVariant::GetThenExpire } else { RenewVariant::CompareAndExtend },
+            renew: if r.bernoulli(0.5) {
+                RenewVariant::GetThenExpire
+            } else {
+                RenewVariant::CompareAndExtend
+            },
             release: ReleaseVariant::CompareAndDelete,
             fencing: r.bernoulli(0.5),
         },
@@ -57,7 +74,11 @@ fn fault_free_runs_are_safe_and_process_every_job_once_in_order() {
     let mut total_handovers = 0u64;
     for seed in 0..SEEDS {
         let scenario = random_scenario(seed);
-        assert_eq!(scenario.ttl_warning(), None, "seed {seed}: latencies must be well inside the TTL");
+        assert_eq!(
+            scenario.ttl_warning(),
+            None,
+            "seed {seed}: latencies must be well inside the TTL"
+        );
         let sim = run(&scenario, TEST_EPOCH, false).unwrap();
         let rt = &sim.model;
         let s = rt.summary(sim.now());
@@ -65,16 +86,32 @@ fn fault_free_runs_are_safe_and_process_every_job_once_in_order() {
         assert_eq!(s.duplicate_or_out_of_order_jobs, 0, "seed {seed}: {s:?}");
         assert_eq!(s.stale_writes_accepted, 0, "seed {seed}: {s:?}");
         assert_eq!(s.stale_writes_rejected, 0, "seed {seed}: {s:?}");
-        assert_eq!(s.foreign_lock_extensions + s.foreign_lock_deletes, 0, "seed {seed}: {s:?}");
-        let jobs: Vec<u64> = rt.writes().iter().filter(|w| w.accepted).map(|w| w.job).collect();
+        assert_eq!(
+            s.foreign_lock_extensions + s.foreign_lock_deletes,
+            0,
+            "seed {seed}: {s:?}"
+        );
+        let jobs: Vec<u64> = rt
+            .writes()
+            .iter()
+            .filter(|w| w.accepted)
+            .map(|w| w.job)
+            .collect();
         let expected: Vec<u64> = (1..=jobs.len() as u64).collect();
-        assert_eq!(jobs, expected, "seed {seed}: every job exactly once, in order");
-        assert!(!jobs.is_empty() || !scenario.steps.is_empty(), "seed {seed}: someone should have worked");
+        assert_eq!(
+            jobs, expected,
+            "seed {seed}: every job exactly once, in order"
+        );
+        assert!(
+            !jobs.is_empty() || !scenario.steps.is_empty(),
+            "seed {seed}: someone should have worked"
+        );
         total_jobs += jobs.len() as u64;
         total_handovers += s.handovers;
     }
     // The sweep really exercised handovers and work (not 1,000 idle runs).
-    assert!(total_jobs > SEEDS * 5, "{total_jobs}");
+    // One job per entry to working (every renewal): about four per holder in 20 s.
+    assert!(total_jobs > SEEDS * 3, "{total_jobs}");
     assert!(total_handovers > SEEDS / 10, "{total_handovers}");
 }
 
@@ -88,10 +125,17 @@ fn same_seed_same_trace_byte_for_byte() {
         assert!(a.trace().entries().len() > 50, "{id}");
         assert_eq!(a.trace().to_text(), b.trace().to_text(), "{id}");
         assert_eq!(a.trace().digest(), b.trace().digest(), "{id}");
-        assert_eq!(serde_json::to_string(&a.model.log()).unwrap(), serde_json::to_string(&b.model.log()).unwrap());
+        assert_eq!(
+            serde_json::to_string(&a.model.log()).unwrap(),
+            serde_json::to_string(&b.model.log()).unwrap()
+        );
         s.seed += 1;
         let c = run(&s, TEST_EPOCH, true).unwrap();
-        assert_ne!(a.trace().digest(), c.trace().digest(), "{id}: another seed, another run");
+        assert_ne!(
+            a.trace().digest(),
+            c.trace().digest(),
+            "{id}: another seed, another run"
+        );
     }
 }
 
@@ -107,7 +151,11 @@ fn random_scenarios_replay_identically_when_stepped_one_event_at_a_time() {
         while stepped.next_event_time().is_some_and(|t| t <= end) {
             stepped.step();
         }
-        assert_eq!(whole.trace().digest(), stepped.trace().digest(), "seed {seed}");
+        assert_eq!(
+            whole.trace().digest(),
+            stepped.trace().digest(),
+            "seed {seed}"
+        );
     }
 }
 
@@ -116,8 +164,8 @@ fn a_preset_run_has_a_pinned_digest() {
     // Pinned so the browser build can assert the very same run (and so an accidental change of the
     // model's behaviour cannot go unnoticed). A deliberate change updates it with UPDATE_EXPECT=1.
     let sim = run(&preset("gc-pause").unwrap(), TEST_EPOCH, true).unwrap();
-    expect_test::expect!["d1a5717895e12465cde5e88bf743817a6687a7d9cb0c50c566098dc207fb8ee9"]
+    expect_test::expect!["1e0fe57d0e0615acae19d1f8d4507d26faadc25592fbe57d5bf3768ba576a816"]
         .assert_eq(&sim.trace().digest());
     let s = sim.model.summary(sim.now());
-    expect_test::expect![[r#"{"violations":1,"violation_time_ms":15413,"duplicate_or_out_of_order_jobs":1,"stale_writes_accepted":1,"stale_writes_rejected":0,"handovers":1,"acquisitions":2,"time_without_holder_ms":7,"writes_accepted":50,"highest_job":49,"foreign_lock_extensions":0,"foreign_lock_deletes":0,"belief_without_truth_ms":15419}"#]].assert_eq(&serde_json::to_string(&s).unwrap());
+    expect_test::expect![[r#"{"verdict":"harm","violations":1,"violation_time_ms":15413,"duplicate_or_out_of_order_jobs":1,"stale_writes_accepted":1,"stale_writes_rejected":0,"handovers":1,"acquisitions":2,"time_without_holder_ms":13,"writes_accepted":11,"highest_job":10,"foreign_lock_extensions":0,"foreign_lock_deletes":0,"belief_without_truth_ms":15419}"#]].assert_eq(&serde_json::to_string(&s).unwrap());
 }

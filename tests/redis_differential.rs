@@ -23,7 +23,8 @@
 //! On a mismatch the failing sequence is shrunk (dropping one command at a time while it still
 //! fails) and printed as a redis-cli script.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::io::Write;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use playground::redis::cli::{format_inline, tokenize};
 use playground::redis::{edge_cases, Reply, Store};
@@ -544,4 +545,65 @@ fn model_matches_redis_server() {
         edge_cases::TABLES.len()
     );
     drop(server);
+}
+
+/// Active expiry beside the real thing: 100 000 keys expire at one instant on an idle
+/// redis-server and in the model (`redis::expire`: slow cycle every 100 ms with its 25 ms budget,
+/// the fast cycle after a time-limit exit). Prints how many keys each still holds as time passes
+/// — a figure, not an assertion: the real server's budget is wall time on a shared machine — and
+/// checks that both reclaim everything, untouched.
+#[test]
+fn a_mass_expiry_is_reclaimed_by_the_active_cycle_in_the_model_as_in_redis_server() {
+    const N: usize = 100_000;
+    let server = start_server();
+    let mut conn = Conn::connect(server.port).expect("connect");
+    let at_ms = wall_now().as_unix_ms() + 3_000;
+    let mut model = Store::with_limits(SimRng::new(9), playground::redis::Limits::unlimited());
+    let mut batch = Vec::new();
+    for i in 0..N {
+        let argv: Vec<Vec<u8>> = ["SET".into(), format!("k{i}"), "v".into(), "PXAT".into(), at_ms.to_string()]
+            .into_iter()
+            .map(String::into_bytes)
+            .collect();
+        model.execute(SimTime(at_ms - 3_000), &argv);
+        batch.extend_from_slice(format!("*{}\r\n", argv.len()).as_bytes());
+        for a in &argv {
+            batch.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            batch.extend_from_slice(a);
+            batch.extend_from_slice(b"\r\n");
+        }
+    }
+    conn.writer.write_all(&batch).expect("pipeline the SETs");
+    for _ in 0..N {
+        assert_eq!(conn.read_reply(), Reply::ok());
+    }
+    while wall_now().as_unix_ms() < at_ms {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let dbsize = |c: &mut Conn| match c.call(&[b"DBSIZE".to_vec()]) {
+        Reply::Integer(n) => n as usize,
+        other => panic!("DBSIZE replied {other:?}"),
+    };
+    let mut real = Vec::new();
+    let mut modeled = Vec::new();
+    let mut last = SimTime(at_ms);
+    for step_ms in [250u64, 500, 1_000, 2_000] {
+        let t = at_ms + step_ms;
+        while wall_now().as_unix_ms() < t {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        real.push(dbsize(&mut conn));
+        model.advance_to(last, SimTime(t), 1_000);
+        last = SimTime(t);
+        modeled.push(model.dbsize());
+    }
+    println!(
+        "mass expiry of {N} keys, keys still held after 0.25 / 0.5 / 1 / 2 s: redis-server {real:?}, model {modeled:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while dbsize(&mut conn) > 0 {
+        assert!(Instant::now() < deadline, "redis-server did not reclaim the keys within 20 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(modeled.last(), Some(&0), "the model reclaimed every key within 2 s of virtual time");
 }

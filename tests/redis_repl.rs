@@ -23,7 +23,7 @@ fn repl_prints_like_redis_cli_and_debug_sleep_moves_the_clock() {
          HGETALL h\n\
          DEBUG SLEEP 1\n\
          PTTL greeting\n\
-         DEBUG SLEEP 0.5\n\
+         DEBUG SLEEP 0.6\n\
          GET greeting\n\
          set k \"unterminated\n\
          ZADD z 1 a\n\

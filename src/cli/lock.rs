@@ -5,28 +5,39 @@
 
 use super::{CliResult, Common};
 use crate::lock::machine::{ReleaseVariant, RenewVariant};
+use crate::lock::PRESET_IDS;
 use crate::lock::{parse_duration, preset, Scenario, Summary};
 use crate::sim::{SimDuration, TEST_EPOCH};
 use serde::Serialize;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Preset id: handover, crash, gc-pause, renew-race, redis-restart, redlock-master-down, clock-drift.
-    #[arg(long, default_value = "handover")]
+    /// Preset id (see `sim lock --help` for the list).
+    #[arg(long, default_value = "handover", value_parser = clap::builder::PossibleValuesParser::new(PRESET_IDS))]
     pub preset: String,
     /// A whole scenario as JSON (what the page keeps in its URL); replaces --preset. The other flags
     /// still apply on top of it; its own seed is kept unless --seed is given a value other than 1.
     #[arg(long)]
     pub scenario: Option<String>,
-    /// Take a fencing token on acquire; the protected resource rejects lower tokens.
+    /// Take a fencing token with the grant (SET NX + INCR in one script); the protected resource
+    /// rejects lower tokens. Not with Redlock (no single counter).
     #[arg(long)]
     pub fencing: bool,
     /// Renew with an atomic compare-and-extend script instead of GET-then-EXPIRE.
     #[arg(long)]
     pub atomic_renew: bool,
-    /// Release with the compare-and-delete script instead of a plain DEL.
-    #[arg(long)]
+    /// How a worker releases: `reference` (GET, then DEL only if mine: maybeReleaseLock),
+    /// `naive-del` (a plain DEL, whoever holds it) or `atomic` (the compare-and-delete script).
+    /// The preset's own when omitted.
+    #[arg(long, value_parser = ["reference", "naive-del", "atomic"])]
+    pub release: Option<String>,
+    /// Same as `--release atomic` (kept for older scripts).
+    #[arg(long, conflicts_with = "release")]
     pub atomic_release: bool,
+    /// A per-command client timeout, like 2s. Without it the client is ioredis with its defaults:
+    /// no timeout, commands wait (and queue while disconnected) as long as it takes.
+    #[arg(long)]
+    pub command_timeout: Option<String>,
     /// Number of workers (1 to 16); the preset's own count when omitted.
     #[arg(long)]
     pub workers: Option<usize>,
@@ -43,6 +54,18 @@ pub struct Args {
     /// and report the wall time per frame, as the page would see it.
     #[arg(long)]
     pub speed: Option<f64>,
+    /// Report the model's live heap bytes ten times along the run (the bounded histories reach a
+    /// steady state once the run is longer than their one-hour window).
+    #[arg(long)]
+    pub memory: bool,
+}
+
+/// Live heap bytes at one point of the run.
+#[derive(Serialize)]
+struct MemorySample {
+    virtual_s: u64,
+    heap_bytes: Option<usize>,
+    history_entries: usize,
 }
 
 /// Wall time per frame when a run is played at a speed-up in 60 Hz frames.
@@ -65,7 +88,10 @@ struct Output<'a> {
     duration_ms: u64,
     fencing: bool,
     atomic_renew: bool,
-    atomic_release: bool,
+    release: &'static str,
+    command_timeout_ms: Option<u64>,
+    /// The verdict in words.
+    verdict_text: &'static str,
     #[serde(flatten)]
     summary: Summary,
     events: u64,
@@ -80,6 +106,8 @@ struct Output<'a> {
     wall_ms_per_virtual_second: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     frames: Option<FrameStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory: Option<Vec<MemorySample>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     log: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,12 +137,38 @@ pub fn run(c: &Common, a: Args) -> CliResult {
     if a.atomic_release {
         scenario.variants.release = ReleaseVariant::CompareAndDelete;
     }
+    if let Some(r) = &a.release {
+        scenario.variants.release = ReleaseVariant::from_id(r).ok_or_else(|| {
+            format!("release {r:?} is not known; expected reference, naive-del or atomic")
+        })?;
+    }
+    if let Some(t) = &a.command_timeout {
+        scenario.command_timeout_ms = Some(parse_duration(t)?.0);
+    }
     scenario.validate()?;
     let wall = std::time::Instant::now();
+    let mut memory = None;
     let (sim, frames) = match (a.bench, a.speed) {
+        _ if a.memory => {
+            let mut sim = crate::lock::build(&scenario, TEST_EPOCH)?;
+            let mut samples = Vec::new();
+            for i in 1..=10u64 {
+                sim.run_until(TEST_EPOCH + SimDuration(scenario.duration_ms / 10 * i));
+                samples.push(MemorySample {
+                    virtual_s: sim.now().saturating_since(TEST_EPOCH).0 / 1000,
+                    heap_bytes: super::alloc_counter::allocated_bytes(),
+                    history_entries: sim.model.recorder().entries(),
+                });
+            }
+            memory = Some(samples);
+            (sim, None)
+        }
         (true, Some(speed)) => {
             if !speed.is_finite() || speed <= 0.0 {
-                return Err(format!("speed {speed} is not a positive number; expected e.g. 1, 10 or 100").into());
+                return Err(format!(
+                    "speed {speed} is not a positive number; expected e.g. 1, 10 or 100"
+                )
+                .into());
             }
             let mut sim = crate::lock::build(&scenario, TEST_EPOCH)?;
             sim.trace_mut().set_enabled(a.trace);
@@ -148,20 +202,34 @@ pub fn run(c: &Common, a: Args) -> CliResult {
         workers: scenario.workers,
         redis_instances: scenario.redis_instances,
         duration_ms: scenario.duration_ms,
-        fencing: a.fencing,
-        atomic_renew: a.atomic_renew,
-        atomic_release: a.atomic_release,
+        fencing: scenario.variants.fencing,
+        atomic_renew: scenario.variants.renew == RenewVariant::CompareAndExtend,
+        release: scenario.variants.release.id(),
+        command_timeout_ms: scenario.command_timeout_ms,
+        verdict_text: rt.summary(sim.now()).verdict.sentence(),
         summary: rt.summary(sim.now()),
         events: sim.processed(),
         ttl_warning: scenario.ttl_warning(),
         wall_ms: a.bench.then_some(wall_s * 1000.0),
         events_per_sec: a.bench.then(|| sim.processed() as f64 / wall_s.max(1e-9)),
-        wall_ms_per_virtual_second: a.bench.then(|| wall_s * 1000.0 / (scenario.duration_ms as f64 / 1000.0).max(1e-9)),
+        wall_ms_per_virtual_second: a
+            .bench
+            .then(|| wall_s * 1000.0 / (scenario.duration_ms as f64 / 1000.0).max(1e-9)),
         log: a.trace.then(|| {
-            rt.log().iter().map(|l| format!("{:>8}.{:03} {}", l.at_ms / 1000, l.at_ms % 1000, l.text)).collect()
+            rt.log()
+                .iter()
+                .map(|l| format!("{:>8}.{:03} {}", l.at_ms / 1000, l.at_ms % 1000, l.text))
+                .collect()
         }),
-        trace: a.trace.then(|| sim.trace().entries().iter().map(|e| e.to_string()).collect()),
+        trace: a.trace.then(|| {
+            sim.trace()
+                .entries()
+                .iter()
+                .map(|e| e.to_string())
+                .collect()
+        }),
         frames,
+        memory,
     };
     super::output::print_json(&out)
 }

@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod balance;
 pub mod kernel;
 pub mod lock;
+pub mod lock_live;
 pub mod output;
 pub mod redis;
 
@@ -39,6 +40,9 @@ pub enum SimCommand {
     KernelBench(kernel::BenchArgs),
     /// Run a distributed-lock scenario and print its safety summary as JSON.
     Lock(lock::Args),
+    /// Run the same lock machine against a real Redis (faults: pause, CLIENT PAUSE, restart) and
+    /// print the same safety summary as `lock`.
+    LockLive(Box<lock_live::Args>),
     /// Print one call's retry schedule under a backoff policy.
     Retry(backoff::RetryArgs),
     /// The AWS optimistic-concurrency contention sweep, as CSV.
@@ -57,6 +61,7 @@ pub fn sim_main() -> std::process::ExitCode {
     let result = match cli.command {
         SimCommand::KernelBench(a) => kernel::bench(&cli.common, a),
         SimCommand::Lock(a) => lock::run(&cli.common, a),
+        SimCommand::LockLive(a) => lock_live::run(&cli.common, *a),
         SimCommand::Retry(a) => backoff::retry(&cli.common, a),
         SimCommand::BackoffSweep(a) => backoff::sweep(&cli.common, a),
         SimCommand::Lb(a) => balance::run(&cli.common, a),

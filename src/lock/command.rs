@@ -1,44 +1,44 @@
-//! The Redis commands a lock worker sends, as values, and the two Lua scripts of the atomic variants.
+//! The Redis commands a lock worker sends, as values.
 //!
-//! A [`LockCommand`] knows its real Redis argv (what a worker would put on the wire to a real
-//! server), so the same machine could drive a real Redis. The scripts are run by the runtime as one
-//! atomic step against the modeled store (see `runtime::execute_command`). Never does I/O.
+//! A [`LockCommand`] knows its real Redis argv (what a worker puts on the wire to a real server, as
+//! `sim lock-live` does), so the same machine drives the model and a real Redis. The atomic
+//! operations are scripts whose text lives beside their native steps in `store.rs`. Never does I/O.
 
+use super::store::{Script, ScriptCall};
 use serde::{Deserialize, Serialize};
 
-/// Compare-and-extend: extend the key's TTL only while it still holds our value. What the atomic
-/// renew variant sends (`EVAL <script> 1 <key> <workerId> <ttl ms>`).
-pub const COMPARE_AND_EXTEND_LUA: &str = r#"if redis.call("get", KEYS[1]) == ARGV[1] then
-    return redis.call("pexpire", KEYS[1], ARGV[2])
-else
-    return 0
-end"#;
-
-/// Compare-and-delete, verbatim from the Redis distributed-locks documentation
-/// (<https://redis.io/docs/latest/develop/use/patterns/distributed-locks/>). What the atomic release
-/// variant sends (`EVAL <script> 1 <key> <workerId>`).
-pub const COMPARE_AND_DELETE_LUA: &str = r#"if redis.call("get",KEYS[1]) == ARGV[1] then
-    return redis.call("del",KEYS[1])
-else
-    return 0
-end"#;
+pub use super::store::{ACQUIRE_WITH_TOKEN_LUA, COMPARE_AND_DELETE_LUA, COMPARE_AND_EXTEND_LUA};
 
 /// One command a worker sends to one Redis instance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LockCommand {
     /// `SET <key> <value> NX EX <s>` (or `PX <ms>` when the TTL is not whole seconds): acquire.
-    SetNx { key: String, value: String, ttl_ms: u64 },
-    /// `GET <key>`: the first half of the reference renew.
+    SetNx {
+        key: String,
+        value: String,
+        ttl_ms: u64,
+    },
+    /// `EVAL ACQUIRE_WITH_TOKEN_LUA 2 <key> <token key> <value> <ttl ms>`: acquire and take a
+    /// fencing token in one atomic step (the reply is the token, or nil).
+    SetNxWithToken {
+        key: String,
+        token_key: String,
+        value: String,
+        ttl_ms: u64,
+    },
+    /// `GET <key>`: the first half of the reference renew and of the reference release.
     Get { key: String },
     /// `EXPIRE <key> <s>` (or `PEXPIRE`): the second half of the reference renew.
     Expire { key: String, ttl_ms: u64 },
-    /// `DEL <key>`: the reference release.
+    /// `DEL <key>`: the second half of the reference release, and the whole `naive-del` release.
     Del { key: String },
-    /// `INCR <key>`: take a fencing token.
-    Incr { key: String },
     /// `EVAL COMPARE_AND_EXTEND_LUA 1 <key> <value> <ttl ms>`.
-    CompareAndExtend { key: String, value: String, ttl_ms: u64 },
+    CompareAndExtend {
+        key: String,
+        value: String,
+        ttl_ms: u64,
+    },
     /// `EVAL COMPARE_AND_DELETE_LUA 1 <key> <value>`.
     CompareAndDelete { key: String, value: String },
 }
@@ -48,14 +48,66 @@ fn b(s: &str) -> Vec<u8> {
 }
 
 impl LockCommand {
+    /// The script this command runs, if it is one.
+    pub fn script(&self) -> Option<ScriptCall> {
+        let call = |script: Script, keys: Vec<&String>, args: Vec<String>| ScriptCall {
+            script,
+            keys: keys.into_iter().cloned().collect(),
+            args,
+        };
+        match self {
+            LockCommand::SetNxWithToken {
+                key,
+                token_key,
+                value,
+                ttl_ms,
+            } => Some(call(
+                Script::AcquireWithToken,
+                vec![key, token_key],
+                vec![value.clone(), ttl_ms.to_string()],
+            )),
+            LockCommand::CompareAndExtend { key, value, ttl_ms } => Some(call(
+                Script::CompareAndExtend,
+                vec![key],
+                vec![value.clone(), ttl_ms.to_string()],
+            )),
+            LockCommand::CompareAndDelete { key, value } => Some(call(
+                Script::CompareAndDelete,
+                vec![key],
+                vec![value.clone()],
+            )),
+            LockCommand::SetNx { .. }
+            | LockCommand::Get { .. }
+            | LockCommand::Expire { .. }
+            | LockCommand::Del { .. } => None,
+        }
+    }
+
     /// The argv a real Redis client would send.
     pub fn argv(&self) -> Vec<Vec<u8>> {
+        if let Some(call) = self.script() {
+            return call.argv();
+        }
         match self {
             LockCommand::SetNx { key, value, ttl_ms } => {
                 if ttl_ms % 1000 == 0 {
-                    vec![b("SET"), b(key), b(value), b("NX"), b("EX"), b(&(ttl_ms / 1000).to_string())]
+                    vec![
+                        b("SET"),
+                        b(key),
+                        b(value),
+                        b("NX"),
+                        b("EX"),
+                        b(&(ttl_ms / 1000).to_string()),
+                    ]
                 } else {
-                    vec![b("SET"), b(key), b(value), b("NX"), b("PX"), b(&ttl_ms.to_string())]
+                    vec![
+                        b("SET"),
+                        b(key),
+                        b(value),
+                        b("NX"),
+                        b("PX"),
+                        b(&ttl_ms.to_string()),
+                    ]
                 }
             }
             LockCommand::Get { key } => vec![b("GET"), b(key)],
@@ -67,26 +119,56 @@ impl LockCommand {
                 }
             }
             LockCommand::Del { key } => vec![b("DEL"), b(key)],
-            LockCommand::Incr { key } => vec![b("INCR"), b(key)],
-            LockCommand::CompareAndExtend { key, value, ttl_ms } => {
-                vec![b("EVAL"), b(COMPARE_AND_EXTEND_LUA), b("1"), b(key), b(value), b(&ttl_ms.to_string())]
+            LockCommand::SetNxWithToken { .. }
+            | LockCommand::CompareAndExtend { .. }
+            | LockCommand::CompareAndDelete { .. } => unreachable!("scripts are rendered above"),
+        }
+    }
+
+    /// Whether this command may extend or delete a key that holds another worker's value (what the
+    /// checker watches for).
+    pub fn touches_owner(&self) -> Option<OwnerEffect> {
+        match self {
+            LockCommand::Expire { .. } | LockCommand::CompareAndExtend { .. } => {
+                Some(OwnerEffect::Extend)
             }
-            LockCommand::CompareAndDelete { key, value } => {
-                vec![b("EVAL"), b(COMPARE_AND_DELETE_LUA), b("1"), b(key), b(value)]
+            LockCommand::Del { .. } | LockCommand::CompareAndDelete { .. } => {
+                Some(OwnerEffect::Delete)
             }
+            LockCommand::SetNx { .. }
+            | LockCommand::SetNxWithToken { .. }
+            | LockCommand::Get { .. } => None,
         }
     }
 
     /// A short one-line rendering for logs and the Redis panel (scripts are named, not printed).
     pub fn display(&self) -> String {
-        match self {
-            LockCommand::CompareAndExtend { key, value, ttl_ms } => {
-                format!("EVAL <compare-and-extend> 1 {key} {value} {ttl_ms}")
+        match self.script() {
+            Some(call) => {
+                let mut parts = vec![
+                    "EVAL".to_string(),
+                    format!("<{}>", call.script.name()),
+                    call.keys.len().to_string(),
+                ];
+                parts.extend(call.keys);
+                parts.extend(call.args);
+                parts.join(" ")
             }
-            LockCommand::CompareAndDelete { key, value } => format!("EVAL <compare-and-delete> 1 {key} {value}"),
-            other => other.argv().iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" "),
+            None => self
+                .argv()
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect::<Vec<_>>()
+                .join(" "),
         }
     }
+}
+
+/// What an owner-sensitive command does to the key when it succeeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OwnerEffect {
+    Extend,
+    Delete,
 }
 
 /// A reply rendered the way `redis-cli` shows it, for logs and the Redis panel.
@@ -98,7 +180,14 @@ pub fn display_reply(reply: &crate::redis::Reply) -> String {
         Reply::Integer(i) => format!("(integer) {i}"),
         Reply::Bulk(bytes) => format!("\"{}\"", String::from_utf8_lossy(bytes)),
         Reply::Nil => "(nil)".to_string(),
-        Reply::Array(items) => format!("[{}]", items.iter().map(display_reply).collect::<Vec<_>>().join(", ")),
+        Reply::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(display_reply)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Reply::NilArray => "(nil array)".to_string(),
     }
 }
@@ -110,32 +199,60 @@ mod tests {
 
     #[test]
     fn commands_render_as_the_reference_sends_them() {
+        let k = "lock.resource-worker";
         let cmds = [
-            LockCommand::SetNx { key: "lock:jobs".into(), value: "W".into(), ttl_ms: 10_000 },
-            LockCommand::SetNx { key: "lock:jobs".into(), value: "W".into(), ttl_ms: 1_500 },
-            LockCommand::Get { key: "lock:jobs".into() },
-            LockCommand::Expire { key: "lock:jobs".into(), ttl_ms: 10_000 },
-            LockCommand::Expire { key: "lock:jobs".into(), ttl_ms: 250 },
-            LockCommand::Del { key: "lock:jobs".into() },
-            LockCommand::Incr { key: "lock:jobs:token".into() },
-            LockCommand::CompareAndExtend { key: "lock:jobs".into(), value: "W".into(), ttl_ms: 10_000 },
-            LockCommand::CompareAndDelete { key: "lock:jobs".into(), value: "W".into() },
+            LockCommand::SetNx {
+                key: k.into(),
+                value: "W".into(),
+                ttl_ms: 10_000,
+            },
+            LockCommand::SetNx {
+                key: k.into(),
+                value: "W".into(),
+                ttl_ms: 1_500,
+            },
+            LockCommand::SetNxWithToken {
+                key: k.into(),
+                token_key: format!("{k}:token"),
+                value: "W".into(),
+                ttl_ms: 10_000,
+            },
+            LockCommand::Get { key: k.into() },
+            LockCommand::Expire {
+                key: k.into(),
+                ttl_ms: 10_000,
+            },
+            LockCommand::Expire {
+                key: k.into(),
+                ttl_ms: 250,
+            },
+            LockCommand::Del { key: k.into() },
+            LockCommand::CompareAndExtend {
+                key: k.into(),
+                value: "W".into(),
+                ttl_ms: 10_000,
+            },
+            LockCommand::CompareAndDelete {
+                key: k.into(),
+                value: "W".into(),
+            },
         ];
         let text: Vec<String> = cmds.iter().map(LockCommand::display).collect();
         expect![[r#"
             [
-                "SET lock:jobs W NX EX 10",
-                "SET lock:jobs W NX PX 1500",
-                "GET lock:jobs",
-                "EXPIRE lock:jobs 10",
-                "PEXPIRE lock:jobs 250",
-                "DEL lock:jobs",
-                "INCR lock:jobs:token",
-                "EVAL <compare-and-extend> 1 lock:jobs W 10000",
-                "EVAL <compare-and-delete> 1 lock:jobs W",
+                "SET lock.resource-worker W NX EX 10",
+                "SET lock.resource-worker W NX PX 1500",
+                "EVAL <set-nx-incr> 2 lock.resource-worker lock.resource-worker:token W 10000",
+                "GET lock.resource-worker",
+                "EXPIRE lock.resource-worker 10",
+                "PEXPIRE lock.resource-worker 250",
+                "DEL lock.resource-worker",
+                "EVAL <compare-and-extend> 1 lock.resource-worker W 10000",
+                "EVAL <compare-and-delete> 1 lock.resource-worker W",
             ]
         "#]]
         .assert_debug_eq(&text);
         assert_eq!(cmds[8].argv()[1], COMPARE_AND_DELETE_LUA.as_bytes());
+        assert_eq!(cmds[2].argv()[1], ACQUIRE_WITH_TOKEN_LUA.as_bytes());
     }
 }

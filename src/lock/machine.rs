@@ -71,10 +71,15 @@ impl WorkerState {
         let mut edges = vec![
             (Idle, "TRY_ACQUIRE_LOCK", AcquiringLock),
             (AcquiringLock, "acquired", Working),
-            (AcquiringLock, "not acquired / error / timeout", WaitingToAcquireLock),
+            (
+                AcquiringLock,
+                "not acquired / error / timeout",
+                WaitingToAcquireLock,
+            ),
             (Working, "after renew interval", RenewLock),
             (RenewLock, "renewed", Working),
-            (RenewLock, "error", PauseWork),
+            (RenewLock, "error / validity over", PauseWork),
+            (Working, "validity over (Redlock)", PauseWork),
             (PauseWork, "work stopped", WaitingToAcquireLock),
             (WaitingToAcquireLock, "after retry interval", AcquiringLock),
             (Cleanup, "work stopped", ReleasingLock),
@@ -97,14 +102,17 @@ impl fmt::Display for WorkerState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct RequestId(pub u64);
 
-/// The machine's two timers.
+/// The machine's timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimerKind {
-    /// `working` → `renew_lock` after the renew interval.
+    /// `working` → `renew_lock` after the renew interval (the reference's `after: 5000`).
     Renew,
     /// `waiting_to_acquire_lock` → `acquiring_lock` after the retry interval.
     Retry,
+    /// Redlock only: the lock's validity time (TTL − time to acquire − drift) runs out; the worker
+    /// must stop working unless a renewal extended it first.
+    Validity,
 }
 
 /// What can happen to a worker.
@@ -115,14 +123,21 @@ pub enum Event {
     TryAcquireLock,
     /// `STOP`: graceful shutdown, from any state.
     Stop,
-    /// A reply from Redis instance `instance` to request `req`.
-    Reply { instance: usize, req: RequestId, reply: Reply },
-    /// The client gave up waiting for request `req`.
+    /// A reply from Redis instance `instance` to request `req` (an error reply included: that is how
+    /// a client's own failure, e.g. ioredis's `MaxRetriesPerRequestError`, arrives too).
+    Reply {
+        instance: usize,
+        req: RequestId,
+        reply: Reply,
+    },
+    /// The client gave up waiting for request `req` (only when the send carried a timeout).
     ClientTimeout { instance: usize, req: RequestId },
     /// The renew timer fired.
     RenewTimer,
     /// The retry timer fired.
     RetryTimer,
+    /// Redlock's validity timer fired.
+    ValidityTimer,
     /// The runtime finished performing [`Effect::StopWork`] (the reference's `stopWork` resolved).
     WorkStopped,
 }
@@ -137,6 +152,7 @@ impl Event {
             Event::ClientTimeout { .. } => "client_timeout",
             Event::RenewTimer => "renew_timer",
             Event::RetryTimer => "retry_timer",
+            Event::ValidityTimer => "validity_timer",
             Event::WorkStopped => "work_stopped",
         }
     }
@@ -146,12 +162,14 @@ impl Event {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Effect {
-    /// Send `command` to Redis instance `instance`; its reply (or a client timeout) comes back
-    /// tagged with `req`.
+    /// Send `command` to Redis instance `instance`; its reply comes back tagged with `req`. With a
+    /// `timeout`, a [`Event::ClientTimeout`] comes instead if no reply arrived in time; without one
+    /// (ioredis's default) the client waits as long as it takes.
     Send {
         instance: usize,
         req: RequestId,
         command: LockCommand,
+        timeout: Option<SimDuration>,
     },
     /// Arm `timer` to fire after `after` of the worker's local time (re-arming replaces it).
     SetTimer {
@@ -161,9 +179,11 @@ pub enum Effect {
     CancelTimer {
         timer: TimerKind,
     },
-    /// The reference's `startWork`: begin (or keep) processing the job queue.
+    /// The reference's `startWork` (invoked on every entry to `working`): run one job unless one is
+    /// already running.
     StartWork,
-    /// The reference's `stopWork`: abandon the job in progress; answer with [`Event::WorkStopped`].
+    /// The reference's `stopWork`: abandon the job in progress; answer with [`Event::WorkStopped`]
+    /// once it resolves (the reference's takes 1 s).
     StopWork,
     /// A line for the worker's log, in the reference's wording.
     Log(String),
@@ -173,10 +193,11 @@ pub enum Effect {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum RenewVariant {
-    /// The reference: `GET`, then `EXPIRE` if the value is ours (two round trips, not atomic).
+    /// The reference: `GET`, then `EXPIRE` if the value is ours (two round trips, not atomic); a
+    /// vanished key is acquired again with `SET NX`.
     #[default]
     GetThenExpire,
-    /// One atomic compare-and-extend (the Lua script [`super::command::COMPARE_AND_EXTEND_LUA`]).
+    /// One atomic compare-and-extend (the Lua script [`super::store::COMPARE_AND_EXTEND_LUA`]).
     CompareAndExtend,
 }
 
@@ -184,11 +205,62 @@ pub enum RenewVariant {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ReleaseVariant {
-    /// The reference: plain `DEL`, whoever holds the key.
+    /// The reference's `maybeReleaseLock`: `GET` the key and `DEL` it only if it holds this worker's
+    /// id; otherwise do nothing. Not atomic: the key can change hands between the GET and the DEL.
     #[default]
-    Del,
+    #[serde(alias = "get_then_del")]
+    Reference,
+    /// A plain `DEL`, whoever holds the key: a worker that does not hold the lock deletes the
+    /// holder's on its way out.
+    #[serde(alias = "del")]
+    NaiveDel,
     /// Atomic compare-and-delete (the script from the Redis docs).
+    #[serde(alias = "atomic")]
     CompareAndDelete,
+}
+
+impl ReleaseVariant {
+    pub const ALL: [ReleaseVariant; 3] = [
+        ReleaseVariant::Reference,
+        ReleaseVariant::NaiveDel,
+        ReleaseVariant::CompareAndDelete,
+    ];
+
+    /// The name the CLI (`--release`) and the page's URL (`release=`) use.
+    pub fn id(self) -> &'static str {
+        match self {
+            ReleaseVariant::Reference => "reference",
+            ReleaseVariant::NaiveDel => "naive-del",
+            ReleaseVariant::CompareAndDelete => "atomic",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<ReleaseVariant> {
+        ReleaseVariant::ALL.into_iter().find(|v| v.id() == id)
+    }
+}
+
+/// The ioredis client's defaults the model follows (ioredis 5, `lib/redis/RedisOptions.ts`).
+pub mod ioredis {
+    use crate::sim::SimDuration;
+
+    /// `maxRetriesPerRequest`: after this many failed reconnection attempts the queued commands are
+    /// rejected with `MaxRetriesPerRequestError`.
+    pub const MAX_RETRIES_PER_REQUEST: u32 = 20;
+
+    /// The default `retryStrategy`: wait `min(times × 50, 2000)` ms before reconnection attempt
+    /// `times` (1-based).
+    pub fn reconnect_delay(times: u32) -> SimDuration {
+        SimDuration(u64::from(times).saturating_mul(50).min(2_000))
+    }
+
+    /// The error a command queued past `maxRetriesPerRequest` is rejected with.
+    pub fn max_retries_error() -> String {
+        format!(
+            "MaxRetriesPerRequestError: Reached the max retries per request limit (which is {MAX_RETRIES_PER_REQUEST}). \
+             Refer to \"maxRetriesPerRequest\" option for details."
+        )
+    }
 }
 
 /// A worker's fixed configuration.
@@ -200,25 +272,42 @@ pub struct MachineConfig {
     pub retry_interval: SimDuration,
     pub renew: RenewVariant,
     pub release: ReleaseVariant,
-    /// Take a token from `INCR <lock_key>:token` after acquiring.
+    /// Acquire with the set-nx-incr script, so the grant carries a fencing token. Not available
+    /// with Redlock (there is no single counter); ignored there.
     pub fencing: bool,
     /// Redis instances; more than one means Redlock (majority within validity).
     pub instances: usize,
+    /// The client's per-command timeout; `None` is ioredis's default (no timeout: wait for ever).
+    pub command_timeout: Option<SimDuration>,
+    /// Redlock's per-instance request timeout, small against the TTL (the Redis docs suggest 5–50 ms
+    /// for a 10 s TTL), so one dead instance cannot eat the validity time.
+    pub redlock_request_timeout: SimDuration,
 }
+
+/// The reference's lock key.
+pub const REFERENCE_LOCK_KEY: &str = "lock.resource-worker";
 
 impl Default for MachineConfig {
     fn default() -> Self {
         MachineConfig {
-            lock_key: "lock:jobs".into(),
+            lock_key: REFERENCE_LOCK_KEY.into(),
             ttl: SimDuration::from_secs(10),
             renew_interval: SimDuration::from_secs(5),
             retry_interval: SimDuration::from_secs(5),
             renew: RenewVariant::GetThenExpire,
-            release: ReleaseVariant::Del,
+            release: ReleaseVariant::Reference,
             fencing: false,
             instances: 1,
+            command_timeout: None,
+            redlock_request_timeout: SimDuration(50),
         }
     }
+}
+
+/// The smallest number of `n` votes that is a majority (`n / 2 + 1`): Redlock's quorum and the
+/// runtime's "which value does Redis hold" are both this one rule.
+pub fn majority(n: usize) -> usize {
+    n / 2 + 1
 }
 
 impl MachineConfig {
@@ -228,12 +317,21 @@ impl MachineConfig {
     pub fn redlock(&self) -> bool {
         self.instances > 1
     }
+    /// Fencing as it runs: only with a single Redis (one counter).
+    pub fn fencing_active(&self) -> bool {
+        self.fencing && !self.redlock()
+    }
     /// Redlock's clock-drift allowance: TTL × 0.01 + 2 ms.
     pub fn redlock_drift(&self) -> SimDuration {
         SimDuration(self.ttl.0 / 100 + 2)
     }
-    fn majority(&self) -> usize {
-        self.instances / 2 + 1
+    /// The timeout each request of a round carries.
+    fn request_timeout(&self) -> Option<SimDuration> {
+        if self.redlock() {
+            Some(self.redlock_request_timeout)
+        } else {
+            self.command_timeout
+        }
     }
 }
 
@@ -265,7 +363,6 @@ pub struct Transition {
 enum Purpose {
     Acquire,
     Renew,
-    Token,
     Release,
 }
 
@@ -273,11 +370,16 @@ enum Purpose {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Step {
+    /// `SET NX` (or the set-nx-incr script with fencing).
     SetNx,
+    /// The reference renew's `GET`.
     Get,
+    /// The reference renew's `EXPIRE`.
     Expire,
     CompareAndExtend,
-    Incr,
+    /// `maybeReleaseLock`'s `GET`.
+    ReleaseGet,
+    /// The last step of any release (`DEL` or the compare-and-delete script).
     Release,
 }
 
@@ -294,13 +396,13 @@ struct Round {
     purpose: Purpose,
     started: SimTime,
     slots: Vec<Slot>,
-    /// Renew found the key gone and acquired it again (so fencing needs a fresh token).
-    reacquired: bool,
 }
 
 impl Round {
     fn done(&self) -> bool {
-        self.slots.iter().all(|s| !matches!(s, Slot::Pending { .. }))
+        self.slots
+            .iter()
+            .all(|s| !matches!(s, Slot::Pending { .. }))
     }
     fn oks(&self) -> usize {
         self.slots.iter().filter(|s| matches!(s, Slot::Ok)).count()
@@ -313,10 +415,13 @@ pub struct LockWorker {
     id: String,
     cfg: MachineConfig,
     state: WorkerState,
+    /// The value this worker puts in the lock key: its id (the reference), or with Redlock a fresh
+    /// random value per acquisition.
+    value: String,
     token: Option<i64>,
     round: Option<Round>,
     next_req: u64,
-    /// Redlock's random retry delay.
+    /// Redlock's random retry delay and random values.
     rng: SimRng,
     last_transition: Option<Transition>,
 }
@@ -324,6 +429,7 @@ pub struct LockWorker {
 impl LockWorker {
     pub fn new(id: String, cfg: MachineConfig, rng: SimRng) -> Self {
         LockWorker {
+            value: id.clone(),
             id,
             cfg,
             state: WorkerState::Idle,
@@ -338,13 +444,18 @@ impl LockWorker {
     pub fn id(&self) -> &str {
         &self.id
     }
+    /// The value this worker sets the lock key to (its id, or with Redlock this acquisition's
+    /// random value).
+    pub fn lock_value(&self) -> &str {
+        &self.value
+    }
     pub fn state(&self) -> WorkerState {
         self.state
     }
     pub fn config(&self) -> &MachineConfig {
         &self.cfg
     }
-    /// The fencing token taken at the last acquisition (fencing variant only).
+    /// The fencing token that came with the current grant (fencing variant only).
     pub fn token(&self) -> Option<i64> {
         self.token
     }
@@ -379,22 +490,66 @@ impl LockWorker {
         RequestId(self.next_req)
     }
 
-    fn send(&mut self, instance: usize, command: LockCommand, fx: &mut Vec<Effect>) -> RequestId {
+    fn send(
+        &mut self,
+        instance: usize,
+        command: LockCommand,
+        timeout: Option<SimDuration>,
+        fx: &mut Vec<Effect>,
+    ) -> RequestId {
         let req = self.req();
-        fx.push(Effect::Send { instance, req, command });
+        fx.push(Effect::Send {
+            instance,
+            req,
+            command,
+            timeout,
+        });
         req
     }
 
-    fn set_nx(&self) -> LockCommand {
-        LockCommand::SetNx { key: self.cfg.lock_key.clone(), value: self.id.clone(), ttl_ms: self.cfg.ttl.0 }
+    /// Sends one step of the current round to `instance`.
+    fn send_step(&mut self, instance: usize, step: Step, fx: &mut Vec<Effect>) -> Slot {
+        let key = self.cfg.lock_key.clone();
+        let value = self.value.clone();
+        let ttl_ms = self.cfg.ttl.0;
+        let command = match step {
+            Step::SetNx if self.cfg.fencing_active() => LockCommand::SetNxWithToken {
+                key,
+                token_key: self.cfg.token_key(),
+                value,
+                ttl_ms,
+            },
+            Step::SetNx => LockCommand::SetNx { key, value, ttl_ms },
+            Step::Get | Step::ReleaseGet => LockCommand::Get { key },
+            Step::Expire => LockCommand::Expire { key, ttl_ms },
+            Step::CompareAndExtend => LockCommand::CompareAndExtend { key, value, ttl_ms },
+            Step::Release => match self.cfg.release {
+                ReleaseVariant::Reference | ReleaseVariant::NaiveDel => LockCommand::Del { key },
+                ReleaseVariant::CompareAndDelete => LockCommand::CompareAndDelete { key, value },
+            },
+        };
+        let timeout = self.cfg.request_timeout();
+        let req = self.send(instance, command, timeout, fx);
+        Slot::Pending { req, step }
     }
 
-    fn release_command(&self) -> LockCommand {
-        match self.cfg.release {
-            ReleaseVariant::Del => LockCommand::Del { key: self.cfg.lock_key.clone() },
-            ReleaseVariant::CompareAndDelete => {
-                LockCommand::CompareAndDelete { key: self.cfg.lock_key.clone(), value: self.id.clone() }
-            }
+    /// Starts a round: `first` on every instance.
+    fn start_round(&mut self, now: SimTime, purpose: Purpose, first: Step, fx: &mut Vec<Effect>) {
+        let slots = (0..self.cfg.instances)
+            .map(|i| self.send_step(i, first, fx))
+            .collect();
+        self.round = Some(Round {
+            purpose,
+            started: now,
+            slots,
+        });
+    }
+
+    fn cancel_validity(&self, fx: &mut Vec<Effect>) {
+        if self.cfg.redlock() {
+            fx.push(Effect::CancelTimer {
+                timer: TimerKind::Validity,
+            });
         }
     }
 
@@ -420,8 +575,12 @@ impl LockWorker {
                 E::Stop,
             ) => {
                 self.round = None;
-                fx.push(Effect::CancelTimer { timer: TimerKind::Renew });
-                fx.push(Effect::CancelTimer { timer: TimerKind::Retry });
+                fx.push(Effect::CancelTimer {
+                    timer: TimerKind::Renew,
+                });
+                fx.push(Effect::CancelTimer {
+                    timer: TimerKind::Retry,
+                });
                 Ok(self.enter(now, S::Cleanup, &mut fx))
             }
 
@@ -439,12 +598,18 @@ impl LockWorker {
             ) => Err(Ignored("TRY_ACQUIRE_LOCK is only handled in idle")),
 
             // Replies and client timeouts drive the round of the state that owns one.
-            (S::AcquiringLock | S::RenewLock | S::ReleasingLock, E::Reply { instance, req, reply }) => {
-                self.on_result(now, instance, req, Some(reply), &mut fx)
-            }
-            (S::AcquiringLock | S::RenewLock | S::ReleasingLock, E::ClientTimeout { instance, req }) => {
-                self.on_result(now, instance, req, None, &mut fx)
-            }
+            (
+                S::AcquiringLock | S::RenewLock | S::ReleasingLock,
+                E::Reply {
+                    instance,
+                    req,
+                    reply,
+                },
+            ) => self.on_result(now, instance, req, Some(reply), &mut fx),
+            (
+                S::AcquiringLock | S::RenewLock | S::ReleasingLock,
+                E::ClientTimeout { instance, req },
+            ) => self.on_result(now, instance, req, None, &mut fx),
             (
                 S::Idle | S::Working | S::PauseWork | S::WaitingToAcquireLock | S::Cleanup,
                 E::Reply { .. } | E::ClientTimeout { .. },
@@ -464,29 +629,85 @@ impl LockWorker {
             ) => Err(Ignored("renew timer is only armed in working")),
 
             // waiting_to_acquire_lock: after the retry interval → acquiring_lock.
-            (S::WaitingToAcquireLock, E::RetryTimer) => Ok(self.enter(now, S::AcquiringLock, &mut fx)),
+            (S::WaitingToAcquireLock, E::RetryTimer) => {
+                Ok(self.enter(now, S::AcquiringLock, &mut fx))
+            }
             (
-                S::Idle | S::AcquiringLock | S::Working | S::RenewLock | S::PauseWork | S::Cleanup | S::ReleasingLock,
+                S::Idle
+                | S::AcquiringLock
+                | S::Working
+                | S::RenewLock
+                | S::PauseWork
+                | S::Cleanup
+                | S::ReleasingLock,
                 E::RetryTimer,
-            ) => Err(Ignored("retry timer is only armed in waiting_to_acquire_lock")),
+            ) => Err(Ignored(
+                "retry timer is only armed in waiting_to_acquire_lock",
+            )),
+
+            // Redlock: the validity time ran out before a renewal extended it → stop working.
+            (S::Working | S::RenewLock, E::ValidityTimer) if !self.cfg.redlock() => {
+                Err(Ignored("the validity timer is only armed with Redlock"))
+            }
+            (S::Working | S::RenewLock, E::ValidityTimer) => {
+                self.round = None;
+                fx.push(Effect::CancelTimer {
+                    timer: TimerKind::Renew,
+                });
+                fx.push(self.log("Lock validity time is over"));
+                Ok(self.enter(now, S::PauseWork, &mut fx))
+            }
+            (
+                S::Idle
+                | S::AcquiringLock
+                | S::PauseWork
+                | S::WaitingToAcquireLock
+                | S::Cleanup
+                | S::ReleasingLock,
+                E::ValidityTimer,
+            ) => Err(Ignored(
+                "the validity timer only matters while holding the lock",
+            )),
 
             // stopWork resolved: pause_work → waiting, cleanup → releasing.
             (S::PauseWork, E::WorkStopped) => Ok(self.enter(now, S::WaitingToAcquireLock, &mut fx)),
             (S::Cleanup, E::WorkStopped) => Ok(self.enter(now, S::ReleasingLock, &mut fx)),
             (
-                S::Idle | S::AcquiringLock | S::Working | S::RenewLock | S::WaitingToAcquireLock | S::ReleasingLock,
+                S::Idle
+                | S::AcquiringLock
+                | S::Working
+                | S::RenewLock
+                | S::WaitingToAcquireLock
+                | S::ReleasingLock,
                 E::WorkStopped,
-            ) => Err(Ignored("stopWork is only invoked in pause_work and cleanup")),
+            ) => Err(Ignored(
+                "stopWork is only invoked in pause_work and cleanup",
+            )),
         };
         match result {
             Ok(to) => {
                 // A reply that only advances a round in flight is a self-loop, not a transition.
                 if to != from || is_stop {
-                    self.last_transition = Some(Transition { at: now, from, event: name.to_string(), to });
+                    self.last_transition = Some(Transition {
+                        at: now,
+                        from,
+                        event: name.to_string(),
+                        to,
+                    });
                 }
-                Outcome { from, to, effects: fx, ignored: None }
+                Outcome {
+                    from,
+                    to,
+                    effects: fx,
+                    ignored: None,
+                }
             }
-            Err(why) => Outcome { from, to: self.state, effects: fx, ignored: Some(why) },
+            Err(why) => Outcome {
+                from,
+                to: self.state,
+                effects: fx,
+                ignored: Some(why),
+            },
         }
     }
 
@@ -502,64 +723,60 @@ impl LockWorker {
             S::AcquiringLock => {
                 fx.push(self.log("Trying to acquire lock"));
                 self.token = None;
-                let mut slots = Vec::with_capacity(self.cfg.instances);
-                for i in 0..self.cfg.instances {
-                    let req = self.send(i, self.set_nx(), fx);
-                    slots.push(Slot::Pending { req, step: Step::SetNx });
+                if self.cfg.redlock() && from != S::AcquiringLock {
+                    // Redlock: a fresh random value for every acquisition, so a release can never
+                    // remove a lock acquired by a later attempt of the same client.
+                    let (hi, lo) = (self.rng.next_u64(), self.rng.next_u64());
+                    self.value = format!("{hi:016x}{lo:016x}");
                 }
-                self.round = Some(Round { purpose: Purpose::Acquire, started: now, slots, reacquired: false });
+                self.start_round(now, Purpose::Acquire, Step::SetNx, fx);
             }
             S::Working => {
                 self.round = None;
-                if from == S::AcquiringLock {
-                    fx.push(self.log("Lock acquired. Starting work"));
-                }
+                // The machine invokes startWork on every entry to working, so the reference logs
+                // this after each renewal too.
+                fx.push(self.log("Lock acquired. Starting work"));
                 fx.push(Effect::StartWork);
-                fx.push(Effect::SetTimer { timer: TimerKind::Renew, after: self.cfg.renew_interval });
+                fx.push(Effect::SetTimer {
+                    timer: TimerKind::Renew,
+                    after: self.cfg.renew_interval,
+                });
             }
             S::RenewLock => {
                 fx.push(self.log("Renewing lock"));
-                let mut slots = Vec::with_capacity(self.cfg.instances);
-                for i in 0..self.cfg.instances {
-                    let (command, step) = match self.cfg.renew {
-                        RenewVariant::GetThenExpire => (LockCommand::Get { key: self.cfg.lock_key.clone() }, Step::Get),
-                        RenewVariant::CompareAndExtend => (
-                            LockCommand::CompareAndExtend {
-                                key: self.cfg.lock_key.clone(),
-                                value: self.id.clone(),
-                                ttl_ms: self.cfg.ttl.0,
-                            },
-                            Step::CompareAndExtend,
-                        ),
-                    };
-                    let req = self.send(i, command, fx);
-                    slots.push(Slot::Pending { req, step });
-                }
-                self.round = Some(Round { purpose: Purpose::Renew, started: now, slots, reacquired: false });
+                let first = match self.cfg.renew {
+                    RenewVariant::GetThenExpire => Step::Get,
+                    RenewVariant::CompareAndExtend => Step::CompareAndExtend,
+                };
+                self.start_round(now, Purpose::Renew, first, fx);
             }
             S::PauseWork | S::Cleanup => {
                 self.round = None;
+                self.cancel_validity(fx);
                 fx.push(self.log("Stop work"));
                 fx.push(Effect::StopWork);
             }
             S::WaitingToAcquireLock => {
                 self.round = None;
+                self.cancel_validity(fx);
                 let after = if self.cfg.redlock() {
                     // Redlock: retry after a random delay, so contenders desynchronise.
                     SimDuration(self.rng.range_inclusive(0, self.cfg.retry_interval.0))
                 } else {
                     self.cfg.retry_interval
                 };
-                fx.push(Effect::SetTimer { timer: TimerKind::Retry, after });
+                fx.push(Effect::SetTimer {
+                    timer: TimerKind::Retry,
+                    after,
+                });
             }
             S::ReleasingLock => {
                 fx.push(self.log("Releasing lock"));
-                let mut slots = Vec::with_capacity(self.cfg.instances);
-                for i in 0..self.cfg.instances {
-                    let req = self.send(i, self.release_command(), fx);
-                    slots.push(Slot::Pending { req, step: Step::Release });
-                }
-                self.round = Some(Round { purpose: Purpose::Release, started: now, slots, reacquired: false });
+                let first = match self.cfg.release {
+                    ReleaseVariant::Reference => Step::ReleaseGet,
+                    ReleaseVariant::NaiveDel | ReleaseVariant::CompareAndDelete => Step::Release,
+                };
+                self.start_round(now, Purpose::Release, first, fx);
             }
         }
         to
@@ -584,7 +801,7 @@ impl LockWorker {
                 return Err(Ignored("stale reply: not the request this round waits for"));
             }
         };
-        let next = self.advance(step, instance, reply, &mut round, fx);
+        let next = self.advance(step, instance, reply, fx);
         round.slots[instance] = next;
         if !round.done() {
             self.round = Some(round);
@@ -600,27 +817,24 @@ impl LockWorker {
         step: Step,
         instance: usize,
         reply: Option<Reply>,
-        round: &mut Round,
         fx: &mut Vec<Effect>,
     ) -> Slot {
+        let own = |v: &[u8], me: &str| v == me.as_bytes();
         match (step, reply) {
             (_, None) => Slot::Failed,
-            (Step::SetNx, Some(Reply::Status(s))) if s == "OK" => {
-                if round.purpose == Purpose::Renew {
-                    round.reacquired = true;
-                }
+            (Step::SetNx, Some(Reply::Status(s))) if s == "OK" && !self.cfg.fencing_active() => {
+                Slot::Ok
+            }
+            // With fencing the grant is the set-nx-incr script's reply: the token.
+            (Step::SetNx, Some(Reply::Integer(t))) if self.cfg.fencing_active() => {
+                self.token = Some(t);
                 Slot::Ok
             }
             (Step::SetNx, Some(_)) => Slot::Failed,
-            (Step::Get, Some(Reply::Nil)) => {
-                // The key is gone: acquire again, as the reference does.
-                let req = self.send(instance, self.set_nx(), fx);
-                Slot::Pending { req, step: Step::SetNx }
-            }
-            (Step::Get, Some(Reply::Bulk(v))) if v == self.id.as_bytes() => {
-                let cmd = LockCommand::Expire { key: self.cfg.lock_key.clone(), ttl_ms: self.cfg.ttl.0 };
-                let req = self.send(instance, cmd, fx);
-                Slot::Pending { req, step: Step::Expire }
+            // The key is gone: acquire again, as the reference's renewLock does.
+            (Step::Get, Some(Reply::Nil)) => self.send_step(instance, Step::SetNx, fx),
+            (Step::Get, Some(Reply::Bulk(v))) if own(&v, &self.value) => {
+                self.send_step(instance, Step::Expire, fx)
             }
             (Step::Get, Some(_)) => Slot::Failed,
             // The reference only fails on an error: `EXPIRE` answering 0 (key gone) still "succeeds".
@@ -628,38 +842,42 @@ impl LockWorker {
             (Step::Expire, Some(_)) => Slot::Ok,
             (Step::CompareAndExtend, Some(Reply::Integer(1))) => Slot::Ok,
             (Step::CompareAndExtend, Some(_)) => Slot::Failed,
-            (Step::Incr, Some(Reply::Integer(t))) => {
-                self.token = Some(t);
-                Slot::Ok
+            // maybeReleaseLock: DEL only if the key still holds our id; otherwise do nothing.
+            (Step::ReleaseGet, Some(Reply::Bulk(v))) if own(&v, &self.value) => {
+                self.send_step(instance, Step::Release, fx)
             }
-            (Step::Incr, Some(_)) => Slot::Failed,
+            (Step::ReleaseGet, Some(_)) => Slot::Ok,
             // Release ends in idle on success and on error alike.
             (Step::Release, Some(_)) => Slot::Ok,
         }
     }
 
-    /// Redlock: a majority, acquired within validity = TTL − elapsed − drift.
+    /// Redlock's validity left after a round that started at `round.started`: TTL − elapsed −
+    /// drift (in ms, may be negative).
+    fn validity_ms(&self, now: SimTime, round: &Round) -> i128 {
+        let elapsed = now.saturating_since(round.started);
+        self.cfg.ttl.0 as i128 - elapsed.0 as i128 - self.cfg.redlock_drift().0 as i128
+    }
+
+    /// All instances (single Redis), or Redlock's majority acquired within validity.
     fn quorum(&self, now: SimTime, round: &Round) -> bool {
         if !self.cfg.redlock() {
             return round.oks() == self.cfg.instances;
         }
-        let elapsed = now.saturating_since(round.started);
-        let validity = self.cfg.ttl.0 as i128 - elapsed.0 as i128 - self.cfg.redlock_drift().0 as i128;
-        round.oks() >= self.cfg.majority() && validity > 0
+        round.oks() >= majority(self.cfg.instances) && self.validity_ms(now, round) > 0
     }
 
-    fn take_token(&mut self, now: SimTime, fx: &mut Vec<Effect>) {
-        let req = self.send(0, LockCommand::Incr { key: self.cfg.token_key() }, fx);
-        self.round = Some(Round {
-            purpose: Purpose::Token,
-            started: now,
-            slots: {
-                let mut s = vec![Slot::Ok; self.cfg.instances];
-                s[0] = Slot::Pending { req, step: Step::Incr };
-                s
-            },
-            reacquired: false,
-        });
+    /// Enters working after a successful acquire or renew; Redlock arms the validity timer so the
+    /// work stops when the validity time is over.
+    fn hold(&mut self, now: SimTime, round: &Round, fx: &mut Vec<Effect>) -> WorkerState {
+        if self.cfg.redlock() {
+            let validity = SimDuration(self.validity_ms(now, round).max(0) as u64);
+            fx.push(Effect::SetTimer {
+                timer: TimerKind::Validity,
+                after: validity,
+            });
+        }
+        self.enter(now, WorkerState::Working, fx)
     }
 
     /// A round has every answer: decide the next state.
@@ -668,12 +886,7 @@ impl LockWorker {
         match round.purpose {
             Purpose::Acquire => {
                 if self.quorum(now, &round) {
-                    if self.cfg.fencing {
-                        self.take_token(now, fx);
-                        self.state
-                    } else {
-                        self.enter(now, S::Working, fx)
-                    }
+                    self.hold(now, &round, fx)
                 } else {
                     if self.cfg.redlock() {
                         // Redlock: on failure, release everywhere (fire and forget). Always with the
@@ -682,33 +895,17 @@ impl LockWorker {
                         for i in 0..self.cfg.instances {
                             let cmd = LockCommand::CompareAndDelete {
                                 key: self.cfg.lock_key.clone(),
-                                value: self.id.clone(),
+                                value: self.value.clone(),
                             };
-                            self.send(i, cmd, fx);
+                            self.send(i, cmd, Some(self.cfg.redlock_request_timeout), fx);
                         }
                     }
                     self.enter(now, S::WaitingToAcquireLock, fx)
                 }
             }
-            Purpose::Token => {
-                if round.oks() == self.cfg.instances {
-                    // From acquiring_lock, or from renew_lock when it re-acquired a vanished key.
-                    self.enter(now, S::Working, fx)
-                } else {
-                    match self.state {
-                        S::RenewLock => self.enter(now, S::PauseWork, fx),
-                        _ => self.enter(now, S::WaitingToAcquireLock, fx),
-                    }
-                }
-            }
             Purpose::Renew => {
                 if self.quorum(now, &round) {
-                    if round.reacquired && self.cfg.fencing {
-                        self.take_token(now, fx);
-                        self.state
-                    } else {
-                        self.enter(now, S::Working, fx)
-                    }
+                    self.hold(now, &round, fx)
                 } else {
                     self.enter(now, S::PauseWork, fx)
                 }

@@ -1,6 +1,7 @@
 //! The distributed-lock playground: the reference design's lock-worker state machine (sans-IO),
-//! the runtime that runs a fleet of workers against modeled Redis instances over a modeled network
-//! with faults, the safety checker, and the presets.
+//! its ioredis client (sans-IO), the runtime that hosts a fleet of workers against modeled Redis
+//! instances over a modeled network, the faults, the recorder with the safety checker, and the
+//! presets.
 //!
 //! How the page uses it:
 //! - Build a [`Scenario`] (from [`preset`], the URL — [`url::read`] / [`url::pairs`] map the page's
@@ -14,30 +15,41 @@
 //!   belief, job, own log, lane, pauses), [`LockRuntime::belief_intervals`],
 //!   [`LockRuntime::redis_view`] (key, value, TTL left, last commands with replies, lane),
 //!   [`LockRuntime::violations`], [`LockRuntime::writes`], [`LockRuntime::log`] and
-//!   [`LockRuntime::summary`]. The state diagram's edges are [`WorkerState::diagram_edges`]; the
-//!   scripts' text is [`COMPARE_AND_EXTEND_LUA`] and [`COMPARE_AND_DELETE_LUA`].
+//!   [`LockRuntime::summary`] (with its [`Verdict`]). The state diagram's edges are
+//!   [`WorkerState::diagram_edges`]; the scripts' text is [`COMPARE_AND_EXTEND_LUA`],
+//!   [`COMPARE_AND_DELETE_LUA`] and [`ACQUIRE_WITH_TOKEN_LUA`].
+//!
+//! The same [`LockWorker`] drives a real Redis in `sim lock-live` (`src/cli/lock_live.rs`), judged by
+//! the same [`Checker`].
 //!
 //! Architecture invariant: nothing here reads a wall clock, touches OS entropy, names a web type or
 //! iterates a `HashMap`; time is `SimTime`, randomness is a `SimRng` child per component.
 
 pub mod checker;
+pub mod client;
 pub mod command;
+pub mod faults;
 pub mod ids;
 pub mod machine;
+pub mod recorder;
 pub mod runtime;
 pub mod scenario;
 pub mod store;
 pub mod url;
 
-pub use checker::{Checker, Summary, Violation, WriteRecord};
-pub use command::{LockCommand, COMPARE_AND_DELETE_LUA, COMPARE_AND_EXTEND_LUA};
-pub use machine::{
-    Effect, Event, Ignored, LockWorker, MachineConfig, Outcome, ReleaseVariant, RenewVariant, RequestId, TimerKind,
-    Transition, WorkerState,
+pub use checker::{Checker, Summary, Verdict, Violation, WriteRecord};
+pub use command::{
+    LockCommand, ACQUIRE_WITH_TOKEN_LUA, COMPARE_AND_DELETE_LUA, COMPARE_AND_EXTEND_LUA,
 };
-pub use runtime::{build, run, ActionError, LockEvent, LockRuntime, RedisView, WorkerStatus, WorkerView};
+pub use faults::ActionError;
+pub use machine::{
+    Effect, Event, Ignored, LockWorker, MachineConfig, Outcome, ReleaseVariant, RenewVariant,
+    RequestId, TimerKind, Transition, WorkerState,
+};
+pub use runtime::{build, run, LockEvent, LockRuntime, RedisView, WorkerStatus, WorkerView};
 pub use scenario::{
-    parse_duration, preset, preset_description, ttl_warning, Action, DurationError, Scenario, ScenarioError, Step,
-    Target, Variants, EXPLAIN_FENCING, EXPLAIN_REDLOCK, EXPLAIN_RELEASE_ATOMIC, EXPLAIN_RELEASE_DEL,
-    EXPLAIN_RENEW_ATOMIC, EXPLAIN_RENEW_GET_THEN_EXPIRE, PRESET_IDS,
+    parse_duration, preset, preset_description, ttl_warning, Action, DurationError, Scenario,
+    ScenarioError, Step, Target, Variants, EXPLAIN_CLIENT, EXPLAIN_FENCING,
+    EXPLAIN_FENCING_REDLOCK, EXPLAIN_REDLOCK, EXPLAIN_RELEASE_ATOMIC, EXPLAIN_RELEASE_NAIVE_DEL,
+    EXPLAIN_RELEASE_REFERENCE, EXPLAIN_RENEW_ATOMIC, EXPLAIN_RENEW_GET_THEN_EXPIRE, PRESET_IDS,
 };

@@ -2,7 +2,7 @@
 //! the fleet, the timings, the variants, the network, and fault steps at virtual times. Also the
 //! presets, the TTL warning and the duration parser. Never reads a wall clock.
 
-use super::machine::{MachineConfig, ReleaseVariant, RenewVariant};
+use super::machine::{MachineConfig, ReleaseVariant, RenewVariant, REFERENCE_LOCK_KEY};
 use crate::sim::{Distribution, SimDuration};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -102,9 +102,17 @@ pub struct Scenario {
     pub ttl_ms: u64,
     pub renew_interval_ms: u64,
     pub retry_interval_ms: u64,
-    pub client_timeout_ms: u64,
-    /// One job's processing time, on the worker's own clock.
+    /// The client's per-command timeout. `None` (the default) is ioredis's default: no timeout, a
+    /// command waits for its reply as long as it takes.
+    #[serde(alias = "client_timeout_ms")]
+    pub command_timeout_ms: Option<u64>,
+    /// Redlock's per-instance request timeout (small against the TTL: 5–50 ms for a 10 s TTL).
+    pub redlock_timeout_ms: u64,
+    /// How long the reference's `startWork` works (its consumer simulates 2 s of work), on the
+    /// worker's own clock. One job per entry to `working`.
     pub job_ms: u64,
+    /// How long the reference's `stopWork` takes to resolve (1 s).
+    pub stop_work_ms: u64,
     /// Latency of each worker↔Redis link, one way.
     pub latency: Distribution,
     /// Workers start within this window (randomly), so they contend like real servers booting.
@@ -121,13 +129,18 @@ impl Default for Scenario {
             workers: 2,
             redis_instances: 1,
             duration_ms: 120_000,
-            lock_key: "lock:jobs".into(),
+            lock_key: REFERENCE_LOCK_KEY.into(),
             ttl_ms: 10_000,
             renew_interval_ms: 5_000,
             retry_interval_ms: 5_000,
-            client_timeout_ms: 2_000,
-            job_ms: 1_000,
-            latency: Distribution::Uniform { min_ms: 1.0, max_ms: 5.0 },
+            command_timeout_ms: None,
+            redlock_timeout_ms: 50,
+            job_ms: 2_000,
+            stop_work_ms: 1_000,
+            latency: Distribution::Uniform {
+                min_ms: 1.0,
+                max_ms: 5.0,
+            },
             start_jitter_ms: 100,
             variants: Variants::default(),
             steps: Vec::new(),
@@ -146,13 +159,29 @@ pub enum ScenarioError {
     #[error("redis instances = {0}; expected 1 (single Redis) to {MAX_REDIS_INSTANCES} (Redlock)")]
     Instances(usize),
     #[error("{name} = {value} ms; expected at least {min} ms")]
-    TooShort { name: &'static str, value: u64, min: u64 },
-    #[error("lock key must not be empty; the reference uses \"lock:jobs\"")]
+    TooShort {
+        name: &'static str,
+        value: u64,
+        min: u64,
+    },
+    #[error("lock key must not be empty; the reference uses \"lock.resource-worker\"")]
     EmptyKey,
+    #[error("fencing needs one Redis: with Redlock on {0} instances there is no single counter to take a token from; use redis_instances = 1 or turn fencing off")]
+    FencingWithRedlock(usize),
+    #[error("Redlock request timeout = {value} ms; expected 1 ms to a tenth of the TTL ({max} ms), e.g. 5–50 ms for a 10 s TTL")]
+    RedlockTimeout { value: u64, max: u64 },
     #[error("step {index} targets worker {worker}, but there are only {workers} workers (0 to {last})", last = workers.saturating_sub(1))]
-    StepWorker { index: usize, worker: usize, workers: usize },
+    StepWorker {
+        index: usize,
+        worker: usize,
+        workers: usize,
+    },
     #[error("step {index} targets Redis instance {instance}, but there are only {instances} (0 to {last})", last = instances.saturating_sub(1))]
-    StepInstance { index: usize, instance: usize, instances: usize },
+    StepInstance {
+        index: usize,
+        instance: usize,
+        instances: usize,
+    },
     #[error("step {index}: clock rate {rate} is out of range; expected 0.01 to 100 (1 = exact)")]
     StepRate { index: usize, rate: f64 },
     #[error("latency {0} has a negative, NaN or infinite parameter; expected finite numbers >= 0")]
@@ -179,17 +208,32 @@ impl Scenario {
             ("ttl", self.ttl_ms, 1),
             ("renew interval", self.renew_interval_ms, 1),
             ("retry interval", self.retry_interval_ms, 1),
-            ("client timeout", self.client_timeout_ms, 1),
+            ("command timeout", self.command_timeout_ms.unwrap_or(1), 1),
             ("job time", self.job_ms, 1),
+            ("stopWork time", self.stop_work_ms, 1),
         ] {
             if value < min {
                 return Err(ScenarioError::TooShort { name, value, min });
             }
         }
+        if self.variants.fencing && self.redis_instances > 1 {
+            return Err(ScenarioError::FencingWithRedlock(self.redis_instances));
+        }
+        if self.redis_instances > 1
+            && !(1..=(self.ttl_ms / 10).max(1)).contains(&self.redlock_timeout_ms)
+        {
+            return Err(ScenarioError::RedlockTimeout {
+                value: self.redlock_timeout_ms,
+                max: (self.ttl_ms / 10).max(1),
+            });
+        }
         let params: Vec<f64> = match &self.latency {
             Distribution::Constant { ms } => vec![*ms],
             Distribution::Uniform { min_ms, max_ms } => vec![*min_ms, *max_ms],
-            Distribution::AbsNormal { mean_ms, std_dev_ms } => vec![*mean_ms, *std_dev_ms],
+            Distribution::AbsNormal {
+                mean_ms,
+                std_dev_ms,
+            } => vec![*mean_ms, *std_dev_ms],
             Distribution::LogNormal { median_ms, sigma } => vec![*median_ms, *sigma],
             Distribution::Exponential { mean_ms } => vec![*mean_ms],
             Distribution::Pareto { min_ms, alpha } => vec![*min_ms, *alpha],
@@ -227,7 +271,11 @@ impl Scenario {
             };
             if let Some(Target::Worker(worker)) = target {
                 if worker >= self.workers {
-                    return Err(ScenarioError::StepWorker { index, worker, workers: self.workers });
+                    return Err(ScenarioError::StepWorker {
+                        index,
+                        worker,
+                        workers: self.workers,
+                    });
                 }
             }
         }
@@ -236,7 +284,8 @@ impl Scenario {
 
     /// Parses a scenario from JSON (the page's URL parameter, `sim lock --scenario`) and validates it.
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
-        let s: Scenario = serde_json::from_str(text).map_err(|e| ScenarioError::Json(e.to_string()))?;
+        let s: Scenario =
+            serde_json::from_str(text).map_err(|e| ScenarioError::Json(e.to_string()))?;
         s.validate()?;
         Ok(s)
     }
@@ -257,6 +306,8 @@ impl Scenario {
             release: self.variants.release,
             fencing: self.variants.fencing,
             instances: self.redis_instances,
+            command_timeout: self.command_timeout_ms.map(SimDuration),
+            redlock_request_timeout: SimDuration(self.redlock_timeout_ms),
         }
     }
 
@@ -272,7 +323,11 @@ impl Scenario {
 
 /// The TTL must exceed the renew interval plus the renew's round trips (GET and EXPIRE: two round
 /// trips, four one-way latencies), or the lock can expire under a healthy holder.
-pub fn ttl_warning(ttl: SimDuration, renew_interval: SimDuration, one_way_latency: SimDuration) -> Option<String> {
+pub fn ttl_warning(
+    ttl: SimDuration,
+    renew_interval: SimDuration,
+    one_way_latency: SimDuration,
+) -> Option<String> {
     let needed = renew_interval.saturating_add(one_way_latency.saturating_mul(4));
     if ttl > needed {
         None
@@ -286,31 +341,59 @@ pub fn ttl_warning(ttl: SimDuration, renew_interval: SimDuration, one_way_latenc
 }
 
 /// One short paragraph per variant, for the page.
-pub const EXPLAIN_RENEW_GET_THEN_EXPIRE: &str = "The reference renew: GET the key, and if it still holds this \
-worker's id, EXPIRE it. Two round trips, not atomic: if the key expires and another worker takes it between the \
-GET and the EXPIRE, the EXPIRE extends the other worker's lock and this one carries on believing it holds it.";
+pub const EXPLAIN_RENEW_GET_THEN_EXPIRE: &str = "The reference renew: GET the key; if it still holds this \
+worker's id, EXPIRE it; if it is gone, SET NX it again. Two round trips, not atomic: if the key expires and another \
+worker takes it between the GET and the EXPIRE, the EXPIRE extends the other worker's lock and this one carries on \
+believing it holds it.";
 pub const EXPLAIN_RENEW_ATOMIC: &str = "Compare-and-extend in one step: a Lua script that extends the TTL only if \
 the key still holds this worker's id. Redis runs a script atomically, so nothing can slip in between the check \
 and the extension.";
-pub const EXPLAIN_RELEASE_DEL: &str = "The reference release: a plain DEL. It deletes the key whoever holds it, so a \
-worker that lost the lock (or never had it) deletes the current holder's lock on its way out.";
-pub const EXPLAIN_RELEASE_ATOMIC: &str = "Compare-and-delete, the script from the Redis distributed-locks docs: \
-delete the key only if it still holds this worker's id.";
-pub const EXPLAIN_FENCING: &str = "Fencing tokens: after acquiring, the worker takes a number from INCR \
-lock:jobs:token and sends it with every write. The storage service remembers the highest token it has seen and \
-rejects lower ones, so a holder that woke up from a pause cannot overwrite the new holder's work.";
-pub const EXPLAIN_REDLOCK: &str = "Redlock: the lock lives on N independent Redis instances. A worker holds it only \
-if a majority said OK within the validity time (TTL − time spent acquiring − clock drift, drift = TTL × 1% + \
-2 ms); otherwise it releases everywhere and retries after a random delay.";
+pub const EXPLAIN_RELEASE_REFERENCE: &str = "The reference release (maybeReleaseLock): GET the key, and DEL it only \
+if it holds this worker's id; otherwise do nothing. A worker that does not hold the lock leaves it alone. Not \
+atomic: if the key expires and another worker takes it between the GET and the DEL, the DEL deletes the new \
+holder's lock (a narrow race).";
+pub const EXPLAIN_RELEASE_NAIVE_DEL: &str = "naive-del: a plain DEL, whoever holds the key. A worker that lost the \
+lock, or never had it, deletes the current holder's lock on its way out, and a third worker can take it while \
+the holder still believes it holds it.";
+pub const EXPLAIN_RELEASE_ATOMIC: &str =
+    "Compare-and-delete, the script from the Redis distributed-locks docs: \
+delete the key only if it still holds this worker's id, in one atomic step (no race).";
+pub const EXPLAIN_FENCING: &str = "Fencing tokens: the lock is taken with one script that does SET NX and, only if \
+that succeeded, INCR lock.resource-worker:token, on the same instance, so the token comes with the grant. The \
+worker sends it with every write; the storage remembers the highest token it has seen and rejects lower ones, so \
+a holder that woke up from a pause cannot overwrite the new holder's work. Two holders can still overlap; the \
+harm is what fencing prevents.";
+pub const EXPLAIN_FENCING_REDLOCK: &str = "No safe fencing token with Redlock: each instance would count on its own, \
+and a majority of independent counters is not one counter, so two holders can get tokens in the wrong order. \
+Fencing needs a single linearizable counter (one Redis here, or a consensus system).";
+pub const EXPLAIN_REDLOCK: &str = "Redlock: the lock lives on N independent Redis instances. A worker asks each one \
+with a short request timeout (50 ms here, small against the TTL, so a dead instance cannot eat the lease) and a \
+fresh random value per acquisition. It holds the lock only if a majority said OK within the validity time \
+(TTL − time spent acquiring − clock drift, drift = TTL × 1% + 2 ms), works only until that validity is over \
+unless a renewal extends it, and otherwise releases everywhere and retries after a random delay.";
+pub const EXPLAIN_CLIENT: &str = "The client is ioredis with its defaults: no per-command timeout (a command waits \
+for its reply as long as it takes), commands queue while disconnected and are sent on reconnect, reconnection \
+waits min(attempt × 50, 2000) ms, and after 20 failed attempts the queued commands fail. A partition does not \
+close the connection (TCP keeps retrying), so a partitioned holder waits in renew_lock, still believing.";
 
 /// The presets' ids, in the page's order.
-pub const PRESET_IDS: [&str; 7] =
-    ["handover", "crash", "gc-pause", "renew-race", "redis-restart", "redlock-master-down", "clock-drift"];
+pub const PRESET_IDS: [&str; 8] = [
+    "handover",
+    "crash",
+    "gc-pause",
+    "renew-race",
+    "stop-while-waiting",
+    "redis-restart",
+    "redlock-master-down",
+    "clock-drift",
+];
 
 /// One line per preset for the page's picker.
 pub fn preset_description(id: &str) -> Option<&'static str> {
     Some(match id {
-        "handover" => "The holder shuts down gracefully at 20 s: it releases, the other worker takes over.",
+        "handover" => {
+            "The holder shuts down gracefully at 20 s: stopWork takes 1 s, it releases, the other worker takes over."
+        }
         "crash" => "The holder crashes at 20 s without releasing: the lock expires, another worker takes it.",
         "gc-pause" => {
             "The holder freezes for 25 s (longer than the TTL) mid-job: another worker takes the lock, then the \
@@ -320,14 +403,20 @@ pub fn preset_description(id: &str) -> Option<&'static str> {
             "The holder's link to Redis gets slow: its GET says 'mine', the key expires, another worker takes it, \
              and the late EXPIRE extends the other worker's lock. Atomic renew does not."
         }
+        "stop-while-waiting" => {
+            "Three workers; at 12 s one that does not hold the lock stops gracefully and releases. The reference \
+             release (GET, then DEL only if mine) leaves the holder's lock alone. With naive-del its DEL removes the \
+             holder's key and the third worker takes it while the holder still believes it holds it."
+        }
         "redis-restart" => {
             "Redis restarts without persistence at 21 s: the lock is lost, another worker acquires while the holder \
              still believes it holds it."
         }
         "redlock-master-down" => "Redlock on 5 instances; one goes down at 5 s: 4 of 5 is still a majority.",
         "clock-drift" => {
-            "At 10 s the holder's clock starts running at 0.4×: its 5 s renew timer takes 12.5 s, longer than the \
-             TTL, so the lock expires under it."
+            "At 10 s the holder's clock starts running at 0.1×: its 2 s job takes 20 s and its 5 s renew timer 50 s, \
+             both longer than the 10 s TTL. The lock expires under it, another worker takes it, and the drifting \
+             holder still writes its job. Fencing rejects that write."
         }
         _ => return None,
     })
@@ -335,32 +424,76 @@ pub fn preset_description(id: &str) -> Option<&'static str> {
 
 /// A preset scenario by id.
 pub fn preset(id: &str) -> Result<Scenario, ScenarioError> {
-    let base = Scenario { preset: Some(id.to_string()), ..Scenario::default() };
-    let at = |s: u64, action: Action| Step { at_ms: s * 1000, action };
+    let base = Scenario {
+        preset: Some(id.to_string()),
+        ..Scenario::default()
+    };
+    let at = |s: u64, action: Action| Step {
+        at_ms: s * 1000,
+        action,
+    };
     let holder = Target::Holder;
     Ok(match id {
-        "handover" => Scenario { duration_ms: 60_000, steps: vec![at(20, Action::Stop { target: holder })], ..base },
-        "crash" => Scenario { duration_ms: 60_000, steps: vec![at(20, Action::Crash { target: holder })], ..base },
+        "handover" => Scenario {
+            duration_ms: 60_000,
+            steps: vec![at(20, Action::Stop { target: holder })],
+            ..base
+        },
+        "crash" => Scenario {
+            duration_ms: 60_000,
+            steps: vec![at(20, Action::Crash { target: holder })],
+            ..base
+        },
         "gc-pause" => Scenario {
             duration_ms: 60_000,
-            steps: vec![Step { at_ms: 20_500, action: Action::Pause { target: holder, ms: 25_000 } }],
+            steps: vec![Step {
+                at_ms: 20_500,
+                action: Action::Pause {
+                    target: holder,
+                    ms: 25_000,
+                },
+            }],
             ..base
         },
         "renew-race" => Scenario {
             duration_ms: 60_000,
             retry_interval_ms: 500,
-            // Longer than the slowed round trip, so the late EXPIRE is waited for, not timed out.
-            client_timeout_ms: 5_000,
             latency: Distribution::Constant { ms: 2.0 },
-            steps: vec![at(10, Action::SlowLink { target: holder, extra_ms: 2_000 })],
+            steps: vec![at(
+                10,
+                Action::SlowLink {
+                    target: holder,
+                    extra_ms: 2_000,
+                },
+            )],
+            ..base
+        },
+        "stop-while-waiting" => Scenario {
+            duration_ms: 40_000,
+            workers: 3,
+            // The waiters retry every second, so after the holder's key vanishes one of them asks
+            // before the holder's next renewal (every 5 s) would take it back.
+            retry_interval_ms: 1_000,
+            steps: vec![at(
+                12,
+                Action::Stop {
+                    target: Target::NonHolder,
+                },
+            )],
             ..base
         },
         "redis-restart" => Scenario {
             duration_ms: 60_000,
             retry_interval_ms: 1_000,
             steps: vec![
-                Step { at_ms: 21_000, action: Action::RedisCrash { instance: 0 } },
-                Step { at_ms: 21_100, action: Action::RedisRestart { instance: 0 } },
+                Step {
+                    at_ms: 21_000,
+                    action: Action::RedisCrash { instance: 0 },
+                },
+                Step {
+                    at_ms: 21_100,
+                    action: Action::RedisRestart { instance: 0 },
+                },
             ],
             ..base
         },
@@ -368,18 +501,31 @@ pub fn preset(id: &str) -> Result<Scenario, ScenarioError> {
             duration_ms: 60_000,
             workers: 3,
             redis_instances: 5,
+            // Servers booting seconds apart: the first takes all five instances uncontested (three
+            // workers asking at the same millisecond split the votes, and Redlock then releases and
+            // retries after a random delay).
+            start_jitter_ms: 3_000,
             // Redlock as specified: both scripts.
             variants: Variants {
                 renew: RenewVariant::CompareAndExtend,
                 release: ReleaseVariant::CompareAndDelete,
                 fencing: false,
             },
-            steps: vec![at(5, Action::RedisCrash { instance: 2 }), at(30, Action::Stop { target: holder })],
+            steps: vec![
+                at(5, Action::RedisCrash { instance: 2 }),
+                at(30, Action::Stop { target: holder }),
+            ],
             ..base
         },
         "clock-drift" => Scenario {
             duration_ms: 60_000,
-            steps: vec![at(10, Action::ClockRate { target: holder, rate: 0.4 })],
+            steps: vec![at(
+                10,
+                Action::ClockRate {
+                    target: holder,
+                    rate: 0.1,
+                },
+            )],
             ..base
         },
         other => return Err(ScenarioError::UnknownPreset(other.to_string())),
@@ -402,7 +548,9 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
     if t.is_empty() {
         return Err(DurationError::Empty);
     }
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
     let scale: f64 = match unit.trim() {
         "ms" => 1.0,
@@ -414,7 +562,9 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
     if number.is_empty() || number.matches('.').count() > 1 {
         return Err(DurationError::Malformed(text.to_string()));
     }
-    let value: f64 = number.parse().map_err(|_| DurationError::Malformed(text.to_string()))?;
+    let value: f64 = number
+        .parse()
+        .map_err(|_| DurationError::Malformed(text.to_string()))?;
     let ms = value * scale;
     if !ms.is_finite() || ms >= u64::MAX as f64 {
         return Err(DurationError::TooLarge(text.to_string()));
@@ -437,9 +587,16 @@ mod tests {
         assert_eq!(ok("7"), Ok(7_000));
         assert_eq!(parse_duration(""), Err(DurationError::Empty));
         for bad in ["s", "12x", "1.2.3s", "-5s", "ten seconds"] {
-            assert_eq!(parse_duration(bad), Err(DurationError::Malformed(bad.to_string())), "{bad}");
+            assert_eq!(
+                parse_duration(bad),
+                Err(DurationError::Malformed(bad.to_string())),
+                "{bad}"
+            );
         }
-        assert!(matches!(parse_duration("999999999999999999999h"), Err(DurationError::TooLarge(_))));
+        assert!(matches!(
+            parse_duration("999999999999999999999h"),
+            Err(DurationError::TooLarge(_))
+        ));
         expect_test::expect![[
             r#"duration "12x" is not understood; expected a number with a unit ms, s, m or h, like 120s, 500ms or 2m"#
         ]]
@@ -454,16 +611,27 @@ mod tests {
             assert!(preset_description(id).is_some());
             assert_eq!(s.preset.as_deref(), Some(id));
         }
-        expect_test::expect![[r#"unknown preset "nope"; expected one of: handover, crash, gc-pause, renew-race, redis-restart, redlock-master-down, clock-drift"#]]
+        expect_test::expect![[r#"unknown preset "nope"; expected one of: handover, crash, gc-pause, renew-race, stop-while-waiting, redis-restart, redlock-master-down, clock-drift"#]]
             .assert_eq(&preset("nope").unwrap_err().to_string());
     }
 
     #[test]
     fn validation_names_the_bad_value() {
-        let bad = Scenario { workers: 17, ..Scenario::default() };
-        assert_eq!(bad.validate().unwrap_err().to_string(), "workers = 17; expected 1 to 16");
         let bad = Scenario {
-            steps: vec![Step { at_ms: 0, action: Action::Crash { target: Target::Worker(2) } }],
+            workers: 17,
+            ..Scenario::default()
+        };
+        assert_eq!(
+            bad.validate().unwrap_err().to_string(),
+            "workers = 17; expected 1 to 16"
+        );
+        let bad = Scenario {
+            steps: vec![Step {
+                at_ms: 0,
+                action: Action::Crash {
+                    target: Target::Worker(2),
+                },
+            }],
             ..Scenario::default()
         };
         assert_eq!(
@@ -471,20 +639,41 @@ mod tests {
             "step 0 targets worker 2, but there are only 2 workers (0 to 1)"
         );
         let bad = Scenario {
-            steps: vec![Step { at_ms: 0, action: Action::ClockRate { target: Target::Holder, rate: 0.0 } }],
+            steps: vec![Step {
+                at_ms: 0,
+                action: Action::ClockRate {
+                    target: Target::Holder,
+                    rate: 0.0,
+                },
+            }],
             ..Scenario::default()
         };
-        assert!(matches!(bad.validate(), Err(ScenarioError::StepRate { .. })));
-        let bad = Scenario { latency: Distribution::Constant { ms: f64::NAN }, ..Scenario::default() };
+        assert!(matches!(
+            bad.validate(),
+            Err(ScenarioError::StepRate { .. })
+        ));
+        let bad = Scenario {
+            latency: Distribution::Constant { ms: f64::NAN },
+            ..Scenario::default()
+        };
         assert!(matches!(bad.validate(), Err(ScenarioError::Latency(_))));
-        let bad = Scenario { ttl_ms: 0, ..Scenario::default() };
-        assert_eq!(bad.validate().unwrap_err().to_string(), "ttl = 0 ms; expected at least 1 ms");
+        let bad = Scenario {
+            ttl_ms: 0,
+            ..Scenario::default()
+        };
+        assert_eq!(
+            bad.validate().unwrap_err().to_string(),
+            "ttl = 0 ms; expected at least 1 ms"
+        );
     }
 
     #[test]
     fn ttl_warning_fires_without_margin() {
         assert_eq!(Scenario::default().ttl_warning(), None);
-        let tight = Scenario { ttl_ms: 5_000, ..Scenario::default() };
+        let tight = Scenario {
+            ttl_ms: 5_000,
+            ..Scenario::default()
+        };
         expect_test::expect!["TTL 5.000s does not exceed the renew interval 5.000s plus the renew's round trips (0.012s at 0.003s one way): the lock can expire under a healthy holder"]
             .assert_eq(&tight.ttl_warning().unwrap());
     }
@@ -496,15 +685,32 @@ mod tests {
         let back: Scenario = serde_json::from_str(&json).unwrap();
         assert_eq!(back, s);
         let partial: Scenario = serde_json::from_str(r#"{"workers": 4}"#).unwrap();
-        assert_eq!(partial, Scenario { workers: 4, ..Scenario::default() });
+        assert_eq!(
+            partial,
+            Scenario {
+                workers: 4,
+                ..Scenario::default()
+            }
+        );
         assert_eq!(Scenario::from_json(&s.to_json()), Ok(s));
-        assert_eq!(Scenario::from_json(r#"{"workers": 0}"#), Err(ScenarioError::Workers(0)));
-        let err = Scenario::from_json(r#"{"workers": "many"}"#).unwrap_err().to_string();
-        assert!(err.starts_with("scenario JSON is not understood: invalid type: string \"many\""), "{err}");
+        assert_eq!(
+            Scenario::from_json(r#"{"workers": 0}"#),
+            Err(ScenarioError::Workers(0))
+        );
+        let err = Scenario::from_json(r#"{"workers": "many"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("scenario JSON is not understood: invalid type: string \"many\""),
+            "{err}"
+        );
         let step = r#"{"steps": [{"at_ms": 1000, "action": {"kind": "pause", "target": {"worker": 1}, "ms": 500}}]}"#;
         assert_eq!(
             Scenario::from_json(step).unwrap().steps[0].action,
-            Action::Pause { target: Target::Worker(1), ms: 500 }
+            Action::Pause {
+                target: Target::Worker(1),
+                ms: 500
+            }
         );
     }
 }
@@ -521,7 +727,10 @@ mod url_tests {
             scenario: String,
         }
         let s = preset("redlock-master-down").unwrap();
-        let qs = serde_qs::to_string(&Query { scenario: serde_json::to_string(&s).unwrap() }).unwrap();
+        let qs = serde_qs::to_string(&Query {
+            scenario: serde_json::to_string(&s).unwrap(),
+        })
+        .unwrap();
         let back: Query = serde_qs::from_str(&qs).unwrap();
         let parsed: Scenario = serde_json::from_str(&back.scenario).unwrap();
         assert_eq!(parsed, s);

@@ -1,13 +1,155 @@
 //! How the lock runtime talks to a modeled Redis instance: argv in, [`Reply`] out, with the clock
-//! passed in. The two Lua scripts of the atomic variants run here as ONE step against the store
-//! (GET-compare then PEXPIRE/DEL inside one event, with nothing interleaved), which is exactly the
-//! atomicity `EVAL` gives on a real server; the real script text is in `command.rs` for the UI.
+//! passed in.
+//!
+//! The atomic operations of the variants are Lua scripts on a real server. Each [`Script`] keeps
+//! its exact Lua text ([`Script::lua`]) beside the native steps that do what that text does
+//! ([`Script::run_native`]): the same `redis.call`s, in the same order, inside ONE event with
+//! nothing interleaved — exactly the atomicity `EVAL` gives. [`Instance::eval`] is the one place
+//! that runs a script; when the modeled Redis grows `EVAL`, that function sends
+//! `EVAL <Script::lua()> <numkeys> <keys…> <args…>` to the store instead, and nothing else changes.
 //!
 //! Never does I/O and never reads a wall clock.
 
 use super::command::LockCommand;
 use crate::redis::{Reply, Store};
 use crate::sim::{SimRng, SimTime};
+
+/// Compare-and-extend: extend the key's TTL only while it still holds our value. What the atomic
+/// renew variant sends (`EVAL <script> 1 <key> <value> <ttl ms>`).
+pub const COMPARE_AND_EXTEND_LUA: &str = r#"if redis.call("get", KEYS[1]) == ARGV[1] then
+    return redis.call("pexpire", KEYS[1], ARGV[2])
+else
+    return 0
+end"#;
+
+/// Compare-and-delete, verbatim from the Redis distributed-locks documentation
+/// (<https://redis.io/docs/latest/develop/use/patterns/distributed-locks/>). What the atomic release
+/// variant sends (`EVAL <script> 1 <key> <value>`).
+pub const COMPARE_AND_DELETE_LUA: &str = r#"if redis.call("get",KEYS[1]) == ARGV[1] then
+    return redis.call("del",KEYS[1])
+else
+    return 0
+end"#;
+
+/// Acquire with a fencing token: `SET NX` and, only if it succeeded, `INCR` of the token counter, in
+/// one script on the same instance. The token comes with the grant, so a delayed `INCR` can never
+/// hand a holder whose lease already expired a higher token than its successor's
+/// (`EVAL <script> 2 <key> <token key> <value> <ttl ms>`; the reply is the token, or nil).
+pub const ACQUIRE_WITH_TOKEN_LUA: &str = r#"if redis.call("set", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then
+    return redis.call("incr", KEYS[2])
+else
+    return false
+end"#;
+
+/// The atomic operations, each a Lua script on a real server.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Script {
+    CompareAndExtend,
+    CompareAndDelete,
+    AcquireWithToken,
+}
+
+fn arg(s: &str) -> Vec<u8> {
+    s.as_bytes().to_vec()
+}
+
+impl Script {
+    pub const ALL: [Script; 3] = [
+        Script::CompareAndExtend,
+        Script::CompareAndDelete,
+        Script::AcquireWithToken,
+    ];
+
+    /// The name the panels show instead of the whole text.
+    pub fn name(self) -> &'static str {
+        match self {
+            Script::CompareAndExtend => "compare-and-extend",
+            Script::CompareAndDelete => "compare-and-delete",
+            Script::AcquireWithToken => "set-nx-incr",
+        }
+    }
+
+    /// The exact Lua text a real client sends with `EVAL`.
+    pub fn lua(self) -> &'static str {
+        match self {
+            Script::CompareAndExtend => COMPARE_AND_EXTEND_LUA,
+            Script::CompareAndDelete => COMPARE_AND_DELETE_LUA,
+            Script::AcquireWithToken => ACQUIRE_WITH_TOKEN_LUA,
+        }
+    }
+
+    /// What [`Script::lua`] does, call for call, on the modeled store (`keys` = `KEYS`, `args` =
+    /// `ARGV`). Lua's `nil`/`false` from a `redis.call` is `Reply::Nil` here; `return false` is a nil
+    /// reply, as Redis converts it.
+    pub fn run_native(
+        self,
+        store: &mut Store,
+        now: SimTime,
+        keys: &[String],
+        args: &[String],
+    ) -> Reply {
+        let key = |i: usize| keys.get(i).map_or_else(Vec::new, |k| arg(k));
+        let argv = |i: usize| args.get(i).map_or_else(Vec::new, |a| arg(a));
+        match self {
+            Script::CompareAndExtend | Script::CompareAndDelete => {
+                let current = store.execute(now, &[b"GET".to_vec(), key(0)]);
+                if current != Reply::Bulk(argv(0)) {
+                    return Reply::Integer(0);
+                }
+                if self == Script::CompareAndExtend {
+                    store.execute(now, &[b"PEXPIRE".to_vec(), key(0), argv(1)])
+                } else {
+                    store.execute(now, &[b"DEL".to_vec(), key(0)])
+                }
+            }
+            Script::AcquireWithToken => {
+                let set = store.execute(
+                    now,
+                    &[
+                        b"SET".to_vec(),
+                        key(0),
+                        argv(0),
+                        b"NX".to_vec(),
+                        b"PX".to_vec(),
+                        argv(1),
+                    ],
+                );
+                match set {
+                    Reply::Status(_) => store.execute(now, &[b"INCR".to_vec(), key(1)]),
+                    // `SET … NX` that did not set is nil, i.e. false in Lua: the script returns false.
+                    Reply::Nil => Reply::Nil,
+                    // A `redis.call` error aborts the script with that error.
+                    other => other,
+                }
+            }
+        }
+    }
+}
+
+/// One script invocation: which script, its `KEYS` and its `ARGV`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptCall {
+    pub script: Script,
+    pub keys: Vec<String>,
+    pub args: Vec<String>,
+}
+
+impl ScriptCall {
+    /// The argv a real client sends: `EVAL <lua> <numkeys> <keys…> <args…>`.
+    pub fn argv(&self) -> Vec<Vec<u8>> {
+        let mut v = vec![
+            b"EVAL".to_vec(),
+            arg(self.script.lua()),
+            self.keys.len().to_string().into_bytes(),
+        ];
+        v.extend(self.keys.iter().map(|k| arg(k)));
+        v.extend(self.args.iter().map(|a| arg(a)));
+        v
+    }
+}
 
 /// A modeled Redis instance as the lock runtime needs it.
 pub struct Instance {
@@ -26,7 +168,11 @@ pub struct KeyView {
 impl Instance {
     pub fn new(rng: SimRng) -> Self {
         let store = Store::new(rng.child_indexed("store", 0));
-        Instance { store, rng, restarts: 0 }
+        Instance {
+            store,
+            rng,
+            restarts: 0,
+        }
     }
 
     /// Crash and restart without persistence: every key is lost.
@@ -35,37 +181,27 @@ impl Instance {
         self.store = Store::new(self.rng.child_indexed("store", self.restarts));
     }
 
+    /// How many times this instance lost its data (a connection from before a restart is dead).
+    pub fn restarts(&self) -> u64 {
+        self.restarts
+    }
+
     pub fn execute_argv(&mut self, now: SimTime, argv: &[Vec<u8>]) -> Reply {
         self.store.execute(now, argv)
     }
 
-    /// Runs one lock command; scripts run as one atomic step.
+    /// Runs one script atomically. The ONE place a script runs: swap the native steps for the
+    /// modeled Redis's `EVAL` of `call.argv()` here.
+    pub fn eval(&mut self, now: SimTime, call: &ScriptCall) -> Reply {
+        call.script
+            .run_native(&mut self.store, now, &call.keys, &call.args)
+    }
+
+    /// Runs one lock command; scripts go through [`Instance::eval`].
     pub fn execute(&mut self, now: SimTime, command: &LockCommand) -> Reply {
-        match command {
-            LockCommand::CompareAndExtend { key, value, ttl_ms } => {
-                let current = self.execute_argv(now, &[b"GET".to_vec(), key.as_bytes().to_vec()]);
-                if current == Reply::Bulk(value.as_bytes().to_vec()) {
-                    self.execute_argv(
-                        now,
-                        &[b"PEXPIRE".to_vec(), key.as_bytes().to_vec(), ttl_ms.to_string().into_bytes()],
-                    )
-                } else {
-                    Reply::Integer(0)
-                }
-            }
-            LockCommand::CompareAndDelete { key, value } => {
-                let current = self.execute_argv(now, &[b"GET".to_vec(), key.as_bytes().to_vec()]);
-                if current == Reply::Bulk(value.as_bytes().to_vec()) {
-                    self.execute_argv(now, &[b"DEL".to_vec(), key.as_bytes().to_vec()])
-                } else {
-                    Reply::Integer(0)
-                }
-            }
-            LockCommand::SetNx { .. }
-            | LockCommand::Get { .. }
-            | LockCommand::Expire { .. }
-            | LockCommand::Del { .. }
-            | LockCommand::Incr { .. } => self.execute_argv(now, &command.argv()),
+        match command.script() {
+            Some(call) => self.eval(now, &call),
+            None => self.execute_argv(now, &command.argv()),
         }
     }
 
@@ -75,7 +211,8 @@ impl Instance {
             Reply::Bulk(v) => Some(String::from_utf8_lossy(&v).into_owned()),
             _ => None,
         };
-        let expires_at = match self.execute_argv(now, &[b"PTTL".to_vec(), key.as_bytes().to_vec()]) {
+        let expires_at = match self.execute_argv(now, &[b"PTTL".to_vec(), key.as_bytes().to_vec()])
+        {
             Reply::Integer(ms) if ms >= 0 => Some(SimTime(now.0.saturating_add(ms as u64))),
             _ => None,
         };
@@ -84,5 +221,69 @@ impl Instance {
 
     pub fn run_active_expire_cycle(&mut self, now: SimTime) {
         self.store.run_active_expire_cycle(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::TEST_EPOCH;
+
+    fn call(script: Script, keys: &[&str], args: &[&str]) -> ScriptCall {
+        ScriptCall {
+            script,
+            keys: keys.iter().map(|s| s.to_string()).collect(),
+            args: args.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn scripts_do_what_their_lua_says() {
+        let mut r = Instance::new(SimRng::new(1));
+        let t = TEST_EPOCH;
+        let acquire = |v: &str| call(Script::AcquireWithToken, &["k", "k:token"], &[v, "10000"]);
+        // The token comes with the grant; a refused SET NX takes no token.
+        assert_eq!(r.eval(t, &acquire("A")), Reply::Integer(1));
+        assert_eq!(r.eval(t, &acquire("B")), Reply::Nil);
+        assert_eq!(
+            r.execute_argv(t, &[b"GET".to_vec(), b"k:token".to_vec()]),
+            Reply::bulk("1")
+        );
+        // Compare-and-extend / -delete touch only their own value.
+        assert_eq!(
+            r.eval(t, &call(Script::CompareAndExtend, &["k"], &["B", "20000"])),
+            Reply::Integer(0)
+        );
+        assert_eq!(
+            r.eval(t, &call(Script::CompareAndExtend, &["k"], &["A", "20000"])),
+            Reply::Integer(1)
+        );
+        assert_eq!(r.peek(t, "k").expires_at, Some(SimTime(t.0 + 20_000)));
+        assert_eq!(
+            r.eval(t, &call(Script::CompareAndDelete, &["k"], &["B"])),
+            Reply::Integer(0)
+        );
+        assert_eq!(
+            r.eval(t, &call(Script::CompareAndDelete, &["k"], &["A"])),
+            Reply::Integer(1)
+        );
+        assert_eq!(
+            r.eval(t, &acquire("B")),
+            Reply::Integer(2),
+            "the counter survives the lock key"
+        );
+        // The argv a real client sends carries the exact text.
+        let argv = acquire("A").argv();
+        assert_eq!(argv[1], ACQUIRE_WITH_TOKEN_LUA.as_bytes());
+        assert_eq!(
+            &argv[2..],
+            &[
+                b"2".to_vec(),
+                b"k".to_vec(),
+                b"k:token".to_vec(),
+                b"A".to_vec(),
+                b"10000".to_vec()
+            ]
+        );
     }
 }

@@ -1,4 +1,6 @@
 //! The /locks page's scenario in the query string: `preset=gc-pause&fencing=1&workers=3&seed=7`.
+//! The release variant is `release=reference|naive-del|atomic` (`atomic_release=1` is still read as
+//! `release=atomic`); `timeout=2s` sets a per-command client timeout (absent: ioredis's none).
 //!
 //! A preset (or `custom`) gives the base scenario; each other parameter overrides one field of it.
 //! Only fields that differ from the preset are written back, so links stay short and a preset's own
@@ -27,7 +29,7 @@ impl FromStr for Dur {
 
 impl fmt::Display for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % 1000 == 0 && self.0 > 0 {
+        if self.0.is_multiple_of(1000) && self.0 > 0 {
             write!(f, "{}s", self.0 / 1000)
         } else {
             write!(f, "{}ms", self.0)
@@ -111,15 +113,29 @@ pub fn read(q: &mut QueryParams) -> LocksUrl {
     } else {
         RenewVariant::GetThenExpire
     };
-    let atomic_release = q.flag(
-        "atomic_release",
-        base.variants.release == ReleaseVariant::CompareAndDelete,
-    );
-    s.variants.release = if atomic_release {
-        ReleaseVariant::CompareAndDelete
+    let ids: Vec<&str> = ReleaseVariant::ALL.iter().map(|v| v.id()).collect();
+    s.variants.release = if q.raw("release").is_some() {
+        let id = q.choice("release", base.variants.release.id(), &ids);
+        ReleaseVariant::from_id(&id).unwrap_or(base.variants.release)
+    } else if q.raw("atomic_release").is_some() {
+        // The older flag: on means the atomic script, off the reference release.
+        if q.flag("atomic_release", false) {
+            ReleaseVariant::CompareAndDelete
+        } else {
+            ReleaseVariant::Reference
+        }
     } else {
-        ReleaseVariant::Del
+        base.variants.release
     };
+    if q.raw("timeout").is_some() {
+        let t = q.field(
+            "timeout",
+            Dur(base.command_timeout_ms.unwrap_or(0)),
+            "a command timeout from 1ms to 1h, like 2s (leave it out for none, as ioredis)",
+            |d: &Dur| (1..=MAX_DURATION_MS).contains(&d.0),
+        );
+        s.command_timeout_ms = (t.0 > 0).then_some(t.0);
+    }
     s.variants.fencing = q.flag("fencing", base.variants.fencing);
     s.redis_instances = q.u64_in("redlock", base.redis_instances as u64, 1, 9) as usize;
     match s.validate() {
@@ -179,10 +195,12 @@ pub fn pairs(s: &Scenario, speed: f64) -> Vec<(String, String)> {
         );
     }
     if s.variants.release != base.variants.release {
-        push(
-            "atomic_release",
-            flag(s.variants.release == ReleaseVariant::CompareAndDelete),
-        );
+        push("release", s.variants.release.id().to_string());
+    }
+    if s.command_timeout_ms != base.command_timeout_ms {
+        if let Some(t) = s.command_timeout_ms {
+            push("timeout", Dur(t).to_string());
+        }
     }
     if s.variants.fencing != base.variants.fencing {
         push("fencing", flag(s.variants.fencing));
@@ -226,13 +244,19 @@ mod tests {
 
     #[test]
     fn every_field_round_trips_and_presets_keep_their_latency() {
-        let (u, n) = parse("preset=custom&ttl=12s&renew=4s&retry=700ms&job=2s&latency=30ms&atomic_renew=1&atomic_release=yes&redlock=5&workers=16&speed=100");
+        let (u, n) = parse("preset=custom&ttl=12s&renew=4s&retry=700ms&job=3s&latency=30ms&atomic_renew=1&atomic_release=yes&redlock=5&workers=16&speed=100&timeout=2s");
         assert!(n.is_empty(), "{n:?}");
         let s = &u.scenario;
         assert_eq!(
             (s.ttl_ms, s.renew_interval_ms, s.retry_interval_ms, s.job_ms),
-            (12_000, 4_000, 700, 2_000)
+            (12_000, 4_000, 700, 3_000)
         );
+        assert_eq!(
+            s.variants.release,
+            ReleaseVariant::CompareAndDelete,
+            "atomic_release=yes is release=atomic"
+        );
+        assert_eq!(s.command_timeout_ms, Some(2_000));
         assert_eq!(s.latency, latency_around(30.0));
         assert_eq!(s.redis_instances, 5);
         assert_eq!(parse(&query(&pairs(s, u.speed))).0, u);
@@ -267,5 +291,26 @@ mod tests {
         assert!(n.is_empty());
         assert_eq!(u.scenario, base_scenario("redlock-master-down", 1));
         assert!(u.invalid.unwrap().contains("Redis instance 2"));
+    }
+
+    #[test]
+    fn release_variants_read_by_name_and_write_back_by_name() {
+        for v in ReleaseVariant::ALL {
+            let (u, n) = parse(&format!("preset=stop-while-waiting&release={}", v.id()));
+            assert!(n.is_empty(), "{n:?}");
+            assert_eq!(u.scenario.variants.release, v);
+            let q = query(&pairs(&u.scenario, 1.0));
+            assert_eq!(parse(&q).0.scenario, u.scenario, "{q}");
+        }
+        let (u, _) = parse("preset=custom&release=naive-del");
+        assert_eq!(
+            query(&pairs(&u.scenario, 1.0)),
+            "preset=custom&seed=1&speed=1&release=naive-del"
+        );
+        let (_, n) = parse("release=plain");
+        assert!(
+            n[0].contains("`release`") && n[0].contains("reference, naive-del, atomic"),
+            "{n:?}"
+        );
     }
 }

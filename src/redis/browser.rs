@@ -69,7 +69,7 @@ fn preview(v: &Value) -> String {
 impl Store {
     fn live_deadline(&self, key: &[u8], now_ms: i64) -> Result<Option<i64>, ()> {
         match self.expires.get(key) {
-            Some(&w) if w <= now_ms => Err(()),
+            Some(&w) if now_ms > w => Err(()),
             Some(&w) => Ok(Some(w)),
             None => Ok(None),
         }
@@ -158,9 +158,9 @@ mod tests {
             "z" zset ttl=None size=1 "m" (1.5)"#]]
         .assert_eq(&shown.join("\n"));
         // Past the deadline the row disappears, though nothing deleted the key yet.
-        assert_eq!(s.browse(t + SimDuration::from_millis(500), b"user:*", 100).len(), 1);
+        assert_eq!(s.browse(t + SimDuration::from_millis(501), b"user:*", 100).len(), 1);
         assert_eq!(s.dbsize(), 7);
-        assert_eq!((s.live_count(t + SimDuration::from_millis(499)), s.live_count(t + SimDuration::from_millis(500))), (7, 6));
+        assert_eq!((s.live_count(t + SimDuration::from_millis(500)), s.live_count(t + SimDuration::from_millis(501))), (7, 6));
         assert_eq!(s.full_value(t, b"z"), Some((FullValue::ZSet(vec![(b"m".to_vec(), 1.5)]), None)));
         assert_eq!(s.full_value(t + SimDuration::from_millis(600), b"user:2"), None);
     }

@@ -1,19 +1,25 @@
 //! The cache-aside pattern on the modeled Redis: an application answers "how many public
-//! repositories does user X have?" from a slow origin API (≈ 370 ms) and caches each answer in
-//! Redis with `SETEX user:<name> <ttl> <count>` (a hit costs one round trip, ≈ 5 ms).
+//! repositories does user X have?" from a slow origin API and caches each answer in Redis with
+//! `SETEX <username> <ttl> <count>`. The defaults are the reference article's: the key is the
+//! username itself, the TTL 3600 s, an origin call about 372 ms against a cache hit of about
+//! 5 ms ([`Config::default`]).
 //!
 //! A request runs as events on the kernel clock: at its start the application sends
-//! `GET user:<name>` to the [`Store`]; a hit replies after one Redis round trip; a miss waits for
+//! `GET <username>` to the [`Store`]; a hit replies after one Redis round trip; a miss waits for
 //! that round trip, then the origin's answer, then writes it back with `SETEX` and replies after
 //! one more round trip. Requests come from the page (a typed user name, [`CacheAside::request`])
 //! or from a skewed popularity workload (Zipf over N users at a Poisson rate). Every 100 ms of
-//! virtual time the store's active expiry cycle runs, so expired answers vanish untouched; a miss
+//! virtual time the store's active expiry runs as an idle Redis runs it (the slow cycle, then
+//! `beforeSleep`'s fast cycle), and each command is followed by `beforeSleep` too, so expired
+//! answers vanish untouched; a miss
 //! on a user whose answer had been cached before is counted as a *refetch caused by expiry*.
 //!
 //! How the page drives it: build a [`Simulation`] with [`new_simulation`], play it with the shared
 //! playback, call [`CacheAside::request`] / [`CacheAside::set_config`] through `Simulation::act`,
 //! and draw [`CacheAside::records`], [`CacheAside::totals`], [`CacheAside::ratio_buckets`] and
-//! `store.browse(now, b"user:*", …)`.
+//! `store.browse(now, b"*", …)` (the demo's store holds only its cache).
+//!
+//! A run has no end of its own: the workload keeps arriving until the page pauses it.
 //!
 //! Architecture invariant: pure like the rest of `redis/` — no clock but the kernel's, randomness
 //! only from the seeded `SimRng`, ordered collections only.
@@ -35,7 +41,12 @@ pub const RECORDS_KEPT: usize = 2_000;
 /// How many one-second hit-ratio buckets are kept.
 pub const BUCKETS_KEPT: usize = 3_600;
 /// The store's active expiry period (Redis's `hz 10`).
-pub const EXPIRE_PERIOD: SimDuration = SimDuration::from_millis(100);
+pub const EXPIRE_PERIOD: SimDuration = super::expire::PERIOD;
+/// The reference article's cache TTL: `client.setex(username, 3600, repos)`.
+pub const REFERENCE_TTL_S: u64 = 3600;
+/// The reference article's response times: about 372 ms from the API, about 5 ms from Redis.
+pub const REFERENCE_ORIGIN_MS: f64 = 372.0;
+pub const REFERENCE_HIT_MS: f64 = 5.0;
 
 /// The names of the most popular users in the workload; the rest are `dev<N>`.
 pub const FAMOUS: [&str; 12] = [
@@ -46,7 +57,7 @@ pub const FAMOUS: [&str; 12] = [
 /// The workload and the cache's settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
-    /// Seconds an answer stays cached (the `SETEX` argument).
+    /// Seconds an answer stays cached (the `SETEX` argument; the reference uses 3600).
     pub ttl_s: u64,
     /// Workload requests per second of virtual time; 0 turns the workload off.
     pub rate_per_s: f64,
@@ -63,12 +74,12 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            ttl_s: 10,
+            ttl_s: REFERENCE_TTL_S,
             rate_per_s: 5.0,
             users: 50,
             skew: 1.1,
-            origin: Distribution::AbsNormal { mean_ms: 370.0, std_dev_ms: 35.0 },
-            redis_rtt: Distribution::AbsNormal { mean_ms: 5.0, std_dev_ms: 0.8 },
+            origin: Distribution::AbsNormal { mean_ms: REFERENCE_ORIGIN_MS, std_dev_ms: 35.0 },
+            redis_rtt: Distribution::AbsNormal { mean_ms: REFERENCE_HIT_MS, std_dev_ms: 0.8 },
         }
     }
 }
@@ -124,6 +135,11 @@ pub fn parse_user(s: &str) -> Result<String, InputError> {
         && !t.ends_with('-')
         && !t.contains("--");
     if ok { Ok(t.to_string()) } else { Err(InputError::User(s.into())) }
+}
+
+/// The Redis key an answer is cached under: the username itself, as the reference does.
+pub fn cache_key(user: &str) -> String {
+    user.to_string()
 }
 
 /// The workload's name for popularity rank `k` (0-based).
@@ -404,6 +420,8 @@ impl CacheAside {
     fn exec(&mut self, now: SimTime, argv: &[&str]) -> (Reply, Issued) {
         let argv_b: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
         let reply = self.store.execute(now, &argv_b);
+        // The event loop goes back to waiting after the command: beforeSleep's fast expire cycle.
+        self.store.before_sleep(now);
         let issued =
             Issued { command: argv.join(" "), reply: cli::format_human(&reply).trim_end_matches('\n').to_string() };
         (reply, issued)
@@ -425,7 +443,7 @@ impl CacheAside {
 
     fn start(&mut self, ctx: &mut Ctx<'_, Event>, id: u64, user: String, source: Source) {
         let now = ctx.now();
-        let key = format!("user:{user}");
+        let key = cache_key(&user);
         let (reply, issued) = self.exec(now, &["GET", &key]);
         let rtt = self.rtt();
         let start_ms = self.elapsed_ms(now);
@@ -484,9 +502,11 @@ impl CacheAside {
 
     fn origin_reply(&mut self, ctx: &mut Ctx<'_, Event>, id: u64) {
         let now = ctx.now();
-        let Some(user) = self.in_flight.get(&id).cloned() else { return };
+        let Some(user) = self.in_flight.get(&id).cloned() else {
+            return;
+        };
         let count = repo_count(&user);
-        let key = format!("user:{user}");
+        let key = cache_key(&user);
         let ttl = self.config.ttl_s.to_string();
         let (_, issued) = self.exec(now, &["SETEX", &key, &ttl, &count.to_string()]);
         if let Some(n) = self.fetching.get_mut(&user) {
@@ -545,8 +565,11 @@ impl Model for CacheAside {
             Event::OriginReply { id } => self.origin_reply(ctx, id),
             Event::Done { id } => self.done(ctx.now(), id),
             Event::ExpireCycle => {
-                let deleted = self.store.run_active_expire_cycle(ctx.now());
-                self.totals.actively_expired += deleted as u64;
+                // serverCron's slow cycle, then beforeSleep's fast one as the loop goes idle.
+                let now = ctx.now();
+                let slow = self.store.active_expire_cycle(super::expire::CycleKind::Slow, now, 0);
+                let fast = self.store.active_expire_cycle(super::expire::CycleKind::Fast, now, slow.cost_us);
+                self.totals.actively_expired += slow.expired + fast.expired;
                 ctx.schedule_in(EXPIRE_PERIOD, Event::ExpireCycle);
             }
         }
@@ -556,7 +579,7 @@ impl Model for CacheAside {
         let user = |id: &u64| self.in_flight.get(id).cloned().unwrap_or_default();
         match event {
             Event::Arrival => ("workload".into(), "request arrives".into()),
-            Event::Start { id } => ("app".into(), format!("#{id} GET user:{}", user(id))),
+            Event::Start { id } => ("app".into(), format!("#{id} GET {}", cache_key(&user(id)))),
             Event::OriginReply { id } => ("origin".into(), format!("#{id} origin answers for {}", user(id))),
             Event::Done { id } => ("app".into(), format!("#{id} replies")),
             Event::ExpireCycle => ("redis".into(), "active expire cycle".into()),
@@ -614,6 +637,26 @@ mod tests {
     }
 
     #[test]
+    fn defaults_follow_the_reference_article_setex_3600_by_username_372_ms_against_5_ms() {
+        let c = Config::default();
+        assert_eq!(c.ttl_s, 3600);
+        assert_eq!(c.origin.mean_ms(), 372.0);
+        assert_eq!(c.redis_rtt.mean_ms(), 5.0);
+        let mut sim = new_simulation(Config { rate_per_s: 0.0, ..c }, 7);
+        let miss = ask(&mut sim, "octocat");
+        assert_eq!(miss.commands[1].command, "SETEX octocat 3600 8", "keyed by the username itself");
+        let hit = ask(&mut sim, "octocat");
+        assert_eq!(hit.commands[0].command, "GET octocat");
+        // Many requests: a miss is the origin plus two Redis round trips (GET, SETEX), a hit one.
+        let mut sim = new_simulation(Config { rate_per_s: 50.0, users: 200, ..Config::default() }, 3);
+        sim.run_for(SimDuration::from_secs(120));
+        let t = sim.model.totals();
+        let (hit, miss) = (t.mean_hit_ms().unwrap(), t.mean_miss_ms().unwrap());
+        assert!((4.0..=6.0).contains(&hit), "mean hit {hit:.1} ms");
+        assert!((372.0..=400.0).contains(&miss), "mean miss {miss:.1} ms");
+    }
+
+    #[test]
     fn first_request_misses_slowly_and_the_second_hits_fast() {
         let mut sim = quiet(3600);
         let first = ask(&mut sim, "octocat");
@@ -621,7 +664,7 @@ mod tests {
         let l1 = first.latency_ms().unwrap();
         assert!((280..=480).contains(&l1), "a miss pays for the origin: {l1} ms");
         let cmds: Vec<&str> = first.commands.iter().map(|c| c.command.as_str()).collect();
-        assert_eq!(cmds, ["GET user:octocat", "SETEX user:octocat 3600 8"]);
+        assert_eq!(cmds, ["GET octocat", "SETEX octocat 3600 8"]);
         assert_eq!(first.commands[0].reply, "(nil)");
         assert_eq!(first.commands[1].reply, "OK");
         assert_eq!(first.count, Some(8));
@@ -636,7 +679,7 @@ mod tests {
         let t = sim.model.totals();
         assert_eq!((t.requests, t.hits, t.misses, t.origin_calls), (2, 1, 1, 1));
         assert_eq!(t.hit_ratio(), Some(0.5));
-        assert_eq!(sim.model.store.execute_str(sim.now(), "TTL user:octocat"), Reply::Integer(3600));
+        assert_eq!(sim.model.store.execute_str(sim.now(), "TTL octocat"), Reply::Integer(3600));
     }
 
     #[test]
@@ -735,7 +778,7 @@ mod tests {
         sim.run_for(SimDuration::from_secs(5));
         assert_eq!(sim.model.totals().requests, before);
         let r = ask(&mut sim, "new-user");
-        assert_eq!(r.commands[1].command, format!("SETEX user:new-user 42 {}", repo_count("new-user")));
+        assert_eq!(r.commands[1].command, format!("SETEX new-user 42 {}", repo_count("new-user")));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use super::keyspace::{Keyspace, Map, Set};
 use serde::{Deserialize, Serialize};
 
+use super::limits::Breach;
 use super::num;
 use super::store::Store;
 use super::value::{Value, ZSet};
@@ -86,10 +87,10 @@ pub enum ImportError {
     BadScore { key: String, score: String },
     #[error("stored dataset has invalid hex bytes {0:?}; expected an even number of hex digits")]
     BadHex(String),
-    #[error("stored dataset has {found} keys; the playground holds at most {max}")]
-    TooManyKeys { found: usize, max: usize },
-    #[error("stored dataset has a value of {len} at key {key:?}; the limit is {max}")]
-    TooLarge { key: String, len: usize, max: usize },
+    /// Over one of the playground's limits — the same check every command passes before it
+    /// runs, so an export of this build's store never lands here.
+    #[error("stored dataset holds {0}")]
+    OverLimit(#[from] Breach),
 }
 
 impl Store {
@@ -99,7 +100,7 @@ impl Store {
         let mut keys = Vec::new();
         for (k, v) in &self.db {
             let exp = self.expires.get(k).copied();
-            if exp.is_some_and(|w| w <= now_ms) {
+            if exp.is_some_and(|w| now_ms > w) {
                 continue;
             }
             let value = match v {
@@ -128,73 +129,53 @@ impl Store {
         if snapshot.version != FORMAT_VERSION {
             return Err(ImportError::Version { found: snapshot.version, supported: FORMAT_VERSION });
         }
-        if snapshot.keys.len() > self.limits.max_keys {
-            return Err(ImportError::TooManyKeys { found: snapshot.keys.len(), max: self.limits.max_keys });
-        }
+        // The key count first, so an oversized document is refused before anything is built.
+        self.limits.check_totals(snapshot.keys.len(), 0)?;
         let mut db = Keyspace::new();
         let mut expires: Map<Box<[u8]>, i64> = Map::default();
-        let limits = self.limits.clone();
+        let mut cost: u64 = 0;
         for sk in &snapshot.keys {
             let key = sk.key.decode()?;
             let name = String::from_utf8_lossy(&key).into_owned();
-            let check_bytes = |b: &[u8]| {
-                if b.len() > limits.max_value_bytes {
-                    Err(ImportError::TooLarge { key: name.clone(), len: b.len(), max: limits.max_value_bytes })
-                } else {
-                    Ok(())
-                }
-            };
-            let check_len = |n: usize, kind: &'static str| {
+            let nonempty = |n: usize, kind: &'static str| {
                 if n == 0 {
                     Err(ImportError::EmptyCollection { key: name.clone(), kind })
-                } else if n > limits.max_collection_len {
-                    Err(ImportError::TooLarge { key: name.clone(), len: n, max: limits.max_collection_len })
                 } else {
                     Ok(())
                 }
             };
-            check_bytes(&key)?;
+            let decode_all = |items: &[Bytes]| items.iter().map(Bytes::decode).collect::<Result<Vec<_>, _>>();
             let value = match &sk.value {
-                SnapshotValue::String(b) => {
-                    let b = b.decode()?;
-                    check_bytes(&b)?;
-                    Value::str(b)
-                }
+                SnapshotValue::String(b) => Value::str(b.decode()?),
                 SnapshotValue::List(items) => {
-                    check_len(items.len(), "list")?;
-                    let l = items.iter().map(|b| b.decode().and_then(|v| check_bytes(&v).map(|_| v))).collect::<Result<_, _>>()?;
-                    Value::List(Box::new(l))
+                    nonempty(items.len(), "list")?;
+                    Value::List(Box::new(decode_all(items)?.into()))
                 }
                 SnapshotValue::Set(items) => {
-                    check_len(items.len(), "set")?;
-                    let s: Set<Vec<u8>> =
-                        items.iter().map(|b| b.decode().and_then(|v| check_bytes(&v).map(|_| v))).collect::<Result<_, _>>()?;
-                    Value::Set(Box::new(s))
+                    nonempty(items.len(), "set")?;
+                    Value::Set(Box::new(decode_all(items)?.into_iter().collect::<Set<Vec<u8>>>()))
                 }
                 SnapshotValue::Hash(pairs) => {
-                    check_len(pairs.len(), "hash")?;
+                    nonempty(pairs.len(), "hash")?;
                     let mut h = Map::default();
                     for (f, v) in pairs {
-                        let (f, v) = (f.decode()?, v.decode()?);
-                        check_bytes(&f)?;
-                        check_bytes(&v)?;
-                        h.insert(f, v);
+                        h.insert(f.decode()?, v.decode()?);
                     }
                     Value::Hash(Box::new(h))
                 }
                 SnapshotValue::Zset(pairs) => {
-                    check_len(pairs.len(), "zset")?;
+                    nonempty(pairs.len(), "zset")?;
                     let mut z = ZSet::default();
                     for (m, sc) in pairs {
-                        let m = m.decode()?;
-                        check_bytes(&m)?;
                         let score = num::parse_f64(sc.as_bytes())
                             .ok_or_else(|| ImportError::BadScore { key: name.clone(), score: sc.clone() })?;
-                        z.insert(m, score);
+                        z.insert(m.decode()?, score);
                     }
                     Value::ZSet(Box::new(z))
                 }
             };
+            cost = cost.saturating_add(self.limits.check_value(&key, &value)?);
+            self.limits.check_totals(db.len() + 1, cost)?;
             if db.insert(&key, value).is_some() {
                 return Err(ImportError::DuplicateKey(name));
             }
@@ -206,6 +187,15 @@ impl Store {
         self.expires = expires;
         self.clock_offset = crate::sim::SimDuration::from_millis(snapshot.clock_offset_ms);
         Ok(())
+    }
+
+    /// The export as JSON, after checking that it loads again into a store with the same limits:
+    /// what a front end writes over a saved copy, so a saved copy is never replaced by one that
+    /// would not load.
+    pub fn export_checked(&self, now: SimTime) -> Result<String, ImportError> {
+        let json = self.export_json(now);
+        Store::with_limits(crate::sim::SimRng::new(0), self.limits.clone()).import_json(&json)?;
+        Ok(json)
     }
 
     pub fn import_json(&mut self, json: &str) -> Result<(), ImportError> {
@@ -247,6 +237,21 @@ mod tests {
         assert_eq!(t.browse(later, b"*", 100), s.browse(later, b"*", 100));
         assert!(!json.contains("gone"));
         assert!(json.contains(r#"{"hex":"00ff"}"#));
+    }
+
+    #[test]
+    fn export_checked_refuses_a_dataset_that_would_not_load() {
+        let mut s = filled();
+        assert!(s.export_checked(TEST_EPOCH).is_ok());
+        // A dataset over the limits can only come from looser limits (an older build); its
+        // export is refused, naming why, instead of being written over a good saved copy.
+        s.limits.max_keys = 3;
+        let e = s.export_checked(TEST_EPOCH).unwrap_err().to_string();
+        assert_eq!(e, "stored dataset holds 7 keys, the most allowed is 3");
+        s.limits.max_keys = 100;
+        s.limits.max_collection_len = 1;
+        let e = s.export_checked(TEST_EPOCH).unwrap_err().to_string();
+        assert_eq!(e, "stored dataset holds list \"l\" of 2 elements, the most allowed is 1");
     }
 
     #[test]

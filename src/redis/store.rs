@@ -17,37 +17,7 @@ use super::table;
 use super::value::Value;
 use crate::sim::{SimDuration, SimRng, SimTime};
 
-/// Bounds that keep a browser tab alive. Exceeding one is a Redis-style error naming the limit.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Limits {
-    /// Write commands that may add keys are refused once the keyspace holds this many (checked
-    /// before the command runs, like Redis's `maxmemory` check on `denyoom` commands).
-    pub max_keys: usize,
-    /// Longest string value or collection element, in bytes.
-    pub max_value_bytes: usize,
-    /// Most elements in one list, set, hash or sorted set.
-    pub max_collection_len: usize,
-    /// Most elements (counted through nested arrays) in one reply.
-    pub max_reply_elements: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { max_keys: 10_000, max_value_bytes: 1 << 20, max_collection_len: 10_000, max_reply_elements: 25_000 }
-    }
-}
-
-impl Limits {
-    /// No playground limits (benchmarks, the native REPL); Redis's own 512 MB string cap remains.
-    pub fn unlimited() -> Self {
-        Limits {
-            max_keys: usize::MAX,
-            max_value_bytes: 512 << 20,
-            max_collection_len: usize::MAX,
-            max_reply_elements: usize::MAX,
-        }
-    }
-}
+pub use super::limits::Limits;
 
 /// Counters INFO reports.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,17 +29,6 @@ pub struct Stats {
     /// Active-expire cycles run (each one is Redis's `activeExpireCycle` for the one db).
     pub active_expire_cycles: u64,
 }
-
-/// How many keys one active-expire sampling round looks at (Redis's
-/// `ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP` at the default effort).
-pub const ACTIVE_EXPIRE_KEYS_PER_LOOP: usize = 20;
-/// A cycle repeats while more than this percentage of the sampled keys were expired.
-pub const ACTIVE_EXPIRE_REPEAT_PERCENT: usize = 25;
-/// Redis stops a cycle when its CPU-time budget is spent; the model has no CPU time, so it bounds
-/// a cycle by rounds instead (16 rounds is when Redis first checks its time budget).
-pub const ACTIVE_EXPIRE_MAX_ROUNDS: usize = 16;
-/// How often Redis's `serverCron` runs the active cycle (hz 10).
-pub const ACTIVE_EXPIRE_PERIOD: SimDuration = SimDuration::from_millis(100);
 
 /// The modeled Redis server (one database).
 #[derive(Clone, Debug)]
@@ -88,6 +47,8 @@ pub struct Store {
     pub(crate) started_ms: Option<i64>,
     /// The Lua script cache and the state scripts share (EVAL, SCRIPT).
     pub(crate) scripts: super::script::ScriptEngine,
+    /// What the active-expire cycle keeps between runs (`redis::expire`).
+    pub(crate) active_expire: super::expire::ActiveExpire,
 }
 
 impl Store {
@@ -107,14 +68,12 @@ impl Store {
             stats: Stats::default(),
             started_ms: None,
             scripts: super::script::ScriptEngine::default(),
+            active_expire: Default::default(),
         }
     }
 
     pub fn limits(&self) -> &Limits {
         &self.limits
-    }
-    pub fn set_limits(&mut self, limits: Limits) {
-        self.limits = limits;
     }
     pub fn stats(&self) -> &Stats {
         &self.stats
@@ -137,7 +96,7 @@ impl Store {
     /// expiry have still to delete. O(keys with a TTL).
     pub fn live_count(&self, now: SimTime) -> usize {
         let now_ms = i64::try_from(self.store_time(now).as_unix_ms()).unwrap_or(i64::MAX);
-        self.db.len() - self.expires.values().filter(|&&w| w <= now_ms).count()
+        self.db.len() - self.expires.values().filter(|&&w| now_ms > w).count()
     }
     /// Keys with a deadline.
     pub fn volatile_count(&self) -> usize {
@@ -167,14 +126,7 @@ impl Store {
             return Reply::Error(format!("ERR wrong number of arguments for '{}' command", spec.name));
         }
         self.stats.total_commands_processed = self.stats.total_commands_processed.saturating_add(1);
-        if let Some(e) = self.check_input_limits(spec, argv) {
-            return e;
-        }
-        let mut args = Args::new(argv);
-        let reply = match (spec.handler)(self, &mut args) {
-            Ok(r) | Err(r) => r,
-        };
-        self.check_reply_limit(reply)
+        self.run_limited(spec, argv)
     }
 
     /// Convenience for tests and the UI: `execute` on a whitespace-split command line (no quoting;
@@ -184,48 +136,6 @@ impl Store {
         self.execute(now, &argv)
     }
 
-    fn check_input_limits(&self, spec: &table::CommandSpec, argv: &[Vec<u8>]) -> Option<Reply> {
-        if let Some(a) = argv.iter().find(|a| a.len() > self.limits.max_value_bytes) {
-            return Some(Reply::Error(format!(
-                "ERR playground limit: argument of {} bytes exceeds the {}-byte value limit",
-                a.len(),
-                self.limits.max_value_bytes
-            )));
-        }
-        if spec.flags.contains(&table::Flag::DenyOom) && self.db.len() >= self.limits.max_keys {
-            return Some(Reply::Error(format!(
-                "OOM playground limit: the keyspace holds {} keys, the most allowed is {}; delete keys or FLUSHDB",
-                self.db.len(),
-                self.limits.max_keys
-            )));
-        }
-        None
-    }
-
-    fn check_reply_limit(&self, reply: Reply) -> Reply {
-        fn count(r: &Reply, budget: &mut usize) -> bool {
-            if *budget == 0 {
-                return false;
-            }
-            *budget -= 1;
-            match r {
-                Reply::Array(items) => items.iter().all(|i| count(i, budget)),
-                _ => true,
-            }
-        }
-        if self.limits.max_reply_elements == usize::MAX {
-            return reply;
-        }
-        let mut budget = self.limits.max_reply_elements.saturating_add(1);
-        if matches!(reply, Reply::Array(_)) && !count(&reply, &mut budget) {
-            return Reply::Error(format!(
-                "ERR playground limit: reply has more than {} elements; narrow the range or use SCAN",
-                self.limits.max_reply_elements
-            ));
-        }
-        reply
-    }
-
     // ---- expiry -------------------------------------------------------------------------------
 
     /// The deadline of `key` in store-clock Unix ms, if it has one.
@@ -233,8 +143,9 @@ impl Store {
         self.expires.get(key).copied()
     }
 
+    /// `keyIsExpired`: a key is expired once the clock is *past* its deadline (`now > when`).
     fn is_expired(&self, key: &[u8]) -> bool {
-        !self.expires.is_empty() && matches!(self.expires.get(key), Some(&when) if when <= self.now_ms)
+        !self.expires.is_empty() && matches!(self.expires.get(key), Some(&when) if self.now_ms > when)
     }
 
     /// Redis's `expireIfNeeded`: deletes `key` if its deadline has passed. True if it did.
@@ -246,41 +157,6 @@ impl Store {
         } else {
             false
         }
-    }
-
-    /// Redis's `activeExpireCycle` at caller time `now`: sample up to 20 keys that have a TTL,
-    /// delete the expired ones, and repeat while more than 25 % of a sample was expired (bounded
-    /// by [`ACTIVE_EXPIRE_MAX_ROUNDS`]). Returns how many keys it deleted. The caller runs it every
-    /// [`ACTIVE_EXPIRE_PERIOD`] of virtual time (or use [`Store::advance_to`]).
-    pub fn run_active_expire_cycle(&mut self, now: SimTime) -> usize {
-        self.set_clock(now);
-        self.stats.active_expire_cycles = self.stats.active_expire_cycles.saturating_add(1);
-        let mut deleted = 0;
-        for _ in 0..ACTIVE_EXPIRE_MAX_ROUNDS {
-            let n = self.expires.len().min(ACTIVE_EXPIRE_KEYS_PER_LOOP);
-            if n == 0 {
-                break;
-            }
-            let mut expired = 0;
-            for _ in 0..n {
-                if self.expires.is_empty() {
-                    break;
-                }
-                let i = self.rng.index(self.expires.len());
-                let Some((key, &when)) = self.expires.get_index(i) else { break };
-                if when <= self.now_ms {
-                    let key = key.clone();
-                    self.remove_key(&key);
-                    self.stats.expired_keys = self.stats.expired_keys.saturating_add(1);
-                    expired += 1;
-                }
-            }
-            deleted += expired;
-            if expired * 100 <= n * ACTIVE_EXPIRE_REPEAT_PERCENT {
-                break;
-            }
-        }
-        deleted
     }
 
     // ---- keyspace primitives ------------------------------------------------------------------
@@ -372,28 +248,15 @@ impl Store {
         self.db.get_index(i).map(|(k, _)| Box::from(k))
     }
 
-    /// Checks a collection length against the playground limit.
-    pub(crate) fn check_collection_len(&self, len: usize) -> Result<(), Reply> {
-        if len > self.limits.max_collection_len {
-            Err(Reply::Error(format!(
-                "ERR playground limit: a collection may hold at most {} elements",
-                self.limits.max_collection_len
-            )))
-        } else {
-            Ok(())
-        }
-    }
-
-    /// Checks a string length against the playground limit (APPEND, SETRANGE growth).
-    pub(crate) fn check_string_len(&self, len: usize) -> Result<(), Reply> {
+    /// Checks a would-be string length before APPEND or SETRANGE allocates it.
+    pub(crate) fn check_string_len(&self, key: &[u8], len: usize) -> Result<(), Reply> {
         if len > self.limits.max_value_bytes {
-            if self.limits.max_value_bytes >= 512 << 20 {
+            if self.limits.max_value_bytes >= super::limits::PROTO_MAX_BULK_LEN {
                 return Err(error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
             }
-            Err(Reply::Error(format!(
-                "ERR playground limit: string exceeds the {}-byte value limit",
-                self.limits.max_value_bytes
-            )))
+            let what = super::limits::Part::String;
+            Err(super::limits::Breach::ValueBytes { key: key.to_vec(), what, len, max: self.limits.max_value_bytes }
+                .refusal())
         } else {
             Ok(())
         }
@@ -405,21 +268,6 @@ impl Store {
         let earliest = self.expires.values().copied().min()?;
         let caller = u64::try_from(earliest).unwrap_or(0).saturating_sub(self.clock_offset.as_millis());
         Some(SimTime(caller))
-    }
-
-    /// Runs active-expire cycles for every 100 ms boundary in `(last, now]`, at most
-    /// `max_cycles`, and returns the keys deleted. `last` is the caller's previous tick time.
-    pub fn advance_to(&mut self, last: SimTime, now: SimTime, max_cycles: usize) -> usize {
-        let period = ACTIVE_EXPIRE_PERIOD.as_millis();
-        let mut t = (last.as_unix_ms() / period).saturating_add(1).saturating_mul(period);
-        let mut deleted = 0;
-        let mut cycles = 0;
-        while t <= now.as_unix_ms() && cycles < max_cycles {
-            deleted += self.run_active_expire_cycle(SimTime(t));
-            t = t.saturating_add(period);
-            cycles += 1;
-        }
-        deleted
     }
 }
 
@@ -501,7 +349,7 @@ mod tests {
              DEL n k missing
              EXPIRE nokey 10
              SET t x PX 100
-             @+100
+             @+101
              GET t
              TTL t
              FOO bar baz
@@ -581,64 +429,27 @@ impl Store {
     }
 }
 
+/// Test helper: runs `script` (one redis-cli line per line, tokenized as redis-cli does) at
+/// [`crate::sim::TEST_EPOCH`] and renders `line -> reply` lines.
+#[cfg(test)]
+pub(crate) fn run_lines(store: &mut Store, script: &str) -> String {
+    use crate::redis::cli::{format_inline, tokenize};
+    script
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("{l} -> {}", format_inline(&store.execute(crate::sim::TEST_EPOCH, &tokenize(l).unwrap()))))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod limit_tests {
     use super::*;
-    use crate::redis::cli::{format_inline, tokenize};
     use crate::sim::TEST_EPOCH;
     use expect_test::expect;
 
-    fn run(store: &mut Store, script: &str) -> String {
-        script
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(|l| format!("{l} -> {}", format_inline(&store.execute(TEST_EPOCH, &tokenize(l).unwrap()))))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    #[test]
-    fn playground_limits_are_redis_style_errors_that_name_the_limit() {
-        let mut s = Store::with_limits(
-            SimRng::new(1),
-            Limits { max_keys: 2, max_value_bytes: 8, max_collection_len: 3, max_reply_elements: 4 },
-        );
-        expect![[r#"
-            SET a 1 -> OK
-            SET b 2 -> OK
-            SET c 3 -> (error) OOM playground limit: the keyspace holds 2 keys, the most allowed is 2; delete keys or FLUSHDB
-            GET a -> "1"
-            DEL b -> (integer) 1
-            SET a 123456789 -> (error) ERR playground limit: argument of 9 bytes exceeds the 8-byte value limit
-            APPEND a 12345678 -> (error) ERR playground limit: string exceeds the 8-byte value limit
-            SETRANGE a 8 x -> (error) ERR playground limit: string exceeds the 8-byte value limit
-            RPUSH l 1 2 3 4 -> (error) ERR playground limit: a collection may hold at most 3 elements
-            RPUSH l 1 2 3 -> (integer) 3
-            LINSERT l BEFORE 1 0 -> (error) OOM playground limit: the keyspace holds 2 keys, the most allowed is 2; delete keys or FLUSHDB
-            LRANGE l 0 -1 -> ["1", "2", "3"]
-            MGET a a a a a -> (error) ERR playground limit: reply has more than 4 elements; narrow the range or use SCAN
-            FLUSHDB -> OK
-            SET a 1 -> OK"#]]
-        .assert_eq(&run(
-            &mut s,
-            "SET a 1
-             SET b 2
-             SET c 3
-             GET a
-             DEL b
-             SET a 123456789
-             APPEND a 12345678
-             SETRANGE a 8 x
-             RPUSH l 1 2 3 4
-             RPUSH l 1 2 3
-             LINSERT l BEFORE 1 0
-             LRANGE l 0 -1
-             MGET a a a a a
-             FLUSHDB
-             SET a 1",
-        ));
-    }
+    use super::run_lines as run;
 
     #[test]
     fn same_seed_same_replies_including_random_commands() {
@@ -667,6 +478,9 @@ mod limit_tests {
             # Stats
             total_commands_processed:6
             expired_keys:0
+            expired_stale_perc:0.00
+            expired_time_cap_reached_count:0
+            expire_cycle_cpu_milliseconds:0
             evicted_keys:0
             keyspace_hits:1
             keyspace_misses:1

@@ -33,6 +33,10 @@ pub fn start() {
         show_crash_banner();
     }));
     yew::Renderer::<App>::new().render();
+    // The static loading state from index.html has done its job once the app is mounted.
+    if let Some(boot) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")) {
+        boot.remove();
+    }
 }
 
 /// Draws the crash banner with plain DOM calls: after a panic the Yew app can no longer render.

@@ -146,3 +146,21 @@ test('screenshots of Home and Locks at desktop and 360 px', async () => {
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('while the wasm downloads the page shows a loading state, and it goes once the app mounts', async () => {
+  const page = await openPage(context);
+  // Hold the wasm back, as a slow link would, until the loading state has been seen.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route(/_bg\.wasm$/, async (route) => { await held; await route.continue(); });
+  await page.goto(url(''), { waitUntil: 'domcontentloaded' });
+  const boot = page.getByTestId('boot');
+  await boot.waitFor();
+  assert.match(await boot.textContent(), /Loading the simulations/);
+  await page.screenshot({ path: join(SHOTS, 'boot-loading.png') });
+  release();
+  await page.getByTestId('page-home').waitFor();
+  assert.equal(await boot.count(), 0, 'the loading state is removed when the app mounts');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

@@ -56,7 +56,7 @@ pub fn start_server() -> Server {
 /// A minimal RESP2 client.
 pub struct Conn {
     reader: BufReader<TcpStream>,
-    writer: TcpStream,
+    pub writer: TcpStream,
 }
 
 impl Conn {
@@ -86,7 +86,7 @@ impl Conn {
         l
     }
 
-    fn read_reply(&mut self) -> Reply {
+    pub fn read_reply(&mut self) -> Reply {
         let l = self.line();
         let text = String::from_utf8_lossy(&l[1..]).into_owned();
         match l[0] {

@@ -79,10 +79,16 @@ async fn gc_pause_from_the_url_plays_to_a_red_violation_in_the_timeline() {
     settle().await;
     let band = by_testid(&root, "timeline-violation").expect("the timeline shows the violation");
     assert!(band.class_list().contains("lk-violation"));
-    assert!(band
-        .text_content()
-        .unwrap()
-        .contains("Mutual exclusion violated"));
+    assert!(band.text_content().unwrap().contains("Lease overlap"));
+    assert!(
+        query(&band, ".lk-violation__hatch").is_some(),
+        "the overlap is hatched, not only red"
+    );
+    assert!(
+        text(&root, "summary-verdict").starts_with("Harm"),
+        "the verdict names the harm: {}",
+        text(&root, "summary-verdict")
+    );
     assert!(
         query(&root, "[data-testid='write-stale']").is_some(),
         "the stale write is a red tick"
@@ -104,6 +110,11 @@ async fn with_fencing_the_stale_write_is_rejected() {
     })
     .await;
     assert_eq!(text(&root, "summary-stale-accepted"), "0");
+    assert!(
+        text(&root, "summary-verdict").starts_with("Lease overlap without harm"),
+        "a fenced run shows the overlap but no harm: {}",
+        text(&root, "summary-verdict")
+    );
     click(&by_testid(&root, "play-toggle").unwrap());
     click(&by_testid(&root, "tl-fit").unwrap());
     settle().await;
@@ -267,11 +278,16 @@ async fn the_event_log_filters_per_worker_and_the_timeline_zooms() {
 }
 
 fn change(el: &Element, value: &str) {
-    let input = el.clone().dyn_into::<web_sys::HtmlInputElement>().expect("an input");
+    let input = el
+        .clone()
+        .dyn_into::<web_sys::HtmlInputElement>()
+        .expect("an input");
     input.set_value(value);
     let init = web_sys::EventInit::new();
     init.set_bubbles(true);
-    input.dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
+    input
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -280,15 +296,81 @@ async fn the_settings_form_names_bad_values_and_rebuilds_the_fleet() {
     change(&by_testid(&root, "setting-ttl").unwrap(), "soon");
     settle().await;
     let err = text(&root, "form-error");
-    assert!(err.contains("\"soon\"") && err.contains("like 10s"), "{err}");
+    assert!(
+        err.contains("\"soon\"") && err.contains("like 10s"),
+        "{err}"
+    );
     change(&by_testid(&root, "setting-workers").unwrap(), "4");
     settle().await;
-    assert!(by_testid(&root, "form-error").is_none(), "a good value clears the message");
+    assert!(
+        by_testid(&root, "form-error").is_none(),
+        "a good value clears the message"
+    );
     assert!(by_testid(&root, "worker-3").is_some() && by_testid(&root, "worker-4").is_none());
-    assert_eq!(root.query_selector_all("[data-testid^='lane-worker-']").unwrap().length(), 4);
+    assert_eq!(
+        root.query_selector_all("[data-testid^='lane-worker-']")
+            .unwrap()
+            .length(),
+        4
+    );
     // A TTL that does not exceed the renew interval gets the core's warning.
     change(&by_testid(&root, "setting-ttl").unwrap(), "5s");
     settle().await;
     assert!(text(&root, "ttl-warning").contains("does not exceed the renew interval"));
+    done(root, handle);
+}
+
+#[wasm_bindgen_test]
+async fn stop_while_waiting_overlaps_only_with_naive_del() {
+    // naive-del from the URL: the stopping waiter's DEL removes the holder's key.
+    let (root, handle) =
+        mount("/locks?preset=stop-while-waiting&release=naive-del&speed=1000").await;
+    let release = by_testid(&root, "variant-release")
+        .unwrap()
+        .dyn_into::<HtmlSelectElement>()
+        .unwrap();
+    assert_eq!(release.value(), "naive-del");
+    assert!(text(&root, "release-explain").starts_with("naive-del"));
+    click(&by_testid(&root, "play-toggle").unwrap());
+    wait_for(&root, "a lease overlap", |r| {
+        text(r, "summary-violations") != "0"
+    })
+    .await;
+    click(&by_testid(&root, "play-toggle").unwrap());
+    done(root, handle);
+    // The reference release (GET, then DEL only if mine) leaves the holder's key alone.
+    let (root, handle) = mount("/locks?preset=stop-while-waiting&speed=1000").await;
+    assert!(text(&root, "release-explain").contains("maybeReleaseLock"));
+    click(&by_testid(&root, "play-toggle").unwrap());
+    wait_for(
+        &root,
+        "the run past the stop at 12 s and the holder's renewals",
+        |r| {
+            text(r, "clock").contains("0:00:3")
+                || text(r, "clock").contains("0:00:4")
+                || text(r, "clock").contains("0:01")
+        },
+    )
+    .await;
+    click(&by_testid(&root, "play-toggle").unwrap());
+    assert_eq!(text(&root, "summary-violations"), "0");
+    assert!(text(&root, "summary-verdict").starts_with("Safe"));
+    assert!(text(&root, "run-status").contains("until you pause it"));
+    done(root, handle);
+}
+
+#[wasm_bindgen_test]
+async fn redlock_says_why_there_is_no_fencing_token() {
+    let (root, handle) = mount("/locks?redlock=5").await;
+    let fencing = by_testid(&root, "variant-fencing")
+        .unwrap()
+        .dyn_into::<web_sys::HtmlInputElement>()
+        .unwrap();
+    assert!(fencing.disabled() && !fencing.checked());
+    assert!(
+        text(&root, "fencing-redlock").contains("no single counter")
+            || text(&root, "fencing-redlock").contains("not one counter")
+    );
+    assert!(text(&root, "client-explain").contains("min(attempt × 50, 2000)"));
     done(root, handle);
 }

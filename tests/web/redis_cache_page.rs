@@ -40,23 +40,25 @@ async fn octocat_twice_misses_slowly_then_hits_fast_and_the_hit_ratio_follows() 
     let (root, h) = mount("/redis?rate=0&ttl=3600").await;
     assert_eq!(text(&root, "ca-hit-ratio"), "—");
     assert!(by_testid(&root, "ca-paths-empty").is_some());
+    let mode = text(&root, "ca-run-mode");
+    assert!(mode.contains("Paused") && mode.contains("no end of its own"), "the run says it is open-ended: {mode}");
 
     type_into(&root, "ca-user", "octocat").await;
     submit(&root, "ca-ask").await;
     let first = text(&root, "ca-result");
     assert!(first.contains("octocat: MISS"), "{first}");
     let l1 = latency_in(&first);
-    assert!((280..=480).contains(&l1), "a miss waits for the API (~370 ms): {first}");
+    assert!((280..=480).contains(&l1), "a miss waits for the API (~372 ms): {first}");
     assert_eq!(text(&root, "ca-hit-ratio"), "0.0 %");
     // Its path: GET, (nil), the API call and its answer, SETEX, OK.
     let seq = by_testid(&root, "seq").unwrap();
     for part in ["seq-get", "seq-get-reply", "seq-origin", "seq-origin-reply", "seq-setex", "seq-setex-reply"] {
         assert!(by_testid(&seq, part).is_some(), "the miss draws {part}");
     }
-    assert!(text(&seq, "seq-setex").contains("SETEX user:octocat 3600 8"));
+    assert!(text(&seq, "seq-setex").contains("SETEX octocat 3600 8"));
     assert!(text(&seq, "seq-verdict").starts_with("MISS"));
     assert_eq!(text(&root, "ca-key-count"), "1");
-    assert!(text(&root, "ca-keys").contains("user:octocat"));
+    assert!(text(&root, "ca-keys").contains("octocat"));
 
     submit(&root, "ca-ask").await;
     let second = text(&root, "ca-result");
@@ -93,7 +95,7 @@ async fn a_bad_ttl_is_named_and_nothing_changes() {
     assert!(msg.contains("Users \"0\""), "{msg}");
     // The run still uses the old TTL.
     submit(&root, "ca-ask").await;
-    assert!(text(&root, "seq-setex").contains("SETEX user:octocat 3600 "));
+    assert!(text(&root, "seq-setex").contains("SETEX octocat 3600 "));
     // A good TTL applies to the next SETEX and clears the message.
     type_into(&root, "ca-ttl", "5").await;
     type_into(&root, "ca-users", "50").await;
@@ -101,7 +103,7 @@ async fn a_bad_ttl_is_named_and_nothing_changes() {
     assert!(by_testid(&root, "ca-config-errors").is_none());
     type_into(&root, "ca-user", "torvalds").await;
     submit(&root, "ca-ask").await;
-    assert!(text(&root, "seq-setex").contains("SETEX user:torvalds 5 "), "{}", text(&root, "seq-setex"));
+    assert!(text(&root, "seq-setex").contains("SETEX torvalds 5 "), "{}", text(&root, "seq-setex"));
     h.destroy();
     root.remove();
 }
@@ -126,7 +128,7 @@ async fn bad_url_values_fall_back_with_a_notice() {
     assert!(notice.contains("ttl") && notice.contains("\"0\""), "{notice}");
     assert!(notice.contains("skew") && notice.contains("lots"), "{notice}");
     let ttl = by_testid(&root, "ca-ttl").unwrap().dyn_into::<web_sys::HtmlInputElement>().unwrap();
-    assert_eq!(ttl.value(), "10", "the default TTL is used");
+    assert_eq!(ttl.value(), "3600", "the default TTL (the reference's hour) is used");
     h.destroy();
     root.remove();
 }
@@ -135,6 +137,11 @@ async fn bad_url_values_fall_back_with_a_notice() {
 async fn playing_the_workload_fills_the_cache_and_the_hit_ratio() {
     let (root, h) = mount("/redis?rate=50&users=20&skew=1.2&speed=1000").await;
     click(&by_testid(&root, "play-toggle").unwrap());
+    settle().await;
+    assert!(
+        text(&root, "ca-run-mode").starts_with("Running until you pause it"),
+        "playing, it says it runs until paused"
+    );
     // Poll frames until a few seconds of virtual time ran (bounded, no fixed long sleep).
     for _ in 0..200 {
         gloo_timers::future::TimeoutFuture::new(20).await;

@@ -41,9 +41,28 @@ impl Drop for Mounted {
     }
 }
 
-fn clear_storage() {
+/// Clears the page's storage once the previous test's page has finished unmounting (its last save
+/// flushes as it unmounts, which Yew runs on its scheduler).
+async fn clear_storage() {
+    settle().await;
     LocalStorage::delete(storage::DATASET_KEY);
     LocalStorage::delete(storage::HISTORY_KEY);
+    LocalStorage::delete(storage::HELD_KEY);
+}
+
+fn stored(key: &str) -> Option<String> {
+    LocalStorage::raw().get_item(key).unwrap()
+}
+
+/// Waits (up to 3 s) until localStorage's `key` satisfies `ok`: saving is debounced.
+async fn saved(key: &str, ok: impl Fn(Option<&str>) -> bool) -> Option<String> {
+    for _ in 0..60 {
+        if ok(stored(key).as_deref()) {
+            break;
+        }
+        gloo_timers::future::TimeoutFuture::new(50).await;
+    }
+    stored(key)
 }
 
 async fn mount() -> Mounted {
@@ -54,7 +73,7 @@ async fn mount() -> Mounted {
 }
 
 async fn fresh_page() -> Mounted {
-    clear_storage();
+    clear_storage().await;
     mount().await
 }
 
@@ -199,11 +218,16 @@ async fn browser_lists_keys_with_live_ttl_and_the_glob_filter_narrows_them() {
     let all = rows(root);
     assert!(all[1].contains("string") && all[1].contains("1 m 40 s") | all[1].contains("1 m 39 s"), "{all:?}");
     assert!(all[1].contains("5 bytes") && all[1].contains("\"alice\""), "{all:?}");
-    assert!(all[0].contains("list") && all[0].contains("3 items") && all[0].contains("[\"a\", \"b\", \"c\"]"), "{all:?}");
+    assert!(
+        all[0].contains("list") && all[0].contains("3 items") && all[0].contains("[\"a\", \"b\", \"c\"]"),
+        "{all:?}"
+    );
     assert!(all[2].contains("—"), "no TTL is a dash: {all:?}");
     // The TTL counts down with the page clock, without any command.
     storage::skew_clock(10_000);
-    let ttl_text = || root.query_selector_all("[data-testid='redis-browser-ttl']").unwrap().item(1).unwrap().text_content().unwrap();
+    let ttl_text = || {
+        root.query_selector_all("[data-testid='redis-browser-ttl']").unwrap().item(1).unwrap().text_content().unwrap()
+    };
     for _ in 0..20 {
         if ttl_text().starts_with("1 m 2") {
             break;
@@ -258,27 +282,155 @@ async fn a_key_with_expire_1_vanishes_from_the_browser_on_its_own() {
 }
 
 #[wasm_bindgen_test]
-async fn corrupt_storage_gives_an_empty_store_and_a_notice() {
+async fn corrupt_storage_is_held_for_the_user_and_the_page_starts_empty() {
+    clear_storage().await;
     LocalStorage::raw().set_item(storage::DATASET_KEY, "not json").unwrap();
     LocalStorage::raw().set_item(storage::HISTORY_KEY, "{\"oops\":1}").unwrap();
     let page = mount().await;
     let root = &page.root;
-    let notices = root.query_selector_all("[data-testid='redis-storage-notice']").unwrap();
-    assert_eq!(notices.length(), 2);
-    let text = root.text_content().unwrap();
-    assert!(text.contains("The saved dataset could not be loaded, so the store starts empty: stored dataset is not valid JSON"), "{text}");
-    assert!(text.contains("The saved CLI history could not be loaded"), "{text}");
+    let held = by_testid(root, "redis-held-copy").expect("the unloadable copy is shown");
+    let text = held.text_content().unwrap();
+    assert!(
+        text.contains("The saved dataset could not be loaded") && text.contains("stored dataset is not valid JSON"),
+        "{text}"
+    );
+    assert!(
+        root.text_content().unwrap().contains("The saved CLI history could not be loaded"),
+        "the history problem is a notice"
+    );
     assert!(row_keys(root).is_empty());
+    assert_eq!(stored(storage::HELD_KEY).as_deref(), Some("not json"), "moved aside as it was");
     run(root, "SET fine 1").await;
     assert_eq!(last_output(root), "OK", "the page works after the bad load");
-    let saved = LocalStorage::raw().get_item(storage::DATASET_KEY).unwrap().unwrap();
-    assert!(saved.contains("\"fine\""), "the next change overwrote the corrupt item: {saved}");
-    // A wrong format version is named too.
-    page.root.remove();
+    let saved_now = saved(storage::DATASET_KEY, |d| d.is_some_and(|d| d.contains("\"fine\""))).await;
+    assert!(saved_now.is_some_and(|d| d.contains("\"fine\"")), "the page saves its own dataset");
+    assert_eq!(stored(storage::HELD_KEY).as_deref(), Some("not json"), "and the held copy is untouched");
+    // A wrong format version is named too, and a second unloadable copy stays in place.
     drop(page);
+    settle().await;
     LocalStorage::raw().set_item(storage::DATASET_KEY, "{\"version\":9,\"keys\":[]}").unwrap();
     let page = mount().await;
-    assert!(page.root.text_content().unwrap().contains("format version 9; this build reads version 1"));
+    let text = page.root.text_content().unwrap();
+    assert!(text.contains("format version 9; this build reads version 1"), "{text}");
+    assert_eq!(page.root.query_selector_all("[data-testid='redis-held-copy']").unwrap().length(), 2);
+    clear_storage().await;
+}
+
+fn mset_argv(pairs: usize) -> String {
+    let mut line = String::from("MSET");
+    for i in 0..pairs {
+        line.push_str(&format!(" k{i} v"));
+    }
+    line
+}
+
+/// Issue 11's data loss, as a user met it: one MSET of 10,001 pairs after SET important data.
+#[wasm_bindgen_test]
+async fn an_oversized_mset_is_refused_and_the_saved_dataset_survives_the_reload() {
+    let mut page = fresh_page().await;
+    run(&page.root, "SET important data").await;
+    run(&page.root, &mset_argv(10_001)).await;
+    let out = last_output(&page.root);
+    assert!(
+        out.starts_with("(error) OOM playground limit") && out.contains("10002 keys") && out.contains("10000"),
+        "{out}"
+    );
+    run(&page.root, "DBSIZE").await;
+    assert_eq!(last_output(&page.root), "(integer) 1");
+    page.unmount();
+    let page = mount().await;
+    assert!(by_testid(&page.root, "redis-held-copy").is_none(), "the saved copy loads");
+    assert_eq!(row_keys(&page.root), vec!["important"]);
+    run(&page.root, "GET important").await;
+    assert_eq!(last_output(&page.root), "\"data\"");
+}
+
+/// A saved copy that does not load (here, one written under looser limits) is kept, shown,
+/// offered for download and deleted only on Discard — never overwritten by the next command.
+#[wasm_bindgen_test]
+async fn an_unloadable_saved_dataset_is_kept_until_the_user_discards_it() {
+    clear_storage().await;
+    let keys: Vec<String> =
+        (0..10_002).map(|i| format!("{{\"key\":\"k{i}\",\"type\":\"string\",\"value\":\"v\"}}")).collect();
+    let json = format!("{{\"version\":1,\"keys\":[{}]}}", keys.join(","));
+    LocalStorage::raw().set_item(storage::DATASET_KEY, &json).unwrap();
+    let mut page = mount().await;
+    let held = by_testid(&page.root, "redis-held-copy").expect("held");
+    let text = held.text_content().unwrap();
+    assert!(text.contains("The saved dataset could not be loaded") && text.contains("10002 keys"), "{text}");
+    assert!(by_testid(&held, "redis-held-download").is_some());
+    assert!(row_keys(&page.root).is_empty(), "the store starts empty");
+    run(&page.root, "SET new work").await;
+    saved(storage::DATASET_KEY, |d| d.is_some()).await;
+    assert_eq!(stored(storage::HELD_KEY).as_deref(), Some(json.as_str()), "not overwritten");
+    page.unmount();
+
+    // Still there after a reload; Discard asks first.
+    let page = mount().await;
+    let root = &page.root;
+    assert!(by_testid(root, "redis-held-copy").is_some(), "shown again after the reload");
+    assert_eq!(row_keys(root), vec!["new"], "the new work was saved beside it");
+    click(&by_testid(root, "redis-held-discard").unwrap());
+    settle().await;
+    assert!(by_testid(root, "redis-held-discard-modal").is_some(), "Discard asks first");
+    assert!(stored(storage::HELD_KEY).is_some(), "nothing deleted before confirming");
+    click(&by_testid(root, "redis-held-discard-confirm").unwrap());
+    settle().await;
+    assert!(by_testid(root, "redis-held-copy").is_none());
+    assert!(stored(storage::HELD_KEY).is_none(), "discarded for good");
+    clear_storage().await;
+}
+
+/// When the aside place is taken, an unloadable dataset stays where it is and the page does not
+/// save over it until it is discarded.
+#[wasm_bindgen_test]
+async fn a_held_copy_in_place_pauses_saving_until_discarded() {
+    clear_storage().await;
+    LocalStorage::raw().set_item(storage::HELD_KEY, "older junk").unwrap();
+    LocalStorage::raw().set_item(storage::DATASET_KEY, "newer junk").unwrap();
+    let page = mount().await;
+    let root = &page.root;
+    assert!(by_testid(root, "redis-held-paused").is_some(), "the page says saving is paused");
+    run(root, "SET x 1").await;
+    gloo_timers::future::TimeoutFuture::new(600).await;
+    assert_eq!(stored(storage::DATASET_KEY).as_deref(), Some("newer junk"), "not overwritten");
+    // Discard the in-place one (the second notice): saving resumes at once.
+    let discards = root.query_selector_all("[data-testid='redis-held-discard']").unwrap();
+    click(&discards.item(1).unwrap().unchecked_into());
+    settle().await;
+    click(&by_testid(root, "redis-held-discard-confirm").unwrap());
+    settle().await;
+    let now = saved(storage::DATASET_KEY, |d| d.is_some_and(|d| d.contains("\"x\""))).await;
+    assert!(now.is_some_and(|d| d.contains("\"x\"")), "saving resumed");
+    assert_eq!(stored(storage::HELD_KEY).as_deref(), Some("older junk"));
+    clear_storage().await;
+}
+
+/// A 2 MB line is run, cut in the scrollback (with its size said), and not kept in the history.
+#[wasm_bindgen_test]
+async fn a_2_mb_line_is_cut_in_the_scrollback_and_not_kept_in_history() {
+    let page = fresh_page().await;
+    let root = &page.root;
+    run(root, "SET small 1").await;
+    let long = format!("ECHO {}", "x".repeat(2 << 20));
+    run(root, &long).await;
+    let out = last_output(root);
+    assert!(
+        out.starts_with("(error) ERR playground limit: an argument of 2097152 bytes"),
+        "{}",
+        &out[..out.len().min(200)]
+    );
+    let cut = by_testid(root, "redis-cli-cut").expect("the cut is said").text_content().unwrap();
+    assert!(cut.contains("2.0 MB more not shown"), "{cut}");
+    assert!(by_testid(root, "redis-cli-not-remembered").is_some());
+    let shown = by_testid(root, "redis-cli-transcript").unwrap().text_content().unwrap();
+    assert!(shown.len() < 8 << 10, "{} bytes shown", shown.len());
+    let input = cli_input(root);
+    keydown(&input, "ArrowUp");
+    settle().await;
+    assert_eq!(input.value(), "SET small 1", "the long line is not in the history");
+    let history = saved(storage::HISTORY_KEY, |h| h.is_some()).await.unwrap();
+    assert!(history.len() < 1024, "{history}");
 }
 
 #[wasm_bindgen_test]
@@ -352,7 +504,7 @@ async fn reset_asks_first_then_clears_dataset_and_history() {
     let page = fresh_page().await;
     let root = &page.root;
     run(root, "SET a 1").await;
-    assert!(LocalStorage::raw().get_item(storage::HISTORY_KEY).unwrap().is_some());
+    assert!(saved(storage::HISTORY_KEY, |h| h.is_some()).await.is_some(), "the history is saved within the debounce");
     click(&by_testid(root, "redis-reset").unwrap());
     settle().await;
     let modal = by_testid(root, "redis-reset-modal").expect("Reset asks for confirmation");

@@ -233,7 +233,7 @@ pub fn keys(s: &mut Store, a: &mut Args) -> CmdResult {
         .db
         .keys()
         .filter(|k| all || glob::matches(pattern, k, false))
-        .filter(|k| !matches!(s.expires.get(&***k), Some(&w) if w <= now))
+        .filter(|k| !matches!(s.expires.get(&***k), Some(&w) if now > w))
         .map(|k| Reply::bulk(k.to_vec()))
         .collect();
     Ok(Reply::Array(out))

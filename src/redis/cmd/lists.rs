@@ -32,8 +32,6 @@ fn push_generic(s: &mut Store, a: &mut Args, head: bool, only_existing: bool) ->
     if !exists && only_existing {
         return Ok(Reply::Integer(0));
     }
-    let len = write_list(s, key)?.map_or(0, |l| l.len());
-    s.check_collection_len(len.saturating_add(elems.len()))?;
     if !exists {
         s.set_key(key, Value::List(Box::default()), false);
     }
@@ -230,12 +228,9 @@ pub fn linsert(s: &mut Store, a: &mut Args) -> CmdResult {
     };
     let pivot = a.next()?;
     let elem = a.next()?;
-    let len = match write_list(s, key)? {
-        None => return Ok(Reply::Integer(0)),
-        Some(l) => l.len(),
+    let Some(list) = write_list(s, key)? else {
+        return Ok(Reply::Integer(0));
     };
-    s.check_collection_len(len + 1)?;
-    let list = write_list(s, key)?.expect("checked above");
     match list.iter().position(|e| e == pivot) {
         None => Ok(Reply::Integer(-1)),
         Some(i) => {
@@ -314,10 +309,7 @@ fn lmove_generic(s: &mut Store, src: &[u8], dst: &[u8], from_left: bool, to_left
     if write_list(s, src)?.is_none() {
         return Ok(Reply::Nil);
     }
-    let dst_len = write_list(s, dst)?.map_or(0, |l| l.len());
-    if src != dst {
-        s.check_collection_len(dst_len + 1)?;
-    }
+    write_list(s, dst)?;
     let list = write_list(s, src)?.expect("checked above");
     let v = if from_left { list.pop_front() } else { list.pop_back() }.unwrap_or_default();
     if write_list(s, dst)?.is_none() {

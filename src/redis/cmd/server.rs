@@ -87,6 +87,11 @@ fn section(s: &Store, name: &str) -> String {
             lines.push("# Stats".into());
             lines.push(format!("total_commands_processed:{}", st.total_commands_processed));
             lines.push(format!("expired_keys:{}", st.expired_keys));
+            // The active-expire cycle's own figures (redis::expire; its CPU time is modeled).
+            let ae = &s.active_expire;
+            lines.push(format!("expired_stale_perc:{:.2}", ae.stale_fraction * 100.0));
+            lines.push(format!("expired_time_cap_reached_count:{}", ae.time_cap_reached));
+            lines.push(format!("expire_cycle_cpu_milliseconds:{}", ae.cycle_time_used_us / 1000));
             lines.push("evicted_keys:0".into());
             lines.push(format!("keyspace_hits:{}", st.keyspace_hits));
             lines.push(format!("keyspace_misses:{}", st.keyspace_misses));

@@ -54,9 +54,7 @@ fn members_reply(members: Vec<Vec<u8>>) -> Reply {
 pub fn sadd(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let members = a.rest();
-    let len = write_set(s, key)?.map_or(0, |v| v.len());
-    s.check_collection_len(len.saturating_add(members.len()))?;
-    if len == 0 && write_set(s, key)?.is_none() {
+    if write_set(s, key)?.is_none() {
         s.set_key(key, Value::Set(Box::default()), false);
     }
     let set = write_set(s, key)?.expect("created above");
@@ -227,14 +225,13 @@ pub fn smove(s: &mut Store, a: &mut Args) -> CmdResult {
         return Ok(Reply::Integer(0));
     }
     write_set(s, src)?;
-    let dst_len = write_set(s, dst)?.map_or(0, |v| v.len());
+    write_set(s, dst)?;
     if src == dst {
         return Ok(Reply::Integer(i64::from(write_set(s, src)?.is_some_and(|v| v.contains(m)))));
     }
     if !write_set(s, src)?.is_some_and(|v| v.contains(m)) {
         return Ok(Reply::Integer(0));
     }
-    s.check_collection_len(dst_len + 1)?;
     if let Some(v) = write_set(s, src)? {
         v.swap_remove(m);
     }

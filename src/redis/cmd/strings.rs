@@ -257,7 +257,7 @@ pub fn append(s: &mut Store, a: &mut Args) -> CmdResult {
             Ok(Reply::Integer(tail.len() as i64))
         }
         Some(len) => {
-            s.check_string_len(len.saturating_add(tail.len()))?;
+            s.check_string_len(key, len.saturating_add(tail.len()))?;
             let Some(Value::Str(v)) = s.db.get_mut(key) else { return Err(error(err::WRONGTYPE)) };
             let mut grown = std::mem::take(v).into_vec();
             grown.extend_from_slice(tail);
@@ -367,7 +367,7 @@ pub fn setrange(s: &mut Store, a: &mut Args) -> CmdResult {
         Some(len) if val.is_empty() => return Ok(Reply::Integer(len as i64)),
         _ => {}
     }
-    s.check_string_len(offset.saturating_add(val.len()))?;
+    s.check_string_len(key, offset.saturating_add(val.len()))?;
     let mut bytes = match s.db.get_mut(key) {
         Some(Value::Str(v)) => std::mem::take(v).into_vec(),
         _ => Vec::new(),

@@ -70,16 +70,12 @@ fn zadd_generic(s: &mut Store, a: &mut Args, incr_cmd: bool) -> CmdResult {
         scores.push(num::parse_f64(&p[0]).ok_or_else(|| error(err::NOT_FLOAT))?);
     }
     let exists = write_zset(s, key)?.is_some();
-    let len = write_zset(s, key)?.map_or(0, |z| z.len());
     let incr_reply = |processed: bool, score: f64| if processed { score_reply(score) } else { Reply::Nil };
     if !exists {
         if xx {
             return Ok(if incr { Reply::Nil } else { Reply::Integer(0) });
         }
-        s.check_collection_len(rest.len() / 2)?;
         s.set_key(key, Value::ZSet(Box::default()), false);
-    } else {
-        s.check_collection_len(len.saturating_add(rest.len() / 2))?;
     }
     let z = write_zset(s, key)?.expect("created above");
     let (mut added, mut updated, mut processed) = (0i64, 0i64, false);

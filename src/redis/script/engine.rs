@@ -70,23 +70,29 @@ impl ScriptEngine {
         &self.log
     }
 
-    /// EVAL, EVALSHA, EVAL_RO or EVALSHA_RO with its full argv; `argv[0]` decides which.
+    /// EVAL, EVALSHA, EVAL_RO or EVALSHA_RO with its full argv; `argv[0]` decides which. A host
+    /// that can undo writes uses [`ScriptEngine::eval`] instead, to learn when it must.
     pub fn eval_command(&mut self, argv: &[Vec<u8>], host: &mut dyn ScriptHost) -> Reply {
+        self.eval(argv, host).reply
+    }
+
+    /// [`ScriptEngine::eval_command`] that also says whether a playground limit stopped the run.
+    pub fn eval(&mut self, argv: &[Vec<u8>], host: &mut dyn ScriptHost) -> EvalOutcome {
         let call = match EvalArgs::parse(argv) {
             Ok(call) => call,
-            Err(e) => return e,
+            Err(e) => return EvalOutcome::answered(e),
         };
         let sha = match call.source {
             ScriptSource::Sha(sha) => {
                 let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
                 if !self.cache.contains(sha.as_bytes()) {
-                    return Reply::error(NOSCRIPT);
+                    return EvalOutcome::answered(Reply::error(NOSCRIPT));
                 }
                 sha
             }
             ScriptSource::Body(body) => match self.load(body) {
                 Ok(sha) => sha,
-                Err(e) => return e,
+                Err(e) => return EvalOutcome::answered(e),
             },
         };
         self.run_cached(&sha, call.keys, call.args, call.read_only, host)
@@ -101,12 +107,14 @@ impl ScriptEngine {
         args: &[Vec<u8>],
         read_only: bool,
         host: &mut dyn ScriptHost,
-    ) -> Reply {
+    ) -> EvalOutcome {
         let Some(script) = self.cache.get(sha.as_bytes()).cloned() else {
-            return Reply::error(NOSCRIPT);
+            return EvalOutcome::answered(Reply::error(NOSCRIPT));
         };
         if !script.flags.compat && !script.flags.no_writes && read_only {
-            return Reply::error("ERR Can not execute a script with write flag using *_ro command.");
+            return EvalOutcome::answered(Reply::error(
+                "ERR Can not execute a script with write flag using *_ro command.",
+            ));
         }
         let read_only = read_only || (!script.flags.compat && script.flags.no_writes);
         let body = blank_shebang(&script);
@@ -116,7 +124,8 @@ impl ScriptEngine {
             args,
             lua::RunContext { read_only, limits: &self.limits, rand: &mut self.rand, log: &mut self.log, host },
         );
-        match outcome {
+        let stopped = matches!(outcome, RunOutcome::StepBudget | RunOutcome::MemoryBudget | RunOutcome::Stopped(_));
+        let reply = match outcome {
             RunOutcome::Reply(r) => r,
             RunOutcome::Failed { message, source_line } => {
                 let mut text = message;
@@ -138,7 +147,10 @@ impl ScriptEngine {
                 "ERR playground limit: the script needed more than {} bytes of Lua memory script: {sha}",
                 self.limits.max_memory_bytes
             )),
-        }
+            RunOutcome::Stopped(Reply::Error(text)) => Reply::Error(format!("{text} script: {sha}")),
+            RunOutcome::Stopped(other) => other,
+        };
+        EvalOutcome { reply, stopped }
     }
 
     /// `luaCreateFunction`: checks the shebang and compiles `body`, caches it, returns its SHA1.
@@ -181,6 +193,22 @@ impl ScriptEngine {
                 Reply::error("ERR playground limit: SCRIPT DEBUG (the Lua debugger) is not modeled")
             }
         }
+    }
+}
+
+/// How an EVAL-family command ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalOutcome {
+    pub reply: Reply,
+    /// A playground limit stopped the script (its step or memory budget, or the host's
+    /// [`super::StopScript`]): whatever it wrote must be undone, so that a refused script changes
+    /// nothing.
+    pub stopped: bool,
+}
+
+impl EvalOutcome {
+    fn answered(reply: Reply) -> EvalOutcome {
+        EvalOutcome { reply, stopped: false }
     }
 }
 

@@ -5,7 +5,7 @@ use omnilua::{Function, Lua, LuaString, LuaVersion, SandboxConfig, Table, TripRe
 
 use super::engine::{ScriptLogEntry, LOG_CAPACITY};
 use super::rand48::Rand48;
-use super::{sha1_hex, ScriptHost, ScriptLimits};
+use super::{sha1_hex, ScriptHost, ScriptLimits, StopScript};
 use crate::redis::num::format_g;
 use crate::redis::reply::Reply;
 
@@ -66,6 +66,8 @@ pub enum RunOutcome {
     HandlerFailed(String),
     StepBudget,
     MemoryBudget,
+    /// The host stopped the script ([`StopScript`]); its reply.
+    Stopped(Reply),
 }
 
 fn new_interpreter() -> Result<Lua, String> {
@@ -144,6 +146,8 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
     let mut sandbox = None;
     let keeper_depth = std::cell::Cell::new(0u32);
     let keeper_depth = &keeper_depth;
+    let stopped: std::cell::RefCell<Option<Reply>> = std::cell::RefCell::new(None);
+    let stopped = &stopped;
     let result = lua.scope(|scope| {
         let chunks = bridge_chunks();
         let raiser: Function = lua.load(&chunks.raiser).set_name("=redis").into_function()?.call(())?;
@@ -151,7 +155,18 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
         let make_call = |raise_errors: bool| {
             scope.create_function(&lua, move |lua, args: Variadic<Value>| {
                 let args = args.into_vec();
-                let (value, is_error) = redis_call(lua, &args, read_only, &mut **host.borrow_mut())?;
+                let (value, is_error) = match redis_call(lua, &args, read_only, &mut **host.borrow_mut())? {
+                    Ok(called) => called,
+                    Err(StopScript(reply)) => {
+                        // Uncatchable: the budget drops to one step, so the next instruction
+                        // aborts the run even inside pcall.
+                        stopped.borrow_mut().get_or_insert(reply);
+                        lua.install_sandbox(SandboxConfig { instruction_limit: Some(1), ..sandbox_config(limits) })?;
+                        return Err(omnilua::Error::from(omnilua::LuaError::runtime(format_args!(
+                            "the script was stopped"
+                        ))));
+                    }
+                };
                 if raise_errors && is_error {
                     // Raised from here, a C function, as luaRedisGenericCommand raises: the
                     // handler then finds the script one level up, even after a tail call.
@@ -289,6 +304,9 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
             Ok(failure_outcome(value))
         }
     });
+    if let Some(reply) = stopped.borrow_mut().take() {
+        return RunOutcome::Stopped(reply);
+    }
     match result {
         Ok(outcome) => outcome,
         Err(e) => match sandbox.as_ref().and_then(|s| s.tripped()) {
@@ -382,16 +400,21 @@ fn lua_args_to_argv(args: &[Value]) -> Result<Vec<Vec<u8>>, &'static str> {
 }
 
 /// `luaRedisGenericCommand` + `scriptCall`: the checks, the call, the reply as a Lua value.
-/// Returns the value and whether it is an error table.
-fn redis_call(lua: &Lua, args: &[Value], read_only: bool, host: &mut dyn ScriptHost) -> omnilua::Result<(Value, bool)> {
+/// Returns the value and whether it is an error table, or the host's [`StopScript`].
+fn redis_call(
+    lua: &Lua,
+    args: &[Value],
+    read_only: bool,
+    host: &mut dyn ScriptHost,
+) -> omnilua::Result<Result<(Value, bool), StopScript>> {
     let argv = match lua_args_to_argv(args) {
         Ok(a) => a,
-        Err(msg) => return Ok((Value::Table(error_table(lua, &format!("ERR {msg}"))?), true)),
+        Err(msg) => return Ok(Ok((Value::Table(error_table(lua, &format!("ERR {msg}"))?), true))),
     };
-    let rejected = |msg: &str| -> omnilua::Result<(Value, bool)> {
+    let rejected = |msg: &str| -> omnilua::Result<Result<(Value, bool), StopScript>> {
         let t = error_table(lua, &format!("ERR {msg}"))?;
         t.raw_set("ignore_error_stats_update", true)?;
-        Ok((Value::Table(t), true))
+        Ok(Ok((Value::Table(t), true)))
     };
     let Some(traits) = host.lookup(&argv) else {
         return rejected("Unknown Redis command called from script");
@@ -407,9 +430,12 @@ fn redis_call(lua: &Lua, args: &[Value], read_only: bool, host: &mut dyn ScriptH
     if read_only && traits.write {
         return rejected("Write commands are not allowed from read-only scripts.");
     }
-    let reply = host.call(&argv);
+    let reply = match host.call(&argv) {
+        Ok(reply) => reply,
+        Err(stop) => return Ok(Err(stop)),
+    };
     let is_error = reply.is_error();
-    Ok((reply_to_lua(lua, &reply)?, is_error))
+    Ok(Ok((reply_to_lua(lua, &reply)?, is_error)))
 }
 
 /// `luaPushErrorBuff`: `{err = "CODE message"}` from a "-CODE message" or a plain message.

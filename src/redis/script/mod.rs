@@ -40,7 +40,7 @@ use super::cli::tokenize_bytes;
 use super::reply::Reply;
 use super::table;
 
-pub use engine::{DebugMode, EvalArgs, ScriptEngine, ScriptLogEntry, ScriptSource, ScriptSubcommand};
+pub use engine::{DebugMode, EvalArgs, EvalOutcome, ScriptEngine, ScriptLogEntry, ScriptSource, ScriptSubcommand};
 pub use lua::{lua_to_reply, reply_to_lua, MAX_KEEPER_NESTING, MAX_REPLY_DEPTH};
 
 /// What the command table says about a command a script calls (`scriptCall`'s checks).
@@ -60,28 +60,41 @@ pub trait ScriptHost {
     /// The command `argv` names (any case; a container's subcommand from `argv[1]`, as
     /// `lookupCommand` does), or `None` if there is no such command.
     fn lookup(&self, argv: &[Vec<u8>]) -> Option<CommandTraits>;
-    /// Runs one command for the script (already checked by the bridge) and returns its reply.
-    fn call(&mut self, argv: &[Vec<u8>]) -> Reply;
+    /// Runs one command for the script (already checked by the bridge) and returns its reply, or
+    /// [`StopScript`] when the host will not let the script go on (a playground limit the command
+    /// would cross): the script then stops at once — `pcall` cannot catch it — and the run answers
+    /// the stop's reply. Undoing what the script wrote before is the host's job.
+    fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, StopScript>;
+}
+
+/// A host's refusal to run any more of a script; its reply becomes the script's reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StopScript(pub Reply);
+
+/// What the model's command table says about the command `argv` names, as a [`ScriptHost`]
+/// reports it (SCRIPT's subcommands resolved).
+pub fn table_traits(argv: &[Vec<u8>]) -> Option<CommandTraits> {
+    let spec = table::lookup(argv.first()?)?;
+    if spec.name == "script" && argv.len() >= 2 {
+        return script_subcommand(&argv[1]);
+    }
+    Some(CommandTraits {
+        arity: spec.arity,
+        write: spec.flags.contains(&table::Flag::Write),
+        deny_script: spec.flags.contains(&table::Flag::NoScript),
+    })
 }
 
 /// A [`ScriptHost`] over the model's command table and a function that executes one command,
-/// e.g. `TableHost(|argv| store.execute(now, argv))`.
+/// e.g. `TableHost(|argv| store.execute(now, argv))`. It never stops a script.
 pub struct TableHost<F>(pub F);
 
 impl<F: FnMut(&[Vec<u8>]) -> Reply> ScriptHost for TableHost<F> {
     fn lookup(&self, argv: &[Vec<u8>]) -> Option<CommandTraits> {
-        let spec = table::lookup(argv.first()?)?;
-        if spec.name == "script" && argv.len() >= 2 {
-            return script_subcommand(&argv[1]);
-        }
-        Some(CommandTraits {
-            arity: spec.arity,
-            write: spec.flags.contains(&table::Flag::Write),
-            deny_script: spec.flags.contains(&table::Flag::NoScript),
-        })
+        table_traits(argv)
     }
-    fn call(&mut self, argv: &[Vec<u8>]) -> Reply {
-        (self.0)(argv)
+    fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, StopScript> {
+        Ok((self.0)(argv))
     }
 }
 

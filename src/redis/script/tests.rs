@@ -136,3 +136,83 @@ fn runaway_scripts_stop_within_the_budget() {
         EVAL return 'still alive' 0 -> "still alive"
     "#]].assert_eq(&short);
 }
+
+/// A store with the playground limits made small enough to reach from a script.
+fn small_store() -> Store {
+    use crate::redis::Limits;
+    let limits = Limits {
+        max_keys: 4,
+        // Enough for the scripts' own text, which is an argument of EVAL.
+        max_value_bytes: 200,
+        max_collection_len: 3,
+        max_dataset_bytes: 400,
+        max_reply_elements: 4,
+        max_reply_bytes: 20,
+    };
+    let mut store = Store::with_limits(SimRng::new(1), limits);
+    store.scripts.set_limits(crate::redis::script::ScriptLimits { max_steps: 100_000, ..Default::default() });
+    store
+}
+
+#[test]
+fn a_script_stopped_by_a_playground_limit_changes_nothing() {
+    let mut store = small_store();
+    let out = run(
+        &mut store,
+        &[
+            &["MSET", "a", "1", "b", "2"],
+            &["SADD", "s", "x", "y"],
+            // Every write is checked against the data as the script left it: the second SET would
+            // make a fifth key, so the first is undone too.
+            &["EVAL", "redis.call('set', 'c', '3') redis.call('set', 'd', '4') return 1", "0"],
+            // pcall cannot catch a limit: nothing after it runs, the DEL is undone.
+            &["EVAL", "redis.call('del', 'a') local ok = pcall(redis.call, 'rpush', 'l', 1, 2, 3, 4) redis.call('set', 'z', 1) return 'caught'", "0"],
+            &["EVAL", "redis.call('del', 'a') local r = redis.pcall('append', 'b', string.rep('x', 200)) redis.call('set', 'z', 1) return r", "0"],
+            // A read refused for its reply size stops the script as well.
+            &["EVAL", "redis.call('set', 'b', 'changed') return redis.call('mget', 'a', 'a', 'a', 'a', 'a')", "0"],
+            // So do the script's own reply, its step budget and its memory budget.
+            &["EVAL", "redis.call('set', 'b', 'changed') return {1, 2, 3, 4, 5}", "0"],
+            &["EVAL", "redis.call('set', 'b', 'changed') while true do end", "0"],
+            &["EVAL", "redis.call('set', 'b', 'changed') local s = 'x' while true do s = s .. s end", "0"],
+            &["MGET", "a", "b", "c", "z"],
+            &["SMEMBERS", "s"],
+            // Within the limits a script writes as usual, and an ordinary error changes only
+            // what Redis would (the first SET stays, as in Redis).
+            &["EVAL", "redis.call('set', 'c', '3') return redis.call('get', 'c')", "0"],
+            &["EVAL", "redis.call('set', 'c', '4') return redis.call('incr', 's')", "0"],
+            &["MGET", "a", "b", "c"],
+        ],
+    );
+    let short: String = out.lines().map(|l| format!("{}\n", l.chars().take(300).collect::<String>())).collect();
+    expect![[r#"
+        MSET a 1 b 2 -> OK
+        SADD s x y -> (integer) 2
+        EVAL redis.call('set', 'c', '3') redis.call('set', 'd', '4') return 1 0 -> (error) OOM playground limit: this command would leave 5 keys, the most allowed is 4; nothing was changed (delete keys or FLUSHDB) script: da9a0863a60135c55117773c5869bc79c0b7fafb
+        EVAL redis.call('del', 'a') local ok = pcall(redis.call, 'rpush', 'l', 1, 2, 3, 4) redis.call('set', 'z', 1) return 'caught' 0 -> (error) ERR playground limit: this command would make list "l" hold 4 elements, the most allowed is 3; nothing was changed script: a2369d172645d3a8e9af256f4fb01a03fa115a9
+        EVAL redis.call('del', 'a') local r = redis.pcall('append', 'b', string.rep('x', 200)) redis.call('set', 'z', 1) return r 0 -> (error) ERR playground limit: this command would write a string of 201 bytes at key "b", the most allowed is 200; nothing was changed script: 2d2a3ac09546f452df8bc5f6b8e7c72
+        EVAL redis.call('set', 'b', 'changed') return redis.call('mget', 'a', 'a', 'a', 'a', 'a') 0 -> (error) ERR playground limit: the reply would have 5 elements, the most allowed is 4; narrow the range or use SCAN script: d6e31feccdde2617e040b913d435a786ec27ac87
+        EVAL redis.call('set', 'b', 'changed') return {1, 2, 3, 4, 5} 0 -> (error) ERR playground limit: the reply has 5 elements, the most allowed is 4; narrow the range or use SCAN
+        EVAL redis.call('set', 'b', 'changed') while true do end 0 -> (error) ERR playground limit: the script ran 100000 Lua steps without finishing (a real Redis would keep running it and answer BUSY to every other client) script: 8584329f69f59a1363ba60c0eda63b2d0f625f60
+        EVAL redis.call('set', 'b', 'changed') local s = 'x' while true do s = s .. s end 0 -> (error) ERR playground limit: the script needed more than 33554432 bytes of Lua memory script: c6ba5978dc6a0e8867451aeda8088abfdd9358f9
+        MGET a b c z -> ["1", "2", (nil), (nil)]
+        SMEMBERS s -> ["x", "y"]
+        EVAL redis.call('set', 'c', '3') return redis.call('get', 'c') 0 -> "3"
+        EVAL redis.call('set', 'c', '4') return redis.call('incr', 's') 0 -> (error) WRONGTYPE Operation against a key holding the wrong kind of value script: 7d7d4f81cc3fc917de1cc634ee0f09ea88e41e1f, on @user_script:1.
+        MGET a b c -> ["1", "2", "4"]
+    "#]].assert_eq(&short);
+}
+
+#[test]
+fn an_undone_script_leaves_the_random_stream_as_it_was() {
+    // SPOP draws from the store's stream; a script that is undone must not have advanced it, or
+    // the run would no longer replay the same as one where the script was never sent.
+    let mut with_script = small_store();
+    let mut without = small_store();
+    for store in [&mut with_script, &mut without] {
+        run(store, &[&["SADD", "s", "a", "b", "c"]]);
+    }
+    let refused = run(&mut with_script, &[&["EVAL", "redis.call('spop', 's') redis.call('set', 'k', string.rep('x', 201))", "0"]]);
+    assert!(refused.contains("playground limit"), "{refused}");
+    let pops = |store: &mut Store| run(store, &[&["SPOP", "s"], &["SPOP", "s"], &["SPOP", "s"]]);
+    assert_eq!(pops(&mut with_script), pops(&mut without));
+}

@@ -19,12 +19,14 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use crate::lock::client::ConnState;
 use crate::lock::url::{self as params, Dur, CUSTOM};
 use crate::lock::{
     self, preset_description, Action, LockRuntime, ReleaseVariant, RenewVariant, Scenario, Target,
-    WorkerStatus, COMPARE_AND_DELETE_LUA, COMPARE_AND_EXTEND_LUA, EXPLAIN_FENCING, EXPLAIN_REDLOCK,
-    EXPLAIN_RELEASE_ATOMIC, EXPLAIN_RELEASE_DEL, EXPLAIN_RENEW_ATOMIC,
-    EXPLAIN_RENEW_GET_THEN_EXPIRE, PRESET_IDS,
+    Verdict, WorkerStatus, ACQUIRE_WITH_TOKEN_LUA, COMPARE_AND_DELETE_LUA, COMPARE_AND_EXTEND_LUA,
+    EXPLAIN_CLIENT, EXPLAIN_FENCING, EXPLAIN_FENCING_REDLOCK, EXPLAIN_REDLOCK,
+    EXPLAIN_RELEASE_ATOMIC, EXPLAIN_RELEASE_NAIVE_DEL, EXPLAIN_RELEASE_REFERENCE,
+    EXPLAIN_RENEW_ATOMIC, EXPLAIN_RENEW_GET_THEN_EXPIRE, PRESET_IDS,
 };
 use crate::sim::{SimDuration, SimTime, Simulation};
 use crate::ui::components::{ControlsBar, Modal, PageHeader, ParamNotices};
@@ -158,6 +160,18 @@ pub fn LocksPage() -> Html {
         drift_rate: 0.4,
         slow_ms: 2_000,
     });
+    // Invalid values in the URL are replaced by what the page uses, once, on load (as the other
+    // pages do), so a copied link never carries a value the page ignored.
+    {
+        let url = url.clone();
+        let scenario = (*scenario).clone();
+        let speed = url.initial().speed;
+        use_effect_with((), move |_| {
+            if !url.notices().is_empty() || url.initial().invalid.is_some() {
+                url.write(params::pairs(&scenario, speed));
+            }
+        });
+    }
     let svg_ref = use_node_ref();
     let drag = use_mut_ref(|| None::<(f64, u64, f64)>);
     let heavy = use_mut_ref(|| [None::<(f64, Html)>, None, None]);
@@ -292,13 +306,13 @@ pub fn LocksPage() -> Html {
     };
     let summary_html = html! {
         <section class="lk-summary" aria-label="Safety summary" data-testid="safety-summary">
-            { tile("summary-violations", "violations", summary.violations.to_string(), summary.violations > 0,
-                   "Intervals where two or more workers believed they held the lock") }
-            { tile("summary-violation-time", "two holders", secs(summary.violation_time_ms), summary.violation_time_ms > 0,
+            { tile("summary-violations", "lease overlaps", summary.violations.to_string(), summary.violations > 0,
+                   "Violations of mutual exclusion: intervals where two or more workers believed they held the lock") }
+            { tile("summary-violation-time", "two holders for", secs(summary.violation_time_ms), summary.violation_time_ms > 0,
                    "Total time with two or more believers") }
             { tile("summary-dup", "dup / out-of-order jobs", summary.duplicate_or_out_of_order_jobs.to_string(),
                    summary.duplicate_or_out_of_order_jobs > 0, "Jobs processed twice or out of order") }
-            { tile("summary-stale-accepted", "stale writes accepted", summary.stale_writes_accepted.to_string(),
+            { tile("summary-stale-accepted", "harm: stale writes", summary.stale_writes_accepted.to_string(),
                    summary.stale_writes_accepted > 0, "Writes the storage accepted from a worker that no longer held the lock") }
             { tile("summary-stale-rejected", "stale writes rejected", summary.stale_writes_rejected.to_string(), false,
                    "Writes fencing rejected (token lower than the highest seen)") }
@@ -306,6 +320,29 @@ pub fn LocksPage() -> Html {
             { tile("summary-no-holder", "no holder", secs(summary.time_without_holder_ms), false, "Total time nobody held the lock") }
             { tile("summary-jobs", "jobs done", summary.highest_job.to_string(), false, "Highest job number accepted by the storage") }
         </section>
+    };
+
+    let verdict_html = {
+        let class = match summary.verdict {
+            Verdict::Safe => "lk-verdict--safe",
+            Verdict::OverlapWithoutHarm => "lk-verdict--overlap",
+            Verdict::Harm => "lk-verdict--harm",
+        };
+        let last_step = s.steps.iter().map(|st| st.at_ms).max();
+        html! {
+            <div class="lk-status">
+                <p class={classes!("lk-verdict", class)} role="status" data-testid="summary-verdict">{ summary.verdict.sentence() }</p>
+                <p class="lk-runstatus" data-testid="run-status">
+                    { if playback.is_playing() { "Running" } else { "Paused" } }
+                    { format!(" at {}. ", tick(now_rel)) }
+                    <strong>{ "This run goes on until you pause it" }</strong>
+                    { match last_step {
+                        Some(ms) => format!(" (the scripted faults are over after {}; the CLI's run length is {}).", tick(ms), secs(s.duration_ms)),
+                        None => format!(" (no scripted faults; the CLI's run length is {}).", secs(s.duration_ms)),
+                    } }
+                </p>
+            </div>
+        }
     };
 
     // ---- preset picker ---------------------------------------------------------------------------
@@ -535,7 +572,7 @@ pub fn LocksPage() -> Html {
         let instances = (0..rt.redis_count()).filter_map(|i| {
         let r = rt.redis_view(i, now)?;
         let ttl_frac = r.ttl_left_ms.map_or(0.0, |t| (t as f64 / s.ttl_ms.max(1) as f64).min(1.0));
-        let owner = r.value.and_then(|v| (0..rt.worker_count()).find(|w| rt.worker_view(*w).is_some_and(|wv| wv.id == v)));
+        let owner = r.owner;
         let rbtn = |label: String, testid: String, action: Action, danger: bool| {
             let act = act.clone();
             html! {
@@ -562,7 +599,7 @@ pub fn LocksPage() -> Html {
                     <div><dt>{ "key" }</dt><dd class="lk-mono">{ r.lock_key }</dd></div>
                     <div><dt>{ "value" }</dt><dd class={classes!("lk-mono", owner.map(|w| format!("owner-{}", w % 8)))} data-testid={format!("redis-{i}-value")}>
                         { r.value.map_or("(nil)".to_string(), |v| v.to_string()) }
-                        if let Some(w) = owner { <span class="lk-owner-tag">{ format!(" worker-{w}") }</span> }
+                        if let Some(w) = owner { <span class="lk-owner-tag"><span class="lk-swatch" aria-hidden="true"></span>{ format!(" worker-{w}") }</span> }
                     </dd></div>
                     <div><dt>{ "TTL" }</dt><dd class="lk-mono" data-testid={format!("redis-{i}-ttl")}>{ r.ttl_left_ms.map_or("—".to_string(), secs) }</dd></div>
                 </dl>
@@ -719,6 +756,7 @@ pub fn LocksPage() -> Html {
             }
             { controls }
             { summary_html }
+            { verdict_html }
             if let Some(w) = warning {
                 <p class="notice" role="status" data-testid="ttl-warning"><strong>{ "TTL warning: " }</strong>{ w }</p>
             }
@@ -752,6 +790,11 @@ pub struct WorkerSnap {
     pub clock_rate: f64,
     pub partitioned: bool,
     pub extra_latency_ms: u64,
+    /// The lock value when it is not the id (Redlock's random value per acquisition).
+    pub lock_value: Option<String>,
+    /// Its ioredis connection when not ready, and the commands waiting in its offline queue.
+    pub connection: Option<ConnState>,
+    pub queued: usize,
 }
 
 impl WorkerSnap {
@@ -774,6 +817,9 @@ impl WorkerSnap {
             clock_rate: v.clock_rate,
             partitioned: v.partitioned,
             extra_latency_ms: v.extra_latency_ms,
+            lock_value: (v.lock_value != v.id).then(|| v.lock_value.to_string()),
+            connection: v.connection.filter(|c| *c != ConnState::Ready),
+            queued: v.queued_commands,
         }
     }
 }
@@ -829,6 +875,13 @@ pub fn WorkerCard(props: &WorkerCardProps) -> Html {
                 if drifting { <div><dt>{ "clock" }</dt><dd class="lk-mono lk-warn">{ format!("{}×", v.clock_rate) }</dd></div> }
                 if v.partitioned { <div><dt>{ "network" }</dt><dd class="lk-warn">{ "partitioned" }</dd></div> }
                 if v.extra_latency_ms > 0 { <div><dt>{ "link" }</dt><dd class="lk-mono lk-warn">{ format!("+{} ms", v.extra_latency_ms) }</dd></div> }
+                if let Some(value) = &v.lock_value { <div><dt>{ "lock value" }</dt><dd class="lk-mono" title="Redlock: a fresh random value per acquisition">{ value.clone() }</dd></div> }
+                if let Some(c) = v.connection {
+                    <div><dt>{ "redis" }</dt><dd class="lk-warn" data-testid={format!("worker-{w}-connection")}>
+                        { match c { ConnState::Connecting => "connecting", ConnState::Reconnecting => "reconnecting", ConnState::Ready => "ready" } }
+                        if v.queued > 0 { { format!(", {} queued", v.queued) } }
+                    </dd></div>
+                }
             </dl>
             <StateDiagram state={v.state} status={v.status} last={v.last.clone()} name={format!("worker-{w}")} />
             <div class="lk-faults" role="group" aria-label={format!("Faults for worker-{w}")}>
@@ -902,7 +955,7 @@ fn TimelineLegend() -> Html {
                 <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class="lk-span st-crashed" width="12" height="12" rx="2" /></svg>{ "crashed" }</li>
                 <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class="lk-belief" y="4" width="12" height="5" /></svg>{ "believes it holds the lock" }</li>
                 <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class="lk-pause" width="12" height="12" /></svg>{ "paused (GC)" }</li>
-                <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class="lk-legend__violation" width="12" height="12" /></svg>{ "two holders (violation)" }</li>
+                <li><svg viewBox="0 0 12 12" aria-hidden="true"><rect class="lk-legend__violation" width="12" height="12" /></svg>{ "two holders: lease overlap (hatched, labelled)" }</li>
                 <li><svg viewBox="0 0 12 12" aria-hidden="true"><line class="lk-write lk-write--ok" x1="6" x2="6" y1="0" y2="12" /></svg>{ "write accepted" }</li>
                 <li><svg viewBox="0 0 12 12" aria-hidden="true"><line class="lk-write lk-write--stale" x1="6" x2="6" y1="0" y2="12" /></svg>{ "stale write accepted" }</li>
                 <li><svg viewBox="0 0 12 12" aria-hidden="true"><line class="lk-write lk-write--rejected" x1="6" x2="6" y1="0" y2="12" /></svg>{ "write rejected (fencing)" }</li>
@@ -941,6 +994,13 @@ pub fn ScenarioSettings(props: &ScenarioSettingsProps) -> Html {
                 "workers" => match text.trim().parse::<usize>() {
                     Ok(n) if (1..=16).contains(&n) => { next.workers = n; Ok(()) }
                     _ => Err(format!("Workers {text:?} is not accepted; expected a whole number from 1 to 16.")),
+                },
+                "timeout" => match text.trim() {
+                    "" | "none" => { next.command_timeout_ms = None; Ok(()) }
+                    t => match dur(t) {
+                        Ok(ms) if (1..=params::MAX_DURATION_MS).contains(&ms) => { next.command_timeout_ms = Some(ms); Ok(()) }
+                        _ => Err(format!("Command timeout {text:?} is not accepted; expected none (ioredis's default) or a duration from 1ms to 1h, like 2s.")),
+                    },
                 },
                 "latency" => match dur(&text) {
                     Ok(ms) if ms <= 10_000 => { next.latency = params::latency_around(ms as f64); Ok(()) }
@@ -995,17 +1055,36 @@ pub fn ScenarioSettings(props: &ScenarioSettingsProps) -> Html {
         }
     };
     let atomic_renew = s.variants.renew == RenewVariant::CompareAndExtend;
-    let atomic_release = s.variants.release == ReleaseVariant::CompareAndDelete;
+    let redlock = s.redis_instances > 1;
+    let on_release = {
+        let s = s.clone();
+        let apply = apply.clone();
+        Callback::from(move |e: Event| {
+            let sel: HtmlSelectElement = e.target_unchecked_into();
+            let mut next = s.clone();
+            next.variants.release = ReleaseVariant::from_id(&sel.value()).unwrap_or_default();
+            apply.emit(next);
+        })
+    };
+    let release_explain = match s.variants.release {
+        ReleaseVariant::Reference => EXPLAIN_RELEASE_REFERENCE,
+        ReleaseVariant::NaiveDel => EXPLAIN_RELEASE_NAIVE_DEL,
+        ReleaseVariant::CompareAndDelete => EXPLAIN_RELEASE_ATOMIC,
+    };
     let on_redlock = {
         let s = s.clone();
         let apply = apply.clone();
         Callback::from(move |e: Event| {
             let sel: HtmlSelectElement = e.target_unchecked_into();
             let n = sel.value().parse::<usize>().unwrap_or(1);
-            apply.emit(Scenario {
+            let mut next = Scenario {
                 redis_instances: n,
                 ..s.clone()
-            });
+            };
+            if n > 1 {
+                next.variants.fencing = false;
+            }
+            apply.emit(next);
         })
     };
     html! {
@@ -1021,7 +1100,8 @@ pub fn ScenarioSettings(props: &ScenarioSettingsProps) -> Html {
                 { field("renew", "Renew interval", Dur(s.renew_interval_ms).to_string(), "working → renew_lock after this") }
                 { field("retry", "Retry interval", Dur(s.retry_interval_ms).to_string(), "waiting_to_acquire_lock → acquiring_lock after this") }
                 { field("latency", "Latency (one way, mean)", Dur(s.latency.mean_ms().round() as u64).to_string(), "Worker ↔ Redis one-way latency") }
-                { field("job", "Job time", Dur(s.job_ms).to_string(), "How long one job takes") }
+                { field("job", "Job time (startWork)", Dur(s.job_ms).to_string(), "How long the job startWork runs on each entry to working takes (the reference: 2 s)") }
+                { field("timeout", "Command timeout", s.command_timeout_ms.map_or("none".to_string(), |t| Dur(t).to_string()), "none: ioredis's default, a command waits as long as it takes") }
             </div>
             <h3 class="lk-subhead">{ "Variants" }</h3>
             <div class="lk-variants">
@@ -1031,14 +1111,39 @@ pub fn ScenarioSettings(props: &ScenarioSettingsProps) -> Html {
                         <p>{ if atomic_renew { EXPLAIN_RENEW_ATOMIC } else { EXPLAIN_RENEW_GET_THEN_EXPIRE } }</p>
                         <details><summary>{ "The Lua script" }</summary><pre class="lk-code">{ COMPARE_AND_EXTEND_LUA }</pre></details>
                     </> }) }
-                { toggle("variant-atomic-release", "Atomic release (compare-and-delete)", atomic_release,
-                    |s, on| s.variants.release = if on { ReleaseVariant::CompareAndDelete } else { ReleaseVariant::Del },
-                    html! { <>
-                        <p>{ if atomic_release { EXPLAIN_RELEASE_ATOMIC } else { EXPLAIN_RELEASE_DEL } }</p>
+                <div class="lk-variant">
+                    <label class="lk-variant__toggle">
+                        <strong>{ "Release" }</strong>
+                        <select data-testid="variant-release" onchange={on_release}>
+                            { for ReleaseVariant::ALL.iter().map(|v| html! {
+                                <option value={v.id()} selected={s.variants.release == *v}>{ match v {
+                                    ReleaseVariant::Reference => "reference: GET, then DEL if mine",
+                                    ReleaseVariant::NaiveDel => "naive-del: plain DEL",
+                                    ReleaseVariant::CompareAndDelete => "atomic: compare-and-delete",
+                                } }</option>
+                            }) }
+                        </select>
+                    </label>
+                    <p data-testid="release-explain">{ release_explain }</p>
+                    if s.variants.release == ReleaseVariant::CompareAndDelete {
                         <details><summary>{ "The Lua script" }</summary><pre class="lk-code">{ COMPARE_AND_DELETE_LUA }</pre></details>
-                    </> }) }
-                { toggle("variant-fencing", "Fencing tokens", s.variants.fencing, |s, on| s.variants.fencing = on,
-                    html! { <p>{ EXPLAIN_FENCING }</p> }) }
+                    }
+                </div>
+                if redlock {
+                    <div class="lk-variant">
+                        <label class="lk-variant__toggle">
+                            <input type="checkbox" checked=false disabled=true data-testid="variant-fencing" />
+                            <strong>{ "Fencing tokens" }</strong>
+                        </label>
+                        <p data-testid="fencing-redlock">{ EXPLAIN_FENCING_REDLOCK }</p>
+                    </div>
+                } else {
+                    { toggle("variant-fencing", "Fencing tokens", s.variants.fencing, |s, on| s.variants.fencing = on,
+                        html! { <>
+                            <p>{ EXPLAIN_FENCING }</p>
+                            <details><summary>{ "The Lua script" }</summary><pre class="lk-code">{ ACQUIRE_WITH_TOKEN_LUA }</pre></details>
+                        </> }) }
+                }
                 <div class="lk-variant">
                     <label class="lk-variant__toggle">
                         <strong>{ "Redlock" }</strong>
@@ -1051,6 +1156,10 @@ pub fn ScenarioSettings(props: &ScenarioSettingsProps) -> Html {
                         </select>
                     </label>
                     <p>{ EXPLAIN_REDLOCK }</p>
+                </div>
+                <div class="lk-variant">
+                    <strong>{ "The Redis client" }</strong>
+                    <p data-testid="client-explain">{ EXPLAIN_CLIENT }</p>
                 </div>
             </div>
         </section>

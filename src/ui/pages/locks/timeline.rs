@@ -1,7 +1,9 @@
 //! The swimlane timeline along virtual time: per worker its state intervals (coloured by state) and
 //! a "believes it holds the lock" bar, GC pauses hatched; a lane per Redis instance with the lock
-//! key's owner and a TTL-left sawtooth; the storage service's writes as ticks; mutual-exclusion
-//! violations as red bands across every lane; "now" as a line.
+//! key's owner and a TTL-left sawtooth; the storage service's writes as ticks; lease overlaps (two
+//! holders) as hatched bands across every lane with a "2 holders" label, so they read without
+//! colour; "now" as a line. Worker identity colours (`owner-N`) and state colours (`st-*`) are two
+//! disjoint palettes, checked for colour-blind-safe distance by `tests/lock_page_views.rs`.
 //!
 //! Cheap to redraw every frame: everything that lives in time is drawn in a group whose x unit is
 //! one virtual millisecond since the run started, scaled and shifted by one `transform`, and keyed,
@@ -120,22 +122,12 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
     let min_w = (win.ms_per_unit() * 0.6).ceil().max(1.0) as u64;
     let width_ms = |from: u64, to: u64| to.saturating_sub(from).max(min_w).to_string();
 
-    // Which worker a lock value names: current ids plus ids seen in the window (restarts change ids).
-    let mut owners: Vec<(String, usize)> = Vec::new();
     let mut labels = Vec::new();
     let mut lanes = Vec::new();
     let mut y = 8.0;
     for w in 0..workers {
         let Some(v) = rt.worker_view(w) else { continue };
         let range = visible(v.lane, |s| rel(s.from), win.start, win.end);
-        for s in &v.lane[range.clone()] {
-            if !owners.iter().any(|(id, _)| *id == s.worker_id) {
-                owners.push((s.worker_id.clone(), w));
-            }
-        }
-        if !owners.iter().any(|(id, _)| id == v.id) {
-            owners.push((v.id.to_string(), w));
-        }
         let band_y = f(y + 2.0);
         let belief_y = f(y + 18.0);
         let rects = range.map(|i| {
@@ -175,7 +167,6 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
         y += WORKER_LANE;
     }
 
-    let owner_of = |value: &str| owners.iter().find(|(id, _)| id == value).map(|(_, w)| *w);
     let mut value_labels = Vec::new();
     for i in 0..instances {
         let Some(r) = rt.redis_view(i, now) else {
@@ -220,7 +211,7 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
                 let yb = band_y + band_h - left(to).min(1.0) * band_h;
                 ttl_path.push_str(&format!("M{from} {} L{to} {} ", f(ya), f(yb)));
             }
-            let owner = owner_of(value);
+            let owner = s.owner;
             match &mut run {
                 Some((_, end, _, v)) if v == value => *end = to,
                 _ => {
@@ -279,7 +270,8 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
     labels.push(html! { <text class="lk-lane__label" x="4" y={f(wy + 11.0)}>{ "writes" }</text> });
     y += WRITES_LANE;
 
-    // Violations: red bands across every lane.
+    // Lease overlaps: hatched bands across every lane with a label, drawn in screen units (so the
+    // hatching is not stretched by the time scale), clipped to the plot.
     let violations = rt
         .violations()
         .iter()
@@ -289,19 +281,27 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
             let from = rel(v.span.from);
             let to = v.span.to.map_or(now_rel, rel);
             let who = v.workers.iter().map(|w| format!("worker-{w}")).collect::<Vec<_>>().join(" and ");
-            let width = to.saturating_sub(from).max(min_w * 3).to_string();
+            let x1 = win.x(from.max(win.start));
+            let x2 = win.x(to.min(win.end)).max(x1 + 3.0);
+            let label = format!("{} holders", v.workers.len());
             html! {
                 <g key={i} class="lk-violation" data-testid="timeline-violation">
-                    <rect x={from.to_string()} y="2" width={width.clone()} height={f(lanes_bottom - 2.0)} />
-                    <rect class="lk-violation__cap" x={from.to_string()} y="0" width={width} height="4" />
+                    <rect class="lk-violation__band" x={f(x1)} y="2" width={f(x2 - x1)} height={f(lanes_bottom - 2.0)} />
+                    <rect class="lk-violation__hatch" x={f(x1)} y="2" width={f(x2 - x1)} height={f(lanes_bottom - 2.0)} />
+                    <rect class="lk-violation__cap" x={f(x1)} y="0" width={f(x2 - x1)} height="4" />
+                    if x2 - x1 > 58.0 {
+                        <text class="lk-violation__label" x={f(x1 + 4.0)} y="15">{ label }</text>
+                    } else if x2 - x1 > 9.0 {
+                        <text class="lk-violation__label" x={f(x1 + 2.0)} y="15">{ v.workers.len().to_string() }</text>
+                    }
                     <title>{ match v.span.to {
-                        Some(_) => format!("Mutual exclusion violated from {} to {}: {who} believed they held the lock", tick_label(from), tick_label(to)),
-                        None => format!("Mutual exclusion violated since {}: {who} believe they hold the lock", tick_label(from)),
+                        Some(_) => format!("Lease overlap from {} to {}: {who} believed they held the lock", tick_label(from), tick_label(to)),
+                        None => format!("Lease overlap since {}: {who} believe they hold the lock", tick_label(from)),
                     } }</title>
                 </g>
             }
-        });
-    lanes.push(html! { <g key="violations">{ for violations }</g> });
+        })
+        .collect::<Html>();
 
     let ticks = nice_ticks(win.start as f64 / 1000.0, win.end as f64 / 1000.0, 8);
     let axis = ticks.iter().map(|t| {
@@ -316,7 +316,7 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
     });
     let now_x = (now_rel >= win.start && now_rel <= win.end).then(|| win.x(now_rel));
     let label = format!(
-        "Timeline from {} to {}: {} worker lanes, {} Redis lanes, writes; {} violation(s) so far",
+        "Timeline from {} to {}: {} worker lanes, {} Redis lanes, writes; {} lease overlap(s) so far",
         tick_label(win.start),
         tick_label(win.end),
         workers,
@@ -327,6 +327,9 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
     html! {
         <>
             <defs>
+                <pattern id="lk-hatch" patternUnits="userSpaceOnUse" width="7" height="7" patternTransform="rotate(45)">
+                    <rect class="lk-hatch__stripe" width="3" height="7" />
+                </pattern>
                 <clipPath id="lk-plot-clip">
                     <rect x={f(GUTTER)} y="0" width={f(PLOT_W)} height={f(lanes_bottom)} />
                 </clipPath>
@@ -337,6 +340,7 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
             <g clip-path="url(#lk-plot-clip)">
                 <g transform={format!("translate({GUTTER} 0) scale({k:.6} 1) translate(-{} 0)", win.start)}>{ for lanes }</g>
                 { for value_labels }
+                { violations }
             </g>
             if let Some(x) = now_x {
                 <line class="lk-now" x1={f(x)} x2={f(x)} y1="0" y2={f(lanes_bottom)} data-testid="timeline-now" />

@@ -310,7 +310,7 @@ pub fn CacheAsideDemo() -> Html {
             Series { name: "hit ratio since start (%)".into(), points: cumulative },
         ]
     };
-    let mut keys = model.store.browse(now, b"user:*", usize::MAX);
+    let mut keys = model.store.browse(now, b"*", usize::MAX);
     let key_count = keys.len();
     keys.sort_by(|a, b| b.ttl_ms.cmp(&a.ttl_ms).then(a.key.cmp(&b.key)));
     keys.truncate(8);
@@ -342,14 +342,21 @@ pub fn CacheAsideDemo() -> Html {
         <section class="panel cache-aside" data-testid="cache-aside" aria-labelledby="cache-aside-title">
             <h2 id="cache-aside-title">{ "Cache-aside: a slow API behind Redis" }</h2>
             <p class="ca-intro">
-                { "The app asks Redis first (" }<code>{ "GET user:<name>" }</code>{ "). A hit answers in about 5 ms; a miss calls the API (about 370 ms) and stores the answer with " }
-                <code>{ format!("SETEX user:<name> {} <count>", config.ttl_s) }</code>{ " so the next request hits until the TTL runs out." }
+                { "The app asks Redis first (" }<code>{ "GET <username>" }</code>{ "). A hit answers in about 5 ms; a miss calls the API (about 372 ms) and stores the answer with " }
+                <code>{ format!("SETEX <username> {} <count>", config.ttl_s) }</code>{ " so the next request hits until the TTL runs out — as the reference app does, keyed by the username, cached for an hour by default." }
             </p>
             <ParamNotices notices={url.notices().to_vec()} />
-            <ControlsBar playing={playback.is_playing()} slider={playback.slider()} clock={clock}
+            <ControlsBar playing={playback.is_playing()} slider={playback.slider()} clock={clock.clone()}
                 behind={playback.behind_text().map(AttrValue::from)} seed={*seed}
                 on_toggle={on_toggle} on_step={on_step} on_next={on_next} on_slider={on_slider}
                 on_seed={on_seed} on_reset={on_reset} />
+            <p class="ca-run-mode" data-testid="ca-run-mode" role="status">
+                if playback.is_playing() {
+                    { "Running until you pause it: the workload has no end of its own." }
+                } else {
+                    { format!("Paused at {clock}. A run has no end of its own: Play continues it until you pause again; Reset starts over.") }
+                }
+            </p>
 
             <div class="ca-top">
                 <div class="ca-forms">

@@ -1,21 +1,24 @@
 //! The redis-cli in the page: a prompt, a scrolling transcript of replies in redis-cli's own
 //! format, ↑/↓ history, Tab completion of command names and redis-cli's inline syntax hint.
 //! It holds only what is being typed; the transcript and history come from the page's reducer.
+//! Each scrollback entry is its own component compared by identity, so a new command renders one
+//! entry, whatever the scrollback holds.
 
 use std::rc::Rc;
 
 use web_sys::{HtmlElement, HtmlInputElement};
 use yew::prelude::*;
 
-use super::{Origin, TranscriptEntry};
+use super::{Origin, Transcript, TranscriptEntry};
+use crate::redis::session::{human_bytes, History, HISTORY_LINE_MAX_BYTES};
 use crate::redis::table;
 
 pub const PROMPT: &str = "127.0.0.1:6379> ";
 
 #[derive(Properties, PartialEq)]
 pub struct CliProps {
-    pub transcript: Rc<Vec<TranscriptEntry>>,
-    pub history: Rc<Vec<String>>,
+    pub transcript: Rc<Transcript>,
+    pub history: Rc<History>,
     /// A line the user submitted with Enter.
     pub on_run: Callback<String>,
 }
@@ -110,15 +113,15 @@ pub fn Cli(props: &CliProps) -> Html {
                     };
                     c.history = Some(at);
                     c.completion = None;
-                    show(history[at].clone());
+                    show(history.get(at).map(|l| l.to_string()).unwrap_or_default());
                 }
                 "ArrowDown" => {
                     e.prevent_default();
                     let Some(i) = c.history else { return };
                     c.completion = None;
-                    if i + 1 < history.len() {
+                    if let Some(line) = history.get(i + 1) {
                         c.history = Some(i + 1);
-                        show(history[i + 1].clone());
+                        show(line.to_string());
                     } else {
                         c.history = None;
                         show(std::mem::take(&mut c.draft));
@@ -158,18 +161,7 @@ pub fn Cli(props: &CliProps) -> Html {
                     if props.transcript.is_empty() {
                         <p class="redis-cli__welcome">{ "Connected to the modeled Redis 7.0. Type a command and press Enter." }</p>
                     }
-                    { for props.transcript.iter().map(|t| html! {
-                        <div key={t.id} class={classes!("redis-cli__entry", t.is_error.then_some("redis-cli__entry--error"))} data-testid="redis-cli-entry">
-                            <div class="redis-cli__command">
-                                <span class="redis-cli__prompt">{ PROMPT }</span>
-                                <span>{ t.command.clone() }</span>
-                                if t.origin == Origin::Browser {
-                                    <span class="redis-cli__origin">{ "from the key browser" }</span>
-                                }
-                            </div>
-                            <pre class="redis-cli__output" data-testid="redis-cli-output">{ t.output.trim_end_matches('\n').to_string() }</pre>
-                        </div>
-                    }) }
+                    { for props.transcript.iter().map(|t| html! { <TranscriptLine key={t.id} entry={t.clone()} /> }) }
                 </div>
                 <label class="redis-cli__line">
                     <span class="redis-cli__prompt" data-testid="redis-cli-prompt">{ PROMPT.trim_end() }</span>
@@ -191,6 +183,50 @@ pub fn Cli(props: &CliProps) -> Html {
                     { hint_text.unwrap_or_default() }
                 </div>
             </div>
+        </div>
+    }
+}
+
+#[derive(Properties)]
+pub struct TranscriptLineProps {
+    pub entry: Rc<TranscriptEntry>,
+}
+
+impl PartialEq for TranscriptLineProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.entry, &other.entry)
+    }
+}
+
+/// One command and its reply; what was cut for length is said, with its size.
+#[component]
+fn TranscriptLine(props: &TranscriptLineProps) -> Html {
+    let t = &props.entry;
+    html! {
+        <div class={classes!("redis-cli__entry", t.is_error.then_some("redis-cli__entry--error"))} data-testid="redis-cli-entry">
+            <div class="redis-cli__command">
+                <span class="redis-cli__prompt">{ PROMPT }</span>
+                <span>{ t.command.clone() }</span>
+                if t.command_hidden > 0 {
+                    <span class="redis-cli__cut" data-testid="redis-cli-cut">
+                        { format!("… {} more not shown", human_bytes(t.command_hidden)) }
+                    </span>
+                }
+                if t.origin == Origin::Browser {
+                    <span class="redis-cli__origin">{ "from the key browser" }</span>
+                }
+                if t.not_remembered {
+                    <span class="redis-cli__origin" data-testid="redis-cli-not-remembered">
+                        { format!("not kept in history (longer than {})", human_bytes(HISTORY_LINE_MAX_BYTES)) }
+                    </span>
+                }
+            </div>
+            <pre class="redis-cli__output" data-testid="redis-cli-output">{ t.output.trim_end_matches('\n').to_string() }</pre>
+            if t.output_hidden > 0 {
+                <div class="redis-cli__cut" data-testid="redis-cli-cut">
+                    { format!("… {} more of this reply not shown (narrow the range, or open the key in the browser)", human_bytes(t.output_hidden)) }
+                </div>
+            }
         </div>
     }
 }

@@ -1,6 +1,7 @@
 //! "Expiry at work": over the last minute, how many keys have expired but are still held (DBSIZE
-//! minus readable keys: no command touched them and Redis's active cycle — sample 20 keys with a
-//! TTL every 100 ms, repeat while over 25 % were expired — has not reached them yet), and how
+//! minus readable keys: no command touched them and Redis's active cycle — every 100 ms sample 20
+//! keys with a TTL, repeat while over 10 % were expired, within 25 ms of modeled CPU time, plus a
+//! 1 ms fast cycle after one that ran out of time (`redis::expire`) — has not reached them yet), and how
 //! fast expiry reclaims them.
 
 use std::rc::Rc;
@@ -19,7 +20,9 @@ pub struct ExpiryChartProps {
 
 #[component]
 pub fn ExpiryChart(props: &ExpiryChartProps) -> Html {
-    let Some(last) = props.samples.last() else { return html! {} };
+    let Some(last) = props.samples.last() else {
+        return html! {};
+    };
     let ago = |s: &ExpirySample| -(last.at.saturating_since(s.at).as_millis() as f64) / 1000.0;
     let pending: Vec<(f64, f64)> = props.samples.iter().map(|s| (ago(s), s.held.saturating_sub(s.live) as f64)).collect();
     let rate: Vec<(f64, f64)> = props
@@ -66,8 +69,9 @@ pub fn ExpiryChart(props: &ExpiryChartProps) -> Html {
             </div>
             <p class="redis-muted redis-expiry__note">
                 { "An expired key is invisible at once (the browser and GET skip it), but memory is only freed when a command touches it \
-                   (lazy expiry) or the active cycle samples it. With few expired keys among many TTLs, sampling finds them slowly: \
-                   the count falls gradually." }
+                   (lazy expiry) or the active cycle samples it: every 100 ms Redis samples 20 keys with a TTL and samples again while \
+                   more than 10 % of a sample had expired, for at most 25 ms. With few expired keys among many TTLs, sampling finds them \
+                   slowly: the count falls gradually." }
             </p>
         </div>
     }

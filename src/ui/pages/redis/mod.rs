@@ -1,15 +1,19 @@
 //! The Redis playground page: a redis-cli in the page, a key browser and the cache-aside demo.
 //!
 //! One `use_reducer` holds the page: the modeled [`Store`] (behind an `Rc<RefCell>` the reducer
-//! mutates), the CLI transcript and history, storage notices and the virtual clock's last tick.
-//! Every action only calls the core (`execute`, `advance_to`, `browse` through the views); the
-//! clock and localStorage live at the edge in [`storage`]. A gloo `Interval` in an effect ticks
-//! the clock every 100 ms, which runs Redis's active-expire cycle and redraws the live TTLs.
+//! mutates), the CLI transcript and history (bounded by count and bytes, entries shared so a new
+//! state copies pointers, never text: `redis::session`), storage notices, saved copies that could
+//! not be loaded, and the virtual clock's last tick. Every action only calls the core (`execute`,
+//! `advance_to`, `browse` through the views); the clock and localStorage live at the edge in
+//! [`storage`], whose debounced [`storage::Saver`] writes a burst of commands once. A gloo
+//! `Interval` in an effect ticks the clock every 100 ms, which runs Redis's active-expire cycle
+//! and redraws the live TTLs.
 
 pub mod browser;
 pub mod cache_aside;
 pub mod cli;
 pub mod expiry;
+pub mod held;
 pub mod storage;
 
 use std::cell::RefCell;
@@ -19,16 +23,14 @@ use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
 use crate::redis::cli::{format_human, quote, tokenize};
-use crate::redis::table::{self, COMMANDS};
+use crate::redis::session::{self, clip, BoundedLog, History, Weighed};
+use crate::redis::table::{self, Flag, COMMANDS};
 use crate::redis::Store;
 use crate::sim::SimTime;
 use crate::ui::components::{Modal, PageHeader};
 use crate::ui::Route;
 
-use storage::VirtualClock;
-
-/// Transcript entries kept on screen (older ones scroll away for good, as in a terminal).
-pub const TRANSCRIPT_MAX: usize = 300;
+use storage::{HeldAt, HeldCopy, SaveSource, Saver, VirtualClock};
 /// How often the page's clock ticks (Redis runs its active-expire cycle at hz 10).
 pub const TICK_MS: u32 = 100;
 /// Most active-expire cycles one tick may run to catch up (a throttled background tab).
@@ -67,26 +69,51 @@ pub enum Origin {
     Browser,
 }
 
-/// One command and what it printed.
+/// One command and what it printed, as the scrollback shows it: a long command line or reply is
+/// cut (the rest is counted, not kept), so what a command leaves behind is bounded by
+/// [`session::SHOWN_COMMAND_BYTES`] and [`session::SHOWN_OUTPUT_BYTES`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TranscriptEntry {
     pub id: u64,
     pub command: String,
+    /// Bytes of the command line not shown.
+    pub command_hidden: usize,
     pub output: String,
+    /// Bytes of the reply not shown.
+    pub output_hidden: usize,
     pub is_error: bool,
     pub origin: Origin,
+    /// The line was run but is too long to be kept in the history.
+    pub not_remembered: bool,
+}
+
+impl Weighed for TranscriptEntry {
+    fn weight(&self) -> usize {
+        self.command.len() + self.output.len()
+    }
+}
+
+/// The scrollback: bounded by entries and bytes.
+pub type Transcript = BoundedLog<TranscriptEntry>;
+
+pub fn new_transcript() -> Transcript {
+    Transcript::new(session::SCROLLBACK_MAX_ENTRIES, session::SCROLLBACK_MAX_BYTES)
 }
 
 #[derive(Clone, PartialEq)]
 pub struct RedisState {
     pub store: StoreHandle,
-    pub transcript: Rc<Vec<TranscriptEntry>>,
-    pub history: Rc<Vec<String>>,
+    pub transcript: Rc<Transcript>,
+    pub history: Rc<History>,
     pub notices: Rc<Vec<String>>,
+    /// Saved datasets that could not be loaded, kept until the user discards them.
+    pub held: Rc<Vec<HeldCopy>>,
     /// The clock at the last tick (what the browser draws TTLs against).
     pub now: SimTime,
-    /// Bumped whenever the dataset or history changed: the save effect runs on it.
+    /// Bumped whenever the dataset may have changed: the views redraw and the saver saves on it.
     pub version: u64,
+    /// Bumped whenever the history changed.
+    pub history_version: u64,
     /// Keys held and live every [`SAMPLE_EVERY_MS`], oldest first.
     pub samples: Rc<Vec<ExpirySample>>,
     next_id: u64,
@@ -102,6 +129,8 @@ pub enum Action {
     Reset(SimTime),
     Notice(String),
     DismissNotice(usize),
+    /// The user discarded held copy `i` (storage was cleared by the caller).
+    DiscardHeld(usize),
 }
 
 /// A command line as the user would type it: arguments that need quoting get redis-cli quotes.
@@ -128,7 +157,9 @@ Groups: @string @generic @list @set @hash @sorted-set @server @connection\n";
 
 /// What `HELP ...` prints; `None` when redis-cli prints nothing (an unknown topic).
 pub fn help_output(topic: &[Vec<u8>]) -> Option<String> {
-    let Some(first) = topic.first() else { return Some(GENERAL_HELP.to_string()) };
+    let Some(first) = topic.first() else {
+        return Some(GENERAL_HELP.to_string());
+    };
     let first = String::from_utf8_lossy(first).to_ascii_lowercase();
     if let Some(group) = first.strip_prefix('@') {
         let out: String = COMMANDS
@@ -142,17 +173,24 @@ pub fn help_output(topic: &[Vec<u8>]) -> Option<String> {
 }
 
 impl RedisState {
-    pub fn new(store: Store, history: Vec<String>, notices: Vec<String>, now: SimTime) -> RedisState {
+    pub fn new(store: Store, history: History, notices: Vec<String>, held: Vec<HeldCopy>, now: SimTime) -> RedisState {
         RedisState {
             store: StoreHandle(Rc::new(RefCell::new(store))),
-            transcript: Rc::new(Vec::new()),
+            transcript: Rc::new(new_transcript()),
             history: Rc::new(history),
             notices: Rc::new(notices),
+            held: Rc::new(held),
             now,
             version: 0,
+            history_version: 0,
             samples: Rc::new(Vec::new()),
             next_id: 0,
         }
+    }
+
+    /// Whether the page may write its dataset (no held copy sits where it would write).
+    pub fn dataset_saving_allowed(&self) -> bool {
+        self.held.iter().all(|h| h.at != HeldAt::InPlace)
     }
 
     fn sample(&mut self) {
@@ -175,34 +213,32 @@ impl RedisState {
         }
     }
 
-    fn push_entry(&mut self, command: String, output: String, is_error: bool, origin: Origin) {
-        let t = Rc::make_mut(&mut self.transcript);
-        t.push(TranscriptEntry { id: self.next_id, command, output, is_error, origin });
+    fn push_entry(&mut self, command: &str, output: &str, is_error: bool, origin: Origin, not_remembered: bool) {
+        let (command_shown, command_hidden) = clip(command, session::SHOWN_COMMAND_BYTES);
+        let (output_shown, output_hidden) = clip(output, session::SHOWN_OUTPUT_BYTES);
+        let entry = TranscriptEntry {
+            id: self.next_id,
+            command: command_shown.to_string(),
+            command_hidden,
+            output: output_shown.to_string(),
+            output_hidden,
+            is_error,
+            origin,
+            not_remembered,
+        };
         self.next_id += 1;
-        if t.len() > TRANSCRIPT_MAX {
-            t.drain(..t.len() - TRANSCRIPT_MAX);
-        }
-    }
-
-    fn remember(&mut self, line: &str) {
-        let h = Rc::make_mut(&mut self.history);
-        if h.last().map(String::as_str) != Some(line) {
-            h.push(line.to_string());
-        }
-        if h.len() > storage::HISTORY_MAX {
-            h.drain(..h.len() - storage::HISTORY_MAX);
-        }
+        Rc::make_mut(&mut self.transcript).push(Rc::new(entry));
     }
 
     fn run_line(&mut self, line: &str, now: SimTime) {
         if line.trim().is_empty() {
             return;
         }
-        self.remember(line);
-        self.version += 1;
+        let remembered = session::remember(Rc::make_mut(&mut self.history), line);
+        self.history_version += 1;
         let argv = match tokenize(line) {
             Ok(a) => a,
-            Err(e) => return self.push_entry(line.to_string(), format!("{e}\n"), true, Origin::Cli),
+            Err(e) => return self.push_entry(line, &format!("{e}\n"), true, Origin::Cli, !remembered),
         };
         let Some(name) = argv.first() else { return };
         if name.eq_ignore_ascii_case(b"clear") {
@@ -211,10 +247,21 @@ impl RedisState {
         }
         if name.eq_ignore_ascii_case(b"help") {
             let out = help_output(&argv[1..]).unwrap_or_default();
-            return self.push_entry(line.to_string(), out, false, Origin::Cli);
+            return self.push_entry(line, &out, false, Origin::Cli, !remembered);
         }
-        let reply = self.store.0.borrow_mut().execute(now, &argv);
-        self.push_entry(line.to_string(), format_human(&reply), reply.is_error(), Origin::Cli);
+        let reply = {
+            let mut store = self.store.0.borrow_mut();
+            let reply = store.execute(now, &argv);
+            // The event loop goes back to waiting: Redis's beforeSleep fast expire cycle.
+            store.before_sleep(now);
+            reply
+        };
+        // A read-only command leaves nothing new to save (lazy expiry only drops what the saved
+        // copy's deadlines drop on load anyway).
+        if !table::lookup(name).is_some_and(|c| c.flags.contains(&Flag::ReadOnly)) {
+            self.version += 1;
+        }
+        self.push_entry(line, &format_human(&reply), reply.is_error(), Origin::Cli, !remembered);
     }
 }
 
@@ -227,7 +274,8 @@ impl Reducible for RedisState {
             Action::Run { line, now } => s.run_line(&line, now),
             Action::BrowserCommand { argv, now } => {
                 let reply = s.store.0.borrow_mut().execute(now, &argv);
-                s.push_entry(display_argv(&argv), format_human(&reply), reply.is_error(), Origin::Browser);
+                s.store.0.borrow_mut().before_sleep(now);
+                s.push_entry(&display_argv(&argv), &format_human(&reply), reply.is_error(), Origin::Browser, false);
                 s.version += 1;
             }
             Action::Tick(now) => {
@@ -239,11 +287,18 @@ impl Reducible for RedisState {
                 s.sample();
             }
             Action::Reset(now) => {
-                s = RedisState::new(storage::new_store(), Vec::new(), Vec::new(), now);
+                s = RedisState::new(
+                    storage::new_store(),
+                    session::new_history(),
+                    Vec::new(),
+                    (*self.held).clone(),
+                    now,
+                );
                 s.next_id = self.next_id;
-                // Not bumped: the caller cleared storage, and saving an empty store now would
-                // only write it back.
+                // Not bumped: the caller cleared storage and told the saver to forget what was
+                // pending; saving an empty store now would only write it back.
                 s.version = self.version;
+                s.history_version = self.history_version;
             }
             Action::Notice(text) => {
                 if !s.notices.contains(&text) {
@@ -254,6 +309,16 @@ impl Reducible for RedisState {
                 let n = Rc::make_mut(&mut s.notices);
                 if i < n.len() {
                     n.remove(i);
+                }
+            }
+            Action::DiscardHeld(i) => {
+                let h = Rc::make_mut(&mut s.held);
+                if i < h.len() {
+                    let gone = h.remove(i);
+                    // Saving was paused while it sat at the dataset's place: save now.
+                    if gone.at == HeldAt::InPlace {
+                        s.version += 1;
+                    }
                 }
             }
         }
@@ -269,10 +334,11 @@ pub fn RedisPage() -> Html {
         let clock = *clock;
         use_reducer(move || {
             let loaded = storage::load();
-            RedisState::new(loaded.store, loaded.history, loaded.notices, clock.now())
+            RedisState::new(loaded.store, loaded.history, loaded.notices, loaded.held, clock.now())
         })
     };
     let confirm_reset = use_state(|| false);
+    let confirm_discard = use_state(|| None::<usize>);
 
     // The clock: every 100 ms run the active-expire cycle and redraw the TTLs.
     {
@@ -284,16 +350,50 @@ pub fn RedisPage() -> Html {
         });
     }
 
-    // Save after every change to the dataset or history.
-    {
-        let state = state.clone();
+    // Saving: debounced, flushed when the page hides or unmounts.
+    let saver = {
+        let dispatcher = state.dispatcher();
         let clock = *clock;
-        use_effect_with(state.version, move |&version| {
-            if version > 0 {
-                let json = state.store.0.borrow().export_json(clock.now());
-                if let Err(e) = storage::save(&json, &state.history) {
-                    state.dispatch(Action::Notice(e));
-                }
+        (*use_memo((), move |_| {
+            Saver::new(clock, Callback::from(move |text| dispatcher.dispatch(Action::Notice(text))))
+        }))
+        .clone()
+    };
+    {
+        let saver = saver.clone();
+        use_effect_with((), move |_| {
+            let flush = {
+                let saver = saver.clone();
+                move |_: &web_sys::Event| saver.flush()
+            };
+            let window = web_sys::window().expect("a window");
+            let on_hide = gloo_events::EventListener::new(&window, "pagehide", flush.clone());
+            let on_visibility = window.document().map(|d| {
+                gloo_events::EventListener::new(&d, "visibilitychange", move |e| {
+                    if web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden()) {
+                        flush(e);
+                    }
+                })
+            });
+            move || {
+                drop((on_hide, on_visibility));
+                saver.flush();
+            }
+        });
+    }
+    {
+        let saver = saver.clone();
+        let seen = use_mut_ref(|| (0u64, 0u64));
+        let source = SaveSource {
+            store: state.store.0.clone(),
+            history: state.history.clone(),
+            dataset_allowed: state.dataset_saving_allowed(),
+        };
+        use_effect_with((state.version, state.history_version, source.dataset_allowed), move |&(v, h, _)| {
+            let (last_v, last_h) = *seen.borrow();
+            if v != last_v || h != last_h {
+                *seen.borrow_mut() = (v, h);
+                saver.changed(source, v != last_v, h != last_h);
             }
         });
     }
@@ -327,7 +427,9 @@ pub fn RedisPage() -> Html {
         let dispatcher = state.dispatcher();
         let confirm_reset = confirm_reset.clone();
         let clock = *clock;
+        let saver = saver.clone();
         Callback::from(move |_: MouseEvent| {
+            saver.forget();
             storage::clear();
             dispatcher.dispatch(Action::Reset(clock.now()));
             confirm_reset.set(false);
@@ -344,8 +446,55 @@ pub fn RedisPage() -> Html {
         })
     };
     let cancel_reset = close_reset.reform(|_: MouseEvent| ());
+    let held_views = state.held.iter().enumerate().map(|(i, copy)| {
+        let on_download = {
+            let state = state.clone();
+            let json = copy.json.clone();
+            Callback::from(move |_: ()| {
+                if let Err(e) =
+                    crate::ui::download::download_text("redis-dataset-saved-copy.json", "application/json", &json)
+                {
+                    state.dispatch(Action::Notice(e));
+                }
+            })
+        };
+        let on_discard = {
+            let confirm_discard = confirm_discard.clone();
+            Callback::from(move |_: ()| confirm_discard.set(Some(i)))
+        };
+        html! { <held::HeldNotice key={i} copy={copy.clone()} {on_download} {on_discard} /> }
+    });
+    let close_discard = {
+        let confirm_discard = confirm_discard.clone();
+        Callback::from(move |_: ()| confirm_discard.set(None))
+    };
+    let do_discard = {
+        let state = state.clone();
+        let confirm_discard = confirm_discard.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(i) = *confirm_discard {
+                if let Some(copy) = state.held.get(i) {
+                    storage::discard(copy);
+                }
+                state.dispatch(Action::DiscardHeld(i));
+            }
+            confirm_discard.set(None);
+        })
+    };
+    let cancel_discard = close_discard.reform(|_: MouseEvent| ());
 
     let store = state.store.0.borrow();
+    let limits_note = {
+        let l = store.limits();
+        format!(
+            "Dataset and history are saved in this browser (localStorage). Limits: {} keys, {} per value, {} elements per \
+             collection, {} in all; a command that would cross one is refused whole.",
+            l.max_keys,
+            session::human_bytes(l.max_value_bytes),
+            l.max_collection_len,
+            session::human_bytes(usize::try_from(l.max_dataset_bytes).unwrap_or(usize::MAX))
+        )
+    };
     let keys = store.dbsize();
     let volatile = store.volatile_count();
     drop(store);
@@ -353,6 +502,7 @@ pub fn RedisPage() -> Html {
     html! {
         <section class="model-page redis-page" data-testid="page-redis">
             <PageHeader title={info.title} lede={info.lede} />
+            { for held_views }
             { for state.notices.iter().enumerate().map(|(i, n)| {
                 let dismiss = state.dispatcher();
                 html! {
@@ -372,7 +522,7 @@ pub fn RedisPage() -> Html {
                 <span class="redis-toolbar__stat redis-toolbar__clock" title="The store's virtual clock (UTC)">
                     { "clock " }<output data-testid="redis-clock">{ state.now.utc_string() }</output>
                 </span>
-                <span class="redis-toolbar__note">{ "Dataset and history are saved in this browser (localStorage)." }</span>
+                <span class="redis-toolbar__note" data-testid="redis-limits">{ limits_note }</span>
                 <div class="redis-toolbar__actions">
                     <button type="button" class="button button--quiet" onclick={export} data-testid="redis-export">{ "Export JSON" }</button>
                     <button type="button" class="button button--danger" onclick={open_reset} data-testid="redis-reset">{ "Reset…" }</button>
@@ -384,6 +534,15 @@ pub fn RedisPage() -> Html {
             </div>
             <expiry::ExpiryChart samples={state.samples.clone()} store={state.store.clone()} version={state.version} />
             <cache_aside::CacheAsideDemo />
+            if confirm_discard.is_some() {
+                <Modal title="Discard the saved copy?" on_close={close_discard} testid="redis-held-discard-modal">
+                    <p>{ "This deletes the saved copy that could not be loaded from this browser's storage. Download it first if you may want it. It cannot be undone." }</p>
+                    <div class="modal__actions">
+                        <button type="button" class="button button--quiet" onclick={cancel_discard}>{ "Keep it" }</button>
+                        <button type="button" class="button button--danger" onclick={do_discard} data-testid="redis-held-discard-confirm">{ "Discard it" }</button>
+                    </div>
+                </Modal>
+            }
             if *confirm_reset {
                 <Modal title="Reset the Redis playground?" on_close={close_reset} testid="redis-reset-modal">
                     <p>{ "This deletes every key and the CLI history, here and in this browser's storage. It cannot be undone." }</p>
