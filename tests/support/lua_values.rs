@@ -13,7 +13,8 @@ use playground::sim::SimRng;
 
 /// `(long long)` of a double on x86-64: truncation, INT64_MIN when out of range or NaN.
 pub fn c_long_long(n: f64) -> i64 {
-    if n.is_nan() || n < -9_223_372_036_854_775_808.0 || n >= 9_223_372_036_854_775_808.0 {
+    // NaN is in no range, so it lands on INT64_MIN too.
+    if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&n) {
         i64::MIN
     } else {
         n as i64

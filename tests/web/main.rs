@@ -17,4 +17,5 @@ mod modal;
 mod playback;
 mod redis_cache_page;
 mod redis_page;
+mod redis_scripting;
 mod routes;

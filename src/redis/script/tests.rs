@@ -211,7 +211,10 @@ fn an_undone_script_leaves_the_random_stream_as_it_was() {
     for store in [&mut with_script, &mut without] {
         run(store, &[&["SADD", "s", "a", "b", "c"]]);
     }
-    let refused = run(&mut with_script, &[&["EVAL", "redis.call('spop', 's') redis.call('set', 'k', string.rep('x', 201))", "0"]]);
+    let refused = run(
+        &mut with_script,
+        &[&["EVAL", "redis.call('spop', 's') redis.call('set', 'k', string.rep('x', 201))", "0"]],
+    );
     assert!(refused.contains("playground limit"), "{refused}");
     let pops = |store: &mut Store| run(store, &[&["SPOP", "s"], &["SPOP", "s"], &["SPOP", "s"]]);
     assert_eq!(pops(&mut with_script), pops(&mut without));
