@@ -23,16 +23,123 @@
 //! On a mismatch the failing sequence is shrunk (dropping one command at a time while it still
 //! fails) and printed as a redis-cli script.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use playground::redis::cli::{format_inline, tokenize};
 use playground::redis::{edge_cases, Reply, Store};
 use playground::sim::{SimRng, SimTime};
 
-#[path = "support/redis_server.rs"]
-mod redis_server;
-use redis_server::{start_server, Conn};
+#[path = "redis_differential/clients.rs"]
+mod clients;
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral loopback port").local_addr().expect("local addr").port()
+}
+
+fn start_server() -> Server {
+    let port = free_port();
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args(["--enable-debug-command", "yes"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            panic!("redis-server not found: install it (the README test command does)")
+        }
+        Err(e) => panic!("could not start redis-server: {e}"),
+    };
+    let server = Server { child, port };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(mut c) = Conn::connect(port) {
+            if c.call(&[b"PING".to_vec()]) == Reply::Status("PONG".into()) {
+                return server;
+            }
+        }
+        assert!(Instant::now() < deadline, "redis-server on port {port} did not answer PING within 10 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A minimal RESP2 client.
+struct Conn {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Conn {
+    fn connect(port: u16) -> std::io::Result<Conn> {
+        let s = TcpStream::connect(("127.0.0.1", port))?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))?;
+        s.set_nodelay(true)?;
+        Ok(Conn { reader: BufReader::new(s.try_clone()?), writer: s })
+    }
+
+    fn call(&mut self, argv: &[Vec<u8>]) -> Reply {
+        let mut out = format!("*{}\r\n", argv.len()).into_bytes();
+        for a in argv {
+            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            out.extend_from_slice(a);
+            out.extend_from_slice(b"\r\n");
+        }
+        self.writer.write_all(&out).expect("write to redis-server");
+        self.read_reply()
+    }
+
+    fn line(&mut self) -> Vec<u8> {
+        let mut l = Vec::new();
+        self.reader.read_until(b'\n', &mut l).expect("read from redis-server");
+        assert!(l.ends_with(b"\r\n"), "malformed RESP line {:?}", String::from_utf8_lossy(&l));
+        l.truncate(l.len() - 2);
+        l
+    }
+
+    fn read_reply(&mut self) -> Reply {
+        let l = self.line();
+        let text = String::from_utf8_lossy(&l[1..]).into_owned();
+        match l[0] {
+            b'+' => Reply::Status(text),
+            b'-' => Reply::Error(text),
+            b':' => Reply::Integer(text.parse().expect("integer reply")),
+            b'$' => {
+                let n: i64 = text.parse().expect("bulk length");
+                if n < 0 {
+                    return Reply::Nil;
+                }
+                let mut buf = vec![0; n as usize + 2];
+                self.reader.read_exact(&mut buf).expect("bulk body");
+                buf.truncate(n as usize);
+                Reply::Bulk(buf)
+            }
+            b'*' => {
+                let n: i64 = text.parse().expect("array length");
+                if n < 0 {
+                    return Reply::NilArray;
+                }
+                Reply::Array((0..n).map(|_| self.read_reply()).collect())
+            }
+            other => panic!("unexpected RESP type byte {other:?}"),
+        }
+    }
+}
 
 fn wall_now() -> SimTime {
     SimTime(SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as u64)
@@ -174,18 +281,23 @@ fn render(argv: &[Vec<u8>]) -> String {
         .join(" ")
 }
 
-/// Drops commands one at a time while the mismatch persists.
-fn shrink(conn: &mut Conn, mut script: Vec<Vec<Vec<u8>>>, seed: u64, first: (usize, String)) -> (Vec<Vec<Vec<u8>>>, String) {
+/// Drops steps one at a time while the mismatch persists; `run` replays a script from scratch and
+/// returns its first mismatch (index, description).
+fn shrink_with<T: Clone>(
+    mut script: Vec<T>,
+    first: (usize, String),
+    mut run: impl FnMut(&[T]) -> Option<(usize, String)>,
+) -> (Vec<T>, String) {
     let (idx, mut why) = first;
     script.truncate(idx + 1);
-    if run_both(conn, &script, seed).is_none() {
+    if run(&script).is_none() {
         return (script, format!("{why}\n(not reproduced on a second run: timing-dependent)"));
     }
     let mut i = 0;
     while i < script.len() {
         let mut candidate = script.clone();
         candidate.remove(i);
-        match run_both(conn, &candidate, seed) {
+        match run(&candidate) {
             Some((j, w)) if !candidate.is_empty() => {
                 candidate.truncate(j + 1);
                 script = candidate;
@@ -195,6 +307,10 @@ fn shrink(conn: &mut Conn, mut script: Vec<Vec<Vec<u8>>>, seed: u64, first: (usi
         }
     }
     (script, why)
+}
+
+fn shrink(conn: &mut Conn, script: Vec<Vec<Vec<u8>>>, seed: u64, first: (usize, String)) -> (Vec<Vec<Vec<u8>>>, String) {
+    shrink_with(script, first, |s| run_both(conn, s, seed))
 }
 
 fn check_script(conn: &mut Conn, label: &str, script: Vec<Vec<Vec<u8>>>, seed: u64) {
@@ -547,6 +663,12 @@ fn model_matches_redis_server() {
     drop(server);
 }
 
+/// Many clients on separate real connections: see `redis_differential/clients.rs`.
+#[test]
+fn clients_match_redis_server() {
+    clients::clients_match_redis_server();
+}
+
 /// Active expiry beside the real thing: 100 000 keys expire at one instant on an idle
 /// redis-server and in the model (`redis::expire`: slow cycle every 100 ms with its 25 ms budget,
 /// the fast cycle after a time-limit exit). Prints how many keys each still holds as time passes
@@ -606,4 +728,101 @@ fn a_mass_expiry_is_reclaimed_by_the_active_cycle_in_the_model_as_in_redis_serve
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(modeled.last(), Some(&0), "the model reclaimed every key within 2 s of virtual time");
+}
+
+/// Streams' listpack nodes beside the real thing: seeded random XADDs (small and large values,
+/// numbers that listpack stores as integers, same and different fields), XDELs and trims (exact,
+/// `~` with and without LIMIT, MINID), with XINFO STREAM (node count, radix-tree nodes, first and
+/// last entry, counters) compared after every command. Explicit ids: the clocks differ.
+#[test]
+fn stream_nodes_and_approximate_trimming_match_redis_server() {
+    let server = start_server();
+    let mut conn = Conn::connect(server.port).expect("connect");
+    let seeds: u64 = std::env::var("REDIS_DIFF_STREAM_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(12);
+    let (mut commands, mut most_nodes, mut approx_trims) = (0, 0, 0);
+    for seed in 0..seeds {
+        let mut rng = SimRng::new(seed).child("streams");
+        let mut model = Store::with_limits(SimRng::new(seed), playground::redis::Limits::unlimited());
+        assert_eq!(conn.call(&[b"FLUSHALL".to_vec()]), Reply::ok());
+        let (mut ms, mut added): (u64, Vec<u64>) = (1, Vec::new());
+        let steps = 150 + rng.index(250);
+        for _ in 0..steps {
+            let words: Vec<String> = match rng.below(20) {
+                0..=13 => {
+                    ms += 1 + rng.below(3);
+                    added.push(ms);
+                    let mut w = vec!["XADD".to_string(), "s".into()];
+                    match rng.below(12) {
+                        0 => w.extend(["MAXLEN".into(), "~".into(), rng.below(300).to_string()]),
+                        1 => w.extend(["MAXLEN".into(), rng.below(300).to_string()]),
+                        2 => w.extend([
+                            "MINID".into(),
+                            "~".into(),
+                            added[rng.index(added.len())].to_string(),
+                            "LIMIT".into(),
+                            rng.below(250).to_string(),
+                        ]),
+                        _ => {}
+                    }
+                    w.push(format!("{ms}-{}", rng.below(2)));
+                    let fields = 1 + rng.index(3);
+                    for f in 0..fields {
+                        let name = if rng.bernoulli(0.8) { format!("f{f}") } else { format!("g{}", rng.below(5)) };
+                        let value = match rng.below(10) {
+                            0 => "x".repeat(200 + rng.index(900)),
+                            1..=4 => rng.below(100_000).to_string(),
+                            _ => "v".repeat(1 + rng.index(20)),
+                        };
+                        w.extend([name, value]);
+                    }
+                    w
+                }
+                14 | 15 => {
+                    let mut w = vec!["XDEL".to_string(), "s".into()];
+                    for _ in 0..1 + rng.index(4) {
+                        w.push(format!("{}-{}", added.get(rng.index(added.len().max(1))).copied().unwrap_or(1), rng.below(2)));
+                    }
+                    w
+                }
+                16 => vec!["XTRIM".into(), "s".into(), "MAXLEN".into(), "~".into(), rng.below(400).to_string()],
+                17 => vec![
+                    "XTRIM".into(),
+                    "s".into(),
+                    "MINID".into(),
+                    rng.below(ms + 2).to_string(),
+                ],
+                18 => vec![
+                    "XTRIM".into(),
+                    "s".into(),
+                    "MAXLEN".into(),
+                    "~".into(),
+                    rng.below(200).to_string(),
+                    "LIMIT".into(),
+                    rng.below(300).to_string(),
+                ],
+                _ => vec!["XRANGE".into(), "s".into(), "-".into(), "+".into(), "COUNT".into(), "3".into()],
+            };
+            let argv: Vec<Vec<u8>> = words.iter().map(|w| w.as_bytes().to_vec()).collect();
+            let real = conn.call(&argv);
+            let modeled = model.execute(wall_now(), &argv);
+            assert_eq!(format_inline(&modeled), format_inline(&real), "seed {seed}: {}", words.join(" "));
+            let info = [b"XINFO".to_vec(), b"STREAM".to_vec(), b"s".to_vec()];
+            let (real, modeled) = (conn.call(&info), model.execute(wall_now(), &info));
+            assert_eq!(format_inline(&modeled), format_inline(&real), "seed {seed}: XINFO STREAM after {}", words.join(" "));
+            if let Reply::Array(f) = &real {
+                if let Some(Reply::Integer(n)) = f.get(3) {
+                    most_nodes = most_nodes.max(*n);
+                }
+            }
+            if words[0] == "XTRIM" && words.contains(&"~".to_string()) && real != Reply::Integer(0) {
+                approx_trims += 1;
+            }
+            commands += 1;
+        }
+    }
+    println!(
+        "streams: {seeds} seeded runs, {commands} commands, XINFO STREAM equal after each; up to {most_nodes} nodes, {approx_trims} approximate trims that removed entries"
+    );
+    assert!(most_nodes >= 3 && approx_trims > 0, "the runs reach several nodes and trim whole ones");
+    drop(server);
 }

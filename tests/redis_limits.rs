@@ -76,6 +76,10 @@ impl Gen {
         };
         (0..n).map(|_| (b'a' + self.rng.below(4) as u8) as char).collect()
     }
+    /// A database: mostly 0 to 2, so keys meet across them.
+    fn db(&mut self) -> String {
+        self.pick(&["0", "0", "1", "2"]).to_string()
+    }
     fn num(&mut self) -> String {
         self.pick(&["0", "1", "2", "3", "-1", "-2", "5", "12", "20", "100"]).to_string()
     }
@@ -92,7 +96,7 @@ impl Gen {
         let name = if self.rng.bernoulli(0.8) {
             writes[self.rng.index(writes.len())]
         } else {
-            self.pick(&["get", "mget", "lrange", "smembers", "hgetall", "zrange", "srandmember", "dbsize", "keys"])
+            self.pick(&["get", "mget", "lrange", "smembers", "hgetall", "zrange", "srandmember", "dbsize", "keys", "select"])
         };
         let mut c = vec![name.to_string()];
         let k = self.key();
@@ -137,8 +141,55 @@ impl Gen {
             "rename" | "renamenx" | "rpoplpush" => vec![k, self.key()],
             "copy" => {
                 let mut r = vec![k, self.key()];
+                if self.rng.bernoulli(0.4) {
+                    r.extend(["DB".to_string(), self.db()]);
+                }
                 if self.rng.bernoulli(0.5) {
                     r.push("REPLACE".into());
+                }
+                r
+            }
+            "zpopmin" | "zpopmax" => {
+                let mut r = vec![k];
+                if self.rng.bernoulli(0.5) {
+                    r.push(self.pick(&["1", "2", "7"]).into());
+                }
+                r
+            }
+            "move" => vec![k, self.db()],
+            "xadd" => {
+                let mut r = vec![k];
+                if self.rng.bernoulli(0.2) {
+                    r.extend(["MAXLEN".to_string(), self.pick(&["~", "="]).into(), self.num()]);
+                }
+                r.push("*".into());
+                r.extend(self.many(&mut |g| vec![g.value(), g.value()]));
+                r
+            }
+            "xdel" => vec![k, format!("{}-0", self.now.as_unix_ms()), "0-1".into()],
+            "xtrim" => vec![k, "MAXLEN".into(), self.num()],
+            "xsetid" => vec![k, format!("{}-9", self.now.as_unix_ms())],
+            "xreadgroup" => vec!["GROUP".into(), "g".into(), self.value(), "STREAMS".into(), k, ">".into()],
+            "xack" => vec![k, "g".into(), "0-1".into()],
+            "xclaim" => vec![k, "g".into(), self.value(), "0".into(), "0-1".into()],
+            "xautoclaim" => vec![k, "g".into(), self.value(), "0".into(), "0".into()],
+            "swapdb" => vec![self.db(), self.db()],
+            // Blocking forms: with nothing to take, the one-client path waits out a short timeout.
+            "blpop" | "brpop" | "bzpopmin" | "bzpopmax" => vec![k, self.key(), "0.01".into()],
+            "blmove" => vec![
+                k,
+                self.key(),
+                self.pick(&["LEFT", "RIGHT"]).into(),
+                self.pick(&["LEFT", "RIGHT"]).into(),
+                "0.01".into(),
+            ],
+            "brpoplpush" => vec![k, self.key(), "0.01".into()],
+            "lmpop" | "zmpop" | "blmpop" | "bzmpop" => {
+                let mut r = if name.starts_with('b') { vec!["0.01".to_string()] } else { vec![] };
+                r.extend(["2".to_string(), k, self.key()]);
+                r.push(if name.contains('l') { self.pick(&["LEFT", "RIGHT"]) } else { self.pick(&["MIN", "MAX"]) }.into());
+                if self.rng.bernoulli(0.5) {
+                    r.extend(["COUNT".to_string(), self.pick(&["1", "3"]).into()]);
                 }
                 r
             }
@@ -191,6 +242,7 @@ impl Gen {
             "srandmember" => vec![k, self.pick(&["-9", "-3", "3"]).into()],
             "keys" => vec!["*".into()],
             "dbsize" => vec![],
+            "select" => vec![self.db()],
             other => {
                 panic!("the generator does not know the write command {other:?}: teach it, so the property covers it")
             }

@@ -81,3 +81,56 @@ fn repl_clock_is_the_callers_and_expiry_runs_actively() {
     assert_eq!(String::from_utf8(out).unwrap(), "OK\nOK\n(integer) 2\n(integer) 0\n");
 }
 
+#[test]
+fn repl_serves_one_client_transactions_pubsub_and_blocking() {
+    let out = repl(
+        "MULTI\n\
+         SET k 1\n\
+         INCR k\n\
+         EXEC\n\
+         BLPOP q 1.5\n\
+         TIME\n\
+         BLPOP q 0\n\
+         SUBSCRIBE a b\n\
+         GET k\n\
+         UNSUBSCRIBE\n\
+         QUIT\n\
+         GET k\n",
+        false,
+    );
+    expect_test::expect![[r#"
+        OK
+        QUEUED
+        QUEUED
+        1) OK
+        2) (integer) 2
+        (nil)
+        1) "1700000001"
+        2) "501000"
+        (error) ERR playground: BLPOP with timeout 0 would block this connection forever and no other client can serve it here; give a timeout
+        Reading messages... (press Ctrl-C to quit)
+        1) "subscribe"
+        2) "a"
+        3) (integer) 1
+        1) "subscribe"
+        2) "b"
+        3) (integer) 2
+        (error) ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context
+        1) "unsubscribe"
+        2) "a"
+        3) (integer) 1
+        1) "unsubscribe"
+        2) "b"
+        3) (integer) 0
+        OK
+    "#]].assert_eq(&out);
+}
+
+#[test]
+fn repl_resp_mode_writes_every_frame_and_stops_after_quit() {
+    let out = repl("SUBSCRIBE a b\nPING\nQUIT\nPING\n", true);
+    assert_eq!(
+        out,
+        "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n*2\r\n$4\r\npong\r\n$0\r\n\r\n+OK\r\n"
+    );
+}

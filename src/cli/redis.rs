@@ -50,9 +50,12 @@ pub fn repl_main() -> std::process::ExitCode {
     }
 }
 
-/// Runs the REPL over `input` until end of input. `clock` is the caller's time for each command
-/// (the wall clock since start in the binary); the store adds DEBUG SLEEP's offset itself, and the
-/// active expire cycle runs for every 100 ms of that time that passed between commands.
+/// Runs the REPL over `input` until end of input or until the server closes the connection
+/// (QUIT). One connection: SUBSCRIBE keeps it subscribed, MULTI queues, and a blocking command
+/// that nothing can serve jumps the clock to its timeout (see [`Store::execute_all`]). `clock` is
+/// the caller's time for each command (the wall clock since start in the binary); the store adds
+/// DEBUG SLEEP's offset itself, and the active expire cycle runs for every 100 ms of that time
+/// that passed between commands.
 pub fn run_repl(
     input: impl BufRead,
     mut out: impl Write,
@@ -89,14 +92,29 @@ pub fn run_repl(
         let now = clock();
         store.advance_to(store.store_time(last), store.store_time(now), 1000);
         last = now;
-        let reply = store.execute(now, &argv);
-        if args.resp {
-            out.write_all(&reply.to_resp())?;
-        } else {
-            out.write_all(format_human(&reply).as_bytes())?;
+        let replies = store.execute_all(now, &argv);
+        if !args.resp && is_subscribe(&argv[0]) {
+            // What redis-cli prints before it starts reading a subscriber's messages.
+            writeln!(out, "Reading messages... (press Ctrl-C to quit)")?;
+        }
+        for reply in &replies {
+            if args.resp {
+                out.write_all(&reply.to_resp())?;
+            } else {
+                out.write_all(format_human(reply).as_bytes())?;
+            }
         }
         out.flush()?;
+        if store.default_client().is_none() {
+            // QUIT (or CLIENT KILL of itself): the server closed the connection.
+            return Ok(());
+        }
     }
+}
+
+/// The commands after which redis-cli enters its "reading messages" mode.
+fn is_subscribe(name: &[u8]) -> bool {
+    [&b"subscribe"[..], b"psubscribe", b"ssubscribe"].iter().any(|c| name.eq_ignore_ascii_case(c))
 }
 
 // ---- the benchmark ------------------------------------------------------------------------------

@@ -37,6 +37,18 @@ pub enum FullValue {
     Hash(Vec<(Vec<u8>, Vec<u8>)>),
     /// Ascending by (score, member).
     ZSet(Vec<(Vec<u8>, f64)>),
+    /// Entries in ID order, then the consumer groups.
+    Stream { entries: Vec<(String, super::stream::Fields)>, groups: Vec<GroupView> },
+}
+
+/// A consumer group as the key browser shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupView {
+    pub name: Vec<u8>,
+    pub last_delivered: String,
+    pub pending: usize,
+    /// (consumer, its pending entries' IDs).
+    pub consumers: Vec<(Vec<u8>, Vec<String>)>,
 }
 
 pub const PREVIEW_CHARS: usize = 60;
@@ -63,6 +75,16 @@ fn preview(v: &Value) -> String {
             format!("{{{}}}", join(h.iter().take(FIRST).map(|(f, v)| format!("{}: {}", quote(f), quote(v))).collect()))
         }
         Value::ZSet(z) => join(z.iter().take(FIRST).map(|(m, s)| format!("{} ({})", quote(m), format_score(s))).collect()),
+        Value::Stream(s) => join(
+            s.entries()
+                .iter()
+                .take(FIRST)
+                .map(|(id, f)| {
+                    let pairs: Vec<String> = f.iter().map(|(k, v)| format!("{}: {}", quote(k), quote(v))).collect();
+                    format!("{id} {{{}}}", pairs.join(", "))
+                })
+                .collect(),
+        ),
     })
 }
 
@@ -118,6 +140,23 @@ impl Store {
             Value::Set(s) => FullValue::Set(super::cmd::sets::reply_order(s.iter())),
             Value::Hash(h) => FullValue::Hash(h.iter().map(|(f, v)| (f.clone(), v.clone())).collect()),
             Value::ZSet(z) => FullValue::ZSet(z.iter().map(|(m, s)| (m.to_vec(), s)).collect()),
+            Value::Stream(s) => FullValue::Stream {
+                entries: s.entries().iter().map(|(id, f)| (id.to_string(), f.clone())).collect(),
+                groups: s
+                    .groups
+                    .iter()
+                    .map(|(name, g)| GroupView {
+                        name: name.clone(),
+                        last_delivered: g.last_id.to_string(),
+                        pending: g.pel.len(),
+                        consumers: g
+                            .consumers
+                            .iter()
+                            .map(|(c, cons)| (c.clone(), cons.pel.iter().map(ToString::to_string).collect()))
+                            .collect(),
+                    })
+                    .collect(),
+            },
         };
         Some((full, deadline.map(|w| (w - now_ms).max(0) as u64)))
     }

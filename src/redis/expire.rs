@@ -52,6 +52,8 @@ pub const HZ: u64 = 10;
 pub const PERIOD: SimDuration = SimDuration::from_millis(1000 / HZ);
 /// The slow cycle's budget: `config_cycle_slow_time_perc*1000000/server.hz/100` µs.
 pub const SLOW_BUDGET_US: u64 = SLOW_TIME_PERCENT * 1_000_000 / HZ / 100;
+/// `CRON_DBS_PER_CALL`: databases one cycle visits (all 16 by default).
+pub const CRON_DBS_PER_CALL: usize = 16;
 /// `ACTIVE_EXPIRE_CYCLE_FAST_DURATION`: the fast cycle's budget, and half its minimum spacing.
 pub const FAST_BUDGET_US: u64 = 1_000;
 /// Loops between two looks at the clock (`(iteration & 0xf) == 0`).
@@ -64,7 +66,7 @@ pub const EXPIRE_COST_NS: u64 = 750;
 /// Which of the two cycles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CycleKind {
-    /// From `serverCron`, every [`PERIOD`], budget [`SLOW_BUDGET_US`].
+    /// From `serverCron`, every [`Store::cron_period`] (budget [`SLOW_BUDGET_US`] at the default hz).
     Slow,
     /// From `beforeSleep`, budget [`FAST_BUDGET_US`].
     Fast,
@@ -85,6 +87,8 @@ pub struct ActiveExpire {
     pub time_cap_reached: u64,
     /// `stat_expire_cycle_time_used`, modeled µs.
     pub cycle_time_used_us: u64,
+    /// `current_db`: where the next cycle starts its round of the databases.
+    pub current_db: usize,
 }
 
 /// What one call did.
@@ -103,6 +107,16 @@ pub struct CycleReport {
 }
 
 impl Store {
+    /// `serverCron`'s period at the configured `hz` (100 ms at the default 10).
+    pub fn cron_period(&self) -> SimDuration {
+        SimDuration::from_millis(1000 / self.config_int("hz").clamp(1, 500) as u64)
+    }
+
+    /// The slow cycle's budget at the configured `hz`: `config_cycle_slow_time_perc*1000000/server.hz/100` µs.
+    fn slow_budget_us(&self) -> u64 {
+        SLOW_TIME_PERCENT * 1_000_000 / self.config_int("hz").clamp(1, 500) as u64 / 100
+    }
+
     /// One `activeExpireCycle(kind)` at caller time `now`, `after_us` µs into that millisecond
     /// (a fast cycle right after a slow one starts when the slow one's modeled time is spent).
     pub fn active_expire_cycle(&mut self, kind: CycleKind, now: SimTime, after_us: u64) -> CycleReport {
@@ -123,31 +137,47 @@ impl Store {
         report.ran = true;
         self.stats.active_expire_cycles = self.stats.active_expire_cycles.saturating_add(1);
         let budget_ns = match kind {
-            CycleKind::Slow => SLOW_BUDGET_US,
+            CycleKind::Slow => self.slow_budget_us(),
             CycleKind::Fast => FAST_BUDGET_US,
         } * 1000;
+        // `dbs_per_call`: CRON_DBS_PER_CALL (16) capped at the number of databases, or every
+        // database when the previous cycle ran out of time.
+        let dbnum = self.database_count();
+        let dbs_per_call = if self.active_expire.timelimit_exit { dbnum } else { CRON_DBS_PER_CALL.min(dbnum) };
         self.active_expire.timelimit_exit = false;
+        let prev_db = self.active_db();
         let mut spent_ns: u64 = 0;
-        loop {
-            report.loops += 1;
-            let len = self.expires.len();
-            if len == 0 {
-                break;
+        let mut j = 0;
+        while j < dbs_per_call && !self.active_expire.timelimit_exit {
+            let db = self.active_expire.current_db % dbnum;
+            self.active_expire.current_db = self.active_expire.current_db.wrapping_add(1);
+            j += 1;
+            if self.db_view(db).1.is_empty() {
+                continue;
             }
-            let (sampled, expired) = self.sample_and_expire(len.min(KEYS_PER_LOOP));
-            report.sampled += sampled as u64;
-            report.expired += expired as u64;
-            spent_ns += sampled as u64 * SAMPLE_COST_NS + expired as u64 * EXPIRE_COST_NS;
-            if report.loops.is_multiple_of(TIME_CHECK_EVERY) && spent_ns > budget_ns {
-                self.active_expire.timelimit_exit = true;
-                self.active_expire.time_cap_reached = self.active_expire.time_cap_reached.saturating_add(1);
-                report.time_limit_hit = true;
-                break;
-            }
-            if sampled > 0 && (expired * 100 / sampled) as u64 <= ACCEPTABLE_STALE_PERCENT {
-                break;
+            self.activate_db(db);
+            loop {
+                let len = self.expires.len();
+                if len == 0 {
+                    break;
+                }
+                report.loops += 1;
+                let (sampled, expired) = self.sample_and_expire(len.min(KEYS_PER_LOOP));
+                report.sampled += sampled as u64;
+                report.expired += expired as u64;
+                spent_ns += sampled as u64 * SAMPLE_COST_NS + expired as u64 * EXPIRE_COST_NS;
+                if report.loops.is_multiple_of(TIME_CHECK_EVERY) && spent_ns > budget_ns {
+                    self.active_expire.timelimit_exit = true;
+                    self.active_expire.time_cap_reached = self.active_expire.time_cap_reached.saturating_add(1);
+                    report.time_limit_hit = true;
+                    break;
+                }
+                if sampled > 0 && (expired * 100 / sampled) as u64 <= ACCEPTABLE_STALE_PERCENT {
+                    break;
+                }
             }
         }
+        self.activate_db(prev_db);
         report.cost_us = spent_ns / 1000;
         let a = &mut self.active_expire;
         a.cycle_time_used_us = a.cycle_time_used_us.saturating_add(report.cost_us);
@@ -165,10 +195,9 @@ impl Store {
             let due: Vec<Box<[u8]>> = self.expires.iter().filter(|(_, &w)| now > w).map(|(k, _)| k.clone()).collect();
             let sampled = self.expires.len();
             for k in due {
-                self.remove_key(&k);
+                self.delete_expired(&k);
                 expired += 1;
             }
-            self.stats.expired_keys = self.stats.expired_keys.saturating_add(expired as u64);
             return (sampled, expired);
         }
         for _ in 0..n {
@@ -178,15 +207,14 @@ impl Store {
             };
             if now > when {
                 let key = key.clone();
-                self.remove_key(&key);
+                self.delete_expired(&key);
                 expired += 1;
             }
         }
-        self.stats.expired_keys = self.stats.expired_keys.saturating_add(expired as u64);
         (n, expired)
     }
 
-    /// The slow cycle `serverCron` runs every [`PERIOD`], at caller time `now`. Returns how many
+    /// The slow cycle `serverCron` runs every [`Store::cron_period`], at caller time `now`. Returns how many
     /// keys it deleted. (See [`Store::advance_to`] to run every tick and the fast cycles too.)
     pub fn run_active_expire_cycle(&mut self, now: SimTime) -> usize {
         self.active_expire_cycle(CycleKind::Slow, now, 0).expired as usize
@@ -202,7 +230,7 @@ impl Store {
     /// `max_cycles` of them): the slow cycle from `serverCron`, then `beforeSleep`'s fast cycle
     /// as the event loop goes back to waiting. Returns the keys deleted.
     pub fn advance_to(&mut self, last: SimTime, now: SimTime, max_cycles: usize) -> usize {
-        let period = PERIOD.as_millis();
+        let period = self.cron_period().as_millis();
         let mut t = (last.as_unix_ms() / period).saturating_add(1).saturating_mul(period);
         let mut deleted = 0;
         let mut cycles = 0;

@@ -112,6 +112,7 @@ impl Limits {
             Value::Set(s) => (Part::Member, longest(&mut s.iter().map(Vec::len))),
             Value::Hash(h) => (Part::Field, longest(&mut h.iter().map(|(f, v)| f.len().max(v.len())))),
             Value::ZSet(z) => (Part::Member, longest(&mut z.iter().map(|(m, _)| m.len()))),
+            Value::Stream(s) => (Part::Field, longest(&mut stream_names(s))),
         };
         if longest > self.max_value_bytes {
             return Err(too_long(part, longest));
@@ -146,8 +147,31 @@ pub fn value_cost(key: &[u8], value: &Value) -> u64 {
         Value::Set(s) => items(s.len(), s.iter().map(Vec::len).sum()),
         Value::Hash(h) => items(h.len(), h.iter().map(|(f, v)| f.len() + v.len()).sum()),
         Value::ZSet(z) => items(z.len(), z.iter().map(|(m, _)| m.len()).sum()),
+        // An entry counts like an element (its fields and values its bytes); a group, a consumer
+        // and a pending entry each like an element too, so a stream's bookkeeping is not free.
+        Value::Stream(s) => {
+            let entries = items(s.len(), s.payload().map(<[u8]>::len).sum());
+            let groups: u64 = s
+                .groups
+                .iter()
+                .map(|(name, g)| {
+                    items(1 + g.pel.len(), name.len())
+                        + g.consumers.keys().map(|c| items(1, c.len())).sum::<u64>()
+                        + g.pel.values().map(|n| n.consumer.len() as u64).sum::<u64>()
+                })
+                .sum();
+            entries + groups
+        }
     };
     ITEM_OVERHEAD + key.len() as u64 + payload
+}
+
+/// The byte strings of a stream (fields, values, group and consumer names) for the per-value
+/// byte limit.
+fn stream_names(s: &super::stream::Stream) -> impl Iterator<Item = usize> + '_ {
+    s.payload()
+        .map(<[u8]>::len)
+        .chain(s.groups.iter().flat_map(|(g, grp)| std::iter::once(g.len()).chain(grp.consumers.keys().map(Vec::len))))
 }
 
 /// Which part of a value is too long.
@@ -226,7 +250,7 @@ pub fn show_key(key: &[u8]) -> String {
 }
 
 /// Where a command's keys are in its arguments (Redis's key specs, as far as the model needs
-/// them to copy a write command's keys into the scratch store).
+/// them to copy a write command's keys into the scratch store), and in which database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeySpec {
     /// `cmd key …`
@@ -239,11 +263,21 @@ pub enum KeySpec {
     EveryOther,
     /// `cmd destination numkeys key [key …] …` (ZUNIONSTORE and friends)
     DestNumkeys,
+    /// `MOVE key db`: the key here and the same key in database `db`.
+    Move,
+    /// `COPY source destination [DB db] [REPLACE]`: the destination lives in database `db` when
+    /// that option is given.
+    Copy,
+    /// `XGROUP <subcommand> key …`: the key is the second argument.
+    Second,
+    /// `XREADGROUP … STREAMS key [key …] id [id …]`: the first half after STREAMS.
+    Streams,
 }
 
-/// Write commands that touch the whole keyspace rather than named keys. They can only remove
-/// data, so they run without the scratch check.
-pub const WHOLE_KEYSPACE: &[&str] = &["flushdb", "flushall"];
+/// Write commands that act on whole databases rather than named keys, and why they need no
+/// scratch run: FLUSHDB and FLUSHALL only remove data; SWAPDB only exchanges two databases, and
+/// the limits count every database together, so it changes no total.
+pub const WHOLE_KEYSPACE: &[&str] = &["flushdb", "flushall", "swapdb"];
 
 /// The key positions of a write command, by name. Every write command of the table has one or is
 /// in [`WHOLE_KEYSPACE`] (a unit test checks this, so a new command cannot slip past the limits).
@@ -255,40 +289,84 @@ pub fn key_spec(name: &str) -> Option<KeySpec> {
         | "persist" | "lpush" | "rpush" | "lpushx" | "rpushx" | "lpop" | "rpop" | "lset" | "lrem" | "ltrim"
         | "linsert" | "sadd" | "srem" | "spop" | "hset" | "hmset" | "hsetnx" | "hdel" | "hincrby" | "hincrbyfloat"
         | "zadd" | "zincrby" | "zrem" | "zpopmin" | "zpopmax" | "zremrangebyscore" | "zremrangebyrank"
-        | "zremrangebylex" | "setbit" | "pfadd" | "restore" => First,
-        "rename" | "renamenx" | "copy" | "lmove" | "rpoplpush" | "blmove" | "brpoplpush" | "smove" | "zrangestore" => {
-            FirstTwo
-        }
+        | "zremrangebylex" | "setbit" | "pfadd" | "restore" | "xadd" | "xdel" | "xtrim" | "xsetid" | "xack"
+        | "xclaim" | "xautoclaim" => First,
+        "xgroup|create" | "xgroup|setid" | "xgroup|destroy" | "xgroup|createconsumer" | "xgroup|delconsumer" => Second,
+        "xreadgroup" => Streams,
+        "rename" | "renamenx" | "lmove" | "rpoplpush" | "blmove" | "brpoplpush" | "smove" | "zrangestore" => FirstTwo,
         "del" | "unlink" | "sunionstore" | "sinterstore" | "sdiffstore" | "pfmerge" => All,
+        // Pops only shrink what they name; every argument is copied (the counts and the timeout
+        // too, which is harmless: a key they happen to name is only measured, never changed).
+        "blpop" | "brpop" | "bzpopmin" | "bzpopmax" | "lmpop" | "blmpop" | "zmpop" | "bzmpop" => All,
         "mset" | "msetnx" => EveryOther,
         "zunionstore" | "zinterstore" | "zdiffstore" => DestNumkeys,
+        "move" => Move,
+        "copy" => Copy,
         _ => return None,
     })
 }
 
-/// The distinct keys `argv` names under `spec`, in argument order.
-fn keys_of(spec: KeySpec, argv: &[Vec<u8>]) -> Vec<&[u8]> {
+/// The distinct (database, key) pairs `argv` names under `spec`, in argument order; `db` is the
+/// database the command runs in.
+fn keys_of(spec: KeySpec, argv: &[Vec<u8>], db: usize, databases: usize) -> Vec<(usize, &[u8])> {
     let args = argv.get(1..).unwrap_or_default();
-    let named: Vec<&[u8]> = match spec {
-        KeySpec::First => args.iter().take(1).map(Vec::as_slice).collect(),
-        KeySpec::FirstTwo => args.iter().take(2).map(Vec::as_slice).collect(),
-        KeySpec::All => args.iter().map(Vec::as_slice).collect(),
-        KeySpec::EveryOther => args.iter().step_by(2).map(Vec::as_slice).collect(),
+    fn in_db<'a>(db: usize, keys: impl Iterator<Item = &'a Vec<u8>>) -> Vec<(usize, &'a [u8])> {
+        keys.map(|k| (db, k.as_slice())).collect()
+    }
+    // A database argument as the handler will read it; a bad one fails there, before any write.
+    let db_arg = |a: Option<&Vec<u8>>| {
+        a.and_then(|a| super::num::parse_i64(a)).and_then(|i| usize::try_from(i).ok()).filter(|&i| i < databases)
+    };
+    let named: Vec<(usize, &[u8])> = match spec {
+        KeySpec::First => in_db(db, args.iter().take(1)),
+        KeySpec::FirstTwo => in_db(db, args.iter().take(2)),
+        KeySpec::All => in_db(db, args.iter()),
+        KeySpec::EveryOther => in_db(db, args.iter().step_by(2)),
         KeySpec::DestNumkeys => {
             let n =
                 args.get(1).and_then(|a| super::num::parse_i64(a)).and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
-            args.iter().take(1).chain(args.iter().skip(2).take(n)).map(Vec::as_slice).collect()
+            in_db(db, args.iter().take(1).chain(args.iter().skip(2).take(n)))
+        }
+        KeySpec::Move => {
+            let mut v = in_db(db, args.iter().take(1));
+            if let (Some(k), Some(to)) = (args.first(), db_arg(args.get(1))) {
+                v.push((to, k.as_slice()));
+            }
+            v
+        }
+        KeySpec::Second => in_db(db, args.iter().skip(1).take(1)),
+        KeySpec::Streams => {
+            let after = args.iter().position(|a| a.eq_ignore_ascii_case(b"streams")).map_or(args.len(), |i| i + 1);
+            let rest = &args[after.min(args.len())..];
+            in_db(db, rest.iter().take(rest.len() / 2))
+        }
+        KeySpec::Copy => {
+            let to = args
+                .iter()
+                .skip(2)
+                .position(|a| a.eq_ignore_ascii_case(b"db"))
+                .and_then(|i| db_arg(args.get(2 + i + 1)))
+                .unwrap_or(db);
+            let mut v = in_db(db, args.iter().take(1));
+            v.extend(args.get(1).map(|k| (to, k.as_slice())));
+            v
         }
     };
-    let mut seen = super::keyspace::Set::<&[u8]>::default();
+    let mut seen = super::keyspace::Set::<(usize, &[u8])>::default();
     named.into_iter().filter(|k| seen.insert(*k)).collect()
 }
 
 impl Store {
-    /// What every key holds together costs towards [`Limits::max_dataset_bytes`]. O(keys +
-    /// elements); the command check only needs it when a command would grow the dataset.
+    /// What every key of every database holds together costs towards
+    /// [`Limits::max_dataset_bytes`]. O(keys + elements); the command check only needs it when a
+    /// command would grow the dataset.
     pub fn dataset_cost(&self) -> u64 {
-        self.db.iter().map(|(k, v)| value_cost(k, v)).sum()
+        (0..self.database_count()).map(|i| self.db_view(i).0.iter().map(|(k, v)| value_cost(k, v)).sum::<u64>()).sum()
+    }
+
+    /// Keys held by all databases together (what [`Limits::max_keys`] bounds).
+    pub fn total_keys(&self) -> usize {
+        (0..self.database_count()).map(|i| self.database_len(i)).sum()
     }
 
     /// Runs `spec`'s handler on `argv` under the playground limits (see the module header).
@@ -301,7 +379,14 @@ impl Store {
             _ => None,
         };
         if let Some(keys) = probe {
-            if let Err(refusal) = self.probe(spec, keys, argv) {
+            let touched = keys_of(keys, argv, self.active_db(), self.database_count());
+            let check = self.probe(&touched, |scratch| {
+                let mut args = Args::new(argv);
+                let (Err(reply) | Ok(reply)) = (spec.handler)(scratch, &mut args);
+                // A handler's own guard (a string that would grow past the limit) refused it.
+                is_refusal(&reply).then_some(reply)
+            });
+            if let Err(refusal) = check {
                 return refusal;
             }
         }
@@ -323,9 +408,19 @@ impl Store {
         )))
     }
 
-    /// Runs the handler on a copy of the keys the command names and measures what it would leave.
-    fn probe(&self, spec: &'static CommandSpec, keys: KeySpec, argv: &[Vec<u8>]) -> Result<(), Reply> {
-        let touched = keys_of(keys, argv);
+    /// Whether running `effect` would keep the store within its limits: copies the `touched`
+    /// (database, key) pairs into a scratch store with the same clock, random stream and active
+    /// database, runs `effect` there (it may refuse by itself), and measures what those keys would
+    /// be afterwards against every database's totals. The store itself is not changed. Used for
+    /// every write command and for the writes a blocked client's wake-up makes (BLMOVE's push).
+    pub(crate) fn probe(
+        &self,
+        touched: &[(usize, &[u8])],
+        effect: impl FnOnce(&mut Store) -> Option<Reply>,
+    ) -> Result<(), Reply> {
+        if self.limits.is_unlimited() {
+            return Ok(());
+        }
         let mut scratch = Store::with_limits(
             self.rng.clone(),
             // The handlers' own checks guard allocations (string growth); counts are measured below.
@@ -340,26 +435,32 @@ impl Store {
         scratch.now_ms = self.now_ms;
         scratch.started_ms = self.started_ms;
         let mut before: Vec<Option<u64>> = Vec::with_capacity(touched.len());
-        for k in &touched {
-            before.push(self.db.get(k).map(|v| value_cost(k, v)));
-            if let Some(v) = self.db.get(k) {
-                scratch.db.insert(k, v.clone());
-                if let Some(&when) = self.expires.get(*k) {
-                    scratch.expires.insert(Box::from(*k), when);
-                }
+        for &(db, k) in touched {
+            let (keys, expires) = self.db_view(db);
+            before.push(keys.get(k).map(|v| value_cost(k, v)));
+            if let Some(v) = keys.get(k) {
+                let when = expires.get(k).copied();
+                scratch.with_database(db, |sc| {
+                    sc.db.insert(k, v.clone());
+                    if let Some(when) = when {
+                        sc.expires.insert(Box::from(k), when);
+                    }
+                });
             }
         }
-        let mut args = Args::new(argv);
-        let (Err(reply) | Ok(reply)) = (spec.handler)(&mut scratch, &mut args);
-        // A handler's own guard (a string that would grow past the limit) refused it.
-        if is_refusal(&reply) {
-            return Err(reply);
+        // The scratch runs as a client of the same database that may not block (a blocking
+        // command there only shows what it would take now).
+        let me = scratch.connect_scratch_client(self.active_db());
+        scratch.srv.current = me;
+        scratch.activate_db(self.active_db());
+        if let Some(refused) = effect(&mut scratch) {
+            return Err(refused);
         }
         let before_keys = before.iter().flatten().count();
         let before_cost: u64 = before.iter().flatten().sum();
         let (mut after_keys, mut after_cost) = (0usize, 0u64);
-        for (k, was) in touched.iter().zip(&before) {
-            let Some(v) = scratch.db.get(k) else { continue };
+        for (&(db, k), was) in touched.iter().zip(&before) {
+            let Some(v) = scratch.db_view(db).0.get(k) else { continue };
             after_keys += 1;
             let cost = value_cost(k, v);
             // A value that did not grow passes as it is: a dataset loaded under larger limits
@@ -369,9 +470,11 @@ impl Store {
             }
             after_cost += cost;
         }
-        let keys = self.db.len() - before_keys + after_keys;
-        if keys > self.limits.max_keys && after_keys > before_keys {
-            return Err(Breach::Keys { count: keys, max: self.limits.max_keys }.refusal());
+        if after_keys > before_keys {
+            let keys = self.total_keys() - before_keys + after_keys;
+            if keys > self.limits.max_keys {
+                return Err(Breach::Keys { count: keys, max: self.limits.max_keys }.refusal());
+            }
         }
         if after_cost > before_cost {
             let bytes = self.dataset_cost() - before_cost + after_cost;
@@ -457,6 +560,7 @@ impl Store {
 pub fn coverage() -> Vec<(&'static str, bool)> {
     table::COMMANDS
         .iter()
+        .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
         .filter(|c| c.flags.contains(&Flag::Write))
         .map(|c| (c.name, key_spec(c.name).is_some() || WHOLE_KEYSPACE.contains(&c.name)))
         .collect()
@@ -587,5 +691,144 @@ mod tests {
             SET b 22 -> OK
             RPUSH l 6 -> (error) ERR playground limit: this command would make list "l" hold 5 elements, the most allowed is 2; nothing was changed"#]]
         .assert_eq(&run(&mut s, "LPOP l\nDEL a\nSET d 4\nSET b 22\nRPUSH l 6"));
+    }
+}
+
+/// The limits across databases and clients: every database counts towards one total, commands
+/// that touch two databases are checked in both, and the check holds on every path a write takes
+/// (any client, inside EXEC, a blocked client's wake-up).
+#[cfg(test)]
+mod engine_tests {
+    use super::*;
+    use crate::redis::server::run_clients_on;
+    use crate::sim::SimRng;
+    use expect_test::expect;
+
+    fn small() -> Store {
+        Store::with_limits(
+            SimRng::new(1),
+            Limits {
+                max_keys: 3,
+                max_value_bytes: 8,
+                max_collection_len: 3,
+                max_dataset_bytes: 1_000,
+                max_reply_elements: 100,
+                max_reply_bytes: 1_000,
+            },
+        )
+    }
+
+    #[test]
+    fn keys_in_every_database_count_towards_one_limit_and_copy_db_is_checked_in_its_target() {
+        let mut s = small();
+        expect![[r#"
+            A: SET a 1 -> OK
+            A: SELECT 1 -> OK
+            A: MSET b 2 c 3 -> OK
+            B: SET d 4 -> (error) OOM playground limit: this command would leave 4 keys, the most allowed is 3; nothing was changed (delete keys or FLUSHDB)
+            A: COPY b b DB 2 -> (error) OOM playground limit: this command would leave 4 keys, the most allowed is 3; nothing was changed (delete keys or FLUSHDB)
+            A: COPY b c DB 0 REPLACE -> (error) OOM playground limit: this command would leave 4 keys, the most allowed is 3; nothing was changed (delete keys or FLUSHDB)
+            A: COPY b c REPLACE -> (integer) 1
+            A: MOVE b 0 -> (integer) 1
+            A: MOVE c 0 -> (integer) 1
+            A: DBSIZE -> (integer) 0
+            B: DBSIZE -> (integer) 3
+            A: SWAPDB 0 1 -> OK
+            A: DBSIZE -> (integer) 3
+            A: FLUSHDB -> OK
+            B: SET d 4 -> OK
+            B: COPY d d DB 5 -> (integer) 1
+            A: SELECT 5 -> OK
+            A: GET d -> "4"
+        "#]]
+        .assert_eq(&run_clients_on(
+            &mut s,
+            "A: SET a 1\nA: SELECT 1\nA: MSET b 2 c 3\nB: SET d 4\nA: COPY b b DB 2\nA: COPY b c DB 0 REPLACE
+             A: COPY b c REPLACE\nA: MOVE b 0\nA: MOVE c 0\nA: DBSIZE\nB: DBSIZE\nA: SWAPDB 0 1\nA: DBSIZE\nA: FLUSHDB
+             B: SET d 4\nB: COPY d d DB 5\nA: SELECT 5\nA: GET d",
+        ));
+        assert_eq!((s.database_len(0), s.database_len(5), s.total_keys()), (1, 1, 2));
+    }
+
+    #[test]
+    fn a_move_into_a_database_is_checked_there() {
+        // MOVE keeps the totals, but the value it lands is checked like any write that grows a
+        // key (a dataset loaded under looser limits cannot be spread by moving it).
+        let mut s = small();
+        run_clients_on(&mut s, "A: SET k 12345678");
+        s.limits.max_value_bytes = 4;
+        expect![[r#"
+            A: MOVE k 1 -> (error) ERR playground limit: this command would write a string of 8 bytes at key "k", the most allowed is 4; nothing was changed
+            A: GET k -> "12345678"
+            A: DEL k -> (integer) 1
+        "#]]
+        .assert_eq(&run_clients_on(&mut s, "A: MOVE k 1\nA: GET k\nA: DEL k"));
+    }
+
+    #[test]
+    fn a_refused_command_inside_exec_is_an_error_in_execs_array_and_changes_nothing() {
+        // Redis's shape for a command that fails when EXEC runs it (WRONGTYPE, say): its error
+        // takes its place in the array and the others run. The limits can only be known at that
+        // moment (earlier commands of the transaction change what a later one would produce).
+        let mut s = small();
+        expect![[r#"
+            A: RPUSH l 1 2 -> (integer) 2
+            A: MULTI -> OK
+            A: SET a 1 -> QUEUED
+            A: RPUSH l 3 4 -> QUEUED
+            A: RPUSH l 3 -> QUEUED
+            A: SET b 2 -> QUEUED
+            A: SET c 3 -> QUEUED
+            A: EXEC -> [OK, (error) ERR playground limit: this command would make list "l" hold 4 elements, the most allowed is 3; nothing was changed, (integer) 3, OK, (error) OOM playground limit: this command would leave 4 keys, the most allowed is 3; nothing was changed (delete keys or FLUSHDB)]
+            A: LRANGE l 0 -1 -> ["1", "2", "3"]
+            A: EXISTS c -> (integer) 0
+        "#]]
+        .assert_eq(&run_clients_on(
+            &mut s,
+            "A: RPUSH l 1 2\nA: MULTI\nA: SET a 1\nA: RPUSH l 3 4\nA: RPUSH l 3\nA: SET b 2\nA: SET c 3\nA: EXEC
+             A: LRANGE l 0 -1\nA: EXISTS c",
+        ));
+    }
+
+    #[test]
+    fn a_blocked_blmove_whose_push_would_cross_a_limit_gets_the_refusal_and_nothing_moves() {
+        // As Redis serves a BLMOVE whose destination has the wrong type: the receiver gets the
+        // error, is unblocked, and the element stays where it was.
+        let mut s = small();
+        expect![[r#"
+            B: RPUSH dst a b c -> (integer) 3
+            A: BLMOVE src dst LEFT RIGHT 0 -> (blocked)
+            B: LPUSH src x -> (integer) 1
+              A <- (error) ERR playground limit: this command would make list "dst" hold 4 elements, the most allowed is 3; nothing was changed
+            B: LRANGE src 0 -1 -> ["x"]
+            B: LLEN dst -> (integer) 3
+            A: BLMOVE src other LEFT RIGHT 0 -> "x"
+            B: EXISTS src -> (integer) 0
+        "#]]
+        .assert_eq(&run_clients_on(
+            &mut s,
+            "B: RPUSH dst a b c\nA: BLMOVE src dst LEFT RIGHT 0\nB: LPUSH src x\nB: LRANGE src 0 -1\nB: LLEN dst
+             A: BLMOVE src other LEFT RIGHT 0\nB: EXISTS src",
+        ));
+        s.check_indexes().unwrap();
+    }
+
+    #[test]
+    fn every_database_is_saved_and_loaded_under_one_total() {
+        let mut s = small();
+        run_clients_on(&mut s, "A: SET a 1\nA: SELECT 7\nA: SET b 2 PX 100000");
+        let json = s.export_checked(crate::sim::TEST_EPOCH).unwrap();
+        assert!(json.contains(r#""databases":[{"index":7"#), "{json}");
+        let mut t = small();
+        t.import_json(&json).unwrap();
+        assert_eq!((t.database_len(0), t.database_len(7)), (1, 1));
+        assert_eq!(t.export_json(crate::sim::TEST_EPOCH), json);
+        // Loaded under a limit of one key in all, the two databases together are refused.
+        t.limits.max_keys = 1;
+        let e = t.import_json(&json).unwrap_err().to_string();
+        assert_eq!(e, "stored dataset holds 2 keys, the most allowed is 1");
+        let e = t.import_json(r#"{"version":1,"keys":[],"databases":[{"index":16,"keys":[]}]}"#).unwrap_err();
+        assert_eq!(e.to_string(), "stored dataset has database 16; this store has databases 0 to 15 (each listed once)");
+        assert_eq!(t.database_len(7), 1, "a refused import leaves the store alone");
     }
 }

@@ -8,10 +8,13 @@
 use super::keyspace::{Keyspace, Map, Set};
 use serde::{Deserialize, Serialize};
 
+use super::databases::Db;
 use super::limits::Breach;
 use super::num;
 use super::store::Store;
+use super::stream::{parse_id, Consumer, Group, IdForm, Nack, Stream, INVALID_ENTRIES_READ};
 use super::value::{Value, ZSet};
+use std::collections::BTreeMap;
 use crate::sim::SimTime;
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -51,6 +54,31 @@ pub enum SnapshotValue {
     Set(Vec<Bytes>),
     Hash(Vec<(Bytes, Bytes)>),
     Zset(Vec<(Bytes, String)>),
+    Stream(SnapshotStream),
+}
+
+/// A stream: its entries, its counters and its consumer groups.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotStream {
+    /// `[id, [[field, value], …]]` in ID order.
+    pub entries: Vec<(String, Vec<(Bytes, Bytes)>)>,
+    pub last_id: String,
+    pub max_deleted_id: String,
+    pub entries_added: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<SnapshotGroup>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotGroup {
+    pub name: Bytes,
+    pub last_id: String,
+    /// -1 when unknown.
+    pub entries_read: i64,
+    /// `[name, seen_time_ms]`.
+    pub consumers: Vec<(Bytes, i64)>,
+    /// `[id, consumer, delivery_time_ms, delivery_count]`.
+    pub pending: Vec<(String, Bytes, i64, u64)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,6 +97,18 @@ pub struct Snapshot {
     /// What DEBUG SLEEP had added to the clock, so deadlines keep their meaning.
     #[serde(default)]
     pub clock_offset_ms: u64,
+    /// Database 0's keys (every snapshot has them; older ones have nothing else).
+    pub keys: Vec<SnapshotKey>,
+    /// The other numbered databases that hold keys, by index (SELECT 3 and SET k v survive a
+    /// reload). Absent when they are all empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub databases: Vec<SnapshotDb>,
+}
+
+/// One database other than 0.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotDb {
+    pub index: usize,
     pub keys: Vec<SnapshotKey>,
 }
 
@@ -81,6 +121,10 @@ pub enum ImportError {
     Version { found: u32, supported: u32 },
     #[error("stored dataset lists key {0:?} twice")]
     DuplicateKey(String),
+    #[error("stored dataset has a stream at key {key:?} that does not load: {reason}")]
+    BadStream { key: String, reason: String },
+    #[error("stored dataset has database {index}; this store has databases 0 to {last} (each listed once)")]
+    BadDatabase { index: usize, last: usize },
     #[error("stored dataset has an empty {kind} at key {key:?}; Redis never keeps empty collections")]
     EmptyCollection { key: String, kind: &'static str },
     #[error("stored dataset has score {score:?} at key {key:?}; a score is a float such as 1.5, inf or -inf")]
@@ -93,13 +137,87 @@ pub enum ImportError {
     OverLimit(#[from] Breach),
 }
 
+fn export_stream(s: &Stream) -> SnapshotStream {
+    let b = |v: &[u8]| Bytes::from_slice(v);
+    SnapshotStream {
+        entries: s
+            .entries()
+            .iter()
+            .map(|(id, f)| (id.to_string(), f.iter().map(|(k, v)| (b(k), b(v))).collect()))
+            .collect(),
+        last_id: s.last_id.to_string(),
+        max_deleted_id: s.max_deleted_entry_id.to_string(),
+        entries_added: s.entries_added,
+        groups: s
+            .groups
+            .iter()
+            .map(|(name, g)| SnapshotGroup {
+                name: b(name),
+                last_id: g.last_id.to_string(),
+                entries_read: g.entries_read,
+                consumers: g.consumers.iter().map(|(n, c)| (b(n), c.seen_time)).collect(),
+                pending: g
+                    .pel
+                    .iter()
+                    .map(|(id, n)| (id.to_string(), b(&n.consumer), n.delivery_time, n.delivery_count))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn import_stream(st: &SnapshotStream) -> Result<Stream, String> {
+    let id = |s: &str| parse_id(s.as_bytes(), 0, IdForm::Strict).map(|(id, _)| id).ok_or(format!("bad id {s:?}"));
+    let bytes = |b: &Bytes| b.decode().map_err(|e| e.to_string());
+    let mut entries = Vec::with_capacity(st.entries.len());
+    for (eid, fields) in &st.entries {
+        if fields.is_empty() {
+            return Err(format!("entry {eid} has no fields"));
+        }
+        let f = fields.iter().map(|(k, v)| Ok((bytes(k)?, bytes(v)?))).collect::<Result<Vec<_>, String>>()?;
+        entries.push((id(eid)?, f));
+    }
+    let mut groups = BTreeMap::new();
+    for g in &st.groups {
+        let mut grp = Group::new(id(&g.last_id)?, g.entries_read.max(INVALID_ENTRIES_READ));
+        for (n, seen) in &g.consumers {
+            grp.consumers.insert(bytes(n)?, Consumer { seen_time: *seen, pel: Default::default() });
+        }
+        for (pid, consumer, time, count) in &g.pending {
+            let pid = id(pid)?;
+            let consumer = bytes(consumer)?;
+            let c = grp.consumers.get_mut(&consumer).ok_or(format!("pending entry {pid} names an unknown consumer"))?;
+            c.pel.insert(pid);
+            let nack = Nack { delivery_time: *time, delivery_count: *count, consumer };
+            if grp.pel.insert(pid, nack).is_some() {
+                return Err(format!("pending entry {pid} is listed twice"));
+            }
+        }
+        if groups.insert(bytes(&g.name)?, grp).is_some() {
+            return Err("a group is listed twice".into());
+        }
+    }
+    Stream::restore(entries, id(&st.last_id)?, id(&st.max_deleted_id)?, st.entries_added, groups)
+}
+
 impl Store {
-    /// The live dataset (expired keys left out) at caller time `now`.
+    /// The live dataset of every database (expired keys left out) at caller time `now`.
     pub fn export(&self, now: SimTime) -> Snapshot {
         let now_ms = i64::try_from(self.store_time(now).as_unix_ms()).unwrap_or(i64::MAX);
+        let keys = self.export_database(0, now_ms);
+        let databases = (1..self.database_count())
+            .filter(|&i| self.database_len(i) > 0)
+            .map(|index| SnapshotDb { index, keys: self.export_database(index, now_ms) })
+            .filter(|d| !d.keys.is_empty())
+            .collect();
+        Snapshot { version: FORMAT_VERSION, clock_offset_ms: self.clock_offset.as_millis(), keys, databases }
+    }
+
+    fn export_database(&self, index: usize, now_ms: i64) -> Vec<SnapshotKey> {
+        let (db, expires) = self.db_view(index);
         let mut keys = Vec::new();
-        for (k, v) in &self.db {
-            let exp = self.expires.get(k).copied();
+        for (k, v) in db {
+            let exp = expires.get(k).copied();
             if exp.is_some_and(|w| now_ms > w) {
                 continue;
             }
@@ -113,28 +231,62 @@ impl Store {
                 Value::ZSet(z) => {
                     SnapshotValue::Zset(z.iter().map(|(m, s)| (Bytes::from_slice(m), num::format_score(s))).collect())
                 }
+                Value::Stream(s) => SnapshotValue::Stream(export_stream(s)),
             };
             keys.push(SnapshotKey { key: Bytes::from_slice(k), expires_at_ms: exp, value });
         }
-        Snapshot { version: FORMAT_VERSION, clock_offset_ms: self.clock_offset.as_millis(), keys }
+        keys
     }
 
     pub fn export_json(&self, now: SimTime) -> String {
         serde_json::to_string(&self.export(now)).unwrap_or_else(|_| "{}".into())
     }
 
-    /// Replaces the dataset with `snapshot` after validating all of it; on error the store is
-    /// unchanged.
+    /// Replaces the dataset (every database) with `snapshot` after validating all of it; on
+    /// error the store is unchanged. The limits count every database together, as commands do.
     pub fn import(&mut self, snapshot: &Snapshot) -> Result<(), ImportError> {
         if snapshot.version != FORMAT_VERSION {
             return Err(ImportError::Version { found: snapshot.version, supported: FORMAT_VERSION });
         }
         // The key count first, so an oversized document is refused before anything is built.
-        self.limits.check_totals(snapshot.keys.len(), 0)?;
+        let listed = snapshot.databases.iter().fold(snapshot.keys.len(), |n, d| n.saturating_add(d.keys.len()));
+        self.limits.check_totals(listed, 0)?;
+        let n = self.database_count();
+        let mut loaded: Vec<(usize, Db)> = Vec::with_capacity(1 + snapshot.databases.len());
+        let (mut total_keys, mut cost) = (0usize, 0u64);
+        let lists = std::iter::once((0, &snapshot.keys)).chain(snapshot.databases.iter().map(|d| (d.index, &d.keys)));
+        for (index, keys) in lists {
+            if index >= n || loaded.iter().any(|(i, ..)| *i == index) {
+                return Err(ImportError::BadDatabase { index, last: n - 1 });
+            }
+            loaded.push((index, self.import_keys(keys, &mut total_keys, &mut cost)?));
+        }
+        for i in 0..n {
+            self.with_database(i, |s| {
+                s.db.clear();
+                s.expires.clear();
+            });
+        }
+        for (index, db) in loaded {
+            self.with_database(index, |s| {
+                s.db = db.keys;
+                s.expires = db.expires;
+            });
+        }
+        self.clock_offset = crate::sim::SimDuration::from_millis(snapshot.clock_offset_ms);
+        Ok(())
+    }
+
+    /// One database's keys, validated, counted into the running totals.
+    fn import_keys(
+        &self,
+        keys: &[SnapshotKey],
+        total_keys: &mut usize,
+        cost: &mut u64,
+    ) -> Result<Db, ImportError> {
         let mut db = Keyspace::new();
         let mut expires: Map<Box<[u8]>, i64> = Map::default();
-        let mut cost: u64 = 0;
-        for sk in &snapshot.keys {
+        for sk in keys {
             let key = sk.key.decode()?;
             let name = String::from_utf8_lossy(&key).into_owned();
             let nonempty = |n: usize, kind: &'static str| {
@@ -173,9 +325,13 @@ impl Store {
                     }
                     Value::ZSet(Box::new(z))
                 }
+                SnapshotValue::Stream(st) => Value::Stream(Box::new(
+                    import_stream(st).map_err(|reason| ImportError::BadStream { key: name.clone(), reason })?,
+                )),
             };
-            cost = cost.saturating_add(self.limits.check_value(&key, &value)?);
-            self.limits.check_totals(db.len() + 1, cost)?;
+            *cost = cost.saturating_add(self.limits.check_value(&key, &value)?);
+            *total_keys += 1;
+            self.limits.check_totals(*total_keys, *cost)?;
             if db.insert(&key, value).is_some() {
                 return Err(ImportError::DuplicateKey(name));
             }
@@ -183,10 +339,7 @@ impl Store {
                 expires.insert(key.into_boxed_slice(), w);
             }
         }
-        self.db = db;
-        self.expires = expires;
-        self.clock_offset = crate::sim::SimDuration::from_millis(snapshot.clock_offset_ms);
-        Ok(())
+        Ok(Db { keys: db, expires })
     }
 
     /// The export as JSON, after checking that it loads again into a store with the same limits:
@@ -275,7 +428,7 @@ mod tests {
             stored dataset has an empty list at key "a"; Redis never keeps empty collections
             stored dataset has score "nan" at key "a"; a score is a float such as 1.5, inf or -inf
             stored dataset has invalid hex bytes "0g"; expected an even number of hex digits
-            stored dataset is not valid JSON for this format: unknown variant `stream`, expected one of `string`, `list`, `set`, `hash`, `zset` at line 1 column 60"#]]
+            stored dataset is not valid JSON for this format: invalid type: string "x", expected struct SnapshotStream at line 1 column 60"#]]
         .assert_eq(&errors.join("\n"));
         assert_eq!(s.export_json(TEST_EPOCH), before);
     }

@@ -14,6 +14,7 @@ use super::args::{err, error, Args, CmdResult};
 use super::keyspace::{Keyspace, Map};
 use super::reply::Reply;
 use super::table;
+use super::value::KeyType;
 use super::value::Value;
 use crate::sim::{SimDuration, SimRng, SimTime};
 
@@ -47,6 +48,9 @@ pub struct Store {
     pub(crate) started_ms: Option<i64>,
     /// The Lua script cache and the state scripts share (EVAL, SCRIPT).
     pub(crate) scripts: super::script::ScriptEngine,
+    /// Everything beyond the selected keyspace: the other databases, clients, transactions,
+    /// pub/sub, blocked clients, CONFIG (see `server.rs`).
+    pub(crate) srv: Box<super::server::ServerState>,
     /// What the active-expire cycle keeps between runs (`redis::expire`).
     pub(crate) active_expire: super::expire::ActiveExpire,
 }
@@ -68,6 +72,7 @@ impl Store {
             stats: Stats::default(),
             started_ms: None,
             scripts: super::script::ScriptEngine::default(),
+            srv: Box::default(),
             active_expire: Default::default(),
         }
     }
@@ -111,20 +116,20 @@ impl Store {
         }
     }
 
-    /// Runs one command at caller time `now` and returns its reply, as a Redis 7.0 server would.
+    /// Runs one command at caller time `now` as the store's default client and returns its
+    /// reply, as a Redis 7.0 server would. (Many clients: [`Store::connect`] and
+    /// [`Store::execute_as`] in `server.rs`; this is the one-client shorthand.)
     pub fn execute(&mut self, now: SimTime, argv: &[Vec<u8>]) -> Reply {
-        self.set_clock(now);
-        let Some(name) = argv.first() else {
+        if argv.is_empty() {
             return error("ERR empty command");
-        };
-        let Some(spec) = table::lookup(name) else {
-            return unknown_command(argv);
-        };
-        let argc = argv.len() as i64;
-        let arity = i64::from(spec.arity);
-        if (arity > 0 && argc != arity) || argc < -arity {
-            return Reply::Error(format!("ERR wrong number of arguments for '{}' command", spec.name));
         }
+        self.execute_default(now, argv)
+    }
+
+    /// Redis's `call` for a command already looked up and arity-checked by the client layer
+    /// (`server.rs`): counts it, applies the playground's input limits, runs the handler and
+    /// bounds the reply.
+    pub(crate) fn call_handler(&mut self, spec: &'static table::CommandSpec, argv: &[Vec<u8>]) -> Reply {
         self.stats.total_commands_processed = self.stats.total_commands_processed.saturating_add(1);
         self.run_limited(spec, argv)
     }
@@ -144,19 +149,26 @@ impl Store {
     }
 
     /// `keyIsExpired`: a key is expired once the clock is *past* its deadline (`now > when`).
-    fn is_expired(&self, key: &[u8]) -> bool {
+    pub(crate) fn is_expired(&self, key: &[u8]) -> bool {
         !self.expires.is_empty() && matches!(self.expires.get(key), Some(&when) if self.now_ms > when)
     }
 
     /// Redis's `expireIfNeeded`: deletes `key` if its deadline has passed. True if it did.
     pub(crate) fn expire_if_needed(&mut self, key: &[u8]) -> bool {
         if self.is_expired(key) {
-            self.remove_key(key);
-            self.stats.expired_keys = self.stats.expired_keys.saturating_add(1);
+            self.delete_expired(key);
             true
         } else {
             false
         }
+    }
+
+    /// `deleteExpiredKeyAndPropagate`: removes an expired key, counts it, and touches it for
+    /// WATCH like any modification. Lazy and active expiry both go through here.
+    pub(crate) fn delete_expired(&mut self, key: &[u8]) {
+        self.remove_key(key);
+        self.stats.expired_keys = self.stats.expired_keys.saturating_add(1);
+        self.signal_modified(key);
     }
 
     // ---- keyspace primitives ------------------------------------------------------------------
@@ -166,7 +178,15 @@ impl Store {
         if !self.expires.is_empty() {
             self.expires.swap_remove(key);
         }
-        self.db.swap_remove(key).is_some()
+        match self.db.swap_remove(key) {
+            // `dbGenericDelete`: clients blocked in XREADGROUP on a deleted stream are told.
+            Some(Value::Stream(_)) => {
+                self.signal_key_as_ready(key, super::value::KeyType::Stream);
+                true
+            }
+            Some(_) => true,
+            None => false,
+        }
     }
 
     /// A key's value for reading, after lazy expiry; counts a hit or a miss like `lookupKeyRead`.
@@ -193,12 +213,21 @@ impl Store {
         self.db.contains_key(key)
     }
 
-    /// Redis's `setKey`: store `value` under `key`, dropping any deadline unless `keep_ttl`.
+    /// Redis's `setKey`: store `value` under `key`, dropping any deadline unless `keep_ttl`. A new
+    /// key is `dbAdd`ed (clients blocked on it may be served after this command) and the key is
+    /// touched for WATCH (`signalModifiedKey`).
     pub(crate) fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
-        self.db.insert(key, value);
+        let kind = value.key_type();
+        match self.db.insert(key, value) {
+            None => self.signal_key_as_ready(key, kind),
+            // `dbOverwrite` of a stream: clients blocked in XREADGROUP on it are told.
+            Some(Value::Stream(_)) => self.signal_key_as_ready(key, KeyType::Stream),
+            Some(_) => {}
+        }
         if !keep_ttl && !self.expires.is_empty() {
             self.expires.swap_remove(key);
         }
+        self.signal_modified(key);
     }
 
     /// Replaces the value of an existing key keeping its deadline (`dbOverwrite`), or adds it.
@@ -233,7 +262,8 @@ impl Store {
 
     /// Deletes `key` when its collection became empty (Redis never keeps empty collections).
     pub(crate) fn delete_if_empty(&mut self, key: &[u8]) {
-        if self.db.get(key).is_some_and(|v| !matches!(v, Value::Str(_)) && v.is_empty()) {
+        // Streams stay when empty (XDEL of the last entry keeps the key, its IDs and groups).
+        if self.db.get(key).is_some_and(|v| !matches!(v, Value::Str(_) | Value::Stream(_)) && v.is_empty()) {
             self.remove_key(key);
         }
     }
@@ -274,7 +304,7 @@ impl Store {
 /// `ERR unknown command 'x', with args beginning with: 'a' 'b' ` — the arguments are quoted while
 /// their text stays under 128 bytes, as `processCommand` does (C strings: a NUL ends an argument;
 /// CR and LF become spaces so the error stays one RESP line).
-fn unknown_command(argv: &[Vec<u8>]) -> Reply {
+pub(crate) fn unknown_command(argv: &[Vec<u8>]) -> Reply {
     let name = super::args::c_str(&argv[0]);
     let name = &name[..name.len().min(128)];
     let mut args: Vec<u8> = Vec::new();
@@ -414,19 +444,20 @@ impl Store {
                 Value::Set(s) => 64 + s.iter().map(|e| e.len() as u64 + 24).sum::<u64>(),
                 Value::Hash(h) => 64 + h.iter().map(|(f, v)| (f.len() + v.len()) as u64 + 4).sum::<u64>(),
                 Value::ZSet(z) => 64 + z.iter().map(|(m, _)| m.len() as u64 + 10).sum::<u64>(),
+                Value::Stream(s) => 64 + s.payload().map(|b| b.len() as u64 + 2).sum::<u64>(),
             };
         }
         total + self.expires.len() as u64 * 32
     }
+}
 
-    /// Mean remaining TTL of keys with a deadline, in ms (INFO keyspace's `avg_ttl`).
-    pub(crate) fn avg_ttl_ms(&self) -> i64 {
-        if self.expires.is_empty() {
-            return 0;
-        }
-        let sum: i128 = self.expires.values().map(|&w| i128::from((w - self.now_ms).max(0))).sum();
-        (sum / self.expires.len() as i128) as i64
+/// Mean remaining TTL of `expires` at `now_ms`, in ms (INFO keyspace's `avg_ttl`).
+pub(crate) fn avg_ttl_ms(expires: &Map<Box<[u8]>, i64>, now_ms: i64) -> i64 {
+    if expires.is_empty() {
+        return 0;
     }
+    let sum: i128 = expires.values().map(|&w| i128::from((w - now_ms).max(0))).sum();
+    (sum / expires.len() as i128) as i64
 }
 
 /// Test helper: runs `script` (one redis-cli line per line, tokenized as redis-cli does) at
@@ -476,6 +507,7 @@ mod limit_tests {
         };
         expect![[r#"
             # Stats
+            total_connections_received:1
             total_commands_processed:6
             expired_keys:0
             expired_stale_perc:0.00
@@ -484,6 +516,9 @@ mod limit_tests {
             evicted_keys:0
             keyspace_hits:1
             keyspace_misses:1
+            pubsub_channels:0
+            pubsub_patterns:0
+            pubsubshard_channels:0
             active_expire_cycles:0
 
             # Keyspace

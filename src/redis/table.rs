@@ -4,7 +4,10 @@
 
 use std::sync::OnceLock;
 
-use super::cmd::{hashes, keys, lists, scripting, server, sets, strings, zsets};
+use super::cmd::{
+    admin, blocking, connection, databases, hashes, keys, lists, pubsub, scripting, server, sets, streams, strings,
+    transactions, zsets,
+};
 use super::store::Handler;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,8 +19,10 @@ pub enum Flag {
     Fast,
     /// The reply depends on the store's random stream (SPOP, RANDOMKEY…).
     Random,
-    /// Refused inside a Lua script (`noscript`: EVAL, SCRIPT, DEBUG…).
+    /// Refused inside a script (Redis's `CMD_NOSCRIPT`: MULTI, SUBSCRIBE, BLPOP…).
     NoScript,
+    /// May block its client (Redis's `CMD_BLOCKING`); inside MULTI or a script it never does.
+    Blocking,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +36,9 @@ pub enum Group {
     Server,
     Connection,
     Scripting,
+    Transactions,
+    PubSub,
+    Stream,
 }
 
 impl Group {
@@ -45,12 +53,16 @@ impl Group {
             Group::Server => "server",
             Group::Connection => "connection",
             Group::Scripting => "scripting",
+            Group::Transactions => "transactions",
+            Group::PubSub => "pubsub",
+            Group::Stream => "stream",
         }
     }
 }
 
 pub struct CommandSpec {
-    /// Lower-case, as Redis names commands in errors.
+    /// Lower-case, as Redis names commands in errors; a subcommand is `container|sub`
+    /// (`config|get`), Redis's "full name".
     pub name: &'static str,
     pub arity: i32,
     pub flags: &'static [Flag],
@@ -59,6 +71,9 @@ pub struct CommandSpec {
     pub syntax: &'static str,
     pub summary: &'static str,
     pub handler: Handler,
+    /// A container command's subcommands (CLIENT, CONFIG, PUBSUB); the container itself is never
+    /// called: `server::lookup_command` resolves `argv[1]` first, as Redis's `lookupCommand` does.
+    pub subcommands: &'static [CommandSpec],
 }
 
 impl std::fmt::Debug for CommandSpec {
@@ -75,6 +90,8 @@ const WF: &[Flag] = &[Write, Fast];
 const R: &[Flag] = &[ReadOnly];
 const RF: &[Flag] = &[ReadOnly, Fast];
 const F: &[Flag] = &[Fast];
+const NS: &[Flag] = &[NoScript];
+const NSF: &[Flag] = &[NoScript, Fast];
 
 macro_rules! c {
     ($name:literal, $arity:expr, $flags:expr, $group:ident, $syntax:literal, $summary:literal, $h:path) => {
@@ -86,6 +103,24 @@ macro_rules! c {
             syntax: $syntax,
             summary: $summary,
             handler: $h,
+            subcommands: &[],
+        }
+    };
+}
+
+/// A container command (Redis's `subcommands_dict`): arity and flags of the bare name, then the
+/// subcommand table.
+macro_rules! container {
+    ($name:literal, $group:ident, $summary:literal, $subs:expr) => {
+        CommandSpec {
+            name: $name,
+            arity: -2,
+            flags: &[],
+            group: Group::$group,
+            syntax: "<subcommand> [<arg> ...]",
+            summary: $summary,
+            handler: super::server::container_never_called,
+            subcommands: $subs,
         }
     };
 }
@@ -130,13 +165,13 @@ pub static COMMANDS: &[CommandSpec] = &[
     c!("type", 2, RF, Keyspace, "key", "Determine the type stored at key", keys::type_),
     c!("rename", 3, W, Keyspace, "key newkey", "Rename a key", keys::rename),
     c!("renamenx", 3, WF, Keyspace, "key newkey", "Rename a key, only if the new key does not exist", keys::renamenx),
-    c!("copy", -3, WD, Keyspace, "source destination [DB destination-db] [REPLACE]", "Copy a key", keys::copy),
+    c!("copy", -3, WD, Keyspace, "source destination [DB destination-db] [REPLACE]", "Copy a key", databases::copy),
     c!("keys", 2, R, Keyspace, "pattern", "Find all keys matching the given pattern", keys::keys),
     c!("scan", -2, R, Keyspace, "cursor [MATCH pattern] [COUNT count] [TYPE type]", "Incrementally iterate the keys space", keys::scan),
     c!("randomkey", 1, &[ReadOnly, Random], Keyspace, "", "Return a random key from the keyspace", keys::randomkey),
     c!("dbsize", 1, RF, Server, "", "Return the number of keys in the selected database", keys::dbsize),
-    c!("flushdb", -1, W, Server, "[ASYNC | SYNC]", "Remove all keys from the current database", keys::flushdb),
-    c!("flushall", -1, W, Server, "[ASYNC | SYNC]", "Remove all keys from all databases", keys::flushall),
+    c!("flushdb", -1, W, Server, "[ASYNC | SYNC]", "Remove all keys from the current database", databases::flushdb),
+    c!("flushall", -1, W, Server, "[ASYNC | SYNC]", "Remove all keys from all databases", databases::flushall),
     // lists
     c!("lpush", -3, WDF, List, "key element [element ...]", "Prepend one or multiple elements to a list", lists::lpush),
     c!("rpush", -3, WDF, List, "key element [element ...]", "Append one or multiple elements to a list", lists::rpush),
@@ -206,6 +241,178 @@ pub static COMMANDS: &[CommandSpec] = &[
     c!("eval_ro", -3, &[NoScript, ReadOnly], Scripting, "script numkeys [key [key ...]] [arg [arg ...]]", "Execute a read-only Lua script server side", scripting::eval),
     c!("evalsha_ro", -3, &[NoScript, ReadOnly], Scripting, "sha1 numkeys [key [key ...]] [arg [arg ...]]", "Execute a read-only Lua script server side", scripting::eval),
     c!("script", -2, &[NoScript], Scripting, "DEBUG | EXISTS | FLUSH | HELP | KILL | LOAD", "A container for Lua scripts management commands", scripting::script),
+    // transactions
+    c!("multi", 1, NSF, Transactions, "", "Mark the start of a transaction block", transactions::multi),
+    c!("exec", 1, NS, Transactions, "", "Execute all commands issued after MULTI", transactions::exec),
+    c!("discard", 1, NSF, Transactions, "", "Discard all commands issued after MULTI", transactions::discard),
+    c!("watch", -2, NSF, Transactions, "key [key ...]", "Watch the given keys to determine execution of the MULTI/EXEC block", transactions::watch),
+    c!("unwatch", 1, NSF, Transactions, "", "Forget about all watched keys", transactions::unwatch),
+    // databases
+    c!("select", 2, F, Connection, "index", "Change the selected database for the current connection", databases::select),
+    c!("move", 3, WF, Keyspace, "key db", "Move a key to another database", databases::move_),
+    c!("swapdb", 3, WF, Server, "index1 index2", "Swaps two Redis databases", databases::swapdb),
+    // connection
+    container!("client", Connection, "A container for client connection commands", CLIENT),
+    c!("reset", 1, NSF, Connection, "", "Reset the connection", connection::reset),
+    c!("quit", -1, NSF, Connection, "", "Close the connection", connection::quit),
+    // pub/sub
+    c!("subscribe", -2, NS, PubSub, "channel [channel ...]", "Listen for messages published to the given channels", pubsub::subscribe),
+    c!("unsubscribe", -1, NS, PubSub, "[channel [channel ...]]", "Stop listening for messages posted to the given channels", pubsub::unsubscribe),
+    c!("psubscribe", -2, NS, PubSub, "pattern [pattern ...]", "Listen for messages published to channels matching the given patterns", pubsub::psubscribe),
+    c!("punsubscribe", -1, NS, PubSub, "[pattern [pattern ...]]", "Stop listening for messages posted to channels matching the given patterns", pubsub::punsubscribe),
+    c!("publish", 3, F, PubSub, "channel message", "Post a message to a channel", pubsub::publish),
+    c!("ssubscribe", -2, NS, PubSub, "shardchannel [shardchannel ...]", "Listen for messages published to the given shard channels", pubsub::ssubscribe),
+    c!("sunsubscribe", -1, NS, PubSub, "[shardchannel [shardchannel ...]]", "Stop listening for messages posted to the given shard channels", pubsub::sunsubscribe),
+    c!("spublish", 3, F, PubSub, "shardchannel message", "Post a message to a shard channel", pubsub::spublish),
+    container!("pubsub", PubSub, "A container for Pub/Sub commands", PUBSUB),
+    // blocking pops and the pops they serve
+    c!("blpop", -3, &[Write, NoScript, Blocking], List, "key [key ...] timeout", "Remove and get the first element in a list, or block until one is available", blocking::blpop),
+    c!("brpop", -3, &[Write, NoScript, Blocking], List, "key [key ...] timeout", "Remove and get the last element in a list, or block until one is available", blocking::brpop),
+    c!("blmove", 6, &[Write, DenyOom, NoScript, Blocking], List, "source destination LEFT | RIGHT LEFT | RIGHT timeout", "Pop an element from a list, push it to another list and return it; or block until one is available", blocking::blmove),
+    c!("brpoplpush", 4, &[Write, DenyOom, NoScript, Blocking], List, "source destination timeout", "Pop an element from a list, push it to another list and return it; or block until one is available", blocking::brpoplpush),
+    c!("lmpop", -4, W, List, "numkeys key [key ...] LEFT | RIGHT [COUNT count]", "Pop elements from a list", blocking::lmpop),
+    c!("blmpop", -5, &[Write, Blocking], List, "timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]", "Pop elements from a list, or block until one is available", blocking::blmpop),
+    c!("zpopmin", -2, WF, SortedSet, "key [count]", "Remove and return members with the lowest scores in a sorted set", blocking::zpopmin),
+    c!("zpopmax", -2, WF, SortedSet, "key [count]", "Remove and return members with the highest scores in a sorted set", blocking::zpopmax),
+    c!("bzpopmin", -3, &[Write, NoScript, Fast, Blocking], SortedSet, "key [key ...] timeout", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", blocking::bzpopmin),
+    c!("bzpopmax", -3, &[Write, NoScript, Fast, Blocking], SortedSet, "key [key ...] timeout", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", blocking::bzpopmax),
+    c!("zmpop", -4, W, SortedSet, "numkeys key [key ...] MIN | MAX [COUNT count]", "Remove and return members with scores in a sorted set", blocking::zmpop),
+    c!("bzmpop", -5, &[Write, Blocking], SortedSet, "timeout numkeys key [key ...] MIN | MAX [COUNT count]", "Remove and return members with scores in a sorted set or block until one is available", blocking::bzmpop),
+    // streams
+    c!("xadd", -5, WDF, Stream, "key [NOMKSTREAM] [MAXLEN | MINID [= | ~] threshold [LIMIT count]] * | id field value [field value ...]", "Appends a new entry to a stream", streams::xadd),
+    c!("xlen", 2, RF, Stream, "key", "Return the number of entries in a stream", streams::xlen),
+    c!("xrange", -4, R, Stream, "key start end [COUNT count]", "Return a range of elements in a stream, with IDs matching the specified IDs interval", streams::xrange),
+    c!("xrevrange", -4, R, Stream, "key end start [COUNT count]", "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE", streams::xrevrange),
+    c!("xdel", -3, WF, Stream, "key id [id ...]", "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.", streams::xdel),
+    c!("xtrim", -4, W, Stream, "key MAXLEN | MINID [= | ~] threshold [LIMIT count]", "Trims the stream to (approximately if '~' is passed) a certain size", streams::xtrim),
+    c!("xsetid", -3, WDF, Stream, "key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]", "An internal command for replicating stream values", streams::xsetid),
+    c!("xread", -4, &[ReadOnly, Blocking], Stream, "[COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", streams::xread),
+    c!("xreadgroup", -7, &[Write, Blocking], Stream, "GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", streams::xreadgroup),
+    c!("xack", -4, WF, Stream, "key group id [id ...]", "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.", streams::xack),
+    c!("xpending", -3, R, Stream, "key group [[IDLE min-idle-time] start end count [consumer]]", "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.", streams::xpending),
+    c!("xclaim", -6, WF, Stream, "key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]", "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.", streams::xclaim),
+    c!("xautoclaim", -6, WF, Stream, "key group consumer min-idle-time start [COUNT count] [JUSTID]", "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.", streams::xautoclaim),
+    container!("xgroup", Stream, "A container for consumer groups commands", XGROUP),
+    container!("xinfo", Stream, "A container for stream introspection commands", XINFO),
+    // server
+    container!("config", Server, "A container for server configuration commands", CONFIG),
+    c!("time", 1, F, Server, "", "Return the current server time (the virtual clock)", admin::time),
+    c!("wait", 3, NS, Keyspace, "numreplicas timeout", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", admin::wait),
+];
+
+/// Subcommand rows: `sub!("client", "id", …)` names the row `client|id`.
+macro_rules! sub {
+    ($name:literal, $arity:expr, $flags:expr, $group:ident, $syntax:literal, $summary:literal, $h:path) => {
+        c!($name, $arity, $flags, $group, $syntax, $summary, $h)
+    };
+}
+
+static CLIENT: &[CommandSpec] = &[
+    sub!("client|id", 2, NS, Connection, "", "Returns the client ID for the current connection", connection::client_id),
+    sub!("client|info", 2, NS, Connection, "", "Returns information about the current client connection", connection::client_info),
+    sub!("client|list", -2, NS, Connection, "[TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]", "Get the list of client connections", connection::client_list),
+    sub!("client|kill", -3, NS, Connection, "ip:port | [ID client-id] [TYPE NORMAL | MASTER | SLAVE | REPLICA | PUBSUB] [USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME yes/no]", "Kill the connection of a client", connection::client_kill),
+    sub!("client|setname", 3, NS, Connection, "connection-name", "Set the current connection name", connection::client_setname),
+    sub!("client|getname", 2, NS, Connection, "", "Get the current connection name", connection::client_getname),
+    sub!("client|unblock", -3, NS, Connection, "client-id [TIMEOUT | ERROR]", "Unblock a client blocked in a blocking command from a different connection", connection::client_unblock),
+    sub!("client|getredir", 2, NS, Connection, "", "Get tracking notifications redirection client ID if any", connection::client_getredir),
+    sub!("client|no-evict", 3, NS, Connection, "ON | OFF", "Set client eviction mode for the current connection", connection::client_no_evict),
+    sub!("client|reply", 3, NS, Connection, "ON | OFF | SKIP", "Instruct the server whether to reply to commands (not modeled)", connection::client_not_modeled),
+    sub!("client|pause", -3, NS, Connection, "timeout [WRITE | ALL]", "Stop processing commands from clients for some time (not modeled)", connection::client_not_modeled),
+    sub!("client|unpause", 2, NS, Connection, "", "Resume processing of clients that were paused (not modeled)", connection::client_not_modeled),
+    sub!("client|tracking", -3, NS, Connection, "ON | OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]", "Enable or disable server assisted client side caching support (not modeled)", connection::client_not_modeled),
+    sub!("client|trackinginfo", 2, NS, Connection, "", "Return information about server assisted client side caching for the current connection (not modeled)", connection::client_not_modeled),
+    sub!("client|caching", 3, NS, Connection, "YES | NO", "Instruct the server about tracking or not keys in the next request (not modeled)", connection::client_not_modeled),
+    sub!("client|help", 2, &[], Connection, "", "Show helpful text about the different subcommands", connection::client_help),
+];
+
+static PUBSUB: &[CommandSpec] = &[
+    sub!("pubsub|channels", -2, &[], PubSub, "[pattern]", "List active channels", pubsub::pubsub_channels),
+    sub!(
+        "pubsub|numsub",
+        -2,
+        &[],
+        PubSub,
+        "[channel [channel ...]]",
+        "Get the count of subscribers for channels",
+        pubsub::pubsub_numsub
+    ),
+    sub!(
+        "pubsub|numpat",
+        2,
+        &[],
+        PubSub,
+        "",
+        "Get the count of unique patterns pattern subscriptions",
+        pubsub::pubsub_numpat
+    ),
+    sub!(
+        "pubsub|shardchannels",
+        -2,
+        &[],
+        PubSub,
+        "[pattern]",
+        "List active shard channels",
+        pubsub::pubsub_shardchannels
+    ),
+    sub!(
+        "pubsub|shardnumsub",
+        -2,
+        &[],
+        PubSub,
+        "[shardchannel [shardchannel ...]]",
+        "Get the count of subscribers for shard channels",
+        pubsub::pubsub_shardnumsub
+    ),
+    sub!("pubsub|help", 2, &[], PubSub, "", "Show helpful text about the different subcommands", pubsub::pubsub_help),
+];
+
+static XGROUP: &[CommandSpec] = &[
+    sub!("xgroup|create", -5, WD, Stream, "key group id | $ [MKSTREAM] [ENTRIESREAD entries-read]", "Create a consumer group.", streams::xgroup),
+    sub!("xgroup|setid", -5, W, Stream, "key group id | $ [ENTRIESREAD entries-read]", "Set a consumer group to an arbitrary last delivered ID value.", streams::xgroup),
+    sub!("xgroup|destroy", 4, W, Stream, "key group", "Destroy a consumer group.", streams::xgroup),
+    sub!("xgroup|createconsumer", 5, WD, Stream, "key group consumer", "Create a consumer in a consumer group.", streams::xgroup),
+    sub!("xgroup|delconsumer", 5, W, Stream, "key group consumer", "Delete a consumer from a consumer group.", streams::xgroup),
+    sub!("xgroup|help", 2, &[], Stream, "", "Show helpful text about the different subcommands", streams::xgroup),
+];
+
+static XINFO: &[CommandSpec] = &[
+    sub!("xinfo|stream", -3, R, Stream, "key [FULL [COUNT count]]", "Get information about a stream", streams::xinfo),
+    sub!("xinfo|groups", 3, R, Stream, "key", "List the consumer groups of a stream", streams::xinfo),
+    sub!("xinfo|consumers", 4, R, Stream, "key group", "List the consumers in a consumer group", streams::xinfo),
+    sub!("xinfo|help", 2, &[], Stream, "", "Show helpful text about the different subcommands", streams::xinfo),
+];
+
+static CONFIG: &[CommandSpec] = &[
+    sub!(
+        "config|get",
+        -3,
+        NS,
+        Server,
+        "parameter [parameter ...]",
+        "Get the values of configuration parameters",
+        admin::config_get
+    ),
+    sub!(
+        "config|set",
+        -4,
+        NS,
+        Server,
+        "parameter value [parameter value ...]",
+        "Set configuration parameters to the given values",
+        admin::config_set
+    ),
+    sub!("config|resetstat", 2, NS, Server, "", "Reset the stats returned by INFO", admin::config_resetstat),
+    sub!(
+        "config|rewrite",
+        2,
+        NS,
+        Server,
+        "",
+        "Rewrite the configuration file with the in memory configuration",
+        admin::config_rewrite
+    ),
+    sub!("config|help", 2, &[], Server, "", "Show helpful text about the different subcommands", admin::config_help),
 ];
 
 fn sorted_index() -> &'static [(&'static str, usize)] {
@@ -267,6 +474,7 @@ mod tests {
             help_text("getex").unwrap(),
             "\n  GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]\n  summary: Get the value of a key and optionally set its expiration\n  group: string\n"
         );
-        expect_test::expect!["106"].assert_eq(&COMMANDS.len().to_string());
+        expect_test::expect!["156"].assert_eq(&COMMANDS.len().to_string());
+        expect_test::expect!["156"].assert_eq(&COMMANDS.len().to_string());
     }
 }

@@ -18,6 +18,7 @@ pub enum Value {
     /// HGETALL order is insertion order, and that is what the playground's hashes stay.
     Hash(Box<Map<Vec<u8>, Vec<u8>>>),
     ZSet(Box<ZSet>),
+    Stream(Box<super::stream::Stream>),
 }
 
 /// Redis's type names as TYPE replies them.
@@ -29,6 +30,7 @@ pub enum KeyType {
     Set,
     Hash,
     Zset,
+    Stream,
 }
 
 impl KeyType {
@@ -39,11 +41,12 @@ impl KeyType {
             KeyType::Set => "set",
             KeyType::Hash => "hash",
             KeyType::Zset => "zset",
+            KeyType::Stream => "stream",
         }
     }
     /// The TYPE option of SCAN takes these names, case-insensitively.
     pub fn from_name(name: &[u8]) -> Option<KeyType> {
-        [KeyType::String, KeyType::List, KeyType::Set, KeyType::Hash, KeyType::Zset]
+        [KeyType::String, KeyType::List, KeyType::Set, KeyType::Hash, KeyType::Zset, KeyType::Stream]
             .into_iter()
             .find(|t| name.eq_ignore_ascii_case(t.name().as_bytes()))
     }
@@ -57,6 +60,7 @@ impl Value {
             Value::Set(_) => KeyType::Set,
             Value::Hash(_) => KeyType::Hash,
             Value::ZSet(_) => KeyType::Zset,
+            Value::Stream(_) => KeyType::Stream,
         }
     }
 
@@ -72,6 +76,7 @@ impl Value {
             Value::Set(s) => s.len(),
             Value::Hash(h) => h.len(),
             Value::ZSet(z) => z.len(),
+            Value::Stream(s) => s.len(),
         }
     }
 

@@ -185,11 +185,11 @@ async fn tab_completes_names_and_help_shows_syntax() {
     let page = fresh_page().await;
     let root = &page.root;
     let input = cli_input(root);
-    set_input(&input, "SE");
+    set_input(&input, "SET");
     keydown(&input, "Tab");
     settle().await;
     let first = input.value();
-    assert!(first.starts_with("SET"), "SE completes to a SET-family name, got {first:?}");
+    assert!(first.starts_with("SET"), "SET completes to a SET-family name, got {first:?}");
     keydown(&input, "Tab");
     settle().await;
     let second = input.value();

@@ -48,6 +48,7 @@ fn hset_generic(s: &mut Store, a: &mut Args, cmd: &str) -> CmdResult {
             created += 1;
         }
     }
+    s.signal_modified(key);
     Ok(if cmd == "hset" { Reply::Integer(created) } else { Reply::ok() })
 }
 
@@ -67,6 +68,7 @@ pub fn hsetnx(s: &mut Store, a: &mut Args) -> CmdResult {
         return Ok(Reply::Integer(0));
     }
     h.insert(f.to_vec(), v.to_vec());
+    s.signal_modified(key);
     Ok(Reply::Integer(1))
 }
 
@@ -93,6 +95,9 @@ pub fn hdel(s: &mut Store, a: &mut Args) -> CmdResult {
     };
     let n = fields.iter().filter(|f| h.shift_remove(*f).is_some()).count();
     s.delete_if_empty(key);
+    if n > 0 {
+        s.signal_modified(key);
+    }
     Ok(Reply::Integer(n as i64))
 }
 
@@ -150,6 +155,7 @@ pub fn hincrby(s: &mut Store, a: &mut Args) -> CmdResult {
     };
     let value = current.checked_add(by).ok_or_else(|| error(err::OVERFLOW))?;
     h.insert(f.to_vec(), value.to_string().into_bytes());
+    s.signal_modified(key);
     Ok(Reply::Integer(value))
 }
 
@@ -168,5 +174,6 @@ pub fn hincrbyfloat(s: &mut Store, a: &mut Args) -> CmdResult {
     let text = current.add(by).to_human()
         .ok_or_else(|| error("ERR increment would produce NaN or Infinity"))?;
     h.insert(f.to_vec(), text.clone().into_bytes());
+    s.signal_modified(key);
     Ok(Reply::bulk(text))
 }

@@ -10,6 +10,7 @@ pub fn del(s: &mut Store, a: &mut Args) -> CmdResult {
     for key in a.rest() {
         s.expire_if_needed(key);
         if s.remove_key(key) {
+            s.signal_modified(key);
             n += 1;
         }
     }
@@ -91,6 +92,7 @@ fn expire_generic(s: &mut Store, a: &mut Args, cmd: &str, relative: bool, secs: 
     } else {
         s.set_expire(key, when);
     }
+    s.signal_modified(key);
     Ok(Reply::Integer(1))
 }
 
@@ -140,7 +142,11 @@ pub fn persist(s: &mut Store, a: &mut Args) -> CmdResult {
     if !s.exists(key) {
         return Ok(Reply::Integer(0));
     }
-    Ok(Reply::Integer(i64::from(s.persist(key))))
+    let removed = s.persist(key);
+    if removed {
+        s.signal_modified(key);
+    }
+    Ok(Reply::Integer(i64::from(removed)))
 }
 
 pub fn type_(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -171,6 +177,7 @@ fn rename_generic(s: &mut Store, a: &mut Args, nx: bool) -> CmdResult {
     }
     let value = s.db.swap_remove(src).expect("checked above");
     s.expires.swap_remove(src);
+    s.signal_modified(src);
     s.set_key(dst, value, false);
     if let Some(when) = expire {
         s.set_expire(dst, when);
@@ -183,46 +190,6 @@ pub fn rename(s: &mut Store, a: &mut Args) -> CmdResult {
 }
 pub fn renamenx(s: &mut Store, a: &mut Args) -> CmdResult {
     rename_generic(s, a, true)
-}
-
-pub fn copy(s: &mut Store, a: &mut Args) -> CmdResult {
-    let src = a.next()?;
-    let dst = a.next()?;
-    let mut replace = false;
-    while let Some(opt) = a.peek() {
-        a.next()?;
-        if is(opt, "replace") {
-            replace = true;
-        } else if is(opt, "db") && a.peek().is_some() {
-            let db = a.next_i64()?;
-            if db != 0 {
-                if !(0..16).contains(&db) {
-                    return Err(error("ERR DB index is out of range"));
-                }
-                return Err(error("ERR playground limit: only database 0 exists in the model"));
-            }
-        } else {
-            return Err(error(err::SYNTAX));
-        }
-    }
-    if src == dst {
-        return Err(error("ERR source and destination objects are the same"));
-    }
-    let Some(value) = s.read(src).cloned() else {
-        return Ok(Reply::Integer(0));
-    };
-    let expire = s.expire_of(src);
-    if s.exists(dst) {
-        if !replace {
-            return Ok(Reply::Integer(0));
-        }
-        s.remove_key(dst);
-    }
-    s.set_key(dst, value, false);
-    if let Some(when) = expire {
-        s.set_expire(dst, when);
-    }
-    Ok(Reply::Integer(1))
 }
 
 pub fn keys(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -354,30 +321,6 @@ pub fn randomkey(s: &mut Store, _a: &mut Args) -> CmdResult {
 
 pub fn dbsize(s: &mut Store, _a: &mut Args) -> CmdResult {
     Ok(Reply::Integer(s.db.len() as i64))
-}
-
-/// `getFlushCommandFlags`: one optional ASYNC or SYNC.
-fn flush(s: &mut Store, a: &mut Args) -> CmdResult {
-    match a.remaining() {
-        0 => {}
-        1 => {
-            let opt = a.next()?;
-            if !is(opt, "async") && !is(opt, "sync") {
-                return Err(error(err::SYNTAX));
-            }
-        }
-        _ => return Err(error(err::SYNTAX)),
-    }
-    s.db.clear();
-    s.expires.clear();
-    Ok(Reply::ok())
-}
-
-pub fn flushdb(s: &mut Store, a: &mut Args) -> CmdResult {
-    flush(s, a)
-}
-pub fn flushall(s: &mut Store, a: &mut Args) -> CmdResult {
-    flush(s, a)
 }
 
 #[cfg(test)]

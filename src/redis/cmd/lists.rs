@@ -17,7 +17,7 @@ fn read_list<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s List>, Reply
     }
 }
 
-fn write_list<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s mut List>, Reply> {
+pub(crate) fn write_list<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s mut List>, Reply> {
     match s.write(key) {
         None => Ok(None),
         Some(Value::List(l)) => Ok(Some(l)),
@@ -43,7 +43,9 @@ fn push_generic(s: &mut Store, a: &mut Args, head: bool, only_existing: bool) ->
             list.push_back(e.clone());
         }
     }
-    Ok(Reply::Integer(list.len() as i64))
+    let n = list.len();
+    s.signal_modified(key);
+    Ok(Reply::Integer(n as i64))
 }
 
 pub fn lpush(s: &mut Store, a: &mut Args) -> CmdResult {
@@ -88,6 +90,7 @@ fn pop_generic(s: &mut Store, a: &mut Args, head: bool, cmd: &str) -> CmdResult 
         }
     };
     s.delete_if_empty(key);
+    s.signal_modified(key);
     Ok(reply)
 }
 
@@ -162,6 +165,7 @@ pub fn lset(s: &mut Store, a: &mut Args) -> CmdResult {
     let value = a.next()?;
     let i = list_index(index, list.len()).ok_or_else(|| error(err::OUT_OF_RANGE))?;
     list[i] = value.to_vec();
+    s.signal_modified(key);
     Ok(Reply::ok())
 }
 
@@ -194,6 +198,9 @@ pub fn lrem(s: &mut Store, a: &mut Args) -> CmdResult {
             }
         }
     }
+    if removed > 0 {
+        s.signal_modified(key);
+    }
     s.delete_if_empty(key);
     Ok(Reply::Integer(removed as i64))
 }
@@ -213,6 +220,7 @@ pub fn ltrim(s: &mut Store, a: &mut Args) -> CmdResult {
         }
     }
     s.delete_if_empty(key);
+    s.signal_modified(key);
     Ok(Reply::ok())
 }
 
@@ -235,7 +243,9 @@ pub fn linsert(s: &mut Store, a: &mut Args) -> CmdResult {
         None => Ok(Reply::Integer(-1)),
         Some(i) => {
             list.insert(if after { i + 1 } else { i }, elem.to_vec());
-            Ok(Reply::Integer(list.len() as i64))
+            let n = list.len();
+            s.signal_modified(key);
+            Ok(Reply::Integer(n as i64))
         }
     }
 }
@@ -305,7 +315,7 @@ fn side(arg: &[u8]) -> Result<bool, Reply> {
     }
 }
 
-fn lmove_generic(s: &mut Store, src: &[u8], dst: &[u8], from_left: bool, to_left: bool) -> CmdResult {
+pub(crate) fn lmove_generic(s: &mut Store, src: &[u8], dst: &[u8], from_left: bool, to_left: bool) -> CmdResult {
     if write_list(s, src)?.is_none() {
         return Ok(Reply::Nil);
     }
@@ -315,6 +325,7 @@ fn lmove_generic(s: &mut Store, src: &[u8], dst: &[u8], from_left: bool, to_left
     if write_list(s, dst)?.is_none() {
         s.set_key(dst, Value::List(Box::default()), false);
     }
+    s.signal_modified(dst);
     let d = write_list(s, dst)?.expect("created above");
     if to_left {
         d.push_front(v.clone());
@@ -322,6 +333,7 @@ fn lmove_generic(s: &mut Store, src: &[u8], dst: &[u8], from_left: bool, to_left
         d.push_back(v.clone());
     }
     s.delete_if_empty(src);
+    s.signal_modified(src);
     Ok(Reply::bulk(v))
 }
 

@@ -5,7 +5,12 @@ use crate::redis::reply::Reply;
 use crate::redis::store::Store;
 use crate::sim::SimDuration;
 
-pub fn ping(_s: &mut Store, a: &mut Args) -> CmdResult {
+pub fn ping(s: &mut Store, a: &mut Args) -> CmdResult {
+    if a.remaining() <= 1 && s.current_client().is_some_and(|c| c.is_subscribed()) {
+        // A subscribed RESP2 connection gets a push-shaped pong.
+        let msg = if a.is_empty() { Vec::new() } else { a.next()?.to_vec() };
+        return Ok(Reply::Array(vec![Reply::bulk("pong"), Reply::bulk(msg)]));
+    }
     match a.remaining() {
         0 => Ok(Reply::Status("PONG".into())),
         1 => Ok(Reply::bulk(a.next()?.to_vec())),
@@ -21,19 +26,19 @@ pub fn echo(_s: &mut Store, a: &mut Args) -> CmdResult {
 pub const MODELED_VERSION: &str = "7.0.15";
 
 /// INFO's sections the model has, in Redis's order.
-const SECTIONS: [&str; 4] = ["server", "memory", "stats", "keyspace"];
+const SECTIONS: [&str; 5] = ["server", "clients", "memory", "stats", "keyspace"];
 
 /// `INFO [section ...]`: `server`, `memory`, `stats` and `keyspace` (also `default`, `all`,
 /// `everything`); an unknown section contributes nothing, as in Redis.
 pub fn info(s: &mut Store, a: &mut Args) -> CmdResult {
     let asked = a.rest();
-    let mut wanted = [false; 4];
+    let mut wanted = [false; SECTIONS.len()];
     if asked.is_empty() {
-        wanted = [true; 4];
+        wanted = [true; SECTIONS.len()];
     }
     for sec in asked {
         if is(sec, "default") || is(sec, "all") || is(sec, "everything") {
-            wanted = [true; 4];
+            wanted = [true; SECTIONS.len()];
         }
         for (i, name) in SECTIONS.iter().enumerate() {
             if is(sec, name) {
@@ -70,8 +75,17 @@ fn section(s: &Store, name: &str) -> String {
             lines.push(format!("server_time_usec:{}", s.now_ms.saturating_mul(1000)));
             lines.push(format!("uptime_in_seconds:{}", uptime_ms / 1000));
             lines.push(format!("uptime_in_days:{}", uptime_ms / 86_400_000));
-            lines.push("hz:10".into());
+            lines.push(format!("hz:{}", s.config_int("hz")));
             lines.push(format!("clock_offset_ms:{}", s.clock_offset.as_millis()));
+        }
+        "clients" => {
+            lines.push("# Clients".into());
+            lines.push(format!("connected_clients:{}", s.clients().count()));
+            lines.push("cluster_connections:0".into());
+            lines.push("maxclients:10000".into());
+            lines.push(format!("blocked_clients:{}", s.srv.blocking.blocked_count()));
+            lines.push("tracking_clients:0".into());
+            lines.push(format!("clients_in_timeout_table:{}", s.srv.blocking.timeout_table_len()));
         }
         "memory" => {
             let used = s.estimated_memory();
@@ -85,6 +99,7 @@ fn section(s: &Store, name: &str) -> String {
         "stats" => {
             let st = &s.stats;
             lines.push("# Stats".into());
+            lines.push(format!("total_connections_received:{}", s.srv.counters.total_connections_received));
             lines.push(format!("total_commands_processed:{}", st.total_commands_processed));
             lines.push(format!("expired_keys:{}", st.expired_keys));
             // The active-expire cycle's own figures (redis::expire; its CPU time is modeled).
@@ -95,12 +110,19 @@ fn section(s: &Store, name: &str) -> String {
             lines.push("evicted_keys:0".into());
             lines.push(format!("keyspace_hits:{}", st.keyspace_hits));
             lines.push(format!("keyspace_misses:{}", st.keyspace_misses));
+            lines.push(format!("pubsub_channels:{}", s.srv.pubsub.channels.len()));
+            lines.push(format!("pubsub_patterns:{}", s.srv.pubsub.patterns.len()));
+            lines.push(format!("pubsubshard_channels:{}", s.srv.pubsub.shard_channels.len()));
             lines.push(format!("active_expire_cycles:{}", st.active_expire_cycles));
         }
         _ => {
             lines.push("# Keyspace".into());
-            if !s.db.is_empty() {
-                lines.push(format!("db0:keys={},expires={},avg_ttl={}", s.db.len(), s.expires.len(), s.avg_ttl_ms()));
+            for i in 0..s.database_count() {
+                let (keys, expires) = s.db_view(i);
+                if !keys.is_empty() {
+                    let avg = crate::redis::store::avg_ttl_ms(expires, s.now_ms);
+                    lines.push(format!("db{i}:keys={},expires={},avg_ttl={avg}", keys.len(), expires.len()));
+                }
             }
         }
     }

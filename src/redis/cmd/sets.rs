@@ -59,6 +59,9 @@ pub fn sadd(s: &mut Store, a: &mut Args) -> CmdResult {
     }
     let set = write_set(s, key)?.expect("created above");
     let added = members.iter().filter(|m| set.insert((*m).clone())).count();
+    if added > 0 {
+        s.signal_modified(key);
+    }
     Ok(Reply::Integer(added as i64))
 }
 
@@ -70,6 +73,9 @@ pub fn srem(s: &mut Store, a: &mut Args) -> CmdResult {
     };
     let removed = members.iter().filter(|m| set.swap_remove(*m)).count();
     s.delete_if_empty(key);
+    if removed > 0 {
+        s.signal_modified(key);
+    }
     Ok(Reply::Integer(removed as i64))
 }
 
@@ -160,6 +166,7 @@ pub fn spop(s: &mut Store, a: &mut Args) -> CmdResult {
         }
     }
     s.delete_if_empty(key);
+    s.signal_modified(key);
     Ok(match count {
         None => popped.pop().map_or(Reply::Nil, Reply::bulk),
         Some(_) => members_reply(popped),
@@ -236,9 +243,12 @@ pub fn smove(s: &mut Store, a: &mut Args) -> CmdResult {
         v.swap_remove(m);
     }
     s.delete_if_empty(src);
+    s.signal_modified(src);
     if !dst_exists {
         s.set_key(dst, Value::Set(Box::default()), false);
     }
-    write_set(s, dst)?.expect("created above").insert(m.to_vec());
+    if write_set(s, dst)?.expect("created above").insert(m.to_vec()) {
+        s.signal_modified(dst);
+    }
     Ok(Reply::Integer(1))
 }

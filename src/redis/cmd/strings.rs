@@ -263,6 +263,7 @@ pub fn append(s: &mut Store, a: &mut Args) -> CmdResult {
             grown.extend_from_slice(tail);
             let n = grown.len();
             *v = grown.into_boxed_slice();
+            s.signal_modified(key);
             Ok(Reply::Integer(n as i64))
         }
     }
@@ -293,6 +294,7 @@ pub fn getdel(s: &mut Store, a: &mut Args) -> CmdResult {
     let v = s.read_str(key)?.map(<[u8]>::to_vec);
     if v.is_some() {
         s.remove_key(key);
+        s.signal_modified(key);
     }
     Ok(v.map_or(Reply::Nil, Reply::bulk))
 }
@@ -311,10 +313,17 @@ pub fn getex(s: &mut Store, a: &mut Args) -> CmdResult {
     match deadline {
         Some((when, true)) if when <= s.now_ms => {
             s.remove_key(key);
+            s.signal_modified(key);
         }
-        Some((when, _)) => s.set_expire(key, when),
+        Some((when, _)) => {
+            s.set_expire(key, when);
+            s.signal_modified(key);
+        }
         None if f.persist => {
-            s.persist(key);
+            let removed = s.persist(key);
+            if removed {
+                s.signal_modified(key);
+            }
         }
         None => {}
     }

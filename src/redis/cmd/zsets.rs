@@ -15,7 +15,7 @@ fn read_zset<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s ZSet>, Reply
     }
 }
 
-fn write_zset<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s mut ZSet>, Reply> {
+pub(crate) fn write_zset<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s mut ZSet>, Reply> {
     match s.write(key) {
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some(z)),
@@ -91,6 +91,10 @@ fn zadd_generic(s: &mut Store, a: &mut Args, incr_cmd: bool) -> CmdResult {
                 if incr {
                     new += cur;
                     if new.is_nan() {
+                        // `goto cleanup`: members changed before the error still count.
+                        if added + updated > 0 {
+                            s.signal_modified(key);
+                        }
                         return Err(error("ERR resulting score is not a number (NaN)"));
                     }
                 }
@@ -113,6 +117,9 @@ fn zadd_generic(s: &mut Store, a: &mut Args, incr_cmd: bool) -> CmdResult {
             None => {}
         }
     }
+    if added + updated > 0 {
+        s.signal_modified(key);
+    }
     Ok(if incr { incr_reply(processed, last) } else { Reply::Integer(if ch { added + updated } else { added }) })
 }
 
@@ -132,7 +139,9 @@ pub fn zscore(s: &mut Store, a: &mut Args) -> CmdResult {
 fn zrank_generic(s: &mut Store, a: &mut Args, rev: bool) -> CmdResult {
     let key = a.next()?;
     let m = a.next()?;
-    let Some(z) = read_zset(s, key)? else { return Ok(Reply::Nil) };
+    let Some(z) = read_zset(s, key)? else {
+        return Ok(Reply::Nil);
+    };
     Ok(z.rank(m).map_or(Reply::Nil, |r| Reply::Integer(if rev { z.len() - 1 - r } else { r } as i64)))
 }
 
@@ -146,9 +155,14 @@ pub fn zrevrank(s: &mut Store, a: &mut Args) -> CmdResult {
 pub fn zrem(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let ms = a.rest();
-    let Some(z) = write_zset(s, key)? else { return Ok(Reply::Integer(0)) };
+    let Some(z) = write_zset(s, key)? else {
+        return Ok(Reply::Integer(0));
+    };
     let n = ms.iter().filter(|m| z.remove(m).is_some()).count();
     s.delete_if_empty(key);
+    if n > 0 {
+        s.signal_modified(key);
+    }
     Ok(Reply::Integer(n as i64))
 }
 
@@ -401,7 +415,9 @@ pub fn zrevrange(s: &mut Store, a: &mut Args) -> CmdResult {
 pub fn zcount(s: &mut Store, a: &mut Args) -> CmdResult {
     let key = a.next()?;
     let r = parse_score_range(a.next()?, a.next()?)?;
-    let Some(z) = read_zset(s, key)? else { return Ok(Reply::Integer(0)) };
+    let Some(z) = read_zset(s, key)? else {
+        return Ok(Reply::Integer(0));
+    };
     if r.is_empty() {
         return Ok(Reply::Integer(0));
     }

@@ -74,7 +74,7 @@ pub struct StopScript(pub Reply);
 /// What the model's command table says about the command `argv` names, as a [`ScriptHost`]
 /// reports it (SCRIPT's subcommands resolved).
 pub fn table_traits(argv: &[Vec<u8>]) -> Option<CommandTraits> {
-    let spec = table::lookup(argv.first()?)?;
+    let spec = super::server::lookup_command(argv).ok()?;
     if spec.name == "script" && argv.len() >= 2 {
         return script_subcommand(&argv[1]);
     }

@@ -219,3 +219,65 @@ fn an_undone_script_leaves_the_random_stream_as_it_was() {
     let pops = |store: &mut Store| run(store, &[&["SPOP", "s"], &["SPOP", "s"], &["SPOP", "s"]]);
     assert_eq!(pops(&mut with_script), pops(&mut without));
 }
+
+#[test]
+fn scripts_on_the_multi_client_server() {
+    use crate::redis::server::run_clients;
+    expect![[r#"
+        A: SELECT 1 -> OK
+        A: EVAL "redis.call('set', 'k', 'db1') redis.call('select', 0) redis.call('set', 'k', 'db0') return redis.call('get', 'k')" 0 -> "db0"
+        A: GET k -> "db1"
+        B: GET k -> "db0"
+        C: BLPOP q 0 -> (blocked)
+        B: EVAL "redis.call('rpush', 'q', 'a') local n = redis.call('llen', 'q') redis.call('rpush', 'q', 'b') return n" 0 -> (integer) 1
+          C <- ["q", "a"]
+        B: LRANGE q 0 -1 -> ["b"]
+        B: EVAL "return redis.pcall('blpop', 'empty', 0)" 0 -> (error) ERR This Redis command is not allowed from script
+        B: EVAL "return redis.call('blmpop', 0, 1, 'empty', 'LEFT')" 0 -> (nil)
+        A: SELECT 0 -> OK
+        A: WATCH w -> OK
+        B: EVAL "return redis.call('set', 'w', 1)" 0 -> OK
+        A: MULTI -> OK
+        A: EVAL "return redis.call('incr', 'w')" 0 -> QUEUED
+        A: EXEC -> (nil)
+        A: MULTI -> OK
+        A: EVAL "return redis.call('incr', 'w')" 0 -> QUEUED
+        A: EVAL "return redis.call('incr', 'w')" 0 -> QUEUED
+        A: EXEC -> [(integer) 2, (integer) 3]
+        A: EVAL "return redis.pcall('multi')" 0 -> (error) ERR This Redis command is not allowed from script
+        A: EVAL "return redis.pcall('subscribe', 'ch')" 0 -> (error) ERR This Redis command is not allowed from script
+        C: SUBSCRIBE ch -> ["subscribe", "ch", (integer) 1]
+        B: EVAL "return redis.call('publish', 'ch', 'hi')" 0 -> (integer) 1
+          C <- ["message", "ch", "hi"]
+    "#]].assert_eq(&run_clients(
+        r#"# The script runs on the caller's database; its SELECT stays inside the script.
+           A: SELECT 1
+           A: EVAL "redis.call('set', 'k', 'db1') redis.call('select', 0) redis.call('set', 'k', 'db0') return redis.call('get', 'k')" 0
+           A: GET k
+           B: GET k
+           # A blocked client is served after the script, never in the middle of it.
+           C: BLPOP q 0
+           B: EVAL "redis.call('rpush', 'q', 'a') local n = redis.call('llen', 'q') redis.call('rpush', 'q', 'b') return n" 0
+           B: LRANGE q 0 -1
+           # Blocking inside a script: BLPOP is refused (noscript), BLMPOP answers nil at once.
+           B: EVAL "return redis.pcall('blpop', 'empty', 0)" 0
+           B: EVAL "return redis.call('blmpop', 0, 1, 'empty', 'LEFT')" 0
+           # A script's write makes a WATCHing client's EXEC fail; EVAL queues inside MULTI.
+           A: SELECT 0
+           A: WATCH w
+           B: EVAL "return redis.call('set', 'w', 1)" 0
+           A: MULTI
+           A: EVAL "return redis.call('incr', 'w')" 0
+           A: EXEC
+           A: MULTI
+           A: EVAL "return redis.call('incr', 'w')" 0
+           A: EVAL "return redis.call('incr', 'w')" 0
+           A: EXEC
+           # MULTI, SUBSCRIBE and EVAL itself cannot run inside a script.
+           A: EVAL "return redis.pcall('multi')" 0
+           A: EVAL "return redis.pcall('subscribe', 'ch')" 0
+           # PUBLISH from a script reaches subscribers.
+           C: SUBSCRIBE ch
+           B: EVAL "return redis.call('publish', 'ch', 'hi')" 0"#,
+    ));
+}

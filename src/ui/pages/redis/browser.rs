@@ -262,6 +262,30 @@ fn value_view(v: &FullValue) -> Html {
             { more(pairs.len()) }
             </>
         },
+        FullValue::Stream { entries, groups } => html! {
+            <>
+            <div class="table-scroll redis-value-table">
+                <table class="data-table" data-testid="redis-key-value">
+                    <thead><tr><th scope="col">{ "ID" }</th><th scope="col">{ "Fields" }</th></tr></thead>
+                    <tbody>{ for entries.iter().take(ELEMENT_LIMIT).map(|(id, f)| html! {
+                        <tr><td>{ id }</td><td class="redis-cell-text">{ f.iter().map(|(k, v)| format!("{} = {}", text_of(k), text_of(v))).collect::<Vec<_>>().join(", ") }</td></tr>
+                    }) }</tbody>
+                </table>
+            </div>
+            { more(entries.len()) }
+            { for groups.iter().map(|g| html! {
+                <div class="table-scroll redis-value-table" data-testid="redis-stream-group">
+                    <p>{ format!("Group {}: last delivered {}, {} pending", text_of(&g.name), g.last_delivered, g.pending) }</p>
+                    <table class="data-table">
+                        <thead><tr><th scope="col">{ "Consumer" }</th><th scope="col">{ "Pending entries" }</th></tr></thead>
+                        <tbody>{ for g.consumers.iter().map(|(c, ids)| html! {
+                            <tr><td class="redis-cell-text">{ text_of(c) }</td><td>{ if ids.is_empty() { "none".to_string() } else { ids.iter().take(ELEMENT_LIMIT).cloned().collect::<Vec<_>>().join(", ") } }</td></tr>
+                        }) }</tbody>
+                    </table>
+                </div>
+            }) }
+            </>
+        },
     }
 }
 
@@ -294,6 +318,7 @@ pub fn KeyModal(props: &KeyModalProps) -> Html {
         FullValue::Set(s) => ("set", s.len()),
         FullValue::Hash(h) => ("hash", h.len()),
         FullValue::ZSet(z) => ("zset", z.len()),
+        FullValue::Stream { entries, .. } => ("stream", entries.len()),
     };
     let size = format_size(KeyType::from_name(type_name.as_bytes()).unwrap_or(KeyType::String), len);
 
