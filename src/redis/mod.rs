@@ -67,6 +67,7 @@ pub mod object;
 pub mod persist;
 pub mod pubsub;
 pub mod reply;
+pub mod script;
 pub mod server;
 pub mod session;
 pub mod store;

@@ -46,6 +46,8 @@ pub struct Store {
     pub(crate) stats: Stats,
     /// When the store was created, for INFO's uptime.
     pub(crate) started_ms: Option<i64>,
+    /// The Lua script cache and the state scripts share (EVAL, SCRIPT).
+    pub(crate) scripts: super::script::ScriptEngine,
     /// Everything beyond the selected keyspace: the other databases, clients, transactions,
     /// pub/sub, blocked clients, CONFIG (see `server.rs`).
     pub(crate) srv: Box<super::server::ServerState>,
@@ -69,6 +71,7 @@ impl Store {
             limits,
             stats: Stats::default(),
             started_ms: None,
+            scripts: super::script::ScriptEngine::default(),
             srv: Box::default(),
             active_expire: Default::default(),
         }

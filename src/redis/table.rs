@@ -5,8 +5,8 @@
 use std::sync::OnceLock;
 
 use super::cmd::{
-    admin, blocking, connection, databases, hashes, keys, lists, pubsub, server, sets, streams, strings, transactions,
-    zsets,
+    admin, blocking, connection, databases, hashes, keys, lists, pubsub, scripting, server, sets, streams, strings,
+    transactions, zsets,
 };
 use super::store::Handler;
 
@@ -35,6 +35,7 @@ pub enum Group {
     SortedSet,
     Server,
     Connection,
+    Scripting,
     Transactions,
     PubSub,
     Stream,
@@ -51,6 +52,7 @@ impl Group {
             Group::SortedSet => "sorted-set",
             Group::Server => "server",
             Group::Connection => "connection",
+            Group::Scripting => "scripting",
             Group::Transactions => "transactions",
             Group::PubSub => "pubsub",
             Group::Stream => "stream",
@@ -232,7 +234,13 @@ pub static COMMANDS: &[CommandSpec] = &[
     c!("ping", -1, F, Connection, "[message]", "Ping the server", server::ping),
     c!("echo", 2, F, Connection, "message", "Echo the given string", server::echo),
     c!("info", -1, &[Random], Server, "[section [section ...]]", "Get information and statistics about the server", server::info),
-    c!("debug", -2, &[], Server, "SLEEP seconds", "DEBUG SLEEP advances the store's clock by that many seconds (other subcommands are not modeled)", server::debug),
+    c!("debug", -2, &[NoScript], Server, "SLEEP seconds", "DEBUG SLEEP advances the store's clock by that many seconds (other subcommands are not modeled)", server::debug),
+    // scripting
+    c!("eval", -3, &[NoScript], Scripting, "script numkeys [key [key ...]] [arg [arg ...]]", "Execute a Lua script server side", scripting::eval),
+    c!("evalsha", -3, &[NoScript], Scripting, "sha1 numkeys [key [key ...]] [arg [arg ...]]", "Execute a Lua script server side", scripting::eval),
+    c!("eval_ro", -3, &[NoScript, ReadOnly], Scripting, "script numkeys [key [key ...]] [arg [arg ...]]", "Execute a read-only Lua script server side", scripting::eval),
+    c!("evalsha_ro", -3, &[NoScript, ReadOnly], Scripting, "sha1 numkeys [key [key ...]] [arg [arg ...]]", "Execute a read-only Lua script server side", scripting::eval),
+    c!("script", -2, &[NoScript], Scripting, "DEBUG | EXISTS | FLUSH | HELP | KILL | LOAD", "A container for Lua scripts management commands", scripting::script),
     // transactions
     c!("multi", 1, NSF, Transactions, "", "Mark the start of a transaction block", transactions::multi),
     c!("exec", 1, NS, Transactions, "", "Execute all commands issued after MULTI", transactions::exec),
@@ -466,6 +474,7 @@ mod tests {
             help_text("getex").unwrap(),
             "\n  GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]\n  summary: Get the value of a key and optionally set its expiration\n  group: string\n"
         );
-        expect_test::expect!["151"].assert_eq(&COMMANDS.len().to_string());
+        expect_test::expect!["156"].assert_eq(&COMMANDS.len().to_string());
+        expect_test::expect!["156"].assert_eq(&COMMANDS.len().to_string());
     }
 }

@@ -19,5 +19,6 @@ mod playback;
 mod redis_cache_page;
 mod redis_page;
 mod rewind;
+mod redis_scripting;
 mod routes;
 mod verify;

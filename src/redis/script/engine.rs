@@ -1,0 +1,342 @@
+//! The scripting commands: argument handling of EVAL* and SCRIPT (eval.c), the script cache, the
+//! rand48 stream and the script log that outlive one run.
+
+use serde::{Deserialize, Serialize};
+
+use super::lua::{self, RunOutcome};
+use super::rand48::Rand48;
+use super::{parse_shebang, sha1_hex, CachedScript, ScriptCache, ScriptHost, ScriptLimits};
+use crate::redis::args::{c_str, is};
+use crate::redis::num::parse_i64;
+use crate::redis::reply::Reply;
+
+/// How many `redis.log` lines the engine keeps (oldest dropped first).
+pub const LOG_CAPACITY: usize = 100;
+
+/// One `redis.log` line at or above the server's verbosity (notice), as the server log has it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScriptLogEntry {
+    /// 0 debug, 1 verbose, 2 notice, 3 warning (`redis.LOG_*`).
+    pub level: u8,
+    pub message: String,
+}
+
+const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+
+const SCRIPT_HELP: &[&str] = &[
+    "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DEBUG (YES|SYNC|NO)",
+    "    Set the debug mode for subsequent scripts executed.",
+    "EXISTS <sha1> [<sha1> ...]",
+    "    Return information about the existence of the scripts in the script cache.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Flush the Lua scripts cache. Very dangerous on replicas.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the scripts cache.",
+    "    * SYNC: Synchronously flush the scripts cache.",
+    "KILL",
+    "    Kill the currently executing Lua script.",
+    "LOAD <script>",
+    "    Load a script into the scripts cache without executing it.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// The scripting state of one server: what survives between scripts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScriptEngine {
+    cache: ScriptCache,
+    rand: Rand48,
+    limits: ScriptLimits,
+    log: Vec<ScriptLogEntry>,
+}
+
+impl ScriptEngine {
+    pub fn new(limits: ScriptLimits) -> ScriptEngine {
+        ScriptEngine { limits, ..ScriptEngine::default() }
+    }
+    pub fn limits(&self) -> &ScriptLimits {
+        &self.limits
+    }
+    pub fn set_limits(&mut self, limits: ScriptLimits) {
+        self.limits = limits;
+    }
+    pub fn cache(&self) -> &ScriptCache {
+        &self.cache
+    }
+    /// `redis.log` lines kept so far (bounded by [`LOG_CAPACITY`]).
+    pub fn log(&self) -> &[ScriptLogEntry] {
+        &self.log
+    }
+
+    /// EVAL, EVALSHA, EVAL_RO or EVALSHA_RO with its full argv; `argv[0]` decides which. A host
+    /// that can undo writes uses [`ScriptEngine::eval`] instead, to learn when it must.
+    pub fn eval_command(&mut self, argv: &[Vec<u8>], host: &mut dyn ScriptHost) -> Reply {
+        self.eval(argv, host).reply
+    }
+
+    /// [`ScriptEngine::eval_command`] that also says whether a playground limit stopped the run.
+    pub fn eval(&mut self, argv: &[Vec<u8>], host: &mut dyn ScriptHost) -> EvalOutcome {
+        let call = match EvalArgs::parse(argv) {
+            Ok(call) => call,
+            Err(e) => return EvalOutcome::answered(e),
+        };
+        let sha = match call.source {
+            ScriptSource::Sha(sha) => {
+                let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+                if !self.cache.contains(sha.as_bytes()) {
+                    return EvalOutcome::answered(Reply::error(NOSCRIPT));
+                }
+                sha
+            }
+            ScriptSource::Body(body) => match self.load(body) {
+                Ok(sha) => sha,
+                Err(e) => return EvalOutcome::answered(e),
+            },
+        };
+        self.run_cached(&sha, call.keys, call.args, call.read_only, host)
+    }
+
+    /// Runs the cached script `sha` (lower-case hex) with KEYS and ARGV; `read_only` for the *_RO
+    /// commands. The script's shebang flags apply as `scriptPrepareForRun` applies them.
+    pub fn run_cached(
+        &mut self,
+        sha: &str,
+        keys: &[Vec<u8>],
+        args: &[Vec<u8>],
+        read_only: bool,
+        host: &mut dyn ScriptHost,
+    ) -> EvalOutcome {
+        let Some(script) = self.cache.get(sha.as_bytes()).cloned() else {
+            return EvalOutcome::answered(Reply::error(NOSCRIPT));
+        };
+        if !script.flags.compat && !script.flags.no_writes && read_only {
+            return EvalOutcome::answered(Reply::error(
+                "ERR Can not execute a script with write flag using *_ro command.",
+            ));
+        }
+        let read_only = read_only || (!script.flags.compat && script.flags.no_writes);
+        let body = blank_shebang(&script);
+        let outcome = lua::run(
+            &body,
+            keys,
+            args,
+            lua::RunContext { read_only, limits: &self.limits, rand: &mut self.rand, log: &mut self.log, host },
+        );
+        let stopped = matches!(outcome, RunOutcome::StepBudget | RunOutcome::MemoryBudget | RunOutcome::Stopped(_));
+        let reply = match outcome {
+            RunOutcome::Reply(r) => r,
+            RunOutcome::Failed { message, source_line } => {
+                let mut text = message;
+                if let Some((source, line)) = source_line {
+                    text.push_str(&format!(" script: {sha}, on {source}:{line}."));
+                }
+                // Redis sends this text as it is; a line break would break the protocol.
+                Reply::Error(text.replace(['\r', '\n'], " "))
+            }
+            RunOutcome::HandlerFailed(msg) => {
+                let short: String = msg.chars().take(100).collect();
+                Reply::Error(single_line(&format!("ERR Error running script {sha}, {short}")))
+            }
+            RunOutcome::StepBudget => Reply::Error(format!(
+                "ERR playground limit: the script ran {} Lua steps without finishing (a real Redis would keep running it and answer BUSY to every other client) script: {sha}",
+                self.limits.max_steps
+            )),
+            RunOutcome::MemoryBudget => Reply::Error(format!(
+                "ERR playground limit: the script needed more than {} bytes of Lua memory script: {sha}",
+                self.limits.max_memory_bytes
+            )),
+            RunOutcome::Stopped(Reply::Error(text)) => Reply::Error(format!("{text} script: {sha}")),
+            RunOutcome::Stopped(other) => other,
+        };
+        EvalOutcome { reply, stopped }
+    }
+
+    /// `luaCreateFunction`: checks the shebang and compiles `body`, caches it, returns its SHA1.
+    /// The error is the reply Redis gives (`Error compiling script …`).
+    pub fn load(&mut self, body: &[u8]) -> Result<String, Reply> {
+        let sha = sha1_hex(body);
+        if self.cache.contains(sha.as_bytes()) {
+            return Ok(sha);
+        }
+        let (flags, shebang_len) = parse_shebang(body).map_err(|e| Reply::Error(single_line(&format!("ERR {e}"))))?;
+        let script = CachedScript { body: body.to_vec(), flags, shebang_len };
+        if let Err(e) = lua::compile_check(&blank_shebang(&script), &self.limits) {
+            return Err(Reply::Error(single_line(&format!("ERR Error compiling script (new function): {e}"))));
+        }
+        self.cache.insert(sha.clone(), script);
+        Ok(sha)
+    }
+
+    /// SCRIPT with its full argv (`argv[0]` is SCRIPT).
+    pub fn script_command(&mut self, argv: &[Vec<u8>]) -> Reply {
+        match ScriptSubcommand::parse(argv) {
+            Err(e) => e,
+            Ok(ScriptSubcommand::Help) => {
+                Reply::Array(SCRIPT_HELP.iter().map(|l| Reply::Status((*l).into())).collect())
+            }
+            Ok(ScriptSubcommand::Flush) => {
+                self.cache.clear();
+                Reply::ok()
+            }
+            Ok(ScriptSubcommand::Exists(shas)) => {
+                Reply::Array(shas.iter().map(|sha| Reply::Integer(i64::from(self.cache.contains(sha)))).collect())
+            }
+            Ok(ScriptSubcommand::Load(body)) => match self.load(body) {
+                Ok(sha) => Reply::bulk(sha),
+                Err(e) => e,
+            },
+            Ok(ScriptSubcommand::Kill) => Reply::error("NOTBUSY No scripts in execution right now."),
+            Ok(ScriptSubcommand::Debug(DebugMode::No)) => Reply::ok(),
+            Ok(ScriptSubcommand::Debug(DebugMode::Yes | DebugMode::Sync)) => {
+                Reply::error("ERR playground limit: SCRIPT DEBUG (the Lua debugger) is not modeled")
+            }
+        }
+    }
+}
+
+/// How an EVAL-family command ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalOutcome {
+    pub reply: Reply,
+    /// A playground limit stopped the script (its step or memory budget, or the host's
+    /// [`super::StopScript`]): whatever it wrote must be undone, so that a refused script changes
+    /// nothing.
+    pub stopped: bool,
+}
+
+impl EvalOutcome {
+    fn answered(reply: Reply) -> EvalOutcome {
+        EvalOutcome { reply, stopped: false }
+    }
+}
+
+/// Which script an EVAL-family command names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScriptSource<'a> {
+    /// EVAL / EVAL_RO: the script's text.
+    Body(&'a [u8]),
+    /// EVALSHA / EVALSHA_RO: 40 bytes, a SHA1 in hex in any case if it is to match.
+    Sha(&'a [u8]),
+}
+
+/// An EVAL-family command's arguments as eval.c takes them apart (`evalShaCommand`'s length check,
+/// then `evalGenericCommand`'s numkeys), before anything is looked up or compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EvalArgs<'a> {
+    pub source: ScriptSource<'a>,
+    /// EVAL_RO / EVALSHA_RO.
+    pub read_only: bool,
+    pub keys: &'a [Vec<u8>],
+    pub args: &'a [Vec<u8>],
+}
+
+impl<'a> EvalArgs<'a> {
+    /// Parses a full argv (`argv[0]` EVAL, EVALSHA, EVAL_RO or EVALSHA_RO in any case). The error
+    /// is Redis's reply.
+    pub fn parse(argv: &'a [Vec<u8>]) -> Result<EvalArgs<'a>, Reply> {
+        let name = argv.first().map(|n| n.to_ascii_lowercase()).unwrap_or_default();
+        let (by_sha, read_only) = match name.as_slice() {
+            b"eval" => (false, false),
+            b"eval_ro" => (false, true),
+            b"evalsha" => (true, false),
+            b"evalsha_ro" => (true, true),
+            _ => return Err(Reply::error("ERR not an EVAL command")),
+        };
+        let [_, script, numkeys, rest @ ..] = argv else {
+            let name = String::from_utf8_lossy(&name).into_owned();
+            return Err(Reply::Error(format!("ERR wrong number of arguments for '{name}' command")));
+        };
+        if by_sha && script.len() != 40 {
+            return Err(Reply::error(NOSCRIPT));
+        }
+        let Some(numkeys) = parse_i64(numkeys) else {
+            return Err(Reply::error("ERR value is not an integer or out of range"));
+        };
+        let Ok(numkeys) = usize::try_from(numkeys) else {
+            return Err(Reply::error("ERR Number of keys can't be negative"));
+        };
+        if numkeys > rest.len() {
+            return Err(Reply::error("ERR Number of keys can't be greater than number of args"));
+        }
+        let (keys, args) = rest.split_at(numkeys);
+        let source = if by_sha { ScriptSource::Sha(script) } else { ScriptSource::Body(script) };
+        Ok(EvalArgs { source, read_only, keys, args })
+    }
+}
+
+/// SCRIPT DEBUG's mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DebugMode {
+    Yes,
+    Sync,
+    No,
+}
+
+/// A SCRIPT subcommand as `scriptCommand` and the command table's subcommand arities take it apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScriptSubcommand<'a> {
+    Help,
+    /// FLUSH, FLUSH SYNC, FLUSH ASYNC: the model flushes at once either way.
+    Flush,
+    Exists(&'a [Vec<u8>]),
+    Load(&'a [u8]),
+    Kill,
+    Debug(DebugMode),
+}
+
+impl<'a> ScriptSubcommand<'a> {
+    /// Parses a full argv (`argv[0]` is SCRIPT). The error is Redis's reply.
+    pub fn parse(argv: &'a [Vec<u8>]) -> Result<ScriptSubcommand<'a>, Reply> {
+        let Some(sub) = argv.get(1) else {
+            return Err(Reply::error("ERR wrong number of arguments for 'script' command"));
+        };
+        let arity_error =
+            |name: &str| Reply::Error(format!("ERR wrong number of arguments for 'script|{name}' command"));
+        let rest = &argv[2..];
+        if is(sub, "help") {
+            return if rest.is_empty() { Ok(ScriptSubcommand::Help) } else { Err(arity_error("help")) };
+        }
+        if is(sub, "flush") {
+            return match rest {
+                [] => Ok(ScriptSubcommand::Flush),
+                [mode] if is(mode, "sync") || is(mode, "async") => Ok(ScriptSubcommand::Flush),
+                _ => Err(Reply::error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")),
+            };
+        }
+        if is(sub, "exists") {
+            return if rest.is_empty() { Err(arity_error("exists")) } else { Ok(ScriptSubcommand::Exists(rest)) };
+        }
+        if is(sub, "load") {
+            return match rest {
+                [body] => Ok(ScriptSubcommand::Load(body)),
+                _ => Err(arity_error("load")),
+            };
+        }
+        if is(sub, "kill") {
+            return if rest.is_empty() { Ok(ScriptSubcommand::Kill) } else { Err(arity_error("kill")) };
+        }
+        if is(sub, "debug") {
+            let [mode] = rest else { return Err(arity_error("debug")) };
+            let modes = [("no", DebugMode::No), ("yes", DebugMode::Yes), ("sync", DebugMode::Sync)];
+            return match modes.iter().find(|(word, _)| is(mode, word)) {
+                Some(&(_, mode)) => Ok(ScriptSubcommand::Debug(mode)),
+                None => Err(Reply::error("ERR Use SCRIPT DEBUG YES/SYNC/NO")),
+            };
+        }
+        let sub: String = String::from_utf8_lossy(c_str(sub)).chars().take(128).collect();
+        Err(Reply::Error(single_line(&format!("ERR unknown subcommand '{sub}'. Try SCRIPT HELP."))))
+    }
+}
+
+/// The body the interpreter sees: the shebang line blanked but its newline kept, so line numbers
+/// stay the user's (eval.c skips it the same way).
+fn blank_shebang(script: &CachedScript) -> Vec<u8> {
+    script.body[script.shebang_len..].to_vec()
+}
+
+/// `addReplyErrorFormat`'s cleanup: trailing line breaks dropped, inner ones become spaces.
+fn single_line(s: &str) -> String {
+    s.trim_end_matches(['\r', '\n']).replace(['\r', '\n'], " ")
+}
