@@ -409,6 +409,8 @@ impl MessagingModel {
                 sc.request_response.balancer,
                 &BalancerConfig::default(),
                 n as usize,
+                // No passive health check in this pattern: nginx's max_fails=0.
+                crate::balance::passive::MaxFails::OFF.max_fails,
                 root.child("balancer"),
             )
             .map_err(|e| ScenarioError::Range {
