@@ -24,6 +24,16 @@ ensure_wasm_target() {
   fi
 }
 
+ensure_lint_components() {
+  local c
+  for c in rustfmt clippy; do
+    if ! rustup component list --installed 2>/dev/null | grep -q "^$c-"; then
+      log "adding the $c component"
+      rustup component add "$c"
+    fi
+  done
+}
+
 ensure_trunk() {
   if [ "$(trunk --version 2>/dev/null || true)" != "trunk $TRUNK_VERSION" ]; then
     # 0.22+ needs a newer rustc than this machine has: pin and lock.
@@ -77,6 +87,7 @@ setup_build() {
 
 setup_test() {
   setup_build
+  ensure_lint_components
   ensure_apt
 }
 

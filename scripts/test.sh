@@ -4,6 +4,7 @@
 #
 #   1. native   cargo test (core, CLIs, the Redis differential test against a real redis-server)
 #   2. wasm     wasm-bindgen-test in headless Chromium (hooks, components, routes, determinism)
+#   0. lint    cargo fmt --check; cargo clippy --all-targets -D warnings, natively and for wasm32
 #   3. e2e      the release build served as GitHub Pages serves it (at /playground/, 404.html
 #               fallback), driven by Playwright in Debian's Chromium
 set -uo pipefail
@@ -48,6 +49,18 @@ run_tier() {
   return "$rc"
 }
 
+# Each check prints a TAP-like "# pass 1" / "# fail 1" line, counted like the e2e tier's.
+lint() {
+  local rc=0 step
+  for step in "cargo fmt --check" \
+              "cargo clippy --all-targets --color never -- -D warnings" \
+              "cargo clippy --target wasm32-unknown-unknown --all-targets --color never -- -D warnings"; do
+    echo "-- $step"
+    if $step; then echo "# pass 1"; else echo "# fail 1"; rc=1; fi
+  done
+  return "$rc"
+}
+run_tier lint node lint
 run_tier native cargo cargo test --workspace --no-fail-fast --color never
 run_tier wasm cargo cargo test --target wasm32-unknown-unknown --test web --color never
 

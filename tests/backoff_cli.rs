@@ -4,30 +4,14 @@
 use std::process::Command;
 
 fn sim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .output()
-        .expect("the sim binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let out = Command::new(env!("CARGO_BIN_EXE_sim")).args(args).output().expect("the sim binary runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 
 #[test]
 fn retry_prints_the_reference_schedule() {
-    let (code, out, _) = sim(&[
-        "retry",
-        "--policy",
-        "exponential",
-        "--base",
-        "100",
-        "--max-retries",
-        "4",
-        "--fail-first",
-        "3",
-    ]);
+    let (code, out, _) =
+        sim(&["retry", "--policy", "exponential", "--base", "100", "--max-retries", "4", "--fail-first", "3"]);
     assert_eq!(code, 0);
     expect_test::expect![[r#"
         attempt  start_ms  wait_before_ms  outcome
@@ -48,12 +32,8 @@ fn retry_json_carries_the_attempts_and_the_final_error() {
     let (code, out, _) = sim(&["retry", "--fail-first", "5", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let waits: Vec<u64> = v["attempts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["wait_before_ms"].as_u64().unwrap())
-        .collect();
+    let waits: Vec<u64> =
+        v["attempts"].as_array().unwrap().iter().map(|a| a["wait_before_ms"].as_u64().unwrap()).collect();
     assert_eq!(waits, vec![0, 200, 400, 800, 1600]);
     assert_eq!(v["result"]["kind"], "failed");
     assert_eq!(v["result"]["error"]["status"], 503);
@@ -61,46 +41,17 @@ fn retry_json_carries_the_attempts_and_the_final_error() {
 
 #[test]
 fn sweep_prints_the_csv_header_and_one_row_per_cell() {
-    let (code, out, _) = sim(&[
-        "backoff-sweep",
-        "--clients",
-        "10..20:10",
-        "--runs",
-        "3",
-        "--seed",
-        "7",
-    ]);
+    let (code, out, _) = sim(&["backoff-sweep", "--clients", "10..20:10", "--runs", "3", "--seed", "7"]);
     assert_eq!(code, 0);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "clients,time_ms,calls,strategy");
     assert_eq!(lines.len(), 11);
-    let names: Vec<&str> = lines[1..6]
-        .iter()
-        .map(|l| l.rsplit(',').next().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        vec![
-            "exponential",
-            "decorrelated",
-            "equal_jitter",
-            "full_jitter",
-            "none"
-        ]
-    );
+    let names: Vec<&str> = lines[1..6].iter().map(|l| l.rsplit(',').next().unwrap()).collect();
+    assert_eq!(names, vec!["exponential", "decorrelated", "equal_jitter", "full_jitter", "none"]);
     assert!(lines[6].starts_with("20,"));
     // Any thread count gives the same CSV.
-    let (_, one_thread, _) = sim(&[
-        "backoff-sweep",
-        "--clients",
-        "10..20:10",
-        "--runs",
-        "3",
-        "--seed",
-        "7",
-        "--threads",
-        "1",
-    ]);
+    let (_, one_thread, _) =
+        sim(&["backoff-sweep", "--clients", "10..20:10", "--runs", "3", "--seed", "7", "--threads", "1"]);
     assert_eq!(out, one_thread);
 }
 
@@ -108,22 +59,13 @@ fn sweep_prints_the_csv_header_and_one_row_per_cell() {
 fn bad_flags_get_clear_errors_and_exit_code_2() {
     let (code, _, err) = sim(&["backoff-sweep", "--clients", "190..10:10"]);
     assert_eq!(code, 2);
-    assert!(
-        err.contains("client range \"190..10:10\" is not usable: expected FROM..TO:STEP"),
-        "{err}"
-    );
+    assert!(err.contains("client range \"190..10:10\" is not usable: expected FROM..TO:STEP"), "{err}");
     let (code, _, err) = sim(&["retry", "--policy", "fast"]);
     assert_eq!(code, 2);
-    assert!(
-        err.contains("unknown policy \"fast\": expected one of none, constant, exponential"),
-        "{err}"
-    );
+    assert!(err.contains("unknown policy \"fast\": expected one of none, constant, exponential"), "{err}");
     let (code, _, err) = sim(&["retry", "--fail-prob", "2"]);
     assert_eq!(code, 2);
-    assert!(
-        err.contains("failure probability 2 is not usable: expected a number in [0, 1]"),
-        "{err}"
-    );
+    assert!(err.contains("failure probability 2 is not usable: expected a number in [0, 1]"), "{err}");
     let (code, _, err) = sim(&["backoff-sweep", "--runs", "0"]);
     assert_eq!(code, 2);
     assert!(err.contains("0 runs is not usable"), "{err}");

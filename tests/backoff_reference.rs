@@ -8,69 +8,23 @@ use playground::backoff::{AttemptOutcome, FailingApi, Policy};
 #[test]
 fn fail_first_3_max_retries_4_succeeds_on_the_4th_attempt_after_200_400_800() {
     let s = retry::run(RetryParams::reference()).unwrap();
-    let rows: Vec<(u32, u64, u64, bool)> = s
-        .attempts
-        .iter()
-        .map(|a| {
-            (
-                a.attempt,
-                a.start_ms,
-                a.wait_before_ms,
-                a.outcome == AttemptOutcome::Ok,
-            )
-        })
-        .collect();
-    assert_eq!(
-        rows,
-        vec![
-            (0, 0, 0, false),
-            (1, 200, 200, false),
-            (2, 600, 400, false),
-            (3, 1400, 800, true)
-        ]
-    );
+    let rows: Vec<(u32, u64, u64, bool)> =
+        s.attempts.iter().map(|a| (a.attempt, a.start_ms, a.wait_before_ms, a.outcome == AttemptOutcome::Ok)).collect();
+    assert_eq!(rows, vec![(0, 0, 0, false), (1, 200, 200, false), (2, 600, 400, false), (3, 1400, 800, true)]);
     assert_eq!(s.waits(), vec![200, 400, 800]);
     assert_eq!(s.on_retry.len(), 3);
-    assert_eq!(
-        s.result,
-        CallResult::Succeeded {
-            attempt: 3,
-            at_ms: 1400
-        }
-    );
+    assert_eq!(s.result, CallResult::Succeeded { attempt: 3, at_ms: 1400 });
 }
 
 #[test]
 fn fail_first_5_max_retries_4_reports_the_last_error_after_200_400_800_1600() {
-    let s = retry::run(RetryParams {
-        api: FailingApi::FailFirst { k: 5 },
-        ..RetryParams::reference()
-    })
-    .unwrap();
+    let s = retry::run(RetryParams { api: FailingApi::FailFirst { k: 5 }, ..RetryParams::reference() }).unwrap();
     assert_eq!(s.waits(), vec![200, 400, 800, 1600]);
-    assert_eq!(
-        s.attempts.iter().map(|a| a.start_ms).collect::<Vec<_>>(),
-        vec![0, 200, 600, 1400, 3000]
-    );
-    let CallResult::Failed {
-        error,
-        at_ms,
-        reason,
-    } = &s.result
-    else {
-        panic!("expected failure: {:?}", s.result)
-    };
-    assert_eq!(
-        (error.status, *at_ms, *reason),
-        (503, 3000, GiveUp::RetriesExhausted)
-    );
+    assert_eq!(s.attempts.iter().map(|a| a.start_ms).collect::<Vec<_>>(), vec![0, 200, 600, 1400, 3000]);
+    let CallResult::Failed { error, at_ms, reason } = &s.result else { panic!("expected failure: {:?}", s.result) };
+    assert_eq!((error.status, *at_ms, *reason), (503, 3000, GiveUp::RetriesExhausted));
     // The error the caller gets is the last attempt's.
-    assert_eq!(
-        s.attempts.last().unwrap().outcome,
-        AttemptOutcome::Err {
-            error: error.clone()
-        }
-    );
+    assert_eq!(s.attempts.last().unwrap().outcome, AttemptOutcome::Err { error: error.clone() });
 }
 
 #[test]
@@ -79,18 +33,9 @@ fn every_policy_keeps_max_retries_plus_one_attempts_at_most() {
         Policy::None,
         Policy::Constant { delay_ms: 50 },
         Policy::reference(),
-        Policy::FullJitter {
-            base_ms: 100,
-            cap_ms: 5000,
-        },
-        Policy::EqualJitter {
-            base_ms: 100,
-            cap_ms: 5000,
-        },
-        Policy::Decorrelated {
-            base_ms: 100,
-            cap_ms: 5000,
-        },
+        Policy::FullJitter { base_ms: 100, cap_ms: 5000 },
+        Policy::EqualJitter { base_ms: 100, cap_ms: 5000 },
+        Policy::Decorrelated { base_ms: 100, cap_ms: 5000 },
         Policy::grpc(),
     ];
     for seed in 0..40 {

@@ -9,12 +9,8 @@ use playground::backoff::herd::{self, HerdLimiter, HerdParams};
 
 #[test]
 fn at_100_clients_full_jitter_uses_under_half_the_calls_of_exponential_and_none_the_most() {
-    let params = SweepParams {
-        clients: ClientRange::new(100, 100, 10).unwrap(),
-        runs: 100,
-        seed: 1,
-        ..SweepParams::default()
-    };
+    let params =
+        SweepParams { clients: ClientRange::new(100, 100, 10).unwrap(), runs: 100, seed: 1, ..SweepParams::default() };
     let mut sweep = Sweep::new(params).unwrap();
     let rows = sweep.run_to_end().to_vec();
     let calls = |s: Strategy| rows.iter().find(|r| r.strategy == s).unwrap().calls;
@@ -23,35 +19,20 @@ fn at_100_clients_full_jitter_uses_under_half_the_calls_of_exponential_and_none_
     assert!(calls(Strategy::FullJitter) < calls(Strategy::Exponential) / 2.0);
     for s in Strategy::ALL {
         if s != Strategy::None {
-            assert!(
-                calls(Strategy::None) > calls(s),
-                "none {} vs {s} {}",
-                calls(Strategy::None),
-                calls(s)
-            );
+            assert!(calls(Strategy::None) > calls(s), "none {} vs {s} {}", calls(Strategy::None), calls(s));
         }
         // Each of the 100 clients writes at least once.
         assert!(calls(s) >= 100.0);
     }
     // Without jitter, exponential backoff is by far the slowest to finish.
-    for s in [
-        Strategy::Decorrelated,
-        Strategy::EqualJitter,
-        Strategy::FullJitter,
-        Strategy::None,
-    ] {
+    for s in [Strategy::Decorrelated, Strategy::EqualJitter, Strategy::FullJitter, Strategy::None] {
         assert!(time(Strategy::Exponential) > 3.0 * time(s));
     }
 }
 
 #[test]
 fn the_same_seed_gives_byte_identical_csv_and_another_seed_does_not() {
-    let p = SweepParams {
-        clients: "10..30:10".parse().unwrap(),
-        runs: 5,
-        seed: 42,
-        ..SweepParams::default()
-    };
+    let p = SweepParams { clients: "10..30:10".parse().unwrap(), runs: 5, seed: 42, ..SweepParams::default() };
     let run = |p: SweepParams| {
         let mut s = Sweep::new(p).unwrap();
         s.run_to_end();
@@ -66,21 +47,8 @@ fn the_same_seed_gives_byte_identical_csv_and_another_seed_does_not() {
 
 #[test]
 fn herd_budgets_cut_the_retry_storm_after_recovery() {
-    let p = HerdParams {
-        clients: 300,
-        capacity_rps: 360,
-        duration_ms: 40_000,
-        ..HerdParams::default()
-    };
-    let all = herd::run_all(
-        &p,
-        &[
-            HerdLimiter::None,
-            HerdLimiter::Budget,
-            HerdLimiter::Throttle,
-        ],
-    )
-    .unwrap();
+    let p = HerdParams { clients: 300, capacity_rps: 360, duration_ms: 40_000, ..HerdParams::default() };
+    let all = herd::run_all(&p, &[HerdLimiter::None, HerdLimiter::Budget, HerdLimiter::Throttle]).unwrap();
     for s in &all {
         println!(
             "{:>13} limiter={:<8} requests={:>6} retries={:>6} rejected={:>6} peak/s={:>5} denied={:>5}",
@@ -95,17 +63,10 @@ fn herd_budgets_cut_the_retry_storm_after_recovery() {
     }
     for three in all.chunks(3) {
         let (free, budgeted, throttled) = (&three[0], &three[1], &three[2]);
-        assert_eq!(
-            (free.strategy, budgeted.strategy),
-            (throttled.strategy, throttled.strategy)
-        );
+        assert_eq!((free.strategy, budgeted.strategy), (throttled.strategy, throttled.strategy));
         assert_eq!(
             (free.limiter, budgeted.limiter, throttled.limiter),
-            (
-                HerdLimiter::None,
-                HerdLimiter::Budget,
-                HerdLimiter::Throttle
-            )
+            (HerdLimiter::None, HerdLimiter::Budget, HerdLimiter::Throttle)
         );
         assert!(budgeted.total(|b| b.retries) <= free.total(|b| b.retries));
         assert!(throttled.total(|b| b.retries) <= free.total(|b| b.retries));

@@ -11,8 +11,8 @@ use playground::balance::scenario::{Action, ArrivalConfig, ScheduledAction};
 use playground::balance::smooth_wrr::{letters, period, SmoothWrr};
 use playground::balance::Balancer;
 use playground::balance::{
-    keys_moved, preset, AlgorithmId, HashScheme, LbRun, MembershipChange, Request, Scenario,
-    ServerConfig, ServerState, ServerView,
+    keys_moved, preset, AlgorithmId, HashScheme, LbRun, MembershipChange, Request, Scenario, ServerConfig, ServerState,
+    ServerView,
 };
 use playground::sim::{Distribution, SimTime};
 use proptest::prelude::*;
@@ -20,9 +20,7 @@ use proptest::prelude::*;
 fn wrr_sequence(weights: &[u32], n: u64) -> Vec<usize> {
     let mut s = SmoothWrr::with_weights(weights);
     let views: Vec<ServerView> = weights.iter().map(|w| ServerView::up(*w)).collect();
-    (0..n)
-        .map(|_| s.pick_explained(&views).unwrap().chosen)
-        .collect()
+    (0..n).map(|_| s.pick_explained(&views).unwrap().chosen).collect()
 }
 
 #[test]
@@ -103,13 +101,8 @@ fn ip_hash_keeps_a_natted_slash_24_on_one_server_while_it_is_up() {
     let mut run = LbRun::new(&sc).unwrap();
     run.record_flows(1_000_000);
     run.run_to_end();
-    let nat_servers: Vec<u32> = run
-        .model()
-        .flows()
-        .iter()
-        .filter(|f| f.client < nat)
-        .filter_map(|f| f.server)
-        .collect();
+    let nat_servers: Vec<u32> =
+        run.model().flows().iter().filter(|f| f.client < nat).filter_map(|f| f.server).collect();
     assert!(nat_servers.len() > 500);
     let home = nat_servers[0];
     assert!(nat_servers.iter().all(|s| *s == home));
@@ -117,82 +110,40 @@ fn ip_hash_keeps_a_natted_slash_24_on_one_server_while_it_is_up() {
     // Another server going down does not move them; their own server going down does, and only then.
     let other = (home as usize + 1) % sc.servers.len();
     sc.events = vec![
-        ScheduledAction {
-            at_ms: 1_000,
-            action: Action::SetState {
-                server: other,
-                state: ServerState::Down,
-            },
-        },
-        ScheduledAction {
-            at_ms: 2_000,
-            action: Action::SetState {
-                server: home as usize,
-                state: ServerState::Down,
-            },
-        },
+        ScheduledAction { at_ms: 1_000, action: Action::SetState { server: other, state: ServerState::Down } },
+        ScheduledAction { at_ms: 2_000, action: Action::SetState { server: home as usize, state: ServerState::Down } },
     ];
-    sc.health.active = Some(playground::balance::scenario::ActiveCheck {
-        interval_ms: 100,
-        fall: 1,
-        rise: 1,
-    });
+    sc.health.active = Some(playground::balance::scenario::ActiveCheck { interval_ms: 100, fall: 1, rise: 1 });
     let mut run = LbRun::new(&sc).unwrap();
     run.record_flows(1_000_000);
     run.run_to_end();
-    let flows: Vec<_> = run
-        .model()
-        .flows()
-        .iter()
-        .filter(|f| f.client < nat)
-        .copied()
-        .collect();
-    assert!(flows
-        .iter()
-        .filter(|f| f.at_ms < 2_000)
-        .all(|f| f.server == Some(home)));
+    let flows: Vec<_> = run.model().flows().iter().filter(|f| f.client < nat).copied().collect();
+    assert!(flows.iter().filter(|f| f.at_ms < 2_000).all(|f| f.server == Some(home)));
     let after: Vec<_> = flows.iter().filter(|f| f.at_ms >= 2_200).collect();
     assert!(!after.is_empty());
     let moved_to = after[0].server.unwrap();
     assert_ne!(moved_to, home);
-    assert!(after
-        .iter()
-        .all(|f| f.server == Some(moved_to) && f.outcome != FlowOutcome::Failed));
+    assert!(after.iter().all(|f| f.server == Some(moved_to) && f.outcome != FlowOutcome::Failed));
 
     // Directly through the trait, with weights: every host of the /24 lands on one server.
     let mut b = IpHash::nginx();
     let views = vec![ServerView::up(2), ServerView::up(3), ServerView::up(1)];
-    let first = b.pick(
-        &Request::from_client([203, 0, 113, 1], "/"),
-        &views,
-        SimTime::ZERO,
-    );
-    assert!((0..=255).all(|h| b.pick(
-        &Request::from_client([203, 0, 113, h], "/"),
-        &views,
-        SimTime::ZERO
-    ) == first));
+    let first = b.pick(&Request::from_client([203, 0, 113, 1], "/"), &views, SimTime::ZERO);
+    assert!((0..=255).all(|h| b.pick(&Request::from_client([203, 0, 113, h], "/"), &views, SimTime::ZERO) == first));
 }
 
 #[test]
 fn ring_and_maglev_move_about_one_nth_modulo_moves_most() {
     for n in [5usize, 10, 20] {
         let ideal = 1.0 / n as f64;
-        let modulo =
-            keys_moved(HashScheme::Modulo, n, MembershipChange::Remove(1), 50_000).unwrap();
+        let modulo = keys_moved(HashScheme::Modulo, n, MembershipChange::Remove(1), 50_000).unwrap();
         assert!(modulo > 0.75, "modulo, {n} servers: {modulo}");
         for s in [HashScheme::Ring, HashScheme::Maglev] {
             let f = keys_moved(s, n, MembershipChange::Remove(1), 50_000).unwrap();
-            assert!(
-                (f - ideal).abs() < 0.35 * ideal,
-                "{s:?}, {n} servers: {f} vs {ideal}"
-            );
+            assert!((f - ideal).abs() < 0.35 * ideal, "{s:?}, {n} servers: {f} vs {ideal}");
             let add = keys_moved(s, n, MembershipChange::Add(1), 50_000).unwrap();
             let ideal_add = 1.0 / (n + 1) as f64;
-            assert!(
-                (add - ideal_add).abs() < 0.35 * ideal_add,
-                "{s:?} add, {n} servers: {add}"
-            );
+            assert!((add - ideal_add).abs() < 0.35 * ideal_add, "{s:?} add, {n} servers: {add}");
         }
     }
 }
@@ -202,18 +153,8 @@ fn heavy_tail(alg: AlgorithmId, seed: u64) -> u64 {
         algorithm: alg,
         seed,
         duration_ms: 60_000,
-        servers: vec![
-            ServerConfig {
-                concurrency: 1,
-                queue_limit: 10_000,
-                ..ServerConfig::default()
-            };
-            10
-        ],
-        service: Distribution::Pareto {
-            min_ms: 5.0,
-            alpha: 1.5,
-        },
+        servers: vec![ServerConfig { concurrency: 1, queue_limit: 10_000, ..ServerConfig::default() }; 10],
+        service: Distribution::Pareto { min_ms: 5.0, alpha: 1.5 },
         ..Scenario::default()
     };
     sc.arrivals.rate_per_s = 1.0;
@@ -231,20 +172,14 @@ fn p2c_beats_random_and_round_robin_at_80_percent_heavy_tailed_load() {
         let p2c = heavy_tail(AlgorithmId::P2c, seed);
         let random = heavy_tail(AlgorithmId::Random, seed);
         let rr = heavy_tail(AlgorithmId::RoundRobin, seed);
-        assert!(
-            p2c < random && p2c < rr,
-            "seed {seed}: p2c {p2c} random {random} round-robin {rr}"
-        );
+        assert!(p2c < random && p2c < rr, "seed {seed}: p2c {p2c} random {random} round-robin {rr}");
     }
 }
 
 #[test]
 fn peak_ewma_beats_round_robin_with_one_slow_server() {
     let p99 = |alg| {
-        let sc = Scenario {
-            algorithm: alg,
-            ..preset("linkerd-slow-server").unwrap()
-        };
+        let sc = Scenario { algorithm: alg, ..preset("linkerd-slow-server").unwrap() };
         let mut run = LbRun::new(&sc).unwrap();
         run.run_to_end();
         run.summary().latency.p99_ms
@@ -257,34 +192,17 @@ fn peak_ewma_beats_round_robin_with_one_slow_server() {
 
 #[test]
 fn same_seed_replays_byte_for_byte() {
-    let sc = Scenario {
-        algorithm: AlgorithmId::PeakEwma,
-        duration_ms: 2_000,
-        ..preset("server-dies-health").unwrap()
-    };
+    let sc = Scenario { algorithm: AlgorithmId::PeakEwma, duration_ms: 2_000, ..preset("server-dies-health").unwrap() };
     let run = |sc: &Scenario| {
         let mut r = LbRun::new(sc).unwrap();
         r.enable_trace();
         r.run_to_end();
-        (
-            r.trace().digest(),
-            serde_json::to_string(&r.summary()).unwrap(),
-        )
+        (r.trace().digest(), serde_json::to_string(&r.summary()).unwrap())
     };
     assert_eq!(run(&sc), run(&sc));
-    assert_ne!(
-        run(&sc).0,
-        run(&Scenario {
-            seed: 77,
-            ..sc.clone()
-        })
-        .0
-    );
+    assert_ne!(run(&sc).0, run(&Scenario { seed: 77, ..sc.clone() }).0);
     for p in playground::balance::presets() {
-        let sc = Scenario {
-            duration_ms: 1_500,
-            ..p.scenario
-        };
+        let sc = Scenario { duration_ms: 1_500, ..p.scenario };
         assert_eq!(run(&sc), run(&sc), "{}", p.id);
     }
 }
@@ -303,10 +221,7 @@ fn health_checks_cut_the_errors_of_a_dead_server() {
 }
 
 fn sim(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .output()
-        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sim")).args(args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into(),
@@ -316,58 +231,19 @@ fn sim(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn cli_picks_moved_and_errors() {
-    let (code, out, _) = sim(&[
-        "lb",
-        "picks",
-        "--algorithm",
-        "smooth-wrr",
-        "--weights",
-        "5,1,1",
-        "--count",
-        "7",
-    ]);
+    let (code, out, _) = sim(&["lb", "picks", "--algorithm", "smooth-wrr", "--weights", "5,1,1", "--count", "7"]);
     assert_eq!((code, out.as_str()), (0, "0\n0\n1\n0\n2\n0\n0\n"));
-    let (code, out, _) = sim(&[
-        "lb",
-        "picks",
-        "--algorithm",
-        "round-robin",
-        "--weights",
-        "1,1,1",
-        "--count",
-        "4",
-        "--down",
-        "1",
-    ]);
+    let (code, out, _) =
+        sim(&["lb", "picks", "--algorithm", "round-robin", "--weights", "1,1,1", "--count", "4", "--down", "1"]);
     assert_eq!((code, out.as_str()), (0, "0\n2\n0\n2\n"));
-    let (code, out, _) = sim(&[
-        "lb",
-        "moved",
-        "--algorithm",
-        "modulo",
-        "--servers",
-        "10",
-        "--remove",
-        "1",
-        "--keys",
-        "10000",
-    ]);
+    let (code, out, _) =
+        sim(&["lb", "moved", "--algorithm", "modulo", "--servers", "10", "--remove", "1", "--keys", "10000"]);
     assert_eq!(code, 0);
     assert!(out.trim().parse::<f64>().unwrap() > 0.8);
     let (code, _, err) = sim(&["lb", "picks", "--algorithm", "least-conn"]);
     assert_eq!(code, 2);
-    assert!(
-        err.contains("least-conn") && err.contains("sim lb run"),
-        "{err}"
-    );
-    let (code, _, err) = sim(&[
-        "lb",
-        "picks",
-        "--algorithm",
-        "smooth-wrr",
-        "--weights",
-        "5,x",
-    ]);
+    assert!(err.contains("least-conn") && err.contains("sim lb run"), "{err}");
+    let (code, _, err) = sim(&["lb", "picks", "--algorithm", "smooth-wrr", "--weights", "5,x"]);
     assert_eq!(code, 2);
     assert!(err.contains("\"5,x\""), "{err}");
     let (code, _, err) = sim(&["lb", "run", "--service", "gamma:3"]);
@@ -377,17 +253,7 @@ fn cli_picks_moved_and_errors() {
 
 #[test]
 fn cli_run_prints_json_metrics() {
-    let (code, out, err) = sim(&[
-        "lb",
-        "run",
-        "--algorithm",
-        "p2c",
-        "--duration-ms",
-        "2000",
-        "--seed",
-        "5",
-        "--json",
-    ]);
+    let (code, out, err) = sim(&["lb", "run", "--algorithm", "p2c", "--duration-ms", "2000", "--seed", "5", "--json"]);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["algorithm"], "p2c");
@@ -425,31 +291,16 @@ fn bursts_raise_the_arrival_rate_inside_their_windows() {
         window_ms: 500,
         arrivals: ArrivalConfig {
             rate_per_s: 200.0,
-            burst: Some(playground::balance::scenario::Burst {
-                every_ms: 1_000,
-                length_ms: 500,
-                multiplier: 5.0,
-            }),
+            burst: Some(playground::balance::scenario::Burst { every_ms: 1_000, length_ms: 500, multiplier: 5.0 }),
         },
         ..Scenario::default()
     };
     let mut r = LbRun::new(&sc).unwrap();
     r.run_to_end();
     let w = &r.model().metrics.windows;
-    let in_burst: u64 = w
-        .iter()
-        .filter(|x| x.start_ms % 1_000 == 0)
-        .map(|x| x.arrivals)
-        .sum();
-    let outside: u64 = w
-        .iter()
-        .filter(|x| x.start_ms % 1_000 == 500)
-        .map(|x| x.arrivals)
-        .sum();
-    assert!(
-        in_burst > 4 * outside && outside > 0,
-        "{in_burst} vs {outside}"
-    );
+    let in_burst: u64 = w.iter().filter(|x| x.start_ms % 1_000 == 0).map(|x| x.arrivals).sum();
+    let outside: u64 = w.iter().filter(|x| x.start_ms % 1_000 == 500).map(|x| x.arrivals).sum();
+    assert!(in_burst > 4 * outside && outside > 0, "{in_burst} vs {outside}");
 }
 
 #[test]
@@ -459,12 +310,7 @@ fn l7_preset_routes_by_path_prefix() {
     let s = r.summary();
     let share = |i: usize| s.servers[i].requests as f64 / s.arrivals as f64;
     // /api/ (weight 50) over servers 0 and 1, /static/ (40) on 2, /auth/ (10) on the default pool 3.
-    assert!(
-        (share(0) - 0.25).abs() < 0.03 && (share(1) - 0.25).abs() < 0.03,
-        "{} {}",
-        share(0),
-        share(1)
-    );
+    assert!((share(0) - 0.25).abs() < 0.03 && (share(1) - 0.25).abs() < 0.03, "{} {}", share(0), share(1));
     assert!((share(2) - 0.40).abs() < 0.03, "{}", share(2));
     assert!((share(3) - 0.10).abs() < 0.02, "{}", share(3));
 }
@@ -479,23 +325,15 @@ fn scale_out_moves_about_a_sixth_of_the_clients() {
     let mut before = std::collections::BTreeMap::new();
     let mut after = std::collections::BTreeMap::new();
     for f in r.model().flows() {
-        let m = if f.at_ms < 10_000 {
-            &mut before
-        } else {
-            &mut after
-        };
+        let m = if f.at_ms < 10_000 { &mut before } else { &mut after };
         m.insert(f.client, f.server);
     }
     let both: Vec<_> = before.keys().filter(|c| after.contains_key(*c)).collect();
     assert!(both.len() > 500);
-    let moved =
-        both.iter().filter(|c| before[**c] != after[**c]).count() as f64 / both.len() as f64;
+    let moved = both.iter().filter(|c| before[**c] != after[**c]).count() as f64 / both.len() as f64;
     assert!((0.08..0.28).contains(&moved), "{moved}");
     // Whoever moved, moved to the new server.
-    assert!(both
-        .iter()
-        .filter(|c| before[**c] != after[**c])
-        .all(|c| after[*c] == Some(5)));
+    assert!(both.iter().filter(|c| before[**c] != after[**c]).all(|c| after[*c] == Some(5)));
 }
 
 proptest! {
@@ -536,19 +374,13 @@ proptest! {
 #[test]
 fn cli_runs_a_scenario_file() {
     let path = std::env::temp_dir().join(format!("lb-scenario-{}.json", std::process::id()));
-    let sc = Scenario {
-        duration_ms: 1_500,
-        ..preset("nginx-2-3-1").unwrap()
-    };
+    let sc = Scenario { duration_ms: 1_500, ..preset("nginx-2-3-1").unwrap() };
     std::fs::write(&path, sc.to_json()).unwrap();
     let (code, out, err) = sim(&["lb", "run", "--scenario", path.to_str().unwrap(), "--json"]);
     std::fs::remove_file(&path).unwrap();
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(
-        (v["scenario"].as_str(), v["algorithm"].as_str()),
-        (Some("nginx-2-3-1"), Some("smooth-wrr"))
-    );
+    assert_eq!((v["scenario"].as_str(), v["algorithm"].as_str()), (Some("nginx-2-3-1"), Some("smooth-wrr")));
     let (code, _, err) = sim(&["lb", "run", "--scenario", "/nonexistent/lb.json"]);
     assert_eq!(code, 2);
     assert!(err.contains("/nonexistent/lb.json"), "{err}");
@@ -586,13 +418,7 @@ fn maglev_connection_tracking_keeps_clients_across_a_scale_out() {
 /// robin with fewer than 2 peers: one server takes every request, hashing or not.
 #[test]
 fn hashing_algorithms_with_one_server_are_round_robin() {
-    for alg in [
-        AlgorithmId::IpHash,
-        AlgorithmId::L4Hash,
-        AlgorithmId::Ring,
-        AlgorithmId::P2c,
-        AlgorithmId::Random,
-    ] {
+    for alg in [AlgorithmId::IpHash, AlgorithmId::L4Hash, AlgorithmId::Ring, AlgorithmId::P2c, AlgorithmId::Random] {
         let sc = Scenario {
             algorithm: alg,
             duration_ms: 500,

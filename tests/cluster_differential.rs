@@ -74,36 +74,13 @@ fn start_cluster() -> (Cluster, Instant) {
     let base = free_base();
     let dir = std::env::temp_dir().join(format!("cluster-diff-{}-{base}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut cluster = Cluster {
-        children: Vec::new(),
-        base,
-        dir: dir.clone(),
-    };
+    let mut cluster = Cluster { children: Vec::new(), base, dir: dir.clone() };
     for i in 0..NODES as u16 {
         let port = base + i;
         let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--cluster-enabled",
-                "yes",
-            ])
-            .args([
-                "--cluster-config-file",
-                &format!("nodes-{port}.conf"),
-                "--cluster-node-timeout",
-                "5000",
-            ])
-            .args([
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                dir.to_str().expect("utf-8 temp dir"),
-            ])
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--cluster-enabled", "yes"])
+            .args(["--cluster-config-file", &format!("nodes-{port}.conf"), "--cluster-node-timeout", "5000"])
+            .args(["--save", "", "--appendonly", "no", "--dir", dir.to_str().expect("utf-8 temp dir")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn();
@@ -118,17 +95,11 @@ fn start_cluster() -> (Cluster, Instant) {
     for i in 0..NODES as u16 {
         let deadline = Instant::now() + Duration::from_secs(10);
         while call(base + i, &["PING"]).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server on port {} did not answer PING",
-                base + i
-            );
+            assert!(Instant::now() < deadline, "redis-server on port {} did not answer PING", base + i);
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-    let addrs: Vec<String> = (0..NODES as u16)
-        .map(|i| format!("127.0.0.1:{}", base + i))
-        .collect();
+    let addrs: Vec<String> = (0..NODES as u16).map(|i| format!("127.0.0.1:{}", base + i)).collect();
     let create = Instant::now();
     let status = Command::new("redis-cli")
         .args(["--cluster", "create"])
@@ -190,11 +161,7 @@ fn text(r: &Reply) -> String {
 
 /// CLUSTER INFO as field → value.
 fn info_fields(r: &Reply) -> BTreeMap<String, String> {
-    text(r)
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    text(r).lines().filter_map(|l| l.split_once(':')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 /// A session that runs the same commands on a real node and on the model's node of the same
@@ -213,22 +180,14 @@ impl Both<'_> {
     }
     /// Replaces `{id<i>}` with node i's ID and `{port<i>}` with its port.
     fn fill(&self, words: &[&str], real: bool) -> Vec<Vec<u8>> {
-        let ids = if real {
-            self.real_ids.clone()
-        } else {
-            self.model_ids()
-        };
+        let ids = if real { self.real_ids.clone() } else { self.model_ids() };
         words
             .iter()
             .map(|w| {
                 let mut w = w.to_string();
                 for (i, id) in ids.iter().enumerate() {
                     w = w.replace(&format!("{{id{i}}}"), id);
-                    let port = if real {
-                        self.base + i as u16
-                    } else {
-                        MODEL_PORT + i as u16
-                    };
+                    let port = if real { self.base + i as u16 } else { MODEL_PORT + i as u16 };
                     w = w.replace(&format!("{{port{i}}}"), &port.to_string());
                 }
                 w.into_bytes()
@@ -239,10 +198,7 @@ impl Both<'_> {
         match r {
             Reply::Error(mut e) => {
                 for i in 0..NODES as u16 {
-                    e = e.replace(
-                        &format!("127.0.0.1:{}", self.base + i),
-                        &format!("127.0.0.1:{}", MODEL_PORT + i),
-                    );
+                    e = e.replace(&format!("127.0.0.1:{}", self.base + i), &format!("127.0.0.1:{}", MODEL_PORT + i));
                 }
                 Reply::Error(e)
             }
@@ -252,16 +208,10 @@ impl Both<'_> {
     /// Runs `words` on node `i` of both; returns (real, model) with the real ports mapped.
     fn run(&mut self, i: usize, words: &[&str]) -> (Reply, Reply) {
         let cmd = packed(&self.fill(words, true));
-        let real = self.real[i]
-            .req_packed_command(&cmd)
-            .map(to_reply)
-            .expect("real reply");
+        let real = self.real[i].req_packed_command(&cmd).map(to_reply).expect("real reply");
         let argv = self.fill(words, false);
         let mut conn = self.model_conns[i];
-        let model = self
-            .model
-            .cli(i, &mut conn, argv)
-            .expect("the model answers");
+        let model = self.model.cli(i, &mut conn, argv).expect("the model answers");
         self.model_conns[i] = conn;
         (self.map_ports(real), model)
     }
@@ -295,13 +245,7 @@ fn keys() -> Vec<Vec<u8>> {
     while out.len() < 12_000 {
         let len = rng.below(24) as usize;
         let key: Vec<u8> = (0..len)
-            .map(|_| {
-                if rng.bernoulli(0.7) {
-                    alphabet[rng.index(alphabet.len())]
-                } else {
-                    rng.below(256) as u8
-                }
-            })
+            .map(|_| if rng.bernoulli(0.7) { alphabet[rng.index(alphabet.len())] } else { rng.below(256) as u8 })
             .collect();
         out.push(key);
     }
@@ -312,21 +256,16 @@ fn keys() -> Vec<Vec<u8>> {
 fn wait_ok(base: u16, start: Instant, within: Duration) -> Duration {
     loop {
         let ok = (0..NODES as u16).all(|i| {
-            let state = call(base + i, &["CLUSTER", "INFO"])
-                .map(|r| text(&r).contains("cluster_state:ok"))
-                .unwrap_or(false);
-            let roles = call(base + i, &["CLUSTER", "NODES"])
-                .map(|r| text(&r).matches("slave").count() == 3)
-                .unwrap_or(false);
+            let state =
+                call(base + i, &["CLUSTER", "INFO"]).map(|r| text(&r).contains("cluster_state:ok")).unwrap_or(false);
+            let roles =
+                call(base + i, &["CLUSTER", "NODES"]).map(|r| text(&r).matches("slave").count() == 3).unwrap_or(false);
             state && roles
         });
         if ok {
             return start.elapsed();
         }
-        assert!(
-            start.elapsed() < within,
-            "the real cluster did not reach cluster_state:ok within {within:?}"
-        );
+        assert!(start.elapsed() < within, "the real cluster did not reach cluster_state:ok within {within:?}");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -344,46 +283,27 @@ fn replica_ids(nodes: &str) -> BTreeMap<String, String> {
 
 fn nodes_line_ok(line: &str) -> bool {
     let f: Vec<&str> = line.split(' ').collect();
-    let hex40 = |s: &str| {
-        s.len() == 40
-            && s.bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    };
+    let hex40 = |s: &str| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
     f.len() >= 8
         && hex40(f[0])
         && f[1].starts_with("127.0.0.1:")
         && f[1].contains('@')
-        && f[2].split(',').all(|x| {
-            [
-                "myself",
-                "master",
-                "slave",
-                "fail?",
-                "fail",
-                "handshake",
-                "noaddr",
-                "nofailover",
-            ]
-            .contains(&x)
-        })
+        && f[2]
+            .split(',')
+            .all(|x| ["myself", "master", "slave", "fail?", "fail", "handshake", "noaddr", "nofailover"].contains(&x))
         && (f[3] == "-" || hex40(f[3]))
         && f[4].parse::<u64>().is_ok()
         && f[5].parse::<u64>().is_ok()
         && f[6].parse::<u64>().is_ok()
         && (f[7] == "connected" || f[7] == "disconnected")
-        && f[8..]
-            .iter()
-            .all(|s| s.split('-').all(|n| n.parse::<u16>().is_ok()))
+        && f[8..].iter().all(|s| s.split('-').all(|n| n.parse::<u16>().is_ok()))
 }
 
 /// The shape of a reply: arrays by length and element shape, integers as "int", strings as
 /// "str", errors by their first word.
 fn shape(r: &Reply) -> String {
     match r {
-        Reply::Array(items) => format!(
-            "[{}]",
-            items.iter().map(shape).collect::<Vec<_>>().join(",")
-        ),
+        Reply::Array(items) => format!("[{}]", items.iter().map(shape).collect::<Vec<_>>().join(",")),
         Reply::Integer(_) => "int".into(),
         Reply::Bulk(_) | Reply::Status(_) => "str".into(),
         Reply::Nil | Reply::NilArray => "nil".into(),
@@ -397,7 +317,10 @@ fn the_model_answers_like_a_real_redis_cluster() {
     let (cluster, create) = start_cluster();
     let base = cluster.base;
     let ok_after = wait_ok(base, create, Duration::from_secs(30));
-    println!("real cluster: cluster_state:ok with every replica known {:.1} s after redis-cli --cluster create started", ok_after.as_secs_f64());
+    println!(
+        "real cluster: cluster_state:ok with every replica known {:.1} s after redis-cli --cluster create started",
+        ok_after.as_secs_f64()
+    );
 
     // --- key slots -------------------------------------------------------------------------------
     let ks = keys();
@@ -406,15 +329,9 @@ fn the_model_answers_like_a_real_redis_cluster() {
     for chunk in ks.chunks(1000) {
         let mut pipe = Vec::new();
         for k in chunk {
-            pipe.extend(packed(&[
-                b"CLUSTER".to_vec(),
-                b"KEYSLOT".to_vec(),
-                k.clone(),
-            ]));
+            pipe.extend(packed(&[b"CLUSTER".to_vec(), b"KEYSLOT".to_vec(), k.clone()]));
         }
-        let replies = con
-            .req_packed_commands(&pipe, 0, chunk.len())
-            .expect("pipelined KEYSLOT");
+        let replies = con.req_packed_commands(&pipe, 0, chunk.len()).expect("pipelined KEYSLOT");
         for (k, r) in chunk.iter().zip(replies) {
             let real = match to_reply(r) {
                 Reply::Integer(s) => s as u16,
@@ -425,32 +342,20 @@ fn the_model_answers_like_a_real_redis_cluster() {
             }
         }
     }
-    assert!(
-        mismatches.is_empty(),
-        "slots differ (key, real, model): {:?}",
-        &mismatches[..mismatches.len().min(10)]
-    );
+    assert!(mismatches.is_empty(), "slots differ (key, real, model): {:?}", &mismatches[..mismatches.len().min(10)]);
     println!("key slots: {} keys agree", ks.len());
 
     // --- key specifications ------------------------------------------------------------------------
     for c in table::COMMANDS {
         let real = call(base, &["COMMAND", "INFO", c.name]).expect("COMMAND INFO");
-        let Reply::Array(items) = real else {
-            panic!("COMMAND INFO {}: {real:?}", c.name)
-        };
-        let Some(Reply::Array(info)) = items.first() else {
-            panic!("COMMAND INFO {}: {items:?}", c.name)
-        };
+        let Reply::Array(items) = real else { panic!("COMMAND INFO {}: {real:?}", c.name) };
+        let Some(Reply::Array(info)) = items.first() else { panic!("COMMAND INFO {}: {items:?}", c.name) };
         let int = |i: usize| match &info[i] {
             Reply::Integer(n) => *n as i32,
             other => panic!("{}: {other:?}", c.name),
         };
         let spec = command_info(c.name.as_bytes()).expect("known").spec;
-        let real_spec = KeySpec {
-            first: int(3),
-            last: int(4),
-            step: int(5),
-        };
+        let real_spec = KeySpec { first: int(3), last: int(4), step: int(5) };
         assert_eq!(spec, real_spec, "key spec of {}", c.name);
     }
 
@@ -461,15 +366,11 @@ fn the_model_answers_like_a_real_redis_cluster() {
     let mut model = ClusterRun::new(s, 11).unwrap();
     model.run_to_ms(1000);
 
-    let real_nodes: Vec<String> = (0..NODES as u16)
-        .map(|i| text(&call(base + i, &["CLUSTER", "NODES"]).unwrap()))
-        .collect();
-    let real_ids: Vec<String> = (0..NODES as u16)
-        .map(|i| text(&call(base + i, &["CLUSTER", "MYID"]).unwrap()))
-        .collect();
-    let real_conns: Vec<redis::Connection> = (0..NODES as u16)
-        .map(|i| connect(base + i).unwrap())
-        .collect();
+    let real_nodes: Vec<String> =
+        (0..NODES as u16).map(|i| text(&call(base + i, &["CLUSTER", "NODES"]).unwrap())).collect();
+    let real_ids: Vec<String> =
+        (0..NODES as u16).map(|i| text(&call(base + i, &["CLUSTER", "MYID"]).unwrap())).collect();
+    let real_conns: Vec<redis::Connection> = (0..NODES as u16).map(|i| connect(base + i).unwrap()).collect();
     let mut both = Both {
         real: real_conns,
         base,
@@ -512,19 +413,13 @@ fn the_model_answers_like_a_real_redis_cluster() {
     }
     real_epochs.sort();
     model_epochs.sort();
-    assert_eq!(
-        model_epochs, real_epochs,
-        "cluster_my_epoch over the six nodes"
-    );
+    assert_eq!(model_epochs, real_epochs, "cluster_my_epoch over the six nodes");
 
     // CLUSTER NODES: one well-formed line per node, the same flags.
     for i in 0..NODES {
         let (real, model) = both.run(i, &["CLUSTER", "NODES"]);
         let flags = |t: &str| {
-            let mut f: Vec<String> = t
-                .lines()
-                .map(|l| l.split(' ').nth(2).unwrap_or("").to_string())
-                .collect();
+            let mut f: Vec<String> = t.lines().map(|l| l.split(' ').nth(2).unwrap_or("").to_string()).collect();
             f.sort();
             f
         };
@@ -535,10 +430,7 @@ fn the_model_answers_like_a_real_redis_cluster() {
     }
 
     // Redirects, errors, ASKING, READONLY, a slot migration.
-    let tag = (0..)
-        .map(|n| format!("{{t{n}}}"))
-        .find(|t| key_slot(t.as_bytes()) < 5000)
-        .unwrap();
+    let tag = (0..).map(|n| format!("{{t{n}}}")).find(|t| key_slot(t.as_bytes()) < 5000).unwrap();
     let slot = key_slot(tag.as_bytes()).to_string();
     let k1 = format!("{tag}k1");
     let km = format!("{tag}missing");
@@ -582,24 +474,13 @@ fn the_model_answers_like_a_real_redis_cluster() {
 
     // A replica: MOVED without READONLY, served after it; writes still MOVED.
     let real_replica_of_0 = replica_ids(&real_nodes[0])[&real_ids[0]].clone();
-    let real_r = real_ids
-        .iter()
-        .position(|id| *id == real_replica_of_0)
-        .unwrap();
-    let model_r = (0..NODES)
-        .find(|&r| both.model.model().servers[r].cluster.master() == Some(0))
-        .unwrap();
+    let real_r = real_ids.iter().position(|id| *id == real_replica_of_0).unwrap();
+    let model_r = (0..NODES).find(|&r| both.model.model().servers[r].cluster.master() == Some(0)).unwrap();
     let ask_replica = |both: &mut Both, words: &[&str]| -> (Reply, Reply) {
         let cmd = packed(&both.fill(words, true));
-        let real = both.real[real_r]
-            .req_packed_command(&cmd)
-            .map(to_reply)
-            .unwrap();
+        let real = both.real[real_r].req_packed_command(&cmd).map(to_reply).unwrap();
         let mut conn = both.model_conns[model_r];
-        let model = both
-            .model
-            .cli(model_r, &mut conn, both.fill(words, false))
-            .unwrap();
+        let model = both.model.cli(model_r, &mut conn, both.fill(words, false)).unwrap();
         both.model_conns[model_r] = conn;
         (both.map_ports(real), model)
     };
@@ -619,20 +500,15 @@ fn the_model_answers_like_a_real_redis_cluster() {
 
     // CLUSTER SLOTS and SHARDS: same ranges, owners and shapes once every replica has an offset.
     for m in 0..3 {
-        let key = (0..)
-            .map(|n| format!("w{n}"))
-            .find(|k| (key_slot(k.as_bytes()) as usize) * 3 / 16384 == m)
-            .unwrap();
+        let key = (0..).map(|n| format!("w{n}")).find(|k| (key_slot(k.as_bytes()) as usize) * 3 / 16384 == m).unwrap();
         both.same(m, &["SET", &key, "1"]);
     }
     // Replicas are listed once the asking node has heard an offset from them (`isReplicaAvailable`).
-    let listed = |r: &Reply| matches!(r, Reply::Array(rs) if rs.iter().all(|e| matches!(e, Reply::Array(f) if f.len() == 4)));
+    let listed =
+        |r: &Reply| matches!(r, Reply::Array(rs) if rs.iter().all(|e| matches!(e, Reply::Array(f) if f.len() == 4)));
     let waited = Instant::now();
     while !listed(&call(base + 3, &["CLUSTER", "SLOTS"]).unwrap()) {
-        assert!(
-            waited.elapsed() < Duration::from_secs(15),
-            "real replicas never listed in CLUSTER SLOTS"
-        );
+        assert!(waited.elapsed() < Duration::from_secs(15), "real replicas never listed in CLUSTER SLOTS");
         std::thread::sleep(Duration::from_millis(100));
     }
     both.model.run_to_ms(6000);
@@ -643,56 +519,29 @@ fn the_model_answers_like_a_real_redis_cluster() {
         rs.iter()
             .map(|e| {
                 let Reply::Array(f) = e else { panic!() };
-                let (Reply::Integer(a), Reply::Integer(b), Reply::Array(m)) = (&f[0], &f[1], &f[2])
-                else {
-                    panic!()
-                };
+                let (Reply::Integer(a), Reply::Integer(b), Reply::Array(m)) = (&f[0], &f[1], &f[2]) else { panic!() };
                 let Reply::Integer(p) = m[1] else { panic!() };
                 (*a, *b, p - i64::from(base))
             })
             .collect()
     };
-    assert_eq!(
-        ranges(&model, MODEL_PORT),
-        ranges(&real, base),
-        "CLUSTER SLOTS ranges and masters"
-    );
+    assert_eq!(ranges(&model, MODEL_PORT), ranges(&real, base), "CLUSTER SLOTS ranges and masters");
     let (real, model) = both.run(4, &["CLUSTER", "SHARDS"]);
     let shard_shapes = |r: &Reply| {
-        let Reply::Array(shards) = r else {
-            panic!("{r:?}")
-        };
+        let Reply::Array(shards) = r else { panic!("{r:?}") };
         let mut v: Vec<String> = shards.iter().map(shape).collect();
         v.sort();
         v
     };
-    assert_eq!(
-        shard_shapes(&model),
-        shard_shapes(&real),
-        "CLUSTER SHARDS shapes"
-    );
+    assert_eq!(shard_shapes(&model), shard_shapes(&real), "CLUSTER SHARDS shapes");
     let shard_keys = |r: &Reply| -> Vec<String> {
         let Reply::Array(shards) = r else { panic!() };
-        let Reply::Array(s0) = &shards[0] else {
-            panic!()
-        };
-        let Reply::Array(nodes) = &s0[3] else {
-            panic!()
-        };
-        let Reply::Array(n0) = &nodes[0] else {
-            panic!()
-        };
-        s0.iter()
-            .step_by(2)
-            .chain(n0.iter().step_by(2))
-            .map(text)
-            .collect()
+        let Reply::Array(s0) = &shards[0] else { panic!() };
+        let Reply::Array(nodes) = &s0[3] else { panic!() };
+        let Reply::Array(n0) = &nodes[0] else { panic!() };
+        s0.iter().step_by(2).chain(n0.iter().step_by(2)).map(text).collect()
     };
-    assert_eq!(
-        shard_keys(&model),
-        shard_keys(&real),
-        "CLUSTER SHARDS field names"
-    );
+    assert_eq!(shard_keys(&model), shard_keys(&real), "CLUSTER SHARDS field names");
     drop(both);
 
     // --- failover --------------------------------------------------------------------------------
@@ -705,19 +554,11 @@ fn the_model_answers_like_a_real_redis_cluster() {
     let killed = Instant::now();
     let _ = child.wait();
     let real_ms = loop {
-        let nodes = call(base + replica_idx as u16, &["CLUSTER", "NODES"])
-            .map(|r| text(&r))
-            .unwrap_or_default();
-        if nodes
-            .lines()
-            .any(|l| l.starts_with(&replica_id) && l.contains("myself,master"))
-        {
+        let nodes = call(base + replica_idx as u16, &["CLUSTER", "NODES"]).map(|r| text(&r)).unwrap_or_default();
+        if nodes.lines().any(|l| l.starts_with(&replica_id) && l.contains("myself,master")) {
             break killed.elapsed().as_millis() as u64;
         }
-        assert!(
-            killed.elapsed() < Duration::from_secs(40),
-            "the real replica was not promoted within 40 s"
-        );
+        assert!(killed.elapsed() < Duration::from_secs(40), "the real replica was not promoted within 40 s");
         std::thread::sleep(Duration::from_millis(10));
     };
     let mut model_ms: Vec<u64> = (0..20)
@@ -739,10 +580,7 @@ fn the_model_answers_like_a_real_redis_cluster() {
         model_ms[10],
         model_ms[19]
     );
-    assert!(
-        (5000..30_000).contains(&real_ms),
-        "real failover {real_ms} ms"
-    );
+    assert!((5000..30_000).contains(&real_ms), "real failover {real_ms} ms");
     // The CLI session follows the promoted replica.
     let mut cli = CliSession::new(1);
     let mut s = preset("failover").unwrap();
@@ -751,15 +589,7 @@ fn the_model_answers_like_a_real_redis_cluster() {
     let mut r = ClusterRun::new(s, 1).unwrap();
     r.run_to_ms(30_000);
     let out = cli.execute(&mut r, "SET foo bar");
-    assert!(
-        out.text
-            .starts_with("-> Redirected to slot [12182] located at 127.0.0.1:7002\n"),
-        "{}",
-        out.text
-    );
+    assert!(out.text.starts_with("-> Redirected to slot [12182] located at 127.0.0.1:7002\n"), "{}", out.text);
     drop(cluster);
-    println!(
-        "differential test wall time: {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    println!("differential test wall time: {:.1} s", started.elapsed().as_secs_f64());
 }

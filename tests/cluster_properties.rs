@@ -46,23 +46,10 @@ fn with_no_faults_every_acknowledged_write_is_readable() {
         s.workload.write_rate = 100.0;
         let r = run(s, seed);
         let m = r.model();
-        assert!(
-            m.workload.acked.len() > 1000,
-            "seed {seed}: {} writes acknowledged",
-            m.workload.acked.len()
-        );
-        assert_eq!(
-            unreadable(&r, 1),
-            Vec::<(String, u64)>::new(),
-            "seed {seed}"
-        );
+        assert!(m.workload.acked.len() > 1000, "seed {seed}: {} writes acknowledged", m.workload.acked.len());
+        assert_eq!(unreadable(&r, 1), Vec::<(String, u64)>::new(), "seed {seed}");
         assert_eq!(m.ledger.lost, 0, "seed {seed}");
-        assert_eq!(
-            m.metrics.totals.errors_total(),
-            0,
-            "seed {seed}: {:?}",
-            m.metrics.totals.errors
-        );
+        assert_eq!(m.metrics.totals.errors_total(), 0, "seed {seed}: {:?}", m.metrics.totals.errors);
     }
 }
 
@@ -79,11 +66,7 @@ fn failover_with_zero_lag_loses_no_acknowledged_write() {
         assert!(f.promoted.is_some(), "seed {seed}: {f:?}");
         assert_eq!(m.ledger.lost, 0, "seed {seed}");
         // Read back through a surviving master's view of the slots.
-        assert_eq!(
-            unreadable(&r, 1),
-            Vec::<(String, u64)>::new(),
-            "seed {seed}"
-        );
+        assert_eq!(unreadable(&r, 1), Vec::<(String, u64)>::new(), "seed {seed}");
     }
 }
 
@@ -100,44 +83,26 @@ fn with_lag_the_lost_writes_are_inside_the_lag_window() {
         let r = run(s, seed);
         let m = r.model();
         // The killed master's slots, as they were: now served by its promoted replica.
-        let promoted = m
-            .metrics
-            .failovers
-            .front()
-            .and_then(|f| f.promoted)
-            .expect("promoted");
+        let promoted = m.metrics.failovers.front().and_then(|f| f.promoted).expect("promoted");
         let dead_slots = &m.servers[promoted].cluster.myself().slots;
         let window = m
             .workload
             .acked
             .iter()
             .filter(|(k, (_, at))| {
-                dead_slots.contains(key_slot(k))
-                    && *at + lag + 2 * latency >= kill_at
-                    && *at <= kill_at + 2 * latency
+                dead_slots.contains(key_slot(k)) && *at + lag + 2 * latency >= kill_at && *at <= kill_at + 2 * latency
             })
             .count() as u64;
         let lost = m.ledger.lost;
         let missing = unreadable(&r, 1);
-        assert!(
-            lost <= window,
-            "seed {seed}: {lost} lost, {window} acknowledged inside the {lag} ms window"
-        );
-        assert_eq!(
-            missing.len() as u64,
-            lost,
-            "seed {seed}: the ledger counts exactly what is missing: {missing:?}"
-        );
+        assert!(lost <= window, "seed {seed}: {lost} lost, {window} acknowledged inside the {lag} ms window");
+        assert_eq!(missing.len() as u64, lost, "seed {seed}: the ledger counts exactly what is missing: {missing:?}");
         assert!(missing
             .iter()
-            .all(|(k, at)| dead_slots.contains(key_slot(k.as_bytes()))
-                && at + lag + 2 * latency >= kill_at));
+            .all(|(k, at)| dead_slots.contains(key_slot(k.as_bytes())) && at + lag + 2 * latency >= kill_at));
         total_lost += lost;
     }
-    assert!(
-        total_lost > 0,
-        "an 800 ms lag at 100 writes/s loses some writes"
-    );
+    assert!(total_lost > 0, "an 800 ms lag at 100 writes/s loses some writes");
 }
 
 #[test]
@@ -210,7 +175,9 @@ fn a_minority_master_stops_writes_after_the_node_timeout_and_loses_them_on_heal(
                 .events
                 .iter()
                 .find(|e| {
-                    e.node == 0 && e.at_ms > cut_at && e.event == (NodeEvent::StateChanged { state: ClusterState::Fail })
+                    e.node == 0
+                        && e.at_ms > cut_at
+                        && e.event == (NodeEvent::StateChanged { state: ClusterState::Fail })
                 })
                 .map(|e| e.at_ms)
                 .expect("the cut-off master declares the cluster down");

@@ -19,26 +19,14 @@ fn random_action(r: &mut SimRng, workers: usize, instances: usize) -> Action {
         0 => Action::Crash { target },
         1 => Action::Stop { target },
         2 => Action::Restart { target },
-        3 => Action::Pause {
-            target,
-            ms: r.range_inclusive(100, 30_000),
-        },
+        3 => Action::Pause { target, ms: r.range_inclusive(100, 30_000) },
         4 => Action::Partition { target },
         5 => Action::Heal { target },
-        6 => Action::ClockRate {
-            target,
-            rate: r.uniform(0.1, 3.0),
-        },
-        7 => Action::SlowLink {
-            target,
-            extra_ms: r.range_inclusive(0, 4_000),
-        },
+        6 => Action::ClockRate { target, rate: r.uniform(0.1, 3.0) },
+        7 => Action::SlowLink { target, extra_ms: r.range_inclusive(0, 4_000) },
         8 => Action::RedisCrash { instance },
         9 => Action::RedisRestart { instance },
-        _ => Action::RedisSlow {
-            instance,
-            extra_ms: r.range_inclusive(0, 3_000),
-        },
+        _ => Action::RedisSlow { instance, extra_ms: r.range_inclusive(0, 3_000) },
     }
 }
 
@@ -47,10 +35,7 @@ fn chaos_scenario(seed: u64) -> Scenario {
     let workers = r.range_inclusive(1, 16) as usize;
     let redis_instances = [1, 1, 3, 5][r.index(4)];
     let mut steps: Vec<Step> = (0..r.range_inclusive(0, 12))
-        .map(|_| Step {
-            at_ms: r.range_inclusive(0, 30_000),
-            action: random_action(&mut r, workers, redis_instances),
-        })
+        .map(|_| Step { at_ms: r.range_inclusive(0, 30_000), action: random_action(&mut r, workers, redis_instances) })
         .collect();
     steps.sort_by_key(|s| s.at_ms);
     Scenario {
@@ -63,15 +48,9 @@ fn chaos_scenario(seed: u64) -> Scenario {
         retry_interval_ms: r.range_inclusive(100, 6_000),
         command_timeout_ms: r.bernoulli(0.5).then(|| r.range_inclusive(50, 4_000)),
         job_ms: r.range_inclusive(50, 3_000),
-        latency: Distribution::Exponential {
-            mean_ms: r.uniform(0.5, 200.0),
-        },
+        latency: Distribution::Exponential { mean_ms: r.uniform(0.5, 200.0) },
         variants: Variants {
-            renew: if r.bernoulli(0.5) {
-                RenewVariant::GetThenExpire
-            } else {
-                RenewVariant::CompareAndExtend
-            },
+            renew: if r.bernoulli(0.5) { RenewVariant::GetThenExpire } else { RenewVariant::CompareAndExtend },
             release: ReleaseVariant::ALL[r.index(3)],
             // Fencing needs a single counter: not with Redlock.
             fencing: redis_instances == 1 && r.bernoulli(0.5),
@@ -92,59 +71,29 @@ fn random_faults_never_panic_and_reports_stay_consistent() {
         let now = sim.now();
         let sum = rt.summary(now);
         assert_eq!(sum.violations, rt.violations().len() as u64, "seed {seed}");
-        assert_eq!(
-            sum.writes_accepted,
-            rt.writes().iter().filter(|w| w.accepted).count() as u64,
-            "seed {seed}"
-        );
+        assert_eq!(sum.writes_accepted, rt.writes().iter().filter(|w| w.accepted).count() as u64, "seed {seed}");
         violations_seen += sum.violations;
         // Fencing: the resource never accepted a token lower than one it had accepted before.
         if s.variants.fencing {
-            let tokens: Vec<i64> = rt
-                .writes()
-                .iter()
-                .filter(|w| w.accepted)
-                .filter_map(|w| w.token)
-                .collect();
+            let tokens: Vec<i64> = rt.writes().iter().filter(|w| w.accepted).filter_map(|w| w.token).collect();
             // A Redis crash resets the token counter, which the resource then (rightly) rejects.
-            assert!(
-                tokens.windows(2).all(|p| p[0] <= p[1]),
-                "seed {seed}: {tokens:?}"
-            );
+            assert!(tokens.windows(2).all(|p| p[0] <= p[1]), "seed {seed}: {tokens:?}");
         }
         // Every lane is contiguous and ordered; only the last span is open.
         for w in 0..rt.worker_count() {
             let card = rt.worker_view(w).unwrap();
             check_lane(seed, card.lane.iter().map(|l| (l.from, l.to)).collect());
-            assert!(
-                card.lane
-                    .iter()
-                    .all(|l| l.state != LaneState::NotStarted || l.from == TEST_EPOCH),
-                "seed {seed}"
-            );
+            assert!(card.lane.iter().all(|l| l.state != LaneState::NotStarted || l.from == TEST_EPOCH), "seed {seed}");
             for b in rt.belief_intervals(w) {
                 assert!(b.to.is_none_or(|t| t >= b.from), "seed {seed}");
             }
         }
         for i in 0..rt.redis_count() {
-            check_lane(
-                seed,
-                rt.redis_view(i, now)
-                    .unwrap()
-                    .lane
-                    .iter()
-                    .map(|l| (l.from, l.to))
-                    .collect(),
-            );
+            check_lane(seed, rt.redis_view(i, now).unwrap().lane.iter().map(|l| (l.from, l.to)).collect());
         }
-        assert!(
-            rt.log().iter().zip(rt.log().iter().skip(1)).all(|(a, b)| a.at_ms <= b.at_ms),
-            "seed {seed}"
-        );
+        assert!(rt.log().iter().zip(rt.log().iter().skip(1)).all(|(a, b)| a.at_ms <= b.at_ms), "seed {seed}");
         // Ids of the current processes are distinct.
-        let mut ids: Vec<&str> = (0..rt.worker_count())
-            .map(|w| rt.worker_view(w).unwrap().id)
-            .collect();
+        let mut ids: Vec<&str> = (0..rt.worker_count()).map(|w| rt.worker_view(w).unwrap().id).collect();
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), rt.worker_count(), "seed {seed}");
@@ -156,15 +105,8 @@ fn random_faults_never_panic_and_reports_stay_consistent() {
 fn check_lane(seed: u64, spans: Vec<(SimTime, Option<SimTime>)>) {
     assert!(!spans.is_empty(), "seed {seed}");
     for pair in spans.windows(2) {
-        assert_eq!(
-            pair[0].1,
-            Some(pair[1].0),
-            "seed {seed}: lane not contiguous: {spans:?}"
-        );
-        assert!(
-            pair[0].0 <= pair[1].0,
-            "seed {seed}: lane out of order: {spans:?}"
-        );
+        assert_eq!(pair[0].1, Some(pair[1].0), "seed {seed}: lane not contiguous: {spans:?}");
+        assert!(pair[0].0 <= pair[1].0, "seed {seed}: lane out of order: {spans:?}");
     }
     assert_eq!(spans.last().unwrap().1, None, "seed {seed}");
 }

@@ -14,8 +14,7 @@ use playground::sim::{SimDuration, SimRng, TEST_EPOCH};
 use std::time::Duration;
 
 fn start_server() -> LocalServer {
-    LocalServer::start("redis-server")
-        .unwrap_or_else(|e| panic!("{e} (the README test command installs redis-server)"))
+    LocalServer::start("redis-server").unwrap_or_else(|e| panic!("{e} (the README test command installs redis-server)"))
 }
 
 fn fast(server: &LocalServer, workers: usize, seconds: u64) -> LiveConfig {
@@ -45,39 +44,23 @@ fn live_graceful_handover_and_a_pause_longer_than_the_ttl() {
     let server = start_server();
     // A graceful STOP of the holder: it stops work, releases with GET-then-DEL-if-mine, and another
     // worker takes over. No overlap.
-    let handover = run_live(
-        &LiveConfig {
-            stop_holder_at: Some(Duration::from_secs(3)),
-            ..fast(&server, 3, 8)
-        },
-        true,
-    )
-    .expect("a live run");
+    let handover = run_live(&LiveConfig { stop_holder_at: Some(Duration::from_secs(3)), ..fast(&server, 3, 8) }, true)
+        .expect("a live run");
     let s = &handover.summary;
     assert!(s.handovers >= 1, "{s:?}\n{:#?}", handover.log);
     assert_eq!(s.violations, 0, "{s:?}\n{:#?}", handover.log);
     assert!(s.writes_accepted >= 3, "{s:?}");
     let log = handover.log.unwrap();
-    assert!(
-        log.iter()
-            .any(|l| l.contains("Releasing lock { workerId: '")),
-        "{log:#?}"
-    );
+    assert!(log.iter().any(|l| l.contains("Releasing lock { workerId: '")), "{log:#?}");
     // The holder freezes (a GC pause) for longer than the TTL: the lease runs out, another worker
     // takes the lock, and the paused one wakes up still believing it holds it.
     let pause = run_live(
-        &LiveConfig {
-            pause_holder: Some((Duration::from_secs(2), Duration::from_secs(4))),
-            ..fast(&server, 3, 9)
-        },
+        &LiveConfig { pause_holder: Some((Duration::from_secs(2), Duration::from_secs(4))), ..fast(&server, 3, 9) },
         false,
     )
     .expect("a live run");
     let s = &pause.summary;
-    assert!(
-        s.violations >= 1,
-        "without fencing the pause overlaps the next holder's lease: {s:?}"
-    );
+    assert!(s.violations >= 1, "without fencing the pause overlaps the next holder's lease: {s:?}");
     assert!(s.handovers >= 1, "{s:?}");
 }
 
@@ -112,14 +95,7 @@ fn the_scripts_lua_text_on_redis_server_does_what_the_model_does() {
             redis::Value::Int(i) => Reply::Integer(i),
             other => panic!("{other:?}"),
         };
-        assert_eq!(
-            model.eval(TEST_EPOCH, step),
-            real,
-            "{:?} {:?} {:?}",
-            step.script,
-            step.keys,
-            step.args
-        );
+        assert_eq!(model.eval(TEST_EPOCH, step), real, "{:?} {:?} {:?}", step.script, step.keys, step.args);
     }
 }
 
@@ -136,24 +112,14 @@ fn live_server_restart_and_client_pause_are_survived() {
     )
     .expect("a live run");
     let log = out.log.unwrap();
-    assert!(
-        log.iter()
-            .any(|l| l.contains("restarted without persistence: true")),
-        "{log:#?}"
-    );
-    assert!(
-        log.iter().any(|l| l.contains("CLIENT PAUSE 800 ALL")),
-        "{log:#?}"
-    );
+    assert!(log.iter().any(|l| l.contains("restarted without persistence: true")), "{log:#?}");
+    assert!(log.iter().any(|l| l.contains("CLIENT PAUSE 800 ALL")), "{log:#?}");
     // The workers reconnect, the lock is taken again after the restart lost it, and work goes on
     // after the pause.
     let wrote_after = |t: f64| {
         log.iter().any(|l| {
             l.contains(" wrote job ")
-                && l.split_whitespace()
-                    .next()
-                    .and_then(|s| s.parse::<f64>().ok())
-                    .is_some_and(|s| s > t)
+                && l.split_whitespace().next().and_then(|s| s.parse::<f64>().ok()).is_some_and(|s| s > t)
         })
     };
     assert!(wrote_after(5.0), "{log:#?}");

@@ -57,16 +57,8 @@ fn config(instances: usize, atomic: bool, fencing: bool) -> MachineConfig {
     MachineConfig {
         instances,
         fencing,
-        renew: if atomic {
-            RenewVariant::CompareAndExtend
-        } else {
-            RenewVariant::GetThenExpire
-        },
-        release: if atomic {
-            ReleaseVariant::CompareAndDelete
-        } else {
-            ReleaseVariant::Reference
-        },
+        renew: if atomic { RenewVariant::CompareAndExtend } else { RenewVariant::GetThenExpire },
+        release: if atomic { ReleaseVariant::CompareAndDelete } else { ReleaseVariant::Reference },
         ..MachineConfig::default()
     }
 }

@@ -59,10 +59,7 @@ fn gc_pause_violates_without_fencing_and_fencing_rejects_the_stale_write() {
         // The paused holder kept believing for most of its 25 s pause after its lease ran out.
         assert!(s.belief_without_truth_ms >= 10_000, "seed {seed}: {s:?}");
         let f = summary("gc-pause", seed, fencing);
-        assert!(
-            f.violations >= 1,
-            "fencing does not stop the belief, only the write; seed {seed}: {f:?}"
-        );
+        assert!(f.violations >= 1, "fencing does not stop the belief, only the write; seed {seed}: {f:?}");
         assert_eq!(f.stale_writes_accepted, 0, "seed {seed}: {f:?}");
         assert!(f.stale_writes_rejected >= 1, "seed {seed}: {f:?}");
         assert_eq!(f.duplicate_or_out_of_order_jobs, 0, "seed {seed}: {f:?}");
@@ -99,27 +96,16 @@ fn redlock_survives_one_master_down() {
         let s = summary("redlock-master-down", seed, plain);
         assert_eq!(s.violations, 0, "seed {seed}: {s:?}");
         assert_eq!(s.duplicate_or_out_of_order_jobs, 0, "seed {seed}: {s:?}");
-        assert!(
-            s.handovers >= 1,
-            "the holder's STOP at 30 s hands over on 4 of 5; seed {seed}: {s:?}"
-        );
+        assert!(s.handovers >= 1, "the holder's STOP at 30 s hands over on 4 of 5; seed {seed}: {s:?}");
         // One 2 s job per entry to working (every 5 s renewal): about 12 in 60 s.
-        assert!(
-            s.highest_job >= 10,
-            "the lock keeps working; seed {seed}: {s:?}"
-        );
+        assert!(s.highest_job >= 10, "the lock keeps working; seed {seed}: {s:?}");
     }
 }
 
 #[test]
 fn redlock_without_a_majority_never_holds() {
     let mut s = preset("redlock-master-down").unwrap();
-    s.steps = (0..3)
-        .map(|i| Step {
-            at_ms: 0,
-            action: Action::RedisCrash { instance: i },
-        })
-        .collect();
+    s.steps = (0..3).map(|i| Step { at_ms: 0, action: Action::RedisCrash { instance: i } }).collect();
     let sim = run(&s, TEST_EPOCH, false).unwrap();
     let sum = sim.model.summary(sim.now());
     assert_eq!(sum.acquisitions, 0, "{sum:?}");
@@ -150,30 +136,15 @@ fn stop_while_waiting_reference_release_keeps_the_holders_lock_naive_del_does_no
         let s = summary("stop-while-waiting", seed, plain);
         assert_eq!(s.violations, 0, "seed {seed}: {s:?}");
         assert_eq!(s.foreign_lock_deletes, 0, "seed {seed}: {s:?}");
-        assert_eq!(
-            s.handovers, 0,
-            "the holder keeps its lock; seed {seed}: {s:?}"
-        );
+        assert_eq!(s.handovers, 0, "the holder keeps its lock; seed {seed}: {s:?}");
         // naive-del: the DEL removes the holder's key and the third worker acquires it.
-        let n = summary(
-            "stop-while-waiting",
-            seed,
-            release(ReleaseVariant::NaiveDel),
-        );
+        let n = summary("stop-while-waiting", seed, release(ReleaseVariant::NaiveDel));
         assert_eq!(n.foreign_lock_deletes, 1, "seed {seed}: {n:?}");
         assert!(n.violations >= 1, "seed {seed}: {n:?}");
         assert!(n.handovers >= 1, "seed {seed}: {n:?}");
         // The atomic compare-and-delete is as safe as the reference here.
-        let a = summary(
-            "stop-while-waiting",
-            seed,
-            release(ReleaseVariant::CompareAndDelete),
-        );
-        assert_eq!(
-            (a.violations, a.foreign_lock_deletes),
-            (0, 0),
-            "seed {seed}: {a:?}"
-        );
+        let a = summary("stop-while-waiting", seed, release(ReleaseVariant::CompareAndDelete));
+        assert_eq!((a.violations, a.foreign_lock_deletes), (0, 0), "seed {seed}: {a:?}");
     }
 }
 
@@ -187,18 +158,12 @@ fn every_preset_runs_and_logs_the_reference_messages() {
             "Lock acquired. Starting work { workerId: '",
             "Renewing lock { workerId: '",
         ] {
-            assert!(
-                log.iter().any(|l| l.starts_with(prefix)),
-                "{id}: no {prefix:?}"
-            );
+            assert!(log.iter().any(|l| l.starts_with(prefix)), "{id}: no {prefix:?}");
         }
     }
     let sim = run(&preset("handover").unwrap(), TEST_EPOCH, false).unwrap();
     let log: Vec<&str> = sim.model.log().iter().map(|l| l.text.as_str()).collect();
     for prefix in ["Stop work { workerId: '", "Releasing lock { workerId: '"] {
-        assert!(
-            log.iter().any(|l| l.starts_with(prefix)),
-            "handover: no {prefix:?}"
-        );
+        assert!(log.iter().any(|l| l.starts_with(prefix)), "handover: no {prefix:?}");
     }
 }

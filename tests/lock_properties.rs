@@ -26,21 +26,11 @@ fn random_scenario(seed: u64) -> Scenario {
     for _ in 0..r.range_inclusive(0, 4) {
         let w = r.index(workers);
         let stop_at = r.range_inclusive(1_000, 14_000);
-        steps.push(Step {
-            at_ms: stop_at,
-            action: Action::Stop {
-                target: Target::Worker(w),
-            },
-        });
+        steps.push(Step { at_ms: stop_at, action: Action::Stop { target: Target::Worker(w) } });
         if r.bernoulli(0.7) {
             // Restart only after the release round is surely over (one round trip, or a client timeout).
             let restart_at = stop_at + r.range_inclusive(3_000, 5_000);
-            steps.push(Step {
-                at_ms: restart_at,
-                action: Action::Restart {
-                    target: Target::Worker(w),
-                },
-            });
+            steps.push(Step { at_ms: restart_at, action: Action::Restart { target: Target::Worker(w) } });
         }
     }
     steps.sort_by_key(|s| s.at_ms);
@@ -48,18 +38,11 @@ fn random_scenario(seed: u64) -> Scenario {
         seed,
         workers,
         duration_ms,
-        latency: Distribution::Uniform {
-            min_ms: 0.0,
-            max_ms: max_latency,
-        },
+        latency: Distribution::Uniform { min_ms: 0.0, max_ms: max_latency },
         job_ms: r.range_inclusive(100, 2_000),
         retry_interval_ms: r.range_inclusive(200, 5_000),
         variants: Variants {
-            renew: if r.bernoulli(0.5) {
-                RenewVariant::GetThenExpire
-            } else {
-                RenewVariant::CompareAndExtend
-            },
+            renew: if r.bernoulli(0.5) { RenewVariant::GetThenExpire } else { RenewVariant::CompareAndExtend },
             release: ReleaseVariant::CompareAndDelete,
             fencing: r.bernoulli(0.5),
         },
@@ -74,11 +57,7 @@ fn fault_free_runs_are_safe_and_process_every_job_once_in_order() {
     let mut total_handovers = 0u64;
     for seed in 0..SEEDS {
         let scenario = random_scenario(seed);
-        assert_eq!(
-            scenario.ttl_warning(),
-            None,
-            "seed {seed}: latencies must be well inside the TTL"
-        );
+        assert_eq!(scenario.ttl_warning(), None, "seed {seed}: latencies must be well inside the TTL");
         let sim = run(&scenario, TEST_EPOCH, false).unwrap();
         let rt = &sim.model;
         let s = rt.summary(sim.now());
@@ -86,26 +65,11 @@ fn fault_free_runs_are_safe_and_process_every_job_once_in_order() {
         assert_eq!(s.duplicate_or_out_of_order_jobs, 0, "seed {seed}: {s:?}");
         assert_eq!(s.stale_writes_accepted, 0, "seed {seed}: {s:?}");
         assert_eq!(s.stale_writes_rejected, 0, "seed {seed}: {s:?}");
-        assert_eq!(
-            s.foreign_lock_extensions + s.foreign_lock_deletes,
-            0,
-            "seed {seed}: {s:?}"
-        );
-        let jobs: Vec<u64> = rt
-            .writes()
-            .iter()
-            .filter(|w| w.accepted)
-            .map(|w| w.job)
-            .collect();
+        assert_eq!(s.foreign_lock_extensions + s.foreign_lock_deletes, 0, "seed {seed}: {s:?}");
+        let jobs: Vec<u64> = rt.writes().iter().filter(|w| w.accepted).map(|w| w.job).collect();
         let expected: Vec<u64> = (1..=jobs.len() as u64).collect();
-        assert_eq!(
-            jobs, expected,
-            "seed {seed}: every job exactly once, in order"
-        );
-        assert!(
-            !jobs.is_empty() || !scenario.steps.is_empty(),
-            "seed {seed}: someone should have worked"
-        );
+        assert_eq!(jobs, expected, "seed {seed}: every job exactly once, in order");
+        assert!(!jobs.is_empty() || !scenario.steps.is_empty(), "seed {seed}: someone should have worked");
         total_jobs += jobs.len() as u64;
         total_handovers += s.handovers;
     }
@@ -125,17 +89,10 @@ fn same_seed_same_trace_byte_for_byte() {
         assert!(a.trace().entries().len() > 50, "{id}");
         assert_eq!(a.trace().to_text(), b.trace().to_text(), "{id}");
         assert_eq!(a.trace().digest(), b.trace().digest(), "{id}");
-        assert_eq!(
-            serde_json::to_string(&a.model.log()).unwrap(),
-            serde_json::to_string(&b.model.log()).unwrap()
-        );
+        assert_eq!(serde_json::to_string(&a.model.log()).unwrap(), serde_json::to_string(&b.model.log()).unwrap());
         s.seed += 1;
         let c = run(&s, TEST_EPOCH, true).unwrap();
-        assert_ne!(
-            a.trace().digest(),
-            c.trace().digest(),
-            "{id}: another seed, another run"
-        );
+        assert_ne!(a.trace().digest(), c.trace().digest(), "{id}: another seed, another run");
     }
 }
 
@@ -151,11 +108,7 @@ fn random_scenarios_replay_identically_when_stepped_one_event_at_a_time() {
         while stepped.next_event_time().is_some_and(|t| t <= end) {
             stepped.step();
         }
-        assert_eq!(
-            whole.trace().digest(),
-            stepped.trace().digest(),
-            "seed {seed}"
-        );
+        assert_eq!(whole.trace().digest(), stepped.trace().digest(), "seed {seed}");
     }
 }
 

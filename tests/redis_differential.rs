@@ -192,9 +192,13 @@ fn full_scan(mut call: impl FnMut(&[Vec<u8>]) -> Reply, argv: &[Vec<u8>]) -> Rep
         a[1] = cursor.clone();
         match call(&a) {
             Reply::Array(mut parts) if parts.len() == 2 => {
-                let Reply::Array(page) = parts.pop().expect("page") else { return Reply::Error("bad SCAN page".into()) };
+                let Reply::Array(page) = parts.pop().expect("page") else {
+                    return Reply::Error("bad SCAN page".into());
+                };
                 keys.extend(page);
-                let Reply::Bulk(c) = parts.pop().expect("cursor") else { return Reply::Error("bad SCAN cursor".into()) };
+                let Reply::Bulk(c) = parts.pop().expect("cursor") else {
+                    return Reply::Error("bad SCAN cursor".into());
+                };
                 if c == b"0" {
                     keys.sort_by_key(|k| format!("{k:?}"));
                     keys.dedup();
@@ -275,7 +279,11 @@ fn render(argv: &[Vec<u8>]) -> String {
         .map(|a| {
             let q = playground::redis::cli::quote(a);
             let plain = !a.is_empty() && a.iter().all(|c| c.is_ascii_graphic() && !b"\"'\\".contains(c));
-            if plain { String::from_utf8_lossy(a).into_owned() } else { q }
+            if plain {
+                String::from_utf8_lossy(a).into_owned()
+            } else {
+                q
+            }
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -309,7 +317,12 @@ fn shrink_with<T: Clone>(
     (script, why)
 }
 
-fn shrink(conn: &mut Conn, script: Vec<Vec<Vec<u8>>>, seed: u64, first: (usize, String)) -> (Vec<Vec<Vec<u8>>>, String) {
+fn shrink(
+    conn: &mut Conn,
+    script: Vec<Vec<Vec<u8>>>,
+    seed: u64,
+    first: (usize, String),
+) -> (Vec<Vec<Vec<u8>>>, String) {
     shrink_with(script, first, |s| run_both(conn, s, seed))
 }
 
@@ -339,8 +352,23 @@ impl Gen<'_> {
     }
     fn value(&mut self) -> &'static str {
         self.pick(&[
-            "1", "-5", "10.5", "abc", "", "9223372036854775807", "0x10", " 3", "1e3", "inf", "007", "x y", "0.1",
-            "1e-5", "\x00\u{ff}", "-0", "a\r\nb",
+            "1",
+            "-5",
+            "10.5",
+            "abc",
+            "",
+            "9223372036854775807",
+            "0x10",
+            " 3",
+            "1e3",
+            "inf",
+            "007",
+            "x y",
+            "0.1",
+            "1e-5",
+            "\x00\u{ff}",
+            "-0",
+            "a\r\nb",
         ])
     }
     fn member(&mut self) -> &'static str {
@@ -354,8 +382,24 @@ impl Gen<'_> {
     }
     fn float(&mut self) -> &'static str {
         self.pick(&[
-            "1", "1.5", "-2", "10", "1e3", "abc", "3.0e3", "-0.5", "5", "0.1", "0.2", "1e-5", "123456789.123",
-            "0x1p-3", "-1.5e2", "1e30", "-1e-30", "7.000000000000001",
+            "1",
+            "1.5",
+            "-2",
+            "10",
+            "1e3",
+            "abc",
+            "3.0e3",
+            "-0.5",
+            "5",
+            "0.1",
+            "0.2",
+            "1e-5",
+            "123456789.123",
+            "0x1p-3",
+            "-1.5e2",
+            "1e30",
+            "-1e-30",
+            "7.000000000000001",
         ])
     }
     fn maybe(&mut self, p: f64) -> bool {
@@ -411,7 +455,11 @@ impl Gen<'_> {
             11 => vec!["APPEND".into(), k, self.value().into()],
             12 => vec!["STRLEN".into(), k],
             13 => vec![self.pick(&["INCR", "DECR"]).into(), k],
-            14 => vec![self.pick(&["INCRBY", "DECRBY"]).into(), k, self.pick(&["5", "-9223372036854775808", "9223372036854775807", "x", "1.5"]).into()],
+            14 => vec![
+                self.pick(&["INCRBY", "DECRBY"]).into(),
+                k,
+                self.pick(&["5", "-9223372036854775808", "9223372036854775807", "x", "1.5"]).into(),
+            ],
             15 => vec!["INCRBYFLOAT".into(), k, self.float().into()],
             16 => vec!["GETDEL".into(), k],
             17 => {
@@ -428,7 +476,12 @@ impl Gen<'_> {
                 v
             }
             18 => vec![self.pick(&["GETRANGE", "SUBSTR"]).into(), k, self.index().into(), self.index().into()],
-            19 => vec!["SETRANGE".into(), k, self.pick(&["0", "2", "-1", "10"]).into(), self.pick(&["xy", "", "Z"]).into()],
+            19 => vec![
+                "SETRANGE".into(),
+                k,
+                self.pick(&["0", "2", "-1", "10"]).into(),
+                self.pick(&["xy", "", "Z"]).into(),
+            ],
             20 | 21 => {
                 let mut v = vec![self.pick(&["DEL", "UNLINK", "EXISTS"]).into()];
                 v.extend(self.some_of(3, &mut |g| vec![g.key().into()]));
@@ -470,12 +523,20 @@ impl Gen<'_> {
                     v.extend(["COUNT".to_string(), self.pick(&["1", "2", "100"]).into()]);
                 }
                 if self.maybe(0.3) {
-                    v.extend(["TYPE".to_string(), self.pick(&["string", "list", "SET", "zset", "hash", "nope"]).into()]);
+                    v.extend([
+                        "TYPE".to_string(),
+                        self.pick(&["string", "list", "SET", "zset", "hash", "nope"]).into(),
+                    ]);
                 }
                 v
             }
             30 => vec![self.pick(&["RANDOMKEY", "DBSIZE"]).into()],
-            31 => vec![self.pick(&["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]).into(), k, self.member().into(), self.member().into()],
+            31 => vec![
+                self.pick(&["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]).into(),
+                k,
+                self.member().into(),
+                self.member().into(),
+            ],
             32 | 33 => {
                 let mut v = vec![self.pick(&["LPUSH", "RPUSH"]).into(), k];
                 v.extend(self.some_of(4, &mut |g| vec![g.member().into()]));
@@ -494,7 +555,13 @@ impl Gen<'_> {
             39 => vec!["LSET".into(), k, self.index().into(), self.member().into()],
             40 => vec!["LREM".into(), k, self.pick(&["0", "1", "-1", "2", "-2"]).into(), self.member().into()],
             41 => vec!["LTRIM".into(), k, self.index().into(), self.index().into()],
-            42 => vec!["LINSERT".into(), k, self.pick(&["BEFORE", "after", "middle"]).into(), self.member().into(), self.member().into()],
+            42 => vec![
+                "LINSERT".into(),
+                k,
+                self.pick(&["BEFORE", "after", "middle"]).into(),
+                self.member().into(),
+                self.member().into(),
+            ],
             43 => {
                 let mut v = vec!["LPOS".into(), k, self.member().into()];
                 for _ in 0..self.rng.below(3) {
@@ -508,7 +575,13 @@ impl Gen<'_> {
                 }
                 v
             }
-            44 => vec!["LMOVE".into(), k, self.key().into(), self.pick(&["LEFT", "right", "up"]).into(), self.pick(&["LEFT", "RIGHT"]).into()],
+            44 => vec![
+                "LMOVE".into(),
+                k,
+                self.key().into(),
+                self.pick(&["LEFT", "right", "up"]).into(),
+                self.pick(&["LEFT", "RIGHT"]).into(),
+            ],
             45 => vec!["RPOPLPUSH".into(), k, self.key().into()],
             46 | 47 => {
                 let mut v = vec!["SADD".into(), k];
@@ -544,7 +617,12 @@ impl Gen<'_> {
             59 => vec!["HMGET".into(), k, self.member().into(), self.member().into()],
             60 => vec!["HDEL".into(), k, self.member().into(), self.member().into()],
             61 => vec![self.pick(&["HLEN", "HGETALL", "HKEYS", "HVALS"]).into(), k],
-            62 => vec!["HINCRBY".into(), k, self.member().into(), self.pick(&["1", "-5", "x", "9223372036854775807"]).into()],
+            62 => vec![
+                "HINCRBY".into(),
+                k,
+                self.member().into(),
+                self.pick(&["1", "-5", "x", "9223372036854775807"]).into(),
+            ],
             63 => vec!["HINCRBYFLOAT".into(), k, self.member().into(), self.float().into()],
             64 => vec!["HSETNX".into(), k, self.member().into(), self.value().into()],
             65..=67 => {
@@ -564,7 +642,10 @@ impl Gen<'_> {
                 let by = self.rng.below(3);
                 let (lo, hi) = match by {
                     1 => (self.score().to_string(), self.score().to_string()),
-                    2 => (self.pick(&["-", "+", "[a", "(b", "[1", "x"]).to_string(), self.pick(&["+", "-", "[c", "(zz", "[2"]).to_string()),
+                    2 => (
+                        self.pick(&["-", "+", "[a", "(b", "[1", "x"]).to_string(),
+                        self.pick(&["+", "-", "[c", "(zz", "[2"]).to_string(),
+                    ),
                     _ => (self.index().to_string(), self.index().to_string()),
                 };
                 let mut v = vec!["ZRANGE".into(), k, lo, hi];
@@ -577,7 +658,11 @@ impl Gen<'_> {
                     v.push("REV".into());
                 }
                 if self.maybe(0.3) {
-                    v.extend(["LIMIT".to_string(), self.pick(&["0", "1", "-1"]).into(), self.pick(&["1", "2", "-1", "0"]).into()]);
+                    v.extend([
+                        "LIMIT".to_string(),
+                        self.pick(&["0", "1", "-1"]).into(),
+                        self.pick(&["1", "2", "-1", "0"]).into(),
+                    ]);
                 }
                 if self.maybe(0.3) {
                     v.push("WITHSCORES".into());
@@ -585,12 +670,21 @@ impl Gen<'_> {
                 v
             }
             75 => {
-                let mut v = vec![self.pick(&["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"]).into(), k, self.score().into(), self.score().into()];
+                let mut v = vec![
+                    self.pick(&["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"]).into(),
+                    k,
+                    self.score().into(),
+                    self.score().into(),
+                ];
                 if self.maybe(0.4) {
                     v.push("WITHSCORES".into());
                 }
                 if self.maybe(0.3) {
-                    v.extend(["LIMIT".to_string(), self.pick(&["0", "1", "-1", "5"]).into(), self.pick(&["1", "-1", "0"]).into()]);
+                    v.extend([
+                        "LIMIT".to_string(),
+                        self.pick(&["0", "1", "-1", "5"]).into(),
+                        self.pick(&["1", "-1", "0"]).into(),
+                    ]);
                 }
                 v
             }
@@ -611,7 +705,18 @@ impl Gen<'_> {
         }
         // Sorted sets whose members share a score, so BYLEX ranges are meaningful.
         if c[0].eq_ignore_ascii_case("ZADD") && c.len() > 1 && self.maybe(0.3) {
-            c = vec!["ZADD".into(), c[1].clone(), "0".into(), "a".into(), "0".into(), "b".into(), "0".into(), "c".into(), "0".into(), "zz".into()];
+            c = vec![
+                "ZADD".into(),
+                c[1].clone(),
+                "0".into(),
+                "a".into(),
+                "0".into(),
+                "b".into(),
+                "0".into(),
+                "c".into(),
+                "0".into(),
+                "zz".into(),
+            ];
         }
         // Now and then, arity and leftover-argument errors.
         if self.maybe(0.03) {
@@ -636,9 +741,8 @@ fn model_matches_redis_server() {
     // Hand-written edge-case tables, every family.
     let mut table_commands = 0;
     for (family, script) in edge_cases::TABLES {
-        let argv: Vec<Vec<Vec<u8>>> = edge_cases::lines(script)
-            .map(|l| tokenize(l).unwrap_or_else(|e| panic!("table {family}: {e}")))
-            .collect();
+        let argv: Vec<Vec<Vec<u8>>> =
+            edge_cases::lines(script).map(|l| tokenize(l).unwrap_or_else(|e| panic!("table {family}: {e}"))).collect();
         table_commands += argv.len();
         check_script(&mut conn, &format!("edge-case table '{family}'"), argv, 1);
     }
@@ -780,17 +884,16 @@ fn stream_nodes_and_approximate_trimming_match_redis_server() {
                 14 | 15 => {
                     let mut w = vec!["XDEL".to_string(), "s".into()];
                     for _ in 0..1 + rng.index(4) {
-                        w.push(format!("{}-{}", added.get(rng.index(added.len().max(1))).copied().unwrap_or(1), rng.below(2)));
+                        w.push(format!(
+                            "{}-{}",
+                            added.get(rng.index(added.len().max(1))).copied().unwrap_or(1),
+                            rng.below(2)
+                        ));
                     }
                     w
                 }
                 16 => vec!["XTRIM".into(), "s".into(), "MAXLEN".into(), "~".into(), rng.below(400).to_string()],
-                17 => vec![
-                    "XTRIM".into(),
-                    "s".into(),
-                    "MINID".into(),
-                    rng.below(ms + 2).to_string(),
-                ],
+                17 => vec!["XTRIM".into(), "s".into(), "MINID".into(), rng.below(ms + 2).to_string()],
                 18 => vec![
                     "XTRIM".into(),
                     "s".into(),
@@ -808,7 +911,12 @@ fn stream_nodes_and_approximate_trimming_match_redis_server() {
             assert_eq!(format_inline(&modeled), format_inline(&real), "seed {seed}: {}", words.join(" "));
             let info = [b"XINFO".to_vec(), b"STREAM".to_vec(), b"s".to_vec()];
             let (real, modeled) = (conn.call(&info), model.execute(wall_now(), &info));
-            assert_eq!(format_inline(&modeled), format_inline(&real), "seed {seed}: XINFO STREAM after {}", words.join(" "));
+            assert_eq!(
+                format_inline(&modeled),
+                format_inline(&real),
+                "seed {seed}: XINFO STREAM after {}",
+                words.join(" ")
+            );
             if let Reply::Array(f) = &real {
                 if let Some(Reply::Integer(n)) = f.get(3) {
                     most_nodes = most_nodes.max(*n);

@@ -96,7 +96,18 @@ impl Gen {
         let name = if self.rng.bernoulli(0.8) {
             writes[self.rng.index(writes.len())]
         } else {
-            self.pick(&["get", "mget", "lrange", "smembers", "hgetall", "zrange", "srandmember", "dbsize", "keys", "select"])
+            self.pick(&[
+                "get",
+                "mget",
+                "lrange",
+                "smembers",
+                "hgetall",
+                "zrange",
+                "srandmember",
+                "dbsize",
+                "keys",
+                "select",
+            ])
         };
         let mut c = vec![name.to_string()];
         let k = self.key();
@@ -187,7 +198,9 @@ impl Gen {
             "lmpop" | "zmpop" | "blmpop" | "bzmpop" => {
                 let mut r = if name.starts_with('b') { vec!["0.01".to_string()] } else { vec![] };
                 r.extend(["2".to_string(), k, self.key()]);
-                r.push(if name.contains('l') { self.pick(&["LEFT", "RIGHT"]) } else { self.pick(&["MIN", "MAX"]) }.into());
+                r.push(
+                    if name.contains('l') { self.pick(&["LEFT", "RIGHT"]) } else { self.pick(&["MIN", "MAX"]) }.into(),
+                );
                 if self.rng.bernoulli(0.5) {
                     r.extend(["COUNT".to_string(), self.pick(&["1", "3"]).into()]);
                 }

@@ -58,8 +58,10 @@ fn repl_prints_like_redis_cli_and_debug_sleep_moves_the_clock() {
 
 #[test]
 fn repl_resp_mode_writes_raw_resp2() {
-    assert_eq!(repl("PING\nGET x\nRPUSH l a\nLRANGE l 0 -1\nFOO\n", true),
-        "+PONG\r\n$-1\r\n:1\r\n*1\r\n$1\r\na\r\n-ERR unknown command 'FOO', with args beginning with: \r\n");
+    assert_eq!(
+        repl("PING\nGET x\nRPUSH l a\nLRANGE l 0 -1\nFOO\n", true),
+        "+PONG\r\n$-1\r\n:1\r\n*1\r\n$1\r\na\r\n-ERR unknown command 'FOO', with args beginning with: \r\n"
+    );
 }
 
 #[test]

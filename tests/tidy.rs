@@ -7,8 +7,20 @@ use std::path::{Path, PathBuf};
 /// Web types, clocks, OS entropy, and hash containers whose iteration order could leak into output
 /// (membership-only tables use `hashbrown::HashTable` with a fixed hasher, as the Redis keyspace does).
 const FORBIDDEN: &[&str] = &[
-    "yew", "web_sys", "js_sys", "gloo", "wasm_bindgen", "std::time", "Instant", "SystemTime",
-    "thread_rng", "rand::random", "OsRng", "getrandom", "HashMap", "HashSet",
+    "yew",
+    "web_sys",
+    "js_sys",
+    "gloo",
+    "wasm_bindgen",
+    "std::time",
+    "Instant",
+    "SystemTime",
+    "thread_rng",
+    "rand::random",
+    "OsRng",
+    "getrandom",
+    "HashMap",
+    "HashSet",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -44,13 +44,8 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 5] = [
-        Strategy::Exponential,
-        Strategy::Decorrelated,
-        Strategy::EqualJitter,
-        Strategy::FullJitter,
-        Strategy::None,
-    ];
+    pub const ALL: [Strategy; 5] =
+        [Strategy::Exponential, Strategy::Decorrelated, Strategy::EqualJitter, Strategy::FullJitter, Strategy::None];
 
     /// The CSV name.
     pub fn name(self) -> &'static str {
@@ -90,10 +85,7 @@ pub enum ContentionError {
 impl FromStr for Strategy {
     type Err = ContentionError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Strategy::ALL
-            .into_iter()
-            .find(|x| x.name() == s)
-            .ok_or_else(|| ContentionError::Strategy(s.to_string()))
+        Strategy::ALL.into_iter().find(|x| x.name() == s).ok_or_else(|| ContentionError::Strategy(s.to_string()))
     }
 }
 
@@ -115,14 +107,7 @@ pub struct ContentionParams {
 
 impl ContentionParams {
     pub fn blog(clients: u32, strategy: Strategy) -> Self {
-        ContentionParams {
-            clients,
-            strategy,
-            base_ms: 5,
-            cap_ms: 2000,
-            net_mean_ms: 10.0,
-            net_sd_ms: 2.0,
-        }
+        ContentionParams { clients, strategy, base_ms: 5, cap_ms: 2000, net_mean_ms: 10.0, net_sd_ms: 2.0 }
     }
 
     fn validate(&self) -> Result<(), ContentionError> {
@@ -130,17 +115,11 @@ impl ContentionParams {
             return Err(ContentionError::Clients(u64::from(self.clients)));
         }
         if self.cap_ms < self.base_ms {
-            return Err(ContentionError::CapBelowBase {
-                base_ms: self.base_ms,
-                cap_ms: self.cap_ms,
-            });
+            return Err(ContentionError::CapBelowBase { base_ms: self.base_ms, cap_ms: self.cap_ms });
         }
         let ok = |x: f64| (0.0..1e9).contains(&x);
         if !ok(self.net_mean_ms) || !ok(self.net_sd_ms) {
-            return Err(ContentionError::Network {
-                mean_ms: self.net_mean_ms,
-                sd_ms: self.net_sd_ms,
-            });
+            return Err(ContentionError::Network { mean_ms: self.net_mean_ms, sd_ms: self.net_sd_ms });
         }
         Ok(())
     }
@@ -319,11 +298,7 @@ impl ContentionRun {
 
     /// The seeded run the sweep makes: run `index` of (`clients`, `strategy`) under `seed`. Runs do
     /// not depend on each other, so a sweep can be resumed, split or reordered.
-    pub fn seeded(
-        params: ContentionParams,
-        seed: u64,
-        index: u32,
-    ) -> Result<Self, ContentionError> {
+    pub fn seeded(params: ContentionParams, seed: u64, index: u32) -> Result<Self, ContentionError> {
         let key = (u64::from(params.clients) << 32) | u64::from(index);
         let rng = SimRng::new(seed).child_indexed(params.strategy.name(), key);
         ContentionRun::new(params, rng)
@@ -412,10 +387,7 @@ impl ContentionRun {
                     client.pending = Pending::ReadArrive;
                     let out = self.net.sample_us(&mut self.rng);
                     let wait = self.backoff_us(c);
-                    let next = at
-                        .saturating_add(back)
-                        .saturating_add(out)
-                        .saturating_add(wait);
+                    let next = at.saturating_add(back).saturating_add(out).saturating_add(wait);
                     self.push(next, c as u32);
                 }
             }
@@ -431,11 +403,7 @@ impl ContentionRun {
     /// Processes every event up to `t_ms` and moves the clock there (for drawing at a frame's
     /// time); stops early at the end of the run.
     pub fn advance_to_ms(&mut self, t_ms: f64) {
-        let t_us = if t_ms.is_nan() || t_ms <= 0.0 {
-            0
-        } else {
-            (t_ms * 1000.0).min(u64::MAX as f64) as u64
-        };
+        let t_us = if t_ms.is_nan() || t_ms <= 0.0 { 0 } else { (t_ms * 1000.0).min(u64::MAX as f64) as u64 };
         while let Some(key) = self.heap.peek() {
             if key >> CLIENT_BITS > t_us {
                 break;
@@ -450,11 +418,7 @@ impl ContentionRun {
     /// one hop after the last server-side event), and no further: the same instant however the
     /// frames fell.
     fn settle_clock(&mut self, t_us: u64) {
-        let t_us = if self.heap.peek().is_none() {
-            self.end_us
-        } else {
-            t_us
-        };
+        let t_us = if self.heap.peek().is_none() { self.end_us } else { t_us };
         self.now_us = self.now_us.max(t_us);
     }
 
@@ -478,12 +442,7 @@ impl ContentionRun {
             strategy: self.params.strategy,
             calls: self.calls,
             failed_writes: self.failed_writes,
-            time_ms: if self.is_done() {
-                self.end_us
-            } else {
-                self.now_us
-            } as f64
-                / 1000.0,
+            time_ms: if self.is_done() { self.end_us } else { self.now_us } as f64 / 1000.0,
         }
     }
 
@@ -538,9 +497,7 @@ impl Clocked for ContentionRun {
         self.events
     }
     fn next_event_time(&mut self) -> Option<SimTime> {
-        self.heap
-            .peek()
-            .map(|key| SimTime((key >> CLIENT_BITS).div_ceil(1000)))
+        self.heap.peek().map(|key| SimTime((key >> CLIENT_BITS).div_ceil(1000)))
     }
     fn step(&mut self) -> bool {
         ContentionRun::step(self)
@@ -563,11 +520,7 @@ impl Clocked for ContentionRun {
                 }
             }
         }
-        if self
-            .heap
-            .peek()
-            .is_none_or(|key| key >> CLIENT_BITS > until_us)
-        {
+        if self.heap.peek().is_none_or(|key| key >> CLIENT_BITS > until_us) {
             self.settle_clock(until_us);
             return true;
         }
@@ -586,24 +539,13 @@ pub struct CallsHistogram {
 }
 
 /// One seeded run per strategy at `clients` with the blog's parameters, each with its histogram.
-pub fn calls_over_time(
-    clients: u32,
-    seed: u64,
-    bucket_ms: u64,
-) -> Result<Vec<CallsHistogram>, ContentionError> {
+pub fn calls_over_time(clients: u32, seed: u64, bucket_ms: u64) -> Result<Vec<CallsHistogram>, ContentionError> {
     Strategy::ALL
         .into_iter()
         .map(|strategy| {
-            let mut run =
-                ContentionRun::seeded(ContentionParams::blog(clients, strategy), seed, 0)?
-                    .record_calls();
+            let mut run = ContentionRun::seeded(ContentionParams::blog(clients, strategy), seed, 0)?.record_calls();
             let result = run.run_to_end();
-            Ok(CallsHistogram {
-                strategy,
-                result,
-                bucket_ms,
-                counts: run.calls_histogram(bucket_ms),
-            })
+            Ok(CallsHistogram { strategy, result, bucket_ms, counts: run.calls_histogram(bucket_ms) })
         })
         .collect()
 }
@@ -618,11 +560,7 @@ pub struct ClientRange {
 
 impl Default for ClientRange {
     fn default() -> Self {
-        ClientRange {
-            from: 10,
-            to: 190,
-            step: 10,
-        }
+        ClientRange { from: 10, to: 190, step: 10 }
     }
 }
 
@@ -634,9 +572,7 @@ impl ClientRange {
         Ok(ClientRange { from, to, step })
     }
     pub fn values(&self) -> Vec<u32> {
-        (self.from..=self.to)
-            .step_by(self.step.max(1) as usize)
-            .collect()
+        (self.from..=self.to).step_by(self.step.max(1) as usize).collect()
     }
 }
 
@@ -756,21 +692,9 @@ impl Sweep {
             net_sd_ms: params.net_sd_ms,
         };
         probe.validate()?;
-        let cells = c
-            .values()
-            .into_iter()
-            .flat_map(|n| params.strategies.iter().map(move |s| (n, *s)))
-            .collect::<Vec<_>>();
-        Ok(Sweep {
-            params,
-            cells,
-            cell: 0,
-            run: 0,
-            sum_time_ms: 0.0,
-            sum_calls: 0,
-            runs_done: 0,
-            rows: Vec::new(),
-        })
+        let cells =
+            c.values().into_iter().flat_map(|n| params.strategies.iter().map(move |s| (n, *s))).collect::<Vec<_>>();
+        Ok(Sweep { params, cells, cell: 0, run: 0, sum_time_ms: 0.0, sum_calls: 0, runs_done: 0, rows: Vec::new() })
     }
 
     pub fn params(&self) -> &SweepParams {
@@ -778,10 +702,7 @@ impl Sweep {
     }
 
     pub fn progress(&self) -> SweepProgress {
-        SweepProgress {
-            runs_done: self.runs_done,
-            runs_total: self.cells.len() as u64 * u64::from(self.params.runs),
-        }
+        SweepProgress { runs_done: self.runs_done, runs_total: self.cells.len() as u64 * u64::from(self.params.runs) }
     }
 
     /// Every (clients, strategy) cell, in row order.
@@ -816,12 +737,7 @@ impl Sweep {
             calls = calls.saturating_add(r.calls);
         }
         let runs = f64::from(self.params.runs);
-        SweepRow {
-            clients,
-            strategy,
-            time_ms: time / runs,
-            calls: calls as f64 / runs,
-        }
+        SweepRow { clients, strategy, time_ms: time / runs, calls: calls as f64 / runs }
     }
 
     /// Runs at most `budget_runs` more runs and reports progress.
@@ -874,13 +790,7 @@ impl Sweep {
 pub fn sweep_csv(rows: &[SweepRow]) -> String {
     let mut s = String::from("clients,time_ms,calls,strategy\n");
     for r in rows {
-        s.push_str(&format!(
-            "{},{:.1},{:.1},{}\n",
-            r.clients,
-            r.time_ms,
-            r.calls,
-            r.strategy.name()
-        ));
+        s.push_str(&format!("{},{:.1},{:.1},{}\n", r.clients, r.time_ms, r.calls, r.strategy.name()));
     }
     s
 }
@@ -925,8 +835,7 @@ mod tests {
     #[test]
     fn played_past_its_end_the_clock_stops_at_the_last_reply() {
         use crate::sim::Playback;
-        let mut run =
-            ContentionRun::seeded(ContentionParams::blog(5, Strategy::FullJitter), 3, 0).unwrap();
+        let mut run = ContentionRun::seeded(ContentionParams::blog(5, Strategy::FullJitter), 3, 0).unwrap();
         let mut pb = Playback::new(50.0);
         pb.play();
         for _ in 0..200 {
@@ -937,8 +846,7 @@ mod tests {
         let now = Clocked::now(&run).0 as f64;
         assert!(now <= end && now >= end - 1.0, "{now} vs {end}");
         // Whatever the frames: stepping by a different wall time ends at the same instant.
-        let mut other =
-            ContentionRun::seeded(ContentionParams::blog(5, Strategy::FullJitter), 3, 0).unwrap();
+        let mut other = ContentionRun::seeded(ContentionParams::blog(5, Strategy::FullJitter), 3, 0).unwrap();
         let mut pb = Playback::new(7.0);
         pb.play();
         while !other.is_done() {
@@ -953,22 +861,13 @@ mod tests {
 
     #[test]
     fn one_client_succeeds_with_one_write_after_four_hops() {
-        let mut live =
-            ContentionRun::seeded(ContentionParams::blog(1, Strategy::Exponential), 1, 0).unwrap();
+        let mut live = ContentionRun::seeded(ContentionParams::blog(1, Strategy::Exponential), 1, 0).unwrap();
         assert_eq!(live.phases(), vec![ClientPhase::Reading]);
         live.advance_to_ms(25.0);
-        assert!(
-            matches!(
-                live.phases()[0],
-                ClientPhase::Writing | ClientPhase::WriteReply
-            ),
-            "{:?}",
-            live.phases()
-        );
+        assert!(matches!(live.phases()[0], ClientPhase::Writing | ClientPhase::WriteReply), "{:?}", live.phases());
         live.advance_to_ms(1000.0);
         assert_eq!(live.phases(), vec![ClientPhase::Done]);
-        let mut r =
-            ContentionRun::seeded(ContentionParams::blog(1, Strategy::Exponential), 1, 0).unwrap();
+        let mut r = ContentionRun::seeded(ContentionParams::blog(1, Strategy::Exponential), 1, 0).unwrap();
         let res = r.run_to_end();
         assert_eq!((res.calls, res.failed_writes), (1, 0));
         assert!(res.time_ms > 20.0 && res.time_ms < 70.0, "{}", res.time_ms);
@@ -978,10 +877,7 @@ mod tests {
     #[test]
     fn fixed_hops_give_exact_times() {
         // sd = 0: every hop is exactly 10 ms. One client: read at 10, write at 30, reply at 40.
-        let p = ContentionParams {
-            net_sd_ms: 0.0,
-            ..ContentionParams::blog(1, Strategy::Exponential)
-        };
+        let p = ContentionParams { net_sd_ms: 0.0, ..ContentionParams::blog(1, Strategy::Exponential) };
         let mut r = ContentionRun::seeded(p.clone(), 0, 0).unwrap();
         assert_eq!(r.run_to_end().time_ms, 40.0);
         assert_eq!(r.phases(), vec![ClientPhase::Done]);
@@ -1001,16 +897,8 @@ mod tests {
             assert!(r.is_done());
             assert_eq!(r.version(), 30);
             assert_eq!(res.calls - res.failed_writes, 30);
-            assert_eq!(
-                r.clients().iter().map(|c| u64::from(c.calls)).sum::<u64>(),
-                res.calls
-            );
-            let last = r
-                .clients()
-                .iter()
-                .filter_map(|c| c.done_at_us)
-                .max()
-                .unwrap();
+            assert_eq!(r.clients().iter().map(|c| u64::from(c.calls)).sum::<u64>(), res.calls);
+            let last = r.clients().iter().filter_map(|c| c.done_at_us).max().unwrap();
             assert_eq!(last as f64 / 1000.0, res.time_ms);
         }
     }
@@ -1018,9 +906,7 @@ mod tests {
     #[test]
     fn same_seed_same_run_and_histogram_counts_every_write() {
         let p = ContentionParams::blog(50, Strategy::FullJitter);
-        let mut a = ContentionRun::seeded(p.clone(), 3, 7)
-            .unwrap()
-            .record_calls();
+        let mut a = ContentionRun::seeded(p.clone(), 3, 7).unwrap().record_calls();
         let mut b = ContentionRun::seeded(p, 3, 7).unwrap();
         let ra = a.run_to_end();
         assert_eq!(ra, b.run_to_end());
@@ -1031,78 +917,38 @@ mod tests {
     #[test]
     fn histograms_are_clustered_without_jitter_and_spread_with_it() {
         let h = calls_over_time(100, 1, 10).unwrap();
-        let peak = |s: Strategy| {
-            *h.iter()
-                .find(|x| x.strategy == s)
-                .unwrap()
-                .counts
-                .iter()
-                .max()
-                .unwrap()
-        };
-        let busy = |s: Strategy| {
-            h.iter()
-                .find(|x| x.strategy == s)
-                .unwrap()
-                .counts
-                .iter()
-                .filter(|c| **c > 0)
-                .count()
-        };
+        let peak = |s: Strategy| *h.iter().find(|x| x.strategy == s).unwrap().counts.iter().max().unwrap();
+        let busy = |s: Strategy| h.iter().find(|x| x.strategy == s).unwrap().counts.iter().filter(|c| **c > 0).count();
         for x in &h {
             assert_eq!(x.counts.iter().sum::<u64>(), x.result.calls);
         }
         // Without jitter, each round's retries land in the same few buckets and the row sits idle
         // between rounds; with full jitter the same work is spread over most of the run.
-        let busy_fraction = |s: Strategy| {
-            busy(s) as f64 / h.iter().find(|x| x.strategy == s).unwrap().counts.len() as f64
-        };
-        assert!(
-            busy_fraction(Strategy::Exponential) < 0.1,
-            "{}",
-            busy_fraction(Strategy::Exponential)
-        );
+        let busy_fraction =
+            |s: Strategy| busy(s) as f64 / h.iter().find(|x| x.strategy == s).unwrap().counts.len() as f64;
+        assert!(busy_fraction(Strategy::Exponential) < 0.1, "{}", busy_fraction(Strategy::Exponential));
         assert!(busy_fraction(Strategy::FullJitter) > 4.0 * busy_fraction(Strategy::Exponential));
         assert!(peak(Strategy::Exponential) >= 10);
     }
 
     #[test]
     fn client_ranges_parse_and_reject_clearly() {
-        assert_eq!(
-            "10..190:10".parse::<ClientRange>().unwrap().values().len(),
-            19
-        );
-        assert_eq!(
-            "5..=7:1".parse::<ClientRange>().unwrap().values(),
-            vec![5, 6, 7]
-        );
+        assert_eq!("10..190:10".parse::<ClientRange>().unwrap().values().len(), 19);
+        assert_eq!("5..=7:1".parse::<ClientRange>().unwrap().values(), vec![5, 6, 7]);
         assert_eq!("40".parse::<ClientRange>().unwrap().values(), vec![40]);
-        for bad in [
-            "",
-            "10..",
-            "190..10:10",
-            "0..10:1",
-            "10..20:0",
-            "a..b",
-            "1..200000:1",
-        ] {
+        for bad in ["", "10..", "190..10:10", "0..10:1", "10..20:0", "a..b", "1..200000:1"] {
             let e = bad.parse::<ClientRange>().unwrap_err();
-            assert!(
-                e.to_string().contains("expected FROM..TO:STEP"),
-                "{bad}: {e}"
-            );
+            assert!(e.to_string().contains("expected FROM..TO:STEP"), "{bad}: {e}");
         }
-        assert_eq!("fast".parse::<Strategy>().unwrap_err().to_string(),
-            "unknown strategy \"fast\": expected one of exponential, decorrelated, equal_jitter, full_jitter, none");
+        assert_eq!(
+            "fast".parse::<Strategy>().unwrap_err().to_string(),
+            "unknown strategy \"fast\": expected one of exponential, decorrelated, equal_jitter, full_jitter, none"
+        );
     }
 
     #[test]
     fn sweep_resumes_in_chunks_with_the_same_rows_as_one_go() {
-        let params = SweepParams {
-            clients: ClientRange::new(10, 30, 10).unwrap(),
-            runs: 4,
-            ..SweepParams::default()
-        };
+        let params = SweepParams { clients: ClientRange::new(10, 30, 10).unwrap(), runs: 4, ..SweepParams::default() };
         let mut whole = Sweep::new(params.clone()).unwrap();
         whole.run_to_end();
         let mut chunked = Sweep::new(params).unwrap();
@@ -1117,38 +963,18 @@ mod tests {
         assert_eq!(seen.last(), Some(&60));
         assert_eq!(seen[0], 3);
         assert_eq!(whole.rows(), chunked.rows());
-        let by_cell: Vec<SweepRow> = whole
-            .cells()
-            .iter()
-            .map(|&(n, s)| whole.run_cell(n, s))
-            .collect();
+        let by_cell: Vec<SweepRow> = whole.cells().iter().map(|&(n, s)| whole.run_cell(n, s)).collect();
         assert_eq!(by_cell, whole.rows());
         assert_eq!(chunked.rows().len(), 15);
-        assert!(chunked
-            .csv()
-            .starts_with("clients,time_ms,calls,strategy\n10,"));
-        assert!(Sweep::new(SweepParams {
-            runs: 0,
-            ..SweepParams::default()
-        })
-        .is_err());
+        assert!(chunked.csv().starts_with("clients,time_ms,calls,strategy\n10,"));
+        assert!(Sweep::new(SweepParams { runs: 0, ..SweepParams::default() }).is_err());
     }
 
     #[test]
     fn sweep_csv_has_the_cli_header_and_one_row_per_cell() {
         let rows = vec![
-            SweepRow {
-                clients: 10,
-                strategy: Strategy::FullJitter,
-                time_ms: 123.456,
-                calls: 20.04,
-            },
-            SweepRow {
-                clients: 20,
-                strategy: Strategy::None,
-                time_ms: 0.0,
-                calls: 1.0,
-            },
+            SweepRow { clients: 10, strategy: Strategy::FullJitter, time_ms: 123.456, calls: 20.04 },
+            SweepRow { clients: 20, strategy: Strategy::None, time_ms: 0.0, calls: 1.0 },
         ];
         expect_test::expect![[r#"
             clients,time_ms,calls,strategy
@@ -1174,9 +1000,7 @@ mod tests {
         let whole = ContentionRun::seeded(p.clone(), 7, 0).unwrap().run_to_end();
         let mut played = ContentionRun::seeded(p, 7, 0).unwrap();
         assert_eq!(Clocked::now(&played), SimTime(0));
-        let first = played
-            .next_event_time()
-            .expect("every client's first read is queued");
+        let first = played.next_event_time().expect("every client's first read is queued");
         assert!(first.0 >= 1, "a hop takes time");
         // Frames of 16 ms with a small event budget, as the playback drives it.
         let mut t = 0;
@@ -1185,10 +1009,7 @@ mod tests {
             while !played.run_until_bounded(SimTime(t), 7) {}
             if played.is_done() {
                 // The last frame ends at the run's end, the last reply, wherever the frame fell.
-                assert_eq!(
-                    Clocked::now(&played).0,
-                    libm::round(whole.time_ms * 1000.0) as u64 / 1000
-                );
+                assert_eq!(Clocked::now(&played).0, libm::round(whole.time_ms * 1000.0) as u64 / 1000);
             } else {
                 assert_eq!(Clocked::now(&played), SimTime(t));
             }

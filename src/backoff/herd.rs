@@ -59,11 +59,7 @@ impl Default for HerdParams {
             max_retries: 6,
             base_ms: 100,
             cap_ms: 10_000,
-            budget: BudgetParams {
-                ttl_ms: 10_000,
-                min_retries_per_sec: 0,
-                percent_can_retry: 0.2,
-            },
+            budget: BudgetParams { ttl_ms: 10_000, min_retries_per_sec: 0, percent_can_retry: 0.2 },
             throttle: ThrottleParams::default(),
             bucket_ms: 1000,
             seed: 1,
@@ -106,10 +102,7 @@ impl HerdParams {
             return Err(HerdError::Capacity(self.capacity_rps));
         }
         if self.fail_at_ms > self.recover_at_ms {
-            return Err(HerdError::Outage {
-                fail_at_ms: self.fail_at_ms,
-                recover_at_ms: self.recover_at_ms,
-            });
+            return Err(HerdError::Outage { fail_at_ms: self.fail_at_ms, recover_at_ms: self.recover_at_ms });
         }
         if self.duration_ms == 0 || self.duration_ms > 3_600_000 {
             return Err(HerdError::Duration(self.duration_ms));
@@ -119,17 +112,10 @@ impl HerdParams {
         }
         let buckets = self.duration_ms.div_ceil(self.bucket_ms);
         if buckets > MAX_HERD_BUCKETS {
-            return Err(HerdError::Buckets {
-                duration_ms: self.duration_ms,
-                bucket_ms: self.bucket_ms,
-                buckets,
-            });
+            return Err(HerdError::Buckets { duration_ms: self.duration_ms, bucket_ms: self.bucket_ms, buckets });
         }
         if self.cap_ms < self.base_ms {
-            return Err(HerdError::CapBelowBase {
-                base_ms: self.base_ms,
-                cap_ms: self.cap_ms,
-            });
+            return Err(HerdError::CapBelowBase { base_ms: self.base_ms, cap_ms: self.cap_ms });
         }
         RetryBudget::new(self.budget, SimTime::ZERO)?;
         RetryThrottle::new(self.throttle)?;
@@ -274,13 +260,7 @@ impl Model for HerdModel {
                 if let ClientLimiter::Budget(b) = &mut cl.limiter {
                     b.deposit(now);
                 }
-                ctx.schedule_in(
-                    self.half_rtt(),
-                    HerdEvent::Arrive {
-                        client,
-                        retry: false,
-                    },
-                );
+                ctx.schedule_in(self.half_rtt(), HerdEvent::Arrive { client, retry: false });
             }
             HerdEvent::Arrive { client, retry } => {
                 let down = (self.params.fail_at_ms..self.params.recover_at_ms).contains(&rel);
@@ -335,13 +315,7 @@ impl Model for HerdModel {
                 }
                 self.clients[c].retries += 1;
                 let wait = SimDuration::from_millis(self.backoff_ms(c));
-                ctx.schedule_in(
-                    wait + self.half_rtt(),
-                    HerdEvent::Arrive {
-                        client,
-                        retry: true,
-                    },
-                );
+                ctx.schedule_in(wait + self.half_rtt(), HerdEvent::Arrive { client, retry: true });
             }
         }
     }
@@ -349,17 +323,10 @@ impl Model for HerdModel {
     fn describe(&self, event: &HerdEvent) -> (String, String) {
         match *event {
             HerdEvent::Start { client } => (format!("client{client}"), "start request".into()),
-            HerdEvent::Arrive { client, retry } => (
-                "server".into(),
-                format!(
-                    "request from client{client}{}",
-                    if retry { " (retry)" } else { "" }
-                ),
-            ),
-            HerdEvent::Reply { client, ok } => (
-                format!("client{client}"),
-                if ok { "ok" } else { "rejected" }.into(),
-            ),
+            HerdEvent::Arrive { client, retry } => {
+                ("server".into(), format!("request from client{client}{}", if retry { " (retry)" } else { "" }))
+            }
+            HerdEvent::Reply { client, ok } => (format!("client{client}"), if ok { "ok" } else { "rejected" }.into()),
         }
     }
 }
@@ -373,25 +340,17 @@ pub fn simulation(
     params.validate()?;
     let root = SimRng::new(params.seed).child(strategy.name());
     let n_buckets = params.duration_ms.div_ceil(params.bucket_ms) as usize;
-    let buckets = (0..n_buckets as u64)
-        .map(|i| HerdBucket {
-            start_ms: i * params.bucket_ms,
-            ..HerdBucket::default()
-        })
-        .collect();
+    let buckets =
+        (0..n_buckets as u64).map(|i| HerdBucket { start_ms: i * params.bucket_ms, ..HerdBucket::default() }).collect();
     let mut clients = Vec::with_capacity(params.clients as usize);
     let mut starts = Vec::with_capacity(params.clients as usize);
     for i in 0..params.clients {
         // Phases come from a stream shared by every strategy, so all series see the same start.
-        let phase = SimRng::new(params.seed)
-            .child_indexed("phase", u64::from(i))
-            .below(params.think_ms.max(1));
+        let phase = SimRng::new(params.seed).child_indexed("phase", u64::from(i)).below(params.think_ms.max(1));
         starts.push(phase);
         let limiter = match limiter {
             HerdLimiter::None => ClientLimiter::None,
-            HerdLimiter::Budget => {
-                ClientLimiter::Budget(RetryBudget::new(params.budget, SimTime::ZERO)?)
-            }
+            HerdLimiter::Budget => ClientLimiter::Budget(RetryBudget::new(params.budget, SimTime::ZERO)?),
             HerdLimiter::Throttle => ClientLimiter::Throttle(RetryThrottle::new(params.throttle)?),
         };
         clients.push(HerdClient {
@@ -401,45 +360,24 @@ pub fn simulation(
             sleep_ms: params.base_ms,
         });
     }
-    let model = HerdModel {
-        params: params.clone(),
-        strategy,
-        clients,
-        window: (0, 0),
-        buckets,
-        start: SimTime::ZERO,
-    };
+    let model = HerdModel { params: params.clone(), strategy, clients, window: (0, 0), buckets, start: SimTime::ZERO };
     let mut sim = Simulation::new(model, SimTime::ZERO);
     for (i, at) in starts.into_iter().enumerate() {
-        sim.schedule_at(
-            SimTime::from_unix_ms(at),
-            HerdEvent::Start { client: i as u32 },
-        );
+        sim.schedule_at(SimTime::from_unix_ms(at), HerdEvent::Start { client: i as u32 });
     }
     Ok(sim)
 }
 
 /// Runs one series to the end of the duration.
-pub fn run(
-    params: &HerdParams,
-    strategy: Strategy,
-    limiter: HerdLimiter,
-) -> Result<HerdSeries, HerdError> {
+pub fn run(params: &HerdParams, strategy: Strategy, limiter: HerdLimiter) -> Result<HerdSeries, HerdError> {
     let mut sim = simulation(params, strategy, limiter)?;
     sim.run_until(SimTime::from_unix_ms(params.duration_ms));
-    Ok(HerdSeries {
-        strategy,
-        limiter,
-        buckets: sim.model.buckets,
-    })
+    Ok(HerdSeries { strategy, limiter, buckets: sim.model.buckets })
 }
 
 /// Every strategy under each of `limiters` (strategy-major): with `[None, Budget]`, the chart's
 /// ten lines "with and without a retry budget".
-pub fn run_all(
-    params: &HerdParams,
-    limiters: &[HerdLimiter],
-) -> Result<Vec<HerdSeries>, HerdError> {
+pub fn run_all(params: &HerdParams, limiters: &[HerdLimiter]) -> Result<Vec<HerdSeries>, HerdError> {
     let mut out = Vec::new();
     for s in Strategy::ALL {
         for l in limiters {
@@ -452,9 +390,8 @@ pub fn run_all(
 /// Every series' buckets as CSV, one row per (bucket, strategy, limiter):
 /// `start_ms,strategy,limiter,requests,retries,successes,rejected,denied_by_limiter,gave_up`.
 pub fn herd_csv(series: &[HerdSeries]) -> String {
-    let mut s = String::from(
-        "start_ms,strategy,limiter,requests,retries,successes,rejected,denied_by_limiter,gave_up\n",
-    );
+    let mut s =
+        String::from("start_ms,strategy,limiter,requests,retries,successes,rejected,denied_by_limiter,gave_up\n");
     for sr in series {
         for b in &sr.buckets {
             s.push_str(&format!(
@@ -491,11 +428,7 @@ mod tests {
 
     #[test]
     fn a_healthy_server_answers_everyone_about_once_a_second() {
-        let p = HerdParams {
-            fail_at_ms: 0,
-            recover_at_ms: 0,
-            ..small()
-        };
+        let p = HerdParams { fail_at_ms: 0, recover_at_ms: 0, ..small() };
         let s = run(&p, Strategy::FullJitter, HerdLimiter::None).unwrap();
         assert_eq!(s.total(|b| b.rejected), 0);
         assert_eq!(s.total(|b| b.retries), 0);
@@ -523,82 +456,38 @@ mod tests {
 
     #[test]
     fn all_series_are_deterministic_and_named() {
-        let p = HerdParams {
-            clients: 30,
-            duration_ms: 15_000,
-            ..small()
-        };
+        let p = HerdParams { clients: 30, duration_ms: 15_000, ..small() };
         let both = [HerdLimiter::None, HerdLimiter::Budget];
         let a = run_all(&p, &both).unwrap();
         assert_eq!(a, run_all(&p, &both).unwrap());
         assert_eq!(a.len(), 10);
-        assert_eq!(
-            (a[0].limiter, a[1].limiter),
-            (HerdLimiter::None, HerdLimiter::Budget)
-        );
+        assert_eq!((a[0].limiter, a[1].limiter), (HerdLimiter::None, HerdLimiter::Budget));
         assert_eq!(a[0].buckets.len(), 15);
     }
 
     #[test]
     fn params_round_trip_through_a_query_string() {
-        let p = HerdParams {
-            clients: 42,
-            recover_at_ms: 12_345,
-            ..HerdParams::default()
-        };
+        let p = HerdParams { clients: 42, recover_at_ms: 12_345, ..HerdParams::default() };
         let back: HerdParams = serde_qs::from_str(&serde_qs::to_string(&p).unwrap()).unwrap();
         assert_eq!(back, p);
     }
 
     #[test]
     fn bad_parameters_are_named() {
-        let e = run(
-            &HerdParams {
-                fail_at_ms: 9,
-                recover_at_ms: 3,
-                ..small()
-            },
-            Strategy::None,
-            HerdLimiter::None,
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "outage 9..3 ms is reversed: expected t1 ≤ t2"
-        );
+        let e = run(&HerdParams { fail_at_ms: 9, recover_at_ms: 3, ..small() }, Strategy::None, HerdLimiter::None)
+            .unwrap_err();
+        assert_eq!(e.to_string(), "outage 9..3 ms is reversed: expected t1 ≤ t2");
         assert!(matches!(
-            run(
-                &HerdParams {
-                    clients: 0,
-                    ..small()
-                },
-                Strategy::None,
-                HerdLimiter::None
-            ),
+            run(&HerdParams { clients: 0, ..small() }, Strategy::None, HerdLimiter::None),
             Err(HerdError::Clients(0))
         ));
         assert!(matches!(
-            run(
-                &HerdParams {
-                    bucket_ms: 0,
-                    ..small()
-                },
-                Strategy::None,
-                HerdLimiter::None
-            ),
+            run(&HerdParams { bucket_ms: 0, ..small() }, Strategy::None, HerdLimiter::None),
             Err(HerdError::Bucket(0))
         ));
         // What the run would keep is checked before it runs: an hour in 1 ms buckets is refused.
-        let e = run(
-            &HerdParams {
-                duration_ms: 3_600_000,
-                bucket_ms: 1,
-                ..small()
-            },
-            Strategy::None,
-            HerdLimiter::None,
-        )
-        .unwrap_err();
+        let e = run(&HerdParams { duration_ms: 3_600_000, bucket_ms: 1, ..small() }, Strategy::None, HerdLimiter::None)
+            .unwrap_err();
         assert_eq!(
             e.to_string(),
             "3600000 ms in buckets of 1 ms would be 3600000 buckets: expected at most 10000 (raise the bucket)"
@@ -622,11 +511,7 @@ mod tests {
                 limiter: HerdLimiter::None,
                 buckets: vec![b(0, 10), b(1000, 11)],
             },
-            HerdSeries {
-                strategy: Strategy::None,
-                limiter: HerdLimiter::Budget,
-                buckets: vec![b(0, 7)],
-            },
+            HerdSeries { strategy: Strategy::None, limiter: HerdLimiter::Budget, buckets: vec![b(0, 7)] },
         ];
         expect_test::expect![[r#"
             start_ms,strategy,limiter,requests,retries,successes,rejected,denied_by_limiter,gave_up

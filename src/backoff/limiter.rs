@@ -33,10 +33,7 @@ pub struct ThrottleParams {
 impl Default for ThrottleParams {
     /// The example values of gRFC A6.
     fn default() -> Self {
-        ThrottleParams {
-            max_tokens: 10.0,
-            token_ratio: 0.1,
-        }
+        ThrottleParams { max_tokens: 10.0, token_ratio: 0.1 }
     }
 }
 
@@ -62,11 +59,7 @@ impl RetryThrottle {
             return Err(LimiterError::TokenRatio(p.token_ratio));
         }
         let max_milli = to_milli(p.max_tokens);
-        Ok(RetryThrottle {
-            max_milli,
-            ratio_milli: to_milli(p.token_ratio),
-            tokens_milli: max_milli,
-        })
+        Ok(RetryThrottle { max_milli, ratio_milli: to_milli(p.token_ratio), tokens_milli: max_milli })
     }
     /// Current tokens (for drawing the bucket).
     pub fn tokens(&self) -> f64 {
@@ -85,10 +78,7 @@ impl RetryThrottle {
     }
     /// A successful response: `tokenRatio` more, never above the maximum.
     pub fn on_success(&mut self) {
-        self.tokens_milli = self
-            .tokens_milli
-            .saturating_add(self.ratio_milli)
-            .min(self.max_milli);
+        self.tokens_milli = self.tokens_milli.saturating_add(self.ratio_milli).min(self.max_milli);
     }
 }
 
@@ -107,11 +97,7 @@ pub struct BudgetParams {
 impl Default for BudgetParams {
     /// Finagle's defaults: 10 s, 10 retries/s, 20 %.
     fn default() -> Self {
-        BudgetParams {
-            ttl_ms: 10_000,
-            min_retries_per_sec: 10,
-            percent_can_retry: 0.2,
-        }
+        BudgetParams { ttl_ms: 10_000, min_retries_per_sec: 10, percent_can_retry: 0.2 }
     }
 }
 
@@ -141,13 +127,7 @@ struct WindowedAdder {
 
 impl WindowedAdder {
     fn new(range_ms: u64, slices: u64, now: SimTime) -> Self {
-        WindowedAdder {
-            window_ms: range_ms / slices,
-            writer: 0,
-            buf: vec![0; (slices - 1) as usize],
-            i: 0,
-            old: now,
-        }
+        WindowedAdder { window_ms: range_ms / slices, writer: 0, buf: vec![0; (slices - 1) as usize], i: 0, old: now }
     }
 
     /// `expired()`: file the current slice, zero the skipped ones.
@@ -176,9 +156,7 @@ impl WindowedAdder {
 
     fn sum(&mut self, now: SimTime) -> i64 {
         self.expire_if_due(now);
-        self.buf
-            .iter()
-            .fold(self.writer, |a, v| a.saturating_add(*v))
+        self.buf.iter().fold(self.writer, |a, v| a.saturating_add(*v))
     }
 }
 
@@ -220,9 +198,7 @@ impl RetryBudget {
             // Scala's Double.toInt truncates (and saturates, as `as` does).
             (SCALE_FACTOR as i64, i64::from((SCALE_FACTOR / p) as i32))
         };
-        let reserve = i64::from(params.min_retries_per_sec)
-            .saturating_mul(ttl_secs as i64)
-            .saturating_mul(withdraw);
+        let reserve = i64::from(params.min_retries_per_sec).saturating_mul(ttl_secs as i64).saturating_mul(withdraw);
         Ok(RetryBudget {
             params,
             empty: params.min_retries_per_sec == 0 && p == 0.0,
@@ -283,27 +259,13 @@ mod tests {
 
     #[test]
     fn throttle_stops_retries_at_half_and_recovers_with_successes() {
-        let mut t = RetryThrottle::new(ThrottleParams {
-            max_tokens: 10.0,
-            token_ratio: 0.5,
-        })
-        .unwrap();
+        let mut t = RetryThrottle::new(ThrottleParams { max_tokens: 10.0, token_ratio: 0.5 }).unwrap();
         let mut log = Vec::new();
         for _ in 0..6 {
             t.on_failure();
             log.push((t.tokens(), t.retry_allowed()));
         }
-        assert_eq!(
-            log,
-            vec![
-                (9.0, true),
-                (8.0, true),
-                (7.0, true),
-                (6.0, true),
-                (5.0, false),
-                (4.0, false)
-            ]
-        );
+        assert_eq!(log, vec![(9.0, true), (8.0, true), (7.0, true), (6.0, true), (5.0, false), (4.0, false)]);
         t.on_success();
         t.on_success();
         assert_eq!((t.tokens(), t.retry_allowed()), (5.0, false));
@@ -321,34 +283,15 @@ mod tests {
 
     #[test]
     fn throttle_rejects_bad_parameters_by_name() {
-        let e = RetryThrottle::new(ThrottleParams {
-            max_tokens: 2000.0,
-            token_ratio: 0.1,
-        })
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "maxTokens 2000 is not usable: expected a number in (0, 1000]"
-        );
-        assert!(RetryThrottle::new(ThrottleParams {
-            max_tokens: 10.0,
-            token_ratio: 0.0
-        })
-        .is_err());
-        assert!(RetryThrottle::new(ThrottleParams {
-            max_tokens: f64::NAN,
-            token_ratio: 0.1
-        })
-        .is_err());
+        let e = RetryThrottle::new(ThrottleParams { max_tokens: 2000.0, token_ratio: 0.1 }).unwrap_err();
+        assert_eq!(e.to_string(), "maxTokens 2000 is not usable: expected a number in (0, 1000]");
+        assert!(RetryThrottle::new(ThrottleParams { max_tokens: 10.0, token_ratio: 0.0 }).is_err());
+        assert!(RetryThrottle::new(ThrottleParams { max_tokens: f64::NAN, token_ratio: 0.1 }).is_err());
     }
 
     fn budget(ttl_ms: u64, min: u32, percent: f64) -> RetryBudget {
         RetryBudget::new(
-            BudgetParams {
-                ttl_ms,
-                min_retries_per_sec: min,
-                percent_can_retry: percent,
-            },
+            BudgetParams { ttl_ms, min_retries_per_sec: min, percent_can_retry: percent },
             SimTime::from_unix_ms(0),
         )
         .unwrap()
@@ -386,10 +329,7 @@ mod tests {
         for _ in 0..1000 {
             reserve_only.deposit(t0);
         }
-        assert_eq!(
-            (0..100).filter(|_| reserve_only.try_withdraw(t0)).count(),
-            20
-        );
+        assert_eq!((0..100).filter(|_| reserve_only.try_withdraw(t0)).count(), 20);
     }
 
     #[test]
@@ -437,37 +377,13 @@ mod tests {
     #[test]
     fn budget_rejects_bad_parameters_by_name() {
         let t0 = SimTime::from_unix_ms(0);
-        let e = RetryBudget::new(
-            BudgetParams {
-                ttl_ms: 10,
-                ..BudgetParams::default()
-            },
-            t0,
-        )
-        .unwrap_err();
+        let e = RetryBudget::new(BudgetParams { ttl_ms: 10, ..BudgetParams::default() }, t0).unwrap_err();
         assert_eq!(
             e.to_string(),
             "retry budget TTL 10 ms is not usable: expected 1000 ms to 60999 ms (1 to 60 whole seconds)"
         );
-        let e = RetryBudget::new(
-            BudgetParams {
-                percent_can_retry: -1.0,
-                ..BudgetParams::default()
-            },
-            t0,
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "retry budget percentage -1 is not usable: expected a fraction in [0, 1000]"
-        );
-        assert!(RetryBudget::new(
-            BudgetParams {
-                percent_can_retry: 1000.5,
-                ..BudgetParams::default()
-            },
-            t0
-        )
-        .is_err());
+        let e = RetryBudget::new(BudgetParams { percent_can_retry: -1.0, ..BudgetParams::default() }, t0).unwrap_err();
+        assert_eq!(e.to_string(), "retry budget percentage -1 is not usable: expected a fraction in [0, 1000]");
+        assert!(RetryBudget::new(BudgetParams { percent_can_retry: 1000.5, ..BudgetParams::default() }, t0).is_err());
     }
 }

@@ -35,13 +35,13 @@ pub mod policy;
 pub mod retry;
 
 pub use contention::{
-    calls_over_time, sweep_csv, CallsHistogram, ClientPhase, ClientRange, ContentionParams,
-    ContentionResult, ContentionRun, Strategy, Sweep, SweepParams, SweepProgress, SweepRow,
+    calls_over_time, sweep_csv, CallsHistogram, ClientPhase, ClientRange, ContentionParams, ContentionResult,
+    ContentionRun, Strategy, Sweep, SweepParams, SweepProgress, SweepRow,
 };
 pub use herd::{herd_csv, HerdBucket, HerdLimiter, HerdParams, HerdSeries};
 pub use limiter::{BudgetParams, LimiterError, RetryBudget, RetryThrottle, ThrottleParams};
 pub use policy::{Backoff, DelayRow, Policy, PolicyError};
 pub use retry::{
-    ApiError, AttemptOutcome, AttemptRecord, CallResult, FailingApi, OnRetry, RetryError,
-    RetryParams, RetryQuery, RetrySchedule,
+    ApiError, AttemptOutcome, AttemptRecord, CallResult, FailingApi, OnRetry, RetryError, RetryParams, RetryQuery,
+    RetrySchedule,
 };

@@ -17,9 +17,7 @@ pub fn exponential(base: u64, factor: f64, cap: u64, n: u32) -> u64 {
     }
     if factor.fract() == 0.0 && factor <= f64::from(u32::MAX) {
         let f = factor as u64;
-        let grown = f
-            .checked_pow(n)
-            .map_or(u64::MAX, |p| base.saturating_mul(p));
+        let grown = f.checked_pow(n).map_or(u64::MAX, |p| base.saturating_mul(p));
         return grown.min(cap);
     }
     let v = base as f64 * libm::pow(factor, f64::from(n));
@@ -58,23 +56,12 @@ pub fn decorrelated_jitter(base: u64, cap: u64, prev_sleep: u64, rng: &mut SimRn
 /// `min(initial · multiplier^(n-1), max)` jittered uniformly by ±`jitter`. In the spec this is the
 /// time from one attempt's *start* to the next one's (the attempt's deadline), not a sleep after a
 /// failure; [`super::retry`] runs it that way.
-pub fn grpc_connection(
-    initial: u64,
-    multiplier: f64,
-    jitter: f64,
-    max: u64,
-    n: u32,
-    rng: &mut SimRng,
-) -> u64 {
+pub fn grpc_connection(initial: u64, multiplier: f64, jitter: f64, max: u64, n: u32, rng: &mut SimRng) -> u64 {
     if n <= 1 {
         return initial.min(max);
     }
     let b = exponential(initial, multiplier, max, n - 1);
-    let j = if jitter.is_nan() {
-        0.0
-    } else {
-        jitter.clamp(0.0, 1.0)
-    };
+    let j = if jitter.is_nan() { 0.0 } else { jitter.clamp(0.0, 1.0) };
     let lo = libm::round(b as f64 * (1.0 - j));
     let hi = libm::round(b as f64 * (1.0 + j));
     let to_ticks = |x: f64| {
@@ -152,23 +139,12 @@ pub enum PolicyError {
 impl Policy {
     /// The reference executor's policy: 2^n × 100 ms, uncapped.
     pub fn reference() -> Policy {
-        Policy::Exponential {
-            base_ms: 100,
-            factor: 2.0,
-            cap_ms: u64::MAX,
-        }
+        Policy::Exponential { base_ms: 100, factor: 2.0, cap_ms: u64::MAX }
     }
 
     /// The policy names the CLI, the URL and the CSV use, in the page's order.
-    pub const NAMES: [&'static str; 7] = [
-        "none",
-        "constant",
-        "exponential",
-        "full_jitter",
-        "equal_jitter",
-        "decorrelated",
-        "grpc",
-    ];
+    pub const NAMES: [&'static str; 7] =
+        ["none", "constant", "exponential", "full_jitter", "equal_jitter", "decorrelated", "grpc"];
 
     /// gRPC's connection backoff defaults: 1 s, ×1.6, ±20 %, at most 120 s, every attempt allowed
     /// at least 20 s.
@@ -184,11 +160,7 @@ impl Policy {
 
     /// For `grpc`: sets MIN_CONNECT_TIMEOUT (other policies have none and are unchanged).
     pub fn with_min_connect_timeout(mut self, ms: u64) -> Policy {
-        if let Policy::Grpc {
-            min_connect_timeout_ms,
-            ..
-        } = &mut self
-        {
+        if let Policy::Grpc { min_connect_timeout_ms, .. } = &mut self {
             *min_connect_timeout_ms = ms;
         }
         self
@@ -197,10 +169,7 @@ impl Policy {
     /// For `grpc`: MIN_CONNECT_TIMEOUT in ms.
     pub fn min_connect_timeout_ms(&self) -> Option<u64> {
         match self {
-            Policy::Grpc {
-                min_connect_timeout_ms,
-                ..
-            } => Some(*min_connect_timeout_ms),
+            Policy::Grpc { min_connect_timeout_ms, .. } => Some(*min_connect_timeout_ms),
             _ => None,
         }
     }
@@ -219,23 +188,10 @@ impl Policy {
         let p = match name {
             "none" => Policy::None,
             "constant" => Policy::Constant { delay_ms: base_ms },
-            "exponential" => Policy::Exponential {
-                base_ms,
-                factor: factor.unwrap_or(2.0),
-                cap_ms: cap,
-            },
-            "full_jitter" => Policy::FullJitter {
-                base_ms,
-                cap_ms: cap,
-            },
-            "equal_jitter" => Policy::EqualJitter {
-                base_ms,
-                cap_ms: cap,
-            },
-            "decorrelated" => Policy::Decorrelated {
-                base_ms,
-                cap_ms: cap,
-            },
+            "exponential" => Policy::Exponential { base_ms, factor: factor.unwrap_or(2.0), cap_ms: cap },
+            "full_jitter" => Policy::FullJitter { base_ms, cap_ms: cap },
+            "equal_jitter" => Policy::EqualJitter { base_ms, cap_ms: cap },
+            "decorrelated" => Policy::Decorrelated { base_ms, cap_ms: cap },
             "grpc" => Policy::Grpc {
                 initial_ms: base_ms,
                 multiplier: factor.unwrap_or(1.6),
@@ -273,11 +229,7 @@ impl Policy {
         };
         match *self {
             Policy::None | Policy::Constant { .. } => Ok(()),
-            Policy::Exponential {
-                base_ms,
-                factor,
-                cap_ms,
-            } => {
+            Policy::Exponential { base_ms, factor, cap_ms } => {
                 if !factor.is_finite() || factor < 1.0 {
                     return Err(PolicyError::Factor(factor));
                 }
@@ -286,13 +238,7 @@ impl Policy {
             Policy::FullJitter { base_ms, cap_ms }
             | Policy::EqualJitter { base_ms, cap_ms }
             | Policy::Decorrelated { base_ms, cap_ms } => cap_check(base_ms, cap_ms),
-            Policy::Grpc {
-                initial_ms,
-                multiplier,
-                jitter,
-                max_ms,
-                ..
-            } => {
+            Policy::Grpc { initial_ms, multiplier, jitter, max_ms, .. } => {
                 if !multiplier.is_finite() || multiplier < 1.0 {
                     return Err(PolicyError::Multiplier(multiplier));
                 }
@@ -310,26 +256,15 @@ impl Policy {
         let ms = match *self {
             Policy::None => 0,
             Policy::Constant { delay_ms } => delay_ms,
-            Policy::Exponential {
-                base_ms,
-                factor,
-                cap_ms,
-            } => exponential(base_ms, factor, cap_ms, n),
+            Policy::Exponential { base_ms, factor, cap_ms } => exponential(base_ms, factor, cap_ms, n),
             Policy::FullJitter { base_ms, cap_ms } => full_jitter(base_ms, cap_ms, n, rng),
             Policy::EqualJitter { base_ms, cap_ms } => equal_jitter(base_ms, cap_ms, n, rng),
-            Policy::Decorrelated { base_ms, cap_ms } => decorrelated_jitter(
-                base_ms,
-                cap_ms,
-                prev.map_or(base_ms, |d| d.as_millis()),
-                rng,
-            ),
-            Policy::Grpc {
-                initial_ms,
-                multiplier,
-                jitter,
-                max_ms,
-                ..
-            } => grpc_connection(initial_ms, multiplier, jitter, max_ms, n, rng),
+            Policy::Decorrelated { base_ms, cap_ms } => {
+                decorrelated_jitter(base_ms, cap_ms, prev.map_or(base_ms, |d| d.as_millis()), rng)
+            }
+            Policy::Grpc { initial_ms, multiplier, jitter, max_ms, .. } => {
+                grpc_connection(initial_ms, multiplier, jitter, max_ms, n, rng)
+            }
         };
         SimDuration::from_millis(ms)
     }
@@ -352,11 +287,7 @@ impl Policy {
         match *self {
             Policy::None => (0, 0),
             Policy::Constant { delay_ms } => (delay_ms, delay_ms),
-            Policy::Exponential {
-                base_ms,
-                factor,
-                cap_ms,
-            } => {
+            Policy::Exponential { base_ms, factor, cap_ms } => {
                 let d = exponential(base_ms, factor, cap_ms, n);
                 (d, d)
             }
@@ -367,28 +298,15 @@ impl Policy {
             }
             Policy::Decorrelated { base_ms, cap_ms } => {
                 let prev = prev.map_or(base_ms, |d| d.as_millis());
-                (
-                    base_ms.min(cap_ms),
-                    prev.saturating_mul(3).max(base_ms).min(cap_ms),
-                )
+                (base_ms.min(cap_ms), prev.saturating_mul(3).max(base_ms).min(cap_ms))
             }
-            Policy::Grpc {
-                initial_ms,
-                multiplier,
-                jitter,
-                max_ms,
-                ..
-            } => {
+            Policy::Grpc { initial_ms, multiplier, jitter, max_ms, .. } => {
                 if n <= 1 {
                     let d = initial_ms.min(max_ms);
                     return (d, d);
                 }
                 let b = exponential(initial_ms, multiplier, max_ms, n - 1) as f64;
-                let j = if jitter.is_nan() {
-                    0.0
-                } else {
-                    jitter.clamp(0.0, 1.0)
-                };
+                let j = if jitter.is_nan() { 0.0 } else { jitter.clamp(0.0, 1.0) };
                 let to_ticks = |x: f64| {
                     if x >= u64::MAX as f64 {
                         u64::MAX
@@ -396,10 +314,7 @@ impl Policy {
                         x.max(0.0) as u64
                     }
                 };
-                (
-                    to_ticks(libm::round(b * (1.0 - j))),
-                    to_ticks(libm::round(b * (1.0 + j))),
-                )
+                (to_ticks(libm::round(b * (1.0 - j))), to_ticks(libm::round(b * (1.0 + j))))
             }
         }
     }
@@ -413,12 +328,7 @@ impl Policy {
                 let (min_ms, max_ms) = self.delay_range(n, prev);
                 let d = self.delay(n, prev, &mut rng);
                 prev = Some(d);
-                DelayRow {
-                    retry: n,
-                    sample_ms: d.as_millis(),
-                    min_ms,
-                    max_ms,
-                }
+                DelayRow { retry: n, sample_ms: d.as_millis(), min_ms, max_ms }
             })
             .collect()
     }
@@ -436,12 +346,7 @@ pub struct Backoff {
 
 impl Backoff {
     pub fn new(policy: Policy) -> Self {
-        Backoff {
-            policy,
-            max_elapsed: None,
-            retries: 0,
-            prev: None,
-        }
+        Backoff { policy, max_elapsed: None, retries: 0, prev: None }
     }
 
     /// Stop retrying when the elapsed time plus the next wait would exceed `d`.
@@ -489,9 +394,7 @@ mod tests {
     #[test]
     fn reference_schedule_is_powers_of_two_times_100() {
         let mut r = SimRng::new(1);
-        let waits: Vec<u64> = (1..=5)
-            .map(|n| Policy::reference().delay(n, None, &mut r).as_millis())
-            .collect();
+        let waits: Vec<u64> = (1..=5).map(|n| Policy::reference().delay(n, None, &mut r).as_millis()).collect();
         assert_eq!(waits, vec![200, 400, 800, 1600, 3200]);
     }
 
@@ -526,63 +429,29 @@ mod tests {
 
     #[test]
     fn delay_table_for_the_page() {
-        let rows = Policy::FullJitter {
-            base_ms: 100,
-            cap_ms: 1000,
-        }
-        .delay_table(5, 1);
+        let rows = Policy::FullJitter { base_ms: 100, cap_ms: 1000 }.delay_table(5, 1);
         let ranges: Vec<(u64, u64)> = rows.iter().map(|r| (r.min_ms, r.max_ms)).collect();
-        assert_eq!(
-            ranges,
-            vec![(0, 200), (0, 400), (0, 800), (0, 1000), (0, 1000)]
-        );
+        assert_eq!(ranges, vec![(0, 200), (0, 400), (0, 800), (0, 1000), (0, 1000)]);
         let rows = Policy::reference().delay_table(4, 1);
-        assert_eq!(
-            rows.iter().map(|r| r.sample_ms).collect::<Vec<_>>(),
-            vec![200, 400, 800, 1600]
-        );
+        assert_eq!(rows.iter().map(|r| r.sample_ms).collect::<Vec<_>>(), vec![200, 400, 800, 1600]);
     }
 
     #[test]
     fn max_elapsed_stops_the_backoff() {
         let mut r = SimRng::new(4);
-        let mut b = Backoff::new(Policy::reference())
-            .with_max_elapsed(Some(SimDuration::from_millis(1000)));
-        assert_eq!(
-            b.next_delay(SimDuration::ZERO, &mut r),
-            Some(SimDuration::from_millis(200))
-        );
-        assert_eq!(
-            b.next_delay(SimDuration::from_millis(200), &mut r),
-            Some(SimDuration::from_millis(400))
-        );
+        let mut b = Backoff::new(Policy::reference()).with_max_elapsed(Some(SimDuration::from_millis(1000)));
+        assert_eq!(b.next_delay(SimDuration::ZERO, &mut r), Some(SimDuration::from_millis(200)));
+        assert_eq!(b.next_delay(SimDuration::from_millis(200), &mut r), Some(SimDuration::from_millis(400)));
         assert_eq!(b.next_delay(SimDuration::from_millis(600), &mut r), None);
         assert_eq!(b.retries(), 2);
     }
 
     #[test]
     fn bad_parameters_are_named() {
-        let e = Policy::Exponential {
-            base_ms: 10,
-            factor: 0.5,
-            cap_ms: 100,
-        }
-        .validate()
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "backoff factor 0.5 is not usable: expected a finite number ≥ 1"
-        );
-        let e = Policy::FullJitter {
-            base_ms: 10,
-            cap_ms: 5,
-        }
-        .validate()
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "cap 5 ms is below base 10 ms: expected cap ≥ base"
-        );
+        let e = Policy::Exponential { base_ms: 10, factor: 0.5, cap_ms: 100 }.validate().unwrap_err();
+        assert_eq!(e.to_string(), "backoff factor 0.5 is not usable: expected a finite number ≥ 1");
+        let e = Policy::FullJitter { base_ms: 10, cap_ms: 5 }.validate().unwrap_err();
+        assert_eq!(e.to_string(), "cap 5 ms is below base 10 ms: expected cap ≥ base");
         assert!(Policy::grpc().validate().is_ok());
     }
 

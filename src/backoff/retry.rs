@@ -48,11 +48,7 @@ impl FailingApi {
 
     /// The reply to the call number `call` (0-based) made at `at_ms` after the call began.
     fn reply(&self, call: u32, at_ms: u64, rng: &mut SimRng) -> Result<(), ApiError> {
-        let unavailable = || ApiError {
-            status: 503,
-            message: "Service Unavailable".into(),
-            retry_after_ms: None,
-        };
+        let unavailable = || ApiError { status: 503, message: "Service Unavailable".into(), retry_after_ms: None };
         match *self {
             FailingApi::FailFirst { k } => {
                 if call < k {
@@ -183,26 +179,15 @@ impl From<&RetryParams> for RetryQuery {
         match r.policy {
             Policy::None => {}
             Policy::Constant { delay_ms } => q.base_ms = delay_ms,
-            Policy::Exponential {
-                base_ms,
-                factor,
-                cap_ms,
-            } => (q.base_ms, q.factor, q.cap_ms) = (base_ms, Some(factor), cap(cap_ms)),
+            Policy::Exponential { base_ms, factor, cap_ms } => {
+                (q.base_ms, q.factor, q.cap_ms) = (base_ms, Some(factor), cap(cap_ms))
+            }
             Policy::FullJitter { base_ms, cap_ms }
             | Policy::EqualJitter { base_ms, cap_ms }
-            | Policy::Decorrelated { base_ms, cap_ms } => {
-                (q.base_ms, q.cap_ms) = (base_ms, cap(cap_ms))
-            }
-            Policy::Grpc {
-                initial_ms,
-                multiplier,
-                jitter,
-                max_ms,
-                min_connect_timeout_ms,
-            } => {
+            | Policy::Decorrelated { base_ms, cap_ms } => (q.base_ms, q.cap_ms) = (base_ms, cap(cap_ms)),
+            Policy::Grpc { initial_ms, multiplier, jitter, max_ms, min_connect_timeout_ms } => {
                 q.min_connect_ms = Some(min_connect_timeout_ms);
-                (q.base_ms, q.factor, q.jitter, q.cap_ms) =
-                    (initial_ms, Some(multiplier), jitter, Some(max_ms))
+                (q.base_ms, q.factor, q.jitter, q.cap_ms) = (initial_ms, Some(multiplier), jitter, Some(max_ms))
             }
         }
         q.api = match r.api {
@@ -231,26 +216,15 @@ impl From<&RetryParams> for RetryQuery {
 impl RetryQuery {
     /// The parameters this query names; unknown names are errors that list what is accepted.
     pub fn to_params(&self) -> Result<RetryParams, RetryError> {
-        let mut policy = Policy::from_parts(
-            &self.policy,
-            self.base_ms,
-            self.factor,
-            self.cap_ms,
-            self.jitter,
-        )?;
+        let mut policy = Policy::from_parts(&self.policy, self.base_ms, self.factor, self.cap_ms, self.jitter)?;
         if let Some(ms) = self.min_connect_ms {
             policy = policy.with_min_connect_timeout(ms);
         }
         let api = match self.api.as_str() {
             "fail_first" => FailingApi::FailFirst { k: self.k },
             "fail_prob" => FailingApi::FailWithProbability { p: self.p },
-            "down" => FailingApi::DownBetween {
-                from_ms: self.from_ms,
-                to_ms: self.to_ms,
-            },
-            "rate_limited" => FailingApi::RateLimited {
-                until_ms: self.until_ms,
-            },
+            "down" => FailingApi::DownBetween { from_ms: self.from_ms, to_ms: self.to_ms },
+            "rate_limited" => FailingApi::RateLimited { until_ms: self.until_ms },
             other => return Err(RetryError::Api(other.to_string())),
         };
         Ok(RetryParams {
@@ -362,14 +336,8 @@ impl RetrySchedule {
 
 #[derive(Clone, Debug)]
 pub enum RetryEvent {
-    Send {
-        attempt: u32,
-        wait_before_ms: u64,
-    },
-    Reply {
-        attempt: u32,
-        reply: Result<(), ApiError>,
-    },
+    Send { attempt: u32, wait_before_ms: u64 },
+    Reply { attempt: u32, reply: Result<(), ApiError> },
 }
 
 /// The executor as a kernel model, so the page can step it event by event.
@@ -405,29 +373,18 @@ impl Model for RetryModel {
     fn handle(&mut self, ctx: &mut Ctx<'_, RetryEvent>, event: RetryEvent) {
         let at_ms = (ctx.now() - self.start).as_millis();
         match event {
-            RetryEvent::Send {
-                attempt,
-                wait_before_ms,
-            } => {
+            RetryEvent::Send { attempt, wait_before_ms } => {
                 let mut reply = self.params.api.reply(attempt, at_ms, &mut self.api_rng);
                 let mut end_ms = at_ms.saturating_add(self.params.call_latency_ms);
                 // gRPC: this attempt's backoff deadline and how long it may run.
-                let (backoff_deadline_ms, connect_deadline_ms) =
-                    match self.params.policy.min_connect_timeout_ms() {
-                        Some(min_connect) => {
-                            let backoff = self.params.policy.delay(
-                                attempt.saturating_add(1),
-                                None,
-                                &mut self.policy_rng,
-                            );
-                            let deadline = at_ms.saturating_add(backoff.as_millis());
-                            (
-                                Some(deadline),
-                                Some(deadline.max(at_ms.saturating_add(min_connect))),
-                            )
-                        }
-                        None => (None, None),
-                    };
+                let (backoff_deadline_ms, connect_deadline_ms) = match self.params.policy.min_connect_timeout_ms() {
+                    Some(min_connect) => {
+                        let backoff = self.params.policy.delay(attempt.saturating_add(1), None, &mut self.policy_rng);
+                        let deadline = at_ms.saturating_add(backoff.as_millis());
+                        (Some(deadline), Some(deadline.max(at_ms.saturating_add(min_connect))))
+                    }
+                    None => (None, None),
+                };
                 self.backoff_deadline_ms = backoff_deadline_ms;
                 if let Some(cd) = connect_deadline_ms.filter(|cd| end_ms > *cd) {
                     end_ms = cd;
@@ -439,9 +396,7 @@ impl Model for RetryModel {
                 }
                 let outcome = match &reply {
                     Ok(()) => AttemptOutcome::Ok,
-                    Err(error) => AttemptOutcome::Err {
-                        error: error.clone(),
-                    },
+                    Err(error) => AttemptOutcome::Err { error: error.clone() },
                 };
                 self.attempts.push(AttemptRecord {
                     attempt,
@@ -452,27 +407,14 @@ impl Model for RetryModel {
                     backoff_deadline_ms,
                     connect_deadline_ms,
                 });
-                ctx.schedule_in(
-                    SimDuration::from_millis(end_ms - at_ms),
-                    RetryEvent::Reply { attempt, reply },
-                );
+                ctx.schedule_in(SimDuration::from_millis(end_ms - at_ms), RetryEvent::Reply { attempt, reply });
             }
-            RetryEvent::Reply {
-                attempt,
-                reply: Ok(()),
-            } => {
+            RetryEvent::Reply { attempt, reply: Ok(()) } => {
                 self.result = Some(CallResult::Succeeded { attempt, at_ms });
             }
-            RetryEvent::Reply {
-                attempt,
-                reply: Err(error),
-            } => {
+            RetryEvent::Reply { attempt, reply: Err(error) } => {
                 if attempt >= self.params.max_retries {
-                    self.result = Some(CallResult::Failed {
-                        error,
-                        at_ms,
-                        reason: GiveUp::RetriesExhausted,
-                    });
+                    self.result = Some(CallResult::Failed { error, at_ms, reason: GiveUp::RetriesExhausted });
                     return;
                 }
                 // gRPC sleeps until the failed attempt's backoff deadline; the others wait the
@@ -485,16 +427,10 @@ impl Model for RetryModel {
                             .is_none_or(|d| at_ms.saturating_add(wait) <= d)
                             .then_some(SimDuration::from_millis(wait))
                     }
-                    None => self
-                        .backoff
-                        .next_delay(SimDuration::from_millis(at_ms), &mut self.policy_rng),
+                    None => self.backoff.next_delay(SimDuration::from_millis(at_ms), &mut self.policy_rng),
                 };
                 let Some(mut wait) = next else {
-                    self.result = Some(CallResult::Failed {
-                        error,
-                        at_ms,
-                        reason: GiveUp::Deadline,
-                    });
+                    self.result = Some(CallResult::Failed { error, at_ms, reason: GiveUp::Deadline });
                     return;
                 };
                 if self.params.honour_retry_after {
@@ -502,58 +438,28 @@ impl Model for RetryModel {
                         wait = wait.max(SimDuration::from_millis(ra));
                         // A Retry-After longer than the backoff must not carry the call past its
                         // deadline either.
-                        if self
-                            .params
-                            .max_elapsed_ms
-                            .is_some_and(|d| at_ms.saturating_add(wait.as_millis()) > d)
-                        {
-                            self.result = Some(CallResult::Failed {
-                                error,
-                                at_ms,
-                                reason: GiveUp::Deadline,
-                            });
+                        if self.params.max_elapsed_ms.is_some_and(|d| at_ms.saturating_add(wait.as_millis()) > d) {
+                            self.result = Some(CallResult::Failed { error, at_ms, reason: GiveUp::Deadline });
                             return;
                         }
                     }
                 }
                 let retry = attempt + 1;
-                self.on_retry.push(OnRetry {
-                    at_ms,
-                    retry,
-                    error,
-                    wait_ms: wait.as_millis(),
-                });
-                ctx.schedule_in(
-                    wait,
-                    RetryEvent::Send {
-                        attempt: retry,
-                        wait_before_ms: wait.as_millis(),
-                    },
-                );
+                self.on_retry.push(OnRetry { at_ms, retry, error, wait_ms: wait.as_millis() });
+                ctx.schedule_in(wait, RetryEvent::Send { attempt: retry, wait_before_ms: wait.as_millis() });
             }
         }
     }
 
     fn describe(&self, event: &RetryEvent) -> (String, String) {
         match event {
-            RetryEvent::Send {
-                attempt,
-                wait_before_ms,
-            } => (
-                "client".into(),
-                format!("attempt {attempt} after waiting {wait_before_ms} ms"),
-            ),
-            RetryEvent::Reply {
-                attempt,
-                reply: Ok(()),
-            } => ("api".into(), format!("attempt {attempt}: ok")),
-            RetryEvent::Reply {
-                attempt,
-                reply: Err(e),
-            } => (
-                "api".into(),
-                format!("attempt {attempt}: {} {}", e.status, e.message),
-            ),
+            RetryEvent::Send { attempt, wait_before_ms } => {
+                ("client".into(), format!("attempt {attempt} after waiting {wait_before_ms} ms"))
+            }
+            RetryEvent::Reply { attempt, reply: Ok(()) } => ("api".into(), format!("attempt {attempt}: ok")),
+            RetryEvent::Reply { attempt, reply: Err(e) } => {
+                ("api".into(), format!("attempt {attempt}: {} {}", e.status, e.message))
+            }
         }
     }
 }
@@ -565,17 +471,15 @@ pub fn simulation(params: RetryParams) -> Result<Simulation<RetryModel>, RetryEr
         return Err(RetryError::MaxRetries(params.max_retries));
     }
     match params.api {
-        FailingApi::FailWithProbability { p } if !(0.0..=1.0).contains(&p) => {
-            return Err(RetryError::Probability(p))
-        }
+        FailingApi::FailWithProbability { p } if !(0.0..=1.0).contains(&p) => return Err(RetryError::Probability(p)),
         FailingApi::DownBetween { from_ms, to_ms } if from_ms >= to_ms => {
             return Err(RetryError::Window { from_ms, to_ms })
         }
         _ => {}
     }
     let root = SimRng::new(params.seed);
-    let backoff = Backoff::new(params.policy.clone())
-        .with_max_elapsed(params.max_elapsed_ms.map(SimDuration::from_millis));
+    let backoff =
+        Backoff::new(params.policy.clone()).with_max_elapsed(params.max_elapsed_ms.map(SimDuration::from_millis));
     let model = RetryModel {
         backoff,
         api_rng: root.child("api"),
@@ -589,13 +493,7 @@ pub fn simulation(params: RetryParams) -> Result<Simulation<RetryModel>, RetryEr
     };
     let mut sim = Simulation::new(model, SimTime::ZERO);
     sim.trace_mut().set_enabled(true);
-    sim.schedule_at(
-        SimTime::ZERO,
-        RetryEvent::Send {
-            attempt: 0,
-            wait_before_ms: 0,
-        },
-    );
+    sim.schedule_at(SimTime::ZERO, RetryEvent::Send { attempt: 0, wait_before_ms: 0 });
     Ok(sim)
 }
 
@@ -604,14 +502,8 @@ pub fn run(params: RetryParams) -> Result<RetrySchedule, RetryError> {
     let mut sim = simulation(params)?;
     while sim.model.result.is_none() && sim.step() {}
     let m = sim.model;
-    let result = m
-        .result
-        .expect("the executor always ends: every reply either succeeds, retries or gives up");
-    Ok(RetrySchedule {
-        attempts: m.attempts,
-        on_retry: m.on_retry,
-        result,
-    })
+    let result = m.result.expect("the executor always ends: every reply either succeeds, retries or gives up");
+    Ok(RetrySchedule { attempts: m.attempts, on_retry: m.on_retry, result })
 }
 
 #[cfg(test)]
@@ -625,10 +517,7 @@ mod tests {
                 AttemptOutcome::Ok => "ok".to_string(),
                 AttemptOutcome::Err { error } => format!("{} {}", error.status, error.message),
             };
-            out.push_str(&format!(
-                "#{} start {} wait {}: {}\n",
-                a.attempt, a.start_ms, a.wait_before_ms, o
-            ));
+            out.push_str(&format!("#{} start {} wait {}: {}\n", a.attempt, a.start_ms, a.wait_before_ms, o));
         }
         out.push_str(&format!("{:?}\n", s.result));
         out
@@ -638,13 +527,7 @@ mod tests {
     fn reference_fail_first_3_succeeds_on_the_fourth_attempt() {
         let s = run(RetryParams::reference()).unwrap();
         assert_eq!(s.waits(), vec![200, 400, 800]);
-        assert_eq!(
-            s.result,
-            CallResult::Succeeded {
-                attempt: 3,
-                at_ms: 1400
-            }
-        );
+        assert_eq!(s.result, CallResult::Succeeded { attempt: 3, at_ms: 1400 });
         expect_test::expect![[r#"
             #0 start 0 wait 0: 503 Service Unavailable
             #1 start 200 wait 200: 503 Service Unavailable
@@ -657,27 +540,13 @@ mod tests {
 
     #[test]
     fn reference_fail_first_5_gives_the_last_error_after_four_waits() {
-        let s = run(RetryParams {
-            api: FailingApi::FailFirst { k: 5 },
-            ..RetryParams::reference()
-        })
-        .unwrap();
+        let s = run(RetryParams { api: FailingApi::FailFirst { k: 5 }, ..RetryParams::reference() }).unwrap();
         assert_eq!(s.waits(), vec![200, 400, 800, 1600]);
         assert_eq!(s.attempts.len(), 5);
-        assert_eq!(
-            s.on_retry.iter().map(|r| r.retry).collect::<Vec<_>>(),
-            vec![1, 2, 3, 4]
-        );
+        assert_eq!(s.on_retry.iter().map(|r| r.retry).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
         match &s.result {
-            CallResult::Failed {
-                error,
-                at_ms,
-                reason,
-            } => {
-                assert_eq!(
-                    (error.status, *at_ms, *reason),
-                    (503, 3000, GiveUp::RetriesExhausted)
-                );
+            CallResult::Failed { error, at_ms, reason } => {
+                assert_eq!((error.status, *at_ms, *reason), (503, 3000, GiveUp::RetriesExhausted));
             }
             other => panic!("expected failure, got {other:?}"),
         }
@@ -685,64 +554,22 @@ mod tests {
 
     #[test]
     fn retry_after_is_honoured_when_longer_than_the_backoff() {
-        let p = RetryParams {
-            api: FailingApi::RateLimited { until_ms: 2500 },
-            ..RetryParams::reference()
-        };
+        let p = RetryParams { api: FailingApi::RateLimited { until_ms: 2500 }, ..RetryParams::reference() };
         let s = run(p.clone()).unwrap();
         assert_eq!(s.waits(), vec![3000]);
-        assert_eq!(
-            s.result,
-            CallResult::Succeeded {
-                attempt: 1,
-                at_ms: 3000
-            }
-        );
-        let s = run(RetryParams {
-            honour_retry_after: false,
-            ..p
-        })
-        .unwrap();
+        assert_eq!(s.result, CallResult::Succeeded { attempt: 1, at_ms: 3000 });
+        let s = run(RetryParams { honour_retry_after: false, ..p }).unwrap();
         assert_eq!(s.waits(), vec![200, 400, 800, 1600]);
-        assert!(matches!(
-            s.result,
-            CallResult::Succeeded {
-                attempt: 4,
-                at_ms: 3000
-            }
-        ));
+        assert!(matches!(s.result, CallResult::Succeeded { attempt: 4, at_ms: 3000 }));
     }
 
     #[test]
     fn outage_window_and_deadline() {
-        let p = RetryParams {
-            api: FailingApi::DownBetween {
-                from_ms: 0,
-                to_ms: 1000,
-            },
-            ..RetryParams::reference()
-        };
-        assert_eq!(
-            run(p.clone()).unwrap().result,
-            CallResult::Succeeded {
-                attempt: 3,
-                at_ms: 1400
-            }
-        );
-        let s = run(RetryParams {
-            max_elapsed_ms: Some(1000),
-            ..p
-        })
-        .unwrap();
+        let p = RetryParams { api: FailingApi::DownBetween { from_ms: 0, to_ms: 1000 }, ..RetryParams::reference() };
+        assert_eq!(run(p.clone()).unwrap().result, CallResult::Succeeded { attempt: 3, at_ms: 1400 });
+        let s = run(RetryParams { max_elapsed_ms: Some(1000), ..p }).unwrap();
         assert_eq!(s.waits(), vec![200, 400]);
-        assert!(matches!(
-            s.result,
-            CallResult::Failed {
-                reason: GiveUp::Deadline,
-                at_ms: 600,
-                ..
-            }
-        ));
+        assert!(matches!(s.result, CallResult::Failed { reason: GiveUp::Deadline, at_ms: 600, .. }));
     }
 
     #[test]
@@ -753,41 +580,17 @@ mod tests {
             ..RetryParams::reference()
         };
         let s = run(p.clone()).unwrap();
-        assert!(
-            s.waits().is_empty(),
-            "a 3 s Retry-After would end after the 2 s deadline"
-        );
-        assert!(matches!(
-            s.result,
-            CallResult::Failed {
-                reason: GiveUp::Deadline,
-                at_ms: 0,
-                ..
-            }
-        ));
+        assert!(s.waits().is_empty(), "a 3 s Retry-After would end after the 2 s deadline");
+        assert!(matches!(s.result, CallResult::Failed { reason: GiveUp::Deadline, at_ms: 0, .. }));
         // Within the deadline it is honoured as before.
-        let s = run(RetryParams {
-            max_elapsed_ms: Some(3000),
-            ..p
-        })
-        .unwrap();
+        let s = run(RetryParams { max_elapsed_ms: Some(3000), ..p }).unwrap();
         assert_eq!(s.waits(), vec![3000]);
-        assert_eq!(
-            s.result,
-            CallResult::Succeeded {
-                attempt: 1,
-                at_ms: 3000
-            }
-        );
+        assert_eq!(s.result, CallResult::Succeeded { attempt: 1, at_ms: 3000 });
     }
 
     #[test]
     fn latency_shifts_every_start() {
-        let s = run(RetryParams {
-            call_latency_ms: 50,
-            ..RetryParams::reference()
-        })
-        .unwrap();
+        let s = run(RetryParams { call_latency_ms: 50, ..RetryParams::reference() }).unwrap();
         let starts: Vec<u64> = s.attempts.iter().map(|a| a.start_ms).collect();
         assert_eq!(starts, vec![0, 250, 700, 1550]);
     }
@@ -797,17 +600,10 @@ mod tests {
     /// into the wait instead of adding to it; the first deadline is INITIAL_BACKOFF exactly.
     #[test]
     fn grpc_backoff_runs_between_attempt_starts() {
-        let p = RetryParams {
-            policy: Policy::grpc(),
-            call_latency_ms: 300,
-            ..RetryParams::reference()
-        };
+        let p = RetryParams { policy: Policy::grpc(), call_latency_ms: 300, ..RetryParams::reference() };
         let s = run(p).unwrap();
         let starts: Vec<u64> = s.attempts.iter().map(|a| a.start_ms).collect();
-        assert_eq!(
-            starts[1], 1000,
-            "the first deadline is 1 s after the first start, not after its failure"
-        );
+        assert_eq!(starts[1], 1000, "the first deadline is 1 s after the first start, not after its failure");
         assert_eq!(s.attempts[0].wait_before_ms, 0);
         assert_eq!(s.attempts[1].wait_before_ms, 700);
         for w in s.attempts.windows(2) {
@@ -817,13 +613,7 @@ mod tests {
         // 1.6 s ± 20 % after the second start, and so on.
         let gap = starts[2] - starts[1];
         assert!((1280..=1920).contains(&gap), "{gap}");
-        assert_eq!(
-            s.result,
-            CallResult::Succeeded {
-                attempt: 3,
-                at_ms: starts[3] + 300
-            }
-        );
+        assert_eq!(s.result, CallResult::Succeeded { attempt: 3, at_ms: starts[3] + 300 });
     }
 
     /// `TryConnect(Max(current_deadline, now() + MIN_CONNECT_TIMEOUT))`: an attempt may run 20 s
@@ -840,10 +630,7 @@ mod tests {
         })
         .unwrap();
         let a = &s.attempts[0];
-        assert_eq!(
-            (a.backoff_deadline_ms, a.connect_deadline_ms),
-            (Some(1_000), Some(20_000))
-        );
+        assert_eq!((a.backoff_deadline_ms, a.connect_deadline_ms), (Some(1_000), Some(20_000)));
         assert_eq!(a.end_ms, 20_000);
         assert!(matches!(&a.outcome, AttemptOutcome::Err { error } if error.status == 504));
         assert_eq!(s.attempts[1].start_ms, 20_000);
@@ -863,12 +650,7 @@ mod tests {
             max_ms: 120_000,
             min_connect_timeout_ms: 20_000,
         };
-        let s = run(RetryParams {
-            policy: long,
-            call_latency_ms: 25_000,
-            ..RetryParams::reference()
-        })
-        .unwrap();
+        let s = run(RetryParams { policy: long, call_latency_ms: 25_000, ..RetryParams::reference() }).unwrap();
         let a = &s.attempts[0];
         assert_eq!((a.connect_deadline_ms, a.end_ms), (Some(30_000), 25_000));
         assert_eq!(s.attempts[1].start_ms, 30_000);
@@ -876,26 +658,11 @@ mod tests {
 
     #[test]
     fn bad_parameters_are_named_not_panicked_on() {
-        let e = run(RetryParams {
-            api: FailingApi::FailWithProbability { p: 1.5 },
-            ..RetryParams::reference()
-        });
-        assert_eq!(
-            e.unwrap_err().to_string(),
-            "failure probability 1.5 is not usable: expected a number in [0, 1]"
-        );
-        let e = run(RetryParams {
-            api: FailingApi::DownBetween {
-                from_ms: 5,
-                to_ms: 5,
-            },
-            ..RetryParams::reference()
-        });
+        let e = run(RetryParams { api: FailingApi::FailWithProbability { p: 1.5 }, ..RetryParams::reference() });
+        assert_eq!(e.unwrap_err().to_string(), "failure probability 1.5 is not usable: expected a number in [0, 1]");
+        let e = run(RetryParams { api: FailingApi::DownBetween { from_ms: 5, to_ms: 5 }, ..RetryParams::reference() });
         assert!(matches!(e, Err(RetryError::Window { .. })));
-        let e = run(RetryParams {
-            max_retries: u32::MAX,
-            ..RetryParams::reference()
-        });
+        let e = run(RetryParams { max_retries: u32::MAX, ..RetryParams::reference() });
         assert!(matches!(e, Err(RetryError::MaxRetries(u32::MAX))));
     }
 
@@ -909,14 +676,8 @@ mod tests {
                 ..RetryParams::reference()
             },
             RetryParams {
-                policy: Policy::Decorrelated {
-                    base_ms: 50,
-                    cap_ms: 3000,
-                },
-                api: FailingApi::DownBetween {
-                    from_ms: 100,
-                    to_ms: 900,
-                },
+                policy: Policy::Decorrelated { base_ms: 50, cap_ms: 3000 },
+                api: FailingApi::DownBetween { from_ms: 100, to_ms: 900 },
                 max_elapsed_ms: Some(5000),
                 ..RetryParams::reference()
             },
@@ -932,13 +693,7 @@ mod tests {
             assert_eq!(back.to_params().unwrap(), p, "{q}");
         }
         let partial: RetryQuery = serde_qs::from_str("policy=full_jitter&cap_ms=800").unwrap();
-        assert_eq!(
-            partial.to_params().unwrap().policy,
-            Policy::FullJitter {
-                base_ms: 100,
-                cap_ms: 800
-            }
-        );
+        assert_eq!(partial.to_params().unwrap().policy, Policy::FullJitter { base_ms: 100, cap_ms: 800 });
         let bad: RetryQuery = serde_qs::from_str("api=flaky").unwrap();
         assert_eq!(
             bad.to_params().unwrap_err().to_string(),
@@ -950,10 +705,7 @@ mod tests {
     fn probabilistic_api_replays_from_its_seed() {
         let p = RetryParams {
             api: FailingApi::FailWithProbability { p: 0.6 },
-            policy: Policy::FullJitter {
-                base_ms: 100,
-                cap_ms: 10_000,
-            },
+            policy: Policy::FullJitter { base_ms: 100, cap_ms: 10_000 },
             max_retries: 8,
             seed: 11,
             ..RetryParams::reference()

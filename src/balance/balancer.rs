@@ -26,14 +26,7 @@ pub struct Request<'a> {
 impl<'a> Request<'a> {
     /// A TCP request from `client_ip` for `path` on port 80 (handy in tests and the CLI).
     pub fn from_client(client_ip: [u8; 4], path: &'a str) -> Self {
-        Request {
-            client_ip,
-            client_port: 40_000,
-            dst_ip: [10, 0, 0, 1],
-            dst_port: 80,
-            protocol: 6,
-            path,
-        }
+        Request { client_ip, client_port: 40_000, dst_ip: [10, 0, 0, 1], dst_port: 80, protocol: 6, path }
     }
 
     /// The 5-tuple as 13 bytes in network order: src ip, src port, dst ip, dst port, protocol.
@@ -64,12 +57,7 @@ pub struct ServerView {
 
 impl ServerView {
     pub fn up(weight: u32) -> Self {
-        ServerView {
-            up: true,
-            active: 0,
-            weight,
-            rtt_ms: 0.0,
-        }
+        ServerView { up: true, active: 0, weight, rtt_ms: 0.0 }
     }
 }
 
@@ -109,32 +97,16 @@ pub struct BalancerSnapshot {
 impl BalancerSnapshot {
     /// A snapshot of one balancer-wide value.
     pub fn total(name: &'static str, value: f64) -> Self {
-        BalancerSnapshot {
-            totals: vec![(name, value)],
-            ..BalancerSnapshot::default()
-        }
+        BalancerSnapshot { totals: vec![(name, value)], ..BalancerSnapshot::default() }
     }
 
     /// Server `i`'s values with their names (empty when the balancer keeps nothing per server).
     pub fn server(&self, i: usize) -> Vec<(&'static str, f64)> {
-        self.rows
-            .get(i)
-            .map(|r| {
-                self.columns
-                    .iter()
-                    .copied()
-                    .zip(r.iter().copied())
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.rows.get(i).map(|r| self.columns.iter().copied().zip(r.iter().copied()).collect()).unwrap_or_default()
     }
 }
 
 /// Indexes of servers that are up and have a positive weight.
 pub(crate) fn eligible(servers: &[ServerView]) -> impl Iterator<Item = usize> + '_ {
-    servers
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.up && s.weight > 0)
-        .map(|(i, _)| i)
+    servers.iter().enumerate().filter(|(_, s)| s.up && s.weight > 0).map(|(i, _)| i)
 }

@@ -57,17 +57,9 @@ impl Compare {
     /// Checks every algorithm can be built for the scenario before starting.
     pub fn new(scenario: &Scenario, algorithms: &[AlgorithmId]) -> Result<Self, BalanceError> {
         for a in algorithms {
-            LbRun::new(&Scenario {
-                algorithm: *a,
-                ..scenario.clone()
-            })?;
+            LbRun::new(&Scenario { algorithm: *a, ..scenario.clone() })?;
         }
-        Ok(Compare {
-            scenario: scenario.clone(),
-            algorithms: algorithms.to_vec(),
-            current: None,
-            rows: Vec::new(),
-        })
+        Ok(Compare { scenario: scenario.clone(), algorithms: algorithms.to_vec(), current: None, rows: Vec::new() })
     }
 
     /// Every algorithm.
@@ -82,10 +74,7 @@ impl Compare {
             let alg = self.algorithms[self.rows.len()];
             let run = match &mut self.current {
                 Some(r) => r,
-                None => match LbRun::new(&Scenario {
-                    algorithm: alg,
-                    ..self.scenario.clone()
-                }) {
+                None => match LbRun::new(&Scenario { algorithm: alg, ..self.scenario.clone() }) {
                     Ok(r) => self.current.insert(r),
                     // Checked in `new`; unreachable for an unchanged scenario, but never panic.
                     Err(_) => {
@@ -110,17 +99,8 @@ impl Compare {
         let total = self.algorithms.len();
         let finished = self.rows.len();
         let partial = self.current.as_ref().map_or(0.0, |r| r.progress());
-        let fraction = if total == 0 {
-            1.0
-        } else {
-            ((finished as f64 + partial) / total as f64).min(1.0)
-        };
-        CompareProgress {
-            finished,
-            total,
-            fraction,
-            done: finished == total,
-        }
+        let fraction = if total == 0 { 1.0 } else { ((finished as f64 + partial) / total as f64).min(1.0) };
+        CompareProgress { finished, total, fraction, done: finished == total }
     }
 
     /// The workload being compared.
@@ -161,15 +141,8 @@ mod tests {
 
     #[test]
     fn chunked_compare_equals_one_shot_runs_and_reports_progress() {
-        let sc = Scenario {
-            duration_ms: 1_000,
-            ..Scenario::default()
-        };
-        let algs = [
-            AlgorithmId::RoundRobin,
-            AlgorithmId::P2c,
-            AlgorithmId::Maglev,
-        ];
+        let sc = Scenario { duration_ms: 1_000, ..Scenario::default() };
+        let algs = [AlgorithmId::RoundRobin, AlgorithmId::P2c, AlgorithmId::Maglev];
         let mut c = Compare::new(&sc, &algs).unwrap();
         let mut last = 0.0;
         let mut steps = 0;
@@ -184,11 +157,7 @@ mod tests {
         }
         assert!(steps > 3);
         for (row, alg) in c.rows().iter().zip(algs) {
-            let mut r = LbRun::new(&Scenario {
-                algorithm: alg,
-                ..sc.clone()
-            })
-            .unwrap();
+            let mut r = LbRun::new(&Scenario { algorithm: alg, ..sc.clone() }).unwrap();
             r.run_to_end();
             assert_eq!(*row, CompareRow::from_summary(alg, &r.summary()));
         }

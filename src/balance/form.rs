@@ -37,14 +37,7 @@ pub const FIELDS: [&str; 21] = [
 ];
 
 /// The service-time shapes the editor offers, by their field value.
-pub const SERVICE_KINDS: [&str; 6] = [
-    "exponential",
-    "lognormal",
-    "pareto",
-    "constant",
-    "uniform",
-    "absnormal",
-];
+pub const SERVICE_KINDS: [&str; 6] = ["exponential", "lognormal", "pareto", "constant", "uniform", "absnormal"];
 
 /// A field that did not parse: which one, the text given, and what would be accepted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -119,10 +112,7 @@ impl ScenarioForm {
             Distribution::LogNormal { median_ms, sigma } => ("lognormal", median_ms, sigma),
             Distribution::Pareto { min_ms, alpha } => ("pareto", min_ms, alpha),
             Distribution::Uniform { min_ms, max_ms } => ("uniform", min_ms, max_ms),
-            Distribution::AbsNormal {
-                mean_ms,
-                std_dev_ms,
-            } => ("absnormal", mean_ms, std_dev_ms),
+            Distribution::AbsNormal { mean_ms, std_dev_ms } => ("absnormal", mean_ms, std_dev_ms),
         };
         let first = sc.servers.first().cloned().unwrap_or_default();
         let burst = sc.arrivals.burst.clone();
@@ -130,14 +120,7 @@ impl ScenarioForm {
         let passive = sc.health.passive.clone();
         let values = vec![
             ("alg", sc.algorithm.id().to_string()),
-            (
-                "weights",
-                sc.servers
-                    .iter()
-                    .map(|s| s.weight.to_string())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
+            ("weights", sc.servers.iter().map(|s| s.weight.to_string()).collect::<Vec<_>>().join(",")),
             ("rate", fmt_f64(sc.arrivals.rate_per_s)),
             ("dur", sc.duration_ms.to_string()),
             ("svc", kind.to_string()),
@@ -145,35 +128,14 @@ impl ScenarioForm {
             ("svc_b", fmt_f64(b)),
             ("conc", first.concurrency.to_string()),
             ("queue", first.queue_limit.to_string()),
-            (
-                "burst_every",
-                burst.as_ref().map_or(0, |b| b.every_ms).to_string(),
-            ),
-            (
-                "burst_len",
-                burst.as_ref().map_or(0, |b| b.length_ms).to_string(),
-            ),
-            (
-                "burst_x",
-                fmt_f64(burst.as_ref().map_or(3.0, |b| b.multiplier)),
-            ),
-            (
-                "hc_every",
-                active.as_ref().map_or(0, |a| a.interval_ms).to_string(),
-            ),
+            ("burst_every", burst.as_ref().map_or(0, |b| b.every_ms).to_string()),
+            ("burst_len", burst.as_ref().map_or(0, |b| b.length_ms).to_string()),
+            ("burst_x", fmt_f64(burst.as_ref().map_or(3.0, |b| b.multiplier))),
+            ("hc_every", active.as_ref().map_or(0, |a| a.interval_ms).to_string()),
             ("hc_fall", active.as_ref().map_or(3, |a| a.fall).to_string()),
             ("hc_rise", active.as_ref().map_or(2, |a| a.rise).to_string()),
-            (
-                "pf_max",
-                passive.as_ref().map_or(0, |p| p.max_fails).to_string(),
-            ),
-            (
-                "pf_timeout",
-                passive
-                    .as_ref()
-                    .map_or(10_000, |p| p.fail_timeout_ms)
-                    .to_string(),
-            ),
+            ("pf_max", passive.as_ref().map_or(0, |p| p.max_fails).to_string()),
+            ("pf_timeout", passive.as_ref().map_or(10_000, |p| p.fail_timeout_ms).to_string()),
             ("slow_start", sc.health.slow_start_ms.to_string()),
             ("clients", sc.clients.count.to_string()),
             ("nat", sc.clients.nat_clients.to_string()),
@@ -181,10 +143,7 @@ impl ScenarioForm {
         ];
         ScenarioForm {
             preset: preset_id.to_string(),
-            values: values
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
+            values: values.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         }
     }
 
@@ -199,10 +158,7 @@ impl ScenarioForm {
     }
 
     pub fn get(&self, field: &str) -> &str {
-        self.values
-            .iter()
-            .find(|(k, _)| k == field)
-            .map_or("", |(_, v)| v.as_str())
+        self.values.iter().find(|(k, _)| k == field).map_or("", |(_, v)| v.as_str())
     }
 
     pub fn set(&mut self, field: &str, value: impl Into<String>) {
@@ -227,16 +183,10 @@ impl ScenarioForm {
             });
         };
         fn int(s: &str, lo: u64, hi: u64) -> Option<u64> {
-            s.trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|v| (lo..=hi).contains(v))
+            s.trim().parse::<u64>().ok().filter(|v| (lo..=hi).contains(v))
         }
         fn num(s: &str, lo: f64, hi: f64) -> Option<f64> {
-            s.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite() && *v >= lo && *v <= hi)
+            s.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= lo && *v <= hi)
         }
         macro_rules! int_field {
             ($f:expr, $lo:expr, $hi:expr) => {
@@ -260,53 +210,30 @@ impl ScenarioForm {
             Err(_) => err("alg", &format!("one of {}", AlgorithmId::id_list())),
         }
         let weights: Option<Vec<u32>> = {
-            let parts: Vec<Option<u32>> = self
-                .get("weights")
-                .split(',')
-                .map(|p| p.trim().parse::<u32>().ok().filter(|w| *w <= 1000))
-                .collect();
+            let parts: Vec<Option<u32>> =
+                self.get("weights").split(',').map(|p| p.trim().parse::<u32>().ok().filter(|w| *w <= 1000)).collect();
             let all: Option<Vec<u32>> = parts.into_iter().collect();
             all.filter(|w| (1..=50).contains(&w.len()) && w.iter().any(|x| *x > 0))
         };
-        let rate = num_field!(
-            "rate",
-            0.1,
-            100_000.0,
-            "a number of requests per second from 0.1 to 100000"
-        );
+        let rate = num_field!("rate", 0.1, 100_000.0, "a number of requests per second from 0.1 to 100000");
         let dur = int_field!("dur", 100, 3_600_000);
         let kind = self.get("svc").trim().to_string();
         let a_ok = |lo: f64| num(self.get("svc_a"), lo, 100_000.0);
         let service = match kind.as_str() {
-            "constant" => a_ok(0.0)
-                .map(|ms| Distribution::Constant { ms })
-                .ok_or("a time in ms from 0 to 100000"),
+            "constant" => a_ok(0.0).map(|ms| Distribution::Constant { ms }).ok_or("a time in ms from 0 to 100000"),
             "exponential" => a_ok(0.001)
                 .map(|mean_ms| Distribution::Exponential { mean_ms })
                 .ok_or("a mean in ms from 0.001 to 100000"),
             "lognormal" | "pareto" | "uniform" | "absnormal" => {
-                match a_ok(if kind == "lognormal" || kind == "pareto" {
-                    0.001
-                } else {
-                    0.0
-                }) {
+                match a_ok(if kind == "lognormal" || kind == "pareto" { 0.001 } else { 0.0 }) {
                     None => Err("a time in ms from 0.001 to 100000"),
                     Some(a) => {
                         let b = self.get("svc_b");
                         let (bv, what) = match kind.as_str() {
                             "lognormal" => (num(b, 0.0, 5.0), "a sigma from 0 to 5"),
-                            "pareto" => (
-                                num(b, 0.05, 100.0).filter(|x| *x > 0.0),
-                                "an alpha from 0.05 to 100",
-                            ),
-                            "uniform" => (
-                                num(b, a, 100_000.0),
-                                "a maximum in ms from the minimum to 100000",
-                            ),
-                            _ => (
-                                num(b, 0.0, 100_000.0),
-                                "a standard deviation in ms from 0 to 100000",
-                            ),
+                            "pareto" => (num(b, 0.05, 100.0).filter(|x| *x > 0.0), "an alpha from 0.05 to 100"),
+                            "uniform" => (num(b, a, 100_000.0), "a maximum in ms from the minimum to 100000"),
+                            _ => (num(b, 0.0, 100_000.0), "a standard deviation in ms from 0 to 100000"),
                         };
                         match bv {
                             None => {
@@ -314,22 +241,10 @@ impl ScenarioForm {
                                 Ok(sc.service.clone())
                             }
                             Some(b) => Ok(match kind.as_str() {
-                                "lognormal" => Distribution::LogNormal {
-                                    median_ms: a,
-                                    sigma: b,
-                                },
-                                "pareto" => Distribution::Pareto {
-                                    min_ms: a,
-                                    alpha: b,
-                                },
-                                "uniform" => Distribution::Uniform {
-                                    min_ms: a,
-                                    max_ms: b,
-                                },
-                                _ => Distribution::AbsNormal {
-                                    mean_ms: a,
-                                    std_dev_ms: b,
-                                },
+                                "lognormal" => Distribution::LogNormal { median_ms: a, sigma: b },
+                                "pareto" => Distribution::Pareto { min_ms: a, alpha: b },
+                                "uniform" => Distribution::Uniform { min_ms: a, max_ms: b },
+                                _ => Distribution::AbsNormal { mean_ms: a, std_dev_ms: b },
                             }),
                         }
                     }
@@ -348,10 +263,7 @@ impl ScenarioForm {
         let queue = int_field!("queue", 0, 1_000_000) as u32;
         let burst_every = int_field!("burst_every", 0, 3_600_000);
         let burst_len = int(self.get("burst_len"), 0, burst_every.max(1)).unwrap_or_else(|| {
-            err(
-                "burst_len",
-                &format!("a whole number of ms from 0 to the burst period ({burst_every})"),
-            );
+            err("burst_len", &format!("a whole number of ms from 0 to the burst period ({burst_every})"));
             0
         });
         let burst_x = num_field!("burst_x", 0.1, 100.0, "a multiplier from 0.1 to 100");
@@ -364,17 +276,11 @@ impl ScenarioForm {
         let mg_track = int_field!("mg_track", 0, u64::from(super::MAX_MAGLEV_TRACKING)) as u32;
         let clients = int_field!("clients", 1, 100_000) as u32;
         let nat = int(self.get("nat"), 0, u64::from(clients)).unwrap_or_else(|| {
-            err(
-                "nat",
-                &format!("a whole number from 0 to the number of clients ({clients})"),
-            );
+            err("nat", &format!("a whole number from 0 to the number of clients ({clients})"));
             0
         }) as u32;
         let Some(weights) = weights else {
-            err(
-                "weights",
-                "1 to 50 whole numbers from 0 to 1000, separated by commas, at least one above 0",
-            );
+            err("weights", "1 to 50 whole numbers from 0 to 1000, separated by commas, at least one above 0");
             return Err(errors);
         };
         if !errors.is_empty() {
@@ -386,17 +292,8 @@ impl ScenarioForm {
             .iter()
             .enumerate()
             .map(|(i, w)| {
-                let base = sc
-                    .servers
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| template.clone());
-                ServerConfig {
-                    weight: *w,
-                    concurrency: conc,
-                    queue_limit: queue,
-                    ..base
-                }
+                let base = sc.servers.get(i).cloned().unwrap_or_else(|| template.clone());
+                ServerConfig { weight: *w, concurrency: conc, queue_limit: queue, ..base }
             })
             .collect();
         sc.arrivals = ArrivalConfig {
@@ -408,15 +305,9 @@ impl ScenarioForm {
             }),
         };
         sc.duration_ms = dur;
-        sc.health.active = (hc_every > 0).then_some(ActiveCheck {
-            interval_ms: hc_every,
-            fall: hc_fall,
-            rise: hc_rise,
-        });
-        sc.health.passive = (pf_max > 0).then_some(PassiveCheck {
-            max_fails: pf_max,
-            fail_timeout_ms: pf_timeout,
-        });
+        sc.health.active =
+            (hc_every > 0).then_some(ActiveCheck { interval_ms: hc_every, fall: hc_fall, rise: hc_rise });
+        sc.health.passive = (pf_max > 0).then_some(PassiveCheck { max_fails: pf_max, fail_timeout_ms: pf_timeout });
         sc.health.slow_start_ms = slow_start;
         sc.balancer.maglev_tracking = mg_track;
         sc.clients.count = clients;
@@ -428,20 +319,15 @@ impl ScenarioForm {
             }
         }
         // The base's script and rules name servers by index: keep only what still exists.
-        let max = sc.servers.len()
-            + sc.events
-                .iter()
-                .filter(|e| matches!(e.action, super::Action::AddServer { .. }))
-                .count();
+        let max =
+            sc.servers.len() + sc.events.iter().filter(|e| matches!(e.action, super::Action::AddServer { .. })).count();
         sc.events.retain(|e| match &e.action {
             super::Action::SetState { server, .. }
             | super::Action::PinLatency { server, .. }
             | super::Action::Unpin { server } => *server < max,
             super::Action::AddServer { .. } => true,
         });
-        sc.balancer
-            .l7_rules
-            .retain(|r| r.pool.iter().all(|i| *i < max));
+        sc.balancer.l7_rules.retain(|r| r.pool.iter().all(|i| *i < max));
         sc.balancer.l7_default_pool.retain(|i| *i < max);
         Ok(sc)
     }
@@ -460,20 +346,13 @@ impl ScenarioForm {
 
     /// Reads a form from URL values: `preset` picks the base, then each field present overrides
     /// it. A field that does not parse falls back to the base's value and yields an error naming it.
-    pub fn from_url(
-        raw: impl Fn(&str) -> Option<String>,
-        seed: u64,
-    ) -> (Self, Scenario, Vec<FieldError>) {
+    pub fn from_url(raw: impl Fn(&str) -> Option<String>, seed: u64) -> (Self, Scenario, Vec<FieldError>) {
         let mut errors = Vec::new();
         let preset_id = match raw("preset") {
             None => "custom".to_string(),
             Some(p) if p == "custom" || preset(&p).is_ok() => p,
             Some(p) => {
-                let ids = super::presets()
-                    .iter()
-                    .map(|p| p.id)
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let ids = super::presets().iter().map(|p| p.id).collect::<Vec<_>>().join(", ");
                 errors.push(FieldError {
                     field: "preset".into(),
                     label: label("preset").into(),
@@ -494,10 +373,7 @@ impl ScenarioForm {
         // a burst length checked against a bad period, so repeat).
         for _ in 0..FIELDS.len() {
             match form.to_scenario(seed) {
-                Ok(sc) => match sc
-                    .validate()
-                    .and_then(|_| super::LbRun::new(&sc).map(|_| ()))
-                {
+                Ok(sc) => match sc.validate().and_then(|_| super::LbRun::new(&sc).map(|_| ())) {
                     Ok(()) => return (form, sc, errors),
                     Err(e) => {
                         errors.push(FieldError {
@@ -537,63 +413,31 @@ mod tests {
             let form = ScenarioForm::for_preset(p.id);
             let sc = form.to_scenario(p.scenario.seed).unwrap();
             assert_eq!(sc, p.scenario, "{}", p.id);
-            assert_eq!(
-                form.url_pairs(),
-                vec![("preset".to_string(), p.id.to_string())]
-            );
+            assert_eq!(form.url_pairs(), vec![("preset".to_string(), p.id.to_string())]);
         }
     }
 
     #[test]
     fn url_fields_override_and_bad_ones_are_named_and_reverted() {
         let q = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(a, _)| *a == k)
-                    .map(|(_, v)| v.to_string())
-            }
+            move |k: &str| pairs.iter().find(|(a, _)| *a == k).map(|(_, v)| v.to_string())
         };
-        let (form, sc, errs) = ScenarioForm::from_url(
-            q(&[
-                ("preset", "sticky-nat"),
-                ("alg", "ip-hash-full"),
-                ("weights", "1,2,3"),
-            ]),
-            7,
-        );
+        let (form, sc, errs) =
+            ScenarioForm::from_url(q(&[("preset", "sticky-nat"), ("alg", "ip-hash-full"), ("weights", "1,2,3")]), 7);
         assert!(errs.is_empty(), "{errs:?}");
         assert_eq!(sc.algorithm, AlgorithmId::IpHashFull);
-        assert_eq!(
-            sc.servers.iter().map(|s| s.weight).collect::<Vec<_>>(),
-            vec![1, 2, 3]
-        );
+        assert_eq!(sc.servers.iter().map(|s| s.weight).collect::<Vec<_>>(), vec![1, 2, 3]);
         assert_eq!(sc.seed, 7);
         assert_eq!(sc.clients.nat_clients, 600);
         assert_eq!(form.url_pairs().len(), 3);
 
-        let (_, sc, errs) = ScenarioForm::from_url(
-            q(&[("rate", "lots"), ("weights", "1,,x"), ("alg", "wrr")]),
-            1,
-        );
+        let (_, sc, errs) = ScenarioForm::from_url(q(&[("rate", "lots"), ("weights", "1,,x"), ("alg", "wrr")]), 1);
         let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
         assert_eq!(sc.arrivals.rate_per_s, 1000.0);
         assert_eq!(sc.servers.len(), 4);
-        assert!(
-            text.iter()
-                .any(|t| t.contains("`rate`") && t.contains("\"lots\"")),
-            "{text:?}"
-        );
-        assert!(
-            text.iter()
-                .any(|t| t.contains("`weights`") && t.contains("\"1,,x\"")),
-            "{text:?}"
-        );
-        assert!(
-            text.iter()
-                .any(|t| t.contains("`alg`") && t.contains("smooth-wrr")),
-            "{text:?}"
-        );
+        assert!(text.iter().any(|t| t.contains("`rate`") && t.contains("\"lots\"")), "{text:?}");
+        assert!(text.iter().any(|t| t.contains("`weights`") && t.contains("\"1,,x\"")), "{text:?}");
+        assert!(text.iter().any(|t| t.contains("`alg`") && t.contains("smooth-wrr")), "{text:?}");
 
         let (_, _, errs) = ScenarioForm::from_url(q(&[("preset", "nope")]), 1);
         assert!(errs[0].to_string().contains("linkerd-slow-server"));
@@ -618,13 +462,7 @@ mod tests {
         form.set("svc", "pareto");
         form.set("svc_a", "5");
         form.set("svc_b", "1.5");
-        assert_eq!(
-            form.to_scenario(1).unwrap().service,
-            Distribution::Pareto {
-                min_ms: 5.0,
-                alpha: 1.5
-            }
-        );
+        assert_eq!(form.to_scenario(1).unwrap().service, Distribution::Pareto { min_ms: 5.0, alpha: 1.5 });
         form.set("svc_b", "0");
         let e = form.to_scenario(1).unwrap_err();
         assert_eq!(e[0].field, "svc_b");

@@ -78,9 +78,7 @@ mod tests {
     #[test]
     fn weighted_slot_walks_ranges() {
         let w = [2u32, 3, 1];
-        let got: Vec<_> = (0..6)
-            .map(|x| weighted_slot(w.iter().copied(), x).unwrap())
-            .collect();
+        let got: Vec<_> = (0..6).map(|x| weighted_slot(w.iter().copied(), x).unwrap()).collect();
         assert_eq!(got, vec![0, 0, 1, 1, 1, 2]);
         assert_eq!(weighted_slot(w.iter().copied(), 6), None);
     }

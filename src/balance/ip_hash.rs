@@ -22,17 +22,11 @@ pub struct IpHash {
 impl IpHash {
     /// nginx's `ip_hash`: the /24 decides.
     pub fn nginx() -> Self {
-        IpHash {
-            octets: 3,
-            peers: NginxPeers::with_max_fails(1),
-        }
+        IpHash { octets: 3, peers: NginxPeers::with_max_fails(1) }
     }
     /// The whole address decides.
     pub fn full() -> Self {
-        IpHash {
-            octets: 4,
-            peers: NginxPeers::with_max_fails(1),
-        }
+        IpHash { octets: 4, peers: NginxPeers::with_max_fails(1) }
     }
     /// With the upstream's `max_fails` (the fallback's failure penalty).
     pub fn with_max_fails(mut self, max_fails: u32) -> Self {
@@ -84,42 +78,16 @@ mod tests {
     fn one_slash_24_goes_to_one_server_and_moves_only_when_it_is_down() {
         let mut b = IpHash::nginx();
         let mut s = vec![ServerView::up(1); 3];
-        let first = b
-            .pick(
-                &Request::from_client([198, 51, 100, 1], "/"),
-                &s,
-                SimTime::ZERO,
-            )
-            .unwrap();
+        let first = b.pick(&Request::from_client([198, 51, 100, 1], "/"), &s, SimTime::ZERO).unwrap();
         for host in 0..=255u8 {
-            assert_eq!(
-                b.pick(
-                    &Request::from_client([198, 51, 100, host], "/"),
-                    &s,
-                    SimTime::ZERO
-                ),
-                Some(first)
-            );
+            assert_eq!(b.pick(&Request::from_client([198, 51, 100, host], "/"), &s, SimTime::ZERO), Some(first));
         }
         s[first].up = false;
-        let second = b
-            .pick(
-                &Request::from_client([198, 51, 100, 7], "/"),
-                &s,
-                SimTime::ZERO,
-            )
-            .unwrap();
+        let second = b.pick(&Request::from_client([198, 51, 100, 7], "/"), &s, SimTime::ZERO).unwrap();
         assert_ne!(second, first);
         // 89 → 154 for 192.168.1.x; 154 % 3 = 1.
         let s = vec![ServerView::up(1); 3];
-        assert_eq!(
-            b.pick(
-                &Request::from_client([192, 168, 1, 9], "/"),
-                &s,
-                SimTime::ZERO
-            ),
-            Some(1)
-        );
+        assert_eq!(b.pick(&Request::from_client([192, 168, 1, 9], "/"), &s, SimTime::ZERO), Some(1));
     }
 
     /// `ngx_http_upstream_get_ip_hash_peer`: `if (++iphp->tries > 20)` falls back to round robin,
@@ -133,36 +101,16 @@ mod tests {
         let mut saw_21 = false;
         for host in 0..=255u8 {
             for net in 0..=40u8 {
-                let got = b.pick(
-                    &Request::from_client([10, net, host, 1], "/"),
-                    &s,
-                    SimTime::ZERO,
-                );
+                let got = b.pick(&Request::from_client([10, net, host, 1], "/"), &s, SimTime::ZERO);
                 assert_eq!(got, Some(0));
                 assert!((1..=21).contains(&b.last_probes()), "{}", b.last_probes());
                 saw_21 |= b.last_probes() == 21;
             }
         }
-        assert!(
-            saw_21,
-            "some /24 should miss s0 on all 21 probes and reach round robin"
-        );
+        assert!(saw_21, "some /24 should miss s0 on all 21 probes and reach round robin");
         // Every peer down: 21 probes, then round robin finds nothing either.
-        let down = vec![
-            ServerView {
-                up: false,
-                ..ServerView::up(1)
-            };
-            3
-        ];
-        assert_eq!(
-            b.pick(
-                &Request::from_client([192, 168, 1, 9], "/"),
-                &down,
-                SimTime::ZERO
-            ),
-            None
-        );
+        let down = vec![ServerView { up: false, ..ServerView::up(1) }; 3];
+        assert_eq!(b.pick(&Request::from_client([192, 168, 1, 9], "/"), &down, SimTime::ZERO), None);
         assert_eq!(b.last_probes(), 21);
     }
 
@@ -172,13 +120,7 @@ mod tests {
         let s = vec![ServerView::up(1); 4];
         let mut seen = [false; 4];
         for host in 0..=255u8 {
-            seen[b
-                .pick(
-                    &Request::from_client([198, 51, 100, host], "/"),
-                    &s,
-                    SimTime::ZERO,
-                )
-                .unwrap()] = true;
+            seen[b.pick(&Request::from_client([198, 51, 100, host], "/"), &s, SimTime::ZERO).unwrap()] = true;
         }
         assert!(seen.iter().all(|x| *x));
     }

@@ -23,9 +23,7 @@ impl L4Hash {
     }
     /// With the upstream's `max_fails` (the fallback's failure penalty).
     pub fn with_max_fails(max_fails: u32) -> Self {
-        L4Hash {
-            peers: NginxPeers::with_max_fails(max_fails),
-        }
+        L4Hash { peers: NginxPeers::with_max_fails(max_fails) }
     }
     /// How many hash probes the last pick made (0 when it went straight to round robin).
     pub fn last_probes(&self) -> u32 {
@@ -91,13 +89,7 @@ mod tests {
     /// rehash number ("1", "2", …).
     #[test]
     fn hash_step_prefixes_the_rehash_number() {
-        assert_eq!(
-            nginx_hash_step(0, b"key"),
-            (crc32(&[b"key"]) >> 16) & 0x7fff
-        );
-        assert_eq!(
-            nginx_hash_step(12, b"key"),
-            (crc32(&[b"12key"]) >> 16) & 0x7fff
-        );
+        assert_eq!(nginx_hash_step(0, b"key"), (crc32(&[b"key"]) >> 16) & 0x7fff);
+        assert_eq!(nginx_hash_step(12, b"key"), (crc32(&[b"12key"]) >> 16) & 0x7fff);
     }
 }

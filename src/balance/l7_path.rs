@@ -27,11 +27,7 @@ impl L7Path {
     /// `default_pool` empty means "every server".
     pub fn new(rules: Vec<PathRule>, default_pool: Vec<usize>) -> Self {
         let cursors = vec![0; rules.len() + 1];
-        L7Path {
-            rules,
-            default_pool,
-            cursors,
-        }
+        L7Path { rules, default_pool, cursors }
     }
 
     /// Which rule (index) a path falls under; `None` is the default pool.
@@ -77,18 +73,9 @@ mod tests {
     #[test]
     fn first_matching_prefix_wins_and_default_catches_the_rest() {
         let rules = vec![
-            PathRule {
-                prefix: "/api/".into(),
-                pool: vec![0, 1],
-            },
-            PathRule {
-                prefix: "/api/admin".into(),
-                pool: vec![3],
-            },
-            PathRule {
-                prefix: "/static/".into(),
-                pool: vec![2],
-            },
+            PathRule { prefix: "/api/".into(), pool: vec![0, 1] },
+            PathRule { prefix: "/api/admin".into(), pool: vec![3] },
+            PathRule { prefix: "/static/".into(), pool: vec![2] },
         ];
         let mut b = L7Path::new(rules, vec![3]);
         let mut s = vec![ServerView::up(1); 4];

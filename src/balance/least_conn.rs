@@ -15,16 +15,12 @@ pub struct LeastConn {
 
 impl LeastConn {
     pub fn new() -> Self {
-        LeastConn {
-            wrr: SmoothWrr::new(),
-        }
+        LeastConn { wrr: SmoothWrr::new() }
     }
 
     /// With the upstream's `max_fails` (the failure penalty of the shared weight table).
     pub fn with_max_fails(max_fails: u32) -> Self {
-        LeastConn {
-            wrr: SmoothWrr::with_max_fails(max_fails),
-        }
+        LeastConn { wrr: SmoothWrr::with_max_fails(max_fails) }
     }
 }
 
@@ -63,13 +59,8 @@ impl Balancer for LeastConn {
         if !many {
             return Some(b);
         }
-        let view: Vec<ServerView> = servers
-            .iter()
-            .map(|s| ServerView {
-                up: s.up && s.weight > 0 && tied(s, &servers[b]),
-                ..*s
-            })
-            .collect();
+        let view: Vec<ServerView> =
+            servers.iter().map(|s| ServerView { up: s.up && s.weight > 0 && tied(s, &servers[b]), ..*s }).collect();
         self.wrr.pick_views(&view)
     }
 
@@ -92,21 +83,10 @@ mod tests {
         let req = Request::from_client([1, 1, 1, 1], "/");
         let mut s = vec![ServerView::up(1); 3];
         s[0].active = 2;
-        let picks: Vec<_> = (0..4)
-            .map(|_| lc.pick(&req, &s, SimTime::ZERO).unwrap())
-            .collect();
+        let picks: Vec<_> = (0..4).map(|_| lc.pick(&req, &s, SimTime::ZERO).unwrap()).collect();
         assert_eq!(picks, vec![1, 2, 1, 2]);
         // Weight 3 with 5 connections (5/3) beats weight 1 with 2 (2/1).
-        let s = vec![
-            ServerView {
-                active: 5,
-                ..ServerView::up(3)
-            },
-            ServerView {
-                active: 2,
-                ..ServerView::up(1)
-            },
-        ];
+        let s = vec![ServerView { active: 5, ..ServerView::up(3) }, ServerView { active: 2, ..ServerView::up(1) }];
         assert_eq!(lc.pick(&req, &s, SimTime::ZERO), Some(0));
     }
 }

@@ -45,23 +45,11 @@ impl MaglevTable {
 
     /// Like [`MaglevTable::build`], also returning the first `record` claims as (backend, slot) in
     /// the order they happened: the page animates the fill of a small table with it.
-    pub fn build_recording(
-        weights: &[u32],
-        usable: &[bool],
-        size: usize,
-        record: usize,
-    ) -> (Self, Vec<(u32, u32)>) {
+    pub fn build_recording(weights: &[u32], usable: &[bool], size: usize, record: usize) -> (Self, Vec<(u32, u32)>) {
         let mut claims = Vec::new();
-        let live: Vec<usize> = (0..weights.len())
-            .filter(|i| usable[*i] && weights[*i] > 0)
-            .collect();
+        let live: Vec<usize> = (0..weights.len()).filter(|i| usable[*i] && weights[*i] > 0).collect();
         if live.is_empty() || size == 0 {
-            return (
-                MaglevTable {
-                    entries: Vec::new(),
-                },
-                claims,
-            );
+            return (MaglevTable { entries: Vec::new() }, claims);
         }
         let g = live.iter().fold(0, |g, i| gcd(g, weights[*i]));
         let m = size as u64;
@@ -69,11 +57,7 @@ impl MaglevTable {
             .iter()
             .map(|i| {
                 let offset = server_name_hash(*i, 0x6d61_676c_6576_3031) % m;
-                let skip = if m > 1 {
-                    server_name_hash(*i, 0x6d61_676c_6576_3032) % (m - 1) + 1
-                } else {
-                    1
-                };
+                let skip = if m > 1 { server_name_hash(*i, 0x6d61_676c_6576_3032) % (m - 1) + 1 } else { 1 };
                 (offset, skip)
             })
             .collect();
@@ -131,10 +115,7 @@ pub struct ConnTrack {
 
 impl ConnTrack {
     pub fn new(capacity: usize) -> Self {
-        ConnTrack {
-            capacity,
-            ..ConnTrack::default()
-        }
+        ConnTrack { capacity, ..ConnTrack::default() }
     }
 
     pub fn len(&self) -> usize {
@@ -187,13 +168,7 @@ pub struct Maglev {
 impl Maglev {
     /// `size` should be prime (validated where user input arrives, in `build_balancer`).
     pub fn new(key: HashKey, size: usize) -> Self {
-        Maglev {
-            key,
-            size,
-            table: MaglevTable::default(),
-            built_for: Vec::new(),
-            tracking: None,
-        }
+        Maglev { key, size, table: MaglevTable::default(), built_for: Vec::new(), tracking: None }
     }
 
     /// With a connection tracking table of `capacity` flows (0 = none).
@@ -218,11 +193,7 @@ impl Balancer for Maglev {
 
     fn pick(&mut self, req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
         if self.built_for.len() != servers.len()
-            || self
-                .built_for
-                .iter()
-                .zip(servers)
-                .any(|(b, s)| *b != (s.weight, s.up))
+            || self.built_for.iter().zip(servers).any(|(b, s)| *b != (s.weight, s.up))
         {
             self.built_for = servers.iter().map(|s| (s.weight, s.up)).collect();
             let w: Vec<u32> = servers.iter().map(|s| s.weight).collect();
@@ -258,11 +229,7 @@ impl Balancer for Maglev {
             totals.push(("tracked flows", t.len() as f64));
             totals.push(("answered by tracking", t.hits as f64));
         }
-        BalancerSnapshot {
-            columns: vec!["table slots"],
-            rows: per.into_iter().map(|c| vec![c]).collect(),
-            totals,
-        }
+        BalancerSnapshot { columns: vec!["table slots"], rows: per.into_iter().map(|c| vec![c]).collect(), totals }
     }
 }
 
@@ -318,44 +285,25 @@ mod tests {
         let before = vec![ServerView::up(1); 4];
         let mut after = before.clone();
         after.push(ServerView::up(1));
-        let reqs: Vec<Request<'static>> = (0..2000u32)
-            .map(|k| Request::from_client(k.to_be_bytes(), "/"))
-            .collect();
+        let reqs: Vec<Request<'static>> = (0..2000u32).map(|k| Request::from_client(k.to_be_bytes(), "/")).collect();
         let moved = |m: &mut Maglev, servers: &[ServerView], homes: &[usize]| {
-            reqs.iter()
-                .zip(homes)
-                .filter(|(r, h)| m.pick(r, servers, SimTime::ZERO) != Some(**h))
-                .count()
+            reqs.iter().zip(homes).filter(|(r, h)| m.pick(r, servers, SimTime::ZERO) != Some(**h)).count()
         };
         let mut plain = Maglev::new(HashKey::ClientIp, 251);
-        let homes: Vec<usize> = reqs
-            .iter()
-            .map(|r| plain.pick(r, &before, SimTime::ZERO).unwrap())
-            .collect();
+        let homes: Vec<usize> = reqs.iter().map(|r| plain.pick(r, &before, SimTime::ZERO).unwrap()).collect();
         let n = moved(&mut plain, &after, &homes);
-        assert!(
-            (250..550).contains(&n),
-            "{n} of 2000 moved without tracking"
-        );
+        assert!((250..550).contains(&n), "{n} of 2000 moved without tracking");
 
         let mut tracked = Maglev::new(HashKey::ClientIp, 251).with_tracking(10_000);
-        let homes2: Vec<usize> = reqs
-            .iter()
-            .map(|r| tracked.pick(r, &before, SimTime::ZERO).unwrap())
-            .collect();
-        assert_eq!(
-            homes, homes2,
-            "tracking changes nothing while the table stands"
-        );
+        let homes2: Vec<usize> = reqs.iter().map(|r| tracked.pick(r, &before, SimTime::ZERO).unwrap()).collect();
+        assert_eq!(homes, homes2, "tracking changes nothing while the table stands");
         assert_eq!(moved(&mut tracked, &after, &homes), 0);
         // A tracked flow whose backend goes down is hashed again, and recorded anew.
         let mut down = after.clone();
         down[0].up = false;
         let on_zero = homes.iter().filter(|h| **h == 0).count();
         assert_eq!(moved(&mut tracked, &down, &homes), on_zero);
-        assert!(reqs
-            .iter()
-            .all(|r| tracked.pick(r, &down, SimTime::ZERO) != Some(0)));
+        assert!(reqs.iter().all(|r| tracked.pick(r, &down, SimTime::ZERO) != Some(0)));
     }
 
     #[test]

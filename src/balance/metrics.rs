@@ -15,8 +15,7 @@ const MAX_LATENCY_MS: u64 = 3_600_000;
 
 fn histogram(sigfig: u8) -> Histogram<u64> {
     // The bounds are constants that hdrhistogram accepts; failing here would be a programming error.
-    Histogram::new_with_bounds(1, MAX_LATENCY_MS, sigfig)
-        .expect("constant histogram bounds are valid")
+    Histogram::new_with_bounds(1, MAX_LATENCY_MS, sigfig).expect("constant histogram bounds are valid")
 }
 
 /// Percentiles of one histogram, in ms.
@@ -239,18 +238,10 @@ impl Metrics {
             per_server_p99_ms: self
                 .window_server_latency
                 .iter()
-                .map(|h| {
-                    if h.is_empty() {
-                        0
-                    } else {
-                        h.value_at_quantile(0.99)
-                    }
-                })
+                .map(|h| if h.is_empty() { 0 } else { h.value_at_quantile(0.99) })
                 .collect(),
         });
-        self.window_server_latency
-            .iter_mut()
-            .for_each(|h| h.reset());
+        self.window_server_latency.iter_mut().for_each(|h| h.reset());
         self.window.reset();
         self.window_counts = [0; 4];
         self.window_start = now;
@@ -356,10 +347,7 @@ impl Metrics {
             latency: Percentiles::of(&self.latency),
             fairness: fairness(servers.iter().map(|s| s.requests as f64)),
             weighted_fairness: fairness(
-                servers
-                    .iter()
-                    .filter(|s| s.weight > 0)
-                    .map(|s| s.requests as f64 / f64::from(s.weight)),
+                servers.iter().filter(|s| s.weight > 0).map(|s| s.requests as f64 / f64::from(s.weight)),
             ),
             servers,
             windows: self.windows.clone(),
@@ -415,20 +403,11 @@ mod tests {
         m.arrival();
         m.close_window(SimTime(2000));
         assert_eq!(m.windows.len(), 2);
-        assert_eq!(
-            (
-                m.windows[0].arrivals,
-                m.windows[0].completed,
-                m.windows[0].drops
-            ),
-            (1, 1, 1)
-        );
+        assert_eq!((m.windows[0].arrivals, m.windows[0].completed, m.windows[0].drops), (1, 1, 1));
         assert_eq!(m.windows[0].per_server_completed, vec![0, 1]);
         assert_eq!(m.windows[0].per_server_p99_ms, vec![0, 12]);
         assert_eq!(m.windows[1].per_server_p99_ms, vec![0, 0]);
-        assert!(Metrics::new(PER_SERVER_WINDOW_LIMIT + 1, SimTime(0))
-            .window_server_latency
-            .is_empty());
+        assert!(Metrics::new(PER_SERVER_WINDOW_LIMIT + 1, SimTime(0)).window_server_latency.is_empty());
         assert_eq!(m.windows[0].latency.p99_ms, 12);
         assert_eq!((m.windows[1].start_ms, m.windows[1].completed), (1000, 0));
     }

@@ -109,11 +109,7 @@ impl AlgorithmId {
 
     /// Every id, comma-separated, for messages that say what is accepted.
     pub fn id_list() -> String {
-        AlgorithmId::ALL
-            .iter()
-            .map(|a| a.id())
-            .collect::<Vec<_>>()
-            .join(", ")
+        AlgorithmId::ALL.iter().map(|a| a.id()).collect::<Vec<_>>().join(", ")
     }
 
     pub fn id(self) -> &'static str {
@@ -154,10 +150,7 @@ impl AlgorithmId {
     /// Whether a pick depends only on the request and the algorithm's own history, so a list of
     /// picks can be printed without running a simulation.
     pub fn is_deterministic_without_load(self) -> bool {
-        !matches!(
-            self,
-            AlgorithmId::LeastConn | AlgorithmId::P2c | AlgorithmId::PeakEwma | AlgorithmId::Random
-        )
+        !matches!(self, AlgorithmId::LeastConn | AlgorithmId::P2c | AlgorithmId::PeakEwma | AlgorithmId::Random)
     }
 }
 
@@ -177,11 +170,7 @@ pub enum BalanceError {
     #[error("ring needs 1 to 1000 points per unit of weight (nginx: 160), got {0}")]
     RingVnodes(u32),
     #[error("L7 rule {prefix:?} names server {server}, but there are only {servers} servers (indexes 0..{servers})")]
-    L7PoolServer {
-        prefix: String,
-        server: usize,
-        servers: usize,
-    },
+    L7PoolServer { prefix: String, server: usize, servers: usize },
     #[error("invalid scenario: {0}")]
     Scenario(String),
     #[error("Maglev connection tracking of {0} flows is too many: expected 0 (off) to {MAX_MAGLEV_TRACKING}")]
@@ -203,10 +192,7 @@ pub fn server_name(i: usize) -> String {
 impl FromStr for AlgorithmId {
     type Err = BalanceError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AlgorithmId::ALL
-            .into_iter()
-            .find(|a| a.id() == s)
-            .ok_or_else(|| BalanceError::UnknownAlgorithm(s.to_string()))
+        AlgorithmId::ALL.into_iter().find(|a| a.id() == s).ok_or_else(|| BalanceError::UnknownAlgorithm(s.to_string()))
     }
 }
 
@@ -270,24 +256,13 @@ pub fn build_balancer(
         AlgorithmId::L7Path => {
             for r in &cfg.l7_rules {
                 if let Some(bad) = r.pool.iter().find(|i| **i >= servers) {
-                    return Err(BalanceError::L7PoolServer {
-                        prefix: r.prefix.clone(),
-                        server: *bad,
-                        servers,
-                    });
+                    return Err(BalanceError::L7PoolServer { prefix: r.prefix.clone(), server: *bad, servers });
                 }
             }
             if let Some(bad) = cfg.l7_default_pool.iter().find(|i| **i >= servers) {
-                return Err(BalanceError::L7PoolServer {
-                    prefix: "(default)".into(),
-                    server: *bad,
-                    servers,
-                });
+                return Err(BalanceError::L7PoolServer { prefix: "(default)".into(), server: *bad, servers });
             }
-            Box::new(l7_path::L7Path::new(
-                cfg.l7_rules.clone(),
-                cfg.l7_default_pool.clone(),
-            ))
+            Box::new(l7_path::L7Path::new(cfg.l7_rules.clone(), cfg.l7_default_pool.clone()))
         }
         AlgorithmId::Random => Box::new(random::RandomPick::with_max_fails(rng, max_fails)),
         AlgorithmId::P2c => Box::new(random::RandomTwo::with_max_fails(rng, max_fails)),
@@ -295,11 +270,7 @@ pub fn build_balancer(
             if !(1..=1000).contains(&cfg.vnodes_per_weight) {
                 return Err(BalanceError::RingVnodes(cfg.vnodes_per_weight));
             }
-            Box::new(ring::RingHash::with_max_fails(
-                cfg.hash_key,
-                cfg.vnodes_per_weight,
-                max_fails,
-            ))
+            Box::new(ring::RingHash::with_max_fails(cfg.hash_key, cfg.vnodes_per_weight, max_fails))
         }
         AlgorithmId::Maglev => {
             let m = cfg.maglev_table_size;
@@ -309,10 +280,7 @@ pub fn build_balancer(
             if cfg.maglev_tracking > MAX_MAGLEV_TRACKING {
                 return Err(BalanceError::MaglevTracking(cfg.maglev_tracking));
             }
-            Box::new(
-                maglev::Maglev::new(cfg.hash_key, m as usize)
-                    .with_tracking(cfg.maglev_tracking as usize),
-            )
+            Box::new(maglev::Maglev::new(cfg.hash_key, m as usize).with_tracking(cfg.maglev_tracking as usize))
         }
         AlgorithmId::PeakEwma => Box::new(peak_ewma::PeakEwma::new(
             rng,
@@ -330,43 +298,26 @@ mod tests {
     fn ids_round_trip_and_unknown_ids_name_the_choices() {
         for a in AlgorithmId::ALL {
             assert_eq!(a.id().parse::<AlgorithmId>(), Ok(a));
-            assert_eq!(
-                serde_json::to_string(&a).unwrap(),
-                format!("\"{}\"", a.id())
-            );
+            assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{}\"", a.id()));
             assert!(!a.explanation().is_empty());
         }
         let e = "wrr".parse::<AlgorithmId>().unwrap_err().to_string();
-        assert!(
-            e.contains("\"wrr\"") && e.ends_with(&AlgorithmId::id_list()),
-            "{e}"
-        );
-        assert!(AlgorithmId::ALL
-            .iter()
-            .all(|a| AlgorithmId::id_list().contains(a.id())));
+        assert!(e.contains("\"wrr\"") && e.ends_with(&AlgorithmId::id_list()), "{e}");
+        assert!(AlgorithmId::ALL.iter().all(|a| AlgorithmId::id_list().contains(a.id())));
     }
 
     #[test]
     fn bad_configs_are_errors_not_panics() {
-        let cfg = BalancerConfig {
-            maglev_table_size: 65_536,
-            ..Default::default()
-        };
+        let cfg = BalancerConfig { maglev_table_size: 65_536, ..Default::default() };
         assert_eq!(
             build_balancer(AlgorithmId::Maglev, &cfg, 3, 1, SimRng::new(1)).err(),
             Some(BalanceError::MaglevTableSize(65_536))
         );
         let cfg = BalancerConfig {
-            l7_rules: vec![l7_path::PathRule {
-                prefix: "/api".into(),
-                pool: vec![7],
-            }],
+            l7_rules: vec![l7_path::PathRule { prefix: "/api".into(), pool: vec![7] }],
             ..Default::default()
         };
-        let e = build_balancer(AlgorithmId::L7Path, &cfg, 3, 1, SimRng::new(1))
-            .err()
-            .unwrap()
-            .to_string();
+        let e = build_balancer(AlgorithmId::L7Path, &cfg, 3, 1, SimRng::new(1)).err().unwrap().to_string();
         assert!(e.contains("server 7") && e.contains("3 servers"), "{e}");
     }
 }

@@ -24,11 +24,7 @@ pub enum LbEvent {
     Arrival,
     /// A server finishes a request that arrived at `arrived`; `generation` guards against
     /// completions of work lost in a crash.
-    Done {
-        server: u32,
-        generation: u32,
-        arrived: SimTime,
-    },
+    Done { server: u32, generation: u32, arrived: SimTime },
     /// An active health check of `server`.
     HealthCheck { server: usize },
     /// Close a metrics window (and advance slow starts).
@@ -157,10 +153,7 @@ impl LbModel {
         scenario.validate()?;
         let root = SimRng::new(scenario.seed);
         let max_fails = match &scenario.health.passive {
-            Some(p) => MaxFails {
-                max_fails: p.max_fails,
-                fail_timeout: SimDuration::from_millis(p.fail_timeout_ms),
-            },
+            Some(p) => MaxFails { max_fails: p.max_fails, fail_timeout: SimDuration::from_millis(p.fail_timeout_ms) },
             None => MaxFails::OFF,
         };
         let balancer = build_balancer(
@@ -177,21 +170,11 @@ impl LbModel {
             .map(|i| {
                 if i < c.nat_clients {
                     // A carrier NAT: many clients, addresses drawn from one /24.
-                    [
-                        c.nat_prefix[0],
-                        c.nat_prefix[1],
-                        c.nat_prefix[2],
-                        clients_rng.range_inclusive(1, 254) as u8,
-                    ]
+                    [c.nat_prefix[0], c.nat_prefix[1], c.nat_prefix[2], clients_rng.range_inclusive(1, 254) as u8]
                 } else {
                     // Elsewhere: distinct addresses spread over 10.0.0.0/8-like space.
                     let x = clients_rng.next_u32();
-                    [
-                        (x >> 24) as u8 | 1,
-                        (x >> 16) as u8,
-                        (x >> 8) as u8,
-                        (x as u8).max(1),
-                    ]
+                    [(x >> 24) as u8 | 1, (x >> 16) as u8, (x >> 8) as u8, (x as u8).max(1)]
                 }
             })
             .collect();
@@ -252,15 +235,10 @@ impl LbModel {
                 | AlgorithmId::Ring
                 | AlgorithmId::Maglev
         );
-        let ramp = if hashing {
-            0
-        } else {
-            self.scenario.health.slow_start_ms
-        };
+        let ramp = if hashing { 0 } else { self.scenario.health.slow_start_ms };
         match s.recovered_at {
             Some(t) if ramp > 0 && (now - t).as_millis() < ramp && s.cfg.weight > 0 => {
-                let w =
-                    u128::from(s.cfg.weight) * u128::from((now - t).as_millis()) / u128::from(ramp);
+                let w = u128::from(s.cfg.weight) * u128::from((now - t).as_millis()) / u128::from(ramp);
                 (w as u32).max(1)
             }
             _ => s.cfg.weight,
@@ -274,11 +252,7 @@ impl LbModel {
 
     fn refresh_view(&mut self, i: usize, now: SimTime) {
         let skipped = !self.single() && self.servers[i].fails.skipped(self.max_fails, now);
-        if let Some(t) = self.servers[i]
-            .fails
-            .skipped_until(self.max_fails, now)
-            .filter(|_| skipped)
-        {
+        if let Some(t) = self.servers[i].fails.skipped_until(self.max_fails, now).filter(|_| skipped) {
             self.next_passive_expiry = self.next_passive_expiry.min(t);
         }
         let w = self.effective_weight(i, now);
@@ -321,14 +295,7 @@ impl LbModel {
         }
     }
 
-    fn record_flow(
-        &mut self,
-        now: SimTime,
-        client: usize,
-        path: usize,
-        server: Option<usize>,
-        outcome: FlowOutcome,
-    ) {
+    fn record_flow(&mut self, now: SimTime, client: usize, path: usize, server: Option<usize>, outcome: FlowOutcome) {
         if self.flow_capacity == 0 {
             return;
         }
@@ -374,11 +341,7 @@ impl LbModel {
         let ms = match s.pinned_latency_ms {
             Some(p) => p as f64,
             None => {
-                let slow = if s.state == ServerState::Slow {
-                    s.cfg.slow_factor
-                } else {
-                    1.0
-                };
+                let slow = if s.state == ServerState::Slow { s.cfg.slow_factor } else { 1.0 };
                 q.work_ms / s.cfg.speed * slow
             }
         };
@@ -388,11 +351,7 @@ impl LbModel {
         self.metrics.servers[i].set_busy(busy, now);
         ctx.schedule_in(
             SimDuration::from_millis_f64(ms),
-            LbEvent::Done {
-                server: i as u32,
-                generation,
-                arrived: q.arrived,
-            },
+            LbEvent::Done { server: i as u32, generation, arrived: q.arrived },
         );
     }
 
@@ -417,21 +376,14 @@ impl LbModel {
             protocol: 6,
             path: &self.scenario.paths[path].path,
         };
-        let Some(i) = self
-            .balancer
-            .pick(&req, &self.views, now)
-            .filter(|i| *i < self.servers.len())
-        else {
+        let Some(i) = self.balancer.pick(&req, &self.views, now).filter(|i| *i < self.servers.len()) else {
             self.metrics.no_server();
             self.record_flow(now, client, path, None, FlowOutcome::NoServer);
             return;
         };
         self.after_pick(i, now);
         self.metrics.servers[i].requests += 1;
-        let q = Queued {
-            arrived: now,
-            work_ms,
-        };
+        let q = Queued { arrived: now, work_ms };
         let s = &mut self.servers[i];
         let outcome = if s.state == ServerState::Down {
             FlowOutcome::Failed
@@ -525,17 +477,12 @@ impl LbModel {
         self.refresh_view(i, now);
         // Checks serve the arrivals; none is left to check for once they stop.
         if now + SimDuration::from_millis(a.interval_ms) < self.end {
-            ctx.schedule_in(
-                SimDuration::from_millis(a.interval_ms),
-                LbEvent::HealthCheck { server: i },
-            );
+            ctx.schedule_in(SimDuration::from_millis(a.interval_ms), LbEvent::HealthCheck { server: i });
         }
     }
 
     fn draining(&self) -> bool {
-        self.servers
-            .iter()
-            .any(|s| s.busy > 0 || !s.queue.is_empty())
+        self.servers.iter().any(|s| s.busy > 0 || !s.queue.is_empty())
     }
 
     /// After the arrivals have stopped, the last request to finish ends the run: the open metrics
@@ -590,10 +537,7 @@ impl LbModel {
                 let i = self.servers.len() - 1;
                 self.refresh_view(i, now);
                 if let Some(a) = &self.scenario.health.active {
-                    ctx.schedule_in(
-                        SimDuration::from_millis(a.interval_ms),
-                        LbEvent::HealthCheck { server: i },
-                    );
+                    ctx.schedule_in(SimDuration::from_millis(a.interval_ms), LbEvent::HealthCheck { server: i });
                 }
             }
             // An index that does not exist (the page's buttons are bounded; this keeps it total).
@@ -622,16 +566,8 @@ impl LbModel {
                     completed: m.completed,
                     errors: m.errors,
                     drops: m.drops,
-                    utilization: super::metrics::round3(m.utilization(
-                        s.cfg.concurrency,
-                        self.start,
-                        now,
-                    )),
-                    p99_ms: if m.latency.is_empty() {
-                        0
-                    } else {
-                        m.latency.value_at_quantile(0.99)
-                    },
+                    utilization: super::metrics::round3(m.utilization(s.cfg.concurrency, self.start, now)),
+                    p99_ms: if m.latency.is_empty() { 0 } else { m.latency.value_at_quantile(0.99) },
                 }
             })
             .collect()
@@ -657,23 +593,15 @@ impl Model for LbModel {
     fn handle(&mut self, ctx: &mut Ctx<'_, LbEvent>, event: LbEvent) {
         match event {
             LbEvent::Arrival => self.on_arrival(ctx),
-            LbEvent::Done {
-                server,
-                generation,
-                arrived,
-            } => self.on_done(ctx, server as usize, generation, arrived),
+            LbEvent::Done { server, generation, arrived } => self.on_done(ctx, server as usize, generation, arrived),
             LbEvent::HealthCheck { server } => self.on_health_check(ctx, server),
             LbEvent::Window => {
                 let now = ctx.now();
                 self.metrics.close_window(now);
                 self.refresh_all(now);
                 // Windows go on while requests are still draining after the last arrival.
-                self.window_event = (now < self.end || self.draining()).then(|| {
-                    ctx.schedule_in(
-                        SimDuration::from_millis(self.scenario.window_ms),
-                        LbEvent::Window,
-                    )
-                });
+                self.window_event = (now < self.end || self.draining())
+                    .then(|| ctx.schedule_in(SimDuration::from_millis(self.scenario.window_ms), LbEvent::Window));
             }
             LbEvent::ArrivalsEnd => self.finish_if_drained(ctx),
             LbEvent::Act(a) => {
@@ -710,33 +638,17 @@ impl LbRun {
         let model = LbModel::new(scenario, epoch)?;
         let mut sim = Simulation::new(model, epoch);
         sim.schedule_at(epoch, LbEvent::Arrival);
-        let window = sim.schedule_in(
-            SimDuration::from_millis(scenario.window_ms),
-            LbEvent::Window,
-        );
+        let window = sim.schedule_in(SimDuration::from_millis(scenario.window_ms), LbEvent::Window);
         sim.model.window_event = Some(window);
-        sim.schedule_in(
-            SimDuration::from_millis(scenario.duration_ms),
-            LbEvent::ArrivalsEnd,
-        );
+        sim.schedule_in(SimDuration::from_millis(scenario.duration_ms), LbEvent::ArrivalsEnd);
         if let Some(a) = &scenario.health.active {
             for i in 0..scenario.servers.len() {
-                sim.schedule_in(
-                    SimDuration::from_millis(a.interval_ms),
-                    LbEvent::HealthCheck { server: i },
-                );
+                sim.schedule_in(SimDuration::from_millis(a.interval_ms), LbEvent::HealthCheck { server: i });
             }
         }
         // A change scripted for after the arrivals stop would only keep an idle run going.
-        for e in scenario
-            .events
-            .iter()
-            .filter(|e| e.at_ms < scenario.duration_ms)
-        {
-            sim.schedule_in(
-                SimDuration::from_millis(e.at_ms),
-                LbEvent::Act(Box::new(e.action.clone())),
-            );
+        for e in scenario.events.iter().filter(|e| e.at_ms < scenario.duration_ms) {
+            sim.schedule_in(SimDuration::from_millis(e.at_ms), LbEvent::Act(Box::new(e.action.clone())));
         }
         Ok(LbRun { sim })
     }
@@ -874,10 +786,7 @@ mod tests {
         Scenario {
             algorithm: alg,
             duration_ms: 3_000,
-            arrivals: crate::balance::scenario::ArrivalConfig {
-                rate_per_s: 200.0,
-                burst: None,
-            },
+            arrivals: crate::balance::scenario::ArrivalConfig { rate_per_s: 200.0, burst: None },
             ..Scenario::default()
         }
     }
@@ -890,12 +799,7 @@ mod tests {
             let s = r.summary();
             assert_eq!(s.arrivals, s.completed + s.drops + s.errors, "{alg}");
             assert!(s.arrivals > 400, "{alg}: {}", s.arrivals);
-            assert!(
-                r.servers()
-                    .iter()
-                    .all(|v| v.view.active == 0 && v.busy == 0),
-                "{alg}"
-            );
+            assert!(r.servers().iter().all(|v| v.view.active == 0 && v.busy == 0), "{alg}");
         }
     }
 
@@ -911,16 +815,9 @@ mod tests {
             r.run_to_end();
             r.summary()
         };
-        assert_eq!(
-            serde_json::to_string(&a).unwrap(),
-            serde_json::to_string(&b).unwrap()
-        );
+        assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
         let c = {
-            let mut r = LbRun::new(&Scenario {
-                seed: 2,
-                ..small(AlgorithmId::P2c)
-            })
-            .unwrap();
+            let mut r = LbRun::new(&Scenario { seed: 2, ..small(AlgorithmId::P2c) }).unwrap();
             r.run_to_end();
             r.summary()
         };
@@ -938,10 +835,7 @@ mod tests {
             sc.servers[3].weight = 3;
             sc.events = vec![ScheduledAction {
                 at_ms: 1_000,
-                action: Action::SetState {
-                    server: 1,
-                    state: ServerState::Down,
-                },
+                action: Action::SetState { server: 1, state: ServerState::Down },
             }];
             let mut r = LbRun::new(&sc).unwrap();
             r.run_to_end();
@@ -1030,12 +924,8 @@ mod tests {
     fn scripted_actions_after_the_end_do_not_extend_the_run() {
         let mut sc = small(AlgorithmId::Maglev);
         sc.duration_ms = 1_000;
-        sc.events = vec![ScheduledAction {
-            at_ms: 5_000,
-            action: Action::AddServer {
-                config: ServerConfig::default(),
-            },
-        }];
+        sc.events =
+            vec![ScheduledAction { at_ms: 5_000, action: Action::AddServer { config: ServerConfig::default() } }];
         let mut r = LbRun::new(&sc).unwrap();
         r.run_to_end();
         assert!(r.elapsed().as_millis() < 1_500, "{}", r.elapsed());
@@ -1045,46 +935,28 @@ mod tests {
     #[test]
     fn queue_overflow_drops() {
         let mut sc = small(AlgorithmId::RoundRobin);
-        sc.servers = vec![ServerConfig {
-            concurrency: 1,
-            queue_limit: 2,
-            ..ServerConfig::default()
-        }];
+        sc.servers = vec![ServerConfig { concurrency: 1, queue_limit: 2, ..ServerConfig::default() }];
         sc.service = Distribution::Constant { ms: 100.0 };
         let mut r = LbRun::new(&sc).unwrap();
         r.run_to_end();
         let s = r.summary();
         // Capacity is 10/s for 3 s against ~600 arrivals.
-        assert!(
-            s.drops > 500 && s.completed <= 33,
-            "{} {}",
-            s.drops,
-            s.completed
-        );
+        assert!(s.drops > 500 && s.completed <= 33, "{} {}", s.drops, s.completed);
     }
 
     #[test]
     fn dead_server_fails_until_detected() {
         let mut sc = small(AlgorithmId::RoundRobin);
         sc.duration_ms = 10_000;
-        sc.events = vec![ScheduledAction {
-            at_ms: 2_000,
-            action: Action::SetState {
-                server: 0,
-                state: ServerState::Down,
-            },
-        }];
+        sc.events =
+            vec![ScheduledAction { at_ms: 2_000, action: Action::SetState { server: 0, state: ServerState::Down } }];
         let no_checks = {
             let mut r = LbRun::new(&sc).unwrap();
             r.run_to_end();
             r.summary()
         };
         sc.health = HealthConfig {
-            active: Some(ActiveCheck {
-                interval_ms: 500,
-                fall: 2,
-                rise: 1,
-            }),
+            active: Some(ActiveCheck { interval_ms: 500, fall: 2, rise: 1 }),
             passive: None,
             slow_start_ms: 0,
         };
@@ -1093,10 +965,7 @@ mod tests {
             r.run_to_end();
             r.summary()
         };
-        sc.health.passive = Some(PassiveCheck {
-            max_fails: 1,
-            fail_timeout_ms: 60_000,
-        });
+        sc.health.passive = Some(PassiveCheck { max_fails: 1, fail_timeout_ms: 60_000 });
         let both = {
             let mut r = LbRun::new(&sc).unwrap();
             r.run_to_end();
@@ -1105,11 +974,7 @@ mod tests {
         // About a quarter of 8 s × 200/s fail without checks; within ~1 s with active checks; a
         // handful with passive ones.
         assert!(no_checks.errors > 350, "{}", no_checks.errors);
-        assert!(
-            active.errors < 80 && active.errors > 10,
-            "{}",
-            active.errors
-        );
+        assert!(active.errors < 80 && active.errors > 10, "{}", active.errors);
         assert!(both.errors < 10, "{}", both.errors);
     }
 
@@ -1123,43 +988,18 @@ mod tests {
         sc.duration_ms = 12_000;
         sc.health = HealthConfig {
             active: None,
-            passive: Some(PassiveCheck {
-                max_fails: 1,
-                fail_timeout_ms: 1_000,
-            }),
+            passive: Some(PassiveCheck { max_fails: 1, fail_timeout_ms: 1_000 }),
             slow_start_ms: 0,
         };
         sc.events = vec![
-            ScheduledAction {
-                at_ms: 2_000,
-                action: Action::SetState {
-                    server: 0,
-                    state: ServerState::Down,
-                },
-            },
-            ScheduledAction {
-                at_ms: 8_500,
-                action: Action::SetState {
-                    server: 0,
-                    state: ServerState::Up,
-                },
-            },
+            ScheduledAction { at_ms: 2_000, action: Action::SetState { server: 0, state: ServerState::Down } },
+            ScheduledAction { at_ms: 8_500, action: Action::SetState { server: 0, state: ServerState::Up } },
         ];
         let mut r = LbRun::new(&sc).unwrap();
         r.record_flows(1_000_000);
         r.run_to_end();
-        let to0: Vec<Flow> = r
-            .model()
-            .flows()
-            .iter()
-            .filter(|f| f.server == Some(0))
-            .copied()
-            .collect();
-        let failed: Vec<u64> = to0
-            .iter()
-            .filter(|f| f.outcome == FlowOutcome::Failed)
-            .map(|f| f.at_ms)
-            .collect();
+        let to0: Vec<Flow> = r.model().flows().iter().filter(|f| f.server == Some(0)).copied().collect();
+        let failed: Vec<u64> = to0.iter().filter(|f| f.outcome == FlowOutcome::Failed).map(|f| f.at_ms).collect();
         // The crash at 2 s fails the requests in flight there, which takes s0 out; then one probe
         // just after each fail_timeout fails: ~3, ~4 … ~8 s.
         assert_eq!(failed.len(), 6, "{failed:?}");
@@ -1168,10 +1008,7 @@ mod tests {
             assert!((1_001..1_100).contains(&(w[1] - w[0])), "{failed:?}");
         }
         // Recovered at 8.5 s: the next probe (by ~9.1 s) succeeds and traffic returns.
-        let served_late = to0
-            .iter()
-            .filter(|f| f.at_ms > 9_200 && f.outcome != FlowOutcome::Failed)
-            .count();
+        let served_late = to0.iter().filter(|f| f.at_ms > 9_200 && f.outcome != FlowOutcome::Failed).count();
         assert!(served_late > 100, "{served_late}");
     }
 
@@ -1182,36 +1019,17 @@ mod tests {
         let run = |passive: Option<PassiveCheck>| {
             let mut sc = small(AlgorithmId::RoundRobin);
             sc.duration_ms = 5_000;
-            sc.health = HealthConfig {
-                active: None,
-                passive,
-                slow_start_ms: 0,
-            };
+            sc.health = HealthConfig { active: None, passive, slow_start_ms: 0 };
             sc.events = vec![ScheduledAction {
                 at_ms: 1_000,
-                action: Action::SetState {
-                    server: 0,
-                    state: ServerState::Down,
-                },
+                action: Action::SetState { server: 0, state: ServerState::Down },
             }];
             let mut r = LbRun::new(&sc).unwrap();
             r.run_to_end();
             r.summary().errors
         };
-        assert_eq!(
-            run(Some(PassiveCheck {
-                max_fails: 3,
-                fail_timeout_ms: 10_000
-            })),
-            3
-        );
-        assert_eq!(
-            run(Some(PassiveCheck {
-                max_fails: 1,
-                fail_timeout_ms: 10_000
-            })),
-            1
-        );
+        assert_eq!(run(Some(PassiveCheck { max_fails: 3, fail_timeout_ms: 10_000 })), 3);
+        assert_eq!(run(Some(PassiveCheck { max_fails: 1, fail_timeout_ms: 10_000 })), 1);
         assert!(run(None) > 150);
     }
 
@@ -1219,36 +1037,14 @@ mod tests {
     fn slow_start_ramps_the_weight() {
         let mut sc = small(AlgorithmId::SmoothWrr);
         sc.health = HealthConfig {
-            active: Some(ActiveCheck {
-                interval_ms: 100,
-                fall: 1,
-                rise: 1,
-            }),
+            active: Some(ActiveCheck { interval_ms: 100, fall: 1, rise: 1 }),
             passive: None,
             slow_start_ms: 1_000,
         };
-        sc.servers = vec![
-            ServerConfig {
-                weight: 10,
-                ..ServerConfig::default()
-            };
-            2
-        ];
+        sc.servers = vec![ServerConfig { weight: 10, ..ServerConfig::default() }; 2];
         sc.events = vec![
-            ScheduledAction {
-                at_ms: 100,
-                action: Action::SetState {
-                    server: 0,
-                    state: ServerState::Down,
-                },
-            },
-            ScheduledAction {
-                at_ms: 500,
-                action: Action::SetState {
-                    server: 0,
-                    state: ServerState::Up,
-                },
-            },
+            ScheduledAction { at_ms: 100, action: Action::SetState { server: 0, state: ServerState::Down } },
+            ScheduledAction { at_ms: 500, action: Action::SetState { server: 0, state: ServerState::Up } },
         ];
         let mut r = LbRun::new(&sc).unwrap();
         r.run_for(SimDuration::from_millis(700));
@@ -1262,36 +1058,14 @@ mod tests {
     fn slow_start_leaves_hashing_weights_alone() {
         let mut sc = small(AlgorithmId::Ring);
         sc.health = HealthConfig {
-            active: Some(ActiveCheck {
-                interval_ms: 100,
-                fall: 1,
-                rise: 1,
-            }),
+            active: Some(ActiveCheck { interval_ms: 100, fall: 1, rise: 1 }),
             passive: None,
             slow_start_ms: 1_000,
         };
-        sc.servers = vec![
-            ServerConfig {
-                weight: 10,
-                ..ServerConfig::default()
-            };
-            2
-        ];
+        sc.servers = vec![ServerConfig { weight: 10, ..ServerConfig::default() }; 2];
         sc.events = vec![
-            ScheduledAction {
-                at_ms: 100,
-                action: Action::SetState {
-                    server: 0,
-                    state: ServerState::Down,
-                },
-            },
-            ScheduledAction {
-                at_ms: 500,
-                action: Action::SetState {
-                    server: 0,
-                    state: ServerState::Up,
-                },
-            },
+            ScheduledAction { at_ms: 100, action: Action::SetState { server: 0, state: ServerState::Down } },
+            ScheduledAction { at_ms: 500, action: Action::SetState { server: 0, state: ServerState::Up } },
         ];
         let mut r = LbRun::new(&sc).unwrap();
         r.run_for(SimDuration::from_millis(700));

@@ -52,19 +52,10 @@ fn assign(scheme: HashScheme, n: usize, keys: u64) -> Vec<u32> {
         HashScheme::Modulo => hashes.map(|h| (h % n as u64) as u32).collect(),
         HashScheme::Ring => {
             let ring = HashRing::build(&vec![1; n], super::ring::NGINX_POINTS_PER_WEIGHT);
-            (0..keys)
-                .map(|k| {
-                    ring.lookup(crc32(&[format!("key-{k}").as_bytes()]))
-                        .unwrap_or(0) as u32
-                })
-                .collect()
+            (0..keys).map(|k| ring.lookup(crc32(&[format!("key-{k}").as_bytes()])).unwrap_or(0) as u32).collect()
         }
         HashScheme::Maglev => {
-            let t = MaglevTable::build(
-                &vec![1; n],
-                &vec![true; n],
-                super::maglev::MAGLEV_TABLE_SIZE,
-            );
+            let t = MaglevTable::build(&vec![1; n], &vec![true; n], super::maglev::MAGLEV_TABLE_SIZE);
             hashes.map(|h| t.lookup(h).unwrap_or(0) as u32).collect()
         }
     }
@@ -78,14 +69,10 @@ pub fn keys_moved(
     keys: u64,
 ) -> Result<f64, BalanceError> {
     if servers == 0 || servers > 10_000 {
-        return Err(BalanceError::Membership(format!(
-            "servers = {servers} must be in 1..=10000"
-        )));
+        return Err(BalanceError::Membership(format!("servers = {servers} must be in 1..=10000")));
     }
     if keys == 0 || keys > 100_000_000 {
-        return Err(BalanceError::Membership(format!(
-            "keys = {keys} must be in 1..=100000000"
-        )));
+        return Err(BalanceError::Membership(format!("keys = {keys} must be in 1..=100000000")));
     }
     let after = match change {
         MembershipChange::Remove(k) if k >= 1 && k < servers => servers - k,
@@ -97,10 +84,7 @@ pub fn keys_moved(
             )))
         }
         MembershipChange::Add(k) => {
-            return Err(BalanceError::Membership(format!(
-                "cannot add {k} servers; add 1..={}",
-                10_000 - servers
-            )))
+            return Err(BalanceError::Membership(format!("cannot add {k} servers; add 1..={}", 10_000 - servers)))
         }
     };
     let a = assign(scheme, servers, keys);
@@ -125,17 +109,11 @@ mod tests {
 
     #[test]
     fn bad_changes_are_errors() {
-        assert!(
-            keys_moved(HashScheme::Ring, 3, MembershipChange::Remove(3), 10)
-                .unwrap_err()
-                .to_string()
-                .contains("remove 1..=2")
-        );
-        assert!(keys_moved(HashScheme::Ring, 0, MembershipChange::Add(1), 10).is_err());
-        assert!("crush"
-            .parse::<HashScheme>()
+        assert!(keys_moved(HashScheme::Ring, 3, MembershipChange::Remove(3), 10)
             .unwrap_err()
             .to_string()
-            .contains("one of modulo, ring, maglev"));
+            .contains("remove 1..=2"));
+        assert!(keys_moved(HashScheme::Ring, 0, MembershipChange::Add(1), 10).is_err());
+        assert!("crush".parse::<HashScheme>().unwrap_err().to_string().contains("one of modulo, ring, maglev"));
     }
 }

@@ -47,19 +47,12 @@ pub struct NginxPeers {
 
 impl NginxPeers {
     pub fn with_max_fails(max_fails: u32) -> Self {
-        NginxPeers {
-            rr: SmoothWrr::with_max_fails(max_fails),
-            last_probes: 0,
-        }
+        NginxPeers { rr: SmoothWrr::with_max_fails(max_fails), last_probes: 0 }
     }
 
     /// One request's pick: `probe(try)` looks at the candidate of try `try` (0, 1, …) and says
     /// whether it is usable.
-    pub fn pick(
-        &mut self,
-        servers: &[ServerView],
-        mut probe: impl FnMut(u32) -> Option<usize>,
-    ) -> Pick {
+    pub fn pick(&mut self, servers: &[ServerView], mut probe: impl FnMut(u32) -> Option<usize>) -> Pick {
         self.last_probes = 0;
         let total: u64 = servers.iter().map(|s| u64::from(s.weight)).sum();
         if servers.len() < 2 || total == 0 {
@@ -112,29 +105,13 @@ mod tests {
             Box::new(RandomTwo::new(SimRng::new(1))),
         ];
         let req = Request::from_client([203, 0, 113, 5], "/");
-        let down = vec![
-            ServerView {
-                up: false,
-                ..ServerView::up(1)
-            };
-            4
-        ];
+        let down = vec![ServerView { up: false, ..ServerView::up(1) }; 4];
         let one = vec![ServerView::up(1)];
         for mut b in balancers {
             let probes = |b: &dyn Balancer| b.snapshot().totals.last().map(|t| t.1);
-            assert_eq!(
-                b.pick(&req, &down, SimTime::ZERO),
-                None,
-                "{}",
-                b.algorithm()
-            );
+            assert_eq!(b.pick(&req, &down, SimTime::ZERO), None, "{}", b.algorithm());
             assert_eq!(probes(b.as_ref()), Some(21.0), "{}", b.algorithm());
-            assert_eq!(
-                b.pick(&req, &one, SimTime::ZERO),
-                Some(0),
-                "{}",
-                b.algorithm()
-            );
+            assert_eq!(b.pick(&req, &one, SimTime::ZERO), Some(0), "{}", b.algorithm());
             assert_eq!(probes(b.as_ref()), Some(0.0), "{}", b.algorithm());
         }
         // random two with one usable peer of three: the second distinct usable draw never comes.

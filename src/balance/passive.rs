@@ -28,10 +28,7 @@ pub struct MaxFails {
 
 impl MaxFails {
     /// No passive check (`max_fails=0`).
-    pub const OFF: MaxFails = MaxFails {
-        max_fails: 0,
-        fail_timeout: SimDuration::ZERO,
-    };
+    pub const OFF: MaxFails = MaxFails { max_fails: 0, fail_timeout: SimDuration::ZERO };
 }
 
 /// One peer's failure bookkeeping (`ngx_http_upstream_rr_peer_t`'s `fails`, `accessed`, `checked`).
@@ -53,8 +50,7 @@ impl PeerFails {
     /// When a skipped peer may be chosen again: the first instant at which
     /// `now - checked > fail_timeout` (`None` when it is not skipped at `now`).
     pub fn skipped_until(&self, cfg: MaxFails, now: SimTime) -> Option<SimTime> {
-        self.skipped(cfg, now)
-            .then(|| self.checked + cfg.fail_timeout + SimDuration::from_millis(1))
+        self.skipped(cfg, now).then(|| self.checked + cfg.fail_timeout + SimDuration::from_millis(1))
     }
 
     /// The tail of every `get_peer`: the chosen peer is "checked" once `fail_timeout` has passed.
@@ -99,25 +95,16 @@ mod tests {
     /// (`accessed < checked`) resets `fails`.
     #[test]
     fn nginx_round_robin_max_fails_fail_timeout() {
-        let cfg = MaxFails {
-            max_fails: 2,
-            fail_timeout: SimDuration::from_secs(10),
-        };
+        let cfg = MaxFails { max_fails: 2, fail_timeout: SimDuration::from_secs(10) };
         let mut p = PeerFails::default();
         p.picked(cfg, at(0));
         p.failed(at(100));
         assert!(!p.skipped(cfg, at(100)), "one failure of two");
         p.succeeded();
-        assert_eq!(
-            p.fails, 1,
-            "a success without a check since the failure keeps the count"
-        );
+        assert_eq!(p.fails, 1, "a success without a check since the failure keeps the count");
         p.failed(at(200));
         assert!(p.skipped(cfg, at(200)));
-        assert!(
-            p.skipped(cfg, at(10_200)),
-            "now - checked <= fail_timeout still skips"
-        );
+        assert!(p.skipped(cfg, at(10_200)), "now - checked <= fail_timeout still skips");
         assert_eq!(p.skipped_until(cfg, at(5_000)), Some(at(10_201)));
         assert!(!p.skipped(cfg, at(10_201)));
         // The probe: choosing it re-arms the timeout, so nothing else gets through meanwhile.
@@ -141,13 +128,7 @@ mod tests {
             p.failed(at(t));
         }
         assert!(!p.skipped(MaxFails::OFF, at(100)));
-        assert!(p.skipped(
-            MaxFails {
-                max_fails: 1,
-                fail_timeout: SimDuration::from_secs(1)
-            },
-            at(100)
-        ));
+        assert!(p.skipped(MaxFails { max_fails: 1, fail_timeout: SimDuration::from_secs(1) }, at(100)));
         p.single();
         assert_eq!(p.fails, 0);
     }

@@ -63,13 +63,7 @@ impl PeakEwma {
 
     fn grow(&mut self, n: usize, now: SimTime) {
         if self.estimates.len() < n {
-            self.estimates.resize(
-                n,
-                RttEstimate {
-                    rtt_ms: self.default_rtt_ms,
-                    updated_at: now,
-                },
-            );
+            self.estimates.resize(n, RttEstimate { rtt_ms: self.default_rtt_ms, updated_at: now });
         }
     }
 
@@ -105,11 +99,7 @@ impl Balancer for PeakEwma {
     fn snapshot(&self) -> BalancerSnapshot {
         BalancerSnapshot {
             columns: vec!["RTT estimate (ms)"],
-            rows: self
-                .estimates
-                .iter()
-                .map(|e| vec![libm::round(e.rtt_ms * 10.0) / 10.0])
-                .collect(),
+            rows: self.estimates.iter().map(|e| vec![libm::round(e.rtt_ms * 10.0) / 10.0]).collect(),
             totals: Vec::new(),
         }
     }
@@ -178,51 +168,31 @@ mod tests {
             }
         }
         assert_eq!(seen[3], 0);
-        assert!(
-            seen[..3].iter().all(|c| (3600..4400).contains(c)),
-            "{seen:?}"
-        );
+        assert!(seen[..3].iter().all(|c| (3600..4400).contains(c)), "{seen:?}");
         s[1].up = false;
         s[2].up = false;
-        assert!(matches!(
-            draw_pair(&mut rng, &s, &mut healthy),
-            Pair::One(0)
-        ));
+        assert!(matches!(draw_pair(&mut rng, &s, &mut healthy), Pair::One(0)));
     }
 
     #[test]
     fn estimate_jumps_to_peaks_and_decays_otherwise() {
-        let mut e = RttEstimate {
-            rtt_ms: 10.0,
-            updated_at: SimTime(0),
-        };
+        let mut e = RttEstimate { rtt_ms: 10.0, updated_at: SimTime(0) };
         assert_eq!(e.update(2000.0, SimTime(100), 10_000.0), 2000.0);
         // One τ later a 10 ms sample pulls it most of the way down: 2000/e + 10(1 − 1/e).
         let v = e.update(10.0, SimTime(10_100), 10_000.0);
-        assert!(
-            (v - (2000.0 / std::f64::consts::E + 10.0 * (1.0 - 1.0 / std::f64::consts::E))).abs()
-                < 1e-9,
-            "{v}"
-        );
+        assert!((v - (2000.0 / std::f64::consts::E + 10.0 * (1.0 - 1.0 / std::f64::consts::E))).abs() < 1e-9, "{v}");
     }
 
     #[test]
     fn a_slow_server_loses_every_pair_it_is_in() {
-        let mut b = PeakEwma::new(
-            SimRng::new(1),
-            SimDuration::from_secs(10),
-            SimDuration::from_millis(30),
-        );
+        let mut b = PeakEwma::new(SimRng::new(1), SimDuration::from_secs(10), SimDuration::from_millis(30));
         let s = vec![ServerView::up(1); 3];
         let now = SimTime(1_000);
         b.observe(0, SimDuration::from_millis(2000), now);
         b.observe(1, SimDuration::from_millis(10), now);
         b.observe(2, SimDuration::from_millis(12), now);
         for _ in 0..200 {
-            assert_ne!(
-                b.pick(&Request::from_client([1, 1, 1, 1], "/"), &s, now),
-                Some(0)
-            );
+            assert_ne!(b.pick(&Request::from_client([1, 1, 1, 1], "/"), &s, now), Some(0));
         }
     }
 }

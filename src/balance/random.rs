@@ -41,10 +41,7 @@ impl RandomPick {
     }
     /// With the upstream's `max_fails` (the fallback's failure penalty).
     pub fn with_max_fails(rng: SimRng, max_fails: u32) -> Self {
-        RandomPick {
-            rng,
-            peers: NginxPeers::with_max_fails(max_fails),
-        }
+        RandomPick { rng, peers: NginxPeers::with_max_fails(max_fails) }
     }
     /// Random draws the last pick made (0 when round robin answered at once).
     pub fn last_draws(&self) -> u32 {
@@ -60,11 +57,7 @@ impl Balancer for RandomPick {
     fn pick(&mut self, _req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
         let total = total_weight(servers);
         let rng = &mut self.rng;
-        self.peers
-            .pick(servers, |_| {
-                Some(peek(rng, servers, total)).filter(|i| servers[*i].up)
-            })
-            .server()
+        self.peers.pick(servers, |_| Some(peek(rng, servers, total)).filter(|i| servers[*i].up)).server()
     }
 
     fn report_failure(&mut self, server: usize) {
@@ -90,10 +83,7 @@ impl RandomTwo {
     }
     /// With the upstream's `max_fails` (the fallback's failure penalty).
     pub fn with_max_fails(rng: SimRng, max_fails: u32) -> Self {
-        RandomTwo {
-            rng,
-            peers: NginxPeers::with_max_fails(max_fails),
-        }
+        RandomTwo { rng, peers: NginxPeers::with_max_fails(max_fails) }
     }
     /// Random draws the last pick made (0 when round robin answered at once).
     pub fn last_draws(&self) -> u32 {
@@ -122,8 +112,8 @@ impl Balancer for RandomTwo {
                     return None;
                 };
                 let (a, b) = (&servers[p], &servers[i]);
-                let second_busier = u64::from(b.active) * u64::from(a.weight)
-                    > u64::from(a.active) * u64::from(b.weight);
+                let second_busier =
+                    u64::from(b.active) * u64::from(a.weight) > u64::from(a.active) * u64::from(b.weight);
                 Some(if second_busier { p } else { i })
             })
             .server()
@@ -170,12 +160,7 @@ mod tests {
         let w = [1.0, 3.0, 1.0, 3.0];
         let s: Vec<ServerView> = w.iter().map(|x| ServerView::up(*x as u32)).collect();
         let p: Vec<f64> = w.iter().map(|x| x / 8.0).collect();
-        let want = |j: usize| {
-            (0..4)
-                .filter(|i| *i != j)
-                .map(|i| p[i] * p[j] / (1.0 - p[i]))
-                .sum::<f64>()
-        };
+        let want = |j: usize| (0..4).filter(|i| *i != j).map(|i| p[i] * p[j] / (1.0 - p[i])).sum::<f64>();
         let n = 40_000;
         let mut c = [0u32; 4];
         for _ in 0..n {
@@ -183,11 +168,7 @@ mod tests {
         }
         for (j, count) in c.iter().enumerate() {
             let got = f64::from(*count) / f64::from(n);
-            assert!(
-                (got - want(j)).abs() < 0.01,
-                "server {j}: {got} vs {}",
-                want(j)
-            );
+            assert!((got - want(j)).abs() < 0.01, "server {j}: {got} vs {}", want(j));
         }
         assert!((want(1) + want(3) - 0.664).abs() < 0.001);
     }
@@ -214,16 +195,7 @@ mod tests {
         }
         // Weight 2 with 3 connections (1.5 each) against weight 1 with 2 (2 each): the lighter per
         // weight wins whichever order they were drawn in.
-        let s = vec![
-            ServerView {
-                active: 3,
-                ..ServerView::up(2)
-            },
-            ServerView {
-                active: 2,
-                ..ServerView::up(1)
-            },
-        ];
+        let s = vec![ServerView { active: 3, ..ServerView::up(2) }, ServerView { active: 2, ..ServerView::up(1) }];
         let mut b = RandomTwo::new(SimRng::new(3));
         assert!((0..200).all(|_| b.pick(&req(), &s, SimTime::ZERO) == Some(0)));
     }

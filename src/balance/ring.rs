@@ -64,20 +64,13 @@ impl HashRing {
 
     /// The owner of the first point clockwise from `hash` whose server passes `usable`, looking at
     /// no more than `max_points` points.
-    pub fn walk(
-        &self,
-        hash: u32,
-        max_points: usize,
-        usable: impl Fn(usize) -> bool,
-    ) -> Option<usize> {
+    pub fn walk(&self, hash: u32, max_points: usize, usable: impl Fn(usize) -> bool) -> Option<usize> {
         let n = self.points.len();
         if n == 0 {
             return None;
         }
         let start = self.first_point(hash);
-        (0..max_points.min(n))
-            .map(|k| self.points[(start + k) % n].1 as usize)
-            .find(|i| usable(*i))
+        (0..max_points.min(n)).map(|k| self.points[(start + k) % n].1 as usize).find(|i| usable(*i))
     }
 
     /// The owner of `hash` when every server is usable.
@@ -132,13 +125,7 @@ impl Balancer for RingHash {
 
     fn pick(&mut self, req: &Request<'_>, servers: &[ServerView], _now: SimTime) -> Option<usize> {
         self.peers.rr.sync(servers);
-        if self.built_for.len() != servers.len()
-            || self
-                .built_for
-                .iter()
-                .zip(servers)
-                .any(|(w, s)| *w != s.weight)
-        {
+        if self.built_for.len() != servers.len() || self.built_for.iter().zip(servers).any(|(w, s)| *w != s.weight) {
             self.built_for = servers.iter().map(|s| s.weight).collect();
             self.ring = HashRing::build(&self.built_for, self.points_per_weight);
         }
@@ -179,10 +166,7 @@ impl Balancer for RingHash {
             rows: per.into_iter().map(|c| vec![c]).collect(),
             totals: vec![
                 ("ring points", self.ring.points.len() as f64),
-                (
-                    "points probed (last pick)",
-                    f64::from(self.peers.last_probes),
-                ),
+                ("points probed (last pick)", f64::from(self.peers.last_probes)),
             ],
         }
     }
@@ -213,11 +197,7 @@ mod tests {
         let p = ring.points();
         assert_eq!(ring.first_point(p[3].0), 3);
         assert_eq!(ring.first_point(p[3].0 + 1), 4);
-        assert_eq!(
-            ring.lookup(u32::MAX),
-            Some(p[0].1 as usize),
-            "past the last point wraps to the first"
-        );
+        assert_eq!(ring.lookup(u32::MAX), Some(p[0].1 as usize), "past the last point wraps to the first");
         assert_eq!(ring.walk(5, 1, |_| false), None);
     }
 
@@ -225,26 +205,12 @@ mod tests {
     fn a_client_sticks_while_its_server_is_up_and_only_its_keys_move() {
         let mut b = RingHash::new(HashKey::ClientIp, NGINX_POINTS_PER_WEIGHT);
         let mut s = vec![ServerView::up(1); 5];
-        let homes: Vec<usize> = (0..200u8)
-            .map(|h| {
-                b.pick(&Request::from_client([10, 9, h, 7], "/"), &s, SimTime::ZERO)
-                    .unwrap()
-            })
-            .collect();
-        assert!((0..10).all(|_| b.pick(
-            &Request::from_client([10, 9, 0, 7], "/"),
-            &s,
-            SimTime::ZERO
-        ) == Some(homes[0])));
+        let homes: Vec<usize> =
+            (0..200u8).map(|h| b.pick(&Request::from_client([10, 9, h, 7], "/"), &s, SimTime::ZERO).unwrap()).collect();
+        assert!((0..10).all(|_| b.pick(&Request::from_client([10, 9, 0, 7], "/"), &s, SimTime::ZERO) == Some(homes[0])));
         s[2].up = false;
         for (h, home) in homes.iter().enumerate() {
-            let now = b
-                .pick(
-                    &Request::from_client([10, 9, h as u8, 7], "/"),
-                    &s,
-                    SimTime::ZERO,
-                )
-                .unwrap();
+            let now = b.pick(&Request::from_client([10, 9, h as u8, 7], "/"), &s, SimTime::ZERO).unwrap();
             if *home != 2 {
                 assert_eq!(now, *home);
             } else {

@@ -43,14 +43,10 @@ mod tests {
         let mut rr = RoundRobin::new();
         let mut s = vec![ServerView::up(1); 3];
         let req = Request::from_client([1, 2, 3, 4], "/");
-        let a: Vec<_> = (0..4)
-            .map(|_| rr.pick(&req, &s, SimTime::ZERO).unwrap())
-            .collect();
+        let a: Vec<_> = (0..4).map(|_| rr.pick(&req, &s, SimTime::ZERO).unwrap()).collect();
         assert_eq!(a, vec![0, 1, 2, 0]);
         s[2].up = false;
-        let b: Vec<_> = (0..3)
-            .map(|_| rr.pick(&req, &s, SimTime::ZERO).unwrap())
-            .collect();
+        let b: Vec<_> = (0..3).map(|_| rr.pick(&req, &s, SimTime::ZERO).unwrap()).collect();
         assert_eq!(b, vec![1, 0, 1]);
         s.iter_mut().for_each(|v| v.up = false);
         assert_eq!(rr.pick(&req, &s, SimTime::ZERO), None);

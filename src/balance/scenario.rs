@@ -59,11 +59,7 @@ pub struct ClientsConfig {
 
 impl Default for ClientsConfig {
     fn default() -> Self {
-        ClientsConfig {
-            count: 1000,
-            nat_clients: 0,
-            nat_prefix: [100, 64, 7],
-        }
+        ClientsConfig { count: 1000, nat_clients: 0, nat_prefix: [100, 64, 7] }
     }
 }
 
@@ -85,10 +81,7 @@ pub struct ArrivalConfig {
 
 impl Default for ArrivalConfig {
     fn default() -> Self {
-        ArrivalConfig {
-            rate_per_s: 1000.0,
-            burst: None,
-        }
+        ArrivalConfig { rate_per_s: 1000.0, burst: None }
     }
 }
 
@@ -200,18 +193,9 @@ impl Default for Scenario {
             clients: ClientsConfig::default(),
             arrivals: ArrivalConfig::default(),
             paths: vec![
-                PathWeight {
-                    path: "/api/orders".into(),
-                    weight: 50,
-                },
-                PathWeight {
-                    path: "/auth/login".into(),
-                    weight: 10,
-                },
-                PathWeight {
-                    path: "/static/app.js".into(),
-                    weight: 40,
-                },
+                PathWeight { path: "/api/orders".into(), weight: 50 },
+                PathWeight { path: "/auth/login".into(), weight: 10 },
+                PathWeight { path: "/static/app.js".into(), weight: 40 },
             ],
             dst_ports: vec![80, 443],
             service: Distribution::Exponential { mean_ms: 20.0 },
@@ -243,10 +227,9 @@ fn check_distribution(d: &Distribution) -> Result<(), BalanceError> {
         Distribution::Uniform { min_ms, max_ms } => {
             min_ms.is_finite() && max_ms.is_finite() && 0.0 <= min_ms && min_ms <= max_ms
         }
-        Distribution::AbsNormal {
-            mean_ms,
-            std_dev_ms,
-        } => mean_ms.is_finite() && std_dev_ms.is_finite() && mean_ms >= 0.0 && std_dev_ms >= 0.0,
+        Distribution::AbsNormal { mean_ms, std_dev_ms } => {
+            mean_ms.is_finite() && std_dev_ms.is_finite() && mean_ms >= 0.0 && std_dev_ms >= 0.0
+        }
         Distribution::LogNormal { median_ms, sigma } => {
             median_ms.is_finite() && sigma.is_finite() && median_ms > 0.0 && sigma >= 0.0
         }
@@ -272,10 +255,7 @@ impl Scenario {
     /// built.
     pub fn validate(&self) -> Result<(), BalanceError> {
         if self.duration_ms == 0 || self.duration_ms > 86_400_000 {
-            return Err(bad(format!(
-                "duration_ms = {} must be in 1..=86400000 (one day)",
-                self.duration_ms
-            )));
+            return Err(bad(format!("duration_ms = {} must be in 1..=86400000 (one day)", self.duration_ms)));
         }
         if self.window_ms == 0 {
             return Err(bad("window_ms = 0 must be ≥ 1".into()));
@@ -289,10 +269,7 @@ impl Scenario {
         }
         check_positive("arrivals.rate_per_s", self.arrivals.rate_per_s)?;
         if self.arrivals.rate_per_s > 10_000_000.0 {
-            return Err(bad(format!(
-                "arrivals.rate_per_s = {} must be ≤ 10000000",
-                self.arrivals.rate_per_s
-            )));
+            return Err(bad(format!("arrivals.rate_per_s = {} must be ≤ 10000000", self.arrivals.rate_per_s)));
         }
         if let Some(b) = &self.arrivals.burst {
             check_positive("arrivals.burst.multiplier", b.multiplier)?;
@@ -304,10 +281,7 @@ impl Scenario {
             }
         }
         if self.clients.count == 0 || self.clients.count > 1_000_000 {
-            return Err(bad(format!(
-                "clients.count = {} must be in 1..=1000000",
-                self.clients.count
-            )));
+            return Err(bad(format!("clients.count = {} must be in 1..=1000000", self.clients.count)));
         }
         if self.clients.nat_clients > self.clients.count {
             return Err(bad(format!(
@@ -316,25 +290,16 @@ impl Scenario {
             )));
         }
         if self.paths.iter().map(|p| u64::from(p.weight)).sum::<u64>() == 0 {
-            return Err(bad(
-                "paths: need at least one path with a positive weight".into()
-            ));
+            return Err(bad("paths: need at least one path with a positive weight".into()));
         }
         if self.dst_ports.is_empty() {
             return Err(bad("dst_ports: need at least one destination port".into()));
         }
         check_distribution(&self.service)?;
         if self.servers.is_empty() || self.servers.len() > 10_000 {
-            return Err(bad(format!(
-                "servers: {} given, need 1..=10000",
-                self.servers.len()
-            )));
+            return Err(bad(format!("servers: {} given, need 1..=10000", self.servers.len())));
         }
-        let added = self
-            .events
-            .iter()
-            .filter(|e| matches!(e.action, Action::AddServer { .. }))
-            .count();
+        let added = self.events.iter().filter(|e| matches!(e.action, Action::AddServer { .. })).count();
         for (i, s) in self
             .servers
             .iter()
@@ -353,16 +318,13 @@ impl Scenario {
         let max_index = self.servers.len() + added;
         for e in &self.events {
             let server = match &e.action {
-                Action::SetState { server, .. }
-                | Action::PinLatency { server, .. }
-                | Action::Unpin { server } => *server,
+                Action::SetState { server, .. } | Action::PinLatency { server, .. } | Action::Unpin { server } => {
+                    *server
+                }
                 Action::AddServer { .. } => 0,
             };
             if server >= max_index {
-                return Err(bad(format!(
-                    "event at {} ms names server {server}; servers are 0..{max_index}",
-                    e.at_ms
-                )));
+                return Err(bad(format!("event at {} ms names server {server}; servers are 0..{max_index}", e.at_ms)));
             }
         }
         if let Some(a) = &self.health.active {
@@ -390,29 +352,19 @@ impl Scenario {
     }
 
     pub fn from_json(s: &str) -> Result<Self, BalanceError> {
-        let sc: Scenario =
-            serde_json::from_str(s).map_err(|e| bad(format!("scenario JSON: {e}")))?;
+        let sc: Scenario = serde_json::from_str(s).map_err(|e| bad(format!("scenario JSON: {e}")))?;
         sc.validate()?;
         Ok(sc)
     }
 
     /// The server count at its largest (after every `AddServer`).
     pub fn max_servers(&self) -> usize {
-        self.servers.len()
-            + self
-                .events
-                .iter()
-                .filter(|e| matches!(e.action, Action::AddServer { .. }))
-                .count()
+        self.servers.len() + self.events.iter().filter(|e| matches!(e.action, Action::AddServer { .. })).count()
     }
 
     /// Offered load relative to capacity: arrival rate × mean service ÷ Σ concurrency × speed.
     pub fn offered_load(&self) -> f64 {
-        let capacity: f64 = self
-            .servers
-            .iter()
-            .map(|s| f64::from(s.concurrency) * s.speed)
-            .sum();
+        let capacity: f64 = self.servers.iter().map(|s| f64::from(s.concurrency) * s.speed).sum();
         self.arrivals.rate_per_s * self.service.mean_ms() / 1000.0 / capacity
     }
 }
@@ -427,50 +379,20 @@ pub struct Preset {
 }
 
 fn servers_with_weights(weights: &[u32]) -> Vec<ServerConfig> {
-    weights
-        .iter()
-        .map(|w| ServerConfig {
-            weight: *w,
-            ..ServerConfig::default()
-        })
-        .collect()
+    weights.iter().map(|w| ServerConfig { weight: *w, ..ServerConfig::default() }).collect()
 }
 
 fn dies(with_health: bool) -> Scenario {
     Scenario {
-        name: if with_health {
-            "server-dies-health-checks"
-        } else {
-            "server-dies-no-health-checks"
-        }
-        .into(),
+        name: if with_health { "server-dies-health-checks" } else { "server-dies-no-health-checks" }.into(),
         algorithm: AlgorithmId::RoundRobin,
         duration_ms: 30_000,
-        arrivals: ArrivalConfig {
-            rate_per_s: 400.0,
-            burst: None,
-        },
+        arrivals: ArrivalConfig { rate_per_s: 400.0, burst: None },
         servers: vec![ServerConfig::default(); 4],
-        health: if with_health {
-            HealthConfig::active_and_passive(5_000)
-        } else {
-            HealthConfig::default()
-        },
+        health: if with_health { HealthConfig::active_and_passive(5_000) } else { HealthConfig::default() },
         events: vec![
-            ScheduledAction {
-                at_ms: 10_000,
-                action: Action::SetState {
-                    server: 1,
-                    state: ServerState::Down,
-                },
-            },
-            ScheduledAction {
-                at_ms: 20_000,
-                action: Action::SetState {
-                    server: 1,
-                    state: ServerState::Up,
-                },
-            },
+            ScheduledAction { at_ms: 10_000, action: Action::SetState { server: 1, state: ServerState::Down } },
+            ScheduledAction { at_ms: 20_000, action: Action::SetState { server: 1, state: ServerState::Up } },
         ],
         ..Scenario::default()
     }
@@ -615,69 +537,31 @@ mod tests {
     #[test]
     fn presets_are_valid_and_round_trip_through_json() {
         for p in presets() {
-            p.scenario
-                .validate()
-                .unwrap_or_else(|e| panic!("{}: {e}", p.id));
-            assert_eq!(
-                Scenario::from_json(&p.scenario.to_json()).unwrap(),
-                p.scenario,
-                "{}",
-                p.id
-            );
+            p.scenario.validate().unwrap_or_else(|e| panic!("{}: {e}", p.id));
+            assert_eq!(Scenario::from_json(&p.scenario.to_json()).unwrap(), p.scenario, "{}", p.id);
         }
-        assert!(preset("nope")
-            .unwrap_err()
-            .to_string()
-            .contains("linkerd-slow-server"));
+        assert!(preset("nope").unwrap_err().to_string().contains("linkerd-slow-server"));
     }
 
     #[test]
     fn bad_values_are_named() {
         let mut s = Scenario::default();
         s.arrivals.rate_per_s = -3.0;
-        assert!(s
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .contains("rate_per_s = -3"));
+        assert!(s.validate().unwrap_err().to_string().contains("rate_per_s = -3"));
         let mut s = Scenario::default();
         s.servers[2].concurrency = 0;
-        assert!(s
-            .validate()
-            .unwrap_err()
-            .to_string()
-            .contains("server 2: concurrency = 0"));
+        assert!(s.validate().unwrap_err().to_string().contains("server 2: concurrency = 0"));
         let mut s = Scenario::default();
-        s.events.push(ScheduledAction {
-            at_ms: 5,
-            action: Action::Unpin { server: 9 },
-        });
+        s.events.push(ScheduledAction { at_ms: 5, action: Action::Unpin { server: 9 } });
         assert!(s.validate().unwrap_err().to_string().contains("server 9"));
-        let s = Scenario {
-            service: Distribution::Pareto {
-                min_ms: 5.0,
-                alpha: 0.0,
-            },
-            ..Scenario::default()
-        };
+        let s = Scenario { service: Distribution::Pareto { min_ms: 5.0, alpha: 0.0 }, ..Scenario::default() };
         assert!(s.validate().unwrap_err().to_string().contains("alpha: 0.0"));
-        let s = Scenario {
-            duration_ms: 86_400_000,
-            window_ms: 100,
-            ..Scenario::default()
-        };
+        let s = Scenario { duration_ms: 86_400_000, window_ms: 100, ..Scenario::default() };
         let e = s.validate().unwrap_err().to_string();
         assert!(e.contains("864000 windows; at most 100000"), "{e}");
-        let s = Scenario {
-            duration_ms: 86_400_000,
-            window_ms: 1000,
-            ..Scenario::default()
-        };
+        let s = Scenario { duration_ms: 86_400_000, window_ms: 1000, ..Scenario::default() };
         assert!(s.validate().is_ok());
-        assert!(Scenario::from_json("{\"duration_ms\": 0}")
-            .unwrap_err()
-            .to_string()
-            .contains("duration_ms = 0"));
+        assert!(Scenario::from_json("{\"duration_ms\": 0}").unwrap_err().to_string().contains("duration_ms = 0"));
         // Missing fields fall back to defaults, so short URLs work.
         assert_eq!(Scenario::from_json("{\"seed\": 9}").unwrap().seed, 9);
     }

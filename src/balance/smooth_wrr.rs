@@ -49,29 +49,18 @@ impl Default for SmoothWrr {
 impl SmoothWrr {
     /// nginx's defaults: `max_fails=1`.
     pub fn new() -> Self {
-        SmoothWrr {
-            peers: Vec::new(),
-            max_fails: 1,
-        }
+        SmoothWrr { peers: Vec::new(), max_fails: 1 }
     }
 
     /// With the upstream's configured `max_fails` (0 = no effective-weight penalty).
     pub fn with_max_fails(max_fails: u32) -> Self {
-        SmoothWrr {
-            peers: Vec::new(),
-            max_fails,
-        }
+        SmoothWrr { peers: Vec::new(), max_fails }
     }
 
     /// A balancer already sized for `weights` (for the CLI and tests).
     pub fn with_weights(weights: &[u32]) -> Self {
         let mut s = SmoothWrr::new();
-        s.sync(
-            &weights
-                .iter()
-                .map(|w| ServerView::up(*w))
-                .collect::<Vec<_>>(),
-        );
+        s.sync(&weights.iter().map(|w| ServerView::up(*w)).collect::<Vec<_>>());
         s
     }
 
@@ -125,12 +114,7 @@ impl SmoothWrr {
         let mut before: Vec<i64> = self.peers.iter().map(|p| p.current_weight).collect();
         before[chosen] = before[chosen].saturating_add(total);
         let after = self.peers.iter().map(|p| p.current_weight).collect();
-        Some(WrrStep {
-            before,
-            chosen,
-            total,
-            after,
-        })
+        Some(WrrStep { before, chosen, total, after })
     }
 
     pub(crate) fn pick_views(&mut self, servers: &[ServerView]) -> Option<usize> {
@@ -177,13 +161,7 @@ impl SmoothWrr {
             rows: self
                 .peers
                 .iter()
-                .map(|p| {
-                    vec![
-                        p.weight as f64,
-                        p.effective_weight as f64,
-                        p.current_weight as f64,
-                    ]
-                })
+                .map(|p| vec![p.weight as f64, p.effective_weight as f64, p.current_weight as f64])
                 .collect(),
             totals: Vec::new(),
         }
@@ -192,11 +170,7 @@ impl SmoothWrr {
 
 /// Letters for servers in sequences: 0 → a, 1 → b …
 pub fn letters(picks: &[usize]) -> String {
-    picks
-        .iter()
-        .map(|i| char::from(b'a' + (*i % 26) as u8).to_string())
-        .collect::<Vec<_>>()
-        .join(" ")
+    picks.iter().map(|i| char::from(b'a' + (*i % 26) as u8).to_string()).collect::<Vec<_>>().join(" ")
 }
 
 /// The length of one period of smooth WRR over `weights`: the sum of the weights divided by their
@@ -213,10 +187,7 @@ pub fn period(weights: &[u32]) -> u64 {
     if g == 0 {
         return 0;
     }
-    weights
-        .iter()
-        .fold(0u64, |a, w| a.saturating_add(u64::from(*w)))
-        / g
+    weights.iter().fold(0u64, |a, w| a.saturating_add(u64::from(*w))) / g
 }
 
 #[cfg(test)]
@@ -247,10 +218,7 @@ mod tests {
         let steps: Vec<String> = (0..3)
             .map(|_| {
                 let st = s.pick_explained(&v).unwrap();
-                format!(
-                    "{:?} -> {} -{} -> {:?}",
-                    st.before, st.chosen, st.total, st.after
-                )
+                format!("{:?} -> {} -{} -> {:?}", st.before, st.chosen, st.total, st.after)
             })
             .collect();
         expect![[r#"
@@ -262,12 +230,7 @@ mod tests {
 
     fn wrr(weights: &[u32], max_fails: u32) -> SmoothWrr {
         let mut s = SmoothWrr::with_max_fails(max_fails);
-        s.sync(
-            &weights
-                .iter()
-                .map(|w| ServerView::up(*w))
-                .collect::<Vec<_>>(),
-        );
+        s.sync(&weights.iter().map(|w| ServerView::up(*w)).collect::<Vec<_>>());
         s
     }
 

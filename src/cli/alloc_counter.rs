@@ -44,5 +44,9 @@ unsafe impl GlobalAlloc for CountingAllocator {
 
 /// Bytes currently allocated, or `None` when the counting allocator is not installed.
 pub fn allocated_bytes() -> Option<usize> {
-    if INSTALLED.load(Ordering::Relaxed) == 1 { Some(ALLOCATED.load(Ordering::Relaxed)) } else { None }
+    if INSTALLED.load(Ordering::Relaxed) == 1 {
+        Some(ALLOCATED.load(Ordering::Relaxed))
+    } else {
+        None
+    }
 }

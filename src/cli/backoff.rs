@@ -4,9 +4,7 @@
 
 use super::output::{print_csv, print_json};
 use super::{CliResult, Common};
-use crate::backoff::contention::{
-    ClientRange, ContentionError, Strategy, Sweep, SweepParams, SweepRow,
-};
+use crate::backoff::contention::{ClientRange, ContentionError, Strategy, Sweep, SweepParams, SweepRow};
 use crate::backoff::retry::{self, AttemptOutcome, CallResult, FailingApi, GiveUp, RetryParams};
 use crate::backoff::{Policy, PolicyError};
 
@@ -98,9 +96,7 @@ impl RetryArgs {
         } else if let Some(until_ms) = self.rate_limited_until {
             FailingApi::RateLimited { until_ms }
         } else {
-            FailingApi::FailFirst {
-                k: self.fail_first.unwrap_or(3),
-            }
+            FailingApi::FailFirst { k: self.fail_first.unwrap_or(3) }
         }
     }
 }
@@ -119,20 +115,12 @@ pub fn retry(c: &Common, a: RetryArgs) -> CliResult {
     if c.json {
         return print_json(&schedule);
     }
-    println!(
-        "{:>7}  {:>8}  {:>14}  outcome",
-        "attempt", "start_ms", "wait_before_ms"
-    );
+    println!("{:>7}  {:>8}  {:>14}  outcome", "attempt", "start_ms", "wait_before_ms");
     for at in &schedule.attempts {
         let outcome = match &at.outcome {
             AttemptOutcome::Ok => "ok".to_string(),
             AttemptOutcome::Err { error } => match error.retry_after_ms {
-                Some(ra) => format!(
-                    "{} {} (Retry-After {} s)",
-                    error.status,
-                    error.message,
-                    ra / 1000
-                ),
+                Some(ra) => format!("{} {} (Retry-After {} s)", error.status, error.message, ra / 1000),
                 None => format!("{} {}", error.status, error.message),
             },
         };
@@ -142,10 +130,7 @@ pub fn retry(c: &Common, a: RetryArgs) -> CliResult {
             }
             _ => String::new(),
         };
-        println!(
-            "{:>7}  {:>8}  {:>14}  {}{}",
-            at.attempt, at.start_ms, at.wait_before_ms, outcome, deadlines
-        );
+        println!("{:>7}  {:>8}  {:>14}  {}{}", at.attempt, at.start_ms, at.wait_before_ms, outcome, deadlines);
     }
     for r in &schedule.on_retry {
         println!(
@@ -155,24 +140,14 @@ pub fn retry(c: &Common, a: RetryArgs) -> CliResult {
     }
     match &schedule.result {
         CallResult::Succeeded { attempt, at_ms } => {
-            println!(
-                "result: success on attempt {attempt} (call #{}) at {at_ms} ms",
-                attempt + 1
-            )
+            println!("result: success on attempt {attempt} (call #{}) at {at_ms} ms", attempt + 1)
         }
-        CallResult::Failed {
-            error,
-            at_ms,
-            reason,
-        } => {
+        CallResult::Failed { error, at_ms, reason } => {
             let why = match reason {
                 GiveUp::RetriesExhausted => "retries exhausted",
                 GiveUp::Deadline => "max-elapsed deadline",
             };
-            println!(
-                "result: error {} {} reaches the caller at {at_ms} ms ({why})",
-                error.status, error.message
-            )
+            println!("result: error {} {} reaches the caller at {at_ms} ms ({why})", error.status, error.message)
         }
     }
     Ok(())
@@ -218,39 +193,21 @@ fn run_cells_in_parallel(sweep: &Sweep, threads: usize) -> Vec<SweepRow> {
                 })
             })
             .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("a sweep worker panicked"))
-            .collect::<Vec<_>>()
+        workers.into_iter().flat_map(|w| w.join().expect("a sweep worker panicked")).collect::<Vec<_>>()
     });
     for (i, r) in results {
         rows[i] = Some(r);
     }
-    rows.into_iter()
-        .map(|r| r.expect("every cell was run"))
-        .collect()
+    rows.into_iter().map(|r| r.expect("every cell was run")).collect()
 }
 
 pub fn sweep(c: &Common, a: SweepArgs) -> CliResult {
-    let strategies = if a.strategies.is_empty() {
-        Strategy::ALL.to_vec()
-    } else {
-        a.strategies
-    };
-    let params = SweepParams {
-        clients: a.clients,
-        runs: a.runs,
-        seed: c.seed,
-        strategies,
-        ..SweepParams::default()
-    };
+    let strategies = if a.strategies.is_empty() { Strategy::ALL.to_vec() } else { a.strategies };
+    let params = SweepParams { clients: a.clients, runs: a.runs, seed: c.seed, strategies, ..SweepParams::default() };
     let started = std::time::Instant::now();
     let sweep = Sweep::new(params)?;
-    let threads = if a.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        a.threads as usize
-    };
+    let threads =
+        if a.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { a.threads as usize };
     let rows = run_cells_in_parallel(&sweep, threads);
     let elapsed = started.elapsed();
     if a.timing {

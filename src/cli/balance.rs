@@ -7,8 +7,8 @@ use crate::balance::metrics::RunSummary;
 use crate::balance::scenario::{HealthConfig, PassiveCheck};
 use crate::balance::smooth_wrr::{letters, SmoothWrr};
 use crate::balance::{
-    build_balancer, keys_moved, preset, presets, AlgorithmId, BalancerConfig, Compare, HashScheme,
-    LbRun, MembershipChange, Request, Scenario, ServerConfig, ServerView,
+    build_balancer, keys_moved, preset, presets, AlgorithmId, BalancerConfig, Compare, HashScheme, LbRun,
+    MembershipChange, Request, Scenario, ServerConfig, ServerView,
 };
 use crate::sim::{Distribution, SimRng, SimTime};
 
@@ -58,25 +58,16 @@ fn parse_ip(s: &str) -> Result<[u8; 4], LbCliError> {
 fn parse_service(s: &str) -> Result<Distribution, LbCliError> {
     let err = || LbCliError::Service(s.into());
     let (kind, args) = s.split_once(':').ok_or_else(err)?;
-    let nums: Vec<f64> = args
-        .split(',')
-        .map(|x| x.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| err())?;
+    let nums: Vec<f64> =
+        args.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| err())?;
     if nums.iter().any(|x| !x.is_finite() || *x <= 0.0) {
         return Err(err());
     }
     match (kind, nums.as_slice()) {
         ("const", [ms]) => Ok(Distribution::Constant { ms: *ms }),
         ("exp", [m]) => Ok(Distribution::Exponential { mean_ms: *m }),
-        ("lognormal", [med, sigma]) => Ok(Distribution::LogNormal {
-            median_ms: *med,
-            sigma: *sigma,
-        }),
-        ("pareto", [min, alpha]) => Ok(Distribution::Pareto {
-            min_ms: *min,
-            alpha: *alpha,
-        }),
+        ("lognormal", [med, sigma]) => Ok(Distribution::LogNormal { median_ms: *med, sigma: *sigma }),
+        ("pareto", [min, alpha]) => Ok(Distribution::Pareto { min_ms: *min, alpha: *alpha }),
         _ => Err(err()),
     }
 }
@@ -234,22 +225,12 @@ fn picks(c: &Common, p: PicksArgs) -> CliResult {
     let mut views: Vec<ServerView> = weights.iter().map(|w| ServerView::up(*w)).collect();
     if let Some(d) = &p.down {
         for x in d.split(',') {
-            let i: usize = x
-                .trim()
-                .parse()
-                .map_err(|_| LbCliError::Down(d.clone(), views.len()))?;
+            let i: usize = x.trim().parse().map_err(|_| LbCliError::Down(d.clone(), views.len()))?;
             let n = views.len();
-            views
-                .get_mut(i)
-                .ok_or_else(|| LbCliError::Down(d.clone(), n))?
-                .up = false;
+            views.get_mut(i).ok_or_else(|| LbCliError::Down(d.clone(), n))?.up = false;
         }
     }
-    let ips: Vec<[u8; 4]> = p
-        .client_ip
-        .split(',')
-        .map(parse_ip)
-        .collect::<Result<_, _>>()?;
+    let ips: Vec<[u8; 4]> = p.client_ip.split(',').map(parse_ip).collect::<Result<_, _>>()?;
     let mut out = String::new();
     if alg == AlgorithmId::SmoothWrr && p.explain {
         let mut s = SmoothWrr::new();
@@ -265,13 +246,7 @@ fn picks(c: &Common, p: PicksArgs) -> CliResult {
         print!("{out}");
         return Ok(());
     }
-    let mut b = build_balancer(
-        alg,
-        &BalancerConfig::default(),
-        views.len(),
-        1,
-        SimRng::new(c.seed).child("balancer"),
-    )?;
+    let mut b = build_balancer(alg, &BalancerConfig::default(), views.len(), 1, SimRng::new(c.seed).child("balancer"))?;
     let mut chosen = Vec::new();
     for k in 0..p.count {
         let req = Request::from_client(ips[(k % ips.len() as u64) as usize], &p.path);
@@ -284,9 +259,7 @@ fn picks(c: &Common, p: PicksArgs) -> CliResult {
         }
     }
     if c.json {
-        return print_json(
-            &serde_json::json!({ "algorithm": alg, "picks": chosen, "letters": letters(&chosen) }),
-        );
+        return print_json(&serde_json::json!({ "algorithm": alg, "picks": chosen, "letters": letters(&chosen) }));
     }
     print!("{out}");
     Ok(())
@@ -296,8 +269,8 @@ fn build_scenario(c: &Common, r: &RunArgs) -> Result<Scenario, Box<dyn std::erro
     let mut sc = match (&r.preset, &r.scenario) {
         (Some(p), _) => preset(p)?,
         (None, Some(path)) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| LbCliError::ScenarioFile(path.display().to_string(), e))?;
+            let text =
+                std::fs::read_to_string(path).map_err(|e| LbCliError::ScenarioFile(path.display().to_string(), e))?;
             Scenario::from_json(&text)?
         }
         (None, None) => Scenario::default(),
@@ -308,21 +281,9 @@ fn build_scenario(c: &Common, r: &RunArgs) -> Result<Scenario, Box<dyn std::erro
     }
     let template = sc.servers.first().cloned().unwrap_or_default();
     if let Some(w) = &r.weights {
-        sc.servers = parse_weights(w)?
-            .into_iter()
-            .map(|w| ServerConfig {
-                weight: w,
-                ..template.clone()
-            })
-            .collect();
+        sc.servers = parse_weights(w)?.into_iter().map(|w| ServerConfig { weight: w, ..template.clone() }).collect();
     } else if let Some(n) = r.servers {
-        sc.servers = vec![
-            ServerConfig {
-                weight: 1,
-                ..template.clone()
-            };
-            n
-        ];
+        sc.servers = vec![ServerConfig { weight: 1, ..template.clone() }; n];
     }
     for s in &mut sc.servers {
         if let Some(cc) = r.concurrency {
@@ -362,10 +323,7 @@ fn build_scenario(c: &Common, r: &RunArgs) -> Result<Scenario, Box<dyn std::erro
     if r.max_fails.is_some() || r.fail_timeout_ms.is_some() {
         let max_fails = r.max_fails.unwrap_or(1);
         let fail_timeout_ms = r.fail_timeout_ms.unwrap_or(10_000);
-        sc.health.passive = (max_fails > 0).then_some(PassiveCheck {
-            max_fails,
-            fail_timeout_ms,
-        });
+        sc.health.passive = (max_fails > 0).then_some(PassiveCheck { max_fails, fail_timeout_ms });
     }
     if let Some(t) = r.maglev_tracking {
         sc.balancer.maglev_tracking = t;
@@ -429,16 +387,7 @@ fn compare(c: &Common, r: RunArgs) -> CliResult {
         return print_json(&rows);
     }
     print_csv(
-        &[
-            "algorithm",
-            "p50_ms",
-            "p99_ms",
-            "p999_ms",
-            "drops",
-            "errors",
-            "completed",
-            "fairness",
-        ],
+        &["algorithm", "p50_ms", "p99_ms", "p999_ms", "drops", "errors", "completed", "fairness"],
         rows.iter().map(|r| {
             vec![
                 r.algorithm.to_string(),
@@ -485,22 +434,13 @@ fn bench(c: &Common, b: BenchArgs) -> CliResult {
         name: "bench".into(),
         algorithm: alg,
         seed: c.seed,
-        servers: vec![
-            ServerConfig {
-                concurrency: 8,
-                queue_limit: 64,
-                ..ServerConfig::default()
-            };
-            b.servers
-        ],
+        servers: vec![ServerConfig { concurrency: 8, queue_limit: 64, ..ServerConfig::default() }; b.servers],
         service: Distribution::Exponential { mean_ms: 20.0 },
         ..Scenario::default()
     };
     sc.arrivals.rate_per_s = 1.0;
     sc.arrivals.rate_per_s = 0.8 / sc.offered_load();
-    sc.duration_ms = ((b.requests as f64 / sc.arrivals.rate_per_s) * 1000.0)
-        .ceil()
-        .max(1.0) as u64;
+    sc.duration_ms = ((b.requests as f64 / sc.arrivals.rate_per_s) * 1000.0).ceil().max(1.0) as u64;
     let mut run = LbRun::new(&sc)?;
     let cpu0 = thread_cpu_seconds();
     let t0 = std::time::Instant::now();
@@ -528,11 +468,7 @@ fn bench(c: &Common, b: BenchArgs) -> CliResult {
         per_s / 1e6
     );
     if let Some(cpu) = cpu {
-        println!(
-            "  on-CPU time {:.3} s = {:.2} M requests per CPU-second",
-            cpu,
-            s.arrivals as f64 / cpu / 1e6
-        );
+        println!("  on-CPU time {:.3} s = {:.2} M requests per CPU-second", cpu, s.arrivals as f64 / cpu / 1e6);
     }
     Ok(())
 }

@@ -89,21 +89,13 @@ pub fn run(common: &Common, args: Args) -> CliResult {
             if common.json {
                 print_json(&summary)
             } else {
-                let desc = PRESETS
-                    .iter()
-                    .find(|(id, _)| *id == summary.preset)
-                    .map_or("", |(_, d)| *d);
+                let desc = PRESETS.iter().find(|(id, _)| *id == summary.preset).map_or("", |(_, d)| *d);
                 println!("preset {} (seed {}): {desc}", summary.preset, summary.seed);
                 match summary.failover_ms {
-                    Some(ms) => println!(
-                        "failover: {ms} ms from the kill to the promoted replica owning the slots"
-                    ),
+                    Some(ms) => println!("failover: {ms} ms from the kill to the promoted replica owning the slots"),
                     None => println!("failover: none"),
                 }
-                println!(
-                    "acknowledged writes: {}, lost: {}",
-                    summary.acked_writes, summary.acked_writes_lost
-                );
+                println!("acknowledged writes: {}, lost: {}", summary.acked_writes, summary.acked_writes_lost);
                 println!(
                     "operations: {} ({} ok), redirects: {} MOVED, {} ASK",
                     summary.ops, summary.ok, summary.moved, summary.ask

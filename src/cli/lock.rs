@@ -165,9 +165,8 @@ pub fn run(c: &Common, a: Args) -> CliResult {
         scenario.variants.release = ReleaseVariant::CompareAndDelete;
     }
     if let Some(r) = &a.release {
-        scenario.variants.release = ReleaseVariant::from_id(r).ok_or_else(|| {
-            format!("release {r:?} is not known; expected reference, naive-del or atomic")
-        })?;
+        scenario.variants.release = ReleaseVariant::from_id(r)
+            .ok_or_else(|| format!("release {r:?} is not known; expected reference, naive-del or atomic"))?;
     }
     if let Some(t) = &a.command_timeout {
         scenario.command_timeout_ms = Some(parse_duration(t)?.0);
@@ -190,9 +189,7 @@ pub fn run(c: &Common, a: Args) -> CliResult {
             let (snapshots, scratch, every) = rw.snapshot_counts();
             drop(rw);
             let model = super::alloc_counter::allocated_bytes().zip(before).map(|(m, b)| m.saturating_sub(b));
-            let held = with
-                .zip(super::alloc_counter::allocated_bytes())
-                .map(|(w, m)| w.saturating_sub(m));
+            let held = with.zip(super::alloc_counter::allocated_bytes()).map(|(w, m)| w.saturating_sub(m));
             rewind_memory = a.rewind_memory.then_some(RewindMemory {
                 snapshots,
                 scratch_snapshots: scratch,
@@ -227,10 +224,7 @@ pub fn run(c: &Common, a: Args) -> CliResult {
         }
         (true, Some(speed)) => {
             if !speed.is_finite() || speed <= 0.0 {
-                return Err(format!(
-                    "speed {speed} is not a positive number; expected e.g. 1, 10 or 100"
-                )
-                .into());
+                return Err(format!("speed {speed} is not a positive number; expected e.g. 1, 10 or 100").into());
             }
             let mut sim = crate::lock::build(&scenario, TEST_EPOCH)?;
             sim.trace_mut().set_enabled(a.trace);
@@ -277,32 +271,18 @@ pub fn run(c: &Common, a: Args) -> CliResult {
         ttl_warning: scenario.ttl_warning(),
         wall_ms: a.bench.then_some(wall_s * 1000.0),
         events_per_sec: a.bench.then(|| sim.processed() as f64 / wall_s.max(1e-9)),
-        wall_ms_per_virtual_second: a
-            .bench
-            .then(|| wall_s * 1000.0 / (scenario.duration_ms as f64 / 1000.0).max(1e-9)),
+        wall_ms_per_virtual_second: a.bench.then(|| wall_s * 1000.0 / (scenario.duration_ms as f64 / 1000.0).max(1e-9)),
         log: a.trace.then(|| {
-            rt.log()
-                .iter()
-                .map(|l| format!("{:>8}.{:03} {}", l.at_ms / 1000, l.at_ms % 1000, l.text))
-                .collect()
+            rt.log().iter().map(|l| format!("{:>8}.{:03} {}", l.at_ms / 1000, l.at_ms % 1000, l.text)).collect()
         }),
-        trace: a.trace.then(|| {
-            sim.trace()
-                .entries()
-                .iter()
-                .map(|e| e.to_string())
-                .collect()
-        }),
+        trace: a.trace.then(|| sim.trace().entries().iter().map(|e| e.to_string()).collect()),
         frames,
         memory,
         rewind_memory,
     };
     if let Some(path) = &a.rewind.replay_out {
         let mut replay = LockReplay::new("lock", scenario.seed, TEST_EPOCH, scenario.clone(), Vec::new());
-        replay.cursor = Some(crate::sim::Cursor {
-            events: sim.processed(),
-            at_ms: sim.elapsed().0,
-        });
+        replay.cursor = Some(crate::sim::Cursor { events: sim.processed(), at_ms: sim.elapsed().0 });
         std::fs::write(path, replay.to_json() + "\n")
             .map_err(|e| format!("cannot write the replay file {}: {e}", path.display()))?;
     }

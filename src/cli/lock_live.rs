@@ -25,10 +25,7 @@
 use super::{CliResult, Common};
 use crate::lock::machine::{ioredis, ReleaseVariant, RenewVariant, REFERENCE_LOCK_KEY};
 use crate::lock::runtime::{majority_value, ProtectedResource};
-use crate::lock::{
-    parse_duration, Checker, Effect, Event, LockCommand, LockWorker, MachineConfig, Summary,
-    TimerKind,
-};
+use crate::lock::{parse_duration, Checker, Effect, Event, LockCommand, LockWorker, MachineConfig, Summary, TimerKind};
 use crate::redis::Reply;
 use crate::sim::{SimDuration, SimRng, SimTime};
 use serde::Serialize;
@@ -128,9 +125,7 @@ impl LiveConfig {
             return Err(format!("workers = {}; expected 1 to 16", a.workers).into());
         }
         for s in &a.redis {
-            let ok = s
-                .rsplit_once(':')
-                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+            let ok = s.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
             if !ok {
                 return Err(format!("--redis {s:?} is not HOST:PORT, like 127.0.0.1:6379").into());
             }
@@ -144,11 +139,7 @@ impl LiveConfig {
             ttl: ms(dur(&a.ttl)?),
             renew_interval: ms(dur(&a.renew_interval)?),
             retry_interval: ms(dur(&a.retry_interval)?),
-            renew: if a.renew == "atomic" {
-                RenewVariant::CompareAndExtend
-            } else {
-                RenewVariant::GetThenExpire
-            },
+            renew: if a.renew == "atomic" { RenewVariant::CompareAndExtend } else { RenewVariant::GetThenExpire },
             release: ReleaseVariant::from_id(&a.release).unwrap_or_default(),
             fencing: a.fencing,
             instances: a.redis.len(),
@@ -164,12 +155,8 @@ impl LiveConfig {
             job: dur(&a.job)?,
             stop_work: dur(&a.stop_work)?,
             stop_holder_at: at(&a.stop_holder_at)?,
-            pause_holder: at(&a.pause_holder_at)?
-                .map(|t| dur(&a.pause_for).map(|d| (t, d)))
-                .transpose()?,
-            client_pause: at(&a.client_pause_at)?
-                .map(|t| dur(&a.client_pause_for).map(|d| (t, d)))
-                .transpose()?,
+            pause_holder: at(&a.pause_holder_at)?.map(|t| dur(&a.pause_for).map(|d| (t, d))).transpose()?,
+            client_pause: at(&a.client_pause_at)?.map(|t| dur(&a.client_pause_for).map(|d| (t, d))).transpose()?,
             restart_server_at: at(&a.restart_server_at)?,
             server_bin: a.server_bin.clone(),
             seed: c.seed,
@@ -212,18 +199,13 @@ impl Shared {
     }
     fn observe(&mut self) {
         let now = self.now();
-        let believers: Vec<(usize, &str)> = self
-            .believers
-            .iter()
-            .enumerate()
-            .filter_map(|(w, v)| v.as_deref().map(|v| (w, v)))
-            .collect();
+        let believers: Vec<(usize, &str)> =
+            self.believers.iter().enumerate().filter_map(|(w, v)| v.as_deref().map(|v| (w, v))).collect();
         self.checker.observe(now, &believers, self.truth.as_deref());
     }
     fn log(&mut self, line: String) {
         let t = self.start.elapsed().as_millis();
-        self.log
-            .push(format!("{:>6}.{:03} {line}", t / 1000, t % 1000));
+        self.log.push(format!("{:>6}.{:03} {line}", t / 1000, t % 1000));
     }
 }
 
@@ -251,11 +233,7 @@ fn to_reply(v: redis::Value) -> Reply {
 }
 
 /// Runs `argv` on a connection: a reply, or `None` when the connection failed (or timed out).
-fn query(
-    con: &mut redis::Connection,
-    argv: &[Vec<u8>],
-    timeout: Option<Duration>,
-) -> Option<Reply> {
+fn query(con: &mut redis::Connection, argv: &[Vec<u8>], timeout: Option<Duration>) -> Option<Reply> {
     let _ = con.set_read_timeout(timeout);
     let mut cmd = redis::cmd(&String::from_utf8_lossy(&argv[0]));
     for a in &argv[1..] {
@@ -315,17 +293,12 @@ impl Worker {
                         if attempts.is_multiple_of(ioredis::MAX_RETRIES_PER_REQUEST + 1) {
                             return Outcome::Reply(Reply::Error(ioredis::max_retries_error()));
                         }
-                        std::thread::sleep(Duration::from_millis(
-                            ioredis::reconnect_delay(attempts).0,
-                        ));
+                        std::thread::sleep(Duration::from_millis(ioredis::reconnect_delay(attempts).0));
                         continue;
                     }
                 }
             }
-            let left = deadline.map(|d| {
-                d.saturating_duration_since(Instant::now())
-                    .max(Duration::from_millis(1))
-            });
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)));
             let con = self.conns[i].as_mut().expect("connected above");
             match query(con, &argv, left) {
                 Some(reply) => return Outcome::Reply(reply),
@@ -353,9 +326,7 @@ impl Worker {
                 let mut s = lock(&self.shared);
                 let believes = out.to.believes_it_holds();
                 s.believers[self.index] = believes.then(|| self.machine.lock_value().to_string());
-                if out.from == crate::lock::WorkerState::AcquiringLock
-                    && out.to == crate::lock::WorkerState::Working
-                {
+                if out.from == crate::lock::WorkerState::AcquiringLock && out.to == crate::lock::WorkerState::Working {
                     s.checker.on_acquired(self.machine.id());
                 }
                 if out.from != out.to {
@@ -365,27 +336,15 @@ impl Worker {
             }
             for effect in out.effects {
                 match effect {
-                    Effect::Send {
-                        instance,
-                        req,
-                        command,
-                        timeout,
-                    } => {
+                    Effect::Send { instance, req, command, timeout } => {
                         let t = timeout.map(|d| Duration::from_millis(d.0));
                         match self.execute(instance, &command, t) {
-                            Outcome::Reply(reply) => queue.push_back(Event::Reply {
-                                instance,
-                                req,
-                                reply,
-                            }),
-                            Outcome::TimedOut => {
-                                queue.push_back(Event::ClientTimeout { instance, req })
-                            }
+                            Outcome::Reply(reply) => queue.push_back(Event::Reply { instance, req, reply }),
+                            Outcome::TimedOut => queue.push_back(Event::ClientTimeout { instance, req }),
                         }
                     }
                     Effect::SetTimer { timer, after } => {
-                        self.timers
-                            .insert(timer, Instant::now() + Duration::from_millis(after.0));
+                        self.timers.insert(timer, Instant::now() + Duration::from_millis(after.0));
                     }
                     Effect::CancelTimer { timer } => {
                         self.timers.remove(&timer);
@@ -422,11 +381,7 @@ impl Worker {
             accepted,
             truth.as_deref(),
         );
-        let verdict = if accepted {
-            "accepted"
-        } else {
-            "REJECTED (fencing)"
-        };
+        let verdict = if accepted { "accepted" } else { "REJECTED (fencing)" };
         s.log(format!("worker-{} wrote job {job}: {verdict}", self.index));
     }
 
@@ -452,11 +407,7 @@ impl Worker {
                     self.feed(Event::Stop);
                 }
                 Ok(Control::Pause(d)) => {
-                    lock(&self.shared).log(format!(
-                        "worker-{} paused for {} ms",
-                        self.index,
-                        d.as_millis()
-                    ));
+                    lock(&self.shared).log(format!("worker-{} paused for {} ms", self.index, d.as_millis()));
                     std::thread::sleep(d);
                     lock(&self.shared).log(format!("worker-{} resumed", self.index));
                 }
@@ -474,12 +425,7 @@ impl Worker {
                 self.stopping = None;
                 self.feed(Event::WorkStopped);
             }
-            let due: Vec<TimerKind> = self
-                .timers
-                .iter()
-                .filter(|(_, t)| **t <= now)
-                .map(|(k, _)| *k)
-                .collect();
+            let due: Vec<TimerKind> = self.timers.iter().filter(|(_, t)| **t <= now).map(|(k, _)| *k).collect();
             for kind in due {
                 if self.timers.get(&kind).is_some_and(|t| *t <= now) {
                     self.timers.remove(&kind);
@@ -498,23 +444,13 @@ impl Worker {
 fn admin(server: &str, argv: &[&str]) -> Result<Reply, String> {
     let mut con = connect(server).map_err(|e| format!("cannot connect to {server}: {e}"))?;
     let argv: Vec<Vec<u8>> = argv.iter().map(|a| a.as_bytes().to_vec()).collect();
-    query(&mut con, &argv, Some(Duration::from_secs(5)))
-        .ok_or_else(|| format!("{server} did not answer"))
+    query(&mut con, &argv, Some(Duration::from_secs(5))).ok_or_else(|| format!("{server} did not answer"))
 }
 
 /// Starts `bin` as a Redis server without persistence on `host:port`.
 fn spawn_server(bin: &str, host: &str, port: &str) -> Result<std::process::Child, String> {
     std::process::Command::new(bin)
-        .args([
-            "--port",
-            port,
-            "--bind",
-            host,
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
+        .args(["--port", port, "--bind", host, "--save", "", "--appendonly", "no"])
         .stdout(std::process::Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {bin}: {e}"))
@@ -567,9 +503,7 @@ impl Drop for LocalServer {
 fn restart_server(server: &str, bin: &str) -> Result<std::process::Child, String> {
     let (host, port) = server.rsplit_once(':').ok_or("not HOST:PORT")?;
     if !matches!(host, "127.0.0.1" | "localhost" | "::1" | "[::1]") {
-        return Err(format!(
-            "--restart-server-at restarts a local server; {server} is not on loopback"
-        ));
+        return Err(format!("--restart-server-at restarts a local server; {server} is not on loopback"));
     }
     let _ = admin(server, &["SHUTDOWN", "NOSAVE"]);
     std::thread::sleep(Duration::from_millis(100));
@@ -579,10 +513,7 @@ fn restart_server(server: &str, bin: &str) -> Result<std::process::Child, String
 }
 
 /// Runs a live scenario and returns its summary (the `sim lock-live` command prints it).
-pub fn run_live(
-    cfg: &LiveConfig,
-    keep_log: bool,
-) -> Result<LiveOutput, Box<dyn std::error::Error>> {
+pub fn run_live(cfg: &LiveConfig, keep_log: bool) -> Result<LiveOutput, Box<dyn std::error::Error>> {
     for s in &cfg.servers {
         admin(s, &["PING"])?;
         admin(s, &["DEL", &cfg.machine.lock_key, &cfg.machine.token_key()])?;
@@ -598,21 +529,13 @@ pub fn run_live(
         log: Vec::new(),
     }));
     let root = SimRng::new(cfg.seed);
-    let unix_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+    let unix_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     let mut controls: Vec<Sender<Control>> = Vec::new();
     let mut threads = Vec::new();
     for i in 0..cfg.workers {
-        let id = crate::lock::ids::worker_id(
-            SimTime(unix_ms),
-            &mut root.child_indexed("live-worker-id", i as u64),
-        );
-        let machine = LockWorker::new(
-            id,
-            cfg.machine.clone(),
-            root.child_indexed("live-worker", i as u64),
-        );
+        let id = crate::lock::ids::worker_id(SimTime(unix_ms), &mut root.child_indexed("live-worker-id", i as u64));
+        let machine = LockWorker::new(id, cfg.machine.clone(), root.child_indexed("live-worker", i as u64));
         let worker = Worker {
             index: i,
             machine,
@@ -646,22 +569,15 @@ pub fn run_live(
                         conns[i] = connect(s).ok();
                     }
                     let got = conns[i].as_mut().and_then(|c| {
-                        query(
-                            c,
-                            &[b"GET".to_vec(), key.as_bytes().to_vec()],
-                            Some(Duration::from_millis(200)),
-                        )
+                        query(c, &[b"GET".to_vec(), key.as_bytes().to_vec()], Some(Duration::from_millis(200)))
                     });
                     match got {
-                        Some(Reply::Bulk(v)) => {
-                            values.push(String::from_utf8_lossy(&v).into_owned())
-                        }
+                        Some(Reply::Bulk(v)) => values.push(String::from_utf8_lossy(&v).into_owned()),
                         Some(_) => {}
                         None => conns[i] = None,
                     }
                 }
-                let truth = majority_value(values.iter().map(String::as_str), servers.len())
-                    .map(str::to_string);
+                let truth = majority_value(values.iter().map(String::as_str), servers.len()).map(str::to_string);
                 {
                     let mut s = lock(&shared);
                     s.truth = truth;
@@ -696,10 +612,7 @@ pub fn run_live(
                 let _ = controls[w].send(c);
             }
             "client-pause" => {
-                let ms = cfg
-                    .client_pause
-                    .map_or(0, |(_, d)| d.as_millis())
-                    .to_string();
+                let ms = cfg.client_pause.map_or(0, |(_, d)| d.as_millis()).to_string();
                 for s in &cfg.servers {
                     let r = admin(s, &["CLIENT", "PAUSE", &ms, "ALL"]);
                     lock(&shared).log(format!("CLIENT PAUSE {ms} ALL on {s}: {r:?}"));
@@ -707,11 +620,7 @@ pub fn run_live(
             }
             _ => {
                 let r = restart_server(&cfg.servers[0], &cfg.server_bin);
-                lock(&shared).log(format!(
-                    "{} restarted without persistence: {}",
-                    cfg.servers[0],
-                    r.is_ok()
-                ));
+                lock(&shared).log(format!("{} restarted without persistence: {}", cfg.servers[0], r.is_ok()));
                 match r {
                     Ok(child) => children.push(child),
                     Err(e) => return Err(e.into()),

@@ -6,8 +6,8 @@
 pub mod alloc_counter;
 pub mod backoff;
 pub mod balance;
-pub mod cluster;
 pub mod check;
+pub mod cluster;
 pub mod kernel;
 pub mod lock;
 pub mod lock_live;

@@ -8,9 +8,7 @@ use super::config::NodeIdx;
 use super::slot::SlotSet;
 
 /// Node flags (`CLUSTER_NODE_*`), as a node sees itself or a peer.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Flags(pub u16);
 
@@ -51,11 +49,7 @@ impl Flags {
             (Flags::NOADDR, "noaddr"),
             (Flags::NOFAILOVER, "nofailover"),
         ];
-        let names: Vec<&str> = TABLE
-            .iter()
-            .filter(|(f, _)| self.has(*f))
-            .map(|(_, n)| *n)
-            .collect();
+        let names: Vec<&str> = TABLE.iter().filter(|(f, _)| self.has(*f)).map(|(_, n)| *n).collect();
         if names.is_empty() {
             "noflags".into()
         } else {
@@ -148,16 +142,10 @@ pub struct Gossip {
 pub enum Body {
     Ping(Vec<Gossip>),
     Pong(Vec<Gossip>),
-    Fail {
-        about: NodeIdx,
-    },
+    Fail { about: NodeIdx },
     AuthRequest,
     AuthAck,
-    Update {
-        node: NodeIdx,
-        config_epoch: u64,
-        slots: SlotSet,
-    },
+    Update { node: NodeIdx, config_epoch: u64, slots: SlotSet },
     MfStart,
 }
 
@@ -182,18 +170,13 @@ impl BusMsg {
     /// A short description for traces and the message log.
     pub fn summary(&self) -> String {
         match &self.body {
-            Body::Ping(g) | Body::Pong(g) => format!(
-                "{} (epoch {}, {} gossip)",
-                self.kind().name(),
-                self.header.current_epoch,
-                g.len()
-            ),
+            Body::Ping(g) | Body::Pong(g) => {
+                format!("{} (epoch {}, {} gossip)", self.kind().name(), self.header.current_epoch, g.len())
+            }
             Body::Fail { about } => format!("fail about node {about}"),
             Body::AuthRequest => format!("auth-req for epoch {}", self.header.current_epoch),
             Body::AuthAck => format!("auth-ack for epoch {}", self.header.current_epoch),
-            Body::Update {
-                node, config_epoch, ..
-            } => format!("update: node {node} has epoch {config_epoch}"),
+            Body::Update { node, config_epoch, .. } => format!("update: node {node} has epoch {config_epoch}"),
             Body::MfStart => "mfstart".into(),
         }
     }
@@ -205,10 +188,7 @@ mod tests {
 
     #[test]
     fn flags_print_like_cluster_nodes() {
-        assert_eq!(
-            Flags::MYSELF.union(Flags::MASTER).describe(),
-            "myself,master"
-        );
+        assert_eq!(Flags::MYSELF.union(Flags::MASTER).describe(), "myself,master");
         assert_eq!(Flags::SLAVE.union(Flags::PFAIL).describe(), "slave,fail?");
         assert_eq!(Flags::MASTER.union(Flags::FAIL).describe(), "master,fail");
         assert_eq!(Flags(0).describe(), "noflags");

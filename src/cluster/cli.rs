@@ -41,11 +41,7 @@ impl Default for CliSession {
 
 impl CliSession {
     pub fn new(node: NodeIdx) -> CliSession {
-        CliSession {
-            node,
-            connected: true,
-            conn: ConnState::default(),
-        }
+        CliSession { node, connected: true, conn: ConnState::default() }
     }
 
     /// `127.0.0.1:7000>` or `not connected>`.
@@ -61,42 +57,24 @@ impl CliSession {
     pub fn execute(&mut self, run: &mut ClusterRun, line: &str) -> CliOutput {
         let argv = match tokenize(line) {
             Ok(a) => a,
-            Err(e) => {
-                return CliOutput {
-                    text: format!("Invalid argument(s): {e}\n"),
-                    pending: false,
-                }
-            }
+            Err(e) => return CliOutput { text: format!("Invalid argument(s): {e}\n"), pending: false },
         };
         let Some(first) = argv.first() else {
             return CliOutput::default();
         };
         let name = String::from_utf8_lossy(first).to_ascii_lowercase();
         if name == "help" || name == "?" {
-            let topic = argv
-                .get(1)
-                .map(|a| String::from_utf8_lossy(a).to_string())
-                .unwrap_or_default();
+            let topic = argv.get(1).map(|a| String::from_utf8_lossy(a).to_string()).unwrap_or_default();
             let text = table::help_text(&topic).unwrap_or_else(|| {
                 "redis-cli (cluster mode)\nType: \"help <command>\" for help on <command>\n      \"connect <host> <port>\" to talk to another node\n".into()
             });
-            return CliOutput {
-                text,
-                pending: false,
-            };
+            return CliOutput { text, pending: false };
         }
         if name == "connect" {
             let (Some(host), Some(port)) = (argv.get(1), argv.get(2)) else {
-                return CliOutput {
-                    text: "(error) usage: connect <host> <port>\n".into(),
-                    pending: false,
-                };
+                return CliOutput { text: "(error) usage: connect <host> <port>\n".into(), pending: false };
             };
-            let addr = format!(
-                "{}:{}",
-                String::from_utf8_lossy(host),
-                String::from_utf8_lossy(port)
-            );
+            let addr = format!("{}:{}", String::from_utf8_lossy(host), String::from_utf8_lossy(port));
             return match node_at(&addr, run.model().nodes()) {
                 Some(n) => {
                     self.node = n;
@@ -107,10 +85,7 @@ impl CliSession {
                     } else {
                         format!("Could not connect to Redis at {addr}: Connection refused\n")
                     };
-                    CliOutput {
-                        text,
-                        pending: false,
-                    }
+                    CliOutput { text, pending: false }
                 }
                 None => CliOutput {
                     text: format!("Could not connect to Redis at {addr}: Connection refused\n"),
@@ -121,61 +96,43 @@ impl CliSession {
         let mut text = String::new();
         for _ in 0..=MAX_REDIRECTS {
             match run.cli(self.node, &mut self.conn, argv.clone()) {
-                Err(e) if e.is_empty() => {
-                    return CliOutput {
-                        text,
-                        pending: true,
-                    }
-                }
+                Err(e) if e.is_empty() => return CliOutput { text, pending: true },
                 Err(e) => {
                     self.connected = false;
                     text.push_str(&e);
                     text.push('\n');
-                    return CliOutput {
-                        text,
-                        pending: false,
-                    };
+                    return CliOutput { text, pending: false };
                 }
                 Ok(reply) => {
                     self.connected = true;
                     if let Reply::Error(e) = &reply {
                         if let Some((slot, addr, ask)) = redirect(e) {
-                            text.push_str(&format!(
-                                "-> Redirected to slot [{slot}] located at {addr}\n"
-                            ));
+                            text.push_str(&format!("-> Redirected to slot [{slot}] located at {addr}\n"));
                             match node_at(&addr, run.model().nodes()) {
                                 Some(n) => {
                                     self.node = n;
-                                    self.conn = ConnState {
-                                        asking: ask,
-                                        ..ConnState::default()
-                                    };
+                                    self.conn = ConnState { asking: ask, ..ConnState::default() };
                                     continue;
                                 }
                                 None => {
-                                    text.push_str(&format!("Could not connect to Redis at {addr}: Connection refused\n"));
+                                    text.push_str(&format!(
+                                        "Could not connect to Redis at {addr}: Connection refused\n"
+                                    ));
                                     self.connected = false;
-                                    return CliOutput {
-                                        text,
-                                        pending: false,
-                                    };
+                                    return CliOutput { text, pending: false };
                                 }
                             }
                         }
                     }
                     text.push_str(&format_human(&reply));
-                    return CliOutput {
-                        text,
-                        pending: false,
-                    };
+                    return CliOutput { text, pending: false };
                 }
             }
         }
-        text.push_str(&format!("(error) more than {MAX_REDIRECTS} redirections: the cluster's slot map keeps changing\n"));
-        CliOutput {
-            text,
-            pending: false,
-        }
+        text.push_str(&format!(
+            "(error) more than {MAX_REDIRECTS} redirections: the cluster's slot map keeps changing\n"
+        ));
+        CliOutput { text, pending: false }
     }
 }
 
@@ -214,21 +171,14 @@ mod tests {
         let mut cli = CliSession::new(0);
         assert_eq!(cli.prompt(), "127.0.0.1:7000>");
         let out = cli.execute(&mut run, "SET foo bar");
-        assert_eq!(
-            out.text,
-            "-> Redirected to slot [12182] located at 127.0.0.1:7002\nOK\n"
-        );
+        assert_eq!(out.text, "-> Redirected to slot [12182] located at 127.0.0.1:7002\nOK\n");
         assert_eq!(cli.prompt(), "127.0.0.1:7002>");
         assert_eq!(cli.execute(&mut run, "GET foo").text, "\"bar\"\n");
         assert_eq!(
             cli.execute(&mut run, "MSET a 1 b 2").text,
             "(error) CROSSSLOT Keys in request don't hash to the same slot\n"
         );
-        assert_eq!(
-            cli.execute(&mut run, "CLUSTER KEYSLOT {user1000}.following")
-                .text,
-            "(integer) 3443\n"
-        );
+        assert_eq!(cli.execute(&mut run, "CLUSTER KEYSLOT {user1000}.following").text, "(integer) 3443\n");
         run.act(Action::Kill { node: 2 });
         assert_eq!(
             cli.execute(&mut run, "GET foo").text,

@@ -124,25 +124,11 @@ pub struct ClientStats {
 pub enum ClientOut {
     /// Send `argv` to `node` for request `req` (attempt `attempt`); `asking` sends ASKING first,
     /// `readonly` means the connection is in READONLY mode (a replica connection).
-    Send {
-        node: NodeIdx,
-        req: u64,
-        attempt: u32,
-        argv: Vec<Vec<u8>>,
-        asking: bool,
-        readonly: bool,
-    },
+    Send { node: NodeIdx, req: u64, attempt: u32, argv: Vec<Vec<u8>>, asking: bool, readonly: bool },
     /// Call [`ClusterClient::on_timer`] with `timer` after `after`.
-    Timer {
-        after: SimDuration,
-        timer: ClientTimer,
-    },
+    Timer { after: SimDuration, timer: ClientTimer },
     /// Request `req` finished.
-    Done {
-        req: u64,
-        result: Result<Reply, ClientError>,
-        redirects: u32,
-    },
+    Done { req: u64, result: Result<Reply, ClientError>, redirects: u32 },
     /// Internal request `req` (a slot refresh) was given up: its reply, if any, is ignored.
     Forget { req: u64 },
 }
@@ -212,8 +198,7 @@ pub fn parse_cluster_slots(reply: &Reply, nodes: usize) -> Option<Vec<(Slot, Slo
     let mut out = Vec::new();
     for r in ranges {
         let Reply::Array(items) = r else { return None };
-        let (Some(Reply::Integer(a)), Some(Reply::Integer(b))) = (items.first(), items.get(1))
-        else {
+        let (Some(Reply::Integer(a)), Some(Reply::Integer(b))) = (items.first(), items.get(1)) else {
             return None;
         };
         let mut members = Vec::new();
@@ -275,9 +260,7 @@ impl ClusterClient {
     /// Submits an application command; returns its request id.
     pub fn submit(&mut self, argv: Vec<Vec<u8>>, out: &mut Vec<ClientOut>) -> u64 {
         let info = argv.first().and_then(|n| keys::command_info(n));
-        let slot = info
-            .as_ref()
-            .and_then(|i| keys::command_keys(i, &argv).first().map(|k| key_slot(k)));
+        let slot = info.as_ref().and_then(|i| keys::command_keys(i, &argv).first().map(|k| key_slot(k)));
         let readonly = info.is_some_and(|i| !i.write && i.name != "cluster");
         let id = self.next_req;
         self.next_req += 1;
@@ -306,46 +289,25 @@ impl ClusterClient {
     }
 
     fn random_node(&mut self, masters_only: bool) -> Option<NodeIdx> {
-        let candidates: Vec<NodeIdx> = self
-            .pool
-            .iter()
-            .filter(|(_, &m)| m || !masters_only)
-            .map(|(&n, _)| n)
-            .collect();
+        let candidates: Vec<NodeIdx> = self.pool.iter().filter(|(_, &m)| m || !masters_only).map(|(&n, _)| n).collect();
         let all: Vec<NodeIdx> = self.pool.keys().copied().collect();
-        let pick = if candidates.is_empty() {
-            all
-        } else {
-            candidates
-        };
+        let pick = if candidates.is_empty() { all } else { candidates };
         (!pick.is_empty()).then(|| pick[self.rng.index(pick.len())])
     }
 
     /// `tryConnection(random, asking)`.
-    fn try_connection(
-        &mut self,
-        id: u64,
-        random: bool,
-        asking: Option<NodeIdx>,
-        out: &mut Vec<ClientOut>,
-    ) {
+    fn try_connection(&mut self, id: u64, random: bool, asking: Option<NodeIdx>, out: &mut Vec<ClientOut>) {
         let scale = self.opts.scale_reads;
         let Some(req) = self.requests.get(&id) else {
             return;
         };
-        let to = if req.readonly {
-            scale
-        } else {
-            ScaleReads::Master
-        };
+        let to = if req.readonly { scale } else { ScaleReads::Master };
         let mut node = None;
         if !random {
             if let Some(group) = req.slot.and_then(|s| self.group(s)).cloned() {
                 node = match to {
                     ScaleReads::All => Some(group[self.rng.index(group.len())]),
-                    ScaleReads::Slave if group.len() > 1 => {
-                        Some(group[1 + self.rng.index(group.len() - 1)])
-                    }
+                    ScaleReads::Slave if group.len() > 1 => Some(group[1 + self.rng.index(group.len() - 1)]),
                     _ => group.first().copied(),
                 };
             }
@@ -390,11 +352,7 @@ impl ClusterClient {
             Reply::Error(e) => self.handle_error(req, e, out),
             ok => {
                 let r = self.requests.remove(&req).expect("checked");
-                out.push(ClientOut::Done {
-                    req,
-                    result: Ok(ok),
-                    redirects: r.redirects,
-                });
+                out.push(ClientOut::Done { req, result: Ok(ok), redirects: r.redirects });
             }
         }
     }
@@ -417,11 +375,7 @@ impl ClusterClient {
     /// Finishes request `id` with `err`.
     fn fail(&mut self, id: u64, err: ClientError, out: &mut Vec<ClientOut>) {
         if let Some(r) = self.requests.remove(&id) {
-            out.push(ClientOut::Done {
-                req: id,
-                result: Err(err),
-                redirects: r.redirects,
-            });
+            out.push(ClientOut::Done { req: id, result: Err(err), redirects: r.redirects });
         }
     }
 
@@ -443,9 +397,7 @@ impl ClusterClient {
         let words: Vec<&str> = error.split(' ').collect();
         match words[0] {
             "MOVED" if words.len() >= 3 => {
-                let (Ok(slot), Some(node)) =
-                    (words[1].parse::<usize>(), node_at(words[2], self.nodes))
-                else {
+                let (Ok(slot), Some(node)) = (words[1].parse::<usize>(), node_at(words[2], self.nodes)) else {
                     self.fail(id, ClientError::Reply(error), out);
                     return;
                 };
@@ -500,17 +452,11 @@ impl ClusterClient {
         let Some(req) = self.requests.get_mut(&id) else {
             return;
         };
-        let wait = req
-            .backoff
-            .next_delay(req.retries_waited, &mut self.rng)
-            .unwrap_or(SimDuration::from_millis(100));
+        let wait = req.backoff.next_delay(req.retries_waited, &mut self.rng).unwrap_or(SimDuration::from_millis(100));
         req.retries_waited = req.retries_waited.saturating_add(wait);
         // Replies to the current attempt no longer count.
         req.attempt += 1;
-        out.push(ClientOut::Timer {
-            after: wait,
-            timer: ClientTimer::Retry { req: id },
-        });
+        out.push(ClientOut::Timer { after: wait, timer: ClientTimer::Retry { req: id } });
         if refresh {
             self.refresh_slots(out);
         }
@@ -526,11 +472,7 @@ impl ClusterClient {
             ClientTimer::Timeout { req } => {
                 if let Some(r) = self.requests.remove(&req) {
                     self.stats.timeouts += 1;
-                    out.push(ClientOut::Done {
-                        req,
-                        result: Err(ClientError::Timeout),
-                        redirects: r.redirects,
-                    });
+                    out.push(ClientOut::Done { req, result: Err(ClientError::Timeout), redirects: r.redirects });
                 }
             }
             ClientTimer::RefreshTimeout { attempt } => {
@@ -556,12 +498,7 @@ impl ClusterClient {
         self.stats.refreshes += 1;
         let mut order: Vec<NodeIdx> = self.pool.keys().copied().collect();
         self.rng.shuffle(&mut order);
-        self.refresh = Some(Refresh {
-            order,
-            next: 0,
-            attempt: 0,
-            req: 0,
-        });
+        self.refresh = Some(Refresh { order, next: 0, attempt: 0, req: 0 });
         self.refresh_next(out);
     }
 
@@ -599,14 +536,7 @@ impl ClusterClient {
                 refresh: true,
             },
         );
-        out.push(ClientOut::Send {
-            node,
-            req: id,
-            attempt: 1,
-            argv,
-            asking: false,
-            readonly: false,
-        });
+        out.push(ClientOut::Send { node, req: id, attempt: 1, argv, asking: false, readonly: false });
         out.push(ClientOut::Timer {
             after: SimDuration::from_millis(self.opts.slots_refresh_timeout_ms.max(1)),
             timer: ClientTimer::RefreshTimeout { attempt },
@@ -656,53 +586,25 @@ mod tests {
 
     fn slots_reply() -> Reply {
         let node = |port: i64| {
-            Reply::Array(vec![
-                Reply::bulk("127.0.0.1"),
-                Reply::Integer(port),
-                Reply::bulk("x"),
-                Reply::Array(vec![]),
-            ])
+            Reply::Array(vec![Reply::bulk("127.0.0.1"), Reply::Integer(port), Reply::bulk("x"), Reply::Array(vec![])])
         };
         Reply::Array(vec![
-            Reply::Array(vec![
-                Reply::Integer(0),
-                Reply::Integer(5460),
-                node(7000),
-                node(7004),
-            ]),
-            Reply::Array(vec![
-                Reply::Integer(5461),
-                Reply::Integer(10922),
-                node(7001),
-                node(7005),
-            ]),
-            Reply::Array(vec![
-                Reply::Integer(10923),
-                Reply::Integer(16383),
-                node(7002),
-                node(7003),
-            ]),
+            Reply::Array(vec![Reply::Integer(0), Reply::Integer(5460), node(7000), node(7004)]),
+            Reply::Array(vec![Reply::Integer(5461), Reply::Integer(10922), node(7001), node(7005)]),
+            Reply::Array(vec![Reply::Integer(10923), Reply::Integer(16383), node(7002), node(7003)]),
         ])
     }
 
     fn sends(out: &[ClientOut]) -> Vec<(NodeIdx, bool)> {
         out.iter()
-            .filter_map(|o| {
-                if let ClientOut::Send { node, asking, .. } = o {
-                    Some((*node, *asking))
-                } else {
-                    None
-                }
-            })
+            .filter_map(|o| if let ClientOut::Send { node, asking, .. } = o { Some((*node, *asking)) } else { None })
             .collect()
     }
 
     fn ready_client() -> ClusterClient {
         let mut c = ClusterClient::new(ClientOptions::default(), 6, SimRng::new(1));
         let out = c.start();
-        let Some(ClientOut::Send { req, .. }) =
-            out.iter().find(|o| matches!(o, ClientOut::Send { .. }))
-        else {
+        let Some(ClientOut::Send { req, .. }) = out.iter().find(|o| matches!(o, ClientOut::Send { .. })) else {
             panic!()
         };
         let mut out = Vec::new();
@@ -712,9 +614,7 @@ mod tests {
     }
 
     fn argv(s: &str) -> Vec<Vec<u8>> {
-        s.split_whitespace()
-            .map(|w| w.as_bytes().to_vec())
-            .collect()
+        s.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
     }
 
     /// ioredis: "MOVED … updates this.slots[slot][0]" and retries at once; ASK retries once with
@@ -729,25 +629,14 @@ mod tests {
         c.on_reply(id, 1, Reply::error("MOVED 12182 127.0.0.1:7001"), &mut out);
         assert_eq!(sends(&out)[0], (1, false));
         assert_eq!(c.master_of(12182), Some(1));
-        assert_eq!(
-            c.master_of(10923),
-            Some(1),
-            "the whole range shares one group, as in ioredis"
-        );
+        assert_eq!(c.master_of(10923), Some(1), "the whole range shares one group, as in ioredis");
         out.clear();
         c.on_reply(id, 2, Reply::error("ASK 12182 127.0.0.1:7000"), &mut out);
         assert_eq!(sends(&out), vec![(0, true)]);
         assert_eq!(c.master_of(12182), Some(1), "ASK does not change the map");
         out.clear();
         c.on_reply(id, 3, Reply::bulk("bar"), &mut out);
-        assert!(matches!(
-            &out[0],
-            ClientOut::Done {
-                result: Ok(Reply::Bulk(_)),
-                redirects: 2,
-                ..
-            }
-        ));
+        assert!(matches!(&out[0], ClientOut::Done { result: Ok(Reply::Bulk(_)), redirects: 2, .. }));
     }
 
     /// ioredis `maxRedirections: 16`: the 17th redirect fails the command.
@@ -758,26 +647,11 @@ mod tests {
         let id = c.submit(argv("GET foo"), &mut out);
         for attempt in 1..=17 {
             out.clear();
-            c.on_reply(
-                id,
-                attempt,
-                Reply::error("MOVED 12182 127.0.0.1:7001"),
-                &mut out,
-            );
+            c.on_reply(id, attempt, Reply::error("MOVED 12182 127.0.0.1:7001"), &mut out);
         }
-        let done = out.iter().find_map(|o| {
-            if let ClientOut::Done { result, .. } = o {
-                Some(result.clone())
-            } else {
-                None
-            }
-        });
-        assert_eq!(
-            done,
-            Some(Err(ClientError::TooManyRedirections(
-                "MOVED 12182 127.0.0.1:7001".into()
-            )))
-        );
+        let done =
+            out.iter().find_map(|o| if let ClientOut::Done { result, .. } = o { Some(result.clone()) } else { None });
+        assert_eq!(done, Some(Err(ClientError::TooManyRedirections("MOVED 12182 127.0.0.1:7001".into()))));
         assert_eq!(
             ClientError::TooManyRedirections("MOVED 1 a:1".into()).message(),
             "Too many Cluster redirections. Last error: MOVED 1 a:1"
@@ -791,20 +665,12 @@ mod tests {
         let mut out = Vec::new();
         let id = c.submit(argv("SET k v"), &mut out);
         out.clear();
-        c.on_reply(
-            id,
-            1,
-            Reply::error("CLUSTERDOWN The cluster is down"),
-            &mut out,
-        );
+        c.on_reply(id, 1, Reply::error("CLUSTERDOWN The cluster is down"), &mut out);
         assert!(out.contains(&ClientOut::Timer {
             after: SimDuration::from_millis(100),
             timer: ClientTimer::Retry { req: id }
         }));
-        assert!(
-            sends(&out).len() == 1,
-            "a slot refresh is sent, not the command: {out:?}"
-        );
+        assert!(sends(&out).len() == 1, "a slot refresh is sent, not the command: {out:?}");
         out.clear();
         c.on_timer(ClientTimer::Retry { req: id }, &mut out);
         assert_eq!(sends(&out).len(), 1);

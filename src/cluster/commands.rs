@@ -128,21 +128,11 @@ fn slot_arg(a: &[u8]) -> Result<Slot, Reply> {
 
 /// `clusterLookupNode`: by the full 40-character name.
 fn lookup(server: &Server, name: &[u8]) -> Option<NodeIdx> {
-    server
-        .cluster
-        .names
-        .iter()
-        .position(|n| n.as_bytes() == name)
+    server.cluster.names.iter().position(|n| n.as_bytes() == name)
 }
 
 /// CLUSTER <subcommand> … on `server`.
-pub fn cluster(
-    server: &mut Server,
-    now: SimTime,
-    argv: &[Vec<u8>],
-    repl: &ReplInfo,
-    fx: &mut SideEffects,
-) -> Reply {
+pub fn cluster(server: &mut Server, now: SimTime, argv: &[Vec<u8>], repl: &ReplInfo, fx: &mut SideEffects) -> Reply {
     let sub = lower(&argv[1]);
     let Some(&(name, arity)) = SUBCOMMANDS.iter().find(|(n, _)| *n == sub) else {
         return err(format!(
@@ -153,14 +143,15 @@ pub fn cluster(
     };
     let argc = argv.len() as i32;
     if (arity > 0 && argc != arity) || argc < -arity {
-        return err(format!(
-            "ERR wrong number of arguments for 'cluster|{name}' command"
-        ));
+        return err(format!("ERR wrong number of arguments for 'cluster|{name}' command"));
     }
     let nowms = now.as_unix_ms();
     match name {
         "help" => {
-            let mut lines = vec![bulk(format!("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", text(&argv[0]).to_ascii_uppercase()))];
+            let mut lines = vec![bulk(format!(
+                "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                text(&argv[0]).to_ascii_uppercase()
+            ))];
             lines.extend(HELP.iter().map(|l| bulk(*l)));
             lines.push(bulk("HELP"));
             lines.push(bulk("    Prints this help."));
@@ -178,7 +169,9 @@ pub fn cluster(
             Some(s) => Reply::Integer(server.count_keys_in_slot(s as Slot) as i64),
         },
         "getkeysinslot" => {
-            let (Some(slot), Some(max)) = (crate::redis::num::parse_i64(&argv[2]), crate::redis::num::parse_i64(&argv[3])) else {
+            let (Some(slot), Some(max)) =
+                (crate::redis::num::parse_i64(&argv[2]), crate::redis::num::parse_i64(&argv[3]))
+            else {
                 return err("ERR value is not an integer or out of range");
             };
             if !(0..SLOTS as i64).contains(&slot) || max < 0 {
@@ -193,7 +186,9 @@ pub fn cluster(
         "replicas" | "slaves" => match lookup(server, &argv[2]) {
             None => err(format!("ERR Unknown node {}", text(&argv[2]))),
             Some(n) if server.cluster.nodes[n].is_slave() => err("ERR The specified node is not a master"),
-            Some(n) => Reply::Array(server.cluster.nodes[n].slaves.clone().into_iter().map(|s| bulk(node_line(server, s))).collect()),
+            Some(n) => Reply::Array(
+                server.cluster.nodes[n].slaves.clone().into_iter().map(|s| bulk(node_line(server, s))).collect(),
+            ),
         },
         "addslots" | "delslots" => {
             let del = name == "delslots";
@@ -248,7 +243,10 @@ pub fn cluster(
                     _ => return err("ERR syntax error"),
                 }
             } else if argc > 3 {
-                return err(format!("ERR unknown subcommand or wrong number of arguments for '{}'. Try CLUSTER HELP.", text(&argv[1])));
+                return err(format!(
+                    "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLUSTER HELP.",
+                    text(&argv[1])
+                ));
             }
             let c = &server.cluster;
             if c.is_master() {
@@ -266,7 +264,11 @@ pub fn cluster(
             let mut out = Vec::new();
             let bumped = server.cluster.bump_config_epoch_without_consensus(&mut out);
             fx.cluster.extend(out);
-            Reply::Status(format!("{} {}", if bumped { "BUMPED" } else { "STILL" }, server.cluster.myself().config_epoch))
+            Reply::Status(format!(
+                "{} {}",
+                if bumped { "BUMPED" } else { "STILL" },
+                server.cluster.myself().config_epoch
+            ))
         }
         "saveconfig" => Reply::ok(),
         _ => err(format!(
@@ -355,7 +357,9 @@ fn setslot(server: &mut Server, now: SimTime, argv: &[Vec<u8>], fx: &mut SideEff
             }
             let keys = server.count_keys_in_slot(slot);
             if server.cluster.owner(slot) == Some(me) && n != me && keys != 0 {
-                return err(format!("ERR Can't assign hashslot {slot} to a different node while I still hold keys for this hash slot."));
+                return err(format!(
+                    "ERR Can't assign hashslot {slot} to a different node while I still hold keys for this hash slot."
+                ));
             }
             if keys == 0 {
                 server.cluster.migrating_to.remove(&slot);
@@ -369,9 +373,7 @@ fn setslot(server: &mut Server, now: SimTime, argv: &[Vec<u8>], fx: &mut SideEff
                 && server.cluster.cfg.allow_replica_migration
             {
                 let mut out = Vec::new();
-                out.push(super::node::Effect::Event(
-                    super::node::NodeEvent::BecameReplica { of: n },
-                ));
+                out.push(super::node::Effect::Event(super::node::NodeEvent::BecameReplica { of: n }));
                 server.cluster.set_master(n, &mut out);
                 fx.cluster.extend(out);
             }
@@ -383,11 +385,7 @@ fn setslot(server: &mut Server, now: SimTime, argv: &[Vec<u8>], fx: &mut SideEff
                 fx.cluster.extend(server.cluster.broadcast_pong_all(&repl));
             }
         }
-        _ => {
-            return err(
-                "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP",
-            )
-        }
+        _ => return err("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP"),
     }
     server.cluster.request_state_update();
     Reply::ok()
@@ -430,10 +428,7 @@ pub fn info(server: &Server) -> String {
         let n = c.stats_received[t as usize];
         if n > 0 {
             total += n;
-            s.push_str(&format!(
-                "cluster_stats_messages_{}_received:{n}\r\n",
-                t.name()
-            ));
+            s.push_str(&format!("cluster_stats_messages_{}_received:{n}\r\n", t.name()));
         }
     }
     s.push_str(&format!("cluster_stats_messages_received:{total}\r\n"));
@@ -459,11 +454,7 @@ pub fn node_line(server: &Server, n: NodeIdx) -> String {
         p.ping_sent,
         p.pong_received,
         epoch,
-        if p.link.is_some() || p.flags.has(Flags::MYSELF) {
-            "connected"
-        } else {
-            "disconnected"
-        }
+        if p.link.is_some() || p.flags.has(Flags::MYSELF) { "connected" } else { "disconnected" }
     );
     let ranges = p.slots.ranges();
     if !ranges.is_empty() {
@@ -485,9 +476,7 @@ pub fn node_line(server: &Server, n: NodeIdx) -> String {
 
 /// CLUSTER NODES.
 pub fn nodes(server: &Server) -> String {
-    (0..server.cluster.nodes.len())
-        .map(|n| node_line(server, n) + "\n")
-        .collect()
+    (0..server.cluster.nodes.len()).map(|n| node_line(server, n) + "\n").collect()
 }
 
 /// `isReplicaAvailable`.
@@ -496,11 +485,7 @@ fn replica_available(server: &Server, n: NodeIdx) -> bool {
     if c.nodes[n].failed() {
         return false;
     }
-    let offset = if n == c.me {
-        server.repl.offset
-    } else {
-        c.nodes[n].repl_offset
-    };
+    let offset = if n == c.me { server.repl.offset } else { c.nodes[n].repl_offset };
     offset != 0
 }
 
@@ -519,9 +504,7 @@ pub fn owner_runs(owners: &[Option<NodeIdx>]) -> Vec<(Slot, Slot, NodeIdx)> {
     for (i, o) in owners.iter().enumerate() {
         let Some(o) = *o else { continue };
         match runs.last_mut() {
-            Some((_, last, owner)) if *owner == o && usize::from(*last) + 1 == i => {
-                *last = i as Slot
-            }
+            Some((_, last, owner)) if *owner == o && usize::from(*last) + 1 == i => *last = i as Slot,
             _ => runs.push((i as Slot, i as Slot, o)),
         }
     }
@@ -535,11 +518,7 @@ pub fn slots(server: &Server) -> Reply {
         owner_runs(&c.slots)
             .into_iter()
             .map(|(a, b, n)| {
-                let mut entry = vec![
-                    Reply::Integer(i64::from(a)),
-                    Reply::Integer(i64::from(b)),
-                    node_entry(server, n),
-                ];
+                let mut entry = vec![Reply::Integer(i64::from(a)), Reply::Integer(i64::from(b)), node_entry(server, n)];
                 for &r in &c.nodes[n].slaves {
                     if replica_available(server, r) {
                         entry.push(node_entry(server, r));
@@ -570,11 +549,7 @@ pub fn shards(server: &Server) -> Reply {
             .into_iter()
             .map(|n| {
                 let p = &c.nodes[n];
-                let offset = if n == c.me {
-                    server.repl.offset
-                } else {
-                    p.repl_offset
-                };
+                let offset = if n == c.me { server.repl.offset } else { p.repl_offset };
                 let health = if p.failed() {
                     "fail"
                 } else if p.is_slave() && offset == 0 {
@@ -600,12 +575,7 @@ pub fn shards(server: &Server) -> Reply {
                 ])
             })
             .collect();
-        shards.push(Reply::Array(vec![
-            bulk("slots"),
-            Reply::Array(slots),
-            bulk("nodes"),
-            Reply::Array(nodes),
-        ]));
+        shards.push(Reply::Array(vec![bulk("slots"), Reply::Array(slots), bulk("nodes"), Reply::Array(nodes)]));
     }
     Reply::Array(shards)
 }
@@ -625,7 +595,9 @@ pub fn parse_migrate(argv: &[Vec<u8>], nodes: usize) -> Result<MigrateRequest, R
             "replace" => replace = true,
             "keys" => {
                 if !argv[3].is_empty() {
-                    return Err(err("ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"));
+                    return Err(err(
+                        "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string",
+                    ));
                 }
                 first_key = j + 1;
                 num_keys = argv.len() - j - 1;
@@ -645,18 +617,10 @@ pub fn parse_migrate(argv: &[Vec<u8>], nodes: usize) -> Result<MigrateRequest, R
     };
     let _ = timeout;
     if db != 0 {
-        return Err(err(
-            "ERR Target instance replied with error: ERR SELECT is not allowed in cluster mode",
-        ));
+        return Err(err("ERR Target instance replied with error: ERR SELECT is not allowed in cluster mode"));
     }
     keys.extend(argv[first_key..first_key + num_keys].iter().cloned());
     let addr = format!("{}:{}", text(&argv[1]), text(&argv[2]));
-    let target = node_at(&addr, nodes)
-        .ok_or_else(|| err("IOERR error or timeout connecting to the client"))?;
-    Ok(MigrateRequest {
-        target,
-        keys,
-        copy,
-        replace,
-    })
+    let target = node_at(&addr, nodes).ok_or_else(|| err("IOERR error or timeout connecting to the client"))?;
+    Ok(MigrateRequest { target, keys, copy, replace })
 }

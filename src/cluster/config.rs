@@ -168,13 +168,10 @@ impl Layout {
         // clusterManagerOptimizeAntiAffinity: on one host every swap keeps the score, so it is kept.
         if replicas > 0 {
             for _ in 0..500 * n {
-                let offenders: Vec<NodeIdx> = (0..masters)
-                    .filter_map(|m| (0..n).find(|&r| replica_of[r] == Some(m)))
-                    .collect();
+                let offenders: Vec<NodeIdx> =
+                    (0..masters).filter_map(|m| (0..n).find(|&r| replica_of[r] == Some(m))).collect();
                 let a = offenders[rng.index(offenders.len())];
-                let others: Vec<NodeIdx> = (0..n)
-                    .filter(|&r| r != a && replica_of[r].is_some())
-                    .collect();
+                let others: Vec<NodeIdx> = (0..n).filter(|&r| r != a && replica_of[r].is_some()).collect();
                 if others.is_empty() {
                     break;
                 }
@@ -182,17 +179,12 @@ impl Layout {
                 replica_of.swap(a, b);
             }
         }
-        Layout {
-            master_slots,
-            replica_of,
-        }
+        Layout { master_slots, replica_of }
     }
 
     /// The replicas of master `m`, in node order.
     pub fn replicas_of(&self, m: NodeIdx) -> Vec<NodeIdx> {
-        (0..self.replica_of.len())
-            .filter(|&r| self.replica_of[r] == Some(m))
-            .collect()
+        (0..self.replica_of.len()).filter(|&r| self.replica_of[r] == Some(m)).collect()
     }
 }
 
@@ -205,21 +197,9 @@ mod tests {
     #[test]
     fn slot_allocation_matches_redis_cli() {
         let l = Layout::create(3, 1, &mut SimRng::new(1));
-        assert_eq!(
-            l.master_slots,
-            vec![(0, 5460), (5461, 10922), (10923, 16383)]
-        );
+        assert_eq!(l.master_slots, vec![(0, 5460), (5461, 10922), (10923, 16383)]);
         let l5 = Layout::create(5, 0, &mut SimRng::new(1));
-        assert_eq!(
-            l5.master_slots,
-            vec![
-                (0, 3276),
-                (3277, 6553),
-                (6554, 9829),
-                (9830, 13106),
-                (13107, 16383)
-            ]
-        );
+        assert_eq!(l5.master_slots, vec![(0, 3276), (3277, 6553), (6554, 9829), (9830, 13106), (13107, 16383)]);
         // Every master gets exactly `replicas` replicas, whatever the swaps did.
         for seed in 0..20 {
             let l = Layout::create(4, 2, &mut SimRng::new(seed));
@@ -232,10 +212,7 @@ mod tests {
 
     #[test]
     fn config_validation_names_the_value() {
-        let bad = ClusterConfig {
-            masters: 2,
-            ..ClusterConfig::default()
-        };
+        let bad = ClusterConfig { masters: 2, ..ClusterConfig::default() };
         assert_eq!(
             bad.validate().unwrap_err().to_string(),
             "2 masters is not accepted: Redis Cluster needs at least 3, and the playground draws at most 9 (enter 3 to 9)"

@@ -41,13 +41,7 @@ impl Spread {
         }
         v.sort_unstable();
         let at = |q: usize| v[(v.len() * q).div_ceil(100).saturating_sub(1)];
-        Some(Spread {
-            min: v[0],
-            p10: at(10),
-            median: at(50),
-            p90: at(90),
-            max: v[v.len() - 1],
-        })
+        Some(Spread { min: v[0], p10: at(10), median: at(50), p90: at(90), max: v[v.len() - 1] })
     }
 }
 
@@ -70,11 +64,7 @@ impl FailoverDistribution {
         if self.samples.is_empty() {
             return 0.0;
         }
-        let n = self
-            .samples
-            .iter()
-            .filter(|s| (lo..=hi).contains(&s.failover_ms))
-            .count();
+        let n = self.samples.iter().filter(|s| (lo..=hi).contains(&s.failover_ms)).count();
         n as f64 / self.samples.len() as f64
     }
 
@@ -96,24 +86,15 @@ impl FailoverDistribution {
 }
 
 /// Kill the first master at 10 s in the `failover` preset with this node timeout, once per seed.
-pub fn failover_distribution(
-    node_timeout_ms: u64,
-    seeds: Range<u64>,
-) -> Result<FailoverDistribution, ScenarioError> {
+pub fn failover_distribution(node_timeout_ms: u64, seeds: Range<u64>) -> Result<FailoverDistribution, ScenarioError> {
     let mut base = preset("failover")?;
     base.cluster.node_timeout_ms = node_timeout_ms;
     base.workload.read_rate = 20.0;
     base.workload.write_rate = 5.0;
-    let kill_at = base
-        .steps
-        .iter()
-        .find(|s| matches!(s.action, Action::Kill { .. }))
-        .map_or(10_000, |s| s.at_ms);
+    let kill_at = base.steps.iter().find(|s| matches!(s.action, Action::Kill { .. })).map_or(10_000, |s| s.at_ms);
     base.steps.retain(|s| s.at_ms <= kill_at);
     // PFAIL takes up to 1.5 node timeouts, FAIL and the election a few seconds more.
-    base.duration_ms = kill_at
-        .saturating_add(node_timeout_ms.saturating_mul(3))
-        .saturating_add(5_000);
+    base.duration_ms = kill_at.saturating_add(node_timeout_ms.saturating_mul(3)).saturating_add(5_000);
     base.validate()?;
     let mut samples = Vec::new();
     let mut without_failover = Vec::new();

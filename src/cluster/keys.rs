@@ -23,11 +23,7 @@ pub struct KeySpec {
 }
 
 impl KeySpec {
-    pub const NONE: KeySpec = KeySpec {
-        first: 0,
-        last: 0,
-        step: 0,
-    };
+    pub const NONE: KeySpec = KeySpec { first: 0, last: 0, step: 0 };
 }
 
 fn is_key_word(w: &str) -> bool {
@@ -43,32 +39,15 @@ pub fn spec_from_syntax(syntax: &str) -> KeySpec {
     }
     let rest = &words[leading as usize..];
     // `key value [key value ...]`: pairs to the end.
-    if rest.len() >= 4
-        && rest[0] == "value"
-        && rest[1] == "[key"
-        && rest[2] == "value"
-        && rest[3] == "...]"
-    {
-        return KeySpec {
-            first: 1,
-            last: -1,
-            step: 2,
-        };
+    if rest.len() >= 4 && rest[0] == "value" && rest[1] == "[key" && rest[2] == "value" && rest[3] == "...]" {
+        return KeySpec { first: 1, last: -1, step: 2 };
     }
     // `key [key ...]`, possibly followed by a trailing argument (`timeout`).
     if rest.len() >= 2 && rest[0] == "[key" && rest[1] == "...]" {
         let trailing = rest.len() as i32 - 2;
-        return KeySpec {
-            first: 1,
-            last: -1 - trailing,
-            step: 1,
-        };
+        return KeySpec { first: 1, last: -1 - trailing, step: 1 };
     }
-    KeySpec {
-        first: 1,
-        last: leading,
-        step: 1,
-    }
+    KeySpec { first: 1, last: leading, step: 1 }
 }
 
 /// Cluster-level commands the store's table does not hold, with Redis 7.0's arity and flags.
@@ -92,16 +71,8 @@ pub struct CommandInfo {
 
 /// The routing facts of `name` (case-insensitive), or `None` for a command no table knows.
 pub fn command_info(name: &[u8]) -> Option<CommandInfo> {
-    if let Some(&(n, arity, write)) = CLUSTER_COMMANDS
-        .iter()
-        .find(|(n, ..)| n.as_bytes().eq_ignore_ascii_case(name))
-    {
-        return Some(CommandInfo {
-            name: n,
-            arity,
-            write,
-            spec: KeySpec::NONE,
-        });
+    if let Some(&(n, arity, write)) = CLUSTER_COMMANDS.iter().find(|(n, ..)| n.as_bytes().eq_ignore_ascii_case(name)) {
+        return Some(CommandInfo { name: n, arity, write, spec: KeySpec::NONE });
     }
     let spec = table::lookup(name)?;
     Some(CommandInfo {
@@ -129,11 +100,7 @@ pub fn command_keys<'a>(info: &CommandInfo, argv: &'a [Vec<u8>]) -> Vec<&'a [u8]
         return Vec::new();
     }
     let argc = argv.len() as i32;
-    let last = if last < 0 {
-        argc + last
-    } else {
-        last.min(argc - 1)
-    };
+    let last = if last < 0 { argc + last } else { last.min(argc - 1) };
     let mut out = Vec::new();
     let mut i = first;
     while i <= last && i < argc {
@@ -153,70 +120,22 @@ mod tests {
     use super::*;
 
     fn keys(line: &str) -> Vec<String> {
-        let argv: Vec<Vec<u8>> = line
-            .split_whitespace()
-            .map(|w| w.as_bytes().to_vec())
-            .collect();
+        let argv: Vec<Vec<u8>> = line.split_whitespace().map(|w| w.as_bytes().to_vec()).collect();
         let info = command_info(&argv[0]).expect("known command");
-        command_keys(&info, &argv)
-            .into_iter()
-            .map(|k| String::from_utf8_lossy(k).into_owned())
-            .collect()
+        command_keys(&info, &argv).into_iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect()
     }
 
     #[test]
     fn specs_match_redis_command_info() {
         let spec = |n: &str| command_info(n.as_bytes()).unwrap().spec;
-        assert_eq!(
-            spec("get"),
-            KeySpec {
-                first: 1,
-                last: 1,
-                step: 1
-            }
-        );
-        assert_eq!(
-            spec("mset"),
-            KeySpec {
-                first: 1,
-                last: -1,
-                step: 2
-            }
-        );
-        assert_eq!(
-            spec("mget"),
-            KeySpec {
-                first: 1,
-                last: -1,
-                step: 1
-            }
-        );
-        assert_eq!(
-            spec("rename"),
-            KeySpec {
-                first: 1,
-                last: 2,
-                step: 1
-            }
-        );
-        assert_eq!(
-            spec("lmove"),
-            KeySpec {
-                first: 1,
-                last: 2,
-                step: 1
-            }
-        );
+        assert_eq!(spec("get"), KeySpec { first: 1, last: 1, step: 1 });
+        assert_eq!(spec("mset"), KeySpec { first: 1, last: -1, step: 2 });
+        assert_eq!(spec("mget"), KeySpec { first: 1, last: -1, step: 1 });
+        assert_eq!(spec("rename"), KeySpec { first: 1, last: 2, step: 1 });
+        assert_eq!(spec("lmove"), KeySpec { first: 1, last: 2, step: 1 });
         assert_eq!(spec("ping"), KeySpec::NONE);
         assert_eq!(spec("keys"), KeySpec::NONE);
-        assert_eq!(
-            spec_from_syntax("key [key ...] timeout"),
-            KeySpec {
-                first: 1,
-                last: -2,
-                step: 1
-            }
-        );
+        assert_eq!(spec_from_syntax("key [key ...] timeout"), KeySpec { first: 1, last: -2, step: 1 });
         assert!(command_info(b"SET").unwrap().write && !command_info(b"get").unwrap().write);
         assert!(command_info(b"nosuch").is_none());
     }
@@ -250,8 +169,7 @@ mod tests {
     fn every_table_command_has_a_derivable_spec() {
         for c in table::COMMANDS {
             let spec = spec_from_syntax(c.syntax);
-            let keyless =
-                c.syntax.is_empty() || !c.syntax.split_whitespace().next().is_some_and(is_key_word);
+            let keyless = c.syntax.is_empty() || !c.syntax.split_whitespace().next().is_some_and(is_key_word);
             assert_eq!(spec == KeySpec::NONE, keyless, "{}: {}", c.name, c.syntax);
         }
     }

@@ -64,10 +64,7 @@ impl Ledger {
 
     /// A new history, continuing `parent` up to the given offset (a promotion), or a fresh one.
     pub fn new_history(&mut self, parent: Option<(HistId, u64)>) -> HistId {
-        self.histories.push(History {
-            parent,
-            acked: Vec::new(),
-        });
+        self.histories.push(History { parent, acked: Vec::new() });
         self.histories.len() - 1
     }
 
@@ -97,13 +94,7 @@ impl Ledger {
     /// Records that a client received the OK of the write at `offset` of `hist`, at `now_ms`.
     /// If no node holds it now, it is judged by a settle no earlier than `not_before` (the data may
     /// still be on its way to a replica). Returns false in that case.
-    pub fn acknowledge(
-        &mut self,
-        hist: HistId,
-        offset: u64,
-        positions: &[Position],
-        not_before: u64,
-    ) -> bool {
+    pub fn acknowledge(&mut self, hist: HistId, offset: u64, positions: &[Position], not_before: u64) -> bool {
         if hist >= self.histories.len() {
             return true;
         }
@@ -163,39 +154,18 @@ mod tests {
     fn a_promoted_replica_behind_its_master_loses_the_difference_when_the_master_goes() {
         let mut l = Ledger::new();
         let h = l.new_history(None);
-        let master = Position {
-            hist: h,
-            offset: 100,
-        };
-        let replica = Position {
-            hist: h,
-            offset: 80,
-        };
+        let master = Position { hist: h, offset: 100 };
+        let replica = Position { hist: h, offset: 80 };
         for o in [10, 50, 80, 90, 100] {
             assert!(l.acknowledge(h, o, &[master, replica], 0));
         }
         // The replica is promoted: a new history continuing h up to 80.
         let y = l.new_history(Some((h, 80)));
-        let promoted = Position {
-            hist: y,
-            offset: 80,
-        };
+        let promoted = Position { hist: y, offset: 80 };
         // While the old master still lives (minority side), nothing is lost yet.
         assert_eq!(l.settle(&[master, promoted], 0), 0);
         // It resynchronises from the new master: 90 and 100 are gone.
-        assert_eq!(
-            l.settle(
-                &[
-                    Position {
-                        hist: y,
-                        offset: 85
-                    },
-                    promoted
-                ],
-                0
-            ),
-            2
-        );
+        assert_eq!(l.settle(&[Position { hist: y, offset: 85 }, promoted], 0), 2);
         // A late acknowledgement of a write beyond the fork is judged once what was on the wire
         // has landed.
         assert!(!l.acknowledge(h, 95, &[promoted], 10));
@@ -204,26 +174,9 @@ mod tests {
         assert_eq!((l.lost, l.acked), (3, 6));
         // A doubtful write that did land on a replica is not lost.
         assert!(!l.acknowledge(y, 90, &[promoted], 10));
-        assert_eq!(
-            l.settle(
-                &[Position {
-                    hist: y,
-                    offset: 90
-                }],
-                10
-            ),
-            0
-        );
+        assert_eq!(l.settle(&[Position { hist: y, offset: 90 }], 10), 0);
         // Writes of the new history are held by its master.
-        assert!(l.acknowledge(
-            y,
-            81,
-            &[Position {
-                hist: y,
-                offset: 81
-            }],
-            0
-        ));
+        assert!(l.acknowledge(y, 81, &[Position { hist: y, offset: 81 }], 0));
     }
 
     #[test]
@@ -231,49 +184,11 @@ mod tests {
         let mut l = Ledger::new();
         let h = l.new_history(None);
         for o in 1..=5 {
-            l.acknowledge(
-                h,
-                o * 10,
-                &[Position {
-                    hist: h,
-                    offset: 50,
-                }],
-                0,
-            );
+            l.acknowledge(h, o * 10, &[Position { hist: h, offset: 50 }], 0);
         }
         let fresh = l.new_history(None);
         // The replica still holds h until it resynchronises from the empty master.
-        assert_eq!(
-            l.settle(
-                &[
-                    Position {
-                        hist: fresh,
-                        offset: 0
-                    },
-                    Position {
-                        hist: h,
-                        offset: 50
-                    }
-                ],
-                0
-            ),
-            0
-        );
-        assert_eq!(
-            l.settle(
-                &[
-                    Position {
-                        hist: fresh,
-                        offset: 0
-                    },
-                    Position {
-                        hist: fresh,
-                        offset: 0
-                    }
-                ],
-                0
-            ),
-            5
-        );
+        assert_eq!(l.settle(&[Position { hist: fresh, offset: 0 }, Position { hist: h, offset: 50 }], 0), 0);
+        assert_eq!(l.settle(&[Position { hist: fresh, offset: 0 }, Position { hist: fresh, offset: 0 }], 0), 5);
     }
 }

@@ -218,21 +218,13 @@ impl Metrics {
         if self.buckets.back().is_none_or(|b| b.second < second) {
             let last = self.buckets.back().map_or(0, |b| b.second + 1);
             for s in last.max(second.saturating_sub(BUCKETS_KEPT as u64))..=second {
-                self.buckets.push_back(Bucket {
-                    second: s,
-                    writable_slots: 16384,
-                    ..Bucket::default()
-                });
+                self.buckets.push_back(Bucket { second: s, writable_slots: 16384, ..Bucket::default() });
             }
             while self.buckets.len() > BUCKETS_KEPT {
                 self.buckets.pop_front();
             }
         }
-        let i = self
-            .buckets
-            .iter()
-            .rposition(|b| b.second == second)
-            .unwrap_or(self.buckets.len() - 1);
+        let i = self.buckets.iter().rposition(|b| b.second == second).unwrap_or(self.buckets.len() - 1);
         &mut self.buckets[i]
     }
 
@@ -298,7 +290,13 @@ impl Metrics {
     /// Deliveries in the window before `now_ms`, oldest first.
     pub fn recent_traffic(&self, now_ms: u64) -> Vec<Traffic> {
         let from = now_ms.saturating_sub(TRAFFIC_WINDOW_MS);
-        let mut v: Vec<Traffic> = self.bus.iter().chain(self.redirected.iter()).filter(|t| t.at_ms >= from && t.at_ms <= now_ms).copied().collect();
+        let mut v: Vec<Traffic> = self
+            .bus
+            .iter()
+            .chain(self.redirected.iter())
+            .filter(|t| t.at_ms >= from && t.at_ms <= now_ms)
+            .copied()
+            .collect();
         v.sort_by_key(|t| t.at_ms);
         v
     }
@@ -319,18 +317,12 @@ impl Metrics {
         event: NodeEvent,
         replica_of: impl Fn(NodeIdx) -> Option<NodeIdx>,
     ) {
-        for f in self
-            .failovers
-            .iter_mut()
-            .filter(|f| f.promoted_ms.is_none())
-        {
+        for f in self.failovers.iter_mut().filter(|f| f.promoted_ms.is_none()) {
             match &event {
                 NodeEvent::Pfail { node: n } if *n == f.master => {
                     f.pfail_ms.get_or_insert(at_ms);
                 }
-                NodeEvent::MarkedFail { node: n, .. } | NodeEvent::FailReceived { node: n, .. }
-                    if *n == f.master =>
-                {
+                NodeEvent::MarkedFail { node: n, .. } | NodeEvent::FailReceived { node: n, .. } if *n == f.master => {
                     f.fail_ms.get_or_insert(at_ms);
                 }
                 NodeEvent::ElectionScheduled { .. } if replica_of(node) == Some(f.master) => {
@@ -355,18 +347,10 @@ impl Metrics {
 
     /// A master went away (killed or cut off): open a failover record.
     pub fn master_lost(&mut self, at_ms: u64, master: NodeIdx) {
-        if self
-            .failovers
-            .iter()
-            .any(|f| f.master == master && f.promoted_ms.is_none())
-        {
+        if self.failovers.iter().any(|f| f.master == master && f.promoted_ms.is_none()) {
             return;
         }
-        self.failovers.push_back(FailoverRecord {
-            master,
-            start_ms: at_ms,
-            ..FailoverRecord::default()
-        });
+        self.failovers.push_back(FailoverRecord { master, start_ms: at_ms, ..FailoverRecord::default() });
         while self.failovers.len() > FAILOVERS_KEPT {
             self.failovers.pop_front();
         }
@@ -387,36 +371,11 @@ mod tests {
         m.master_lost(1000, 0);
         let replica_of = |n: NodeIdx| (n == 4).then_some(0);
         m.event(6100, 1, NodeEvent::Pfail { node: 0 }, replica_of);
-        m.event(
-            6900,
-            2,
-            NodeEvent::MarkedFail {
-                node: 0,
-                reports: 2,
-            },
-            replica_of,
-        );
-        m.event(
-            7000,
-            4,
-            NodeEvent::ElectionScheduled {
-                delay_ms: 700,
-                rank: 0,
-                offset: 10,
-            },
-            replica_of,
-        );
+        m.event(6900, 2, NodeEvent::MarkedFail { node: 0, reports: 2 }, replica_of);
+        m.event(7000, 4, NodeEvent::ElectionScheduled { delay_ms: 700, rank: 0, offset: 10 }, replica_of);
         m.event(7700, 4, NodeEvent::ElectionStarted { epoch: 7 }, replica_of);
-        m.event(
-            7702,
-            4,
-            NodeEvent::ElectionWon { epoch: 7, votes: 2 },
-            replica_of,
-        );
+        m.event(7702, 4, NodeEvent::ElectionWon { epoch: 7, votes: 2 }, replica_of);
         let f = &m.failovers[0];
-        assert_eq!(
-            (f.pfail_ms, f.fail_ms, f.promoted, f.failover_ms()),
-            (Some(6100), Some(6900), Some(4), Some(6702))
-        );
+        assert_eq!((f.pfail_ms, f.fail_ms, f.promoted, f.failover_ms()), (Some(6100), Some(6900), Some(4), Some(6702)));
     }
 }

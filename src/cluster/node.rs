@@ -168,11 +168,7 @@ pub enum Effect {
     Send { to: NodeIdx, link: u64, msg: BusMsg },
     /// Answer over the link the request came in on (the requester's link `their_link`); it is
     /// dropped if the requester has replaced that link by the time it arrives.
-    Reply {
-        to: NodeIdx,
-        their_link: Option<u64>,
-        msg: BusMsg,
-    },
+    Reply { to: NodeIdx, their_link: Option<u64>, msg: BusMsg },
     /// Open a TCP connection for link `link`; the runtime answers with [`Input::LinkUp`] or
     /// [`Input::LinkDown`]. Until then the link exists, connecting: a PING written on it sets
     /// `ping_sent` (which is how a node whose port refuses connections gets flagged).
@@ -201,11 +197,7 @@ pub enum NodeEvent {
     /// "Clear FAIL state for node …"
     FailCleared { node: NodeIdx },
     /// "Start of election delayed for … milliseconds (rank #…, offset …)."
-    ElectionScheduled {
-        delay_ms: u64,
-        rank: usize,
-        offset: u64,
-    },
+    ElectionScheduled { delay_ms: u64, rank: usize, offset: u64 },
     /// "Starting a failover election for epoch …."
     ElectionStarted { epoch: u64 },
     /// "Failover auth granted to … for epoch …"
@@ -242,11 +234,7 @@ pub enum Input {
     /// A bus message from `from`. `reply_on` is set when it came back over this node's own
     /// outbound link with that id (a PONG answering this node's PING); otherwise it came in on a
     /// connection the sender opened.
-    Packet {
-        from: NodeIdx,
-        msg: BusMsg,
-        reply_on: Option<u64>,
-    },
+    Packet { from: NodeIdx, msg: BusMsg, reply_on: Option<u64> },
     /// The connect of link `link` to `peer` succeeded.
     LinkUp { peer: NodeIdx, link: u64 },
     /// Link `link` to `peer` failed (connect error) or was closed by the peer.
@@ -309,11 +297,7 @@ impl ClusterNode {
         let n = layout.replica_of.len();
         let mut nodes: Vec<Peer> = (0..n)
             .map(|i| {
-                let mut p = Peer::new(if layout.replica_of[i].is_some() {
-                    Flags::SLAVE
-                } else {
-                    Flags::MASTER
-                });
+                let mut p = Peer::new(if layout.replica_of[i].is_some() { Flags::SLAVE } else { Flags::MASTER });
                 p.config_epoch = i as u64 + 1;
                 p.slaveof = layout.replica_of[i];
                 p.pong_received = now;
@@ -450,12 +434,7 @@ impl ClusterNode {
     fn new_link(&mut self, now: u64) -> Link {
         let id = self.next_link_id;
         self.next_link_id += 1;
-        Link {
-            id,
-            ctime: now,
-            connected: false,
-            pending: Vec::new(),
-        }
+        Link { id, ctime: now, connected: false, pending: Vec::new() }
     }
 
     /// (size, reachable masters): masters serving slots, and those without PFAIL/FAIL.
@@ -577,11 +556,7 @@ impl ClusterNode {
         };
         self.stats_sent[kind] += 1;
         if link.connected {
-            out.push(Effect::Send {
-                to,
-                link: link.id,
-                msg,
-            });
+            out.push(Effect::Send { to, link: link.id, msg });
         } else if link.pending.len() < LINK_BUFFER {
             link.pending.push(msg);
         }
@@ -589,12 +564,7 @@ impl ClusterNode {
 
     fn gossip_entry(&self, n: NodeIdx) -> Gossip {
         let p = &self.nodes[n];
-        Gossip {
-            node: n,
-            ping_sent_s: p.ping_sent / 1000,
-            pong_received_s: p.pong_received / 1000,
-            flags: p.flags,
-        }
+        Gossip { node: n, ping_sent_s: p.ping_sent / 1000, pong_received_s: p.pong_received / 1000, flags: p.flags }
     }
 
     /// The gossip section of a PING or PONG (`clusterSendPing`): ⌊nodes/10⌋ (at least 3, at most
@@ -617,10 +587,7 @@ impl ClusterNode {
             if p.flags.has(Flags::PFAIL) {
                 continue;
             }
-            if p.flags.has(Flags::HANDSHAKE)
-                || p.flags.has(Flags::NOADDR)
-                || (p.link.is_none() && p.numslots() == 0)
-            {
+            if p.flags.has(Flags::HANDSHAKE) || p.flags.has(Flags::NOADDR) || (p.link.is_none() && p.numslots() == 0) {
                 freshnodes -= 1;
                 continue;
             }
@@ -638,10 +605,7 @@ impl ClusterNode {
                 break;
             }
             let p = &self.nodes[i];
-            if p.flags.has(Flags::HANDSHAKE)
-                || p.flags.has(Flags::NOADDR)
-                || !p.flags.has(Flags::PFAIL)
-            {
+            if p.flags.has(Flags::HANDSHAKE) || p.flags.has(Flags::NOADDR) || !p.flags.has(Flags::PFAIL) {
                 continue;
             }
             out.push(self.gossip_entry(i));
@@ -657,10 +621,7 @@ impl ClusterNode {
         }
         self.nodes[to].ping_sent = now;
         let gossip = self.gossip_section(to);
-        let msg = BusMsg {
-            header: self.header(repl),
-            body: Body::Ping(gossip),
-        };
+        let msg = BusMsg { header: self.header(repl), body: Body::Ping(gossip) };
         self.send(to, msg, out);
     }
 
@@ -674,52 +635,26 @@ impl ClusterNode {
     /// A PONG on this node's outbound link to `to` (`clusterBroadcastPong`).
     fn send_pong(&mut self, to: NodeIdx, repl: &ReplInfo, out: &mut Vec<Effect>) {
         let gossip = self.gossip_section(to);
-        let msg = BusMsg {
-            header: self.header(repl),
-            body: Body::Pong(gossip),
-        };
+        let msg = BusMsg { header: self.header(repl), body: Body::Pong(gossip) };
         self.send(to, msg, out);
     }
 
     /// A PONG answering a PING that came in on the requester's link.
-    fn reply_pong(
-        &mut self,
-        to: NodeIdx,
-        their_link: Option<u64>,
-        repl: &ReplInfo,
-        out: &mut Vec<Effect>,
-    ) {
+    fn reply_pong(&mut self, to: NodeIdx, their_link: Option<u64>, repl: &ReplInfo, out: &mut Vec<Effect>) {
         let gossip = self.gossip_section(to);
-        let msg = BusMsg {
-            header: self.header(repl),
-            body: Body::Pong(gossip),
-        };
+        let msg = BusMsg { header: self.header(repl), body: Body::Pong(gossip) };
         self.stats_sent[MsgType::Pong as usize] += 1;
-        out.push(Effect::Reply {
-            to,
-            their_link,
-            msg,
-        });
+        out.push(Effect::Reply { to, their_link, msg });
     }
 
     fn broadcast(&mut self, body: Body, force_ack: bool, repl: &ReplInfo, out: &mut Vec<Effect>) {
         for i in 0..self.nodes.len() {
-            if i == self.me
-                || self.nodes[i].flags.has(Flags::HANDSHAKE)
-                || self.nodes[i].link.is_none()
-            {
+            if i == self.me || self.nodes[i].flags.has(Flags::HANDSHAKE) || self.nodes[i].link.is_none() {
                 continue;
             }
             let mut header = self.header(repl);
             header.force_ack = force_ack;
-            self.send(
-                i,
-                BusMsg {
-                    header,
-                    body: body.clone(),
-                },
-                out,
-            );
+            self.send(i, BusMsg { header, body: body.clone() }, out);
         }
     }
 
@@ -732,9 +667,8 @@ impl ClusterNode {
                 continue;
             }
             if local_slaves_only {
-                let local = p.is_slave()
-                    && p.slaveof.is_some()
-                    && (p.slaveof == Some(self.me) || p.slaveof == my_master);
+                let local =
+                    p.is_slave() && p.slaveof.is_some() && (p.slaveof == Some(self.me) || p.slaveof == my_master);
                 if !local {
                     continue;
                 }
@@ -751,11 +685,7 @@ impl ClusterNode {
         let mut out = Vec::new();
         match input {
             Input::Cron => self.cron(now, repl, &mut out),
-            Input::Packet {
-                from,
-                msg,
-                reply_on,
-            } => self.process_packet(now, repl, from, msg, reply_on, &mut out),
+            Input::Packet { from, msg, reply_on } => self.process_packet(now, repl, from, msg, reply_on, &mut out),
             Input::LinkUp { peer, link } => self.link_up(peer, link, now, repl, &mut out),
             Input::LinkDown { peer, link } => {
                 if self.nodes[peer].link.as_ref().is_some_and(|l| l.id == link) {
@@ -768,14 +698,7 @@ impl ClusterNode {
     }
 
     /// `clusterLinkConnectHandler`: queue a PING at once, keep an older pending ping's time.
-    fn link_up(
-        &mut self,
-        peer: NodeIdx,
-        link: u64,
-        now: u64,
-        repl: &ReplInfo,
-        out: &mut Vec<Effect>,
-    ) {
+    fn link_up(&mut self, peer: NodeIdx, link: u64, now: u64, repl: &ReplInfo, out: &mut Vec<Effect>) {
         let Some(l) = self.nodes[peer].link.as_mut() else {
             return;
         };
@@ -785,11 +708,7 @@ impl ClusterNode {
         l.connected = true;
         let pending = std::mem::take(&mut l.pending);
         for msg in pending {
-            out.push(Effect::Send {
-                to: peer,
-                link,
-                msg,
-            });
+            out.push(Effect::Send { to: peer, link, msg });
         }
         let old = self.nodes[peer].ping_sent;
         self.send_ping(peer, now, repl, out);
@@ -825,11 +744,7 @@ impl ClusterNode {
             for _ in 0..5 {
                 let i = self.rng.index(n);
                 let p = &self.nodes[i];
-                if p.link.is_none()
-                    || p.ping_sent != 0
-                    || i == self.me
-                    || p.flags.has(Flags::HANDSHAKE)
-                {
+                if p.link.is_none() || p.ping_sent != 0 || i == self.me || p.flags.has(Flags::HANDSHAKE) {
                     continue;
                 }
                 if best.is_none_or(|(_, pong)| pong > p.pong_received) {
@@ -859,15 +774,11 @@ impl ClusterNode {
                 }
             }
             let p = &self.nodes[i];
-            if p.link.is_some()
-                && p.ping_sent == 0
-                && now.saturating_sub(p.pong_received) > timeout / 2
-            {
+            if p.link.is_some() && p.ping_sent == 0 && now.saturating_sub(p.pong_received) > timeout / 2 {
                 self.send_ping(i, now, repl, out);
                 continue;
             }
-            if self.mf_end != 0 && self.is_master() && self.mf_slave == Some(i) && p.link.is_some()
-            {
+            if self.mf_end != 0 && self.is_master() && self.mf_slave == Some(i) && p.link.is_some() {
                 self.send_ping(i, now, repl, out);
                 continue;
             }
@@ -941,11 +852,7 @@ impl ClusterNode {
         // A reply on a link this node has since replaced went down with that connection.
         let outbound = match reply_on {
             Some(id) => {
-                if !self.nodes[from]
-                    .link
-                    .as_ref()
-                    .is_some_and(|l| l.id == id && l.connected)
-                {
+                if !self.nodes[from].link.as_ref().is_some_and(|l| l.id == id && l.connected) {
                     return;
                 }
                 true
@@ -1021,20 +928,11 @@ impl ClusterNode {
                         }
                     }
                 }
-                let sender_master = if self.nodes[sender].is_master() {
-                    Some(sender)
-                } else {
-                    self.nodes[sender].slaveof
-                };
+                let sender_master =
+                    if self.nodes[sender].is_master() { Some(sender) } else { self.nodes[sender].slaveof };
                 let dirty_slots = sender_master.is_some_and(|m| self.nodes[m].slots != hdr.myslots);
                 if self.nodes[sender].is_master() && dirty_slots {
-                    self.update_slots_config_with(
-                        sender,
-                        sender_config_epoch,
-                        &hdr.myslots,
-                        now,
-                        out,
-                    );
+                    self.update_slots_config_with(sender, sender_config_epoch, &hdr.myslots, now, out);
                 }
                 // The sender claims slots served by a master with a greater config epoch: tell it.
                 if dirty_slots {
@@ -1066,15 +964,10 @@ impl ClusterNode {
                     p.fail_time = now;
                     p.flags.clear(Flags::PFAIL);
                     self.todo.update_state = true;
-                    out.push(Effect::Event(NodeEvent::FailReceived {
-                        node: failing,
-                        from: sender,
-                    }));
+                    out.push(Effect::Event(NodeEvent::FailReceived { node: failing, from: sender }));
                 }
             }
-            Body::AuthRequest => {
-                self.send_failover_auth_if_needed(sender, &msg.header, now, repl, out)
-            }
+            Body::AuthRequest => self.send_failover_auth_if_needed(sender, &msg.header, now, repl, out),
             Body::AuthAck => {
                 if self.nodes[sender].is_master()
                     && self.nodes[sender].numslots() > 0
@@ -1091,30 +984,17 @@ impl ClusterNode {
                 self.reset_manual_failover(out);
                 self.mf_end = now + MF_TIMEOUT_MS;
                 self.mf_slave = Some(sender);
-                out.push(Effect::PauseWrites(Some(
-                    now + MF_TIMEOUT_MS * MF_PAUSE_MULT,
-                )));
+                out.push(Effect::PauseWrites(Some(now + MF_TIMEOUT_MS * MF_PAUSE_MULT)));
                 out.push(Effect::Event(NodeEvent::ManualFailover {
                     what: format!("requested by replica {sender}; writes paused"),
                 }));
                 // The PING carries the paused offset to the replica (sent on the link it came in).
                 let gossip = self.gossip_section(sender);
-                let ping = BusMsg {
-                    header: self.header(repl),
-                    body: Body::Ping(gossip),
-                };
+                let ping = BusMsg { header: self.header(repl), body: Body::Ping(gossip) };
                 self.stats_sent[MsgType::Ping as usize] += 1;
-                out.push(Effect::Reply {
-                    to: sender,
-                    their_link: None,
-                    msg: ping,
-                });
+                out.push(Effect::Reply { to: sender, their_link: None, msg: ping });
             }
-            Body::Update {
-                node,
-                config_epoch,
-                slots,
-            } => {
+            Body::Update { node, config_epoch, slots } => {
                 let (n, reported) = (*node, *config_epoch);
                 if self.nodes[n].config_epoch >= reported {
                     return;
@@ -1139,22 +1019,12 @@ impl ClusterNode {
             config_epoch: self.nodes[about].config_epoch,
             slots: self.nodes[about].slots.clone(),
         };
-        let msg = BusMsg {
-            header: self.header(repl),
-            body,
-        };
+        let msg = BusMsg { header: self.header(repl), body };
         self.send(to, msg, out);
     }
 
     /// `clusterProcessGossipSection` (only known nodes: the cluster is created joined).
-    fn process_gossip(
-        &mut self,
-        sender: NodeIdx,
-        gossip: &[Gossip],
-        now: u64,
-        repl: &ReplInfo,
-        out: &mut Vec<Effect>,
-    ) {
+    fn process_gossip(&mut self, sender: NodeIdx, gossip: &[Gossip], now: u64, repl: &ReplInfo, out: &mut Vec<Effect>) {
         for g in gossip {
             let node = g.node;
             if node >= self.nodes.len() {
@@ -1191,9 +1061,7 @@ impl ClusterNode {
 
     fn cleanup_failure_reports(&mut self, node: NodeIdx, now: u64) {
         let maxtime = self.cfg.node_timeout_ms * FAIL_REPORT_VALIDITY_MULT;
-        self.nodes[node]
-            .fail_reports
-            .retain(|&(_, t)| now.saturating_sub(t) <= maxtime);
+        self.nodes[node].fail_reports.retain(|&(_, t)| now.saturating_sub(t) <= maxtime);
     }
 
     fn del_failure_report(&mut self, node: NodeIdx, sender: NodeIdx, now: u64) {
@@ -1211,13 +1079,7 @@ impl ClusterNode {
     }
 
     /// `markNodeAsFailingIfNeeded`.
-    fn mark_node_as_failing_if_needed(
-        &mut self,
-        node: NodeIdx,
-        now: u64,
-        repl: &ReplInfo,
-        out: &mut Vec<Effect>,
-    ) {
+    fn mark_node_as_failing_if_needed(&mut self, node: NodeIdx, now: u64, repl: &ReplInfo, out: &mut Vec<Effect>) {
         let needed_quorum = self.size / 2 + 1;
         if !self.nodes[node].timed_out() || self.nodes[node].failed() {
             return;
@@ -1233,10 +1095,7 @@ impl ClusterNode {
         p.flags.clear(Flags::PFAIL);
         p.flags.set(Flags::FAIL);
         p.fail_time = now;
-        out.push(Effect::Event(NodeEvent::MarkedFail {
-            node,
-            reports: failures,
-        }));
+        out.push(Effect::Event(NodeEvent::MarkedFail { node, reports: failures }));
         // clusterSendFail: broadcast, so every reachable node flags it at once.
         self.broadcast(Body::Fail { about: node }, false, repl, out);
         self.todo.update_state = true;
@@ -1291,11 +1150,7 @@ impl ClusterNode {
         if sender == self.me {
             return;
         }
-        let curmaster = if self.is_master() {
-            Some(self.me)
-        } else {
-            self.myself().slaveof
-        };
+        let curmaster = if self.is_master() { Some(self.me) } else { self.myself().slaveof };
         let mut newmaster = None;
         let mut dirty: Vec<Slot> = Vec::new();
         let mut migrated_our_slots = 0usize;
@@ -1309,9 +1164,7 @@ impl ClusterNode {
                     continue;
                 }
                 let rebind = self.slot_unclaimed(j)
-                    || self
-                        .owner(j)
-                        .is_some_and(|o| self.nodes[o].config_epoch < sender_config_epoch);
+                    || self.owner(j).is_some_and(|o| self.nodes[o].config_epoch < sender_config_epoch);
                 if rebind {
                     if self.owner(j) == Some(self.me) {
                         dirty.push(j);
@@ -1362,29 +1215,17 @@ impl ClusterNode {
     ) {
         let master = self.nodes[node].slaveof;
         let deny = |reason: String, out: &mut Vec<Effect>| {
-            out.push(Effect::Event(NodeEvent::VoteDenied {
-                candidate: node,
-                reason,
-            }))
+            out.push(Effect::Event(NodeEvent::VoteDenied { candidate: node, reason }))
         };
         if self.is_slave() || self.myself().numslots() == 0 {
             return;
         }
         if request.current_epoch < self.current_epoch {
-            deny(
-                format!(
-                    "reqEpoch ({}) < curEpoch({})",
-                    request.current_epoch, self.current_epoch
-                ),
-                out,
-            );
+            deny(format!("reqEpoch ({}) < curEpoch({})", request.current_epoch, self.current_epoch), out);
             return;
         }
         if self.last_vote_epoch == self.current_epoch {
-            deny(
-                format!("already voted for epoch {}", self.current_epoch),
-                out,
-            );
+            deny(format!("already voted for epoch {}", self.current_epoch), out);
             return;
         }
         let Some(master) = master else {
@@ -1402,10 +1243,7 @@ impl ClusterNode {
         let since = now.saturating_sub(self.nodes[master].voted_time);
         if since < self.cfg.node_timeout_ms * 2 {
             deny(
-                format!(
-                    "can't vote about this master before {} milliseconds",
-                    self.cfg.node_timeout_ms * 2 - since
-                ),
+                format!("can't vote about this master before {} milliseconds", self.cfg.node_timeout_ms * 2 - since),
                 out,
             );
             return;
@@ -1429,15 +1267,9 @@ impl ClusterNode {
         }
         self.last_vote_epoch = self.current_epoch;
         self.nodes[master].voted_time = now;
-        out.push(Effect::Event(NodeEvent::VoteGranted {
-            candidate: node,
-            epoch: self.current_epoch,
-        }));
+        out.push(Effect::Event(NodeEvent::VoteGranted { candidate: node, epoch: self.current_epoch }));
         if self.nodes[node].link.is_some() {
-            let msg = BusMsg {
-                header: self.header(repl),
-                body: Body::AuthAck,
-            };
+            let msg = BusMsg { header: self.header(repl), body: Body::AuthAck };
             self.send(node, msg, out);
         }
     }
@@ -1451,9 +1283,7 @@ impl ClusterNode {
             .slaves
             .iter()
             .filter(|&&s| {
-                s != self.me
-                    && !self.nodes[s].flags.has(Flags::NOFAILOVER)
-                    && self.nodes[s].repl_offset > my_offset
+                s != self.me && !self.nodes[s].flags.has(Flags::NOFAILOVER) && self.nodes[s].repl_offset > my_offset
             })
             .count()
     }
@@ -1470,9 +1300,7 @@ impl ClusterNode {
         let Some(master) = self.myself().slaveof else {
             return;
         };
-        if self.is_master()
-            || (!self.nodes[master].failed() && !manual_failover)
-            || self.nodes[master].numslots() == 0
+        if self.is_master() || (!self.nodes[master].failed() && !manual_failover) || self.nodes[master].numslots() == 0
         {
             return;
         }
@@ -1519,18 +1347,14 @@ impl ClusterNode {
         if auth_age > auth_timeout {
             if self.failover_auth_sent && !self.expired_reported {
                 self.expired_reported = true;
-                out.push(Effect::Event(NodeEvent::ElectionExpired {
-                    epoch: self.failover_auth_epoch,
-                }));
+                out.push(Effect::Event(NodeEvent::ElectionExpired { epoch: self.failover_auth_epoch }));
             }
             return;
         }
         if !self.failover_auth_sent {
             self.current_epoch += 1;
             self.failover_auth_epoch = self.current_epoch;
-            out.push(Effect::Event(NodeEvent::ElectionStarted {
-                epoch: self.current_epoch,
-            }));
+            out.push(Effect::Event(NodeEvent::ElectionStarted { epoch: self.current_epoch }));
             let force = self.mf_end != 0;
             self.broadcast(Body::AuthRequest, force, repl, out);
             self.failover_auth_sent = true;
@@ -1545,21 +1369,14 @@ impl ClusterNode {
             }));
             if self.myself().config_epoch < self.failover_auth_epoch {
                 self.nodes[self.me].config_epoch = self.failover_auth_epoch;
-                out.push(Effect::Event(NodeEvent::ConfigEpoch {
-                    epoch: self.failover_auth_epoch,
-                }));
+                out.push(Effect::Event(NodeEvent::ConfigEpoch { epoch: self.failover_auth_epoch }));
             }
             self.failover_replace_your_master(now, repl, out);
         }
     }
 
     /// `clusterFailoverReplaceYourMaster`.
-    pub fn failover_replace_your_master(
-        &mut self,
-        now: u64,
-        repl: &ReplInfo,
-        out: &mut Vec<Effect>,
-    ) {
+    pub fn failover_replace_your_master(&mut self, now: u64, repl: &ReplInfo, out: &mut Vec<Effect>) {
         let Some(old) = self.myself().slaveof else {
             return;
         };
@@ -1592,9 +1409,7 @@ impl ClusterNode {
     /// `manualFailoverCheckTimeout`.
     fn manual_failover_check_timeout(&mut self, now: u64, out: &mut Vec<Effect>) {
         if self.mf_end != 0 && self.mf_end < now {
-            out.push(Effect::Event(NodeEvent::ManualFailover {
-                what: "timed out".into(),
-            }));
+            out.push(Effect::Event(NodeEvent::ManualFailover { what: "timed out".into() }));
             self.reset_manual_failover(out);
         }
     }
@@ -1617,36 +1432,21 @@ impl ClusterNode {
 
     /// CLUSTER FAILOVER [FORCE|TAKEOVER] on this replica, after the caller checked the
     /// preconditions (see `commands.rs`).
-    pub fn start_manual_failover(
-        &mut self,
-        now: u64,
-        force: bool,
-        takeover: bool,
-        repl: &ReplInfo,
-    ) -> Vec<Effect> {
+    pub fn start_manual_failover(&mut self, now: u64, force: bool, takeover: bool, repl: &ReplInfo) -> Vec<Effect> {
         let mut out = Vec::new();
         self.reset_manual_failover(&mut out);
         self.mf_end = now + MF_TIMEOUT_MS;
         if takeover {
-            out.push(Effect::Event(NodeEvent::ManualFailover {
-                what: "taking over the master (user request)".into(),
-            }));
+            out.push(Effect::Event(NodeEvent::ManualFailover { what: "taking over the master (user request)".into() }));
             self.bump_config_epoch_without_consensus(&mut out);
             self.failover_replace_your_master(now, repl, &mut out);
         } else if force {
-            out.push(Effect::Event(NodeEvent::ManualFailover {
-                what: "forced failover user request accepted".into(),
-            }));
+            out.push(Effect::Event(NodeEvent::ManualFailover { what: "forced failover user request accepted".into() }));
             self.mf_can_start = true;
         } else {
-            out.push(Effect::Event(NodeEvent::ManualFailover {
-                what: "manual failover user request accepted".into(),
-            }));
+            out.push(Effect::Event(NodeEvent::ManualFailover { what: "manual failover user request accepted".into() }));
             if let Some(m) = self.myself().slaveof {
-                let msg = BusMsg {
-                    header: self.header(repl),
-                    body: Body::MfStart,
-                };
+                let msg = BusMsg { header: self.header(repl), body: Body::MfStart };
                 self.send(m, msg, &mut out);
             }
         }
@@ -1656,19 +1456,11 @@ impl ClusterNode {
 
     /// `clusterGetMaxEpoch` / `clusterBumpConfigEpochWithoutConsensus`: true if it bumped.
     pub fn bump_config_epoch_without_consensus(&mut self, out: &mut Vec<Effect>) -> bool {
-        let max = self
-            .nodes
-            .iter()
-            .map(|p| p.config_epoch)
-            .max()
-            .unwrap_or(0)
-            .max(self.current_epoch);
+        let max = self.nodes.iter().map(|p| p.config_epoch).max().unwrap_or(0).max(self.current_epoch);
         if self.myself().config_epoch == 0 || self.myself().config_epoch != max {
             self.current_epoch += 1;
             self.nodes[self.me].config_epoch = self.current_epoch;
-            out.push(Effect::Event(NodeEvent::ConfigEpoch {
-                epoch: self.current_epoch,
-            }));
+            out.push(Effect::Event(NodeEvent::ConfigEpoch { epoch: self.current_epoch }));
             true
         } else {
             false
@@ -1687,12 +1479,7 @@ impl ClusterNode {
             return;
         }
         let mut new_state = ClusterState::Ok;
-        if self.cfg.require_full_coverage
-            && self
-                .slots
-                .iter()
-                .any(|o| o.is_none_or(|n| self.nodes[n].failed()))
-        {
+        if self.cfg.require_full_coverage && self.slots.iter().any(|o| o.is_none_or(|n| self.nodes[n].failed())) {
             new_state = ClusterState::Fail;
         }
         let (size, reachable) = self.count_size();
@@ -1702,10 +1489,7 @@ impl ClusterNode {
             self.among_minority_time = now;
         }
         if new_state != self.state {
-            let rejoin_delay = self
-                .cfg
-                .node_timeout_ms
-                .clamp(MIN_REJOIN_DELAY_MS, MAX_REJOIN_DELAY_MS);
+            let rejoin_delay = self.cfg.node_timeout_ms.clamp(MIN_REJOIN_DELAY_MS, MAX_REJOIN_DELAY_MS);
             if new_state == ClusterState::Ok
                 && self.is_master()
                 && now.saturating_sub(self.among_minority_time) < rejoin_delay

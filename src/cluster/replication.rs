@@ -51,9 +51,7 @@ impl StreamEntry {
     }
     /// Stream-only commands (PING, REPLCONF) that do not touch the dataset.
     pub fn is_control(&self) -> bool {
-        self.argv
-            .first()
-            .is_some_and(|c| c.eq_ignore_ascii_case(b"ping") || c.eq_ignore_ascii_case(b"replconf"))
+        self.argv.first().is_some_and(|c| c.eq_ignore_ascii_case(b"ping") || c.eq_ignore_ascii_case(b"replconf"))
     }
 }
 
@@ -73,18 +71,9 @@ pub fn resp_len(argv: &[Vec<u8>]) -> u64 {
 #[derive(Clone, Debug)]
 pub enum ReplMsg {
     /// replica → master: `PSYNC <replid> <offset+1>` on connection `conn`.
-    Psync {
-        conn: u64,
-        hist: HistId,
-        offset: u64,
-    },
+    Psync { conn: u64, hist: HistId, offset: u64 },
     /// master → replica: `+FULLRESYNC <replid> <offset>` and the snapshot.
-    FullResync {
-        conn: u64,
-        hist: HistId,
-        offset: u64,
-        snapshot: Box<Store>,
-    },
+    FullResync { conn: u64, hist: HistId, offset: u64, snapshot: Box<Store> },
     /// master → replica: `+CONTINUE <replid>`.
     Continue { conn: u64, hist: HistId },
     /// master → replica: one command of the stream.
@@ -97,17 +86,13 @@ impl ReplMsg {
     pub fn summary(&self) -> String {
         match self {
             ReplMsg::Psync { offset, .. } => format!("PSYNC at offset {offset}"),
-            ReplMsg::FullResync {
-                offset, snapshot, ..
-            } => format!("+FULLRESYNC at {offset} ({} keys)", snapshot.dbsize()),
+            ReplMsg::FullResync { offset, snapshot, .. } => {
+                format!("+FULLRESYNC at {offset} ({} keys)", snapshot.dbsize())
+            }
             ReplMsg::Continue { .. } => "+CONTINUE".into(),
             ReplMsg::Stream { entry, .. } => {
-                let words: Vec<String> = entry
-                    .argv
-                    .iter()
-                    .take(2)
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .collect();
+                let words: Vec<String> =
+                    entry.argv.iter().take(2).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
                 format!("stream {} (to offset {})", words.join(" "), entry.end)
             }
             ReplMsg::Ack { offset, .. } => format!("REPLCONF ACK {offset}"),
@@ -236,10 +221,7 @@ impl Replication {
     }
 
     pub fn position(&self) -> Position {
-        Position {
-            hist: self.hist,
-            offset: self.offset,
-        }
+        Position { hist: self.hist, offset: self.offset }
     }
 
     pub fn is_replica(&self) -> bool {
@@ -250,9 +232,7 @@ impl Replication {
     /// whole seconds (`server.unixtime` granularity).
     pub fn data_age_ms(&self, now: u64) -> u64 {
         match &self.master {
-            Some(l) if l.state == LinkState::Connected => {
-                (now / 1000).saturating_sub(l.last_interaction / 1000) * 1000
-            }
+            Some(l) if l.state == LinkState::Connected => (now / 1000).saturating_sub(l.last_interaction / 1000) * 1000,
             Some(l) => (now / 1000).saturating_sub(l.down_since / 1000) * 1000,
             None => 0,
         }
@@ -273,25 +253,14 @@ impl Replication {
 
     /// Set up at creation: `replica` is online and in sync on connection `conn`.
     pub fn accept_synced(&mut self, replica: NodeIdx, conn: u64, now: u64) {
-        self.replicas.insert(
-            replica,
-            ReplicaConn {
-                conn,
-                online: true,
-                ack_offset: self.offset,
-                ack_time: now,
-                sync: None,
-            },
-        );
+        self.replicas
+            .insert(replica, ReplicaConn { conn, online: true, ack_offset: self.offset, ack_time: now, sync: None });
     }
 
     /// `replicationFeedSlaves`: appends `argv` to the stream and sends it to the replicas.
     pub fn feed(&mut self, argv: Vec<Vec<u8>>, out: &mut Vec<ReplOut>) -> u64 {
         self.offset += resp_len(&argv);
-        let entry = StreamEntry {
-            end: self.offset,
-            argv,
-        };
+        let entry = StreamEntry { end: self.offset, argv };
         self.backlog_bytes += resp_len(&entry.argv);
         self.backlog.push_back(entry.clone());
         while self.backlog_bytes > self.backlog_cap {
@@ -310,13 +279,9 @@ impl Replication {
                         s.buffer.push(entry.clone());
                     }
                 }
-                None if c.online => out.push(ReplOut::Send {
-                    to: r,
-                    msg: ReplMsg::Stream {
-                        conn: c.conn,
-                        entry: entry.clone(),
-                    },
-                }),
+                None if c.online => {
+                    out.push(ReplOut::Send { to: r, msg: ReplMsg::Stream { conn: c.conn, entry: entry.clone() } })
+                }
                 None => {}
             }
         }
@@ -328,78 +293,33 @@ impl Replication {
 
     /// Replicas whose acknowledged offset reached `offset` (`replicationCountAcksByOffset`).
     pub fn acks_at(&self, offset: u64) -> usize {
-        self.replicas
-            .values()
-            .filter(|c| c.online && c.ack_offset >= offset)
-            .count()
+        self.replicas.values().filter(|c| c.online && c.ack_offset >= offset).count()
     }
 
     /// The master handles `PSYNC` from replica `from` (`masterTryPartialResynchronization`).
-    pub fn on_psync(
-        &mut self,
-        now: u64,
-        from: NodeIdx,
-        req: Psync,
-        store: &Store,
-        out: &mut Vec<ReplOut>,
-    ) {
+    pub fn on_psync(&mut self, now: u64, from: NodeIdx, req: Psync, store: &Store, out: &mut Vec<ReplOut>) {
         let Psync { conn, hist, offset } = req;
         if self.master.is_some() {
             return; // replicas of replicas are not modeled
         }
-        let same = hist == self.hist
-            || self
-                .hist2
-                .is_some_and(|(h2, second)| h2 == hist && offset <= second);
+        let same = hist == self.hist || self.hist2.is_some_and(|(h2, second)| h2 == hist && offset <= second);
         let backlog_start = self.backlog.front().map_or(self.offset, StreamEntry::start);
         let in_backlog = offset >= backlog_start && offset <= self.offset;
         if same && in_backlog {
-            out.push(ReplOut::Send {
-                to: from,
-                msg: ReplMsg::Continue {
-                    conn,
-                    hist: self.hist,
-                },
-            });
+            out.push(ReplOut::Send { to: from, msg: ReplMsg::Continue { conn, hist: self.hist } });
             for e in self.backlog.iter().filter(|e| e.start() >= offset) {
-                out.push(ReplOut::Send {
-                    to: from,
-                    msg: ReplMsg::Stream {
-                        conn,
-                        entry: e.clone(),
-                    },
-                });
+                out.push(ReplOut::Send { to: from, msg: ReplMsg::Stream { conn, entry: e.clone() } });
             }
-            self.replicas.insert(
-                from,
-                ReplicaConn {
-                    conn,
-                    online: true,
-                    ack_offset: offset,
-                    ack_time: now,
-                    sync: None,
-                },
-            );
+            self.replicas
+                .insert(from, ReplicaConn { conn, online: true, ack_offset: offset, ack_time: now, sync: None });
         } else {
             // An RDB at this instant, ready after a time proportional to the dataset.
             let bytes = store.estimated_memory();
             let ready_at = now + 5 + bytes / 100_000;
-            let sync = PendingSync {
-                ready_at,
-                offset: self.offset,
-                snapshot: Box::new(store.clone()),
-                buffer: Vec::new(),
-            };
-            self.replicas.insert(
-                from,
-                ReplicaConn {
-                    conn,
-                    online: false,
-                    ack_offset: 0,
-                    ack_time: now,
-                    sync: Some(sync),
-                },
-            );
+            let sync =
+                PendingSync { ready_at, offset: self.offset, snapshot: Box::new(store.clone()), buffer: Vec::new() };
+            self.replicas
+                .insert(from, ReplicaConn { conn, online: false, ack_offset: 0, ack_time: now, sync: Some(sync) });
         }
     }
 
@@ -411,29 +331,15 @@ impl Replication {
                 let s = c.sync.take().expect("checked");
                 out.push(ReplOut::Send {
                     to: r,
-                    msg: ReplMsg::FullResync {
-                        conn: c.conn,
-                        hist: self.hist,
-                        offset: s.offset,
-                        snapshot: s.snapshot,
-                    },
+                    msg: ReplMsg::FullResync { conn: c.conn, hist: self.hist, offset: s.offset, snapshot: s.snapshot },
                 });
                 for e in s.buffer {
-                    out.push(ReplOut::Send {
-                        to: r,
-                        msg: ReplMsg::Stream {
-                            conn: c.conn,
-                            entry: e,
-                        },
-                    });
+                    out.push(ReplOut::Send { to: r, msg: ReplMsg::Stream { conn: c.conn, entry: e } });
                 }
                 c.online = true;
             }
         }
-        if self.master.is_none()
-            && !self.replicas.is_empty()
-            && now.saturating_sub(self.last_ping) >= ping_period
-        {
+        if self.master.is_none() && !self.replicas.is_empty() && now.saturating_sub(self.last_ping) >= ping_period {
             self.last_ping = now;
             self.feed(vec![b"PING".to_vec()], out);
         }
@@ -442,10 +348,7 @@ impl Replication {
     /// WAIT asks the replicas for their offsets (`REPLCONF GETACK *` through the stream).
     pub fn request_acks(&mut self, out: &mut Vec<ReplOut>) {
         if !self.replicas.is_empty() {
-            self.feed(
-                vec![b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()],
-                out,
-            );
+            self.feed(vec![b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()], out);
         }
     }
 
@@ -510,10 +413,7 @@ impl Replication {
                 *next_conn += 1;
                 l.state = LinkState::Connecting;
                 l.since = now;
-                out.push(ReplOut::Connect {
-                    to: l.master,
-                    conn: l.conn,
-                });
+                out.push(ReplOut::Connect { to: l.master, conn: l.conn });
             }
             LinkState::Connecting | LinkState::Handshake | LinkState::Transfer => {
                 if now.saturating_sub(l.since) > repl_timeout {
@@ -525,13 +425,7 @@ impl Replication {
                     l.state = LinkState::Connect;
                     l.down_since = now;
                 } else {
-                    out.push(ReplOut::Send {
-                        to: l.master,
-                        msg: ReplMsg::Ack {
-                            conn: l.conn,
-                            offset,
-                        },
-                    });
+                    out.push(ReplOut::Send { to: l.master, msg: ReplMsg::Ack { conn: l.conn, offset } });
                 }
             }
         }
@@ -548,10 +442,7 @@ impl Replication {
         }
         l.state = LinkState::Handshake;
         l.since = now;
-        out.push(ReplOut::Send {
-            to: l.master,
-            msg: ReplMsg::Psync { conn, hist, offset },
-        });
+        out.push(ReplOut::Send { to: l.master, msg: ReplMsg::Psync { conn, hist, offset } });
     }
 
     /// The master refused or closed the connection.
@@ -583,9 +474,7 @@ impl Replication {
             None => return,
         };
         let msg_conn = match &msg {
-            ReplMsg::FullResync { conn, .. }
-            | ReplMsg::Continue { conn, .. }
-            | ReplMsg::Stream { conn, .. } => *conn,
+            ReplMsg::FullResync { conn, .. } | ReplMsg::Continue { conn, .. } | ReplMsg::Stream { conn, .. } => *conn,
             ReplMsg::Psync { .. } | ReplMsg::Ack { .. } => return,
         };
         if msg_conn != conn {
@@ -594,12 +483,7 @@ impl Replication {
         let l = self.master.as_mut().expect("checked");
         l.last_interaction = now;
         match msg {
-            ReplMsg::FullResync {
-                hist,
-                offset,
-                snapshot,
-                ..
-            } => {
+            ReplMsg::FullResync { hist, offset, snapshot, .. } => {
                 *store = *snapshot;
                 self.hist = hist;
                 self.hist2 = None;
@@ -633,13 +517,7 @@ impl Replication {
                 }
                 self.offset = entry.end;
                 if entry.is_getack() {
-                    out.push(ReplOut::Send {
-                        to: master,
-                        msg: ReplMsg::Ack {
-                            conn,
-                            offset: self.offset,
-                        },
-                    });
+                    out.push(ReplOut::Send { to: master, msg: ReplMsg::Ack { conn, offset: self.offset } });
                 }
             }
             ReplMsg::Psync { .. } | ReplMsg::Ack { .. } => {}
@@ -655,10 +533,7 @@ mod tests {
     #[test]
     fn resp_length_counts_the_wire_bytes() {
         // *3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n = 4 + 9 + 7 + 7
-        assert_eq!(
-            resp_len(&[b"SET".to_vec(), b"k".to_vec(), b"v".to_vec()]),
-            27
-        );
+        assert_eq!(resp_len(&[b"SET".to_vec(), b"k".to_vec(), b"v".to_vec()]), 27);
         assert_eq!(resp_len(&[b"PING".to_vec()]), 14);
     }
 
@@ -670,66 +545,18 @@ mod tests {
         let store = Store::new(SimRng::new(1));
         let mut m = Replication::new(h, 60, now);
         let mut out = Vec::new();
-        m.feed(
-            vec![b"SET".to_vec(), b"a".to_vec(), b"1".to_vec()],
-            &mut out,
-        ); // 27
-        m.feed(
-            vec![b"SET".to_vec(), b"b".to_vec(), b"2".to_vec()],
-            &mut out,
-        ); // 54
-        m.feed(
-            vec![b"SET".to_vec(), b"c".to_vec(), b"3".to_vec()],
-            &mut out,
-        ); // 81, backlog keeps 2
+        m.feed(vec![b"SET".to_vec(), b"a".to_vec(), b"1".to_vec()], &mut out); // 27
+        m.feed(vec![b"SET".to_vec(), b"b".to_vec(), b"2".to_vec()], &mut out); // 54
+        m.feed(vec![b"SET".to_vec(), b"c".to_vec(), b"3".to_vec()], &mut out); // 81, backlog keeps 2
         assert_eq!(m.offset, 81);
         out.clear();
-        m.on_psync(
-            now,
-            1,
-            Psync {
-                conn: 7,
-                hist: h,
-                offset: 27,
-            },
-            &store,
-            &mut out,
-        );
-        assert!(matches!(
-            &out[0],
-            ReplOut::Send {
-                msg: ReplMsg::Continue { .. },
-                ..
-            }
-        ));
-        assert_eq!(
-            out.len(),
-            3,
-            "CONTINUE and the two commands after offset 27: {out:?}"
-        );
+        m.on_psync(now, 1, Psync { conn: 7, hist: h, offset: 27 }, &store, &mut out);
+        assert!(matches!(&out[0], ReplOut::Send { msg: ReplMsg::Continue { .. }, .. }));
+        assert_eq!(out.len(), 3, "CONTINUE and the two commands after offset 27: {out:?}");
         out.clear();
-        m.on_psync(
-            now,
-            2,
-            Psync {
-                conn: 8,
-                hist: h,
-                offset: 0,
-            },
-            &store,
-            &mut out,
-        );
-        assert!(
-            out.is_empty(),
-            "offset 0 fell out of the backlog: a snapshot is being made"
-        );
+        m.on_psync(now, 2, Psync { conn: 8, hist: h, offset: 0 }, &store, &mut out);
+        assert!(out.is_empty(), "offset 0 fell out of the backlog: a snapshot is being made");
         m.master_tick(now + 100, 10_000, &mut out);
-        assert!(matches!(
-            &out[0],
-            ReplOut::Send {
-                to: 2,
-                msg: ReplMsg::FullResync { offset: 81, .. }
-            }
-        ));
+        assert!(matches!(&out[0], ReplOut::Send { to: 2, msg: ReplMsg::FullResync { offset: 81, .. } }));
     }
 }

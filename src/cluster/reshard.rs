@@ -102,18 +102,9 @@ impl Resharder {
         let slot = self.slot()?.to_string();
         let (from, to) = (&self.names[self.from], &self.names[self.to]);
         let (node, argv) = match &self.stage {
-            Stage::Importing => (
-                self.to,
-                words(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", from]),
-            ),
-            Stage::Migrating => (
-                self.from,
-                words(&["CLUSTER", "SETSLOT", &slot, "MIGRATING", to]),
-            ),
-            Stage::GetKeys => (
-                self.from,
-                words(&["CLUSTER", "GETKEYSINSLOT", &slot, &PIPELINE.to_string()]),
-            ),
+            Stage::Importing => (self.to, words(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", from])),
+            Stage::Migrating => (self.from, words(&["CLUSTER", "SETSLOT", &slot, "MIGRATING", to])),
+            Stage::GetKeys => (self.from, words(&["CLUSTER", "GETKEYSINSLOT", &slot, &PIPELINE.to_string()])),
             Stage::Migrate => {
                 let mut argv = words(&[
                     "MIGRATE",
@@ -129,10 +120,7 @@ impl Resharder {
             }
             Stage::NodeOnTarget => (self.to, words(&["CLUSTER", "SETSLOT", &slot, "NODE", to])),
             Stage::NodeOnSource => (self.from, words(&["CLUSTER", "SETSLOT", &slot, "NODE", to])),
-            Stage::NodeOnOthers(i) => (
-                self.others[*i],
-                words(&["CLUSTER", "SETSLOT", &slot, "NODE", to]),
-            ),
+            Stage::NodeOnOthers(i) => (self.others[*i], words(&["CLUSTER", "SETSLOT", &slot, "NODE", to])),
         };
         Some(ReshardCmd { node, argv })
     }
@@ -142,9 +130,7 @@ impl Resharder {
         let reply = match reply {
             Ok(Reply::Error(e)) => {
                 // "If the source node has just lost its last slot … this is not an error."
-                if self.stage == Stage::NodeOnSource
-                    && e.starts_with("ERR Please use SETSLOT only with masters.")
-                {
+                if self.stage == Stage::NodeOnSource && e.starts_with("ERR Please use SETSLOT only with masters.") {
                     Reply::ok()
                 } else {
                     self.error = Some(format!("slot {}: {e}", self.slot().unwrap_or(0)));
@@ -162,16 +148,9 @@ impl Resharder {
             Stage::Migrating => Stage::GetKeys,
             Stage::GetKeys => {
                 let keys: Vec<Vec<u8>> = match reply {
-                    Reply::Array(items) => items
-                        .into_iter()
-                        .filter_map(|r| {
-                            if let Reply::Bulk(b) = r {
-                                Some(b)
-                            } else {
-                                None
-                            }
-                        })
-                        .collect(),
+                    Reply::Array(items) => {
+                        items.into_iter().filter_map(|r| if let Reply::Bulk(b) = r { Some(b) } else { None }).collect()
+                    }
                     _ => Vec::new(),
                 };
                 if keys.is_empty() {
@@ -233,18 +212,11 @@ mod tests {
             seen.push(format!(
                 "{}: {}",
                 c.node,
-                c.argv
-                    .iter()
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                c.argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" ")
             ));
             r.on_reply(10, Ok(reply));
         }
-        assert!(
-            r.is_done() && r.error.is_none() && r.keys_moved == 2,
-            "{r:?}"
-        );
+        assert!(r.is_done() && r.error.is_none() && r.keys_moved == 2, "{r:?}");
         let n = |i: usize| format!("{i:040}");
         assert_eq!(
             seen,

@@ -104,11 +104,7 @@ impl Wire {
             Wire::ReplSynAck { .. } => "replication connect accepted".into(),
             Wire::ReplRst { .. } => "replication connect refused".into(),
             Wire::Request { argv, .. } => {
-                let words: Vec<String> = argv
-                    .iter()
-                    .take(3)
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .collect();
+                let words: Vec<String> = argv.iter().take(3).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
                 words.join(" ")
             }
             Wire::Response { reply, .. } => crate::redis::cli::format_inline(reply),
@@ -247,14 +243,8 @@ impl ClusterSim {
         let mut ledger = Ledger::new();
         let mut servers = Vec::with_capacity(n);
         for i in 0..n {
-            let cluster = ClusterNode::created(
-                i,
-                cfg.clone(),
-                &layout,
-                names.clone(),
-                now,
-                rng.child_indexed("node", i as u64),
-            );
+            let cluster =
+                ClusterNode::created(i, cfg.clone(), &layout, names.clone(), now, rng.child_indexed("node", i as u64));
             let store = Store::new(rng.child_indexed("store", i as u64));
             let repl = Replication::new(0, cfg.repl_backlog_bytes, now);
             servers.push(Server::new(i, cluster, store, repl));
@@ -272,30 +262,17 @@ impl ClusterSim {
             }
         }
         let clients_n = scenario.workload.clients;
-        let mut net = Network::new(
-            rng.child("net"),
-            Distribution::Constant {
-                ms: scenario.latency_ms as f64,
-            },
-        );
+        let mut net = Network::new(rng.child("net"), Distribution::Constant { ms: scenario.latency_ms as f64 });
         net.set_fifo(true);
         for i in 0..n {
-            net.add_node(&format!(":{}", super::config::port_of(i)))
-                .expect("distinct names");
+            net.add_node(&format!(":{}", super::config::port_of(i))).expect("distinct names");
         }
         for c in 0..clients_n {
-            net.add_node(&format!("app{}", c + 1))
-                .expect("distinct names");
+            net.add_node(&format!("app{}", c + 1)).expect("distinct names");
         }
         net.add_node("operator").expect("distinct names");
         let clients = (0..clients_n)
-            .map(|c| {
-                ClusterClient::new(
-                    scenario.client.clone(),
-                    n,
-                    rng.child_indexed("client", c as u64),
-                )
-            })
+            .map(|c| ClusterClient::new(scenario.client.clone(), n, rng.child_indexed("client", c as u64)))
             .collect();
         let workload = Workload::new(scenario.workload.clone(), rng.child("workload"));
         let end = start + SimDuration::from_millis(scenario.duration_ms);
@@ -364,10 +341,7 @@ impl ClusterSim {
 
     /// Where every live node's data is.
     pub fn positions(&self) -> Vec<Position> {
-        (0..self.nodes())
-            .filter(|&i| self.alive[i])
-            .map(|i| self.servers[i].repl.position())
-            .collect()
+        (0..self.nodes()).filter(|&i| self.alive[i]).map(|i| self.servers[i].repl.position()).collect()
     }
 
     fn log(&mut self, now: SimTime, line: String) {
@@ -394,35 +368,21 @@ impl ClusterSim {
         }
         for i in 0..self.nodes() {
             let phase = self.rng.below(CRON_MS) + 1;
-            self.net.set_timer(
-                ctx,
-                NodeId(i as u32),
-                SimDuration::from_millis(phase),
-                Timer::Tick { inc: 0 },
-            );
+            self.net.set_timer(ctx, NodeId(i as u32), SimDuration::from_millis(phase), Timer::Tick { inc: 0 });
         }
         for c in 0..self.clients.len() {
             let outs = self.clients[c].start();
             self.client_outs(ctx, c, outs);
         }
         let admin = self.admin_host();
-        self.net
-            .set_timer(ctx, admin, SimDuration::from_millis(CRON_MS), Timer::Sample);
+        self.net.set_timer(ctx, admin, SimDuration::from_millis(CRON_MS), Timer::Sample);
         for write in [false, true] {
             if let Some(d) = self.workload.next_arrival(write) {
-                self.net.set_timer(
-                    ctx,
-                    admin,
-                    SimDuration::from_millis(200) + d,
-                    Timer::Arrival { write },
-                );
+                self.net.set_timer(ctx, admin, SimDuration::from_millis(200) + d, Timer::Arrival { write });
             }
         }
         for s in self.scenario.steps.clone() {
-            ctx.schedule_at(
-                self.start + SimDuration::from_millis(s.at_ms),
-                Ev::Act(s.action),
-            );
+            ctx.schedule_at(self.start + SimDuration::from_millis(s.at_ms), Ev::Act(s.action));
         }
     }
 
@@ -444,46 +404,27 @@ impl ClusterSim {
                         ctx,
                         NodeId(i as u32),
                         NodeId(to as u32),
-                        Wire::Bus {
-                            msg: Box::new(msg),
-                            link: Some(link),
-                            reply_on: None,
-                        },
+                        Wire::Bus { msg: Box::new(msg), link: Some(link), reply_on: None },
                     );
                 }
-                Effect::Reply {
-                    to,
-                    their_link,
-                    msg,
-                } => {
-                    let their = their_link
-                        .or_else(|| packet.filter(|(from, _)| *from == to).and_then(|(_, l)| l));
+                Effect::Reply { to, their_link, msg } => {
+                    let their = their_link.or_else(|| packet.filter(|(from, _)| *from == to).and_then(|(_, l)| l));
                     self.net.send(
                         ctx,
                         NodeId(i as u32),
                         NodeId(to as u32),
-                        Wire::Bus {
-                            msg: Box::new(msg),
-                            link: None,
-                            reply_on: their,
-                        },
+                        Wire::Bus { msg: Box::new(msg), link: None, reply_on: their },
                     );
                 }
                 Effect::Connect { to, link } => {
                     // A non-blocking connect on loopback answers later even when refused
                     // (EINPROGRESS, then the RST): the link exists, connecting, until then.
                     if !self.net.is_cut(NodeId(i as u32), NodeId(to as u32)) {
-                        self.net.send(
-                            ctx,
-                            NodeId(i as u32),
-                            NodeId(to as u32),
-                            Wire::BusSyn { link },
-                        );
+                        self.net.send(ctx, NodeId(i as u32), NodeId(to as u32), Wire::BusSyn { link });
                     }
                 }
                 Effect::ReplicateFrom(m) => {
-                    let replicas: Vec<NodeIdx> =
-                        self.servers[i].repl.replicas.keys().copied().collect();
+                    let replicas: Vec<NodeIdx> = self.servers[i].repl.replicas.keys().copied().collect();
                     for r in replicas {
                         self.servers[r].repl.link_lost(None, now.as_unix_ms());
                     }
@@ -544,31 +485,17 @@ impl ClusterSim {
                             ctx,
                             NodeId(i as u32),
                             SimDuration::from_millis(lag),
-                            Timer::Deferred {
-                                inc,
-                                to,
-                                msg: Box::new(msg),
-                            },
+                            Timer::Deferred { inc, to, msg: Box::new(msg) },
                         );
                     } else {
-                        self.net.send(
-                            ctx,
-                            NodeId(i as u32),
-                            NodeId(to as u32),
-                            Wire::Repl(Box::new(msg)),
-                        );
+                        self.net.send(ctx, NodeId(i as u32), NodeId(to as u32), Wire::Repl(Box::new(msg)));
                     }
                 }
                 ReplOut::Connect { to, conn } => {
                     if !self.alive[to] {
                         self.servers[i].repl.link_lost(Some(conn), now.as_unix_ms());
                     } else if !self.net.is_cut(NodeId(i as u32), NodeId(to as u32)) {
-                        self.net.send(
-                            ctx,
-                            NodeId(i as u32),
-                            NodeId(to as u32),
-                            Wire::ReplSyn { conn },
-                        );
+                        self.net.send(ctx, NodeId(i as u32), NodeId(to as u32), Wire::ReplSyn { conn });
                     }
                 }
                 ReplOut::DataChanged => self.request_settle(ctx),
@@ -576,13 +503,7 @@ impl ClusterSim {
         }
     }
 
-    fn side_effects(
-        &mut self,
-        ctx: &mut Ctx<'_, Ev>,
-        i: NodeIdx,
-        fx: SideEffects,
-        slaveof_before: Option<NodeIdx>,
-    ) {
+    fn side_effects(&mut self, ctx: &mut Ctx<'_, Ev>, i: NodeIdx, fx: SideEffects, slaveof_before: Option<NodeIdx>) {
         self.cluster_effects(ctx, i, fx.cluster, None, slaveof_before);
         self.repl_outs(ctx, i, fx.repl);
         self.answer_waits(ctx, i);
@@ -592,31 +513,17 @@ impl ClusterSim {
         let host = self.client_host(c);
         for o in outs {
             match o {
-                ClientOut::Send {
-                    node,
-                    req,
-                    attempt,
-                    argv,
-                    asking,
-                    readonly,
-                } => {
+                ClientOut::Send { node, req, attempt, argv, asking, readonly } => {
                     self.inflight.insert((c, req), (node, attempt));
                     if !self.alive[node] {
                         let rtt = SimDuration::from_millis((2 * self.scenario.latency_ms).max(1));
-                        self.net
-                            .set_timer(ctx, host, rtt, Timer::ConnRefused { req, attempt });
+                        self.net.set_timer(ctx, host, rtt, Timer::ConnRefused { req, attempt });
                     } else {
                         self.net.send(
                             ctx,
                             host,
                             NodeId(node as u32),
-                            Wire::Request {
-                                req,
-                                attempt,
-                                argv,
-                                asking,
-                                readonly,
-                            },
+                            Wire::Request { req, attempt, argv, asking, readonly },
                         );
                     }
                 }
@@ -626,18 +533,13 @@ impl ClusterSim {
                 ClientOut::Forget { req } => {
                     self.inflight.remove(&(c, req));
                 }
-                ClientOut::Done {
-                    req,
-                    result,
-                    redirects,
-                } => {
+                ClientOut::Done { req, result, redirects } => {
                     self.inflight.remove(&(c, req));
                     let Some(op) = self.op_of.remove(&(c, req)) else {
                         continue;
                     };
                     let now_ms = self.elapsed_ms(ctx.now());
-                    let (apps, finished) =
-                        self.workload.command_done(now_ms, op, result, redirects);
+                    let (apps, finished) = self.workload.command_done(now_ms, op, result, redirects);
                     if let Some(f) = finished {
                         let outcome = match (&f.error, f.hit) {
                             (Some(e), _) => e.message(),
@@ -653,8 +555,7 @@ impl ClusterSim {
                             latency_ms: f.latency_ms,
                             redirects: f.redirects,
                         };
-                        self.metrics
-                            .op(rec, f.hit, f.write, f.error.as_ref().map(|e| e.kind()));
+                        self.metrics.op(rec, f.hit, f.write, f.error.as_ref().map(|e| e.kind()));
                     }
                     for a in apps {
                         self.app_out(ctx, a);
@@ -692,11 +593,7 @@ impl ClusterSim {
         readonly: bool,
     ) {
         let now = ctx.now();
-        let mut conn = self
-            .conns
-            .get(&(asker.host, i))
-            .copied()
-            .unwrap_or_default();
+        let mut conn = self.conns.get(&(asker.host, i)).copied().unwrap_or_default();
         conn.readonly = readonly || (conn.readonly && asker.host == CLI_HOST);
         if asking {
             conn.asking = true;
@@ -712,16 +609,10 @@ impl ClusterSim {
                 if let Some(d) = self.servers[i].next_wait_deadline() {
                     let after = SimDuration::from_millis(d.saturating_sub(now.as_unix_ms()));
                     let inc = self.inc[i];
-                    self.net
-                        .set_timer(ctx, NodeId(i as u32), after, Timer::WaitDeadline { inc });
+                    self.net.set_timer(ctx, NodeId(i as u32), after, Timer::WaitDeadline { inc });
                 }
             }
-            Processed::Paused => self.paused[i].push(PausedReq {
-                asker,
-                argv,
-                asking,
-                readonly,
-            }),
+            Processed::Paused => self.paused[i].push(PausedReq { asker, argv, asking, readonly }),
             Processed::Migrate(m) => {
                 let (reply, target) = self.migrate(now, i, &m, &mut fx);
                 self.respond(ctx, i, &asker, reply, None);
@@ -734,14 +625,7 @@ impl ClusterSim {
         self.side_effects(ctx, i, fx, slaveof_before);
     }
 
-    fn respond(
-        &mut self,
-        ctx: &mut Ctx<'_, Ev>,
-        i: NodeIdx,
-        asker: &Asker,
-        reply: Reply,
-        write: Option<Position>,
-    ) {
+    fn respond(&mut self, ctx: &mut Ctx<'_, Ev>, i: NodeIdx, asker: &Asker, reply: Reply, write: Option<Position>) {
         if asker.host == CLI_HOST {
             self.cli_replies.push_back(reply);
             return;
@@ -751,12 +635,7 @@ impl ClusterSim {
             ctx,
             NodeId(i as u32),
             to,
-            Wire::Response {
-                req: asker.req,
-                attempt: asker.attempt,
-                reply,
-                write,
-            },
+            Wire::Response { req: asker.req, attempt: asker.attempt, reply, write },
         );
     }
 
@@ -788,20 +667,12 @@ impl ClusterSim {
     ) -> (Reply, Option<(NodeIdx, SideEffects)>) {
         let to = m.target;
         if to == src || !self.alive[to] || self.net.is_cut(NodeId(src as u32), NodeId(to as u32)) {
-            return (
-                Reply::error("IOERR error or timeout connecting to the client"),
-                None,
-            );
+            return (Reply::error("IOERR error or timeout connecting to the client"), None);
         }
         let dumps: Vec<(Vec<u8>, FullValue, Option<u64>)> = m
             .keys
             .iter()
-            .filter_map(|k| {
-                self.servers[src]
-                    .store
-                    .full_value(now, k)
-                    .map(|(v, ttl)| (k.clone(), v, ttl))
-            })
+            .filter_map(|k| self.servers[src].store.full_value(now, k).map(|(v, ttl)| (k.clone(), v, ttl)))
             .collect();
         if dumps.is_empty() {
             return (Reply::Status("NOKEY".into()), None);
@@ -809,35 +680,28 @@ impl ClusterSim {
         let set_info = keys::command_info(b"set").expect("SET is in the table");
         for (k, _, _) in &dumps {
             let probe = vec![b"SET".to_vec(), k.clone(), Vec::new()];
-            let asking = ConnState {
-                asking: true,
-                ..ConnState::default()
-            };
-            if let Some(Reply::Error(e)) = self.servers[to]
-                .route(now, &set_info, &probe, &asking)
-                .error()
-            {
+            let asking = ConnState { asking: true, ..ConnState::default() };
+            if let Some(Reply::Error(e)) = self.servers[to].route(now, &set_info, &probe, &asking).error() {
+                return (Reply::Error(format!("ERR Target instance replied with error: {e}")), None);
+            }
+            if self.servers[to].cluster.is_slave() {
                 return (
-                    Reply::Error(format!("ERR Target instance replied with error: {e}")),
+                    Reply::error(
+                        "ERR Target instance replied with error: READONLY You can't write against a read only replica.",
+                    ),
                     None,
                 );
             }
-            if self.servers[to].cluster.is_slave() {
-                return (Reply::error("ERR Target instance replied with error: READONLY You can't write against a read only replica."), None);
-            }
             if !m.replace && self.servers[to].store.full_value(now, k).is_some() {
-                return (Reply::error("ERR Target instance replied with error: BUSYKEY Target key name already exists."), None);
+                return (
+                    Reply::error("ERR Target instance replied with error: BUSYKEY Target key name already exists."),
+                    None,
+                );
             }
         }
         let mut target_fx = SideEffects::default();
         for (k, v, ttl) in dumps {
-            let deadline = ttl.map(|t| {
-                self.servers[to]
-                    .store
-                    .store_time(now)
-                    .as_unix_ms()
-                    .saturating_add(t)
-            });
+            let deadline = ttl.map(|t| self.servers[to].store.store_time(now).as_unix_ms().saturating_add(t));
             for cmd in restore_commands(&k, v, deadline) {
                 self.servers[to].store.execute(now, &cmd);
                 self.servers[to].repl.feed(cmd, &mut target_fx.repl);
@@ -853,11 +717,7 @@ impl ClusterSim {
 }
 
 /// The commands that rebuild a key's value on another node (what RESTORE does from a DUMP).
-pub fn restore_commands(
-    key: &[u8],
-    value: FullValue,
-    deadline_ms: Option<u64>,
-) -> Vec<Vec<Vec<u8>>> {
+pub fn restore_commands(key: &[u8], value: FullValue, deadline_ms: Option<u64>) -> Vec<Vec<Vec<u8>>> {
     let k = key.to_vec();
     let mut out = vec![vec![b"DEL".to_vec(), k.clone()]];
     let chunked = |cmd: &[u8], items: Vec<Vec<u8>>, per: usize, out: &mut Vec<Vec<Vec<u8>>>| {
@@ -871,20 +731,10 @@ pub fn restore_commands(
         FullValue::String(s) => out.push(vec![b"SET".to_vec(), k.clone(), s]),
         FullValue::List(l) => chunked(b"RPUSH", l, 1, &mut out),
         FullValue::Set(s) => chunked(b"SADD", s, 1, &mut out),
-        FullValue::Hash(h) => chunked(
-            b"HSET",
-            h.into_iter().flat_map(|(f, v)| [f, v]).collect(),
-            2,
-            &mut out,
-        ),
-        FullValue::ZSet(z) => chunked(
-            b"ZADD",
-            z.into_iter()
-                .flat_map(|(m, s)| [format_score(s).into_bytes(), m])
-                .collect(),
-            2,
-            &mut out,
-        ),
+        FullValue::Hash(h) => chunked(b"HSET", h.into_iter().flat_map(|(f, v)| [f, v]).collect(), 2, &mut out),
+        FullValue::ZSet(z) => {
+            chunked(b"ZADD", z.into_iter().flat_map(|(m, s)| [format_score(s).into_bytes(), m]).collect(), 2, &mut out)
+        }
         // Real MIGRATE moves a DUMP payload; rebuilt by commands, a stream keeps its entries, groups,
         // consumers and pending IDs, but not deleted-entry counters, entries_read or delivery counts.
         FullValue::Stream { entries, groups } => {
@@ -930,13 +780,7 @@ pub fn restore_commands(
 // ---- events --------------------------------------------------------------------------------------
 
 impl ClusterSim {
-    fn node_input(
-        &mut self,
-        ctx: &mut Ctx<'_, Ev>,
-        i: NodeIdx,
-        input: Input,
-        packet: Option<(NodeIdx, Option<u64>)>,
-    ) {
+    fn node_input(&mut self, ctx: &mut Ctx<'_, Ev>, i: NodeIdx, input: Input, packet: Option<(NodeIdx, Option<u64>)>) {
         let now = ctx.now().as_unix_ms();
         let repl = self.servers[i].repl_info(now);
         let before = self.servers[i].cluster.myself().slaveof;
@@ -965,62 +809,32 @@ impl ClusterSim {
             return;
         }
         match msg {
-            Wire::Bus {
-                msg,
-                link,
-                reply_on,
-            } => {
+            Wire::Bus { msg, link, reply_on } => {
                 let at_ms = self.elapsed_ms(now);
                 self.metrics.traffic(Traffic { at_ms, from: a, to: b, kind: TrafficKind::of_bus(msg.kind()) });
-                self.node_input(
-                    ctx,
-                    b,
-                    Input::Packet {
-                        from: a,
-                        msg: *msg,
-                        reply_on,
-                    },
-                    Some((a, link)),
-                );
+                self.node_input(ctx, b, Input::Packet { from: a, msg: *msg, reply_on }, Some((a, link)));
             }
             Wire::BusSyn { link } => {
                 self.net.send(ctx, to, from, Wire::BusSynAck { link });
             }
-            Wire::BusSynAck { link } => {
-                self.node_input(ctx, b, Input::LinkUp { peer: a, link }, None)
-            }
-            Wire::BusRst { link } => {
-                self.node_input(ctx, b, Input::LinkDown { peer: a, link }, None)
-            }
+            Wire::BusSynAck { link } => self.node_input(ctx, b, Input::LinkUp { peer: a, link }, None),
+            Wire::BusRst { link } => self.node_input(ctx, b, Input::LinkDown { peer: a, link }, None),
             Wire::Repl(m) => self.on_repl(ctx, a, b, *m),
             Wire::ReplSyn { conn } => {
                 self.net.send(ctx, to, from, Wire::ReplSynAck { conn });
             }
             Wire::ReplSynAck { conn } => {
                 let mut outs = Vec::new();
-                self.servers[b]
-                    .repl
-                    .connected(conn, now.as_unix_ms(), &mut outs);
+                self.servers[b].repl.connected(conn, now.as_unix_ms(), &mut outs);
                 self.repl_outs(ctx, b, outs);
             }
             Wire::ReplRst { conn } => self.servers[b].repl.link_lost(Some(conn), now.as_unix_ms()),
-            Wire::Request {
-                req,
-                attempt,
-                argv,
-                asking,
-                readonly,
-            } => {
+            Wire::Request { req, attempt, argv, asking, readonly } => {
                 let host = self.requester_of(from);
                 self.serve(ctx, b, Asker { host, req, attempt }, argv, asking, readonly);
             }
             Wire::Eof => self.on_eof(ctx, a, b),
-            Wire::Response {
-                req,
-                attempt,
-                reply,
-                write,
-            } => {
+            Wire::Response { req, attempt, reply, write } => {
                 let r = self.requester_of(to);
                 self.inflight.remove(&(r, req));
                 if r == self.admin_requester() {
@@ -1030,10 +844,7 @@ impl ClusterSim {
                 if let Some(pos) = write {
                     let positions = self.positions();
                     let not_before = now.as_unix_ms() + self.landing_ms();
-                    if !self
-                        .ledger
-                        .acknowledge(pos.hist, pos.offset, &positions, not_before)
-                    {
+                    if !self.ledger.acknowledge(pos.hist, pos.offset, &positions, not_before) {
                         self.request_settle(ctx);
                     }
                 }
@@ -1061,19 +872,10 @@ impl ClusterSim {
     fn on_eof(&mut self, ctx: &mut Ctx<'_, Ev>, dead: NodeIdx, h: usize) {
         let now = ctx.now().as_unix_ms();
         if h < self.nodes() {
-            if let Some(link) = self.servers[h].cluster.nodes[dead]
-                .link
-                .as_ref()
-                .map(|l| l.id)
-            {
+            if let Some(link) = self.servers[h].cluster.nodes[dead].link.as_ref().map(|l| l.id) {
                 self.node_input(ctx, h, Input::LinkDown { peer: dead, link }, None);
             }
-            if self.servers[h]
-                .repl
-                .master
-                .as_ref()
-                .is_some_and(|l| l.master == dead)
-            {
+            if self.servers[h].repl.master.as_ref().is_some_and(|l| l.master == dead) {
                 self.servers[h].repl.link_lost(None, now);
             }
             self.servers[h].repl.drop_replica(dead);
@@ -1105,25 +907,14 @@ impl ClusterSim {
         match msg {
             ReplMsg::Psync { conn, hist, offset } => {
                 let srv = &mut self.servers[i];
-                srv.repl.on_psync(
-                    nowms,
-                    from,
-                    Psync { conn, hist, offset },
-                    &srv.store,
-                    &mut outs,
-                );
+                srv.repl.on_psync(nowms, from, Psync { conn, hist, offset }, &srv.store, &mut outs);
             }
             ReplMsg::Ack { conn, offset } => {
                 self.servers[i].repl.on_ack(nowms, from, conn, offset);
                 self.answer_waits(ctx, i);
             }
             other => {
-                if self.servers[i]
-                    .repl
-                    .master
-                    .as_ref()
-                    .is_some_and(|l| l.master != from)
-                {
+                if self.servers[i].repl.master.as_ref().is_some_and(|l| l.master != from) {
                     return;
                 }
                 let srv = &mut self.servers[i];
@@ -1149,12 +940,7 @@ impl ClusterSim {
                     return;
                 }
                 self.tick(ctx, h);
-                self.net.set_timer(
-                    ctx,
-                    host,
-                    SimDuration::from_millis(CRON_MS),
-                    Timer::Tick { inc },
-                );
+                self.net.set_timer(ctx, host, SimDuration::from_millis(CRON_MS), Timer::Tick { inc });
             }
             Timer::Deferred { inc, to, msg } => {
                 if h < n && inc == self.inc[h] && self.alive[h] {
@@ -1191,8 +977,7 @@ impl ClusterSim {
             }
             Timer::Sample => {
                 self.sample(now);
-                self.net
-                    .set_timer(ctx, host, SimDuration::from_millis(CRON_MS), Timer::Sample);
+                self.net.set_timer(ctx, host, SimDuration::from_millis(CRON_MS), Timer::Sample);
             }
             Timer::WaitDeadline { inc } => {
                 if h < n && inc == self.inc[h] && self.alive[h] {
@@ -1209,13 +994,7 @@ impl ClusterSim {
             }
             Timer::AdminRefused { req } => {
                 let addr = self.reshard_target_addr();
-                self.reshard_reply(
-                    ctx,
-                    req,
-                    Err(format!(
-                        "Could not connect to Redis at {addr}: Connection refused"
-                    )),
-                );
+                self.reshard_reply(ctx, req, Err(format!("Could not connect to Redis at {addr}: Connection refused")));
             }
         }
     }
@@ -1228,10 +1007,7 @@ impl ClusterSim {
         self.servers[i].store.run_active_expire_cycle(now);
         self.ticks[i] += 1;
         let mut outs = Vec::new();
-        let (ping, timeout) = (
-            self.servers[i].cfg().repl_ping_period_ms,
-            self.servers[i].cfg().repl_timeout_ms,
-        );
+        let (ping, timeout) = (self.servers[i].cfg().repl_ping_period_ms, self.servers[i].cfg().repl_timeout_ms);
         self.servers[i].repl.master_tick(nowms, ping, &mut outs);
         if self.ticks[i].is_multiple_of(REPL_CRON_MS / CRON_MS) {
             self.servers[i].repl.replica_cron(nowms, timeout, &mut outs);
@@ -1247,9 +1023,7 @@ impl ClusterSim {
     /// What a client reading `key` now gets from the node that owns its slot in the majority's
     /// view (node `via`'s), bypassing the network: for tests and the page's checks.
     pub fn read_owner(&self, now: SimTime, via: NodeIdx, key: &[u8]) -> Option<Vec<u8>> {
-        let owner = self.servers[via]
-            .cluster
-            .owner(super::slot::key_slot(key))?;
+        let owner = self.servers[via].cluster.owner(super::slot::key_slot(key))?;
         if !self.alive[owner] {
             return None;
         }
@@ -1263,11 +1037,7 @@ impl ClusterSim {
     pub fn writable_slots(&self) -> usize {
         let mut set = SlotSet::new();
         for (i, s) in self.servers.iter().enumerate() {
-            if self.alive[i]
-                && s.cluster.is_master()
-                && s.is_cluster_ok()
-                && s.pause_until.is_none()
-            {
+            if self.alive[i] && s.cluster.is_master() && s.is_cluster_ok() && s.pause_until.is_none() {
                 set.union_with(&s.cluster.myself().slots);
             }
         }
@@ -1300,10 +1070,7 @@ impl ClusterSim {
                 let mut side: Vec<NodeId> = nodes.iter().map(|&i| NodeId(i as u32)).collect();
                 side.extend(clients.iter().map(|&c| self.client_host(c)));
                 let total = self.nodes() + self.clients.len() + 1;
-                let rest: Vec<NodeId> = (0..total as u32)
-                    .map(NodeId)
-                    .filter(|h| !side.contains(h))
-                    .collect();
+                let rest: Vec<NodeId> = (0..total as u32).map(NodeId).filter(|h| !side.contains(h)).collect();
                 self.net.heal_all();
                 self.net.partition(&side, &rest);
                 for &i in &nodes {
@@ -1328,21 +1095,9 @@ impl ClusterSim {
                     if h == node {
                         continue;
                     }
-                    let extra = ms
-                        + if h < self.nodes() {
-                            self.extra_latency[h]
-                        } else {
-                            0
-                        };
-                    let cfg = LinkConfig::new(
-                        Distribution::Constant {
-                            ms: (base + extra) as f64,
-                        },
-                        0.0,
-                    );
-                    let _ = self
-                        .net
-                        .set_link(NodeId(node as u32), NodeId(h as u32), cfg);
+                    let extra = ms + if h < self.nodes() { self.extra_latency[h] } else { 0 };
+                    let cfg = LinkConfig::new(Distribution::Constant { ms: (base + extra) as f64 }, 0.0);
+                    let _ = self.net.set_link(NodeId(node as u32), NodeId(h as u32), cfg);
                 }
             }
             Action::Reshard { from, to, slots } => {
@@ -1350,26 +1105,12 @@ impl ClusterSim {
                     self.log(now, "a resharding is already running".into());
                     return;
                 }
-                let owned: Vec<Slot> = self.servers[from]
-                    .cluster
-                    .myself()
-                    .slots
-                    .iter()
-                    .take(slots as usize)
-                    .collect();
+                let owned: Vec<Slot> = self.servers[from].cluster.myself().slots.iter().take(slots as usize).collect();
                 let others: Vec<NodeIdx> = (0..self.nodes())
-                    .filter(|&m| {
-                        m != from && m != to && self.servers[from].cluster.nodes[m].is_master()
-                    })
+                    .filter(|&m| m != from && m != to && self.servers[from].cluster.nodes[m].is_master())
                     .collect();
-                self.resharder = Some(Resharder::new(
-                    from,
-                    to,
-                    owned,
-                    others,
-                    self.names.clone(),
-                    self.elapsed_ms(now),
-                ));
+                self.resharder =
+                    Some(Resharder::new(from, to, owned, others, self.names.clone(), self.elapsed_ms(now)));
                 self.reshard_step(ctx);
             }
             Action::Failover { node, mode } => {
@@ -1382,12 +1123,7 @@ impl ClusterSim {
                 let reply = self.cli_command(ctx, node, &mut ConnState::default(), argv);
                 self.log(
                     now,
-                    format!(
-                        "{line}: {}",
-                        reply
-                            .map(|r| crate::redis::cli::format_inline(&r))
-                            .unwrap_or_else(|e| e)
-                    ),
+                    format!("{line}: {}", reply.map(|r| crate::redis::cli::format_inline(&r)).unwrap_or_else(|e| e)),
                 );
                 return;
             }
@@ -1415,8 +1151,7 @@ impl ClusterSim {
         let total = self.nodes() + self.clients.len() + 1;
         for h in 0..total {
             if h != i {
-                self.net
-                    .send(ctx, NodeId(i as u32), NodeId(h as u32), Wire::Eof);
+                self.net.send(ctx, NodeId(i as u32), NodeId(h as u32), Wire::Eof);
             }
         }
         self.request_settle(ctx);
@@ -1431,10 +1166,7 @@ impl ClusterSim {
     fn request_settle(&mut self, ctx: &mut Ctx<'_, Ev>) {
         if !self.settle_pending {
             self.settle_pending = true;
-            let (admin, after) = (
-                self.admin_host(),
-                SimDuration::from_millis(self.landing_ms()),
-            );
+            let (admin, after) = (self.admin_host(), SimDuration::from_millis(self.landing_ms()));
             self.net.set_timer(ctx, admin, after, Timer::Settle);
         }
     }
@@ -1447,39 +1179,21 @@ impl ClusterSim {
         let now = ctx.now();
         let nowms = now.as_unix_ms();
         let inc = self.inc[i];
-        let conf = self.saved[i]
-            .take()
-            .unwrap_or_else(|| self.servers[i].cluster.clone());
-        let cluster = conf.restarted(
-            nowms,
-            self.rng
-                .child_indexed("restart", (i as u64) << 32 | u64::from(inc)),
-        );
-        let store = Store::new(
-            self.rng
-                .child_indexed("store-restart", (i as u64) << 32 | u64::from(inc)),
-        );
+        let conf = self.saved[i].take().unwrap_or_else(|| self.servers[i].cluster.clone());
+        let cluster = conf.restarted(nowms, self.rng.child_indexed("restart", (i as u64) << 32 | u64::from(inc)));
+        let store = Store::new(self.rng.child_indexed("store-restart", (i as u64) << 32 | u64::from(inc)));
         let repl = Server::fresh_replication(&mut self.ledger, &self.scenario.cluster, nowms);
         self.servers[i] = Server::new(i, cluster, store, repl);
         self.alive[i] = true;
         self.ticks[i] = 0;
         let phase = self.rng.below(CRON_MS) + 1;
-        self.net.set_timer(
-            ctx,
-            NodeId(i as u32),
-            SimDuration::from_millis(phase),
-            Timer::Tick { inc },
-        );
+        self.net.set_timer(ctx, NodeId(i as u32), SimDuration::from_millis(phase), Timer::Tick { inc });
     }
 
     // ---- resharding -------------------------------------------------------------------------------
 
     fn reshard_target_addr(&self) -> String {
-        self.resharder
-            .as_ref()
-            .and_then(|r| r.command())
-            .map(|c| addr_of(c.node))
-            .unwrap_or_default()
+        self.resharder.as_ref().and_then(|r| r.command()).map(|c| addr_of(c.node)).unwrap_or_default()
     }
 
     fn reshard_step(&mut self, ctx: &mut Ctx<'_, Ev>) {
@@ -1492,27 +1206,15 @@ impl ClusterSim {
         self.reshard_req = Some(req);
         let admin = self.admin_host();
         if !self.alive[cmd.node] {
-            self.net.set_timer(
-                ctx,
-                admin,
-                SimDuration::from_millis(1),
-                Timer::AdminRefused { req },
-            );
+            self.net.set_timer(ctx, admin, SimDuration::from_millis(1), Timer::AdminRefused { req });
             return;
         }
-        self.inflight
-            .insert((self.admin_requester(), req), (cmd.node, 1));
+        self.inflight.insert((self.admin_requester(), req), (cmd.node, 1));
         self.net.send(
             ctx,
             admin,
             NodeId(cmd.node as u32),
-            Wire::Request {
-                req,
-                attempt: 1,
-                argv: cmd.argv,
-                asking: false,
-                readonly: false,
-            },
+            Wire::Request { req, attempt: 1, argv: cmd.argv, asking: false, readonly: false },
         );
     }
 
@@ -1531,10 +1233,7 @@ impl ClusterSim {
             self.reshard_req = None;
         } else if r.is_done() {
             let (slots, keys) = (r.slots.len(), r.keys_moved);
-            self.log(
-                now,
-                format!("resharding done: {slots} slots, {keys} keys moved"),
-            );
+            self.log(now, format!("resharding done: {slots} slots, {keys} keys moved"));
             self.reshard_req = None;
         } else {
             self.reshard_step(ctx);
@@ -1554,31 +1253,14 @@ impl ClusterSim {
         argv: Vec<Vec<u8>>,
     ) -> Result<Reply, String> {
         if i >= self.nodes() {
-            return Err(format!(
-                "Could not connect to Redis at {}: Connection refused",
-                addr_of(i)
-            ));
+            return Err(format!("Could not connect to Redis at {}: Connection refused", addr_of(i)));
         }
         if !self.alive[i] {
-            return Err(format!(
-                "Could not connect to Redis at {}: Connection refused",
-                addr_of(i)
-            ));
+            return Err(format!("Could not connect to Redis at {}: Connection refused", addr_of(i)));
         }
         self.conns.insert((CLI_HOST, i), *conn);
         let before = self.cli_replies.len();
-        self.serve(
-            ctx,
-            i,
-            Asker {
-                host: CLI_HOST,
-                req: 0,
-                attempt: 0,
-            },
-            argv,
-            conn.asking,
-            conn.readonly,
-        );
+        self.serve(ctx, i, Asker { host: CLI_HOST, req: 0, attempt: 0 }, argv, conn.asking, conn.readonly);
         if let Some(c) = self.conns.get(&(CLI_HOST, i)) {
             *conn = *c;
         }
@@ -1597,9 +1279,7 @@ impl Model for ClusterSim {
         match event {
             Ev::Act(a) => self.apply(ctx, a),
             Ev::Net(e) => match self.net.on_event(ctx, e) {
-                Some(Delivery::Message { from, to, msg, .. }) => {
-                    self.on_message(ctx, from, to, msg)
-                }
+                Some(Delivery::Message { from, to, msg, .. }) => self.on_message(ctx, from, to, msg),
                 Some(Delivery::Timer { node, timer, .. }) => self.on_timer(ctx, node, timer),
                 None => {}
             },
@@ -1659,12 +1339,7 @@ impl ClusterRun {
         self.sim.act(|m, ctx| m.apply(ctx, action));
     }
     /// The page's redis-cli.
-    pub fn cli(
-        &mut self,
-        node: NodeIdx,
-        conn: &mut ConnState,
-        argv: Vec<Vec<u8>>,
-    ) -> Result<Reply, String> {
+    pub fn cli(&mut self, node: NodeIdx, conn: &mut ConnState, argv: Vec<Vec<u8>>) -> Result<Reply, String> {
         self.sim.act(|m, ctx| m.cli_command(ctx, node, conn, argv))
     }
 }
@@ -1729,9 +1404,7 @@ impl ClusterRun {
     pub fn summary(&self, seed: u64) -> RunSummary {
         let m = self.model();
         let t = &m.metrics.totals;
-        let sum = |f: fn(&super::client::ClientStats) -> u64| {
-            m.clients.iter().map(|c| f(&c.stats)).sum::<u64>()
-        };
+        let sum = |f: fn(&super::client::ClientStats) -> u64| m.clients.iter().map(|c| f(&c.stats)).sum::<u64>();
         RunSummary {
             preset: m.scenario.preset.clone(),
             seed,
@@ -1773,9 +1446,7 @@ mod tests {
     }
 
     fn argv(line: &str) -> Vec<Vec<u8>> {
-        line.split_whitespace()
-            .map(|w| w.as_bytes().to_vec())
-            .collect()
+        line.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
     }
 
     /// MIGRATE of a stream: the rebuilt key has the same entries, groups, consumers and pending IDs.
@@ -1811,36 +1482,18 @@ mod tests {
         run.run_to_ms(500);
         let mut conn = ConnState::default();
         assert_eq!(run.cli(2, &mut conn, argv("SET foo bar")), Ok(Reply::ok()));
-        assert_eq!(
-            run.cli(2, &mut conn, argv("WAIT 1 1000")),
-            Err(String::new()),
-            "blocked"
-        );
+        assert_eq!(run.cli(2, &mut conn, argv("WAIT 1 1000")), Err(String::new()), "blocked");
         run.run_to_ms(520);
-        assert_eq!(
-            run.model_mut().cli_replies.pop_front(),
-            Some(Reply::Integer(1))
-        );
+        assert_eq!(run.model_mut().cli_replies.pop_front(), Some(Reply::Integer(1)));
         // With a dead replica, WAIT answers 0 at its timeout.
-        let replica = (0..6)
-            .find(|&r| run.model().servers[r].cluster.master() == Some(2))
-            .unwrap();
+        let replica = (0..6).find(|&r| run.model().servers[r].cluster.master() == Some(2)).unwrap();
         run.act(Action::Kill { node: replica });
         assert_eq!(run.cli(2, &mut conn, argv("SET foo baz")), Ok(Reply::ok()));
-        assert_eq!(
-            run.cli(2, &mut conn, argv("WAIT 1 200")),
-            Err(String::new())
-        );
+        assert_eq!(run.cli(2, &mut conn, argv("WAIT 1 200")), Err(String::new()));
         run.run_to_ms(650);
-        assert!(
-            run.model().cli_replies.is_empty(),
-            "still waiting before the timeout"
-        );
+        assert!(run.model().cli_replies.is_empty(), "still waiting before the timeout");
         run.run_to_ms(800);
-        assert_eq!(
-            run.model_mut().cli_replies.pop_front(),
-            Some(Reply::Integer(0))
-        );
+        assert_eq!(run.model_mut().cli_replies.pop_front(), Some(Reply::Integer(0)));
     }
 
     /// ioredis `scaleReads: "slave"`: read-only commands go to replicas on READONLY connections
@@ -1863,10 +1516,7 @@ mod tests {
             .sum();
         // Replicas appear in CLUSTER SLOTS once their offset is known (`isReplicaAvailable`), so
         // the first reads, before any write, go to the masters.
-        assert!(
-            replica_hits > 3 * master_hits,
-            "replicas {replica_hits}, masters {master_hits}"
-        );
+        assert!(replica_hits > 3 * master_hits, "replicas {replica_hits}, masters {master_hits}");
         assert_eq!(m.clients.iter().map(|c| c.stats.moved).sum::<u64>(), 0);
         assert_eq!(m.metrics.totals.errors_total(), 0);
     }
@@ -1881,16 +1531,8 @@ mod tests {
         let mut run = ClusterRun::new(s, 5).unwrap();
         run.run_to_end();
         let m = run.model();
-        assert!(
-            m.inflight_len() < 200,
-            "{} requests on the wire",
-            m.inflight_len()
-        );
-        assert!(
-            m.workload.in_flight() < 500,
-            "{} operations open",
-            m.workload.in_flight()
-        );
+        assert!(m.inflight_len() < 200, "{} requests on the wire", m.inflight_len());
+        assert!(m.workload.in_flight() < 500, "{} operations open", m.workload.in_flight());
         assert!(m.clients.iter().all(|c| c.in_flight() < 200));
         assert!(m.metrics.buckets.len() <= crate::cluster::metrics::BUCKETS_KEPT);
         assert!(m.metrics.events.len() <= crate::cluster::metrics::EVENTS_KEPT);
@@ -1913,18 +1555,12 @@ mod tests {
         let m = run.model();
         assert!(m.servers[0].cluster.is_master(), "no failover happened");
         assert!(m.metrics.failovers.iter().all(|f| f.promoted.is_none()));
-        let replica = (0..6)
-            .find(|&r| m.servers[r].cluster.master() == Some(0))
-            .unwrap();
+        let replica = (0..6).find(|&r| m.servers[r].cluster.master() == Some(0)).unwrap();
         assert_eq!(
             m.servers[replica].repl.position().hist,
             m.servers[0].repl.hist,
             "resynchronised from the restarted master"
         );
-        assert!(
-            m.ledger.lost > 30,
-            "the shard's writes before the kill are gone: {}",
-            m.ledger.lost
-        );
+        assert!(m.ledger.lost > 30, "the shard's writes before the kill are gone: {}", m.ledger.lost);
     }
 }

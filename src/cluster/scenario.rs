@@ -107,18 +107,15 @@ impl Action {
             Action::Kill { node } => format!("kill 127.0.0.1:{}", port_of(*node)),
             Action::Restart { node } => format!("restart 127.0.0.1:{}", port_of(*node)),
             Action::Partition { nodes, clients } => {
-                let mut parts: Vec<String> =
-                    nodes.iter().map(|n| format!(":{}", port_of(*n))).collect();
+                let mut parts: Vec<String> = nodes.iter().map(|n| format!(":{}", port_of(*n))).collect();
                 parts.extend(clients.iter().map(|c| format!("app {}", c + 1)));
                 format!("partition {{{}}} from the rest", parts.join(", "))
             }
             Action::Heal => "heal the partition".into(),
             Action::Latency { node, ms } => format!("latency +{ms} ms on :{}", port_of(*node)),
-            Action::Reshard { from, to, slots } => format!(
-                "reshard {slots} slots :{} → :{}",
-                port_of(*from),
-                port_of(*to)
-            ),
+            Action::Reshard { from, to, slots } => {
+                format!("reshard {slots} slots :{} → :{}", port_of(*from), port_of(*to))
+            }
             Action::Failover { node, mode } => format!(
                 "CLUSTER FAILOVER{} on :{}",
                 match mode {
@@ -172,25 +169,14 @@ pub const PRESETS: [(&str, &str); 5] = [
 /// A problem with a scenario, naming the value and what is accepted.
 #[derive(Clone, Debug, Error, PartialEq)]
 pub enum ScenarioError {
-    #[error(
-        "unknown preset {0:?}: choose failover, partition-minority, reshard, replica-lag or steady"
-    )]
+    #[error("unknown preset {0:?}: choose failover, partition-minority, reshard, replica-lag or steady")]
     Preset(String),
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error("{what} {value} is not accepted: enter {lo} to {hi}")]
-    Range {
-        what: &'static str,
-        value: String,
-        lo: String,
-        hi: String,
-    },
+    Range { what: &'static str, value: String, lo: String, hi: String },
     #[error("step at {at_ms} ms names node {node}, but the cluster has {nodes} nodes (0 to {})", nodes - 1)]
-    Node {
-        at_ms: u64,
-        node: NodeIdx,
-        nodes: usize,
-    },
+    Node { at_ms: u64, node: NodeIdx, nodes: usize },
 }
 
 /// The preset `id`.
@@ -209,86 +195,41 @@ pub fn preset(id: &str) -> Result<Scenario, ScenarioError> {
         "failover" => Scenario {
             duration_ms: 50_000,
             steps: vec![
-                Step {
-                    at_ms: 10_000,
-                    action: Action::Kill { node: 0 },
-                },
-                Step {
-                    at_ms: 35_000,
-                    action: Action::Restart { node: 0 },
-                },
+                Step { at_ms: 10_000, action: Action::Kill { node: 0 } },
+                Step { at_ms: 35_000, action: Action::Restart { node: 0 } },
             ],
             ..base
         },
         "partition-minority" => Scenario {
             duration_ms: 50_000,
             steps: vec![
-                Step {
-                    at_ms: 10_000,
-                    action: Action::Partition {
-                        nodes: vec![0],
-                        clients: vec![0],
-                    },
-                },
-                Step {
-                    at_ms: 30_000,
-                    action: Action::Heal,
-                },
+                Step { at_ms: 10_000, action: Action::Partition { nodes: vec![0], clients: vec![0] } },
+                Step { at_ms: 30_000, action: Action::Heal },
             ],
             ..base
         },
         "reshard" => Scenario {
-            workload: WorkloadConfig {
-                tagged_keys: 3000,
-                tagged_share: 0.3,
-                ..WorkloadConfig::default()
-            },
+            workload: WorkloadConfig { tagged_keys: 3000, tagged_share: 0.3, ..WorkloadConfig::default() },
             duration_ms: 40_000,
-            steps: vec![Step {
-                at_ms: 5_000,
-                action: Action::Reshard {
-                    from: 0,
-                    to: 1,
-                    slots: 1000,
-                },
-            }],
+            steps: vec![Step { at_ms: 5_000, action: Action::Reshard { from: 0, to: 1, slots: 1000 } }],
             ..base
         },
         "replica-lag" => Scenario {
             repl_lag_ms: 800,
-            workload: WorkloadConfig {
-                write_rate: 100.0,
-                ..WorkloadConfig::default()
-            },
+            workload: WorkloadConfig { write_rate: 100.0, ..WorkloadConfig::default() },
             duration_ms: 40_000,
-            steps: vec![Step {
-                at_ms: 10_000,
-                action: Action::Kill { node: 0 },
-            }],
+            steps: vec![Step { at_ms: 10_000, action: Action::Kill { node: 0 } }],
             ..base
         },
-        "steady" => Scenario {
-            duration_ms: 120_000,
-            ..base
-        },
+        "steady" => Scenario { duration_ms: 120_000, ..base },
         other => return Err(ScenarioError::Preset(other.to_string())),
     };
     Ok(s)
 }
 
-fn range<T: PartialOrd + ToString>(
-    what: &'static str,
-    v: T,
-    lo: T,
-    hi: T,
-) -> Result<(), ScenarioError> {
+fn range<T: PartialOrd + ToString>(what: &'static str, v: T, lo: T, hi: T) -> Result<(), ScenarioError> {
     if v < lo || v > hi {
-        return Err(ScenarioError::Range {
-            what,
-            value: v.to_string(),
-            lo: lo.to_string(),
-            hi: hi.to_string(),
-        });
+        return Err(ScenarioError::Range { what, value: v.to_string(), lo: lo.to_string(), hi: hi.to_string() });
     }
     Ok(())
 }
@@ -297,12 +238,7 @@ impl Scenario {
     pub fn validate(&self) -> Result<(), ScenarioError> {
         self.cluster.validate()?;
         let w = &self.workload;
-        range(
-            "application processes",
-            w.clients,
-            CLIENTS_RANGE.0,
-            CLIENTS_RANGE.1,
-        )?;
+        range("application processes", w.clients, CLIENTS_RANGE.0, CLIENTS_RANGE.1)?;
         if !w.read_rate.is_finite() {
             return Err(ScenarioError::Range {
                 what: "reads per second",
@@ -320,12 +256,7 @@ impl Scenario {
                 hi: "2000".into(),
             });
         }
-        range(
-            "writes per second",
-            w.write_rate,
-            RATE_RANGE.0,
-            RATE_RANGE.1,
-        )?;
+        range("writes per second", w.write_rate, RATE_RANGE.0, RATE_RANGE.1)?;
         range("users", w.users, USERS_RANGE.0, USERS_RANGE.1)?;
         range("tagged keys", w.tagged_keys, 0, 5000)?;
         if !(0.0..=1.0).contains(&w.tagged_share) {
@@ -336,24 +267,9 @@ impl Scenario {
                 hi: "1".into(),
             });
         }
-        range(
-            "replication lag (ms)",
-            self.repl_lag_ms,
-            LAG_RANGE.0,
-            LAG_RANGE.1,
-        )?;
-        range(
-            "latency (ms)",
-            self.latency_ms,
-            LATENCY_RANGE.0,
-            LATENCY_RANGE.1,
-        )?;
-        range(
-            "duration (ms)",
-            self.duration_ms,
-            DURATION_RANGE.0,
-            DURATION_RANGE.1,
-        )?;
+        range("replication lag (ms)", self.repl_lag_ms, LAG_RANGE.0, LAG_RANGE.1)?;
+        range("latency (ms)", self.latency_ms, LATENCY_RANGE.0, LATENCY_RANGE.1)?;
+        range("duration (ms)", self.duration_ms, DURATION_RANGE.0, DURATION_RANGE.1)?;
         let nodes = self.cluster.nodes();
         for s in &self.steps {
             let named: Vec<NodeIdx> = match &s.action {
@@ -369,11 +285,7 @@ impl Scenario {
                 Action::Heal => vec![],
             };
             if let Some(&node) = named.iter().find(|&&n| n >= nodes) {
-                return Err(ScenarioError::Node {
-                    at_ms: s.at_ms,
-                    node,
-                    nodes,
-                });
+                return Err(ScenarioError::Node { at_ms: s.at_ms, node, nodes });
             }
         }
         Ok(())
@@ -385,23 +297,14 @@ impl Scenario {
         let ids: Vec<&str> = PRESETS.iter().map(|(id, _)| *id).collect();
         let id = q.choice("preset", "failover", &ids);
         let mut s = preset(&id).unwrap_or_default();
-        s.cluster.node_timeout_ms = q.u64_in(
-            "timeout",
-            s.cluster.node_timeout_ms,
-            NODE_TIMEOUT_RANGE.0,
-            NODE_TIMEOUT_RANGE.1,
-        );
+        s.cluster.node_timeout_ms =
+            q.u64_in("timeout", s.cluster.node_timeout_ms, NODE_TIMEOUT_RANGE.0, NODE_TIMEOUT_RANGE.1);
         s.cluster.masters = q.u64_in("masters", s.cluster.masters as u64, 3, 9) as usize;
         s.cluster.replicas = q.u64_in("replicas", s.cluster.replicas as u64, 0, 2) as usize;
         s.repl_lag_ms = q.u64_in("lag", s.repl_lag_ms, LAG_RANGE.0, LAG_RANGE.1);
         s.workload.read_rate = q.f64_in("reads", s.workload.read_rate, RATE_RANGE.0, RATE_RANGE.1);
-        s.workload.write_rate =
-            q.f64_in("writes", s.workload.write_rate, RATE_RANGE.0, RATE_RANGE.1);
-        let scale = q.choice(
-            "scale",
-            s.client.scale_reads.name(),
-            &["master", "slave", "all"],
-        );
+        s.workload.write_rate = q.f64_in("writes", s.workload.write_rate, RATE_RANGE.0, RATE_RANGE.1);
+        let scale = q.choice("scale", s.client.scale_reads.name(), &["master", "slave", "all"]);
         s.client.scale_reads = match scale.as_str() {
             "slave" => ScaleReads::Slave,
             "all" => ScaleReads::All,
@@ -419,41 +322,13 @@ impl Scenario {
                 pairs.push((k.to_string(), v));
             }
         };
-        push(
-            "timeout",
-            self.cluster.node_timeout_ms.to_string(),
-            base.cluster.node_timeout_ms.to_string(),
-        );
-        push(
-            "masters",
-            self.cluster.masters.to_string(),
-            base.cluster.masters.to_string(),
-        );
-        push(
-            "replicas",
-            self.cluster.replicas.to_string(),
-            base.cluster.replicas.to_string(),
-        );
-        push(
-            "lag",
-            self.repl_lag_ms.to_string(),
-            base.repl_lag_ms.to_string(),
-        );
-        push(
-            "reads",
-            self.workload.read_rate.to_string(),
-            base.workload.read_rate.to_string(),
-        );
-        push(
-            "writes",
-            self.workload.write_rate.to_string(),
-            base.workload.write_rate.to_string(),
-        );
-        push(
-            "scale",
-            self.client.scale_reads.name().to_string(),
-            base.client.scale_reads.name().to_string(),
-        );
+        push("timeout", self.cluster.node_timeout_ms.to_string(), base.cluster.node_timeout_ms.to_string());
+        push("masters", self.cluster.masters.to_string(), base.cluster.masters.to_string());
+        push("replicas", self.cluster.replicas.to_string(), base.cluster.replicas.to_string());
+        push("lag", self.repl_lag_ms.to_string(), base.repl_lag_ms.to_string());
+        push("reads", self.workload.read_rate.to_string(), base.workload.read_rate.to_string());
+        push("writes", self.workload.write_rate.to_string(), base.workload.write_rate.to_string());
+        push("scale", self.client.scale_reads.name().to_string(), base.client.scale_reads.name().to_string());
         pairs
     }
 }
@@ -468,38 +343,25 @@ mod tests {
             let s = preset(id).unwrap();
             s.validate().unwrap();
             let query = crate::sim::params::to_query(
-                &s.query_pairs()
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.clone()))
-                    .collect::<Vec<_>>(),
+                &s.query_pairs().iter().map(|(k, v)| (k.as_str(), v.clone())).collect::<Vec<_>>(),
             );
             let mut q = QueryParams::parse(&query);
             assert_eq!(Scenario::from_query(&mut q), s, "{id}");
             assert!(q.notices().is_empty());
         }
-        assert_eq!(preset("nope").unwrap_err().to_string(), "unknown preset \"nope\": choose failover, partition-minority, reshard, replica-lag or steady");
+        assert_eq!(
+            preset("nope").unwrap_err().to_string(),
+            "unknown preset \"nope\": choose failover, partition-minority, reshard, replica-lag or steady"
+        );
     }
 
     #[test]
     fn bad_url_values_fall_back_with_a_notice() {
         let mut q = QueryParams::parse("preset=reshard&timeout=5&masters=twelve");
         let s = Scenario::from_query(&mut q);
-        assert_eq!(
-            (
-                s.preset.as_str(),
-                s.cluster.node_timeout_ms,
-                s.cluster.masters
-            ),
-            ("reshard", 5000, 3)
-        );
+        assert_eq!((s.preset.as_str(), s.cluster.node_timeout_ms, s.cluster.masters), ("reshard", 5000, 3));
         assert_eq!(q.notices().len(), 2);
-        let bad = Scenario {
-            steps: vec![Step {
-                at_ms: 1,
-                action: Action::Kill { node: 9 },
-            }],
-            ..Scenario::default()
-        };
+        let bad = Scenario { steps: vec![Step { at_ms: 1, action: Action::Kill { node: 9 } }], ..Scenario::default() };
         assert_eq!(
             bad.validate().unwrap_err().to_string(),
             "step at 1 ms names node 9, but the cluster has 6 nodes (0 to 5)"

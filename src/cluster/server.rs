@@ -56,9 +56,7 @@ impl Route {
             Route::CrossSlot => "CROSSSLOT Keys in request don't hash to the same slot".into(),
             Route::TryAgain => "TRYAGAIN Multiple keys request during rehashing of slot".into(),
             Route::Down => "CLUSTERDOWN The cluster is down".into(),
-            Route::DownReadOnly => {
-                "CLUSTERDOWN The cluster is down and only accepts read commands".into()
-            }
+            Route::DownReadOnly => "CLUSTERDOWN The cluster is down and only accepts read commands".into(),
             Route::DownUnbound => "CLUSTERDOWN Hash slot not served".into(),
         };
         Some(Reply::Error(text))
@@ -69,10 +67,7 @@ impl Route {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Processed {
     /// The reply; for a write a master applied, where it sits in the replication history.
-    Reply {
-        reply: Reply,
-        write: Option<Position>,
-    },
+    Reply { reply: Reply, write: Option<Position> },
     /// WAIT blocked: answered later by [`Server::check_waits`].
     Blocked { wait: u64 },
     /// A write arrived while writes are paused (manual failover): run it again at resume.
@@ -120,15 +115,7 @@ pub struct SideEffects {
 
 impl Server {
     pub fn new(idx: NodeIdx, cluster: ClusterNode, store: Store, repl: Replication) -> Server {
-        Server {
-            idx,
-            cluster,
-            store,
-            repl,
-            pause_until: None,
-            waits: Vec::new(),
-            next_wait: 1,
-        }
+        Server { idx, cluster, store, repl, pause_until: None, waits: Vec::new(), next_wait: 1 }
     }
 
     pub fn cfg(&self) -> &ClusterConfig {
@@ -146,29 +133,17 @@ impl Server {
 
     /// Keys held in `slot` (`countKeysInSlot`, expired-but-unreclaimed keys included).
     pub fn keys_in_slot(&self, slot: Slot, limit: usize) -> Vec<Vec<u8>> {
-        self.store
-            .keys_raw()
-            .filter(|k| key_slot(k) == slot)
-            .take(limit)
-            .map(<[u8]>::to_vec)
-            .collect()
+        self.store.keys_raw().filter(|k| key_slot(k) == slot).take(limit).map(<[u8]>::to_vec).collect()
     }
 
     pub fn count_keys_in_slot(&self, slot: Slot) -> usize {
-        self.store
-            .keys_raw()
-            .filter(|k| key_slot(k) == slot)
-            .count()
+        self.store.keys_raw().filter(|k| key_slot(k) == slot).count()
     }
 
     /// Deletes every key of `slots` (`delKeysInSlot`). Not propagated (a replica does it itself).
     pub fn delete_slot_keys(&mut self, now: SimTime, slots: &[Slot]) -> usize {
-        let doomed: Vec<Vec<u8>> = self
-            .store
-            .keys_raw()
-            .filter(|k| slots.contains(&key_slot(k)))
-            .map(<[u8]>::to_vec)
-            .collect();
+        let doomed: Vec<Vec<u8>> =
+            self.store.keys_raw().filter(|k| slots.contains(&key_slot(k))).map(<[u8]>::to_vec).collect();
         for k in &doomed {
             self.store.execute(now, &[b"DEL".to_vec(), k.clone()]);
         }
@@ -176,13 +151,7 @@ impl Server {
     }
 
     /// `getNodeByQuery` for a command with keys.
-    pub fn route(
-        &self,
-        now: SimTime,
-        info: &CommandInfo,
-        argv: &[Vec<u8>],
-        conn: &ConnState,
-    ) -> Route {
+    pub fn route(&self, now: SimTime, info: &CommandInfo, argv: &[Vec<u8>], conn: &ConnState) -> Route {
         let c = &self.cluster;
         let keys = keys::command_keys(info, argv);
         let mut first: Option<(&[u8], Slot)> = None;
@@ -241,11 +210,7 @@ impl Server {
             return Route::Ask(slot, c.migrating_to[&slot]);
         }
         if importing && conn.asking {
-            return if multiple && missing > 0 {
-                Route::TryAgain
-            } else {
-                Route::Here
-            };
+            return if multiple && missing > 0 { Route::TryAgain } else { Route::Here };
         }
         if conn.readonly && !info.write && c.is_slave() && c.master() == Some(n) {
             return Route::Here;
@@ -258,18 +223,10 @@ impl Server {
     }
 
     /// `processCommand` for one client command at `now`.
-    pub fn process(
-        &mut self,
-        now: SimTime,
-        conn: &mut ConnState,
-        argv: &[Vec<u8>],
-        fx: &mut SideEffects,
-    ) -> Processed {
+    pub fn process(&mut self, now: SimTime, conn: &mut ConnState, argv: &[Vec<u8>], fx: &mut SideEffects) -> Processed {
         let processed = self.process_inner(now, conn, argv, fx);
         // resetClient: ASKING lasts one command.
-        let was_asking = argv
-            .first()
-            .is_some_and(|c| c.eq_ignore_ascii_case(b"asking"));
+        let was_asking = argv.first().is_some_and(|c| c.eq_ignore_ascii_case(b"asking"));
         if !was_asking {
             conn.asking = false;
         }
@@ -297,10 +254,7 @@ impl Server {
         let argc = argv.len() as i64;
         let arity = i64::from(info.arity);
         if (arity > 0 && argc != arity) || argc < -arity {
-            return Self::reply(Reply::Error(format!(
-                "ERR wrong number of arguments for '{}' command",
-                info.name
-            )));
+            return Self::reply(Reply::Error(format!("ERR wrong number of arguments for '{}' command", info.name)));
         }
         if keys::has_keys(&info) {
             let route = self.route(now, &info, argv, conn);
@@ -309,9 +263,7 @@ impl Server {
             }
         }
         if info.write && self.cluster.is_slave() {
-            return Self::reply(Reply::error(
-                "READONLY You can't write against a read only replica.",
-            ));
+            return Self::reply(Reply::error("READONLY You can't write against a read only replica."));
         }
         if info.write && self.pause_until.is_some_and(|t| now.as_unix_ms() < t) {
             return Processed::Paused;
@@ -376,13 +328,7 @@ impl Server {
     }
 
     /// WAIT numreplicas timeout (`waitCommand`).
-    fn wait(
-        &mut self,
-        now: u64,
-        conn: &ConnState,
-        argv: &[Vec<u8>],
-        fx: &mut SideEffects,
-    ) -> Processed {
+    fn wait(&mut self, now: u64, conn: &ConnState, argv: &[Vec<u8>], fx: &mut SideEffects) -> Processed {
         if self.repl.is_replica() {
             return Self::reply(Reply::error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."));
         }
@@ -390,11 +336,7 @@ impl Server {
             return Self::reply(Reply::error("ERR value is not an integer or out of range"));
         };
         let timeout = match crate::redis::num::parse_i64(&argv[2]) {
-            None => {
-                return Self::reply(Reply::error(
-                    "ERR timeout is not an integer or out of range",
-                ))
-            }
+            None => return Self::reply(Reply::error("ERR timeout is not an integer or out of range")),
             Some(t) if t < 0 => return Self::reply(Reply::error("ERR timeout is negative")),
             Some(t) => t as u64,
         };
@@ -468,16 +410,9 @@ pub fn propagation(
     if name == "spop" {
         let members: Vec<Vec<u8>> = match reply {
             Reply::Bulk(m) => vec![m.clone()],
-            Reply::Array(items) => items
-                .iter()
-                .filter_map(|r| {
-                    if let Reply::Bulk(b) = r {
-                        Some(b.clone())
-                    } else {
-                        None
-                    }
-                })
-                .collect(),
+            Reply::Array(items) => {
+                items.iter().filter_map(|r| if let Reply::Bulk(b) = r { Some(b.clone()) } else { None }).collect()
+            }
             _ => Vec::new(),
         };
         if members.is_empty() {
@@ -489,10 +424,7 @@ pub fn propagation(
     }
     let relative = match name {
         "setex" | "psetex" | "expire" | "pexpire" => true,
-        "set" | "getex" => argv
-            .iter()
-            .skip(2)
-            .any(|a| a.eq_ignore_ascii_case(b"ex") || a.eq_ignore_ascii_case(b"px")),
+        "set" | "getex" => argv.iter().skip(2).any(|a| a.eq_ignore_ascii_case(b"ex") || a.eq_ignore_ascii_case(b"px")),
         _ => false,
     };
     let mut out = vec![argv.to_vec()];
@@ -500,11 +432,7 @@ pub fn propagation(
         let key = &argv[1];
         if let Some((_, Some(ttl))) = store.full_value(now, key) {
             let deadline = store.store_time(now).as_unix_ms().saturating_add(ttl);
-            out.push(vec![
-                b"PEXPIREAT".to_vec(),
-                key.clone(),
-                deadline.to_string().into_bytes(),
-            ]);
+            out.push(vec![b"PEXPIREAT".to_vec(), key.clone(), deadline.to_string().into_bytes()]);
         }
     }
     out

@@ -47,11 +47,7 @@ pub struct Placement {
 pub fn placement(key: &[u8]) -> Placement {
     let tag = hash_tag(key);
     let crc = crc16(tag.unwrap_or(key));
-    Placement {
-        crc16: crc,
-        tag: tag.map(<[u8]>::to_vec),
-        slot: crc & 0x3FFF,
-    }
+    Placement { crc16: crc, tag: tag.map(<[u8]>::to_vec), slot: crc & 0x3FFF }
 }
 
 /// A set of hash slots: one bit per slot (the `myslots` bitmap of a cluster bus header).
@@ -68,18 +64,14 @@ mod bits_serde {
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<[u64; 256]>, D::Error> {
         let v = Vec::<u64>::deserialize(d)?;
-        let arr: [u64; 256] = v
-            .try_into()
-            .map_err(|_| serde::de::Error::custom("a slot set has 256 words"))?;
+        let arr: [u64; 256] = v.try_into().map_err(|_| serde::de::Error::custom("a slot set has 256 words"))?;
         Ok(Box::new(arr))
     }
 }
 
 impl Default for SlotSet {
     fn default() -> Self {
-        SlotSet {
-            bits: Box::new([0; SLOTS / 64]),
-        }
+        SlotSet { bits: Box::new([0; SLOTS / 64]) }
     }
 }
 
@@ -178,17 +170,7 @@ impl SlotSet {
 
 /// Inclusive ranges as CLUSTER NODES prints them: `0-5460 5462 6000-6001`.
 pub fn format_ranges(ranges: &[(Slot, Slot)]) -> String {
-    ranges
-        .iter()
-        .map(|&(a, b)| {
-            if a == b {
-                a.to_string()
-            } else {
-                format!("{a}-{b}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    ranges.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -199,41 +181,27 @@ mod tests {
     #[test]
     fn hash_tags_follow_key_hash_slot_exactly() {
         assert_eq!(hash_tag(b"{user1000}.following"), Some(&b"user1000"[..]));
-        assert_eq!(
-            hash_tag(b"foo{}{bar}"),
-            None,
-            "empty first tag: the whole key is hashed"
-        );
+        assert_eq!(hash_tag(b"foo{}{bar}"), None, "empty first tag: the whole key is hashed");
         assert_eq!(hash_tag(b"foo{{bar}}zap"), Some(&b"{bar"[..]));
         assert_eq!(hash_tag(b"foo{bar}{zap}"), Some(&b"bar"[..]));
         assert_eq!(hash_tag(b"foo{bar"), None);
         assert_eq!(hash_tag(b"foobar}"), None);
         assert_eq!(hash_tag(b"}{x}"), Some(&b"x"[..]));
-        assert_eq!(
-            key_slot(b"{user1000}.following"),
-            key_slot(b"{user1000}.followers")
-        );
+        assert_eq!(key_slot(b"{user1000}.following"), key_slot(b"{user1000}.followers"));
         assert_eq!(key_slot(b"foo{}{bar}"), crc16(b"foo{}{bar}") & 0x3FFF);
     }
 
     /// Values a real Redis 7.0 returns for CLUSTER KEYSLOT (and the spec's CRC16 test vector).
     #[test]
     fn known_slots() {
-        assert_eq!(
-            crc16(b"123456789"),
-            0x31C3,
-            "the spec's reference CRC16 check value"
-        );
+        assert_eq!(crc16(b"123456789"), 0x31C3, "the spec's reference CRC16 check value");
         assert_eq!(key_slot(b"{orders}:7"), 105);
         assert_eq!(key_slot(b"foo"), 12182);
         assert_eq!(key_slot(b"bar"), 5061);
         assert_eq!(key_slot(b"hello"), 866);
         assert_eq!(key_slot(b""), 0);
         let p = placement(b"{user}:1");
-        assert_eq!(
-            (p.tag.as_deref(), p.slot),
-            (Some(&b"user"[..]), key_slot(b"user"))
-        );
+        assert_eq!((p.tag.as_deref(), p.slot), (Some(&b"user"[..]), key_slot(b"user")));
     }
 
     #[test]

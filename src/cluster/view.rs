@@ -92,27 +92,15 @@ impl ClusterView {
     pub fn of(run: &ClusterRun) -> ClusterView {
         let m = run.model();
         let n = m.nodes();
-        let partitioned: Vec<NodeIdx> = m
-            .partition
-            .as_ref()
-            .map(|(p, _)| p.clone())
-            .unwrap_or_default();
+        let partitioned: Vec<NodeIdx> = m.partition.as_ref().map(|(p, _)| p.clone()).unwrap_or_default();
         let nodes = (0..n)
             .map(|i| {
                 let s = &m.servers[i];
                 let c = &s.cluster;
-                let observers: Vec<&super::node::Peer> = (0..n)
-                    .filter(|&j| j != i && m.alive[j])
-                    .map(|j| &m.servers[j].cluster.nodes[i])
-                    .collect();
-                let fail = observers
-                    .iter()
-                    .filter(|p| p.flags.has(Flags::FAIL))
-                    .count();
-                let pfail = observers
-                    .iter()
-                    .filter(|p| p.flags.has(Flags::PFAIL))
-                    .count();
+                let observers: Vec<&super::node::Peer> =
+                    (0..n).filter(|&j| j != i && m.alive[j]).map(|j| &m.servers[j].cluster.nodes[i]).collect();
+                let fail = observers.iter().filter(|p| p.flags.has(Flags::FAIL)).count();
+                let pfail = observers.iter().filter(|p| p.flags.has(Flags::PFAIL)).count();
                 let handshake = observers.iter().any(|p| p.flags.has(Flags::HANDSHAKE));
                 let health = if !m.alive[i] {
                     Health::Killed
@@ -146,20 +134,15 @@ impl ClusterView {
                 }
             })
             .collect();
-        let viewer = (0..n)
-            .filter(|&i| m.alive[i])
-            .max_by_key(|&i| (m.servers[i].cluster.current_epoch, std::cmp::Reverse(i)));
+        let viewer =
+            (0..n).filter(|&i| m.alive[i]).max_by_key(|&i| (m.servers[i].cluster.current_epoch, std::cmp::Reverse(i)));
         let mut slot_runs: Vec<SlotRun> = Vec::new();
         if let Some(v) = viewer {
             let owners = &m.servers[v].cluster.slots;
             for (s, &o) in owners.iter().enumerate().take(SLOTS) {
                 match slot_runs.last_mut() {
                     Some(r) if r.owner == o => r.last = s as Slot,
-                    _ => slot_runs.push(SlotRun {
-                        first: s as Slot,
-                        last: s as Slot,
-                        owner: o,
-                    }),
+                    _ => slot_runs.push(SlotRun { first: s as Slot, last: s as Slot, owner: o }),
                 }
             }
         }
@@ -178,10 +161,7 @@ impl ClusterView {
 
     /// The owner of `slot` in the viewer's map.
     pub fn owner_of(&self, slot: Slot) -> Option<NodeIdx> {
-        self.slot_runs
-            .iter()
-            .find(|r| r.first <= slot && slot <= r.last)
-            .and_then(|r| r.owner)
+        self.slot_runs.iter().find(|r| r.first <= slot && slot <= r.last).and_then(|r| r.owner)
     }
 }
 
@@ -198,21 +178,14 @@ mod tests {
         let mut run = ClusterRun::new(s, 1).unwrap();
         run.run_to_ms(9_000);
         let v = ClusterView::of(&run);
-        assert_eq!(
-            v.slot_runs.iter().map(|r| r.owner).collect::<Vec<_>>(),
-            vec![Some(0), Some(1), Some(2)]
-        );
+        assert_eq!(v.slot_runs.iter().map(|r| r.owner).collect::<Vec<_>>(), vec![Some(0), Some(1), Some(2)]);
         assert!(v.nodes.iter().all(|n| n.health == Health::Ok));
         run.run_to_ms(15_500);
         let v = ClusterView::of(&run);
         assert_eq!(v.nodes[0].health, Health::Killed);
         run.run_to_ms(25_000);
         let v = ClusterView::of(&run);
-        let promoted = v
-            .failover
-            .as_ref()
-            .and_then(|f| f.promoted)
-            .expect("promoted");
+        let promoted = v.failover.as_ref().and_then(|f| f.promoted).expect("promoted");
         assert_eq!(v.owner_of(0), Some(promoted));
         assert!(v.nodes[promoted].master && v.nodes[promoted].config_epoch == 7);
         assert_eq!(v.writable_slots, 16384);

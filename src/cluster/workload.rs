@@ -52,11 +52,7 @@ struct Op {
 #[derive(Clone, Debug, PartialEq)]
 pub enum AppOut {
     /// Submit `argv` on client `client` for operation `op`.
-    Submit {
-        client: usize,
-        op: u64,
-        argv: Vec<Vec<u8>>,
-    },
+    Submit { client: usize, op: u64, argv: Vec<Vec<u8>> },
     /// Call [`Workload::origin_answered`] for `op` after `after` (the origin API).
     Origin { op: u64, after: SimDuration },
 }
@@ -120,13 +116,8 @@ impl Workload {
 
     /// The wait until the next read (`write = false`) or write arrival; `None` when that rate is 0.
     pub fn next_arrival(&mut self, write: bool) -> Option<SimDuration> {
-        let rate = if write {
-            self.cfg.write_rate
-        } else {
-            self.cfg.read_rate
-        };
-        (rate > 0.0)
-            .then(|| SimDuration::from_millis_f64(self.rng.exponential(1000.0 / rate).max(0.0)))
+        let rate = if write { self.cfg.write_rate } else { self.cfg.read_rate };
+        (rate > 0.0).then(|| SimDuration::from_millis_f64(self.rng.exponential(1000.0 / rate).max(0.0)))
     }
 
     fn pick_user(&mut self) -> String {
@@ -167,60 +158,24 @@ impl Workload {
                     redirects: 0,
                 },
             );
-            let argv = vec![
-                b"SET".to_vec(),
-                key,
-                token.into_bytes(),
-                b"EX".to_vec(),
-                SESSION_TTL_S.to_string().into_bytes(),
-            ];
+            let argv =
+                vec![b"SET".to_vec(), key, token.into_bytes(), b"EX".to_vec(), SESSION_TTL_S.to_string().into_bytes()];
             AppOut::Submit { client, op, argv }
         } else if self.cfg.tagged_keys > 0 && self.rng.bernoulli(self.cfg.tagged_share) {
-            let (a, b) = (
-                self.rng.below(self.cfg.tagged_keys),
-                self.rng.below(self.cfg.tagged_keys),
-            );
+            let (a, b) = (self.rng.below(self.cfg.tagged_keys), self.rng.below(self.cfg.tagged_keys));
             let (ka, kb) = (tagged_key(a), tagged_key(b));
-            let what = format!(
-                "{} {}",
-                String::from_utf8_lossy(&ka),
-                String::from_utf8_lossy(&kb)
-            );
+            let what = format!("{} {}", String::from_utf8_lossy(&ka), String::from_utf8_lossy(&kb));
             self.ops.insert(
                 op,
-                Op {
-                    client,
-                    started_ms: now_ms,
-                    stage: Stage::Tagged,
-                    user: what,
-                    key: ka.clone(),
-                    redirects: 0,
-                },
+                Op { client, started_ms: now_ms, stage: Stage::Tagged, user: what, key: ka.clone(), redirects: 0 },
             );
-            AppOut::Submit {
-                client,
-                op,
-                argv: vec![b"MGET".to_vec(), ka, kb],
-            }
+            AppOut::Submit { client, op, argv: vec![b"MGET".to_vec(), ka, kb] }
         } else {
             let user = self.pick_user();
             let key = format!("user:{user}").into_bytes();
-            self.ops.insert(
-                op,
-                Op {
-                    client,
-                    started_ms: now_ms,
-                    stage: Stage::Get,
-                    user,
-                    key: key.clone(),
-                    redirects: 0,
-                },
-            );
-            AppOut::Submit {
-                client,
-                op,
-                argv: vec![b"GET".to_vec(), key],
-            }
+            self.ops
+                .insert(op, Op { client, started_ms: now_ms, stage: Stage::Get, user, key: key.clone(), redirects: 0 });
+            AppOut::Submit { client, op, argv: vec![b"GET".to_vec(), key] }
         }
     }
 
@@ -236,109 +191,48 @@ impl Workload {
             return (Vec::new(), None);
         };
         o.redirects += redirects;
-        let finish =
-            |o: &Op, what: String, hit: Option<bool>, write: bool, error: Option<ClientError>| {
-                Finished {
-                    client: o.client,
-                    what,
-                    latency_ms: now_ms.saturating_sub(o.started_ms),
-                    redirects: o.redirects,
-                    hit,
-                    write,
-                    error,
-                }
-            };
+        let finish = |o: &Op, what: String, hit: Option<bool>, write: bool, error: Option<ClientError>| Finished {
+            client: o.client,
+            what,
+            latency_ms: now_ms.saturating_sub(o.started_ms),
+            redirects: o.redirects,
+            hit,
+            write,
+            error,
+        };
         match (&o.stage, result) {
             (Stage::Tagged, Ok(reply)) => {
                 let all = matches!(&reply, Reply::Array(items) if items.iter().all(|r| matches!(r, Reply::Bulk(_))));
-                (
-                    Vec::new(),
-                    Some(finish(
-                        &o,
-                        format!("MGET {}", o.user),
-                        Some(all),
-                        false,
-                        None,
-                    )),
-                )
+                (Vec::new(), Some(finish(&o, format!("MGET {}", o.user), Some(all), false, None)))
             }
-            (Stage::Tagged, Err(e)) => (
-                Vec::new(),
-                Some(finish(&o, format!("MGET {}", o.user), None, false, Some(e))),
-            ),
-            (Stage::Get, Ok(Reply::Bulk(_))) => (
-                Vec::new(),
-                Some(finish(
-                    &o,
-                    format!("GET user:{}", o.user),
-                    Some(true),
-                    false,
-                    None,
-                )),
-            ),
+            (Stage::Tagged, Err(e)) => (Vec::new(), Some(finish(&o, format!("MGET {}", o.user), None, false, Some(e)))),
+            (Stage::Get, Ok(Reply::Bulk(_))) => {
+                (Vec::new(), Some(finish(&o, format!("GET user:{}", o.user), Some(true), false, None)))
+            }
             (Stage::Get, Ok(_)) => {
                 // A miss: ask the origin, then cache the answer.
-                let after = SimDuration::from_millis_f64(
-                    self.rng
-                        .abs_normal(self.cfg.origin_ms, self.cfg.origin_ms / 10.0),
-                );
+                let after =
+                    SimDuration::from_millis_f64(self.rng.abs_normal(self.cfg.origin_ms, self.cfg.origin_ms / 10.0));
                 o.stage = Stage::Origin;
                 self.ops.insert(op, o);
                 (vec![AppOut::Origin { op, after }], None)
             }
-            (Stage::Set, Ok(_)) => (
-                Vec::new(),
-                Some(finish(
-                    &o,
-                    format!("GET+SETEX user:{}", o.user),
-                    Some(false),
-                    true,
-                    None,
-                )),
-            ),
+            (Stage::Set, Ok(_)) => {
+                (Vec::new(), Some(finish(&o, format!("GET+SETEX user:{}", o.user), Some(false), true, None)))
+            }
             (Stage::Write, Ok(_)) => {
                 self.remember(o.key.clone(), o.user.clone().into_bytes(), now_ms);
-                (
-                    Vec::new(),
-                    Some(finish(
-                        &o,
-                        format!("SET {}", String::from_utf8_lossy(&o.key)),
-                        None,
-                        true,
-                        None,
-                    )),
-                )
+                (Vec::new(), Some(finish(&o, format!("SET {}", String::from_utf8_lossy(&o.key)), None, true, None)))
             }
-            (Stage::Get, Err(e)) => (
-                Vec::new(),
-                Some(finish(
-                    &o,
-                    format!("GET user:{}", o.user),
-                    None,
-                    false,
-                    Some(e),
-                )),
-            ),
-            (Stage::Set, Err(e)) => (
-                Vec::new(),
-                Some(finish(
-                    &o,
-                    format!("GET+SETEX user:{}", o.user),
-                    None,
-                    true,
-                    Some(e),
-                )),
-            ),
-            (Stage::Write, Err(e)) => (
-                Vec::new(),
-                Some(finish(
-                    &o,
-                    format!("SET {}", String::from_utf8_lossy(&o.key)),
-                    None,
-                    true,
-                    Some(e),
-                )),
-            ),
+            (Stage::Get, Err(e)) => {
+                (Vec::new(), Some(finish(&o, format!("GET user:{}", o.user), None, false, Some(e))))
+            }
+            (Stage::Set, Err(e)) => {
+                (Vec::new(), Some(finish(&o, format!("GET+SETEX user:{}", o.user), None, true, Some(e))))
+            }
+            (Stage::Write, Err(e)) => {
+                (Vec::new(), Some(finish(&o, format!("SET {}", String::from_utf8_lossy(&o.key)), None, true, Some(e))))
+            }
             (Stage::Origin, _) => {
                 self.ops.insert(op, o);
                 (Vec::new(), None)
@@ -365,9 +259,7 @@ impl Workload {
         }
         o.stage = Stage::Set;
         let count = crate::sim::rng::SimRng::new(
-            o.user
-                .bytes()
-                .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))),
+            o.user.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))),
         )
         .below(500);
         let argv = vec![
@@ -376,11 +268,7 @@ impl Workload {
             self.cfg.ttl_s.to_string().into_bytes(),
             count.to_string().into_bytes(),
         ];
-        Some(AppOut::Submit {
-            client: o.client,
-            op,
-            argv,
-        })
+        Some(AppOut::Submit { client: o.client, op, argv })
     }
 }
 
@@ -391,27 +279,18 @@ mod tests {
     #[test]
     fn a_miss_asks_the_origin_then_caches() {
         let mut w = Workload::new(WorkloadConfig::default(), SimRng::new(1));
-        let AppOut::Submit { op, argv, .. } = w.arrival(0, false) else {
-            panic!()
-        };
+        let AppOut::Submit { op, argv, .. } = w.arrival(0, false) else { panic!() };
         assert_eq!(argv[0], b"GET");
         let (outs, fin) = w.command_done(5, op, Ok(Reply::Nil), 0);
         assert!(fin.is_none());
         assert!(matches!(outs[0], AppOut::Origin { .. }));
-        let Some(AppOut::Submit { argv, .. }) = w.origin_answered(op) else {
-            panic!()
-        };
+        let Some(AppOut::Submit { argv, .. }) = w.origin_answered(op) else { panic!() };
         assert_eq!(argv[0], b"SETEX");
         let (_, fin) = w.command_done(400, op, Ok(Reply::ok()), 1);
         let fin = fin.unwrap();
-        assert_eq!(
-            (fin.hit, fin.write, fin.latency_ms, fin.redirects),
-            (Some(false), true, 400, 1)
-        );
+        assert_eq!((fin.hit, fin.write, fin.latency_ms, fin.redirects), (Some(false), true, 400, 1));
         // A write is remembered once acknowledged.
-        let AppOut::Submit { op, argv, .. } = w.arrival(500, true) else {
-            panic!()
-        };
+        let AppOut::Submit { op, argv, .. } = w.arrival(500, true) else { panic!() };
         assert_eq!(argv[0], b"SET");
         w.command_done(502, op, Ok(Reply::ok()), 0);
         assert_eq!(w.acked.len(), 1);

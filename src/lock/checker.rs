@@ -146,23 +146,12 @@ impl Checker {
             } else {
                 let mut workers: Vec<usize> = believers.iter().map(|(w, _)| *w).collect();
                 workers.sort_unstable();
-                self.violations.push(Violation {
-                    span: Interval {
-                        from: now,
-                        to: None,
-                    },
-                    workers,
-                });
+                self.violations.push(Violation { span: Interval { from: now, to: None }, workers });
                 self.violation_count = self.violation_count.saturating_add(1);
                 let before: u64 = self.closed_violation_ms();
-                self.violations.trim_window(now,
-                    HISTORY_WINDOW_MS,
-                    HISTORY_LIMIT,
-                    |v| v.span.to,
-                );
-                self.trimmed_violation_ms = self
-                    .trimmed_violation_ms
-                    .saturating_add(before.saturating_sub(self.closed_violation_ms()));
+                self.violations.trim_window(now, HISTORY_WINDOW_MS, HISTORY_LIMIT, |v| v.span.to);
+                self.trimmed_violation_ms =
+                    self.trimmed_violation_ms.saturating_add(before.saturating_sub(self.closed_violation_ms()));
             }
         } else if open {
             if let Some(v) = self.violations.last_mut() {
@@ -229,18 +218,13 @@ impl Checker {
             self.summary.writes_accepted = self.summary.writes_accepted.saturating_add(1);
             self.summary.highest_job = self.summary.highest_job.max(job);
             if stale {
-                self.summary.stale_writes_accepted =
-                    self.summary.stale_writes_accepted.saturating_add(1);
+                self.summary.stale_writes_accepted = self.summary.stale_writes_accepted.saturating_add(1);
             }
         } else {
-            self.summary.stale_writes_rejected =
-                self.summary.stale_writes_rejected.saturating_add(1);
+            self.summary.stale_writes_rejected = self.summary.stale_writes_rejected.saturating_add(1);
         }
         if dup {
-            self.summary.duplicate_or_out_of_order_jobs = self
-                .summary
-                .duplicate_or_out_of_order_jobs
-                .saturating_add(1);
+            self.summary.duplicate_or_out_of_order_jobs = self.summary.duplicate_or_out_of_order_jobs.saturating_add(1);
         }
         self.writes.push(WriteRecord {
             at,
@@ -252,16 +236,11 @@ impl Checker {
             stale,
             duplicate_or_out_of_order: dup,
         });
-        self.writes.trim_window(at,
-            HISTORY_WINDOW_MS,
-            HISTORY_LIMIT,
-            |w| Some(w.at),
-        );
+        self.writes.trim_window(at, HISTORY_WINDOW_MS, HISTORY_LIMIT, |w| Some(w.at));
     }
 
     pub fn on_foreign_extension(&mut self) {
-        self.summary.foreign_lock_extensions =
-            self.summary.foreign_lock_extensions.saturating_add(1);
+        self.summary.foreign_lock_extensions = self.summary.foreign_lock_extensions.saturating_add(1);
     }
     pub fn on_foreign_delete(&mut self) {
         self.summary.foreign_lock_deletes = self.summary.foreign_lock_deletes.saturating_add(1);
@@ -273,9 +252,7 @@ impl Checker {
         (
             self.violation_count,
             self.handovers,
-            self.summary
-                .stale_writes_accepted
-                .saturating_add(self.summary.duplicate_or_out_of_order_jobs),
+            self.summary.stale_writes_accepted.saturating_add(self.summary.duplicate_or_out_of_order_jobs),
         )
     }
 
@@ -298,13 +275,9 @@ impl Checker {
             .fold(self.trimmed_violation_ms, u64::saturating_add);
         s.handovers = self.handovers;
         s.acquisitions = self.acquisitions;
-        let open = self
-            .no_holder_since
-            .map_or(SimDuration::ZERO, |since| now - since);
+        let open = self.no_holder_since.map_or(SimDuration::ZERO, |since| now - since);
         s.time_without_holder_ms = self.time_without_holder.saturating_add(open).0;
-        let open = self
-            .mismatch_since
-            .map_or(SimDuration::ZERO, |since| now - since);
+        let open = self.mismatch_since.map_or(SimDuration::ZERO, |since| now - since);
         s.belief_without_truth_ms = self.mismatch_time.saturating_add(open).0;
         s.verdict = if s.stale_writes_accepted > 0 || s.duplicate_or_out_of_order_jobs > 0 {
             Verdict::Harm
@@ -365,10 +338,7 @@ mod tests {
         c.on_write(t(150), 0, "A", "A", 1, Some(1), false, Some("B"));
         c.observe(t(200), &[(1, "B")], Some("B"));
         let s = c.summary(t(300));
-        assert_eq!(
-            (s.violations, s.stale_writes_accepted, s.verdict),
-            (1, 0, Verdict::OverlapWithoutHarm)
-        );
+        assert_eq!((s.violations, s.stale_writes_accepted, s.verdict), (1, 0, Verdict::OverlapWithoutHarm));
         assert_eq!(Checker::new().summary(t(0)).verdict, Verdict::Safe);
     }
 
@@ -380,16 +350,7 @@ mod tests {
             let at = SimTime(i * hour);
             c.observe(at, &[(0, "A"), (1, "B")], Some("A"));
             c.observe(SimTime(at.0 + 1_000), &[(0, "A")], Some("A"));
-            c.on_write(
-                SimTime(at.0 + 500),
-                0,
-                "A",
-                "A",
-                i + 1,
-                None,
-                true,
-                Some("A"),
-            );
+            c.on_write(SimTime(at.0 + 500), 0, "A", "A", i + 1, None, true, Some("A"));
         }
         let s = c.summary(SimTime(10 * hour));
         assert_eq!(s.violations, 10);

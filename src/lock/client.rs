@@ -47,11 +47,7 @@ pub struct Queued {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientEffect {
     /// Write `command` on connection `epoch`.
-    Transmit {
-        epoch: u64,
-        req: RequestId,
-        command: LockCommand,
-    },
+    Transmit { epoch: u64, req: RequestId, command: LockCommand },
     /// Open connection `epoch` (one round trip: accepted, or refused when the server is down).
     Connect { epoch: u64 },
     /// Call [`Connection::on_reconnect_timer`] after this long.
@@ -108,15 +104,8 @@ impl Connection {
     pub fn issue(&mut self, req: RequestId, command: LockCommand) -> Vec<ClientEffect> {
         match self.state {
             ConnState::Ready => {
-                self.in_flight.push_back(Queued {
-                    req,
-                    command: command.clone(),
-                });
-                vec![ClientEffect::Transmit {
-                    epoch: self.epoch,
-                    req,
-                    command,
-                }]
+                self.in_flight.push_back(Queued { req, command: command.clone() });
+                vec![ClientEffect::Transmit { epoch: self.epoch, req, command }]
             }
             ConnState::Connecting | ConnState::Reconnecting => {
                 self.offline.push_back(Queued { req, command });
@@ -151,17 +140,9 @@ impl Connection {
         self.state = ConnState::Ready;
         self.retry_attempts = 0;
         let mut fx = Vec::new();
-        let resend: Vec<Queued> = self
-            .unfulfilled
-            .drain(..)
-            .chain(self.offline.drain(..))
-            .collect();
+        let resend: Vec<Queued> = self.unfulfilled.drain(..).chain(self.offline.drain(..)).collect();
         for q in resend {
-            fx.push(ClientEffect::Transmit {
-                epoch: self.epoch,
-                req: q.req,
-                command: q.command.clone(),
-            });
+            fx.push(ClientEffect::Transmit { epoch: self.epoch, req: q.req, command: q.command.clone() });
             self.in_flight.push_back(q);
         }
         fx
@@ -183,19 +164,11 @@ impl Connection {
     fn closed(&mut self) -> Vec<ClientEffect> {
         self.state = ConnState::Reconnecting;
         self.retry_attempts = self.retry_attempts.saturating_add(1);
-        let mut fx = vec![ClientEffect::ReconnectAfter(ioredis::reconnect_delay(
-            self.retry_attempts,
-        ))];
-        if self
-            .retry_attempts
-            .is_multiple_of(ioredis::MAX_RETRIES_PER_REQUEST + 1)
-        {
+        let mut fx = vec![ClientEffect::ReconnectAfter(ioredis::reconnect_delay(self.retry_attempts))];
+        if self.retry_attempts.is_multiple_of(ioredis::MAX_RETRIES_PER_REQUEST + 1) {
             let error = ioredis::max_retries_error();
             for q in self.unfulfilled.drain(..).chain(self.offline.drain(..)) {
-                fx.push(ClientEffect::Fail {
-                    req: q.req,
-                    error: error.clone(),
-                });
+                fx.push(ClientEffect::Fail { req: q.req, error: error.clone() });
             }
         }
         fx
@@ -225,19 +198,9 @@ mod tests {
         let (mut c, fx) = Connection::new();
         assert_eq!(fx, vec![ClientEffect::Connect { epoch: 1 }]);
         let (r, cmd) = get(1);
-        assert!(
-            c.issue(r, cmd.clone()).is_empty(),
-            "not ready yet: queued, nothing written"
-        );
+        assert!(c.issue(r, cmd.clone()).is_empty(), "not ready yet: queued, nothing written");
         assert_eq!(c.queued(), 1);
-        assert_eq!(
-            c.on_connect_result(1, true),
-            vec![ClientEffect::Transmit {
-                epoch: 1,
-                req: r,
-                command: cmd
-            }]
-        );
+        assert_eq!(c.on_connect_result(1, true), vec![ClientEffect::Transmit { epoch: 1, req: r, command: cmd }]);
         assert!(c.on_reply(1, r));
         assert!(!c.on_reply(1, r), "answered once");
     }
@@ -249,32 +212,13 @@ mod tests {
         let (r, cmd) = get(7);
         c.issue(r, cmd.clone());
         // The server restarts: the unanswered GET is kept for the new connection.
-        assert_eq!(
-            c.on_closed(1),
-            vec![ClientEffect::ReconnectAfter(SimDuration(50))]
-        );
-        assert_eq!(
-            c.on_reconnect_timer(),
-            vec![ClientEffect::Connect { epoch: 2 }]
-        );
-        assert_eq!(
-            c.on_connect_result(2, false),
-            vec![ClientEffect::ReconnectAfter(SimDuration(100))]
-        );
+        assert_eq!(c.on_closed(1), vec![ClientEffect::ReconnectAfter(SimDuration(50))]);
+        assert_eq!(c.on_reconnect_timer(), vec![ClientEffect::Connect { epoch: 2 }]);
+        assert_eq!(c.on_connect_result(2, false), vec![ClientEffect::ReconnectAfter(SimDuration(100))]);
         let delays: Vec<u64> = (3..=45u32).map(|a| ioredis::reconnect_delay(a).0).collect();
-        assert_eq!(
-            (delays[0], delays[36], delays[37], delays[42]),
-            (150, 1_950, 2_000, 2_000)
-        );
+        assert_eq!((delays[0], delays[36], delays[37], delays[42]), (150, 1_950, 2_000, 2_000));
         c.on_reconnect_timer();
-        assert_eq!(
-            c.on_connect_result(3, true),
-            vec![ClientEffect::Transmit {
-                epoch: 3,
-                req: r,
-                command: cmd
-            }]
-        );
+        assert_eq!(c.on_connect_result(3, true), vec![ClientEffect::Transmit { epoch: 3, req: r, command: cmd }]);
         assert!(!c.on_reply(1, r), "a reply on the dead connection is stale");
         assert!(c.on_reply(3, r));
     }
@@ -287,22 +231,15 @@ mod tests {
         let mut failed = Vec::new();
         for attempt in 1..=21u64 {
             let fx = c.on_connect_result(attempt, false);
-            assert_eq!(
-                fx[0],
-                ClientEffect::ReconnectAfter(ioredis::reconnect_delay(attempt as u32))
-            );
+            assert_eq!(fx[0], ClientEffect::ReconnectAfter(ioredis::reconnect_delay(attempt as u32)));
             failed.extend(fx.into_iter().skip(1).map(|e| (attempt, e)));
             c.on_reconnect_timer();
         }
         assert_eq!(failed.len(), 1, "{failed:?}");
         assert_eq!(failed[0].0, 21);
-        let ClientEffect::Fail { req, error } = &failed[0].1 else {
-            panic!("{failed:?}")
-        };
+        let ClientEffect::Fail { req, error } = &failed[0].1 else { panic!("{failed:?}") };
         assert_eq!(*req, r);
-        assert!(error.starts_with(
-            "MaxRetriesPerRequestError: Reached the max retries per request limit (which is 20)"
-        ));
+        assert!(error.starts_with("MaxRetriesPerRequestError: Reached the max retries per request limit (which is 20)"));
         assert_eq!(c.queued(), 0);
     }
 }

@@ -14,19 +14,10 @@ pub use super::store::{ACQUIRE_WITH_TOKEN_LUA, COMPARE_AND_DELETE_LUA, COMPARE_A
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LockCommand {
     /// `SET <key> <value> NX EX <s>` (or `PX <ms>` when the TTL is not whole seconds): acquire.
-    SetNx {
-        key: String,
-        value: String,
-        ttl_ms: u64,
-    },
+    SetNx { key: String, value: String, ttl_ms: u64 },
     /// `EVAL ACQUIRE_WITH_TOKEN_LUA 2 <key> <token key> <value> <ttl ms>`: acquire and take a
     /// fencing token in one atomic step (the reply is the token, or nil).
-    SetNxWithToken {
-        key: String,
-        token_key: String,
-        value: String,
-        ttl_ms: u64,
-    },
+    SetNxWithToken { key: String, token_key: String, value: String, ttl_ms: u64 },
     /// `GET <key>`: the first half of the reference renew and of the reference release.
     Get { key: String },
     /// `EXPIRE <key> <s>` (or `PEXPIRE`): the second half of the reference renew.
@@ -34,11 +25,7 @@ pub enum LockCommand {
     /// `DEL <key>`: the second half of the reference release, and the whole `naive-del` release.
     Del { key: String },
     /// `EVAL COMPARE_AND_EXTEND_LUA 1 <key> <value> <ttl ms>`.
-    CompareAndExtend {
-        key: String,
-        value: String,
-        ttl_ms: u64,
-    },
+    CompareAndExtend { key: String, value: String, ttl_ms: u64 },
     /// `EVAL COMPARE_AND_DELETE_LUA 1 <key> <value>`.
     CompareAndDelete { key: String, value: String },
 }
@@ -56,26 +43,15 @@ impl LockCommand {
             args,
         };
         match self {
-            LockCommand::SetNxWithToken {
-                key,
-                token_key,
-                value,
-                ttl_ms,
-            } => Some(call(
-                Script::AcquireWithToken,
-                vec![key, token_key],
-                vec![value.clone(), ttl_ms.to_string()],
-            )),
-            LockCommand::CompareAndExtend { key, value, ttl_ms } => Some(call(
-                Script::CompareAndExtend,
-                vec![key],
-                vec![value.clone(), ttl_ms.to_string()],
-            )),
-            LockCommand::CompareAndDelete { key, value } => Some(call(
-                Script::CompareAndDelete,
-                vec![key],
-                vec![value.clone()],
-            )),
+            LockCommand::SetNxWithToken { key, token_key, value, ttl_ms } => {
+                Some(call(Script::AcquireWithToken, vec![key, token_key], vec![value.clone(), ttl_ms.to_string()]))
+            }
+            LockCommand::CompareAndExtend { key, value, ttl_ms } => {
+                Some(call(Script::CompareAndExtend, vec![key], vec![value.clone(), ttl_ms.to_string()]))
+            }
+            LockCommand::CompareAndDelete { key, value } => {
+                Some(call(Script::CompareAndDelete, vec![key], vec![value.clone()]))
+            }
             LockCommand::SetNx { .. }
             | LockCommand::Get { .. }
             | LockCommand::Expire { .. }
@@ -91,23 +67,9 @@ impl LockCommand {
         match self {
             LockCommand::SetNx { key, value, ttl_ms } => {
                 if ttl_ms % 1000 == 0 {
-                    vec![
-                        b("SET"),
-                        b(key),
-                        b(value),
-                        b("NX"),
-                        b("EX"),
-                        b(&(ttl_ms / 1000).to_string()),
-                    ]
+                    vec![b("SET"), b(key), b(value), b("NX"), b("EX"), b(&(ttl_ms / 1000).to_string())]
                 } else {
-                    vec![
-                        b("SET"),
-                        b(key),
-                        b(value),
-                        b("NX"),
-                        b("PX"),
-                        b(&ttl_ms.to_string()),
-                    ]
+                    vec![b("SET"), b(key), b(value), b("NX"), b("PX"), b(&ttl_ms.to_string())]
                 }
             }
             LockCommand::Get { key } => vec![b("GET"), b(key)],
@@ -129,15 +91,9 @@ impl LockCommand {
     /// checker watches for).
     pub fn touches_owner(&self) -> Option<OwnerEffect> {
         match self {
-            LockCommand::Expire { .. } | LockCommand::CompareAndExtend { .. } => {
-                Some(OwnerEffect::Extend)
-            }
-            LockCommand::Del { .. } | LockCommand::CompareAndDelete { .. } => {
-                Some(OwnerEffect::Delete)
-            }
-            LockCommand::SetNx { .. }
-            | LockCommand::SetNxWithToken { .. }
-            | LockCommand::Get { .. } => None,
+            LockCommand::Expire { .. } | LockCommand::CompareAndExtend { .. } => Some(OwnerEffect::Extend),
+            LockCommand::Del { .. } | LockCommand::CompareAndDelete { .. } => Some(OwnerEffect::Delete),
+            LockCommand::SetNx { .. } | LockCommand::SetNxWithToken { .. } | LockCommand::Get { .. } => None,
         }
     }
 
@@ -145,21 +101,13 @@ impl LockCommand {
     pub fn display(&self) -> String {
         match self.script() {
             Some(call) => {
-                let mut parts = vec![
-                    "EVAL".to_string(),
-                    format!("<{}>", call.script.name()),
-                    call.keys.len().to_string(),
-                ];
+                let mut parts =
+                    vec!["EVAL".to_string(), format!("<{}>", call.script.name()), call.keys.len().to_string()];
                 parts.extend(call.keys);
                 parts.extend(call.args);
                 parts.join(" ")
             }
-            None => self
-                .argv()
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect::<Vec<_>>()
-                .join(" "),
+            None => self.argv().iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" "),
         }
     }
 }
@@ -180,14 +128,7 @@ pub fn display_reply(reply: &crate::redis::Reply) -> String {
         Reply::Integer(i) => format!("(integer) {i}"),
         Reply::Bulk(bytes) => format!("\"{}\"", String::from_utf8_lossy(bytes)),
         Reply::Nil => "(nil)".to_string(),
-        Reply::Array(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(display_reply)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Reply::Array(items) => format!("[{}]", items.iter().map(display_reply).collect::<Vec<_>>().join(", ")),
         Reply::NilArray => "(nil array)".to_string(),
     }
 }
@@ -201,16 +142,8 @@ mod tests {
     fn commands_render_as_the_reference_sends_them() {
         let k = "lock.resource-worker";
         let cmds = [
-            LockCommand::SetNx {
-                key: k.into(),
-                value: "W".into(),
-                ttl_ms: 10_000,
-            },
-            LockCommand::SetNx {
-                key: k.into(),
-                value: "W".into(),
-                ttl_ms: 1_500,
-            },
+            LockCommand::SetNx { key: k.into(), value: "W".into(), ttl_ms: 10_000 },
+            LockCommand::SetNx { key: k.into(), value: "W".into(), ttl_ms: 1_500 },
             LockCommand::SetNxWithToken {
                 key: k.into(),
                 token_key: format!("{k}:token"),
@@ -218,24 +151,11 @@ mod tests {
                 ttl_ms: 10_000,
             },
             LockCommand::Get { key: k.into() },
-            LockCommand::Expire {
-                key: k.into(),
-                ttl_ms: 10_000,
-            },
-            LockCommand::Expire {
-                key: k.into(),
-                ttl_ms: 250,
-            },
+            LockCommand::Expire { key: k.into(), ttl_ms: 10_000 },
+            LockCommand::Expire { key: k.into(), ttl_ms: 250 },
             LockCommand::Del { key: k.into() },
-            LockCommand::CompareAndExtend {
-                key: k.into(),
-                value: "W".into(),
-                ttl_ms: 10_000,
-            },
-            LockCommand::CompareAndDelete {
-                key: k.into(),
-                value: "W".into(),
-            },
+            LockCommand::CompareAndExtend { key: k.into(), value: "W".into(), ttl_ms: 10_000 },
+            LockCommand::CompareAndDelete { key: k.into(), value: "W".into() },
         ];
         let text: Vec<String> = cmds.iter().map(LockCommand::display).collect();
         expect![[r#"

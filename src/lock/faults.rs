@@ -29,22 +29,11 @@ fn slower(d: &Distribution, extra_ms: u64) -> Distribution {
     let x = extra_ms as f64;
     match *d {
         Distribution::Constant { ms } => Distribution::Constant { ms: ms + x },
-        Distribution::Uniform { min_ms, max_ms } => Distribution::Uniform {
-            min_ms: min_ms + x,
-            max_ms: max_ms + x,
-        },
-        Distribution::AbsNormal {
-            mean_ms,
-            std_dev_ms,
-        } => Distribution::AbsNormal {
-            mean_ms: mean_ms + x,
-            std_dev_ms,
-        },
-        Distribution::LogNormal { .. }
-        | Distribution::Exponential { .. }
-        | Distribution::Pareto { .. } => Distribution::Constant {
-            ms: d.mean_ms() + x,
-        },
+        Distribution::Uniform { min_ms, max_ms } => Distribution::Uniform { min_ms: min_ms + x, max_ms: max_ms + x },
+        Distribution::AbsNormal { mean_ms, std_dev_ms } => Distribution::AbsNormal { mean_ms: mean_ms + x, std_dev_ms },
+        Distribution::LogNormal { .. } | Distribution::Exponential { .. } | Distribution::Pareto { .. } => {
+            Distribution::Constant { ms: d.mean_ms() + x }
+        }
     }
 }
 
@@ -53,12 +42,7 @@ impl LockRuntime {
         let n = self.workers.len();
         Ok(match target {
             Target::Worker(w) if w < n => Some(w),
-            Target::Worker(w) => {
-                return Err(ActionError::UnknownWorker {
-                    worker: w,
-                    workers: n,
-                })
-            }
+            Target::Worker(w) => return Err(ActionError::UnknownWorker { worker: w, workers: n }),
             Target::Holder => Some(self.holder(now).unwrap_or(0)),
             Target::NonHolder => {
                 let h = self.holder(now);
@@ -68,21 +52,14 @@ impl LockRuntime {
     }
 
     /// Applies a fault or user action now.
-    pub fn apply_action(
-        &mut self,
-        ctx: &mut Ctx<'_, LockEvent>,
-        action: &Action,
-    ) -> Result<(), ActionError> {
+    pub fn apply_action(&mut self, ctx: &mut Ctx<'_, LockEvent>, action: &Action) -> Result<(), ActionError> {
         let now = ctx.now();
         let instances = self.redis.len();
         let check_instance = |instance: usize| {
             if instance < instances {
                 Ok(instance)
             } else {
-                Err(ActionError::UnknownInstance {
-                    instance,
-                    instances,
-                })
+                Err(ActionError::UnknownInstance { instance, instances })
             }
         };
         match action {
@@ -94,11 +71,7 @@ impl LockRuntime {
             Action::Stop { target } => {
                 if let Some(w) = self.resolve(now, *target)? {
                     if self.workers[w].status == WorkerStatus::Paused {
-                        self.recorder.log(
-                            now,
-                            Some(w),
-                            format!("STOP worker-{w} (handled when it resumes)"),
-                        );
+                        self.recorder.log(now, Some(w), format!("STOP worker-{w} (handled when it resumes)"));
                         self.workers[w].deferred.push(Event::Stop);
                     } else {
                         self.recorder.log(now, Some(w), format!("STOP worker-{w}"));
@@ -120,18 +93,8 @@ impl LockRuntime {
                         let until = now + SimDuration(*ms);
                         self.recorder.pause(now, w, until);
                         let incarnation = self.workers[w].incarnation;
-                        ctx.schedule_at(
-                            until,
-                            LockEvent::PauseEnd {
-                                worker: w,
-                                incarnation,
-                            },
-                        );
-                        self.recorder.log(
-                            now,
-                            Some(w),
-                            format!("worker-{w} paused for {}", SimDuration(*ms)),
-                        );
+                        ctx.schedule_at(until, LockEvent::PauseEnd { worker: w, incarnation });
+                        self.recorder.log(now, Some(w), format!("worker-{w} paused for {}", SimDuration(*ms)));
                     }
                 }
             }
@@ -143,26 +106,15 @@ impl LockRuntime {
                     if was && !cut {
                         self.release_held(ctx, w);
                     }
-                    let what = if cut {
-                        "partitioned from Redis (its packets wait)"
-                    } else {
-                        "healed"
-                    };
-                    self.recorder
-                        .log(now, Some(w), format!("worker-{w} {what}"));
+                    let what = if cut { "partitioned from Redis (its packets wait)" } else { "healed" };
+                    self.recorder.log(now, Some(w), format!("worker-{w} {what}"));
                 }
             }
             Action::ClockRate { target, rate } => {
                 if let Some(w) = self.resolve(now, *target)? {
                     let node = self.workers[w].node;
-                    self.net
-                        .set_clock_rate(now, node, *rate)
-                        .map_err(|_| ActionError::BadRate(*rate))?;
-                    self.recorder.log(
-                        now,
-                        Some(w),
-                        format!("worker-{w} clock now runs at {rate}×"),
-                    );
+                    self.net.set_clock_rate(now, node, *rate).map_err(|_| ActionError::BadRate(*rate))?;
+                    self.recorder.log(now, Some(w), format!("worker-{w} clock now runs at {rate}×"));
                 }
             }
             Action::SlowLink { target, extra_ms } => {
@@ -170,16 +122,10 @@ impl LockRuntime {
                     let node = self.workers[w].node;
                     let link = LinkConfig::new(slower(&self.scenario.latency, *extra_ms), 0.0);
                     for r in &self.redis {
-                        self.net
-                            .set_link(node, r.node, link.clone())
-                            .expect("valid nodes and latency");
+                        self.net.set_link(node, r.node, link.clone()).expect("valid nodes and latency");
                     }
                     self.workers[w].extra_latency_ms = *extra_ms;
-                    self.recorder.log(
-                        now,
-                        Some(w),
-                        format!("worker-{w} link to Redis +{extra_ms} ms"),
-                    );
+                    self.recorder.log(now, Some(w), format!("worker-{w} link to Redis +{extra_ms} ms"));
                 }
             }
             Action::RedisCrash { instance } => {
@@ -190,44 +136,24 @@ impl LockRuntime {
                     self.redis[i].dirty = true;
                     // The process is gone: the kernel closes every client connection.
                     let node = self.redis[i].node;
-                    for ((worker, incarnation), epoch) in std::mem::take(&mut self.redis[i].clients)
-                    {
+                    for ((worker, incarnation), epoch) in std::mem::take(&mut self.redis[i].clients) {
                         let to = self.workers[worker].node;
-                        self.net.send(
-                            ctx,
-                            node,
-                            to,
-                            Msg::Closed {
-                                worker,
-                                incarnation,
-                                instance: i,
-                                epoch,
-                            },
-                        );
+                        self.net.send(ctx, node, to, Msg::Closed { worker, incarnation, instance: i, epoch });
                     }
-                    self.recorder.log(
-                        now,
-                        None,
-                        format!("redis-{i} crashed (no persistence: data lost)"),
-                    );
+                    self.recorder.log(now, None, format!("redis-{i} crashed (no persistence: data lost)"));
                 }
             }
             Action::RedisRestart { instance } => {
                 let i = check_instance(*instance)?;
                 if !self.redis[i].up {
                     self.redis[i].up = true;
-                    self.recorder
-                        .log(now, None, format!("redis-{i} restarted empty"));
+                    self.recorder.log(now, None, format!("redis-{i} restarted empty"));
                 }
             }
             Action::RedisSlow { instance, extra_ms } => {
                 let i = check_instance(*instance)?;
                 self.redis[i].extra_ms = *extra_ms;
-                self.recorder.log(
-                    now,
-                    None,
-                    format!("redis-{i} now takes +{extra_ms} ms per command"),
-                );
+                self.recorder.log(now, None, format!("redis-{i} now takes +{extra_ms} ms per command"));
             }
         }
         self.notable.faults.push(action.describe());
@@ -242,8 +168,7 @@ impl LockRuntime {
             slot.status = WorkerStatus::Running;
             let node = slot.node;
             self.net.resume(ctx, node).expect("worker nodes exist");
-            self.recorder
-                .log(now, Some(w), format!("worker-{w} resumed"));
+            self.recorder.log(now, Some(w), format!("worker-{w} resumed"));
             for ev in std::mem::take(&mut self.workers[w].deferred) {
                 self.feed(ctx, w, ev);
             }
@@ -252,10 +177,7 @@ impl LockRuntime {
 
     fn crash(&mut self, ctx: &mut Ctx<'_, LockEvent>, w: usize) {
         let now = ctx.now();
-        if matches!(
-            self.workers[w].status,
-            WorkerStatus::Crashed | WorkerStatus::NotStarted
-        ) {
+        if matches!(self.workers[w].status, WorkerStatus::Crashed | WorkerStatus::NotStarted) {
             return;
         }
         let slot = &mut self.workers[w];
@@ -289,16 +211,14 @@ impl LockRuntime {
             self.net.resume(ctx, node).expect("worker nodes exist");
         }
         self.set_lane(now, w, LaneState::Crashed);
-        self.recorder
-            .log(now, Some(w), format!("worker-{w} crashed (no release)"));
+        self.recorder.log(now, Some(w), format!("worker-{w} crashed (no release)"));
     }
 
     fn restart(&mut self, ctx: &mut Ctx<'_, LockEvent>, w: usize) {
         let now = ctx.now();
         match self.workers[w].status {
             WorkerStatus::Running if self.workers[w].machine.state() == WorkerState::Idle => {
-                self.recorder
-                    .log(now, Some(w), format!("worker-{w} started again"));
+                self.recorder.log(now, Some(w), format!("worker-{w} started again"));
                 self.feed(ctx, w, Event::TryAcquireLock);
                 return;
             }
@@ -315,17 +235,9 @@ impl LockRuntime {
             id = worker_id(now, &mut id_rng);
         }
         let slot = &mut self.workers[w];
-        slot.machine = LockWorker::new(
-            id,
-            self.cfg.clone(),
-            self.rng
-                .child_indexed(&format!("{label}-machine"), slot.restarts),
-        );
-        self.recorder.log(
-            now,
-            Some(w),
-            format!("worker-{w} restarted as {}", self.workers[w].machine.id()),
-        );
+        slot.machine =
+            LockWorker::new(id, self.cfg.clone(), self.rng.child_indexed(&format!("{label}-machine"), slot.restarts));
+        self.recorder.log(now, Some(w), format!("worker-{w} restarted as {}", self.workers[w].machine.id()));
         self.start_process(ctx, w);
     }
 }

@@ -27,10 +27,7 @@ mod tests {
         let a = worker_id(TEST_EPOCH, &mut root.child_indexed("worker", 0));
         let a2 = worker_id(TEST_EPOCH, &mut root.child_indexed("worker", 0));
         let b = worker_id(TEST_EPOCH, &mut root.child_indexed("worker", 1));
-        let later = worker_id(
-            SimTime(TEST_EPOCH.0 + 1),
-            &mut root.child_indexed("worker", 0),
-        );
+        let later = worker_id(SimTime(TEST_EPOCH.0 + 1), &mut root.child_indexed("worker", 0));
         assert_eq!(a, a2, "same seed, same id");
         assert_ne!(a, b);
         assert_eq!(a.len(), 26);
@@ -43,9 +40,8 @@ mod tests {
     #[test]
     fn a_thousand_workers_get_distinct_ids() {
         let root = SimRng::new(9);
-        let mut ids: Vec<String> = (0..1000)
-            .map(|i| worker_id(TEST_EPOCH, &mut root.child_indexed("worker", i)))
-            .collect();
+        let mut ids: Vec<String> =
+            (0..1000).map(|i| worker_id(TEST_EPOCH, &mut root.child_indexed("worker", i))).collect();
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), 1000);

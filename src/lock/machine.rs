@@ -71,11 +71,7 @@ impl WorkerState {
         let mut edges = vec![
             (Idle, "TRY_ACQUIRE_LOCK", AcquiringLock),
             (AcquiringLock, "acquired", Working),
-            (
-                AcquiringLock,
-                "not acquired / error / timeout",
-                WaitingToAcquireLock,
-            ),
+            (AcquiringLock, "not acquired / error / timeout", WaitingToAcquireLock),
             (Working, "after renew interval", RenewLock),
             (RenewLock, "renewed", Working),
             (RenewLock, "error / validity over", PauseWork),
@@ -125,11 +121,7 @@ pub enum Event {
     Stop,
     /// A reply from Redis instance `instance` to request `req` (an error reply included: that is how
     /// a client's own failure, e.g. ioredis's `MaxRetriesPerRequestError`, arrives too).
-    Reply {
-        instance: usize,
-        req: RequestId,
-        reply: Reply,
-    },
+    Reply { instance: usize, req: RequestId, reply: Reply },
     /// The client gave up waiting for request `req` (only when the send carried a timeout).
     ClientTimeout { instance: usize, req: RequestId },
     /// The renew timer fired.
@@ -220,11 +212,8 @@ pub enum ReleaseVariant {
 }
 
 impl ReleaseVariant {
-    pub const ALL: [ReleaseVariant; 3] = [
-        ReleaseVariant::Reference,
-        ReleaseVariant::NaiveDel,
-        ReleaseVariant::CompareAndDelete,
-    ];
+    pub const ALL: [ReleaseVariant; 3] =
+        [ReleaseVariant::Reference, ReleaseVariant::NaiveDel, ReleaseVariant::CompareAndDelete];
 
     /// The name the CLI (`--release`) and the page's URL (`release=`) use.
     pub fn id(self) -> &'static str {
@@ -400,9 +389,7 @@ struct Round {
 
 impl Round {
     fn done(&self) -> bool {
-        self.slots
-            .iter()
-            .all(|s| !matches!(s, Slot::Pending { .. }))
+        self.slots.iter().all(|s| !matches!(s, Slot::Pending { .. }))
     }
     fn oks(&self) -> usize {
         self.slots.iter().filter(|s| matches!(s, Slot::Ok)).count()
@@ -535,12 +522,7 @@ impl LockWorker {
         fx: &mut Vec<Effect>,
     ) -> RequestId {
         let req = self.req();
-        fx.push(Effect::Send {
-            instance,
-            req,
-            command,
-            timeout,
-        });
+        fx.push(Effect::Send { instance, req, command, timeout });
         req
     }
 
@@ -550,12 +532,9 @@ impl LockWorker {
         let value = self.value.clone();
         let ttl_ms = self.cfg.ttl.0;
         let command = match step {
-            Step::SetNx if self.cfg.fencing_active() => LockCommand::SetNxWithToken {
-                key,
-                token_key: self.cfg.token_key(),
-                value,
-                ttl_ms,
-            },
+            Step::SetNx if self.cfg.fencing_active() => {
+                LockCommand::SetNxWithToken { key, token_key: self.cfg.token_key(), value, ttl_ms }
+            }
             Step::SetNx => LockCommand::SetNx { key, value, ttl_ms },
             Step::Get | Step::ReleaseGet => LockCommand::Get { key },
             Step::Expire => LockCommand::Expire { key, ttl_ms },
@@ -572,21 +551,13 @@ impl LockWorker {
 
     /// Starts a round: `first` on every instance.
     fn start_round(&mut self, now: SimTime, purpose: Purpose, first: Step, fx: &mut Vec<Effect>) {
-        let slots = (0..self.cfg.instances)
-            .map(|i| self.send_step(i, first, fx))
-            .collect();
-        self.round = Some(Round {
-            purpose,
-            started: now,
-            slots,
-        });
+        let slots = (0..self.cfg.instances).map(|i| self.send_step(i, first, fx)).collect();
+        self.round = Some(Round { purpose, started: now, slots });
     }
 
     fn cancel_validity(&self, fx: &mut Vec<Effect>) {
         if self.cfg.redlock() {
-            fx.push(Effect::CancelTimer {
-                timer: TimerKind::Validity,
-            });
+            fx.push(Effect::CancelTimer { timer: TimerKind::Validity });
         }
     }
 
@@ -612,12 +583,8 @@ impl LockWorker {
                 E::Stop,
             ) => {
                 self.round = None;
-                fx.push(Effect::CancelTimer {
-                    timer: TimerKind::Renew,
-                });
-                fx.push(Effect::CancelTimer {
-                    timer: TimerKind::Retry,
-                });
+                fx.push(Effect::CancelTimer { timer: TimerKind::Renew });
+                fx.push(Effect::CancelTimer { timer: TimerKind::Retry });
                 Ok(self.enter(now, S::Cleanup, &mut fx))
             }
 
@@ -635,18 +602,12 @@ impl LockWorker {
             ) => Err(Ignored("TRY_ACQUIRE_LOCK is only handled in idle")),
 
             // Replies and client timeouts drive the round of the state that owns one.
-            (
-                S::AcquiringLock | S::RenewLock | S::ReleasingLock,
-                E::Reply {
-                    instance,
-                    req,
-                    reply,
-                },
-            ) => self.on_result(now, instance, req, Some(reply), &mut fx),
-            (
-                S::AcquiringLock | S::RenewLock | S::ReleasingLock,
-                E::ClientTimeout { instance, req },
-            ) => self.on_result(now, instance, req, None, &mut fx),
+            (S::AcquiringLock | S::RenewLock | S::ReleasingLock, E::Reply { instance, req, reply }) => {
+                self.on_result(now, instance, req, Some(reply), &mut fx)
+            }
+            (S::AcquiringLock | S::RenewLock | S::ReleasingLock, E::ClientTimeout { instance, req }) => {
+                self.on_result(now, instance, req, None, &mut fx)
+            }
             (
                 S::Idle | S::Working | S::PauseWork | S::WaitingToAcquireLock | S::Cleanup,
                 E::Reply { .. } | E::ClientTimeout { .. },
@@ -666,21 +627,11 @@ impl LockWorker {
             ) => Err(Ignored("renew timer is only armed in working")),
 
             // waiting_to_acquire_lock: after the retry interval → acquiring_lock.
-            (S::WaitingToAcquireLock, E::RetryTimer) => {
-                Ok(self.enter(now, S::AcquiringLock, &mut fx))
-            }
+            (S::WaitingToAcquireLock, E::RetryTimer) => Ok(self.enter(now, S::AcquiringLock, &mut fx)),
             (
-                S::Idle
-                | S::AcquiringLock
-                | S::Working
-                | S::RenewLock
-                | S::PauseWork
-                | S::Cleanup
-                | S::ReleasingLock,
+                S::Idle | S::AcquiringLock | S::Working | S::RenewLock | S::PauseWork | S::Cleanup | S::ReleasingLock,
                 E::RetryTimer,
-            ) => Err(Ignored(
-                "retry timer is only armed in waiting_to_acquire_lock",
-            )),
+            ) => Err(Ignored("retry timer is only armed in waiting_to_acquire_lock")),
 
             // Redlock: the validity time ran out before a renewal extended it → stop working.
             (S::Working | S::RenewLock, E::ValidityTimer) if !self.cfg.redlock() => {
@@ -688,63 +639,32 @@ impl LockWorker {
             }
             (S::Working | S::RenewLock, E::ValidityTimer) => {
                 self.round = None;
-                fx.push(Effect::CancelTimer {
-                    timer: TimerKind::Renew,
-                });
+                fx.push(Effect::CancelTimer { timer: TimerKind::Renew });
                 fx.push(self.log("Lock validity time is over"));
                 Ok(self.enter(now, S::PauseWork, &mut fx))
             }
             (
-                S::Idle
-                | S::AcquiringLock
-                | S::PauseWork
-                | S::WaitingToAcquireLock
-                | S::Cleanup
-                | S::ReleasingLock,
+                S::Idle | S::AcquiringLock | S::PauseWork | S::WaitingToAcquireLock | S::Cleanup | S::ReleasingLock,
                 E::ValidityTimer,
-            ) => Err(Ignored(
-                "the validity timer only matters while holding the lock",
-            )),
+            ) => Err(Ignored("the validity timer only matters while holding the lock")),
 
             // stopWork resolved: pause_work → waiting, cleanup → releasing.
             (S::PauseWork, E::WorkStopped) => Ok(self.enter(now, S::WaitingToAcquireLock, &mut fx)),
             (S::Cleanup, E::WorkStopped) => Ok(self.enter(now, S::ReleasingLock, &mut fx)),
             (
-                S::Idle
-                | S::AcquiringLock
-                | S::Working
-                | S::RenewLock
-                | S::WaitingToAcquireLock
-                | S::ReleasingLock,
+                S::Idle | S::AcquiringLock | S::Working | S::RenewLock | S::WaitingToAcquireLock | S::ReleasingLock,
                 E::WorkStopped,
-            ) => Err(Ignored(
-                "stopWork is only invoked in pause_work and cleanup",
-            )),
+            ) => Err(Ignored("stopWork is only invoked in pause_work and cleanup")),
         };
         match result {
             Ok(to) => {
                 // A reply that only advances a round in flight is a self-loop, not a transition.
                 if to != from || is_stop {
-                    self.last_transition = Some(Transition {
-                        at: now,
-                        from,
-                        event: name.to_string(),
-                        to,
-                    });
+                    self.last_transition = Some(Transition { at: now, from, event: name.to_string(), to });
                 }
-                Outcome {
-                    from,
-                    to,
-                    effects: fx,
-                    ignored: None,
-                }
+                Outcome { from, to, effects: fx, ignored: None }
             }
-            Err(why) => Outcome {
-                from,
-                to: self.state,
-                effects: fx,
-                ignored: Some(why),
-            },
+            Err(why) => Outcome { from, to: self.state, effects: fx, ignored: Some(why) },
         }
     }
 
@@ -774,10 +694,7 @@ impl LockWorker {
                 // this after each renewal too.
                 fx.push(self.log("Lock acquired. Starting work"));
                 fx.push(Effect::StartWork);
-                fx.push(Effect::SetTimer {
-                    timer: TimerKind::Renew,
-                    after: self.cfg.renew_interval,
-                });
+                fx.push(Effect::SetTimer { timer: TimerKind::Renew, after: self.cfg.renew_interval });
             }
             S::RenewLock => {
                 fx.push(self.log("Renewing lock"));
@@ -802,10 +719,7 @@ impl LockWorker {
                 } else {
                     self.cfg.retry_interval
                 };
-                fx.push(Effect::SetTimer {
-                    timer: TimerKind::Retry,
-                    after,
-                });
+                fx.push(Effect::SetTimer { timer: TimerKind::Retry, after });
             }
             S::ReleasingLock => {
                 fx.push(self.log("Releasing lock"));
@@ -849,19 +763,11 @@ impl LockWorker {
     }
 
     /// One instance's next step after a reply to `step`.
-    fn advance(
-        &mut self,
-        step: Step,
-        instance: usize,
-        reply: Option<Reply>,
-        fx: &mut Vec<Effect>,
-    ) -> Slot {
+    fn advance(&mut self, step: Step, instance: usize, reply: Option<Reply>, fx: &mut Vec<Effect>) -> Slot {
         let own = |v: &[u8], me: &str| v == me.as_bytes();
         match (step, reply) {
             (_, None) => Slot::Failed,
-            (Step::SetNx, Some(Reply::Status(s))) if s == "OK" && !self.cfg.fencing_active() => {
-                Slot::Ok
-            }
+            (Step::SetNx, Some(Reply::Status(s))) if s == "OK" && !self.cfg.fencing_active() => Slot::Ok,
             // With fencing the grant is the set-nx-incr script's reply: the token.
             (Step::SetNx, Some(Reply::Integer(t))) if self.cfg.fencing_active() => {
                 self.token = Some(t);
@@ -870,9 +776,7 @@ impl LockWorker {
             (Step::SetNx, Some(_)) => Slot::Failed,
             // The key is gone: acquire again, as the reference's renewLock does.
             (Step::Get, Some(Reply::Nil)) => self.send_step(instance, Step::SetNx, fx),
-            (Step::Get, Some(Reply::Bulk(v))) if own(&v, &self.value) => {
-                self.send_step(instance, Step::Expire, fx)
-            }
+            (Step::Get, Some(Reply::Bulk(v))) if own(&v, &self.value) => self.send_step(instance, Step::Expire, fx),
             (Step::Get, Some(_)) => Slot::Failed,
             // The reference only fails on an error: `EXPIRE` answering 0 (key gone) still "succeeds".
             (Step::Expire, Some(Reply::Error(_))) => Slot::Failed,
@@ -909,10 +813,7 @@ impl LockWorker {
     fn hold(&mut self, now: SimTime, round: &Round, fx: &mut Vec<Effect>) -> WorkerState {
         if self.cfg.redlock() {
             let validity = SimDuration(self.validity_ms(now, round).max(0) as u64);
-            fx.push(Effect::SetTimer {
-                timer: TimerKind::Validity,
-                after: validity,
-            });
+            fx.push(Effect::SetTimer { timer: TimerKind::Validity, after: validity });
         }
         self.enter(now, WorkerState::Working, fx)
     }

@@ -39,19 +39,17 @@ pub mod store;
 pub mod url;
 
 pub use checker::{Checker, Summary, Verdict, Violation, WriteRecord};
-pub use command::{
-    LockCommand, ACQUIRE_WITH_TOKEN_LUA, COMPARE_AND_DELETE_LUA, COMPARE_AND_EXTEND_LUA,
-};
+pub use command::{LockCommand, ACQUIRE_WITH_TOKEN_LUA, COMPARE_AND_DELETE_LUA, COMPARE_AND_EXTEND_LUA};
 pub use faults::ActionError;
 pub use machine::{
-    Effect, Event, Ignored, LockWorker, MachineConfig, Outcome, ReleaseVariant, RenewVariant,
-    RequestId, TimerKind, Transition, WorkerState,
+    Effect, Event, Ignored, LockWorker, MachineConfig, Outcome, ReleaseVariant, RenewVariant, RequestId, TimerKind,
+    Transition, WorkerState,
 };
 pub use replay::{LockReplay, LockRewind};
 pub use runtime::{build, run, LockEvent, LockRuntime, RedisView, WorkerStatus, WorkerView};
 pub use scenario::{
-    parse_duration, preset, preset_description, ttl_warning, Action, DurationError, Scenario,
-    ScenarioError, Step, Target, Variants, EXPLAIN_CLIENT, EXPLAIN_FENCING,
-    EXPLAIN_FENCING_REDLOCK, EXPLAIN_REDLOCK, EXPLAIN_RELEASE_ATOMIC, EXPLAIN_RELEASE_NAIVE_DEL,
-    EXPLAIN_RELEASE_REFERENCE, EXPLAIN_RENEW_ATOMIC, EXPLAIN_RENEW_GET_THEN_EXPIRE, PRESET_IDS,
+    parse_duration, preset, preset_description, ttl_warning, Action, DurationError, Scenario, ScenarioError, Step,
+    Target, Variants, EXPLAIN_CLIENT, EXPLAIN_FENCING, EXPLAIN_FENCING_REDLOCK, EXPLAIN_REDLOCK,
+    EXPLAIN_RELEASE_ATOMIC, EXPLAIN_RELEASE_NAIVE_DEL, EXPLAIN_RELEASE_REFERENCE, EXPLAIN_RENEW_ATOMIC,
+    EXPLAIN_RENEW_GET_THEN_EXPIRE, PRESET_IDS,
 };

@@ -124,15 +124,9 @@ impl Recorder {
     /// A line for the global log only (faults, the scenario's steps).
     pub fn log(&mut self, now: SimTime, worker: Option<usize>, text: String) {
         let at_ms = self.rel(now);
-        self.log.push(LogEntry {
-            at_ms,
-            worker,
-            text,
-        });
+        self.log.push(LogEntry { at_ms, worker, text });
         let start = self.start;
-        self.log.trim_window(now, HISTORY_WINDOW_MS, HISTORY_LIMIT, |l| {
-            Some(start + crate::sim::SimDuration(l.at_ms))
-        });
+        self.log.trim_window(now, HISTORY_WINDOW_MS, HISTORY_LIMIT, |l| Some(start + crate::sim::SimDuration(l.at_ms)));
     }
 
     /// A line of worker `w`'s own log (also in the global log).
@@ -140,16 +134,8 @@ impl Recorder {
         let at_ms = self.rel(now);
         let start = self.start;
         let end = |l: &LogEntry| Some(start + crate::sim::SimDuration(l.at_ms));
-        self.worker_logs[w].push(LogEntry {
-            at_ms,
-            worker: Some(w),
-            text: text.clone(),
-        });
-        self.worker_logs[w].trim_window(now,
-            HISTORY_WINDOW_MS,
-            WORKER_LOG_LIMIT,
-            end,
-        );
+        self.worker_logs[w].push(LogEntry { at_ms, worker: Some(w), text: text.clone() });
+        self.worker_logs[w].trim_window(now, HISTORY_WINDOW_MS, WORKER_LOG_LIMIT, end);
         self.log(now, Some(w), text);
     }
 
@@ -162,25 +148,13 @@ impl Recorder {
             }
             last.to = Some(now);
         }
-        lane.push(StateSpan {
-            from: now,
-            to: None,
-            state,
-            worker_id: worker_id.to_string(),
-        });
+        lane.push(StateSpan { from: now, to: None, state, worker_id: worker_id.to_string() });
         lane.trim_window(now, HISTORY_WINDOW_MS, HISTORY_LIMIT, |s| s.to);
     }
 
     pub fn pause(&mut self, now: SimTime, w: usize, until: SimTime) {
-        self.pauses[w].push(Interval {
-            from: now,
-            to: Some(until),
-        });
-        self.pauses[w].trim_window(now,
-            HISTORY_WINDOW_MS,
-            HISTORY_LIMIT,
-            |p| p.to,
-        );
+        self.pauses[w].push(Interval { from: now, to: Some(until) });
+        self.pauses[w].trim_window(now, HISTORY_WINDOW_MS, HISTORY_LIMIT, |p| p.to);
     }
 
     /// Instance `i`'s lock key now looks like `span` (from `span.from`); a no-op when unchanged.

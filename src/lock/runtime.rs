@@ -21,8 +21,7 @@ use super::client::{ClientEffect, ConnState, Connection};
 use super::command::{display_reply, LockCommand, OwnerEffect};
 use super::ids::worker_id;
 use super::machine::{
-    majority, Effect, Event, LockWorker, MachineConfig, RequestId, TimerKind, Transition,
-    WorkerState,
+    majority, Effect, Event, LockWorker, MachineConfig, RequestId, TimerKind, Transition, WorkerState,
 };
 pub use super::recorder::{CommandRecord, LaneState, LogEntry, Recorder, RedisSpan, StateSpan};
 use super::scenario::{Action, Scenario, ScenarioError};
@@ -92,9 +91,9 @@ impl Msg {
     fn worker(&self) -> (usize, bool) {
         match self {
             Msg::Request { worker, .. } | Msg::Connect { worker, .. } => (*worker, false),
-            Msg::Response { worker, .. }
-            | Msg::ConnectReply { worker, .. }
-            | Msg::Closed { worker, .. } => (*worker, true),
+            Msg::Response { worker, .. } | Msg::ConnectReply { worker, .. } | Msg::Closed { worker, .. } => {
+                (*worker, true)
+            }
         }
     }
     fn instance(&self) -> usize {
@@ -111,31 +110,11 @@ impl Msg {
 /// A worker-local timer.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Timer {
-    Machine {
-        worker: usize,
-        incarnation: u32,
-        kind: TimerKind,
-    },
-    ClientTimeout {
-        worker: usize,
-        incarnation: u32,
-        instance: usize,
-        req: RequestId,
-    },
-    Reconnect {
-        worker: usize,
-        incarnation: u32,
-        instance: usize,
-    },
-    JobDone {
-        worker: usize,
-        incarnation: u32,
-        job: u64,
-    },
-    WorkStopped {
-        worker: usize,
-        incarnation: u32,
-    },
+    Machine { worker: usize, incarnation: u32, kind: TimerKind },
+    ClientTimeout { worker: usize, incarnation: u32, instance: usize, req: RequestId },
+    Reconnect { worker: usize, incarnation: u32, instance: usize },
+    JobDone { worker: usize, incarnation: u32, job: u64 },
+    WorkStopped { worker: usize, incarnation: u32 },
 }
 
 /// The runtime's kernel events.
@@ -232,12 +211,7 @@ pub struct ProtectedResource {
 
 impl ProtectedResource {
     pub fn new(fencing: bool) -> Self {
-        ProtectedResource {
-            fencing,
-            max_token: None,
-            next_job: 1,
-            last_written: None,
-        }
+        ProtectedResource { fencing, max_token: None, next_job: 1, last_written: None }
     }
 
     /// A write of `job` with `token`: accepted or (fencing) rejected.
@@ -271,10 +245,7 @@ pub fn majority_value<'a>(values: impl Iterator<Item = &'a str>, n: usize) -> Op
     for v in values {
         *counts.entry(v).or_insert(0) += 1;
     }
-    counts
-        .into_iter()
-        .find(|(_, c)| *c >= majority(n))
-        .map(|(v, _)| v)
+    counts.into_iter().find(|(_, c)| *c >= majority(n)).map(|(v, _)| v)
 }
 
 /// The lock playground as a kernel model. Cloneable, so rewind can snapshot a run.
@@ -301,10 +272,7 @@ pub(super) struct NotableState {
 }
 
 /// Builds a ready-to-run simulation of `scenario` whose clock starts at `epoch`.
-pub fn build(
-    scenario: &Scenario,
-    epoch: SimTime,
-) -> Result<Simulation<LockRuntime>, ScenarioError> {
+pub fn build(scenario: &Scenario, epoch: SimTime) -> Result<Simulation<LockRuntime>, ScenarioError> {
     scenario.validate()?;
     let rng = SimRng::new(scenario.seed);
     let mut net = Network::new(rng.child("network"), scenario.latency.clone());
@@ -312,27 +280,20 @@ pub fn build(
     let cfg = scenario.machine_config();
     let mut redis = Vec::with_capacity(scenario.redis_instances);
     for i in 0..scenario.redis_instances {
-        let node = net
-            .add_node(&format!("redis-{i}"))
-            .expect("distinct generated names");
+        let node = net.add_node(&format!("redis-{i}")).expect("distinct generated names");
         redis.push(RedisSlot {
             node,
             instance: Instance::new(rng.child_indexed("redis", i as u64)),
             up: true,
             extra_ms: 0,
             clients: BTreeMap::new(),
-            view: KeyView {
-                value: None,
-                expires_at: None,
-            },
+            view: KeyView { value: None, expires_at: None },
             dirty: false,
         });
     }
     let mut workers: Vec<WorkerSlot> = Vec::with_capacity(scenario.workers);
     for i in 0..scenario.workers {
-        let node = net
-            .add_node(&format!("worker-{i}"))
-            .expect("distinct generated names");
+        let node = net.add_node(&format!("worker-{i}")).expect("distinct generated names");
         let mut id_rng = rng.child_indexed("worker-id", i as u64);
         let mut id = worker_id(epoch, &mut id_rng);
         // 80 random bits make a clash astronomically unlikely; uniqueness is still guaranteed.
@@ -387,11 +348,7 @@ pub fn build(
 
 /// Runs `scenario` to its end and returns the simulation (for its summary, views, trace and
 /// running digest, which is always on).
-pub fn run(
-    scenario: &Scenario,
-    epoch: SimTime,
-    trace: bool,
-) -> Result<Simulation<LockRuntime>, ScenarioError> {
+pub fn run(scenario: &Scenario, epoch: SimTime, trace: bool) -> Result<Simulation<LockRuntime>, ScenarioError> {
     let mut sim = build(scenario, epoch)?;
     sim.trace_mut().set_enabled(trace);
     sim.trace_mut().set_running_digest(true);
@@ -425,10 +382,7 @@ impl LockRuntime {
 
     /// Feeds one event to worker `w`'s machine and performs the effects.
     pub(super) fn feed(&mut self, ctx: &mut Ctx<'_, LockEvent>, w: usize, event: Event) {
-        if matches!(
-            self.workers[w].status,
-            WorkerStatus::Crashed | WorkerStatus::NotStarted
-        ) {
+        if matches!(self.workers[w].status, WorkerStatus::Crashed | WorkerStatus::NotStarted) {
             return;
         }
         let now = ctx.now();
@@ -437,9 +391,7 @@ impl LockRuntime {
         if out.ignored.is_some() {
             return;
         }
-        if out.from != WorkerState::Working
-            && out.to == WorkerState::Working
-            && out.from == WorkerState::AcquiringLock
+        if out.from != WorkerState::Working && out.to == WorkerState::Working && out.from == WorkerState::AcquiringLock
         {
             let id = self.workers[w].machine.id().to_string();
             self.recorder.checker_mut().on_acquired(&id);
@@ -457,20 +409,11 @@ impl LockRuntime {
         self.set_lane(now, w, LaneState::State(out.to));
         for effect in out.effects {
             match effect {
-                Effect::Send {
-                    instance,
-                    req,
-                    command,
-                    timeout,
-                } => self.send(ctx, w, instance, req, command, timeout),
+                Effect::Send { instance, req, command, timeout } => self.send(ctx, w, instance, req, command, timeout),
                 Effect::SetTimer { timer, after } => {
                     self.cancel_machine_timer(ctx, w, timer);
                     let slot = &self.workers[w];
-                    let t = Timer::Machine {
-                        worker: w,
-                        incarnation: slot.incarnation,
-                        kind: timer,
-                    };
+                    let t = Timer::Machine { worker: w, incarnation: slot.incarnation, kind: timer };
                     let id = self.net.set_timer(ctx, slot.node, after, t);
                     self.workers[w].timers.insert(timer, id);
                 }
@@ -489,16 +432,8 @@ impl LockRuntime {
                         self.net.cancel_timer(ctx, t);
                     }
                     let slot = &self.workers[w];
-                    let t = Timer::WorkStopped {
-                        worker: w,
-                        incarnation: slot.incarnation,
-                    };
-                    let id = self.net.set_timer(
-                        ctx,
-                        slot.node,
-                        SimDuration(self.scenario.stop_work_ms),
-                        t,
-                    );
+                    let t = Timer::WorkStopped { worker: w, incarnation: slot.incarnation };
+                    let id = self.net.set_timer(ctx, slot.node, SimDuration(self.scenario.stop_work_ms), t);
                     self.workers[w].stopping = Some(id);
                 }
                 Effect::Log(line) => self.recorder.worker_log(now, w, line),
@@ -506,12 +441,7 @@ impl LockRuntime {
         }
     }
 
-    pub(super) fn cancel_machine_timer(
-        &mut self,
-        ctx: &mut Ctx<'_, LockEvent>,
-        w: usize,
-        timer: TimerKind,
-    ) {
+    pub(super) fn cancel_machine_timer(&mut self, ctx: &mut Ctx<'_, LockEvent>, w: usize, timer: TimerKind) {
         if let Some(id) = self.workers[w].timers.remove(&timer) {
             self.net.cancel_timer(ctx, id);
         }
@@ -532,12 +462,7 @@ impl LockRuntime {
         }
         let slot = &self.workers[w];
         let timer = timeout.map(|d| {
-            let t = Timer::ClientTimeout {
-                worker: w,
-                incarnation: slot.incarnation,
-                instance,
-                req,
-            };
+            let t = Timer::ClientTimeout { worker: w, incarnation: slot.incarnation, instance, req };
             self.net.set_timer(ctx, slot.node, d, t)
         });
         self.workers[w].pending.insert(req, (instance, timer));
@@ -546,23 +471,13 @@ impl LockRuntime {
     }
 
     /// Performs what worker `w`'s connection to `instance` asks for.
-    fn client_effects(
-        &mut self,
-        ctx: &mut Ctx<'_, LockEvent>,
-        w: usize,
-        instance: usize,
-        fx: Vec<ClientEffect>,
-    ) {
+    fn client_effects(&mut self, ctx: &mut Ctx<'_, LockEvent>, w: usize, instance: usize, fx: Vec<ClientEffect>) {
         for e in fx {
             let slot = &self.workers[w];
             let (from, incarnation) = (slot.node, slot.incarnation);
             let to = self.redis[instance].node;
             match e {
-                ClientEffect::Transmit {
-                    epoch,
-                    req,
-                    command,
-                } => {
+                ClientEffect::Transmit { epoch, req, command } => {
                     let msg = Msg::Request {
                         worker: w,
                         worker_id: slot.machine.id().to_string(),
@@ -576,29 +491,10 @@ impl LockRuntime {
                     self.net.send(ctx, from, to, msg);
                 }
                 ClientEffect::Connect { epoch } => {
-                    self.net.send(
-                        ctx,
-                        from,
-                        to,
-                        Msg::Connect {
-                            worker: w,
-                            incarnation,
-                            instance,
-                            epoch,
-                        },
-                    );
+                    self.net.send(ctx, from, to, Msg::Connect { worker: w, incarnation, instance, epoch });
                 }
                 ClientEffect::ReconnectAfter(d) => {
-                    let id = self.net.set_timer(
-                        ctx,
-                        from,
-                        d,
-                        Timer::Reconnect {
-                            worker: w,
-                            incarnation,
-                            instance,
-                        },
-                    );
+                    let id = self.net.set_timer(ctx, from, d, Timer::Reconnect { worker: w, incarnation, instance });
                     if let Some(old) = self.workers[w].reconnect.insert(instance, id) {
                         self.net.cancel_timer(ctx, old);
                     }
@@ -608,15 +504,7 @@ impl LockRuntime {
                         if let Some(t) = t {
                             self.net.cancel_timer(ctx, t);
                         }
-                        self.feed(
-                            ctx,
-                            w,
-                            Event::Reply {
-                                instance: i,
-                                req,
-                                reply: Reply::Error(error),
-                            },
-                        );
+                        self.feed(ctx, w, Event::Reply { instance: i, req, reply: Reply::Error(error) });
                     }
                 }
             }
@@ -626,14 +514,8 @@ impl LockRuntime {
     fn start_job(&mut self, ctx: &mut Ctx<'_, LockEvent>, w: usize) {
         let job = self.resource.next_job;
         let slot = &self.workers[w];
-        let t = Timer::JobDone {
-            worker: w,
-            incarnation: slot.incarnation,
-            job,
-        };
-        let id = self
-            .net
-            .set_timer(ctx, slot.node, SimDuration(self.scenario.job_ms), t);
+        let t = Timer::JobDone { worker: w, incarnation: slot.incarnation, job };
+        let id = self.net.set_timer(ctx, slot.node, SimDuration(self.scenario.job_ms), t);
         self.workers[w].job = Some((job, id));
     }
 
@@ -648,28 +530,11 @@ impl LockRuntime {
         let truth = self.truth(now);
         let id = self.workers[w].machine.id().to_string();
         let value = self.workers[w].machine.lock_value().to_string();
-        self.recorder.checker_mut().on_write(
-            now,
-            w,
-            &id,
-            &value,
-            job,
-            token,
-            accepted,
-            truth.as_deref(),
-        );
+        self.recorder.checker_mut().on_write(now, w, &id, &value, job, token, accepted, truth.as_deref());
         self.workers[w].jobs_written = self.workers[w].jobs_written.saturating_add(1);
-        let verdict = if accepted {
-            "accepted"
-        } else {
-            "REJECTED (fencing)"
-        };
+        let verdict = if accepted { "accepted" } else { "REJECTED (fencing)" };
         let token_text = token.map_or(String::new(), |t| format!(" with token {t}"));
-        self.recorder.log(
-            now,
-            Some(w),
-            format!("worker-{w} wrote job {job}{token_text}: {verdict}"),
-        );
+        self.recorder.log(now, Some(w), format!("worker-{w} wrote job {job}{token_text}: {verdict}"));
     }
 
     /// A message reaches its destination, unless the worker it belongs to is partitioned (then the
@@ -685,36 +550,17 @@ impl LockRuntime {
             return;
         }
         match msg {
-            Msg::Request { instance, .. } | Msg::Connect { instance, .. } => {
-                self.redis_receive(ctx, instance, msg)
+            Msg::Request { instance, .. } | Msg::Connect { instance, .. } => self.redis_receive(ctx, instance, msg),
+            Msg::Response { worker, incarnation, instance, epoch, req, reply } => {
+                self.worker_receive(ctx, worker, incarnation, instance, epoch, req, reply)
             }
-            Msg::Response {
-                worker,
-                incarnation,
-                instance,
-                epoch,
-                req,
-                reply,
-            } => self.worker_receive(ctx, worker, incarnation, instance, epoch, req, reply),
-            Msg::ConnectReply {
-                worker,
-                incarnation,
-                instance,
-                epoch,
-                accepted,
-            } => {
+            Msg::ConnectReply { worker, incarnation, instance, epoch, accepted } => {
                 if self.live(worker, incarnation) {
-                    let fx =
-                        self.workers[worker].conns[instance].on_connect_result(epoch, accepted);
+                    let fx = self.workers[worker].conns[instance].on_connect_result(epoch, accepted);
                     self.client_effects(ctx, worker, instance, fx);
                 }
             }
-            Msg::Closed {
-                worker,
-                incarnation,
-                instance,
-                epoch,
-            } => {
+            Msg::Closed { worker, incarnation, instance, epoch } => {
                 if self.live(worker, incarnation) {
                     let fx = self.workers[worker].conns[instance].on_closed(epoch);
                     self.client_effects(ctx, worker, instance, fx);
@@ -735,8 +581,7 @@ impl LockRuntime {
 
     fn live(&self, w: usize, incarnation: u32) -> bool {
         let s = &self.workers[w];
-        s.incarnation == incarnation
-            && matches!(s.status, WorkerStatus::Running | WorkerStatus::Paused)
+        s.incarnation == incarnation && matches!(s.status, WorkerStatus::Running | WorkerStatus::Paused)
     }
 
     fn redis_receive(&mut self, ctx: &mut Ctx<'_, LockEvent>, instance: usize, msg: Msg) {
@@ -744,35 +589,18 @@ impl LockRuntime {
         let at_ms = self.rel(now);
         let r = &mut self.redis[instance];
         match &msg {
-            Msg::Connect {
-                worker,
-                incarnation,
-                epoch,
-                ..
-            } => {
+            Msg::Connect { worker, incarnation, epoch, .. } => {
                 // A host whose Redis is down refuses the connection at once.
                 let accepted = r.up;
                 if accepted {
                     r.clients.insert((*worker, *incarnation), *epoch);
                 }
-                let reply = Msg::ConnectReply {
-                    worker: *worker,
-                    incarnation: *incarnation,
-                    instance,
-                    epoch: *epoch,
-                    accepted,
-                };
+                let reply =
+                    Msg::ConnectReply { worker: *worker, incarnation: *incarnation, instance, epoch: *epoch, accepted };
                 let (from, to) = (r.node, self.workers[*worker].node);
                 self.net.send(ctx, from, to, reply);
             }
-            Msg::Request {
-                worker,
-                worker_id,
-                incarnation,
-                epoch,
-                command,
-                ..
-            } => {
+            Msg::Request { worker, worker_id, incarnation, epoch, command, .. } => {
                 if !r.up || r.clients.get(&(*worker, *incarnation)) != Some(epoch) {
                     // The connection it was written on is gone (the server crashed or restarted).
                     let record = CommandRecord {
@@ -787,14 +615,7 @@ impl LockRuntime {
                 }
                 if r.extra_ms > 0 {
                     let life = r.instance.restarts();
-                    ctx.schedule_in(
-                        SimDuration(r.extra_ms),
-                        LockEvent::RedisExecute {
-                            instance,
-                            life,
-                            msg,
-                        },
-                    );
+                    ctx.schedule_in(SimDuration(r.extra_ms), LockEvent::RedisExecute { instance, life, msg });
                 } else {
                     self.redis_execute(ctx, instance, msg);
                 }
@@ -803,24 +624,9 @@ impl LockRuntime {
         }
     }
 
-    pub(super) fn redis_execute(
-        &mut self,
-        ctx: &mut Ctx<'_, LockEvent>,
-        instance: usize,
-        msg: Msg,
-    ) {
+    pub(super) fn redis_execute(&mut self, ctx: &mut Ctx<'_, LockEvent>, instance: usize, msg: Msg) {
         let now = ctx.now();
-        let Msg::Request {
-            worker,
-            worker_id,
-            value,
-            incarnation,
-            epoch,
-            req,
-            command,
-            ..
-        } = msg
-        else {
+        let Msg::Request { worker, worker_id, value, incarnation, epoch, req, command, .. } = msg else {
             return;
         };
         let at_ms = self.rel(now);
@@ -830,11 +636,7 @@ impl LockRuntime {
             return;
         }
         let touches = command.touches_owner();
-        let before = if touches.is_some() {
-            r.instance.peek(now, &key).value
-        } else {
-            None
-        };
+        let before = if touches.is_some() { r.instance.peek(now, &key).value } else { None };
         let reply = r.instance.execute(now, &command);
         r.dirty = true;
         let foreign = before.is_some() && before.as_deref() != Some(value.as_str());
@@ -845,28 +647,11 @@ impl LockRuntime {
                 None => {}
             }
         }
-        let record = CommandRecord {
-            at_ms,
-            worker,
-            worker_id,
-            command: command.display(),
-            reply: display_reply(&reply),
-        };
+        let record =
+            CommandRecord { at_ms, worker, worker_id, command: command.display(), reply: display_reply(&reply) };
         self.recorder.command(instance, record);
         let (from, to) = (self.redis[instance].node, self.workers[worker].node);
-        self.net.send(
-            ctx,
-            from,
-            to,
-            Msg::Response {
-                worker,
-                incarnation,
-                instance,
-                epoch,
-                req,
-                reply,
-            },
-        );
+        self.net.send(ctx, from, to, Msg::Response { worker, incarnation, instance, epoch, req, reply });
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -880,9 +665,7 @@ impl LockRuntime {
         req: RequestId,
         reply: Reply,
     ) {
-        if !self.live(worker, incarnation)
-            || !self.workers[worker].conns[instance].on_reply(epoch, req)
-        {
+        if !self.live(worker, incarnation) || !self.workers[worker].conns[instance].on_reply(epoch, req) {
             return;
         }
         // A reply after the machine timed out is dropped, as a client drops a late reply.
@@ -890,25 +673,13 @@ impl LockRuntime {
             if let Some(t) = t {
                 self.net.cancel_timer(ctx, t);
             }
-            self.feed(
-                ctx,
-                worker,
-                Event::Reply {
-                    instance,
-                    req,
-                    reply,
-                },
-            );
+            self.feed(ctx, worker, Event::Reply { instance, req, reply });
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, LockEvent>, id: TimerId, timer: Timer) {
         match timer {
-            Timer::Machine {
-                worker,
-                incarnation,
-                kind,
-            } => {
+            Timer::Machine { worker, incarnation, kind } => {
                 let slot = &mut self.workers[worker];
                 if slot.incarnation != incarnation || slot.timers.get(&kind) != Some(&id) {
                     return;
@@ -921,48 +692,28 @@ impl LockRuntime {
                 };
                 self.feed(ctx, worker, ev);
             }
-            Timer::ClientTimeout {
-                worker,
-                incarnation,
-                instance,
-                req,
-            } => {
+            Timer::ClientTimeout { worker, incarnation, instance, req } => {
                 let slot = &mut self.workers[worker];
                 if slot.incarnation != incarnation || slot.pending.remove(&req).is_none() {
                     return;
                 }
                 self.feed(ctx, worker, Event::ClientTimeout { instance, req });
             }
-            Timer::Reconnect {
-                worker,
-                incarnation,
-                instance,
-            } => {
-                if !self.live(worker, incarnation)
-                    || self.workers[worker].reconnect.get(&instance) != Some(&id)
-                {
+            Timer::Reconnect { worker, incarnation, instance } => {
+                if !self.live(worker, incarnation) || self.workers[worker].reconnect.get(&instance) != Some(&id) {
                     return;
                 }
                 self.workers[worker].reconnect.remove(&instance);
                 let fx = self.workers[worker].conns[instance].on_reconnect_timer();
                 self.client_effects(ctx, worker, instance, fx);
             }
-            Timer::JobDone {
-                worker,
-                incarnation,
-                job,
-            } => {
+            Timer::JobDone { worker, incarnation, job } => {
                 if self.workers[worker].incarnation == incarnation {
                     self.on_job_done(ctx, worker, job);
                 }
             }
-            Timer::WorkStopped {
-                worker,
-                incarnation,
-            } => {
-                if self.workers[worker].incarnation == incarnation
-                    && self.workers[worker].stopping == Some(id)
-                {
+            Timer::WorkStopped { worker, incarnation } => {
+                if self.workers[worker].incarnation == incarnation && self.workers[worker].stopping == Some(id) {
                     self.workers[worker].stopping = None;
                     self.feed(ctx, worker, Event::WorkStopped);
                 }
@@ -981,27 +732,20 @@ impl LockRuntime {
 
     /// The worker whose (current or recent) lock value `value` is.
     fn owner_of(&self, value: &str) -> Option<usize> {
-        self.workers.iter().position(|s| {
-            s.machine.lock_value() == value || s.recent_values.iter().any(|v| v == value)
-        })
+        self.workers.iter().position(|s| s.machine.lock_value() == value || s.recent_values.iter().any(|v| v == value))
     }
 
     pub(super) fn believes(&self, w: usize) -> bool {
         let s = &self.workers[w];
-        matches!(s.status, WorkerStatus::Running | WorkerStatus::Paused)
-            && s.machine.believes_it_holds()
+        matches!(s.status, WorkerStatus::Running | WorkerStatus::Paused) && s.machine.believes_it_holds()
     }
 
     /// Redis's truth now: the majority value of the instances that are up (looks at the stores).
     fn truth(&mut self, now: SimTime) -> Option<String> {
         let key = self.cfg.lock_key.clone();
         let n = self.redis.len();
-        let values: Vec<String> = self
-            .redis
-            .iter_mut()
-            .filter(|r| r.up)
-            .filter_map(|r| r.instance.peek(now, &key).value)
-            .collect();
+        let values: Vec<String> =
+            self.redis.iter_mut().filter(|r| r.up).filter_map(|r| r.instance.peek(now, &key).value).collect();
         majority_value(values.iter().map(String::as_str), n).map(str::to_string)
     }
 
@@ -1017,18 +761,16 @@ impl LockRuntime {
             }
             let expired_at = r.view.expires_at.filter(|t| *t <= now && !r.dirty);
             if !r.up {
-                r.view = KeyView {
-                    value: None,
-                    expires_at: None,
-                };
+                r.view = KeyView { value: None, expires_at: None };
             } else if stale {
                 r.dirty = false;
                 r.view = r.instance.peek(now, key);
             }
             let up = r.up;
-            let unchanged = self.recorder.redis_last(i).is_some_and(|l| {
-                l.up == up && l.value == r.view.value && l.expires_at == r.view.expires_at
-            });
+            let unchanged = self
+                .recorder
+                .redis_last(i)
+                .is_some_and(|l| l.up == up && l.value == r.view.value && l.expires_at == r.view.expires_at);
             if unchanged {
                 continue;
             }
@@ -1040,31 +782,17 @@ impl LockRuntime {
             };
             let view = r.view.clone();
             let owner = view.value.as_deref().and_then(|v| self.owner_of(v));
-            let span = RedisSpan {
-                from,
-                to: None,
-                value: view.value,
-                expires_at: view.expires_at,
-                up,
-                owner,
-            };
+            let span = RedisSpan { from, to: None, value: view.value, expires_at: view.expires_at, up, owner };
             self.recorder.redis_span(now, i, span);
         }
         let n = self.redis.len();
-        let truth = majority_value(
-            self.redis
-                .iter()
-                .filter(|r| r.up)
-                .filter_map(|r| r.view.value.as_deref()),
-            n,
-        );
+        let truth = majority_value(self.redis.iter().filter(|r| r.up).filter_map(|r| r.view.value.as_deref()), n);
         let believers: Vec<(usize, &str)> = self
             .workers
             .iter()
             .enumerate()
             .filter(|(_, s)| {
-                matches!(s.status, WorkerStatus::Running | WorkerStatus::Paused)
-                    && s.machine.believes_it_holds()
+                matches!(s.status, WorkerStatus::Running | WorkerStatus::Paused) && s.machine.believes_it_holds()
             })
             .map(|(w, s)| (w, s.machine.lock_value()))
             .collect();
@@ -1109,12 +837,7 @@ impl LockRuntime {
     /// One worker's card.
     pub fn worker_view(&self, w: usize) -> Option<WorkerView<'_>> {
         let s = self.workers.get(w)?;
-        let conn = s
-            .conns
-            .iter()
-            .map(Connection::state)
-            .find(|c| *c != ConnState::Ready)
-            .unwrap_or(ConnState::Ready);
+        let conn = s.conns.iter().map(Connection::state).find(|c| *c != ConnState::Ready).unwrap_or(ConnState::Ready);
         Some(WorkerView {
             index: w,
             id: s.machine.id(),
@@ -1167,10 +890,7 @@ impl LockRuntime {
             }
             match out.last_mut() {
                 Some(last) if last.to == Some(span.from) => last.to = span.to,
-                _ => out.push(Interval {
-                    from: span.from,
-                    to: span.to,
-                }),
+                _ => out.push(Interval { from: span.from, to: span.to }),
             }
         }
         out
@@ -1238,8 +958,7 @@ impl Model for LockRuntime {
                 if let Some(step) = self.scenario.steps.get(index).cloned() {
                     // Validated when the scenario was built; a step that cannot apply is logged.
                     if let Err(e) = self.apply_action(ctx, &step.action) {
-                        self.recorder
-                            .log(now, None, format!("step {index} skipped: {e}"));
+                        self.recorder.log(now, None, format!("step {index} skipped: {e}"));
                     }
                 }
             }
@@ -1248,15 +967,8 @@ impl Model for LockRuntime {
                     self.recorder.log(now, None, format!("action skipped: {e}"));
                 }
             }
-            LockEvent::PauseEnd {
-                worker,
-                incarnation,
-            } => self.pause_end(ctx, worker, incarnation),
-            LockEvent::RedisExecute {
-                instance,
-                life,
-                msg,
-            } => {
+            LockEvent::PauseEnd { worker, incarnation } => self.pause_end(ctx, worker, incarnation),
+            LockEvent::RedisExecute { instance, life, msg } => {
                 if self.redis[instance].instance.restarts() == life {
                     self.redis_execute(ctx, instance, msg);
                 }
@@ -1277,13 +989,8 @@ impl Model for LockRuntime {
                         format!("#{} {}", req.0, display_reply(reply))
                     }
                     Msg::Connect { epoch, .. } => format!("connect #{epoch}"),
-                    Msg::ConnectReply {
-                        epoch, accepted, ..
-                    } => {
-                        format!(
-                            "connect #{epoch} {}",
-                            if *accepted { "accepted" } else { "refused" }
-                        )
+                    Msg::ConnectReply { epoch, accepted, .. } => {
+                        format!("connect #{epoch} {}", if *accepted { "accepted" } else { "refused" })
                     }
                     Msg::Closed { epoch, .. } => format!("connection #{epoch} closed"),
                 },
@@ -1296,23 +1003,18 @@ impl Model for LockRuntime {
                 },
             ),
             LockEvent::Start { worker } => (format!("worker-{worker}"), "start".into()),
-            LockEvent::Step { index } => (
-                "scenario".into(),
-                format!(
-                    "step {index}: {:?}",
-                    self.scenario.steps.get(*index).map(|s| &s.action)
-                ),
-            ),
+            LockEvent::Step { index } => {
+                ("scenario".into(), format!("step {index}: {:?}", self.scenario.steps.get(*index).map(|s| &s.action)))
+            }
             LockEvent::User(a) => ("user".into(), format!("{a:?}")),
             LockEvent::PauseEnd { worker, .. } => (format!("worker-{worker}"), "pause ends".into()),
             LockEvent::RedisExecute { instance, msg, .. } => (
                 format!("redis-{instance}"),
                 match msg {
                     Msg::Request { command, .. } => format!("execute (slow) {}", command.display()),
-                    Msg::Response { .. }
-                    | Msg::Connect { .. }
-                    | Msg::ConnectReply { .. }
-                    | Msg::Closed { .. } => "message".into(),
+                    Msg::Response { .. } | Msg::Connect { .. } | Msg::ConnectReply { .. } | Msg::Closed { .. } => {
+                        "message".into()
+                    }
                 },
             ),
         }

@@ -168,10 +168,7 @@ impl Default for Scenario {
             redlock_timeout_ms: 50,
             job_ms: 2_000,
             stop_work_ms: 1_000,
-            latency: Distribution::Uniform {
-                min_ms: 1.0,
-                max_ms: 5.0,
-            },
+            latency: Distribution::Uniform { min_ms: 1.0, max_ms: 5.0 },
             start_jitter_ms: 100,
             variants: Variants::default(),
             steps: Vec::new(),
@@ -190,11 +187,7 @@ pub enum ScenarioError {
     #[error("redis instances = {0}; expected 1 (single Redis) to {MAX_REDIS_INSTANCES} (Redlock)")]
     Instances(usize),
     #[error("{name} = {value} ms; expected at least {min} ms")]
-    TooShort {
-        name: &'static str,
-        value: u64,
-        min: u64,
-    },
+    TooShort { name: &'static str, value: u64, min: u64 },
     #[error("lock key must not be empty; the reference uses \"lock.resource-worker\"")]
     EmptyKey,
     #[error("fencing needs one Redis: with Redlock on {0} instances there is no single counter to take a token from; use redis_instances = 1 or turn fencing off")]
@@ -202,17 +195,9 @@ pub enum ScenarioError {
     #[error("Redlock request timeout = {value} ms; expected 1 ms to a tenth of the TTL ({max} ms), e.g. 5–50 ms for a 10 s TTL")]
     RedlockTimeout { value: u64, max: u64 },
     #[error("step {index} targets worker {worker}, but there are only {workers} workers (0 to {last})", last = workers.saturating_sub(1))]
-    StepWorker {
-        index: usize,
-        worker: usize,
-        workers: usize,
-    },
+    StepWorker { index: usize, worker: usize, workers: usize },
     #[error("step {index} targets Redis instance {instance}, but there are only {instances} (0 to {last})", last = instances.saturating_sub(1))]
-    StepInstance {
-        index: usize,
-        instance: usize,
-        instances: usize,
-    },
+    StepInstance { index: usize, instance: usize, instances: usize },
     #[error("step {index}: clock rate {rate} is out of range; expected 0.01 to 100 (1 = exact)")]
     StepRate { index: usize, rate: f64 },
     #[error("latency {0} has a negative, NaN or infinite parameter; expected finite numbers >= 0")]
@@ -250,9 +235,7 @@ impl Scenario {
         if self.variants.fencing && self.redis_instances > 1 {
             return Err(ScenarioError::FencingWithRedlock(self.redis_instances));
         }
-        if self.redis_instances > 1
-            && !(1..=(self.ttl_ms / 10).max(1)).contains(&self.redlock_timeout_ms)
-        {
+        if self.redis_instances > 1 && !(1..=(self.ttl_ms / 10).max(1)).contains(&self.redlock_timeout_ms) {
             return Err(ScenarioError::RedlockTimeout {
                 value: self.redlock_timeout_ms,
                 max: (self.ttl_ms / 10).max(1),
@@ -261,10 +244,7 @@ impl Scenario {
         let params: Vec<f64> = match &self.latency {
             Distribution::Constant { ms } => vec![*ms],
             Distribution::Uniform { min_ms, max_ms } => vec![*min_ms, *max_ms],
-            Distribution::AbsNormal {
-                mean_ms,
-                std_dev_ms,
-            } => vec![*mean_ms, *std_dev_ms],
+            Distribution::AbsNormal { mean_ms, std_dev_ms } => vec![*mean_ms, *std_dev_ms],
             Distribution::LogNormal { median_ms, sigma } => vec![*median_ms, *sigma],
             Distribution::Exponential { mean_ms } => vec![*mean_ms],
             Distribution::Pareto { min_ms, alpha } => vec![*min_ms, *alpha],
@@ -302,11 +282,7 @@ impl Scenario {
             };
             if let Some(Target::Worker(worker)) = target {
                 if worker >= self.workers {
-                    return Err(ScenarioError::StepWorker {
-                        index,
-                        worker,
-                        workers: self.workers,
-                    });
+                    return Err(ScenarioError::StepWorker { index, worker, workers: self.workers });
                 }
             }
         }
@@ -315,8 +291,7 @@ impl Scenario {
 
     /// Parses a scenario from JSON (the page's URL parameter, `sim lock --scenario`) and validates it.
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
-        let s: Scenario =
-            serde_json::from_str(text).map_err(|e| ScenarioError::Json(e.to_string()))?;
+        let s: Scenario = serde_json::from_str(text).map_err(|e| ScenarioError::Json(e.to_string()))?;
         s.validate()?;
         Ok(s)
     }
@@ -354,11 +329,7 @@ impl Scenario {
 
 /// The TTL must exceed the renew interval plus the renew's round trips (GET and EXPIRE: two round
 /// trips, four one-way latencies), or the lock can expire under a healthy holder.
-pub fn ttl_warning(
-    ttl: SimDuration,
-    renew_interval: SimDuration,
-    one_way_latency: SimDuration,
-) -> Option<String> {
+pub fn ttl_warning(ttl: SimDuration, renew_interval: SimDuration, one_way_latency: SimDuration) -> Option<String> {
     let needed = renew_interval.saturating_add(one_way_latency.saturating_mul(4));
     if ttl > needed {
         None
@@ -386,8 +357,7 @@ holder's lock (a narrow race).";
 pub const EXPLAIN_RELEASE_NAIVE_DEL: &str = "naive-del: a plain DEL, whoever holds the key. A worker that lost the \
 lock, or never had it, deletes the current holder's lock on its way out, and a third worker can take it while \
 the holder still believes it holds it.";
-pub const EXPLAIN_RELEASE_ATOMIC: &str =
-    "Compare-and-delete, the script from the Redis distributed-locks docs: \
+pub const EXPLAIN_RELEASE_ATOMIC: &str = "Compare-and-delete, the script from the Redis distributed-locks docs: \
 delete the key only if it still holds this worker's id, in one atomic step (no race).";
 pub const EXPLAIN_FENCING: &str = "Fencing tokens: the lock is taken with one script that does SET NX and, only if \
 that succeeded, INCR lock.resource-worker:token, on the same instance, so the token comes with the grant. The \
@@ -455,48 +425,22 @@ pub fn preset_description(id: &str) -> Option<&'static str> {
 
 /// A preset scenario by id.
 pub fn preset(id: &str) -> Result<Scenario, ScenarioError> {
-    let base = Scenario {
-        preset: Some(id.to_string()),
-        ..Scenario::default()
-    };
-    let at = |s: u64, action: Action| Step {
-        at_ms: s * 1000,
-        action,
-    };
+    let base = Scenario { preset: Some(id.to_string()), ..Scenario::default() };
+    let at = |s: u64, action: Action| Step { at_ms: s * 1000, action };
     let holder = Target::Holder;
     Ok(match id {
-        "handover" => Scenario {
-            duration_ms: 60_000,
-            steps: vec![at(20, Action::Stop { target: holder })],
-            ..base
-        },
-        "crash" => Scenario {
-            duration_ms: 60_000,
-            steps: vec![at(20, Action::Crash { target: holder })],
-            ..base
-        },
+        "handover" => Scenario { duration_ms: 60_000, steps: vec![at(20, Action::Stop { target: holder })], ..base },
+        "crash" => Scenario { duration_ms: 60_000, steps: vec![at(20, Action::Crash { target: holder })], ..base },
         "gc-pause" => Scenario {
             duration_ms: 60_000,
-            steps: vec![Step {
-                at_ms: 20_500,
-                action: Action::Pause {
-                    target: holder,
-                    ms: 25_000,
-                },
-            }],
+            steps: vec![Step { at_ms: 20_500, action: Action::Pause { target: holder, ms: 25_000 } }],
             ..base
         },
         "renew-race" => Scenario {
             duration_ms: 60_000,
             retry_interval_ms: 500,
             latency: Distribution::Constant { ms: 2.0 },
-            steps: vec![at(
-                10,
-                Action::SlowLink {
-                    target: holder,
-                    extra_ms: 2_000,
-                },
-            )],
+            steps: vec![at(10, Action::SlowLink { target: holder, extra_ms: 2_000 })],
             ..base
         },
         "stop-while-waiting" => Scenario {
@@ -505,26 +449,15 @@ pub fn preset(id: &str) -> Result<Scenario, ScenarioError> {
             // The waiters retry every second, so after the holder's key vanishes one of them asks
             // before the holder's next renewal (every 5 s) would take it back.
             retry_interval_ms: 1_000,
-            steps: vec![at(
-                12,
-                Action::Stop {
-                    target: Target::NonHolder,
-                },
-            )],
+            steps: vec![at(12, Action::Stop { target: Target::NonHolder })],
             ..base
         },
         "redis-restart" => Scenario {
             duration_ms: 60_000,
             retry_interval_ms: 1_000,
             steps: vec![
-                Step {
-                    at_ms: 21_000,
-                    action: Action::RedisCrash { instance: 0 },
-                },
-                Step {
-                    at_ms: 21_100,
-                    action: Action::RedisRestart { instance: 0 },
-                },
+                Step { at_ms: 21_000, action: Action::RedisCrash { instance: 0 } },
+                Step { at_ms: 21_100, action: Action::RedisRestart { instance: 0 } },
             ],
             ..base
         },
@@ -542,21 +475,12 @@ pub fn preset(id: &str) -> Result<Scenario, ScenarioError> {
                 release: ReleaseVariant::CompareAndDelete,
                 fencing: false,
             },
-            steps: vec![
-                at(5, Action::RedisCrash { instance: 2 }),
-                at(30, Action::Stop { target: holder }),
-            ],
+            steps: vec![at(5, Action::RedisCrash { instance: 2 }), at(30, Action::Stop { target: holder })],
             ..base
         },
         "clock-drift" => Scenario {
             duration_ms: 60_000,
-            steps: vec![at(
-                10,
-                Action::ClockRate {
-                    target: holder,
-                    rate: 0.1,
-                },
-            )],
+            steps: vec![at(10, Action::ClockRate { target: holder, rate: 0.1 })],
             ..base
         },
         other => return Err(ScenarioError::UnknownPreset(other.to_string())),
@@ -579,9 +503,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
     if t.is_empty() {
         return Err(DurationError::Empty);
     }
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
     let scale: f64 = match unit.trim() {
         "ms" => 1.0,
@@ -593,9 +515,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
     if number.is_empty() || number.matches('.').count() > 1 {
         return Err(DurationError::Malformed(text.to_string()));
     }
-    let value: f64 = number
-        .parse()
-        .map_err(|_| DurationError::Malformed(text.to_string()))?;
+    let value: f64 = number.parse().map_err(|_| DurationError::Malformed(text.to_string()))?;
     let ms = value * scale;
     if !ms.is_finite() || ms >= u64::MAX as f64 {
         return Err(DurationError::TooLarge(text.to_string()));
@@ -618,16 +538,9 @@ mod tests {
         assert_eq!(ok("7"), Ok(7_000));
         assert_eq!(parse_duration(""), Err(DurationError::Empty));
         for bad in ["s", "12x", "1.2.3s", "-5s", "ten seconds"] {
-            assert_eq!(
-                parse_duration(bad),
-                Err(DurationError::Malformed(bad.to_string())),
-                "{bad}"
-            );
+            assert_eq!(parse_duration(bad), Err(DurationError::Malformed(bad.to_string())), "{bad}");
         }
-        assert!(matches!(
-            parse_duration("999999999999999999999h"),
-            Err(DurationError::TooLarge(_))
-        ));
+        assert!(matches!(parse_duration("999999999999999999999h"), Err(DurationError::TooLarge(_))));
         expect_test::expect![[
             r#"duration "12x" is not understood; expected a number with a unit ms, s, m or h, like 120s, 500ms or 2m"#
         ]]
@@ -648,21 +561,10 @@ mod tests {
 
     #[test]
     fn validation_names_the_bad_value() {
+        let bad = Scenario { workers: 17, ..Scenario::default() };
+        assert_eq!(bad.validate().unwrap_err().to_string(), "workers = 17; expected 1 to 16");
         let bad = Scenario {
-            workers: 17,
-            ..Scenario::default()
-        };
-        assert_eq!(
-            bad.validate().unwrap_err().to_string(),
-            "workers = 17; expected 1 to 16"
-        );
-        let bad = Scenario {
-            steps: vec![Step {
-                at_ms: 0,
-                action: Action::Crash {
-                    target: Target::Worker(2),
-                },
-            }],
+            steps: vec![Step { at_ms: 0, action: Action::Crash { target: Target::Worker(2) } }],
             ..Scenario::default()
         };
         assert_eq!(
@@ -670,41 +572,20 @@ mod tests {
             "step 0 targets worker 2, but there are only 2 workers (0 to 1)"
         );
         let bad = Scenario {
-            steps: vec![Step {
-                at_ms: 0,
-                action: Action::ClockRate {
-                    target: Target::Holder,
-                    rate: 0.0,
-                },
-            }],
+            steps: vec![Step { at_ms: 0, action: Action::ClockRate { target: Target::Holder, rate: 0.0 } }],
             ..Scenario::default()
         };
-        assert!(matches!(
-            bad.validate(),
-            Err(ScenarioError::StepRate { .. })
-        ));
-        let bad = Scenario {
-            latency: Distribution::Constant { ms: f64::NAN },
-            ..Scenario::default()
-        };
+        assert!(matches!(bad.validate(), Err(ScenarioError::StepRate { .. })));
+        let bad = Scenario { latency: Distribution::Constant { ms: f64::NAN }, ..Scenario::default() };
         assert!(matches!(bad.validate(), Err(ScenarioError::Latency(_))));
-        let bad = Scenario {
-            ttl_ms: 0,
-            ..Scenario::default()
-        };
-        assert_eq!(
-            bad.validate().unwrap_err().to_string(),
-            "ttl = 0 ms; expected at least 1 ms"
-        );
+        let bad = Scenario { ttl_ms: 0, ..Scenario::default() };
+        assert_eq!(bad.validate().unwrap_err().to_string(), "ttl = 0 ms; expected at least 1 ms");
     }
 
     #[test]
     fn ttl_warning_fires_without_margin() {
         assert_eq!(Scenario::default().ttl_warning(), None);
-        let tight = Scenario {
-            ttl_ms: 5_000,
-            ..Scenario::default()
-        };
+        let tight = Scenario { ttl_ms: 5_000, ..Scenario::default() };
         expect_test::expect!["TTL 5.000s does not exceed the renew interval 5.000s plus the renew's round trips (0.012s at 0.003s one way): the lock can expire under a healthy holder"]
             .assert_eq(&tight.ttl_warning().unwrap());
     }
@@ -716,32 +597,15 @@ mod tests {
         let back: Scenario = serde_json::from_str(&json).unwrap();
         assert_eq!(back, s);
         let partial: Scenario = serde_json::from_str(r#"{"workers": 4}"#).unwrap();
-        assert_eq!(
-            partial,
-            Scenario {
-                workers: 4,
-                ..Scenario::default()
-            }
-        );
+        assert_eq!(partial, Scenario { workers: 4, ..Scenario::default() });
         assert_eq!(Scenario::from_json(&s.to_json()), Ok(s));
-        assert_eq!(
-            Scenario::from_json(r#"{"workers": 0}"#),
-            Err(ScenarioError::Workers(0))
-        );
-        let err = Scenario::from_json(r#"{"workers": "many"}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.starts_with("scenario JSON is not understood: invalid type: string \"many\""),
-            "{err}"
-        );
+        assert_eq!(Scenario::from_json(r#"{"workers": 0}"#), Err(ScenarioError::Workers(0)));
+        let err = Scenario::from_json(r#"{"workers": "many"}"#).unwrap_err().to_string();
+        assert!(err.starts_with("scenario JSON is not understood: invalid type: string \"many\""), "{err}");
         let step = r#"{"steps": [{"at_ms": 1000, "action": {"kind": "pause", "target": {"worker": 1}, "ms": 500}}]}"#;
         assert_eq!(
             Scenario::from_json(step).unwrap().steps[0].action,
-            Action::Pause {
-                target: Target::Worker(1),
-                ms: 500
-            }
+            Action::Pause { target: Target::Worker(1), ms: 500 }
         );
     }
 }
@@ -758,10 +622,7 @@ mod url_tests {
             scenario: String,
         }
         let s = preset("redlock-master-down").unwrap();
-        let qs = serde_qs::to_string(&Query {
-            scenario: serde_json::to_string(&s).unwrap(),
-        })
-        .unwrap();
+        let qs = serde_qs::to_string(&Query { scenario: serde_json::to_string(&s).unwrap() }).unwrap();
         let back: Query = serde_qs::from_str(&qs).unwrap();
         let parsed: Scenario = serde_json::from_str(&back.scenario).unwrap();
         assert_eq!(parsed, s);

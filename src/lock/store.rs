@@ -45,9 +45,7 @@ else
 end"#;
 
 /// The atomic operations, each a Lua script on a real server.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Script {
     CompareAndExtend,
@@ -60,11 +58,7 @@ fn arg(s: &str) -> Vec<u8> {
 }
 
 impl Script {
-    pub const ALL: [Script; 3] = [
-        Script::CompareAndExtend,
-        Script::CompareAndDelete,
-        Script::AcquireWithToken,
-    ];
+    pub const ALL: [Script; 3] = [Script::CompareAndExtend, Script::CompareAndDelete, Script::AcquireWithToken];
 
     /// The name the panels show instead of the whole text.
     pub fn name(self) -> &'static str {
@@ -87,13 +81,7 @@ impl Script {
     /// What [`Script::lua`] does, call for call, on the modeled store (`keys` = `KEYS`, `args` =
     /// `ARGV`). Lua's `nil`/`false` from a `redis.call` is `Reply::Nil` here; `return false` is a nil
     /// reply, as Redis converts it.
-    pub fn run_native(
-        self,
-        store: &mut Store,
-        now: SimTime,
-        keys: &[String],
-        args: &[String],
-    ) -> Reply {
+    pub fn run_native(self, store: &mut Store, now: SimTime, keys: &[String], args: &[String]) -> Reply {
         let key = |i: usize| keys.get(i).map_or_else(Vec::new, |k| arg(k));
         let argv = |i: usize| args.get(i).map_or_else(Vec::new, |a| arg(a));
         match self {
@@ -109,17 +97,8 @@ impl Script {
                 }
             }
             Script::AcquireWithToken => {
-                let set = store.execute(
-                    now,
-                    &[
-                        b"SET".to_vec(),
-                        key(0),
-                        argv(0),
-                        b"NX".to_vec(),
-                        b"PX".to_vec(),
-                        argv(1),
-                    ],
-                );
+                let set =
+                    store.execute(now, &[b"SET".to_vec(), key(0), argv(0), b"NX".to_vec(), b"PX".to_vec(), argv(1)]);
                 match set {
                     Reply::Status(_) => store.execute(now, &[b"INCR".to_vec(), key(1)]),
                     // `SET … NX` that did not set is nil, i.e. false in Lua: the script returns false.
@@ -143,11 +122,7 @@ pub struct ScriptCall {
 impl ScriptCall {
     /// The argv a real client sends: `EVAL <lua> <numkeys> <keys…> <args…>`.
     pub fn argv(&self) -> Vec<Vec<u8>> {
-        let mut v = vec![
-            b"EVAL".to_vec(),
-            arg(self.script.lua()),
-            self.keys.len().to_string().into_bytes(),
-        ];
+        let mut v = vec![b"EVAL".to_vec(), arg(self.script.lua()), self.keys.len().to_string().into_bytes()];
         v.extend(self.keys.iter().map(|k| arg(k)));
         v.extend(self.args.iter().map(|a| arg(a)));
         v
@@ -172,11 +147,7 @@ pub struct KeyView {
 impl Instance {
     pub fn new(rng: SimRng) -> Self {
         let store = Store::new(rng.child_indexed("store", 0));
-        Instance {
-            store,
-            rng,
-            restarts: 0,
-        }
+        Instance { store, rng, restarts: 0 }
     }
 
     /// Crash and restart without persistence: every key is lost.
@@ -197,8 +168,7 @@ impl Instance {
     /// Runs one script atomically. The ONE place a script runs (see the module header for why
     /// it runs the native steps rather than `EVAL` of `call.argv()`).
     pub fn eval(&mut self, now: SimTime, call: &ScriptCall) -> Reply {
-        call.script
-            .run_native(&mut self.store, now, &call.keys, &call.args)
+        call.script.run_native(&mut self.store, now, &call.keys, &call.args)
     }
 
     /// Runs one lock command; scripts go through [`Instance::eval`].
@@ -215,8 +185,7 @@ impl Instance {
             Reply::Bulk(v) => Some(String::from_utf8_lossy(&v).into_owned()),
             _ => None,
         };
-        let expires_at = match self.execute_argv(now, &[b"PTTL".to_vec(), key.as_bytes().to_vec()])
-        {
+        let expires_at = match self.execute_argv(now, &[b"PTTL".to_vec(), key.as_bytes().to_vec()]) {
             Reply::Integer(ms) if ms >= 0 => Some(SimTime(now.0.saturating_add(ms as u64))),
             _ => None,
         };
@@ -249,46 +218,18 @@ mod tests {
         // The token comes with the grant; a refused SET NX takes no token.
         assert_eq!(r.eval(t, &acquire("A")), Reply::Integer(1));
         assert_eq!(r.eval(t, &acquire("B")), Reply::Nil);
-        assert_eq!(
-            r.execute_argv(t, &[b"GET".to_vec(), b"k:token".to_vec()]),
-            Reply::bulk("1")
-        );
+        assert_eq!(r.execute_argv(t, &[b"GET".to_vec(), b"k:token".to_vec()]), Reply::bulk("1"));
         // Compare-and-extend / -delete touch only their own value.
-        assert_eq!(
-            r.eval(t, &call(Script::CompareAndExtend, &["k"], &["B", "20000"])),
-            Reply::Integer(0)
-        );
-        assert_eq!(
-            r.eval(t, &call(Script::CompareAndExtend, &["k"], &["A", "20000"])),
-            Reply::Integer(1)
-        );
+        assert_eq!(r.eval(t, &call(Script::CompareAndExtend, &["k"], &["B", "20000"])), Reply::Integer(0));
+        assert_eq!(r.eval(t, &call(Script::CompareAndExtend, &["k"], &["A", "20000"])), Reply::Integer(1));
         assert_eq!(r.peek(t, "k").expires_at, Some(SimTime(t.0 + 20_000)));
-        assert_eq!(
-            r.eval(t, &call(Script::CompareAndDelete, &["k"], &["B"])),
-            Reply::Integer(0)
-        );
-        assert_eq!(
-            r.eval(t, &call(Script::CompareAndDelete, &["k"], &["A"])),
-            Reply::Integer(1)
-        );
-        assert_eq!(
-            r.eval(t, &acquire("B")),
-            Reply::Integer(2),
-            "the counter survives the lock key"
-        );
+        assert_eq!(r.eval(t, &call(Script::CompareAndDelete, &["k"], &["B"])), Reply::Integer(0));
+        assert_eq!(r.eval(t, &call(Script::CompareAndDelete, &["k"], &["A"])), Reply::Integer(1));
+        assert_eq!(r.eval(t, &acquire("B")), Reply::Integer(2), "the counter survives the lock key");
         // The argv a real client sends carries the exact text.
         let argv = acquire("A").argv();
         assert_eq!(argv[1], ACQUIRE_WITH_TOKEN_LUA.as_bytes());
-        assert_eq!(
-            &argv[2..],
-            &[
-                b"2".to_vec(),
-                b"k".to_vec(),
-                b"k:token".to_vec(),
-                b"A".to_vec(),
-                b"10000".to_vec()
-            ]
-        );
+        assert_eq!(&argv[2..], &[b"2".to_vec(), b"k".to_vec(), b"k:token".to_vec(), b"A".to_vec(), b"10000".to_vec()]);
     }
 
     #[test]

@@ -17,8 +17,8 @@ use std::str::FromStr;
 use super::machine::{ReleaseVariant, RenewVariant};
 use super::replay::{log_from_query, log_to_query};
 use super::scenario::Action;
-use crate::sim::rewind::{Cursor, LoggedAction};
 use super::scenario::{parse_duration, preset, Scenario, PRESET_IDS};
+use crate::sim::rewind::{Cursor, LoggedAction};
 use crate::sim::{Distribution, QueryParams, SimParams};
 
 /// A duration parameter in ms, read with the core's duration parser.
@@ -28,9 +28,7 @@ pub struct Dur(pub u64);
 impl FromStr for Dur {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        parse_duration(s)
-            .map(|d| Dur(d.0))
-            .map_err(|e| e.to_string())
+        parse_duration(s).map(|d| Dur(d.0)).map_err(|e| e.to_string())
     }
 }
 
@@ -49,11 +47,7 @@ pub const MAX_DURATION_MS: u64 = 3_600_000;
 
 /// The preset's scenario (or the default one for `custom`) with the given seed.
 pub fn base_scenario(preset_id: &str, seed: u64) -> Scenario {
-    let mut s = if preset_id == CUSTOM {
-        Scenario::default()
-    } else {
-        preset(preset_id).unwrap_or_default()
-    };
+    let mut s = if preset_id == CUSTOM { Scenario::default() } else { preset(preset_id).unwrap_or_default() };
     s.seed = seed;
     s
 }
@@ -61,10 +55,7 @@ pub fn base_scenario(preset_id: &str, seed: u64) -> Scenario {
 /// Latency whose mean one-way delay is `mean_ms`: uniform from ⅓ to ⁵⁄₃ of it (the default 1–5 ms
 /// is `3ms`).
 pub fn latency_around(mean_ms: f64) -> Distribution {
-    Distribution::Uniform {
-        min_ms: mean_ms / 3.0,
-        max_ms: mean_ms * 5.0 / 3.0,
-    }
+    Distribution::Uniform { min_ms: mean_ms / 3.0, max_ms: mean_ms * 5.0 / 3.0 }
 }
 
 pub use crate::sim::replay::UrlCursor;
@@ -105,10 +96,7 @@ pub fn read(q: &mut QueryParams) -> LocksUrl {
     let mut s = base.clone();
     let dur_accepted = "a duration from 1ms to 1h, like 10s, 500ms or 2m";
     let dur = |q: &mut QueryParams, name: &str, default: u64| {
-        q.field(name, Dur(default), dur_accepted, |d: &Dur| {
-            (1..=MAX_DURATION_MS).contains(&d.0)
-        })
-        .0
+        q.field(name, Dur(default), dur_accepted, |d: &Dur| (1..=MAX_DURATION_MS).contains(&d.0)).0
     };
     s.workers = q.u64_in("workers", base.workers as u64, 1, 16) as usize;
     s.ttl_ms = dur(q, "ttl", base.ttl_ms);
@@ -118,26 +106,14 @@ pub fn read(q: &mut QueryParams) -> LocksUrl {
     if q.raw("latency").is_some() {
         let mean = base.latency.mean_ms().round() as u64;
         let l = q
-            .field(
-                "latency",
-                Dur(mean),
-                "a one-way latency from 0ms to 10s, like 3ms or 1s",
-                |d: &Dur| d.0 <= 10_000,
-            )
+            .field("latency", Dur(mean), "a one-way latency from 0ms to 10s, like 3ms or 1s", |d: &Dur| d.0 <= 10_000)
             .0;
         if l != mean || base.latency != latency_around(l as f64) {
             s.latency = latency_around(l as f64);
         }
     }
-    let atomic_renew = q.flag(
-        "atomic_renew",
-        base.variants.renew == RenewVariant::CompareAndExtend,
-    );
-    s.variants.renew = if atomic_renew {
-        RenewVariant::CompareAndExtend
-    } else {
-        RenewVariant::GetThenExpire
-    };
+    let atomic_renew = q.flag("atomic_renew", base.variants.renew == RenewVariant::CompareAndExtend);
+    s.variants.renew = if atomic_renew { RenewVariant::CompareAndExtend } else { RenewVariant::GetThenExpire };
     let ids: Vec<&str> = ReleaseVariant::ALL.iter().map(|v| v.id()).collect();
     s.variants.release = if q.raw("release").is_some() {
         let id = q.choice("release", base.variants.release.id(), &ids);
@@ -165,16 +141,9 @@ pub fn read(q: &mut QueryParams) -> LocksUrl {
     s.redis_instances = q.u64_in("redlock", base.redis_instances as u64, 1, 9) as usize;
     let run = RunUrl::read(q);
     match s.validate() {
-        Ok(()) => LocksUrl {
-            scenario: s,
-            speed: sim.speed,
-            run,
-            invalid: None,
-        },
+        Ok(()) => LocksUrl { scenario: s, speed: sim.speed, run, invalid: None },
         Err(e) => LocksUrl {
-            invalid: Some(format!(
-                "The URL's scenario is not valid as a whole: {e}. Using the {id} preset as it is."
-            )),
+            invalid: Some(format!("The URL's scenario is not valid as a whole: {e}. Using the {id} preset as it is.")),
             scenario: base,
             speed: sim.speed,
             run: RunUrl::default(),
@@ -187,12 +156,7 @@ pub fn pairs(s: &Scenario, speed: f64) -> Vec<(String, String)> {
     let id = s.preset.clone().unwrap_or_else(|| CUSTOM.to_string());
     let base = base_scenario(&id, s.seed);
     let mut out = vec![("preset".to_string(), id)];
-    for (k, v) in (SimParams {
-        seed: s.seed,
-        speed,
-    })
-    .pairs()
-    {
+    for (k, v) in (SimParams { seed: s.seed, speed }).pairs() {
         out.push((k.to_string(), v));
     }
     let mut push = |k: &str, v: String| out.push((k.to_string(), v));
@@ -210,17 +174,11 @@ pub fn pairs(s: &Scenario, speed: f64) -> Vec<(String, String)> {
         }
     }
     if s.latency != base.latency {
-        push(
-            "latency",
-            Dur(s.latency.mean_ms().round() as u64).to_string(),
-        );
+        push("latency", Dur(s.latency.mean_ms().round() as u64).to_string());
     }
     let flag = |b: bool| if b { "1".to_string() } else { "0".to_string() };
     if s.variants.renew != base.variants.renew {
-        push(
-            "atomic_renew",
-            flag(s.variants.renew == RenewVariant::CompareAndExtend),
-        );
+        push("atomic_renew", flag(s.variants.renew == RenewVariant::CompareAndExtend));
     }
     if s.variants.release != base.variants.release {
         push("release", s.variants.release.id().to_string());
@@ -250,11 +208,7 @@ mod tests {
     }
 
     fn query(pairs: &[(String, String)]) -> String {
-        pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("&")
+        pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
     }
 
     #[test]
@@ -275,24 +229,14 @@ mod tests {
         let (u, n) = parse("preset=custom&ttl=12s&renew=4s&retry=700ms&job=3s&latency=30ms&atomic_renew=1&atomic_release=yes&redlock=5&workers=16&speed=100&timeout=2s");
         assert!(n.is_empty(), "{n:?}");
         let s = &u.scenario;
-        assert_eq!(
-            (s.ttl_ms, s.renew_interval_ms, s.retry_interval_ms, s.job_ms),
-            (12_000, 4_000, 700, 3_000)
-        );
-        assert_eq!(
-            s.variants.release,
-            ReleaseVariant::CompareAndDelete,
-            "atomic_release=yes is release=atomic"
-        );
+        assert_eq!((s.ttl_ms, s.renew_interval_ms, s.retry_interval_ms, s.job_ms), (12_000, 4_000, 700, 3_000));
+        assert_eq!(s.variants.release, ReleaseVariant::CompareAndDelete, "atomic_release=yes is release=atomic");
         assert_eq!(s.command_timeout_ms, Some(2_000));
         assert_eq!(s.latency, latency_around(30.0));
         assert_eq!(s.redis_instances, 5);
         assert_eq!(parse(&query(&pairs(s, u.speed))).0, u);
         let (u, _) = parse("preset=renew-race");
-        assert_eq!(
-            query(&pairs(&u.scenario, 1.0)),
-            "preset=renew-race&seed=1&speed=1"
-        );
+        assert_eq!(query(&pairs(&u.scenario, 1.0)), "preset=renew-race&seed=1&speed=1");
     }
 
     #[test]
@@ -300,21 +244,9 @@ mod tests {
         let (u, n) = parse("preset=nope&workers=99&ttl=ten&fencing=maybe");
         assert_eq!(u.scenario, base_scenario(CUSTOM, 1));
         assert_eq!(n.len(), 4, "{n:?}");
-        assert!(
-            n[0].contains("`preset`") && n[0].contains("gc-pause"),
-            "{}",
-            n[0]
-        );
-        assert!(
-            n.iter()
-                .any(|t| t.contains("`workers`: \"99\"") && t.contains("1 to 16")),
-            "{n:?}"
-        );
-        assert!(
-            n.iter()
-                .any(|t| t.contains("`ttl`: \"ten\"") && t.contains("like 10s")),
-            "{n:?}"
-        );
+        assert!(n[0].contains("`preset`") && n[0].contains("gc-pause"), "{}", n[0]);
+        assert!(n.iter().any(|t| t.contains("`workers`: \"99\"") && t.contains("1 to 16")), "{n:?}");
+        assert!(n.iter().any(|t| t.contains("`ttl`: \"ten\"") && t.contains("like 10s")), "{n:?}");
         let (u, n) = parse("preset=redlock-master-down&redlock=1");
         assert!(n.is_empty());
         assert_eq!(u.scenario, base_scenario("redlock-master-down", 1));
@@ -350,7 +282,8 @@ mod tests {
         assert_eq!(back.run.cursor, Some(UrlCursor { at_ms: 543_210, events: Some(9_876) }));
         assert_eq!(back.run.epoch_ms, Some(1_767_225_600_000));
         // The longest log the page keeps (1,000 actions) still reads back.
-        let many: Vec<_> = (0..1000).map(|i| LoggedAction { at_ms: i * 1000, events: i * 50, ..actions[1].clone() }).collect();
+        let many: Vec<_> =
+            (0..1000).map(|i| LoggedAction { at_ms: i * 1000, events: i * 50, ..actions[1].clone() }).collect();
         let q = query(&RunUrl::pairs(&many, cursor, 1));
         println!("locks URL query with the log's cap of 1,000 actions: {} bytes", q.len());
         assert_eq!(parse(&q).0.run.actions.len(), 1000);
@@ -372,14 +305,8 @@ mod tests {
             assert_eq!(parse(&q).0.scenario, u.scenario, "{q}");
         }
         let (u, _) = parse("preset=custom&release=naive-del");
-        assert_eq!(
-            query(&pairs(&u.scenario, 1.0)),
-            "preset=custom&seed=1&speed=1&release=naive-del"
-        );
+        assert_eq!(query(&pairs(&u.scenario, 1.0)), "preset=custom&seed=1&speed=1&release=naive-del");
         let (_, n) = parse("release=plain");
-        assert!(
-            n[0].contains("`release`") && n[0].contains("reference, naive-del, atomic"),
-            "{n:?}"
-        );
+        assert!(n[0].contains("`release`") && n[0].contains("reference, naive-del, atomic"), "{n:?}");
     }
 }

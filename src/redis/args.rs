@@ -115,7 +115,11 @@ impl<'a> Args<'a> {
 
     /// A syntax error if anything is left over.
     pub fn finish(&self) -> Result<(), Reply> {
-        if self.is_empty() { Ok(()) } else { Err(error(err::SYNTAX)) }
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(error(err::SYNTAX))
+        }
     }
 }
 

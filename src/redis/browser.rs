@@ -38,7 +38,10 @@ pub enum FullValue {
     /// Ascending by (score, member).
     ZSet(Vec<(Vec<u8>, f64)>),
     /// Entries in ID order, then the consumer groups.
-    Stream { entries: Vec<(String, super::stream::Fields)>, groups: Vec<GroupView> },
+    Stream {
+        entries: Vec<(String, super::stream::Fields)>,
+        groups: Vec<GroupView>,
+    },
 }
 
 /// A consumer group as the key browser shows it.
@@ -69,12 +72,17 @@ fn preview(v: &Value) -> String {
         Value::Str(s) => quote(&s[..s.len().min(PREVIEW_CHARS * 4)]),
         Value::List(l) => format!("[{}]", join(l.iter().take(FIRST).map(|e| quote(e)).collect())),
         Value::Set(s) => {
-            format!("{{{}}}", join(super::cmd::sets::reply_order(s.iter()).iter().take(FIRST).map(|e| quote(e)).collect()))
+            format!(
+                "{{{}}}",
+                join(super::cmd::sets::reply_order(s.iter()).iter().take(FIRST).map(|e| quote(e)).collect())
+            )
         }
         Value::Hash(h) => {
             format!("{{{}}}", join(h.iter().take(FIRST).map(|(f, v)| format!("{}: {}", quote(f), quote(v))).collect()))
         }
-        Value::ZSet(z) => join(z.iter().take(FIRST).map(|(m, s)| format!("{} ({})", quote(m), format_score(s))).collect()),
+        Value::ZSet(z) => {
+            join(z.iter().take(FIRST).map(|(m, s)| format!("{} ({})", quote(m), format_score(s))).collect())
+        }
         Value::Stream(s) => join(
             s.entries()
                 .iter()
@@ -185,7 +193,9 @@ mod tests {
         let rows = s.browse(t + SimDuration::from_millis(100), b"*", 100);
         let shown: Vec<String> = rows
             .iter()
-            .map(|r| format!("{} {} ttl={:?} size={} {}", r.key_display, r.key_type.name(), r.ttl_ms, r.size, r.preview))
+            .map(|r| {
+                format!("{} {} ttl={:?} size={} {}", r.key_display, r.key_type.name(), r.ttl_ms, r.size, r.preview)
+            })
             .collect();
         expect_test::expect![[r#"
             "bin\n" string ttl=None size=3 "\x00\xff\""
@@ -199,7 +209,10 @@ mod tests {
         // Past the deadline the row disappears, though nothing deleted the key yet.
         assert_eq!(s.browse(t + SimDuration::from_millis(501), b"user:*", 100).len(), 1);
         assert_eq!(s.dbsize(), 7);
-        assert_eq!((s.live_count(t + SimDuration::from_millis(500)), s.live_count(t + SimDuration::from_millis(501))), (7, 6));
+        assert_eq!(
+            (s.live_count(t + SimDuration::from_millis(500)), s.live_count(t + SimDuration::from_millis(501))),
+            (7, 6)
+        );
         assert_eq!(s.full_value(t, b"z"), Some((FullValue::ZSet(vec![(b"m".to_vec(), 1.5)]), None)));
         assert_eq!(s.full_value(t + SimDuration::from_millis(600), b"user:2"), None);
     }

@@ -53,8 +53,18 @@ pub const REFERENCE_HIT_MS: f64 = 5.0;
 
 /// The names of the most popular users in the workload; the rest are `dev<N>`.
 pub const FAMOUS: [&str; 12] = [
-    "octocat", "torvalds", "gaearon", "sindresorhus", "yyx990803", "tj", "addyosmani", "kentcdodds", "mitsuhiko",
-    "antirez", "dtolnay", "BurntSushi",
+    "octocat",
+    "torvalds",
+    "gaearon",
+    "sindresorhus",
+    "yyx990803",
+    "tj",
+    "addyosmani",
+    "kentcdodds",
+    "mitsuhiko",
+    "antirez",
+    "dtolnay",
+    "BurntSushi",
 ];
 
 /// The workload and the cache's settings.
@@ -98,12 +108,18 @@ pub enum InputError {
     Users(String),
     #[error("Skew {0:?} is not accepted: enter a number from 0 (uniform) to 3")]
     Skew(String),
-    #[error("User name {0:?} is not accepted: 1–39 letters, digits or single hyphens, not starting or ending with a hyphen")]
+    #[error(
+        "User name {0:?} is not accepted: 1–39 letters, digits or single hyphens, not starting or ending with a hyphen"
+    )]
     User(String),
 }
 
 pub fn parse_ttl(s: &str) -> Result<u64, InputError> {
-    s.trim().parse::<u64>().ok().filter(|v| (TTL_RANGE.0..=TTL_RANGE.1).contains(v)).ok_or_else(|| InputError::Ttl(s.into()))
+    s.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|v| (TTL_RANGE.0..=TTL_RANGE.1).contains(v))
+        .ok_or_else(|| InputError::Ttl(s.into()))
 }
 pub fn parse_rate(s: &str) -> Result<f64, InputError> {
     s.trim()
@@ -137,7 +153,11 @@ pub fn parse_user(s: &str) -> Result<String, InputError> {
         && !t.starts_with('-')
         && !t.ends_with('-')
         && !t.contains("--");
-    if ok { Ok(t.to_string()) } else { Err(InputError::User(s.into())) }
+    if ok {
+        Ok(t.to_string())
+    } else {
+        Err(InputError::User(s.into()))
+    }
 }
 
 /// The Redis key an answer is cached under: the username itself, as the reference does.
@@ -161,7 +181,11 @@ pub fn repo_count(user: &str) -> u64 {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    if user == "octocat" { 8 } else { h % 300 }
+    if user == "octocat" {
+        8
+    } else {
+        h % 300
+    }
 }
 
 /// Who asked.
@@ -176,7 +200,9 @@ pub enum Source {
 pub enum Outcome {
     Hit,
     /// A miss; `refetch` when the user's answer had been cached before and expired.
-    Miss { refetch: bool },
+    Miss {
+        refetch: bool,
+    },
 }
 
 impl Outcome {
@@ -389,8 +415,9 @@ impl CacheAside {
 
     /// Applies new settings: the TTL to the next SETEX, the workload from its next arrival on.
     pub fn set_config(&mut self, ctx: &mut Ctx<'_, Event>, config: Config) {
-        let workload_changed =
-            config.rate_per_s != self.config.rate_per_s || config.users != self.config.users || config.skew != self.config.skew;
+        let workload_changed = config.rate_per_s != self.config.rate_per_s
+            || config.users != self.config.users
+            || config.skew != self.config.skew;
         self.config = config;
         if workload_changed {
             self.rebuild_weights();
@@ -610,7 +637,9 @@ impl Model for CacheAside {
 
 /// The records as CSV (one row per request, oldest first).
 pub fn records_csv<'a>(records: impl IntoIterator<Item = &'a RequestRecord>) -> String {
-    let mut out = String::from("id,start_ms,user,source,outcome,expiry_refetch,duplicate_origin_call,latency_ms,count,commands\n");
+    let mut out = String::from(
+        "id,start_ms,user,source,outcome,expiry_refetch,duplicate_origin_call,latency_ms,count,commands\n",
+    );
     for r in records {
         let (outcome, refetch) = match r.outcome {
             Outcome::Hit => ("hit", false),

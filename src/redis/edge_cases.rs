@@ -4,7 +4,9 @@
 
 /// (family, script)
 pub static TABLES: &[(&str, &str)] = &[
-    ("strings", r#"
+    (
+        "strings",
+        r#"
 SET k v
 SET k v NX
 SET k v2 XX GET
@@ -134,8 +136,11 @@ GETRANGE i 0 9223372036854775807
 GETRANGE i -9223372036854775808 -1
 SETRANGE i 1 ""
 MGET
-"#),
-    ("keys", r#"
+"#,
+    ),
+    (
+        "keys",
+        r#"
 SET a 1
 SET b 2
 RPUSH l x
@@ -230,8 +235,11 @@ TYPE gone
 EXISTS gone gone
 RENAME gone x
 COPY gone x
-"#),
-    ("lists", r#"
+"#,
+    ),
+    (
+        "lists",
+        r#"
 RPUSH l a b c d e
 LPUSH l z
 LRANGE l 0 -1
@@ -327,8 +335,11 @@ LINDEX s 0
 LRANGE q 9223372036854775807 -9223372036854775808
 RPOP q 100
 EXISTS q
-"#),
-    ("sets", r#"
+"#,
+    ),
+    (
+        "sets",
+        r#"
 SADD s a b c
 SADD s a d
 SADD n 3 1 2 10
@@ -383,8 +394,11 @@ SRANDMEMBER single 3
 SPOP single
 SPOP single
 SCARD w
-"#),
-    ("hashes", r#"
+"#,
+    ),
+    (
+        "hashes",
+        r#"
 HSET h a 1 b 2
 HSET h a 10 c 3
 HSET h a
@@ -439,8 +453,11 @@ SET w x
 HMGET w a
 HSETNX w a b
 HLEN w
-"#),
-    ("zsets", r#"
+"#,
+    ),
+    (
+        "zsets",
+        r#"
 ZADD z 1 a 2 b 3 c
 ZADD z NX 10 a 4 d
 ZADD z XX 10 a 5 e
@@ -547,8 +564,11 @@ SET w x
 ZINCRBY w 1 a
 ZCOUNT w 0 1
 ZRANK w a
-"#),
-    ("server", r#"
+"#,
+    ),
+    (
+        "server",
+        r#"
 PING
 PING hello
 PING a b
@@ -570,7 +590,8 @@ DBSIZE extra
 PING ""
 ECHO "\x00\xff"
 ECHO ""
-"#),
+"#,
+    ),
 ];
 
 /// The commands of a table script: non-empty lines that are not `#` comments.
@@ -599,7 +620,9 @@ mod tests {
 
     #[test]
     fn strings() {
-        check("strings", expect![[r#"
+        check(
+            "strings",
+            expect![[r#"
             SET k v -> OK
             SET k v NX -> (nil)
             SET k v2 XX GET -> "v"
@@ -728,11 +751,14 @@ mod tests {
             GETRANGE i 0 9223372036854775807 -> "1235.5"
             GETRANGE i -9223372036854775808 -1 -> "1235.5"
             SETRANGE i 1 "" -> (integer) 6
-            MGET -> (error) ERR wrong number of arguments for 'mget' command"#]]);
+            MGET -> (error) ERR wrong number of arguments for 'mget' command"#]],
+        );
     }
     #[test]
     fn keys() {
-        check("keys", expect![[r#"
+        check(
+            "keys",
+            expect![[r#"
             SET a 1 -> OK
             SET b 2 -> OK
             RPUSH l x -> (integer) 1
@@ -826,11 +852,14 @@ mod tests {
             TYPE gone -> none
             EXISTS gone gone -> (integer) 0
             RENAME gone x -> (error) ERR no such key
-            COPY gone x -> (integer) 0"#]]);
+            COPY gone x -> (integer) 0"#]],
+        );
     }
     #[test]
     fn lists() {
-        check("lists", expect![[r#"
+        check(
+            "lists",
+            expect![[r#"
             RPUSH l a b c d e -> (integer) 5
             LPUSH l z -> (integer) 6
             LRANGE l 0 -1 -> ["z", "a", "b", "c", "d", "e"]
@@ -925,11 +954,14 @@ mod tests {
             LINDEX s 0 -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
             LRANGE q 9223372036854775807 -9223372036854775808 -> (empty array)
             RPOP q 100 -> ["b", "b"]
-            EXISTS q -> (integer) 0"#]]);
+            EXISTS q -> (integer) 0"#]],
+        );
     }
     #[test]
     fn sets() {
-        check("sets", expect![[r#"
+        check(
+            "sets",
+            expect![[r#"
             SADD s a b c -> (integer) 3
             SADD s a d -> (integer) 1
             SADD n 3 1 2 10 -> (integer) 4
@@ -983,11 +1015,14 @@ mod tests {
             SRANDMEMBER single 3 -> ["only"]
             SPOP single -> "only"
             SPOP single -> (nil)
-            SCARD w -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]]);
+            SCARD w -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]],
+        );
     }
     #[test]
     fn hashes() {
-        check("hashes", expect![[r#"
+        check(
+            "hashes",
+            expect![[r#"
             HSET h a 1 b 2 -> (integer) 2
             HSET h a 10 c 3 -> (integer) 1
             HSET h a -> (error) ERR wrong number of arguments for 'hset' command
@@ -1041,11 +1076,14 @@ mod tests {
             SET w x -> OK
             HMGET w a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
             HSETNX w a b -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
-            HLEN w -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]]);
+            HLEN w -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]],
+        );
     }
     #[test]
     fn zsets() {
-        check("zsets", expect![[r#"
+        check(
+            "zsets",
+            expect![[r#"
             ZADD z 1 a 2 b 3 c -> (integer) 3
             ZADD z NX 10 a 4 d -> (integer) 1
             ZADD z XX 10 a 5 e -> (integer) 0
@@ -1151,11 +1189,14 @@ mod tests {
             SET w x -> OK
             ZINCRBY w 1 a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
             ZCOUNT w 0 1 -> (error) WRONGTYPE Operation against a key holding the wrong kind of value
-            ZRANK w a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]]);
+            ZRANK w a -> (error) WRONGTYPE Operation against a key holding the wrong kind of value"#]],
+        );
     }
     #[test]
     fn server() {
-        check("server", expect![[r#"
+        check(
+            "server",
+            expect![[r#"
             PING -> PONG
             PING hello -> "hello"
             PING a b -> (error) ERR wrong number of arguments for 'ping' command
@@ -1176,6 +1217,7 @@ mod tests {
             DBSIZE extra -> (error) ERR wrong number of arguments for 'dbsize' command
             PING "" -> ""
             ECHO "\x00\xff" -> "\x00\xff"
-            ECHO "" -> """#]]);
+            ECHO "" -> """#]],
+        );
     }
 }

@@ -131,9 +131,7 @@ impl Keyspace {
     fn position(&self, key: &[u8]) -> Option<usize> {
         let entries = &self.entries;
         let h = h32_of(key);
-        self.table
-            .find(spread(h), |&s| slot_h32(s) == h && &*entries[slot_index(s)].0 == key)
-            .map(|&s| slot_index(s))
+        self.table.find(spread(h), |&s| slot_h32(s) == h && &*entries[slot_index(s)].0 == key).map(|&s| slot_index(s))
     }
     pub fn get(&self, key: &[u8]) -> Option<&Value> {
         self.position(key).map(|i| &self.entries[i].1)

@@ -828,7 +828,10 @@ mod engine_tests {
         let e = t.import_json(&json).unwrap_err().to_string();
         assert_eq!(e, "stored dataset holds 2 keys, the most allowed is 1");
         let e = t.import_json(r#"{"version":1,"keys":[],"databases":[{"index":16,"keys":[]}]}"#).unwrap_err();
-        assert_eq!(e.to_string(), "stored dataset has database 16; this store has databases 0 to 15 (each listed once)");
+        assert_eq!(
+            e.to_string(),
+            "stored dataset has database 16; this store has databases 0 to 15 (each listed once)"
+        );
         assert_eq!(t.database_len(7), 1, "a refused import leaves the store alone");
     }
 }

@@ -272,11 +272,8 @@ impl LongDouble {
         if lower == b"inf" || lower == b"infinity" {
             return Some(LongDouble::Inf { neg });
         }
-        let (mantissa, exp2, sticky, nonzero_digits) = if lower.starts_with(b"0x") {
-            parse_hex(&lower[2..])?
-        } else {
-            parse_dec(&lower)?
-        };
+        let (mantissa, exp2, sticky, nonzero_digits) =
+            if lower.starts_with(b"0x") { parse_hex(&lower[2..])? } else { parse_dec(&lower)? };
         let v = match exp2 {
             Exp::Binary(e) => round_to_ld(neg, &mantissa, e, sticky),
             Exp::Decimal(e) => dec_to_ld(neg, mantissa, e),
@@ -295,10 +292,16 @@ impl LongDouble {
         match (self, o) {
             (Nan, _) | (_, Nan) => Nan,
             (Inf { neg: a }, Inf { neg: b }) => {
-                if a == b { Inf { neg: a } } else { Nan }
+                if a == b {
+                    Inf { neg: a }
+                } else {
+                    Nan
+                }
             }
             (Inf { neg }, _) | (_, Inf { neg }) => Inf { neg },
-            (Finite { mant: 0, neg: an, .. }, Finite { mant: 0, neg: bn, .. }) => Finite { neg: an && bn, mant: 0, exp: 0 },
+            (Finite { mant: 0, neg: an, .. }, Finite { mant: 0, neg: bn, .. }) => {
+                Finite { neg: an && bn, mant: 0, exp: 0 }
+            }
             (Finite { mant: 0, .. }, b) => b,
             (a, Finite { mant: 0, .. }) => a,
             (Finite { neg: an, mant: am, exp: ae }, Finite { neg: bn, mant: bm, exp: be }) => {

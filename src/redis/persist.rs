@@ -14,8 +14,8 @@ use super::num;
 use super::store::Store;
 use super::stream::{parse_id, Consumer, Group, IdForm, Nack, Stream, INVALID_ENTRIES_READ};
 use super::value::{Value, ZSet};
-use std::collections::BTreeMap;
 use crate::sim::SimTime;
+use std::collections::BTreeMap;
 
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -278,12 +278,7 @@ impl Store {
     }
 
     /// One database's keys, validated, counted into the running totals.
-    fn import_keys(
-        &self,
-        keys: &[SnapshotKey],
-        total_keys: &mut usize,
-        cost: &mut u64,
-    ) -> Result<Db, ImportError> {
+    fn import_keys(&self, keys: &[SnapshotKey], total_keys: &mut usize, cost: &mut u64) -> Result<Db, ImportError> {
         let mut db = Keyspace::new();
         let mut expires: Map<Box<[u8]>, i64> = Map::default();
         for sk in keys {

@@ -77,7 +77,8 @@ mod tests {
 
     #[test]
     fn encodes_resp2() {
-        let r = Reply::Array(vec![Reply::ok(), Reply::Integer(-3), Reply::bulk("hi"), Reply::Nil, Reply::error("ERR x")]);
+        let r =
+            Reply::Array(vec![Reply::ok(), Reply::Integer(-3), Reply::bulk("hi"), Reply::Nil, Reply::error("ERR x")]);
         assert_eq!(r.to_resp(), b"*5\r\n+OK\r\n:-3\r\n$2\r\nhi\r\n$-1\r\n-ERR x\r\n".to_vec());
         assert_eq!(Reply::NilArray.to_resp(), b"*-1\r\n".to_vec());
     }

@@ -368,11 +368,43 @@ static PUBSUB: &[CommandSpec] = &[
 ];
 
 static XGROUP: &[CommandSpec] = &[
-    sub!("xgroup|create", -5, WD, Stream, "key group id | $ [MKSTREAM] [ENTRIESREAD entries-read]", "Create a consumer group.", streams::xgroup),
-    sub!("xgroup|setid", -5, W, Stream, "key group id | $ [ENTRIESREAD entries-read]", "Set a consumer group to an arbitrary last delivered ID value.", streams::xgroup),
+    sub!(
+        "xgroup|create",
+        -5,
+        WD,
+        Stream,
+        "key group id | $ [MKSTREAM] [ENTRIESREAD entries-read]",
+        "Create a consumer group.",
+        streams::xgroup
+    ),
+    sub!(
+        "xgroup|setid",
+        -5,
+        W,
+        Stream,
+        "key group id | $ [ENTRIESREAD entries-read]",
+        "Set a consumer group to an arbitrary last delivered ID value.",
+        streams::xgroup
+    ),
     sub!("xgroup|destroy", 4, W, Stream, "key group", "Destroy a consumer group.", streams::xgroup),
-    sub!("xgroup|createconsumer", 5, WD, Stream, "key group consumer", "Create a consumer in a consumer group.", streams::xgroup),
-    sub!("xgroup|delconsumer", 5, W, Stream, "key group consumer", "Delete a consumer from a consumer group.", streams::xgroup),
+    sub!(
+        "xgroup|createconsumer",
+        5,
+        WD,
+        Stream,
+        "key group consumer",
+        "Create a consumer in a consumer group.",
+        streams::xgroup
+    ),
+    sub!(
+        "xgroup|delconsumer",
+        5,
+        W,
+        Stream,
+        "key group consumer",
+        "Delete a consumer from a consumer group.",
+        streams::xgroup
+    ),
     sub!("xgroup|help", 2, &[], Stream, "", "Show helpful text about the different subcommands", streams::xgroup),
 ];
 

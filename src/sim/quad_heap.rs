@@ -12,9 +12,7 @@ pub struct QuadHeap {
 
 impl QuadHeap {
     pub fn with_capacity(n: usize) -> Self {
-        QuadHeap {
-            a: Vec::with_capacity(n),
-        }
+        QuadHeap { a: Vec::with_capacity(n) }
     }
     #[inline]
     pub fn peek(&self) -> Option<u64> {
@@ -55,16 +53,8 @@ impl QuadHeap {
                 break;
             }
             let (m, mv) = if c + 3 < n {
-                let (i1, v1) = if a[c + 1] < a[c] {
-                    (c + 1, a[c + 1])
-                } else {
-                    (c, a[c])
-                };
-                let (i2, v2) = if a[c + 3] < a[c + 2] {
-                    (c + 3, a[c + 3])
-                } else {
-                    (c + 2, a[c + 2])
-                };
+                let (i1, v1) = if a[c + 1] < a[c] { (c + 1, a[c + 1]) } else { (c, a[c]) };
+                let (i2, v2) = if a[c + 3] < a[c + 2] { (c + 3, a[c + 3]) } else { (c + 2, a[c + 2]) };
                 if v2 < v1 {
                     (i2, v2)
                 } else {

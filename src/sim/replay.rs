@@ -179,7 +179,11 @@ pub fn parse_b36(s: &str) -> Option<u64> {
 /// `_`, with each action's short `code` from the model. Only unreserved URL characters when the
 /// codes use them, so it is not escaped in a query string.
 pub fn log_to_query<A>(actions: &[LoggedAction<A>], code: impl Fn(&A) -> String) -> String {
-    actions.iter().map(|a| format!("{}~{}~{}", b36(a.at_ms), b36(a.events), code(&a.action))).collect::<Vec<_>>().join("_")
+    actions
+        .iter()
+        .map(|a| format!("{}~{}~{}", b36(a.at_ms), b36(a.events), code(&a.action)))
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 /// Reads [`log_to_query`]'s text with the model's code reader; an error names the first entry not

@@ -184,14 +184,30 @@ impl SimRng {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Distribution {
-    Constant { ms: f64 },
-    Uniform { min_ms: f64, max_ms: f64 },
+    Constant {
+        ms: f64,
+    },
+    Uniform {
+        min_ms: f64,
+        max_ms: f64,
+    },
     /// |Normal(mean, std_dev)|.
-    AbsNormal { mean_ms: f64, std_dev_ms: f64 },
+    AbsNormal {
+        mean_ms: f64,
+        std_dev_ms: f64,
+    },
     /// Lognormal given by the median and the underlying normal's sigma.
-    LogNormal { median_ms: f64, sigma: f64 },
-    Exponential { mean_ms: f64 },
-    Pareto { min_ms: f64, alpha: f64 },
+    LogNormal {
+        median_ms: f64,
+        sigma: f64,
+    },
+    Exponential {
+        mean_ms: f64,
+    },
+    Pareto {
+        min_ms: f64,
+        alpha: f64,
+    },
 }
 
 impl Distribution {
@@ -205,7 +221,11 @@ impl Distribution {
             Distribution::Exponential { mean_ms } => rng.exponential(mean_ms),
             Distribution::Pareto { min_ms, alpha } => rng.pareto(min_ms, alpha),
         };
-        if v.is_nan() || v < 0.0 { 0.0 } else { v }
+        if v.is_nan() || v < 0.0 {
+            0.0
+        } else {
+            v
+        }
     }
 
     /// One sample rounded to whole milliseconds.
@@ -222,7 +242,11 @@ impl Distribution {
             Distribution::LogNormal { median_ms, sigma } => median_ms * libm::exp(sigma * sigma / 2.0),
             Distribution::Exponential { mean_ms } => mean_ms,
             Distribution::Pareto { min_ms, alpha } => {
-                if alpha <= 1.0 { f64::INFINITY } else { alpha * min_ms / (alpha - 1.0) }
+                if alpha <= 1.0 {
+                    f64::INFINITY
+                } else {
+                    alpha * min_ms / (alpha - 1.0)
+                }
             }
         }
     }

@@ -90,11 +90,7 @@ mod tests {
     #[test]
     fn ziggurat_normal_has_the_right_moments_and_tails() {
         let z = Ziggurat::get();
-        assert!(
-            z.x[255] > 0.0 && z.x[255] < 0.3,
-            "the layers must close near 0: {}",
-            z.x[255]
-        );
+        assert!(z.x[255] > 0.0 && z.x[255] < 0.3, "the layers must close near 0: {}", z.x[255]);
         let mut r = SimRng::new(17);
         let n = 200_000;
         let xs: Vec<f64> = (0..n).map(|_| z.sample(&mut r)).collect();
@@ -103,20 +99,9 @@ mod tests {
         assert!(mean.abs() < 0.01, "mean {mean}");
         assert!((var - 1.0).abs() < 0.015, "variance {var}");
         let beyond = |t: f64| xs.iter().filter(|x| x.abs() > t).count() as f64 / n as f64;
-        assert!(
-            (beyond(1.0) - 0.3173).abs() < 0.005,
-            "P(|z|>1) {}",
-            beyond(1.0)
-        );
-        assert!(
-            (beyond(2.0) - 0.0455).abs() < 0.002,
-            "P(|z|>2) {}",
-            beyond(2.0)
-        );
-        assert!(
-            xs.iter().any(|x| x.abs() > ZIG_R),
-            "the tail beyond R is reachable"
-        );
+        assert!((beyond(1.0) - 0.3173).abs() < 0.005, "P(|z|>1) {}", beyond(1.0));
+        assert!((beyond(2.0) - 0.0455).abs() < 0.002, "P(|z|>2) {}", beyond(2.0));
+        assert!(xs.iter().any(|x| x.abs() > ZIG_R), "the tail beyond R is reachable");
     }
 
     #[test]

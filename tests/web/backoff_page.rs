@@ -26,40 +26,27 @@ fn QueryProbe() -> Html {
 /// Mounts the app at `path`. The herd section starts itself; `m=20&dur=5` in tests keeps it tiny.
 async fn mount(path: &str) -> (Element, yew::AppHandle<Routed<LayoutWithProbe>>) {
     let (root, handle) = mount_at::<LayoutWithProbe>(path).await;
-    assert!(
-        by_testid(&root, "page-backoff").is_some(),
-        "{path} renders the backoff page"
-    );
+    assert!(by_testid(&root, "page-backoff").is_some(), "{path} renders the backoff page");
     (root, handle)
 }
 
 fn text(root: &Element, testid: &str) -> String {
-    by_testid(root, testid)
-        .unwrap_or_else(|| panic!("no [data-testid={testid}]"))
-        .text_content()
-        .unwrap_or_default()
+    by_testid(root, testid).unwrap_or_else(|| panic!("no [data-testid={testid}]")).text_content().unwrap_or_default()
 }
 
 fn all(root: &Element, selector: &str) -> Vec<Element> {
     let list = root.query_selector_all(selector).unwrap();
-    (0..list.length())
-        .map(|i| list.item(i).unwrap().dyn_into::<Element>().unwrap())
-        .collect()
+    (0..list.length()).map(|i| list.item(i).unwrap().dyn_into::<Element>().unwrap()).collect()
 }
 
 fn texts(root: &Element, selector: &str) -> Vec<String> {
-    all(root, selector)
-        .iter()
-        .map(|e| e.text_content().unwrap_or_default())
-        .collect()
+    all(root, selector).iter().map(|e| e.text_content().unwrap_or_default()).collect()
 }
 
 /// Types `value` into a form field and fires the bubbling `change` a user's Enter or blur fires.
 fn set_field(root: &Element, name: &str, value: &str) {
-    let input: HtmlInputElement = by_testid(root, &format!("field-{name}"))
-        .unwrap_or_else(|| panic!("no field {name}"))
-        .dyn_into()
-        .unwrap();
+    let input: HtmlInputElement =
+        by_testid(root, &format!("field-{name}")).unwrap_or_else(|| panic!("no field {name}")).dyn_into().unwrap();
     input.set_value(value);
     let ev = document().create_event("Event").unwrap();
     ev.init_event_with_bubbles_and_cancelable("change", true, true);
@@ -82,49 +69,25 @@ const SMALL_HERD: &str = "m=20&c=30&t1=1&t2=2&dur=4";
 #[wasm_bindgen_test]
 async fn the_reference_schedule_is_drawn_exactly() {
     let (root, handle) = mount(&format!("/backoff?{SMALL_HERD}")).await;
-    assert!(text(&root, "attempts-statement")
-        .contains("maxRetries = 4 means up to five attempts and four waits"));
+    assert!(text(&root, "attempts-statement").contains("maxRetries = 4 means up to five attempts and four waits"));
     // The intro names whose comment it corrects (issue 11: "the reference's own comment" named none).
     assert!(text(&root, "attempts-statement")
         .contains("The retry helper modelled here, retry(call, onRetry, maxRetries) with 2ⁿ × 100 ms waits, says in its own doc comment"));
     // Nothing has happened before the call is played.
     assert_eq!(all(&root, "[data-testid='seq-attempt']").len(), 0);
-    assert_eq!(
-        texts(&root, "[data-testid='delay-sample']"),
-        vec!["200 ms", "400 ms", "800 ms", "1600 ms"]
-    );
+    assert_eq!(texts(&root, "[data-testid='delay-sample']"), vec!["200 ms", "400 ms", "800 ms", "1600 ms"]);
     click(&by_testid(&root, "one-call-finish").unwrap());
     settle().await;
-    assert_eq!(
-        all(&root, "[data-testid='seq-attempt']").len(),
-        4,
-        "four attempt arrows"
-    );
-    assert_eq!(
-        all(&root, "[data-testid='seq-reply']").len(),
-        4,
-        "four replies"
-    );
+    assert_eq!(all(&root, "[data-testid='seq-attempt']").len(), 4, "four attempt arrows");
+    assert_eq!(all(&root, "[data-testid='seq-reply']").len(), 4, "four replies");
     assert_eq!(all(&root, ".bo-seq__reply--fail").len(), 3);
     assert_eq!(all(&root, ".bo-seq__reply--ok").len(), 1);
-    assert_eq!(
-        texts(&root, ".bo-seq__wait-label"),
-        vec!["wait 200 ms", "wait 400 ms", "wait 800 ms"]
-    );
-    assert_eq!(
-        texts(&root, "[data-testid='attempt-wait']"),
-        vec!["0 ms", "200 ms", "400 ms", "800 ms"]
-    );
-    assert_eq!(
-        all(&root, "[data-testid='attempts-table'] tbody tr").len(),
-        4
-    );
+    assert_eq!(texts(&root, ".bo-seq__wait-label"), vec!["wait 200 ms", "wait 400 ms", "wait 800 ms"]);
+    assert_eq!(texts(&root, "[data-testid='attempt-wait']"), vec!["0 ms", "200 ms", "400 ms", "800 ms"]);
+    assert_eq!(all(&root, "[data-testid='attempts-table'] tbody tr").len(), 4);
     assert_eq!(all(&root, "[data-testid='on-retry-log'] li").len(), 3);
     let outcome = text(&root, "one-call-outcome");
-    assert!(
-        outcome.contains("Success on attempt 4") && outcome.contains("t = 1400 ms"),
-        "{outcome}"
-    );
+    assert!(outcome.contains("Success on attempt 4") && outcome.contains("t = 1400 ms"), "{outcome}");
     assert!(text(&root, "seq-outcome").contains("success on attempt 4 at 1400 ms"));
     handle.destroy();
     root.remove();
@@ -135,35 +98,19 @@ async fn playing_with_the_controls_bar_reaches_the_outcome_and_pauses() {
     let (root, handle) = mount(&format!("/backoff?speed=100&{SMALL_HERD}")).await;
     click(&by_testid(&root, "step").unwrap());
     settle().await;
-    assert_eq!(
-        all(&root, "[data-testid='seq-attempt']").len(),
-        1,
-        "one step sends attempt 0"
-    );
+    assert_eq!(all(&root, "[data-testid='seq-attempt']").len(), 1, "one step sends attempt 0");
     assert_eq!(all(&root, "[data-testid='seq-reply']").len(), 0);
     click(&by_testid(&root, "play-toggle").unwrap());
-    until("the call to finish", || {
-        by_testid(&root, "seq-outcome").is_some()
-    })
-    .await;
+    until("the call to finish", || by_testid(&root, "seq-outcome").is_some()).await;
     settle().await;
     assert_eq!(
-        by_testid(&root, "play-toggle")
-            .unwrap()
-            .get_attribute("aria-pressed")
-            .as_deref(),
+        by_testid(&root, "play-toggle").unwrap().get_attribute("aria-pressed").as_deref(),
         Some("false"),
         "it pauses at the outcome"
     );
     let clock = text(&root, "clock");
-    assert!(
-        clock.contains("0:00:01."),
-        "the clock stops just after the 1400 ms outcome: {clock}"
-    );
-    assert_eq!(
-        texts(&root, "[data-testid='attempt-wait']"),
-        vec!["0 ms", "200 ms", "400 ms", "800 ms"]
-    );
+    assert!(clock.contains("0:00:01."), "the clock stops just after the 1400 ms outcome: {clock}");
+    assert_eq!(texts(&root, "[data-testid='attempt-wait']"), vec!["0 ms", "200 ms", "400 ms", "800 ms"]);
     handle.destroy();
     root.remove();
 }
@@ -176,42 +123,20 @@ async fn k_of_five_gives_the_error_after_four_waits() {
     click(&by_testid(&root, "one-call-finish").unwrap());
     settle().await;
     assert_eq!(all(&root, "[data-testid='seq-attempt']").len(), 5);
-    assert_eq!(
-        texts(&root, ".bo-seq__wait-label"),
-        vec!["wait 200 ms", "wait 400 ms", "wait 800 ms", "wait 1600 ms"]
-    );
-    assert_eq!(
-        texts(&root, "[data-testid='attempt-wait']"),
-        vec!["0 ms", "200 ms", "400 ms", "800 ms", "1600 ms"]
-    );
+    assert_eq!(texts(&root, ".bo-seq__wait-label"), vec!["wait 200 ms", "wait 400 ms", "wait 800 ms", "wait 1600 ms"]);
+    assert_eq!(texts(&root, "[data-testid='attempt-wait']"), vec!["0 ms", "200 ms", "400 ms", "800 ms", "1600 ms"]);
     let outcome = text(&root, "one-call-outcome");
-    assert!(
-        outcome.contains("Error 503 Service Unavailable reaches the caller at t = 3000 ms"),
-        "{outcome}"
-    );
-    assert!(by_testid(&root, "seq-outcome")
-        .unwrap()
-        .get_attribute("class")
-        .unwrap()
-        .contains("fail"));
+    assert!(outcome.contains("Error 503 Service Unavailable reaches the caller at t = 3000 ms"), "{outcome}");
+    assert!(by_testid(&root, "seq-outcome").unwrap().get_attribute("class").unwrap().contains("fail"));
     handle.destroy();
     root.remove();
 }
 
 #[wasm_bindgen_test]
 async fn bad_url_parameters_and_bad_fields_are_named() {
-    let (root, handle) = mount(&format!(
-        "/backoff?max_retries=lots&runs=0&policy=magic&{SMALL_HERD}"
-    ))
-    .await;
+    let (root, handle) = mount(&format!("/backoff?max_retries=lots&runs=0&policy=magic&{SMALL_HERD}")).await;
     let notices = text(&root, "param-notices");
-    for part in [
-        "`max_retries`",
-        "\"lots\"",
-        "`runs`",
-        "`policy`",
-        "\"magic\"",
-    ] {
+    for part in ["`max_retries`", "\"lots\"", "`runs`", "`policy`", "\"magic\""] {
         assert!(notices.contains(part), "the notice names {part}: {notices}");
     }
     // The defaults stand in: the reference call.
@@ -219,50 +144,31 @@ async fn bad_url_parameters_and_bad_fields_are_named() {
     set_field(&root, "k", "-2");
     settle().await;
     let errors = text(&root, "one-call-errors");
-    assert!(
-        errors.contains("k \"-2\" is not accepted: expected a whole number from 0 to 50"),
-        "{errors}"
-    );
+    assert!(errors.contains("k \"-2\" is not accepted: expected a whole number from 0 to 50"), "{errors}");
     // A combination only the core can judge: a cap below the base.
     set_field(&root, "k", "3");
     set_field(&root, "cap_ms", "50");
     settle().await;
     let errors = text(&root, "one-call-errors");
-    assert!(
-        errors.contains("Cap 50 ms is below base 100 ms: expected cap ≥ base."),
-        "{errors}"
-    );
+    assert!(errors.contains("Cap 50 ms is below base 100 ms: expected cap ≥ base."), "{errors}");
     handle.destroy();
     root.remove();
 }
 
 #[wasm_bindgen_test]
 async fn a_tiny_sweep_runs_to_completion_draws_charts_and_is_cached() {
-    let (root, handle) = mount(&format!(
-        "/backoff?seed=4242&runs=1&n_from=10&n_to=30&n_step=10&hist_n=20&{SMALL_HERD}"
-    ))
-    .await;
+    let (root, handle) =
+        mount(&format!("/backoff?seed=4242&runs=1&n_from=10&n_to=30&n_step=10&hist_n=20&{SMALL_HERD}")).await;
     assert!(text(&root, "sweep-status").contains("Not run yet"));
-    assert_eq!(
-        all(&root, "[data-testid='histograms'] svg.chart").len(),
-        5,
-        "five histograms are drawn at once"
-    );
+    assert_eq!(all(&root, "[data-testid='histograms'] svg.chart").len(), 5, "five histograms are drawn at once");
     click(&by_testid(&root, "sweep-run").unwrap());
-    until("the sweep to finish", || {
-        by_testid(&root, "sweep-time").is_some()
-    })
-    .await;
+    until("the sweep to finish", || by_testid(&root, "sweep-time").is_some()).await;
     let time = text(&root, "sweep-time");
     assert!(time.contains("in this tab"), "{time}");
     let lines = all(&root, "[data-testid='chart-calls'] path.line");
     assert_eq!(lines.len(), 5, "one line per strategy");
     for l in &lines {
-        assert_eq!(
-            l.get_attribute("d").unwrap().matches('L').count(),
-            2,
-            "three points (N = 10, 20, 30)"
-        );
+        assert_eq!(l.get_attribute("d").unwrap().matches('L').count(), 2, "three points (N = 10, 20, 30)");
     }
     assert_eq!(all(&root, "[data-testid='chart-time'] path.line").len(), 5);
     assert!(by_testid(&root, "sweep-export").is_some());
@@ -285,10 +191,7 @@ async fn a_long_sweep_shows_progress_and_cancel_stops_it() {
     let progress = by_testid(&root, "sweep-progress").expect("a progress bar while running");
     assert_eq!(progress.get_attribute("max").as_deref(), Some("95000"));
     until("some progress", || {
-        by_testid(&root, "sweep-progress")
-            .and_then(|p| p.get_attribute("value"))
-            .map(|v| v != "0")
-            .unwrap_or(false)
+        by_testid(&root, "sweep-progress").and_then(|p| p.get_attribute("value")).map(|v| v != "0").unwrap_or(false)
     })
     .await;
     click(&by_testid(&root, "sweep-cancel").unwrap());
@@ -309,29 +212,17 @@ async fn a_long_sweep_shows_progress_and_cancel_stops_it() {
 #[wasm_bindgen_test]
 async fn the_herd_runs_by_itself_and_draws_both_charts() {
     let (root, handle) = mount(&format!("/backoff?{SMALL_HERD}")).await;
-    until("the herd to finish", || {
-        by_testid(&root, "herd-charts").is_some()
-    })
-    .await;
+    until("the herd to finish", || by_testid(&root, "herd-charts").is_some()).await;
     // Five strategies and the capacity line, without and with the budget.
-    assert_eq!(
-        all(&root, "[data-testid='chart-herd-none'] path.line").len(),
-        6
-    );
-    assert_eq!(
-        all(&root, "[data-testid='chart-herd-budget'] path.line").len(),
-        6
-    );
+    assert_eq!(all(&root, "[data-testid='chart-herd-none'] path.line").len(), 6);
+    assert_eq!(all(&root, "[data-testid='chart-herd-budget'] path.line").len(), 6);
     assert_eq!(all(&root, "[data-testid='herd-table'] tbody tr").len(), 10);
     assert!(by_testid(&root, "herd-export").is_some());
     set_field(&root, "t2", "0");
     click(&by_testid(&root, "herd-run").unwrap());
     settle().await;
     let errors = text(&root, "herd-errors");
-    assert!(
-        errors.contains("Outage 1000..0 ms is reversed: expected t1 ≤ t2."),
-        "{errors}"
-    );
+    assert!(errors.contains("Outage 1000..0 ms is reversed: expected t1 ≤ t2."), "{errors}");
     handle.destroy();
     root.remove();
 }
@@ -359,10 +250,7 @@ async fn the_scenario_is_written_back_to_the_url() {
     set_field(&root, "runs", "7");
     settle().await;
     let q = text(&root, "probe-query");
-    assert!(
-        q.contains("k=5") && q.contains("runs=7") && !q.contains("k=2"),
-        "{q}"
-    );
+    assert!(q.contains("k=5") && q.contains("runs=7") && !q.contains("k=2"), "{q}");
     handle.destroy();
     root.remove();
 }
@@ -370,18 +258,11 @@ async fn the_scenario_is_written_back_to_the_url() {
 #[wasm_bindgen_test]
 async fn a_live_contention_run_plays_until_every_client_is_done() {
     let (root, handle) = mount(&format!("/backoff?seed=11&{SMALL_HERD}")).await;
-    assert!(
-        by_testid(&root, "live-contention").is_none(),
-        "mounted on demand"
-    );
+    assert!(by_testid(&root, "live-contention").is_none(), "mounted on demand");
     click(&by_testid(&root, "live-toggle").unwrap());
     settle().await;
     let live = by_testid(&root, "live-contention").expect("the live view opens");
-    assert_eq!(
-        all(&live, ".bo-live__grid circle").len(),
-        20,
-        "one dot per client"
-    );
+    assert_eq!(all(&live, ".bo-live__grid circle").len(), 20, "one dot per client");
     assert!(text(&live, "live-stats").contains("Row version 0 · writes 0"));
     // Full speed, then play.
     let speed: HtmlInputElement = by_testid(&live, "speed").unwrap().dyn_into().unwrap();
@@ -390,15 +271,9 @@ async fn a_live_contention_run_plays_until_every_client_is_done() {
     ev.init_event_with_bubbles_and_cancelable("input", true, true);
     speed.dispatch_event(&ev).unwrap();
     click(&by_testid(&live, "play-toggle").unwrap());
-    until("every client to succeed", || {
-        text(&live, "live-stats").contains("all done")
-    })
-    .await;
+    until("every client to succeed", || text(&live, "live-stats").contains("all done")).await;
     let stats = text(&live, "live-stats");
-    assert!(
-        stats.starts_with("Row version 20 · "),
-        "twenty successful writes: {stats}"
-    );
+    assert!(stats.starts_with("Row version 20 · "), "twenty successful writes: {stats}");
     assert_eq!(all(&live, ".bo-live__grid circle.bo-phase--done").len(), 20);
     // The run is over: it says so, stands still, and offers a replay.
     until("the end to be announced", || by_testid(&live, "live-finished").is_some()).await;
@@ -454,27 +329,16 @@ async fn a_huge_bad_value_is_clipped_in_its_notice() {
 
 #[wasm_bindgen_test]
 async fn a_deadline_ends_the_call_and_the_seed_redraws_jitter() {
-    let (root, handle) = mount(&format!(
-        "/backoff?api=down&from_ms=0&to_ms=1000&max_elapsed_ms=1000&{SMALL_HERD}"
-    ))
-    .await;
+    let (root, handle) =
+        mount(&format!("/backoff?api=down&from_ms=0&to_ms=1000&max_elapsed_ms=1000&{SMALL_HERD}")).await;
     click(&by_testid(&root, "one-call-finish").unwrap());
     settle().await;
-    assert_eq!(
-        texts(&root, ".bo-seq__wait-label"),
-        vec!["wait 200 ms", "wait 400 ms"]
-    );
+    assert_eq!(texts(&root, ".bo-seq__wait-label"), vec!["wait 200 ms", "wait 400 ms"]);
     let outcome = text(&root, "one-call-outcome");
-    assert!(
-        outcome.contains("at t = 600 ms: the next wait would pass the deadline"),
-        "{outcome}"
-    );
+    assert!(outcome.contains("at t = 600 ms: the next wait would pass the deadline"), "{outcome}");
     // Full jitter draws its waits from the seed: another seed, other waits, and the URL follows.
     set_field(&root, "max_elapsed_ms", "");
-    let policy: web_sys::HtmlSelectElement = by_testid(&root, "field-policy")
-        .unwrap()
-        .dyn_into()
-        .unwrap();
+    let policy: web_sys::HtmlSelectElement = by_testid(&root, "field-policy").unwrap().dyn_into().unwrap();
     policy.set_value("full_jitter");
     let ev = document().create_event("Event").unwrap();
     ev.init_event_with_bubbles_and_cancelable("change", true, true);
@@ -495,10 +359,7 @@ async fn a_deadline_ends_the_call_and_the_seed_redraws_jitter() {
     assert_eq!(after.len(), 4);
     assert_ne!(before, after, "seed 8 draws other waits");
     let q = text(&root, "probe-query");
-    assert!(
-        q.contains("seed=8") && q.contains("policy=full_jitter"),
-        "{q}"
-    );
+    assert!(q.contains("seed=8") && q.contains("policy=full_jitter"), "{q}");
     handle.destroy();
     root.remove();
 }

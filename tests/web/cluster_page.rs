@@ -9,23 +9,13 @@ use web_sys::{Element, HtmlInputElement};
 use crate::support::*;
 
 fn text(root: &Element, id: &str) -> String {
-    by_testid(root, id)
-        .unwrap_or_else(|| panic!("{id} is on the page"))
-        .text_content()
-        .unwrap_or_default()
+    by_testid(root, id).unwrap_or_else(|| panic!("{id} is on the page")).text_content().unwrap_or_default()
 }
 
 fn owners(root: &Element) -> Vec<String> {
     let runs = root.query_selector_all("[data-testid='slot-run']").unwrap();
     (0..runs.length())
-        .map(|i| {
-            runs.item(i)
-                .unwrap()
-                .dyn_into::<Element>()
-                .unwrap()
-                .get_attribute("data-owner")
-                .unwrap_or_default()
-        })
+        .map(|i| runs.item(i).unwrap().dyn_into::<Element>().unwrap().get_attribute("data-owner").unwrap_or_default())
         .collect()
 }
 
@@ -43,10 +33,7 @@ async fn wait_until(max_ms: u32, mut cond: impl FnMut() -> bool) -> bool {
 }
 
 fn type_line(root: &Element, line: &str) {
-    let input = by_testid(root, "cluster-cli-input")
-        .unwrap()
-        .dyn_into::<HtmlInputElement>()
-        .unwrap();
+    let input = by_testid(root, "cluster-cli-input").unwrap().dyn_into::<HtmlInputElement>().unwrap();
     input.set_value(line);
     keydown(&input, "Enter");
 }
@@ -55,30 +42,19 @@ fn type_line(root: &Element, line: &str) {
 /// its slots under a new config epoch, and the slot bar shows the new owner.
 #[wasm_bindgen_test]
 async fn killing_a_master_promotes_its_replica_and_recolours_the_slot_bar() {
-    let (root, handle) =
-        mount_at::<Layout>("/cluster?preset=steady&reads=0&writes=0&seed=4&speed=1000").await;
+    let (root, handle) = mount_at::<Layout>("/cluster?preset=steady&reads=0&writes=0&seed=4&speed=1000").await;
     assert!(by_testid(&root, "page-cluster").is_some());
-    assert!(
-        by_testid(&root, "param-notices").is_none(),
-        "a good URL gives no notice"
-    );
+    assert!(by_testid(&root, "param-notices").is_none(), "a good URL gives no notice");
     assert_eq!(owners(&root), ["0", "1", "2"]);
     assert_eq!(text(&root, "node-0-role"), "master");
     assert!(by_testid(&root, "failover-timeline-empty").is_some());
     click(&by_testid(&root, "node-0-kill").unwrap());
     settle().await;
     assert_eq!(text(&root, "node-0-health"), "killed");
-    assert!(
-        by_testid(&root, "node-0-restart").is_some(),
-        "a killed node offers Restart"
-    );
+    assert!(by_testid(&root, "node-0-restart").is_some(), "a killed node offers Restart");
     click(&by_testid(&root, "play-toggle").unwrap());
     let promoted = wait_until(40_000, || by_testid(&root, "phase-promoted").is_some()).await;
-    assert!(
-        promoted,
-        "the replica was promoted (t = {})",
-        text(&root, "clock")
-    );
+    assert!(promoted, "the replica was promoted (t = {})", text(&root, "clock"));
     click(&by_testid(&root, "play-toggle").unwrap());
     settle().await;
     let after = owners(&root);
@@ -86,11 +62,7 @@ async fn killing_a_master_promotes_its_replica_and_recolours_the_slot_bar() {
     assert_ne!(after[0], "0", "the first slot range changed owner");
     let new_master = &after[0];
     assert_eq!(text(&root, &format!("node-{new_master}-role")), "master");
-    assert_eq!(
-        text(&root, &format!("node-{new_master}-epoch")),
-        "7",
-        "the election's epoch"
-    );
+    assert_eq!(text(&root, &format!("node-{new_master}-epoch")), "7", "the election's epoch");
     assert!(
         by_testid(&root, "phase-pfail").is_some()
             && by_testid(&root, "phase-fail").is_some()
@@ -101,8 +73,7 @@ async fn killing_a_master_promotes_its_replica_and_recolours_the_slot_bar() {
     click(&by_testid(&root, "node-0-restart").unwrap());
     click(&by_testid(&root, "play-toggle").unwrap());
     let demoted = wait_until(30_000, || {
-        by_testid(&root, "node-0-role")
-            .is_some_and(|e| e.text_content().as_deref() == Some("replica"))
+        by_testid(&root, "node-0-role").is_some_and(|e| e.text_content().as_deref() == Some("replica"))
     })
     .await;
     click(&by_testid(&root, "play-toggle").unwrap());
@@ -120,28 +91,13 @@ async fn the_cli_follows_redirects_and_the_placement_box_computes_slots() {
     type_line(&root, "SET foo bar");
     settle().await;
     assert_eq!(text(&root, "cluster-cli-prompt"), "127.0.0.1:7002>");
-    let outputs = root
-        .query_selector_all("[data-testid='cluster-cli-output']")
-        .unwrap();
-    let last = outputs
-        .item(outputs.length() - 1)
-        .unwrap()
-        .text_content()
-        .unwrap();
-    assert_eq!(
-        last,
-        "-> Redirected to slot [12182] located at 127.0.0.1:7002\nOK"
-    );
+    let outputs = root.query_selector_all("[data-testid='cluster-cli-output']").unwrap();
+    let last = outputs.item(outputs.length() - 1).unwrap().text_content().unwrap();
+    assert_eq!(last, "-> Redirected to slot [12182] located at 127.0.0.1:7002\nOK");
     type_line(&root, "MSET a 1 b 2");
     settle().await;
-    assert!(root
-        .text_content()
-        .unwrap()
-        .contains("(error) CROSSSLOT Keys in request don't hash to the same slot"));
-    let key = by_testid(&root, "placement-key")
-        .unwrap()
-        .dyn_into::<HtmlInputElement>()
-        .unwrap();
+    assert!(root.text_content().unwrap().contains("(error) CROSSSLOT Keys in request don't hash to the same slot"));
+    let key = by_testid(&root, "placement-key").unwrap().dyn_into::<HtmlInputElement>().unwrap();
     key.set_value("foo");
     let ev = web_sys::Event::new("input").unwrap();
     ev.init_event_with_bubbles("input", true);
@@ -159,14 +115,8 @@ async fn the_cli_follows_redirects_and_the_placement_box_computes_slots() {
 async fn bad_url_values_show_notices() {
     let (root, handle) = mount_at::<Layout>("/cluster?preset=nope&timeout=3&masters=2").await;
     let notices = text(&root, "param-notices");
-    assert!(
-        notices.contains("`preset`") && notices.contains("\"nope\""),
-        "{notices}"
-    );
-    assert!(
-        notices.contains("`timeout`") && notices.contains("`masters`"),
-        "{notices}"
-    );
+    assert!(notices.contains("`preset`") && notices.contains("\"nope\""), "{notices}");
+    assert!(notices.contains("`timeout`") && notices.contains("`masters`"), "{notices}");
     assert!(text(&root, "run-status").contains("node timeout 5000 ms"));
     handle.destroy();
     root.remove();

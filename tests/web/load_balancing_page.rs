@@ -13,10 +13,7 @@ async fn render_at(path: &str) -> (Element, yew::AppHandle<Routed<Layout>>) {
 }
 
 fn text(root: &Element, id: &str) -> String {
-    by_testid(root, id)
-        .unwrap_or_else(|| panic!("{id} is on the page"))
-        .text_content()
-        .unwrap_or_default()
+    by_testid(root, id).unwrap_or_else(|| panic!("{id} is on the page")).text_content().unwrap_or_default()
 }
 
 fn set_input(el: &Element, value: &str) {
@@ -45,42 +42,19 @@ async fn wait_until(max_ms: u32, mut cond: impl FnMut() -> bool) -> bool {
 async fn a_preset_from_the_url_renders_its_fleet() {
     let (root, handle) = render_at("/load-balancing?preset=nginx-2-3-1&seed=9").await;
     assert!(by_testid(&root, "page-load-balancing").is_some());
-    assert!(
-        by_testid(&root, "param-notices").is_none(),
-        "a good URL gives no notice"
-    );
+    assert!(by_testid(&root, "param-notices").is_none(), "a good URL gives no notice");
     let line = text(&root, "lb-scenario-line");
-    assert!(
-        line.contains("nginx-2-3-1") && line.contains("smooth-wrr") && line.contains("3 servers"),
-        "{line}"
-    );
-    assert_eq!(
-        root.query_selector_all("[data-testid^='server-card-']")
-            .unwrap()
-            .length(),
-        3
-    );
+    assert!(line.contains("nginx-2-3-1") && line.contains("smooth-wrr") && line.contains("3 servers"), "{line}");
+    assert_eq!(root.query_selector_all("[data-testid^='server-card-']").unwrap().length(), 3);
     assert!(text(&root, "server-card-1").contains("weight 3"));
-    assert_eq!(
-        by_testid(&root, "seed")
-            .unwrap()
-            .dyn_into::<HtmlInputElement>()
-            .unwrap()
-            .value(),
-        "9"
-    );
+    assert_eq!(by_testid(&root, "seed").unwrap().dyn_into::<HtmlInputElement>().unwrap().value(), "9");
     // The editor shows the preset, with its description.
     assert!(text(&root, "lb-preset-description").contains("2, 3 and 1"));
     // Stepping moves the run: the first arrival is dispatched and drawn.
     click(&by_testid(&root, "step").unwrap());
     settle().await;
     assert_eq!(text(&root, "total-arrivals"), "1");
-    assert!(
-        root.query_selector_all("[data-testid='lb-dots'] circle")
-            .unwrap()
-            .length()
-            >= 1
-    );
+    assert!(root.query_selector_all("[data-testid='lb-dots'] circle").unwrap().length() >= 1);
     handle.destroy();
     root.remove();
 }
@@ -93,17 +67,9 @@ async fn down_on_a_server_changes_its_state_and_recover_brings_it_back() {
     settle().await;
     let state = text(&root, "server-state-2");
     // The balancer has not noticed yet: health checks have not run.
-    assert!(
-        state.starts_with("down") && state.contains("balancer: up"),
-        "{state}"
-    );
-    assert!(by_testid(&root, "server-card-2")
-        .unwrap()
-        .class_name()
-        .contains("lb-card--down"));
-    assert!(by_testid(&root, "server-2-down")
-        .unwrap()
-        .has_attribute("disabled"));
+    assert!(state.starts_with("down") && state.contains("balancer: up"), "{state}");
+    assert!(by_testid(&root, "server-card-2").unwrap().class_name().contains("lb-card--down"));
+    assert!(by_testid(&root, "server-2-down").unwrap().has_attribute("disabled"));
     click(&by_testid(&root, "server-2-slow").unwrap());
     settle().await;
     assert!(text(&root, "server-state-2").starts_with("slow ×10"));
@@ -118,28 +84,17 @@ async fn down_on_a_server_changes_its_state_and_recover_brings_it_back() {
 async fn bad_url_params_show_notices_naming_them() {
     let (root, handle) = render_at("/load-balancing?rate=lots&alg=wrr&weights=2,3,1").await;
     let notices = text(&root, "param-notices");
-    assert!(
-        notices.contains("`rate`") && notices.contains("\"lots\""),
-        "{notices}"
-    );
-    assert!(
-        notices.contains("`alg`") && notices.contains("\"wrr\"") && notices.contains("smooth-wrr"),
-        "{notices}"
-    );
+    assert!(notices.contains("`rate`") && notices.contains("\"lots\""), "{notices}");
+    assert!(notices.contains("`alg`") && notices.contains("\"wrr\"") && notices.contains("smooth-wrr"), "{notices}");
     // The good parameter is still used; the bad ones fell back to the defaults.
     let line = text(&root, "lb-scenario-line");
-    assert!(
-        line.contains("3 servers") && line.contains("1000 req/s") && line.contains("round-robin"),
-        "{line}"
-    );
+    assert!(line.contains("3 servers") && line.contains("1000 req/s") && line.contains("round-robin"), "{line}");
     handle.destroy();
     root.remove();
     let (root, handle) = render_at("/load-balancing?preset=no-such-preset").await;
     let notices = text(&root, "param-notices");
     assert!(
-        notices.contains("`preset`")
-            && notices.contains("no-such-preset")
-            && notices.contains("linkerd-slow-server"),
+        notices.contains("`preset`") && notices.contains("no-such-preset") && notices.contains("linkerd-slow-server"),
         "{notices}"
     );
     handle.destroy();
@@ -153,12 +108,7 @@ async fn the_smooth_wrr_picture_lists_the_nginx_sequence() {
     set_input(&weights, "5,1,1");
     settle().await;
     assert_eq!(text(&root, "wrr-sequence"), "s0 s0 s1 s0 s2 s0 s0");
-    assert_eq!(
-        root.query_selector_all("[data-testid='wrr-table'] tbody tr")
-            .unwrap()
-            .length(),
-        7
-    );
+    assert_eq!(root.query_selector_all("[data-testid='wrr-table'] tbody tr").unwrap().length(), 7);
     set_input(&weights, "2,3,1");
     settle().await;
     assert_eq!(text(&root, "wrr-sequence"), "s1 s0 s1 s2 s0 s1");
@@ -177,18 +127,8 @@ async fn the_smooth_wrr_picture_lists_the_nginx_sequence() {
         "the notice overflows its picture"
     );
     // The other pictures are drawn for the fleet's four servers.
-    assert!(
-        root.query_selector_all("[data-testid='ring-picture'] .lb-ring__node")
-            .unwrap()
-            .length()
-            >= 4
-    );
-    assert_eq!(
-        root.query_selector_all("[data-testid='maglev-picture'] .lb-maglev__cell")
-            .unwrap()
-            .length(),
-        67
-    );
+    assert!(root.query_selector_all("[data-testid='ring-picture'] .lb-ring__node").unwrap().length() >= 4);
+    assert_eq!(root.query_selector_all("[data-testid='maglev-picture'] .lb-maglev__cell").unwrap().length(), 67);
     assert!(text(&root, "moved-picture").contains("1 of 4 servers"));
     handle.destroy();
     root.remove();
@@ -201,24 +141,13 @@ async fn the_editor_names_a_bad_field_and_applies_a_good_one() {
     click(&by_testid(&root, "lb-apply").unwrap());
     settle().await;
     let errs = text(&root, "lb-editor-errors");
-    assert!(
-        errs.contains("`weights`") && errs.contains("\"1,1,-2\""),
-        "{errs}"
-    );
-    set_input(
-        &by_testid(&root, "lb-field-weights").unwrap(),
-        "1,1,1,1,1,1",
-    );
+    assert!(errs.contains("`weights`") && errs.contains("\"1,1,-2\""), "{errs}");
+    set_input(&by_testid(&root, "lb-field-weights").unwrap(), "1,1,1,1,1,1");
     set_input(&by_testid(&root, "lb-field-rate").unwrap(), "50");
     click(&by_testid(&root, "lb-apply").unwrap());
     settle().await;
     assert!(by_testid(&root, "lb-editor-errors").is_none());
-    assert_eq!(
-        root.query_selector_all("[data-testid^='server-card-']")
-            .unwrap()
-            .length(),
-        6
-    );
+    assert_eq!(root.query_selector_all("[data-testid^='server-card-']").unwrap().length(), 6);
     assert!(text(&root, "lb-scenario-line").contains("50 req/s"));
     handle.destroy();
     root.remove();
@@ -229,16 +158,8 @@ async fn compare_mode_completes_on_a_tiny_workload_and_cancel_stops_a_big_one() 
     let (root, handle) = render_at("/load-balancing?dur=300&rate=100").await;
     click(&by_testid(&root, "compare-run").unwrap());
     settle().await;
-    assert!(
-        wait_until(10_000, || by_testid(&root, "compare-table").is_some()).await,
-        "a tiny comparison finishes"
-    );
-    assert_eq!(
-        root.query_selector_all("[data-testid='compare-table'] tbody tr")
-            .unwrap()
-            .length(),
-        12
-    );
+    assert!(wait_until(10_000, || by_testid(&root, "compare-table").is_some()).await, "a tiny comparison finishes");
+    assert_eq!(root.query_selector_all("[data-testid='compare-table'] tbody tr").unwrap().length(), 12);
     assert!(text(&root, "compare-time").contains("Compared 12 algorithms"));
     assert!(by_testid(&root, "compare-chart-latency").is_some());
     assert!(by_testid(&root, "compare-progress").is_none());
@@ -248,10 +169,7 @@ async fn compare_mode_completes_on_a_tiny_workload_and_cancel_stops_a_big_one() 
     let (root, handle) = render_at("/load-balancing?preset=linkerd-slow-server").await;
     click(&by_testid(&root, "compare-run").unwrap());
     settle().await;
-    assert!(
-        by_testid(&root, "compare-progress").is_some(),
-        "a progress bar while running"
-    );
+    assert!(by_testid(&root, "compare-progress").is_some(), "a progress bar while running");
     click(&by_testid(&root, "compare-cancel").expect("a Cancel button while running"));
     settle().await;
     assert!(text(&root, "compare-cancelled").contains("Cancelled"));

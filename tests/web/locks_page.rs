@@ -10,18 +10,12 @@ use crate::support::*;
 
 async fn mount(path: &str) -> (Element, yew::AppHandle<Routed<Layout>>) {
     let (root, handle) = mount_at::<Layout>(path).await;
-    assert!(
-        by_testid(&root, "page-locks").is_some(),
-        "{path} renders the locks page"
-    );
+    assert!(by_testid(&root, "page-locks").is_some(), "{path} renders the locks page");
     (root, handle)
 }
 
 fn text(root: &Element, testid: &str) -> String {
-    by_testid(root, testid)
-        .unwrap_or_else(|| panic!("no [data-testid={testid}]"))
-        .text_content()
-        .unwrap_or_default()
+    by_testid(root, testid).unwrap_or_else(|| panic!("no [data-testid={testid}]")).text_content().unwrap_or_default()
 }
 
 /// Polls (25 ms apart, at most 15 s) until `cond` holds; the playback runs on animation frames.
@@ -43,36 +37,18 @@ fn done(root: Element, handle: yew::AppHandle<Routed<Layout>>) {
 #[wasm_bindgen_test]
 async fn gc_pause_from_the_url_plays_to_a_red_violation_in_the_timeline() {
     let (root, handle) = mount("/locks?preset=gc-pause&speed=1000").await;
-    let select = by_testid(&root, "preset-select")
-        .unwrap()
-        .dyn_into::<HtmlSelectElement>()
-        .unwrap();
+    let select = by_testid(&root, "preset-select").unwrap().dyn_into::<HtmlSelectElement>().unwrap();
     assert_eq!(select.value(), "gc-pause");
     assert!(text(&root, "preset-description").contains("longer than the TTL"));
     assert_eq!(text(&root, "speed-value"), "1000×");
-    assert!(
-        by_testid(&root, "timeline-violation").is_none(),
-        "no violation at time zero"
-    );
+    assert!(by_testid(&root, "timeline-violation").is_none(), "no violation at time zero");
     assert_eq!(text(&root, "summary-violations"), "0");
     click(&by_testid(&root, "play-toggle").unwrap());
-    wait_for(&root, "a violation in the summary", |r| {
-        text(r, "summary-violations") != "0"
-    })
-    .await;
-    let tile = by_testid(&root, "summary-violations")
-        .unwrap()
-        .parent_element()
-        .unwrap();
-    assert!(
-        tile.class_list().contains("lk-stat--bad"),
-        "violations are shown in red"
-    );
+    wait_for(&root, "a violation in the summary", |r| text(r, "summary-violations") != "0").await;
+    let tile = by_testid(&root, "summary-violations").unwrap().parent_element().unwrap();
+    assert!(tile.class_list().contains("lk-stat--bad"), "violations are shown in red");
     // Without fencing the paused worker's write after waking is accepted, and it is stale.
-    wait_for(&root, "a stale write accepted", |r| {
-        text(r, "summary-stale-accepted") != "0"
-    })
-    .await;
+    wait_for(&root, "a stale write accepted", |r| text(r, "summary-stale-accepted") != "0").await;
     click(&by_testid(&root, "play-toggle").unwrap());
     // At 1000× "now" has moved on: show the whole run, and the violation is in it, in red.
     click(&by_testid(&root, "tl-fit").unwrap());
@@ -80,35 +56,22 @@ async fn gc_pause_from_the_url_plays_to_a_red_violation_in_the_timeline() {
     let band = by_testid(&root, "timeline-violation").expect("the timeline shows the violation");
     assert!(band.class_list().contains("lk-violation"));
     assert!(band.text_content().unwrap().contains("Lease overlap"));
-    assert!(
-        query(&band, ".lk-violation__hatch").is_some(),
-        "the overlap is hatched, not only red"
-    );
+    assert!(query(&band, ".lk-violation__hatch").is_some(), "the overlap is hatched, not only red");
     assert!(
         text(&root, "summary-verdict").starts_with("Harm"),
         "the verdict names the harm: {}",
         text(&root, "summary-verdict")
     );
-    assert!(
-        query(&root, "[data-testid='write-stale']").is_some(),
-        "the stale write is a red tick"
-    );
+    assert!(query(&root, "[data-testid='write-stale']").is_some(), "the stale write is a red tick");
     done(root, handle);
 }
 
 #[wasm_bindgen_test]
 async fn with_fencing_the_stale_write_is_rejected() {
     let (root, handle) = mount("/locks?preset=gc-pause&fencing=1&speed=300").await;
-    assert!(by_testid(&root, "variant-fencing")
-        .unwrap()
-        .dyn_into::<web_sys::HtmlInputElement>()
-        .unwrap()
-        .checked());
+    assert!(by_testid(&root, "variant-fencing").unwrap().dyn_into::<web_sys::HtmlInputElement>().unwrap().checked());
     click(&by_testid(&root, "play-toggle").unwrap());
-    wait_for(&root, "a write rejected by fencing", |r| {
-        text(r, "summary-stale-rejected") != "0"
-    })
-    .await;
+    wait_for(&root, "a write rejected by fencing", |r| text(r, "summary-stale-rejected") != "0").await;
     assert_eq!(text(&root, "summary-stale-accepted"), "0");
     assert!(
         text(&root, "summary-verdict").starts_with("Lease overlap without harm"),
@@ -132,15 +95,7 @@ async fn with_fencing_the_stale_write_is_rejected() {
 async fn bad_url_parameters_show_a_notice_naming_them() {
     let (root, handle) = mount("/locks?workers=99&preset=nope&ttl=soon").await;
     let notice = text(&root, "param-notices");
-    for part in [
-        "`workers`",
-        "\"99\"",
-        "1 to 16",
-        "`preset`",
-        "gc-pause",
-        "`ttl`",
-        "\"soon\"",
-    ] {
+    for part in ["`workers`", "\"99\"", "1 to 16", "`preset`", "gc-pause", "`ttl`", "\"soon\""] {
         assert!(notice.contains(part), "notice {notice:?} names {part}");
     }
     // The page still works with the defaults: two workers.
@@ -153,10 +108,7 @@ async fn the_crash_button_changes_the_workers_state() {
     let (root, handle) = mount("/locks?seed=3").await;
     assert_eq!(text(&root, "worker-0-state"), "not started");
     let crash = by_testid(&root, "worker-0-crash").unwrap();
-    assert!(
-        crash.has_attribute("disabled"),
-        "a worker that has not started cannot crash"
-    );
+    assert!(crash.has_attribute("disabled"), "a worker that has not started cannot crash");
     // Process events until both workers run and one holds the lock.
     for _ in 0..40 {
         click(&by_testid(&root, "next-event").unwrap());
@@ -165,31 +117,16 @@ async fn the_crash_button_changes_the_workers_state() {
             break;
         }
     }
-    assert!(
-        query(&root, ".lk-badge--holder").is_some(),
-        "someone acquired the lock"
-    );
+    assert!(query(&root, ".lk-badge--holder").is_some(), "someone acquired the lock");
     assert_ne!(text(&root, "worker-0-state"), "not started");
     let value = text(&root, "redis-0-value");
-    assert!(
-        value.contains("worker-"),
-        "Redis names the holder: {value:?}"
-    );
+    assert!(value.contains("worker-"), "Redis names the holder: {value:?}");
     click(&by_testid(&root, "worker-0-crash").unwrap());
     settle().await;
     assert_eq!(text(&root, "worker-0-state"), "crashed");
-    let diagram = query(
-        &by_testid(&root, "worker-0").unwrap(),
-        "[data-testid='state-diagram']",
-    )
-    .unwrap();
-    assert!(
-        diagram.text_content().unwrap().contains("crashed"),
-        "the diagram says crashed"
-    );
-    assert!(by_testid(&root, "worker-0-crash")
-        .unwrap()
-        .has_attribute("disabled"));
+    let diagram = query(&by_testid(&root, "worker-0").unwrap(), "[data-testid='state-diagram']").unwrap();
+    assert!(diagram.text_content().unwrap().contains("crashed"), "the diagram says crashed");
+    assert!(by_testid(&root, "worker-0-crash").unwrap().has_attribute("disabled"));
     click(&by_testid(&root, "worker-0-restart").unwrap());
     settle().await;
     assert_ne!(text(&root, "worker-0-state"), "crashed");
@@ -207,30 +144,13 @@ async fn the_state_diagram_lights_the_current_state_and_details_open_the_workers
     let card = by_testid(&root, "worker-0").unwrap();
     let state = text(&root, "worker-0-state");
     let lit = query(&card, ".lk-diagram__node--current").expect("the current state is lit");
-    assert_eq!(
-        lit.get_attribute("data-state").as_deref(),
-        Some(state.as_str())
-    );
-    assert_eq!(
-        card.query_selector_all(".lk-diagram__node")
-            .unwrap()
-            .length(),
-        8
-    );
-    assert!(
-        query(&card, ".lk-diagram__edge--last").is_some(),
-        "the last transition is highlighted"
-    );
+    assert_eq!(lit.get_attribute("data-state").as_deref(), Some(state.as_str()));
+    assert_eq!(card.query_selector_all(".lk-diagram__node").unwrap().length(), 8);
+    assert!(query(&card, ".lk-diagram__edge--last").is_some(), "the last transition is highlighted");
     click(&by_testid(&root, "worker-0-details").unwrap());
     settle().await;
     let modal = by_testid(&root, "worker-modal").expect("the details dialog opens");
-    assert!(
-        modal
-            .text_content()
-            .unwrap()
-            .contains("Trying to acquire lock"),
-        "it shows the worker's own log"
-    );
+    assert!(modal.text_content().unwrap().contains("Trying to acquire lock"), "it shows the worker's own log");
     keydown(&document(), "Escape");
     settle().await;
     assert!(by_testid(&root, "worker-modal").is_none());
@@ -244,10 +164,7 @@ async fn the_event_log_filters_per_worker_and_the_timeline_zooms() {
         click(&by_testid(&root, "next-event").unwrap());
         settle().await;
     }
-    let select = by_testid(&root, "log-filter")
-        .unwrap()
-        .dyn_into::<HtmlSelectElement>()
-        .unwrap();
+    let select = by_testid(&root, "log-filter").unwrap().dyn_into::<HtmlSelectElement>().unwrap();
     select.set_value("1");
     select
         .dispatch_event(
@@ -265,10 +182,7 @@ async fn the_event_log_filters_per_worker_and_the_timeline_zooms() {
     assert!(items.length() > 0);
     for i in 0..items.length() {
         let t = items.item(i).unwrap().text_content().unwrap();
-        assert!(
-            t.contains("worker-1") || t.contains(&text(&root, "worker-1-id")),
-            "{t}"
-        );
+        assert!(t.contains("worker-1") || t.contains(&text(&root, "worker-1-id")), "{t}");
     }
     assert_eq!(text(&root, "tl-range"), "0s – 1:00");
     click(&by_testid(&root, "tl-zoom-in").unwrap());
@@ -278,16 +192,11 @@ async fn the_event_log_filters_per_worker_and_the_timeline_zooms() {
 }
 
 fn change(el: &Element, value: &str) {
-    let input = el
-        .clone()
-        .dyn_into::<web_sys::HtmlInputElement>()
-        .expect("an input");
+    let input = el.clone().dyn_into::<web_sys::HtmlInputElement>().expect("an input");
     input.set_value(value);
     let init = web_sys::EventInit::new();
     init.set_bubbles(true);
-    input
-        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
-        .unwrap();
+    input.dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -296,23 +205,12 @@ async fn the_settings_form_names_bad_values_and_rebuilds_the_fleet() {
     change(&by_testid(&root, "setting-ttl").unwrap(), "soon");
     settle().await;
     let err = text(&root, "form-error");
-    assert!(
-        err.contains("\"soon\"") && err.contains("like 10s"),
-        "{err}"
-    );
+    assert!(err.contains("\"soon\"") && err.contains("like 10s"), "{err}");
     change(&by_testid(&root, "setting-workers").unwrap(), "4");
     settle().await;
-    assert!(
-        by_testid(&root, "form-error").is_none(),
-        "a good value clears the message"
-    );
+    assert!(by_testid(&root, "form-error").is_none(), "a good value clears the message");
     assert!(by_testid(&root, "worker-3").is_some() && by_testid(&root, "worker-4").is_none());
-    assert_eq!(
-        root.query_selector_all("[data-testid^='lane-worker-']")
-            .unwrap()
-            .length(),
-        4
-    );
+    assert_eq!(root.query_selector_all("[data-testid^='lane-worker-']").unwrap().length(), 4);
     // A TTL that does not exceed the renew interval gets the core's warning.
     change(&by_testid(&root, "setting-ttl").unwrap(), "5s");
     settle().await;
@@ -323,34 +221,21 @@ async fn the_settings_form_names_bad_values_and_rebuilds_the_fleet() {
 #[wasm_bindgen_test]
 async fn stop_while_waiting_overlaps_only_with_naive_del() {
     // naive-del from the URL: the stopping waiter's DEL removes the holder's key.
-    let (root, handle) =
-        mount("/locks?preset=stop-while-waiting&release=naive-del&speed=1000").await;
-    let release = by_testid(&root, "variant-release")
-        .unwrap()
-        .dyn_into::<HtmlSelectElement>()
-        .unwrap();
+    let (root, handle) = mount("/locks?preset=stop-while-waiting&release=naive-del&speed=1000").await;
+    let release = by_testid(&root, "variant-release").unwrap().dyn_into::<HtmlSelectElement>().unwrap();
     assert_eq!(release.value(), "naive-del");
     assert!(text(&root, "release-explain").starts_with("naive-del"));
     click(&by_testid(&root, "play-toggle").unwrap());
-    wait_for(&root, "a lease overlap", |r| {
-        text(r, "summary-violations") != "0"
-    })
-    .await;
+    wait_for(&root, "a lease overlap", |r| text(r, "summary-violations") != "0").await;
     click(&by_testid(&root, "play-toggle").unwrap());
     done(root, handle);
     // The reference release (GET, then DEL only if mine) leaves the holder's key alone.
     let (root, handle) = mount("/locks?preset=stop-while-waiting&speed=1000").await;
     assert!(text(&root, "release-explain").contains("maybeReleaseLock"));
     click(&by_testid(&root, "play-toggle").unwrap());
-    wait_for(
-        &root,
-        "the run past the stop at 12 s and the holder's renewals",
-        |r| {
-            text(r, "clock").contains("0:00:3")
-                || text(r, "clock").contains("0:00:4")
-                || text(r, "clock").contains("0:01")
-        },
-    )
+    wait_for(&root, "the run past the stop at 12 s and the holder's renewals", |r| {
+        text(r, "clock").contains("0:00:3") || text(r, "clock").contains("0:00:4") || text(r, "clock").contains("0:01")
+    })
     .await;
     click(&by_testid(&root, "play-toggle").unwrap());
     assert_eq!(text(&root, "summary-violations"), "0");
@@ -362,10 +247,7 @@ async fn stop_while_waiting_overlaps_only_with_naive_del() {
 #[wasm_bindgen_test]
 async fn redlock_says_why_there_is_no_fencing_token() {
     let (root, handle) = mount("/locks?redlock=5").await;
-    let fencing = by_testid(&root, "variant-fencing")
-        .unwrap()
-        .dyn_into::<web_sys::HtmlInputElement>()
-        .unwrap();
+    let fencing = by_testid(&root, "variant-fencing").unwrap().dyn_into::<web_sys::HtmlInputElement>().unwrap();
     assert!(fencing.disabled() && !fencing.checked());
     assert!(
         text(&root, "fencing-redlock").contains("no single counter")

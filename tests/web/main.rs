@@ -18,7 +18,7 @@ mod modal;
 mod playback;
 mod redis_cache_page;
 mod redis_page;
-mod rewind;
 mod redis_scripting;
+mod rewind;
 mod routes;
 mod verify;

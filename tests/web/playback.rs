@@ -175,12 +175,20 @@ async fn with_two_players_the_keys_drive_the_one_used_last() {
     let second = by_testid(&root, "second").unwrap();
     keydown(&document().body().unwrap(), "ArrowRight");
     settle().await;
-    assert_eq!((text(&first, "processed"), text(&second, "processed")), ("0".into(), "1".into()), "the last mounted owns the keys");
+    assert_eq!(
+        (text(&first, "processed"), text(&second, "processed")),
+        ("0".into(), "1".into()),
+        "the last mounted owns the keys"
+    );
     click(&by_testid(&first, "step").unwrap());
     settle().await;
     keydown(&document().body().unwrap(), "ArrowRight");
     settle().await;
-    assert_eq!((text(&first, "processed"), text(&second, "processed")), ("2".into(), "1".into()), "using a player takes the keys");
+    assert_eq!(
+        (text(&first, "processed"), text(&second, "processed")),
+        ("2".into(), "1".into()),
+        "using a player takes the keys"
+    );
     h.destroy();
     root.remove();
 }

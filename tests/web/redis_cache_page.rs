@@ -209,7 +209,10 @@ async fn the_ttl_counts_down_the_key_expires_untouched_and_the_next_request_refe
 }
 
 fn attr(root: &web_sys::Element, id: &str, name: &str) -> String {
-    by_testid(root, id).unwrap_or_else(|| panic!("[data-testid={id}] is rendered")).get_attribute(name).unwrap_or_default()
+    by_testid(root, id)
+        .unwrap_or_else(|| panic!("[data-testid={id}] is rendered"))
+        .get_attribute(name)
+        .unwrap_or_default()
 }
 
 /// Drags the scrubber's range to `ms` (an input event, as a drag fires).
@@ -255,7 +258,10 @@ async fn the_scrubber_rewinds_the_demo_exactly_and_a_typed_request_while_rewound
     let (events, digest) = (attr(&root, "scrubber", "data-cursor-events"), attr(&root, "scrubber", "data-digest"));
     keydown(&document(), "ArrowLeft");
     settle().await;
-    assert_eq!(attr(&root, "scrubber", "data-cursor-events").parse::<u64>().unwrap() + 1, events.parse::<u64>().unwrap());
+    assert_eq!(
+        attr(&root, "scrubber", "data-cursor-events").parse::<u64>().unwrap() + 1,
+        events.parse::<u64>().unwrap()
+    );
     keydown(&document(), "ArrowRight");
     settle().await;
     assert_eq!(attr(&root, "scrubber", "data-digest"), digest);

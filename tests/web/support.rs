@@ -103,7 +103,8 @@ where
 {
     let root = fresh_root();
     let handle =
-        yew::Renderer::<Routed<C>>::with_root_and_props(root.clone(), RoutedProps { path: path.to_string().into() }).render();
+        yew::Renderer::<Routed<C>>::with_root_and_props(root.clone(), RoutedProps { path: path.to_string().into() })
+            .render();
     settle().await;
     (root, handle)
 }

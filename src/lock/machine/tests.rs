@@ -16,14 +16,7 @@ fn ok() -> Reply {
 /// Replies to the first request the current round waits for.
 fn reply(w: &mut LockWorker, r: Reply) -> Outcome {
     let (instance, req) = w.pending_requests()[0];
-    w.handle(
-        TEST_EPOCH,
-        Event::Reply {
-            instance,
-            req,
-            reply: r,
-        },
-    )
+    w.handle(TEST_EPOCH, Event::Reply { instance, req, reply: r })
 }
 
 /// Drives a fresh worker into `state` along the reference design's own transitions.
@@ -39,11 +32,7 @@ fn in_state(state: WorkerState, cfg: MachineConfig) -> LockWorker {
         S::Working => {
             w.handle(t, Event::TryAcquireLock);
             // With fencing the grant is the set-nx-incr script's token.
-            let grant = if w.cfg.fencing {
-                Reply::Integer(1)
-            } else {
-                ok()
-            };
+            let grant = if w.cfg.fencing { Reply::Integer(1) } else { ok() };
             reply(&mut w, grant);
         }
         S::RenewLock => {
@@ -73,18 +62,8 @@ fn in_state(state: WorkerState, cfg: MachineConfig) -> LockWorker {
 
 fn render_effect(e: &Effect) -> String {
     match e {
-        Effect::Send {
-            instance,
-            command,
-            timeout: None,
-            ..
-        } => format!("send[{instance}] {}", command.display()),
-        Effect::Send {
-            instance,
-            command,
-            timeout: Some(t),
-            ..
-        } => {
+        Effect::Send { instance, command, timeout: None, .. } => format!("send[{instance}] {}", command.display()),
+        Effect::Send { instance, command, timeout: Some(t), .. } => {
             format!("send[{instance}] {} (timeout {t})", command.display())
         }
         Effect::SetTimer { timer, after } => format!("set {timer:?} {after}"),
@@ -109,11 +88,7 @@ fn render(o: &Outcome) -> String {
 fn events_for(w: &LockWorker) -> Vec<(String, Event)> {
     use WorkerState as S;
     let pending = w.pending_requests().first().copied();
-    let stale = Event::Reply {
-        instance: 0,
-        req: RequestId(999),
-        reply: ok(),
-    };
+    let stale = Event::Reply { instance: 0, req: RequestId(999), reply: ok() };
     let mut evs = vec![
         ("TRY_ACQUIRE_LOCK".to_string(), Event::TryAcquireLock),
         ("STOP".to_string(), Event::Stop),
@@ -124,12 +99,9 @@ fn events_for(w: &LockWorker) -> Vec<(String, Event)> {
         ("reply to a stale request".to_string(), stale),
     ];
     let answers: Vec<(&str, Reply)> = match w.state() {
-        S::AcquiringLock => vec![
-            ("OK", ok()),
-            ("token 7", Reply::Integer(7)),
-            ("nil", Reply::Nil),
-            ("error", Reply::error("ERR boom")),
-        ],
+        S::AcquiringLock => {
+            vec![("OK", ok()), ("token 7", Reply::Integer(7)), ("nil", Reply::Nil), ("error", Reply::error("ERR boom"))]
+        }
         S::RenewLock => vec![
             ("nil", Reply::Nil),
             ("own id", Reply::bulk("W1")),
@@ -151,19 +123,9 @@ fn events_for(w: &LockWorker) -> Vec<(String, Event)> {
     };
     let (instance, req) = pending.unwrap_or((0, RequestId(1)));
     for (label, r) in answers {
-        evs.push((
-            format!("reply {label}"),
-            Event::Reply {
-                instance,
-                req,
-                reply: r,
-            },
-        ));
+        evs.push((format!("reply {label}"), Event::Reply { instance, req, reply: r }));
     }
-    evs.push((
-        "client timeout".to_string(),
-        Event::ClientTimeout { instance, req },
-    ));
+    evs.push(("client timeout".to_string(), Event::ClientTimeout { instance, req }));
     evs
 }
 
@@ -380,7 +342,10 @@ fn atomic_renew_and_release_variants() {
         ..MachineConfig::default()
     };
     let mut w = in_state(WorkerState::RenewLock, cfg.clone());
-    assert_eq!(render(&reply(&mut w, Reply::Integer(1))), "-> working [log \"Lock acquired. Starting work { workerId: 'W1' }\"; startWork; set Renew 5.000s]");
+    assert_eq!(
+        render(&reply(&mut w, Reply::Integer(1))),
+        "-> working [log \"Lock acquired. Starting work { workerId: 'W1' }\"; startWork; set Renew 5.000s]"
+    );
     let mut w = in_state(WorkerState::RenewLock, cfg.clone());
     expect![[r#"-> pause_work [log "Stop work { workerId: 'W1' }"; stopWork]"#]]
         .assert_eq(&render(&reply(&mut w, Reply::Integer(0))));
@@ -392,37 +357,30 @@ fn atomic_renew_and_release_variants() {
 fn reference_renew_reacquires_a_vanished_key_and_trusts_expire() {
     let mut w = in_state(WorkerState::RenewLock, MachineConfig::default());
     let o = reply(&mut w, Reply::Nil);
+    assert_eq!(render(&o), "-> renew_lock [send[0] SET lock.resource-worker W1 NX EX 10]");
     assert_eq!(
-        render(&o),
-        "-> renew_lock [send[0] SET lock.resource-worker W1 NX EX 10]"
+        render(&reply(&mut w, ok())),
+        "-> working [log \"Lock acquired. Starting work { workerId: 'W1' }\"; startWork; set Renew 5.000s]"
     );
-    assert_eq!(render(&reply(&mut w, ok())), "-> working [log \"Lock acquired. Starting work { workerId: 'W1' }\"; startWork; set Renew 5.000s]");
     // EXPIRE answering 0 (the key vanished between GET and EXPIRE) is not an error in the reference.
     let mut w = in_state(WorkerState::RenewLock, MachineConfig::default());
     reply(&mut w, Reply::bulk("W1"));
-    assert_eq!(render(&reply(&mut w, Reply::Integer(0))), "-> working [log \"Lock acquired. Starting work { workerId: 'W1' }\"; startWork; set Renew 5.000s]");
+    assert_eq!(
+        render(&reply(&mut w, Reply::Integer(0))),
+        "-> working [log \"Lock acquired. Starting work { workerId: 'W1' }\"; startWork; set Renew 5.000s]"
+    );
     // The reacquire losing the race fails the renew.
     let mut w = in_state(WorkerState::RenewLock, MachineConfig::default());
     reply(&mut w, Reply::Nil);
     assert_eq!(
-        w.handle(
-            TEST_EPOCH,
-            Event::ClientTimeout {
-                instance: 0,
-                req: w.pending_requests()[0].1
-            }
-        )
-        .to,
+        w.handle(TEST_EPOCH, Event::ClientTimeout { instance: 0, req: w.pending_requests()[0].1 }).to,
         WorkerState::PauseWork
     );
 }
 
 #[test]
 fn fencing_token_comes_with_the_grant_in_one_script() {
-    let cfg = MachineConfig {
-        fencing: true,
-        ..MachineConfig::default()
-    };
+    let cfg = MachineConfig { fencing: true, ..MachineConfig::default() };
     let mut w = worker(cfg.clone());
     expect![[r#"-> acquiring_lock [log "Trying to acquire lock { workerId: 'W1' }"; send[0] EVAL <set-nx-incr> 2 lock.resource-worker lock.resource-worker:token W1 10000]"#]]
         .assert_eq(&render(&w.handle(TEST_EPOCH, Event::TryAcquireLock)));
@@ -432,10 +390,7 @@ fn fencing_token_comes_with_the_grant_in_one_script() {
     // The script's nil (SET NX refused, no INCR) is a failed acquire.
     let mut w = worker(cfg.clone());
     w.handle(TEST_EPOCH, Event::TryAcquireLock);
-    assert_eq!(
-        reply(&mut w, Reply::Nil).to,
-        WorkerState::WaitingToAcquireLock
-    );
+    assert_eq!(reply(&mut w, Reply::Nil).to, WorkerState::WaitingToAcquireLock);
     assert_eq!(w.token(), None);
     // Renew that re-acquires a vanished key takes a fresh token with the new grant.
     let mut w = in_state(WorkerState::RenewLock, cfg);
@@ -451,25 +406,15 @@ fn reference_release_is_maybe_release_lock_get_then_del_if_mine() {
     let mut w = in_state(WorkerState::Cleanup, MachineConfig::default());
     expect![[r#"-> releasing_lock [log "Releasing lock { workerId: 'W1' }"; send[0] GET lock.resource-worker]"#]]
         .assert_eq(&render(&w.handle(TEST_EPOCH, Event::WorkStopped)));
-    assert_eq!(
-        render(&reply(&mut w, Reply::bulk("W1"))),
-        "-> releasing_lock [send[0] DEL lock.resource-worker]"
-    );
+    assert_eq!(render(&reply(&mut w, Reply::bulk("W1"))), "-> releasing_lock [send[0] DEL lock.resource-worker]");
     assert_eq!(render(&reply(&mut w, Reply::Integer(1))), "-> idle []");
     for not_mine in [Reply::bulk("OTHER"), Reply::Nil] {
         let mut w = in_state(WorkerState::Cleanup, MachineConfig::default());
         w.handle(TEST_EPOCH, Event::WorkStopped);
-        assert_eq!(
-            render(&reply(&mut w, not_mine)),
-            "-> idle []",
-            "someone else's lock is left alone"
-        );
+        assert_eq!(render(&reply(&mut w, not_mine)), "-> idle []", "someone else's lock is left alone");
     }
     // naive-del: a plain DEL whoever holds the key.
-    let cfg = MachineConfig {
-        release: ReleaseVariant::NaiveDel,
-        ..MachineConfig::default()
-    };
+    let cfg = MachineConfig { release: ReleaseVariant::NaiveDel, ..MachineConfig::default() };
     let mut w = in_state(WorkerState::Cleanup, cfg);
     expect![[r#"-> releasing_lock [log "Releasing lock { workerId: 'W1' }"; send[0] DEL lock.resource-worker]"#]]
         .assert_eq(&render(&w.handle(TEST_EPOCH, Event::WorkStopped)));
@@ -496,10 +441,7 @@ fn the_reference_timings_key_and_client_defaults() {
     assert_eq!(cfg.command_timeout, None, "ioredis: no per-command timeout");
     assert_eq!(cfg.release, ReleaseVariant::Reference);
     // A command timeout is an option, carried by every request of a round.
-    let mut w = worker(MachineConfig {
-        command_timeout: Some(SimDuration(2_000)),
-        ..cfg
-    });
+    let mut w = worker(MachineConfig { command_timeout: Some(SimDuration(2_000)), ..cfg });
     expect![[r#"-> acquiring_lock [log "Trying to acquire lock { workerId: 'W1' }"; send[0] SET lock.resource-worker W1 NX EX 10 (timeout 2.000s)]"#]]
         .assert_eq(&render(&w.handle(TEST_EPOCH, Event::TryAcquireLock)));
 }
@@ -509,14 +451,7 @@ fn redlock_round(w: &mut LockWorker, at: SimTime, answers: &[Option<Reply>]) -> 
     let mut last = None;
     for ((instance, req), a) in pending.into_iter().zip(answers) {
         last = Some(match a {
-            Some(r) => w.handle(
-                at,
-                Event::Reply {
-                    instance,
-                    req,
-                    reply: r.clone(),
-                },
-            ),
+            Some(r) => w.handle(at, Event::Reply { instance, req, reply: r.clone() }),
             None => w.handle(at, Event::ClientTimeout { instance, req }),
         });
     }
@@ -525,36 +460,19 @@ fn redlock_round(w: &mut LockWorker, at: SimTime, answers: &[Option<Reply>]) -> 
 
 #[test]
 fn redlock_needs_a_majority_within_validity() {
-    let cfg = MachineConfig {
-        instances: 5,
-        ..MachineConfig::default()
-    };
+    let cfg = MachineConfig { instances: 5, ..MachineConfig::default() };
     assert_eq!(cfg.redlock_drift(), SimDuration(102));
     let t0 = TEST_EPOCH;
     // 3 of 5 quickly: held.
     let mut w = worker(cfg.clone());
     w.handle(t0, Event::TryAcquireLock);
     let value = w.lock_value().to_string();
-    assert_eq!(
-        value.len(),
-        32,
-        "a fresh random value, not the worker id: {value}"
-    );
+    assert_eq!(value.len(), 32, "a fresh random value, not the worker id: {value}");
     assert!(w.pending_requests().len() == 5);
-    let o = redlock_round(
-        &mut w,
-        t0 + SimDuration(50),
-        &[Some(ok()), Some(ok()), None, Some(Reply::Nil), Some(ok())],
-    );
+    let o = redlock_round(&mut w, t0 + SimDuration(50), &[Some(ok()), Some(ok()), None, Some(Reply::Nil), Some(ok())]);
     assert_eq!(o.to, WorkerState::Working);
     // Work is limited to the validity time: 10000 − 50 − 102 ms.
-    assert!(
-        o.effects.contains(&Effect::SetTimer {
-            timer: TimerKind::Validity,
-            after: SimDuration(9_848)
-        }),
-        "{o:?}"
-    );
+    assert!(o.effects.contains(&Effect::SetTimer { timer: TimerKind::Validity, after: SimDuration(9_848) }), "{o:?}");
     let o = w.handle(t0 + SimDuration(9_898), Event::ValidityTimer);
     expect![[r#"-> pause_work [cancel Renew; log "Lock validity time is over { workerId: 'W1' }"; cancel Validity; log "Stop work { workerId: 'W1' }"; stopWork]"#]].assert_eq(&render(&o));
     // The next acquisition uses another value.
@@ -564,55 +482,28 @@ fn redlock_needs_a_majority_within_validity() {
     // 2 of 5: not held; release everywhere and retry after a random delay.
     let mut w = worker(cfg.clone());
     w.handle(t0, Event::TryAcquireLock);
-    let o = redlock_round(
-        &mut w,
-        t0 + SimDuration(50),
-        &[Some(ok()), Some(ok()), None, Some(Reply::Nil), None],
-    );
+    let o = redlock_round(&mut w, t0 + SimDuration(50), &[Some(ok()), Some(ok()), None, Some(Reply::Nil), None]);
     expect!["-> waiting_to_acquire_lock [send[0] EVAL <compare-and-delete> 1 lock.resource-worker 6c3aa3408fc84b4fa6daeb352b26ba48 (timeout 0.050s); send[1] EVAL <compare-and-delete> 1 lock.resource-worker 6c3aa3408fc84b4fa6daeb352b26ba48 (timeout 0.050s); send[2] EVAL <compare-and-delete> 1 lock.resource-worker 6c3aa3408fc84b4fa6daeb352b26ba48 (timeout 0.050s); send[3] EVAL <compare-and-delete> 1 lock.resource-worker 6c3aa3408fc84b4fa6daeb352b26ba48 (timeout 0.050s); send[4] EVAL <compare-and-delete> 1 lock.resource-worker 6c3aa3408fc84b4fa6daeb352b26ba48 (timeout 0.050s); cancel Validity; set Retry 4.406s]"].assert_eq(&render(&o));
     // 5 of 5 but too late: validity = 10000 − 9900 − 102 < 0.
     let mut w = worker(cfg);
     w.handle(t0, Event::TryAcquireLock);
-    let o = redlock_round(
-        &mut w,
-        t0 + SimDuration(9_900),
-        &[Some(ok()), Some(ok()), Some(ok()), Some(ok()), Some(ok())],
-    );
+    let o =
+        redlock_round(&mut w, t0 + SimDuration(9_900), &[Some(ok()), Some(ok()), Some(ok()), Some(ok()), Some(ok())]);
     assert_eq!(o.to, WorkerState::WaitingToAcquireLock);
 }
 
 #[test]
 fn last_transition_ignores_round_progress() {
-    let cfg = MachineConfig {
-        instances: 3,
-        ..MachineConfig::default()
-    };
+    let cfg = MachineConfig { instances: 3, ..MachineConfig::default() };
     let mut w = worker(cfg);
     w.handle(TEST_EPOCH, Event::TryAcquireLock);
     let first = w.last_transition().cloned();
     let (i, req) = w.pending_requests()[0];
-    let o = w.handle(
-        TEST_EPOCH + SimDuration(5),
-        Event::Reply {
-            instance: i,
-            req,
-            reply: ok(),
-        },
-    );
-    assert_eq!(
-        (o.from, o.to, o.ignored),
-        (WorkerState::AcquiringLock, WorkerState::AcquiringLock, None)
-    );
+    let o = w.handle(TEST_EPOCH + SimDuration(5), Event::Reply { instance: i, req, reply: ok() });
+    assert_eq!((o.from, o.to, o.ignored), (WorkerState::AcquiringLock, WorkerState::AcquiringLock, None));
     assert_eq!(w.last_transition().cloned(), first);
     // The same reply twice is stale.
-    let o = w.handle(
-        TEST_EPOCH,
-        Event::Reply {
-            instance: i,
-            req,
-            reply: ok(),
-        },
-    );
+    let o = w.handle(TEST_EPOCH, Event::Reply { instance: i, req, reply: ok() });
     assert!(o.ignored.is_some());
 }
 
@@ -620,9 +511,7 @@ fn last_transition_ignores_round_progress() {
 fn diagram_has_every_state_and_stop_everywhere() {
     let edges = WorkerState::diagram_edges();
     for s in WorkerState::ALL {
-        assert!(edges
-            .iter()
-            .any(|(f, e, t)| *f == s && *e == "STOP" && *t == WorkerState::Cleanup));
+        assert!(edges.iter().any(|(f, e, t)| *f == s && *e == "STOP" && *t == WorkerState::Cleanup));
         assert!(edges.iter().any(|(f, _, t)| *f == s || *t == s));
     }
 }

@@ -223,9 +223,9 @@ pub(crate) fn serve_list_waiter(s: &mut Store, receiver: ClientId, key: &[u8], o
             // of the wrong type).
             let db = s.active_db();
             let touched = [(db, key), (db, &**dst)];
-            if let Err(e) = s.probe(&touched, |scratch| {
-                super::lists::lmove_generic(scratch, key, dst, *from_head, *to_head).err()
-            }) {
+            if let Err(e) =
+                s.probe(&touched, |scratch| super::lists::lmove_generic(scratch, key, dst, *from_head, *to_head).err())
+            {
                 s.write_frame(receiver, e);
                 return false;
             }

@@ -171,8 +171,7 @@ pub fn hincrbyfloat(s: &mut Store, a: &mut Args) -> CmdResult {
         None => LongDouble::ZERO,
         Some(v) => LongDouble::parse(v).ok_or_else(|| error("ERR hash value is not a float"))?,
     };
-    let text = current.add(by).to_human()
-        .ok_or_else(|| error("ERR increment would produce NaN or Infinity"))?;
+    let text = current.add(by).to_human().ok_or_else(|| error("ERR increment would produce NaN or Infinity"))?;
     h.insert(f.to_vec(), text.clone().into_bytes());
     s.signal_modified(key);
     Ok(Reply::bulk(text))

@@ -1,9 +1,9 @@
 //! Keyspace commands (db.c, expire.c): DEL, EXISTS, expiry, TYPE, RENAME, COPY, KEYS, SCAN…
 
 use crate::redis::args::{err, error, is, Args, CmdResult};
-use crate::redis::{glob, num};
 use crate::redis::reply::Reply;
 use crate::redis::store::Store;
+use crate::redis::{glob, num};
 
 pub fn del(s: &mut Store, a: &mut Args) -> CmdResult {
     let mut n = 0;
@@ -196,13 +196,12 @@ pub fn keys(s: &mut Store, a: &mut Args) -> CmdResult {
     let pattern = a.next()?;
     let all = pattern == b"*";
     let now = s.now_ms;
-    let out: Vec<Reply> = s
-        .db
-        .keys()
-        .filter(|k| all || glob::matches(pattern, k, false))
-        .filter(|k| !matches!(s.expires.get(&***k), Some(&w) if now > w))
-        .map(|k| Reply::bulk(k.to_vec()))
-        .collect();
+    let out: Vec<Reply> =
+        s.db.keys()
+            .filter(|k| all || glob::matches(pattern, k, false))
+            .filter(|k| !matches!(s.expires.get(&***k), Some(&w) if now > w))
+            .map(|k| Reply::bulk(k.to_vec()))
+            .collect();
     Ok(Reply::Array(out))
 }
 

@@ -144,7 +144,11 @@ pub fn lrange(s: &mut Store, a: &mut Args) -> CmdResult {
 /// A list index (negative from the tail) to a position, if in range.
 fn list_index(index: i64, len: usize) -> Option<usize> {
     let i = if index < 0 { (len as i64).checked_add(index)? } else { index };
-    if i >= 0 && (i as u64) < len as u64 { Some(i as usize) } else { None }
+    if i >= 0 && (i as u64) < len as u64 {
+        Some(i as usize)
+    } else {
+        None
+    }
 }
 
 pub fn lindex(s: &mut Store, a: &mut Args) -> CmdResult {

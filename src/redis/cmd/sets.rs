@@ -133,8 +133,7 @@ pub fn sdiff(s: &mut Store, a: &mut Args) -> CmdResult {
     let Some(Some(first)) = sets.first() else {
         return Ok(Reply::Array(Vec::new()));
     };
-    let out: Set =
-        first.iter().filter(|m| !sets[1..].iter().flatten().any(|o| o.contains(*m))).cloned().collect();
+    let out: Set = first.iter().filter(|m| !sets[1..].iter().flatten().any(|o| o.contains(*m))).cloned().collect();
     Ok(members_reply(reply_order(out.iter())))
 }
 

@@ -283,8 +283,7 @@ pub fn incrbyfloat(s: &mut Store, a: &mut Args) -> CmdResult {
         Some(_) => return Err(error(err::WRONGTYPE)),
     };
     let by = LongDouble::parse(by).ok_or_else(|| error(err::NOT_FLOAT))?;
-    let text = current.add(by).to_human()
-        .ok_or_else(|| error("ERR increment would produce NaN or Infinity"))?;
+    let text = current.add(by).to_human().ok_or_else(|| error("ERR increment would produce NaN or Infinity"))?;
     s.overwrite(key, Value::str(text.clone()));
     Ok(Reply::bulk(text))
 }

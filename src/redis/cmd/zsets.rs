@@ -182,10 +182,18 @@ struct ScoreRange {
 
 impl ScoreRange {
     fn gte_min(&self, v: f64) -> bool {
-        if self.minex { v > self.min } else { v >= self.min }
+        if self.minex {
+            v > self.min
+        } else {
+            v >= self.min
+        }
     }
     fn lte_max(&self, v: f64) -> bool {
-        if self.maxex { v < self.max } else { v <= self.max }
+        if self.maxex {
+            v < self.max
+        } else {
+            v <= self.max
+        }
     }
     fn is_empty(&self) -> bool {
         self.min > self.max || (self.min == self.max && (self.minex || self.maxex))
@@ -201,7 +209,11 @@ fn parse_score_bound(arg: &[u8]) -> Option<(f64, bool)> {
         _ => (arg, false),
     };
     let v = if body.is_empty() { 0.0 } else { num::strtod_full(body)? };
-    if v.is_nan() { None } else { Some((v, ex)) }
+    if v.is_nan() {
+        None
+    } else {
+        Some((v, ex))
+    }
 }
 
 fn parse_score_range(min: &[u8], max: &[u8]) -> Result<ScoreRange, Reply> {
@@ -250,11 +262,19 @@ impl LexRange {
     }
     fn gte_min(&self, v: &[u8]) -> bool {
         let c = cmp_lex(&self.min, v);
-        if Self::ex(&self.min) { c.is_lt() } else { c.is_le() }
+        if Self::ex(&self.min) {
+            c.is_lt()
+        } else {
+            c.is_le()
+        }
     }
     fn lte_max(&self, v: &[u8]) -> bool {
         let c = cmp_lex(&self.max, v);
-        if Self::ex(&self.max) { c.is_gt() } else { c.is_ge() }
+        if Self::ex(&self.max) {
+            c.is_gt()
+        } else {
+            c.is_ge()
+        }
     }
     /// `zzlIsInLexRange`'s first test: ranges that are always empty.
     fn is_empty(&self) -> bool {
@@ -366,7 +386,11 @@ fn zrange_generic(s: &mut Store, a: &mut Args, mut rangetype: RangeType, mut rev
         };
         let skipped = ordered.iter().skip(start).skip(usize::try_from(offset).unwrap_or(usize::MAX));
         let taken = skipped.take_while(|e| far(e)).cloned();
-        if limit < 0 { taken.collect() } else { taken.take(usize::try_from(limit).unwrap_or(usize::MAX)).collect() }
+        if limit < 0 {
+            taken.collect()
+        } else {
+            taken.take(usize::try_from(limit).unwrap_or(usize::MAX)).collect()
+        }
     };
     let too_far = offset > 0 && offset as u64 >= z.len() as u64;
     let items = match spec {

@@ -71,7 +71,11 @@ pub fn short_number(v: f64) -> String {
 fn trim(v: f64) -> String {
     let s = format!("{v:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.to_string() }
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
 }
 
 #[component]
@@ -194,7 +198,8 @@ pub fn Histogram(props: &HistogramProps) -> Html {
     let (w, h) = (props.width, props.height);
     let x_min = props.buckets.iter().map(|b| b.0).fold(f64::INFINITY, f64::min);
     let x_min = if x_min.is_finite() { x_min } else { 0.0 };
-    let x_max = props.buckets.iter().map(|b| b.0 + props.bucket_width).fold(x_min + props.bucket_width.max(1e-9), f64::max);
+    let x_max =
+        props.buckets.iter().map(|b| b.0 + props.bucket_width).fold(x_min + props.bucket_width.max(1e-9), f64::max);
     let y_max = props.y_max.unwrap_or_else(|| props.buckets.iter().map(|b| b.1).fold(0.0, f64::max)).max(1.0);
     let plot_w = w - PAD_L - PAD_R;
     let plot_h = h - PAD_T - PAD_B;

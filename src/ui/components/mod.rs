@@ -11,10 +11,10 @@ pub mod replay_panel;
 pub mod scrubber;
 pub mod theme_toggle;
 
+pub use chart::{Histogram, Legend, LineChart, Series};
+pub use controls_bar::ControlsBar;
 pub use modal::Modal;
 pub use page_header::PageHeader;
-pub use controls_bar::ControlsBar;
 pub use param_notices::ParamNotices;
-pub use chart::{Histogram, Legend, LineChart, Series};
 pub use replay_panel::ReplayPanel;
 pub use scrubber::{RewindCommand, Scrubber, ScrubberState};

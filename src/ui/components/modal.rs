@@ -92,32 +92,39 @@ pub fn Modal(props: &ModalProps) -> Html {
             let keys = doc.as_ref().map(|d| {
                 let dialog_ref = dialog_ref.clone();
                 // Not passive: Escape and Tab call preventDefault.
-                EventListener::new_with_options(d, "keydown", EventListenerOptions::enable_prevent_default(), move |e| {
-                    let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
-                    match e.key().as_str() {
-                        "Escape" => {
-                            e.prevent_default();
-                            let cb = on_close.borrow().clone();
-                            cb.emit(());
-                        }
-                        "Tab" => {
-                            let Some(dialog) = dialog_ref.cast::<web_sys::Element>() else { return };
-                            let items = focusables(&dialog);
-                            let (Some(first), Some(last)) = (items.first(), items.last()) else { return };
-                            let active = document().and_then(|d| d.active_element());
-                            let on = |el: &HtmlElement| active.as_ref().is_some_and(|a| a == el.unchecked_ref::<web_sys::Element>());
-                            let inside = active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
-                            if e.shift_key() && (on(first) || !inside) {
+                EventListener::new_with_options(
+                    d,
+                    "keydown",
+                    EventListenerOptions::enable_prevent_default(),
+                    move |e| {
+                        let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
+                        match e.key().as_str() {
+                            "Escape" => {
                                 e.prevent_default();
-                                let _ = last.focus();
-                            } else if !e.shift_key() && (on(last) || !inside) {
-                                e.prevent_default();
-                                let _ = first.focus();
+                                let cb = on_close.borrow().clone();
+                                cb.emit(());
                             }
+                            "Tab" => {
+                                let Some(dialog) = dialog_ref.cast::<web_sys::Element>() else { return };
+                                let items = focusables(&dialog);
+                                let (Some(first), Some(last)) = (items.first(), items.last()) else { return };
+                                let active = document().and_then(|d| d.active_element());
+                                let on = |el: &HtmlElement| {
+                                    active.as_ref().is_some_and(|a| a == el.unchecked_ref::<web_sys::Element>())
+                                };
+                                let inside = active.as_ref().is_some_and(|a| dialog.contains(Some(a)));
+                                if e.shift_key() && (on(first) || !inside) {
+                                    e.prevent_default();
+                                    let _ = last.focus();
+                                } else if !e.shift_key() && (on(last) || !inside) {
+                                    e.prevent_default();
+                                    let _ = first.focus();
+                                }
+                            }
+                            _ => {}
                         }
-                        _ => {}
-                    }
-                })
+                    },
+                )
             });
             move || {
                 drop(keys);

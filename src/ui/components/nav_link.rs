@@ -60,7 +60,8 @@ pub fn NavLink(props: &NavLinkProps) -> Html {
     let active = current == Some(to);
     let query = remembered_query(to);
     let base = navigator.basename().unwrap_or("").to_string();
-    let href = if query.is_empty() { format!("{base}{}", to.to_path()) } else { format!("{base}{}?{query}", to.to_path()) };
+    let href =
+        if query.is_empty() { format!("{base}{}", to.to_path()) } else { format!("{base}{}?{query}", to.to_path()) };
     let onclick = {
         let navigator = navigator.clone();
         Callback::from(move |e: MouseEvent| {

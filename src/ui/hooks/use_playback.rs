@@ -64,7 +64,12 @@ pub struct PlaybackHandle<C: Clocked + 'static> {
 
 impl<C: Clocked + 'static> Clone for PlaybackHandle<C> {
     fn clone(&self) -> Self {
-        PlaybackHandle { run: self.run.clone(), driver: self.driver.clone(), redraw: self.redraw.clone(), playing: self.playing.clone() }
+        PlaybackHandle {
+            run: self.run.clone(),
+            driver: self.driver.clone(),
+            redraw: self.redraw.clone(),
+            playing: self.playing.clone(),
+        }
     }
 }
 
@@ -89,7 +94,11 @@ impl<C: Clocked + 'static> PlaybackHandle<C> {
         self.playing.set(false);
     }
     pub fn toggle(&self) {
-        if self.is_playing() { self.pause() } else { self.play() }
+        if self.is_playing() {
+            self.pause()
+        } else {
+            self.play()
+        }
     }
     /// Pauses and processes one event.
     pub fn step(&self) {
@@ -203,7 +212,8 @@ pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f6
     });
     let redraw = use_force_update();
     let playing = use_state(|| false);
-    let handle = PlaybackHandle { run: run.clone(), driver: driver.clone(), redraw: redraw.clone(), playing: playing.clone() };
+    let handle =
+        PlaybackHandle { run: run.clone(), driver: driver.clone(), redraw: redraw.clone(), playing: playing.clone() };
 
     // The frame loop runs only while playing; pausing or unmounting drops the pending frame.
     {
@@ -211,7 +221,11 @@ pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f6
         let driver = driver.clone();
         let redraw = redraw.clone();
         use_effect_with(*playing, move |playing| {
-            fn schedule<C: Clocked + 'static>(run: Rc<RefCell<C>>, driver: Rc<RefCell<Driver>>, redraw: UseForceUpdateHandle) {
+            fn schedule<C: Clocked + 'static>(
+                run: Rc<RefCell<C>>,
+                driver: Rc<RefCell<Driver>>,
+                redraw: UseForceUpdateHandle,
+            ) {
                 let d2 = driver.clone();
                 let frame = request_animation_frame(move |ts| {
                     let start = performance_now();
@@ -219,7 +233,9 @@ pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f6
                         let mut d = d2.borrow_mut();
                         let elapsed = d.last_frame_ms.map(|last| (ts - last).max(0.0)).unwrap_or(0.0);
                         d.last_frame_ms = Some(ts);
-                        let report = d.playback.advance(&mut *run.borrow_mut(), elapsed, || performance_now() - start > FRAME_BUDGET_MS);
+                        let report = d
+                            .playback
+                            .advance(&mut *run.borrow_mut(), elapsed, || performance_now() - start > FRAME_BUDGET_MS);
                         d.report = report;
                     }
                     redraw.force_update();
@@ -247,27 +263,32 @@ pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f6
         use_effect_with((), move |_| {
             claim_keys(id);
             let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
-                EventListener::new_with_options(&doc, "keydown", EventListenerOptions::enable_prevent_default(), move |e| {
-                    let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
-                    if !owns_keys(id) || e.ctrl_key() || e.meta_key() || e.alt_key() || is_typing_target(e) {
-                        return;
-                    }
-                    match e.key().as_str() {
-                        " " => {
-                            e.prevent_default();
-                            handle.toggle();
+                EventListener::new_with_options(
+                    &doc,
+                    "keydown",
+                    EventListenerOptions::enable_prevent_default(),
+                    move |e| {
+                        let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
+                        if !owns_keys(id) || e.ctrl_key() || e.meta_key() || e.alt_key() || is_typing_target(e) {
+                            return;
                         }
-                        "ArrowRight" => {
-                            e.prevent_default();
-                            handle.step();
+                        match e.key().as_str() {
+                            " " => {
+                                e.prevent_default();
+                                handle.toggle();
+                            }
+                            "ArrowRight" => {
+                                e.prevent_default();
+                                handle.step();
+                            }
+                            "ArrowLeft" if handle.run.borrow().can_step_back() => {
+                                e.prevent_default();
+                                handle.step_back();
+                            }
+                            _ => {}
                         }
-                        "ArrowLeft" if handle.run.borrow().can_step_back() => {
-                            e.prevent_default();
-                            handle.step_back();
-                        }
-                        _ => {}
-                    }
-                })
+                    },
+                )
             });
             move || {
                 drop(listener);

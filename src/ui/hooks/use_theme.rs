@@ -42,7 +42,11 @@ pub fn initial_theme() -> Theme {
     let dark = web_sys::window()
         .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
         .is_some_and(|m| m.matches());
-    if dark { Theme::Dark } else { Theme::Light }
+    if dark {
+        Theme::Dark
+    } else {
+        Theme::Light
+    }
 }
 
 fn apply(theme: Theme) {

@@ -78,10 +78,8 @@ impl Fault {
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty() && *p != "none") {
             // `restart` is short for a Redis restart (a crashed worker's restart is always allowed).
             let id = if part == "restart" { "redis-restart" } else { part };
-            let f = Fault::ALL
-                .into_iter()
-                .find(|f| f.id() == id)
-                .ok_or_else(|| ConfigError::Fault(part.to_string()))?;
+            let f =
+                Fault::ALL.into_iter().find(|f| f.id() == id).ok_or_else(|| ConfigError::Fault(part.to_string()))?;
             if !out.contains(&f) {
                 out.push(f);
             }

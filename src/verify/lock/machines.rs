@@ -52,9 +52,20 @@ pub enum Ev {
 pub enum Fx {
     /// `value_age` is 0 for the worker's value after the event, 1 for its value before (Redlock's
     /// value changes when it starts acquiring). `current`: the machine waits for this request.
-    Send { instance: u8, cmd: Cmd, value_age: u8, current: bool, timeout: Option<u32> },
-    SetTimer { code: TimerCode, after: u32 },
-    Cancel { code: TimerCode },
+    Send {
+        instance: u8,
+        cmd: Cmd,
+        value_age: u8,
+        current: bool,
+        timeout: Option<u32>,
+    },
+    SetTimer {
+        code: TimerCode,
+        after: u32,
+    },
+    Cancel {
+        code: TimerCode,
+    },
     StartWork,
     StopWork,
 }
@@ -292,7 +303,9 @@ impl Machines {
                         timeout: timeout.map(ms),
                     });
                 }
-                Effect::SetTimer { timer, after } => effects.push(Fx::SetTimer { code: code_of(timer), after: ms(after) }),
+                Effect::SetTimer { timer, after } => {
+                    effects.push(Fx::SetTimer { code: code_of(timer), after: ms(after) })
+                }
                 Effect::CancelTimer { timer } => effects.push(Fx::Cancel { code: code_of(timer) }),
                 Effect::StartWork => effects.push(Fx::StartWork),
                 Effect::StopWork => effects.push(Fx::StopWork),

@@ -265,7 +265,10 @@ pub enum Action {
     Deliver(u8),
     Delay(u8),
     Drop(u8),
-    Fire { worker: u8, code: u8 },
+    Fire {
+        worker: u8,
+        code: u8,
+    },
     /// A resumed worker handles the first timer it held during its pause.
     Held(u8),
     Tick,
@@ -918,10 +921,8 @@ impl LockModel {
     }
 }
 
-const PERMS: [&[[u8; MAX_WORKERS]]; 2] = [
-    &[[0, 1, 2], [1, 0, 2]],
-    &[[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]],
-];
+const PERMS: [&[[u8; MAX_WORKERS]]; 2] =
+    [&[[0, 1, 2], [1, 0, 2]], &[[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]];
 
 /// A `SET NX` set the current value of `slot`: the newest grant is now its.
 fn grant(n: &mut State, slot: u8) {

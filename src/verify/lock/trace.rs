@@ -7,9 +7,9 @@
 
 use super::config::{Property, Variant};
 use super::model::{AReply, Action, LockModel, Status, TimerCode, Val, MAX_WORKERS};
+use crate::lock::machine::{ReleaseVariant, RenewVariant};
 use crate::lock::scenario::{Action as LockAction, Step, Target};
 use crate::lock::{Scenario, Variants};
-use crate::lock::machine::{ReleaseVariant, RenewVariant};
 use crate::sim::Distribution;
 use serde::{Deserialize, Serialize};
 
@@ -143,7 +143,11 @@ pub fn build_trace(model: &mut LockModel, path: &[u32]) -> Vec<TraceStep> {
                 detail = format!("{d} ms");
                 label = format!("time passes: {d} ms");
             }
-            Action::Pause(w) | Action::Resume(w) | Action::Crash(w) | Action::Restart(w) | Action::Stop(w)
+            Action::Pause(w)
+            | Action::Resume(w)
+            | Action::Crash(w)
+            | Action::Restart(w)
+            | Action::Stop(w)
             | Action::Drift(w) => {
                 let n = name(w);
                 worker = Some(n);
@@ -179,7 +183,8 @@ pub fn build_trace(model: &mut LockModel, path: &[u32]) -> Vec<TraceStep> {
             }
         }
         if let Some((accepted, stale, dup)) = fx.write {
-            let mut what = if accepted { "the write is accepted".to_string() } else { "the write is rejected (fencing)".into() };
+            let mut what =
+                if accepted { "the write is accepted".to_string() } else { "the write is rejected (fencing)".into() };
             if stale {
                 what.push_str(", though Redis names someone else");
             }
@@ -190,10 +195,11 @@ pub fn build_trace(model: &mut LockModel, path: &[u32]) -> Vec<TraceStep> {
         }
         let violated: Vec<Property> = Property::ALL.into_iter().filter(|p| fx.violated & p.bit() != 0).collect();
         // Snapshots in the original names.
-        let mut workers = vec![
-            WorkerSnapshot { status: String::new(), state: String::new(), believes: false, token: None };
-            model.workers()
-        ];
+        let mut workers =
+            vec![
+                WorkerSnapshot { status: String::new(), state: String::new(), believes: false, token: None };
+                model.workers()
+            ];
         for slot in 0..model.workers() {
             let wk = &n.workers[slot];
             let info = model.info(wk.class);
@@ -218,17 +224,7 @@ pub fn build_trace(model: &mut LockModel, path: &[u32]) -> Vec<TraceStep> {
                 ttl_ms: (!r.value.is_none()).then_some(u64::from(r.dl)),
             })
             .collect();
-        out.push(TraceStep {
-            at_ms: at,
-            kind: kind.into(),
-            worker,
-            instance,
-            detail,
-            label,
-            workers,
-            redis,
-            violated,
-        });
+        out.push(TraceStep { at_ms: at, kind: kind.into(), worker, instance, detail, label, workers, redis, violated });
         let perm = model.canonical(&n, &mut buf, &mut scratch);
         let mut renamed = names;
         for old in 0..model.workers() {
@@ -277,7 +273,10 @@ pub fn replay_plan(variant: Variant, cfg: &super::config::CheckConfig, trace: &[
     scenario.duration_ms = end + cfg.ttl_ms * 2;
     let mut notes = Vec::new();
     if cfg.stagger_ms > 0 {
-        notes.push(format!("workers start {} ms apart in the checker; the runtime starts them together", cfg.stagger_ms));
+        notes.push(format!(
+            "workers start {} ms apart in the checker; the runtime starts them together",
+            cfg.stagger_ms
+        ));
     }
     for (i, st) in trace.iter().enumerate() {
         let target = |w: Option<usize>| Target::Worker(w.unwrap_or(0));
@@ -324,7 +323,8 @@ pub fn replay_plan(variant: Variant, cfg: &super::config::CheckConfig, trace: &[
                     2 * d
                 ));
             }
-            "drop" => notes.push(format!("step {i}: a lost message has no runtime fault (TCP does not lose it); not replayed")),
+            "drop" => notes
+                .push(format!("step {i}: a lost message has no runtime fault (TCP does not lose it); not replayed")),
             _ => {}
         }
     }

@@ -10,9 +10,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::fields::{human_ms, parse_u32, NumField};
-use crate::backoff::{
-    calls_over_time, sweep_csv, CallsHistogram, ClientRange, Strategy, Sweep, SweepParams, SweepRow,
-};
+use crate::backoff::{calls_over_time, sweep_csv, CallsHistogram, ClientRange, Strategy, Sweep, SweepParams, SweepRow};
 use crate::sim::QueryParams;
 use crate::ui::components::{Histogram, LineChart, Series};
 use crate::ui::download::download_text;
@@ -31,13 +29,7 @@ pub struct SweepForm {
 
 impl Default for SweepForm {
     fn default() -> Self {
-        SweepForm {
-            runs: 100,
-            from: 10,
-            to: 190,
-            step: 10,
-            hist_n: 100,
-        }
+        SweepForm { runs: 100, from: 10, to: 190, step: 10, hist_n: 100 }
     }
 }
 
@@ -52,12 +44,7 @@ pub fn read_sweep(q: &mut QueryParams) -> SweepForm {
         from: q.u64_in("n_from", u64::from(d.from), 1, u64::from(MAX_CLIENTS_UI)) as u32,
         to: q.u64_in("n_to", u64::from(d.to), 1, u64::from(MAX_CLIENTS_UI)) as u32,
         step: q.u64_in("n_step", u64::from(d.step), 1, u64::from(MAX_CLIENTS_UI)) as u32,
-        hist_n: q.u64_in(
-            "hist_n",
-            u64::from(d.hist_n),
-            1,
-            u64::from(MAX_HIST_CLIENTS),
-        ) as u32,
+        hist_n: q.u64_in("hist_n", u64::from(d.hist_n), 1, u64::from(MAX_HIST_CLIENTS)) as u32,
     }
 }
 
@@ -85,14 +72,8 @@ fn apply_field(f: &mut SweepForm, name: &str, raw: &str) -> Result<(), String> {
 
 /// The core's sweep parameters for a form and seed, or why they are unusable.
 pub fn sweep_params(f: &SweepForm, seed: u64) -> Result<SweepParams, String> {
-    let clients = ClientRange::new(f.from, f.to, f.step)
-        .map_err(|e| super::one_call::capitalise(&e.to_string()))?;
-    Ok(SweepParams {
-        clients,
-        runs: f.runs,
-        seed,
-        ..SweepParams::default()
-    })
+    let clients = ClientRange::new(f.from, f.to, f.step).map_err(|e| super::one_call::capitalise(&e.to_string()))?;
+    Ok(SweepParams { clients, runs: f.runs, seed, ..SweepParams::default() })
 }
 
 /// The cache key of a parameter set: its query string.
@@ -142,15 +123,8 @@ pub struct ContentionState {
 pub enum ContentionAction {
     Set(&'static str, String),
     Error(String),
-    Started {
-        total: u64,
-        label: String,
-    },
-    Progress {
-        done: u64,
-        total: u64,
-        rows: Option<Vec<SweepRow>>,
-    },
+    Started { total: u64, label: String },
+    Progress { done: u64, total: u64, rows: Option<Vec<SweepRow>> },
     Finished(CachedSweep),
     Cancelled,
     ShowCached(CachedSweep, String),
@@ -185,10 +159,7 @@ impl Reducible for ContentionState {
             }
             ContentionAction::Finished(run) => {
                 s.rows = run.rows.clone();
-                s.status = SweepStatus::Done {
-                    from_cache: false,
-                    run,
-                };
+                s.status = SweepStatus::Done { from_cache: false, run };
             }
             ContentionAction::Cancelled => {
                 if let SweepStatus::Running { done, total } = s.status {
@@ -199,10 +170,7 @@ impl Reducible for ContentionState {
                 s.error = None;
                 s.rows = run.rows.clone();
                 s.rows_for = label;
-                s.status = SweepStatus::Done {
-                    from_cache: true,
-                    run,
-                };
+                s.status = SweepStatus::Done { from_cache: true, run };
             }
             ContentionAction::Clear => {
                 if !matches!(s.status, SweepStatus::Running { .. }) {
@@ -227,10 +195,7 @@ pub fn strategy_label(s: Strategy) -> &'static str {
 }
 
 fn label_for(p: &SweepParams) -> String {
-    format!(
-        "N = {} clients, R = {} runs per point, seed {}",
-        p.clients, p.runs, p.seed
-    )
+    format!("N = {} clients, R = {} runs per point, seed {}", p.clients, p.runs, p.seed)
 }
 
 /// One line per strategy of `value(row)` against clients.
@@ -239,11 +204,7 @@ pub fn sweep_series(rows: &[SweepRow], value: impl Fn(&SweepRow) -> f64) -> Vec<
         .iter()
         .map(|s| Series {
             name: strategy_label(*s).into(),
-            points: rows
-                .iter()
-                .filter(|r| r.strategy == *s)
-                .map(|r| (f64::from(r.clients), value(r)))
-                .collect(),
+            points: rows.iter().filter(|r| r.strategy == *s).map(|r| (f64::from(r.clients), value(r))).collect(),
         })
         .collect()
 }
@@ -265,25 +226,11 @@ pub struct SharedHistograms {
 
 pub fn shared_histograms(h: &[CallsHistogram], target: usize) -> SharedHistograms {
     let end = |x: &CallsHistogram| x.counts.len() as f64 * x.bucket_ms as f64;
-    let others = h
-        .iter()
-        .filter(|x| x.strategy != Strategy::Exponential)
-        .map(end)
-        .fold(0.0, f64::max);
-    let window_ms = if others > 0.0 {
-        others
-    } else {
-        h.iter().map(end).fold(1.0, f64::max)
-    }
-    .max(1.0);
+    let others = h.iter().filter(|x| x.strategy != Strategy::Exponential).map(end).fold(0.0, f64::max);
+    let window_ms = if others > 0.0 { others } else { h.iter().map(end).fold(1.0, f64::max) }.max(1.0);
     let raw = (window_ms / target.max(1) as f64).max(1.0);
     let mag = 10f64.powf(raw.log10().floor());
-    let width = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * mag)
-        .find(|w| *w >= raw)
-        .unwrap_or(10.0 * mag)
-        .max(1.0);
+    let width = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|w| *w >= raw).unwrap_or(10.0 * mag).max(1.0);
     let bins = (window_ms / width).ceil().max(1.0) as usize;
     let bars: Vec<Vec<(f64, f64)>> = h
         .iter()
@@ -295,28 +242,12 @@ pub fn shared_histograms(h: &[CallsHistogram], target: usize) -> SharedHistogram
                     *slot += *c as f64;
                 }
             }
-            v.into_iter()
-                .enumerate()
-                .map(|(i, c)| (i as f64 * width, c))
-                .collect()
+            v.into_iter().enumerate().map(|(i, c)| (i as f64 * width, c)).collect()
         })
         .collect();
-    let after_first = bars
-        .iter()
-        .flat_map(|b| b.iter().skip(1))
-        .map(|b| b.1)
-        .fold(0.0, f64::max);
-    let y_max = if after_first > 0.0 {
-        after_first
-    } else {
-        bars.iter().flatten().map(|b| b.1).fold(1.0, f64::max)
-    };
-    SharedHistograms {
-        width,
-        window_ms,
-        y_max,
-        bars,
-    }
+    let after_first = bars.iter().flat_map(|b| b.iter().skip(1)).map(|b| b.1).fold(0.0, f64::max);
+    let y_max = if after_first > 0.0 { after_first } else { bars.iter().flatten().map(|b| b.1).fold(1.0, f64::max) };
+    SharedHistograms { width, window_ms, y_max, bars }
 }
 
 #[derive(Properties, PartialEq)]
@@ -365,9 +296,7 @@ pub fn Contention(props: &ContentionProps) -> Html {
 
     let on_field = {
         let state = state.clone();
-        Callback::from(move |(name, raw): (&'static str, String)| {
-            state.dispatch(ContentionAction::Set(name, raw))
-        })
+        Callback::from(move |(name, raw): (&'static str, String)| state.dispatch(ContentionAction::Set(name, raw)))
     };
     let run = {
         let (state, job) = (state.clone(), job.clone());
@@ -382,17 +311,10 @@ pub fn Contention(props: &ContentionProps) -> Html {
             }
             let mut sweep = match Sweep::new(params.clone()) {
                 Ok(s) => s,
-                Err(e) => {
-                    return state.dispatch(ContentionAction::Error(super::one_call::capitalise(
-                        &e.to_string(),
-                    )))
-                }
+                Err(e) => return state.dispatch(ContentionAction::Error(super::one_call::capitalise(&e.to_string()))),
             };
             let total = sweep.progress().runs_total;
-            state.dispatch(ContentionAction::Started {
-                total,
-                label: label_for(&params),
-            });
+            state.dispatch(ContentionAction::Started { total, label: label_for(&params) });
             let dispatcher = state.dispatcher();
             let started = performance_now();
             let (mut busy, mut frames, mut shown_rows) = (0.0, 0u32, 0usize);
@@ -422,11 +344,7 @@ pub fn Contention(props: &ContentionProps) -> Html {
                     shown_rows = sweep.rows().len();
                     sweep.rows().to_vec()
                 });
-                dispatcher.dispatch(ContentionAction::Progress {
-                    done: p.runs_done,
-                    total: p.runs_total,
-                    rows,
-                });
+                dispatcher.dispatch(ContentionAction::Progress { done: p.runs_done, total: p.runs_total, rows });
                 true
             });
         })

@@ -42,20 +42,8 @@ pub struct Layout {
 /// Lays a schedule out: fixed room per call, and a wait bar whose height grows with the wait (a
 /// minimum keeps short waits readable; the label gives the exact milliseconds).
 pub fn layout(s: &RetrySchedule) -> Layout {
-    let max_wait = s
-        .on_retry
-        .iter()
-        .map(|r| r.wait_ms)
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
-    let max_latency = s
-        .attempts
-        .iter()
-        .map(|a| a.end_ms - a.start_ms)
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
+    let max_wait = s.on_retry.iter().map(|r| r.wait_ms).max().unwrap_or(0).max(1) as f64;
+    let max_latency = s.attempts.iter().map(|a| a.end_ms - a.start_ms).max().unwrap_or(0).max(1) as f64;
     let mut y = TOP;
     let mut rows = Vec::new();
     let mut knots = Vec::new();
@@ -76,18 +64,9 @@ pub fn layout(s: &RetrySchedule) -> Layout {
             Some((_, bottom, _, _)) => bottom + 28.0,
             None => y_reply + 18.0,
         };
-        rows.push(AttemptRow {
-            y_send,
-            y_reply,
-            wait,
-        });
+        rows.push(AttemptRow { y_send, y_reply, wait });
     }
-    Layout {
-        rows,
-        y_outcome: y,
-        height: y + OUTCOME_H + 8.0,
-        knots,
-    }
+    Layout { rows, y_outcome: y, height: y + OUTCOME_H + 8.0, knots }
 }
 
 impl Layout {
@@ -114,12 +93,7 @@ pub fn reply_text(o: &AttemptOutcome) -> String {
     match o {
         AttemptOutcome::Ok => "200 OK".into(),
         AttemptOutcome::Err { error } => match error.retry_after_ms {
-            Some(ra) => format!(
-                "{} {}, Retry-After {} s",
-                error.status,
-                error.message,
-                ra / 1000
-            ),
+            Some(ra) => format!("{} {}, Retry-After {} s", error.status, error.message, ra / 1000),
             None => format!("{} {}", error.status, error.message),
         },
     }
@@ -137,24 +111,14 @@ pub fn attempt_name(n: u32) -> String {
 pub fn outcome_text(r: &CallResult) -> String {
     match r {
         CallResult::Succeeded { attempt, at_ms } => {
-            format!(
-                "Success on attempt {} of the call (retry {attempt}) at t = {at_ms} ms.",
-                attempt + 1
-            )
+            format!("Success on attempt {} of the call (retry {attempt}) at t = {at_ms} ms.", attempt + 1)
         }
-        CallResult::Failed {
-            error,
-            at_ms,
-            reason,
-        } => {
+        CallResult::Failed { error, at_ms, reason } => {
             let why = match reason {
                 GiveUp::RetriesExhausted => "every retry was used",
                 GiveUp::Deadline => "the next wait would pass the deadline",
             };
-            format!(
-                "Error {} {} reaches the caller at t = {at_ms} ms: {why}.",
-                error.status, error.message
-            )
+            format!("Error {} {} reaches the caller at t = {at_ms} ms: {why}.", error.status, error.message)
         }
     }
 }
@@ -183,10 +147,7 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     } else if props.sent > props.replied {
         l.rows.get(props.sent - 1).map(|r| r.y_reply).unwrap_or(h)
     } else {
-        l.rows
-            .get(props.sent)
-            .map(|r| r.y_send)
-            .unwrap_or(l.y_outcome)
+        l.rows.get(props.sent).map(|r| r.y_send).unwrap_or(l.y_outcome)
     };
     let now_y = l.y_at(props.now_ms, limit);
     let f = |v: f64| format!("{v:.1}");
@@ -238,8 +199,12 @@ pub fn SequenceDiagram(props: &SequenceDiagramProps) -> Html {
     });
     let outcome = props.finished.then(|| {
         let (class, text) = match &s.result {
-            CallResult::Succeeded { .. } => ("bo-seq__outcome bo-seq__outcome--ok", format!("✓ {}", short_outcome(&s.result))),
-            CallResult::Failed { .. } => ("bo-seq__outcome bo-seq__outcome--fail", format!("✗ {}", short_outcome(&s.result))),
+            CallResult::Succeeded { .. } => {
+                ("bo-seq__outcome bo-seq__outcome--ok", format!("✓ {}", short_outcome(&s.result)))
+            }
+            CallResult::Failed { .. } => {
+                ("bo-seq__outcome bo-seq__outcome--fail", format!("✗ {}", short_outcome(&s.result)))
+            }
         };
         html! {
             <g class={class} data-testid="seq-outcome">

@@ -10,10 +10,7 @@ use crate::sim::params::clip;
 pub fn parse_u64(label: &str, raw: &str, lo: u64, hi: u64) -> Result<u64, String> {
     match raw.trim().parse::<u64>() {
         Ok(v) if (lo..=hi).contains(&v) => Ok(v),
-        _ => Err(format!(
-            "{label} \"{}\" is not accepted: expected a whole number from {lo} to {hi}.",
-            clip(raw)
-        )),
+        _ => Err(format!("{label} \"{}\" is not accepted: expected a whole number from {lo} to {hi}.", clip(raw))),
     }
 }
 
@@ -25,10 +22,7 @@ pub fn parse_u32(label: &str, raw: &str, lo: u32, hi: u32) -> Result<u32, String
 pub fn parse_f64(label: &str, raw: &str, lo: f64, hi: f64) -> Result<f64, String> {
     match raw.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && (lo..=hi).contains(&v) => Ok(v),
-        _ => Err(format!(
-            "{label} \"{}\" is not accepted: expected a number from {lo} to {hi}.",
-            clip(raw)
-        )),
+        _ => Err(format!("{label} \"{}\" is not accepted: expected a number from {lo} to {hi}.", clip(raw))),
     }
 }
 
@@ -37,9 +31,12 @@ pub fn parse_opt_u64(label: &str, raw: &str, lo: u64, hi: u64) -> Result<Option<
     if raw.trim().is_empty() {
         return Ok(None);
     }
-    parse_u64(label, raw, lo, hi)
-        .map(Some)
-        .map_err(|_| format!("{label} \"{}\" is not accepted: expected a whole number from {lo} to {hi}, or blank for none.", clip(raw)))
+    parse_u64(label, raw, lo, hi).map(Some).map_err(|_| {
+        format!(
+            "{label} \"{}\" is not accepted: expected a whole number from {lo} to {hi}, or blank for none.",
+            clip(raw)
+        )
+    })
 }
 
 #[derive(Properties, PartialEq)]
@@ -133,10 +130,7 @@ pub fn number_word(n: u64) -> String {
         "nineteen",
         "twenty",
     ];
-    WORDS
-        .get(n as usize)
-        .map(|w| w.to_string())
-        .unwrap_or_else(|| n.to_string())
+    WORDS.get(n as usize).map(|w| w.to_string()).unwrap_or_else(|| n.to_string())
 }
 
 /// "1 attempt" / "5 attempts" in words.

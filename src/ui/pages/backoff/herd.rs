@@ -113,14 +113,8 @@ pub enum HerdAction {
     Set(&'static str, String),
     Error(String),
     Started(HerdParams),
-    Progress {
-        done_ms: u64,
-        total_ms: u64,
-    },
-    Finished {
-        series: Vec<HerdSeries>,
-        elapsed_ms: f64,
-    },
+    Progress { done_ms: u64, total_ms: u64 },
+    Finished { series: Vec<HerdSeries>, elapsed_ms: f64 },
     Cancelled,
 }
 
@@ -140,16 +134,11 @@ impl Reducible for HerdState {
             HerdAction::Error(e) => s.error = Some(e),
             HerdAction::Started(p) => {
                 s.error = None;
-                s.status = HerdStatus::Running {
-                    done_ms: 0,
-                    total_ms: p.duration_ms * 10,
-                };
+                s.status = HerdStatus::Running { done_ms: 0, total_ms: p.duration_ms * 10 };
                 s.series = Rc::new(Vec::new());
                 s.shown = Some(p);
             }
-            HerdAction::Progress { done_ms, total_ms } => {
-                s.status = HerdStatus::Running { done_ms, total_ms }
-            }
+            HerdAction::Progress { done_ms, total_ms } => s.status = HerdStatus::Running { done_ms, total_ms },
             HerdAction::Finished { series, elapsed_ms } => {
                 s.series = Rc::new(series);
                 s.status = HerdStatus::Done { elapsed_ms };
@@ -161,35 +150,20 @@ impl Reducible for HerdState {
 }
 
 /// Requests per second over time for one limiter's five strategies, plus the capacity line.
-pub fn herd_series(
-    series: &[HerdSeries],
-    limiter: HerdLimiter,
-    params: &HerdParams,
-) -> Vec<Series> {
+pub fn herd_series(series: &[HerdSeries], limiter: HerdLimiter, params: &HerdParams) -> Vec<Series> {
     let per_s = 1000.0 / params.bucket_ms as f64;
     let mut out: Vec<Series> = Strategy::ALL
         .iter()
-        .filter_map(|s| {
-            series
-                .iter()
-                .find(|x| x.strategy == *s && x.limiter == limiter)
-        })
+        .filter_map(|s| series.iter().find(|x| x.strategy == *s && x.limiter == limiter))
         .map(|x| Series {
             name: strategy_label(x.strategy).into(),
-            points: x
-                .buckets
-                .iter()
-                .map(|b| (b.start_ms as f64 / 1000.0, b.requests as f64 * per_s))
-                .collect(),
+            points: x.buckets.iter().map(|b| (b.start_ms as f64 / 1000.0, b.requests as f64 * per_s)).collect(),
         })
         .collect();
     let end = params.duration_ms as f64 / 1000.0;
     out.push(Series {
         name: "server capacity C".into(),
-        points: vec![
-            (0.0, f64::from(params.capacity_rps)),
-            (end, f64::from(params.capacity_rps)),
-        ],
+        points: vec![(0.0, f64::from(params.capacity_rps)), (end, f64::from(params.capacity_rps))],
     });
     out
 }
@@ -203,10 +177,7 @@ struct HerdJob {
 
 impl HerdJob {
     fn order() -> Vec<(Strategy, HerdLimiter)> {
-        Strategy::ALL
-            .iter()
-            .flat_map(|s| LIMITERS.iter().map(move |l| (*s, *l)))
-            .collect()
+        Strategy::ALL.iter().flat_map(|s| LIMITERS.iter().map(move |l| (*s, *l))).collect()
     }
     /// Works until `time_up`; true when all ten runs are done.
     fn work(&mut self, time_up: impl Fn() -> bool) -> Result<bool, String> {
@@ -218,18 +189,12 @@ impl HerdJob {
             }
             let (strategy, limiter) = order[self.next];
             if self.sim.is_none() {
-                self.sim = Some(
-                    herd::simulation(&self.params, strategy, limiter).map_err(|e| e.to_string())?,
-                );
+                self.sim = Some(herd::simulation(&self.params, strategy, limiter).map_err(|e| e.to_string())?);
             }
             let sim = self.sim.as_mut().expect("made above");
             if sim.run_until_bounded(end, 2000) {
                 let sim = self.sim.take().expect("present");
-                self.out.push(HerdSeries {
-                    strategy,
-                    limiter,
-                    buckets: sim.model.buckets().to_vec(),
-                });
+                self.out.push(HerdSeries { strategy, limiter, buckets: sim.model.buckets().to_vec() });
                 self.next += 1;
                 continue;
             }
@@ -239,8 +204,7 @@ impl HerdJob {
         }
     }
     fn done_ms(&self) -> u64 {
-        self.next as u64 * self.params.duration_ms
-            + self.sim.as_ref().map(|s| s.now().as_unix_ms()).unwrap_or(0)
+        self.next as u64 * self.params.duration_ms + self.sim.as_ref().map(|s| s.now().as_unix_ms()).unwrap_or(0)
     }
 }
 
@@ -276,12 +240,7 @@ pub fn Herd(props: &HerdProps) -> Html {
             }
             state.dispatch(HerdAction::Started(params.clone()));
             let total_ms = params.duration_ms * HerdJob::order().len() as u64;
-            let mut work = HerdJob {
-                params,
-                next: 0,
-                sim: None,
-                out: Vec::new(),
-            };
+            let mut work = HerdJob { params, next: 0, sim: None, out: Vec::new() };
             let dispatcher = state.dispatcher();
             let started = performance_now();
             job.start(move || {
@@ -289,17 +248,11 @@ pub fn Herd(props: &HerdProps) -> Html {
                 match work.work(|| performance_now() - t0 > SLICE_MS) {
                     Ok(true) => {
                         let series = std::mem::take(&mut work.out);
-                        dispatcher.dispatch(HerdAction::Finished {
-                            series,
-                            elapsed_ms: performance_now() - started,
-                        });
+                        dispatcher.dispatch(HerdAction::Finished { series, elapsed_ms: performance_now() - started });
                         false
                     }
                     Ok(false) => {
-                        dispatcher.dispatch(HerdAction::Progress {
-                            done_ms: work.done_ms(),
-                            total_ms,
-                        });
+                        dispatcher.dispatch(HerdAction::Progress { done_ms: work.done_ms(), total_ms });
                         true
                     }
                     Err(e) => {
@@ -322,9 +275,7 @@ pub fn Herd(props: &HerdProps) -> Html {
     }
     let on_field = {
         let state = state.clone();
-        Callback::from(move |(name, raw): (&'static str, String)| {
-            state.dispatch(HerdAction::Set(name, raw))
-        })
+        Callback::from(move |(name, raw): (&'static str, String)| state.dispatch(HerdAction::Set(name, raw)))
     };
     let run = {
         let (start, state) = (start.clone(), state.clone());

@@ -58,25 +58,15 @@ pub fn LiveContention(props: &LiveContentionProps) -> Html {
     let generation = use_state(|| 0u32);
     {
         let (run, playback) = (run.clone(), playback.clone());
-        use_effect_with(
-            (*clients, *strategy, props.seed, *generation),
-            move |(c, s, seed, _)| {
-                *run.borrow_mut() = new_run(*c, *s, *seed);
-                playback.pause();
-                playback.redraw();
-            },
-        );
+        use_effect_with((*clients, *strategy, props.seed, *generation), move |(c, s, seed, _)| {
+            *run.borrow_mut() = new_run(*c, *s, *seed);
+            playback.pause();
+            playback.redraw();
+        });
     }
     let (phases, version, result, done, remaining, now) = {
         let r = run.borrow();
-        (
-            r.phases(),
-            r.version(),
-            r.result(),
-            r.is_done(),
-            r.remaining(),
-            Clocked::now(&*r),
-        )
+        (r.phases(), r.version(), r.result(), r.is_done(), r.remaining(), Clocked::now(&*r))
     };
     {
         let playback = playback.clone();
@@ -109,14 +99,12 @@ pub fn LiveContention(props: &LiveContentionProps) -> Html {
     let on_replay = Callback::from(move |_: MouseEvent| replay());
     let on_clients = {
         let (clients, error) = (clients.clone(), error.clone());
-        Callback::from(move |(_, raw): (&'static str, String)| {
-            match parse_u32("Clients", &raw, 1, MAX_LIVE_CLIENTS) {
-                Ok(v) => {
-                    error.set(None);
-                    clients.set(v);
-                }
-                Err(e) => error.set(Some(e)),
+        Callback::from(move |(_, raw): (&'static str, String)| match parse_u32("Clients", &raw, 1, MAX_LIVE_CLIENTS) {
+            Ok(v) => {
+                error.set(None);
+                clients.set(v);
             }
+            Err(e) => error.set(Some(e)),
         })
     };
     let on_strategy = {

@@ -34,12 +34,7 @@ pub struct BackoffUrl {
 }
 
 pub fn read_url(q: &mut QueryParams) -> BackoffUrl {
-    BackoffUrl {
-        sim: SimParams::read(q),
-        one_call: read_query(q),
-        sweep: read_sweep(q),
-        herd: read_herd(q),
-    }
+    BackoffUrl { sim: SimParams::read(q), one_call: read_query(q), sweep: read_sweep(q), herd: read_herd(q) }
 }
 
 /// The URL's parts as the sections last reported them.
@@ -55,10 +50,7 @@ pub fn BackoffPage() -> Html {
     let url = use_url_params(read_url);
     let initial = url.initial().clone();
     let seed = use_state(|| initial.sim.seed);
-    let parts: Rc<RefCell<UrlParts>> = use_mut_ref(|| UrlParts {
-        seed: initial.sim.seed,
-        ..UrlParts::default()
-    });
+    let parts: Rc<RefCell<UrlParts>> = use_mut_ref(|| UrlParts { seed: initial.sim.seed, ..UrlParts::default() });
 
     let write = {
         let (url, parts) = (url.clone(), parts.clone());

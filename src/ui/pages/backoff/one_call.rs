@@ -9,11 +9,9 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::diagram::{layout, outcome_text, reply_text, Layout, SequenceDiagram};
-use super::fields::{
-    number_word, parse_f64, parse_opt_u64, parse_u32, parse_u64, plural, ChoiceField, NumField,
-};
-use crate::backoff::retry::{self, RetryModel};
+use super::fields::{number_word, parse_f64, parse_opt_u64, parse_u32, parse_u64, plural, ChoiceField, NumField};
 use crate::backoff::policy::GRPC_MIN_CONNECT_TIMEOUT_MS;
+use crate::backoff::retry::{self, RetryModel};
 use crate::backoff::{AttemptOutcome, Policy, RetryParams, RetryQuery, RetrySchedule};
 use crate::sim::params::clip;
 use crate::sim::playback::Finite;
@@ -54,28 +52,15 @@ pub fn read_query(q: &mut QueryParams) -> RetryQuery {
         _ => d.base_ms,
     };
     let base_ms = q.u64_in("base_ms", base_default, 0, 3_600_000);
-    let factor = if q.raw("factor").is_some() {
-        Some(q.f64_in("factor", 2.0, 1.0, 10.0))
-    } else {
-        None
-    };
-    let cap_ms = if q.raw("cap_ms").is_some() {
-        Some(q.u64_in("cap_ms", 1000, 0, 86_400_000))
-    } else {
-        None
-    };
+    let factor = if q.raw("factor").is_some() { Some(q.f64_in("factor", 2.0, 1.0, 10.0)) } else { None };
+    let cap_ms = if q.raw("cap_ms").is_some() { Some(q.u64_in("cap_ms", 1000, 0, 86_400_000)) } else { None };
     let jitter = q.f64_in("jitter", d.jitter, 0.0, 1.0);
     let min_connect_ms = if q.raw("min_connect_ms").is_some() {
         Some(q.u64_in("min_connect_ms", GRPC_MIN_CONNECT_TIMEOUT_MS, 0, 3_600_000))
     } else {
         None
     };
-    let max_retries = q.u64_in(
-        "max_retries",
-        u64::from(d.max_retries),
-        0,
-        u64::from(MAX_RETRIES_UI),
-    ) as u32;
+    let max_retries = q.u64_in("max_retries", u64::from(d.max_retries), 0, u64::from(MAX_RETRIES_UI)) as u32;
     let api = q.choice("api", &d.api, &apis);
     let k = q.u64_in("k", u64::from(d.k), 0, 50) as u32;
     let p = q.f64_in("p", d.p, 0.0, 1.0);
@@ -83,11 +68,8 @@ pub fn read_query(q: &mut QueryParams) -> RetryQuery {
     let to_ms = q.u64_in("to_ms", d.to_ms, 0, 600_000);
     let until_ms = q.u64_in("until_ms", d.until_ms, 0, 600_000);
     let latency_ms = q.u64_in("latency_ms", d.latency_ms, 0, 10_000);
-    let max_elapsed_ms = if q.raw("max_elapsed_ms").is_some() {
-        Some(q.u64_in("max_elapsed_ms", 5000, 1, 86_400_000))
-    } else {
-        None
-    };
+    let max_elapsed_ms =
+        if q.raw("max_elapsed_ms").is_some() { Some(q.u64_in("max_elapsed_ms", 5000, 1, 86_400_000)) } else { None };
     let honour_retry_after = q.flag("honour_retry_after", d.honour_retry_after);
     RetryQuery {
         policy,
@@ -181,9 +163,7 @@ pub fn apply_field(q: &mut RetryQuery, name: &str, raw: &str) -> Result<(), Stri
         "factor" => q.factor = Some(parse_f64("Factor", raw, 1.0, 10.0)?),
         "cap_ms" => q.cap_ms = parse_opt_u64("Cap", raw, 0, 86_400_000)?,
         "jitter" => q.jitter = parse_f64("Jitter", raw, 0.0, 1.0)?,
-        "min_connect_ms" => {
-            q.min_connect_ms = Some(parse_u64("Min connect timeout", raw, 0, 3_600_000)?)
-        }
+        "min_connect_ms" => q.min_connect_ms = Some(parse_u64("Min connect timeout", raw, 0, 3_600_000)?),
         "max_retries" => q.max_retries = parse_u32("maxRetries", raw, 0, MAX_RETRIES_UI)?,
         "max_elapsed_ms" => q.max_elapsed_ms = parse_opt_u64("Deadline", raw, 1, 86_400_000)?,
         "api" => {
@@ -210,9 +190,7 @@ pub fn apply_field(q: &mut RetryQuery, name: &str, raw: &str) -> Result<(), Stri
 
 /// The schedule of `q` under `seed`, or why it cannot run.
 pub fn plan(q: &RetryQuery, seed: u64) -> Result<(RetryParams, RetrySchedule), String> {
-    let params = RetryQuery { seed, ..q.clone() }
-        .to_params()
-        .map_err(|e| capitalise(&e.to_string()))?;
+    let params = RetryQuery { seed, ..q.clone() }.to_params().map_err(|e| capitalise(&e.to_string()))?;
     let schedule = retry::run(params.clone()).map_err(|e| capitalise(&e.to_string()))?;
     Ok((params, schedule))
 }
@@ -221,11 +199,7 @@ pub fn plan(q: &RetryQuery, seed: u64) -> Result<(RetryParams, RetrySchedule), S
 pub fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
-        Some(f) => {
-            f.to_uppercase().collect::<String>()
-                + c.as_str()
-                + if s.ends_with('.') { "" } else { "." }
-        }
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str() + if s.ends_with('.') { "" } else { "." },
         None => String::new(),
     }
 }
@@ -254,13 +228,8 @@ impl OneCallState {
         let (params, schedule, error) = match plan(&query, seed) {
             Ok((p, s)) => (p, s, None),
             Err(e) => {
-                let (p, s) =
-                    plan(&RetryQuery::default(), seed).expect("the reference call always runs");
-                (
-                    p,
-                    s,
-                    Some(format!("{e} The reference call is shown instead.")),
-                )
+                let (p, s) = plan(&RetryQuery::default(), seed).expect("the reference call always runs");
+                (p, s, Some(format!("{e} The reference call is shown instead.")))
             }
         };
         let layout = Rc::new(layout(&schedule));
@@ -329,10 +298,7 @@ pub struct OneCallProps {
 
 /// A fresh run; played, its clock stops at the call's outcome (nothing happens after it).
 fn new_run(params: &RetryParams) -> Finite<RetryModel> {
-    Finite(
-        retry::simulation(params.clone())
-            .expect("parameters were validated by running the schedule"),
-    )
+    Finite(retry::simulation(params.clone()).expect("parameters were validated by running the schedule"))
 }
 
 #[component]
@@ -359,14 +325,11 @@ pub fn OneCall(props: &OneCallProps) -> Html {
     let reset_gen = use_state(|| 0u32);
     {
         let (run, playback) = (run.clone(), playback.clone());
-        use_effect_with(
-            (state.params.clone(), state.generation, *reset_gen),
-            move |(params, _, _)| {
-                *run.borrow_mut() = new_run(params);
-                playback.pause();
-                playback.redraw();
-            },
-        );
+        use_effect_with((state.params.clone(), state.generation, *reset_gen), move |(params, _, _)| {
+            *run.borrow_mut() = new_run(params);
+            playback.pause();
+            playback.redraw();
+        });
     }
     {
         let cb = props.on_pairs.clone();
@@ -395,30 +358,22 @@ pub fn OneCall(props: &OneCallProps) -> Html {
     let finished = result.is_some();
     {
         let playback = playback.clone();
-        use_effect_with(
-            (finished, playback.is_playing()),
-            move |(finished, playing)| {
-                if *finished && *playing {
-                    playback.pause();
-                }
-            },
-        );
+        use_effect_with((finished, playback.is_playing()), move |(finished, playing)| {
+            if *finished && *playing {
+                playback.pause();
+            }
+        });
     }
 
     let on_field = {
         let state = state.clone();
-        Callback::from(move |(name, raw): (&'static str, String)| {
-            state.dispatch(OneCallAction::Set(name, raw))
-        })
+        Callback::from(move |(name, raw): (&'static str, String)| state.dispatch(OneCallAction::Set(name, raw)))
     };
     let on_retry_after = {
         let state = state.clone();
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            state.dispatch(OneCallAction::Set(
-                "honour_retry_after",
-                input.checked().to_string(),
-            ));
+            state.dispatch(OneCallAction::Set("honour_retry_after", input.checked().to_string()));
         })
     };
     let finish = {
@@ -452,10 +407,7 @@ pub fn OneCall(props: &OneCallProps) -> Html {
     let q = &state.query;
     let invalid = |n: &str| state.field_errors.contains_key(n);
     let max_r = u64::from(state.params.max_retries);
-    let delay_rows = state
-        .params
-        .policy
-        .delay_table(state.params.max_retries, state.params.seed);
+    let delay_rows = state.params.policy.delay_table(state.params.max_retries, state.params.seed);
     let clock = (SimTime(now_ms) - SimTime::ZERO).clock_string();
     let policy = q.policy.as_str();
     let grpc = state.params.policy.min_connect_timeout_ms().is_some();

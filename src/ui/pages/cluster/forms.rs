@@ -46,9 +46,7 @@ impl SettingsText {
             match text.trim().parse::<u64>() {
                 Ok(v) => Some(v),
                 Err(_) => {
-                    errors.push(format!(
-                        "{name} {text:?} is not a whole number: enter {what}"
-                    ));
+                    errors.push(format!("{name} {text:?} is not a whole number: enter {what}"));
                     None
                 }
             }
@@ -62,23 +60,13 @@ impl SettingsText {
                 }
             }
         };
-        if let Some(v) = int(
-            "node timeout",
-            &self.timeout,
-            &mut errors,
-            "500 to 60000 ms",
-        ) {
+        if let Some(v) = int("node timeout", &self.timeout, &mut errors, "500 to 60000 ms") {
             s.cluster.node_timeout_ms = v;
         }
         if let Some(v) = int("masters", &self.masters, &mut errors, "3 to 9") {
             s.cluster.masters = v as usize;
         }
-        if let Some(v) = int(
-            "replicas per master",
-            &self.replicas,
-            &mut errors,
-            "0, 1 or 2",
-        ) {
+        if let Some(v) = int("replicas per master", &self.replicas, &mut errors, "0, 1 or 2") {
             s.cluster.replicas = v as usize;
         }
         if let Some(v) = int("replication lag", &self.lag, &mut errors, "0 to 10000 ms") {
@@ -167,10 +155,7 @@ pub fn Settings(props: &SettingsProps) -> Html {
                     onclick={Callback::from(move |_: MouseEvent| cb.emit(id.to_string()))} data-testid={format!("preset-{id}")}>{ id }</button>
         }
     };
-    let description = PRESETS
-        .iter()
-        .find(|(id, _)| *id == props.scenario.preset)
-        .map_or("", |(_, d)| *d);
+    let description = PRESETS.iter().find(|(id, _)| *id == props.scenario.preset).map_or("", |(_, d)| *d);
     html! {
         <div class="cl-settings">
             <div class="cl-presets" role="group" aria-label="Presets">
@@ -232,13 +217,12 @@ pub fn Faults(props: &FaultsProps) -> Html {
         let error = error.clone();
         Callback::from(move |_: MouseEvent| {
             if nodes.is_empty() && apps.is_empty() {
-                error.set(Some("Choose what to cut off first: tick \"cut off\" on node cards or applications below.".into()));
+                error.set(Some(
+                    "Choose what to cut off first: tick \"cut off\" on node cards or applications below.".into(),
+                ));
             } else {
                 error.set(None);
-                act.emit(Action::Partition {
-                    nodes: nodes.clone(),
-                    clients: apps.clone(),
-                });
+                act.emit(Action::Partition { nodes: nodes.clone(), clients: apps.clone() });
             }
         })
     };
@@ -248,11 +232,7 @@ pub fn Faults(props: &FaultsProps) -> Html {
     };
     let node_select = |value: usize, on: Callback<usize>, testid: &str| {
         let onchange = Callback::from(move |e: Event| {
-            if let Ok(v) = e
-                .target_unchecked_into::<HtmlSelectElement>()
-                .value()
-                .parse::<usize>()
-            {
+            if let Ok(v) = e.target_unchecked_into::<HtmlSelectElement>().value().parse::<usize>() {
                 on.emit(v);
             }
         });
@@ -273,10 +253,8 @@ pub fn Faults(props: &FaultsProps) -> Html {
                     error.set(None);
                     act.emit(Action::Latency { node: *node, ms: v });
                 }
-                _ => error.set(Some(format!(
-                    "Latency {:?} is not accepted: enter whole milliseconds from 0 to 5000.",
-                    *ms
-                ))),
+                _ => error
+                    .set(Some(format!("Latency {:?} is not accepted: enter whole milliseconds from 0 to 5000.", *ms))),
             }
         })
     };
@@ -294,7 +272,9 @@ pub fn Faults(props: &FaultsProps) -> Html {
                     act.emit(Action::Reshard { from: f, to: t, slots: c });
                 }
                 (Ok(f), Ok(t), _) if f == t => error.set(Some("Resharding needs two different nodes.".into())),
-                _ => error.set(Some(format!("Slots to move {count:?} is not accepted: enter a whole number from 1 to 16384."))),
+                _ => error.set(Some(format!(
+                    "Slots to move {count:?} is not accepted: enter a whole number from 1 to 16384."
+                ))),
             }
         })
     };

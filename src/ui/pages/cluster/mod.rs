@@ -31,9 +31,7 @@ use crate::ui::Route;
 
 use cli::{CliEntry, ClusterCli};
 use forms::{Faults, Settings};
-use panels::{
-    recent_buckets, Counts, EventLog, FailoverTimeline, KeyPlacement, WorkloadCharts, CHART_SECONDS,
-};
+use panels::{recent_buckets, Counts, EventLog, FailoverTimeline, KeyPlacement, WorkloadCharts, CHART_SECONDS};
 use topology::{NodeOp, SlotBar, Topology};
 use wire::WirePicture;
 
@@ -49,9 +47,8 @@ struct UrlState {
 
 fn new_run(sc: &Scenario, seed: u64) -> ClusterRun {
     // `Scenario::from_query` and the settings form only hand over valid scenarios.
-    ClusterRun::new(sc.clone(), seed).unwrap_or_else(|_| {
-        ClusterRun::new(Scenario::default(), seed).expect("the default scenario is valid")
-    })
+    ClusterRun::new(sc.clone(), seed)
+        .unwrap_or_else(|_| ClusterRun::new(Scenario::default(), seed).expect("the default scenario is valid"))
 }
 
 /// `items` with `x` added, or removed if it was there.
@@ -67,11 +64,8 @@ fn toggled(items: &[usize], x: usize) -> Vec<usize> {
 }
 
 fn url_pairs(seed: u64, speed: f64, sc: &Scenario) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = SimParams { seed, speed }
-        .pairs()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+    let mut pairs: Vec<(String, String)> =
+        SimParams { seed, speed }.pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     pairs.extend(sc.query_pairs());
     pairs
 }
@@ -82,11 +76,7 @@ pub fn ClusterPage() -> Html {
     let url = use_url_params(|q| {
         let sim = SimParams::read(q);
         let scenario = Scenario::from_query(q);
-        UrlState {
-            sim,
-            scenario,
-            notices: q.notices().to_vec(),
-        }
+        UrlState { sim, scenario, notices: q.notices().to_vec() }
     });
     let init = url.initial().clone();
     let seed = use_state(|| init.sim.seed);
@@ -193,28 +183,17 @@ pub fn ClusterPage() -> Html {
     let on_node_op = {
         let act = act.clone();
         let selected = selected.clone();
-        use_callback(
-            (*selected).clone(),
-            move |(node, op): (usize, NodeOp), current| match op {
-                NodeOp::Kill => act.emit(Action::Kill { node }),
-                NodeOp::Restart => act.emit(Action::Restart { node }),
-                NodeOp::Failover => act.emit(Action::Failover {
-                    node,
-                    mode: FailoverMode::Default,
-                }),
-                NodeOp::FailoverForce => act.emit(Action::Failover {
-                    node,
-                    mode: FailoverMode::Force,
-                }),
-                NodeOp::TogglePartition => selected.set(toggled(current, node)),
-            },
-        )
+        use_callback((*selected).clone(), move |(node, op): (usize, NodeOp), current| match op {
+            NodeOp::Kill => act.emit(Action::Kill { node }),
+            NodeOp::Restart => act.emit(Action::Restart { node }),
+            NodeOp::Failover => act.emit(Action::Failover { node, mode: FailoverMode::Default }),
+            NodeOp::FailoverForce => act.emit(Action::Failover { node, mode: FailoverMode::Force }),
+            NodeOp::TogglePartition => selected.set(toggled(current, node)),
+        })
     };
     let on_toggle_app = {
         let selected_apps = selected_apps.clone();
-        use_callback((*selected_apps).clone(), move |a: usize, current| {
-            selected_apps.set(toggled(current, a))
-        })
+        use_callback((*selected_apps).clone(), move |a: usize, current| selected_apps.set(toggled(current, a)))
     };
 
     // --- redis-cli ---
@@ -230,9 +209,7 @@ pub fn ClusterPage() -> Html {
                 p.redraw();
                 return;
             }
-            let out = session
-                .borrow_mut()
-                .execute(&mut p.run().borrow_mut(), &line);
+            let out = session.borrow_mut().execute(&mut p.run().borrow_mut(), &line);
             let mut t = transcript.borrow().as_ref().clone();
             let id = t.last().map_or(1, |e| e.id + 1);
             let mut output = out.text;
@@ -240,12 +217,7 @@ pub fn ClusterPage() -> Html {
                 output.push_str("(waiting… the reply comes as the simulation plays)\n");
                 *cli_pending.borrow_mut() = true;
             }
-            t.push(CliEntry {
-                id,
-                prompt,
-                command: line,
-                output,
-            });
+            t.push(CliEntry { id, prompt, command: line, output });
             let skip = t.len().saturating_sub(TRANSCRIPT_KEPT);
             *transcript.borrow_mut() = Rc::new(t.split_off(skip));
             p.redraw();
@@ -282,15 +254,7 @@ pub fn ClusterPage() -> Html {
     let m = r.model();
     let totals = m.metrics.totals.clone();
     let buckets = recent_buckets(&m.metrics.buckets, CHART_SECONDS, r.elapsed_ms());
-    let events: Vec<_> = m
-        .metrics
-        .events
-        .iter()
-        .rev()
-        .take(panels::EVENTS_SHOWN)
-        .rev()
-        .cloned()
-        .collect();
+    let events: Vec<_> = m.metrics.events.iter().rev().take(panels::EVENTS_SHOWN).rev().cloned().collect();
     let log: Vec<_> = m.log.iter().cloned().collect();
     let apps = m.clients.len();
     let moved: u64 = m.clients.iter().map(|c| c.stats.moved).sum();
@@ -319,14 +283,10 @@ pub fn ClusterPage() -> Html {
     let prompt = session.borrow().prompt();
     drop(r);
     let owner_of = use_callback(view.slot_runs.clone(), |slot: u16, runs| {
-        runs.iter()
-            .find(|r| r.first <= slot && slot <= r.last)
-            .and_then(|r| r.owner)
+        runs.iter().find(|r| r.first <= slot && slot <= r.last).and_then(|r| r.owner)
     });
-    let narrow = web_sys::window()
-        .and_then(|w| w.inner_width().ok())
-        .and_then(|v| v.as_f64())
-        .is_some_and(|w| w < 560.0);
+    let narrow =
+        web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|v| v.as_f64()).is_some_and(|w| w < 560.0);
     let sc = (*scenario).clone();
 
     html! {

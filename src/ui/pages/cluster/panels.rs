@@ -41,10 +41,7 @@ pub fn FailoverTimeline(props: &TimelineProps) -> Html {
         };
     };
     let t0 = f.start_ms;
-    let end = f
-        .promoted_ms
-        .unwrap_or(props.now_ms)
-        .max(t0 + props.node_timeout_ms + 1000);
+    let end = f.promoted_ms.unwrap_or(props.now_ms).max(t0 + props.node_timeout_ms + 1000);
     let span = (end - t0).max(1) as f64;
     const W: f64 = 640.0;
     const L: f64 = 16.0;
@@ -114,12 +111,7 @@ pub struct CountsProps {
 #[component]
 pub fn Counts(props: &CountsProps) -> Html {
     let errors: u64 = props.errors.values().sum();
-    let by_kind = props
-        .errors
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let by_kind = props.errors.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
     html! {
         <dl class="cl-counts" data-testid="counts">
             <div class={classes!((props.lost > 0).then_some("cl-bad"))}><dt>{ "lost acknowledged writes" }</dt><dd data-testid="count-lost">{ props.lost }</dd></div>
@@ -172,30 +164,22 @@ pub fn event_text(e: &TimedEvent) -> String {
     let who = |n: NodeIdx| addr_of(n);
     match &e.event {
         NodeEvent::Pfail { node } => format!("*** NODE {} possibly failing", who(*node)),
-        NodeEvent::MarkedFail { node, reports } => format!(
-            "Marking node {} as failing (quorum reached: {reports})",
-            who(*node)
-        ),
-        NodeEvent::FailReceived { node, from } => format!(
-            "FAIL message received from {} about {}",
-            who(*from),
-            who(*node)
-        ),
+        NodeEvent::MarkedFail { node, reports } => {
+            format!("Marking node {} as failing (quorum reached: {reports})", who(*node))
+        }
+        NodeEvent::FailReceived { node, from } => {
+            format!("FAIL message received from {} about {}", who(*from), who(*node))
+        }
         NodeEvent::FailCleared { node } => format!("Clear FAIL state for node {}", who(*node)),
-        NodeEvent::ElectionScheduled {
-            delay_ms,
-            rank,
-            offset,
-        } => format!(
-            "Start of election delayed for {delay_ms} milliseconds (rank #{rank}, offset {offset})"
-        ),
+        NodeEvent::ElectionScheduled { delay_ms, rank, offset } => {
+            format!("Start of election delayed for {delay_ms} milliseconds (rank #{rank}, offset {offset})")
+        }
         NodeEvent::ElectionStarted { epoch } => {
             format!("Starting a failover election for epoch {epoch}")
         }
-        NodeEvent::VoteGranted { candidate, epoch } => format!(
-            "Failover auth granted to {} for epoch {epoch}",
-            who(*candidate)
-        ),
+        NodeEvent::VoteGranted { candidate, epoch } => {
+            format!("Failover auth granted to {} for epoch {epoch}", who(*candidate))
+        }
         NodeEvent::VoteDenied { candidate, reason } => {
             format!("Failover auth denied to {}: {reason}", who(*candidate))
         }
@@ -203,10 +187,9 @@ pub fn event_text(e: &TimedEvent) -> String {
             format!("Failover election won ({votes} votes, epoch {epoch}): I'm the new master")
         }
         NodeEvent::ElectionExpired { epoch } => format!("Failover attempt expired (epoch {epoch})"),
-        NodeEvent::BecameReplica { of } => format!(
-            "Configuration change detected. Reconfiguring myself as a replica of {}",
-            who(*of)
-        ),
+        NodeEvent::BecameReplica { of } => {
+            format!("Configuration change detected. Reconfiguring myself as a replica of {}", who(*of))
+        }
         NodeEvent::StateChanged { state } => format!("Cluster state changed: {}", state.name()),
         NodeEvent::ConfigEpoch { epoch } => format!("configEpoch set to {epoch}"),
         NodeEvent::ManualFailover { what } => format!("Manual failover: {what}"),
@@ -255,9 +238,7 @@ pub fn KeyPlacement(props: &PlacementProps) -> Html {
     let key = use_state(|| "{user1000}.following".to_string());
     let oninput = {
         let key = key.clone();
-        Callback::from(move |e: InputEvent| {
-            key.set(e.target_unchecked_into::<HtmlInputElement>().value())
-        })
+        Callback::from(move |e: InputEvent| key.set(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
     let p = placement(key.as_bytes());
     let owner = props.owner_of.emit(p.slot);
@@ -282,12 +263,6 @@ pub fn KeyPlacement(props: &PlacementProps) -> Html {
 
 /// The newest `n` complete seconds (the one still running is left out), oldest first.
 pub fn recent_buckets(buckets: &VecDeque<Bucket>, n: usize, now_ms: u64) -> Vec<Bucket> {
-    let complete: Vec<&Bucket> = buckets
-        .iter()
-        .filter(|b| (b.second + 1) * 1000 <= now_ms)
-        .collect();
-    complete[complete.len().saturating_sub(n)..]
-        .iter()
-        .map(|b| (*b).clone())
-        .collect()
+    let complete: Vec<&Bucket> = buckets.iter().filter(|b| (b.second + 1) * 1000 <= now_ms).collect();
+    complete[complete.len().saturating_sub(n)..].iter().map(|b| (*b).clone()).collect()
 }

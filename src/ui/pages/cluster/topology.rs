@@ -170,20 +170,10 @@ pub fn Topology(props: &TopologyProps) -> Html {
     let placed: Vec<NodeIdx> = masters
         .iter()
         .flat_map(|m| {
-            std::iter::once(m.idx).chain(
-                props
-                    .nodes
-                    .iter()
-                    .filter(|n| n.replica_of == Some(m.idx))
-                    .map(|n| n.idx),
-            )
+            std::iter::once(m.idx).chain(props.nodes.iter().filter(|n| n.replica_of == Some(m.idx)).map(|n| n.idx))
         })
         .collect();
-    let others: Vec<&NodeRow> = props
-        .nodes
-        .iter()
-        .filter(|n| !placed.contains(&n.idx))
-        .collect();
+    let others: Vec<&NodeRow> = props.nodes.iter().filter(|n| !placed.contains(&n.idx)).collect();
     let card = |n: &NodeRow| {
         html! {
             <NodeCard key={n.idx} row={n.clone()} selected={props.selected.contains(&n.idx)} on_op={props.on_op.clone()} />

@@ -71,8 +71,15 @@ pub fn WirePicture(props: &WireProps) -> Html {
             let to = if t.kind.is_redirect() { app_xy(t.to, props.apps) } else { node_xy(t.to, n) };
             let age = props.now_ms.saturating_sub(t.at_ms) as f64 / TRAFFIC_WINDOW_MS as f64;
             let opacity = format!("{:.2}", (1.0 - age).clamp(0.12, 1.0));
-            let marker = matches!(t.kind, TrafficKind::Vote | TrafficKind::VoteRequest | TrafficKind::Fail | TrafficKind::Moved | TrafficKind::Ask)
-                .then(|| format!("url(#cl-wire-arrow-{})", t.kind.name()));
+            let marker = matches!(
+                t.kind,
+                TrafficKind::Vote
+                    | TrafficKind::VoteRequest
+                    | TrafficKind::Fail
+                    | TrafficKind::Moved
+                    | TrafficKind::Ask
+            )
+            .then(|| format!("url(#cl-wire-arrow-{})", t.kind.name()));
             html! {
                 <path class={classes!("cl-wire", format!("cl-wire--{}", t.kind.name()))} d={arc(from, to)}
                       opacity={opacity} marker-end={marker} data-kind={t.kind.name()} />

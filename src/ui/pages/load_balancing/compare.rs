@@ -67,11 +67,7 @@ impl Job {
                 scenario: Box::new(self.compare.scenario().clone()),
             });
         } else {
-            status.set(Status::Running {
-                fraction: p.fraction,
-                finished: p.finished,
-                total: p.total,
-            });
+            status.set(Status::Running { fraction: p.fraction, finished: p.finished, total: p.total });
         }
         !p.done
     }
@@ -79,18 +75,8 @@ impl Job {
 
 /// Horizontal bars, one row per label; `values` holds one or two numbers per row (two draw a
 /// pair of bars, e.g. p50 and p99).
-fn bar_chart(
-    title: &str,
-    testid: &str,
-    rows: &[(String, Vec<f64>)],
-    names: &[&str],
-    fmt: fn(f64) -> String,
-) -> Html {
-    let max = rows
-        .iter()
-        .flat_map(|r| r.1.iter().copied())
-        .fold(0.0f64, f64::max)
-        .max(1e-9);
+fn bar_chart(title: &str, testid: &str, rows: &[(String, Vec<f64>)], names: &[&str], fmt: fn(f64) -> String) -> Html {
+    let max = rows.iter().flat_map(|r| r.1.iter().copied()).fold(0.0f64, f64::max).max(1e-9);
     let row_h = 8.0 * names.len() as f64 + 8.0;
     let h = rows.len() as f64 * row_h + 8.0;
     let (lx, bw) = (92.0, 170.0);
@@ -140,11 +126,7 @@ pub fn ComparePanel(props: &ComparePanelProps) -> Html {
         Callback::from(move |_: MouseEvent| match Compare::all(&scenario) {
             Err(e) => status.set(Status::Failed(e.to_string())),
             Ok(compare) => {
-                let mut job = Job {
-                    compare,
-                    started_ms: performance_now(),
-                    frames: 0,
-                };
+                let mut job = Job { compare, started_ms: performance_now(), frames: 0 };
                 *progress.borrow_mut() = 0.0;
                 status.set(Status::Running {
                     fraction: 0.0,
@@ -164,22 +146,14 @@ pub fn ComparePanel(props: &ComparePanelProps) -> Html {
         let status = status.clone();
         Callback::from(move |_: MouseEvent| {
             frames.cancel();
-            status.set(Status::Cancelled {
-                fraction: *progress.borrow(),
-            });
+            status.set(Status::Cancelled { fraction: *progress.borrow() });
         })
     };
     let export = |kind: &'static str| {
         let status = status.clone();
         let export_error = export_error.clone();
         Callback::from(move |_: MouseEvent| {
-            let Status::Done {
-                rows,
-                elapsed_ms,
-                scenario,
-                ..
-            } = &*status
-            else {
+            let Status::Done { rows, elapsed_ms, scenario, .. } = &*status else {
                 return;
             };
             let result = if kind == "csv" {

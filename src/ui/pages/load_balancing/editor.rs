@@ -107,10 +107,7 @@ pub fn ScenarioEditor(props: &ScenarioEditorProps) -> Html {
     };
     let kind = draft.get("svc").to_string();
     let (a_label, b_label) = service_param_labels(&kind);
-    let descr = presets()
-        .into_iter()
-        .find(|p| p.id == draft.preset)
-        .map(|p| p.description);
+    let descr = presets().into_iter().find(|p| p.id == draft.preset).map(|p| p.description);
 
     html! {
         <form class="panel lb-editor" data-testid="lb-editor" onsubmit={on_submit}>

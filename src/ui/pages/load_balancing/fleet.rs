@@ -27,20 +27,8 @@ pub struct Geometry {
 }
 
 impl Geometry {
-    pub const WIDE: Geometry = Geometry {
-        w: 640.0,
-        client_x: 40.0,
-        lb_x: 300.0,
-        server_x: 540.0,
-        bar_w: 60.0,
-    };
-    pub const NARROW: Geometry = Geometry {
-        w: 400.0,
-        client_x: 24.0,
-        lb_x: 178.0,
-        server_x: 322.0,
-        bar_w: 44.0,
-    };
+    pub const WIDE: Geometry = Geometry { w: 640.0, client_x: 40.0, lb_x: 300.0, server_x: 540.0, bar_w: 60.0 };
+    pub const NARROW: Geometry = Geometry { w: 400.0, client_x: 24.0, lb_x: 178.0, server_x: 322.0, bar_w: 44.0 };
 }
 
 /// A palette class per server (ten colours that read on light and dark backgrounds).
@@ -75,12 +63,7 @@ fn client_y(row: usize, h: f64) -> f64 {
 /// dense that the newest [`MAX_DOTS`] all happened within less virtual time than that (then the
 /// dots spread along the whole path instead of bunching at the clients).
 pub fn dots(flows: &[Flow], now_ms: u64, speed: f64, servers: usize, g: Geometry) -> Vec<Dot> {
-    let Geometry {
-        client_x,
-        lb_x,
-        server_x,
-        ..
-    } = g;
+    let Geometry { client_x, lb_x, server_x, .. } = g;
     let h = layout_height(servers);
     let newest = &flows[flows.len().saturating_sub(MAX_DOTS)..];
     let Some(oldest) = newest.first() else {
@@ -88,12 +71,7 @@ pub fn dots(flows: &[Flow], now_ms: u64, speed: f64, servers: usize, g: Geometry
     };
     let span = now_ms.saturating_sub(oldest.at_ms) as f64;
     let full = flows.len() >= MAX_DOTS;
-    let trip = if full {
-        (speed * TRIP_WALL_MS).min(span.max(1.0))
-    } else {
-        speed * TRIP_WALL_MS
-    }
-    .max(1.0);
+    let trip = if full { (speed * TRIP_WALL_MS).min(span.max(1.0)) } else { speed * TRIP_WALL_MS }.max(1.0);
     let lb_y = h / 2.0;
     newest
         .iter()
@@ -103,10 +81,7 @@ pub fn dots(flows: &[Flow], now_ms: u64, speed: f64, servers: usize, g: Geometry
             if t > 1.0 {
                 return None;
             }
-            let (cx, cy) = (
-                client_x + 10.0,
-                client_y(f.client as usize % CLIENT_ROWS, h),
-            );
+            let (cx, cy) = (client_x + 10.0, client_y(f.client as usize % CLIENT_ROWS, h));
             let (x, y) = if t < 0.5 {
                 let u = t * 2.0;
                 (cx + (lb_x - cx) * u, cy + (lb_y - cy) * u)
@@ -122,9 +97,7 @@ pub fn dots(flows: &[Flow], now_ms: u64, speed: f64, servers: usize, g: Geometry
             };
             let class = match (f.outcome, f.server) {
                 (FlowOutcome::Dropped, _) => "lb-dot lb-dot--drop".to_string(),
-                (FlowOutcome::Failed, _) | (FlowOutcome::NoServer, _) => {
-                    "lb-dot lb-dot--fail".to_string()
-                }
+                (FlowOutcome::Failed, _) | (FlowOutcome::NoServer, _) => "lb-dot lb-dot--fail".to_string(),
                 (_, Some(s)) => format!("lb-dot {}", server_class(s as usize)),
                 (_, None) => "lb-dot".to_string(),
             };
@@ -161,13 +134,7 @@ pub fn FleetDiagram(props: &FleetDiagramProps) -> Html {
     let h = layout_height(n);
     let lb_y = h / 2.0;
     let g = props.geometry;
-    let Geometry {
-        w,
-        client_x,
-        lb_x,
-        server_x,
-        bar_w,
-    } = g;
+    let Geometry { w, client_x, lb_x, server_x, bar_w } = g;
     let dots = dots(&props.flows, props.now_ms, props.speed, n, g);
     let label_every = if n > 12 { 2 } else { 1 };
     html! {
@@ -242,11 +209,7 @@ fn state_text(s: &ServerSnapshot) -> String {
         ServerState::Down => "down".into(),
         ServerState::Slow => "slow ×10".into(),
     };
-    let belief = if s.view.up {
-        "balancer: up"
-    } else {
-        "balancer: marked down"
-    };
+    let belief = if s.view.up { "balancer: up" } else { "balancer: marked down" };
     format!("{truth} · {belief}")
 }
 
@@ -256,11 +219,7 @@ pub fn ServerCard(props: &ServerCardProps) -> Html {
     let i = s.index;
     let bar = |row: usize, label: &str, frac: f64, text: String, class: &'static str| {
         let y = 4.0 + row as f64 * 18.0;
-        let frac = if frac.is_finite() {
-            frac.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        let frac = if frac.is_finite() { frac.clamp(0.0, 1.0) } else { 0.0 };
         html! {
             <g>
                 <text class="lb-label" x="0" y={(y + 10.0).to_string()}>{ label.to_string() }</text>
@@ -275,11 +234,7 @@ pub fn ServerCard(props: &ServerCardProps) -> Html {
         Callback::from(move |_: MouseEvent| cb.emit((i, state)))
     };
     let busy_frac = f64::from(s.busy) / f64::from(s.concurrency.max(1));
-    let queue_frac = if s.queue_limit == 0 {
-        0.0
-    } else {
-        f64::from(s.queued) / f64::from(s.queue_limit)
-    };
+    let queue_frac = if s.queue_limit == 0 { 0.0 } else { f64::from(s.queued) / f64::from(s.queue_limit) };
     let state_cls = match (s.state, s.view.up) {
         (ServerState::Down, _) => "lb-card--down",
         (_, false) => "lb-card--marked",

@@ -64,20 +64,15 @@ fn field_notices(errors: &[FieldError], base: &ScenarioForm) -> Vec<ParamError> 
 
 fn new_run(sc: &Scenario) -> LbRun {
     // `ScenarioForm::from_url` and the editor only hand over scenarios that built a run.
-    let mut run = LbRun::new(sc).unwrap_or_else(|_| {
-        LbRun::new(&Scenario::default()).expect("the default scenario is valid")
-    });
+    let mut run =
+        LbRun::new(sc).unwrap_or_else(|_| LbRun::new(&Scenario::default()).expect("the default scenario is valid"));
     run.record_flows(FLOW_CAPACITY);
     run.keep_windows(CHART_WINDOWS);
     run
 }
 
 fn url_pairs(sim: SimParams, form: &ScenarioForm) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = sim
-        .pairs()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+    let mut pairs: Vec<(String, String)> = sim.pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     pairs.extend(form.url_pairs());
     pairs
 }
@@ -92,12 +87,7 @@ pub fn LoadBalancingPage() -> Html {
         let base = ScenarioForm::for_preset(&form.preset);
         let mut notices = q.notices().to_vec();
         notices.extend(field_notices(&errors, &base));
-        UrlState {
-            sim,
-            form,
-            scenario,
-            notices,
-        }
+        UrlState { sim, form, scenario, notices }
     });
     let init = url.initial().clone();
     let form = use_state(|| init.form.clone());
@@ -112,13 +102,7 @@ pub fn LoadBalancingPage() -> Html {
         let url = url.clone();
         let playback = playback.clone();
         move |seed: u64, form: &ScenarioForm| {
-            url.write(url_pairs(
-                SimParams {
-                    seed,
-                    speed: playback.speed(),
-                },
-                form,
-            ));
+            url.write(url_pairs(SimParams { seed, speed: playback.speed() }, form));
         }
     };
 
@@ -227,29 +211,13 @@ pub fn LoadBalancingPage() -> Html {
     let windows = &metrics.windows;
     let shown = &windows[windows.len().saturating_sub(CHART_WINDOWS)..];
     let pick = |f: fn(&crate::balance::WindowSummary) -> u64| -> Vec<(f64, f64)> {
-        shown
-            .iter()
-            .filter(|w| w.completed > 0)
-            .map(|w| (w.end_ms as f64 / 1000.0, f(w) as f64))
-            .collect()
+        shown.iter().filter(|w| w.completed > 0).map(|w| (w.end_ms as f64 / 1000.0, f(w) as f64)).collect()
     };
     let series = vec![
-        Series {
-            name: "p50".into(),
-            points: pick(|w| w.latency.p50_ms),
-        },
-        Series {
-            name: "p95".into(),
-            points: pick(|w| w.latency.p95_ms),
-        },
-        Series {
-            name: "p99".into(),
-            points: pick(|w| w.latency.p99_ms),
-        },
-        Series {
-            name: "p99.9".into(),
-            points: pick(|w| w.latency.p999_ms),
-        },
+        Series { name: "p50".into(), points: pick(|w| w.latency.p50_ms) },
+        Series { name: "p95".into(), points: pick(|w| w.latency.p95_ms) },
+        Series { name: "p99".into(), points: pick(|w| w.latency.p99_ms) },
+        Series { name: "p99.9".into(), points: pick(|w| w.latency.p999_ms) },
     ];
     let completed: u64 = metrics.servers.iter().map(|s| s.completed).sum();
     let drops = metrics.drops();
@@ -286,10 +254,8 @@ pub fn LoadBalancingPage() -> Html {
     } else {
         format!("{:.1} s of {duration_s} s", now_ms as f64 / 1000.0)
     };
-    let narrow = web_sys::window()
-        .and_then(|w| w.inner_width().ok())
-        .and_then(|v| v.as_f64())
-        .is_some_and(|w| w < 560.0);
+    let narrow =
+        web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|v| v.as_f64()).is_some_and(|w| w < 560.0);
 
     html! {
         <section class="model-page lb-page" data-testid="page-load-balancing">

@@ -10,9 +10,7 @@ use crate::balance::maglev::MaglevTable;
 use crate::balance::ring::HashRing;
 use crate::balance::ring::NGINX_POINTS_PER_WEIGHT;
 use crate::balance::smooth_wrr::{period, SmoothWrr};
-use crate::balance::{
-    keys_moved, server_name, AlgorithmId, HashScheme, MembershipChange, Scenario, ServerView,
-};
+use crate::balance::{keys_moved, server_name, AlgorithmId, HashScheme, MembershipChange, Scenario, ServerView};
 
 /// Rows of the WRR table at most (one period, capped).
 const WRR_MAX_PICKS: usize = 24;
@@ -26,10 +24,7 @@ const MOVED_KEYS: u64 = 20_000;
 const PICTURE_SERVERS: usize = 20;
 
 fn parse_weights(text: &str) -> Result<Vec<u32>, String> {
-    let parts: Option<Vec<u32>> = text
-        .split(',')
-        .map(|p| p.trim().parse::<u32>().ok().filter(|w| *w <= 100))
-        .collect();
+    let parts: Option<Vec<u32>> = text.split(',').map(|p| p.trim().parse::<u32>().ok().filter(|w| *w <= 100)).collect();
     match parts {
         Some(w) if (1..=8).contains(&w.len()) && w.iter().any(|x| *x > 0) => Ok(w),
         _ => Err(format!(
@@ -45,7 +40,6 @@ pub fn wrr_rows(weights: &[u32]) -> Vec<crate::balance::smooth_wrr::WrrStep> {
     let n = (period(weights) as usize).clamp(1, WRR_MAX_PICKS);
     (0..n).filter_map(|_| s.pick_explained(&views)).collect()
 }
-
 
 #[component]
 fn WrrPicture() -> Html {
@@ -160,12 +154,7 @@ fn RingPicture(props: &WeightsProps) -> Html {
 fn MaglevPicture(props: &WeightsProps) -> Html {
     let claims_shown = use_state(|| MAGLEV_PICTURE_SIZE);
     let built = use_memo(props.weights.clone(), |w| {
-        MaglevTable::build_recording(
-            w,
-            &vec![true; w.len()],
-            MAGLEV_PICTURE_SIZE,
-            MAGLEV_PICTURE_SIZE,
-        )
+        MaglevTable::build_recording(w, &vec![true; w.len()], MAGLEV_PICTURE_SIZE, MAGLEV_PICTURE_SIZE)
     });
     let claims = &built.1;
     let shown = (*claims_shown).min(claims.len());
@@ -259,13 +248,7 @@ pub struct AlgorithmPicturesProps {
 #[component]
 pub fn AlgorithmPictures(props: &AlgorithmPicturesProps) -> Html {
     let current = props.scenario.algorithm;
-    let weights: Vec<u32> = props
-        .scenario
-        .servers
-        .iter()
-        .take(PICTURE_SERVERS)
-        .map(|s| s.weight.max(1))
-        .collect();
+    let weights: Vec<u32> = props.scenario.servers.iter().take(PICTURE_SERVERS).map(|s| s.weight.max(1)).collect();
     html! {
         <div class="panel lb-algorithms" data-testid="lb-algorithms">
             <h2>{ "How each algorithm picks" }</h2>

@@ -91,15 +91,7 @@ fn edge_shape(from: WorkerState, to: WorkerState) -> Option<EdgeShape> {
             anchor: "start",
         },
         (RenewLock, PauseWork) => EdgeShape {
-            d: format!(
-                "M{:.1},{:.1} Q{:.1},{:.1} {:.1},{:.1}",
-                fx + hw,
-                fy,
-                tx,
-                fy,
-                tx,
-                ty + hh + 2.0
-            ),
+            d: format!("M{:.1},{:.1} Q{:.1},{:.1} {:.1},{:.1}", fx + hw, fy, tx, fy, tx, ty + hh + 2.0),
             label_x: tx - 30.0,
             label_y: fy - 8.0,
             anchor: "middle",
@@ -168,12 +160,8 @@ pub struct StateDiagramProps {
 pub fn StateDiagram(props: &StateDiagramProps) -> Html {
     let edges = WorkerState::diagram_edges();
     let last = props.last.as_ref();
-    let is_last =
-        |from: WorkerState, to: WorkerState| last.is_some_and(|l| l.from == from && l.to == to);
-    let down = matches!(
-        props.status,
-        WorkerStatus::Crashed | WorkerStatus::NotStarted
-    );
+    let is_last = |from: WorkerState, to: WorkerState| last.is_some_and(|l| l.from == from && l.to == to);
+    let down = matches!(props.status, WorkerStatus::Crashed | WorkerStatus::NotStarted);
     let status_text = match props.status {
         WorkerStatus::NotStarted => Some("not started"),
         WorkerStatus::Crashed => Some("crashed"),
@@ -181,11 +169,7 @@ pub fn StateDiagram(props: &StateDiagramProps) -> Html {
         WorkerStatus::Running => None,
     };
     let (cx, cy) = node_pos(WorkerState::Cleanup);
-    let title = format!(
-        "State diagram of {}: current state {}",
-        props.name,
-        props.state.name()
-    );
+    let title = format!("State diagram of {}: current state {}", props.name, props.state.name());
     html! {
         <svg class={classes!("lk-diagram", down.then_some("lk-diagram--down"), (props.status == WorkerStatus::Paused).then_some("lk-diagram--paused"))}
              viewBox="-28 0 536 272" role="img" aria-label={title.clone()} data-testid="state-diagram">

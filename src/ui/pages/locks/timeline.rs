@@ -57,13 +57,7 @@ pub fn tick_label(ms: u64) -> String {
     } else {
         format!("{}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
     };
-    let base = if frac == 0 {
-        base
-    } else {
-        format!("{base}.{frac:03}")
-            .trim_end_matches('0')
-            .to_string()
-    };
+    let base = if frac == 0 { base } else { format!("{base}.{frac:03}").trim_end_matches('0').to_string() };
     if s < 60 {
         format!("{base}s")
     } else {
@@ -93,12 +87,7 @@ fn state_text(s: &LaneState) -> &'static str {
 }
 
 /// The index range of `lane` overlapping `[start, end]` (spans are ordered by `from`).
-fn visible<T>(
-    lane: &History<T>,
-    from: impl Fn(&T) -> u64,
-    start: u64,
-    end: u64,
-) -> std::ops::Range<usize> {
+fn visible<T>(lane: &History<T>, from: impl Fn(&T) -> u64, start: u64, end: u64) -> std::ops::Range<usize> {
     let first = lane.partition_point(|s| from(s) < start).saturating_sub(1);
     let last = lane.partition_point(|s| from(s) <= end);
     first.min(last)..last

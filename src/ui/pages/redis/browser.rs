@@ -292,7 +292,8 @@ fn value_view(v: &FullValue) -> Html {
 #[component]
 pub fn KeyModal(props: &KeyModalProps) -> Html {
     let current = props.store.0.borrow().full_value(props.now, &props.key_bytes);
-    let initial_ttl = current.as_ref().and_then(|(_, ttl)| ttl.map(|ms| ms.div_ceil(1000).to_string())).unwrap_or_default();
+    let initial_ttl =
+        current.as_ref().and_then(|(_, ttl)| ttl.map(|ms| ms.div_ceil(1000).to_string())).unwrap_or_default();
     let initial_value = match &current {
         Some((FullValue::String(s), _)) => String::from_utf8_lossy(s).into_owned(),
         _ => String::new(),

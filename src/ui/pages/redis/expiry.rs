@@ -24,7 +24,8 @@ pub fn ExpiryChart(props: &ExpiryChartProps) -> Html {
         return html! {};
     };
     let ago = |s: &ExpirySample| -(last.at.saturating_since(s.at).as_millis() as f64) / 1000.0;
-    let pending: Vec<(f64, f64)> = props.samples.iter().map(|s| (ago(s), s.held.saturating_sub(s.live) as f64)).collect();
+    let pending: Vec<(f64, f64)> =
+        props.samples.iter().map(|s| (ago(s), s.held.saturating_sub(s.live) as f64)).collect();
     let rate: Vec<(f64, f64)> = props
         .samples
         .windows(2)
@@ -35,7 +36,8 @@ pub fn ExpiryChart(props: &ExpiryChartProps) -> Html {
         .collect();
     let stats = props.store.0.borrow().stats().clone();
     // A narrower drawing on phones keeps the axis text readable once the SVG is scaled down.
-    let narrow = web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|v| v.as_f64()).is_some_and(|w| w < 600.0);
+    let narrow =
+        web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|v| v.as_f64()).is_some_and(|w| w < 600.0);
     let (chart_w, chart_h) = if narrow { (360.0, 220.0) } else { (640.0, 220.0) };
     let waiting = last.held.saturating_sub(last.live);
     html! {

@@ -121,9 +121,15 @@ pub struct RedisState {
 
 pub enum Action {
     /// A line typed into the CLI.
-    Run { line: String, now: SimTime },
+    Run {
+        line: String,
+        now: SimTime,
+    },
     /// A command the key browser runs (edit, expire, delete).
-    BrowserCommand { argv: Vec<Vec<u8>>, now: SimTime },
+    BrowserCommand {
+        argv: Vec<Vec<u8>>,
+        now: SimTime,
+    },
     Tick(SimTime),
     /// Empty store, history and transcript (storage is cleared by the caller).
     Reset(SimTime),
@@ -137,7 +143,8 @@ pub enum Action {
 pub fn display_argv(argv: &[Vec<u8>]) -> String {
     argv.iter()
         .map(|a| {
-            let plain = !a.is_empty() && a.iter().all(|&c| c.is_ascii_graphic() && c != b'"' && c != b'\'' && c != b'\\');
+            let plain =
+                !a.is_empty() && a.iter().all(|&c| c.is_ascii_graphic() && c != b'"' && c != b'\'' && c != b'\\');
             if plain {
                 String::from_utf8_lossy(a).into_owned()
             } else {
@@ -162,11 +169,8 @@ pub fn help_output(topic: &[Vec<u8>]) -> Option<String> {
     };
     let first = String::from_utf8_lossy(first).to_ascii_lowercase();
     if let Some(group) = first.strip_prefix('@') {
-        let out: String = COMMANDS
-            .iter()
-            .filter(|c| c.group.name() == group)
-            .filter_map(|c| table::help_text(c.name))
-            .collect();
+        let out: String =
+            COMMANDS.iter().filter(|c| c.group.name() == group).filter_map(|c| table::help_text(c.name)).collect();
         return (!out.is_empty()).then_some(out);
     }
     table::help_text(&first)
@@ -411,7 +415,9 @@ pub fn RedisPage() -> Html {
         let dispatcher = state.dispatcher();
         let clock = *clock;
         (*use_memo((), move |_| {
-            Callback::from(move |argv: Vec<Vec<u8>>| dispatcher.dispatch(Action::BrowserCommand { argv, now: clock.now() }))
+            Callback::from(move |argv: Vec<Vec<u8>>| {
+                dispatcher.dispatch(Action::BrowserCommand { argv, now: clock.now() })
+            })
         }))
         .clone()
     };

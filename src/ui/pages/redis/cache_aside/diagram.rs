@@ -25,7 +25,8 @@ pub struct SequenceProps {
 fn message(from: f64, to: f64, y: f64, label: String, class: &'static str, testid: &'static str) -> Html {
     let dir = if to > from { 1.0 } else { -1.0 };
     let tip = to - dir * 2.0;
-    let head = format!("M{tip:.1},{y:.1} L{:.1},{:.1} L{:.1},{:.1} Z", tip - dir * 8.0, y - 4.0, tip - dir * 8.0, y + 4.0);
+    let head =
+        format!("M{tip:.1},{y:.1} L{:.1},{:.1} L{:.1},{:.1} Z", tip - dir * 8.0, y - 4.0, tip - dir * 8.0, y + 4.0);
     // Labels start just right of the left lane; a long one (a 39-letter user name) is squeezed
     // to fit the diagram rather than clipped.
     let x = from.min(to) + 8.0;
@@ -58,13 +59,31 @@ pub fn SequenceDiagram(props: &SequenceProps) -> Html {
         msgs.push(message(LANE_REDIS, LANE_APP, 84.0, reply, class, "seq-get-reply"));
     }
     if !hit && now >= r.get_reply_ms {
-        msgs.push(message(LANE_APP, LANE_API, 112.0, format!("count repos of {}", r.user), "ca-seq__msg--origin", "seq-origin"));
+        msgs.push(message(
+            LANE_APP,
+            LANE_API,
+            112.0,
+            format!("count repos of {}", r.user),
+            "ca-seq__msg--origin",
+            "seq-origin",
+        ));
         match r.origin_reply_ms {
             Some(t) if now >= t => {
                 let took = t - r.get_reply_ms;
                 let count = r.count.map(|c| c.to_string()).unwrap_or_default();
-                msgs.push(message(LANE_API, LANE_APP, 140.0, format!("{count} ({took} ms)"), "ca-seq__msg--origin", "seq-origin-reply"));
-                let setex = r.commands.get(1).map(|c| c.command.clone()).unwrap_or_else(|| format!("SETEX {key} {} {count}", props.ttl_s));
+                msgs.push(message(
+                    LANE_API,
+                    LANE_APP,
+                    140.0,
+                    format!("{count} ({took} ms)"),
+                    "ca-seq__msg--origin",
+                    "seq-origin-reply",
+                ));
+                let setex = r
+                    .commands
+                    .get(1)
+                    .map(|c| c.command.clone())
+                    .unwrap_or_else(|| format!("SETEX {key} {} {count}", props.ttl_s));
                 msgs.push(message(LANE_APP, LANE_REDIS, 168.0, setex, "ca-seq__msg--req", "seq-setex"));
                 if r.done_ms.is_some_and(|d| now >= d) {
                     msgs.push(message(LANE_REDIS, LANE_APP, 192.0, "OK".into(), "ca-seq__msg--ok", "seq-setex-reply"));
@@ -143,7 +162,8 @@ const PAD_B: f64 = 40.0;
 /// bottom (≈ 5 ms), misses along the top (≈ 380 ms).
 #[component]
 pub fn LatencyScatter(props: &ScatterProps) -> Html {
-    let (mut x0, mut x1) = props.dots.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), d| (a.min(d.t_s), b.max(d.t_s)));
+    let (mut x0, mut x1) =
+        props.dots.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), d| (a.min(d.t_s), b.max(d.t_s)));
     if !x0.is_finite() {
         (x0, x1) = (0.0, 10.0);
     }
