@@ -31,9 +31,27 @@ impl Geometry {
     pub const NARROW: Geometry = Geometry { w: 400.0, client_x: 24.0, lb_x: 178.0, server_x: 322.0, bar_w: 44.0 };
 }
 
+/// The ten palette classes (colours that read on light and dark backgrounds).
+const SERVER_CLASSES: [&str; 10] =
+    ["lb-c0", "lb-c1", "lb-c2", "lb-c3", "lb-c4", "lb-c5", "lb-c6", "lb-c7", "lb-c8", "lb-c9"];
+
+/// A request dot's classes per server palette class (static, so a frame allocates none).
+const DOT_CLASSES: [&str; 10] = [
+    "lb-dot lb-c0",
+    "lb-dot lb-c1",
+    "lb-dot lb-c2",
+    "lb-dot lb-c3",
+    "lb-dot lb-c4",
+    "lb-dot lb-c5",
+    "lb-dot lb-c6",
+    "lb-dot lb-c7",
+    "lb-dot lb-c8",
+    "lb-dot lb-c9",
+];
+
 /// A palette class per server (ten colours that read on light and dark backgrounds).
-pub fn server_class(i: usize) -> String {
-    format!("lb-c{}", i % 10)
+pub fn server_class(i: usize) -> &'static str {
+    SERVER_CLASSES[i % 10]
 }
 
 /// Where one dot is: its position and the classes that colour it.
@@ -41,7 +59,7 @@ pub fn server_class(i: usize) -> String {
 pub struct Dot {
     pub x: f64,
     pub y: f64,
-    pub class: String,
+    pub class: &'static str,
 }
 
 fn layout_height(servers: usize) -> f64 {
@@ -96,10 +114,10 @@ pub fn dots(flows: &[Flow], now_ms: u64, speed: f64, servers: usize, g: Geometry
                 }
             };
             let class = match (f.outcome, f.server) {
-                (FlowOutcome::Dropped, _) => "lb-dot lb-dot--drop".to_string(),
-                (FlowOutcome::Failed, _) | (FlowOutcome::NoServer, _) => "lb-dot lb-dot--fail".to_string(),
-                (_, Some(s)) => format!("lb-dot {}", server_class(s as usize)),
-                (_, None) => "lb-dot".to_string(),
+                (FlowOutcome::Dropped, _) => "lb-dot lb-dot--drop",
+                (FlowOutcome::Failed, _) | (FlowOutcome::NoServer, _) => "lb-dot lb-dot--fail",
+                (_, Some(s)) => DOT_CLASSES[s as usize % 10],
+                (_, None) => "lb-dot",
             };
             Some(Dot { x, y, class })
         })
@@ -130,57 +148,32 @@ fn state_class(s: &ServerSnapshot) -> &'static str {
 
 #[component]
 pub fn FleetDiagram(props: &FleetDiagramProps) -> Html {
+    // Drawn as memoised layers: only what a frame changed (the dots, a server's bars) re-renders;
+    // the paths, clients and balancer re-render when the fleet's shape or the balancer's view does.
     let n = props.servers.len();
     let h = layout_height(n);
-    let lb_y = h / 2.0;
     let g = props.geometry;
-    let Geometry { w, client_x, lb_x, server_x, bar_w } = g;
+    let w = g.w;
     let dots = dots(&props.flows, props.now_ms, props.speed, n, g);
+    let up: Vec<bool> = props.servers.iter().map(|s| s.view.up).collect();
     let label_every = if n > 12 { 2 } else { 1 };
     html! {
         <figure class="lb-fleet">
             <svg class="lb-fleet__svg" viewBox={format!("0 0 {w} {h}")} role="img" data-testid="lb-fleet"
                  aria-label={format!("{} clients send requests through the {} balancer to {n} servers", props.clients, props.algorithm)}>
                 <title>{ "Requests flowing from clients through the balancer to the servers" }</title>
-                // Paths.
-                { for (0..CLIENT_ROWS).map(|r| { let y = client_y(r, h); html! {
-                    <line class="lb-path" x1={(client_x + 10.0).to_string()} y1={y.to_string()} x2={lb_x.to_string()} y2={lb_y.to_string()} />
-                }}) }
-                { for props.servers.iter().map(|s| { let y = server_y(s.index, n, h); html! {
-                    <line class={classes!("lb-path", (!s.view.up).then_some("lb-path--off"))}
-                          x1={lb_x.to_string()} y1={lb_y.to_string()} x2={(server_x - 12.0).to_string()} y2={y.to_string()} />
-                }}) }
+                <FleetPaths up={up} geometry={g} />
                 // Requests in flight, under the nodes so labels stay readable.
-                <g class="lb-dots" data-testid="lb-dots">
-                    { for dots.iter().map(|d| html! {
-                        <circle class={d.class.clone()} cx={format!("{:.1}", d.x)} cy={format!("{:.1}", d.y)} r="3" />
-                    }) }
-                </g>
-                // Clients.
-                { for (0..CLIENT_ROWS).map(|r| { let y = client_y(r, h); html! {
-                    <circle class="lb-client" cx={client_x.to_string()} cy={y.to_string()} r="7" />
-                }}) }
-                <text class="lb-label" x="4" y="12">{ format!("{} clients", props.clients) }</text>
-                // The balancer.
-                <rect class="lb-balancer" x={(lb_x - 48.0).to_string()} y={(lb_y - 20.0).to_string()} width="96" height="40" rx="8" />
-                <text class="lb-label lb-label--strong" x={lb_x.to_string()} y={(lb_y - 26.0).to_string()} text-anchor="middle">{ "balancer" }</text>
-                <text class="lb-label lb-label--on" x={lb_x.to_string()} y={(lb_y + 4.0).to_string()} text-anchor="middle">{ props.algorithm.clone() }</text>
+                <FleetDots dots={dots} />
+                <FleetHub clients={props.clients} algorithm={props.algorithm.clone()} height={h} geometry={g} />
                 // Servers: a box coloured by server, a busy bar and a label.
                 { for props.servers.iter().map(|s| {
-                    let y = server_y(s.index, n, h);
-                    let bh = ((h - 40.0) / n.max(1) as f64 - 4.0).clamp(6.0, 18.0);
                     let frac = if s.concurrency > 0 { (f64::from(s.busy) / f64::from(s.concurrency)).min(1.0) } else { 0.0 };
                     let qfrac = if s.queue_limit > 0 { (f64::from(s.queued) / f64::from(s.queue_limit)).min(1.0) } else { 0.0 };
                     html! {
-                        <g class={classes!("lb-node", state_class(s))} data-testid={format!("lb-node-{}", s.index)}>
-                            <rect class={classes!("lb-node__box", server_class(s.index))} x={(server_x - 12.0).to_string()} y={(y - bh / 2.0).to_string()} width="12" height={bh.to_string()} rx="2" />
-                            <rect class="lb-node__track" x={server_x.to_string()} y={(y - bh / 2.0).to_string()} width={bar_w.to_string()} height={bh.to_string()} />
-                            <rect class="lb-node__busy" x={server_x.to_string()} y={(y - bh / 2.0).to_string()} width={format!("{:.1}", bar_w * frac)} height={bh.to_string()} />
-                            <rect class="lb-node__queue" x={server_x.to_string()} y={(y + bh / 2.0 - 2.0).to_string()} width={format!("{:.1}", bar_w * qfrac)} height="2" />
-                            if s.index % label_every == 0 || n <= 12 {
-                                <text class="lb-label" x={(server_x + bar_w + 6.0).to_string()} y={(y + 4.0).to_string()}>{ server_name(s.index) }</text>
-                            }
-                        </g>
+                        <FleetNode key={s.index} index={s.index} servers={n} geometry={g}
+                            state={state_class(s)} busy_w={tenths(g.bar_w * frac)} queue_w={tenths(g.bar_w * qfrac)}
+                            label={s.index % label_every == 0 || n <= 12} />
                     }
                 }) }
             </svg>
@@ -188,6 +181,117 @@ pub fn FleetDiagram(props: &FleetDiagramProps) -> Html {
                 { format!("Each dot is one request (the newest {MAX_DOTS} at most are drawn), coloured by its server; red ones failed or were dropped. Bars: busy of concurrency, thin line: queue.") }
             </figcaption>
         </figure>
+    }
+}
+
+/// A length at the precision it is drawn with (tenths of a unit), so equal drawings compare equal.
+fn tenths(v: f64) -> i64 {
+    (v * 10.0).round() as i64
+}
+
+fn tenths_str(t: i64) -> String {
+    format!("{:.1}", t as f64 / 10.0)
+}
+
+#[derive(Properties, PartialEq)]
+struct FleetPathsProps {
+    /// Per server: whether the balancer believes it up (its path is dashed when not).
+    up: Vec<bool>,
+    geometry: Geometry,
+}
+
+#[component]
+fn FleetPaths(props: &FleetPathsProps) -> Html {
+    let n = props.up.len();
+    let h = layout_height(n);
+    let lb_y = h / 2.0;
+    let Geometry { client_x, lb_x, server_x, .. } = props.geometry;
+    html! {
+        <>
+            { for (0..CLIENT_ROWS).map(|r| { let y = client_y(r, h); html! {
+                <line class="lb-path" x1={(client_x + 10.0).to_string()} y1={y.to_string()} x2={lb_x.to_string()} y2={lb_y.to_string()} />
+            }}) }
+            { for props.up.iter().enumerate().map(|(i, up)| { let y = server_y(i, n, h); html! {
+                <line class={classes!("lb-path", (!up).then_some("lb-path--off"))}
+                      x1={lb_x.to_string()} y1={lb_y.to_string()} x2={(server_x - 12.0).to_string()} y2={y.to_string()} />
+            }}) }
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct FleetDotsProps {
+    dots: Vec<Dot>,
+}
+
+#[component]
+fn FleetDots(props: &FleetDotsProps) -> Html {
+    html! {
+        <g class="lb-dots" data-testid="lb-dots">
+            { for props.dots.iter().map(|d| html! {
+                <circle class={d.class} cx={format!("{:.1}", d.x)} cy={format!("{:.1}", d.y)} r="3" />
+            }) }
+        </g>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct FleetHubProps {
+    clients: usize,
+    algorithm: AttrValue,
+    height: f64,
+    geometry: Geometry,
+}
+
+/// The clients and the balancer.
+#[component]
+fn FleetHub(props: &FleetHubProps) -> Html {
+    let h = props.height;
+    let lb_y = h / 2.0;
+    let Geometry { client_x, lb_x, .. } = props.geometry;
+    html! {
+        <>
+            { for (0..CLIENT_ROWS).map(|r| { let y = client_y(r, h); html! {
+                <circle class="lb-client" cx={client_x.to_string()} cy={y.to_string()} r="7" />
+            }}) }
+            <text class="lb-label" x="4" y="12">{ format!("{} clients", props.clients) }</text>
+            <rect class="lb-balancer" x={(lb_x - 48.0).to_string()} y={(lb_y - 20.0).to_string()} width="96" height="40" rx="8" />
+            <text class="lb-label lb-label--strong" x={lb_x.to_string()} y={(lb_y - 26.0).to_string()} text-anchor="middle">{ "balancer" }</text>
+            <text class="lb-label lb-label--on" x={lb_x.to_string()} y={(lb_y + 4.0).to_string()} text-anchor="middle">{ props.algorithm.clone() }</text>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct FleetNodeProps {
+    index: usize,
+    servers: usize,
+    geometry: Geometry,
+    state: &'static str,
+    /// Bar widths in tenths of a unit.
+    busy_w: i64,
+    queue_w: i64,
+    label: bool,
+}
+
+/// One server in the diagram; re-renders only when its drawing changes.
+#[component]
+fn FleetNode(props: &FleetNodeProps) -> Html {
+    let (i, n) = (props.index, props.servers);
+    let h = layout_height(n);
+    let Geometry { server_x, bar_w, .. } = props.geometry;
+    let y = server_y(i, n, h);
+    let bh = ((h - 40.0) / n.max(1) as f64 - 4.0).clamp(6.0, 18.0);
+    html! {
+        <g class={classes!("lb-node", props.state)} data-testid={format!("lb-node-{i}")}>
+            <rect class={classes!("lb-node__box", server_class(i))} x={(server_x - 12.0).to_string()} y={(y - bh / 2.0).to_string()} width="12" height={bh.to_string()} rx="2" />
+            <rect class="lb-node__track" x={server_x.to_string()} y={(y - bh / 2.0).to_string()} width={bar_w.to_string()} height={bh.to_string()} />
+            <rect class="lb-node__busy" x={server_x.to_string()} y={(y - bh / 2.0).to_string()} width={tenths_str(props.busy_w)} height={bh.to_string()} />
+            <rect class="lb-node__queue" x={server_x.to_string()} y={(y + bh / 2.0 - 2.0).to_string()} width={tenths_str(props.queue_w)} height="2" />
+            if props.label {
+                <text class="lb-label" x={(server_x + bar_w + 6.0).to_string()} y={(y + 4.0).to_string()}>{ server_name(i) }</text>
+            }
+        </g>
     }
 }
 
@@ -215,26 +319,10 @@ fn state_text(s: &ServerSnapshot) -> String {
 
 #[component]
 pub fn ServerCard(props: &ServerCardProps) -> Html {
+    // The header, the bars and the buttons are memoised leaves: a frame that only moved the
+    // counters re-renders the text lines, not the rest.
     let s = &props.server;
     let i = s.index;
-    let bar = |row: usize, label: &str, frac: f64, text: String, class: &'static str| {
-        let y = 4.0 + row as f64 * 18.0;
-        let frac = if frac.is_finite() { frac.clamp(0.0, 1.0) } else { 0.0 };
-        html! {
-            <g>
-                <text class="lb-label" x="0" y={(y + 10.0).to_string()}>{ label.to_string() }</text>
-                <rect class="lb-bar__track" x="44" y={y.to_string()} width="110" height="12" rx="2" />
-                <rect class={classes!("lb-bar", class)} x="44" y={y.to_string()} width={format!("{:.1}", 110.0 * frac)} height="12" rx="2" />
-                <text class="lb-label" x="160" y={(y + 10.0).to_string()}>{ text }</text>
-            </g>
-        }
-    };
-    let act = |state: ServerState| {
-        let cb = props.on_action.clone();
-        Callback::from(move |_: MouseEvent| cb.emit((i, state)))
-    };
-    let busy_frac = f64::from(s.busy) / f64::from(s.concurrency.max(1));
-    let queue_frac = if s.queue_limit == 0 { 0.0 } else { f64::from(s.queued) / f64::from(s.queue_limit) };
     let state_cls = match (s.state, s.view.up) {
         (ServerState::Down, _) => "lb-card--down",
         (_, false) => "lb-card--marked",
@@ -243,18 +331,9 @@ pub fn ServerCard(props: &ServerCardProps) -> Html {
     };
     html! {
         <article class={classes!("lb-card", state_cls)} data-testid={format!("server-card-{i}")}>
-            <header class="lb-card__head">
-                <svg class="lb-card__swatch" viewBox="0 0 10 10" aria-hidden="true"><rect class={server_class(i)} width="10" height="10" rx="2" /></svg>
-                <strong>{ server_name(i) }</strong>
-                <span class="lb-muted">{ format!("weight {}", s.view.weight) }</span>
-            </header>
+            <CardHead index={i} weight={s.view.weight} />
             <p class="lb-card__state" data-testid={format!("server-state-{i}")}>{ state_text(s) }</p>
-            <svg class="lb-card__bars" viewBox="0 0 210 58" role="img"
-                 aria-label={format!("{}: {} of {} busy, {} queued, utilization {:.0}%", server_name(i), s.busy, s.concurrency, s.queued, s.utilization * 100.0)}>
-                { bar(0, "busy", busy_frac, format!("{}/{}", s.busy, s.concurrency), "lb-bar--busy") }
-                { bar(1, "queue", queue_frac, format!("{}/{}", s.queued, s.queue_limit), "lb-bar--queue") }
-                { bar(2, "util", s.utilization, format!("{:.0}%", s.utilization * 100.0), "lb-bar--util") }
-            </svg>
+            <CardBars index={i} busy={s.busy} concurrency={s.concurrency} queued={s.queued} queue_limit={s.queue_limit} utilization={s.utilization} />
             <p class="lb-card__stats lb-muted">
                 { format!("{} req · {} err · {} drop · p99 {} ms", s.requests, s.errors, s.drops, s.p99_ms) }
             </p>
@@ -264,14 +343,89 @@ pub fn ServerCard(props: &ServerCardProps) -> Html {
                     { props.memory.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(" · ") }
                 </p>
             }
-            <div class="lb-card__actions">
-                <button type="button" class="button button--quiet" data-testid={format!("server-{i}-down")}
-                        disabled={s.state == ServerState::Down} onclick={act(ServerState::Down)}>{ "Down" }</button>
-                <button type="button" class="button button--quiet" data-testid={format!("server-{i}-slow")}
-                        disabled={s.state == ServerState::Slow} onclick={act(ServerState::Slow)}>{ "Slow ×10" }</button>
-                <button type="button" class="button button--quiet" data-testid={format!("server-{i}-recover")}
-                        disabled={s.state == ServerState::Up} onclick={act(ServerState::Up)}>{ "Recover" }</button>
-            </div>
+            <CardActions index={i} state={s.state} on_action={props.on_action.clone()} />
         </article>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CardHeadProps {
+    index: usize,
+    weight: u32,
+}
+
+#[component]
+fn CardHead(props: &CardHeadProps) -> Html {
+    let i = props.index;
+    html! {
+        <header class="lb-card__head">
+            <svg class="lb-card__swatch" viewBox="0 0 10 10" aria-hidden="true"><rect class={server_class(i)} width="10" height="10" rx="2" /></svg>
+            <strong>{ server_name(i) }</strong>
+            <span class="lb-muted">{ format!("weight {}", props.weight) }</span>
+        </header>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CardBarsProps {
+    index: usize,
+    busy: u32,
+    concurrency: u32,
+    queued: u32,
+    queue_limit: u32,
+    utilization: f64,
+}
+
+#[component]
+fn CardBars(props: &CardBarsProps) -> Html {
+    let bar = |row: usize, label: &'static str, frac: f64, text: String, class: &'static str| {
+        let y = 4.0 + row as f64 * 18.0;
+        let frac = if frac.is_finite() { frac.clamp(0.0, 1.0) } else { 0.0 };
+        html! {
+            <g>
+                <text class="lb-label" x="0" y={(y + 10.0).to_string()}>{ label }</text>
+                <rect class="lb-bar__track" x="44" y={y.to_string()} width="110" height="12" rx="2" />
+                <rect class={classes!("lb-bar", class)} x="44" y={y.to_string()} width={format!("{:.1}", 110.0 * frac)} height="12" rx="2" />
+                <text class="lb-label" x="160" y={(y + 10.0).to_string()}>{ text }</text>
+            </g>
+        }
+    };
+    let p = props;
+    let busy_frac = f64::from(p.busy) / f64::from(p.concurrency.max(1));
+    let queue_frac = if p.queue_limit == 0 { 0.0 } else { f64::from(p.queued) / f64::from(p.queue_limit) };
+    html! {
+        <svg class="lb-card__bars" viewBox="0 0 210 58" role="img"
+             aria-label={format!("{}: {} of {} busy, {} queued, utilization {:.0}%", server_name(p.index), p.busy, p.concurrency, p.queued, p.utilization * 100.0)}>
+            { bar(0, "busy", busy_frac, format!("{}/{}", p.busy, p.concurrency), "lb-bar--busy") }
+            { bar(1, "queue", queue_frac, format!("{}/{}", p.queued, p.queue_limit), "lb-bar--queue") }
+            { bar(2, "util", p.utilization, format!("{:.0}%", p.utilization * 100.0), "lb-bar--util") }
+        </svg>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CardActionsProps {
+    index: usize,
+    state: ServerState,
+    on_action: Callback<(usize, ServerState)>,
+}
+
+#[component]
+fn CardActions(props: &CardActionsProps) -> Html {
+    let i = props.index;
+    let act = |state: ServerState| {
+        let cb = props.on_action.clone();
+        Callback::from(move |_: MouseEvent| cb.emit((i, state)))
+    };
+    let s = props.state;
+    html! {
+        <div class="lb-card__actions">
+            <button type="button" class="button button--quiet" data-testid={format!("server-{i}-down")}
+                    disabled={s == ServerState::Down} onclick={act(ServerState::Down)}>{ "Down" }</button>
+            <button type="button" class="button button--quiet" data-testid={format!("server-{i}-slow")}
+                    disabled={s == ServerState::Slow} onclick={act(ServerState::Slow)}>{ "Slow ×10" }</button>
+            <button type="button" class="button button--quiet" data-testid={format!("server-{i}-recover")}
+                    disabled={s == ServerState::Up} onclick={act(ServerState::Up)}>{ "Recover" }</button>
+        </div>
     }
 }

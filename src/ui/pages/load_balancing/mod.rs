@@ -178,13 +178,13 @@ pub fn LoadBalancingPage() -> Html {
             }
         })
     };
-    // The editor hands over a form whose scenario already built a run.
+    // The editor hands over a form whose scenario already built a run. Kept across frames (made
+    // anew only when the seed or the form changes), so the editor does not re-render while playing.
     let on_apply = {
-        let seed = seed.clone();
         let form = form.clone();
         let restart = restart.clone();
         let write_url = write_url.clone();
-        Callback::from(move |f: ScenarioForm| {
+        use_callback((*seed, (*form).clone()), move |f: ScenarioForm, (seed, _)| {
             if let Ok(sc) = f.to_scenario(*seed) {
                 restart(&sc);
             }
@@ -192,10 +192,11 @@ pub fn LoadBalancingPage() -> Html {
             form.set(f);
         })
     };
+    // One callback for the page's life, so a card whose numbers did not move skips its render.
     let on_server_action = {
         let run = run.clone();
         let playback = playback.clone();
-        Callback::from(move |(i, state): (usize, ServerState)| {
+        use_callback((), move |(i, state): (usize, ServerState), _| {
             run.borrow_mut().set_server_state(i, state);
             playback.redraw();
         })
