@@ -32,7 +32,20 @@ fn is_key_word(w: &str) -> bool {
 
 /// The key spec a command's syntax line implies (see the module header).
 pub fn spec_from_syntax(syntax: &str) -> KeySpec {
-    let words: Vec<&str> = syntax.split_whitespace().collect();
+    // Sharded pub/sub (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH): Redis 7 declares shard channels as keys,
+    // so they are routed by slot like keys.
+    let words: Vec<&str> = syntax
+        .split_whitespace()
+        .map(|w| match w {
+            "shardchannel" => "key",
+            "[shardchannel" => "[key",
+            w => w,
+        })
+        .collect();
+    // `[key [key ...]]`: optional keys to the end (SUNSUBSCRIBE).
+    if words.len() == 3 && words[0] == "[key" && words[1] == "[key" && words[2] == "...]]" {
+        return KeySpec { first: 1, last: -1, step: 1 };
+    }
     let leading = words.iter().take_while(|w| is_key_word(w)).count() as i32;
     if leading == 0 {
         return KeySpec::NONE;
@@ -123,6 +136,14 @@ mod tests {
         let argv: Vec<Vec<u8>> = line.split_whitespace().map(|w| w.as_bytes().to_vec()).collect();
         let info = command_info(&argv[0]).expect("known command");
         command_keys(&info, &argv).into_iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect()
+    }
+
+    /// Redis 7 declares shard channels as keys: SSUBSCRIBE / SUNSUBSCRIBE / SPUBLISH route by slot.
+    #[test]
+    fn shard_channels_are_keys() {
+        assert_eq!(spec_from_syntax("shardchannel [shardchannel ...]"), KeySpec { first: 1, last: -1, step: 1 });
+        assert_eq!(spec_from_syntax("[shardchannel [shardchannel ...]]"), KeySpec { first: 1, last: -1, step: 1 });
+        assert_eq!(spec_from_syntax("shardchannel message"), KeySpec { first: 1, last: 1, step: 1 });
     }
 
     #[test]
