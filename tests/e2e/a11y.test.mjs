@@ -124,7 +124,28 @@ test('prefers-reduced-motion: reduce stops animations and transitions', async ()
     });
     for (const f of found) moving.push(`${name}: ${f}`);
   }
+  // The running locks page animates its state diagram: sample the document's running animations
+  // and transitions with and without the preference, so the check is seen to catch real motion.
+  const running = {};
+  for (const mode of ['no-preference', 'reduce']) {
+    await page.emulateMedia({ reducedMotion: mode });
+    await page.goto(url('locks?speed=10'));
+    await page.getByTestId('page-locks').waitFor();
+    await page.getByTestId('play-toggle').click();
+    const seen = new Set();
+    for (let i = 0; i < 20; i++) {
+      const now = await page.evaluate(() => document.getAnimations()
+        .filter((a) => Number(a.effect?.getComputedTiming().duration) > 10)
+        .map((a) => `${a.animationName ?? a.transitionProperty} ${a.effect.getComputedTiming().duration}ms`));
+      for (const a of now) seen.add(a);
+      await page.waitForTimeout(100);
+    }
+    running[mode] = [...seen];
+    console.log(`locks running, prefers-reduced-motion: ${mode}: animations over 10 ms: ${running[mode].join(', ') || 'none'}`);
+  }
   await page.emulateMedia({ reducedMotion: null });
+  assert.ok(running['no-preference'].length > 0, 'without the preference the locks diagram animates (the probe sees motion)');
+  assert.deepEqual(running.reduce, [], 'nothing on the running locks page animates under reduce');
   assert.deepEqual([...new Set(moving)], [], 'nothing animates or transitions under prefers-reduced-motion: reduce');
   assert.deepEqual(page.errors, []);
   await page.close();
