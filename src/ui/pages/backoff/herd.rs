@@ -308,12 +308,12 @@ pub fn Herd(props: &HerdProps) -> Html {
             <>
                 <div class="bo-chart-grid" data-testid="herd-charts">
                     <div>
-                        <h4>{ format!("Without a retry budget ({outage})") }</h4>
+                        <h3>{ format!("Without a retry budget ({outage})") }</h3>
                         <LineChart title={format!("Requests per second without a retry budget, {outage}")} x_label="time (s)" y_label="requests / s"
                                    series={without} y_max={Some(y_max)} width={480.0} height={280.0} testid="chart-herd-none" />
                     </div>
                     <div>
-                        <h4>{ format!("With a retry budget ({outage})") }</h4>
+                        <h3>{ format!("With a retry budget ({outage})") }</h3>
                         <LineChart title={format!("Requests per second with a retry budget, {outage}")} x_label="time (s)" y_label="requests / s"
                                    series={with} y_max={Some(y_max)} width={480.0} height={280.0} testid="chart-herd-budget" />
                     </div>

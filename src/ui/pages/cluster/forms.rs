@@ -230,14 +230,14 @@ pub fn Faults(props: &FaultsProps) -> Html {
         let act = act.clone();
         Callback::from(move |_: MouseEvent| act.emit(Action::Heal))
     };
-    let node_select = |value: usize, on: Callback<usize>, testid: &str| {
+    let node_select = |value: usize, on: Callback<usize>, testid: &str, label: &str| {
         let onchange = Callback::from(move |e: Event| {
             if let Ok(v) = e.target_unchecked_into::<HtmlSelectElement>().value().parse::<usize>() {
                 on.emit(v);
             }
         });
         html! {
-            <select {onchange} data-testid={testid.to_string()}>
+            <select {onchange} aria-label={label.to_string()} data-testid={testid.to_string()}>
                 { for (0..props.nodes).map(|i| html! { <option value={i.to_string()} selected={i == value}>{ format!("127.0.0.1:{}", port_of(i)) }</option> }) }
             </select>
         }
@@ -314,7 +314,7 @@ pub fn Faults(props: &FaultsProps) -> Html {
             <fieldset>
                 <legend>{ "Latency" }</legend>
                 <form class="cl-row" onsubmit={on_latency}>
-                    { node_select(*latency_node, { let n = latency_node.clone(); Callback::from(move |v| n.set(v)) }, "latency-node") }
+                    { node_select(*latency_node, { let n = latency_node.clone(); Callback::from(move |v| n.set(v)) }, "latency-node", "node to slow down") }
                     <input type="text" inputmode="numeric" size="6" value={(*latency_ms).clone()} aria-label="extra latency (ms)"
                            oninput={{ let l = latency_ms.clone(); Callback::from(move |e: InputEvent| l.set(input_value(&e))) }} data-testid="latency-ms" />
                     <span class="cl-muted">{ "ms" }</span>
@@ -324,9 +324,9 @@ pub fn Faults(props: &FaultsProps) -> Html {
             <fieldset>
                 <legend>{ "Reshard (redis-cli --cluster reshard)" }</legend>
                 <form class="cl-row" onsubmit={on_reshard}>
-                    { node_select(reshard.0.parse().unwrap_or(0), set_reshard(0), "reshard-from") }
+                    { node_select(reshard.0.parse().unwrap_or(0), set_reshard(0), "reshard-from", "move slots from node") }
                     <span>{ "→" }</span>
-                    { node_select(reshard.1.parse().unwrap_or(1), set_reshard(1), "reshard-to") }
+                    { node_select(reshard.1.parse().unwrap_or(1), set_reshard(1), "reshard-to", "move slots to node") }
                     <input type="text" inputmode="numeric" size="6" value={reshard.2.clone()} aria-label="slots to move"
                            oninput={{ let r = reshard.clone(); Callback::from(move |e: InputEvent| { let mut v = (*r).clone(); v.2 = input_value(&e); r.set(v); }) }} data-testid="reshard-slots" />
                     <span class="cl-muted">{ "slots" }</span>
