@@ -567,20 +567,22 @@ impl MessagingModel {
         }
     }
 
-    fn read_history(&mut self, ctx: &mut Ctx<'_, MsgEvent>, w: u32, s: u32) {
+    /// `XREADGROUP GROUP <group> c<w>.<s> COUNT 1 [BLOCK ms] STREAMS <stream> <id>` for slot `s` of
+    /// worker `w`: id `0` re-reads its own pending entries, `>` asks for new ones.
+    fn xreadgroup(&self, w: u32, s: u32, block_ms: Option<&[u8]>, id: &[u8]) -> Vec<Vec<u8>> {
         let group = self.group(w);
         let consumer = format!("c{w}.{s}");
-        let cmd = argv(&[
-            b"XREADGROUP",
-            b"GROUP",
-            group.as_bytes(),
-            consumer.as_bytes(),
-            b"COUNT",
-            b"1",
-            b"STREAMS",
-            STREAM,
-            b"0",
-        ]);
+        let mut parts: Vec<&[u8]> =
+            vec![b"XREADGROUP", b"GROUP", group.as_bytes(), consumer.as_bytes(), b"COUNT", b"1"];
+        if let Some(ms) = block_ms {
+            parts.extend([b"BLOCK".as_slice(), ms]);
+        }
+        parts.extend([b"STREAMS".as_slice(), STREAM, id]);
+        argv(&parts)
+    }
+
+    fn read_history(&mut self, ctx: &mut Ctx<'_, MsgEvent>, w: u32, s: u32) {
+        let cmd = self.xreadgroup(w, s, None, b"0");
         self.send(ctx, Actor::Slot(w, s), Tag::History, cmd);
     }
 
@@ -978,21 +980,7 @@ impl MessagingModel {
     }
 
     fn stream_pop(&mut self, ctx: &mut Ctx<'_, MsgEvent>, w: u32, s: u32) {
-        let group = self.group(w);
-        let consumer = format!("c{w}.{s}");
-        let cmd = argv(&[
-            b"XREADGROUP",
-            b"GROUP",
-            group.as_bytes(),
-            consumer.as_bytes(),
-            b"COUNT",
-            b"1",
-            b"BLOCK",
-            b"1000",
-            b"STREAMS",
-            STREAM,
-            b">",
-        ]);
+        let cmd = self.xreadgroup(w, s, Some(b"1000"), b">");
         self.send(ctx, Actor::Slot(w, s), Tag::Pop, cmd);
     }
 
