@@ -30,18 +30,22 @@ fn is_key_word(w: &str) -> bool {
     matches!(w, "key" | "newkey" | "source" | "destination")
 }
 
-/// The key spec a command's syntax line implies (see the module header).
-pub fn spec_from_syntax(syntax: &str) -> KeySpec {
-    // Sharded pub/sub (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH): Redis 7 declares shard channels as keys,
-    // so they are routed by slot like keys.
-    let words: Vec<&str> = syntax
+/// A syntax line's words, with shard channels read as keys: Redis 7 declares them as keys
+/// (SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH), so they are routed by slot like keys.
+fn syntax_words(syntax: &str) -> Vec<&str> {
+    syntax
         .split_whitespace()
         .map(|w| match w {
             "shardchannel" => "key",
             "[shardchannel" => "[key",
             w => w,
         })
-        .collect();
+        .collect()
+}
+
+/// The key spec a command's syntax line implies (see the module header).
+pub fn spec_from_syntax(syntax: &str) -> KeySpec {
+    let words = syntax_words(syntax);
     // `[key [key ...]]`: optional keys to the end (SUNSUBSCRIBE).
     if words.len() == 3 && words[0] == "[key" && words[1] == "[key" && words[2] == "...]]" {
         return KeySpec { first: 1, last: -1, step: 1 };
@@ -190,9 +194,8 @@ mod tests {
     fn every_table_command_has_a_derivable_spec() {
         for c in table::COMMANDS {
             let spec = spec_from_syntax(c.syntax);
-            // A leading key (or shard channel, which Redis 7 declares as a key), optional or not.
-            let first = c.syntax.split_whitespace().next().map(|w| w.trim_start_matches('['));
-            let keyless = !first.is_some_and(|w| is_key_word(w) || w == "shardchannel");
+            // A leading key, optional or not.
+            let keyless = !syntax_words(c.syntax).first().is_some_and(|w| is_key_word(w.trim_start_matches('[')));
             assert_eq!(spec == KeySpec::NONE, keyless, "{}: {}", c.name, c.syntax);
         }
     }
