@@ -37,7 +37,8 @@ pub enum FullValue {
     Hash(Vec<(Vec<u8>, Vec<u8>)>),
     /// Ascending by (score, member).
     ZSet(Vec<(Vec<u8>, f64)>),
-    /// The newest [`STREAM_ENTRIES_SHOWN`] entries in ID order (newest last), then the groups.
+    /// Entries in ID order (newest last; [`Store::browser_value`] keeps only the newest
+    /// [`STREAM_ENTRIES_SHOWN`]), then the groups.
     Stream {
         entries: Vec<(String, super::stream::Fields)>,
         /// XLEN: entries in the stream, shown or not.
@@ -69,7 +70,7 @@ pub struct ConsumerView {
     pub name: Vec<u8>,
     /// Milliseconds since the consumer was last seen (XINFO CONSUMERS' idle).
     pub idle_ms: u64,
-    /// Its pending entries, oldest first, at most [`PENDING_SHOWN`].
+    /// Its pending entries, oldest first ([`Store::browser_value`]: at most [`PENDING_SHOWN`]).
     pub pending: Vec<PendingView>,
     /// All its pending entries, shown or not.
     pub pending_total: usize,
@@ -168,6 +169,23 @@ impl Store {
 
     /// The whole value of `key` and its TTL in ms, if the key is live.
     pub fn full_value(&self, now: SimTime, key: &[u8]) -> Option<(FullValue, Option<u64>)> {
+        self.value_view(now, key, usize::MAX, usize::MAX)
+    }
+
+    /// What the key browser's modal shows of `key`: [`Store::full_value`], but a stream only
+    /// with its newest [`STREAM_ENTRIES_SHOWN`] entries and each consumer's oldest
+    /// [`PENDING_SHOWN`] pending entries (it is redrawn every clock tick).
+    pub fn browser_value(&self, now: SimTime, key: &[u8]) -> Option<(FullValue, Option<u64>)> {
+        self.value_view(now, key, STREAM_ENTRIES_SHOWN, PENDING_SHOWN)
+    }
+
+    fn value_view(
+        &self,
+        now: SimTime,
+        key: &[u8],
+        entries_max: usize,
+        pending_max: usize,
+    ) -> Option<(FullValue, Option<u64>)> {
         let now_ms = self.now_ms_for(now);
         let deadline = self.live_deadline(key, now_ms).ok()?;
         let v = self.db.get(key)?;
@@ -179,13 +197,8 @@ impl Store {
             Value::ZSet(z) => FullValue::ZSet(z.iter().map(|(m, s)| (m.to_vec(), s)).collect()),
             Value::Stream(s) => {
                 let since = |t: i64| u64::try_from(now_ms.saturating_sub(t)).unwrap_or(0);
-                let mut entries: Vec<(String, super::stream::Fields)> = s
-                    .entries()
-                    .iter()
-                    .rev()
-                    .take(STREAM_ENTRIES_SHOWN)
-                    .map(|(id, f)| (id.to_string(), f.clone()))
-                    .collect();
+                let mut entries: Vec<(String, super::stream::Fields)> =
+                    s.entries().iter().rev().take(entries_max).map(|(id, f)| (id.to_string(), f.clone())).collect();
                 entries.reverse();
                 let groups = s
                     .groups
@@ -203,7 +216,7 @@ impl Store {
                                 pending: cons
                                     .pel
                                     .iter()
-                                    .take(PENDING_SHOWN)
+                                    .take(pending_max)
                                     .map(|id| {
                                         let nack = g.pel.get(id);
                                         PendingView {
@@ -285,7 +298,7 @@ mod tests {
         s.execute_str(later, "XREADGROUP GROUP workers bob COUNT 1 STREAMS st >");
         s.execute_str(later, "XACK st workers 1-0");
         let at = later + SimDuration::from_millis(250);
-        let Some((FullValue::Stream { entries, total, last_id, groups }, None)) = s.full_value(at, b"st") else {
+        let Some((FullValue::Stream { entries, total, last_id, groups }, None)) = s.browser_value(at, b"st") else {
             panic!("a stream");
         };
         assert_eq!((entries.len(), total, last_id.as_str()), (STREAM_ENTRIES_SHOWN, 150, "150-0"));
@@ -296,7 +309,13 @@ mod tests {
             .map(|c| {
                 let p: Vec<String> =
                     c.pending.iter().map(|p| format!("{} idle {} ms × {}", p.id, p.idle_ms, p.deliveries)).collect();
-                format!("{} idle {} ms, {} pending: {}", String::from_utf8_lossy(&c.name), c.idle_ms, c.pending_total, p.join(", "))
+                format!(
+                    "{} idle {} ms, {} pending: {}",
+                    String::from_utf8_lossy(&c.name),
+                    c.idle_ms,
+                    c.pending_total,
+                    p.join(", ")
+                )
             })
             .collect();
         expect_test::expect![[r#"
@@ -304,6 +323,8 @@ mod tests {
             bob idle 250 ms, 1 pending: 3-0 idle 250 ms × 1"#]]
         .assert_eq(&shown.join("\n"));
         assert_eq!((groups[0].pending, groups[0].last_delivered.as_str()), (2, "3-0"));
+        let Some((FullValue::Stream { entries, .. }, _)) = s.full_value(at, b"st") else { panic!("a stream") };
+        assert_eq!(entries.len(), 150, "full_value (MIGRATE's copy) keeps every entry");
     }
 
     #[test]

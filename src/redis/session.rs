@@ -680,7 +680,11 @@ impl CliDesk {
     /// One redis-cli, its history read from the saved one.
     pub fn new(store: &mut Store, now: SimTime, history: History) -> CliDesk {
         let cli = RedisCli::start(store, now, history);
-        CliDesk { tabs: vec![CliTab { number: 1, cli, unread: 0, waiting_on: Rc::default() }], selected: 0, browser: None }
+        CliDesk {
+            tabs: vec![CliTab { number: 1, cli, unread: 0, waiting_on: Rc::default() }],
+            selected: 0,
+            browser: None,
+        }
     }
 
     pub fn current(&self) -> &CliTab {
@@ -1056,7 +1060,7 @@ mod cli_tests {
         assert!(!s.type_in(0, "GET q"), "a waiting redis-cli runs nothing; the page keeps the line");
         s.wait(2400);
         s.type_in(2, "LPUSH q a");
-        s.wait(2600);
+        s.wait(2601);
         expect![[r#"
             127.0.0.1:6379> BLPOP q 5
             1) "q"
@@ -1097,7 +1101,12 @@ mod cli_tests {
         s.type_in(1, "GET a");
         s.type_in(1, "GET a");
         let zero = screen(&s.desk, 0);
-        assert!(zero.contains("Error: Server closed the connection\nredis-cli exited (the connection was lost in pub/sub mode)"), "{zero}");
+        assert!(
+            zero.contains(
+                "Error: Server closed the connection\nredis-cli exited (the connection was lost in pub/sub mode)"
+            ),
+            "{zero}"
+        );
         expect![[r#"
             127.0.0.1:6379> CLIENT KILL TYPE pubsub
             (integer) 1

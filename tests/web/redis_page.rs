@@ -650,7 +650,9 @@ async fn ctrl_c_ends_a_subscription_as_redis_cli_does_by_reconnecting() {
     init.set_cancelable(true);
     init.set_key("c");
     init.set_ctrl_key(true);
-    input.dispatch_event(&web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
+    input
+        .dispatch_event(&web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap())
+        .unwrap();
     settle().await;
     assert!(by_testid(root, "redis-cli-state").is_none(), "back at the prompt");
     assert_eq!(last_output(root), "^C");

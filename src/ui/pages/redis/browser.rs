@@ -90,11 +90,8 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
     let ttl_seen = use_mut_ref(BTreeMap::<Vec<u8>, u64>::new);
 
     let pattern: Vec<u8> = if filter.trim().is_empty() { b"*".to_vec() } else { filter.as_bytes().to_vec() };
-    let (rows, total) = props
-        .store
-        .0
-        .borrow_mut()
-        .with_database(props.db, |s| (s.browse(props.now, &pattern, ROW_LIMIT), s.dbsize()));
+    let (rows, total) =
+        props.store.0.borrow_mut().with_database(props.db, |s| (s.browse(props.now, &pattern, ROW_LIMIT), s.dbsize()));
     let ttl_fraction = {
         let mut seen = ttl_seen.borrow_mut();
         if seen.len() > 4 * ROW_LIMIT {
@@ -319,7 +316,7 @@ fn value_view(v: &FullValue) -> Html {
 
 #[component]
 pub fn KeyModal(props: &KeyModalProps) -> Html {
-    let current = props.store.0.borrow_mut().with_database(props.db, |s| s.full_value(props.now, &props.key_bytes));
+    let current = props.store.0.borrow_mut().with_database(props.db, |s| s.browser_value(props.now, &props.key_bytes));
     let initial_ttl =
         current.as_ref().and_then(|(_, ttl)| ttl.map(|ms| ms.div_ceil(1000).to_string())).unwrap_or_default();
     let initial_value = match &current {

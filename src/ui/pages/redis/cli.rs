@@ -203,8 +203,12 @@ pub fn Cli(props: &CliProps) -> Html {
     let hint_text = hint(&input);
     let state_text = match props.mode {
         CliMode::Prompt => None,
-        CliMode::Reading { .. } => Some("Reading messages: press Ctrl-C to quit (redis-cli reconnects, so the server drops the subscriptions)."),
-        CliMode::Waiting { .. } => Some("Waiting for the reply: press Ctrl-C to stop (redis-cli exits and a new one starts on a new connection)."),
+        CliMode::Reading { .. } => Some(
+            "Reading messages: press Ctrl-C to quit (redis-cli reconnects, so the server drops the subscriptions).",
+        ),
+        CliMode::Waiting { .. } => Some(
+            "Waiting for the reply: press Ctrl-C to stop (redis-cli exits and a new one starts on a new connection).",
+        ),
     };
     html! {
             <div class={classes!("redis-cli__screen", busy.then_some("redis-cli__screen--busy"))}>
