@@ -192,7 +192,8 @@ test('several clients in tabs: pub/sub, a BLPOP woken by another tab and one tim
   await page.getByTestId('redis-cli-state').waitFor();
   await page.getByTestId('redis-cli-tab-add').click();
   assert.equal(await run(page, 'PUBLISH news "hello world"'), '(integer) 1');
-  assert.equal(await run(page, 'LPUSH jobs j1'), '(integer) 0', 'the blocked client took the element at once');
+  assert.equal(await run(page, 'LPUSH jobs j1'), '(integer) 1');
+  assert.equal(await run(page, 'LLEN jobs'), '(integer) 0', 'the blocked client took the element at once');
   assert.equal(await badge(0).textContent(), '1');
   assert.equal(await badge(1).textContent(), '1');
   assert.equal(await run(page, 'MULTI'), 'OK');

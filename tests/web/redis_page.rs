@@ -586,6 +586,8 @@ async fn blpop_in_one_tab_is_woken_at_once_by_lpush_from_the_other_and_typing_is
     assert_eq!(cli_input(root).value(), "GET after", "Enter while waiting keeps the line");
     open_tab(root).await;
     run(root, "LPUSH jobs j1").await;
+    assert_eq!(last_output(root), "(integer) 1", "LPUSH replies the length it made, as Redis does");
+    run(root, "LLEN jobs").await;
     assert_eq!(last_output(root), "(integer) 0", "the waiting client took it at once");
     assert_eq!(badge(root, 0).as_deref(), Some("1"), "a wake-up badges the hidden tab");
     show_tab(root, 0).await;
