@@ -557,7 +557,7 @@ async fn two_tabs_subscribe_in_one_and_publish_in_the_other_delivers_in_order_wi
     assert!(by_testid(root, "redis-cli-state").is_some(), "the prompt shows the client reads messages");
     open_tab(root).await;
     assert_eq!(tabs(root).len(), 2);
-    assert_eq!(tabs(root)[1].get_attribute("aria-selected").as_deref(), Some("true"), "the new tab is selected");
+    assert_eq!(tabs(root)[1].get_attribute("aria-current").as_deref(), Some("true"), "the new tab is selected");
     run(root, "PUBLISH news first").await;
     assert_eq!(last_output(root), "(integer) 1");
     run(root, "PUBLISH news second").await;

@@ -57,7 +57,7 @@ pub fn CliTabs(props: &CliTabsProps) -> Html {
                 <h2>{ "redis-cli" }</h2>
                 <span class="redis-panel-head__help">{ "Try " }<code>{ "HELP SET" }</code>{ ", " }<code>{ "SUBSCRIBE news" }</code>{ " here and " }<code>{ "PUBLISH news hi" }</code>{ " in another client; Tab, ↑/↓, Ctrl-C" }</span>
             </div>
-            <div class="redis-tabs" role="tablist" aria-label="redis-cli clients" data-testid="redis-cli-tabs">
+            <div class="redis-tabs" role="group" aria-label="redis-cli clients" data-testid="redis-cli-tabs">
                 { for desk.tabs.iter().enumerate().map(|(i, t)| {
                     let is_selected = i == selected;
                     let select = props.callbacks.select.reform(move |_: MouseEvent| i);
@@ -70,7 +70,7 @@ pub fn CliTabs(props: &CliTabsProps) -> Html {
                     let id = t.cli.client().map(|c| format!("client id {c}")).unwrap_or_else(|| "not connected".into());
                     html! {
                         <div key={t.number} class={classes!("redis-tab", is_selected.then_some("redis-tab--selected"), state_class)} data-testid="redis-cli-tab-wrap">
-                            <button type="button" role="tab" class="redis-tab__select" aria-selected={is_selected.to_string()}
+                            <button type="button" class="redis-tab__select" aria-current={is_selected.then_some(AttrValue::from("true"))}
                                 onclick={select} data-testid="redis-cli-tab" title={format!("client {} ({id}){state_label}", t.number)}>
                                 if state_class.is_some() {
                                     <span class="redis-tab__state" aria-hidden="true"></span>
