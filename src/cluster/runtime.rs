@@ -737,7 +737,7 @@ pub fn restore_commands(key: &[u8], value: FullValue, deadline_ms: Option<u64>) 
         }
         // Real MIGRATE moves a DUMP payload; rebuilt by commands, a stream keeps its entries, groups,
         // consumers and pending IDs, but not deleted-entry counters, entries_read or delivery counts.
-        FullValue::Stream { entries, groups } => {
+        FullValue::Stream { entries, groups, .. } => {
             for (id, fields) in entries {
                 let mut argv = vec![b"XADD".to_vec(), k.clone(), id.into_bytes()];
                 argv.extend(fields.into_iter().flat_map(|(f, v)| [f, v]));
@@ -752,7 +752,9 @@ pub fn restore_commands(key: &[u8], value: FullValue, deadline_ms: Option<u64>) 
                     g.last_delivered.into_bytes(),
                     b"MKSTREAM".to_vec(),
                 ]);
-                for (consumer, pending) in g.consumers {
+                for c in g.consumers {
+                    let (consumer, pending): (Vec<u8>, Vec<String>) =
+                        (c.name, c.pending.into_iter().map(|p| p.id).collect());
                     out.push(vec![
                         b"XGROUP".to_vec(),
                         b"CREATECONSUMER".to_vec(),

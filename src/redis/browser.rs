@@ -37,21 +37,51 @@ pub enum FullValue {
     Hash(Vec<(Vec<u8>, Vec<u8>)>),
     /// Ascending by (score, member).
     ZSet(Vec<(Vec<u8>, f64)>),
-    /// Entries in ID order, then the consumer groups.
+    /// Entries in ID order (newest last; [`Store::browser_value`] keeps only the newest
+    /// [`STREAM_ENTRIES_SHOWN`]), then the groups.
     Stream {
         entries: Vec<(String, super::stream::Fields)>,
+        /// XLEN: entries in the stream, shown or not.
+        total: usize,
+        /// The stream's last ID (XINFO STREAM's last-generated-id).
+        last_id: String,
         groups: Vec<GroupView>,
     },
 }
+
+/// Entries of a stream the key browser shows (the newest ones).
+pub const STREAM_ENTRIES_SHOWN: usize = 100;
+/// Pending entries shown per consumer (the oldest ones, as XPENDING lists them).
+pub const PENDING_SHOWN: usize = 50;
 
 /// A consumer group as the key browser shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GroupView {
     pub name: Vec<u8>,
     pub last_delivered: String,
+    /// Entries delivered and not yet acknowledged (XPENDING's count).
     pub pending: usize,
-    /// (consumer, its pending entries' IDs).
-    pub consumers: Vec<(Vec<u8>, Vec<String>)>,
+    pub consumers: Vec<ConsumerView>,
+}
+
+/// A consumer and its pending entries (XPENDING key group - + count consumer).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConsumerView {
+    pub name: Vec<u8>,
+    /// Milliseconds since the consumer was last seen (XINFO CONSUMERS' idle).
+    pub idle_ms: u64,
+    /// Its pending entries, oldest first ([`Store::browser_value`]: at most [`PENDING_SHOWN`]).
+    pub pending: Vec<PendingView>,
+    /// All its pending entries, shown or not.
+    pub pending_total: usize,
+}
+
+/// One pending entry: its ID, milliseconds since its last delivery and how often it was delivered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingView {
+    pub id: String,
+    pub idle_ms: u64,
+    pub deliveries: u64,
 }
 
 pub const PREVIEW_CHARS: usize = 60;
@@ -139,6 +169,23 @@ impl Store {
 
     /// The whole value of `key` and its TTL in ms, if the key is live.
     pub fn full_value(&self, now: SimTime, key: &[u8]) -> Option<(FullValue, Option<u64>)> {
+        self.value_view(now, key, usize::MAX, usize::MAX)
+    }
+
+    /// What the key browser's modal shows of `key`: [`Store::full_value`], but a stream only
+    /// with its newest [`STREAM_ENTRIES_SHOWN`] entries and each consumer's oldest
+    /// [`PENDING_SHOWN`] pending entries (it is redrawn every clock tick).
+    pub fn browser_value(&self, now: SimTime, key: &[u8]) -> Option<(FullValue, Option<u64>)> {
+        self.value_view(now, key, STREAM_ENTRIES_SHOWN, PENDING_SHOWN)
+    }
+
+    fn value_view(
+        &self,
+        now: SimTime,
+        key: &[u8],
+        entries_max: usize,
+        pending_max: usize,
+    ) -> Option<(FullValue, Option<u64>)> {
         let now_ms = self.now_ms_for(now);
         let deadline = self.live_deadline(key, now_ms).ok()?;
         let v = self.db.get(key)?;
@@ -148,9 +195,12 @@ impl Store {
             Value::Set(s) => FullValue::Set(super::cmd::sets::reply_order(s.iter())),
             Value::Hash(h) => FullValue::Hash(h.iter().map(|(f, v)| (f.clone(), v.clone())).collect()),
             Value::ZSet(z) => FullValue::ZSet(z.iter().map(|(m, s)| (m.to_vec(), s)).collect()),
-            Value::Stream(s) => FullValue::Stream {
-                entries: s.entries().iter().map(|(id, f)| (id.to_string(), f.clone())).collect(),
-                groups: s
+            Value::Stream(s) => {
+                let since = |t: i64| u64::try_from(now_ms.saturating_sub(t)).unwrap_or(0);
+                let mut entries: Vec<(String, super::stream::Fields)> =
+                    s.entries().iter().rev().take(entries_max).map(|(id, f)| (id.to_string(), f.clone())).collect();
+                entries.reverse();
+                let groups = s
                     .groups
                     .iter()
                     .map(|(name, g)| GroupView {
@@ -160,11 +210,29 @@ impl Store {
                         consumers: g
                             .consumers
                             .iter()
-                            .map(|(c, cons)| (c.clone(), cons.pel.iter().map(ToString::to_string).collect()))
+                            .map(|(c, cons)| ConsumerView {
+                                name: c.clone(),
+                                idle_ms: since(cons.seen_time),
+                                pending: cons
+                                    .pel
+                                    .iter()
+                                    .take(pending_max)
+                                    .map(|id| {
+                                        let nack = g.pel.get(id);
+                                        PendingView {
+                                            id: id.to_string(),
+                                            idle_ms: nack.map_or(0, |n| since(n.delivery_time)),
+                                            deliveries: nack.map_or(0, |n| n.delivery_count),
+                                        }
+                                    })
+                                    .collect(),
+                                pending_total: cons.pel.len(),
+                            })
                             .collect(),
                     })
-                    .collect(),
-            },
+                    .collect();
+                FullValue::Stream { entries, total: s.len(), last_id: s.last_id.to_string(), groups }
+            }
         };
         Some((full, deadline.map(|w| (w - now_ms).max(0) as u64)))
     }
@@ -215,6 +283,48 @@ mod tests {
         );
         assert_eq!(s.full_value(t, b"z"), Some((FullValue::ZSet(vec![(b"m".to_vec(), 1.5)]), None)));
         assert_eq!(s.full_value(t + SimDuration::from_millis(600), b"user:2"), None);
+    }
+
+    #[test]
+    fn a_stream_shows_its_newest_entries_last_its_groups_and_each_consumers_pending_entries() {
+        let mut s = Store::new(SimRng::new(3));
+        let t = TEST_EPOCH;
+        for i in 1..=150 {
+            s.execute_str(t, &format!("XADD st {i}-0 n {i}"));
+        }
+        s.execute_str(t, "XGROUP CREATE st workers 0");
+        s.execute_str(t, "XREADGROUP GROUP workers alice COUNT 2 STREAMS st >");
+        let later = t + SimDuration::from_millis(1500);
+        s.execute_str(later, "XREADGROUP GROUP workers bob COUNT 1 STREAMS st >");
+        s.execute_str(later, "XACK st workers 1-0");
+        let at = later + SimDuration::from_millis(250);
+        let Some((FullValue::Stream { entries, total, last_id, groups }, None)) = s.browser_value(at, b"st") else {
+            panic!("a stream");
+        };
+        assert_eq!((entries.len(), total, last_id.as_str()), (STREAM_ENTRIES_SHOWN, 150, "150-0"));
+        assert_eq!((entries[0].0.as_str(), entries[99].0.as_str()), ("51-0", "150-0"), "the newest, newest last");
+        let shown: Vec<String> = groups[0]
+            .consumers
+            .iter()
+            .map(|c| {
+                let p: Vec<String> =
+                    c.pending.iter().map(|p| format!("{} idle {} ms × {}", p.id, p.idle_ms, p.deliveries)).collect();
+                format!(
+                    "{} idle {} ms, {} pending: {}",
+                    String::from_utf8_lossy(&c.name),
+                    c.idle_ms,
+                    c.pending_total,
+                    p.join(", ")
+                )
+            })
+            .collect();
+        expect_test::expect![[r#"
+            alice idle 1750 ms, 1 pending: 2-0 idle 1750 ms × 1
+            bob idle 250 ms, 1 pending: 3-0 idle 250 ms × 1"#]]
+        .assert_eq(&shown.join("\n"));
+        assert_eq!((groups[0].pending, groups[0].last_delivered.as_str()), (2, "3-0"));
+        let Some((FullValue::Stream { entries, .. }, _)) = s.full_value(at, b"st") else { panic!("a stream") };
+        assert_eq!(entries.len(), 150, "full_value (MIGRATE's copy) keeps every entry");
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub enum TokenizeError {
 }
 
 /// C's `isspace` in the C locale.
-fn is_space(c: u8) -> bool {
+pub(crate) fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
@@ -139,6 +139,61 @@ fn format_tty(r: &Reply, prefix: &str, out: &mut String) {
                 format_tty(item, &child_prefix, out);
             }
         }
+    }
+}
+
+/// A command line as the user would type it: arguments that need quoting get redis-cli quotes.
+pub fn display_argv(argv: &[Vec<u8>]) -> String {
+    argv.iter()
+        .map(|a| {
+            let plain =
+                !a.is_empty() && a.iter().all(|&c| c.is_ascii_graphic() && c != b'"' && c != b'\'' && c != b'\\');
+            if plain {
+                String::from_utf8_lossy(a).into_owned()
+            } else {
+                quote(a)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether redis-cli prints `argv`'s reply raw (`cliSendCommand`'s `output_raw`: INFO, CLIENT
+/// LIST, …), not in its quoted TTY form.
+pub fn prints_raw(argv: &[Vec<u8>]) -> bool {
+    let is = |i: usize, w: &str| argv.get(i).is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()));
+    let argc = argv.len();
+    is(0, "info")
+        || is(0, "lolwut")
+        || (argc >= 2 && is(0, "debug") && (is(1, "htstats") || is(1, "htstats-key") || is(1, "client-eviction")))
+        || (argc >= 2 && is(0, "memory") && (is(1, "malloc-stats") || is(1, "doctor")))
+        || (argc == 2 && is(0, "cluster") && (is(1, "nodes") || is(1, "info")))
+        || (argc >= 2 && is(0, "client") && (is(1, "list") || is(1, "info")))
+        || (argc == 3 && is(0, "latency") && is(1, "graph"))
+        || (argc == 2 && is(0, "latency") && is(1, "doctor"))
+        || (argc >= 2 && is(0, "proxy") && is(1, "info"))
+}
+
+/// `cliFormatReplyRaw`: strings as they are, integers bare, nil as nothing, array elements one
+/// per line; no trailing newline but what the text holds.
+pub fn format_raw(r: &Reply) -> String {
+    match r {
+        Reply::Nil | Reply::NilArray => String::new(),
+        Reply::Error(e) => format!("{e}\n"),
+        Reply::Status(s) => s.clone(),
+        Reply::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+        Reply::Integer(i) => i.to_string(),
+        Reply::Array(items) => items.iter().map(format_raw).collect::<Vec<_>>().join("\n"),
+    }
+}
+
+/// What redis-cli prints for the reply to `argv`: raw for the commands it prints raw, else its
+/// TTY form.
+pub fn format_for(argv: &[Vec<u8>], r: &Reply) -> String {
+    if prints_raw(argv) {
+        format_raw(r)
+    } else {
+        format_human(r)
     }
 }
 

@@ -172,3 +172,83 @@ test('10 000 keys (a quarter expiring): the 100 ms tick keeps frames short (prin
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('several clients in tabs: pub/sub, a BLPOP woken by another tab and one timing out on the page clock, (TX), Ctrl-C, 390 px', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(url('redis'));
+  await page.getByTestId('page-redis').waitFor();
+  await page.evaluate(() => { localStorage.removeItem('dsp.redis.dataset'); localStorage.removeItem('dsp.redis.history'); });
+  await page.reload();
+  await page.getByTestId('redis-cli-input').waitFor();
+  const tab = (i) => page.getByTestId('redis-cli-tab').nth(i);
+  const badge = (i) => tab(i).getByTestId('redis-cli-tab-badge');
+
+  // Client 1 subscribes; client 2 waits on a list; client 3 publishes and pushes.
+  assert.match(await run(page, 'SUBSCRIBE news alerts'), /^Reading messages\.\.\. \(press Ctrl-C to quit\)\n1\) "subscribe"/);
+  await page.getByTestId('redis-cli-tab-add').click();
+  await page.getByTestId('redis-cli-input').fill('BLPOP jobs 0');
+  await page.getByTestId('redis-cli-input').press('Enter');
+  await page.getByTestId('redis-cli-state').waitFor();
+  await page.getByTestId('redis-cli-tab-add').click();
+  assert.equal(await run(page, 'PUBLISH news "hello world"'), '(integer) 1');
+  assert.equal(await run(page, 'LPUSH jobs j1'), '(integer) 1');
+  assert.equal(await run(page, 'LLEN jobs'), '(integer) 0', 'the blocked client took the element at once');
+  assert.equal(await badge(0).textContent(), '1');
+  assert.equal(await badge(1).textContent(), '1');
+  assert.equal(await run(page, 'MULTI'), 'OK');
+  assert.equal(await page.getByTestId('redis-cli-prompt').textContent(), '127.0.0.1:6379(TX)>');
+  assert.equal(await run(page, 'INCR counter'), 'QUEUED');
+  const long = `SET long ${'x'.repeat(5000)}`;
+  await page.getByTestId('redis-cli-input').fill(long);
+
+  // Rapid switching: every tab keeps its draft and its state.
+  for (let round = 0; round < 5; round++) for (const i of [0, 1, 2]) await tab(i).click();
+  assert.equal(await page.getByTestId('redis-cli-input').inputValue(), long, 'the long draft survived the switching');
+  await page.getByTestId('redis-cli-input').fill('');
+  await tab(1).click();
+  assert.equal(await page.getByTestId('redis-cli-output').last().textContent(), '1) "jobs"\n2) "j1"');
+  // A blocking pop with nobody to serve it times out on the page's clock, as in redis-cli.
+  await page.getByTestId('redis-cli-input').fill('BLPOP nothing 2');
+  const t0 = Date.now();
+  await page.getByTestId('redis-cli-input').press('Enter');
+  await page.getByTestId('redis-cli-state').waitFor();
+  await page.getByTestId('redis-cli-state').waitFor({ state: 'detached', timeout: 10000 });
+  const waited = Date.now() - t0;
+  const timedOut = await page.getByTestId('redis-cli-output').last().textContent();
+  assert.match(timedOut, /^\(nil\)\n\(2\.\d\ds\)$/);
+  assert.ok(waited >= 1900 && waited < 4000, `BLPOP nothing 2 answered after ${waited} ms`);
+  console.log(`BLPOP nothing 2: timeout reply after ${waited} ms of wall time (redis-cli printed ${timedOut.split('\n')[1]})`);
+
+  await tab(0).click();
+  assert.equal(await page.getByTestId('redis-cli-output').last().textContent(), '1) "message"\n2) "news"\n3) "hello world"');
+  await page.getByTestId('redis-cli-input').fill('typed while reading');
+  await page.screenshot({ path: join(SHOTS, 'redis-clients-desktop.png'), fullPage: true });
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByTestId('redis-cli-state').waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `no sideways scroll at 390 px (overflow ${overflow}px)`);
+  await page.screenshot({ path: join(SHOTS, 'redis-clients-390.png'), fullPage: false });
+
+  // Ctrl-C (the button, as on a phone) ends the subscription; the draft stays.
+  await page.getByTestId('redis-cli-interrupt').click();
+  await page.getByTestId('redis-cli-state').waitFor({ state: 'detached' });
+  assert.equal(await page.getByTestId('redis-cli-input').inputValue(), 'typed while reading');
+  await page.getByTestId('redis-cli-input').fill('');
+  await tab(2).click();
+  assert.equal(await run(page, 'EXEC'), '1) (integer) 1');
+  assert.equal(await run(page, 'PUBLISH news again'), '(integer) 0', 'the subscription went with the old connection');
+  await page.screenshot({ path: join(SHOTS, 'redis-clients-390-after.png'), fullPage: true });
+
+  // A reload starts one redis-cli again, with the saved history every tab added to.
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.reload();
+  await page.getByTestId('redis-cli-input').waitFor();
+  assert.equal(await page.getByTestId('redis-cli-tab').count(), 1);
+  await page.getByTestId('redis-cli-input').press('ArrowUp');
+  assert.equal(await page.getByTestId('redis-cli-input').inputValue(), 'PUBLISH news again');
+  await page.evaluate(() => { localStorage.removeItem('dsp.redis.dataset'); localStorage.removeItem('dsp.redis.history'); });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

@@ -521,3 +521,169 @@ async fn reset_asks_first_then_clears_dataset_and_history() {
     settle().await;
     assert_eq!(input.value(), "", "no history after Reset");
 }
+
+fn tabs(root: &Element) -> Vec<Element> {
+    let list = root.query_selector_all("[data-testid='redis-cli-tab']").unwrap();
+    (0..list.length()).map(|i| list.item(i).unwrap().unchecked_into()).collect()
+}
+
+async fn open_tab(root: &Element) {
+    click(&by_testid(root, "redis-cli-tab-add").expect("the + client button"));
+    settle().await;
+}
+
+async fn show_tab(root: &Element, i: usize) {
+    click(&tabs(root)[i]);
+    settle().await;
+}
+
+fn badge(root: &Element, i: usize) -> Option<String> {
+    tabs(root)[i].query_selector("[data-testid='redis-cli-tab-badge']").unwrap().and_then(|b| b.text_content())
+}
+
+fn prompt(root: &Element) -> String {
+    by_testid(root, "redis-cli-prompt").unwrap().text_content().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn two_tabs_subscribe_in_one_and_publish_in_the_other_delivers_in_order_with_a_badge() {
+    let page = fresh_page().await;
+    let root = &page.root;
+    run(root, "SUBSCRIBE news").await;
+    assert_eq!(
+        outputs(root),
+        ["Reading messages... (press Ctrl-C to quit)\n1) \"subscribe\"\n2) \"news\"\n3) (integer) 1"]
+    );
+    assert!(by_testid(root, "redis-cli-state").is_some(), "the prompt shows the client reads messages");
+    open_tab(root).await;
+    assert_eq!(tabs(root).len(), 2);
+    assert_eq!(tabs(root)[1].get_attribute("aria-current").as_deref(), Some("true"), "the new tab is selected");
+    run(root, "PUBLISH news first").await;
+    assert_eq!(last_output(root), "(integer) 1");
+    run(root, "PUBLISH news second").await;
+    assert_eq!(badge(root, 0).as_deref(), Some("2"), "the hidden tab counts what it printed");
+    show_tab(root, 0).await;
+    assert_eq!(badge(root, 0), None, "seen once shown");
+    let out = outputs(root);
+    assert_eq!(
+        out[1..],
+        ["1) \"message\"\n2) \"news\"\n3) \"first\"", "1) \"message\"\n2) \"news\"\n3) \"second\""],
+        "redis-cli's triples, in publish order"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn blpop_in_one_tab_is_woken_at_once_by_lpush_from_the_other_and_typing_is_kept() {
+    let page = fresh_page().await;
+    let root = &page.root;
+    run(root, "BLPOP jobs 0").await;
+    assert!(by_testid(root, "redis-cli-state").unwrap().text_content().unwrap().contains("Waiting for the reply"));
+    let input = cli_input(root);
+    set_input(&input, "GET after");
+    settle().await;
+    keydown(&input, "Enter");
+    settle().await;
+    assert_eq!(cli_input(root).value(), "GET after", "Enter while waiting keeps the line");
+    open_tab(root).await;
+    run(root, "LPUSH jobs j1").await;
+    assert_eq!(last_output(root), "(integer) 1", "LPUSH replies the length it made, as Redis does");
+    run(root, "LLEN jobs").await;
+    assert_eq!(last_output(root), "(integer) 0", "the waiting client took it at once");
+    assert_eq!(badge(root, 0).as_deref(), Some("1"), "a wake-up badges the hidden tab");
+    show_tab(root, 0).await;
+    assert!(last_output(root).starts_with("1) \"jobs\"\n2) \"j1\""), "{}", last_output(root));
+    assert!(by_testid(root, "redis-cli-state").is_none(), "back at the prompt");
+    assert_eq!(cli_input(root).value(), "GET after", "the draft survived the tab switch");
+    keydown(&cli_input(root), "Enter");
+    settle().await;
+    assert_eq!(last_output(root), "(nil)");
+}
+
+#[wasm_bindgen_test]
+async fn blpop_times_out_on_the_pages_clock() {
+    let page = fresh_page().await;
+    let root = &page.root;
+    run(root, "BLPOP nothing 5").await;
+    assert!(by_testid(root, "redis-cli-state").is_some());
+    storage::skew_clock(4_000);
+    gloo_timers::future::TimeoutFuture::new(250).await;
+    assert!(by_testid(root, "redis-cli-state").is_some(), "4 s in: still waiting");
+    storage::skew_clock(1_100);
+    gloo_timers::future::TimeoutFuture::new(250).await;
+    settle().await;
+    let out = last_output(root);
+    assert!(out.starts_with("(nil)\n(5."), "the timeout reply and redis-cli's elapsed time: {out}");
+    assert!(by_testid(root, "redis-cli-state").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_prompt_shows_tx_inside_multi_and_the_selected_database() {
+    let page = fresh_page().await;
+    let root = &page.root;
+    run(root, "SELECT 2").await;
+    assert_eq!(prompt(root), "127.0.0.1:6379[2]>");
+    assert_eq!(by_testid(root, "redis-browser-db").unwrap().text_content().unwrap(), " · database 2");
+    run(root, "MULTI").await;
+    assert_eq!(prompt(root), "127.0.0.1:6379[2](TX)>");
+    run(root, "SET k v").await;
+    assert_eq!(last_output(root), "QUEUED");
+    let entries = root.query_selector_all("[data-testid='redis-cli-entry'] .redis-cli__prompt").unwrap();
+    let last = entries.item(entries.length() - 1).unwrap().text_content().unwrap();
+    assert_eq!(last, "127.0.0.1:6379[2](TX)> ", "the transcript keeps the prompt it was typed at");
+    run(root, "EXEC").await;
+    assert_eq!(last_output(root), "1) OK");
+    assert_eq!(prompt(root), "127.0.0.1:6379[2]>");
+    assert_eq!(row_keys(root), vec!["k"], "the browser shows database 2");
+    open_tab(root).await;
+    assert_eq!(prompt(root), "127.0.0.1:6379>", "another client starts on database 0");
+    assert!(row_keys(root).is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn ctrl_c_ends_a_subscription_as_redis_cli_does_by_reconnecting() {
+    let page = fresh_page().await;
+    let root = &page.root;
+    run(root, "SUBSCRIBE ch").await;
+    let input = cli_input(root);
+    set_input(&input, "typed while reading");
+    settle().await;
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init.set_key("c");
+    init.set_ctrl_key(true);
+    input
+        .dispatch_event(&web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap())
+        .unwrap();
+    settle().await;
+    assert!(by_testid(root, "redis-cli-state").is_none(), "back at the prompt");
+    assert_eq!(last_output(root), "^C");
+    assert_eq!(cli_input(root).value(), "typed while reading", "typing is not lost");
+    open_tab(root).await;
+    run(root, "PUBLISH ch hello").await;
+    assert_eq!(last_output(root), "(integer) 0", "the server dropped the subscription with the old connection");
+    run(root, "PUBSUB NUMSUB ch").await;
+    assert_eq!(last_output(root), "1) \"ch\"\n2) (integer) 0");
+}
+
+#[wasm_bindgen_test]
+async fn rapid_tab_switching_and_closing_keeps_every_client_consistent() {
+    let page = fresh_page().await;
+    let root = &page.root;
+    for _ in 0..9 {
+        open_tab(root).await;
+    }
+    assert_eq!(tabs(root).len(), 8, "at most 8 clients");
+    assert!(by_testid(root, "redis-cli-tab-add").unwrap().has_attribute("disabled"));
+    for i in 0..8 {
+        show_tab(root, i).await;
+        run(root, &format!("CLIENT SETNAME c{}", i + 1)).await;
+    }
+    let closes = root.query_selector_all("[data-testid='redis-cli-tab-close']").unwrap();
+    click(&closes.item(3).unwrap().unchecked_into());
+    settle().await;
+    run(root, "CLIENT LIST").await;
+    let list = last_output(root);
+    assert_eq!(list.lines().count(), 7, "closing a tab closed its connection: {list}");
+    assert!(!list.contains("name=c4 "), "{list}");
+}

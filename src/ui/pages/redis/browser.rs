@@ -9,7 +9,7 @@ use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::StoreHandle;
-use crate::redis::browser::{FullValue, KeyRow};
+use crate::redis::browser::{FullValue, KeyRow, PENDING_SHOWN};
 use crate::redis::cli::quote;
 use crate::redis::num::format_score;
 use crate::redis::KeyType;
@@ -73,6 +73,8 @@ fn ttl_bar(fraction: f64) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct KeyBrowserProps {
     pub store: StoreHandle,
+    /// The database shown: the selected redis-cli's.
+    pub db: usize,
     /// The page clock's last tick: TTLs are drawn against it.
     pub now: SimTime,
     /// Changes whenever the dataset may have changed.
@@ -88,8 +90,8 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
     let ttl_seen = use_mut_ref(BTreeMap::<Vec<u8>, u64>::new);
 
     let pattern: Vec<u8> = if filter.trim().is_empty() { b"*".to_vec() } else { filter.as_bytes().to_vec() };
-    let rows = props.store.0.borrow().browse(props.now, &pattern, ROW_LIMIT);
-    let total = props.store.0.borrow().dbsize();
+    let (rows, total) =
+        props.store.0.borrow_mut().with_database(props.db, |s| (s.browse(props.now, &pattern, ROW_LIMIT), s.dbsize()));
     let ttl_fraction = {
         let mut seen = ttl_seen.borrow_mut();
         if seen.len() > 4 * ROW_LIMIT {
@@ -124,8 +126,8 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
     html! {
         <div class="panel redis-browser" data-testid="redis-browser">
             <div class="redis-panel-head">
-                <h2>{ "Key browser" }</h2>
-                <span class="redis-panel-head__help">{ "TTLs count down live; expired keys vanish on their own." }</span>
+                <h2>{ "Key browser" }<span class="redis-browser__db" data-testid="redis-browser-db">{ format!(" · database {}", props.db) }</span></h2>
+                <span class="redis-panel-head__help">{ "The selected client's database. TTLs count down live; expired keys vanish on their own." }</span>
             </div>
             <label class="field redis-browser__filter">
                 <span>{ "Filter (Redis glob: " }<code>{ "*" }</code>{ ", " }<code>{ "?" }</code>{ ", " }<code>{ "[a-z]" }</code>{ ", " }<code>{ "\\" }</code>{ ")" }</span>
@@ -155,7 +157,7 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
                 } }
             </p>
             if let Some(key) = (*open).clone() {
-                <KeyModal store={props.store.clone()} now={props.now} version={props.version} key_bytes={key} on_command={props.on_command.clone()} on_close={close} />
+                <KeyModal store={props.store.clone()} db={props.db} now={props.now} version={props.version} key_bytes={key} on_command={props.on_command.clone()} on_close={close} />
             }
         </div>
     }
@@ -199,6 +201,7 @@ pub fn BrowserRow(props: &BrowserRowProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct KeyModalProps {
     pub store: StoreHandle,
+    pub db: usize,
     pub now: SimTime,
     pub version: u64,
     pub key_bytes: Vec<u8>,
@@ -262,24 +265,46 @@ fn value_view(v: &FullValue) -> Html {
             { more(pairs.len()) }
             </>
         },
-        FullValue::Stream { entries, groups } => html! {
+        FullValue::Stream { entries, total, last_id, groups } => html! {
             <>
+            <p class="redis-muted" data-testid="redis-stream-summary">
+                { if *total > entries.len() {
+                    format!("The newest {} of {total} entries (last ID {last_id}), newest last; XRANGE reads the others.", entries.len())
+                } else {
+                    format!("{total} {} (last ID {last_id}), newest last.", if *total == 1 { "entry" } else { "entries" })
+                } }
+            </p>
             <div class="table-scroll redis-value-table">
                 <table class="data-table" data-testid="redis-key-value">
                     <thead><tr><th scope="col">{ "ID" }</th><th scope="col">{ "Fields" }</th></tr></thead>
-                    <tbody>{ for entries.iter().take(ELEMENT_LIMIT).map(|(id, f)| html! {
-                        <tr><td>{ id }</td><td class="redis-cell-text">{ f.iter().map(|(k, v)| format!("{} = {}", text_of(k), text_of(v))).collect::<Vec<_>>().join(", ") }</td></tr>
+                    <tbody>{ for entries.iter().map(|(id, f)| html! {
+                        <tr data-testid="redis-stream-entry"><td class="redis-cell-id">{ id }</td><td class="redis-cell-text">{ f.iter().map(|(k, v)| format!("{} = {}", text_of(k), text_of(v))).collect::<Vec<_>>().join(", ") }</td></tr>
                     }) }</tbody>
                 </table>
             </div>
-            { more(entries.len()) }
+            if groups.is_empty() {
+                <p class="redis-muted">{ "No consumer groups (XGROUP CREATE makes one)." }</p>
+            }
             { for groups.iter().map(|g| html! {
                 <div class="table-scroll redis-value-table" data-testid="redis-stream-group">
-                    <p>{ format!("Group {}: last delivered {}, {} pending", text_of(&g.name), g.last_delivered, g.pending) }</p>
+                    <p><strong>{ format!("Group {}", text_of(&g.name)) }</strong>{ format!(": last delivered {}, {} pending", g.last_delivered, g.pending) }</p>
                     <table class="data-table">
-                        <thead><tr><th scope="col">{ "Consumer" }</th><th scope="col">{ "Pending entries" }</th></tr></thead>
-                        <tbody>{ for g.consumers.iter().map(|(c, ids)| html! {
-                            <tr><td class="redis-cell-text">{ text_of(c) }</td><td>{ if ids.is_empty() { "none".to_string() } else { ids.iter().take(ELEMENT_LIMIT).cloned().collect::<Vec<_>>().join(", ") } }</td></tr>
+                        <thead><tr><th scope="col">{ "Consumer" }</th><th scope="col">{ "Idle" }</th><th scope="col">{ "Pending entries (idle, deliveries)" }</th></tr></thead>
+                        <tbody>{ for g.consumers.iter().map(|c| html! {
+                            <tr data-testid="redis-stream-consumer">
+                                <td class="redis-cell-text">{ text_of(&c.name) }</td>
+                                <td>{ format_ttl(c.idle_ms) }</td>
+                                <td class="redis-cell-text">
+                                    { if c.pending.is_empty() {
+                                        "none".to_string()
+                                    } else {
+                                        c.pending.iter().map(|p| format!("{} ({}, ×{})", p.id, format_ttl(p.idle_ms), p.deliveries)).collect::<Vec<_>>().join(", ")
+                                    } }
+                                    if c.pending_total > PENDING_SHOWN {
+                                        <span class="redis-muted">{ format!(" … and {} more (XPENDING lists them)", c.pending_total - PENDING_SHOWN) }</span>
+                                    }
+                                </td>
+                            </tr>
                         }) }</tbody>
                     </table>
                 </div>
@@ -291,7 +316,7 @@ fn value_view(v: &FullValue) -> Html {
 
 #[component]
 pub fn KeyModal(props: &KeyModalProps) -> Html {
-    let current = props.store.0.borrow().full_value(props.now, &props.key_bytes);
+    let current = props.store.0.borrow_mut().with_database(props.db, |s| s.browser_value(props.now, &props.key_bytes));
     let initial_ttl =
         current.as_ref().and_then(|(_, ttl)| ttl.map(|ms| ms.div_ceil(1000).to_string())).unwrap_or_default();
     let initial_value = match &current {
@@ -319,7 +344,7 @@ pub fn KeyModal(props: &KeyModalProps) -> Html {
         FullValue::Set(s) => ("set", s.len()),
         FullValue::Hash(h) => ("hash", h.len()),
         FullValue::ZSet(z) => ("zset", z.len()),
-        FullValue::Stream { entries, .. } => ("stream", entries.len()),
+        FullValue::Stream { total, .. } => ("stream", *total),
     };
     let size = format_size(KeyType::from_name(type_name.as_bytes()).unwrap_or(KeyType::String), len);
 
@@ -392,7 +417,7 @@ pub fn KeyModal(props: &KeyModalProps) -> Html {
                     </label>
                 } else {
                     <p class="redis-muted">{ format!("A {type_name}'s elements are edited in the CLI (") }
-                        <code>{ match type_name { "list" => "RPUSH, LSET, LREM", "set" => "SADD, SREM", "hash" => "HSET, HDEL", _ => "ZADD, ZREM" } }</code>
+                        <code>{ match type_name { "list" => "RPUSH, LSET, LREM", "set" => "SADD, SREM", "hash" => "HSET, HDEL", "stream" => "XADD, XDEL, XACK", _ => "ZADD, ZREM" } }</code>
                         { "); its TTL can be changed here." }</p>
                 }
                 <label class="field redis-edit__ttl">

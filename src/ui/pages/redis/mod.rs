@@ -1,13 +1,18 @@
-//! The Redis playground page: a redis-cli in the page, a key browser and the cache-aside demo.
+//! The Redis playground page: several redis-cli clients in tabs against one modeled server, a key
+//! browser and the cache-aside demo.
 //!
 //! One `use_reducer` holds the page: the modeled [`Store`] (behind an `Rc<RefCell>` the reducer
-//! mutates), the CLI transcript and history (bounded by count and bytes, entries shared so a new
-//! state copies pointers, never text: `redis::session`), storage notices, saved copies that could
-//! not be loaded, and the virtual clock's last tick. Every action only calls the core (`execute`,
+//! mutates), the redis-cli tabs ([`CliDesk`]: each tab its own connection, prompt state,
+//! transcript and history, bounded by count and bytes, entries shared so a new state copies
+//! pointers, never text: `redis::session`), the saved history every tab adds to (redis-cli's one
+//! history file), storage notices, saved copies that could not be loaded, and the virtual clock's
+//! last tick. Every action only calls the core (`execute`,
 //! `advance_to`, `browse` through the views); the clock and localStorage live at the edge in
 //! [`storage`], whose debounced [`storage::Saver`] writes a burst of commands once. A gloo
 //! `Interval` in an effect ticks the clock every 100 ms, which runs Redis's active-expire cycle
-//! and redraws the live TTLs.
+//! and redraws the live TTLs; the same tick delivers blocked clients' timeouts (BLPOP k 5 answers
+//! after 5 s of the page's clock), and what one tab's command writes to another connection
+//! (a message, a woken BLPOP) reaches that tab at once.
 
 pub mod browser;
 pub mod cache_aside;
@@ -15,6 +20,7 @@ pub mod cli;
 pub mod expiry;
 pub mod held;
 pub mod storage;
+pub mod tabs;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -22,9 +28,9 @@ use std::rc::Rc;
 use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
-use crate::redis::cli::{format_human, quote, tokenize};
-use crate::redis::session::{self, clip, BoundedLog, History, Weighed};
-use crate::redis::table::{self, Flag, COMMANDS};
+use crate::redis::cli::tokenize;
+use crate::redis::session::{self, CliDesk, History};
+use crate::redis::table::{self, Flag};
 use crate::redis::Store;
 use crate::sim::SimTime;
 use crate::ui::components::{Modal, PageHeader};
@@ -61,49 +67,15 @@ impl PartialEq for StoreHandle {
     }
 }
 
-/// Where a transcript line came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
-    Cli,
-    /// A command the key browser ran on the user's behalf (shown so the user learns it).
-    Browser,
-}
-
-/// One command and what it printed, as the scrollback shows it: a long command line or reply is
-/// cut (the rest is counted, not kept), so what a command leaves behind is bounded by
-/// [`session::SHOWN_COMMAND_BYTES`] and [`session::SHOWN_OUTPUT_BYTES`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TranscriptEntry {
-    pub id: u64,
-    pub command: String,
-    /// Bytes of the command line not shown.
-    pub command_hidden: usize,
-    pub output: String,
-    /// Bytes of the reply not shown.
-    pub output_hidden: usize,
-    pub is_error: bool,
-    pub origin: Origin,
-    /// The line was run but is too long to be kept in the history.
-    pub not_remembered: bool,
-}
-
-impl Weighed for TranscriptEntry {
-    fn weight(&self) -> usize {
-        self.command.len() + self.output.len()
-    }
-}
-
-/// The scrollback: bounded by entries and bytes.
-pub type Transcript = BoundedLog<TranscriptEntry>;
-
-pub fn new_transcript() -> Transcript {
-    Transcript::new(session::SCROLLBACK_MAX_ENTRIES, session::SCROLLBACK_MAX_BYTES)
-}
+pub use crate::redis::session::{Origin, Transcript, TranscriptEntry};
 
 #[derive(Clone, PartialEq)]
 pub struct RedisState {
     pub store: StoreHandle,
-    pub transcript: Rc<Transcript>,
+    /// The redis-cli tabs.
+    pub desk: Rc<CliDesk>,
+    /// The history every tab adds to and the page saves (redis-cli's history file); a new tab
+    /// starts from it.
     pub history: Rc<History>,
     pub notices: Rc<Vec<String>>,
     /// Saved datasets that could not be loaded, kept until the user discards them.
@@ -116,15 +88,25 @@ pub struct RedisState {
     pub history_version: u64,
     /// Keys held and live every [`SAMPLE_EVERY_MS`], oldest first.
     pub samples: Rc<Vec<ExpirySample>>,
-    next_id: u64,
 }
 
 pub enum Action {
-    /// A line typed into the CLI.
+    /// A line typed into the selected redis-cli.
     Run {
         line: String,
         now: SimTime,
     },
+    /// Ctrl-C in redis-cli tab `tab`.
+    Interrupt {
+        tab: usize,
+        now: SimTime,
+    },
+    OpenTab(SimTime),
+    CloseTab {
+        tab: usize,
+        now: SimTime,
+    },
+    SelectTab(usize),
     /// A command the key browser runs (edit, expire, delete).
     BrowserCommand {
         argv: Vec<Vec<u8>>,
@@ -139,48 +121,18 @@ pub enum Action {
     DiscardHeld(usize),
 }
 
-/// A command line as the user would type it: arguments that need quoting get redis-cli quotes.
-pub fn display_argv(argv: &[Vec<u8>]) -> String {
-    argv.iter()
-        .map(|a| {
-            let plain =
-                !a.is_empty() && a.iter().all(|&c| c.is_ascii_graphic() && c != b'"' && c != b'\'' && c != b'\\');
-            if plain {
-                String::from_utf8_lossy(a).into_owned()
-            } else {
-                quote(a)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-const GENERAL_HELP: &str = "redis-cli in the page (a model of Redis 7.0)\n\
-To get help about Redis commands type:\n      \
-\"help @<group>\" to get a list of commands in <group>\n      \
-\"help <command>\" for help on <command>\n      \
-Tab completes command names, Up/Down recall history, \"clear\" clears this screen\n\n\
-Groups: @string @generic @list @set @hash @sorted-set @server @connection\n";
-
-/// What `HELP ...` prints; `None` when redis-cli prints nothing (an unknown topic).
-pub fn help_output(topic: &[Vec<u8>]) -> Option<String> {
-    let Some(first) = topic.first() else {
-        return Some(GENERAL_HELP.to_string());
-    };
-    let first = String::from_utf8_lossy(first).to_ascii_lowercase();
-    if let Some(group) = first.strip_prefix('@') {
-        let out: String =
-            COMMANDS.iter().filter(|c| c.group.name() == group).filter_map(|c| table::help_text(c.name)).collect();
-        return (!out.is_empty()).then_some(out);
-    }
-    table::help_text(&first)
-}
-
 impl RedisState {
-    pub fn new(store: Store, history: History, notices: Vec<String>, held: Vec<HeldCopy>, now: SimTime) -> RedisState {
+    pub fn new(
+        mut store: Store,
+        history: History,
+        notices: Vec<String>,
+        held: Vec<HeldCopy>,
+        now: SimTime,
+    ) -> RedisState {
+        let desk = CliDesk::new(&mut store, now, history.clone());
         RedisState {
             store: StoreHandle(Rc::new(RefCell::new(store))),
-            transcript: Rc::new(new_transcript()),
+            desk: Rc::new(desk),
             history: Rc::new(history),
             notices: Rc::new(notices),
             held: Rc::new(held),
@@ -188,7 +140,6 @@ impl RedisState {
             version: 0,
             history_version: 0,
             samples: Rc::new(Vec::new()),
-            next_id: 0,
         }
     }
 
@@ -217,55 +168,24 @@ impl RedisState {
         }
     }
 
-    fn push_entry(&mut self, command: &str, output: &str, is_error: bool, origin: Origin, not_remembered: bool) {
-        let (command_shown, command_hidden) = clip(command, session::SHOWN_COMMAND_BYTES);
-        let (output_shown, output_hidden) = clip(output, session::SHOWN_OUTPUT_BYTES);
-        let entry = TranscriptEntry {
-            id: self.next_id,
-            command: command_shown.to_string(),
-            command_hidden,
-            output: output_shown.to_string(),
-            output_hidden,
-            is_error,
-            origin,
-            not_remembered,
-        };
-        self.next_id += 1;
-        Rc::make_mut(&mut self.transcript).push(Rc::new(entry));
-    }
-
     fn run_line(&mut self, line: &str, now: SimTime) {
-        if line.trim().is_empty() {
-            return;
-        }
-        let remembered = session::remember(Rc::make_mut(&mut self.history), line);
-        self.history_version += 1;
-        let argv = match tokenize(line) {
-            Ok(a) => a,
-            Err(e) => return self.push_entry(line, &format!("{e}\n"), true, Origin::Cli, !remembered),
-        };
-        let Some(name) = argv.first() else { return };
-        if name.eq_ignore_ascii_case(b"clear") {
-            Rc::make_mut(&mut self.transcript).clear();
-            return;
-        }
-        if name.eq_ignore_ascii_case(b"help") {
-            let out = help_output(&argv[1..]).unwrap_or_default();
-            return self.push_entry(line, &out, false, Origin::Cli, !remembered);
-        }
-        let reply = {
+        let ran = {
             let mut store = self.store.0.borrow_mut();
-            let reply = store.execute(now, &argv);
+            let ran = Rc::make_mut(&mut self.desk).enter(&mut store, now, line, Rc::make_mut(&mut self.history));
             // The event loop goes back to waiting: Redis's beforeSleep fast expire cycle.
             store.before_sleep(now);
-            reply
+            ran
         };
+        if !ran {
+            return;
+        }
+        self.history_version += 1;
         // A read-only command leaves nothing new to save (lazy expiry only drops what the saved
         // copy's deadlines drop on load anyway).
-        if !table::lookup(name).is_some_and(|c| c.flags.contains(&Flag::ReadOnly)) {
+        let name = tokenize(line).ok().and_then(|a| a.into_iter().next());
+        if !name.is_some_and(|n| table::lookup(&n).is_some_and(|c| c.flags.contains(&Flag::ReadOnly))) {
             self.version += 1;
         }
-        self.push_entry(line, &format_human(&reply), reply.is_error(), Origin::Cli, !remembered);
     }
 }
 
@@ -276,17 +196,41 @@ impl Reducible for RedisState {
         let mut s = (*self).clone();
         match action {
             Action::Run { line, now } => s.run_line(&line, now),
+            Action::Interrupt { tab, now } => {
+                let mut store = s.store.0.borrow_mut();
+                if !Rc::make_mut(&mut s.desk).interrupt(&mut store, now, tab) {
+                    drop(store);
+                    return self;
+                }
+            }
+            Action::OpenTab(now) => {
+                let opened = Rc::make_mut(&mut s.desk).open(&mut s.store.0.borrow_mut(), now, &s.history);
+                if let Err(e) = opened {
+                    Rc::make_mut(&mut s.notices).push(e);
+                }
+            }
+            Action::CloseTab { tab, now } => Rc::make_mut(&mut s.desk).close(&mut s.store.0.borrow_mut(), now, tab),
+            Action::SelectTab(tab) => Rc::make_mut(&mut s.desk).select(tab),
             Action::BrowserCommand { argv, now } => {
-                let reply = s.store.0.borrow_mut().execute(now, &argv);
-                s.store.0.borrow_mut().before_sleep(now);
-                s.push_entry(&display_argv(&argv), &format_human(&reply), reply.is_error(), Origin::Browser, false);
+                let mut store = s.store.0.borrow_mut();
+                let db = s.desk.selected_db(&store);
+                Rc::make_mut(&mut s.desk).browser_command(&mut store, now, db, &argv);
+                store.before_sleep(now);
+                drop(store);
                 s.version += 1;
             }
             Action::Tick(now) => {
                 if now <= s.now {
                     return self;
                 }
-                s.store.0.borrow_mut().advance_to(s.now, now, MAX_CATCH_UP_CYCLES);
+                {
+                    let mut store = s.store.0.borrow_mut();
+                    store.advance_to(s.now, now, MAX_CATCH_UP_CYCLES);
+                    let blocked = store.next_timeout().is_some_and(|t| t <= now);
+                    if blocked {
+                        Rc::make_mut(&mut s.desk).advance(&mut store, now);
+                    }
+                }
                 s.now = now;
                 s.sample();
             }
@@ -298,7 +242,6 @@ impl Reducible for RedisState {
                     (*self.held).clone(),
                     now,
                 );
-                s.next_id = self.next_id;
                 // Not bumped: the caller cleared storage and told the saver to forget what was
                 // pending; saving an empty store now would only write it back.
                 s.version = self.version;
@@ -411,6 +354,21 @@ pub fn RedisPage() -> Html {
         }))
         .clone()
     };
+    let tab_callbacks = {
+        let dispatcher = state.dispatcher();
+        let clock = *clock;
+        (*use_memo((), move |_| {
+            let d = dispatcher.clone();
+            let interrupt = Callback::from(move |tab: usize| d.dispatch(Action::Interrupt { tab, now: clock.now() }));
+            let d = dispatcher.clone();
+            let open = Callback::from(move |_: ()| d.dispatch(Action::OpenTab(clock.now())));
+            let d = dispatcher.clone();
+            let close = Callback::from(move |tab: usize| d.dispatch(Action::CloseTab { tab, now: clock.now() }));
+            let select = Callback::from(move |tab: usize| dispatcher.dispatch(Action::SelectTab(tab)));
+            tabs::TabCallbacks { interrupt, open, close, select }
+        }))
+        .clone()
+    };
     let on_browser_command = {
         let dispatcher = state.dispatcher();
         let clock = *clock;
@@ -503,6 +461,7 @@ pub fn RedisPage() -> Html {
     };
     let keys = store.dbsize();
     let volatile = store.volatile_count();
+    let browser_db = state.desk.selected_db(&store);
     drop(store);
 
     html! {
@@ -535,8 +494,8 @@ pub fn RedisPage() -> Html {
                 </div>
             </div>
             <div class="redis-grid">
-                <cli::Cli transcript={state.transcript.clone()} history={state.history.clone()} on_run={on_run} />
-                <browser::KeyBrowser store={state.store.clone()} now={state.now} version={state.version} on_command={on_browser_command} />
+                <tabs::CliTabs desk={state.desk.clone()} {on_run} callbacks={tab_callbacks} />
+                <browser::KeyBrowser store={state.store.clone()} db={browser_db} now={state.now} version={state.version} on_command={on_browser_command} />
             </div>
             <expiry::ExpiryChart samples={state.samples.clone()} store={state.store.clone()} version={state.version} />
             <cache_aside::CacheAsideDemo />
