@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, url, SHOTS } from './browser.mjs';
+import { launch, openPage, url, SHOTS, frameWork } from './browser.mjs';
 
 let context;
 before(async () => { context = await launch(); });
@@ -47,40 +47,18 @@ test('a preset from the URL plays and its percentiles update', async () => {
   await page.close();
 });
 
-// Per-frame *work*: from the frame's requestAnimationFrame time to a message posted from that
-// frame's callback, which runs only after the frame's scripts, Yew's renders, style, layout and
-// paint are done. This is the main thread's busy time for the frame (an upper bound: a message
-// can also wait behind other tasks), not the interval between frames.
+// Frame work (browser.mjs `frameWork`) and what the diagram showed at the end of it.
 async function frameFigures(page, ms) {
-  return page.evaluate((ms) => new Promise((resolve) => {
-    const intervals = [];
-    const work = [];
-    let last = performance.now();
-    const end = last + ms;
-    function tick(t) {
-      const now = performance.now();
-      intervals.push(now - last);
-      last = now;
-      const ch = new MessageChannel();
-      ch.port1.onmessage = () => work.push(performance.now() - t);
-      ch.port2.postMessage(0);
-      if (now < end) requestAnimationFrame(tick); else {
-        setTimeout(() => {
-          const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
-          resolve({
-            frames: intervals.length,
-            interval_p50: pct(intervals, 0.5), interval_p95: pct(intervals, 0.95),
-            work_p50: pct(work, 0.5), work_p95: pct(work, 0.95), work_max: Math.max(...work),
-            dots: document.querySelectorAll('[data-testid="lb-dots"] circle').length,
-            behind: document.querySelector('[data-testid="behind"]')?.textContent ?? '',
-            clock: document.querySelector('[data-testid="clock"] output')?.textContent ?? '',
-            ended: !!document.querySelector('[data-testid="lb-finished"]'),
-          });
-        }, 50);
-      }
-    }
-    requestAnimationFrame(tick);
-  }), ms);
+  const f = await frameWork(page, ms);
+  return {
+    ...f,
+    ...(await page.evaluate(() => ({
+      dots: document.querySelectorAll('[data-testid="lb-dots"] circle').length,
+      behind: document.querySelector('[data-testid="behind"]')?.textContent ?? '',
+      clock: document.querySelector('[data-testid="clock"] output')?.textContent ?? '',
+      ended: !!document.querySelector('[data-testid="lb-finished"]'),
+    }))),
+  };
 }
 
 test('frame work at 20 servers × 1,000 req/s, paused and at 1×, 100× and 1000× (figures printed)', async () => {

@@ -133,7 +133,7 @@ pub fn ControlsBar(props: &ControlsBarProps) -> Html {
                 </label>
                 <button type="submit" class="button button--quiet">{ "Apply" }</button>
             </form>
-            <button type="button" class="button button--quiet" data-testid="reset" onclick={open_reset}>{ "Reset" }</button>
+            <button type="button" class="button button--quiet" data-testid="reset" aria-haspopup="dialog" onclick={open_reset}>{ "Reset" }</button>
             if let Some(err) = &*seed_error {
                 <p class="notice notice--error controls-bar__error" role="alert">{ err.clone() }</p>
             }

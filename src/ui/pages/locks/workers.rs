@@ -192,7 +192,7 @@ pub fn WorkerCard(props: &WorkerCardProps) -> Html {
                 } else {
                     { button(format!("Drift {}×", props.drift_rate), format!("worker-{w}-drift"), Action::ClockRate { target: t, rate: props.drift_rate }, false, false) }
                 }
-                <button type="button" class="button lk-fault" data-testid={format!("worker-{w}-details")} onclick={open_details}>{ "Details" }</button>
+                <button type="button" class="button lk-fault" data-testid={format!("worker-{w}-details")} aria-haspopup="dialog" onclick={open_details}>{ "Details" }</button>
             </div>
         </article>
     }

@@ -179,7 +179,7 @@ pub fn BrowserRow(props: &BrowserRowProps) -> Html {
     html! {
         <tr data-testid="redis-browser-row">
             <td class="redis-browser__key-cell">
-                <button type="button" class="redis-browser__key" {onclick} data-testid="redis-browser-key" title="Open this key">
+                <button type="button" class="redis-browser__key" {onclick} data-testid="redis-browser-key" aria-haspopup="dialog" title="Open this key">
                     { key_label(row) }
                 </button>
             </td>
