@@ -397,7 +397,7 @@ pub fn KeyModal(props: &KeyModalProps) -> Html {
                 }
                 <label class="field redis-edit__ttl">
                     <span>{ "TTL in seconds (empty: no expiry)" }</span>
-                    <input type="text" inputmode="numeric" value={(*ttl_text).clone()} oninput={on_ttl} aria-invalid={error.is_some().to_string()} data-testid="redis-key-edit-ttl" />
+                    <input type="text" inputmode="numeric" maxlength="24" value={(*ttl_text).clone()} oninput={on_ttl} aria-invalid={error.is_some().to_string()} data-testid="redis-key-edit-ttl" />
                 </label>
                 if let Some(msg) = (*error).clone() {
                     <p class="notice notice--error" role="alert" data-testid="redis-key-edit-error">{ msg }</p>
