@@ -57,6 +57,15 @@ export async function navRoutes(page) {
   });
 }
 
+/** A browser and the routes its nav lists: `{ context, routes }`. */
+export async function launchWithRoutes() {
+  const context = await launch();
+  const page = await openPage(context);
+  const routes = await navRoutes(page);
+  await page.close();
+  return { context, routes };
+}
+
 /** Waits until the route's page component is mounted; returns its `data-testid`. */
 export async function waitForApp(page) {
   const el = page.locator('main [data-testid^="page-"]').first();

@@ -9,16 +9,11 @@
 // The About dialog is one of these, on every page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, url, navRoutes, waitForApp, panicked } from './browser.mjs';
+import { openPage, url, launchWithRoutes, waitForApp, panicked } from './browser.mjs';
 
 let context;
 let routes;
-before(async () => {
-  context = await launch();
-  const page = await openPage(context);
-  routes = await navRoutes(page);
-  await page.close();
-});
+before(async () => { ({ context, routes } = await launchWithRoutes()); });
 after(async () => { await context?.close(); });
 
 // Runs in the page: tags every visible interactive control with a `data-kb` number and returns

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, url, navRoutes, waitForApp, panicked, BASE, SHOTS } from './browser.mjs';
+import { openPage, url, launchWithRoutes, waitForApp, panicked, BASE, SHOTS } from './browser.mjs';
 
 const SEED = Number(process.env.MONKEY_SEED ?? (Date.now() % 2 ** 31));
 const SECONDS = Number(process.env.MONKEY_SECONDS ?? 60);
@@ -29,12 +29,7 @@ function rng(seed) {
 
 let context;
 let routes;
-before(async () => {
-  context = await launch();
-  const page = await openPage(context);
-  routes = await navRoutes(page);
-  await page.close();
-});
+before(async () => { ({ context, routes } = await launchWithRoutes()); });
 after(async () => { await context?.close(); });
 
 // Runs in the page: the visible candidates of one kind, tagged `data-monkey` so the runner can
