@@ -44,7 +44,7 @@ pub fn WorkersPanel(props: &WorkersPanelProps) -> Html {
         html! {
             <label class="field lk-fault-setting">
                 <span>{ label }</span>
-                <input type="text" value={value} data-testid={format!("fault-{name}")}
+                <input type="text" maxlength="24" value={value} data-testid={format!("fault-{name}")}
                        onchange={Callback::from(move |e: Event| { let i: HtmlInputElement = e.target_unchecked_into(); cb.emit((name, i.value())); })} />
             </label>
         }
