@@ -23,9 +23,7 @@
 //! On a mismatch the failing sequence is shrunk (dropping one command at a time while it still
 //! fails) and printed as a redis-cli script.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use playground::redis::cli::{format_inline, tokenize};
@@ -34,112 +32,10 @@ use playground::sim::{SimRng, SimTime};
 
 #[path = "redis_differential/clients.rs"]
 mod clients;
+#[path = "support/redis_server.rs"]
+mod redis_server;
 
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral loopback port").local_addr().expect("local addr").port()
-}
-
-fn start_server() -> Server {
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        .args(["--enable-debug-command", "yes"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let child = match child {
-        Ok(c) => c,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            panic!("redis-server not found: install it (the README test command does)")
-        }
-        Err(e) => panic!("could not start redis-server: {e}"),
-    };
-    let server = Server { child, port };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(mut c) = Conn::connect(port) {
-            if c.call(&[b"PING".to_vec()]) == Reply::Status("PONG".into()) {
-                return server;
-            }
-        }
-        assert!(Instant::now() < deadline, "redis-server on port {port} did not answer PING within 10 s");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// A minimal RESP2 client.
-struct Conn {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Conn {
-    fn connect(port: u16) -> std::io::Result<Conn> {
-        let s = TcpStream::connect(("127.0.0.1", port))?;
-        s.set_read_timeout(Some(Duration::from_secs(10)))?;
-        s.set_nodelay(true)?;
-        Ok(Conn { reader: BufReader::new(s.try_clone()?), writer: s })
-    }
-
-    fn call(&mut self, argv: &[Vec<u8>]) -> Reply {
-        let mut out = format!("*{}\r\n", argv.len()).into_bytes();
-        for a in argv {
-            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            out.extend_from_slice(a);
-            out.extend_from_slice(b"\r\n");
-        }
-        self.writer.write_all(&out).expect("write to redis-server");
-        self.read_reply()
-    }
-
-    fn line(&mut self) -> Vec<u8> {
-        let mut l = Vec::new();
-        self.reader.read_until(b'\n', &mut l).expect("read from redis-server");
-        assert!(l.ends_with(b"\r\n"), "malformed RESP line {:?}", String::from_utf8_lossy(&l));
-        l.truncate(l.len() - 2);
-        l
-    }
-
-    fn read_reply(&mut self) -> Reply {
-        let l = self.line();
-        let text = String::from_utf8_lossy(&l[1..]).into_owned();
-        match l[0] {
-            b'+' => Reply::Status(text),
-            b'-' => Reply::Error(text),
-            b':' => Reply::Integer(text.parse().expect("integer reply")),
-            b'$' => {
-                let n: i64 = text.parse().expect("bulk length");
-                if n < 0 {
-                    return Reply::Nil;
-                }
-                let mut buf = vec![0; n as usize + 2];
-                self.reader.read_exact(&mut buf).expect("bulk body");
-                buf.truncate(n as usize);
-                Reply::Bulk(buf)
-            }
-            b'*' => {
-                let n: i64 = text.parse().expect("array length");
-                if n < 0 {
-                    return Reply::NilArray;
-                }
-                Reply::Array((0..n).map(|_| self.read_reply()).collect())
-            }
-            other => panic!("unexpected RESP type byte {other:?}"),
-        }
-    }
-}
+use redis_server::{start_server, Conn};
 
 fn wall_now() -> SimTime {
     SimTime(SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis() as u64)

@@ -108,11 +108,6 @@ impl<'a> Args<'a> {
         }
     }
 
-    pub fn next_f64(&mut self) -> Result<f64, Reply> {
-        let a = self.next()?;
-        num::parse_f64(a).ok_or_else(|| error(err::NOT_FLOAT))
-    }
-
     /// A syntax error if anything is left over.
     pub fn finish(&self) -> Result<(), Reply> {
         if self.is_empty() {

@@ -38,3 +38,166 @@ export async function openPage(context) {
 export function url(path = '') {
   return new URL(path, BASE).toString();
 }
+
+// ---- Shared by the keyboard walk, the monkey test, the budgets and the pages' own frame tests ----
+
+/**
+ * The playgrounds, as the header's nav lists them (never a hard-coded list, so a page added to
+ * the nav is covered): `[{ name, path }]`, `path` relative to BASE ('' for home).
+ */
+export async function navRoutes(page) {
+  await page.goto(url(''));
+  await page.locator('.site-nav a').first().waitFor();
+  const base = new URL(BASE);
+  const links = await page.evaluate(() =>
+    [...document.querySelectorAll('.site-nav a')].map((a) => ({ name: a.textContent.trim(), href: a.href })));
+  return links.map(({ name, href }) => {
+    const u = new URL(href);
+    return { name, path: u.pathname.slice(base.pathname.length) };
+  });
+}
+
+/** A browser and the routes its nav lists: `{ context, routes }`. */
+export async function launchWithRoutes() {
+  const context = await launch();
+  const page = await openPage(context);
+  const routes = await navRoutes(page);
+  await page.close();
+  return { context, routes };
+}
+
+/** Waits until the route's page component is mounted; returns its `data-testid`. */
+export async function waitForApp(page) {
+  const el = page.locator('main [data-testid^="page-"]').first();
+  await el.waitFor();
+  return el.getAttribute('data-testid');
+}
+
+/** Whether the crash banner (drawn by the panic hook) is on the page. */
+export async function panicked(page) {
+  return (await page.locator('[data-testid="crash-banner"]').count()) > 0;
+}
+
+/**
+ * Per-frame *work* for `ms` of wall time: from the frame's requestAnimationFrame time to a message
+ * posted from that frame's callback, which runs only after the frame's scripts, Yew's renders,
+ * style, layout and paint are done. This is the main thread's busy time for the frame (an upper
+ * bound: a message can also wait behind other tasks), not the interval between frames (also
+ * returned); and the main thread's CPU time per frame. Figures in ms.
+ */
+export async function frameWork(page, ms) {
+  // Chromium's own counters over the same frames: the main thread's CPU time (`ThreadTime`) and
+  // the time in script, style and layout. On a shared machine the wall-clock work above also
+  // counts the time the thread waited for a core; the CPU time per frame does not.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+  const before = await metrics();
+  const f = await framesInPage(page, ms);
+  const after = await metrics();
+  await cdp.detach();
+  const per = (k) => ((after[k] - before[k]) * 1000) / f.frames;
+  return { ...f, cpu_per_frame: per('ThreadTime'), script_per_frame: per('ScriptDuration'), style_per_frame: per('RecalcStyleDuration'), layout_per_frame: per('LayoutDuration') };
+}
+
+function framesInPage(page, ms) {
+  return page.evaluate((ms) => new Promise((resolve) => {
+    const intervals = [];
+    const work = [];
+    let last = performance.now();
+    const end = last + ms;
+    function tick(t) {
+      const now = performance.now();
+      intervals.push(now - last);
+      last = now;
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => work.push(performance.now() - t);
+      ch.port2.postMessage(0);
+      if (now < end) requestAnimationFrame(tick); else {
+        setTimeout(() => {
+          const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+          resolve({
+            frames: intervals.length,
+            interval_p50: pct(intervals, 0.5), interval_p95: pct(intervals, 0.95),
+            work_p50: pct(work, 0.5), work_p95: pct(work, 0.95), work_max: Math.max(...work),
+          });
+        }, 50);
+      }
+    }
+    requestAnimationFrame(tick);
+  }), ms);
+}
+
+/** One line for a `frameWork` result. */
+export function frameLine(f) {
+  return `${f.frames} frames; work p50 ${f.work_p50.toFixed(1)} ms, p95 ${f.work_p95.toFixed(1)} ms, max ${f.work_max.toFixed(1)} ms; ` +
+    `main-thread CPU ${f.cpu_per_frame.toFixed(1)} ms/frame (script ${f.script_per_frame.toFixed(1)}, style ${f.style_per_frame.toFixed(1)}, ` +
+    `layout ${f.layout_per_frame.toFixed(1)}); interval p50 ${f.interval_p50.toFixed(1)} ms, p95 ${f.interval_p95.toFixed(1)} ms`;
+}
+
+/**
+ * First render, cold (HTTP cache disabled, a fresh page): navigation start to the page
+ * component in the DOM (`mounted_ms`) and to the end of the frame that painted it
+ * (`painted_ms`); also the browser's first contentful paint (index.html's static loading state).
+ */
+export async function firstRender(context, path) {
+  const page = await openPage(context);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  await page.addInitScript(() => {
+    const seen = () => document.querySelector('main [data-testid^="page-"]');
+    const mo = new MutationObserver(() => {
+      if (!seen()) return;
+      mo.disconnect();
+      const mounted = performance.now();
+      requestAnimationFrame(() => {
+        const ch = new MessageChannel();
+        ch.port1.onmessage = () => { window.__firstRender = { mounted, painted: performance.now() }; };
+        ch.port2.postMessage(0);
+      });
+    });
+    mo.observe(document, { childList: true, subtree: true });
+  });
+  await page.goto(url(path));
+  await page.waitForFunction(() => window.__firstRender, null, { timeout: 60000 });
+  const r = await page.evaluate(() => ({
+    ...window.__firstRender,
+    fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null,
+  }));
+  await cdp.detach();
+  const errors = page.errors;
+  await page.close();
+  return { mounted_ms: r.mounted, painted_ms: r.painted, fcp_ms: r.fcp, errors };
+}
+
+/**
+ * First-load bytes as served: index.html and every script, stylesheet, preload and the wasm it
+ * names (Trunk's loader imports the `_bg.wasm` beside its JS), each fetched from BASE and
+ * gzip -9'd here. Returns `{ files: [{ path, kind, raw, gzip }], total: { raw, gzip }, by_kind }`.
+ */
+export async function firstLoadBytes() {
+  const { gzipSync } = await import('node:zlib');
+  const html = await (await fetch(BASE)).text();
+  const refs = new Set();
+  for (const m of html.matchAll(/<(?:link|script)\b[^>]*?(?:href|src)="([^"]+)"[^>]*>/g)) {
+    if (/rel="(?:icon|canonical)"/.test(m[0])) continue;
+    refs.add(new URL(m[1], BASE).toString());
+  }
+  for (const m of html.matchAll(/['"]([^'"]+_bg\.wasm)['"]/g)) refs.add(new URL(m[1], BASE).toString());
+  const kind = (p) => (p.endsWith('.wasm') ? 'wasm' : p.endsWith('.js') ? 'js' : p.endsWith('.css') ? 'css' : 'other');
+  const files = [{ path: new URL(BASE).pathname, kind: 'html', raw: Buffer.byteLength(html), gzip: gzipSync(html, { level: 9 }).length }];
+  for (const r of refs) {
+    const res = await fetch(r);
+    if (!res.ok) throw new Error(`${r}: HTTP ${res.status}`);
+    const body = Buffer.from(await res.arrayBuffer());
+    files.push({ path: new URL(r).pathname, kind: kind(new URL(r).pathname), raw: body.length, gzip: gzipSync(body, { level: 9 }).length });
+  }
+  const by_kind = {};
+  for (const f of files) {
+    by_kind[f.kind] ??= { raw: 0, gzip: 0 };
+    by_kind[f.kind].raw += f.raw;
+    by_kind[f.kind].gzip += f.gzip;
+  }
+  const total = files.reduce((t, f) => ({ raw: t.raw + f.raw, gzip: t.gzip + f.gzip }), { raw: 0, gzip: 0 });
+  return { files, total, by_kind };
+}

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, url, SHOTS } from './browser.mjs';
+import { launch, openPage, url, SHOTS, frameWork, frameLine } from './browser.mjs';
 
 let context;
 before(async () => { context = await launch(); });
@@ -72,22 +72,8 @@ test('presets from the URL, frame times while playing, and the page at 390 px', 
   assert.equal(await page.getByTestId('preset-reshard').getAttribute('aria-pressed'), 'true');
   await page.getByTestId('play-toggle').click();
   await page.waitForTimeout(800);
-  const stats = await page.evaluate(() => new Promise((resolve) => {
-    const times = [];
-    let last = performance.now();
-    const end = last + 3000;
-    function tick() {
-      const now = performance.now();
-      times.push(now - last);
-      last = now;
-      if (now < end) requestAnimationFrame(tick); else {
-        const sorted = [...times].sort((a, b) => a - b);
-        resolve({ frames: times.length, p50: sorted[Math.floor(sorted.length / 2)], p95: sorted[Math.floor(sorted.length * 0.95)], max: sorted[sorted.length - 1] });
-      }
-    }
-    requestAnimationFrame(tick);
-  }));
-  console.log(`cluster page frame times playing the reshard preset at 10×: ${stats.frames} frames in 3 s, p50 ${stats.p50.toFixed(1)} ms, p95 ${stats.p95.toFixed(1)} ms, max ${stats.max.toFixed(1)} ms`);
+  const stats = await frameWork(page, 3000);
+  console.log(`cluster page playing the reshard preset at 10×: ${frameLine(stats)} (3 s)`);
   await page.getByTestId('reshard-status').waitFor({ timeout: 60_000 });
   await page.getByTestId('play-toggle').click();
   // A bad setting is named and nothing restarts.

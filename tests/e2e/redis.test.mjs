@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, url, SHOTS } from './browser.mjs';
+import { launch, openPage, url, SHOTS, frameWork, frameLine } from './browser.mjs';
 
 let context;
 before(async () => { context = await launch(); });
@@ -143,14 +143,8 @@ test('10 000 keys (a quarter expiring): the 100 ms tick keeps frames short (prin
   await page.getByTestId('redis-browser-row').first().waitFor();
   assert.match(await page.getByTestId('redis-browser-count').textContent(), /Showing the first 200/);
   assert.match(await page.getByTestId('redis-dbsize').textContent(), /^10000 keys$/);
-  // Frame gaps over 3 s while the clock ticks, keys expire and the TTL column redraws.
-  const gaps = await page.evaluate(() => new Promise((resolve) => {
-    const out = []; let last = performance.now(); const end = last + 3000;
-    const frame = (t) => { out.push(t - last); last = t; if (t < end) requestAnimationFrame(frame); else resolve(out); };
-    requestAnimationFrame(frame);
-  }));
-  gaps.sort((a, b) => a - b);
-  const pct = (p) => gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))].toFixed(1);
+  // Frame work and gaps (browser.mjs) over 3 s while the clock ticks, keys expire and the TTL column redraws.
+  const frames = await frameWork(page, 3000);
   // Time one tick's work directly: the filter input redraws the same table the tick does.
   const redraw = await page.evaluate(async () => {
     const input = document.querySelector('[data-testid="redis-browser-filter"]');
@@ -165,7 +159,7 @@ test('10 000 keys (a quarter expiring): the 100 ms tick keeps frames short (prin
   });
   const keysLeft = await page.getByTestId('redis-dbsize').textContent();
   const pending = await page.getByTestId('redis-expiry-pending').textContent();
-  console.log(`10 000 keys: frame gap p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms, max ${pct(1)} ms over ${gaps.length} frames; ` +
+  console.log(`10 000 keys: ${frameLine(frames)}; ` +
     `filter redraws ${redraw.map((t) => t.toFixed(1)).join(', ')} ms; after 3 s: ${keysLeft} held, ${pending} expired but not yet reclaimed`);
   await page.screenshot({ path: join(SHOTS, 'redis-10k-desktop-light.png'), fullPage: true });
   await page.evaluate(() => { localStorage.removeItem('dsp.redis.dataset'); localStorage.removeItem('dsp.redis.history'); });

@@ -1,6 +1,6 @@
 //! A real redis-server for differential tests: started on a free loopback port (no persistence,
 //! DEBUG enabled), stopped by a Drop guard even when an assertion fails; and a minimal RESP2
-//! client. Shared by `tests/redis_differential.rs` and `tests/redis_scripting.rs`.
+//! client. Shared by `tests/redis_differential.rs` and `tests/redis_scripting.rs` (one copy).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -54,7 +54,10 @@ async fn a_preset_from_the_url_renders_its_fleet() {
     click(&by_testid(&root, "step").unwrap());
     settle().await;
     assert_eq!(text(&root, "total-arrivals"), "1");
-    assert!(root.query_selector_all("[data-testid='lb-dots'] circle").unwrap().length() >= 1);
+    // Dots are drawn as one path per colour; the group counts them.
+    let dots = by_testid(&root, "lb-dots").unwrap().get_attribute("data-dots").unwrap_or_default();
+    assert!(dots.parse::<usize>().unwrap_or(0) >= 1, "{dots}");
+    assert!(root.query_selector_all("[data-testid='lb-dots'] path").unwrap().length() >= 1);
     handle.destroy();
     root.remove();
 }

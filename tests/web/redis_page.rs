@@ -195,9 +195,14 @@ async fn tab_completes_names_and_help_shows_syntax() {
     let second = input.value();
     assert!(second.starts_with("SET") && second != first, "Tab again cycles: {first:?} then {second:?}");
     set_input(&input, "zrevr");
-    keydown(&input, "Tab");
+    assert!(!keydown(&input, "Tab"), "a name to complete: Tab completes it");
     settle().await;
     assert_eq!(input.value(), "zrevrange", "lower case stays lower case");
+    // Nothing to complete: Tab is the browser's (focus moves on), so the keyboard is never trapped.
+    for line in ["", "SET k v", "NOSUCHCMD"] {
+        set_input(&input, line);
+        assert!(keydown(&input, "Tab"), "Tab after {line:?} moves the focus on");
+    }
     set_input(&input, "SET ");
     settle().await;
     assert!(by_testid(root, "redis-cli-hint").unwrap().text_content().unwrap().starts_with("SET key value [NX | XX]"));

@@ -34,13 +34,14 @@ pub fn pointerdown(target: &web_sys::EventTarget, pointer_type: &str) {
 }
 
 /// Dispatches a bubbling `keydown` for `key` on `target`.
-pub fn keydown(target: &web_sys::EventTarget, key: &str) {
+/// Dispatches a keydown; returns whether the page left the browser's default action to happen.
+pub fn keydown(target: &web_sys::EventTarget, key: &str) -> bool {
     let init = KeyboardEventInit::new();
     init.set_bubbles(true);
     init.set_cancelable(true);
     init.set_key(key);
     let ev = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
-    target.dispatch_event(&ev).unwrap();
+    target.dispatch_event(&ev).unwrap()
 }
 
 pub fn query(root: &Element, selector: &str) -> Option<Element> {

@@ -17,7 +17,7 @@ pub fn AboutButton() -> Html {
     };
     html! {
         <>
-            <button type="button" class="button button--quiet" data-testid="about-open" {onclick}>{ "About" }</button>
+            <button type="button" class="button button--quiet" data-testid="about-open" aria-haspopup="dialog" {onclick}>{ "About" }</button>
             if *open {
                 <Modal title="About this playground" {on_close} testid="about-modal">
                     <p>

@@ -128,12 +128,12 @@ pub fn ControlsBar(props: &ControlsBarProps) -> Html {
             <form class="controls-bar__seed" onsubmit={apply_seed}>
                 <label>
                     <span class="controls-bar__label">{ "Seed" }</span>
-                    <input type="text" inputmode="numeric" value={(*seed_text).clone()} size="8"
+                    <input type="text" inputmode="numeric" maxlength="24" value={(*seed_text).clone()} size="8"
                            aria-invalid={seed_error.is_some().to_string()} data-testid="seed" oninput={on_seed_input} />
                 </label>
                 <button type="submit" class="button button--quiet">{ "Apply" }</button>
             </form>
-            <button type="button" class="button button--quiet" data-testid="reset" onclick={open_reset}>{ "Reset" }</button>
+            <button type="button" class="button button--quiet" data-testid="reset" aria-haspopup="dialog" onclick={open_reset}>{ "Reset" }</button>
             if let Some(err) = &*seed_error {
                 <p class="notice notice--error controls-bar__error" role="alert">{ err.clone() }</p>
             }

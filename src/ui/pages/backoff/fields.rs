@@ -67,7 +67,7 @@ pub fn NumField(props: &NumFieldProps) -> Html {
     html! {
         <label class="field">
             <span>{ props.label.clone() }</span>
-            <input type="text" inputmode="decimal" value={props.value.clone()} name={props.name}
+            <input type="text" inputmode="decimal" maxlength="24" value={props.value.clone()} name={props.name}
                    placeholder={props.placeholder.clone()} disabled={props.disabled}
                    aria-invalid={props.invalid.to_string()} data-testid={format!("field-{}", props.name)} {onchange} />
         </label>

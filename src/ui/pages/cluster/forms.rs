@@ -165,17 +165,17 @@ pub fn Settings(props: &SettingsProps) -> Html {
             <form {onsubmit} data-testid="settings-form">
                 <div class="form-grid">
                     <label class="field"><span>{ "node timeout (ms)" }</span>
-                        <input type="text" inputmode="numeric" value={text.timeout.clone()} oninput={field(|t| &mut t.timeout)} data-testid="setting-timeout" /></label>
+                        <input type="text" inputmode="numeric" maxlength="24" value={text.timeout.clone()} oninput={field(|t| &mut t.timeout)} data-testid="setting-timeout" /></label>
                     <label class="field"><span>{ "masters" }</span>
-                        <input type="text" inputmode="numeric" value={text.masters.clone()} oninput={field(|t| &mut t.masters)} data-testid="setting-masters" /></label>
+                        <input type="text" inputmode="numeric" maxlength="24" value={text.masters.clone()} oninput={field(|t| &mut t.masters)} data-testid="setting-masters" /></label>
                     <label class="field"><span>{ "replicas per master" }</span>
-                        <input type="text" inputmode="numeric" value={text.replicas.clone()} oninput={field(|t| &mut t.replicas)} data-testid="setting-replicas" /></label>
+                        <input type="text" inputmode="numeric" maxlength="24" value={text.replicas.clone()} oninput={field(|t| &mut t.replicas)} data-testid="setting-replicas" /></label>
                     <label class="field"><span>{ "replication lag (ms)" }</span>
-                        <input type="text" inputmode="numeric" value={text.lag.clone()} oninput={field(|t| &mut t.lag)} data-testid="setting-lag" /></label>
+                        <input type="text" inputmode="numeric" maxlength="24" value={text.lag.clone()} oninput={field(|t| &mut t.lag)} data-testid="setting-lag" /></label>
                     <label class="field"><span>{ "reads / s" }</span>
-                        <input type="text" inputmode="decimal" value={text.reads.clone()} oninput={field(|t| &mut t.reads)} data-testid="setting-reads" /></label>
+                        <input type="text" inputmode="decimal" maxlength="24" value={text.reads.clone()} oninput={field(|t| &mut t.reads)} data-testid="setting-reads" /></label>
                     <label class="field"><span>{ "writes / s" }</span>
-                        <input type="text" inputmode="decimal" value={text.writes.clone()} oninput={field(|t| &mut t.writes)} data-testid="setting-writes" /></label>
+                        <input type="text" inputmode="decimal" maxlength="24" value={text.writes.clone()} oninput={field(|t| &mut t.writes)} data-testid="setting-writes" /></label>
                     <label class="field"><span>{ "reads go to (scaleReads)" }</span>
                         <select onchange={on_scale} data-testid="setting-scale">
                             { for ["master", "slave", "all"].iter().map(|o| html! { <option value={*o} selected={text.scale == *o}>{ *o }</option> }) }
@@ -315,7 +315,7 @@ pub fn Faults(props: &FaultsProps) -> Html {
                 <legend>{ "Latency" }</legend>
                 <form class="cl-row" onsubmit={on_latency}>
                     { node_select(*latency_node, { let n = latency_node.clone(); Callback::from(move |v| n.set(v)) }, "latency-node", "node to slow down") }
-                    <input type="text" inputmode="numeric" size="6" value={(*latency_ms).clone()} aria-label="extra latency (ms)"
+                    <input type="text" inputmode="numeric" maxlength="24" size="6" value={(*latency_ms).clone()} aria-label="extra latency (ms)"
                            oninput={{ let l = latency_ms.clone(); Callback::from(move |e: InputEvent| l.set(input_value(&e))) }} data-testid="latency-ms" />
                     <span class="cl-muted">{ "ms" }</span>
                     <button type="submit" class="button button--quiet" data-testid="latency-apply">{ "Set" }</button>
@@ -327,7 +327,7 @@ pub fn Faults(props: &FaultsProps) -> Html {
                     { node_select(reshard.0.parse().unwrap_or(0), set_reshard(0), "reshard-from", "move slots from node") }
                     <span>{ "→" }</span>
                     { node_select(reshard.1.parse().unwrap_or(1), set_reshard(1), "reshard-to", "move slots to node") }
-                    <input type="text" inputmode="numeric" size="6" value={reshard.2.clone()} aria-label="slots to move"
+                    <input type="text" inputmode="numeric" maxlength="24" size="6" value={reshard.2.clone()} aria-label="slots to move"
                            oninput={{ let r = reshard.clone(); Callback::from(move |e: InputEvent| { let mut v = (*r).clone(); v.2 = input_value(&e); r.set(v); }) }} data-testid="reshard-slots" />
                     <span class="cl-muted">{ "slots" }</span>
                     <button type="submit" class="button button--quiet" data-testid="reshard-start">{ "Start" }</button>

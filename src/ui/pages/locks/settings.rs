@@ -72,7 +72,7 @@ pub fn ScenarioSettings(props: &ScenarioSettingsProps) -> Html {
         html! {
             <label class="field">
                 <span>{ label }</span>
-                <input type="text" value={value} data-testid={format!("setting-{name}")} onchange={onchange} title={hint} />
+                <input type="text" maxlength="24" value={value} data-testid={format!("setting-{name}")} onchange={onchange} title={hint} />
             </label>
         }
     };

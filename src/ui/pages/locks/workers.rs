@@ -44,7 +44,7 @@ pub fn WorkersPanel(props: &WorkersPanelProps) -> Html {
         html! {
             <label class="field lk-fault-setting">
                 <span>{ label }</span>
-                <input type="text" value={value} data-testid={format!("fault-{name}")}
+                <input type="text" maxlength="24" value={value} data-testid={format!("fault-{name}")}
                        onchange={Callback::from(move |e: Event| { let i: HtmlInputElement = e.target_unchecked_into(); cb.emit((name, i.value())); })} />
             </label>
         }
@@ -192,7 +192,7 @@ pub fn WorkerCard(props: &WorkerCardProps) -> Html {
                 } else {
                     { button(format!("Drift {}×", props.drift_rate), format!("worker-{w}-drift"), Action::ClockRate { target: t, rate: props.drift_rate }, false, false) }
                 }
-                <button type="button" class="button lk-fault" data-testid={format!("worker-{w}-details")} onclick={open_details}>{ "Details" }</button>
+                <button type="button" class="button lk-fault" data-testid={format!("worker-{w}-details")} aria-haspopup="dialog" onclick={open_details}>{ "Details" }</button>
             </div>
         </article>
     }

@@ -181,7 +181,7 @@ pub fn BrowserRow(props: &BrowserRowProps) -> Html {
     html! {
         <tr data-testid="redis-browser-row">
             <td class="redis-browser__key-cell">
-                <button type="button" class="redis-browser__key" {onclick} data-testid="redis-browser-key" title="Open this key">
+                <button type="button" class="redis-browser__key" {onclick} data-testid="redis-browser-key" aria-haspopup="dialog" title="Open this key">
                     { key_label(row) }
                 </button>
             </td>
@@ -422,7 +422,7 @@ pub fn KeyModal(props: &KeyModalProps) -> Html {
                 }
                 <label class="field redis-edit__ttl">
                     <span>{ "TTL in seconds (empty: no expiry)" }</span>
-                    <input type="text" inputmode="numeric" value={(*ttl_text).clone()} oninput={on_ttl} aria-invalid={error.is_some().to_string()} data-testid="redis-key-edit-ttl" />
+                    <input type="text" inputmode="numeric" maxlength="24" value={(*ttl_text).clone()} oninput={on_ttl} aria-invalid={error.is_some().to_string()} data-testid="redis-key-edit-ttl" />
                 </label>
                 if let Some(msg) = (*error).clone() {
                     <p class="notice notice--error" role="alert" data-testid="redis-key-edit-error">{ msg }</p>

@@ -178,10 +178,10 @@ pub fn Cli(props: &CliProps) -> Html {
                         show(std::mem::take(&mut c.draft));
                     }
                 }
-                "Tab" => {
-                    // Only the command name completes; with arguments Tab does nothing, as in
-                    // redis-cli. Either way focus stays in the prompt.
-                    e.prevent_default();
+                "Tab" if !e.shift_key() && !e.ctrl_key() && !e.alt_key() && !e.meta_key() => {
+                    // Only the command name completes, as in redis-cli. With nothing to complete (an
+                    // empty prompt, arguments typed, no such name) Tab moves the focus on, and
+                    // Shift+Tab always moves it back: the keyboard is never trapped in the prompt.
                     let typed = current.trim_start();
                     if typed.is_empty() || typed.contains(char::is_whitespace) {
                         return;
@@ -191,6 +191,7 @@ pub fn Cli(props: &CliProps) -> Html {
                         _ => (typed.to_string(), 0),
                     };
                     if let Some((name, i)) = complete_as_typed(&prefix, next) {
+                        e.prevent_default();
                         c.completion = Some((prefix, i));
                         show(name);
                     }

@@ -30,7 +30,7 @@ pub fn HeldNotice(props: &HeldNoticeProps) -> Html {
             </p>
             <div class="redis-held__actions">
                 <button type="button" class="button" onclick={download} data-testid="redis-held-download">{ "Download the saved copy (JSON)" }</button>
-                <button type="button" class="button button--danger" onclick={discard} data-testid="redis-held-discard">{ "Discard it…" }</button>
+                <button type="button" class="button button--danger" onclick={discard} data-testid="redis-held-discard" aria-haspopup="dialog">{ "Discard it…" }</button>
             </div>
         </div>
     }

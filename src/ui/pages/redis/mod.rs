@@ -490,7 +490,7 @@ pub fn RedisPage() -> Html {
                 <span class="redis-toolbar__note" data-testid="redis-limits">{ limits_note }</span>
                 <div class="redis-toolbar__actions">
                     <button type="button" class="button button--quiet" onclick={export} data-testid="redis-export">{ "Export JSON" }</button>
-                    <button type="button" class="button button--danger" onclick={open_reset} data-testid="redis-reset">{ "Reset…" }</button>
+                    <button type="button" class="button button--danger" onclick={open_reset} data-testid="redis-reset" aria-haspopup="dialog">{ "Reset…" }</button>
                 </div>
             </div>
             <div class="redis-grid">

@@ -85,13 +85,13 @@ pub fn WorkloadForm(props: &WorkloadFormProps) -> Html {
                     <legend>{ "Cache and workload" }</legend>
                     <div class="form-grid">
                         <label class="field"><span>{ "TTL (s)" }</span>
-                            <input type="text" inputmode="numeric" value={form.ttl.clone()} oninput={field(|f| &mut f.ttl)} data-testid="ca-ttl" /></label>
+                            <input type="text" inputmode="numeric" maxlength="24" value={form.ttl.clone()} oninput={field(|f| &mut f.ttl)} data-testid="ca-ttl" /></label>
                         <label class="field"><span>{ "Requests / s (0 = off)" }</span>
-                            <input type="text" inputmode="decimal" value={form.rate.clone()} oninput={field(|f| &mut f.rate)} data-testid="ca-rate" /></label>
+                            <input type="text" inputmode="decimal" maxlength="24" value={form.rate.clone()} oninput={field(|f| &mut f.rate)} data-testid="ca-rate" /></label>
                         <label class="field"><span>{ "Users" }</span>
-                            <input type="text" inputmode="numeric" value={form.users.clone()} oninput={field(|f| &mut f.users)} data-testid="ca-users" /></label>
+                            <input type="text" inputmode="numeric" maxlength="24" value={form.users.clone()} oninput={field(|f| &mut f.users)} data-testid="ca-users" /></label>
                         <label class="field"><span>{ "Skew (Zipf s)" }</span>
-                            <input type="text" inputmode="decimal" value={form.skew.clone()} oninput={field(|f| &mut f.skew)} data-testid="ca-skew" /></label>
+                            <input type="text" inputmode="decimal" maxlength="24" value={form.skew.clone()} oninput={field(|f| &mut f.skew)} data-testid="ca-skew" /></label>
                     </div>
                     <div class="ca-actions">
                         <button type="submit" class="button" data-testid="ca-apply">{ "Apply" }</button>
