@@ -155,10 +155,10 @@ pub struct LuaVm {
     lua: Lua,
     /// Raises for a host function (`RAISER`).
     raiser: Function,
-    /// sandbox.lua's `run(script, keys, argv)`.
+    /// sandbox.lua's `run(script, keys, argv, call, pcall)`.
     runner: Function,
-    /// sandbox.lua's `set_callers(call, pcall)`: the run's `redis.call` / `redis.pcall`.
-    set_callers: Function,
+    /// The base library's `collectgarbage`, to read what the interpreter holds.
+    collectgarbage: Function,
     /// Compiled scripts by lower-case SHA1 hex.
     functions: BTreeMap<String, Function>,
     state: Rc<RunState>,
@@ -172,12 +172,13 @@ impl LuaVm {
     pub fn new(limits: &ScriptLimits) -> Result<LuaVm, String> {
         let lua = new_interpreter()?;
         let state = Rc::new(RunState::default());
-        let (raiser, runner, set_callers) = Self::boot(&lua, &state, limits).map_err(|e| e.to_string())?;
+        let collectgarbage: Function = lua.globals().raw_get("collectgarbage").map_err(|e| e.to_string())?;
+        let (raiser, runner) = Self::boot(&lua, &state, limits).map_err(|e| e.to_string())?;
         let mut vm = LuaVm {
             lua,
             raiser,
             runner,
-            set_callers,
+            collectgarbage,
             functions: BTreeMap::new(),
             state,
             limits: limits.clone(),
@@ -197,8 +198,9 @@ impl LuaVm {
         &self.limits
     }
 
+    /// GC-tracked bytes the interpreter holds, garbage included (`collectgarbage('count')`).
     fn held_bytes(&self) -> usize {
-        self.lua.gc().count().map_or(0, |kb| (kb * 1024.0) as usize)
+        self.collectgarbage.call::<_, f64>("count").map_or(0, |kb| (kb * 1024.0) as usize)
     }
 
     fn collect(&mut self) {
@@ -209,7 +211,7 @@ impl LuaVm {
     /// Runs sandbox.lua with the host functions that need nothing from a particular run. These
     /// hold no handle into the interpreter (a Rust closure that did would keep it alive forever):
     /// what they need from Lua they find in the registry.
-    fn boot(lua: &Lua, state: &Rc<RunState>, limits: &ScriptLimits) -> omnilua::Result<(Function, Function, Function)> {
+    fn boot(lua: &Lua, state: &Rc<RunState>, limits: &ScriptLimits) -> omnilua::Result<(Function, Function)> {
         let chunks = bridge_chunks();
         let raiser: Function = lua.load(&chunks.raiser).set_name("=redis").into_function()?.call(())?;
         lua.set_named_registry_value(RAISER_SLOT, raiser.clone())?;
@@ -301,12 +303,8 @@ impl LuaVm {
             Value::Number(limits.max_memory_bytes as f64),
         ]))?;
         let mut booted = booted.into_vec().into_iter();
-        let (
-            Some(Value::Function(runner)),
-            Some(Value::Table(impls)),
-            Some(Value::Function(install)),
-            Some(Value::Function(set_callers)),
-        ) = (booted.next(), booted.next(), booted.next(), booted.next())
+        let (Some(Value::Function(runner)), Some(Value::Table(impls)), Some(Value::Function(install))) =
+            (booted.next(), booted.next(), booted.next())
         else {
             return Err(omnilua::Error::from(omnilua::LuaError::runtime(format_args!(
                 "sandbox bootstrap returned no runner"
@@ -336,21 +334,21 @@ impl LuaVm {
             keepers.raw_set(i as f64, keeper)?;
         }
         install.call::<_, ()>(keepers)?;
-        Ok((raiser, runner, set_callers))
+        Ok((raiser, runner))
     }
 
     /// Arms the budget for one run or compilation: `max_steps` fresh instructions and
-    /// `max_memory_bytes` above what the interpreter holds now.
-    fn arm(&self) -> omnilua::Result<omnilua::Sandbox> {
-        // The last run's budget is refilled first, so that measuring what is held cannot trip it.
-        let unchanged = SandboxConfig {
-            instruction_limit: None,
-            memory_limit_bytes: None,
-            check_interval: 1,
-            remove_globals: Vec::new(),
-        };
-        self.lua.install_sandbox(unchanged)?.reset();
-        let sandbox = self.lua.install_sandbox(sandbox_config(&self.limits, self.held_bytes()))?;
+    /// `max_memory_bytes` above what the interpreter holds now. When what it holds has grown by
+    /// more than [`COLLECT_AFTER_GROWTH`] since the last full collection (garbage of earlier runs),
+    /// it collects first, so that a run's allowance does not depend on what ran before.
+    fn arm(&mut self) -> omnilua::Result<omnilua::Sandbox> {
+        let mut held = self.held_bytes();
+        if held > self.settled_bytes.saturating_add(COLLECT_AFTER_GROWTH) {
+            self.collect();
+            held = self.settled_bytes;
+        }
+        let sandbox = self.lua.install_sandbox(sandbox_config(&self.limits, held))?;
+        // A refill of the instructions and a clear of the last run's trip.
         sandbox.reset();
         Ok(sandbox)
     }
@@ -403,20 +401,21 @@ impl LuaVm {
         let outcome = self.run_compiled(sha, keys, args, read_only, host);
         *rand = self.state.rand.borrow().clone();
         *log = std::mem::take(&mut *self.state.log.borrow_mut());
-        if self.held_bytes() > self.settled_bytes.saturating_add(COLLECT_AFTER_GROWTH) {
-            self.collect();
-        }
         outcome
     }
 
     fn run_compiled(
-        &self,
+        &mut self,
         sha: &str,
         keys: &[Vec<u8>],
         args: &[Vec<u8>],
         read_only: bool,
         host: &mut dyn ScriptHost,
     ) -> RunOutcome {
+        let sandbox = match self.arm() {
+            Ok(sandbox) => sandbox,
+            Err(e) => return RunOutcome::HandlerFailed(e.to_string()),
+        };
         let lua = &self.lua;
         let limits = &self.limits;
         let raiser = &self.raiser;
@@ -425,10 +424,6 @@ impl LuaVm {
         let host = &host;
         let stopped: RefCell<Option<Reply>> = RefCell::new(None);
         let stopped = &stopped;
-        let sandbox = match self.arm() {
-            Ok(sandbox) => sandbox,
-            Err(e) => return RunOutcome::HandlerFailed(e.to_string()),
-        };
         let result = lua.scope(|scope| {
             let make_call = |raise_errors: bool| {
                 scope.create_function(lua, move |lua, args: Variadic<Value>| {
@@ -456,7 +451,6 @@ impl LuaVm {
                     Ok(Variadic::from(vec![value]))
                 })
             };
-            self.set_callers.call::<_, ()>((make_call(true)?, make_call(false)?))?;
             let Some(script) = self.functions.get(sha) else {
                 return Err(omnilua::Error::from(omnilua::LuaError::runtime(format_args!("script not compiled"))));
             };
@@ -466,6 +460,8 @@ impl LuaVm {
                 Value::Function(script.clone()),
                 Value::Table(keys),
                 Value::Table(args),
+                Value::Function(make_call(true)?),
+                Value::Function(make_call(false)?),
             ]))?;
             let mut out = out.into_vec().into_iter();
             let ok = matches!(out.next(), Some(Value::Boolean(true)));

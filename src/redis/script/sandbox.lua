@@ -7,9 +7,9 @@
 -- Arguments from Rust: the host functions behind redis.* and math.random that need nothing of a
 -- particular run (they raise through the raiser in lua.rs, so errors are Lua tables exactly like
 -- luaPushError's, or library messages with the script's position) and the memory limit.
--- redis.call and redis.pcall reach the run's server, so Rust lends them for each run
--- (`set_callers`). Returns the runner, the wrappers Rust puts keepers in front of, `install` for
--- those keepers, and `set_callers` (see the end of this file).
+-- redis.call and redis.pcall reach the run's server, so Rust lends them to each run (the runner
+-- takes them). Returns the runner, the wrappers Rust puts keepers in front of, and `install` for
+-- those keepers (see the end of this file).
 local host_sha1hex, host_random, host_randomseed, host_log, host_setresp, host_acl_check, host_set_repl,
     memory_limit = ...
 
@@ -132,7 +132,7 @@ end
 ---------------------------------------------------------------------------------------------
 local redis = {}
 
--- redis.call / redis.pcall: lent by Rust for each run (`set_callers` below).
+-- redis.call / redis.pcall: lent by Rust to each run (see `run` below).
 redis.sha1hex = host_sha1hex
 local function single_field(field, ...)
   if select('#', ...) ~= 1 or type((...)) ~= 'string' then
@@ -412,7 +412,10 @@ G._G = globals_proxy
 -- which takes those keepers (in the same order).
 local handler = G.__redis__err__handler
 local xpcall = xpcall
-local function run(script, keys, argv)
+local function run(script, keys, argv, call, pcall)
+  -- The run's redis.call and redis.pcall (C functions that reach its server), set in the real
+  -- `redis` table behind the read-only proxy.
+  redis.call, redis.pcall = call, pcall
   G.KEYS, G.ARGV = keys, argv
   setfenv(script, globals_proxy)
   setfenv(0, globals_proxy)
@@ -429,9 +432,4 @@ local function install(list)
     k[1][k[2]] = keeper
   end
 end
--- The run's redis.call and redis.pcall (C functions that reach its server), set in the real
--- `redis` table behind the read-only proxy.
-local function set_callers(call, pcall)
-  redis.call, redis.pcall = call, pcall
-end
-return run, impls, install, set_callers
+return run, impls, install

@@ -362,3 +362,20 @@ fn a_kept_interpreter_answers_as_fresh_ones() {
     }
     assert_eq!(kept.scripts.compiled_scripts(), Some(scripts.len()));
 }
+
+/// xreadCommand's `CLIENT_SCRIPT` check: BLOCK is refused from a script before anything else is
+/// read, in the name the script wrote, with data or without (compared with redis-server in
+/// tests/fixtures/redis/clients/scripting_blocking.redis).
+#[test]
+fn xread_with_block_is_refused_from_a_script() {
+    check(
+        &[
+            &["EVAL", "return redis.call('xread', 'block', 'x', 'streams', 's', '$')", "0"],
+            &["XADD", "s", "1-0", "a", "1"],
+            &["EVAL", "return redis.pcall('XReadGroup', 'group', 'g', 'c', 'BLOCK', '0', 'streams', 's', '>')", "0"],
+            &["EVAL", "return redis.call('xread', 'count', '1', 'streams', 's', '0')", "0"],
+        ],
+        expect![[r#"
+        "#]],
+    );
+}
