@@ -328,7 +328,16 @@ fn nothing_a_script_does_outlives_its_run() {
             ],
         ],
         expect![[r#"
-            EVAL getmetatable('').x = 1 0 -> (error) ERR user_script:1: Attempt to modify a readonly table script: 0b4d12b0d3ae8c3c7ab92d3c7f6ab86e16f3d6f5, on @user_script:1.
+            EVAL getmetatable('').x = 1 0 -> (error) ERR user_script:1: Attempt to modify a readonly table script: 5939f0f56971426c0d4e566316c092f3a89a501c, on @user_script:1.
+            EVAL return getmetatable('').x 0 -> (nil)
+            EVAL rawset(getmetatable(''), 'x', 1) 0 -> (error) ERR Attempt to modify a readonly table script: 319dcfc8f3282f3d7a50c7a1813d4ddebe9b231b, on @user_script:1.
+            EVAL table.insert(string, 'x') 0 -> (error) ERR Attempt to modify a readonly table script: 5ce8631495eacc57651d9c7ab7eb2d916208a492, on @user_script:1.
+            EVAL return string[1] 0 -> (nil)
+            EVAL table.insert(getmetatable(''), 'x') 0 -> (error) ERR Attempt to modify a readonly table script: 687f414b0334bbd4d74d1234886d203fdf252560, on @user_script:1.
+            EVAL x = 1 0 -> (error) ERR user_script:1: Attempt to modify a readonly table script: 34bce5f775de97f557a34088509c8bfe1ea17e52, on @user_script:1.
+            EVAL KEYS[2] = 'left over' return #KEYS 1 k -> (integer) 2
+            EVAL return {#KEYS, KEYS[2]} 1 k -> [(integer) 1]
+            EVAL return {rawequal(getmetatable(''), getmetatable('x')), getmetatable('').__index == string} 0 -> [(integer) 1, (integer) 1]
         "#]],
     );
 }
@@ -376,6 +385,10 @@ fn xread_with_block_is_refused_from_a_script() {
             &["EVAL", "return redis.call('xread', 'count', '1', 'streams', 's', '0')", "0"],
         ],
         expect![[r#"
+            EVAL return redis.call('xread', 'block', 'x', 'streams', 's', '$') 0 -> (error) ERR xread command is not allowed with BLOCK option from scripts script: 1e737076a53fb4f627f3a4eb661999ca680f8560, on @user_script:1.
+            XADD s 1-0 a 1 -> "1-0"
+            EVAL return redis.pcall('XReadGroup', 'group', 'g', 'c', 'BLOCK', '0', 'streams', 's', '>') 0 -> (error) ERR XReadGroup command is not allowed with BLOCK option from scripts
+            EVAL return redis.call('xread', 'count', '1', 'streams', 's', '0') 0 -> [["s", [["1-0", ["a", "1"]]]]]
         "#]],
     );
 }
