@@ -62,6 +62,7 @@ fn chaos_scenario(seed: u64) -> Scenario {
 
 #[test]
 fn random_faults_never_panic_and_reports_stay_consistent() {
+    let start = std::time::Instant::now();
     let mut violations_seen = 0;
     for seed in 0..300 {
         let s = chaos_scenario(seed);
@@ -100,6 +101,52 @@ fn random_faults_never_panic_and_reports_stay_consistent() {
     }
     // Chaos really produced unsafe runs to check (the sweep is not vacuous).
     assert!(violations_seen > 20, "{violations_seen}");
+    println!("lock chaos: 300 seeds × 30 s of virtual time in {:.2} s", start.elapsed().as_secs_f64());
+}
+
+/// What running the lock scripts through EVAL costs against their native steps, measured in the
+/// same run on twin instances with the same calls: a printed figure, not an assertion.
+#[test]
+fn eval_of_the_lock_scripts_costs_against_native_steps() {
+    use playground::lock::store::{Instance, Script, ScriptCall};
+    use playground::redis::Reply;
+    let calls: Vec<ScriptCall> = (0..20_000u64)
+        .map(|i| {
+            let value = format!("worker-{}", i % 3);
+            let key = vec!["lock.resource".to_string()];
+            match i % 4 {
+                0 => ScriptCall {
+                    script: Script::AcquireWithToken,
+                    keys: vec!["lock.resource".into(), "lock.resource:token".into()],
+                    args: vec![value, "10000".into()],
+                },
+                1 | 2 => ScriptCall { script: Script::CompareAndExtend, keys: key, args: vec![value, "10000".into()] },
+                _ => ScriptCall { script: Script::CompareAndDelete, keys: key, args: vec![value] },
+            }
+        })
+        .collect();
+    let time = |by_eval: bool| {
+        let mut redis = Instance::new(SimRng::new(5));
+        let start = std::time::Instant::now();
+        let mut replies = Vec::with_capacity(calls.len());
+        for (i, c) in calls.iter().enumerate() {
+            let now = SimTime(TEST_EPOCH.0 + i as u64);
+            replies.push(if by_eval { redis.eval(now, c) } else { redis.eval_native(now, c) });
+        }
+        (start.elapsed().as_secs_f64(), replies)
+    };
+    let (native, native_replies) = time(false);
+    let (eval, eval_replies) = time(true);
+    assert_eq!(eval_replies, native_replies);
+    assert!(eval_replies.contains(&Reply::Integer(1)) && eval_replies.contains(&Reply::Integer(0)));
+    let per = |secs: f64| secs * 1e6 / calls.len() as f64;
+    println!(
+        "lock scripts: {} calls, native steps {:.2} µs/call, EVAL {:.2} µs/call ({:.1}×)",
+        calls.len(),
+        per(native),
+        per(eval),
+        eval / native
+    );
 }
 
 fn check_lane(seed: u64, spans: Vec<(SimTime, Option<SimTime>)>) {

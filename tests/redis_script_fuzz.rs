@@ -339,7 +339,9 @@ struct Outcomes {
     digest: u64,
 }
 
-fn fuzz_slice(seed: u64, runs: u64) -> Outcomes {
+/// `runs` generated scripts through EVAL on one engine; `fresh` drops its interpreter before every
+/// run (the replies must not change: a kept interpreter holds nothing a script can observe).
+fn fuzz_slice(seed: u64, runs: u64, fresh: bool) -> Outcomes {
     let mut rng = SimRng::new(seed);
     let mut store = Store::new(SimRng::new(seed));
     // A small budget keeps each runaway short; the limits are what is being tested.
@@ -353,6 +355,9 @@ fn fuzz_slice(seed: u64, runs: u64) -> Outcomes {
         let mut argv = vec![name.to_vec(), body, nkeys.to_string().into_bytes()];
         for _ in 0..nkeys + rng.index(3) {
             argv.push(word(&mut rng));
+        }
+        if fresh {
+            engine.reset_interpreter();
         }
         let reply = engine.eval_command(&argv, &mut TableHost(|a: &[Vec<u8>]| store.execute(TEST_EPOCH, a)));
         let resp = reply.to_resp();
@@ -382,7 +387,7 @@ fn fuzz_whole_scripts() {
     let handles: Vec<_> = (0..threads)
         .map(|t| {
             let share = runs / threads + u64::from(t < runs % threads);
-            std::thread::spawn(move || fuzz_slice(0x5c1_0000 + t, share))
+            std::thread::spawn(move || fuzz_slice(0x5c1_0000 + t, share, false))
         })
         .collect();
     let slices: Vec<Outcomes> = handles.into_iter().map(|h| h.join().expect("a fuzz thread panicked")).collect();
@@ -399,7 +404,10 @@ fn fuzz_whole_scripts() {
         replies > 0 && errors > 0 && steps > 0 && memory > 0 && other > 0,
         "the generator must reach every outcome"
     );
-    // The same seed gives the same replies.
-    let first = fuzz_slice(0x5c1_0000, 1_000);
-    assert_eq!(fuzz_slice(0x5c1_0000, 1_000).digest, first.digest);
+    // The same seed gives the same replies, and so does a new interpreter for every script.
+    let first = fuzz_slice(0x5c1_0000, 2_000, false);
+    assert_eq!(fuzz_slice(0x5c1_0000, 2_000, false).digest, first.digest);
+    let start = Instant::now();
+    assert_eq!(fuzz_slice(0x5c1_0000, 2_000, true).digest, first.digest, "a kept interpreter answers as fresh ones");
+    report("whole scripts, a new interpreter for each", 2_000, start);
 }

@@ -1,15 +1,14 @@
 //! How the lock runtime talks to a modeled Redis instance: argv in, [`Reply`] out, with the clock
 //! passed in.
 //!
-//! The atomic operations of the variants are Lua scripts on a real server. Each [`Script`] keeps
-//! its exact Lua text ([`Script::lua`]) beside the native steps that do what that text does
-//! ([`Script::run_native`]): the same `redis.call`s, in the same order, inside ONE event with
-//! nothing interleaved — exactly the atomicity `EVAL` gives. A test runs the text through the
-//! modeled Redis's `EVAL` beside the steps and requires the same replies and keys.
-//! [`Instance::eval`] is the one place that runs a script; it could send
-//! `EVAL <Script::lua()> <numkeys> <keys…> <args…>` instead and nothing else would change (16
-//! `sim lock` runs were byte-identical), but a fresh Lua interpreter per EVAL made lock_chaos
-//! 2.4 s → 111 s and lock_properties 0.9 s → 62 s (release), so the steps stay until EVAL is cheaper.
+//! The atomic operations of the variants are Lua scripts, and the modeled Redis runs them as a
+//! real server does: [`Instance::eval`] sends `EVAL <Script::lua()> <numkeys> <keys…> <args…>`,
+//! so the text the locks page shows is the text the model executes (through the store's one Lua
+//! interpreter, the script compiled once and found by its SHA1 afterwards). Each [`Script`] also
+//! keeps native steps that do what its text does ([`Script::run_native`]): the same
+//! `redis.call`s in the same order; a test runs both side by side and requires the same replies
+//! and keys, and `cargo test --release --test lock_chaos -- --nocapture` prints how much the
+//! interpreter costs against the steps.
 //!
 //! Never does I/O and never reads a wall clock.
 
@@ -165,9 +164,15 @@ impl Instance {
         self.store.execute(now, argv)
     }
 
-    /// Runs one script atomically. The ONE place a script runs (see the module header for why
-    /// it runs the native steps rather than `EVAL` of `call.argv()`).
+    /// Runs one script atomically: `EVAL` of its exact text on the modeled Redis. The ONE place a
+    /// script runs.
     pub fn eval(&mut self, now: SimTime, call: &ScriptCall) -> Reply {
+        self.store.execute(now, &call.argv())
+    }
+
+    /// What [`Instance::eval`] would answer, by the script's native steps instead of its text
+    /// (for the test that holds the two together, and to measure what the interpreter costs).
+    pub fn eval_native(&mut self, now: SimTime, call: &ScriptCall) -> Reply {
         call.script.run_native(&mut self.store, now, &call.keys, &call.args)
     }
 
@@ -252,8 +257,8 @@ mod tests {
             call(Script::AcquireWithToken, &["k:token", "k"], &["C", "100"]),
         ];
         for (i, c) in calls.iter().chain(calls.iter()).enumerate() {
-            let by_eval = lua.execute_argv(t, &c.argv());
-            let by_steps = native.eval(t, c);
+            let by_eval = lua.eval(t, c);
+            let by_steps = native.eval_native(t, c);
             let shape = |r: &Reply| match r {
                 // EVAL adds where the error came from; the steps have no script to name.
                 Reply::Error(e) => Reply::Error(e.split(" script: ").next().unwrap_or(e).to_string()),

@@ -39,8 +39,10 @@ pub(crate) struct Flags {
     pub(crate) dirty_cas: bool,
     /// A command was rejected while queueing: EXEC will reply EXECABORT.
     pub(crate) dirty_exec: bool,
-    /// Blocking commands answer as if they timed out (set during EXEC and, later, scripts).
+    /// Blocking commands answer as if they timed out (set during EXEC and scripts).
     pub(crate) deny_blocking: bool,
+    /// The command comes from a script's `redis.call` (Redis's `CLIENT_SCRIPT`, the Lua client).
+    pub(crate) script: bool,
     /// QUIT or CLIENT KILL of itself: close once the reply is written (`c`).
     pub(crate) close_after_reply: bool,
     /// CLIENT NO-EVICT ON (`e`).
@@ -161,5 +163,9 @@ impl Client {
     /// Blocking commands do not block (inside EXEC; a script runner sets it too).
     pub fn denies_blocking(&self) -> bool {
         self.flags.deny_blocking
+    }
+    /// The command being run comes from a script (`CLIENT_SCRIPT`).
+    pub fn in_script(&self) -> bool {
+        self.flags.script
     }
 }

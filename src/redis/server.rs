@@ -603,22 +603,24 @@ impl Store {
 
     /// Runs an already looked-up, arity-checked command as `client` and returns its reply
     /// instead of writing it, with blocking denied (a blocking command answers as if it timed
-    /// out): the hook a script runner's `redis.call` uses, after its own checks (unknown command,
+    /// out) and marked as a script's (`CLIENT_SCRIPT`): the hook a script runner's `redis.call` uses, after its own checks (unknown command,
     /// arity, [`table::Flag::NoScript`], read-only scripts) with [`lookup_command`]. The client's
     /// selected database is used, and frames the command writes to *other* clients (PUBLISH) are
     /// delivered as usual. Only the first frame is returned.
     pub fn call_captured(&mut self, client: ClientId, spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Reply {
         let id = client;
         let outer = std::mem::replace(&mut self.srv.current, id);
-        let deny = self.srv.clients.get(&id).is_some_and(|c| c.flags.deny_blocking);
+        let saved = self.srv.clients.get(&id).map(|c| (c.flags.deny_blocking, c.flags.script));
         if let Some(c) = self.srv.clients.get_mut(&id) {
             c.flags.deny_blocking = true;
+            c.flags.script = true;
         }
         self.srv.out.captures.push((id, Vec::new()));
         self.call(spec, argv);
         let (_, frames) = self.srv.out.captures.pop().unwrap_or((id, Vec::new()));
-        if let Some(c) = self.srv.clients.get_mut(&id) {
+        if let (Some(c), Some((deny, script))) = (self.srv.clients.get_mut(&id), saved) {
             c.flags.deny_blocking = deny;
+            c.flags.script = script;
         }
         self.srv.current = outer;
         frames.into_iter().next().unwrap_or(Reply::Nil)

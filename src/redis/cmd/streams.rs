@@ -422,6 +422,14 @@ fn xread_generic(s: &mut Store, a: &mut Args, xreadgroup: bool) -> CmdResult {
         let moreargs = argv.len() - i - 1;
         let o = &argv[i];
         if is(o, "block") && moreargs > 0 {
+            // `CLIENT_SCRIPT`: refused before the timeout is read, with or without data, in the
+            // command's name as the script wrote it.
+            if s.current_client().is_some_and(|c| c.in_script()) {
+                return Err(Reply::Error(format!(
+                    "ERR {} command is not allowed with BLOCK option from scripts",
+                    String::from_utf8_lossy(c_str(&argv[0]))
+                )));
+            }
             i += 1;
             timeout = Some(object::get_timeout(&argv[i], TimeoutUnit::Milliseconds, s.now_ms)? as u64);
         } else if is(o, "count") && moreargs > 0 {

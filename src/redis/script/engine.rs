@@ -1,9 +1,12 @@
 //! The scripting commands: argument handling of EVAL* and SCRIPT (eval.c), the script cache, the
-//! rand48 stream and the script log that outlive one run.
+//! server's Lua interpreter, the rand48 stream and the script log that outlive one run.
 
 use serde::{Deserialize, Serialize};
 
-use super::lua::{self, RunOutcome};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::lua::{CompileError, LuaVm, RunContext, RunOutcome};
 use super::rand48::Rand48;
 use super::{parse_shebang, sha1_hex, CachedScript, ScriptCache, ScriptHost, ScriptLimits};
 use crate::redis::args::{c_str, is};
@@ -50,6 +53,50 @@ pub struct ScriptEngine {
     rand: Rand48,
     limits: ScriptLimits,
     log: Vec<ScriptLogEntry>,
+    interpreter: Interpreter,
+}
+
+/// The server's Lua interpreter ([`LuaVm`]), built on the first script that needs it and kept
+/// until SCRIPT FLUSH, a change of limits, or a run a playground limit stopped.
+///
+/// It holds nothing a script could observe (see [`LuaVm`]): only compiled functions, which
+/// depend on nothing but the script's text. So it is not part of the engine's value: engines
+/// compare equal whatever their interpreters, and a clone of the server shares the interpreter
+/// (a `Store` is cloned for every rewind snapshot and every script's undo copy; sharing spares
+/// booting a new interpreter after each).
+#[derive(Clone, Default)]
+struct Interpreter(Option<Rc<RefCell<LuaVm>>>);
+
+impl PartialEq for Interpreter {
+    fn eq(&self, _: &Interpreter) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Interpreter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Interpreter(booted)" } else { "Interpreter(none)" })
+    }
+}
+
+impl Interpreter {
+    /// The interpreter for `limits`, booted now if there is none (or it was built for other
+    /// limits). `None` only if the interpreter cannot boot at all.
+    fn get(&mut self, limits: &ScriptLimits) -> Option<Rc<RefCell<LuaVm>>> {
+        if let Some(vm) = &self.0 {
+            if vm.try_borrow().is_ok_and(|vm| vm.limits() == limits) {
+                return Some(Rc::clone(vm));
+            }
+        }
+        let vm = Rc::new(RefCell::new(LuaVm::new(limits).ok()?));
+        self.0 = Some(Rc::clone(&vm));
+        Some(vm)
+    }
+
+    /// Drops this server's hold on the interpreter (`scriptingReset`).
+    fn reset(&mut self) {
+        self.0 = None;
+    }
 }
 
 impl ScriptEngine {
@@ -61,9 +108,21 @@ impl ScriptEngine {
     }
     pub fn set_limits(&mut self, limits: ScriptLimits) {
         self.limits = limits;
+        self.interpreter.reset();
     }
     pub fn cache(&self) -> &ScriptCache {
         &self.cache
+    }
+    /// How many scripts the server's interpreter holds compiled, or `None` when it has none (before
+    /// the first script, after SCRIPT FLUSH, after a run a playground limit stopped).
+    pub fn compiled_scripts(&self) -> Option<usize> {
+        let vm = self.interpreter.0.as_ref()?;
+        vm.try_borrow().ok().map(|vm| vm.compiled())
+    }
+    /// Drops this server's interpreter; the next script builds a new one. Changes no reply (that
+    /// is what the tests comparing a kept interpreter with fresh ones check).
+    pub fn reset_interpreter(&mut self) {
+        self.interpreter.reset();
     }
     /// `redis.log` lines kept so far (bounded by [`LOG_CAPACITY`]).
     pub fn log(&self) -> &[ScriptLogEntry] {
@@ -118,13 +177,24 @@ impl ScriptEngine {
         }
         let read_only = read_only || (!script.flags.compat && script.flags.no_writes);
         let body = blank_shebang(&script);
-        let outcome = lua::run(
-            &body,
-            keys,
-            args,
-            lua::RunContext { read_only, limits: &self.limits, rand: &mut self.rand, log: &mut self.log, host },
-        );
+        let ctx = RunContext { read_only, rand: &mut self.rand, log: &mut self.log, host };
+        let outcome = match self.interpreter.get(&self.limits) {
+            // Another server sharing this interpreter is running a script that reached this one
+            // (never today): a fresh interpreter of its own for this run.
+            Some(vm) => match vm.try_borrow_mut() {
+                Ok(mut vm) => vm.run(sha, &body, keys, args, ctx),
+                Err(_) => match LuaVm::new(&self.limits) {
+                    Ok(mut vm) => vm.run(sha, &body, keys, args, ctx),
+                    Err(e) => RunOutcome::HandlerFailed(e),
+                },
+            },
+            None => RunOutcome::HandlerFailed("the Lua interpreter did not start".into()),
+        };
         let stopped = matches!(outcome, RunOutcome::StepBudget | RunOutcome::MemoryBudget | RunOutcome::Stopped(_));
+        if stopped {
+            // An aborted run may have left anything half done in the interpreter.
+            self.interpreter.reset();
+        }
         let reply = match outcome {
             RunOutcome::Reply(r) => r,
             RunOutcome::Failed { message, source_line } => {
@@ -162,7 +232,23 @@ impl ScriptEngine {
         }
         let (flags, shebang_len) = parse_shebang(body).map_err(|e| Reply::Error(single_line(&format!("ERR {e}"))))?;
         let script = CachedScript { body: body.to_vec(), flags, shebang_len };
-        if let Err(e) = lua::compile_check(&blank_shebang(&script), &self.limits) {
+        let compiled = match self.interpreter.get(&self.limits) {
+            Some(vm) => match vm.try_borrow_mut() {
+                Ok(mut vm) => vm.compile(&sha, &blank_shebang(&script)),
+                Err(_) => LuaVm::new(&self.limits)
+                    .map_err(CompileError::Syntax)
+                    .and_then(|mut vm| vm.compile(&sha, &blank_shebang(&script))),
+            },
+            None => Err(CompileError::Syntax("the Lua interpreter did not start".into())),
+        };
+        if let Err(e) = compiled {
+            let e = match e {
+                CompileError::Syntax(e) => e,
+                CompileError::Budget(e) => {
+                    self.interpreter.reset();
+                    e
+                }
+            };
             return Err(Reply::Error(single_line(&format!("ERR Error compiling script (new function): {e}"))));
         }
         self.cache.insert(sha.clone(), script);
@@ -178,6 +264,7 @@ impl ScriptEngine {
             }
             Ok(ScriptSubcommand::Flush) => {
                 self.cache.clear();
+                self.interpreter.reset();
                 Reply::ok()
             }
             Ok(ScriptSubcommand::Exists(shas)) => {

@@ -1,5 +1,10 @@
-//! One script run in a fresh Lua 5.1 interpreter: the sandbox of `sandbox.lua`, the host
-//! functions behind `redis.*` and `math.random`, and the Lua ↔ RESP conversions of script_lua.c.
+//! A server's Lua 5.1 interpreter ([`LuaVm`]): the sandbox of `sandbox.lua`, the host functions
+//! behind `redis.*` and `math.random`, scripts compiled once by SHA1, and the Lua ↔ RESP
+//! conversions of script_lua.c.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use omnilua::{Function, Lua, LuaString, LuaVersion, SandboxConfig, Table, TripReason, Value, Variadic};
 
@@ -49,7 +54,6 @@ pub const MAX_KEEPER_NESTING: u32 = 20;
 
 pub struct RunContext<'a> {
     pub read_only: bool,
-    pub limits: &'a ScriptLimits,
     pub rand: &'a mut Rand48,
     pub log: &'a mut Vec<ScriptLogEntry>,
     pub host: &'a mut dyn ScriptHost,
@@ -76,8 +80,8 @@ fn new_interpreter() -> Result<Lua, String> {
 
 /// The bridge's own chunks (`RAISER`, `sandbox.lua`) compiled once per process and kept as Lua 5.1
 /// bytecode with their debug information (the handler tells bridge frames by their source
-/// `=redis`). Parsing `sandbox.lua` costs about a millisecond; loading its bytecode into each fresh
-/// interpreter is what makes a run cheap. A chunk that cannot be dumped is kept as text.
+/// `=redis`). Parsing `sandbox.lua` costs about a millisecond; loading its bytecode into a new
+/// interpreter is what makes booting one cheap. A chunk that cannot be dumped is kept as text.
 struct BridgeChunks {
     raiser: Vec<u8>,
     sandbox: Vec<u8>,
@@ -107,150 +111,188 @@ fn load_user_script(lua: &Lua, body: &[u8]) -> omnilua::Result<Function> {
     lua.load(body).set_name("@user_script").into_function()
 }
 
-fn sandbox_config(limits: &ScriptLimits) -> SandboxConfig {
+/// The budget of one run (or one compilation): `max_steps` instructions, and `max_memory_bytes`
+/// on top of what the interpreter already holds when the run starts.
+fn sandbox_config(limits: &ScriptLimits, held_bytes: usize) -> SandboxConfig {
     SandboxConfig {
         instruction_limit: Some(limits.max_steps.max(1)),
-        memory_limit_bytes: Some(limits.max_memory_bytes),
+        memory_limit_bytes: Some(held_bytes.saturating_add(limits.max_memory_bytes)),
         check_interval: 1,
         remove_globals: Vec::new(),
     }
 }
 
-/// Compiles `body` as `@user_script` to report syntax errors (`luaL_loadbuffer`). The error is the
-/// interpreter's message, e.g. `user_script:1: '=' expected near 'x'`.
-pub fn compile_check(body: &[u8], limits: &ScriptLimits) -> Result<(), String> {
-    let lua = new_interpreter()?;
-    let sandbox = lua.install_sandbox(sandbox_config(limits)).map_err(|e| e.to_string())?;
-    match load_user_script(&lua, body) {
-        Ok(_) => Ok(()),
-        Err(e) => match sandbox.tripped() {
-            Some(_) => Err(format!("playground limit: compiling needs more than {} bytes", limits.max_memory_bytes)),
-            None => Err(e.to_string()),
-        },
-    }
+/// Named registry slots of the bridge (Redis keeps its scripts as `f_<sha>` in the registry too).
+const RAISER_SLOT: &str = "redis.raiser";
+const KEEPER_IMPLS_SLOT: &str = "redis.keeper_impls";
+
+/// After a run that left more than this many bytes behind (garbage included), a full collection.
+/// Redis steps its collector every 50 scripts (`LUA_GC_CYCLE_PERIOD`); omnilua's incremental
+/// collector keeps the rest bounded by itself.
+const COLLECT_AFTER_GROWTH: usize = 1 << 20;
+
+/// What the persistent host functions share with the run in progress: the rand48 stream and the
+/// log are the engine's and are lent to the interpreter for the length of one run.
+#[derive(Default)]
+struct RunState {
+    rand: RefCell<Rand48>,
+    log: RefCell<Vec<ScriptLogEntry>>,
+    /// Nesting of keepers (see [`LuaVm::boot`]) in the current run.
+    keeper_depth: Cell<u32>,
 }
 
-/// Runs `body` (already known to compile) with KEYS and ARGV.
-pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>) -> RunOutcome {
-    let limits = ctx.limits;
-    let lua = match new_interpreter() {
-        Ok(l) => l,
-        Err(e) => return RunOutcome::HandlerFailed(e),
-    };
-    let RunContext { read_only, rand, log, host, .. } = ctx;
-    let max_reply = limits.max_reply_elements;
-    let rand = std::cell::RefCell::new(rand);
-    let rand = &rand;
-    let host = std::cell::RefCell::new(host);
-    let host = &host;
-    let mut sandbox = None;
-    let keeper_depth = std::cell::Cell::new(0u32);
-    let keeper_depth = &keeper_depth;
-    let stopped: std::cell::RefCell<Option<Reply>> = std::cell::RefCell::new(None);
-    let stopped = &stopped;
-    let result = lua.scope(|scope| {
+/// A server's Lua interpreter, kept between scripts as Redis keeps `lctx.lua`: `sandbox.lua` runs
+/// once when it is built (the read-only globals and libraries, `redis.*`, the error handler), each
+/// script is compiled once and kept by its SHA1 (Redis's `f_<sha>`), and a run only sets KEYS and
+/// ARGV, lends the run's host to `redis.call` / `redis.pcall`, refills the budget and calls the
+/// compiled function. SCRIPT FLUSH drops it (`scriptingReset`).
+///
+/// Nothing a script can reach outlives its run: the globals, every library table and the string
+/// metatable are read-only (as on the referee, Debian's 7.0.15), KEYS and ARGV are replaced by the
+/// next run, and `math.random`'s state and the log are the engine's. So a kept interpreter answers
+/// exactly as a fresh one would, only faster.
+pub struct LuaVm {
+    lua: Lua,
+    /// Raises for a host function (`RAISER`).
+    raiser: Function,
+    /// sandbox.lua's `run(script, keys, argv, call, pcall)`.
+    runner: Function,
+    /// The base library's `collectgarbage`, to read what the interpreter holds.
+    collectgarbage: Function,
+    /// Compiled scripts by lower-case SHA1 hex.
+    functions: BTreeMap<String, Function>,
+    state: Rc<RunState>,
+    limits: ScriptLimits,
+    /// GC-tracked bytes after the last full collection (or boot).
+    settled_bytes: usize,
+}
+
+impl LuaVm {
+    /// A new interpreter with the bridge booted, for runs within `limits`.
+    pub fn new(limits: &ScriptLimits) -> Result<LuaVm, String> {
+        let lua = new_interpreter()?;
+        let state = Rc::new(RunState::default());
+        let collectgarbage: Function = lua.globals().raw_get("collectgarbage").map_err(|e| e.to_string())?;
+        let (raiser, runner) = Self::boot(&lua, &state, limits).map_err(|e| e.to_string())?;
+        let mut vm = LuaVm {
+            lua,
+            raiser,
+            runner,
+            collectgarbage,
+            functions: BTreeMap::new(),
+            state,
+            limits: limits.clone(),
+            settled_bytes: 0,
+        };
+        vm.collect();
+        Ok(vm)
+    }
+
+    /// How many scripts are compiled in it.
+    pub fn compiled(&self) -> usize {
+        self.functions.len()
+    }
+
+    /// The limits this interpreter was built for (sandbox.lua's bounds depend on them).
+    pub fn limits(&self) -> &ScriptLimits {
+        &self.limits
+    }
+
+    /// GC-tracked bytes the interpreter holds, garbage included (`collectgarbage('count')`).
+    fn held_bytes(&self) -> usize {
+        self.collectgarbage.call::<_, f64>("count").map_or(0, |kb| (kb * 1024.0) as usize)
+    }
+
+    fn collect(&mut self) {
+        self.lua.gc_collect();
+        self.settled_bytes = self.held_bytes();
+    }
+
+    /// Runs sandbox.lua with the host functions that need nothing from a particular run. These
+    /// hold no handle into the interpreter (a Rust closure that did would keep it alive forever):
+    /// what they need from Lua they find in the registry.
+    fn boot(lua: &Lua, state: &Rc<RunState>, limits: &ScriptLimits) -> omnilua::Result<(Function, Function)> {
         let chunks = bridge_chunks();
         let raiser: Function = lua.load(&chunks.raiser).set_name("=redis").into_function()?.call(())?;
-        let raiser = &raiser;
-        let make_call = |raise_errors: bool| {
-            scope.create_function(&lua, move |lua, args: Variadic<Value>| {
-                let args = args.into_vec();
-                let (value, is_error) = match redis_call(lua, &args, read_only, &mut **host.borrow_mut())? {
-                    Ok(called) => called,
-                    Err(StopScript(reply)) => {
-                        // Uncatchable: the budget drops to one step, so the next instruction
-                        // aborts the run even inside pcall.
-                        stopped.borrow_mut().get_or_insert(reply);
-                        lua.install_sandbox(SandboxConfig { instruction_limit: Some(1), ..sandbox_config(limits) })?;
-                        return Err(omnilua::Error::from(omnilua::LuaError::runtime(format_args!(
-                            "the script was stopped"
-                        ))));
-                    }
-                };
-                if raise_errors && is_error {
-                    // Raised from here, a C function, as luaRedisGenericCommand raises: the
-                    // handler then finds the script one level up, even after a tail call.
-                    return raise(raiser, value);
-                }
-                Ok(Variadic::from(vec![value]))
-            })
-        };
-        let call = make_call(true)?;
-        let pcall = make_call(false)?;
-        let sha1 = scope.create_function(&lua, move |lua, args: Variadic<Value>| {
+        lua.set_named_registry_value(RAISER_SLOT, raiser.clone())?;
+        let raiser_of = |lua: &Lua| lua.named_registry_value::<Function>(RAISER_SLOT);
+        let sha1 = lua.create_function(move |lua, args: Variadic<Value>| {
             let args = args.into_vec();
             if args.len() != 1 {
-                return failure(lua, raiser, "wrong number of arguments");
+                return failure(lua, &raiser_of(lua)?, "wrong number of arguments");
             }
             // lua_tolstring: strings and numbers; anything else hashes as the empty string.
             let bytes = to_lua_string_bytes(&args[0]).unwrap_or_default();
             values(vec![Value::String(lua.create_string(sha1_hex(&bytes))?)])
         })?;
-        let random = scope.create_function(&lua, move |lua, args: Variadic<Value>| {
+        let run_state = Rc::clone(state);
+        let random = lua.create_function(move |lua, args: Variadic<Value>| {
             let args = args.into_vec();
-            math_random(lua, raiser, &args, &mut rand.borrow_mut())
+            math_random(lua, &raiser_of(lua)?, &args, &mut run_state.rand.borrow_mut())
         })?;
-        let randomseed = scope.create_function(&lua, move |lua, args: Variadic<Value>| {
+        let run_state = Rc::clone(state);
+        let randomseed = lua.create_function(move |lua, args: Variadic<Value>| {
             let args = args.into_vec();
             match check_int(args.first().unwrap_or(&Value::Nil), 1, "randomseed") {
                 Ok(seed) => {
-                    rand.borrow_mut().seed(seed);
+                    run_state.rand.borrow_mut().seed(seed);
                     values(Vec::new())
                 }
-                Err(e) => lib_failure(lua, raiser, &e),
+                Err(e) => lib_failure(lua, &raiser_of(lua)?, &e),
             }
         })?;
-        let log_fn = scope.create_function_mut(&lua, move |lua, args: Variadic<Value>| {
+        let run_state = Rc::clone(state);
+        let log_fn = lua.create_function(move |lua, args: Variadic<Value>| {
             let args = args.into_vec();
-            redis_log(lua, raiser, &args, &mut *log)
+            redis_log(lua, &raiser_of(lua)?, &args, &mut run_state.log.borrow_mut())
         })?;
-        let setresp = scope.create_function(&lua, move |lua, args: Variadic<Value>| {
+        let setresp = lua.create_function(move |lua, args: Variadic<Value>| {
             let args = args.into_vec();
+            let raiser = raiser_of(lua)?;
             if args.len() != 1 {
-                return failure(lua, raiser, "redis.setresp() requires one argument.");
+                return failure(lua, &raiser, "redis.setresp() requires one argument.");
             }
             match to_number(&args[0]).map(|n| n as i64) {
                 Some(2) => values(Vec::new()),
                 Some(3) => failure(
                     lua,
-                    raiser,
+                    &raiser,
                     "playground limit: redis.setresp(3) is not modeled; the model speaks RESP2 only",
                 ),
-                _ => failure(lua, raiser, "RESP version must be 2 or 3."),
+                _ => failure(lua, &raiser, "RESP version must be 2 or 3."),
             }
         })?;
-        let set_repl = scope.create_function(&lua, move |lua, args: Variadic<Value>| {
+        let set_repl = lua.create_function(move |lua, args: Variadic<Value>| {
             let args = args.into_vec();
+            let raiser = raiser_of(lua)?;
             if args.len() != 1 {
-                return failure(lua, raiser, "redis.set_repl() requires two arguments.");
+                return failure(lua, &raiser, "redis.set_repl() requires two arguments.");
             }
             // lua_tonumber then an int: anything but 0..3 is refused (replication is not modeled).
             let flags = to_number(&args[0]).unwrap_or(0.0);
             if !(0.0..4.0).contains(&flags.trunc()) {
                 return failure(
                     lua,
-                    raiser,
+                    &raiser,
                     "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
                 );
             }
             values(Vec::new())
         })?;
-        let acl_check = scope.create_function(&lua, move |lua, args: Variadic<Value>| {
+        let acl_check = lua.create_function(move |lua, args: Variadic<Value>| {
             let args = args.into_vec();
             let argv = match lua_args_to_argv(&args) {
                 Ok(a) => a,
-                Err(msg) => return failure(lua, raiser, msg),
+                Err(msg) => return failure(lua, &raiser_of(lua)?, msg),
             };
             if crate::redis::table::lookup(&argv[0]).is_none() {
-                return failure(lua, raiser, "Invalid command passed to redis.acl_check_cmd()");
+                return failure(lua, &raiser_of(lua)?, "Invalid command passed to redis.acl_check_cmd()");
             }
             // The model has one user with every permission.
             values(vec![Value::Boolean(true)])
         })?;
         let boot: Function = lua.load(&chunks.sandbox).set_name("=redis").into_function()?;
         let booted: Variadic<Value> = boot.call(Variadic::from(vec![
-            Value::Function(call),
-            Value::Function(pcall),
             Value::Function(sha1),
             Value::Function(random),
             Value::Function(randomseed),
@@ -274,47 +316,182 @@ pub fn run(body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>)
         // A call from Rust into Lua is not one of the interpreter's counted C levels, and costs
         // several kilobytes of (wasm) stack: keepers nested through callbacks (a gsub replacement
         // calling gsub) stop at MAX_KEEPER_NESTING as Lua's C levels stop at 200.
+        lua.set_named_registry_value(KEEPER_IMPLS_SLOT, impls.clone())?;
         let keepers = lua.create_table()?;
         for i in 1..=impls.len()? {
-            let Value::Function(wrapper) = impls.raw_get::<_, Value>(i as f64)? else { continue };
-            let keeper = scope.create_function(&lua, move |_, args: Variadic<Value>| {
-                if keeper_depth.get() >= MAX_KEEPER_NESTING {
+            let run_state = Rc::clone(state);
+            let keeper = lua.create_function(move |lua, args: Variadic<Value>| {
+                let depth = &run_state.keeper_depth;
+                if depth.get() >= MAX_KEEPER_NESTING {
                     return Err(omnilua::Error::from(omnilua::LuaError::runtime(format_args!("C stack overflow"))));
                 }
-                keeper_depth.set(keeper_depth.get() + 1);
+                let wrapper: Function = lua.named_registry_value::<Table>(KEEPER_IMPLS_SLOT)?.raw_get(i as f64)?;
+                depth.set(depth.get() + 1);
                 let result = wrapper.call::<_, Variadic<Value>>(args);
-                keeper_depth.set(keeper_depth.get() - 1);
+                depth.set(depth.get() - 1);
                 result
             })?;
             keepers.raw_set(i as f64, keeper)?;
         }
         install.call::<_, ()>(keepers)?;
-        sandbox = Some(lua.install_sandbox(sandbox_config(limits))?);
-        let script = load_user_script(&lua, body)?;
-        let keys = string_array(&lua, keys)?;
-        let args = string_array(&lua, args)?;
-        let out: Variadic<Value> =
-            runner.call(Variadic::from(vec![Value::Function(script), Value::Table(keys), Value::Table(args)]))?;
-        let mut out = out.into_vec().into_iter();
-        let ok = matches!(out.next(), Some(Value::Boolean(true)));
-        let value = out.next().unwrap_or(Value::Nil);
-        if ok {
-            Ok(RunOutcome::Reply(lua_to_reply(value, max_reply)))
-        } else {
-            Ok(failure_outcome(value))
+        Ok((raiser, runner))
+    }
+
+    /// Arms the budget for one run or compilation: `max_steps` fresh instructions and
+    /// `max_memory_bytes` above what the interpreter holds now. When what it holds has grown by
+    /// more than [`COLLECT_AFTER_GROWTH`] since the last full collection (garbage of earlier runs),
+    /// it collects first, so that a run's allowance does not depend on what ran before.
+    fn arm(&mut self) -> omnilua::Result<omnilua::Sandbox> {
+        let mut held = self.held_bytes();
+        if held > self.settled_bytes.saturating_add(COLLECT_AFTER_GROWTH) {
+            self.collect();
+            held = self.settled_bytes;
         }
-    });
-    if let Some(reply) = stopped.borrow_mut().take() {
-        return RunOutcome::Stopped(reply);
+        let sandbox = self.lua.install_sandbox(sandbox_config(&self.limits, held))?;
+        // A refill of the instructions and a clear of the last run's trip.
+        sandbox.reset();
+        Ok(sandbox)
     }
-    match result {
-        Ok(outcome) => outcome,
-        Err(e) => match sandbox.as_ref().and_then(|s| s.tripped()) {
-            Some(TripReason::Instructions) => RunOutcome::StepBudget,
-            Some(TripReason::Memory) => RunOutcome::MemoryBudget,
-            None => RunOutcome::HandlerFailed(e.to_string()),
-        },
+
+    /// `luaCreateFunction`: compiles `body` as `@user_script` and keeps it under `sha`. The error
+    /// is the interpreter's message, e.g. `user_script:1: '=' expected near 'x'`; after a
+    /// playground-limit error the interpreter must be dropped.
+    pub fn compile(&mut self, sha: &str, body: &[u8]) -> Result<(), CompileError> {
+        if self.functions.contains_key(sha) {
+            return Ok(());
+        }
+        let sandbox = self.arm().map_err(|e| CompileError::Syntax(e.to_string()))?;
+        match load_user_script(&self.lua, body) {
+            Ok(f) => {
+                self.functions.insert(sha.to_string(), f);
+                Ok(())
+            }
+            Err(e) => match sandbox.tripped() {
+                Some(_) => Err(CompileError::Budget(format!(
+                    "playground limit: compiling needs more than {} bytes",
+                    self.limits.max_memory_bytes
+                ))),
+                None => Err(CompileError::Syntax(e.to_string())),
+            },
+        }
     }
+
+    /// Runs the script compiled as `sha` (compiling `body` first if this interpreter has not seen
+    /// it) with KEYS and ARGV. After a playground-limit outcome the interpreter should be
+    /// dropped: an aborted run may leave anything behind.
+    pub fn run(
+        &mut self,
+        sha: &str,
+        body: &[u8],
+        keys: &[Vec<u8>],
+        args: &[Vec<u8>],
+        ctx: RunContext<'_>,
+    ) -> RunOutcome {
+        if let Err(e) = self.compile(sha, body) {
+            return match e {
+                CompileError::Budget(_) => RunOutcome::MemoryBudget,
+                CompileError::Syntax(msg) => RunOutcome::HandlerFailed(msg),
+            };
+        }
+        let RunContext { read_only, rand, log, host } = ctx;
+        // Lend the engine's rand48 stream and log to the interpreter for this run.
+        *self.state.rand.borrow_mut() = rand.clone();
+        *self.state.log.borrow_mut() = std::mem::take(log);
+        self.state.keeper_depth.set(0);
+        let outcome = self.run_compiled(sha, keys, args, read_only, host);
+        *rand = self.state.rand.borrow().clone();
+        *log = std::mem::take(&mut *self.state.log.borrow_mut());
+        outcome
+    }
+
+    fn run_compiled(
+        &mut self,
+        sha: &str,
+        keys: &[Vec<u8>],
+        args: &[Vec<u8>],
+        read_only: bool,
+        host: &mut dyn ScriptHost,
+    ) -> RunOutcome {
+        let sandbox = match self.arm() {
+            Ok(sandbox) => sandbox,
+            Err(e) => return RunOutcome::HandlerFailed(e.to_string()),
+        };
+        let lua = &self.lua;
+        let limits = &self.limits;
+        let raiser = &self.raiser;
+        let max_reply = limits.max_reply_elements;
+        let host = RefCell::new(host);
+        let host = &host;
+        let stopped: RefCell<Option<Reply>> = RefCell::new(None);
+        let stopped = &stopped;
+        let result = lua.scope(|scope| {
+            let make_call = |raise_errors: bool| {
+                scope.create_function(lua, move |lua, args: Variadic<Value>| {
+                    let args = args.into_vec();
+                    let (value, is_error) = match redis_call(lua, &args, read_only, &mut **host.borrow_mut())? {
+                        Ok(called) => called,
+                        Err(StopScript(reply)) => {
+                            // Uncatchable: the budget drops to one step, so the next instruction
+                            // aborts the run even inside pcall.
+                            stopped.borrow_mut().get_or_insert(reply);
+                            lua.install_sandbox(SandboxConfig {
+                                instruction_limit: Some(1),
+                                ..sandbox_config(limits, usize::MAX / 2)
+                            })?;
+                            return Err(omnilua::Error::from(omnilua::LuaError::runtime(format_args!(
+                                "the script was stopped"
+                            ))));
+                        }
+                    };
+                    if raise_errors && is_error {
+                        // Raised from here, a C function, as luaRedisGenericCommand raises: the
+                        // handler then finds the script one level up, even after a tail call.
+                        return raise(raiser, value);
+                    }
+                    Ok(Variadic::from(vec![value]))
+                })
+            };
+            let Some(script) = self.functions.get(sha) else {
+                return Err(omnilua::Error::from(omnilua::LuaError::runtime(format_args!("script not compiled"))));
+            };
+            let keys = string_array(lua, keys)?;
+            let args = string_array(lua, args)?;
+            let out: Variadic<Value> = self.runner.call(Variadic::from(vec![
+                Value::Function(script.clone()),
+                Value::Table(keys),
+                Value::Table(args),
+                Value::Function(make_call(true)?),
+                Value::Function(make_call(false)?),
+            ]))?;
+            let mut out = out.into_vec().into_iter();
+            let ok = matches!(out.next(), Some(Value::Boolean(true)));
+            let value = out.next().unwrap_or(Value::Nil);
+            if ok {
+                Ok(RunOutcome::Reply(lua_to_reply(value, max_reply)))
+            } else {
+                Ok(failure_outcome(value))
+            }
+        });
+        if let Some(reply) = stopped.borrow_mut().take() {
+            return RunOutcome::Stopped(reply);
+        }
+        match result {
+            Ok(outcome) => outcome,
+            Err(e) => match sandbox.tripped() {
+                Some(TripReason::Instructions) => RunOutcome::StepBudget,
+                Some(TripReason::Memory) => RunOutcome::MemoryBudget,
+                None => RunOutcome::HandlerFailed(e.to_string()),
+            },
+        }
+    }
+}
+
+/// Why a script did not compile.
+pub enum CompileError {
+    /// The interpreter's message.
+    Syntax(String),
+    /// The memory budget stopped the compiler; the message says so.
+    Budget(String),
 }
 
 type HostResult = omnilua::Result<Variadic<Value>>;

@@ -1,14 +1,17 @@
--- The environment Redis 7.0 gives a script (script_lua.c, eval.c), rebuilt in every fresh
--- interpreter before the user script runs (from bytecode compiled once per process). Chunk name
--- "=redis": frames of this chunk are the bridge's own and the error handler looks through them, as
--- Redis's redis.call is one C function.
+-- The environment Redis 7.0 gives a script (script_lua.c, eval.c), built once per server
+-- interpreter (`LuaVm` in lua.rs, from bytecode compiled once per process) as Redis builds it once
+-- in scriptingInit; every script of that server then runs in it. Chunk name "=redis": frames of
+-- this chunk are the bridge's own and the error handler looks through them, as Redis's redis.call
+-- is one C function.
 --
--- Arguments from Rust: the host functions behind redis.* and math.random (they raise through the
--- raiser in lua.rs, so errors are Lua tables exactly like luaPushError's, or library messages with
--- the script's position) and the memory limit. Returns the runner, the wrappers Rust puts keepers in
--- front of, and `install` for those keepers (see the end of this file).
-local host_call, host_pcall, host_sha1hex, host_random, host_randomseed, host_log, host_setresp, host_acl_check,
-    host_set_repl, memory_limit = ...
+-- Arguments from Rust: the host functions behind redis.* and math.random that need nothing of a
+-- particular run (they raise through the raiser in lua.rs, so errors are Lua tables exactly like
+-- luaPushError's, or library messages with the script's position) and the memory limit.
+-- redis.call and redis.pcall reach the run's server, so Rust lends them to each run (the runner
+-- takes them). Returns the runner, the wrappers Rust puts keepers in front of, and `install` for
+-- those keepers (see the end of this file).
+local host_sha1hex, host_random, host_randomseed, host_log, host_setresp, host_acl_check, host_set_repl,
+    memory_limit = ...
 
 local G = _G
 local dbg = debug
@@ -129,8 +132,7 @@ end
 ---------------------------------------------------------------------------------------------
 local redis = {}
 
-redis.call = host_call
-redis.pcall = host_pcall
+-- redis.call / redis.pcall: lent by Rust to each run (see `run` below).
 redis.sha1hex = host_sha1hex
 local function single_field(field, ...)
   if select('#', ...) ~= 1 or type((...)) ~= 'string' then
@@ -342,10 +344,16 @@ keep(G, 'setmetatable', function(t, mt)
   end
   return call_raw('setmetatable', raw_setmetatable, t, mt)
 end)
+-- The string metatable is read-only too, as on the referee (Debian's 7.0.15): a script sees a
+-- proxy of it, the same one every time.
+local string_mt_proxy
 keep(G, 'getmetatable', function(t)
   local shown = proxied[t]
   if shown ~= nil then
     return shown or nil
+  end
+  if type(t) == 'string' then
+    return string_mt_proxy
   end
   return call_raw('getmetatable', raw_getmetatable, t)
 end)
@@ -382,6 +390,7 @@ for _, name in ipairs(libraries) do
 end
 -- Methods on strings look in `string` (as in Redis, where `getmetatable('').__index == string`).
 raw_getmetatable('').__index = G.string
+string_mt_proxy = protect(raw_getmetatable(''))
 local shown_global_mt = protect({ __index = function() end })
 local globals_proxy = {}
 raw_setmetatable(globals_proxy, {
@@ -403,7 +412,10 @@ G._G = globals_proxy
 -- which takes those keepers (in the same order).
 local handler = G.__redis__err__handler
 local xpcall = xpcall
-local function run(script, keys, argv)
+local function run(script, keys, argv, call, pcall)
+  -- The run's redis.call and redis.pcall (C functions that reach its server), set in the real
+  -- `redis` table behind the read-only proxy.
+  redis.call, redis.pcall = call, pcall
   G.KEYS, G.ARGV = keys, argv
   setfenv(script, globals_proxy)
   setfenv(0, globals_proxy)
