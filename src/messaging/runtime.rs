@@ -2109,6 +2109,17 @@ impl MessagingRun {
         &self.sim.model.checker.series.points
     }
 
+    /// The last `n` commands clients sent, as redis-cli's MONITOR-like log shows them.
+    pub fn recent_commands(&self, n: usize) -> Vec<String> {
+        let log: Vec<_> = self.sim.model.broker.log().collect();
+        log[log.len().saturating_sub(n)..]
+            .iter()
+            .map(|l| {
+                format!("{} {}> {}", l.at.saturating_since(TEST_EPOCH), Actor::from_code(l.owner).name(), l.command())
+            })
+            .collect()
+    }
+
     pub fn is_partitioned(&self) -> bool {
         self.sim.model.partitioned
     }
@@ -2273,6 +2284,34 @@ impl MessagingRun {
                 })
                 .collect(),
         }
+    }
+}
+
+/// The page plays a `MessagingRun` through the shared playback driver; the clock stops at the
+/// run's end (producers stopped and the drain time over).
+impl crate::sim::Clocked for MessagingRun {
+    fn now(&self) -> SimTime {
+        self.sim.now()
+    }
+    fn processed(&self) -> u64 {
+        self.sim.processed()
+    }
+    fn next_event_time(&mut self) -> Option<SimTime> {
+        let end = self.end;
+        self.sim.next_event_time().filter(|t| *t <= end)
+    }
+    fn step(&mut self) -> bool {
+        if crate::sim::Clocked::next_event_time(self).is_none() {
+            return false;
+        }
+        self.sim.step()
+    }
+    fn run_until(&mut self, until: SimTime) {
+        let until = until.min(self.end);
+        self.sim.run_until(until);
+    }
+    fn run_until_bounded(&mut self, until: SimTime, max_events: u64) -> bool {
+        self.advance(until, max_events)
     }
 }
 
