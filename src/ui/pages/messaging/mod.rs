@@ -49,7 +49,36 @@ struct UrlState {
     pattern: String,
     variant: u64,
     loss: f64,
+    size: Size,
     notices: Vec<ParamError>,
+}
+
+/// Producer and consumer counts from the URL (`producers=`, `consumers=`), over the preset's.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Size {
+    producers: Option<u32>,
+    consumers: Option<u32>,
+}
+
+impl Size {
+    fn apply(self, sc: &mut crate::messaging::Scenario) {
+        if let Some(p) = self.producers {
+            sc.producers.count = p;
+        }
+        if let Some(c) = self.consumers {
+            sc.consumers.count = c;
+        }
+    }
+    fn pairs(self) -> Vec<(String, String)> {
+        let mut v = Vec::new();
+        if let Some(p) = self.producers {
+            v.push(("producers".to_string(), p.to_string()));
+        }
+        if let Some(c) = self.consumers {
+            v.push(("consumers".to_string(), c.to_string()));
+        }
+        v
+    }
 }
 
 fn all_presets() -> Vec<&'static str> {
@@ -58,10 +87,15 @@ fn all_presets() -> Vec<&'static str> {
     v
 }
 
-fn new_run(preset: &str, pattern: PatternId, variant: u64, seed: u64) -> MessagingRun {
-    let v = page_run(preset, pattern, variant.saturating_sub(1) as usize)
+fn new_run(preset: &str, pattern: PatternId, variant: u64, seed: u64, size: Size) -> MessagingRun {
+    let mut v = page_run(preset, pattern, variant.saturating_sub(1) as usize)
         .or_else(|_| page_run("steady", pattern, 0))
         .expect("the steady preset runs every pattern");
+    let mut sized = v.scenario.clone();
+    size.apply(&mut sized);
+    if sized.validate().is_ok() {
+        v.scenario = sized;
+    }
     let mut run = MessagingRun::new(v.scenario, seed, &v.label)
         .or_else(|_| MessagingRun::new(crate::messaging::Scenario::default(), seed, "default"))
         .expect("the default scenario is valid");
@@ -166,7 +200,22 @@ pub fn MessagingPage() -> Html {
         let pattern = q.choice("pattern", "simple-queue", &PATTERN_CHOICES);
         let variant = q.u64_in("variant", 1, 1, 4);
         let loss = q.f64_in("loss", 0.1, 0.0, 0.9);
-        UrlState { sim, preset, pattern, variant, loss, notices: q.notices().to_vec() }
+        let size = Size {
+            producers: q.raw("producers").is_some().then(|| q.u64_in("producers", 1, 1, 100) as u32),
+            consumers: q.raw("consumers").is_some().then(|| q.u64_in("consumers", 2, 1, 100) as u32),
+        };
+        // A size the preset's faults cannot run with (a fault naming consumer 2 of 2) is refused.
+        if let Ok(pat) = pattern.parse::<PatternId>() {
+            if let Ok(v) = page_run(&preset, pat, variant.saturating_sub(1) as usize) {
+                let mut sc = v.scenario;
+                size.apply(&mut sc);
+                if let Err(e) = sc.validate() {
+                    let value = format!("producers={:?} consumers={:?}", size.producers, size.consumers);
+                    q.notice("producers/consumers", &value, &e.to_string(), "the preset's counts");
+                }
+            }
+        }
+        UrlState { sim, preset, pattern, variant, loss, size, notices: q.notices().to_vec() }
     });
     let init = url.initial().clone();
     let tcp_mode = init.preset == TCP_VS_UDP || init.pattern == TCP_VS_UDP;
@@ -176,8 +225,8 @@ pub fn MessagingPage() -> Html {
     let tcp = use_state(|| tcp_mode);
     let seed = use_state(|| init.sim.seed);
     let run = {
-        let (p, pat, v, s) = ((*preset).clone(), *pattern, *variant, *seed);
-        use_mut_ref(move || new_run(&p, pat, v, s))
+        let (p, pat, v, s, size) = ((*preset).clone(), *pattern, *variant, *seed, init.size);
+        use_mut_ref(move || new_run(&p, pat, v, s, size))
     };
     let playback = use_playback(run.clone(), init.sim.speed);
     let view = use_reducer(|| ViewState {
@@ -188,6 +237,7 @@ pub fn MessagingPage() -> Html {
     });
     let job = use_frame_job();
 
+    let size = init.size;
     let write_url = {
         let url = url.clone();
         let playback = playback.clone();
@@ -202,6 +252,7 @@ pub fn MessagingPage() -> Html {
             if variant > 1 {
                 pairs.push(("variant".into(), variant.to_string()));
             }
+            pairs.extend(size.pairs());
             url.write(pairs);
         }
     };
@@ -212,7 +263,7 @@ pub fn MessagingPage() -> Html {
         let job = job.clone();
         move |preset: &str, pattern: PatternId, variant: u64, seed: u64| {
             job.cancel();
-            *run.borrow_mut() = new_run(preset, pattern, variant, seed);
+            *run.borrow_mut() = new_run(preset, pattern, variant, seed, size);
             view.dispatch(ViewAction::NewRun);
             playback.redraw();
         }
