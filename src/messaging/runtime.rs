@@ -2179,6 +2179,9 @@ impl MessagingRun {
         self.sim.act(|_, ctx| {
             ctx.schedule_in(SimDuration::ZERO, MsgEvent::FaultStart(index));
         });
+        // Takes effect at once, even while paused (what is due now runs now).
+        let now = self.sim.now();
+        self.sim.run_until(now);
         Ok(())
     }
 
