@@ -3,7 +3,9 @@
 //! records, PUBLISH replies), never typed in.
 
 use playground::messaging::transport::LinkParams;
-use playground::messaging::{run_preset, run_transport, MsgId, PatternId, RunResult};
+use playground::messaging::{
+    run_preset, run_transport, Fault, MessagingRun, MsgId, PatternId, RunResult, MAX_LIVE_BURST,
+};
 use std::collections::BTreeSet;
 use std::process::Command;
 
@@ -197,6 +199,114 @@ fn the_redis_cli_pane_shows_the_commands_each_pattern_sends() {
     for cmd in ["ZADD unacked_index", "HSET unacked", "ZREVRANGEBYSCORE unacked_index", "SET unacked_mutex", "EXEC"] {
         assert!(tasks.iter().flat_map(|t| t.commands.iter()).any(|c| c.contains(cmd)), "{cmd} missing from\n{log}");
     }
+}
+
+#[test]
+fn partition_simple_queue_loses_exactly_the_replies_the_partition_swallowed_reliable_queue_and_stream_none() {
+    for seed in SEEDS {
+        let runs = run_preset("partition", seed).unwrap();
+        let simple = by_label(&runs, "simple-queue");
+        let swallowed: BTreeSet<MsgId> = simple.partition_drops.iter().map(|d| d.0).collect();
+        assert!(!swallowed.is_empty(), "seed {seed}: a blocked BRPOP should hand a message into the partition");
+        let lost: BTreeSet<MsgId> = simple.lost_units.iter().map(|u| u.0).collect();
+        assert_eq!(lost, swallowed, "seed {seed}: simple-queue loses exactly the popped replies that never arrived");
+        for label in ["reliable-queue", "stream-group"] {
+            let r = by_label(&runs, label);
+            assert_eq!(r.report.lost, 0, "seed {seed}: {label} gets back what the partition swallowed");
+            assert_eq!(r.report.processed, r.report.produced, "seed {seed}: {label}");
+        }
+        // Pub/sub: each subscriber loses exactly the messages pushed to it while cut off.
+        let pubsub = by_label(&runs, "pubsub");
+        let pushed: BTreeSet<(MsgId, usize)> = pubsub.partition_drops.iter().map(|(m, w)| (*m, *w as usize)).collect();
+        let lost: BTreeSet<(MsgId, usize)> = pubsub.lost_units.iter().copied().collect();
+        assert!(!pushed.is_empty(), "seed {seed}");
+        assert!(pushed.is_subset(&lost), "seed {seed}: pubsub loses what PUBLISH pushed into the partition");
+        // … and, after the heal, what was published before the subscribers had reconnected.
+        let receivers: std::collections::BTreeMap<MsgId, i64> = pubsub.published.iter().copied().collect();
+        for (m, c) in lost.difference(&pushed) {
+            assert!(receivers.get(m).is_some_and(|n| *n < 3), "seed {seed}: ({m}, {c}) lost but PUBLISH reached all");
+        }
+        // Celery's BRPOP reply is lost before the task is reserved in `unacked`: lost, never restored.
+        let task = by_label(&runs, "task-queue");
+        let swallowed: BTreeSet<MsgId> = task.partition_drops.iter().map(|d| d.0).collect();
+        assert!(task.lost_units.iter().all(|u| swallowed.contains(&u.0)), "seed {seed}: task-queue");
+        // Request/response: the instances are unreachable; retries recover some, the rest fail.
+        let rr = by_label(&runs, "request-response");
+        // A request can fail at the client yet have run (its reply was swallowed): lost ≤ failed.
+        assert!(rr.stats.timed_out > 0 && rr.report.lost > 0, "seed {seed}: {:?}", rr.stats);
+        assert!(rr.report.lost <= rr.stats.failed, "seed {seed}: {:?}", rr.stats);
+    }
+}
+
+#[test]
+fn stream_group_dead_letters_an_entry_after_n_deliveries_with_xadd_and_xack() {
+    use playground::messaging::scenario::preset;
+    use playground::messaging::trail::StepKind;
+    let mut total = 0;
+    for seed in SEEDS {
+        let variants = preset("poison-message").unwrap();
+        let forever = MessagingRun::new(variants[0].scenario.clone(), seed, "forever").unwrap().run_to_end();
+        assert_eq!((forever.report.lost, forever.stats.dead_lettered), (0, 0), "seed {seed}: claimed until it works");
+
+        let limit = variants[1].scenario.dead_letter_after;
+        assert_eq!(limit, 3);
+        let mut run = MessagingRun::new(variants[1].scenario.clone(), seed, "dlq").unwrap();
+        run.record_trail(16, 1_000_000);
+        let end = run.end();
+        run.advance(end, u64::MAX);
+        let r = run.result();
+        total += r.stats.dead_lettered;
+        assert_eq!(r.report.lost, r.stats.dead_lettered, "seed {seed}: only dead-lettered entries go unprocessed");
+        assert_eq!(run.query("XLEN stream:dead-letter").unwrap(), format!("(integer) {}", r.stats.dead_lettered));
+        let trail = run.trail().unwrap();
+        for (msg, _) in &r.lost_units {
+            let life = trail.life(*msg).unwrap();
+            let deliveries = life.iter().filter(|s| matches!(s.kind, StepKind::Delivered { .. })).count();
+            assert_eq!(deliveries, limit as usize, "seed {seed}: message {msg} was delivered exactly N times");
+            assert!(life.iter().any(|s| s.kind == StepKind::DeadLettered { deliveries: 3 }), "seed {seed}");
+        }
+        // XACKed: nothing dead-lettered stays pending in the group.
+        let pending = run.query("XPENDING stream workers").unwrap();
+        assert!(pending.starts_with("1) (integer) 0"), "seed {seed}: {pending}");
+    }
+    assert!(total > 0, "some entry should fail three deliveries in a row over the seeds");
+}
+
+#[test]
+fn the_pages_redis_cli_reads_the_runs_server_and_refuses_writes() {
+    let v = playground::messaging::scenario::page_run("consumer-crash", PatternId::StreamGroup, 0).unwrap();
+    let mut run = MessagingRun::new(v.scenario, 1, &v.label).unwrap();
+    let at = run.now().saturating_add(playground::sim::SimDuration::from_millis(6_000));
+    run.advance(at, u64::MAX);
+    let groups = run.query("XINFO GROUPS stream").unwrap();
+    assert!(groups.contains("workers") && groups.contains("pending"), "{groups}");
+    let e = run.query("XADD stream * a b").unwrap_err().to_string();
+    assert!(e.contains("XADD changes data") && e.contains("LLEN"), "{e}");
+    let e = run.query("NOPE").unwrap_err().to_string();
+    assert!(e.contains("unknown command"), "{e}");
+    assert!(run.query("XLEN \"stream").is_err(), "unbalanced quotes are named");
+    // A refused command changed nothing; a read does not either.
+    assert_eq!(run.query("XLEN stream").unwrap(), run.query("XLEN stream").unwrap());
+}
+
+#[test]
+fn an_injected_crash_loses_the_simple_queues_held_messages_like_a_scheduled_one() {
+    let v = playground::messaging::scenario::page_run("steady", PatternId::SimpleQueue, 0).unwrap();
+    let mut run = MessagingRun::new(v.scenario, 3, &v.label).unwrap();
+    let at = run.now().saturating_add(playground::sim::SimDuration::from_millis(4_000));
+    run.advance(at, u64::MAX);
+    run.inject(Fault::Crash { consumer: 1, at_ms: 0, down_ms: 2_000 }).unwrap();
+    assert!(run.inject(Fault::Crash { consumer: 9, at_ms: 0, down_ms: 1 }).is_err(), "consumer 9 does not exist");
+    assert!(run.burst(0, 100).is_err() && run.burst(MAX_LIVE_BURST + 1, 100).is_err());
+    run.burst(200, 500).unwrap();
+    let end = run.end();
+    run.advance(end, u64::MAX);
+    let r = run.result();
+    let held: BTreeSet<MsgId> = in_flight(&r);
+    assert!(!held.is_empty());
+    let lost: BTreeSet<MsgId> = r.lost_units.iter().map(|u| u.0).collect();
+    assert_eq!(lost, held);
+    assert!(r.report.peak_depth > 50, "the burst queued up: {}", r.report.peak_depth);
 }
 
 fn sim(args: &[&str]) -> (i32, String, String) {

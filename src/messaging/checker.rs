@@ -187,6 +187,11 @@ impl Checker {
         self.suppressed += 1;
     }
 
+    /// How many times unit (`id`, `copy`) has been delivered so far.
+    pub fn deliveries(&self, id: MsgId, copy: usize) -> u32 {
+        self.msgs.get(id as usize).and_then(|r| r.deliveries.get(copy)).copied().unwrap_or(0)
+    }
+
     /// Whether unit (`id`, `copy`) has been processed.
     pub fn is_processed(&self, id: MsgId, copy: usize) -> bool {
         self.msgs.get(id as usize).and_then(|r| r.effects.get(copy)).is_some_and(|e| *e > 0)

@@ -10,6 +10,7 @@
 //!   commands a real implementation sends (see its header for the exact commands per pattern).
 //! - [`checker`]: produced / delivered / processed / lost / duplicated / out of order, latency
 //!   percentiles, bounded depth and lag series — all derived from what happened in the run.
+//! - [`trail`]: the bounded record of moves and message lives the page draws and inspects.
 //! - [`transport`]: TCP (handshake, seq/ack, RFC 6298 RTO, slow start + AIMD, in-order
 //!   delivery) and UDP over the same lossy, duplicating, reordering link.
 //!
@@ -24,9 +25,12 @@ pub mod broker;
 pub mod checker;
 pub mod runtime;
 pub mod scenario;
+pub mod trail;
 pub mod transport;
 
 pub use checker::{Checker, MsgId, Report, Sample};
-pub use runtime::{parse_payload, run_preset, CrashRecord, MessagingRun, RunResult, RunStats};
+pub use runtime::{
+    parse_payload, run_preset, ConsumerView, CrashRecord, MessagingRun, QueryError, RunResult, RunStats, MAX_LIVE_BURST,
+};
 pub use scenario::{preset, Fault, PatternId, Persistence, Scenario, ScenarioError, Variant, PRESETS};
 pub use transport::{run_transport, LinkParams, TcpReport, TransportReport, UdpReport};

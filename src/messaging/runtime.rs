@@ -28,6 +28,7 @@
 use super::broker::{Broker, FSYNC_PERIOD};
 use super::checker::{Checker, MsgId, Report, Sample};
 use super::scenario::{Fault, PatternId, Scenario, ScenarioError};
+use super::trail::{DropCause, Fate, Flow, Node, StepKind, Trail};
 use crate::balance::{build_balancer, Balancer, BalancerConfig, Request, ServerView};
 use crate::redis::{ClientId, Event, Outcome, Reply};
 use crate::sim::{Ctx, EventId, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH};
@@ -102,6 +103,13 @@ enum Tag {
     QosRange,
     /// The EXEC of one restore transaction.
     QosRestore,
+    /// `XPENDING … IDLE`: which idle pending entries have been delivered too often.
+    Pending,
+    /// `XCLAIM … <ids>` of entries XPENDING said were delivered too often (id, deliveries): what
+    /// comes back is this worker's to dead-letter (another worker's XCLAIM got nothing).
+    DeadClaim(Vec<(Vec<u8>, u64)>),
+    /// `XCLAIM … <ids>` of idle entries still under the limit, to process again.
+    ClaimIds,
     /// Replies nobody needs (MULTI's +OK, +QUEUED, acks, heartbeats).
     Ignore,
 }
@@ -259,6 +267,8 @@ pub struct RunStats {
     pub resent: u64,
     /// Request/response: rejections and timeouts from a burst's start to 2 s after its end.
     pub rejected_or_timed_out_during_burst: u64,
+    /// Frames carrying a message that a partition swallowed on their way to a consumer.
+    pub partition_dropped: u64,
 }
 
 struct Rr {
@@ -302,6 +312,8 @@ pub struct MessagingModel {
     checker: Checker,
     stats: RunStats,
     crashes: Vec<CrashRecord>,
+    /// (message, consumer) of every frame a partition swallowed on its way to a consumer.
+    partition_drops: Vec<(MsgId, u32)>,
     published: Vec<(MsgId, i64)>,
     rr: Option<Rr>,
     outage: bool,
@@ -309,12 +321,18 @@ pub struct MessagingModel {
     start: SimTime,
     last_fsync: SimTime,
     burst_windows: Vec<(SimTime, SimTime)>,
+    /// What the page draws and inspects; `None` (recording off) unless asked for.
+    trail: Option<Trail>,
+    /// A network partition separates the consumers from the broker (or the instances from their
+    /// clients) while true.
+    partitioned: bool,
 }
 
 const QUEUE: &[u8] = b"queue";
 const CELERY: &[u8] = b"celery";
 const CHANNEL: &[u8] = b"events";
 const STREAM: &[u8] = b"stream";
+const DEAD_LETTER_STREAM: &[u8] = b"stream:dead-letter";
 /// The job slot of entries a worker's control connection claimed with XAUTOCLAIM.
 const CLAIM_SLOT: u32 = 63;
 const RECONNECT: SimDuration = SimDuration::from_millis(500);
@@ -381,6 +399,32 @@ fn secs(t: SimTime) -> String {
     format!("{}.{:03}", ms / 1000, ms % 1000)
 }
 
+fn record_delivery(checker: &mut Checker, trail: &mut Option<Trail>, at_ms: u64, msg: MsgId, copy: usize, w: u32) {
+    let before = checker.deliveries(msg, copy);
+    checker.deliver(msg, copy);
+    if let Some(t) = trail {
+        let fate = if before > 0 || checker.is_processed(msg, copy) { Fate::Duplicate } else { Fate::Delivered };
+        t.note(at_ms, msg, StepKind::Delivered { consumer: w, delivery: before.saturating_add(1) });
+        t.flow(Flow { at_ms, msg, from: Node::Broker, to: Node::Consumer(w), fate });
+    }
+}
+
+fn record_processing(
+    checker: &mut Checker,
+    trail: &mut Option<Trail>,
+    at_ms: u64,
+    now: SimTime,
+    msg: MsgId,
+    copy: usize,
+    w: u32,
+) {
+    let duplicate = checker.is_processed(msg, copy);
+    checker.process(msg, copy, now);
+    if let Some(t) = trail {
+        t.note(at_ms, msg, StepKind::Processed { consumer: w, duplicate });
+    }
+}
+
 impl MessagingModel {
     fn new(sc: Scenario, seed: u64) -> Result<Self, ScenarioError> {
         sc.validate()?;
@@ -440,6 +484,7 @@ impl MessagingModel {
             checker: Checker::new(copies),
             stats: RunStats::default(),
             crashes: Vec::new(),
+            partition_drops: Vec::new(),
             published: Vec::new(),
             rr,
             outage: false,
@@ -447,6 +492,8 @@ impl MessagingModel {
             start: TEST_EPOCH,
             last_fsync: TEST_EPOCH,
             burst_windows: Vec::new(),
+            trail: None,
+            partitioned: false,
             sc,
         })
     }
@@ -461,6 +508,33 @@ impl MessagingModel {
 
     fn at(&self, ms: u64) -> SimTime {
         self.start.saturating_add(SimDuration::from_millis(ms))
+    }
+
+    fn note(&mut self, now: SimTime, msg: MsgId, kind: StepKind) {
+        let at_ms = self.elapsed_ms(now);
+        if let Some(t) = &mut self.trail {
+            t.note(at_ms, msg, kind);
+        }
+    }
+
+    fn flow(&mut self, now: SimTime, msg: MsgId, from: Node, to: Node, fate: Fate) {
+        let at_ms = self.elapsed_ms(now);
+        if let Some(t) = &mut self.trail {
+            t.flow(Flow { at_ms, msg, from, to, fate });
+        }
+    }
+
+    /// A copy of `msg` reached consumer `w` (as unit `copy`): counted by the checker, drawn and
+    /// noted as a first delivery or a redelivery.
+    fn delivered(&mut self, now: SimTime, msg: MsgId, copy: usize, w: u32) {
+        let at_ms = self.elapsed_ms(now);
+        record_delivery(&mut self.checker, &mut self.trail, at_ms, msg, copy, w);
+    }
+
+    /// Consumer `w` performed `msg`'s side effect (as unit `copy`).
+    fn processed(&mut self, now: SimTime, msg: MsgId, copy: usize, w: u32) {
+        let at_ms = self.elapsed_ms(now);
+        record_processing(&mut self.checker, &mut self.trail, at_ms, now, msg, copy, w);
     }
 
     // ---- start -------------------------------------------------------------------------------
@@ -623,7 +697,7 @@ impl MessagingModel {
                 self.outbox[p as usize].push_front((id, bytes));
             }
             (Actor::Slot(w, _), Tag::Pop) => self.workers[w as usize].consuming = false,
-            (Actor::Control(w), Tag::QosMutex | Tag::QosRange | Tag::Claim) => {
+            (Actor::Control(w), Tag::QosMutex | Tag::QosRange | Tag::Claim | Tag::Pending | Tag::ClaimIds) => {
                 self.workers[w as usize].restoring = false
             }
             (Actor::Control(w), Tag::Idem(job)) => {
@@ -646,6 +720,9 @@ impl MessagingModel {
             return; // sent on a connection that has since closed
         }
         let Some(client) = conn.client else { return };
+        if self.partitioned && actor.worker().is_some() {
+            return; // lost in the partition; the client's socket timeout will notice
+        }
         if !self.broker.is_up() {
             ctx.schedule_in(self.latency(), MsgEvent::Reset { actor, epoch });
             return;
@@ -794,6 +871,20 @@ impl MessagingModel {
             }
             return;
         }
+        if self.partitioned {
+            if let Some(w) = actor.worker() {
+                // Never arrives: what the broker handed to this connection is gone with the frame.
+                let mut lost = Vec::new();
+                frame_messages(&frame, &mut lost);
+                for m in lost {
+                    self.stats.partition_dropped += 1;
+                    self.partition_drops.push((m, w));
+                    self.note(ctx.now(), m, StepKind::Dropped { consumer: w, cause: DropCause::Partition });
+                    self.flow(ctx.now(), m, Node::Broker, Node::Consumer(w), Fate::Lost);
+                }
+                return;
+            }
+        }
         if self.sc.pattern == PatternId::Pubsub {
             if let Actor::Slot(w, _) = actor {
                 return self.on_pubsub_frame(ctx, w, frame);
@@ -811,6 +902,8 @@ impl MessagingModel {
         let seq = self.producer_seq[p as usize];
         self.producer_seq[p as usize] += 1;
         let id = self.checker.produce(p, seq, ctx.now());
+        self.note(ctx.now(), id, StepKind::Produced { producer: p });
+        self.flow(ctx.now(), id, Node::Producer(p), Node::Broker, Fate::Sent);
         if self.sc.pattern == PatternId::RequestResponse {
             if let Some(rr) = &mut self.rr {
                 rr.requests.push(RrRequest {
@@ -852,6 +945,15 @@ impl MessagingModel {
                 if let Reply::Integer(n) = frame {
                     if self.sc.pattern == PatternId::Pubsub {
                         self.published.push((id, n));
+                        if self.trail.is_some() {
+                            self.note(ctx.now(), id, StepKind::Published { receivers: n });
+                            let offline: Vec<u32> =
+                                (0..self.sc.consumers.count).filter(|w| !self.workers[*w as usize].up).collect();
+                            for w in offline {
+                                self.note(ctx.now(), id, StepKind::Dropped { consumer: w, cause: DropCause::Offline });
+                                self.flow(ctx.now(), id, Node::Broker, Node::Consumer(w), Fate::Lost);
+                            }
+                        }
                     }
                 }
             }
@@ -864,24 +966,15 @@ impl MessagingModel {
                     Reply::Array(parts) => parts.get(1).map(stream_entries).unwrap_or_default(),
                     _ => Vec::new(),
                 };
-                for (id, payload) in entries {
-                    let Some((msg, retries, eta)) = parse_payload(&payload) else { continue };
-                    self.stats.restored += 1;
-                    self.checker.deliver(msg, self.copy_of(w));
-                    let tag = String::from_utf8_lossy(&id).into_owned();
-                    let job = self.new_job(
-                        w,
-                        CLAIM_SLOT,
-                        Job { msg, payload, retries, eta, tag, running: true, acked: false },
-                    );
-                    self.run_job(ctx, w, job);
-                }
-                self.workers[w as usize].restoring = false;
+                self.take_claimed(ctx, w, entries);
             }
             (Actor::Slot(w, s), Tag::Pop) => self.on_pop(ctx, w, s, frame),
             (Actor::Control(w), Tag::Recover) => {
-                if matches!(frame, Reply::Bulk(_)) {
+                if let Reply::Bulk(p) = &frame {
                     self.stats.restored += 1;
+                    if let Some((msg, _, _)) = parse_payload(p) {
+                        self.note(ctx.now(), msg, StepKind::Restored { by: "the restarted worker's recovery" });
+                    }
                     self.send_recover(ctx, w);
                 } else {
                     self.workers[w as usize].recovering = false;
@@ -891,6 +984,12 @@ impl MessagingModel {
                 }
             }
             (Actor::Control(w), Tag::Idem(job)) => self.on_idem(ctx, w, job, frame),
+            (Actor::Control(w), Tag::Pending) => self.on_pending(ctx, w, frame),
+            (Actor::Control(w), Tag::DeadClaim(counts)) => self.dead_letter(ctx, w, &frame, &counts),
+            (Actor::Control(w), Tag::ClaimIds) => {
+                let entries = stream_entries(&frame);
+                self.take_claimed(ctx, w, entries);
+            }
             (Actor::Control(w), Tag::QosMutex) => {
                 if frame == Reply::ok() {
                     let ceil = ctx.now().as_unix_ms().saturating_sub(self.sc.task.visibility_timeout_ms);
@@ -933,6 +1032,13 @@ impl MessagingModel {
                 if let Reply::Array(r) = frame {
                     if let Some(Reply::Bulk(p)) = r.first() {
                         self.stats.restored += 1;
+                        if let Some((msg, _, _)) = parse_payload(p) {
+                            self.note(
+                                ctx.now(),
+                                msg,
+                                StepKind::Restored { by: "restore_visible (visibility timeout)" },
+                            );
+                        }
                         let p = p.clone();
                         self.send(ctx, actor, Tag::Ignore, argv(&[b"RPUSH", CELERY, &p]));
                     }
@@ -957,8 +1063,11 @@ impl MessagingModel {
                 }
             }
             (Actor::Reaper, Tag::ReaperMove(w)) => {
-                if matches!(frame, Reply::Bulk(_)) {
+                if let Reply::Bulk(p) = &frame {
                     self.stats.restored += 1;
+                    if let Some((msg, _, _)) = parse_payload(p) {
+                        self.note(ctx.now(), msg, StepKind::Restored { by: "the reaper" });
+                    }
                     self.reaper_move(ctx, w);
                 }
             }
@@ -973,7 +1082,7 @@ impl MessagingModel {
             return self.stream_pop(ctx, w, s);
         };
         let Some((msg, retries, eta)) = parse_payload(&payload) else { return self.stream_pop(ctx, w, s) };
-        self.checker.deliver(msg, self.copy_of(w));
+        self.delivered(ctx.now(), msg, self.copy_of(w), w);
         let tag = String::from_utf8_lossy(&id).into_owned();
         let job = self.new_job(w, s, Job { msg, payload, retries, eta, tag, running: true, acked: history });
         self.run_job(ctx, w, job);
@@ -1041,7 +1150,7 @@ impl MessagingModel {
         let Some((msg, retries, eta)) = parse_payload(&b) else {
             return self.pop(ctx, Actor::Slot(w, s));
         };
-        self.checker.deliver(msg, 0);
+        self.delivered(ctx.now(), msg, 0, w);
         let job =
             self.new_job(w, s, Job { msg, payload: b, retries, eta, tag: String::new(), running: true, acked: false });
         self.run_job(ctx, w, job);
@@ -1083,10 +1192,13 @@ impl MessagingModel {
         let failed = outage || wk.rng.bernoulli(fail_p);
         let slot = (job_id % 64) as u32;
         let copy = self.copy_of(w);
+        if failed {
+            self.note(ctx.now(), job.msg, StepKind::Failed { consumer: w });
+        }
         match self.sc.pattern {
             PatternId::SimpleQueue => {
                 if !failed {
-                    self.checker.process(job.msg, 0, ctx.now());
+                    self.processed(ctx.now(), job.msg, 0, w);
                 }
                 self.pop(ctx, Actor::Slot(w, slot));
             }
@@ -1099,14 +1211,14 @@ impl MessagingModel {
                     self.send(ctx, c, Tag::Ignore, argv(&[b"RPUSH", QUEUE, &job.payload]));
                     self.send(ctx, c, Tag::Ignore, argv(&[b"EXEC"]));
                 } else {
-                    self.checker.process(job.msg, 0, ctx.now());
+                    self.processed(ctx.now(), job.msg, 0, w);
                     self.send(ctx, c, Tag::Ignore, argv(&[b"LREM", key.as_bytes(), b"1", &job.payload]));
                 }
                 self.pop(ctx, c);
             }
             PatternId::Pubsub => {
                 if !failed {
-                    self.checker.process(job.msg, copy, ctx.now());
+                    self.processed(ctx.now(), job.msg, copy, w);
                 }
                 self.next_pubsub(ctx, w);
             }
@@ -1115,7 +1227,7 @@ impl MessagingModel {
                 let group = self.group(w);
                 let c = if slot == CLAIM_SLOT { Actor::Control(w) } else { Actor::Slot(w, slot) };
                 if !failed {
-                    self.checker.process(job.msg, copy, ctx.now());
+                    self.processed(ctx.now(), job.msg, copy, w);
                     self.send(ctx, c, Tag::Ignore, argv(&[b"XACK", STREAM, group.as_bytes(), job.tag.as_bytes()]));
                 }
                 // A failed entry stays pending: XAUTOCLAIM hands it out again once it is idle.
@@ -1144,7 +1256,7 @@ impl MessagingModel {
                 let Some((msg, _, _)) = parse_payload(b) else {
                     return;
                 };
-                self.checker.deliver(msg, w as usize);
+                self.delivered(ctx.now(), msg, w as usize, w);
                 let job = self.new_job(
                     w,
                     0,
@@ -1204,7 +1316,7 @@ impl MessagingModel {
         let Some((msg, retries, eta)) = parse_payload(&bytes) else {
             return;
         };
-        self.checker.deliver(msg, 0);
+        self.delivered(ctx.now(), msg, 0, w);
         let wk = &mut self.workers[w as usize];
         wk.deliveries += 1;
         let tag = format!("w{w}.{}", wk.deliveries);
@@ -1295,6 +1407,7 @@ impl MessagingModel {
             let Some(job) = self.workers[w as usize].jobs.remove(&id) else {
                 return;
             };
+            self.note(ctx.now(), job.msg, StepKind::Suppressed { consumer: w });
             if !job.acked {
                 self.ack(ctx, w, &job.tag);
             }
@@ -1307,7 +1420,7 @@ impl MessagingModel {
         let c = Actor::Control(w);
         let meta = format!("celery-task-meta-{}", job.msg);
         if ran && !failed {
-            self.checker.process(job.msg, 0, ctx.now());
+            self.processed(ctx.now(), job.msg, 0, w);
             self.send(
                 ctx,
                 c,
@@ -1317,6 +1430,7 @@ impl MessagingModel {
         } else if job.retries < self.sc.task.max_retries {
             self.stats.retries += 1;
             let n = job.retries + 1;
+            self.note(ctx.now(), job.msg, StepKind::Retried { attempt: n });
             let wk = &mut self.workers[w as usize];
             let d = self.sc.task.retry_policy.delay(n, None, &mut wk.rng);
             let next = payload(job.msg, n, ctx.now() + d);
@@ -1327,6 +1441,9 @@ impl MessagingModel {
             self.send(ctx, c, Tag::Ignore, argv(&[b"LPUSH", CELERY, &next]));
         } else {
             self.stats.dead_lettered += 1;
+            let deliveries = u64::from(job.retries) + 1;
+            self.note(ctx.now(), job.msg, StepKind::DeadLettered { deliveries });
+            self.flow(ctx.now(), job.msg, Node::Consumer(w), Node::DeadLetter, Fate::DeadLettered);
             self.send(ctx, c, Tag::Ignore, argv(&[b"LPUSH", b"celery.dead-letter", &job.payload]));
             self.send(
                 ctx,
@@ -1357,22 +1474,17 @@ impl MessagingModel {
             return;
         }
         wk.restoring = true;
-        if self.sc.pattern == PatternId::StreamGroup {
+        if self.sc.pattern == PatternId::StreamGroup && self.sc.dead_letter_after > 0 {
+            // As real consumers do: look at the delivery counts first (XAUTOCLAIM does not return
+            // them), dead-letter what was delivered too often, then claim the rest.
             let group = self.group(w);
-            let claimer = format!("c{w}.claim");
             let idle = self.sc.reliable.heartbeat_ttl_ms.to_string();
-            let cmd = argv(&[
-                b"XAUTOCLAIM",
-                STREAM,
-                group.as_bytes(),
-                claimer.as_bytes(),
-                idle.as_bytes(),
-                b"0-0",
-                b"COUNT",
-                b"10",
-            ]);
-            self.send(ctx, Actor::Control(w), Tag::Claim, cmd);
+            let cmd = argv(&[b"XPENDING", STREAM, group.as_bytes(), b"IDLE", idle.as_bytes(), b"-", b"+", b"10"]);
+            self.send(ctx, Actor::Control(w), Tag::Pending, cmd);
             return;
+        }
+        if self.sc.pattern == PatternId::StreamGroup {
+            return self.autoclaim(ctx, w);
         }
         let id = format!("w{w}");
         self.send(
@@ -1381,6 +1493,111 @@ impl MessagingModel {
             Tag::QosMutex,
             argv(&[b"SET", b"unacked_mutex", id.as_bytes(), b"EX", b"300", b"NX"]),
         );
+    }
+
+    /// `XAUTOCLAIM stream <group> c<w>.claim <idle> 0-0 COUNT 10`: entries idle past the heartbeat
+    /// TTL (their consumer is presumed dead or stuck) come to this worker.
+    fn autoclaim(&mut self, ctx: &mut Ctx<'_, MsgEvent>, w: u32) {
+        let group = self.group(w);
+        let claimer = format!("c{w}.claim");
+        let idle = self.sc.reliable.heartbeat_ttl_ms.to_string();
+        let cmd = argv(&[
+            b"XAUTOCLAIM",
+            STREAM,
+            group.as_bytes(),
+            claimer.as_bytes(),
+            idle.as_bytes(),
+            b"0-0",
+            b"COUNT",
+            b"10",
+        ]);
+        self.send(ctx, Actor::Control(w), Tag::Claim, cmd);
+    }
+
+    /// Runs entries this worker claimed (XAUTOCLAIM or XCLAIM) on its claim slot.
+    fn take_claimed(&mut self, ctx: &mut Ctx<'_, MsgEvent>, w: u32, entries: Vec<(Vec<u8>, Vec<u8>)>) {
+        for (id, payload) in entries {
+            let Some((msg, retries, eta)) = parse_payload(&payload) else { continue };
+            self.stats.restored += 1;
+            self.note(ctx.now(), msg, StepKind::Restored { by: "a claim of an idle pending entry" });
+            self.delivered(ctx.now(), msg, self.copy_of(w), w);
+            let tag = String::from_utf8_lossy(&id).into_owned();
+            let job = self.new_job(w, CLAIM_SLOT, Job { msg, payload, retries, eta, tag, running: true, acked: false });
+            self.run_job(ctx, w, job);
+        }
+        self.workers[w as usize].restoring = false;
+    }
+
+    /// `XCLAIM stream <group> c<w>.claim <idle> <ids…>`: the min-idle check makes one worker win
+    /// each entry when several look at the same XPENDING list.
+    fn xclaim(&self, w: u32, ids: &[&[u8]]) -> Vec<Vec<u8>> {
+        let group = self.group(w);
+        let claimer = format!("c{w}.claim");
+        let idle = self.sc.reliable.heartbeat_ttl_ms.to_string();
+        let mut parts: Vec<&[u8]> = vec![b"XCLAIM", STREAM, group.as_bytes(), claimer.as_bytes(), idle.as_bytes()];
+        parts.extend_from_slice(ids);
+        argv(&parts)
+    }
+
+    /// XPENDING's answer (id, consumer, idle, deliveries): entries delivered `dead_letter_after`
+    /// times or more are claimed to be dead-lettered, the others are claimed to run again.
+    fn on_pending(&mut self, ctx: &mut Ctx<'_, MsgEvent>, w: u32, frame: Reply) {
+        let limit = u64::from(self.sc.dead_letter_after);
+        let (mut poisoned, mut retry): (Vec<(Vec<u8>, u64)>, Vec<Vec<u8>>) = (Vec::new(), Vec::new());
+        if let Reply::Array(rows) = frame {
+            for row in rows {
+                let Reply::Array(f) = row else { continue };
+                if let (Some(Reply::Bulk(id)), Some(Reply::Integer(n))) = (f.first(), f.get(3)) {
+                    let n = u64::try_from(*n).unwrap_or(0);
+                    if n >= limit {
+                        poisoned.push((id.clone(), n));
+                    } else {
+                        retry.push(id.clone());
+                    }
+                }
+            }
+        }
+        if !poisoned.is_empty() {
+            let ids: Vec<&[u8]> = poisoned.iter().map(|(id, _)| id.as_slice()).collect();
+            let cmd = self.xclaim(w, &ids);
+            self.send(ctx, Actor::Control(w), Tag::DeadClaim(poisoned.clone()), cmd);
+        }
+        if retry.is_empty() {
+            self.workers[w as usize].restoring = false;
+        } else {
+            let ids: Vec<&[u8]> = retry.iter().map(Vec::as_slice).collect();
+            let cmd = self.xclaim(w, &ids);
+            self.send(ctx, Actor::Control(w), Tag::ClaimIds, cmd);
+        }
+    }
+
+    /// Dead-letters what this worker's XCLAIM won: `XADD stream:dead-letter * payload … origin
+    /// <id> deliveries <n>`, then `XACK` so no one claims it again.
+    fn dead_letter(&mut self, ctx: &mut Ctx<'_, MsgEvent>, w: u32, frame: &Reply, counts: &[(Vec<u8>, u64)]) {
+        let group = self.group(w);
+        let c = Actor::Control(w);
+        for (id, payload) in stream_entries(frame) {
+            let deliveries = counts.iter().find(|(i, _)| *i == id).map_or(0, |(_, n)| *n);
+            let n = deliveries.to_string();
+            let cmd = argv(&[
+                b"XADD",
+                DEAD_LETTER_STREAM,
+                b"*",
+                b"payload",
+                &payload,
+                b"origin",
+                &id,
+                b"deliveries",
+                n.as_bytes(),
+            ]);
+            self.send(ctx, c, Tag::Ignore, cmd);
+            self.send(ctx, c, Tag::Ignore, argv(&[b"XACK", STREAM, group.as_bytes(), &id]));
+            self.stats.dead_lettered += 1;
+            if let Some((msg, _, _)) = parse_payload(&payload) {
+                self.note(ctx.now(), msg, StepKind::DeadLettered { deliveries });
+                self.flow(ctx.now(), msg, Node::Broker, Node::DeadLetter, Fate::DeadLettered);
+            }
+        }
     }
 
     // ---- request/response --------------------------------------------------------------------
@@ -1418,6 +1635,10 @@ impl MessagingModel {
         if r.attempt >= max {
             r.done = true;
             self.stats.failed += 1;
+            if let Some(t) = &mut self.trail {
+                let at_ms = ctx.now().saturating_since(self.start).as_millis();
+                t.note(at_ms, r.msg, StepKind::GaveUp);
+            }
             return;
         }
         r.attempt += 1;
@@ -1439,6 +1660,9 @@ impl MessagingModel {
         let Some(rr) = &mut self.rr else { return };
         match ev {
             MsgEvent::RrAttempt { req } if !rr.requests[req as usize].done => self.rr_attempt(ctx, req),
+            MsgEvent::RrArrive { .. } | MsgEvent::RrReply { .. } if self.partitioned => {
+                // Lost in the partition: the client's timeout and retries take over.
+            }
             MsgEvent::RrArrive { instance, generation, req, attempt } => {
                 let inst = &mut rr.instances[instance as usize];
                 if !inst.up || inst.generation != generation {
@@ -1447,13 +1671,20 @@ impl MessagingModel {
                 if inst.busy < conc {
                     inst.busy += 1;
                     let msg = rr.requests[req as usize].msg;
-                    self.checker.deliver(msg, 0);
+                    let at_ms = ctx.now().saturating_since(self.start).as_millis();
+                    record_delivery(&mut self.checker, &mut self.trail, at_ms, msg, 0, instance);
                     self.start_rr_work(ctx, instance, req, attempt);
                 } else if inst.queue.len() < backlog {
                     inst.queue.push_back((req, attempt));
                 } else {
                     self.stats.rejected += 1;
                     self.stats.rejected_or_timed_out_during_burst += u64::from(in_burst);
+                    if let Some(t) = &mut self.trail {
+                        let at_ms = ctx.now().saturating_since(self.start).as_millis();
+                        let msg = rr.requests[req as usize].msg;
+                        t.note(at_ms, msg, StepKind::Rejected);
+                        t.flow(Flow { at_ms, msg, from: Node::Broker, to: Node::Consumer(instance), fate: Fate::Lost });
+                    }
                     let sent = ctx.now();
                     ctx.schedule_in(lat, MsgEvent::RrReply { req, attempt, instance, ok: false, sent });
                 }
@@ -1466,15 +1697,20 @@ impl MessagingModel {
                 inst.busy = inst.busy.saturating_sub(1);
                 let failed = self.outage || self.workers[instance as usize].rng.bernoulli(self.sc.consumers.failure_p);
                 let msg = rr.requests[req as usize].msg;
-                if !failed {
-                    self.checker.process(msg, 0, ctx.now());
+                let at_ms = ctx.now().saturating_since(self.start).as_millis();
+                if failed {
+                    if let Some(t) = &mut self.trail {
+                        t.note(at_ms, msg, StepKind::Failed { consumer: instance });
+                    }
+                } else {
+                    record_processing(&mut self.checker, &mut self.trail, at_ms, ctx.now(), msg, 0, instance);
                 }
                 let sent = ctx.now();
                 ctx.schedule_in(lat, MsgEvent::RrReply { req, attempt, instance, ok: !failed, sent });
                 if let Some((next, a)) = inst.queue.pop_front() {
                     inst.busy += 1;
                     let msg = rr.requests[next as usize].msg;
-                    self.checker.deliver(msg, 0);
+                    record_delivery(&mut self.checker, &mut self.trail, at_ms, msg, 0, instance);
                     self.start_rr_work(ctx, instance, next, a);
                 }
             }
@@ -1510,6 +1746,10 @@ impl MessagingModel {
                 }
                 self.stats.timed_out += 1;
                 self.stats.rejected_or_timed_out_during_burst += u64::from(in_burst);
+                if let Some(t) = &mut self.trail {
+                    let at_ms = ctx.now().saturating_since(self.start).as_millis();
+                    t.note(at_ms, r.msg, StepKind::TimedOut { attempt: r.attempt + 1 });
+                }
                 self.rr_failed(ctx, req);
             }
             _ => {}
@@ -1564,6 +1804,11 @@ impl MessagingModel {
                 ctx.schedule_in(SimDuration::from_millis(for_ms), end);
             }
             (Fault::Outage { .. }, false) => self.outage = false,
+            (Fault::Partition { for_ms, .. }, true) => {
+                self.partitioned = true;
+                ctx.schedule_in(SimDuration::from_millis(for_ms), end);
+            }
+            (Fault::Partition { .. }, false) => self.heal_partition(ctx),
         }
     }
 
@@ -1592,6 +1837,10 @@ impl MessagingModel {
             ctx.cancel(id);
         }
         let in_flight: Vec<MsgId> = std::mem::take(&mut wk.jobs).into_values().map(|j| j.msg).collect();
+        for &m in &in_flight {
+            self.note(ctx.now(), m, StepKind::Dropped { consumer: w, cause: DropCause::Crash });
+            self.flow(ctx.now(), m, Node::Consumer(w), Node::Consumer(w), Fate::Lost);
+        }
         self.crashes.push(CrashRecord { worker: w, at_ms, in_flight });
         let actors: Vec<Actor> = self.conns.keys().copied().filter(|a| a.worker() == Some(w)).collect();
         for a in actors {
@@ -1604,6 +1853,22 @@ impl MessagingModel {
             if let Some(c) = conn.client.take() {
                 self.clients.remove(&c);
                 self.broker.disconnect(c);
+            }
+        }
+        self.route_outputs(ctx);
+    }
+
+    /// The partition heals. Every consumer connection's socket timeout fired meanwhile, so the
+    /// clients drop them and reconnect; the retransmitted FINs reach the server, which closes its
+    /// side (unblocking any BRPOP/BLMOVE/XREADGROUP still parked there).
+    fn heal_partition(&mut self, ctx: &mut Ctx<'_, MsgEvent>) {
+        self.partitioned = false;
+        let cut: Vec<(Actor, u32, Option<ClientId>)> =
+            self.conns.iter().filter(|(a, _)| a.worker().is_some()).map(|(a, c)| (*a, c.epoch, c.client)).collect();
+        for (actor, epoch, client) in cut {
+            if let Some(c) = client {
+                self.broker.disconnect(c);
+                ctx.schedule_in(SimDuration::ZERO, MsgEvent::Reset { actor, epoch });
             }
         }
         self.route_outputs(ctx);
@@ -1733,9 +1998,48 @@ pub struct RunResult {
     /// Units never processed, (message, copy).
     pub lost_units: Vec<(MsgId, usize)>,
     pub duplicated_units: Vec<(MsgId, usize)>,
+    /// (message, consumer) of every frame a partition swallowed on its way to a consumer.
+    pub partition_drops: Vec<(MsgId, u32)>,
     /// The last commands clients sent, as redis-cli would show them.
     pub commands: Vec<String>,
 }
+
+/// What one consumer is and holds right now (for the page's cards and inspector).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConsumerView {
+    pub index: u32,
+    pub up: bool,
+    /// 1 = normal speed; 10 = ten times slower.
+    pub slow: f64,
+    /// Cut off from the broker by a partition.
+    pub partitioned: bool,
+    /// Messages being processed now.
+    pub running: u32,
+    /// Messages it holds (popped, reserved, received or claimed, not finished), with whether each
+    /// is running.
+    pub held: Vec<(MsgId, bool)>,
+    /// Task queue: the Celery delivery tags; stream group: the entry ids (parallel to `held`).
+    pub tags: Vec<String>,
+}
+
+/// Why a command typed in the page's redis-cli was not run.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum QueryError {
+    #[error("(error) {0}")]
+    Syntax(String),
+    #[error("(error) ERR {0}")]
+    Unknown(String),
+    #[error(
+        "(error) {0} changes data: this pane only reads the run's server (LLEN, LRANGE, XINFO GROUPS, XPENDING, \
+         XRANGE, HGETALL, ZRANGE, KEYS, TYPE, TTL, PUBSUB NUMSUB …); the run's own clients are the only writers"
+    )]
+    Writes(String),
+    #[error("(error) the broker is down (its host crashed); try again after it restarts")]
+    BrokerDown,
+}
+
+/// Largest burst one button press adds (the run's total stays within `MAX_MESSAGES`).
+pub const MAX_LIVE_BURST: u32 = 5_000;
 
 /// A messaging run the caller advances (the page plays it; the CLI runs it to the end).
 pub struct MessagingRun {
@@ -1773,6 +2077,182 @@ impl MessagingRun {
         self.sim.run_until_bounded(until.min(self.end), max_events)
     }
 
+    /// Keeps the last `flows` moves and the lives of the last `lives` messages (see `trail`).
+    pub fn record_trail(&mut self, flows: usize, lives: usize) {
+        self.sim.model.trail = Some(Trail::new(flows, lives));
+    }
+
+    pub fn trail(&self) -> Option<&Trail> {
+        self.sim.model.trail.as_ref()
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.sim.model.sc
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The checker's counts so far.
+    pub fn report(&self) -> Report {
+        self.sim.model.checker.report()
+    }
+
+    pub fn stats(&self) -> RunStats {
+        let m = &self.sim.model;
+        RunStats { broker_commands: m.broker.commands(), ..m.stats.clone() }
+    }
+
+    /// Depth, lag and processed over time (bounded, see `checker::Series`).
+    pub fn series(&self) -> &[Sample] {
+        &self.sim.model.checker.series.points
+    }
+
+    /// The last `n` commands clients sent, as redis-cli's MONITOR-like log shows them.
+    pub fn recent_commands(&self, n: usize) -> Vec<String> {
+        let log: Vec<_> = self.sim.model.broker.log().collect();
+        log[log.len().saturating_sub(n)..]
+            .iter()
+            .map(|l| {
+                format!("{} {}> {}", l.at.saturating_since(TEST_EPOCH), Actor::from_code(l.owner).name(), l.command())
+            })
+            .collect()
+    }
+
+    pub fn is_partitioned(&self) -> bool {
+        self.sim.model.partitioned
+    }
+
+    pub fn broker_up(&self) -> bool {
+        self.sim.model.broker.is_up()
+    }
+
+    /// Each consumer (worker, subscriber or instance) and what it holds.
+    pub fn consumers(&self) -> Vec<ConsumerView> {
+        let m = &self.sim.model;
+        m.workers
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let (up, running, held, tags) = match &m.rr {
+                    Some(rr) => {
+                        let inst = &rr.instances[i];
+                        let queued = inst.queue.iter().map(|(r, _)| (rr.requests[*r as usize].msg, false)).collect();
+                        (inst.up, inst.busy, queued, Vec::new())
+                    }
+                    None => (
+                        w.up,
+                        w.running,
+                        w.jobs.values().map(|j| (j.msg, j.running)).collect(),
+                        w.jobs.values().map(|j| j.tag.clone()).collect(),
+                    ),
+                };
+                ConsumerView { index: i as u32, up, slow: w.slow, partitioned: m.partitioned, running, held, tags }
+            })
+            .collect()
+    }
+
+    /// Injects `fault` now (its `at_ms` is replaced by the current time): the page's buttons.
+    /// The fault is checked like a scenario's; a refused fault changes nothing.
+    pub fn inject(&mut self, fault: Fault) -> Result<(), ScenarioError> {
+        let now_ms = self.sim.now().saturating_since(self.sim.model.start).as_millis();
+        let fault = match fault {
+            Fault::Crash { consumer, down_ms, .. } => Fault::Crash { consumer, at_ms: now_ms, down_ms },
+            Fault::Slow { consumer, factor, for_ms, .. } => Fault::Slow { consumer, at_ms: now_ms, factor, for_ms },
+            Fault::BrokerRestart { down_ms, .. } => Fault::BrokerRestart { at_ms: now_ms, down_ms },
+            Fault::Outage { for_ms, .. } => Fault::Outage { at_ms: now_ms, for_ms },
+            Fault::Partition { for_ms, .. } => Fault::Partition { at_ms: now_ms, for_ms },
+        };
+        let mut check = self.sim.model.sc.clone();
+        check.faults = vec![fault.clone()];
+        check.validate()?;
+        if self.sim.model.sc.faults.len() >= 1_000 {
+            return Err(ScenarioError::Range {
+                field: "faults",
+                value: "1000".into(),
+                accepted: "at most 1000 faults in one run",
+            });
+        }
+        let index = self.sim.model.sc.faults.len() as u32;
+        self.sim.model.sc.faults.push(fault);
+        self.sim.act(|_, ctx| {
+            ctx.schedule_in(SimDuration::ZERO, MsgEvent::FaultStart(index));
+        });
+        // Takes effect at once, even while paused (what is due now runs now).
+        let now = self.sim.now();
+        self.sim.run_until(now);
+        Ok(())
+    }
+
+    /// Adds a burst of `count` messages over `over_ms`, starting now (the "peak load" button).
+    pub fn burst(&mut self, count: u32, over_ms: u64) -> Result<(), ScenarioError> {
+        let produced = self.sim.model.checker.produced() as f64;
+        if count == 0 || count > MAX_LIVE_BURST {
+            return Err(ScenarioError::Range {
+                field: "burst.count",
+                value: count.to_string(),
+                accepted: "1 to 5000 messages",
+            });
+        }
+        if produced + f64::from(count) > super::scenario::MAX_MESSAGES {
+            return Err(ScenarioError::TooManyMessages(produced + f64::from(count)));
+        }
+        self.sim.act(|m, ctx| {
+            let now = ctx.now();
+            let n = u64::from(count);
+            let producers = m.sc.producers.count.max(1);
+            for i in 0..n {
+                let at = now.saturating_add(SimDuration::from_millis(over_ms.saturating_mul(i) / n));
+                let producer = m.next_burst_producer;
+                m.next_burst_producer = (m.next_burst_producer + 1) % producers;
+                ctx.schedule_at(at, MsgEvent::BurstMessage { producer });
+            }
+            m.burst_windows.push((now, now.saturating_add(SimDuration::from_millis(over_ms))));
+        });
+        Ok(())
+    }
+
+    /// Runs a read-only command typed by the user against (a copy of) the run's server, as
+    /// redis-cli would print its reply. Commands that write are refused: the run's clients are
+    /// its only writers, so a replay from the seed stays the same run.
+    pub fn query(&self, line: &str) -> Result<String, QueryError> {
+        use crate::redis::table::{Flag, Group};
+        let argv = crate::redis::cli::tokenize(line).map_err(|e| QueryError::Syntax(e.to_string()))?;
+        if argv.is_empty() {
+            return Ok(String::new());
+        }
+        let spec = crate::redis::server::lookup_command(&argv).map_err(QueryError::Unknown)?;
+        let name = spec.name.to_uppercase().replace('|', " ");
+        let stateful = matches!(spec.group, Group::Transactions | Group::Scripting)
+            || matches!(
+                spec.name,
+                "subscribe"
+                    | "psubscribe"
+                    | "ssubscribe"
+                    | "unsubscribe"
+                    | "punsubscribe"
+                    | "sunsubscribe"
+                    | "monitor"
+                    | "select"
+                    | "swapdb"
+                    | "reset"
+                    | "quit"
+                    | "hello"
+                    | "auth"
+            );
+        if spec.flags.contains(&Flag::Write) || spec.flags.contains(&Flag::Blocking) || stateful {
+            return Err(QueryError::Writes(name));
+        }
+        let m = &self.sim.model;
+        if !m.broker.is_up() {
+            return Err(QueryError::BrokerDown);
+        }
+        let mut store = m.broker.store().clone();
+        let reply = store.execute(self.sim.now(), &argv);
+        Ok(crate::redis::cli::format_human(&reply).trim_end_matches('\n').to_string())
+    }
+
     pub fn run_to_end(mut self) -> RunResult {
         let end = self.end;
         self.sim.run_until(end);
@@ -1793,6 +2273,7 @@ impl MessagingRun {
             published: m.published.clone(),
             lost_units: m.checker.lost_units(),
             duplicated_units: m.checker.duplicated_units(),
+            partition_drops: m.partition_drops.clone(),
             commands: m
                 .broker
                 .log()
@@ -1806,6 +2287,34 @@ impl MessagingRun {
                 })
                 .collect(),
         }
+    }
+}
+
+/// The page plays a `MessagingRun` through the shared playback driver; the clock stops at the
+/// run's end (producers stopped and the drain time over).
+impl crate::sim::Clocked for MessagingRun {
+    fn now(&self) -> SimTime {
+        self.sim.now()
+    }
+    fn processed(&self) -> u64 {
+        self.sim.processed()
+    }
+    fn next_event_time(&mut self) -> Option<SimTime> {
+        let end = self.end;
+        self.sim.next_event_time().filter(|t| *t <= end)
+    }
+    fn step(&mut self) -> bool {
+        if crate::sim::Clocked::next_event_time(self).is_none() {
+            return false;
+        }
+        self.sim.step()
+    }
+    fn run_until(&mut self, until: SimTime) {
+        let until = until.min(self.end);
+        self.sim.run_until(until);
+    }
+    fn run_until_bounded(&mut self, until: SimTime, max_events: u64) -> bool {
+        self.advance(until, max_events)
     }
 }
 

@@ -157,6 +157,11 @@ pub enum Fault {
     BrokerRestart { at_ms: u64, down_ms: u64 },
     /// The downstream the consumers call fails every message for `for_ms`.
     Outage { at_ms: u64, for_ms: u64 },
+    /// A network partition cuts every consumer off from the broker (request/response: every
+    /// instance off from its clients) for `for_ms`. Frames sent across it are lost; the clients'
+    /// socket timeouts fire, so when it heals they reconnect (and the server drops the old
+    /// connections). What the broker had already handed to a cut-off connection is gone with it.
+    Partition { at_ms: u64, for_ms: u64 },
 }
 
 impl Fault {
@@ -165,7 +170,8 @@ impl Fault {
             Fault::Crash { at_ms, .. }
             | Fault::Slow { at_ms, .. }
             | Fault::BrokerRestart { at_ms, .. }
-            | Fault::Outage { at_ms, .. } => at_ms,
+            | Fault::Outage { at_ms, .. }
+            | Fault::Partition { at_ms, .. } => at_ms,
         }
     }
 }
@@ -274,6 +280,9 @@ pub struct Scenario {
     pub group_per_consumer: bool,
     /// Queue depth and lag are sampled this often (the series is bounded; see `checker`).
     pub sample_ms: u64,
+    /// Stream groups: an idle pending entry XPENDING says was delivered this many times is not
+    /// claimed again but copied to `stream:dead-letter` (XADD) and acknowledged (XACK). 0: never.
+    pub dead_letter_after: u32,
 }
 
 impl Default for Scenario {
@@ -292,6 +301,7 @@ impl Default for Scenario {
             task: TaskQueue::default(),
             group_per_consumer: false,
             sample_ms: 100,
+            dead_letter_after: 0,
         }
     }
 }
@@ -317,7 +327,7 @@ pub enum ScenarioError {
     FaultConsumer { index: usize, consumer: u32, count: u32 },
     #[error("the run would produce about {0:.0} messages; at most {MAX_MESSAGES} are allowed (lower the rate, the producers, the bursts or produce_for_ms)")]
     TooManyMessages(f64),
-    #[error("unknown preset {0:?}: expected peak-cut, consumer-crash, offline-subscriber, visibility-timeout, retry-storm, broker-restart or tcp-vs-udp")]
+    #[error("unknown preset {0:?}: expected peak-cut, consumer-crash, offline-subscriber, visibility-timeout, retry-storm, broker-restart, partition, poison-message or tcp-vs-udp")]
     UnknownPreset(String),
 }
 
@@ -405,6 +415,9 @@ impl Scenario {
                 Fault::Slow { factor, .. } if !factor.is_finite() || !(1.0..=1000.0).contains(&factor) => {
                     return Err(range("faults[].factor", factor, "1 to 1000"))
                 }
+                Fault::Partition { for_ms, .. } if for_ms == 0 || for_ms > MAX_RUN_MS => {
+                    return Err(range("faults[].for_ms", for_ms, "1 to 3600000"))
+                }
                 _ => {}
             }
             if f.at_ms() > MAX_RUN_MS {
@@ -438,6 +451,9 @@ impl Scenario {
                 "at least 1000 ms, with restore_every_ms > 0",
             ));
         }
+        if self.dead_letter_after > 100 {
+            return Err(range("dead_letter_after", self.dead_letter_after, "0 (never) to 100 deliveries"));
+        }
         if t.max_retries > 100 {
             return Err(range("task.max_retries", t.max_retries, "0 to 100"));
         }
@@ -465,8 +481,16 @@ fn variant(label: &str, scenario: Scenario) -> Variant {
 }
 
 /// The message presets (the TCP/UDP preset lives in `transport`).
-pub const PRESETS: [&str; 6] =
-    ["peak-cut", "consumer-crash", "offline-subscriber", "visibility-timeout", "retry-storm", "broker-restart"];
+pub const PRESETS: [&str; 8] = [
+    "peak-cut",
+    "consumer-crash",
+    "offline-subscriber",
+    "visibility-timeout",
+    "retry-storm",
+    "broker-restart",
+    "partition",
+    "poison-message",
+];
 
 /// The scenarios a preset runs, in the order they are reported.
 pub fn preset(id: &str) -> Result<Vec<Variant>, ScenarioError> {
@@ -636,7 +660,123 @@ pub fn preset(id: &str) -> Result<Vec<Variant>, ScenarioError> {
                 })
                 .collect()
         }
+        // The consumers are cut off from Redis from 5 s to 8 s; every pattern on one workload.
+        "partition" => {
+            let s = Scenario {
+                produce_for_ms: 10_000,
+                drain_ms: 10_000,
+                producers: Producers { count: 2, rate_per_s: 5.0, bursts: Vec::new() },
+                consumers: Consumers {
+                    count: 3,
+                    concurrency: 2,
+                    service: Distribution::Uniform { min_ms: 50.0, max_ms: 150.0 },
+                    ..Consumers::default()
+                },
+                faults: vec![Fault::Partition { at_ms: 5_000, for_ms: 3_000 }],
+                task: TaskQueue { visibility_timeout_ms: 5_000, ..TaskQueue::default() },
+                ..base
+            };
+            [
+                PatternId::SimpleQueue,
+                PatternId::ReliableQueue,
+                PatternId::StreamGroup,
+                PatternId::Pubsub,
+                PatternId::TaskQueue,
+                PatternId::RequestResponse,
+            ]
+            .into_iter()
+            .map(|p| variant(p.id(), Scenario { pattern: p, ..s.clone() }))
+            .collect()
+        }
+        // A third of the deliveries fail; the stream group dead-letters an entry after 3.
+        "poison-message" => {
+            let s = Scenario {
+                pattern: PatternId::StreamGroup,
+                produce_for_ms: 10_000,
+                drain_ms: 30_000,
+                producers: Producers { count: 2, rate_per_s: 10.0, bursts: Vec::new() },
+                consumers: Consumers {
+                    count: 3,
+                    concurrency: 1,
+                    service: Distribution::Constant { ms: 20.0 },
+                    failure_p: 0.35,
+                    ..Consumers::default()
+                },
+                reliable: Reliable { heartbeat_ttl_ms: 1_500, reaper_every_ms: 500, ..Reliable::default() },
+                ..base
+            };
+            vec![
+                variant("stream-group, claimed forever", s.clone()),
+                variant("stream-group, dead letter after 3 deliveries", Scenario { dead_letter_after: 3, ..s }),
+            ]
+        }
         other => return Err(ScenarioError::UnknownPreset(other.to_string())),
+    })
+}
+
+/// The presets the page offers: a fault-free workload to play with, then the comparisons.
+pub const PAGE_PRESETS: [&str; 9] = [
+    "steady",
+    "peak-cut",
+    "consumer-crash",
+    "offline-subscriber",
+    "visibility-timeout",
+    "retry-storm",
+    "broker-restart",
+    "partition",
+    "poison-message",
+];
+
+/// One line on what a page preset shows.
+pub fn preset_summary(id: &str) -> &'static str {
+    match id {
+        "steady" => "Three producers at 10 msg/s each and three consumers, no faults: inject your own with the buttons.",
+        "peak-cut" => "A burst of 1,500 messages in one second: request/response rejects and times out, a queue absorbs it and drains.",
+        "consumer-crash" => "Consumer 0 crashes at 5 s holding work and restarts at 8 s: the simple queue loses what it held, the reliable queue and the stream redeliver it.",
+        "offline-subscriber" => "Subscriber 0 is offline from 5 s to 8 s: pub/sub loses what was published meanwhile, a stream group per subscriber does not.",
+        "visibility-timeout" => "A tenth of the tasks run 8 s with a 5 s visibility timeout: they are restored and run twice, unless idempotency keys guard them.",
+        "retry-storm" => "The downstream fails everything from 2 s to 5 s: tasks retry at once, or with full-jitter backoff.",
+        "broker-restart" => "The broker's host crashes at 5 s for 2 s: what survives depends on appendfsync.",
+        "partition" => "The consumers are cut off from Redis from 5 s to 8 s: replies sent into the partition are lost with what they carried.",
+        "poison-message" => "A third of the deliveries fail: the stream group claims failures forever, or dead-letters an entry after 3 deliveries.",
+        _ => "",
+    }
+}
+
+/// The variants of a page preset (`steady` is one run per pattern of a fault-free workload).
+pub fn page_variants(id: &str) -> Result<Vec<Variant>, ScenarioError> {
+    if id != "steady" {
+        return preset(id);
+    }
+    let s = Scenario {
+        produce_for_ms: 30_000,
+        drain_ms: 10_000,
+        producers: Producers { count: 3, rate_per_s: 10.0, bursts: Vec::new() },
+        consumers: Consumers {
+            count: 3,
+            concurrency: 2,
+            service: Distribution::Uniform { min_ms: 50.0, max_ms: 250.0 },
+            ..Consumers::default()
+        },
+        reliable: Reliable { heartbeat_ttl_ms: 2_000, ..Reliable::default() },
+        task: TaskQueue { visibility_timeout_ms: 10_000, ..TaskQueue::default() },
+        ..Scenario::default()
+    };
+    Ok(PatternId::ALL.into_iter().map(|p| variant(p.id(), Scenario { pattern: p, ..s.clone() })).collect())
+}
+
+/// The run the page shows for `preset` and `pattern`: the preset's `index`-th variant of that
+/// pattern, or, when the preset compares other patterns, its first workload run with `pattern`.
+pub fn page_run(id: &str, pattern: PatternId, index: usize) -> Result<Variant, ScenarioError> {
+    let all = page_variants(id)?;
+    let same: Vec<&Variant> = all.iter().filter(|v| v.scenario.pattern == pattern).collect();
+    if let Some(v) = same.get(index).or(same.first()) {
+        return Ok((*v).clone());
+    }
+    let first = all.first().ok_or_else(|| ScenarioError::UnknownPreset(id.to_string()))?;
+    Ok(Variant {
+        label: format!("{pattern} on the {id} workload"),
+        scenario: Scenario { pattern, group_per_consumer: false, ..first.scenario.clone() },
     })
 }
 

@@ -19,6 +19,8 @@ pub enum Route {
     Redis,
     #[at("/cluster")]
     Cluster,
+    #[at("/messaging")]
+    Messaging,
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -26,13 +28,14 @@ pub enum Route {
 
 impl Route {
     /// The routes in the header's order, with their link text.
-    pub const NAV: [(Route, &'static str); 6] = [
+    pub const NAV: [(Route, &'static str); 7] = [
         (Route::Home, "Home"),
         (Route::Locks, "Locks"),
         (Route::Backoff, "Backoff"),
         (Route::LoadBalancing, "Load balancing"),
         (Route::Redis, "Redis"),
         (Route::Cluster, "Cluster"),
+        (Route::Messaging, "Messaging"),
     ];
 }
 
@@ -44,6 +47,7 @@ pub fn switch(route: Route) -> Html {
         Route::LoadBalancing => html! { <pages::load_balancing::LoadBalancingPage /> },
         Route::Redis => html! { <pages::redis::RedisPage /> },
         Route::Cluster => html! { <pages::cluster::ClusterPage /> },
+        Route::Messaging => html! { <pages::messaging::MessagingPage /> },
         Route::NotFound => html! { <pages::not_found::NotFoundPage /> },
     }
 }

@@ -20,6 +20,7 @@ const PAGES = [
   ['load balancing', 'load-balancing', 'page-load-balancing'],
   ['redis', 'redis', 'page-redis'],
   ['cluster', 'cluster', 'page-cluster'],
+  ['messaging', 'messaging?preset=consumer-crash&pattern=reliable-queue', 'page-messaging'],
   ['404', 'no/such/page', 'page-not-found'],
 ];
 

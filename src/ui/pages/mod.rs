@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod home;
 pub mod load_balancing;
 pub mod locks;
+pub mod messaging;
 pub mod not_found;
 pub mod redis;
 
@@ -18,7 +19,7 @@ pub struct PlaygroundInfo {
     pub teaches: &'static [&'static str],
 }
 
-pub const PLAYGROUNDS: [PlaygroundInfo; 5] = [
+pub const PLAYGROUNDS: [PlaygroundInfo; 6] = [
     PlaygroundInfo {
         route: Route::Locks,
         title: "Distributed locks",
@@ -72,6 +73,18 @@ pub const PLAYGROUNDS: [PlaygroundInfo; 5] = [
             "Key slots, hash tags, MOVED and ASK",
             "PFAIL → FAIL → election → promotion, and why it takes about the node timeout plus a second or two",
             "What asynchronous replication loses in a failover or a minority partition",
+        ],
+    },
+    PlaygroundInfo {
+        route: Route::Messaging,
+        title: "Messaging",
+        lede:
+            "Request/response, list queues, pub/sub, Redis streams and a Celery-style task queue on a modeled Redis, \
+               and TCP vs UDP: crash, slow or cut off a consumer and count what each pattern loses or duplicates.",
+        teaches: &[
+            "At-most-once vs at-least-once: BRPOP, BLMOVE + LREM, XREADGROUP + XACK + XAUTOCLAIM",
+            "Why pub/sub loses what an offline subscriber missed, and streams do not",
+            "Visibility timeouts, retries, dead letters and idempotency keys",
         ],
     },
 ];

@@ -1,0 +1,240 @@
+//! The animated flow: producers → the broker's key, channel or stream → consumers, with messages
+//! as dots moving along the paths, coloured by fate (sent, delivered, duplicate, lost,
+//! dead-lettered). Only SVG attributes carry geometry (CSP: no inline styles).
+
+use yew::prelude::*;
+
+use crate::messaging::trail::{Fate, Flow, Node};
+use crate::messaging::{ConsumerView, MsgId};
+
+/// At most this many dots per frame (the newest moves), whatever the rate.
+pub const MAX_DOTS: usize = 150;
+/// Wall time one dot takes along its path, at any speed.
+const TRIP_WALL_MS: f64 = 700.0;
+/// Producer rows drawn (more producers share rows).
+const PRODUCER_ROWS: u32 = 10;
+/// Consumer rows drawn (more consumers share rows).
+const CONSUMER_ROWS: u32 = 12;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Geometry {
+    pub w: f64,
+    pub producer_x: f64,
+    pub broker_x: f64,
+    pub consumer_x: f64,
+}
+
+impl Geometry {
+    pub const WIDE: Geometry = Geometry { w: 640.0, producer_x: 56.0, broker_x: 320.0, consumer_x: 570.0 };
+    pub const NARROW: Geometry = Geometry { w: 400.0, producer_x: 40.0, broker_x: 196.0, consumer_x: 340.0 };
+}
+
+fn height(consumers: u32, producers: u32) -> f64 {
+    (f64::from(consumers.min(CONSUMER_ROWS).max(producers.min(PRODUCER_ROWS))) * 30.0 + 70.0).max(230.0)
+}
+
+fn row_y(i: u32, n: u32, rows: u32, h: f64) -> f64 {
+    let n = n.clamp(1, rows);
+    let step = (h - 70.0) / f64::from(n);
+    20.0 + step * (f64::from(i % rows) + 0.5)
+}
+
+/// Where a node is drawn.
+fn place(node: Node, producers: u32, consumers: u32, g: Geometry, h: f64) -> (f64, f64) {
+    match node {
+        Node::Producer(p) => (g.producer_x + 14.0, row_y(p, producers, PRODUCER_ROWS, h)),
+        Node::Broker => (g.broker_x, (h - 50.0) / 2.0),
+        Node::Consumer(c) => (g.consumer_x - 16.0, row_y(c, consumers, CONSUMER_ROWS, h)),
+        Node::DeadLetter => (g.broker_x, h - 22.0),
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dot {
+    pub x: i64,
+    pub y: i64,
+    pub msg: MsgId,
+    pub class: &'static str,
+}
+
+fn fate_class(f: Fate) -> &'static str {
+    match f {
+        Fate::Sent => "msg-dot msg-dot--sent",
+        Fate::Delivered => "msg-dot msg-dot--delivered",
+        Fate::Duplicate => "msg-dot msg-dot--duplicate",
+        Fate::Lost => "msg-dot msg-dot--lost",
+        Fate::DeadLettered => "msg-dot msg-dot--dead",
+    }
+}
+
+/// The dots of the newest moves: a move of age `a` (virtual ms) is `a / trip` along its path,
+/// the trip being [`TRIP_WALL_MS`] of wall time at `speed`, shortened when the newest
+/// [`MAX_DOTS`] moves all happened within less virtual time (so dots spread along the paths).
+pub fn dots(flows: &[Flow], now_ms: u64, speed: f64, producers: u32, consumers: u32, g: Geometry) -> Vec<Dot> {
+    let h = height(consumers, producers);
+    let newest = &flows[flows.len().saturating_sub(MAX_DOTS)..];
+    let Some(oldest) = newest.first() else {
+        return Vec::new();
+    };
+    let span = now_ms.saturating_sub(oldest.at_ms) as f64;
+    let trip = if flows.len() >= MAX_DOTS { (speed * TRIP_WALL_MS).min(span.max(1.0)) } else { speed * TRIP_WALL_MS };
+    let trip = trip.max(1.0);
+    newest
+        .iter()
+        .filter_map(|f| {
+            let t = now_ms.saturating_sub(f.at_ms) as f64 / trip;
+            if t > 1.0 || f.at_ms > now_ms {
+                return None;
+            }
+            let (x0, y0) = place(f.from, producers, consumers, g, h);
+            let (x1, y1) = place(f.to, producers, consumers, g, h);
+            let (x, y) = if f.from == f.to {
+                // Dropped where it was held: it falls away from the consumer.
+                (x0 + 6.0, y0 + 28.0 * t)
+            } else {
+                (x0 + (x1 - x0) * t, y0 + (y1 - y0) * t)
+            };
+            Some(Dot { x: x.round() as i64, y: y.round() as i64, msg: f.msg, class: fate_class(f.fate) })
+        })
+        .collect()
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FlowDiagramProps {
+    pub flows: Vec<Flow>,
+    pub consumers: Vec<ConsumerView>,
+    pub producers: u32,
+    pub now_ms: u64,
+    pub speed: f64,
+    /// The key, channel or stream (or "balancer").
+    pub broker_label: AttrValue,
+    pub broker_up: bool,
+    pub partitioned: bool,
+    pub dead_letter: Option<AttrValue>,
+    pub depth: u64,
+    pub selected: Option<u32>,
+    pub geometry: Geometry,
+    pub on_message: Callback<MsgId>,
+    pub on_consumer: Callback<u32>,
+}
+
+#[component]
+pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
+    let g = props.geometry;
+    let n = props.consumers.len() as u32;
+    let h = height(n, props.producers);
+    let (bx, by) = place(Node::Broker, props.producers, n, g, h);
+    let dots = dots(&props.flows, props.now_ms, props.speed, props.producers, n, g);
+    let on_dot = {
+        let cb = props.on_message.clone();
+        Callback::from(move |e: MouseEvent| {
+            let id = e
+                .target_dyn_into::<web_sys::Element>()
+                .and_then(|el| el.get_attribute("data-msg"))
+                .and_then(|v| v.parse::<MsgId>().ok());
+            if let Some(id) = id {
+                cb.emit(id);
+            }
+        })
+    };
+    let producers = props.producers.min(PRODUCER_ROWS);
+    html! {
+        <figure class="msg-flow">
+            <svg class="msg-flow__svg" viewBox={format!("0 0 {} {h}", g.w)} role="img" data-testid="msg-flow"
+                 aria-label={format!("{} producers send through {} to {n} consumers", props.producers, props.broker_label)}>
+                <title>{ "Messages flowing from producers through the broker to the consumers" }</title>
+                // Paths
+                { for (0..producers).map(|p| {
+                    let (x, y) = place(Node::Producer(p), props.producers, n, g, h);
+                    html! { <line class="msg-path" x1={x.to_string()} y1={y.to_string()} x2={bx.to_string()} y2={by.to_string()} /> }
+                }) }
+                { for props.consumers.iter().take(CONSUMER_ROWS as usize).map(|c| {
+                    let (x, y) = place(Node::Consumer(c.index), props.producers, n, g, h);
+                    let class = classes!("msg-path", props.partitioned.then_some("msg-path--cut"), (!c.up).then_some("msg-path--off"));
+                    html! { <line class={class} x1={bx.to_string()} y1={by.to_string()} x2={x.to_string()} y2={y.to_string()} /> }
+                }) }
+                if props.dead_letter.is_some() {
+                    <line class="msg-path msg-path--dead" x1={bx.to_string()} y1={by.to_string()} x2={bx.to_string()} y2={(h - 30.0).to_string()} />
+                }
+                if props.partitioned {
+                    <line class="msg-partition" data-testid="msg-partition-line"
+                          x1={((bx + g.consumer_x) / 2.0).to_string()} y1="6" x2={((bx + g.consumer_x) / 2.0).to_string()} y2={(h - 44.0).to_string()} />
+                    <text class="msg-label msg-label--bad" x={((bx + g.consumer_x) / 2.0).to_string()} y={(h - 32.0).to_string()} text-anchor="middle">{ "partition" }</text>
+                }
+                // Dots under the nodes so labels stay readable.
+                <g class="msg-dots" onclick={on_dot}>
+                    { for dots.iter().map(|d| html! {
+                        <circle class={d.class} cx={d.x.to_string()} cy={d.y.to_string()} r="4.5" data-msg={d.msg.to_string()}>
+                            <title>{ format!("message {}", d.msg) }</title>
+                        </circle>
+                    }) }
+                </g>
+                // Producers
+                { for (0..producers).map(|p| {
+                    let (x, y) = place(Node::Producer(p), props.producers, n, g, h);
+                    html! {
+                        <g>
+                            <rect class="msg-producer" x={(x - 28.0).to_string()} y={(y - 10.0).to_string()} width="28" height="20" rx="4" />
+                            <text class="msg-label" x={(x - 14.0).to_string()} y={(y + 4.0).to_string()} text-anchor="middle">{ format!("P{p}") }</text>
+                        </g>
+                    }
+                }) }
+                // Broker
+                <rect class={classes!("msg-broker", (!props.broker_up).then_some("msg-broker--down"))}
+                      x={(bx - 58.0).to_string()} y={(by - 26.0).to_string()} width="116" height="52" rx="8" />
+                <text class="msg-label msg-label--on" x={bx.to_string()} y={(by - 6.0).to_string()} text-anchor="middle">{ props.broker_label.clone() }</text>
+                <text class="msg-label msg-label--on" x={bx.to_string()} y={(by + 12.0).to_string()} text-anchor="middle" data-testid="msg-flow-depth">
+                    { if props.broker_up { format!("depth {}", props.depth) } else { "down".to_string() } }
+                </text>
+                if let Some(dl) = &props.dead_letter {
+                    <rect class="msg-dead" x={(bx - 70.0).to_string()} y={(h - 32.0).to_string()} width="140" height="22" rx="4" />
+                    <text class="msg-label msg-label--strong" x={bx.to_string()} y={(h - 17.0).to_string()} text-anchor="middle">{ dl.clone() }</text>
+                }
+                // Consumers
+                { for props.consumers.iter().take(CONSUMER_ROWS as usize).map(|c| {
+                    let (x, y) = place(Node::Consumer(c.index), props.producers, n, g, h);
+                    let state = if !c.up { "msg-consumer--down" } else if c.slow > 1.0 { "msg-consumer--slow" } else { "msg-consumer--up" };
+                    let on_consumer = props.on_consumer.clone();
+                    let index = c.index;
+                    let selected = props.selected == Some(index);
+                    html! {
+                        <g class={classes!("msg-consumer", state, selected.then_some("msg-consumer--selected"))}
+                           onclick={Callback::from(move |_: MouseEvent| on_consumer.emit(index))}>
+                            <title>{ format!("consumer {index}: {} held", c.held.len()) }</title>
+                            <rect class="msg-consumer__box" x={(x + 4.0).to_string()} y={(y - 11.0).to_string()} width="60" height="22" rx="4" />
+                            <text class="msg-label msg-label--strong" x={(x + 34.0).to_string()} y={(y + 4.0).to_string()} text-anchor="middle">
+                                { format!("C{index} · {}", c.held.len()) }
+                            </text>
+                        </g>
+                    }
+                }) }
+            </svg>
+            <figcaption class="msg-muted msg-legend">
+                <span><svg class="msg-swatch" viewBox="0 0 10 10" aria-hidden="true"><circle class="msg-dot msg-dot--sent" cx="5" cy="5" r="4" /></svg>{ "sent" }</span>
+                <span><svg class="msg-swatch" viewBox="0 0 10 10" aria-hidden="true"><circle class="msg-dot msg-dot--delivered" cx="5" cy="5" r="4" /></svg>{ "delivered" }</span>
+                <span><svg class="msg-swatch" viewBox="0 0 10 10" aria-hidden="true"><circle class="msg-dot msg-dot--duplicate" cx="5" cy="5" r="4" /></svg>{ "redelivered (duplicate)" }</span>
+                <span><svg class="msg-swatch" viewBox="0 0 10 10" aria-hidden="true"><circle class="msg-dot msg-dot--lost" cx="5" cy="5" r="4" /></svg>{ "lost" }</span>
+                <span><svg class="msg-swatch" viewBox="0 0 10 10" aria-hidden="true"><circle class="msg-dot msg-dot--dead" cx="5" cy="5" r="4" /></svg>{ "dead-lettered" }</span>
+                <span>{ format!("· the newest {MAX_DOTS} moves at most; click a dot or a consumer to inspect it") }</span>
+            </figcaption>
+        </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dots_move_from_the_producer_to_the_broker_and_stop_after_the_trip() {
+        let f = Flow { at_ms: 0, msg: 7, from: Node::Producer(0), to: Node::Broker, fate: Fate::Sent };
+        let g = Geometry::WIDE;
+        let start = dots(&[f], 0, 1.0, 1, 2, g);
+        let mid = dots(&[f], 350, 1.0, 1, 2, g);
+        assert_eq!(start.len(), 1);
+        assert!(mid[0].x > start[0].x && mid[0].msg == 7);
+        assert!(dots(&[f], 701, 1.0, 1, 2, g).is_empty());
+        let many: Vec<Flow> = (0..1_000).map(|i| Flow { at_ms: i, ..f }).collect();
+        assert!(dots(&many, 1_000, 100.0, 1, 2, g).len() <= MAX_DOTS);
+    }
+}

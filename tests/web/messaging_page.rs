@@ -1,0 +1,108 @@
+//! Browser tests of the /messaging page: mounted under the real `Layout` at a path with a query,
+//! driven by real DOM events.
+
+use playground::ui::Layout;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlInputElement};
+
+use crate::support::*;
+
+fn text(root: &Element, id: &str) -> String {
+    by_testid(root, id).unwrap_or_else(|| panic!("{id} is on the page")).text_content().unwrap_or_default()
+}
+
+async fn wait_until(max_ms: u32, mut cond: impl FnMut() -> bool) -> bool {
+    let mut waited = 0;
+    while waited < max_ms {
+        if cond() {
+            return true;
+        }
+        gloo_timers::future::TimeoutFuture::new(25).await;
+        waited += 25;
+    }
+    cond()
+}
+
+/// Mounts `path`, runs the run to its end ("Run to end", in frame slices) and returns the page.
+async fn finished(path: &str) -> (Element, yew::AppHandle<Routed<Layout>>) {
+    let (root, handle) = mount_at::<Layout>(path).await;
+    assert!(by_testid(&root, "param-notices").is_none(), "{path}: a good URL gives no notice");
+    click(&by_testid(&root, "msg-finish").expect("a Run to end button"));
+    assert!(wait_until(60_000, || by_testid(&root, "msg-finished").is_some()).await, "{path}: the run finishes");
+    settle().await;
+    (root, handle)
+}
+
+#[wasm_bindgen_test]
+async fn consumer_crash_on_the_simple_queue_shows_lost_messages_and_the_reliable_queue_none() {
+    let (root, handle) = finished("/messaging?preset=consumer-crash&pattern=simple-queue&seed=1").await;
+    assert_eq!(text(&root, "msg-live").contains("simple-queue"), true);
+    let lost: u64 = text(&root, "count-lost").parse().expect("a count once the run is over");
+    assert!(lost > 0, "the simple queue loses what the crashed worker held");
+    handle.destroy();
+    root.remove();
+
+    let (root, handle) = finished("/messaging?preset=consumer-crash&pattern=reliable-queue&seed=1").await;
+    assert_eq!(text(&root, "count-lost"), "0", "the reliable queue redelivers");
+    assert!(text(&root, "count-redelivered").parse::<u64>().unwrap() > 0);
+    handle.destroy();
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_inspector_opens_a_message_and_a_consumer_and_the_cli_reads_the_run() {
+    let (root, handle) = mount_at::<Layout>("/messaging?preset=steady&pattern=stream-group&seed=2").await;
+    // Step until some messages exist.
+    for _ in 0..60 {
+        click(&by_testid(&root, "step").unwrap());
+    }
+    settle().await;
+    let chip = query(&root, "[data-testid='msg-recent'] button").expect("recent messages to pick from");
+    click(&chip);
+    settle().await;
+    let life = text(&root, "msg-life");
+    assert!(life.contains("produced by producer-"), "{life}");
+    click(&by_testid(&root, "msg-inspect-1").unwrap());
+    settle().await;
+    assert!(text(&root, "msg-inspector").contains("worker 1"), "{}", text(&root, "msg-inspector"));
+    // A crash from the card: the card says so.
+    click(&by_testid(&root, "msg-crash-1").unwrap());
+    settle().await;
+    assert!(text(&root, "msg-consumer-1").contains("down"));
+    // redis-cli: a read answers, a write is refused with the reason.
+    let input = by_testid(&root, "msg-cli-input").unwrap().dyn_into::<HtmlInputElement>().unwrap();
+    for line in ["XINFO GROUPS stream", "DEL stream"] {
+        input.set_value(line);
+        keydown(&input, "Enter");
+        settle().await;
+    }
+    let t = text(&root, "msg-cli-transcript");
+    assert!(t.contains("workers") && t.contains("DEL changes data"), "{t}");
+    handle.destroy();
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn bad_url_values_are_named_in_a_notice() {
+    let (root, handle) = mount_at::<Layout>("/messaging?preset=nope&pattern=carrier-pigeon&seed=x&consumers=0").await;
+    let n = text(&root, "param-notices");
+    for bad in ["preset", "nope", "pattern", "carrier-pigeon", "seed", "consumers"] {
+        assert!(n.contains(bad), "the notice names {bad}: {n}");
+    }
+    // Defaults were used: the page still runs.
+    assert!(by_testid(&root, "msg-flow").is_some());
+    handle.destroy();
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn tcp_vs_udp_shows_both_transports() {
+    let (root, handle) = mount_at::<Layout>("/messaging?preset=tcp-vs-udp&loss=0.1&seed=3").await;
+    assert!(wait_until(30_000, || by_testid(&root, "msg-transport-table").is_some()).await);
+    assert_eq!(text(&root, "tcp-delivered"), "1000");
+    let udp: u64 = text(&root, "udp-delivered").parse().unwrap();
+    assert!((800..980).contains(&udp), "UDP loses about 10 %: {udp}");
+    handle.destroy();
+    root.remove();
+}
