@@ -61,7 +61,8 @@ fn the_gc_pause_counterexample_replays_to_the_same_lease_overlap_on_the_timeline
     // Opened as the page opens it, the run at the cursor has the violation marked and two workers
     // that believe they hold the lock.
     let run = open(&t);
-    assert!(run.marks().iter().any(|m| m.kind == NotableKind::Violation && m.at <= run.cursor()));
+    assert_eq!(run.cursor().at_ms, end + playground::verify::lock::replay::AFTER_VIOLATION_MS);
+    assert!(run.marks().iter().any(|m| m.kind == NotableKind::Violation && m.at.at_ms == end));
     let believers =
         (0..run.model().worker_count()).filter(|w| run.model().worker_view(*w).unwrap().believes_it_holds).count();
     assert_eq!(believers, 2);

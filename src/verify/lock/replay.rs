@@ -25,6 +25,9 @@ use crate::sim::rewind::{Cursor, NotableKind, RewindConfig, Seek};
 use crate::sim::SimTime;
 use serde::Serialize;
 
+/// How far past the violation's first instant the replay's cursor lands (virtual ms).
+pub const AFTER_VIOLATION_MS: u64 = 2_000;
+
 /// The most runtime runs the placement search tries before it settles for the first placement.
 pub const MAX_TRIES: usize = 400;
 
@@ -33,8 +36,9 @@ pub const MAX_TRIES: usize = 400;
 pub struct TraceReplay {
     /// The property whose counterexample this is.
     pub property: Property,
-    /// Scenario (no scripted steps), seed, epoch and the action log; the cursor is at the
-    /// runtime's mark of the violation when it was reproduced, else at the trace's last step.
+    /// Scenario (no scripted steps), seed, epoch and the action log; the cursor is
+    /// [`AFTER_VIOLATION_MS`] after the runtime's mark of the violation when it was reproduced, else
+    /// at the trace's last step.
     pub replay: LockReplay,
     /// Whether the runtime's checker flags the same property in the replayed run.
     pub reproduced: bool,
@@ -130,7 +134,7 @@ pub fn trace_replay(cfg: &CheckConfig, outcome: &PropertyOutcome, epoch: SimTime
                 0
             }
             Err(i) => {
-                offsets[..=i].iter_mut().for_each(|o| *o = 0);
+                offsets[..=i].fill(0);
                 i + 1
             }
         };
@@ -159,12 +163,14 @@ pub fn trace_replay(cfg: &CheckConfig, outcome: &PropertyOutcome, epoch: SimTime
         )),
         (Some(_), Some(_)) => {}
     }
-    let cursor = hit.or_else(|| {
-        let end = outcome.trace.last().map_or(0, |s| s.at_ms);
-        let mut probe = run_with(&scenario, epoch, &actions, &offsets).expect("the same offsets ran before");
-        probe.seek(Seek::Time(end));
-        Some(probe.cursor())
-    });
+    // The page opens the run a moment after the violation (or at the trace's end), so the overlap
+    // is already drawn; the scrubber's previous-mark button goes to its first instant.
+    let mut run = run;
+    let at = match hit {
+        Some(c) => c.at_ms + AFTER_VIOLATION_MS,
+        None => outcome.trace.last().map_or(0, |s| s.at_ms),
+    };
+    let cursor = Some(run.seek(Seek::Time(at.min(scenario.duration_ms))));
     let mut replay: LockReplay =
         Replay::new(LockRuntime::ID, scenario.seed, epoch, scenario.clone(), run.actions().to_vec());
     replay.cursor = cursor;

@@ -7,7 +7,6 @@
 //! status; the worker is owned by an effect keyed on the run number (a new run, Cancel, an answer
 //! or leaving the page terminates it), so the page's main thread never runs the search.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -305,7 +304,6 @@ pub fn VerifyPanel(props: &VerifyPanelProps) -> Html {
                     Err(message) => dispatch.dispatch(VerifyAction::WorkerFailed(run, message)),
                 }
             }
-            let worker: Rc<RefCell<Option<WorkerHandle>>> = worker;
             move || {
                 worker.borrow_mut().take();
             }
@@ -367,10 +365,10 @@ pub fn VerifyPanel(props: &VerifyPanelProps) -> Html {
                 { "Explores every interleaving of messages, timers and the chosen faults up to the depth, breadth-first, so a counterexample is a shortest one." }
             </p>
         },
-        VerifyStatus::Running { progress, .. } => html! {
+        VerifyStatus::Running { config, progress } => html! {
             <div class="vf-status" role="status" data-testid="verify-status">
-                <progress class="progress" data-testid="verify-progress"
-                          max={state.form.depth.clone()} value={progress.map_or(0, |p| p.depth).to_string()} />
+                <progress class="progress" data-testid="verify-progress" aria-label="Depth explored"
+                          max={config.depth.to_string()} value={progress.map_or(0, |p| p.depth).to_string()} />
                 <p data-testid="verify-progress-text">
                     { progress.as_ref().map_or_else(|| "Starting the checker…".to_string(), progress_line) }
                 </p>
