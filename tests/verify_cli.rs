@@ -156,3 +156,24 @@ fn the_bench_prints_figures_for_both_checkers() {
     assert!(v["lock"][0]["result"].as_str().unwrap().starts_with("counterexample"));
     assert!(v["linear"].as_array().unwrap().iter().all(|f| f["histories"].as_u64().unwrap() >= 1));
 }
+
+#[test]
+fn a_cluster_run_s_history_goes_through_sim_check_linear() {
+    let dir = std::env::temp_dir().join(format!("verify-cli-cluster-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("replica-lag.json");
+    let f = file.to_str().unwrap();
+    let out = sim(&["--json", "cluster", "--preset", "replica-lag", "--history-out", f]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(summary["acked_writes_lost"].as_u64().unwrap() > 0);
+    let out = sim(&["--json", "check", "linear", f]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(v["result"], "not-linearizable", "{}", v["summary"]);
+    // Without lag the same failover keeps every acknowledged write.
+    let out = sim(&["--json", "cluster", "--preset", "replica-lag", "--lag", "0", "--history-out", f]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&sim(&["--json", "check", "linear", f]).stdout).unwrap();
+    assert_eq!(v["result"], "linearizable", "{}", v["summary"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

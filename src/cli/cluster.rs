@@ -23,6 +23,10 @@ pub struct Args {
     /// Replication lag (ms), 0 to 10000.
     #[arg(long)]
     pub lag: Option<u64>,
+    /// Write the run's client history (every SET, then a final read of each key) as JSON for
+    /// `sim check linear FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub history_out: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -86,6 +90,12 @@ pub fn run(common: &Common, args: Args) -> CliResult {
             let mut run = ClusterRun::new(s, common.seed)?;
             run.run_to_end();
             let summary = run.summary(common.seed);
+            if let Some(path) = &args.history_out {
+                let h = crate::cluster::linear::write_history(&mut run);
+                std::fs::write(path, h.to_json() + "\n")
+                    .map_err(|e| format!("--history-out {}: {e}", path.display()))?;
+                eprintln!("history: {} operations written to {}", h.ops.len(), path.display());
+            }
             if common.json {
                 print_json(&summary)
             } else {

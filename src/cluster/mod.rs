@@ -23,6 +23,7 @@ pub mod config;
 pub mod failover_times;
 pub mod keys;
 pub mod ledger;
+pub mod linear;
 pub mod metrics;
 pub mod node;
 pub mod replication;

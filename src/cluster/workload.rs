@@ -21,6 +21,31 @@ pub const SESSION_TTL_S: u64 = 600;
 /// Acknowledged writes remembered for read-back (older ones are forgotten).
 pub const ACKED_KEPT: usize = 50_000;
 
+/// Finished writes remembered for the linearizability check (older ones are forgotten).
+pub const WRITES_KEPT: usize = 50_000;
+
+/// How a write ended, as the application saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteResult {
+    /// `OK`: acknowledged.
+    Ok,
+    /// A timeout or a closed connection: it may or may not have been applied.
+    Unknown,
+    /// Refused before it ran (a redirect limit, CLUSTERDOWN, …): surely not applied.
+    Failed,
+}
+
+/// One write's invocation and outcome (`SET key value EX 600`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteOutcome {
+    pub client: usize,
+    pub key: String,
+    pub value: String,
+    pub invoke_ms: u64,
+    pub return_ms: u64,
+    pub result: WriteResult,
+}
+
 /// The hash tag of the preloaded keys (`{orders}` hashes to slot 105).
 pub const TAG: &str = "{orders}";
 
@@ -82,6 +107,9 @@ pub struct Workload {
     next_client: usize,
     /// Acknowledged writes: key → (value, when the OK arrived in ms since the start).
     pub acked: BTreeMap<Vec<u8>, (Vec<u8>, u64)>,
+    /// Every finished write, oldest first (at most [`WRITES_KEPT`]; `writes_forgotten` counts the rest).
+    pub writes: std::collections::VecDeque<WriteOutcome>,
+    pub writes_forgotten: u64,
     acked_order: std::collections::VecDeque<Vec<u8>>,
 }
 
@@ -110,6 +138,8 @@ impl Workload {
             next_session: 1,
             next_client: 0,
             acked: BTreeMap::new(),
+            writes: std::collections::VecDeque::new(),
+            writes_forgotten: 0,
             acked_order: std::collections::VecDeque::new(),
         }
     }
@@ -221,6 +251,7 @@ impl Workload {
                 (Vec::new(), Some(finish(&o, format!("GET+SETEX user:{}", o.user), Some(false), true, None)))
             }
             (Stage::Write, Ok(_)) => {
+                self.record_write(&o, now_ms, WriteResult::Ok);
                 self.remember(o.key.clone(), o.user.clone().into_bytes(), now_ms);
                 (Vec::new(), Some(finish(&o, format!("SET {}", String::from_utf8_lossy(&o.key)), None, true, None)))
             }
@@ -231,6 +262,12 @@ impl Workload {
                 (Vec::new(), Some(finish(&o, format!("GET+SETEX user:{}", o.user), None, true, Some(e))))
             }
             (Stage::Write, Err(e)) => {
+                let result = match &e {
+                    ClientError::Timeout => WriteResult::Unknown,
+                    ClientError::Reply(m) if m == super::client::CONNECTION_CLOSED => WriteResult::Unknown,
+                    _ => WriteResult::Failed,
+                };
+                self.record_write(&o, now_ms, result);
                 (Vec::new(), Some(finish(&o, format!("SET {}", String::from_utf8_lossy(&o.key)), None, true, Some(e))))
             }
             (Stage::Origin, _) => {
@@ -238,6 +275,29 @@ impl Workload {
                 (Vec::new(), None)
             }
         }
+    }
+
+    fn record_write(&mut self, o: &Op, now_ms: u64, result: WriteResult) {
+        self.writes.push_back(WriteOutcome {
+            client: o.client,
+            key: String::from_utf8_lossy(&o.key).into_owned(),
+            value: o.user.clone(),
+            invoke_ms: o.started_ms,
+            return_ms: now_ms,
+            result,
+        });
+        if self.writes.len() > WRITES_KEPT {
+            self.writes.pop_front();
+            self.writes_forgotten += 1;
+        }
+    }
+
+    /// Writes sent but not answered yet: (client, key, value, invoked at).
+    pub fn open_writes(&self) -> impl Iterator<Item = (usize, String, String, u64)> + '_ {
+        self.ops
+            .values()
+            .filter(|o| o.stage == Stage::Write)
+            .map(|o| (o.client, String::from_utf8_lossy(&o.key).into_owned(), o.user.clone(), o.started_ms))
     }
 
     fn remember(&mut self, key: Vec<u8>, value: Vec<u8>, at_ms: u64) {

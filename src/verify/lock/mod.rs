@@ -11,9 +11,11 @@
 pub mod config;
 pub mod machines;
 pub mod model;
+pub mod replay;
 pub mod search;
 pub mod trace;
 
 pub use config::{CheckConfig, ConfigError, Fault, Property, Variant};
+pub use replay::{replay_choice, trace_replay, TraceReplay, MAX_TRIES};
 pub use search::{check, CheckReport, Progress, PropertyOutcome, Search, Stop};
 pub use trace::{replay_plan, RedisSnapshot, ReplayPlan, TraceStep, WorkerSnapshot};

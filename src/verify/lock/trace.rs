@@ -287,7 +287,9 @@ pub fn replay_plan(variant: Variant, cfg: &super::config::CheckConfig, trace: &[
                 let until = trace[i + 1..]
                     .iter()
                     .find(|x| x.kind == "resume" && x.worker == st.worker)
-                    .map_or(scenario.duration_ms, |x| x.at_ms);
+                    // A trace that ends with the worker still frozen: it wakes a TTL later, so the
+                    // replay shows what it does then.
+                    .map_or(end + cfg.ttl_ms, |x| x.at_ms);
                 push(LockAction::Pause { target: target(st.worker), ms: until.saturating_sub(at_ms).max(1) });
             }
             "crash" => push(LockAction::Crash { target: target(st.worker) }),
@@ -303,10 +305,13 @@ pub fn replay_plan(variant: Variant, cfg: &super::config::CheckConfig, trace: &[
                     .iter()
                     .find(|x| x.kind == "deliver" && x.worker == st.worker && x.instance == st.instance)
                     .map_or(scenario.duration_ms, |x| x.at_ms);
-                let held = until.saturating_sub(at_ms).max(1);
-                push(LockAction::SlowLink { target: target(st.worker), extra_ms: held });
+                // The runtime holds a partitioned worker's packets and sends them on at the heal,
+                // in order, as TCP does: the delayed message arrives when the checker delivers it.
+                push(LockAction::Partition { target: target(st.worker) });
+                scenario.steps.push(Step { at_ms: until, action: LockAction::Heal { target: target(st.worker) } });
                 notes.push(format!(
-                    "step {i}: the delayed message becomes a link {held} ms slower for worker-{} (both directions)",
+                    "step {}: the delayed message becomes worker-{}'s partition from {at_ms} ms to {until} ms (every packet of it waits, not only that one)",
+                    i + 1,
                     st.worker.unwrap_or(0)
                 ));
             }
@@ -319,15 +324,19 @@ pub fn replay_plan(variant: Variant, cfg: &super::config::CheckConfig, trace: &[
                     action: LockAction::ClockRate { target: target(st.worker), rate: 1.0 },
                 });
                 notes.push(format!(
-                    "step {i}: the drift step becomes a clock at half speed for {} ms (the same {d} ms behind, reached gradually)",
+                    "step {}: the drift step becomes a clock at half speed for {} ms (the same {d} ms behind, reached gradually)",
+                    i + 1,
                     2 * d
                 ));
             }
-            "drop" => notes
-                .push(format!("step {i}: a lost message has no runtime fault (TCP does not lose it); not replayed")),
+            "drop" => notes.push(format!(
+                "step {}: a lost message has no runtime fault (TCP does not lose it); not replayed",
+                i + 1
+            )),
             _ => {}
         }
     }
+    // Stable: a heal and a partition at one instant keep their trace order.
     scenario.steps.sort_by_key(|s| s.at_ms);
     ReplayPlan { scenario, notes }
 }

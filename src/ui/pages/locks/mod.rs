@@ -21,6 +21,8 @@ mod summary;
 mod text;
 mod timeline;
 mod timeline_panel;
+pub mod verify;
+pub mod verify_worker;
 mod workers;
 
 use yew::prelude::*;
@@ -42,6 +44,7 @@ pub use settings::{ScenarioSettings, ScenarioSettingsProps};
 use state::{LocksAction, LocksState, RunRef, Stamp};
 use summary::SafetySummary;
 use timeline_panel::TimelinePanel;
+use verify::VerifyPanel;
 use workers::WorkersPanel;
 pub use workers::{WorkerCard, WorkerCardProps, WorkerSnap};
 
@@ -196,6 +199,19 @@ pub fn LocksPage() -> Html {
         })
     };
 
+    // The Verify panel's "Replay on the timeline": the counterexample opens as this page's run.
+    let on_verify_replay = {
+        let playback = playback.clone();
+        let dispatch = dispatch.clone();
+        Callback::from(move |text: String| match state::parse_replay(&text) {
+            Ok(r) => {
+                playback.pause();
+                dispatch.dispatch(LocksAction::LoadReplay(Box::new(r)));
+            }
+            Err(e) => dispatch.dispatch(LocksAction::ReplayError(format!("The counterexample did not open: {e}"))),
+        })
+    };
+
     let s = &state.scenario;
     let (now_rel, scrub, actions, log_error) = {
         let r = state.run.borrow();
@@ -288,6 +304,7 @@ pub fn LocksPage() -> Html {
                 </div>
             </div>
             <ScenarioSettings scenario={s.clone()} error={state.form_error.clone()} on_apply={apply} on_error={on_form_error} />
+            <VerifyPanel epoch_ms={state.epoch.as_unix_ms()} on_replay={on_verify_replay} />
             { modal.unwrap_or_default() }
         </section>
     }
