@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use super::cmd::{
-    admin, blocking, connection, databases, hashes, keys, lists, pubsub, scripting, server, sets, streams, strings,
+    admin, blocking, connection, databases, hashes, introspect, keys, lists, pubsub, scripting, server, sets, streams, strings,
     transactions, zsets,
 };
 use super::store::Handler;
@@ -296,6 +296,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     container!("xinfo", Stream, "A container for stream introspection commands", XINFO),
     // server
     container!("config", Server, "A container for server configuration commands", CONFIG),
+    container!("object", Keyspace, "A container for object introspection commands", OBJECT),
+    container!("memory", Server, "A container for memory diagnostics commands", MEMORY),
     c!("time", 1, F, Server, "", "Return the current server time (the virtual clock)", admin::time),
     c!("wait", 3, NS, Keyspace, "numreplicas timeout", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", admin::wait),
 ];
@@ -413,6 +415,19 @@ static XINFO: &[CommandSpec] = &[
     sub!("xinfo|groups", 3, R, Stream, "key", "List the consumer groups of a stream", streams::xinfo),
     sub!("xinfo|consumers", 4, R, Stream, "key group", "List the consumers in a consumer group", streams::xinfo),
     sub!("xinfo|help", 2, &[], Stream, "", "Show helpful text about the different subcommands", streams::xinfo),
+];
+
+static OBJECT: &[CommandSpec] = &[
+    sub!("object|encoding", 3, R, Keyspace, "key", "Inspect the internal encoding of a Redis object", introspect::object_encoding),
+    sub!("object|freq", 3, R, Keyspace, "key", "Get the logarithmic access frequency counter of a Redis object", introspect::object_freq),
+    sub!("object|idletime", 3, R, Keyspace, "key", "Get the time since a Redis object was last accessed", introspect::object_idletime),
+    sub!("object|refcount", 3, R, Keyspace, "key", "Get the number of references to the value of the key", introspect::object_refcount),
+    sub!("object|help", 2, &[], Keyspace, "", "Show helpful text about the different subcommands", introspect::object_help),
+];
+
+static MEMORY: &[CommandSpec] = &[
+    sub!("memory|usage", -3, R, Server, "key [SAMPLES count]", "Estimate the memory usage of a key", introspect::memory_usage),
+    sub!("memory|help", 2, &[], Server, "", "Show helpful text about the different subcommands", introspect::memory_help),
 ];
 
 static CONFIG: &[CommandSpec] = &[
