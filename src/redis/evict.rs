@@ -213,7 +213,8 @@ impl Store {
         for i in 0..self.database_count() {
             let (keys, expires) = self.db_view(i);
             total += keys.alloc_total() + memory::dict_buckets_alloc(keys.len()) as u64;
-            total += expires.len() as u64 * memory::je_size(24) as u64 + memory::dict_buckets_alloc(expires.len()) as u64;
+            total +=
+                expires.len() as u64 * memory::je_size(24) as u64 + memory::dict_buckets_alloc(expires.len()) as u64;
         }
         total
     }

@@ -157,7 +157,12 @@ impl Keyspace {
     pub fn insert_moved(&mut self, key: &[u8], value: Value, meta: KeyMeta) -> Option<Value> {
         self.insert_with(key, value, |_| meta)
     }
-    fn insert_with(&mut self, key: &[u8], value: Value, meta: impl FnOnce(Option<KeyMeta>) -> KeyMeta) -> Option<Value> {
+    fn insert_with(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        meta: impl FnOnce(Option<KeyMeta>) -> KeyMeta,
+    ) -> Option<Value> {
         let h = h32_of(key);
         let Keyspace { entries, table, meta: metas, .. } = self;
         let (i, old) = match table.find(spread(h), |&s| slot_h32(s) == h && &*entries[slot_index(s)].0 == key) {

@@ -14,10 +14,9 @@
 //! big encoding never goes back while the key holds the same object: the keyspace keeps that
 //! fact in [`KeyMeta::flags`].
 //!
-//! This module is pure arithmetic over values: no clock, no randomness (skiplist node levels are
-//! derived from a hash of the member, so the same dataset always costs the same).
+//! This module is pure arithmetic over values: no clock, no randomness (a skiplist node is
+//! counted at the mean size of Redis's random levels, so the same dataset always costs the same).
 
-use super::keyspace::hash_bytes;
 use super::num;
 use super::value::Value;
 
@@ -72,8 +71,9 @@ impl Encoding {
     }
 }
 
-// Default conversion thresholds (redis.conf of 7.0).
-const HASH_MAX_LISTPACK_ENTRIES: usize = 128;
+// Default conversion thresholds (config.c of 7.0.15: a server started without redis.conf keeps
+// 512 hash entries, not the 128 the sample redis.conf sets).
+const HASH_MAX_LISTPACK_ENTRIES: usize = 512;
 const HASH_MAX_LISTPACK_VALUE: usize = 64;
 const SET_MAX_INTSET_ENTRIES: usize = 512;
 const ZSET_MAX_LISTPACK_ENTRIES: usize = 128;
@@ -94,7 +94,8 @@ const ROBJ: usize = 16;
 const DICT_ENTRY: usize = 24;
 const DICT: usize = 56;
 const QUICKLIST: usize = 40;
-const QUICKLIST_NODE: usize = 32;
+/// 24 bytes of pointers, `sz`, then 32 bits of bitfields, padded to 8.
+const QUICKLIST_NODE: usize = 40;
 const ZSET: usize = 16;
 const ZSKIPLIST: usize = 32;
 /// `zskiplistNode` without levels: ele, score, backward.
@@ -304,7 +305,10 @@ impl Count {
 fn extrapolate<T>(items: impl Iterator<Item = T>, n: usize, samples: usize, per: impl Fn(T) -> usize) -> usize {
     let mut sum = 0usize;
     let mut seen = 0usize;
-    for e in items.take(samples) {
+    // Redis takes the first elements in hash-table order, which is no particular order; a stride
+    // over the insertion order stands in for it (the first few are often the shortest).
+    let stride = if n > samples { n / samples } else { 1 };
+    for e in items.step_by(stride.max(1)).take(samples) {
         sum += per(e);
         seen += 1;
     }
@@ -317,16 +321,11 @@ fn extrapolate<T>(items: impl Iterator<Item = T>, n: usize, samples: usize, per:
     (sum as f64 / seen as f64 * n as f64) as usize
 }
 
-/// A skiplist node's level, fixed per member (Redis draws it with p = 1/4; a hash of the member
-/// stands in for the draw so costs are reproducible).
-fn zsl_level(member: &[u8]) -> usize {
-    let mut h = hash_bytes(member);
-    let mut level = 1;
-    while h & 3 == 0 && level < ZSKIPLIST_MAXLEVEL {
-        level += 1;
-        h >>= 2;
-    }
-    level
+/// The mean size class of a skiplist node: a node of level L (drawn with p = 1/4, so level L
+/// has probability 3/4 · (1/4)^(L-1)) takes `je_size(24 + 16 L)` bytes. Redis's own sample of a
+/// few nodes varies around this mean; the model uses the mean itself.
+fn zsl_node_mean() -> f64 {
+    (1..=ZSKIPLIST_MAXLEVEL).map(|l| 0.75 * 0.25f64.powi(l as i32 - 1) * je_size(ZSL_NODE + l * ZSL_LEVEL) as f64).sum()
 }
 
 /// A quicklist's nodes: (listpack bytes) for the elements pushed in order, packed into nodes as
@@ -422,9 +421,8 @@ fn value_size(value: &Value, flags: u8, c: Count, shared_ints: bool) -> usize {
                     + c.st(DICT)
                     + buckets(n, c)
                     + je_size(ZSL_NODE + ZSKIPLIST_MAXLEVEL * ZSL_LEVEL)
-                    + extrapolate(z.iter(), n, c.samples(), |(m, _)| {
-                        sds_alloc(m.len()) + c.st(DICT_ENTRY) + je_size(ZSL_NODE + zsl_level(m) * ZSL_LEVEL)
-                    })
+                    + extrapolate(z.iter(), n, c.samples(), |(m, _)| sds_alloc(m.len()) + c.st(DICT_ENTRY))
+                    + (zsl_node_mean() * n as f64) as usize
             }
         },
         Value::Stream(st) => {

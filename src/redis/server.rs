@@ -553,7 +553,7 @@ impl Store {
             return self.reject(id, Some(spec), format!("wrong number of arguments for '{}' command", spec.name));
         }
         if self.maxmemory() != 0 && self.oom_refuses(id, spec, multi) {
-            return self.reject_with(id, Some(spec), OOM_ERROR.to_string());
+            return self.reject_with(id, Some(spec), OOM_ERROR.to_string(), OOM_ERROR.to_string());
         }
         if subscribed && !allowed_when_subscribed(spec.name) {
             return self.reject(
@@ -579,15 +579,16 @@ impl Store {
 
     /// `rejectCommand`: dooms an open transaction; EXEC itself aborts it.
     fn reject(&mut self, id: ClientId, spec: Option<&'static CommandSpec>, msg: String) {
-        self.reject_with(id, spec, format!("ERR {msg}"))
+        self.reject_with(id, spec, format!("ERR {msg}"), msg)
     }
 
-    /// [`Store::reject`] with the whole error text (`-OOM …` has no `ERR` prefix).
-    fn reject_with(&mut self, id: ClientId, spec: Option<&'static CommandSpec>, error: String) {
+    /// [`Store::reject`] with the whole error text (`-OOM …` has no `ERR` prefix) and the text
+    /// `execCommandAbort` quotes.
+    fn reject_with(&mut self, id: ClientId, spec: Option<&'static CommandSpec>, error: String, abort: String) {
         self.flag_transaction(id);
         if spec.is_some_and(|s| s.name == "exec") {
             self.discard_transaction(id);
-            self.write_frame(id, Reply::Error(format!("EXECABORT Transaction discarded because of: {error}")));
+            self.write_frame(id, Reply::Error(format!("EXECABORT Transaction discarded because of: {abort}")));
         } else {
             self.write_frame(id, Reply::Error(error));
         }

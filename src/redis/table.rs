@@ -5,8 +5,8 @@
 use std::sync::OnceLock;
 
 use super::cmd::{
-    admin, blocking, connection, databases, hashes, introspect, keys, lists, pubsub, scripting, server, sets, streams, strings,
-    transactions, zsets,
+    admin, blocking, connection, databases, hashes, introspect, keys, lists, pubsub, scripting, server, sets, streams,
+    strings, transactions, zsets,
 };
 use super::store::Handler;
 
@@ -418,16 +418,73 @@ static XINFO: &[CommandSpec] = &[
 ];
 
 static OBJECT: &[CommandSpec] = &[
-    sub!("object|encoding", 3, R, Keyspace, "key", "Inspect the internal encoding of a Redis object", introspect::object_encoding),
-    sub!("object|freq", 3, R, Keyspace, "key", "Get the logarithmic access frequency counter of a Redis object", introspect::object_freq),
-    sub!("object|idletime", 3, R, Keyspace, "key", "Get the time since a Redis object was last accessed", introspect::object_idletime),
-    sub!("object|refcount", 3, R, Keyspace, "key", "Get the number of references to the value of the key", introspect::object_refcount),
-    sub!("object|help", 2, &[], Keyspace, "", "Show helpful text about the different subcommands", introspect::object_help),
+    sub!(
+        "object|encoding",
+        3,
+        R,
+        Keyspace,
+        "key",
+        "Inspect the internal encoding of a Redis object",
+        introspect::object_encoding
+    ),
+    sub!(
+        "object|freq",
+        3,
+        R,
+        Keyspace,
+        "key",
+        "Get the logarithmic access frequency counter of a Redis object",
+        introspect::object_freq
+    ),
+    sub!(
+        "object|idletime",
+        3,
+        R,
+        Keyspace,
+        "key",
+        "Get the time since a Redis object was last accessed",
+        introspect::object_idletime
+    ),
+    sub!(
+        "object|refcount",
+        3,
+        R,
+        Keyspace,
+        "key",
+        "Get the number of references to the value of the key",
+        introspect::object_refcount
+    ),
+    sub!(
+        "object|help",
+        2,
+        &[],
+        Keyspace,
+        "",
+        "Show helpful text about the different subcommands",
+        introspect::object_help
+    ),
 ];
 
 static MEMORY: &[CommandSpec] = &[
-    sub!("memory|usage", -3, R, Server, "key [SAMPLES count]", "Estimate the memory usage of a key", introspect::memory_usage),
-    sub!("memory|help", 2, &[], Server, "", "Show helpful text about the different subcommands", introspect::memory_help),
+    sub!(
+        "memory|usage",
+        -3,
+        R,
+        Server,
+        "key [SAMPLES count]",
+        "Estimate the memory usage of a key",
+        introspect::memory_usage
+    ),
+    sub!("memory|doctor", 2, &[], Server, "", "Output a memory problems report", introspect::memory_doctor),
+    sub!(
+        "memory|help",
+        2,
+        &[],
+        Server,
+        "",
+        "Show helpful text about the different subcommands",
+        introspect::memory_help
+    ),
 ];
 
 static CONFIG: &[CommandSpec] = &[
@@ -521,7 +578,7 @@ mod tests {
             help_text("getex").unwrap(),
             "\n  GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]\n  summary: Get the value of a key and optionally set its expiration\n  group: string\n"
         );
-        expect_test::expect!["156"].assert_eq(&COMMANDS.len().to_string());
-        expect_test::expect!["156"].assert_eq(&COMMANDS.len().to_string());
+        expect_test::expect!["158"].assert_eq(&COMMANDS.len().to_string());
+        expect_test::expect!["158"].assert_eq(&COMMANDS.len().to_string());
     }
 }

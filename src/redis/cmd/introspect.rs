@@ -125,3 +125,15 @@ pub fn memory_help(_s: &mut Store, a: &mut Args) -> CmdResult {
         ],
     ))
 }
+
+/// `MEMORY DOCTOR`: the model has none of the allocator's or replication's issues to report, so
+/// it answers as Redis does for a small instance (under 5 MB), or for one without issues (its
+/// peak report is left out).
+pub fn memory_doctor(s: &mut Store, _a: &mut Args) -> CmdResult {
+    let text = if s.used_memory() < 5 * 1024 * 1024 {
+        "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
+    } else {
+        "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
+    };
+    Ok(Reply::bulk(text))
+}
