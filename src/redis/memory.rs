@@ -88,6 +88,8 @@ const QUICKLIST_ESTIMATE_OVERHEAD: usize = 8;
 const SHARED_INTEGERS: i64 = 10_000;
 /// How many elements of a big collection the used-memory figure walks before extrapolating.
 const ALLOC_SAMPLE: usize = 256;
+/// The same for a list's elements (packing them into nodes is cheap).
+const LIST_ALLOC_SAMPLE: usize = 16_384;
 
 // C sizeofs on x86-64 (Redis 7.0).
 const ROBJ: usize = 16;
@@ -213,6 +215,25 @@ fn dict_slots(n: usize) -> usize {
         0
     } else {
         n.next_power_of_two().max(4)
+    }
+}
+
+/// Slots of a collection's hashtable holding `n` entries, both tables counted while an
+/// incremental rehash is still under way. `start` is the size the dict was created with
+/// (`dictExpand` at a conversion; 0 when it grew from empty). After each doubling Redis moves
+/// one non-empty bucket per later insertion (`_dictRehashStep`), and a full table has about
+/// 1 - 1/e of its buckets non-empty, so the old table lives on for that many insertions.
+fn ht_slots(n: usize, start: usize) -> usize {
+    let size = dict_slots(n).max(start);
+    if n <= 4 || size <= start.max(4) {
+        return size;
+    }
+    let old = size / 2;
+    let steps = n.saturating_sub(old + 1);
+    if (steps as f64) < (1.0 - (-1.0f64).exp()) * old as f64 {
+        size + old
+    } else {
+        size
     }
 }
 
@@ -364,8 +385,8 @@ fn value_size(value: &Value, flags: u8, c: Count, shared_ints: bool) -> usize {
             let (nodes, scale) = match c {
                 Count::Usage { .. } => (quicklist_nodes(l.iter()), 1.0),
                 Count::Alloc => {
-                    let nodes = quicklist_nodes(l.iter().take(ALLOC_SAMPLE.max(1024)));
-                    let seen = n.min(ALLOC_SAMPLE.max(1024));
+                    let nodes = quicklist_nodes(l.iter().take(LIST_ALLOC_SAMPLE));
+                    let seen = n.min(LIST_ALLOC_SAMPLE);
                     (nodes, if seen == 0 { 1.0 } else { n as f64 / seen as f64 })
                 }
             };
@@ -396,8 +417,12 @@ fn value_size(value: &Value, flags: u8, c: Count, shared_ints: bool) -> usize {
             }
             _ => {
                 let n = s.len();
+                // An all-integer set became a hashtable by outgrowing its intset at 513 members
+                // (`dictExpand` to that size); any other started empty.
+                let all_ints = n > SET_MAX_INTSET_ENTRIES && s.iter().take(64).all(|m| as_int(m).is_some());
+                let start = if all_ints { dict_slots(SET_MAX_INTSET_ENTRIES + 1) } else { 0 };
                 ROBJ + c.st(DICT)
-                    + buckets(n, c)
+                    + buckets(n, start, c)
                     + extrapolate(s.iter(), n, c.samples(), |m| c.st(DICT_ENTRY) + sds_alloc(m.len()))
             }
         },
@@ -405,8 +430,10 @@ fn value_size(value: &Value, flags: u8, c: Count, shared_ints: bool) -> usize {
             Encoding::Listpack => ROBJ + je_size(lp_bytes(h.iter().map(|(f, v)| lp_str(f) + lp_str(v)).sum())),
             _ => {
                 let n = h.len();
+                // A hash converted by its entry count was created at that size.
+                let start = if n > HASH_MAX_LISTPACK_ENTRIES { dict_slots(HASH_MAX_LISTPACK_ENTRIES + 1) } else { 0 };
                 ROBJ + c.st(DICT)
-                    + buckets(n, c)
+                    + buckets(n, start, c)
                     + extrapolate(h.iter(), n, c.samples(), |(f, v)| {
                         c.st(DICT_ENTRY) + sds_alloc(f.len()) + sds_alloc(v.len())
                     })
@@ -419,7 +446,7 @@ fn value_size(value: &Value, flags: u8, c: Count, shared_ints: bool) -> usize {
                 ROBJ + c.st(ZSET)
                     + c.st(ZSKIPLIST)
                     + c.st(DICT)
-                    + buckets(n, c)
+                    + buckets(n, 0, c)
                     + je_size(ZSL_NODE + ZSKIPLIST_MAXLEVEL * ZSL_LEVEL)
                     + extrapolate(z.iter(), n, c.samples(), |(m, _)| sds_alloc(m.len()) + c.st(DICT_ENTRY))
                     + (zsl_node_mean() * n as f64) as usize
@@ -441,10 +468,15 @@ fn value_size(value: &Value, flags: u8, c: Count, shared_ints: bool) -> usize {
     }
 }
 
-fn buckets(n: usize, c: Count) -> usize {
+/// A collection's bucket arrays (see [`ht_slots`]).
+fn buckets(n: usize, start: usize, c: Count) -> usize {
+    let slots = ht_slots(n, start);
     match c {
-        Count::Usage { .. } => 8 * dict_slots(n),
-        Count::Alloc => dict_buckets_alloc(n),
+        Count::Usage { .. } => 8 * slots,
+        Count::Alloc => {
+            let size = dict_slots(n).max(start);
+            je_size(8 * size) + if slots > size { je_size(8 * (slots - size)) } else { 0 }
+        }
     }
 }
 
