@@ -130,7 +130,7 @@ fn set_argv(k: u32, value: &[u8]) -> Vec<Vec<u8>> {
 fn limit_for(side: &mut dyn Side, n: usize, value: &[u8], fraction: f64) -> u64 {
     side.run(&[vec![b"FLUSHALL".to_vec()]]);
     let empty = side.used_memory();
-    for chunk in (0..n as u32).collect::<Vec<_>>().chunks(1000) {
+    for chunk in (0..n as u32).collect::<Vec<_>>().chunks(BATCH) {
         let cmds: Vec<_> = chunk.iter().map(|&k| set_argv(k, value)).collect();
         side.run(&cmds);
     }
