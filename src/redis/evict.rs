@@ -220,7 +220,7 @@ impl Store {
     }
 
     /// Keys evicted most recently (database, key), newest last; bounded.
-    pub fn recently_evicted(&self) -> impl Iterator<Item = &(usize, Box<[u8]>)> {
+    pub fn recently_evicted(&self) -> impl DoubleEndedIterator<Item = &(usize, Box<[u8]>)> {
         self.evict.recent.iter()
     }
 
