@@ -39,7 +39,7 @@ fn datasets() -> Vec<Dataset> {
             vec![argv(&[b"SET", format!("d:{k}").as_bytes(), "v".repeat(bytes).as_bytes()])]
         });
     }
-    push(format!("string int "), &|k| {
+    push("string int".to_string(), &|k| {
         vec![argv(&[b"SET", format!("d:{k}").as_bytes(), (100_000 + k * 7).to_string().as_bytes()])]
     });
     for len in [5usize, 100, 2000] {
