@@ -830,3 +830,55 @@ fn stream_nodes_and_approximate_trimming_match_redis_server() {
     assert!(most_nodes >= 3 && approx_trims > 0, "the runs reach several nodes and trim whole ones");
     drop(server);
 }
+
+/// The memory tables (`redis_differential/memory.redis`, `## name` per table): OBJECT encodings
+/// and their conversions, MEMORY USAGE and its errors, CONFIG of the memory parameters, OOM
+/// refusals. Then INFO's memory fields: present on both sides, with the same maxmemory and
+/// policy. (Byte figures beyond MEMORY USAGE's are compared as errors by `tests/redis_memory.rs`.)
+#[test]
+fn memory_tables_match_redis_server() {
+    let server = start_server();
+    let mut conn = Conn::connect(server.port).expect("connect to redis-server");
+    let text = include_str!("redis_differential/memory.redis");
+    let mut tables = 0;
+    for section in text.split("\n## ").filter(|s| !s.trim().is_empty()) {
+        let (name, script) = section.trim_start_matches("## ").split_once('\n').unwrap_or((section, ""));
+        let argv: Vec<Vec<Vec<u8>>> =
+            edge_cases::lines(script).map(|l| tokenize(l).unwrap_or_else(|e| panic!("table {name}: {e}"))).collect();
+        check_script(&mut conn, &format!("memory table '{name}'"), argv, 1);
+        // A table that failed midway must not leave a limit on the server for the next one.
+        conn.call(&tokenize("CONFIG SET maxmemory 0 maxmemory-policy noeviction").unwrap());
+        tables += 1;
+    }
+    assert_eq!(tables, 4, "every table ran");
+
+    let mut model = Store::with_limits(SimRng::new(1), playground::redis::Limits::unlimited());
+    let now = wall_now();
+    for line in ["CONFIG SET maxmemory 123mb maxmemory-policy allkeys-lfu", "SET k v"] {
+        let argv = tokenize(line).unwrap();
+        assert_eq!(model.execute(now, &argv), conn.call(&argv), "{line}");
+    }
+    let fields = |r: Reply| -> Vec<(String, String)> {
+        let Reply::Bulk(b) = r else { panic!("INFO replied {r:?}") };
+        String::from_utf8_lossy(&b)
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+            .collect()
+    };
+    let info = tokenize("INFO memory stats").unwrap();
+    let (mine, real) = (fields(model.execute(now, &info)), fields(conn.call(&info)));
+    let get = |f: &[(String, String)], k: &str| f.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    for k in
+        ["used_memory", "used_memory_human", "used_memory_peak", "maxmemory", "maxmemory_human", "maxmemory_policy"]
+            .into_iter()
+            .chain(["evicted_keys", "expired_keys", "keyspace_hits", "keyspace_misses"])
+    {
+        assert!(get(&real, k).is_some(), "redis-server's INFO has {k}");
+        assert!(get(&mine, k).is_some(), "the model's INFO lacks {k}");
+    }
+    for k in ["maxmemory", "maxmemory_human", "maxmemory_policy", "evicted_keys"] {
+        assert_eq!(get(&mine, k), get(&real, k), "INFO {k}");
+    }
+    conn.call(&tokenize("CONFIG SET maxmemory 0 maxmemory-policy noeviction").unwrap());
+}

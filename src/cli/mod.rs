@@ -14,6 +14,7 @@ pub mod lock_live;
 pub mod messaging;
 pub mod output;
 pub mod redis;
+pub mod redis_evict;
 pub mod replay;
 
 use clap::{Parser, Subcommand};

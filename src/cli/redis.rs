@@ -130,6 +130,13 @@ pub struct BenchArgs {
     /// Skip the real redis-server, even when one is installed.
     #[arg(long)]
     pub model_only: bool,
+    /// Instead: the maxmemory policies on a Zipf(0.99) GET-then-SET-on-miss trace, model against
+    /// redis-server, with maxmemory at 10 % of the working set (`--keys` keys, default 1 M).
+    #[arg(long)]
+    pub eviction: bool,
+    /// With --eviction: reads in the trace (0 = twice --keys).
+    #[arg(long, default_value_t = 0)]
+    pub ops: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +145,8 @@ pub enum BenchError {
     Keys(u64),
     #[error("--value-bytes {0} is out of range: give 1 to 1048576")]
     ValueBytes(usize),
+    #[error("--ops {0} is out of range: give 0 (twice --keys) to 1000000000")]
+    Ops(u64),
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -174,6 +183,13 @@ pub fn bench(c: &Common, a: BenchArgs) -> CliResult {
     }
     if a.value_bytes == 0 || a.value_bytes > 1 << 20 {
         return Err(BenchError::ValueBytes(a.value_bytes).into());
+    }
+    if a.eviction {
+        if a.ops > 1_000_000_000 {
+            return Err(BenchError::Ops(a.ops).into());
+        }
+        super::redis_evict::eviction_bench(c.seed, a.keys as usize, a.ops as usize, a.value_bytes, a.model_only);
+        return Ok(());
     }
     let value = vec![b'x'; a.value_bytes];
     let now = SimTime(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64));
@@ -310,7 +326,7 @@ struct RealFigures {
 }
 
 /// Kills the server it holds when dropped.
-struct ServerGuard(Child);
+pub(crate) struct ServerGuard(pub(crate) Child);
 impl Drop for ServerGuard {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -394,18 +410,18 @@ fn real_redis(a: &BenchArgs, value: &[u8]) -> Result<RealFigures, String> {
 }
 
 /// A small RESP2 client for the benchmark.
-struct RespConn {
+pub(crate) struct RespConn {
     reader: BufReader<TcpStream>,
-    writer: TcpStream,
+    pub(crate) writer: TcpStream,
 }
 
 impl RespConn {
-    fn connect(port: u16) -> std::io::Result<RespConn> {
+    pub(crate) fn connect(port: u16) -> std::io::Result<RespConn> {
         let s = TcpStream::connect(("127.0.0.1", port))?;
         s.set_read_timeout(Some(Duration::from_secs(30)))?;
         Ok(RespConn { reader: BufReader::new(s.try_clone()?), writer: s })
     }
-    fn call(&mut self, argv: &[Vec<u8>]) -> std::io::Result<Reply> {
+    pub(crate) fn call(&mut self, argv: &[Vec<u8>]) -> std::io::Result<Reply> {
         let mut out = format!("*{}\r\n", argv.len()).into_bytes();
         for a in argv {
             out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
@@ -415,7 +431,7 @@ impl RespConn {
         self.writer.write_all(&out)?;
         self.read_reply()
     }
-    fn read_reply(&mut self) -> std::io::Result<Reply> {
+    pub(crate) fn read_reply(&mut self) -> std::io::Result<Reply> {
         let mut l = Vec::new();
         self.reader.read_until(b'\n', &mut l)?;
         if l.len() < 3 {

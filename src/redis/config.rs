@@ -73,6 +73,46 @@ pub static PARAMS: &[Param] = &[
         immutable: false,
         apply: Some(apply_hz),
     },
+    Param {
+        name: "maxmemory",
+        alias: None,
+        ty: ParamType::Memory { max: u64::MAX },
+        default: "0",
+        immutable: false,
+        apply: None,
+    },
+    Param {
+        name: "maxmemory-policy",
+        alias: None,
+        ty: ParamType::Enum(&super::evict::POLICY_NAMES),
+        default: "noeviction",
+        immutable: false,
+        apply: None,
+    },
+    Param {
+        name: "maxmemory-samples",
+        alias: None,
+        ty: ParamType::Int { min: 1, max: i32::MAX as i64 },
+        default: "5",
+        immutable: false,
+        apply: None,
+    },
+    Param {
+        name: "lfu-log-factor",
+        alias: None,
+        ty: ParamType::Int { min: 0, max: i32::MAX as i64 },
+        default: "10",
+        immutable: false,
+        apply: None,
+    },
+    Param {
+        name: "lfu-decay-time",
+        alias: None,
+        ty: ParamType::Int { min: 0, max: i32::MAX as i64 },
+        default: "1",
+        immutable: false,
+        apply: None,
+    },
 ];
 
 /// `updateHZ`: Redis accepts any hz but runs between 1 and 500.

@@ -108,6 +108,8 @@ impl Store {
     pub(crate) fn db_add(&mut self, key: &[u8], value: Value) {
         let kind = value.key_type();
         self.db.insert(key, value);
+        let lru = self.fresh_lru();
+        self.db.set_lru(key, lru);
         self.signal_key_as_ready(key, kind);
     }
 

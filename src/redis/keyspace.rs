@@ -13,6 +13,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use hashbrown::HashTable;
 
+use super::memory::{self, KeyMeta};
 use super::value::Value;
 
 /// A fast, fixed (unseeded) hasher: FxHash-style mixing over 8-byte words. The playground's keys
@@ -116,6 +117,10 @@ fn h32_of(key: &[u8]) -> u32 {
 pub struct Keyspace {
     entries: Vec<(Box<[u8]>, Value)>,
     table: HashTable<Slot>,
+    /// Beside each entry (same position): its LRU/LFU field, its bytes and encoding facts.
+    meta: Vec<KeyMeta>,
+    /// Sum of every entry's `meta.alloc` (what the keys add to `used_memory`).
+    alloc_total: u64,
 }
 
 impl Keyspace {
@@ -142,24 +147,96 @@ impl Keyspace {
     pub fn contains_key(&self, key: &[u8]) -> bool {
         self.position(key).is_some()
     }
-    /// Inserts or replaces; returns the previous value.
+    /// Inserts or replaces; returns the previous value. A new object: its encoding flags start
+    /// from its contents; a replaced key keeps its LRU/LFU field (the caller refreshes it).
     pub fn insert(&mut self, key: &[u8], value: Value) -> Option<Value> {
+        let flags = memory::fresh_flags(&value);
+        self.insert_with(key, value, |old| KeyMeta { lru: old.map_or(0, |m| m.lru), alloc: 0, flags })
+    }
+    /// Inserts keeping the object's own meta (RENAME, MOVE: the same object under a new name).
+    pub fn insert_moved(&mut self, key: &[u8], value: Value, meta: KeyMeta) -> Option<Value> {
+        self.insert_with(key, value, |_| meta)
+    }
+    fn insert_with(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        meta: impl FnOnce(Option<KeyMeta>) -> KeyMeta,
+    ) -> Option<Value> {
         let h = h32_of(key);
-        let Keyspace { entries, table } = self;
-        match table.find(spread(h), |&s| slot_h32(s) == h && &*entries[slot_index(s)].0 == key) {
-            Some(&s) => Some(std::mem::replace(&mut entries[slot_index(s)].1, value)),
+        let Keyspace { entries, table, meta: metas, .. } = self;
+        let (i, old) = match table.find(spread(h), |&s| slot_h32(s) == h && &*entries[slot_index(s)].0 == key) {
+            Some(&s) => {
+                let i = slot_index(s);
+                let old = std::mem::replace(&mut entries[i].1, value);
+                metas[i] = KeyMeta { alloc: metas[i].alloc, ..meta(Some(metas[i])) };
+                (i, Some(old))
+            }
             None => {
                 let i = entries.len();
                 assert!(i < u32::MAX as usize, "fewer than 2^32 keys");
                 entries.push((key.into(), value));
+                metas.push(meta(None));
                 table.insert_unique(spread(h), slot(i, h), |&s| spread(slot_h32(s)));
-                None
+                (i, None)
             }
+        };
+        self.recount(i);
+        old
+    }
+    /// Recomputes entry `i`'s bytes from its value and flags.
+    fn recount(&mut self, i: usize) {
+        let (k, v) = &self.entries[i];
+        let alloc = u32::try_from(memory::entry_alloc(k, v, self.meta[i].flags)).unwrap_or(u32::MAX);
+        let m = &mut self.meta[i];
+        self.alloc_total = self.alloc_total - u64::from(m.alloc) + u64::from(alloc);
+        m.alloc = alloc;
+    }
+    /// After the value of `key` changed in place: a conversion to the big encoding is recorded
+    /// (it sticks), `extra` flags are added, and the bytes are counted again.
+    pub fn refresh(&mut self, key: &[u8], extra: u8) {
+        if let Some(i) = self.position(key) {
+            let m = &mut self.meta[i];
+            if m.flags & memory::ENC_BIG == 0 && memory::needs_big(&self.entries[i].1) {
+                m.flags |= memory::ENC_BIG;
+            }
+            m.flags |= extra;
+            self.recount(i);
         }
+    }
+    /// Gives `key` another object's LRU field and encoding flags (RENAME moves the object).
+    pub fn adopt(&mut self, key: &[u8], from: KeyMeta) {
+        if let Some(i) = self.position(key) {
+            self.meta[i].lru = from.lru;
+            self.meta[i].flags = from.flags;
+            self.recount(i);
+        }
+    }
+    /// A key's meta.
+    pub fn meta(&self, key: &[u8]) -> Option<KeyMeta> {
+        self.position(key).map(|i| self.meta[i])
+    }
+    /// Sets a key's LRU/LFU field.
+    pub fn set_lru(&mut self, key: &[u8], lru: u32) {
+        if let Some(i) = self.position(key) {
+            self.meta[i].lru = lru;
+        }
+    }
+    /// The meta of the entry at position `i`.
+    pub fn meta_at(&self, i: usize) -> Option<KeyMeta> {
+        self.meta.get(i).copied()
+    }
+    /// Bytes all keys add to `used_memory` (entries and values; the bucket array is the caller's).
+    pub fn alloc_total(&self) -> u64 {
+        self.alloc_total
     }
     /// Removes a key, moving the last entry into its place (like `IndexMap::swap_remove`).
     pub fn swap_remove(&mut self, key: &[u8]) -> Option<Value> {
-        let Keyspace { entries, table } = self;
+        self.swap_remove_meta(key).map(|(v, _)| v)
+    }
+    /// [`Keyspace::swap_remove`] that also returns the object's meta.
+    pub fn swap_remove_meta(&mut self, key: &[u8]) -> Option<(Value, KeyMeta)> {
+        let Keyspace { entries, table, .. } = self;
         let h = h32_of(key);
         let found = table.find_entry(spread(h), |&s| slot_h32(s) == h && &*entries[slot_index(s)].0 == key).ok()?;
         let (removed, _) = found.remove();
@@ -172,7 +249,9 @@ impl Keyspace {
             }
         }
         let (_, v) = entries.swap_remove(i);
-        Some(v)
+        let m = self.meta.swap_remove(i);
+        self.alloc_total -= u64::from(m.alloc);
+        Some((v, m))
     }
     /// The entry at position `i` in iteration order.
     pub fn get_index(&self, i: usize) -> Option<(&[u8], &Value)> {
@@ -187,6 +266,8 @@ impl Keyspace {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.table.clear();
+        self.meta.clear();
+        self.alloc_total = 0;
     }
 }
 

@@ -47,6 +47,8 @@ pub(crate) struct Watches {
 impl Store {
     /// `signalModifiedKey` for `key` in the active database: marks its watchers dirty.
     pub(crate) fn signal_modified(&mut self, key: &[u8]) {
+        // Every modification passes here: count the key's bytes again (`redis::memory`).
+        self.db.refresh(key, 0);
         if self.srv.watches.keys.is_empty() {
             return;
         }

@@ -110,6 +110,9 @@ struct Outbox {
 /// startup, so a fresh server's first connection is 3.
 pub const FIRST_CLIENT_ID: u64 = 3;
 
+/// `shared.oomerr`: what a deny-oom command gets over `maxmemory`.
+pub const OOM_ERROR: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
 /// Server state beyond the active database (see the module header).
 #[derive(Clone, Debug)]
 pub(crate) struct ServerState {
@@ -549,6 +552,9 @@ impl Store {
         if (arity > 0 && argc != arity) || argc < -arity {
             return self.reject(id, Some(spec), format!("wrong number of arguments for '{}' command", spec.name));
         }
+        if self.maxmemory() != 0 && self.oom_refuses(id, spec, multi) {
+            return self.reject_with(id, Some(spec), OOM_ERROR.to_string(), OOM_ERROR.to_string());
+        }
         if subscribed && !allowed_when_subscribed(spec.name) {
             return self.reject(
                 id,
@@ -573,13 +579,38 @@ impl Store {
 
     /// `rejectCommand`: dooms an open transaction; EXEC itself aborts it.
     fn reject(&mut self, id: ClientId, spec: Option<&'static CommandSpec>, msg: String) {
+        self.reject_with(id, spec, format!("ERR {msg}"), msg)
+    }
+
+    /// [`Store::reject`] with the whole error text (`-OOM …` has no `ERR` prefix) and the text
+    /// `execCommandAbort` quotes.
+    fn reject_with(&mut self, id: ClientId, spec: Option<&'static CommandSpec>, error: String, abort: String) {
         self.flag_transaction(id);
         if spec.is_some_and(|s| s.name == "exec") {
             self.discard_transaction(id);
-            self.write_frame(id, Reply::Error(format!("EXECABORT Transaction discarded because of: {msg}")));
+            self.write_frame(id, Reply::Error(format!("EXECABORT Transaction discarded because of: {abort}")));
         } else {
-            self.write_frame(id, Reply::Error(format!("ERR {msg}")));
+            self.write_frame(id, Reply::Error(error));
         }
+    }
+
+    /// `processCommand`'s maxmemory step: evict by the policy, then refuse a deny-oom command
+    /// (or anything but EXEC/DISCARD/QUIT/RESET queued in MULTI; or an EXEC whose queue holds a
+    /// deny-oom command) when memory is still over the limit.
+    fn oom_refuses(&mut self, id: ClientId, spec: &'static CommandSpec, multi: bool) -> bool {
+        let out_of_memory = self.perform_evictions() == crate::redis::evict::EvictResult::Fail;
+        if !out_of_memory {
+            return false;
+        }
+        let deny = |s: &CommandSpec| s.flags.contains(&crate::redis::table::Flag::DenyOom);
+        let mut reject = deny(spec);
+        if spec.name == "exec" {
+            reject |= self.srv.clients.get(&id).is_some_and(|c| c.queued.iter().any(|q| deny(q.spec)));
+        }
+        if multi && !matches!(spec.name, "exec" | "discard" | "quit" | "reset") {
+            reject = true;
+        }
+        reject
     }
 
     /// `call`: runs an already checked command for the current client in its database and writes

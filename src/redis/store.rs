@@ -27,6 +27,9 @@ pub struct Stats {
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
     pub expired_keys: u64,
+    /// Keys removed to stay under `maxmemory` (`redis::evict`).
+    #[serde(default)]
+    pub evicted_keys: u64,
     /// Active-expire cycles run (each one is Redis's `activeExpireCycle` for the one db).
     pub active_expire_cycles: u64,
 }
@@ -53,6 +56,8 @@ pub struct Store {
     pub(crate) srv: Box<super::server::ServerState>,
     /// What the active-expire cycle keeps between runs (`redis::expire`).
     pub(crate) active_expire: super::expire::ActiveExpire,
+    /// The eviction pool, its random stream and the recently evicted keys (`redis::evict`).
+    pub(crate) evict: super::evict::Eviction,
 }
 
 impl Store {
@@ -74,6 +79,7 @@ impl Store {
             scripts: super::script::ScriptEngine::default(),
             srv: Box::default(),
             active_expire: Default::default(),
+            evict: Default::default(),
         }
     }
 
@@ -131,7 +137,30 @@ impl Store {
     /// bounds the reply.
     pub(crate) fn call_handler(&mut self, spec: &'static table::CommandSpec, argv: &[Vec<u8>]) -> Reply {
         self.stats.total_commands_processed = self.stats.total_commands_processed.saturating_add(1);
-        self.run_limited(spec, argv)
+        let reply = self.run_limited(spec, argv);
+        self.after_write(spec, argv);
+        reply
+    }
+
+    /// After a command: the keys it named are counted again (a value changed in place has new
+    /// bytes and may have converted), strings changed in place become raw, and the memory peak
+    /// is noted.
+    fn after_write(&mut self, spec: &'static table::CommandSpec, argv: &[Vec<u8>]) {
+        if !spec.flags.contains(&table::Flag::Write) {
+            return;
+        }
+        use super::memory::{ENC_FLOAT, ENC_RAW};
+        let (pos, flag) = match spec.name {
+            "append" | "setrange" | "setbit" | "bitfield" => (1, ENC_RAW),
+            "bitop" => (2, ENC_RAW),
+            "incrbyfloat" => (1, ENC_FLOAT),
+            _ => (0, 0),
+        };
+        for (i, a) in argv.iter().enumerate().skip(1) {
+            let extra = if i == pos && matches!(self.db.get(a), Some(Value::Str(_))) { flag } else { 0 };
+            self.db.refresh(a, extra);
+        }
+        self.note_memory_peak();
     }
 
     /// Convenience for tests and the UI: `execute` on a whitespace-split command line (no quoting;
@@ -192,6 +221,7 @@ impl Store {
     /// A key's value for reading, after lazy expiry; counts a hit or a miss like `lookupKeyRead`.
     pub(crate) fn read(&mut self, key: &[u8]) -> Option<&Value> {
         self.expire_if_needed(key);
+        self.touch_key(key);
         let value = self.db.get(key);
         if value.is_some() {
             self.stats.keyspace_hits = self.stats.keyspace_hits.saturating_add(1);
@@ -204,6 +234,7 @@ impl Store {
     /// A key's value for writing, after lazy expiry (`lookupKeyWrite`: no hit/miss counting).
     pub(crate) fn write(&mut self, key: &[u8]) -> Option<&mut Value> {
         self.expire_if_needed(key);
+        self.touch_key(key);
         self.db.get_mut(key)
     }
 
@@ -218,7 +249,14 @@ impl Store {
     /// touched for WATCH (`signalModifiedKey`).
     pub(crate) fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
         let kind = value.key_type();
-        match self.db.insert(key, value) {
+        let old = self.db.insert(key, value);
+        // `createObject` gives a new object a fresh LRU field; `dbOverwrite` keeps the old
+        // object's LFU counter.
+        if old.is_none() || !self.policy().is_lfu() {
+            let lru = self.fresh_lru();
+            self.db.set_lru(key, lru);
+        }
+        match old {
             None => self.signal_key_as_ready(key, kind),
             // `dbOverwrite` of a stream: clients blocked in XREADGROUP on it are told.
             Some(Value::Stream(_)) => self.signal_key_as_ready(key, KeyType::Stream),

@@ -306,6 +306,10 @@ impl Stream {
     pub fn node_count(&self) -> usize {
         self.nodes.len()
     }
+    /// Each node's listpack size in bytes, head first (what the memory model counts).
+    pub fn node_bytes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.nodes.values().map(Node::bytes)
+    }
     pub fn entries(&self) -> &BTreeMap<StreamId, Fields> {
         &self.entries
     }

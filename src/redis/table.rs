@@ -5,8 +5,8 @@
 use std::sync::OnceLock;
 
 use super::cmd::{
-    admin, blocking, connection, databases, hashes, keys, lists, pubsub, scripting, server, sets, streams, strings,
-    transactions, zsets,
+    admin, blocking, connection, databases, hashes, introspect, keys, lists, pubsub, scripting, server, sets, streams,
+    strings, transactions, zsets,
 };
 use super::store::Handler;
 
@@ -296,6 +296,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     container!("xinfo", Stream, "A container for stream introspection commands", XINFO),
     // server
     container!("config", Server, "A container for server configuration commands", CONFIG),
+    container!("object", Keyspace, "A container for object introspection commands", OBJECT),
+    container!("memory", Server, "A container for memory diagnostics commands", MEMORY),
     c!("time", 1, F, Server, "", "Return the current server time (the virtual clock)", admin::time),
     c!("wait", 3, NS, Keyspace, "numreplicas timeout", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", admin::wait),
 ];
@@ -415,6 +417,76 @@ static XINFO: &[CommandSpec] = &[
     sub!("xinfo|help", 2, &[], Stream, "", "Show helpful text about the different subcommands", streams::xinfo),
 ];
 
+static OBJECT: &[CommandSpec] = &[
+    sub!(
+        "object|encoding",
+        3,
+        R,
+        Keyspace,
+        "key",
+        "Inspect the internal encoding of a Redis object",
+        introspect::object_encoding
+    ),
+    sub!(
+        "object|freq",
+        3,
+        R,
+        Keyspace,
+        "key",
+        "Get the logarithmic access frequency counter of a Redis object",
+        introspect::object_freq
+    ),
+    sub!(
+        "object|idletime",
+        3,
+        R,
+        Keyspace,
+        "key",
+        "Get the time since a Redis object was last accessed",
+        introspect::object_idletime
+    ),
+    sub!(
+        "object|refcount",
+        3,
+        R,
+        Keyspace,
+        "key",
+        "Get the number of references to the value of the key",
+        introspect::object_refcount
+    ),
+    sub!(
+        "object|help",
+        2,
+        &[],
+        Keyspace,
+        "",
+        "Show helpful text about the different subcommands",
+        introspect::object_help
+    ),
+];
+
+static MEMORY: &[CommandSpec] = &[
+    sub!(
+        "memory|usage",
+        -3,
+        R,
+        Server,
+        "key [SAMPLES count]",
+        "Estimate the memory usage of a key",
+        introspect::memory_usage
+    ),
+    sub!("memory|doctor", 2, &[], Server, "", "Output a memory problems report", introspect::memory_doctor),
+    sub!(
+        "memory|help",
+        2,
+        &[],
+        Server,
+        "",
+        "Show helpful text about the different subcommands",
+        introspect::memory_help
+    ),
+];
+
 static CONFIG: &[CommandSpec] = &[
     sub!(
         "config|get",
@@ -506,7 +578,7 @@ mod tests {
             help_text("getex").unwrap(),
             "\n  GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]\n  summary: Get the value of a key and optionally set its expiration\n  group: string\n"
         );
-        expect_test::expect!["156"].assert_eq(&COMMANDS.len().to_string());
-        expect_test::expect!["156"].assert_eq(&COMMANDS.len().to_string());
+        expect_test::expect!["158"].assert_eq(&COMMANDS.len().to_string());
+        expect_test::expect!["158"].assert_eq(&COMMANDS.len().to_string());
     }
 }

@@ -691,4 +691,57 @@ async fn rapid_tab_switching_and_closing_keeps_every_client_consistent() {
     let list = last_output(root);
     assert_eq!(list.lines().count(), 7, "closing a tab closed its connection: {list}");
     assert!(!list.contains("name=c4 "), "{list}");
+#[wasm_bindgen_test]
+async fn memory_panel_shows_the_limit_the_policy_and_the_keys_eviction_removed() {
+    let page = fresh_page().await;
+    let root = &page.root;
+    let text = |id: &str| by_testid(root, id).and_then(|e| e.text_content()).unwrap_or_default();
+    assert_eq!(text("redis-memory-policy"), "noeviction");
+    assert_eq!(text("redis-memory-max"), "no limit (maxmemory 0)");
+    assert_eq!(text("redis-memory-evicted"), "0");
+    assert!(text("redis-memory-used").contains("B)"), "used_memory in bytes: {}", text("redis-memory-used"));
+    run(root, "SET a 1").await;
+
+    // The policy select and the maxmemory form run CONFIG SET through the transcript.
+    let select = by_testid(root, "redis-memory-policy-select").unwrap().unchecked_into::<web_sys::HtmlSelectElement>();
+    select.set_value("allkeys-lru");
+    select
+        .dispatch_event(
+            &web_sys::Event::new_with_event_init_dict("change", &{
+                let init = web_sys::EventInit::new();
+                init.set_bubbles(true);
+                init
+            })
+            .unwrap(),
+        )
+        .unwrap();
+    settle().await;
+    assert_eq!(text("redis-memory-policy"), "allkeys-lru");
+    assert_eq!(last_output(root), "OK");
+    let input = by_testid(root, "redis-memory-max-input").unwrap();
+    set_input(&input, "1");
+    click(&by_testid(root, "redis-memory-max-set").unwrap());
+    settle().await;
+    assert_eq!(text("redis-memory-max"), "1B");
+
+    // Over the limit: the next write evicts every key it can, then is refused.
+    run(root, "SET b 2").await;
+    assert_eq!(last_output(root), "(error) OOM command not allowed when used memory > 'maxmemory'.");
+    assert_eq!(text("redis-memory-evicted"), "1");
+    let evicted: Vec<String> = root
+        .query_selector_all("[data-testid='redis-memory-evicted-key']")
+        .unwrap()
+        .values()
+        .into_iter()
+        .filter_map(|n| n.ok()?.dyn_into::<Element>().ok()?.text_content())
+        .collect();
+    assert_eq!(evicted, vec!["a".to_string()]);
+    let bar = by_testid(root, "redis-memory-used-bar").unwrap();
+    assert!(bar.class_list().contains("redis-memory__used--over"), "the bar says over the limit");
+    // A bad value gets Redis's own error in the transcript and changes nothing.
+    set_input(&input, "lots");
+    click(&by_testid(root, "redis-memory-max-set").unwrap());
+    settle().await;
+    assert!(last_output(root).contains("argument must be a memory value"), "{}", last_output(root));
+    assert_eq!(text("redis-memory-max"), "1B");
 }

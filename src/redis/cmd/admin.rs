@@ -85,7 +85,7 @@ mod tests {
         expect![[r#"
             A: CONFIG GET h? -> ["hz", "10"]
             A: CONFIG GET HZ -> ["HZ", "10"]
-            A: CONFIG GET maxmemory -> (empty array)
+            A: CONFIG GET maxmemory -> ["maxmemory", "0"]
             A: CONFIG SET hz 1000 -> OK
             A: CONFIG GET hz -> ["hz", "500"]
             A: CONFIG SET hz x -> (error) ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer

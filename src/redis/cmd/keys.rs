@@ -175,10 +175,12 @@ fn rename_generic(s: &mut Store, a: &mut Args, nx: bool) -> CmdResult {
         }
         s.remove_key(dst);
     }
-    let value = s.db.swap_remove(src).expect("checked above");
+    let (value, meta) = s.db.swap_remove_meta(src).expect("checked above");
     s.expires.swap_remove(src);
     s.signal_modified(src);
     s.set_key(dst, value, false);
+    // The same object under its new name: its encoding and LRU/LFU field go with it.
+    s.db.adopt(dst, meta);
     if let Some(when) = expire {
         s.set_expire(dst, when);
     }

@@ -6,6 +6,7 @@ pub mod blocking;
 pub mod connection;
 pub mod databases;
 pub mod hashes;
+pub mod introspect;
 pub mod keys;
 pub mod lists;
 pub mod pubsub;

@@ -88,12 +88,23 @@ fn section(s: &Store, name: &str) -> String {
             lines.push(format!("clients_in_timeout_table:{}", s.srv.blocking.timeout_table_len()));
         }
         "memory" => {
-            let used = s.estimated_memory();
+            // The memory model's figures (redis::memory): keys and values as jemalloc would
+            // hold them, on top of an empty server's baseline.
+            let used = s.used_memory();
+            let peak = s.evict.peak.max(used);
+            let startup = crate::redis::memory::BASELINE_USED_MEMORY;
+            let max = s.maxmemory();
             lines.push("# Memory".into());
             lines.push(format!("used_memory:{used}"));
             lines.push(format!("used_memory_human:{}", human_bytes(used)));
-            lines.push("maxmemory:0".into());
-            lines.push("maxmemory_policy:noeviction".into());
+            lines.push(format!("used_memory_peak:{peak}"));
+            lines.push(format!("used_memory_peak_human:{}", human_bytes(peak)));
+            lines.push(format!("used_memory_peak_perc:{:.2}%", used as f64 * 100.0 / peak as f64));
+            lines.push(format!("used_memory_startup:{startup}"));
+            lines.push(format!("used_memory_dataset:{}", used.saturating_sub(startup)));
+            lines.push(format!("maxmemory:{max}"));
+            lines.push(format!("maxmemory_human:{}", human_bytes(max)));
+            lines.push(format!("maxmemory_policy:{}", s.policy().name()));
             lines.push(format!("playground_max_keys:{}", s.limits.max_keys));
         }
         "stats" => {
@@ -107,7 +118,7 @@ fn section(s: &Store, name: &str) -> String {
             lines.push(format!("expired_stale_perc:{:.2}", ae.stale_fraction * 100.0));
             lines.push(format!("expired_time_cap_reached_count:{}", ae.time_cap_reached));
             lines.push(format!("expire_cycle_cpu_milliseconds:{}", ae.cycle_time_used_us / 1000));
-            lines.push("evicted_keys:0".into());
+            lines.push(format!("evicted_keys:{}", st.evicted_keys));
             lines.push(format!("keyspace_hits:{}", st.keyspace_hits));
             lines.push(format!("keyspace_misses:{}", st.keyspace_misses));
             lines.push(format!("pubsub_channels:{}", s.srv.pubsub.channels.len()));

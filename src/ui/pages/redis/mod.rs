@@ -19,6 +19,7 @@ pub mod cache_aside;
 pub mod cli;
 pub mod expiry;
 pub mod held;
+pub mod memory_panel;
 pub mod storage;
 pub mod tabs;
 
@@ -447,6 +448,7 @@ pub fn RedisPage() -> Html {
     };
     let cancel_discard = close_discard.reform(|_: MouseEvent| ());
 
+    let on_memory_command = on_browser_command.clone();
     let store = state.store.0.borrow();
     let limits_note = {
         let l = store.limits();
@@ -497,6 +499,7 @@ pub fn RedisPage() -> Html {
                 <tabs::CliTabs desk={state.desk.clone()} {on_run} callbacks={tab_callbacks} />
                 <browser::KeyBrowser store={state.store.clone()} db={browser_db} now={state.now} version={state.version} on_command={on_browser_command} />
             </div>
+            <memory_panel::MemoryPanel store={state.store.clone()} version={state.version} on_command={on_memory_command} />
             <expiry::ExpiryChart samples={state.samples.clone()} store={state.store.clone()} version={state.version} />
             <cache_aside::CacheAsideDemo />
             if confirm_discard.is_some() {
