@@ -3,19 +3,19 @@
 
 use super::output::{print_csv, print_json};
 use super::{CliResult, Common, RewindFlags};
-use crate::balance::replay::{LbReplay, LbRewind};
-use crate::balance::LbModel;
-use crate::sim::replay::ReplayModel;
-use crate::sim::rewind::{Cursor, Seek};
-use crate::sim::{SimDuration, Simulation, TEST_EPOCH};
 use crate::balance::metrics::RunSummary;
+use crate::balance::replay::{LbReplay, LbRewind};
 use crate::balance::scenario::{HealthConfig, PassiveCheck};
 use crate::balance::smooth_wrr::{letters, SmoothWrr};
+use crate::balance::LbModel;
 use crate::balance::{
     build_balancer, keys_moved, preset, presets, AlgorithmId, BalancerConfig, Compare, HashScheme, LbRun,
     MembershipChange, Request, Scenario, ServerConfig, ServerView,
 };
+use crate::sim::replay::ReplayModel;
+use crate::sim::rewind::{Cursor, Seek};
 use crate::sim::{Distribution, SimRng, SimTime};
+use crate::sim::{SimDuration, Simulation, TEST_EPOCH};
 
 /// Errors in `sim lb` flags.
 #[derive(Debug, thiserror::Error)]
