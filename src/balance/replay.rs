@@ -283,13 +283,20 @@ mod tests {
         let sc = Scenario { duration_ms: 2_000, ..dies() };
         let end = LbModel::default_end_ms(&sc);
         let mut r = LbRewind::new(LbModel::build(&sc, 5, TEST_EPOCH).unwrap());
+        r.set_finite(true);
         r.seek(Seek::Time(end));
-        let events = r.cursor().events;
+        let at = r.cursor();
         let mut straight = LbRun::new(&Scenario { seed: 5, ..sc.clone() }).unwrap();
         straight.run_to_end();
-        assert_eq!(events, straight.events());
+        // The clock stays at the last event, however far past it the seek asked for.
+        assert_eq!((at.events, at.at_ms), (straight.events(), straight.elapsed().as_millis()));
+        assert!(r.is_idle() && at.at_ms < end);
         r.seek(Seek::Time(1_000));
+        assert!(!r.is_idle());
         r.seek(Seek::Time(end));
-        assert_eq!(r.cursor().events, events);
+        assert_eq!(r.cursor(), at);
+        // Acting after the end happens at the last event's time.
+        r.act(Action::SetState { server: 0, state: ServerState::Down }).unwrap();
+        assert_eq!(r.actions()[0].at_ms, at.at_ms);
     }
 }
