@@ -4,6 +4,7 @@ pub mod use_click_away;
 pub mod use_frame_job;
 pub mod use_playback;
 pub mod use_rewind_opening;
+pub mod use_run_controls;
 pub mod use_theme;
 pub mod use_url_params;
 
@@ -11,5 +12,6 @@ pub use use_click_away::use_click_away;
 pub use use_frame_job::{use_frame_job, FrameJobHandle, SLICE_MS};
 pub use use_playback::{use_playback, PlaybackHandle, FRAME_BUDGET_MS};
 pub use use_rewind_opening::use_rewind_opening;
+pub use use_run_controls::{use_run_controls, RunControls, RunControlsSpec};
 pub use use_theme::{use_theme, Theme, ThemeHandle};
 pub use use_url_params::{use_url_params, UrlParamsHandle};
