@@ -10,9 +10,8 @@ use playground::sim::replay::ReplayModel;
 use playground::sim::rewind::{RewindConfig, Seek};
 use playground::sim::{SimRng, SimTime};
 use playground::ui::Layout;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlInputElement};
+use web_sys::Element;
 
 use crate::support::*;
 
