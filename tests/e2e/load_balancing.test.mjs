@@ -350,9 +350,9 @@ test('rewind: drag back, step, a kill while rewound branches; a copied link open
 test('rewind budgets: seek and step back in a 100,000-event run (figures printed)', async () => {
   const page = await openPage(context);
   await page.setViewportSize({ width: 1440, height: 900 });
-  // 1,000 req/s for 40 s over the 2:3:1 fleet: about three events per request.
+  // 1,000 req/s for 60 s over the 2:3:1 fleet: about two events per request.
   const t0 = Date.now();
-  await page.goto(url('load-balancing?preset=nginx-2-3-1&rate=1000&dur=40000&t=41000'));
+  await page.goto(url('load-balancing?preset=nginx-2-3-1&rate=1000&dur=60000&t=61000'));
   await opened(page);
   const open_ms = Date.now() - t0;
   const big = await scrubber(page);
