@@ -171,7 +171,7 @@ pub fn LoadBalancingPage() -> Html {
         Callback::from(move |seed: u64| {
             if let Ok(scenario) = form.to_scenario(seed) {
                 p.pause();
-                d.dispatch(LbMsg::Restart { form: form.clone(), scenario, seed });
+                d.dispatch(LbMsg::Restart(Box::new(state::Restart { form: form.clone(), scenario, seed })));
             }
         })
     };
@@ -191,7 +191,7 @@ pub fn LoadBalancingPage() -> Html {
         use_callback(state.seed, move |f: ScenarioForm, seed| {
             if let Ok(scenario) = f.to_scenario(*seed) {
                 p.pause();
-                d.dispatch(LbMsg::Restart { form: f, scenario, seed: *seed });
+                d.dispatch(LbMsg::Restart(Box::new(state::Restart { form: f, scenario, seed: *seed })));
             }
         })
     };

@@ -132,14 +132,17 @@ impl LbState {
     }
 }
 
+/// A new run's definition.
+pub struct Restart {
+    pub form: ScenarioForm,
+    pub scenario: Scenario,
+    pub seed: u64,
+}
+
 /// What the user (or the page's loader) asks of the page.
 pub enum LbMsg {
     /// A new run (Reset, a new seed, an applied form or preset).
-    Restart {
-        form: ScenarioForm,
-        scenario: Scenario,
-        seed: u64,
-    },
+    Restart(Box<Restart>),
     /// A server card's button, applied at the cursor and logged.
     Act(Action),
     /// Seek, step or jump in the run's history.
@@ -161,7 +164,8 @@ impl Reducible for LbState {
     fn reduce(self: Rc<Self>, msg: LbMsg) -> Rc<Self> {
         let mut next = self.next();
         match msg {
-            LbMsg::Restart { form, scenario, seed } => {
+            LbMsg::Restart(r) => {
+                let Restart { form, scenario, seed } = *r;
                 // The same cell, new contents: the playback loop holds this `Rc`.
                 *next.run.borrow_mut() = build_or_default(&scenario, seed, self.epoch);
                 next.form = form;
