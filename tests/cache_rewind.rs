@@ -9,20 +9,13 @@
 use playground::redis::cache_aside::replay::{CacheAction, CacheRewind, Settings};
 use playground::redis::cache_aside::CacheAside;
 use playground::sim::replay::{capture, ReplayModel};
-use playground::sim::rewind::{RewindConfig, Seek};
+use playground::sim::rewind::Seek;
 use playground::sim::TEST_EPOCH;
 use proptest::prelude::*;
-use std::process::Command;
 
-#[derive(Clone, Debug)]
-enum Op {
-    Time(u64),
-    Events(u64),
-    Back(u8),
-    Forward(u8),
-    PrevMark,
-    Act(CacheAction),
-}
+#[path = "support/rewind.rs"]
+mod support;
+use support::{apply, op, sim_json, straight_to_cursor, tight};
 
 fn action() -> impl Strategy<Value = CacheAction> {
     prop_oneof![
@@ -31,17 +24,6 @@ fn action() -> impl Strategy<Value = CacheAction> {
         1 => (1u64..20, 0u64..40, 1u64..60, 0u64..20).prop_map(|(ttl_s, rate, users, skew)| CacheAction::Configure {
             settings: Settings { ttl_s, rate_per_s: rate as f64, users, skew: skew as f64 / 10.0 },
         }),
-    ]
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    prop_oneof![
-        3 => (0u64..30_000).prop_map(Op::Time),
-        2 => (0u64..1_500).prop_map(Op::Events),
-        2 => (1u8..6).prop_map(Op::Back),
-        1 => (1u8..6).prop_map(Op::Forward),
-        1 => Just(Op::PrevMark),
-        2 => action().prop_map(Op::Act),
     ]
 }
 
@@ -54,11 +36,6 @@ fn settings() -> impl Strategy<Value = Settings> {
     })
 }
 
-/// Small snapshot spacing and cap, so thinning and scratch snapshots are exercised.
-fn tight() -> RewindConfig {
-    RewindConfig { every: 40, max_snapshots: 5 }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -66,38 +43,17 @@ proptest! {
     fn the_digest_at_a_cursor_does_not_depend_on_how_it_was_reached(
         seed in 0u64..100_000,
         s in settings(),
-        ops in prop::collection::vec(op(), 1..20),
+        ops in prop::collection::vec(op(action(), 30_000, 1_500), 1..20),
     ) {
         let build = || CacheAside::build(&s, seed, TEST_EPOCH).unwrap();
-        let mut r = CacheRewind::with_config(build(), tight());
+        let mut r = CacheRewind::with_config(build(), tight(40));
         for (i, op) in ops.iter().enumerate() {
-            match op {
-                Op::Time(t) => { r.seek(Seek::Time(*t)); }
-                Op::Events(n) => { r.seek(Seek::Events(*n)); }
-                Op::Back(k) => for _ in 0..*k { r.step_back(); },
-                Op::Forward(k) => for _ in 0..*k { r.step_forward(); },
-                Op::PrevMark => { r.seek_prev_mark(); }
-                Op::Act(a) => {
-                    let was_rewound = r.is_rewound();
-                    let branch = r.act(a.clone()).expect("the generated actions are valid");
-                    prop_assert_eq!(branch.is_some(), was_rewound);
-                }
-            }
-            let mut straight = CacheRewind::with_log(build(), RewindConfig::default(), r.actions().to_vec()).unwrap();
-            straight.seek(Seek::At(r.cursor()));
-            prop_assert_eq!(straight.cursor(), r.cursor(), "step {}: {:?}", i, op);
-            prop_assert_eq!(straight.digest(), r.digest(), "step {}: {:?}", i, op);
-            prop_assert_eq!(straight.model().totals(), r.model().totals());
+            apply(&mut r, op)?;
+            let straight = straight_to_cursor(build, &r)?;
+            prop_assert_eq!(straight.model().totals(), r.model().totals(), "step {} {:?}", i, op);
             prop_assert_eq!(straight.model().records().len(), r.model().records().len());
-            prop_assert!(r.error().is_none());
         }
     }
-}
-
-fn sim(args: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_sim")).args(args).output().expect("the sim binary runs");
-    assert!(out.status.success(), "sim {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
 #[test]
@@ -110,18 +66,16 @@ fn a_page_replay_runs_to_the_same_digest_in_sim_replay() {
     r.act(CacheAction::Configure { settings: Settings { ttl_s: 30, ..s.clone() } }).unwrap();
     r.seek(Seek::Time(20_000));
     let replay = capture(&r, &s, 9, true);
-    let dir = std::env::temp_dir().join(format!("cache-replay-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("cache.json");
+    let file = support::tmp("cache-replay", "cache.json");
     std::fs::write(&file, replay.to_json()).unwrap();
     let f = file.to_str().unwrap();
-    let out = sim(&["replay", f, "--json"]);
+    let out = sim_json(&["replay", f, "--json"]);
     assert_eq!(out["model"], "cache-aside");
     assert_eq!(out["digest"], r.digest().as_str(), "the file's run is the page's run");
     assert_eq!(out["events"].as_u64(), Some(r.cursor().events));
     for t in ["0", "4000", "8500", "15000"] {
-        let until = sim(&["replay", f, "--json", "--until-ms", t]);
-        let seek = sim(&["replay", f, "--json", "--seek-ms", t]);
+        let until = sim_json(&["replay", f, "--json", "--until-ms", t]);
+        let seek = sim_json(&["replay", f, "--json", "--seek-ms", t]);
         assert_eq!(until["digest"], seek["digest"], "at {t} ms");
         r.seek(Seek::Time(t.parse().unwrap()));
         assert_eq!(until["digest"], r.digest().as_str(), "at {t} ms");

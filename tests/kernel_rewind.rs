@@ -10,16 +10,9 @@ use playground::sim::rewind::{RewindConfig, Seek};
 use playground::sim::{SimDuration, Simulation, TEST_EPOCH};
 use proptest::prelude::*;
 
-#[derive(Clone, Debug)]
-enum Op {
-    Time(u64),
-    Events(u64),
-    Back(u8),
-    Forward(u8),
-    PrevMark,
-    NextMark,
-    Act(Action),
-}
+#[path = "support/rewind.rs"]
+mod support;
+use support::{apply, op, straight_to_cursor, tight};
 
 fn action() -> impl Strategy<Value = Action> {
     let target = prop_oneof![(0usize..3).prop_map(Target::Worker), Just(Target::Holder), Just(Target::NonHolder)];
@@ -33,28 +26,11 @@ fn action() -> impl Strategy<Value = Action> {
     })
 }
 
-fn op() -> impl Strategy<Value = Op> {
-    prop_oneof![
-        3 => (0u64..90_000).prop_map(Op::Time),
-        2 => (0u64..400).prop_map(Op::Events),
-        2 => (1u8..6).prop_map(Op::Back),
-        1 => (1u8..6).prop_map(Op::Forward),
-        1 => Just(Op::PrevMark),
-        1 => Just(Op::NextMark),
-        2 => action().prop_map(Op::Act),
-    ]
-}
-
 fn fresh(preset_id: &str, seed: u64) -> Simulation<LockRuntime> {
     let mut s = preset(preset_id).unwrap();
     s.seed = seed;
     s.workers = s.workers.max(3);
     build(&s, TEST_EPOCH).unwrap()
-}
-
-/// Small snapshot spacing and cap, so thinning and scratch snapshots are exercised.
-fn tight() -> RewindConfig {
-    RewindConfig { every: 24, max_snapshots: 5 }
 }
 
 proptest! {
@@ -64,48 +40,20 @@ proptest! {
     fn the_digest_at_a_cursor_does_not_depend_on_how_it_was_reached(
         seed in 0u64..100_000,
         p in 0usize..PRESET_IDS.len(),
-        ops in prop::collection::vec(op(), 1..24),
+        ops in prop::collection::vec(op(action(), 90_000, 400), 1..24),
     ) {
         let id = PRESET_IDS[p];
-        let mut r = LockRewind::with_config(fresh(id, seed), tight());
+        let mut r = LockRewind::with_config(fresh(id, seed), tight(24));
         for (i, op) in ops.iter().enumerate() {
-            match op {
-                Op::Time(t) => { r.seek(Seek::Time(*t)); }
-                Op::Events(n) => { r.seek(Seek::Events(*n)); }
-                Op::Back(k) => for _ in 0..*k { r.step_back(); },
-                Op::Forward(k) => for _ in 0..*k { r.step_forward(); },
-                Op::PrevMark => { r.seek_prev_mark(); }
-                Op::NextMark => { r.seek_next_mark(); }
-                Op::Act(a) => {
-                    let was_rewound = r.is_rewound();
-                    let before = r.actions().len();
-                    let applied = r.applied();
-                    match r.act(a.clone()) {
-                        Ok(branch) => {
-                            prop_assert_eq!(branch.is_some(), was_rewound);
-                            prop_assert_eq!(r.actions().len(), applied + 1);
-                            prop_assert!(!r.is_rewound());
-                        }
-                        Err(_) => prop_assert_eq!(r.actions().len(), before),
-                    }
-                }
-            }
-            prop_assert!(r.error().is_none(), "step {i} {op:?}: {:?}", r.error());
+            apply(&mut r, op)?;
             // The oracle: the same scenario, seed and log, run straight (forward only) to the cursor.
-            let cursor = r.cursor();
-            let mut straight = LockRewind::with_log(fresh(id, seed), RewindConfig::default(), r.actions().to_vec()).unwrap();
-            straight.seek(Seek::At(cursor));
-            prop_assert_eq!(straight.cursor(), cursor, "step {} {:?}", i, op);
-            prop_assert_eq!(straight.digest(), r.digest(), "step {} {:?} at {:?}", i, op, cursor);
+            let straight = straight_to_cursor(|| fresh(id, seed), &r)?;
             let now = r.sim().now();
-            prop_assert_eq!(straight.model().summary(now), r.model().summary(now));
+            prop_assert_eq!(straight.model().summary(now), r.model().summary(now), "step {} {:?}", i, op);
             prop_assert_eq!(
                 serde_json::to_string(straight.model().log()).unwrap(),
                 serde_json::to_string(r.model().log()).unwrap()
             );
-            prop_assert!(r.cursor() <= r.horizon() || r.cursor() == r.horizon());
-            let (snapshots, scratch, _) = r.snapshot_counts();
-            prop_assert!(snapshots <= 5 + 1 && scratch <= playground::sim::rewind::SCRATCH);
         }
     }
 }
@@ -117,7 +65,7 @@ fn seeking_and_a_straight_kernel_run_give_the_same_digest_for_every_preset() {
             let mut plain = fresh(id, 7);
             plain.trace_mut().set_running_digest(true);
             plain.run_until(TEST_EPOCH + SimDuration(t));
-            let mut r = LockRewind::with_config(fresh(id, 7), tight());
+            let mut r = LockRewind::with_config(fresh(id, 7), tight(24));
             r.seek(Seek::Time(60_000));
             r.seek(Seek::Time(t));
             assert_eq!(r.digest(), plain.trace().running_digest().unwrap(), "{id} at {t} ms");

@@ -98,8 +98,8 @@ fn bad_replay_files_are_named() {
     };
     assert!(err("not json").contains("the file is not JSON"));
     assert!(err("{}").contains("not a replay"));
-    assert!(err(r#"{"format":"ds-playground-replay","version":1,"model":"lb"}"#)
-        .contains("replays of the model \"lb\" are not supported by this build; it replays: lock"));
+    assert!(err(r#"{"format":"ds-playground-replay","version":1,"model":"nope"}"#)
+        .contains("replays of the model \"nope\" are not supported by this build; it replays: lock"));
     let mut r = capture(
         &LockRewind::new(build(&preset("crash").unwrap(), TEST_EPOCH).unwrap()),
         &preset("crash").unwrap(),

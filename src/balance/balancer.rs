@@ -61,8 +61,9 @@ impl ServerView {
     }
 }
 
-/// One load-balancing algorithm.
-pub trait Balancer {
+/// One load-balancing algorithm. Every balancer is `Clone` (a rewind snapshot copies the model and
+/// its balancer's memory with it); [`BalancerClone`] makes that possible behind `Box<dyn Balancer>`.
+pub trait Balancer: BalancerClone {
     fn algorithm(&self) -> AlgorithmId;
 
     /// Chooses a server index for `req`, or `None` when no server is eligible (all down, all
@@ -79,6 +80,23 @@ pub trait Balancer {
     /// the algorithm (weight tables, latency estimates, table sizes). Empty for the stateless ones.
     fn snapshot(&self) -> BalancerSnapshot {
         BalancerSnapshot::default()
+    }
+}
+
+/// Clones a boxed balancer (implemented for every `Balancer + Clone`).
+pub trait BalancerClone {
+    fn clone_box(&self) -> Box<dyn Balancer>;
+}
+
+impl<T: Balancer + Clone + 'static> BalancerClone for T {
+    fn clone_box(&self) -> Box<dyn Balancer> {
+        Box::new(self.clone())
+    }
+}
+
+impl Clone for Box<dyn Balancer> {
+    fn clone(&self) -> Self {
+        self.as_ref().clone_box()
     }
 }
 

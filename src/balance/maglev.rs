@@ -23,9 +23,11 @@ use std::collections::BTreeMap;
 pub const MAGLEV_TABLE_SIZE: usize = 65_537;
 
 /// A filled lookup table: slot → backend index.
+/// The slots are shared between clones (a rewind snapshot of the model costs no copy of the
+/// 65,537 slots); a rebuild makes a new table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MaglevTable {
-    entries: Vec<u32>,
+    entries: std::sync::Arc<Vec<u32>>,
 }
 
 fn gcd(a: u32, b: u32) -> u32 {
@@ -49,7 +51,7 @@ impl MaglevTable {
         let mut claims = Vec::new();
         let live: Vec<usize> = (0..weights.len()).filter(|i| usable[*i] && weights[*i] > 0).collect();
         if live.is_empty() || size == 0 {
-            return (MaglevTable { entries: Vec::new() }, claims);
+            return (MaglevTable { entries: Default::default() }, claims);
         }
         let g = live.iter().fold(0, |g, i| gcd(g, weights[*i]));
         let m = size as u64;
@@ -85,7 +87,7 @@ impl MaglevTable {
                 }
             }
         }
-        (MaglevTable { entries }, claims)
+        (MaglevTable { entries: std::sync::Arc::new(entries) }, claims)
     }
 
     pub fn entries(&self) -> &[u32] {

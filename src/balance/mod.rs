@@ -54,6 +54,7 @@ pub mod nginx;
 pub mod passive;
 pub mod peak_ewma;
 pub mod random;
+pub mod replay;
 pub mod ring;
 pub mod round_robin;
 pub mod scenario;

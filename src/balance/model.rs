@@ -123,7 +123,8 @@ pub struct ServerSnapshot {
     pub p99_ms: u64,
 }
 
-/// The model: fleet, balancer, workload streams and metrics.
+/// The model: fleet, balancer, workload streams and metrics. `Clone` for rewind's snapshots.
+#[derive(Clone)]
 pub struct LbModel {
     scenario: Scenario,
     balancer: Box<dyn Balancer>,
@@ -146,6 +147,8 @@ pub struct LbModel {
     /// Recent dispatches (only kept when `flow_capacity > 0`).
     flows: VecDeque<Flow>,
     flow_capacity: usize,
+    /// Each server's (state, believed up) when rewind last looked (`Rewindable::drain_notable`).
+    pub(super) notable_seen: Vec<(ServerState, bool)>,
 }
 
 impl LbModel {
@@ -193,6 +196,7 @@ impl LbModel {
             metrics: Metrics::new(scenario.servers.len(), start),
             flows: VecDeque::new(),
             flow_capacity: 0,
+            notable_seen: scenario.servers.iter().map(|s| (s.state, true)).collect(),
             balancer,
             scenario: scenario.clone(),
         };
@@ -204,6 +208,12 @@ impl LbModel {
 
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+
+    /// Keep the last `n` dispatches for animation (0 = off).
+    pub fn record_flows(&mut self, n: usize) {
+        self.flow_capacity = n;
+        self.flows.clear();
     }
 
     pub fn balancer(&self) -> &dyn Balancer {
@@ -481,13 +491,23 @@ impl LbModel {
         }
     }
 
+    /// Each server's true state and whether the balancer believes it up.
+    pub(super) fn server_states(&self) -> impl Iterator<Item = (ServerState, bool)> + '_ {
+        self.servers.iter().zip(&self.views).map(|(s, v)| (s.state, v.up))
+    }
+
+    /// How many servers the fleet has now.
+    pub fn server_count(&self) -> usize {
+        self.servers.len()
+    }
+
     fn draining(&self) -> bool {
         self.servers.iter().any(|s| s.busy > 0 || !s.queue.is_empty())
     }
 
     /// After the arrivals have stopped, the last request to finish ends the run: the open metrics
     /// window closes then instead of at its full width, so nothing is left to happen.
-    fn finish_if_drained(&mut self, ctx: &mut Ctx<'_, LbEvent>) {
+    pub(super) fn finish_if_drained(&mut self, ctx: &mut Ctx<'_, LbEvent>) {
         let now = ctx.now();
         if now < self.end || self.draining() {
             return;
@@ -653,10 +673,14 @@ impl LbRun {
         Ok(LbRun { sim })
     }
 
+    /// The simulation, to be wrapped in a rewind (`sim::rewind::Rewind`) or run by hand.
+    pub fn into_simulation(self) -> Simulation<LbModel> {
+        self.sim
+    }
+
     /// Keep the last `n` dispatches for animation (0 = off, the default; costs a little per request).
     pub fn record_flows(&mut self, n: usize) {
-        self.sim.model.flow_capacity = n;
-        self.sim.model.flows.clear();
+        self.sim.model.record_flows(n);
     }
 
     /// Keep only the last `n` closed metrics windows (a live page's bounded history).

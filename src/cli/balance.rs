@@ -2,15 +2,20 @@
 //! Wall-clock time is read here only, for the benchmark's figure.
 
 use super::output::{print_csv, print_json};
-use super::{CliResult, Common};
+use super::{CliResult, Common, RewindFlags};
 use crate::balance::metrics::RunSummary;
+use crate::balance::replay::{LbReplay, LbRewind};
 use crate::balance::scenario::{HealthConfig, PassiveCheck};
 use crate::balance::smooth_wrr::{letters, SmoothWrr};
+use crate::balance::LbModel;
 use crate::balance::{
     build_balancer, keys_moved, preset, presets, AlgorithmId, BalancerConfig, Compare, HashScheme, LbRun,
     MembershipChange, Request, Scenario, ServerConfig, ServerView,
 };
+use crate::sim::replay::ReplayModel;
+use crate::sim::rewind::{Cursor, Seek};
 use crate::sim::{Distribution, SimRng, SimTime};
+use crate::sim::{SimDuration, Simulation, TEST_EPOCH};
 
 /// Errors in `sim lb` flags.
 #[derive(Debug, thiserror::Error)]
@@ -82,8 +87,8 @@ pub struct Args {
 pub enum LbCommand {
     /// Print the chosen server indexes (0-based), one per line, for the deterministic pickers.
     Picks(Box<PicksArgs>),
-    /// Run a scenario and print its metrics.
-    Run(Box<RunArgs>),
+    /// Run a scenario and print its metrics (with its trace `digest`).
+    Run(Box<RunOneArgs>),
     /// Every algorithm on the same seeded workload: p50/p99/drops/fairness as CSV (or JSON).
     Compare(Box<RunArgs>),
     /// The fraction of keys that move when servers leave or join.
@@ -166,6 +171,16 @@ pub struct RunArgs {
     /// Include the per-window series in JSON output.
     #[arg(long)]
     pub windows: bool,
+}
+
+/// `sim lb run`: a scenario, and where the run stops (`--until-ms` straight, `--seek-ms` through
+/// rewind's snapshots: the same digest) and where its replay file goes.
+#[derive(clap::Args, Debug)]
+pub struct RunOneArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub rewind: RewindFlags,
 }
 
 #[derive(clap::Args, Debug)]
@@ -364,18 +379,55 @@ fn print_summary_text(s: &RunSummary) {
     }
 }
 
-fn run_one(c: &Common, r: RunArgs) -> CliResult {
-    let sc = build_scenario(c, &r)?;
-    let mut run = LbRun::new(&sc)?;
-    run.run_to_end();
-    let mut s = run.summary();
-    if !r.windows {
-        s.windows.clear();
+/// What `sim lb run --json` prints: the summary, plus where the run stopped and its trace digest.
+#[derive(serde::Serialize)]
+struct RunOutput {
+    #[serde(flatten)]
+    summary: RunSummary,
+    events: u64,
+    at_ms: u64,
+    /// The running trace digest (what `sim replay` and the page's scrubber show for the same moment).
+    digest: String,
+}
+
+/// Runs `sc` to its end, straight to `--until-ms`, or to its end and back to `--seek-ms` through
+/// rewind's snapshots.
+fn run_scenario(sc: &Scenario, f: &RewindFlags) -> Result<Simulation<LbModel>, Box<dyn std::error::Error>> {
+    let mut sim = LbRun::new(sc)?.into_simulation();
+    if let Some(t) = f.seek_ms {
+        let mut rw = LbRewind::new(sim);
+        rw.seek(Seek::Time(LbModel::default_end_ms(sc).max(t)));
+        rw.seek(Seek::Time(t));
+        return Ok(rw.sim().clone());
     }
+    sim.trace_mut().set_running_digest(true);
+    match f.until_ms {
+        Some(t) => sim.run_until(TEST_EPOCH + SimDuration(t)),
+        None => while sim.step() {},
+    }
+    Ok(sim)
+}
+
+fn run_one(c: &Common, a: RunOneArgs) -> CliResult {
+    let sc = build_scenario(c, &a.run)?;
+    let sim = run_scenario(&sc, &a.rewind)?;
+    let mut summary = sim.model.summary(sim.now());
+    if !a.run.windows {
+        summary.windows.clear();
+    }
+    let at = Cursor { events: sim.processed(), at_ms: sim.elapsed().0 };
+    if let Some(path) = &a.rewind.replay_out {
+        let mut replay = LbReplay::new(LbModel::ID, sc.seed, TEST_EPOCH, sc.clone(), Vec::new());
+        replay.cursor = Some(at);
+        std::fs::write(path, replay.to_json() + "\n")
+            .map_err(|e| format!("cannot write the replay file {}: {e}", path.display()))?;
+    }
+    let digest = sim.trace().running_digest().unwrap_or_default();
     if c.json {
-        return print_json(&s);
+        return print_json(&RunOutput { summary, events: at.events, at_ms: at.at_ms, digest });
     }
-    print_summary_text(&s);
+    print_summary_text(&summary);
+    println!("{} events to {} ms, digest {digest}", at.events, at.at_ms);
     Ok(())
 }
 

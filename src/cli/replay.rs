@@ -7,6 +7,7 @@
 //! A model takes part by implementing `sim::replay::ReplayModel` and adding one arm to [`run`].
 
 use super::{CliResult, Common, RewindFlags};
+use crate::balance::LbModel;
 use crate::lock::LockRuntime;
 use crate::redis::cache_aside::CacheAside;
 use crate::sim::replay::{open, read_header, Replay, ReplayModel};
@@ -32,7 +33,7 @@ pub struct ReplayOutput {
 }
 
 /// The models whose replays this build runs.
-pub const REPLAY_MODELS: &[&str] = &[LockRuntime::ID, CacheAside::ID];
+pub const REPLAY_MODELS: &[&str] = &[LockRuntime::ID, CacheAside::ID, LbModel::ID];
 
 pub fn run(c: &Common, a: Args) -> CliResult {
     let text = std::fs::read_to_string(&a.file)
@@ -59,6 +60,7 @@ pub fn replay_text(text: &str, flags: &RewindFlags) -> Result<ReplayOutput, Box<
     match header.model.as_str() {
         LockRuntime::ID => replay_model::<LockRuntime>(text, flags),
         CacheAside::ID => replay_model::<CacheAside>(text, flags),
+        LbModel::ID => replay_model::<LbModel>(text, flags),
         other => Err(format!(
             "replays of the model {other:?} are not supported by this build; it replays: {}",
             REPLAY_MODELS.join(", ")

@@ -217,6 +217,8 @@ pub struct Rewind<M: Rewindable> {
     /// past it).
     error: Option<RewindError>,
     stats: RewindStats,
+    /// A run that ends (see [`Rewind::set_finite`]).
+    finite: bool,
 }
 
 impl<M: Rewindable> Rewind<M> {
@@ -242,6 +244,7 @@ impl<M: Rewindable> Rewind<M> {
             notable: Vec::new(),
             error: None,
             stats: RewindStats { snapshots_taken: 1, ..RewindStats::default() },
+            finite: false,
         }
     }
 
@@ -256,6 +259,18 @@ impl<M: Rewindable> Rewind<M> {
         let mut r = Self::with_config(sim, config);
         r.actions = actions;
         Ok(r)
+    }
+
+    /// Marks the run as one that ends (like `playback::Finite`): once nothing is left to happen —
+    /// no event queued, no logged action ahead — seeking or playing on leaves the clock at the last
+    /// event instead of moving it to the time asked for.
+    pub fn set_finite(&mut self, finite: bool) {
+        self.finite = finite;
+    }
+
+    /// Whether nothing is left to happen at the cursor: no event queued and no logged action ahead.
+    pub fn is_idle(&mut self) -> bool {
+        self.sim.next_event_time().is_none() && self.applied >= self.actions.len()
     }
 
     /// The simulation at the cursor (draw from `sim().model`).
@@ -486,7 +501,9 @@ impl<M: Rewindable> Rewind<M> {
             Seek::Events(_) => None,
         };
         if let Some(t) = until {
-            self.sim.advance_clock(self.abs(t));
+            if !(self.finite && self.is_idle()) {
+                self.sim.advance_clock(self.abs(t));
+            }
             self.after_progress();
         }
         self.stats.replayed_events += n;

@@ -1,12 +1,16 @@
 // End to end: the /load-balancing page against the release Pages build. Loads a preset by URL,
 // plays, watches percentiles update, prints frame work at 20 servers × 1,000 req/s and the wasm memory
 // of a 10-minute run, runs
-// compare mode and saves screenshots (desktop 1440 px and 360 px, light and dark).
+// compare mode and saves screenshots (desktop 1440 px and 360 px, light and dark); rewinds a run
+// (drag back, step, a kill while rewound branches, a copied link opens the same moment, `sim replay`
+// agrees) and prints the rewind budgets of a 100,000-event run.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { launch, openPage, url, SHOTS, frameWork, frameLine } from './browser.mjs';
+import { scrubber, dragTo, opened, measureRewind, downloadAndReplay } from './rewind.mjs';
 
 let context;
 before(async () => { context = await launch(); });
@@ -254,6 +258,91 @@ test('a 2 KB bad weights value is clipped and its notice fits the page', async (
   assert.ok(box.width <= 390, JSON.stringify(box));
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(overflow <= 390, `page is ${overflow} px wide`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+const text = (page, id) => page.getByTestId(id).textContent();
+
+test('rewind: drag back, step, a kill while rewound branches; a copied link opens that moment (and sim replay agrees)', async () => {
+  for (const [width, height, name] of [[1440, 900, 'desktop'], [390, 844, 'mobile']]) {
+    const page = await openPage(context);
+    await page.setViewportSize({ width, height });
+    await page.goto(url('load-balancing?preset=server-dies-health&seed=5&dur=8000&speed=50'));
+    await page.getByTestId('page-load-balancing').waitFor();
+    await page.getByTestId('play-toggle').click();
+    await page.getByTestId('lb-finished').waitFor({ timeout: 30000 });
+    const end = await scrubber(page);
+    const endArrivals = await text(page, 'total-arrivals');
+    // Back to 3 s: rewound, fewer arrivals; ← and → come back to the same digest.
+    await dragTo(page, 3000);
+    await page.getByTestId('scrub-rewound').waitFor();
+    const at3 = await scrubber(page);
+    assert.equal(at3.ms, 3000);
+    assert.ok(Number(await text(page, 'total-arrivals')) < Number(endArrivals) / 2);
+    await page.getByTestId('scrub-back').click();
+    await page.getByTestId('scrub-forward').click();
+    assert.equal((await scrubber(page)).digest, at3.digest, 'back and forth is the same state');
+    // Forward to the horizon: the finished run as it was.
+    await dragTo(page, end.horizon_ms);
+    await page.getByTestId('lb-finished').waitFor();
+    assert.equal((await scrubber(page)).digest, end.digest);
+    assert.equal(await text(page, 'total-arrivals'), endArrivals);
+    // Kill server 2 at 3 s while rewound: a new branch, the kill a fault mark; the link carries it.
+    await dragTo(page, 3000);
+    await page.getByTestId('server-2-down').click();
+    await page.getByTestId('scrub-branch').waitFor();
+    assert.match(await text(page, 'scrub-branch'), /New branch/);
+    assert.ok(await page.locator('[data-testid="scrub-marks"] [data-kind="fault"]').count() >= 1);
+    for (let i = 0; i < 40; i++) await page.getByTestId('scrub-forward').click();
+    const here = await scrubber(page);
+    await page.waitForFunction((ev) => new URLSearchParams(location.search).get('ev') === String(ev) && /[?&]a=/.test(location.search), here.events);
+    const link = page.url();
+    console.log(`lb rewind (${name}): link with 1 action and a cursor:`, new URL(link).search.length, 'bytes:', link);
+    assert.ok(new URL(link).search.length <= 2048, 'the query is at most 2 KB');
+    await page.getByTestId('scrubber').evaluate((e) => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 120));
+    await page.screenshot({ path: join(SHOTS, `load-balancing-rewind-branch-${name}.png`) });
+    const sbox = await page.getByTestId('scrubber').boundingBox();
+    assert.ok(sbox.x >= 0 && sbox.x + sbox.width <= width, `the scrubber fits: ${JSON.stringify(sbox)}`);
+
+    const other = await openPage(context);
+    await other.setViewportSize({ width, height });
+    await other.goto(link);
+    await opened(other);
+    const there = await scrubber(other);
+    assert.deepEqual([there.events, there.ms, there.digest], [here.events, here.ms, here.digest], 'the link opens the same moment');
+    assert.equal(await text(other, 'server-state-2'), await text(page, 'server-state-2'));
+    assert.equal(await text(other, 'lb-totals'), await text(page, 'lb-totals'));
+    if (name === 'desktop') {
+      const { replay, cli } = await downloadAndReplay(other, join(SHOTS, 'load-balancing.replay.json'));
+      console.log('lb rewind: sim replay of the downloaded file:', JSON.stringify(cli));
+      assert.equal(replay.model, 'lb');
+      assert.equal(replay.actions.length, 1);
+      assert.equal(cli.digest, here.digest, "sim replay prints the page's digest");
+      assert.equal(cli.events, here.events);
+    }
+    assert.deepEqual(page.errors, []);
+    assert.deepEqual(other.errors, []);
+    await page.close();
+    await other.close();
+  }
+});
+
+test('rewind budgets: seek and step back in a 100,000-event run (figures printed)', async () => {
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  // 1,000 req/s for 60 s over the 2:3:1 fleet: about two events per request.
+  const t0 = Date.now();
+  await page.goto(url('load-balancing?preset=nginx-2-3-1&rate=1000&dur=60000&t=61000'));
+  await opened(page);
+  const open_ms = Date.now() - t0;
+  const big = await scrubber(page);
+  assert.ok(big.events >= 100000, `a 100,000-event run (${big.events})`);
+  const timings = await measureRewind(page, big.horizon_ms);
+  const report = { run_events: big.events, run_virtual_ms: big.horizon_ms, open_wall_ms: open_ms, snapshots: big.snapshots, ...timings };
+  console.log('lb rewind budgets (release wasm):', JSON.stringify(report));
+  writeFileSync(join(SHOTS, 'load-balancing-rewind-budgets.json'), JSON.stringify(report, null, 2));
+  assert.ok(timings.all_timed, 'every seek was timed');
   assert.deepEqual(page.errors, []);
   await page.close();
 });

@@ -59,3 +59,12 @@ export async function measureRewind(page, horizonMs) {
     all_timed: seeks.every(Number.isFinite) && backs.every(Number.isFinite),
   };
 }
+
+/** Clicks "Download replay", saves the file as `file` and runs `sim replay` on it: the file's JSON
+ * and what the CLI printed. */
+export async function downloadAndReplay(page, file) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('replay-download').click()]);
+  await download.saveAs(file);
+  const { readFileSync } = await import('node:fs');
+  return { replay: JSON.parse(readFileSync(file, 'utf8')), cli: await simReplay(file) };
+}

@@ -242,3 +242,104 @@ async fn server_cards_show_the_balancers_memory_under_one_naming() {
     handle.destroy();
     root.remove();
 }
+
+fn arrivals(root: &Element) -> u64 {
+    text(root, "total-arrivals").parse().unwrap()
+}
+
+/// Issue 15: the scrubber takes the fleet back exactly (cards, totals and digest as they were),
+/// ← and → step one event, Replay at the end rewinds rather than restarts, a server killed while
+/// rewound starts a new branch, and a link with the log and cursor opens the same moment.
+#[wasm_bindgen_test]
+async fn the_scrubber_rewinds_the_fleet_exactly_and_a_kill_while_rewound_starts_a_branch() {
+    use playground::balance::replay::{log_to_query, LbRewind};
+    use playground::balance::{preset, Action, LbModel, Scenario, ServerState};
+    use playground::sim::replay::ReplayModel;
+    use playground::sim::rewind::Seek;
+    use playground::sim::TEST_EPOCH;
+
+    // Four servers with health checks, 6 s of arrivals (the preset's scripted kill at 10 s is past
+    // the end, so the only kill is the user's).
+    let path = "/load-balancing?preset=server-dies-health&seed=3&dur=6000&speed=100";
+    let (root, h) = render_at(path).await;
+    click(&by_testid(&root, "play-toggle").unwrap());
+    assert!(wait_until(20_000, || by_testid(&root, "lb-finished").is_some()).await, "the run ends");
+    settle().await;
+    let (end_digest, end_arrivals) = (attr(&root, "scrubber", "data-digest"), arrivals(&root));
+    let horizon: u64 = attr(&root, "scrubber", "data-horizon-ms").parse().unwrap();
+    assert!(horizon >= 6_000 && end_arrivals > 1_000, "{end_arrivals} arrivals in {horizon} ms");
+    // Back to 2 s: fewer arrivals, the run marked as rewound, no longer finished.
+    drag_to(&root, 2_000);
+    settle().await;
+    assert_eq!(attr(&root, "scrubber", "data-cursor-ms"), "2000");
+    assert!(by_testid(&root, "scrub-rewound").is_some());
+    assert!(by_testid(&root, "lb-finished").is_none());
+    let early = arrivals(&root);
+    assert!(early > 100 && early < end_arrivals / 2, "{early} of {end_arrivals}");
+    // The same moment reached straight by the core has the same digest.
+    let sc = Scenario { duration_ms: 6_000, ..preset("server-dies-health").unwrap() };
+    let mut core = LbRewind::new(LbModel::build(&sc, 3, TEST_EPOCH).unwrap());
+    core.seek(Seek::Time(2_000));
+    assert_eq!(attr(&root, "scrubber", "data-digest"), core.digest());
+    // ← steps back one event, → forward again to the same state.
+    let (events, digest) = (attr(&root, "scrubber", "data-cursor-events"), attr(&root, "scrubber", "data-digest"));
+    keydown(&document(), "ArrowLeft");
+    settle().await;
+    let back: u64 = attr(&root, "scrubber", "data-cursor-events").parse().unwrap();
+    assert_eq!(back + 1, events.parse::<u64>().unwrap());
+    keydown(&document(), "ArrowRight");
+    settle().await;
+    assert_eq!(attr(&root, "scrubber", "data-digest"), digest);
+    // Forward to the horizon: the finished run exactly as it was.
+    drag_to(&root, horizon);
+    settle().await;
+    assert_eq!((attr(&root, "scrubber", "data-digest"), arrivals(&root)), (end_digest.clone(), end_arrivals));
+    assert!(by_testid(&root, "lb-finished").is_some());
+    // Replay rewinds to the start and plays the same history to the same end.
+    click(&by_testid(&root, "lb-replay").unwrap());
+    settle().await;
+    assert!(wait_until(20_000, || by_testid(&root, "lb-finished").is_some()).await);
+    settle().await;
+    assert_eq!(attr(&root, "scrubber", "data-digest"), end_digest, "a replay is the same run");
+    assert_eq!(attr(&root, "scrubber", "data-horizon-ms"), horizon.to_string(), "nothing was cut off");
+    // Killing server 1 while rewound to 2 s cuts the future off and says so.
+    drag_to(&root, 2_000);
+    settle().await;
+    click(&by_testid(&root, "server-1-down").unwrap());
+    settle().await;
+    let notice = text(&root, "scrub-branch");
+    assert!(notice.contains("New branch"), "{notice}");
+    assert!(text(&root, "server-state-1").to_lowercase().contains("down"), "{}", text(&root, "server-state-1"));
+    assert!(text(&root, "replay-download").contains("1 action"));
+    assert!(query(&root, "[data-kind='fault']").is_some(), "the kill is a fault mark on the track");
+    let after: u64 = attr(&root, "scrubber", "data-horizon-ms").parse().unwrap();
+    assert_eq!(after, 2_000, "the old future is gone");
+    // Played on, the new branch loses the requests in flight on server 1.
+    drag_to(&root, 1);
+    settle().await;
+    keydown(&document(), " ");
+    assert!(wait_until(20_000, || by_testid(&root, "lb-finished").is_some()).await);
+    settle().await;
+    assert!(text(&root, "total-errors").parse::<u64>().unwrap() > 0, "the crash failed requests");
+    let (events, digest, ms) = (
+        attr(&root, "scrubber", "data-cursor-events"),
+        attr(&root, "scrubber", "data-digest"),
+        attr(&root, "scrubber", "data-cursor-ms"),
+    );
+    h.destroy();
+    root.remove();
+
+    // A link with the log and the cursor opens the same run at the same moment.
+    core.act(Action::SetState { server: 1, state: ServerState::Down }).unwrap();
+    let a = log_to_query(core.actions());
+    let (root, h) = render_at(&format!("{path}&a={a}&t={ms}&ev={events}")).await;
+    assert!(
+        wait_until(20_000, || by_testid(&root, "opening").is_none()
+            && attr(&root, "scrubber", "data-cursor-events") == events)
+        .await
+    );
+    assert_eq!(attr(&root, "scrubber", "data-digest"), digest, "the link's run is the page's run");
+    assert!(text(&root, "replay-download").contains("1 action"));
+    h.destroy();
+    root.remove();
+}

@@ -10,9 +10,8 @@ use playground::sim::replay::ReplayModel;
 use playground::sim::rewind::{RewindConfig, Seek};
 use playground::sim::{SimRng, SimTime};
 use playground::ui::Layout;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlInputElement};
+use web_sys::Element;
 
 use crate::support::*;
 
@@ -23,13 +22,6 @@ fn text(root: &Element, testid: &str) -> String {
     by_testid(root, testid).unwrap_or_else(|| panic!("no [data-testid={testid}]")).text_content().unwrap_or_default()
 }
 
-fn attr(root: &Element, testid: &str, name: &str) -> String {
-    by_testid(root, testid)
-        .unwrap_or_else(|| panic!("no [data-testid={testid}]"))
-        .get_attribute(name)
-        .unwrap_or_default()
-}
-
 async fn wait_for(root: &Element, what: &str, cond: impl Fn(&Element) -> bool) {
     for _ in 0..600 {
         if cond(root) {
@@ -38,15 +30,6 @@ async fn wait_for(root: &Element, what: &str, cond: impl Fn(&Element) -> bool) {
         gloo_timers::future::TimeoutFuture::new(25).await;
     }
     panic!("timed out waiting for {what}");
-}
-
-/// Drags the scrubber's range to `ms` (an input event, as a drag fires).
-fn drag_to(root: &Element, ms: u64) {
-    let input = by_testid(root, "scrub-range").unwrap().dyn_into::<HtmlInputElement>().unwrap();
-    input.set_value(&ms.to_string());
-    let init = web_sys::EventInit::new();
-    init.set_bubbles(true);
-    input.dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
 }
 
 #[wasm_bindgen_test]

@@ -109,3 +109,17 @@ where
     settle().await;
     (root, handle)
 }
+
+/// An attribute of the element with `data-testid={id}` (empty when absent).
+pub fn attr(root: &Element, id: &str, name: &str) -> String {
+    by_testid(root, id).unwrap_or_else(|| panic!("no [data-testid={id}]")).get_attribute(name).unwrap_or_default()
+}
+
+/// Drags the rewind scrubber's range to `ms` (an input event, as a drag fires).
+pub fn drag_to(root: &Element, ms: u64) {
+    let input = by_testid(root, "scrub-range").unwrap().dyn_into::<web_sys::HtmlInputElement>().unwrap();
+    input.set_value(&ms.to_string());
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    input.dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
+}

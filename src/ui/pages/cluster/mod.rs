@@ -26,7 +26,7 @@ use crate::cluster::view::ClusterView;
 use crate::redis::cli::format_human;
 use crate::sim::{ParamError, SimDuration, SimParams};
 use crate::ui::components::{ControlsBar, PageHeader, ParamNotices};
-use crate::ui::hooks::{use_playback, use_url_params};
+use crate::ui::hooks::{use_playback, use_run_controls, use_url_params, RunControlsSpec};
 use crate::ui::Route;
 
 use cli::{CliEntry, ClusterCli};
@@ -115,43 +115,25 @@ pub fn ClusterPage() -> Html {
     };
 
     // --- controls bar ---
-    let on_toggle = {
-        let p = playback.clone();
-        Callback::from(move |_| {
-            if p.run().borrow().is_finished() && !p.is_playing() {
-                return;
-            }
-            p.toggle()
-        })
-    };
-    let on_step = playback.on_step();
-    let on_next = playback.on_next();
-    let on_slider = {
-        let p = playback.clone();
-        let write_url = write_url.clone();
-        let seed = seed.clone();
-        let scenario = scenario.clone();
-        Callback::from(move |pos: u32| {
-            p.set_slider(pos);
-            write_url(*seed, &scenario);
-        })
-    };
-    let on_seed = {
-        let seed = seed.clone();
-        let scenario = scenario.clone();
-        let restart = restart.clone();
-        let write_url = write_url.clone();
-        Callback::from(move |s: u64| {
-            seed.set(s);
-            restart(&scenario, s);
-            write_url(s, &scenario);
-        })
-    };
-    let on_reset = {
-        let seed = seed.clone();
-        let scenario = scenario.clone();
-        let restart = restart.clone();
-        Callback::from(move |_| restart(&scenario, *seed))
+    let controls = {
+        let finished = run.borrow().is_finished();
+        let restart = {
+            let (seed, scenario, restart, write_url) =
+                (seed.clone(), scenario.clone(), restart.clone(), write_url.clone());
+            Callback::from(move |s: u64| {
+                seed.set(s);
+                restart(&scenario, s);
+                write_url(s, &scenario);
+            })
+        };
+        let write_url = {
+            let (seed, scenario, write_url) = (seed.clone(), scenario.clone(), write_url.clone());
+            Callback::from(move |_: ()| write_url(*seed, &scenario))
+        };
+        // A finished run stays paused: Play does nothing (Reset starts over).
+        let spec =
+            RunControlsSpec { seed: *seed, ended: finished, on_play_ended: Callback::noop(), restart, write_url };
+        use_run_controls(&playback, spec)
     };
     let apply_scenario = {
         let scenario = scenario.clone();
@@ -299,7 +281,8 @@ pub fn ClusterPage() -> Html {
                 clock={AttrValue::from(clock)}
                 behind={playback.behind_text().map(AttrValue::from)}
                 seed={*seed}
-                {on_toggle} {on_step} {on_next} {on_slider} {on_seed} {on_reset}
+                on_toggle={controls.on_toggle} on_step={controls.on_step} on_next={controls.on_next}
+                on_slider={controls.on_slider} on_seed={controls.on_seed} on_reset={controls.on_reset}
             />
             <p class="cl-status" data-testid="run-status">
                 { if finished { format!("Finished: the run ends at {end}. Reset or change the seed to run it again.") } else { format!("Runs until {end}, then stops.") } }

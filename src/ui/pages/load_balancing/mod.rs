@@ -1,28 +1,35 @@
 //! The load-balancing playground page: a live fleet (clients → balancer → servers) played by the
-//! shared `use_playback`, server cards with Down / Slow ×10 / Recover, a live percentile chart, the
-//! scenario editor with presets (the scenario lives in the URL), compare mode, and a picture per
-//! algorithm.
+//! shared `use_playback` and rewound with the shared scrubber, server cards with Down / Slow ×10 /
+//! Recover, a live percentile chart, the scenario editor with presets (the scenario lives in the
+//! URL), compare mode, and a picture per algorithm.
 //!
-//! State: the run is a `use_mut_ref` `LbRun` driven by the playback handle; the applied scenario
-//! form is one `use_state`. Every action calls the core (`LbRun::new`, `set_server_state`,
-//! `ScenarioForm::to_scenario`) and redraws; leaf components get values and callbacks.
+//! State: one reducer ([`state::LbState`]) over (scenario, action log, cursor). The run is a
+//! rewindable `LbRewind` shared with `use_playback` (Space, → and ← drive it); the cards' buttons
+//! are logged actions, and one pressed while rewound starts a new branch. The URL carries the
+//! scenario form and seed plus the action log and cursor, so a link opens the same run at the same
+//! moment (taken there in frame-sized slices); "Download replay" writes the file `sim replay` runs.
+//! At the end of a run, Replay rewinds it to the start and plays the same history again.
 
 mod compare;
 mod editor;
 mod fleet;
 mod pictures;
-
-use std::cell::RefCell;
-use std::rc::Rc;
+pub mod state;
 
 use yew::prelude::*;
 
 use crate::balance::metrics::fairness;
-use crate::balance::{FieldError, LbRun, Scenario, ScenarioForm, ServerState};
-use crate::sim::{ParamError, SimParams};
-use crate::ui::components::{ControlsBar, LineChart, PageHeader, ParamNotices, Series};
-use crate::ui::hooks::{use_playback, use_url_params};
+use crate::balance::replay::LbRunUrl;
+use crate::balance::{Action, FieldError, Scenario, ScenarioForm, ServerState};
+use crate::sim::rewind::Seek;
+use crate::sim::{ParamError, SimDuration, SimParams, SimTime};
+use crate::ui::components::{
+    ControlsBar, LineChart, PageHeader, ParamNotices, ReplayPanel, RewindCommand, Scrubber, ScrubberState, Series,
+};
+use crate::ui::download::download_text;
+use crate::ui::hooks::{use_playback, use_rewind_opening, use_run_controls, use_url_params, RunControlsSpec};
 use crate::ui::Route;
+use state::{LbMsg, LbState, Stamp};
 
 pub use compare::ComparePanel;
 pub use editor::ScenarioEditor;
@@ -41,6 +48,7 @@ struct UrlState {
     sim: SimParams,
     form: ScenarioForm,
     scenario: Scenario,
+    run: LbRunUrl,
     notices: Vec<ParamError>,
 }
 
@@ -62,18 +70,14 @@ fn field_notices(errors: &[FieldError], base: &ScenarioForm) -> Vec<ParamError> 
         .collect()
 }
 
-fn new_run(sc: &Scenario) -> LbRun {
-    // `ScenarioForm::from_url` and the editor only hand over scenarios that built a run.
-    let mut run =
-        LbRun::new(sc).unwrap_or_else(|_| LbRun::new(&Scenario::default()).expect("the default scenario is valid"));
-    run.record_flows(FLOW_CAPACITY);
-    run.keep_windows(CHART_WINDOWS);
-    run
-}
-
-fn url_pairs(sim: SimParams, form: &ScenarioForm) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = sim.pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-    pairs.extend(form.url_pairs());
+/// The page's query: seed and speed, the form, and (once there is something to carry) the action
+/// log and cursor.
+fn url_pairs(state: &LbState, speed: f64) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> =
+        SimParams { seed: state.seed, speed }.pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    pairs.extend(state.form.url_pairs());
+    let r = state.run.borrow();
+    pairs.extend(LbRunUrl::pairs(r.actions(), r.cursor(), state.epoch.as_unix_ms()));
     pairs
 }
 
@@ -84,131 +88,171 @@ pub fn LoadBalancingPage() -> Html {
         let sim = SimParams::read(q);
         let raw = |k: &str| q.raw(k).map(str::to_string);
         let (form, scenario, errors) = ScenarioForm::from_url(raw, sim.seed);
+        let run = LbRunUrl::read(q);
         let base = ScenarioForm::for_preset(&form.preset);
         let mut notices = q.notices().to_vec();
         notices.extend(field_notices(&errors, &base));
-        UrlState { sim, form, scenario, notices }
+        UrlState { sim, form, scenario, run, notices }
     });
     let init = url.initial().clone();
-    let form = use_state(|| init.form.clone());
-    let seed = use_state(|| init.sim.seed);
-    let run = {
-        let sc = init.scenario.clone();
-        use_mut_ref(move || new_run(&sc))
+    let state = {
+        let u = init.clone();
+        use_reducer(move || {
+            let mut s = LbState::new(u.form.clone(), u.scenario.clone(), u.sim.seed)
+                .with_log(u.run.actions.clone(), u.run.epoch_ms.map(SimTime::from_unix_ms));
+            s.opening = u.run.cursor.map(|c| c.seek());
+            s
+        })
     };
-    let playback = use_playback(run.clone(), init.sim.speed);
+    let playback = use_playback(state.run.clone(), init.sim.speed);
+    let dispatch = state.dispatcher();
 
-    let write_url = {
+    // A link's (or a replay's) cursor: run there in slices of a frame's budget, then redraw.
+    {
+        let (moved, opened) = (dispatch.clone(), dispatch.clone());
+        use_rewind_opening(
+            &playback,
+            state.opening,
+            Callback::from(move |_| moved.dispatch(LbMsg::Moved)),
+            Callback::from(move |_| opened.dispatch(LbMsg::Opened)),
+        );
+    }
+
+    // The URL follows the run: the form and seed, and the action log and cursor whenever the run is
+    // paused or the user changed something. A fresh page's address is left alone until something
+    // changes (bad values in it are replaced once, on load).
+    let stamp = state.stamp();
+    let playing = playback.is_playing();
+    {
         let url = url.clone();
-        let playback = playback.clone();
-        move |seed: u64, form: &ScenarioForm| {
-            url.write(url_pairs(SimParams { seed, speed: playback.speed() }, form));
-        }
-    };
+        let written = use_mut_ref(|| None::<Stamp>);
+        let state = state.clone();
+        let speed = playback.speed();
+        let opening = state.opening.is_some();
+        let rewrite = !init.notices.is_empty();
+        use_effect_with((stamp, playing, opening), move |(stamp, playing, opening)| {
+            let last = *written.borrow();
+            let first = last.is_none();
+            if first {
+                *written.borrow_mut() = Some(*stamp);
+            }
+            let same = last == Some(*stamp) || (*playing && last.is_some_and(|l| l.version == stamp.version));
+            if *opening || (first && !rewrite) || (!first && same) {
+                return;
+            }
+            *written.borrow_mut() = Some(*stamp);
+            url.write(url_pairs(&state, speed));
+        });
+    }
 
-    // Replaces the run with a fresh one for `sc` (reset, seed, apply, preset).
-    let restart = {
-        let run = run.clone();
+    // The run is over when nothing is left to happen: arrivals stopped at the scenario's duration
+    // and every request has drained. The clock stays there (the rewind is finite).
+    let done = state.run.borrow_mut().is_idle();
+    {
         let playback = playback.clone();
-        move |sc: &Scenario| {
-            *run.borrow_mut() = new_run(sc);
-            playback.redraw();
-        }
-    };
+        use_effect_with((done, playback.is_playing()), move |(done, playing)| {
+            if *done && *playing {
+                playback.pause();
+            }
+        });
+    }
 
-    // At the end of a run Play replays it from the start (same scenario, same seed).
+    // At the end of a run, Replay rewinds to the start and plays the same history again (the
+    // logged actions included): a rewind, not a new run.
     let replay = {
-        let seed = seed.clone();
-        let form = form.clone();
-        let restart = restart.clone();
-        let playback = playback.clone();
-        move || {
-            if let Ok(sc) = form.to_scenario(*seed) {
-                restart(&sc);
-                playback.play();
-            }
-        }
-    };
-    let on_toggle = {
-        let run = run.clone();
-        let playback = playback.clone();
-        let replay = replay.clone();
+        let (p, d) = (playback.clone(), dispatch.clone());
         Callback::from(move |_: ()| {
-            let finished = run.borrow_mut().is_done();
-            if finished && !playback.is_playing() {
-                replay();
-            } else {
-                playback.toggle();
+            d.dispatch(LbMsg::Rewind(RewindCommand::SeekMs(0)));
+            p.play();
+        })
+    };
+    let restart = {
+        let (p, d, form) = (playback.clone(), dispatch.clone(), state.form.clone());
+        Callback::from(move |seed: u64| {
+            if let Ok(scenario) = form.to_scenario(seed) {
+                p.pause();
+                d.dispatch(LbMsg::Restart(Box::new(state::Restart { form: form.clone(), scenario, seed })));
             }
         })
     };
-    let on_replay = Callback::from(move |_: MouseEvent| replay());
-    let on_step = playback.on_step();
-    let on_next = playback.on_next();
-    let on_slider = {
-        let p = playback.clone();
-        let write_url = write_url.clone();
-        let seed = seed.clone();
-        let form = form.clone();
-        Callback::from(move |pos: u32| {
-            p.set_slider(pos);
-            write_url(*seed, &form);
-        })
+    let write_url = {
+        let (url, state, p) = (url.clone(), state.clone(), playback.clone());
+        Callback::from(move |_: ()| url.write(url_pairs(&state, p.speed())))
     };
-    let on_seed = {
-        let seed = seed.clone();
-        let form = form.clone();
-        let restart = restart.clone();
-        let write_url = write_url.clone();
-        Callback::from(move |s: u64| {
-            seed.set(s);
-            if let Ok(sc) = form.to_scenario(s) {
-                restart(&sc);
-            }
-            write_url(s, &form);
-        })
-    };
-    let on_reset = {
-        let seed = seed.clone();
-        let form = form.clone();
-        let restart = restart.clone();
-        Callback::from(move |_| {
-            if let Ok(sc) = form.to_scenario(*seed) {
-                restart(&sc);
-            }
-        })
-    };
+    let controls = use_run_controls(
+        &playback,
+        RunControlsSpec { seed: state.seed, ended: done, on_play_ended: replay.clone(), restart, write_url },
+    );
+    let on_replay = replay.reform(|_: MouseEvent| ());
     // The editor hands over a form whose scenario already built a run. Kept across frames (made
-    // anew only when the seed or the form changes), so the editor does not re-render while playing.
+    // anew only when the seed changes), so the editor does not re-render while playing.
     let on_apply = {
-        let form = form.clone();
-        let restart = restart.clone();
-        let write_url = write_url.clone();
-        use_callback((*seed, (*form).clone()), move |f: ScenarioForm, (seed, _)| {
-            if let Ok(sc) = f.to_scenario(*seed) {
-                restart(&sc);
+        let (p, d) = (playback.clone(), dispatch.clone());
+        use_callback(state.seed, move |f: ScenarioForm, seed| {
+            if let Ok(scenario) = f.to_scenario(*seed) {
+                p.pause();
+                d.dispatch(LbMsg::Restart(Box::new(state::Restart { form: f, scenario, seed: *seed })));
             }
-            write_url(*seed, &f);
-            form.set(f);
         })
     };
     // One callback for the page's life, so a card whose numbers did not move skips its render.
     let on_server_action = {
-        let run = run.clone();
-        let playback = playback.clone();
-        use_callback((), move |(i, state): (usize, ServerState), _| {
-            run.borrow_mut().set_server_state(i, state);
-            playback.redraw();
+        let d = dispatch.clone();
+        use_callback((), move |(server, state): (usize, ServerState), _| {
+            d.dispatch(LbMsg::Act(Action::SetState { server, state }))
+        })
+    };
+    let on_rewind = {
+        let (p, d) = (playback.clone(), dispatch.clone());
+        Callback::from(move |cmd: RewindCommand| {
+            p.pause();
+            d.dispatch(LbMsg::Rewind(cmd));
+        })
+    };
+    let on_dismiss = {
+        let d = dispatch.clone();
+        Callback::from(move |_| d.dispatch(LbMsg::DismissBranch))
+    };
+    let on_replay_error = {
+        let d = dispatch.clone();
+        Callback::from(move |e| d.dispatch(LbMsg::ReplayError(e)))
+    };
+    let on_download = {
+        let state = state.clone();
+        Callback::from(move |_| {
+            let r = state.replay();
+            let name = format!(
+                "lb-{}-seed{}-{}ms.replay.json",
+                state.form.preset,
+                state.seed,
+                r.cursor.map_or(0, |c| c.at_ms)
+            );
+            if let Err(e) = download_text(&name, "application/json", &(r.to_json() + "\n")) {
+                state.dispatch(LbMsg::ReplayError(e));
+            }
+        })
+    };
+    let on_text = {
+        let (p, d) = (playback.clone(), dispatch.clone());
+        Callback::from(move |text: String| {
+            let r = state::parse_replay(&text)?;
+            p.pause();
+            d.dispatch(LbMsg::LoadReplay(Box::new(r)));
+            Ok(())
         })
     };
 
-    let r = run.borrow();
-    let scenario = r.model().scenario().clone();
-    let servers = r.servers();
-    let now_ms = r.elapsed().as_millis();
-    let flows: Vec<_> = r.model().flows().iter().copied().collect();
-    let clients = r.model().clients().len();
-    let metrics = &r.model().metrics;
+    // --- what to draw: the run at its cursor ---
+    let r = state.run.borrow();
+    let model = r.model();
+    let now: SimTime = r.sim().now();
+    let cursor = r.cursor();
+    let scenario = model.scenario().clone();
+    let servers = model.server_snapshots(now);
+    let now_ms = cursor.at_ms;
+    let flows: Vec<_> = model.flows().iter().copied().collect();
+    let clients = model.clients().len();
+    let metrics = &model.metrics;
     let windows = &metrics.windows;
     let shown = &windows[windows.len().saturating_sub(CHART_WINDOWS)..];
     let pick = |f: fn(&crate::balance::WindowSummary) -> u64| -> Vec<(f64, f64)> {
@@ -220,6 +264,7 @@ pub fn LoadBalancingPage() -> Html {
         Series { name: "p99".into(), points: pick(|w| w.latency.p99_ms) },
         Series { name: "p99.9".into(), points: pick(|w| w.latency.p999_ms) },
     ];
+    let arrivals = metrics.arrivals;
     let completed: u64 = metrics.servers.iter().map(|s| s.completed).sum();
     let drops = metrics.drops();
     let errors = metrics.errors();
@@ -233,21 +278,13 @@ pub fn LoadBalancingPage() -> Html {
     };
     let (p50, p99) = (q(0.5), q(0.99));
     let last = windows.last().map(|w| w.latency).unwrap_or_default();
-    let clock = r.elapsed().clock_string();
-    let snapshot = r.model().balancer().snapshot();
+    let clock = SimDuration(now_ms).clock_string();
+    let snapshot = model.balancer().snapshot();
     let duration_s = scenario.duration_ms as f64 / 1000.0;
+    let scrub = ScrubberState::of(&*r);
+    let actions = r.actions().len();
+    let log_error = r.error().map(|e| format!("The run's action log does not fit it from here on: {e}"));
     drop(r);
-    // The run is over when nothing is left to happen: arrivals stopped at the scenario's duration
-    // and every request has drained. The clock stops there (`LbRun` never moves past its last event).
-    let done = run.borrow_mut().is_done();
-    {
-        let playback = playback.clone();
-        use_effect_with((done, playback.is_playing()), move |(done, playing)| {
-            if *done && *playing {
-                playback.pause();
-            }
-        });
-    }
     let status = if done {
         format!("finished at t = {clock}")
     } else if now_ms >= scenario.duration_ms {
@@ -257,19 +294,42 @@ pub fn LoadBalancingPage() -> Html {
     };
     let narrow =
         web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|v| v.as_f64()).is_some_and(|w| w < 560.0);
+    let opening = state.opening.map(|target| {
+        let goal = match target {
+            Seek::At(c) => c.at_ms,
+            Seek::Time(t) => t,
+            Seek::Events(_) => 0,
+        };
+        let pct = cursor.at_ms.saturating_mul(100).checked_div(goal).map_or(100, |p| p.min(100));
+        html! {
+            <p class="notice" role="status" data-testid="opening">
+                { format!("Opening the run at {} … {pct}%", SimDuration(goal).clock_string()) }
+            </p>
+        }
+    });
+    let seed = state.seed;
 
     html! {
         <section class="model-page lb-page" data-testid="page-load-balancing">
             <PageHeader title={info.title} lede={info.lede} />
             <ParamNotices notices={init.notices.clone()} />
             <ControlsBar
-                playing={playback.is_playing()}
+                playing={playing}
                 slider={playback.slider()}
                 clock={AttrValue::from(clock.clone())}
                 behind={playback.behind_text().map(AttrValue::from)}
-                seed={*seed}
-                {on_toggle} {on_step} {on_next} {on_slider} {on_seed} {on_reset}
+                seed={seed}
+                on_toggle={controls.on_toggle} on_step={controls.on_step} on_next={controls.on_next}
+                on_slider={controls.on_slider} on_seed={controls.on_seed} on_reset={controls.on_reset}
             />
+            <Scrubber state={scrub} on_command={on_rewind} branch={state.branch.clone().map(AttrValue::from)}
+                      on_dismiss_branch={on_dismiss} last_seek_ms={state.last_seek_ms} />
+            <ReplayPanel on_download={on_download} on_text={on_text} on_error={on_replay_error}
+                         error={state.replay_error.clone().or(log_error)} actions={actions} />
+            { opening.unwrap_or_default() }
+            if let Some(e) = &state.action_error {
+                <p class="notice notice--error" role="alert" data-testid="lb-action-error">{ e.clone() }</p>
+            }
             <div class="panel lb-live" data-testid="lb-live">
                 <div class="lb-live__head">
                     <h2>{ "The fleet" }</h2>
@@ -301,7 +361,7 @@ pub fn LoadBalancingPage() -> Html {
                     </p>
                 }
                 <dl class="lb-totals" data-testid="lb-totals">
-                    <div><dt>{ "Arrivals" }</dt><dd data-testid="total-arrivals">{ metrics_arrivals(&run) }</dd></div>
+                    <div><dt>{ "Arrivals" }</dt><dd data-testid="total-arrivals">{ arrivals }</dd></div>
                     <div><dt>{ "Completed" }</dt><dd data-testid="total-completed">{ completed }</dd></div>
                     <div><dt>{ "Drops" }</dt><dd data-testid="total-drops" class={classes!((drops > 0).then_some("lb-bad"))}>{ drops }</dd></div>
                     <div><dt>{ "Errors" }</dt><dd data-testid="total-errors" class={classes!((errors > 0).then_some("lb-bad"))}>{ errors }</dd></div>
@@ -321,13 +381,9 @@ pub fn LoadBalancingPage() -> Html {
                     <ServerCard key={s.index} server={s.clone()} memory={snapshot.server(s.index)} on_action={on_server_action.clone()} />
                 }) }
             </div>
-            <ScenarioEditor form={(*form).clone()} seed={*seed} on_apply={on_apply} />
+            <ScenarioEditor form={state.form.clone()} seed={seed} on_apply={on_apply} />
             <ComparePanel scenario={scenario.clone()} />
             <AlgorithmPictures scenario={scenario} />
         </section>
     }
-}
-
-fn metrics_arrivals(run: &Rc<RefCell<LbRun>>) -> u64 {
-    run.borrow().model().metrics.arrivals
 }
