@@ -691,6 +691,8 @@ async fn rapid_tab_switching_and_closing_keeps_every_client_consistent() {
     let list = last_output(root);
     assert_eq!(list.lines().count(), 7, "closing a tab closed its connection: {list}");
     assert!(!list.contains("name=c4 "), "{list}");
+}
+
 #[wasm_bindgen_test]
 async fn memory_panel_shows_the_limit_the_policy_and_the_keys_eviction_removed() {
     let page = fresh_page().await;
