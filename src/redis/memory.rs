@@ -130,7 +130,7 @@ fn sds_header(len: usize, type5: bool) -> usize {
         3
     } else if len < 65_536 {
         5
-    } else if len < (1 << 32) {
+    } else if (len as u64) < (1u64 << 32) {
         9
     } else {
         17
