@@ -1543,7 +1543,8 @@ impl MessagingModel {
     /// times or more are claimed to be dead-lettered, the others are claimed to run again.
     fn on_pending(&mut self, ctx: &mut Ctx<'_, MsgEvent>, w: u32, frame: Reply) {
         let limit = u64::from(self.sc.dead_letter_after);
-        let (mut poisoned, mut retry): (Vec<(Vec<u8>, u64)>, Vec<Vec<u8>>) = (Vec::new(), Vec::new());
+        let mut poisoned: Vec<(Vec<u8>, u64)> = Vec::new();
+        let mut retry: Vec<Vec<u8>> = Vec::new();
         if let Reply::Array(rows) = frame {
             for row in rows {
                 let Reply::Array(f) = row else { continue };

@@ -37,7 +37,8 @@ async fn finished(path: &str) -> (Element, yew::AppHandle<Routed<Layout>>) {
 #[wasm_bindgen_test]
 async fn consumer_crash_on_the_simple_queue_shows_lost_messages_and_the_reliable_queue_none() {
     let (root, handle) = finished("/messaging?preset=consumer-crash&pattern=simple-queue&seed=1").await;
-    assert_eq!(text(&root, "msg-live").contains("simple-queue"), true);
+    let live = text(&root, "msg-live");
+    assert!(live.contains("simple-queue"), "{live}");
     let lost: u64 = text(&root, "count-lost").parse().expect("a count once the run is over");
     assert!(lost > 0, "the simple queue loses what the crashed worker held");
     handle.destroy();

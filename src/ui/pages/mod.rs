@@ -56,8 +56,8 @@ pub const PLAYGROUNDS: [PlaygroundInfo; 6] = [
     PlaygroundInfo {
         route: Route::Redis,
         title: "Redis",
-        lede: "An in-memory Redis with Redis 7's replies and errors: a redis-cli in the page, a key browser with live \
-               TTLs and a cache-aside demo.",
+        lede: "An in-memory Redis with Redis 7's replies and errors: several redis-cli clients in tabs (pub/sub, \
+               MULTI/WATCH, blocking pops), a key browser with live TTLs, memory and eviction, and a cache-aside demo.",
         teaches: &[
             "Strings, lists, sets, hashes and sorted sets, reply for reply",
             "Expiry: lazy on access and the active cycle",
