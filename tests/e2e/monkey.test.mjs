@@ -2,7 +2,7 @@
 // on every page the header's nav lists, about MONKEY_SECONDS (60) in all. It asserts 0 console
 // errors, 0 panics (the crash banner) and no long task over 200 ms while a page shows (a task that
 // loads the app or mounts a page is that page's first render: printed here, budgeted by
-// budgets.test.mjs), and prints the actions per page. The seed is printed; `MONKEY_SEED=<n>` replays a run (the same
+// budgets.test.mjs), and prints the actions per page. The seed (4242 unless `MONKEY_SEED=<n>` says otherwise) is printed and replays a run (the same
 // actions on the same elements, as far as the page draws the same things at the same moments:
 // live pages run on the wall clock, so a replay is close, not exact).
 // Actions that leave the site (external links) or download files are skipped.
@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openPage, url, launchWithRoutes, waitForApp, panicked, BASE, SHOTS } from './browser.mjs';
 
-const SEED = Number(process.env.MONKEY_SEED ?? (Date.now() % 2 ** 31));
+// A fixed seed by default, so every CI run takes the same walk; MONKEY_SEED explores others.
+const SEED = Number(process.env.MONKEY_SEED ?? 4242);
 const SECONDS = Number(process.env.MONKEY_SECONDS ?? 60);
 const LONG_TASK_MS = 200;
 

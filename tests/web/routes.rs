@@ -44,7 +44,11 @@ async fn unknown_paths_render_the_404_page() {
 #[wasm_bindgen_test]
 async fn the_home_page_has_a_card_per_playground() {
     let (root, handle) = render_at("/").await;
-    assert_eq!(root.query_selector_all(".card").unwrap().length(), 5);
+    assert_eq!(
+        root.query_selector_all(".card").unwrap().length(),
+        6,
+        "locks, backoff, load balancing, redis, cluster, messaging"
+    );
     handle.destroy();
     root.remove();
 }

@@ -142,8 +142,8 @@ fn section(s: &Store, name: &str) -> String {
     text
 }
 
-/// `bytesToHuman`.
-fn human_bytes(n: u64) -> String {
+/// `bytesToHuman`: INFO's `*_human` fields (`1B`, `1.50K`, `2.00M`).
+pub fn human_bytes(n: u64) -> String {
     let n = n as f64;
     if n < 1024.0 {
         format!("{}B", n as u64)

@@ -115,7 +115,6 @@ pub struct FlowDiagramProps {
     pub selected: Option<u32>,
     pub geometry: Geometry,
     pub on_message: Callback<MsgId>,
-    pub on_consumer: Callback<u32>,
 }
 
 #[component]
@@ -194,12 +193,12 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
                 { for props.consumers.iter().take(CONSUMER_ROWS as usize).map(|c| {
                     let (x, y) = place(Node::Consumer(c.index), props.producers, n, g, h);
                     let state = if !c.up { "msg-consumer--down" } else if c.slow > 1.0 { "msg-consumer--slow" } else { "msg-consumer--up" };
-                    let on_consumer = props.on_consumer.clone();
                     let index = c.index;
                     let selected = props.selected == Some(index);
                     html! {
-                        <g class={classes!("msg-consumer", state, selected.then_some("msg-consumer--selected"))}
-                           onclick={Callback::from(move |_: MouseEvent| on_consumer.emit(index))}>
+                        // Not clickable: the picture is one image to assistive technology (role="img"),
+                        // so a consumer is inspected with its card's Inspect button, which Tab reaches.
+                        <g class={classes!("msg-consumer", state, selected.then_some("msg-consumer--selected"))}>
                             <title>{ format!("consumer {index}: {} held", c.held.len()) }</title>
                             <rect class="msg-consumer__box" x={(x + 4.0).to_string()} y={(y - 11.0).to_string()} width="60" height="22" rx="4" />
                             <text class="msg-label msg-label--strong" x={(x + 34.0).to_string()} y={(y + 4.0).to_string()} text-anchor="middle">

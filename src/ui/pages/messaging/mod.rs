@@ -433,10 +433,6 @@ pub fn MessagingPage() -> Html {
         let view = view.clone();
         Callback::from(move |m: MsgId| view.dispatch(ViewAction::Select(Selection::Message(m))))
     };
-    let on_consumer = {
-        let view = view.clone();
-        Callback::from(move |c: u32| view.dispatch(ViewAction::Select(Selection::Consumer(c))))
-    };
     let on_cli = {
         let run = run.clone();
         let view = view.clone();
@@ -588,7 +584,6 @@ pub fn MessagingPage() -> Html {
                     selected={selected_consumer}
                     geometry={if narrow { Geometry::NARROW } else { Geometry::WIDE }}
                     on_message={on_message.clone()}
-                    on_consumer={on_consumer}
                 />
                 <Counts report={report} stats={stats} done={done} />
                 if done {

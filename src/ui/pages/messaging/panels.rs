@@ -221,7 +221,7 @@ pub fn CliPane(props: &CliPaneProps) -> Html {
                     html! { <button type="button" class="msg-chip" onclick={Callback::from(move |_: MouseEvent| cb.emit(line.clone()))}>{ *s }</button> }
                 }) }
             </div>
-            <div class="msg-cli__screen" ref={scroll} data-testid="msg-cli-transcript" tabindex="0" aria-label="redis-cli transcript">
+            <div class="msg-cli__screen" ref={scroll} data-testid="msg-cli-transcript" tabindex="0" role="log" aria-label="redis-cli transcript">
                 { for props.transcript.iter().map(|e| html! {
                     <div key={e.id}>
                         <div class="msg-cli__cmd">{ format!("redis> {}", e.command) }</div>

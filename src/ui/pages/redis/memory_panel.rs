@@ -6,8 +6,8 @@
 use yew::prelude::*;
 
 use super::StoreHandle;
+use crate::redis::cmd::server::human_bytes;
 use crate::redis::evict::POLICY_NAMES;
-use crate::redis::session::human_bytes;
 
 #[derive(Properties, PartialEq)]
 pub struct MemoryPanelProps {
@@ -43,7 +43,6 @@ pub fn MemoryPanel(props: &MemoryPanelProps) -> Html {
         })
         .collect();
     drop(store);
-    let to_usize = |b: u64| usize::try_from(b).unwrap_or(usize::MAX);
 
     // The bar: used against the limit (or against itself with no limit), in SVG units.
     const W: f64 = 600.0;
@@ -56,7 +55,7 @@ pub fn MemoryPanel(props: &MemoryPanelProps) -> Html {
     } else {
         "redis-memory__used"
     };
-    let limit_text = if max == 0 { "no limit (maxmemory 0)".to_string() } else { human_bytes(to_usize(max)) };
+    let limit_text = if max == 0 { "no limit (maxmemory 0)".to_string() } else { human_bytes(max) };
 
     let maxmemory_input = use_node_ref();
     let on_set_max = {
@@ -93,12 +92,12 @@ pub fn MemoryPanel(props: &MemoryPanelProps) -> Html {
                 <span class="redis-panel-head__help">{ "used_memory as Redis 7.0 would allocate it (jemalloc size classes, encodings)" }</span>
             </div>
             <svg class="redis-memory__bar" viewBox={format!("0 0 {W} 24")} preserveAspectRatio="none" role="img"
-                aria-label={format!("used memory {} of {}", human_bytes(to_usize(used)), limit_text)} data-testid="redis-memory-bar">
+                aria-label={format!("used memory {} of {}", human_bytes(used), limit_text)} data-testid="redis-memory-bar">
                 <rect class="redis-memory__track" x="0" y="0" width={W.to_string()} height="24" rx="4" />
                 <rect class={bar_class} x="0" y="0" width={format!("{:.1}", W * fill)} height="24" rx="4" data-testid="redis-memory-used-bar" />
             </svg>
             <dl class="redis-expiry__facts redis-memory__facts">
-                <div><dt>{ "used_memory" }</dt><dd data-testid="redis-memory-used">{ format!("{} ({used} B)", human_bytes(to_usize(used))) }</dd></div>
+                <div><dt>{ "used_memory" }</dt><dd data-testid="redis-memory-used">{ format!("{} ({used} B)", human_bytes(used)) }</dd></div>
                 <div><dt>{ "maxmemory" }</dt><dd data-testid="redis-memory-max">{ limit_text.clone() }</dd></div>
                 <div><dt>{ "maxmemory-policy" }</dt><dd data-testid="redis-memory-policy">{ policy }</dd></div>
                 <div><dt>{ "Keys evicted" }</dt><dd data-testid="redis-memory-evicted">{ evicted }</dd></div>
