@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, url, SHOTS } from './browser.mjs';
+import { launch, openPage, url, SHOTS, frameWork, frameLine } from './browser.mjs';
 
 let context;
 before(async () => { context = await launch(); });
@@ -54,39 +54,6 @@ test('every preset loads from its URL and plays without console errors', async (
   await page.close();
 });
 
-// Per-frame work, measured as load_balancing.test.mjs does: from the frame's rAF time to a
-// message posted from that frame's callback (after scripts, renders, style, layout and paint).
-async function frameFigures(page, ms) {
-  return page.evaluate((ms) => new Promise((resolve) => {
-    const intervals = [];
-    const work = [];
-    let last = performance.now();
-    const end = last + ms;
-    function tick(t) {
-      const now = performance.now();
-      intervals.push(now - last);
-      last = now;
-      const ch = new MessageChannel();
-      ch.port1.onmessage = () => work.push(performance.now() - t);
-      ch.port2.postMessage(0);
-      if (now < end) requestAnimationFrame(tick); else {
-        setTimeout(() => {
-          const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
-          resolve({
-            frames: intervals.length,
-            interval_p50: pct(intervals, 0.5), interval_p95: pct(intervals, 0.95),
-            work_p50: pct(work, 0.5), work_p95: pct(work, 0.95), work_max: Math.max(...work),
-            dots: document.querySelectorAll('[data-testid="msg-flow"] .msg-dots circle').length,
-            behind: document.querySelector('[data-testid="behind"]')?.textContent ?? '',
-            clock: document.querySelector('[data-testid="clock"] output')?.textContent ?? '',
-          });
-        }, 50);
-      }
-    }
-    requestAnimationFrame(tick);
-  }), ms);
-}
-
 test('frame work at 10 producers × 10 consumers, paused and at 100× (figures printed)', async () => {
   const page = await openPage(context);
   await page.setViewportSize({ width: 1440, height: 900 });
@@ -97,9 +64,14 @@ test('frame work at 10 producers × 10 consumers, paused and at 100× (figures p
     assert.equal(await page.locator('[data-testid^="msg-consumer-"]').count(), 10);
     if (speed) await page.getByTestId('play-toggle').click();
     await page.waitForTimeout(300);
-    const f = await frameFigures(page, 3000);
-    console.log(`frame work, 10 producers × 10 consumers ${speed ? `playing at ${speed}×` : 'paused (baseline)'}: ${f.frames} frames in 3 s; work p50 ${f.work_p50.toFixed(1)} ms, p95 ${f.work_p95.toFixed(1)} ms, max ${f.work_max.toFixed(1)} ms; interval p50 ${f.interval_p50.toFixed(1)} ms, p95 ${f.interval_p95.toFixed(1)} ms; clock ${f.clock}; ${f.dots} dots; ${f.behind || 'keeping up'}`);
-    assert.ok(f.dots <= 150, 'the dot cap holds');
+    const f = await frameWork(page, 3000);
+    const { dots, behind, clock } = await page.evaluate(() => ({
+      dots: document.querySelectorAll('[data-testid="msg-flow"] .msg-dots circle').length,
+      behind: document.querySelector('[data-testid="behind"]')?.textContent ?? '',
+      clock: document.querySelector('[data-testid="clock"] output')?.textContent ?? '',
+    }));
+    console.log(`frame work, 10 producers × 10 consumers ${speed ? `playing at ${speed}×` : 'paused (baseline)'}: ${frameLine(f)}; clock ${clock}; ${dots} dots; ${behind || 'keeping up'}`);
+    assert.ok(dots <= 150, 'the dot cap holds');
     if (speed) await page.getByTestId('play-toggle').click();
   }
   assert.deepEqual(page.errors, []);
