@@ -15,7 +15,7 @@ use proptest::prelude::*;
 
 #[path = "support/rewind.rs"]
 mod support;
-use support::{apply, op, sim_json, straight_to_cursor, tight};
+use support::{apply, op, straight_to_cursor, tight};
 
 fn action() -> impl Strategy<Value = CacheAction> {
     prop_oneof![
@@ -66,18 +66,5 @@ fn a_page_replay_runs_to_the_same_digest_in_sim_replay() {
     r.act(CacheAction::Configure { settings: Settings { ttl_s: 30, ..s.clone() } }).unwrap();
     r.seek(Seek::Time(20_000));
     let replay = capture(&r, &s, 9, true);
-    let file = support::tmp("cache-replay", "cache.json");
-    std::fs::write(&file, replay.to_json()).unwrap();
-    let f = file.to_str().unwrap();
-    let out = sim_json(&["replay", f, "--json"]);
-    assert_eq!(out["model"], "cache-aside");
-    assert_eq!(out["digest"], r.digest().as_str(), "the file's run is the page's run");
-    assert_eq!(out["events"].as_u64(), Some(r.cursor().events));
-    for t in ["0", "4000", "8500", "15000"] {
-        let until = sim_json(&["replay", f, "--json", "--until-ms", t]);
-        let seek = sim_json(&["replay", f, "--json", "--seek-ms", t]);
-        assert_eq!(until["digest"], seek["digest"], "at {t} ms");
-        r.seek(Seek::Time(t.parse().unwrap()));
-        assert_eq!(until["digest"], r.digest().as_str(), "at {t} ms");
-    }
+    support::sim_replay_agrees(&mut r, &replay.to_json(), support::tmp("cache-replay", "cache.json"), "cache-aside");
 }

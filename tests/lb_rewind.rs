@@ -95,20 +95,7 @@ fn a_page_replay_runs_to_the_same_digest_in_sim_replay_and_sim_lb_run() {
     r.act(Action::SetState { server: 1, state: ServerState::Up }).unwrap();
     r.seek(Seek::Time(20_000));
     let replay = capture(&r, &sc, 9, true);
-    let file = support::tmp("lb-replay", "lb.json");
-    std::fs::write(&file, replay.to_json()).unwrap();
-    let f = file.to_str().unwrap();
-    let out = sim_json(&["replay", f, "--json"]);
-    assert_eq!(out["model"], "lb");
-    assert_eq!(out["digest"], r.digest().as_str(), "the file's run is the page's run");
-    assert_eq!(out["events"].as_u64(), Some(r.cursor().events));
-    for t in ["0", "4000", "8500", "15000"] {
-        let until = sim_json(&["replay", f, "--json", "--until-ms", t]);
-        let seek = sim_json(&["replay", f, "--json", "--seek-ms", t]);
-        assert_eq!(until["digest"], seek["digest"], "at {t} ms");
-        r.seek(Seek::Time(t.parse().unwrap()));
-        assert_eq!(until["digest"], r.digest().as_str(), "at {t} ms");
-    }
+    support::sim_replay_agrees(&mut r, &replay.to_json(), support::tmp("lb-replay", "lb.json"), "lb");
     // Without user actions, `sim lb run` is the same run: its digest at the end and at a time.
     let written = support::tmp("lb-replay", "preset.json");
     let w = written.to_str().unwrap();

@@ -119,3 +119,22 @@ pub fn tmp(test: &str, name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }
+
+/// Writes a page's replay file (`replay_json`, of a run of `model` now at `r`'s cursor) to
+/// `file` and checks that `sim replay` runs it to `r`'s digest and event count, and that
+/// `--until-ms` and `--seek-ms` agree with each other and with `r` seeked to the same times.
+pub fn sim_replay_agrees<M: Rewindable>(r: &mut Rewind<M>, replay_json: &str, file: PathBuf, model: &str) {
+    std::fs::write(&file, replay_json).unwrap();
+    let f = file.to_str().unwrap();
+    let out = sim_json(&["replay", f, "--json"]);
+    assert_eq!(out["model"], model);
+    assert_eq!(out["digest"], r.digest().as_str(), "the file's run is the page's run");
+    assert_eq!(out["events"].as_u64(), Some(r.cursor().events));
+    for t in ["0", "4000", "8500", "15000"] {
+        let until = sim_json(&["replay", f, "--json", "--until-ms", t]);
+        let seek = sim_json(&["replay", f, "--json", "--seek-ms", t]);
+        assert_eq!(until["digest"], seek["digest"], "at {t} ms");
+        r.seek(Seek::Time(t.parse().unwrap()));
+        assert_eq!(until["digest"], r.digest().as_str(), "at {t} ms");
+    }
+}
