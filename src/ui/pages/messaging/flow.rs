@@ -214,7 +214,7 @@ pub fn FlowDiagram(props: &FlowDiagramProps) -> Html {
                 <span><svg class="msg-swatch" viewBox="0 0 10 10" aria-hidden="true"><circle class="msg-dot msg-dot--duplicate" cx="5" cy="5" r="4" /></svg>{ "redelivered (duplicate)" }</span>
                 <span><svg class="msg-swatch" viewBox="0 0 10 10" aria-hidden="true"><circle class="msg-dot msg-dot--lost" cx="5" cy="5" r="4" /></svg>{ "lost" }</span>
                 <span><svg class="msg-swatch" viewBox="0 0 10 10" aria-hidden="true"><circle class="msg-dot msg-dot--dead" cx="5" cy="5" r="4" /></svg>{ "dead-lettered" }</span>
-                <span>{ format!("· the newest {MAX_DOTS} moves at most; click a dot or a consumer to inspect it") }</span>
+                <span>{ format!("· the newest {MAX_DOTS} moves at most; click a dot to inspect it (a consumer: its card's Inspect)") }</span>
             </figcaption>
         </figure>
     }
