@@ -32,11 +32,13 @@ fn fresh(sc: &Scenario, seed: u64) -> Simulation<LbModel> {
 
 fn action() -> impl Strategy<Value = Action> {
     // Server 7 does not exist in most presets: a refused action must change nothing.
-    (0usize..8, 0u8..5, 1u64..400).prop_map(|(server, k, ms)| match k {
+    // A weight change (0 to 8) is replayed exactly too, mid-run, whatever the algorithm.
+    (0usize..8, 0u8..6, 1u64..400).prop_map(|(server, k, ms)| match k {
         0 => Action::SetState { server, state: ServerState::Down },
         1 => Action::SetState { server, state: ServerState::Slow },
         2 => Action::SetState { server, state: ServerState::Up },
         3 => Action::PinLatency { server, latency_ms: ms },
+        4 => Action::SetWeight { server, weight: (ms % 9) as u32 },
         _ => Action::Unpin { server },
     })
 }
@@ -91,6 +93,8 @@ fn a_page_replay_runs_to_the_same_digest_in_sim_replay_and_sim_lb_run() {
     let mut r = LbRewind::new(fresh(&sc, 9));
     r.seek(Seek::Time(4_000));
     r.act(Action::SetState { server: 1, state: ServerState::Down }).unwrap();
+    r.seek(Seek::Time(6_000));
+    r.act(Action::SetWeight { server: 0, weight: 4 }).unwrap();
     r.seek(Seek::Time(9_000));
     r.act(Action::SetState { server: 1, state: ServerState::Up }).unwrap();
     r.seek(Seek::Time(20_000));

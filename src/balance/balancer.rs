@@ -76,6 +76,13 @@ pub trait Balancer: BalancerClone {
     /// A request to `server` failed (nginx lowers the peer's effective weight).
     fn report_failure(&mut self, _server: usize) {}
 
+    /// `server`'s configured weight was changed at runtime to `weight` (the page's weight action).
+    /// nginx gives a peer whose weight changed fresh round-robin state: `weight` and
+    /// `effective_weight` the new weight, `current_weight` 0 (`ngx_http_upstream_zone_module.c`
+    /// replaces a re-resolved peer whose weight differs by a new one). Balancers that rebuild a
+    /// table from the weights they are shown (ring, Maglev) need nothing here.
+    fn weight_changed(&mut self, _server: usize, _weight: u32) {}
+
     /// What the balancer remembers right now, as named numbers a view can draw without knowing
     /// the algorithm (weight tables, latency estimates, table sizes). Empty for the stateless ones.
     fn snapshot(&self) -> BalancerSnapshot {

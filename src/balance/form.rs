@@ -324,7 +324,8 @@ impl ScenarioForm {
         sc.events.retain(|e| match &e.action {
             super::Action::SetState { server, .. }
             | super::Action::PinLatency { server, .. }
-            | super::Action::Unpin { server } => *server < max,
+            | super::Action::Unpin { server }
+            | super::Action::SetWeight { server, .. } => *server < max,
             super::Action::AddServer { .. } => true,
         });
         sc.balancer.l7_rules.retain(|r| r.pool.iter().all(|i| *i < max));

@@ -61,6 +61,10 @@ impl Balancer for L4Hash {
         self.peers.penalize(server);
     }
 
+    fn weight_changed(&mut self, server: usize, weight: u32) {
+        self.peers.rr.reset_peer(server, weight);
+    }
+
     fn snapshot(&self) -> BalancerSnapshot {
         self.peers.snapshot("hash probes (last pick)")
     }

@@ -68,6 +68,10 @@ impl Balancer for LeastConn {
         self.wrr.penalize(server);
     }
 
+    fn weight_changed(&mut self, server: usize, weight: u32) {
+        self.wrr.reset_peer(server, weight);
+    }
+
     fn snapshot(&self) -> BalancerSnapshot {
         self.wrr.table_snapshot()
     }

@@ -501,6 +501,11 @@ impl LbModel {
         self.servers.len()
     }
 
+    /// Each server's configured weight (before slow start).
+    pub fn server_weights(&self) -> impl Iterator<Item = u32> + '_ {
+        self.servers.iter().map(|s| s.cfg.weight)
+    }
+
     fn draining(&self) -> bool {
         self.servers.iter().any(|s| s.busy > 0 || !s.queue.is_empty())
     }
@@ -550,6 +555,12 @@ impl LbModel {
             Action::Unpin { server } if server < self.servers.len() => {
                 self.servers[server].pinned_latency_ms = None;
             }
+            Action::SetWeight { server, weight } if server < self.servers.len() => {
+                self.servers[server].cfg.weight = weight;
+                self.refresh_view(server, now);
+                // What the balancer is shown (slow start may still be ramping it).
+                self.balancer.weight_changed(server, self.views[server].weight);
+            }
             Action::AddServer { config } => {
                 self.servers.push(Server::new(config));
                 self.views.push(ServerView::up(0));
@@ -561,7 +572,7 @@ impl LbModel {
                 }
             }
             // An index that does not exist (the page's buttons are bounded; this keeps it total).
-            Action::SetState { .. } | Action::PinLatency { .. } | Action::Unpin { .. } => {}
+            Action::SetState { .. } | Action::PinLatency { .. } | Action::Unpin { .. } | Action::SetWeight { .. } => {}
         }
     }
 

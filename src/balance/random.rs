@@ -64,6 +64,10 @@ impl Balancer for RandomPick {
         self.peers.penalize(server);
     }
 
+    fn weight_changed(&mut self, server: usize, weight: u32) {
+        self.peers.rr.reset_peer(server, weight);
+    }
+
     fn snapshot(&self) -> BalancerSnapshot {
         self.peers.snapshot("random draws (last pick)")
     }
@@ -121,6 +125,10 @@ impl Balancer for RandomTwo {
 
     fn report_failure(&mut self, server: usize) {
         self.peers.penalize(server);
+    }
+
+    fn weight_changed(&mut self, server: usize, weight: u32) {
+        self.peers.rr.reset_peer(server, weight);
     }
 
     fn snapshot(&self) -> BalancerSnapshot {

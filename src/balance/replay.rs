@@ -20,6 +20,9 @@ pub type LbRewind = Rewind<LbModel>;
 /// A load-balancing replay file.
 pub type LbReplay = Replay<Scenario, Action>;
 
+/// The largest weight a server may be given (the scenario editor's bound).
+pub const MAX_WEIGHT: u32 = 1_000;
+
 /// How long after the arrivals stop `sim replay` runs a replay without a cursor. A run ends by
 /// itself once the last request has finished (the clock then stays put); this is only the bound.
 pub const DRAIN_MS: u64 = 60_000;
@@ -38,10 +41,25 @@ impl Rewindable for LbModel {
     fn apply(&mut self, ctx: &mut Ctx<'_, Self::Event>, action: &Action) -> Result<(), String> {
         let n = self.server_count();
         match action {
-            Action::SetState { server, .. } | Action::PinLatency { server, .. } | Action::Unpin { server }
+            Action::SetState { server, .. }
+            | Action::PinLatency { server, .. }
+            | Action::Unpin { server }
+            | Action::SetWeight { server, .. }
                 if *server >= n =>
             {
                 return Err(format!("server {server} does not exist; the fleet has servers 0 to {}", n - 1));
+            }
+            Action::SetWeight { server, weight } => {
+                if *weight > MAX_WEIGHT {
+                    return Err(format!(
+                        "weight {weight} is not accepted; a weight is a whole number from 0 to {MAX_WEIGHT}"
+                    ));
+                }
+                if *weight == 0 && self.server_weights().enumerate().all(|(i, w)| i == *server || w == 0) {
+                    return Err(format!(
+                        "weight 0 for server {server} would leave no server with a positive weight; keep at least one above 0"
+                    ));
+                }
             }
             Action::AddServer { config } => {
                 let most = self.scenario().max_servers().max(self.scenario().servers.len());
@@ -107,13 +125,14 @@ fn state_letter(s: ServerState) -> char {
 }
 
 /// One action's short code: `d1` server 1 down, `s1` slow, `u1` up (recover), `p1-250` latency
-/// pinned at 250 ms, `n1` unpinned, `a2-8-64-1-10-u` a new server (weight, concurrency, queue
+/// pinned at 250 ms, `n1` unpinned, `w1-5` weight 5, `a2-8-64-1-10-u` a new server (weight, concurrency, queue
 /// limit, speed, slow factor, state).
 pub fn action_code(a: &Action) -> String {
     match a {
         Action::SetState { server, state } => format!("{}{server}", state_letter(*state)),
         Action::PinLatency { server, latency_ms } => format!("p{server}-{latency_ms}"),
         Action::Unpin { server } => format!("n{server}"),
+        Action::SetWeight { server, weight } => format!("w{server}-{weight}"),
         Action::AddServer { config: c } => format!(
             "a{}-{}-{}-{}-{}-{}",
             c.weight,
@@ -147,6 +166,10 @@ pub fn parse_action_code(code: &str) -> Option<Action> {
             Some(Action::PinLatency { server: server.parse().ok()?, latency_ms: ms.parse().ok()? })
         }
         "n" => Some(Action::Unpin { server: rest.parse().ok()? }),
+        "w" => {
+            let (server, weight) = rest.split_once('-')?;
+            Some(Action::SetWeight { server: server.parse().ok()?, weight: weight.parse().ok()? })
+        }
         "a" => {
             let p: Vec<&str> = rest.split('-').collect();
             let [w, c, q, speed, slow, state] = p.as_slice() else {
@@ -222,13 +245,15 @@ mod tests {
                 events: 4_100,
                 action: Action::AddServer { config: ServerConfig { speed: 1.5, ..ServerConfig::default() } },
             },
+            LoggedAction { at_ms: 15_000, events: 4_200, action: Action::SetWeight { server: 3, weight: 25 } },
         ];
         let text = log_to_query(&log);
-        expect_test::expect!["7ps~2bc~d1_8hk~2mg~p0-250_99c~30c~n0_a14~334~s2_asw~35w~a1-8-64-1.5-10-u"]
+        expect_test::expect!["7ps~2bc~d1_8hk~2mg~p0-250_99c~30c~n0_a14~334~s2_asw~35w~a1-8-64-1.5-10-u_bko~38o~w3-25"]
             .assert_eq(&text);
         assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)), "{text}");
         assert_eq!(log_from_query(&text), Ok(log));
-        for bad in ["x1", "d", "dx", "p1", "p1-x", "a1-2-3", "a1-2-3-inf-1-u", "a1-2-3-1-1-z", ""] {
+        for bad in ["x1", "d", "dx", "p1", "p1-x", "w1", "w1-x", "w-3", "a1-2-3", "a1-2-3-inf-1-u", "a1-2-3-1-1-z", ""]
+        {
             assert_eq!(parse_action_code(bad), None, "{bad}");
         }
         assert_eq!(
@@ -246,7 +271,53 @@ mod tests {
         assert_eq!(e, "server 9 does not exist; the fleet has servers 0 to 3");
         let e = r.act(Action::AddServer { config: ServerConfig::default() }).unwrap_err().to_string();
         assert!(e.contains("already has 4 servers"), "{e}");
-        assert_eq!((r.digest(), r.actions().len()), (digest, 0));
+        let e = r.act(Action::SetWeight { server: 0, weight: 1_001 }).unwrap_err().to_string();
+        assert_eq!(e, "weight 1001 is not accepted; a weight is a whole number from 0 to 1000");
+        for server in 0..3 {
+            r.act(Action::SetWeight { server, weight: 0 }).unwrap();
+        }
+        let e = r.act(Action::SetWeight { server: 3, weight: 0 }).unwrap_err().to_string();
+        assert!(e.starts_with("weight 0 for server 3 would leave no server with a positive weight"), "{e}");
+        assert_eq!(r.actions().len(), 3);
+        r.seek(Seek::Time(0));
+        r.act(Action::SetState { server: 0, state: ServerState::Down }).unwrap();
+        assert_eq!(r.actions().len(), 1);
+        let mut fresh = LbRewind::new(LbModel::build(&dies(), 1, TEST_EPOCH).unwrap());
+        fresh.seek(Seek::Time(1_000));
+        assert_eq!(fresh.digest(), digest, "refused actions changed nothing");
+    }
+
+    /// The page's weight action on nginx's smooth weighted round robin: applied at the cursor,
+    /// the peer gets nginx's fresh state (weight = effective weight = the new weight, current
+    /// weight 0), the balancer follows the new weight from then on, and rewinding before the
+    /// change and playing forward replays it to the same table and digest.
+    #[test]
+    fn a_mid_run_weight_change_is_logged_applied_at_the_cursor_and_replayed_exactly() {
+        let sc = Scenario {
+            algorithm: crate::balance::AlgorithmId::SmoothWrr,
+            events: Vec::new(),
+            servers: vec![ServerConfig { weight: 1, ..ServerConfig::default() }; 3],
+            ..dies()
+        };
+        let mut r = LbRewind::new(LbModel::build(&sc, 5, TEST_EPOCH).unwrap());
+        r.seek(Seek::Time(3_000));
+        let before: Vec<u64> = r.model().metrics.servers.iter().map(|s| s.requests).collect();
+        r.act(Action::SetWeight { server: 2, weight: 6 }).unwrap();
+        let row = r.model().balancer().snapshot().server(2);
+        assert_eq!(row, [("weight", 6.0), ("effective weight", 6.0), ("current weight", 0.0)]);
+        assert_eq!(r.model().server_snapshots(r.sim().now())[2].configured_weight, 6);
+        r.seek(Seek::Time(8_000));
+        let after: Vec<u64> = r.model().metrics.servers.iter().map(|s| s.requests).collect();
+        let gained: Vec<u64> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
+        // 6:1:1 from the change on (health checks keep every server up here).
+        assert!(gained[2] >= 5 * gained[0].max(gained[1]), "{gained:?}");
+        let (digest, table) = (r.digest(), r.model().balancer().snapshot());
+        r.seek(Seek::Time(2_000));
+        assert_eq!(r.model().balancer().snapshot().server(2)[0], ("weight", 1.0));
+        r.seek(Seek::Time(8_000));
+        assert_eq!((r.digest(), r.model().balancer().snapshot()), (digest, table));
+        let code = log_to_query(r.actions());
+        assert!(code.ends_with("~w2-6"), "{code}");
     }
 
     #[test]

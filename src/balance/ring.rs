@@ -154,6 +154,10 @@ impl Balancer for RingHash {
         self.peers.penalize(server);
     }
 
+    fn weight_changed(&mut self, server: usize, weight: u32) {
+        self.peers.rr.reset_peer(server, weight);
+    }
+
     fn snapshot(&self) -> BalancerSnapshot {
         let mut per = vec![0.0; self.built_for.len()];
         for (_, s) in &self.ring.points {

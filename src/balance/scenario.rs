@@ -148,6 +148,12 @@ pub enum Action {
     Unpin {
         server: usize,
     },
+    /// The server's weight changed at runtime (as nginx Plus's API or a re-resolved SRV weight
+    /// does): the balancer gives the peer fresh round-robin state (`Balancer::weight_changed`).
+    SetWeight {
+        server: usize,
+        weight: u32,
+    },
     AddServer {
         config: ServerConfig,
     },
@@ -318,9 +324,10 @@ impl Scenario {
         let max_index = self.servers.len() + added;
         for e in &self.events {
             let server = match &e.action {
-                Action::SetState { server, .. } | Action::PinLatency { server, .. } | Action::Unpin { server } => {
-                    *server
-                }
+                Action::SetState { server, .. }
+                | Action::PinLatency { server, .. }
+                | Action::Unpin { server }
+                | Action::SetWeight { server, .. } => *server,
                 Action::AddServer { .. } => 0,
             };
             if server >= max_index {

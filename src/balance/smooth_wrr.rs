@@ -136,6 +136,10 @@ impl Balancer for SmoothWrr {
         self.penalize(server);
     }
 
+    fn weight_changed(&mut self, server: usize, weight: u32) {
+        self.reset_peer(server, weight);
+    }
+
     fn snapshot(&self) -> BalancerSnapshot {
         self.table_snapshot()
     }
@@ -144,6 +148,16 @@ impl Balancer for SmoothWrr {
 impl SmoothWrr {
     /// A failed request to `server`: `effective_weight -= weight / max_fails`, floored at 0, unless
     /// `max_fails` is 0 or the upstream has a single peer.
+    /// A runtime weight change: the peer starts afresh as nginx's new peer does (weight and
+    /// effective weight the new weight, current weight 0); the other peers keep their state.
+    pub fn reset_peer(&mut self, server: usize, weight: u32) {
+        if server >= self.peers.len() {
+            self.peers.resize(server + 1, WrrPeer::default());
+        }
+        let w = i64::from(weight);
+        self.peers[server] = WrrPeer { weight: w, effective_weight: w, current_weight: 0 };
+    }
+
     pub fn penalize(&mut self, server: usize) {
         if self.max_fails == 0 || self.peers.len() == 1 {
             return;
@@ -200,6 +214,30 @@ mod tests {
         let views: Vec<_> = weights.iter().map(|w| ServerView::up(*w)).collect();
         let picks: Vec<usize> = (0..n).map(|_| s.pick_views(&views).unwrap()).collect();
         letters(&picks)
+    }
+
+    /// nginx's runtime weight change (the zone module replaces a peer whose re-resolved weight
+    /// differs by a new one: `weight = effective_weight =` the new weight, `current_weight = 0`):
+    /// the changed peer forgets its place in the rotation and any failure penalty; the others keep
+    /// theirs.
+    #[test]
+    fn a_mid_run_weight_change_gives_the_peer_fresh_state_as_nginx_does() {
+        let mut s = SmoothWrr::with_weights(&[1, 1]);
+        let mut views = vec![ServerView::up(1), ServerView::up(1)];
+        let first: Vec<usize> = (0..3).map(|_| s.pick_views(&views).unwrap()).collect();
+        assert_eq!(letters(&first), "a b a");
+        s.penalize(0);
+        assert_eq!(s.table()[0], WrrPeer { weight: 1, effective_weight: 0, current_weight: -1 });
+        s.weight_changed(0, 3);
+        views[0].weight = 3;
+        assert_eq!(s.table()[0], WrrPeer { weight: 3, effective_weight: 3, current_weight: 0 });
+        assert_eq!(s.table()[1], WrrPeer { weight: 1, effective_weight: 1, current_weight: 1 });
+        let after: Vec<usize> = (0..8).map(|_| s.pick_views(&views).unwrap()).collect();
+        // From (0, 1): a b a a | a b a a — the 3:1 period, started afresh for server a.
+        assert_eq!(letters(&after), "a b a a a b a a");
+        // A whole period later the table is back where the change left it.
+        assert_eq!(s.table()[0].current_weight, 0);
+        assert_eq!(s.table()[1].current_weight, 1);
     }
 
     #[test]

@@ -343,3 +343,63 @@ async fn the_scrubber_rewinds_the_fleet_exactly_and_a_kill_while_rewound_starts_
     h.destroy();
     root.remove();
 }
+
+/// Issue 15, the remaining load-balancing item: a server's weight changed mid-run is a logged
+/// action applied at the cursor (not a new run), drawn on the card, and replayed exactly: the
+/// page's run after it matches the core's run with the same action at the same moment.
+#[wasm_bindgen_test]
+async fn a_mid_run_weight_change_is_an_action_at_the_cursor_and_replays_exactly() {
+    use playground::balance::replay::LbRewind;
+    use playground::balance::{preset, Action, LbModel, Scenario};
+    use playground::sim::replay::ReplayModel;
+    use playground::sim::rewind::{Cursor, Seek};
+    use playground::sim::TEST_EPOCH;
+
+    let path = "/load-balancing?preset=server-dies-health&seed=3&dur=6000&speed=100";
+    let (root, h) = render_at(path).await;
+    click(&by_testid(&root, "play-toggle").unwrap());
+    assert!(wait_until(20_000, || by_testid(&root, "lb-finished").is_some()).await, "the run ends");
+    settle().await;
+    drag_to(&root, 2_000);
+    settle().await;
+    // A bad weight is refused in the field, naming it; nothing is logged.
+    set_input(&by_testid(&root, "server-2-weight").unwrap(), "-3");
+    settle().await;
+    click(&by_testid(&root, "server-2-set-weight").unwrap());
+    settle().await;
+    assert!(text(&root, "server-2-weight-error").contains("\"-3\" is not accepted"));
+    assert!(!text(&root, "replay-download").contains("1 action"));
+    set_input(&by_testid(&root, "server-2-weight").unwrap(), "9");
+    settle().await;
+    click(&by_testid(&root, "server-2-set-weight").unwrap());
+    settle().await;
+    assert!(by_testid(&root, "server-2-weight-error").is_none());
+    assert!(text(&root, "scrub-branch").contains("New branch"), "acting while rewound starts a branch");
+    assert!(text(&root, "replay-download").contains("1 action"));
+    assert_eq!(attr(&root, "scrubber", "data-cursor-ms"), "2000", "applied at the cursor, not a new run");
+    assert!(text(&root, "server-card-2").contains("weight 9"), "{}", text(&root, "server-card-2"));
+    // Played to the end, the page's run is the core's run with the same action at 2 s.
+    keydown(&document(), " ");
+    assert!(wait_until(20_000, || by_testid(&root, "lb-finished").is_some()).await);
+    settle().await;
+    let at = Cursor {
+        events: attr(&root, "scrubber", "data-cursor-events").parse().unwrap(),
+        at_ms: attr(&root, "scrubber", "data-cursor-ms").parse().unwrap(),
+    };
+    let sc = Scenario { duration_ms: 6_000, ..preset("server-dies-health").unwrap() };
+    let mut core = LbRewind::new(LbModel::build(&sc, 3, TEST_EPOCH).unwrap());
+    core.set_finite(true);
+    core.seek(Seek::Time(2_000));
+    core.act(Action::SetWeight { server: 2, weight: 9 }).unwrap();
+    core.seek(Seek::At(at));
+    assert_eq!(attr(&root, "scrubber", "data-digest"), core.digest());
+    // Rewound before the change, the card shows the old weight; forward again, the new one.
+    drag_to(&root, 1_000);
+    settle().await;
+    assert!(!text(&root, "server-card-2").contains("weight 9"));
+    drag_to(&root, 3_000);
+    settle().await;
+    assert!(text(&root, "server-card-2").contains("weight 9"));
+    h.destroy();
+    root.remove();
+}

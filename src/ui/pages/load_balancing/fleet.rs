@@ -1,5 +1,6 @@
 //! The live fleet: an SVG diagram of clients → balancer → servers with requests as moving dots,
-//! and one card per server with live bars and the Down / Slow ×10 / Recover buttons.
+//! and one card per server with live bars, the Down / Slow ×10 / Recover buttons and a weight field
+//! (a mid-run weight change, logged like the buttons).
 
 use yew::prelude::*;
 
@@ -322,6 +323,9 @@ pub struct ServerCardProps {
     #[prop_or_default]
     pub memory: Vec<(&'static str, f64)>,
     pub on_action: Callback<(usize, ServerState)>,
+    /// A new weight for the server, applied at the cursor (the balancer follows it at once).
+    #[prop_or_default]
+    pub on_weight: Callback<(usize, u32)>,
 }
 
 fn state_text(s: &ServerSnapshot) -> String {
@@ -371,6 +375,7 @@ pub fn ServerCard(props: &ServerCardProps) -> Html {
                 </p>
             }
             <CardActions index={i} state={s.state} on_action={props.on_action.clone()} />
+            <CardWeight index={i} weight={s.configured_weight} on_weight={props.on_weight.clone()} />
         </article>
     }
 }
@@ -454,5 +459,58 @@ fn CardActions(props: &CardActionsProps) -> Html {
             <button type="button" class="button button--quiet" data-testid={format!("server-{i}-recover")}
                     disabled={s == ServerState::Up} onclick={act(ServerState::Up)}>{ "Recover" }</button>
         </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CardWeightProps {
+    index: usize,
+    /// The configured weight at the cursor.
+    weight: u32,
+    on_weight: Callback<(usize, u32)>,
+}
+
+/// The weight field: what the user types stays here (rewinding never loses it); only a whole
+/// number from 0 to 1000 becomes an action.
+#[component]
+fn CardWeight(props: &CardWeightProps) -> Html {
+    let i = props.index;
+    let text = use_state(|| None::<String>);
+    let error = use_state(|| None::<String>);
+    let shown = (*text).clone().unwrap_or_else(|| props.weight.to_string());
+    let on_input = {
+        let text = text.clone();
+        Callback::from(move |e: InputEvent| {
+            text.set(Some(e.target_unchecked_into::<web_sys::HtmlInputElement>().value()))
+        })
+    };
+    let on_submit = {
+        let (text, error, cb, current) = (text.clone(), error.clone(), props.on_weight.clone(), props.weight);
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let raw = (*text).clone().unwrap_or_else(|| current.to_string());
+            match raw.trim().parse::<u32>() {
+                Ok(w) if w <= crate::balance::replay::MAX_WEIGHT => {
+                    error.set(None);
+                    text.set(None);
+                    cb.emit((i, w));
+                }
+                _ => error.set(Some(format!("weight {raw:?} is not accepted; expected a whole number from 0 to 1000"))),
+            }
+        })
+    };
+    html! {
+        <form class="lb-card__weight" onsubmit={on_submit} data-testid={format!("server-{i}-weight-form")}>
+            <label>
+                { "weight " }
+                <input type="number" min="0" max="1000" step="1" inputmode="numeric" value={shown}
+                       aria-label={format!("Weight of server {i}")} data-testid={format!("server-{i}-weight")}
+                       oninput={on_input} />
+            </label>
+            <button type="submit" class="button button--quiet" data-testid={format!("server-{i}-set-weight")}>{ "Set" }</button>
+            if let Some(e) = &*error {
+                <span class="lb-bad" role="alert" data-testid={format!("server-{i}-weight-error")}>{ e.clone() }</span>
+            }
+        </form>
     }
 }

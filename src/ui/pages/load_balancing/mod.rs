@@ -196,6 +196,13 @@ pub fn LoadBalancingPage() -> Html {
             d.dispatch(LbMsg::Act(Action::SetState { server, state }))
         })
     };
+    // A weight change at the cursor: logged like the buttons, replayed exactly on rewind.
+    let on_server_weight = {
+        let d = dispatch.clone();
+        use_callback((), move |(server, weight): (usize, u32), _| {
+            d.dispatch(LbMsg::Act(Action::SetWeight { server, weight }))
+        })
+    };
     // --- what to draw: the run at its cursor ---
     let r = state.run.borrow();
     let model = r.model();
@@ -312,7 +319,7 @@ pub fn LoadBalancingPage() -> Html {
             </div>
             <div class="lb-cards" data-testid="lb-cards">
                 { for servers.iter().map(|s| html! {
-                    <ServerCard key={s.index} server={s.clone()} memory={snapshot.server(s.index)} on_action={on_server_action.clone()} />
+                    <ServerCard key={s.index} server={s.clone()} memory={snapshot.server(s.index)} on_action={on_server_action.clone()} on_weight={on_server_weight.clone()} />
                 }) }
             </div>
             <ScenarioEditor form={state.extra.form.clone()} seed={seed} on_apply={on_apply} />
