@@ -500,7 +500,7 @@ fn CardWeight(props: &CardWeightProps) -> Html {
         })
     };
     html! {
-        <form class="lb-card__weight" onsubmit={on_submit} data-testid={format!("server-{i}-weight-form")}>
+        <form class="lb-card__weight" novalidate=true onsubmit={on_submit} data-testid={format!("server-{i}-weight-form")}>
             <label>
                 { "weight " }
                 <input type="number" min="0" max="1000" step="1" inputmode="numeric" value={shown}
