@@ -32,6 +32,7 @@ pub mod contention;
 pub mod herd;
 pub mod limiter;
 pub mod policy;
+pub mod replay;
 pub mod retry;
 
 pub use contention::{
