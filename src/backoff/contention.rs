@@ -110,7 +110,8 @@ impl ContentionParams {
         ContentionParams { clients, strategy, base_ms: 5, cap_ms: 2000, net_mean_ms: 10.0, net_sd_ms: 2.0 }
     }
 
-    fn validate(&self) -> Result<(), ContentionError> {
+    /// Checks the parameters as [`ContentionRun::new`] does.
+    pub fn validate(&self) -> Result<(), ContentionError> {
         if self.clients == 0 || self.clients > MAX_CLIENTS {
             return Err(ContentionError::Clients(u64::from(self.clients)));
         }
@@ -456,7 +457,7 @@ impl ContentionRun {
     pub fn now_ms(&self) -> f64 {
         self.now_us as f64 / 1000.0
     }
-    /// The row's current version (= successful writes).
+    /// The row's current version (= successful writes, plus outside writes on a live run).
     pub fn version(&self) -> u64 {
         self.version
     }
@@ -466,6 +467,63 @@ impl ContentionRun {
     /// Clients still trying.
     pub fn remaining(&self) -> u32 {
         self.remaining
+    }
+
+    /// Each client's phase at `now_us` (a live run's clock is the kernel's, not the last event's).
+    pub fn phases_at(&self, now_us: u64) -> Vec<ClientPhase> {
+        self.clients.iter().map(|c| c.phase(now_us)).collect()
+    }
+
+    /// The next server-side event: its time in microseconds, its client and whether it is a write
+    /// (else a read) reaching the row.
+    pub fn next_event(&self) -> Option<(u64, u32, bool)> {
+        let key = self.heap.peek()?;
+        let c = (key & ((1 << CLIENT_BITS) - 1)) as u32;
+        let write = self.clients.get(c as usize).is_some_and(|x| x.pending == Pending::WriteArrive);
+        Some((key >> CLIENT_BITS, c, write))
+    }
+
+    /// When the last successful write's reply arrived, in microseconds (the run's end once done).
+    pub fn end_us(&self) -> u64 {
+        self.end_us
+    }
+
+    /// `n` more clients start at `at_us`: each reads the row one hop later, as the first clients
+    /// did at time 0. Refused (nothing changes) when the run would exceed [`MAX_CLIENTS`].
+    pub fn join(&mut self, n: u32, at_us: u64) -> Result<(), ContentionError> {
+        let total = u64::from(self.params.clients) + u64::from(n);
+        if n == 0 || total > u64::from(MAX_CLIENTS) {
+            return Err(ContentionError::Clients(total));
+        }
+        for _ in 0..n {
+            let i = self.clients.len() as u32;
+            self.clients.push(Client {
+                pending: Pending::ReadArrive,
+                reply_at_us: at_us,
+                attempt: 0,
+                sleep_us: self.base_us,
+                read_version: 0,
+                calls: 0,
+                done_at_us: None,
+            });
+            let d = self.net.sample_us(&mut self.rng);
+            self.replace_top = false;
+            self.push(at_us.saturating_add(d), i);
+        }
+        self.params.clients = total as u32;
+        self.remaining += n;
+        Ok(())
+    }
+
+    /// Every retry from now on backs off with `strategy` (a new retry policy rolled out mid-run).
+    pub fn set_strategy(&mut self, strategy: Strategy) {
+        self.params.strategy = strategy;
+    }
+
+    /// Somebody outside the experiment writes the row now: its version moves on, so every client
+    /// holding the old version loses its write.
+    pub fn outside_write(&mut self) {
+        self.version += 1;
     }
 
     /// Writes per `bucket_ms` bucket from time 0, when recording (empty otherwise).

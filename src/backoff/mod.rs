@@ -12,6 +12,8 @@
 //! - [`retry`]: `retry(call, onRetry, maxRetries)` on the kernel's clock against failing APIs.
 //! - [`contention`]: the AWS blog's OCC experiment, one run at a time or as a resumable sweep.
 //! - [`herd`]: many clients against a server that fails and recovers, per strategy.
+//! - [`replay`]: the page's live contention run as a rewindable kernel model (replay model
+//!   `backoff`): clients join, an outside write and a strategy switch are its logged actions.
 //!
 //! Driving it from the page:
 //! - One call: `retry::run(RetryQuery::to_params()?)` gives a [`RetrySchedule`] (attempts with
@@ -32,6 +34,7 @@ pub mod contention;
 pub mod herd;
 pub mod limiter;
 pub mod policy;
+pub mod replay;
 pub mod retry;
 
 pub use contention::{

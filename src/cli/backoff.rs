@@ -1,12 +1,18 @@
-//! `sim retry` and `sim backoff-sweep`: thin front ends over `crate::backoff`.
+//! `sim retry`, `sim backoff-sweep` and `sim backoff` (one live contention run, rewindable):
+//! thin front ends over `crate::backoff`.
 //!
 //! The wall clock is read here only, to report how long a sweep took when `--timing` is given.
 
 use super::output::{print_csv, print_json};
-use super::{CliResult, Common};
+use super::{CliResult, Common, RewindFlags};
+use crate::backoff::contention::ContentionParams;
 use crate::backoff::contention::{ClientRange, ContentionError, Strategy, Sweep, SweepParams, SweepRow};
+use crate::backoff::replay::{parse_action_code, ContentionReplay, ContentionRewind, LiveAction, LiveContention};
 use crate::backoff::retry::{self, AttemptOutcome, CallResult, FailingApi, GiveUp, RetryParams};
 use crate::backoff::{Policy, PolicyError};
+use crate::sim::replay::ReplayModel;
+use crate::sim::rewind::{LoggedAction, Seek};
+use crate::sim::TEST_EPOCH;
 
 /// Flag errors clap cannot catch by itself.
 #[derive(Debug, thiserror::Error)]
@@ -230,4 +236,136 @@ pub fn sweep(c: &Common, a: SweepArgs) -> CliResult {
         ]
     });
     print_csv(&["clients", "time_ms", "calls", "strategy"], rows)
+}
+
+/// One scripted action: `MS:CODE` (the page's URL codes: `j10`, `w`, `s3`).
+fn parse_act(s: &str) -> Result<(u64, LiveAction), String> {
+    let bad = || {
+        format!(
+            "action {s:?} is not usable: expected MS:CODE, e.g. 120:j10 (ten clients join at 120 ms), 80:w (an outside write), 300:s3 (switch to strategy 3 of {})",
+            Strategy::ALL.map(|s| s.name()).join(", ")
+        )
+    };
+    let (ms, code) = s.split_once(':').ok_or_else(bad)?;
+    let ms = ms.trim().parse::<u64>().map_err(|_| bad())?;
+    Ok((ms, parse_action_code(code.trim()).ok_or_else(bad)?))
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LiveArgs {
+    /// Clients contending for the row (1 to 100000).
+    #[arg(long, default_value_t = 20)]
+    pub clients: u32,
+    /// exponential, decorrelated, equal_jitter, full_jitter or none.
+    #[arg(long, default_value = "exponential", value_parser = parse_strategy)]
+    pub strategy: Strategy,
+    /// A user action at a virtual time, as MS:CODE (repeatable, in time order): `j10` ten
+    /// clients join, `w` an outside write, `s3` every client switches to strategy 3.
+    #[arg(long = "act", value_parser = parse_act)]
+    pub acts: Vec<(u64, LiveAction)>,
+    #[command(flatten)]
+    pub rewind: RewindFlags,
+}
+
+/// What `sim backoff --json` prints: the run's figures, where it stopped and its trace digest.
+#[derive(serde::Serialize)]
+struct LiveOutput {
+    clients: u32,
+    strategy: Strategy,
+    calls: u64,
+    failed_writes: u64,
+    version: u64,
+    remaining: u32,
+    /// When the last client succeeded (ms), once all have.
+    done_at_ms: Option<f64>,
+    marks: usize,
+    events: u64,
+    at_ms: u64,
+    /// The running trace digest (what `sim replay` and the page's scrubber show for the same moment).
+    digest: String,
+}
+
+/// The run's action log: each scripted action applied at its time on a forward run.
+fn action_log(
+    params: &ContentionParams,
+    seed: u64,
+    acts: &[(u64, LiveAction)],
+) -> Result<Vec<LoggedAction<LiveAction>>, String> {
+    let mut r = ContentionRewind::new(LiveContention::build(params, seed, TEST_EPOCH)?);
+    r.set_finite(true);
+    for (i, (ms, a)) in acts.iter().enumerate() {
+        if r.cursor().at_ms > *ms {
+            return Err(format!(
+                "--act {ms}:… comes after an action at {} ms; give them in time order",
+                r.cursor().at_ms
+            ));
+        }
+        r.seek(Seek::Time(*ms));
+        r.act(*a).map_err(|e| format!("--act number {} ({ms} ms): {e}", i + 1))?;
+    }
+    Ok(r.actions().to_vec())
+}
+
+/// One live contention run with the page's actions: to its end, straight to `--until-ms`, or to
+/// its end and back to `--seek-ms` through rewind's snapshots.
+pub fn live(c: &Common, a: LiveArgs) -> CliResult {
+    let params = ContentionParams::blog(a.clients, a.strategy);
+    params.validate()?;
+    let log = action_log(&params, c.seed, &a.acts)?;
+    let mut r =
+        ContentionRewind::with_log(LiveContention::build(&params, c.seed, TEST_EPOCH)?, Default::default(), log)?;
+    r.set_finite(true);
+    let end = LiveContention::default_end_ms(&params);
+    match (a.rewind.until_ms, a.rewind.seek_ms) {
+        (Some(t), _) => r.seek(Seek::Time(t)),
+        (None, Some(t)) => {
+            r.seek(Seek::Time(end.max(t)));
+            r.seek(Seek::Time(t))
+        }
+        (None, None) => r.seek(Seek::Time(end)),
+    };
+    if let Some(e) = r.error() {
+        return Err(e.to_string().into());
+    }
+    let at = r.cursor();
+    if let Some(path) = &a.rewind.replay_out {
+        let mut replay =
+            ContentionReplay::new(LiveContention::ID, c.seed, TEST_EPOCH, params.clone(), r.actions().to_vec());
+        replay.cursor = Some(at);
+        std::fs::write(path, replay.to_json() + "\n")
+            .map_err(|e| format!("cannot write the replay file {}: {e}", path.display()))?;
+    }
+    let run = r.model().run();
+    let res = run.result();
+    let out = LiveOutput {
+        clients: res.clients,
+        strategy: res.strategy,
+        calls: res.calls,
+        failed_writes: res.failed_writes,
+        version: run.version(),
+        remaining: run.remaining(),
+        done_at_ms: run.is_done().then_some(res.time_ms),
+        marks: r.marks().iter().filter(|m| m.at <= at).count(),
+        events: at.events,
+        at_ms: at.at_ms,
+        digest: r.digest(),
+    };
+    if c.json {
+        return print_json(&out);
+    }
+    println!(
+        "{} clients, {}: {} writes ({} lost), row v{}, {} still trying{}",
+        out.clients,
+        out.strategy,
+        out.calls,
+        out.failed_writes,
+        out.version,
+        out.remaining,
+        out.done_at_ms.map(|t| format!(", all done at {t:.3} ms")).unwrap_or_default()
+    );
+    for m in r.marks().iter().filter(|m| m.at <= at) {
+        println!("{:>8} ms  {:<9} {}", m.at.at_ms, m.kind.as_str(), m.label);
+    }
+    println!("{} events to {} ms, digest {}", out.events, out.at_ms, out.digest);
+    Ok(())
 }

@@ -72,6 +72,8 @@ pub enum SimCommand {
     Retry(backoff::RetryArgs),
     /// The AWS optimistic-concurrency contention sweep, as CSV.
     BackoffSweep(backoff::SweepArgs),
+    /// One live contention run (the backoff page's), with scripted actions, rewind flags and its digest.
+    Backoff(backoff::LiveArgs),
     /// Load-balancing algorithms: picks, runs and key movement.
     Lb(balance::Args),
     /// Benchmark the modeled Redis (and a real redis-server, when one is reachable).
@@ -96,6 +98,7 @@ pub fn sim_main() -> std::process::ExitCode {
         SimCommand::LockLive(a) => lock_live::run(&cli.common, *a),
         SimCommand::Retry(a) => backoff::retry(&cli.common, a),
         SimCommand::BackoffSweep(a) => backoff::sweep(&cli.common, a),
+        SimCommand::Backoff(a) => backoff::live(&cli.common, a),
         SimCommand::Lb(a) => balance::run(&cli.common, a),
         SimCommand::RedisBench(a) => redis::bench(&cli.common, a),
         SimCommand::Cluster(a) => cluster::run(&cli.common, a),

@@ -7,6 +7,7 @@
 //! A model takes part by implementing `sim::replay::ReplayModel` and adding one arm to [`run`].
 
 use super::{CliResult, Common, RewindFlags};
+use crate::backoff::replay::LiveContention;
 use crate::balance::LbModel;
 use crate::lock::LockRuntime;
 use crate::redis::cache_aside::CacheAside;
@@ -33,7 +34,7 @@ pub struct ReplayOutput {
 }
 
 /// The models whose replays this build runs.
-pub const REPLAY_MODELS: &[&str] = &[LockRuntime::ID, CacheAside::ID, LbModel::ID];
+pub const REPLAY_MODELS: &[&str] = &[LockRuntime::ID, CacheAside::ID, LbModel::ID, LiveContention::ID];
 
 pub fn run(c: &Common, a: Args) -> CliResult {
     let text = std::fs::read_to_string(&a.file)
@@ -61,6 +62,7 @@ pub fn replay_text(text: &str, flags: &RewindFlags) -> Result<ReplayOutput, Box<
         LockRuntime::ID => replay_model::<LockRuntime>(text, flags),
         CacheAside::ID => replay_model::<CacheAside>(text, flags),
         LbModel::ID => replay_model::<LbModel>(text, flags),
+        LiveContention::ID => replay_model::<LiveContention>(text, flags),
         other => Err(format!(
             "replays of the model {other:?} are not supported by this build; it replays: {}",
             REPLAY_MODELS.join(", ")

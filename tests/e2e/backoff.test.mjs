@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { launch, openPage, url, SHOTS } from './browser.mjs';
+import { scrubber, dragTo, opened, downloadAndReplay } from './rewind.mjs';
 
 let context;
 before(async () => { context = await launch(); });
@@ -187,4 +188,59 @@ test('the live contention run stops at its last reply and replays', async () => 
   assert.equal(await live.locator('[data-testid="clock"] output').textContent(), clock, 'the replay ends at the same instant');
   assert.deepEqual(page.errors, []);
   await page.close();
+});
+
+// Issue 15: the live contention run rewinds. Played to its end, dragged back, an outside write
+// while rewound starts a new branch; the copied link (with its log and cursor, at most 2 KB)
+// opens the same moment in another tab, and `sim replay` of the downloaded file prints the
+// page's digest. Screenshots at 1440 and 390 px.
+test('the live run rewinds, branches, and a copied link opens the same moment', async () => {
+  for (const [name, width, height] of [['desktop', 1440, 900], ['narrow', 390, 844]]) {
+    const page = await openPage(context);
+    await page.setViewportSize({ width, height });
+    await page.goto(url(`backoff?seed=6&${SMALL}&live=1&live_clients=40&live_strategy=exponential`));
+    const live = page.getByTestId('live-contention');
+    await live.waitFor();
+    await live.getByTestId('speed').evaluate((el) => { el.value = '1000'; el.dispatchEvent(new Event('input', { bubbles: true })); });
+    await live.getByTestId('play-toggle').click();
+    await live.getByTestId('live-finished').waitFor({ timeout: 30000 });
+    const end = await scrubber(page);
+    await dragTo(page, 120);
+    await page.waitForFunction(() => document.querySelector('[data-testid="scrubber"]').dataset.cursorMs === '120');
+    assert.equal(await live.getByTestId('live-finished').count(), 0, 'rewound, the run is not over');
+    await live.getByTestId('live-outside-write').click();
+    assert.match(await page.getByTestId('scrub-branch').textContent(), /New branch/);
+    const here = await scrubber(page);
+    assert.equal(here.horizon_ms, 120);
+    assert.notEqual(here.digest, end.digest);
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('t') === '120');
+    const link = page.url();
+    console.log(`backoff rewind (${name}): link with 1 action and a cursor:`, new URL(link).search.length, 'bytes:', link);
+    assert.ok(new URL(link).search.length <= 2048, 'the query is at most 2 KB');
+    await live.evaluate((e) => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 20));
+    await page.screenshot({ path: join(SHOTS, `backoff-live-rewind-${name}.png`) });
+    const box = await page.getByTestId('scrubber').boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= width, `the scrubber fits: ${JSON.stringify(box)}`);
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scrolling');
+
+    const other = await openPage(context);
+    await other.setViewportSize({ width, height });
+    await other.goto(link);
+    await opened(other);
+    const there = await scrubber(other);
+    assert.deepEqual([there.events, there.ms, there.digest], [here.events, here.ms, here.digest], 'the link opens the same moment');
+    assert.equal(await other.getByTestId('live-stats').textContent(), await live.getByTestId('live-stats').textContent());
+    if (name === 'desktop') {
+      const { replay, cli } = await downloadAndReplay(other, join(SHOTS, 'backoff.replay.json'));
+      console.log('backoff rewind: sim replay of the downloaded file:', JSON.stringify(cli));
+      assert.equal(replay.model, 'backoff');
+      assert.equal(replay.actions.length, 1);
+      assert.equal(cli.digest, here.digest, "sim replay prints the page's digest");
+      assert.equal(cli.events, here.events);
+    }
+    assert.deepEqual(page.errors, []);
+    assert.deepEqual(other.errors, []);
+    await page.close();
+    await other.close();
+  }
 });

@@ -363,3 +363,126 @@ async fn a_deadline_ends_the_call_and_the_seed_redraws_jitter() {
     handle.destroy();
     root.remove();
 }
+
+/// The phase classes of the live grid's dots, in client order.
+fn dot_phases(live: &Element) -> Vec<String> {
+    all(live, ".bo-live__grid circle").iter().map(|c| c.get_attribute("class").unwrap_or_default()).collect()
+}
+
+fn phase_class(p: playground::backoff::ClientPhase) -> &'static str {
+    use playground::backoff::ClientPhase;
+    match p {
+        ClientPhase::Reading => "bo-phase bo-phase--reading",
+        ClientPhase::ReadReply => "bo-phase bo-phase--read-reply",
+        ClientPhase::Writing => "bo-phase bo-phase--writing",
+        ClientPhase::WriteReply => "bo-phase bo-phase--write-reply",
+        ClientPhase::Done => "bo-phase bo-phase--done",
+    }
+}
+
+/// Issue 15 on the backoff page: the live contention run, played to its end and scrubbed back,
+/// draws exactly what a fresh run of the contention loop advanced to that time draws (every dot's
+/// phase, the row's version and writes), with the core's digest; ← and → step one event; an
+/// outside write while rewound starts a new branch with a fault mark; and a link with the log and
+/// cursor opens the same moment.
+#[wasm_bindgen_test]
+async fn the_live_run_scrubs_back_to_exactly_a_fresh_run_at_that_time_and_branches() {
+    use playground::backoff::replay::{log_to_query, ContentionRewind, LiveAction, LiveContention};
+    use playground::backoff::{ContentionParams, ContentionRun, Strategy};
+    use playground::sim::rewind::Seek;
+    use playground::sim::TEST_EPOCH;
+
+    let path = format!("/backoff?seed=5&{SMALL_HERD}&live=1&live_clients=30&live_strategy=equal_jitter");
+    let (root, handle) = mount(&path).await;
+    let live = by_testid(&root, "live-contention").expect("live=1 opens the live view");
+    assert_eq!(all(&live, ".bo-live__grid circle").len(), 30);
+    let speed: HtmlInputElement = by_testid(&live, "speed").unwrap().dyn_into().unwrap();
+    speed.set_value("1000");
+    let ev = document().create_event("Event").unwrap();
+    ev.init_event_with_bubbles_and_cancelable("input", true, true);
+    speed.dispatch_event(&ev).unwrap();
+    click(&by_testid(&live, "play-toggle").unwrap());
+    until("the run to end", || by_testid(&live, "live-finished").is_some()).await;
+    settle().await;
+    let (end_digest, end_stats) = (attr(&live, "scrubber", "data-digest"), text(&live, "live-stats"));
+    assert!(end_stats.starts_with("Row version 30 · "), "{end_stats}");
+    assert!(query(&live, "[data-kind='handover']").is_some(), "half and all done are marks on the track");
+
+    // Back to 60 ms: the drawing is the contention loop's at 60 ms, dot for dot.
+    let params = ContentionParams::blog(30, Strategy::EqualJitter);
+    for t in [60u64, 23, 140] {
+        drag_to(&live, t);
+        settle().await;
+        assert_eq!(attr(&live, "scrubber", "data-cursor-ms"), t.to_string());
+        assert!(by_testid(&live, "live-finished").is_none());
+        let mut fresh = ContentionRun::seeded(params.clone(), 5, 0).unwrap();
+        fresh.advance_to_ms(t as f64);
+        let want: Vec<String> = fresh.phases().into_iter().map(|p| phase_class(p).to_string()).collect();
+        assert_eq!(dot_phases(&live), want, "the dots at {t} ms");
+        let r = fresh.result();
+        let stats = text(&live, "live-stats");
+        assert!(
+            stats.starts_with(&format!(
+                "Row version {} · writes {} ({} lost)",
+                fresh.version(),
+                r.calls,
+                r.failed_writes
+            )),
+            "{stats} at {t} ms"
+        );
+        let mut core = ContentionRewind::new(LiveContention::build(&params, 5, TEST_EPOCH).unwrap());
+        core.seek(Seek::Time(t));
+        assert_eq!(attr(&live, "scrubber", "data-digest"), core.digest(), "at {t} ms");
+    }
+    // ← steps back one event, → forward again to the same state.
+    let (events, digest) = (attr(&live, "scrubber", "data-cursor-events"), attr(&live, "scrubber", "data-digest"));
+    keydown(&document(), "ArrowLeft");
+    settle().await;
+    let back: u64 = attr(&live, "scrubber", "data-cursor-events").parse().unwrap();
+    assert_eq!(back + 1, events.parse::<u64>().unwrap());
+    keydown(&document(), "ArrowRight");
+    settle().await;
+    assert_eq!(attr(&live, "scrubber", "data-digest"), digest);
+
+    // An outside write while rewound (about 140 ms): a new branch, a fault mark, one logged action.
+    let at = attr(&live, "scrubber", "data-cursor-ms");
+    let events_at_act: u64 = attr(&live, "scrubber", "data-cursor-events").parse().unwrap();
+    click(&by_testid(&live, "live-outside-write").unwrap());
+    settle().await;
+    assert!(text(&live, "scrub-branch").contains("New branch"), "{}", text(&live, "scrub-branch"));
+    assert!(query(&live, "[data-kind='fault']").is_some());
+    assert!(text(&live, "replay-download").contains("1 action"));
+    assert_eq!(attr(&live, "scrubber", "data-horizon-ms"), at, "the old future is gone");
+    keydown(&document(), " ");
+    until("the new branch to end", || by_testid(&live, "live-finished").is_some()).await;
+    settle().await;
+    let stats = text(&live, "live-stats");
+    assert!(stats.starts_with("Row version 31 · "), "thirty successes and the outside write: {stats}");
+    assert_ne!(attr(&live, "scrubber", "data-digest"), end_digest);
+    let (events, digest, ms) = (
+        attr(&live, "scrubber", "data-cursor-events"),
+        attr(&live, "scrubber", "data-digest"),
+        attr(&live, "scrubber", "data-cursor-ms"),
+    );
+    // The page wrote the run to its URL.
+    let q = text(&root, "probe-query");
+    assert!(q.contains("live=1") && q.contains("live_clients=30") && q.contains(&format!("t={ms}")), "{q}");
+    handle.destroy();
+    root.remove();
+
+    // A link with the log and the cursor opens the same run at the same moment.
+    let mut core = ContentionRewind::new(LiveContention::build(&params, 5, TEST_EPOCH).unwrap());
+    core.seek(Seek::At(playground::sim::rewind::Cursor { events: events_at_act, at_ms: at.parse().unwrap() }));
+    core.act(LiveAction::OutsideWrite).unwrap();
+    let a = log_to_query(core.actions());
+    let (root, handle) = mount(&format!("{path}&a={a}&t={ms}&ev={events}")).await;
+    let live = by_testid(&root, "live-contention").unwrap();
+    until("the link's moment", || {
+        by_testid(&live, "opening").is_none() && attr(&live, "scrubber", "data-cursor-events") == events
+    })
+    .await;
+    assert_eq!(attr(&live, "scrubber", "data-digest"), digest, "the link's run is the page's run");
+    assert_eq!(text(&live, "live-stats"), stats);
+    handle.destroy();
+    root.remove();
+}

@@ -256,6 +256,10 @@ pub struct ContentionProps {
     pub seed: u64,
     pub on_pairs: Callback<Vec<(String, String)>>,
     pub on_seed: Callback<u64>,
+    /// The live run's part of the URL the page was opened with.
+    pub live: Rc<super::live::LiveUrl>,
+    /// The live run's URL pairs (none while it is closed).
+    pub on_live_pairs: Callback<Vec<(String, String)>>,
 }
 
 #[component]
@@ -273,7 +277,7 @@ pub fn Contention(props: &ContentionProps) -> Html {
     });
     let job = use_frame_job();
     let seed = props.seed;
-    let live = use_state(|| false);
+    let live = use_state(|| props.live.open);
 
     // Settings that were swept before show their cached results at once.
     {
@@ -441,11 +445,20 @@ pub fn Contention(props: &ContentionProps) -> Html {
             }
             <h3>{ "Watch one run" }</h3>
             <button type="button" class="button button--quiet" data-testid="live-toggle" aria-expanded={live.to_string()}
-                    onclick={{ let live = live.clone(); Callback::from(move |_: MouseEvent| live.set(!*live)) }}>
+                    onclick={{
+                        let (live, pairs) = (live.clone(), props.on_live_pairs.clone());
+                        Callback::from(move |_: MouseEvent| {
+                            if *live {
+                                pairs.emit(Vec::new());
+                            }
+                            live.set(!*live);
+                        })
+                    }}>
                 { if *live { "Close the live run" } else { "Watch one run live" } }
             </button>
             if *live {
-                <super::live::LiveContention seed={seed} on_seed={props.on_seed.clone()} />
+                <super::live::LiveContention seed={seed} on_seed={props.on_seed.clone()} initial={props.live.clone()}
+                                             on_pairs={props.on_live_pairs.clone()} />
             }
             <h3>{ "Calls over time: one run per strategy" }</h3>
             <div class="form-grid bo-form">

@@ -31,17 +31,25 @@ pub struct BackoffUrl {
     pub one_call: RetryQuery,
     pub sweep: SweepForm,
     pub herd: HerdForm,
+    /// The live contention run: open or not, its settings, action log and cursor.
+    pub live: Rc<live::LiveUrl>,
 }
 
 pub fn read_url(q: &mut QueryParams) -> BackoffUrl {
-    BackoffUrl { sim: SimParams::read(q), one_call: read_query(q), sweep: read_sweep(q), herd: read_herd(q) }
+    BackoffUrl {
+        sim: SimParams::read(q),
+        one_call: read_query(q),
+        sweep: read_sweep(q),
+        herd: read_herd(q),
+        live: Rc::new(live::read_live(q)),
+    }
 }
 
 /// The URL's parts as the sections last reported them.
 #[derive(Default)]
 struct UrlParts {
     seed: u64,
-    sections: [Vec<(String, String)>; 3],
+    sections: [Vec<(String, String)>; 4],
 }
 
 #[component]
@@ -50,7 +58,11 @@ pub fn BackoffPage() -> Html {
     let url = use_url_params(read_url);
     let initial = url.initial().clone();
     let seed = use_state(|| initial.sim.seed);
-    let parts: Rc<RefCell<UrlParts>> = use_mut_ref(|| UrlParts { seed: initial.sim.seed, ..UrlParts::default() });
+    let parts: Rc<RefCell<UrlParts>> = use_mut_ref(|| {
+        let mut p = UrlParts { seed: initial.sim.seed, ..UrlParts::default() };
+        p.sections[3] = initial.live.pairs();
+        p
+    });
 
     let write = {
         let (url, parts) = (url.clone(), parts.clone());
@@ -85,7 +97,8 @@ pub fn BackoffPage() -> Html {
             <ParamNotices notices={url.notices().to_vec()} />
             <OneCall initial={initial.one_call.clone()} seed={*seed} initial_speed={initial.sim.speed}
                      on_seed={on_seed.clone()} on_pairs={on_pairs(0)} />
-            <Contention initial={initial.sweep} seed={*seed} on_pairs={on_pairs(1)} on_seed={on_seed.clone()} />
+            <Contention initial={initial.sweep} seed={*seed} on_pairs={on_pairs(1)} on_seed={on_seed.clone()}
+                        live={initial.live.clone()} on_live_pairs={on_pairs(3)} />
             <Herd initial={initial.herd} seed={*seed} on_pairs={on_pairs(2)} />
             <JitterExplained />
         </section>
