@@ -9,6 +9,7 @@ pub mod components;
 pub mod download;
 pub mod hooks;
 pub mod pages;
+pub mod rewind_page;
 pub mod routes;
 
 pub use app::{App, Layout};

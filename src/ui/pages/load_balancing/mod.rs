@@ -3,7 +3,8 @@
 //! Recover, a live percentile chart, the scenario editor with presets (the scenario lives in the
 //! URL), compare mode, and a picture per algorithm.
 //!
-//! State: one reducer ([`state::LbState`]) over (scenario, action log, cursor). The run is a
+//! State: one reducer ([`state::LbState`], a `ui::rewind_page::RewindPage`) over (scenario,
+//! action log, cursor). The run is a
 //! rewindable `LbRewind` shared with `use_playback` (Space, → and ← drive it); the cards' buttons
 //! are logged actions, and one pressed while rewound starts a new branch. The URL carries the
 //! scenario form and seed plus the action log and cursor, so a link opens the same run at the same
@@ -21,15 +22,12 @@ use yew::prelude::*;
 use crate::balance::metrics::fairness;
 use crate::balance::replay::LbRunUrl;
 use crate::balance::{Action, FieldError, Scenario, ScenarioForm, ServerState};
-use crate::sim::rewind::Seek;
-use crate::sim::{ParamError, SimDuration, SimParams, SimTime};
-use crate::ui::components::{
-    ControlsBar, LineChart, PageHeader, ParamNotices, ReplayPanel, RewindCommand, Scrubber, ScrubberState, Series,
-};
-use crate::ui::download::download_text;
-use crate::ui::hooks::{use_playback, use_rewind_opening, use_run_controls, use_url_params, RunControlsSpec};
+use crate::sim::{ParamError, SimDuration, SimParams, SimTime, TEST_EPOCH};
+use crate::ui::components::{ControlsBar, LineChart, PageHeader, ParamNotices, RewindCommand, Series};
+use crate::ui::hooks::{use_playback, use_run_controls, use_url_params, RunControlsSpec};
+use crate::ui::rewind_page::use_rewind_wiring;
 use crate::ui::Route;
-use state::{LbMsg, LbState, Stamp};
+use state::{LbExtra, LbMsg, LbPageMsg, LbState, Stamp};
 
 pub use compare::ComparePanel;
 pub use editor::ScenarioEditor;
@@ -75,7 +73,7 @@ fn field_notices(errors: &[FieldError], base: &ScenarioForm) -> Vec<ParamError> 
 fn url_pairs(state: &LbState, speed: f64) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> =
         SimParams { seed: state.seed, speed }.pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-    pairs.extend(state.form.url_pairs());
+    pairs.extend(state.extra.form.url_pairs());
     let r = state.run.borrow();
     pairs.extend(LbRunUrl::pairs(r.actions(), r.cursor(), state.epoch.as_unix_ms()));
     pairs
@@ -98,25 +96,21 @@ pub fn LoadBalancingPage() -> Html {
     let state = {
         let u = init.clone();
         use_reducer(move || {
-            let mut s = LbState::new(u.form.clone(), u.scenario.clone(), u.sim.seed)
-                .with_log(u.run.actions.clone(), u.run.epoch_ms.map(SimTime::from_unix_ms));
-            s.opening = u.run.cursor.map(|c| c.seek());
-            s
+            LbState::new(u.scenario.clone(), u.sim.seed, TEST_EPOCH, LbExtra { form: u.form.clone() }).with_link(
+                u.run.actions.clone(),
+                u.run.epoch_ms.map(SimTime::from_unix_ms),
+                u.run.cursor.map(|c| c.seek()),
+            )
         })
     };
     let playback = use_playback(state.run.clone(), init.sim.speed);
     let dispatch = state.dispatcher();
 
-    // A link's (or a replay's) cursor: run there in slices of a frame's budget, then redraw.
-    {
-        let (moved, opened) = (dispatch.clone(), dispatch.clone());
-        use_rewind_opening(
-            &playback,
-            state.opening,
-            Callback::from(move |_| moved.dispatch(LbMsg::Moved)),
-            Callback::from(move |_| opened.dispatch(LbMsg::Opened)),
-        );
-    }
+    // A link's (or a replay's) cursor is reached in frame-sized slices; the scrubber's and the
+    // replay panel's callbacks.
+    let wiring = use_rewind_wiring(&state, &playback, |state: &LbState, r| {
+        format!("lb-{}-seed{}-{}ms.replay.json", state.extra.form.preset, state.seed, r.cursor.map_or(0, |c| c.at_ms))
+    });
 
     // The URL follows the run: the form and seed, and the action log and cursor whenever the run is
     // paused or the user changed something. A fresh page's address is left alone until something
@@ -167,11 +161,11 @@ pub fn LoadBalancingPage() -> Html {
         })
     };
     let restart = {
-        let (p, d, form) = (playback.clone(), dispatch.clone(), state.form.clone());
+        let (p, d, form) = (playback.clone(), dispatch.clone(), state.extra.form.clone());
         Callback::from(move |seed: u64| {
             if let Ok(scenario) = form.to_scenario(seed) {
                 p.pause();
-                d.dispatch(LbMsg::Restart(Box::new(state::Restart { form: form.clone(), scenario, seed })));
+                d.dispatch(LbMsg::Page(LbPageMsg::Restart { form: form.clone(), scenario: Box::new(scenario), seed }));
             }
         })
     };
@@ -191,7 +185,7 @@ pub fn LoadBalancingPage() -> Html {
         use_callback(state.seed, move |f: ScenarioForm, seed| {
             if let Ok(scenario) = f.to_scenario(*seed) {
                 p.pause();
-                d.dispatch(LbMsg::Restart(Box::new(state::Restart { form: f, scenario, seed: *seed })));
+                d.dispatch(LbMsg::Page(LbPageMsg::Restart { form: f, scenario: Box::new(scenario), seed: *seed }));
             }
         })
     };
@@ -202,46 +196,6 @@ pub fn LoadBalancingPage() -> Html {
             d.dispatch(LbMsg::Act(Action::SetState { server, state }))
         })
     };
-    let on_rewind = {
-        let (p, d) = (playback.clone(), dispatch.clone());
-        Callback::from(move |cmd: RewindCommand| {
-            p.pause();
-            d.dispatch(LbMsg::Rewind(cmd));
-        })
-    };
-    let on_dismiss = {
-        let d = dispatch.clone();
-        Callback::from(move |_| d.dispatch(LbMsg::DismissBranch))
-    };
-    let on_replay_error = {
-        let d = dispatch.clone();
-        Callback::from(move |e| d.dispatch(LbMsg::ReplayError(e)))
-    };
-    let on_download = {
-        let state = state.clone();
-        Callback::from(move |_| {
-            let r = state.replay();
-            let name = format!(
-                "lb-{}-seed{}-{}ms.replay.json",
-                state.form.preset,
-                state.seed,
-                r.cursor.map_or(0, |c| c.at_ms)
-            );
-            if let Err(e) = download_text(&name, "application/json", &(r.to_json() + "\n")) {
-                state.dispatch(LbMsg::ReplayError(e));
-            }
-        })
-    };
-    let on_text = {
-        let (p, d) = (playback.clone(), dispatch.clone());
-        Callback::from(move |text: String| {
-            let r = state::parse_replay(&text)?;
-            p.pause();
-            d.dispatch(LbMsg::LoadReplay(Box::new(r)));
-            Ok(())
-        })
-    };
-
     // --- what to draw: the run at its cursor ---
     let r = state.run.borrow();
     let model = r.model();
@@ -281,9 +235,6 @@ pub fn LoadBalancingPage() -> Html {
     let clock = SimDuration(now_ms).clock_string();
     let snapshot = model.balancer().snapshot();
     let duration_s = scenario.duration_ms as f64 / 1000.0;
-    let scrub = ScrubberState::of(&*r);
-    let actions = r.actions().len();
-    let log_error = r.error().map(|e| format!("The run's action log does not fit it from here on: {e}"));
     drop(r);
     let status = if done {
         format!("finished at t = {clock}")
@@ -294,19 +245,6 @@ pub fn LoadBalancingPage() -> Html {
     };
     let narrow =
         web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|v| v.as_f64()).is_some_and(|w| w < 560.0);
-    let opening = state.opening.map(|target| {
-        let goal = match target {
-            Seek::At(c) => c.at_ms,
-            Seek::Time(t) => t,
-            Seek::Events(_) => 0,
-        };
-        let pct = cursor.at_ms.saturating_mul(100).checked_div(goal).map_or(100, |p| p.min(100));
-        html! {
-            <p class="notice" role="status" data-testid="opening">
-                { format!("Opening the run at {} … {pct}%", SimDuration(goal).clock_string()) }
-            </p>
-        }
-    });
     let seed = state.seed;
 
     html! {
@@ -322,11 +260,7 @@ pub fn LoadBalancingPage() -> Html {
                 on_toggle={controls.on_toggle} on_step={controls.on_step} on_next={controls.on_next}
                 on_slider={controls.on_slider} on_seed={controls.on_seed} on_reset={controls.on_reset}
             />
-            <Scrubber state={scrub} on_command={on_rewind} branch={state.branch.clone().map(AttrValue::from)}
-                      on_dismiss_branch={on_dismiss} last_seek_ms={state.last_seek_ms} />
-            <ReplayPanel on_download={on_download} on_text={on_text} on_error={on_replay_error}
-                         error={state.replay_error.clone().or(log_error)} actions={actions} />
-            { opening.unwrap_or_default() }
+            { wiring.view(&*state) }
             if let Some(e) = &state.action_error {
                 <p class="notice notice--error" role="alert" data-testid="lb-action-error">{ e.clone() }</p>
             }
@@ -381,7 +315,7 @@ pub fn LoadBalancingPage() -> Html {
                     <ServerCard key={s.index} server={s.clone()} memory={snapshot.server(s.index)} on_action={on_server_action.clone()} />
                 }) }
             </div>
-            <ScenarioEditor form={state.form.clone()} seed={seed} on_apply={on_apply} />
+            <ScenarioEditor form={state.extra.form.clone()} seed={seed} on_apply={on_apply} />
             <ComparePanel scenario={scenario.clone()} />
             <AlgorithmPictures scenario={scenario} />
         </section>

@@ -3,7 +3,8 @@
 //! swimlane timeline with the safety checker's violations, the Redis panel, the event log, the
 //! safety summary, and the scenario's controls — all as of the run's cursor.
 //!
-//! State: one reducer ([`state::LocksState`]) over (scenario, action log, cursor). The run is a
+//! State: one reducer ([`state::LocksState`], a `ui::rewind_page::RewindPage`) over (scenario,
+//! action log, cursor). The run is a
 //! rewindable `LockRewind` shared with `use_playback` (which moves the cursor forward frame by
 //! frame; Space, → and ← drive it); every button, the scrubber and the forms dispatch intents that
 //! call the core. The URL carries the scenario plus the action log, cursor and epoch, so a link
@@ -29,19 +30,17 @@ use yew::prelude::*;
 
 use crate::lock::url::{self as params, RunUrl, UrlCursor};
 use crate::lock::Scenario;
-use crate::sim::rewind::Seek;
 use crate::sim::{SimDuration, SimTime};
-use crate::ui::components::{
-    ControlsBar, PageHeader, ParamNotices, ReplayPanel, RewindCommand, Scrubber, ScrubberState,
-};
-use crate::ui::hooks::{use_playback, use_rewind_opening, use_url_params};
+use crate::ui::components::{ControlsBar, PageHeader, ParamNotices};
+use crate::ui::hooks::{use_playback, use_url_params};
+use crate::ui::rewind_page::use_rewind_wiring;
 use crate::ui::Route;
 use details::WorkerDetails;
 use event_log::EventLog;
 use preset::PresetPanel;
 use redis_panel::RedisPanel;
 pub use settings::{ScenarioSettings, ScenarioSettingsProps};
-use state::{LocksAction, LocksState, RunRef, Stamp};
+use state::{LocksAction, LocksPageMsg, RunRef, Stamp};
 use summary::SafetySummary;
 use timeline_panel::TimelinePanel;
 use verify::VerifyPanel;
@@ -66,25 +65,27 @@ pub fn LocksPage() -> Html {
         let u = url.initial().clone();
         use_reducer(move || {
             let epoch = u.run.epoch_ms.map(SimTime::from_unix_ms).unwrap_or_else(epoch_now);
-            let mut s = LocksState::new(u.scenario.clone(), epoch).with_log(u.run.actions.clone());
-            s.opening = u.run.cursor.map(UrlCursor::seek);
-            s
+            state::new_state(u.scenario.clone(), epoch).with_link(
+                u.run.actions.clone(),
+                None,
+                u.run.cursor.map(UrlCursor::seek),
+            )
         })
     };
     let playback = use_playback(state.run.clone(), url.initial().speed);
     let details = use_state(|| None::<usize>);
     let dispatch = state.dispatcher();
 
-    // A link's (or a replay's) cursor: run there in slices of a frame's budget, then redraw.
-    {
-        let (moved, opened) = (dispatch.clone(), dispatch.clone());
-        use_rewind_opening(
-            &playback,
-            state.opening,
-            Callback::from(move |_| moved.dispatch(LocksAction::Moved)),
-            Callback::from(move |_| opened.dispatch(LocksAction::Opened)),
-        );
-    }
+    // A link's (or a replay's) cursor is reached in frame-sized slices; the scrubber's and the
+    // replay panel's callbacks.
+    let wiring = use_rewind_wiring(&state, &playback, |state: &state::LocksState, r| {
+        format!(
+            "lock-{}-seed{}-{}ms.replay.json",
+            state.scenario.preset.as_deref().unwrap_or("custom"),
+            state.scenario.seed,
+            r.cursor.map_or(0, |c| c.at_ms)
+        )
+    });
 
     // The URL follows the run while it is paused: scenario, speed, and the action log, cursor and
     // epoch. Invalid values in the URL are replaced once, on load, so a copied link never carries
@@ -138,7 +139,7 @@ pub fn LocksPage() -> Html {
         let playback = playback.clone();
         use_callback((), move |s: Scenario, _| {
             playback.pause();
-            d.dispatch(LocksAction::SetScenario(s))
+            d.dispatch(LocksAction::Page(LocksPageMsg::SetScenario(Box::new(s))))
         })
     };
     let on_action = {
@@ -147,58 +148,16 @@ pub fn LocksPage() -> Html {
     };
     let on_setting = {
         let d = dispatch.clone();
-        use_callback((), move |(name, value), _| d.dispatch(LocksAction::FaultSetting(name, value)))
+        use_callback((), move |(name, value), _| d.dispatch(LocksAction::Page(LocksPageMsg::FaultSetting(name, value))))
     };
     let on_form_error = {
         let d = dispatch.clone();
-        use_callback((), move |e, _| d.dispatch(LocksAction::FormError(e)))
-    };
-    let on_dismiss = {
-        let d = dispatch.clone();
-        Callback::from(move |_| d.dispatch(LocksAction::DismissBranch))
-    };
-    let on_replay_error = {
-        let d = dispatch.clone();
-        Callback::from(move |e| d.dispatch(LocksAction::ReplayError(e)))
+        use_callback((), move |e, _| d.dispatch(LocksAction::Page(LocksPageMsg::FormError(e))))
     };
     let on_details = {
         let details = details.clone();
         use_callback((), move |w: usize, _| details.set(Some(w)))
     };
-    let on_rewind = {
-        let playback = playback.clone();
-        let dispatch = dispatch.clone();
-        Callback::from(move |cmd: RewindCommand| {
-            playback.pause();
-            dispatch.dispatch(LocksAction::Rewind(cmd));
-        })
-    };
-    let on_download = {
-        let state = state.clone();
-        Callback::from(move |_| {
-            let r = state.replay();
-            let name = format!(
-                "lock-{}-seed{}-{}ms.replay.json",
-                state.scenario.preset.as_deref().unwrap_or("custom"),
-                state.scenario.seed,
-                r.cursor.map_or(0, |c| c.at_ms)
-            );
-            if let Err(e) = crate::ui::download::download_text(&name, "application/json", &(r.to_json() + "\n")) {
-                state.dispatch(LocksAction::ReplayError(e));
-            }
-        })
-    };
-    let on_text = {
-        let playback = playback.clone();
-        let dispatch = dispatch.clone();
-        Callback::from(move |text: String| {
-            let r = state::parse_replay(&text)?;
-            playback.pause();
-            dispatch.dispatch(LocksAction::LoadReplay(Box::new(r)));
-            Ok(())
-        })
-    };
-
     // The Verify panel's "Replay on the timeline": the counterexample opens as this page's run.
     let on_verify_replay = {
         let playback = playback.clone();
@@ -213,11 +172,7 @@ pub fn LocksPage() -> Html {
     };
 
     let s = &state.scenario;
-    let (now_rel, scrub, actions, log_error) = {
-        let r = state.run.borrow();
-        let log_error = r.error().map(|e| format!("The run's action log does not fit it from here on: {e}"));
-        (r.cursor().at_ms, ScrubberState::of(&*r), r.actions().len(), log_error)
-    };
+    let now_rel = state.run.borrow().cursor().at_ms;
     let controls = {
         let on_slider = {
             let playback = playback.clone();
@@ -257,19 +212,6 @@ pub fn LocksPage() -> Html {
             />
         }
     };
-    let opening = state.opening.map(|target| {
-        let goal = match target {
-            Seek::At(c) => c.at_ms,
-            Seek::Time(t) => t,
-            Seek::Events(_) => 0,
-        };
-        let pct = now_rel.saturating_mul(100).checked_div(goal).map_or(100, |p| p.min(100));
-        html! {
-            <p class="notice" role="status" data-testid="opening">
-                { format!("Opening the run at {} … {pct}%", SimDuration(goal).clock_string()) }
-            </p>
-        }
-    });
     let warning = s.ttl_warning();
     let invalid = url.initial().invalid.clone();
     let modal = details.map(|w| {
@@ -284,11 +226,7 @@ pub fn LocksPage() -> Html {
                 <p class="notice notice--error" data-testid="scenario-invalid">{ text }</p>
             }
             { controls }
-            <Scrubber state={scrub} on_command={on_rewind} branch={state.branch.clone().map(AttrValue::from)}
-                      on_dismiss_branch={on_dismiss} last_seek_ms={state.last_seek_ms} />
-            <ReplayPanel on_download={on_download} on_text={on_text} on_error={on_replay_error}
-                         error={state.replay_error.clone().or(log_error)} actions={actions} />
-            { opening.unwrap_or_default() }
+            { wiring.view(&*state) }
             <SafetySummary run={live.clone()} playing={playing} />
             if let Some(w) = warning {
                 <p class="notice" role="status" data-testid="ttl-warning"><strong>{ "TTL warning: " }</strong>{ w }</p>
@@ -296,14 +234,14 @@ pub fn LocksPage() -> Html {
             <PresetPanel scenario={s.clone()} on_apply={apply.clone()} />
             <TimelinePanel run={live.clone()} />
             <div class="lk-columns">
-                <WorkersPanel run={heavy_refs[0].clone()} faults={state.faults} error={state.action_error.clone()}
+                <WorkersPanel run={heavy_refs[0].clone()} faults={state.extra.faults} error={state.action_error.clone()}
                               on_action={on_action.clone()} on_details={on_details} on_setting={on_setting} />
                 <div class="lk-side">
-                    <RedisPanel run={heavy_refs[1].clone()} slow_ms={state.faults.slow_ms} on_action={on_action} />
+                    <RedisPanel run={heavy_refs[1].clone()} slow_ms={state.extra.faults.slow_ms} on_action={on_action} />
                     <EventLog run={heavy_refs[2].clone()} />
                 </div>
             </div>
-            <ScenarioSettings scenario={s.clone()} error={state.form_error.clone()} on_apply={apply} on_error={on_form_error} />
+            <ScenarioSettings scenario={s.clone()} error={state.extra.form_error.clone()} on_apply={apply} on_error={on_form_error} />
             <VerifyPanel epoch_ms={state.epoch.as_unix_ms()} on_replay={on_verify_replay} />
             { modal.unwrap_or_default() }
         </section>

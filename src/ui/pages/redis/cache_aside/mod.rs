@@ -5,7 +5,8 @@
 //! hit ratio, the latency scatter and the cached keys with their TTLs counting down — all as of the
 //! run's cursor.
 //!
-//! State: one reducer ([`state::CacheState`]) over (scenario, action log, cursor). The run is a
+//! State: one reducer ([`state::CacheState`], a `ui::rewind_page::RewindPage`) over (scenario,
+//! action log, cursor). The run is a
 //! rewindable `CacheRewind` shared with `use_playback` (Space, → and ← drive it); typed requests
 //! and settings changes are logged actions. The URL carries the starting settings plus the action
 //! log and cursor, so a link opens the same run at the same moment (taken there in frame-sized
@@ -24,16 +25,14 @@ use yew::prelude::*;
 
 use crate::redis::cache_aside::replay::{CacheAction, CacheRunUrl, Settings};
 use crate::redis::cache_aside::{records_csv, Config, Source, RATE_RANGE, SKEW_RANGE, TTL_RANGE, USERS_RANGE};
-use crate::sim::rewind::Seek;
-use crate::sim::{QueryParams, SimDuration, SimParams, SimTime};
-use crate::ui::components::{
-    ControlsBar, LineChart, ParamNotices, ReplayPanel, RewindCommand, Scrubber, ScrubberState, Series,
-};
+use crate::sim::{QueryParams, SimDuration, SimParams, SimTime, TEST_EPOCH};
+use crate::ui::components::{ControlsBar, LineChart, ParamNotices, Series};
 use crate::ui::download::download_text;
-use crate::ui::hooks::{use_playback, use_rewind_opening, use_url_params};
+use crate::ui::hooks::{use_playback, use_url_params};
+use crate::ui::rewind_page::use_rewind_wiring;
 use ask::AskForm;
 use diagram::{Dot, LatencyScatter, SequenceDiagram};
-use state::{CacheMsg, CacheState, Stamp};
+use state::{CacheExtra, CacheMsg, CachePageMsg, CacheState, Stamp};
 use stats::Stats;
 use tables::{KeysTable, RequestsTable};
 use workload::WorkloadForm;
@@ -71,7 +70,7 @@ fn read_params(q: &mut QueryParams) -> PageParams {
 }
 
 fn query_pairs(state: &CacheState, speed: f64) -> Vec<(String, String)> {
-    let s = &state.settings;
+    let s = &state.scenario;
     let mut pairs: Vec<(String, String)> =
         SimParams { seed: state.seed, speed }.pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     pairs.push(("ttl".into(), s.ttl_s.to_string()));
@@ -121,26 +120,22 @@ pub fn CacheAsideDemo() -> Html {
     let state = {
         let u = url.initial().clone();
         use_reducer(move || {
-            let mut s = CacheState::new(u.settings.clone(), u.sim.seed)
-                .with_log(u.run.actions.clone(), u.run.epoch_ms.map(SimTime::from_unix_ms));
-            s.opening = u.run.cursor.map(|c| c.seek());
-            s
+            CacheState::new(u.settings.clone(), u.sim.seed, TEST_EPOCH, CacheExtra::default()).with_link(
+                u.run.actions.clone(),
+                u.run.epoch_ms.map(SimTime::from_unix_ms),
+                u.run.cursor.map(|c| c.seek()),
+            )
         })
     };
     let playback = use_playback(state.run.clone(), url.initial().sim.speed);
     let dispatch = state.dispatcher();
     let export_error = use_state(|| None::<String>);
 
-    // A link's (or a replay's) cursor: run there in slices of a frame's budget, then redraw.
-    {
-        let (moved, opened) = (dispatch.clone(), dispatch.clone());
-        use_rewind_opening(
-            &playback,
-            state.opening,
-            Callback::from(move |_| moved.dispatch(CacheMsg::Moved)),
-            Callback::from(move |_| opened.dispatch(CacheMsg::Opened)),
-        );
-    }
+    // A link's (or a replay's) cursor is reached in frame-sized slices; the scrubber's and the
+    // replay panel's callbacks.
+    let wiring = use_rewind_wiring(&state, &playback, |state: &CacheState, r| {
+        format!("cache-aside-seed{}-{}ms.replay.json", state.seed, r.cursor.map_or(0, |c| c.at_ms))
+    });
 
     // The URL follows the run while it is paused: settings, seed, speed, and the action log and
     // cursor. A fresh page's address is left alone until something changes (bad values in it are
@@ -181,7 +176,7 @@ pub fn CacheAsideDemo() -> Html {
         move |seed: u64| {
             p.pause();
             let settings = Settings::of(run.borrow().model().config());
-            d.dispatch(CacheMsg::Restart { settings, seed });
+            d.dispatch(CacheMsg::Restart { scenario: settings, seed });
         }
     };
     let on_seed = {
@@ -195,47 +190,19 @@ pub fn CacheAsideDemo() -> Html {
     let on_request = {
         let (p, d) = (playback.clone(), dispatch.clone());
         Callback::from(move |user: String| {
-            d.dispatch(CacheMsg::Act { action: CacheAction::Request { user }, complete: !p.is_playing() })
+            d.dispatch(CacheMsg::Page(CachePageMsg::Act {
+                action: CacheAction::Request { user },
+                complete: !p.is_playing(),
+            }))
         })
     };
     let on_apply = {
         let d = dispatch.clone();
         Callback::from(move |settings: Settings| {
-            d.dispatch(CacheMsg::Act { action: CacheAction::Configure { settings }, complete: false })
-        })
-    };
-    let on_rewind = {
-        let (p, d) = (playback.clone(), dispatch.clone());
-        Callback::from(move |cmd: RewindCommand| {
-            p.pause();
-            d.dispatch(CacheMsg::Rewind(cmd));
-        })
-    };
-    let on_dismiss = {
-        let d = dispatch.clone();
-        Callback::from(move |_| d.dispatch(CacheMsg::DismissBranch))
-    };
-    let on_replay_error = {
-        let d = dispatch.clone();
-        Callback::from(move |e| d.dispatch(CacheMsg::ReplayError(e)))
-    };
-    let on_download = {
-        let state = state.clone();
-        Callback::from(move |_| {
-            let r = state.replay();
-            let name = format!("cache-aside-seed{}-{}ms.replay.json", state.seed, r.cursor.map_or(0, |c| c.at_ms));
-            if let Err(e) = download_text(&name, "application/json", &(r.to_json() + "\n")) {
-                state.dispatch(CacheMsg::ReplayError(e));
-            }
-        })
-    };
-    let on_text = {
-        let (p, d) = (playback.clone(), dispatch.clone());
-        Callback::from(move |text: String| {
-            let r = state::parse_replay(&text)?;
-            p.pause();
-            d.dispatch(CacheMsg::LoadReplay(Box::new(r)));
-            Ok(())
+            d.dispatch(CacheMsg::Page(CachePageMsg::Act {
+                action: CacheAction::Configure { settings },
+                complete: false,
+            }))
         })
     };
     let on_export = {
@@ -269,27 +236,10 @@ pub fn CacheAsideDemo() -> Html {
     let key_count = keys.len();
     keys.sort_by(|a, b| b.ttl_ms.cmp(&a.ttl_ms).then(a.key.cmp(&b.key)));
     keys.truncate(KEYS_SHOWN);
-    let typed = state.last_typed.and_then(|id| model.record(id)).filter(|r| r.source == Source::Typed).cloned();
+    let typed = state.extra.last_typed.and_then(|id| model.record(id)).filter(|r| r.source == Source::Typed).cloned();
     let cursor = run.cursor();
     let clock = SimDuration(cursor.at_ms).clock_string();
-    let scrub = ScrubberState::of(&*run);
-    let actions = run.actions().len();
-    let log_error = run.error().map(|e| format!("The run's action log does not fit it from here on: {e}"));
     drop(run);
-
-    let opening = state.opening.map(|target| {
-        let goal = match target {
-            Seek::At(c) => c.at_ms,
-            Seek::Time(t) => t,
-            Seek::Events(_) => 0,
-        };
-        let pct = cursor.at_ms.saturating_mul(100).checked_div(goal).map_or(100, |p| p.min(100));
-        html! {
-            <p class="notice" role="status" data-testid="opening">
-                { format!("Opening the run at {} … {pct}%", SimDuration(goal).clock_string()) }
-            </p>
-        }
-    });
 
     html! {
         <section class="panel cache-aside" data-testid="cache-aside" aria-labelledby="cache-aside-title">
@@ -303,11 +253,7 @@ pub fn CacheAsideDemo() -> Html {
                 behind={playback.behind_text().map(AttrValue::from)} seed={state.seed}
                 on_toggle={playback.on_toggle()} on_step={playback.on_step()} on_next={playback.on_next()} on_slider={on_slider}
                 on_seed={on_seed} on_reset={on_reset} />
-            <Scrubber state={scrub} on_command={on_rewind} branch={state.branch.clone().map(AttrValue::from)}
-                      on_dismiss_branch={on_dismiss} last_seek_ms={state.last_seek_ms} />
-            <ReplayPanel on_download={on_download} on_text={on_text} on_error={on_replay_error}
-                         error={state.replay_error.clone().or(log_error)} actions={actions} />
-            { opening.unwrap_or_default() }
+            { wiring.view(&*state) }
             <p class="ca-run-mode" data-testid="ca-run-mode" role="status">
                 if playing {
                     { "Running until you pause it: the workload has no end of its own." }
