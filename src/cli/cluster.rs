@@ -8,10 +8,10 @@ use crate::cluster::failover_times::{failover_distribution, Spread};
 use crate::cluster::replay::{rewind, ClusterReplay};
 use crate::cluster::runtime::{ClusterRun, ClusterSim, RunSummary};
 use crate::cluster::scenario::{preset, Scenario, LAG_RANGE, PRESETS};
+use crate::cluster::slot::key_slot;
 use crate::sim::replay::ReplayModel;
 use crate::sim::rewind::{Cursor, Seek};
 use crate::sim::TEST_EPOCH;
-use crate::cluster::slot::key_slot;
 
 #[derive(clap::Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
