@@ -2,12 +2,16 @@
 //! read here only, for the benchmark.
 
 use super::output::print_json;
-use super::{CliResult, Common};
+use super::{CliResult, Common, RewindFlags};
 use crate::cluster::config::NODE_TIMEOUT_RANGE;
 use crate::cluster::failover_times::{failover_distribution, Spread};
-use crate::cluster::runtime::ClusterRun;
-use crate::cluster::scenario::{preset, LAG_RANGE, PRESETS};
+use crate::cluster::replay::{rewind, ClusterReplay};
+use crate::cluster::runtime::{ClusterRun, ClusterSim, RunSummary};
+use crate::cluster::scenario::{preset, Scenario, LAG_RANGE, PRESETS};
 use crate::cluster::slot::key_slot;
+use crate::sim::replay::ReplayModel;
+use crate::sim::rewind::{Cursor, Seek};
+use crate::sim::TEST_EPOCH;
 
 #[derive(clap::Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -27,6 +31,35 @@ pub struct Args {
     /// `sim check linear FILE`.
     #[arg(long, value_name = "FILE")]
     pub history_out: Option<std::path::PathBuf>,
+    /// Stop at a time (straight or through snapshots; capped at the run's end) and write a replay.
+    #[command(flatten)]
+    pub rewind: RewindFlags,
+}
+
+/// What `sim cluster --json` prints: the run's figures, where it stopped and its trace digest.
+#[derive(serde::Serialize)]
+struct RunOutput {
+    #[serde(flatten)]
+    summary: RunSummary,
+    at_ms: u64,
+    /// The running trace digest (what `sim replay` prints for the same moment).
+    digest: String,
+}
+
+/// Runs `s` to its end, straight to `--until-ms`, or to its end and back to `--seek-ms` through
+/// rewind's snapshots (the same digest as `--until-ms`). Times are capped at the run's end.
+fn run_scenario(s: &Scenario, seed: u64, f: &RewindFlags) -> Result<ClusterRun, Box<dyn std::error::Error>> {
+    let end = ClusterSim::default_end_ms(s);
+    if let Some(t) = f.seek_ms {
+        let mut rw = rewind(s, seed, TEST_EPOCH)?;
+        rw.seek(Seek::Time(end));
+        rw.seek(Seek::Time(t.min(end)));
+        return Ok(ClusterRun { sim: rw.sim().clone() });
+    }
+    let mut run = ClusterRun::new(s.clone(), seed)?;
+    run.sim.trace_mut().set_running_digest(true);
+    run.run_to_ms(f.until_ms.unwrap_or(end).min(end));
+    Ok(run)
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -87,9 +120,16 @@ pub fn run(common: &Common, args: Args) -> CliResult {
                 }
                 s.repl_lag_ms = l;
             }
-            let mut run = ClusterRun::new(s, common.seed)?;
-            run.run_to_end();
+            let mut run = run_scenario(&s, common.seed, &args.rewind)?;
             let summary = run.summary(common.seed);
+            let at = Cursor { events: run.sim.processed(), at_ms: run.elapsed_ms() };
+            let digest = run.sim.trace().running_digest().unwrap_or_default();
+            if let Some(path) = &args.rewind.replay_out {
+                let mut replay = ClusterReplay::new(ClusterSim::ID, common.seed, TEST_EPOCH, s.clone(), Vec::new());
+                replay.cursor = Some(at);
+                std::fs::write(path, replay.to_json() + "\n")
+                    .map_err(|e| format!("cannot write the replay file {}: {e}", path.display()))?;
+            }
             if let Some(path) = &args.history_out {
                 let h = crate::cluster::linear::write_history(&mut run);
                 std::fs::write(path, h.to_json() + "\n")
@@ -97,7 +137,7 @@ pub fn run(common: &Common, args: Args) -> CliResult {
                 eprintln!("history: {} operations written to {}", h.ops.len(), path.display());
             }
             if common.json {
-                print_json(&summary)
+                print_json(&RunOutput { summary, at_ms: at.at_ms, digest })
             } else {
                 let desc = PRESETS.iter().find(|(id, _)| *id == summary.preset).map_or("", |(_, d)| *d);
                 println!("preset {} (seed {}): {desc}", summary.preset, summary.seed);
@@ -112,6 +152,7 @@ pub fn run(common: &Common, args: Args) -> CliResult {
                 );
                 println!("errors: {:?}", summary.errors);
                 println!("unavailable: {} ms", summary.unavailable_ms);
+                println!("{} events to {} ms, digest {digest}", at.events, at.at_ms);
                 Ok(())
             }
         }

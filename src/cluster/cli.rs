@@ -6,13 +6,64 @@
 //! `not connected>` until the next command reconnects. `CONNECT <host> <port>` switches nodes.
 
 use super::config::{addr_of, node_at, NodeIdx};
-use super::runtime::ClusterRun;
+use super::runtime::{ClusterRun, ClusterSim, Ev};
 use super::server::ConnState;
 use crate::redis::cli::{format_human, tokenize};
 use crate::redis::{table, Reply};
+use crate::sim::Ctx;
 
 /// Redirects followed for one command before the session gives up (redis-cli follows forever).
 pub const MAX_REDIRECTS: usize = 16;
+/// The longest line the page's prompt takes (its input's `maxlength`).
+pub const MAX_LINE: usize = 4096;
+
+/// What a session talks to: the cluster's nodes as seen from the operator's machine.
+pub trait CliTarget {
+    fn nodes(&self) -> usize;
+    fn alive(&self, node: NodeIdx) -> bool;
+    /// One command on `node` (see [`ClusterSim::cli_command`]).
+    fn command(&mut self, node: NodeIdx, conn: &mut ConnState, argv: Vec<Vec<u8>>) -> Result<Reply, String>;
+}
+
+impl CliTarget for ClusterRun {
+    fn nodes(&self) -> usize {
+        self.model().nodes()
+    }
+    fn alive(&self, node: NodeIdx) -> bool {
+        self.model().alive[node]
+    }
+    fn command(&mut self, node: NodeIdx, conn: &mut ConnState, argv: Vec<Vec<u8>>) -> Result<Reply, String> {
+        self.cli(node, conn, argv)
+    }
+}
+
+/// The cluster in the middle of handling an event or an action (a logged redis-cli line).
+pub struct InSim<'a, 'b, 'q> {
+    pub sim: &'a mut ClusterSim,
+    pub ctx: &'b mut Ctx<'q, Ev>,
+}
+
+impl CliTarget for InSim<'_, '_, '_> {
+    fn nodes(&self) -> usize {
+        self.sim.nodes()
+    }
+    fn alive(&self, node: NodeIdx) -> bool {
+        self.sim.alive[node]
+    }
+    fn command(&mut self, node: NodeIdx, conn: &mut ConnState, argv: Vec<Vec<u8>>) -> Result<Reply, String> {
+        self.sim.cli_command(self.ctx, node, conn, argv)
+    }
+}
+
+/// One line typed at the page's prompt and what it printed (the transcript the model keeps, so
+/// rewinding takes it back too).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CliEntry {
+    pub id: u64,
+    pub prompt: String,
+    pub command: String,
+    pub output: String,
+}
 
 /// One redis-cli session.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,7 +105,7 @@ impl CliSession {
     }
 
     /// Runs one line typed at the prompt.
-    pub fn execute(&mut self, run: &mut ClusterRun, line: &str) -> CliOutput {
+    pub fn execute(&mut self, run: &mut impl CliTarget, line: &str) -> CliOutput {
         let argv = match tokenize(line) {
             Ok(a) => a,
             Err(e) => return CliOutput { text: format!("Invalid argument(s): {e}\n"), pending: false },
@@ -75,11 +126,11 @@ impl CliSession {
                 return CliOutput { text: "(error) usage: connect <host> <port>\n".into(), pending: false };
             };
             let addr = format!("{}:{}", String::from_utf8_lossy(host), String::from_utf8_lossy(port));
-            return match node_at(&addr, run.model().nodes()) {
+            return match node_at(&addr, run.nodes()) {
                 Some(n) => {
                     self.node = n;
                     self.conn = ConnState::default();
-                    self.connected = run.model().alive[n];
+                    self.connected = run.alive(n);
                     let text = if self.connected {
                         String::new()
                     } else {
@@ -95,7 +146,7 @@ impl CliSession {
         }
         let mut text = String::new();
         for _ in 0..=MAX_REDIRECTS {
-            match run.cli(self.node, &mut self.conn, argv.clone()) {
+            match run.command(self.node, &mut self.conn, argv.clone()) {
                 Err(e) if e.is_empty() => return CliOutput { text, pending: true },
                 Err(e) => {
                     self.connected = false;
@@ -108,7 +159,7 @@ impl CliSession {
                     if let Reply::Error(e) = &reply {
                         if let Some((slot, addr, ask)) = redirect(e) {
                             text.push_str(&format!("-> Redirected to slot [{slot}] located at {addr}\n"));
-                            match node_at(&addr, run.model().nodes()) {
+                            match node_at(&addr, run.nodes()) {
                                 Some(n) => {
                                     self.node = n;
                                     self.conn = ConnState { asking: ask, ..ConnState::default() };

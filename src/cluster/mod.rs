@@ -26,6 +26,7 @@ pub mod ledger;
 pub mod linear;
 pub mod metrics;
 pub mod node;
+pub mod replay;
 pub mod replication;
 pub mod reshard;
 pub mod runtime;

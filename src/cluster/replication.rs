@@ -220,6 +220,11 @@ impl Replication {
         }
     }
 
+    /// The backlog's entries, oldest first (what a replica could still catch up on).
+    pub fn backlog(&self) -> impl Iterator<Item = &StreamEntry> {
+        self.backlog.iter()
+    }
+
     pub fn position(&self) -> Position {
         Position { hist: self.hist, offset: self.offset }
     }

@@ -20,6 +20,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use super::cli::{CliEntry, CliSession, InSim};
 use super::client::{ClientOut, ClientTimer, ClusterClient};
 use super::config::{addr_of, node_name, ClusterConfig, Layout, NodeIdx};
 use super::keys;
@@ -36,6 +37,7 @@ use crate::redis::browser::FullValue;
 use crate::redis::num::format_score;
 use crate::redis::{Reply, Store};
 use crate::sim::net::{Delivery, LinkConfig, NetEvent, Network, NodeId};
+use crate::sim::rewind::{Notable, NotableKind};
 use crate::sim::{Ctx, Distribution, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH};
 
 /// `clusterCron` period.
@@ -186,7 +188,8 @@ struct PausedReq {
 /// The operator host's id among requesters: the CLI.
 pub const CLI_HOST: usize = usize::MAX;
 
-/// The whole cluster world.
+/// The whole cluster world. Cloning it is a rewind snapshot.
+#[derive(Clone)]
 pub struct ClusterSim {
     pub scenario: Scenario,
     pub start: SimTime,
@@ -222,6 +225,31 @@ pub struct ClusterSim {
     pub cli_replies: VecDeque<Reply>,
     pub names: Vec<String>,
     rng: SimRng,
+    /// The page's `redis-cli -c` session and its transcript (at most [`TRANSCRIPT_KEPT`] lines);
+    /// part of the run, so rewinding takes typed commands back with everything else.
+    pub session: CliSession,
+    pub transcript: VecDeque<CliEntry>,
+    /// The transcript line whose command is waiting (a blocked WAIT, a paused write).
+    cli_waiting: Option<u64>,
+    /// What became notable since the last look (see `cluster::replay`), at most [`NOTABLE_KEPT`].
+    pub(crate) notable: Vec<Notable>,
+    pub(crate) notable_state: NotableState,
+}
+
+/// redis-cli transcript lines kept.
+pub const TRANSCRIPT_KEPT: usize = 200;
+/// Notable events held between two looks (a run nobody rewinds never looks).
+pub const NOTABLE_KEPT: usize = 256;
+
+/// What the notable detectors remember.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct NotableState {
+    /// When each node was last marked as possibly failing (ms since the start).
+    pub pfail_at: BTreeMap<NodeIdx, u64>,
+    /// Lost acknowledged writes already reported.
+    pub lost: u64,
+    /// The second of the last MOVED storm reported.
+    pub storm_second: Option<u64>,
 }
 
 fn argv_of(words: &[&str]) -> Vec<Vec<u8>> {
@@ -231,11 +259,15 @@ fn argv_of(words: &[&str]) -> Vec<Vec<u8>> {
 impl ClusterSim {
     /// Builds the world for `scenario` from `seed` (a created, joined, empty cluster).
     pub fn new(scenario: Scenario, seed: u64) -> Result<ClusterSim, ScenarioError> {
+        Self::new_at(scenario, seed, TEST_EPOCH)
+    }
+
+    /// Like [`ClusterSim::new`], with the clock starting at `start` (a replay's epoch).
+    pub fn new_at(scenario: Scenario, seed: u64, start: SimTime) -> Result<ClusterSim, ScenarioError> {
         scenario.validate()?;
         let rng = SimRng::new(seed).child("cluster");
         let cfg: ClusterConfig = scenario.cluster.clone();
         let n = cfg.nodes();
-        let start = TEST_EPOCH;
         let now = start.as_unix_ms();
         let mut names_rng = rng.child("names");
         let names: Vec<String> = (0..n).map(|_| node_name(&mut names_rng)).collect();
@@ -306,6 +338,11 @@ impl ClusterSim {
             cli_replies: VecDeque::new(),
             names,
             rng,
+            session: CliSession::default(),
+            transcript: VecDeque::new(),
+            cli_waiting: None,
+            notable: Vec::new(),
+            notable_state: NotableState::default(),
         })
     }
 
@@ -453,6 +490,7 @@ impl ClusterSim {
                 }
                 Effect::Event(ev) => {
                     let at = self.elapsed_ms(now);
+                    let notable = self.notable_event(at, i, &ev);
                     let servers = &self.servers;
                     let replica_of = |n: NodeIdx| {
                         if n == i {
@@ -467,6 +505,9 @@ impl ClusterSim {
                         self.log(now, line);
                     } else {
                         self.metrics.event(at, i, ev, replica_of);
+                    }
+                    if let Some(n) = notable {
+                        self.push_notable(n);
                     }
                 }
             }
@@ -990,6 +1031,7 @@ impl ClusterSim {
                 self.settle_pending = false;
                 let positions = self.positions();
                 self.ledger.settle(&positions, now.as_unix_ms());
+                self.notice_lost();
                 if self.ledger.doubtful() > 0 {
                     self.request_settle(ctx);
                 }
@@ -1057,6 +1099,7 @@ impl ClusterSim {
         let (m0, a0) = self.last_redirects;
         self.metrics.redirects(at, moved - m0, ask - a0);
         self.last_redirects = (moved, ask);
+        self.notice_storm(at);
     }
 
     // ---- actions ----------------------------------------------------------------------------------
@@ -1274,18 +1317,154 @@ impl ClusterSim {
     }
 }
 
+// ---- the page's redis-cli as part of the run, and notable events -------------------------------------
+
+/// How many MOVED redirects in one second make a storm (a slot map gone stale for many clients).
+pub const MOVED_STORM: u64 = 20;
+
+impl ClusterSim {
+    /// Runs one line typed at the page's prompt and adds it to the transcript (`clear` empties
+    /// the transcript, as redis-cli's clears the screen).
+    pub fn cli_line(&mut self, ctx: &mut Ctx<'_, Ev>, line: &str) {
+        if line.trim().eq_ignore_ascii_case("clear") {
+            self.transcript.clear();
+            self.cli_waiting = None;
+            return;
+        }
+        let prompt = self.session.prompt();
+        let mut session = std::mem::take(&mut self.session);
+        let out = session.execute(&mut InSim { sim: self, ctx }, line);
+        self.session = session;
+        let id = self.transcript.back().map_or(1, |e| e.id + 1);
+        let mut output = out.text;
+        if out.pending {
+            output.push_str("(waiting… the reply comes as the simulation plays)\n");
+            self.cli_waiting = Some(id);
+        }
+        self.transcript.push_back(CliEntry { id, prompt, command: line.to_string(), output });
+        while self.transcript.len() > TRANSCRIPT_KEPT {
+            self.transcript.pop_front();
+        }
+    }
+
+    /// A blocked WAIT or paused write of the page's redis-cli answered: its line shows the reply.
+    fn cli_answered(&mut self) {
+        if self.cli_waiting.is_none() || self.cli_replies.is_empty() {
+            return;
+        }
+        let (Some(id), Some(reply)) = (self.cli_waiting.take(), self.cli_replies.pop_front()) else {
+            return;
+        };
+        if let Some(e) = self.transcript.iter_mut().find(|e| e.id == id) {
+            e.output = crate::redis::cli::format_human(&reply);
+        }
+    }
+
+    fn push_notable(&mut self, n: Notable) {
+        if self.notable.len() >= NOTABLE_KEPT {
+            self.notable.remove(0);
+        }
+        self.notable.push(n);
+    }
+
+    /// A fault or operation (scripted or from the page).
+    pub(crate) fn notice_action(&mut self, a: &Action) {
+        let kind = match a {
+            Action::Kill { .. }
+            | Action::Restart { .. }
+            | Action::Partition { .. }
+            | Action::Heal
+            | Action::Latency { .. } => NotableKind::Fault,
+            Action::Reshard { .. } => NotableKind::Handover,
+            Action::Failover { .. } => NotableKind::Failover,
+        };
+        self.push_notable(Notable { kind, label: a.describe() });
+    }
+
+    /// PFAIL (the first report about a node in a while), FAIL and a promotion.
+    fn notable_event(&mut self, at: u64, i: NodeIdx, ev: &NodeEvent) -> Option<Notable> {
+        let quiet = 2 * self.scenario.cluster.node_timeout_ms;
+        match ev {
+            NodeEvent::Pfail { node } => {
+                let last = self.notable_state.pfail_at.insert(*node, at);
+                last.is_none_or(|t| t.saturating_add(quiet) < at).then(|| Notable {
+                    kind: NotableKind::Fault,
+                    label: format!("PFAIL: {} thinks {} is possibly failing", addr_of(i), addr_of(*node)),
+                })
+            }
+            NodeEvent::MarkedFail { node, reports } => Some(Notable {
+                kind: NotableKind::Fault,
+                label: format!("FAIL: {} marks {} as failing ({reports} reports)", addr_of(i), addr_of(*node)),
+            }),
+            NodeEvent::ElectionWon { votes, .. } => Some(Notable {
+                kind: NotableKind::Failover,
+                label: format!("promotion: {} won the election with {votes} votes", addr_of(i)),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Acknowledged writes counted lost since the last look.
+    fn notice_lost(&mut self) {
+        let lost = self.ledger.lost;
+        let new = lost.saturating_sub(self.notable_state.lost);
+        if new > 0 {
+            self.notable_state.lost = lost;
+            let s = if new == 1 { "" } else { "s" };
+            self.push_notable(Notable {
+                kind: NotableKind::Harm,
+                label: format!("{new} acknowledged write{s} lost ({lost} in all)"),
+            });
+        }
+    }
+
+    /// The first second of a MOVED storm: at least [`MOVED_STORM`] redirects in the second.
+    fn notice_storm(&mut self, at: u64) {
+        let second = at / 1000;
+        let Some(b) = self.metrics.buckets.back().filter(|b| b.second == second) else {
+            return;
+        };
+        if b.moved < MOVED_STORM {
+            return;
+        }
+        let last = self.notable_state.storm_second;
+        if last == Some(second) {
+            return;
+        }
+        self.notable_state.storm_second = Some(second);
+        // A storm that goes on second after second is one mark.
+        if last.is_some_and(|l| l + 1 == second) {
+            return;
+        }
+        let moved = b.moved;
+        self.push_notable(Notable {
+            kind: NotableKind::Handover,
+            label: format!("MOVED storm: {moved} redirects in the second from {} s", second),
+        });
+    }
+}
+
 impl Model for ClusterSim {
     type Event = Ev;
 
     fn handle(&mut self, ctx: &mut Ctx<'_, Ev>, event: Ev) {
+        // The run ends at its end: what is still queued then lands nowhere, so the queue drains
+        // and a rewound run stays at its last event (`ClusterRun` never plays past the end).
+        if ctx.now() > self.end {
+            return;
+        }
         match event {
-            Ev::Act(a) => self.apply(ctx, a),
+            Ev::Act(a) => {
+                self.notice_action(&a);
+                self.apply(ctx, a)
+            }
             Ev::Net(e) => match self.net.on_event(ctx, e) {
                 Some(Delivery::Message { from, to, msg, .. }) => self.on_message(ctx, from, to, msg),
                 Some(Delivery::Timer { node, timer, .. }) => self.on_timer(ctx, node, timer),
                 None => {}
             },
         }
+        self.cli_answered();
     }
 
     fn describe(&self, event: &Ev) -> (String, String) {
@@ -1303,8 +1482,11 @@ pub struct ClusterRun {
 
 impl ClusterRun {
     pub fn new(scenario: Scenario, seed: u64) -> Result<ClusterRun, ScenarioError> {
-        let model = ClusterSim::new(scenario, seed)?;
-        let start = model.start;
+        Self::new_at(scenario, seed, TEST_EPOCH)
+    }
+    /// Like [`ClusterRun::new`], with the clock starting at `start`.
+    pub fn new_at(scenario: Scenario, seed: u64, start: SimTime) -> Result<ClusterRun, ScenarioError> {
+        let model = ClusterSim::new_at(scenario, seed, start)?;
         let mut sim = Simulation::new(model, start);
         sim.act(|m, ctx| m.boot(ctx));
         Ok(ClusterRun { sim })

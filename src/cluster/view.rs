@@ -9,8 +9,9 @@ use super::config::{addr_of, NodeIdx};
 use super::metrics::FailoverRecord;
 use super::node::ClusterState;
 use super::replication::LinkState;
-use super::runtime::ClusterRun;
+use super::runtime::{ClusterRun, ClusterSim};
 use super::slot::{Slot, SLOTS};
+use crate::sim::Simulation;
 
 /// A node's health as the rest of the cluster sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -90,7 +91,13 @@ pub struct ClusterView {
 
 impl ClusterView {
     pub fn of(run: &ClusterRun) -> ClusterView {
-        let m = run.model();
+        Self::of_sim(&run.sim)
+    }
+
+    /// What the page draws of a simulation at its clock (a rewound run's cursor).
+    pub fn of_sim(sim: &Simulation<ClusterSim>) -> ClusterView {
+        let m = &sim.model;
+        let elapsed_ms = m.elapsed_ms(sim.now());
         let n = m.nodes();
         let partitioned: Vec<NodeIdx> = m.partition.as_ref().map(|(p, _)| p.clone()).unwrap_or_default();
         let nodes = (0..n)
@@ -152,9 +159,9 @@ impl ClusterView {
             viewer,
             writable_slots: m.writable_slots(),
             failover: m.metrics.failovers.back().cloned(),
-            elapsed_ms: run.elapsed_ms(),
+            elapsed_ms,
             duration_ms: m.scenario.duration_ms,
-            traffic: m.metrics.recent_traffic(run.elapsed_ms()),
+            traffic: m.metrics.recent_traffic(elapsed_ms),
             apps: m.clients.len(),
         }
     }

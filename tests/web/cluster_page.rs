@@ -121,3 +121,28 @@ async fn bad_url_values_show_notices() {
     handle.destroy();
     root.remove();
 }
+
+/// Rewind: a typed line is a logged action — stepping back one event takes it (and the prompt's
+/// move) back; typing another line there starts a new branch, and the page says so.
+#[wasm_bindgen_test]
+async fn stepping_back_takes_a_typed_line_back_and_acting_there_branches() {
+    let (root, handle) = mount_at::<Layout>("/cluster?preset=steady&reads=0&writes=0&seed=2").await;
+    assert!(by_testid(&root, "scrubber").is_some(), "the page has the shared scrubber");
+    click(&by_testid(&root, "scrub-forward").unwrap());
+    settle().await;
+    type_line(&root, "SET foo bar");
+    settle().await;
+    assert_eq!(text(&root, "cluster-cli-prompt"), "127.0.0.1:7002>");
+    assert_eq!(root.query_selector_all("[data-testid='cluster-cli-entry']").unwrap().length(), 1);
+    click(&by_testid(&root, "scrub-back").unwrap());
+    settle().await;
+    assert_eq!(text(&root, "cluster-cli-prompt"), "127.0.0.1:7000>", "back before the line");
+    assert_eq!(root.query_selector_all("[data-testid='cluster-cli-entry']").unwrap().length(), 0);
+    assert!(by_testid(&root, "scrub-rewound").is_some());
+    type_line(&root, "GET foo");
+    settle().await;
+    assert!(by_testid(&root, "scrub-branch").is_some(), "acting while rewound starts a new branch");
+    assert_eq!(text(&root, "cluster-cli-output"), "-> Redirected to slot [12182] located at 127.0.0.1:7002\n(nil)");
+    handle.destroy();
+    root.remove();
+}

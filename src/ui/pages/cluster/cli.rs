@@ -1,20 +1,14 @@
 //! redis-cli in cluster mode (`-c`) in the page: the prompt follows the node the session is on,
 //! redirects print as redis-cli prints them, ↑/↓ walk the history. The session itself lives in the
-//! page's state (`crate::cluster::cli::CliSession`); this component only edits the line.
+//! run (`ClusterSim::session`, rewound with it; each line is a logged action); this component only
+//! edits the line.
 
 use std::rc::Rc;
 
 use web_sys::{HtmlElement, HtmlInputElement};
 use yew::prelude::*;
 
-/// One command and what it printed.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CliEntry {
-    pub id: u64,
-    pub prompt: String,
-    pub command: String,
-    pub output: String,
-}
+pub use crate::cluster::cli::CliEntry;
 
 #[derive(Properties, PartialEq)]
 pub struct ClusterCliProps {

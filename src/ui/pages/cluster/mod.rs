@@ -1,54 +1,49 @@
-//! The /cluster page: a Redis Cluster of 3–9 masters played by the shared `use_playback`: the
-//! topology and slot bar, a redis-cli in cluster mode, key placement, faults (kill, restart,
-//! partition, latency, reshard, manual failover), the failover timeline, counts, and the
-//! cache-aside workload's charts. Preset, seed and settings live in the URL.
+//! The /cluster page: a Redis Cluster of 3–9 masters played by the shared `use_playback` and
+//! rewound with the shared scrubber: the topology and slot bar, a redis-cli in cluster mode, key
+//! placement, faults (kill, restart, partition, latency, reshard, manual failover), the failover
+//! timeline, counts, and the cache-aside workload's charts. Preset, seed, settings, the action log
+//! and the cursor live in the URL.
 //!
-//! State: the run is a `use_mut_ref` `ClusterRun` driven by the playback handle (it stops at the
-//! scenario's end); every action calls the core (`ClusterRun::act`, `ClusterRun::cli`,
-//! `ClusterRun::new`) and redraws. What is drawn comes from `ClusterView::of` and the run's
-//! bounded metrics; leaf components get values and callbacks.
+//! State: one reducer ([`state::ClusterState`], a `ui::rewind_page::RewindPage`) whose run is a
+//! `Rewind<ClusterSim>` shared with `use_playback` (Space, → and ← drive it). Fault buttons and
+//! typed redis-cli lines are logged actions (`cluster::replay::ClusterAction`); acting while
+//! rewound starts a new branch. What is drawn comes from the run at its cursor
+//! (`ClusterView::of_sim` and the model's bounded metrics); leaf components get values and callbacks.
 
 mod cli;
 mod forms;
 mod panels;
+mod state;
 mod topology;
 mod wire;
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::cluster::cli::CliSession;
-use crate::cluster::runtime::ClusterRun;
+use crate::cluster::replay::{read_run_url, run_url_pairs, ClusterAction, ClusterRunUrl};
 use crate::cluster::scenario::{preset, Action, FailoverMode, Scenario};
 use crate::cluster::view::ClusterView;
-use crate::redis::cli::format_human;
-use crate::sim::{ParamError, SimDuration, SimParams};
+use crate::sim::{ParamError, SimDuration, SimParams, SimTime, TEST_EPOCH};
+use crate::ui::components::scrubber::Stamp;
 use crate::ui::components::{ControlsBar, PageHeader, ParamNotices};
 use crate::ui::hooks::{use_playback, use_run_controls, use_url_params, RunControlsSpec};
+use crate::ui::rewind_page::use_rewind_wiring;
 use crate::ui::Route;
 
-use cli::{CliEntry, ClusterCli};
+use cli::ClusterCli;
 use forms::{Faults, Settings};
 use panels::{recent_buckets, Counts, EventLog, FailoverTimeline, KeyPlacement, WorkloadCharts, CHART_SECONDS};
+use state::{ClusterMsg, ClusterState};
 use topology::{NodeOp, SlotBar, Topology};
 use wire::WirePicture;
-
-/// redis-cli transcript entries kept.
-pub const TRANSCRIPT_KEPT: usize = 200;
 
 #[derive(Clone, PartialEq)]
 struct UrlState {
     sim: SimParams,
     scenario: Scenario,
+    run: ClusterRunUrl,
     notices: Vec<ParamError>,
-}
-
-fn new_run(sc: &Scenario, seed: u64) -> ClusterRun {
-    // `Scenario::from_query` and the settings form only hand over valid scenarios.
-    ClusterRun::new(sc.clone(), seed)
-        .unwrap_or_else(|_| ClusterRun::new(Scenario::default(), seed).expect("the default scenario is valid"))
 }
 
 /// `items` with `x` added, or removed if it was there.
@@ -63,10 +58,14 @@ fn toggled(items: &[usize], x: usize) -> Vec<usize> {
     v
 }
 
-fn url_pairs(seed: u64, speed: f64, sc: &Scenario) -> Vec<(String, String)> {
+/// The page's query: seed and speed, the scenario, and (once there is something to carry) the
+/// action log and cursor.
+fn url_pairs(state: &ClusterState, speed: f64) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> =
-        SimParams { seed, speed }.pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-    pairs.extend(sc.query_pairs());
+        SimParams { seed: state.seed, speed }.pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    pairs.extend(state.scenario.query_pairs());
+    let r = state.run.borrow();
+    pairs.extend(run_url_pairs(r.actions(), r.cursor(), state.epoch.as_unix_ms()));
     pairs
 }
 
@@ -76,73 +75,109 @@ pub fn ClusterPage() -> Html {
     let url = use_url_params(|q| {
         let sim = SimParams::read(q);
         let scenario = Scenario::from_query(q);
-        UrlState { sim, scenario, notices: q.notices().to_vec() }
+        let run = read_run_url(q);
+        UrlState { sim, scenario, run, notices: q.notices().to_vec() }
     });
     let init = url.initial().clone();
-    let seed = use_state(|| init.sim.seed);
-    let scenario = use_state(|| init.scenario.clone());
-    let run = {
-        let (sc, seed) = (init.scenario.clone(), init.sim.seed);
-        use_mut_ref(move || new_run(&sc, seed))
+    let state = {
+        let u = init.clone();
+        use_reducer(move || {
+            ClusterState::new(u.scenario.clone(), u.sim.seed, TEST_EPOCH, ()).with_link(
+                u.run.actions.clone(),
+                u.run.epoch_ms.map(SimTime::from_unix_ms),
+                u.run.cursor.map(|c| c.seek()),
+            )
+        })
     };
-    let playback = use_playback(run.clone(), init.sim.speed);
-    let session: Rc<RefCell<CliSession>> = use_mut_ref(CliSession::default);
-    let transcript: Rc<RefCell<Rc<Vec<CliEntry>>>> = use_mut_ref(|| Rc::new(Vec::new()));
-    let cli_pending = use_mut_ref(|| false);
+    let playback = use_playback(state.run.clone(), init.sim.speed);
+    let dispatch = state.dispatcher();
     let selected = use_state(Vec::<usize>::new);
     let selected_apps = use_state(Vec::<usize>::new);
 
-    let write_url = {
+    // A link's (or a replay's) cursor is reached in frame-sized slices; the scrubber's and the
+    // replay panel's callbacks.
+    let wiring = use_rewind_wiring(&state, &playback, |state: &ClusterState, r| {
+        format!(
+            "cluster-{}-seed{}-{}ms.replay.json",
+            state.scenario.preset,
+            state.seed,
+            r.cursor.map_or(0, |c| c.at_ms)
+        )
+    });
+
+    // The URL follows the run whenever it is paused or the user changed something; a fresh page's
+    // address is left alone until something changes (bad values in it are replaced once, on load).
+    let stamp = state.stamp();
+    let playing = playback.is_playing();
+    {
         let url = url.clone();
-        let playback = playback.clone();
-        move |seed: u64, sc: &Scenario| url.write(url_pairs(seed, playback.speed(), sc))
-    };
-    let restart = {
-        let run = run.clone();
-        let playback = playback.clone();
-        let session = session.clone();
-        let selected = selected.clone();
-        let selected_apps = selected_apps.clone();
-        let cli_pending = cli_pending.clone();
-        move |sc: &Scenario, seed: u64| {
-            *run.borrow_mut() = new_run(sc, seed);
-            *session.borrow_mut() = CliSession::default();
-            *cli_pending.borrow_mut() = false;
-            selected.set(Vec::new());
-            selected_apps.set(Vec::new());
-            playback.redraw();
-        }
-    };
+        let written = use_mut_ref(|| None::<Stamp>);
+        let state = state.clone();
+        let speed = playback.speed();
+        let opening = state.opening.is_some();
+        let rewrite = !init.notices.is_empty();
+        use_effect_with((stamp, playing, opening), move |(stamp, playing, opening)| {
+            let last = *written.borrow();
+            let first = last.is_none();
+            if first {
+                *written.borrow_mut() = Some(*stamp);
+            }
+            let same = last == Some(*stamp) || (*playing && last.is_some_and(|l| l.version == stamp.version));
+            if *opening || (first && !rewrite) || (!first && same) {
+                return;
+            }
+            *written.borrow_mut() = Some(*stamp);
+            url.write(url_pairs(&state, speed));
+        });
+    }
+
+    // The run ends at the scenario's end: playback pauses there (nothing happens after it).
+    let end_ms = state.scenario.duration_ms;
+    let finished = state.run.borrow().cursor().at_ms >= end_ms;
+    {
+        let p = playback.clone();
+        use_effect_with((finished, playing), move |(done, playing)| {
+            if *done && *playing {
+                p.pause();
+            }
+        });
+    }
 
     // --- controls bar ---
-    let controls = {
-        let finished = run.borrow().is_finished();
-        let restart = {
-            let (seed, scenario, restart, write_url) =
-                (seed.clone(), scenario.clone(), restart.clone(), write_url.clone());
-            Callback::from(move |s: u64| {
-                seed.set(s);
-                restart(&scenario, s);
-                write_url(s, &scenario);
-            })
-        };
-        let write_url = {
-            let (seed, scenario, write_url) = (seed.clone(), scenario.clone(), write_url.clone());
-            Callback::from(move |_: ()| write_url(*seed, &scenario))
-        };
-        // A finished run stays paused: Play does nothing (Reset starts over).
-        let spec =
-            RunControlsSpec { seed: *seed, ended: finished, on_play_ended: Callback::noop(), restart, write_url };
-        use_run_controls(&playback, spec)
+    let restart = {
+        let (p, d, sc) = (playback.clone(), dispatch.clone(), state.scenario.clone());
+        let (selected, selected_apps) = (selected.clone(), selected_apps.clone());
+        Callback::from(move |seed: u64| {
+            p.pause();
+            selected.set(Vec::new());
+            selected_apps.set(Vec::new());
+            d.dispatch(ClusterMsg::Restart { scenario: sc.clone(), seed });
+        })
     };
+    let write_url = {
+        let (url, state, p) = (url.clone(), state.clone(), playback.clone());
+        Callback::from(move |_: ()| url.write(url_pairs(&state, p.speed())))
+    };
+    // At the end, Play replays the same history from the start (the logged actions included).
+    let replay = {
+        let (p, d) = (playback.clone(), dispatch.clone());
+        Callback::from(move |_: ()| {
+            d.dispatch(ClusterMsg::Rewind(crate::ui::components::scrubber::RewindCommand::SeekMs(0)));
+            p.play();
+        })
+    };
+    let controls = use_run_controls(
+        &playback,
+        RunControlsSpec { seed: state.seed, ended: finished, on_play_ended: replay, restart, write_url },
+    );
     let apply_scenario = {
-        let scenario = scenario.clone();
-        let restart = restart.clone();
-        let write_url = write_url.clone();
-        use_callback(*seed, move |sc: Scenario, seed| {
-            restart(&sc, *seed);
-            write_url(*seed, &sc);
-            scenario.set(sc);
+        let (p, d) = (playback.clone(), dispatch.clone());
+        let (selected, selected_apps) = (selected.clone(), selected_apps.clone());
+        use_callback(state.seed, move |sc: Scenario, seed| {
+            p.pause();
+            selected.set(Vec::new());
+            selected_apps.set(Vec::new());
+            d.dispatch(ClusterMsg::Restart { scenario: sc, seed: *seed });
         })
     };
     let on_preset = {
@@ -154,13 +189,10 @@ pub fn ClusterPage() -> Html {
         })
     };
 
-    // --- faults and operations ---
+    // --- faults and operations: logged actions ---
     let act = {
-        let p = playback.clone();
-        use_callback((), move |a: Action, _| {
-            p.run().borrow_mut().act(a);
-            p.redraw();
-        })
+        let d = dispatch.clone();
+        use_callback((), move |a: Action, _| d.dispatch(ClusterMsg::Act(ClusterAction::Op(a))))
     };
     let on_node_op = {
         let act = act.clone();
@@ -178,64 +210,23 @@ pub fn ClusterPage() -> Html {
         use_callback((*selected_apps).clone(), move |a: usize, current| selected_apps.set(toggled(current, a)))
     };
 
-    // --- redis-cli ---
+    // --- redis-cli: each line is a logged action (an empty line does nothing, as in redis-cli) ---
     let on_cli = {
-        let p = playback.clone();
-        let session = session.clone();
-        let transcript = transcript.clone();
-        let cli_pending = cli_pending.clone();
+        let d = dispatch.clone();
         use_callback((), move |line: String, _| {
-            let prompt = session.borrow().prompt();
-            if line.trim().eq_ignore_ascii_case("clear") {
-                *transcript.borrow_mut() = Rc::new(Vec::new());
-                p.redraw();
-                return;
+            if !line.trim().is_empty() {
+                d.dispatch(ClusterMsg::Act(ClusterAction::Cli(line)));
             }
-            let out = session.borrow_mut().execute(&mut p.run().borrow_mut(), &line);
-            let mut t = transcript.borrow().as_ref().clone();
-            let id = t.last().map_or(1, |e| e.id + 1);
-            let mut output = out.text;
-            if out.pending {
-                output.push_str("(waiting… the reply comes as the simulation plays)\n");
-                *cli_pending.borrow_mut() = true;
-            }
-            t.push(CliEntry { id, prompt, command: line, output });
-            let skip = t.len().saturating_sub(TRANSCRIPT_KEPT);
-            *transcript.borrow_mut() = Rc::new(t.split_off(skip));
-            p.redraw();
         })
     };
 
-    // A WAIT that blocked answers once the simulation has played far enough.
-    if *cli_pending.borrow() {
-        let reply = run.borrow_mut().model_mut().cli_replies.pop_front();
-        if let Some(reply) = reply {
-            *cli_pending.borrow_mut() = false;
-            let mut t = transcript.borrow().as_ref().clone();
-            if let Some(last) = t.last_mut() {
-                last.output = format_human(&reply);
-            }
-            *transcript.borrow_mut() = Rc::new(t);
-        }
-    }
-
-    // The run stops at its end.
-    let finished = run.borrow().is_finished();
-    {
-        let p = playback.clone();
-        use_effect_with(finished, move |done| {
-            if *done && p.is_playing() {
-                p.pause();
-            }
-        });
-    }
-
     // --- what to draw ---
-    let r = run.borrow();
-    let view = ClusterView::of(&r);
+    let r = state.run.borrow();
+    let view = ClusterView::of_sim(r.sim());
     let m = r.model();
     let totals = m.metrics.totals.clone();
-    let buckets = recent_buckets(&m.metrics.buckets, CHART_SECONDS, r.elapsed_ms());
+    let elapsed_ms = r.cursor().at_ms.min(end_ms);
+    let buckets = recent_buckets(&m.metrics.buckets, CHART_SECONDS, elapsed_ms);
     let events: Vec<_> = m.metrics.events.iter().rev().take(panels::EVENTS_SHOWN).rev().cloned().collect();
     let log: Vec<_> = m.log.iter().cloned().collect();
     let apps = m.clients.len();
@@ -260,16 +251,18 @@ pub fn ClusterPage() -> Html {
             rs.keys_moved
         )
     });
-    let clock = SimDuration::from_millis(r.elapsed_ms()).clock_string();
+    let clock = SimDuration::from_millis(elapsed_ms).clock_string();
     let end = SimDuration::from_millis(view.duration_ms).clock_string();
-    let prompt = session.borrow().prompt();
+    let prompt = m.session.prompt();
+    let transcript: Rc<Vec<cli::CliEntry>> = Rc::new(m.transcript.iter().cloned().collect());
+    let action_error = state.action_error.clone();
     drop(r);
     let owner_of = use_callback(view.slot_runs.clone(), |slot: u16, runs| {
         runs.iter().find(|r| r.first <= slot && slot <= r.last).and_then(|r| r.owner)
     });
     let narrow =
         web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|v| v.as_f64()).is_some_and(|w| w < 560.0);
-    let sc = (*scenario).clone();
+    let sc = state.scenario.clone();
 
     html! {
         <section class="model-page cl-page" data-testid="page-cluster">
@@ -280,12 +273,16 @@ pub fn ClusterPage() -> Html {
                 slider={playback.slider()}
                 clock={AttrValue::from(clock)}
                 behind={playback.behind_text().map(AttrValue::from)}
-                seed={*seed}
+                seed={state.seed}
                 on_toggle={controls.on_toggle} on_step={controls.on_step} on_next={controls.on_next}
                 on_slider={controls.on_slider} on_seed={controls.on_seed} on_reset={controls.on_reset}
             />
+            { wiring.view(&*state) }
+            if let Some(e) = action_error {
+                <p class="notice notice--error" role="alert" data-testid="action-error">{ format!("Not done: {e}") }</p>
+            }
             <p class="cl-status" data-testid="run-status">
-                { if finished { format!("Finished: the run ends at {end}. Reset or change the seed to run it again.") } else { format!("Runs until {end}, then stops.") } }
+                { if finished { format!("Finished: the run ends at {end}. Play replays it from the start; Reset or change the seed for a new run.") } else { format!("Runs until {end}, then stops.") } }
                 { format!(" Preset {} · {} masters × {} replicas · node timeout {} ms{}", sc.preset, sc.cluster.masters, sc.cluster.replicas, sc.cluster.node_timeout_ms,
                     if sc.repl_lag_ms > 0 { format!(" · replication lag {} ms", sc.repl_lag_ms) } else { String::new() }) }
             </p>
@@ -306,7 +303,7 @@ pub fn ClusterPage() -> Html {
             <div class="cl-two">
                 <div class="panel">
                     <h2>{ "redis-cli -c" }</h2>
-                    <ClusterCli prompt={prompt} transcript={transcript.borrow().clone()} on_run={on_cli} />
+                    <ClusterCli prompt={prompt} transcript={transcript} on_run={on_cli} />
                 </div>
                 <div class="panel">
                     <h2>{ "Where a key lives" }</h2>

@@ -1,0 +1,29 @@
+//! The /cluster page's state: a `ui::rewind_page::RewindPage` over the cluster run
+//! (`cluster::replay`: fault buttons and typed redis-cli lines are logged `ClusterAction`s), so the
+//! page rewinds, branches, opens replays and links like every rewindable page. The page has no
+//! state of its own beside the run: the redis-cli session and transcript live in the model.
+
+use crate::cluster::runtime::ClusterSim;
+use crate::cluster::scenario::Scenario;
+use crate::ui::rewind_page::{RewindMsg, RewindPage, RewindPageSpec};
+
+pub struct ClusterPageSpec;
+
+pub type ClusterState = RewindPage<ClusterPageSpec>;
+pub type ClusterMsg = RewindMsg<ClusterPageSpec>;
+
+impl RewindPageSpec for ClusterPageSpec {
+    type Model = ClusterSim;
+    type Extra = ();
+    type Msg = ();
+
+    fn validate(scenario: &Scenario, _seed: u64) -> Result<(), String> {
+        scenario.validate().map_err(|e| e.to_string())
+    }
+
+    fn fallback() -> Scenario {
+        Scenario::default()
+    }
+
+    fn reduce(_page: &mut ClusterState, _msg: ()) {}
+}
