@@ -4,7 +4,6 @@
 use yew::prelude::*;
 
 use crate::redis::cache_aside::Totals;
-use crate::ui::hooks::{use_sampled, use_step_key};
 
 fn percent(r: Option<f64>) -> String {
     r.map(|v| format!("{:.1} %", v * 100.0)).unwrap_or_else(|| "—".into())
@@ -20,20 +19,8 @@ pub struct StatsProps {
     pub key_count: usize,
 }
 
-/// How often the playing figures are redrawn (ten numbers that change every frame at 100×).
-const STATS_SAMPLE_MS: f64 = 100.0;
-
-/// The figures, sampled at [`STATS_SAMPLE_MS`] while playing (a step or a typed request at once).
 #[component]
 pub fn Stats(props: &StatsProps) -> Html {
-    // A step or a typed request adds at most a couple of requests; a playing run, many per frame.
-    let step = use_step_key(props.totals.requests, 2);
-    let (totals, key_count) = use_sampled((props.totals, props.key_count), step, STATS_SAMPLE_MS, 0.25);
-    html! { <StatsBody totals={totals} key_count={key_count} /> }
-}
-
-#[component]
-fn StatsBody(props: &StatsProps) -> Html {
     let t = &props.totals;
     html! {
         <div class="ca-stats">
