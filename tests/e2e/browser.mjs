@@ -201,3 +201,37 @@ export async function firstLoadBytes() {
   const total = files.reduce((t, f) => ({ raw: t.raw + f.raw, gzip: t.gzip + f.gzip }), { raw: 0, gzip: 0 });
   return { files, total, by_kind };
 }
+
+/**
+ * A CPU profile of `ms` of the page as it runs (Chromium's sampling profiler over CDP), summed by
+ * function: `{ total_ms, self: [[name, ms]], inclusive: [[name, ms]] }`, biggest first. Wasm
+ * functions have names only in a build that kept its name section (e.g. Cargo's output through
+ * `wasm-bindgen --target web`, without wasm-opt, swapped into a copy of the Pages build).
+ */
+export async function cpuProfile(page, ms, intervalUs = 200) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: intervalUs });
+  await cdp.send('Profiler.start');
+  await page.waitForTimeout(ms);
+  const { profile } = await cdp.send('Profiler.stop');
+  await cdp.detach();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const label = (n) => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').pop()}`.trim();
+  const perNode = new Map();
+  profile.samples.forEach((id, i) => perNode.set(id, (perNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
+  const self = new Map();
+  const inclusive = new Map();
+  for (const [id, t] of perNode) {
+    self.set(label(byId.get(id)), (self.get(label(byId.get(id))) ?? 0) + t);
+    const seen = new Set();
+    for (let p = id; p; p = parent.get(p)) {
+      const name = label(byId.get(p));
+      if (!seen.has(name)) { seen.add(name); inclusive.set(name, (inclusive.get(name) ?? 0) + t); }
+    }
+  }
+  const sorted = (m) => [...m].sort((a, b) => b[1] - a[1]);
+  return { total_ms: [...perNode.values()].reduce((a, b) => a + b, 0), self: sorted(self), inclusive: sorted(inclusive) };
+}

@@ -6,6 +6,9 @@
 //   - per-frame work (not the frame interval) at 16 workers on /locks, 20 servers on
 //     /load-balancing and cache-aside with 1000 users on /redis, each at 100× and 1000×.
 // The figures are also saved to target/screenshots/budgets.json.
+//
+// Before/after in one run: with E2E_COMPARE_BASE set to a second served build (e.g. main's), every
+// frame-work figure is measured on both builds in turn, under the same load, and printed side by side.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -15,6 +18,7 @@ import {
   launch, openPage, url, SHOTS, navRoutes, waitForApp, frameWork, frameLine, firstRender, firstLoadBytes,
 } from './browser.mjs';
 
+const COMPARE = process.env.E2E_COMPARE_BASE;
 const GOALS = { first_render_ms: 500, frame_work_p95_ms: 8, first_load_gzip_kb: 600 };
 const report = { goals: GOALS, first_render: [], first_load: null, frame_work: [] };
 
@@ -67,23 +71,35 @@ const LIVE = [
   { name: 'cache-aside, 1000 users', path: 'redis?seed=1&rate=100&users=1000&skew=1&ttl=30&speed=', play: 'cache-aside' },
 ];
 
+async function measure(page, live, speed, base) {
+  await page.goto(base ? new URL(`${live.path}${speed}`, base).toString() : url(`${live.path}${speed}`));
+  await waitForApp(page);
+  const scope = page.getByTestId(live.play);
+  await scope.getByTestId('play-toggle').first().click();
+  await page.waitForTimeout(500); // warm up
+  const f = await frameWork(page, 3000);
+  const clock = await scope.getByTestId('clock').first().locator('output').textContent();
+  await scope.getByTestId('play-toggle').first().click();
+  return { ...f, clock: clock.trim() };
+}
+
 for (const live of LIVE) {
   test(`budget: frame work, ${live.name}, at 100× and 1000× (printed beside the goal)`, async () => {
     const page = await openPage(context);
     await page.setViewportSize({ width: 1440, height: 900 });
     for (const speed of [100, 1000]) {
-      await page.goto(url(`${live.path}${speed}`));
-      await waitForApp(page);
-      const scope = page.getByTestId(live.play);
-      await scope.getByTestId('play-toggle').first().click();
-      await page.waitForTimeout(500); // warm up
-      const f = await frameWork(page, 3000);
-      const clock = await scope.getByTestId('clock').first().locator('output').textContent();
-      await scope.getByTestId('play-toggle').first().click();
-      report.frame_work.push({ page: live.name, speed, ...f, clock, load_1m: +load() });
+      const f = await measure(page, live, speed);
+      report.frame_work.push({ page: live.name, speed, ...f, load_1m: +load() });
       console.log(`budget frame work ${live.name} at ${speed}×: ${frameLine(f)}; goal p95 ≤ ${GOALS.frame_work_p95_ms} ms: ` +
-        `${mark(f.work_p95, GOALS.frame_work_p95_ms)}; clock ${clock.trim()}; load ${load()}`);
+        `${mark(f.work_p95, GOALS.frame_work_p95_ms)}; clock ${f.clock}; load ${load()}`);
       assert.ok(f.frames > 0);
+      if (COMPARE) {
+        const c = await measure(page, live, speed, COMPARE);
+        report.frame_work.push({ page: live.name, speed, base: COMPARE, ...c, load_1m: +load() });
+        console.log(`budget frame work ${live.name} at ${speed}× on ${COMPARE}: ${frameLine(c)}; clock ${c.clock}; load ${load()}`);
+        console.log(`budget frame work ${live.name} at ${speed}×: p95 ${f.work_p95.toFixed(1)} ms here vs ${c.work_p95.toFixed(1)} ms there; ` +
+          `CPU ${f.cpu_per_frame.toFixed(1)} vs ${c.cpu_per_frame.toFixed(1)} ms/frame`);
+      }
     }
     assert.deepEqual(page.errors, []);
     await page.close();

@@ -34,8 +34,10 @@ test('playing the skewed workload gives a hit ratio above 0, with paths, charts 
   const ratio = await ratioOf(page);
   assert.ok(ratio > 0, `hit ratio ${ratio}`);
   assert.equal(await page.locator('[data-testid="seq"]').count(), 3, 'three request paths drawn');
-  assert.ok(await page.locator('[data-testid="ca-latency-chart"] svg.ca-scatter circle.ca-dot--hit').count() > 10);
-  assert.ok(await page.locator('[data-testid="ca-latency-chart"] svg.ca-scatter circle.ca-dot--miss').count() > 3);
+  // The scatter draws each colour as one path; `data-count` says how many dots it holds.
+  const dots = async (id) => Number(await page.locator(`[data-testid="ca-latency-chart"] svg.ca-scatter [data-testid="${id}"]`).getAttribute('data-count'));
+  assert.ok(await dots('ca-dots-hit') > 10);
+  assert.ok(await dots('ca-dots-miss') > 3);
   assert.ok(Number(await page.getByTestId('ca-key-count').textContent()) > 0);
   // A typed request while paused runs to its reply.
   await page.getByTestId('ca-user').fill('octocat');

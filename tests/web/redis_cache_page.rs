@@ -81,9 +81,13 @@ async fn octocat_twice_misses_slowly_then_hits_fast_and_the_hit_ratio_follows() 
     assert!(by_testid(&newest, "seq-origin").is_none());
     assert_eq!(root.query_selector_all("[data-testid='seq']").unwrap().length(), 2);
     // Both show in the latency chart, far apart on its log axis.
-    let dots = root.query_selector_all("[data-testid='ca-latency-chart'] svg.ca-scatter circle.ca-dot").unwrap();
-    let ys: Vec<f64> = (0..dots.length())
-        .filter_map(|i| dots.item(i)?.dyn_into::<web_sys::Element>().ok()?.get_attribute("cy")?.parse().ok())
+    // Each colour is one path of dots, each dot a subpath `M{x-3},{y}a…`.
+    let paths = root.query_selector_all("[data-testid='ca-latency-chart'] svg.ca-scatter path.ca-dot").unwrap();
+    let ys: Vec<f64> = (0..paths.length())
+        .filter_map(|i| paths.item(i)?.dyn_into::<web_sys::Element>().ok()?.get_attribute("d"))
+        .flat_map(|d| {
+            d.split('M').filter_map(|m| m.split('a').next()?.split(',').nth(1)?.parse().ok()).collect::<Vec<f64>>()
+        })
         .collect();
     assert_eq!(ys.len(), 2, "one dot per completed request");
     let spread = (ys[0] - ys[1]).abs();

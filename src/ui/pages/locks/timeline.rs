@@ -10,6 +10,9 @@
 //! so panning or following "now" changes one attribute instead of every rectangle. Only what falls
 //! in the visible window is drawn (lanes are sorted, so it is found by binary search).
 
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
 use yew::prelude::*;
 
 use crate::lock::runtime::{LaneState, RedisSpan, StateSpan};
@@ -109,7 +112,7 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
     let ttl = rt.scenario().ttl_ms.max(1) as f64;
     // Narrow spans stay visible: at least 0.6 SVG units wide (in ms, so it changes only on zoom).
     let min_w = (win.ms_per_unit() * 0.6).ceil().max(1.0) as u64;
-    let width_ms = |from: u64, to: u64| to.saturating_sub(from).max(min_w).to_string();
+    let width_ms = |from: u64, to: u64| to.saturating_sub(from).max(min_w);
 
     let mut labels = Vec::new();
     let mut lanes = Vec::new();
@@ -119,20 +122,29 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
         let range = visible(v.lane, |s| rel(s.from), win.start, win.end);
         let band_y = f(y + 2.0);
         let belief_y = f(y + 18.0);
-        let rects = range.map(|i| {
-            let s: &StateSpan = &v.lane[i];
+        // One path per state colour (and one for the belief bar) instead of an element per span:
+        // a contended lane has hundreds of short spans in view, and the element count, not the
+        // geometry, is what Chromium pays for every frame.
+        let mut by_state: BTreeMap<String, String> = BTreeMap::new();
+        let mut belief = String::new();
+        for s in range.map(|i| &v.lane[i]) {
+            let s: &StateSpan = s;
             let from = rel(s.from);
             let to = s.to.map_or(now_rel, rel);
-            let believes = matches!(s.state, LaneState::State(st) if st.believes_it_holds());
-            html! {
-                <g key={i}>
-                    <rect class={classes!("lk-span", state_class(&s.state))} x={from.to_string()} y={band_y.clone()} width={width_ms(from, to)} height="14" />
-                    if believes {
-                        <rect class="lk-belief" x={from.to_string()} y={belief_y.clone()} width={width_ms(from, to)} height="5" />
-                    }
-                </g>
+            let w = width_ms(from, to);
+            if matches!(s.state, LaneState::NotStarted) {
+                continue;
             }
-        });
+            let d = by_state.entry(state_class(&s.state)).or_default();
+            let _ = write!(d, "M{from} {band_y}h{w}v14h-{w}Z");
+            if matches!(s.state, LaneState::State(st) if st.believes_it_holds()) {
+                let _ = write!(belief, "M{from} {belief_y}h{w}v5h-{w}Z");
+            }
+        }
+        let rects = by_state
+            .into_iter()
+            .map(|(class, d)| html! { <path key={class.clone()} class={classes!("lk-span", class)} d={d} /> })
+            .chain((!belief.is_empty()).then(|| html! { <path key="belief" class="lk-belief" d={belief} /> }));
         let pauses = v.pauses.iter().enumerate().filter(|(_, p)| rel(p.from) <= win.end && p.to.map_or(now_rel, rel) >= win.start).map(|(i, p)| {
             let from = rel(p.from);
             // A pause scheduled to end later is drawn only up to now.
@@ -185,7 +197,7 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
             if !s.up {
                 flush(run.take(), &mut value_labels);
                 return html! {
-                    <rect key={k} class="lk-redis-down" vector-effect="non-scaling-stroke" x={from.to_string()} y={f(band_y)} width={width_ms(from, to)} height={f(band_h)}>
+                    <rect key={k} class="lk-redis-down" vector-effect="non-scaling-stroke" x={from.to_string()} y={f(band_y)} width={width_ms(from, to).to_string()} height={f(band_h)}>
                         <title>{ format!("redis-{i} down from {}", tick_label(from)) }</title>
                     </rect>
                 };
@@ -210,7 +222,7 @@ pub fn view(rt: &LockRuntime, now: SimTime, win: Window) -> Html {
             }
             html! {
                 <rect key={k} class={classes!("lk-redis-value", owner.map(|w| format!("owner-{}", w % 8)))}
-                      x={from.to_string()} y={f(band_y)} width={width_ms(from, to)} height={f(band_h)}>
+                      x={from.to_string()} y={f(band_y)} width={width_ms(from, to).to_string()} height={f(band_h)}>
                     <title>{ format!("redis-{i}: {} = {value} from {}", r.lock_key, tick_label(from)) }</title>
                 </rect>
             }

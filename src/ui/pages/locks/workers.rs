@@ -11,6 +11,7 @@ use super::text::secs_short;
 use crate::lock::client::ConnState;
 use crate::lock::url::Dur;
 use crate::lock::{self, Action, Target, WorkerStatus};
+use crate::ui::hooks::{use_sampled, use_stable_callback, use_step_key};
 
 #[derive(Properties, PartialEq)]
 pub struct WorkersPanelProps {
@@ -26,6 +27,10 @@ pub struct WorkersPanelProps {
 
 #[component]
 pub fn WorkersPanel(props: &WorkersPanelProps) -> Html {
+    // A step or an action moves the run by an event or two; a playing frame by many (then the
+    // cards sample).
+    let stamp = props.run.stamp;
+    let step = use_step_key(stamp.cursor.events.saturating_add(stamp.applied as u64), 2);
     let run = props.run.run.borrow();
     let rt = run.model();
     let fs = props.faults;
@@ -34,7 +39,7 @@ pub fn WorkersPanel(props: &WorkersPanelProps) -> Html {
         .map(|snap| {
             let key = snap.index;
             html! {
-                <WorkerCard key={key} snap={snap} pause_ms={fs.pause_ms} drift_rate={fs.drift_rate}
+                <WorkerCard key={key} snap={snap} step={step} pause_ms={fs.pause_ms} drift_rate={fs.drift_rate}
                             on_action={props.on_action.clone()} on_details={props.on_details.clone()} />
             }
         })
@@ -123,11 +128,33 @@ pub struct WorkerCardProps {
     pub drift_rate: f64,
     pub on_action: Callback<Action>,
     pub on_details: Callback<usize>,
+    /// Changes when the run moved by a step, not a playing frame's many events (`use_step_key`).
+    #[prop_or_default]
+    pub step: u64,
+}
+
+/// How often a playing card is redrawn (`use_sampled`): sixteen cards whose states change every
+/// frame at 100× are read at 8 Hz, each at its own phase, so their redraws spread over the frames.
+const CARD_SAMPLE_MS: f64 = 125.0;
+
+/// One worker's card, drawn from its snapshot sampled at [`CARD_SAMPLE_MS`] (a crash, stop or
+/// restart, and a step through the run, are drawn at once).
+#[component]
+pub fn WorkerCard(props: &WorkerCardProps) -> Html {
+    let w = props.snap.index;
+    let snap = use_sampled(props.snap.clone(), (props.snap.status, props.step), CARD_SAMPLE_MS, w as f64 / 16.0);
+    // The page builds its callbacks in every render: stable ones keep the body memoized.
+    let on_action = use_stable_callback(props.on_action.clone());
+    let on_details = use_stable_callback(props.on_details.clone());
+    html! {
+        <WorkerCardBody snap={snap} pause_ms={props.pause_ms} drift_rate={props.drift_rate}
+                        on_action={on_action} on_details={on_details} />
+    }
 }
 
 /// One worker: id, state, token, "holds the lock", its state diagram and its fault buttons.
 #[component]
-pub fn WorkerCard(props: &WorkerCardProps) -> Html {
+fn WorkerCardBody(props: &WorkerCardProps) -> Html {
     let v = &props.snap;
     let w = v.index;
     let button = |label: String, testid: String, action: Action, disabled: bool, danger: bool| {

@@ -2,10 +2,13 @@
 //! API) and the latency scatter where hits and misses separate. SVG attributes and classes only
 //! (no inline styles); colours come from `styles/redis.css` through theme variables.
 
+use std::fmt::Write;
+
 use yew::prelude::*;
 
 use crate::redis::cache_aside::{Outcome, RequestRecord};
 use crate::ui::components::chart::{nice_ticks, short_number};
+use crate::ui::hooks::{use_sampled, use_step_key};
 
 const LANE_APP: f64 = 42.0;
 const LANE_REDIS: f64 = 160.0;
@@ -158,10 +161,31 @@ const PAD_R: f64 = 12.0;
 const PAD_T: f64 = 12.0;
 const PAD_B: f64 = 40.0;
 
+/// How often the playing scatter is redrawn: at 100× its 400 dots are all new every few frames,
+/// so drawing them every frame buys nothing a reader can see.
+const SCATTER_SAMPLE_MS: f64 = 100.0;
+
 /// Latency of each completed request over time on a log axis (1 ms to 1 s): hits lie along the
-/// bottom (≈ 5 ms), misses along the top (≈ 380 ms).
+/// bottom (≈ 5 ms), misses along the top (≈ 380 ms). Redrawn at most every
+/// [`SCATTER_SAMPLE_MS`] while playing fast (a step or a typed request at once).
 #[component]
 pub fn LatencyScatter(props: &ScatterProps) -> Html {
+    // Dots come newest first. A step or a typed request moves the newest by well under a virtual
+    // second; at 100× a frame moves it by more than one.
+    let step = use_step_key(props.dots.first().map_or(0, |d| (d.t_s * 1000.0) as u64), 1000);
+    let dots = use_sampled(props.dots.clone(), step, SCATTER_SAMPLE_MS, 0.0);
+    html! { <ScatterPlot dots={dots} /> }
+}
+
+/// One dot as a path segment: two half-circle arcs of radius 3 around (x, y).
+fn dot_path(d: &mut String, x: f64, y: f64) {
+    let _ = write!(d, "M{:.1},{y:.1}a3,3 0 1,0 6,0a3,3 0 1,0 -6,0", x - 3.0);
+}
+
+/// The scatter itself: one path per colour (hits, misses) instead of a circle per request, so a
+/// redraw is two attribute changes, not hundreds of elements to restyle.
+#[component]
+fn ScatterPlot(props: &ScatterProps) -> Html {
     let (mut x0, mut x1) =
         props.dots.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), d| (a.min(d.t_s), b.max(d.t_s)));
     if !x0.is_finite() {
@@ -177,6 +201,17 @@ pub fn LatencyScatter(props: &ScatterProps) -> Html {
     let (lo, hi) = (0.0, 3.2);
     let sy = |ms: f64| PAD_T + plot_h - ((ms.max(1.0).log10() - lo) / (hi - lo)).clamp(0.0, 1.0) * plot_h;
     let y_ticks = [1.0, 10.0, 100.0, 1000.0];
+    let (mut hits, mut misses) = (String::new(), String::new());
+    let (mut n_hits, mut n_misses) = (0usize, 0usize);
+    for d in &props.dots {
+        if d.hit {
+            dot_path(&mut hits, sx(d.t_s), sy(d.ms));
+            n_hits += 1;
+        } else {
+            dot_path(&mut misses, sx(d.t_s), sy(d.ms));
+            n_misses += 1;
+        }
+    }
     html! {
         <figure class="chart-figure" data-testid="ca-latency-chart">
             <svg class="chart ca-scatter" viewBox={format!("0 0 {W} {H}")} role="img"
@@ -196,10 +231,8 @@ pub fn LatencyScatter(props: &ScatterProps) -> Html {
                 <text x={(PAD_L + plot_w / 2.0).to_string()} y={(H - 6.0).to_string()} text-anchor="middle">{ "virtual time (s)" }</text>
                 <text x="12" y={(PAD_T + plot_h / 2.0).to_string()} text-anchor="middle"
                       transform={format!("rotate(-90 12 {})", PAD_T + plot_h / 2.0)}>{ "latency (ms, log)" }</text>
-                { for props.dots.iter().map(|d| html! {
-                    <circle class={if d.hit { "ca-dot ca-dot--hit" } else { "ca-dot ca-dot--miss" }}
-                            cx={format!("{:.1}", sx(d.t_s))} cy={format!("{:.1}", sy(d.ms))} r="3" />
-                }) }
+                <path class="ca-dot ca-dot--hit" d={hits} data-testid="ca-dots-hit" data-count={n_hits.to_string()} />
+                <path class="ca-dot ca-dot--miss" d={misses} data-testid="ca-dots-miss" data-count={n_misses.to_string()} />
             </svg>
             <ul class="legend">
                 <li><svg viewBox="0 0 10 10" aria-hidden="true"><circle class="ca-dot ca-dot--hit" cx="5" cy="5" r="4" /></svg>{ "hit (answer from Redis)" }</li>

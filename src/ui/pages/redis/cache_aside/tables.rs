@@ -5,6 +5,7 @@ use yew::prelude::*;
 
 use crate::redis::browser::KeyRow;
 use crate::redis::cache_aside::{Outcome, RequestRecord, Source};
+use crate::ui::hooks::{use_sampled, use_stable_callback, use_step_key};
 
 #[derive(Properties, PartialEq)]
 pub struct KeysTableProps {
@@ -52,8 +53,21 @@ pub struct RequestsTableProps {
     pub export_error: Option<String>,
 }
 
+/// How often the playing requests table is redrawn: at 100× its rows are all new every frame.
+const TABLE_SAMPLE_MS: f64 = 100.0;
+
+/// The latest requests, sampled at [`TABLE_SAMPLE_MS`] while playing (a step or a typed request
+/// at once).
 #[component]
 pub fn RequestsTable(props: &RequestsTableProps) -> Html {
+    let step = use_step_key(props.rows.first().map_or(0, |r| r.id), 2);
+    let rows = use_sampled(props.rows.clone(), step, TABLE_SAMPLE_MS, 0.75);
+    let on_export = use_stable_callback(props.on_export.clone());
+    html! { <RequestsTableBody rows={rows} on_export={on_export} export_error={props.export_error.clone()} /> }
+}
+
+#[component]
+fn RequestsTableBody(props: &RequestsTableProps) -> Html {
     html! {
         <div>
             <h3>{ "Latest requests" }</h3>
