@@ -612,11 +612,12 @@ impl Store {
         if multi && !matches!(spec.name, "exec" | "discard" | "quit" | "reset") {
             reject = true;
         }
-        if !reject {
+        let refused = out_of_memory && reject;
+        if !refused {
             // Saved for the command's scripts, which must not see the memory their own run uses.
             self.srv.pre_command_oom = out_of_memory;
         }
-        out_of_memory && reject
+        refused
     }
 
     /// `getCommandFlags(c) & CMD_DENYOOM`: the table's flag, except for an EVAL-family command

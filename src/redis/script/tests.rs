@@ -428,6 +428,12 @@ fn a_script_over_maxmemory_is_refused_only_its_first_write() {
             &["EVAL", "return redis.call('set','x',5)", "1", "x"],
             &["EXEC"],
             &["GET", "x"],
+            // A script with flags run under the limit after a refused write: the state was
+            // taken again when the limit was raised.
+            &["CONFIG", "SET", "maxmemory", "1"],
+            &["SET", "x", "8"],
+            &["CONFIG", "SET", "maxmemory", "100mb"],
+            &["EVAL", "#!lua\nreturn redis.call('set','x',9)", "1", "x"],
             &["CONFIG", "SET", "maxmemory", "0"],
         ],
         expect![[r#"
@@ -454,6 +460,10 @@ fn a_script_over_maxmemory_is_refused_only_its_first_write() {
             EVAL return redis.call('set','x',5) 1 x -> QUEUED
             EXEC -> [OK, (error) OOM command not allowed when used memory > 'maxmemory'. script: 269d095e37e9dad2cac3c6faff1686f69c7d2b84, on @user_script:1.]
             GET x -> "4"
+            CONFIG SET maxmemory 1 -> OK
+            SET x 8 -> (error) OOM command not allowed when used memory > 'maxmemory'.
+            CONFIG SET maxmemory 100mb -> OK
+            EVAL #!lua\nreturn redis.call('set','x',9) 1 x -> OK
             CONFIG SET maxmemory 0 -> OK
         "#]],
     );
