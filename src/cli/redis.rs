@@ -334,6 +334,31 @@ impl Drop for ServerGuard {
     }
 }
 
+/// Starts a redis-server (no persistence) on a free loopback port and connects once it answers
+/// PING; the guard stops it when dropped.
+pub(crate) fn start_redis_server() -> Result<(ServerGuard, RespConn, u16), String> {
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("could not start redis-server: {e}"))?;
+    let guard = ServerGuard(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(mut c) = RespConn::connect(port) {
+            if c.call(&[b"PING".to_vec()]).ok() == Some(Reply::Status("PONG".into())) {
+                return Ok((guard, c, port));
+            }
+        }
+        if Instant::now() > deadline {
+            return Err("redis-server did not answer PING within 10 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn which(bin: &str) -> bool {
     Command::new(bin).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
 }
@@ -342,26 +367,7 @@ fn real_redis(a: &BenchArgs, value: &[u8]) -> Result<RealFigures, String> {
     if !which("redis-server") || !which("redis-benchmark") {
         return Err("redis-server or redis-benchmark not installed; model figures only".into());
     }
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("could not start redis-server: {e}"))?;
-    let _guard = ServerGuard(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut conn = loop {
-        if let Ok(mut c) = RespConn::connect(port) {
-            if c.call(&[b"PING".to_vec()]).ok() == Some(Reply::Status("PONG".into())) {
-                break c;
-            }
-        }
-        if Instant::now() > deadline {
-            return Err("redis-server did not answer PING within 10 s".into());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let (_guard, mut conn, port) = start_redis_server()?;
     let out = Command::new("redis-benchmark")
         .args(["-p", &port.to_string(), "-P", "16", "-t", "set,get", "-n", &a.keys.to_string(), "-q"])
         .output()

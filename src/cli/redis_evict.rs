@@ -9,11 +9,9 @@
 //! Reads the wall clock (timings) and talks to a local redis-server: native only.
 
 use std::io::Write as _;
-use std::net::TcpListener;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use super::redis::{RespConn, ServerGuard};
+use super::redis::{start_redis_server, RespConn, ServerGuard};
 use crate::redis::evict::Policy;
 use crate::redis::{Limits, Reply, Store};
 use crate::sim::{SimRng, SimTime};
@@ -173,26 +171,9 @@ fn run_policy(side: &mut dyn Side, policy: Policy, maxmemory: u64, trace: &[u32]
 }
 
 fn start_real() -> Result<(ServerGuard, RealSide), String> {
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("redis-server not started ({e}); model figures only"))?;
-    let guard = ServerGuard(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(mut c) = RespConn::connect(port) {
-            if c.call(&[b"PING".to_vec()]).ok() == Some(Reply::Status("PONG".into())) {
-                return Ok((guard, RealSide(c)));
-            }
-        }
-        if Instant::now() > deadline {
-            return Err("redis-server did not answer PING within 10 s".into());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (guard, conn, _) =
+        start_redis_server().map_err(|e| format!("redis-server not started ({e}); model figures only"))?;
+    Ok((guard, RealSide(conn)))
 }
 
 /// Runs the comparison and prints its table. `ops` 0 means twice the key count.

@@ -27,6 +27,18 @@ pub struct KeyRow {
     pub preview: String,
 }
 
+/// A key eviction removed recently and that has not come back, as the key browser lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvictedRow {
+    pub key: Vec<u8>,
+    /// The key as redis-cli would print it (quoted, escaped): safe to show as text.
+    pub key_display: String,
+    /// The `maxmemory-policy` that evicted it.
+    pub policy: &'static str,
+    /// How long ago, in store milliseconds.
+    pub ago_ms: u64,
+}
+
 /// The full value of one key, for the browser's modal.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum FullValue {
@@ -167,6 +179,30 @@ impl Store {
             .collect()
     }
 
+    /// Keys of database `db` (the active one, as in [`Store::with_database`]) that eviction removed
+    /// recently, matching `pattern`, newest first, each once, without those that exist again.
+    /// Bounded by the store's [`super::evict::RECENT_EVICTED`].
+    pub fn evicted_rows(&self, db: usize, now: SimTime, pattern: &[u8]) -> Vec<EvictedRow> {
+        let now_ms = self.now_ms_for(now);
+        let mut rows: Vec<EvictedRow> = Vec::new();
+        for e in self.recently_evicted().rev() {
+            let gone = !self.db.contains_key(&e.key) || self.live_deadline(&e.key, now_ms).is_err();
+            if e.db == db
+                && gone
+                && (pattern == b"*" || glob::matches(pattern, &e.key, false))
+                && !rows.iter().any(|r| *r.key == *e.key)
+            {
+                rows.push(EvictedRow {
+                    key: e.key.to_vec(),
+                    key_display: quote(&e.key),
+                    policy: e.policy.name(),
+                    ago_ms: u64::try_from(now_ms.saturating_sub(e.at_ms)).unwrap_or(0),
+                });
+            }
+        }
+        rows
+    }
+
     /// The whole value of `key` and its TTL in ms, if the key is live.
     pub fn full_value(&self, now: SimTime, key: &[u8]) -> Option<(FullValue, Option<u64>)> {
         self.value_view(now, key, usize::MAX, usize::MAX)
@@ -242,6 +278,38 @@ impl Store {
 mod tests {
     use super::*;
     use crate::sim::{SimDuration, SimRng, TEST_EPOCH};
+
+    /// The key browser's evicted rows: keys of the shown database that eviction removed, newest
+    /// first, each once, with the policy that evicted them; a key written again leaves the list;
+    /// the filter applies.
+    #[test]
+    fn evicted_rows_name_the_policy_and_leave_when_the_key_returns() {
+        let mut s = Store::new(SimRng::new(1));
+        let t = TEST_EPOCH;
+        let run = |s: &mut Store, at: SimTime, line: &str| s.execute(at, &crate::redis::cli::tokenize(line).unwrap());
+        let base = s.used_memory();
+        run(&mut s, t, "CONFIG SET maxmemory-policy allkeys-lru");
+        run(&mut s, t, &format!("CONFIG SET maxmemory {}", base + 600));
+        for i in 0..12 {
+            run(&mut s, t + SimDuration::from_millis(i * 1000), &format!("SET key:{i} {}", "v".repeat(60)));
+        }
+        run(&mut s, t + SimDuration::from_millis(12_000), "SELECT 0");
+        let later = t + SimDuration::from_millis(20_000);
+        let rows = s.evicted_rows(0, later, b"*");
+        assert!(rows.len() >= 3, "several keys were evicted: {rows:?}");
+        assert!(rows.iter().all(|r| r.policy == "allkeys-lru" && s.full_value(later, &r.key).is_none()));
+        assert!(rows.windows(2).all(|w| w[0].ago_ms <= w[1].ago_ms), "newest first");
+        let first = rows.last().unwrap().key.clone();
+        assert_eq!(first, b"key:0".to_vec(), "LRU evicts the idlest first");
+        // Written again, it is live and no longer listed as evicted; the filter narrows; another
+        // database's list is empty.
+        run(&mut s, later, "CONFIG SET maxmemory 0");
+        run(&mut s, later, "SET key:0 back");
+        let again = s.evicted_rows(0, later, b"*");
+        assert!(again.iter().all(|r| r.key != first) && again.len() == rows.len() - 1);
+        assert_eq!(s.evicted_rows(0, later, b"key:1").len(), usize::from(rows.iter().any(|r| r.key == b"key:1")));
+        assert!(s.evicted_rows(1, later, b"*").is_empty());
+    }
 
     #[test]
     fn rows_hide_expired_keys_and_escape_text() {

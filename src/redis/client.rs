@@ -28,6 +28,8 @@ impl std::fmt::Display for ClientId {
 pub(crate) struct Queued {
     pub(crate) spec: &'static CommandSpec,
     pub(crate) argv: Vec<Vec<u8>>,
+    /// Deny-oom when queued (`mstate.cmd_flags`): a script's flags are read at queue time.
+    pub(crate) deny_oom: bool,
 }
 
 /// Redis's client flags the model reproduces (`CLIENT_MULTI`, `CLIENT_DIRTY_CAS`, …).

@@ -156,10 +156,21 @@ pub struct Eviction {
     /// `next_db` of the random policies.
     next_db: usize,
     rng: Option<SimRng>,
-    /// The last evicted keys, newest last: (database, key).
-    pub recent: VecDeque<(usize, Box<[u8]>)>,
+    /// The last evicted keys, newest last; at most [`RECENT_EVICTED`].
+    pub recent: VecDeque<EvictedKey>,
     /// The most `used_memory` has been (INFO's `used_memory_peak`).
     pub peak: u64,
+}
+
+/// One key eviction removed, for the page (the memory panel and the key browser).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvictedKey {
+    pub db: usize,
+    pub key: Box<[u8]>,
+    /// The `maxmemory-policy` that chose it.
+    pub policy: Policy,
+    /// Store time of the eviction (unix ms).
+    pub at_ms: i64,
 }
 
 /// What `performEvictions` concluded.
@@ -219,8 +230,8 @@ impl Store {
         total
     }
 
-    /// Keys evicted most recently (database, key), newest last; bounded.
-    pub fn recently_evicted(&self) -> impl DoubleEndedIterator<Item = &(usize, Box<[u8]>)> {
+    /// Keys evicted most recently, newest last; at most [`RECENT_EVICTED`].
+    pub fn recently_evicted(&self) -> impl DoubleEndedIterator<Item = &EvictedKey> {
         self.evict.recent.iter()
     }
 
@@ -397,7 +408,8 @@ impl Store {
             if self.evict.recent.len() == RECENT_EVICTED {
                 self.evict.recent.pop_front();
             }
-            self.evict.recent.push_back((db, key));
+            let (policy, at_ms) = (self.policy(), self.now_ms);
+            self.evict.recent.push_back(EvictedKey { db, key, policy, at_ms });
         }
         self.activate_db(home);
         result

@@ -207,11 +207,12 @@ impl Store {
 
     /// `queueMultiCommand`: nothing is kept once the transaction is doomed.
     pub(crate) fn queue_multi_command(&mut self, id: ClientId, spec: &'static CommandSpec, argv: &[Vec<u8>]) {
+        let deny_oom = self.is_deny_oom(spec, argv);
         if let Some(c) = self.srv.clients.get_mut(&id) {
             if c.flags.dirty_cas || c.flags.dirty_exec {
                 return;
             }
-            c.queued.push(Queued { spec, argv: argv.to_vec() });
+            c.queued.push(Queued { spec, argv: argv.to_vec(), deny_oom });
         }
     }
 }

@@ -136,6 +136,10 @@ pub(crate) struct ServerState {
     open_arrays: usize,
     /// Clients flagged to close after their reply (0: nothing to check after a command).
     pub(crate) closing: usize,
+    /// `server.pre_command_oom_state`: memory was still over `maxmemory` after the last command's
+    /// evictions. Kept as Redis keeps it: only a command that runs while `maxmemory` is set
+    /// updates it. A script's calls read it (`scriptVerifyOOM`), EXEC's commands see EXEC's.
+    pub(crate) pre_command_oom: bool,
 }
 
 impl Default for ServerState {
@@ -155,6 +159,7 @@ impl Default for ServerState {
             replied: false,
             open_arrays: 0,
             closing: 0,
+            pre_command_oom: false,
         }
     }
 }
@@ -552,7 +557,7 @@ impl Store {
         if (arity > 0 && argc != arity) || argc < -arity {
             return self.reject(id, Some(spec), format!("wrong number of arguments for '{}' command", spec.name));
         }
-        if self.maxmemory() != 0 && self.oom_refuses(id, spec, multi) {
+        if self.maxmemory() != 0 && self.oom_refuses(id, spec, argv, multi) {
             return self.reject_with(id, Some(spec), OOM_ERROR.to_string(), OOM_ERROR.to_string());
         }
         if subscribed && !allowed_when_subscribed(spec.name) {
@@ -596,21 +601,35 @@ impl Store {
 
     /// `processCommand`'s maxmemory step: evict by the policy, then refuse a deny-oom command
     /// (or anything but EXEC/DISCARD/QUIT/RESET queued in MULTI; or an EXEC whose queue holds a
-    /// deny-oom command) when memory is still over the limit.
-    fn oom_refuses(&mut self, id: ClientId, spec: &'static CommandSpec, multi: bool) -> bool {
+    /// deny-oom command) when memory is still over the limit. A command let through records
+    /// whether memory was over (`pre_command_oom_state`).
+    fn oom_refuses(&mut self, id: ClientId, spec: &'static CommandSpec, argv: &[Vec<u8>], multi: bool) -> bool {
         let out_of_memory = self.perform_evictions() == crate::redis::evict::EvictResult::Fail;
-        if !out_of_memory {
-            return false;
-        }
-        let deny = |s: &CommandSpec| s.flags.contains(&crate::redis::table::Flag::DenyOom);
-        let mut reject = deny(spec);
+        let mut reject = self.is_deny_oom(spec, argv);
         if spec.name == "exec" {
-            reject |= self.srv.clients.get(&id).is_some_and(|c| c.queued.iter().any(|q| deny(q.spec)));
+            reject |= self.srv.clients.get(&id).is_some_and(|c| c.queued.iter().any(|q| q.deny_oom));
         }
         if multi && !matches!(spec.name, "exec" | "discard" | "quit" | "reset") {
             reject = true;
         }
-        reject
+        let refused = out_of_memory && reject;
+        if !refused {
+            // Saved for the command's scripts, which must not see the memory their own run uses.
+            self.srv.pre_command_oom = out_of_memory;
+        }
+        refused
+    }
+
+    /// `getCommandFlags(c) & CMD_DENYOOM`: the table's flag, except for an EVAL-family command
+    /// whose script declares flags (`scriptFlagsToCmdFlags`: deny-oom unless `allow-oom` or
+    /// `no-writes`).
+    pub(crate) fn is_deny_oom(&self, spec: &CommandSpec, argv: &[Vec<u8>]) -> bool {
+        if matches!(spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro") {
+            if let Some(flags) = self.scripts.declared_flags(argv) {
+                return !flags.allow_oom && !flags.no_writes;
+            }
+        }
+        spec.flags.contains(&crate::redis::table::Flag::DenyOom)
     }
 
     /// `call`: runs an already checked command for the current client in its database and writes

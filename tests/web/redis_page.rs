@@ -747,3 +747,51 @@ async fn memory_panel_shows_the_limit_the_policy_and_the_keys_eviction_removed()
     assert!(last_output(root).contains("argument must be a memory value"), "{}", last_output(root));
     assert_eq!(text("redis-memory-max"), "1B");
 }
+
+fn evicted_rows(root: &Element) -> Vec<Element> {
+    let list = root.query_selector_all("[data-testid='redis-browser-evicted-row']").unwrap();
+    (0..list.length()).filter_map(|i| list.item(i)?.dyn_into::<Element>().ok()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn the_key_browser_marks_evicted_keys_with_the_policy_until_they_return() {
+    let page = fresh_page().await;
+    let root = &page.root;
+    for line in ["SET a 1", "SET b 2", "SET c 3", "CONFIG SET maxmemory-policy allkeys-lru", "CONFIG SET maxmemory 1"] {
+        run(root, line).await;
+    }
+    assert!(evicted_rows(root).is_empty(), "nothing evicted yet");
+    // The next command evicts every key it can, then is refused.
+    run(root, "SET d 4").await;
+    assert_eq!(last_output(root), "(error) OOM command not allowed when used memory > 'maxmemory'.");
+    assert!(row_keys(root).is_empty(), "no live key is left: {:?}", row_keys(root));
+    let evicted = evicted_rows(root);
+    let keys: Vec<String> = evicted
+        .iter()
+        .map(|r| {
+            r.query_selector("[data-testid='redis-browser-evicted-key']").unwrap().unwrap().text_content().unwrap()
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["a", "b", "c"], "every evicted key is listed once");
+    for row in &evicted {
+        assert!(row.class_list().contains("redis-browser__row--evicted"), "styled apart from live rows");
+        let policy = row.query_selector("[data-testid='redis-browser-evicted-policy']").unwrap().unwrap();
+        assert!(policy.text_content().unwrap().starts_with("evicted by allkeys-lru"), "{:?}", policy.text_content());
+    }
+    let count = by_testid(root, "redis-browser-count").unwrap().text_content().unwrap();
+    assert!(count.contains("3 recently evicted"), "{count}");
+
+    // Written again, a key is live and leaves the evicted list; the filter narrows both.
+    run(root, "CONFIG SET maxmemory 0").await;
+    run(root, "SET a back").await;
+    assert_eq!(row_keys(root), ["a"]);
+    assert_eq!(evicted_rows(root).len(), 2);
+    set_input(&by_testid(root, "redis-browser-filter").unwrap(), "b*");
+    settle().await;
+    assert!(row_keys(root).is_empty());
+    let left: Vec<String> = evicted_rows(root).iter().map(|r| r.text_content().unwrap()).collect();
+    assert_eq!(left.len(), 1);
+    assert!(left[0].starts_with("bevicted"), "{left:?}");
+}

@@ -12,9 +12,11 @@
 //! left it so far. A script is all or nothing with respect to the limits: the first command that
 //! a limit refuses stops the script at once (`pcall` cannot catch it), and so do its step and
 //! memory budgets and a reply larger than the reply limits; then everything the script wrote is
-//! undone and the reply is the refusal. A real Redis cannot stop a script that has written
-//! (`scriptVerifyOOM` refuses only a script's first write), but a real Redis has no playground
-//! limits; the model keeps "a refused command changes nothing" for EVAL too.
+//! undone and the reply is the refusal. A real Redis cannot stop a script that has written, but
+//! a real Redis has no playground limits; the model keeps "a refused command changes nothing" for
+//! EVAL too. `maxmemory` is Redis's own business and is modeled as Redis has it: the host reports
+//! whether the command started over the limit ([`ScriptHost::out_of_memory`]) and the bridge
+//! refuses only a script's first write (`scriptVerifyOOM`), as an ordinary, catchable error.
 
 use crate::redis::args::{Args, CmdResult};
 use crate::redis::client::ClientId;
@@ -66,6 +68,10 @@ impl ScriptHost for StoreHost<'_> {
             return Err(StopScript(reply));
         }
         Ok(reply)
+    }
+
+    fn out_of_memory(&self) -> bool {
+        self.store.maxmemory() != 0 && self.store.srv.pre_command_oom
     }
 }
 

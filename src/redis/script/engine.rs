@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use super::lua::{CompileError, LuaVm, RunContext, RunOutcome};
 use super::rand48::Rand48;
-use super::{parse_shebang, sha1_hex, CachedScript, ScriptCache, ScriptHost, ScriptLimits};
+use super::{parse_shebang, sha1_hex, CachedScript, ScriptCache, ScriptFlags, ScriptHost, ScriptLimits};
 use crate::redis::args::{c_str, is};
 use crate::redis::num::parse_i64;
 use crate::redis::reply::Reply;
@@ -25,6 +25,8 @@ pub struct ScriptLogEntry {
 }
 
 const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+/// `scriptPrepareForRun`'s refusal of a script with flags but without `allow-oom` or `no-writes`.
+const OOM_SCRIPT: &str = "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'";
 
 const SCRIPT_HELP: &[&str] = &[
     "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -135,6 +137,27 @@ impl ScriptEngine {
         self.eval(argv, host).reply
     }
 
+    /// `evalGetCommandFlags`: the flags a script's shebang declares for the EVAL-family command
+    /// `argv` (its SHA1 looked up in the cache, else EVAL's body's shebang parsed), or `None` when
+    /// the command's own table flags apply (no shebang, a bad one, an EVALSHA of an unknown or
+    /// not 40-character SHA1).
+    pub fn declared_flags(&self, argv: &[Vec<u8>]) -> Option<ScriptFlags> {
+        let (name, source) = (argv.first()?.to_ascii_lowercase(), argv.get(1)?);
+        let evalsha = name.starts_with(b"evalsha");
+        let flags = if evalsha {
+            if source.len() != 40 {
+                return None;
+            }
+            self.cache.get(source)?.flags
+        } else {
+            match self.cache.get(sha1_hex(source).as_bytes()) {
+                Some(script) => script.flags,
+                None => parse_shebang(source).ok()?.0,
+            }
+        };
+        (!flags.compat).then_some(flags)
+    }
+
     /// [`ScriptEngine::eval_command`] that also says whether a playground limit stopped the run.
     pub fn eval(&mut self, argv: &[Vec<u8>], host: &mut dyn ScriptHost) -> EvalOutcome {
         let call = match EvalArgs::parse(argv) {
@@ -175,9 +198,15 @@ impl ScriptEngine {
                 "ERR Can not execute a script with write flag using *_ro command.",
             ));
         }
-        let read_only = read_only || (!script.flags.compat && script.flags.no_writes);
+        // The no-writes flag implies allow-oom; compatibility mode leaves memory to each call.
+        let flags = script.flags;
+        if !flags.compat && !flags.allow_oom && !flags.no_writes && host.out_of_memory() {
+            return EvalOutcome::answered(Reply::error(OOM_SCRIPT));
+        }
+        let read_only = read_only || (!flags.compat && flags.no_writes);
+        let allow_oom = !flags.compat && flags.allow_oom;
         let body = blank_shebang(&script);
-        let ctx = RunContext { read_only, rand: &mut self.rand, log: &mut self.log, host };
+        let ctx = RunContext { read_only, allow_oom, rand: &mut self.rand, log: &mut self.log, host };
         let outcome = match self.interpreter.get(&self.limits) {
             // Another server sharing this interpreter is running a script that reached this one
             // (never today): a fresh interpreter of its own for this run.

@@ -54,9 +54,19 @@ pub const MAX_KEEPER_NESTING: u32 = 20;
 
 pub struct RunContext<'a> {
     pub read_only: bool,
+    /// The script declared `allow-oom` (`SCRIPT_ALLOW_OOM`): no command it calls is refused for
+    /// memory.
+    pub allow_oom: bool,
     pub rand: &'a mut Rand48,
     pub log: &'a mut Vec<ScriptLogEntry>,
     pub host: &'a mut dyn ScriptHost,
+}
+
+/// What one run lets the script do (`run_ctx->flags`' `SCRIPT_READ_ONLY` and `SCRIPT_ALLOW_OOM`).
+#[derive(Clone, Copy, Debug)]
+struct Bridge {
+    read_only: bool,
+    allow_oom: bool,
 }
 
 pub enum RunOutcome {
@@ -393,12 +403,12 @@ impl LuaVm {
                 CompileError::Syntax(msg) => RunOutcome::HandlerFailed(msg),
             };
         }
-        let RunContext { read_only, rand, log, host } = ctx;
+        let RunContext { read_only, allow_oom, rand, log, host } = ctx;
         // Lend the engine's rand48 stream and log to the interpreter for this run.
         *self.state.rand.borrow_mut() = rand.clone();
         *self.state.log.borrow_mut() = std::mem::take(log);
         self.state.keeper_depth.set(0);
-        let outcome = self.run_compiled(sha, keys, args, read_only, host);
+        let outcome = self.run_compiled(sha, keys, args, Bridge { read_only, allow_oom }, host);
         *rand = self.state.rand.borrow().clone();
         *log = std::mem::take(&mut *self.state.log.borrow_mut());
         outcome
@@ -409,7 +419,7 @@ impl LuaVm {
         sha: &str,
         keys: &[Vec<u8>],
         args: &[Vec<u8>],
-        read_only: bool,
+        bridge: Bridge,
         host: &mut dyn ScriptHost,
     ) -> RunOutcome {
         let sandbox = match self.arm() {
@@ -424,11 +434,16 @@ impl LuaVm {
         let host = &host;
         let stopped: RefCell<Option<Reply>> = RefCell::new(None);
         let stopped = &stopped;
+        // `SCRIPT_WRITE_DIRTY`: the script has called a write command (once set, memory refuses
+        // nothing more: Redis cannot stop a script half way).
+        let write_dirty = Cell::new(false);
+        let write_dirty = &write_dirty;
         let result = lua.scope(|scope| {
             let make_call = |raise_errors: bool| {
                 scope.create_function(lua, move |lua, args: Variadic<Value>| {
                     let args = args.into_vec();
-                    let (value, is_error) = match redis_call(lua, &args, read_only, &mut **host.borrow_mut())? {
+                    let (value, is_error) = match redis_call(lua, &args, bridge, write_dirty, &mut **host.borrow_mut())?
+                    {
                         Ok(called) => called,
                         Err(StopScript(reply)) => {
                             // Uncatchable: the budget drops to one step, so the next instruction
@@ -581,7 +596,8 @@ fn lua_args_to_argv(args: &[Value]) -> Result<Vec<Vec<u8>>, &'static str> {
 fn redis_call(
     lua: &Lua,
     args: &[Value],
-    read_only: bool,
+    bridge: Bridge,
+    write_dirty: &Cell<bool>,
     host: &mut dyn ScriptHost,
 ) -> omnilua::Result<Result<(Value, bool), StopScript>> {
     let argv = match lua_args_to_argv(args) {
@@ -589,7 +605,12 @@ fn redis_call(
         Err(msg) => return Ok(Ok((Value::Table(error_table(lua, &format!("ERR {msg}"))?), true))),
     };
     let rejected = |msg: &str| -> omnilua::Result<Result<(Value, bool), StopScript>> {
-        let t = error_table(lua, &format!("ERR {msg}"))?;
+        // `luaPushErrorBuff`: a "-CODE msg" keeps its code, a bare message gets ERR.
+        let text = match msg.strip_prefix('-') {
+            Some(coded) => coded.to_string(),
+            None => format!("ERR {msg}"),
+        };
+        let t = error_table(lua, &text)?;
         t.raw_set("ignore_error_stats_update", true)?;
         Ok(Ok((Value::Table(t), true)))
     };
@@ -604,8 +625,16 @@ fn redis_call(
     if traits.deny_script {
         return rejected("This Redis command is not allowed from script");
     }
-    if read_only && traits.write {
+    if bridge.read_only && traits.write {
         return rejected("Write commands are not allowed from read-only scripts.");
+    }
+    // `scriptVerifyOOM`: only the script's first write can be refused, and only when the command
+    // that runs the script started over the limit; crossing it mid-run refuses nothing.
+    if !bridge.allow_oom && !write_dirty.get() && traits.deny_oom && host.out_of_memory() {
+        return rejected(&format!("-{}", crate::redis::server::OOM_ERROR));
+    }
+    if traits.write {
+        write_dirty.set(true);
     }
     let reply = match host.call(&argv) {
         Ok(reply) => reply,

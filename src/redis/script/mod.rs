@@ -59,6 +59,9 @@ pub struct CommandTraits {
     pub write: bool,
     /// A `noscript` command (EVAL, SCRIPT, MULTI, SUBSCRIBE…): refused in any script.
     pub deny_script: bool,
+    /// A `denyoom` command: refused as a script's first write when the command that runs the
+    /// script started over `maxmemory` (`scriptVerifyOOM`).
+    pub deny_oom: bool,
 }
 
 /// What a script can reach: command lookup and execution. The engine implements this for its
@@ -72,6 +75,12 @@ pub trait ScriptHost {
     /// would cross): the script then stops at once — `pcall` cannot catch it — and the run answers
     /// the stop's reply. Undoing what the script wrote before is the host's job.
     fn call(&mut self, argv: &[Vec<u8>]) -> Result<Reply, StopScript>;
+    /// Whether `maxmemory` is set and the command running the script found memory over it after
+    /// evicting (`server.maxmemory && server.pre_command_oom_state`). A host without a memory
+    /// limit never is.
+    fn out_of_memory(&self) -> bool {
+        false
+    }
 }
 
 /// A host's refusal to run any more of a script; its reply becomes the script's reply.
@@ -89,6 +98,7 @@ pub fn table_traits(argv: &[Vec<u8>]) -> Option<CommandTraits> {
         arity: spec.arity,
         write: spec.flags.contains(&table::Flag::Write),
         deny_script: spec.flags.contains(&table::Flag::NoScript),
+        deny_oom: spec.flags.contains(&table::Flag::DenyOom),
     })
 }
 
@@ -116,7 +126,7 @@ pub fn script_subcommand(sub: &[u8]) -> Option<CommandTraits> {
         "kill" => (2, true),
         _ => return None,
     };
-    Some(CommandTraits { arity, write: false, deny_script })
+    Some(CommandTraits { arity, write: false, deny_script, deny_oom: false })
 }
 
 /// Bounds on one script run. Exceeding one stops the script with a `playground limit` error.

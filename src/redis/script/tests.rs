@@ -392,3 +392,110 @@ fn xread_with_block_is_refused_from_a_script() {
         "#]],
     );
 }
+
+/// `scriptVerifyOOM` and `scriptPrepareForRun`: over `maxmemory` (noeviction), a script without
+/// a shebang runs, but its first write of a deny-oom command is refused (catchable by pcall); a
+/// write that is not deny-oom (DEL) first makes later writes go through, since Redis cannot stop
+/// a script half way. A script with flags is refused before it runs unless it declares
+/// `allow-oom` or `no-writes`. Inside EXEC, scripts see the state saved by the last command that
+/// ran with `maxmemory` set (here the CONFIG SET before MULTI), as Redis's
+/// `pre_command_oom_state` is. The case of a script that crosses the limit mid-run is
+/// `a_script_that_crosses_maxmemory_mid_run_is_not_refused`.
+#[test]
+fn a_script_over_maxmemory_is_refused_only_its_first_write() {
+    check(
+        &[
+            &["SET", "x", "123"],
+            &["CONFIG", "SET", "maxmemory-policy", "noeviction"],
+            &["CONFIG", "SET", "maxmemory", "1"],
+            &["EVAL", "redis.call('set','x',1) return 1", "1", "x"],
+            &["EVAL", "return redis.pcall('set','x',1)", "1", "x"],
+            &["EVAL", "local t = redis.pcall('set','x',1) return t['err']", "1", "x"],
+            &["EVAL", "return redis.call('get','x')", "1", "x"],
+            &["EVAL_RO", "return redis.call('get','x')", "1", "x"],
+            &["EVAL", "redis.pcall('set','x',1) return redis.call('set','x',2)", "1", "x"],
+            &["EVAL", "redis.call('del','gone') return redis.call('set','x',3)", "1", "x"],
+            &["EVAL", "#!lua\nreturn 1", "0"],
+            &["EVAL_RO", "#!lua\nreturn 1", "0"],
+            &["EVAL", "#!lua flags=no-writes\nreturn redis.call('get','x')", "0"],
+            &["EVAL", "#!lua flags=no-writes\nreturn redis.call('set','x',1)", "0"],
+            &["EVAL", "#!lua flags=allow-oom\nreturn redis.call('set','x',4)", "1", "x"],
+            &["SCRIPT", "LOAD", "#!lua\nreturn 2"],
+            &["EVALSHA", "327e60b78547ebb77ec450ead371d5bd10cbdd69", "0"],
+            &["CONFIG", "SET", "maxmemory", "0"],
+            &["MULTI"],
+            &["CONFIG", "SET", "maxmemory", "1"],
+            &["EVAL", "return redis.call('set','x',5)", "1", "x"],
+            &["EXEC"],
+            &["GET", "x"],
+            // A script with flags run under the limit after a refused write: the state was
+            // taken again when the limit was raised.
+            &["CONFIG", "SET", "maxmemory", "1"],
+            &["SET", "x", "8"],
+            &["CONFIG", "SET", "maxmemory", "100mb"],
+            &["EVAL", "#!lua\nreturn redis.call('set','x',9)", "1", "x"],
+            &["CONFIG", "SET", "maxmemory", "0"],
+        ],
+        expect![[r#"
+            SET x 123 -> OK
+            CONFIG SET maxmemory-policy noeviction -> OK
+            CONFIG SET maxmemory 1 -> OK
+            EVAL redis.call('set','x',1) return 1 1 x -> (error) OOM command not allowed when used memory > 'maxmemory'. script: e50389d7724274719d9b4e35a25d4cc4ca908c7a, on @user_script:1.
+            EVAL return redis.pcall('set','x',1) 1 x -> (error) OOM command not allowed when used memory > 'maxmemory'.
+            EVAL local t = redis.pcall('set','x',1) return t['err'] 1 x -> "OOM command not allowed when used memory > 'maxmemory'."
+            EVAL return redis.call('get','x') 1 x -> "123"
+            EVAL_RO return redis.call('get','x') 1 x -> "123"
+            EVAL redis.pcall('set','x',1) return redis.call('set','x',2) 1 x -> (error) OOM command not allowed when used memory > 'maxmemory'. script: c1a83450aee9a090c060f56dc2c9e8317b1a5d4b, on @user_script:1.
+            EVAL redis.call('del','gone') return redis.call('set','x',3) 1 x -> OK
+            EVAL #!lua\nreturn 1 0 -> (error) OOM command not allowed when used memory > 'maxmemory'.
+            EVAL_RO #!lua\nreturn 1 0 -> (error) OOM command not allowed when used memory > 'maxmemory'.
+            EVAL #!lua flags=no-writes\nreturn redis.call('get','x') 0 -> "3"
+            EVAL #!lua flags=no-writes\nreturn redis.call('set','x',1) 0 -> (error) ERR Write commands are not allowed from read-only scripts. script: 0da8acfc3df79811000ffcaca482af70e298d476, on @user_script:2.
+            EVAL #!lua flags=allow-oom\nreturn redis.call('set','x',4) 1 x -> OK
+            SCRIPT LOAD #!lua\nreturn 2 -> "327e60b78547ebb77ec450ead371d5bd10cbdd69"
+            EVALSHA 327e60b78547ebb77ec450ead371d5bd10cbdd69 0 -> (error) OOM command not allowed when used memory > 'maxmemory'.
+            CONFIG SET maxmemory 0 -> OK
+            MULTI -> OK
+            CONFIG SET maxmemory 1 -> QUEUED
+            EVAL return redis.call('set','x',5) 1 x -> QUEUED
+            EXEC -> [OK, (error) OOM command not allowed when used memory > 'maxmemory'. script: 269d095e37e9dad2cac3c6faff1686f69c7d2b84, on @user_script:1.]
+            GET x -> "4"
+            CONFIG SET maxmemory 1 -> OK
+            SET x 8 -> (error) OOM command not allowed when used memory > 'maxmemory'.
+            CONFIG SET maxmemory 100mb -> OK
+            EVAL #!lua\nreturn redis.call('set','x',9) 1 x -> OK
+            CONFIG SET maxmemory 0 -> OK
+        "#]],
+    );
+}
+
+/// `pre_command_oom_state` is taken once, before the script: a script that starts under
+/// `maxmemory` may write past it, and only the next command is refused.
+#[test]
+fn a_script_that_crosses_maxmemory_mid_run_is_not_refused() {
+    let mut store = Store::new(SimRng::new(1));
+    let used = store.used_memory();
+    let limit = (used + 1000).to_string();
+    let out = run(
+        &mut store,
+        &[
+            &["CONFIG", "SET", "maxmemory-policy", "noeviction"],
+            &["CONFIG", "SET", "maxmemory", &limit],
+            &[
+                "EVAL",
+                "redis.call('set','a',string.rep('x',2000)) return redis.call('set','b',string.rep('y',2000))",
+                "0",
+            ],
+            &["SET", "c", "1"],
+            &["STRLEN", "b"],
+        ],
+    );
+    expect![[r#"
+        CONFIG SET maxmemory-policy noeviction -> OK
+        CONFIG SET maxmemory LIMIT -> OK
+        EVAL redis.call('set','a',string.rep('x',2000)) return redis.call('set','b',string.rep('y',2000)) 0 -> OK
+        SET c 1 -> (error) OOM command not allowed when used memory > 'maxmemory'.
+        STRLEN b -> (integer) 2000
+    "#]]
+    .assert_eq(&out.replace(&limit, "LIMIT"));
+}

@@ -2,6 +2,8 @@
 //! that counts down with the page's clock, its size and a value preview, narrowed by a Redis glob.
 //! A key opens in the shared `Modal` with its full value, an edit form and delete. Every change
 //! is a Redis command sent through the page (`on_command`), so it shows up in the CLI transcript.
+//! Keys that maxmemory eviction removed recently (and that have not come back) follow the live
+//! rows, struck through, with the policy that evicted them.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +11,7 @@ use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::StoreHandle;
-use crate::redis::browser::{FullValue, KeyRow, PENDING_SHOWN};
+use crate::redis::browser::{EvictedRow, FullValue, KeyRow, PENDING_SHOWN};
 use crate::redis::cli::quote;
 use crate::redis::num::format_score;
 use crate::redis::KeyType;
@@ -90,8 +92,12 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
     let ttl_seen = use_mut_ref(BTreeMap::<Vec<u8>, u64>::new);
 
     let pattern: Vec<u8> = if filter.trim().is_empty() { b"*".to_vec() } else { filter.as_bytes().to_vec() };
-    let (rows, total) =
-        props.store.0.borrow_mut().with_database(props.db, |s| (s.browse(props.now, &pattern, ROW_LIMIT), s.dbsize()));
+    let (db, now) = (props.db, props.now);
+    let (rows, total, evicted) = props
+        .store
+        .0
+        .borrow_mut()
+        .with_database(db, |s| (s.browse(now, &pattern, ROW_LIMIT), s.dbsize(), s.evicted_rows(db, now, &pattern)));
     let ttl_fraction = {
         let mut seen = ttl_seen.borrow_mut();
         if seen.len() > 4 * ROW_LIMIT {
@@ -142,11 +148,22 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
                         { for rows.iter().zip(ttl_fraction).map(|(row, fraction)| html! {
                             <BrowserRow key={row.key_display.clone()} row={row.clone()} {fraction} on_open={on_open.clone()} />
                         }) }
+                        { for evicted.iter().map(|row| html! { <EvictedBrowserRow key={format!("evicted {}", row.key_display)} row={row.clone()} /> }) }
                     </tbody>
                 </table>
             </div>
             <p class="redis-browser__count" data-testid="redis-browser-count">
-                { if rows.is_empty() && total == 0 {
+                { if !evicted.is_empty() {
+                    format!(
+                        "{} · {} recently evicted (struck through).",
+                        match rows.len() {
+                            0 => "No live key matches".to_string(),
+                            1 => "1 live key".to_string(),
+                            n => format!("{n} live keys"),
+                        },
+                        evicted.len()
+                    )
+                } else if rows.is_empty() && total == 0 {
                     "No keys yet. Try SET greeting hello EX 30 in the CLI.".to_string()
                 } else if rows.is_empty() {
                     format!("No live key matches {}.", quote(&pattern))
@@ -194,6 +211,29 @@ pub fn BrowserRow(props: &BrowserRowProps) -> Html {
             </td>
             <td class="redis-browser__size">{ format_size(row.key_type, row.size) }</td>
             <td class="redis-browser__preview">{ row.preview.clone() }</td>
+        </tr>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct EvictedBrowserRowProps {
+    pub row: EvictedRow,
+}
+
+/// A key eviction removed: no longer in the database, so nothing to open.
+#[component]
+pub fn EvictedBrowserRow(props: &EvictedBrowserRowProps) -> Html {
+    let row = &props.row;
+    let key = row.key_display.strip_prefix('"').and_then(|d| d.strip_suffix('"')).unwrap_or(&row.key_display);
+    html! {
+        <tr class="redis-browser__row--evicted" data-testid="redis-browser-evicted-row">
+            <td class="redis-browser__key-cell"><s class="redis-browser__evicted-key" data-testid="redis-browser-evicted-key">{ key.to_string() }</s></td>
+            <td><span class="redis-type redis-type--evicted">{ "evicted" }</span></td>
+            <td class="redis-browser__ttl"><span class="redis-muted">{ "—" }</span></td>
+            <td class="redis-browser__size"><span class="redis-muted">{ "—" }</span></td>
+            <td class="redis-browser__preview" data-testid="redis-browser-evicted-policy">
+                { format!("evicted by {} {} ago", row.policy, format_ttl(row.ago_ms)) }
+            </td>
         </tr>
     }
 }

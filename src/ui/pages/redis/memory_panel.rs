@@ -33,12 +33,12 @@ pub fn MemoryPanel(props: &MemoryPanelProps) -> Html {
         .recently_evicted()
         .rev()
         .take(SHOWN_EVICTED)
-        .map(|(db, k)| {
-            let k = String::from_utf8_lossy(k);
-            if *db == 0 {
+        .map(|e| {
+            let k = String::from_utf8_lossy(&e.key);
+            if e.db == 0 {
                 k.into_owned()
             } else {
-                format!("{k} (db {db})")
+                format!("{k} (db {})", e.db)
             }
         })
         .collect();
