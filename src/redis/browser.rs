@@ -153,21 +153,47 @@ impl Store {
 
     /// Live keys matching `pattern` (Redis glob; `*` for all), sorted by key bytes, at most `limit`.
     pub fn browse(&self, now: SimTime, pattern: &[u8], limit: usize) -> Vec<KeyRow> {
+        self.browse_by(now, pattern, limit, |a, b| a.0.cmp(b.0)).0
+    }
+
+    /// The `limit` live keys with the longest time to live (keys without one last, ties by key
+    /// bytes), and how many live keys there are: what a panel showing "the freshest cache entries
+    /// of N" needs, without formatting a row for every key.
+    pub fn browse_longest_ttl(&self, now: SimTime, limit: usize) -> (Vec<KeyRow>, usize) {
+        // A later deadline is a longer TTL; `None` (no TTL) sorts after every deadline.
+        self.browse_by(now, b"*", limit, |a, b| match (a.2, b.2) {
+            (Some(x), Some(y)) => y.cmp(&x).then(a.0.cmp(b.0)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.0.cmp(b.0),
+        })
+    }
+
+    /// Live keys matching `pattern`, the first `limit` of them in `order`, and how many matched.
+    /// Sorts and cuts the matches first, then formats only the rows drawn: pages call this every
+    /// 100 ms or every frame, and a preview (a set's reply order, escaping) is the costly part.
+    fn browse_by(
+        &self,
+        now: SimTime,
+        pattern: &[u8],
+        limit: usize,
+        order: impl Fn(&(&[u8], &Value, Option<i64>), &(&[u8], &Value, Option<i64>)) -> std::cmp::Ordering,
+    ) -> (Vec<KeyRow>, usize) {
         let now_ms = self.now_ms_for(now);
-        // Sort and cut the matches first, then format only the rows drawn: the page calls this
-        // every 100 ms, and a preview (a set's reply order, escaping) is the costly part.
         let mut live: Vec<(&[u8], &Value, Option<i64>)> = self
             .db
             .iter()
             .filter(|(k, _)| pattern == b"*" || glob::matches(pattern, k, false))
             .filter_map(|(k, v)| Some((&**k, v, self.live_deadline(k, now_ms).ok()?)))
             .collect();
+        let matched = live.len();
         if live.len() > limit {
-            live.select_nth_unstable_by(limit, |a, b| a.0.cmp(b.0));
+            live.select_nth_unstable_by(limit, &order);
             live.truncate(limit);
         }
-        live.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        live.into_iter()
+        live.sort_unstable_by(&order);
+        let rows = live
+            .into_iter()
             .map(|(k, v, deadline)| KeyRow {
                 key: k.to_vec(),
                 key_display: quote(k),
@@ -176,7 +202,8 @@ impl Store {
                 size: v.len(),
                 preview: preview(v),
             })
-            .collect()
+            .collect();
+        (rows, matched)
     }
 
     /// Keys of database `db` (the active one, as in [`Store::with_database`]) that eviction removed
@@ -407,5 +434,20 @@ mod tests {
         assert_eq!(keys, ["\"k01\"", "\"k02\"", "\"k03\""], "expired k00 is skipped before the cut");
         assert_eq!(s.browse(later, b"k4?", 100).len(), 10);
         assert_eq!(s.browse(later, b"*", 0).len(), 0);
+    }
+
+    #[test]
+    fn longest_ttl_first_then_keys_without_one_and_the_live_count() {
+        let mut s = Store::new(SimRng::new(3));
+        for line in ["SET a 1 EX 10", "SET b 1 EX 30", "SET c 1", "SET d 1 EX 30", "SET e 1 PX 5", "SET f 1 EX 20"] {
+            s.execute(TEST_EPOCH, &crate::redis::cli::tokenize(line).unwrap());
+        }
+        let later = TEST_EPOCH + SimDuration::from_millis(10);
+        let (rows, live) = s.browse_longest_ttl(later, 4);
+        let keys: Vec<&str> = rows.iter().map(|r| r.key_display.as_str()).collect();
+        assert_eq!(keys, ["\"b\"", "\"d\"", "\"f\"", "\"a\""], "expired e is not counted, c (no TTL) is last");
+        assert_eq!(live, 5);
+        let (all, _) = s.browse_longest_ttl(later, 100);
+        assert_eq!(all.last().map(|r| r.key_display.as_str()), Some("\"c\""));
     }
 }

@@ -232,10 +232,7 @@ pub fn CacheAsideDemo() -> Html {
         .take(DOTS_SHOWN)
         .collect();
     let ratio = ratio_series(&model.ratio_buckets().to_vec());
-    let mut keys = model.store.browse(now, b"*", usize::MAX);
-    let key_count = keys.len();
-    keys.sort_by(|a, b| b.ttl_ms.cmp(&a.ttl_ms).then(a.key.cmp(&b.key)));
-    keys.truncate(KEYS_SHOWN);
+    let (keys, key_count) = model.store.browse_longest_ttl(now, KEYS_SHOWN);
     let typed = state.extra.last_typed.and_then(|id| model.record(id)).filter(|r| r.source == Source::Typed).cloned();
     let cursor = run.cursor();
     let clock = SimDuration(cursor.at_ms).clock_string();
@@ -278,7 +275,9 @@ pub fn CacheAsideDemo() -> Html {
                 <p class="ca-empty" data-testid="ca-paths-empty">{ "No request yet: press Request, or Play to start the workload." }</p>
             } else {
                 <div class="ca-paths" data-testid="ca-paths">
-                    { for latest.into_iter().map(|r| html! { <SequenceDiagram key={r.id} record={r.clone()} now_ms={now_ms} ttl_s={current.ttl_s} /> }) }
+                    // Keyed by position, not request id: at speed the three latest requests change every
+                    // frame, and position keys update three diagrams instead of rebuilding them.
+                    { for latest.into_iter().enumerate().map(|(i, r)| html! { <SequenceDiagram key={i} record={r} now_ms={now_ms} ttl_s={current.ttl_s} /> }) }
                 </div>
             }
 
