@@ -66,3 +66,40 @@ fn the_core_names_no_web_types_clock_or_entropy() {
     assert!(checked >= 5, "the tidy check found only {checked} core files: is it looking in the right place?");
     assert!(offences.is_empty(), "the core must stay pure:\n{}", offences.join("\n"));
 }
+
+/// How ARCHITECTURE.md names a source file: a module directory's `mod.rs` by the directory
+/// (`balance/`), `lib.rs`/`main.rs` by their path, any other file by its file name (`smooth_wrr.rs`)
+/// or its module name in backticks (`` `smooth_wrr` ``). Unit-test modules (`tests.rs`) are covered
+/// by their parent's entry.
+fn named_in(doc: &str, src: &Path, file: &Path) -> bool {
+    let rel = file.strip_prefix(src).unwrap();
+    let name = rel.file_name().unwrap().to_string_lossy();
+    let stem = name.trim_end_matches(".rs");
+    match &*name {
+        "tests.rs" => true,
+        "lib.rs" | "main.rs" => doc.contains(&format!("src/{name}")),
+        "mod.rs" => {
+            let dir = rel.parent().unwrap().to_string_lossy().replace('\\', "/");
+            doc.contains(&format!("{dir}/"))
+        }
+        _ => doc.contains(&*name) || doc.contains(&format!("`{stem}`")),
+    }
+}
+
+#[test]
+fn architecture_md_names_every_source_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let src = root.join("src");
+    let doc = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let missing: Vec<String> =
+        files.iter().filter(|f| !named_in(&doc, &src, f)).map(|f| f.strip_prefix(root).unwrap().display().to_string()).collect();
+    assert!(files.len() > 50, "found only {} source files", files.len());
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md's code map must name every source file (by file name, or a module directory by `dir/`); missing:\n{}",
+        missing.join("\n")
+    );
+}
