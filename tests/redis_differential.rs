@@ -3,7 +3,8 @@
 //!
 //! The test starts its own `redis-server` on a free loopback port (no persistence, DEBUG enabled),
 //! waits for PING, and stops it when done (a Drop guard kills it even when an assertion fails).
-//! It runs the hand-written edge-case tables of `playground::redis::edge_cases` and
+//! It runs the hand-written edge-case scripts `tests/redis_cases/*.redis` (loaded by
+//! `support/redis_cases.rs`; `tests/redis_cases.rs` pins the model's replies to them) and
 //! `REDIS_DIFF_SEQUENCES` (default 600) seeded random sequences of 5–30 commands over five keys
 //! whose types mix, so WRONGTYPE, syntax and range errors happen often.
 //!
@@ -27,11 +28,13 @@ use std::io::Write;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use playground::redis::cli::{format_inline, tokenize};
-use playground::redis::{edge_cases, Reply, Store};
+use playground::redis::{Reply, Store};
 use playground::sim::{SimRng, SimTime};
 
 #[path = "redis_differential/clients.rs"]
 mod clients;
+#[path = "support/redis_cases.rs"]
+mod redis_cases;
 #[path = "support/redis_server.rs"]
 mod redis_server;
 
@@ -634,13 +637,16 @@ fn model_matches_redis_server() {
     let server = start_server();
     let mut conn = Conn::connect(server.port).expect("connect to redis-server");
 
-    // Hand-written edge-case tables, every family.
+    // Hand-written edge-case scripts, every family on disk.
+    let families = redis_cases::families();
     let mut table_commands = 0;
-    for (family, script) in edge_cases::TABLES {
-        let argv: Vec<Vec<Vec<u8>>> =
-            edge_cases::lines(script).map(|l| tokenize(l).unwrap_or_else(|e| panic!("table {family}: {e}"))).collect();
+    for family in &families {
+        let name = &family.name;
+        let argv: Vec<Vec<Vec<u8>>> = redis_cases::lines(&family.script)
+            .map(|l| tokenize(l).unwrap_or_else(|e| panic!("{name}.redis: {e}")))
+            .collect();
         table_commands += argv.len();
-        check_script(&mut conn, &format!("edge-case table '{family}'"), argv, 1);
+        check_script(&mut conn, &format!("edge-case table '{name}'"), argv, 1);
     }
 
     // Seeded random sequences.
@@ -658,7 +664,7 @@ fn model_matches_redis_server() {
     }
     println!(
         "differential: {} edge-case tables ({table_commands} commands) and {n} random sequences ({commands} commands) agree with redis-server",
-        edge_cases::TABLES.len()
+        families.len()
     );
     drop(server);
 }
@@ -844,7 +850,7 @@ fn memory_tables_match_redis_server() {
     for section in text.split("\n## ").filter(|s| !s.trim().is_empty()) {
         let (name, script) = section.trim_start_matches("## ").split_once('\n').unwrap_or((section, ""));
         let argv: Vec<Vec<Vec<u8>>> =
-            edge_cases::lines(script).map(|l| tokenize(l).unwrap_or_else(|e| panic!("table {name}: {e}"))).collect();
+            redis_cases::lines(script).map(|l| tokenize(l).unwrap_or_else(|e| panic!("table {name}: {e}"))).collect();
         check_script(&mut conn, &format!("memory table '{name}'"), argv, 1);
         // A table that failed midway must not leave a limit on the server for the next one.
         conn.call(&tokenize("CONFIG SET maxmemory 0 maxmemory-policy noeviction").unwrap());

@@ -55,7 +55,6 @@ pub mod client;
 pub mod cmd;
 pub mod config;
 pub mod databases;
-pub mod edge_cases;
 pub mod evict;
 pub mod expire;
 pub mod glob;
