@@ -102,7 +102,8 @@ fn current() -> String {
     }
     knobs.task.idempotency_keys = true;
     for seed in [5, 9] {
-        let _ = writeln!(lines, "live | task-queue idempotency | {seed} | {}", digest(&live(knobs.clone(), seed, false)));
+        let _ =
+            writeln!(lines, "live | task-queue idempotency | {seed} | {}", digest(&live(knobs.clone(), seed, false)));
     }
     lines
 }
@@ -115,12 +116,8 @@ fn every_preset_and_live_run_matches_the_runtime_before_the_split() {
         return;
     }
     let want = std::fs::read_to_string(FIXTURE).expect("the recorded digests");
-    let differ: Vec<String> = want
-        .lines()
-        .zip(now.lines())
-        .filter(|(a, b)| a != b)
-        .map(|(a, b)| format!("want {a}\n got {b}"))
-        .collect();
+    let differ: Vec<String> =
+        want.lines().zip(now.lines()).filter(|(a, b)| a != b).map(|(a, b)| format!("want {a}\n got {b}")).collect();
     assert_eq!(want.lines().count(), now.lines().count(), "the set of cases changed");
     assert!(differ.is_empty(), "{} of {} runs changed:\n{}", differ.len(), want.lines().count(), differ.join("\n"));
 }

@@ -6,8 +6,12 @@
 //! - [`scenario`]: producers, consumers, faults, per-pattern knobs, validation, presets.
 //! - [`broker`]: the modeled Redis server with host crashes under each persistence setting and
 //!   the redis-cli log of what clients sent.
-//! - [`runtime`]: the kernel model — every producer and consumer is a Redis client sending the
-//!   commands a real implementation sends (see its header for the exact commands per pattern).
+//! - [`machine`]: what every pattern machine speaks: actors, tags, inputs, effects, the view.
+//! - [`patterns`]: one sans-IO state machine per pattern (events in, effects out: the Redis
+//!   commands it sends, the timers it sets, the messages it delivers and processes), each file
+//!   headed by the exact commands its pattern sends.
+//! - [`runtime`]: the kernel model — routes events and effects between the pattern machine, the
+//!   broker and the kernel; owns producers, connections, faults, checker and trail.
 //! - [`checker`]: produced / delivered / processed / lost / duplicated / out of order, latency
 //!   percentiles, bounded depth and lag series — all derived from what happened in the run.
 //! - [`trail`]: the bounded record of moves and message lives the page draws and inspects.
@@ -23,6 +27,8 @@
 
 pub mod broker;
 pub mod checker;
+pub mod machine;
+pub mod patterns;
 pub mod runtime;
 pub mod scenario;
 pub mod trail;
