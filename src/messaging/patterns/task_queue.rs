@@ -114,6 +114,11 @@ impl TaskQueue {
             let next = wk.jobs.iter().filter(|(_, j)| !j.running && j.eta <= now).map(|(id, _)| *id).next();
             let Some(id) = next else { break };
             self.start_task(io, w, id);
+            if self.workers[w as usize].jobs.get(&id).is_some_and(|j| !j.running) {
+                // Its idempotency check could not reach the broker: it waits for the control
+                // connection's reconnect (starting it again now would never end).
+                break;
+            }
         }
         let wk = &self.workers[w as usize];
         let earliest = wk.jobs.values().filter(|j| !j.running && j.eta > now).map(|j| j.eta).min();

@@ -272,3 +272,19 @@ fn request_response_retries_a_timed_out_request_after_the_backoff_delay_and_then
     assert!(has(&gave_up, &Effect::Count(Counter::Failed)), "{gave_up:?}");
     assert_eq!(m.consumer(0).tags, Vec::<String>::new());
 }
+
+#[test]
+fn a_task_whose_idempotency_check_cannot_reach_the_broker_waits_for_the_reconnect() {
+    let (mut b, mut m) = bench(PatternId::TaskQueue, 1, 1);
+    b.sc.task.idempotency_keys = true;
+    b.links.broker_up = false;
+    let pop = Reply::Array(vec![bulk("celery"), Reply::Bulk(msg(6))]);
+    // Before the fix this call never returned: the task went back to waiting and was started again.
+    let got = b.feed(m.as_mut(), Input::Reply { actor: Actor::Slot(0, 0), tag: Tag::Pop, frame: pop });
+    let checks = commands(&got).iter().filter(|c| c.contains("SET idem:6")).count();
+    assert_eq!(checks, 1, "{:?}", commands(&got));
+    assert_eq!(m.consumer(0).held, [(6, false)], "still reserved, not running");
+    b.links.broker_up = true;
+    let again = b.feed(m.as_mut(), Input::Reconnected(Actor::Control(0)));
+    assert!(commands(&again).iter().any(|c| c.contains("SET idem:6 w0.1 NX EX 86400")), "{:?}", commands(&again));
+}
