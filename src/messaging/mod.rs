@@ -14,6 +14,8 @@
 //!   broker and the kernel; owns producers, connections, faults, checker and trail.
 //! - [`checker`]: produced / delivered / processed / lost / duplicated / out of order, latency
 //!   percentiles, bounded depth and lag series — all derived from what happened in the run.
+//! - [`pair`]: two runs of one workload (another pattern) on one clock, faults into both: the
+//!   page's compare.
 //! - [`trail`]: the bounded record of moves and message lives the page draws and inspects.
 //! - [`transport`]: TCP (handshake, seq/ack, RFC 6298 RTO, slow start + AIMD, in-order
 //!   delivery) and UDP over the same lossy, duplicating, reordering link.
@@ -28,6 +30,7 @@
 pub mod broker;
 pub mod checker;
 pub mod machine;
+pub mod pair;
 pub mod patterns;
 pub mod runtime;
 pub mod scenario;
@@ -35,6 +38,7 @@ pub mod trail;
 pub mod transport;
 
 pub use checker::{Checker, MsgId, Report, Sample};
+pub use pair::{same_workload, RunPair};
 pub use runtime::{
     parse_payload, run_preset, ConsumerView, CrashRecord, MessagingRun, QueryError, RunResult, RunStats, MAX_LIVE_BURST,
 };

@@ -923,17 +923,7 @@ impl MessagingRun {
 
     /// Adds a burst of `count` messages over `over_ms`, starting now (the "peak load" button).
     pub fn burst(&mut self, count: u32, over_ms: u64) -> Result<(), ScenarioError> {
-        let produced = self.sim.model.checker.produced() as f64;
-        if count == 0 || count > MAX_LIVE_BURST {
-            return Err(ScenarioError::Range {
-                field: "burst.count",
-                value: count.to_string(),
-                accepted: "1 to 5000 messages",
-            });
-        }
-        if produced + f64::from(count) > super::scenario::MAX_MESSAGES {
-            return Err(ScenarioError::TooManyMessages(produced + f64::from(count)));
-        }
+        self.check_burst(count)?;
         self.sim.act(|m, ctx| {
             let now = ctx.now();
             let n = u64::from(count);
@@ -946,6 +936,22 @@ impl MessagingRun {
             }
             m.burst_windows.push((now, now.saturating_add(SimDuration::from_millis(over_ms))));
         });
+        Ok(())
+    }
+
+    /// Whether [`MessagingRun::burst`] would take `count` more messages (it changes nothing).
+    pub fn check_burst(&self, count: u32) -> Result<(), ScenarioError> {
+        let produced = self.sim.model.checker.produced() as f64;
+        if count == 0 || count > MAX_LIVE_BURST {
+            return Err(ScenarioError::Range {
+                field: "burst.count",
+                value: count.to_string(),
+                accepted: "1 to 5000 messages",
+            });
+        }
+        if produced + f64::from(count) > super::scenario::MAX_MESSAGES {
+            return Err(ScenarioError::TooManyMessages(produced + f64::from(count)));
+        }
         Ok(())
     }
 
