@@ -110,7 +110,7 @@ async fn tcp_vs_udp_shows_both_transports() {
 
 /// `0:00:07.123` → 7123.
 fn clock_ms(root: &Element) -> u64 {
-    let t = text(root, "clock");
+    let t = query(root, "[data-testid='clock'] output").expect("the clock").text_content().unwrap_or_default();
     let parts: Vec<&str> = t.trim().split(':').collect();
     assert_eq!(parts.len(), 3, "a clock h:mm:ss.mmm: {t}");
     let (h, m): (u64, u64) = (parts[0].parse().unwrap(), parts[1].parse().unwrap());
@@ -167,12 +167,6 @@ async fn compare_plays_two_runs_of_one_workload_on_one_clock() {
     let (a, b) = (fresh_at(PatternId::SimpleQueue, t), fresh_at(PatternId::ReliableQueue, t));
     assert_eq!(counts(&root, ""), expected(&a.report(), false), "the first run at {t} ms");
     assert_eq!(counts(&root, "vs-"), expected(&b.report(), false), "the compared run at {t} ms");
-    // A fault applies to both at the same virtual time.
-    assert!(by_testid(&root, "msg-faults-both").is_some());
-    click(&by_testid(&root, "msg-partition").unwrap());
-    settle().await;
-    let flows = root.query_selector_all("[data-testid='msg-partition-line']").unwrap().length();
-    assert_eq!(flows, 2, "both flows show the partition");
     // To the end: the sentence says what differs.
     click(&by_testid(&root, "msg-finish").unwrap());
     assert!(wait_until(60_000, || by_testid(&root, "msg-finished").is_some()).await);
@@ -181,6 +175,12 @@ async fn compare_plays_two_runs_of_one_workload_on_one_clock() {
     assert_eq!(text(&root, "vs-count-lost"), "0", "the reliable queue redelivers");
     let note = text(&root, "msg-compare-note");
     assert!(note.contains("simple-queue lost") && note.contains("reliable-queue redelivered"), "{note}");
+    // A fault applies to both at the same virtual time (here, the end).
+    assert!(by_testid(&root, "msg-faults-both").is_some());
+    click(&by_testid(&root, "msg-partition").unwrap());
+    settle().await;
+    let flows = root.query_selector_all("[data-testid='msg-partition-line']").unwrap().length();
+    assert_eq!(flows, 2, "both flows show the partition");
     handle.destroy();
     root.remove();
 }

@@ -114,7 +114,9 @@ fn new_run(preset: &str, pattern: PatternId, variant: u64, seed: u64, size: Size
 fn new_pair(preset: &str, pattern: PatternId, variant: u64, seed: u64, size: Size, vs: Option<PatternId>) -> RunPair {
     let a = new_run(preset, pattern, variant, seed, size);
     let b = vs.and_then(|p| {
-        let mut b = MessagingRun::new(crate::messaging::same_workload(a.scenario(), p), seed, &format!("{p} (compared)")).ok()?;
+        let mut b =
+            MessagingRun::new(crate::messaging::same_workload(a.scenario(), p), seed, &format!("{p} (compared)"))
+                .ok()?;
         b.record_trail(FLOWS_KEPT, LIVES_KEPT);
         Some(b)
     });
@@ -128,7 +130,8 @@ fn compare_sentence(a: (&str, &Report), b: (&str, &Report), done: bool) -> Strin
     let so_far = if done { "" } else { " so far" };
     if done && ar.lost != br.lost {
         let (more, fewer, mr, fr) = if ar.lost > br.lost { (an, bn, ar, br) } else { (bn, an, br, ar) };
-        let saved = if fr.redelivered > 0 { format!(" ({fewer} redelivered {})", fr.redelivered) } else { String::new() };
+        let saved =
+            if fr.redelivered > 0 { format!(" ({fewer} redelivered {})", fr.redelivered) } else { String::new() };
         parts.push(format!("{more} lost {} messages, {fewer} {}{saved}", mr.lost, fr.lost));
     }
     if ar.duplicated != br.duplicated {
@@ -147,10 +150,8 @@ fn compare_sentence(a: (&str, &Report), b: (&str, &Report), done: bool) -> Strin
             format!("No difference yet between {an} and {bn}; lost messages are counted when the run ends.")
         };
     }
+    // Pattern ids are names: the sentence keeps them lower-case, as the pickers show them.
     let mut text = parts.join("; ");
-    if let Some(c) = text.get(..1) {
-        text = format!("{}{}", c.to_uppercase(), &text[1..]);
-    }
     if !done {
         text.push_str(" (lost is counted when the run ends)");
     }
