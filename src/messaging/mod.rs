@@ -6,10 +6,16 @@
 //! - [`scenario`]: producers, consumers, faults, per-pattern knobs, validation, presets.
 //! - [`broker`]: the modeled Redis server with host crashes under each persistence setting and
 //!   the redis-cli log of what clients sent.
-//! - [`runtime`]: the kernel model — every producer and consumer is a Redis client sending the
-//!   commands a real implementation sends (see its header for the exact commands per pattern).
+//! - [`machine`]: what every pattern machine speaks: actors, tags, inputs, effects, the view.
+//! - [`patterns`]: one sans-IO state machine per pattern (events in, effects out: the Redis
+//!   commands it sends, the timers it sets, the messages it delivers and processes), each file
+//!   headed by the exact commands its pattern sends.
+//! - [`runtime`]: the kernel model — routes events and effects between the pattern machine, the
+//!   broker and the kernel; owns producers, connections, faults, checker and trail.
 //! - [`checker`]: produced / delivered / processed / lost / duplicated / out of order, latency
 //!   percentiles, bounded depth and lag series — all derived from what happened in the run.
+//! - [`pair`]: two runs of one workload (another pattern) on one clock, faults into both: the
+//!   page's compare.
 //! - [`trail`]: the bounded record of moves and message lives the page draws and inspects.
 //! - [`transport`]: TCP (handshake, seq/ack, RFC 6298 RTO, slow start + AIMD, in-order
 //!   delivery) and UDP over the same lossy, duplicating, reordering link.
@@ -23,12 +29,16 @@
 
 pub mod broker;
 pub mod checker;
+pub mod machine;
+pub mod pair;
+pub mod patterns;
 pub mod runtime;
 pub mod scenario;
 pub mod trail;
 pub mod transport;
 
 pub use checker::{Checker, MsgId, Report, Sample};
+pub use pair::{same_workload, RunPair};
 pub use runtime::{
     parse_payload, run_preset, ConsumerView, CrashRecord, MessagingRun, QueryError, RunResult, RunStats, MAX_LIVE_BURST,
 };

@@ -476,6 +476,11 @@ pub struct Variant {
     pub scenario: Scenario,
 }
 
+/// One run of workload `s` per pattern, labelled with the pattern's id.
+fn each_pattern(s: &Scenario, patterns: impl IntoIterator<Item = PatternId>) -> Vec<Variant> {
+    patterns.into_iter().map(|p| variant(p.id(), Scenario { pattern: p, ..s.clone() })).collect()
+}
+
 fn variant(label: &str, scenario: Scenario) -> Variant {
     Variant { label: label.to_string(), scenario }
 }
@@ -676,17 +681,17 @@ pub fn preset(id: &str) -> Result<Vec<Variant>, ScenarioError> {
                 task: TaskQueue { visibility_timeout_ms: 5_000, ..TaskQueue::default() },
                 ..base
             };
-            [
-                PatternId::SimpleQueue,
-                PatternId::ReliableQueue,
-                PatternId::StreamGroup,
-                PatternId::Pubsub,
-                PatternId::TaskQueue,
-                PatternId::RequestResponse,
-            ]
-            .into_iter()
-            .map(|p| variant(p.id(), Scenario { pattern: p, ..s.clone() }))
-            .collect()
+            each_pattern(
+                &s,
+                [
+                    PatternId::SimpleQueue,
+                    PatternId::ReliableQueue,
+                    PatternId::StreamGroup,
+                    PatternId::Pubsub,
+                    PatternId::TaskQueue,
+                    PatternId::RequestResponse,
+                ],
+            )
         }
         // A third of the deliveries fail; the stream group dead-letters an entry after 3.
         "poison-message" => {
@@ -762,7 +767,7 @@ pub fn page_variants(id: &str) -> Result<Vec<Variant>, ScenarioError> {
         task: TaskQueue { visibility_timeout_ms: 10_000, ..TaskQueue::default() },
         ..Scenario::default()
     };
-    Ok(PatternId::ALL.into_iter().map(|p| variant(p.id(), Scenario { pattern: p, ..s.clone() })).collect())
+    Ok(each_pattern(&s, PatternId::ALL))
 }
 
 /// The run the page shows for `preset` and `pattern`: the preset's `index`-th variant of that

@@ -107,3 +107,93 @@ async fn tcp_vs_udp_shows_both_transports() {
     handle.destroy();
     root.remove();
 }
+
+/// `0:00:07.123` → 7123.
+fn clock_ms(root: &Element) -> u64 {
+    let t = query(root, "[data-testid='clock'] output").expect("the clock").text_content().unwrap_or_default();
+    let parts: Vec<&str> = t.trim().split(':').collect();
+    assert_eq!(parts.len(), 3, "a clock h:mm:ss.mmm: {t}");
+    let (h, m): (u64, u64) = (parts[0].parse().unwrap(), parts[1].parse().unwrap());
+    let (s, ms) = parts[2].split_once('.').expect("milliseconds");
+    ((h * 60 + m) * 60 + s.parse::<u64>().unwrap()) * 1000 + ms.parse::<u64>().unwrap()
+}
+
+fn counts(root: &Element, prefix: &str) -> Vec<String> {
+    ["produced", "delivered", "processed", "lost", "duplicated", "redelivered", "out-of-order"]
+        .iter()
+        .map(|c| text(root, &format!("{prefix}count-{c}")))
+        .collect()
+}
+
+/// What the page shows for a report: the same strings as `Counts`.
+fn expected(r: &playground::messaging::Report, done: bool) -> Vec<String> {
+    let lost = if done { r.lost.to_string() } else { format!("{} pending", r.lost) };
+    vec![
+        r.produced.to_string(),
+        r.delivered.to_string(),
+        r.processed.to_string(),
+        lost,
+        r.duplicated.to_string(),
+        r.redelivered.to_string(),
+        r.out_of_order.to_string(),
+    ]
+}
+
+fn fresh_at(pattern: playground::messaging::PatternId, ms: u64) -> playground::messaging::MessagingRun {
+    use playground::messaging::scenario::page_run;
+    use playground::messaging::{same_workload, MessagingRun, PatternId};
+    use playground::sim::Clocked;
+    let v = page_run("consumer-crash", PatternId::SimpleQueue, 0).unwrap();
+    let mut run = MessagingRun::new(same_workload(&v.scenario, pattern), 1, "fresh").unwrap();
+    let t = playground::sim::TEST_EPOCH.saturating_add(playground::sim::SimDuration::from_millis(ms));
+    Clocked::run_until(&mut run, t);
+    run
+}
+
+#[wasm_bindgen_test]
+async fn compare_plays_two_runs_of_one_workload_on_one_clock() {
+    use playground::messaging::PatternId;
+    let (root, handle) =
+        mount_at::<Layout>("/messaging?preset=consumer-crash&pattern=simple-queue&vs=reliable-queue&seed=1").await;
+    assert!(by_testid(&root, "param-notices").is_none(), "vs=reliable-queue is accepted");
+    assert!(text(&root, "msg-live-vs").contains("reliable-queue"));
+    // Play for a while, pause, and compare both runs with fresh core runs at the page's time.
+    click(&by_testid(&root, "play-toggle").unwrap());
+    assert!(wait_until(20_000, || clock_ms(&root) > 2_500).await, "the clock moves");
+    click(&by_testid(&root, "play-toggle").unwrap());
+    settle().await;
+    let t = clock_ms(&root);
+    assert!(t > 0);
+    let (a, b) = (fresh_at(PatternId::SimpleQueue, t), fresh_at(PatternId::ReliableQueue, t));
+    assert_eq!(counts(&root, ""), expected(&a.report(), false), "the first run at {t} ms");
+    assert_eq!(counts(&root, "vs-"), expected(&b.report(), false), "the compared run at {t} ms");
+    // To the end: the sentence says what differs.
+    click(&by_testid(&root, "msg-finish").unwrap());
+    assert!(wait_until(60_000, || by_testid(&root, "msg-finished").is_some()).await);
+    settle().await;
+    assert_ne!(text(&root, "count-lost"), "0", "the simple queue loses what the crashed worker held");
+    assert_eq!(text(&root, "vs-count-lost"), "0", "the reliable queue redelivers");
+    let note = text(&root, "msg-compare-note");
+    assert!(note.contains("simple-queue lost") && note.contains("reliable-queue redelivered"), "{note}");
+    // A fault applies to both at the same virtual time (here, the end).
+    assert!(by_testid(&root, "msg-faults-both").is_some());
+    click(&by_testid(&root, "msg-partition").unwrap());
+    settle().await;
+    let flows = root.query_selector_all("[data-testid='msg-partition-line']").unwrap().length();
+    assert_eq!(flows, 2, "both flows show the partition");
+    handle.destroy();
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_vs_value_is_named_with_what_is_accepted() {
+    let (root, handle) = mount_at::<Layout>("/messaging?preset=steady&pattern=pubsub&vs=kafka").await;
+    let n = text(&root, "param-notices");
+    for want in ["vs", "kafka", "stream-group", "none"] {
+        assert!(n.contains(want), "the notice names {want}: {n}");
+    }
+    assert!(by_testid(&root, "msg-live-vs").is_none(), "no comparison from a bad value");
+    assert!(by_testid(&root, "msg-flow").is_some());
+    handle.destroy();
+    root.remove();
+}

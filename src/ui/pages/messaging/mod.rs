@@ -19,10 +19,10 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use crate::messaging::scenario::{page_run, page_variants, preset_summary, PAGE_PRESETS};
-use crate::messaging::{Fault, MessagingRun, MsgId, PatternId};
+use crate::messaging::{Fault, MessagingRun, MsgId, PatternId, Report, RunPair};
 use crate::sim::{ParamError, SimParams};
 use crate::ui::components::{ControlsBar, LineChart, PageHeader, ParamNotices, Series};
-use crate::ui::hooks::{use_frame_job, use_playback, use_url_params, SLICE_MS};
+use crate::ui::hooks::{use_frame_job, use_playback, use_sampled, use_url_params, SLICE_MS};
 use crate::ui::{performance_now, Route};
 
 use flow::{FlowDiagram, Geometry};
@@ -37,7 +37,13 @@ pub const LIVES_KEPT: usize = 2_000;
 pub const TRANSCRIPT_KEPT: usize = 100;
 /// Commands the "what the clients sent" list shows.
 const SENT_SHOWN: usize = 12;
+/// How often the comparison sentence is redrawn while playing.
+const SAMPLE_MS: f64 = 100.0;
 const TCP_VS_UDP: &str = "tcp-vs-udp";
+
+/// What `vs=` accepts: a pattern to compare the run with, or none.
+const VS_CHOICES: [&str; 7] =
+    ["none", "simple-queue", "reliable-queue", "pubsub", "request-response", "task-queue", "stream-group"];
 
 const PATTERN_CHOICES: [&str; 7] =
     ["simple-queue", "reliable-queue", "pubsub", "request-response", "task-queue", "stream-group", TCP_VS_UDP];
@@ -50,6 +56,7 @@ struct UrlState {
     variant: u64,
     loss: f64,
     size: Size,
+    vs: Option<PatternId>,
     notices: Vec<ParamError>,
 }
 
@@ -101,6 +108,54 @@ fn new_run(preset: &str, pattern: PatternId, variant: u64, seed: u64, size: Size
         .expect("the default scenario is valid");
     run.record_trail(FLOWS_KEPT, LIVES_KEPT);
     run
+}
+
+/// The run, and beside it when comparing a run of the same workload, seed and faults with `vs`.
+fn new_pair(preset: &str, pattern: PatternId, variant: u64, seed: u64, size: Size, vs: Option<PatternId>) -> RunPair {
+    let a = new_run(preset, pattern, variant, seed, size);
+    let b = vs.and_then(|p| {
+        let mut b =
+            MessagingRun::new(crate::messaging::same_workload(a.scenario(), p), seed, &format!("{p} (compared)"))
+                .ok()?;
+        b.record_trail(FLOWS_KEPT, LIVES_KEPT);
+        Some(b)
+    });
+    RunPair { a, b }
+}
+
+/// One sentence on what differs between the two runs' checker counts.
+fn compare_sentence(a: (&str, &Report), b: (&str, &Report), done: bool) -> String {
+    let ((an, ar), (bn, br)) = (a, b);
+    let mut parts = Vec::new();
+    let so_far = if done { "" } else { " so far" };
+    if done && ar.lost != br.lost {
+        let (more, fewer, mr, fr) = if ar.lost > br.lost { (an, bn, ar, br) } else { (bn, an, br, ar) };
+        let saved =
+            if fr.redelivered > 0 { format!(" ({fewer} redelivered {})", fr.redelivered) } else { String::new() };
+        parts.push(format!("{more} lost {} messages, {fewer} {}{saved}", mr.lost, fr.lost));
+    }
+    if ar.duplicated != br.duplicated {
+        parts.push(format!("{an} duplicated {}, {bn} {}{so_far}", ar.duplicated, br.duplicated));
+    }
+    if ar.processed != br.processed {
+        parts.push(format!("{an} processed {}, {bn} {}{so_far}", ar.processed, br.processed));
+    }
+    if ar.p99_ms != br.p99_ms && ar.processed > 0 && br.processed > 0 {
+        parts.push(format!("p99 latency {} ms against {} ms", ar.p99_ms, br.p99_ms));
+    }
+    if parts.is_empty() {
+        return if done {
+            format!("{an} and {bn} lost, duplicated and processed the same on this workload.")
+        } else {
+            format!("No difference yet between {an} and {bn}; lost messages are counted when the run ends.")
+        };
+    }
+    // Pattern ids are names: the sentence keeps them lower-case, as the pickers show them.
+    let mut text = parts.join("; ");
+    if !done {
+        text.push_str(" (lost is counted when the run ends)");
+    }
+    text + "."
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -215,7 +270,8 @@ pub fn MessagingPage() -> Html {
                 }
             }
         }
-        UrlState { sim, preset, pattern, variant, loss, size, notices: q.notices().to_vec() }
+        let vs = q.choice("vs", "none", &VS_CHOICES).parse::<PatternId>().ok();
+        UrlState { sim, preset, pattern, variant, loss, size, vs, notices: q.notices().to_vec() }
     });
     let init = url.initial().clone();
     let tcp_mode = init.preset == TCP_VS_UDP || init.pattern == TCP_VS_UDP;
@@ -224,9 +280,12 @@ pub fn MessagingPage() -> Html {
     let variant = use_state(|| init.variant);
     let tcp = use_state(|| tcp_mode);
     let seed = use_state(|| init.sim.seed);
+    // Read when a run is rebuilt or the URL written: a callback made before a change still
+    // sees the current choice.
+    let vs = use_mut_ref(|| init.vs);
     let run = {
-        let (p, pat, v, s, size) = ((*preset).clone(), *pattern, *variant, *seed, init.size);
-        use_mut_ref(move || new_run(&p, pat, v, s, size))
+        let (p, pat, v, s, size, vs) = ((*preset).clone(), *pattern, *variant, *seed, init.size, init.vs);
+        use_mut_ref(move || new_pair(&p, pat, v, s, size, vs))
     };
     let playback = use_playback(run.clone(), init.sim.speed);
     let view = use_reducer(|| ViewState {
@@ -241,6 +300,7 @@ pub fn MessagingPage() -> Html {
     let write_url = {
         let url = url.clone();
         let playback = playback.clone();
+        let vs = vs.clone();
         move |seed: u64, preset: &str, pattern: &str, variant: u64| {
             let mut pairs: Vec<(String, String)> = SimParams { seed, speed: playback.speed() }
                 .pairs()
@@ -253,6 +313,9 @@ pub fn MessagingPage() -> Html {
                 pairs.push(("variant".into(), variant.to_string()));
             }
             pairs.extend(size.pairs());
+            if let Some(p) = *vs.borrow() {
+                pairs.push(("vs".into(), p.id().to_string()));
+            }
             url.write(pairs);
         }
     };
@@ -261,9 +324,10 @@ pub fn MessagingPage() -> Html {
         let playback = playback.clone();
         let view = view.clone();
         let job = job.clone();
+        let vs = vs.clone();
         move |preset: &str, pattern: PatternId, variant: u64, seed: u64| {
             job.cancel();
-            *run.borrow_mut() = new_run(preset, pattern, variant, seed, size);
+            *run.borrow_mut() = new_pair(preset, pattern, variant, seed, size, *vs.borrow());
             view.dispatch(ViewAction::NewRun);
             playback.redraw();
         }
@@ -326,6 +390,18 @@ pub fn MessagingPage() -> Html {
             variant.set(n);
             restart(&preset, *pattern, n, *seed);
             write_url(*seed, &preset, pattern.id(), n);
+        })
+    };
+    let on_vs = {
+        let (preset, pattern, variant, seed) = (preset.clone(), pattern.clone(), variant.clone(), seed.clone());
+        let restart = restart.clone();
+        let write_url = write_url.clone();
+        let vs = vs.clone();
+        Callback::from(move |e: Event| {
+            let v = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+            *vs.borrow_mut() = v.parse::<PatternId>().ok();
+            restart(&preset, *pattern, *variant, *seed);
+            write_url(*seed, &preset, pattern.id(), *variant);
         })
     };
     let on_toggle = {
@@ -441,7 +517,7 @@ pub fn MessagingPage() -> Html {
             if line.is_empty() {
                 return;
             }
-            let output = match run.borrow().query(&line) {
+            let output = match run.borrow().a.query(&line) {
                 Ok(o) => o,
                 Err(e) => e.to_string(),
             };
@@ -455,13 +531,14 @@ pub fn MessagingPage() -> Html {
                 <PageHeader title={info.title} lede={info.lede} />
                 <ParamNotices notices={init.notices.clone()} />
                 <Pickers preset={TCP_VS_UDP} pattern={TCP_VS_UDP} variants={Vec::<String>::new()} variant={1}
-                    on_preset={on_preset} on_pattern={on_pattern} on_variant={on_variant} />
+                    vs={AttrValue::from("none")} on_preset={on_preset} on_pattern={on_pattern} on_variant={on_variant} on_vs={on_vs} />
                 <TransportView seed={*seed} loss={init.loss} />
             </section>
         };
     }
 
-    let r = run.borrow();
+    let pair = run.borrow();
+    let r = &pair.a;
     let report = r.report();
     let stats = r.stats();
     let sc = r.scenario().clone();
@@ -499,7 +576,20 @@ pub fn MessagingPage() -> Html {
     let broker_up = r.broker_up();
     let partitioned = r.is_partitioned();
     let clock = crate::sim::SimDuration::from_millis(now_ms).clock_string();
-    drop(r);
+    let other = pair.b.as_ref().map(|b| Other {
+        label: b.label().to_string(),
+        pattern: b.scenario().pattern,
+        report: b.report(),
+        stats: b.stats(),
+        flows: b.trail().map(|t| t.flows().iter().copied().collect()).unwrap_or_default(),
+        consumers: b.consumers(),
+        depth: b.series().last().map_or(0, |s| s.depth),
+        broker_up: b.broker_up(),
+        partitioned: b.is_partitioned(),
+        done: b.is_done(),
+    });
+    let done = done && other.as_ref().is_none_or(|o| o.done);
+    drop(pair);
     {
         let playback = playback.clone();
         use_effect_with((done, playback.is_playing()), move |(done, playing)| {
@@ -538,7 +628,8 @@ pub fn MessagingPage() -> Html {
             <PageHeader title={info.title} lede={info.lede} />
             <ParamNotices notices={init.notices.clone()} />
             <Pickers preset={(*preset).clone()} pattern={pattern.id()} variants={variants} variant={*variant}
-                on_preset={on_preset} on_pattern={on_pattern} on_variant={on_variant} />
+                vs={AttrValue::from(other.as_ref().map_or("none", |o| o.pattern.id()))}
+                on_preset={on_preset} on_pattern={on_pattern} on_variant={on_variant} on_vs={on_vs} />
             <ControlsBar
                 playing={playback.is_playing()}
                 slider={playback.slider()}
@@ -547,6 +638,7 @@ pub fn MessagingPage() -> Html {
                 seed={*seed}
                 {on_toggle} on_step={playback.on_step()} on_next={playback.on_next()} {on_slider} {on_seed} {on_reset}
             />
+            <div class={classes!("msg-pair", other.is_some().then_some("msg-pair--two"))}>
             <div class="panel msg-live" data-testid="msg-live">
                 <div class="msg-live__head">
                     <h2>{ label }</h2>
@@ -556,7 +648,12 @@ pub fn MessagingPage() -> Html {
                         <span data-testid="msg-run-status" class={classes!(done.then_some("msg-finished"))}>{ status }</span>
                     </p>
                 </div>
-                <div class="msg-faults" role="group" aria-label="Faults">
+                if let Some(o) = &other {
+                    <p class="msg-muted" data-testid="msg-faults-both">
+                        { format!("Faults, peak load and the workers' crash/slow buttons apply to this run and to {} at the same virtual time.", o.pattern) }
+                    </p>
+                }
+                <div class="msg-faults" role="group" aria-label={if other.is_some() { "Faults (both runs)" } else { "Faults" }}>
                     <button type="button" class="button button--quiet" data-testid="msg-burst" onclick={on_burst}>{ "Peak load: +500 in 1 s" }</button>
                     { fault_button("Partition consumers 3 s", "msg-partition", Fault::Partition { at_ms: 0, for_ms: 3_000 }) }
                     if sc.pattern != PatternId::RequestResponse {
@@ -582,10 +679,10 @@ pub fn MessagingPage() -> Html {
                     dead_letter={dead_letter}
                     depth={depth}
                     selected={selected_consumer}
-                    geometry={if narrow { Geometry::NARROW } else { Geometry::WIDE }}
+                    geometry={if narrow || other.is_some() { Geometry::NARROW } else { Geometry::WIDE }}
                     on_message={on_message.clone()}
                 />
-                <Counts report={report} stats={stats} done={done} />
+                <Counts report={report.clone()} stats={stats} done={done} />
                 if done {
                     <p class="notice" role="status" data-testid="msg-finished">
                         { format!("The run is over: producers stopped at {:.1} s and the queue had {:.1} s to drain. Press play to replay it from seed {}.",
@@ -593,6 +690,13 @@ pub fn MessagingPage() -> Html {
                     </p>
                 }
             </div>
+            if let Some(o) = other.clone() {
+                <ComparedRun other={o} producers={sc.producers.count} now_ms={now_ms} speed={playback.speed()} />
+            }
+            </div>
+            if let Some(o) = &other {
+                <CompareNote a={(sc.pattern, report.clone())} b={(o.pattern, o.report.clone())} done={done} />
+            }
             <div class="msg-grid">
                 <div class="panel msg-charts">
                     <LineChart title="Queue depth and consumer lag" x_label="virtual time (s)" y_label="messages"
@@ -614,15 +718,91 @@ pub fn MessagingPage() -> Html {
     }
 }
 
+/// What the page draws of the compared run.
+#[derive(Clone, PartialEq)]
+struct Other {
+    label: String,
+    pattern: PatternId,
+    report: Report,
+    stats: crate::messaging::RunStats,
+    flows: Vec<crate::messaging::trail::Flow>,
+    consumers: Vec<crate::messaging::ConsumerView>,
+    depth: u64,
+    broker_up: bool,
+    partitioned: bool,
+    done: bool,
+}
+
+#[derive(Properties, PartialEq)]
+struct ComparedRunProps {
+    other: Other,
+    producers: u32,
+    now_ms: u64,
+    speed: f64,
+}
+
+/// The compared run: its flow and checker counts (test ids `vs-count-…`), beside the first run.
+/// Messages and consumers are inspected in the first run; this one is for looking at.
+#[component]
+fn ComparedRun(props: &ComparedRunProps) -> Html {
+    let o = &props.other;
+    let dead_letter = (o.pattern == PatternId::TaskQueue).then(|| AttrValue::from("celery.dead-letter"));
+    html! {
+        <div class="panel msg-live msg-live--vs" data-testid="msg-live-vs">
+            <div class="msg-live__head">
+                <h2>{ o.label.clone() }</h2>
+                <p class="msg-muted">{ "The same producers, consumers, seed and faults; only the pattern differs." }</p>
+            </div>
+            <FlowDiagram
+                flows={o.flows.clone()}
+                consumers={o.consumers.clone()}
+                producers={props.producers}
+                now_ms={props.now_ms}
+                speed={props.speed}
+                broker_label={AttrValue::from(broker_label(o.pattern))}
+                broker_up={o.broker_up}
+                partitioned={o.partitioned}
+                dead_letter={dead_letter}
+                depth={o.depth}
+                selected={None::<u32>}
+                geometry={Geometry::NARROW}
+                on_message={Callback::noop()}
+            />
+            <Counts report={o.report.clone()} stats={o.stats.clone()} done={o.done} prefix={AttrValue::from("vs-")} />
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CompareNoteProps {
+    a: (PatternId, Report),
+    b: (PatternId, Report),
+    done: bool,
+}
+
+/// The sentence under the pair: what differs. Drawn at the sampling rate while playing.
+#[component]
+fn CompareNote(props: &CompareNoteProps) -> Html {
+    let value = (props.a.clone(), props.b.clone());
+    let ((ap, ar), (bp, br)) = use_sampled(value, props.done, SAMPLE_MS, 0.5);
+    html! {
+        <p class="notice msg-compare-note" role="status" data-testid="msg-compare-note">
+            { compare_sentence((ap.id(), &ar), (bp.id(), &br), props.done) }
+        </p>
+    }
+}
+
 #[derive(Properties, PartialEq)]
 struct PickersProps {
     preset: AttrValue,
     pattern: AttrValue,
     variants: Vec<String>,
     variant: u64,
+    vs: AttrValue,
     on_preset: Callback<Event>,
     on_pattern: Callback<Event>,
     on_variant: Callback<Event>,
+    on_vs: Callback<Event>,
 }
 
 #[component]
@@ -652,6 +832,16 @@ fn Pickers(props: &PickersProps) -> Html {
                     <select data-testid="msg-variant" onchange={props.on_variant.clone()}>
                         { for props.variants.iter().enumerate().map(|(i, v)| html! {
                             <option value={(i + 1).to_string()} selected={props.variant == i as u64 + 1}>{ v.clone() }</option>
+                        }) }
+                    </select>
+                </label>
+            }
+            if props.pattern != TCP_VS_UDP {
+                <label class="field">
+                    <span>{ "Compare with" }</span>
+                    <select data-testid="msg-vs" onchange={props.on_vs.clone()}>
+                        { for VS_CHOICES.iter().filter(|p| **p != props.pattern).map(|p| html! {
+                            <option value={*p} selected={props.vs == *p}>{ if *p == "none" { "— nothing —" } else { *p } }</option>
                         }) }
                     </select>
                 </label>

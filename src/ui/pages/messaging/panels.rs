@@ -15,6 +15,9 @@ pub struct CountsProps {
     pub report: Report,
     pub stats: RunStats,
     pub done: bool,
+    /// Put before every `count-…` test id (`vs-` for the compared run).
+    #[prop_or_default]
+    pub prefix: AttrValue,
 }
 
 /// The delivery checker's counts. Before the run ends a message not yet processed is still in
@@ -24,19 +27,20 @@ pub fn Counts(props: &CountsProps) -> Html {
     let r = &props.report;
     let bad = |v: u64| classes!((v > 0).then_some("msg-bad"));
     let lost = if props.done { r.lost.to_string() } else { format!("{} pending", r.lost) };
+    let id = |name: &str| format!("{}{name}", props.prefix);
     html! {
-        <dl class="msg-totals" data-testid="msg-counts">
-            <div><dt>{ "Produced" }</dt><dd data-testid="count-produced">{ r.produced }</dd></div>
-            <div><dt>{ "Delivered" }</dt><dd data-testid="count-delivered">{ r.delivered }</dd></div>
-            <div><dt>{ "Processed" }</dt><dd data-testid="count-processed">{ r.processed }</dd></div>
+        <dl class="msg-totals" data-testid={id("msg-counts")}>
+            <div><dt>{ "Produced" }</dt><dd data-testid={id("count-produced")}>{ r.produced }</dd></div>
+            <div><dt>{ "Delivered" }</dt><dd data-testid={id("count-delivered")}>{ r.delivered }</dd></div>
+            <div><dt>{ "Processed" }</dt><dd data-testid={id("count-processed")}>{ r.processed }</dd></div>
             <div><dt>{ if props.done { "Lost" } else { "Lost (at the end)" } }</dt>
-                <dd data-testid="count-lost" class={bad(if props.done { r.lost } else { 0 })}>{ lost }</dd></div>
-            <div><dt>{ "Duplicated" }</dt><dd data-testid="count-duplicated" class={bad(r.duplicated)}>{ r.duplicated }</dd></div>
-            <div><dt>{ "Redelivered" }</dt><dd data-testid="count-redelivered">{ r.redelivered }</dd></div>
-            <div><dt>{ "Out of order" }</dt><dd data-testid="count-out-of-order">{ r.out_of_order }</dd></div>
-            <div><dt>{ "Dead-lettered" }</dt><dd data-testid="count-dead">{ props.stats.dead_lettered }</dd></div>
-            <div><dt>{ "p50 / p99 latency" }</dt><dd data-testid="count-latency">{ format!("{} / {} ms", r.p50_ms, r.p99_ms) }</dd></div>
-            <div><dt>{ "Peak depth" }</dt><dd data-testid="count-peak">{ r.peak_depth }</dd></div>
+                <dd data-testid={id("count-lost")} class={bad(if props.done { r.lost } else { 0 })}>{ lost }</dd></div>
+            <div><dt>{ "Duplicated" }</dt><dd data-testid={id("count-duplicated")} class={bad(r.duplicated)}>{ r.duplicated }</dd></div>
+            <div><dt>{ "Redelivered" }</dt><dd data-testid={id("count-redelivered")}>{ r.redelivered }</dd></div>
+            <div><dt>{ "Out of order" }</dt><dd data-testid={id("count-out-of-order")}>{ r.out_of_order }</dd></div>
+            <div><dt>{ "Dead-lettered" }</dt><dd data-testid={id("count-dead")}>{ props.stats.dead_lettered }</dd></div>
+            <div><dt>{ "p50 / p99 latency" }</dt><dd data-testid={id("count-latency")}>{ format!("{} / {} ms", r.p50_ms, r.p99_ms) }</dd></div>
+            <div><dt>{ "Peak depth" }</dt><dd data-testid={id("count-peak")}>{ r.peak_depth }</dd></div>
         </dl>
     }
 }
