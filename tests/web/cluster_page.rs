@@ -5,8 +5,28 @@ use playground::ui::Layout;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlInputElement};
+use yew::prelude::*;
 
 use crate::support::*;
+
+/// The app plus a probe of the router's query string: the tests mount under a memory router, so
+/// `window.location.search` never changes; what the page writes to its URL is the router's query.
+#[component]
+fn LayoutWithQuery() -> Html {
+    html! { <><Layout /><ClusterQueryProbe /></> }
+}
+
+#[component]
+fn ClusterQueryProbe() -> Html {
+    let location = yew_router::hooks::use_location();
+    html! { <output data-testid="probe-query">{ location.map(|l| l.query_str().to_string()).unwrap_or_default() }</output> }
+}
+
+/// The value of `key` in the router's query (as written, percent-encoded).
+fn query_value(root: &Element, key: &str) -> Option<String> {
+    let q = text(root, "probe-query");
+    q.trim_start_matches('?').split('&').find_map(|kv| kv.strip_prefix(&format!("{key}=")).map(str::to_string))
+}
 
 fn text(root: &Element, id: &str) -> String {
     by_testid(root, id).unwrap_or_else(|| panic!("{id} is on the page")).text_content().unwrap_or_default()
@@ -126,14 +146,19 @@ async fn bad_url_values_show_notices() {
 /// move) back; typing another line there starts a new branch, and the page says so.
 #[wasm_bindgen_test]
 async fn stepping_back_takes_a_typed_line_back_and_acting_there_branches() {
-    let (root, handle) = mount_at::<Layout>("/cluster?preset=steady&reads=0&writes=0&seed=2").await;
+    let (root, handle) = mount_at::<LayoutWithQuery>("/cluster?preset=steady&reads=0&writes=0&seed=2").await;
     assert!(by_testid(&root, "scrubber").is_some(), "the page has the shared scrubber");
+    assert_eq!(query_value(&root, "a"), None, "a fresh run carries no action log");
     click(&by_testid(&root, "scrub-forward").unwrap());
     settle().await;
     type_line(&root, "SET foo bar");
     settle().await;
     assert_eq!(text(&root, "cluster-cli-prompt"), "127.0.0.1:7002>");
     assert_eq!(root.query_selector_all("[data-testid='cluster-cli-entry']").unwrap().length(), 1);
+    // The typed line is in the URL's action log (`SET foo bar` is coded `cSET.foo.bar`), with the cursor.
+    let log = query_value(&root, "a").expect("the action log is in the URL");
+    assert!(log.ends_with("cSET.foo.bar"), "{log}");
+    assert!(query_value(&root, "t").is_some() && query_value(&root, "ev").is_some(), "the cursor is in the URL");
     click(&by_testid(&root, "scrub-back").unwrap());
     settle().await;
     assert_eq!(text(&root, "cluster-cli-prompt"), "127.0.0.1:7000>", "back before the line");
@@ -143,6 +168,24 @@ async fn stepping_back_takes_a_typed_line_back_and_acting_there_branches() {
     settle().await;
     assert!(by_testid(&root, "scrub-branch").is_some(), "acting while rewound starts a new branch");
     assert_eq!(text(&root, "cluster-cli-output"), "-> Redirected to slot [12182] located at 127.0.0.1:7002\n(nil)");
+    let log = query_value(&root, "a").expect("the branch's action log is in the URL");
+    assert!(log.ends_with("cGET.foo") && !log.contains("cSET"), "the branch replaced the future: {log}");
+    // A typical session's address: a kill, a dozen typed lines, a few steps, a restart.
+    click(&by_testid(&root, "node-0-kill").unwrap());
+    settle().await;
+    for i in 0..12 {
+        type_line(&root, &format!("SET user:{i} {{\"name\":\"n{i}\",\"visits\":{i}}}"));
+        settle().await;
+        click(&by_testid(&root, "scrub-forward").unwrap());
+        settle().await;
+    }
+    click(&by_testid(&root, "node-0-restart").unwrap());
+    settle().await;
+    let q = text(&root, "probe-query");
+    let entries = query_value(&root, "a").unwrap_or_default().split('_').count();
+    let url_len = "https://example.github.io/playground/cluster".len() + q.len();
+    web_sys::console::log_1(&format!("cluster URL after {entries} logged actions: {url_len} bytes").into());
+    assert_eq!(entries, 15, "the GET, the kill, 12 lines and the restart are all logged: {q}");
     handle.destroy();
     root.remove();
 }
