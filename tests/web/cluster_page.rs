@@ -189,3 +189,55 @@ async fn stepping_back_takes_a_typed_line_back_and_acting_there_branches() {
     handle.destroy();
     root.remove();
 }
+
+/// Issue 16's linearizability panel: on replica-lag seed 1, played past the failover, the check
+/// (in frame slices) finds as many failing keys as the core's one-shot `check_writes` on the same
+/// run at the same cursor, draws each failing sub-history, and "Seek to" moves the cursor (the
+/// result then says it is stale).
+#[wasm_bindgen_test]
+async fn the_linearizability_check_agrees_with_the_core_and_seeks_to_a_failing_write() {
+    use playground::cluster::linear::check_writes;
+    use playground::cluster::runtime::{ClusterRun, ClusterSim};
+    use playground::cluster::scenario::preset;
+    use playground::sim::replay::ReplayModel;
+    use playground::sim::{Cursor, Rewind, Seek, TEST_EPOCH};
+
+    let (root, handle) = mount_at::<LayoutWithQuery>("/cluster?preset=replica-lag&seed=1&speed=100").await;
+    click(&by_testid(&root, "play-toggle").unwrap());
+    let promoted = wait_until(60_000, || by_testid(&root, "phase-promoted").is_some()).await;
+    assert!(promoted, "the replica was promoted (t = {})", text(&root, "clock"));
+    // A little past the promotion, then pause.
+    gloo_timers::future::TimeoutFuture::new(300).await;
+    click(&by_testid(&root, "play-toggle").unwrap());
+    settle().await;
+    let num =
+        |k: &str| query_value(&root, k).and_then(|v| v.parse::<u64>().ok()).unwrap_or_else(|| panic!("{k} in the URL"));
+    let cursor = Cursor { at_ms: num("t"), events: num("ev") };
+
+    click(&by_testid(&root, "linear-check").unwrap());
+    let done = wait_until(30_000, || by_testid(&root, "linear-result").is_some()).await;
+    assert!(done, "the check finished");
+    let failing: usize = text(&root, "linear-failing").parse().unwrap();
+    let keys: usize = text(&root, "linear-keys").parse().unwrap();
+    assert!(by_testid(&root, "linear-stale").is_none(), "fresh at its cursor");
+
+    // The core's one-shot check of the same run at the same cursor.
+    let mut rewind = Rewind::new(ClusterSim::build(&preset("replica-lag").unwrap(), 1, TEST_EPOCH).unwrap());
+    assert_eq!(rewind.seek(Seek::At(cursor)), cursor);
+    let (_, report) = check_writes(&mut ClusterRun { sim: rewind.sim().clone() });
+    web_sys::console::log_1(&format!("at {cursor:?}: {keys} keys, {failing} failing; core: {}", report.summary).into());
+    assert!(failing > 0, "the lag-window failover lost acknowledged writes");
+    assert_eq!(failing, report.failures.len());
+    assert_eq!(keys, report.keys);
+    let drawn = root.query_selector_all("[data-testid='linear-timeline'] rect").unwrap().length();
+    assert!(drawn >= 2, "each failing sub-history is drawn as bars ({drawn})");
+
+    click(&by_testid(&root, "linear-seek-0").unwrap());
+    let moved = wait_until(5_000, || query_value(&root, "t").is_some_and(|t| t != cursor.at_ms.to_string())).await;
+    assert!(moved, "Seek moved the cursor (t = {:?})", query_value(&root, "t"));
+    let t: u64 = query_value(&root, "t").unwrap().parse().unwrap();
+    assert!(t < cursor.at_ms, "back to the failing write, before the failover: {t}");
+    assert!(by_testid(&root, "linear-stale").is_some(), "the result says it is stale");
+    handle.destroy();
+    root.remove();
+}
