@@ -14,7 +14,9 @@ use super::runtime::ClusterRun;
 use super::server::ConnState;
 use super::workload::{WriteResult, SESSION_TTL_S};
 use crate::redis::Reply;
-use crate::verify::linear::{check_history, History, Input, LinearReport, Operation, Output};
+use crate::verify::linear::{
+    check_history, check_history_with, History, Input, KeyFailure, LinearLimits, LinearReport, Operation, Output,
+};
 
 /// The client id of the final reads.
 pub const READER: u64 = 1_000;
@@ -88,4 +90,98 @@ pub fn check_writes(run: &mut ClusterRun) -> (History, LinearReport) {
     let h = write_history(run);
     let r = check_history(&h);
     (h, r)
+}
+
+/// The same check as [`check_writes`], in slices a page can spread over frames: the history is
+/// taken once (on a clone of the run at its cursor: the final reads act on the run), then checked
+/// key by key, in key order, [`LinearJob::step`] keys at a time. The failing keys, their
+/// sub-histories and the too-large keys are exactly `check_writes`'s.
+#[derive(Clone, Debug)]
+pub struct LinearJob {
+    /// When the history was taken (the run's elapsed virtual time).
+    pub at_ms: u64,
+    /// The operations checked (unknown reads, which constrain nothing, left out).
+    pub operations: usize,
+    by_key: Vec<History>,
+    next: usize,
+    pub failures: Vec<KeyFailure>,
+    pub too_large: Vec<(String, usize)>,
+}
+
+impl LinearJob {
+    /// Takes the run's history (call on a clone: the final reads are commands on the run).
+    /// Refused when the run is so long that a session key could have expired.
+    pub fn new(run: &mut ClusterRun) -> Result<LinearJob, String> {
+        let at_ms = run.elapsed_ms();
+        if at_ms >= SESSION_TTL_S * 1000 {
+            return Err(format!(
+                "the run is at {} s, past the session keys' {SESSION_TTL_S} s TTL: the history would not be sound",
+                at_ms / 1000
+            ));
+        }
+        let h = write_history(run);
+        let mut by_key: std::collections::BTreeMap<String, Vec<Operation>> = Default::default();
+        let mut operations = 0;
+        for op in h.ops {
+            if op.input == Input::Get && op.output.is_none() {
+                continue;
+            }
+            operations += 1;
+            by_key.entry(op.key.clone()).or_default().push(op);
+        }
+        let by_key = by_key.into_values().map(|ops| History { ops }).collect();
+        Ok(LinearJob { at_ms, operations, by_key, next: 0, failures: Vec::new(), too_large: Vec::new() })
+    }
+    /// Keys in the history.
+    pub fn keys(&self) -> usize {
+        self.by_key.len()
+    }
+    /// Keys checked so far.
+    pub fn checked(&self) -> usize {
+        self.next
+    }
+    pub fn is_done(&self) -> bool {
+        self.next >= self.by_key.len()
+    }
+    /// Checks up to `keys` more keys; true when every key is checked.
+    pub fn step(&mut self, keys: usize) -> bool {
+        let end = self.next.saturating_add(keys).min(self.by_key.len());
+        for h in &self.by_key[self.next..end] {
+            let r = check_history_with(h, LinearLimits::default());
+            self.failures.extend(r.failures);
+            self.too_large.extend(r.too_large);
+        }
+        self.next = end;
+        self.is_done()
+    }
+    /// The keys found linearizable so far.
+    pub fn linearizable(&self) -> usize {
+        self.next.saturating_sub(self.failures.len() + self.too_large.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::scenario::preset;
+
+    /// The sliced job finds exactly what the one-shot check finds (replica-lag seed 1: 26 keys).
+    #[test]
+    fn the_sliced_job_agrees_with_the_one_shot_check() {
+        let mut r = ClusterRun::new(preset("replica-lag").unwrap(), 1).unwrap();
+        r.run_to_end();
+        let mut job = LinearJob::new(&mut ClusterRun { sim: r.sim.clone() }).unwrap();
+        let (_, report) = check_writes(&mut r);
+        let mut slices = 0;
+        while !job.step(7) {
+            slices += 1;
+        }
+        assert!(slices > 1, "several slices");
+        assert_eq!(job.keys(), report.keys);
+        assert_eq!(job.operations, report.operations);
+        let keys = |f: &[KeyFailure]| f.iter().map(|f| (f.key.clone(), f.ops.len())).collect::<Vec<_>>();
+        assert_eq!(keys(&job.failures), keys(&report.failures));
+        assert_eq!(job.failures.len(), 26);
+        assert_eq!(job.linearizable(), report.keys - 26 - report.too_large.len());
+    }
 }

@@ -5,8 +5,28 @@ use playground::ui::Layout;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlInputElement};
+use yew::prelude::*;
 
 use crate::support::*;
+
+/// The app plus a probe of the router's query string: the tests mount under a memory router, so
+/// `window.location.search` never changes; what the page writes to its URL is the router's query.
+#[component]
+fn LayoutWithQuery() -> Html {
+    html! { <><Layout /><ClusterQueryProbe /></> }
+}
+
+#[component]
+fn ClusterQueryProbe() -> Html {
+    let location = yew_router::hooks::use_location();
+    html! { <output data-testid="probe-query">{ location.map(|l| l.query_str().to_string()).unwrap_or_default() }</output> }
+}
+
+/// The value of `key` in the router's query (as written, percent-encoded).
+fn query_value(root: &Element, key: &str) -> Option<String> {
+    let q = text(root, "probe-query");
+    q.trim_start_matches('?').split('&').find_map(|kv| kv.strip_prefix(&format!("{key}=")).map(str::to_string))
+}
 
 fn text(root: &Element, id: &str) -> String {
     by_testid(root, id).unwrap_or_else(|| panic!("{id} is on the page")).text_content().unwrap_or_default()
@@ -126,14 +146,19 @@ async fn bad_url_values_show_notices() {
 /// move) back; typing another line there starts a new branch, and the page says so.
 #[wasm_bindgen_test]
 async fn stepping_back_takes_a_typed_line_back_and_acting_there_branches() {
-    let (root, handle) = mount_at::<Layout>("/cluster?preset=steady&reads=0&writes=0&seed=2").await;
+    let (root, handle) = mount_at::<LayoutWithQuery>("/cluster?preset=steady&reads=0&writes=0&seed=2").await;
     assert!(by_testid(&root, "scrubber").is_some(), "the page has the shared scrubber");
+    assert_eq!(query_value(&root, "a"), None, "a fresh run carries no action log");
     click(&by_testid(&root, "scrub-forward").unwrap());
     settle().await;
     type_line(&root, "SET foo bar");
     settle().await;
     assert_eq!(text(&root, "cluster-cli-prompt"), "127.0.0.1:7002>");
     assert_eq!(root.query_selector_all("[data-testid='cluster-cli-entry']").unwrap().length(), 1);
+    // The typed line is in the URL's action log (`SET foo bar` is coded `cSET.foo.bar`), with the cursor.
+    let log = query_value(&root, "a").expect("the action log is in the URL");
+    assert!(log.ends_with("cSET.foo.bar"), "{log}");
+    assert!(query_value(&root, "t").is_some() && query_value(&root, "ev").is_some(), "the cursor is in the URL");
     click(&by_testid(&root, "scrub-back").unwrap());
     settle().await;
     assert_eq!(text(&root, "cluster-cli-prompt"), "127.0.0.1:7000>", "back before the line");
@@ -143,6 +168,76 @@ async fn stepping_back_takes_a_typed_line_back_and_acting_there_branches() {
     settle().await;
     assert!(by_testid(&root, "scrub-branch").is_some(), "acting while rewound starts a new branch");
     assert_eq!(text(&root, "cluster-cli-output"), "-> Redirected to slot [12182] located at 127.0.0.1:7002\n(nil)");
+    let log = query_value(&root, "a").expect("the branch's action log is in the URL");
+    assert!(log.ends_with("cGET.foo") && !log.contains("cSET"), "the branch replaced the future: {log}");
+    // A typical session's address: a kill, a dozen typed lines, a few steps, a restart.
+    click(&by_testid(&root, "node-0-kill").unwrap());
+    settle().await;
+    for i in 0..12 {
+        type_line(&root, &format!("SET user:{i} {{\"name\":\"n{i}\",\"visits\":{i}}}"));
+        settle().await;
+        click(&by_testid(&root, "scrub-forward").unwrap());
+        settle().await;
+    }
+    click(&by_testid(&root, "node-0-restart").unwrap());
+    settle().await;
+    let q = text(&root, "probe-query");
+    let entries = query_value(&root, "a").unwrap_or_default().split('_').count();
+    let url_len = "https://example.github.io/playground/cluster".len() + q.len();
+    web_sys::console::log_1(&format!("cluster URL after {entries} logged actions: {url_len} bytes").into());
+    assert_eq!(entries, 15, "the GET, the kill, 12 lines and the restart are all logged: {q}");
+    handle.destroy();
+    root.remove();
+}
+
+/// Issue 16's linearizability panel: on replica-lag seed 1, played past the failover, the check
+/// (in frame slices) finds as many failing keys as the core's one-shot `check_writes` on the same
+/// run at the same cursor, draws each failing sub-history, and "Seek to" moves the cursor (the
+/// result then says it is stale).
+#[wasm_bindgen_test]
+async fn the_linearizability_check_agrees_with_the_core_and_seeks_to_a_failing_write() {
+    use playground::cluster::linear::check_writes;
+    use playground::cluster::runtime::{ClusterRun, ClusterSim};
+    use playground::cluster::scenario::preset;
+    use playground::sim::replay::ReplayModel;
+    use playground::sim::{Cursor, Rewind, Seek, TEST_EPOCH};
+
+    let (root, handle) = mount_at::<LayoutWithQuery>("/cluster?preset=replica-lag&seed=1&speed=100").await;
+    click(&by_testid(&root, "play-toggle").unwrap());
+    let promoted = wait_until(60_000, || by_testid(&root, "phase-promoted").is_some()).await;
+    assert!(promoted, "the replica was promoted (t = {})", text(&root, "clock"));
+    // A little past the promotion, then pause.
+    gloo_timers::future::TimeoutFuture::new(300).await;
+    click(&by_testid(&root, "play-toggle").unwrap());
+    settle().await;
+    let num =
+        |k: &str| query_value(&root, k).and_then(|v| v.parse::<u64>().ok()).unwrap_or_else(|| panic!("{k} in the URL"));
+    let cursor = Cursor { at_ms: num("t"), events: num("ev") };
+
+    click(&by_testid(&root, "linear-check").unwrap());
+    let done = wait_until(30_000, || by_testid(&root, "linear-result").is_some()).await;
+    assert!(done, "the check finished");
+    let failing: usize = text(&root, "linear-failing").parse().unwrap();
+    let keys: usize = text(&root, "linear-keys").parse().unwrap();
+    assert!(by_testid(&root, "linear-stale").is_none(), "fresh at its cursor");
+
+    // The core's one-shot check of the same run at the same cursor.
+    let mut rewind = Rewind::new(ClusterSim::build(&preset("replica-lag").unwrap(), 1, TEST_EPOCH).unwrap());
+    assert_eq!(rewind.seek(Seek::At(cursor)), cursor);
+    let (_, report) = check_writes(&mut ClusterRun { sim: rewind.sim().clone() });
+    web_sys::console::log_1(&format!("at {cursor:?}: {keys} keys, {failing} failing; core: {}", report.summary).into());
+    assert!(failing > 0, "the lag-window failover lost acknowledged writes");
+    assert_eq!(failing, report.failures.len());
+    assert_eq!(keys, report.keys);
+    let drawn = root.query_selector_all("[data-testid='linear-timeline'] rect").unwrap().length();
+    assert!(drawn >= 2, "each failing sub-history is drawn as bars ({drawn})");
+
+    click(&by_testid(&root, "linear-seek-0").unwrap());
+    let moved = wait_until(5_000, || query_value(&root, "t").is_some_and(|t| t != cursor.at_ms.to_string())).await;
+    assert!(moved, "Seek moved the cursor (t = {:?})", query_value(&root, "t"));
+    let t: u64 = query_value(&root, "t").unwrap().parse().unwrap();
+    assert!(t < cursor.at_ms, "back to the failing write, before the failover: {t}");
+    assert!(by_testid(&root, "linear-stale").is_some(), "the result says it is stale");
     handle.destroy();
     root.remove();
 }

@@ -12,6 +12,7 @@
 
 mod cli;
 mod forms;
+mod linear;
 mod panels;
 mod state;
 mod topology;
@@ -33,6 +34,7 @@ use crate::ui::Route;
 
 use cli::ClusterCli;
 use forms::{Faults, Settings};
+use linear::LinearPanel;
 use panels::{recent_buckets, Counts, EventLog, FailoverTimeline, KeyPlacement, WorkloadCharts, CHART_SECONDS};
 use state::{ClusterMsg, ClusterState};
 use topology::{NodeOp, SlotBar, Topology};
@@ -220,6 +222,14 @@ pub fn ClusterPage() -> Html {
         })
     };
 
+    // --- the linearizability panel's "Seek to" ---
+    let on_seek_ms = {
+        let d = dispatch.clone();
+        use_callback((), move |ms: u64, _| {
+            d.dispatch(ClusterMsg::Rewind(crate::ui::components::scrubber::RewindCommand::SeekMs(ms)))
+        })
+    };
+
     // --- what to draw ---
     let r = state.run.borrow();
     let view = ClusterView::of_sim(r.sim());
@@ -314,6 +324,10 @@ pub fn ClusterPage() -> Html {
                 <h2>{ "Failover timeline" }</h2>
                 <FailoverTimeline record={view.failover.clone()} node_timeout_ms={sc.cluster.node_timeout_ms} now_ms={view.elapsed_ms} />
                 <EventLog events={events} log={log} />
+            </div>
+            <div class="panel">
+                <h2>{ "Linearizability" }</h2>
+                <LinearPanel run={state.run_ref()} on_seek={on_seek_ms} />
             </div>
             <div class="panel">
                 <h2>{ "Faults" }</h2>
