@@ -94,8 +94,11 @@ fn architecture_md_names_every_source_file() {
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     files.sort();
-    let missing: Vec<String> =
-        files.iter().filter(|f| !named_in(&doc, &src, f)).map(|f| f.strip_prefix(root).unwrap().display().to_string()).collect();
+    let missing: Vec<String> = files
+        .iter()
+        .filter(|f| !named_in(&doc, &src, f))
+        .map(|f| f.strip_prefix(root).unwrap().display().to_string())
+        .collect();
     assert!(files.len() > 50, "found only {} source files", files.len());
     assert!(
         missing.is_empty(),

@@ -2,30 +2,15 @@
 //! real clicks and `change` events, assertions on what is drawn.
 
 use gloo_timers::future::TimeoutFuture;
-use playground::ui::Layout;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlInputElement};
-use yew::prelude::*;
 
 use crate::support::*;
 
-/// The app plus a probe of the router's query string.
-#[component]
-fn LayoutWithProbe() -> Html {
-    html! { <><Layout /><QueryProbe /></> }
-}
-
-/// Shows the router's current query string, so a test can read what the page wrote to its URL.
-#[component]
-fn QueryProbe() -> Html {
-    let location = yew_router::hooks::use_location();
-    html! { <output data-testid="probe-query">{ location.map(|l| l.query_str().to_string()).unwrap_or_default() }</output> }
-}
-
 /// Mounts the app at `path`. The herd section starts itself; `m=20&dur=5` in tests keeps it tiny.
-async fn mount(path: &str) -> (Element, yew::AppHandle<Routed<LayoutWithProbe>>) {
-    let (root, handle) = mount_at::<LayoutWithProbe>(path).await;
+async fn mount(path: &str) -> (Element, yew::AppHandle<Routed<LayoutWithQuery>>) {
+    let (root, handle) = mount_at::<LayoutWithQuery>(path).await;
     assert!(by_testid(&root, "page-backoff").is_some(), "{path} renders the backoff page");
     (root, handle)
 }
@@ -231,7 +216,7 @@ async fn the_herd_runs_by_itself_and_draws_both_charts() {
 async fn the_scenario_is_written_back_to_the_url() {
     let (root, handle) = mount(&format!("/backoff?seed=9&k=2&{SMALL_HERD}")).await;
     settle().await;
-    let q = text(&root, "probe-query");
+    let q = router_query(&root);
     for part in [
         "seed=9",
         "policy=exponential",
@@ -249,7 +234,7 @@ async fn the_scenario_is_written_back_to_the_url() {
     set_field(&root, "k", "5");
     set_field(&root, "runs", "7");
     settle().await;
-    let q = text(&root, "probe-query");
+    let q = router_query(&root);
     assert!(q.contains("k=5") && q.contains("runs=7") && !q.contains("k=2"), "{q}");
     handle.destroy();
     root.remove();
@@ -358,7 +343,7 @@ async fn a_deadline_ends_the_call_and_the_seed_redraws_jitter() {
     let after = texts(&root, "[data-testid='delay-sample']");
     assert_eq!(after.len(), 4);
     assert_ne!(before, after, "seed 8 draws other waits");
-    let q = text(&root, "probe-query");
+    let q = router_query(&root);
     assert!(q.contains("seed=8") && q.contains("policy=full_jitter"), "{q}");
     handle.destroy();
     root.remove();
@@ -465,7 +450,7 @@ async fn the_live_run_scrubs_back_to_exactly_a_fresh_run_at_that_time_and_branch
         attr(&live, "scrubber", "data-cursor-ms"),
     );
     // The page wrote the run to its URL.
-    let q = text(&root, "probe-query");
+    let q = router_query(&root);
     assert!(q.contains("live=1") && q.contains("live_clients=30") && q.contains(&format!("t={ms}")), "{q}");
     handle.destroy();
     root.remove();

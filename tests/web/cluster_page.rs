@@ -5,26 +5,12 @@ use playground::ui::Layout;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlInputElement};
-use yew::prelude::*;
 
 use crate::support::*;
 
-/// The app plus a probe of the router's query string: the tests mount under a memory router, so
-/// `window.location.search` never changes; what the page writes to its URL is the router's query.
-#[component]
-fn LayoutWithQuery() -> Html {
-    html! { <><Layout /><ClusterQueryProbe /></> }
-}
-
-#[component]
-fn ClusterQueryProbe() -> Html {
-    let location = yew_router::hooks::use_location();
-    html! { <output data-testid="probe-query">{ location.map(|l| l.query_str().to_string()).unwrap_or_default() }</output> }
-}
-
 /// The value of `key` in the router's query (as written, percent-encoded).
 fn query_value(root: &Element, key: &str) -> Option<String> {
-    let q = text(root, "probe-query");
+    let q = router_query(root);
     q.trim_start_matches('?').split('&').find_map(|kv| kv.strip_prefix(&format!("{key}=")).map(str::to_string))
 }
 
@@ -181,7 +167,7 @@ async fn stepping_back_takes_a_typed_line_back_and_acting_there_branches() {
     }
     click(&by_testid(&root, "node-0-restart").unwrap());
     settle().await;
-    let q = text(&root, "probe-query");
+    let q = router_query(&root);
     let entries = query_value(&root, "a").unwrap_or_default().split('_').count();
     let url_len = "https://example.github.io/playground/cluster".len() + q.len();
     web_sys::console::log_1(&format!("cluster URL after {entries} logged actions: {url_len} bytes").into());

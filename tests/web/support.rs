@@ -123,3 +123,22 @@ pub fn drag_to(root: &Element, ms: u64) {
     init.set_bubbles(true);
     input.dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
 }
+
+/// The app plus a probe of the router's query string. Browser tests mount under a memory router, so
+/// `window.location.search` never changes: what a page writes to its URL is the router's query,
+/// which the probe shows as `[data-testid=probe-query]` (read it with [`router_query`]).
+#[yew::component]
+pub fn LayoutWithQuery() -> yew::Html {
+    yew::html! { <><playground::ui::Layout /><QueryProbe /></> }
+}
+
+#[yew::component]
+fn QueryProbe() -> yew::Html {
+    let location = yew_router::hooks::use_location();
+    yew::html! { <output data-testid="probe-query">{ location.map(|l| l.query_str().to_string()).unwrap_or_default() }</output> }
+}
+
+/// The router's query string as [`LayoutWithQuery`]'s probe shows it (with its leading `?`).
+pub fn router_query(root: &Element) -> String {
+    by_testid(root, "probe-query").expect("mounted with LayoutWithQuery").text_content().unwrap_or_default()
+}
