@@ -434,3 +434,45 @@ where
     };
     RewindWiring { on_rewind, on_dismiss_branch, on_replay_error, on_download, on_text }
 }
+
+/// When a rewindable page's URL follows its run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UrlFollow {
+    /// Only while paused: a playing run's address is left alone.
+    Paused,
+    /// Also while playing, but only when the action log changed (an action, a branch), not every frame.
+    Changes,
+}
+
+/// Makes the page's URL follow its run: `write` is called when the run's `stamp` moved (as `follow`
+/// says), never while a link's or replay's cursor is being opened. On mount the address is left
+/// alone unless `write_on_mount` (the URL carried bad values to replace once, or a view that must
+/// announce itself).
+#[hook]
+pub fn use_url_follows_run<F>(
+    stamp: Stamp,
+    playing: bool,
+    opening: bool,
+    write_on_mount: bool,
+    follow: UrlFollow,
+    write: F,
+) where
+    F: FnOnce() + 'static,
+{
+    let written = use_mut_ref(|| None::<Stamp>);
+    use_effect_with((stamp, playing, opening), move |&(stamp, playing, opening)| {
+        let last = *written.borrow();
+        let first = last.is_none();
+        if first {
+            *written.borrow_mut() = Some(stamp);
+        }
+        let same = last == Some(stamp)
+            || (follow == UrlFollow::Changes && playing && last.is_some_and(|l| l.version == stamp.version));
+        let held = follow == UrlFollow::Paused && playing;
+        if held || opening || (first && !write_on_mount) || (!first && same) {
+            return;
+        }
+        *written.borrow_mut() = Some(stamp);
+        write();
+    });
+}

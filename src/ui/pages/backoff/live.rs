@@ -22,10 +22,12 @@ use crate::backoff::replay::{read_run_url, run_url_pairs, ContentionRunUrl, Live
 use crate::backoff::{ClientPhase, ContentionParams, Strategy};
 use crate::sim::rewind::{LoggedAction, Rewind, RewindConfig};
 use crate::sim::{QueryParams, SimDuration, SimTime, TEST_EPOCH};
-use crate::ui::components::scrubber::{RewindCommand, Stamp};
+use crate::ui::components::scrubber::RewindCommand;
 use crate::ui::components::ControlsBar;
 use crate::ui::hooks::{use_playback, use_run_controls, RunControlsSpec};
-use crate::ui::rewind_page::{use_rewind_wiring, RewindMsg, RewindPage, RewindPageSpec};
+use crate::ui::rewind_page::{
+    use_rewind_wiring, use_url_follows_run, RewindMsg, RewindPage, RewindPageSpec, UrlFollow,
+};
 
 /// The most clients the page draws (joined ones included).
 pub const MAX_LIVE_CLIENTS: u32 = 200;
@@ -232,17 +234,11 @@ pub fn LiveContention(props: &LiveContentionProps) -> Html {
     let stamp = state.stamp();
     let playing = playback.is_playing();
     {
-        let written = use_mut_ref(|| None::<Stamp>);
         let (state, on_pairs) = (state.clone(), props.on_pairs.clone());
         let opening = state.opening.is_some();
-        use_effect_with((stamp, playing, opening), move |(stamp, playing, opening)| {
-            let last = *written.borrow();
-            let same = last == Some(*stamp) || (*playing && last.is_some_and(|l| l.version == stamp.version));
-            if *opening || same {
-                return;
-            }
-            *written.borrow_mut() = Some(*stamp);
-            on_pairs.emit(live_pairs(&state));
+        // The live view announces itself (`live=1`) as soon as it opens.
+        use_url_follows_run(stamp, playing, opening, true, UrlFollow::Changes, move || {
+            on_pairs.emit(live_pairs(&state))
         });
     }
 

@@ -26,10 +26,9 @@ use crate::cluster::replay::{read_run_url, run_url_pairs, ClusterAction, Cluster
 use crate::cluster::scenario::{preset, Action, FailoverMode, Scenario};
 use crate::cluster::view::ClusterView;
 use crate::sim::{ParamError, SimDuration, SimParams, SimTime, TEST_EPOCH};
-use crate::ui::components::scrubber::Stamp;
 use crate::ui::components::{ControlsBar, PageHeader, ParamNotices};
 use crate::ui::hooks::{use_playback, use_run_controls, use_url_params, RunControlsSpec};
-use crate::ui::rewind_page::use_rewind_wiring;
+use crate::ui::rewind_page::{use_rewind_wiring, use_url_follows_run, UrlFollow};
 use crate::ui::Route;
 
 use cli::ClusterCli;
@@ -112,24 +111,10 @@ pub fn ClusterPage() -> Html {
     let stamp = state.stamp();
     let playing = playback.is_playing();
     {
-        let url = url.clone();
-        let written = use_mut_ref(|| None::<Stamp>);
-        let state = state.clone();
-        let speed = playback.speed();
-        let opening = state.opening.is_some();
-        let rewrite = !init.notices.is_empty();
-        use_effect_with((stamp, playing, opening), move |(stamp, playing, opening)| {
-            let last = *written.borrow();
-            let first = last.is_none();
-            if first {
-                *written.borrow_mut() = Some(*stamp);
-            }
-            let same = last == Some(*stamp) || (*playing && last.is_some_and(|l| l.version == stamp.version));
-            if *opening || (first && !rewrite) || (!first && same) {
-                return;
-            }
-            *written.borrow_mut() = Some(*stamp);
-            url.write(url_pairs(&state, speed));
+        let (url, state, speed) = (url.clone(), state.clone(), playback.speed());
+        let (opening, rewrite) = (state.opening.is_some(), !init.notices.is_empty());
+        use_url_follows_run(stamp, playing, opening, rewrite, UrlFollow::Changes, move || {
+            url.write(url_pairs(&state, speed))
         });
     }
 

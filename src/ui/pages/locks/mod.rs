@@ -33,7 +33,7 @@ use crate::lock::Scenario;
 use crate::sim::{SimDuration, SimTime};
 use crate::ui::components::{ControlsBar, PageHeader, ParamNotices};
 use crate::ui::hooks::{use_playback, use_url_params};
-use crate::ui::rewind_page::use_rewind_wiring;
+use crate::ui::rewind_page::{use_rewind_wiring, use_url_follows_run, UrlFollow};
 use crate::ui::Route;
 use details::WorkerDetails;
 use event_log::EventLog;
@@ -93,23 +93,11 @@ pub fn LocksPage() -> Html {
     let live = state.run_ref();
     let playing = playback.is_playing();
     {
-        let url = url.clone();
-        let written = use_mut_ref(|| None::<Stamp>);
-        let run = state.run.clone();
-        let scenario = state.scenario.clone();
-        let epoch = state.epoch;
-        let speed = playback.speed();
+        let (url, run, scenario, epoch, speed) =
+            (url.clone(), state.run.clone(), state.scenario.clone(), state.epoch, playback.speed());
         let opening = state.opening.is_some();
         let rewrite = !url.notices().is_empty() || url.initial().invalid.is_some();
-        use_effect_with((live.stamp, playing, opening), move |(stamp, playing, opening)| {
-            let first = written.borrow().is_none();
-            if first {
-                *written.borrow_mut() = Some(*stamp);
-            }
-            if *playing || *opening || (first && !rewrite) || (!first && *written.borrow() == Some(*stamp)) {
-                return;
-            }
-            *written.borrow_mut() = Some(*stamp);
+        use_url_follows_run(live.stamp, playing, opening, rewrite, UrlFollow::Paused, move || {
             let r = run.borrow();
             let mut pairs = params::pairs(&scenario, speed);
             pairs.extend(RunUrl::pairs(r.actions(), r.cursor(), epoch.as_unix_ms()));

@@ -29,10 +29,10 @@ use crate::sim::{QueryParams, SimDuration, SimParams, SimTime, TEST_EPOCH};
 use crate::ui::components::{ControlsBar, LineChart, ParamNotices, Series};
 use crate::ui::download::download_text;
 use crate::ui::hooks::{use_playback, use_url_params};
-use crate::ui::rewind_page::use_rewind_wiring;
+use crate::ui::rewind_page::{use_rewind_wiring, use_url_follows_run, UrlFollow};
 use ask::AskForm;
 use diagram::{Dot, LatencyScatter, SequenceDiagram};
-use state::{CacheExtra, CacheMsg, CachePageMsg, CacheState, Stamp};
+use state::{CacheExtra, CacheMsg, CachePageMsg, CacheState};
 use stats::Stats;
 use tables::{KeysTable, RequestsTable};
 use workload::WorkloadForm;
@@ -143,22 +143,10 @@ pub fn CacheAsideDemo() -> Html {
     let stamp = state.stamp();
     let playing = playback.is_playing();
     {
-        let url = url.clone();
-        let written = use_mut_ref(|| None::<Stamp>);
-        let state = state.clone();
-        let speed = playback.speed();
-        let opening = state.opening.is_some();
-        let rewrite = !url.notices().is_empty();
-        use_effect_with((stamp, playing, opening), move |(stamp, playing, opening)| {
-            let first = written.borrow().is_none();
-            if first {
-                *written.borrow_mut() = Some(*stamp);
-            }
-            if *playing || *opening || (first && !rewrite) || (!first && *written.borrow() == Some(*stamp)) {
-                return;
-            }
-            *written.borrow_mut() = Some(*stamp);
-            url.write(query_pairs(&state, speed));
+        let (url, state, speed) = (url.clone(), state.clone(), playback.speed());
+        let (opening, rewrite) = (state.opening.is_some(), !url.notices().is_empty());
+        use_url_follows_run(stamp, playing, opening, rewrite, UrlFollow::Paused, move || {
+            url.write(query_pairs(&state, speed))
         });
     }
 
