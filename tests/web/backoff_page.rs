@@ -4,7 +4,7 @@
 use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlInputElement};
+use web_sys::Element;
 
 use crate::support::*;
 
@@ -30,12 +30,8 @@ fn texts(root: &Element, selector: &str) -> Vec<String> {
 
 /// Types `value` into a form field and fires the bubbling `change` a user's Enter or blur fires.
 fn set_field(root: &Element, name: &str, value: &str) {
-    let input: HtmlInputElement =
-        by_testid(root, &format!("field-{name}")).unwrap_or_else(|| panic!("no field {name}")).dyn_into().unwrap();
-    input.set_value(value);
-    let ev = document().create_event("Event").unwrap();
-    ev.init_event_with_bubbles_and_cancelable("change", true, true);
-    input.dispatch_event(&ev).unwrap();
+    let input = by_testid(root, &format!("field-{name}")).unwrap_or_else(|| panic!("no field {name}"));
+    set_value(&input, value, "change");
 }
 
 /// Waits (in 20 ms steps, at most 15 s) until `cond` holds.
@@ -250,11 +246,7 @@ async fn a_live_contention_run_plays_until_every_client_is_done() {
     assert_eq!(all(&live, ".bo-live__grid circle").len(), 20, "one dot per client");
     assert!(text(&live, "live-stats").contains("Row version 0 · writes 0"));
     // Full speed, then play.
-    let speed: HtmlInputElement = by_testid(&live, "speed").unwrap().dyn_into().unwrap();
-    speed.set_value("1000");
-    let ev = document().create_event("Event").unwrap();
-    ev.init_event_with_bubbles_and_cancelable("input", true, true);
-    speed.dispatch_event(&ev).unwrap();
+    set_value(&by_testid(&live, "speed").unwrap(), "1000", "input");
     click(&by_testid(&live, "play-toggle").unwrap());
     until("every client to succeed", || text(&live, "live-stats").contains("all done")).await;
     let stats = text(&live, "live-stats");
@@ -323,18 +315,11 @@ async fn a_deadline_ends_the_call_and_the_seed_redraws_jitter() {
     assert!(outcome.contains("at t = 600 ms: the next wait would pass the deadline"), "{outcome}");
     // Full jitter draws its waits from the seed: another seed, other waits, and the URL follows.
     set_field(&root, "max_elapsed_ms", "");
-    let policy: web_sys::HtmlSelectElement = by_testid(&root, "field-policy").unwrap().dyn_into().unwrap();
-    policy.set_value("full_jitter");
-    let ev = document().create_event("Event").unwrap();
-    ev.init_event_with_bubbles_and_cancelable("change", true, true);
-    policy.dispatch_event(&ev).unwrap();
+    set_value(&by_testid(&root, "field-policy").unwrap(), "full_jitter", "change");
     settle().await;
     let before = texts(&root, "[data-testid='delay-sample']");
-    let seed: HtmlInputElement = by_testid(&root, "seed").unwrap().dyn_into().unwrap();
-    seed.set_value("8");
-    let ev = document().create_event("Event").unwrap();
-    ev.init_event_with_bubbles_and_cancelable("input", true, true);
-    seed.dispatch_event(&ev).unwrap();
+    let seed = by_testid(&root, "seed").unwrap();
+    set_value(&seed, "8", "input");
     let form = seed.closest("form").unwrap().unwrap();
     let submit = document().create_event("Event").unwrap();
     submit.init_event_with_bubbles_and_cancelable("submit", true, true);
@@ -381,11 +366,7 @@ async fn the_live_run_scrubs_back_to_exactly_a_fresh_run_at_that_time_and_branch
     let (root, handle) = mount(&path).await;
     let live = by_testid(&root, "live-contention").expect("live=1 opens the live view");
     assert_eq!(all(&live, ".bo-live__grid circle").len(), 30);
-    let speed: HtmlInputElement = by_testid(&live, "speed").unwrap().dyn_into().unwrap();
-    speed.set_value("1000");
-    let ev = document().create_event("Event").unwrap();
-    ev.init_event_with_bubbles_and_cancelable("input", true, true);
-    speed.dispatch_event(&ev).unwrap();
+    set_value(&by_testid(&live, "speed").unwrap(), "1000", "input");
     click(&by_testid(&live, "play-toggle").unwrap());
     until("the run to end", || by_testid(&live, "live-finished").is_some()).await;
     settle().await;

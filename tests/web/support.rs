@@ -117,11 +117,21 @@ pub fn attr(root: &Element, id: &str, name: &str) -> String {
 
 /// Drags the rewind scrubber's range to `ms` (an input event, as a drag fires).
 pub fn drag_to(root: &Element, ms: u64) {
-    let input = by_testid(root, "scrub-range").unwrap().dyn_into::<web_sys::HtmlInputElement>().unwrap();
-    input.set_value(&ms.to_string());
+    set_value(&by_testid(root, "scrub-range").unwrap(), &ms.to_string(), "input");
+}
+
+/// Types `value` into a form control (input or select) and fires the bubbling `event` a user's
+/// edit fires (`input` while typing or dragging, `change` when committed).
+pub fn set_value(el: &Element, value: &str, event: &str) {
+    if let Some(select) = el.dyn_ref::<web_sys::HtmlSelectElement>() {
+        select.set_value(value);
+    } else {
+        el.dyn_ref::<web_sys::HtmlInputElement>().expect("an input or a select").set_value(value);
+    }
     let init = web_sys::EventInit::new();
     init.set_bubbles(true);
-    input.dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
+    init.set_cancelable(true);
+    el.dispatch_event(&web_sys::Event::new_with_event_init_dict(event, &init).unwrap()).unwrap();
 }
 
 /// The app plus a probe of the router's query string. Browser tests mount under a memory router, so
