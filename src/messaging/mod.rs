@@ -12,6 +12,8 @@
 //!   headed by the exact commands its pattern sends.
 //! - [`runtime`]: the kernel model — routes events and effects between the pattern machine, the
 //!   broker and the kernel; owns producers, connections, faults, checker and trail.
+//! - [`replay`]: the run on rewind — the page's buttons as logged actions with compact URL codes,
+//!   notable marks (faults, redeliveries, duplicates, losses), the replay file's model.
 //! - [`checker`]: produced / delivered / processed / lost / duplicated / out of order, latency
 //!   percentiles, bounded depth and lag series — all derived from what happened in the run.
 //! - [`pair`]: two runs of one workload (another pattern) on one clock, faults into both: the
@@ -32,6 +34,7 @@ pub mod checker;
 pub mod machine;
 pub mod pair;
 pub mod patterns;
+pub mod replay;
 pub mod runtime;
 pub mod scenario;
 pub mod trail;
@@ -39,6 +42,7 @@ pub mod transport;
 
 pub use checker::{Checker, MsgId, Report, Sample};
 pub use pair::{same_workload, RunPair};
+pub use replay::{MessagingRewind, MsgAction};
 pub use runtime::{
     parse_payload, run_preset, ConsumerView, CrashRecord, MessagingRun, QueryError, RunResult, RunStats, MAX_LIVE_BURST,
 };

@@ -14,6 +14,7 @@ use crate::messaging::trail::{Fate, Node, StepKind};
 use crate::redis::Reply;
 use crate::sim::{SimDuration, SimRng};
 
+#[derive(Clone)]
 pub struct StreamGroup {
     workers: Vec<Worker>,
     /// A claim round (XPENDING/XAUTOCLAIM/XCLAIM) is under way for worker `w`.
