@@ -34,6 +34,14 @@ pub struct Args {
     /// List the presets and what each runs.
     #[arg(long)]
     pub list: bool,
+    /// Run only the preset's N-th variant (1-based; `--list` names them).
+    #[arg(long)]
+    pub variant: Option<usize>,
+    /// Write the run's history for the linearizability checker (`sim check history FILE`) to FILE:
+    /// pushes as SETs, side effects as DELs, final reads of what is still owed (one variant: give
+    /// `--variant` when the preset runs several).
+    #[arg(long, value_name = "FILE")]
+    pub history_out: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +50,10 @@ pub enum MessagingCliError {
     NoPreset(String),
     #[error("--{0} only applies to --preset tcp-vs-udp")]
     LinkFlag(&'static str),
+    #[error("--variant {given}: {preset} runs {count} variant(s) ({labels}); expected 1 to {count}")]
+    Variant { given: usize, preset: String, count: usize, labels: String },
+    #[error("--history-out writes one run's history, and {preset} runs {count} variants ({labels}); pick one with --variant 1 to {count}")]
+    HistoryNeedsVariant { preset: String, count: usize, labels: String },
 }
 
 pub fn run(common: &Common, args: Args) -> CliResult {
@@ -114,7 +126,11 @@ pub fn run(common: &Common, args: Args) -> CliResult {
             return Err(MessagingCliError::LinkFlag(flag).into());
         }
     }
-    let runs = run_preset(id, common.seed)?;
+    let runs = if args.variant.is_some() || args.history_out.is_some() {
+        one_variant(common, id, args.variant, args.history_out.as_deref())?
+    } else {
+        run_preset(id, common.seed)?
+    };
     if common.json {
         let patterns: Vec<_> = runs.iter().map(pattern_json).collect();
         return print_json(&json!({ "patterns": patterns }));
@@ -123,6 +139,39 @@ pub fn run(common: &Common, args: Args) -> CliResult {
         print_text(r);
     }
     Ok(())
+}
+
+/// Runs the preset's `variant`-th run (the only one when `None`) and writes its history to
+/// `history_out`.
+fn one_variant(
+    common: &Common,
+    id: &str,
+    variant: Option<usize>,
+    history_out: Option<&std::path::Path>,
+) -> Result<Vec<RunResult>, Box<dyn std::error::Error>> {
+    let variants = preset(id)?;
+    let labels = variants.iter().map(|v| v.label.as_str()).collect::<Vec<_>>().join(" | ");
+    let count = variants.len();
+    let index = match variant {
+        Some(n) if (1..=count).contains(&n) => n - 1,
+        Some(given) => {
+            return Err(MessagingCliError::Variant { given, preset: id.to_string(), count, labels }.into());
+        }
+        None if count == 1 => 0,
+        None => return Err(MessagingCliError::HistoryNeedsVariant { preset: id.to_string(), count, labels }.into()),
+    };
+    let v = variants.into_iter().nth(index).ok_or("no such variant")?;
+    let mut run = MessagingRun::new(v.scenario, common.seed, &v.label)?;
+    let end = run.end();
+    run.advance(end, u64::MAX);
+    if let Some(path) = history_out {
+        let h = crate::messaging::linear::history(&run)?;
+        std::fs::write(path, h.to_json()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        if !common.json {
+            println!("history of {}: {} operations written to {}", v.label, h.ops.len(), path.display());
+        }
+    }
+    Ok(vec![run.result()])
 }
 
 /// The per-pattern JSON object (plus `variant`, which tells apart two runs of one pattern).

@@ -11,6 +11,7 @@
 //! frame slices (`use_frame_job`) so no frame blocks.
 
 mod flow;
+mod linear;
 mod panels;
 mod transport;
 
@@ -509,6 +510,7 @@ pub fn MessagingPage() -> Html {
         let view = view.clone();
         Callback::from(move |m: MsgId| view.dispatch(ViewAction::Select(Selection::Message(m))))
     };
+    let on_inspect = on_message.clone();
     let on_cli = {
         let run = run.clone();
         let view = view.clone();
@@ -714,6 +716,7 @@ pub fn MessagingPage() -> Html {
                 }) }
             </div>
             <CliPane transcript={view.transcript.clone()} suggestions={suggestions(sc.pattern)} sent={sent} on_run={on_cli} />
+            <linear::MsgLinearPanel run={linear::PairRef(run.clone())} events={run.borrow().a.events()} on_inspect={on_inspect} />
         </section>
     }
 }
