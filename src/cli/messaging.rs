@@ -45,6 +45,11 @@ pub struct Args {
     /// Stop at a time (straight or through snapshots; capped at the run's end) and write a replay.
     #[command(flatten)]
     pub rewind: RewindFlags,
+    /// Write the run's history for the linearizability checker (`sim check history FILE`) to FILE:
+    /// pushes as SETs, side effects as DELs, final reads of what is still owed (one run: give
+    /// `--variant` when the preset runs several).
+    #[arg(long, value_name = "FILE")]
+    pub history_out: Option<std::path::PathBuf>,
 }
 
 /// One run's figures with where it stopped and its trace digest.
@@ -80,10 +85,12 @@ pub enum MessagingCliError {
     NoPreset(String),
     #[error("--{0} only applies to --preset tcp-vs-udp")]
     LinkFlag(&'static str),
-    #[error("--variant {given} is not accepted: preset {preset} has runs 1 to {count}")]
-    Variant { given: usize, preset: String, count: usize },
+    #[error("--variant {given}: {preset} runs {count} variant(s) ({labels}); expected 1 to {count}")]
+    Variant { given: usize, preset: String, count: usize, labels: String },
     #[error("--replay-out writes one run, and preset {preset} runs {count}: add --variant 1 to {count} (see --list)")]
     ReplayNeedsVariant { preset: String, count: usize },
+    #[error("--history-out writes one run's history, and {preset} runs {count} variants ({labels}); pick one with --variant 1 to {count}")]
+    HistoryNeedsVariant { preset: String, count: usize, labels: String },
     #[error("--until-ms, --seek-ms and --replay-out apply to the pattern presets, not tcp-vs-udp")]
     RewindFlag,
 }
@@ -164,14 +171,18 @@ pub fn run(common: &Common, args: Args) -> CliResult {
     }
     let mut variants = preset(id)?;
     let count = variants.len();
+    let labels = variants.iter().map(|v| v.label.as_str()).collect::<Vec<_>>().join(" | ");
     if let Some(n) = args.variant {
         if !(1..=count).contains(&n) {
-            return Err(MessagingCliError::Variant { given: n, preset: id.to_string(), count }.into());
+            return Err(MessagingCliError::Variant { given: n, preset: id.to_string(), count, labels }.into());
         }
         variants = vec![variants.swap_remove(n - 1)];
     }
     if args.rewind.replay_out.is_some() && variants.len() > 1 {
         return Err(MessagingCliError::ReplayNeedsVariant { preset: id.to_string(), count }.into());
+    }
+    if args.history_out.is_some() && variants.len() > 1 {
+        return Err(MessagingCliError::HistoryNeedsVariant { preset: id.to_string(), count, labels }.into());
     }
     let runs = variants
         .iter()
@@ -184,6 +195,9 @@ pub fn run(common: &Common, args: Args) -> CliResult {
         std::fs::write(path, replay.to_json() + "\n")
             .map_err(|e| format!("cannot write the replay file {}: {e}", path.display()))?;
     }
+    if let (Some(path), [v]) = (&args.history_out, variants.as_slice()) {
+        write_history(common, v, path)?;
+    }
     if common.json {
         let patterns: Vec<_> = runs.iter().map(pattern_json).collect();
         return print_json(&json!({ "patterns": patterns }));
@@ -191,6 +205,23 @@ pub fn run(common: &Common, args: Args) -> CliResult {
     for r in &runs {
         print_text(&r.result);
         println!("  {} events to {} ms, digest {}", r.at.events, r.at.at_ms, r.digest);
+    }
+    Ok(())
+}
+
+/// Runs `v` to its end and writes its history for the linearizability checker to `path`.
+fn write_history(
+    common: &Common,
+    v: &crate::messaging::scenario::Variant,
+    path: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut run = MessagingRun::new(v.scenario.clone(), common.seed, &v.label)?;
+    let end = run.end();
+    run.advance(end, u64::MAX);
+    let h = crate::messaging::linear::history(&run)?;
+    std::fs::write(path, h.to_json()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    if !common.json {
+        println!("history of {}: {} operations written to {}", v.label, h.ops.len(), path.display());
     }
     Ok(())
 }

@@ -16,6 +16,9 @@
 //!   notable marks (faults, redeliveries, duplicates, losses), the replay file's model.
 //! - [`checker`]: produced / delivered / processed / lost / duplicated / out of order, latency
 //!   percentiles, bounded depth and lag series — all derived from what happened in the run.
+//! - [`linear`]: the run as a history for the linearizability checker (each message a register
+//!   key: pushes are SETs, side effects DELs, final reads of what is still owed), so lost
+//!   acknowledged messages and duplicates come with their smallest failing sub-history.
 //! - [`pair`]: two runs of one workload (another pattern) on one clock, faults into both: the
 //!   page's compare.
 //! - [`trail`]: the bounded record of moves and message lives the page draws and inspects.
@@ -31,6 +34,7 @@
 
 pub mod broker;
 pub mod checker;
+pub mod linear;
 pub mod machine;
 pub mod pair;
 pub mod patterns;

@@ -17,6 +17,7 @@
 
 use super::broker::{Broker, FSYNC_PERIOD};
 use super::checker::{Checker, MsgId, Report, Sample};
+use super::linear::MessageLog;
 use super::machine::{
     frame_messages, Actor, Counter, Effect, Input, Io, Links, Machine, Tag, Timer, TimerToken, CELERY, QUEUE,
 };
@@ -157,6 +158,8 @@ pub struct MessagingModel {
     /// A network partition separates the consumers from the broker (or the instances from their
     /// clients) while true.
     partitioned: bool,
+    /// Pushes and side effects for the linearizability history (`super::linear`).
+    history: MessageLog,
     /// What became notable since the rewind last asked (faults, redeliveries, duplicates, losses);
     /// `None` (nothing kept) unless the run is rewindable.
     pub(super) notable: Option<Vec<Notable>>,
@@ -204,6 +207,7 @@ impl MessagingModel {
             burst_windows: Vec::new(),
             trail: None,
             partitioned: false,
+            history: MessageLog::default(),
             notable: None,
             marks: MarkCounts::default(),
             sc,
@@ -277,6 +281,8 @@ impl MessagingModel {
 
     fn execute(&mut self, ctx: &mut Ctx<'_, MsgEvent>, effect: Effect) {
         let now = ctx.now();
+        let at_ms = self.elapsed_ms(now);
+        self.history.effect(&effect, at_ms);
         match effect {
             Effect::Send { actor, tag, argv } => {
                 // When the broker is unreachable the machine already made up for the command.
@@ -435,6 +441,7 @@ impl MessagingModel {
     fn failed(&mut self, ctx: &mut Ctx<'_, MsgEvent>, actor: Actor, tag: Tag) {
         match (actor, tag) {
             (Actor::Producer(p), Tag::Push(id, bytes)) => {
+                self.history.failed(id);
                 self.stats.resent += 1;
                 self.outbox[p as usize].push_front((id, bytes));
             }
@@ -624,11 +631,17 @@ impl MessagingModel {
             if let Err(tag) = self.send(ctx, Actor::Producer(p), Tag::Push(id, bytes), command) {
                 return self.failed(ctx, Actor::Producer(p), tag);
             }
+            let at_ms = self.elapsed_ms(ctx.now());
+            self.history.sent(id, p, at_ms);
         }
     }
 
     /// The broker answered a producer's push (PUBLISH says how many subscribers received it).
     fn on_pushed(&mut self, ctx: &mut Ctx<'_, MsgEvent>, tag: Tag, frame: Reply) {
+        if let Tag::Push(id, _) = &tag {
+            let at_ms = self.elapsed_ms(ctx.now());
+            self.history.replied(*id, !matches!(frame, Reply::Error(_)), at_ms);
+        }
         let (Tag::Push(id, _), Reply::Integer(n)) = (tag, frame) else { return };
         if self.sc.pattern != PatternId::Pubsub {
             return;
@@ -881,6 +894,16 @@ impl MessagingModel {
 
     pub fn trail(&self) -> Option<&Trail> {
         self.trail.as_ref()
+    }
+
+    /// The pushes and side effects recorded for `super::linear::history`.
+    pub fn message_log(&self) -> &MessageLog {
+        &self.history
+    }
+
+    /// The broker's dataset now (read-only; for final reads and observers).
+    pub fn store(&self) -> &crate::redis::Store {
+        self.broker.store()
     }
 
     /// The checker's counts so far.

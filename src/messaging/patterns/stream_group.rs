@@ -21,6 +21,16 @@ pub struct StreamGroup {
     restoring: Vec<bool>,
 }
 
+/// The consumer group worker `w` reads in: its own under `group_per_consumer` (fan-out), else one
+/// shared group.
+pub fn group_name(sc: &crate::messaging::Scenario, w: u32) -> String {
+    if sc.group_per_consumer {
+        format!("g{w}")
+    } else {
+        "workers".into()
+    }
+}
+
 impl StreamGroup {
     pub fn new(sc: &crate::messaging::Scenario, root: &SimRng) -> Self {
         StreamGroup { workers: Worker::fleet(sc, root), restoring: vec![false; sc.consumers.count as usize] }
@@ -28,11 +38,7 @@ impl StreamGroup {
 
     /// The consumer group worker `w` reads in.
     fn group(io: &Io<'_>, w: u32) -> String {
-        if io.sc.group_per_consumer {
-            format!("g{w}")
-        } else {
-            "workers".into()
-        }
+        group_name(io.sc, w)
     }
 
     fn copy_of(io: &Io<'_>, w: u32) -> usize {

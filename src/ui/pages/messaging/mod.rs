@@ -14,6 +14,7 @@
 //! end" advances the run in frame slices (`use_frame_job`) so no frame blocks.
 
 mod flow;
+mod linear;
 mod panels;
 mod state;
 mod transport;
@@ -599,6 +600,7 @@ pub fn MessagingPage() -> Html {
         let view = view.clone();
         Callback::from(move |m: MsgId| view.dispatch(ViewAction::Select(Selection::Message(m))))
     };
+    let on_inspect = on_message.clone();
     let on_cli = {
         let run = state.run.clone();
         let view = view.clone();
@@ -812,6 +814,7 @@ pub fn MessagingPage() -> Html {
                 }) }
             </div>
             <CliPane transcript={view.transcript.clone()} suggestions={suggestions(sc.pattern)} sent={sent} on_run={on_cli} />
+            <linear::MsgLinearPanel run={linear::PairRef(run.clone())} events={run.borrow().a.events()} on_inspect={on_inspect} />
         </section>
     }
 }
