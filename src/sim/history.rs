@@ -166,6 +166,23 @@ impl<T> History<T> {
         }
     }
 
+    /// Roughly the heap bytes this history holds that `other` (another clone of it, earlier or
+    /// later) does not share: every sealed chunk `other` does not hold too, and the tail (never
+    /// shared). `entry` is one entry's bytes, its own size and what it points to. With `None`,
+    /// everything. What keeping this clone costs beside `other` (rewind's snapshot budget).
+    pub fn bytes_beyond(&self, other: Option<&Self>, entry: impl Fn(&T) -> usize) -> usize {
+        let mut theirs: Vec<*const Vec<T>> =
+            other.map_or_else(Vec::new, |o| o.chunks.iter().map(Arc::as_ptr).collect());
+        theirs.sort_unstable();
+        let sealed: usize = self
+            .chunks
+            .iter()
+            .filter(|c| theirs.binary_search(&Arc::as_ptr(c)).is_err())
+            .map(|c| c.iter().map(&entry).sum::<usize>())
+            .sum();
+        sealed + self.tail.iter().map(&entry).sum::<usize>()
+    }
+
     /// How many sealed chunks this history shares with `other` (a clone shares all it had).
     pub fn shared_chunks(&self, other: &Self) -> usize {
         self.chunks.iter().filter(|c| other.chunks.iter().any(|o| Arc::ptr_eq(c, o))).count()
