@@ -276,6 +276,25 @@ mod tests {
     }
 
     #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn bytes_beyond_counts_only_what_another_clone_does_not_share() {
+        let mut h: History<u64> = History::new();
+        for i in 0..(3 * CHUNK as u64 + 5) {
+            h.push(i);
+        }
+        let byte = |_: &u64| 8;
+        assert_eq!(h.bytes_beyond(None, byte), (3 * CHUNK + 5) * 8, "alone, everything");
+        let snapshot = h.clone();
+        // A clone shares the sealed chunks; only the tail (never shared) is its own.
+        assert_eq!(h.bytes_beyond(Some(&snapshot), byte), 5 * 8);
+        // Far apart: once the window has moved past the snapshot's chunks, nothing is shared.
+        for i in 0..(4 * CHUNK as u64) {
+            h.push(1_000 + i);
+        }
+        h.drop_front(3 * CHUNK + 5);
+        assert_eq!(h.bytes_beyond(Some(&snapshot), byte), h.bytes_beyond(None, byte));
+    }
+
     proptest::proptest! {
         /// Pushes, drops and edits (of the newest entry or any other) behave exactly like a `VecDeque`, and a
         /// clone taken midway is never changed by what the original does next.
