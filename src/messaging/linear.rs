@@ -42,7 +42,7 @@
 use super::checker::MsgId;
 use super::machine::{parse_payload, Effect};
 use super::patterns::stream_group::group_name;
-use super::runtime::MessagingRun;
+use super::runtime::{MessagingModel, MessagingRun};
 use super::scenario::PatternId;
 use crate::redis::Value;
 use crate::verify::linear::{History, Input, LinearLimits, Operation, Output, SlicedCheck};
@@ -179,7 +179,7 @@ pub fn key_unit(key: &str) -> Option<(MsgId, usize)> {
 
 /// The units still owed at the end: in the broker's keyspace where a consumer will get them, or
 /// held by a live consumer.
-fn owed(run: &MessagingRun) -> BTreeSet<(MsgId, usize)> {
+fn owed(run: &MessagingModel) -> BTreeSet<(MsgId, usize)> {
     let sc = run.scenario();
     let copies = sc.copies();
     // Stream groups by name: which copy each one delivers (fan-out: one group per subscriber).
@@ -192,7 +192,7 @@ fn owed(run: &MessagingRun) -> BTreeSet<(MsgId, usize)> {
             out.extend((0..copies).map(|c| (m, c)));
         }
     };
-    for (_, value) in run.model().store().db.iter() {
+    for (_, value) in run.store().db.iter() {
         match value {
             Value::Str(s) => all(&mut out, &s[..]),
             Value::List(l) => l.iter().for_each(|e| all(&mut out, &e[..])),
@@ -227,18 +227,23 @@ fn owed(run: &MessagingRun) -> BTreeSet<(MsgId, usize)> {
 
 /// The history of a finished run: the pushes, the side effects, then a final read of every key.
 pub fn history(run: &MessagingRun) -> Result<History, HistoryRefused> {
+    history_at(run.model(), run.model().ms_at(run.now()))
+}
+
+/// The history of `run` standing at `now_ms` (ms since its start; a rewound run is read at its
+/// cursor): refused unless the run is over.
+pub fn history_at(run: &MessagingModel, now_ms: u64) -> Result<History, HistoryRefused> {
     let sc = run.scenario();
     if sc.pattern == PatternId::RequestResponse {
         return Err(HistoryRefused::NoBroker);
     }
-    let now_ms = run.now().saturating_since(crate::sim::TEST_EPOCH).as_millis();
-    if !run.is_done() {
-        return Err(HistoryRefused::NotFinished { now_ms, end_ms: sc.produce_for_ms.saturating_add(sc.drain_ms) });
+    if now_ms < run.end_ms() {
+        return Err(HistoryRefused::NotFinished { now_ms, end_ms: run.end_ms() });
     }
     if !run.broker_up() {
         return Err(HistoryRefused::BrokerDown);
     }
-    let log = run.model().message_log();
+    let log = run.message_log();
     if log.full {
         return Err(HistoryRefused::TooLong);
     }
@@ -298,8 +303,8 @@ pub fn failing_units(failures: &[crate::verify::linear::KeyFailure]) -> Vec<(Msg
 }
 
 /// The check of a finished run, in slices a page can spread over frames.
-pub fn job(run: &MessagingRun) -> Result<SlicedCheck, HistoryRefused> {
-    Ok(SlicedCheck::new(history(run)?, LinearLimits::default()))
+pub fn job(run: &MessagingModel, now_ms: u64) -> Result<SlicedCheck, HistoryRefused> {
+    Ok(SlicedCheck::new(history_at(run, now_ms)?, LinearLimits::default()))
 }
 
 #[cfg(test)]

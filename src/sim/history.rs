@@ -295,6 +295,7 @@ mod tests {
         assert_eq!(h.bytes_beyond(Some(&snapshot), byte), h.bytes_beyond(None, byte));
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     proptest::proptest! {
         /// Pushes, drops and edits (of the newest entry or any other) behave exactly like a `VecDeque`, and a
         /// clone taken midway is never changed by what the original does next.

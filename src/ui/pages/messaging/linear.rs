@@ -13,7 +13,9 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use crate::messaging::linear::{job, key_unit, CONSUMER, READER};
-use crate::messaging::{MsgId, RunPair};
+use crate::messaging::runtime::MessagingModel;
+use crate::messaging::MsgId;
+use crate::sim::rewind::Rewind;
 use crate::ui::hooks::{use_frame_job, SLICE_MS};
 use crate::ui::pages::cluster::linear::{KeyFailureEq, SubHistory};
 use crate::ui::performance_now;
@@ -22,11 +24,11 @@ use crate::verify::linear::{Input, KeyFailure, Output};
 /// Failing messages drawn (the rest are counted).
 pub const FAILURES_SHOWN: usize = 6;
 
-/// The page's run, compared by identity.
+/// The page's (rewindable) run, compared by identity.
 #[derive(Clone)]
-pub struct PairRef(pub Rc<RefCell<RunPair>>);
+pub struct RunRef(pub Rc<RefCell<Rewind<MessagingModel>>>);
 
-impl PartialEq for PairRef {
+impl PartialEq for RunRef {
     fn eq(&self, o: &Self) -> bool {
         Rc::ptr_eq(&self.0, &o.0)
     }
@@ -62,7 +64,9 @@ enum Status {
 
 #[derive(Properties, PartialEq)]
 pub struct MsgLinearPanelProps {
-    pub run: PairRef,
+    pub run: RunRef,
+    /// What the run is called (the preset's variant, or an opened replay).
+    pub label: AttrValue,
     /// The run's events so far (a result taken at another count is stale).
     pub events: u64,
     /// Opens a message in the inspector.
@@ -108,16 +112,17 @@ pub fn MsgLinearPanel(props: &MsgLinearPanelProps) -> Html {
     let status = use_state(|| Status::Idle);
     let frame_job = use_frame_job();
     let (mark, done) = {
-        let pair = props.run.0.borrow();
-        (RunMark { label: pair.a.label().to_string(), events: props.events }, pair.a.is_done())
+        let run = props.run.0.borrow();
+        let done = run.cursor().at_ms >= run.model().end_ms();
+        (RunMark { label: props.label.to_string(), events: props.events }, done)
     };
     let on_check = {
         let (run, status, frame_job, mark) = (props.run.0.clone(), status.clone(), frame_job.clone(), mark.clone());
         Callback::from(move |_: MouseEvent| {
-            let pair = run.borrow();
-            let report = pair.a.report();
-            let taken = job(&pair.a);
-            drop(pair);
+            let rw = run.borrow();
+            let report = rw.model().report();
+            let taken = job(rw.model(), rw.cursor().at_ms);
+            drop(rw);
             let mut j = match taken {
                 Ok(j) => j,
                 Err(e) => return status.set(Status::Refused(e.to_string())),

@@ -814,7 +814,7 @@ pub fn MessagingPage() -> Html {
                 }) }
             </div>
             <CliPane transcript={view.transcript.clone()} suggestions={suggestions(sc.pattern)} sent={sent} on_run={on_cli} />
-            <linear::MsgLinearPanel run={linear::PairRef(run.clone())} events={run.borrow().a.events()} on_inspect={on_inspect} />
+            <linear::MsgLinearPanel run={linear::RunRef(state.run.clone())} label={AttrValue::from(state.extra.label.clone())} events={state.run.borrow().cursor().events} on_inspect={on_inspect} />
         </section>
     }
 }

@@ -48,7 +48,7 @@ impl RewindPageSpec for MsgPageSpec {
 
     /// Every 512 events, at most 64 snapshots: each holds the page's trail of moves and lives.
     fn config() -> RewindConfig {
-        RewindConfig { every: 512, max_snapshots: 64 }
+        RewindConfig { every: 512, max_snapshots: 64, ..RewindConfig::default() }
     }
 
     fn build(
