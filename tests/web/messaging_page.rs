@@ -260,3 +260,36 @@ async fn stepping_back_takes_a_crash_back_and_a_link_with_a_cursor_opens_the_sam
     handle.destroy();
     root.remove();
 }
+
+#[wasm_bindgen_test]
+async fn the_fault_row_keeps_its_button_nodes_while_playing_and_running_to_the_end() {
+    let (root, handle) = mount_at::<Layout>("/messaging?preset=steady&pattern=reliable-queue&seed=1&speed=10").await;
+    let ids = ["msg-burst", "msg-partition", "msg-broker-restart", "msg-outage", "msg-finish", "play-toggle"];
+    let nodes: Vec<Element> = ids.iter().map(|id| by_testid(&root, id).unwrap_or_else(|| panic!("{id}"))).collect();
+    let same = |id: &str, node: &Element| by_testid(&root, id).is_some_and(|now| now.is_same_node(Some(node)));
+    click(&by_testid(&root, "play-toggle").unwrap());
+    // Frames of playing: the page redraws every one.
+    gloo_timers::future::TimeoutFuture::new(500).await;
+    assert!(text(&root, "count-produced").parse::<u64>().unwrap() > 0, "the run played");
+    for (id, node) in ids.iter().zip(&nodes) {
+        assert!(node.is_connected() && same(id, node), "{id} is the same node after 500 ms of playing");
+    }
+    click(&by_testid(&root, "play-toggle").unwrap());
+    click(&by_testid(&root, "msg-finish").unwrap());
+    // Each slice of "Run to end" redraws the page; the row is the same until the run is over.
+    let mut slices = 0;
+    while by_testid(&root, "msg-finished").is_none() && slices < 2_400 {
+        for (id, node) in ids.iter().zip(&nodes) {
+            assert!(same(id, node), "{id} is the same node while running to the end");
+        }
+        gloo_timers::future::TimeoutFuture::new(25).await;
+        slices += 1;
+    }
+    assert!(by_testid(&root, "msg-finished").is_some(), "the run finishes");
+    assert!(by_testid(&root, "msg-finish").is_none(), "Run to end is gone once the run is over");
+    for (id, node) in ids.iter().zip(&nodes).filter(|(id, _)| **id != "msg-finish") {
+        assert!(same(id, node), "{id} is the same node once the run is over");
+    }
+    handle.destroy();
+    root.remove();
+}

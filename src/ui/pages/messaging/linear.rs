@@ -133,7 +133,7 @@ pub fn MsgLinearPanel(props: &MsgLinearPanelProps) -> Html {
             frame_job.start(move || {
                 let t0 = performance_now();
                 while !j.is_done() && performance_now() - t0 < SLICE_MS {
-                    j.step(16);
+                    j.step(1);
                 }
                 if !j.is_done() {
                     status.set(Status::Running { checked: j.checked(), keys: j.keys() });

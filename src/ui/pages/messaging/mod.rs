@@ -31,7 +31,8 @@ use crate::sim::{ParamError, SimParams, SimTime, TEST_EPOCH};
 use crate::ui::components::scrubber::RewindCommand;
 use crate::ui::components::{ControlsBar, LineChart, PageHeader, ParamNotices, Series};
 use crate::ui::hooks::{
-    use_frame_job, use_playback, use_run_controls, use_sampled, use_url_params, RunControlsSpec, SLICE_MS,
+    use_frame_job, use_playback, use_run_controls, use_sampled, use_stable_callback, use_url_params, RunControlsSpec,
+    SLICE_MS,
 };
 use crate::ui::rewind_page::{use_rewind_wiring, use_url_follows_run, UrlFollow};
 use crate::ui::{performance_now, Route};
@@ -539,31 +540,36 @@ pub fn MessagingPage() -> Html {
         RunControlsSpec { seed, ended: finished, on_play_ended: replay, restart: restart_seed, write_url },
     );
 
-    // Runs the rest of the run in slices of SLICE_MS per frame.
+    // Runs the rest of the run in slices of SLICE_MS per frame. The clock is read every
+    // FINISH_EVENTS events: one event can cost a fraction of a millisecond (a stream group's
+    // commands, a snapshot every 512 events), so a larger batch overran the slice by hundreds of ms.
+    // The page is redrawn on a frame of its own, every FINISH_DRAW_MS, not after each slice: a
+    // slice and a full redraw (with its style, layout and paint) in one task made tasks of 100 ms
+    // and more on a busy machine.
     let on_finish = {
         let run = state.run.clone();
         let playback = playback.clone();
         let job = job.clone();
         let d = dispatch.clone();
-        Callback::from(move |_: MouseEvent| {
+        use_stable_callback(Callback::from(move |_: ()| {
             playback.pause();
             let run = run.clone();
             let d = d.clone();
+            let mut drawn = performance_now();
             job.start(move || {
                 let t0 = performance_now();
-                let mut r = run.borrow_mut();
-                let mut reached = false;
-                while performance_now() - t0 < SLICE_MS {
-                    if r.seek_bounded(Seek::Time(end_ms), 2_000) {
-                        reached = true;
-                        break;
-                    }
+                if t0 - drawn >= FINISH_DRAW_MS {
+                    d.dispatch(MsgMsg::Moved);
+                    drawn = t0;
+                    return true;
                 }
-                drop(r);
-                d.dispatch(MsgMsg::Moved);
+                let reached = finish_slice(&mut run.borrow_mut(), end_ms, || performance_now() - t0 >= SLICE_MS);
+                if reached {
+                    d.dispatch(MsgMsg::Moved);
+                }
                 !reached
             });
-        })
+        }))
     };
 
     // --- faults, bursts and the consumers' buttons: logged actions ---
@@ -584,17 +590,6 @@ pub fn MessagingPage() -> Html {
             }
             ConsumerOp::Inspect => view.dispatch(ViewAction::Select(Selection::Consumer(i))),
         })
-    };
-    let fault_button = |label: &'static str, testid: &'static str, fault: Fault| {
-        let act = act.clone();
-        html! {
-            <button type="button" class="button button--quiet" data-testid={testid}
-                    onclick={Callback::from(move |_: MouseEvent| act.emit(MsgAction::Fault(fault.clone())))}>{ label }</button>
-        }
-    };
-    let on_burst = {
-        let act = act.clone();
-        Callback::from(move |_: MouseEvent| act.emit(MsgAction::Burst { count: 500, over_ms: 1_000 }))
     };
     let on_message = {
         let view = view.clone();
@@ -743,9 +738,8 @@ pub fn MessagingPage() -> Html {
                 <div class="msg-live__head">
                     <h2>{ label }</h2>
                     <p class="msg-muted" data-testid="msg-status">
-                        { format!("{} producers × {} msg/s · {} {}s × {} · ", sc.producers.count, sc.producers.rate_per_s,
+                        { format!("{} producers × {} msg/s · {} {}s × {}", sc.producers.count, sc.producers.rate_per_s,
                             sc.consumers.count, noun(sc.pattern), sc.consumers.concurrency) }
-                        <span data-testid="msg-run-status" class={classes!(done.then_some("msg-finished"))}>{ status }</span>
                     </p>
                 </div>
                 if let Some(o) = &other {
@@ -753,17 +747,10 @@ pub fn MessagingPage() -> Html {
                         { format!("Faults, peak load and the workers' crash/slow buttons apply to this run and to {} at the same virtual time.", o.pattern) }
                     </p>
                 }
-                <div class="msg-faults" role="group" aria-label={if other.is_some() { "Faults (both runs)" } else { "Faults" }}>
-                    <button type="button" class="button button--quiet" data-testid="msg-burst" onclick={on_burst}>{ "Peak load: +500 in 1 s" }</button>
-                    { fault_button("Partition consumers 3 s", "msg-partition", Fault::Partition { at_ms: 0, for_ms: 3_000 }) }
-                    if sc.pattern != PatternId::RequestResponse {
-                        { fault_button("Restart broker (2 s down)", "msg-broker-restart", Fault::BrokerRestart { at_ms: 0, down_ms: 2_000 }) }
-                    }
-                    { fault_button("Downstream outage 3 s", "msg-outage", Fault::Outage { at_ms: 0, for_ms: 3_000 }) }
-                    if !done {
-                        <button type="button" class="button button--quiet" data-testid="msg-finish" onclick={on_finish}>{ "Run to end ⇥" }</button>
-                    }
-                </div>
+                <FaultsRow pattern={sc.pattern} both={other.is_some()} finish={!done} on_act={act.clone()} on_finish={on_finish} />
+                <p class="msg-muted msg-run-status" data-testid="msg-run-status">
+                    <span class={classes!(done.then_some("msg-finished"))}>{ status }</span>
+                </p>
                 if let Some(why) = &action_error {
                     <p class="notice notice--error" role="status" data-testid="msg-refused">{ why.clone() }</p>
                 }
@@ -816,6 +803,66 @@ pub fn MessagingPage() -> Html {
             <CliPane transcript={view.transcript.clone()} suggestions={suggestions(sc.pattern)} sent={sent} on_run={on_cli} />
             <linear::MsgLinearPanel run={linear::RunRef(state.run.clone())} label={AttrValue::from(state.extra.label.clone())} events={state.run.borrow().cursor().events} on_inspect={on_inspect} />
         </section>
+    }
+}
+
+/// Events between two reads of the clock in "Run to end" (see `finish_slice`).
+const FINISH_EVENTS: u64 = 16;
+/// Wall-clock ms between two redraws of the page while it runs to the end.
+const FINISH_DRAW_MS: f64 = 100.0;
+
+/// One slice of "Run to end": advances `run` towards `end_ms` in batches of [`FINISH_EVENTS`]
+/// events until it gets there (true) or `out_of_time` says the slice is spent (false).
+fn finish_slice(run: &mut MessagingRewind, end_ms: u64, mut out_of_time: impl FnMut() -> bool) -> bool {
+    loop {
+        if run.seek_bounded(Seek::Time(end_ms), FINISH_EVENTS) {
+            return true;
+        }
+        if out_of_time() {
+            return false;
+        }
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct FaultsRowProps {
+    pattern: PatternId,
+    /// Comparing: the buttons act on both runs.
+    both: bool,
+    /// Whether "Run to end" is offered (the run is not over).
+    finish: bool,
+    /// Stable (made once): the row redraws only when what it shows changes.
+    on_act: Callback<MsgAction>,
+    on_finish: Callback<()>,
+}
+
+/// The fault, peak-load and "Run to end" buttons. A memoised leaf with stable callbacks: while the
+/// run plays or runs to its end, the row is not redrawn and its buttons stay the same nodes in
+/// the same place (the run's status line is drawn under it, so its changing length cannot move
+/// them).
+#[component]
+fn FaultsRow(props: &FaultsRowProps) -> Html {
+    let button = |label: &'static str, testid: &'static str, action: MsgAction| {
+        let act = props.on_act.clone();
+        html! {
+            <button type="button" class="button button--quiet" data-testid={testid}
+                    onclick={Callback::from(move |_: MouseEvent| act.emit(action.clone()))}>{ label }</button>
+        }
+    };
+    let fault = |f: Fault| MsgAction::Fault(f);
+    html! {
+        <div class="msg-faults" role="group" aria-label={if props.both { "Faults (both runs)" } else { "Faults" }}>
+            { button("Peak load: +500 in 1 s", "msg-burst", MsgAction::Burst { count: 500, over_ms: 1_000 }) }
+            { button("Partition consumers 3 s", "msg-partition", fault(Fault::Partition { at_ms: 0, for_ms: 3_000 })) }
+            if props.pattern != PatternId::RequestResponse {
+                { button("Restart broker (2 s down)", "msg-broker-restart", fault(Fault::BrokerRestart { at_ms: 0, down_ms: 2_000 })) }
+            }
+            { button("Downstream outage 3 s", "msg-outage", fault(Fault::Outage { at_ms: 0, for_ms: 3_000 })) }
+            if props.finish {
+                <button type="button" class="button button--quiet" data-testid="msg-finish"
+                        onclick={props.on_finish.reform(|_: MouseEvent| ())}>{ "Run to end ⇥" }</button>
+            }
+        </div>
     }
 }
 
