@@ -13,7 +13,7 @@ use super::config::NodeIdx;
 use super::runtime::{ClusterRun, ClusterSim, Ev};
 use super::scenario::{Action, FailoverMode, Scenario};
 use crate::sim::replay::{Replay, ReplayModel, RunUrl};
-use crate::sim::rewind::{Cursor, LoggedAction, Notable, Rewind, Rewindable};
+use crate::sim::rewind::{Cursor, LoggedAction, Notable, Rewind, RewindConfig, Rewindable};
 use crate::sim::{Ctx, QueryParams, SimTime, Simulation};
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +24,17 @@ pub type ClusterReplay = Replay<Scenario, ClusterAction>;
 
 /// The most extra latency the page's fault form accepts (ms).
 pub const MAX_LATENCY_MS: u64 = 5_000;
+
+/// How the cluster page keeps its rewind: the default spacing and count, and at most
+/// [`PAGE_SNAPSHOT_BYTES`] in snapshots. Each snapshot is the whole world (six nodes' slot tables,
+/// stores and backlogs, the clients' slot tables, the workload's writes), about 2 MB at the start
+/// and more as the writes accumulate, so 128 of them held 260 MB.
+pub fn page_rewind_config() -> RewindConfig {
+    RewindConfig { max_snapshot_bytes: PAGE_SNAPSHOT_BYTES, ..RewindConfig::default() }
+}
+
+/// The cluster page's cap on what its rewind snapshots hold (as [`ClusterSim`] weighs them).
+pub const PAGE_SNAPSHOT_BYTES: usize = 32 << 20;
 
 /// What a user does to a cluster run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,6 +95,11 @@ impl ClusterSim {
 
 impl Rewindable for ClusterSim {
     type Action = ClusterAction;
+
+    /// The whole world: its clones share nothing ([`ClusterSim::heap_bytes`]).
+    fn snapshot_bytes(&self, _other: Option<&Self>) -> usize {
+        self.heap_bytes()
+    }
 
     fn apply(&mut self, ctx: &mut Ctx<'_, Ev>, action: &ClusterAction) -> Result<(), String> {
         match action {

@@ -12,7 +12,7 @@ use super::{
     new_simulation_at, parse_user, CacheAside, Config, InputError, RATE_RANGE, SKEW_RANGE, TTL_RANGE, USERS_RANGE,
 };
 use crate::sim::replay::{Replay, ReplayModel, RunUrl};
-use crate::sim::rewind::{Cursor, LoggedAction, Notable, NotableKind, Rewind, Rewindable};
+use crate::sim::rewind::{Cursor, LoggedAction, Notable, NotableKind, Rewind, RewindConfig, Rewindable};
 use crate::sim::{Ctx, QueryParams, SimTime, Simulation};
 
 /// A rewindable cache-aside run.
@@ -22,6 +22,16 @@ pub type CacheReplay = Replay<Settings, CacheAction>;
 
 /// How long `sim replay` runs a cache-aside replay without a cursor (the demo has no end of its own).
 pub const DEFAULT_END_MS: u64 = 60_000;
+
+/// How the cache-aside page keeps its rewind: the default spacing and count, and at most
+/// [`PAGE_SNAPSHOT_BYTES`] in snapshots. Snapshots far apart share none of their records, and each
+/// holds its own store and user maps.
+pub fn page_rewind_config() -> RewindConfig {
+    RewindConfig { max_snapshot_bytes: PAGE_SNAPSHOT_BYTES, ..RewindConfig::default() }
+}
+
+/// The cache-aside page's cap on what its rewind snapshots hold (as [`CacheAside`] weighs them).
+pub const PAGE_SNAPSHOT_BYTES: usize = 32 << 20;
 
 /// The settings a user can change (the page's form and URL): the rest of [`Config`] (the origin's
 /// and Redis's response times) is the reference's.
@@ -97,6 +107,12 @@ impl Rewindable for CacheAside {
             }
         }
         Ok(())
+    }
+
+    /// The records and buckets beyond `other`'s, the store and the user maps
+    /// ([`CacheAside::bytes_beyond`]).
+    fn snapshot_bytes(&self, other: Option<&Self>) -> usize {
+        self.bytes_beyond(other)
     }
 
     fn drain_notable(&mut self, _now: SimTime, out: &mut Vec<Notable>) {
