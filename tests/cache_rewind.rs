@@ -9,7 +9,7 @@
 use playground::redis::cache_aside::replay::{CacheAction, CacheRewind, Settings};
 use playground::redis::cache_aside::CacheAside;
 use playground::sim::replay::{capture, ReplayModel};
-use playground::sim::rewind::Seek;
+use playground::sim::rewind::{RewindConfig, Seek};
 use playground::sim::TEST_EPOCH;
 use proptest::prelude::*;
 
@@ -67,4 +67,17 @@ fn a_page_replay_runs_to_the_same_digest_in_sim_replay() {
     r.seek(Seek::Time(20_000));
     let replay = capture(&r, &s, 9, true);
     support::sim_replay_agrees(&mut r, &replay.to_json(), support::tmp("cache-replay", "cache.json"), "cache-aside");
+}
+
+#[test]
+fn a_long_run_keeps_its_snapshots_under_the_byte_cap_with_the_same_digests() {
+    // Records and ratio buckets fill as the run goes on; snapshots far apart share none of them.
+    let s = Settings { ttl_s: 3, rate_per_s: 40.0, users: 200, skew: 1.0 };
+    let config = RewindConfig { every: 64, ..RewindConfig::default() };
+    support::byte_cap_holds_and_changes_no_digest(
+        || CacheAside::build(&s, 5, TEST_EPOCH).unwrap(),
+        config,
+        Seek::Time(120_000),
+        Seek::Time(50_000),
+    );
 }

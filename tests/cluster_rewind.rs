@@ -15,7 +15,7 @@ use playground::cluster::runtime::{ClusterRun, ClusterSim};
 use playground::cluster::scenario::{preset, Action, FailoverMode, Scenario, PRESETS};
 use playground::cluster::view::ClusterView;
 use playground::sim::replay::{capture, ReplayModel};
-use playground::sim::rewind::{Rewind, Seek};
+use playground::sim::rewind::{Rewind, RewindConfig, Seek};
 use playground::sim::{Simulation, TEST_EPOCH};
 use proptest::prelude::*;
 use support::{apply, op, sim_json, straight_to_cursor, tight};
@@ -123,5 +123,19 @@ fn a_page_replay_runs_to_the_same_digest_in_sim_replay_and_sim_cluster() {
     assert_eq!(
         (until["at_ms"].as_u64(), until["events"].clone(), until["acked_writes_lost"].as_u64()),
         (Some(12_000), seek["events"].clone(), seek["acked_writes_lost"].as_u64())
+    );
+}
+
+#[test]
+fn a_long_run_keeps_its_snapshots_under_the_byte_cap_with_the_same_digests() {
+    // The workload's acknowledged and finished writes fill as the run goes on.
+    let mut sc = scenario(0);
+    sc.duration_ms = 20_000;
+    let config = RewindConfig { every: 256, ..RewindConfig::default() };
+    support::byte_cap_holds_and_changes_no_digest(
+        || fresh(&sc, 5),
+        config,
+        Seek::Time(sc.duration_ms),
+        Seek::Time(sc.duration_ms / 2),
     );
 }

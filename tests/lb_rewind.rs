@@ -12,7 +12,7 @@ mod support;
 use playground::balance::replay::LbRewind;
 use playground::balance::{presets, Action, LbModel, Scenario, ServerState};
 use playground::sim::replay::{capture, ReplayModel};
-use playground::sim::rewind::Seek;
+use playground::sim::rewind::{RewindConfig, Seek};
 use playground::sim::{SimDuration, Simulation, TEST_EPOCH};
 use proptest::prelude::*;
 use support::{apply, op, sim_json, straight_to_cursor, tight};
@@ -113,4 +113,19 @@ fn a_page_replay_runs_to_the_same_digest_in_sim_replay_and_sim_lb_run() {
         sim_json(&["--json", "--seed", "4", "lb", "run", "--preset", "server-dies-health", "--seek-ms", "12000"]);
     assert_eq!(until["digest"], seek["digest"]);
     assert_eq!((until["at_ms"].as_u64(), until["elapsed_ms"].as_u64()), (Some(12_000), Some(12_000)));
+}
+
+#[test]
+fn a_long_run_keeps_its_snapshots_under_the_byte_cap_with_the_same_digests() {
+    // As the page keeps it: bounded flows and chart windows, which fill as the run goes on.
+    let sc = scenario(0);
+    let fresh = || {
+        let mut sim = fresh(&sc, 3);
+        sim.model.record_flows(500);
+        sim.model.metrics.keep_windows(60);
+        sim
+    };
+    let config = RewindConfig { every: 64, ..RewindConfig::default() };
+    let end = LbModel::default_end_ms(&sc);
+    support::byte_cap_holds_and_changes_no_digest(fresh, config, Seek::Time(end), Seek::Time(end / 2));
 }

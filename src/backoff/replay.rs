@@ -18,9 +18,12 @@
 //! Never reads a clock.
 
 use super::contention::{ContentionParams, ContentionRun, Strategy, MAX_CLIENTS};
-use crate::sim::replay::{ReplayModel, RunUrl};
-use crate::sim::rewind::{Cursor, LoggedAction, Notable, NotableKind, Rewind, Rewindable};
-use crate::sim::{Ctx, EventId, Model, QueryParams, SimDuration, SimTime, Simulation};
+pub use crate::sim::replay::{log_from_query, log_to_query, read_run_url, run_url_pairs};
+use crate::sim::replay::{ActionCodec, ReplayModel, RunUrl};
+#[cfg(test)]
+use crate::sim::rewind::LoggedAction;
+use crate::sim::rewind::{Notable, NotableKind, Rewind, Rewindable};
+use crate::sim::{Ctx, EventId, Model, SimDuration, SimTime, Simulation};
 use serde::{Deserialize, Serialize};
 
 /// A rewindable live contention run.
@@ -270,28 +273,20 @@ pub fn parse_action_code(code: &str) -> Option<LiveAction> {
     }
 }
 
-/// The action log as URL text (`{at_ms}~{events}~{code}` joined by `_`, numbers in base 36).
-pub fn log_to_query(actions: &[LoggedAction<LiveAction>]) -> String {
-    crate::sim::replay::log_to_query(actions, action_code)
-}
-
-/// Reads [`log_to_query`]'s text; an error names the first entry not understood.
-pub fn log_from_query(text: &str) -> Result<Vec<LoggedAction<LiveAction>>, String> {
-    crate::sim::replay::log_from_query(text, parse_action_code, "2s~4k~j10")
+/// The actions' URL codes ([`action_code`], [`parse_action_code`]): the action log's text
+/// ([`log_to_query`]) and the run's URL pairs are the shared ones in [`crate::sim::replay`].
+impl ActionCodec for LiveAction {
+    const EXAMPLE: &'static str = "2s~4k~j10";
+    fn encode(&self) -> String {
+        action_code(self)
+    }
+    fn decode(code: &str) -> Option<Self> {
+        parse_action_code(code)
+    }
 }
 
 /// A live contention run's replay in the page's URL (`a`, `t`, `ev`, `epoch`).
 pub type ContentionRunUrl = RunUrl<LiveAction>;
-
-/// Reads `a`, `t`, `ev` and `epoch` for the backoff page, with a notice for each bad one.
-pub fn read_run_url(q: &mut QueryParams) -> ContentionRunUrl {
-    RunUrl::read_with(q, log_from_query)
-}
-
-/// The pairs that carry the run: nothing for a fresh run at time zero.
-pub fn run_url_pairs(actions: &[LoggedAction<LiveAction>], cursor: Cursor, epoch_ms: u64) -> Vec<(String, String)> {
-    RunUrl::pairs_with(actions, cursor, epoch_ms, log_to_query)
-}
 
 #[cfg(test)]
 mod tests {
@@ -344,7 +339,7 @@ mod tests {
             assert_eq!(parse_action_code(bad), None, "{bad}");
         }
         assert_eq!(
-            log_from_query("2s~14~q"),
+            log_from_query::<LiveAction>("2s~14~q"),
             Err("action 0 \"2s~14~q\" is not understood; expected time~events~code, like 2s~4k~j10".into())
         );
     }

@@ -160,6 +160,30 @@ impl Metrics {
         }
     }
 
+    /// Roughly the heap bytes these counters hold: every histogram's count array (the bulk: one
+    /// `u64` per value it can tell apart), the kept windows with their per-server columns, and the
+    /// per-server tables. What a rewind snapshot of them costs.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let hist = |h: &Histogram<u64>| size_of::<Histogram<u64>>() + h.distinct_values() * size_of::<u64>();
+        let servers: usize = self.servers.iter().map(|s| size_of::<ServerMetrics>() + hist(&s.latency)).sum();
+        let windows: usize = self
+            .windows
+            .iter()
+            .map(|w| {
+                size_of::<WindowSummary>()
+                    + (w.per_server_completed.len() + w.per_server_p99_ms.len()) * size_of::<u64>()
+            })
+            .sum();
+        let open: usize = self.window_server_latency.iter().map(hist).sum();
+        hist(&self.latency)
+            + hist(&self.window)
+            + servers
+            + windows
+            + open
+            + self.window_per_server.len() * size_of::<u64>()
+    }
+
     pub fn add_server(&mut self, now: SimTime) {
         self.servers.push(ServerMetrics::new(now));
         self.window_per_server.push(0);

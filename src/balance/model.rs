@@ -497,6 +497,33 @@ impl LbModel {
     }
 
     /// How many servers the fleet has now.
+    /// Roughly the heap bytes this state holds, weighed by what it keeps: the metrics'
+    /// histograms and windows, each server with its queue, the balancer's views, the client and
+    /// path tables, the kept flows and the scenario. What a rewind snapshot of it costs (nothing
+    /// here is shared between clones).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::{size_of, size_of_val};
+        let servers: usize =
+            self.servers.iter().map(|s| size_of::<Server>() + s.queue.len() * size_of::<Queued>()).sum();
+        // The balancer's own per-server tables are not visible through the trait: count its
+        // struct and a few words per server for them.
+        let balancer = size_of_val(&*self.balancer) + self.servers.len() * 4 * size_of::<u64>();
+        let scenario = size_of::<Scenario>()
+            + self.scenario.servers.len() * size_of::<ServerConfig>()
+            + self.scenario.events.len() * size_of::<super::scenario::ScheduledAction>()
+            + self.scenario.paths.len() * size_of::<super::scenario::PathWeight>();
+        size_of::<Self>()
+            + self.metrics.heap_bytes()
+            + servers
+            + balancer
+            + scenario
+            + self.views.len() * size_of::<ServerView>()
+            + self.clients.len() * size_of::<[u8; 4]>()
+            + self.path_weights.len() * size_of::<u64>()
+            + self.flows.len() * size_of::<Flow>()
+            + self.notable_seen.len() * size_of::<(ServerState, bool)>()
+    }
+
     pub fn server_count(&self) -> usize {
         self.servers.len()
     }

@@ -11,9 +11,12 @@
 use super::model::LbModel;
 use super::scenario::{Action, Scenario, ServerConfig, ServerState};
 use super::LbRun;
-use crate::sim::replay::{Replay, ReplayModel, RunUrl};
-use crate::sim::rewind::{Cursor, LoggedAction, Notable, NotableKind, Rewind, Rewindable};
-use crate::sim::{Ctx, QueryParams, SimTime, Simulation};
+pub use crate::sim::replay::{log_from_query, log_to_query};
+use crate::sim::replay::{ActionCodec, Replay, ReplayModel, RunUrl};
+#[cfg(test)]
+use crate::sim::rewind::LoggedAction;
+use crate::sim::rewind::{Notable, NotableKind, Rewind, RewindConfig, Rewindable};
+use crate::sim::{Ctx, SimTime, Simulation};
 
 /// A rewindable load-balancing run.
 pub type LbRewind = Rewind<LbModel>;
@@ -26,6 +29,16 @@ pub const MAX_WEIGHT: u32 = 1_000;
 /// How long after the arrivals stop `sim replay` runs a replay without a cursor. A run ends by
 /// itself once the last request has finished (the clock then stays put); this is only the bound.
 pub const DRAIN_MS: u64 = 60_000;
+
+/// How the load-balancing page keeps its rewind: the default spacing and count, and at most
+/// [`PAGE_SNAPSHOT_BYTES`] in snapshots. Each snapshot is a whole model (nothing is shared between
+/// them), most of it histograms: a 20-server fleet weighs about 1.3 MB, so 128 of them held 150 MB.
+pub fn page_rewind_config() -> RewindConfig {
+    RewindConfig { max_snapshot_bytes: PAGE_SNAPSHOT_BYTES, ..RewindConfig::default() }
+}
+
+/// The load-balancing page's cap on what its rewind snapshots hold (as [`LbModel`] weighs them).
+pub const PAGE_SNAPSHOT_BYTES: usize = 32 << 20;
 
 fn state_word(s: ServerState) -> &'static str {
     match s {
@@ -75,6 +88,11 @@ impl Rewindable for LbModel {
         LbModel::apply(self, ctx, action.clone());
         self.finish_if_drained(ctx);
         Ok(())
+    }
+
+    /// The whole model: its clones share nothing ([`LbModel::heap_bytes`]).
+    fn snapshot_bytes(&self, _other: Option<&Self>) -> usize {
+        self.heap_bytes()
     }
 
     fn drain_notable(&mut self, _now: SimTime, out: &mut Vec<Notable>) {
@@ -190,29 +208,20 @@ pub fn parse_action_code(code: &str) -> Option<Action> {
     }
 }
 
-/// The action log as URL text (`{at_ms}~{events}~{code}` joined by `_`, numbers in base 36).
-pub fn log_to_query(actions: &[LoggedAction<Action>]) -> String {
-    crate::sim::replay::log_to_query(actions, action_code)
-}
-
-/// Reads [`log_to_query`]'s text; an error names the first entry not understood.
-pub fn log_from_query(text: &str) -> Result<Vec<LoggedAction<Action>>, String> {
-    crate::sim::replay::log_from_query(text, parse_action_code, "7ps~2bk~d1")
+/// The actions' URL codes ([`action_code`], [`parse_action_code`]): the action log's text
+/// ([`log_to_query`]) and the run's URL pairs are the shared ones in [`crate::sim::replay`].
+impl ActionCodec for Action {
+    const EXAMPLE: &'static str = "7ps~2bk~d1";
+    fn encode(&self) -> String {
+        action_code(self)
+    }
+    fn decode(code: &str) -> Option<Self> {
+        parse_action_code(code)
+    }
 }
 
 /// A load-balancing run's replay in the page's URL (`a`, `t`, `ev`, `epoch`).
 pub type LbRunUrl = RunUrl<Action>;
-
-impl LbRunUrl {
-    /// Reads `a`, `t`, `ev` and `epoch`, with a notice for each bad one.
-    pub fn read(q: &mut QueryParams) -> LbRunUrl {
-        RunUrl::read_with(q, log_from_query)
-    }
-    /// The pairs that carry the run: nothing for a fresh run at time zero.
-    pub fn pairs(actions: &[LoggedAction<Action>], cursor: Cursor, epoch_ms: u64) -> Vec<(String, String)> {
-        RunUrl::pairs_with(actions, cursor, epoch_ms, log_to_query)
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -257,7 +266,7 @@ mod tests {
             assert_eq!(parse_action_code(bad), None, "{bad}");
         }
         assert_eq!(
-            log_from_query("7ps~2bc~q1"),
+            log_from_query::<Action>("7ps~2bc~q1"),
             Err("action 0 \"7ps~2bc~q1\" is not understood; expected time~events~code, like 7ps~2bk~d1".into())
         );
     }

@@ -216,6 +216,17 @@ pub fn parse_cluster_slots(reply: &Reply, nodes: usize) -> Option<Vec<(Slot, Slo
 }
 
 impl ClusterClient {
+    /// Roughly the heap bytes this client holds: its slot table, node groups and pool, and its
+    /// requests in flight with their arguments.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let argv = |a: &[Vec<u8>]| a.iter().map(|x| size_of::<Vec<u8>>() + x.len()).sum::<usize>();
+        let requests: usize = self.requests.values().map(|r| size_of::<(u64, Request)>() + 16 + argv(&r.argv)).sum();
+        let groups: usize =
+            self.groups.iter().map(|g| size_of::<Vec<NodeIdx>>() + g.len() * size_of::<NodeIdx>()).sum();
+        self.slots.len() * size_of::<u16>() + groups + self.pool.len() * (size_of::<(NodeIdx, bool)>() + 16) + requests
+    }
+
     /// A client that knows the seed nodes (all of them, as an app lists the cluster's nodes) and
     /// has not fetched the slot map yet.
     pub fn new(opts: ClientOptions, nodes: usize, rng: SimRng) -> ClusterClient {

@@ -58,6 +58,15 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// Roughly the heap bytes this ledger holds: every history's tracked offsets (up to
+    /// [`MAX_TRACKED`] of them) and the doubtful acknowledgements.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let histories: usize =
+            self.histories.iter().map(|h| size_of::<History>() + h.acked.len() * size_of::<u64>()).sum();
+        histories + self.doubtful.len() * size_of::<(HistId, u64, u64)>()
+    }
+
     pub fn new() -> Ledger {
         Ledger::default()
     }

@@ -283,6 +283,17 @@ pub struct ClusterNode {
 }
 
 impl ClusterNode {
+    /// Roughly the heap bytes this node's view holds: the owner of each of the 16384 slots, each
+    /// peer with its slot bitmap and replicas, the migrations and the unclaimed-slot bitmap.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let bitmap = size_of::<[u64; SLOTS / 64]>();
+        let peers: usize =
+            self.nodes.iter().map(|p| size_of::<Peer>() + bitmap + p.slaves.len() * size_of::<NodeIdx>()).sum();
+        let migrations = (self.migrating_to.len() + self.importing_from.len()) * (size_of::<(Slot, NodeIdx)>() + 16);
+        self.slots.len() * size_of::<Option<NodeIdx>>() + peers + migrations + bitmap
+    }
+
     /// Node `me` of a freshly created cluster: every node known and connected-to-be, slots and
     /// replicas as `layout` says, config epochs 1, 2, 3 … (`redis-cli --cluster create`), the
     /// current epoch the largest of them (what gossip makes it within a second of joining).

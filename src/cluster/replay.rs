@@ -12,9 +12,12 @@ use super::cli::MAX_LINE;
 use super::config::NodeIdx;
 use super::runtime::{ClusterRun, ClusterSim, Ev};
 use super::scenario::{Action, FailoverMode, Scenario};
-use crate::sim::replay::{Replay, ReplayModel, RunUrl};
-use crate::sim::rewind::{Cursor, LoggedAction, Notable, Rewind, Rewindable};
-use crate::sim::{Ctx, QueryParams, SimTime, Simulation};
+pub use crate::sim::replay::{log_from_query, log_to_query, read_run_url, run_url_pairs};
+use crate::sim::replay::{ActionCodec, Replay, ReplayModel, RunUrl};
+#[cfg(test)]
+use crate::sim::rewind::LoggedAction;
+use crate::sim::rewind::{Notable, Rewind, RewindConfig, Rewindable};
+use crate::sim::{Ctx, SimTime, Simulation};
 use serde::{Deserialize, Serialize};
 
 /// A rewindable cluster run.
@@ -24,6 +27,17 @@ pub type ClusterReplay = Replay<Scenario, ClusterAction>;
 
 /// The most extra latency the page's fault form accepts (ms).
 pub const MAX_LATENCY_MS: u64 = 5_000;
+
+/// How the cluster page keeps its rewind: the default spacing and count, and at most
+/// [`PAGE_SNAPSHOT_BYTES`] in snapshots. Each snapshot is the whole world (six nodes' slot tables,
+/// stores and backlogs, the clients' slot tables, the workload's writes), about 2 MB at the start
+/// and more as the writes accumulate, so 128 of them held 260 MB.
+pub fn page_rewind_config() -> RewindConfig {
+    RewindConfig { max_snapshot_bytes: PAGE_SNAPSHOT_BYTES, ..RewindConfig::default() }
+}
+
+/// The cluster page's cap on what its rewind snapshots hold (as [`ClusterSim`] weighs them).
+pub const PAGE_SNAPSHOT_BYTES: usize = 32 << 20;
 
 /// What a user does to a cluster run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,6 +98,11 @@ impl ClusterSim {
 
 impl Rewindable for ClusterSim {
     type Action = ClusterAction;
+
+    /// The whole world: its clones share nothing ([`ClusterSim::heap_bytes`]).
+    fn snapshot_bytes(&self, _other: Option<&Self>) -> usize {
+        self.heap_bytes()
+    }
 
     fn apply(&mut self, ctx: &mut Ctx<'_, Ev>, action: &ClusterAction) -> Result<(), String> {
         match action {
@@ -240,28 +259,20 @@ pub fn parse_action_code(code: &str) -> Option<ClusterAction> {
     Some(ClusterAction::Op(op))
 }
 
-/// The action log as URL text (`{at_ms}~{events}~{code}` joined by `_`, numbers in base 36).
-pub fn log_to_query(actions: &[LoggedAction<ClusterAction>]) -> String {
-    crate::sim::replay::log_to_query(actions, action_code)
-}
-
-/// Reads [`log_to_query`]'s text; an error names the first entry not understood.
-pub fn log_from_query(text: &str) -> Result<Vec<LoggedAction<ClusterAction>>, String> {
-    crate::sim::replay::log_from_query(text, parse_action_code, "7ps~2bk~k0")
+/// The actions' URL codes ([`action_code`], [`parse_action_code`]): the action log's text
+/// ([`log_to_query`]) and the run's URL pairs are the shared ones in [`crate::sim::replay`].
+impl ActionCodec for ClusterAction {
+    const EXAMPLE: &'static str = "7ps~2bk~k0";
+    fn encode(&self) -> String {
+        action_code(self)
+    }
+    fn decode(code: &str) -> Option<Self> {
+        parse_action_code(code)
+    }
 }
 
 /// A cluster run's replay in the page's URL (`a`, `t`, `ev`, `epoch`).
 pub type ClusterRunUrl = RunUrl<ClusterAction>;
-
-/// Reads `a`, `t`, `ev` and `epoch`, with a notice for each bad one.
-pub fn read_run_url(q: &mut QueryParams) -> ClusterRunUrl {
-    RunUrl::read_with(q, log_from_query)
-}
-
-/// The pairs that carry the run: nothing for a fresh run at time zero.
-pub fn run_url_pairs(actions: &[LoggedAction<ClusterAction>], cursor: Cursor, epoch_ms: u64) -> Vec<(String, String)> {
-    RunUrl::pairs_with(actions, cursor, epoch_ms, log_to_query)
-}
 
 #[cfg(test)]
 mod tests {

@@ -203,6 +203,19 @@ pub struct Replication {
 }
 
 impl Replication {
+    /// Roughly the heap bytes this replication state holds: the backlog's entries as they are
+    /// kept (each argument its own allocation, so more than the backlog's RESP bytes) and the
+    /// replica links.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let backlog: usize = self
+            .backlog
+            .iter()
+            .map(|e| size_of::<StreamEntry>() + e.argv.iter().map(|a| size_of::<Vec<u8>>() + a.len()).sum::<usize>())
+            .sum();
+        backlog + self.replicas.len() * (size_of::<(NodeIdx, ReplicaConn)>() + 16)
+    }
+
     /// A master with an empty history.
     pub fn new(hist: HistId, backlog_cap: usize, now: u64) -> Replication {
         Replication {

@@ -257,6 +257,50 @@ fn argv_of(words: &[&str]) -> Vec<Vec<u8>> {
 }
 
 impl ClusterSim {
+    /// Roughly the heap bytes this world holds, weighed by what it keeps: each server (store,
+    /// cluster view, backlog), the saved `nodes.conf`s, the ledger, each client's slot table and
+    /// requests, the workload's writes, the metrics' kept series and the transcripts. What a rewind
+    /// snapshot of it costs (nothing here is shared between clones).
+    pub fn heap_bytes(&self) -> usize {
+        use crate::cluster::metrics::{Bucket, FailoverRecord, TimedEvent};
+        use std::mem::size_of;
+        let m = &self.metrics;
+        let metrics = m.buckets.len() * size_of::<Bucket>()
+            + m.events.len() * size_of::<TimedEvent>()
+            + m.failovers.len() * size_of::<FailoverRecord>()
+            + m.recent.iter().map(|r| size_of::<OpRecord>() + r.what.len() + r.outcome.len()).sum::<usize>()
+            + (m.bus.len() + m.redirected.len()) * size_of::<Traffic>()
+            + m.totals.errors.keys().map(|k| size_of::<(String, u64)>() + k.len() + 16).sum::<usize>();
+        let text = self.log.iter().map(|(_, l)| size_of::<(u64, String)>() + l.len()).sum::<usize>()
+            + self
+                .transcript
+                .iter()
+                .map(|e| size_of::<CliEntry>() + e.prompt.len() + e.command.len() + e.output.len())
+                .sum::<usize>();
+        let paused: usize = self
+            .paused
+            .iter()
+            .flatten()
+            .map(|p| size_of::<PausedReq>() + p.argv.iter().map(|a| size_of::<Vec<u8>>() + a.len()).sum::<usize>())
+            .sum();
+        // Per-connection and per-request tables: their entries and a BTreeMap node's share.
+        let tables = self.conns.len() * (size_of::<((usize, NodeIdx), ConnState)>() + 16)
+            + self.blocked.len() * (size_of::<((NodeIdx, u64), Asker)>() + 16)
+            + (self.inflight.len() + self.op_of.len()) * (size_of::<((usize, u64), (NodeIdx, u32))>() + 16);
+        size_of::<Self>()
+            + self.servers.iter().map(Server::heap_bytes).sum::<usize>()
+            + self.saved.iter().flatten().map(ClusterNode::heap_bytes).sum::<usize>()
+            + self.ledger.heap_bytes()
+            + self.clients.iter().map(ClusterClient::heap_bytes).sum::<usize>()
+            + self.workload.heap_bytes()
+            + metrics
+            + text
+            + paused
+            + tables
+    }
+}
+
+impl ClusterSim {
     /// Builds the world for `scenario` from `seed` (a created, joined, empty cluster).
     pub fn new(scenario: Scenario, seed: u64) -> Result<ClusterSim, ScenarioError> {
         Self::new_at(scenario, seed, TEST_EPOCH)

@@ -114,6 +114,15 @@ pub struct SideEffects {
 }
 
 impl Server {
+    /// Roughly the heap bytes this server holds: its store's dataset, its cluster view, its
+    /// replication backlog and the WAITs blocked on it.
+    pub fn heap_bytes(&self) -> usize {
+        self.store.heap_bytes()
+            + self.cluster.heap_bytes()
+            + self.repl.heap_bytes()
+            + self.waits.len() * std::mem::size_of::<Waiting>()
+    }
+
     pub fn new(idx: NodeIdx, cluster: ClusterNode, store: Store, repl: Replication) -> Server {
         Server { idx, cluster, store, repl, pause_until: None, waits: Vec::new(), next_wait: 1 }
     }

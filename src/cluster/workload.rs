@@ -122,6 +122,24 @@ pub fn user_name(k: u64) -> String {
 }
 
 impl Workload {
+    /// Roughly the heap bytes this workload holds: the Zipf table, the operations in flight, the
+    /// acknowledged writes (up to [`ACKED_KEPT`], with their order) and the finished writes (up to
+    /// [`WRITES_KEPT`]), each with its key and value.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        // A BTreeMap entry's share of a node's bookkeeping.
+        const NODE: usize = 16;
+        let ops: usize = self.ops.values().map(|o| size_of::<(u64, Op)>() + NODE + o.user.len() + o.key.len()).sum();
+        let acked: usize = self
+            .acked
+            .iter()
+            .map(|(k, (v, _))| size_of::<(Vec<u8>, (Vec<u8>, u64))>() + NODE + k.len() + v.len())
+            .sum();
+        let order: usize = self.acked_order.iter().map(|k| size_of::<Vec<u8>>() + k.len()).sum();
+        let writes: usize = self.writes.iter().map(|w| size_of::<WriteOutcome>() + w.key.len() + w.value.len()).sum();
+        self.cumulative.len() * size_of::<f64>() + ops + acked + order + writes
+    }
+
     pub fn new(cfg: WorkloadConfig, rng: SimRng) -> Workload {
         let mut cumulative = Vec::with_capacity(cfg.users as usize);
         let mut sum = 0.0;

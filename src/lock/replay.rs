@@ -7,8 +7,11 @@
 
 use super::runtime::{build, LockRuntime};
 use super::scenario::{Action, Scenario, Target};
-use crate::sim::replay::{Replay, ReplayModel};
-use crate::sim::rewind::{LoggedAction, Notable, NotableKind, Rewind, RewindConfig, Rewindable};
+pub use crate::sim::replay::{log_from_query, log_to_query};
+use crate::sim::replay::{ActionCodec, Replay, ReplayModel};
+#[cfg(test)]
+use crate::sim::rewind::LoggedAction;
+use crate::sim::rewind::{Notable, NotableKind, Rewind, RewindConfig, Rewindable};
 use crate::sim::{Ctx, SimTime, Simulation};
 
 /// A rewindable lock run.
@@ -167,16 +170,16 @@ pub fn parse_action_code(code: &str) -> Option<Action> {
     })
 }
 
-/// The action log as URL text: `{at_ms}~{events}~{code}` per action (numbers in base 36), joined
-/// by `_` (see [`crate::sim::replay::log_to_query`]). Only unreserved URL characters, so it is not
-/// escaped in a query string.
-pub fn log_to_query(actions: &[LoggedAction<Action>]) -> String {
-    crate::sim::replay::log_to_query(actions, action_code)
-}
-
-/// Reads [`log_to_query`]'s text; an error names the first entry not understood.
-pub fn log_from_query(text: &str) -> Result<Vec<LoggedAction<Action>>, String> {
-    crate::sim::replay::log_from_query(text, parse_action_code, "8ks~2jk~c1")
+/// The actions' URL codes ([`action_code`], [`parse_action_code`]): the action log's text
+/// ([`log_to_query`]) and the run's URL pairs are the shared ones in [`crate::sim::replay`].
+impl ActionCodec for Action {
+    const EXAMPLE: &'static str = "8ks~2jk~c1";
+    fn encode(&self) -> String {
+        action_code(self)
+    }
+    fn decode(code: &str) -> Option<Self> {
+        parse_action_code(code)
+    }
 }
 
 #[cfg(test)]
@@ -217,13 +220,16 @@ mod tests {
             LoggedAction { at_ms: 7, events: 0, action: Action::Crash { target: Target::Worker(3) } },
             LoggedAction { at_ms: 1_015, events: 5_000, action: Action::Pause { target: Target::Holder, ms: 25_000 } },
         ]));
-        assert_eq!(log_from_query(""), Ok(vec![]));
+        assert_eq!(log_from_query::<Action>(""), Ok(vec![]));
         assert_eq!(
-            log_from_query("7~0~c3_zz~1~q9"),
+            log_from_query::<Action>("7~0~c3_zz~1~q9"),
             Err("action 1 \"zz~1~q9\" is not understood; expected time~events~code, like 8ks~2jk~c1".into())
         );
         for bad in ["c", "p1", "d1-x", "dH-inf", "C", "cZ", "7~0", "~~c1"] {
-            assert!(log_from_query(&format!("1~1~{bad}")).is_err() || log_from_query(bad).is_err(), "{bad}");
+            assert!(
+                log_from_query::<Action>(&format!("1~1~{bad}")).is_err() || log_from_query::<Action>(bad).is_err(),
+                "{bad}"
+            );
         }
     }
 }

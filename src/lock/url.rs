@@ -7,7 +7,7 @@
 //! values (e.g. renew-race's constant latency) survive a round trip. Durations read like `10s`,
 //! `500ms` or `2m`. Bad values fall back with a notice naming the parameter.
 //!
-//! A rewindable run adds its replay: `a` the action log (see `replay::log_to_query`), `t` the cursor's
+//! A rewindable run adds its replay: `a` the action log (see `crate::sim::replay::log_to_query`), `t` the cursor's
 //! virtual time in ms and `ev` its event index, `epoch` the run's epoch (Unix ms, which worker ids
 //! are made from), so a link opens the same run at the same moment.
 
@@ -15,10 +15,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::machine::{ReleaseVariant, RenewVariant};
-use super::replay::{log_from_query, log_to_query};
 use super::scenario::Action;
 use super::scenario::{parse_duration, preset, Scenario, PRESET_IDS};
-use crate::sim::rewind::{Cursor, LoggedAction};
 use crate::sim::{Distribution, QueryParams, SimParams};
 
 /// A duration parameter in ms, read with the core's duration parser.
@@ -59,20 +57,10 @@ pub fn latency_around(mean_ms: f64) -> Distribution {
 }
 
 pub use crate::sim::replay::UrlCursor;
+#[cfg(test)]
+use crate::sim::rewind::{Cursor, LoggedAction};
 /// A lock run's replay in the URL.
 pub type RunUrl = crate::sim::replay::RunUrl<Action>;
-
-impl RunUrl {
-    /// Reads `a`, `t`, `ev` and `epoch`, with a notice for each bad one.
-    pub fn read(q: &mut QueryParams) -> RunUrl {
-        RunUrl::read_with(q, log_from_query)
-    }
-
-    /// The pairs that carry the run: nothing for a fresh run at time zero.
-    pub fn pairs(actions: &[LoggedAction<Action>], cursor: Cursor, epoch_ms: u64) -> Vec<(String, String)> {
-        RunUrl::pairs_with(actions, cursor, epoch_ms, log_to_query)
-    }
-}
 
 /// What the URL asked for.
 #[derive(Clone, Debug, PartialEq)]

@@ -11,9 +11,10 @@
 
 use super::runtime::{build_sim, MessagingModel, MsgEvent};
 use super::scenario::{Fault, Scenario};
-use crate::sim::replay::{Replay, ReplayModel, RunUrl};
-use crate::sim::rewind::{Cursor, LoggedAction, Notable, Rewind, Rewindable, Seek};
-use crate::sim::{Ctx, QueryParams, SimTime, Simulation};
+pub use crate::sim::replay::{log_from_query, log_to_query, read_run_url, run_url_pairs};
+use crate::sim::replay::{ActionCodec, Replay, ReplayModel, RunUrl};
+use crate::sim::rewind::{LoggedAction, Notable, Rewind, Rewindable, Seek};
+use crate::sim::{Ctx, SimTime, Simulation};
 use serde::{Deserialize, Serialize};
 
 /// A rewindable messaging run.
@@ -120,28 +121,20 @@ pub fn parse_action_code(code: &str) -> Option<MsgAction> {
     Some(MsgAction::Fault(fault))
 }
 
-/// The action log as URL text (`{at_ms}~{events}~{code}` joined by `_`, numbers in base 36).
-pub fn log_to_query(actions: &[LoggedAction<MsgAction>]) -> String {
-    crate::sim::replay::log_to_query(actions, action_code)
-}
-
-/// Reads [`log_to_query`]'s text; an error names the first entry not understood.
-pub fn log_from_query(text: &str) -> Result<Vec<LoggedAction<MsgAction>>, String> {
-    crate::sim::replay::log_from_query(text, parse_action_code, "1jk~5k~c0-3000")
+/// The actions' URL codes ([`action_code`], [`parse_action_code`]): the action log's text
+/// ([`log_to_query`]) and the run's URL pairs are the shared ones in [`crate::sim::replay`].
+impl ActionCodec for MsgAction {
+    const EXAMPLE: &'static str = "1jk~5k~c0-3000";
+    fn encode(&self) -> String {
+        action_code(self)
+    }
+    fn decode(code: &str) -> Option<Self> {
+        parse_action_code(code)
+    }
 }
 
 /// A messaging run's replay in the page's URL (`a`, `t`, `ev`, `epoch`).
 pub type MsgRunUrl = RunUrl<MsgAction>;
-
-/// Reads `a`, `t`, `ev` and `epoch`, with a notice for each bad one.
-pub fn read_run_url(q: &mut QueryParams) -> MsgRunUrl {
-    RunUrl::read_with(q, log_from_query)
-}
-
-/// The pairs that carry the run: nothing for a fresh run at time zero.
-pub fn run_url_pairs(actions: &[LoggedAction<MsgAction>], cursor: Cursor, epoch_ms: u64) -> Vec<(String, String)> {
-    RunUrl::pairs_with(actions, cursor, epoch_ms, log_to_query)
-}
 
 /// Takes `follower` (the page's compared run: the same workload with another pattern) to `lead`'s
 /// virtual time with the actions `lead` has applied, each at its virtual time: the two runs stay on
@@ -213,7 +206,7 @@ mod tests {
         for bad in ["x1", "c", "c1", "c1-x", "s1-2", "s1-inf-3", "s1-NaN-3", "b", "b1-2", "ox", "l5", "l-5"] {
             assert_eq!(parse_action_code(bad), None, "{bad}");
         }
-        let e = log_from_query("0~0~c0-3000_zz").unwrap_err();
+        let e = log_from_query::<MsgAction>("0~0~c0-3000_zz").unwrap_err();
         assert!(e.starts_with("action 1 \"zz\" is not understood"), "{e}");
     }
 

@@ -389,6 +389,28 @@ impl CacheAside {
     pub fn ratio_buckets(&self) -> &History<Bucket> {
         &self.buckets
     }
+    /// Roughly the heap bytes this state holds beyond `other`, another clone of it (`None`:
+    /// everything): the records and ratio buckets it does not share with `other` (their sealed
+    /// chunks are shared between clones), and the store and the maps of users, never shared.
+    /// What a rewind snapshot of it costs.
+    pub fn bytes_beyond(&self, other: Option<&CacheAside>) -> usize {
+        use std::mem::size_of;
+        let issued = |i: &Issued| size_of::<Issued>() + i.command.len() + i.reply.len();
+        let record = |r: &RequestRecord| {
+            size_of::<RequestRecord>() + r.user.len() + r.commands.iter().map(issued).sum::<usize>()
+        };
+        // A BTreeMap entry: the key and value, and its share of a node's bookkeeping.
+        let entry = |k: &String, v: usize| k.len() + size_of::<String>() + v + 16;
+        let users = self.in_flight.values().map(|u| entry(u, size_of::<u64>())).sum::<usize>()
+            + self.ever_cached.keys().map(|u| entry(u, size_of::<u64>())).sum::<usize>()
+            + self.fetching.keys().map(|u| entry(u, size_of::<u32>())).sum::<usize>();
+        size_of::<Self>()
+            + self.store.heap_bytes()
+            + users
+            + self.records.bytes_beyond(other.map(|o| &o.records), record)
+            + self.buckets.bytes_beyond(other.map(|o| &o.buckets), |_| size_of::<Bucket>())
+    }
+
     /// Milliseconds since the run began at `now`.
     pub fn elapsed_ms(&self, now: SimTime) -> u64 {
         (now - self.epoch).as_millis()

@@ -230,6 +230,14 @@ impl Store {
         total
     }
 
+    /// Roughly the heap bytes this store holds, for weighing a clone of it (a rewind snapshot):
+    /// the modeled dataset ([`Store::used_memory`] less an empty server's baseline, which is
+    /// Redis's and not this model's) plus the struct itself.
+    pub fn heap_bytes(&self) -> usize {
+        let dataset = self.used_memory().saturating_sub(memory::BASELINE_USED_MEMORY);
+        std::mem::size_of::<Store>().saturating_add(usize::try_from(dataset).unwrap_or(usize::MAX))
+    }
+
     /// Keys evicted most recently, newest last; at most [`RECENT_EVICTED`].
     pub fn recently_evicted(&self) -> impl DoubleEndedIterator<Item = &EvictedKey> {
         self.evict.recent.iter()

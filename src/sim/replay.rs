@@ -6,7 +6,9 @@
 //! field or log) instead of a half-loaded run.
 //!
 //! A model takes part by implementing [`ReplayModel`] (its id, scenario type and how to build a
-//! run). Never reads a clock.
+//! run). Its actions also travel in a page's URL: the model implements [`ActionCodec`] (one
+//! action as a short code) and the log's URL text and a run's URL pairs are written once here
+//! ([`log_to_query`], [`log_from_query`], [`RunUrl`]). Never reads a clock.
 
 use super::rewind::{check_log, Cursor, LoggedAction, Rewind, RewindConfig, RewindError, Rewindable, Seek};
 use super::{QueryParams, SimTime, Simulation};
@@ -175,24 +177,33 @@ pub fn parse_b36(s: &str) -> Option<u64> {
     u64::from_str_radix(s, 36).ok()
 }
 
+/// A model's user actions as compact URL codes: each model implements only this, and the action
+/// log's URL text ([`log_to_query`], [`log_from_query`]) and a run's URL pairs ([`RunUrl`]) are
+/// written once here for all of them.
+pub trait ActionCodec: Sized {
+    /// A well-formed log entry (`time~events~code`), shown when an entry is not understood.
+    const EXAMPLE: &'static str;
+    /// The action's short code: only unreserved URL characters and no `_` or `~` (the log's
+    /// separators), so a log is not escaped in a query string.
+    fn encode(&self) -> String;
+    /// Reads [`ActionCodec::encode`]'s code; `None` when it is not one.
+    fn decode(code: &str) -> Option<Self>;
+}
+
 /// An action log as URL text: `{at_ms}~{events}~{code}` per action (numbers in base 36), joined by
-/// `_`, with each action's short `code` from the model. Only unreserved URL characters when the
-/// codes use them, so it is not escaped in a query string.
-pub fn log_to_query<A>(actions: &[LoggedAction<A>], code: impl Fn(&A) -> String) -> String {
+/// `_`, with each action's short code ([`ActionCodec::encode`]). Only unreserved URL characters,
+/// so it is not escaped in a query string.
+pub fn log_to_query<A: ActionCodec>(actions: &[LoggedAction<A>]) -> String {
     actions
         .iter()
-        .map(|a| format!("{}~{}~{}", b36(a.at_ms), b36(a.events), code(&a.action)))
+        .map(|a| format!("{}~{}~{}", b36(a.at_ms), b36(a.events), a.action.encode()))
         .collect::<Vec<_>>()
         .join("_")
 }
 
-/// Reads [`log_to_query`]'s text with the model's code reader; an error names the first entry not
-/// understood and shows `example`, a well-formed entry.
-pub fn log_from_query<A>(
-    text: &str,
-    parse: impl Fn(&str) -> Option<A>,
-    example: &str,
-) -> Result<Vec<LoggedAction<A>>, String> {
+/// Reads [`log_to_query`]'s text; an error names the first entry not understood and shows the
+/// model's [`ActionCodec::EXAMPLE`].
+pub fn log_from_query<A: ActionCodec>(text: &str) -> Result<Vec<LoggedAction<A>>, String> {
     if text.is_empty() {
         return Ok(Vec::new());
     }
@@ -202,10 +213,13 @@ pub fn log_from_query<A>(
             let mut parts = item.splitn(3, '~');
             let at = parts.next().and_then(parse_b36);
             let events = parts.next().and_then(parse_b36);
-            let action = parts.next().and_then(&parse);
+            let action = parts.next().and_then(A::decode);
             match (at, events, action) {
                 (Some(at_ms), Some(events), Some(action)) => Ok(LoggedAction { at_ms, events, action }),
-                _ => Err(format!("action {i} {item:?} is not understood; expected time~events~code, like {example}")),
+                _ => Err(format!(
+                    "action {i} {item:?} is not understood; expected time~events~code, like {}",
+                    A::EXAMPLE
+                )),
             }
         })
         .collect()
@@ -244,16 +258,13 @@ impl<A> Default for RunUrl<A> {
     }
 }
 
-impl<A> RunUrl<A> {
-    /// Reads `a` (with the model's `from_query`), `t`, `ev` and `epoch`, with a notice for each bad
-    /// one.
-    pub fn read_with(
-        q: &mut QueryParams,
-        from_query: impl Fn(&str) -> Result<Vec<LoggedAction<A>>, String>,
-    ) -> RunUrl<A> {
+impl<A: ActionCodec> RunUrl<A> {
+    /// Reads `a` (the action log, [`log_from_query`]), `t`, `ev` and `epoch`, with a notice for
+    /// each bad one.
+    pub fn read(q: &mut QueryParams) -> RunUrl<A> {
         let mut out = RunUrl::default();
         if let Some(text) = q.raw("a").map(str::to_string) {
-            match from_query(&text).and_then(|log| check_log(&log).map(|()| log).map_err(|e| e.to_string())) {
+            match log_from_query(&text).and_then(|log| check_log(&log).map(|()| log).map_err(|e| e.to_string())) {
                 Ok(log) => out.actions = log,
                 Err(e) => q.notice("a", &text, &format!("an action log as the page writes it: {e}"), "no actions"),
             }
@@ -272,26 +283,35 @@ impl<A> RunUrl<A> {
         out
     }
 
-    /// The pairs that carry the run (the log through the model's `to_query`): nothing for a fresh
+    /// The pairs that carry the run (the log as [`log_to_query`] writes it): nothing for a fresh
     /// run at time zero.
-    pub fn pairs_with(
-        actions: &[LoggedAction<A>],
-        cursor: Cursor,
-        epoch_ms: u64,
-        to_query: impl Fn(&[LoggedAction<A>]) -> String,
-    ) -> Vec<(String, String)> {
+    pub fn pairs(actions: &[LoggedAction<A>], cursor: Cursor, epoch_ms: u64) -> Vec<(String, String)> {
         let mut out = Vec::new();
         if actions.is_empty() && cursor == Cursor::default() {
             return out;
         }
         out.push(("epoch".to_string(), epoch_ms.to_string()));
         if !actions.is_empty() {
-            out.push(("a".to_string(), to_query(actions)));
+            out.push(("a".to_string(), log_to_query(actions)));
         }
         out.push(("t".to_string(), cursor.at_ms.to_string()));
         out.push(("ev".to_string(), cursor.events.to_string()));
         out
     }
+}
+
+/// [`RunUrl::read`] as a function (what the pages call).
+pub fn read_run_url<A: ActionCodec>(q: &mut QueryParams) -> RunUrl<A> {
+    RunUrl::read(q)
+}
+
+/// [`RunUrl::pairs`] as a function (what the pages call).
+pub fn run_url_pairs<A: ActionCodec>(
+    actions: &[LoggedAction<A>],
+    cursor: Cursor,
+    epoch_ms: u64,
+) -> Vec<(String, String)> {
+    RunUrl::pairs(actions, cursor, epoch_ms)
 }
 
 #[cfg(test)]

@@ -138,3 +138,44 @@ pub fn sim_replay_agrees<M: Rewindable>(r: &mut Rewind<M>, replay_json: &str, fi
         assert_eq!(until["digest"], r.digest().as_str(), "at {t} ms");
     }
 }
+
+/// A long run under a snapshot byte cap, against the same run without one (`config` otherwise):
+/// the model weighs its snapshots (more once it has run), the capped run's regular snapshots stay
+/// under a cap of a quarter of what the free run kept (so they were thinned for it: fewer, further
+/// apart), and seeking back to `middle` and stepping back a few events there give the free run's
+/// cursors and digests. Returns the capped run's snapshot bytes and the cap.
+pub fn byte_cap_holds_and_changes_no_digest<M: Rewindable>(
+    fresh: impl Fn() -> Simulation<M>,
+    config: RewindConfig,
+    end: Seek,
+    middle: Seek,
+) -> (usize, usize) {
+    let start_weight = fresh().model.snapshot_bytes(None);
+    let mut free = Rewind::with_config(fresh(), config);
+    free.seek(end);
+    assert!(start_weight > 0, "the model weighs its snapshots");
+    assert!(
+        free.model().snapshot_bytes(None) > start_weight,
+        "a run that went on weighs more ({} bytes) than at its start ({start_weight})",
+        free.model().snapshot_bytes(None)
+    );
+    let cap = free.snapshot_bytes() / 4;
+    let mut capped = Rewind::with_config(fresh(), RewindConfig { max_snapshot_bytes: cap, ..config });
+    capped.seek(end);
+    let (n, _, every) = capped.snapshot_counts();
+    let (free_n, _, free_every) = free.snapshot_counts();
+    assert!(capped.snapshot_bytes() <= cap, "{} bytes in {n} snapshots, cap {cap}", capped.snapshot_bytes());
+    assert!(
+        n < free_n && every > free_every,
+        "thinned: {n} snapshots every {every} events vs {free_n} every {free_every}"
+    );
+    assert_eq!((capped.cursor(), capped.digest()), (free.cursor(), free.digest()));
+    capped.seek(middle);
+    free.seek(middle);
+    assert_eq!((capped.cursor(), capped.digest()), (free.cursor(), free.digest()), "after seeking back");
+    for _ in 0..5 {
+        assert_eq!(capped.step_back(), free.step_back());
+        assert_eq!((capped.cursor(), capped.digest()), (free.cursor(), free.digest()), "after a step back");
+    }
+    (capped.snapshot_bytes(), cap)
+}

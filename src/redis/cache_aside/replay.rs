@@ -11,9 +11,12 @@ use serde::{Deserialize, Serialize};
 use super::{
     new_simulation_at, parse_user, CacheAside, Config, InputError, RATE_RANGE, SKEW_RANGE, TTL_RANGE, USERS_RANGE,
 };
-use crate::sim::replay::{Replay, ReplayModel, RunUrl};
-use crate::sim::rewind::{Cursor, LoggedAction, Notable, NotableKind, Rewind, Rewindable};
-use crate::sim::{Ctx, QueryParams, SimTime, Simulation};
+pub use crate::sim::replay::{log_from_query, log_to_query};
+use crate::sim::replay::{ActionCodec, Replay, ReplayModel, RunUrl};
+#[cfg(test)]
+use crate::sim::rewind::LoggedAction;
+use crate::sim::rewind::{Notable, NotableKind, Rewind, RewindConfig, Rewindable};
+use crate::sim::{Ctx, SimTime, Simulation};
 
 /// A rewindable cache-aside run.
 pub type CacheRewind = Rewind<CacheAside>;
@@ -22,6 +25,16 @@ pub type CacheReplay = Replay<Settings, CacheAction>;
 
 /// How long `sim replay` runs a cache-aside replay without a cursor (the demo has no end of its own).
 pub const DEFAULT_END_MS: u64 = 60_000;
+
+/// How the cache-aside page keeps its rewind: the default spacing and count, and at most
+/// [`PAGE_SNAPSHOT_BYTES`] in snapshots. Snapshots far apart share none of their records, and each
+/// holds its own store and user maps.
+pub fn page_rewind_config() -> RewindConfig {
+    RewindConfig { max_snapshot_bytes: PAGE_SNAPSHOT_BYTES, ..RewindConfig::default() }
+}
+
+/// The cache-aside page's cap on what its rewind snapshots hold (as [`CacheAside`] weighs them).
+pub const PAGE_SNAPSHOT_BYTES: usize = 32 << 20;
 
 /// The settings a user can change (the page's form and URL): the rest of [`Config`] (the origin's
 /// and Redis's response times) is the reference's.
@@ -99,6 +112,12 @@ impl Rewindable for CacheAside {
         Ok(())
     }
 
+    /// The records and buckets beyond `other`'s, the store and the user maps
+    /// ([`CacheAside::bytes_beyond`]).
+    fn snapshot_bytes(&self, other: Option<&Self>) -> usize {
+        self.bytes_beyond(other)
+    }
+
     fn drain_notable(&mut self, _now: SimTime, out: &mut Vec<Notable>) {
         let duplicates = self.totals.duplicate_origin_calls;
         if duplicates > self.notable_duplicates {
@@ -156,30 +175,21 @@ pub fn parse_action_code(code: &str) -> Option<CacheAction> {
     }
 }
 
-/// The action log as URL text (`{at_ms}~{events}~{code}` joined by `_`, numbers in base 36). User
-/// names are letters, digits and hyphens, so the text needs no escaping.
-pub fn log_to_query(actions: &[LoggedAction<CacheAction>]) -> String {
-    crate::sim::replay::log_to_query(actions, action_code)
-}
-
-/// Reads [`log_to_query`]'s text; an error names the first entry not understood.
-pub fn log_from_query(text: &str) -> Result<Vec<LoggedAction<CacheAction>>, String> {
-    crate::sim::replay::log_from_query(text, parse_action_code, "3k~2b~qoctocat")
+/// The actions' URL codes ([`action_code`], [`parse_action_code`]): the action log's text
+/// ([`log_to_query`]) and the run's URL pairs are the shared ones in [`crate::sim::replay`]. Also a
+/// user name's letters, digits and hyphens need no escaping.
+impl ActionCodec for CacheAction {
+    const EXAMPLE: &'static str = "3k~2b~qoctocat";
+    fn encode(&self) -> String {
+        action_code(self)
+    }
+    fn decode(code: &str) -> Option<Self> {
+        parse_action_code(code)
+    }
 }
 
 /// A cache-aside run's replay in the page's URL (`a`, `t`, `ev`, `epoch`).
 pub type CacheRunUrl = RunUrl<CacheAction>;
-
-impl CacheRunUrl {
-    /// Reads `a`, `t`, `ev` and `epoch`, with a notice for each bad one.
-    pub fn read(q: &mut QueryParams) -> CacheRunUrl {
-        RunUrl::read_with(q, log_from_query)
-    }
-    /// The pairs that carry the run: nothing for a fresh run at time zero.
-    pub fn pairs(actions: &[LoggedAction<CacheAction>], cursor: Cursor, epoch_ms: u64) -> Vec<(String, String)> {
-        RunUrl::pairs_with(actions, cursor, epoch_ms, log_to_query)
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -204,7 +214,7 @@ mod tests {
         assert!(text.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)), "{text}");
         assert_eq!(log_from_query(&text), Ok(log));
         assert_eq!(
-            log_from_query("rs~14~x1"),
+            log_from_query::<CacheAction>("rs~14~x1"),
             Err("action 0 \"rs~14~x1\" is not understood; expected time~events~code, like 3k~2b~qoctocat".into())
         );
         for bad in ["q", "s1-2-3", "s1-2-3-4-5", "sNaN-1-1-1", "s1-inf-1-1"] {

@@ -25,5 +25,10 @@ impl RewindPageSpec for ClusterPageSpec {
         Scenario::default()
     }
 
+    /// Snapshots capped by bytes ([`crate::cluster::replay::page_rewind_config`]).
+    fn config() -> crate::sim::rewind::RewindConfig {
+        crate::cluster::replay::page_rewind_config()
+    }
+
     fn reduce(_page: &mut ClusterState, _msg: ()) {}
 }

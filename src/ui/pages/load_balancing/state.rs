@@ -7,7 +7,7 @@
 use crate::balance::replay::LbRewind;
 use crate::balance::{preset, Action, LbModel, Scenario, ScenarioForm};
 use crate::sim::replay::ReplayModel;
-use crate::sim::rewind::LoggedAction;
+use crate::sim::rewind::{LoggedAction, RewindConfig};
 use crate::sim::SimTime;
 pub use crate::ui::components::scrubber::Stamp;
 use crate::ui::rewind_page::{NewRun, RewindMsg, RewindPage, RewindPageSpec};
@@ -47,6 +47,11 @@ impl RewindPageSpec for LbPage {
 
     fn fallback() -> Scenario {
         Scenario::default()
+    }
+
+    /// Snapshots capped by bytes ([`crate::balance::replay::page_rewind_config`]).
+    fn config() -> RewindConfig {
+        crate::balance::replay::page_rewind_config()
     }
 
     /// Keeps the page's bounded flows and chart windows, played as a run that ends (the clock stays

@@ -48,6 +48,11 @@ impl RewindPageSpec for CachePage {
         Settings::default()
     }
 
+    /// Snapshots capped by bytes ([`crate::redis::cache_aside::replay::page_rewind_config`]).
+    fn config() -> crate::sim::rewind::RewindConfig {
+        crate::redis::cache_aside::replay::page_rewind_config()
+    }
+
     fn on_new_run(page: &mut CacheState, _origin: NewRun<'_, CacheAside>) {
         page.extra.last_typed = None;
     }
