@@ -10,8 +10,9 @@
 //! - CLUSTER FAILOVER TAKEOVER promotes a replica at once with a configEpoch bump and its old
 //!   master follows it; FAILOVER FORCE promotes a replica of a dead master before the node
 //!   timeout has marked it failing; plain FAILOVER refuses then;
-//! - a replica's election delay is 500 ms + random 0–499 ms + rank × 1000 ms, every master votes
-//!   at most once per epoch, and the winner has votes from a majority of masters.
+//! - FAIL is marked only with failure reports from a majority of masters; a replica's election
+//!   delay is 500 ms + random 0–499 ms + rank × 1000 ms, every master votes at most once per
+//!   epoch, and the winner has votes from a majority of masters.
 
 use playground::cluster::config::NodeIdx;
 use playground::cluster::node::NodeEvent;
@@ -210,6 +211,7 @@ fn election_delay_is_500_ms_plus_random_plus_rank_seconds_and_each_master_votes_
         let masters = 3;
         let mut votes: BTreeMap<(NodeIdx, u64), usize> = BTreeMap::new();
         let mut won = Vec::new();
+        let mut marked = 0;
         for e in m.metrics.events.iter() {
             match &e.event {
                 NodeEvent::ElectionScheduled { delay_ms, rank, .. } => {
@@ -219,10 +221,16 @@ fn election_delay_is_500_ms_plus_random_plus_rank_seconds_and_each_master_votes_
                 }
                 NodeEvent::VoteGranted { epoch, .. } => *votes.entry((e.node, *epoch)).or_default() += 1,
                 NodeEvent::ElectionWon { votes, .. } => won.push((e.node, *votes)),
+                NodeEvent::MarkedFail { node, reports } => {
+                    assert_eq!(*node, 0, "seed {seed}: only the killed master is marked failing");
+                    assert!(*reports > masters / 2, "seed {seed}: FAIL with {reports} reports of {masters} masters");
+                    marked += 1;
+                }
                 _ => {}
             }
         }
         assert!(votes.values().all(|&n| n == 1), "seed {seed}: a master voted twice in one epoch: {votes:?}");
+        assert!(marked >= 1, "seed {seed}: some master marked the dead one failing");
         assert_eq!(won.len(), 1, "seed {seed}: one promotion: {won:?}");
         assert!(won[0].1 > masters / 2, "seed {seed}: won with {} votes of {masters} masters", won[0].1);
         assert!(m.servers[won[0].0].cluster.is_master(), "seed {seed}");
