@@ -9,7 +9,8 @@
 //! - `keyHashSlot`: CLUSTER KEYSLOT for 12,000 keys (hash tags, empty braces, binary bytes);
 //! - every command's key specification against `COMMAND INFO` (first, last, step);
 //! - MOVED, ASK, TRYAGAIN and CROSSSLOT replies, ASKING, READONLY on a replica, SETSLOT
-//!   IMPORTING/MIGRATING/NODE, MIGRATE, COUNTKEYSINSLOT/GETKEYSINSLOT, byte for byte;
+//!   IMPORTING/MIGRATING/NODE, MIGRATE, COUNTKEYSINSLOT/GETKEYSINSLOT, and the refusals of
+//!   FAILOVER, REPLICAS and ADDSLOTS/DELSLOTS (+RANGE), byte for byte;
 //! - CLUSTER INFO's fields, and the shape of CLUSTER NODES, SLOTS and SHARDS;
 //! - then it SIGKILLs a master and prints how long the real replica took to be promoted beside
 //!   the model's failover times over many seeds, with the same node timeout.
@@ -453,6 +454,14 @@ fn the_model_answers_like_a_real_redis_cluster() {
     both.same(0, &["CLUSTER", "NOSUCH"]);
     both.same(0, &["CLUSTER", "KEYSLOT"]);
     both.same(0, &["CLUSTER", "FAILOVER"]);
+    both.same(0, &["CLUSTER", "FAILOVER", "NOW"]);
+    both.same(0, &["CLUSTER", "REPLICAS", "nosuchnode"]);
+    both.same(0, &["CLUSTER", "REPLICAS", "{id3}"]);
+    both.same(0, &["CLUSTER", "ADDSLOTS", "0"]);
+    both.same(0, &["CLUSTER", "ADDSLOTS", "16384"]);
+    both.same(0, &["CLUSTER", "DELSLOTS", "7", "7"]);
+    both.same(0, &["CLUSTER", "ADDSLOTSRANGE", "9", "8"]);
+    both.same(0, &["CLUSTER", "DELSLOTSRANGE", "1", "2", "3"]);
     both.same(0, &["WAIT", "x", "0"]);
     both.same(1, &["CLUSTER", "SETSLOT", &slot, "IMPORTING", "{id0}"]);
     both.same(0, &["CLUSTER", "SETSLOT", &slot, "MIGRATING", "{id1}"]);

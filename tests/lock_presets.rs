@@ -167,3 +167,72 @@ fn every_preset_runs_and_logs_the_reference_messages() {
         assert!(log.iter().any(|l| l.starts_with(prefix)), "handover: no {prefix:?}");
     }
 }
+
+/// The reference's consumer simulates 2 s of work per `startWork`, and its `stopWork` resolves
+/// after 1 s: in a fault-free handover each job is written 2 s after "Lock acquired. Starting
+/// work", and the holder's "Releasing lock" comes 1 s after its "Stop work".
+#[test]
+fn start_work_takes_2_s_and_stop_work_1_s_as_in_the_reference() {
+    let s = preset("handover").unwrap();
+    assert_eq!((s.job_ms, s.stop_work_ms), (2_000, 1_000));
+    for seed in SEEDS {
+        let mut s = preset("handover").unwrap();
+        s.seed = seed;
+        let sim = run(&s, TEST_EPOCH, false).unwrap();
+        let log: Vec<(u64, Option<usize>, String)> =
+            sim.model.log().iter().map(|l| (l.at_ms, l.worker, l.text.clone())).collect();
+        let mut jobs = 0;
+        for (i, (at, w, text)) in log.iter().enumerate() {
+            if !text.starts_with("Lock acquired. Starting work") {
+                continue;
+            }
+            let w = w.expect("a worker's line");
+            let written = log[i + 1..]
+                .iter()
+                .find(|(_, lw, t)| *lw == Some(w) && (t.contains(" wrote job ") || t.starts_with("Stop work")));
+            if let Some((done, _, t)) = written.filter(|(_, _, t)| t.contains(" wrote job ")) {
+                assert_eq!(done - at, 2_000, "seed {seed}: job of worker-{w} ({t}) after {at} ms");
+                jobs += 1;
+            }
+        }
+        assert!(jobs >= 8, "seed {seed}: {jobs} jobs checked");
+        let stop = log.iter().find(|(_, _, t)| t.starts_with("Stop work")).expect("the holder stops");
+        let release =
+            log.iter().find(|(_, w, t)| *w == stop.1 && t.starts_with("Releasing lock")).expect("the holder releases");
+        assert_eq!(release.0 - stop.0, 1_000, "seed {seed}: stopWork resolves after 1 s");
+    }
+}
+
+fn sim_json(args: &[&str]) -> Result<serde_json::Value, String> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sim")).args(args).output().expect("the sim binary runs");
+    if out.status.success() {
+        Ok(serde_json::from_slice(&out.stdout).expect("JSON on stdout"))
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// `sim lock --release reference|naive-del|atomic`, with `--atomic-release` kept as an alias of
+/// `--release atomic`; on stop-while-waiting only naive-del deletes the holder's key.
+#[test]
+fn cli_release_flag_picks_reference_naive_del_or_atomic_and_atomic_release_is_an_alias() {
+    let base = ["lock", "--preset", "stop-while-waiting", "--json"];
+    let with = |extra: &[&str]| sim_json(&[&base[..], extra].concat());
+    let reference = with(&[]).unwrap();
+    assert_eq!(reference["release"], "reference");
+    assert_eq!((reference["violations"].as_u64(), reference["foreign_lock_deletes"].as_u64()), (Some(0), Some(0)));
+    let naive = with(&["--release", "naive-del"]).unwrap();
+    assert_eq!(naive["release"], "naive-del");
+    assert_eq!(naive["foreign_lock_deletes"].as_u64(), Some(1));
+    assert!(naive["violations"].as_u64() >= Some(1), "{naive}");
+    let atomic = with(&["--release", "atomic"]).unwrap();
+    let alias = with(&["--atomic-release"]).unwrap();
+    assert_eq!(atomic["release"], "atomic");
+    assert_eq!(alias["release"], "atomic");
+    assert_eq!(alias["digest"], atomic["digest"], "the alias runs the same run");
+    assert_ne!(atomic["digest"], reference["digest"]);
+    let bad = with(&["--release", "del"]).unwrap_err();
+    assert!(bad.contains("'del'") && bad.contains("naive-del"), "{bad}");
+    let both = with(&["--release", "naive-del", "--atomic-release"]).unwrap_err();
+    assert!(both.contains("cannot be used with"), "{both}");
+}

@@ -582,6 +582,26 @@ mod tests {
         assert_eq!(bad.validate().unwrap_err().to_string(), "ttl = 0 ms; expected at least 1 ms");
     }
 
+    /// The Redlock algorithm's per-instance timeout is small against the TTL (the Redis docs: 5–50
+    /// ms for a 10 s TTL): 50 ms by default, refused above a tenth of the TTL, and named.
+    #[test]
+    fn redlock_request_timeout_is_small_against_the_ttl() {
+        let redlock = Scenario { redis_instances: 5, ..Scenario::default() };
+        assert_eq!(redlock.redlock_timeout_ms, 50);
+        assert_eq!(redlock.validate(), Ok(()));
+        let slow = Scenario { redlock_timeout_ms: 1_001, ..redlock.clone() };
+        assert_eq!(
+            slow.validate().unwrap_err().to_string(),
+            "Redlock request timeout = 1001 ms; expected 1 ms to a tenth of the TTL (1000 ms), e.g. 5–50 ms for a 10 s TTL"
+        );
+        assert!(matches!(
+            Scenario { redlock_timeout_ms: 0, ..redlock }.validate(),
+            Err(ScenarioError::RedlockTimeout { value: 0, max: 1000 })
+        ));
+        // A single Redis has no Redlock round: the field is not checked there.
+        assert_eq!(Scenario { redlock_timeout_ms: 0, ..Scenario::default() }.validate(), Ok(()));
+    }
+
     #[test]
     fn ttl_warning_fires_without_margin() {
         assert_eq!(Scenario::default().ttl_warning(), None);

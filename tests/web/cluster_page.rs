@@ -88,6 +88,47 @@ async fn killing_a_master_promotes_its_replica_and_recolours_the_slot_bar() {
     root.remove();
 }
 
+/// The fault panel: cut any set of nodes off (the operator log names them, Heal turns on, and
+/// the cut-off master's replica is promoted on the majority side, recolouring the slot bar), and
+/// add latency to one node (named in the log; a bad value is refused naming it).
+#[wasm_bindgen_test]
+async fn partition_and_latency_faults_are_applied_and_logged() {
+    let (root, handle) = mount_at::<Layout>("/cluster?preset=steady&reads=0&writes=0&seed=4&speed=1000").await;
+    let heal_disabled = |root: &Element| by_testid(root, "heal").unwrap().has_attribute("disabled");
+    assert!(heal_disabled(&root), "nothing to heal yet");
+    click(&by_testid(&root, "node-0-cut").unwrap());
+    settle().await;
+    click(&by_testid(&root, "partition").unwrap());
+    settle().await;
+    let log = text(&root, "operator-log");
+    assert!(log.contains("partition {:7000} from the rest"), "{log}");
+    assert!(!heal_disabled(&root), "Heal is offered while the partition lasts");
+
+    set_value(&by_testid(&root, "latency-node").unwrap(), "1", "change");
+    set_value(&by_testid(&root, "latency-ms").unwrap(), "soon", "input");
+    click(&by_testid(&root, "latency-apply").unwrap());
+    settle().await;
+    assert!(text(&root, "faults-error").contains("\"soon\""), "{}", text(&root, "faults-error"));
+    set_value(&by_testid(&root, "latency-ms").unwrap(), "300", "input");
+    click(&by_testid(&root, "latency-apply").unwrap());
+    settle().await;
+    assert!(by_testid(&root, "faults-error").is_none());
+    assert!(text(&root, "operator-log").contains("latency +300 ms on :7001"), "{}", text(&root, "operator-log"));
+
+    click(&by_testid(&root, "play-toggle").unwrap());
+    let promoted = wait_until(40_000, || by_testid(&root, "phase-promoted").is_some()).await;
+    click(&by_testid(&root, "play-toggle").unwrap());
+    assert!(promoted, "the cut-off master's replica was promoted (t = {})", text(&root, "clock"));
+    settle().await;
+    assert_ne!(owners(&root)[0], "0", "the first slot range has a new owner");
+    click(&by_testid(&root, "heal").unwrap());
+    settle().await;
+    assert!(text(&root, "operator-log").contains("heal the partition"));
+    assert!(heal_disabled(&root));
+    handle.destroy();
+    root.remove();
+}
+
 /// redis-cli -c: "-> Redirected to slot [12182] located at 127.0.0.1:7002" and the prompt
 /// follows the node; CROSSSLOT for keys of two slots.
 #[wasm_bindgen_test]
