@@ -99,7 +99,10 @@ fn snapshots_share_history_so_memory_stays_bounded() {
     // Sixteen workers for ten minutes, snapshots every 64 events (far more than the default).
     let mut s = preset("handover").unwrap();
     s.workers = 16;
-    let mut r = LockRewind::with_config(build(&s, TEST_EPOCH).unwrap(), RewindConfig { every: 64, max_snapshots: 32 });
+    let mut r = LockRewind::with_config(
+        build(&s, TEST_EPOCH).unwrap(),
+        RewindConfig { every: 64, max_snapshots: 32, ..RewindConfig::default() },
+    );
     r.seek(Seek::Time(600_000));
     let (n, _, every) = r.snapshot_counts();
     assert!(n <= 33, "{n} snapshots");
@@ -110,4 +113,35 @@ fn snapshots_share_history_so_memory_stays_bounded() {
     r.seek(Seek::Time(300_000));
     r.seek(Seek::Events(events));
     assert_eq!(r.digest(), end);
+}
+
+#[test]
+fn snapshots_far_apart_are_weighed_and_thinned_under_the_byte_cap() {
+    // Sixteen workers for three virtual hours: histories keep an hour, so snapshots an hour apart
+    // share none of it and each holds a window of its own.
+    let mut s = preset("handover").unwrap();
+    s.workers = 16;
+    let end = Seek::Time(3 * 3_600_000);
+    let config = RewindConfig { every: 256, ..RewindConfig::default() };
+    let mut free = LockRewind::with_config(build(&s, TEST_EPOCH).unwrap(), config);
+    free.seek(end);
+    let cap = free.snapshot_bytes() / 4;
+    assert!(cap > 0, "a lock run weighs its snapshots");
+    let mut capped =
+        LockRewind::with_config(build(&s, TEST_EPOCH).unwrap(), RewindConfig { max_snapshot_bytes: cap, ..config });
+    capped.seek(end);
+    let (n, _, every) = capped.snapshot_counts();
+    let (free_n, _, free_every) = free.snapshot_counts();
+    assert!(capped.snapshot_bytes() <= cap, "{} bytes in {n} snapshots, cap {cap}", capped.snapshot_bytes());
+    assert!(
+        n < free_n && every > free_every,
+        "thinned: {n} snapshots every {every} events vs {free_n} every {free_every}"
+    );
+    // Thinned snapshots change nothing but the cost of a seek: the same states, the same digests.
+    assert_eq!(capped.digest(), free.digest());
+    let middle = Seek::Time(90 * 60_000);
+    capped.seek(middle);
+    free.seek(middle);
+    assert_eq!(capped.cursor(), free.cursor());
+    assert_eq!(capped.digest(), free.digest());
 }

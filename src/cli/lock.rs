@@ -62,8 +62,9 @@ pub struct Args {
     /// steady state once the run is longer than their one-hour window).
     #[arg(long)]
     pub memory: bool,
-    /// Run with rewind on and report the heap bytes its snapshots hold at the end (the budget for a
-    /// 10-minute, 16-worker run), with their count and spacing.
+    /// Run with rewind on, kept as the locks page keeps it (its snapshot byte cap included), and
+    /// report the heap bytes its snapshots hold at the end, as measured and as the model weighs
+    /// them, with their count and spacing.
     #[arg(long)]
     pub rewind_memory: bool,
     #[command(flatten)]
@@ -78,6 +79,8 @@ struct RewindMemory {
     every_events: u64,
     snapshot_heap_bytes: Option<usize>,
     snapshot_heap_mb: Option<f64>,
+    /// What the snapshots hold as the model weighs them (against the page's cap).
+    snapshot_weighed_bytes: usize,
     model_heap_bytes: Option<usize>,
 }
 
@@ -179,7 +182,9 @@ pub fn run(c: &Common, a: Args) -> CliResult {
     let (sim, frames) = match (a.bench, a.speed) {
         _ if a.rewind.seek_ms.is_some() || a.rewind_memory => {
             let before = super::alloc_counter::allocated_bytes();
-            let mut rw = LockRewind::new(crate::lock::build(&scenario, TEST_EPOCH)?);
+            // Kept as the page keeps it (its snapshot byte cap included).
+            let config = crate::lock::replay::page_rewind_config();
+            let mut rw = LockRewind::with_config(crate::lock::build(&scenario, TEST_EPOCH)?, config);
             rw.seek(Seek::Time(end_ms.max(a.rewind.seek_ms.unwrap_or(0))));
             if let Some(t) = a.rewind.seek_ms {
                 rw.seek(Seek::Time(t));
@@ -187,6 +192,7 @@ pub fn run(c: &Common, a: Args) -> CliResult {
             let with = super::alloc_counter::allocated_bytes();
             let sim: Simulation<LockRuntime> = rw.sim().clone();
             let (snapshots, scratch, every) = rw.snapshot_counts();
+            let weighed = rw.snapshot_bytes();
             drop(rw);
             let model = super::alloc_counter::allocated_bytes().zip(before).map(|(m, b)| m.saturating_sub(b));
             let held = with.zip(super::alloc_counter::allocated_bytes()).map(|(w, m)| w.saturating_sub(m));
@@ -196,6 +202,7 @@ pub fn run(c: &Common, a: Args) -> CliResult {
                 every_events: every,
                 snapshot_heap_bytes: held,
                 snapshot_heap_mb: held.map(|b| (b as f64 / 1_048_576.0 * 10.0).round() / 10.0),
+                snapshot_weighed_bytes: weighed,
                 model_heap_bytes: model,
             });
             (sim, None)

@@ -2,12 +2,16 @@
 //! 10 × 10 benchmark. Wall-clock time is read here only, for the benchmark's figure.
 
 use super::output::print_json;
-use super::{CliResult, Common};
+use super::{CliResult, Common, RewindFlags};
+use crate::messaging::replay::{rewind, MessagingReplay};
+use crate::messaging::runtime::MessagingModel;
 use crate::messaging::scenario::{Consumers, Producers};
 use crate::messaging::transport::LinkParams;
-use crate::messaging::{preset, run_preset, run_transport, MessagingRun, PatternId, RunResult, Scenario, PRESETS};
+use crate::messaging::{preset, run_transport, MessagingRun, PatternId, RunResult, Scenario, PRESETS};
 use crate::sim::bench::{run_storm, timer_storm_sim};
-use crate::sim::Distribution;
+use crate::sim::replay::ReplayModel;
+use crate::sim::rewind::{Cursor, Seek};
+use crate::sim::{Distribution, SimDuration, TEST_EPOCH};
 use serde_json::json;
 
 #[derive(clap::Args, Debug)]
@@ -34,6 +38,45 @@ pub struct Args {
     /// List the presets and what each runs.
     #[arg(long)]
     pub list: bool,
+    /// Run only the preset's N-th run (1-based, in `--list` order); needed with --replay-out when
+    /// the preset runs more than one.
+    #[arg(long, value_name = "N")]
+    pub variant: Option<usize>,
+    /// Stop at a time (straight or through snapshots; capped at the run's end) and write a replay.
+    #[command(flatten)]
+    pub rewind: RewindFlags,
+    /// Write the run's history for the linearizability checker (`sim check history FILE`) to FILE:
+    /// pushes as SETs, side effects as DELs, final reads of what is still owed (one run: give
+    /// `--variant` when the preset runs several).
+    #[arg(long, value_name = "FILE")]
+    pub history_out: Option<std::path::PathBuf>,
+}
+
+/// One run's figures with where it stopped and its trace digest.
+struct Ran {
+    result: RunResult,
+    at: Cursor,
+    /// The running trace digest (what `sim replay` prints for the same moment).
+    digest: String,
+}
+
+/// Runs `sc` to its end, straight to `--until-ms`, or to its end and back to `--seek-ms` through
+/// rewind's snapshots (the same digest as `--until-ms`). Times are capped at the run's end.
+fn run_scenario(sc: &Scenario, seed: u64, label: &str, f: &RewindFlags) -> Result<Ran, Box<dyn std::error::Error>> {
+    let end = MessagingModel::default_end_ms(sc);
+    if let Some(t) = f.seek_ms {
+        let mut rw = rewind(sc, seed, TEST_EPOCH, None)?;
+        rw.seek(Seek::Time(end));
+        rw.seek(Seek::Time(t.min(end)));
+        return Ok(Ran { result: rw.model().result(label), at: rw.cursor(), digest: rw.digest() });
+    }
+    let mut run = MessagingRun::new(sc.clone(), seed, label)?;
+    run.sim_mut().trace_mut().set_running_digest(true);
+    let until = f.until_ms.unwrap_or(end).min(end);
+    run.advance(TEST_EPOCH.saturating_add(SimDuration::from_millis(until)), u64::MAX);
+    let at = Cursor { events: run.events(), at_ms: run.model().ms_at(run.now()) };
+    let digest = run.sim().trace().running_digest().unwrap_or_default();
+    Ok(Ran { result: run.result(), at, digest })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +85,14 @@ pub enum MessagingCliError {
     NoPreset(String),
     #[error("--{0} only applies to --preset tcp-vs-udp")]
     LinkFlag(&'static str),
+    #[error("--variant {given}: {preset} runs {count} variant(s) ({labels}); expected 1 to {count}")]
+    Variant { given: usize, preset: String, count: usize, labels: String },
+    #[error("--replay-out writes one run, and preset {preset} runs {count}: add --variant 1 to {count} (see --list)")]
+    ReplayNeedsVariant { preset: String, count: usize },
+    #[error("--history-out writes one run's history, and {preset} runs {count} variants ({labels}); pick one with --variant 1 to {count}")]
+    HistoryNeedsVariant { preset: String, count: usize, labels: String },
+    #[error("--until-ms, --seek-ms and --replay-out apply to the pattern presets, not tcp-vs-udp")]
+    RewindFlag,
 }
 
 pub fn run(common: &Common, args: Args) -> CliResult {
@@ -60,6 +111,10 @@ pub fn run(common: &Common, args: Args) -> CliResult {
         return Err(MessagingCliError::NoPreset(PRESETS.join(", ")).into());
     };
     if id == "tcp-vs-udp" {
+        let f = &args.rewind;
+        if f.until_ms.is_some() || f.seek_ms.is_some() || f.replay_out.is_some() || args.variant.is_some() {
+            return Err(MessagingCliError::RewindFlag.into());
+        }
         let d = LinkParams::default();
         let p = LinkParams {
             loss: args.loss.unwrap_or(d.loss),
@@ -114,24 +169,73 @@ pub fn run(common: &Common, args: Args) -> CliResult {
             return Err(MessagingCliError::LinkFlag(flag).into());
         }
     }
-    let runs = run_preset(id, common.seed)?;
+    let mut variants = preset(id)?;
+    let count = variants.len();
+    let labels = variants.iter().map(|v| v.label.as_str()).collect::<Vec<_>>().join(" | ");
+    if let Some(n) = args.variant {
+        if !(1..=count).contains(&n) {
+            return Err(MessagingCliError::Variant { given: n, preset: id.to_string(), count, labels }.into());
+        }
+        variants = vec![variants.swap_remove(n - 1)];
+    }
+    if args.rewind.replay_out.is_some() && variants.len() > 1 {
+        return Err(MessagingCliError::ReplayNeedsVariant { preset: id.to_string(), count }.into());
+    }
+    if args.history_out.is_some() && variants.len() > 1 {
+        return Err(MessagingCliError::HistoryNeedsVariant { preset: id.to_string(), count, labels }.into());
+    }
+    let runs = variants
+        .iter()
+        .map(|v| run_scenario(&v.scenario, common.seed, &v.label, &args.rewind))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let (Some(path), [v], [ran]) = (&args.rewind.replay_out, variants.as_slice(), runs.as_slice()) {
+        let mut replay =
+            MessagingReplay::new(MessagingModel::ID, common.seed, TEST_EPOCH, v.scenario.clone(), Vec::new());
+        replay.cursor = Some(ran.at);
+        std::fs::write(path, replay.to_json() + "\n")
+            .map_err(|e| format!("cannot write the replay file {}: {e}", path.display()))?;
+    }
+    if let (Some(path), [v]) = (&args.history_out, variants.as_slice()) {
+        write_history(common, v, path)?;
+    }
     if common.json {
         let patterns: Vec<_> = runs.iter().map(pattern_json).collect();
         return print_json(&json!({ "patterns": patterns }));
     }
     for r in &runs {
-        print_text(r);
+        print_text(&r.result);
+        println!("  {} events to {} ms, digest {}", r.at.events, r.at.at_ms, r.digest);
     }
     Ok(())
 }
 
-/// The per-pattern JSON object (plus `variant`, which tells apart two runs of one pattern).
-fn pattern_json(r: &RunResult) -> serde_json::Value {
+/// Runs `v` to its end and writes its history for the linearizability checker to `path`.
+fn write_history(
+    common: &Common,
+    v: &crate::messaging::scenario::Variant,
+    path: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut run = MessagingRun::new(v.scenario.clone(), common.seed, &v.label)?;
+    let end = run.end();
+    run.advance(end, u64::MAX);
+    let h = crate::messaging::linear::history(&run)?;
+    std::fs::write(path, h.to_json()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    if !common.json {
+        println!("history of {}: {} operations written to {}", v.label, h.ops.len(), path.display());
+    }
+    Ok(())
+}
+
+/// The per-pattern JSON object (plus `variant`, which tells apart two runs of one
+/// pattern, and where the run stopped with its trace digest).
+fn pattern_json(ran: &Ran) -> serde_json::Value {
+    let r = &ran.result;
     let c = &r.report;
     json!({
         "pattern": r.pattern.id(), "variant": r.label,
         "produced": c.produced, "delivered": c.delivered, "processed": c.processed, "lost": c.lost,
         "duplicated": c.duplicated, "out_of_order": c.out_of_order, "p50_ms": c.p50_ms, "p99_ms": c.p99_ms,
+        "events": ran.at.events, "at_ms": ran.at.at_ms, "digest": ran.digest,
     })
 }
 

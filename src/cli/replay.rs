@@ -11,6 +11,7 @@ use crate::backoff::replay::LiveContention;
 use crate::balance::LbModel;
 use crate::cluster::runtime::ClusterSim;
 use crate::lock::LockRuntime;
+use crate::messaging::runtime::MessagingModel;
 use crate::redis::cache_aside::CacheAside;
 use crate::sim::replay::{open, read_header, Replay, ReplayModel};
 use crate::sim::rewind::{RewindConfig, Seek};
@@ -35,7 +36,8 @@ pub struct ReplayOutput {
 }
 
 /// The models whose replays this build runs.
-pub const REPLAY_MODELS: &[&str] = &[LockRuntime::ID, CacheAside::ID, LbModel::ID, LiveContention::ID, ClusterSim::ID];
+pub const REPLAY_MODELS: &[&str] =
+    &[LockRuntime::ID, CacheAside::ID, LbModel::ID, LiveContention::ID, ClusterSim::ID, MessagingModel::ID];
 
 pub fn run(c: &Common, a: Args) -> CliResult {
     let text = std::fs::read_to_string(&a.file)
@@ -65,6 +67,7 @@ pub fn replay_text(text: &str, flags: &RewindFlags) -> Result<ReplayOutput, Box<
         LbModel::ID => replay_model::<LbModel>(text, flags),
         LiveContention::ID => replay_model::<LiveContention>(text, flags),
         ClusterSim::ID => replay_model::<ClusterSim>(text, flags),
+        MessagingModel::ID => replay_model::<MessagingModel>(text, flags),
         other => Err(format!(
             "replays of the model {other:?} are not supported by this build; it replays: {}",
             REPLAY_MODELS.join(", ")

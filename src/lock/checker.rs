@@ -130,6 +130,17 @@ impl Checker {
         Checker::default()
     }
 
+    /// Roughly the heap bytes of this checker's histories that `other` (another clone) does not share.
+    pub fn bytes_beyond(&self, other: Option<&Checker>) -> usize {
+        use std::mem::size_of;
+        let v = self.violations.bytes_beyond(other.map(|o| &o.violations), |v| {
+            size_of::<Violation>() + v.workers.capacity() * size_of::<usize>()
+        });
+        let w =
+            self.writes.bytes_beyond(other.map(|o| &o.writes), |w| size_of::<WriteRecord>() + w.worker_id.capacity());
+        v + w
+    }
+
     /// After every event: the believers (worker indices with ids) and Redis's holder.
     pub fn observe(&mut self, now: SimTime, believers: &[(usize, &str)], truth: Option<&str>) {
         // Mutual exclusion.

@@ -179,6 +179,37 @@ impl Recorder {
         }
     }
 
+    /// Roughly the heap bytes of this recorder's histories that `other` (another clone: a rewind
+    /// snapshot's) does not share with it. Snapshots an hour or more apart share nothing, so each
+    /// holds a whole window of lanes and logs: this is what rewind weighs them by.
+    pub fn bytes_beyond(&self, other: Option<&Recorder>) -> usize {
+        use std::mem::size_of;
+        let log = |l: &LogEntry| size_of::<LogEntry>() + l.text.capacity();
+        let span = |s: &StateSpan| size_of::<StateSpan>() + s.worker_id.capacity();
+        let mut bytes = self.log.bytes_beyond(other.map(|o| &o.log), log);
+        for (w, h) in self.worker_logs.iter().enumerate() {
+            bytes += h.bytes_beyond(other.and_then(|o| o.worker_logs.get(w)), log);
+        }
+        for (w, h) in self.worker_lanes.iter().enumerate() {
+            bytes += h.bytes_beyond(other.and_then(|o| o.worker_lanes.get(w)), span);
+        }
+        for (w, h) in self.pauses.iter().enumerate() {
+            bytes += h.bytes_beyond(other.and_then(|o| o.pauses.get(w)), |_| size_of::<Interval>());
+        }
+        for (i, h) in self.redis_lanes.iter().enumerate() {
+            bytes += h.bytes_beyond(other.and_then(|o| o.redis_lanes.get(i)), |s| {
+                size_of::<RedisSpan>() + s.value.as_ref().map_or(0, String::capacity)
+            });
+        }
+        let commands: usize = self
+            .commands
+            .iter()
+            .flatten()
+            .map(|c| size_of::<CommandRecord>() + c.worker_id.capacity() + c.command.capacity() + c.reply.capacity())
+            .sum();
+        bytes + commands + self.checker.bytes_beyond(other.map(|o| &o.checker))
+    }
+
     pub fn checker(&self) -> &Checker {
         &self.checker
     }

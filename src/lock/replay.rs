@@ -8,7 +8,7 @@
 use super::runtime::{build, LockRuntime};
 use super::scenario::{Action, Scenario, Target};
 use crate::sim::replay::{Replay, ReplayModel};
-use crate::sim::rewind::{LoggedAction, Notable, NotableKind, Rewind, Rewindable};
+use crate::sim::rewind::{LoggedAction, Notable, NotableKind, Rewind, RewindConfig, Rewindable};
 use crate::sim::{Ctx, SimTime, Simulation};
 
 /// A rewindable lock run.
@@ -16,11 +16,32 @@ pub type LockRewind = Rewind<LockRuntime>;
 /// A lock replay file.
 pub type LockReplay = Replay<Scenario, Action>;
 
+/// How the locks page keeps its rewind: the default spacing and count, and at most
+/// [`PAGE_SNAPSHOT_BYTES`] in snapshots. A lock run's histories are windowed (an hour of virtual
+/// time), so snapshots more than an hour apart share nothing: without a byte cap, a long run at
+/// 1000× kept up to 128 whole windows.
+pub fn page_rewind_config() -> RewindConfig {
+    RewindConfig { max_snapshot_bytes: PAGE_SNAPSHOT_BYTES, ..RewindConfig::default() }
+}
+
+/// The locks page's cap on what its rewind snapshots hold (as [`LockRuntime`] weighs them).
+pub const PAGE_SNAPSHOT_BYTES: usize = 32 << 20;
+
+/// What a snapshot of a lock run holds besides its recorder's histories, roughly (measured with
+/// `sim lock --rewind-memory`).
+const SNAPSHOT_BASE_BYTES: usize = 64 << 10;
+
 impl Rewindable for LockRuntime {
     type Action = Action;
 
     fn apply(&mut self, ctx: &mut Ctx<'_, Self::Event>, action: &Action) -> Result<(), String> {
         self.apply_action(ctx, action).map_err(|e| e.to_string())
+    }
+
+    /// The recorder's histories beyond `other`'s, plus a fixed share for the rest (workers, the
+    /// Redis stores, the network: small, and not shared between snapshots).
+    fn snapshot_bytes(&self, other: Option<&Self>) -> usize {
+        SNAPSHOT_BASE_BYTES + self.recorder.bytes_beyond(other.map(|o| &o.recorder))
     }
 
     fn drain_notable(&mut self, now: SimTime, out: &mut Vec<Notable>) {

@@ -12,8 +12,13 @@
 //!   headed by the exact commands its pattern sends.
 //! - [`runtime`]: the kernel model — routes events and effects between the pattern machine, the
 //!   broker and the kernel; owns producers, connections, faults, checker and trail.
+//! - [`replay`]: the run on rewind — the page's buttons as logged actions with compact URL codes,
+//!   notable marks (faults, redeliveries, duplicates, losses), the replay file's model.
 //! - [`checker`]: produced / delivered / processed / lost / duplicated / out of order, latency
 //!   percentiles, bounded depth and lag series — all derived from what happened in the run.
+//! - [`linear`]: the run as a history for the linearizability checker (each message a register
+//!   key: pushes are SETs, side effects DELs, final reads of what is still owed), so lost
+//!   acknowledged messages and duplicates come with their smallest failing sub-history.
 //! - [`pair`]: two runs of one workload (another pattern) on one clock, faults into both: the
 //!   page's compare.
 //! - [`trail`]: the bounded record of moves and message lives the page draws and inspects.
@@ -29,9 +34,11 @@
 
 pub mod broker;
 pub mod checker;
+pub mod linear;
 pub mod machine;
 pub mod pair;
 pub mod patterns;
+pub mod replay;
 pub mod runtime;
 pub mod scenario;
 pub mod trail;
@@ -39,6 +46,7 @@ pub mod transport;
 
 pub use checker::{Checker, MsgId, Report, Sample};
 pub use pair::{same_workload, RunPair};
+pub use replay::{MessagingRewind, MsgAction};
 pub use runtime::{
     parse_payload, run_preset, ConsumerView, CrashRecord, MessagingRun, QueryError, RunResult, RunStats, MAX_LIVE_BURST,
 };

@@ -17,12 +17,15 @@
 
 use super::broker::{Broker, FSYNC_PERIOD};
 use super::checker::{Checker, MsgId, Report, Sample};
+use super::linear::MessageLog;
 use super::machine::{
     frame_messages, Actor, Counter, Effect, Input, Io, Links, Machine, Tag, Timer, TimerToken, CELERY, QUEUE,
 };
+use super::patterns::PatternMachine;
 use super::scenario::{Fault, PatternId, Scenario, ScenarioError};
 use super::trail::{DropCause, Fate, Flow, Node, StepKind, Trail};
 use crate::redis::{ClientId, Event, Outcome, Reply};
+use crate::sim::rewind::{Notable, NotableKind};
 use crate::sim::{Ctx, EventId, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
@@ -123,14 +126,16 @@ impl RunStats {
     }
 }
 
-/// The messaging model. Build it with [`MessagingRun::new`].
+/// The messaging model. Build it with [`MessagingRun::new`] (or, rewindable,
+/// `messaging::replay::rewind`). `Clone` is a snapshot of the whole run.
+#[derive(Clone)]
 pub struct MessagingModel {
     sc: Scenario,
     broker: Broker,
     /// The connections (and whether the broker is up): what machines read when they decide.
     links: Links,
     clients: BTreeMap<ClientId, Actor>,
-    machine: Box<dyn Machine>,
+    machine: PatternMachine,
     /// Kernel events of the machine's cancellable timers.
     timers: BTreeMap<TimerToken, EventId>,
     outbox: Vec<VecDeque<(MsgId, Vec<u8>)>>,
@@ -153,6 +158,21 @@ pub struct MessagingModel {
     /// A network partition separates the consumers from the broker (or the instances from their
     /// clients) while true.
     partitioned: bool,
+    /// Pushes and side effects for the linearizability history (`super::linear`).
+    history: MessageLog,
+    /// What became notable since the rewind last asked (faults, redeliveries, duplicates, losses);
+    /// `None` (nothing kept) unless the run is rewindable.
+    pub(super) notable: Option<Vec<Notable>>,
+    /// Running counts for the notable marks' labels.
+    marks: MarkCounts,
+}
+
+/// How many of each notable thing happened so far (the marks' "(N in all)").
+#[derive(Clone, Debug, Default)]
+struct MarkCounts {
+    redelivered: u64,
+    duplicated: u64,
+    lost: u64,
 }
 
 const RECONNECT: SimDuration = SimDuration::from_millis(500);
@@ -187,6 +207,9 @@ impl MessagingModel {
             burst_windows: Vec::new(),
             trail: None,
             partitioned: false,
+            history: MessageLog::default(),
+            notable: None,
+            marks: MarkCounts::default(),
             sc,
         })
     }
@@ -217,6 +240,19 @@ impl MessagingModel {
         }
     }
 
+    fn mark(&mut self, kind: NotableKind, label: impl FnOnce() -> String) {
+        if let Some(n) = &mut self.notable {
+            n.push(Notable { kind, label: label() });
+        }
+    }
+
+    /// A message (or a copy of it) is gone for good: a harm mark.
+    fn mark_lost(&mut self, what: impl FnOnce() -> String) {
+        self.marks.lost += 1;
+        let n = self.marks.lost;
+        self.mark(NotableKind::Harm, || format!("{} ({n} lost in all)", what()));
+    }
+
     fn in_burst(&self, now: SimTime) -> bool {
         self.burst_windows.iter().any(|(a, b)| now >= *a && now <= *b + SimDuration::from_millis(2_000))
     }
@@ -245,6 +281,8 @@ impl MessagingModel {
 
     fn execute(&mut self, ctx: &mut Ctx<'_, MsgEvent>, effect: Effect) {
         let now = ctx.now();
+        let at_ms = self.elapsed_ms(now);
+        self.history.effect(&effect, at_ms);
         match effect {
             Effect::Send { actor, tag, argv } => {
                 // When the broker is unreachable the machine already made up for the command.
@@ -269,6 +307,13 @@ impl MessagingModel {
                 let at_ms = self.elapsed_ms(now);
                 let before = self.checker.deliveries(msg, copy);
                 self.checker.deliver(msg, copy);
+                if before > 0 && self.notable.is_some() {
+                    self.marks.redelivered += 1;
+                    let n = self.marks.redelivered;
+                    self.mark(NotableKind::Failover, || {
+                        format!("message {msg} redelivered to consumer {consumer} ({n} redeliveries in all)")
+                    });
+                }
                 if let Some(t) = &mut self.trail {
                     let fate = if before > 0 || self.checker.is_processed(msg, copy) {
                         Fate::Duplicate
@@ -282,14 +327,34 @@ impl MessagingModel {
             Effect::Process { msg, copy, consumer } => {
                 let duplicate = self.checker.is_processed(msg, copy);
                 self.checker.process(msg, copy, now);
+                if duplicate && self.notable.is_some() {
+                    self.marks.duplicated += 1;
+                    let n = self.marks.duplicated;
+                    self.mark(NotableKind::Harm, || {
+                        format!("message {msg} processed again by consumer {consumer} ({n} duplicates in all)")
+                    });
+                }
                 self.note(now, msg, StepKind::Processed { consumer, duplicate });
             }
             Effect::Suppress => self.checker.suppress(),
             Effect::Note { msg, kind } => self.note(now, msg, kind),
             Effect::Flow { msg, from, to, fate } => self.flow(now, msg, from, to, fate),
-            Effect::Count(c) => self.stats.add(c),
+            Effect::Count(c) => {
+                self.stats.add(c);
+                match c {
+                    Counter::Failed => self.mark_lost(|| "a request failed after every retry".to_string()),
+                    Counter::DeadLettered => {
+                        self.mark(NotableKind::Harm, || "a message went to the dead-letter queue".to_string())
+                    }
+                    _ => {}
+                }
+            }
             Effect::Crashed { worker, in_flight, connections } => {
                 let at_ms = self.elapsed_ms(now);
+                if !in_flight.is_empty() {
+                    let n = in_flight.len();
+                    self.mark(NotableKind::Harm, || format!("consumer {worker} died holding {n} message(s)"));
+                }
                 self.crashes.push(CrashRecord { worker, at_ms, in_flight });
                 if connections {
                     self.close_connections(ctx, worker);
@@ -376,6 +441,7 @@ impl MessagingModel {
     fn failed(&mut self, ctx: &mut Ctx<'_, MsgEvent>, actor: Actor, tag: Tag) {
         match (actor, tag) {
             (Actor::Producer(p), Tag::Push(id, bytes)) => {
+                self.history.failed(id);
                 self.stats.resent += 1;
                 self.outbox[p as usize].push_front((id, bytes));
             }
@@ -509,6 +575,7 @@ impl MessagingModel {
                 let mut lost = Vec::new();
                 frame_messages(&frame, &mut lost);
                 for m in lost {
+                    self.mark_lost(|| format!("message {m} lost in the partition on its way to consumer {w}"));
                     self.stats.partition_dropped += 1;
                     self.partition_drops.push((m, w));
                     self.note(ctx.now(), m, StepKind::Dropped { consumer: w, cause: DropCause::Partition });
@@ -564,16 +631,28 @@ impl MessagingModel {
             if let Err(tag) = self.send(ctx, Actor::Producer(p), Tag::Push(id, bytes), command) {
                 return self.failed(ctx, Actor::Producer(p), tag);
             }
+            let at_ms = self.elapsed_ms(ctx.now());
+            self.history.sent(id, p, at_ms);
         }
     }
 
     /// The broker answered a producer's push (PUBLISH says how many subscribers received it).
     fn on_pushed(&mut self, ctx: &mut Ctx<'_, MsgEvent>, tag: Tag, frame: Reply) {
+        if let Tag::Push(id, _) = &tag {
+            let at_ms = self.elapsed_ms(ctx.now());
+            self.history.replied(*id, !matches!(frame, Reply::Error(_)), at_ms);
+        }
         let (Tag::Push(id, _), Reply::Integer(n)) = (tag, frame) else { return };
         if self.sc.pattern != PatternId::Pubsub {
             return;
         }
         self.published.push((id, n));
+        if self.notable.is_some() {
+            let missed = (0..self.sc.consumers.count).filter(|w| !self.machine.consumer(*w).up).count();
+            if missed > 0 {
+                self.mark_lost(|| format!("message {id} published while {missed} subscriber(s) were offline"));
+            }
+        }
         if self.trail.is_some() {
             self.note(ctx.now(), id, StepKind::Published { receivers: n });
             let offline: Vec<u32> = (0..self.sc.consumers.count).filter(|w| !self.machine.consumer(*w).up).collect();
@@ -591,6 +670,9 @@ impl MessagingModel {
             return;
         };
         let end = MsgEvent::FaultEnd(index);
+        if start {
+            self.mark(NotableKind::Fault, || fault_label(&f));
+        }
         match (f, start) {
             (Fault::Crash { consumer, down_ms, .. }, true) => {
                 self.feed(ctx, Input::Crash(consumer));
@@ -790,97 +872,82 @@ pub struct MessagingRun {
     label: String,
 }
 
-impl MessagingRun {
-    pub fn new(scenario: Scenario, seed: u64, label: &str) -> Result<Self, ScenarioError> {
-        let run_ms = scenario.produce_for_ms.saturating_add(scenario.drain_ms);
-        let model = MessagingModel::new(scenario, seed)?;
-        let mut sim = Simulation::new(model, TEST_EPOCH);
-        sim.act(|m, ctx| m.start_run(ctx));
-        let end = TEST_EPOCH.saturating_add(SimDuration::from_millis(run_ms));
-        Ok(MessagingRun { sim, end, label: label.to_string() })
+impl MessagingModel {
+    pub fn scenario(&self) -> &Scenario {
+        &self.sc
     }
 
-    pub fn end(&self) -> SimTime {
-        self.end
-    }
-    pub fn now(&self) -> SimTime {
-        self.sim.now()
-    }
-    pub fn events(&self) -> u64 {
-        self.sim.processed()
-    }
-    pub fn is_done(&self) -> bool {
-        self.sim.now() >= self.end
+    /// Virtual ms since the run started at `now`.
+    pub fn ms_at(&self, now: SimTime) -> u64 {
+        self.elapsed_ms(now)
     }
 
-    /// Runs up to `until` (capped at the end) or `max_events`, whichever comes first; true when
-    /// `until` was reached.
-    pub fn advance(&mut self, until: SimTime, max_events: u64) -> bool {
-        self.sim.run_until_bounded(until.min(self.end), max_events)
+    /// When producers have stopped and the drain time is over (ms since the start).
+    pub fn end_ms(&self) -> u64 {
+        self.sc.produce_for_ms.saturating_add(self.sc.drain_ms)
     }
 
     /// Keeps the last `flows` moves and the lives of the last `lives` messages (see `trail`).
     pub fn record_trail(&mut self, flows: usize, lives: usize) {
-        self.sim.model.trail = Some(Trail::new(flows, lives));
+        self.trail = Some(Trail::new(flows, lives));
     }
 
     pub fn trail(&self) -> Option<&Trail> {
-        self.sim.model.trail.as_ref()
+        self.trail.as_ref()
     }
 
-    pub fn scenario(&self) -> &Scenario {
-        &self.sim.model.sc
+    /// The pushes and side effects recorded for `super::linear::history`.
+    pub fn message_log(&self) -> &MessageLog {
+        &self.history
     }
 
-    pub fn label(&self) -> &str {
-        &self.label
+    /// The broker's dataset now (read-only; for final reads and observers).
+    pub fn store(&self) -> &crate::redis::Store {
+        self.broker.store()
     }
 
     /// The checker's counts so far.
     pub fn report(&self) -> Report {
-        self.sim.model.checker.report()
+        self.checker.report()
     }
 
     pub fn stats(&self) -> RunStats {
-        let m = &self.sim.model;
-        RunStats { broker_commands: m.broker.commands(), ..m.stats.clone() }
+        RunStats { broker_commands: self.broker.commands(), ..self.stats.clone() }
     }
 
     /// Depth, lag and processed over time (bounded, see `checker::Series`).
     pub fn series(&self) -> &[Sample] {
-        &self.sim.model.checker.series.points
+        &self.checker.series.points
+    }
+
+    fn command_line(&self, l: &super::broker::LogLine) -> String {
+        format!("{} {}> {}", l.at.saturating_since(self.start), Actor::from_code(l.owner).name(), l.command())
     }
 
     /// The last `n` commands clients sent, as redis-cli's MONITOR-like log shows them.
     pub fn recent_commands(&self, n: usize) -> Vec<String> {
-        let log: Vec<_> = self.sim.model.broker.log().collect();
-        log[log.len().saturating_sub(n)..]
-            .iter()
-            .map(|l| {
-                format!("{} {}> {}", l.at.saturating_since(TEST_EPOCH), Actor::from_code(l.owner).name(), l.command())
-            })
-            .collect()
+        let log: Vec<_> = self.broker.log().collect();
+        log[log.len().saturating_sub(n)..].iter().map(|l| self.command_line(l)).collect()
     }
 
     pub fn is_partitioned(&self) -> bool {
-        self.sim.model.partitioned
+        self.partitioned
     }
 
     pub fn broker_up(&self) -> bool {
-        self.sim.model.broker.is_up()
+        self.broker.is_up()
     }
 
     /// Each consumer (worker, subscriber or instance) and what it holds.
     pub fn consumers(&self) -> Vec<ConsumerView> {
-        let m = &self.sim.model;
-        (0..m.sc.consumers.count)
+        (0..self.sc.consumers.count)
             .map(|i| {
-                let c = m.machine.consumer(i);
+                let c = self.machine.consumer(i);
                 ConsumerView {
                     index: i,
                     up: c.up,
                     slow: c.slow,
-                    partitioned: m.partitioned,
+                    partitioned: self.partitioned,
                     running: c.running,
                     held: c.held,
                     tags: c.tags,
@@ -889,10 +956,11 @@ impl MessagingRun {
             .collect()
     }
 
-    /// Injects `fault` now (its `at_ms` is replaced by the current time): the page's buttons.
-    /// The fault is checked like a scenario's; a refused fault changes nothing.
-    pub fn inject(&mut self, fault: Fault) -> Result<(), ScenarioError> {
-        let now_ms = self.sim.now().saturating_since(self.sim.model.start).as_millis();
+    /// Adds `fault` to the run's faults, starting now (its `at_ms` is replaced by the current
+    /// time): the page's buttons. The fault is checked like a scenario's; a refused fault changes
+    /// nothing. It starts with the events due now.
+    pub fn inject_now(&mut self, ctx: &mut Ctx<'_, MsgEvent>, fault: Fault) -> Result<(), ScenarioError> {
+        let now_ms = self.elapsed_ms(ctx.now());
         let fault = match fault {
             Fault::Crash { consumer, down_ms, .. } => Fault::Crash { consumer, at_ms: now_ms, down_ms },
             Fault::Slow { consumer, factor, for_ms, .. } => Fault::Slow { consumer, at_ms: now_ms, factor, for_ms },
@@ -900,48 +968,42 @@ impl MessagingRun {
             Fault::Outage { for_ms, .. } => Fault::Outage { at_ms: now_ms, for_ms },
             Fault::Partition { for_ms, .. } => Fault::Partition { at_ms: now_ms, for_ms },
         };
-        let mut check = self.sim.model.sc.clone();
+        let mut check = self.sc.clone();
         check.faults = vec![fault.clone()];
         check.validate()?;
-        if self.sim.model.sc.faults.len() >= 1_000 {
+        if self.sc.faults.len() >= 1_000 {
             return Err(ScenarioError::Range {
                 field: "faults",
                 value: "1000".into(),
                 accepted: "at most 1000 faults in one run",
             });
         }
-        let index = self.sim.model.sc.faults.len() as u32;
-        self.sim.model.sc.faults.push(fault);
-        self.sim.act(|_, ctx| {
-            ctx.schedule_in(SimDuration::ZERO, MsgEvent::FaultStart(index));
-        });
-        // Takes effect at once, even while paused (what is due now runs now).
-        let now = self.sim.now();
-        self.sim.run_until(now);
+        let index = self.sc.faults.len() as u32;
+        self.sc.faults.push(fault);
+        ctx.schedule_in(SimDuration::ZERO, MsgEvent::FaultStart(index));
         Ok(())
     }
 
     /// Adds a burst of `count` messages over `over_ms`, starting now (the "peak load" button).
-    pub fn burst(&mut self, count: u32, over_ms: u64) -> Result<(), ScenarioError> {
+    pub fn burst_now(&mut self, ctx: &mut Ctx<'_, MsgEvent>, count: u32, over_ms: u64) -> Result<(), ScenarioError> {
         self.check_burst(count)?;
-        self.sim.act(|m, ctx| {
-            let now = ctx.now();
-            let n = u64::from(count);
-            let producers = m.sc.producers.count.max(1);
-            for i in 0..n {
-                let at = now.saturating_add(SimDuration::from_millis(over_ms.saturating_mul(i) / n));
-                let producer = m.next_burst_producer;
-                m.next_burst_producer = (m.next_burst_producer + 1) % producers;
-                ctx.schedule_at(at, MsgEvent::BurstMessage { producer });
-            }
-            m.burst_windows.push((now, now.saturating_add(SimDuration::from_millis(over_ms))));
-        });
+        let now = ctx.now();
+        let n = u64::from(count);
+        let producers = self.sc.producers.count.max(1);
+        for i in 0..n {
+            let at = now.saturating_add(SimDuration::from_millis(over_ms.saturating_mul(i) / n));
+            let producer = self.next_burst_producer;
+            self.next_burst_producer = (self.next_burst_producer + 1) % producers;
+            ctx.schedule_at(at, MsgEvent::BurstMessage { producer });
+        }
+        self.burst_windows.push((now, now.saturating_add(SimDuration::from_millis(over_ms))));
+        self.mark(NotableKind::Fault, || format!("peak load: +{count} messages in {over_ms} ms"));
         Ok(())
     }
 
-    /// Whether [`MessagingRun::burst`] would take `count` more messages (it changes nothing).
+    /// Whether [`MessagingModel::burst_now`] would take `count` more messages (it changes nothing).
     pub fn check_burst(&self, count: u32) -> Result<(), ScenarioError> {
-        let produced = self.sim.model.checker.produced() as f64;
+        let produced = self.checker.produced() as f64;
         if count == 0 || count > MAX_LIVE_BURST {
             return Err(ScenarioError::Range {
                 field: "burst.count",
@@ -955,10 +1017,10 @@ impl MessagingRun {
         Ok(())
     }
 
-    /// Runs a read-only command typed by the user against (a copy of) the run's server, as
-    /// redis-cli would print its reply. Commands that write are refused: the run's clients are
+    /// Runs a read-only command typed by the user against (a copy of) the run's server at `now`,
+    /// as redis-cli would print its reply. Commands that write are refused: the run's clients are
     /// its only writers, so a replay from the seed stays the same run.
-    pub fn query(&self, line: &str) -> Result<String, QueryError> {
+    pub fn query(&self, now: SimTime, line: &str) -> Result<String, QueryError> {
         use crate::redis::table::{Flag, Group};
         let argv = crate::redis::cli::tokenize(line).map_err(|e| QueryError::Syntax(e.to_string()))?;
         if argv.is_empty() {
@@ -986,13 +1048,167 @@ impl MessagingRun {
         if spec.flags.contains(&Flag::Write) || spec.flags.contains(&Flag::Blocking) || stateful {
             return Err(QueryError::Writes(name));
         }
-        let m = &self.sim.model;
-        if !m.broker.is_up() {
+        if !self.broker.is_up() {
             return Err(QueryError::BrokerDown);
         }
-        let mut store = m.broker.store().clone();
-        let reply = store.execute(self.sim.now(), &argv);
+        let mut store = self.broker.store().clone();
+        let reply = store.execute(now, &argv);
         Ok(crate::redis::cli::format_human(&reply).trim_end_matches('\n').to_string())
+    }
+
+    /// Everything the run produced so far (`label` names the run).
+    pub fn result(&self, label: &str) -> RunResult {
+        RunResult {
+            pattern: self.sc.pattern,
+            label: label.to_string(),
+            report: self.checker.report(),
+            stats: self.stats(),
+            series: self.checker.series.points.clone(),
+            crashes: self.crashes.clone(),
+            published: self.published.clone(),
+            lost_units: self.checker.lost_units(),
+            duplicated_units: self.checker.duplicated_units(),
+            partition_drops: self.partition_drops.clone(),
+            commands: self.broker.log().map(|l| self.command_line(l)).collect(),
+        }
+    }
+}
+
+/// A fault as a notable mark names it.
+fn fault_label(f: &Fault) -> String {
+    match *f {
+        Fault::Crash { consumer, down_ms, .. } => format!("consumer {consumer} crashes ({down_ms} ms down)"),
+        Fault::Slow { consumer, factor, for_ms, .. } => {
+            format!("consumer {consumer} slows down ×{factor} for {for_ms} ms")
+        }
+        Fault::BrokerRestart { down_ms, .. } => format!("the broker's host crashes ({down_ms} ms down)"),
+        Fault::Outage { for_ms, .. } => format!("downstream outage for {for_ms} ms"),
+        Fault::Partition { for_ms, .. } => format!("consumers partitioned from the broker for {for_ms} ms"),
+    }
+}
+
+/// Builds the kernel run of `scenario` with `seed`, its clock starting at `epoch`, started (the
+/// producers', faults' and machine's first events queued).
+pub(super) fn build_sim(
+    scenario: Scenario,
+    seed: u64,
+    epoch: SimTime,
+) -> Result<Simulation<MessagingModel>, ScenarioError> {
+    let model = MessagingModel::new(scenario, seed)?;
+    let mut sim = Simulation::new(model, epoch);
+    sim.act(|m, ctx| m.start_run(ctx));
+    Ok(sim)
+}
+
+impl MessagingRun {
+    pub fn new(scenario: Scenario, seed: u64, label: &str) -> Result<Self, ScenarioError> {
+        let run_ms = scenario.produce_for_ms.saturating_add(scenario.drain_ms);
+        let sim = build_sim(scenario, seed, TEST_EPOCH)?;
+        let end = TEST_EPOCH.saturating_add(SimDuration::from_millis(run_ms));
+        Ok(MessagingRun { sim, end, label: label.to_string() })
+    }
+
+    pub fn end(&self) -> SimTime {
+        self.end
+    }
+    pub fn now(&self) -> SimTime {
+        self.sim.now()
+    }
+    pub fn events(&self) -> u64 {
+        self.sim.processed()
+    }
+    pub fn is_done(&self) -> bool {
+        self.sim.now() >= self.end
+    }
+
+    /// The kernel run (its trace holds the running digest when turned on).
+    pub fn sim(&self) -> &Simulation<MessagingModel> {
+        &self.sim
+    }
+    pub fn sim_mut(&mut self) -> &mut Simulation<MessagingModel> {
+        &mut self.sim
+    }
+    pub fn model(&self) -> &MessagingModel {
+        &self.sim.model
+    }
+
+    /// Runs up to `until` (capped at the end) or `max_events`, whichever comes first; true when
+    /// `until` was reached.
+    pub fn advance(&mut self, until: SimTime, max_events: u64) -> bool {
+        self.sim.run_until_bounded(until.min(self.end), max_events)
+    }
+
+    /// Keeps the last `flows` moves and the lives of the last `lives` messages (see `trail`).
+    pub fn record_trail(&mut self, flows: usize, lives: usize) {
+        self.sim.model.record_trail(flows, lives);
+    }
+
+    pub fn trail(&self) -> Option<&Trail> {
+        self.sim.model.trail()
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.sim.model.sc
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The checker's counts so far.
+    pub fn report(&self) -> Report {
+        self.sim.model.report()
+    }
+
+    pub fn stats(&self) -> RunStats {
+        self.sim.model.stats()
+    }
+
+    /// Depth, lag and processed over time (bounded, see `checker::Series`).
+    pub fn series(&self) -> &[Sample] {
+        self.sim.model.series()
+    }
+
+    /// The last `n` commands clients sent, as redis-cli's MONITOR-like log shows them.
+    pub fn recent_commands(&self, n: usize) -> Vec<String> {
+        self.sim.model.recent_commands(n)
+    }
+
+    pub fn is_partitioned(&self) -> bool {
+        self.sim.model.is_partitioned()
+    }
+
+    pub fn broker_up(&self) -> bool {
+        self.sim.model.broker_up()
+    }
+
+    /// Each consumer (worker, subscriber or instance) and what it holds.
+    pub fn consumers(&self) -> Vec<ConsumerView> {
+        self.sim.model.consumers()
+    }
+
+    /// Injects `fault` now (see [`MessagingModel::inject_now`]); it takes effect at once, even
+    /// while paused (what is due now runs now).
+    pub fn inject(&mut self, fault: Fault) -> Result<(), ScenarioError> {
+        self.sim.act(|m, ctx| m.inject_now(ctx, fault))?;
+        let now = self.sim.now();
+        self.sim.run_until(now);
+        Ok(())
+    }
+
+    /// Adds a burst of `count` messages over `over_ms`, starting now (the "peak load" button).
+    pub fn burst(&mut self, count: u32, over_ms: u64) -> Result<(), ScenarioError> {
+        self.sim.act(|m, ctx| m.burst_now(ctx, count, over_ms))
+    }
+
+    /// Whether [`MessagingRun::burst`] would take `count` more messages (it changes nothing).
+    pub fn check_burst(&self, count: u32) -> Result<(), ScenarioError> {
+        self.sim.model.check_burst(count)
+    }
+
+    /// A read-only command typed by the user (see [`MessagingModel::query`]).
+    pub fn query(&self, line: &str) -> Result<String, QueryError> {
+        self.sim.model.query(self.sim.now(), line)
     }
 
     pub fn run_to_end(mut self) -> RunResult {
@@ -1002,33 +1218,7 @@ impl MessagingRun {
     }
 
     pub fn result(&self) -> RunResult {
-        let m = &self.sim.model;
-        let mut stats = m.stats.clone();
-        stats.broker_commands = m.broker.commands();
-        RunResult {
-            pattern: m.sc.pattern,
-            label: self.label.clone(),
-            report: m.checker.report(),
-            stats,
-            series: m.checker.series.points.clone(),
-            crashes: m.crashes.clone(),
-            published: m.published.clone(),
-            lost_units: m.checker.lost_units(),
-            duplicated_units: m.checker.duplicated_units(),
-            partition_drops: m.partition_drops.clone(),
-            commands: m
-                .broker
-                .log()
-                .map(|l| {
-                    format!(
-                        "{} {}> {}",
-                        l.at.saturating_since(TEST_EPOCH),
-                        Actor::from_code(l.owner).name(),
-                        l.command()
-                    )
-                })
-                .collect(),
-        }
+        self.sim.model.result(&self.label)
     }
 }
 

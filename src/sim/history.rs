@@ -166,6 +166,23 @@ impl<T> History<T> {
         }
     }
 
+    /// Roughly the heap bytes this history holds that `other` (another clone of it, earlier or
+    /// later) does not share: every sealed chunk `other` does not hold too, and the tail (never
+    /// shared). `entry` is one entry's bytes, its own size and what it points to. With `None`,
+    /// everything. What keeping this clone costs beside `other` (rewind's snapshot budget).
+    pub fn bytes_beyond(&self, other: Option<&Self>, entry: impl Fn(&T) -> usize) -> usize {
+        let mut theirs: Vec<*const Vec<T>> =
+            other.map_or_else(Vec::new, |o| o.chunks.iter().map(Arc::as_ptr).collect());
+        theirs.sort_unstable();
+        let sealed: usize = self
+            .chunks
+            .iter()
+            .filter(|c| theirs.binary_search(&Arc::as_ptr(c)).is_err())
+            .map(|c| c.iter().map(&entry).sum::<usize>())
+            .sum();
+        sealed + self.tail.iter().map(&entry).sum::<usize>()
+    }
+
     /// How many sealed chunks this history shares with `other` (a clone shares all it had).
     pub fn shared_chunks(&self, other: &Self) -> usize {
         self.chunks.iter().filter(|c| other.chunks.iter().any(|o| Arc::ptr_eq(c, o))).count()
@@ -256,6 +273,26 @@ mod tests {
         h.trim_window(SimTime(1_000_000), 10, 5, |x| Some(SimTime(*x)));
         assert_eq!(h.len(), 1);
         assert_eq!(h.last(), Some(&9_999));
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn bytes_beyond_counts_only_what_another_clone_does_not_share() {
+        let mut h: History<u64> = History::new();
+        for i in 0..(3 * CHUNK as u64 + 5) {
+            h.push(i);
+        }
+        let byte = |_: &u64| 8;
+        assert_eq!(h.bytes_beyond(None, byte), (3 * CHUNK + 5) * 8, "alone, everything");
+        let snapshot = h.clone();
+        // A clone shares the sealed chunks; only the tail (never shared) is its own.
+        assert_eq!(h.bytes_beyond(Some(&snapshot), byte), 5 * 8);
+        // Far apart: once the window has moved past the snapshot's chunks, nothing is shared.
+        for i in 0..(4 * CHUNK as u64) {
+            h.push(1_000 + i);
+        }
+        h.drop_front(3 * CHUNK + 5);
+        assert_eq!(h.bytes_beyond(Some(&snapshot), byte), h.bytes_beyond(None, byte));
     }
 
     #[cfg(not(target_arch = "wasm32"))]

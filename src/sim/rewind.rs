@@ -14,8 +14,11 @@
 //! after the cursor, the snapshots and notable marks after it are dropped, and the new action
 //! starts a new branch ([`Rewind::act`] says how much was cut).
 //!
-//! Memory is bounded: at most [`RewindConfig::max_snapshots`] snapshots; when the cap is reached
-//! every other one is dropped and the interval doubles, so they stay evenly spread over the run.
+//! Memory is bounded: at most [`RewindConfig::max_snapshots`] snapshots, and at most
+//! [`RewindConfig::max_snapshot_bytes`] in them as the model weighs them
+//! ([`Rewindable::snapshot_bytes`]: a model whose histories are windowed holds more in snapshots far
+//! apart, which share less); when either cap is reached every other one is dropped and the interval
+//! doubles, so they stay evenly spread over the run.
 //! A backward seek leaves a few *scratch* snapshots at exponentially growing distances behind its
 //! target (at most [`SCRATCH`]), which makes repeated steps back cheap.
 //!
@@ -43,6 +46,14 @@ pub trait Rewindable: Model<Event: Clone> + Clone {
     /// Moves what became notable since the last call (during the last event or action) into `out`.
     fn drain_notable(&mut self, now: SimTime, out: &mut Vec<Notable>) {
         let _ = (now, out);
+    }
+    /// Roughly the heap bytes a snapshot of this state holds beyond what it shares with `other`, the
+    /// snapshot kept before it (`None`: the first), e.g. with [`super::History::bytes_beyond`].
+    /// Weighed against [`RewindConfig::max_snapshot_bytes`]; the default, 0, leaves a model's
+    /// snapshots counted but not weighed.
+    fn snapshot_bytes(&self, other: Option<&Self>) -> usize {
+        let _ = other;
+        0
     }
 }
 
@@ -168,11 +179,16 @@ pub struct RewindConfig {
     pub every: u64,
     /// The most snapshots kept (at least 4).
     pub max_snapshots: usize,
+    /// The most bytes the regular snapshots may hold together, as [`Rewindable::snapshot_bytes`]
+    /// weighs them (each beyond the one before it). Past it they are thinned like past
+    /// `max_snapshots`, down to two. A model whose snapshots grow with the run (windowed
+    /// histories that snapshots far apart no longer share) needs it to stay bounded.
+    pub max_snapshot_bytes: usize,
 }
 
 impl Default for RewindConfig {
     fn default() -> Self {
-        RewindConfig { every: 512, max_snapshots: 128 }
+        RewindConfig { every: 512, max_snapshots: 128, max_snapshot_bytes: usize::MAX }
     }
 }
 
@@ -198,6 +214,8 @@ pub struct RewindStats {
 struct Snapshot<M: Rewindable> {
     at: Pos,
     sim: Simulation<M>,
+    /// What it holds beyond the regular snapshot before it ([`Rewindable::snapshot_bytes`]).
+    bytes: usize,
 }
 
 /// A rewindable run: the simulation at the cursor, the action log, snapshots and notable marks.
@@ -229,8 +247,8 @@ impl<M: Rewindable> Rewind<M> {
 
     pub fn with_config(mut sim: Simulation<M>, config: RewindConfig) -> Self {
         sim.trace_mut().set_running_digest(true);
-        let config = RewindConfig { every: config.every.max(1), max_snapshots: config.max_snapshots.max(4) };
-        let first = Snapshot { at: Pos::default(), sim: sim.clone() };
+        let config = RewindConfig { every: config.every.max(1), max_snapshots: config.max_snapshots.max(4), ..config };
+        let first = Snapshot { at: Pos::default(), bytes: sim.model.snapshot_bytes(None), sim: sim.clone() };
         Rewind {
             horizon: Pos::default(),
             sim,
@@ -397,9 +415,13 @@ impl<M: Rewindable> Rewind<M> {
         }
         let last = self.snapshots.last().map_or(0, |s| s.at.at.events);
         if here.at.events >= last.saturating_add(self.every) {
-            self.snapshots.push(Snapshot { at: here, sim: self.sim.clone() });
+            let bytes = self.sim.model.snapshot_bytes(self.snapshots.last().map(|s| &s.sim.model));
+            self.snapshots.push(Snapshot { at: here, sim: self.sim.clone(), bytes });
             self.stats.snapshots_taken += 1;
-            if self.snapshots.len() > self.config.max_snapshots {
+            while self.snapshots.len() > 2
+                && (self.snapshots.len() > self.config.max_snapshots
+                    || self.snapshot_bytes() > self.config.max_snapshot_bytes)
+            {
                 // Keep the first and every other one after it; the spacing doubles.
                 let mut i = 0;
                 self.snapshots.retain(|_| {
@@ -407,7 +429,21 @@ impl<M: Rewindable> Rewind<M> {
                     i % 2 == 1
                 });
                 self.every = self.every.saturating_mul(2);
+                self.reweigh();
             }
+        }
+    }
+
+    /// What the regular snapshots hold together, as the model weighs them.
+    pub fn snapshot_bytes(&self) -> usize {
+        self.snapshots.iter().map(|s| s.bytes).fold(0, usize::saturating_add)
+    }
+
+    /// Weighs each regular snapshot again against its new neighbour (after thinning).
+    fn reweigh(&mut self) {
+        for i in 0..self.snapshots.len() {
+            let (before, rest) = self.snapshots.split_at_mut(i);
+            rest[0].bytes = rest[0].sim.model.snapshot_bytes(before.last().map(|s| &s.sim.model));
         }
     }
 
@@ -584,7 +620,7 @@ impl<M: Rewindable> Rewind<M> {
                 return false;
             }
             if self.sim.processed() == p && self.scratch.last().is_none_or(|s| s.at.at.events < p) {
-                self.scratch.push(Snapshot { at: self.pos(), sim: self.sim.clone() });
+                self.scratch.push(Snapshot { at: self.pos(), sim: self.sim.clone(), bytes: 0 });
             }
         }
         while self.scratch.len() > SCRATCH {
@@ -758,7 +794,7 @@ mod tests {
     }
 
     fn small() -> RewindConfig {
-        RewindConfig { every: 16, max_snapshots: 6 }
+        RewindConfig { every: 16, max_snapshots: 6, ..RewindConfig::default() }
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //     navigation start to the page component in the DOM and to the end of the frame that painted it;
 //   - first-load bytes: what the Pages build serves for a first visit (wasm + js + css), gzip -9;
 //   - per-frame work (not the frame interval) at 16 workers on /locks, 20 servers on
-//     /load-balancing and cache-aside with 1000 users on /redis, each at 100× and 1000×.
+//     /load-balancing and cache-aside with 1000 users on /redis, each at 100× and 1000×;
+//   - memory: every live page played at 1000× for a few seconds (about 50 s in all), the wasm memory
+//     and JS heap before and after (the 10-minute soak is tests/e2e/memory_soak.mjs, run by hand).
 // The figures are also saved to target/screenshots/budgets.json.
 //
 // Before/after in one run: with E2E_COMPARE_BASE set to a second served build (e.g. main's), every
@@ -17,10 +19,11 @@ import { join } from 'node:path';
 import {
   launch, openPage, url, SHOTS, navRoutes, waitForApp, frameWork, frameLine, firstRender, firstLoadBytes,
 } from './browser.mjs';
+import { LIVE_PAGES, watchWasm, startLive, memorySample, mb } from './memory.mjs';
 
 const COMPARE = process.env.E2E_COMPARE_BASE;
 const GOALS = { first_render_ms: 500, frame_work_p95_ms: 8, first_load_gzip_kb: 600 };
-const report = { goals: GOALS, first_render: [], first_load: [], frame_work: [] };
+const report = { goals: GOALS, first_render: [], first_load: [], frame_work: [], memory: [] };
 
 let context;
 before(async () => { context = await launch(); });
@@ -116,3 +119,24 @@ for (const live of LIVE) {
     await page.close();
   });
 }
+
+// Short: a growing page shows here; whether it levels off takes the soak (memory_soak.mjs).
+test('budget: memory of every live page after 8 s at its fastest (printed)', async () => {
+  const seconds = Number(process.env.E2E_MEMORY_SECONDS ?? 8);
+  for (const live of LIVE_PAGES) {
+    const page = await openPage(context);
+    await watchWasm(page);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    const scope = await startLive(page, live);
+    const start = await memorySample(page, scope);
+    await page.waitForTimeout(seconds * 1000);
+    const end = await memorySample(page, scope);
+    report.memory.push({ page: live.name, seconds, start, end, load_1m: +load() });
+    console.log(`budget memory ${live.name.padEnd(15)} (${live.what}) after ${seconds} s at its fastest: wasm ${mb(start.wasm_bytes)} → ` +
+      `${mb(end.wasm_bytes)} MB, JS heap ${mb(start.js_heap_bytes)} → ${mb(end.js_heap_bytes)} MB, ${end.dom_nodes} DOM nodes; ` +
+      `clock ${start.clock} → ${end.clock}; load ${load()}`);
+    assert.ok(end.wasm_bytes > 0, `${live.name}: the wasm memory was read`);
+    assert.deepEqual(page.errors, [], `${live.name}: no console errors`);
+    await page.close();
+  }
+});

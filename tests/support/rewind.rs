@@ -43,7 +43,7 @@ pub fn op<A: Clone + std::fmt::Debug + 'static>(
 
 /// Small snapshot spacing and cap, so thinning and scratch snapshots are exercised.
 pub fn tight(every: u64) -> RewindConfig {
-    RewindConfig { every, max_snapshots: 5 }
+    RewindConfig { every, max_snapshots: 5, ..RewindConfig::default() }
 }
 
 /// Does `op` to `r`. An action that is accepted starts a new branch exactly when the run was

@@ -14,6 +14,7 @@ mod cluster_page;
 mod kernel;
 mod load_balancing_page;
 mod locks_page;
+mod messaging_linear;
 mod messaging_page;
 mod modal;
 mod playback;

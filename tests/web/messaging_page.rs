@@ -197,3 +197,66 @@ async fn a_bad_vs_value_is_named_with_what_is_accepted() {
     handle.destroy();
     root.remove();
 }
+
+/// The value of `key` in the router's query (as written).
+fn query_value(root: &Element, key: &str) -> Option<String> {
+    let q = router_query(root);
+    q.trim_start_matches('?').split('&').find_map(|kv| kv.strip_prefix(&format!("{key}=")).map(str::to_string))
+}
+
+/// Rewind: a crash pressed on a consumer's card is a logged action. Stepping back one event takes
+/// it back (the card is up again and the scrubber says the run is rewound), stepping forward does
+/// it again; dragging the scrubber back to the start shows the fresh run; the URL carries the log
+/// and the cursor, and a page opened at that URL shows the same moment with the same counts.
+#[wasm_bindgen_test]
+async fn stepping_back_takes_a_crash_back_and_a_link_with_a_cursor_opens_the_same_moment() {
+    let (root, handle) = mount_at::<LayoutWithQuery>("/messaging?preset=steady&pattern=reliable-queue&seed=3").await;
+    assert!(by_testid(&root, "scrubber").is_some(), "the page has the shared scrubber");
+    assert_eq!(query_value(&root, "a"), None, "a fresh run carries no action log");
+    for _ in 0..80 {
+        click(&by_testid(&root, "step").unwrap());
+    }
+    settle().await;
+    click(&by_testid(&root, "msg-crash-0").unwrap());
+    settle().await;
+    assert!(text(&root, "msg-consumer-0").contains("down"));
+    let log = query_value(&root, "a").expect("the action log is in the URL");
+    assert!(log.ends_with("c0-3000"), "the crash is logged as c0-3000: {log}");
+    assert!(query_value(&root, "t").is_some() && query_value(&root, "ev").is_some(), "the cursor is in the URL");
+    let crashed_at = clock_ms(&root);
+    // One event back: before the crash.
+    click(&by_testid(&root, "scrub-back").unwrap());
+    settle().await;
+    assert!(!text(&root, "msg-consumer-0").contains("down"), "back before the crash");
+    assert!(by_testid(&root, "scrub-rewound").is_some());
+    click(&by_testid(&root, "scrub-forward").unwrap());
+    settle().await;
+    assert!(text(&root, "msg-consumer-0").contains("down"), "forward again: the logged crash is replayed");
+    // Play on a little, pause; this moment is what the link must open.
+    for _ in 0..40 {
+        click(&by_testid(&root, "step").unwrap());
+    }
+    settle().await;
+    let (t, shown) = (clock_ms(&root), counts(&root, ""));
+    assert!(t >= crashed_at);
+    let q = router_query(&root);
+    assert_eq!(query_value(&root, "t"), Some(t.to_string()), "the URL's cursor is the page's clock: {q}");
+    // Dragging the scrubber to the start shows the fresh run.
+    drag_to(&root, 0);
+    settle().await;
+    assert_eq!(clock_ms(&root), 0);
+    assert_eq!(text(&root, "count-produced"), "0");
+    assert!(!text(&root, "msg-consumer-0").contains("down"));
+    handle.destroy();
+    root.remove();
+    // The copied link opens at the same moment.
+    let (root, handle) = mount_at::<LayoutWithQuery>(&format!("/messaging{q}")).await;
+    assert!(by_testid(&root, "param-notices").is_none(), "the link's values are accepted: {q}");
+    assert!(wait_until(20_000, || by_testid(&root, "opening").is_none()).await, "the link's cursor is reached");
+    settle().await;
+    assert_eq!(clock_ms(&root), t);
+    assert_eq!(counts(&root, ""), shown, "the same counts at the link's cursor");
+    assert!(text(&root, "msg-consumer-0").contains("down"));
+    handle.destroy();
+    root.remove();
+}

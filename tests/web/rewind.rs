@@ -39,7 +39,7 @@ fn the_digest_at_a_cursor_does_not_depend_on_how_it_was_reached_in_wasm() {
         let id = PRESET_IDS[seed as usize % PRESET_IDS.len()];
         let mut s = preset(id).unwrap();
         s.seed = seed;
-        let tight = RewindConfig { every: 24, max_snapshots: 5 };
+        let tight = RewindConfig { every: 24, max_snapshots: 5, ..RewindConfig::default() };
         let mut r = LockRewind::with_config(build(&s, epoch).unwrap(), tight);
         let mut rng = SimRng::new(seed);
         for step in 0..30 {
@@ -82,7 +82,8 @@ fn the_cache_aside_digest_at_a_cursor_does_not_depend_on_how_it_was_reached_in_w
     for seed in 0..6u64 {
         let settings = Settings { ttl_s: 1 + seed, rate_per_s: 10.0 + 5.0 * seed as f64, users: 5 + seed, skew: 1.0 };
         let fresh = || CacheAside::build(&settings, seed, epoch).unwrap();
-        let mut r = CacheRewind::with_config(fresh(), RewindConfig { every: 40, max_snapshots: 5 });
+        let mut r =
+            CacheRewind::with_config(fresh(), RewindConfig { every: 40, max_snapshots: 5, ..RewindConfig::default() });
         let mut rng = SimRng::new(seed);
         for step in 0..30 {
             match rng.below(5) {

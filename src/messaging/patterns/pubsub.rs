@@ -10,6 +10,7 @@ use crate::redis::Reply;
 use crate::sim::SimRng;
 use std::collections::VecDeque;
 
+#[derive(Clone)]
 pub struct Pubsub {
     workers: Vec<Worker>,
     /// Messages each subscriber received and has not started, in order.

@@ -13,6 +13,7 @@ use crate::messaging::trail::StepKind;
 use crate::redis::Reply;
 use crate::sim::{SimDuration, SimRng};
 
+#[derive(Clone)]
 pub struct ReliableQueue {
     workers: Vec<Worker>,
     /// Worker `w`'s slots wait until the restarted worker has moved its old list back.

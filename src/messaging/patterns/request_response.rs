@@ -33,6 +33,7 @@ struct RrRequest {
     instance: Option<u32>,
 }
 
+#[derive(Clone)]
 pub struct RequestResponse {
     /// Only each instance's random stream and speed are used (the instances' state is below).
     workers: Vec<Worker>,

@@ -6,6 +6,7 @@ use crate::messaging::machine::{
 };
 use crate::sim::SimRng;
 
+#[derive(Clone)]
 pub struct SimpleQueue {
     workers: Vec<Worker>,
 }

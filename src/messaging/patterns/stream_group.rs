@@ -14,10 +14,21 @@ use crate::messaging::trail::{Fate, Node, StepKind};
 use crate::redis::Reply;
 use crate::sim::{SimDuration, SimRng};
 
+#[derive(Clone)]
 pub struct StreamGroup {
     workers: Vec<Worker>,
     /// A claim round (XPENDING/XAUTOCLAIM/XCLAIM) is under way for worker `w`.
     restoring: Vec<bool>,
+}
+
+/// The consumer group worker `w` reads in: its own under `group_per_consumer` (fan-out), else one
+/// shared group.
+pub fn group_name(sc: &crate::messaging::Scenario, w: u32) -> String {
+    if sc.group_per_consumer {
+        format!("g{w}")
+    } else {
+        "workers".into()
+    }
 }
 
 impl StreamGroup {
@@ -27,11 +38,7 @@ impl StreamGroup {
 
     /// The consumer group worker `w` reads in.
     fn group(io: &Io<'_>, w: u32) -> String {
-        if io.sc.group_per_consumer {
-            format!("g{w}")
-        } else {
-            "workers".into()
-        }
+        group_name(io.sc, w)
     }
 
     fn copy_of(io: &Io<'_>, w: u32) -> usize {

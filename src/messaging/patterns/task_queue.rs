@@ -29,6 +29,7 @@ struct Consumer {
     eta_timer: Option<(SimTime, TimerToken)>,
 }
 
+#[derive(Clone)]
 pub struct TaskQueue {
     workers: Vec<Worker>,
     consumers: Vec<Consumer>,

@@ -9,6 +9,8 @@
 //! [`RewindCommand`] the page's reducer applies with [`RewindCommand::apply`]. How a page adopts
 //! rewind is written down in ARCHITECTURE.md ("Rewind on a page").
 
+use std::rc::Rc;
+
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -85,7 +87,7 @@ pub struct ScrubberState {
     pub cursor: Cursor,
     pub horizon: Cursor,
     pub rewound: bool,
-    pub marks: Vec<MarkView>,
+    pub marks: Rc<[MarkView]>,
     pub has_prev: bool,
     pub has_next: bool,
     /// Logged actions behind and ahead of the cursor.
@@ -150,7 +152,36 @@ pub struct ScrubberProps {
     pub last_seek_ms: Option<f64>,
 }
 
-const TRACK_W: f64 = 1000.0;
+#[derive(Properties, PartialEq)]
+struct MarkLinesProps {
+    marks: Rc<[MarkView]>,
+}
+
+/// The notable marks as ticks at their own time (the parent's viewBox spans the horizon). Redrawn
+/// only when the marks change; keyed by time and kind, so when the newest [`MAX_DRAWN_MARKS`] move
+/// on by one, one tick goes and one comes instead of every tick changing.
+#[component]
+fn MarkLines(props: &MarkLinesProps) -> Html {
+    let mut prev: Option<(u64, NotableKind)> = None;
+    let mut nth = 0u32;
+    props
+        .marks
+        .iter()
+        .map(|m| {
+            // Marks are in time order, so equal (time, kind) pairs are neighbours: count them.
+            nth = if prev == Some((m.at_ms, m.kind)) { nth + 1 } else { 0 };
+            prev = Some((m.at_ms, m.kind));
+            let x = m.at_ms.to_string();
+            html! {
+                <line key={format!("{}-{}-{nth}", m.at_ms, m.kind.as_str())}
+                      class={classes!("scrub__mark", format!("scrub__mark--{}", m.kind.as_str()))}
+                      x1={x.clone()} x2={x} y1="0" y2="10" data-kind={m.kind.as_str()}>
+                    <title>{ format!("{} — {}", SimDuration(m.at_ms).clock_string(), m.label) }</title>
+                </line>
+            }
+        })
+        .collect()
+}
 
 #[component]
 pub fn Scrubber(props: &ScrubberProps) -> Html {
@@ -161,21 +192,6 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
         let input: HtmlInputElement = e.target_unchecked_into();
         RewindCommand::SeekMs(input.value().parse::<f64>().map_or(0, |v| v.max(0.0) as u64))
     });
-    let x = |ms: u64| ms as f64 / horizon as f64 * TRACK_W;
-    let marks = s
-        .marks
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            html! {
-                <line class={classes!("scrub__mark", format!("scrub__mark--{}", m.kind.as_str()))}
-                      x1={format!("{:.1}", x(m.at_ms))} x2={format!("{:.1}", x(m.at_ms))} y1="0" y2="10"
-                      data-testid={format!("scrub-mark-{i}")} data-kind={m.kind.as_str()}>
-                    <title>{ format!("{} — {}", SimDuration(m.at_ms).clock_string(), m.label) }</title>
-                </line>
-            }
-        })
-        .collect::<Html>();
     let position = format!(
         "{} of {} · event {} of {}",
         SimDuration(s.cursor.at_ms).clock_string(),
@@ -201,10 +217,12 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
                         aria-label="Step back one event" data-testid="scrub-back" disabled={s.cursor == Cursor::default()}
                         onclick={cmd(RewindCommand::StepBack)}>{ "◀" }</button>
                 <div class="scrub__track">
-                    <svg class="scrub__marks" viewBox={format!("0 0 {TRACK_W} 10")} preserveAspectRatio="none" aria-hidden="true"
+                    // In the run's own milliseconds: a playing run's horizon moves every frame, and
+                    // only the viewBox and the past's width follow it; the marks stay put.
+                    <svg class="scrub__marks" viewBox={format!("0 0 {horizon} 10")} preserveAspectRatio="none" aria-hidden="true"
                          data-testid="scrub-marks">
-                        <rect class="scrub__past" width={format!("{:.1}", x(s.cursor.at_ms))} height="10" />
-                        { marks }
+                        <rect class="scrub__past" width={s.cursor.at_ms.min(horizon).to_string()} height="10" />
+                        <MarkLines marks={s.marks.clone()} />
                     </svg>
                     <input type="range" class="scrub__range" min="0" max={horizon.to_string()} step="1"
                            value={s.cursor.at_ms.to_string()} aria-label="Seek through the run's history"

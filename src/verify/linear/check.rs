@@ -488,6 +488,63 @@ pub fn check_history_with(h: &History, limits: LinearLimits) -> LinearReport {
     LinearReport { result, summary, operations, keys, steps, failures, too_large, limits }
 }
 
+/// The same check as [`check_history_with`], in slices a page can spread over frames: the history
+/// is split by key once, then checked key by key, in key order, [`SlicedCheck::step`] keys at a
+/// time. The failing keys, their sub-histories and the too-large keys are exactly
+/// `check_history_with`'s.
+#[derive(Clone, Debug)]
+pub struct SlicedCheck {
+    /// The operations checked (unknown reads, which constrain nothing, left out).
+    pub operations: usize,
+    by_key: Vec<History>,
+    next: usize,
+    limits: LinearLimits,
+    pub failures: Vec<KeyFailure>,
+    pub too_large: Vec<(String, usize)>,
+}
+
+impl SlicedCheck {
+    pub fn new(h: History, limits: LinearLimits) -> SlicedCheck {
+        let mut by_key: BTreeMap<String, Vec<Operation>> = BTreeMap::new();
+        let mut operations = 0;
+        for op in h.ops {
+            if op.input == Input::Get && op.output.is_none() {
+                continue;
+            }
+            operations += 1;
+            by_key.entry(op.key.clone()).or_default().push(op);
+        }
+        let by_key = by_key.into_values().map(|ops| History { ops }).collect();
+        SlicedCheck { operations, by_key, next: 0, limits, failures: Vec::new(), too_large: Vec::new() }
+    }
+    /// Keys in the history.
+    pub fn keys(&self) -> usize {
+        self.by_key.len()
+    }
+    /// Keys checked so far.
+    pub fn checked(&self) -> usize {
+        self.next
+    }
+    pub fn is_done(&self) -> bool {
+        self.next >= self.by_key.len()
+    }
+    /// Checks up to `keys` more keys; true when every key is checked.
+    pub fn step(&mut self, keys: usize) -> bool {
+        let end = self.next.saturating_add(keys).min(self.by_key.len());
+        for h in &self.by_key[self.next..end] {
+            let r = check_history_with(h, self.limits);
+            self.failures.extend(r.failures);
+            self.too_large.extend(r.too_large);
+        }
+        self.next = end;
+        self.is_done()
+    }
+    /// The keys found linearizable so far.
+    pub fn linearizable(&self) -> usize {
+        self.next.saturating_sub(self.failures.len() + self.too_large.len())
+    }
+}
+
 /// Shrinks a failing partition to a small failing sub-history: first without reads and other
 /// observers one at a time, then without writes that no remaining operation could have observed.
 /// Returns the indexes kept, whether the result is 1-minimal in that sense, and the steps used.
@@ -555,6 +612,33 @@ fn explain(sub: &[Operation]) -> String {
     if stale {
         return "stale read: a read that began after a write had been acknowledged returned an older value".into();
     }
+    // Deletes that each removed the key, more of them than writes that could have put it there
+    // (a queue's message consumed twice: its key is written once and deleted twice).
+    let removed = sub.iter().filter(|o| o.input == Input::Del && o.output == Some(Output::Int(1))).count();
+    let puts = sub.iter().filter(|o| !matches!(o.input, Input::Get | Input::Del)).count();
+    if reads.is_empty() && removed > puts {
+        return format!(
+            "double delete: {removed} DELs each removed the key, but only {puts} write(s) could have put it there"
+        );
+    }
+    // A read that began after a delete had removed the key saw it still there, with no write that
+    // could have put it back.
+    let resurrected = reads.iter().any(|r| {
+        matches!(r.output, Some(Output::Value(_)))
+            && sub.iter().any(|d| {
+                d.input == Input::Del
+                    && d.output == Some(Output::Int(1))
+                    && d.ret.is_some_and(|ret| ret < r.invoke)
+                    && !sub
+                        .iter()
+                        .any(|w| !matches!(w.input, Input::Get | Input::Del) && w.ret.is_none_or(|ret| ret > d.invoke))
+            })
+    });
+    if resurrected {
+        return "read after delete: a read that began after a DEL had removed the key returned a value, and no write \
+                could have put it back"
+            .into();
+    }
     "no order of these operations, each taking effect between its call and its return, gives every reply".into()
 }
 
@@ -570,6 +654,65 @@ mod tests {
         for bad in ["", "-", "01", "-0", " 1", "1 ", "+1", "9223372036854775808", "1.0"] {
             assert_eq!(redis_int(bad), None, "{bad:?}");
         }
+    }
+
+    fn op(client: u64, key: &str, input: Input, invoke: u64, ret: u64, output: Output) -> Operation {
+        Operation { client, key: key.into(), input, invoke, ret: Some(ret), output: Some(output) }
+    }
+
+    /// A lost write on "a", a double delete on "b", a read after a delete on "c", a fine "d".
+    fn anomalies() -> History {
+        let set = || Input::Set { value: "m".into() };
+        History {
+            ops: vec![
+                op(1, "a", set(), 0, 2, Output::Ok),
+                op(9, "a", Input::Get, 10, 10, Output::Nil),
+                op(1, "b", set(), 0, 2, Output::Ok),
+                op(2, "b", Input::Del, 3, 4, Output::Int(1)),
+                op(3, "b", Input::Del, 5, 6, Output::Int(1)),
+                op(9, "b", Input::Get, 10, 10, Output::Nil),
+                op(1, "c", set(), 0, 2, Output::Ok),
+                op(2, "c", Input::Del, 3, 4, Output::Int(1)),
+                op(9, "c", Input::Get, 10, 10, Output::Value("m".into())),
+                op(1, "d", set(), 0, 2, Output::Ok),
+                op(2, "d", Input::Del, 1, 4, Output::Int(1)),
+                op(9, "d", Input::Get, 10, 10, Output::Nil),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_double_delete_and_a_read_after_a_delete_are_named() {
+        let r = check_history(&anomalies());
+        let got: Vec<(&str, usize, &str)> = r
+            .failures
+            .iter()
+            .map(|f| (f.key.as_str(), f.ops.len(), f.explanation.split(':').next().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("a", 2, "lost acknowledged write"), ("b", 3, "double delete"), ("c", 3, "read after delete")]
+        );
+        assert!(r.failures[1].explanation.contains("2 DELs each removed the key, but only 1 write(s)"));
+        // The double delete's sub-history leaves the final read out: the deletes alone fail.
+        assert!(r.failures[1].ops.iter().all(|o| o.input != Input::Get));
+    }
+
+    #[test]
+    fn the_sliced_check_finds_what_the_one_shot_check_finds() {
+        let h = anomalies();
+        let one = check_history(&h);
+        let mut sliced = SlicedCheck::new(h, LinearLimits::default());
+        assert_eq!((sliced.keys(), sliced.operations), (one.keys, one.operations));
+        let mut slices = 1;
+        while !sliced.step(1) {
+            slices += 1;
+            assert_eq!(sliced.checked(), slices - 1);
+        }
+        assert_eq!(slices, 4);
+        let keys = |f: &[KeyFailure]| f.iter().map(|f| (f.key.clone(), f.ops.clone())).collect::<Vec<_>>();
+        assert_eq!(keys(&sliced.failures), keys(&one.failures));
+        assert_eq!(sliced.linearizable(), 1);
     }
 
     #[test]

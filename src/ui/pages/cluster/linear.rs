@@ -49,7 +49,7 @@ impl PartialEq for KeyFailureEq {
 
 /// A failure as a prop (compared by key and size).
 #[derive(Clone)]
-struct KeyFailureEq(Rc<KeyFailure>);
+pub(crate) struct KeyFailureEq(pub Rc<KeyFailure>);
 
 #[derive(Clone)]
 enum Status {
@@ -233,8 +233,12 @@ fn LinearResult(props: &ResultProps) -> Html {
 }
 
 #[derive(Properties, PartialEq)]
-struct SubProps {
-    ops: KeyFailureEq,
+pub(crate) struct SubProps {
+    pub ops: KeyFailureEq,
+    /// Lane names by client id, over the cluster's ("app <n>", "final read"): the messaging
+    /// page's producers and consumers.
+    #[prop_or_default]
+    pub names: Rc<Vec<(u64, AttrValue)>>,
 }
 
 fn client_name(c: u64) -> String {
@@ -275,8 +279,10 @@ fn op_label(o: &Operation) -> String {
 /// A failing sub-history: one lane per client, each operation a bar from its call to its reply
 /// (an operation whose outcome is unknown runs dashed to the right edge).
 #[component]
-fn SubHistory(props: &SubProps) -> Html {
+pub(crate) fn SubHistory(props: &SubProps) -> Html {
     let ops = &props.ops.0.ops;
+    let client_name =
+        |c: u64| props.names.iter().find(|(id, _)| *id == c).map_or_else(|| client_name(c), |(_, n)| n.to_string());
     let mut clients: Vec<u64> = Vec::new();
     for o in ops {
         if !clients.contains(&o.client) {

@@ -12,7 +12,7 @@
 
 mod cli;
 mod forms;
-mod linear;
+pub(crate) mod linear;
 mod panels;
 mod state;
 mod topology;

@@ -5,6 +5,7 @@
 
 use crate::lock::url::Dur;
 use crate::lock::{LockReplay, LockRuntime, Scenario};
+use crate::sim::rewind::RewindConfig;
 use crate::sim::SimTime;
 pub use crate::ui::components::scrubber::Stamp;
 use crate::ui::rewind_page::{NewRun, RewindMsg, RewindPage, RewindPageSpec};
@@ -67,6 +68,10 @@ impl RewindPageSpec for LocksPage {
 
     fn fallback() -> Scenario {
         Scenario::default()
+    }
+
+    fn config() -> RewindConfig {
+        crate::lock::replay::page_rewind_config()
     }
 
     fn on_new_run(page: &mut LocksState, origin: NewRun<'_, LockRuntime>) {

@@ -2,31 +2,43 @@
 //! (producers → the broker's key, channel or stream → consumers, dots coloured by fate), the
 //! checker's counts, queue depth and lag over time, the inspector (a message's life, a consumer's
 //! holdings), fault buttons, a redis-cli reading the run's own server, and TCP vs UDP. Preset,
-//! pattern, variant, seed and speed live in the URL.
+//! pattern, variant, seed, speed, the action log and the cursor live in the URL.
 //!
-//! State: the run is a `use_mut_ref` `MessagingRun` driven by the shared `use_playback` (it stops
-//! at the run's end); what the user looks at (the inspected message or consumer, the redis-cli
-//! transcript, the last refusal) is one `use_reducer`. Every action calls the core
-//! (`MessagingRun::new`, `inject`, `burst`, `query`) and redraws; "Run to end" advances the run in
-//! frame slices (`use_frame_job`) so no frame blocks.
+//! State: one reducer ([`state::MsgState`], a `ui::rewind_page::RewindPage`) whose run is a
+//! `Rewind<MessagingModel>` shared with `use_playback` (Space, → and ← drive it) and rewound with
+//! the shared scrubber. Fault buttons, the consumers' crash and slow buttons and "peak load" are
+//! logged actions (`messaging::MsgAction`); acting while rewound starts a new branch. When
+//! comparing (`vs=`), the second run is a rewind of its own that follows the first one's clock and
+//! action log (`messaging::replay::follow`), so it rewinds with it. What the user looks at (the
+//! inspected message or consumer, the redis-cli transcript) is a second, small reducer. "Run to
+//! end" advances the run in frame slices (`use_frame_job`) so no frame blocks.
 
 mod flow;
+mod linear;
 mod panels;
+mod state;
 mod transport;
 
 use std::rc::Rc;
 
 use yew::prelude::*;
 
+use crate::messaging::replay::{follow, read_run_url, rewind, run_url_pairs, MsgRunUrl};
 use crate::messaging::scenario::{page_run, page_variants, preset_summary, PAGE_PRESETS};
-use crate::messaging::{Fault, MessagingRun, MsgId, PatternId, Report, RunPair};
-use crate::sim::{ParamError, SimParams};
+use crate::messaging::{same_workload, Fault, MessagingRewind, MsgAction, MsgId, PatternId, Report, Scenario};
+use crate::sim::rewind::Seek;
+use crate::sim::{ParamError, SimParams, SimTime, TEST_EPOCH};
+use crate::ui::components::scrubber::RewindCommand;
 use crate::ui::components::{ControlsBar, LineChart, PageHeader, ParamNotices, Series};
-use crate::ui::hooks::{use_frame_job, use_playback, use_sampled, use_url_params, SLICE_MS};
+use crate::ui::hooks::{
+    use_frame_job, use_playback, use_run_controls, use_sampled, use_url_params, RunControlsSpec, SLICE_MS,
+};
+use crate::ui::rewind_page::{use_rewind_wiring, use_url_follows_run, UrlFollow};
 use crate::ui::{performance_now, Route};
 
 use flow::{FlowDiagram, Geometry};
 use panels::{CliEntry, CliPane, ConsumerCard, ConsumerOp, Counts, Inspected, Inspector};
+use state::{MsgExtra, MsgMsg, MsgPageMsg, MsgState};
 use transport::TransportView;
 
 /// Moves kept for the animation.
@@ -57,6 +69,7 @@ struct UrlState {
     loss: f64,
     size: Size,
     vs: Option<PatternId>,
+    run: MsgRunUrl,
     notices: Vec<ParamError>,
 }
 
@@ -94,33 +107,33 @@ fn all_presets() -> Vec<&'static str> {
     v
 }
 
-fn new_run(preset: &str, pattern: PatternId, variant: u64, seed: u64, size: Size) -> MessagingRun {
-    let mut v = page_run(preset, pattern, variant.saturating_sub(1) as usize)
+/// The scenario the page runs for `preset`, `pattern` and `variant` (1-based) at `size`, and its
+/// label. A size the preset's faults cannot run with keeps the preset's counts.
+fn scenario_for(preset: &str, pattern: PatternId, variant: u64, size: Size) -> (Scenario, String) {
+    let v = page_run(preset, pattern, variant.saturating_sub(1) as usize)
         .or_else(|_| page_run("steady", pattern, 0))
-        .expect("the steady preset runs every pattern");
+        .unwrap_or_else(|_| crate::messaging::Variant { label: "default".into(), scenario: Scenario::default() });
     let mut sized = v.scenario.clone();
     size.apply(&mut sized);
     if sized.validate().is_ok() {
-        v.scenario = sized;
+        (sized, v.label)
+    } else {
+        (v.scenario, v.label)
     }
-    let mut run = MessagingRun::new(v.scenario, seed, &v.label)
-        .or_else(|_| MessagingRun::new(crate::messaging::Scenario::default(), seed, "default"))
-        .expect("the default scenario is valid");
-    run.record_trail(FLOWS_KEPT, LIVES_KEPT);
-    run
 }
 
-/// The run, and beside it when comparing a run of the same workload, seed and faults with `vs`.
-fn new_pair(preset: &str, pattern: PatternId, variant: u64, seed: u64, size: Size, vs: Option<PatternId>) -> RunPair {
-    let a = new_run(preset, pattern, variant, seed, size);
-    let b = vs.and_then(|p| {
-        let mut b =
-            MessagingRun::new(crate::messaging::same_workload(a.scenario(), p), seed, &format!("{p} (compared)"))
-                .ok()?;
-        b.record_trail(FLOWS_KEPT, LIVES_KEPT);
-        Some(b)
-    });
-    RunPair { a, b }
+/// The compared run and what it was built from (rebuilt when any of it changes).
+struct Compared {
+    key: (Scenario, u64, SimTime, PatternId),
+    run: MessagingRewind,
+}
+
+/// A fresh compared run: `lead`'s workload with `vs`, the same seed and epoch, the page's trail.
+fn compared_run(lead: &Scenario, seed: u64, epoch: SimTime, vs: PatternId) -> MessagingRewind {
+    let sc = same_workload(lead, vs);
+    rewind(&sc, seed, epoch, Some((FLOWS_KEPT, LIVES_KEPT)))
+        .or_else(|_| rewind(&Scenario::default(), seed, epoch, None))
+        .expect("the default scenario builds")
 }
 
 /// One sentence on what differs between the two runs' checker counts.
@@ -171,8 +184,6 @@ struct ViewState {
     selection: Selection,
     transcript: Rc<Vec<CliEntry>>,
     next_entry: u64,
-    /// The last fault or burst the core refused, and why.
-    refusal: Option<String>,
 }
 
 enum ViewAction {
@@ -181,7 +192,6 @@ enum ViewAction {
         command: String,
         output: String,
     },
-    Refused(Option<String>),
     /// A new run: what was inspected belongs to the old one.
     NewRun,
 }
@@ -200,11 +210,7 @@ impl Reducible for ViewState {
                 s.transcript = Rc::new(t);
                 s.next_entry += 1;
             }
-            ViewAction::Refused(r) => s.refusal = r,
-            ViewAction::NewRun => {
-                s.selection = Selection::Nothing;
-                s.refusal = None;
-            }
+            ViewAction::NewRun => s.selection = Selection::Nothing,
         }
         Rc::new(s)
     }
@@ -245,6 +251,37 @@ fn suggestions(p: PatternId) -> Vec<&'static str> {
     }
 }
 
+/// The page's query: seed and speed, what is run, and (once there is something to carry) the
+/// action log and cursor.
+struct UrlChoice {
+    seed: u64,
+    speed: f64,
+    preset: String,
+    pattern: String,
+    variant: u64,
+    size: Size,
+    vs: Option<PatternId>,
+}
+
+fn url_pairs(c: UrlChoice, state: Option<&MsgState>) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> =
+        SimParams { seed: c.seed, speed: c.speed }.pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    pairs.push(("preset".into(), c.preset));
+    pairs.push(("pattern".into(), c.pattern));
+    if c.variant > 1 {
+        pairs.push(("variant".into(), c.variant.to_string()));
+    }
+    pairs.extend(c.size.pairs());
+    if let Some(p) = c.vs {
+        pairs.push(("vs".into(), p.id().to_string()));
+    }
+    if let Some(state) = state {
+        let r = state.run.borrow();
+        pairs.extend(run_url_pairs(r.actions(), r.cursor(), state.epoch.as_unix_ms()));
+    }
+    pairs
+}
+
 #[component]
 pub fn MessagingPage() -> Html {
     let info = super::info(Route::Messaging);
@@ -271,7 +308,8 @@ pub fn MessagingPage() -> Html {
             }
         }
         let vs = q.choice("vs", "none", &VS_CHOICES).parse::<PatternId>().ok();
-        UrlState { sim, preset, pattern, variant, loss, size, vs, notices: q.notices().to_vec() }
+        let run = read_run_url(q);
+        UrlState { sim, preset, pattern, variant, loss, size, vs, run, notices: q.notices().to_vec() }
     });
     let init = url.initial().clone();
     let tcp_mode = init.preset == TCP_VS_UDP || init.pattern == TCP_VS_UDP;
@@ -279,70 +317,112 @@ pub fn MessagingPage() -> Html {
     let pattern = use_state(|| init.pattern.parse::<PatternId>().unwrap_or(PatternId::SimpleQueue));
     let variant = use_state(|| init.variant);
     let tcp = use_state(|| tcp_mode);
-    let seed = use_state(|| init.sim.seed);
     // Read when a run is rebuilt or the URL written: a callback made before a change still
     // sees the current choice.
     let vs = use_mut_ref(|| init.vs);
-    let run = {
-        let (p, pat, v, s, size, vs) = ((*preset).clone(), *pattern, *variant, *seed, init.size, init.vs);
-        use_mut_ref(move || new_pair(&p, pat, v, s, size, vs))
+    let state = {
+        let (p, pat, v, size) = ((*preset).clone(), *pattern, *variant, init.size);
+        let u = init.clone();
+        use_reducer(move || {
+            let (sc, label) = scenario_for(&p, pat, v, size);
+            MsgState::new(sc, u.sim.seed, TEST_EPOCH, MsgExtra { label }).with_link(
+                u.run.actions.clone(),
+                u.run.epoch_ms.map(SimTime::from_unix_ms),
+                u.run.cursor.map(|c| c.seek()),
+            )
+        })
     };
-    let playback = use_playback(run.clone(), init.sim.speed);
-    let view = use_reducer(|| ViewState {
-        selection: Selection::Nothing,
-        transcript: Rc::new(Vec::new()),
-        next_entry: 0,
-        refusal: None,
-    });
+    let playback = use_playback(state.run.clone(), init.sim.speed);
+    let dispatch = state.dispatcher();
+    let view =
+        use_reducer(|| ViewState { selection: Selection::Nothing, transcript: Rc::new(Vec::new()), next_entry: 0 });
     let job = use_frame_job();
-
+    let compared = use_mut_ref(|| None::<Compared>);
     let size = init.size;
-    let write_url = {
-        let url = url.clone();
-        let playback = playback.clone();
-        let vs = vs.clone();
-        move |seed: u64, preset: &str, pattern: &str, variant: u64| {
-            let mut pairs: Vec<(String, String)> = SimParams { seed, speed: playback.speed() }
-                .pairs()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect();
-            pairs.push(("preset".into(), preset.to_string()));
-            pairs.push(("pattern".into(), pattern.to_string()));
-            if variant > 1 {
-                pairs.push(("variant".into(), variant.to_string()));
-            }
-            pairs.extend(size.pairs());
-            if let Some(p) = *vs.borrow() {
-                pairs.push(("vs".into(), p.id().to_string()));
-            }
-            url.write(pairs);
+    let seed = state.seed;
+
+    let wiring = use_rewind_wiring(&state, &playback, |state: &MsgState, r| {
+        format!(
+            "messaging-{}-seed{}-{}ms.replay.json",
+            state.scenario.pattern,
+            state.seed,
+            r.cursor.map_or(0, |c| c.at_ms)
+        )
+    });
+
+    // The URL follows the run whenever it is paused or the user acted; a fresh page's address is
+    // left alone until something changes (bad values in it are replaced once, on load).
+    let url_now = {
+        let (url, state, playback, vs, tcp) = (url.clone(), state.clone(), playback.clone(), vs.clone(), tcp.clone());
+        let tcp_preset = init.preset == TCP_VS_UDP;
+        let (preset, pattern, variant) = (preset.clone(), pattern.clone(), variant.clone());
+        move || {
+            let pat = if *tcp { TCP_VS_UDP } else { pattern.id() };
+            let c = UrlChoice {
+                seed: state.seed,
+                speed: playback.speed(),
+                preset: if *tcp && tcp_preset { TCP_VS_UDP.to_string() } else { (*preset).clone() },
+                pattern: pat.to_string(),
+                variant: *variant,
+                size,
+                vs: *vs.borrow(),
+            };
+            url.write(url_pairs(c, (!*tcp).then_some(&*state)));
         }
     };
+    let stamp = state.stamp();
+    let playing = playback.is_playing();
+    {
+        let write = url_now.clone();
+        let (opening, rewrite) = (state.opening.is_some(), !init.notices.is_empty());
+        use_url_follows_run(stamp, playing, opening, rewrite, UrlFollow::Changes, write);
+    }
+
+    // The run ends when the producers stopped and the drain time is over: playback pauses there.
+    let end_ms = state.scenario.produce_for_ms.saturating_add(state.scenario.drain_ms);
+    let cursor_ms = state.run.borrow().cursor().at_ms;
+    let finished = cursor_ms >= end_ms;
+    {
+        let p = playback.clone();
+        use_effect_with((finished, playing), move |(done, playing)| {
+            if *done && *playing {
+                p.pause();
+            }
+        });
+    }
+
     let restart = {
-        let run = run.clone();
-        let playback = playback.clone();
-        let view = view.clone();
-        let job = job.clone();
-        let vs = vs.clone();
+        let (p, d, job, view) = (playback.clone(), dispatch.clone(), job.clone(), view.clone());
         move |preset: &str, pattern: PatternId, variant: u64, seed: u64| {
             job.cancel();
-            *run.borrow_mut() = new_pair(preset, pattern, variant, seed, size, *vs.borrow());
+            p.pause();
+            let (scenario, label) = scenario_for(preset, pattern, variant, size);
+            d.dispatch(MsgMsg::Restart { scenario, seed });
+            d.dispatch(MsgMsg::Page(MsgPageMsg::Label(label)));
             view.dispatch(ViewAction::NewRun);
-            playback.redraw();
         }
     };
 
     let on_preset = {
-        let (preset, pattern, variant, seed, tcp) =
-            (preset.clone(), pattern.clone(), variant.clone(), seed.clone(), tcp.clone());
+        let (preset, pattern, variant, tcp) = (preset.clone(), pattern.clone(), variant.clone(), tcp.clone());
         let restart = restart.clone();
-        let write_url = write_url.clone();
+        let url = url.clone();
+        let vs = vs.clone();
+        let speed = playback.speed();
         Callback::from(move |e: Event| {
             let v = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+            let c = |preset: &str, pattern: &str| UrlChoice {
+                seed,
+                speed,
+                preset: preset.to_string(),
+                pattern: pattern.to_string(),
+                variant: 1,
+                size,
+                vs: *vs.borrow(),
+            };
             if v == TCP_VS_UDP {
                 tcp.set(true);
-                write_url(*seed, TCP_VS_UDP, pattern.id(), 1);
+                url.write(url_pairs(c(TCP_VS_UDP, pattern.id()), None));
                 return;
             }
             tcp.set(false);
@@ -356,168 +436,181 @@ pub fn MessagingPage() -> Html {
             preset.set(v.clone());
             pattern.set(pat);
             variant.set(1);
-            restart(&v, pat, 1, *seed);
-            write_url(*seed, &v, pat.id(), 1);
+            restart(&v, pat, 1, seed);
+            url.write(url_pairs(c(&v, pat.id()), None));
         })
     };
     let on_pattern = {
-        let (preset, pattern, variant, seed, tcp) =
-            (preset.clone(), pattern.clone(), variant.clone(), seed.clone(), tcp.clone());
+        let (preset, pattern, variant, tcp) = (preset.clone(), pattern.clone(), variant.clone(), tcp.clone());
         let restart = restart.clone();
-        let write_url = write_url.clone();
+        let url = url.clone();
+        let vs = vs.clone();
+        let speed = playback.speed();
         Callback::from(move |e: Event| {
             let v = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+            let c = |pattern: &str| UrlChoice {
+                seed,
+                speed,
+                preset: (*preset).clone(),
+                pattern: pattern.to_string(),
+                variant: 1,
+                size,
+                vs: *vs.borrow(),
+            };
             if v == TCP_VS_UDP {
                 tcp.set(true);
-                write_url(*seed, &preset, TCP_VS_UDP, 1);
+                url.write(url_pairs(c(TCP_VS_UDP), None));
                 return;
             }
             let Ok(p) = v.parse::<PatternId>() else { return };
             tcp.set(false);
             pattern.set(p);
             variant.set(1);
-            restart(&preset, p, 1, *seed);
-            write_url(*seed, &preset, p.id(), 1);
+            restart(&preset, p, 1, seed);
+            url.write(url_pairs(c(p.id()), None));
         })
     };
     let on_variant = {
-        let (preset, pattern, variant, seed) = (preset.clone(), pattern.clone(), variant.clone(), seed.clone());
+        let (preset, pattern, variant) = (preset.clone(), pattern.clone(), variant.clone());
         let restart = restart.clone();
-        let write_url = write_url.clone();
+        let url = url.clone();
+        let vs = vs.clone();
+        let speed = playback.speed();
         Callback::from(move |e: Event| {
             let v = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
             let n = v.parse::<u64>().unwrap_or(1).clamp(1, 4);
             variant.set(n);
-            restart(&preset, *pattern, n, *seed);
-            write_url(*seed, &preset, pattern.id(), n);
+            restart(&preset, *pattern, n, seed);
+            let c = UrlChoice {
+                seed,
+                speed,
+                preset: (*preset).clone(),
+                pattern: pattern.id().to_string(),
+                variant: n,
+                size,
+                vs: *vs.borrow(),
+            };
+            url.write(url_pairs(c, None));
         })
     };
     let on_vs = {
-        let (preset, pattern, variant, seed) = (preset.clone(), pattern.clone(), variant.clone(), seed.clone());
-        let restart = restart.clone();
-        let write_url = write_url.clone();
+        let (preset, pattern, variant) = (preset.clone(), pattern.clone(), variant.clone());
+        let url = url.clone();
         let vs = vs.clone();
+        let (state, speed) = (state.clone(), playback.speed());
         Callback::from(move |e: Event| {
             let v = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
             *vs.borrow_mut() = v.parse::<PatternId>().ok();
-            restart(&preset, *pattern, *variant, *seed);
-            write_url(*seed, &preset, pattern.id(), *variant);
+            // The compared run follows the first one: it is built at the next draw.
+            let c = UrlChoice {
+                seed,
+                speed,
+                preset: (*preset).clone(),
+                pattern: pattern.id().to_string(),
+                variant: *variant,
+                size,
+                vs: *vs.borrow(),
+            };
+            url.write(url_pairs(c, Some(&state)));
+            state.dispatch(MsgMsg::Moved);
         })
     };
-    let on_toggle = {
-        let run = run.clone();
-        let playback = playback.clone();
+
+    // --- controls bar ---
+    let restart_seed = {
+        let (preset, pattern, variant) = (preset.clone(), pattern.clone(), variant.clone());
         let restart = restart.clone();
-        let (preset, pattern, variant, seed) = (preset.clone(), pattern.clone(), variant.clone(), seed.clone());
+        Callback::from(move |s: u64| restart(&preset, *pattern, *variant, s))
+    };
+    // At the end, Play replays the same history from the start (the logged actions included).
+    let replay = {
+        let (p, d) = (playback.clone(), dispatch.clone());
         Callback::from(move |_: ()| {
-            if run.borrow().is_done() && !playback.is_playing() {
-                restart(&preset, *pattern, *variant, *seed);
-                playback.play();
-            } else {
-                playback.toggle();
-            }
+            d.dispatch(MsgMsg::Rewind(RewindCommand::SeekMs(0)));
+            p.play();
         })
     };
-    let on_slider = {
-        let p = playback.clone();
-        let write_url = write_url.clone();
-        let (preset, pattern, variant, seed, tcp) =
-            (preset.clone(), pattern.clone(), variant.clone(), seed.clone(), tcp.clone());
-        Callback::from(move |pos: u32| {
-            p.set_slider(pos);
-            let pat = if *tcp { TCP_VS_UDP } else { pattern.id() };
-            write_url(*seed, &preset, pat, *variant);
-        })
+    let write_url = {
+        let w = url_now.clone();
+        Callback::from(move |_: ()| w())
     };
-    let on_seed = {
-        let (preset, pattern, variant, seed) = (preset.clone(), pattern.clone(), variant.clone(), seed.clone());
-        let restart = restart.clone();
-        let write_url = write_url.clone();
-        Callback::from(move |s: u64| {
-            seed.set(s);
-            restart(&preset, *pattern, *variant, s);
-            write_url(s, &preset, pattern.id(), *variant);
-        })
-    };
-    let on_reset = {
-        let (preset, pattern, variant, seed) = (preset.clone(), pattern.clone(), variant.clone(), seed.clone());
-        let restart = restart.clone();
-        Callback::from(move |_| restart(&preset, *pattern, *variant, *seed))
-    };
+    let controls = use_run_controls(
+        &playback,
+        RunControlsSpec { seed, ended: finished, on_play_ended: replay, restart: restart_seed, write_url },
+    );
+
     // Runs the rest of the run in slices of SLICE_MS per frame.
     let on_finish = {
-        let run = run.clone();
+        let run = state.run.clone();
         let playback = playback.clone();
         let job = job.clone();
+        let d = dispatch.clone();
         Callback::from(move |_: MouseEvent| {
             playback.pause();
             let run = run.clone();
-            let playback = playback.clone();
+            let d = d.clone();
             job.start(move || {
                 let t0 = performance_now();
                 let mut r = run.borrow_mut();
-                let end = r.end();
+                let mut reached = false;
                 while performance_now() - t0 < SLICE_MS {
-                    if r.advance(end, 2_000) {
+                    if r.seek_bounded(Seek::Time(end_ms), 2_000) {
+                        reached = true;
                         break;
                     }
                 }
-                let more = !r.is_done();
                 drop(r);
-                playback.redraw();
-                more
+                d.dispatch(MsgMsg::Moved);
+                !reached
             });
         })
     };
-    let inject = {
-        let run = run.clone();
-        let playback = playback.clone();
-        let view = view.clone();
-        Callback::from(move |fault: Fault| {
-            let r = run.borrow_mut().inject(fault);
-            view.dispatch(ViewAction::Refused(r.err().map(|e| e.to_string())));
-            playback.redraw();
+
+    // --- faults, bursts and the consumers' buttons: logged actions ---
+    let act = {
+        let (d, job) = (dispatch.clone(), job.clone());
+        use_callback((), move |a: MsgAction, _| {
+            job.cancel();
+            d.dispatch(MsgMsg::Page(MsgPageMsg::ActNow(a)));
         })
     };
     let on_consumer_op = {
-        let inject = inject.clone();
+        let act = act.clone();
         let view = view.clone();
         use_callback((), move |(i, op): (u32, ConsumerOp), _| match op {
-            ConsumerOp::Crash => inject.emit(Fault::Crash { consumer: i, at_ms: 0, down_ms: 3_000 }),
-            ConsumerOp::Slow => inject.emit(Fault::Slow { consumer: i, at_ms: 0, factor: 10.0, for_ms: 5_000 }),
+            ConsumerOp::Crash => act.emit(MsgAction::Fault(Fault::Crash { consumer: i, at_ms: 0, down_ms: 3_000 })),
+            ConsumerOp::Slow => {
+                act.emit(MsgAction::Fault(Fault::Slow { consumer: i, at_ms: 0, factor: 10.0, for_ms: 5_000 }))
+            }
             ConsumerOp::Inspect => view.dispatch(ViewAction::Select(Selection::Consumer(i))),
         })
     };
     let fault_button = |label: &'static str, testid: &'static str, fault: Fault| {
-        let inject = inject.clone();
+        let act = act.clone();
         html! {
             <button type="button" class="button button--quiet" data-testid={testid}
-                    onclick={Callback::from(move |_: MouseEvent| inject.emit(fault.clone()))}>{ label }</button>
+                    onclick={Callback::from(move |_: MouseEvent| act.emit(MsgAction::Fault(fault.clone())))}>{ label }</button>
         }
     };
     let on_burst = {
-        let run = run.clone();
-        let playback = playback.clone();
-        let view = view.clone();
-        Callback::from(move |_: MouseEvent| {
-            let r = run.borrow_mut().burst(500, 1_000);
-            view.dispatch(ViewAction::Refused(r.err().map(|e| e.to_string())));
-            playback.redraw();
-        })
+        let act = act.clone();
+        Callback::from(move |_: MouseEvent| act.emit(MsgAction::Burst { count: 500, over_ms: 1_000 }))
     };
     let on_message = {
         let view = view.clone();
         Callback::from(move |m: MsgId| view.dispatch(ViewAction::Select(Selection::Message(m))))
     };
+    let on_inspect = on_message.clone();
     let on_cli = {
-        let run = run.clone();
+        let run = state.run.clone();
         let view = view.clone();
         Callback::from(move |line: String| {
             let line = line.trim().to_string();
             if line.is_empty() {
                 return;
             }
-            let output = match run.borrow().a.query(&line) {
+            let r = run.borrow();
+            let output = match r.model().query(r.sim().now(), &line) {
                 Ok(o) => o,
                 Err(e) => e.to_string(),
             };
@@ -532,18 +625,43 @@ pub fn MessagingPage() -> Html {
                 <ParamNotices notices={init.notices.clone()} />
                 <Pickers preset={TCP_VS_UDP} pattern={TCP_VS_UDP} variants={Vec::<String>::new()} variant={1}
                     vs={AttrValue::from("none")} on_preset={on_preset} on_pattern={on_pattern} on_variant={on_variant} on_vs={on_vs} />
-                <TransportView seed={*seed} loss={init.loss} />
+                <TransportView seed={seed} loss={init.loss} />
             </section>
         };
     }
 
-    let pair = run.borrow();
-    let r = &pair.a;
-    let report = r.report();
-    let stats = r.stats();
-    let sc = r.scenario().clone();
-    let consumers = r.consumers();
-    let trail = r.trail();
+    // The compared run follows the first one's clock and action log (rebuilt when what it is
+    // built from changed).
+    let r = state.run.borrow();
+    let other = (*vs.borrow()).filter(|p| *p != state.scenario.pattern).map(|p| {
+        let key = (state.scenario.clone(), state.seed, state.epoch, p);
+        let mut slot = compared.borrow_mut();
+        if slot.as_ref().is_none_or(|c| c.key != key) {
+            *slot = Some(Compared { run: compared_run(&key.0, key.1, key.2, p), key });
+        }
+        let c = slot.as_mut().expect("just built");
+        follow(&r, &mut c.run, || compared_run(&state.scenario, state.seed, state.epoch, p));
+        let b = c.run.model();
+        let b_ms = c.run.cursor().at_ms;
+        Other {
+            label: format!("{p} (compared)"),
+            pattern: p,
+            report: b.report(),
+            stats: b.stats(),
+            flows: b.trail().map(|t| t.flows().iter().copied().collect()).unwrap_or_default(),
+            consumers: b.consumers(),
+            depth: b.series().last().map_or(0, |s| s.depth),
+            broker_up: b.broker_up(),
+            partitioned: b.is_partitioned(),
+            done: b_ms >= b.end_ms(),
+        }
+    });
+    let m = r.model();
+    let report = m.report();
+    let stats = m.stats();
+    let sc = m.scenario().clone();
+    let consumers = m.consumers();
+    let trail = m.trail();
     let flows: Vec<_> = trail.map(|t| t.flows().iter().copied().collect()).unwrap_or_default();
     let recent: Vec<MsgId> = trail.map(|t| t.remembered().rev().take(12).collect()).unwrap_or_default();
     let inspected = match view.selection {
@@ -554,7 +672,7 @@ pub fn MessagingPage() -> Html {
             .cloned()
             .map_or(Inspected::Nothing, |v| Inspected::Consumer(v, AttrValue::from(noun(sc.pattern)))),
     };
-    let series = r.series();
+    let series = m.series();
     let depth = series.last().map_or(0, |s| s.depth);
     let secs = |ms: u64| ms as f64 / 1000.0;
     let depth_series = vec![
@@ -568,36 +686,15 @@ pub fn MessagingPage() -> Html {
             (secs(w[1].at_ms), w[1].processed.saturating_sub(w[0].processed) as f64 / dt)
         })
         .collect();
-    let sent = r.recent_commands(SENT_SHOWN);
-    let now_ms = r.now().saturating_since(crate::sim::TEST_EPOCH).as_millis();
-    let end_ms = sc.produce_for_ms.saturating_add(sc.drain_ms);
-    let done = r.is_done();
-    let label = r.label().to_string();
-    let broker_up = r.broker_up();
-    let partitioned = r.is_partitioned();
+    let sent = m.recent_commands(SENT_SHOWN);
+    let now_ms = cursor_ms.min(end_ms);
+    let done = finished;
+    let label = state.extra.label.clone();
+    let broker_up = m.broker_up();
+    let partitioned = m.is_partitioned();
     let clock = crate::sim::SimDuration::from_millis(now_ms).clock_string();
-    let other = pair.b.as_ref().map(|b| Other {
-        label: b.label().to_string(),
-        pattern: b.scenario().pattern,
-        report: b.report(),
-        stats: b.stats(),
-        flows: b.trail().map(|t| t.flows().iter().copied().collect()).unwrap_or_default(),
-        consumers: b.consumers(),
-        depth: b.series().last().map_or(0, |s| s.depth),
-        broker_up: b.broker_up(),
-        partitioned: b.is_partitioned(),
-        done: b.is_done(),
-    });
     let done = done && other.as_ref().is_none_or(|o| o.done);
-    drop(pair);
-    {
-        let playback = playback.clone();
-        use_effect_with((done, playback.is_playing()), move |(done, playing)| {
-            if *done && *playing {
-                playback.pause();
-            }
-        });
-    }
+    drop(r);
     let variants: Vec<String> = page_variants(&preset)
         .unwrap_or_default()
         .into_iter()
@@ -622,6 +719,7 @@ pub fn MessagingPage() -> Html {
         Selection::Consumer(c) => Some(c),
         _ => None,
     };
+    let action_error = state.action_error.clone();
 
     html! {
         <section class="model-page msg-page" data-testid="page-messaging">
@@ -635,9 +733,11 @@ pub fn MessagingPage() -> Html {
                 slider={playback.slider()}
                 clock={AttrValue::from(clock)}
                 behind={playback.behind_text().map(AttrValue::from)}
-                seed={*seed}
-                {on_toggle} on_step={playback.on_step()} on_next={playback.on_next()} {on_slider} {on_seed} {on_reset}
+                seed={seed}
+                on_toggle={controls.on_toggle} on_step={controls.on_step} on_next={controls.on_next}
+                on_slider={controls.on_slider} on_seed={controls.on_seed} on_reset={controls.on_reset}
             />
+            { wiring.view(&*state) }
             <div class={classes!("msg-pair", other.is_some().then_some("msg-pair--two"))}>
             <div class="panel msg-live" data-testid="msg-live">
                 <div class="msg-live__head">
@@ -664,7 +764,7 @@ pub fn MessagingPage() -> Html {
                         <button type="button" class="button button--quiet" data-testid="msg-finish" onclick={on_finish}>{ "Run to end ⇥" }</button>
                     }
                 </div>
-                if let Some(why) = &view.refusal {
+                if let Some(why) = &action_error {
                     <p class="notice notice--error" role="status" data-testid="msg-refused">{ why.clone() }</p>
                 }
                 <FlowDiagram
@@ -686,7 +786,7 @@ pub fn MessagingPage() -> Html {
                 if done {
                     <p class="notice" role="status" data-testid="msg-finished">
                         { format!("The run is over: producers stopped at {:.1} s and the queue had {:.1} s to drain. Press play to replay it from seed {}.",
-                            secs(sc.produce_for_ms), secs(sc.drain_ms), *seed) }
+                            secs(sc.produce_for_ms), secs(sc.drain_ms), seed) }
                     </p>
                 }
             </div>
@@ -714,6 +814,7 @@ pub fn MessagingPage() -> Html {
                 }) }
             </div>
             <CliPane transcript={view.transcript.clone()} suggestions={suggestions(sc.pattern)} sent={sent} on_run={on_cli} />
+            <linear::MsgLinearPanel run={linear::RunRef(state.run.clone())} label={AttrValue::from(state.extra.label.clone())} events={state.run.borrow().cursor().events} on_inspect={on_inspect} />
         </section>
     }
 }
