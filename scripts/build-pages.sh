@@ -4,9 +4,10 @@
 #
 #   scripts/build-pages.sh <public-url> <out-dir>      e.g. /playground/ target/pages
 #
-# Release build under the sub-path; the strict Content-Security-Policy (with the hash of Trunk's
-# inline loader) injected into index.html; index.html copied to 404.html (the SPA fallback for deep
-# links); .nojekyll added.
+# Release build under the sub-path (both wasm bundles, ARCHITECTURE.md "Bundle", and the Verify
+# worker); the Redis bundle's files given content-hashed names; the strict Content-Security-Policy
+# (with the hash of the inline loader) injected into index.html; index.html copied to 404.html (the
+# SPA fallback for deep links: its loader picks the bundle by path); .nojekyll added.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PUBLIC_URL="${1:?usage: build-pages.sh <public-url> <out-dir>}"
@@ -18,6 +19,14 @@ setup_build
 cd "$ROOT"
 rm -rf "$OUT"
 trunk build --release --public-url "$PUBLIC_URL" --dist "$OUT"
+# Trunk builds the Redis bundle as a "worker" (Trunk.toml), whose files keep their plain names. Hashed
+# names, as the light bundle's files have, keep a cached glue file from meeting a newer wasm.
+hash="$(cat "$OUT/redis_pages.js" "$OUT/redis_pages_bg.wasm" | sha256sum | cut -c1-16)"
+mv "$OUT/redis_pages.js" "$OUT/redis_pages-$hash.js"
+mv "$OUT/redis_pages_bg.wasm" "$OUT/redis_pages-${hash}_bg.wasm"
+sed -i -e "s#/redis_pages\.js'#/redis_pages-$hash.js'#" -e "s#/redis_pages_bg\.wasm'#/redis_pages-${hash}_bg.wasm'#" "$OUT/index.html"
+grep -q "redis_pages-$hash.js'" "$OUT/index.html" && grep -q "redis_pages-${hash}_bg.wasm'" "$OUT/index.html" \
+  || { echo "build-pages: index.html's loader does not name the Redis bundle's files" >&2; exit 1; }
 python3 "$ROOT/scripts/inject_csp.py" "$OUT/index.html"
 cp "$OUT/index.html" "$OUT/404.html"
 touch "$OUT/.nojekyll"

@@ -1,13 +1,15 @@
-//! The browser entry point: mounts the app. Everything else lives in the library.
+//! The browser entry point of the light bundle (home, backoff, load balancing): mounts the app with
+//! those pages. `src/bin/redis_pages.rs` is the other bundle (ARCHITECTURE.md, "Bundle"). Everything
+//! else lives in the library.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    playground::ui::start();
+    playground::ui::start(playground::ui::Pages::LIGHT);
 }
 
 /// Panics on purpose so the end-to-end tests can check that a crash is reported in the console and
 /// shown to the user as a banner (reachable only from the developer console as
-/// `wasmBindings.playground_debug_panic("…")`).
+/// `wasmBindings.playground_debug_panic("…")`). Each bundle's bin exports it.
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn playground_debug_panic(message: String) {

@@ -106,3 +106,51 @@ fn architecture_md_names_every_source_file() {
         missing.join("\n")
     );
 }
+
+/// The paths index.html's loader (Trunk.toml's `REDIS_ROUTES`) sends to the Redis bundle, and the
+/// paths of the routes `Route::bundle` puts in it (src/ui/routes.rs): they must be the same, or a
+/// page would load in the bundle that does not carry it.
+#[test]
+fn the_loader_sends_exactly_the_redis_bundles_routes_to_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let trunk = std::fs::read_to_string(root.join("Trunk.toml")).unwrap();
+    let routes = std::fs::read_to_string(root.join("src/ui/routes.rs")).unwrap();
+
+    let loader = trunk
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("const REDIS_ROUTES = /^(?:"))
+        .expect("Trunk.toml's pattern_script defines REDIS_ROUTES = /^(?:a|b)…/");
+    let mut loader_paths: Vec<String> = loader.split(')').next().unwrap().split('|').map(|p| format!("/{p}")).collect();
+    loader_paths.sort();
+
+    // `#[at("/path")]` then the variant on a following line.
+    let mut path_of = std::collections::BTreeMap::new();
+    let mut at = None;
+    for line in routes.lines().map(str::trim) {
+        if let Some(p) = line.strip_prefix("#[at(\"").and_then(|l| l.strip_suffix("\")]")) {
+            at = Some(p.to_string());
+        } else if let (Some(p), Some(variant)) = (&at, line.strip_suffix(',')) {
+            if variant.chars().all(|c| c.is_ascii_alphanumeric()) {
+                path_of.insert(variant.to_string(), p.clone());
+                at = None;
+            }
+        }
+    }
+    let arm = routes
+        .lines()
+        .find(|l| l.trim_end().ends_with("=> Bundle::Redis,"))
+        .expect("Route::bundle has one `… => Bundle::Redis,` arm");
+    let mut bundle_paths: Vec<String> = arm
+        .split("=>")
+        .next()
+        .unwrap()
+        .split('|')
+        .map(|v| {
+            let v = v.trim().trim_start_matches("Route::");
+            path_of.get(v).unwrap_or_else(|| panic!("no #[at] for Route::{v}")).clone()
+        })
+        .collect();
+    bundle_paths.sort();
+    assert!(!bundle_paths.is_empty());
+    assert_eq!(loader_paths, bundle_paths, "Trunk.toml's REDIS_ROUTES vs Route::bundle's Redis arm");
+}

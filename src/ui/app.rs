@@ -1,11 +1,13 @@
-//! The app shell: router, header with navigation, main content and footer.
+//! The app shell: router, header with navigation, main content and footer. Each wasm bundle mounts
+//! it with its own [`Pages`] (ARCHITECTURE.md, "Bundle"); the browser tests mount [`Layout`], which
+//! has every page.
 
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use super::components::nav_link::{remember_query, NavLink};
 use super::components::{about::AboutButton, theme_toggle::ThemeToggle};
-use super::routes::{switch, Route};
+use super::routes::{Pages, Route};
 
 /// Where the footer's source link points: set by the Pages workflow from the repository it builds,
 /// else the package's repository field.
@@ -14,19 +16,33 @@ pub const SOURCE_URL: &str = match option_env!("PLAYGROUND_SOURCE_URL") {
     None => env!("CARGO_PKG_REPOSITORY"),
 };
 
-/// The whole app: a browser router (its basename comes from `<base href>`) around the layout.
+#[derive(Properties, PartialEq)]
+pub struct AppProps {
+    /// The pages this build carries.
+    pub pages: Pages,
+}
+
+/// The whole app: a browser router (its basename comes from `<base href>`) around the shell.
 #[component]
-pub fn App() -> Html {
+pub fn App(props: &AppProps) -> Html {
     html! {
         <BrowserRouter>
-            <Layout />
+            <Shell pages={props.pages} />
         </BrowserRouter>
     }
 }
 
-/// Everything inside the router; tests mount it under a memory router.
+/// The shell with every page, inside a router; tests mount it under a memory router.
 #[component]
 pub fn Layout() -> Html {
+    html! { <Shell pages={Pages::ALL} /> }
+}
+
+/// Everything inside the router, for one build's pages. The pages are also a context: the nav's
+/// links load the other bundle's pages in full.
+#[component]
+pub fn Shell(props: &AppProps) -> Html {
+    let pages = props.pages;
     // Once per navigation, not once per nav link: what the nav links bring back to each page.
     let route = use_route::<Route>();
     let location = use_location();
@@ -34,7 +50,7 @@ pub fn Layout() -> Html {
         remember_query(route, location.query_str());
     }
     html! {
-        <>
+        <ContextProvider<Pages> context={pages}>
             <a class="skip-link" href="#main">{ "Skip to content" }</a>
             <header class="site-header">
                 <div class="site-header__inner">
@@ -56,7 +72,7 @@ pub fn Layout() -> Html {
                 </div>
             </header>
             <main id="main" class="site-main" tabindex="-1">
-                <Switch<Route> render={switch} />
+                <Switch<Route> render={pages.render} />
             </main>
             <footer class="site-footer">
                 <p>
@@ -64,6 +80,6 @@ pub fn Layout() -> Html {
                     <a href={SOURCE_URL} rel="noopener">{ "Source code" }</a>
                 </p>
             </footer>
-        </>
+        </ContextProvider<Pages>>
     }
 }

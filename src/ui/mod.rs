@@ -12,8 +12,8 @@ pub mod pages;
 pub mod rewind_page;
 pub mod routes;
 
-pub use app::{App, Layout};
-pub use routes::Route;
+pub use app::{App, Layout, Shell};
+pub use routes::{Bundle, Pages, Route};
 
 use wasm_bindgen::JsCast;
 
@@ -26,14 +26,14 @@ pub fn performance_now() -> f64 {
 /// Text of the banner shown when the app panics.
 pub const CRASH_BANNER_TEXT: &str = "Something went wrong and the playground stopped. Reload the page to start again.";
 
-/// Installs the panic hook and mounts the app on `<body>`.
-pub fn start() {
+/// Installs the panic hook and mounts the app, with one bundle's pages, on `<body>`.
+pub fn start(pages: Pages) {
     // Through Yew's setter: a plain `std::panic::set_hook` would be replaced by Yew's default hook.
     yew::set_custom_panic_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
         show_crash_banner();
     }));
-    yew::Renderer::<App>::new().render();
+    yew::Renderer::<App>::with_props(app::AppProps { pages }).render();
     // The static loading state from index.html has done its job once the app is mounted.
     if let Some(boot) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")) {
         boot.remove();

@@ -171,26 +171,34 @@ export async function firstRender(context, path) {
 }
 
 /**
- * First-load bytes as served: index.html and every script, stylesheet, preload and the wasm it
- * names (Trunk's loader imports the `_bg.wasm` beside its JS), each fetched from BASE and
- * gzip -9'd here. Returns `{ files: [{ path, kind, raw, gzip }], total: { raw, gzip }, by_kind }`.
+ * First-load bytes of one landing page as served: the document and every script, stylesheet and
+ * wasm the browser fetched until the page's component mounted (the loader picks one of the two wasm
+ * bundles by path, so this is what a visitor of `path` downloads), each fetched again from the
+ * server and gzip -9'd here; the favicon is left out. Returns
+ * `{ path, files: [{ path, kind, raw, gzip }], total: { raw, gzip }, by_kind }`.
  */
-export async function firstLoadBytes() {
+export async function firstLoadBytes(context, path = '') {
   const { gzipSync } = await import('node:zlib');
-  const html = await (await fetch(BASE)).text();
-  const refs = new Set();
-  for (const m of html.matchAll(/<(?:link|script)\b[^>]*?(?:href|src)="([^"]+)"[^>]*>/g)) {
-    if (/rel="(?:icon|canonical)"/.test(m[0])) continue;
-    refs.add(new URL(m[1], BASE).toString());
-  }
-  for (const m of html.matchAll(/['"]([^'"]+_bg\.wasm)['"]/g)) refs.add(new URL(m[1], BASE).toString());
-  const kind = (p) => (p.endsWith('.wasm') ? 'wasm' : p.endsWith('.js') ? 'js' : p.endsWith('.css') ? 'css' : 'other');
-  const files = [{ path: new URL(BASE).pathname, kind: 'html', raw: Buffer.byteLength(html), gzip: gzipSync(html, { level: 9 }).length }];
-  for (const r of refs) {
+  const page = await openPage(context);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  const fetched = [];
+  page.on('request', (r) => fetched.push(r.url()));
+  await page.goto(url(path));
+  await waitForApp(page);
+  await cdp.detach();
+  const errors = page.errors;
+  await page.close();
+  if (errors.length) throw new Error(`${path || 'home'}: console errors while loading: ${errors.join('; ')}`);
+  const kind = (p) => (p.endsWith('.wasm') ? 'wasm' : p.endsWith('.js') ? 'js' : p.endsWith('.css') ? 'css' : p.endsWith('.svg') ? 'icon' : 'html');
+  const files = [];
+  for (const r of new Set(fetched)) {
+    const u = new URL(r);
+    if (u.origin !== new URL(BASE).origin || kind(u.pathname) === 'icon') continue;
     const res = await fetch(r);
-    if (!res.ok) throw new Error(`${r}: HTTP ${res.status}`);
+    if (!res.ok && kind(u.pathname) !== 'html') throw new Error(`${r}: HTTP ${res.status}`);
     const body = Buffer.from(await res.arrayBuffer());
-    files.push({ path: new URL(r).pathname, kind: kind(new URL(r).pathname), raw: body.length, gzip: gzipSync(body, { level: 9 }).length });
+    files.push({ path: u.pathname, kind: kind(u.pathname), raw: body.length, gzip: gzipSync(body, { level: 9 }).length });
   }
   const by_kind = {};
   for (const f of files) {
@@ -199,7 +207,7 @@ export async function firstLoadBytes() {
     by_kind[f.kind].gzip += f.gzip;
   }
   const total = files.reduce((t, f) => ({ raw: t.raw + f.raw, gzip: t.gzip + f.gzip }), { raw: 0, gzip: 0 });
-  return { files, total, by_kind };
+  return { path, files, total, by_kind };
 }
 
 /**

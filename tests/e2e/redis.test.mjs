@@ -167,6 +167,32 @@ test('10 000 keys (a quarter expiring): the 100 ms tick keeps frames short (prin
   await page.close();
 });
 
+test('a 121,450-character paste into the key-browser filter keeps 256 and says so (prints the longest task)', async () => {
+  const page = await openPage(context);
+  await page.addInitScript(() => {
+    window.__longtasks = [];
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longtasks.push(e.duration); })
+      .observe({ type: 'longtask', buffered: true });
+  });
+  await page.goto(url('redis'));
+  await page.getByTestId('redis-browser').waitFor();
+  const filter = page.getByTestId('redis-browser-filter');
+  await filter.click();
+  // The paste the monkey (seed 4242) once made, which took one 222 ms task before the cap.
+  await page.evaluate(() => { window.__longtasks = []; });
+  await page.keyboard.insertText('long '.repeat(24290));
+  await page.getByTestId('redis-browser-filter-note').waitFor();
+  assert.equal((await filter.inputValue()).length, 256, 'the box keeps 256 characters');
+  assert.match(await page.getByTestId('redis-browser-filter-note').textContent(), /at most 256 characters/);
+  await page.waitForTimeout(300); // a few clock ticks with the capped filter
+  const longest = await page.evaluate(() => Math.max(0, ...window.__longtasks));
+  console.log(`filter paste of 121,450 characters: longest task ${longest.toFixed(0)} ms`);
+  await filter.fill('');
+  assert.equal(await page.getByTestId('redis-browser-filter-note').count(), 0, 'the note goes with the long filter');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test('several clients in tabs: pub/sub, a BLPOP woken by another tab and one timing out on the page clock, (TX), Ctrl-C, 390 px', async () => {
   const page = await openPage(context);
   await page.setViewportSize({ width: 1440, height: 900 });

@@ -49,6 +49,39 @@ test('nav clicks, back and forward work, and the query string survives', async (
   await page.close();
 });
 
+test('the two wasm bundles: a link within one is a router push, a link into the other a full load that keeps the theme and the remembered queries', async () => {
+  const page = await openPage(context);
+  const appWasm = () => page.evaluate(() => performance.getEntriesByType('resource')
+    .map((e) => new URL(e.name).pathname.split('/').pop()).filter((n) => n.endsWith('_bg.wasm')));
+  await page.goto(url('backoff?seed=5'));
+  await page.getByTestId('page-backoff').waitFor();
+  assert.match((await appWasm()).join(), /^ds-playground-[0-9a-f]+_bg\.wasm$/, 'the light bundle alone');
+  await page.evaluate(() => { window.__sameDocument = true; });
+  // Within the light bundle: the same document.
+  await page.locator('nav').getByRole('link', { name: 'Load balancing' }).click();
+  await page.getByTestId('page-load-balancing').waitFor();
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, 'a router push, not a page load');
+  const theme = await page.evaluate(() => document.documentElement.dataset.theme);
+  await page.getByTestId('theme-toggle').click();
+  const toggled = await page.evaluate(() => document.documentElement.dataset.theme);
+  assert.notEqual(toggled, theme);
+  // Into the Redis bundle: a new document, with the nav's active link and the saved theme.
+  await page.locator('nav').getByRole('link', { name: 'Cluster' }).click();
+  await page.getByTestId('page-cluster').waitFor();
+  assert.equal(await page.evaluate(() => window.__sameDocument), undefined, 'a full page load');
+  assert.match((await appWasm()).join(), /^redis_pages-[0-9a-f]+_bg\.wasm$/, 'the Redis bundle alone');
+  assert.equal(await page.locator('nav [aria-current="page"]').textContent(), 'Cluster');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), toggled, 'the theme carries over');
+  // Back into the light bundle through the nav: Backoff's query (its seed, and the defaults the page
+  // wrote beside it) comes back.
+  await page.locator('nav').getByRole('link', { name: 'Backoff' }).click();
+  await page.getByTestId('page-backoff').waitFor();
+  assert.equal(new URL(page.url()).searchParams.get('seed'), '5');
+  await page.getByTestId('theme-toggle').click(); // leave it as found for the other tests
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test('an unknown path shows the app 404 page with a link home', async () => {
   const page = await openPage(context);
   await page.goto(url('no/such/page'));

@@ -255,6 +255,44 @@ async fn browser_lists_keys_with_live_ttl_and_the_glob_filter_narrows_them() {
 }
 
 #[wasm_bindgen_test]
+async fn browser_filter_keeps_at_most_256_characters_of_a_121_kb_paste_and_says_so() {
+    let page = fresh_page().await;
+    let root = &page.root;
+    run(root, "SET user:1 alice").await;
+    run(root, "SET long:1 x").await;
+    let filter = by_testid(root, "redis-browser-filter").unwrap();
+    assert_eq!(filter.get_attribute("maxlength").as_deref(), Some("256"), "typing and pasting stop at 256");
+    assert!(by_testid(root, "redis-browser-filter-note").is_none(), "no note before the cap is reached");
+    // What the monkey pasted (121,450 characters) once made a 222 ms task: the glob ran against every
+    // key on each tick and the "no key matches" line quoted all of it.
+    let paste = "long ".repeat(24_290);
+    assert_eq!(paste.len(), 121_450);
+    for _ in 0..2 {
+        // Twice: the second time the kept filter is already the capped text.
+        set_input(&filter, &paste);
+        settle().await;
+        let value = filter.unchecked_ref::<HtmlInputElement>().value();
+        assert_eq!(value, paste[..256], "the box keeps the first 256 characters");
+        let note = by_testid(root, "redis-browser-filter-note").expect("a note says the filter was cut");
+        assert!(note.text_content().unwrap().contains("256 characters"), "{:?}", note.text_content());
+        let count = by_testid(root, "redis-browser-count").unwrap().text_content().unwrap();
+        assert!(
+            count.starts_with("No live key matches") && count.len() < 300,
+            "the line quotes the capped filter: {} chars",
+            count.len()
+        );
+    }
+    // Multi-byte text is cut on a character boundary.
+    set_input(&filter, &"ü".repeat(300));
+    settle().await;
+    assert_eq!(filter.unchecked_ref::<HtmlInputElement>().value().chars().count(), 256);
+    set_input(&filter, "user:*");
+    settle().await;
+    assert_eq!(row_keys(root), vec!["user:1"], "a short filter still narrows the rows");
+    assert!(by_testid(root, "redis-browser-filter-note").is_none(), "the note goes with the long filter");
+}
+
+#[wasm_bindgen_test]
 async fn a_key_with_expire_1_vanishes_from_the_browser_on_its_own() {
     let page = fresh_page().await;
     let root = &page.root;

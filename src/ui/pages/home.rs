@@ -1,7 +1,8 @@
 //! The landing page: one card per playground.
 
 use yew::prelude::*;
-use yew_router::prelude::*;
+
+use crate::ui::components::nav_link::PageLink;
 
 use super::PLAYGROUNDS;
 
@@ -20,13 +21,13 @@ pub fn HomePage() -> Html {
                 { for PLAYGROUNDS.iter().map(|p| html! {
                     <li class="card">
                         <h2 class="card__title">
-                            <Link<crate::ui::Route> to={p.route}>{ p.title }</Link<crate::ui::Route>>
+                            <PageLink to={p.route}>{ p.title }</PageLink>
                         </h2>
                         <p>{ p.lede }</p>
                         <ul class="card__list">
                             { for p.teaches.iter().map(|t| html! { <li>{ *t }</li> }) }
                         </ul>
-                        <Link<crate::ui::Route> to={p.route} classes="button">{ "Open the playground →" }</Link<crate::ui::Route>>
+                        <PageLink to={p.route} classes="button">{ "Open the playground →" }</PageLink>
                     </li>
                 }) }
             </ul>

@@ -2,6 +2,7 @@
 
 pub mod backoff;
 pub mod cluster;
+pub mod elsewhere;
 pub mod home;
 pub mod load_balancing;
 pub mod locks;

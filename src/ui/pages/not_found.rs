@@ -3,6 +3,7 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use crate::ui::components::nav_link::PageLink;
 use crate::ui::Route;
 
 #[component]
@@ -13,7 +14,7 @@ pub fn NotFoundPage() -> Html {
         <section class="not-found" data-testid="page-not-found">
             <h1>{ "Page not found" }</h1>
             <p>{ "There is no playground at " }<code>{ path }</code>{ "." }</p>
-            <p><Link<Route> to={Route::Home} classes="button">{ "Go to the home page" }</Link<Route>></p>
+            <p><PageLink to={Route::Home} classes="button">{ "Go to the home page" }</PageLink></p>
         </section>
     }
 }

@@ -22,6 +22,19 @@ use crate::ui::components::Modal;
 pub const ROW_LIMIT: usize = 200;
 /// Elements of a collection drawn in the modal at most.
 const ELEMENT_LIMIT: usize = 500;
+/// The longest filter, in characters. The glob is matched against every key on every clock tick and
+/// the "no key matches" line quotes it, so neither may grow with what is typed or pasted (a 121 KB
+/// paste made one 222 ms task). The input's `maxlength` caps typing and pasting; [`cap_filter`] also
+/// caps a value set by script.
+pub const FILTER_MAX_CHARS: usize = 256;
+
+/// The filter as kept: `text` cut to [`FILTER_MAX_CHARS`] characters, and whether it was cut.
+pub fn cap_filter(text: &str) -> (String, bool) {
+    match text.char_indices().nth(FILTER_MAX_CHARS) {
+        Some((end, _)) => (text[..end].to_string(), true),
+        None => (text.to_string(), false),
+    }
+}
 
 /// A TTL as people read it: `4.2 s`, `3 m 05 s`, `2 h 10 m`, `3 d 4 h`.
 pub fn format_ttl(ms: u64) -> String {
@@ -116,8 +129,19 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
 
     let on_filter = {
         let filter = filter.clone();
-        Callback::from(move |e: InputEvent| filter.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+        Callback::from(move |e: InputEvent| {
+            let input = e.target_unchecked_into::<HtmlInputElement>();
+            let (text, cut) = cap_filter(&input.value());
+            if cut {
+                // The state may already hold the same capped text, in which case Yew would leave
+                // the longer value in the box.
+                input.set_value(&text);
+            }
+            filter.set(text);
+        })
     };
+    // `maxlength` counts UTF-16 units, which are never fewer than characters.
+    let at_cap = filter.encode_utf16().count() >= FILTER_MAX_CHARS;
     let close = {
         let open = open.clone();
         Callback::from(move |_: ()| open.set(None))
@@ -137,8 +161,13 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
             </div>
             <label class="field redis-browser__filter">
                 <span>{ "Filter (Redis glob: " }<code>{ "*" }</code>{ ", " }<code>{ "?" }</code>{ ", " }<code>{ "[a-z]" }</code>{ ", " }<code>{ "\\" }</code>{ ")" }</span>
-                <input type="text" value={(*filter).clone()} oninput={on_filter} placeholder="*" autocomplete="off" spellcheck="false" data-testid="redis-browser-filter" />
+                <input type="text" value={(*filter).clone()} oninput={on_filter} placeholder="*" maxlength={FILTER_MAX_CHARS.to_string()} autocomplete="off" spellcheck="false" data-testid="redis-browser-filter" />
             </label>
+            if at_cap {
+                <p class="redis-muted redis-browser__filter-note" role="status" data-testid="redis-browser-filter-note">
+                    { format!("The filter holds at most {FILTER_MAX_CHARS} characters; anything longer was cut.") }
+                </p>
+            }
             <div class="table-scroll redis-browser__scroll">
                 <table class="data-table redis-browser__table" data-testid="redis-browser-table">
                     <thead>
