@@ -72,8 +72,14 @@ run_tier native cargo cargo test --workspace --no-fail-fast --color never
 run_tier wasm cargo cargo test --target wasm32-unknown-unknown --test web --color never
 
 e2e() {
-  local out="$ROOT/target/pages" port pid rc
-  "$ROOT/scripts/build-pages.sh" /playground/ "$out" || return 1
+  local out="$ROOT/target/pages" port pid rc simpid
+  # The Verify test compares the wasm worker with a release `sim`: build it beside the Pages build, whose fat-LTO
+  # link leaves a core idle, in a target dir of its own so neither waits on the other's lock.
+  CARGO_TARGET_DIR="$ROOT/target/bench" cargo build --release --bin sim --color never &
+  simpid=$!
+  "$ROOT/scripts/build-pages.sh" /playground/ "$out" || { wait "$simpid"; return 1; }
+  wait "$simpid" || return 1
+  export SIM_RELEASE="$ROOT/target/bench/release/sim"
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   python3 "$ROOT/scripts/pages_server.py" "$out" /playground/ "$port" &
   pid=$!

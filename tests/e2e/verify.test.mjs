@@ -126,7 +126,7 @@ test('Verify: a long check streams progress without freezing the page, Cancel st
   await shootPanel(page, 'fenced-done');
 
   // The same check natively, in the same run (release build of `sim`).
-  const sim = join(ROOT, 'target', 'release', 'sim');
+  const sim = process.env.SIM_RELEASE ?? join(ROOT, 'target', 'release', 'sim');
   if (!existsSync(sim)) execFileSync('cargo', ['build', '--release', '--bin', 'sim'], { cwd: ROOT, stdio: 'inherit' });
   const out = JSON.parse(execFileSync(sim, ['check', 'lock', '--variant', 'fenced', '--workers', '3', '--faults', 'pause,crash,delay',
     '--budget', '2', '--depth', '80', '--property', 'stale-write', '--json'], { encoding: 'utf8' }));
