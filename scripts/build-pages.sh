@@ -4,8 +4,8 @@
 #
 #   scripts/build-pages.sh <public-url> <out-dir>      e.g. /playground/ target/pages
 #
-# Release build under the sub-path (both wasm bundles, ARCHITECTURE.md "Bundle", and the Verify
-# worker); the Redis bundle's files given content-hashed names; the strict Content-Security-Policy
+# Release build under the sub-path (the five wasm bundles, ARCHITECTURE.md "Bundle", and the Verify
+# worker); the Redis pages' bundles' files given content-hashed names; the strict Content-Security-Policy
 # (with the hash of the inline loader) injected into index.html; index.html copied to 404.html (the
 # SPA fallback for deep links: its loader picks the bundle by path); .nojekyll added.
 set -euo pipefail
@@ -19,14 +19,16 @@ setup_build
 cd "$ROOT"
 rm -rf "$OUT"
 trunk build --release --public-url "$PUBLIC_URL" --dist "$OUT"
-# Trunk builds the Redis bundle as a "worker" (Trunk.toml), whose files keep their plain names. Hashed
-# names, as the light bundle's files have, keep a cached glue file from meeting a newer wasm.
-hash="$(cat "$OUT/redis_pages.js" "$OUT/redis_pages_bg.wasm" | sha256sum | cut -c1-16)"
-mv "$OUT/redis_pages.js" "$OUT/redis_pages-$hash.js"
-mv "$OUT/redis_pages_bg.wasm" "$OUT/redis_pages-${hash}_bg.wasm"
-sed -i -e "s#/redis_pages\.js'#/redis_pages-$hash.js'#" -e "s#/redis_pages_bg\.wasm'#/redis_pages-${hash}_bg.wasm'#" "$OUT/index.html"
-grep -q "redis_pages-$hash.js'" "$OUT/index.html" && grep -q "redis_pages-${hash}_bg.wasm'" "$OUT/index.html" \
-  || { echo "build-pages: index.html's loader does not name the Redis bundle's files" >&2; exit 1; }
+# Trunk builds the Redis pages' bundles as "workers" (Trunk.toml), whose files keep their plain names.
+# Hashed names, as the light bundle's files have, keep a cached glue file from meeting a newer wasm.
+for bin in page_locks page_redis page_cluster page_messaging; do
+  hash="$(cat "$OUT/$bin.js" "$OUT/${bin}_bg.wasm" | sha256sum | cut -c1-16)"
+  mv "$OUT/$bin.js" "$OUT/$bin-$hash.js"
+  mv "$OUT/${bin}_bg.wasm" "$OUT/$bin-${hash}_bg.wasm"
+  sed -i -e "s#/$bin\.js'#/$bin-$hash.js'#" -e "s#/${bin}_bg\.wasm'#/$bin-${hash}_bg.wasm'#" "$OUT/index.html"
+  grep -q "$bin-$hash.js'" "$OUT/index.html" && grep -q "$bin-${hash}_bg.wasm'" "$OUT/index.html" \
+    || { echo "build-pages: index.html's loader does not name $bin's files" >&2; exit 1; }
+done
 python3 "$ROOT/scripts/inject_csp.py" "$OUT/index.html"
 cp "$OUT/index.html" "$OUT/404.html"
 touch "$OUT/.nojekyll"

@@ -1,6 +1,6 @@
 //! The browser entry point of the light bundle (home, backoff, load balancing): mounts the app with
-//! those pages. `src/bin/redis_pages.rs` is the other bundle (ARCHITECTURE.md, "Bundle"). Everything
-//! else lives in the library.
+//! those pages. `src/bin/page_*.rs` are the other bundles, one per Redis page (ARCHITECTURE.md,
+//! "Bundle"). Everything else lives in the library.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

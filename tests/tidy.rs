@@ -107,21 +107,34 @@ fn architecture_md_names_every_source_file() {
     );
 }
 
-/// The paths index.html's loader (Trunk.toml's `REDIS_ROUTES`) sends to the Redis bundle, and the
-/// paths of the routes `Route::bundle` puts in it (src/ui/routes.rs): they must be the same, or a
-/// page would load in the bundle that does not carry it.
+/// The paths index.html's loader (Trunk.toml's `PAGE_BUNDLES`) sends to each Redis page's bundle, and
+/// the bundle `Route::bundle` puts each route in with the bin `Bundle::bin` names (src/ui/routes.rs):
+/// they must agree, or a page would load in a bundle that does not carry it. index.html must build
+/// every such bin and scripts/build-pages.sh must give each its hashed names.
 #[test]
-fn the_loader_sends_exactly_the_redis_bundles_routes_to_it() {
+fn the_loader_sends_each_redis_page_to_its_own_bundle() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let trunk = std::fs::read_to_string(root.join("Trunk.toml")).unwrap();
-    let routes = std::fs::read_to_string(root.join("src/ui/routes.rs")).unwrap();
+    let read = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
+    let (trunk, routes, index, build) =
+        (read("Trunk.toml"), read("src/ui/routes.rs"), read("index.html"), read("scripts/build-pages.sh"));
 
-    let loader = trunk
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("const REDIS_ROUTES = /^(?:"))
-        .expect("Trunk.toml's pattern_script defines REDIS_ROUTES = /^(?:a|b)…/");
-    let mut loader_paths: Vec<String> = loader.split(')').next().unwrap().split('|').map(|p| format!("/{p}")).collect();
-    loader_paths.sort();
+    // `  locks: ['{base}page_locks.js', '{base}page_locks_bg.wasm'],` between `const PAGE_BUNDLES = {` and `};`.
+    let table = trunk
+        .split_once("const PAGE_BUNDLES = {")
+        .and_then(|(_, rest)| rest.split_once("};"))
+        .expect("Trunk.toml's pattern_script defines `const PAGE_BUNDLES = { … };`")
+        .0;
+    let mut loader: Vec<(String, String)> = Vec::new();
+    for line in table.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (page, files) = line.split_once(": ").unwrap_or_else(|| panic!("PAGE_BUNDLES line {line:?}"));
+        let bin = files
+            .strip_prefix("['{base}")
+            .and_then(|f| f.split_once(".js', '{base}"))
+            .unwrap_or_else(|| panic!("PAGE_BUNDLES line {line:?} names `{{base}}<bin>.js` then the wasm"));
+        assert_eq!(bin.1, format!("{}_bg.wasm'],", bin.0), "PAGE_BUNDLES line {line:?}: the wasm of the same bin");
+        loader.push((format!("/{page}"), bin.0.to_string()));
+    }
+    loader.sort();
 
     // `#[at("/path")]` then the variant on a following line.
     let mut path_of = std::collections::BTreeMap::new();
@@ -136,21 +149,31 @@ fn the_loader_sends_exactly_the_redis_bundles_routes_to_it() {
             }
         }
     }
-    let arm = routes
+    // `Bundle::Locks => "page_locks",` in `Bundle::bin`.
+    let bin_of: std::collections::BTreeMap<String, String> = routes
         .lines()
-        .find(|l| l.trim_end().ends_with("=> Bundle::Redis,"))
-        .expect("Route::bundle has one `… => Bundle::Redis,` arm");
-    let mut bundle_paths: Vec<String> = arm
-        .split("=>")
-        .next()
-        .unwrap()
-        .split('|')
-        .map(|v| {
-            let v = v.trim().trim_start_matches("Route::");
-            path_of.get(v).unwrap_or_else(|| panic!("no #[at] for Route::{v}")).clone()
+        .filter_map(|l| l.trim().strip_prefix("Bundle::")?.strip_suffix("\",")?.split_once(" => \""))
+        .map(|(b, bin)| (b.to_string(), bin.to_string()))
+        .collect();
+    // `Route::Locks => Bundle::Locks,` in `Route::bundle`: every bundle but the light one.
+    let mut bundles: Vec<(String, String)> = routes
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Route::")?.strip_suffix(',')?.split_once(" => Bundle::"))
+        .filter(|(_, b)| *b != "Light")
+        .map(|(v, b)| {
+            let path = path_of.get(v).unwrap_or_else(|| panic!("no #[at] for Route::{v}")).clone();
+            (path, bin_of.get(b).unwrap_or_else(|| panic!("Bundle::bin names no bin for Bundle::{b}")).clone())
         })
         .collect();
-    bundle_paths.sort();
-    assert!(!bundle_paths.is_empty());
-    assert_eq!(loader_paths, bundle_paths, "Trunk.toml's REDIS_ROUTES vs Route::bundle's Redis arm");
+    bundles.sort();
+    assert!(bundles.len() >= 4, "Route::bundle puts each Redis page in its own bundle: {bundles:?}");
+    assert_eq!(loader, bundles, "Trunk.toml's PAGE_BUNDLES vs Route::bundle and Bundle::bin");
+    for (_, bin) in &bundles {
+        assert!(index.contains(&format!("data-bin=\"{bin}\" data-type=\"worker\"")), "index.html builds {bin}");
+        assert!(
+            build.lines().any(|l| l.starts_with("for bin in ") && l.split([' ', ';']).any(|w| w == bin)),
+            "scripts/build-pages.sh hashes {bin}'s file names"
+        );
+        assert!(root.join(format!("src/bin/{bin}.rs")).exists(), "src/bin/{bin}.rs is the bin");
+    }
 }

@@ -49,7 +49,7 @@ test('nav clicks, back and forward work, and the query string survives', async (
   await page.close();
 });
 
-test('the two wasm bundles: a link within one is a router push, a link into the other a full load that keeps the theme and the remembered queries', async () => {
+test('the wasm bundles: a link within one is a router push, a link into another a full load that keeps the theme and the remembered queries', async () => {
   const page = await openPage(context);
   const appWasm = () => page.evaluate(() => performance.getEntriesByType('resource')
     .map((e) => new URL(e.name).pathname.split('/').pop()).filter((n) => n.endsWith('_bg.wasm')));
@@ -65,12 +65,19 @@ test('the two wasm bundles: a link within one is a router push, a link into the 
   await page.getByTestId('theme-toggle').click();
   const toggled = await page.evaluate(() => document.documentElement.dataset.theme);
   assert.notEqual(toggled, theme);
-  // Into the Redis bundle: a new document, with the nav's active link and the saved theme.
+  // Into the cluster page's bundle: a new document, with the nav's active link and the saved theme.
   await page.locator('nav').getByRole('link', { name: 'Cluster' }).click();
   await page.getByTestId('page-cluster').waitFor();
   assert.equal(await page.evaluate(() => window.__sameDocument), undefined, 'a full page load');
-  assert.match((await appWasm()).join(), /^redis_pages-[0-9a-f]+_bg\.wasm$/, 'the Redis bundle alone');
+  assert.match((await appWasm()).join(), /^page_cluster-[0-9a-f]+_bg\.wasm$/, "the cluster page's bundle alone");
   assert.equal(await page.locator('nav [aria-current="page"]').textContent(), 'Cluster');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), toggled, 'the theme carries over');
+  // From one Redis page's bundle into another's: a full load again, with the theme.
+  await page.evaluate(() => { window.__sameDocument = true; });
+  await page.locator('nav').getByRole('link', { name: 'Messaging' }).click();
+  await page.getByTestId('page-messaging').waitFor();
+  assert.equal(await page.evaluate(() => window.__sameDocument), undefined, 'a full page load');
+  assert.match((await appWasm()).join(), /^page_messaging-[0-9a-f]+_bg\.wasm$/, "the messaging page's bundle alone");
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), toggled, 'the theme carries over');
   // Back into the light bundle through the nav: Backoff's query (its seed, and the defaults the page
   // wrote beside it) comes back.
