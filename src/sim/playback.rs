@@ -230,6 +230,62 @@ impl Playback {
     }
 }
 
+/// How the simulation shares an animation frame with drawing: the frame's work goal minus what
+/// drawing the page (Yew's render, style, layout, paint) has been costing lately, smoothed, but
+/// never less than a floor, so a page whose pictures alone overrun the goal still moves (slower
+/// than asked, which the page reports) and a cheap page gives the simulation nearly all of it.
+/// The costs are passed in by the UI hook, which measures them; this never reads a clock.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FrameBudget {
+    goal_ms: f64,
+    floor_ms: f64,
+    /// Smoothed drawing cost per frame; `None` until a frame has been measured.
+    render_ms: Option<f64>,
+}
+
+impl FrameBudget {
+    /// Weight of the newest measurement in the smoothed drawing cost (about the last 8 frames count).
+    const SMOOTHING: f64 = 0.25;
+
+    /// A budget aiming for `goal_ms` of work per frame, of which the simulation gets at least
+    /// `floor_ms` (clamped into `0..=goal_ms`).
+    pub fn new(goal_ms: f64, floor_ms: f64) -> Self {
+        let goal_ms = if goal_ms.is_finite() { goal_ms.max(0.0) } else { 0.0 };
+        let floor_ms = if floor_ms.is_finite() { floor_ms.clamp(0.0, goal_ms) } else { 0.0 };
+        FrameBudget { goal_ms, floor_ms, render_ms: None }
+    }
+
+    /// Milliseconds the simulation may run in the coming frame. Before any measurement, half the goal.
+    pub fn sim_ms(&self) -> f64 {
+        let render = self.render_ms.unwrap_or(self.goal_ms / 2.0);
+        (self.goal_ms - render).clamp(self.floor_ms, self.goal_ms)
+    }
+
+    /// The smoothed drawing cost per frame (0 before any measurement).
+    pub fn render_ms(&self) -> f64 {
+        self.render_ms.unwrap_or(0.0)
+    }
+
+    /// Records one frame: `frame_ms` of work in all, `sim_ms` of it the simulation's. A measurement
+    /// that is not a finite, non-negative number is ignored.
+    pub fn record(&mut self, frame_ms: f64, sim_ms: f64) {
+        let render = frame_ms - sim_ms;
+        if !render.is_finite() || frame_ms < 0.0 || sim_ms < 0.0 {
+            return;
+        }
+        let render = render.max(0.0);
+        self.render_ms = Some(match self.render_ms {
+            Some(prev) => prev + Self::SMOOTHING * (render - prev),
+            None => render,
+        });
+    }
+
+    /// Forgets the measurements (a paused page may draw at a different cost when it resumes).
+    pub fn reset(&mut self) {
+        self.render_ms = None;
+    }
+}
+
 /// What the playback driver needs of a run: anything with a virtual clock and a queue of events.
 /// [`Simulation`] implements it; a model with its own tight event loop (the backoff contention
 /// experiment) can implement it too and be played, stepped and sped up by the same controls.
@@ -325,6 +381,33 @@ mod tests {
         let mut s = Simulation::new(Ticker { every_ms }, TEST_EPOCH);
         s.schedule_in(SimDuration(every_ms), ());
         s
+    }
+
+    #[test]
+    fn frame_budget_gives_the_simulation_the_goal_minus_the_smoothed_drawing_cost_above_a_floor() {
+        let mut b = FrameBudget::new(8.0, 1.5);
+        assert_eq!(b.sim_ms(), 4.0, "before any measurement: half the goal");
+        b.record(5.0, 3.0); // drawing cost 2 ms
+        assert_eq!(b.render_ms(), 2.0);
+        assert_eq!(b.sim_ms(), 6.0);
+        b.record(12.0, 2.0); // drawing cost 10 ms: smoothed 2 + 0.25 × 8 = 4
+        assert_eq!(b.render_ms(), 4.0);
+        assert_eq!(b.sim_ms(), 4.0);
+        for _ in 0..50 {
+            b.record(40.0, 1.5);
+        }
+        assert!((b.render_ms() - 38.5).abs() < 0.01, "converges on the drawing cost: {}", b.render_ms());
+        assert_eq!(b.sim_ms(), 1.5, "never below the floor");
+        for _ in 0..50 {
+            b.record(0.5, 0.5);
+        }
+        assert!((b.sim_ms() - 8.0).abs() < 0.01, "a free page gives the simulation the whole goal");
+        b.record(f64::NAN, 1.0);
+        b.record(-1.0, 0.0);
+        assert!((b.sim_ms() - 8.0).abs() < 0.01, "nonsense measurements are ignored");
+        b.reset();
+        assert_eq!(b.sim_ms(), 4.0);
+        assert_eq!(FrameBudget::new(8.0, 20.0).sim_ms(), 8.0, "the floor is clamped to the goal");
     }
 
     #[test]

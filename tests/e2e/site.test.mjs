@@ -204,3 +204,28 @@ test('while the wasm downloads the page shows a loading state, and it goes once 
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('the controls bar keeps its height (no layout shift) when "running at N× of M× asked" appears while playing', async () => {
+  const page = await openPage(context);
+  for (const width of [1440, 1100, 900, 600, 360]) {
+    await page.setViewportSize({ width, height: 900 });
+    // Sixteen contending workers at 1000×: more than a frame's share of work, so the notice shows.
+    await page.goto(url('locks?workers=16&speed=1000'));
+    await page.getByTestId('page-locks').waitFor();
+    const bar = page.getByTestId('controls-bar');
+    const box = async () => bar.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return { height: Math.round(r.height), below: Math.round(el.nextElementSibling.getBoundingClientRect().top) };
+    });
+    const paused = await box();
+    await page.getByTestId('play-toggle').click();
+    await page.getByTestId('behind').waitFor({ timeout: 15000 });
+    const playing = await box();
+    const notice = await page.getByTestId('behind').textContent();
+    await page.getByTestId('play-toggle').click();
+    assert.match(notice, /^running at \d+(\.\d)?× of 1000× asked$/);
+    assert.deepEqual(playing, paused, `at ${width} px wide the bar and what follows it stay put while "${notice}" shows`);
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

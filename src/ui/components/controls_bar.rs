@@ -122,9 +122,13 @@ pub fn ControlsBar(props: &ControlsBarProps) -> Html {
                        aria-valuetext={format_speed(speed)} data-testid="speed" oninput={on_slider} />
                 <output data-testid="speed-value">{ format_speed(speed) }</output>
             </label>
-            if let Some(text) = &props.behind {
-                <span class="controls-bar__behind" role="status" data-testid="behind">{ text.clone() }</span>
-            }
+            // The notice's place is kept whether it shows or not, so it appearing while playing
+            // never moves the bar's other controls or the page below.
+            <span class="controls-bar__behind" role="status" data-testid="behind-slot">
+                if let Some(text) = &props.behind {
+                    <span data-testid="behind">{ text.clone() }</span>
+                }
+            </span>
             <form class="controls-bar__seed" onsubmit={apply_seed}>
                 <label>
                     <span class="controls-bar__label">{ "Seed" }</span>

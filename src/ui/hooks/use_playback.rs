@@ -1,9 +1,12 @@
 //! `use_playback`: drives a run from `requestAnimationFrame` through the core's [`Playback`].
 //!
-//! Each frame asks the core to run the virtual time owed for the wall time that passed, with a work
-//! budget of [`FRAME_BUDGET_MS`]: past it the frame stops and the rest is carried to later frames,
-//! so a fast speed on a busy model lowers the speed achieved (shown as "behind"), never the page's
-//! responsiveness. Space toggles play and → steps (← steps back on a rewindable run), unless the
+//! Each frame asks the core to run the virtual time owed for the wall time that passed, within the
+//! simulation's share of the frame: [`FRAME_GOAL_MS`] of work per frame in all, minus what drawing
+//! the page has been costing (measured each frame from the animation-frame callback to a timer task
+//! that runs once the frame's render, style, layout and paint are done; smoothed by the core's
+//! [`FrameBudget`]), never less than [`MIN_SIM_MS`]. Past it the frame stops and the rest is carried
+//! to later frames, so a fast speed on a busy model or a costly picture lowers the speed achieved
+//! (shown as "running at N× of M× asked"), never the page's responsiveness. Space toggles play and → steps (← steps back on a rewindable run), unless the
 //! user is typing in a field; with several players on one page the keys drive the one used (or
 //! mounted) most recently.
 
@@ -12,16 +15,20 @@ use std::rc::Rc;
 
 use gloo_events::{EventListener, EventListenerOptions};
 use gloo_render::{request_animation_frame, AnimationFrame};
+use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsCast;
 use web_sys::KeyboardEvent;
 use yew::prelude::*;
 
 use crate::sim::playback::{format_speed, Clocked};
-use crate::sim::{FrameReport, Playback, SimTime};
+use crate::sim::{FrameBudget, FrameReport, Playback, SimTime};
 use crate::ui::performance_now;
 
-/// Wall-clock milliseconds of simulation work allowed per animation frame.
-pub const FRAME_BUDGET_MS: f64 = 8.0;
+/// Wall-clock milliseconds of main-thread work aimed for per animation frame: the simulation's
+/// share plus drawing the page.
+pub const FRAME_GOAL_MS: f64 = 8.0;
+/// The simulation's share of a frame never drops below this, however costly drawing is.
+pub const MIN_SIM_MS: f64 = 1.5;
 
 thread_local! {
     /// Mounted players by recency of use: the last one answers the keyboard.
@@ -52,6 +59,10 @@ struct Driver {
     last_frame_ms: Option<f64>,
     report: FrameReport,
     frame: Option<AnimationFrame>,
+    /// The simulation's share of the next frame, from the measured cost of drawing.
+    budget: FrameBudget,
+    /// Fires once the current frame is drawn, to measure it (dropped with the player).
+    measure: Option<Timeout>,
 }
 
 /// A handle on the playback of one run; cheap to clone and to compare.
@@ -209,6 +220,8 @@ pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f6
         last_frame_ms: None,
         report: FrameReport::default(),
         frame: None,
+        budget: FrameBudget::new(FRAME_GOAL_MS, MIN_SIM_MS),
+        measure: None,
     });
     let redraw = use_force_update();
     let playing = use_state(|| false);
@@ -233,10 +246,17 @@ pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f6
                         let mut d = d2.borrow_mut();
                         let elapsed = d.last_frame_ms.map(|last| (ts - last).max(0.0)).unwrap_or(0.0);
                         d.last_frame_ms = Some(ts);
-                        let report = d
-                            .playback
-                            .advance(&mut *run.borrow_mut(), elapsed, || performance_now() - start > FRAME_BUDGET_MS);
+                        let share = d.budget.sim_ms();
+                        let report =
+                            d.playback.advance(&mut *run.borrow_mut(), elapsed, || performance_now() - start > share);
                         d.report = report;
+                        // A timer task set now runs after this frame's render (Yew's, in the
+                        // microtasks that follow this callback), style, layout and paint.
+                        let sim_ms = performance_now() - start;
+                        let d3 = d2.clone();
+                        d.measure = Some(Timeout::new(0, move || {
+                            d3.borrow_mut().budget.record(performance_now() - start, sim_ms);
+                        }));
                     }
                     redraw.force_update();
                     if d2.borrow().playback.is_playing() {
@@ -247,10 +267,13 @@ pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f6
             }
             if *playing {
                 driver.borrow_mut().last_frame_ms = None;
+                driver.borrow_mut().budget.reset();
                 schedule(run, driver.clone(), redraw);
             }
             move || {
-                driver.borrow_mut().frame = None;
+                let mut d = driver.borrow_mut();
+                d.frame = None;
+                d.measure = None;
             }
         });
     }

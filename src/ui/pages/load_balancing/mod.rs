@@ -24,7 +24,7 @@ use crate::balance::replay::LbRunUrl;
 use crate::balance::{Action, FieldError, Scenario, ScenarioForm, ServerState};
 use crate::sim::{ParamError, SimDuration, SimParams, SimTime, TEST_EPOCH};
 use crate::ui::components::{ControlsBar, LineChart, PageHeader, ParamNotices, RewindCommand, Series};
-use crate::ui::hooks::{use_playback, use_run_controls, use_url_params, RunControlsSpec};
+use crate::ui::hooks::{use_playback, use_run_controls, use_stagger, use_url_params, RunControlsSpec};
 use crate::ui::rewind_page::{use_rewind_wiring, use_url_follows_run, UrlFollow};
 use crate::ui::Route;
 use state::{LbExtra, LbMsg, LbPageMsg, LbState};
@@ -40,6 +40,9 @@ pub const FLOW_CAPACITY: usize = 240;
 
 /// The percentile chart shows this many of the latest windows.
 const CHART_WINDOWS: usize = 60;
+
+/// How often (wall ms) the fleet diagram (its dots) and the latency chart are redrawn while playing.
+const HEAVY_MS: [f64; 2] = [50.0, 250.0];
 
 #[derive(Clone, PartialEq)]
 struct UrlState {
@@ -104,6 +107,9 @@ pub fn LoadBalancingPage() -> Html {
         })
     };
     let playback = use_playback(state.run.clone(), init.sim.speed);
+    let due = use_stagger(playback.is_playing(), HEAVY_MS);
+    let fleet_shown = use_mut_ref(|| (Vec::new(), Vec::new(), 0u64));
+    let series_shown = use_mut_ref(Vec::<Series>::new);
     let dispatch = state.dispatcher();
 
     // A link's (or a replay's) cursor is reached in frame-sized slices; the scrubber's and the
@@ -197,7 +203,12 @@ pub fn LoadBalancingPage() -> Html {
     let scenario = model.scenario().clone();
     let servers = model.server_snapshots(now);
     let now_ms = cursor.at_ms;
-    let flows: Vec<_> = model.flows().iter().copied().collect();
+    // The fleet's dots and the latency chart are redrawn at most every HEAVY_MS while playing, one
+    // per frame (`use_stagger`); the clock, the totals and the cards (sampled) move on their own.
+    if due[0] {
+        *fleet_shown.borrow_mut() = (servers.clone(), model.flows().iter().copied().collect(), now_ms);
+    }
+    let (fleet_servers, flows, fleet_ms) = fleet_shown.borrow().clone();
     let clients = model.clients().len();
     let metrics = &model.metrics;
     let windows = &metrics.windows;
@@ -205,12 +216,15 @@ pub fn LoadBalancingPage() -> Html {
     let pick = |f: fn(&crate::balance::WindowSummary) -> u64| -> Vec<(f64, f64)> {
         shown.iter().filter(|w| w.completed > 0).map(|w| (w.end_ms as f64 / 1000.0, f(w) as f64)).collect()
     };
-    let series = vec![
-        Series { name: "p50".into(), points: pick(|w| w.latency.p50_ms) },
-        Series { name: "p95".into(), points: pick(|w| w.latency.p95_ms) },
-        Series { name: "p99".into(), points: pick(|w| w.latency.p99_ms) },
-        Series { name: "p99.9".into(), points: pick(|w| w.latency.p999_ms) },
-    ];
+    if due[1] {
+        *series_shown.borrow_mut() = vec![
+            Series { name: "p50".into(), points: pick(|w| w.latency.p50_ms) },
+            Series { name: "p95".into(), points: pick(|w| w.latency.p95_ms) },
+            Series { name: "p99".into(), points: pick(|w| w.latency.p99_ms) },
+            Series { name: "p99.9".into(), points: pick(|w| w.latency.p999_ms) },
+        ];
+    }
+    let series = series_shown.borrow().clone();
     let arrivals = metrics.arrivals;
     let completed: u64 = metrics.servers.iter().map(|s| s.completed).sum();
     let drops = metrics.drops();
@@ -273,9 +287,9 @@ pub fn LoadBalancingPage() -> Html {
                     </div>
                 }
                 <FleetDiagram
-                    servers={servers.clone()}
+                    servers={fleet_servers}
                     flows={flows}
-                    now_ms={now_ms}
+                    now_ms={fleet_ms}
                     speed={playback.speed()}
                     clients={clients}
                     algorithm={AttrValue::from(scenario.algorithm.id())}

@@ -28,7 +28,7 @@ use crate::redis::cache_aside::{records_csv, Config, Source, RATE_RANGE, SKEW_RA
 use crate::sim::{QueryParams, SimDuration, SimParams, SimTime, TEST_EPOCH};
 use crate::ui::components::{ControlsBar, LineChart, ParamNotices, Series};
 use crate::ui::download::download_text;
-use crate::ui::hooks::{use_playback, use_url_params};
+use crate::ui::hooks::{use_playback, use_stagger, use_url_params};
 use crate::ui::rewind_page::{use_rewind_wiring, use_url_follows_run, UrlFollow};
 use ask::AskForm;
 use diagram::{Dot, LatencyScatter, SequenceDiagram};
@@ -47,6 +47,21 @@ const DOTS_SHOWN: usize = 400;
 const RATIO_SECONDS: usize = 300;
 /// Keys listed in the table (the longest-lived first).
 const KEYS_SHOWN: usize = 8;
+/// How often (wall ms) each picture is redrawn while playing: the sequence diagrams of the latest
+/// requests, the hit-ratio chart, the keys table, the latency scatter, the requests table.
+const HEAVY_MS: [f64; 5] = [100.0, 250.0, 250.0, 200.0, 200.0];
+
+/// What the pictures drew last (kept while they are not due).
+#[derive(Clone, Default)]
+struct Shown {
+    latest: Vec<crate::redis::cache_aside::RequestRecord>,
+    /// The time the sequence diagrams were drawn at (how far each request's path has got).
+    paths_ms: u64,
+    ratio: Vec<Series>,
+    keys: (Vec<crate::redis::browser::KeyRow>, usize),
+    dots: Vec<Dot>,
+    rows: Vec<crate::redis::cache_aside::RequestRecord>,
+}
 
 /// The demo's scenario and run as the URL carries them.
 #[derive(Clone, Debug, PartialEq)]
@@ -128,6 +143,8 @@ pub fn CacheAsideDemo() -> Html {
         })
     };
     let playback = use_playback(state.run.clone(), url.initial().sim.speed);
+    let due = use_stagger(playback.is_playing(), HEAVY_MS);
+    let shown = use_mut_ref(Shown::default);
     let dispatch = state.dispatcher();
     let export_error = use_state(|| None::<String>);
 
@@ -209,18 +226,40 @@ pub fn CacheAsideDemo() -> Html {
     let totals = model.totals();
     let current = Settings::of(model.config());
     let records = model.records();
-    let latest: Vec<_> = records.iter().rev().take(PATHS_SHOWN).cloned().collect();
-    let rows: Vec<_> = records.iter().rev().take(ROWS_SHOWN).cloned().collect();
-    let dots: Vec<Dot> = records
-        .iter()
-        .rev()
-        .filter_map(|r| {
-            r.latency_ms().map(|l| Dot { t_s: r.start_ms as f64 / 1000.0, ms: l as f64, hit: r.outcome.is_hit() })
-        })
-        .take(DOTS_SHOWN)
-        .collect();
-    let ratio = ratio_series(&model.ratio_buckets().to_vec());
-    let (keys, key_count) = model.store.browse_longest_ttl(now, KEYS_SHOWN);
+    // The pictures are redrawn at most every HEAVY_MS while playing, one per frame (`use_stagger`);
+    // what a part drew last is kept until it is due again. The figures (Stats) move every frame.
+    {
+        let mut shown = shown.borrow_mut();
+        let shown = &mut *shown;
+        if due[0] {
+            shown.latest = records.iter().rev().take(PATHS_SHOWN).cloned().collect();
+            shown.paths_ms = now_ms;
+        }
+        if due[1] {
+            shown.ratio = ratio_series(&model.ratio_buckets().to_vec());
+        }
+        if due[2] {
+            shown.keys = model.store.browse_longest_ttl(now, KEYS_SHOWN);
+        }
+        if due[3] {
+            shown.dots = records
+                .iter()
+                .rev()
+                .filter_map(|r| {
+                    r.latency_ms().map(|l| Dot {
+                        t_s: r.start_ms as f64 / 1000.0,
+                        ms: l as f64,
+                        hit: r.outcome.is_hit(),
+                    })
+                })
+                .take(DOTS_SHOWN)
+                .collect();
+        }
+        if due[4] {
+            shown.rows = records.iter().rev().take(ROWS_SHOWN).cloned().collect();
+        }
+    }
+    let Shown { latest, paths_ms, ratio, keys: (keys, key_count), dots, rows } = shown.borrow().clone();
     let typed = state.extra.last_typed.and_then(|id| model.record(id)).filter(|r| r.source == Source::Typed).cloned();
     let cursor = run.cursor();
     let clock = SimDuration(cursor.at_ms).clock_string();
@@ -265,7 +304,7 @@ pub fn CacheAsideDemo() -> Html {
                 <div class="ca-paths" data-testid="ca-paths">
                     // Keyed by position, not request id: at speed the three latest requests change every
                     // frame, and position keys update three diagrams instead of rebuilding them.
-                    { for latest.into_iter().enumerate().map(|(i, r)| html! { <SequenceDiagram key={i} record={r} now_ms={now_ms} ttl_s={current.ttl_s} /> }) }
+                    { for latest.into_iter().enumerate().map(|(i, r)| html! { <SequenceDiagram key={i} record={r} now_ms={paths_ms} ttl_s={current.ttl_s} /> }) }
                 </div>
             }
 
