@@ -6,6 +6,7 @@
 //! checks each field on its own, so a bad value names its field, the text given and what is
 //! accepted; the URL reader then falls back field by field to the base's value. Pure: no web types.
 
+use super::replay::MAX_WEIGHT;
 use super::scenario::{ActiveCheck, ArrivalConfig, Burst, PassiveCheck, Scenario, ServerConfig};
 use super::{preset, AlgorithmId};
 use crate::sim::Distribution;
@@ -35,6 +36,26 @@ pub const FIELDS: [&str; 21] = [
     "nat",
     "mg_track",
 ];
+
+/// Most servers the `weights` field may list.
+pub const MAX_SERVERS: usize = 50;
+
+/// The longest text the `weights` field keeps: every server at the largest weight
+/// ([`super::replay::MAX_WEIGHT`], four digits), each followed by a comma and a space.
+pub const WEIGHTS_MAX_CHARS: usize = MAX_SERVERS * (4 + 2);
+
+/// The longest text any other field keeps: every accepted number (at most `3600000`, or a decimal
+/// like `0.001`) fits many times over.
+pub const NUMBER_MAX_CHARS: usize = 32;
+
+/// The longest text the editor's box for `field` keeps. Nothing legal comes near it; a 164 KB paste
+/// into the weights box once made a 224 ms task.
+pub fn max_chars(field: &str) -> usize {
+    match field {
+        "weights" => WEIGHTS_MAX_CHARS,
+        _ => NUMBER_MAX_CHARS,
+    }
+}
 
 /// The service-time shapes the editor offers, by their field value.
 pub const SERVICE_KINDS: [&str; 6] = ["exponential", "lognormal", "pareto", "constant", "uniform", "absnormal"];
@@ -210,10 +231,13 @@ impl ScenarioForm {
             Err(_) => err("alg", &format!("one of {}", AlgorithmId::id_list())),
         }
         let weights: Option<Vec<u32>> = {
-            let parts: Vec<Option<u32>> =
-                self.get("weights").split(',').map(|p| p.trim().parse::<u32>().ok().filter(|w| *w <= 1000)).collect();
+            let parts: Vec<Option<u32>> = self
+                .get("weights")
+                .split(',')
+                .map(|p| p.trim().parse::<u32>().ok().filter(|w| *w <= MAX_WEIGHT))
+                .collect();
             let all: Option<Vec<u32>> = parts.into_iter().collect();
-            all.filter(|w| (1..=50).contains(&w.len()) && w.iter().any(|x| *x > 0))
+            all.filter(|w| (1..=MAX_SERVERS).contains(&w.len()) && w.iter().any(|x| *x > 0))
         };
         let rate = num_field!("rate", 0.1, 100_000.0, "a number of requests per second from 0.1 to 100000");
         let dur = int_field!("dur", 100, 3_600_000);
@@ -280,7 +304,12 @@ impl ScenarioForm {
             0
         }) as u32;
         let Some(weights) = weights else {
-            err("weights", "1 to 50 whole numbers from 0 to 1000, separated by commas, at least one above 0");
+            err(
+                "weights",
+                &format!(
+                    "1 to {MAX_SERVERS} whole numbers from 0 to {MAX_WEIGHT}, separated by commas, at least one above 0"
+                ),
+            );
             return Err(errors);
         };
         if !errors.is_empty() {
@@ -407,6 +436,21 @@ impl ScenarioForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_largest_legal_weights_and_every_preset_fit_the_editor_caps() {
+        let largest = vec![MAX_WEIGHT.to_string(); MAX_SERVERS].join(", ");
+        assert!(largest.len() <= max_chars("weights"), "{} > {}", largest.len(), max_chars("weights"));
+        let mut form = ScenarioForm::for_preset("custom");
+        form.set("weights", largest);
+        assert!(form.to_scenario(1).is_ok(), "the largest legal weights are accepted");
+        for p in super::super::presets() {
+            let form = ScenarioForm::for_preset(p.id);
+            for f in FIELDS {
+                assert!(form.get(f).chars().count() < max_chars(f), "{} {f} = {:?}", p.id, form.get(f));
+            }
+        }
+    }
 
     #[test]
     fn every_preset_round_trips_through_its_form() {

@@ -200,7 +200,7 @@ fn owed(run: &MessagingModel) -> BTreeSet<(MsgId, usize)> {
             Value::Hash(h) => h.iter().for_each(|(_, v)| all(&mut out, &v[..])),
             Value::ZSet(z) => z.iter().for_each(|(e, _)| all(&mut out, e)),
             Value::Stream(st) => {
-                for (id, fields) in st.entries() {
+                for (id, fields) in st.entries().iter() {
                     let Some(m) = fields.iter().find_map(|(_, v)| parse_payload(v)).map(|p| p.0) else { continue };
                     if st.groups.is_empty() {
                         out.extend((0..copies).map(|c| (m, c)));

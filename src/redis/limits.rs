@@ -150,7 +150,7 @@ pub fn value_cost(key: &[u8], value: &Value) -> u64 {
         // An entry counts like an element (its fields and values its bytes); a group, a consumer
         // and a pending entry each like an element too, so a stream's bookkeeping is not free.
         Value::Stream(s) => {
-            let entries = items(s.len(), s.payload().map(<[u8]>::len).sum());
+            let entries = items(s.len(), s.payload_bytes());
             let groups: u64 = s
                 .groups
                 .iter()

@@ -9,10 +9,19 @@
 //! `stream-node-max-bytes`; `MAXLEN ~` and `MINID ~` only remove whole nodes; XDEL of a node's
 //! last live entry frees the node. XINFO STREAM's `radix-tree-keys` is the node count.
 //!
+//! Copies are cheap: the playground's limit check runs every write command on a scratch copy of
+//! the keys it names (`limits`), and a stream that only grows would otherwise be copied whole for
+//! each XADD, XREADGROUP, XACK and XAUTOCLAIM (a messaging run's stream group paid 10× the other
+//! patterns' cost per event for it). So the entries are a shared, copy-on-write part
+//! (`Arc::make_mut`) plus a short tail of the latest appends, which joins the shared part every
+//! [`TAIL_MAX`] appends ([`Entries`]); the nodes are shared until written; and the byte total of
+//! the entries' fields and values is kept as they come and go.
+//!
 //! Must never read a clock: automatic IDs take the store's time from the caller.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 /// A stream entry ID, `<ms>-<seq>`, ordered as Redis compares them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -218,6 +227,82 @@ impl Default for NodeLimits {
     }
 }
 
+/// Appends an [`Entries`] tail holds before they join the shared part.
+pub const TAIL_MAX: usize = 64;
+
+/// A stream's live entries in ID order: a part shared between copies until one writes it, and a
+/// tail of the latest appends (every tail ID is above every shared one, since appends only go
+/// up). XREADGROUP, XACK and XAUTOCLAIM leave both alone; XADD writes only the tail, and the
+/// shared part is written (copied, when shared) once per [`TAIL_MAX`] appends.
+#[derive(Clone, Default)]
+pub struct Entries {
+    shared: Arc<BTreeMap<StreamId, Fields>>,
+    tail: BTreeMap<StreamId, Fields>,
+}
+
+impl Entries {
+    pub fn len(&self) -> usize {
+        self.shared.len() + self.tail.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.shared.is_empty() && self.tail.is_empty()
+    }
+    pub fn get(&self, id: &StreamId) -> Option<&Fields> {
+        self.tail.get(id).or_else(|| self.shared.get(id))
+    }
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&StreamId, &Fields)> + '_ {
+        self.shared.iter().chain(self.tail.iter())
+    }
+    /// Entries with IDs in `r` (panics as `BTreeMap::range` does on a reversed range).
+    pub fn range<R: std::ops::RangeBounds<StreamId> + Clone>(
+        &self,
+        r: R,
+    ) -> impl DoubleEndedIterator<Item = (&StreamId, &Fields)> + '_ {
+        self.shared.range(r.clone()).chain(self.tail.range(r))
+    }
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &StreamId> + '_ {
+        self.iter().map(|(id, _)| id)
+    }
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Fields> + '_ {
+        self.iter().map(|(_, f)| f)
+    }
+    /// Adds an entry whose ID is above every ID held.
+    fn push(&mut self, id: StreamId, fields: Fields) {
+        self.tail.insert(id, fields);
+        if self.tail.len() >= TAIL_MAX {
+            let tail = std::mem::take(&mut self.tail);
+            Arc::make_mut(&mut self.shared).extend(tail);
+        }
+    }
+    fn remove(&mut self, id: &StreamId) -> Option<Fields> {
+        if let Some(f) = self.tail.remove(id) {
+            return Some(f);
+        }
+        if self.shared.contains_key(id) {
+            return Arc::make_mut(&mut self.shared).remove(id);
+        }
+        None
+    }
+}
+
+/// Equal when they hold the same entries, however they are split.
+impl PartialEq for Entries {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl fmt::Debug for Entries {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// Bytes of an entry's fields and values.
+fn fields_bytes(fields: &Fields) -> usize {
+    fields.iter().map(|(f, v)| f.len() + v.len()).sum()
+}
+
 /// `STREAM_LISTPACK_MAX_SIZE`.
 const LISTPACK_MAX_SIZE: u64 = 1 << 30;
 
@@ -260,8 +345,11 @@ impl Group {
 /// A stream value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stream {
-    entries: BTreeMap<StreamId, Fields>,
-    nodes: BTreeMap<StreamId, Node>,
+    entries: Entries,
+    /// Shared with copies until written (see the module header).
+    nodes: Arc<BTreeMap<StreamId, Node>>,
+    /// Bytes of the entries' fields and values together (what [`Stream::payload`] yields).
+    payload_bytes: usize,
     pub last_id: StreamId,
     pub first_id: StreamId,
     pub max_deleted_entry_id: StreamId,
@@ -310,7 +398,7 @@ impl Stream {
     pub fn node_bytes(&self) -> impl Iterator<Item = usize> + '_ {
         self.nodes.values().map(Node::bytes)
     }
-    pub fn entries(&self) -> &BTreeMap<StreamId, Fields> {
+    pub fn entries(&self) -> &Entries {
         &self.entries
     }
     pub fn get(&self, id: &StreamId) -> Option<&Fields> {
@@ -385,8 +473,9 @@ impl Stream {
             n.bytes() as u64 + totelelen >= max_bytes
                 || (node_limits.max_entries > 0 && n.live + n.deleted >= node_limits.max_entries)
         });
+        let nodes = Arc::make_mut(&mut self.nodes);
         if tail_full {
-            self.nodes.insert(
+            nodes.insert(
                 id,
                 Node {
                     master_fields: fields.iter().map(|(f, _)| f.clone()).collect(),
@@ -397,7 +486,7 @@ impl Stream {
                 },
             );
         }
-        let (&master, node) = self.nodes.iter_mut().next_back().expect("a tail node exists");
+        let (&master, node) = nodes.iter_mut().next_back().expect("a tail node exists");
         let same = node.master_fields.len() == fields.len()
             && node.master_fields.iter().zip(&fields).all(|(m, (f, _))| m == f);
         let flags = if same { SAMEFIELDS } else { 0 };
@@ -419,7 +508,8 @@ impl Stream {
         node.entries_bytes += bytes;
         node.live += 1;
         node.last_id = id;
-        self.entries.insert(id, fields);
+        self.payload_bytes += fields_bytes(&fields);
+        self.entries.push(id, fields);
         self.entries_added += 1;
         self.last_id = id;
         if self.entries.len() == 1 {
@@ -436,13 +526,14 @@ impl Stream {
     /// `streamDeleteItem` (XDEL, XAUTOCLAIM's cleanup is not a deletion): marks the entry deleted
     /// in its node, freeing the node when it was its last live entry. True if it existed.
     pub fn delete(&mut self, id: StreamId) -> bool {
-        if self.entries.remove(&id).is_none() {
+        if self.remove_entry(&id).is_none() {
             return false;
         }
         if let Some(k) = self.node_of(id) {
-            let n = self.nodes.get_mut(&k).expect("node found above");
+            let nodes = Arc::make_mut(&mut self.nodes);
+            let n = nodes.get_mut(&k).expect("node found above");
             if n.live == 1 {
-                self.nodes.remove(&k);
+                nodes.remove(&k);
             } else {
                 n.live -= 1;
                 n.deleted += 1;
@@ -504,10 +595,10 @@ impl Stream {
                 self.nodes.range((std::ops::Bound::Excluded(k), std::ops::Bound::Unbounded)).next().map(|(&n, _)| n);
             let upper = next.and_then(StreamId::decr).unwrap_or(StreamId::MAX);
             if remove_node {
-                self.nodes.remove(&k);
+                Arc::make_mut(&mut self.nodes).remove(&k);
                 let ids: Vec<StreamId> = self.entries.range(k..=upper).map(|(&id, _)| id).collect();
                 for id in ids {
-                    self.entries.remove(&id);
+                    self.remove_entry(&id);
                 }
                 deleted += live;
                 continue;
@@ -527,10 +618,10 @@ impl Stream {
                 if stop {
                     break;
                 }
-                self.entries.remove(&id);
+                self.remove_entry(&id);
                 from_node += 1;
             }
-            let n = self.nodes.get_mut(&k).expect("listed above");
+            let n = Arc::make_mut(&mut self.nodes).get_mut(&k).expect("listed above");
             n.live -= from_node;
             n.deleted += from_node;
             deleted += from_node;
@@ -644,6 +735,18 @@ impl Stream {
         self.entries.values().flat_map(|f| f.iter().flat_map(|(a, b)| [a.as_slice(), b.as_slice()]))
     }
 
+    /// The bytes [`Stream::payload`] yields, summed (kept as entries come and go).
+    pub fn payload_bytes(&self) -> usize {
+        self.payload_bytes
+    }
+
+    /// Removes entry `id` from the entries (not from its node), keeping the byte total.
+    fn remove_entry(&mut self, id: &StreamId) -> Option<Fields> {
+        let removed = self.entries.remove(id)?;
+        self.payload_bytes -= fields_bytes(&removed);
+        Some(removed)
+    }
+
     /// Rebuilds a stream from saved parts: entries appended in order (so nodes form as XADD forms
     /// them), then the counters and groups as saved.
     pub fn restore(
@@ -702,5 +805,38 @@ mod tests {
         let exact = Trim { strategy: TrimStrategy::MaxLen(120), approx: false, limit: 0 };
         assert_eq!(s.trim(exact), 30);
         assert_eq!(s.node_count(), 2, "exact trimming marks entries deleted inside a node");
+    }
+
+    #[test]
+    fn a_copy_shares_entries_until_written_and_the_byte_total_follows_every_change() {
+        let counted = |s: &Stream| s.payload().map(<[u8]>::len).sum::<usize>();
+        let mut s = Stream::default();
+        for i in 1..=250u64 {
+            let v = vec![b'x'; (i % 7) as usize];
+            s.append(vec![(b"payload".to_vec(), v)], Some((StreamId::new(i, 0), true)), 0, NodeLimits::default())
+                .unwrap();
+        }
+        let mut copy = s.clone();
+        let shared = |a: &Stream, b: &Stream| Arc::ptr_eq(&a.entries.shared, &b.entries.shared);
+        assert!(shared(&s, &copy), "a copy shares the entries");
+        assert_eq!(s.entries.tail.len(), 250 % TAIL_MAX);
+        s.groups.insert(b"g".to_vec(), Group::new(StreamId::MIN, 0));
+        copy.append(vec![(b"payload".to_vec(), b"new".to_vec())], None, 1_000, NodeLimits::default()).unwrap();
+        assert!(shared(&s, &copy), "a group change and an append to the tail leave them shared");
+        assert_eq!(copy.last_entry().map(|(id, _)| *id), Some(StreamId::new(1_000, 0)));
+        assert_eq!(copy.range(StreamId::new(249, 0), StreamId::MAX, true).count(), 3);
+        copy.delete(StreamId::new(1_000, 0));
+        assert_eq!(copy.entries, s.entries);
+        let whole =
+            Entries { shared: Arc::default(), tail: s.entries.iter().map(|(id, f)| (*id, f.clone())).collect() };
+        assert_eq!(whole, s.entries, "the same entries compare equal however they are split");
+        assert_eq!(s.xdel(&[StreamId::new(3, 0), StreamId::new(150, 0), StreamId::new(999, 0)]), 2);
+        assert!(!shared(&s, &copy));
+        assert_eq!((copy.len(), s.len()), (250, 248), "the copy kept what the original deleted");
+        assert_eq!(s.payload_bytes(), counted(&s));
+        s.trim(Trim { strategy: TrimStrategy::MaxLen(120), approx: false, limit: 0 });
+        assert_eq!(s.payload_bytes(), counted(&s));
+        s.trim(Trim { strategy: TrimStrategy::MinId(StreamId::new(240, 0)), approx: true, limit: 0 });
+        assert_eq!((s.payload_bytes(), copy.payload_bytes()), (counted(&s), counted(&copy)));
     }
 }

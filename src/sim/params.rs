@@ -38,6 +38,22 @@ pub fn clip(text: &str) -> String {
     }
 }
 
+/// `text` as a capped input keeps it: its first `max` characters, and whether anything was cut.
+/// The UI's text boxes that feed per-tick work (the key browser's filter, the load-balancing
+/// editor's fields) keep what is typed or pasted to a fixed length with this.
+pub fn cap_chars(text: &str, max: usize) -> (String, bool) {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => (text[..end].to_string(), true),
+        None => (text.to_string(), false),
+    }
+}
+
+/// Whether `text` fills an input whose `maxlength` is `max`: `maxlength` counts UTF-16 units, which
+/// are never fewer than characters, so a box at its cap may have refused part of a paste.
+pub fn at_input_cap(text: &str, max: usize) -> bool {
+    text.encode_utf16().count() >= max
+}
+
 fn qs_config() -> serde_qs::Config {
     serde_qs::Config::new().max_depth(0)
 }
@@ -230,6 +246,18 @@ impl SimParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cap_chars_keeps_the_first_characters_and_says_whether_it_cut() {
+        assert_eq!(cap_chars("abc", 3), ("abc".to_string(), false));
+        assert_eq!(cap_chars("abcd", 3), ("abc".to_string(), true));
+        assert_eq!(cap_chars("", 0), (String::new(), false));
+        // Cut on a character boundary, counting characters, not bytes.
+        assert_eq!(cap_chars("üüüü", 2), ("üü".to_string(), true));
+        assert!(at_input_cap("abc", 3) && !at_input_cap("ab", 3));
+        // An astral character is two UTF-16 units, as `maxlength` counts.
+        assert!(at_input_cap("a😀", 3));
+    }
 
     #[test]
     fn reads_seed_and_speed_and_round_trips() {

@@ -23,6 +23,18 @@ pub fn performance_now() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
+/// The value of a text box capped at `max` characters (`crate::sim::params::cap_chars`), written
+/// back into the box when it was cut: its `maxlength` stops typing and pasting, but a value set by
+/// script is not held to it, and the state may already hold the same capped text (Yew would then
+/// leave the longer value in the box).
+pub fn capped_input_value(input: &web_sys::HtmlInputElement, max: usize) -> String {
+    let (text, cut) = crate::sim::params::cap_chars(&input.value(), max);
+    if cut {
+        input.set_value(&text);
+    }
+    text
+}
+
 /// Text of the banner shown when the app panics.
 pub const CRASH_BANNER_TEXT: &str = "Something went wrong and the playground stopped. Reload the page to start again.";
 

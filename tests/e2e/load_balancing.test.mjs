@@ -262,6 +262,36 @@ test('a 2 KB bad weights value is clipped and its notice fits the page', async (
   await page.close();
 });
 
+test('a 164,000-character paste into the editor\'s weights box keeps 300 and says so; the longest task stays well under 200 ms (printed)', async () => {
+  const page = await openPage(context);
+  await page.addInitScript(() => {
+    window.__longtasks = [];
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longtasks.push(e.duration); })
+      .observe({ type: 'longtask', buffered: true });
+  });
+  await page.goto(url('load-balancing'));
+  await page.getByTestId('lb-editor').waitFor();
+  const weights = page.getByTestId('lb-field-weights');
+  await weights.click();
+  await weights.press('Control+A');
+  // What the monkey pasted, which took one 224 ms task before the cap.
+  await page.evaluate(() => { window.__longtasks = []; });
+  await page.keyboard.insertText('1,'.repeat(82000));
+  await page.getByTestId('lb-editor-cut-weights').waitFor();
+  assert.equal((await weights.inputValue()).length, 300, 'the box keeps 300 characters');
+  assert.match(await page.getByTestId('lb-editor-cut-weights').textContent(), /at most 300 characters/);
+  await page.getByTestId('lb-apply').click();
+  await page.getByTestId('lb-editor-errors').waitFor();
+  await page.waitForTimeout(300);
+  const longest = await page.evaluate(() => Math.max(0, ...window.__longtasks));
+  console.log(`weights paste of 164,000 characters: longest task ${longest.toFixed(0)} ms`);
+  assert.ok(longest < 150, `a long task of ${longest.toFixed(0)} ms after the paste`);
+  await weights.fill('2,3,1');
+  assert.equal(await page.getByTestId('lb-editor-cut-weights').count(), 0, 'the note goes with the long value');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 const text = (page, id) => page.getByTestId(id).textContent();
 
 test('rewind: drag back, step, a kill while rewound branches; a copied link opens that moment (and sim replay agrees)', async () => {

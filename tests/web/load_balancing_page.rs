@@ -157,6 +157,64 @@ async fn the_editor_names_a_bad_field_and_applies_a_good_one() {
 }
 
 #[wasm_bindgen_test]
+async fn each_editor_field_keeps_at_most_its_cap_of_a_164_kb_paste_and_says_so() {
+    let (root, handle) = render_at("/load-balancing").await;
+    assert!(by_testid(&root, "lb-editor-cut").is_none(), "no note before a cap is reached");
+    let fields: Vec<String> = {
+        let list = root.query_selector_all("[data-testid='lb-editor'] input[data-testid^='lb-field-']").unwrap();
+        (0..list.length())
+            .filter_map(|i| list.item(i)?.dyn_into::<Element>().ok()?.get_attribute("data-testid"))
+            .map(|id| id["lb-field-".len()..].to_string())
+            .collect()
+    };
+    assert!(fields.len() >= 15 && fields.iter().any(|f| f == "weights"), "{fields:?}");
+    // What the monkey pasted into the weights box (164,000 characters), which once made a 224 ms task.
+    let paste = "1,".repeat(82_000);
+    assert_eq!(paste.len(), 164_000);
+    for field in &fields {
+        let cap = playground::balance::form::max_chars(field);
+        assert_eq!(cap, if field == "weights" { 300 } else { 32 }, "{field}");
+        let input = by_testid(&root, &format!("lb-field-{field}")).unwrap();
+        assert_eq!(
+            input.get_attribute("maxlength"),
+            Some(cap.to_string()),
+            "{field}: typing and pasting stop at the cap"
+        );
+        set_input(&input, &paste);
+        settle().await;
+        let value = input.unchecked_ref::<HtmlInputElement>().value();
+        assert_eq!(value, paste[..cap], "{field} keeps the first {cap} characters");
+        let note = by_testid(&root, &format!("lb-editor-cut-{field}"))
+            .unwrap_or_else(|| panic!("a note says {field} was cut"))
+            .text_content()
+            .unwrap_or_default();
+        assert!(note.contains(&format!("`{field}`")) && note.contains(&format!("at most {cap} characters")), "{note}");
+    }
+    // Every capped field is named at once; Apply quotes the capped weights clipped.
+    assert_eq!(root.query_selector_all("[data-testid='lb-editor-cut'] li").unwrap().length() as usize, fields.len());
+    click(&by_testid(&root, "lb-apply").unwrap());
+    settle().await;
+    let errs = text(&root, "lb-editor-errors");
+    assert!(
+        errs.contains("`weights`") && errs.contains("… (300 characters)") && errs.len() < 8_000,
+        "{} chars",
+        errs.len()
+    );
+    // A short value takes its field's note away; the others stay.
+    let weights = by_testid(&root, "lb-field-weights").unwrap();
+    set_input(&weights, "2,3,1");
+    settle().await;
+    assert!(by_testid(&root, "lb-editor-cut-weights").is_none(), "the note goes with the long value");
+    assert!(by_testid(&root, "lb-editor-cut-rate").is_some());
+    // Multi-byte text is cut on a character boundary.
+    set_input(&weights, &"ü".repeat(400));
+    settle().await;
+    assert_eq!(weights.unchecked_ref::<HtmlInputElement>().value().chars().count(), 300);
+    handle.destroy();
+    root.remove();
+}
+
+#[wasm_bindgen_test]
 async fn compare_mode_completes_on_a_tiny_workload_and_cancel_stops_a_big_one() {
     let (root, handle) = render_at("/load-balancing?dur=300&rate=100").await;
     click(&by_testid(&root, "compare-run").unwrap());

@@ -1,12 +1,16 @@
 //! The scenario editor: a preset picker and every parameter as a field. "Apply" checks each field
 //! (a bad one is named with its value and what is accepted), then the whole scenario (the core's
-//! validation and balancer build), and only then hands the form to the page.
+//! validation and balancer build), and only then hands the form to the page. Each text box keeps
+//! at most `form::max_chars` characters (its `maxlength`, and [`crate::ui::capped_input_value`] for
+//! a value set by script), far above any legal value; a note names each box at its cap, since a
+//! paste into it may have been cut (a 164 KB paste into the weights box once made a 224 ms task).
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use crate::balance::form::{label, service_param_labels, FieldError, SERVICE_KINDS};
+use crate::balance::form::{label, max_chars, service_param_labels, FieldError, FIELDS, SERVICE_KINDS};
 use crate::balance::{presets, AlgorithmId, LbRun, ScenarioForm};
+use crate::sim::params::at_input_cap;
 
 #[derive(Properties, PartialEq)]
 pub struct ScenarioEditorProps {
@@ -77,14 +81,18 @@ pub fn ScenarioEditor(props: &ScenarioEditorProps) -> Html {
         let draft = draft.clone();
         let redraw = redraw.clone();
         Callback::from(move |e: Event| {
+            let max = max_chars(field);
             let v = e
                 .target_dyn_into::<HtmlInputElement>()
-                .map(|i| i.value())
+                .map(|i| crate::ui::capped_input_value(&i, max))
                 .or_else(|| e.target_dyn_into::<HtmlSelectElement>().map(|s| s.value()))
                 .unwrap_or_default();
+            let was_at_cap = at_input_cap(draft.borrow().get(field), max);
+            let now_at_cap = at_input_cap(&v, max);
             draft.borrow_mut().set(field, v);
-            // Only the service kind changes what the form shows (its parameters' labels).
-            if field == "svc" {
+            // Only the service kind changes what the form shows (its parameters' labels), and a
+            // field reaching or leaving its cap (the note saying a paste was cut).
+            if field == "svc" || was_at_cap != now_at_cap {
                 redraw.force_update();
             }
         })
@@ -100,11 +108,17 @@ pub fn ScenarioEditor(props: &ScenarioEditorProps) -> Html {
             <label class="field">
                 <span>{ text.to_string() }</span>
                 <input type="text" value={draft.get(field).to_string()} oninput={set_field(field).reform(|e: InputEvent| Event::from(e))}
+                       maxlength={max_chars(field).to_string()}
                        aria-invalid={invalid.to_string()} data-testid={format!("lb-field-{field}")}
                        title={hint.map(|h| h.to_string())} />
             </label>
         }
     };
+    // Text fields that reached their cap: a paste into them may have been cut.
+    let at_cap: Vec<&'static str> = FIELDS
+        .into_iter()
+        .filter(|f| !matches!(*f, "alg" | "svc") && at_input_cap(draft.get(f), max_chars(f)))
+        .collect();
     let kind = draft.get("svc").to_string();
     let (a_label, b_label) = service_param_labels(&kind);
     let descr = presets().into_iter().find(|p| p.id == draft.preset).map(|p| p.description);
@@ -183,6 +197,15 @@ pub fn ScenarioEditor(props: &ScenarioEditorProps) -> Html {
                     { input("slow_start", label("slow_start"), None) }
                 </div>
             </fieldset>
+            if !at_cap.is_empty() {
+                <div class="notice" role="status" data-testid="lb-editor-cut">
+                    <ul>{ for at_cap.iter().map(|f| html! {
+                        <li data-testid={format!("lb-editor-cut-{f}")}>
+                            { format!("{} (`{f}`) holds at most {} characters; anything longer was cut.", label(f), max_chars(f)) }
+                        </li>
+                    }) }</ul>
+                </div>
+            }
             {
                 match &*problems {
                     Problems::None => html! {},

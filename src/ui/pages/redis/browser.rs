@@ -24,17 +24,9 @@ pub const ROW_LIMIT: usize = 200;
 const ELEMENT_LIMIT: usize = 500;
 /// The longest filter, in characters. The glob is matched against every key on every clock tick and
 /// the "no key matches" line quotes it, so neither may grow with what is typed or pasted (a 121 KB
-/// paste made one 222 ms task). The input's `maxlength` caps typing and pasting; [`cap_filter`] also
-/// caps a value set by script.
+/// paste made one 222 ms task). The input's `maxlength` caps typing and pasting;
+/// [`crate::ui::capped_input_value`] also caps a value set by script.
 pub const FILTER_MAX_CHARS: usize = 256;
-
-/// The filter as kept: `text` cut to [`FILTER_MAX_CHARS`] characters, and whether it was cut.
-pub fn cap_filter(text: &str) -> (String, bool) {
-    match text.char_indices().nth(FILTER_MAX_CHARS) {
-        Some((end, _)) => (text[..end].to_string(), true),
-        None => (text.to_string(), false),
-    }
-}
 
 /// A TTL as people read it: `4.2 s`, `3 m 05 s`, `2 h 10 m`, `3 d 4 h`.
 pub fn format_ttl(ms: u64) -> String {
@@ -131,17 +123,10 @@ pub fn KeyBrowser(props: &KeyBrowserProps) -> Html {
         let filter = filter.clone();
         Callback::from(move |e: InputEvent| {
             let input = e.target_unchecked_into::<HtmlInputElement>();
-            let (text, cut) = cap_filter(&input.value());
-            if cut {
-                // The state may already hold the same capped text, in which case Yew would leave
-                // the longer value in the box.
-                input.set_value(&text);
-            }
-            filter.set(text);
+            filter.set(crate::ui::capped_input_value(&input, FILTER_MAX_CHARS));
         })
     };
-    // `maxlength` counts UTF-16 units, which are never fewer than characters.
-    let at_cap = filter.encode_utf16().count() >= FILTER_MAX_CHARS;
+    let at_cap = crate::sim::params::at_input_cap(&filter, FILTER_MAX_CHARS);
     let close = {
         let open = open.clone();
         Callback::from(move |_: ()| open.set(None))
