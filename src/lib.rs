@@ -18,3 +18,39 @@ pub mod cli;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
+
+/// The body of a wasm bundle's entry point (`src/main.rs`, `src/bin/page_*.rs`): in the browser, `main`
+/// mounts the app with the bundle's pages (a [`ui::Pages`] constant) and the bin exports
+/// `playground_debug_panic`, which panics on purpose so the end-to-end tests can check that a crash is
+/// reported in the console and shown as a banner (reachable only from the developer console as
+/// `wasmBindings.playground_debug_panic("…")`; each bundle must export its own). Natively, `main`
+/// prints where the bundle runs, or the given message.
+#[macro_export]
+macro_rules! bundle_entry {
+    ($pages:ident) => {
+        $crate::bundle_entry!(
+            $pages,
+            concat!(
+                env!("CARGO_BIN_NAME"),
+                " is one of the playground's wasm bundles and runs in the browser: `./scripts/serve.sh` serves it."
+            )
+        );
+    };
+    ($pages:ident, $native:expr) => {
+        #[cfg(target_arch = "wasm32")]
+        fn main() {
+            $crate::ui::start($crate::ui::Pages::$pages);
+        }
+
+        #[cfg(target_arch = "wasm32")]
+        #[wasm_bindgen::prelude::wasm_bindgen]
+        pub fn playground_debug_panic(message: String) {
+            panic!("{message}");
+        }
+
+        #[cfg(not(target_arch = "wasm32"))]
+        fn main() {
+            eprintln!("{}", $native);
+        }
+    };
+}
