@@ -41,8 +41,8 @@ pub const FIELDS: [&str; 21] = [
 pub const MAX_SERVERS: usize = 50;
 
 /// The longest text the `weights` field keeps: every server at the largest weight
-/// ([`super::replay::MAX_WEIGHT`], four digits), each followed by a comma and a space.
-pub const WEIGHTS_MAX_CHARS: usize = MAX_SERVERS * (4 + 2);
+/// ([`super::replay::MAX_WEIGHT`]), each followed by a comma and a space.
+pub const WEIGHTS_MAX_CHARS: usize = MAX_SERVERS * (MAX_WEIGHT.ilog10() as usize + 1 + 2);
 
 /// The longest text any other field keeps: every accepted number (at most `3600000`, or a decimal
 /// like `0.001`) fits many times over.

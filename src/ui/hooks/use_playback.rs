@@ -6,9 +6,9 @@
 //! that runs once the frame's render, style, layout and paint are done; smoothed by the core's
 //! [`FrameBudget`]), never less than [`MIN_SIM_MS`]. Past it the frame stops and the rest is carried
 //! to later frames, so a fast speed on a busy model or a costly picture lowers the speed achieved
-//! (shown as "running at N× of M× asked"), never the page's responsiveness. Space toggles play and → steps (← steps back on a rewindable run), unless the
-//! user is typing in a field; with several players on one page the keys drive the one used (or
-//! mounted) most recently.
+//! (shown as "running at N× of M× asked"), never the page's responsiveness. Space toggles play and
+//! → steps (← steps back on a rewindable run), unless the user is typing in a field; with several
+//! players on one page the keys drive the one used (or mounted) most recently.
 
 use std::cell::RefCell;
 use std::rc::Rc;
