@@ -49,10 +49,15 @@ async fn gc_pause_from_the_url_plays_to_a_red_violation_in_the_timeline() {
     assert!(tile.class_list().contains("lk-stat--bad"), "violations are shown in red");
     // Without fencing the paused worker's write after waking is accepted, and it is stale.
     wait_for(&root, "a stale write accepted", |r| text(r, "summary-stale-accepted") != "0").await;
-    click(&by_testid(&root, "play-toggle").unwrap());
-    // At 1000× "now" has moved on: show the whole run, and the violation is in it, in red.
+    // At 1000× "now" has moved on: show the whole run, and the violation is in it, in red. Asked
+    // while still playing, "Whole run" keeps starting at 0 as the run grows (the panel is redrawn
+    // on its own schedule while playing, so it must not act on the "now" of its last drawing).
     click(&by_testid(&root, "tl-fit").unwrap());
+    gloo_timers::future::TimeoutFuture::new(400).await;
+    click(&by_testid(&root, "play-toggle").unwrap());
     settle().await;
+    let range = text(&root, "tl-range");
+    assert!(range.starts_with("0s – "), "the whole run from 0: {range} (clock {})", text(&root, "clock"));
     let band = by_testid(&root, "timeline-violation").expect("the timeline shows the violation");
     assert!(band.class_list().contains("lk-violation"));
     assert!(band.text_content().unwrap().contains("Lease overlap"));

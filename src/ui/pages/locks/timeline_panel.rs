@@ -17,22 +17,25 @@ use crate::lock;
 pub struct TimelineView {
     pub span_ms: u64,
     pub end_ms: Option<u64>,
+    /// "Whole run": the span grows with the run (in 10 s steps, at least a minute), from 0 to now.
+    pub fit: bool,
 }
 
 impl Default for TimelineView {
     fn default() -> Self {
-        TimelineView { span_ms: 60_000, end_ms: None }
+        TimelineView { span_ms: 60_000, end_ms: None, fit: false }
     }
 }
 
 pub enum ViewAction {
-    Zoom(f64),
+    /// Multiply the span, given "now" (a fitted span is taken as it is now, then scaled).
+    Zoom(f64, u64),
     /// Pan by a fraction of the span (negative = back in time), given "now".
     Pan(f64, u64),
     /// Drag: set the window's end directly.
     EndAt(u64, u64),
     Follow,
-    /// Show the whole run so far (and follow it).
+    /// Show the whole run so far, and keep showing all of it as it grows.
     Fit(u64),
 }
 
@@ -44,8 +47,19 @@ impl Reducible for TimelineView {
     type Action = ViewAction;
     fn reduce(self: Rc<Self>, action: ViewAction) -> Rc<Self> {
         let mut v = *self;
+        // Any other tool leaves "Whole run" at the span it shows now.
+        let now = match action {
+            ViewAction::Zoom(_, now) | ViewAction::Pan(_, now) | ViewAction::EndAt(_, now) | ViewAction::Fit(now) => {
+                now
+            }
+            ViewAction::Follow => 0,
+        };
+        if v.fit && !matches!(action, ViewAction::Follow) {
+            v.span_ms = fit_span(now);
+            v.fit = false;
+        }
         match action {
-            ViewAction::Zoom(factor) => {
+            ViewAction::Zoom(factor, _) => {
                 v.span_ms = ((v.span_ms as f64 * factor).round() as u64).clamp(MIN_SPAN, MAX_SPAN);
             }
             ViewAction::Pan(frac, now) => {
@@ -54,8 +68,8 @@ impl Reducible for TimelineView {
             }
             ViewAction::EndAt(end, now) => v = v.with_end(end, now),
             ViewAction::Follow => v.end_ms = None,
-            ViewAction::Fit(now) => {
-                v.span_ms = now.div_ceil(10_000).saturating_mul(10_000).clamp(60_000, MAX_SPAN);
+            ViewAction::Fit(_) => {
+                v.fit = true;
                 v.end_ms = None;
             }
         }
@@ -70,9 +84,15 @@ impl TimelineView {
         self
     }
     pub fn window(&self, now: u64) -> Window {
-        let end = self.end_ms.unwrap_or_else(|| now.max(self.span_ms));
-        Window { start: end.saturating_sub(self.span_ms), end }
+        let span = if self.fit { fit_span(now) } else { self.span_ms };
+        let end = self.end_ms.unwrap_or_else(|| now.max(span));
+        Window { start: end.saturating_sub(span), end }
     }
+}
+
+/// The whole run so far: `now` rounded up to 10 s, at least a minute, at most the kept hour.
+fn fit_span(now: u64) -> u64 {
+    now.div_ceil(10_000).saturating_mul(10_000).clamp(60_000, MAX_SPAN)
 }
 
 #[derive(Properties, PartialEq)]
@@ -89,6 +109,8 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
     {
         let svg_ref = svg_ref.clone();
         let view = view.dispatcher();
+        // The run is replaced in place on a restart, never a new `Rc`, so capturing it once holds.
+        let run = props.run.run.clone();
         use_effect_with((), move |_| {
             let listener = svg_ref.cast::<web_sys::Element>().map(|el| {
                 EventListener::new_with_options(
@@ -100,7 +122,10 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
                             return;
                         };
                         e.prevent_default();
-                        view.dispatch(ViewAction::Zoom(if e.delta_y() > 0.0 { 1.25 } else { 0.8 }));
+                        view.dispatch(ViewAction::Zoom(
+                            if e.delta_y() > 0.0 { 1.25 } else { 0.8 },
+                            run.borrow().cursor().at_ms,
+                        ));
                     },
                 )
             });
@@ -112,23 +137,31 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
     let now = run.sim().now();
     let now_rel = run.cursor().at_ms;
     let win = view.window(now_rel);
-    let now_for_view = now_rel;
+    // "Now" as of the user's action, read from the run when they act: while playing, the panel is
+    // redrawn on its own schedule (`use_stagger`), so the value captured at the last render can be
+    // hundreds of virtual seconds old at high speed.
+    let now_for_view = {
+        let run = props.run.run.clone();
+        move || run.borrow().cursor().at_ms
+    };
     let vbtn = |label: &'static str, title: &'static str, testid: &'static str, action: fn(u64) -> ViewAction| {
         let view = view.dispatcher();
+        let now_for_view = now_for_view.clone();
         html! {
             <button type="button" class="button button--quiet lk-tl__btn" title={title} data-testid={testid}
-                    onclick={Callback::from(move |_: MouseEvent| view.dispatch(action(now_for_view)))}>{ label }</button>
+                    onclick={Callback::from(move |_: MouseEvent| view.dispatch(action(now_for_view())))}>{ label }</button>
         }
     };
     let on_pointerdown = {
         let drag = drag.clone();
         let view = view.clone();
+        let now_for_view = now_for_view.clone();
         Callback::from(move |e: PointerEvent| {
             let Some(el) = e.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
                 return;
             };
             let width = el.get_bounding_client_rect().width().max(1.0);
-            let w = view.window(now_for_view);
+            let w = view.window(now_for_view());
             let ms_per_px = w.ms_per_unit() * timeline::VIEW_W / width;
             *drag.borrow_mut() = Some((e.client_x() as f64, w.end, ms_per_px));
             let _ = el.set_pointer_capture(e.pointer_id());
@@ -137,6 +170,7 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
     let on_pointermove = {
         let drag = drag.clone();
         let view = view.dispatcher();
+        let now_for_view = now_for_view.clone();
         Callback::from(move |e: PointerEvent| {
             let Some((x0, end0, ms_per_px)) = *drag.borrow() else {
                 return;
@@ -146,7 +180,7 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
                 return;
             }
             let end = (end0 as f64 - dx * ms_per_px).max(0.0) as u64;
-            view.dispatch(ViewAction::EndAt(end, now_for_view));
+            view.dispatch(ViewAction::EndAt(end, now_for_view()));
         })
     };
     let on_pointerup = {
@@ -161,8 +195,8 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
                 <div class="lk-tl__tools" role="group" aria-label="Pan and zoom the timeline">
                     { vbtn("◀", "Pan back in time", "tl-pan-back", |n| ViewAction::Pan(-0.25, n)) }
                     { vbtn("▶", "Pan forward in time", "tl-pan-forward", |n| ViewAction::Pan(0.25, n)) }
-                    { vbtn("−", "Zoom out (or scroll the wheel over the timeline)", "tl-zoom-out", |_| ViewAction::Zoom(2.0)) }
-                    { vbtn("+", "Zoom in", "tl-zoom-in", |_| ViewAction::Zoom(0.5)) }
+                    { vbtn("−", "Zoom out (or scroll the wheel over the timeline)", "tl-zoom-out", |n| ViewAction::Zoom(2.0, n)) }
+                    { vbtn("+", "Zoom in", "tl-zoom-in", |n| ViewAction::Zoom(0.5, n)) }
                     { vbtn("Whole run", "Show the whole run so far", "tl-fit", ViewAction::Fit) }
                     <button type="button" class={classes!("button", "lk-tl__btn", view.end_ms.is_some().then_some("button--quiet"))}
                             aria-pressed={view.end_ms.is_none().to_string()} data-testid="tl-follow"
@@ -206,3 +240,4 @@ fn TimelineLegend() -> Html {
             </ul>
     }
 }
+
