@@ -67,6 +67,33 @@ fn the_core_names_no_web_types_clock_or_entropy() {
     assert!(offences.is_empty(), "the core must stay pure:\n{}", offences.join("\n"));
 }
 
+/// `src/ui` exists only in the wasm build, whose library tests run `#[wasm_bindgen_test]` functions
+/// only: a plain `#[test]` there would never run. Pure logic a page needs tested belongs in the core
+/// (tested natively); a page's behaviour belongs in `tests/web`.
+#[test]
+fn no_plain_unit_tests_hide_in_the_wasm_only_ui() {
+    let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui");
+    let mut files = Vec::new();
+    rust_files(&ui, &mut files);
+    assert!(files.len() >= 20, "found only {} ui files: is it looking in the right place?", files.len());
+    let offences: Vec<String> = files
+        .iter()
+        .flat_map(|file| {
+            let text = std::fs::read_to_string(file).unwrap();
+            text.lines()
+                .enumerate()
+                .filter(|(_, l)| l.trim() == "#[test]")
+                .map(|(n, _)| format!("{}:{}", file.display(), n + 1))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        offences.is_empty(),
+        "`#[test]` in src/ui never runs (no native build, no wasm runner for it):\n{}",
+        offences.join("\n")
+    );
+}
+
 /// How ARCHITECTURE.md names a source file: a module directory's `mod.rs` by the directory
 /// (`balance/`), `lib.rs`/`main.rs` by their path, any other file by its file name (`smooth_wrr.rs`)
 /// or its module name in backticks (`` `smooth_wrr` ``). Unit-test modules (`tests.rs`) are covered

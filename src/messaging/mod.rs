@@ -34,6 +34,7 @@
 
 pub mod broker;
 pub mod checker;
+pub mod flow_picture;
 pub mod linear;
 pub mod machine;
 pub mod pair;
