@@ -37,7 +37,8 @@ use crate::ui::hooks::{
 use crate::ui::rewind_page::{use_rewind_wiring, use_url_follows_run, UrlFollow};
 use crate::ui::{performance_now, Route};
 
-use flow::{FlowDiagram, Geometry};
+use crate::messaging::flow_picture::Geometry;
+use flow::FlowDiagram;
 use panels::{CliEntry, CliPane, ConsumerCard, ConsumerOp, Counts, Inspected, Inspector};
 use state::{MsgExtra, MsgMsg, MsgPageMsg, MsgState};
 use transport::TransportView;
