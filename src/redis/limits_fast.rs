@@ -331,7 +331,7 @@ mod tests {
                 assert_tallies_bound(&mut fast, &format!("seed {seed} step {step} `{shown}`"));
                 fast_runs += u64::from(took_fast);
                 refusals += u64::from(is_refusal(&a));
-                now = now + crate::sim::SimDuration::from_millis(rng.below(3));
+                now += crate::sim::SimDuration::from_millis(rng.below(3));
             }
             assert_eq!(scratch.limit_runs().fast, 0, "the switch turns the fast path off");
         }
