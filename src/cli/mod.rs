@@ -15,6 +15,7 @@ pub mod messaging;
 pub mod output;
 pub mod redis;
 pub mod redis_evict;
+pub mod redis_limits_bench;
 pub mod replay;
 
 use clap::{Parser, Subcommand};

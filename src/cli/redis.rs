@@ -134,9 +134,14 @@ pub struct BenchArgs {
     /// redis-server, with maxmemory at 10 % of the working set (`--keys` keys, default 1 M).
     #[arg(long)]
     pub eviction: bool,
-    /// With --eviction: reads in the trace (0 = twice --keys).
+    /// With --eviction: reads in the trace (0 = twice --keys). With --limit-check: timed rounds
+    /// per cell (0 = 2000).
     #[arg(long, default_value_t = 0)]
     pub ops: u64,
+    /// Instead: what the playground's limit check costs a one-element write to a collection of
+    /// 10, 1 000 and 10 000 elements, against no check (issue 11).
+    #[arg(long)]
+    pub limit_check: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +195,13 @@ pub fn bench(c: &Common, a: BenchArgs) -> CliResult {
         }
         super::redis_evict::eviction_bench(c.seed, a.keys as usize, a.ops as usize, a.value_bytes, a.model_only);
         return Ok(());
+    }
+    if a.limit_check {
+        if a.ops > 1_000_000 {
+            return Err(BenchError::Ops(a.ops).into());
+        }
+        let ops = if a.ops == 0 { 2_000 } else { a.ops as usize };
+        return super::redis_limits_bench::print(&super::redis_limits_bench::run(ops), ops, c.json);
     }
     let value = vec![b'x'; a.value_bytes];
     let now = SimTime(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64));

@@ -89,6 +89,15 @@ impl Store {
         }
     }
 
+    /// The keys of database `i`, wherever it currently lives, to change.
+    pub(crate) fn db_keys_mut(&mut self, i: usize) -> &mut Keyspace {
+        if i == self.srv.dbs.active {
+            &mut self.db
+        } else {
+            &mut self.srv.dbs.slots[i].keys
+        }
+    }
+
     /// Keys held by database `i` (DBSIZE as that database's clients see it).
     pub fn database_len(&self, i: usize) -> usize {
         if i < self.database_count() {

@@ -121,6 +121,10 @@ pub struct Keyspace {
     meta: Vec<KeyMeta>,
     /// Sum of every entry's `meta.alloc` (what the keys add to `used_memory`).
     alloc_total: u64,
+    /// What the limit check last knew of these values as a whole (`redis::limits`: an upper
+    /// bound on their cost and on their longest string). Every method that can change a key or
+    /// a value forgets it; only the limit check sets it. Carried along when databases swap.
+    tally: Option<super::limits_fast::Tally>,
 }
 
 impl Keyspace {
@@ -142,6 +146,7 @@ impl Keyspace {
         self.position(key).map(|i| &self.entries[i].1)
     }
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
+        self.tally = None;
         self.position(key).map(|i| &mut self.entries[i].1)
     }
     pub fn contains_key(&self, key: &[u8]) -> bool {
@@ -163,6 +168,7 @@ impl Keyspace {
         value: Value,
         meta: impl FnOnce(Option<KeyMeta>) -> KeyMeta,
     ) -> Option<Value> {
+        self.tally = None;
         let h = h32_of(key);
         let Keyspace { entries, table, meta: metas, .. } = self;
         let (i, old) = match table.find(spread(h), |&s| slot_h32(s) == h && &*entries[slot_index(s)].0 == key) {
@@ -236,6 +242,7 @@ impl Keyspace {
     }
     /// [`Keyspace::swap_remove`] that also returns the object's meta.
     pub fn swap_remove_meta(&mut self, key: &[u8]) -> Option<(Value, KeyMeta)> {
+        self.tally = None;
         let Keyspace { entries, table, .. } = self;
         let h = h32_of(key);
         let found = table.find_entry(spread(h), |&s| slot_h32(s) == h && &*entries[slot_index(s)].0 == key).ok()?;
@@ -268,6 +275,15 @@ impl Keyspace {
         self.table.clear();
         self.meta.clear();
         self.alloc_total = 0;
+        self.tally = None;
+    }
+    /// What the limit check last recorded of these values, if nothing changed them since.
+    pub(crate) fn tally(&self) -> Option<super::limits_fast::Tally> {
+        self.tally
+    }
+    /// Records what the limit check knows of these values now (see [`Keyspace::tally`]).
+    pub(crate) fn set_tally(&mut self, tally: Option<super::limits_fast::Tally>) {
+        self.tally = tally;
     }
 }
 

@@ -19,6 +19,11 @@
 //! negative count) are sized before they run; every reply is measured after it is built, which is
 //! safe because any other reply is bounded by the dataset.
 //!
+//! Most writes never need the scratch run: `limits_fast.rs` bounds what the commonest write
+//! commands can add from their arguments alone, and when the dataset plus that bound is within
+//! every limit the command runs directly (the scratch run decides whenever the bound does not
+//! fit, so both paths admit and refuse the same commands).
+//!
 //! Must never read a clock or draw randomness other than the store's own stream.
 
 use super::args::Args;
@@ -105,15 +110,7 @@ impl Limits {
                 max: self.max_collection_len,
             });
         }
-        let longest = |lens: &mut dyn Iterator<Item = usize>| lens.max().unwrap_or(0);
-        let (part, longest) = match value {
-            Value::Str(s) => (Part::String, s.len()),
-            Value::List(l) => (Part::Element, longest(&mut l.iter().map(Vec::len))),
-            Value::Set(s) => (Part::Member, longest(&mut s.iter().map(Vec::len))),
-            Value::Hash(h) => (Part::Field, longest(&mut h.iter().map(|(f, v)| f.len().max(v.len())))),
-            Value::ZSet(z) => (Part::Member, longest(&mut z.iter().map(|(m, _)| m.len()))),
-            Value::Stream(s) => (Part::Field, longest(&mut stream_names(s))),
-        };
+        let (part, longest) = longest_part(value);
         if longest > self.max_value_bytes {
             return Err(too_long(part, longest));
         }
@@ -129,6 +126,20 @@ impl Limits {
             return Err(Breach::DatasetBytes { bytes, max: self.max_dataset_bytes });
         }
         Ok(())
+    }
+}
+
+/// The longest string a value holds (the string itself, or its longest element, member, field
+/// or value) and which part that is. O(elements).
+pub(crate) fn longest_part(value: &Value) -> (Part, usize) {
+    let longest = |lens: &mut dyn Iterator<Item = usize>| lens.max().unwrap_or(0);
+    match value {
+        Value::Str(s) => (Part::String, s.len()),
+        Value::List(l) => (Part::Element, longest(&mut l.iter().map(Vec::len))),
+        Value::Set(s) => (Part::Member, longest(&mut s.iter().map(Vec::len))),
+        Value::Hash(h) => (Part::Field, longest(&mut h.iter().map(|(f, v)| f.len().max(v.len())))),
+        Value::ZSet(z) => (Part::Member, longest(&mut z.iter().map(|(m, _)| m.len()))),
+        Value::Stream(s) => (Part::Field, longest(&mut stream_names(s))),
     }
 }
 
@@ -374,11 +385,22 @@ impl Store {
         if let Some(refused) = self.check_arguments(argv).or_else(|| self.check_reply_before(spec, argv)) {
             return refused;
         }
+        let checked = spec.flags.contains(&Flag::Write) && !self.limits.is_unlimited();
+        if let Some(admitted) = checked.then(|| self.fast_admit(spec.name, argv)).flatten() {
+            // Within every limit by its bound (`limits_fast.rs`): no scratch run.
+            let mut args = Args::new(argv);
+            let reply = match (spec.handler)(self, &mut args) {
+                Ok(r) | Err(r) => r,
+            };
+            self.after_fast(admitted);
+            return self.check_reply_after(reply);
+        }
         let probe = match key_spec(spec.name) {
-            Some(keys) if spec.flags.contains(&Flag::Write) && !self.limits.is_unlimited() => Some(keys),
+            Some(keys) if checked => Some(keys),
             _ => None,
         };
         if let Some(keys) = probe {
+            self.limit_runs.scratch += 1;
             let touched = keys_of(keys, argv, self.active_db(), self.database_count());
             let check = self.probe(&touched, |scratch| {
                 let mut args = Args::new(argv);

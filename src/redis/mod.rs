@@ -60,6 +60,7 @@ pub mod expire;
 pub mod glob;
 pub mod keyspace;
 pub mod limits;
+pub mod limits_fast;
 pub mod longdouble;
 pub mod memory;
 pub mod multi;

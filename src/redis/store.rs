@@ -58,6 +58,8 @@ pub struct Store {
     pub(crate) active_expire: super::expire::ActiveExpire,
     /// The eviction pool, its random stream and the recently evicted keys (`redis::evict`).
     pub(crate) evict: super::evict::Eviction,
+    /// How often the limit check took its fast path or its scratch run (`redis::limits_fast`).
+    pub(crate) limit_runs: super::limits_fast::LimitRuns,
 }
 
 impl Store {
@@ -80,6 +82,7 @@ impl Store {
             srv: Box::default(),
             active_expire: Default::default(),
             evict: Default::default(),
+            limit_runs: Default::default(),
         }
     }
 
