@@ -240,4 +240,3 @@ fn TimelineLegend() -> Html {
             </ul>
     }
 }
-
