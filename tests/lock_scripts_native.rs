@@ -79,20 +79,20 @@ fn the_lock_scripts_answer_as_on_the_lua_vm_including_their_errors() {
         (nil)
         (integer) 0
         (integer) 1
-        (integer) 19998
+        (integer) 19999
         (integer) 0
         (integer) 1
         (integer) 0
         (integer) 2
         (integer) 1
-        (error) WRONGTYPE Operation against a key holding the wrong kind of value script: 3e1bb40d6ffbc4d66aea9bc9db37ec4cf8cb2c53, on @user_script:1.
-        (error) ERR invalid expire time in 'set' command script: 9d1ce9bb6fe7e9fd6f13f1e2d2b1a3e1bb3ae5db, on @user_script:1.
+        (error) WRONGTYPE Operation against a key holding the wrong kind of value script: dd40885e105db8188de0c80c96c10610b86cdb33, on @user_script:1.
+        (error) ERR invalid expire time in 'set' command script: 2127d5b6f4cd9d847fc506fbe7a6e5a3356f185e, on @user_script:1.
         OK
-        (error) ERR value is not an integer or out of range script: 9d1ce9bb6fe7e9fd6f13f1e2d2b1a3e1bb3ae5db, on @user_script:2.
-        (error) ERR Lua redis lib command arguments must be strings or integers script: 3e1bb40d6ffbc4d66aea9bc9db37ec4cf8cb2c53, on @user_script:1.
-        (error) ERR Lua redis lib command arguments must be strings or integers script: 9d1ce9bb6fe7e9fd6f13f1e2d2b1a3e1bb3ae5db, on @user_script:2.
-        (error) ERR Lua redis lib command arguments must be strings or integers script: 3e1bb40d6ffbc4d66aea9bc9db37ec4cf8cb2c53, on @user_script:2.
-        (error) ERR Write commands are not allowed from read-only scripts. script: 0000, on @user_script:2.
+        (error) ERR value is not an integer or out of range script: 2127d5b6f4cd9d847fc506fbe7a6e5a3356f185e, on @user_script:2.
+        (error) ERR Lua redis lib command arguments must be strings or integers script: dd40885e105db8188de0c80c96c10610b86cdb33, on @user_script:1.
+        (error) ERR Lua redis lib command arguments must be strings or integers script: 2127d5b6f4cd9d847fc506fbe7a6e5a3356f185e, on @user_script:2.
+        (error) ERR Lua redis lib command arguments must be strings or integers script: dd40885e105db8188de0c80c96c10610b86cdb33, on @user_script:2.
+        (error) ERR Write commands are not allowed from read-only scripts. script: 647c65a442733a1aa440f99908d249d13b4d6c4a, on @user_script:2.
         [(integer) 1]
         (integer) 1
     "#]]
