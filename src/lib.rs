@@ -25,20 +25,40 @@ pub mod ui;
 /// reported in the console and shown as a banner (reachable only from the developer console as
 /// `wasmBindings.playground_debug_panic("…")`; each bundle must export its own). Natively, `main`
 /// prints where the bundle runs, or the given message.
+///
+/// `bundle_entry!(PAGES, with_lua)` also installs the Lua interpreter behind EVAL
+/// ([`redis::script::install_lua`]) before mounting: only the bundles whose pages can run a script
+/// name it, so only their wasm carries the interpreter (ARCHITECTURE.md, "Bundle").
+/// `bundle_entry!(PAGES, with_lock_scripts)` installs instead the interpreter that runs only the lock
+/// model's own scripts by their native steps (`lock::store::boot_lock_scripts`): the locks page.
 #[macro_export]
 macro_rules! bundle_entry {
     ($pages:ident) => {
+        $crate::bundle_entry!(@entry $pages, {}, $crate::bundle_entry!(@native));
+    };
+    ($pages:ident, with_lua) => {
+        $crate::bundle_entry!(@entry $pages, { $crate::redis::script::install_lua(); }, $crate::bundle_entry!(@native));
+    };
+    ($pages:ident, with_lock_scripts) => {
         $crate::bundle_entry!(
-            $pages,
-            concat!(
-                env!("CARGO_BIN_NAME"),
-                " is one of the playground's wasm bundles and runs in the browser: `./scripts/serve.sh` serves it."
-            )
+            @entry $pages,
+            { $crate::redis::script::install_interpreter($crate::lock::store::boot_lock_scripts); },
+            $crate::bundle_entry!(@native)
         );
     };
     ($pages:ident, $native:expr) => {
+        $crate::bundle_entry!(@entry $pages, {}, $native);
+    };
+    (@native) => {
+        concat!(
+            env!("CARGO_BIN_NAME"),
+            " is one of the playground's wasm bundles and runs in the browser: `./scripts/serve.sh` serves it."
+        )
+    };
+    (@entry $pages:ident, { $($setup:stmt;)* }, $native:expr) => {
         #[cfg(target_arch = "wasm32")]
         fn main() {
+            $($setup;)*
             $crate::ui::start($crate::ui::Pages::$pages);
         }
 

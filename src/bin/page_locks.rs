@@ -1,5 +1,7 @@
-//! The browser entry point of the bundle of the locks page (the lock workers on the Redis model, their
-//! EVAL scripts on its Lua VM). index.html's loader loads it for that page's paths instead of the light
-//! bundle (`src/main.rs`); see ARCHITECTURE.md, "Bundle".
+//! The browser entry point of the bundle of the locks page (the lock workers on the Redis model). Its
+//! EVAL scripts run on the lock-scripts interpreter (`lock::store::LockScripts`: their native steps),
+//! not on the Lua VM, which this bundle leaves out: the page has no prompt to type another script.
+//! index.html's loader loads it for that page's paths instead of the light bundle (`src/main.rs`); see
+//! ARCHITECTURE.md, "Bundle".
 
-playground::bundle_entry!(LOCKS);
+playground::bundle_entry!(LOCKS, with_lock_scripts);

@@ -12,7 +12,10 @@
 //!
 //! Never does I/O and never reads a wall clock.
 
+use std::collections::BTreeMap;
+
 use super::command::LockCommand;
+use crate::redis::script::{CompileError, Interpret, RunContext, RunOutcome, ScriptLimits, StopScript};
 use crate::redis::{Reply, Store};
 use crate::sim::{SimRng, SimTime};
 
@@ -199,6 +202,143 @@ impl Instance {
 
     pub fn run_active_expire_cycle(&mut self, now: SimTime) {
         self.store.run_active_expire_cycle(now);
+    }
+}
+
+/// The interpreter of the locks page's bundle: it runs the three lock scripts ([`Script::ALL`], found
+/// by their exact text) by their native steps, each `redis.call` through the same host a Lua
+/// interpreter calls (so the script cache, WATCH, the limits, undo and INFO see the same commands),
+/// with `scriptCall`'s checks and Redis's error text, and refuses to compile anything else. The
+/// locks page has no prompt, so its model's scripts are the only ones it ever runs, and its wasm
+/// leaves the Lua VM (about a quarter of a Redis page's bundle) out. Natively, and on the Redis and
+/// Cluster pages, the same scripts run on the real interpreter; `tests/lock_scripts_native.rs` holds
+/// the two to the same replies, errors and keys, and to the same digest over whole lock runs.
+pub struct LockScripts {
+    limits: ScriptLimits,
+    /// Compiled scripts by lower-case SHA1 hex.
+    compiled: BTreeMap<String, Script>,
+}
+
+/// A [`crate::redis::script::Boot`]: what the locks page's entry point installs
+/// (`bundle_entry!(LOCKS, with_lock_scripts)`).
+pub fn boot_lock_scripts(limits: &ScriptLimits) -> Result<Box<dyn Interpret>, String> {
+    Ok(Box::new(LockScripts { limits: limits.clone(), compiled: BTreeMap::new() }))
+}
+
+/// What the lock-scripts interpreter answers for any other script.
+pub const ONLY_LOCK_SCRIPTS: &str = "playground limit: this page's build has no Lua interpreter; it runs only the lock scripts (compare-and-extend, compare-and-delete, set-nx-incr)";
+
+/// One `redis.call` as `luaRedisGenericCommand` + `scriptCall` make it: the checks, then the call.
+/// `Err` is how the script ends: a raised error (its text) or the host's stop.
+fn lock_call(ctx: &mut RunContext<'_>, dirty: &mut bool, argv: &[Option<&[u8]>]) -> Result<Reply, RunOutcome> {
+    let raised = |text: String| RunOutcome::Failed { message: text, source_line: None };
+    let Some(argv) = argv.iter().map(|a| a.map(<[u8]>::to_vec)).collect::<Option<Vec<_>>>() else {
+        // KEYS[i] or ARGV[i] past the end is nil: not a string or a number.
+        return Err(raised("ERR Lua redis lib command arguments must be strings or integers".into()));
+    };
+    let Some(traits) = ctx.host.lookup(&argv) else {
+        return Err(raised("ERR Unknown Redis command called from script".into()));
+    };
+    let (argc, arity) = (argv.len() as i64, i64::from(traits.arity));
+    if (arity > 0 && argc != arity) || argc < -arity {
+        return Err(raised("ERR Wrong number of args calling Redis command from script".into()));
+    }
+    if traits.deny_script {
+        return Err(raised("ERR This Redis command is not allowed from script".into()));
+    }
+    if ctx.read_only && traits.write {
+        return Err(raised("ERR Write commands are not allowed from read-only scripts.".into()));
+    }
+    if !ctx.allow_oom && !*dirty && traits.deny_oom && ctx.host.out_of_memory() {
+        return Err(raised(crate::redis::server::OOM_ERROR.to_string()));
+    }
+    *dirty |= traits.write;
+    match ctx.host.call(&argv) {
+        Ok(Reply::Error(text)) => Err(raised(lua_error_text(&text))),
+        Ok(reply) => Ok(reply),
+        Err(StopScript(reply)) => Err(RunOutcome::Stopped(reply)),
+    }
+}
+
+/// A command name or option as a `redis.call` argument.
+fn word(w: &'static str) -> Option<&'static [u8]> {
+    Some(w.as_bytes())
+}
+
+/// The text an error reply has once `redis.call` has raised it (`luaPushErrorBuff`): its code kept,
+/// or ERR for a message without one, trailing line breaks dropped.
+fn lua_error_text(text: &str) -> String {
+    let (code, msg) = text.split_once(' ').unwrap_or(("ERR", text));
+    format!("{code} {}", msg.trim_matches(['\r', '\n']))
+}
+
+impl Interpret for LockScripts {
+    fn limits(&self) -> &ScriptLimits {
+        &self.limits
+    }
+    fn compiled(&self) -> usize {
+        self.compiled.len()
+    }
+    fn compile(&mut self, sha: &str, body: &[u8]) -> Result<(), CompileError> {
+        match Script::ALL.into_iter().find(|s| s.lua().as_bytes() == body) {
+            Some(script) => {
+                self.compiled.insert(sha.to_string(), script);
+                Ok(())
+            }
+            None => Err(CompileError::Syntax(ONLY_LOCK_SCRIPTS.into())),
+        }
+    }
+    fn run(
+        &mut self,
+        sha: &str,
+        body: &[u8],
+        keys: &[Vec<u8>],
+        args: &[Vec<u8>],
+        mut ctx: RunContext<'_>,
+    ) -> RunOutcome {
+        if self.compile(sha, body).is_err() {
+            return RunOutcome::HandlerFailed(ONLY_LOCK_SCRIPTS.into());
+        }
+        let Some(&script) = self.compiled.get(sha) else {
+            return RunOutcome::HandlerFailed(ONLY_LOCK_SCRIPTS.into());
+        };
+        let key = |i: usize| keys.get(i).map(Vec::as_slice);
+        let arg = |i: usize| args.get(i).map(Vec::as_slice);
+        let mut dirty = false;
+        // Each step is the script's line `line`: a raised error names it, as Redis's handler does.
+        let mut step = |line: u32, argv: &[Option<&[u8]>], ctx: &mut RunContext<'_>| {
+            lock_call(ctx, &mut dirty, argv).map_err(|outcome| match outcome {
+                RunOutcome::Failed { message, .. } => {
+                    RunOutcome::Failed { message, source_line: Some(("@user_script".into(), line.to_string())) }
+                }
+                other => other,
+            })
+        };
+        let ran = match script {
+            Script::CompareAndExtend | Script::CompareAndDelete => {
+                // `if redis.call("get", KEYS[1]) == ARGV[1]`: a nil reply is false, never equal.
+                step(1, &[word("get"), key(0)], &mut ctx).and_then(|current| {
+                    let equal = matches!((&current, arg(0)), (Reply::Bulk(v), Some(a)) if v.as_slice() == a);
+                    match (equal, script) {
+                        (false, _) => Ok(Reply::Integer(0)),
+                        (true, Script::CompareAndExtend) => step(2, &[word("pexpire"), key(0), arg(1)], &mut ctx),
+                        (true, _) => step(2, &[word("del"), key(0)], &mut ctx),
+                    }
+                })
+            }
+            Script::AcquireWithToken => {
+                let set = [word("set"), key(0), arg(0), word("NX"), word("PX"), arg(1)];
+                step(1, &set, &mut ctx).and_then(|set| match set {
+                    // `SET … NX` that did not set is nil, false in Lua: `return false` is a nil reply.
+                    Reply::Nil => Ok(Reply::Nil),
+                    _ => step(2, &[word("incr"), key(1)], &mut ctx),
+                })
+            }
+        };
+        match ran {
+            Ok(reply) => RunOutcome::Reply(reply),
+            Err(outcome) => outcome,
+        }
     }
 }
 

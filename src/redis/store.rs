@@ -92,6 +92,13 @@ impl Store {
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
+    /// The scripting state: the script cache, limits, log and which interpreter runs EVAL.
+    pub fn scripts(&self) -> &super::script::ScriptEngine {
+        &self.scripts
+    }
+    pub fn scripts_mut(&mut self) -> &mut super::script::ScriptEngine {
+        &mut self.scripts
+    }
     /// What `DEBUG SLEEP` has added to the caller's clock so far.
     pub fn clock_offset(&self) -> SimDuration {
         self.clock_offset

@@ -17,6 +17,7 @@ fn eval(store: &mut Store, script: &str) -> String {
 
 #[wasm_bindgen_test]
 fn a_runaway_script_is_stopped_by_the_step_budget() {
+    crate::support::with_lua();
     let mut store = Store::new(SimRng::new(1));
     for script in ["while true do end", "local ok = pcall(function() while true do end end) return ok"] {
         let started = js_sys::Date::now();
@@ -36,6 +37,7 @@ fn a_runaway_script_is_stopped_by_the_step_budget() {
 
 #[wasm_bindgen_test]
 fn the_deepest_scripts_fit_the_default_stack() {
+    crate::support::with_lua();
     let mut store = Store::new(SimRng::new(1));
     let cases = [
         // 200 of Lua's C levels through pcall and through coroutines.

@@ -34,6 +34,7 @@ async fn wait_for(root: &Element, what: &str, cond: impl Fn(&Element) -> bool) {
 
 #[wasm_bindgen_test]
 fn the_digest_at_a_cursor_does_not_depend_on_how_it_was_reached_in_wasm() {
+    crate::support::with_lua();
     let epoch = SimTime::from_unix_ms(EPOCH);
     for seed in 0..6u64 {
         let id = PRESET_IDS[seed as usize % PRESET_IDS.len()];
@@ -78,6 +79,7 @@ fn the_digest_at_a_cursor_does_not_depend_on_how_it_was_reached_in_wasm() {
 
 #[wasm_bindgen_test]
 fn the_cache_aside_digest_at_a_cursor_does_not_depend_on_how_it_was_reached_in_wasm() {
+    crate::support::with_lua();
     let epoch = SimTime::from_unix_ms(EPOCH);
     for seed in 0..6u64 {
         let settings = Settings { ttl_s: 1 + seed, rate_per_s: 10.0 + 5.0 * seed as f64, users: 5 + seed, skew: 1.0 };
@@ -120,6 +122,7 @@ fn the_cache_aside_digest_at_a_cursor_does_not_depend_on_how_it_was_reached_in_w
 
 #[wasm_bindgen_test]
 async fn gc_pause_rewound_before_the_violation_and_stepped_to_it_matches_the_forward_run() {
+    crate::support::with_lua();
     let (root, handle) = mount_at::<Layout>(&format!("/locks?preset=gc-pause&speed=1000&epoch={EPOCH}")).await;
     click(&by_testid(&root, "play-toggle").unwrap());
     wait_for(&root, "the stale write after the violation", |r| text(r, "summary-stale-accepted") != "0").await;
@@ -180,6 +183,7 @@ async fn gc_pause_rewound_before_the_violation_and_stepped_to_it_matches_the_for
 
 #[wasm_bindgen_test]
 async fn acting_while_rewound_cuts_the_future_and_says_so_and_left_steps_back() {
+    crate::support::with_lua();
     let (root, handle) = mount_at::<Layout>(&format!("/locks?seed=4&epoch={EPOCH}")).await;
     for _ in 0..30 {
         click(&by_testid(&root, "next-event").unwrap());

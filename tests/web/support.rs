@@ -7,8 +7,17 @@ pub fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
 }
 
-/// A fresh element appended to `<body>` for one test to mount into.
+/// Installs the Lua interpreter behind EVAL, as the bundles of the pages that run scripts do
+/// (`bundle_entry!(…, with_lua)`); without it a wasm build's servers answer EVAL with an error.
+/// Idempotent; every test whose models may run a script calls it (through [`fresh_root`] too).
+pub fn with_lua() {
+    playground::redis::script::install_lua();
+}
+
+/// A fresh element appended to `<body>` for one test to mount into (with the Lua interpreter
+/// installed: [`with_lua`]).
 pub fn fresh_root() -> Element {
+    with_lua();
     let el = document().create_element("div").unwrap();
     document().body().unwrap().append_child(&el).unwrap();
     el

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::lua::{CompileError, LuaVm, RunContext, RunOutcome};
+use super::lua::{CompileError, RunContext, RunOutcome};
 use super::rand48::Rand48;
 use super::{parse_shebang, sha1_hex, CachedScript, ScriptCache, ScriptFlags, ScriptHost, ScriptLimits};
 use crate::redis::args::{c_str, is};
@@ -58,16 +58,85 @@ pub struct ScriptEngine {
     interpreter: Interpreter,
 }
 
-/// The server's Lua interpreter ([`LuaVm`]), built on the first script that needs it and kept
-/// until SCRIPT FLUSH, a change of limits, or a run a playground limit stopped.
+/// What the engine needs from a Lua interpreter. `super::lua::LuaVm` (omnilua) is the one there is;
+/// the engine reaches it only through a [`Boot`] function, never by name, so a wasm bundle whose
+/// entry point does not install it (see [`install_lua`]) does not link the interpreter at all.
+pub trait Interpret {
+    /// The limits it was built for (its bounds depend on them).
+    fn limits(&self) -> &ScriptLimits;
+    /// How many scripts it holds compiled.
+    fn compiled(&self) -> usize;
+    /// Compiles `body` and keeps it under `sha` (lower-case hex).
+    fn compile(&mut self, sha: &str, body: &[u8]) -> Result<(), CompileError>;
+    /// Runs the script `sha` (compiling `body` first if it is not yet), with KEYS and ARGV.
+    fn run(&mut self, sha: &str, body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>) -> RunOutcome;
+}
+
+/// Builds an interpreter for runs within the limits; the error says why it could not start.
+pub type Boot = fn(&ScriptLimits) -> Result<Box<dyn Interpret>, String>;
+
+thread_local! {
+    /// The interpreter a wasm entry point installed on its (only) thread (`bundle_entry!`).
+    static INSTALLED: std::cell::Cell<Option<Boot>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes EVAL, EVALSHA and SCRIPT LOAD run on the Lua interpreter in every server this thread builds
+/// from now on. The bundles of the pages where anyone can type a script call it first thing
+/// (`bundle_entry!(…, with_lua)`); the others never name it, so their wasm leaves the interpreter
+/// out. Natively the interpreter is always there (the `sim` CLI, `redis-model`, the tests),
+/// installed or not. Idempotent.
+pub fn install_lua() {
+    install_interpreter(super::lua::boot);
+}
+
+/// Makes every server this thread builds from now on run its scripts on `boot`'s interpreter: the
+/// Lua VM ([`install_lua`]) or one that runs only a page's own scripts, as the locks page's bundle
+/// does (`crate::lock::store::boot_lock_scripts`).
+pub fn install_interpreter(boot: Boot) {
+    INSTALLED.with(|installed| installed.set(Some(boot)));
+}
+
+/// The interpreter a new server gets: the installed one, else natively the Lua VM, else none.
+fn default_boot() -> Option<Boot> {
+    #[cfg(not(target_arch = "wasm32"))]
+    let native: Option<Boot> = Some(super::lua::boot);
+    #[cfg(target_arch = "wasm32")]
+    let native: Option<Boot> = None;
+    INSTALLED.with(std::cell::Cell::get).or(native)
+}
+
+/// The answer to a command that needs the interpreter in a build without one: a page whose bundle
+/// leaves the Lua VM out (ARCHITECTURE.md, "Bundle").
+pub const NO_INTERPRETER: &str = "ERR playground limit: this page's build has no Lua interpreter, so EVAL, EVALSHA and SCRIPT LOAD are not available here (they run on the Redis and Cluster pages)";
+
+/// The server's Lua interpreter (an [`Interpret`] from its [`Boot`]), built on the first script that
+/// needs it and kept until SCRIPT FLUSH, a change of limits, or a run a playground limit stopped.
 ///
-/// It holds nothing a script could observe (see [`LuaVm`]): only compiled functions, which
+/// It holds nothing a script could observe (see `super::lua::LuaVm`): only compiled functions, which
 /// depend on nothing but the script's text. So it is not part of the engine's value: engines
 /// compare equal whatever their interpreters, and a clone of the server shares the interpreter
 /// (a `Store` is cloned for every rewind snapshot and every script's undo copy; sharing spares
 /// booting a new interpreter after each).
-#[derive(Clone, Default)]
-struct Interpreter(Option<Rc<RefCell<LuaVm>>>);
+#[derive(Clone)]
+struct Interpreter {
+    /// How to build one; `None` in a build without the interpreter.
+    boot: Option<Boot>,
+    vm: Option<Rc<RefCell<Box<dyn Interpret>>>>,
+}
+
+/// Why there is no interpreter to run a script on.
+enum Unavailable {
+    /// This build has none ([`NO_INTERPRETER`]).
+    NotInBuild,
+    /// It failed to boot.
+    DidNotStart,
+}
+
+impl Default for Interpreter {
+    fn default() -> Interpreter {
+        Interpreter { boot: default_boot(), vm: None }
+    }
+}
 
 impl PartialEq for Interpreter {
     fn eq(&self, _: &Interpreter) -> bool {
@@ -77,27 +146,40 @@ impl PartialEq for Interpreter {
 
 impl std::fmt::Debug for Interpreter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "Interpreter(booted)" } else { "Interpreter(none)" })
+        f.write_str(match (&self.boot, &self.vm) {
+            (None, _) => "Interpreter(not in this build)",
+            (Some(_), Some(_)) => "Interpreter(booted)",
+            (Some(_), None) => "Interpreter(none)",
+        })
     }
 }
 
 impl Interpreter {
     /// The interpreter for `limits`, booted now if there is none (or it was built for other
-    /// limits). `None` only if the interpreter cannot boot at all.
-    fn get(&mut self, limits: &ScriptLimits) -> Option<Rc<RefCell<LuaVm>>> {
-        if let Some(vm) = &self.0 {
+    /// limits).
+    fn get(&mut self, limits: &ScriptLimits) -> Result<Rc<RefCell<Box<dyn Interpret>>>, Unavailable> {
+        let boot = self.boot.ok_or(Unavailable::NotInBuild)?;
+        if let Some(vm) = &self.vm {
             if vm.try_borrow().is_ok_and(|vm| vm.limits() == limits) {
-                return Some(Rc::clone(vm));
+                return Ok(Rc::clone(vm));
             }
         }
-        let vm = Rc::new(RefCell::new(LuaVm::new(limits).ok()?));
-        self.0 = Some(Rc::clone(&vm));
-        Some(vm)
+        let vm = Rc::new(RefCell::new(boot(limits).map_err(|_| Unavailable::DidNotStart)?));
+        self.vm = Some(Rc::clone(&vm));
+        Ok(vm)
+    }
+
+    /// A fresh interpreter of its own, not kept (for a run that found the shared one busy).
+    fn fresh(&self, limits: &ScriptLimits) -> Result<Box<dyn Interpret>, String> {
+        match self.boot {
+            Some(boot) => boot(limits),
+            None => Err(NO_INTERPRETER.into()),
+        }
     }
 
     /// Drops this server's hold on the interpreter (`scriptingReset`).
     fn reset(&mut self) {
-        self.0 = None;
+        self.vm = None;
     }
 }
 
@@ -118,13 +200,22 @@ impl ScriptEngine {
     /// How many scripts the server's interpreter holds compiled, or `None` when it has none (before
     /// the first script, after SCRIPT FLUSH, after a run a playground limit stopped).
     pub fn compiled_scripts(&self) -> Option<usize> {
-        let vm = self.interpreter.0.as_ref()?;
+        let vm = self.interpreter.vm.as_ref()?;
         vm.try_borrow().ok().map(|vm| vm.compiled())
     }
     /// Drops this server's interpreter; the next script builds a new one. Changes no reply (that
     /// is what the tests comparing a kept interpreter with fresh ones check).
     pub fn reset_interpreter(&mut self) {
         self.interpreter.reset();
+    }
+    /// Whether this server can run scripts: false in a wasm bundle built without the interpreter.
+    pub fn has_interpreter(&self) -> bool {
+        self.interpreter.boot.is_some()
+    }
+    /// Gives this server another interpreter, or none (as a bundle without one has), so that what
+    /// such a build answers can be tested natively.
+    pub fn set_interpreter(&mut self, boot: Option<Boot>) {
+        self.interpreter = Interpreter { boot, vm: None };
     }
     /// `redis.log` lines kept so far (bounded by [`LOG_CAPACITY`]).
     pub fn log(&self) -> &[ScriptLogEntry] {
@@ -210,14 +301,15 @@ impl ScriptEngine {
         let outcome = match self.interpreter.get(&self.limits) {
             // Another server sharing this interpreter is running a script that reached this one
             // (never today): a fresh interpreter of its own for this run.
-            Some(vm) => match vm.try_borrow_mut() {
+            Ok(vm) => match vm.try_borrow_mut() {
                 Ok(mut vm) => vm.run(sha, &body, keys, args, ctx),
-                Err(_) => match LuaVm::new(&self.limits) {
+                Err(_) => match self.interpreter.fresh(&self.limits) {
                     Ok(mut vm) => vm.run(sha, &body, keys, args, ctx),
                     Err(e) => RunOutcome::HandlerFailed(e),
                 },
             },
-            None => RunOutcome::HandlerFailed("the Lua interpreter did not start".into()),
+            Err(Unavailable::NotInBuild) => return EvalOutcome::answered(Reply::error(NO_INTERPRETER)),
+            Err(Unavailable::DidNotStart) => RunOutcome::HandlerFailed("the Lua interpreter did not start".into()),
         };
         let stopped = matches!(outcome, RunOutcome::StepBudget | RunOutcome::MemoryBudget | RunOutcome::Stopped(_));
         if stopped {
@@ -262,13 +354,16 @@ impl ScriptEngine {
         let (flags, shebang_len) = parse_shebang(body).map_err(|e| Reply::Error(single_line(&format!("ERR {e}"))))?;
         let script = CachedScript { body: body.to_vec(), flags, shebang_len };
         let compiled = match self.interpreter.get(&self.limits) {
-            Some(vm) => match vm.try_borrow_mut() {
+            Ok(vm) => match vm.try_borrow_mut() {
                 Ok(mut vm) => vm.compile(&sha, &blank_shebang(&script)),
-                Err(_) => LuaVm::new(&self.limits)
+                Err(_) => self
+                    .interpreter
+                    .fresh(&self.limits)
                     .map_err(CompileError::Syntax)
                     .and_then(|mut vm| vm.compile(&sha, &blank_shebang(&script))),
             },
-            None => Err(CompileError::Syntax("the Lua interpreter did not start".into())),
+            Err(Unavailable::NotInBuild) => return Err(Reply::error(NO_INTERPRETER)),
+            Err(Unavailable::DidNotStart) => Err(CompileError::Syntax("the Lua interpreter did not start".into())),
         };
         if let Err(e) = compiled {
             let e = match e {

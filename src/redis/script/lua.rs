@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use omnilua::{Function, Lua, LuaString, LuaVersion, SandboxConfig, Table, TripReason, Value, Variadic};
 
-use super::engine::{ScriptLogEntry, LOG_CAPACITY};
+use super::engine::{Interpret, ScriptLogEntry, LOG_CAPACITY};
 use super::rand48::Rand48;
 use super::{sha1_hex, ScriptHost, ScriptLimits, StopScript};
 use crate::redis::num::format_g;
@@ -499,6 +499,26 @@ impl LuaVm {
             },
         }
     }
+}
+
+impl Interpret for LuaVm {
+    fn limits(&self) -> &ScriptLimits {
+        LuaVm::limits(self)
+    }
+    fn compiled(&self) -> usize {
+        LuaVm::compiled(self)
+    }
+    fn compile(&mut self, sha: &str, body: &[u8]) -> Result<(), CompileError> {
+        LuaVm::compile(self, sha, body)
+    }
+    fn run(&mut self, sha: &str, body: &[u8], keys: &[Vec<u8>], args: &[Vec<u8>], ctx: RunContext<'_>) -> RunOutcome {
+        LuaVm::run(self, sha, body, keys, args, ctx)
+    }
+}
+
+/// The [`super::engine::Boot`] of the Lua VM: the one place outside this file that leads to omnilua.
+pub fn boot(limits: &ScriptLimits) -> Result<Box<dyn Interpret>, String> {
+    Ok(Box::new(LuaVm::new(limits)?))
 }
 
 /// Why a script did not compile.

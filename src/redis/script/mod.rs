@@ -1,5 +1,12 @@
 //! Lua scripting as Redis 7.0 does it: EVAL / EVALSHA / EVAL_RO / EVALSHA_RO / SCRIPT, on a real
-//! Lua 5.1 interpreter (`omnilua`, pure Rust, compiled into the browser build).
+//! Lua 5.1 interpreter (`omnilua`, pure Rust).
+//!
+//! The engine reaches the interpreter only through an [`Interpret`] built by a [`Boot`] function,
+//! never by name: natively every server has the Lua VM; in the browser a bundle has it only if its
+//! entry point installs it ([`install_lua`]: the Redis and Cluster pages, whose prompts take any
+//! script), the locks page installs `lock::store::LockScripts` (its model's three scripts by their
+//! native steps), and the others install nothing, so their wasm carries no omnilua and EVAL answers
+//! [`NO_INTERPRETER`] there (ARCHITECTURE.md, "Bundle").
 //!
 //! The bridge owns no keyspace: a script reaches the data only through the caller's
 //! [`ScriptHost`] (`redis.call` / `redis.pcall` → [`ScriptHost::call`]), so it runs against the
@@ -47,8 +54,12 @@ use super::cli::tokenize_bytes;
 use super::reply::Reply;
 use super::table;
 
-pub use engine::{DebugMode, EvalArgs, EvalOutcome, ScriptEngine, ScriptLogEntry, ScriptSource, ScriptSubcommand};
+pub use engine::{
+    install_interpreter, install_lua, Boot, DebugMode, EvalArgs, EvalOutcome, Interpret, ScriptEngine, ScriptLogEntry,
+    ScriptSource, ScriptSubcommand, NO_INTERPRETER,
+};
 pub use lua::{lua_to_reply, reply_to_lua, MAX_KEEPER_NESTING, MAX_REPLY_DEPTH};
+pub use lua::{CompileError, RunContext, RunOutcome};
 
 /// What the command table says about a command a script calls (`scriptCall`'s checks).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -499,3 +499,57 @@ fn a_script_that_crosses_maxmemory_mid_run_is_not_refused() {
     "#]]
     .assert_eq(&out.replace(&limit, "LIMIT"));
 }
+
+/// A wasm bundle built without the interpreter (`bundle_entry!` without `with_lua`: the messaging
+/// page's) answers every command that needs it with one clear error, and changes nothing; the
+/// scripting commands that need no interpreter answer as usual.
+#[test]
+fn a_server_without_the_interpreter_refuses_scripts_with_a_clear_error_and_changes_nothing() {
+    let mut store = Store::new(SimRng::new(1));
+    store.scripts.set_interpreter(None);
+    assert!(!store.scripts.has_interpreter());
+    let out = run(
+        &mut store,
+        &[
+            &["SET", "k", "v"],
+            &["EVAL", "return redis.call('SET', KEYS[1], 'changed')", "1", "k"],
+            &["EVAL_RO", "return 1", "0"],
+            &["SCRIPT", "LOAD", "return 1"],
+            &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
+            &["SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"],
+            &["SCRIPT", "FLUSH"],
+            &["EVAL", "return 1"],
+            &["EVAL", "return 1", "2", "k"],
+            &["GET", "k"],
+        ],
+    );
+    expect![[r#"
+        SET k v -> OK
+        EVAL return redis.call('SET', KEYS[1], 'changed') 1 k -> (error) ERR playground limit: this page's build has no Lua interpreter, so EVAL, EVALSHA and SCRIPT LOAD are not available here (they run on the Redis and Cluster pages)
+        EVAL_RO return 1 0 -> (error) ERR playground limit: this page's build has no Lua interpreter, so EVAL, EVALSHA and SCRIPT LOAD are not available here (they run on the Redis and Cluster pages)
+        SCRIPT LOAD return 1 -> (error) ERR playground limit: this page's build has no Lua interpreter, so EVAL, EVALSHA and SCRIPT LOAD are not available here (they run on the Redis and Cluster pages)
+        EVALSHA e0e1f9fabfc9d4800c877a703b823ac0578ff8db 0 -> (error) NOSCRIPT No matching script. Please use EVAL.
+        SCRIPT EXISTS e0e1f9fabfc9d4800c877a703b823ac0578ff8db -> [(integer) 0]
+        SCRIPT FLUSH -> OK
+        EVAL return 1 -> (error) ERR wrong number of arguments for 'eval' command
+        EVAL return 1 2 k -> (error) ERR Number of keys can't be greater than number of args
+        GET k -> "v"
+    "#]]
+    .assert_eq(&out);
+    assert_eq!(store.scripts.compiled_scripts(), None);
+    assert!(store.scripts.cache().is_empty(), "nothing was cached");
+    // A clone (a rewind snapshot) is a server of the same build.
+    assert!(!store.clone().scripts.has_interpreter());
+}
+
+/// Natively every server has the interpreter, installed or not (the `sim` CLI, `redis-model`, the
+/// tests), and installing it again changes nothing.
+#[test]
+fn native_servers_have_the_interpreter_and_installing_it_is_idempotent() {
+    assert!(Store::new(SimRng::new(1)).scripts.has_interpreter());
+    crate::redis::script::install_lua();
+    crate::redis::script::install_lua();
+    let mut store = Store::new(SimRng::new(1));
+    assert!(store.scripts.has_interpreter());
+    assert_eq!(run(&mut store, &[&["EVAL", "return 1 + 1", "0"]]), "EVAL return 1 + 1 0 -> (integer) 2\n");
+}
