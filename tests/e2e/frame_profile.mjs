@@ -6,7 +6,8 @@
 //
 //   E2E_BASE=http://127.0.0.1:8772/playground/ node tests/e2e/frame_profile.mjs [speed ...]
 //
-// Prints, per page and speed, the mean and p95 per frame of each phase and of their sum.
+// Prints, per page and speed, the mean and p95 per frame of each phase and of their sum; with
+// FRAME_CPU=1 the phases are the main thread's CPU time (trace `tdur`) rather than wall time.
 import { loadavg } from 'node:os';
 import { launch, openPage, url, waitForApp } from './browser.mjs';
 
@@ -16,6 +17,7 @@ const LIVE = [
   { name: 'load balancing, 20 servers', path: `load-balancing?weights=${twenty}&rate=1000&conc=16&dur=3600000&speed=`, play: 'page-load-balancing' },
   { name: 'cache-aside, 1000 users', path: 'redis?seed=1&rate=100&users=1000&skew=1&ttl=30&speed=', play: 'cache-aside' },
 ];
+const CPU = process.env.FRAME_CPU === '1';
 const speeds = process.argv.slice(2).map(Number).filter((n) => n > 0);
 
 const PHASES = {
@@ -60,7 +62,9 @@ function analyse(events) {
     if (!k) continue;
     let i = frames.findLastIndex((t) => t <= e.ts);
     if (i < 0 || i >= per.length) continue;
-    per[i][k] += (e.dur ?? 0) / 1000;
+    // FRAME_CPU=1: the main thread's CPU time (`tdur`) instead of wall time, which on a loaded
+    // machine also counts the waits for a core.
+    per[i][k] += ((CPU ? e.tdur : e.dur) ?? e.dur ?? 0) / 1000;
   }
   const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0; };
   const out = {};
