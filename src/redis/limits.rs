@@ -386,17 +386,10 @@ impl Store {
             return refused;
         }
         let checked = spec.flags.contains(&Flag::Write) && !self.limits.is_unlimited();
-        if let Some(admitted) = checked.then(|| self.fast_admit(spec.name, argv)).flatten() {
-            // Within every limit by its bound (`limits_fast.rs`): no scratch run.
-            let mut args = Args::new(argv);
-            let reply = match (spec.handler)(self, &mut args) {
-                Ok(r) | Err(r) => r,
-            };
-            self.after_fast(admitted);
-            return self.check_reply_after(reply);
-        }
+        // Within every limit by its bound (`limits_fast.rs`): no scratch run.
+        let admitted = checked.then(|| self.fast_admit(spec.name, argv)).flatten();
         let probe = match key_spec(spec.name) {
-            Some(keys) if checked => Some(keys),
+            Some(keys) if checked && admitted.is_none() => Some(keys),
             _ => None,
         };
         if let Some(keys) = probe {
@@ -416,6 +409,9 @@ impl Store {
         let reply = match (spec.handler)(self, &mut args) {
             Ok(r) | Err(r) => r,
         };
+        if let Some(admitted) = admitted {
+            self.after_fast(admitted);
+        }
         self.check_reply_after(reply)
     }
 
