@@ -15,7 +15,9 @@
 use std::collections::BTreeMap;
 
 use super::command::LockCommand;
-use crate::redis::script::{CompileError, Interpret, RunContext, RunOutcome, ScriptLimits, StopScript};
+use crate::redis::script::{
+    check_script_call, script_error_text, CompileError, Interpret, RunContext, RunOutcome, ScriptLimits, StopScript,
+};
 use crate::redis::{Reply, Store};
 use crate::sim::{SimRng, SimTime};
 
@@ -236,25 +238,9 @@ fn lock_call(ctx: &mut RunContext<'_>, dirty: &mut bool, argv: &[Option<&[u8]>])
         // KEYS[i] or ARGV[i] past the end is nil: not a string or a number.
         return Err(raised("ERR Lua redis lib command arguments must be strings or integers".into()));
     };
-    let Some(traits) = ctx.host.lookup(&argv) else {
-        return Err(raised("ERR Unknown Redis command called from script".into()));
-    };
-    let (argc, arity) = (argv.len() as i64, i64::from(traits.arity));
-    if (arity > 0 && argc != arity) || argc < -arity {
-        return Err(raised("ERR Wrong number of args calling Redis command from script".into()));
-    }
-    if traits.deny_script {
-        return Err(raised("ERR This Redis command is not allowed from script".into()));
-    }
-    if ctx.read_only && traits.write {
-        return Err(raised("ERR Write commands are not allowed from read-only scripts.".into()));
-    }
-    if !ctx.allow_oom && !*dirty && traits.deny_oom && ctx.host.out_of_memory() {
-        return Err(raised(crate::redis::server::OOM_ERROR.to_string()));
-    }
-    *dirty |= traits.write;
+    check_script_call(&*ctx.host, &argv, ctx.read_only, ctx.allow_oom, dirty).map_err(raised)?;
     match ctx.host.call(&argv) {
-        Ok(Reply::Error(text)) => Err(raised(lua_error_text(&text))),
+        Ok(Reply::Error(text)) => Err(raised(script_error_text(&text))),
         Ok(reply) => Ok(reply),
         Err(StopScript(reply)) => Err(RunOutcome::Stopped(reply)),
     }
@@ -263,13 +249,6 @@ fn lock_call(ctx: &mut RunContext<'_>, dirty: &mut bool, argv: &[Option<&[u8]>])
 /// A command name or option as a `redis.call` argument.
 fn word(w: &'static str) -> Option<&'static [u8]> {
     Some(w.as_bytes())
-}
-
-/// The text an error reply has once `redis.call` has raised it (`luaPushErrorBuff`): its code kept,
-/// or ERR for a message without one, trailing line breaks dropped.
-fn lua_error_text(text: &str) -> String {
-    let (code, msg) = text.split_once(' ').unwrap_or(("ERR", text));
-    format!("{code} {}", msg.trim_matches(['\r', '\n']))
 }
 
 impl Interpret for LockScripts {

@@ -624,38 +624,13 @@ fn redis_call(
         Ok(a) => a,
         Err(msg) => return Ok(Ok((Value::Table(error_table(lua, &format!("ERR {msg}"))?), true))),
     };
-    let rejected = |msg: &str| -> omnilua::Result<Result<(Value, bool), StopScript>> {
-        // `luaPushErrorBuff`: a "-CODE msg" keeps its code, a bare message gets ERR.
-        let text = match msg.strip_prefix('-') {
-            Some(coded) => coded.to_string(),
-            None => format!("ERR {msg}"),
-        };
+    let mut dirty = write_dirty.get();
+    if let Err(text) = super::check_script_call(host, &argv, bridge.read_only, bridge.allow_oom, &mut dirty) {
         let t = error_table(lua, &text)?;
         t.raw_set("ignore_error_stats_update", true)?;
-        Ok(Ok((Value::Table(t), true)))
-    };
-    let Some(traits) = host.lookup(&argv) else {
-        return rejected("Unknown Redis command called from script");
-    };
-    let argc = argv.len() as i64;
-    let arity = i64::from(traits.arity);
-    if (arity > 0 && argc != arity) || argc < -arity {
-        return rejected("Wrong number of args calling Redis command from script");
+        return Ok(Ok((Value::Table(t), true)));
     }
-    if traits.deny_script {
-        return rejected("This Redis command is not allowed from script");
-    }
-    if bridge.read_only && traits.write {
-        return rejected("Write commands are not allowed from read-only scripts.");
-    }
-    // `scriptVerifyOOM`: only the script's first write can be refused, and only when the command
-    // that runs the script started over the limit; crossing it mid-run refuses nothing.
-    if !bridge.allow_oom && !write_dirty.get() && traits.deny_oom && host.out_of_memory() {
-        return rejected(&format!("-{}", crate::redis::server::OOM_ERROR));
-    }
-    if traits.write {
-        write_dirty.set(true);
-    }
+    write_dirty.set(dirty);
     let reply = match host.call(&argv) {
         Ok(reply) => reply,
         Err(stop) => return Ok(Err(stop)),
@@ -667,17 +642,8 @@ fn redis_call(
 /// `luaPushErrorBuff`: `{err = "CODE message"}` from a "-CODE message" or a plain message.
 fn error_table(lua: &Lua, text: &str) -> omnilua::Result<Table> {
     let t = lua.create_table()?;
-    t.raw_set("err", lua.create_string(redis_error_text(text))?)?;
+    t.raw_set("err", lua.create_string(super::script_error_text(text))?)?;
     Ok(t)
-}
-
-/// The `err` string luaPushErrorBuff builds from an error reply's text (without its '-').
-fn redis_error_text(text: &str) -> String {
-    let (code, msg) = match text.split_once(' ') {
-        Some((code, msg)) => (code, msg),
-        None => ("ERR", text),
-    };
-    format!("{code} {}", msg.trim_matches(['\r', '\n']))
 }
 
 /// `redisProtocolToLuaType` for RESP2 replies.

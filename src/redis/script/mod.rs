@@ -98,6 +98,47 @@ pub trait ScriptHost {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StopScript(pub Reply);
 
+/// `scriptCall`'s checks on a command a script calls (`luaRedisGenericCommand`), in Redis's order:
+/// the command must exist, take that many arguments, be allowed in scripts, not write from a
+/// read-only script, and (`scriptVerifyOOM`) not be the script's first write while the command that
+/// runs the script started over the memory limit — crossing it mid-run refuses nothing. A write
+/// marks `write_dirty`. `Err` is the error text `redis.call` raises (code first). Shared by every
+/// interpreter (the Lua bridge and `lock::store::LockScripts`), so they refuse alike.
+pub fn check_script_call(
+    host: &dyn ScriptHost,
+    argv: &[Vec<u8>],
+    read_only: bool,
+    allow_oom: bool,
+    write_dirty: &mut bool,
+) -> Result<(), String> {
+    let refuse = |msg: &str| Err(format!("ERR {msg}"));
+    let Some(traits) = host.lookup(argv) else {
+        return refuse("Unknown Redis command called from script");
+    };
+    let (argc, arity) = (argv.len() as i64, i64::from(traits.arity));
+    if (arity > 0 && argc != arity) || argc < -arity {
+        return refuse("Wrong number of args calling Redis command from script");
+    }
+    if traits.deny_script {
+        return refuse("This Redis command is not allowed from script");
+    }
+    if read_only && traits.write {
+        return refuse("Write commands are not allowed from read-only scripts.");
+    }
+    if !allow_oom && !*write_dirty && traits.deny_oom && host.out_of_memory() {
+        return Err(super::server::OOM_ERROR.to_string());
+    }
+    *write_dirty |= traits.write;
+    Ok(())
+}
+
+/// The `err` string `luaPushErrorBuff` builds from an error reply's text (without its '-'): its
+/// code kept, or ERR for a message without one, trailing line breaks dropped.
+pub fn script_error_text(text: &str) -> String {
+    let (code, msg) = text.split_once(' ').unwrap_or(("ERR", text));
+    format!("{code} {}", msg.trim_matches(['\r', '\n']))
+}
+
 /// What the model's command table says about the command `argv` names, as a [`ScriptHost`]
 /// reports it (SCRIPT's subcommands resolved).
 pub fn table_traits(argv: &[Vec<u8>]) -> Option<CommandTraits> {
