@@ -214,3 +214,48 @@ test('the fault row and the playback buttons stay the same nodes, in place, whil
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('Open replay moves the pickers to the replay\'s preset, or says the replay is none of them and leaves the address alone', async () => {
+  const { writeFileSync, readFileSync } = await import('node:fs');
+  const page = await openPage(context);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  // A replay of peak-cut / stream-group at 3 s.
+  await page.goto(url('messaging?preset=peak-cut&pattern=stream-group&seed=3&speed=100'));
+  await page.getByTestId('page-messaging').waitFor();
+  await page.getByTestId('play-toggle').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="count-produced"]')?.textContent) > 20, null, { timeout: 20000 });
+  await page.getByTestId('play-toggle').click();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('replay-download').click()]);
+  const file = join(SHOTS, 'messaging-peak-cut.replay.json');
+  await download.saveAs(file);
+  const replay = JSON.parse(readFileSync(file, 'utf8'));
+
+  // Opened on a page showing another preset and pattern: the pickers follow the replay.
+  await page.goto(url('messaging?preset=consumer-crash&pattern=simple-queue&seed=1'));
+  await page.getByTestId('page-messaging').waitFor();
+  await page.getByTestId('replay-file').setInputFiles(file);
+  await page.waitForFunction(() => document.querySelector('[data-testid="msg-preset"]')?.value === 'peak-cut', null, { timeout: 30000 });
+  assert.equal(await page.getByTestId('msg-pattern').inputValue(), 'stream-group');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('preset') === 'peak-cut', null, { timeout: 30000 });
+  assert.equal(new URL(page.url()).searchParams.get('pattern'), 'stream-group', 'the address names the replay\'s choice');
+
+  // A replay whose scenario is none of the presets (its own producer rate).
+  replay.scenario.producers.rate_per_s += 7;
+  const own = join(SHOTS, 'messaging-own-scenario.replay.json');
+  writeFileSync(own, JSON.stringify(replay));
+  const before = page.url();
+  await page.getByTestId('replay-file').setInputFiles(own);
+  await page.waitForFunction(() => document.querySelector('[data-testid="msg-preset"]')?.value === '', null, { timeout: 30000 });
+  assert.match(await page.getByTestId('msg-preset-summary').textContent(), /none of these presets/);
+  assert.match(await page.getByTestId('msg-status').textContent(), new RegExp(`× ${replay.scenario.producers.rate_per_s} msg/s`));
+  await page.getByTestId('play-toggle').click();
+  await page.waitForTimeout(500);
+  await page.getByTestId('play-toggle').click();
+  await page.waitForTimeout(300);
+  assert.equal(page.url(), before, 'no address claims a preset the run is not');
+  // Picking a preset leaves the replay.
+  await page.getByTestId('msg-preset').selectOption('steady');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="msg-preset"] option[value=""]'), null, { timeout: 10000 });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

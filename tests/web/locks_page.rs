@@ -68,6 +68,12 @@ async fn gc_pause_from_the_url_plays_to_a_red_violation_in_the_timeline() {
         text(&root, "summary-verdict")
     );
     assert!(query(&root, "[data-testid='write-stale']").is_some(), "the stale write is a red tick");
+    // "Whole run" is a mode, and shows that it is on; another tool leaves it.
+    let pressed = |r: &web_sys::Element| by_testid(r, "tl-fit").unwrap().get_attribute("aria-pressed");
+    assert_eq!(pressed(&root).as_deref(), Some("true"), "Whole run shows it is on");
+    click(&by_testid(&root, "tl-zoom-in").unwrap());
+    settle().await;
+    assert_eq!(pressed(&root).as_deref(), Some("false"), "zooming leaves Whole run");
     done(root, handle);
 }
 

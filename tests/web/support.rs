@@ -14,6 +14,19 @@ pub fn with_lua() {
     playground::redis::script::install_lua();
 }
 
+/// Installs the script interpreter the bundle serving `path` installs (`bundle_entry!` in src/lib.rs):
+/// the locks page's own `LockScripts` for /locks, so its tests run the lock scripts as the locks
+/// bundle does; the Lua VM for every other path.
+pub fn with_bundles_interpreter(path: &str) {
+    use playground::ui::routes::{Bundle, Route};
+    use yew_router::Routable;
+    let route = Route::recognize(path.split(['?', '#']).next().unwrap_or(path)).unwrap_or(Route::NotFound);
+    match route.bundle() {
+        Bundle::Locks => playground::redis::script::install_interpreter(playground::lock::store::boot_lock_scripts),
+        _ => with_lua(),
+    }
+}
+
 /// A fresh element appended to `<body>` for one test to mount into (with the Lua interpreter
 /// installed: [`with_lua`]).
 pub fn fresh_root() -> Element {
@@ -112,6 +125,7 @@ where
     C: yew::BaseComponent<Properties = ()>,
 {
     let root = fresh_root();
+    with_bundles_interpreter(path);
     let handle =
         yew::Renderer::<Routed<C>>::with_root_and_props(root.clone(), RoutedProps { path: path.to_string().into() })
             .render();

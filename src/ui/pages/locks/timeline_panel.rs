@@ -197,7 +197,12 @@ pub fn TimelinePanel(props: &TimelinePanelProps) -> Html {
                     { vbtn("▶", "Pan forward in time", "tl-pan-forward", |n| ViewAction::Pan(0.25, n)) }
                     { vbtn("−", "Zoom out (or scroll the wheel over the timeline)", "tl-zoom-out", |n| ViewAction::Zoom(2.0, n)) }
                     { vbtn("+", "Zoom in", "tl-zoom-in", |n| ViewAction::Zoom(0.5, n)) }
-                    { vbtn("Whole run", "Show the whole run so far", "tl-fit", ViewAction::Fit) }
+                    <button type="button" class={classes!("button", "lk-tl__btn", (!view.fit).then_some("button--quiet"))}
+                            title="Show the whole run so far, and keep showing all of it as it grows"
+                            aria-pressed={view.fit.to_string()} data-testid="tl-fit"
+                            onclick={{ let v = view.dispatcher(); let now = now_for_view.clone(); Callback::from(move |_: MouseEvent| v.dispatch(ViewAction::Fit(now()))) }}>
+                        { "Whole run" }
+                    </button>
                     <button type="button" class={classes!("button", "lk-tl__btn", view.end_ms.is_some().then_some("button--quiet"))}
                             aria-pressed={view.end_ms.is_none().to_string()} data-testid="tl-follow"
                             onclick={{ let v = view.dispatcher(); Callback::from(move |_: MouseEvent| v.dispatch(ViewAction::Follow)) }}>

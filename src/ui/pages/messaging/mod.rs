@@ -124,6 +124,18 @@ fn scenario_for(preset: &str, pattern: PatternId, variant: u64, size: Size) -> (
     }
 }
 
+/// The page's choice that runs `scenario` at `size`: a preset, a pattern and a 1-based variant, the
+/// first in the pickers' order. `None` for a scenario no choice builds (an opened replay's own).
+fn choice_for(scenario: &Scenario, size: Size) -> Option<(&'static str, PatternId, u64)> {
+    PAGE_PRESETS.into_iter().find_map(|preset| {
+        let variants = page_variants(preset).ok()?;
+        PatternId::ALL.into_iter().find_map(|pattern| {
+            let n = variants.iter().filter(|v| v.scenario.pattern == pattern).count().max(1) as u64;
+            (1..=n).find(|&v| scenario_for(preset, pattern, v, size).0 == *scenario).map(|v| (preset, pattern, v))
+        })
+    })
+}
+
 /// The compared run and what it was built from (rebuilt when any of it changes).
 struct Compared {
     key: (Scenario, u64, SimTime, PatternId),
@@ -319,6 +331,8 @@ pub fn MessagingPage() -> Html {
     let pattern = use_state(|| init.pattern.parse::<PatternId>().unwrap_or(PatternId::SimpleQueue));
     let variant = use_state(|| init.variant);
     let tcp = use_state(|| tcp_mode);
+    // An opened replay whose scenario is none of the pickers' choices (`choice_for`).
+    let foreign = use_state(|| false);
     // Read when a run is rebuilt or the URL written: a callback made before a change still
     // sees the current choice.
     let vs = use_mut_ref(|| init.vs);
@@ -327,7 +341,7 @@ pub fn MessagingPage() -> Html {
         let u = init.clone();
         use_reducer(move || {
             let (sc, label) = scenario_for(&p, pat, v, size);
-            MsgState::new(sc, u.sim.seed, TEST_EPOCH, MsgExtra { label }).with_link(
+            MsgState::new(sc, u.sim.seed, TEST_EPOCH, MsgExtra { label, opened: 0 }).with_link(
                 u.run.actions.clone(),
                 u.run.epoch_ms.map(SimTime::from_unix_ms),
                 u.run.cursor.map(|c| c.seek()),
@@ -358,7 +372,12 @@ pub fn MessagingPage() -> Html {
         let (url, state, playback, vs, tcp) = (url.clone(), state.clone(), playback.clone(), vs.clone(), tcp.clone());
         let tcp_preset = init.preset == TCP_VS_UDP;
         let (preset, pattern, variant) = (preset.clone(), pattern.clone(), variant.clone());
+        let foreign = *foreign;
         move || {
+            // No address names an opened replay's own scenario: leave the URL as it was.
+            if foreign {
+                return;
+            }
             let pat = if *tcp { TCP_VS_UDP } else { pattern.id() };
             let c = UrlChoice {
                 seed: state.seed,
@@ -393,9 +412,32 @@ pub fn MessagingPage() -> Html {
         });
     }
 
+    // An opened replay moves the pickers to its scenario's choice, or says it is none of them.
+    {
+        let (preset, pattern, variant, tcp, foreign) =
+            (preset.clone(), pattern.clone(), variant.clone(), tcp.clone(), foreign.clone());
+        let scenario = state.scenario.clone();
+        use_effect_with(state.extra.opened, move |opened| {
+            if *opened > 0 {
+                match choice_for(&scenario, size) {
+                    Some((p, pat, v)) => {
+                        preset.set(p.to_string());
+                        pattern.set(pat);
+                        variant.set(v);
+                        tcp.set(false);
+                        foreign.set(false);
+                    }
+                    None => foreign.set(true),
+                }
+            }
+        });
+    }
+
     let restart = {
-        let (p, d, job, view) = (playback.clone(), dispatch.clone(), job.clone(), view.clone());
+        let (p, d, job, view, foreign) =
+            (playback.clone(), dispatch.clone(), job.clone(), view.clone(), foreign.clone());
         move |preset: &str, pattern: PatternId, variant: u64, seed: u64| {
+            foreign.set(false);
             job.cancel();
             p.pause();
             let (scenario, label) = scenario_for(preset, pattern, variant, size);
@@ -620,7 +662,7 @@ pub fn MessagingPage() -> Html {
                 <PageHeader title={info.title} lede={info.lede} />
                 <ParamNotices notices={init.notices.clone()} />
                 <Pickers preset={TCP_VS_UDP} pattern={TCP_VS_UDP} variants={Vec::<String>::new()} variant={1}
-                    vs={AttrValue::from("none")} on_preset={on_preset} on_pattern={on_pattern} on_variant={on_variant} on_vs={on_vs} />
+                    vs={AttrValue::from("none")} foreign={false} on_preset={on_preset} on_pattern={on_pattern} on_variant={on_variant} on_vs={on_vs} />
                 <TransportView seed={seed} loss={init.loss} />
             </section>
         };
@@ -722,7 +764,7 @@ pub fn MessagingPage() -> Html {
             <PageHeader title={info.title} lede={info.lede} />
             <ParamNotices notices={init.notices.clone()} />
             <Pickers preset={(*preset).clone()} pattern={pattern.id()} variants={variants} variant={*variant}
-                vs={AttrValue::from(other.as_ref().map_or("none", |o| o.pattern.id()))}
+                vs={AttrValue::from(other.as_ref().map_or("none", |o| o.pattern.id()))} foreign={*foreign}
                 on_preset={on_preset} on_pattern={on_pattern} on_variant={on_variant} on_vs={on_vs} />
             <ControlsBar
                 playing={playback.is_playing()}
@@ -948,6 +990,8 @@ struct PickersProps {
     variants: Vec<String>,
     variant: u64,
     vs: AttrValue,
+    /// The run is an opened replay whose scenario none of the choices builds.
+    foreign: bool,
     on_preset: Callback<Event>,
     on_pattern: Callback<Event>,
     on_variant: Callback<Event>,
@@ -956,7 +1000,9 @@ struct PickersProps {
 
 #[component]
 fn Pickers(props: &PickersProps) -> Html {
-    let summary = if props.preset == TCP_VS_UDP {
+    let summary = if props.foreign {
+        "This run is an opened replay whose scenario is none of these presets, so its address cannot carry it: share it with Download replay. Picking a preset leaves it."
+    } else if props.preset == TCP_VS_UDP {
         "TCP and UDP over one lossy, duplicating, reordering link: UDP shows the loss; TCP retransmits and delivers in order, with head-of-line blocking as latency spikes."
     } else {
         preset_summary(&props.preset)
@@ -966,7 +1012,10 @@ fn Pickers(props: &PickersProps) -> Html {
             <label class="field">
                 <span>{ "Preset" }</span>
                 <select data-testid="msg-preset" onchange={props.on_preset.clone()}>
-                    { for all_presets().into_iter().map(|p| html! { <option value={p} selected={props.preset == p}>{ p }</option> }) }
+                    if props.foreign {
+                        <option value="" selected=true disabled=true>{ "opened replay" }</option>
+                    }
+                    { for all_presets().into_iter().map(|p| html! { <option value={p} selected={!props.foreign && props.preset == p}>{ p }</option> }) }
                 </select>
             </label>
             <label class="field">

@@ -23,6 +23,8 @@ pub type MsgMsg = RewindMsg<MsgPageSpec>;
 pub struct MsgExtra {
     /// What the run is called (the preset's variant, or "opened replay").
     pub label: String,
+    /// How many replays were opened on this page: the pickers follow each one.
+    pub opened: u64,
 }
 
 pub enum MsgPageMsg {
@@ -65,6 +67,7 @@ impl RewindPageSpec for MsgPageSpec {
     fn on_new_run(page: &mut MsgState, origin: NewRun<'_, MessagingModel>) {
         if let NewRun::Replay(r) = origin {
             page.extra.label = format!("{} (opened replay)", r.scenario.pattern);
+            page.extra.opened += 1;
         }
     }
 
