@@ -410,6 +410,13 @@ impl RedisCli {
         self.print(text, false, Origin::Page);
     }
 
+    /// `line` answered by the page with `error` (an `ERR …` text) instead of being run: the page
+    /// could not get what it needs to run it (its Lua interpreter did not load).
+    pub fn refuse(&mut self, line: &str, error: &str) {
+        let prompt = self.prompt();
+        self.push(&prompt, line, &format_human(&Reply::Error(error.to_string())), true, Origin::Cli, false);
+    }
+
     /// A key browser command shown in this transcript, with what it replied.
     pub fn show_browser_command(&mut self, command: &str, reply: &Reply) {
         self.push("", command, &format_human(reply), reply.is_error(), Origin::Browser, true);
@@ -739,6 +746,12 @@ impl CliDesk {
         }
         self.route(store, now);
         ran
+    }
+
+    /// The selected tab's `line` answered with `error` without running ([`RedisCli::refuse`]).
+    pub fn refuse(&mut self, line: &str, error: &str) {
+        let i = self.selected;
+        self.tabs[i].cli.refuse(line, error);
     }
 
     /// Ctrl-C in tab `i`.

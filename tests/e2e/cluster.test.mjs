@@ -95,3 +95,32 @@ test('presets from the URL, frame times while playing, and the page at 390 px', 
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('the Lua interpreter is fetched on the first script, not at first load, and EVAL runs on the cluster', async () => {
+  const page = await openPage(context);
+  const requested = [];
+  page.on('request', (r) => requested.push(r.url()));
+  await page.goto(url('cluster?preset=steady&seed=3'));
+  await page.getByTestId('cluster-cli-input').waitFor();
+  const lua = () => requested.filter((u) => /\/lua_module-[0-9a-f]+(\.js|_bg\.wasm)$/.test(u));
+  const cli = async (line, expect) => {
+    const before = await page.getByTestId('cluster-cli-output').count();
+    await page.getByTestId('cluster-cli-input').fill(line);
+    await page.getByTestId('cluster-cli-input').press('Enter');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="cluster-cli-output"]').length > n, before);
+    await page.getByTestId('cluster-cli-output').last().filter({ hasText: expect }).waitFor();
+    return page.getByTestId('cluster-cli-output').last().textContent();
+  };
+  await cli('GET lazy', '(nil)');
+  assert.deepEqual(lua(), [], 'no Lua module file is requested before the first script');
+  const started = Date.now();
+  assert.match(await cli(`EVAL "return redis.call('INCR', KEYS[1])" 1 lazy`, '(integer) 1'), /\(integer\) 1$/);
+  console.log(`cluster: the first EVAL on a cold load answered ${Date.now() - started} ms after Enter (Lua module fetched and instantiated)`);
+  assert.match(await cli(`EVAL "return redis.call('INCR', KEYS[1])" 1 lazy`, '(integer) 2'), /\(integer\) 2$/);
+  assert.match(await cli(`EVAL "return redis.call('NOSUCH')" 0`, 'error'),
+    /\(error\) ERR Unknown Redis command called from script script: [0-9a-f]{40}, on @user_script:1\.$/);
+  assert.ok(lua().some((u) => u.endsWith('.js')) && lua().some((u) => u.endsWith('_bg.wasm')),
+    `the Lua module's glue and wasm were fetched once a script ran: ${lua().join(', ')}`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

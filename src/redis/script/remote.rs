@@ -335,3 +335,47 @@ impl LuaLink for Loopback {
         Ok(service.handle(request, host))
     }
 }
+
+/// Whether the command `line` (as typed at a redis-cli prompt) may run a script, so that a page whose
+/// Lua VM is a module loaded on first need must load it before submitting the line: EVAL, EVALSHA,
+/// EVAL_RO, EVALSHA_RO, SCRIPT (LOAD compiles), FCALL, FCALL_RO and FUNCTION, and EXEC (a queued
+/// EVAL runs there). redis-cli's repeat count (`3 EVAL …`) is looked past. A line that does not
+/// tokenize runs nothing.
+pub fn line_may_run_script(line: &str) -> bool {
+    let Ok(words) = crate::redis::cli::tokenize(line) else {
+        return false;
+    };
+    let mut words = words.iter().skip_while(|w| !w.is_empty() && w.iter().all(u8::is_ascii_digit));
+    words.next().is_some_and(|name| {
+        let name = name.to_ascii_lowercase();
+        matches!(
+            name.as_slice(),
+            b"eval"
+                | b"evalsha"
+                | b"eval_ro"
+                | b"evalsha_ro"
+                | b"script"
+                | b"fcall"
+                | b"fcall_ro"
+                | b"function"
+                | b"exec"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_may_run_script;
+
+    #[test]
+    fn lines_that_may_run_a_script_are_the_eval_family_script_function_and_exec() {
+        for line in
+            ["EVAL \"return 1\" 0", "evalsha abc 0", "Eval_RO x 0", "script load x", "EXEC", "3 eval x 0", "FCALL f 0"]
+        {
+            assert!(line_may_run_script(line), "{line}");
+        }
+        for line in ["GET k", "SET eval x", "", "   ", "MULTI", "\"unterminated", "DISCARD", "3 GET k"] {
+            assert!(!line_may_run_script(line), "{line}");
+        }
+    }
+}

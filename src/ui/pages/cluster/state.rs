@@ -9,13 +9,20 @@ use crate::ui::rewind_page::{RewindMsg, RewindPage, RewindPageSpec};
 
 pub struct ClusterPageSpec;
 
+/// The cluster page's own messages.
+pub enum ClusterPageMsg {
+    /// A redis-cli line that was not run because the Lua interpreter did not load: the error is
+    /// shown, nothing is logged.
+    Refused { line: String, error: String },
+}
+
 pub type ClusterState = RewindPage<ClusterPageSpec>;
 pub type ClusterMsg = RewindMsg<ClusterPageSpec>;
 
 impl RewindPageSpec for ClusterPageSpec {
     type Model = ClusterSim;
     type Extra = ();
-    type Msg = ();
+    type Msg = ClusterPageMsg;
 
     fn validate(scenario: &Scenario, _seed: u64) -> Result<(), String> {
         scenario.validate().map_err(|e| e.to_string())
@@ -30,5 +37,11 @@ impl RewindPageSpec for ClusterPageSpec {
         crate::cluster::replay::page_rewind_config()
     }
 
-    fn reduce(_page: &mut ClusterState, _msg: ()) {}
+    fn reduce(page: &mut ClusterState, msg: ClusterPageMsg) {
+        match msg {
+            ClusterPageMsg::Refused { line, error } => {
+                page.action_error = Some(format!("{line}: {error}"));
+            }
+        }
+    }
 }
