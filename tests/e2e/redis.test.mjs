@@ -299,3 +299,37 @@ test('the Lua interpreter is fetched on the first script, not at first load, and
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('a Lua module that fails to load answers the script with a clear error, runs nothing, and the next script retries', async () => {
+  const page = await openPage(context);
+  await page.route(/\/lua_module-[0-9a-f]+(\.js|_bg\.wasm)$/, (r) => r.abort());
+  await page.goto(url('redis'));
+  await page.getByTestId('redis-cli-input').waitFor();
+  await run(page, 'DEL lazy:f');
+  const out = await run(page, `EVAL "return redis.call('INCR', KEYS[1])" 1 lazy:f`);
+  assert.match(out, /^\(error\) ERR the Lua interpreter could not be loaded \(.+\); nothing was run, try again$/, out);
+  assert.equal(await run(page, 'GET lazy:f'), '(nil)', 'the refused script changed nothing');
+  await page.unroute(/\/lua_module-[0-9a-f]+(\.js|_bg\.wasm)$/);
+  assert.equal(await run(page, `EVAL "return redis.call('INCR', KEYS[1])" 1 lazy:f`), '(integer) 1', 'the next script loads it');
+  // The failed import is in the console as a failed request, not a crash.
+  assert.equal(await page.getByTestId('crash-banner').count(), 0);
+  await page.close();
+});
+
+test('lines typed while the Lua module loads wait behind the script, in order', async () => {
+  const page = await openPage(context);
+  await page.goto(url('redis'));
+  await page.getByTestId('redis-cli-input').waitFor();
+  await run(page, 'DEL lazy:o');
+  const before = await page.getByTestId('redis-cli-entry').count();
+  const input = page.getByTestId('redis-cli-input');
+  for (const line of [`EVAL "return redis.call('INCR', KEYS[1])" 1 lazy:o`, 'INCR lazy:o', 'GET lazy:o']) {
+    await input.fill(line);
+    await input.press('Enter');
+  }
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="redis-cli-entry"]').length >= n + 3, before);
+  const outputs = (await page.getByTestId('redis-cli-output').allTextContents()).slice(-3);
+  assert.deepEqual(outputs, ['(integer) 1', '(integer) 2', '"2"']);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
