@@ -71,8 +71,36 @@ fn url_pairs(state: &ClusterState, speed: f64) -> Vec<(String, String)> {
     pairs
 }
 
+/// The /cluster page. A link whose logged redis-cli lines run scripts builds its run only once the
+/// Lua module is loaded (it is fetched here, with "loading the Lua interpreter…" shown meanwhile);
+/// if it does not load, those lines answer that the interpreter did not start.
 #[component]
 pub fn ClusterPage() -> Html {
+    let url = use_url_params(|q| state::log_runs_scripts(&read_run_url::<ClusterAction>(q).actions));
+    let ready = use_state_eq(|| crate::ui::lua_module::is_loaded() || !*url.initial());
+    {
+        let ready = ready.clone();
+        use_effect_with((), move |_| {
+            if !*ready {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = crate::ui::lua_module::load().await;
+                    ready.set(true);
+                });
+            }
+        });
+    }
+    if !*ready {
+        return html! {
+            <section class="model-page cl-page">
+                <p class="notice" role="status" data-testid="lua-loading">{ LOADING_TEXT }</p>
+            </section>
+        };
+    }
+    html! { <ClusterRunPage /> }
+}
+
+#[component]
+fn ClusterRunPage() -> Html {
     let info = super::info(Route::Cluster);
     let url = use_url_params(|q| {
         let sim = SimParams::read(q);
