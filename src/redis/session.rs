@@ -928,6 +928,23 @@ mod cli_tests {
     }
 
     #[test]
+    fn a_refused_line_shows_its_error_in_the_selected_tab_and_runs_nothing() {
+        let mut s = Setup::new(2);
+        s.type_in(1, "SELECT 2");
+        s.desk
+            .refuse("EVAL \"return redis.call('SET', 'k', 'v')\" 0", "ERR the Lua interpreter could not be loaded (x)");
+        expect![[r#"
+            127.0.0.1:6379> SELECT 2
+            OK
+            127.0.0.1:6379[2]> EVAL "return redis.call('SET', 'k', 'v')" 0
+            (error) ERR the Lua interpreter could not be loaded (x)
+            127.0.0.1:6379[2]> "#]]
+        .assert_eq(&screen(&s.desk, 1));
+        assert_eq!(s.store.dbsize(), 0);
+        assert!(s.desk.tabs[1].cli.transcript.last().is_some_and(|e| e.is_error));
+    }
+
+    #[test]
     fn the_prompt_shows_tx_inside_multi_and_the_selected_database_as_redis_cli_does() {
         let mut s = Setup::new(1);
         for line in ["SELECT 2", "MULTI", "SET a 1", "SELECT 3", "EXEC", "MULTI", "SELECT 5", "DISCARD", "RESET"] {

@@ -124,3 +124,29 @@ test('the Lua interpreter is fetched on the first script, not at first load, and
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('a link whose logged redis-cli lines run scripts loads the Lua interpreter before it replays them', async () => {
+  const first = await openPage(context);
+  await first.goto(url('cluster?preset=steady&seed=3'));
+  await first.getByTestId('cluster-cli-input').waitFor();
+  for (const [line, expect] of [[`EVAL "return redis.call('INCR', KEYS[1])" 1 linked`, '(integer) 1'], [`EVAL "return redis.call('INCR', KEYS[1])" 1 linked`, '(integer) 2']]) {
+    await first.getByTestId('cluster-cli-input').fill(line);
+    await first.getByTestId('cluster-cli-input').press('Enter');
+    await first.getByTestId('cluster-cli-output').last().filter({ hasText: expect }).waitFor();
+  }
+  await first.waitForFunction(() => new URL(location.href).searchParams.has('a'));
+  const link = first.url();
+  await first.close();
+
+  const page = await openPage(context);
+  const requested = [];
+  page.on('request', (r) => requested.push(r.url()));
+  await page.goto(link);
+  await page.getByTestId('cluster-cli-input').waitFor();
+  await page.getByTestId('cluster-cli-output').last().filter({ hasText: '(integer) 2' }).waitFor();
+  const outputs = await page.getByTestId('cluster-cli-output').allTextContents();
+  assert.ok(outputs.some((o) => /\(integer\) 1$/.test(o)) && /\(integer\) 2$/.test(outputs.at(-1)), outputs.join(' | '));
+  assert.ok(requested.some((u) => /\/lua_module-[0-9a-f]+_bg\.wasm$/.test(u)), 'the link fetched the Lua module');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
