@@ -21,7 +21,8 @@ rm -rf "$OUT"
 trunk build --release --public-url "$PUBLIC_URL" --dist "$OUT"
 # Trunk builds the Redis pages' bundles as "workers" (Trunk.toml), whose files keep their plain names.
 # Hashed names, as the light bundle's files have, keep a cached glue file from meeting a newer wasm.
-for bin in page_locks page_redis page_cluster page_messaging; do
+# lua_module is the Redis pages' Lua interpreter, loaded on their first script (Trunk.toml).
+for bin in page_locks page_redis page_cluster page_messaging lua_module; do
   hash="$(cat "$OUT/$bin.js" "$OUT/${bin}_bg.wasm" | sha256sum | cut -c1-16)"
   mv "$OUT/$bin.js" "$OUT/$bin-$hash.js"
   mv "$OUT/${bin}_bg.wasm" "$OUT/$bin-${hash}_bg.wasm"

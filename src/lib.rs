@@ -29,6 +29,9 @@ pub mod ui;
 /// `bundle_entry!(PAGES, with_lua)` also installs the Lua interpreter behind EVAL
 /// ([`redis::script::install_lua`]) before mounting: only the bundles whose pages can run a script
 /// name it, so only their wasm carries the interpreter (ARCHITECTURE.md, "Bundle").
+/// `bundle_entry!(PAGES, with_remote_lua)` installs instead remote VMs over the Lua module
+/// (`ui::lua_module`), a wasm module of its own fetched the first time a script is about to run:
+/// the Redis and Cluster pages, whose first load then carries no interpreter.
 /// `bundle_entry!(PAGES, with_lock_scripts)` installs instead the interpreter that runs only the lock
 /// model's own scripts by their native steps (`lock::store::boot_lock_scripts`): the locks page.
 #[macro_export]
@@ -38,6 +41,9 @@ macro_rules! bundle_entry {
     };
     ($pages:ident, with_lua) => {
         $crate::bundle_entry!(@entry $pages, { $crate::redis::script::install_lua(); }, $crate::bundle_entry!(@native));
+    };
+    ($pages:ident, with_remote_lua) => {
+        $crate::bundle_entry!(@entry $pages, { $crate::ui::lua_module::install(); }, $crate::bundle_entry!(@native));
     };
     ($pages:ident, with_lock_scripts) => {
         $crate::bundle_entry!(

@@ -134,6 +134,40 @@ fn architecture_md_names_every_source_file() {
     );
 }
 
+/// The Lua module (`src/bin/lua_module.rs`), which the Redis and Cluster pages load on their first
+/// script: index.html builds it, scripts/build-pages.sh hashes its names, the loader's `LUA_MODULE`
+/// names its files, and exactly those two pages' bundles install the remote interpreter over it
+/// while no page bundle links the Lua VM itself.
+#[test]
+fn the_lua_module_is_built_hashed_and_loaded_only_by_the_script_pages() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
+    let (trunk, index, build) = (read("Trunk.toml"), read("index.html"), read("scripts/build-pages.sh"));
+    assert!(
+        trunk.contains("const LUA_MODULE = ['{base}lua_module.js', '{base}lua_module_bg.wasm'];"),
+        "Trunk.toml's loader names the Lua module's files in LUA_MODULE"
+    );
+    assert!(
+        trunk.contains("window.playgroundLoadLua = "),
+        "the loader defines playgroundLoadLua (src/ui/lua_module.rs)"
+    );
+    assert!(index.contains("data-bin=\"lua_module\" data-type=\"worker\""), "index.html builds lua_module");
+    assert!(
+        build.lines().any(|l| l.starts_with("for bin in ") && l.split([' ', ';']).any(|w| w == "lua_module")),
+        "scripts/build-pages.sh hashes lua_module's file names"
+    );
+    for page in ["page_locks", "page_redis", "page_cluster", "page_messaging"] {
+        let entry = read(&format!("src/bin/{page}.rs"));
+        let remote = entry.contains("with_remote_lua)");
+        assert_eq!(
+            remote,
+            page == "page_redis" || page == "page_cluster",
+            "{page}: with_remote_lua only on redis and cluster"
+        );
+        assert!(!entry.contains(", with_lua)"), "{page}: no page bundle links the Lua VM (it is the Lua module's)");
+    }
+}
+
 /// The paths index.html's loader (Trunk.toml's `PAGE_BUNDLES`) sends to each Redis page's bundle, and
 /// the bundle `Route::bundle` puts each route in with the bin `Bundle::bin` names (src/ui/routes.rs):
 /// they must agree, or a page would load in a bundle that does not carry it. index.html must build

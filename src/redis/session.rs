@@ -410,6 +410,13 @@ impl RedisCli {
         self.print(text, false, Origin::Page);
     }
 
+    /// `line` answered by the page with `error` (an `ERR …` text) instead of being run: the page
+    /// could not get what it needs to run it (its Lua interpreter did not load).
+    pub fn refuse(&mut self, line: &str, error: &str) {
+        let prompt = self.prompt();
+        self.push(&prompt, line, &format_human(&Reply::Error(error.to_string())), true, Origin::Cli, false);
+    }
+
     /// A key browser command shown in this transcript, with what it replied.
     pub fn show_browser_command(&mut self, command: &str, reply: &Reply) {
         self.push("", command, &format_human(reply), reply.is_error(), Origin::Browser, true);
@@ -741,6 +748,12 @@ impl CliDesk {
         ran
     }
 
+    /// The selected tab's `line` answered with `error` without running ([`RedisCli::refuse`]).
+    pub fn refuse(&mut self, line: &str, error: &str) {
+        let i = self.selected;
+        self.tabs[i].cli.refuse(line, error);
+    }
+
     /// Ctrl-C in tab `i`.
     pub fn interrupt(&mut self, store: &mut Store, now: SimTime, i: usize) -> bool {
         let Some(tab) = self.tabs.get_mut(i) else { return false };
@@ -912,6 +925,23 @@ mod cli_tests {
             self.now += SimDuration::from_millis(ms);
             self.desk.advance(&mut self.store, self.now);
         }
+    }
+
+    #[test]
+    fn a_refused_line_shows_its_error_in_the_selected_tab_and_runs_nothing() {
+        let mut s = Setup::new(2);
+        s.type_in(1, "SELECT 2");
+        s.desk
+            .refuse("EVAL \"return redis.call('SET', 'k', 'v')\" 0", "ERR the Lua interpreter could not be loaded (x)");
+        expect![[r#"
+            127.0.0.1:6379> SELECT 2
+            OK
+            127.0.0.1:6379[2]> EVAL "return redis.call('SET', 'k', 'v')" 0
+            (error) ERR the Lua interpreter could not be loaded (x)
+            127.0.0.1:6379[2]> "#]]
+        .assert_eq(&screen(&s.desk, 1));
+        assert_eq!(s.store.dbsize(), 0);
+        assert!(s.desk.tabs[1].cli.transcript.last().is_some_and(|e| e.is_error));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod app;
 pub mod components;
 pub mod download;
 pub mod hooks;
+pub mod lua_module;
 pub mod pages;
 pub mod rewind_page;
 pub mod routes;

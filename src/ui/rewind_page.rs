@@ -73,6 +73,14 @@ pub trait RewindPageSpec: Sized + 'static {
 
     /// Handles one of the page's own messages on the next state (its version already bumped).
     fn reduce(page: &mut RewindPage<Self>, msg: Self::Msg);
+
+    /// Opens a replay file whose log is `actions` by calling `open`, now or once what replaying
+    /// them needs is ready (the cluster page loads the Lua module first when a logged line runs a
+    /// script). The default opens at once.
+    fn before_open(actions: &[LoggedAction<<Self::Model as Rewindable>::Action>], open: Box<dyn FnOnce()>) {
+        let _ = actions;
+        open();
+    }
 }
 
 /// Where a new run came from, for [`RewindPageSpec::on_new_run`].
@@ -428,7 +436,8 @@ where
         Callback::from(move |text: String| {
             let r = RewindPage::<S>::parse_replay(&text)?;
             p.pause();
-            d.dispatch(RewindMsg::LoadReplay(Box::new(r)));
+            let (d, actions) = (d.clone(), r.actions.clone());
+            S::before_open(&actions, Box::new(move || d.dispatch(RewindMsg::LoadReplay(Box::new(r)))));
             Ok(())
         })
     };

@@ -95,3 +95,58 @@ test('presets from the URL, frame times while playing, and the page at 390 px', 
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('the Lua interpreter is fetched on the first script, not at first load, and EVAL runs on the cluster', async () => {
+  const page = await openPage(context);
+  const requested = [];
+  page.on('request', (r) => requested.push(r.url()));
+  await page.goto(url('cluster?preset=steady&seed=3'));
+  await page.getByTestId('cluster-cli-input').waitFor();
+  const lua = () => requested.filter((u) => /\/lua_module-[0-9a-f]+(\.js|_bg\.wasm)$/.test(u));
+  const cli = async (line, expect) => {
+    const before = await page.getByTestId('cluster-cli-output').count();
+    await page.getByTestId('cluster-cli-input').fill(line);
+    await page.getByTestId('cluster-cli-input').press('Enter');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="cluster-cli-output"]').length > n, before);
+    await page.getByTestId('cluster-cli-output').last().filter({ hasText: expect }).waitFor();
+    return page.getByTestId('cluster-cli-output').last().textContent();
+  };
+  await cli('GET lazy', '(nil)');
+  assert.deepEqual(lua(), [], 'no Lua module file is requested before the first script');
+  const started = Date.now();
+  assert.match(await cli(`EVAL "return redis.call('INCR', KEYS[1])" 1 lazy`, '(integer) 1'), /\(integer\) 1$/);
+  console.log(`cluster: the first EVAL on a cold load answered ${Date.now() - started} ms after Enter (Lua module fetched and instantiated)`);
+  assert.match(await cli(`EVAL "return redis.call('INCR', KEYS[1])" 1 lazy`, '(integer) 2'), /\(integer\) 2$/);
+  assert.match(await cli(`EVAL "return redis.call('NOSUCH')" 0`, 'error'),
+    /\(error\) ERR Unknown Redis command called from script script: [0-9a-f]{40}, on @user_script:1\.$/);
+  assert.ok(lua().some((u) => u.endsWith('.js')) && lua().some((u) => u.endsWith('_bg.wasm')),
+    `the Lua module's glue and wasm were fetched once a script ran: ${lua().join(', ')}`);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a link whose logged redis-cli lines run scripts loads the Lua interpreter before it replays them', async () => {
+  const first = await openPage(context);
+  await first.goto(url('cluster?preset=steady&seed=3'));
+  await first.getByTestId('cluster-cli-input').waitFor();
+  for (const [line, expect] of [[`EVAL "return redis.call('INCR', KEYS[1])" 1 linked`, '(integer) 1'], [`EVAL "return redis.call('INCR', KEYS[1])" 1 linked`, '(integer) 2']]) {
+    await first.getByTestId('cluster-cli-input').fill(line);
+    await first.getByTestId('cluster-cli-input').press('Enter');
+    await first.getByTestId('cluster-cli-output').last().filter({ hasText: expect }).waitFor();
+  }
+  await first.waitForFunction(() => new URL(location.href).searchParams.has('a'));
+  const link = first.url();
+  await first.close();
+
+  const page = await openPage(context);
+  const requested = [];
+  page.on('request', (r) => requested.push(r.url()));
+  await page.goto(link);
+  await page.getByTestId('cluster-cli-input').waitFor();
+  await page.getByTestId('cluster-cli-output').last().filter({ hasText: '(integer) 2' }).waitFor();
+  const outputs = await page.getByTestId('cluster-cli-output').allTextContents();
+  assert.ok(outputs.some((o) => /\(integer\) 1$/.test(o)) && /\(integer\) 2$/.test(outputs.at(-1)), outputs.join(' | '));
+  assert.ok(requested.some((u) => /\/lua_module-[0-9a-f]+_bg\.wasm$/.test(u)), 'the link fetched the Lua module');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

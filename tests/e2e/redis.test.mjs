@@ -276,3 +276,60 @@ test('several clients in tabs: pub/sub, a BLPOP woken by another tab and one tim
   assert.deepEqual(page.errors, []);
   await page.close();
 });
+
+test('the Lua interpreter is fetched on the first script, not at first load, and EVAL runs on it', async () => {
+  const page = await openPage(context);
+  const requested = [];
+  page.on('request', (r) => requested.push(r.url()));
+  await page.goto(url('redis'));
+  await page.getByTestId('redis-cli-input').waitFor();
+  assert.equal(await run(page, 'DEL lazy:n'), await run(page, 'DEL lazy:n'), 'plain commands run without it');
+  const lua = () => requested.filter((u) => /\/lua_module-[0-9a-f]+(\.js|_bg\.wasm)$/.test(u));
+  assert.deepEqual(lua(), [], 'no Lua module file is requested before the first script');
+  const started = Date.now();
+  assert.equal(await run(page, `EVAL "return redis.call('INCR', KEYS[1])" 1 lazy:n`), '(integer) 1');
+  console.log(`redis: the first EVAL on a cold load answered ${Date.now() - started} ms after Enter (Lua module fetched and instantiated)`);
+  assert.equal(await run(page, `EVAL "return redis.call('INCR', KEYS[1])" 1 lazy:n`), '(integer) 2');
+  assert.match(await run(page, `EVAL "return redis.call('NOSUCH')" 0`),
+    /^\(error\) ERR Unknown Redis command called from script script: [0-9a-f]{40}, on @user_script:1\.$/);
+  assert.match(await run(page, `EVAL "return math.random(1000)" 0`), /^\(integer\) \d+$/);
+  assert.ok(lua().some((u) => u.endsWith('.js')) && lua().some((u) => u.endsWith('_bg.wasm')),
+    `the Lua module's glue and wasm were fetched once a script ran: ${lua().join(', ')}`);
+  assert.equal(await page.getByTestId('lua-loading').count(), 0, 'the loading note is gone');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a Lua module that fails to load answers the script with a clear error, runs nothing, and the next script retries', async () => {
+  const page = await openPage(context);
+  await page.route(/\/lua_module-[0-9a-f]+(\.js|_bg\.wasm)$/, (r) => r.abort());
+  await page.goto(url('redis'));
+  await page.getByTestId('redis-cli-input').waitFor();
+  await run(page, 'DEL lazy:f');
+  const out = await run(page, `EVAL "return redis.call('INCR', KEYS[1])" 1 lazy:f`);
+  assert.match(out, /^\(error\) ERR the Lua interpreter could not be loaded \(.+\); nothing was run, try again$/, out);
+  assert.equal(await run(page, 'GET lazy:f'), '(nil)', 'the refused script changed nothing');
+  await page.unroute(/\/lua_module-[0-9a-f]+(\.js|_bg\.wasm)$/);
+  assert.equal(await run(page, `EVAL "return redis.call('INCR', KEYS[1])" 1 lazy:f`), '(integer) 1', 'the next script loads it');
+  // The failed import is in the console as a failed request, not a crash.
+  assert.equal(await page.getByTestId('crash-banner').count(), 0);
+  await page.close();
+});
+
+test('lines typed while the Lua module loads wait behind the script, in order', async () => {
+  const page = await openPage(context);
+  await page.goto(url('redis'));
+  await page.getByTestId('redis-cli-input').waitFor();
+  await run(page, 'DEL lazy:o');
+  const before = await page.getByTestId('redis-cli-entry').count();
+  const input = page.getByTestId('redis-cli-input');
+  for (const line of [`EVAL "return redis.call('INCR', KEYS[1])" 1 lazy:o`, 'INCR lazy:o', 'GET lazy:o']) {
+    await input.fill(line);
+    await input.press('Enter');
+  }
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="redis-cli-entry"]').length >= n + 3, before);
+  const outputs = (await page.getByTestId('redis-cli-output').allTextContents()).slice(-3);
+  assert.deepEqual(outputs, ['(integer) 1', '(integer) 2', '"2"']);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

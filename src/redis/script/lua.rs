@@ -6,6 +6,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use serde::{Deserialize, Serialize};
+
 use omnilua::{Function, Lua, LuaString, LuaVersion, SandboxConfig, Table, TripReason, Value, Variadic};
 
 use super::engine::{Interpret, ScriptLogEntry, LOG_CAPACITY};
@@ -69,6 +71,7 @@ struct Bridge {
     allow_oom: bool,
 }
 
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum RunOutcome {
     Reply(Reply),
     /// The script raised: the error text and, when the handler found them, source and line.
@@ -522,6 +525,7 @@ pub fn boot(limits: &ScriptLimits) -> Result<Box<dyn Interpret>, String> {
 }
 
 /// Why a script did not compile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CompileError {
     /// The interpreter's message.
     Syntax(String),

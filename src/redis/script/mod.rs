@@ -42,6 +42,7 @@
 mod engine;
 mod lua;
 pub mod rand48;
+pub mod remote;
 
 #[cfg(test)]
 mod tests;
@@ -62,7 +63,7 @@ pub use lua::{lua_to_reply, reply_to_lua, MAX_KEEPER_NESTING, MAX_REPLY_DEPTH};
 pub use lua::{CompileError, RunContext, RunOutcome};
 
 /// What the command table says about a command a script calls (`scriptCall`'s checks).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandTraits {
     /// Redis's arity convention: `n` exactly, `-n` at least n, counting the name.
     pub arity: i32,
@@ -95,7 +96,7 @@ pub trait ScriptHost {
 }
 
 /// A host's refusal to run any more of a script; its reply becomes the script's reply.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StopScript(pub Reply);
 
 /// `scriptCall`'s checks on a command a script calls (`luaRedisGenericCommand`), in Redis's order:

@@ -8,7 +8,7 @@ const C: u64 = 0xB;
 /// `X0 X1 X2` of `rand.c`: the state before any `randomseed`.
 const INITIAL: u64 = 0x1234_ABCD_330E;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rand48 {
     x: u64,
 }

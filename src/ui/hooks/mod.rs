@@ -2,6 +2,7 @@
 
 pub mod use_click_away;
 pub mod use_frame_job;
+pub mod use_lua_gate;
 pub mod use_playback;
 pub mod use_rewind_opening;
 pub mod use_run_controls;
@@ -14,6 +15,7 @@ pub mod use_url_params;
 
 pub use use_click_away::use_click_away;
 pub use use_frame_job::{use_frame_job, FrameJobHandle, SLICE_MS};
+pub use use_lua_gate::{use_lua_gate, LuaGateHandle};
 pub use use_playback::{use_playback, PlaybackHandle, FRAME_GOAL_MS, MIN_SIM_MS};
 pub use use_rewind_opening::use_rewind_opening;
 pub use use_run_controls::{use_run_controls, RunControls, RunControlsSpec};

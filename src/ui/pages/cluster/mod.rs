@@ -27,7 +27,8 @@ use crate::cluster::scenario::{preset, Action, FailoverMode, Scenario};
 use crate::cluster::view::ClusterView;
 use crate::sim::{ParamError, SimDuration, SimParams, SimTime, TEST_EPOCH};
 use crate::ui::components::{ControlsBar, PageHeader, ParamNotices};
-use crate::ui::hooks::{use_playback, use_run_controls, use_url_params, RunControlsSpec};
+use crate::ui::hooks::use_lua_gate::LOADING_TEXT;
+use crate::ui::hooks::{use_lua_gate, use_playback, use_run_controls, use_url_params, RunControlsSpec};
 use crate::ui::rewind_page::{use_rewind_wiring, use_url_follows_run, UrlFollow};
 use crate::ui::Route;
 
@@ -35,7 +36,7 @@ use cli::ClusterCli;
 use forms::{Faults, Settings};
 use linear::LinearPanel;
 use panels::{recent_buckets, Counts, EventLog, FailoverTimeline, KeyPlacement, WorkloadCharts, CHART_SECONDS};
-use state::{ClusterMsg, ClusterState};
+use state::{ClusterMsg, ClusterPageMsg, ClusterState};
 use topology::{NodeOp, SlotBar, Topology};
 use wire::WirePicture;
 
@@ -70,8 +71,36 @@ fn url_pairs(state: &ClusterState, speed: f64) -> Vec<(String, String)> {
     pairs
 }
 
+/// The /cluster page. A link whose logged redis-cli lines run scripts builds its run only once the
+/// Lua module is loaded (it is fetched here, with "loading the Lua interpreter…" shown meanwhile);
+/// if it does not load, those lines answer that the interpreter did not start.
 #[component]
 pub fn ClusterPage() -> Html {
+    let url = use_url_params(|q| state::log_runs_scripts(&read_run_url::<ClusterAction>(q).actions));
+    let ready = use_state_eq(|| crate::ui::lua_module::is_loaded() || !*url.initial());
+    {
+        let ready = ready.clone();
+        use_effect_with((), move |_| {
+            if !*ready {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = crate::ui::lua_module::load().await;
+                    ready.set(true);
+                });
+            }
+        });
+    }
+    if !*ready {
+        return html! {
+            <section class="model-page cl-page">
+                <p class="notice" role="status" data-testid="lua-loading">{ LOADING_TEXT }</p>
+            </section>
+        };
+    }
+    html! { <ClusterRunPage /> }
+}
+
+#[component]
+fn ClusterRunPage() -> Html {
     let info = super::info(Route::Cluster);
     let url = use_url_params(|q| {
         let sim = SimParams::read(q);
@@ -198,11 +227,23 @@ pub fn ClusterPage() -> Html {
     };
 
     // --- redis-cli: each line is a logged action (an empty line does nothing, as in redis-cli) ---
-    let on_cli = {
+    // A line that may run a script waits for the Lua module, loaded on the first one.
+    let run_cli = {
         let d = dispatch.clone();
+        use_callback((), move |line: String, _| d.dispatch(ClusterMsg::Act(ClusterAction::Cli(line))))
+    };
+    let refuse_cli = {
+        let d = dispatch.clone();
+        use_callback((), move |(line, error): (String, String), _| {
+            d.dispatch(ClusterMsg::Page(ClusterPageMsg::Refused { line, error }))
+        })
+    };
+    let lua_gate = use_lua_gate(run_cli, refuse_cli);
+    let on_cli = {
+        let submit = lua_gate.submit.clone();
         use_callback((), move |line: String, _| {
             if !line.trim().is_empty() {
-                d.dispatch(ClusterMsg::Act(ClusterAction::Cli(line)));
+                submit.emit(line);
             }
         })
     };
@@ -299,6 +340,9 @@ pub fn ClusterPage() -> Html {
                 <div class="panel">
                     <h2>{ "redis-cli -c" }</h2>
                     <ClusterCli prompt={prompt} transcript={transcript} on_run={on_cli} />
+                    if lua_gate.loading {
+                        <p class="notice" role="status" data-testid="lua-loading">{ LOADING_TEXT }</p>
+                    }
                 </div>
                 <div class="panel">
                     <h2>{ "Where a key lives" }</h2>

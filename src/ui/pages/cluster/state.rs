@@ -3,11 +3,22 @@
 //! page rewinds, branches, opens replays and links like every rewindable page. The page has no
 //! state of its own beside the run: the redis-cli session and transcript live in the model.
 
+use crate::cluster::replay::ClusterAction;
 use crate::cluster::runtime::ClusterSim;
 use crate::cluster::scenario::Scenario;
+use crate::redis::script::remote::line_may_run_script;
+use crate::sim::rewind::LoggedAction;
+use crate::ui::lua_module;
 use crate::ui::rewind_page::{RewindMsg, RewindPage, RewindPageSpec};
 
 pub struct ClusterPageSpec;
+
+/// The cluster page's own messages.
+pub enum ClusterPageMsg {
+    /// A redis-cli line that was not run because the Lua interpreter did not load: the error is
+    /// shown, nothing is logged.
+    Refused { line: String, error: String },
+}
 
 pub type ClusterState = RewindPage<ClusterPageSpec>;
 pub type ClusterMsg = RewindMsg<ClusterPageSpec>;
@@ -15,7 +26,7 @@ pub type ClusterMsg = RewindMsg<ClusterPageSpec>;
 impl RewindPageSpec for ClusterPageSpec {
     type Model = ClusterSim;
     type Extra = ();
-    type Msg = ();
+    type Msg = ClusterPageMsg;
 
     fn validate(scenario: &Scenario, _seed: u64) -> Result<(), String> {
         scenario.validate().map_err(|e| e.to_string())
@@ -30,5 +41,29 @@ impl RewindPageSpec for ClusterPageSpec {
         crate::cluster::replay::page_rewind_config()
     }
 
-    fn reduce(_page: &mut ClusterState, _msg: ()) {}
+    /// A replay whose logged redis-cli lines run scripts opens once the Lua module is loaded (if it
+    /// does not load, those lines answer that the interpreter did not start).
+    fn before_open(actions: &[LoggedAction<ClusterAction>], open: Box<dyn FnOnce()>) {
+        if lua_module::is_loaded() || !log_runs_scripts(actions) {
+            open();
+            return;
+        }
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = lua_module::load().await;
+            open();
+        });
+    }
+
+    fn reduce(page: &mut ClusterState, msg: ClusterPageMsg) {
+        match msg {
+            ClusterPageMsg::Refused { line, error } => {
+                page.action_error = Some(format!("{line}: {error}"));
+            }
+        }
+    }
+}
+
+/// Whether replaying `actions` runs a redis-cli line that may run a script (it needs the Lua module).
+pub fn log_runs_scripts(actions: &[LoggedAction<ClusterAction>]) -> bool {
+    actions.iter().any(|a| matches!(&a.action, ClusterAction::Cli(line) if line_may_run_script(line)))
 }

@@ -35,6 +35,8 @@ use crate::redis::table::{self, Flag};
 use crate::redis::Store;
 use crate::sim::SimTime;
 use crate::ui::components::{Modal, PageHeader};
+use crate::ui::hooks::use_lua_gate;
+use crate::ui::hooks::use_lua_gate::LOADING_TEXT;
 use crate::ui::Route;
 
 use storage::{HeldAt, HeldCopy, SaveSource, Saver, VirtualClock};
@@ -117,6 +119,12 @@ pub enum Action {
     /// Empty store, history and transcript (storage is cleared by the caller).
     Reset(SimTime),
     Notice(String),
+    /// A line the selected redis-cli could not run (the Lua interpreter did not load): shown with
+    /// the error, nothing run.
+    Refuse {
+        line: String,
+        error: String,
+    },
     DismissNotice(usize),
     /// The user discarded held copy `i` (storage was cleared by the caller).
     DiscardHeld(usize),
@@ -248,6 +256,7 @@ impl Reducible for RedisState {
                 s.version = self.version;
                 s.history_version = self.history_version;
             }
+            Action::Refuse { line, error } => Rc::make_mut(&mut s.desk).refuse(&line, &error),
             Action::Notice(text) => {
                 if !s.notices.contains(&text) {
                     Rc::make_mut(&mut s.notices).push(text);
@@ -355,6 +364,16 @@ pub fn RedisPage() -> Html {
         }))
         .clone()
     };
+    // Script lines wait for the Lua module, loaded on the first one (`use_lua_gate`).
+    let on_refuse = {
+        let dispatcher = state.dispatcher();
+        (*use_memo((), move |_| {
+            Callback::from(move |(line, error): (String, String)| dispatcher.dispatch(Action::Refuse { line, error }))
+        }))
+        .clone()
+    };
+    let lua_gate = use_lua_gate(on_run, on_refuse);
+    let on_run = lua_gate.submit.clone();
     let tab_callbacks = {
         let dispatcher = state.dispatcher();
         let clock = *clock;
@@ -495,6 +514,9 @@ pub fn RedisPage() -> Html {
                     <button type="button" class="button button--danger" onclick={open_reset} data-testid="redis-reset" aria-haspopup="dialog">{ "Reset…" }</button>
                 </div>
             </div>
+            if lua_gate.loading {
+                <p class="notice" role="status" data-testid="lua-loading">{ LOADING_TEXT }</p>
+            }
             <div class="redis-grid">
                 <tabs::CliTabs desk={state.desk.clone()} {on_run} callbacks={tab_callbacks} />
                 <browser::KeyBrowser store={state.store.clone()} db={browser_db} now={state.now} version={state.version} on_command={on_browser_command} />
