@@ -6,19 +6,19 @@
 //! Node boundaries follow `quicklist.c`:
 //! - a push at either end goes into that end's node while `_quicklistNodeAllowInsert` allows,
 //!   else into a new node there (`quicklistPushHead` / `quicklistPushTail`);
-//! - a pop, and LTRIM, shrink the end node and drop it once empty (`quicklistDelIndex`,
-//!   `quicklistDelRange`);
+//! - a pop, LTRIM and LREM take the element out of its node and drop the node once empty
+//!   (`quicklistDelIndex`, `quicklistDelRange`);
 //! - LSET replaces the element inside its node (`quicklistReplaceEntry`);
 //! - LINSERT goes into the pivot's node, or the neighbour at that edge, or a new node at that
 //!   edge, or splits the full node at the pivot (`_quicklistInsert`; the merge of small
 //!   neighbours that Redis tries after a split is not modelled);
-//! - anything else (LREM, a list loaded from a snapshot) packs the elements again from the head
-//!   through [`List::edit`], which is also what a list pushed only at the tail has.
+//! - a list made whole (a snapshot loaded, `From`/`collect`) is packed from the head, as pushing
+//!   its elements at the tail one by one would.
 //!
 //! Pure arithmetic over the elements: no clock, no randomness.
 
 use std::collections::VecDeque;
-use std::ops::{Deref, DerefMut};
+use std::ops::Deref;
 
 use super::memory::{je_size, lp_bytes, lp_str, quicklist_allows};
 
@@ -257,10 +257,21 @@ impl List {
         self.items.insert(at, e);
     }
 
-    /// Direct access to the elements for an edit with no node-by-node counterpart (LREM): when
-    /// the returned guard is dropped, the elements are packed again from the head.
-    pub fn edit(&mut self) -> ListEdit<'_> {
-        ListEdit { list: self }
+    /// LREM: removes element `i` (< len) from its node, dropping the node once empty
+    /// (`quicklistDelIndex`); returns it.
+    pub fn remove(&mut self, i: usize) -> Option<Vec<u8>> {
+        if i >= self.items.len() {
+            return None;
+        }
+        let (k, _) = self.locate(i);
+        let e = self.items.remove(i)?;
+        let n = &mut self.nodes[k];
+        resize(&mut self.lp_alloc, n, lp_str(&e), false);
+        if n.count == 0 {
+            self.lp_alloc -= je_size(n.bytes);
+            self.nodes.remove(k);
+        }
+        Some(e)
     }
 
     /// The nodes recounted from the elements under the same boundaries (the figures the
@@ -293,31 +304,6 @@ impl List {
             return Err(format!("kept {:?} ({} B), recounted {nodes:?} ({alloc} B)", self.nodes, self.lp_alloc));
         }
         Ok(())
-    }
-}
-
-/// [`List::edit`]'s guard: the elements, mutable; the nodes are rebuilt when it is dropped.
-pub struct ListEdit<'a> {
-    list: &'a mut List,
-}
-
-impl Deref for ListEdit<'_> {
-    type Target = VecDeque<Vec<u8>>;
-    fn deref(&self) -> &Self::Target {
-        &self.list.items
-    }
-}
-
-impl DerefMut for ListEdit<'_> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.list.items
-    }
-}
-
-impl Drop for ListEdit<'_> {
-    fn drop(&mut self) {
-        let items = std::mem::take(&mut self.list.items);
-        *self.list = List::from(items);
     }
 }
 
@@ -367,7 +353,7 @@ mod tests {
         assert!(counts.len() >= 2);
         assert!(counts[0] < counts[1], "{counts:?}");
         let last = *counts.last().unwrap();
-        assert_eq!(counts[1..].iter().all(|&c| c == last), true, "{counts:?}");
+        assert!(counts[1..].iter().all(|&c| c == last), "{counts:?}");
     }
 
     #[test]
@@ -386,8 +372,13 @@ mod tests {
         l.set(5, b"a much longer element than before".to_vec());
         l.trim(3, l.len() - 4);
         l.check_nodes().unwrap();
-        l.edit().retain(|x| x.len() > 12);
-        l.check_nodes().unwrap();
-        assert_eq!(l.nodes().map(|n| n.bytes).collect::<Vec<_>>(), greedy(&l.items));
+        while l.len() > 1 {
+            let nodes = l.nodes().len();
+            let first = l.nodes[0].count;
+            l.remove(first / 2);
+            l.check_nodes().unwrap();
+            // Emptied nodes go; others only shrink, never merge.
+            assert!(l.nodes().len() == nodes || (first == 1 && l.nodes().len() == nodes - 1));
+        }
     }
 }

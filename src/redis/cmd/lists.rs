@@ -178,8 +178,6 @@ pub fn lrem(s: &mut Store, a: &mut Args) -> CmdResult {
     };
     let limit = if count == 0 { u64::MAX } else { count.unsigned_abs() };
     let mut removed: u64 = 0;
-    // LREM walks the list anyway; its nodes are packed again from the head afterwards.
-    let mut list = list.edit();
     if count >= 0 {
         let mut i = 0;
         while i < list.len() && removed < limit {
@@ -200,7 +198,6 @@ pub fn lrem(s: &mut Store, a: &mut Args) -> CmdResult {
             }
         }
     }
-    drop(list);
     if removed > 0 {
         s.signal_modified(key);
     }
