@@ -139,7 +139,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 0)]
     pub ops: u64,
     /// Instead: what the playground's limit check costs a one-element write to a collection of
-    /// 10, 1 000 and 10 000 elements, against no check (issue 11).
+    /// 10, 1 000, 10 000 and 100 000 elements, against no check (issue 11).
     #[arg(long)]
     pub limit_check: bool,
 }

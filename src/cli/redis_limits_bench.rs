@@ -1,9 +1,12 @@
 //! `sim redis-bench --limit-check`: what the playground's limit check costs a write to a big
-//! collection (issue 11). For RPUSH, HSET, SADD, ZADD and an LPUSH+RPOP pair, on one collection
-//! of 10, 1 000 and 10 000 elements: µs per command with the limits on (the browser's defaults,
-//! with the element limit raised so a 10 000-element collection may still grow) and with no
-//! limits at all (the floor: the handler alone). Each timed write of one new element is undone
-//! by an untimed one (RPOP, HDEL, SREM, ZREM), so the collection keeps its size.
+//! collection (issue 11), and whether a write's cost stays that of the write. For one-element
+//! writes of every collection type (pushes and pops at both ends of a list, LSET, LINSERT next
+//! to the head, adds and removes of sets, hashes and sorted sets, an LPUSH+RPOP pair), on one
+//! collection of 10, 1 000, 10 000 and 100 000 elements: µs per command with the limits on (the
+//! browser's defaults, with the element limit raised so a big collection may still grow) and
+//! with no limits at all (the floor: the handler alone). Each timed write is prepared and undone
+//! by untimed ones (an RPOP after an RPUSH, an SADD before an SREM…), so the collection keeps
+//! its size.
 //!
 //! Reads the wall clock (timings): native only.
 
@@ -13,13 +16,15 @@ use crate::redis::{Limits, Reply, Store};
 use crate::sim::{SimRng, SimTime};
 
 /// Collection sizes measured.
-pub const SIZES: [usize; 3] = [10, 1_000, 10_000];
+pub const SIZES: [usize; 4] = [10, 1_000, 10_000, 100_000];
 
 /// One workload: how to fill the collection, the timed command(s) and the untimed undo.
 struct Workload {
     name: &'static str,
     fill: fn(usize) -> Vec<u8>,
     fill_cmd: &'static str,
+    /// An untimed command before the timed ones (the element a timed removal takes), if any.
+    prepare: fn(&[u8]) -> Option<Vec<Vec<u8>>>,
     /// The timed commands for element `i` (one, or LPUSH then RPOP).
     timed: fn(&[u8]) -> Vec<Vec<Vec<u8>>>,
     /// The untimed command that restores the size, if any.
@@ -36,6 +41,7 @@ fn workloads() -> Vec<Workload> {
             name: "RPUSH",
             fill: |i| format!("e{i}").into_bytes(),
             fill_cmd: "RPUSH",
+            prepare: |_| None,
             timed: |e| vec![argv(&[b"RPUSH", b"c", e])],
             undo: |_| Some(argv(&[b"RPOP", b"c"])),
         },
@@ -43,6 +49,7 @@ fn workloads() -> Vec<Workload> {
             name: "HSET",
             fill: |i| format!("f{i}").into_bytes(),
             fill_cmd: "HSET",
+            prepare: |_| None,
             timed: |e| vec![argv(&[b"HSET", b"c", e, b"v"])],
             undo: |e| Some(argv(&[b"HDEL", b"c", e])),
         },
@@ -50,6 +57,7 @@ fn workloads() -> Vec<Workload> {
             name: "SADD",
             fill: |i| format!("m{i}").into_bytes(),
             fill_cmd: "SADD",
+            prepare: |_| None,
             timed: |e| vec![argv(&[b"SADD", b"c", e])],
             undo: |e| Some(argv(&[b"SREM", b"c", e])),
         },
@@ -57,6 +65,7 @@ fn workloads() -> Vec<Workload> {
             name: "ZADD",
             fill: |i| format!("m{i}").into_bytes(),
             fill_cmd: "ZADD",
+            prepare: |_| None,
             timed: |e| vec![argv(&[b"ZADD", b"c", b"1.5", e])],
             undo: |e| Some(argv(&[b"ZREM", b"c", e])),
         },
@@ -64,7 +73,72 @@ fn workloads() -> Vec<Workload> {
             name: "LPUSH+RPOP",
             fill: |i| format!("e{i}").into_bytes(),
             fill_cmd: "RPUSH",
+            prepare: |_| None,
             timed: |e| vec![argv(&[b"LPUSH", b"c", e]), argv(&[b"RPOP", b"c"])],
+            undo: |_| None,
+        },
+        Workload {
+            name: "LPUSH",
+            fill: |i| format!("e{i}").into_bytes(),
+            fill_cmd: "RPUSH",
+            prepare: |_| None,
+            timed: |e| vec![argv(&[b"LPUSH", b"c", e])],
+            undo: |_| Some(argv(&[b"LPOP", b"c"])),
+        },
+        Workload {
+            name: "RPOP",
+            fill: |i| format!("e{i}").into_bytes(),
+            fill_cmd: "RPUSH",
+            prepare: |e| Some(argv(&[b"RPUSH", b"c", e])),
+            timed: |_| vec![argv(&[b"RPOP", b"c"])],
+            undo: |_| None,
+        },
+        Workload {
+            name: "LPOP",
+            fill: |i| format!("e{i}").into_bytes(),
+            fill_cmd: "RPUSH",
+            prepare: |e| Some(argv(&[b"LPUSH", b"c", e])),
+            timed: |_| vec![argv(&[b"LPOP", b"c"])],
+            undo: |_| None,
+        },
+        Workload {
+            name: "LSET",
+            fill: |i| format!("e{i}").into_bytes(),
+            fill_cmd: "RPUSH",
+            prepare: |_| None,
+            timed: |e| vec![argv(&[b"LSET", b"c", b"-1", e])],
+            undo: |_| None,
+        },
+        Workload {
+            name: "LINSERT",
+            fill: |i| format!("e{i}").into_bytes(),
+            fill_cmd: "RPUSH",
+            prepare: |_| None,
+            timed: |e| vec![argv(&[b"LINSERT", b"c", b"AFTER", b"e0", e])],
+            undo: |e| Some(argv(&[b"LREM", b"c", b"1", e])),
+        },
+        Workload {
+            name: "HDEL",
+            fill: |i| format!("f{i}").into_bytes(),
+            fill_cmd: "HSET",
+            prepare: |e| Some(argv(&[b"HSET", b"c", e, b"v"])),
+            timed: |e| vec![argv(&[b"HDEL", b"c", e])],
+            undo: |_| None,
+        },
+        Workload {
+            name: "SREM",
+            fill: |i| format!("m{i}").into_bytes(),
+            fill_cmd: "SADD",
+            prepare: |e| Some(argv(&[b"SADD", b"c", e])),
+            timed: |e| vec![argv(&[b"SREM", b"c", e])],
+            undo: |_| None,
+        },
+        Workload {
+            name: "ZREM",
+            fill: |i| format!("m{i}").into_bytes(),
+            fill_cmd: "ZADD",
+            prepare: |e| Some(argv(&[b"ZADD", b"c", b"1.5", e])),
+            timed: |e| vec![argv(&[b"ZREM", b"c", e])],
             undo: |_| None,
         },
     ]
@@ -104,6 +178,9 @@ fn measure(w: &Workload, size: usize, limits: Limits, ops: usize) -> f64 {
     let mut commands = 0usize;
     for i in 0..ops {
         let e = format!("new{i}").into_bytes();
+        if let Some(p) = (w.prepare)(&e) {
+            s.execute(now, &p);
+        }
         let timed = (w.timed)(&e);
         let t = Instant::now();
         for a in &timed {
@@ -147,7 +224,7 @@ pub fn print(rows: &[Row], ops: usize, json: bool) -> super::CliResult {
         return super::output::print_json(&rows);
     }
     println!(
-        "limit-check bench: µs per command, {ops} timed rounds per cell, one new element per write (undone untimed)"
+        "limit-check bench: µs per command, {ops} timed rounds per cell, one element per write (prepared and undone untimed)"
     );
     println!("{:<12} {:>9} {:>12} {:>12} {:>8}", "command", "elements", "checked µs", "floor µs", "ratio");
     for r in rows {

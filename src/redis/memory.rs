@@ -86,10 +86,9 @@ const QUICKLIST_NODE_BYTES: usize = 8192;
 const QUICKLIST_ESTIMATE_OVERHEAD: usize = 8;
 /// `OBJ_SHARED_INTEGERS`: values 0..10000 share one object.
 const SHARED_INTEGERS: i64 = 10_000;
-/// How many elements of a big collection the used-memory figure walks before extrapolating.
+/// How many elements of a big set or hash the used-memory figure walks before extrapolating
+/// (lists and sorted sets keep exact running sums: `quicklist::List`, `value::ZSet`).
 const ALLOC_SAMPLE: usize = 256;
-/// The same for a list's elements (packing them into nodes is cheap).
-const LIST_ALLOC_SAMPLE: usize = 16_384;
 
 // C sizeofs on x86-64 (Redis 7.0).
 const ROBJ: usize = 16;
@@ -189,7 +188,7 @@ pub fn lp_str(s: &[u8]) -> usize {
 
 /// A sorted-set score in a listpack (`zzlInsertAt`): an integer when `double2ll` allows, else
 /// `d2string`'s `%.17g` text.
-fn lp_score(score: f64) -> usize {
+pub fn lp_score(score: f64) -> usize {
     let half = (i64::MAX / 2) as f64;
     if score.is_finite() && (-half..=half).contains(&score) && score == (score as i64) as f64 {
         return lp_int(score as i64);
@@ -205,7 +204,7 @@ fn lp_score(score: f64) -> usize {
 }
 
 /// Listpack total bytes: 6-byte header, entries, end byte.
-fn lp_bytes(entries: usize) -> usize {
+pub fn lp_bytes(entries: usize) -> usize {
     6 + entries + 1
 }
 
@@ -349,18 +348,10 @@ fn zsl_node_mean() -> f64 {
     (1..=ZSKIPLIST_MAXLEVEL).map(|l| 0.75 * 0.25f64.powi(l as i32 - 1) * je_size(ZSL_NODE + l * ZSL_LEVEL) as f64).sum()
 }
 
-/// A quicklist's nodes: (listpack bytes) for the elements pushed in order, packed into nodes as
-/// `_quicklistNodeAllowInsert` allows (8 KB with `list-max-listpack-size -2`).
-fn quicklist_nodes<'a>(items: impl Iterator<Item = &'a Vec<u8>>) -> Vec<usize> {
-    let mut nodes: Vec<usize> = Vec::new();
-    for e in items {
-        let entry = lp_str(e);
-        match nodes.last_mut() {
-            Some(sz) if *sz + e.len() + QUICKLIST_ESTIMATE_OVERHEAD <= QUICKLIST_NODE_BYTES => *sz += entry,
-            _ => nodes.push(lp_bytes(entry)),
-        }
-    }
-    nodes
+/// `_quicklistNodeAllowInsert`: whether a node of `node_bytes` may take one more element of
+/// `len` bytes (the estimate adds the element's length and [`QUICKLIST_ESTIMATE_OVERHEAD`]).
+pub fn quicklist_allows(node_bytes: usize, len: usize) -> bool {
+    node_bytes + len + QUICKLIST_ESTIMATE_OVERHEAD <= QUICKLIST_NODE_BYTES
 }
 
 /// The value's own bytes (robj and payload) counted as `c` says.
@@ -380,20 +371,13 @@ fn value_size(value: &Value, flags: u8, c: Count, shared_ints: bool) -> usize {
             }
         },
         Value::List(l) => {
-            let n = l.len();
-            let take = c.samples();
-            let (nodes, scale) = match c {
-                Count::Usage { .. } => (quicklist_nodes(l.iter()), 1.0),
-                Count::Alloc => {
-                    let nodes = quicklist_nodes(l.iter().take(LIST_ALLOC_SAMPLE));
-                    let seen = n.min(LIST_ALLOC_SAMPLE);
-                    (nodes, if seen == 0 { 1.0 } else { n as f64 / seen as f64 })
-                }
-            };
-            let node_cost = |sz: &usize| c.st(QUICKLIST_NODE) + je_size(*sz);
+            // The nodes the list's own mutators keep (`redis::quicklist`): O(1) for the
+            // used-memory figure, the first `samples` nodes for MEMORY USAGE.
             let body = match c {
-                Count::Usage { .. } => extrapolate(nodes.iter(), nodes.len(), take, node_cost),
-                Count::Alloc => (nodes.iter().map(node_cost).sum::<usize>() as f64 * scale) as usize,
+                Count::Usage { samples } => {
+                    extrapolate(l.nodes(), l.nodes().len(), samples.max(1), |n| QUICKLIST_NODE + je_size(n.bytes))
+                }
+                Count::Alloc => l.nodes().len() * je_size(QUICKLIST_NODE) + l.listpack_alloc(),
             };
             ROBJ + c.st(QUICKLIST) + body
         }
@@ -440,7 +424,7 @@ fn value_size(value: &Value, flags: u8, c: Count, shared_ints: bool) -> usize {
             }
         },
         Value::ZSet(z) => match enc {
-            Encoding::Listpack => ROBJ + je_size(lp_bytes(z.iter().map(|(m, s)| lp_str(m) + lp_score(s)).sum())),
+            Encoding::Listpack => ROBJ + je_size(lp_bytes(z.listpack_entries())),
             _ => {
                 let n = z.len();
                 ROBJ + c.st(ZSET)
@@ -448,7 +432,13 @@ fn value_size(value: &Value, flags: u8, c: Count, shared_ints: bool) -> usize {
                     + c.st(DICT)
                     + buckets(n, 0, c)
                     + je_size(ZSL_NODE + ZSKIPLIST_MAXLEVEL * ZSL_LEVEL)
-                    + extrapolate(z.iter(), n, c.samples(), |(m, _)| sds_alloc(m.len()) + c.st(DICT_ENTRY))
+                    + match c {
+                        Count::Usage { samples } => {
+                            extrapolate(z.iter(), n, samples.max(1), |(m, _)| sds_alloc(m.len()) + DICT_ENTRY)
+                        }
+                        // The exact sum the sorted set keeps as members come and go.
+                        Count::Alloc => z.member_sds_alloc() + n * je_size(DICT_ENTRY),
+                    }
                     + (zsl_node_mean() * n as f64) as usize
             }
         },
@@ -484,6 +474,35 @@ fn buckets(n: usize, start: usize, c: Count) -> usize {
 /// (A deadline adds a `dictEntry` in the expires dict, counted by the caller.)
 pub fn entry_alloc(key: &[u8], value: &Value, flags: u8) -> usize {
     sds_alloc(key.len()) + je_size(DICT_ENTRY) + value_size(value, flags, Count::Alloc, true)
+}
+
+/// [`entry_alloc`] counted from the elements alone, without the running figures lists and
+/// sorted sets keep (a list's node boundaries are kept, their bytes recounted): what the
+/// property tests hold the kept figures to after every command.
+pub fn entry_alloc_from_scratch(key: &[u8], value: &Value, flags: u8) -> usize {
+    let own = match value {
+        Value::List(l) => {
+            let (nodes, lp_alloc) = l.recounted_nodes();
+            ROBJ + je_size(QUICKLIST) + nodes.len() * je_size(QUICKLIST_NODE) + lp_alloc
+        }
+        Value::ZSet(z) => {
+            let n = z.len();
+            match encoding(value, flags) {
+                Encoding::Listpack => ROBJ + je_size(lp_bytes(z.iter().map(|(m, s)| lp_str(m) + lp_score(s)).sum())),
+                _ => {
+                    ROBJ + je_size(ZSET)
+                        + je_size(ZSKIPLIST)
+                        + je_size(DICT)
+                        + buckets(n, 0, Count::Alloc)
+                        + je_size(ZSL_NODE + ZSKIPLIST_MAXLEVEL * ZSL_LEVEL)
+                        + z.iter().map(|(m, _)| sds_alloc(m.len()) + je_size(DICT_ENTRY)).sum::<usize>()
+                        + (zsl_node_mean() * n as f64) as usize
+                }
+            }
+        }
+        _ => value_size(value, flags, Count::Alloc, true),
+    };
+    sds_alloc(key.len()) + je_size(DICT_ENTRY) + own
 }
 
 /// `MEMORY USAGE key SAMPLES samples` (0 = all): `objectComputeSize` plus the key's sds and a

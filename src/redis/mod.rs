@@ -68,6 +68,7 @@ pub mod num;
 pub mod object;
 pub mod persist;
 pub mod pubsub;
+pub mod quicklist;
 pub mod reply;
 pub mod script;
 pub mod server;

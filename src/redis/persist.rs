@@ -296,7 +296,7 @@ impl Store {
                 SnapshotValue::String(b) => Value::str(b.decode()?),
                 SnapshotValue::List(items) => {
                     nonempty(items.len(), "list")?;
-                    Value::List(Box::new(decode_all(items)?.into()))
+                    Value::List(Box::new(decode_all(items)?.into_iter().collect()))
                 }
                 SnapshotValue::Set(items) => {
                     nonempty(items.len(), "set")?;

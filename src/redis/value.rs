@@ -1,16 +1,20 @@
 //! The values a key can hold, one variant per Redis type, and the sorted-set structure.
 
 use super::keyspace::{Map, Set};
+use super::memory;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
+
+pub use super::quicklist::List;
 
 /// A key's value. Collections are boxed so a plain string key (the common case) costs one
 /// pointer-sized box plus a tag.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(Box<[u8]>),
-    List(Box<VecDeque<Vec<u8>>>),
+    /// The elements and their quicklist nodes (`redis::quicklist`).
+    List(Box<List>),
     /// Insertion-ordered (Redis leaves hashtable-set order undefined; small all-integer sets are
     /// intsets and reply in numeric order, which `set_reply_order` reproduces).
     Set(Box<Set<Vec<u8>>>),
@@ -102,10 +106,16 @@ impl Ord for Score {
 }
 
 /// A sorted set: members ordered by (score, member bytes), as Redis's skiplist orders them.
+/// It also keeps two running sums for `redis::memory`, so a write recounts its own members
+/// rather than the set (issue 11).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZSet {
     scores: Map<Vec<u8>, f64>,
     ordered: BTreeSet<(Score, Vec<u8>)>,
+    /// The members' sds allocations (the skiplist encoding's strings).
+    member_sds: usize,
+    /// The members' and scores' listpack entry bytes (the listpack encoding's payload).
+    lp_entries: usize,
 }
 
 impl ZSet {
@@ -123,16 +133,34 @@ impl ZSet {
     pub fn insert(&mut self, member: Vec<u8>, score: f64) -> Option<f64> {
         let score = if score == 0.0 { 0.0 } else { score };
         let old = self.scores.insert(member.clone(), score);
-        if let Some(o) = old {
-            self.ordered.remove(&(Score(o), member.clone()));
+        match old {
+            Some(o) => {
+                self.ordered.remove(&(Score(o), member.clone()));
+                self.lp_entries -= memory::lp_score(o);
+            }
+            None => {
+                self.member_sds += memory::sds_alloc(member.len());
+                self.lp_entries += memory::lp_str(&member);
+            }
         }
+        self.lp_entries += memory::lp_score(score);
         self.ordered.insert((Score(score), member));
         old
     }
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
         let old = self.scores.swap_remove(member)?;
         self.ordered.remove(&(Score(old), member.to_vec()));
+        self.member_sds -= memory::sds_alloc(member.len());
+        self.lp_entries -= memory::lp_str(member) + memory::lp_score(old);
         Some(old)
+    }
+    /// The sum of the members' sds allocations, kept as members come and go.
+    pub fn member_sds_alloc(&self) -> usize {
+        self.member_sds
+    }
+    /// The sum of the members' and scores' listpack entries, kept as members come and go.
+    pub fn listpack_entries(&self) -> usize {
+        self.lp_entries
     }
     /// Members in ascending (score, member) order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&[u8], f64)> + '_ {

@@ -1,13 +1,9 @@
 //! List commands (t_list.c).
 
-use std::collections::VecDeque;
-
 use crate::redis::args::{err, error, is, Args, CmdResult};
 use crate::redis::reply::Reply;
 use crate::redis::store::Store;
-use crate::redis::value::Value;
-
-type List = VecDeque<Vec<u8>>;
+use crate::redis::value::{List, Value};
 
 fn read_list<'s>(s: &'s mut Store, key: &[u8]) -> Result<Option<&'s List>, Reply> {
     match s.read(key) {
@@ -168,7 +164,7 @@ pub fn lset(s: &mut Store, a: &mut Args) -> CmdResult {
     let index = a.next_i64()?;
     let value = a.next()?;
     let i = list_index(index, list.len()).ok_or_else(|| error(err::OUT_OF_RANGE))?;
-    list[i] = value.to_vec();
+    list.set(i, value.to_vec());
     s.signal_modified(key);
     Ok(Reply::ok())
 }
@@ -218,10 +214,7 @@ pub fn ltrim(s: &mut Store, a: &mut Args) -> CmdResult {
     };
     match clamp_range(start, end, list.len()) {
         None => list.clear(),
-        Some((a, b)) => {
-            list.truncate(b + 1);
-            list.drain(..a);
-        }
+        Some((a, b)) => list.trim(a, b),
     }
     s.delete_if_empty(key);
     s.signal_modified(key);
@@ -246,7 +239,7 @@ pub fn linsert(s: &mut Store, a: &mut Args) -> CmdResult {
     match list.iter().position(|e| e == pivot) {
         None => Ok(Reply::Integer(-1)),
         Some(i) => {
-            list.insert(if after { i + 1 } else { i }, elem.to_vec());
+            list.insert_at(i, after, elem.to_vec());
             let n = list.len();
             s.signal_modified(key);
             Ok(Reply::Integer(n as i64))
