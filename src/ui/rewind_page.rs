@@ -25,7 +25,7 @@ use crate::sim::{SimDuration, SimTime};
 use crate::ui::components::scrubber::{branch_notice, RewindCommand, Stamp};
 use crate::ui::components::{ReplayPanel, Scrubber, ScrubberState};
 use crate::ui::hooks::use_playback::PlaybackHandle;
-use crate::ui::hooks::use_rewind_opening;
+use crate::ui::hooks::{use_rewind_opening, use_stable_callback};
 
 /// The replay file of a page's model.
 pub type PageReplay<M> = Replay<<M as ReplayModel>::Scenario, <M as Rewindable>::Action>;
@@ -441,7 +441,15 @@ where
             Ok(())
         })
     };
-    RewindWiring { on_rewind, on_dismiss_branch, on_replay_error, on_download, on_text }
+    // Stable across renders (each calls the latest closure), so the replay panel, whose other props
+    // change only on a new action or error, is not redrawn every frame of a playing run.
+    RewindWiring {
+        on_rewind: use_stable_callback(on_rewind),
+        on_dismiss_branch: use_stable_callback(on_dismiss_branch),
+        on_replay_error: use_stable_callback(on_replay_error),
+        on_download: use_stable_callback(on_download),
+        on_text: use_stable_callback(on_text),
+    }
 }
 
 /// When a rewindable page's URL follows its run.

@@ -8,9 +8,15 @@
 use yew::prelude::*;
 
 #[hook]
-pub fn use_stable_callback<IN: 'static>(latest: Callback<IN>) -> Callback<IN> {
+pub fn use_stable_callback<IN: 'static, OUT: 'static>(latest: Callback<IN, OUT>) -> Callback<IN, OUT> {
     let cell = use_mut_ref(|| latest.clone());
     *cell.borrow_mut() = latest;
-    let stable = use_memo((), move |_| Callback::from(move |v: IN| cell.borrow().emit(v)));
+    let stable = use_memo((), move |_| {
+        Callback::from(move |v: IN| {
+            // Not borrowed while it runs, so the callback may render this component again.
+            let latest = cell.borrow().clone();
+            latest.emit(v)
+        })
+    });
     (*stable).clone()
 }

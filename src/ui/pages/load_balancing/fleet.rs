@@ -2,6 +2,8 @@
 //! and one card per server with live bars, the Down / Slow ×10 / Recover buttons and a weight field
 //! (a mid-run weight change, logged like the buttons).
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
 use crate::balance::{server_name, Flow, FlowOutcome, ServerSnapshot, ServerState};
@@ -131,8 +133,10 @@ pub fn dots(flows: &[Flow], now_ms: u64, speed: f64, servers: usize, g: Geometry
 
 #[derive(Properties, PartialEq)]
 pub struct FleetDiagramProps {
-    pub servers: Vec<ServerSnapshot>,
-    pub flows: Vec<Flow>,
+    /// Shared with the page, which keeps what the diagram last drew between its redraws (so a
+    /// frame that does not redraw it copies nothing).
+    pub servers: Rc<Vec<ServerSnapshot>>,
+    pub flows: Rc<Vec<Flow>>,
     pub now_ms: u64,
     pub speed: f64,
     pub clients: usize,
@@ -352,7 +356,17 @@ pub fn ServerCard(props: &ServerCardProps) -> Html {
     let key = (p.state, p.view.up, p.view.weight, p.pinned_latency_ms);
     let phase = (p.index as f64 * 0.618_033_988_75).fract();
     let (server, memory) = use_sampled((props.server.clone(), props.memory.clone()), key, SAMPLE_MS, phase);
-    let s = &server;
+    // The card itself is a memoised leaf of the sample: in the frames between two samples (most
+    // of them) it is not rebuilt nor diffed at all.
+    html! {
+        <ServerCardBody server={server} memory={memory} on_action={props.on_action.clone()} on_weight={props.on_weight.clone()} />
+    }
+}
+
+/// A server card as sampled by [`ServerCard`].
+#[component]
+fn ServerCardBody(props: &ServerCardProps) -> Html {
+    let (s, memory) = (&props.server, &props.memory);
     let i = s.index;
     let state_cls = match (s.state, s.view.up) {
         (ServerState::Down, _) => "lb-card--down",

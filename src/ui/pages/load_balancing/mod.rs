@@ -17,6 +17,8 @@ mod fleet;
 mod pictures;
 pub mod state;
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
 use crate::balance::metrics::fairness;
@@ -108,7 +110,7 @@ pub fn LoadBalancingPage() -> Html {
     };
     let playback = use_playback(state.run.clone(), init.sim.speed);
     let due = use_stagger(playback.is_playing(), HEAVY_MS);
-    let fleet_shown = use_mut_ref(|| (Vec::new(), Vec::new(), 0u64));
+    let fleet_shown = use_mut_ref(|| (Rc::new(Vec::new()), Rc::new(Vec::new()), 0u64));
     let series_shown = use_mut_ref(Vec::<Series>::new);
     let dispatch = state.dispatcher();
 
@@ -206,7 +208,8 @@ pub fn LoadBalancingPage() -> Html {
     // The fleet's dots and the latency chart are redrawn at most every HEAVY_MS while playing, one
     // per frame (`use_stagger`); the clock, the totals and the cards (sampled) move on their own.
     if due[0] {
-        *fleet_shown.borrow_mut() = (servers.clone(), model.flows().iter().copied().collect(), now_ms);
+        *fleet_shown.borrow_mut() =
+            (Rc::new(servers.clone()), Rc::new(model.flows().iter().copied().collect()), now_ms);
     }
     let (fleet_servers, flows, fleet_ms) = fleet_shown.borrow().clone();
     let clients = model.clients().len();

@@ -31,16 +31,18 @@ pub fn EventLog(props: &EventLogProps) -> Html {
         })
     };
     let log = rt.log();
-    let n = log.len();
     let lines = log
         .iter()
         .rev()
-        .enumerate()
-        .filter(|(_, l)| filter.is_none_or(|f| l.worker == f))
+        .filter(|l| filter.is_none_or(|f| l.worker == f))
         .take(80)
-        .map(|(j, l)| {
+        .enumerate()
+        // Keyed by position, not by event: at speed all 80 rows are new at each redraw, and
+        // position keys rewrite the rows' text in place instead of building 80 new rows (whose
+        // elements would each need a fresh style) and removing the old ones.
+        .map(|(row, l)| {
             html! {
-                <li key={n - 1 - j} class={l.worker.map(|w| format!("owner-{}", w % 8))}>
+                <li key={row} class={l.worker.map(|w| format!("owner-{}", w % 8))}>
                     <span class="lk-log__t lk-mono">{ tick(l.at_ms) }</span>
                     <span class="lk-swatch" aria-hidden="true"></span>
                     <span class="lk-log__text">{ l.text.clone() }</span>

@@ -148,10 +148,11 @@ pub fn LocksPage() -> Html {
         use_callback((), move |w: usize, _| details.set(Some(w)))
     };
     // The Verify panel's "Replay on the timeline": the counterexample opens as this page's run.
+    // Stable across renders, so the panel (a large form) is not redrawn every frame while playing.
     let on_verify_replay = {
         let playback = playback.clone();
         let dispatch = dispatch.clone();
-        Callback::from(move |text: String| match state::parse_replay(&text) {
+        use_callback((), move |text: String, _| match state::parse_replay(&text) {
             Ok(r) => {
                 playback.pause();
                 dispatch.dispatch(LocksAction::LoadReplay(Box::new(r)));

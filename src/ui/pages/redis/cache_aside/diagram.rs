@@ -3,6 +3,7 @@
 //! (no inline styles); colours come from `styles/redis.css` through theme variables.
 
 use std::fmt::Write;
+use std::rc::Rc;
 
 use yew::prelude::*;
 
@@ -151,7 +152,8 @@ pub struct Dot {
 
 #[derive(Properties, PartialEq)]
 pub struct ScatterProps {
-    pub dots: Vec<Dot>,
+    /// Shared with the demo, which keeps what it last drew between redraws.
+    pub dots: Rc<Vec<Dot>>,
 }
 
 const W: f64 = 440.0;
@@ -203,7 +205,7 @@ fn ScatterPlot(props: &ScatterProps) -> Html {
     let y_ticks = [1.0, 10.0, 100.0, 1000.0];
     let (mut hits, mut misses) = (String::new(), String::new());
     let (mut n_hits, mut n_misses) = (0usize, 0usize);
-    for d in &props.dots {
+    for d in props.dots.iter() {
         if d.hit {
             dot_path(&mut hits, sx(d.t_s), sy(d.ms));
             n_hits += 1;

@@ -20,7 +20,9 @@ mod stats;
 mod tables;
 mod workload;
 
+use std::rc::Rc;
 use web_sys::HtmlInputElement;
+
 use yew::prelude::*;
 
 use crate::redis::cache_aside::replay::{CacheAction, CacheRunUrl, Settings};
@@ -59,8 +61,8 @@ struct Shown {
     paths_ms: u64,
     ratio: Vec<Series>,
     keys: (Vec<crate::redis::browser::KeyRow>, usize),
-    dots: Vec<Dot>,
-    rows: Vec<crate::redis::cache_aside::RequestRecord>,
+    dots: Rc<Vec<Dot>>,
+    rows: Rc<Vec<crate::redis::cache_aside::RequestRecord>>,
 }
 
 /// The demo's scenario and run as the URL carries them.
@@ -192,9 +194,11 @@ pub fn CacheAsideDemo() -> Html {
         let seed = state.seed;
         Callback::from(move |_| restart(seed))
     };
+    // The forms' and the table's callbacks are kept for the page's life, so those leaves (whose
+    // other props change only on a step or a new setting) skip their render in a playing frame.
     let on_request = {
         let (p, d) = (playback.clone(), dispatch.clone());
-        Callback::from(move |user: String| {
+        use_callback((), move |user: String, _| {
             d.dispatch(CacheMsg::Page(CachePageMsg::Act {
                 action: CacheAction::Request { user },
                 complete: !p.is_playing(),
@@ -203,7 +207,7 @@ pub fn CacheAsideDemo() -> Html {
     };
     let on_apply = {
         let d = dispatch.clone();
-        Callback::from(move |settings: Settings| {
+        use_callback((), move |settings: Settings, _| {
             d.dispatch(CacheMsg::Page(CachePageMsg::Act {
                 action: CacheAction::Configure { settings },
                 complete: false,
@@ -212,7 +216,7 @@ pub fn CacheAsideDemo() -> Html {
     };
     let on_export = {
         let (run, export_error) = (state.run.clone(), export_error.clone());
-        Callback::from(move |_| {
+        use_callback((), move |_: (), _| {
             let csv = records_csv(run.borrow().model().records());
             export_error.set(download_text("cache-aside-requests.csv", "text/csv", &csv).err());
         })
@@ -242,21 +246,23 @@ pub fn CacheAsideDemo() -> Html {
             shown.keys = model.store.browse_longest_ttl(now, KEYS_SHOWN);
         }
         if due[3] {
-            shown.dots = records
-                .iter()
-                .rev()
-                .filter_map(|r| {
-                    r.latency_ms().map(|l| Dot {
-                        t_s: r.start_ms as f64 / 1000.0,
-                        ms: l as f64,
-                        hit: r.outcome.is_hit(),
+            shown.dots = Rc::new(
+                records
+                    .iter()
+                    .rev()
+                    .filter_map(|r| {
+                        r.latency_ms().map(|l| Dot {
+                            t_s: r.start_ms as f64 / 1000.0,
+                            ms: l as f64,
+                            hit: r.outcome.is_hit(),
+                        })
                     })
-                })
-                .take(DOTS_SHOWN)
-                .collect();
+                    .take(DOTS_SHOWN)
+                    .collect(),
+            );
         }
         if due[4] {
-            shown.rows = records.iter().rev().take(ROWS_SHOWN).cloned().collect();
+            shown.rows = Rc::new(records.iter().rev().take(ROWS_SHOWN).cloned().collect());
         }
     }
     let Shown { latest, paths_ms, ratio, keys: (keys, key_count), dots, rows } = shown.borrow().clone();

@@ -1,6 +1,8 @@
 //! The cached keys with their TTLs counting down, and the latest requests with their commands
 //! (plus the CSV export of every kept request), as of the cursor.
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
 use crate::redis::browser::KeyRow;
@@ -46,8 +48,8 @@ pub fn KeysTable(props: &KeysTableProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 pub struct RequestsTableProps {
-    /// The latest requests, newest first.
-    pub rows: Vec<RequestRecord>,
+    /// The latest requests, newest first (shared with the demo, which keeps what it last drew).
+    pub rows: Rc<Vec<RequestRecord>>,
     pub on_export: Callback<()>,
     #[prop_or_default]
     pub export_error: Option<String>,
