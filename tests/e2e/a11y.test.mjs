@@ -133,6 +133,9 @@ test('prefers-reduced-motion: reduce stops animations and transitions', async ()
     await page.goto(url('locks?speed=10'));
     await page.getByTestId('page-locks').waitFor();
     await page.getByTestId('play-toggle').click();
+    // Panels out of view are not rendered (content-visibility: auto), so they run no animation:
+    // bring the state diagram into view.
+    await page.getByTestId('state-diagram').first().scrollIntoViewIfNeeded();
     const seen = new Set();
     for (let i = 0; i < 20; i++) {
       const now = await page.evaluate(() => document.getAnimations()
