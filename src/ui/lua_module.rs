@@ -24,6 +24,8 @@ use crate::redis::script::remote::{install_remote_lua, HostFn, LuaLink};
 type HostPtr = *mut HostFn<'static>;
 
 thread_local! {
+    /// This build's servers run scripts on the module ([`install`]).
+    static REMOTE: Cell<bool> = const { Cell::new(false) };
     /// The module's `lua_request` export, once loaded.
     static REQUEST: RefCell<Option<Function>> = const { RefCell::new(None) };
     /// The run in progress's host callback: set by [`JsLuaLink::exchange`] for exactly the
@@ -39,12 +41,15 @@ pub const LOAD_FAILED: &str = "ERR the Lua interpreter could not be loaded";
 
 /// Makes this page's servers run scripts on the Lua module (`bundle_entry!(…, with_remote_lua)`).
 pub fn install() {
+    REMOTE.with(|r| r.set(true));
     install_remote_lua(Rc::new(JsLuaLink));
 }
 
-/// Whether the module is loaded.
+/// Whether scripts can run now: the module is loaded, or this build's servers do not use it (a
+/// build that runs scripts in-process, as the browser tests do with the Lua VM installed, has
+/// nothing to load).
 pub fn is_loaded() -> bool {
-    REQUEST.with(|r| r.borrow().is_some())
+    !REMOTE.with(Cell::get) || REQUEST.with(|r| r.borrow().is_some())
 }
 
 /// Fetches and instantiates the module if it is not loaded yet. The error is the reply a script
