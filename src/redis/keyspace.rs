@@ -351,13 +351,9 @@ mod tests {
 /// a recount from scratch after every command of random write sequences.
 #[cfg(test)]
 mod alloc_tests {
-    use crate::redis::table::{self, Flag};
+    use crate::redis::table::random_lines::{any_write, argv, write_commands};
     use crate::redis::{Limits, Store};
     use crate::sim::{SimDuration, SimRng, SimTime};
-
-    fn argv(line: &str) -> Vec<Vec<u8>> {
-        line.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
-    }
 
     /// Elements short and long: 1000- and 3000-byte ones fill a list's 8 KB nodes within a few
     /// pushes, 70-byte ones convert hashes and sorted sets to their big encodings, words that
@@ -431,12 +427,7 @@ mod alloc_tests {
             35 => format!("ZUNIONSTORE {} 2 {} {}", key(rng), key(rng), key(rng)),
             36 => format!("{} {}", ["SELECT", "SWAPDB 0"][rng.index(2)], rng.index(2)),
             37 => format!("MOVE {} {}", key(rng), rng.index(2)),
-            _ => {
-                let name = writes[rng.index(writes.len())];
-                let mut parts = vec![name.replace('|', " ")];
-                parts.extend((0..rng.index(5)).map(|i| if i < 2 || rng.bernoulli(0.5) { key(rng) } else { word(rng) }));
-                parts.join(" ")
-            }
+            _ => any_write(rng, writes, key, word),
         };
         argv(&line)
     }
@@ -457,12 +448,7 @@ mod alloc_tests {
             "flushall",
             "flushdb",
         ];
-        let writes: Vec<&'static str> = table::COMMANDS
-            .iter()
-            .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
-            .filter(|c| c.flags.contains(&Flag::Write) && !SKIP.contains(&c.name))
-            .map(|c| c.name)
-            .collect();
+        let writes = write_commands(SKIP);
         let (mut multi_node_lists, mut big_zsets, mut big_sets, mut big_hashes) = (0u32, 0u32, 0u32, 0u32);
         for seed in 0..120 {
             let mut rng = SimRng::new(seed).child("alloc");

@@ -215,15 +215,11 @@ impl Store {
 mod tests {
     use super::*;
     use crate::redis::limits::is_refusal;
-    use crate::redis::table::{self, Flag};
+    use crate::redis::table::random_lines::{any_write, argv, write_commands};
     use crate::redis::Reply;
     use crate::sim::{SimRng, SimTime};
 
     const NOW: SimTime = SimTime(1_000_000);
-
-    fn argv(line: &str) -> Vec<Vec<u8>> {
-        line.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
-    }
 
     fn tight() -> Limits {
         Limits {
@@ -286,24 +282,14 @@ mod tests {
             19 => format!("LPUSHX {} {}", key(rng), words(rng, n)),
             20 => format!("ZPOPMIN {} {}", key(rng), n),
             21 => format!("PEXPIRE {} {}", key(rng), ["1", "1000"][rng.index(2)]),
-            _ => {
-                let name = writes[rng.index(writes.len())];
-                let mut parts = vec![name.replace('|', " ")];
-                parts.extend((0..rng.index(5)).map(|i| if i < 2 || rng.bernoulli(0.5) { key(rng) } else { word(rng) }));
-                parts.join(" ")
-            }
+            _ => any_write(rng, writes, key, word),
         };
         argv(&line)
     }
 
     #[test]
     fn over_many_seeds_the_fast_path_admits_only_what_the_scratch_check_admits_and_leaves_the_same_store() {
-        let writes: Vec<&'static str> = table::COMMANDS
-            .iter()
-            .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
-            .filter(|c| c.flags.contains(&Flag::Write) && !BLOCKING.contains(&c.name))
-            .map(|c| c.name)
-            .collect();
+        let writes = write_commands(BLOCKING);
         let (mut fast_runs, mut refusals) = (0u64, 0u64);
         for seed in 0..300 {
             let mut rng = SimRng::new(seed).child("limits-fast");

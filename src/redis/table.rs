@@ -582,3 +582,39 @@ mod tests {
         expect_test::expect!["158"].assert_eq(&COMMANDS.len().to_string());
     }
 }
+
+/// Random command lines for the store's property tests (`keyspace::alloc_tests`,
+/// `limits_fast::tests`): any write command of the table, with arguments from the test's pools.
+#[cfg(test)]
+pub(crate) mod random_lines {
+    use super::{Flag, COMMANDS};
+    use crate::sim::SimRng;
+
+    /// A command line split on whitespace, as the store takes it.
+    pub fn argv(line: &str) -> Vec<Vec<u8>> {
+        line.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    /// The names of the table's write commands and subcommands (`container|sub`), but `skip`.
+    pub fn write_commands(skip: &[&str]) -> Vec<&'static str> {
+        COMMANDS
+            .iter()
+            .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+            .filter(|c| c.flags.contains(&Flag::Write) && !skip.contains(&c.name))
+            .map(|c| c.name)
+            .collect()
+    }
+
+    /// One of `writes` with up to four arguments: the first two keys, the rest keys or words.
+    pub fn any_write(
+        rng: &mut SimRng,
+        writes: &[&'static str],
+        key: impl Fn(&mut SimRng) -> String,
+        word: impl Fn(&mut SimRng) -> String,
+    ) -> String {
+        let name = writes[rng.index(writes.len())];
+        let mut parts = vec![name.replace('|', " ")];
+        parts.extend((0..rng.index(5)).map(|i| if i < 2 || rng.bernoulli(0.5) { key(rng) } else { word(rng) }));
+        parts.join(" ")
+    }
+}
