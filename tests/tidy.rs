@@ -238,3 +238,53 @@ fn the_loader_sends_each_redis_page_to_its_own_bundle() {
         assert!(root.join(format!("src/bin/{bin}.rs")).exists(), "src/bin/{bin}.rs is the bin");
     }
 }
+
+/// Every stylesheet under styles/ reaches the pages: index.html links the shell's (main, scrubber) for
+/// every bundle and puts each page's own in its `bundle-styles` template, where each link's
+/// `data-bundles` names bins that exist (the light one, `ds-playground`, or one in `Bundle::bin`), so the
+/// loader (Trunk.toml) adds it for those bundles only. A stylesheet linked nowhere, or for a bin that
+/// does not exist, would leave a page unstyled.
+#[test]
+fn every_stylesheet_is_linked_for_every_bundle_or_for_the_bundles_that_use_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
+    let (index, routes, trunk) = (read("index.html"), read("src/ui/routes.rs"), read("Trunk.toml"));
+    assert!(trunk.contains("getElementById('bundle-styles')"), "the loader adds the bundle's styles from the template");
+    let template = index
+        .split_once("<template id=\"bundle-styles\">")
+        .and_then(|(_, t)| t.split_once("</template>"))
+        .map(|(t, _)| t)
+        .expect("index.html has a <template id=\"bundle-styles\">");
+    let mut bins: Vec<String> = routes
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Bundle::")?.strip_suffix("\",")?.split_once(" => \""))
+        .map(|(_, bin)| bin.to_string())
+        .collect();
+    bins.push("ds-playground".into());
+    let mut seen = Vec::new();
+    for line in index.lines().map(str::trim).filter(|l| l.starts_with("<link data-trunk rel=\"css\"")) {
+        let href = line.split("href=\"").nth(1).and_then(|h| h.split('"').next()).expect("a css link has an href");
+        seen.push(href.to_string());
+        let in_template = template.contains(line);
+        let named: Vec<&str> = line
+            .split("data-bundles=\"")
+            .nth(1)
+            .and_then(|b| b.split('"').next())
+            .map(|b| b.split(' ').collect())
+            .unwrap_or_default();
+        assert_eq!(
+            in_template,
+            !named.is_empty(),
+            "{href}: a page's stylesheet is in the template with data-bundles, a shared one outside without"
+        );
+        for bin in named {
+            assert!(bins.iter().any(|b| b == bin), "{href}: data-bundles names {bin:?}, not a bundle ({bins:?})");
+        }
+    }
+    for entry in std::fs::read_dir(root.join("styles")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".css") {
+            assert!(seen.contains(&format!("styles/{name}")), "styles/{name} is linked by index.html");
+        }
+    }
+}

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { launch, openPage, url, SHOTS } from './browser.mjs';
+import { launch, openPage, url, SHOTS, fullPageShot } from './browser.mjs';
 import { scrubber, dragTo, opened, downloadAndReplay } from './rewind.mjs';
 
 let context;
@@ -132,7 +132,7 @@ test('screenshots at 1440 px and 360 px, light and dark, without sideways scroll
       assert.match(await live.getByTestId('live-stats').textContent(), /writes [1-9]/);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `backoff at ${width}px (${theme}) must not scroll sideways (overflow ${overflow}px)`);
-      await page.screenshot({ path: join(SHOTS, `backoff-${label}-${theme}.png`), fullPage: true });
+      await fullPageShot(page, join(SHOTS, `backoff-${label}-${theme}.png`));
     }
   }
   await page.evaluate(() => localStorage.removeItem('dsp.theme'));

@@ -243,3 +243,15 @@ export async function cpuProfile(page, ms, intervalUs = 200) {
   const sorted = (m) => [...m].sort((a, b) => b[1] - a[1]);
   return { total_ms: [...perNode.values()].reduce((a, b) => a + b, 0), self: sorted(self), inclusive: sorted(inclusive) };
 }
+
+/** A full-page screenshot that shows every panel: `.panel` has `content-visibility: auto`, so panels
+ * outside the viewport are not rendered and a capture beyond it shows them blank. For the shot they
+ * render as they do once scrolled to (set through the CSSOM, which the page's CSP allows), then the
+ * page goes back to skipping them. */
+export async function fullPageShot(page, path) {
+  const set = (v) => page.evaluate((v) => { for (const p of document.querySelectorAll('.panel')) p.style.contentVisibility = v; }, v);
+  await set('visible');
+  await page.waitForTimeout(100);
+  await page.screenshot({ path, fullPage: true });
+  await set('');
+}

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, url, SHOTS, frameWork, frameLine } from './browser.mjs';
+import { launch, openPage, url, SHOTS, fullPageShot, frameWork, frameLine } from './browser.mjs';
 
 let context;
 before(async () => { context = await launch(); });
@@ -56,10 +56,10 @@ test('killing a master: its replica is promoted and the slot bar is recoloured',
   assert.ok(await page.locator('[data-testid="wire"] path[data-kind="ping"]').count() > 0, 'gossip drawn');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `horizontal overflow ${overflow}px`);
-  await page.screenshot({ path: join(SHOTS, 'cluster-desktop-light.png'), fullPage: true });
+  await fullPageShot(page, join(SHOTS, 'cluster-desktop-light.png'));
   await page.getByTestId('cluster-live').screenshot({ path: join(SHOTS, 'cluster-live-light.png') });
   await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
-  await page.screenshot({ path: join(SHOTS, 'cluster-desktop-dark.png'), fullPage: true });
+  await fullPageShot(page, join(SHOTS, 'cluster-desktop-dark.png'));
   assert.deepEqual(page.errors, []);
   await page.close();
 });
@@ -89,9 +89,9 @@ test('presets from the URL, frame times while playing, and the page at 390 px', 
   await page.getByTestId('play-toggle').click();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `horizontal overflow ${overflow}px at 390 px`);
-  await page.screenshot({ path: join(SHOTS, 'cluster-390-light.png'), fullPage: true });
+  await fullPageShot(page, join(SHOTS, 'cluster-390-light.png'));
   await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
-  await page.screenshot({ path: join(SHOTS, 'cluster-390-dark.png'), fullPage: true });
+  await fullPageShot(page, join(SHOTS, 'cluster-390-dark.png'));
   assert.deepEqual(page.errors, []);
   await page.close();
 });

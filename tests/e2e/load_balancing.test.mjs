@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
-import { launch, openPage, url, SHOTS, frameWork, frameLine } from './browser.mjs';
+import { launch, openPage, url, SHOTS, fullPageShot, frameWork, frameLine } from './browser.mjs';
 import { scrubber, dragTo, opened, measureRewind, downloadAndReplay } from './rewind.mjs';
 
 let context;
@@ -46,9 +46,9 @@ test('a preset from the URL plays and its percentiles update', async () => {
   console.log(`percentiles: last window p99/p99.9 ${first} → ${await page.getByTestId('window-percentiles').textContent()}`);
   await page.getByTestId('play-toggle').click();
   await page.getByTestId('lb-cards').screenshot({ path: join(SHOTS, 'load-balancing-cards.png') });
-  await page.screenshot({ path: join(SHOTS, 'load-balancing-desktop-light.png'), fullPage: true });
+  await fullPageShot(page, join(SHOTS, 'load-balancing-desktop-light.png'));
   await setTheme(page, 'dark');
-  await page.screenshot({ path: join(SHOTS, 'load-balancing-desktop-dark.png'), fullPage: true });
+  await fullPageShot(page, join(SHOTS, 'load-balancing-desktop-dark.png'));
   await page.getByTestId('lb-live').screenshot({ path: join(SHOTS, 'load-balancing-live-dark.png') });
   assert.deepEqual(page.errors, []);
   await page.close();
@@ -150,7 +150,7 @@ test('compare mode runs every algorithm, reports its time and exports', async ()
   console.log(`compare (linkerd-slow-server preset, 60 s at 1000 req/s, 12 algorithms): ${await page.getByTestId('compare-time').textContent()}`);
   await page.getByTestId('lb-compare').screenshot({ path: join(SHOTS, 'load-balancing-compare-detail.png') });
   await page.getByTestId('lb-algorithms').screenshot({ path: join(SHOTS, 'load-balancing-pictures.png') });
-  await page.screenshot({ path: join(SHOTS, 'load-balancing-compare-light.png'), fullPage: true });
+  await fullPageShot(page, join(SHOTS, 'load-balancing-compare-light.png'));
   assert.deepEqual(page.errors, []);
   await page.close();
 });
@@ -163,7 +163,7 @@ test('the page fits a 360 px screen, light and dark', async () => {
   await page.getByTestId('play-toggle').click();
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="total-arrivals"]').textContent) > 3000, null, { timeout: 20000 });
   await page.getByTestId('play-toggle').click();
-  await page.screenshot({ path: join(SHOTS, 'load-balancing-mobile-light.png'), fullPage: true });
+  await fullPageShot(page, join(SHOTS, 'load-balancing-mobile-light.png'));
   const overflow = await page.evaluate(() => {
     const wide = [...document.querySelectorAll('[data-testid="page-load-balancing"] *')]
       .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
@@ -176,7 +176,7 @@ test('the page fits a 360 px screen, light and dark', async () => {
   await page.getByTestId('lb-live').screenshot({ path: join(SHOTS, 'load-balancing-mobile-live.png') });
   await page.getByTestId('lb-editor').screenshot({ path: join(SHOTS, 'load-balancing-mobile-editor.png') });
   await setTheme(page, 'dark');
-  await page.screenshot({ path: join(SHOTS, 'load-balancing-mobile-dark.png'), fullPage: true });
+  await fullPageShot(page, join(SHOTS, 'load-balancing-mobile-dark.png'));
   await page.getByTestId('lb-algorithms').screenshot({ path: join(SHOTS, 'load-balancing-mobile-pictures-dark.png') });
   assert.deepEqual(page.errors, []);
   await page.close();

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, url, SHOTS, frameWork, frameLine } from './browser.mjs';
+import { launch, openPage, url, SHOTS, fullPageShot, frameWork, frameLine } from './browser.mjs';
 
 let context;
 before(async () => { context = await launch(); });
@@ -59,7 +59,7 @@ test('every preset loads from its URL and plays without console errors', async (
   await page.goto(url('messaging?preset=tcp-vs-udp&loss=0.1&seed=1'));
   await page.getByTestId('msg-transport-table').waitFor({ timeout: 30000 });
   assert.equal(await page.getByTestId('tcp-delivered').textContent(), '1000');
-  await page.screenshot({ path: join(SHOTS, 'messaging-tcp-vs-udp.png'), fullPage: true });
+  await fullPageShot(page, join(SHOTS, 'messaging-tcp-vs-udp.png'));
   assert.deepEqual(page.errors, []);
   await page.close();
 });
@@ -104,9 +104,9 @@ test('screenshots: desktop and 390 px, light and dark, mid-run with a crash', as
     await page.getByTestId('msg-cli-input').press('Enter');
     await page.getByTestId('msg-cli-input').fill('LLEN queue');
     await page.getByTestId('msg-cli-input').press('Enter');
-    await page.screenshot({ path: join(SHOTS, `messaging-${name}-light.png`), fullPage: true });
+    await fullPageShot(page, join(SHOTS, `messaging-${name}-light.png`));
     await setTheme(page, 'dark');
-    await page.screenshot({ path: join(SHOTS, `messaging-${name}-dark.png`), fullPage: true });
+    await fullPageShot(page, join(SHOTS, `messaging-${name}-dark.png`));
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 1, `${name}: no horizontal overflow (${overflow}px)`);
     assert.deepEqual(page.errors, []);

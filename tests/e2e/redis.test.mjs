@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, url, SHOTS, frameWork, frameLine } from './browser.mjs';
+import { launch, openPage, url, SHOTS, fullPageShot, frameWork, frameLine } from './browser.mjs';
 
 let context;
 before(async () => { context = await launch(); });
@@ -95,7 +95,7 @@ test('screenshots at 1440 and 360 px, light and dark, with no sideways scrolling
       await run(page, 'TTL "<img src=x onerror=alert(1)>"');
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.ok(overflow <= 0, `no sideways scroll at ${width}px ${theme} (overflow ${overflow}px)`);
-      await page.screenshot({ path: join(SHOTS, `redis-${label}-${theme}.png`), fullPage: true });
+      await fullPageShot(page, join(SHOTS, `redis-${label}-${theme}.png`));
     }
   }
   // The key modal, at 360 px in dark mode and at desktop in light mode.
@@ -161,7 +161,7 @@ test('10 000 keys (a quarter expiring): the 100 ms tick keeps frames short (prin
   const pending = await page.getByTestId('redis-expiry-pending').textContent();
   console.log(`10 000 keys: ${frameLine(frames)}; ` +
     `filter redraws ${redraw.map((t) => t.toFixed(1)).join(', ')} ms; after 3 s: ${keysLeft} held, ${pending} expired but not yet reclaimed`);
-  await page.screenshot({ path: join(SHOTS, 'redis-10k-desktop-light.png'), fullPage: true });
+  await fullPageShot(page, join(SHOTS, 'redis-10k-desktop-light.png'));
   await page.evaluate(() => { localStorage.removeItem('dsp.redis.dataset'); localStorage.removeItem('dsp.redis.history'); });
   assert.deepEqual(page.errors, []);
   await page.close();
@@ -247,7 +247,7 @@ test('several clients in tabs: pub/sub, a BLPOP woken by another tab and one tim
   await tab(0).click();
   assert.equal(await page.getByTestId('redis-cli-output').last().textContent(), '1) "message"\n2) "news"\n3) "hello world"');
   await page.getByTestId('redis-cli-input').fill('typed while reading');
-  await page.screenshot({ path: join(SHOTS, 'redis-clients-desktop.png'), fullPage: true });
+  await fullPageShot(page, join(SHOTS, 'redis-clients-desktop.png'));
 
   await page.setViewportSize({ width: 390, height: 844 });
   await page.getByTestId('redis-cli-state').waitFor();
@@ -263,7 +263,7 @@ test('several clients in tabs: pub/sub, a BLPOP woken by another tab and one tim
   await tab(2).click();
   assert.equal(await run(page, 'EXEC'), '1) (integer) 1');
   assert.equal(await run(page, 'PUBLISH news again'), '(integer) 0', 'the subscription went with the old connection');
-  await page.screenshot({ path: join(SHOTS, 'redis-clients-390-after.png'), fullPage: true });
+  await fullPageShot(page, join(SHOTS, 'redis-clients-390-after.png'));
 
   // A reload starts one redis-cli again, with the saved history every tab added to.
   await page.setViewportSize({ width: 1440, height: 900 });

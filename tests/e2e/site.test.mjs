@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, openPage, url, SHOTS } from './browser.mjs';
+import { launch, openPage, url, SHOTS, fullPageShot, navRoutes, waitForApp } from './browser.mjs';
 
 let context;
 before(async () => { context = await launch(); });
@@ -170,7 +170,7 @@ test('screenshots of Home and Locks at desktop and 360 px', async () => {
       await page.getByTestId(testid).waitFor();
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `${name} at ${width}px must not scroll sideways (overflow ${overflow}px)`);
-      await page.screenshot({ path: join(SHOTS, `${name}-${label}.png`), fullPage: true });
+      await fullPageShot(page, join(SHOTS, `${name}-${label}.png`));
     }
   }
   // Dark mode follows the system until the user picks a theme.
@@ -181,7 +181,7 @@ test('screenshots of Home and Locks at desktop and 360 px', async () => {
   await page.getByTestId('page-home').waitFor();
   const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   assert.equal(bg, 'rgb(15, 20, 32)', 'the dark palette applies');
-  await page.screenshot({ path: join(SHOTS, 'home-desktop-dark.png'), fullPage: true });
+  await fullPageShot(page, join(SHOTS, 'home-desktop-dark.png'));
   await page.emulateMedia({ colorScheme: 'light' });
   assert.deepEqual(page.errors, []);
   await page.close();
@@ -228,4 +228,57 @@ test('the controls bar keeps its height (no layout shift) when "running at N× o
   }
   assert.deepEqual(page.errors, []);
   await page.close();
+});
+
+// index.html links the shell's styles for every page and keeps each page's own in a template, from
+// which the loader adds those of the bundle it loads (Trunk.toml). A page's look must not depend on a
+// stylesheet it no longer loads: after a moment of play, no rule of any stylesheet it did not load may
+// match an element on it (pseudo-classes and pseudo-elements dropped, so a rule for a hover or a
+// ::before counts too).
+test('each page downloads only its bundle\'s stylesheets, and no rule of the others matches anything on it', async () => {
+  const probe = await openPage(context);
+  const routes = await navRoutes(probe);
+  await probe.close();
+  for (const { name, path } of [...routes, { name: '404', path: 'no/such/page' }]) {
+    const page = await openPage(context);
+    const fetched = [];
+    page.on('request', (r) => { if (r.url().endsWith('.css')) fetched.push(new URL(r.url()).pathname.split('/').pop()); });
+    await page.goto(url(path));
+    await waitForApp(page);
+    const play = page.getByTestId('play-toggle').first();
+    if (await play.count()) { await play.click(); await page.waitForTimeout(1500); await play.click(); }
+    const r = await page.evaluate(async () => {
+      const file = (href) => href.split('/').pop();
+      const loaded = [...document.querySelectorAll('link[rel="stylesheet"]')].map((l) => file(l.href));
+      const others = [...document.getElementById('bundle-styles').content.querySelectorAll('link')]
+        .map((l) => l.href).filter((h) => !loaded.includes(file(h)));
+      const strip = (sel) => sel.replace(/::?[a-zA-Z-]+(\((?:[^()]|\([^()]*\))*\))?/g,
+        (m) => (/^:(not|is|where|has)\(/.test(m) ? m : '')).trim();
+      const matches = [];
+      for (const href of others) {
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync(await (await fetch(href)).text());
+        const walk = (rules) => {
+          for (const rule of rules) {
+            if (rule.selectorText) {
+              for (const sel of rule.selectorText.split(',')) {
+                const s = strip(sel);
+                if (s && s !== '*' && document.querySelector(s)) matches.push(`${file(href)}: ${sel.trim()}`);
+              }
+            } else if (rule.cssRules) walk(rule.cssRules);
+          }
+        };
+        walk(sheet.cssRules);
+      }
+      return { loaded, others: others.map(file), matches };
+    });
+    const bare = (f) => f.replace(/-[0-9a-f]+\.css$/, '');
+    console.log(`styles ${name}: loads ${r.loaded.map(bare).join(', ')}; not ${r.others.map(bare).join(', ')}`);
+    assert.deepEqual(r.matches, [], `${name}: rules of stylesheets the page does not load match elements on it`);
+    assert.ok(r.loaded.some((f) => bare(f) === 'main'), `${name}: the shell's styles are loaded`);
+    assert.ok(r.others.length >= 4, `${name}: the other pages' styles are not loaded (${r.loaded})`);
+    assert.deepEqual([...new Set(fetched)].sort(), [...new Set(r.loaded)].sort(), `${name}: the stylesheets fetched are the ones linked`);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  }
 });

@@ -237,7 +237,7 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
                         onclick={cmd(RewindCommand::NextMark)}>{ icon("M11.5 2H14v12h-2.5zM2 2v12l8.5-6z") }</button>
             </div>
             <p class="scrub__status" data-testid="scrub-position">
-                <span class="lk-mono">{ position }</span>
+                <span class="mono">{ position }</span>
                 if s.rewound {
                     <strong class="scrub__rewound" data-testid="scrub-rewound">
                         { format!(" Rewound: play or → replays the history{}; acting now starts a new branch.",

@@ -29,7 +29,7 @@ use crate::sim::{ParamError, SimDuration, SimParams, SimTime, TEST_EPOCH};
 use crate::ui::components::{ControlsBar, PageHeader, ParamNotices};
 use crate::ui::hooks::use_lua_gate::LOADING_TEXT;
 use crate::ui::hooks::{use_lua_gate, use_playback, use_run_controls, use_url_params, RunControlsSpec};
-use crate::ui::rewind_page::{use_rewind_wiring, use_url_follows_run, UrlFollow};
+use crate::ui::rewind_page::{use_rewind_wiring, use_url_follows_run, RewindPageSpec, UrlFollow};
 use crate::ui::Route;
 
 use cli::ClusterCli;
@@ -76,16 +76,13 @@ fn url_pairs(state: &ClusterState, speed: f64) -> Vec<(String, String)> {
 /// if it does not load, those lines answer that the interpreter did not start.
 #[component]
 pub fn ClusterPage() -> Html {
-    let url = use_url_params(|q| state::log_runs_scripts(&read_run_url::<ClusterAction>(q).actions));
-    let ready = use_state_eq(|| crate::ui::lua_module::is_loaded() || !*url.initial());
+    let url = use_url_params(|q| read_run_url::<ClusterAction>(q).actions);
+    let ready = use_state_eq(|| !state::waits_for_lua(url.initial()));
     {
-        let ready = ready.clone();
+        let (ready, actions) = (ready.clone(), url.initial().clone());
         use_effect_with((), move |_| {
             if !*ready {
-                wasm_bindgen_futures::spawn_local(async move {
-                    let _ = crate::ui::lua_module::load().await;
-                    ready.set(true);
-                });
+                <state::ClusterPageSpec as RewindPageSpec>::before_open(&actions, Box::new(move || ready.set(true)));
             }
         });
     }

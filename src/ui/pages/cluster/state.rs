@@ -44,7 +44,7 @@ impl RewindPageSpec for ClusterPageSpec {
     /// A replay whose logged redis-cli lines run scripts opens once the Lua module is loaded (if it
     /// does not load, those lines answer that the interpreter did not start).
     fn before_open(actions: &[LoggedAction<ClusterAction>], open: Box<dyn FnOnce()>) {
-        if lua_module::is_loaded() || !log_runs_scripts(actions) {
+        if !waits_for_lua(actions) {
             open();
             return;
         }
@@ -61,6 +61,13 @@ impl RewindPageSpec for ClusterPageSpec {
             }
         }
     }
+}
+
+/// Whether opening a run with `actions` must wait for the Lua module: it is not loaded yet and the
+/// log has a redis-cli line that may run a script. One test for a link (`ClusterPage`) and a replay
+/// file ([`RewindPageSpec::before_open`], which both use to open).
+pub fn waits_for_lua(actions: &[LoggedAction<ClusterAction>]) -> bool {
+    !lua_module::is_loaded() && log_runs_scripts(actions)
 }
 
 /// Whether replaying `actions` runs a redis-cli line that may run a script (it needs the Lua module).

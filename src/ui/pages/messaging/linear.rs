@@ -255,7 +255,7 @@ fn LinearResult(props: &ResultProps) -> Html {
                         html! {
                             <li class="cl-linear__failure" data-testid="msg-linear-failure">
                                 <div class="cl-linear__head">
-                                    <span class="cl-mono">{ &f.key }</span>
+                                    <span class="mono">{ &f.key }</span>
                                     <span class="msg-muted">{ format!("{}: {} of its {} operations{}", kind(f), f.ops.len(), f.key_operations, if f.minimal { "" } else { " (shrinking stopped early)" }) }</span>
                                     if let Some(m) = msg {
                                         <button type="button" class="button button--quiet" data-testid={format!("msg-linear-inspect-{i}")}
