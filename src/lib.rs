@@ -66,9 +66,6 @@ macro_rules! bundle_entry {
             $crate::redis::table::install_commands(&$commands);
         }, $crate::bundle_entry!(@native));
     };
-    ($pages:ident) => {
-        $crate::bundle_entry!(@entry $pages, {}, $crate::bundle_entry!(@native));
-    };
     ($pages:ident, $native:expr) => {
         $crate::bundle_entry!(@entry $pages, {}, $native);
     };

@@ -1,6 +1,12 @@
 //! The command table: name, arity (Redis's convention: `n` exact, `-n` at least n, counting the
-//! name), flags, syntax, a one-line summary and the handler. The web CLI's HELP and Tab completion
-//! read it; `Store::execute` dispatches through it.
+//! name), flags, syntax, a one-line summary and the handler, one `pub static` per command. The web
+//! CLI's HELP and Tab completion read it; `Store::execute` dispatches through it.
+//!
+//! Servers reach the commands only through the [`CommandSet`] installed on their thread
+//! ([`installed`]): natively [`ALL`]; in a wasm bundle the set its entry point installs, so a page
+//! that can issue only some commands (the locks and messaging pages) links only their handlers
+//! (ARCHITECTURE.md, "Bundle"). Nothing outside this file and the bundles' entry points names
+//! [`COMMANDS`] or [`ALL`] in code that ships.
 
 use std::sync::OnceLock;
 
@@ -537,7 +543,8 @@ static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
 /// `bundle_entry!`); a bundle that never names [`ALL`] links only its set's handlers (ARCHITECTURE.md,
 /// "Bundle").
 pub struct CommandSet {
-    /// Who it serves, in the error a command outside it gets ("the locks page").
+    /// Who it serves, in the error a command outside it gets ("locks page": "… (the locks page
+    /// carries only the commands its models use; …)").
     pub name: &'static str,
     pub commands: &'static [&'static CommandSpec],
     /// [`ALL`]: a name it lacks is not a Redis command the model knows at all.
@@ -573,11 +580,6 @@ impl CommandSet {
         let idx = self.sorted_index();
         idx.binary_search_by(|(n, _)| n.as_bytes().cmp(lower)).ok().map(|i| self.commands[idx[i].1])
     }
-
-    /// Whether `spec` is one of this set's commands (or one of their subcommands).
-    pub fn contains(&self, spec: &CommandSpec) -> bool {
-        self.commands.iter().any(|c| std::ptr::eq(*c, spec) || c.subcommands.iter().any(|s| std::ptr::eq(s, spec)))
-    }
 }
 
 /// The whole table: the sim CLI, redis-model and every native test, and the Redis and Cluster pages'
@@ -588,7 +590,7 @@ pub static ALL: CommandSet =
 /// What a wasm thread has before its entry point installs a set: nothing, so that no bundle links
 /// [`ALL`] unless it names it.
 #[cfg(target_arch = "wasm32")]
-static NOTHING_INSTALLED: CommandSet = CommandSet::part("this build (no command table was installed)", &[]);
+static NOTHING_INSTALLED: CommandSet = CommandSet::part("build, which installed no command table,", &[]);
 
 thread_local! {
     /// The set the thread's entry point installed (`bundle_entry!`).
@@ -706,6 +708,17 @@ mod tests {
             "\n  GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]\n  summary: Get the value of a key and optionally set its expiration\n  group: string\n"
         );
         expect_test::expect!["158"].assert_eq(&COMMANDS.len().to_string());
+    }
+
+    #[test]
+    fn a_part_of_the_table_finds_only_its_own_commands_and_shares_their_specs() {
+        static PART: CommandSet = CommandSet::part("test page", &[&GET, &CONFIG, &DEL]);
+        assert!(std::ptr::eq(PART.lookup(b"gEt").unwrap(), &GET), "the same static, not a copy");
+        assert!(std::ptr::eq(ALL.lookup(b"GET").unwrap(), &GET));
+        assert_eq!(PART.lookup(b"config").map(|c| c.subcommands.len()), Some(CONFIG_SUBCOMMANDS.len()));
+        assert!(PART.lookup(b"set").is_none() && ALL.lookup(b"set").is_some());
+        assert!(!PART.complete && ALL.complete);
+        assert_eq!(ALL.commands.len(), COMMANDS.len());
     }
 }
 
