@@ -26,31 +26,45 @@ pub mod ui;
 /// `wasmBindings.playground_debug_panic("…")`; each bundle must export its own). Natively, `main`
 /// prints where the bundle runs, or the given message.
 ///
-/// `bundle_entry!(PAGES, with_lua)` also installs the Lua interpreter behind EVAL
-/// ([`redis::script::install_lua`]) before mounting: only the bundles whose pages can run a script
-/// name it, so only their wasm carries the interpreter (ARCHITECTURE.md, "Bundle").
-/// `bundle_entry!(PAGES, with_remote_lua)` installs instead remote VMs over the Lua module
-/// (`ui::lua_module`), a wasm module of its own fetched the first time a script is about to run:
-/// the Redis and Cluster pages, whose first load then carries no interpreter.
-/// `bundle_entry!(PAGES, with_lock_scripts)` installs instead the interpreter that runs only the lock
-/// model's own scripts by their native steps (`lock::store::boot_lock_scripts`): the locks page.
+/// A Redis page's bundle also names its script interpreter and its command table, which it installs
+/// before mounting: `bundle_entry!(PAGES, SCRIPTS, COMMANDS)`. Only what a bundle names is linked
+/// into its wasm (ARCHITECTURE.md, "Bundle").
+///
+/// SCRIPTS, the interpreter behind EVAL: `with_lua` installs the Lua VM ([`redis::script::install_lua`])
+/// in-process; `with_remote_lua` installs remote VMs over the Lua module (`ui::lua_module`), a wasm
+/// module of its own fetched the first time a script is about to run: the Redis and Cluster pages,
+/// whose first load then carries no interpreter; `with_lock_scripts` installs the interpreter that runs
+/// only the lock model's own scripts by their native steps (`lock::store::boot_lock_scripts`): the
+/// locks page; `no_scripts` installs none (EVAL then answers `redis::script::NO_INTERPRETER`).
+///
+/// COMMANDS, a `&'static` [`redis::table::CommandSet`] ([`redis::table::install_commands`]):
+/// `redis::table::ALL` for the pages whose prompts take any command, else the part of the table the
+/// page's models can issue (`lock::store::LOCK_COMMANDS`, `messaging::MESSAGING_COMMANDS`), so the
+/// other commands' handlers stay out of the wasm.
 #[macro_export]
 macro_rules! bundle_entry {
-    ($pages:ident) => {
-        $crate::bundle_entry!(@entry $pages, {}, $crate::bundle_entry!(@native));
+    ($pages:ident, with_lua, $commands:path) => {
+        $crate::bundle_entry!(@entry $pages, {
+            $crate::redis::table::install_commands(&$commands);
+            $crate::redis::script::install_lua();
+        }, $crate::bundle_entry!(@native));
     };
-    ($pages:ident, with_lua) => {
-        $crate::bundle_entry!(@entry $pages, { $crate::redis::script::install_lua(); }, $crate::bundle_entry!(@native));
+    ($pages:ident, with_remote_lua, $commands:path) => {
+        $crate::bundle_entry!(@entry $pages, {
+            $crate::redis::table::install_commands(&$commands);
+            $crate::ui::lua_module::install();
+        }, $crate::bundle_entry!(@native));
     };
-    ($pages:ident, with_remote_lua) => {
-        $crate::bundle_entry!(@entry $pages, { $crate::ui::lua_module::install(); }, $crate::bundle_entry!(@native));
+    ($pages:ident, with_lock_scripts, $commands:path) => {
+        $crate::bundle_entry!(@entry $pages, {
+            $crate::redis::table::install_commands(&$commands);
+            $crate::redis::script::install_interpreter($crate::lock::store::boot_lock_scripts);
+        }, $crate::bundle_entry!(@native));
     };
-    ($pages:ident, with_lock_scripts) => {
-        $crate::bundle_entry!(
-            @entry $pages,
-            { $crate::redis::script::install_interpreter($crate::lock::store::boot_lock_scripts); },
-            $crate::bundle_entry!(@native)
-        );
+    ($pages:ident, no_scripts, $commands:path) => {
+        $crate::bundle_entry!(@entry $pages, {
+            $crate::redis::table::install_commands(&$commands);
+        }, $crate::bundle_entry!(@native));
     };
     ($pages:ident, $native:expr) => {
         $crate::bundle_entry!(@entry $pages, {}, $native);

@@ -158,13 +158,13 @@ fn the_lua_module_is_built_hashed_and_loaded_only_by_the_script_pages() {
     );
     for page in ["page_locks", "page_redis", "page_cluster", "page_messaging"] {
         let entry = read(&format!("src/bin/{page}.rs"));
-        let remote = entry.contains("with_remote_lua)");
-        assert_eq!(
-            remote,
-            page == "page_redis" || page == "page_cluster",
-            "{page}: with_remote_lua only on redis and cluster"
-        );
-        assert!(!entry.contains(", with_lua)"), "{page}: no page bundle links the Lua VM (it is the Lua module's)");
+        let remote = entry.contains(", with_remote_lua,");
+        let prompts = page == "page_redis" || page == "page_cluster";
+        assert_eq!(remote, prompts, "{page}: with_remote_lua only on redis and cluster");
+        assert!(!entry.contains(", with_lua,"), "{page}: no page bundle links the Lua VM (it is the Lua module's)");
+        // The whole command table only where a prompt takes any command (ARCHITECTURE.md, "Bundle").
+        let all = entry.contains("redis::table::ALL)");
+        assert_eq!(all, prompts, "{page}: the whole command table only on redis and cluster");
     }
 }
 

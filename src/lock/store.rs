@@ -18,8 +18,19 @@ use super::command::LockCommand;
 use crate::redis::script::{
     check_script_call, script_error_text, CompileError, Interpret, RunContext, RunOutcome, ScriptLimits, StopScript,
 };
+use crate::redis::table::{self, CommandSet};
 use crate::redis::{Reply, Store};
 use crate::sim::{SimRng, SimTime};
+
+/// The commands the lock model sends, and its scripts call, on every preset and variant with every
+/// button of the page: the locks page's bundle installs these instead of the whole table
+/// (`bundle_entry!(LOCKS, with_lock_scripts, …)`), so its wasm links no other command's handler.
+/// The page has no prompt, so nothing else ever reaches its servers; `tests/bundle_commands.rs` holds
+/// this list to what the runs look up, name for name.
+pub static LOCK_COMMANDS: CommandSet = CommandSet::part(
+    "locks page",
+    &[&table::SET, &table::GET, &table::DEL, &table::PEXPIRE, &table::EXPIRE, &table::PTTL, &table::INCR, &table::EVAL],
+);
 
 /// Compare-and-extend: extend the key's TTL only while it still holds our value. What the atomic
 /// renew variant sends (`EVAL <script> 1 <key> <value> <ttl ms>`).

@@ -9,9 +9,108 @@
 
 use super::scenario::Persistence;
 use crate::redis::persist::Snapshot;
+use crate::redis::table::{self, CommandSet};
 use crate::redis::{ClientId, Outcome, Output, Store, Value};
 use crate::sim::{SimDuration, SimRng, SimTime};
 use std::collections::VecDeque;
+
+/// The messaging page's commands: what the patterns' clients send on every preset and variant with
+/// the page's fault buttons and bursts, then every command the page's read-only redis-cli runs
+/// ([`super::query_runs`]). The page's bundle installs these instead of the whole table
+/// (`bundle_entry!(MESSAGING, no_scripts, …)`), so its wasm links no other command's handler; any
+/// other command typed at the prompt answers "unknown command", saying that the Redis page has it.
+/// `tests/bundle_commands.rs` holds this list to exactly those two, name for name.
+pub static MESSAGING_COMMANDS: CommandSet = CommandSet::part(
+    "messaging page",
+    &[
+        // sent by the patterns
+        &table::BLMOVE,
+        &table::BRPOP,
+        &table::DEL,
+        &table::EXEC,
+        &table::HDEL,
+        &table::HSET,
+        &table::LMOVE,
+        &table::LPUSH,
+        &table::LREM,
+        &table::MULTI,
+        &table::RPUSH,
+        &table::SADD,
+        &table::SET,
+        &table::SUBSCRIBE,
+        &table::XACK,
+        &table::XADD,
+        &table::XAUTOCLAIM,
+        &table::XCLAIM,
+        &table::XREADGROUP,
+        &table::ZADD,
+        &table::ZREM,
+        // run by the read-only prompt
+        &table::GET,
+        &table::MGET,
+        &table::STRLEN,
+        &table::GETRANGE,
+        &table::SUBSTR,
+        &table::EXISTS,
+        &table::TTL,
+        &table::PTTL,
+        &table::EXPIRETIME,
+        &table::PEXPIRETIME,
+        &table::TYPE,
+        &table::KEYS,
+        &table::SCAN,
+        &table::RANDOMKEY,
+        &table::DBSIZE,
+        &table::LLEN,
+        &table::LRANGE,
+        &table::LINDEX,
+        &table::LPOS,
+        &table::SMEMBERS,
+        &table::SISMEMBER,
+        &table::SMISMEMBER,
+        &table::SCARD,
+        &table::SINTER,
+        &table::SUNION,
+        &table::SDIFF,
+        &table::SRANDMEMBER,
+        &table::HGET,
+        &table::HMGET,
+        &table::HEXISTS,
+        &table::HLEN,
+        &table::HSTRLEN,
+        &table::HGETALL,
+        &table::HKEYS,
+        &table::HVALS,
+        &table::ZSCORE,
+        &table::ZRANK,
+        &table::ZREVRANK,
+        &table::ZCARD,
+        &table::ZCOUNT,
+        &table::ZRANGE,
+        &table::ZRANGEBYSCORE,
+        &table::ZREVRANGE,
+        &table::ZREVRANGEBYSCORE,
+        &table::PING,
+        &table::ECHO,
+        &table::INFO,
+        &table::DEBUG,
+        &table::CLIENT,
+        &table::PUBLISH,
+        &table::SPUBLISH,
+        &table::PUBSUB,
+        &table::XLEN,
+        &table::XRANGE,
+        &table::XREVRANGE,
+        &table::XPENDING,
+        &table::XGROUP,
+        &table::XINFO,
+        &table::CONFIG,
+        &table::OBJECT,
+        &table::MEMORY,
+        &table::TIME,
+        &table::WAIT,
+    ],
+);
 
 /// Lines the redis-cli pane keeps.
 pub const LOG_CAP: usize = 200;

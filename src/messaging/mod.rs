@@ -45,11 +45,13 @@ pub mod scenario;
 pub mod trail;
 pub mod transport;
 
+pub use broker::MESSAGING_COMMANDS;
 pub use checker::{Checker, MsgId, Report, Sample};
 pub use pair::{same_workload, RunPair};
 pub use replay::{MessagingRewind, MsgAction};
 pub use runtime::{
-    parse_payload, run_preset, ConsumerView, CrashRecord, MessagingRun, QueryError, RunResult, RunStats, MAX_LIVE_BURST,
+    parse_payload, query_runs, run_preset, ConsumerView, CrashRecord, MessagingRun, QueryError, RunResult, RunStats,
+    MAX_LIVE_BURST,
 };
 pub use scenario::{preset, Fault, PatternId, Persistence, Scenario, ScenarioError, Variant, PRESETS};
 pub use transport::{run_transport, LinkParams, TcpReport, TransportReport, UdpReport};

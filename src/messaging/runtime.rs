@@ -846,6 +846,31 @@ pub struct ConsumerView {
     pub tags: Vec<String>,
 }
 
+/// Whether the page's redis-cli runs `spec` ([`MessagingModel::query`]): it reads, it does not block,
+/// and it needs no connection state (a transaction, a script, a subscription, a database). The
+/// messaging page's bundle keeps every such command ([`super::MESSAGING_COMMANDS`]).
+pub fn query_runs(spec: &crate::redis::CommandSpec) -> bool {
+    use crate::redis::table::{Flag, Group};
+    let stateful = matches!(spec.group, Group::Transactions | Group::Scripting)
+        || matches!(
+            spec.name,
+            "subscribe"
+                | "psubscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "punsubscribe"
+                | "sunsubscribe"
+                | "monitor"
+                | "select"
+                | "swapdb"
+                | "reset"
+                | "quit"
+                | "hello"
+                | "auth"
+        );
+    !(spec.flags.contains(&Flag::Write) || spec.flags.contains(&Flag::Blocking) || stateful)
+}
+
 /// Why a command typed in the page's redis-cli was not run.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum QueryError {
@@ -1021,32 +1046,13 @@ impl MessagingModel {
     /// as redis-cli would print its reply. Commands that write are refused: the run's clients are
     /// its only writers, so a replay from the seed stays the same run.
     pub fn query(&self, now: SimTime, line: &str) -> Result<String, QueryError> {
-        use crate::redis::table::{Flag, Group};
         let argv = crate::redis::cli::tokenize(line).map_err(|e| QueryError::Syntax(e.to_string()))?;
         if argv.is_empty() {
             return Ok(String::new());
         }
         let spec = crate::redis::server::lookup_command(&argv).map_err(QueryError::Unknown)?;
-        let name = spec.name.to_uppercase().replace('|', " ");
-        let stateful = matches!(spec.group, Group::Transactions | Group::Scripting)
-            || matches!(
-                spec.name,
-                "subscribe"
-                    | "psubscribe"
-                    | "ssubscribe"
-                    | "unsubscribe"
-                    | "punsubscribe"
-                    | "sunsubscribe"
-                    | "monitor"
-                    | "select"
-                    | "swapdb"
-                    | "reset"
-                    | "quit"
-                    | "hello"
-                    | "auth"
-            );
-        if spec.flags.contains(&Flag::Write) || spec.flags.contains(&Flag::Blocking) || stateful {
-            return Err(QueryError::Writes(name));
+        if !query_runs(spec) {
+            return Err(QueryError::Writes(spec.name.to_uppercase().replace('|', " ")));
         }
         if !self.broker.is_up() {
             return Err(QueryError::BrokerDown);

@@ -31,6 +31,24 @@ pub enum PatternId {
 }
 
 impl PatternId {
+    /// The read-only commands the page's redis-cli offers as one-click chips for this pattern's keys.
+    pub fn suggested_queries(self) -> &'static [&'static str] {
+        match self {
+            PatternId::SimpleQueue => &["LLEN queue", "LRANGE queue 0 4", "CLIENT LIST", "INFO clients"],
+            PatternId::ReliableQueue => {
+                &["LLEN queue", "LRANGE processing:0 0 -1", "SMEMBERS workers", "PTTL heartbeat:0"]
+            }
+            PatternId::Pubsub => &["PUBSUB NUMSUB events", "PUBSUB CHANNELS", "CLIENT LIST"],
+            PatternId::TaskQueue => {
+                &["LLEN celery", "HLEN unacked", "ZRANGE unacked_index 0 4 WITHSCORES", "LLEN celery.dead-letter"]
+            }
+            PatternId::StreamGroup => {
+                &["XINFO GROUPS stream", "XPENDING stream workers", "XLEN stream", "XLEN stream:dead-letter"]
+            }
+            PatternId::RequestResponse => &["DBSIZE"],
+        }
+    }
+
     pub const ALL: [PatternId; 6] = [
         PatternId::RequestResponse,
         PatternId::SimpleQueue,

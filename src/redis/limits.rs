@@ -578,6 +578,7 @@ impl Store {
 pub fn coverage() -> Vec<(&'static str, bool)> {
     table::COMMANDS
         .iter()
+        .copied()
         .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
         .filter(|c| c.flags.contains(&Flag::Write))
         .map(|c| (c.name, key_spec(c.name).is_some() || WHOLE_KEYSPACE.contains(&c.name)))

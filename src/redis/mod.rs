@@ -21,7 +21,8 @@
 //!   `DEBUG SLEEP n` moves the store's own clock forward by n seconds ([`Store::clock_offset`]).
 //! - Drawing: [`Store::browse`] (key, type, TTL, size, preview; glob filter) and
 //!   [`Store::full_value`] read without modifying; [`Store::export_json`]/[`Store::import_json`]
-//!   persist the dataset; [`table::COMMANDS`], [`table::help_text`] and [`table::complete`] serve
+//!   persist the dataset; the installed [`table::CommandSet`] ([`table::installed`]: every command
+//!   natively, a page's own in its wasm bundle), [`table::help_text`] and [`table::complete`] serve
 //!   HELP and Tab completion; [`Store::stats`] and `INFO` give counters.
 //!
 //! ```
@@ -82,5 +83,5 @@ pub use client::{Client, ClientId};
 pub use reply::Reply;
 pub use server::{Event, Outcome, Output};
 pub use store::{Limits, Stats, Store};
-pub use table::{CommandSpec, COMMANDS};
+pub use table::{CommandSet, CommandSpec, COMMANDS};
 pub use value::{KeyType, Value};

@@ -253,14 +253,18 @@ Groups: @string @generic @list @set @hash @sorted-set @server @connection\n";
 
 /// What `HELP ...` prints; `None` when redis-cli prints nothing (an unknown topic).
 pub fn help_output(topic: &[Vec<u8>]) -> Option<String> {
-    use super::table::{self, COMMANDS};
+    use super::table;
     let Some(first) = topic.first() else {
         return Some(GENERAL_HELP.to_string());
     };
     let first = String::from_utf8_lossy(first).to_ascii_lowercase();
     if let Some(group) = first.strip_prefix('@') {
-        let out: String =
-            COMMANDS.iter().filter(|c| c.group.name() == group).filter_map(|c| table::help_text(c.name)).collect();
+        let out: String = table::installed()
+            .commands
+            .iter()
+            .filter(|c| c.group.name() == group)
+            .filter_map(|c| table::help_text(c.name))
+            .collect();
         return (!out.is_empty()).then_some(out);
     }
     table::help_text(&first)

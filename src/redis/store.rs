@@ -351,7 +351,8 @@ impl Store {
 
 /// `ERR unknown command 'x', with args beginning with: 'a' 'b' ` — the arguments are quoted while
 /// their text stays under 128 bytes, as `processCommand` does (C strings: a NUL ends an argument;
-/// CR and LF become spaces so the error stays one RESP line).
+/// CR and LF become spaces so the error stays one RESP line). Where the installed command set is a
+/// page's part of the table (a wasm bundle's, ARCHITECTURE.md "Bundle"), the error says so.
 pub(crate) fn unknown_command(argv: &[Vec<u8>]) -> Reply {
     let name = super::args::c_str(&argv[0]);
     let name = &name[..name.len().min(128)];
@@ -370,6 +371,13 @@ pub(crate) fn unknown_command(argv: &[Vec<u8>]) -> Reply {
     text.extend_from_slice(name);
     text.extend_from_slice(b"', with args beginning with: ");
     text.extend_from_slice(&args);
+    let set = super::table::installed();
+    if !set.complete {
+        text.extend_from_slice(
+            format!("(the {} carries only the commands its models use; the Redis page has them all)", set.name)
+                .as_bytes(),
+        );
+    }
     for b in text.iter_mut() {
         if *b == b'\r' || *b == b'\n' {
             *b = b' ';

@@ -32,6 +32,7 @@ async fn wait_until(max_ms: u32, mut cond: impl FnMut() -> bool) -> bool {
 
 /// The core's check of the run the page shows for (consumer-crash, `pattern`, seed 1).
 fn core(pattern: PatternId) -> (usize, u64) {
+    playground::redis::table::install_commands(&playground::messaging::MESSAGING_COMMANDS);
     let v = page_run("consumer-crash", pattern, 0).unwrap();
     let mut run = MessagingRun::new(v.scenario, 1, &v.label).unwrap();
     let end = run.end();

@@ -7,22 +7,36 @@ pub fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
 }
 
-/// Installs the Lua interpreter behind EVAL, as the bundles of the pages that run scripts do
-/// (`bundle_entry!(…, with_lua)`); without it a wasm build's servers answer EVAL with an error.
-/// Idempotent; every test whose models may run a script calls it (through [`fresh_root`] too).
+/// Installs the whole command table, as the Redis and Cluster pages' bundles do (`bundle_entry!(…,
+/// redis::table::ALL)`): in wasm a thread's servers know no command until one is installed. Every
+/// test that runs a Redis model outside a mounted page calls it (through [`with_lua`] too).
+pub fn with_all_commands() {
+    playground::redis::table::install_commands(&playground::redis::table::ALL);
+}
+
+/// Installs the Lua interpreter behind EVAL and the whole command table, as the bundles of the pages
+/// that run any script do; without it a wasm build's servers answer EVAL with an error. Idempotent;
+/// every test whose models may run a script calls it (through [`fresh_root`] too).
 pub fn with_lua() {
+    with_all_commands();
     playground::redis::script::install_lua();
 }
 
-/// Installs the script interpreter the bundle serving `path` installs (`bundle_entry!` in src/lib.rs):
-/// the locks page's own `LockScripts` for /locks, so its tests run the lock scripts as the locks
-/// bundle does; the Lua VM for every other path.
+/// Installs the script interpreter and the command table the bundle serving `path` installs
+/// (`bundle_entry!` in src/bin/page_*.rs): for /locks the locks page's own `LockScripts` and
+/// `LOCK_COMMANDS`, for /messaging no interpreter and `MESSAGING_COMMANDS`, so their tests run the
+/// models as those bundles do; the Lua VM and every command for every other path.
 pub fn with_bundles_interpreter(path: &str) {
+    use playground::redis::table::install_commands;
     use playground::ui::routes::{Bundle, Route};
     use yew_router::Routable;
     let route = Route::recognize(path.split(['?', '#']).next().unwrap_or(path)).unwrap_or(Route::NotFound);
     match route.bundle() {
-        Bundle::Locks => playground::redis::script::install_interpreter(playground::lock::store::boot_lock_scripts),
+        Bundle::Locks => {
+            install_commands(&playground::lock::store::LOCK_COMMANDS);
+            playground::redis::script::install_interpreter(playground::lock::store::boot_lock_scripts);
+        }
+        Bundle::Messaging => install_commands(&playground::messaging::MESSAGING_COMMANDS),
         _ => with_lua(),
     }
 }

@@ -15,6 +15,8 @@ fn now() -> f64 {
 
 #[wasm_bindgen_test]
 fn the_lock_checker_in_slices_gives_the_native_answer() {
+    // As the Verify worker (`src/bin/verify_worker.rs`) runs it.
+    playground::redis::table::install_commands(&playground::lock::store::LOCK_COMMANDS);
     let cfg = CheckConfig::new(Variant::Reference)
         .with_faults(&[Fault::Pause])
         .with_depth(40)
@@ -57,6 +59,7 @@ fn the_lock_checker_in_slices_gives_the_native_answer() {
 
 #[wasm_bindgen_test]
 fn the_linearizability_checker_agrees_in_the_browser() {
+    crate::support::with_all_commands();
     let h = recorded_history(&GenConfig { seed: 3, ops: 1_000, ..GenConfig::default() });
     let start = now();
     let r = check_history(&h);
@@ -70,6 +73,7 @@ fn the_linearizability_checker_agrees_in_the_browser() {
 /// answer, messages of an older run are ignored, and Cancel keeps the last progress.
 #[wasm_bindgen_test]
 fn the_verify_panels_reducer_validates_runs_takes_the_answer_and_cancels() {
+    playground::redis::table::install_commands(&playground::lock::store::LOCK_COMMANDS);
     use playground::ui::pages::locks::state::parse_replay;
     use playground::ui::pages::locks::verify::{VerifyAction as A, VerifyState, VerifyStatus};
     use playground::ui::pages::locks::verify_worker::{run_request, ProgressMsg, WorkerIn, WorkerOut};

@@ -248,23 +248,6 @@ fn noun(p: PatternId) -> &'static str {
     }
 }
 
-fn suggestions(p: PatternId) -> Vec<&'static str> {
-    match p {
-        PatternId::SimpleQueue => vec!["LLEN queue", "LRANGE queue 0 4", "CLIENT LIST", "INFO clients"],
-        PatternId::ReliableQueue => {
-            vec!["LLEN queue", "LRANGE processing:0 0 -1", "SMEMBERS workers", "PTTL heartbeat:0"]
-        }
-        PatternId::Pubsub => vec!["PUBSUB NUMSUB events", "PUBSUB CHANNELS", "CLIENT LIST"],
-        PatternId::TaskQueue => {
-            vec!["LLEN celery", "HLEN unacked", "ZRANGE unacked_index 0 4 WITHSCORES", "LLEN celery.dead-letter"]
-        }
-        PatternId::StreamGroup => {
-            vec!["XINFO GROUPS stream", "XPENDING stream workers", "XLEN stream", "XLEN stream:dead-letter"]
-        }
-        PatternId::RequestResponse => vec!["DBSIZE"],
-    }
-}
-
 /// The page's query: seed and speed, what is run, and (once there is something to carry) the
 /// action log and cursor.
 struct UrlChoice {
@@ -843,7 +826,7 @@ pub fn MessagingPage() -> Html {
                         selected={selected_consumer == Some(c.index)} on_op={on_consumer_op.clone()} />
                 }) }
             </div>
-            <CliPane transcript={view.transcript.clone()} suggestions={suggestions(sc.pattern)} sent={sent} on_run={on_cli} />
+            <CliPane transcript={view.transcript.clone()} suggestions={sc.pattern.suggested_queries().to_vec()} sent={sent} on_run={on_cli} />
             <linear::MsgLinearPanel run={linear::RunRef(state.run.clone())} label={AttrValue::from(state.extra.label.clone())} events={state.run.borrow().cursor().events} on_inspect={on_inspect} />
         </section>
     }
