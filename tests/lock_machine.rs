@@ -73,6 +73,9 @@ proptest! {
         fencing in any::<bool>(),
         ops in proptest::collection::vec(op(), 0..80),
     ) {
+        // Fencing runs only with a single Redis (one counter); with Redlock the option is inert.
+        let fencing_runs = config(instances, atomic, fencing).fencing_active();
+        prop_assert_eq!(fencing_runs, fencing && instances == 1);
         let mut w = LockWorker::new("W".into(), config(instances, atomic, fencing), SimRng::new(3));
         let mut now = TEST_EPOCH;
         let mut sent: BTreeSet<RequestId> = BTreeSet::new();
@@ -125,8 +128,11 @@ proptest! {
                 !waits || matches!(w.state(), WorkerState::AcquiringLock | WorkerState::RenewLock | WorkerState::ReleasingLock),
                 "only the states that invoke a Redis service wait for replies (state {})", w.state()
             );
-            if fencing && w.state() == WorkerState::Working {
+            if fencing_runs && w.state() == WorkerState::Working {
                 prop_assert!(w.token().is_some(), "with fencing, working always has a token");
+            }
+            if !fencing_runs {
+                prop_assert_eq!(w.token(), None, "without fencing (or with Redlock) there is never a token");
             }
         }
     }
