@@ -43,29 +43,18 @@ pub mod ui;
 /// other commands' handlers stay out of the wasm.
 #[macro_export]
 macro_rules! bundle_entry {
-    ($pages:ident, with_lua, $commands:path) => {
+    ($pages:ident, $scripts:ident, $commands:path) => {
         $crate::bundle_entry!(@entry $pages, {
             $crate::redis::table::install_commands(&$commands);
-            $crate::redis::script::install_lua();
+            $crate::bundle_entry!(@scripts $scripts);
         }, $crate::bundle_entry!(@native));
     };
-    ($pages:ident, with_remote_lua, $commands:path) => {
-        $crate::bundle_entry!(@entry $pages, {
-            $crate::redis::table::install_commands(&$commands);
-            $crate::ui::lua_module::install();
-        }, $crate::bundle_entry!(@native));
+    (@scripts with_lua) => { $crate::redis::script::install_lua() };
+    (@scripts with_remote_lua) => { $crate::ui::lua_module::install() };
+    (@scripts with_lock_scripts) => {
+        $crate::redis::script::install_interpreter($crate::lock::store::boot_lock_scripts)
     };
-    ($pages:ident, with_lock_scripts, $commands:path) => {
-        $crate::bundle_entry!(@entry $pages, {
-            $crate::redis::table::install_commands(&$commands);
-            $crate::redis::script::install_interpreter($crate::lock::store::boot_lock_scripts);
-        }, $crate::bundle_entry!(@native));
-    };
-    ($pages:ident, no_scripts, $commands:path) => {
-        $crate::bundle_entry!(@entry $pages, {
-            $crate::redis::table::install_commands(&$commands);
-        }, $crate::bundle_entry!(@native));
-    };
+    (@scripts no_scripts) => { () };
     ($pages:ident, $native:expr) => {
         $crate::bundle_entry!(@entry $pages, {}, $native);
     };
