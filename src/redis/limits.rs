@@ -576,10 +576,7 @@ impl Store {
 
 /// Every write command of the table, with whether the scratch check covers it.
 pub fn coverage() -> Vec<(&'static str, bool)> {
-    table::COMMANDS
-        .iter()
-        .copied()
-        .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+    table::every_spec()
         .filter(|c| c.flags.contains(&Flag::Write))
         .map(|c| (c.name, key_spec(c.name).is_some() || WHOLE_KEYSPACE.contains(&c.name)))
         .collect()

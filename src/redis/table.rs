@@ -613,6 +613,12 @@ pub fn installed() -> &'static CommandSet {
     INSTALLED.with(std::cell::Cell::get).unwrap_or(fallback)
 }
 
+/// Every command and subcommand (`container|sub`) the model implements, in table order: each command,
+/// then its subcommands.
+pub fn every_spec() -> impl Iterator<Item = &'static CommandSpec> {
+    COMMANDS.iter().copied().flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+}
+
 /// Finds a command of the installed set by name, case-insensitively.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     let found = installed().lookup(name);
@@ -726,7 +732,7 @@ mod tests {
 /// `limits_fast::tests`): any write command of the table, with arguments from the test's pools.
 #[cfg(test)]
 pub(crate) mod random_lines {
-    use super::{Flag, COMMANDS};
+    use super::Flag;
     use crate::sim::SimRng;
 
     /// A command line split on whitespace, as the store takes it.
@@ -736,10 +742,7 @@ pub(crate) mod random_lines {
 
     /// The names of the table's write commands and subcommands (`container|sub`), but `skip`.
     pub fn write_commands(skip: &[&str]) -> Vec<&'static str> {
-        COMMANDS
-            .iter()
-            .copied()
-            .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+        super::every_spec()
             .filter(|c| c.flags.contains(&Flag::Write) && !skip.contains(&c.name))
             .map(|c| c.name)
             .collect()
