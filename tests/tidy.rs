@@ -210,12 +210,7 @@ fn the_loader_sends_each_redis_page_to_its_own_bundle() {
             }
         }
     }
-    // `Bundle::Locks => "page_locks",` in `Bundle::bin`.
-    let bin_of: std::collections::BTreeMap<String, String> = routes
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("Bundle::")?.strip_suffix("\",")?.split_once(" => \""))
-        .map(|(b, bin)| (b.to_string(), bin.to_string()))
-        .collect();
+    let bin_of = bundle_bins(&routes);
     // `Route::Locks => Bundle::Locks,` in `Route::bundle`: every bundle but the light one.
     let mut bundles: Vec<(String, String)> = routes
         .lines()
@@ -239,6 +234,15 @@ fn the_loader_sends_each_redis_page_to_its_own_bundle() {
     }
 }
 
+/// Each bundle's bin, from `Bundle::bin` in src/ui/routes.rs (`Bundle::Locks => "page_locks",`).
+fn bundle_bins(routes: &str) -> std::collections::BTreeMap<String, String> {
+    routes
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Bundle::")?.strip_suffix("\",")?.split_once(" => \""))
+        .map(|(b, bin)| (b.to_string(), bin.to_string()))
+        .collect()
+}
+
 /// Every stylesheet under styles/ reaches the pages: index.html links the shell's (main, scrubber) for
 /// every bundle and puts each page's own in its `bundle-styles` template, where each link's
 /// `data-bundles` names bins that exist (the light one, `ds-playground`, or one in `Bundle::bin`), so the
@@ -255,11 +259,7 @@ fn every_stylesheet_is_linked_for_every_bundle_or_for_the_bundles_that_use_it() 
         .and_then(|(_, t)| t.split_once("</template>"))
         .map(|(t, _)| t)
         .expect("index.html has a <template id=\"bundle-styles\">");
-    let mut bins: Vec<String> = routes
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("Bundle::")?.strip_suffix("\",")?.split_once(" => \""))
-        .map(|(_, bin)| bin.to_string())
-        .collect();
+    let mut bins: Vec<String> = bundle_bins(&routes).into_values().collect();
     bins.push("ds-playground".into());
     let mut seen = Vec::new();
     for line in index.lines().map(str::trim).filter(|l| l.starts_with("<link data-trunk rel=\"css\"")) {
