@@ -44,7 +44,7 @@ pub use history::History;
 pub use kernel::{Ctx, Model, Simulation};
 pub use net::{Delivery, DropReason, LinkConfig, NetError, NetEvent, Network, NodeId, TimerId};
 pub use params::{ParamError, QueryParams, SimParams};
-pub use playback::{Clocked, FrameBudget, FrameReport, Playback};
+pub use playback::{Clocked, FrameBudget, FramePlan, FrameReport, Playback};
 pub use queue::{EventId, EventQueue};
 pub use rewind::{Cursor, LoggedAction, Mark, Notable, NotableKind, Rewind, Rewindable, Seek};
 pub use rng::{Distribution, SimRng};

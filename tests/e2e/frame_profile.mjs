@@ -75,6 +75,7 @@ function analyse(events) {
   const sum = per.map((f) => f.raf + f.microtasks + f.style + f.layout + f.prepaint + f.paint + f.gc);
   out.total = { mean: sum.reduce((a, b) => a + b, 0) / (sum.length || 1), p95: pct(sum, 0.95) };
   out.frames = per.length;
+  if (process.env.FRAME_ROWS) out.rows = per.slice(0, Number(process.env.FRAME_ROWS));
   out.sim_marks = sims.length;
   return out;
 }
@@ -93,6 +94,7 @@ for (const live of LIVE) {
     await scope.getByTestId('play-toggle').first().click();
     const dom = await page.evaluate(() => document.getElementsByTagName('*').length);
     if (!r) { console.log(`${live.name} at ${speed}×: no animation frames traced`); continue; }
+    for (const row of r.rows ?? []) console.log(Object.entries(row).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(" "));
     const f = (k) => `${k} ${r[k].mean.toFixed(1)}/${r[k].p95.toFixed(1)}`;
     console.log(`${live.name} at ${speed}×: ${r.frames} frames, ms per frame mean/p95: ` +
       `${['raf', 'microtasks', 'style', 'layout', 'prepaint', 'paint', 'gc', 'total'].map(f).join(', ')}; ` +

@@ -2,10 +2,13 @@
 //!
 //! Each frame asks the core to run the virtual time owed for the wall time that passed, within the
 //! simulation's share of the frame: [`FRAME_GOAL_MS`] of work per frame in all, minus what drawing
-//! the page has been costing (measured each frame from the animation-frame callback to a timer task
-//! that runs once the frame's render, style, layout and paint are done; smoothed by the core's
-//! [`FrameBudget`]), never less than [`MIN_SIM_MS`]. Past it the frame stops and the rest is carried
-//! to later frames, so a fast speed on a busy model or a costly picture lowers the speed achieved
+//! the page will likely cost (measured each frame from the frame's start to a timer task that runs
+//! once the frame's render, style, layout and paint are done; the core's [`FrameBudget`] plans for
+//! the smoothed cost plus twice its smoothed deviation), never less than [`MIN_SIM_MS`]. While the
+//! simulation wants more than that, frames alternate: one simulates (with nearly the whole goal),
+//! the next redraws the page, so a frame's work is the larger of the two rather than their sum.
+//! Past its share a frame stops and the rest is carried to later frames, so a fast speed on a busy
+//! model or a costly picture lowers the speed achieved
 //! (shown as "running at N× of M× asked"), never the page's responsiveness. Space toggles play and
 //! → steps (← steps back on a rewindable run), unless the user is typing in a field; with several
 //! players on one page the keys drive the one used (or mounted) most recently.
@@ -241,24 +244,37 @@ pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f6
             ) {
                 let d2 = driver.clone();
                 let frame = request_animation_frame(move |ts| {
+                    // The frame's work counts from its start (`ts`, when the browser began it), so
+                    // whatever ran in it before this callback counts with the drawing.
+                    let frame_start = ts.min(performance_now());
                     let start = performance_now();
+                    let plan = d2.borrow().budget.plan();
                     {
                         let mut d = d2.borrow_mut();
-                        let elapsed = d.last_frame_ms.map(|last| (ts - last).max(0.0)).unwrap_or(0.0);
-                        d.last_frame_ms = Some(ts);
-                        let share = d.budget.sim_ms();
-                        let report =
-                            d.playback.advance(&mut *run.borrow_mut(), elapsed, || performance_now() - start > share);
-                        d.report = report;
+                        if plan.simulate {
+                            // A frame that only draws leaves `last_frame_ms` alone, so the next
+                            // simulating frame owes the wall time of both.
+                            let elapsed = d.last_frame_ms.map(|last| (ts - last).max(0.0)).unwrap_or(0.0);
+                            d.last_frame_ms = Some(ts);
+                            let share = plan.sim_ms;
+                            let report = d
+                                .playback
+                                .advance(&mut *run.borrow_mut(), elapsed, || performance_now() - start > share);
+                            d.report = report;
+                        }
+                        let sim_ms = performance_now() - start;
+                        let hungry = d.report.budget_hit;
+                        d.budget.ran(plan, hungry, sim_ms);
                         // A timer task set now runs after this frame's render (Yew's, in the
                         // microtasks that follow this callback), style, layout and paint.
-                        let sim_ms = performance_now() - start;
                         let d3 = d2.clone();
                         d.measure = Some(Timeout::new(0, move || {
-                            d3.borrow_mut().budget.record(performance_now() - start, sim_ms);
+                            d3.borrow_mut().budget.record(plan.draw, performance_now() - frame_start, sim_ms);
                         }));
                     }
-                    redraw.force_update();
+                    if plan.draw {
+                        redraw.force_update();
+                    }
                     if d2.borrow().playback.is_playing() {
                         schedule(run, d2, redraw);
                     }
