@@ -8,9 +8,17 @@
 //! removals O(n): use it where n stays small (tens), never for a keyspace.
 
 /// An ordered map over a sorted `Vec<(K, V)>`; the subset of `BTreeMap`'s API the models use.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct VecMap<K, V> {
     entries: Vec<(K, V)>,
+}
+
+/// Written as `BTreeMap`'s (`{k: v, …}`): a model's `Debug` text can reach a trace, whose digest
+/// must not depend on which of the two holds the entries.
+impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for VecMap<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.entries.iter().map(|(k, v)| (k, v))).finish()
+    }
 }
 
 impl<K, V> Default for VecMap<K, V> {
@@ -174,5 +182,7 @@ mod tests {
         let theirs: BTreeMap<_, _> = pairs.into_iter().collect();
         assert!(ours.iter().eq(theirs.iter()));
         assert!(ours.keys().rev().eq(theirs.keys().rev()));
+        assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
+        assert_eq!(format!("{ours:#?}"), format!("{theirs:#?}"));
     }
 }
