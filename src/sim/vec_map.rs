@@ -7,6 +7,8 @@
 //! `Vec` needs little more than a binary search per type. Lookups are O(log n) and inserts and
 //! removals O(n): use it where n stays small (tens), never for a keyspace.
 
+use std::borrow::Borrow;
+
 /// An ordered map over a sorted `Vec<(K, V)>`; the subset of `BTreeMap`'s API the models use.
 #[derive(Clone, PartialEq, Eq)]
 pub struct VecMap<K, V> {
@@ -32,8 +34,11 @@ impl<K: Ord, V> VecMap<K, V> {
         VecMap { entries: Vec::new() }
     }
 
-    fn find(&self, key: &K) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| k.cmp(key))
+    fn find<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
+    where
+        K: Borrow<Q>,
+    {
+        self.entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
     }
 
     pub fn len(&self) -> usize {
@@ -44,15 +49,24 @@ impl<K: Ord, V> VecMap<K, V> {
         self.entries.is_empty()
     }
 
-    pub fn get(&self, key: &K) -> Option<&V> {
+    pub fn get<Q: Ord + ?Sized>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+    {
         self.find(key).ok().map(|i| &self.entries[i].1)
     }
 
-    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+    pub fn get_mut<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+    {
         self.find(key).ok().map(move |i| &mut self.entries[i].1)
     }
 
-    pub fn contains_key(&self, key: &K) -> bool {
+    pub fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+    {
         self.find(key).is_ok()
     }
 
@@ -67,7 +81,10 @@ impl<K: Ord, V> VecMap<K, V> {
         }
     }
 
-    pub fn remove(&mut self, key: &K) -> Option<V> {
+    pub fn remove<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
         self.find(key).ok().map(|i| self.entries.remove(i).1)
     }
 
@@ -113,9 +130,9 @@ impl<K: Ord, V> VecMap<K, V> {
 }
 
 /// As `BTreeMap`'s: panics if `key` is absent.
-impl<K: Ord, V> std::ops::Index<&K> for VecMap<K, V> {
+impl<K: Ord + Borrow<Q>, Q: Ord + ?Sized, V> std::ops::Index<&Q> for VecMap<K, V> {
     type Output = V;
-    fn index(&self, key: &K) -> &V {
+    fn index(&self, key: &Q) -> &V {
         self.get(key).expect("no entry found for key")
     }
 }
