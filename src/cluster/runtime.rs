@@ -203,7 +203,7 @@ pub struct ClusterSim {
     /// The `nodes.conf` of a killed node.
     saved: Vec<Option<ClusterNode>>,
     conns: VecMap<(usize, NodeIdx), ConnState>,
-    blocked: BTreeMap<(NodeIdx, u64), Asker>,
+    blocked: VecMap<(NodeIdx, u64), Asker>,
     paused: Vec<Vec<PausedReq>>,
     /// Requests on the wire to a node: (host, req) → (node, attempt).
     inflight: BTreeMap<(usize, u64), (NodeIdx, u32)>,
@@ -364,7 +364,7 @@ impl ClusterSim {
             ticks: vec![0; n],
             saved: vec![None; n],
             conns: VecMap::new(),
-            blocked: BTreeMap::new(),
+            blocked: VecMap::new(),
             paused: vec![Vec::new(); n],
             inflight: BTreeMap::new(),
             ledger,
