@@ -6,8 +6,9 @@
 //! AWS Architecture Blog's ("Exponential Backoff And Jitter", 2015), with `random_between(a, b)`
 //! read as a uniform integer in the inclusive range `[a, b]`. This module must never read a clock.
 
+use crate::sim::tagged::required;
 use crate::sim::{SimDuration, SimRng};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// `min(cap, base · factor^n)`, saturating. Integral factors (2, 3 …) are computed exactly in
 /// integers; fractional ones (gRPC's 1.6) in `f64`, rounded to the nearest tick.
@@ -75,7 +76,9 @@ pub fn grpc_connection(initial: u64, multiplier: f64, jitter: f64, max: u64, n: 
 }
 
 /// A backoff policy in milliseconds, as the page and the CLI choose it (serializable for the URL).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Written as `{"kind": "full_jitter", "base_ms": 100, "cap_ms": 10000}`; read through
+/// [`PolicyFields`] (see [`crate::sim::tagged`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Policy {
     /// Retry at once.
@@ -109,17 +112,77 @@ pub enum Policy {
         max_ms: u64,
         /// MIN_CONNECT_TIMEOUT: every attempt may run at least this long
         /// (`TryConnect(Max(current_deadline, now() + MIN_CONNECT_TIMEOUT))`).
-        #[serde(default = "grpc_min_connect_timeout_ms")]
+        /// Optional in JSON (older documents lack it): the spec's value.
         min_connect_timeout_ms: u64,
     },
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum PolicyKind {
+    None,
+    Constant,
+    Exponential,
+    FullJitter,
+    EqualJitter,
+    Decorrelated,
+    Grpc,
+}
+
+/// [`Policy`]'s JSON object: the tag and every variant's fields.
+#[derive(Deserialize)]
+#[serde(expecting = "internally tagged enum Policy")]
+struct PolicyFields {
+    kind: PolicyKind,
+    delay_ms: Option<u64>,
+    base_ms: Option<u64>,
+    factor: Option<f64>,
+    cap_ms: Option<u64>,
+    initial_ms: Option<u64>,
+    multiplier: Option<f64>,
+    jitter: Option<f64>,
+    max_ms: Option<u64>,
+    min_connect_timeout_ms: Option<u64>,
+}
+
+impl<'de> Deserialize<'de> for Policy {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let f = PolicyFields::deserialize(d)?;
+        let base_cap =
+            || -> Result<(u64, u64), D::Error> { Ok((required(f.base_ms, "base_ms")?, required(f.cap_ms, "cap_ms")?)) };
+        Ok(match f.kind {
+            PolicyKind::None => Policy::None,
+            PolicyKind::Constant => Policy::Constant { delay_ms: required(f.delay_ms, "delay_ms")? },
+            PolicyKind::Exponential => Policy::Exponential {
+                base_ms: required(f.base_ms, "base_ms")?,
+                factor: required(f.factor, "factor")?,
+                cap_ms: required(f.cap_ms, "cap_ms")?,
+            },
+            PolicyKind::FullJitter => {
+                let (base_ms, cap_ms) = base_cap()?;
+                Policy::FullJitter { base_ms, cap_ms }
+            }
+            PolicyKind::EqualJitter => {
+                let (base_ms, cap_ms) = base_cap()?;
+                Policy::EqualJitter { base_ms, cap_ms }
+            }
+            PolicyKind::Decorrelated => {
+                let (base_ms, cap_ms) = base_cap()?;
+                Policy::Decorrelated { base_ms, cap_ms }
+            }
+            PolicyKind::Grpc => Policy::Grpc {
+                initial_ms: required(f.initial_ms, "initial_ms")?,
+                multiplier: required(f.multiplier, "multiplier")?,
+                jitter: required(f.jitter, "jitter")?,
+                max_ms: required(f.max_ms, "max_ms")?,
+                min_connect_timeout_ms: f.min_connect_timeout_ms.unwrap_or(GRPC_MIN_CONNECT_TIMEOUT_MS),
+            },
+        })
+    }
+}
+
 /// The spec's MIN_CONNECT_TIMEOUT: 20 s.
 pub const GRPC_MIN_CONNECT_TIMEOUT_MS: u64 = 20_000;
-
-fn grpc_min_connect_timeout_ms() -> u64 {
-    GRPC_MIN_CONNECT_TIMEOUT_MS
-}
 
 /// Why a policy's parameters are unusable.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -390,6 +453,88 @@ mod tests {
     use super::*;
     #[cfg(not(target_arch = "wasm32"))]
     use proptest::prelude::*;
+
+    /// `Policy`'s decoder before it went through `PolicyFields`: serde's derived internally tagged enum.
+    mod derived {
+        use serde::{Deserialize, Serialize};
+
+        fn grpc_min_connect_timeout_ms() -> u64 {
+            super::GRPC_MIN_CONNECT_TIMEOUT_MS
+        }
+
+        #[derive(Serialize, Deserialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        pub enum Policy {
+            None,
+            Constant {
+                delay_ms: u64,
+            },
+            Exponential {
+                base_ms: u64,
+                factor: f64,
+                cap_ms: u64,
+            },
+            FullJitter {
+                base_ms: u64,
+                cap_ms: u64,
+            },
+            EqualJitter {
+                base_ms: u64,
+                cap_ms: u64,
+            },
+            Decorrelated {
+                base_ms: u64,
+                cap_ms: u64,
+            },
+            Grpc {
+                initial_ms: u64,
+                multiplier: f64,
+                jitter: f64,
+                max_ms: u64,
+                #[serde(default = "grpc_min_connect_timeout_ms")]
+                min_connect_timeout_ms: u64,
+            },
+        }
+    }
+
+    #[test]
+    fn policies_decode_as_the_derived_tagged_enum_did() {
+        let docs = [
+            r#"{"kind":"none"}"#,
+            r#"{"kind":"none","delay_ms":3}"#,
+            r#"{"kind":"constant","delay_ms":100}"#,
+            r#"{"kind":"exponential","base_ms":100,"factor":2.0,"cap_ms":10000}"#,
+            r#"{"kind":"exponential","base_ms":100,"factor":2,"cap_ms":10000}"#,
+            r#"{"cap_ms":500,"kind":"full_jitter","base_ms":10}"#,
+            r#"{"kind":"equal_jitter","base_ms":10,"cap_ms":500}"#,
+            r#"{"kind":"decorrelated","base_ms":10,"cap_ms":500}"#,
+            // Older documents have no min_connect_timeout_ms: the spec's 20 s.
+            r#"{"kind":"grpc","initial_ms":1000,"multiplier":1.6,"jitter":0.2,"max_ms":120000}"#,
+            r#"{"kind":"grpc","initial_ms":1000,"multiplier":1.6,"jitter":0.2,"max_ms":120000,"min_connect_timeout_ms":5}"#,
+            // Rejected alike.
+            r#"{"kind":"constant"}"#,
+            r#"{"kind":"full_jitter","base_ms":10}"#,
+            r#"{"kind":"grpc","initial_ms":1000,"multiplier":1.6,"max_ms":120000}"#,
+            r#"{"kind":"fibonacci"}"#,
+            r#"{"delay_ms":100}"#,
+            r#"{"kind":"constant","delay_ms":"soon"}"#,
+            r#"{"kind":"exponential","base_ms":100,"factor":"2","cap_ms":10000}"#,
+            r#"null"#,
+        ];
+        for doc in docs {
+            let ours = serde_json::from_str::<Policy>(doc).map(|p| serde_json::to_value(p).unwrap());
+            let derived = serde_json::from_str::<derived::Policy>(doc).map(|p| serde_json::to_value(p).unwrap());
+            match (ours, derived) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{doc}"),
+                // serde_json adds the position where it knows one; the message is the same.
+                (Err(a), Err(b)) => {
+                    let (a, b) = (a.to_string(), b.to_string());
+                    assert_eq!(a.split(" at line").next(), b.split(" at line").next(), "{doc}");
+                }
+                (a, b) => panic!("{doc}: ours {a:?}, derived {b:?}"),
+            }
+        }
+    }
 
     #[test]
     fn reference_schedule_is_powers_of_two_times_100() {

@@ -25,6 +25,7 @@ use super::keys;
 use super::slot::{key_slot, Slot, SLOTS};
 use crate::backoff::{Backoff, Policy};
 use crate::redis::Reply;
+use crate::sim::vec_map::VecMap;
 use crate::sim::{SimDuration, SimRng};
 
 /// `scaleReads`.
@@ -181,7 +182,7 @@ pub struct ClusterClient {
     /// Node groups: master first, then replicas.
     groups: Vec<Vec<NodeIdx>>,
     /// Nodes the pool knows, with whether it sees them as masters.
-    pool: BTreeMap<NodeIdx, bool>,
+    pool: VecMap<NodeIdx, bool>,
     requests: BTreeMap<u64, Request>,
     next_req: u64,
     refresh: Option<Refresh>,
@@ -426,7 +427,7 @@ impl ClusterClient {
                         self.slots[slot] = (self.groups.len() - 1) as u16;
                     }
                 }
-                self.pool.entry(node).or_insert(true);
+                self.pool.get_or_insert_with(node, || true);
                 self.try_connection(id, false, None, out);
                 self.refresh_slots(out);
             }
@@ -437,7 +438,7 @@ impl ClusterClient {
                 };
                 self.stats.ask += 1;
                 req.redirects += 1;
-                self.pool.entry(node).or_insert(true);
+                self.pool.get_or_insert_with(node, || true);
                 self.try_connection(id, false, Some(node), out);
             }
             "TRYAGAIN" | "CLUSTERDOWN" => {
@@ -560,11 +561,11 @@ impl ClusterClient {
             Some(ranges) if !ranges.is_empty() => {
                 self.slots = vec![u16::MAX; SLOTS];
                 self.groups.clear();
-                let mut pool = BTreeMap::new();
+                let mut pool = VecMap::new();
                 for (a, b, members) in ranges {
                     for (i, &n) in members.iter().enumerate() {
                         let master = i == 0;
-                        let e = pool.entry(n).or_insert(master);
+                        let e = pool.get_or_insert_with(n, || master);
                         *e = *e || master;
                     }
                     let g = self.groups.len() as u16;

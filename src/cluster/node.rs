@@ -33,13 +33,12 @@
 //! Not modeled: the handshake of new nodes (the cluster is created joined), replica migration to
 //! orphaned masters, Pub/Sub and module messages, hostnames and TLS ports.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::bus::{Body, BusMsg, Flags, Gossip, Header, MsgType, MSG_TYPES};
 use super::config::{ClusterConfig, NodeIdx};
 use super::slot::{Slot, SlotSet, SLOTS};
+use crate::sim::vec_map::VecMap;
 use crate::sim::SimRng;
 
 /// `CLUSTER_FAIL_REPORT_VALIDITY_MULT`, `CLUSTER_FAIL_UNDO_TIME_MULT`, `CLUSTER_MF_TIMEOUT`,
@@ -249,8 +248,8 @@ pub struct ClusterNode {
     pub nodes: Vec<Peer>,
     /// Owner of each slot in this node's view.
     pub slots: Vec<Option<NodeIdx>>,
-    pub migrating_to: BTreeMap<Slot, NodeIdx>,
-    pub importing_from: BTreeMap<Slot, NodeIdx>,
+    pub migrating_to: VecMap<Slot, NodeIdx>,
+    pub importing_from: VecMap<Slot, NodeIdx>,
     pub owner_not_claiming: SlotSet,
     pub current_epoch: u64,
     pub last_vote_epoch: u64,
@@ -334,8 +333,8 @@ impl ClusterNode {
             cfg,
             nodes,
             slots,
-            migrating_to: BTreeMap::new(),
-            importing_from: BTreeMap::new(),
+            migrating_to: VecMap::new(),
+            importing_from: VecMap::new(),
             owner_not_claiming: SlotSet::new(),
             current_epoch: n as u64,
             last_vote_epoch: 0,

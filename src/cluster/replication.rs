@@ -17,13 +17,14 @@
 //! continues the old one up to the current offset; see `ledger.rs` for what that means for
 //! acknowledged writes.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
 use super::config::NodeIdx;
 use super::ledger::{HistId, Ledger, Position};
 use crate::redis::Store;
+use crate::sim::vec_map::VecMap;
 
 /// `replicationCron` runs once a second.
 pub const REPL_CRON_MS: u64 = 1000;
@@ -194,7 +195,7 @@ pub struct Replication {
     backlog: VecDeque<StreamEntry>,
     backlog_bytes: u64,
     backlog_cap: u64,
-    pub replicas: BTreeMap<NodeIdx, ReplicaConn>,
+    pub replicas: VecMap<NodeIdx, ReplicaConn>,
     pub master: Option<MasterLink>,
     next_conn: u64,
     last_ping: u64,
@@ -225,7 +226,7 @@ impl Replication {
             backlog: VecDeque::new(),
             backlog_bytes: 0,
             backlog_cap: backlog_cap as u64,
-            replicas: BTreeMap::new(),
+            replicas: VecMap::new(),
             master: None,
             next_conn: 1,
             last_ping: now,

@@ -38,6 +38,7 @@ use crate::redis::num::format_score;
 use crate::redis::{Reply, Store};
 use crate::sim::net::{Delivery, LinkConfig, NetEvent, Network, NodeId};
 use crate::sim::rewind::{Notable, NotableKind};
+use crate::sim::vec_map::VecMap;
 use crate::sim::{Ctx, Distribution, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH};
 
 /// `clusterCron` period.
@@ -201,8 +202,8 @@ pub struct ClusterSim {
     ticks: Vec<u64>,
     /// The `nodes.conf` of a killed node.
     saved: Vec<Option<ClusterNode>>,
-    conns: BTreeMap<(usize, NodeIdx), ConnState>,
-    blocked: BTreeMap<(NodeIdx, u64), Asker>,
+    conns: VecMap<(usize, NodeIdx), ConnState>,
+    blocked: VecMap<(NodeIdx, u64), Asker>,
     paused: Vec<Vec<PausedReq>>,
     /// Requests on the wire to a node: (host, req) → (node, attempt).
     inflight: BTreeMap<(usize, u64), (NodeIdx, u32)>,
@@ -245,7 +246,7 @@ pub const NOTABLE_KEPT: usize = 256;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct NotableState {
     /// When each node was last marked as possibly failing (ms since the start).
-    pub pfail_at: BTreeMap<NodeIdx, u64>,
+    pub pfail_at: VecMap<NodeIdx, u64>,
     /// Lost acknowledged writes already reported.
     pub lost: u64,
     /// The second of the last MOVED storm reported.
@@ -362,8 +363,8 @@ impl ClusterSim {
             inc: vec![0; n],
             ticks: vec![0; n],
             saved: vec![None; n],
-            conns: BTreeMap::new(),
-            blocked: BTreeMap::new(),
+            conns: VecMap::new(),
+            blocked: VecMap::new(),
             paused: vec![Vec::new(); n],
             inflight: BTreeMap::new(),
             ledger,

@@ -1,12 +1,13 @@
 //! What a cluster run is: the cluster's shape, the network, the application's workload, the
 //! client's options, the run's length and the faults scheduled in it; the presets; the URL form.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use thiserror::Error;
 
 use super::client::{ClientOptions, ScaleReads};
 use super::config::{port_of, ClusterConfig, ConfigError, NodeIdx, NODE_TIMEOUT_RANGE};
 use super::slot::SLOTS;
+use crate::sim::tagged::required;
 use crate::sim::QueryParams;
 
 /// Accepted ranges of the workload and network settings.
@@ -64,8 +65,9 @@ pub enum FailoverMode {
     Takeover,
 }
 
-/// A fault or operation, scheduled or from the page.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A fault or operation, scheduled or from the page. Written as `{"kind": "kill", "node": 0}`; read
+/// through [`ActionFields`] (see [`crate::sim::tagged`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Action {
     /// SIGKILL the process (no persistence: its data is gone).
@@ -98,6 +100,56 @@ pub enum Action {
         node: NodeIdx,
         mode: FailoverMode,
     },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ActionKind {
+    Kill,
+    Restart,
+    Partition,
+    Heal,
+    Latency,
+    Reshard,
+    Failover,
+}
+
+/// [`Action`]'s JSON object: the tag and every variant's fields.
+#[derive(Deserialize)]
+#[serde(expecting = "internally tagged enum Action")]
+struct ActionFields {
+    kind: ActionKind,
+    node: Option<NodeIdx>,
+    nodes: Option<Vec<NodeIdx>>,
+    clients: Option<Vec<usize>>,
+    ms: Option<u64>,
+    from: Option<NodeIdx>,
+    to: Option<NodeIdx>,
+    slots: Option<u32>,
+    mode: Option<FailoverMode>,
+}
+
+impl<'de> Deserialize<'de> for Action {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let f = ActionFields::deserialize(d)?;
+        Ok(match f.kind {
+            ActionKind::Kill => Action::Kill { node: required(f.node, "node")? },
+            ActionKind::Restart => Action::Restart { node: required(f.node, "node")? },
+            ActionKind::Partition => {
+                Action::Partition { nodes: required(f.nodes, "nodes")?, clients: required(f.clients, "clients")? }
+            }
+            ActionKind::Heal => Action::Heal,
+            ActionKind::Latency => Action::Latency { node: required(f.node, "node")?, ms: required(f.ms, "ms")? },
+            ActionKind::Reshard => Action::Reshard {
+                from: required(f.from, "from")?,
+                to: required(f.to, "to")?,
+                slots: required(f.slots, "slots")?,
+            },
+            ActionKind::Failover => {
+                Action::Failover { node: required(f.node, "node")?, mode: required(f.mode, "mode")? }
+            }
+        })
+    }
 }
 
 impl Action {
@@ -353,6 +405,67 @@ mod tests {
             preset("nope").unwrap_err().to_string(),
             "unknown preset \"nope\": choose failover, partition-minority, reshard, replica-lag or steady"
         );
+    }
+
+    /// `Action`'s decoder before it went through `ActionFields`: serde's derived internally tagged enum.
+    mod derived {
+        use super::super::FailoverMode;
+        use crate::cluster::config::NodeIdx;
+        use serde::{Deserialize, Serialize};
+
+        #[derive(Serialize, Deserialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        pub enum Action {
+            Kill { node: NodeIdx },
+            Restart { node: NodeIdx },
+            Partition { nodes: Vec<NodeIdx>, clients: Vec<usize> },
+            Heal,
+            Latency { node: NodeIdx, ms: u64 },
+            Reshard { from: NodeIdx, to: NodeIdx, slots: u32 },
+            Failover { node: NodeIdx, mode: FailoverMode },
+        }
+    }
+
+    #[test]
+    fn actions_decode_as_the_derived_tagged_enum_did() {
+        let docs = [
+            r#"{"kind":"kill","node":0}"#,
+            r#"{"node":2,"kind":"restart"}"#,
+            r#"{"kind":"partition","nodes":[0,3],"clients":[1]}"#,
+            r#"{"kind":"heal"}"#,
+            r#"{"kind":"heal","node":1}"#,
+            r#"{"kind":"latency","node":1,"ms":250}"#,
+            r#"{"kind":"reshard","from":0,"to":1,"slots":1000}"#,
+            r#"{"kind":"failover","node":3,"mode":"takeover"}"#,
+            r#"{"kind":"failover","node":3,"mode":"default","extra":true}"#,
+            // Rejected alike: a missing field, a missing or unknown tag, a bad value, not an object.
+            r#"{"kind":"kill"}"#,
+            r#"{"kind":"reshard","from":0,"slots":5}"#,
+            r#"{"node":0}"#,
+            r#"{"kind":"explode","node":0}"#,
+            r#"{"kind":"failover","node":3,"mode":"gently"}"#,
+            r#"{"kind":"kill","node":-1}"#,
+            r#"{"kind":"kill","node":0,"node":1}"#,
+            r#""kill""#,
+        ];
+        for doc in docs {
+            let ours = serde_json::from_str::<Action>(doc).map(|a| serde_json::to_value(a).unwrap());
+            let derived = serde_json::from_str::<derived::Action>(doc).map(|a| serde_json::to_value(a).unwrap());
+            match (ours, derived) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{doc}"),
+                // serde_json adds the position where it knows one; the message is the same.
+                (Err(a), Err(b)) => {
+                    let (a, b) = (a.to_string(), b.to_string());
+                    assert_eq!(a.split(" at line").next(), b.split(" at line").next(), "{doc}");
+                }
+                (a, b) => panic!("{doc}: ours {a:?}, derived {b:?}"),
+            }
+        }
+        for (id, _) in PRESETS {
+            let s = preset(id).unwrap();
+            let back: Scenario = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+            assert_eq!(back, s, "{id}");
+        }
     }
 
     #[test]

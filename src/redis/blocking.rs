@@ -150,7 +150,7 @@ impl Blocking {
     /// left over between calls.
     pub(crate) fn check(
         &self,
-        clients: &std::collections::BTreeMap<ClientId, super::client::Client>,
+        clients: &crate::sim::vec_map::VecMap<ClientId, super::client::Client>,
     ) -> Result<(), String> {
         for ((db, key), waiters) in &self.keys {
             for id in waiters {

@@ -15,7 +15,6 @@ use super::store::Store;
 use super::stream::{parse_id, Consumer, Group, IdForm, Nack, Stream, INVALID_ENTRIES_READ};
 use super::value::{Value, ZSet};
 use crate::sim::SimTime;
-use std::collections::BTreeMap;
 
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -177,7 +176,7 @@ fn import_stream(st: &SnapshotStream) -> Result<Stream, String> {
         let f = fields.iter().map(|(k, v)| Ok((bytes(k)?, bytes(v)?))).collect::<Result<Vec<_>, String>>()?;
         entries.push((id(eid)?, f));
     }
-    let mut groups = BTreeMap::new();
+    let mut groups = crate::sim::vec_map::VecMap::new();
     for g in &st.groups {
         let mut grp = Group::new(id(&g.last_id)?, g.entries_read.max(INVALID_ENTRIES_READ));
         for (n, seen) in &g.consumers {

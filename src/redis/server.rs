@@ -31,8 +31,6 @@
 //! Architecture invariant: a handler's returned reply is written only if it did not write its own
 //! frames or block (`srv.replied`); blocking and pub/sub handlers write through `write_frame`.
 
-use std::collections::BTreeMap;
-
 use super::blocking::Blocking;
 use super::client::{Client, ClientId, OpenArray};
 use super::config::Config;
@@ -42,6 +40,7 @@ use super::pubsub::{Kind, PubSub};
 use super::reply::Reply;
 use super::store::Store;
 use super::table::{self, CommandSpec};
+use crate::sim::vec_map::VecMap;
 use crate::sim::{SimDuration, SimTime};
 
 /// What became of one command for the client that sent it.
@@ -118,7 +117,7 @@ pub const OOM_ERROR: &str = "OOM command not allowed when used memory > 'maxmemo
 pub(crate) struct ServerState {
     pub(crate) dbs: Databases,
     /// Connected clients by id (= connection order, CLIENT LIST's order).
-    pub(crate) clients: BTreeMap<ClientId, Client>,
+    pub(crate) clients: VecMap<ClientId, Client>,
     next_id: u64,
     /// The client whose command is running (`server.current_client`).
     pub(crate) current: ClientId,
@@ -146,7 +145,7 @@ impl Default for ServerState {
     fn default() -> Self {
         ServerState {
             dbs: Databases::default(),
-            clients: BTreeMap::new(),
+            clients: VecMap::new(),
             next_id: FIRST_CLIENT_ID,
             current: ClientId(0),
             default_client: None,
@@ -838,6 +837,7 @@ pub(crate) fn run_clients(script: &str) -> String {
 #[cfg(test)]
 pub(crate) fn run_clients_on(store: &mut Store, script: &str) -> String {
     use super::cli::{format_inline, tokenize};
+    use std::collections::BTreeMap;
     let mut now = crate::sim::TEST_EPOCH;
     let mut ids: BTreeMap<char, ClientId> = BTreeMap::new();
     let mut out = String::new();

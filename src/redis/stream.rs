@@ -23,6 +23,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
+use crate::sim::vec_map::VecMap;
+
 /// A stream entry ID, `<ms>-<seq>`, ordered as Redis compares them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StreamId {
@@ -333,12 +335,12 @@ pub struct Group {
     pub entries_read: i64,
     pub pel: BTreeMap<StreamId, Nack>,
     /// By name; rax order is byte order.
-    pub consumers: BTreeMap<Vec<u8>, Consumer>,
+    pub consumers: VecMap<Vec<u8>, Consumer>,
 }
 
 impl Group {
     pub fn new(last_id: StreamId, entries_read: i64) -> Group {
-        Group { last_id, entries_read, pel: BTreeMap::new(), consumers: BTreeMap::new() }
+        Group { last_id, entries_read, pel: BTreeMap::new(), consumers: VecMap::new() }
     }
 }
 
@@ -354,7 +356,7 @@ pub struct Stream {
     pub first_id: StreamId,
     pub max_deleted_entry_id: StreamId,
     pub entries_added: u64,
-    pub groups: BTreeMap<Vec<u8>, Group>,
+    pub groups: VecMap<Vec<u8>, Group>,
 }
 
 /// How XADD/XTRIM trim (`streamAddTrimArgs`).
@@ -754,7 +756,7 @@ impl Stream {
         last_id: StreamId,
         max_deleted_entry_id: StreamId,
         entries_added: u64,
-        groups: BTreeMap<Vec<u8>, Group>,
+        groups: VecMap<Vec<u8>, Group>,
     ) -> Result<Stream, String> {
         let mut s = Stream::default();
         for (id, fields) in entries {

@@ -16,6 +16,8 @@
 //!   [`replay`](mod@replay) the file that carries a run (model, scenario, seed, actions, cursor).
 //! - [`params`]: seed/speed and page fields to and from the query string.
 //! - [`bench`](mod@bench): the timer-storm workload `sim kernel-bench` and the browser test time.
+//! - [`vec_map`]: `VecMap`, a sorted-`Vec` ordered map for a model's small maps (smaller wasm).
+//! - [`tagged`]: decoding `#[serde(tag = "kind")]` enums through one flat struct (smaller wasm).
 //! - [`quad_heap`], [`ziggurat`]: parts for a model's own hot loop (a 4-ary min-heap of `u64` keys,
 //!   a standard-normal sampler); the backoff contention experiment is built from them.
 //!
@@ -36,8 +38,10 @@ pub mod replay;
 pub mod rewind;
 pub mod rng;
 pub mod selfcheck;
+pub mod tagged;
 pub mod time;
 pub mod trace;
+pub mod vec_map;
 pub mod ziggurat;
 
 pub use history::History;

@@ -98,6 +98,7 @@
 //! assert!(sim.trace().to_text().ends_with("a: dropped a -> b (partitioned): ping\n"));
 //! ```
 
+use super::vec_map::VecMap;
 use super::{Ctx, Distribution, EventId, SimDuration, SimRng, SimTime};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -294,13 +295,13 @@ pub struct Network<M, T> {
     nodes: Vec<NodeState<M, T>>,
     default_link: LinkConfig,
     /// Per-direction overrides of the default link.
-    links: BTreeMap<(NodeId, NodeId), LinkConfig>,
+    links: VecMap<(NodeId, NodeId), LinkConfig>,
     /// Cut node pairs, stored with the smaller id first (cuts are symmetric).
-    cuts: BTreeSet<(NodeId, NodeId)>,
+    cuts: VecMap<(NodeId, NodeId), ()>,
     rng: SimRng,
     fifo: bool,
     /// Latest arrival time per direction, for FIFO links.
-    last_arrival: BTreeMap<(NodeId, NodeId), SimTime>,
+    last_arrival: VecMap<(NodeId, NodeId), SimTime>,
     next_timer: u64,
     /// Timers waiting in the kernel queue, so they can be cancelled.
     queued_timers: BTreeMap<TimerId, EventId>,
@@ -318,11 +319,11 @@ impl<M, T> Network<M, T> {
         Network {
             nodes: Vec::new(),
             default_link: LinkConfig { latency: default_latency, loss: 0.0 },
-            links: BTreeMap::new(),
-            cuts: BTreeSet::new(),
+            links: VecMap::new(),
+            cuts: VecMap::new(),
             rng,
             fifo: false,
-            last_arrival: BTreeMap::new(),
+            last_arrival: VecMap::new(),
             next_timer: 0,
             queued_timers: BTreeMap::new(),
             held_timers: BTreeSet::new(),
@@ -425,7 +426,7 @@ impl<M, T> Network<M, T> {
     /// Cuts the link between `a` and `b` in both directions.
     pub fn cut(&mut self, a: NodeId, b: NodeId) {
         if a != b {
-            self.cuts.insert(Self::pair(a, b));
+            self.cuts.insert(Self::pair(a, b), ());
         }
     }
     pub fn heal(&mut self, a: NodeId, b: NodeId) {
@@ -451,11 +452,11 @@ impl<M, T> Network<M, T> {
         self.cuts.clear();
     }
     pub fn is_cut(&self, a: NodeId, b: NodeId) -> bool {
-        self.cuts.contains(&Self::pair(a, b))
+        self.cuts.contains_key(&Self::pair(a, b))
     }
     /// Every cut pair (smaller id first), in order: for drawing.
     pub fn cuts(&self) -> impl Iterator<Item = (NodeId, NodeId)> + '_ {
-        self.cuts.iter().copied()
+        self.cuts.keys().copied()
     }
 
     // ---- pauses ------------------------------------------------------------------------------
@@ -564,7 +565,7 @@ impl<M, T> Network<M, T> {
             now + link.latency.sample(&mut self.rng)
         };
         if self.fifo {
-            let last = self.last_arrival.entry((from, to)).or_insert(arrives_at);
+            let last = self.last_arrival.get_or_insert_with((from, to), || arrives_at);
             arrives_at = arrives_at.max(*last);
             *last = arrives_at;
         }

@@ -319,10 +319,9 @@ pub fn xsetid(s: &mut Store, a: &mut Args) -> CmdResult {
 
 /// `streamLookupConsumer` (refreshing its seen time) or `streamCreateConsumer`.
 fn consumer_for<'g>(g: &'g mut Group, name: &[u8], now: i64) -> &'g mut Consumer {
-    g.consumers
-        .entry(name.to_vec())
-        .and_modify(|c| c.seen_time = now)
-        .or_insert_with(|| Consumer { seen_time: now, pel: Default::default() })
+    let c = g.consumers.get_or_insert_with(name.to_vec(), || Consumer { seen_time: now, pel: Default::default() });
+    c.seen_time = now;
+    c
 }
 
 /// `streamReplyWithRange` with a group: entries after `start` (at most `count`, 0 for all),

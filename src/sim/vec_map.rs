@@ -1,0 +1,205 @@
+//! `VecMap<K, V>`: an ordered map kept as a sorted `Vec` of pairs, for the small maps of a model
+//! (per node, per connection, per request in flight) that hold a handful of entries.
+//!
+//! It iterates in key order, as `BTreeMap` does, so swapping one for the other changes no output.
+//! Its reason is size: every `BTreeMap<K, V>` instantiates its node code (insert, split, merge,
+//! steal, remove, clone) again for each key/value type, about 5 KB of wasm each, while a sorted
+//! `Vec` needs little more than a binary search per type. Lookups are O(log n) and inserts and
+//! removals O(n): use it where n stays small (tens), never for a keyspace.
+
+use std::borrow::Borrow;
+
+/// An ordered map over a sorted `Vec<(K, V)>`; the subset of `BTreeMap`'s API the models use.
+#[derive(Clone, PartialEq, Eq)]
+pub struct VecMap<K, V> {
+    entries: Vec<(K, V)>,
+}
+
+/// Written as `BTreeMap`'s (`{k: v, …}`): a model's `Debug` text can reach a trace, whose digest
+/// must not depend on which of the two holds the entries.
+impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for VecMap<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.entries.iter().map(|(k, v)| (k, v))).finish()
+    }
+}
+
+impl<K, V> Default for VecMap<K, V> {
+    fn default() -> Self {
+        VecMap { entries: Vec::new() }
+    }
+}
+
+impl<K: Ord, V> VecMap<K, V> {
+    pub const fn new() -> Self {
+        VecMap { entries: Vec::new() }
+    }
+
+    fn find<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
+    where
+        K: Borrow<Q>,
+    {
+        self.entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn get<Q: Ord + ?Sized>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+    {
+        self.find(key).ok().map(|i| &self.entries[i].1)
+    }
+
+    pub fn get_mut<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+    {
+        self.find(key).ok().map(move |i| &mut self.entries[i].1)
+    }
+
+    pub fn contains_key<Q: Ord + ?Sized>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+    {
+        self.find(key).is_ok()
+    }
+
+    /// Inserts or replaces; the old value if there was one (as `BTreeMap::insert`).
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        match self.find(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Err(i) => {
+                self.entries.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    pub fn remove<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
+        self.find(key).ok().map(|i| self.entries.remove(i).1)
+    }
+
+    /// The value at `key`, inserted from `value` first if absent (`entry(key).or_insert_with(value)`).
+    pub fn get_or_insert_with(&mut self, key: K, value: impl FnOnce() -> V) -> &mut V {
+        let i = match self.find(&key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.entries.insert(i, (key, value()));
+                i
+            }
+        };
+        &mut self.entries[i].1
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        self.entries.retain_mut(|(k, v)| keep(k, v));
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&K, &V)> + ExactSizeIterator {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = (&K, &mut V)> + ExactSizeIterator {
+        self.entries.iter_mut().map(|(k, v)| (&*k, v))
+    }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &K> + ExactSizeIterator {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
+    pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut V> + ExactSizeIterator {
+        self.entries.iter_mut().map(|(_, v)| v)
+    }
+}
+
+/// As `BTreeMap`'s: panics if `key` is absent.
+impl<K: Ord + Borrow<Q>, Q: Ord + ?Sized, V> std::ops::Index<&Q> for VecMap<K, V> {
+    type Output = V;
+    fn index(&self, key: &Q) -> &V {
+        self.get(key).expect("no entry found for key")
+    }
+}
+
+impl<'a, K, V> IntoIterator for &'a VecMap<K, V> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<'a, K, V> IntoIterator for &'a mut VecMap<K, V> {
+    type Item = (&'a K, &'a mut V);
+    type IntoIter = std::iter::Map<std::slice::IterMut<'a, (K, V)>, fn(&'a mut (K, V)) -> (&'a K, &'a mut V)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter_mut().map(|(k, v)| (&*k, v))
+    }
+}
+
+/// As `BTreeMap`'s: the last value given for a key wins.
+impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(items: I) -> Self {
+        let mut map = VecMap::new();
+        for (k, v) in items {
+            map.insert(k, v);
+        }
+        map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn behaves_as_a_btree_map_over_a_random_sequence_of_operations() {
+        let mut rng = crate::sim::SimRng::new(7);
+        let (mut ours, mut theirs) = (VecMap::new(), BTreeMap::new());
+        for step in 0..5_000u64 {
+            let k = rng.range_inclusive(0, 40);
+            match rng.range_inclusive(0, 5) {
+                0 | 1 => assert_eq!(ours.insert(k, step), theirs.insert(k, step)),
+                2 => assert_eq!(ours.remove(&k), theirs.remove(&k)),
+                3 => {
+                    *ours.get_or_insert_with(k, || step) += 1;
+                    *theirs.entry(k).or_insert_with(|| step) += 1;
+                }
+                4 => {
+                    ours.retain(|k, v| (k + *v) % 7 != 0);
+                    theirs.retain(|k, v| (k + *v) % 7 != 0);
+                }
+                _ => assert_eq!(ours.get_mut(&k), theirs.get_mut(&k)),
+            }
+            assert_eq!(
+                (ours.len(), ours.contains_key(&k), ours.get(&k)),
+                (theirs.len(), theirs.contains_key(&k), theirs.get(&k))
+            );
+            assert!(ours.iter().eq(theirs.iter()));
+        }
+        let pairs = [(3, 'a'), (1, 'b'), (3, 'c'), (2, 'd')];
+        let ours: VecMap<_, _> = pairs.into_iter().collect();
+        let theirs: BTreeMap<_, _> = pairs.into_iter().collect();
+        assert!(ours.iter().eq(theirs.iter()));
+        assert!(ours.keys().rev().eq(theirs.keys().rev()));
+        assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
+        assert_eq!(format!("{ours:#?}"), format!("{theirs:#?}"));
+    }
+}
