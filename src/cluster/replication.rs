@@ -69,7 +69,7 @@ pub fn resp_len(argv: &[Vec<u8>]) -> u64 {
 }
 
 /// What travels on a replication link.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum ReplMsg {
     /// replica → master: `PSYNC <replid> <offset+1>` on connection `conn`.
     Psync { conn: u64, hist: HistId, offset: u64 },
@@ -81,6 +81,32 @@ pub enum ReplMsg {
     Stream { conn: u64, entry: StreamEntry },
     /// replica → master: `REPLCONF ACK <offset>`.
     Ack { conn: u64, offset: u64 },
+}
+
+/// As derived, except that a full resync's snapshot is written as its size, not as the whole
+/// dataset: a replication message held back by the lag is a timer whose `Debug` text is a trace line.
+impl std::fmt::Debug for ReplMsg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReplMsg::Psync { conn, hist, offset } => {
+                f.debug_struct("Psync").field("conn", conn).field("hist", hist).field("offset", offset).finish()
+            }
+            ReplMsg::FullResync { conn, hist, offset, snapshot } => f
+                .debug_struct("FullResync")
+                .field("conn", conn)
+                .field("hist", hist)
+                .field("offset", offset)
+                .field("snapshot", &format_args!("<{} keys>", snapshot.dbsize()))
+                .finish(),
+            ReplMsg::Continue { conn, hist } => {
+                f.debug_struct("Continue").field("conn", conn).field("hist", hist).finish()
+            }
+            ReplMsg::Stream { conn, entry } => {
+                f.debug_struct("Stream").field("conn", conn).field("entry", entry).finish()
+            }
+            ReplMsg::Ack { conn, offset } => f.debug_struct("Ack").field("conn", conn).field("offset", offset).finish(),
+        }
+    }
 }
 
 impl ReplMsg {
@@ -577,5 +603,21 @@ mod tests {
         assert!(out.is_empty(), "offset 0 fell out of the backlog: a snapshot is being made");
         m.master_tick(now + 100, 10_000, &mut out);
         assert!(matches!(&out[0], ReplOut::Send { to: 2, msg: ReplMsg::FullResync { offset: 81, .. } }));
+    }
+
+    /// A full resync held back by the replication lag is a timer, and a timer's `Debug` text is a
+    /// trace line: the snapshot is written as its size, never as the whole dataset.
+    #[test]
+    fn a_full_resync_is_written_with_its_snapshot_s_size_not_its_keys() {
+        let mut ledger = Ledger::new();
+        let hist = ledger.new_history(None);
+        let mut store = Store::new(SimRng::new(1));
+        for k in ["a", "b"] {
+            store.execute(TEST_EPOCH, &[b"SET".to_vec(), k.as_bytes().to_vec(), b"secret".to_vec()]);
+        }
+        let msg = ReplMsg::FullResync { conn: 7, hist, offset: 81, snapshot: Box::new(store) };
+        let text = format!("{msg:?}");
+        assert_eq!(text, format!("FullResync {{ conn: 7, hist: {hist:?}, offset: 81, snapshot: <2 keys> }}"));
+        assert_eq!(format!("{:?}", ReplMsg::Ack { conn: 7, offset: 81 }), "Ack { conn: 7, offset: 81 }", "as derived");
     }
 }
