@@ -133,7 +133,9 @@ test('Verify: a long check streams progress without freezing the page, Cancel st
   const nativeRate = out.states / Math.max(out.ms, 1) * 1000;
   console.log(`verify e2e: lock checker (fenced, 3 workers, budget 2, depth 80): wasm worker ${wasm.rate} states/s (${wasm.states} states, ${wasm.unique} distinct); native ${Math.round(nativeRate)} states/s (${out.states} states, ${out.unique_states} distinct, ${out.ms} ms); wasm/native ${(wasm.rate / nativeRate * 100).toFixed(0)} %`);
 
-  // Again, and Cancel it mid-way.
+  // Again, larger (budget 3: about 5 million states, seconds even natively, so it cannot end
+  // before the click on a fast machine), and Cancel it mid-way.
+  await setField(page, 'budget', '3');
   await page.getByTestId('verify-run').click();
   await page.waitForFunction(() => /states\/s/.test(document.querySelector('[data-testid="verify-progress-text"]')?.textContent ?? ''), null, { timeout: 60000 });
   await shootPanel(page, 'running');
