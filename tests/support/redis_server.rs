@@ -25,32 +25,50 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral loopback port").local_addr().expect("local addr").port()
 }
 
+/// Starts a redis-server on a free port and waits until it answers PING. The port is free when
+/// chosen but another process (a parallel test's server) may take it before this one binds, and a
+/// connection made while the server starts can be reset: so a probe that fails is retried, and a
+/// server that exited (it could not bind) is started again on another port.
 pub fn start_server() -> Server {
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        .args(["--enable-debug-command", "yes"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let child = match child {
-        Ok(c) => c,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            panic!("redis-server not found: install it (the README test command does)")
-        }
-        Err(e) => panic!("could not start redis-server: {e}"),
-    };
-    let server = Server { child, port };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(mut c) = Conn::connect(port) {
-            if c.call(&[b"PING".to_vec()]) == Reply::Status("PONG".into()) {
+    for _ in 0..5 {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--enable-debug-command", "yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let child = match child {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                panic!("redis-server not found: install it (the README test command does)")
+            }
+            Err(e) => panic!("could not start redis-server: {e}"),
+        };
+        let mut server = Server { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if answers_ping(port) {
                 return server;
             }
+            if server.child.try_wait().ok().flatten().is_some() {
+                break; // it exited: most likely the port was taken; try another
+            }
+            assert!(Instant::now() < deadline, "redis-server on port {port} did not answer PING within 10 s");
+            std::thread::sleep(Duration::from_millis(20));
         }
-        assert!(Instant::now() < deadline, "redis-server on port {port} did not answer PING within 10 s");
-        std::thread::sleep(Duration::from_millis(20));
     }
+    panic!("redis-server exited at start five times (no free port it could bind?)");
+}
+
+/// One PING on a fresh connection; any error (refused, reset, timeout, another reply) is `false`.
+fn answers_ping(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    if s.set_read_timeout(Some(Duration::from_secs(2))).is_err() || s.write_all(b"*1\r\n$4\r\nPING\r\n").is_err() {
+        return false;
+    }
+    let mut reply = [0u8; 7];
+    s.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
 }
 
 /// A minimal RESP2 client.
