@@ -521,19 +521,7 @@ mod tests {
             r#"{"kind":"exponential","base_ms":100,"factor":"2","cap_ms":10000}"#,
             r#"null"#,
         ];
-        for doc in docs {
-            let ours = serde_json::from_str::<Policy>(doc).map(|p| serde_json::to_value(p).unwrap());
-            let derived = serde_json::from_str::<derived::Policy>(doc).map(|p| serde_json::to_value(p).unwrap());
-            match (ours, derived) {
-                (Ok(a), Ok(b)) => assert_eq!(a, b, "{doc}"),
-                // serde_json adds the position where it knows one; the message is the same.
-                (Err(a), Err(b)) => {
-                    let (a, b) = (a.to_string(), b.to_string());
-                    assert_eq!(a.split(" at line").next(), b.split(" at line").next(), "{doc}");
-                }
-                (a, b) => panic!("{doc}: ours {a:?}, derived {b:?}"),
-            }
-        }
+        crate::sim::tagged::assert_decodes_as_derived::<Policy, derived::Policy>(&docs);
     }
 
     #[test]

@@ -448,19 +448,7 @@ mod tests {
             r#"{"kind":"kill","node":0,"node":1}"#,
             r#""kill""#,
         ];
-        for doc in docs {
-            let ours = serde_json::from_str::<Action>(doc).map(|a| serde_json::to_value(a).unwrap());
-            let derived = serde_json::from_str::<derived::Action>(doc).map(|a| serde_json::to_value(a).unwrap());
-            match (ours, derived) {
-                (Ok(a), Ok(b)) => assert_eq!(a, b, "{doc}"),
-                // serde_json adds the position where it knows one; the message is the same.
-                (Err(a), Err(b)) => {
-                    let (a, b) = (a.to_string(), b.to_string());
-                    assert_eq!(a.split(" at line").next(), b.split(" at line").next(), "{doc}");
-                }
-                (a, b) => panic!("{doc}: ours {a:?}, derived {b:?}"),
-            }
-        }
+        crate::sim::tagged::assert_decodes_as_derived::<Action, derived::Action>(&docs);
         for (id, _) in PRESETS {
             let s = preset(id).unwrap();
             let back: Scenario = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();

@@ -16,3 +16,26 @@ use serde::de::Error;
 pub fn required<T, E: Error>(value: Option<T>, field: &'static str) -> Result<T, E> {
     value.ok_or_else(|| E::missing_field(field))
 }
+
+/// For a user's test: every document decodes through `Ours` as it did through `Derived` (serde's
+/// derived tagged enum, kept in the test as the reference): the same value written back, or the
+/// same error (serde_json adds a position where it knows one; the message is the same).
+#[cfg(test)]
+pub fn assert_decodes_as_derived<Ours, Derived>(docs: &[&str])
+where
+    Ours: serde::de::DeserializeOwned + serde::Serialize,
+    Derived: serde::de::DeserializeOwned + serde::Serialize,
+{
+    for doc in docs {
+        let ours = serde_json::from_str::<Ours>(doc).map(|a| serde_json::to_value(a).unwrap());
+        let derived = serde_json::from_str::<Derived>(doc).map(|a| serde_json::to_value(a).unwrap());
+        match (ours, derived) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{doc}"),
+            (Err(a), Err(b)) => {
+                let (a, b) = (a.to_string(), b.to_string());
+                assert_eq!(a.split(" at line").next(), b.split(" at line").next(), "{doc}");
+            }
+            (a, b) => panic!("{doc}: ours {a:?}, derived {b:?}"),
+        }
+    }
+}
