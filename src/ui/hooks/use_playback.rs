@@ -263,7 +263,9 @@ pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f6
                             d.report = report;
                         }
                         let sim_ms = performance_now() - start;
-                        let hungry = d.report.budget_hit;
+                        // This frame's report, when it simulated (a frame that only draws keeps
+                        // the last one, which `ran` does not read).
+                        let hungry = plan.simulate && d.report.budget_hit;
                         d.budget.ran(plan, hungry, sim_ms);
                         // A timer task set now runs after this frame's render (Yew's, in the
                         // microtasks that follow this callback), style, layout and paint.
