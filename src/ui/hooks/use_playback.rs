@@ -1,10 +1,11 @@
 //! `use_playback`: drives a run from `requestAnimationFrame` through the core's [`Playback`].
 //!
 //! Each frame asks the core to run the virtual time owed for the wall time that passed, within the
-//! simulation's share of the frame: [`FRAME_GOAL_MS`] of work per frame in all, minus what drawing
+//! simulation's share of the frame: [`FRAME_AIM_MS`] of work per frame in all, minus what drawing
 //! the page will likely cost (measured each frame from the frame's start to a timer task that runs
 //! once the frame's render, style, layout and paint are done; the core's [`FrameBudget`] plans for
-//! the smoothed cost plus twice its smoothed deviation), never less than [`MIN_SIM_MS`]. While the
+//! the 95th percentile of the last frames' cost, or the smoothed cost plus twice its smoothed
+//! deviation when that is more), never less than [`MIN_SIM_MS`]. While the
 //! simulation wants more than that, frames alternate: one simulates (with nearly the whole goal),
 //! the next redraws the page, so a frame's work is the larger of the two rather than their sum.
 //! Past its share a frame stops and the rest is carried to later frames, so a fast speed on a busy
@@ -27,9 +28,14 @@ use crate::sim::playback::{format_speed, Clocked};
 use crate::sim::{FrameBudget, FrameReport, Playback, SimTime};
 use crate::ui::performance_now;
 
-/// Wall-clock milliseconds of main-thread work aimed for per animation frame: the simulation's
-/// share plus drawing the page.
+/// Wall-clock milliseconds of main-thread work that nearly every animation frame stays within: the
+/// simulation's share plus drawing the page.
 pub const FRAME_GOAL_MS: f64 = 8.0;
+/// What the budget aims each frame at: the goal less a millisecond for what its own measurement
+/// does not see (other callbacks in the same frame, the 0.1 ms granularity of the clock, the work
+/// between the measuring timer and the frame's end), so that the frames that fill their share
+/// (a hungry simulation's) stay within the goal rather than on it.
+pub const FRAME_AIM_MS: f64 = FRAME_GOAL_MS - 1.0;
 /// The simulation's share of a frame never drops below this, however costly drawing is.
 pub const MIN_SIM_MS: f64 = 1.5;
 
@@ -223,7 +229,7 @@ pub fn use_playback<C: Clocked + 'static>(run: Rc<RefCell<C>>, initial_speed: f6
         last_frame_ms: None,
         report: FrameReport::default(),
         frame: None,
-        budget: FrameBudget::new(FRAME_GOAL_MS, MIN_SIM_MS),
+        budget: FrameBudget::new(FRAME_AIM_MS, MIN_SIM_MS),
         measure: None,
     });
     let redraw = use_force_update();
