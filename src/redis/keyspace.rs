@@ -122,8 +122,9 @@ pub struct Keyspace {
     /// Sum of every entry's `meta.alloc` (what the keys add to `used_memory`).
     alloc_total: u64,
     /// What the limit check last knew of these values as a whole (`redis::limits`: an upper
-    /// bound on their cost and on their longest string). Every method that can change a key or
-    /// a value forgets it; only the limit check sets it. Carried along when databases swap.
+    /// bound on their cost and on their longest string). Every method that can add to a key or a
+    /// value forgets it; a removal subtracts the removed key's cost; only the limit check sets it.
+    /// Carried along when databases swap.
     tally: Option<super::limits_fast::Tally>,
 }
 
@@ -242,7 +243,6 @@ impl Keyspace {
     }
     /// [`Keyspace::swap_remove`] that also returns the object's meta.
     pub fn swap_remove_meta(&mut self, key: &[u8]) -> Option<(Value, KeyMeta)> {
-        self.tally = None;
         let Keyspace { entries, table, .. } = self;
         let h = h32_of(key);
         let found = table.find_entry(spread(h), |&s| slot_h32(s) == h && &*entries[slot_index(s)].0 == key).ok()?;
@@ -255,9 +255,14 @@ impl Keyspace {
                 *s = slot(i, moved_h);
             }
         }
-        let (_, v) = entries.swap_remove(i);
+        let (k, v) = entries.swap_remove(i);
         let m = self.meta.swap_remove(i);
         self.alloc_total -= u64::from(m.alloc);
+        // The tally bounds the values' cost from above: less this key's own cost it still does
+        // (a removal reads only what it removes, so an expiring key does not cost a recount).
+        if let Some(t) = &mut self.tally {
+            t.cost = t.cost.saturating_sub(super::limits::value_cost(&k, &v));
+        }
         Some((v, m))
     }
     /// The entry at position `i` in iteration order.

@@ -10,9 +10,10 @@
 //! The dataset's totals come from a [`Tally`] each database's [`Keyspace`] keeps: an upper bound
 //! on its cost and on its longest key, string or element. Computing one reads every value once;
 //! after that, a fast-path command adds its own bound to it, and any other change to the
-//! keyspace (a scratch-checked write, expiry, eviction, an import) makes the keyspace forget it,
-//! so it is counted again on the next fast-path command. Commands that only remove
-//! (pops, deletes, TTL changes) keep it: an upper bound stays one when the dataset shrinks.
+//! keyspace that can add to it (a scratch-checked write, an import) makes the keyspace forget it,
+//! so it is counted again on the next fast-path command. Removing a key (a delete, expiry,
+//! eviction) subtracts that key's cost from it, and commands that only remove (pops, deletes, TTL
+//! changes) keep it: an upper bound stays one when the dataset shrinks.
 //!
 //! Must never read a clock or draw randomness: it only reads sizes and arguments.
 
@@ -207,7 +208,13 @@ impl Store {
     /// command's own changes made the keyspace forget it).
     pub(crate) fn after_fast(&mut self, admitted: Admitted) {
         self.limit_runs.fast += 1;
-        self.db.set_tally(admitted.0);
+        // A command that only removed keys left the keyspace's own tally (less what it removed):
+        // both bound the values from above, so the lesser of each figure does too.
+        let tally = match (self.db.tally(), admitted.0) {
+            (Some(kept), Some(t)) => Some(Tally { cost: kept.cost.min(t.cost), longest: kept.longest.min(t.longest) }),
+            (kept, t) => t.or(kept),
+        };
+        self.db.set_tally(tally);
     }
 }
 
@@ -341,6 +348,43 @@ mod tests {
             assert!(matches!(r, Reply::Integer(_)), "{r:?}");
         }
         s
+    }
+
+    /// A cache whose keys expire while new ones are written (the cache-aside demo): a key that
+    /// expires, is deleted or evicted takes its own cost off the tally, so the next write is
+    /// checked against it rather than counting the whole keyspace again, and the tally still
+    /// bounds the exact figures.
+    #[test]
+    fn removing_a_key_keeps_the_tally_less_that_key_s_cost() {
+        let mut s = Store::with_limits(SimRng::new(1), Limits::default());
+        for i in 0..50 {
+            s.execute(NOW, &argv(&format!("SET k{i} {} PX {}", "v".repeat(i + 1), 10 + i)));
+        }
+        let before = s.db_keys_mut(0).tally().expect("the fast path keeps a tally");
+        let exact = Tally::of(s.db_keys_mut(0)).cost;
+        let cost = |s: &mut Store, k: &str| value_cost(k.as_bytes(), s.db.get(k.as_bytes()).unwrap());
+        let k3 = cost(&mut s, "k3");
+        s.execute(NOW, &argv("DEL k3"));
+        let after_del = s.db_keys_mut(0).tally().expect("a delete keeps the tally");
+        assert_eq!(after_del.cost, before.cost - k3, "less the deleted key's cost");
+        // Lazy expiry on a read, then the active cycle.
+        let later = NOW + crate::sim::SimDuration::from_millis(30);
+        let k10 = cost(&mut s, "k10");
+        s.execute(later, &argv("GET k10"));
+        let after_expiry = s.db_keys_mut(0).tally().expect("an expired key keeps the tally");
+        assert_eq!(after_expiry.cost, after_del.cost - k10);
+        s.active_expire_cycle(
+            crate::redis::expire::CycleKind::Slow,
+            later + crate::sim::SimDuration::from_millis(100),
+            0,
+        );
+        let t = s.db_keys_mut(0).tally().expect("the active expire cycle keeps the tally");
+        assert!(s.db.is_empty());
+        assert_eq!(t.cost, before.cost - exact, "every removal subtracted exactly what it removed");
+        let scratch = s.limit_runs().scratch;
+        s.execute(later, &argv("SET fresh 1"));
+        assert_eq!(s.limit_runs().scratch, scratch, "the next write takes the fast path");
+        assert_tallies_bound(&mut s, "after the writes");
     }
 
     #[test]
