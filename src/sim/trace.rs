@@ -30,11 +30,35 @@ impl fmt::Display for TraceEntry {
     }
 }
 
+impl TraceEntry {
+    /// Writes the entry's line as [`fmt::Display`] does, and a newline, into `out` (cleared first):
+    /// by hand, since the running digest writes one line per event and `core::fmt`'s padding and
+    /// dynamic calls cost more than the hashing in the browser.
+    fn write_line(&self, out: &mut Vec<u8>) {
+        out.clear();
+        let mut n = itoa::Buffer::new();
+        let secs = n.format(self.at_ms / 1000);
+        out.resize(8usize.saturating_sub(secs.len()), b' ');
+        out.extend_from_slice(secs.as_bytes());
+        let ms = self.at_ms % 1000;
+        out.extend_from_slice(&[b'.', b'0' + (ms / 100) as u8, b'0' + (ms / 10 % 10) as u8, b'0' + (ms % 10) as u8]);
+        out.extend_from_slice(b" #");
+        out.extend_from_slice(n.format(self.seq).as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(self.node.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(self.what.as_bytes());
+        out.push(b'\n');
+    }
+}
+
 /// SHA-256 fed one entry line at a time: the digest of everything recorded so far.
 #[derive(Clone, Default)]
 pub struct RunningDigest {
     hasher: Sha256,
     lines: u64,
+    /// The line being hashed (kept to reuse its allocation).
+    line: Vec<u8>,
 }
 
 impl fmt::Debug for RunningDigest {
@@ -45,8 +69,8 @@ impl fmt::Debug for RunningDigest {
 
 impl RunningDigest {
     fn feed(&mut self, e: &TraceEntry) {
-        use fmt::Write;
-        let _ = writeln!(HashWriter(&mut self.hasher), "{e}");
+        e.write_line(&mut self.line);
+        self.hasher.update(&self.line);
         self.lines += 1;
     }
     /// The hex digest of the lines fed so far (the hasher itself goes on).
@@ -77,16 +101,6 @@ pub struct Trace {
     /// Entries pushed out by the limit.
     #[serde(default)]
     evicted: u64,
-}
-
-/// Feeds formatted text straight into a hasher, so digesting allocates no strings.
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl fmt::Write for HashWriter<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.update(s.as_bytes());
-        Ok(())
-    }
 }
 
 impl Trace {
@@ -198,12 +212,11 @@ impl Trace {
     }
     /// SHA-256 of the text rendering, hex: what native and browser runs compare.
     pub fn digest(&self) -> String {
-        use fmt::Write;
-        let mut h = Sha256::new();
+        let mut d = RunningDigest::default();
         for e in self.entries() {
-            let _ = writeln!(HashWriter(&mut h), "{e}");
+            d.feed(e);
         }
-        hex(h.finalize().as_slice())
+        d.hex()
     }
 }
 
@@ -213,6 +226,32 @@ mod tests {
 
     fn entry(i: u64) -> TraceEntry {
         TraceEntry { seq: i, at_ms: i * 1500, node: format!("n{}", i % 3), what: format!("event {i}") }
+    }
+
+    /// The digest's hand-written line is the entry's `Display` text and a newline, for any times,
+    /// sequence numbers and text (wide seconds, zero, multi-byte characters).
+    #[test]
+    fn the_digest_line_is_the_display_text() {
+        let mut rng = crate::sim::SimRng::new(7);
+        let mut line = Vec::new();
+        let texts = ["", "a", "node-7", "ü😀 €", "x: y", "  padded  "];
+        for i in 0..2_000u64 {
+            let at_ms = match i % 4 {
+                0 => rng.below(1_000),
+                1 => rng.below(100_000_000),
+                2 => u64::MAX - rng.below(1_000),
+                _ => rng.next_u64() >> rng.below(64),
+            };
+            let seq = if i % 3 == 0 { u64::MAX - i } else { i };
+            let e = TraceEntry {
+                seq,
+                at_ms,
+                node: texts[rng.index(texts.len())].to_string(),
+                what: texts[rng.index(texts.len())].repeat(rng.index(3)),
+            };
+            e.write_line(&mut line);
+            assert_eq!(String::from_utf8(line.clone()).unwrap(), format!("{e}\n"), "{e:?}");
+        }
     }
 
     #[test]
