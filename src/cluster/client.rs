@@ -16,7 +16,6 @@
 //!
 //! Outputs ([`ClientOut`]) are sends, timers and finished commands; the runtime carries them out.
 
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -183,7 +182,7 @@ pub struct ClusterClient {
     groups: Vec<Vec<NodeIdx>>,
     /// Nodes the pool knows, with whether it sees them as masters.
     pool: VecMap<NodeIdx, bool>,
-    requests: BTreeMap<u64, Request>,
+    requests: VecMap<u64, Request>,
     next_req: u64,
     refresh: Option<Refresh>,
     next_refresh_attempt: u64,
@@ -237,7 +236,7 @@ impl ClusterClient {
             slots: vec![u16::MAX; SLOTS],
             groups: Vec::new(),
             pool: (0..nodes).map(|n| (n, true)).collect(),
-            requests: BTreeMap::new(),
+            requests: VecMap::new(),
             next_req: 1,
             refresh: None,
             next_refresh_attempt: 1,

@@ -702,33 +702,38 @@ impl Stream {
                 k
             })
             .collect();
-        let mut points: BTreeSet<Vec<u8>> = BTreeSet::new();
-        points.insert(Vec::new());
-        for k in &keys {
-            points.insert(k.to_vec());
-        }
+        // A sorted, deduplicated `Vec` of the points (only their count matters).
+        let mut points: Vec<Vec<u8>> = vec![Vec::new()];
+        points.extend(keys.iter().map(|k| k.to_vec()));
         // Sorted keys: a prefix branches where two neighbours first differ.
         for w in keys.windows(2) {
             let common = w[0].iter().zip(&w[1]).take_while(|(a, b)| a == b).count();
             if common < 16 {
-                points.insert(w[0][..common].to_vec());
-                points.insert(w[0][..=common].to_vec());
-                points.insert(w[1][..=common].to_vec());
+                points.push(w[0][..common].to_vec());
+                points.push(w[0][..=common].to_vec());
+                points.push(w[1][..=common].to_vec());
             }
         }
+        points.sort_unstable();
+        points.dedup();
         // Every child of a branching point is a node, not only the two neighbours that revealed it.
         let branches: Vec<Vec<u8>> = points.iter().filter(|p| p.len() < 16).cloned().collect();
         for b in branches {
             let l = b.len();
-            let children: BTreeSet<u8> = keys.iter().filter(|k| k[..l] == b[..]).map(|k| k[l]).collect();
-            if children.len() >= 2 {
-                for c in children {
+            let mut children = [false; 256];
+            for k in keys.iter().filter(|k| k[..l] == b[..]) {
+                children[usize::from(k[l])] = true;
+            }
+            if children.iter().filter(|&&c| c).count() >= 2 {
+                for c in (0..=u8::MAX).filter(|&c| children[usize::from(c)]) {
                     let mut p = b.clone();
                     p.push(c);
-                    points.insert(p);
+                    points.push(p);
                 }
             }
         }
+        points.sort_unstable();
+        points.dedup();
         points.len()
     }
 

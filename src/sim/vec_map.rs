@@ -5,7 +5,8 @@
 //! Its reason is size: every `BTreeMap<K, V>` instantiates its node code (insert, split, merge,
 //! steal, remove, clone) again for each key/value type, about 5 KB of wasm each, while a sorted
 //! `Vec` needs little more than a binary search per type. Lookups are O(log n) and inserts and
-//! removals O(n): use it where n stays small (tens), never for a keyspace.
+//! removals O(n): use it where n stays small (tens), never for a keyspace. `VecSet<T>` is the same
+//! for sets.
 
 use std::borrow::Borrow;
 
@@ -160,6 +161,81 @@ impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
     }
 }
 
+/// An ordered set over a sorted, deduplicated `Vec`: `VecMap`'s twin for sets, with the subset of
+/// `BTreeSet`'s API the models use. Its `Debug` is `BTreeSet`'s (`{a, b}`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct VecSet<T> {
+    items: Vec<T>,
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for VecSet<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(&self.items).finish()
+    }
+}
+
+impl<T> Default for VecSet<T> {
+    fn default() -> Self {
+        VecSet { items: Vec::new() }
+    }
+}
+
+impl<T: Ord> VecSet<T> {
+    pub const fn new() -> Self {
+        VecSet { items: Vec::new() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn contains(&self, item: &T) -> bool {
+        self.items.binary_search(item).is_ok()
+    }
+
+    /// Whether `item` was new (as `BTreeSet::insert`).
+    pub fn insert(&mut self, item: T) -> bool {
+        match self.items.binary_search(&item) {
+            Ok(_) => false,
+            Err(i) => {
+                self.items.insert(i, item);
+                true
+            }
+        }
+    }
+
+    /// Whether `item` was there (as `BTreeSet::remove`).
+    pub fn remove(&mut self, item: &T) -> bool {
+        match self.items.binary_search(item) {
+            Ok(i) => {
+                self.items.remove(i);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    pub fn first(&self) -> Option<&T> {
+        self.items.first()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.items.iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a VecSet<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.iter()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +271,26 @@ mod tests {
         let theirs: BTreeMap<_, _> = pairs.into_iter().collect();
         assert!(ours.iter().eq(theirs.iter()));
         assert!(ours.keys().rev().eq(theirs.keys().rev()));
+        assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
+        assert_eq!(format!("{ours:#?}"), format!("{theirs:#?}"));
+    }
+
+    #[test]
+    fn vec_set_behaves_as_a_btree_set_over_a_random_sequence_of_operations() {
+        let mut rng = crate::sim::SimRng::new(11);
+        let (mut ours, mut theirs) = (VecSet::new(), std::collections::BTreeSet::new());
+        for _ in 0..5_000u64 {
+            let k = (rng.range_inclusive(0, 30), rng.range_inclusive(0, 3));
+            match rng.range_inclusive(0, 2) {
+                0 | 1 => assert_eq!(ours.insert(k), theirs.insert(k)),
+                _ => assert_eq!(ours.remove(&k), theirs.remove(&k)),
+            }
+            assert_eq!(
+                (ours.len(), ours.is_empty(), ours.contains(&k), ours.first()),
+                (theirs.len(), theirs.is_empty(), theirs.contains(&k), theirs.first())
+            );
+            assert!(ours.iter().eq(theirs.iter()));
+        }
         assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
         assert_eq!(format!("{ours:#?}"), format!("{theirs:#?}"));
     }
