@@ -16,7 +16,6 @@
 //!
 //! Outputs ([`ClientOut`]) are sends, timers and finished commands; the runtime carries them out.
 
-
 use serde::{Deserialize, Serialize};
 
 use super::config::{node_at, NodeIdx};

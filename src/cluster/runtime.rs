@@ -18,7 +18,7 @@
 //!
 //! The model never looks at a clock: the kernel's time is passed to every machine.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::cli::{CliEntry, CliSession, InSim};
 use super::client::{ClientOut, ClientTimer, ClusterClient};
@@ -1624,7 +1624,7 @@ pub struct RunSummary {
     pub connection_errors: u64,
     pub slot_refreshes: u64,
     /// Failed application operations by kind.
-    pub errors: BTreeMap<String, u64>,
+    pub errors: VecMap<String, u64>,
     pub unavailable_ms: u64,
     pub events: u64,
 }

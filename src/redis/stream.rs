@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-use crate::sim::vec_map::VecMap;
+use crate::sim::vec_map::{VecMap, VecSet};
 
 /// A stream entry ID, `<ms>-<seq>`, ordered as Redis compares them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -702,20 +702,20 @@ impl Stream {
                 k
             })
             .collect();
-        // A sorted, deduplicated `Vec` of the points (only their count matters).
-        let mut points: Vec<Vec<u8>> = vec![Vec::new()];
-        points.extend(keys.iter().map(|k| k.to_vec()));
+        let mut points: VecSet<Vec<u8>> = VecSet::new();
+        points.insert(Vec::new());
+        for k in &keys {
+            points.insert(k.to_vec());
+        }
         // Sorted keys: a prefix branches where two neighbours first differ.
         for w in keys.windows(2) {
             let common = w[0].iter().zip(&w[1]).take_while(|(a, b)| a == b).count();
             if common < 16 {
-                points.push(w[0][..common].to_vec());
-                points.push(w[0][..=common].to_vec());
-                points.push(w[1][..=common].to_vec());
+                points.insert(w[0][..common].to_vec());
+                points.insert(w[0][..=common].to_vec());
+                points.insert(w[1][..=common].to_vec());
             }
         }
-        points.sort_unstable();
-        points.dedup();
         // Every child of a branching point is a node, not only the two neighbours that revealed it.
         let branches: Vec<Vec<u8>> = points.iter().filter(|p| p.len() < 16).cloned().collect();
         for b in branches {
@@ -728,12 +728,10 @@ impl Stream {
                 for c in (0..=u8::MAX).filter(|&c| children[usize::from(c)]) {
                     let mut p = b.clone();
                     p.push(c);
-                    points.push(p);
+                    points.insert(p);
                 }
             }
         }
-        points.sort_unstable();
-        points.dedup();
         points.len()
     }
 

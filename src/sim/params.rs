@@ -7,9 +7,9 @@
 //! accepted, which the page shows. This module is pure: the UI hands it `location.search`.
 
 use super::playback::{clamp_speed, MAX_SPEED, MIN_SPEED};
+use super::vec_map::VecMap;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::str::FromStr;
 use thiserror::Error;
@@ -61,7 +61,7 @@ fn qs_config() -> serde_qs::Config {
 /// A parsed query string, read field by field, collecting notices about bad values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryParams {
-    map: BTreeMap<String, String>,
+    map: VecMap<String, String>,
     notices: Vec<ParamError>,
 }
 
@@ -70,12 +70,12 @@ impl QueryParams {
     pub fn parse(query: &str) -> Self {
         let query = query.strip_prefix('?').unwrap_or(query);
         let mut params = QueryParams::default();
-        match qs_config().deserialize_str::<BTreeMap<String, String>>(query) {
+        match qs_config().deserialize_str::<VecMap<String, String>>(query) {
             Ok(map) => params.map = map,
             // One bad part should not lose the good ones: read the pairs one at a time.
             Err(_) => {
                 for part in query.split('&').filter(|p| !p.is_empty()) {
-                    match qs_config().deserialize_str::<BTreeMap<String, String>>(part) {
+                    match qs_config().deserialize_str::<VecMap<String, String>>(part) {
                         Ok(m) => params.map.extend(m),
                         Err(_) => params.notices.push(ParamError::Malformed { part: part.to_string() }),
                     }
@@ -350,6 +350,373 @@ mod tests {
         let pairs = [("seed", "1".to_string()), ("name", "a b&c".to_string())];
         let s = to_query(&pairs);
         assert_eq!(QueryParams::parse(&s).raw("name"), Some("a b&c"));
+    }
+
+    /// The exact text every URL the app writes and reads: awkward values pinned (commas, spaces,
+    /// `+`, `%`, `&`, `=`, brackets, unicode, control characters, empty values, repeated keys).
+    #[test]
+    fn the_query_codec_is_pinned_on_awkward_values() {
+        let pairs: Vec<(&str, String)> = vec![
+            ("a", "1,2, 3".to_string()),
+            ("b c", "x+y z".to_string()),
+            ("p%", "100%".to_string()),
+            ("amp&", "k=v&w".to_string()),
+            ("br[0]", "[x]".to_string()),
+            ("uni", "ü😀€".to_string()),
+            ("ctl", "tab\tnl\n\u{7f}".to_string()),
+            ("quote", "\"#<>'~!*()$;:/?@".to_string()),
+            ("empty", String::new()),
+            ("", "nameless".to_string()),
+            ("a", "again".to_string()),
+            ("safe", "AZaz09-_.".to_string()),
+        ];
+        let written = to_query(&pairs);
+        expect_test::expect!["a=again&b+c=x%2By+z&p%25=100%25&amp%26=k%3Dv%26w&br%5B0%5D=%5Bx%5D&uni=%C3%BC%F0%9F%98%80%E2%82%AC&ctl=tab%09nl%0A%7F&quote=%22%23%3C%3E'~!*()$;:/?@&empty=&=nameless&safe=AZaz09-_."].assert_eq(&written);
+        let read = QueryParams::parse(&written);
+        let back: Vec<(&str, Option<&str>)> = pairs.iter().map(|(k, _)| (*k, read.raw(k))).collect();
+        expect_test::expect![[r##"
+            (
+                [
+                    (
+                        "a",
+                        Some(
+                            "again",
+                        ),
+                    ),
+                    (
+                        "b c",
+                        Some(
+                            "x+y z",
+                        ),
+                    ),
+                    (
+                        "p%",
+                        Some(
+                            "100%",
+                        ),
+                    ),
+                    (
+                        "amp&",
+                        Some(
+                            "k=v&w",
+                        ),
+                    ),
+                    (
+                        "br[0]",
+                        Some(
+                            "[x]",
+                        ),
+                    ),
+                    (
+                        "uni",
+                        Some(
+                            "ü😀€",
+                        ),
+                    ),
+                    (
+                        "ctl",
+                        Some(
+                            "tab\tnl\n\u{7f}",
+                        ),
+                    ),
+                    (
+                        "quote",
+                        Some(
+                            "\"#<>'~!*()$;:/?@",
+                        ),
+                    ),
+                    (
+                        "empty",
+                        Some(
+                            "",
+                        ),
+                    ),
+                    (
+                        "",
+                        Some(
+                            "nameless",
+                        ),
+                    ),
+                    (
+                        "a",
+                        Some(
+                            "again",
+                        ),
+                    ),
+                    (
+                        "safe",
+                        Some(
+                            "AZaz09-_.",
+                        ),
+                    ),
+                ],
+                [],
+            )
+        "##]]
+        .assert_debug_eq(&(back, read.notices()));
+        assert_eq!(to_query(&[]), "=");
+        let reads: Vec<(&str, Vec<(String, String)>, usize)> = [
+            "",
+            "?",
+            "=",
+            "=x",
+            "=x&a=1",
+            "a=1&=x",
+            "=x&=y",
+            "a",
+            "a&b=",
+            "a=1&a=2",
+            "a=1&a",
+            "007=x&7=y",
+            "%37=z&7=y",
+            "4294967296=big",
+            "a+b=c+d&a%20b=e",
+            "k=%zz%4%41%%41%+%2",
+            "k=%FF&k=ok",
+            "k=ok&k=%FF",
+            "%FF=1",
+            "a[b][c]=1&d[]=2",
+            "&&&",
+            "x=1=2&&y==",
+            "🦀=🦀",
+        ]
+        .iter()
+        .map(|q| {
+            let p = QueryParams::parse(q);
+            let pairs = p.names().map(|n| (n.to_string(), p.raw(n).unwrap().to_string())).collect();
+            (*q, pairs, p.notices().len())
+        })
+        .collect();
+        expect_test::expect![[r#"
+            [
+                (
+                    "",
+                    [],
+                    0,
+                ),
+                (
+                    "?",
+                    [],
+                    0,
+                ),
+                (
+                    "=",
+                    [],
+                    0,
+                ),
+                (
+                    "=x",
+                    [
+                        (
+                            "",
+                            "x",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "=x&a=1",
+                    [
+                        (
+                            "",
+                            "x",
+                        ),
+                        (
+                            "a",
+                            "1",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "a=1&=x",
+                    [
+                        (
+                            "",
+                            "x",
+                        ),
+                        (
+                            "a",
+                            "1",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "=x&=y",
+                    [
+                        (
+                            "",
+                            "y",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "a",
+                    [
+                        (
+                            "a",
+                            "",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "a&b=",
+                    [
+                        (
+                            "a",
+                            "",
+                        ),
+                        (
+                            "b",
+                            "",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "a=1&a=2",
+                    [
+                        (
+                            "a",
+                            "2",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "a=1&a",
+                    [
+                        (
+                            "a",
+                            "",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "007=x&7=y",
+                    [
+                        (
+                            "7",
+                            "y",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "%37=z&7=y",
+                    [
+                        (
+                            "7",
+                            "z",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "4294967296=big",
+                    [
+                        (
+                            "4294967296",
+                            "big",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "a+b=c+d&a%20b=e",
+                    [
+                        (
+                            "a b",
+                            "e",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "k=%zz%4%41%%41%+%2",
+                    [
+                        (
+                            "k",
+                            "%zz%4%41%%41%+%2",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "k=%FF&k=ok",
+                    [
+                        (
+                            "k",
+                            "ok",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "k=ok&k=%FF",
+                    [
+                        (
+                            "k",
+                            "ok",
+                        ),
+                    ],
+                    1,
+                ),
+                (
+                    "%FF=1",
+                    [],
+                    1,
+                ),
+                (
+                    "a[b][c]=1&d[]=2",
+                    [
+                        (
+                            "a[b][c]",
+                            "1",
+                        ),
+                        (
+                            "d[]",
+                            "2",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "&&&",
+                    [],
+                    0,
+                ),
+                (
+                    "x=1=2&&y==",
+                    [
+                        (
+                            "x",
+                            "1=2",
+                        ),
+                        (
+                            "y",
+                            "=",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "🦀=🦀",
+                    [
+                        (
+                            "🦀",
+                            "🦀",
+                        ),
+                    ],
+                    0,
+                ),
+            ]
+        "#]]
+        .assert_debug_eq(&reads);
     }
 
     #[cfg(not(target_arch = "wasm32"))]

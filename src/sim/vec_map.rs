@@ -134,6 +134,14 @@ impl<K: Ord + Borrow<Q>, Q: Ord + ?Sized, V> std::ops::Index<&Q> for VecMap<K, V
     }
 }
 
+impl<K, V> IntoIterator for VecMap<K, V> {
+    type Item = (K, V);
+    type IntoIter = std::vec::IntoIter<(K, V)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
 impl<'a, K, V> IntoIterator for &'a VecMap<K, V> {
     type Item = (&'a K, &'a V);
     type IntoIter = std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
@@ -158,6 +166,43 @@ impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
             map.insert(k, v);
         }
         map
+    }
+}
+
+/// As `BTreeMap`'s: a later value for a key replaces the earlier one.
+impl<K: Ord, V> Extend<(K, V)> for VecMap<K, V> {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, items: I) {
+        for (k, v) in items {
+            self.insert(k, v);
+        }
+    }
+}
+
+/// Serialised as `BTreeMap`'s: a map, in key order.
+impl<K: serde::Serialize, V: serde::Serialize> serde::Serialize for VecMap<K, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.entries.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+/// Read as `BTreeMap`'s: any map, the last value given for a key winning.
+impl<'de, K: Ord + serde::Deserialize<'de>, V: serde::Deserialize<'de>> serde::Deserialize<'de> for VecMap<K, V> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries<K, V>(std::marker::PhantomData<(K, V)>);
+        impl<'de, K: Ord + serde::Deserialize<'de>, V: serde::Deserialize<'de>> serde::de::Visitor<'de> for Entries<K, V> {
+            type Value = VecMap<K, V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+                let mut map = VecMap::new();
+                while let Some((k, v)) = access.next_entry()? {
+                    map.insert(k, v);
+                }
+                Ok(map)
+            }
+        }
+        d.deserialize_map(Entries(std::marker::PhantomData))
     }
 }
 
@@ -273,6 +318,24 @@ mod tests {
         assert!(ours.keys().rev().eq(theirs.keys().rev()));
         assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
         assert_eq!(format!("{ours:#?}"), format!("{theirs:#?}"));
+    }
+
+    #[test]
+    fn serialises_and_reads_back_as_a_btree_map_does() {
+        let pairs = [("b".to_string(), 2u64), ("a".to_string(), 1), ("c".to_string(), 3)];
+        let ours: VecMap<_, _> = pairs.iter().cloned().collect();
+        let theirs: BTreeMap<_, _> = pairs.iter().cloned().collect();
+        assert_eq!(serde_json::to_string(&ours).unwrap(), serde_json::to_string(&theirs).unwrap());
+        for text in [r#"{"b":2,"a":1,"b":5}"#, "{}", r#"{"a":1"#, "[1]", r#"{"a":"x"}"#] {
+            let ours = serde_json::from_str::<VecMap<String, u64>>(text).map_err(|e| e.to_string());
+            let theirs = serde_json::from_str::<BTreeMap<String, u64>>(text).map_err(|e| e.to_string());
+            assert_eq!(ours.map(|m| format!("{m:?}")), theirs.map(|m| format!("{m:?}")), "{text}");
+        }
+        let mut ours = ours;
+        let mut theirs = theirs;
+        ours.extend([("a".to_string(), 9), ("d".to_string(), 4)]);
+        theirs.extend([("a".to_string(), 9), ("d".to_string(), 4)]);
+        assert!(ours.iter().eq(theirs.iter()));
     }
 
     #[test]
