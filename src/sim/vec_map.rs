@@ -206,6 +206,85 @@ impl<'de, K: Ord + serde::Deserialize<'de>, V: serde::Deserialize<'de>> serde::D
     }
 }
 
+/// `VecMap` over a `VecDeque`: for tables of ids in flight (timers, messages), whose keys mostly
+/// arrive in increasing order and leave from near either end. Inserting past the last key is a
+/// push; removing shifts only the shorter side, so a first-in-first-out table of thousands stays
+/// cheap where a `Vec` would move every entry. `Debug` is `BTreeMap`'s.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DequeMap<K, V> {
+    entries: std::collections::VecDeque<(K, V)>,
+}
+
+impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for DequeMap<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.entries.iter().map(|(k, v)| (k, v))).finish()
+    }
+}
+
+impl<K, V> Default for DequeMap<K, V> {
+    fn default() -> Self {
+        DequeMap { entries: std::collections::VecDeque::new() }
+    }
+}
+
+impl<K: Ord, V> DequeMap<K, V> {
+    pub const fn new() -> Self {
+        DequeMap { entries: std::collections::VecDeque::new() }
+    }
+
+    fn find(&self, key: &K) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(k, _)| k.cmp(key))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn contains_key(&self, key: &K) -> bool {
+        self.find(key).is_ok()
+    }
+
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.find(key).ok().map(|i| &self.entries[i].1)
+    }
+
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.find(key).ok().map(move |i| &mut self.entries[i].1)
+    }
+
+    /// Inserts or replaces; the old value if there was one (as `BTreeMap::insert`).
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        if self.entries.back().is_none_or(|(last, _)| *last < key) {
+            self.entries.push_back((key, value));
+            return None;
+        }
+        match self.find(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Err(i) => {
+                self.entries.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        let i = self.find(key).ok()?;
+        self.entries.remove(i).map(|(_, v)| v)
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&K, &V)> + ExactSizeIterator {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator {
+        self.entries.iter().map(|(_, v)| v)
+    }
+}
+
 /// An ordered set over a sorted, deduplicated `Vec`: `VecMap`'s twin for sets, with the subset of
 /// `BTreeSet`'s API the models use. Its `Debug` is `BTreeSet`'s (`{a, b}`).
 #[derive(Clone, PartialEq, Eq)]
@@ -336,6 +415,40 @@ mod tests {
         ours.extend([("a".to_string(), 9), ("d".to_string(), 4)]);
         theirs.extend([("a".to_string(), 9), ("d".to_string(), 4)]);
         assert!(ours.iter().eq(theirs.iter()));
+    }
+
+    #[test]
+    fn deque_map_behaves_as_a_btree_map_over_mostly_increasing_keys() {
+        let mut rng = crate::sim::SimRng::new(13);
+        let (mut ours, mut theirs) = (DequeMap::new(), BTreeMap::new());
+        let mut next = 0u64;
+        for step in 0..5_000u64 {
+            // New ids mostly, some old ones again (a held timer re-queued), removals anywhere.
+            let k = match rng.range_inclusive(0, 9) {
+                0..=3 => {
+                    next += 1;
+                    next
+                }
+                4 => rng.range_inclusive(0, next),
+                _ => next.saturating_sub(rng.range_inclusive(0, 30)),
+            };
+            match rng.range_inclusive(0, 2) {
+                0 | 1 => assert_eq!(ours.insert(k, step), theirs.insert(k, step)),
+                _ => assert_eq!(ours.remove(&k), theirs.remove(&k)),
+            }
+            if let (Some(a), Some(b)) = (ours.get_mut(&k), theirs.get_mut(&k)) {
+                *a += 1;
+                *b += 1;
+            }
+            assert_eq!(
+                (ours.len(), ours.is_empty(), ours.contains_key(&k), ours.get(&k)),
+                (theirs.len(), theirs.is_empty(), theirs.contains_key(&k), theirs.get(&k))
+            );
+            assert!(ours.iter().eq(theirs.iter()));
+            assert!(ours.values().eq(theirs.values()));
+        }
+        assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
+        assert_eq!(format!("{ours:#?}"), format!("{theirs:#?}"));
     }
 
     #[test]
