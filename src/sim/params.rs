@@ -608,7 +608,9 @@ mod tests {
         "##]]
         .assert_debug_eq(&(back, read.notices()));
         assert_eq!(to_query(&[]), "=");
-        let reads: Vec<(&str, Vec<(String, String)>, usize)> = [
+        // (query, the pairs read, how many notices)
+        type Read<'a> = (&'a str, Vec<(String, String)>, usize);
+        let reads: Vec<Read> = [
             "",
             "?",
             "=",

@@ -494,7 +494,7 @@ mod tests {
             format!("{{{f},\"version\":1,\"model\":\"lock\",\"x\":01}}"),
             format!("{{{f},\"version\":1,\"model\":\"l\\u00f6ck\"}}"),
             format!("{{{f},\"version\":1,\"model\":\"lock\"}} trailing"),
-            format!("{{\"format\":\"other\",\"version\":1,\"model\":\"lock\"}}"),
+            r#"{"format":"other","version":1,"model":"lock"}"#.to_string(),
             format!("{{\"format\":5,{f},\"version\":1,\"model\":\"lock\"}}"),
             format!("{{{f},\"format\":null,\"version\":1,\"model\":\"lock\"}}"),
             format!("{}{{}}", "[".repeat(200)),
