@@ -19,11 +19,11 @@
 //!
 //! Must never read a clock: automatic IDs take the store's time from the caller.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::sim::vec_map::{VecMap, VecSet};
+use crate::sim::vec_map::{DequeMap, DequeSet, VecMap, VecSet};
 
 /// A stream entry ID, `<ms>-<seq>`, ordered as Redis compares them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -321,7 +321,7 @@ pub struct Nack {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Consumer {
     pub seen_time: i64,
-    pub pel: BTreeSet<StreamId>,
+    pub pel: DequeSet<StreamId>,
 }
 
 /// `SCG_INVALID_ENTRIES_READ`.
@@ -333,14 +333,14 @@ pub struct Group {
     pub last_id: StreamId,
     /// The logical read counter, or [`INVALID_ENTRIES_READ`].
     pub entries_read: i64,
-    pub pel: BTreeMap<StreamId, Nack>,
+    pub pel: DequeMap<StreamId, Nack>,
     /// By name; rax order is byte order.
     pub consumers: VecMap<Vec<u8>, Consumer>,
 }
 
 impl Group {
     pub fn new(last_id: StreamId, entries_read: i64) -> Group {
-        Group { last_id, entries_read, pel: BTreeMap::new(), consumers: VecMap::new() }
+        Group { last_id, entries_read, pel: DequeMap::new(), consumers: VecMap::new() }
     }
 }
 

@@ -283,6 +283,87 @@ impl<K: Ord, V> DequeMap<K, V> {
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + ExactSizeIterator {
         self.entries.iter().map(|(_, v)| v)
     }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &K> + ExactSizeIterator {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    /// The entries from `from.start` on (as `BTreeMap::range(start..)`).
+    pub fn range(&self, from: std::ops::RangeFrom<K>) -> impl Iterator<Item = (&K, &V)> {
+        let i = self.entries.partition_point(|(k, _)| *k < from.start);
+        self.entries.range(i..).map(|(k, v)| (k, v))
+    }
+}
+
+/// As `BTreeMap`'s: panics if `key` is absent.
+impl<K: Ord, V> std::ops::Index<&K> for DequeMap<K, V> {
+    type Output = V;
+    fn index(&self, key: &K) -> &V {
+        self.get(key).expect("no entry found for key")
+    }
+}
+
+/// `DequeMap`'s twin for sets (`BTreeSet`'s `Debug`): a stream consumer's pending ids.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DequeSet<T> {
+    map: DequeMap<T, ()>,
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for DequeSet<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.map.entries.iter().map(|(k, _)| k)).finish()
+    }
+}
+
+impl<T> Default for DequeSet<T> {
+    fn default() -> Self {
+        DequeSet { map: DequeMap::default() }
+    }
+}
+
+impl<T: Ord> DequeSet<T> {
+    pub const fn new() -> Self {
+        DequeSet { map: DequeMap::new() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn contains(&self, item: &T) -> bool {
+        self.map.contains_key(item)
+    }
+
+    /// Whether `item` was new (as `BTreeSet::insert`).
+    pub fn insert(&mut self, item: T) -> bool {
+        self.map.insert(item, ()).is_none()
+    }
+
+    /// Whether `item` was there (as `BTreeSet::remove`).
+    pub fn remove(&mut self, item: &T) -> bool {
+        self.map.remove(item).is_some()
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + ExactSizeIterator {
+        self.map.keys()
+    }
+
+    /// The items from `from.start` on (as `BTreeSet::range(start..)`).
+    pub fn range(&self, from: std::ops::RangeFrom<T>) -> impl Iterator<Item = &T> {
+        self.map.range(from).map(|(k, _)| k)
+    }
+}
+
+impl<'a, T> IntoIterator for &'a DequeSet<T> {
+    type Item = &'a T;
+    type IntoIter = std::iter::Map<std::collections::vec_deque::Iter<'a, (T, ())>, fn(&'a (T, ())) -> &'a T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.map.entries.iter().map(|(k, _)| k)
+    }
 }
 
 /// An ordered set over a sorted, deduplicated `Vec`: `VecMap`'s twin for sets, with the subset of
@@ -446,6 +527,41 @@ mod tests {
             );
             assert!(ours.iter().eq(theirs.iter()));
             assert!(ours.values().eq(theirs.values()));
+        }
+        assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
+        assert_eq!(format!("{ours:#?}"), format!("{theirs:#?}"));
+        for from in [0, 1, next / 2, next, next + 1] {
+            assert!(ours.range(from..).eq(theirs.range(from..)), "{from}");
+        }
+        assert!(ours.keys().rev().eq(theirs.keys().rev()));
+        if let Some(k) = theirs.keys().next() {
+            assert_eq!(ours[k], theirs[k]);
+        }
+    }
+
+    #[test]
+    fn deque_set_behaves_as_a_btree_set() {
+        let mut rng = crate::sim::SimRng::new(17);
+        let (mut ours, mut theirs) = (DequeSet::new(), std::collections::BTreeSet::new());
+        let mut next = 0u64;
+        for _ in 0..5_000u64 {
+            let k = if rng.range_inclusive(0, 2) == 0 {
+                next += 1;
+                next
+            } else {
+                rng.range_inclusive(0, next)
+            };
+            match rng.range_inclusive(0, 2) {
+                0 | 1 => assert_eq!(ours.insert(k), theirs.insert(k)),
+                _ => assert_eq!(ours.remove(&k), theirs.remove(&k)),
+            }
+            assert_eq!(
+                (ours.len(), ours.is_empty(), ours.contains(&k)),
+                (theirs.len(), theirs.is_empty(), theirs.contains(&k))
+            );
+            assert!(ours.iter().eq(theirs.iter()));
+            assert!((&ours).into_iter().rev().eq(theirs.iter().rev()));
+            assert!(ours.range(k..).eq(theirs.range(k..)));
         }
         assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
         assert_eq!(format!("{ours:#?}"), format!("{theirs:#?}"));
