@@ -349,7 +349,7 @@ impl Group {
 pub struct Stream {
     entries: Entries,
     /// Shared with copies until written (see the module header).
-    nodes: Arc<BTreeMap<StreamId, Node>>,
+    nodes: Arc<DequeMap<StreamId, Node>>,
     /// Bytes of the entries' fields and values together (what [`Stream::payload`] yields).
     payload_bytes: usize,
     pub last_id: StreamId,

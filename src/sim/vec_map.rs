@@ -288,10 +288,25 @@ impl<K: Ord, V> DequeMap<K, V> {
         self.entries.iter().map(|(k, _)| k)
     }
 
-    /// The entries from `from.start` on (as `BTreeMap::range(start..)`).
-    pub fn range(&self, from: std::ops::RangeFrom<K>) -> impl Iterator<Item = (&K, &V)> {
-        let i = self.entries.partition_point(|(k, _)| *k < from.start);
-        self.entries.range(i..).map(|(k, v)| (k, v))
+    pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = (&K, &mut V)> + ExactSizeIterator {
+        self.entries.iter_mut().map(|(k, v)| (&*k, v))
+    }
+
+    /// The entries within `bounds`, in order (as `BTreeMap::range`, but an empty or inverted range
+    /// is empty rather than a panic).
+    pub fn range<R: std::ops::RangeBounds<K>>(&self, bounds: R) -> impl DoubleEndedIterator<Item = (&K, &V)> {
+        use std::ops::Bound::{Excluded, Included, Unbounded};
+        let lo = match bounds.start_bound() {
+            Included(s) => self.entries.partition_point(|(k, _)| k < s),
+            Excluded(s) => self.entries.partition_point(|(k, _)| k <= s),
+            Unbounded => 0,
+        };
+        let hi = match bounds.end_bound() {
+            Included(e) => self.entries.partition_point(|(k, _)| k <= e),
+            Excluded(e) => self.entries.partition_point(|(k, _)| k < e),
+            Unbounded => self.entries.len(),
+        };
+        self.entries.range(lo..hi.max(lo)).map(|(k, v)| (k, v))
     }
 }
 
@@ -352,9 +367,9 @@ impl<T: Ord> DequeSet<T> {
         self.map.keys()
     }
 
-    /// The items from `from.start` on (as `BTreeSet::range(start..)`).
-    pub fn range(&self, from: std::ops::RangeFrom<T>) -> impl Iterator<Item = &T> {
-        self.map.range(from).map(|(k, _)| k)
+    /// The items within `bounds`, in order (as `BTreeSet::range`).
+    pub fn range<R: std::ops::RangeBounds<T>>(&self, bounds: R) -> impl DoubleEndedIterator<Item = &T> {
+        self.map.range(bounds).map(|(k, _)| k)
     }
 }
 
@@ -532,7 +547,21 @@ mod tests {
         assert_eq!(format!("{ours:#?}"), format!("{theirs:#?}"));
         for from in [0, 1, next / 2, next, next + 1] {
             assert!(ours.range(from..).eq(theirs.range(from..)), "{from}");
+            assert!(ours.range(..=from).rev().eq(theirs.range(..=from).rev()), "{from}");
+            assert!(ours.range(..from).eq(theirs.range(..from)), "{from}");
+            let after = (std::ops::Bound::Excluded(from), std::ops::Bound::Unbounded);
+            assert!(ours.range(after).eq(theirs.range(after)), "{from}");
+            if from <= next {
+                assert!(ours.range(from..=next).eq(theirs.range(from..=next)), "{from}");
+            }
         }
+        for (_, v) in ours.iter_mut() {
+            *v += 1;
+        }
+        for (_, v) in theirs.iter_mut() {
+            *v += 1;
+        }
+        assert!(ours.iter().eq(theirs.iter()));
         assert!(ours.keys().rev().eq(theirs.keys().rev()));
         if let Some(k) = theirs.keys().next() {
             assert_eq!(ours[k], theirs[k]);
