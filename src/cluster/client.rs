@@ -16,8 +16,6 @@
 //!
 //! Outputs ([`ClientOut`]) are sends, timers and finished commands; the runtime carries them out.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::config::{node_at, NodeIdx};
@@ -25,7 +23,7 @@ use super::keys;
 use super::slot::{key_slot, Slot, SLOTS};
 use crate::backoff::{Backoff, Policy};
 use crate::redis::Reply;
-use crate::sim::vec_map::VecMap;
+use crate::sim::vec_map::{DequeMap, VecMap};
 use crate::sim::{SimDuration, SimRng};
 
 /// `scaleReads`.
@@ -183,7 +181,8 @@ pub struct ClusterClient {
     groups: Vec<Vec<NodeIdx>>,
     /// Nodes the pool knows, with whether it sees them as masters.
     pool: VecMap<NodeIdx, bool>,
-    requests: BTreeMap<u64, Request>,
+    /// Requests in flight by id: ids only grow, and most finish in the order they began.
+    requests: DequeMap<u64, Request>,
     next_req: u64,
     refresh: Option<Refresh>,
     next_refresh_attempt: u64,
@@ -237,7 +236,7 @@ impl ClusterClient {
             slots: vec![u16::MAX; SLOTS],
             groups: Vec::new(),
             pool: (0..nodes).map(|n| (n, true)).collect(),
-            requests: BTreeMap::new(),
+            requests: DequeMap::new(),
             next_req: 1,
             refresh: None,
             next_refresh_attempt: 1,

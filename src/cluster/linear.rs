@@ -15,7 +15,8 @@ use super::server::ConnState;
 use super::workload::{WriteResult, SESSION_TTL_S};
 use crate::redis::Reply;
 use crate::verify::linear::{
-    check_history, check_history_with, History, Input, KeyFailure, LinearLimits, LinearReport, Operation, Output,
+    check_history, check_history_with, split_by_key, History, Input, KeyFailure, LinearLimits, LinearReport, Operation,
+    Output,
 };
 
 /// The client id of the final reads.
@@ -120,16 +121,7 @@ impl LinearJob {
             ));
         }
         let h = write_history(run);
-        let mut by_key: std::collections::BTreeMap<String, Vec<Operation>> = Default::default();
-        let mut operations = 0;
-        for op in h.ops {
-            if op.input == Input::Get && op.output.is_none() {
-                continue;
-            }
-            operations += 1;
-            by_key.entry(op.key.clone()).or_default().push(op);
-        }
-        let by_key = by_key.into_values().map(|ops| History { ops }).collect();
+        let (operations, by_key) = split_by_key(h.ops);
         Ok(LinearJob { at_ms, operations, by_key, next: 0, failures: Vec::new(), too_large: Vec::new() })
     }
     /// Keys in the history.

@@ -3,8 +3,9 @@
 //! phases, and the time during which some slot had no master accepting writes. Every history is
 //! bounded.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
+use crate::sim::vec_map::VecMap;
 use serde::{Deserialize, Serialize};
 
 use super::config::NodeIdx;
@@ -136,7 +137,7 @@ pub struct Totals {
     pub misses: u64,
     pub writes_acked: u64,
     /// Errors by kind (`CLUSTERDOWN`, `timeout`, `redirections`, …).
-    pub errors: BTreeMap<String, u64>,
+    pub errors: VecMap<String, u64>,
     pub moved: u64,
     pub ask: u64,
     pub latency_sum_ms: u64,
@@ -234,7 +235,7 @@ impl Metrics {
         t.ops += 1;
         t.latency_sum_ms += rec.latency_ms;
         match &error {
-            Some(kind) => *t.errors.entry(kind.clone()).or_insert(0) += 1,
+            Some(kind) => *t.errors.get_or_insert_with(kind.clone(), || 0) += 1,
             None => {
                 t.ok += 1;
                 match hit {

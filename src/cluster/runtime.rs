@@ -18,7 +18,7 @@
 //!
 //! The model never looks at a clock: the kernel's time is passed to every machine.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::cli::{CliEntry, CliSession, InSim};
 use super::client::{ClientOut, ClientTimer, ClusterClient};
@@ -38,7 +38,7 @@ use crate::redis::num::format_score;
 use crate::redis::{Reply, Store};
 use crate::sim::net::{Delivery, LinkConfig, NetEvent, Network, NodeId};
 use crate::sim::rewind::{Notable, NotableKind};
-use crate::sim::vec_map::VecMap;
+use crate::sim::vec_map::{DequeMap, VecMap};
 use crate::sim::{Ctx, Distribution, Model, SimDuration, SimRng, SimTime, Simulation, TEST_EPOCH};
 
 /// `clusterCron` period.
@@ -205,11 +205,13 @@ pub struct ClusterSim {
     conns: VecMap<(usize, NodeIdx), ConnState>,
     blocked: VecMap<(NodeIdx, u64), Asker>,
     paused: Vec<Vec<PausedReq>>,
-    /// Requests on the wire to a node: (host, req) → (node, attempt).
-    inflight: BTreeMap<(usize, u64), (NodeIdx, u32)>,
+    /// Requests on the wire to a node: (req, host) → (node, attempt). Keyed request first so new
+    /// requests land at the end (each host numbers its own).
+    inflight: DequeMap<(u64, usize), (NodeIdx, u32)>,
     pub ledger: Ledger,
     pub clients: Vec<ClusterClient>,
-    op_of: BTreeMap<(usize, u64), u64>,
+    /// The workload's operation of each application request: (req, client) → op.
+    op_of: DequeMap<(u64, usize), u64>,
     pub workload: Workload,
     pub resharder: Option<Resharder>,
     reshard_req: Option<u64>,
@@ -287,7 +289,7 @@ impl ClusterSim {
         // Per-connection and per-request tables: their entries and a BTreeMap node's share.
         let tables = self.conns.len() * (size_of::<((usize, NodeIdx), ConnState)>() + 16)
             + self.blocked.len() * (size_of::<((NodeIdx, u64), Asker)>() + 16)
-            + (self.inflight.len() + self.op_of.len()) * (size_of::<((usize, u64), (NodeIdx, u32))>() + 16);
+            + (self.inflight.len() + self.op_of.len()) * (size_of::<((u64, usize), (NodeIdx, u32))>() + 16);
         size_of::<Self>()
             + self.servers.iter().map(Server::heap_bytes).sum::<usize>()
             + self.saved.iter().flatten().map(ClusterNode::heap_bytes).sum::<usize>()
@@ -366,10 +368,10 @@ impl ClusterSim {
             conns: VecMap::new(),
             blocked: VecMap::new(),
             paused: vec![Vec::new(); n],
-            inflight: BTreeMap::new(),
+            inflight: DequeMap::new(),
             ledger,
             clients,
-            op_of: BTreeMap::new(),
+            op_of: DequeMap::new(),
             workload,
             resharder: None,
             reshard_req: None,
@@ -600,7 +602,7 @@ impl ClusterSim {
         for o in outs {
             match o {
                 ClientOut::Send { node, req, attempt, argv, asking, readonly } => {
-                    self.inflight.insert((c, req), (node, attempt));
+                    self.inflight.insert((req, c), (node, attempt));
                     if !self.alive[node] {
                         let rtt = SimDuration::from_millis((2 * self.scenario.latency_ms).max(1));
                         self.net.set_timer(ctx, host, rtt, Timer::ConnRefused { req, attempt });
@@ -617,11 +619,11 @@ impl ClusterSim {
                     self.net.set_timer(ctx, host, after, Timer::Client(timer));
                 }
                 ClientOut::Forget { req } => {
-                    self.inflight.remove(&(c, req));
+                    self.inflight.remove(&(req, c));
                 }
                 ClientOut::Done { req, result, redirects } => {
-                    self.inflight.remove(&(c, req));
-                    let Some(op) = self.op_of.remove(&(c, req)) else {
+                    self.inflight.remove(&(req, c));
+                    let Some(op) = self.op_of.remove(&(req, c)) else {
                         continue;
                     };
                     let now_ms = self.elapsed_ms(ctx.now());
@@ -656,7 +658,7 @@ impl ClusterSim {
             AppOut::Submit { client, op, argv } => {
                 let mut outs = Vec::new();
                 let req = self.clients[client].submit(argv, &mut outs);
-                self.op_of.insert((client, req), op);
+                self.op_of.insert((req, client), op);
                 self.client_outs(ctx, client, outs);
             }
             AppOut::Origin { op, after } => {
@@ -924,7 +926,7 @@ impl ClusterSim {
             Wire::Eof => self.on_eof(ctx, a, b),
             Wire::Response { req, attempt, reply, write } => {
                 let r = self.requester_of(to);
-                self.inflight.remove(&(r, req));
+                self.inflight.remove(&(req, r));
                 if r == self.admin_requester() {
                     self.reshard_reply(ctx, req, Ok(reply));
                     return;
@@ -973,11 +975,11 @@ impl ClusterSim {
         let lost: Vec<(u64, u32)> = self
             .inflight
             .iter()
-            .filter(|((host, _), (n, _))| *host == r && *n == dead)
-            .map(|((_, req), (_, a))| (*req, *a))
+            .filter(|((_, host), (n, _))| *host == r && *n == dead)
+            .map(|((req, _), (_, a))| (*req, *a))
             .collect();
         for (req, attempt) in lost {
-            self.inflight.remove(&(r, req));
+            self.inflight.remove(&(req, r));
             if r == self.admin_requester() {
                 self.reshard_reply(ctx, req, Err("I/O error: connection closed".into()));
             } else {
@@ -1299,7 +1301,7 @@ impl ClusterSim {
             self.net.set_timer(ctx, admin, SimDuration::from_millis(1), Timer::AdminRefused { req });
             return;
         }
-        self.inflight.insert((self.admin_requester(), req), (cmd.node, 1));
+        self.inflight.insert((req, self.admin_requester()), (cmd.node, 1));
         self.net.send(
             ctx,
             admin,
@@ -1624,7 +1626,7 @@ pub struct RunSummary {
     pub connection_errors: u64,
     pub slot_refreshes: u64,
     /// Failed application operations by kind.
-    pub errors: BTreeMap<String, u64>,
+    pub errors: VecMap<String, u64>,
     pub unavailable_ms: u64,
     pub events: u64,
 }

@@ -14,6 +14,7 @@ use super::client::ClientError;
 use super::scenario::WorkloadConfig;
 use crate::redis::cache_aside::FAMOUS;
 use crate::redis::Reply;
+use crate::sim::vec_map::DequeMap;
 use crate::sim::{SimDuration, SimRng};
 
 /// A write's TTL (s): long enough to be read back by the tests, short enough to bound the keyspace.
@@ -101,7 +102,8 @@ pub struct Workload {
     rng: SimRng,
     /// Cumulative Zipf weights of the users.
     cumulative: Vec<f64>,
-    ops: BTreeMap<u64, Op>,
+    /// Operations in flight by id: ids only grow, and most finish in the order they began.
+    ops: DequeMap<u64, Op>,
     next_op: u64,
     next_session: u64,
     next_client: usize,
@@ -151,7 +153,7 @@ impl Workload {
             cfg,
             rng,
             cumulative,
-            ops: BTreeMap::new(),
+            ops: DequeMap::new(),
             next_op: 1,
             next_session: 1,
             next_client: 0,

@@ -19,7 +19,8 @@
 //! [`BlockKind`], a branch in `serve_key` calling the type's serve function, and a call to
 //! `signal_key_as_ready` wherever the type gains data without a new key being created.
 
-use std::collections::{BTreeSet, VecDeque};
+use crate::sim::vec_map::VecSet;
+use std::collections::VecDeque;
 
 use super::client::ClientId;
 use super::keyspace::{Map, Set};
@@ -120,8 +121,9 @@ pub(crate) struct Blocking {
     /// `server.ready_keys`, in signal order, and `db->ready_keys` (queued once).
     ready: Vec<DbKey>,
     ready_set: Set<DbKey>,
-    /// `server.clients_timeout_table`: (deadline, client).
-    timeouts: BTreeSet<(u64, ClientId)>,
+    /// `server.clients_timeout_table`: (deadline, client). One entry per client blocked with a
+    /// timeout, so a sorted `Vec` (smaller wasm than a `BTreeSet`).
+    timeouts: VecSet<(u64, ClientId)>,
     /// `server.blocked_clients_by_type`.
     by_kind: [usize; 4],
     /// `server.unblocked_clients`: clients to resume (their pipelined commands).

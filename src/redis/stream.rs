@@ -19,11 +19,11 @@
 //!
 //! Must never read a clock: automatic IDs take the store's time from the caller.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::sim::vec_map::VecMap;
+use crate::sim::vec_map::{DequeMap, DequeSet, VecMap, VecSet};
 
 /// A stream entry ID, `<ms>-<seq>`, ordered as Redis compares them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -321,7 +321,7 @@ pub struct Nack {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Consumer {
     pub seen_time: i64,
-    pub pel: BTreeSet<StreamId>,
+    pub pel: DequeSet<StreamId>,
 }
 
 /// `SCG_INVALID_ENTRIES_READ`.
@@ -333,14 +333,14 @@ pub struct Group {
     pub last_id: StreamId,
     /// The logical read counter, or [`INVALID_ENTRIES_READ`].
     pub entries_read: i64,
-    pub pel: BTreeMap<StreamId, Nack>,
+    pub pel: DequeMap<StreamId, Nack>,
     /// By name; rax order is byte order.
     pub consumers: VecMap<Vec<u8>, Consumer>,
 }
 
 impl Group {
     pub fn new(last_id: StreamId, entries_read: i64) -> Group {
-        Group { last_id, entries_read, pel: BTreeMap::new(), consumers: VecMap::new() }
+        Group { last_id, entries_read, pel: DequeMap::new(), consumers: VecMap::new() }
     }
 }
 
@@ -349,7 +349,7 @@ impl Group {
 pub struct Stream {
     entries: Entries,
     /// Shared with copies until written (see the module header).
-    nodes: Arc<BTreeMap<StreamId, Node>>,
+    nodes: Arc<DequeMap<StreamId, Node>>,
     /// Bytes of the entries' fields and values together (what [`Stream::payload`] yields).
     payload_bytes: usize,
     pub last_id: StreamId,
@@ -702,7 +702,7 @@ impl Stream {
                 k
             })
             .collect();
-        let mut points: BTreeSet<Vec<u8>> = BTreeSet::new();
+        let mut points: VecSet<Vec<u8>> = VecSet::new();
         points.insert(Vec::new());
         for k in &keys {
             points.insert(k.to_vec());
@@ -720,9 +720,12 @@ impl Stream {
         let branches: Vec<Vec<u8>> = points.iter().filter(|p| p.len() < 16).cloned().collect();
         for b in branches {
             let l = b.len();
-            let children: BTreeSet<u8> = keys.iter().filter(|k| k[..l] == b[..]).map(|k| k[l]).collect();
-            if children.len() >= 2 {
-                for c in children {
+            let mut children = [false; 256];
+            for k in keys.iter().filter(|k| k[..l] == b[..]) {
+                children[usize::from(k[l])] = true;
+            }
+            if children.iter().filter(|&&c| c).count() >= 2 {
+                for c in (0..=u8::MAX).filter(|&c| children[usize::from(c)]) {
                     let mut p = b.clone();
                     p.push(c);
                     points.insert(p);

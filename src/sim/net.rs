@@ -98,10 +98,9 @@
 //! assert!(sim.trace().to_text().ends_with("a: dropped a -> b (partitioned): ping\n"));
 //! ```
 
-use super::vec_map::VecMap;
+use super::vec_map::{DequeMap, VecMap, VecSet};
 use super::{Ctx, Distribution, EventId, SimDuration, SimRng, SimTime};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 /// A node of the modeled network: an index into the network's node table.
@@ -304,12 +303,12 @@ pub struct Network<M, T> {
     last_arrival: VecMap<(NodeId, NodeId), SimTime>,
     next_timer: u64,
     /// Timers waiting in the kernel queue, so they can be cancelled.
-    queued_timers: BTreeMap<TimerId, EventId>,
+    queued_timers: DequeMap<TimerId, EventId>,
     /// Timers held by a paused node and not cancelled.
-    held_timers: BTreeSet<TimerId>,
+    held_timers: VecSet<TimerId>,
     next_message: u64,
     /// Messages sent and not yet arrived, for drawing.
-    in_flight: BTreeMap<MessageId, InFlight>,
+    in_flight: DequeMap<MessageId, InFlight>,
     stats: NetStats,
 }
 
@@ -325,10 +324,10 @@ impl<M, T> Network<M, T> {
             fifo: false,
             last_arrival: VecMap::new(),
             next_timer: 0,
-            queued_timers: BTreeMap::new(),
-            held_timers: BTreeSet::new(),
+            queued_timers: DequeMap::new(),
+            held_timers: VecSet::new(),
             next_message: 0,
-            in_flight: BTreeMap::new(),
+            in_flight: DequeMap::new(),
             stats: NetStats::default(),
         }
     }

@@ -1,15 +1,14 @@
 //! URL state: a run's seed and speed (and each model page's own fields) read from and written to
 //! the query string, so a copied link replays the same run.
 //!
-//! The query string is parsed with `serde_qs` into a flat map of strings, then each field is parsed
-//! on its own: a bad or out-of-range value never spoils the others. It falls back to the field's
+//! The query string is read into a flat map of strings, exactly as `serde_qs` (depth 0) reads it
+//! (see [`read_flat`]; a test holds the two equal), then each field is parsed on its own: a bad or out-of-range value never spoils the others. It falls back to the field's
 //! default and adds a [`ParamError`] notice naming the parameter, the bad value and what is
 //! accepted, which the page shows. This module is pure: the UI hands it `location.search`.
 
 use super::playback::{clamp_speed, MAX_SPEED, MIN_SPEED};
-use indexmap::IndexMap;
+use super::vec_map::VecMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::str::FromStr;
 use thiserror::Error;
@@ -54,14 +53,149 @@ pub fn at_input_cap(text: &str, max: usize) -> bool {
     text.encode_utf16().count() >= max
 }
 
-fn qs_config() -> serde_qs::Config {
-    serde_qs::Config::new().max_depth(0)
+/// A name in a query string as `serde_qs` keys it: all-digit names that fit a `u32` are numbers
+/// (`007` is `7`) and sort before the others.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum QsKey {
+    Int(u32),
+    Text(Vec<u8>),
+}
+
+impl QsKey {
+    fn of(raw: &[u8]) -> QsKey {
+        match std::str::from_utf8(raw).ok().filter(|t| t.bytes().all(|b| b.is_ascii_digit())).map(str::parse) {
+            Some(Ok(n)) => QsKey::Int(n),
+            _ => QsKey::Text(qs_decode(raw)),
+        }
+    }
+}
+
+/// A value: `Some(bytes)` after `=`, `None` for `name=` or a bare `name` (both read as "").
+type QsValue = Option<Vec<u8>>;
+
+/// `serde_qs`'s decoding of a name or value: `+` is a space and `%` with two hex digits a byte;
+/// a `%` without them stays as written, and so does the character after it.
+fn qs_decode(raw: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let (mut out, mut last) = (Vec::with_capacity(raw.len()), 0);
+    let mut bytes = raw.iter().enumerate();
+    while let Some((i, &b)) = bytes.next() {
+        if b == b'+' {
+            out.extend_from_slice(&raw[last..i]);
+            out.push(b' ');
+            last = i + 1;
+        } else if b == b'%' {
+            let Some(hi) = bytes.next().and_then(|(_, &b)| hex(b)) else { continue };
+            let Some(lo) = bytes.next().and_then(|(_, &b)| hex(b)) else { continue };
+            out.extend_from_slice(&raw[last..i]);
+            out.push(hi * 16 + lo);
+            last = i + 3;
+        }
+    }
+    out.extend_from_slice(&raw[last..]);
+    out
+}
+
+/// What `serde_qs` builds before reading it as a map.
+enum QsRoot {
+    Empty,
+    Map(VecMap<QsKey, QsValue>),
+    /// A value with no name before it (`=x`): one, or several (which no map can hold).
+    Value(QsValue),
+    Values,
+}
+
+/// `query` read as `serde_qs::Config::new().max_depth(0)` reads it into a map of strings: the same
+/// map, or `None` where it refuses. Brackets are plain characters at depth 0; a repeated name keeps
+/// its last value; a value with no name is the name ""; names and (last) values must be UTF-8.
+fn read_flat(query: &str) -> Option<VecMap<String, String>> {
+    let q = query.as_bytes();
+    if q.is_empty() {
+        return Some(VecMap::new());
+    }
+    let mut root = QsRoot::Empty;
+    let named = |root: &mut QsRoot, raw: &[u8], value: QsValue| -> Option<()> {
+        if let QsRoot::Empty = root {
+            *root = QsRoot::Map(VecMap::new());
+        }
+        let QsRoot::Map(map) = root else { return None };
+        map.insert(QsKey::of(raw), value);
+        Some(())
+    };
+    let (mut start, mut i) = (0, 0);
+    while i < q.len() {
+        match q[i] {
+            b'&' => {
+                if start < i {
+                    named(&mut root, &q[start..i], None)?;
+                }
+                i += 1;
+                start = i;
+            }
+            b'=' => {
+                let from = i + 1;
+                let to = q[from..].iter().position(|&b| b == b'&').map_or(q.len(), |n| from + n);
+                let value = (from < to).then(|| qs_decode(&q[from..to]));
+                if start < i {
+                    named(&mut root, &q[start..i], value)?;
+                } else {
+                    root = match root {
+                        QsRoot::Empty => QsRoot::Value(value),
+                        QsRoot::Map(mut map) => {
+                            map.insert(QsKey::Text(Vec::new()), value);
+                            QsRoot::Map(map)
+                        }
+                        QsRoot::Value(_) | QsRoot::Values => QsRoot::Values,
+                    };
+                }
+                i = (to + 1).min(q.len());
+                start = i;
+            }
+            _ => i += 1,
+        }
+    }
+    if start < q.len() {
+        named(&mut root, &q[start..], None)?;
+    }
+    let text = |v: QsValue| String::from_utf8(v.unwrap_or_default()).ok();
+    match root {
+        // Only separators: serde_qs has nothing to read a map from.
+        QsRoot::Empty | QsRoot::Values => None,
+        QsRoot::Value(None) => Some(VecMap::new()),
+        QsRoot::Value(value) => Some([(String::new(), text(value)?)].into_iter().collect()),
+        QsRoot::Map(map) => {
+            let mut out = VecMap::new();
+            for (key, value) in map {
+                let key = match key {
+                    QsKey::Int(n) => n.to_string(),
+                    QsKey::Text(bytes) => String::from_utf8(bytes).ok()?,
+                };
+                out.insert(key, text(value)?);
+            }
+            Some(out)
+        }
+    }
+}
+
+/// `serde_qs`'s escaping of a name or value in a query string: control characters, non-ASCII
+/// bytes and `"#<>%+[]=&` as `%XX` (upper-case hex), a space as `+`.
+fn qs_encode(text: &str, out: &mut String) {
+    for &b in text.as_bytes() {
+        match b {
+            b' ' => out.push('+'),
+            b'"' | b'#' | b'<' | b'>' | b'%' | b'+' | b'[' | b']' | b'=' | b'&' | 0..=0x1f | 0x7f.. => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.extend(['%', HEX[usize::from(b >> 4)] as char, HEX[usize::from(b & 15)] as char]);
+            }
+            _ => out.push(b as char),
+        }
+    }
 }
 
 /// A parsed query string, read field by field, collecting notices about bad values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryParams {
-    map: BTreeMap<String, String>,
+    map: VecMap<String, String>,
     notices: Vec<ParamError>,
 }
 
@@ -70,14 +204,14 @@ impl QueryParams {
     pub fn parse(query: &str) -> Self {
         let query = query.strip_prefix('?').unwrap_or(query);
         let mut params = QueryParams::default();
-        match qs_config().deserialize_str::<BTreeMap<String, String>>(query) {
-            Ok(map) => params.map = map,
+        match read_flat(query) {
+            Some(map) => params.map = map,
             // One bad part should not lose the good ones: read the pairs one at a time.
-            Err(_) => {
+            None => {
                 for part in query.split('&').filter(|p| !p.is_empty()) {
-                    match qs_config().deserialize_str::<BTreeMap<String, String>>(part) {
-                        Ok(m) => params.map.extend(m),
-                        Err(_) => params.notices.push(ParamError::Malformed { part: part.to_string() }),
+                    match read_flat(part) {
+                        Some(m) => params.map.extend(m),
+                        None => params.notices.push(ParamError::Malformed { part: part.to_string() }),
                     }
                 }
             }
@@ -182,11 +316,30 @@ impl QueryParams {
     }
 }
 
-/// Writes name/value pairs as a query string (no leading `?`), in the order given, escaped by
-/// `serde_qs`. Model pages append their own fields to the kernel's.
+/// Writes name/value pairs as a query string (no leading `?`), in the order given, escaped as
+/// `serde_qs` escapes a map (a test holds the two equal): a repeated name keeps its first place and
+/// its last value, and no pairs at all is `=`. Model pages append their own fields to the kernel's.
 pub fn to_query(pairs: &[(&str, String)]) -> String {
-    let map: IndexMap<&str, &str> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    serde_qs::to_string(&map).unwrap_or_default()
+    let mut kept: Vec<(&str, &str)> = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        match kept.iter_mut().find(|(name, _)| name == k) {
+            Some(slot) => slot.1 = v,
+            None => kept.push((k, v)),
+        }
+    }
+    if kept.is_empty() {
+        return "=".to_string();
+    }
+    let mut out = String::new();
+    for (i, (k, v)) in kept.into_iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        qs_encode(k, &mut out);
+        out.push('=');
+        qs_encode(v, &mut out);
+    }
+    out
 }
 
 /// A speed as a URL carries it: four significant digits (`25.12`, not `25.1188643150958`), which
@@ -352,8 +505,465 @@ mod tests {
         assert_eq!(QueryParams::parse(&s).raw("name"), Some("a b&c"));
     }
 
+    /// The exact text every URL the app writes and reads: awkward values pinned (commas, spaces,
+    /// `+`, `%`, `&`, `=`, brackets, unicode, control characters, empty values, repeated keys).
+    #[test]
+    fn the_query_codec_is_pinned_on_awkward_values() {
+        let pairs: Vec<(&str, String)> = vec![
+            ("a", "1,2, 3".to_string()),
+            ("b c", "x+y z".to_string()),
+            ("p%", "100%".to_string()),
+            ("amp&", "k=v&w".to_string()),
+            ("br[0]", "[x]".to_string()),
+            ("uni", "ü😀€".to_string()),
+            ("ctl", "tab\tnl\n\u{7f}".to_string()),
+            ("quote", "\"#<>'~!*()$;:/?@".to_string()),
+            ("empty", String::new()),
+            ("", "nameless".to_string()),
+            ("a", "again".to_string()),
+            ("safe", "AZaz09-_.".to_string()),
+        ];
+        let written = to_query(&pairs);
+        expect_test::expect!["a=again&b+c=x%2By+z&p%25=100%25&amp%26=k%3Dv%26w&br%5B0%5D=%5Bx%5D&uni=%C3%BC%F0%9F%98%80%E2%82%AC&ctl=tab%09nl%0A%7F&quote=%22%23%3C%3E'~!*()$;:/?@&empty=&=nameless&safe=AZaz09-_."].assert_eq(&written);
+        let read = QueryParams::parse(&written);
+        let back: Vec<(&str, Option<&str>)> = pairs.iter().map(|(k, _)| (*k, read.raw(k))).collect();
+        expect_test::expect![[r##"
+            (
+                [
+                    (
+                        "a",
+                        Some(
+                            "again",
+                        ),
+                    ),
+                    (
+                        "b c",
+                        Some(
+                            "x+y z",
+                        ),
+                    ),
+                    (
+                        "p%",
+                        Some(
+                            "100%",
+                        ),
+                    ),
+                    (
+                        "amp&",
+                        Some(
+                            "k=v&w",
+                        ),
+                    ),
+                    (
+                        "br[0]",
+                        Some(
+                            "[x]",
+                        ),
+                    ),
+                    (
+                        "uni",
+                        Some(
+                            "ü😀€",
+                        ),
+                    ),
+                    (
+                        "ctl",
+                        Some(
+                            "tab\tnl\n\u{7f}",
+                        ),
+                    ),
+                    (
+                        "quote",
+                        Some(
+                            "\"#<>'~!*()$;:/?@",
+                        ),
+                    ),
+                    (
+                        "empty",
+                        Some(
+                            "",
+                        ),
+                    ),
+                    (
+                        "",
+                        Some(
+                            "nameless",
+                        ),
+                    ),
+                    (
+                        "a",
+                        Some(
+                            "again",
+                        ),
+                    ),
+                    (
+                        "safe",
+                        Some(
+                            "AZaz09-_.",
+                        ),
+                    ),
+                ],
+                [],
+            )
+        "##]]
+        .assert_debug_eq(&(back, read.notices()));
+        assert_eq!(to_query(&[]), "=");
+        // (query, the pairs read, how many notices)
+        type Read<'a> = (&'a str, Vec<(String, String)>, usize);
+        let reads: Vec<Read> = [
+            "",
+            "?",
+            "=",
+            "=x",
+            "=x&a=1",
+            "a=1&=x",
+            "=x&=y",
+            "a",
+            "a&b=",
+            "a=1&a=2",
+            "a=1&a",
+            "007=x&7=y",
+            "%37=z&7=y",
+            "4294967296=big",
+            "a+b=c+d&a%20b=e",
+            "k=%zz%4%41%%41%+%2",
+            "k=%FF&k=ok",
+            "k=ok&k=%FF",
+            "%FF=1",
+            "a[b][c]=1&d[]=2",
+            "&&&",
+            "x=1=2&&y==",
+            "🦀=🦀",
+        ]
+        .iter()
+        .map(|q| {
+            let p = QueryParams::parse(q);
+            let pairs = p.names().map(|n| (n.to_string(), p.raw(n).unwrap().to_string())).collect();
+            (*q, pairs, p.notices().len())
+        })
+        .collect();
+        expect_test::expect![[r#"
+            [
+                (
+                    "",
+                    [],
+                    0,
+                ),
+                (
+                    "?",
+                    [],
+                    0,
+                ),
+                (
+                    "=",
+                    [],
+                    0,
+                ),
+                (
+                    "=x",
+                    [
+                        (
+                            "",
+                            "x",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "=x&a=1",
+                    [
+                        (
+                            "",
+                            "x",
+                        ),
+                        (
+                            "a",
+                            "1",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "a=1&=x",
+                    [
+                        (
+                            "",
+                            "x",
+                        ),
+                        (
+                            "a",
+                            "1",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "=x&=y",
+                    [
+                        (
+                            "",
+                            "y",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "a",
+                    [
+                        (
+                            "a",
+                            "",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "a&b=",
+                    [
+                        (
+                            "a",
+                            "",
+                        ),
+                        (
+                            "b",
+                            "",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "a=1&a=2",
+                    [
+                        (
+                            "a",
+                            "2",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "a=1&a",
+                    [
+                        (
+                            "a",
+                            "",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "007=x&7=y",
+                    [
+                        (
+                            "7",
+                            "y",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "%37=z&7=y",
+                    [
+                        (
+                            "7",
+                            "z",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "4294967296=big",
+                    [
+                        (
+                            "4294967296",
+                            "big",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "a+b=c+d&a%20b=e",
+                    [
+                        (
+                            "a b",
+                            "e",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "k=%zz%4%41%%41%+%2",
+                    [
+                        (
+                            "k",
+                            "%zz%4%41%%41%+%2",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "k=%FF&k=ok",
+                    [
+                        (
+                            "k",
+                            "ok",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "k=ok&k=%FF",
+                    [
+                        (
+                            "k",
+                            "ok",
+                        ),
+                    ],
+                    1,
+                ),
+                (
+                    "%FF=1",
+                    [],
+                    1,
+                ),
+                (
+                    "a[b][c]=1&d[]=2",
+                    [
+                        (
+                            "a[b][c]",
+                            "1",
+                        ),
+                        (
+                            "d[]",
+                            "2",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "&&&",
+                    [],
+                    0,
+                ),
+                (
+                    "x=1=2&&y==",
+                    [
+                        (
+                            "x",
+                            "1=2",
+                        ),
+                        (
+                            "y",
+                            "=",
+                        ),
+                    ],
+                    0,
+                ),
+                (
+                    "🦀=🦀",
+                    [
+                        (
+                            "🦀",
+                            "🦀",
+                        ),
+                    ],
+                    0,
+                ),
+            ]
+        "#]]
+        .assert_debug_eq(&reads);
+    }
+
+    /// `serde_qs` itself, as this module used it before reading and writing by hand.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn serde_qs_read(query: &str) -> Option<std::collections::BTreeMap<String, String>> {
+        serde_qs::Config::new().max_depth(0).deserialize_str(query).ok()
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn serde_qs_write(pairs: &[(&str, String)]) -> String {
+        let map: indexmap::IndexMap<&str, &str> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        serde_qs::to_string(&map).unwrap()
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn reads_and_writes_as_serde_qs_on_awkward_cases() {
+        for q in [
+            "",
+            "=",
+            "=x",
+            "=x&a=1",
+            "a=1&=x",
+            "=x&=y",
+            "=&a",
+            "a",
+            "a&b=",
+            "a=1&a=2",
+            "a=1&a",
+            "007=x&7=y",
+            "%37=z&7=y",
+            "7=y&%37=z",
+            "4294967296=big",
+            "a+b=c+d&a%20b=e",
+            "k=%zz%4%41%%41%+%2",
+            "k=%FF&k=ok",
+            "k=ok&k=%FF",
+            "%FF=1",
+            "a[b][c]=1&d[]=2",
+            "&&&",
+            "x=1=2&&y==",
+            "🦀=🦀",
+            "a=%e2%82%ac",
+            "%=%",
+            "%2",
+            "+=+",
+        ] {
+            let ours = read_flat(q).map(|m| m.into_iter().collect::<Vec<_>>());
+            let theirs = serde_qs_read(q).map(|m| m.into_iter().collect::<Vec<_>>());
+            assert_eq!(ours, theirs, "{q:?}");
+        }
+        let awkward = [
+            "",
+            " ",
+            "a b",
+            "1,2",
+            "+",
+            "%",
+            "%2B",
+            "&",
+            "=",
+            "[]",
+            "ü",
+            "😀",
+            "\t\u{7f}",
+            "\"#<>'~!*()$;:/?@",
+            "AZaz09-_.",
+        ];
+        for k in awkward {
+            for v in awkward {
+                let pairs = [("seed", "1".to_string()), (k, v.to_string()), ("seed", v.to_string())];
+                assert_eq!(to_query(&pairs), serde_qs_write(&pairs), "{k:?} {v:?}");
+            }
+        }
+        assert_eq!(to_query(&[]), serde_qs_write(&[]));
+    }
+
     #[cfg(not(target_arch = "wasm32"))]
     proptest::proptest! {
+        #[test]
+        fn reads_as_serde_qs(q in "[a7=&%+ \\[\\]0F2eü😀.-]{0,24}") {
+            let ours = read_flat(&q).map(|m| m.into_iter().collect::<Vec<_>>());
+            let theirs = serde_qs_read(&q).map(|m| m.into_iter().collect::<Vec<_>>());
+            proptest::prop_assert_eq!(ours, theirs);
+        }
+
+        #[test]
+        fn writes_as_serde_qs(pairs in proptest::collection::vec(("[a7=&%+ \\[\\]0F2eü😀.\t-]{0,4}", "\\PC{0,6}"), 0..5)) {
+            let pairs: Vec<(&str, String)> = pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+            proptest::prop_assert_eq!(to_query(&pairs), serde_qs_write(&pairs));
+        }
+
         #[test]
         fn any_query_parses_without_panicking_and_stays_in_range(q in ".{0,60}") {
             let (p, _) = SimParams::from_query(&q);

@@ -83,19 +83,142 @@ pub fn read_header(text: &str) -> Result<ReplayHeader, ReplayError> {
     if text.len() > MAX_REPLAY_BYTES {
         return Err(ReplayError::TooLarge(text.len()));
     }
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| ReplayError::NotJson(e.to_string()))?;
-    if v.get("format").and_then(|f| f.as_str()) != Some(REPLAY_FORMAT) {
+    let v: Envelope = serde_json::from_str(text).map_err(|e| ReplayError::NotJson(e.to_string()))?;
+    if v.format.as_str() != Some(REPLAY_FORMAT) {
         return Err(ReplayError::NotAReplay);
     }
-    let version = v.get("version").and_then(|x| x.as_u64()).unwrap_or(0);
+    let version = match v.version {
+        Loose::U64(n) => n,
+        _ => 0,
+    };
     if version != u64::from(REPLAY_VERSION) {
         return Err(ReplayError::Version(version));
     }
-    let model = v
-        .get("model")
-        .and_then(|m| m.as_str())
-        .ok_or_else(|| ReplayError::Fields("\"model\" is missing; expected e.g. \"lock\"".into()))?;
+    let model =
+        v.model.as_str().ok_or_else(|| ReplayError::Fields("\"model\" is missing; expected e.g. \"lock\"".into()))?;
     Ok(ReplayHeader { model: model.to_string(), version })
+}
+
+/// The envelope's three fields as `serde_json::Value` would give them (`Loose::Other` when absent
+/// or of another type), read without building a `Value`: any JSON is accepted exactly where
+/// `Value` accepts it, a repeated field keeps its last value, and anything but an object has no
+/// fields. (A `Value` would bring its own map type and parser paths into the page's wasm.)
+#[derive(Default)]
+struct Envelope {
+    format: Loose,
+    version: Loose,
+    model: Loose,
+}
+
+/// A JSON value as far as the envelope needs it: a string, an unsigned integer, or anything else
+/// (read to its end and dropped).
+#[derive(Default)]
+enum Loose {
+    Str(String),
+    U64(u64),
+    #[default]
+    Other,
+}
+
+impl Loose {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Loose::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+struct LooseVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LooseVisitor {
+    type Value = Loose;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Loose, E> {
+        Ok(Loose::Other)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Loose, E> {
+        Ok(Loose::Other)
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Loose, E> {
+        Ok(Loose::U64(v))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Loose, E> {
+        Ok(Loose::Other)
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Loose, E> {
+        Ok(Loose::Str(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Loose, E> {
+        Ok(Loose::Str(v))
+    }
+    fn visit_unit<E>(self) -> Result<Loose, E> {
+        Ok(Loose::Other)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Loose, A::Error> {
+        while seq.next_element::<Loose>()?.is_some() {}
+        Ok(Loose::Other)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Loose, A::Error> {
+        while map.next_entry::<String, Loose>()?.is_some() {}
+        Ok(Loose::Other)
+    }
+}
+
+impl<'de> Deserialize<'de> for Loose {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LooseVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Envelope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct EnvelopeVisitor;
+        impl<'de> serde::de::Visitor<'de> for EnvelopeVisitor {
+            type Value = Envelope;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Envelope, A::Error> {
+                let mut e = Envelope::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value: Loose = map.next_value()?;
+                    match key.as_str() {
+                        "format" => e.format = value,
+                        "version" => e.version = value,
+                        "model" => e.model = value,
+                        _ => {}
+                    }
+                }
+                Ok(e)
+            }
+            // Any other JSON value: an envelope with no fields.
+            fn visit_bool<E>(self, _: bool) -> Result<Envelope, E> {
+                Ok(Envelope::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Envelope, E> {
+                Ok(Envelope::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Envelope, E> {
+                Ok(Envelope::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Envelope, E> {
+                Ok(Envelope::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Envelope, E> {
+                Ok(Envelope::default())
+            }
+            fn visit_unit<E>(self) -> Result<Envelope, E> {
+                Ok(Envelope::default())
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Envelope, A::Error> {
+                LooseVisitor.visit_seq(seq).map(|_| Envelope::default())
+            }
+        }
+        d.deserialize_any(EnvelopeVisitor)
+    }
 }
 
 impl<S: Serialize + DeserializeOwned, A: Serialize + DeserializeOwned> Replay<S, A> {
@@ -317,6 +440,83 @@ pub fn run_url_pairs<A: ActionCodec>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `read_header` as it was, over a `serde_json::Value`: the oracle of the envelope's reader.
+    fn read_header_by_value(text: &str) -> Result<ReplayHeader, ReplayError> {
+        if text.len() > MAX_REPLAY_BYTES {
+            return Err(ReplayError::TooLarge(text.len()));
+        }
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| ReplayError::NotJson(e.to_string()))?;
+        if v.get("format").and_then(|f| f.as_str()) != Some(REPLAY_FORMAT) {
+            return Err(ReplayError::NotAReplay);
+        }
+        let version = v.get("version").and_then(|x| x.as_u64()).unwrap_or(0);
+        if version != u64::from(REPLAY_VERSION) {
+            return Err(ReplayError::Version(version));
+        }
+        let model = v
+            .get("model")
+            .and_then(|m| m.as_str())
+            .ok_or_else(|| ReplayError::Fields("\"model\" is missing; expected e.g. \"lock\"".into()))?;
+        Ok(ReplayHeader { model: model.to_string(), version })
+    }
+
+    #[test]
+    fn the_envelope_reads_as_a_json_value_would() {
+        let f = r#""format":"ds-playground-replay""#;
+        let cases = [
+            String::new(),
+            "{".into(),
+            "{}".into(),
+            "[]".into(),
+            "[1, {\"a\": [}]".into(),
+            "5".into(),
+            "-5".into(),
+            "1.5e3".into(),
+            "null".into(),
+            "true".into(),
+            "\"text\"".into(),
+            "\"\\ud800\"".into(),
+            "{\"a\":1,}".into(),
+            "{} x".into(),
+            format!("{{{f}}}"),
+            format!("{{{f},\"version\":1}}"),
+            format!("{{{f},\"version\":1,\"model\":\"lock\"}}"),
+            format!("{{{f},\"version\":1,\"model\":\"lock\",\"model\":\"lb\"}}"),
+            format!("{{{f},\"version\":1,\"model\":\"lock\",\"model\":5}}"),
+            format!("{{{f},\"version\":1.0,\"model\":\"lock\"}}"),
+            format!("{{{f},\"version\":-1,\"model\":\"lock\"}}"),
+            format!("{{{f},\"version\":\"1\",\"model\":\"lock\"}}"),
+            format!("{{{f},\"version\":2,\"model\":\"lock\"}}"),
+            format!("{{{f},\"version\":18446744073709551616,\"model\":\"lock\"}}"),
+            format!("{{{f},\"version\":1,\"model\":[\"lock\"],\"x\":{{\"y\":[1,2,{{}}]}}}}"),
+            format!("{{{f},\"version\":1,\"model\":\"lock\",\"x\":\"\\ud800\"}}"),
+            format!("{{{f},\"version\":1,\"model\":\"lock\",\"x\":01}}"),
+            format!("{{{f},\"version\":1,\"model\":\"l\\u00f6ck\"}}"),
+            format!("{{{f},\"version\":1,\"model\":\"lock\"}} trailing"),
+            r#"{"format":"other","version":1,"model":"lock"}"#.to_string(),
+            format!("{{\"format\":5,{f},\"version\":1,\"model\":\"lock\"}}"),
+            format!("{{{f},\"format\":null,\"version\":1,\"model\":\"lock\"}}"),
+            format!("{}{{}}", "[".repeat(200)),
+            "x".repeat(MAX_REPLAY_BYTES + 1),
+        ];
+        for text in &cases {
+            assert_eq!(read_header(text), read_header_by_value(text), "{text:.80}");
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn the_envelope_reads_as_a_json_value_would_on_any_text(
+            text in r#"[{}\[\],:" 0-9a-z.eE+\-\\]{0,40}"#,
+            fields in r#"(,"(format|version|model|x)":("ds-playground-replay"|"lock"|1|2|-1|1.0|null|\[\]|\{\}|"\\u0041")){0,5}"#,
+        ) {
+            proptest::prop_assert_eq!(read_header(&text), read_header_by_value(&text));
+            let object = format!("{{\"a\":0{fields}}}");
+            proptest::prop_assert_eq!(read_header(&object), read_header_by_value(&object));
+        }
+    }
 
     #[test]
     fn bad_files_are_named_before_anything_is_loaded() {

@@ -7,18 +7,18 @@
 //! so they survive the load.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use crate::sim::vec_map::VecMap;
 use crate::ui::routes::Route;
 
 use crate::ui::routes::Pages;
 
 thread_local! {
     /// Last query string (without `?`) seen on each route's path during this visit.
-    static LAST_QUERY: RefCell<BTreeMap<String, String>> = RefCell::new(load_queries());
+    static LAST_QUERY: RefCell<VecMap<String, String>> = RefCell::new(load_queries());
 }
 
 /// Where the remembered queries are kept for the tab's session: a link into the other bundle is a
@@ -27,7 +27,7 @@ const QUERIES_KEY: &str = "dsp.nav.queries";
 
 /// The queries remembered earlier in this tab (empty when sessionStorage is unavailable or holds
 /// something else).
-fn load_queries() -> BTreeMap<String, String> {
+fn load_queries() -> VecMap<String, String> {
     session_storage()
         .and_then(|s| s.get_item(QUERIES_KEY).ok().flatten())
         .and_then(|json| serde_json::from_str(&json).ok())

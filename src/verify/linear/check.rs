@@ -488,6 +488,31 @@ pub fn check_history_with(h: &History, limits: LinearLimits) -> LinearReport {
     LinearReport { result, summary, operations, keys, steps, failures, too_large, limits }
 }
 
+/// `ops` split by key, in key order, each key's operations in their order in `ops`, with unknown
+/// reads (which constrain nothing) left out; and how many operations are kept.
+///
+/// The keys are indexed in a `BTreeMap<String, u32>`, the type [`Strings`] already uses: a map of
+/// another type would add its own copy of `BTreeMap`'s code to the wasm.
+pub fn split_by_key(ops: Vec<Operation>) -> (usize, Vec<History>) {
+    let mut index: BTreeMap<String, u32> = BTreeMap::new();
+    let mut groups: Vec<Vec<Operation>> = Vec::new();
+    let mut operations = 0;
+    for op in ops {
+        if op.input == Input::Get && op.output.is_none() {
+            continue;
+        }
+        operations += 1;
+        let next = groups.len() as u32;
+        let i = *index.entry(op.key.clone()).or_insert(next);
+        if i == next {
+            groups.push(Vec::new());
+        }
+        groups[i as usize].push(op);
+    }
+    let by_key = index.values().map(|&i| History { ops: std::mem::take(&mut groups[i as usize]) }).collect();
+    (operations, by_key)
+}
+
 /// The same check as [`check_history_with`], in slices a page can spread over frames: the history
 /// is split by key once, then checked key by key, in key order, [`SlicedCheck::step`] keys at a
 /// time. The failing keys, their sub-histories and the too-large keys are exactly
@@ -505,16 +530,7 @@ pub struct SlicedCheck {
 
 impl SlicedCheck {
     pub fn new(h: History, limits: LinearLimits) -> SlicedCheck {
-        let mut by_key: BTreeMap<String, Vec<Operation>> = BTreeMap::new();
-        let mut operations = 0;
-        for op in h.ops {
-            if op.input == Input::Get && op.output.is_none() {
-                continue;
-            }
-            operations += 1;
-            by_key.entry(op.key.clone()).or_default().push(op);
-        }
-        let by_key = by_key.into_values().map(|ops| History { ops }).collect();
+        let (operations, by_key) = split_by_key(h.ops);
         SlicedCheck { operations, by_key, next: 0, limits, failures: Vec::new(), too_large: Vec::new() }
     }
     /// Keys in the history.

@@ -7,6 +7,8 @@ pub mod check;
 pub mod generate;
 pub mod history;
 
-pub use check::{check_history, check_history_with, KeyFailure, KeyVerdict, LinearLimits, LinearReport, SlicedCheck};
+pub use check::{
+    check_history, check_history_with, split_by_key, KeyFailure, KeyVerdict, LinearLimits, LinearReport, SlicedCheck,
+};
 pub use generate::{recorded_history, GenConfig};
 pub use history::{History, HistoryError, HistoryRecorder, Input, OpId, Operation, Output};

@@ -1,7 +1,7 @@
 //! The page's read-only pictures: the failover timeline, the counts, the workload charts, the
 //! protocol log and the key-placement box.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -11,6 +11,7 @@ use crate::cluster::metrics::{Bucket, FailoverRecord, TimedEvent};
 use crate::cluster::node::NodeEvent;
 use crate::cluster::slot::placement;
 use crate::redis::cli::quote;
+use crate::sim::vec_map::VecMap;
 use crate::ui::components::{LineChart, Series};
 
 /// Seconds of history the charts show.
@@ -101,7 +102,7 @@ pub struct CountsProps {
     pub lost: u64,
     pub moved: u64,
     pub ask: u64,
-    pub errors: BTreeMap<String, u64>,
+    pub errors: VecMap<String, u64>,
     pub unavailable_ms: u64,
     pub writable: usize,
     pub ops: u64,
