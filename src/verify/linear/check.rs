@@ -435,11 +435,7 @@ pub fn check_history(h: &History) -> LinearReport {
 /// Checks a whole history, key by key in key order.
 pub fn check_history_with(h: &History, limits: LinearLimits) -> LinearReport {
     let mut by_key: BTreeMap<&str, Vec<&Operation>> = BTreeMap::new();
-    for op in &h.ops {
-        // An unknown read observed nothing: it cannot constrain anything.
-        if op.input == Input::Get && op.output.is_none() {
-            continue;
-        }
+    for op in h.ops.iter().filter(|op| op.constrains()) {
         by_key.entry(op.key.as_str()).or_default().push(op);
     }
     let mut steps = 0u64;
@@ -488,8 +484,8 @@ pub fn check_history_with(h: &History, limits: LinearLimits) -> LinearReport {
     LinearReport { result, summary, operations, keys, steps, failures, too_large, limits }
 }
 
-/// `ops` split by key, in key order, each key's operations in their order in `ops`, with unknown
-/// reads (which constrain nothing) left out; and how many operations are kept.
+/// `ops` split by key, in key order, each key's operations in their order in `ops`, with the ones
+/// that constrain nothing left out ([`Operation::constrains`]); and how many operations are kept.
 ///
 /// The keys are indexed in a `BTreeMap<String, u32>`, the type [`Strings`] already uses: a map of
 /// another type would add its own copy of `BTreeMap`'s code to the wasm.
@@ -497,10 +493,7 @@ pub fn split_by_key(ops: Vec<Operation>) -> (usize, Vec<History>) {
     let mut index: BTreeMap<String, u32> = BTreeMap::new();
     let mut groups: Vec<Vec<Operation>> = Vec::new();
     let mut operations = 0;
-    for op in ops {
-        if op.input == Input::Get && op.output.is_none() {
-            continue;
-        }
+    for op in ops.into_iter().filter(Operation::constrains) {
         operations += 1;
         let next = groups.len() as u32;
         let i = *index.entry(op.key.clone()).or_insert(next);

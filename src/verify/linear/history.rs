@@ -105,6 +105,12 @@ pub struct Operation {
 }
 
 impl Operation {
+    /// Whether the operation can constrain an order: a read whose outcome is unknown observed
+    /// nothing, so the checker leaves it out.
+    pub fn constrains(&self) -> bool {
+        !(self.input == Input::Get && self.output.is_none())
+    }
+
     /// One line: `client 1: set x "1" → OK  [0, 5]`.
     pub fn describe(&self) -> String {
         let what = match &self.input {
